@@ -1,0 +1,413 @@
+"""Charging rules: which days are billed, at which price, and why.
+
+The billing input is one :class:`DayFacts` per (child, enrollment, day): was the day booked, was
+the child there, was the absence justified, did the organiser close the service. The service
+layer builds these from reservations and attendance; this module never looks at them directly.
+
+:func:`decide` applies the rules (post-paid billing) and gives one :class:`DayDecision` per day:
+
+============================================  =================================  ==========
+situation                                     rule                               charged
+============================================  =================================  ==========
+service closed by the organiser (strike...)   ``closed_by_organiser``            no
+booked, present                               ``present``                        yes
+booked, attendance not recorded               ``booked_not_recorded``            per policy
+booked, absent, not justified                 ``absent_unjustified``             yes
+booked, absent, justified, within carence     ``justified_absence_carence``      yes
+booked, absent, justified, after carence      ``justified_absence``              no
+not booked, present                           ``unbooked_present``               yes + surcharge
+not booked, cancelled after the deadline      ``late_cancellation``              per policy
+not booked, not present                       ``not_booked``                     no
+============================================  =================================  ==========
+
+A booking made after the deadline (``late_booking``) is charged with the grid's late-booking
+surcharge whenever it is charged.
+
+**Carence.** A justified absence is charged for its first ``carence_days`` days, then free. Days
+are counted per *run* of justified absences of one enrollment: the run goes on across closed and
+unbooked days and ends at the first booked day that is not a justified absence (the child came
+back, or missed the day without a justification) or a day the child ate without booking. A run
+that started before the billed period is continued with ``carried_runs``.
+
+:func:`price` turns the charged decisions into :class:`Charge` records priced with the
+:class:`~canteen_core.tariffs.TariffBook`; each charge keeps the day, the rule and the price quote,
+so every invoice line can be traced back to them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+import attrs
+
+from canteen_core._validators import a_date, non_empty_str
+from canteen_core.errors import InvalidInputError, NotFoundError
+from canteen_core.families import Household
+from canteen_core.tariffs import (
+    DEFAULT_DISCOUNTED_CATEGORIES,
+    PriceQuote,
+    SurchargeReason,
+    TariffBook,
+    TariffCategory,
+    sibling_ranks,
+)
+
+__all__ = [
+    "Charge",
+    "ChargeRule",
+    "ChargingPolicy",
+    "ChargingResult",
+    "DayDecision",
+    "DayFacts",
+    "compute_charges",
+    "decide",
+    "price",
+]
+
+
+class ChargeRule(enum.StrEnum):
+    """The rule that decided whether a day is charged (kept on every invoice line)."""
+
+    PRESENT = "present"
+    BOOKED_NOT_RECORDED = "booked_not_recorded"
+    ABSENT_UNJUSTIFIED = "absent_unjustified"
+    JUSTIFIED_ABSENCE_CARENCE = "justified_absence_carence"
+    JUSTIFIED_ABSENCE = "justified_absence"
+    UNBOOKED_PRESENT = "unbooked_present"
+    CLOSED_BY_ORGANISER = "closed_by_organiser"
+    LATE_CANCELLATION = "late_cancellation"
+    NOT_BOOKED = "not_booked"
+    PREPAID_BOOKING = "prepaid_booking"  # prepaid mode: the validated booking itself is billed
+
+    @property
+    def label_fr(self) -> str:
+        """The French wording printed on invoices."""
+        return _RULE_LABELS_FR[self]
+
+
+_RULE_LABELS_FR = {
+    ChargeRule.PRESENT: "repas pris",
+    ChargeRule.BOOKED_NOT_RECORDED: "repas réservés",
+    ChargeRule.ABSENT_UNJUSTIFIED: "absence non justifiée",
+    ChargeRule.JUSTIFIED_ABSENCE_CARENCE: "absence justifiée (jour de carence)",
+    ChargeRule.JUSTIFIED_ABSENCE: "absence justifiée",
+    ChargeRule.UNBOOKED_PRESENT: "repas pris sans réservation",
+    ChargeRule.CLOSED_BY_ORGANISER: "fermeture du service",
+    ChargeRule.LATE_CANCELLATION: "annulation hors délai",
+    ChargeRule.NOT_BOOKED: "non réservé",
+    ChargeRule.PREPAID_BOOKING: "repas réservés",
+}
+
+
+def _category(value: TariffCategory | str) -> TariffCategory:
+    try:
+        return TariffCategory(value)
+    except ValueError:
+        raise InvalidInputError(f"unknown tariff category {value!r}", path="category") from None
+
+
+def _flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"must be True or False, got {value!r}", path=attribute.name)
+
+
+def _optional_flag(_: object, attribute: attrs.Attribute[bool | None], value: object) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise InvalidInputError(
+            f"must be True, False or None (not recorded), got {value!r}", path=attribute.name
+        )
+
+
+@attrs.frozen(kw_only=True)
+class DayFacts:
+    """What happened for one child's enrollment on one day: the input of billing.
+
+    ``present`` is ``None`` when attendance was not recorded. ``absence_justified`` only makes
+    sense for a booked day the child missed; ``late_cancellation`` for a day no longer booked;
+    ``late_booking`` for a booked day. Inconsistent combinations are refused.
+    """
+
+    child_id: str = attrs.field(validator=non_empty_str)
+    household_id: str = attrs.field(validator=non_empty_str)
+    enrollment_id: str = attrs.field(validator=non_empty_str)
+    service_id: str = attrs.field(validator=non_empty_str)
+    category: TariffCategory = attrs.field(
+        default=TariffCategory.RESIDENT_CHILD, converter=_category
+    )
+    day: date = attrs.field(validator=a_date)
+    booked: bool = attrs.field(validator=_flag)
+    present: bool | None = attrs.field(default=None, validator=_optional_flag)
+    absence_justified: bool = attrs.field(default=False, validator=_flag)
+    closed_by_organiser: bool = attrs.field(default=False, validator=_flag)
+    late_booking: bool = attrs.field(default=False, validator=_flag)
+    late_cancellation: bool = attrs.field(default=False, validator=_flag)
+
+    def __attrs_post_init__(self) -> None:
+        if self.absence_justified and not (self.booked and self.present is False):
+            raise InvalidInputError(
+                "a justified absence needs a booked day the child missed (present=False)",
+                path="absence_justified",
+            )
+        if self.late_booking and not self.booked:
+            raise InvalidInputError("a late booking must be booked", path="late_booking")
+        if self.late_cancellation and self.booked:
+            raise InvalidInputError(
+                "a late cancellation cannot still be booked", path="late_cancellation"
+            )
+
+    @property
+    def key(self) -> tuple[str, str, date]:
+        """``(enrollment_id, child_id, day)``: at most one record per key."""
+        return (self.enrollment_id, self.child_id, self.day)
+
+
+def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(
+            f"must be a non-negative integer, got {value!r}", path=attribute.name
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ChargingPolicy:
+    """Per-enrollment charging choices.
+
+    ``carence_days``: charged first days of each justified-absence run (0 = never charged).
+    ``charge_late_cancellation``: whether a cancellation after the deadline is still charged.
+    ``charge_unrecorded``: whether a booked day with no attendance record is charged as booked.
+    """
+
+    carence_days: int = attrs.field(default=1, validator=_non_negative_int)
+    charge_late_cancellation: bool = attrs.field(default=True, validator=_flag)
+    charge_unrecorded: bool = attrs.field(default=True, validator=_flag)
+
+
+@attrs.frozen(kw_only=True)
+class DayDecision:
+    """The rule applied to one :class:`DayFacts` and whether it is charged.
+
+    ``carence_position`` is the 1-based position of the day in its justified-absence run (only
+    for justified absences).
+    """
+
+    facts: DayFacts
+    rule: ChargeRule
+    charged: bool
+    surcharge: SurchargeReason | None = None
+    carence_position: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Charge:
+    """One charged day, priced: the atom invoice lines are built from."""
+
+    decision: DayDecision
+    quote: PriceQuote
+
+    @property
+    def facts(self) -> DayFacts:
+        """The day's facts."""
+        return self.decision.facts
+
+    @property
+    def day(self) -> date:
+        """The charged day."""
+        return self.decision.facts.day
+
+    @property
+    def rule(self) -> ChargeRule:
+        """The rule that charged it."""
+        return self.decision.rule
+
+
+@attrs.frozen(kw_only=True)
+class ChargingResult:
+    """Every decision (charged or not, for the audit trail) and the priced charges."""
+
+    decisions: tuple[DayDecision, ...]
+    charges: tuple[Charge, ...]
+
+
+def _check_facts(facts: Iterable[DayFacts]) -> list[DayFacts]:
+    items = list(facts)
+    seen: set[tuple[str, str, date]] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, DayFacts):
+            raise InvalidInputError(
+                f"expected DayFacts, got {type(item).__name__}", path=f"facts[{index}]"
+            )
+        if item.key in seen:
+            raise InvalidInputError(
+                f"two records for child {item.child_id!r}, enrollment {item.enrollment_id!r} "
+                f"on {item.day.isoformat()}",
+                path=f"facts[{index}]",
+            )
+        seen.add(item.key)
+    return items
+
+
+def decide(
+    facts: Iterable[DayFacts],
+    *,
+    policy: ChargingPolicy | None = None,
+    policies: Mapping[str, ChargingPolicy] | None = None,
+    carried_runs: Mapping[str, int] | None = None,
+) -> tuple[DayDecision, ...]:
+    """Apply the charging rules to ``facts``; one decision per fact, ordered by day.
+
+    ``policies`` overrides ``policy`` per enrollment id. ``carried_runs`` gives, per enrollment
+    id, how many justified-absence days the run open at the start of the period already counts
+    (so the carence is not charged twice for an illness spanning two months).
+    """
+    items = _check_facts(facts)
+    default = policy or ChargingPolicy()
+    overrides = policies or {}
+    carried = carried_runs or {}
+    for enrollment_id, count in carried.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidInputError(
+                f"carried run must be a non-negative integer, got {count!r}",
+                path=f"carried_runs.{enrollment_id}",
+            )
+    by_enrollment: dict[tuple[str, str], list[DayFacts]] = defaultdict(list)
+    for item in items:
+        by_enrollment[(item.enrollment_id, item.child_id)].append(item)
+    decisions: list[DayDecision] = []
+    for (enrollment_id, _child), days in by_enrollment.items():
+        rules = overrides.get(enrollment_id, default)
+        run = carried.get(enrollment_id, 0)
+        for item in sorted(days, key=lambda f: f.day):
+            decision, run = _decide_day(item, rules, run)
+            decisions.append(decision)
+    decisions.sort(key=lambda d: (d.facts.day, d.facts.household_id, d.facts.child_id))
+    return tuple(decisions)
+
+
+def _decide_day(item: DayFacts, rules: ChargingPolicy, run: int) -> tuple[DayDecision, int]:
+    """Decide one day; ``run`` is the current justified-absence run length (returned updated)."""
+    late = SurchargeReason.LATE_BOOKING if item.late_booking else None
+    if item.closed_by_organiser:
+        return DayDecision(facts=item, rule=ChargeRule.CLOSED_BY_ORGANISER, charged=False), run
+    if item.booked:
+        if item.present is True:
+            return DayDecision(facts=item, rule=ChargeRule.PRESENT, charged=True, surcharge=late), 0
+        if item.present is None:
+            charged = rules.charge_unrecorded
+            return DayDecision(
+                facts=item,
+                rule=ChargeRule.BOOKED_NOT_RECORDED,
+                charged=charged,
+                surcharge=late if charged else None,
+            ), 0
+        if not item.absence_justified:
+            return DayDecision(
+                facts=item, rule=ChargeRule.ABSENT_UNJUSTIFIED, charged=True, surcharge=late
+            ), 0
+        run += 1
+        if run <= rules.carence_days:
+            return DayDecision(
+                facts=item,
+                rule=ChargeRule.JUSTIFIED_ABSENCE_CARENCE,
+                charged=True,
+                surcharge=late,
+                carence_position=run,
+            ), run
+        return DayDecision(
+            facts=item, rule=ChargeRule.JUSTIFIED_ABSENCE, charged=False, carence_position=run
+        ), run
+    if item.present is True:
+        return DayDecision(
+            facts=item,
+            rule=ChargeRule.UNBOOKED_PRESENT,
+            charged=True,
+            surcharge=SurchargeReason.UNBOOKED_MEAL,
+        ), 0
+    if item.late_cancellation:
+        return DayDecision(
+            facts=item,
+            rule=ChargeRule.LATE_CANCELLATION,
+            charged=rules.charge_late_cancellation,
+        ), run
+    return DayDecision(facts=item, rule=ChargeRule.NOT_BOOKED, charged=False), run
+
+
+def _default_ranks(
+    decisions: Iterable[DayDecision], households: Mapping[str, Household]
+) -> dict[tuple[str, str], int]:
+    """Sibling ranks per (service, child) among the household's children billed for the service."""
+    billed: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for decision in decisions:
+        facts = decision.facts
+        if facts.category in DEFAULT_DISCOUNTED_CATEGORIES:
+            billed[(facts.household_id, facts.service_id)].add(facts.child_id)
+    ranks: dict[tuple[str, str], int] = {}
+    for (household_id, service_id), child_ids in billed.items():
+        household = _household(households, household_id)
+        children = [household.child(child_id) for child_id in child_ids]
+        for child_id, rank in sibling_ranks(children).items():
+            ranks[(service_id, child_id)] = rank
+    return ranks
+
+
+def _household(households: Mapping[str, Household], household_id: str) -> Household:
+    try:
+        return households[household_id]
+    except KeyError:
+        raise NotFoundError(f"unknown household {household_id!r}") from None
+
+
+def price(
+    decisions: Iterable[DayDecision],
+    *,
+    tariffs: TariffBook,
+    households: Mapping[str, Household],
+    ranks: Mapping[str, int] | None = None,
+) -> tuple[Charge, ...]:
+    """Price every charged decision with the grid and the QF valid on its day.
+
+    ``ranks`` gives each child's sibling rank (see :func:`~canteen_core.tariffs.sibling_ranks`);
+    by default children are ranked by birth date among the household's children that appear in
+    ``decisions`` for the same service. Raises :class:`NotFoundError` for an unknown household,
+    child or a day without a grid, :class:`ConfigurationError` for a category the grid lacks.
+    """
+    items = list(decisions)
+    default_ranks = _default_ranks(items, households) if ranks is None else {}
+    charges: list[Charge] = []
+    for decision in items:
+        if not decision.charged:
+            continue
+        facts = decision.facts
+        household = _household(households, facts.household_id)
+        if ranks is not None:
+            rank = ranks.get(facts.child_id, 1)
+        else:
+            rank = default_ranks.get((facts.service_id, facts.child_id), 1)
+        quote = tariffs.quote(
+            service_id=facts.service_id,
+            day=facts.day,
+            category=facts.category,
+            household=household,
+            sibling_rank=rank,
+            surcharge=decision.surcharge,
+        )
+        charges.append(Charge(decision=decision, quote=quote))
+    return tuple(charges)
+
+
+def compute_charges(
+    facts: Iterable[DayFacts],
+    *,
+    tariffs: TariffBook,
+    households: Mapping[str, Household],
+    policy: ChargingPolicy | None = None,
+    policies: Mapping[str, ChargingPolicy] | None = None,
+    carried_runs: Mapping[str, int] | None = None,
+    ranks: Mapping[str, int] | None = None,
+) -> ChargingResult:
+    """:func:`decide` then :func:`price`, in one call."""
+    decisions = decide(facts, policy=policy, policies=policies, carried_runs=carried_runs)
+    charges = price(decisions, tariffs=tariffs, households=households, ranks=ranks)
+    return ChargingResult(decisions=decisions, charges=charges)
