@@ -1,19 +1,27 @@
-"""Households (foyers), their guardians, children and family quotients."""
+"""Households (foyers), their guardians, children and family quotients.
+
+A :class:`Household` is one family unit. A child belongs to exactly one household; a guardian
+(a separated parent) may be linked to several. That cross-household rule cannot be checked by a
+single household, so :class:`HouseholdDirectory` holds all households of a deployment (or of a
+test) and enforces it: adding a household whose child already belongs elsewhere raises
+:class:`~canteen_core.errors.ConflictError`. Both are immutable values; every change returns a
+new one.
+"""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
 import attrs
 
 from canteen_core._validators import a_date, non_empty_str, optional_date
-from canteen_core.errors import InvalidInputError, NotFoundError
+from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.money import to_decimal
 
-__all__ = ["Child", "Diet", "FamilyQuotient", "Guardian", "Household"]
+__all__ = ["Child", "Diet", "FamilyQuotient", "Guardian", "Household", "HouseholdDirectory"]
 
 
 class Diet(enum.StrEnum):
@@ -58,6 +66,7 @@ class Child:
 
     @property
     def display_name(self) -> str:
+        """``"Alban CONCERTO"``."""
         return f"{self.first_name} {self.last_name.upper()}"
 
 
@@ -165,3 +174,147 @@ class Household:
                 )
             kept.append(existing)
         return attrs.evolve(self, quotients=(*kept, quotient))
+
+    def has_child(self, child_id: str) -> bool:
+        """Whether ``child_id`` is a member of this household."""
+        return any(child.id == child_id for child in self.children)
+
+    def has_guardian(self, guardian_id: str) -> bool:
+        """Whether ``guardian_id`` is the payer or the co-representative."""
+        return any(guardian.id == guardian_id for guardian in self.guardians)
+
+    def without_child(self, child_id: str) -> Household:
+        """A copy without the child; :class:`NotFoundError` if it is not a member."""
+        self.child(child_id)
+        return attrs.evolve(self, children=tuple(c for c in self.children if c.id != child_id))
+
+    def with_co_representative(self, guardian: Guardian | None) -> Household:
+        """A copy with ``guardian`` as co-representative (``None`` removes it)."""
+        return attrs.evolve(self, co_representative=guardian)
+
+
+def _household_map(items: Mapping[str, Household]) -> Mapping[str, Household]:
+    return dict(items)
+
+
+@attrs.frozen(kw_only=True)
+class HouseholdDirectory:
+    """Every household of a deployment, with the rules that span households.
+
+    * a child id belongs to one household only (:class:`ConflictError` otherwise);
+    * a guardian id may appear in several households (separated parents), and
+      :meth:`household_ids_of` gives them, e.g. to build ``Actor.guardian(user, *ids)``.
+
+    Lookups by child and guardian are indexed, so the directory scales to a whole city.
+    Build one with :meth:`of`; change it with :meth:`with_household` / :meth:`without_household`.
+
+    >>> directory = HouseholdDirectory.of([household])       # doctest: +SKIP
+    >>> directory.household_of_child("alban").id            # doctest: +SKIP
+    'H1'
+    """
+
+    households: Mapping[str, Household] = attrs.field(factory=dict, converter=_household_map)
+    _child_index: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
+    _guardian_index: dict[str, frozenset[str]] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        children: dict[str, str] = {}
+        guardians: dict[str, set[str]] = {}
+        for key, household in self.households.items():
+            if key != household.id:
+                raise InvalidInputError(
+                    f"household stored under {key!r} has id {household.id!r}", path="households"
+                )
+            for child in household.children:
+                other = children.get(child.id)
+                if other is not None:
+                    raise ConflictError(
+                        f"child {child.id!r} already belongs to household {other!r}; "
+                        f"a child belongs to one household only"
+                    )
+                children[child.id] = household.id
+            for guardian in household.guardians:
+                guardians.setdefault(guardian.id, set()).add(household.id)
+        object.__setattr__(self, "_child_index", children)
+        object.__setattr__(
+            self, "_guardian_index", {key: frozenset(ids) for key, ids in guardians.items()}
+        )
+
+    @classmethod
+    def of(cls, households: Iterable[Household]) -> HouseholdDirectory:
+        """A directory of ``households``; a duplicated household id is a :class:`ConflictError`."""
+        result: dict[str, Household] = {}
+        for household in households:
+            if household.id in result:
+                raise ConflictError(f"household {household.id!r} appears twice")
+            result[household.id] = household
+        return cls(households=result)
+
+    def __len__(self) -> int:
+        return len(self.households)
+
+    def __iter__(self) -> Iterator[Household]:
+        return iter(self.households.values())
+
+    def __contains__(self, household_id: object) -> bool:
+        return household_id in self.households
+
+    def household(self, household_id: str) -> Household:
+        """The household with ``household_id``; :class:`NotFoundError` if unknown."""
+        try:
+            return self.households[household_id]
+        except KeyError:
+            raise NotFoundError(f"no household {household_id!r}") from None
+
+    def household_of_child(self, child_id: str) -> Household:
+        """The household the child belongs to; :class:`NotFoundError` for an unknown child."""
+        household_id = self._child_index.get(child_id)
+        if household_id is None:
+            raise NotFoundError(f"unknown child {child_id!r}")
+        return self.households[household_id]
+
+    def child(self, child_id: str) -> Child:
+        """The child with ``child_id`` in whichever household; :class:`NotFoundError` if none."""
+        return self.household_of_child(child_id).child(child_id)
+
+    def household_ids_of(self, guardian_id: str) -> frozenset[str]:
+        """Ids of the households ``guardian_id`` belongs to (empty if none)."""
+        return self._guardian_index.get(guardian_id, frozenset())
+
+    def households_of(self, guardian_id: str) -> tuple[Household, ...]:
+        """The households ``guardian_id`` belongs to, ordered by id."""
+        return tuple(self.households[key] for key in sorted(self.household_ids_of(guardian_id)))
+
+    def with_household(self, household: Household) -> HouseholdDirectory:
+        """A copy with ``household`` added or replaced (same id).
+
+        :class:`ConflictError` if one of its children belongs to another household; the
+        directory is unchanged.
+        """
+        for child in household.children:
+            owner = self._child_index.get(child.id)
+            if owner is not None and owner != household.id:
+                raise ConflictError(
+                    f"child {child.id!r} already belongs to household {owner!r}; "
+                    f"a child belongs to one household only"
+                )
+        return HouseholdDirectory(households={**self.households, household.id: household})
+
+    def without_household(self, household_id: str) -> HouseholdDirectory:
+        """A copy without the household; :class:`NotFoundError` if unknown."""
+        self.household(household_id)
+        return HouseholdDirectory(
+            households={k: v for k, v in self.households.items() if k != household_id}
+        )
+
+    def move_child(self, child_id: str, to_household_id: str) -> HouseholdDirectory:
+        """A copy where the child left its household for ``to_household_id`` (custody change)."""
+        source = self.household_of_child(child_id)
+        target = self.household(to_household_id)
+        if source.id == target.id:
+            return self
+        child = source.child(child_id)
+        households = dict(self.households)
+        households[source.id] = source.without_child(child_id)
+        households[target.id] = target.with_child(child)
+        return HouseholdDirectory(households=households)

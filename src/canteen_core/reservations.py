@@ -1,0 +1,728 @@
+"""The reservation engine: which days a child is booked for, and how families change them.
+
+Design
+------
+State and operations are separate and pure:
+
+* :class:`ReservationBook` is the whole reservation state of **one enrollment**: the booked days
+  as an ``int`` bitset (bit ``i`` = ``origin + i`` days, ``origin`` being the enrollment's first
+  day), the surcharge markers of late changes, and a ``version`` for optimistic concurrency. A
+  school year is ~40 bytes per child; bulk changes are mask operations, headcounts bit tests.
+  For storage it converts to and from plain rows: :meth:`ReservationBook.rows` gives
+  ``(enrollment_id, day)`` pairs and :meth:`ReservationBook.from_days` rebuilds it.
+* Operations take the current book and return ``(new_book, BulkResult)``; nothing is mutated.
+  The service layer loads the book (and the enrollment's open change requests), calls an
+  operation with the acting :class:`~canteen_core.actors.Actor` and a
+  :class:`~canteen_core.clock.Clock`, then saves the new book if ``new_book.version`` moved
+  (``UPDATE ... WHERE version = old``), inserts ``result.pending`` requests, updates
+  ``result.withdrawn`` ones, and publishes ``result.event`` after commit.
+
+Rules applied to every day of an operation, in order:
+
+1. outside the enrollment period -> skipped (``outside_enrollment``);
+2. service closed (holiday, Wednesday, strike...) -> skipped with the calendar's reason;
+3. already in the wanted state -> unchanged (and a pending opposite request is withdrawn);
+4. same change already pending -> skipped (``already_pending``);
+5. family actor and the day's service has started -> skipped (``past``);
+6. before the deadline (booking or cancellation policy of the enrollment) -> applied;
+7. late: a family change is refused (skipped ``late``), turned into a pending
+   :class:`~canteen_core.change_requests.ChangeRequest`, or applied with a surcharge marker,
+   as the enrollment's :class:`~canteen_core.enrollments.LateChangeMode` says. Commune actors
+   (staff, admin, system) instruct: their changes apply whatever the deadline, still marked
+   for surcharge in ``surcharge`` mode.
+
+Bulk operations (weeks, months, ranges, periodicities) report skipped days; single-day
+operations (:func:`book_day`, :func:`cancel_day`) raise instead: :class:`InvalidInputError` for a
+day outside the enrollment, :class:`RuleViolationError` for a closed, past or late day.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from typing import NotRequired, TypedDict, Unpack
+
+import attrs
+
+from canteen_core._access import acts_as_commune, ensure_may_act_for
+from canteen_core._validators import a_date, non_empty_str
+from canteen_core.actors import Actor
+from canteen_core.calendar import ClosureKind
+from canteen_core.change_requests import ChangeAction, ChangeRequest, RequestStatus
+from canteen_core.clock import Clock, ensure_aware
+from canteen_core.deadlines import format_instant, wall_clock
+from canteen_core.enrollments import Enrollment, LateChangeMode
+from canteen_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    RuleViolationError,
+)
+from canteen_core.events import ReservationsChanged
+from canteen_core.families import Household
+from canteen_core.periodicity import Periodicity
+
+__all__ = [
+    "BulkResult",
+    "OperationContext",
+    "ReservationBook",
+    "SkipReason",
+    "SkippedDay",
+    "apply_periodicity",
+    "book_day",
+    "cancel_day",
+    "days_between",
+    "drop_closed_days",
+    "month_days",
+    "set_days",
+    "tick_month",
+    "tick_range",
+    "tick_week",
+    "untick_month",
+    "untick_range",
+    "untick_week",
+    "week_days",
+]
+
+
+def _bits_to_days(origin: date, bits: int) -> Iterator[date]:
+    base = origin.toordinal()
+    while bits:
+        low = bits & -bits
+        yield date.fromordinal(base + low.bit_length() - 1)
+        bits ^= low
+
+
+def _mask(origin: date, days: Iterable[date], path: str) -> int:
+    base = origin.toordinal()
+    mask = 0
+    for day in days:
+        offset = day.toordinal() - base
+        if offset < 0:
+            raise InvalidInputError(f"{day} is before the book's origin {origin}", path=path)
+        mask |= 1 << offset
+    return mask
+
+
+def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInputError(f"must be an integer >= 0, got {value!r}", path=attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class ReservationBook:
+    """All reservations of one enrollment, as a compact immutable value.
+
+    ``bits`` has bit ``i`` set when ``origin + i days`` is booked. ``late_booked`` marks booked
+    days that were booked after their deadline in ``surcharge`` mode, ``late_cancelled`` days
+    cancelled after theirs (billing decides what they cost). ``version`` grows by one with every
+    change, for optimistic concurrency in storage.
+    """
+
+    enrollment_id: str = attrs.field(validator=non_empty_str)
+    origin: date = attrs.field(validator=a_date)
+    bits: int = attrs.field(default=0, validator=_non_negative_int)
+    late_booked: int = attrs.field(default=0, validator=_non_negative_int)
+    late_cancelled: int = attrs.field(default=0, validator=_non_negative_int)
+    version: int = attrs.field(default=0, validator=_non_negative_int)
+
+    @classmethod
+    def empty(cls, enrollment: Enrollment) -> ReservationBook:
+        """No day booked, version 0."""
+        return cls(enrollment_id=enrollment.id, origin=enrollment.start)
+
+    @classmethod
+    def from_days(
+        cls,
+        enrollment_id: str,
+        origin: date,
+        days: Iterable[date],
+        *,
+        version: int = 0,
+        late_booked: Iterable[date] = (),
+        late_cancelled: Iterable[date] = (),
+    ) -> ReservationBook:
+        """Rebuild a book from stored rows (``origin`` is the enrollment's first day)."""
+        bits = _mask(origin, days, "days")
+        late = _mask(origin, late_booked, "late_booked")
+        if late & ~bits:
+            raise InvalidInputError("a late-booked day must be booked", path="late_booked")
+        cancelled = _mask(origin, late_cancelled, "late_cancelled")
+        if cancelled & bits:
+            raise InvalidInputError("a late-cancelled day cannot be booked", path="late_cancelled")
+        return cls(
+            enrollment_id=enrollment_id,
+            origin=origin,
+            bits=bits,
+            late_booked=late,
+            late_cancelled=cancelled,
+            version=version,
+        )
+
+    def _offset(self, day: date) -> int:
+        return day.toordinal() - self.origin.toordinal()
+
+    def is_booked(self, day: date) -> bool:
+        """Whether ``day`` is booked."""
+        offset = self._offset(day)
+        return offset >= 0 and (self.bits >> offset) & 1 == 1
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.is_booked(day)
+
+    def __len__(self) -> int:
+        return self.bits.bit_count()
+
+    def _window(self, bits: int, start: date | None, end: date | None) -> int:
+        if start is not None:
+            lo = self._offset(start)
+            if lo > 0:
+                bits &= ~((1 << lo) - 1)
+        if end is not None:
+            hi = self._offset(end)
+            if hi < 0:
+                return 0
+            bits &= (1 << (hi + 1)) - 1
+        return bits
+
+    def booked_days(self, start: date | None = None, end: date | None = None) -> tuple[date, ...]:
+        """Booked days between ``start`` and ``end`` (inclusive; default all), in order."""
+        return tuple(_bits_to_days(self.origin, self._window(self.bits, start, end)))
+
+    def count(self, start: date | None = None, end: date | None = None) -> int:
+        """Number of booked days between ``start`` and ``end`` (inclusive)."""
+        return self._window(self.bits, start, end).bit_count()
+
+    def late_booked_days(self) -> tuple[date, ...]:
+        """Booked days marked for a late-booking surcharge."""
+        return tuple(_bits_to_days(self.origin, self.late_booked))
+
+    def late_cancelled_days(self) -> tuple[date, ...]:
+        """Days cancelled after their deadline in surcharge mode."""
+        return tuple(_bits_to_days(self.origin, self.late_cancelled))
+
+    def rows(self) -> tuple[tuple[str, date], ...]:
+        """``(enrollment_id, day)`` for each booked day: the rows a SQL table stores."""
+        return tuple((self.enrollment_id, day) for day in _bits_to_days(self.origin, self.bits))
+
+    def with_day(self, day: date, *, booked: bool, late: bool = False) -> ReservationBook:
+        """A copy with ``day`` booked or not (version + 1 if it changed).
+
+        Low-level: no calendar, deadline or authorization check (the operations below do those).
+        """
+        offset = self._offset(day)
+        if offset < 0:
+            raise InvalidInputError(f"{day} is before the enrollment starts", path="day")
+        bit = 1 << offset
+        return self._changed(
+            book=bit if booked else 0, cancel=0 if booked else bit, late=bit if late else 0
+        )
+
+    def _changed(self, *, book: int, cancel: int, late: int) -> ReservationBook:
+        """Apply masks: ``book`` days set, ``cancel`` days cleared, ``late`` of them marked."""
+        book &= ~self.bits
+        cancel &= self.bits
+        if not (book or cancel):
+            return self
+        bits = (self.bits | book) & ~cancel
+        # A day keeps a surcharge marker only for its latest change.
+        late_booked = (self.late_booked & ~cancel & ~book) | (book & late)
+        late_cancelled = (self.late_cancelled & ~book & ~cancel) | (cancel & late)
+        return attrs.evolve(
+            self,
+            bits=bits,
+            late_booked=late_booked,
+            late_cancelled=late_cancelled,
+            version=self.version + 1,
+        )
+
+
+class SkipReason(enum.StrEnum):
+    """Why a day of an operation was not changed."""
+
+    OUTSIDE_ENROLLMENT = "outside_enrollment"
+    CLOSED = "closed"
+    ALREADY_PENDING = "already_pending"
+    PAST = "past"
+    LATE = "late"
+
+
+@attrs.frozen(kw_only=True)
+class SkippedDay:
+    """A day left unchanged, with a French ``message`` for the family."""
+
+    day: date
+    reason: SkipReason
+    message: str
+    closure_kind: ClosureKind | None = None
+    deadline: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BulkResult:
+    """What an operation did, day by day.
+
+    ``booked`` / ``cancelled`` changed now; ``unchanged`` were already in the wanted state;
+    ``skipped`` could not change (with reasons); ``pending`` are new change requests to store;
+    ``withdrawn`` are pending requests the operation withdrew (to update in storage);
+    ``surcharged`` are the changed days marked late; ``event`` is what to publish after commit
+    (``None`` if nothing happened).
+    """
+
+    enrollment_id: str
+    booked: tuple[date, ...] = ()
+    cancelled: tuple[date, ...] = ()
+    unchanged: tuple[date, ...] = ()
+    skipped: tuple[SkippedDay, ...] = ()
+    pending: tuple[ChangeRequest, ...] = ()
+    withdrawn: tuple[ChangeRequest, ...] = ()
+    surcharged: tuple[date, ...] = ()
+    event: ReservationsChanged | None = None
+
+    @property
+    def changed(self) -> tuple[date, ...]:
+        """Every day whose reservation changed, in order."""
+        return tuple(sorted((*self.booked, *self.cancelled)))
+
+    @property
+    def skipped_days(self) -> tuple[date, ...]:
+        """The skipped days, in order."""
+        return tuple(item.day for item in self.skipped)
+
+    def skipped_for(self, reason: SkipReason) -> tuple[SkippedDay, ...]:
+        """The skipped days with ``reason``."""
+        return tuple(item for item in self.skipped if item.reason is reason)
+
+
+def _check_context(
+    book: ReservationBook, enrollment: Enrollment, household: Household, actor: Actor
+) -> None:
+    """Shared preconditions of every operation; raise before anything is computed."""
+    if not isinstance(book, ReservationBook):
+        raise InvalidInputError(f"expected a ReservationBook, got {type(book).__name__}")
+    if not isinstance(enrollment, Enrollment):
+        raise InvalidInputError(f"expected an Enrollment, got {type(enrollment).__name__}")
+    if not isinstance(household, Household):
+        raise InvalidInputError(f"expected a Household, got {type(household).__name__}")
+    ensure_may_act_for(actor, enrollment.household_id)
+    if household.id != enrollment.household_id:
+        raise InvalidInputError(
+            f"enrollment {enrollment.id!r} belongs to household {enrollment.household_id!r}, "
+            f"not {household.id!r}",
+            path="household",
+        )
+    household.child(enrollment.child_id)  # NotFoundError for an unknown child
+    if book.enrollment_id != enrollment.id:
+        raise InvalidInputError(
+            f"book of enrollment {book.enrollment_id!r} used with enrollment {enrollment.id!r}",
+            path="book",
+        )
+    if book.origin != enrollment.start:
+        raise ConflictError(
+            f"book origin {book.origin} differs from the enrollment start {enrollment.start}"
+        )
+
+
+def _check_day(day: object, path: str = "days") -> date:
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise InvalidInputError(f"expected a date, got {day!r}", path=path)
+    return day
+
+
+def _default_id() -> str:
+    return uuid.uuid4().hex
+
+
+class OperationContext(TypedDict):
+    """The keyword arguments every operation takes (see :func:`set_days`)."""
+
+    enrollment: Enrollment
+    household: Household
+    actor: Actor
+    clock: Clock
+    pending: NotRequired[Iterable[ChangeRequest]]
+    new_id: NotRequired[Callable[[], str]]
+
+
+def set_days(
+    book: ReservationBook,
+    wanted: Mapping[date, bool] | Iterable[date],
+    booked: bool | None = None,
+    *,
+    enrollment: Enrollment,
+    household: Household,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
+) -> tuple[ReservationBook, BulkResult]:
+    """The general operation: bring each day to its wanted state (see the module rules).
+
+    ``wanted`` maps days to ``True`` (booked) / ``False``; or give an iterable of days and
+    ``booked``. ``pending`` are the enrollment's open change requests (to avoid duplicates and to
+    withdraw those a new change makes moot); ``new_id`` names new requests.
+    """
+    _check_context(book, enrollment, household, actor)
+    if isinstance(wanted, Mapping):
+        if booked is not None:
+            raise InvalidInputError("give either a mapping or days with booked=", path="booked")
+        targets = {_check_day(day): bool(value) for day, value in wanted.items()}
+    else:
+        if not isinstance(booked, bool):
+            raise InvalidInputError("booked must be True or False", path="booked")
+        targets = {_check_day(day): booked for day in wanted}
+    now = ensure_aware(clock.now(), "clock.now()")
+    commune = acts_as_commune(actor)
+    open_requests: dict[date, ChangeRequest] = {}
+    for item in pending:
+        if item.is_pending and item.enrollment_id == enrollment.id:
+            open_requests[item.day] = item
+    calendar = enrollment.calendar
+    late_mode = enrollment.late_change
+    start_at = enrollment.service.starts_at
+
+    to_book: list[date] = []
+    to_cancel: list[date] = []
+    late_days: list[date] = []
+    unchanged: list[date] = []
+    skipped: list[SkippedDay] = []
+    new_requests: list[ChangeRequest] = []
+    withdrawn: list[ChangeRequest] = []
+
+    for day in sorted(targets):
+        want = targets[day]
+        if not enrollment.covers(day):
+            skipped.append(
+                SkippedDay(
+                    day=day,
+                    reason=SkipReason.OUTSIDE_ENROLLMENT,
+                    message=(
+                        f"Hors inscription (du {enrollment.start:%d/%m/%Y} "
+                        f"au {enrollment.end:%d/%m/%Y})"
+                    ),
+                )
+            )
+            continue
+        if not calendar.is_open(day):
+            closure = calendar.closure(day)
+            skipped.append(
+                SkippedDay(
+                    day=day,
+                    reason=SkipReason.CLOSED,
+                    message=closure.reason if closure is not None else "Fermé",
+                    closure_kind=closure.kind if closure is not None else None,
+                )
+            )
+            continue
+        request = open_requests.get(day)
+        if book.is_booked(day) == want:
+            if request is not None and request.wants_booked != want:
+                withdrawn.append(
+                    attrs.evolve(
+                        request,
+                        status=RequestStatus.WITHDRAWN,
+                        decided_by=actor.user_id,
+                        decided_at=now,
+                    )
+                )
+            unchanged.append(day)
+            continue
+        if request is not None and request.wants_booked == want:
+            skipped.append(
+                SkippedDay(
+                    day=day,
+                    reason=SkipReason.ALREADY_PENDING,
+                    message="Demande déjà en attente d'instruction",
+                    deadline=request.deadline,
+                )
+            )
+            continue
+        if not commune and now >= wall_clock(day, start_at):
+            skipped.append(
+                SkippedDay(day=day, reason=SkipReason.PAST, message="Jour passé : service commencé")
+            )
+            continue
+        if commune and late_mode is not LateChangeMode.SURCHARGE:
+            (to_book if want else to_cancel).append(day)
+            continue
+        policy = enrollment.booking_policy if want else enrollment.cancellation_policy
+        deadline = policy.deadline(day, calendar)
+        if now < deadline:
+            (to_book if want else to_cancel).append(day)
+            continue
+        if commune or late_mode is LateChangeMode.SURCHARGE:
+            (to_book if want else to_cancel).append(day)
+            late_days.append(day)
+        elif late_mode is LateChangeMode.PENDING:
+            new_requests.append(
+                ChangeRequest(
+                    id=new_id(),
+                    enrollment_id=enrollment.id,
+                    household_id=enrollment.household_id,
+                    child_id=enrollment.child_id,
+                    day=day,
+                    action=ChangeAction.BOOK if want else ChangeAction.CANCEL,
+                    requested_by=actor.user_id,
+                    requested_at=now,
+                    deadline=deadline,
+                )
+            )
+        else:
+            skipped.append(
+                SkippedDay(
+                    day=day,
+                    reason=SkipReason.LATE,
+                    message=f"Délai dépassé depuis le {format_instant(deadline)}",
+                    deadline=deadline,
+                )
+            )
+
+    new_book = book._changed(
+        book=_mask(book.origin, to_book, "days"),
+        cancel=_mask(book.origin, to_cancel, "days"),
+        late=_mask(book.origin, late_days, "days"),
+    )
+    event = None
+    if to_book or to_cancel or new_requests:
+        event = ReservationsChanged(
+            occurred_at=now,
+            household_id=enrollment.household_id,
+            child_id=enrollment.child_id,
+            enrollment_id=enrollment.id,
+            actor_id=actor.user_id,
+            booked=tuple(to_book),
+            cancelled=tuple(to_cancel),
+            pending=tuple(request.day for request in new_requests),
+        )
+    result = BulkResult(
+        enrollment_id=enrollment.id,
+        booked=tuple(to_book),
+        cancelled=tuple(to_cancel),
+        unchanged=tuple(unchanged),
+        skipped=tuple(skipped),
+        pending=tuple(new_requests),
+        withdrawn=tuple(withdrawn),
+        surcharged=tuple(late_days),
+        event=event,
+    )
+    return new_book, result
+
+
+def _single(
+    book: ReservationBook,
+    day: date,
+    booked: bool,
+    *,
+    enrollment: Enrollment,
+    household: Household,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest],
+    new_id: Callable[[], str],
+) -> tuple[ReservationBook, BulkResult]:
+    day = _check_day(day, "day")
+    new_book, result = set_days(
+        book,
+        [day],
+        booked,
+        enrollment=enrollment,
+        household=household,
+        actor=actor,
+        clock=clock,
+        pending=pending,
+        new_id=new_id,
+    )
+    if not result.skipped:
+        return new_book, result
+    skip = result.skipped[0]
+    when = f"{day:%d/%m/%Y}"
+    if skip.reason is SkipReason.OUTSIDE_ENROLLMENT:
+        raise InvalidInputError(f"{when} : {skip.message}", path="day")
+    if skip.reason is SkipReason.ALREADY_PENDING:
+        raise ConflictError(f"{when} : {skip.message}")
+    if skip.reason is SkipReason.LATE and skip.deadline is not None:
+        policy = enrollment.booking_policy if booked else enrollment.cancellation_policy
+        raise RuleViolationError(
+            f"{when} : délai dépassé. {policy.explain(day, enrollment.calendar)}"
+        )
+    raise RuleViolationError(f"{when} : {skip.message}")
+
+
+def book_day(
+    book: ReservationBook,
+    day: date,
+    *,
+    enrollment: Enrollment,
+    household: Household,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
+) -> tuple[ReservationBook, BulkResult]:
+    """Book one day. Raises instead of skipping (see the module docstring).
+
+    A late booking in ``pending`` mode returns normally with the request in ``result.pending``.
+    """
+    return _single(
+        book,
+        day,
+        True,
+        enrollment=enrollment,
+        household=household,
+        actor=actor,
+        clock=clock,
+        pending=pending,
+        new_id=new_id,
+    )
+
+
+def cancel_day(
+    book: ReservationBook,
+    day: date,
+    *,
+    enrollment: Enrollment,
+    household: Household,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
+) -> tuple[ReservationBook, BulkResult]:
+    """Cancel one day. Raises instead of skipping (see the module docstring)."""
+    return _single(
+        book,
+        day,
+        False,
+        enrollment=enrollment,
+        household=household,
+        actor=actor,
+        clock=clock,
+        pending=pending,
+        new_id=new_id,
+    )
+
+
+def days_between(start: date, end: date) -> tuple[date, ...]:
+    """Every calendar day from ``start`` to ``end`` inclusive; ``end < start`` is an error."""
+    _check_day(start, "start")
+    _check_day(end, "end")
+    if end < start:
+        raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
+    return tuple(start + timedelta(days=i) for i in range((end - start).days + 1))
+
+
+def week_days(day: date) -> tuple[date, ...]:
+    """Monday to Sunday of the ISO week containing ``day``."""
+    monday = _check_day(day, "week") - timedelta(days=day.weekday())
+    return tuple(monday + timedelta(days=i) for i in range(7))
+
+
+def month_days(year: int, month: int) -> tuple[date, ...]:
+    """Every day of ``month`` in ``year``."""
+    if not (isinstance(month, int) and 1 <= month <= 12) or not isinstance(year, int):
+        raise InvalidInputError(f"no month {year}-{month}", path="month")
+    first = date(year, month, 1)
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return days_between(first, following - timedelta(days=1))
+
+
+def tick_week(
+    book: ReservationBook, week: date, **context: Unpack[OperationContext]
+) -> tuple[ReservationBook, BulkResult]:
+    """ "Tout cocher" in a week view: book every day of the ISO week containing ``week``.
+
+    ``context`` is the keyword arguments of :func:`set_days` (enrollment, household, actor,
+    clock, and optionally pending, new_id).
+    """
+    return set_days(book, week_days(week), True, **context)
+
+
+def untick_week(
+    book: ReservationBook, week: date, **context: Unpack[OperationContext]
+) -> tuple[ReservationBook, BulkResult]:
+    """ "Tout décocher" in a week view (see :func:`tick_week`)."""
+    return set_days(book, week_days(week), False, **context)
+
+
+def tick_month(
+    book: ReservationBook, year: int, month: int, **context: Unpack[OperationContext]
+) -> tuple[ReservationBook, BulkResult]:
+    """ "Tout cocher" in a month view (see :func:`tick_week` for ``context``)."""
+    return set_days(book, month_days(year, month), True, **context)
+
+
+def untick_month(
+    book: ReservationBook, year: int, month: int, **context: Unpack[OperationContext]
+) -> tuple[ReservationBook, BulkResult]:
+    """ "Tout décocher" in a month view (see :func:`tick_week` for ``context``)."""
+    return set_days(book, month_days(year, month), False, **context)
+
+
+def tick_range(
+    book: ReservationBook, start: date, end: date, **context: Unpack[OperationContext]
+) -> tuple[ReservationBook, BulkResult]:
+    """Book every day from ``start`` to ``end`` (see :func:`tick_week` for ``context``)."""
+    return set_days(book, days_between(start, end), True, **context)
+
+
+def untick_range(
+    book: ReservationBook, start: date, end: date, **context: Unpack[OperationContext]
+) -> tuple[ReservationBook, BulkResult]:
+    """Cancel every day from ``start`` to ``end`` (see :func:`tick_week` for ``context``)."""
+    return set_days(book, days_between(start, end), False, **context)
+
+
+def apply_periodicity(
+    book: ReservationBook,
+    periodicity: Periodicity,
+    *,
+    replace: bool = True,
+    enrollment: Enrollment,
+    household: Household,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
+) -> tuple[ReservationBook, BulkResult]:
+    """Apply a weekly pattern over its range ("Appliquer une périodicité").
+
+    With ``replace`` (default) the range ends up exactly as the pattern says: pattern days
+    booked, the other service days of the range cancelled. Without it, pattern days are only
+    added. Applying the same periodicity twice changes nothing the second time.
+    """
+    if not isinstance(periodicity, Periodicity):
+        raise InvalidInputError(
+            f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
+        )
+    pattern = set(periodicity.days())
+    if replace:
+        wanted = {
+            day: day in pattern
+            for day in days_between(periodicity.start, periodicity.end)
+            if day in pattern or enrollment.is_bookable(day)
+        }
+    else:
+        wanted = dict.fromkeys(pattern, True)
+    return set_days(
+        book,
+        wanted,
+        enrollment=enrollment,
+        household=household,
+        actor=actor,
+        clock=clock,
+        pending=pending,
+        new_id=new_id,
+    )
+
+
+def drop_closed_days(
+    book: ReservationBook, enrollment: Enrollment
+) -> tuple[ReservationBook, tuple[date, ...]]:
+    """Cancel booked days on which the service no longer runs (a strike or works added later).
+
+    Returns the new book and the dropped days: the organiser closed them, nobody is charged. No
+    deadline applies: this is the commune's own change, run by the service layer.
+    """
+    dropped = tuple(day for day in book.booked_days() if not enrollment.is_bookable(day))
+    new_book = book._changed(book=0, cancel=_mask(book.origin, dropped, "days"), late=0)
+    return new_book, dropped
