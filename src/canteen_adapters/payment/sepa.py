@@ -1,0 +1,622 @@
+"""SEPA Core direct debit collections: the pain.008.001.02 file, pre-notifications, returns.
+
+A collection run takes the invoices to debit on a due date (one :class:`DebitItem` per
+invoice: household, invoice number used as end-to-end id, amount, mandate) and builds one
+pain.008.001.02 message, grouped in one payment information block per sequence type (FRST,
+RCUR, FNAL, OOFF) with its transaction count and control sum. The message is validated
+against the official ISO 20022 schema (the ``pain.008.001.02.xsd`` shipped with the
+``sepaxml`` package) before anything is written; every input is checked first, so a bad
+IBAN, a missing or revoked mandate or a zero or negative amount raises a clear error and
+writes no file.
+
+The run returns the mandates as they stand after it (a FRST mandate becomes RCUR, a pending
+amendment is cleared) and one :class:`~canteen_core.events.DirectDebitAnnounced` event per
+household and mandate: the pre-notification the portal sends each family. Returned or
+rejected debits (a list of end-to-end ids from the bank) go to :func:`process_returns`, which
+says which invoices to reopen.
+
+Deployment settings (``[payment.sepa]``): ``creditor_name``, ``creditor_iban``,
+``creditor_bic`` (optional: looked up from the IBAN), ``creditor_id`` (ICS, e.g.
+``FR72ZZZ123456``), ``pre_notification_days`` (default 14, the SEPA default; less only if
+the mandate terms say so) and ``output_dir`` for the files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+from lxml import etree
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+from canteen_core._validators import non_empty_str
+from canteen_core.clock import Clock, paris_today
+from canteen_core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RuleViolationError,
+)
+from canteen_core.events import DirectDebitAnnounced
+from canteen_core.mandates import (
+    DirectDebitMandate,
+    MandateKind,
+    SequenceType,
+    validate_creditor_identifier,
+    validate_mandate_reference,
+)
+from canteen_core.money import CENT, EUR, Money
+
+__all__ = [
+    "PAIN_008_NAMESPACE",
+    "CollectedDebit",
+    "CollectionRun",
+    "DebitItem",
+    "PaymentGroup",
+    "ReturnResult",
+    "SepaCreditor",
+    "build_collection",
+    "full_iban_check",
+    "load_pain008_schema",
+    "process_returns",
+    "run_collection",
+    "sepa_text",
+    "validate_pain008",
+]
+
+PAIN_008_NAMESPACE: Final = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"
+_SEQUENCE_ORDER: Final = (
+    SequenceType.FRST,
+    SequenceType.RCUR,
+    SequenceType.FNAL,
+    SequenceType.OOFF,
+)
+_MAX_AMOUNT: Final = Decimal("999999999.99")  # EPC limit per transaction
+# The Latin character set every SEPA bank must accept.
+_NOT_SEPA = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
+_schema: etree.XMLSchema | None = None
+
+
+def sepa_text(value: str, max_length: int) -> str:
+    """``value`` in the SEPA Latin character set (accents removed), at most ``max_length``.
+
+    >>> sepa_text("Éloïse Müller & fils", 70)
+    'Eloise Muller fils'
+    """
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    cleaned = " ".join(_NOT_SEPA.sub(" ", ascii_text).split())
+    return cleaned[:max_length].strip()
+
+
+def full_iban_check(value: str, *, path: str = "iban") -> IBAN:
+    """Validate an IBAN completely with schwifty (country length, national check digits)."""
+    try:
+        return IBAN(value, validate_bban=True)
+    except SchwiftyException as error:
+        raise InvalidInputError(f"invalid IBAN {value!r}: {error}", path=path) from None
+
+
+def _checked_bic(bic: str, *, path: str) -> str:
+    """``bic`` checked by schwifty (format and country), compact and upper-case."""
+    if not isinstance(bic, str):
+        raise InvalidInputError(f"a BIC must be a string, got {bic!r}", path=path)
+    try:
+        return str(BIC(bic).compact)
+    except SchwiftyException as error:
+        raise InvalidInputError(f"invalid BIC {bic!r}: {error}", path=path) from None
+
+
+def _bic_for(iban: IBAN, bic: str | None, *, path: str) -> str | None:
+    """The given BIC (checked) or the one schwifty's bank registry gives for ``iban``."""
+    if bic is not None:
+        return _checked_bic(bic, path=path)
+    found = iban.bic
+    return None if found is None else str(found.compact)
+
+
+def load_pain008_schema() -> etree.XMLSchema:
+    """The official pain.008.001.02 schema, loaded once from the ``sepaxml`` package data."""
+    global _schema
+    if _schema is None:
+        resource = files("sepaxml").joinpath("schemas", "pain.008.001.02.xsd")
+        with as_file(resource) as path:
+            _schema = etree.XMLSchema(etree.parse(str(path)))
+    return _schema
+
+
+def validate_pain008(xml: bytes) -> None:
+    """Raise :class:`InvalidInputError` unless ``xml`` is valid against pain.008.001.02."""
+    try:
+        document = etree.fromstring(xml)
+    except etree.XMLSyntaxError as error:
+        raise InvalidInputError(f"not well-formed XML: {error}", path="xml") from None
+    schema = load_pain008_schema()
+    if not schema.validate(document):
+        first = schema.error_log.filter_from_errors()[0]
+        raise InvalidInputError(
+            f"the SEPA file does not match pain.008.001.02 (line {first.line}): {first.message}",
+            path="xml",
+        )
+
+
+def _name(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    non_empty_str(_, attribute, value)
+    if not sepa_text(str(value), 70):
+        raise InvalidInputError("has no character usable in a SEPA file", path=attribute.name)
+
+
+def _creditor_iban(value: str) -> str:
+    return str(full_iban_check(value, path="creditor_iban").compact)
+
+
+def _ics(value: str) -> str:
+    return validate_creditor_identifier(value)
+
+
+def _creditor_bic(value: str) -> str:
+    return _checked_bic(value, path="creditor_bic")
+
+
+@attrs.frozen(kw_only=True)
+class SepaCreditor:
+    """The collecting creditor (the régie): name, account, BIC and creditor identifier (ICS).
+
+    Use :meth:`of` to look the BIC up from the IBAN when it is not given.
+    """
+
+    name: str = attrs.field(validator=_name)
+    iban: str = attrs.field(converter=_creditor_iban)
+    creditor_id: str = attrs.field(converter=_ics)
+    bic: str = attrs.field(converter=_creditor_bic)
+
+    @classmethod
+    def of(cls, *, name: str, iban: str, creditor_id: str, bic: str | None = None) -> SepaCreditor:
+        """Build a creditor; without ``bic`` it comes from schwifty's bank registry."""
+        if bic is None:
+            bic = _bic_for(full_iban_check(iban, path="creditor_iban"), None, path="creditor_bic")
+            if bic is None:
+                raise ConfigurationError(
+                    "no BIC known for the creditor IBAN; set creditor_bic", path="creditor_bic"
+                )
+        return cls(name=name, iban=iban, creditor_id=creditor_id, bic=bic)
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, object]) -> SepaCreditor:
+        """Build from the ``[payment.sepa]`` section of a deployment file."""
+
+        def text(name: str) -> str | None:
+            value = settings.get(name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ConfigurationError("must be a non-empty string", path=f"payment.sepa.{name}")
+            return value
+
+        missing = [
+            name for name in ("creditor_name", "creditor_iban", "creditor_id") if not text(name)
+        ]
+        if missing:
+            raise ConfigurationError(f"missing settings {missing}", path="payment.sepa")
+        try:
+            return cls.of(
+                name=text("creditor_name") or "",
+                iban=text("creditor_iban") or "",
+                creditor_id=text("creditor_id") or "",
+                bic=text("creditor_bic"),
+            )
+        except ConfigurationError:
+            raise
+        except InvalidInputError as error:
+            raise ConfigurationError(str(error), path="payment.sepa") from None
+
+
+def _positive_eur(_: Any, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money):
+        raise InvalidInputError(f"must be Money, got {value!r}", path=attribute.name)
+    if value.currency != EUR:
+        raise InvalidInputError(
+            f"SEPA debits are in EUR, not {value.currency}", path=attribute.name
+        )
+    if not value.is_positive:
+        raise InvalidInputError(
+            f"a debit must be positive, got {value.format_fr()}", path=attribute.name
+        )
+    if value.amount != value.amount.quantize(CENT) or value.amount > _MAX_AMOUNT:
+        raise InvalidInputError(f"not a valid SEPA amount: {value}", path=attribute.name)
+
+
+def _end_to_end(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    validate_mandate_reference(value, path=attribute.name)  # same charset and length rules
+
+
+@attrs.frozen(kw_only=True)
+class DebitItem:
+    """One invoice to debit: the invoice number is the end-to-end id the bank returns."""
+
+    household_id: str = attrs.field(validator=non_empty_str)
+    invoice_id: str = attrs.field(validator=non_empty_str)
+    invoice_number: str = attrs.field(validator=_end_to_end)
+    amount: Money = attrs.field(validator=_positive_eur)
+    mandate: DirectDebitMandate | None
+    remittance_info: str | None = None  # default "Facture <number>"
+
+
+@attrs.frozen(kw_only=True)
+class CollectedDebit:
+    """A debit as it went into a file: what a return must be matched against."""
+
+    end_to_end_id: str
+    invoice_id: str
+    household_id: str
+    amount: Money
+    sequence_type: SequenceType
+    mandate_reference: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentGroup:
+    """One payment information block (``PmtInf``): one sequence type."""
+
+    payment_information_id: str
+    sequence_type: SequenceType
+    count: int
+    control_sum: Money
+    end_to_end_ids: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class CollectionRun:
+    """A built and validated collection: the XML, its totals and what changed."""
+
+    message_id: str
+    created_at: datetime
+    collection_date: date
+    xml: bytes = attrs.field(repr=False)
+    groups: tuple[PaymentGroup, ...]
+    debits: tuple[CollectedDebit, ...]
+    mandates: tuple[DirectDebitMandate, ...]  # updated: FRST -> RCUR, amendments cleared
+    announcements: tuple[DirectDebitAnnounced, ...]
+
+    @property
+    def count(self) -> int:
+        """Number of transactions in the file."""
+        return sum(group.count for group in self.groups)
+
+    @property
+    def control_sum(self) -> Money:
+        """Total amount of the file."""
+        return Money.sum(group.control_sum for group in self.groups)
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Validate the XML again and write it atomically to ``path`` (never overwrites)."""
+        target = Path(path)
+        if target.exists():
+            raise ConflictError(f"{target} already exists; a SEPA file is never overwritten")
+        validate_pain008(self.xml)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".pain008-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(self.xml)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return target
+
+
+def _element(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    child = etree.SubElement(parent, tag)
+    if text is not None:
+        child.text = text
+    return child
+
+
+def _path(parent: etree._Element, tags: str, text: str) -> etree._Element:
+    node = parent
+    for tag in tags.split("/"):
+        node = _element(node, tag)
+    node.text = text
+    return node
+
+
+def _agent(parent: etree._Element, tag: str, bic: str | None) -> None:
+    institution = _element(_element(parent, tag), "FinInstnId")
+    if bic is None:
+        _path(institution, "Othr/Id", "NOTPROVIDED")  # IBAN-only, allowed by the EPC
+    else:
+        _element(institution, "BIC", bic)
+
+
+def _amount(money: Money) -> str:
+    return f"{money.amount.quantize(CENT)}"
+
+
+@attrs.frozen
+class _Checked:
+    item: DebitItem
+    mandate: DirectDebitMandate
+    sequence: SequenceType
+    iban: str
+    bic: str | None
+
+
+def _check_items(items: list[DebitItem], collection_date: date) -> list[_Checked]:
+    if not items:
+        raise InvalidInputError("a collection needs at least one debit", path="items")
+    seen: set[str] = set()
+    per_mandate: dict[str, int] = {}
+    checked: list[_Checked] = []
+    for index, item in enumerate(items):
+        path = f"items[{index}]"
+        if not isinstance(item, DebitItem):
+            raise InvalidInputError(f"expected a DebitItem, got {item!r}", path=path)
+        if item.invoice_number in seen:
+            raise InvalidInputError(
+                f"invoice {item.invoice_number} appears twice", path=f"{path}.invoice_number"
+            )
+        seen.add(item.invoice_number)
+        mandate = item.mandate
+        if mandate is None:
+            raise RuleViolationError(
+                f"household {item.household_id} has no direct debit mandate"
+                f" (invoice {item.invoice_number})"
+            )
+        if mandate.household_id != item.household_id:
+            raise InvalidInputError(
+                f"mandate {mandate.reference} belongs to household {mandate.household_id},"
+                f" not {item.household_id}",
+                path=f"{path}.mandate",
+            )
+        sequence = mandate.check_collectable(collection_date)
+        per_mandate[mandate.reference] = per_mandate.get(mandate.reference, 0) + 1
+        if mandate.kind is MandateKind.ONE_OFF and per_mandate[mandate.reference] > 1:
+            raise RuleViolationError(
+                f"one-off mandate {mandate.reference} can carry a single debit"
+            )
+        iban = full_iban_check(mandate.iban, path=f"{path}.mandate.iban")
+        bic = _bic_for(iban, mandate.bic, path=f"{path}.mandate.bic")
+        checked.append(
+            _Checked(item=item, mandate=mandate, sequence=sequence, iban=str(iban.compact), bic=bic)
+        )
+    references: dict[str, DirectDebitMandate] = {}
+    for entry in checked:
+        known = references.setdefault(entry.mandate.reference, entry.mandate)
+        if known != entry.mandate:
+            raise ConflictError(
+                f"two different versions of mandate {entry.mandate.reference} in one run"
+            )
+    return checked
+
+
+def build_collection(
+    creditor: SepaCreditor,
+    items: Iterable[DebitItem],
+    *,
+    collection_date: date,
+    clock: Clock,
+    message_id: str | None = None,
+    pre_notification_days: int = 14,
+) -> CollectionRun:
+    """Check every debit, build the pain.008.001.02 message and validate it (no I/O).
+
+    ``collection_date`` is the requested collection date; it must leave the families
+    ``pre_notification_days`` calendar days of notice from today (Europe/Paris). All debits
+    of one mandate in a run use the mandate's sequence type (FRST for all invoices of a
+    first collection). Raises :class:`InvalidInputError` (bad IBAN, amount, duplicate
+    invoice), :class:`RuleViolationError` (missing, revoked or lapsed mandate, notice too
+    short) or :class:`ConflictError`; nothing is returned or written then.
+    """
+    if not isinstance(creditor, SepaCreditor):
+        raise InvalidInputError(f"expected a SepaCreditor, got {creditor!r}", path="creditor")
+    if not isinstance(collection_date, date) or isinstance(collection_date, datetime):
+        raise InvalidInputError(f"must be a date, got {collection_date!r}", path="collection_date")
+    if isinstance(pre_notification_days, bool) or not isinstance(pre_notification_days, int):
+        raise InvalidInputError("must be an integer", path="pre_notification_days")
+    if pre_notification_days < 1:
+        raise InvalidInputError("must be at least 1", path="pre_notification_days")
+    now = clock.now().astimezone(UTC).replace(microsecond=0)
+    earliest = paris_today(clock) + timedelta(days=pre_notification_days)
+    if collection_date < earliest:
+        raise RuleViolationError(
+            f"a collection on {collection_date} leaves less than {pre_notification_days} days"
+            f" of notice; the earliest date is {earliest}"
+        )
+    message_id = message_id or f"CANTEEN-{now:%Y%m%d%H%M%S}"
+    validate_mandate_reference(message_id, path="message_id")
+    checked = _check_items(list(items), collection_date)
+
+    root = etree.Element("Document", nsmap={None: PAIN_008_NAMESPACE})
+    initiation = _element(root, "CstmrDrctDbtInitn")
+    header = _element(initiation, "GrpHdr")
+    _element(header, "MsgId", message_id)
+    _element(header, "CreDtTm", now.strftime("%Y-%m-%dT%H:%M:%S"))
+    _element(header, "NbOfTxs", str(len(checked)))
+    _element(header, "CtrlSum", _amount(Money.sum(entry.item.amount for entry in checked)))
+    _path(header, "InitgPty/Nm", sepa_text(creditor.name, 70))
+
+    groups: list[PaymentGroup] = []
+    debits: list[CollectedDebit] = []
+    for sequence in _SEQUENCE_ORDER:
+        members = [entry for entry in checked if entry.sequence is sequence]
+        if not members:
+            continue
+        group_id = f"{message_id}-{sequence.value}"[:35]
+        total = Money.sum(entry.item.amount for entry in members)
+        block = _element(initiation, "PmtInf")
+        _element(block, "PmtInfId", group_id)
+        _element(block, "PmtMtd", "DD")
+        _element(block, "BtchBookg", "true")
+        _element(block, "NbOfTxs", str(len(members)))
+        _element(block, "CtrlSum", _amount(total))
+        type_info = _element(block, "PmtTpInf")
+        _path(type_info, "SvcLvl/Cd", "SEPA")
+        _path(type_info, "LclInstrm/Cd", "CORE")
+        _element(type_info, "SeqTp", sequence.value)
+        _element(block, "ReqdColltnDt", collection_date.isoformat())
+        _path(block, "Cdtr/Nm", sepa_text(creditor.name, 70))
+        _path(block, "CdtrAcct/Id/IBAN", creditor.iban)
+        _agent(block, "CdtrAgt", creditor.bic)
+        _element(block, "ChrgBr", "SLEV")
+        scheme = _path(block, "CdtrSchmeId/Id/PrvtId/Othr/Id", creditor.creditor_id).getparent()
+        assert scheme is not None
+        _path(scheme, "SchmeNm/Prtry", "SEPA")
+        for entry in members:
+            item, mandate = entry.item, entry.mandate
+            transaction = _element(block, "DrctDbtTxInf")
+            _path(transaction, "PmtId/EndToEndId", item.invoice_number)
+            _element(transaction, "InstdAmt", _amount(item.amount)).set("Ccy", EUR)
+            mandate_info = _path(
+                transaction, "DrctDbtTx/MndtRltdInf/MndtId", mandate.reference
+            ).getparent()
+            assert mandate_info is not None
+            _element(mandate_info, "DtOfSgntr", mandate.signed_on.isoformat())
+            amendment = mandate.amendment
+            _element(mandate_info, "AmdmntInd", "true" if amendment else "false")
+            if amendment is not None:
+                details = _element(mandate_info, "AmdmntInfDtls")
+                if amendment.original_reference is not None:
+                    _element(details, "OrgnlMndtId", amendment.original_reference)
+                if amendment.original_iban is not None:
+                    _path(details, "OrgnlDbtrAcct/Id/IBAN", amendment.original_iban)
+            _agent(transaction, "DbtrAgt", entry.bic)
+            _path(transaction, "Dbtr/Nm", sepa_text(mandate.debtor_name, 70) or "DEBITEUR")
+            _path(transaction, "DbtrAcct/Id/IBAN", entry.iban)
+            remittance = item.remittance_info or f"Facture {item.invoice_number}"
+            _path(transaction, "RmtInf/Ustrd", sepa_text(remittance, 140))
+            debits.append(
+                CollectedDebit(
+                    end_to_end_id=item.invoice_number,
+                    invoice_id=item.invoice_id,
+                    household_id=item.household_id,
+                    amount=item.amount,
+                    sequence_type=sequence,
+                    mandate_reference=mandate.reference,
+                )
+            )
+        groups.append(
+            PaymentGroup(
+                payment_information_id=group_id,
+                sequence_type=sequence,
+                count=len(members),
+                control_sum=total,
+                end_to_end_ids=tuple(entry.item.invoice_number for entry in members),
+            )
+        )
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    validate_pain008(xml)
+
+    mandates: dict[str, DirectDebitMandate] = {}
+    totals: dict[str, Money] = {}
+    for entry in checked:
+        reference = entry.mandate.reference
+        mandates.setdefault(reference, entry.mandate.after_collection(collection_date))
+        totals[reference] = totals.get(reference, Money.zero()) + entry.item.amount
+    announcements = tuple(
+        DirectDebitAnnounced(
+            occurred_at=now,
+            household_id=mandates[reference].household_id,
+            amount=total,
+            collection_date=collection_date,
+            mandate_reference=reference,
+        )
+        for reference, total in totals.items()
+    )
+    return CollectionRun(
+        message_id=message_id,
+        created_at=now,
+        collection_date=collection_date,
+        xml=xml,
+        groups=tuple(groups),
+        debits=tuple(debits),
+        mandates=tuple(mandates.values()),
+        announcements=announcements,
+    )
+
+
+def run_collection(
+    creditor: SepaCreditor,
+    items: Iterable[DebitItem],
+    *,
+    collection_date: date,
+    clock: Clock,
+    path: str | os.PathLike[str],
+    message_id: str | None = None,
+    pre_notification_days: int = 14,
+) -> CollectionRun:
+    """:func:`build_collection`, then write the validated file to ``path``.
+
+    Any error is raised before the file is created: a failed run leaves no file behind.
+    """
+    run = build_collection(
+        creditor,
+        items,
+        collection_date=collection_date,
+        clock=clock,
+        message_id=message_id,
+        pre_notification_days=pre_notification_days,
+    )
+    run.write(path)
+    return run
+
+
+@attrs.frozen(kw_only=True)
+class ReturnResult:
+    """What returned or rejected debits mean: the invoices to reopen, ids not recognised."""
+
+    returned: tuple[CollectedDebit, ...]
+    unknown_ids: tuple[str, ...]
+
+    @property
+    def invoice_ids_to_reopen(self) -> tuple[str, ...]:
+        """Ids of the invoices whose debit failed: their balance is due again."""
+        return tuple(debit.invoice_id for debit in self.returned)
+
+    @property
+    def amount(self) -> Money:
+        """Total amount that did not come in."""
+        return Money.sum(debit.amount for debit in self.returned)
+
+
+def process_returns(
+    debits: CollectionRun | Iterable[CollectedDebit],
+    end_to_end_ids: Iterable[str],
+    *,
+    strict: bool = False,
+) -> ReturnResult:
+    """Match the bank's returned/rejected end-to-end ids with the debits that were sent.
+
+    Each matched debit's invoice must be reopened (its payment reversed in the ledger). An id
+    listed twice counts once. Ids that match nothing are listed in ``unknown_ids`` for staff,
+    or raise :class:`NotFoundError` when ``strict``.
+    """
+    sent = debits.debits if isinstance(debits, CollectionRun) else tuple(debits)
+    by_id = {debit.end_to_end_id: debit for debit in sent}
+    returned: list[CollectedDebit] = []
+    unknown: list[str] = []
+    seen: set[str] = set()
+    for raw in end_to_end_ids:
+        if not isinstance(raw, str):
+            raise InvalidInputError(
+                f"an end-to-end id is a string, got {raw!r}", path="end_to_end_ids"
+            )
+        identifier = raw.strip()
+        if identifier in seen:
+            continue
+        seen.add(identifier)
+        if identifier in by_id:
+            returned.append(by_id[identifier])
+        else:
+            unknown.append(identifier)
+    if strict and unknown:
+        raise NotFoundError(f"returned debits not in this collection: {', '.join(unknown)}")
+    return ReturnResult(returned=tuple(returned), unknown_ids=tuple(unknown))
