@@ -193,11 +193,20 @@ class _DueKind(enum.StrEnum):
     DAY_OF_NEXT_MONTH = "day_of_next_month"
 
 
+def _due_kind(value: str) -> _DueKind:
+    try:
+        return _DueKind(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown due-date rule {value!r}; use {[k.value for k in _DueKind]}", path="kind"
+        ) from None
+
+
 @attrs.frozen(kw_only=True)
 class DueDateRule:
     """When an invoice must be paid: N days after issue, or a fixed day of the next month."""
 
-    kind: str = attrs.field(converter=_DueKind)
+    kind: str = attrs.field(converter=_due_kind)
     value: int = attrs.field(validator=_non_negative_int)
 
     def __attrs_post_init__(self) -> None:
