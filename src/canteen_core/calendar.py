@@ -5,14 +5,21 @@ school holidays, public holidays, bridge days), as provided by a holiday-source 
 ``canteen_adapters.calendars.france``). A :class:`ServiceCalendar` combines it with a service's
 open weekdays and the site's own closures, and answers for any date of the year whether the
 service runs and, if not, why. Both are immutable values: same input, same answer.
+
+When several reasons apply to one day, the calendar reports the first that applies in this order
+(see :class:`ClosureKind`): outside the school year, school holidays, public holiday, bridge day,
+weekend, the service's closed weekday, site closure. So 1 November 2023 reads "Vacances de la
+Toussaint" (the holidays close the whole fortnight, the public holiday adds nothing), Wednesday
+8 May 2024 reads "Victoire 1945" rather than "Mercredi", Saturday 11 November 2023 "Armistice",
+and a strike only shows on days the service would otherwise have run.
 """
 
 from __future__ import annotations
 
 import enum
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 import attrs
@@ -37,6 +44,7 @@ WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
 _WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Most school restaurants serve on Monday, Tuesday, Thursday and Friday.
 SCHOOL_RESTAURANT_WEEKDAYS = frozenset({0, 1, 3, 4})
+_WEEKEND = frozenset({5, 6})
 
 
 class Zone(enum.StrEnum):
@@ -49,6 +57,8 @@ class Zone(enum.StrEnum):
     @classmethod
     def parse(cls, value: str) -> Zone:
         """Parse ``"A"``, ``"b"``, ``"Zone C"``; anything else raises :class:`InvalidInputError`."""
+        if isinstance(value, Zone):
+            return value
         text = str(value).strip().upper().removeprefix("ZONE").strip()
         try:
             return cls(text)
@@ -59,15 +69,15 @@ class Zone(enum.StrEnum):
 
 
 class ClosureKind(enum.StrEnum):
-    """Why a service does not run on a day, in order of precedence."""
+    """Why a service does not run on a day, in order of precedence (first listed wins)."""
 
     OUTSIDE_SCHOOL_YEAR = "outside_school_year"
-    WEEKEND = "weekend"
-    PUBLIC_HOLIDAY = "public_holiday"
     SCHOOL_HOLIDAY = "school_holiday"
+    PUBLIC_HOLIDAY = "public_holiday"
     BRIDGE_DAY = "bridge_day"
-    SITE_CLOSURE = "site_closure"
+    WEEKEND = "weekend"
     CLOSED_WEEKDAY = "closed_weekday"
+    SITE_CLOSURE = "site_closure"
 
 
 @attrs.frozen(kw_only=True)
@@ -79,10 +89,26 @@ class Closure:
     reason: str
 
 
-def _check_period(instance: Period, _: attrs.Attribute[date], last_day: date) -> None:
+def _is_date(value: object) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _check_date(_: object, attribute: attrs.Attribute[date], value: object) -> None:
+    if not _is_date(value):
+        raise InvalidInputError(f"must be a date, got {value!r}", path=attribute.name)
+
+
+def _check_name(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"must be a non-empty string, got {value!r}", path=attribute.name)
+
+
+def _check_period(instance: Period, attribute: attrs.Attribute[date], last_day: date) -> None:
+    _check_date(instance, attribute, last_day)
     if last_day < instance.first_day:
         raise InvalidInputError(
-            f"period {instance.name!r} ends ({last_day}) before it starts ({instance.first_day})"
+            f"period {instance.name!r} ends ({last_day}) before it starts ({instance.first_day})",
+            path=attribute.name,
         )
 
 
@@ -90,12 +116,12 @@ def _check_period(instance: Period, _: attrs.Attribute[date], last_day: date) ->
 class Period:
     """A named run of days, both ends included (holidays, a strike, works)."""
 
-    name: str
-    first_day: date
+    name: str = attrs.field(validator=_check_name)
+    first_day: date = attrs.field(validator=_check_date)
     last_day: date = attrs.field(validator=_check_period)
 
     def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.first_day <= day <= self.last_day
+        return _is_date(day) and self.first_day <= day <= self.last_day  # type: ignore[operator]
 
     def days(self) -> Iterable[date]:
         """Every day of the period, in order."""
@@ -107,6 +133,8 @@ class Period:
 
 def parse_school_year(value: str | int) -> int:
     """Parse ``"2023-2024"`` (or ``"2023/2024"``, or ``2023``) into its starting year, 2023."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"malformed school year {value!r}", path="school_year")
     text = str(value).strip().replace("/", "-")
     parts = text.split("-")
     try:
@@ -138,9 +166,8 @@ def parse_weekdays(value: str | Iterable[str | int]) -> frozenset[int]:
             result.add(_WEEKDAY_CODES.index(text))
         elif text in WEEKDAY_NAMES_FR:
             result.add(WEEKDAY_NAMES_FR.index(text))
-        elif text[:3] in {name[:3] for name in WEEKDAY_NAMES_FR} and text in {
-            name[: len(text)] for name in WEEKDAY_NAMES_FR
-        }:
+        elif len(text) >= 3 and text in {name[: len(text)] for name in WEEKDAY_NAMES_FR}:
+            # A French prefix of at least three letters: "lun", "merc", "ven".
             result.add([name[:3] for name in WEEKDAY_NAMES_FR].index(text[:3]))
         else:
             raise InvalidInputError(
@@ -155,6 +182,60 @@ def _school_year_label(start_year: int) -> str:
     return f"{start_year}-{start_year + 1}"
 
 
+class _DateNames(Mapping[date, str]):
+    """An immutable, hashable, picklable ``{date: name}`` mapping, sorted by date."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[date, str]) -> None:
+        self._items = dict(sorted(items.items()))
+
+    def __getitem__(self, key: date) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items.items()))
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __reduce__(self) -> tuple[type[_DateNames], tuple[dict[date, str]]]:
+        return (_DateNames, (self._items,))
+
+
+def _date_names(value: Mapping[date, str]) -> Mapping[date, str]:
+    """Typed converter: check a ``{date: name}`` mapping and freeze it."""
+    if isinstance(value, _DateNames):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"expected a mapping of dates to names, got {value!r}")
+    for key, name in value.items():
+        if not _is_date(key):
+            raise InvalidInputError(f"expected a date key, got {key!r}")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInputError(f"{key}: expected a non-empty name, got {name!r}")
+    return _DateNames(value)
+
+
+def _periods(value: Iterable[Period]) -> tuple[Period, ...]:
+    """Typed converter: a tuple of :class:`Period`, sorted by first day."""
+    periods = tuple(value)
+    for period in periods:
+        if not isinstance(period, Period):
+            raise InvalidInputError(f"expected a Period, got {period!r}")
+    return tuple(sorted(periods, key=lambda period: (period.first_day, period.last_day)))
+
+
+def _zone(value: Zone | str) -> Zone:
+    return Zone.parse(value)
+
+
 @attrs.frozen(kw_only=True)
 class SchoolYear:
     """The calendar facts of one school year in one zone.
@@ -162,17 +243,22 @@ class SchoolYear:
     ``first_day`` is the rentrée (first class day for pupils), ``last_day`` the last class day.
     ``holidays`` are school-holiday periods (inclusive, day after the last class to the day before
     classes resume), ``public_holidays`` and ``bridge_days`` map dates to their French name.
+    The mappings are frozen on construction, so a school year is a hashable value.
     """
 
-    zone: Zone
+    zone: Zone = attrs.field(converter=_zone)
     start_year: int
-    first_day: date
-    last_day: date
-    holidays: tuple[Period, ...] = ()
-    public_holidays: Mapping[date, str] = attrs.field(factory=dict)
-    bridge_days: Mapping[date, str] = attrs.field(factory=dict)
+    first_day: date = attrs.field(validator=_check_date)
+    last_day: date = attrs.field(validator=_check_date)
+    holidays: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
+    public_holidays: Mapping[date, str] = attrs.field(factory=dict, converter=_date_names)
+    bridge_days: Mapping[date, str] = attrs.field(factory=dict, converter=_date_names)
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.start_year, int) or isinstance(self.start_year, bool):
+            raise InvalidInputError(
+                f"must be an integer year, got {self.start_year!r}", path="start_year"
+            )
         if self.last_day <= self.first_day:
             raise InvalidInputError(
                 f"school year {self.label}: last day {self.last_day} is not after {self.first_day}"
@@ -184,7 +270,7 @@ class SchoolYear:
         return _school_year_label(self.start_year)
 
     def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.first_day <= day <= self.last_day
+        return _is_date(day) and self.first_day <= day <= self.last_day  # type: ignore[operator]
 
     def holiday_on(self, day: date) -> Period | None:
         """The school-holiday period containing ``day``, if any."""
@@ -194,6 +280,26 @@ class SchoolYear:
         return None
 
 
+def _open_weekdays(value: str | Iterable[str | int]) -> frozenset[int]:
+    """Typed converter: parse weekdays; a school service never runs on a weekend."""
+    weekdays = parse_weekdays(value)
+    if weekdays & _WEEKEND:
+        raise InvalidInputError(
+            "a school service does not run on Saturday or Sunday; use mon to fri",
+            path="open_weekdays",
+        )
+    return weekdays
+
+
+def _check_school_year(_: object, attribute: attrs.Attribute[SchoolYear], value: object) -> None:
+    if not isinstance(value, SchoolYear):
+        raise InvalidInputError(f"expected a SchoolYear, got {value!r}", path=attribute.name)
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 @attrs.frozen(kw_only=True)
 class ServiceCalendar:
     """When one service runs at one site during one school year.
@@ -201,64 +307,84 @@ class ServiceCalendar:
     >>> calendar = ServiceCalendar(school_year=year)             # doctest: +SKIP
     >>> calendar.closure(date(2023, 11, 1)).reason               # doctest: +SKIP
     'Vacances de la Toussaint'
+
+    ``open_weekdays`` defaults to Monday, Tuesday, Thursday and Friday and accepts
+    ``"mon,tue,thu,fri"``; ``site_closures`` are the site's own closures (strike, works).
+    Answers are computed once per calendar and cached: asking is cheap.
     """
 
-    school_year: SchoolYear
+    school_year: SchoolYear = attrs.field(validator=_check_school_year)
     open_weekdays: frozenset[int] = attrs.field(
-        default=SCHOOL_RESTAURANT_WEEKDAYS, converter=parse_weekdays
+        default=SCHOOL_RESTAURANT_WEEKDAYS, converter=_open_weekdays
     )
-    site_closures: tuple[Period, ...] = ()
+    site_closures: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
 
     @property
     def first_day(self) -> date:
+        """The first class day of the school year (rentrée)."""
         return self.school_year.first_day
 
     @property
     def last_day(self) -> date:
+        """The last class day of the school year."""
         return self.school_year.last_day
 
     def with_closures(self, *periods: Period) -> ServiceCalendar:
         """A copy with extra site closures (a strike, works)."""
         return attrs.evolve(self, site_closures=(*self.site_closures, *periods))
 
-    def closure(self, day: date) -> Closure | None:
-        """Why the service does not run on ``day``, or ``None`` if it runs."""
-        if not isinstance(day, date):
-            raise InvalidInputError(f"expected a date, got {type(day).__name__}", path="day")
+    def _compute_closure(self, day: date) -> Closure | None:
         year = self.school_year
-        if day not in year:
-            return Closure(
-                day=day,
-                kind=ClosureKind.OUTSIDE_SCHOOL_YEAR,
-                reason=f"Hors année scolaire {year.label}",
-            )
-        if day.weekday() >= 5:
-            return Closure(day=day, kind=ClosureKind.WEEKEND, reason="Week-end")
+        holiday = year.holiday_on(day)
+        if holiday is not None:
+            return Closure(day=day, kind=ClosureKind.SCHOOL_HOLIDAY, reason=holiday.name)
         if day in year.public_holidays:
             return Closure(
                 day=day, kind=ClosureKind.PUBLIC_HOLIDAY, reason=year.public_holidays[day]
             )
-        holiday = year.holiday_on(day)
-        if holiday is not None:
-            return Closure(day=day, kind=ClosureKind.SCHOOL_HOLIDAY, reason=holiday.name)
         if day in year.bridge_days:
             return Closure(day=day, kind=ClosureKind.BRIDGE_DAY, reason=year.bridge_days[day])
+        if day.weekday() in _WEEKEND:
+            return Closure(day=day, kind=ClosureKind.WEEKEND, reason="Week-end")
+        if day.weekday() not in self.open_weekdays:
+            name = _capitalized(WEEKDAY_NAMES_FR[day.weekday()])
+            return Closure(day=day, kind=ClosureKind.CLOSED_WEEKDAY, reason=name)
         for period in self.site_closures:
             if day in period:
                 return Closure(day=day, kind=ClosureKind.SITE_CLOSURE, reason=period.name)
-        if day.weekday() not in self.open_weekdays:
-            name = WEEKDAY_NAMES_FR[day.weekday()]
-            return Closure(
-                day=day, kind=ClosureKind.CLOSED_WEEKDAY, reason=name[0].upper() + name[1:]
-            )
         return None
 
     @cached_property
+    def _closure_table(self) -> dict[date, Closure]:
+        # Every closed day of the school year, computed once: closure() is then a lookup.
+        table: dict[date, Closure] = {}
+        day = self.first_day
+        while day <= self.last_day:
+            closure = self._compute_closure(day)
+            if closure is not None:
+                table[day] = closure
+            day += timedelta(days=1)
+        return table
+
+    def closure(self, day: date) -> Closure | None:
+        """Why the service does not run on ``day``, or ``None`` if it runs."""
+        if not _is_date(day):
+            raise InvalidInputError(f"expected a date, got {type(day).__name__}", path="day")
+        if day not in self.school_year:
+            return Closure(
+                day=day,
+                kind=ClosureKind.OUTSIDE_SCHOOL_YEAR,
+                reason=f"Hors année scolaire {self.school_year.label}",
+            )
+        return self._closure_table.get(day)
+
+    @cached_property
     def _open_days(self) -> tuple[date, ...]:
+        table = self._closure_table
         days = []
-        day = self.school_year.first_day
-        while day <= self.school_year.last_day:
-            if self.closure(day) is None:
+        day = self.first_day
+        while day <= self.last_day:
+            if day not in table:
                 days.append(day)
             day += timedelta(days=1)
         return tuple(days)
@@ -269,6 +395,8 @@ class ServiceCalendar:
 
     def is_open(self, day: date) -> bool:
         """Whether the service runs on ``day``."""
+        if not _is_date(day):
+            raise InvalidInputError(f"expected a date, got {type(day).__name__}", path="day")
         return day in self._open_set
 
     def open_days(self, start: date | None = None, end: date | None = None) -> tuple[date, ...]:
@@ -279,7 +407,11 @@ class ServiceCalendar:
         return days[lo:hi]
 
     def closures(self, start: date | None = None, end: date | None = None) -> tuple[Closure, ...]:
-        """Closed days between ``start`` and ``end`` (inclusive; default the year), with reasons."""
+        """Closed days between ``start`` and ``end`` (inclusive; default the year), with reasons.
+
+        Every day of the range that is not a service day is listed, weekends included, so
+        service days and closures together cover the range exactly once.
+        """
         first = self.first_day if start is None else start
         last = self.last_day if end is None else end
         result = []
@@ -302,9 +434,16 @@ class ServiceCalendar:
         return self._open_days[index] if index < len(self._open_days) else None
 
     def counts_by_month(self) -> dict[str, int]:
-        """Number of service days per month, keyed ``"YYYY-MM"``, in calendar order."""
+        """Number of service days per month, keyed ``"YYYY-MM"``, in calendar order.
+
+        Every month from the rentrée to the last class day is present, with 0 when the service
+        never runs that month.
+        """
         counts: dict[str, int] = {}
+        month = date(self.first_day.year, self.first_day.month, 1)
+        while month <= self.last_day:
+            counts[f"{month.year:04d}-{month.month:02d}"] = 0
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         for day in self._open_days:
-            key = f"{day.year:04d}-{day.month:02d}"
-            counts[key] = counts.get(key, 0) + 1
+            counts[f"{day.year:04d}-{day.month:02d}"] += 1
         return counts

@@ -1,0 +1,156 @@
+"""What every ``canteen`` command shares: error display, ``--json`` output, French dates.
+
+Errors: a command raises :class:`~canteen_core.errors.CanteenError` (or calls :func:`fail`) and
+:class:`CanteenGroup` prints one line ``Error: <message>`` on stderr and exits non-zero, without a
+traceback: 1 for a refused operation, 2 for bad arguments (click's usage errors are shortened to
+one line too, with a pointer to ``--help``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any, NoReturn, TypeVar
+
+import click
+from click.exceptions import NoArgsIsHelpError
+
+from canteen_core.errors import CanteenError, InvalidInputError
+
+__all__ = [
+    "MONTH_NAMES_FR",
+    "WEEKDAY_ABBREVIATIONS_FR",
+    "ArgumentError",
+    "CanteenGroup",
+    "CommandError",
+    "echo_json",
+    "fail",
+    "french_date",
+    "join_fr",
+    "json_option",
+    "plural",
+    "short_french_date",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Month names, January first (spelled out: :mod:`calendar` depends on the machine's locale).
+MONTH_NAMES_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+_WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+#: Weekday abbreviations, Monday first.
+WEEKDAY_ABBREVIATIONS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+
+
+class CommandError(click.ClickException):
+    """A one-line error: printed as ``Error: <message>`` on stderr, exit status 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))  # one line, whatever the message holds
+
+
+class ArgumentError(CommandError):
+    """A one-line error about the command's arguments: exit status 2, like click's."""
+
+    exit_code = 2
+
+
+def fail(message: str, *, exit_code: int = 1) -> NoReturn:
+    """Stop the command with one clear line on stderr and a non-zero exit status (1 or 2)."""
+    raise ArgumentError(message) if exit_code == 2 else CommandError(message)
+
+
+def _one_line_usage(error: click.UsageError) -> CommandError:
+    path = error.ctx.command_path if error.ctx is not None else "canteen"
+    return ArgumentError(f"{error.format_message()} (see '{path} --help')")
+
+
+class CanteenGroup(click.Group):
+    """A click group whose commands report errors in one line, never with a traceback.
+
+    :class:`CanteenError` becomes ``Error: <message>`` with exit status 1 (2 for invalid input),
+    and click's multi-line usage errors are shortened to one line (exit status 2).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the group's own options, reporting usage errors in one line."""
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            raise _one_line_usage(error) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand, turning library errors and usage errors into one line."""
+        try:
+            return super().invoke(ctx)
+        except CommandError:
+            raise
+        except NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            raise _one_line_usage(error) from None
+        except CanteenError as error:
+            if isinstance(error, InvalidInputError):
+                raise ArgumentError(str(error)) from None
+            raise CommandError(str(error)) from None
+
+
+def json_option(function: F) -> F:
+    """Add ``--json`` (parameter ``as_json``): print one JSON object instead of text."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        default=False,
+        help="Print one JSON object (machine-readable) instead of text.",
+    )(function)
+
+
+def echo_json(data: object) -> None:
+    """Print ``data`` as indented JSON (UTF-8 kept readable, dates as ISO 8601)."""
+
+    def default(value: object) -> str:
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=default))
+
+
+def french_date(day: date) -> str:
+    """``samedi 21 octobre 2023``."""
+    weekday = _WEEKDAY_NAMES_FR[day.weekday()]
+    return f"{weekday} {day.day} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
+
+
+def short_french_date(day: date) -> str:
+    """``sam. 21/10/2023``."""
+    return f"{WEEKDAY_ABBREVIATIONS_FR[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 jour``, ``2 jours`` (French: 0 and 1 are singular)."""
+    word = singular if count <= 1 else (plural_form or f"{singular}s")
+    return f"{count} {word}"
+
+
+def join_fr(words: Sequence[str]) -> str:
+    """``lundi, mardi et jeudi``."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} et {words[-1]}"
