@@ -2,8 +2,8 @@
 
 Every policy answers, for a target day and the service calendar, the exact **deadline instant**:
 a change is on time when ``now < deadline`` (strictly), late from the deadline on. Deadlines are
-wall-clock rules in Europe/Paris, returned as aware datetimes in :data:`~canteen_core.clock.PARIS`
-(compare them with any aware instant, e.g. ``clock.now()`` in UTC).
+wall-clock rules in Europe/Paris, returned as aware **UTC** instants (an ambiguous local time
+would not compare reliably across zones); :func:`format_instant` shows them in Paris time.
 
 Policies seen in French regulations:
 
@@ -21,7 +21,7 @@ day in a sentence, in French (default, user-facing) or English.
 Wall-clock times are resolved with :mod:`zoneinfo`: a time that does not exist on the spring
 change (02:30 on the last Sunday of March) moves forward to the same instant as 03:30 CEST; an
 ambiguous one on the autumn change takes its first occurrence (summer time). Every policy gives a
-deadline strictly before the target day's 00:00, hence before its service starts.
+deadline at or before the target day's 00:00, hence strictly before its service starts.
 """
 
 from __future__ import annotations
@@ -87,11 +87,12 @@ _MONTHS_EN = (
 
 
 def wall_clock(day: date, at: time) -> datetime:
-    """The instant of wall-clock ``at`` on ``day`` in Europe/Paris (aware, in PARIS).
+    """The instant (aware, UTC) of wall-clock ``at`` on ``day`` in Europe/Paris.
 
-    Normalised through UTC so a non-existent spring-forward time becomes a real instant.
+    A non-existent spring-forward time maps to the instant it would have been with the winter
+    offset (02:30 -> 03:30 CEST); an ambiguous autumn time to its first occurrence (fold=0).
     """
-    return datetime.combine(day, at, tzinfo=PARIS).astimezone(UTC).astimezone(PARIS)
+    return datetime.combine(day, at, tzinfo=PARIS).astimezone(UTC)
 
 
 def format_date(day: date, lang: Lang = "fr") -> str:
@@ -140,7 +141,7 @@ class CutOffPolicy(abc.ABC):
 
     @abc.abstractmethod
     def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
-        """The instant (aware, Europe/Paris) from which a change to ``day`` is late."""
+        """The instant (aware, UTC) from which a change to ``day`` is late."""
 
     @abc.abstractmethod
     def describe(self, lang: Lang = "fr") -> str:
@@ -286,8 +287,7 @@ class FixedDelay(CutOffPolicy):
 
     def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
         if self.unit is DelayUnit.HOURS:
-            start = wall_clock(day, time(0, 0)).astimezone(UTC)
-            return (start - timedelta(hours=self.amount)).astimezone(PARIS)
+            return wall_clock(day, time(0, 0)) - timedelta(hours=self.amount)
         return wall_clock(day - timedelta(days=self.amount), self.at)
 
     def describe(self, lang: Lang = "fr") -> str:

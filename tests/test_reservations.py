@@ -1,0 +1,591 @@
+"""The reservation engine: operations, cut-offs, late changes, change requests, bad input."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from _calendars import (
+    ALBAN,
+    CALENDAR,
+    HOUSEHOLD,
+    LAST_DAY,
+    OTHER,
+    OTHER_CHILD,
+    PREVIOUS_DAY_11,
+    RENTREE,
+    SERVICE,
+    SITE,
+    THURSDAY_10,
+    enrollment,
+)
+from canteen_core.actors import Actor, Role
+from canteen_core.calendar import ClosureKind, Period
+from canteen_core.change_requests import (
+    ChangeAction,
+    RequestStatus,
+    approve,
+    reject,
+    withdraw,
+)
+from canteen_core.clock import PARIS, FixedClock
+from canteen_core.deadlines import FixedDelay, wall_clock
+from canteen_core.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+    RuleViolationError,
+)
+from canteen_core.periodicity import Periodicity
+from canteen_core.reservations import (
+    ReservationBook,
+    SkipReason,
+    apply_periodicity,
+    book_day,
+    cancel_day,
+    drop_closed_days,
+    set_days,
+    tick_month,
+    tick_range,
+    tick_week,
+    untick_range,
+    untick_week,
+)
+
+MAMAN = Actor.guardian("g-maman", HOUSEHOLD.id)
+STRANGER = Actor.guardian("g-martin", OTHER.id)
+STAFF = Actor.staff("agent-1")
+SUMMER = datetime(2023, 8, 20, 8, 0, tzinfo=UTC)  # before everything
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+
+
+def ctx(e: Enrollment, when: datetime = SUMMER, actor: Actor = MAMAN, **more: Any) -> Any:
+    counter = itertools.count(1)
+    return {
+        "enrollment": e,
+        "household": HOUSEHOLD,
+        "actor": actor,
+        "clock": FixedClock(when),
+        "new_id": lambda: f"req-{next(counter)}",
+        **more,
+    }
+
+
+# -- basic operations ------------------------------------------------------------------
+
+
+def test_book_and_cancel_one_day() -> None:
+    e = enrollment()
+    book = ReservationBook.empty(e)
+    booked, result = book_day(book, date(2023, 9, 11), **ctx(e))
+    assert booked.booked_days() == (date(2023, 9, 11),)
+    assert booked.version == 1
+    assert book.version == 0
+    assert len(book) == 0
+    assert result.booked == (date(2023, 9, 11),)
+    assert result.event is not None
+    assert result.event.booked == (date(2023, 9, 11),)
+    assert result.event.actor_id == "g-maman"
+    assert result.event.child_id == ALBAN.id
+    again, result = book_day(booked, date(2023, 9, 11), **ctx(e))
+    assert again is booked
+    assert result.unchanged == (date(2023, 9, 11),)
+    assert result.event is None
+    cancelled, result = cancel_day(booked, date(2023, 9, 11), **ctx(e))
+    assert len(cancelled) == 0
+    assert cancelled.version == 2
+    assert result.cancelled == (date(2023, 9, 11),)
+
+
+def test_tick_month_skips_closed_days_with_reasons() -> None:
+    e = enrollment()
+    book, result = tick_month(ReservationBook.empty(e), 2023, 10, **ctx(e))
+    assert book.booked_days() == CALENDAR.open_days(date(2023, 10, 1), date(2023, 10, 31))
+    assert len(book) == 12  # 2-20 October, Monday/Tuesday/Thursday/Friday
+    reasons = {item.day: item for item in result.skipped}
+    assert reasons[date(2023, 10, 4)].message == "Mercredi"
+    assert reasons[date(2023, 10, 4)].closure_kind is ClosureKind.CLOSED_WEEKDAY
+    assert reasons[date(2023, 10, 23)].message == "Vacances de la Toussaint"
+    assert reasons[date(2023, 10, 1)].message == "Week-end"
+    assert all(item.reason is SkipReason.CLOSED for item in result.skipped)
+    assert set(result.booked) | set(result.skipped_days) == {
+        date(2023, 10, 1) + timedelta(days=i) for i in range(31)
+    }
+
+
+def test_range_outside_enrollment_is_skipped() -> None:
+    e = enrollment(start=date(2023, 9, 11), end=date(2023, 9, 22))
+    book, result = tick_range(
+        ReservationBook.empty(e), date(2023, 9, 4), date(2023, 9, 29), **ctx(e)
+    )
+    assert book.booked_days()[0] == date(2023, 9, 11)
+    assert book.booked_days()[-1] == date(2023, 9, 22)
+    outside = result.skipped_for(SkipReason.OUTSIDE_ENROLLMENT)
+    assert {item.day for item in outside} == {
+        *(date(2023, 9, 4) + timedelta(days=i) for i in range(7)),
+        *(date(2023, 9, 23) + timedelta(days=i) for i in range(7)),
+    }
+    assert outside[0].message == "Hors inscription (du 11/09/2023 au 22/09/2023)"
+
+
+def test_periodicity_replaces_the_range_and_is_idempotent() -> None:
+    e = enrollment()
+    start, end = date(2023, 9, 4), date(2023, 10, 20)
+    full, _ = tick_range(ReservationBook.empty(e), start, end, **ctx(e))
+    pattern = Periodicity(weekdays="lundi,jeudi", start=start, end=end)
+    book, result = apply_periodicity(full, pattern, **ctx(e))
+    assert {d.weekday() for d in book.booked_days()} == {0, 3}
+    assert len(result.cancelled) == len(CALENDAR.open_days(start, end)) // 2
+    again, result = apply_periodicity(book, pattern, **ctx(e))
+    assert again is book
+    assert result.changed == ()
+    assert result.event is None
+    added, _ = apply_periodicity(
+        book, Periodicity(weekdays="ven", start=start, end=end), replace=False, **ctx(e)
+    )
+    assert {d.weekday() for d in added.booked_days()} == {0, 3, 4}
+
+
+def test_rows_round_trip() -> None:
+    e = enrollment()
+    book, _ = tick_week(ReservationBook.empty(e), date(2023, 9, 4), **ctx(e))
+    rows = book.rows()
+    assert rows == tuple(
+        (e.id, d) for d in (date(2023, 9, 4), date(2023, 9, 5), date(2023, 9, 7), date(2023, 9, 8))
+    )
+    again = ReservationBook.from_days(e.id, e.start, [day for _, day in rows], version=book.version)
+    assert again == book
+    assert book.count(date(2023, 9, 5), date(2023, 9, 7)) == 2
+    assert book.booked_days(end=date(2023, 9, 4)) == (date(2023, 9, 4),)
+    with pytest.raises(InvalidInputError):
+        ReservationBook.from_days(e.id, e.start, [date(2023, 9, 1)])
+
+
+# -- real regulations, at the exact minute ---------------------------------------------
+
+
+def test_thursday_10_for_next_week_at_the_minute() -> None:
+    e = enrollment(booking=THURSDAY_10)
+    book = ReservationBook.empty(e)
+    target = date(2023, 9, 11)
+    ok, _ = book_day(book, target, **ctx(e, paris(2023, 9, 7, 9, 59)))
+    assert ok.is_booked(target)
+    for late in (paris(2023, 9, 7, 10, 0), paris(2023, 9, 7, 10, 1)):
+        with pytest.raises(RuleViolationError, match=r"jeudi 7 septembre 2023 à 10 h 00"):
+            book_day(book, target, **ctx(e, late))
+
+
+def test_previous_school_day_11_around_toussaint_at_the_minute() -> None:
+    e = enrollment(booking=PREVIOUS_DAY_11)
+    target = date(2023, 11, 6)  # first day after the holidays
+    book, _ = book_day(ReservationBook.empty(e), target, **ctx(e))
+    ok, _ = cancel_day(book, target, **ctx(e, paris(2023, 10, 20, 10, 59)))
+    assert not ok.is_booked(target)
+    # During the holidays it is already too late.
+    for late in (paris(2023, 10, 20, 11, 0), paris(2023, 10, 20, 11, 1), paris(2023, 11, 3, 9)):
+        with pytest.raises(RuleViolationError, match=r"vendredi 20 octobre 2023 à 11 h 00"):
+            cancel_day(book, target, **ctx(e, late))
+
+
+def test_previous_school_day_11_around_wednesday_at_the_minute() -> None:
+    e = enrollment(booking=PREVIOUS_DAY_11)
+    thursday = date(2023, 9, 14)
+    ok, _ = book_day(ReservationBook.empty(e), thursday, **ctx(e, paris(2023, 9, 12, 10, 59)))
+    assert ok.is_booked(thursday)
+    with pytest.raises(RuleViolationError, match=r"mardi 12 septembre 2023 à 11 h 00"):
+        book_day(ReservationBook.empty(e), thursday, **ctx(e, paris(2023, 9, 12, 11, 0)))
+
+
+def test_48_hours_in_calendar_days_at_the_minute() -> None:
+    e = enrollment(booking=FixedDelay.days(2))
+    thursday = date(2023, 9, 14)
+    ok, _ = book_day(ReservationBook.empty(e), thursday, **ctx(e, paris(2023, 9, 11, 23, 59)))
+    assert ok.is_booked(thursday)
+    with pytest.raises(RuleViolationError, match=r"mardi 12 septembre 2023 à 0 h 00"):
+        book_day(ReservationBook.empty(e), thursday, **ctx(e, paris(2023, 9, 12, 0, 0)))
+
+
+def test_booking_and_cancelling_have_their_own_policies() -> None:
+    e = enrollment(booking=THURSDAY_10, cancellation=PREVIOUS_DAY_11)
+    book, _ = book_day(ReservationBook.empty(e), date(2023, 9, 14), **ctx(e))
+    when = paris(2023, 9, 12, 10, 30)  # too late to book for that week, in time to cancel
+    with pytest.raises(RuleViolationError):
+        book_day(book, date(2023, 9, 15), **ctx(e, when))
+    cancelled, _ = cancel_day(book, date(2023, 9, 14), **ctx(e, when))
+    assert len(cancelled) == 0
+
+
+def test_bulk_operations_skip_late_days_with_the_deadline() -> None:
+    e = enrollment(booking=PREVIOUS_DAY_11)
+    book, result = tick_week(
+        ReservationBook.empty(e), date(2023, 9, 11), **ctx(e, paris(2023, 9, 12, 12))
+    )
+    assert book.booked_days() == (date(2023, 9, 15),)
+    late = result.skipped_for(SkipReason.LATE)
+    assert [item.day for item in late] == [date(2023, 9, 14)]
+    assert late[0].deadline == paris(2023, 9, 12, 11)
+    assert late[0].message == "Délai dépassé depuis le mardi 12 septembre 2023 à 11 h 00"
+    past = result.skipped_for(SkipReason.PAST)
+    assert [item.day for item in past] == [date(2023, 9, 11), date(2023, 9, 12)]
+
+
+# -- late changes ----------------------------------------------------------------------
+
+
+def test_pending_requests_and_their_instruction() -> None:
+    e = enrollment(late=LateChangeMode.PENDING)
+    book = ReservationBook.empty(e)
+    late = paris(2023, 9, 8, 12)  # after Thursday 7 September 10:00
+    same, result = book_day(book, date(2023, 9, 11), **ctx(e, late))
+    assert same is book  # nothing booked yet
+    (request,) = result.pending
+    assert request.status is RequestStatus.PENDING
+    assert request.action is ChangeAction.BOOK
+    assert request.id == "req-1"
+    assert request.deadline == paris(2023, 9, 7, 10)
+    assert request.status_fr == "En attente d'instruction"
+    assert result.event is not None
+    assert result.event.pending == (date(2023, 9, 11),)
+    # Asking again: already pending.
+    with pytest.raises(ConflictError):
+        book_day(book, date(2023, 9, 11), **ctx(e, late, pending=[request]))
+    # A guardian cannot decide.
+    with pytest.raises(NotAuthorizedError):
+        approve(request, book, enrollment=e, actor=MAMAN, clock=FixedClock(late))
+    decided, approved_book, event = approve(
+        request, book, enrollment=e, actor=STAFF, clock=FixedClock(late)
+    )
+    assert approved_book.is_booked(date(2023, 9, 11))
+    assert approved_book.version == 1
+    assert decided.status is RequestStatus.APPROVED
+    assert decided.decided_by == "agent-1"
+    assert event.approved
+    assert event.request_id == "req-1"
+    with pytest.raises(ConflictError):
+        approve(decided, approved_book, enrollment=e, actor=STAFF, clock=FixedClock(late))
+
+
+def test_reject_and_withdraw() -> None:
+    e = enrollment(late="pending")
+    book = ReservationBook.empty(e)
+    late = paris(2023, 9, 8, 12)
+    _, result = book_day(book, date(2023, 9, 11), **ctx(e, late))
+    (request,) = result.pending
+    with pytest.raises(InvalidInputError):
+        reject(request, reason="  ", actor=STAFF, clock=FixedClock(late))
+    rejected, event = reject(
+        request, reason="Effectifs complets", actor=STAFF, clock=FixedClock(late)
+    )
+    assert rejected.status_fr == "Refusée : Effectifs complets"
+    assert not event.approved
+    # Unticking a pending tick withdraws the request.
+    unchanged, result = set_days(
+        book, {date(2023, 9, 11): False}, **ctx(e, late, pending=[request])
+    )
+    assert unchanged is book
+    (withdrawn,) = result.withdrawn
+    assert withdrawn.status is RequestStatus.WITHDRAWN
+    assert withdrawn.id == request.id
+    assert withdraw(request, actor=MAMAN, clock=FixedClock(late)).status is RequestStatus.WITHDRAWN
+    with pytest.raises(NotAuthorizedError):
+        withdraw(request, actor=STRANGER, clock=FixedClock(late))
+
+
+def test_approval_refused_when_the_day_closed_meanwhile() -> None:
+    e = enrollment(late="pending")
+    late = paris(2023, 9, 8, 12)
+    _, result = book_day(ReservationBook.empty(e), date(2023, 9, 11), **ctx(e, late))
+    strike = attrs.evolve(
+        e,
+        calendar=CALENDAR.with_closures(
+            Period(name="Grève", first_day=date(2023, 9, 11), last_day=date(2023, 9, 11))
+        ),
+    )
+    with pytest.raises(RuleViolationError, match="Grève"):
+        approve(
+            result.pending[0],
+            ReservationBook.empty(e),
+            enrollment=strike,
+            actor=STAFF,
+            clock=FixedClock(late),
+        )
+
+
+def test_surcharge_mode_marks_late_changes() -> None:
+    e = enrollment(late=LateChangeMode.SURCHARGE, cancellation=PREVIOUS_DAY_11)
+    late = paris(2023, 9, 7, 12)
+    book, result = book_day(ReservationBook.empty(e), date(2023, 9, 11), **ctx(e, late))
+    assert book.is_booked(date(2023, 9, 11))
+    assert result.surcharged == (date(2023, 9, 11),)
+    assert book.late_booked_days() == (date(2023, 9, 11),)
+    # Cancelled in time (previous school day 11:00): no meal, no surcharge.
+    cancelled, result = cancel_day(book, date(2023, 9, 11), **ctx(e, paris(2023, 9, 8, 10, 59)))
+    assert cancelled.late_booked_days() == ()
+    assert result.surcharged == ()
+    # Cancelled too late: the marker says so.
+    late_cancel, result = cancel_day(book, date(2023, 9, 11), **ctx(e, paris(2023, 9, 8, 11, 0)))
+    assert late_cancel.late_cancelled_days() == (date(2023, 9, 11),)
+    assert late_cancel.late_booked_days() == ()
+
+
+def test_staff_instruct_whatever_the_deadline() -> None:
+    e = enrollment()
+    late = paris(2023, 9, 12, 15)
+    book, result = book_day(ReservationBook.empty(e), date(2023, 9, 12), **ctx(e, late, STAFF))
+    assert book.is_booked(date(2023, 9, 12))
+    assert result.surcharged == ()
+    s = enrollment(late="surcharge")
+    book, result = book_day(ReservationBook.empty(s), date(2023, 9, 12), **ctx(s, late, STAFF))
+    assert result.surcharged == (date(2023, 9, 12),)
+
+
+def test_family_cannot_change_a_started_day_even_in_pending_mode() -> None:
+    e = enrollment(late="pending")
+    booked = ReservationBook.from_days(e.id, e.start, [date(2023, 9, 12)])
+    with pytest.raises(RuleViolationError, match="Jour passé"):
+        cancel_day(booked, date(2023, 9, 12), **ctx(e, paris(2023, 9, 12, 11, 30)))
+    _, result = book_day(
+        ReservationBook.empty(e), date(2023, 9, 12), **ctx(e, paris(2023, 9, 12, 11, 29))
+    )
+    assert len(result.pending) == 1
+
+
+def test_drop_closed_days_after_a_strike() -> None:
+    e = enrollment()
+    book, _ = tick_week(ReservationBook.empty(e), date(2023, 9, 11), **ctx(e))
+    strike = attrs.evolve(
+        e,
+        calendar=CALENDAR.with_closures(
+            Period(name="Grève", first_day=date(2023, 9, 14), last_day=date(2023, 9, 14))
+        ),
+    )
+    new, dropped = drop_closed_days(book, strike)
+    assert dropped == (date(2023, 9, 14),)
+    assert not new.is_booked(date(2023, 9, 14))
+    assert new.version == book.version + 1
+    assert drop_closed_days(new, strike) == (new, ())
+
+
+# -- bad input: clear errors, nothing changed -------------------------------------------
+
+
+def test_unknown_child() -> None:
+    with pytest.raises(NotFoundError, match="c-nobody"):
+        enroll(
+            HOUSEHOLD,
+            "c-nobody",
+            id="e",
+            service=SERVICE,
+            site=SITE,
+            calendar=CALENDAR,
+            start=RENTREE,
+            end=LAST_DAY,
+            booking_policy=THURSDAY_10,
+        )
+    ghost = attrs.evolve(enrollment(), child_id="c-nobody")
+    book = ReservationBook.empty(ghost)
+    with pytest.raises(NotFoundError):
+        book_day(book, date(2023, 9, 11), **ctx(ghost))
+    assert len(book) == 0
+    assert book.version == 0
+
+
+def test_day_outside_enrollment_and_closed_day() -> None:
+    e = enrollment(end=date(2023, 12, 22))
+    book, _ = book_day(ReservationBook.empty(e), date(2023, 9, 11), **ctx(e))
+    with pytest.raises(InvalidInputError, match="Hors inscription") as error:
+        book_day(book, date(2024, 1, 8), **ctx(e))
+    assert error.value.path == "day"
+    with pytest.raises(RuleViolationError, match="Vacances de la Toussaint"):
+        book_day(book, date(2023, 10, 24), **ctx(e))
+    with pytest.raises(RuleViolationError, match="Mercredi"):
+        book_day(book, date(2023, 9, 13), **ctx(e))
+    with pytest.raises(InvalidInputError):
+        book_day(book, datetime(2023, 9, 11, 12, tzinfo=UTC), **ctx(e))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        untick_range(book, date(2023, 9, 30), date(2023, 9, 1), **ctx(e))
+    assert book.booked_days() == (date(2023, 9, 11),)
+    assert book.version == 1
+
+
+def test_malformed_periodicity() -> None:
+    for bad in (
+        {"weekdays": "", "start": RENTREE, "end": LAST_DAY},
+        {"weekdays": "lun,funday", "start": RENTREE, "end": LAST_DAY},
+        {"weekdays": [7], "start": RENTREE, "end": LAST_DAY},
+        {"weekdays": "lun", "start": LAST_DAY, "end": RENTREE},
+        {"weekdays": "lun", "start": RENTREE, "end": LAST_DAY, "recurrence": "monthly"},
+        {"weekdays": "lun", "start": RENTREE, "end": LAST_DAY, "anchor": RENTREE},
+    ):
+        with pytest.raises(InvalidInputError):
+            Periodicity(**bad)
+    e = enrollment()
+    with pytest.raises(InvalidInputError):
+        apply_periodicity(ReservationBook.empty(e), "lun,mar", **ctx(e))  # type: ignore[arg-type]
+
+
+def test_guardian_from_another_household() -> None:
+    e = enrollment()
+    book = ReservationBook.empty(e)
+    with pytest.raises(NotAuthorizedError):
+        book_day(book, date(2023, 9, 11), **ctx(e, actor=STRANGER))
+    with pytest.raises(NotAuthorizedError):
+        tick_month(book, 2023, 9, **ctx(e, actor=Actor.staff("compta", Role.FINANCE)))
+    # Papa is co-representative of both households: he may act on both.
+    papa = Actor(
+        user_id="g-papa", roles={Role.CO_REPRESENTATIVE}, household_ids={HOUSEHOLD.id, OTHER.id}
+    )
+    zoe = enrollment(child_id=OTHER_CHILD.id, household=OTHER)
+    booked, _ = book_day(
+        ReservationBook.empty(zoe),
+        date(2023, 9, 11),
+        **{**ctx(zoe, actor=papa), "household": OTHER},
+    )
+    assert len(booked) == 1
+    # The wrong household for the enrollment, or another enrollment's book.
+    with pytest.raises(InvalidInputError):
+        book_day(ReservationBook.empty(zoe), date(2023, 9, 11), **ctx(zoe, actor=papa))
+    with pytest.raises(InvalidInputError):
+        book_day(ReservationBook.empty(zoe), date(2023, 9, 11), **ctx(e))
+    assert len(book) == 0
+
+
+# -- properties ------------------------------------------------------------------------
+
+school_days = st.dates(min_value=date(2023, 8, 28), max_value=date(2024, 7, 12))
+ranges = st.tuples(school_days, school_days).map(sorted)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("tick"), ranges),
+        st.tuples(st.just("untick"), ranges),
+        st.tuples(st.just("day"), school_days),
+        st.tuples(
+            st.just("periodicity"),
+            st.tuples(
+                st.frozensets(st.integers(0, 6), min_size=1),
+                ranges,
+                st.sampled_from(["every_week", "every_other_week", "even_weeks", "odd_weeks"]),
+            ),
+        ),
+    ),
+    max_size=6,
+)
+
+
+@given(
+    period=ranges,
+    ops=operations,
+    staff=st.booleans(),
+)
+def test_no_reservation_on_a_closed_day_or_outside_the_enrollment(
+    period: list[date], ops: list[Any], staff: bool
+) -> None:
+    e = enrollment(start=period[0], end=period[1])
+    book = ReservationBook.empty(e)
+    context = ctx(e, actor=STAFF if staff else MAMAN)
+    for kind, arg in ops:
+        if kind == "tick":
+            book, _ = tick_range(book, arg[0], arg[1], **context)
+        elif kind == "untick":
+            book, _ = untick_range(book, arg[0], arg[1], **context)
+        elif kind == "day":
+            book, _ = set_days(book, {arg: True}, **context)
+        else:
+            weekdays, (start, end), recurrence = arg
+            pattern = Periodicity(weekdays=weekdays, start=start, end=end, recurrence=recurrence)
+            book, _ = apply_periodicity(book, pattern, **context)
+    for day in book.booked_days():
+        assert e.covers(day)
+        assert CALENDAR.closure(day) is None
+
+
+@given(
+    weekdays=st.frozensets(st.integers(0, 6), min_size=1),
+    span=ranges,
+    recurrence=st.sampled_from(["every_week", "every_other_week", "even_weeks", "odd_weeks"]),
+    replace=st.booleans(),
+    now=st.datetimes(
+        min_value=datetime(2023, 8, 1), max_value=datetime(2024, 7, 1), timezones=st.just(UTC)
+    ),
+    mode=st.sampled_from(list(LateChangeMode)),
+)
+def test_applying_the_same_periodicity_twice_changes_nothing_the_second_time(
+    weekdays: frozenset[int],
+    span: list[date],
+    recurrence: str,
+    replace: bool,
+    now: datetime,
+    mode: LateChangeMode,
+) -> None:
+    e = enrollment(late=mode)
+    pattern = Periodicity(weekdays=weekdays, start=span[0], end=span[1], recurrence=recurrence)
+    context = ctx(e, now)
+    once, first = apply_periodicity(ReservationBook.empty(e), pattern, replace=replace, **context)
+    twice, second = apply_periodicity(
+        once, pattern, replace=replace, **{**context, "pending": first.pending}
+    )
+    assert twice == once
+    assert second.changed == ()
+    assert second.pending == ()
+    assert second.withdrawn == ()
+
+
+@given(
+    initial=st.sets(st.sampled_from(CALENDAR.open_days())),
+    week=st.sampled_from(CALENDAR.open_days()),
+    now=st.datetimes(
+        min_value=datetime(2023, 8, 1), max_value=datetime(2024, 7, 6), timezones=st.just(UTC)
+    ),
+    policy=st.sampled_from([THURSDAY_10, PREVIOUS_DAY_11, FixedDelay.hours(48)]),
+)
+def test_tick_then_untick_a_week_restores_every_editable_day(
+    initial: set[date], week: date, now: datetime, policy: Any
+) -> None:
+    e = enrollment(booking=policy)
+    before = ReservationBook.from_days(e.id, e.start, initial)
+    context = ctx(e, now)
+    ticked, result = tick_week(before, week, **context)
+    restored, _ = set_days(ticked, result.booked, False, **context)
+    assert restored.bits == before.bits
+    # Unticking the whole week clears every day that was editable and leaves the others alone.
+    cleared, result = untick_week(ticked, week, **context)
+    not_editable = {item.day for item in result.skipped}
+    for day in (week - timedelta(days=week.weekday()) + timedelta(days=i) for i in range(7)):
+        if day in not_editable:
+            assert cleared.is_booked(day) == ticked.is_booked(day)
+        else:
+            assert not cleared.is_booked(day)
+    back, _ = set_days(cleared, result.cancelled, True, **context)
+    assert back.bits == ticked.bits
+
+
+@given(
+    day=st.sampled_from(CALENDAR.open_days()),
+    before=st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=60)),
+    policy=st.sampled_from(
+        [THURSDAY_10, PREVIOUS_DAY_11, FixedDelay.hours(48), FixedDelay.days(8, time(18))]
+    ),
+    book_it=st.booleans(),
+)
+def test_a_change_before_the_deadline_is_never_pending(
+    day: date, before: timedelta, policy: Any, book_it: bool
+) -> None:
+    e = enrollment(booking=policy, late=LateChangeMode.PENDING)
+    now = policy.deadline(day, CALENDAR) - before
+    start = ReservationBook.empty(e) if book_it else ReservationBook.from_days(e.id, e.start, [day])
+    book, result = set_days(start, {day: book_it}, **ctx(e, now))
+    assert result.pending == ()
+    assert result.skipped == ()
+    assert book.is_booked(day) == book_it
+    assert now < wall_clock(day, SERVICE.starts_at)
