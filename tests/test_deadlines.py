@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from _calendars import CALENDAR, LAST_DAY, PREVIOUS_DAY_11, RENTREE, SERVICE, THURSDAY_10
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _calendars import CALENDAR, LAST_DAY, PREVIOUS_DAY_11, RENTREE, SERVICE, THURSDAY_10
 from canteen_core.clock import PARIS
 from canteen_core.deadlines import (
     CutOffPolicy,
