@@ -1,0 +1,325 @@
+"""The outbox loses nothing, retries with backoff and sends each message once."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from canteen_core.clock import FixedClock
+from canteen_core.errors import InvalidInputError, NotFoundError
+from canteen_core.notifications import OutgoingMessage
+from canteen_core.outbox import (
+    DeduplicatingMailer,
+    DeliveryStatus,
+    Dispatcher,
+    InMemoryOutboxStore,
+    MailDeliveryError,
+    OutboxRecord,
+    RetryPolicy,
+)
+
+START = datetime(2023, 9, 1, 6, 0, tzinfo=UTC)
+
+
+def message(n: int, at: datetime = START) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=f"msg-{n}",
+        kind="test",
+        to_address=f"parent{n}@example.fr",
+        to_name="Hélène Dupré",
+        subject=f"Message {n}",
+        text_body="Bonjour",
+        created_at=at,
+    )
+
+
+class FlakyMailer:
+    """Records what it delivered; fails while ``failures`` says so."""
+
+    def __init__(self, failures: int = 0, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.error = error or MailDeliveryError("451 try again later", code=451)
+        self.delivered: list[str] = []
+        self.calls = 0
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.calls += 1
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        self.delivered.append(message.id)
+
+
+class RememberingMailer(FlakyMailer):
+    """A mailer that can tell what it already sent (like the ``outbox`` adapter)."""
+
+    def has_sent(self, message_id: str) -> bool:
+        return message_id in self.delivered
+
+
+class Crash(BaseException):
+    """The process dies (not an Exception: nothing may swallow it)."""
+
+
+class CrashingStore(InMemoryOutboxStore):
+    """A store whose ``mark_sent`` dies once: the crash between send and record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash_next_mark_sent = False
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+        if self.crash_next_mark_sent:
+            self.crash_next_mark_sent = False
+            raise Crash
+        super().mark_sent(message_id, sent_at=sent_at)
+
+
+def test_sends_due_messages_once() -> None:
+    store, clock, mailer = InMemoryOutboxStore(), FixedClock(START), FlakyMailer()
+    assert store.add([message(1), message(2)]) == ["msg-1", "msg-2"]
+    assert store.add([message(1)]) == []  # re-rendering the same event adds nothing
+    dispatcher = Dispatcher(store, mailer, clock=clock)
+    report = dispatcher.run_once()
+    assert report.sent == ("msg-1", "msg-2")
+    assert mailer.delivered == ["msg-1", "msg-2"]
+    record = store.get("msg-1")
+    assert record is not None
+    assert record.status is DeliveryStatus.SENT
+    assert record.sent_at == START
+    assert record.attempts == 1
+    assert dispatcher.run_once().attempted == 0
+    assert mailer.delivered == ["msg-1", "msg-2"]
+
+
+def test_messages_are_not_sent_before_they_are_due() -> None:
+    store, clock, mailer = InMemoryOutboxStore(), FixedClock(START), FlakyMailer()
+    store.add([message(1, at=START + timedelta(minutes=5))])
+    dispatcher = Dispatcher(store, mailer, clock=clock)
+    assert dispatcher.run_once().attempted == 0
+    clock.advance(minutes=5)
+    assert dispatcher.run_once().sent == ("msg-1",)
+
+
+def test_failures_are_retried_with_exponential_backoff() -> None:
+    store, clock = InMemoryOutboxStore(), FixedClock(START)
+    mailer = FlakyMailer(failures=3)
+    store.add([message(1)])
+    dispatcher = Dispatcher(store, mailer, clock=clock, retry=RetryPolicy(max_attempts=5))
+    waits = []
+    for _ in range(3):
+        report = dispatcher.run_once()
+        assert report.retrying == ("msg-1",)
+        record = store.get("msg-1")
+        assert record is not None
+        assert record.status is DeliveryStatus.PENDING
+        assert record.last_error == "MailDeliveryError: 451 try again later"
+        waits.append(record.next_attempt_at - clock.now())
+        # Not due before its time...
+        clock.advance(seconds=waits[-1].total_seconds() - 1)
+        assert dispatcher.run_once().attempted == 0
+        clock.advance(seconds=1)
+    assert waits == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+    assert dispatcher.run_once().sent == ("msg-1",)
+    record = store.get("msg-1")
+    assert record is not None
+    assert record.attempts == 4
+    assert mailer.delivered == ["msg-1"]
+
+
+def test_gives_up_after_max_attempts_and_keeps_the_message() -> None:
+    store, clock = InMemoryOutboxStore(), FixedClock(START)
+    mailer = FlakyMailer(failures=10, error=ConnectionRefusedError("connection refused"))
+    store.add([message(1)])
+    dispatcher = Dispatcher(store, mailer, clock=clock, retry=RetryPolicy(max_attempts=3))
+    outcomes = []
+    for _ in range(3):
+        report = dispatcher.run_once()
+        outcomes.append((report.retrying, report.dead))
+        clock.advance(hours=1)
+    assert outcomes == [(("msg-1",), ()), (("msg-1",), ()), ((), ("msg-1",))]
+    record = store.get("msg-1")
+    assert record is not None
+    assert record.status is DeliveryStatus.DEAD
+    assert record.last_error == "ConnectionRefusedError: connection refused"
+    assert store.records(DeliveryStatus.DEAD) == [record]
+    clock.advance(days=10)
+    assert dispatcher.run_once().attempted == 0  # dead stays dead...
+    store.requeue("msg-1", now=clock.now())  # ...until someone requeues it
+    mailer.failures = 0
+    assert dispatcher.run_once().sent == ("msg-1",)
+    with pytest.raises(InvalidInputError, match="only dead"):
+        store.requeue("msg-1", now=clock.now())
+    with pytest.raises(NotFoundError):
+        store.requeue("nope", now=clock.now())
+
+
+def test_one_failure_does_not_block_the_others() -> None:
+    store, clock = InMemoryOutboxStore(), FixedClock(START)
+
+    class PickyMailer(FlakyMailer):
+        def send(self, message: OutgoingMessage) -> None:
+            if message.id == "msg-2":
+                raise MailDeliveryError("550 mailbox unavailable", permanent=True, code=550)
+            super().send(message)
+
+    mailer = PickyMailer()
+    store.add([message(1), message(2), message(3)])
+    report = Dispatcher(store, mailer, clock=clock).run_once()
+    assert report.sent == ("msg-1", "msg-3")
+    assert report.retrying == ("msg-2",)
+
+
+def test_crash_before_marking_sent_with_a_deduplicating_mailer_sends_once() -> None:
+    store, clock = CrashingStore(), FixedClock(START)
+    mailer = RememberingMailer()
+    assert isinstance(mailer, DeduplicatingMailer)
+    store.add([message(1)])
+    store.crash_next_mark_sent = True
+    with pytest.raises(Crash):
+        Dispatcher(store, mailer, clock=clock).run_once()
+    record = store.get("msg-1")
+    assert record is not None
+    assert record.status is DeliveryStatus.SENDING  # claimed, send not recorded
+    # A restarted dispatcher waits for the lease, then sees the mailer already sent it.
+    restarted = Dispatcher(store, mailer, clock=clock, lease=timedelta(minutes=10))
+    assert restarted.run_once().attempted == 0
+    clock.advance(minutes=10)
+    report = restarted.run_once()
+    assert report.already_sent == ("msg-1",)
+    assert mailer.delivered == ["msg-1"]
+    assert store.get("msg-1").status is DeliveryStatus.SENT  # type: ignore[union-attr]
+
+
+def test_crash_before_marking_sent_with_a_plain_mailer_is_at_least_once() -> None:
+    # Documented trade-off: without a way to ask the mailer, the message is sent again, with
+    # the same id (hence the same Message-ID header, which receivers deduplicate).
+    store, clock = CrashingStore(), FixedClock(START)
+    mailer = FlakyMailer()
+    assert not isinstance(mailer, DeduplicatingMailer)
+    store.add([message(1)])
+    store.crash_next_mark_sent = True
+    with pytest.raises(Crash):
+        Dispatcher(store, mailer, clock=clock).run_once()
+    clock.advance(minutes=10)
+    assert Dispatcher(store, mailer, clock=clock).run_once().sent == ("msg-1",)
+    assert mailer.delivered == ["msg-1", "msg-1"]
+    assert store.get("msg-1").attempts == 2  # type: ignore[union-attr]
+
+
+def test_crash_before_sending_loses_nothing() -> None:
+    store, clock = InMemoryOutboxStore(), FixedClock(START)
+
+    class DyingMailer(FlakyMailer):
+        def send(self, message: OutgoingMessage) -> None:
+            raise Crash
+
+    store.add([message(1)])
+    with pytest.raises(Crash):
+        Dispatcher(store, DyingMailer(), clock=clock).run_once()
+    clock.advance(minutes=10)
+    mailer = FlakyMailer()
+    assert Dispatcher(store, mailer, clock=clock).run_once().sent == ("msg-1",)
+
+
+def test_a_message_that_kills_the_dispatcher_ends_dead() -> None:
+    store, clock = InMemoryOutboxStore(), FixedClock(START)
+
+    class DyingMailer(FlakyMailer):
+        def send(self, message: OutgoingMessage) -> None:
+            raise Crash
+
+    store.add([message(1)])
+    retry = RetryPolicy(max_attempts=3)
+    for _ in range(3):
+        with pytest.raises(Crash):
+            Dispatcher(store, DyingMailer(), clock=clock, retry=retry).run_once()
+        clock.advance(minutes=10)
+    report = Dispatcher(store, DyingMailer(), clock=clock, retry=retry).run_once()
+    assert report.dead == ("msg-1",)
+    record = store.get("msg-1")
+    assert record is not None
+    assert record.status is DeliveryStatus.DEAD
+    assert "abandoned after 3 attempts" in (record.last_error or "")
+
+
+def test_two_dispatchers_never_claim_the_same_message() -> None:
+    store, clock = InMemoryOutboxStore(), FixedClock(START)
+    store.add([message(n) for n in range(10)])
+    first = store.claim_due(clock.now(), limit=6, lease=timedelta(minutes=10))
+    second = store.claim_due(clock.now(), limit=6, lease=timedelta(minutes=10))
+    assert len(first) == 6
+    assert len(second) == 4
+    assert not {r.id for r in first} & {r.id for r in second}
+
+
+def test_run_until_idle_drains_every_batch() -> None:
+    store, clock, mailer = InMemoryOutboxStore(), FixedClock(START), FlakyMailer()
+    store.add([message(n) for n in range(25)])
+    report = Dispatcher(store, mailer, clock=clock, batch_size=10).run_until_idle()
+    assert len(report.sent) == 25
+    assert len(set(mailer.delivered)) == 25
+
+
+def test_bad_input_is_rejected() -> None:
+    store = InMemoryOutboxStore()
+    with pytest.raises(InvalidInputError):
+        store.add([message(1), "not a message"])  # type: ignore[list-item]
+    assert store.records() == []  # nothing added from a bad batch
+    with pytest.raises(InvalidInputError):
+        Dispatcher(store, FlakyMailer(), clock=FixedClock(START), lease=timedelta(0))
+    with pytest.raises(InvalidInputError):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(NotFoundError):
+        store.mark_sent("nope", sent_at=START)
+
+
+@given(st.integers(1, 60))
+def test_backoff_grows_and_is_capped(attempts: int) -> None:
+    policy = RetryPolicy()
+    assert policy.delay(attempts) <= policy.delay(attempts + 1) <= timedelta(hours=4)
+
+
+@settings(max_examples=60)
+@given(
+    failures=st.lists(st.booleans(), max_size=40),
+    crashes=st.lists(st.booleans(), max_size=40),
+    count=st.integers(1, 6),
+)
+def test_nothing_is_lost_and_nothing_sent_twice(
+    failures: list[bool], crashes: list[bool], count: int
+) -> None:
+    """Whatever the pattern of send failures and crashes after sending, with a deduplicating
+    mailer every message ends sent exactly once, or dead without having been sent."""
+    store, clock = CrashingStore(), FixedClock(START)
+    plan = iter(failures)
+    crash_plan = iter(crashes)
+
+    class Mailer(RememberingMailer):
+        def send(self, message: OutgoingMessage) -> None:
+            if next(plan, False):
+                raise MailDeliveryError("421 service not available", code=421)
+            self.delivered.append(message.id)
+            store.crash_next_mark_sent = next(crash_plan, False)
+
+    mailer = Mailer()
+    store.add([message(n) for n in range(count)])
+    retry = RetryPolicy(max_attempts=6)
+    for _ in range(200):
+        with contextlib.suppress(Crash):
+            Dispatcher(store, mailer, clock=clock, retry=retry).run_once()
+        clock.advance(hours=5)
+        if all(r.status in (DeliveryStatus.SENT, DeliveryStatus.DEAD) for r in store.records()):
+            break
+    records: list[OutboxRecord] = list(store.records())
+    assert len(records) == count
+    sends = Counter(mailer.delivered)
+    for record in records:
+        assert record.status in (DeliveryStatus.SENT, DeliveryStatus.DEAD)
+        assert sends[record.id] == (1 if record.status is DeliveryStatus.SENT else 0)
+        assert record.attempts <= retry.max_attempts + 1
