@@ -188,3 +188,12 @@ def test_settings() -> None:
         PayFiPSettings.from_mapping({"numcli": "12345", "secret": "x"})
     with pytest.raises(ConfigurationError, match="payment_url"):
         PayFiPSettings(numcli="12345", payment_url="http://insecure.example/")
+
+
+def test_factory_and_trust_setting() -> None:
+    provider = PayFiPProvider.from_settings({"numcli": "012345", "trust_notifications": True})
+    assert provider.name == "payfip"
+    assert provider.trust_unsigned
+    assert not PROVIDER.trust_unsigned
+    with pytest.raises(ConfigurationError, match="trust_notifications"):
+        PayFiPSettings.from_mapping({"numcli": "012345", "trust_notifications": "yes"})

@@ -332,3 +332,12 @@ def test_malformed_notifications_raise_clear_errors() -> None:
         provider.verify_notification(simulate_ipn(form, vads_amount="13.40"))
     with pytest.raises(InvalidInputError, match="vads_currency"):
         provider.verify_notification(simulate_ipn(form, vads_currency="840"))
+
+
+def test_factory_for_the_plugin_system() -> None:
+    provider = PayZenProvider.from_settings(
+        {"site_id": "12345678", "mode": "TEST", "test_key": TEST_KEY}
+    )
+    assert provider.name == "payzen"
+    assert provider.settings.algorithm == "HMAC-SHA-256"
+    assert not provider.trust_unsigned

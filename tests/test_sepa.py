@@ -14,6 +14,7 @@ from canteen_adapters.payment.sepa import (
     PAIN_008_NAMESPACE,
     DebitItem,
     SepaCreditor,
+    SepaDirectDebit,
     build_collection,
     load_pain008_schema,
     process_returns,
@@ -360,3 +361,27 @@ def test_sepa_text() -> None:
     assert sepa_text("Éloïse Müller & fils", 70) == "Eloise Muller fils"
     assert sepa_text("École élémentaire Ronde — cantine", 20) == "Ecole elementaire Ro"
     assert sepa_text("漢字", 10) == ""
+
+
+def test_provider_from_deployment_settings_writes_under_output_dir(tmp_path: Path) -> None:
+    provider = SepaDirectDebit.from_settings(
+        {
+            "creditor_name": "Régie cantine",
+            "creditor_iban": "FR7630004000031234567890143",
+            "creditor_bic": "BNPAFRPP",
+            "creditor_id": "FR72ZZZ123456",
+            "output_dir": str(tmp_path / "sepa"),
+            "pre_notification_days": 5,
+        }
+    )
+    run, path = provider.collect(
+        first_items(), collection_date=date(2023, 9, 25), clock=CLOCK, message_id="RUN-2023-09"
+    )
+    assert path == tmp_path / "sepa" / "pain008-RUN-2023-09.xml"
+    assert path.read_bytes() == run.xml
+    with pytest.raises(ConfigurationError, match="pre_notification_days"):
+        SepaDirectDebit.from_settings({"pre_notification_days": 0})
+    with pytest.raises(ConfigurationError, match="unknown"):
+        SepaDirectDebit.from_settings({"iban": "x"})
+    in_memory = SepaDirectDebit(CREDITOR)
+    assert in_memory.collect(first_items(), collection_date=DUE, clock=CLOCK)[1] is None

@@ -117,10 +117,14 @@ class PayFiPSettings:
     numcli: str = attrs.field(validator=_numcli)
     saisie: str = attrs.field(default="T", validator=_saisie)
     payment_url: str = attrs.field(default=DEFAULT_PAYMENT_URL, validator=_url)
+    # Set only when urlcl accepts calls from the DGFiP's servers alone (see module docs).
+    trust_notifications: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool)
+    )
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> PayFiPSettings:
-        """Build from the ``[payment.payfip]`` section (``trust_notifications`` is ignored)."""
+        """Build from the ``[payment.payfip]`` section of a deployment file."""
         known = {"numcli", "saisie", "payment_url", "trust_notifications"}
         unknown = sorted(set(settings) - known)
         if unknown:
@@ -136,7 +140,12 @@ class PayFiPSettings:
         for name, value in (("numcli", numcli), ("saisie", saisie), ("payment_url", url)):
             if not isinstance(value, str):
                 raise ConfigurationError(f"must be a string, got {value!r}", path=name)
-        return cls(numcli=str(numcli), saisie=str(saisie), payment_url=str(url))
+        trust = settings.get("trust_notifications", False)
+        if not isinstance(trust, bool):
+            raise ConfigurationError("must be true or false", path="trust_notifications")
+        return cls(
+            numcli=str(numcli), saisie=str(saisie), payment_url=str(url), trust_notifications=trust
+        )
 
 
 class PayFiPProvider:
@@ -149,6 +158,16 @@ class PayFiPProvider:
 
     def __repr__(self) -> str:
         return f"PayFiPProvider({self.settings!r})"
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> PayFiPProvider:
+        """The factory the plugin system calls with the ``[payment.payfip]`` table."""
+        return cls(PayFiPSettings.from_mapping(settings))
+
+    @property
+    def trust_unsigned(self) -> bool:
+        """Whether unsigned results may be credited (``decide_notification(trust_unsigned=)``)."""
+        return self.settings.trust_notifications
 
     def query_fields(self, request: PaymentRequest) -> dict[str, str]:
         """The query-string fields of the PayFiP payment URL for ``request``."""

@@ -200,6 +200,16 @@ class PayZenProvider:
     def __repr__(self) -> str:
         return f"PayZenProvider({self.settings!r})"
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> PayZenProvider:
+        """The factory the plugin system calls with the ``[payment.payzen]`` table."""
+        return cls(PayZenSettings.from_mapping(settings))
+
+    @property
+    def trust_unsigned(self) -> bool:
+        """PayZen notifications are signed: nothing unsigned is ever trusted."""
+        return False
+
     @property
     def _key(self) -> str:
         key = self.settings.key_for(self.settings.mode)

@@ -66,6 +66,7 @@ __all__ = [
     "PaymentGroup",
     "ReturnResult",
     "SepaCreditor",
+    "SepaDirectDebit",
     "build_collection",
     "full_iban_check",
     "load_pain008_schema",
@@ -620,3 +621,68 @@ def process_returns(
     if strict and unknown:
         raise NotFoundError(f"returned debits not in this collection: {', '.join(unknown)}")
     return ReturnResult(returned=tuple(returned), unknown_ids=tuple(unknown))
+
+
+class SepaDirectDebit:
+    """The direct debit "provider" the plugin system builds from ``[payment.sepa]``.
+
+    It holds the creditor and the notice period and writes each run's file under
+    ``output_dir`` as ``pain008-<message id>.xml``.
+    """
+
+    name: Final[str] = "sepa"
+
+    def __init__(
+        self,
+        creditor: SepaCreditor,
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        pre_notification_days: int = 14,
+    ) -> None:
+        self.creditor = creditor
+        self.output_dir = None if output_dir is None else Path(output_dir)
+        self.pre_notification_days = pre_notification_days
+
+    def __repr__(self) -> str:
+        return f"SepaDirectDebit({self.creditor!r}, output_dir={self.output_dir!r})"
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> SepaDirectDebit:
+        """The factory the plugin system calls with the ``[payment.sepa]`` table."""
+        creditor_keys = {"creditor_name", "creditor_iban", "creditor_bic", "creditor_id"}
+        unknown = sorted(set(settings) - creditor_keys - {"output_dir", "pre_notification_days"})
+        if unknown:
+            raise ConfigurationError(f"unknown settings {unknown}", path="payment.sepa")
+        days = settings.get("pre_notification_days", 14)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ConfigurationError(
+                f"must be a positive number of days, got {days!r}", path="pre_notification_days"
+            )
+        output_dir = settings.get("output_dir")
+        if output_dir is not None and not isinstance(output_dir, str):
+            raise ConfigurationError("must be a path", path="output_dir")
+        creditor = SepaCreditor.from_mapping(
+            {key: value for key, value in settings.items() if key in creditor_keys}
+        )
+        return cls(creditor, output_dir=output_dir, pre_notification_days=days)
+
+    def collect(
+        self,
+        items: Iterable[DebitItem],
+        *,
+        collection_date: date,
+        clock: Clock,
+        message_id: str | None = None,
+    ) -> tuple[CollectionRun, Path | None]:
+        """Build the run and, when ``output_dir`` is set, write its file there."""
+        run = build_collection(
+            self.creditor,
+            items,
+            collection_date=collection_date,
+            clock=clock,
+            message_id=message_id,
+            pre_notification_days=self.pre_notification_days,
+        )
+        if self.output_dir is None:
+            return run, None
+        return run, run.write(self.output_dir / f"pain008-{run.message_id}.xml")

@@ -1,0 +1,168 @@
+"""Manual payments received at the counter by finance staff: cash, cheque, CESU.
+
+Nothing goes through a provider: the staff member records what was handed over and the
+ledger allocates it (oldest invoice first unless invoices are named). This recorder only
+checks the method and the amount and builds the ledger :class:`~canteen_core.ledger.Payment`:
+
+- the method must be one the régie accepts (``accepted_methods``, default cash, cheque, CESU);
+- the amount must be positive, in euros and a whole number of cents;
+- a cheque needs its number, a CESU payment the numbers of the titles (``reference``);
+- cash may be capped (``cash_limit``): public treasuries commonly cap cash payments, check
+  the régie's own rule before setting it;
+- the date received cannot be in the future (Europe/Paris).
+
+Deployment settings (``[payment.manual]``): ``accepted_methods`` (list, default
+``["cash", "cheque", "cesu"]``) and ``cash_limit`` (decimal string, optional).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, Final
+
+import attrs
+
+from canteen_core.clock import Clock, paris_today
+from canteen_core.errors import ConfigurationError, InvalidInputError, RuleViolationError
+from canteen_core.ledger import Payment, PaymentMethod
+from canteen_core.money import CENT, EUR, Money
+
+__all__ = ["MANUAL_METHODS", "ManualPaymentSettings", "ManualPayments"]
+
+NAME: Final = "manual"
+#: The methods a counter can take.
+MANUAL_METHODS: Final = frozenset({PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU})
+_NEEDS_REFERENCE: Final = {
+    PaymentMethod.CHEQUE: "the cheque number",
+    PaymentMethod.CESU: "the CESU title numbers",
+}
+
+
+def _methods(values: Iterable[PaymentMethod | str]) -> frozenset[PaymentMethod]:
+    if isinstance(values, str):
+        raise ConfigurationError("must be a list of methods", path="accepted_methods")
+    methods: set[PaymentMethod] = set()
+    for value in values:
+        try:
+            method = PaymentMethod(value)
+        except ValueError:
+            raise ConfigurationError(f"unknown method {value!r}", path="accepted_methods") from None
+        if method not in MANUAL_METHODS:
+            raise ConfigurationError(
+                f"{method.value} is not taken at the counter", path="accepted_methods"
+            )
+        methods.add(method)
+    if not methods:
+        raise ConfigurationError("accept at least one method", path="accepted_methods")
+    return frozenset(methods)
+
+
+def _limit(_: Any, attribute: attrs.Attribute[Money | None], value: object) -> None:
+    if value is not None and (not isinstance(value, Money) or not value.is_positive):
+        raise ConfigurationError(f"must be a positive amount, got {value!r}", path=attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class ManualPaymentSettings:
+    """Which methods the counter accepts, and an optional ceiling for cash."""
+
+    accepted_methods: frozenset[PaymentMethod] = attrs.field(
+        default=MANUAL_METHODS, converter=_methods
+    )
+    cash_limit: Money | None = attrs.field(default=None, validator=_limit)
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, object]) -> ManualPaymentSettings:
+        """Build from the ``[payment.manual]`` section of a deployment file."""
+        unknown = sorted(set(settings) - {"accepted_methods", "cash_limit"})
+        if unknown:
+            raise ConfigurationError(f"unknown settings {unknown}", path="payment.manual")
+        methods = settings.get("accepted_methods", sorted(MANUAL_METHODS))
+        if not isinstance(methods, list | tuple):
+            raise ConfigurationError("must be a list of methods", path="accepted_methods")
+        raw_limit = settings.get("cash_limit")
+        limit = None
+        if raw_limit is not None:
+            try:
+                limit = Money.of(raw_limit)  # type: ignore[arg-type]
+            except InvalidInputError as error:
+                raise ConfigurationError(str(error), path="cash_limit") from None
+        return cls(accepted_methods=frozenset(methods), cash_limit=limit)
+
+
+class ManualPayments:
+    """Records counter payments as ledger payments after checking method and amount."""
+
+    name: Final[str] = NAME
+
+    def __init__(self, settings: ManualPaymentSettings | None = None) -> None:
+        self.settings = settings or ManualPaymentSettings()
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> ManualPayments:
+        """The factory the plugin system calls with the ``[payment.manual]`` table."""
+        return cls(ManualPaymentSettings.from_mapping(settings))
+
+    def record(
+        self,
+        *,
+        payment_id: str,
+        household_id: str,
+        amount: Money,
+        method: PaymentMethod | str,
+        received_on: date,
+        clock: Clock,
+        reference: str | None = None,
+        invoice_ids: Iterable[str] = (),
+    ) -> Payment:
+        """Check a counter payment and return the ledger payment to allocate.
+
+        Raises :class:`~canteen_core.errors.InvalidInputError` for a bad amount, method or
+        date and :class:`~canteen_core.errors.RuleViolationError` for a method the régie does
+        not accept or cash above the limit.
+        """
+        try:
+            chosen = PaymentMethod(method)
+        except ValueError:
+            raise InvalidInputError(
+                f"unknown method {method!r}; use one of"
+                f" {sorted(m.value for m in self.settings.accepted_methods)}",
+                path="method",
+            ) from None
+        if chosen not in MANUAL_METHODS:
+            raise InvalidInputError(
+                f"{chosen.value} is not a counter payment; it comes from its provider",
+                path="method",
+            )
+        if chosen not in self.settings.accepted_methods:
+            raise RuleViolationError(f"the régie does not accept {chosen.value} payments")
+        if not isinstance(amount, Money):
+            raise InvalidInputError(f"must be Money, got {amount!r}", path="amount")
+        if amount.currency != EUR:
+            raise InvalidInputError(f"payments are in EUR, not {amount.currency}", path="amount")
+        if not amount.is_positive:
+            raise InvalidInputError(f"must be positive, got {amount.format_fr()}", path="amount")
+        if amount.amount != amount.amount.quantize(CENT):
+            raise InvalidInputError(f"must be whole cents, got {amount}", path="amount")
+        limit = self.settings.cash_limit
+        if chosen is PaymentMethod.CASH and limit is not None and amount > limit:
+            raise RuleViolationError(
+                f"cash payments are limited to {limit.format_fr()}, got {amount.format_fr()}"
+            )
+        if not isinstance(received_on, date) or isinstance(received_on, datetime):
+            raise InvalidInputError(f"must be a date, got {received_on!r}", path="received_on")
+        if received_on > paris_today(clock):
+            raise InvalidInputError("cannot be in the future", path="received_on")
+        cleaned = reference.strip() if isinstance(reference, str) else None
+        if chosen in _NEEDS_REFERENCE and not cleaned:
+            raise InvalidInputError(f"give {_NEEDS_REFERENCE[chosen]}", path="reference")
+        return Payment.of(
+            id=payment_id,
+            household_id=household_id,
+            amount=amount,
+            method=chosen,
+            received_on=received_on,
+            invoice_ids=invoice_ids,
+            reference=cleaned or None,
+        )
