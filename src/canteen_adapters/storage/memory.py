@@ -1,0 +1,507 @@
+"""In-memory storage: the same ports and guarantees as SQL, nothing written to disk.
+
+For tests, notebooks and simulations. Units of work run one at a time (a lock, like SQLite's
+single writer); each one keeps an undo log, so a rollback (explicit, by exception, or by
+leaving the block without commit) restores exactly what was there. Objects are immutable attrs
+values, so they are stored as they are, without copying.
+
+The plugin offers the storage backend ``"memory"`` (``[storage] url = "memory://"``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from canteen_core.deployment import StorageSettings
+from canteen_core.errors import ConflictError, NotFoundError, StorageError
+from canteen_core.families import Diet, Household
+from canteen_core.hookspecs import hookimpl
+from canteen_core.plugins import StorageBackend
+from canteen_core.ports import (
+    COLLECTIONS,
+    Collection,
+    Headcount,
+    Range,
+    ReservationState,
+    Storage,
+    UnitOfWork,
+    resolve_types,
+)
+
+__all__ = ["MemoryStorage", "MemoryUnitOfWork", "canteen_storage_backends"]
+
+_MISSING = object()
+_LOCK_TIMEOUT = 60.0
+
+
+class _Data:
+    """Everything a memory storage holds."""
+
+    def __init__(self) -> None:
+        self.households: dict[str, Household] = {}
+        self.child_household: dict[str, str] = {}
+        self.documents: dict[str, dict[str, Any]] = {name: {} for name in COLLECTIONS}
+        self.keys: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
+        # collection -> unique constraint -> key values -> id
+        self.unique: dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], str]]] = {
+            name: {columns: {} for columns in spec.unique} for name, spec in COLLECTIONS.items()
+        }
+        self.versions: dict[str, int] = {}
+        self.days: dict[str, frozenset[date]] = {}
+        self.late: dict[str, frozenset[date]] = {}
+        self.counters: dict[tuple[str, int], int] = {}
+
+
+class MemoryStorage:
+    """A storage kept in this process's memory. ``types`` overrides collection classes."""
+
+    name = "memory"
+
+    def __init__(self, *, types: dict[str, type[Any]] | None = None) -> None:
+        self._data = _Data()
+        self._types = resolve_types(types)
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._closed = False
+
+    @classmethod
+    def open(cls, settings: StorageSettings | None = None) -> MemoryStorage:
+        """Open an empty memory storage (the settings' URL is ``memory://``)."""
+        return cls()
+
+    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        """A unit of work; enter it with ``with``."""
+        if self._closed:
+            raise StorageError("the memory storage is closed")
+        return MemoryUnitOfWork(self, read_only=read_only)
+
+    def close(self) -> None:
+        """Forget everything."""
+        self._closed = True
+        self._data = _Data()
+
+    def _acquire(self) -> None:
+        me = threading.get_ident()
+        if self._owner == me:
+            raise StorageError(
+                "a unit of work is already open in this thread; finish it before opening another"
+            )
+        if not self._lock.acquire(timeout=_LOCK_TIMEOUT):
+            raise StorageError("the memory storage stayed busy too long")
+        self._owner = me
+
+    def _release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+    def _type(self, name: str) -> type[Any]:
+        cls = self._types.get(name)
+        if cls is None:
+            cls = COLLECTIONS[name].resolve_type()
+            self._types[name] = cls
+        return cls
+
+
+class MemoryUnitOfWork:
+    """One all-or-nothing unit of work over a :class:`MemoryStorage`."""
+
+    def __init__(self, storage: MemoryStorage, *, read_only: bool = False) -> None:
+        self._storage = storage
+        self.read_only = read_only
+        self._undo: list[Callable[[], None]] = []
+        self._active = False
+        data = storage._data
+        self.households = _Households(self, data)
+        self.reservations = _Reservations(self, data)
+        self.enrollments = _Enrollments(self, data, COLLECTIONS["enrollments"])
+        self.change_requests = _Documents(self, data, COLLECTIONS["change_requests"])
+        self.attendance = _Documents(self, data, COLLECTIONS["attendance"])
+        self.tariffs = _Documents(self, data, COLLECTIONS["tariffs"])
+        self.invoices = _Invoices(self, data, COLLECTIONS["invoices"])
+        self.payments = _Documents(self, data, COLLECTIONS["payments"])
+        self.accounts = _Documents(self, data, COLLECTIONS["accounts"])
+        self.outbox = _Documents(self, data, COLLECTIONS["outbox"])
+        self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        self._storage._acquire()
+        self._active = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._active = False
+            self._storage._release()
+
+    def commit(self) -> None:
+        """Keep the changes."""
+        self._check_active()
+        self._undo.clear()
+
+    def rollback(self) -> None:
+        """Undo every change since the last commit, newest first."""
+        while self._undo:
+            self._undo.pop()()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo only this block's changes if it raises."""
+        self._check_active()
+        mark = len(self._undo)
+        try:
+            yield
+        except BaseException:
+            while len(self._undo) > mark:
+                self._undo.pop()()
+            raise
+
+    # -- helpers for the repositories ---------------------------------------------------------
+
+    def _check_active(self) -> None:
+        if not self._active:
+            raise StorageError("the unit of work is not open: use it in a `with` block")
+
+    def _check_writable(self) -> None:
+        self._check_active()
+        if self.read_only:
+            raise StorageError("this unit of work is read-only")
+
+    def _set(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
+        old = mapping.get(key, _MISSING)
+        mapping[key] = value
+
+        def undo() -> None:
+            if old is _MISSING:
+                mapping.pop(key, None)
+            else:
+                mapping[key] = old
+
+        self._undo.append(undo)
+
+    def _delete(self, mapping: dict[Any, Any], key: Any) -> None:
+        if key not in mapping:
+            return
+        old = mapping.pop(key)
+        self._undo.append(lambda: mapping.__setitem__(key, old))
+
+
+class _Households:
+    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+        self._uow = uow
+        self._data = data
+
+    def add(self, household: Household) -> None:
+        self._uow._check_writable()
+        if household.id in self._data.households:
+            raise ConflictError(f"household {household.id!r} already exists")
+        self._store(household)
+
+    def save(self, household: Household) -> None:
+        self._uow._check_writable()
+        self._store(household)
+
+    def _store(self, household: Household) -> None:
+        data = self._data
+        for child in household.children:
+            owner = data.child_household.get(child.id)
+            if owner is not None and owner != household.id:
+                raise ConflictError(f"child {child.id!r} already belongs to household {owner!r}")
+        previous = data.households.get(household.id)
+        if previous is not None:
+            kept = {child.id for child in household.children}
+            for child in previous.children:
+                if child.id not in kept:
+                    self._uow._delete(data.child_household, child.id)
+        for child in household.children:
+            self._uow._set(data.child_household, child.id, household.id)
+        self._uow._set(data.households, household.id, household)
+
+    def get(self, household_id: str) -> Household:
+        found = self.find(household_id)
+        if found is None:
+            raise NotFoundError(f"no household {household_id!r}")
+        return found
+
+    def find(self, household_id: str) -> Household | None:
+        self._uow._check_active()
+        return self._data.households.get(household_id)
+
+    def remove(self, household_id: str) -> None:
+        self._uow._check_writable()
+        household = self.get(household_id)
+        keys = self._data.keys["enrollments"]
+        if any(values["household_id"] == household_id for values in keys.values()):
+            raise ConflictError(f"household {household_id!r} still has enrollments")
+        for child in household.children:
+            self._uow._delete(self._data.child_household, child.id)
+        self._uow._delete(self._data.households, household_id)
+
+    def all(self) -> Iterator[Household]:
+        self._uow._check_active()
+        for household_id in sorted(self._data.households):
+            yield self._data.households[household_id]
+
+    def count(self) -> int:
+        self._uow._check_active()
+        return len(self._data.households)
+
+    def of_guardian(self, guardian_id: str) -> list[Household]:
+        return [
+            household
+            for household in self.all()
+            if any(guardian.id == guardian_id for guardian in household.guardians)
+        ]
+
+    def of_child(self, child_id: str) -> Household | None:
+        self._uow._check_active()
+        household_id = self._data.child_household.get(child_id)
+        return None if household_id is None else self._data.households[household_id]
+
+
+def _matches(values: dict[str, Any], where: dict[str, object]) -> bool:
+    for column, wanted in where.items():
+        value = values[column]
+        if isinstance(wanted, Range):
+            if value is None:
+                return False
+            if wanted.low is not None and value < wanted.low:
+                return False
+            if wanted.high is not None and value > wanted.high:
+                return False
+        elif value != (getattr(wanted, "value", wanted) if not isinstance(wanted, str) else wanted):
+            return False
+    return True
+
+
+class _Documents:
+    def __init__(self, uow: MemoryUnitOfWork, data: _Data, collection: Collection) -> None:
+        self._uow = uow
+        self._data = data
+        self.collection = collection
+        self._docs = data.documents[collection.name]
+        self._keys = data.keys[collection.name]
+        self._unique = data.unique[collection.name]
+
+    def _check_type(self, item: object) -> None:
+        cls = self._uow._storage._type(self.collection.name)
+        if not isinstance(item, cls):
+            raise TypeError(
+                f"{self.collection.name} stores {cls.__name__}, got {type(item).__name__}"
+            )
+
+    def _store(self, item: Any, *, new: bool) -> None:
+        self._uow._check_writable()
+        self._check_type(item)
+        item_id = self.collection.id_of(item)
+        if new and item_id in self._docs:
+            raise ConflictError(f"{self.collection.name}: {item_id!r} already exists")
+        values = self.collection.key_values(item)
+        for columns, index in self._unique.items():
+            key = tuple(values[column] for column in columns)
+            if None in key:
+                continue  # like SQL: NULLs never collide
+            owner = index.get(key)
+            if owner is not None and owner != item_id:
+                raise ConflictError(
+                    f"{self.collection.name}: {', '.join(columns)} = {key} is already used "
+                    f"by {owner!r}"
+                )
+        old_values = self._keys.get(item_id)
+        if old_values is not None:
+            for columns, index in self._unique.items():
+                self._uow._delete(index, tuple(old_values[column] for column in columns))
+        for columns, index in self._unique.items():
+            key = tuple(values[column] for column in columns)
+            if None not in key:
+                self._uow._set(index, key, item_id)
+        self._uow._set(self._keys, item_id, values)
+        self._uow._set(self._docs, item_id, item)
+
+    def add(self, item: Any) -> None:
+        self._store(item, new=True)
+
+    def add_many(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self._store(item, new=True)
+
+    def save(self, item: Any) -> None:
+        self._store(item, new=False)
+
+    def save_many(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self._store(item, new=False)
+
+    def get(self, item_id: str) -> Any:
+        found = self.find(item_id)
+        if found is None:
+            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+        return found
+
+    def find(self, item_id: str) -> Any | None:
+        self._uow._check_active()
+        return self._docs.get(item_id)
+
+    def remove(self, item_id: str) -> None:
+        self._uow._check_writable()
+        if item_id not in self._docs:
+            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+        values = self._keys[item_id]
+        for columns, index in self._unique.items():
+            self._uow._delete(index, tuple(values[column] for column in columns))
+        self._uow._delete(self._keys, item_id)
+        self._uow._delete(self._docs, item_id)
+
+    def list(self, **where: object) -> Iterator[Any]:
+        self._uow._check_active()
+        for column in where:
+            self.collection.key(column)
+        for item_id in sorted(self._docs):
+            if _matches(self._keys[item_id], where):
+                yield self._docs[item_id]
+
+    def count(self, **where: object) -> int:
+        return sum(1 for _ in self.list(**where))
+
+
+class _Enrollments(_Documents):
+    def _store(self, item: Any, *, new: bool) -> None:
+        household_id = self.collection.key("household_id").read(item)
+        if household_id not in self._data.households:
+            raise ConflictError(f"enrollment for unknown household {household_id!r}")
+        super()._store(item, new=new)
+
+    def remove(self, item_id: str) -> None:
+        if self._data.days.get(item_id):
+            raise ConflictError(f"enrollment {item_id!r} has reservations; cancel them first")
+        super().remove(item_id)
+        self._uow._delete(self._data.versions, item_id)
+        self._uow._delete(self._data.days, item_id)
+        self._uow._delete(self._data.late, item_id)
+
+
+class _Invoices(_Documents):
+    def next_number(self, issuer: str, year: int) -> int:
+        self._uow._check_writable()
+        number = self._data.counters.get((issuer, year), 0) + 1
+        self._uow._set(self._data.counters, (issuer, year), number)
+        return number
+
+    def find_by_billing_key(self, household_id: str, period: str, kind: str) -> Any | None:
+        self._uow._check_active()
+        index = self._unique[("household_id", "billing_period", "billing_kind")]
+        item_id = index.get((household_id, period, kind))
+        return None if item_id is None else self._docs[item_id]
+
+
+class _Reservations:
+    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+        self._uow = uow
+        self._data = data
+
+    def load(self, enrollment_id: str) -> ReservationState:
+        self._uow._check_active()
+        return ReservationState(
+            enrollment_id=enrollment_id,
+            days=self._data.days.get(enrollment_id, frozenset()),
+            late_days=self._data.late.get(enrollment_id, frozenset()),
+            version=self._data.versions.get(enrollment_id, 0),
+        )
+
+    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationState]:
+        return {enrollment_id: self.load(enrollment_id) for enrollment_id in enrollment_ids}
+
+    def save(self, state: ReservationState) -> ReservationState:
+        self._uow._check_writable()
+        enrollment_id = state.enrollment_id
+        if enrollment_id not in self._data.documents["enrollments"]:
+            raise NotFoundError(f"no enrollment {enrollment_id!r}")
+        current = self._data.versions.get(enrollment_id, 0)
+        if current != state.version:
+            raise ConflictError(
+                f"the reservations of enrollment {enrollment_id!r} changed meanwhile "
+                f"(version {current}, expected {state.version}); reload and try again"
+            )
+        self._uow._set(self._data.versions, enrollment_id, current + 1)
+        self._uow._set(self._data.days, enrollment_id, state.days)
+        self._uow._set(self._data.late, enrollment_id, state.late_days)
+        return ReservationState(
+            enrollment_id=enrollment_id,
+            days=state.days,
+            late_days=state.late_days,
+            version=current + 1,
+        )
+
+    def save_many(self, states: Iterable[ReservationState]) -> list[ReservationState]:
+        return [self.save(state) for state in states]
+
+    def booked(
+        self,
+        *,
+        site_id: str | None = None,
+        enrollment_ids: Iterable[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> Iterator[tuple[str, date]]:
+        self._uow._check_active()
+        keys = self._data.keys["enrollments"]
+        wanted = None if enrollment_ids is None else set(enrollment_ids)
+        for enrollment_id in sorted(self._data.days):
+            if wanted is not None and enrollment_id not in wanted:
+                continue
+            if site_id is not None and keys[enrollment_id]["site_id"] != site_id:
+                continue
+            for day in sorted(self._data.days[enrollment_id]):
+                if (start is None or day >= start) and (end is None or day <= end):
+                    yield enrollment_id, day
+
+    def headcount(
+        self, site_id: str, start: date, end: date, *, service_id: str | None = None
+    ) -> list[Headcount]:
+        self._uow._check_active()
+        keys = self._data.keys["enrollments"]
+        counts: dict[tuple[date, Diet, bool], int] = defaultdict(int)
+        for enrollment_id, day in self.booked(site_id=site_id, start=start, end=end):
+            values = keys[enrollment_id]
+            if service_id is not None and values["service_id"] != service_id:
+                continue
+            household_id = self._data.child_household.get(values["child_id"])
+            if household_id is None:
+                continue
+            child = self._data.households[household_id].child(values["child_id"])
+            counts[(day, child.diet, child.pai)] += 1
+        return [
+            Headcount(site_id=site_id, day=day, diet=diet, pai=pai, meals=meals)
+            for (day, diet, pai), meals in sorted(
+                counts.items(), key=lambda item: (item[0][0], item[0][1].value, item[0][2])
+            )
+        ]
+
+
+@hookimpl
+def canteen_storage_backends() -> list[StorageBackend]:
+    """The ``"memory"`` storage backend."""
+    return [
+        StorageBackend(
+            name="memory",
+            description="in-process memory, nothing kept (tests, notebooks)",
+            factory=MemoryStorage.open,
+        )
+    ]
+
+
+if TYPE_CHECKING:  # the adapter implements the ports (checked by mypy, not at run time)
+    _storage: Storage = MemoryStorage()
+    _uow: UnitOfWork = MemoryUnitOfWork(MemoryStorage())

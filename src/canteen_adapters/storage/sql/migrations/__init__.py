@@ -1,0 +1,1 @@
+"""Alembic migrations of canteen's SQL schema, run by ``storage.sql.upgrade``."""

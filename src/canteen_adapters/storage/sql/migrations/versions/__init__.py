@@ -1,0 +1,1 @@
+"""Migration scripts, oldest first (revision ids are 4-digit numbers)."""

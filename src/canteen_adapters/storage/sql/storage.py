@@ -1,0 +1,863 @@
+"""The SQL storage: units of work and repositories over SQLAlchemy Core (SQLite, PostgreSQL).
+
+How the guarantees of :mod:`canteen_core.ports` are kept:
+
+* one unit of work = one database transaction on one connection (SQLite: ``BEGIN IMMEDIATE``);
+* every repository call that can hit a constraint runs in a savepoint, so a call raising
+  :class:`~canteen_core.errors.ConflictError` changed nothing and the unit of work stays
+  usable (PostgreSQL would otherwise refuse every later statement of the transaction);
+* reservations: ``UPDATE reservation_states SET version = version + 1 WHERE version = :seen``
+  touching no row means someone saved in between: ``ConflictError``. On PostgreSQL the second
+  writer waits for the first one's row lock, then sees the new version;
+* invoice numbers: ``UPDATE invoice_counters SET last = last + 1 ... RETURNING last``: the
+  counter row stays locked until commit, a rollback gives the number back;
+* billing keys and ids: unique constraints, turned into ``ConflictError``;
+* driver and connection failures become :class:`~canteen_core.errors.StorageError`; the
+  transaction is rolled back when the unit of work ends, so nothing partial is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from canteen_adapters.storage.sql import tables as t
+from canteen_adapters.storage.sql.engine import READ_ONLY_OPTION, create_engine_for_url
+from canteen_adapters.storage.sql.migrate import check_revision, upgrade
+from canteen_core.deployment import StorageSettings
+from canteen_core.errors import ConflictError, NotFoundError, StorageError
+from canteen_core.families import Diet, Household
+from canteen_core.ports import (
+    COLLECTIONS,
+    Collection,
+    Headcount,
+    Range,
+    ReservationState,
+    resolve_types,
+)
+from canteen_core.serialization import structure, unstructure
+
+if TYPE_CHECKING:
+    from canteen_core.ports import Storage, UnitOfWork
+
+__all__ = ["SqlStorage", "SqlUnitOfWork"]
+
+_FETCH = 1000  # rows per round trip when streaming
+_BATCH = 5000  # rows per executemany batch
+_IN_CHUNK = 500  # ids per IN (...) query
+
+
+def _db_message(exc: sa.exc.DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+@contextmanager
+def _translate(what: str) -> Iterator[None]:
+    """Turn driver errors into the library's errors."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        raise ConflictError(f"{what}: {_db_message(exc)}") from exc
+    except sa.exc.DBAPIError as exc:
+        state = getattr(exc.orig, "sqlstate", None)
+        if state in ("40001", "40P01"):  # serialization failure, deadlock: retryable
+            raise ConflictError(f"{what}: concurrent change, try again") from exc
+        if "database is locked" in str(exc.orig):
+            raise StorageError(
+                f"{what}: the database stayed busy (locked by another writer)"
+            ) from exc
+        raise StorageError(
+            f"{what}: the database failed ({_db_message(exc)}); the change was not saved"
+        ) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise StorageError(f"{what}: {exc}; the change was not saved") from exc
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, str):
+        return str(value)  # StrEnum members become plain strings
+    return getattr(value, "value", value)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
+    module = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+class SqlStorage:
+    """A SQL database opened for canteen (SQLite file or PostgreSQL).
+
+    ``types`` overrides collection classes (see :class:`~canteen_core.ports.Collection`).
+    """
+
+    name = "sql"
+
+    def __init__(self, engine: Engine, *, types: dict[str, type[Any]] | None = None) -> None:
+        self.engine = engine
+        self._types = resolve_types(types)
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls, settings: StorageSettings, *, types: dict[str, type[Any]] | None = None
+    ) -> SqlStorage:
+        """Open the database of ``settings``: migrate it (or check it is current)."""
+        engine = create_engine_for_url(settings.url, schema=settings.schema, echo=settings.echo)
+        try:
+            if settings.migrate:
+                upgrade(engine, schema=settings.schema)
+            else:
+                check_revision(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, types=types)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        schema: str | None = None,
+        migrate: bool = True,
+        types: dict[str, type[Any]] | None = None,
+    ) -> SqlStorage:
+        """Shortcut: :meth:`open` with settings built from ``url``."""
+        return cls.open(StorageSettings(url=url, schema=schema, migrate=migrate), types=types)
+
+    def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """A unit of work (one transaction); enter it with ``with``."""
+        if self._closed:
+            raise StorageError("the SQL storage is closed")
+        return SqlUnitOfWork(self, read_only=read_only)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._closed = True
+        self.engine.dispose()
+
+    def _type(self, name: str) -> type[Any]:
+        cls = self._types.get(name)
+        if cls is None:
+            cls = COLLECTIONS[name].resolve_type()
+            self._types[name] = cls
+        return cls
+
+
+class SqlUnitOfWork:
+    """One transaction on one connection, with the repositories working in it."""
+
+    def __init__(self, storage: SqlStorage, *, read_only: bool = False) -> None:
+        self._storage = storage
+        self.read_only = read_only
+        self._conn: sa.Connection | None = None
+        self.households = _Households(self)
+        self.reservations = _Reservations(self)
+        self.enrollments = _Enrollments(self, COLLECTIONS["enrollments"])
+        self.change_requests = _Documents(self, COLLECTIONS["change_requests"])
+        self.attendance = _Documents(self, COLLECTIONS["attendance"])
+        self.tariffs = _Documents(self, COLLECTIONS["tariffs"])
+        self.invoices = _Invoices(self, COLLECTIONS["invoices"])
+        self.payments = _Documents(self, COLLECTIONS["payments"])
+        self.accounts = _Documents(self, COLLECTIONS["accounts"])
+        self.outbox = _Documents(self, COLLECTIONS["outbox"])
+        self.notifications_audit = _Documents(self, COLLECTIONS["notifications_audit"])
+
+    def __enter__(self) -> SqlUnitOfWork:
+        with _translate("cannot open a unit of work"):
+            connection = self._storage.engine.connect()
+            try:
+                if self.read_only:
+                    connection = connection.execution_options(**{READ_ONLY_OPTION: True})
+                connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        self._conn = connection
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection, self._conn = self._conn, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        except sa.exc.SQLAlchemyError:
+            # The connection is gone: the server rolls the transaction back by itself.
+            connection.invalidate()
+        finally:
+            with suppress(sa.exc.SQLAlchemyError):
+                connection.close()
+
+    def commit(self) -> None:
+        """Commit; raises :class:`StorageError` (nothing saved) if the database fails."""
+        connection = self._open_connection()
+        with _translate("commit failed"):
+            connection.commit()
+
+    def rollback(self) -> None:
+        """Drop what was done since the last commit."""
+        connection = self._open_connection()
+        with _translate("rollback failed"):
+            connection.rollback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception inside undoes only this block."""
+        connection = self.connection()
+        with _translate("cannot start a savepoint"):
+            nested = connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            with suppress(sa.exc.SQLAlchemyError):
+                if nested.is_active:
+                    nested.rollback()
+            raise
+        with _translate("cannot release a savepoint"):
+            if nested.is_active:
+                nested.commit()
+
+    def _open_connection(self) -> sa.Connection:
+        if self._conn is None:
+            raise StorageError("the unit of work is not open: use it in a `with` block")
+        return self._conn
+
+    def connection(self) -> sa.Connection:
+        """The connection, in a transaction (a new one after a commit)."""
+        connection = self._open_connection()
+        if not connection.in_transaction():
+            with _translate("cannot begin a transaction"):
+                connection.begin()
+        return connection
+
+    def writable(self) -> sa.Connection:
+        """:meth:`connection`, refusing read-only units of work."""
+        if self.read_only:
+            raise StorageError("this unit of work is read-only")
+        return self.connection()
+
+    def stream(self, statement: sa.Executable, what: str) -> Iterator[Any]:
+        """Rows of ``statement``, fetched in batches (server-side cursor on PostgreSQL)."""
+        connection = self.connection()
+        with _translate(what):
+            result = connection.execution_options(yield_per=_FETCH).execute(statement)
+        try:
+            while True:
+                with _translate(what):
+                    rows = result.fetchmany(_FETCH)
+                if not rows:
+                    return
+                yield from rows
+        finally:
+            with suppress(sa.exc.SQLAlchemyError):
+                result.close()
+
+
+class _Households:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def _rows(self, household: Household) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        children = [
+            {
+                "id": child.id,
+                "household_id": household.id,
+                "diet": child.diet.value,
+                "pai": child.pai,
+            }
+            for child in household.children
+        ]
+        guardians = [
+            {"household_id": household.id, "guardian_id": household.payer.id, "role": "payer"}
+        ]
+        if household.co_representative is not None:
+            guardians.append(
+                {
+                    "household_id": household.id,
+                    "guardian_id": household.co_representative.id,
+                    "role": "co_representative",
+                }
+            )
+        return children, guardians
+
+    def _check_children(self, connection: sa.Connection, household: Household) -> None:
+        ids = [child.id for child in household.children]
+        if not ids:
+            return
+        taken = connection.execute(
+            sa.select(t.children.c.id, t.children.c.household_id).where(
+                t.children.c.id.in_(ids), t.children.c.household_id != household.id
+            )
+        ).first()
+        if taken is not None:
+            raise ConflictError(
+                f"child {taken.id!r} already belongs to household {taken.household_id!r}"
+            )
+
+    def _write(self, household: Household, *, new: bool) -> None:
+        connection = self._uow.writable()
+        children, guardians = self._rows(household)
+        body = unstructure(household)
+        with _translate(f"cannot store household {household.id!r}"), connection.begin_nested():
+            self._check_children(connection, household)
+            updated = 0
+            if not new:
+                updated = connection.execute(
+                    sa.update(t.households)
+                    .where(t.households.c.id == household.id)
+                    .values(body=body)
+                ).rowcount
+            if not updated:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(
+                            sa.insert(t.households).values(id=household.id, body=body)
+                        )
+                except sa.exc.IntegrityError:
+                    raise ConflictError(f"household {household.id!r} already exists") from None
+            connection.execute(
+                sa.delete(t.children).where(t.children.c.household_id == household.id)
+            )
+            if children:
+                connection.execute(sa.insert(t.children), children)
+            connection.execute(
+                sa.delete(t.household_guardians).where(
+                    t.household_guardians.c.household_id == household.id
+                )
+            )
+            connection.execute(sa.insert(t.household_guardians), guardians)
+
+    def add(self, household: Household) -> None:
+        self._write(household, new=True)
+
+    def save(self, household: Household) -> None:
+        self._write(household, new=False)
+
+    def find(self, household_id: str) -> Household | None:
+        connection = self._uow.connection()
+        with _translate(f"cannot read household {household_id!r}"):
+            body = connection.execute(
+                sa.select(t.households.c.body).where(t.households.c.id == household_id)
+            ).scalar_one_or_none()
+        return None if body is None else structure(body, Household)
+
+    def get(self, household_id: str) -> Household:
+        found = self.find(household_id)
+        if found is None:
+            raise NotFoundError(f"no household {household_id!r}")
+        return found
+
+    def remove(self, household_id: str) -> None:
+        connection = self._uow.writable()
+        try:
+            with _translate("cannot remove"), connection.begin_nested():
+                deleted = connection.execute(
+                    sa.delete(t.households).where(t.households.c.id == household_id)
+                ).rowcount
+        except ConflictError:
+            raise ConflictError(f"household {household_id!r} still has enrollments") from None
+        if not deleted:
+            raise NotFoundError(f"no household {household_id!r}")
+
+    def all(self) -> Iterator[Household]:
+        statement = sa.select(t.households.c.body).order_by(t.households.c.id)
+        for row in self._uow.stream(statement, "cannot read households"):
+            yield structure(row.body, Household)
+
+    def count(self) -> int:
+        connection = self._uow.connection()
+        with _translate("cannot count households"):
+            return int(
+                connection.execute(
+                    sa.select(sa.func.count()).select_from(t.households)
+                ).scalar_one()
+            )
+
+    def of_guardian(self, guardian_id: str) -> list[Household]:
+        connection = self._uow.connection()
+        g = t.household_guardians
+        with _translate("cannot read households"):
+            bodies = connection.execute(
+                sa.select(t.households.c.body)
+                .join(g, g.c.household_id == t.households.c.id)
+                .where(g.c.guardian_id == guardian_id)
+                .order_by(t.households.c.id)
+            ).scalars()
+            return [structure(body, Household) for body in bodies]
+
+    def of_child(self, child_id: str) -> Household | None:
+        connection = self._uow.connection()
+        with _translate("cannot read households"):
+            body = connection.execute(
+                sa.select(t.households.c.body)
+                .join(t.children, t.children.c.household_id == t.households.c.id)
+                .where(t.children.c.id == child_id)
+            ).scalar_one_or_none()
+        return None if body is None else structure(body, Household)
+
+
+class _Documents:
+    def __init__(self, uow: SqlUnitOfWork, collection: Collection) -> None:
+        self._uow = uow
+        self.collection = collection
+        self._table = t.document_tables[collection.name]
+
+    @property
+    def _cls(self) -> type[Any]:
+        return self._uow._storage._type(self.collection.name)
+
+    def _row(self, item: Any) -> dict[str, Any]:
+        cls = self._cls
+        if not isinstance(item, cls):
+            raise TypeError(
+                f"{self.collection.name} stores {cls.__name__}, got {type(item).__name__}"
+            )
+        row = {key: _column_value(value) for key, value in self.collection.key_values(item).items()}
+        row["id"] = self.collection.id_of(item)
+        row["body"] = unstructure(item)
+        return row
+
+    def _conflict(self, row: dict[str, Any], exc: sa.exc.IntegrityError) -> ConflictError:
+        return ConflictError(
+            f"{self.collection.name}: {row['id']!r} conflicts with stored data "
+            f"(same id or unique key): {_db_message(exc)}"
+        )
+
+    def add(self, item: Any) -> None:
+        row = self._row(item)
+        connection = self._uow.writable()
+        with _translate(f"cannot add to {self.collection.name}"):
+            try:
+                with connection.begin_nested():
+                    connection.execute(sa.insert(self._table).values(**row))
+            except sa.exc.IntegrityError as exc:
+                raise self._conflict(row, exc) from exc
+
+    def add_many(self, items: Iterable[Any]) -> None:
+        rows = [self._row(item) for item in items]
+        if not rows:
+            return
+        connection = self._uow.writable()
+        with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
+            for batch in _chunks(rows, _BATCH):
+                connection.execute(sa.insert(self._table), batch)
+
+    def save(self, item: Any) -> None:
+        row = self._row(item)
+        connection = self._uow.writable()
+        with _translate(f"cannot save to {self.collection.name}"):
+            try:
+                with connection.begin_nested():
+                    self._upsert(connection, row)
+            except sa.exc.IntegrityError as exc:
+                raise self._conflict(row, exc) from exc
+
+    def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
+        values = {key: value for key, value in row.items() if key != "id"}
+        updated = connection.execute(
+            sa.update(self._table).where(self._table.c.id == row["id"]).values(**values)
+        ).rowcount
+        if not updated:
+            connection.execute(sa.insert(self._table).values(**row))
+
+    def save_many(self, items: Iterable[Any]) -> None:
+        rows = [self._row(item) for item in items]
+        connection = self._uow.writable()
+        with _translate(f"cannot save to {self.collection.name}"), connection.begin_nested():
+            for row in rows:
+                self._upsert(connection, row)
+
+    def find(self, item_id: str) -> Any | None:
+        connection = self._uow.connection()
+        with _translate(f"cannot read {self.collection.name}"):
+            body = connection.execute(
+                sa.select(self._table.c.body).where(self._table.c.id == item_id)
+            ).scalar_one_or_none()
+        return None if body is None else structure(body, self._cls)
+
+    def get(self, item_id: str) -> Any:
+        found = self.find(item_id)
+        if found is None:
+            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+        return found
+
+    def remove(self, item_id: str) -> None:
+        connection = self._uow.writable()
+        with _translate(f"cannot remove from {self.collection.name}"), connection.begin_nested():
+            deleted = connection.execute(
+                sa.delete(self._table).where(self._table.c.id == item_id)
+            ).rowcount
+        if not deleted:
+            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+
+    def _where(self, where: dict[str, object]) -> list[sa.ColumnElement[bool]]:
+        clauses: list[sa.ColumnElement[bool]] = []
+        for column_name, wanted in where.items():
+            self.collection.key(column_name)
+            column = self._table.c[column_name]
+            if isinstance(wanted, Range):
+                if wanted.low is not None:
+                    clauses.append(column >= _column_value(wanted.low))
+                if wanted.high is not None:
+                    clauses.append(column <= _column_value(wanted.high))
+            elif wanted is None:
+                clauses.append(column.is_(None))
+            else:
+                clauses.append(column == _column_value(wanted))
+        return clauses
+
+    def list(self, **where: object) -> Iterator[Any]:
+        statement = (
+            sa.select(self._table.c.body).where(*self._where(where)).order_by(self._table.c.id)
+        )
+        cls = self._cls
+        for row in self._uow.stream(statement, f"cannot read {self.collection.name}"):
+            yield structure(row.body, cls)
+
+    def count(self, **where: object) -> int:
+        connection = self._uow.connection()
+        statement = sa.select(sa.func.count()).select_from(self._table).where(*self._where(where))
+        with _translate(f"cannot count {self.collection.name}"):
+            return int(connection.execute(statement).scalar_one())
+
+
+class _Enrollments(_Documents):
+    def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
+        super()._upsert(connection, row)
+        # Booked days carry the site for headcounts: follow a change of site.
+        days = t.reservation_days
+        connection.execute(
+            sa.update(days)
+            .where(days.c.enrollment_id == row["id"], days.c.site_id != row["site_id"])
+            .values(site_id=row["site_id"])
+        )
+
+    def add(self, item: Any) -> None:
+        self._check_household(item)
+        super().add(item)
+
+    def save(self, item: Any) -> None:
+        self._check_household(item)
+        super().save(item)
+
+    def _check_household(self, item: Any) -> None:
+        household_id = self.collection.key("household_id").read(item)
+        connection = self._uow.connection()
+        with _translate("cannot read households"):
+            exists = connection.execute(
+                sa.select(t.households.c.id).where(t.households.c.id == household_id)
+            ).first()
+        if exists is None:
+            raise ConflictError(f"enrollment for unknown household {household_id!r}")
+
+    def remove(self, item_id: str) -> None:
+        connection = self._uow.writable()
+        with _translate("cannot read reservations"):
+            booked = connection.execute(
+                sa.select(t.reservation_days.c.day)
+                .where(t.reservation_days.c.enrollment_id == item_id)
+                .limit(1)
+            ).first()
+        if booked is not None:
+            raise ConflictError(f"enrollment {item_id!r} has reservations; cancel them first")
+        super().remove(item_id)
+
+
+class _Invoices(_Documents):
+    def next_number(self, issuer: str, year: int) -> int:
+        connection = self._uow.writable()
+        counters = t.invoice_counters
+        bump = (
+            sa.update(counters)
+            .where(counters.c.issuer == issuer, counters.c.year == year)
+            .values(last=counters.c.last + 1)
+            .returning(counters.c.last)
+        )
+        with _translate(f"cannot number an invoice of {issuer} {year}"):
+            number = connection.execute(bump).scalar_one_or_none()
+            if number is None:
+                # First invoice of the year: create the counter (a concurrent creator wins,
+                # we then wait on its row lock in the UPDATE below).
+                connection.execute(
+                    _dialect_insert(connection, counters)
+                    .values(issuer=issuer, year=year, last=0)
+                    .on_conflict_do_nothing()
+                )
+                number = connection.execute(bump).scalar_one()
+        return int(number)
+
+    def find_by_billing_key(self, household_id: str, period: str, kind: str) -> Any | None:
+        connection = self._uow.connection()
+        table = self._table
+        with _translate("cannot read invoices"):
+            body = connection.execute(
+                sa.select(table.c.body).where(
+                    table.c.household_id == household_id,
+                    table.c.billing_period == period,
+                    table.c.billing_kind == kind,
+                )
+            ).scalar_one_or_none()
+        return None if body is None else structure(body, self._cls)
+
+
+class _Reservations:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def load(self, enrollment_id: str) -> ReservationState:
+        return self.load_many([enrollment_id])[enrollment_id]
+
+    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationState]:
+        ids = list(dict.fromkeys(enrollment_ids))
+        connection = self._uow.connection()
+        versions: dict[str, int] = {}
+        days: dict[str, dict[date, bool]] = {enrollment_id: {} for enrollment_id in ids}
+        states, rows = t.reservation_states, t.reservation_days
+        with _translate("cannot read reservations"):
+            for chunk in _chunks(ids, _IN_CHUNK):
+                for row in connection.execute(
+                    sa.select(states.c.enrollment_id, states.c.version).where(
+                        states.c.enrollment_id.in_(chunk)
+                    )
+                ):
+                    versions[row.enrollment_id] = row.version
+                for day_row in connection.execute(
+                    sa.select(rows.c.enrollment_id, rows.c.day, rows.c.late).where(
+                        rows.c.enrollment_id.in_(chunk)
+                    )
+                ):
+                    days[day_row.enrollment_id][day_row.day] = bool(day_row.late)
+        return {
+            enrollment_id: ReservationState(
+                enrollment_id=enrollment_id,
+                days=frozenset(days[enrollment_id]),
+                late_days=frozenset(day for day, late in days[enrollment_id].items() if late),
+                version=versions.get(enrollment_id, 0),
+            )
+            for enrollment_id in ids
+        }
+
+    def _sites(self, connection: sa.Connection, ids: list[str]) -> dict[str, str]:
+        enrollments = t.document_tables["enrollments"]
+        sites: dict[str, str] = {}
+        for chunk in _chunks(ids, _IN_CHUNK):
+            for row in connection.execute(
+                sa.select(enrollments.c.id, enrollments.c.site_id).where(
+                    enrollments.c.id.in_(chunk)
+                )
+            ):
+                sites[row.id] = row.site_id
+        missing = [enrollment_id for enrollment_id in ids if enrollment_id not in sites]
+        if missing:
+            raise NotFoundError(f"no enrollment {missing[0]!r}")
+        return sites
+
+    @staticmethod
+    def _conflict(state: ReservationState) -> ConflictError:
+        return ConflictError(
+            f"the reservations of enrollment {state.enrollment_id!r} changed meanwhile "
+            f"(loaded at version {state.version}); reload and try again"
+        )
+
+    def save(self, state: ReservationState) -> ReservationState:
+        return self.save_many([state])[0]
+
+    def save_many(self, states: Iterable[ReservationState]) -> list[ReservationState]:
+        todo = list(states)
+        if not todo:
+            return []
+        if len({state.enrollment_id for state in todo}) != len(todo):
+            raise ConflictError("the same enrollment appears twice in one save")
+        connection = self._uow.writable()
+        with _translate("cannot save reservations"), connection.begin_nested():
+            sites = self._sites(connection, [state.enrollment_id for state in todo])
+            fresh = [state for state in todo if state.version == 0]
+            known = [state for state in todo if state.version > 0]
+            if fresh:
+                self._insert_fresh(connection, fresh, sites)
+            for state in known:
+                self._update(connection, state, sites[state.enrollment_id])
+        return [
+            ReservationState(
+                enrollment_id=state.enrollment_id,
+                days=state.days,
+                late_days=state.late_days,
+                version=state.version + 1,
+            )
+            for state in todo
+        ]
+
+    def _insert_fresh(
+        self, connection: sa.Connection, fresh: list[ReservationState], sites: dict[str, str]
+    ) -> None:
+        try:
+            with connection.begin_nested():
+                for batch in _chunks(fresh, _BATCH):
+                    connection.execute(
+                        sa.insert(t.reservation_states),
+                        [{"enrollment_id": state.enrollment_id, "version": 1} for state in batch],
+                    )
+        except sa.exc.IntegrityError:
+            # Someone saved one of these enrollments first: find which, for the message.
+            saved = self.load_many(state.enrollment_id for state in fresh)
+            for state in fresh:
+                if saved[state.enrollment_id].version:
+                    raise self._conflict(state) from None
+            raise
+        rows = (
+            {
+                "enrollment_id": state.enrollment_id,
+                "day": day,
+                "site_id": sites[state.enrollment_id],
+                "late": day in state.late_days,
+            }
+            for state in fresh
+            for day in sorted(state.days)
+        )
+        pending: list[dict[str, Any]] = []
+        for row in rows:
+            pending.append(row)
+            if len(pending) >= _BATCH:
+                connection.execute(sa.insert(t.reservation_days), pending)
+                pending = []
+        if pending:
+            connection.execute(sa.insert(t.reservation_days), pending)
+
+    def _update(self, connection: sa.Connection, state: ReservationState, site_id: str) -> None:
+        states, rows = t.reservation_states, t.reservation_days
+        bumped = connection.execute(
+            sa.update(states)
+            .where(states.c.enrollment_id == state.enrollment_id, states.c.version == state.version)
+            .values(version=state.version + 1)
+        ).rowcount
+        if bumped != 1:
+            raise self._conflict(state)
+        current = {
+            row.day: bool(row.late)
+            for row in connection.execute(
+                sa.select(rows.c.day, rows.c.late).where(
+                    rows.c.enrollment_id == state.enrollment_id
+                )
+            )
+        }
+        wanted = {day: day in state.late_days for day in state.days}
+        removed = [{"e": state.enrollment_id, "d": day} for day in current if day not in wanted]
+        added = [
+            {"enrollment_id": state.enrollment_id, "day": day, "site_id": site_id, "late": late}
+            for day, late in sorted(wanted.items())
+            if day not in current
+        ]
+        relabelled = [
+            {"e": state.enrollment_id, "d": day, "l": late}
+            for day, late in wanted.items()
+            if day in current and current[day] != late
+        ]
+        if removed:
+            connection.execute(
+                sa.delete(rows).where(
+                    rows.c.enrollment_id == sa.bindparam("e"), rows.c.day == sa.bindparam("d")
+                ),
+                removed,
+            )
+        if added:
+            connection.execute(sa.insert(rows), added)
+        if relabelled:
+            connection.execute(
+                sa.update(rows)
+                .where(rows.c.enrollment_id == sa.bindparam("e"), rows.c.day == sa.bindparam("d"))
+                .values(late=sa.bindparam("l")),
+                relabelled,
+            )
+
+    def booked(
+        self,
+        *,
+        site_id: str | None = None,
+        enrollment_ids: Iterable[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> Iterator[tuple[str, date]]:
+        rows = t.reservation_days
+        clauses: list[sa.ColumnElement[bool]] = []
+        if site_id is not None:
+            clauses.append(rows.c.site_id == site_id)
+        if start is not None:
+            clauses.append(rows.c.day >= start)
+        if end is not None:
+            clauses.append(rows.c.day <= end)
+        if enrollment_ids is not None:
+            ids = list(enrollment_ids)
+            for chunk in _chunks(ids, _IN_CHUNK) if ids else []:
+                statement = (
+                    sa.select(rows.c.enrollment_id, rows.c.day)
+                    .where(*clauses, rows.c.enrollment_id.in_(chunk))
+                    .order_by(rows.c.enrollment_id, rows.c.day)
+                )
+                for row in self._uow.stream(statement, "cannot read reservations"):
+                    yield row.enrollment_id, row.day
+            return
+        statement = (
+            sa.select(rows.c.enrollment_id, rows.c.day)
+            .where(*clauses)
+            .order_by(rows.c.enrollment_id, rows.c.day)
+        )
+        for row in self._uow.stream(statement, "cannot read reservations"):
+            yield row.enrollment_id, row.day
+
+    def headcount(
+        self, site_id: str, start: date, end: date, *, service_id: str | None = None
+    ) -> list[Headcount]:
+        rows, children = t.reservation_days, t.children
+        enrollments = t.document_tables["enrollments"]
+        statement = (
+            sa.select(rows.c.day, children.c.diet, children.c.pai, sa.func.count().label("meals"))
+            .select_from(
+                rows.join(enrollments, enrollments.c.id == rows.c.enrollment_id).join(
+                    children, children.c.id == enrollments.c.child_id
+                )
+            )
+            .where(rows.c.site_id == site_id, rows.c.day >= start, rows.c.day <= end)
+            .group_by(rows.c.day, children.c.diet, children.c.pai)
+            .order_by(rows.c.day, children.c.diet, children.c.pai)
+        )
+        if service_id is not None:
+            statement = statement.where(enrollments.c.service_id == service_id)
+        connection = self._uow.connection()
+        with _translate("cannot count meals"):
+            return [
+                Headcount(
+                    site_id=site_id,
+                    day=row.day,
+                    diet=Diet(row.diet),
+                    pai=bool(row.pai),
+                    meals=int(row.meals),
+                )
+                for row in connection.execute(statement)
+            ]
+
+
+if TYPE_CHECKING:  # the adapter implements the ports (checked by mypy)
+    _storage: Storage = SqlStorage(sa.create_engine("sqlite://"))
+    _uow: UnitOfWork = SqlUnitOfWork(SqlStorage(sa.create_engine("sqlite://")))

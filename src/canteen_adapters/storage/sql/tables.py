@@ -1,0 +1,142 @@
+"""The database schema, as SQLAlchemy Core tables (no ORM: domain objects stay attrs values).
+
+Aggregates are stored as JSON documents (written by :mod:`canteen_core.serialization`) next to
+indexed key columns taken from :data:`canteen_core.ports.COLLECTIONS`; relations that queries
+need at scale are real rows: children (for headcounts by diet), guardians (households of a
+guardian), reservation days ``(enrollment_id, day)`` with an index on ``(site_id, day)``.
+
+The migrations in ``migrations/versions`` create exactly this schema;
+``tests/storage/test_migrations.py`` compares the two so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from canteen_core.ports import COLLECTIONS, Collection, KeyType
+
+__all__ = [
+    "JSON_TYPE",
+    "NAMING_CONVENTION",
+    "children",
+    "document_tables",
+    "household_guardians",
+    "households",
+    "invoice_counters",
+    "metadata",
+    "reservation_days",
+    "reservation_states",
+]
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: JSON documents: ``jsonb`` on PostgreSQL (indexable, compact), JSON text on SQLite.
+JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+_COLUMN_TYPES: dict[KeyType, sa.types.TypeEngine[Any]] = {
+    "str": sa.String(),
+    "date": sa.Date(),
+    "datetime": sa.DateTime(timezone=True),
+    "int": sa.Integer(),
+    "bool": sa.Boolean(),
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+households = sa.Table(
+    "households",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("body", JSON_TYPE, nullable=False),
+)
+
+children = sa.Table(
+    "children",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),  # a child belongs to one household
+    sa.Column(
+        "household_id",
+        sa.String(),
+        sa.ForeignKey("households.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("diet", sa.String(), nullable=False),
+    sa.Column("pai", sa.Boolean(), nullable=False),
+)
+
+household_guardians = sa.Table(
+    "household_guardians",
+    metadata,
+    sa.Column(
+        "household_id",
+        sa.String(),
+        sa.ForeignKey("households.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("guardian_id", sa.String(), primary_key=True, index=True),
+    sa.Column("role", sa.String(), nullable=False),
+)
+
+
+def _document_table(collection: Collection) -> sa.Table:
+    columns: list[sa.Column[Any]] = [
+        sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("body", JSON_TYPE, nullable=False),
+    ]
+    for key in collection.keys:
+        args: list[Any] = [_COLUMN_TYPES[key.type]]
+        if collection.name == "enrollments" and key.column == "household_id":
+            args.append(sa.ForeignKey("households.id", ondelete="RESTRICT"))
+        columns.append(sa.Column(key.column, *args, nullable=key.nullable, index=True))
+    constraints = [sa.UniqueConstraint(*columns_) for columns_ in collection.unique]
+    return sa.Table(collection.name, metadata, *columns, *constraints)
+
+
+#: One table per document collection, named like the collection.
+document_tables: dict[str, sa.Table] = {
+    name: _document_table(collection) for name, collection in COLLECTIONS.items()
+}
+
+reservation_states = sa.Table(
+    "reservation_states",
+    metadata,
+    sa.Column(
+        "enrollment_id",
+        sa.String(),
+        sa.ForeignKey("enrollments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("version", sa.Integer(), nullable=False),
+)
+
+reservation_days = sa.Table(
+    "reservation_days",
+    metadata,
+    sa.Column(
+        "enrollment_id",
+        sa.String(),
+        sa.ForeignKey("reservation_states.enrollment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("site_id", sa.String(), nullable=False),
+    sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Index("ix_reservation_days_site_id_day", "site_id", "day"),
+)
+
+invoice_counters = sa.Table(
+    "invoice_counters",
+    metadata,
+    sa.Column("issuer", sa.String(), primary_key=True),
+    sa.Column("year", sa.Integer(), primary_key=True),
+    sa.Column("last", sa.Integer(), nullable=False),
+)

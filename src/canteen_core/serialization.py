@@ -1,0 +1,260 @@
+"""One cattrs converter for every domain type: to and from plain JSON-compatible data.
+
+Serialization lives outside the models (they stay plain attrs classes). The conventions are
+fixed here once, for storage, exports and the portal API alike:
+
+* :class:`~decimal.Decimal` as a string (``"13.40"``), never a float;
+* :class:`~canteen_core.money.Money` as ``{"amount": "13.40", "currency": "EUR"}``;
+* dates as ISO 8601 (``"2023-09-04"``); datetimes must be timezone-aware and are written in
+  ISO 8601 with their offset (``"2023-09-04T08:00:00+00:00"``);
+* enums by value; frozensets and sets as sorted lists (stable output, stable diffs);
+* tuples as lists.
+
+Structuring bad data raises :class:`~canteen_core.errors.InvalidInputError` whose ``path``
+names the bad field, e.g. ``children[0].birth_date``.
+
+>>> from canteen_core.money import Money
+>>> unstructure(Money.of("13.4"))
+{'amount': '13.4', 'currency': 'EUR'}
+>>> structure({"amount": "13.40", "currency": "EUR"}, Money)
+Money(amount=Decimal('13.40'), currency='EUR')
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import cattrs
+from cattrs.errors import BaseValidationError
+
+from canteen_core.errors import InvalidInputError
+from canteen_core.money import Money, to_decimal
+
+__all__ = ["dumps", "loads", "structure", "unstructure"]
+
+T = TypeVar("T")
+
+_NOTE_PATH = re.compile(r"^(?P<message>.*) @ \$(?P<path>.*)$", re.DOTALL)
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    # to_decimal refuses floats and booleans: a float amount has already lost its cents.
+    return to_decimal(value, path="")
+
+
+def _structure_str(value: object, _: type) -> str:
+    # cattrs would call str() on anything (5 -> "5"): refuse instead of guessing.
+    if not isinstance(value, str):
+        raise InvalidInputError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    # bool("false") is True: only real booleans are accepted.
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"expected true or false, got {type(value).__name__}")
+    return value
+
+
+def _structure_date(value: object, _: type) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError(f"expected an ISO 8601 date string, got {type(value).__name__}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"not an ISO 8601 date: {value!r}") from None
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, str):
+        try:
+            result = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 datetime: {value!r}") from None
+    else:
+        raise InvalidInputError(f"expected an ISO 8601 datetime, got {type(value).__name__}")
+    if result.tzinfo is None or result.utcoffset() is None:
+        raise InvalidInputError(f"datetime must carry a UTC offset, got {value!r}")
+    return result
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInputError(f"naive datetimes cannot be serialized: {value!r}")
+    return value.isoformat()
+
+
+def _structure_money(value: object, _: type) -> Money:
+    if isinstance(value, Money):
+        return value
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"expected {{'amount': ..., 'currency': ...}}, got {type(value).__name__}"
+        )
+    extra = set(value) - {"amount", "currency"}
+    if extra:
+        raise InvalidInputError(f"unknown money keys: {', '.join(sorted(map(str, extra)))}")
+    if "amount" not in value:
+        raise InvalidInputError("money needs an 'amount'")
+    return Money(to_decimal(value["amount"]), value.get("currency", "EUR"))
+
+
+def _structure_zoneinfo(value: object, _: type) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInputError(f"unknown time zone {value!r}") from None
+
+
+def _enum_value(member: enum.Enum) -> Any:
+    return member.value
+
+
+def _sort_key(item: Any) -> tuple[int, Any]:
+    # Items of a set may not be mutually orderable once unstructured (dicts); JSON text is.
+    if isinstance(item, str | int | float):
+        return (0, item)
+    return (1, json.dumps(item, sort_keys=True, default=str))
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_structure_hook(date, _structure_date)
+    # datetime is a subclass of date: register it after so it wins.
+    converter.register_unstructure_hook(datetime, _unstructure_datetime)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(
+        Money, lambda money: {"amount": str(money.amount), "currency": money.currency}
+    )
+    converter.register_structure_hook(Money, _structure_money)
+    # StrEnum members are str instances: without this hook they would pass through as members.
+    # (cattrs dispatches on the MRO, where ``str`` comes before ``Enum``: name the enum bases.)
+    for base in (enum.Enum, enum.StrEnum, enum.IntEnum):
+        converter.register_unstructure_hook(base, _enum_value)
+    converter.register_unstructure_hook(ZoneInfo, str)
+    converter.register_structure_hook(ZoneInfo, _structure_zoneinfo)
+
+    def set_unstructure_factory(cls: Any) -> Callable[[Any], list[Any]]:
+        def unstructure_set(items: Any) -> list[Any]:
+            return sorted((converter.unstructure(item) for item in items), key=_sort_key)
+
+        return unstructure_set
+
+    converter.register_unstructure_hook_factory(
+        lambda cls: getattr(cls, "__origin__", cls) in (frozenset, set), set_unstructure_factory
+    )
+    return converter
+
+
+_CONVERTER = _make_converter()
+
+
+def _leaf_message(exc: BaseException, _: type | None) -> str:
+    if isinstance(exc, InvalidInputError):
+        # Keep the domain's own message (and the field it names, added below).
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown field(s): {', '.join(sorted(exc.extra_fields))}"
+    return cattrs.v.format_exception(exc, _)
+
+
+def _clean_path(path: str) -> str:
+    return path.removeprefix("$").removeprefix(".")
+
+
+def _extra_keys_path(exc: BaseException) -> str | None:
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return ",".join(sorted(exc.extra_fields))
+    return None
+
+
+def _to_invalid_input(exc: BaseException, cls: type) -> InvalidInputError:
+    messages = cattrs.transform_error(exc, format_exception=_leaf_message)
+    first = messages[0] if messages else str(exc)
+    match = _NOTE_PATH.match(first)
+    message, path = (match["message"], _clean_path(match["path"])) if match else (first, "")
+    leaf = _first_leaf(exc)
+    extra = _extra_keys_path(leaf) if leaf is not None else None
+    if extra is not None:
+        path = f"{path}.{extra}" if path else extra
+    elif isinstance(leaf, InvalidInputError) and leaf.path:
+        # A validator deep in the tree named its own field: append it to where it was found.
+        if leaf.path not in path.split("."):
+            path = f"{path}.{leaf.path}" if path else leaf.path
+        prefix = f"{leaf.path}: "
+        message = message.removeprefix(prefix)
+    if len(messages) > 1:
+        message = f"{message} (and {len(messages) - 1} more problem(s))"
+    return InvalidInputError(f"invalid {cls.__name__}: {message}", path=path or None)
+
+
+def _first_leaf(exc: BaseException) -> BaseException | None:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_leaf(inner)
+            if found is not None:
+                return found
+        return None
+    return exc
+
+
+def unstructure(obj: Any) -> Any:
+    """Turn a domain object (or a list/dict of them) into JSON-compatible data."""
+    return _CONVERTER.unstructure(obj)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build a ``cls`` from data produced by :func:`unstructure` (or sent by a portal).
+
+    Raises :class:`~canteen_core.errors.InvalidInputError` with ``path`` set to the first bad
+    field (``"children[0].birth_date"``); unknown keys are refused.
+    """
+    try:
+        return _CONVERTER.structure(data, cls)
+    except BaseValidationError as exc:
+        raise _to_invalid_input(exc, cls) from exc
+    except InvalidInputError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidInputError(
+            f"invalid {getattr(cls, '__name__', cls)}: {exc}", path=None
+        ) from exc
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON text of :func:`unstructure` (keys sorted, UTF-8 characters kept)."""
+    return json.dumps(unstructure(obj), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def loads(text: str | bytes, cls: type[T]) -> T:
+    """Parse JSON text made by :func:`dumps` into a ``cls``."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"not valid JSON: {exc}") from None
+    return structure(data, cls)
