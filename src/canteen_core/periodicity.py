@@ -103,35 +103,29 @@ class Periodicity:
 
     def _rule(self) -> rrule.rrule:
         byweekday = [_RRULE_DAYS[day] for day in sorted(self.weekdays)]
-        if self.recurrence in (Recurrence.EVERY_WEEK, Recurrence.EVERY_OTHER_WEEK):
-            interval = 1 if self.recurrence is Recurrence.EVERY_WEEK else 2
-            # dtstart on the anchor's Monday so "every other week" counts from that week.
-            return rrule.rrule(
-                rrule.WEEKLY,
-                interval=interval,
-                byweekday=byweekday,
-                wkst=rrule.MO,
-                dtstart=self.anchor_monday,
-                until=self.end,
-            )
-        parity = 0 if self.recurrence is Recurrence.EVEN_WEEKS else 1
-        weeks = [week for week in range(1, 54) if week % 2 == parity]
-        # YEARLY + byweekno with wkst=MO follows ISO 8601 week numbering.
-        start_monday = self.start - timedelta(days=self.start.weekday())
+        interval = 2 if self.recurrence is Recurrence.EVERY_OTHER_WEEK else 1
+        first_monday = self.start - timedelta(days=self.start.weekday())
+        if interval == 2 and ((first_monday - self.anchor_monday).days // 7) % 2:
+            # Start on a week in phase with the anchor's week (the anchor may be later).
+            first_monday -= timedelta(weeks=1)
         return rrule.rrule(
-            rrule.YEARLY,
-            byweekno=weeks,
+            rrule.WEEKLY,
+            interval=interval,
             byweekday=byweekday,
             wkst=rrule.MO,
-            dtstart=start_monday,
+            dtstart=first_monday,
             until=self.end,
         )
 
     def days(self) -> tuple[date, ...]:
         """Every calendar day of the pattern between ``start`` and ``end``, in order."""
-        return tuple(
-            moment.date() for moment in self._rule() if self.start <= moment.date() <= self.end
-        )
+        days = (moment.date() for moment in self._rule())
+        if self.recurrence in (Recurrence.EVEN_WEEKS, Recurrence.ODD_WEEKS):
+            # Parity filtered here: rrule's YEARLY/BYWEEKNO misses ISO weeks that straddle
+            # New Year (1 January 2022 belongs to week 52 of 2021).
+            parity = 0 if self.recurrence is Recurrence.EVEN_WEEKS else 1
+            days = (day for day in days if day.isocalendar().week % 2 == parity)
+        return tuple(day for day in days if day >= self.start)
 
     def matches(self, day: date) -> bool:
         """Whether ``day`` (within the range) is a day of the pattern."""
