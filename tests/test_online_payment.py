@@ -236,3 +236,10 @@ def test_not_paid_outcomes_record_only() -> None:
         )
         assert verdict.decision is NotificationDecision.NOT_PAID
         assert verdict.error() is None
+
+
+def test_notification_currency_must_match_its_amount() -> None:
+    with pytest.raises(InvalidInputError, match="currency"):
+        notification(currency="USD")
+    with pytest.raises(InvalidInputError, match="amount"):
+        notification(amount="13.40")

@@ -171,7 +171,7 @@ class PaymentStart:
     provider: str = attrs.field(validator=non_empty_str)
     transaction_id: str = attrs.field(validator=non_empty_str)
     reference: str = attrs.field(validator=non_empty_str)
-    amount: Money
+    amount: Money = attrs.field(validator=attrs.validators.instance_of(Money))
     form: PaymentForm | None = None
     redirect_url: str | None = None
 
@@ -208,6 +208,15 @@ class VerifiedNotification:
     authenticity: Authenticity = attrs.field(default=Authenticity.SIGNED, converter=Authenticity)
     invoice_number: str | None = None
     test: bool = False  # sent by the provider's test environment
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.amount, Money):
+            raise InvalidInputError(f"must be Money, got {self.amount!r}", path="amount")
+        if self.currency != self.amount.currency:
+            raise InvalidInputError(
+                f"currency {self.currency} differs from the amount's {self.amount.currency}",
+                path="currency",
+            )
 
     @property
     def idempotency_key(self) -> tuple[str, str]:

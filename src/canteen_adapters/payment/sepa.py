@@ -598,7 +598,8 @@ def process_returns(
 
     Each matched debit's invoice must be reopened (its payment reversed in the ledger). An id
     listed twice counts once. Ids that match nothing are listed in ``unknown_ids`` for staff,
-    or raise :class:`NotFoundError` when ``strict``.
+    or raise :class:`NotFoundError` when ``strict``. The mandates stay as the run left them:
+    since the 2016 SEPA Core rulebook a debit after a returned FRST may be sent as RCUR.
     """
     sent = debits.debits if isinstance(debits, CollectionRun) else tuple(debits)
     by_id = {debit.end_to_end_id: debit for debit in sent}
