@@ -87,6 +87,8 @@ def test_parse_school_year_rejects_malformed(text: str) -> None:
         ("mon,tue,thu,fri", {0, 1, 3, 4}),
         ("lundi, Mardi,jeudi,vendredi", {0, 1, 3, 4}),
         ("merc", {2}),
+        ("mon-fri", {0, 1, 2, 3, 4}),
+        ("lundi-mercredi,ven", {0, 1, 2, 4}),
         ([0, "wed", "ven"], {0, 2, 4}),
     ],
 )
@@ -94,7 +96,7 @@ def test_parse_weekdays(text: str | list[str | int], expected: set[int]) -> None
     assert parse_weekdays(text) == frozenset(expected)
 
 
-@pytest.mark.parametrize("text", ["mon,xyz", "", [7], ["lu"]])
+@pytest.mark.parametrize("text", ["mon,xyz", "", [7], ["lu"], "fri-mon", "mon-", "mon-xyz"])
 def test_parse_weekdays_rejects_unknown(text: str | list[str | int]) -> None:
     with pytest.raises(InvalidInputError, match="weekday"):
         parse_weekdays(text)

@@ -153,26 +153,42 @@ def parse_school_year(value: str | int) -> int:
     )
 
 
+def _parse_weekday(item: str | int) -> int:
+    if isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 6:
+        return item
+    text = str(item).strip().lower()
+    if text in _WEEKDAY_CODES:
+        return _WEEKDAY_CODES.index(text)
+    if text in WEEKDAY_NAMES_FR:
+        return WEEKDAY_NAMES_FR.index(text)
+    if len(text) >= 3 and text in {name[: len(text)] for name in WEEKDAY_NAMES_FR}:
+        # A French prefix of at least three letters: "lun", "merc", "ven".
+        return [name[:3] for name in WEEKDAY_NAMES_FR].index(text[:3])
+    raise InvalidInputError(
+        f"unknown weekday {item!r}; use mon,tue,wed,thu,fri,sat,sun", path="weekdays"
+    )
+
+
 def parse_weekdays(value: str | Iterable[str | int]) -> frozenset[int]:
-    """Parse ``"mon,tue,thu,fri"`` (English codes, French names or 0-6) into weekday numbers."""
+    """Parse weekdays into numbers (Monday = 0).
+
+    Accepts ``"mon,tue,thu,fri"``, French names (``"lundi,mardi"``), ranges (``"mon-fri"``),
+    numbers 0-6, or an iterable of those.
+    """
     items = value.split(",") if isinstance(value, str) else list(value)
     result: set[int] = set()
     for item in items:
-        if isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 6:
-            result.add(item)
-            continue
-        text = str(item).strip().lower()
-        if text in _WEEKDAY_CODES:
-            result.add(_WEEKDAY_CODES.index(text))
-        elif text in WEEKDAY_NAMES_FR:
-            result.add(WEEKDAY_NAMES_FR.index(text))
-        elif len(text) >= 3 and text in {name[: len(text)] for name in WEEKDAY_NAMES_FR}:
-            # A French prefix of at least three letters: "lun", "merc", "ven".
-            result.add([name[:3] for name in WEEKDAY_NAMES_FR].index(text[:3]))
+        if isinstance(item, str) and "-" in item:
+            first, _, last = item.partition("-")
+            start, end = _parse_weekday(first), _parse_weekday(last)
+            if end < start:
+                raise InvalidInputError(
+                    f"weekday range {item!r} runs backwards; write e.g. mon-fri",
+                    path="weekdays",
+                )
+            result.update(range(start, end + 1))
         else:
-            raise InvalidInputError(
-                f"unknown weekday {item!r}; use mon,tue,wed,thu,fri,sat,sun", path="weekdays"
-            )
+            result.add(_parse_weekday(item))
     if not result:
         raise InvalidInputError("at least one weekday is required", path="weekdays")
     return frozenset(result)
@@ -229,7 +245,9 @@ def _periods(value: Iterable[Period]) -> tuple[Period, ...]:
     for period in periods:
         if not isinstance(period, Period):
             raise InvalidInputError(f"expected a Period, got {period!r}")
-    return tuple(sorted(periods, key=lambda period: (period.first_day, period.last_day)))
+    return tuple(
+        sorted(periods, key=lambda period: (period.first_day, period.last_day, period.name))
+    )
 
 
 def _zone(value: Zone | str) -> Zone:
