@@ -25,8 +25,10 @@ import attrs
 
 from canteen_core.clock import Clock, paris_today
 from canteen_core.errors import ConfigurationError, InvalidInputError, RuleViolationError
+from canteen_core.hookspecs import hookimpl
 from canteen_core.ledger import Payment, PaymentMethod
 from canteen_core.money import CENT, EUR, Money
+from canteen_core.plugins import PaymentProviderBackend
 
 __all__ = ["MANUAL_METHODS", "ManualPaymentSettings", "ManualPayments"]
 
@@ -166,3 +168,15 @@ class ManualPayments:
             invoice_ids=invoice_ids,
             reference=cleaned or None,
         )
+
+
+@hookimpl
+def canteen_payment_providers() -> list[PaymentProviderBackend]:
+    """The ``"manual"`` payment provider."""
+    return [
+        PaymentProviderBackend(
+            name=ManualPayments.name,
+            description="cash, cheque and CESU received at the counter",
+            factory=ManualPayments.from_settings,
+        )
+    ]

@@ -44,6 +44,7 @@ import attrs
 
 from canteen_core.clock import PARIS
 from canteen_core.errors import ConfigurationError, InvalidInputError
+from canteen_core.hookspecs import hookimpl
 from canteen_core.money import EUR, Money
 from canteen_core.online_payment import (
     Authenticity,
@@ -52,6 +53,7 @@ from canteen_core.online_payment import (
     PaymentStart,
     VerifiedNotification,
 )
+from canteen_core.plugins import PaymentProviderBackend
 
 __all__ = [
     "DEFAULT_PAYMENT_URL",
@@ -257,3 +259,15 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     if not value:
         raise InvalidInputError("missing in the PayFiP result", path=name)
     return value
+
+
+@hookimpl
+def canteen_payment_providers() -> list[PaymentProviderBackend]:
+    """The ``"payfip"`` payment provider."""
+    return [
+        PaymentProviderBackend(
+            name=PayFiPProvider.name,
+            description="card payment of public receipts with PayFiP (DGFiP)",
+            factory=PayFiPProvider.from_settings,
+        )
+    ]

@@ -36,6 +36,7 @@ from typing import Any, Final
 import attrs
 
 from canteen_core.errors import ConfigurationError, InvalidInputError
+from canteen_core.hookspecs import hookimpl
 from canteen_core.money import Money
 from canteen_core.online_payment import (
     Authenticity,
@@ -46,6 +47,7 @@ from canteen_core.online_payment import (
     SignatureError,
     VerifiedNotification,
 )
+from canteen_core.plugins import PaymentProviderBackend
 
 __all__ = [
     "ALGORITHMS",
@@ -350,3 +352,15 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     if not value:
         raise InvalidInputError("missing in the notification", path=name)
     return value
+
+
+@hookimpl
+def canteen_payment_providers() -> list[PaymentProviderBackend]:
+    """The ``"payzen"`` payment provider."""
+    return [
+        PaymentProviderBackend(
+            name=PayZenProvider.name,
+            description="card payment with PayZen (Lyra) hosted form V2 and signed IPN",
+            factory=PayZenProvider.from_settings,
+        )
+    ]

@@ -49,6 +49,7 @@ from canteen_core.errors import (
     RuleViolationError,
 )
 from canteen_core.events import DirectDebitAnnounced
+from canteen_core.hookspecs import hookimpl
 from canteen_core.mandates import (
     DirectDebitMandate,
     MandateKind,
@@ -57,6 +58,7 @@ from canteen_core.mandates import (
     validate_mandate_reference,
 )
 from canteen_core.money import CENT, EUR, Money
+from canteen_core.plugins import PaymentProviderBackend
 
 __all__ = [
     "PAIN_008_NAMESPACE",
@@ -687,3 +689,15 @@ class SepaDirectDebit:
         if self.output_dir is None:
             return run, None
         return run, run.write(self.output_dir / f"pain008-{run.message_id}.xml")
+
+
+@hookimpl
+def canteen_payment_providers() -> list[PaymentProviderBackend]:
+    """The ``"sepa"`` payment provider."""
+    return [
+        PaymentProviderBackend(
+            name=SepaDirectDebit.name,
+            description="SEPA Core direct debit: pain.008.001.02 files",
+            factory=SepaDirectDebit.from_settings,
+        )
+    ]
