@@ -26,7 +26,7 @@ from canteen_adapters.calendars.france_departments import (
     DEPARTMENT_NAMES,
     DEPARTMENT_ZONES,
 )
-from canteen_core.calendar import ClosureKind, Period, ServiceCalendar, Zone
+from canteen_core.calendar import ClosureKind, HolidaySource, Period, ServiceCalendar, Zone
 from canteen_core.errors import InvalidInputError
 
 SOURCE = FranceHolidaySource()
@@ -241,9 +241,10 @@ def test_every_available_year_is_complete(start_year: int, zone: Zone) -> None:
         assert year.first_day < period.first_day <= period.last_day < year.last_day
 
 
-def test_available_years() -> None:
+def test_available_years_and_protocol() -> None:
     assert SOURCE.available_years() == (2023, 2024, 2025, 2026, 2027)
     assert SOURCE.name == "france"
+    assert isinstance(FranceHolidaySource.from_settings(None), HolidaySource)
 
 
 @pytest.mark.parametrize("start_year", [2031, 2028, 2022, 1990])

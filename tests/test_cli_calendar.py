@@ -125,6 +125,15 @@ def test_json_output_for_a_zone_and_other_weekdays() -> None:
     assert data["last_day"] == "2025-07-04"
 
 
+def test_alsace_moselle_is_named_in_the_header() -> None:
+    result = run("calendar", "--department", "67", "--school-year", "2025-2026")
+    assert result.stdout.splitlines()[0] == (
+        "Calendrier scolaire 2025-2026 : Bas-Rhin (67), académie de Strasbourg, zone B "
+        "(jours fériés d'Alsace-Moselle)"
+    )
+    assert "  le ven. 03/04/2026                     Vendredi saint\n" in result.stdout
+
+
 def test_weekdays_option() -> None:
     data = json_of(*DEP_77, "--weekdays", "wed")
     assert data["weekdays"] == ["wed"]

@@ -21,6 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -31,6 +32,7 @@ __all__ = [
     "WEEKDAY_NAMES_FR",
     "Closure",
     "ClosureKind",
+    "HolidaySource",
     "Period",
     "SchoolYear",
     "ServiceCalendar",
@@ -465,3 +467,29 @@ class ServiceCalendar:
         for day in self._open_days:
             counts[f"{day.year:04d}-{day.month:02d}"] += 1
         return counts
+
+
+@runtime_checkable
+class HolidaySource(Protocol):
+    """What a holiday-source plugin provides (``canteen_adapters.calendars.france`` for France).
+
+    Implementations raise :class:`InvalidInputError` for an unknown zone or department and for a
+    year they have no data for (never an empty school year).
+    """
+
+    name: str
+
+    def available_years(self) -> tuple[int, ...]:
+        """Starting years of the school years the source knows, in order."""
+        ...
+
+    def zone_for_department(self, department: str) -> Zone:
+        """The holiday zone of a department (``"77"`` -> ``Zone.C``)."""
+        ...
+
+    def school_year(
+        self, zone: Zone, start_year: int, *, department: str | None = None
+    ) -> SchoolYear:
+        """The school year starting in ``start_year`` in ``zone`` (``department`` for local
+        public holidays)."""
+        ...

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from importlib import resources
 from types import MappingProxyType
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import holidays as holidays_lib
 
@@ -47,13 +47,14 @@ from canteen_adapters.calendars.france_departments import (
     DEPARTMENT_NAMES,
     DEPARTMENT_ZONES,
 )
-from canteen_core.calendar import Period, SchoolYear, Zone, parse_school_year
+from canteen_core.calendar import HolidaySource, Period, SchoolYear, Zone, parse_school_year
 from canteen_core.errors import InvalidInputError
 
 __all__ = [
     "BRIDGE_CORRECTIONS",
     "FIRST_SUPPORTED_YEAR",
     "FranceHolidaySource",
+    "is_alsace_moselle",
     "normalize_department",
 ]
 
@@ -271,6 +272,11 @@ def normalize_department(department: str | int) -> str:
     )
 
 
+def is_alsace_moselle(department: str | int) -> bool:
+    """Whether a department has the local public holidays of Alsace-Moselle (57, 67, 68)."""
+    return normalize_department(department) in _ALSACE_MOSELLE
+
+
 class FranceHolidaySource:
     """School years of metropolitan France (zones A, B, C), from the official data.
 
@@ -284,7 +290,12 @@ class FranceHolidaySource:
     """
 
     #: The name deployments use to pick this source (``[calendar] source = "france"``).
-    name: Final = "france"
+    name: str = "france"
+
+    @classmethod
+    def from_settings(cls, settings: object = None) -> FranceHolidaySource:
+        """Factory for the ``canteen_holiday_sources`` hook; the source needs no settings."""
+        return cls()
 
     def available_years(self) -> tuple[int, ...]:
         """Starting years of the school years this source knows, e.g. ``(2023, ..., 2027)``."""
@@ -341,3 +352,7 @@ class FranceHolidaySource:
 
     def __repr__(self) -> str:
         return "FranceHolidaySource()"
+
+
+if TYPE_CHECKING:  # mypy checks the class against the core's protocol
+    _PROTOCOL_CHECK: HolidaySource = FranceHolidaySource()

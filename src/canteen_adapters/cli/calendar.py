@@ -29,7 +29,11 @@ from typing import Any
 import attrs
 import click
 
-from canteen_adapters.calendars.france import FranceHolidaySource, normalize_department
+from canteen_adapters.calendars.france import (
+    FranceHolidaySource,
+    is_alsace_moselle,
+    normalize_department,
+)
 from canteen_adapters.cli._common import (
     MONTH_NAMES_FR,
     WEEKDAY_ABBREVIATIONS_FR,
@@ -169,6 +173,8 @@ def render_text(report: CalendarReport) -> str:
             f"{report.department_name} ({report.department}), académie de {report.academy}, "
             f"zone {year.zone}"
         )
+        if is_alsace_moselle(report.department):
+            where += " (jours fériés d'Alsace-Moselle)"
     weekday_names = [WEEKDAY_NAMES_FR[day] for day in sorted(calendar.open_weekdays)]
     open_days = calendar.open_days()
     closures = calendar.closures()
