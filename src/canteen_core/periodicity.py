@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import cached_property
 
 import attrs
 from dateutil import rrule  # type: ignore[import-untyped]
@@ -118,7 +119,14 @@ class Periodicity:
         )
 
     def days(self) -> tuple[date, ...]:
-        """Every calendar day of the pattern between ``start`` and ``end``, in order."""
+        """Every calendar day of the pattern between ``start`` and ``end``, in order.
+
+        Computed once per value (a rentrée run applies one periodicity to thousands of books).
+        """
+        return self._days
+
+    @cached_property
+    def _days(self) -> tuple[date, ...]:
         days = (moment.date() for moment in self._rule())
         if self.recurrence in (Recurrence.EVEN_WEEKS, Recurrence.ODD_WEEKS):
             # Parity filtered here: rrule's YEARLY/BYWEEKNO misses ISO weeks that straddle

@@ -334,6 +334,25 @@ def _default_id() -> str:
     return uuid.uuid4().hex
 
 
+def _skip_closed(day: date, enrollment: Enrollment) -> SkippedDay:
+    """The skip record of a day outside the enrollment or without service."""
+    if not enrollment.covers(day):
+        return SkippedDay(
+            day=day,
+            reason=SkipReason.OUTSIDE_ENROLLMENT,
+            message=(
+                f"Hors inscription (du {enrollment.start:%d/%m/%Y} au {enrollment.end:%d/%m/%Y})"
+            ),
+        )
+    closure = enrollment.calendar.closure(day)
+    return SkippedDay(
+        day=day,
+        reason=SkipReason.CLOSED,
+        message=closure.reason if closure is not None else "Fermé",
+        closure_kind=closure.kind if closure is not None else None,
+    )
+
+
 class OperationContext(TypedDict):
     """The keyword arguments every operation takes (see :func:`set_days`)."""
 
@@ -381,6 +400,12 @@ def set_days(
     calendar = enrollment.calendar
     late_mode = enrollment.late_change
     start_at = enrollment.service.starts_at
+    # Commune actors outside surcharge mode need no deadline: the hot path of bulk runs.
+    needs_deadline = not commune or late_mode is LateChangeMode.SURCHARGE
+    ordered = sorted(targets)
+    open_set = frozenset(enrollment.open_days(ordered[0], ordered[-1])) if ordered else frozenset()
+    base = book.origin.toordinal()
+    bits = book.bits
 
     to_book: list[date] = []
     to_cancel: list[date] = []
@@ -390,33 +415,14 @@ def set_days(
     new_requests: list[ChangeRequest] = []
     withdrawn: list[ChangeRequest] = []
 
-    for day in sorted(targets):
+    for day in ordered:
         want = targets[day]
-        if not enrollment.covers(day):
-            skipped.append(
-                SkippedDay(
-                    day=day,
-                    reason=SkipReason.OUTSIDE_ENROLLMENT,
-                    message=(
-                        f"Hors inscription (du {enrollment.start:%d/%m/%Y} "
-                        f"au {enrollment.end:%d/%m/%Y})"
-                    ),
-                )
-            )
+        if day not in open_set:
+            skipped.append(_skip_closed(day, enrollment))
             continue
-        if not calendar.is_open(day):
-            closure = calendar.closure(day)
-            skipped.append(
-                SkippedDay(
-                    day=day,
-                    reason=SkipReason.CLOSED,
-                    message=closure.reason if closure is not None else "Fermé",
-                    closure_kind=closure.kind if closure is not None else None,
-                )
-            )
-            continue
-        request = open_requests.get(day)
-        if book.is_booked(day) == want:
+        current = (bits >> (day.toordinal() - base)) & 1 == 1
+        request = open_requests.get(day) if open_requests else None
+        if current == want:
             if request is not None and request.wants_booked != want:
                 withdrawn.append(
                     attrs.evolve(
@@ -438,13 +444,13 @@ def set_days(
                 )
             )
             continue
+        if not needs_deadline:
+            (to_book if want else to_cancel).append(day)
+            continue
         if not commune and now >= wall_clock(day, start_at):
             skipped.append(
                 SkippedDay(day=day, reason=SkipReason.PAST, message="Jour passé : service commencé")
             )
-            continue
-        if commune and late_mode is not LateChangeMode.SURCHARGE:
-            (to_book if want else to_cancel).append(day)
             continue
         policy = enrollment.booking_policy if want else enrollment.cancellation_policy
         deadline = policy.deadline(day, calendar)
@@ -694,15 +700,12 @@ def apply_periodicity(
         raise InvalidInputError(
             f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
         )
-    pattern = set(periodicity.days())
+    pattern = periodicity.days()
+    wanted: dict[date, bool] = {}
     if replace:
-        wanted = {
-            day: day in pattern
-            for day in days_between(periodicity.start, periodicity.end)
-            if day in pattern or enrollment.is_bookable(day)
-        }
-    else:
-        wanted = dict.fromkeys(pattern, True)
+        # The other service days of the range are cancelled; closed days are not touched.
+        wanted = dict.fromkeys(enrollment.open_days(periodicity.start, periodicity.end), False)
+    wanted.update(dict.fromkeys(pattern, True))
     return set_days(
         book,
         wanted,
