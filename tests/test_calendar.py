@@ -188,6 +188,14 @@ def test_service_calendar_rejects_weekend_service_and_bad_inputs() -> None:
         CALENDAR.closure("2023-09-04")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="expected a date"):
         CALENDAR.is_open(datetime(2023, 9, 4, 12))
+    with pytest.raises(InvalidInputError, match="start: expected a date"):
+        CALENDAR.open_days("2023-09-04")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="end: expected a date"):
+        CALENDAR.closures(end=20240705)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="day: expected a date"):
+        CALENDAR.next_open_day(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="day: expected a date"):
+        CALENDAR.previous_open_day("2023-09-04")  # type: ignore[arg-type]
 
 
 # --- closures and their precedence ---------------------------------------------------------

@@ -316,6 +316,17 @@ def _check_school_year(_: object, attribute: attrs.Attribute[SchoolYear], value:
         raise InvalidInputError(f"expected a SchoolYear, got {value!r}", path=attribute.name)
 
 
+def _check_optional_dates(**values: date | None) -> None:
+    for name, value in values.items():
+        if value is not None and not _is_date(value):
+            raise InvalidInputError(f"expected a date, got {type(value).__name__}", path=name)
+
+
+def _check_day(day: object) -> None:
+    if not _is_date(day):
+        raise InvalidInputError(f"expected a date, got {type(day).__name__}", path="day")
+
+
 def _capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -388,8 +399,7 @@ class ServiceCalendar:
 
     def closure(self, day: date) -> Closure | None:
         """Why the service does not run on ``day``, or ``None`` if it runs."""
-        if not _is_date(day):
-            raise InvalidInputError(f"expected a date, got {type(day).__name__}", path="day")
+        _check_day(day)
         if day not in self.school_year:
             return Closure(
                 day=day,
@@ -415,12 +425,12 @@ class ServiceCalendar:
 
     def is_open(self, day: date) -> bool:
         """Whether the service runs on ``day``."""
-        if not _is_date(day):
-            raise InvalidInputError(f"expected a date, got {type(day).__name__}", path="day")
+        _check_day(day)
         return day in self._open_set
 
     def open_days(self, start: date | None = None, end: date | None = None) -> tuple[date, ...]:
         """Service days between ``start`` and ``end`` (inclusive; default the whole year)."""
+        _check_optional_dates(start=start, end=end)
         days = self._open_days
         lo = 0 if start is None else bisect_left(days, start)
         hi = len(days) if end is None else bisect_right(days, end)
@@ -432,6 +442,7 @@ class ServiceCalendar:
         Every day of the range that is not a service day is listed, weekends included, so
         service days and closures together cover the range exactly once.
         """
+        _check_optional_dates(start=start, end=end)
         first = self.first_day if start is None else start
         last = self.last_day if end is None else end
         result = []
@@ -445,11 +456,13 @@ class ServiceCalendar:
 
     def previous_open_day(self, day: date) -> date | None:
         """The last service day strictly before ``day`` in this school year, if any."""
+        _check_day(day)
         index = bisect_left(self._open_days, day)
         return self._open_days[index - 1] if index > 0 else None
 
     def next_open_day(self, day: date) -> date | None:
         """The first service day strictly after ``day`` in this school year, if any."""
+        _check_day(day)
         index = bisect_right(self._open_days, day)
         return self._open_days[index] if index < len(self._open_days) else None
 
