@@ -225,7 +225,7 @@ def render_text(report: CalendarReport) -> str:
     default="mon,tue,thu,fri",
     show_default=True,
     metavar="DAYS",
-    help="Days the service runs (mon,tue,wed,thu,fri).",
+    help="Days the service runs: mon,tue,wed,thu,fri, French names or a range (mon-fri).",
 )
 @json_option
 def command(
@@ -233,8 +233,14 @@ def command(
 ) -> None:
     """Print a school year's service days month by month and its closures with their reasons.
 
-    Give the zone or the department, e.g.
-    ``canteen calendar --department 77 --school-year 2023-2024``.
+    Give the zone or the department (which also selects Alsace-Moselle public holidays):
+
+    \b
+        canteen calendar --department 77 --school-year 2023-2024
+        canteen calendar --zone A --school-year 2024-2025 --weekdays mon-fri --json
+
+    With --json, closed_days lists every day from the rentrée to the last class day that is
+    not a service day (weekends included), each with its kind and reason.
     """
     report = build_report(
         zone=zone, department=department, school_year=school_year, weekdays=weekdays
