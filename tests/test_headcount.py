@@ -31,6 +31,7 @@ from canteen_core.headcount import (
     count_sites,
     headcount_entries,
     site_headcount,
+    site_headcounts,
 )
 from canteen_core.reservations import ReservationBook
 
@@ -85,6 +86,32 @@ def test_a_strike_day_counts_zero() -> None:
         SITE.id, date(2023, 9, 11), enrollments=closed, books=books, directory=DIRECTORY
     )
     assert count.total == 0
+
+
+def test_site_range_skips_days_closed_after_booking() -> None:
+    enrollments, books = _family_books()
+    strike = CALENDAR.with_closures(
+        Period(name="Grève", first_day=date(2023, 9, 12), last_day=date(2023, 9, 12))
+    )
+    closed = [attrs.evolve(e, calendar=strike) for e in enrollments]
+    days = site_headcounts(
+        SITE.id,
+        date(2023, 9, 11),
+        date(2023, 9, 12),
+        enrollments=closed,
+        books=books,
+        directory=DIRECTORY,
+    )
+    assert [d.total for d in days] == [4, 0]
+    normal = site_headcounts(
+        SITE.id,
+        date(2023, 9, 11),
+        date(2023, 9, 12),
+        enrollments=enrollments,
+        books=books,
+        directory=DIRECTORY,
+    )
+    assert [d.total for d in normal] == [4, 2]
 
 
 def test_range_and_many_sites() -> None:

@@ -29,6 +29,7 @@ from canteen_core.actors import Actor, Role
 from canteen_core.calendar import ClosureKind, Period
 from canteen_core.change_requests import (
     ChangeAction,
+    ChangeRequest,
     RequestStatus,
     approve,
     reject,
@@ -417,6 +418,30 @@ def test_day_outside_enrollment_and_closed_day() -> None:
         untick_range(book, date(2023, 9, 30), date(2023, 9, 1), **ctx(e))
     assert book.booked_days() == (date(2023, 9, 11),)
     assert book.version == 1
+
+
+def test_malformed_records_and_enrollments() -> None:
+    late = paris(2023, 9, 8, 12)
+    with pytest.raises(InvalidInputError) as error:
+        ChangeRequest(
+            id="r",
+            enrollment_id="e",
+            household_id="h",
+            child_id="c",
+            day=date(2023, 9, 11),
+            action="swap",
+            requested_by="u",
+            requested_at=late,
+            deadline=late,
+        )
+    assert error.value.path == "action"
+    with pytest.raises(InvalidInputError) as error:
+        attrs.evolve(enrollment(), calendar=None)
+    assert error.value.path == "calendar"
+    with pytest.raises(InvalidInputError):
+        enrollment(late="ignore")
+    with pytest.raises(InvalidInputError):
+        enrollment(start=date(2024, 1, 1), end=date(2023, 12, 1))
 
 
 def test_malformed_periodicity() -> None:

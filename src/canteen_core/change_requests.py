@@ -61,6 +61,25 @@ _STATUS_FR = {
 }
 
 
+def _action(value: ChangeAction | str) -> ChangeAction:
+    try:
+        return ChangeAction(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown action {value!r}; expected book or cancel", path="action"
+        ) from None
+
+
+def _status(value: RequestStatus | str) -> RequestStatus:
+    try:
+        return RequestStatus(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown status {value!r}; expected " + ", ".join(s.value for s in RequestStatus),
+            path="status",
+        ) from None
+
+
 def _optional_aware(_: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
     if value is not None:
         aware_datetime(_, attribute, value)  # type: ignore[arg-type]
@@ -79,11 +98,11 @@ class ChangeRequest:
     household_id: str = attrs.field(validator=non_empty_str)
     child_id: str = attrs.field(validator=non_empty_str)
     day: date = attrs.field(validator=a_date)
-    action: ChangeAction = attrs.field(converter=ChangeAction)
+    action: ChangeAction = attrs.field(converter=_action)
     requested_by: str = attrs.field(validator=non_empty_str)
     requested_at: datetime = attrs.field(validator=aware_datetime)
     deadline: datetime = attrs.field(validator=aware_datetime)
-    status: RequestStatus = attrs.field(default=RequestStatus.PENDING, converter=RequestStatus)
+    status: RequestStatus = attrs.field(default=RequestStatus.PENDING, converter=_status)
     decided_by: str | None = None
     decided_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
     reason: str | None = None

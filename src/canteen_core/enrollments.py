@@ -10,7 +10,9 @@ belongs to the household.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 import attrs
 
@@ -47,6 +49,19 @@ def _policy(_: object, attribute: attrs.Attribute[CutOffPolicy], value: object) 
         raise InvalidInputError(f"must be a cut-off policy, got {value!r}", path=attribute.name)
 
 
+_T = TypeVar("_T")
+
+
+def _instance_of(kind: type[_T]) -> Callable[[object, attrs.Attribute[_T], _T], None]:
+    def check(_: object, attribute: attrs.Attribute[_T], value: _T) -> None:
+        if not isinstance(value, kind):
+            raise InvalidInputError(
+                f"must be a {kind.__name__}, got {type(value).__name__}", path=attribute.name
+            )
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class Enrollment:
     """A child's enrollment in ``service`` at ``site`` from ``start`` to ``end`` (inclusive).
@@ -60,9 +75,9 @@ class Enrollment:
     id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
     child_id: str = attrs.field(validator=non_empty_str)
-    service: Service
-    site: Site
-    calendar: ServiceCalendar
+    service: Service = attrs.field(validator=_instance_of(Service))
+    site: Site = attrs.field(validator=_instance_of(Site))
+    calendar: ServiceCalendar = attrs.field(validator=_instance_of(ServiceCalendar))
     start: date = attrs.field(validator=a_date)
     end: date = attrs.field(validator=a_date)
     booking_policy: CutOffPolicy = attrs.field(validator=_policy)

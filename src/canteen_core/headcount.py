@@ -30,6 +30,7 @@ __all__ = [
     "count_sites",
     "headcount_entries",
     "site_headcount",
+    "site_headcounts",
 ]
 
 HeadcountEntry = tuple[Diet, bool, ReservationBook]
@@ -166,3 +167,40 @@ def site_headcount(
     ]
     entries = headcount_entries(selected, books, directory, site_id=site_id, service_id=service_id)
     return count_day(entries, day, site_id=site_id)
+
+
+def site_headcounts(
+    site_id: str,
+    start: date,
+    end: date,
+    *,
+    enrollments: Iterable[Enrollment],
+    books: Mapping[str, ReservationBook],
+    directory: HouseholdDirectory,
+    service_id: str | None = None,
+) -> tuple[KitchenCount, ...]:
+    """One count per day from ``start`` to ``end`` for a site (closed days count 0).
+
+    A booked day on which an enrollment's service no longer runs (a strike added after the
+    booking) is not counted, as in :func:`site_headcount`.
+    """
+    selected = [enrollment for enrollment in enrollments if enrollment.site.id == site_id]
+    entries: list[HeadcountEntry] = []
+    by_id = {enrollment.id: enrollment for enrollment in selected}
+    for diet, pai, book in headcount_entries(
+        selected, books, directory, site_id=site_id, service_id=service_id
+    ):
+        enrollment = by_id[book.enrollment_id]
+        closed = [day for day in book.booked_days(start, end) if not enrollment.is_bookable(day)]
+        if closed:
+            book = book._changed(book=0, cancel=_day_mask(book, closed), late=0)
+        entries.append((diet, pai, book))
+    return count_range(entries, start, end, site_id=site_id)
+
+
+def _day_mask(book: ReservationBook, days: Iterable[date]) -> int:
+    base = book.origin.toordinal()
+    mask = 0
+    for day in days:
+        mask |= 1 << (day.toordinal() - base)
+    return mask
