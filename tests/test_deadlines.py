@@ -248,3 +248,13 @@ def test_hour_delays_are_real_elapsed_hours(hours: int, day: date) -> None:
     if expected_offset(midnight_utc) == timedelta(hours=2):
         midnight_utc -= timedelta(hours=1)
     assert midnight_utc - deadline.astimezone(UTC) == timedelta(hours=hours)
+
+
+def test_the_hand_built_calendar_matches_the_france_data_plugin() -> None:
+    """The fixtures' 2023-2024 zone C calendar is the official one (140 service days)."""
+    from canteen_adapters.calendars.france import FranceHolidaySource
+    from canteen_core.calendar import ServiceCalendar
+
+    official = ServiceCalendar(school_year=FranceHolidaySource().school_year("C", 2023))
+    assert official.open_days() == CALENDAR.open_days()
+    assert len(CALENDAR.open_days()) == 140
