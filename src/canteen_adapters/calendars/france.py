@@ -49,6 +49,8 @@ from canteen_adapters.calendars.france_departments import (
 )
 from canteen_core.calendar import HolidaySource, Period, SchoolYear, Zone, parse_school_year
 from canteen_core.errors import InvalidInputError
+from canteen_core.hookspecs import hookimpl
+from canteen_core.plugins import HolidaySourceBackend
 
 __all__ = [
     "BRIDGE_CORRECTIONS",
@@ -356,3 +358,15 @@ class FranceHolidaySource:
 
 if TYPE_CHECKING:  # mypy checks the class against the core's protocol
     _PROTOCOL_CHECK: HolidaySource = FranceHolidaySource()
+
+
+@hookimpl
+def canteen_holiday_sources() -> list[HolidaySourceBackend]:
+    """The ``"france"`` holiday source: official French school and public holidays."""
+    return [
+        HolidaySourceBackend(
+            name=FranceHolidaySource.name,
+            description="French school holidays (zones A, B, C), public holidays and bridges",
+            factory=FranceHolidaySource.from_settings,
+        )
+    ]
