@@ -420,6 +420,26 @@ def test_day_outside_enrollment_and_closed_day() -> None:
     assert book.version == 1
 
 
+def test_malformed_operation_arguments() -> None:
+    e = enrollment()
+    book = ReservationBook.empty(e)
+    day = date(2023, 9, 11)
+    with pytest.raises(InvalidInputError, match="True or False"):
+        set_days(book, {day: "yes"}, **ctx(e))
+    with pytest.raises(InvalidInputError):
+        set_days(book, {day: True}, True, **ctx(e))
+    with pytest.raises(InvalidInputError):
+        set_days(book, [day], **ctx(e))
+    with pytest.raises(InvalidInputError, match="ChangeRequest"):
+        set_days(book, [day], True, **ctx(e, pending=["r1"]))
+    with pytest.raises(InvalidInputError):
+        set_days(book, ["2023-09-11"], True, **ctx(e))
+    with pytest.raises(NotAuthorizedError):
+        set_days(book, [day], True, **ctx(e, actor="g-maman"))
+    assert len(book) == 0
+    assert book.version == 0
+
+
 def test_malformed_records_and_enrollments() -> None:
     late = paris(2023, 9, 8, 12)
     with pytest.raises(InvalidInputError) as error:

@@ -330,6 +330,14 @@ def _check_day(day: object, path: str = "days") -> date:
     return day
 
 
+def _check_wanted(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(
+            f"wanted states must be True or False, got {value!r}", path="wanted"
+        )
+    return value
+
+
 def _default_id() -> str:
     return uuid.uuid4().hex
 
@@ -386,7 +394,7 @@ def set_days(
     if isinstance(wanted, Mapping):
         if booked is not None:
             raise InvalidInputError("give either a mapping or days with booked=", path="booked")
-        targets = {_check_day(day): bool(value) for day, value in wanted.items()}
+        targets = {_check_day(day): _check_wanted(value) for day, value in wanted.items()}
     else:
         if not isinstance(booked, bool):
             raise InvalidInputError("booked must be True or False", path="booked")
@@ -395,6 +403,10 @@ def set_days(
     commune = acts_as_commune(actor)
     open_requests: dict[date, ChangeRequest] = {}
     for item in pending:
+        if not isinstance(item, ChangeRequest):
+            raise InvalidInputError(
+                f"pending must hold ChangeRequests, got {type(item).__name__}", path="pending"
+            )
         if item.is_pending and item.enrollment_id == enrollment.id:
             open_requests[item.day] = item
     calendar = enrollment.calendar
