@@ -37,31 +37,49 @@ thread is refused with a ``StorageError``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from canteen_core._validators import non_empty_str
+from canteen_core._validators import aware_datetime, non_empty_str
+from canteen_core.accounts import Account, AccountStore
 from canteen_core.errors import ConfigurationError, InvalidInputError
-from canteen_core.families import Diet, Household
+from canteen_core.families import Household
+from canteen_core.headcount import KitchenCount
+from canteen_core.invoicing import NumberSequence
+from canteen_core.notifications import OutgoingMessage
+from canteen_core.outbox import DeliveryStatus, OutboxRecord, OutboxStore
+from canteen_core.reservations import ReservationBook
+
+if TYPE_CHECKING:
+    from canteen_core.attendance import AbsenceJustification, AttendanceRecord
+    from canteen_core.change_requests import ChangeRequest
+    from canteen_core.enrollments import Enrollment
+    from canteen_core.invoicing import CreditNote, Invoice
+    from canteen_core.ledger import Payment, Refund
+    from canteen_core.mandates import DirectDebitMandate
+    from canteen_core.tariffs import TariffGrid
 
 __all__ = [
     "COLLECTIONS",
+    "AccountRepository",
+    "AuditedNotification",
     "Collection",
     "DocumentRepository",
-    "Headcount",
     "HouseholdRepository",
     "InvoiceRepository",
     "Key",
+    "OutboxRepository",
     "Range",
     "ReservationRepository",
-    "ReservationState",
     "Storage",
     "UnitOfWork",
+    "collection",
+    "outbox_store",
 ]
 
 T = TypeVar("T")
@@ -71,63 +89,21 @@ KeyType = Literal["str", "date", "datetime", "int", "bool"]
 # -- values the repositories exchange ----------------------------------------------------------
 
 
-def _dates(items: Iterable[date]) -> frozenset[date]:
-    result = frozenset(items)
-    for item in result:
-        if not isinstance(item, date) or isinstance(item, datetime):
-            raise InvalidInputError(f"expected dates, got {item!r}", path="days")
-    return result
-
-
-def _non_negative(_: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(f"must be a non-negative integer, got {value!r}", path="version")
-
-
 @attrs.frozen(kw_only=True)
-class ReservationState:
-    """The booked days of one enrollment, at a version.
+class AuditedNotification:
+    """A payment-provider notification as received, kept for audit (whatever its verdict).
 
-    ``version`` is what the storage had when the state was loaded (0: never saved). Save it
-    back with :meth:`ReservationRepository.save`: if someone saved in between, the save
-    raises :class:`~canteen_core.errors.ConflictError` instead of overwriting their change.
-    ``late_days`` (a subset of ``days``) were booked after the cut-off: billing applies the
-    surcharge the enrollment's policy says.
+    ``fields`` are the raw name/value pairs the provider sent; ``decision`` and ``reason``
+    say what canteen did with it (credited, duplicate, rejected: bad signature...).
     """
 
-    enrollment_id: str = attrs.field(validator=non_empty_str)
-    days: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
-    late_days: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
-    version: int = attrs.field(default=0, validator=_non_negative)
-
-    def __attrs_post_init__(self) -> None:
-        if not self.late_days <= self.days:
-            raise InvalidInputError("late days must be booked days", path="late_days")
-
-    def with_days(self, days: Iterable[date], late_days: Iterable[date] = ()) -> ReservationState:
-        """A copy with ``days`` booked (same version: save it to make it current)."""
-        return attrs.evolve(self, days=_dates(days), late_days=_dates(late_days))
-
-    def booking(self, *days: date, late: bool = False) -> ReservationState:
-        """A copy with ``days`` added (marked late if ``late``)."""
-        late_days = self.late_days | set(days) if late else self.late_days
-        return self.with_days(self.days | set(days), late_days)
-
-    def cancelling(self, *days: date) -> ReservationState:
-        """A copy with ``days`` removed."""
-        removed = set(days)
-        return self.with_days(self.days - removed, self.late_days - removed)
-
-
-@attrs.frozen(kw_only=True)
-class Headcount:
-    """Meals expected at a site on a day for one diet and PAI flag (from reservations)."""
-
-    site_id: str
-    day: date
-    diet: Diet
-    pai: bool
-    meals: int
+    id: str = attrs.field(validator=non_empty_str)
+    provider: str = attrs.field(validator=non_empty_str)
+    received_at: datetime = attrs.field(validator=aware_datetime)
+    decision: str = attrs.field(validator=non_empty_str)
+    reason: str = ""
+    transaction_id: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen
@@ -219,7 +195,9 @@ class Collection:
 
     def id_of(self, obj: object) -> str:
         """The object's id."""
-        value = getattr(obj, self.id_attr, None)
+        value: Any = obj
+        for part in self.id_attr.split("."):
+            value = getattr(value, part, None)
         if not isinstance(value, str) or not value:
             raise InvalidInputError(f"{type(obj).__name__} needs a string id", path=self.id_attr)
         return value
@@ -229,45 +207,63 @@ class Collection:
         return {key.column: key.read(obj) for key in self.keys}
 
 
-def _issue_year(invoice: Any) -> int:
-    return int(invoice.issue_date.year)
+def _issue_year(document: Any) -> int:
+    return int(document.issue_date.year)
 
 
-#: The document collections every storage provides (name -> spec).
+def _lower_email(account: Any) -> str:
+    return str(account.email).lower()
+
+
+#: The document collections every storage provides (name -> spec). Accounts and the outbox
+#: have their own repositories (:class:`AccountRepository`, :class:`OutboxRepository`).
 COLLECTIONS: dict[str, Collection] = {
     collection.name: collection
     for collection in (
         Collection(
             name="enrollments",
-            type_ref="canteen_core.reservations:Enrollment",
+            type_ref="canteen_core.enrollments:Enrollment",
             keys=(
                 Key(column="household_id"),
                 Key(column="child_id"),
-                Key(column="site_id"),
-                Key(column="service_id"),
-                Key(column="first_day", type="date"),
-                Key(column="last_day", type="date"),
+                Key(column="site_id", attr="site.id"),
+                Key(column="service_id", attr="service.id"),
+                Key(column="first_day", type="date", attr="start"),
+                Key(column="last_day", type="date", attr="end"),
             ),
         ),
         Collection(
             name="change_requests",
-            type_ref="canteen_core.reservations:ChangeRequest",
+            type_ref="canteen_core.change_requests:ChangeRequest",
             keys=(
                 Key(column="household_id"),
                 Key(column="enrollment_id"),
+                Key(column="child_id"),
                 Key(column="day", type="date"),
                 Key(column="status"),
             ),
         ),
         Collection(
             name="attendance",
-            type_ref="canteen_core.reservations:Attendance",
+            type_ref="canteen_core.attendance:AttendanceRecord",
             keys=(
                 Key(column="enrollment_id"),
+                Key(column="household_id"),
+                Key(column="site_id"),
                 Key(column="day", type="date"),
-                Key(column="status"),
+                Key(column="presence"),
             ),
             unique=(("enrollment_id", "day"),),
+        ),
+        Collection(
+            name="absences",
+            type_ref="canteen_core.attendance:AbsenceJustification",
+            keys=(
+                Key(column="enrollment_id"),
+                Key(column="child_id"),
+                Key(column="first_day", type="date"),
+                Key(column="last_day", type="date"),
+            ),
         ),
         Collection(
             name="tariffs",
@@ -278,51 +274,55 @@ COLLECTIONS: dict[str, Collection] = {
             name="invoices",
             type_ref="canteen_core.invoicing:Invoice",
             keys=(
-                Key(column="issuer"),
+                Key(column="issuer", attr="issuer_id"),
                 Key(column="year", type="int", attr=_issue_year),
                 Key(column="number"),
                 Key(column="household_id"),
-                Key(column="billing_period", nullable=True),
-                Key(column="billing_kind", nullable=True),
-                Key(column="status"),
+                Key(column="billing_key"),
                 Key(column="issue_date", type="date"),
             ),
-            unique=(("issuer", "number"), ("household_id", "billing_period", "billing_kind")),
+            unique=(("issuer", "number"), ("billing_key",)),
+        ),
+        Collection(
+            name="credit_notes",
+            type_ref="canteen_core.invoicing:CreditNote",
+            keys=(
+                Key(column="issuer", attr="issuer_id"),
+                Key(column="year", type="int", attr=_issue_year),
+                Key(column="number"),
+                Key(column="household_id"),
+                Key(column="invoice_id"),
+                Key(column="issue_date", type="date"),
+            ),
+            unique=(("issuer", "number"),),
         ),
         Collection(
             name="payments",
-            type_ref="canteen_core.payments:Payment",
+            type_ref="canteen_core.ledger:Payment",
             keys=(
                 Key(column="household_id"),
-                Key(column="external_ref", nullable=True),
+                Key(column="method"),
+                Key(column="received_on", type="date"),
+                Key(column="reference", nullable=True),
             ),
-            unique=(("external_ref",),),
         ),
         Collection(
-            name="accounts",
-            type_ref="canteen_core.accounts:Account",
-            keys=(
-                Key(column="username"),
-                Key(column="email", nullable=True),
-                Key(column="household_id", nullable=True),
-            ),
-            unique=(("username",),),
+            name="refunds",
+            type_ref="canteen_core.ledger:Refund",
+            keys=(Key(column="household_id"), Key(column="refunded_on", type="date")),
         ),
         Collection(
-            name="outbox",
-            type_ref="canteen_core.notifications:OutboxMessage",
-            keys=(
-                Key(column="status"),
-                Key(column="created_at", type="datetime"),
-                Key(column="next_attempt_at", type="datetime", nullable=True),
-            ),
+            name="mandates",
+            type_ref="canteen_core.mandates:DirectDebitMandate",
+            id_attr="reference",
+            keys=(Key(column="household_id"), Key(column="status")),
         ),
         Collection(
             name="notifications_audit",
-            type_ref="canteen_core.payments:ProviderNotification",
+            type_ref="canteen_core.ports:AuditedNotification",
             keys=(
                 Key(column="provider"),
-                Key(column="external_ref", nullable=True),
+                Key(column="transaction_id", nullable=True),
                 Key(column="received_at", type="datetime"),
             ),
         ),
@@ -417,43 +417,71 @@ class DocumentRepository(Protocol[T]):
         ...
 
 
-class InvoiceRepository(DocumentRepository[Any], Protocol):
-    """Invoices and credit notes, with gapless numbering and unique billing keys."""
+class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
+    """Invoices, with gapless numbering per issuer and year and unique billing keys.
 
-    def next_number(self, issuer: str, year: int) -> int:
-        """The next invoice number for ``issuer`` and ``year`` (1, 2, 3...), in this transaction.
+    Numbering follows :class:`~canteen_core.invoicing.NumberSequence`: a use case takes the
+    issuer's sequence with :meth:`sequence` (locking it until commit or rollback: a concurrent
+    billing run waits), numbers its documents, stores them and the advanced sequence with
+    :meth:`save_sequence`, and commits. A rollback gives the numbers back: no gap.
+    """
 
-        The counter row stays locked until commit or rollback: concurrent runs wait, and a
-        rollback gives the number back, so issued numbers have no gap.
-        """
+    def sequence(
+        self, issuer_id: str, year: int, *, kind: str = "invoice", prefix: str = ""
+    ) -> NumberSequence:
+        """The numbering state of ``issuer_id``/``year``/``kind``, locked for this transaction."""
         ...
 
-    def find_by_billing_key(self, household_id: str, period: str, kind: str) -> Any | None:
-        """The invoice billed for (household, period, kind), or ``None``."""
+    def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
+        """Store an advanced sequence; ``ConflictError`` if it would go backwards."""
+        ...
+
+    def next_number(self, issuer_id: str, year: int, *, kind: str = "invoice") -> int:
+        """Take the next number (1, 2, 3...) of the sequence in this transaction."""
+        ...
+
+    def find_by_billing_key(self, billing_key: str) -> Invoice | None:
+        """The invoice billed under ``billing_key``, or ``None``."""
+        ...
+
+    def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        """Which of ``keys`` are already billed (what a billing run must skip)."""
         ...
 
 
 class ReservationRepository(Protocol):
-    """Booked days per enrollment, versioned; headcounts per site and day."""
+    """Each enrollment's :class:`~canteen_core.reservations.ReservationBook`, versioned.
 
-    def load(self, enrollment_id: str) -> ReservationState:
-        """The enrollment's current state (version 0 and no days if never saved)."""
-        ...
+    Booked days are stored as rows ``(enrollment_id, day)`` (with the site, for headcounts);
+    a book is rebuilt with the enrollment's first day as origin.
+    """
 
-    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationState]:
-        """:meth:`load` for many enrollments in one query."""
-        ...
+    def load(self, enrollment_id: str) -> ReservationBook:
+        """The enrollment's book (empty at version 0 if never saved).
 
-    def save(self, state: ReservationState) -> ReservationState:
-        """Make ``state`` current; returns it at its new version (``state.version + 1``).
-
-        ``ConflictError`` if the stored version is no longer ``state.version`` (someone saved
-        in between), ``NotFoundError`` if the enrollment does not exist.
+        ``NotFoundError`` if the enrollment does not exist.
         """
         ...
 
-    def save_many(self, states: Iterable[ReservationState]) -> list[ReservationState]:
-        """:meth:`save` many states in batches (bulk booking); all or nothing with the uow."""
+    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationBook]:
+        """:meth:`load` for many enrollments in a few queries."""
+        ...
+
+    def save(self, book: ReservationBook, *, expected_version: int) -> None:
+        """Store ``book`` if the stored version is still ``expected_version``.
+
+        ``expected_version`` is the version of the book the change was computed from.
+        ``ConflictError`` if someone saved in between (nothing is lost: reload and redo),
+        ``NotFoundError`` if the enrollment does not exist. Saving a book whose version did
+        not move only checks for a conflict.
+        """
+        ...
+
+    def save_many(self, items: Iterable[tuple[ReservationBook, int]]) -> None:
+        """:meth:`save` many ``(book, expected_version)`` pairs in batches (bulk booking).
+
+        All or nothing: on ``ConflictError`` none of them is stored.
+        """
         ...
 
     def booked(
@@ -469,9 +497,29 @@ class ReservationRepository(Protocol):
 
     def headcount(
         self, site_id: str, start: date, end: date, *, service_id: str | None = None
-    ) -> list[Headcount]:
-        """Meals booked at ``site_id`` per day, diet and PAI flag, days ``start``..``end``."""
+    ) -> tuple[KitchenCount, ...]:
+        """Meals by diet and PAI baskets at ``site_id``, one count per day ``start``..``end``."""
         ...
+
+
+class AccountRepository(AccountStore, Protocol):
+    """Portal accounts (the :class:`~canteen_core.accounts.AccountStore` port) and throttles.
+
+    ``save`` raises ``ConflictError`` when the username belongs to another account.
+    """
+
+    def list(self) -> Iterator[Account]:
+        """Every account, by id."""
+        ...
+
+
+class OutboxRepository(OutboxStore, Protocol):
+    """The outbox (the :class:`~canteen_core.outbox.OutboxStore` port) in this transaction.
+
+    ``add`` joins the use case's transaction: a message is queued only if the change that
+    caused it commits. For a dispatcher, whose every step must commit on its own, wrap the
+    storage with :func:`outbox_store`.
+    """
 
 
 @runtime_checkable
@@ -484,52 +532,72 @@ class UnitOfWork(Protocol):
         ...
 
     @property
-    def enrollments(self) -> DocumentRepository[Any]:
+    def enrollments(self) -> DocumentRepository[Enrollment]:
         """Enrollments of children to services at sites."""
         ...
 
     @property
     def reservations(self) -> ReservationRepository:
-        """Booked days per enrollment, versioned."""
+        """Reservation books, versioned."""
         ...
 
     @property
-    def change_requests(self) -> DocumentRepository[Any]:
+    def change_requests(self) -> DocumentRepository[ChangeRequest]:
         """Late changes awaiting staff (and decided ones)."""
         ...
 
     @property
-    def attendance(self) -> DocumentRepository[Any]:
-        """What happened on each day (present, absent, justified)."""
+    def attendance(self) -> DocumentRepository[AttendanceRecord]:
+        """Attendance records (one per enrollment and day)."""
         ...
 
     @property
-    def tariffs(self) -> DocumentRepository[Any]:
+    def absences(self) -> DocumentRepository[AbsenceJustification]:
+        """Justified absences (medical certificates)."""
+        ...
+
+    @property
+    def tariffs(self) -> DocumentRepository[TariffGrid]:
         """Dated tariff grids."""
         ...
 
     @property
     def invoices(self) -> InvoiceRepository:
-        """Invoices and credit notes."""
+        """Invoices, their numbering and billing keys."""
         ...
 
     @property
-    def payments(self) -> DocumentRepository[Any]:
-        """Payments received (and refunds)."""
+    def credit_notes(self) -> DocumentRepository[CreditNote]:
+        """Credit notes (numbered with ``kind="credit_note"``)."""
         ...
 
     @property
-    def accounts(self) -> DocumentRepository[Any]:
-        """Portal accounts."""
+    def payments(self) -> DocumentRepository[Payment]:
+        """Payments received."""
         ...
 
     @property
-    def outbox(self) -> DocumentRepository[Any]:
+    def refunds(self) -> DocumentRepository[Refund]:
+        """Refunds paid back to households."""
+        ...
+
+    @property
+    def mandates(self) -> DocumentRepository[DirectDebitMandate]:
+        """SEPA direct-debit mandates (by reference)."""
+        ...
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Portal accounts and login throttles."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
         """Messages waiting to be sent, and sent ones."""
         ...
 
     @property
-    def notifications_audit(self) -> DocumentRepository[Any]:
+    def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
         """Every payment-provider notification received."""
         ...
 
@@ -592,3 +660,62 @@ def resolve_types(types: Mapping[str, type[Any]] | None) -> dict[str, type[Any] 
     for name in overrides:
         collection(name)
     return {name: overrides.get(name) for name in COLLECTIONS}
+
+
+class _CommittingOutbox:
+    """An :class:`~canteen_core.outbox.OutboxStore` where every call is its own transaction."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    def add(self, messages: Iterable[OutgoingMessage]) -> list[str]:
+        with self._storage.unit_of_work() as uow:
+            added = uow.outbox.add(messages)
+            uow.commit()
+            return added
+
+    def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxRecord]:
+        with self._storage.unit_of_work() as uow:
+            claimed = uow.outbox.claim_due(now, limit=limit, lease=lease)
+            uow.commit()
+            return claimed
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+        with self._storage.unit_of_work() as uow:
+            uow.outbox.mark_sent(message_id, sent_at=sent_at)
+            uow.commit()
+
+    def mark_failed(
+        self,
+        message_id: str,
+        *,
+        error: str,
+        failed_at: datetime,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        with self._storage.unit_of_work() as uow:
+            uow.outbox.mark_failed(
+                message_id, error=error, failed_at=failed_at, next_attempt_at=next_attempt_at
+            )
+            uow.commit()
+
+    def get(self, message_id: str) -> OutboxRecord | None:
+        with self._storage.unit_of_work(read_only=True) as uow:
+            return uow.outbox.get(message_id)
+
+    def records(self, status: DeliveryStatus | None = None) -> Sequence[OutboxRecord]:
+        with self._storage.unit_of_work(read_only=True) as uow:
+            return list(uow.outbox.records(status))
+
+    def requeue(self, message_id: str, *, now: datetime) -> None:
+        with self._storage.unit_of_work() as uow:
+            uow.outbox.requeue(message_id, now=now)
+            uow.commit()
+
+
+def outbox_store(storage: Storage) -> OutboxStore:
+    """The storage's outbox for a dispatcher: each call commits on its own.
+
+    >>> dispatcher = Dispatcher(store=outbox_store(storage), mailer=mailer)  # doctest: +SKIP
+    """
+    return _CommittingOutbox(storage)

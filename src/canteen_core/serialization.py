@@ -7,7 +7,10 @@ fixed here once, for storage, exports and the portal API alike:
 * :class:`~canteen_core.money.Money` as ``{"amount": "13.40", "currency": "EUR"}``;
 * dates as ISO 8601 (``"2023-09-04"``); datetimes must be timezone-aware and are written in
   ISO 8601 with their offset (``"2023-09-04T08:00:00+00:00"``);
+* times as ``"10:00:00"``, durations as ``"PT3600S"`` (ISO 8601, seconds);
 * enums by value; frozensets and sets as sorted lists (stable output, stable diffs);
+* cut-off policies and tariff pricings (an abstract base, a union) as tables with a
+  ``"type"`` key naming the class (``{"type": "WeeklyDeadline", ...}``);
 * tuples as lists.
 
 Structuring bad data raises :class:`~canteen_core.errors.InvalidInputError` whose ``path``
@@ -26,13 +29,15 @@ import enum
 import json
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import attrs
 import cattrs
 from cattrs.errors import BaseValidationError
+from cattrs.strategies import configure_tagged_union
 
 from canteen_core.errors import InvalidInputError
 from canteen_core.money import Money, to_decimal
@@ -101,6 +106,37 @@ def _unstructure_datetime(value: datetime) -> str:
     return value.isoformat()
 
 
+def _structure_time(value: object, _: type) -> time:
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError(f"expected an ISO 8601 time, got {type(value).__name__}")
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"not an ISO 8601 time: {value!r}") from None
+
+
+_DURATION = re.compile(r"^(-?)PT(\d+(?:\.\d{1,6})?)S$")
+
+
+def _unstructure_timedelta(value: timedelta) -> str:
+    seconds = Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
+    sign = "-" if seconds < 0 else ""
+    return f"{sign}PT{abs(seconds).normalize():f}S"
+
+
+def _structure_timedelta(value: object, _: type) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidInputError(f"expected a duration like 'PT3600S', got {value!r}")
+    seconds = Decimal(match[2])
+    result = timedelta(seconds=int(seconds), microseconds=int((seconds % 1) * 10**6))
+    return -result if match[1] else result
+
+
 def _structure_money(value: object, _: type) -> Money:
     if isinstance(value, Money):
         return value
@@ -146,6 +182,10 @@ def _make_converter() -> cattrs.Converter:
     # datetime is a subclass of date: register it after so it wins.
     converter.register_unstructure_hook(datetime, _unstructure_datetime)
     converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(time, time.isoformat)
+    converter.register_structure_hook(time, _structure_time)
+    converter.register_unstructure_hook(timedelta, _unstructure_timedelta)
+    converter.register_structure_hook(timedelta, _structure_timedelta)
     converter.register_unstructure_hook(
         Money, lambda money: {"amount": str(money.amount), "currency": money.currency}
     )
@@ -166,7 +206,41 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook_factory(
         lambda cls: getattr(cls, "__origin__", cls) in (frozenset, set), set_unstructure_factory
     )
+    _configure_polymorphic(converter)
     return converter
+
+
+def _configure_polymorphic(converter: cattrs.Converter) -> None:
+    """Classes stored through an abstract base or a union carry a ``"type"`` tag."""
+    # Imported here: these domain modules import nothing from serialization, but keeping the
+    # import local makes the dependency explicit and the converter the only user.
+    from canteen_core.deadlines import CutOffPolicy
+    from canteen_core.tariffs import Pricing
+
+    configure_tagged_union(Pricing, converter)
+    _configure_abstract_base(CutOffPolicy, converter)
+
+
+def _concrete_subclasses(base: type) -> list[type]:
+    found: list[type] = []
+    for cls in base.__subclasses__():
+        if attrs.has(cls):
+            found.append(cls)
+        found.extend(_concrete_subclasses(cls))
+    return found
+
+
+def _configure_abstract_base(base: type, converter: cattrs.Converter) -> None:
+    """Structure a field typed with an abstract base through a tagged union of its subclasses."""
+    subclasses = _concrete_subclasses(base)
+    if len(subclasses) < 2:  # a tagged union needs two members; one is its own hook
+        return
+    union: Any = Union[tuple(subclasses)]  # noqa: UP007 - built at run time
+    configure_tagged_union(union, converter)
+    structure_union = converter.get_structure_hook(union)
+    unstructure_union = converter.get_unstructure_hook(union)
+    converter.register_structure_hook(base, lambda value, _: structure_union(value, union))
+    converter.register_unstructure_hook(base, unstructure_union)
 
 
 _CONVERTER = _make_converter()

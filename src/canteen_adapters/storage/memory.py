@@ -11,28 +11,33 @@ The plugin offers the storage backend ``"memory"`` (``[storage] url = "memory://
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from canteen_adapters.storage._common import AccountLogic, OutboxLogic, is_due
+from canteen_core.accounts import Account, ThrottleState
 from canteen_core.deployment import StorageSettings
-from canteen_core.errors import ConflictError, NotFoundError, StorageError
-from canteen_core.families import Diet, Household
+from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from canteen_core.families import Household
+from canteen_core.headcount import KitchenCount, count_range
 from canteen_core.hookspecs import hookimpl
+from canteen_core.invoicing import NumberSequence
+from canteen_core.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.plugins import StorageBackend
 from canteen_core.ports import (
     COLLECTIONS,
     Collection,
-    Headcount,
     Range,
-    ReservationState,
     Storage,
     UnitOfWork,
     resolve_types,
 )
+from canteen_core.reservations import ReservationBook
 
 __all__ = ["MemoryStorage", "MemoryUnitOfWork", "canteen_storage_backends"]
 
@@ -52,10 +57,12 @@ class _Data:
         self.unique: dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], str]]] = {
             name: {columns: {} for columns in spec.unique} for name, spec in COLLECTIONS.items()
         }
-        self.versions: dict[str, int] = {}
-        self.days: dict[str, frozenset[date]] = {}
-        self.late: dict[str, frozenset[date]] = {}
-        self.counters: dict[tuple[str, int], int] = {}
+        self.books: dict[str, ReservationBook] = {}
+        self.counters: dict[tuple[str, int, str], int] = {}
+        self.accounts: dict[str, Account] = {}
+        self.usernames: dict[str, str] = {}
+        self.throttles: dict[str, ThrottleState] = {}
+        self.outbox: dict[str, OutboxRecord] = {}
 
 
 class MemoryStorage:
@@ -122,11 +129,15 @@ class MemoryUnitOfWork:
         self.enrollments = _Enrollments(self, data, COLLECTIONS["enrollments"])
         self.change_requests = _Documents(self, data, COLLECTIONS["change_requests"])
         self.attendance = _Documents(self, data, COLLECTIONS["attendance"])
+        self.absences = _Documents(self, data, COLLECTIONS["absences"])
         self.tariffs = _Documents(self, data, COLLECTIONS["tariffs"])
         self.invoices = _Invoices(self, data, COLLECTIONS["invoices"])
+        self.credit_notes = _Documents(self, data, COLLECTIONS["credit_notes"])
         self.payments = _Documents(self, data, COLLECTIONS["payments"])
-        self.accounts = _Documents(self, data, COLLECTIONS["accounts"])
-        self.outbox = _Documents(self, data, COLLECTIONS["outbox"])
+        self.refunds = _Documents(self, data, COLLECTIONS["refunds"])
+        self.mandates = _Documents(self, data, COLLECTIONS["mandates"])
+        self.accounts = _Accounts(self, data)
+        self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
 
     def __enter__(self) -> MemoryUnitOfWork:
@@ -384,26 +395,46 @@ class _Enrollments(_Documents):
         super()._store(item, new=new)
 
     def remove(self, item_id: str) -> None:
-        if self._data.days.get(item_id):
+        book = self._data.books.get(item_id)
+        if book is not None and book.bits:
             raise ConflictError(f"enrollment {item_id!r} has reservations; cancel them first")
         super().remove(item_id)
-        self._uow._delete(self._data.versions, item_id)
-        self._uow._delete(self._data.days, item_id)
-        self._uow._delete(self._data.late, item_id)
+        self._uow._delete(self._data.books, item_id)
 
 
 class _Invoices(_Documents):
-    def next_number(self, issuer: str, year: int) -> int:
+    def sequence(
+        self, issuer_id: str, year: int, *, kind: str = "invoice", prefix: str = ""
+    ) -> NumberSequence:
         self._uow._check_writable()
-        number = self._data.counters.get((issuer, year), 0) + 1
-        self._uow._set(self._data.counters, (issuer, year), number)
-        return number
+        last = self._data.counters.get((issuer_id, year, kind), 0)
+        return NumberSequence(issuer_id=issuer_id, year=year, last_used=last, prefix=prefix)
 
-    def find_by_billing_key(self, household_id: str, period: str, kind: str) -> Any | None:
+    def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
+        self._uow._check_writable()
+        key = (sequence.issuer_id, sequence.year, kind)
+        stored = self._data.counters.get(key, 0)
+        if sequence.last_used < stored:
+            raise ConflictError(
+                f"numbering of {sequence.issuer_id} {sequence.year} is at {stored}; "
+                f"it cannot go back to {sequence.last_used}"
+            )
+        self._uow._set(self._data.counters, key, sequence.last_used)
+
+    def next_number(self, issuer_id: str, year: int, *, kind: str = "invoice") -> int:
+        sequence = self.sequence(issuer_id, year, kind=kind)
+        self.save_sequence(attrs.evolve(sequence, last_used=sequence.last_used + 1), kind=kind)
+        return sequence.last_used + 1
+
+    def find_by_billing_key(self, billing_key: str) -> Any | None:
         self._uow._check_active()
-        index = self._unique[("household_id", "billing_period", "billing_kind")]
-        item_id = index.get((household_id, period, kind))
+        item_id = self._unique[("billing_key",)].get((billing_key,))
         return None if item_id is None else self._docs[item_id]
+
+    def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        self._uow._check_active()
+        index = self._unique[("billing_key",)]
+        return frozenset(key for key in keys if (key,) in index)
 
 
 class _Reservations:
@@ -411,41 +442,65 @@ class _Reservations:
         self._uow = uow
         self._data = data
 
-    def load(self, enrollment_id: str) -> ReservationState:
-        self._uow._check_active()
-        return ReservationState(
-            enrollment_id=enrollment_id,
-            days=self._data.days.get(enrollment_id, frozenset()),
-            late_days=self._data.late.get(enrollment_id, frozenset()),
-            version=self._data.versions.get(enrollment_id, 0),
-        )
+    def _origin(self, enrollment_id: str) -> date:
+        values = self._data.keys["enrollments"].get(enrollment_id)
+        if values is None:
+            raise NotFoundError(f"no enrollment {enrollment_id!r}")
+        origin: date = values["first_day"]
+        return origin
 
-    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationState]:
+    def load(self, enrollment_id: str) -> ReservationBook:
+        self._uow._check_active()
+        origin = self._origin(enrollment_id)
+        book = self._data.books.get(enrollment_id)
+        if book is None:
+            return ReservationBook(enrollment_id=enrollment_id, origin=origin)
+        return book
+
+    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationBook]:
         return {enrollment_id: self.load(enrollment_id) for enrollment_id in enrollment_ids}
 
-    def save(self, state: ReservationState) -> ReservationState:
-        self._uow._check_writable()
-        enrollment_id = state.enrollment_id
-        if enrollment_id not in self._data.documents["enrollments"]:
-            raise NotFoundError(f"no enrollment {enrollment_id!r}")
-        current = self._data.versions.get(enrollment_id, 0)
-        if current != state.version:
+    def _checked(self, book: ReservationBook, expected_version: int) -> ReservationBook | None:
+        if not isinstance(book, ReservationBook):
+            raise InvalidInputError(f"expected a ReservationBook, got {type(book).__name__}")
+        origin = self._origin(book.enrollment_id)
+        stored = self._data.books.get(book.enrollment_id)
+        current = 0 if stored is None else stored.version
+        if current != expected_version:
             raise ConflictError(
-                f"the reservations of enrollment {enrollment_id!r} changed meanwhile "
-                f"(version {current}, expected {state.version}); reload and try again"
+                f"the reservations of enrollment {book.enrollment_id!r} changed meanwhile "
+                f"(version {current}, expected {expected_version}); reload and try again"
             )
-        self._uow._set(self._data.versions, enrollment_id, current + 1)
-        self._uow._set(self._data.days, enrollment_id, state.days)
-        self._uow._set(self._data.late, enrollment_id, state.late_days)
-        return ReservationState(
-            enrollment_id=enrollment_id,
-            days=state.days,
-            late_days=state.late_days,
-            version=current + 1,
-        )
+        if book.version == expected_version:
+            return None  # nothing changed
+        if book.version < expected_version:
+            raise InvalidInputError(
+                f"book version {book.version} is older than {expected_version}", path="version"
+            )
+        if book.origin != origin:
+            # Same rows as the SQL adapter: the book is rebuilt on the enrollment's first day.
+            book = ReservationBook.from_days(
+                book.enrollment_id,
+                origin,
+                book.booked_days(),
+                version=book.version,
+                late_booked=book.late_booked_days(),
+                late_cancelled=book.late_cancelled_days(),
+            )
+        return book
 
-    def save_many(self, states: Iterable[ReservationState]) -> list[ReservationState]:
-        return [self.save(state) for state in states]
+    def save(self, book: ReservationBook, *, expected_version: int) -> None:
+        self.save_many([(book, expected_version)])
+
+    def save_many(self, items: Iterable[tuple[ReservationBook, int]]) -> None:
+        self._uow._check_writable()
+        todo = list(items)
+        if len({book.enrollment_id for book, _ in todo}) != len(todo):
+            raise ConflictError("the same enrollment appears twice in one save")
+        checked = [self._checked(book, expected) for book, expected in todo]
+        for book in checked:
+            if book is not None:
+                self._uow._set(self._data.books, book.enrollment_id, book)
 
     def booked(
         self,
@@ -458,36 +513,107 @@ class _Reservations:
         self._uow._check_active()
         keys = self._data.keys["enrollments"]
         wanted = None if enrollment_ids is None else set(enrollment_ids)
-        for enrollment_id in sorted(self._data.days):
+        for enrollment_id in sorted(self._data.books):
             if wanted is not None and enrollment_id not in wanted:
                 continue
             if site_id is not None and keys[enrollment_id]["site_id"] != site_id:
                 continue
-            for day in sorted(self._data.days[enrollment_id]):
-                if (start is None or day >= start) and (end is None or day <= end):
-                    yield enrollment_id, day
+            for day in self._data.books[enrollment_id].booked_days(start, end):
+                yield enrollment_id, day
 
     def headcount(
         self, site_id: str, start: date, end: date, *, service_id: str | None = None
-    ) -> list[Headcount]:
+    ) -> tuple[KitchenCount, ...]:
         self._uow._check_active()
-        keys = self._data.keys["enrollments"]
-        counts: dict[tuple[date, Diet, bool], int] = defaultdict(int)
-        for enrollment_id, day in self.booked(site_id=site_id, start=start, end=end):
-            values = keys[enrollment_id]
+        entries = []
+        for enrollment_id, values in self._data.keys["enrollments"].items():
+            if values["site_id"] != site_id:
+                continue
             if service_id is not None and values["service_id"] != service_id:
                 continue
+            book = self._data.books.get(enrollment_id)
             household_id = self._data.child_household.get(values["child_id"])
-            if household_id is None:
+            if book is None or household_id is None:
                 continue
             child = self._data.households[household_id].child(values["child_id"])
-            counts[(day, child.diet, child.pai)] += 1
-        return [
-            Headcount(site_id=site_id, day=day, diet=diet, pai=pai, meals=meals)
-            for (day, diet, pai), meals in sorted(
-                counts.items(), key=lambda item: (item[0][0], item[0][1].value, item[0][2])
-            )
-        ]
+            entries.append((child.diet, child.pai, book))
+        return count_range(entries, start, end, site_id=site_id)
+
+
+class _Accounts(AccountLogic):
+    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+        self._uow = uow
+        self._data = data
+
+    def get(self, account_id: str) -> Account | None:
+        self._uow._check_active()
+        return self._data.accounts.get(account_id)
+
+    def find_by_username(self, username: str) -> Account | None:
+        self._uow._check_active()
+        account_id = self._data.usernames.get(username)
+        return None if account_id is None else self._data.accounts[account_id]
+
+    def find_by_email(self, email: str) -> Sequence[Account]:
+        wanted = email.lower()
+        return [account for account in self.list() if account.email.lower() == wanted]
+
+    def find_by_token(self, selector: str) -> Account | None:
+        return next((account for account in self.list() if account.token(selector)), None)
+
+    def _write(self, account: Account) -> None:
+        self._uow._check_writable()
+        previous = self._data.accounts.get(account.id)
+        if previous is not None and previous.username != account.username:
+            self._uow._delete(self._data.usernames, previous.username)
+        self._uow._set(self._data.usernames, account.username, account.id)
+        self._uow._set(self._data.accounts, account.id, account)
+
+    def throttle(self, key: str) -> ThrottleState:
+        self._uow._check_active()
+        return self._data.throttles.get(key, ThrottleState())
+
+    def save_throttle(self, key: str, state: ThrottleState) -> None:
+        self._uow._check_writable()
+        self._uow._set(self._data.throttles, key, state)
+
+    def list(self) -> Iterator[Account]:
+        self._uow._check_active()
+        for account_id in sorted(self._data.accounts):
+            yield self._data.accounts[account_id]
+
+
+class _Outbox(OutboxLogic):
+    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+        self._uow = uow
+        self._data = data
+
+    def _read(self, message_id: str) -> OutboxRecord | None:
+        self._uow._check_active()
+        return self._data.outbox.get(message_id)
+
+    def _insert(self, records: list[OutboxRecord]) -> None:
+        self._uow._check_writable()
+        for record in records:
+            self._uow._set(self._data.outbox, record.id, record)
+
+    def _update(self, record: OutboxRecord) -> None:
+        self._insert([record])
+
+    def _existing_ids(self, ids: list[str]) -> set[str]:
+        self._uow._check_active()
+        return {message_id for message_id in ids if message_id in self._data.outbox}
+
+    def _due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxRecord]:
+        self._uow._check_writable()
+        return sorted(
+            (record for record in self._data.outbox.values() if is_due(record, now, lease)),
+            key=lambda r: (r.next_attempt_at, r.message.created_at, r.id),
+        )[:limit]
+
+    def _all(self, status: DeliveryStatus | None) -> list[OutboxRecord]:
+        self._uow._check_active()
+        return [r for r in self._data.outbox.values() if status is None or r.status is status]
 
 
 @hookimpl

@@ -18,9 +18,9 @@ How the guarantees of :mod:`canteen_core.ports` are kept:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -28,20 +28,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from canteen_adapters.storage._common import AccountLogic, OutboxLogic
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.engine import READ_ONLY_OPTION, create_engine_for_url
 from canteen_adapters.storage.sql.migrate import check_revision, upgrade
+from canteen_core.accounts import Account, ThrottleState
 from canteen_core.deployment import StorageSettings
-from canteen_core.errors import ConflictError, NotFoundError, StorageError
+from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from canteen_core.families import Diet, Household
-from canteen_core.ports import (
-    COLLECTIONS,
-    Collection,
-    Headcount,
-    Range,
-    ReservationState,
-    resolve_types,
-)
+from canteen_core.headcount import KitchenCount
+from canteen_core.invoicing import NumberSequence
+from canteen_core.outbox import DeliveryStatus, OutboxRecord
+from canteen_core.ports import COLLECTIONS, Collection, Range, resolve_types
+from canteen_core.reservations import ReservationBook
 from canteen_core.serialization import structure, unstructure
 
 if TYPE_CHECKING:
@@ -171,11 +170,15 @@ class SqlUnitOfWork:
         self.enrollments = _Enrollments(self, COLLECTIONS["enrollments"])
         self.change_requests = _Documents(self, COLLECTIONS["change_requests"])
         self.attendance = _Documents(self, COLLECTIONS["attendance"])
+        self.absences = _Documents(self, COLLECTIONS["absences"])
         self.tariffs = _Documents(self, COLLECTIONS["tariffs"])
         self.invoices = _Invoices(self, COLLECTIONS["invoices"])
+        self.credit_notes = _Documents(self, COLLECTIONS["credit_notes"])
         self.payments = _Documents(self, COLLECTIONS["payments"])
-        self.accounts = _Documents(self, COLLECTIONS["accounts"])
-        self.outbox = _Documents(self, COLLECTIONS["outbox"])
+        self.refunds = _Documents(self, COLLECTIONS["refunds"])
+        self.mandates = _Documents(self, COLLECTIONS["mandates"])
+        self.accounts = _Accounts(self)
+        self.outbox = _Outbox(self)
         self.notifications_audit = _Documents(self, COLLECTIONS["notifications_audit"])
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -586,191 +589,277 @@ class _Enrollments(_Documents):
 
 
 class _Invoices(_Documents):
-    def next_number(self, issuer: str, year: int) -> int:
+    def _ensure_counter(
+        self, connection: sa.Connection, issuer_id: str, year: int, kind: str
+    ) -> None:
+        counters = t.invoice_counters
+        # First document of the year: create the counter. A concurrent creator wins and we
+        # then wait on its row lock in the statement that follows.
+        connection.execute(
+            _dialect_insert(connection, counters)
+            .values(issuer=issuer_id, year=year, kind=kind, last=0)
+            .on_conflict_do_nothing()
+        )
+
+    def sequence(
+        self, issuer_id: str, year: int, *, kind: str = "invoice", prefix: str = ""
+    ) -> NumberSequence:
+        connection = self._uow.writable()
+        counters = t.invoice_counters
+        with _translate(f"cannot read the numbering of {issuer_id} {year}"):
+            self._ensure_counter(connection, issuer_id, year, kind)
+            last = connection.execute(
+                sa.select(counters.c.last)
+                .where(
+                    counters.c.issuer == issuer_id,
+                    counters.c.year == year,
+                    counters.c.kind == kind,
+                )
+                .with_for_update()  # held until commit: concurrent runs queue here
+            ).scalar_one()
+        return NumberSequence(issuer_id=issuer_id, year=year, last_used=int(last), prefix=prefix)
+
+    def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
+        connection = self._uow.writable()
+        counters = t.invoice_counters
+        with _translate(f"cannot store the numbering of {sequence.issuer_id}"):
+            self._ensure_counter(connection, sequence.issuer_id, sequence.year, kind)
+            moved = connection.execute(
+                sa.update(counters)
+                .where(
+                    counters.c.issuer == sequence.issuer_id,
+                    counters.c.year == sequence.year,
+                    counters.c.kind == kind,
+                    counters.c.last <= sequence.last_used,
+                )
+                .values(last=sequence.last_used)
+            ).rowcount
+        if moved != 1:
+            raise ConflictError(
+                f"numbering of {sequence.issuer_id} {sequence.year} is beyond "
+                f"{sequence.last_used}: it cannot go back"
+            )
+
+    def next_number(self, issuer_id: str, year: int, *, kind: str = "invoice") -> int:
         connection = self._uow.writable()
         counters = t.invoice_counters
         bump = (
             sa.update(counters)
-            .where(counters.c.issuer == issuer, counters.c.year == year)
+            .where(counters.c.issuer == issuer_id, counters.c.year == year, counters.c.kind == kind)
             .values(last=counters.c.last + 1)
             .returning(counters.c.last)
         )
-        with _translate(f"cannot number an invoice of {issuer} {year}"):
-            number = connection.execute(bump).scalar_one_or_none()
-            if number is None:
-                # First invoice of the year: create the counter (a concurrent creator wins,
-                # we then wait on its row lock in the UPDATE below).
-                connection.execute(
-                    _dialect_insert(connection, counters)
-                    .values(issuer=issuer, year=year, last=0)
-                    .on_conflict_do_nothing()
-                )
-                number = connection.execute(bump).scalar_one()
+        with _translate(f"cannot number a document of {issuer_id} {year}"):
+            self._ensure_counter(connection, issuer_id, year, kind)
+            number = connection.execute(bump).scalar_one()
         return int(number)
 
-    def find_by_billing_key(self, household_id: str, period: str, kind: str) -> Any | None:
+    def find_by_billing_key(self, billing_key: str) -> Any | None:
         connection = self._uow.connection()
         table = self._table
         with _translate("cannot read invoices"):
             body = connection.execute(
-                sa.select(table.c.body).where(
-                    table.c.household_id == household_id,
-                    table.c.billing_period == period,
-                    table.c.billing_kind == kind,
-                )
+                sa.select(table.c.body).where(table.c.billing_key == billing_key)
             ).scalar_one_or_none()
         return None if body is None else structure(body, self._cls)
+
+    def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        wanted = list(dict.fromkeys(keys))
+        connection = self._uow.connection()
+        table = self._table
+        found: set[str] = set()
+        with _translate("cannot read invoices"):
+            for chunk in _chunks(wanted, _IN_CHUNK):
+                found.update(
+                    connection.execute(
+                        sa.select(table.c.billing_key).where(table.c.billing_key.in_(chunk))
+                    ).scalars()
+                )
+        return frozenset(found)
+
+
+def _iso_days(days: Iterable[date]) -> list[str]:
+    return sorted(day.isoformat() for day in days)
 
 
 class _Reservations:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    def load(self, enrollment_id: str) -> ReservationState:
+    def _enrollments(self, connection: sa.Connection, ids: list[str]) -> dict[str, Any]:
+        enrollments = t.document_tables["enrollments"]
+        found: dict[str, Any] = {}
+        for chunk in _chunks(ids, _IN_CHUNK):
+            for row in connection.execute(
+                sa.select(enrollments.c.id, enrollments.c.site_id, enrollments.c.first_day).where(
+                    enrollments.c.id.in_(chunk)
+                )
+            ):
+                found[row.id] = row
+        missing = [enrollment_id for enrollment_id in ids if enrollment_id not in found]
+        if missing:
+            raise NotFoundError(f"no enrollment {missing[0]!r}")
+        return found
+
+    def load(self, enrollment_id: str) -> ReservationBook:
         return self.load_many([enrollment_id])[enrollment_id]
 
-    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationState]:
+    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationBook]:
         ids = list(dict.fromkeys(enrollment_ids))
         connection = self._uow.connection()
-        versions: dict[str, int] = {}
-        days: dict[str, dict[date, bool]] = {enrollment_id: {} for enrollment_id in ids}
         states, rows = t.reservation_states, t.reservation_days
+        versions: dict[str, tuple[int, list[str]]] = {}
+        days: dict[str, dict[date, bool]] = {enrollment_id: {} for enrollment_id in ids}
         with _translate("cannot read reservations"):
+            enrollments = self._enrollments(connection, ids)
             for chunk in _chunks(ids, _IN_CHUNK):
-                for row in connection.execute(
-                    sa.select(states.c.enrollment_id, states.c.version).where(
-                        states.c.enrollment_id.in_(chunk)
-                    )
+                for state in connection.execute(
+                    sa.select(
+                        states.c.enrollment_id, states.c.version, states.c.late_cancelled
+                    ).where(states.c.enrollment_id.in_(chunk))
                 ):
-                    versions[row.enrollment_id] = row.version
+                    versions[state.enrollment_id] = (state.version, state.late_cancelled)
                 for day_row in connection.execute(
                     sa.select(rows.c.enrollment_id, rows.c.day, rows.c.late).where(
                         rows.c.enrollment_id.in_(chunk)
                     )
                 ):
                     days[day_row.enrollment_id][day_row.day] = bool(day_row.late)
-        return {
-            enrollment_id: ReservationState(
-                enrollment_id=enrollment_id,
-                days=frozenset(days[enrollment_id]),
-                late_days=frozenset(day for day, late in days[enrollment_id].items() if late),
-                version=versions.get(enrollment_id, 0),
+        books = {}
+        for enrollment_id in ids:
+            version, cancelled = versions.get(enrollment_id, (0, []))
+            booked = days[enrollment_id]
+            books[enrollment_id] = ReservationBook.from_days(
+                enrollment_id,
+                enrollments[enrollment_id].first_day,
+                booked,
+                version=version,
+                late_booked=[day for day, late in booked.items() if late],
+                late_cancelled=[date.fromisoformat(day) for day in cancelled],
             )
-            for enrollment_id in ids
-        }
-
-    def _sites(self, connection: sa.Connection, ids: list[str]) -> dict[str, str]:
-        enrollments = t.document_tables["enrollments"]
-        sites: dict[str, str] = {}
-        for chunk in _chunks(ids, _IN_CHUNK):
-            for row in connection.execute(
-                sa.select(enrollments.c.id, enrollments.c.site_id).where(
-                    enrollments.c.id.in_(chunk)
-                )
-            ):
-                sites[row.id] = row.site_id
-        missing = [enrollment_id for enrollment_id in ids if enrollment_id not in sites]
-        if missing:
-            raise NotFoundError(f"no enrollment {missing[0]!r}")
-        return sites
+        return books
 
     @staticmethod
-    def _conflict(state: ReservationState) -> ConflictError:
+    def _conflict(enrollment_id: str, expected: int) -> ConflictError:
         return ConflictError(
-            f"the reservations of enrollment {state.enrollment_id!r} changed meanwhile "
-            f"(loaded at version {state.version}); reload and try again"
+            f"the reservations of enrollment {enrollment_id!r} changed meanwhile "
+            f"(loaded at version {expected}); reload and try again"
         )
 
-    def save(self, state: ReservationState) -> ReservationState:
-        return self.save_many([state])[0]
+    def save(self, book: ReservationBook, *, expected_version: int) -> None:
+        self.save_many([(book, expected_version)])
 
-    def save_many(self, states: Iterable[ReservationState]) -> list[ReservationState]:
-        todo = list(states)
+    def save_many(self, items: Iterable[tuple[ReservationBook, int]]) -> None:
+        todo = list(items)
         if not todo:
-            return []
-        if len({state.enrollment_id for state in todo}) != len(todo):
+            return
+        for book, expected in todo:
+            if not isinstance(book, ReservationBook):
+                raise InvalidInputError(f"expected a ReservationBook, got {type(book).__name__}")
+            if book.version < expected:
+                raise InvalidInputError(
+                    f"book version {book.version} is older than {expected}", path="version"
+                )
+        if len({book.enrollment_id for book, _ in todo}) != len(todo):
             raise ConflictError("the same enrollment appears twice in one save")
         connection = self._uow.writable()
         with _translate("cannot save reservations"), connection.begin_nested():
-            sites = self._sites(connection, [state.enrollment_id for state in todo])
-            fresh = [state for state in todo if state.version == 0]
-            known = [state for state in todo if state.version > 0]
+            enrollments = self._enrollments(connection, [book.enrollment_id for book, _ in todo])
+            fresh = [book for book, expected in todo if expected == 0 and book.version > 0]
+            unchanged = [(book, expected) for book, expected in todo if book.version == expected]
+            changed = [(book, expected) for book, expected in todo if 0 < expected < book.version]
+            self._check_unchanged(connection, unchanged)
             if fresh:
-                self._insert_fresh(connection, fresh, sites)
-            for state in known:
-                self._update(connection, state, sites[state.enrollment_id])
-        return [
-            ReservationState(
-                enrollment_id=state.enrollment_id,
-                days=state.days,
-                late_days=state.late_days,
-                version=state.version + 1,
-            )
-            for state in todo
-        ]
+                self._insert_fresh(connection, fresh, enrollments)
+            for book, expected in changed:
+                self._update(connection, book, expected, enrollments[book.enrollment_id].site_id)
+
+    def _check_unchanged(
+        self, connection: sa.Connection, unchanged: list[tuple[ReservationBook, int]]
+    ) -> None:
+        if not unchanged:
+            return
+        states = t.reservation_states
+        stored = dict(
+            connection.execute(
+                sa.select(states.c.enrollment_id, states.c.version).where(
+                    states.c.enrollment_id.in_([book.enrollment_id for book, _ in unchanged])
+                )
+            ).tuples()
+        )
+        for book, expected in unchanged:
+            if stored.get(book.enrollment_id, 0) != expected:
+                raise self._conflict(book.enrollment_id, expected)
 
     def _insert_fresh(
-        self, connection: sa.Connection, fresh: list[ReservationState], sites: dict[str, str]
+        self,
+        connection: sa.Connection,
+        fresh: list[ReservationBook],
+        enrollments: dict[str, Any],
     ) -> None:
         try:
             with connection.begin_nested():
                 for batch in _chunks(fresh, _BATCH):
                     connection.execute(
                         sa.insert(t.reservation_states),
-                        [{"enrollment_id": state.enrollment_id, "version": 1} for state in batch],
+                        [
+                            {
+                                "enrollment_id": book.enrollment_id,
+                                "version": book.version,
+                                "late_cancelled": _iso_days(book.late_cancelled_days()),
+                            }
+                            for book in batch
+                        ],
                     )
         except sa.exc.IntegrityError:
-            # Someone saved one of these enrollments first: find which, for the message.
-            saved = self.load_many(state.enrollment_id for state in fresh)
-            for state in fresh:
-                if saved[state.enrollment_id].version:
-                    raise self._conflict(state) from None
-            raise
-        rows = (
-            {
-                "enrollment_id": state.enrollment_id,
-                "day": day,
-                "site_id": sites[state.enrollment_id],
-                "late": day in state.late_days,
-            }
-            for state in fresh
-            for day in sorted(state.days)
-        )
+            # Someone saved one of these enrollments first.
+            raise self._conflict(fresh[0].enrollment_id, 0) from None
         pending: list[dict[str, Any]] = []
-        for row in rows:
-            pending.append(row)
-            if len(pending) >= _BATCH:
-                connection.execute(sa.insert(t.reservation_days), pending)
-                pending = []
+        for book in fresh:
+            site_id = enrollments[book.enrollment_id].site_id
+            late = set(book.late_booked_days())
+            for day in book.booked_days():
+                pending.append(
+                    {
+                        "enrollment_id": book.enrollment_id,
+                        "day": day,
+                        "site_id": site_id,
+                        "late": day in late,
+                    }
+                )
+                if len(pending) >= _BATCH:
+                    connection.execute(sa.insert(t.reservation_days), pending)
+                    pending = []
         if pending:
             connection.execute(sa.insert(t.reservation_days), pending)
 
-    def _update(self, connection: sa.Connection, state: ReservationState, site_id: str) -> None:
+    def _update(
+        self, connection: sa.Connection, book: ReservationBook, expected: int, site_id: str
+    ) -> None:
         states, rows = t.reservation_states, t.reservation_days
         bumped = connection.execute(
             sa.update(states)
-            .where(states.c.enrollment_id == state.enrollment_id, states.c.version == state.version)
-            .values(version=state.version + 1)
+            .where(states.c.enrollment_id == book.enrollment_id, states.c.version == expected)
+            .values(version=book.version, late_cancelled=_iso_days(book.late_cancelled_days()))
         ).rowcount
         if bumped != 1:
-            raise self._conflict(state)
+            raise self._conflict(book.enrollment_id, expected)
         current = {
             row.day: bool(row.late)
             for row in connection.execute(
-                sa.select(rows.c.day, rows.c.late).where(
-                    rows.c.enrollment_id == state.enrollment_id
-                )
+                sa.select(rows.c.day, rows.c.late).where(rows.c.enrollment_id == book.enrollment_id)
             )
         }
-        wanted = {day: day in state.late_days for day in state.days}
-        removed = [{"e": state.enrollment_id, "d": day} for day in current if day not in wanted]
+        late_days = set(book.late_booked_days())
+        wanted = {day: day in late_days for day in book.booked_days()}
+        removed = [{"e": book.enrollment_id, "d": day} for day in current if day not in wanted]
         added = [
-            {"enrollment_id": state.enrollment_id, "day": day, "site_id": site_id, "late": late}
-            for day, late in sorted(wanted.items())
+            {"enrollment_id": book.enrollment_id, "day": day, "site_id": site_id, "late": late}
+            for day, late in wanted.items()
             if day not in current
         ]
         relabelled = [
-            {"e": state.enrollment_id, "d": day, "l": late}
+            {"e": book.enrollment_id, "d": day, "l": late}
             for day, late in wanted.items()
             if day in current and current[day] != late
         ]
@@ -807,28 +896,24 @@ class _Reservations:
             clauses.append(rows.c.day >= start)
         if end is not None:
             clauses.append(rows.c.day <= end)
+        chunks: list[list[str] | None] = [None]
         if enrollment_ids is not None:
-            ids = list(enrollment_ids)
-            for chunk in _chunks(ids, _IN_CHUNK) if ids else []:
-                statement = (
-                    sa.select(rows.c.enrollment_id, rows.c.day)
-                    .where(*clauses, rows.c.enrollment_id.in_(chunk))
-                    .order_by(rows.c.enrollment_id, rows.c.day)
-                )
-                for row in self._uow.stream(statement, "cannot read reservations"):
-                    yield row.enrollment_id, row.day
-            return
-        statement = (
-            sa.select(rows.c.enrollment_id, rows.c.day)
-            .where(*clauses)
-            .order_by(rows.c.enrollment_id, rows.c.day)
-        )
-        for row in self._uow.stream(statement, "cannot read reservations"):
-            yield row.enrollment_id, row.day
+            chunks = list(_chunks(sorted(set(enrollment_ids)), _IN_CHUNK))
+        for chunk in chunks:
+            where = clauses if chunk is None else [*clauses, rows.c.enrollment_id.in_(chunk)]
+            statement = (
+                sa.select(rows.c.enrollment_id, rows.c.day)
+                .where(*where)
+                .order_by(rows.c.enrollment_id, rows.c.day)
+            )
+            for row in self._uow.stream(statement, "cannot read reservations"):
+                yield row.enrollment_id, row.day
 
     def headcount(
         self, site_id: str, start: date, end: date, *, service_id: str | None = None
-    ) -> list[Headcount]:
+    ) -> tuple[KitchenCount, ...]:
+        if end < start:
+            raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
         rows, children = t.reservation_days, t.children
         enrollments = t.document_tables["enrollments"]
         statement = (
@@ -840,22 +925,198 @@ class _Reservations:
             )
             .where(rows.c.site_id == site_id, rows.c.day >= start, rows.c.day <= end)
             .group_by(rows.c.day, children.c.diet, children.c.pai)
-            .order_by(rows.c.day, children.c.diet, children.c.pai)
         )
         if service_id is not None:
             statement = statement.where(enrollments.c.service_id == service_id)
         connection = self._uow.connection()
+        per_day: dict[date, tuple[dict[Diet, int], int]] = {}
         with _translate("cannot count meals"):
-            return [
-                Headcount(
-                    site_id=site_id,
-                    day=row.day,
-                    diet=Diet(row.diet),
-                    pai=bool(row.pai),
-                    meals=int(row.meals),
+            for row in connection.execute(statement):
+                meals, baskets = per_day.setdefault(row.day, ({}, 0))
+                if row.pai:
+                    per_day[row.day] = (meals, baskets + int(row.meals))
+                else:
+                    meals[Diet(row.diet)] = meals.get(Diet(row.diet), 0) + int(row.meals)
+        counts = []
+        day = start
+        while day <= end:
+            meals, baskets = per_day.get(day, ({}, 0))
+            counts.append(KitchenCount(day=day, site_id=site_id, meals=meals, pai_baskets=baskets))
+            day += timedelta(days=1)
+        return tuple(counts)
+
+
+class _Accounts(AccountLogic):
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def _one(self, statement: sa.Select[Any]) -> Account | None:
+        connection = self._uow.connection()
+        with _translate("cannot read accounts"):
+            body = connection.execute(statement).scalars().first()
+        return None if body is None else structure(body, Account)
+
+    def get(self, account_id: str) -> Account | None:
+        return self._one(sa.select(t.accounts.c.body).where(t.accounts.c.id == account_id))
+
+    def find_by_username(self, username: str) -> Account | None:
+        return self._one(sa.select(t.accounts.c.body).where(t.accounts.c.username == username))
+
+    def find_by_email(self, email: str) -> Sequence[Account]:
+        connection = self._uow.connection()
+        with _translate("cannot read accounts"):
+            bodies = connection.execute(
+                sa.select(t.accounts.c.body)
+                .where(t.accounts.c.email == email.lower())
+                .order_by(t.accounts.c.id)
+            ).scalars()
+            return [structure(body, Account) for body in bodies]
+
+    def find_by_token(self, selector: str) -> Account | None:
+        return self._one(
+            sa.select(t.accounts.c.body)
+            .join(t.account_tokens, t.account_tokens.c.account_id == t.accounts.c.id)
+            .where(t.account_tokens.c.selector == selector)
+        )
+
+    def _write(self, account: Account) -> None:
+        connection = self._uow.writable()
+        values = {
+            "body": unstructure(account),
+            "username": account.username,
+            "email": account.email.lower(),
+        }
+        tokens = [
+            {"selector": token.selector, "account_id": account.id} for token in account.tokens
+        ]
+        with _translate(f"cannot save account {account.id!r}"):
+            try:
+                with connection.begin_nested():
+                    updated = connection.execute(
+                        sa.update(t.accounts).where(t.accounts.c.id == account.id).values(**values)
+                    ).rowcount
+                    if not updated:
+                        connection.execute(sa.insert(t.accounts).values(id=account.id, **values))
+                    connection.execute(
+                        sa.delete(t.account_tokens).where(
+                            t.account_tokens.c.account_id == account.id
+                        )
+                    )
+                    if tokens:
+                        connection.execute(sa.insert(t.account_tokens), tokens)
+            except sa.exc.IntegrityError as exc:
+                raise ConflictError(
+                    f"account {account.id!r}: username or token already used ({_db_message(exc)})"
+                ) from exc
+
+    def throttle(self, key: str) -> ThrottleState:
+        connection = self._uow.connection()
+        with _translate("cannot read throttles"):
+            body = connection.execute(
+                sa.select(t.throttles.c.body).where(t.throttles.c.key == key)
+            ).scalar_one_or_none()
+        return ThrottleState() if body is None else structure(body, ThrottleState)
+
+    def save_throttle(self, key: str, state: ThrottleState) -> None:
+        connection = self._uow.writable()
+        body = unstructure(state)
+        with _translate("cannot save throttles"), connection.begin_nested():
+            updated = connection.execute(
+                sa.update(t.throttles).where(t.throttles.c.key == key).values(body=body)
+            ).rowcount
+            if not updated:
+                connection.execute(sa.insert(t.throttles).values(key=key, body=body))
+
+    def list(self) -> Iterator[Account]:
+        statement = sa.select(t.accounts.c.body).order_by(t.accounts.c.id)
+        for row in self._uow.stream(statement, "cannot read accounts"):
+            yield structure(row.body, Account)
+
+
+def _outbox_row(record: OutboxRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "body": unstructure(record),
+        "status": record.status.value,
+        "next_attempt_at": record.next_attempt_at.astimezone(UTC),
+        "claimed_at": None if record.claimed_at is None else record.claimed_at.astimezone(UTC),
+        "created_at": record.message.created_at.astimezone(UTC),
+    }
+
+
+class _Outbox(OutboxLogic):
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def _read(self, message_id: str) -> OutboxRecord | None:
+        connection = self._uow.connection()
+        with _translate("cannot read the outbox"):
+            body = connection.execute(
+                sa.select(t.outbox.c.body).where(t.outbox.c.id == message_id)
+            ).scalar_one_or_none()
+        return None if body is None else structure(body, OutboxRecord)
+
+    def _insert(self, records: list[OutboxRecord]) -> None:
+        connection = self._uow.writable()
+        with _translate("cannot queue messages"), connection.begin_nested():
+            # A concurrent use case may queue the same message id: keep the first.
+            connection.execute(
+                _dialect_insert(connection, t.outbox).on_conflict_do_nothing(),
+                [_outbox_row(record) for record in records],
+            )
+
+    def _update(self, record: OutboxRecord) -> None:
+        connection = self._uow.writable()
+        row = _outbox_row(record)
+        with _translate("cannot update the outbox"):
+            connection.execute(
+                sa.update(t.outbox)
+                .where(t.outbox.c.id == record.id)
+                .values({key: value for key, value in row.items() if key != "id"})
+            )
+
+    def _existing_ids(self, ids: list[str]) -> set[str]:
+        connection = self._uow.connection()
+        found: set[str] = set()
+        with _translate("cannot read the outbox"):
+            for chunk in _chunks(ids, _IN_CHUNK):
+                found.update(
+                    connection.execute(
+                        sa.select(t.outbox.c.id).where(t.outbox.c.id.in_(chunk))
+                    ).scalars()
                 )
-                for row in connection.execute(statement)
-            ]
+        return found
+
+    def _due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxRecord]:
+        connection = self._uow.writable()
+        box = t.outbox
+        now_utc = now.astimezone(UTC)
+        statement = (
+            sa.select(box.c.body)
+            .where(
+                sa.or_(
+                    sa.and_(box.c.status == "pending", box.c.next_attempt_at <= now_utc),
+                    sa.and_(box.c.status == "sending", box.c.claimed_at <= now_utc - lease),
+                )
+            )
+            .order_by(box.c.next_attempt_at, box.c.created_at, box.c.id)
+            .limit(limit)
+            # Two dispatchers on PostgreSQL take different messages instead of waiting.
+            .with_for_update(skip_locked=True)
+        )
+        with _translate("cannot claim messages"):
+            bodies = connection.execute(statement).scalars().all()
+        return [structure(body, OutboxRecord) for body in bodies]
+
+    def _all(self, status: DeliveryStatus | None) -> list[OutboxRecord]:
+        box = t.outbox
+        statement = sa.select(box.c.body).order_by(box.c.created_at, box.c.id)
+        if status is not None:
+            statement = statement.where(box.c.status == status.value)
+        return [
+            structure(row.body, OutboxRecord)
+            for row in self._uow.stream(statement, "cannot read the outbox")
+        ]
 
 
 if TYPE_CHECKING:  # the adapter implements the ports (checked by mypy)

@@ -21,14 +21,18 @@ from canteen_core.ports import COLLECTIONS, Collection, KeyType
 __all__ = [
     "JSON_TYPE",
     "NAMING_CONVENTION",
+    "account_tokens",
+    "accounts",
     "children",
     "document_tables",
     "household_guardians",
     "households",
     "invoice_counters",
     "metadata",
+    "outbox",
     "reservation_days",
     "reservation_states",
+    "throttles",
 ]
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -116,6 +120,8 @@ reservation_states = sa.Table(
         primary_key=True,
     ),
     sa.Column("version", sa.Integer(), nullable=False),
+    # Days cancelled after their deadline (billing may charge them): few, kept as a list.
+    sa.Column("late_cancelled", JSON_TYPE, nullable=False, server_default="[]"),
 )
 
 reservation_days = sa.Table(
@@ -138,5 +144,47 @@ invoice_counters = sa.Table(
     metadata,
     sa.Column("issuer", sa.String(), primary_key=True),
     sa.Column("year", sa.Integer(), primary_key=True),
+    sa.Column("kind", sa.String(), primary_key=True),
     sa.Column("last", sa.Integer(), nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("body", JSON_TYPE, nullable=False),
+    sa.Column("username", sa.String(), nullable=False, unique=True),
+    sa.Column("email", sa.String(), nullable=False, index=True),  # lower-cased for lookups
+)
+
+account_tokens = sa.Table(
+    "account_tokens",
+    metadata,
+    sa.Column("selector", sa.String(), primary_key=True),
+    sa.Column(
+        "account_id",
+        sa.String(),
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
+throttles = sa.Table(
+    "throttles",
+    metadata,
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("body", JSON_TYPE, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("body", JSON_TYPE, nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )

@@ -2,6 +2,11 @@
 
 There is no ``alembic.ini``: the configuration is built in code, and the connection (already in
 a transaction, with the migration lock held on PostgreSQL) comes in ``config.attributes``.
+
+Writing a migration for SQLite: foreign keys are on, so a "move and copy" batch operation on a
+referenced table (``DROP TABLE`` of the parent) would cascade-delete the child rows. Add
+columns with plain ``op.add_column`` and a constant ``server_default`` instead, and keep the
+old-file upgrade test (``tests/storage/test_migrations.py``) passing.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     version_table=VERSION_TABLE,
-    render_as_batch=connection.dialect.name == "sqlite",
     transaction_per_migration=False,
 )
 with context.begin_transaction():

@@ -116,36 +116,20 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(), nullable=False),
         sa.Column("household_id", sa.String(), nullable=False),
-        sa.Column("billing_period", sa.String(), nullable=True),
-        sa.Column("billing_kind", sa.String(), nullable=True),
-        sa.Column("status", sa.String(), nullable=False),
+        sa.Column("billing_key", sa.String(), nullable=False),
         sa.Column("issue_date", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_invoices"),
         sa.UniqueConstraint("issuer", "number", name="uq_invoices_issuer_number"),
-        sa.UniqueConstraint(
-            "household_id",
-            "billing_period",
-            "billing_kind",
-            name="uq_invoices_household_id_billing_period_billing_kind",
-        ),
+        sa.UniqueConstraint("billing_key", name="uq_invoices_billing_key"),
     )
-    _indexes(
-        "invoices",
-        "issuer",
-        "year",
-        "number",
-        "household_id",
-        "billing_period",
-        "billing_kind",
-        "status",
-        "issue_date",
-    )
+    _indexes("invoices", "issuer", "year", "number", "household_id", "billing_key", "issue_date")
     op.create_table(
         "invoice_counters",
         sa.Column("issuer", sa.String(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("issuer", "year", name="pk_invoice_counters"),
+        sa.PrimaryKeyConstraint("issuer", "year", "kind", name="pk_invoice_counters"),
     )
 
 

@@ -1,5 +1,5 @@
-"""Late-booking marker on reservation days; change requests, attendance, tariffs, payments,
-accounts, outbox and payment-notification audit collections.
+"""Late changes on reservations; attendance, tariffs, credit notes, payments, mandates,
+accounts, outbox and payment-notification audit.
 
 Revision ID: 0002
 Revises: 0001
@@ -20,64 +20,73 @@ branch_labels = None
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+_S, _D, _T = sa.String, sa.Date, sa.DateTime
 
-# (table, [(column, type, nullable)], unique constraints) frozen as of this revision.
-_DOCUMENTS: list[
-    tuple[str, list[tuple[str, sa.types.TypeEngine[Any], bool]], list[tuple[str, ...]]]
-] = [
+# Document collections as of this revision: (table, [(column, type, nullable)], uniques).
+_DOCUMENTS: list[tuple[str, list[tuple[str, Any, bool]], list[tuple[str, ...]]]] = [
     (
         "change_requests",
         [
-            ("household_id", sa.String(), False),
-            ("enrollment_id", sa.String(), False),
-            ("day", sa.Date(), False),
-            ("status", sa.String(), False),
+            ("household_id", _S(), False),
+            ("enrollment_id", _S(), False),
+            ("child_id", _S(), False),
+            ("day", _D(), False),
+            ("status", _S(), False),
         ],
         [],
     ),
     (
         "attendance",
         [
-            ("enrollment_id", sa.String(), False),
-            ("day", sa.Date(), False),
-            ("status", sa.String(), False),
+            ("enrollment_id", _S(), False),
+            ("household_id", _S(), False),
+            ("site_id", _S(), False),
+            ("day", _D(), False),
+            ("presence", _S(), False),
         ],
         [("enrollment_id", "day")],
     ),
     (
-        "tariffs",
-        [("service_id", sa.String(), False), ("valid_from", sa.Date(), False)],
+        "absences",
+        [
+            ("enrollment_id", _S(), False),
+            ("child_id", _S(), False),
+            ("first_day", _D(), False),
+            ("last_day", _D(), False),
+        ],
         [],
+    ),
+    ("tariffs", [("service_id", _S(), False), ("valid_from", _D(), False)], []),
+    (
+        "credit_notes",
+        [
+            ("issuer", _S(), False),
+            ("year", sa.Integer(), False),
+            ("number", _S(), False),
+            ("household_id", _S(), False),
+            ("invoice_id", _S(), False),
+            ("issue_date", _D(), False),
+        ],
+        [("issuer", "number")],
     ),
     (
         "payments",
-        [("household_id", sa.String(), False), ("external_ref", sa.String(), True)],
-        [("external_ref",)],
-    ),
-    (
-        "accounts",
         [
-            ("username", sa.String(), False),
-            ("email", sa.String(), True),
-            ("household_id", sa.String(), True),
-        ],
-        [("username",)],
-    ),
-    (
-        "outbox",
-        [
-            ("status", sa.String(), False),
-            ("created_at", sa.DateTime(timezone=True), False),
-            ("next_attempt_at", sa.DateTime(timezone=True), True),
+            ("household_id", _S(), False),
+            ("method", _S(), False),
+            ("received_on", _D(), False),
+            ("reference", _S(), True),
         ],
         [],
     ),
+    ("refunds", [("household_id", _S(), False), ("refunded_on", _D(), False)], []),
+    ("mandates", [("household_id", _S(), False), ("status", _S(), False)], []),
     (
         "notifications_audit",
         [
-            ("provider", sa.String(), False),
-            ("external_ref", sa.String(), True),
-            ("received_at", sa.DateTime(timezone=True), False),
+            ("provider", _S(), False),
+            ("transaction_id", _S(), True),
+            ("received_at", _T(timezone=True), False),
         ],
         [],
     ),
@@ -85,9 +94,17 @@ _DOCUMENTS: list[
 
 
 def upgrade() -> None:
-    """Add the late marker (existing days were booked in time) and the new collections."""
-    with op.batch_alter_table("reservation_days") as batch:
-        batch.add_column(sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()))
+    """Existing reservations were made in time: no late marker, nothing late-cancelled."""
+    # Plain ADD COLUMN with a constant default (SQLite supports it). Never a batch "move and
+    # copy" here: dropping reservation_states would cascade-delete every reservation day.
+    op.add_column(
+        "reservation_states",
+        sa.Column("late_cancelled", JSON, nullable=False, server_default="[]"),
+    )
+    op.add_column(
+        "reservation_days",
+        sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     for table, columns, uniques in _DOCUMENTS:
         op.create_table(
             table,
@@ -102,11 +119,55 @@ def upgrade() -> None:
         )
         for name, _, _ in columns:
             op.create_index(f"ix_{table}_{name}", table, [name])
+    op.create_table(
+        "accounts",
+        sa.Column("id", sa.String(), nullable=False),
+        sa.Column("body", JSON, nullable=False),
+        sa.Column("username", sa.String(), nullable=False),
+        sa.Column("email", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_accounts"),
+        sa.UniqueConstraint("username", name="uq_accounts_username"),
+    )
+    op.create_index("ix_accounts_email", "accounts", ["email"])
+    op.create_table(
+        "account_tokens",
+        sa.Column("selector", sa.String(), nullable=False),
+        sa.Column("account_id", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("selector", name="pk_account_tokens"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name="fk_account_tokens_account_id_accounts",
+            ondelete="CASCADE",
+        ),
+    )
+    op.create_index("ix_account_tokens_account_id", "account_tokens", ["account_id"])
+    op.create_table(
+        "throttles",
+        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("body", JSON, nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_throttles"),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.String(), nullable=False),
+        sa.Column("body", JSON, nullable=False),
+        sa.Column("status", sa.String(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+    )
+    op.create_index("ix_outbox_status_next_attempt_at", "outbox", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:
-    """Drop the collections and the late marker."""
+    """Drop what this revision added."""
+    for table in ("outbox", "throttles", "account_tokens", "accounts"):
+        op.drop_table(table)
     for table, _, _ in reversed(_DOCUMENTS):
         op.drop_table(table)
     with op.batch_alter_table("reservation_days") as batch:
         batch.drop_column("late")
+    with op.batch_alter_table("reservation_states") as batch:
+        batch.drop_column("late_cancelled")

@@ -1,0 +1,185 @@
+"""Logic shared by the memory and SQL adapters: the outbox and account stores.
+
+Each adapter supplies a few primitive reads and writes; the state transitions (what a claim,
+a send or a failure does to an :class:`~canteen_core.outbox.OutboxRecord`) are written once
+here so the two adapters cannot disagree.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+
+import attrs
+
+from canteen_core.accounts import Account, ThrottleState
+from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.notifications import OutgoingMessage
+from canteen_core.outbox import DeliveryStatus, OutboxRecord
+
+__all__ = ["AccountLogic", "OutboxLogic"]
+
+
+class OutboxLogic(abc.ABC):
+    """The :class:`~canteen_core.outbox.OutboxStore` port over adapter primitives."""
+
+    @abc.abstractmethod
+    def _read(self, message_id: str) -> OutboxRecord | None: ...
+
+    @abc.abstractmethod
+    def _insert(self, records: list[OutboxRecord]) -> None: ...
+
+    @abc.abstractmethod
+    def _update(self, record: OutboxRecord) -> None: ...
+
+    @abc.abstractmethod
+    def _existing_ids(self, ids: list[str]) -> set[str]: ...
+
+    @abc.abstractmethod
+    def _due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxRecord]:
+        """Pending records due at ``now`` and claims older than ``lease``, oldest due first,
+        locked against concurrent dispatchers where the database can."""
+
+    @abc.abstractmethod
+    def _all(self, status: DeliveryStatus | None) -> list[OutboxRecord]: ...
+
+    def add(self, messages: Iterable[OutgoingMessage]) -> list[str]:
+        """Queue messages (due at their ``created_at``); ids already queued are ignored."""
+        batch = list(messages)
+        for message in batch:
+            if not isinstance(message, OutgoingMessage):
+                raise InvalidInputError(
+                    f"expected OutgoingMessage, got {type(message).__name__}", path="messages"
+                )
+        existing = self._existing_ids([message.id for message in batch])
+        fresh: dict[str, OutboxRecord] = {}
+        for message in batch:
+            if message.id not in existing and message.id not in fresh:
+                fresh[message.id] = OutboxRecord(
+                    message=message, next_attempt_at=message.created_at
+                )
+        if fresh:
+            self._insert(list(fresh.values()))
+        return list(fresh)
+
+    def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxRecord]:
+        """Claim up to ``limit`` due messages: status ``sending``, attempts + 1."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInputError(f"limit must be a positive integer, got {limit!r}")
+        claimed = []
+        for record in self._due(now, limit, lease):
+            record = attrs.evolve(
+                record,
+                status=DeliveryStatus.SENDING,
+                claimed_at=now,
+                attempts=record.attempts + 1,
+            )
+            self._update(record)
+            claimed.append(record)
+        return claimed
+
+    def _existing(self, message_id: str) -> OutboxRecord:
+        record = self._read(message_id)
+        if record is None:
+            raise NotFoundError(f"no outbox message {message_id!r}")
+        return record
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+        """Record a successful send."""
+        record = self._existing(message_id)
+        self._update(
+            attrs.evolve(
+                record,
+                status=DeliveryStatus.SENT,
+                sent_at=sent_at,
+                last_attempt_at=sent_at,
+                claimed_at=None,
+            )
+        )
+
+    def mark_failed(
+        self,
+        message_id: str,
+        *,
+        error: str,
+        failed_at: datetime,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        """Record a failed attempt: pending again at ``next_attempt_at``, or dead."""
+        record = self._existing(message_id)
+        self._update(
+            attrs.evolve(
+                record,
+                status=DeliveryStatus.PENDING if next_attempt_at else DeliveryStatus.DEAD,
+                next_attempt_at=next_attempt_at or record.next_attempt_at,
+                last_attempt_at=failed_at,
+                last_error=error,
+                claimed_at=None,
+            )
+        )
+
+    def get(self, message_id: str) -> OutboxRecord | None:
+        """The record of ``message_id``, or ``None``."""
+        return self._read(message_id)
+
+    def records(self, status: DeliveryStatus | None = None) -> Sequence[OutboxRecord]:
+        """All records (with ``status``), oldest first."""
+        return sorted(self._all(status), key=lambda r: (r.message.created_at, r.id))
+
+    def requeue(self, message_id: str, *, now: datetime) -> None:
+        """Make a dead message pending again, due ``now``, attempts reset."""
+        record = self._existing(message_id)
+        if record.status is not DeliveryStatus.DEAD:
+            raise InvalidInputError(
+                f"only dead messages are requeued; {message_id!r} is {record.status.value}"
+            )
+        self._update(
+            attrs.evolve(record, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
+        )
+
+
+def is_due(record: OutboxRecord, now: datetime, lease: timedelta) -> bool:
+    """Whether a dispatcher may claim ``record`` at ``now``."""
+    if record.status is DeliveryStatus.PENDING:
+        return record.next_attempt_at <= now
+    if record.status is DeliveryStatus.SENDING:
+        return record.claimed_at is not None and record.claimed_at + lease <= now
+    return False
+
+
+class AccountLogic(abc.ABC):
+    """The :class:`~canteen_core.accounts.AccountStore` port over adapter primitives."""
+
+    @abc.abstractmethod
+    def get(self, account_id: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    def find_by_username(self, username: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    def find_by_email(self, email: str) -> Sequence[Account]: ...
+
+    @abc.abstractmethod
+    def find_by_token(self, selector: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    def _write(self, account: Account) -> None: ...
+
+    @abc.abstractmethod
+    def throttle(self, key: str) -> ThrottleState: ...
+
+    @abc.abstractmethod
+    def save_throttle(self, key: str, state: ThrottleState) -> None: ...
+
+    @abc.abstractmethod
+    def list(self) -> Iterator[Account]: ...
+
+    def save(self, account: Account) -> None:
+        """Insert or replace ``account``; ``ConflictError`` if its username is taken."""
+        if not isinstance(account, Account):
+            raise InvalidInputError(f"expected Account, got {type(account).__name__}")
+        other = self.find_by_username(account.username)
+        if other is not None and other.id != account.id:
+            raise ConflictError(f"username {account.username!r} is already taken")
+        self._write(account)
