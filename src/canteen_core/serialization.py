@@ -223,10 +223,11 @@ def _configure_polymorphic(converter: cattrs.Converter) -> None:
 
 def _concrete_subclasses(base: type) -> list[type]:
     found: list[type] = []
-    for cls in base.__subclasses__():
-        if attrs.has(cls):
-            found.append(cls)
-        found.extend(_concrete_subclasses(cls))
+    subclass: type
+    for subclass in base.__subclasses__():
+        if attrs.has(subclass):
+            found.append(subclass)
+        found.extend(_concrete_subclasses(subclass))
     return found
 
 
