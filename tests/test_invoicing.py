@@ -111,12 +111,10 @@ def test_numbering_is_gapless_and_formatted() -> None:
     assert seq(122).allocate(0) == ((), seq(122))
     assert parse_number("2023-000123") == (2023, 123)
     assert parse_number("AV-2024-000001", prefix="AV-") == (2024, 1)
-    assert seq(5).for_date(date(2024, 1, 3)) == seq(0, year=2024)
+    assert NumberSequence.first("regie", 2024) == seq(0, year=2024)
     for bad in ("2023-12", "23-000001", "2023000001", "AV-2023-000001"):
         with pytest.raises(InvalidInputError):
             parse_number(bad)
-    with pytest.raises(InvalidInputError):
-        seq(5, year=2024).for_date(date(2023, 12, 31))
     with pytest.raises(InvalidInputError):
         seq(-1)
     with pytest.raises(InvalidInputError):
@@ -296,6 +294,8 @@ def test_bad_run_input_consumes_no_number() -> None:
         )
     with pytest.raises(InvalidInputError, match="naive"):
         run_postpaid(**{**base, "facts": [], "issued_at": datetime(2023, 10, 2)})  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="needs the 2023 sequence"):
+        run_postpaid(**{**base, "facts": [], "sequence": seq(9, year=2022)})  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="issuer"):
         run_postpaid(**{**base, "facts": [], "sequence": NumberSequence(issuer_id="x", year=2023)})  # type: ignore[arg-type]
 
@@ -498,7 +498,7 @@ def test_invoice_total_is_the_exact_sum_of_rounded_lines(
 def test_numbering_is_gapless_and_unique_over_any_sequence_of_runs(
     runs: list[tuple[int, set[str]]],
 ) -> None:
-    sequence = seq()
+    sequences = {2023: seq(), 2024: NumberSequence.first("regie", 2024)}
     billed: set[str] = set()
     numbers: list[str] = []
     for day_offset, present in sorted(runs):
@@ -512,11 +512,11 @@ def test_numbering_is_gapless_and_unique_over_any_sequence_of_runs(
             facts=[fact(hid, month_start + timedelta(days=3)) for hid in sorted(present)],
             households=HOUSEHOLDS,
             tariffs=BRACKETS,
-            sequence=sequence,
+            sequence=sequences[issued_at.year],
             issued_at=issued_at,
             already_billed=billed,
         )
-        sequence = run.sequence
+        sequences[issued_at.year] = run.sequence
         billed |= run.billed_keys
         numbers += [invoice.number for invoice in run.invoices]
     assert len(numbers) == len(set(numbers))

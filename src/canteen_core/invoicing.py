@@ -3,8 +3,9 @@
 - **Numbering.** Invoice numbers are unique and gapless per issuer (régie) and year:
   ``2023-000123``. :class:`NumberSequence` is a pure allocator: given the last number used it
   returns the next ones and the new state; storage keeps it and makes it concurrency-safe (one
-  row per issuer/year/kind, updated in the same transaction as the invoices). Credit notes have
-  their own sequence (prefix ``AV-``).
+  row per issuer/year/prefix, locked and updated in the same transaction as the documents).
+  The sequence passed must be the one of the issue year. Credit notes have their own sequence
+  (prefix ``AV-``).
 - **Invoices** are immutable once issued. Their total is exactly the sum of their lines, and
   every line amount is ``quantity x unit price`` rounded half-up to the cent. Amount paid,
   balance due and status depend on payments and credit notes: see
@@ -160,15 +161,10 @@ class NumberSequence:
         numbers = tuple(self.format(self.last_used + i) for i in range(1, count + 1))
         return numbers, attrs.evolve(self, last_used=self.last_used + count)
 
-    def for_date(self, day: date) -> NumberSequence:
-        """This sequence if it is ``day``'s year; otherwise a fresh one for that year."""
-        if day.year == self.year:
-            return self
-        if day.year < self.year:
-            raise InvalidInputError(
-                f"cannot number a {day.year} document with the {self.year} sequence", path="year"
-            )
-        return attrs.evolve(self, year=day.year, last_used=0)
+    @classmethod
+    def first(cls, issuer_id: str, year: int, *, prefix: str = "") -> NumberSequence:
+        """The sequence of a year nothing was numbered in yet."""
+        return cls(issuer_id=issuer_id, year=year, last_used=0, prefix=prefix)
 
 
 def parse_number(text: str, *, prefix: str = "") -> tuple[int, int]:
@@ -483,7 +479,7 @@ def credit_note(
     if issue_date < invoice.issue_date:
         raise InvalidInputError("credit note dated before its invoice", path="issue_date")
     _check_sequence(sequence, invoice.issuer_id, issue_date, CREDIT_NOTE_PREFIX)
-    numbers, advanced = sequence.for_date(issue_date).allocate(1)
+    numbers, advanced = sequence.allocate(1)
     note = CreditNote(
         id=_document_id("credit-note", invoice.issuer_id, numbers[0]),
         number=numbers[0],
@@ -511,7 +507,14 @@ def _check_sequence(sequence: NumberSequence, issuer_id: str, day: date, prefix:
         raise InvalidInputError(
             f"sequence prefix {sequence.prefix!r}, expected {prefix!r}", path="sequence"
         )
-    sequence.for_date(day)  # refuses a past year's sequence being reused backwards
+    if sequence.year != day.year:
+        # Never roll over silently: storage must load the row of the document's year, or the
+        # numbers of that year could be reused.
+        raise InvalidInputError(
+            f"a document dated {day.isoformat()} needs the {day.year} sequence, "
+            f"not {sequence.year} (NumberSequence.first(...) if the year has none yet)",
+            path="sequence",
+        )
 
 
 # -- lines from charges ----------------------------------------------------------------------
@@ -673,7 +676,7 @@ def run_postpaid(
     invoices: list[Invoice] = []
     skipped: list[str] = []
     empty: list[str] = []
-    current = sequence.for_date(issue_date)
+    current = sequence
     for household_id in sorted(by_id):
         key = keys[household_id]
         if key in billed:
@@ -801,7 +804,7 @@ def invoice_prepaid_basket(
         charges, child_names=_child_names(household), service_names=service_names
     )
     due_date, open_date = (terms or InvoiceTerms()).dates(issue_date)
-    numbers, advanced = sequence.for_date(issue_date).allocate(1)
+    numbers, advanced = sequence.allocate(1)
     invoice = Invoice(
         id=_document_id("invoice", issuer_id, numbers[0]),
         number=numbers[0],
