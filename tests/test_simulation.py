@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from canteen_adapters.simulation_plots import (
     load_population,
@@ -255,3 +257,44 @@ def test_simulate_many_and_plots(tmp_path: Path) -> None:
         load_population(tmp_path / "missing.csv")
     with pytest.raises(InvalidInputError, match="nothing to plot"):
         plot_revenue_by_band([], tmp_path / "empty.png")
+
+
+households = st.lists(
+    st.builds(
+        PopulationHousehold,
+        id=st.uuids().map(str),
+        quotient=st.one_of(st.none(), st.integers(0, 3000).map(Decimal)),
+        children=st.integers(0, 5),
+        meals_per_month=st.integers(0, 20).map(Decimal),
+        resident=st.booleans(),
+    ),
+    max_size=40,
+    unique_by=lambda h: h.id,
+)
+
+
+@given(households, st.sampled_from([BRACKETS, EFFORT]), st.integers(1, 12))
+def test_grouped_simulation_matches_a_naive_computation(
+    records: list[PopulationHousehold], grid: TariffGrid, months: int
+) -> None:
+    result = simulate(Population.from_records(records), grid, months=months, on=date(2024, 3, 1))
+    aid_meals = Decimal(0)
+    for household, cost in zip(records, result.annual_costs, strict=True):
+        category = (
+            TariffCategory.RESIDENT_CHILD
+            if household.resident or TariffCategory.NON_RESIDENT_CHILD not in grid.prices
+            else TariffCategory.NON_RESIDENT_CHILD
+        )
+        prices = [
+            grid.quote(category, household.quotient, sibling_rank=rank).unit_price.amount
+            for rank in range(1, household.children + 1)
+        ]
+        meals = household.meals_per_month * months
+        expected = sum(prices, Decimal(0)) * meals
+        assert cost == expected.quantize(Decimal("0.01"))
+        if household.quotient is not None and household.quotient <= 1000:
+            aid_meals += meals * sum(1 for p in prices if p <= 1)
+    assert result.revenue == sum(result.annual_costs, Decimal(0))
+    assert sum(b.households for b in result.bands) == len(records)
+    assert result.aid_meals == (aid_meals if result.aid.eligible else 0)
+    assert result.state_aid == result.aid_meals * 4

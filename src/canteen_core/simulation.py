@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -119,12 +120,13 @@ class Population:
     children: tuple[int, ...]
     meals_per_month: tuple[Decimal, ...]
     resident: tuple[bool, ...]
-    # Distinct QF and meal values and, per household, the index of its value: simulations hash
-    # small ints instead of Decimals (computed once per population, reused by every grid).
+    # Computed once per population, reused by every grid: the distinct QF values, the distinct
+    # (children, meals) pairs, and per household a "profile" code (QF index x 2 + resident) and
+    # a (children, meals) code. Simulations then work on small ints, not on Decimals.
     _qf_values: tuple[Decimal | None, ...] = attrs.field(init=False, repr=False)
-    _qf_codes: tuple[int, ...] = attrs.field(init=False, repr=False)
-    _meal_values: tuple[Decimal, ...] = attrs.field(init=False, repr=False)
-    _meal_codes: tuple[int, ...] = attrs.field(init=False, repr=False)
+    _profiles: tuple[int, ...] = attrs.field(init=False, repr=False)
+    _usage_values: tuple[tuple[int, Decimal], ...] = attrs.field(init=False, repr=False)
+    _usage_codes: tuple[int, ...] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         sizes = {
@@ -139,13 +141,19 @@ class Population:
         if len(set(self.ids)) != len(self.ids):
             raise InvalidInputError("a household id appears twice in the population", path="ids")
         qf_index: dict[Decimal | None, int] = {}
-        meal_index: dict[Decimal, int] = {}
-        qf_codes = [qf_index.setdefault(q, len(qf_index)) for q in self.quotients]
-        meal_codes = [meal_index.setdefault(m, len(meal_index)) for m in self.meals_per_month]
+        usage_index: dict[tuple[int, Decimal], int] = {}
+        profiles = [
+            qf_index.setdefault(q, len(qf_index)) * 2 + (1 if r else 0)
+            for q, r in zip(self.quotients, self.resident, strict=True)
+        ]
+        usages = [
+            usage_index.setdefault(pair, len(usage_index))
+            for pair in zip(self.children, self.meals_per_month, strict=True)
+        ]
         object.__setattr__(self, "_qf_values", tuple(qf_index))
-        object.__setattr__(self, "_qf_codes", tuple(qf_codes))
-        object.__setattr__(self, "_meal_values", tuple(meal_index))
-        object.__setattr__(self, "_meal_codes", tuple(meal_codes))
+        object.__setattr__(self, "_profiles", tuple(profiles))
+        object.__setattr__(self, "_usage_values", tuple(usage_index))
+        object.__setattr__(self, "_usage_codes", tuple(usages))
 
     @classmethod
     def from_records(cls, records: Iterable[PopulationHousehold]) -> Population:
@@ -490,16 +498,15 @@ def simulate(
     ceiling = rules.price_ceiling
     max_qf = rules.max_quotient
 
-    # Households are grouped by (price, aid-eligible QF, children, meals): every household of a
-    # group pays the same, so each group is priced once and the per-household loop only looks up
-    # small ints. A "price" is interned per distinct (resident, QF) before the loop.
+    # Every household with the same price (interned per distinct QF and residence) and the same
+    # (children, meals) pays the same: each such group is priced once, and the per-household work
+    # is one list lookup (tight comprehensions over small ints, no per-household objects).
     price_ids: dict[tuple[TariffCategory, Decimal, str, bool], int] = {}
     price_rows: list[tuple[TariffCategory, Decimal | None, str, bool]] = []
-    price_of_qf: dict[bool, list[int]] = {}
-    for resident in (True, False):
-        category, pricing = _category_pricing(grid, resident)
-        codes: list[int] = []
-        for qf in population._qf_values:
+    price_of_profile: list[int] = []
+    for qf in population._qf_values:
+        for resident in (False, True):  # profile = QF index x 2 + resident
+            category, pricing = _category_pricing(grid, resident)
             band = pricing.band(qf)
             if category is not TariffCategory.RESIDENT_CHILD:
                 band = f"hors commune – {band}"
@@ -509,48 +516,38 @@ def simulate(
             if code is None:
                 code = price_ids[key] = len(price_rows)
                 price_rows.append((category, qf, band, aid_qf))
-            codes.append(code)
-        price_of_qf[resident] = codes
-    resident_codes, other_codes = price_of_qf[True], price_of_qf[False]
+            price_of_profile.append(code)
+    usages = population._usage_values
+    width = len(usages) or 1
     units: dict[tuple[int, int], tuple[Decimal, int]] = {}
-    counts: dict[tuple[int, int, int], int] = {}
-    costs_by_group: dict[tuple[int, int, int], Decimal] = {}
-    meal_values = population._meal_values
-    costs: list[Decimal] = []
-    append = costs.append
-    for qf_code, kids, meal_code, resident in zip(
-        population._qf_codes,
-        population.children,
-        population._meal_codes,
-        population.resident,
-        strict=True,
-    ):
-        group = (resident_codes[qf_code] if resident else other_codes[qf_code], kids, meal_code)
-        cost = costs_by_group.get(group)
-        if cost is None:
-            unit_sum, _ = _units(units, grid, price_rows, group[0], kids, ceiling)
-            cost = round_cent(unit_sum * meal_values[meal_code] * month_factor)
-            costs_by_group[group] = cost
-            counts[group] = 1
-        else:
-            counts[group] += 1
-        append(cost)
+    table: list[Decimal] = []
+    for price_code in range(len(price_rows)):
+        for kids, meals in usages:
+            unit_sum, _ = _units(units, grid, price_rows, price_code, kids, ceiling)
+            table.append(round_cent(unit_sum * meals * month_factor))
+    groups = [
+        price_of_profile[profile] * width + usage
+        for profile, usage in zip(population._profiles, population._usage_codes, strict=True)
+    ]
+    costs = [table[group] for group in groups]
+    counts = Counter(groups)
 
     band_order = list(grid.pricing(TariffCategory.RESIDENT_CHILD).bands)
     totals: dict[str, list[Decimal]] = {band: [_ZERO] * 5 for band in band_order}
     for group, count in counts.items():
-        price_code, kids, meal_code = group
+        price_code, usage = divmod(group, width)
+        kids, meals = usages[usage]
         _, _, band, aid_qf = price_rows[price_code]
         _, cheap_children = _units(units, grid, price_rows, price_code, kids, ceiling)
         row = totals.get(band)
         if row is None:
             row = totals[band] = [_ZERO] * 5
             band_order.append(band)
-        meals_year = meal_values[meal_code] * month_factor * count
+        meals_year = meals * month_factor * count
         row[0] += count
         row[1] += kids * count
         row[2] += meals_year * kids
-        row[3] += costs_by_group[group] * count
+        row[3] += table[group] * count
         if aid_qf and cheap_children:
             row[4] += meals_year * cheap_children
     b_households = [int(totals[b][0]) for b in band_order]
@@ -682,10 +679,14 @@ def compare(
     if first.currency != second.currency:
         raise InvalidInputError("the two grids use different currencies", path="candidate")
     deltas = tuple(
-        new - old for old, new in zip(first.annual_costs, second.annual_costs, strict=True)
+        [new - old for old, new in zip(first.annual_costs, second.annual_costs, strict=True)]
     )
-    winners = sum(1 for d in deltas if d < 0)
-    losers = sum(1 for d in deltas if d > 0)
+    winners = losers = 0
+    for delta in deltas:
+        if delta < 0:
+            winners += 1
+        elif delta:
+            losers += 1
     return Comparison(
         base=first,
         candidate=second,
