@@ -261,3 +261,14 @@ def test_justified_absence_after_the_carence_is_never_charged(
         elif f.booked or f.present is True:
             run = 0
             assert decision.charged or decision.rule is ChargeRule.BOOKED_NOT_RECORDED
+
+
+def test_wrong_types_are_refused() -> None:
+    from canteen_core.charging import price
+
+    with pytest.raises(InvalidInputError):
+        decide(["not a fact"])  # type: ignore[list-item]
+    with pytest.raises(InvalidInputError):
+        price(["not a decision"], tariffs=BOOK, households={})  # type: ignore[list-item]
+    with pytest.raises(InvalidInputError):
+        price([], tariffs="book", households={})  # type: ignore[arg-type]

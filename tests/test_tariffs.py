@@ -306,3 +306,16 @@ def test_quote_rejects_bad_input() -> None:
         g.quote("nobody", Decimal(800))
     with pytest.raises(InvalidInputError):
         FOUR_BRACKETS.unit_amount(Decimal(-1))
+
+
+def test_book_rejects_wrong_types() -> None:
+    with pytest.raises(InvalidInputError, match="TariffGrid"):
+        TariffBook(grids=("not a grid",))  # type: ignore[arg-type]
+    book = TariffBook(grids=(grid(),))
+    with pytest.raises(InvalidInputError, match="Household"):
+        book.quote(
+            service_id="lunch",
+            day=date(2023, 10, 2),
+            category="resident_child",
+            household="H1",  # type: ignore[arg-type]
+        )

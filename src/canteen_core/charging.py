@@ -374,6 +374,11 @@ def price(
     child or a day without a grid, :class:`ConfigurationError` for a category the grid lacks.
     """
     items = list(decisions)
+    for index, item in enumerate(items):
+        if not isinstance(item, DayDecision):
+            raise InvalidInputError("expected DayDecision", path=f"decisions[{index}]")
+    if not isinstance(tariffs, TariffBook):
+        raise InvalidInputError("expected a TariffBook", path="tariffs")
     default_ranks = _default_ranks(items, households) if ranks is None else {}
     charges: list[Charge] = []
     for decision in items:

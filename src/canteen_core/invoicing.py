@@ -606,9 +606,13 @@ class BillingRun:
 
 
 def _households(households: Mapping[str, Household] | Iterable[Household]) -> dict[str, Household]:
-    if isinstance(households, Mapping):
-        return dict(households)
-    return {household.id: household for household in households}
+    items = list(households.values() if isinstance(households, Mapping) else households)
+    for index, item in enumerate(items):
+        if not isinstance(item, Household):
+            raise InvalidInputError(
+                f"expected a Household, got {type(item).__name__}", path=f"households[{index}]"
+            )
+    return {household.id: household for household in items}
 
 
 def run_postpaid(

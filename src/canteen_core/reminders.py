@@ -122,6 +122,8 @@ def due_reminders(
     the highest level reached is returned if no reminder of that level or above was sent.
     Paid and cancelled invoices never get a reminder.
     """
+    if not isinstance(account, HouseholdAccount):
+        raise InvalidInputError("expected a HouseholdAccount", path="account")
     if not isinstance(today, date):
         raise InvalidInputError("today must be a date", path="today")
     rules = schedule or DunningSchedule()

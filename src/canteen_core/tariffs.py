@@ -699,7 +699,13 @@ class TariffGrid:
 
 
 def _grids(items: Iterable[TariffGrid]) -> tuple[TariffGrid, ...]:
-    return tuple(sorted(items, key=lambda g: (g.service_id, g.valid_from)))
+    grids = tuple(items)
+    for index, item in enumerate(grids):
+        if not isinstance(item, TariffGrid):
+            raise InvalidInputError(
+                f"expected a TariffGrid, got {type(item).__name__}", path=f"grids[{index}]"
+            )
+    return tuple(sorted(grids, key=lambda g: (g.service_id, g.valid_from)))
 
 
 @attrs.frozen(kw_only=True)
@@ -745,6 +751,10 @@ class TariffBook:
         surcharge: SurchargeReason | None = None,
     ) -> PriceQuote:
         """Price one meal on ``day`` with the household's QF valid that day."""
+        if not isinstance(household, Household):
+            raise InvalidInputError("expected a Household", path="household")
+        if not isinstance(day, date):
+            raise InvalidInputError("expected a date", path="day")
         grid = self.grid_on(service_id, day)
         return grid.quote(
             category,
