@@ -548,3 +548,27 @@ def test_billing_the_same_month_twice_is_idempotent(raw: list[tuple[str, int, in
     assert run_postpaid(sequence=seq(), **args).invoices == first.invoices  # type: ignore[arg-type]
     assert all(invoice.total > Money.zero() for invoice in first.invoices)
     assert Decimal(0) <= sum(i.total.amount for i in first.invoices)
+
+
+def test_a_qf_change_mid_month_applies_from_its_start_date() -> None:
+    h = household("H1", 1500).with_quotient(
+        FamilyQuotient(value=Decimal(650), valid_from=date(2023, 9, 15))
+    )
+    run = run_postpaid(
+        issuer_id="regie",
+        period_start=date(2023, 9, 1),
+        period_end=date(2023, 9, 30),
+        facts=[fact("H1", d) for d in SEPTEMBER],
+        households=[h],
+        tariffs=BRACKETS,
+        sequence=seq(),
+        issued_at=OCTOBER_1ST,
+    )
+    lines = run.invoices[0].lines
+    # 4, 5, 7, 8, 11, 12, 14 September at 3.15 (QF 1500); the 9 days from the 15th at 1.00.
+    assert [(line.quantity, line.unit_price) for line in lines] == [
+        (7, Money.of("3.15")),
+        (9, Money.of("1.00")),
+    ]
+    assert lines[1].days[0] == date(2023, 9, 15)
+    assert run.invoices[0].total == Money.of("31.05")

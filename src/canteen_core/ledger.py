@@ -65,6 +65,17 @@ class PaymentMethod(enum.StrEnum):
     CHEQUE = "cheque"
     CESU = "cesu"  # chèque emploi service universel (accepted by some communes for garderie)
 
+    @property
+    def label_fr(self) -> str:
+        """French wording for statements and receipts."""
+        return {
+            PaymentMethod.CARD: "carte bancaire",
+            PaymentMethod.DIRECT_DEBIT: "prélèvement",
+            PaymentMethod.CASH: "espèces",
+            PaymentMethod.CHEQUE: "chèque",
+            PaymentMethod.CESU: "CESU",
+        }[self]
+
 
 class InvoiceStatus(enum.StrEnum):
     """Where an invoice stands."""
@@ -387,12 +398,12 @@ class HouseholdAccount:
         for payment in self.payments:
             entries.append((payment.received_on, 2, StatementEntry(
                 day=payment.received_on, kind="payment", reference=payment.id,
-                label=f"Règlement ({payment.method})", debit=zero, credit=payment.amount,
+                label=f"Règlement ({payment.method.label_fr})", debit=zero, credit=payment.amount,
             )))  # fmt: skip
             if payment.rejected_on is not None:
                 entries.append((payment.rejected_on, 3, StatementEntry(
                     day=payment.rejected_on, kind="payment_rejected", reference=payment.id,
-                    label=f"Rejet du règlement ({payment.method})", debit=payment.amount,
+                    label=f"Rejet du règlement ({payment.method.label_fr})", debit=payment.amount,
                     credit=zero,
                 )))  # fmt: skip
         for refund in self.refunds:
