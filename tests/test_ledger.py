@@ -296,3 +296,14 @@ def test_balance_is_invoices_minus_credit_notes_minus_allocations(
                 assert used.is_zero
         # Credit is always applied: never credit and something open at the same time.
         assert not (a.available_credit.is_positive and a.balance_due.is_positive)
+
+
+def test_account_round_trips_through_the_serializer() -> None:
+    from canteen_core.serialization import dumps, loads
+
+    inv = invoice(1, "13.40")
+    a = account(inv, invoice(2, "5")).record_payment(pay("p1", "15"))
+    a = a.add_credit_note(note(1, inv, "1.00"))
+    again = loads(dumps(a), HouseholdAccount)
+    assert again == a
+    assert again.statement() == a.statement()

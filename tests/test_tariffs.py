@@ -319,3 +319,20 @@ def test_book_rejects_wrong_types() -> None:
             category="resident_child",
             household="H1",  # type: ignore[arg-type]
         )
+
+
+def test_grid_round_trips_through_the_serializer() -> None:
+    from canteen_core.serialization import dumps, loads
+
+    g = grid(
+        prices={
+            TariffCategory.RESIDENT_CHILD: FOUR_BRACKETS,
+            TariffCategory.ADULT: EFFORT,
+            TariffCategory.PAI_BASKET: FlatPricing.of("1.20"),
+        }
+    )
+    again = loads(dumps(g), TariffGrid)
+    assert again == g
+    assert again.quote("resident_child", Decimal(800), sibling_rank=3).unit_price == Money.of(
+        "1.53"
+    )

@@ -52,6 +52,7 @@ __all__ = [
     "BillingMode",
     "BillingRun",
     "CreditNote",
+    "DueDateKind",
     "DueDateRule",
     "Invoice",
     "InvoiceLine",
@@ -184,17 +185,19 @@ def parse_number(text: str, *, prefix: str = "") -> tuple[int, int]:
 # -- dates -----------------------------------------------------------------------------------
 
 
-class _DueKind(enum.StrEnum):
+class DueDateKind(enum.StrEnum):
+    """How a :class:`DueDateRule` counts."""
+
     DAYS_AFTER_ISSUE = "days_after_issue"
     DAY_OF_NEXT_MONTH = "day_of_next_month"
 
 
-def _due_kind(value: str) -> _DueKind:
+def _due_kind(value: str) -> DueDateKind:
     try:
-        return _DueKind(value)
+        return DueDateKind(value)
     except ValueError:
         raise InvalidInputError(
-            f"unknown due-date rule {value!r}; use {[k.value for k in _DueKind]}", path="kind"
+            f"unknown due-date rule {value!r}; use {[k.value for k in DueDateKind]}", path="kind"
         ) from None
 
 
@@ -202,26 +205,26 @@ def _due_kind(value: str) -> _DueKind:
 class DueDateRule:
     """When an invoice must be paid: N days after issue, or a fixed day of the next month."""
 
-    kind: str = attrs.field(converter=_due_kind)
+    kind: DueDateKind = attrs.field(converter=_due_kind)
     value: int = attrs.field(validator=_non_negative_int)
 
     def __attrs_post_init__(self) -> None:
-        if self.kind == _DueKind.DAY_OF_NEXT_MONTH and not 1 <= self.value <= 31:
+        if self.kind == DueDateKind.DAY_OF_NEXT_MONTH and not 1 <= self.value <= 31:
             raise InvalidInputError(f"day of month must be 1-31, got {self.value}", path="value")
 
     @classmethod
     def days_after_issue(cls, days: int) -> DueDateRule:
         """Due ``days`` days after the issue date (0: due on issue, as in the seed)."""
-        return cls(kind=_DueKind.DAYS_AFTER_ISSUE, value=days)
+        return cls(kind=DueDateKind.DAYS_AFTER_ISSUE, value=days)
 
     @classmethod
     def day_of_next_month(cls, day: int) -> DueDateRule:
         """Due on ``day`` of the month after issue (clamped to the month's last day)."""
-        return cls(kind=_DueKind.DAY_OF_NEXT_MONTH, value=day)
+        return cls(kind=DueDateKind.DAY_OF_NEXT_MONTH, value=day)
 
     def due_date(self, issue_date: date) -> date:
         """The due date of an invoice issued on ``issue_date``."""
-        if self.kind == _DueKind.DAYS_AFTER_ISSUE:
+        if self.kind == DueDateKind.DAYS_AFTER_ISSUE:
             return issue_date + timedelta(days=self.value)
         year, month = (
             (issue_date.year + 1, 1)
