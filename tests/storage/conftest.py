@@ -7,6 +7,8 @@ see each other's rows; they are skipped without ``CANTEEN_TEST_POSTGRES_DSN`` (a
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,8 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from canteen_adapters.storage.memory import MemoryStorage
-from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url
+from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url, upgrade
+from canteen_adapters.storage.sql.tables import metadata
 from canteen_core.ports import Storage
+from canteen_core.testing import POSTGRES_ENV
 
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -26,12 +30,53 @@ def pg_schema(postgres_dsn: str) -> Iterator[str]:
     """A fresh PostgreSQL schema name, dropped (with its tables) after the test."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     yield schema
-    engine = create_engine_for_url(postgres_dsn)
+    _drop_schema(postgres_dsn, schema)
+
+
+def _drop_schema(dsn: str, schema: str) -> None:
+    engine = create_engine_for_url(dsn)
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_session_schema() -> Iterator[tuple[str, str] | None]:
+    """One migrated schema for the session (tests empty it instead of migrating again)."""
+    dsn = os.environ.get(POSTGRES_ENV, "").strip()
+    if not dsn:
+        yield None
+        return
+    schema = f"s_{uuid.uuid4().hex[:12]}"
+    upgrade(dsn, schema=schema)
+    yield dsn, schema
+    _drop_schema(dsn, schema)
+
+
+@pytest.fixture
+def pg_clean_schema(postgres_dsn: str, _pg_session_schema: tuple[str, str] | None) -> str:
+    """The session's migrated schema, emptied: every table truncated before the test."""
+    assert _pg_session_schema is not None
+    dsn, schema = _pg_session_schema
+    engine = create_engine_for_url(dsn, schema=schema)
+    try:
+        with engine.begin() as connection:
+            # DELETE beats TRUNCATE on a few rows (no file rewrites, lighter locks).
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+    finally:
+        engine.dispose()
+    return schema
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
 
 
 OpenStorage = Callable[[], Storage]
@@ -51,9 +96,11 @@ def storage_url(
     if backend == "memory":
         return "memory://", None
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'canteen.db'}", None
+        path = tmp_path / "canteen.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}", None
     dsn = request.getfixturevalue("postgres_dsn")
-    schema = request.getfixturevalue("pg_schema")
+    schema = request.getfixturevalue("pg_clean_schema")
     return dsn, schema
 
 

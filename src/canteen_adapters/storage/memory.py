@@ -309,7 +309,7 @@ class _Documents:
     def _check_type(self, item: object) -> None:
         cls = self._uow._storage._type(self.collection.name)
         if not isinstance(item, cls):
-            raise TypeError(
+            raise InvalidInputError(
                 f"{self.collection.name} stores {cls.__name__}, got {type(item).__name__}"
             )
 
@@ -389,6 +389,7 @@ class _Documents:
 
 class _Enrollments(_Documents):
     def _store(self, item: Any, *, new: bool) -> None:
+        self._check_type(item)
         household_id = self.collection.key("household_id").read(item)
         if household_id not in self._data.households:
             raise ConflictError(f"enrollment for unknown household {household_id!r}")
@@ -463,6 +464,10 @@ class _Reservations:
     def _checked(self, book: ReservationBook, expected_version: int) -> ReservationBook | None:
         if not isinstance(book, ReservationBook):
             raise InvalidInputError(f"expected a ReservationBook, got {type(book).__name__}")
+        if book.version < expected_version:
+            raise InvalidInputError(
+                f"book version {book.version} is older than {expected_version}", path="version"
+            )
         origin = self._origin(book.enrollment_id)
         stored = self._data.books.get(book.enrollment_id)
         current = 0 if stored is None else stored.version
@@ -473,10 +478,6 @@ class _Reservations:
             )
         if book.version == expected_version:
             return None  # nothing changed
-        if book.version < expected_version:
-            raise InvalidInputError(
-                f"book version {book.version} is older than {expected_version}", path="version"
-            )
         if book.origin != origin:
             # Same rows as the SQL adapter: the book is rebuilt on the enrollment's first day.
             book = ReservationBook.from_days(

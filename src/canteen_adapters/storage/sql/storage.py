@@ -434,7 +434,7 @@ class _Documents:
     def _row(self, item: Any) -> dict[str, Any]:
         cls = self._cls
         if not isinstance(item, cls):
-            raise TypeError(
+            raise InvalidInputError(
                 f"{self.collection.name} stores {cls.__name__}, got {type(item).__name__}"
             )
         row = {key: _column_value(value) for key, value in self.collection.key_values(item).items()}
@@ -566,6 +566,7 @@ class _Enrollments(_Documents):
         super().save(item)
 
     def _check_household(self, item: Any) -> None:
+        self._row(item)  # type check first: a wrong object is invalid input, not a conflict
         household_id = self.collection.key("household_id").read(item)
         connection = self._uow.connection()
         with _translate("cannot read households"):
@@ -780,13 +781,14 @@ class _Reservations:
         if not unchanged:
             return
         states = t.reservation_states
-        stored = dict(
-            connection.execute(
+        stored = {
+            row.enrollment_id: row.version
+            for row in connection.execute(
                 sa.select(states.c.enrollment_id, states.c.version).where(
                     states.c.enrollment_id.in_([book.enrollment_id for book, _ in unchanged])
                 )
-            ).tuples()
-        )
+            )
+        }
         for book, expected in unchanged:
             if stored.get(book.enrollment_id, 0) != expected:
                 raise self._conflict(book.enrollment_id, expected)
