@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from functools import cached_property
 
 import attrs
-from dateutil import rrule  # type: ignore[import-untyped]
+from dateutil import rrule
 
 from canteen_core._validators import a_date, optional_date
 from canteen_core.calendar import WEEKDAY_NAMES_FR, parse_weekdays
