@@ -307,3 +307,13 @@ def test_account_round_trips_through_the_serializer() -> None:
     again = loads(dumps(a), HouseholdAccount)
     assert again == a
     assert again.statement() == a.statement()
+
+
+def test_two_issuers_may_use_the_same_number() -> None:
+    import attrs
+
+    ours = invoice(1, "13.40")
+    theirs = attrs.evolve(ours, id="other-issuer-1", issuer_id="caisse-des-ecoles")
+    a = account(ours).add_invoice(theirs)
+    assert len(a.invoices) == 2
+    assert a.balance_due == Money.of("26.80")

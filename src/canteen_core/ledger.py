@@ -450,7 +450,11 @@ class HouseholdAccount:
         self._check_household(invoice.household_id, "invoice")
         self._check_currency(invoice.total, "invoice")
         for existing in self.invoices:
-            if existing.id == invoice.id or existing.number == invoice.number:
+            same_number = (existing.issuer_id, existing.number) == (
+                invoice.issuer_id,
+                invoice.number,
+            )
+            if existing.id == invoice.id or same_number:
                 if existing == invoice:
                     return self
                 raise ConflictError(f"another invoice {invoice.number} is already recorded")
@@ -467,7 +471,8 @@ class HouseholdAccount:
         self._check_household(note.household_id, "credit note")
         self._check_currency(note.total, "credit note")
         for existing in self.credit_notes:
-            if existing.id == note.id or existing.number == note.number:
+            same_number = (existing.issuer_id, existing.number) == (note.issuer_id, note.number)
+            if existing.id == note.id or same_number:
                 if existing == note:
                     return self
                 raise ConflictError(f"another credit note {note.number} is already recorded")
