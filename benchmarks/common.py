@@ -1,0 +1,176 @@
+"""What the workloads share: the city's calendar, opening storages, bare baseline tables.
+
+PostgreSQL rows run when ``CANTEEN_TEST_POSTGRES_DSN`` is set (each run in a fresh schema,
+dropped afterwards); otherwise they are skipped with a note. SQLite databases are files in a
+temporary folder, with the same settings canteen uses (WAL, ``synchronous = NORMAL``) for
+canteen and for the baseline alike.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from canteen_adapters.calendars.france import FranceHolidaySource
+from canteen_adapters.storage.sql import SqlStorage
+from canteen_core.calendar import ServiceCalendar, Zone
+from canteen_core.clock import PARIS
+from canteen_core.synthetic import SyntheticCity, synthetic_city
+
+__all__ = [
+    "DSN_VARIABLE",
+    "Backend",
+    "backends",
+    "bare_connection",
+    "chunks",
+    "city",
+    "city_calendar",
+    "paris",
+    "postgres_dsn",
+    "seed_city",
+    "sql_storage",
+]
+
+DSN_VARIABLE = "CANTEEN_TEST_POSTGRES_DSN"
+T = TypeVar("T")
+Backend = str  # "sqlite" or "postgresql"
+
+
+def postgres_dsn() -> str | None:
+    """The PostgreSQL DSN to benchmark against, or ``None``."""
+    return os.environ.get(DSN_VARIABLE) or None
+
+
+def backends() -> list[Backend]:
+    """The SQL backends available here (SQLite always)."""
+    return ["sqlite", "postgresql"] if postgres_dsn() else ["sqlite"]
+
+
+def paris(day: date, at: time = time(10, 0)) -> datetime:
+    """An aware Europe/Paris instant."""
+    return datetime.combine(day, at, tzinfo=PARIS)
+
+
+@cache
+def city_calendar() -> ServiceCalendar:
+    """The school restaurant calendar of 2023-2024, zone C, from the France holiday source."""
+    return ServiceCalendar(school_year=FranceHolidaySource().school_year(Zone.C, 2023))
+
+
+def city(households: int, *, seed: int = 2023) -> SyntheticCity:
+    """A synthetic city on :func:`city_calendar`."""
+    return synthetic_city(households, calendar=city_calendar(), seed=seed)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of ``items``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@contextmanager
+def _workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="canteen-bench-") as folder:
+        yield Path(folder)
+
+
+@contextmanager
+def sql_storage(backend: Backend) -> Iterator[tuple[SqlStorage, Any]]:
+    """A fresh migrated canteen storage and a DB-API connection for the baseline.
+
+    The baseline connection reaches the same database (SQLite: another file in the same
+    folder; PostgreSQL: the same schema) through the bare driver.
+    """
+    if backend == "sqlite":
+        with _workdir() as folder:
+            storage = SqlStorage.from_url(f"sqlite:///{folder / 'canteen.db'}")
+            bare: Any = sqlite3.connect(folder / "baseline.db", isolation_level=None)
+            bare.execute("PRAGMA journal_mode = WAL")
+            bare.execute("PRAGMA synchronous = NORMAL")
+            try:
+                yield storage, bare
+            finally:
+                bare.close()
+                storage.close()
+        return
+    import psycopg
+
+    dsn = postgres_dsn()
+    assert dsn is not None
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(dsn, autocommit=True)
+    admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        storage = SqlStorage.from_url(dsn, schema=schema)
+        bare = psycopg.connect(dsn, options=f"-c search_path={schema}")
+        try:
+            yield storage, bare
+        finally:
+            bare.close()
+            storage.close()
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+def bare_connection(backend: Backend, bare: Any) -> Any:
+    """The baseline connection (kept for symmetry; both drivers speak DB-API)."""
+    return bare
+
+
+def placeholders(backend: Backend, count: int) -> str:
+    """``?, ?`` for sqlite3, ``%s, %s`` for psycopg."""
+    mark = "?" if backend == "sqlite" else "%s"
+    return ", ".join([mark] * count)
+
+
+def bare_insert(backend: Backend, bare: Any, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """``executemany`` the rows into ``table`` in one transaction, the plain driver way."""
+    rows = list(rows)
+    if not rows:
+        return
+    sql = f"INSERT INTO {table} VALUES ({placeholders(backend, len(rows[0]))})"
+    if backend == "sqlite":
+        bare.execute("BEGIN")
+        bare.executemany(sql, rows)
+        bare.execute("COMMIT")
+    else:
+        with bare.cursor() as cursor:
+            cursor.executemany(sql, rows)
+        bare.commit()
+
+
+def bare_execute(backend: Backend, bare: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Run one statement (``?`` placeholders) and return its rows, committed."""
+    if backend == "postgresql":
+        sql = sql.replace("?", "%s")
+    cursor = bare.cursor()
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description else []
+    finally:
+        cursor.close()
+    if backend == "postgresql":
+        bare.commit()
+    return list(rows)
+
+
+def seed_city(storage: SqlStorage, town: SyntheticCity, *, batch: int = 2_000) -> None:
+    """Store the city's households and enrollments (setup, not timed)."""
+    for part in chunks(town.households, batch):
+        with storage.unit_of_work() as uow:
+            for household in part:
+                uow.households.add(household)
+            uow.commit()
+    for enrollments in chunks(town.enrollments, batch):
+        with storage.unit_of_work() as uow:
+            uow.enrollments.add_many(enrollments)
+            uow.commit()

@@ -1,0 +1,108 @@
+"""The benchmark harness: each workload is timed next to a baseline run in the same process.
+
+A workload is a function ``(quick: bool) -> list[Result]``. It builds its data once, times
+canteen's code path (the one users get) and a baseline doing the same job with the bare
+storage engine or plain Python, and returns one :class:`Result` per backend. Each workload runs
+in its own spawned process so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import resource
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+
+__all__ = ["WORKLOADS", "Result", "Timer", "run_workload", "workload"]
+
+
+@attrs.frozen(kw_only=True)
+class Result:
+    """One line of the table: a workload on a backend, against its baseline."""
+
+    workload: str
+    backend: str
+    seconds: float
+    baseline_seconds: float | None
+    size: str
+    target: str = ""
+    met: bool | None = None
+    peak_mb: float = 0.0
+    notes: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline_seconds:
+            return None
+        return self.seconds / self.baseline_seconds
+
+
+Workload = Callable[[bool], list[Result]]
+#: Registered workloads by name, in the order they run.
+WORKLOADS: dict[str, Workload] = {}
+
+
+def workload(name: str) -> Callable[[Workload], Workload]:
+    """Register a workload under ``name``."""
+
+    def register(function: Workload) -> Workload:
+        WORKLOADS[name] = function
+        return function
+
+    return register
+
+
+class Timer:
+    """Accumulates wall-clock seconds over ``with timer:`` blocks."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(name: str, quick: bool, queue: Any) -> None:
+    import benchmarks.workloads  # noqa: F401  (registers the workloads in the child)
+
+    try:
+        results = WORKLOADS[name](quick)
+        peak = peak_memory_mb()
+        queue.put(("ok", [attrs.asdict(attrs.evolve(r, peak_mb=round(peak, 1))) for r in results]))
+    except BaseException as error:  # report any failure to the parent, then fail
+        queue.put(("error", f"{type(error).__name__}: {error}"))
+        raise
+
+
+def run_workload(name: str, quick: bool) -> list[Result]:
+    """Run workload ``name`` in a fresh spawned process and return its results."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(name, quick, queue))
+    process.start()
+    status, payload = queue.get()
+    process.join()
+    if status != "ok":
+        raise RuntimeError(f"workload {name} failed: {payload}")
+    return [Result(**row) for row in payload]
+
+
+def to_json(results: list[Result]) -> str:
+    """The results as a JSON document (one object per row, with the ratio)."""
+    rows = [{**attrs.asdict(r), "ratio": r.ratio} for r in results]
+    return json.dumps(rows, indent=2)
