@@ -1,0 +1,179 @@
+"""The application services: the :class:`Canteen` facade a portal calls.
+
+Build one from a deployment file, from a :class:`~canteen_core.deployment.Deployment`, or in
+memory for notebooks and tests::
+
+    canteen = Canteen.open("canteen.toml")          # SQLite or PostgreSQL, migrated
+    canteen = Canteen.in_memory(zone="C")            # nothing kept
+
+Every method takes the acting :class:`~canteen_core.actors.Actor` first and checks it against
+:mod:`canteen_core.policy`; each call is one transaction, and events reach the plugins only
+after it committed. Methods are grouped in namespaces:
+
+* ``canteen.families``: households, family quotients, the family's dashboard;
+* ``canteen.enrollments``: services, sites, enrolling children;
+* ``canteen.reservations``: book, cancel, tick, periodicities, grids, change requests;
+* ``canteen.attendance``: roll calls, justified absences;
+* ``canteen.kitchen``: headcounts for the caterer;
+* ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
+* ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from canteen_core.accounts import AccountSettings
+from canteen_core.calendar import HolidaySource, Zone
+from canteen_core.clock import Clock
+from canteen_core.deployment import (
+    CalendarSettings,
+    Deployment,
+    IssuerSettings,
+    PortalSettings,
+    StorageSettings,
+    load_deployment,
+)
+from canteen_core.notifications import NotificationSettings
+from canteen_core.plugins import CanteenPluginManager
+from canteen_core.services._context import (
+    ServiceBase,
+    ServiceContext,
+    Transaction,
+    build_default_plugin_manager,
+)
+from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
+from canteen_core.services.families import FamilyService, HouseholdDashboard
+
+__all__ = [
+    "Canteen",
+    "EnrollmentRequest",
+    "EnrollmentService",
+    "FamilyService",
+    "HouseholdDashboard",
+    "ServiceBase",
+    "ServiceContext",
+    "Transaction",
+    "build_default_plugin_manager",
+]
+
+
+class Canteen:
+    """The facade: one object per running deployment, with its services as namespaces."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+        self.enrollments = EnrollmentService(context)
+        self.families = FamilyService(context)
+        # -- namespaces attached by the billing/payments helper (services/billing.py,
+        # -- services/payments.py): add your lines below, alphabetical, nothing else here.
+        # -- end of the billing/payments section.
+
+    # -- constructors ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_deployment(
+        cls,
+        deployment: Deployment,
+        *,
+        clock: Clock | None = None,
+        plugin_manager: CanteenPluginManager | None = None,
+        plugins: Iterable[object] = (),
+        account_settings: AccountSettings | None = None,
+        notification_settings: NotificationSettings | None = None,
+        holiday_source: HolidaySource | None = None,
+        mailer: Any = None,
+        new_id: Callable[[], str] | None = None,
+    ) -> Canteen:
+        """A canteen running ``deployment``: its storage is opened (and migrated when the
+        deployment says so, the default), its adapters found through the plugins.
+
+        ``plugins`` are extra plugin objects registered when no ``plugin_manager`` is given
+        (event listeners in tests, embedding code). ``holiday_source`` and ``mailer`` replace
+        the adapters the deployment names (tests).
+        """
+        if not isinstance(deployment, Deployment):
+            raise TypeError(f"expected a Deployment, got {type(deployment).__name__}")
+        pm = plugin_manager or build_default_plugin_manager(
+            blocked=deployment.plugins.blocked, plugins=plugins
+        )
+        storage = pm.open_storage(deployment.storage)
+        extra: dict[str, Any] = {} if new_id is None else {"new_id": new_id}
+        context = ServiceContext(
+            deployment=deployment,
+            storage=storage,
+            plugin_manager=pm,
+            clock=clock,
+            account_settings=account_settings,
+            notification_settings=notification_settings,
+            holiday_source=holiday_source,
+            mailer=mailer,
+            **extra,
+        )
+        return cls(context)
+
+    @classmethod
+    def open(
+        cls, path: str | Path = "canteen.toml", *, clock: Clock | None = None, **options: Any
+    ) -> Canteen:
+        """Load ``canteen.toml`` and start the canteen it describes (migrations run
+        automatically unless ``[storage] migrate = false``). ``options`` as
+        :meth:`from_deployment`."""
+        return cls.from_deployment(load_deployment(path), clock=clock, **options)
+
+    @classmethod
+    def in_memory(
+        cls,
+        *,
+        issuer: str | IssuerSettings = "Service de restauration scolaire",
+        zone: Zone | str | None = "C",
+        department: str | None = None,
+        clock: Clock | None = None,
+        portal: PortalSettings | None = None,
+        **options: Any,
+    ) -> Canteen:
+        """A canteen kept in memory (notebooks, tests): the France holiday source for
+        ``zone`` (or ``department``), nothing written anywhere. ``options`` as
+        :meth:`from_deployment`."""
+        issuer_settings = (
+            issuer
+            if isinstance(issuer, IssuerSettings)
+            else IssuerSettings(name=issuer, code="CANTEEN")
+        )
+        parsed_zone = None if zone is None or department is not None else Zone.parse(str(zone))
+        deployment = Deployment(
+            issuer=issuer_settings,
+            storage=StorageSettings(url="memory://"),
+            calendar=CalendarSettings(zone=parsed_zone, department=department),
+            portal=portal or PortalSettings(),
+        )
+        return cls.from_deployment(deployment, clock=clock, **options)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def deployment(self) -> Deployment:
+        """The deployment this canteen runs."""
+        return self.context.deployment
+
+    def close(self) -> None:
+        """Release the storage (connections); the canteen cannot be used afterwards."""
+        self.context.close()
+
+    def __enter__(self) -> Canteen:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        storage = self.context.storage.name
+        return f"Canteen(storage={storage!r}, issuer={self.deployment.issuer.code!r})"

@@ -1,0 +1,245 @@
+"""Enrollments: a child registered to a service at a site for a period, with its policies.
+
+``canteen.enrollments`` on the facade. The service calendar of an enrollment is built by the
+context from the deployment's holiday source (one per site zone, service weekdays and school
+year, cached), so enrolling 30,000 children at the rentrée builds it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import attrs
+
+from canteen_core.actors import Actor
+from canteen_core.calendar import Period
+from canteen_core.catalog import Service, Site
+from canteen_core.clock import paris_today
+from canteen_core.deadlines import CutOffPolicy
+from canteen_core.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.families import Household
+from canteen_core.policy import Action
+from canteen_core.reservations import drop_closed_days
+from canteen_core.services._context import ServiceBase, Transaction, school_year_of
+
+__all__ = ["EnrollmentRequest", "EnrollmentService"]
+
+
+def _date_or_none(_: object, attribute: attrs.Attribute[date | None], value: object) -> None:
+    if value is not None and (not isinstance(value, date) or hasattr(value, "hour")):
+        raise InvalidInputError(f"expected a date, got {value!r}", path=attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class EnrollmentRequest:
+    """What :meth:`EnrollmentService.enroll_many` needs for one child.
+
+    ``start`` / ``end`` default to the first and last class days of ``school_year`` (the
+    school year of today when not given). ``cancellation_policy`` defaults to
+    ``booking_policy``.
+    """
+
+    household_id: str
+    child_id: str
+    service: Service
+    site: Site
+    booking_policy: CutOffPolicy
+    cancellation_policy: CutOffPolicy | None = None
+    late_change: LateChangeMode | str = LateChangeMode.REFUSE
+    tariff_category: str = "resident"
+    school_year: int | None = None
+    start: date | None = attrs.field(default=None, validator=_date_or_none)
+    end: date | None = attrs.field(default=None, validator=_date_or_none)
+    id: str | None = None
+
+
+class EnrollmentService(ServiceBase):
+    """Enroll children (admin); everyone allowed to see a household sees its enrollments."""
+
+    def _build(
+        self, tx: Transaction, request: EnrollmentRequest, cache: dict[str, Household]
+    ) -> Enrollment:
+        household = cache.get(request.household_id)
+        if household is None:
+            household = tx.uow.households.get(request.household_id)
+            cache[request.household_id] = household
+        if request.school_year is not None:
+            year = request.school_year
+        else:
+            year = school_year_of(request.start or paris_today(self._ctx.clock))
+        calendar = self._ctx.calendar(request.site, request.service, year)
+        return enroll(
+            household,
+            request.child_id,
+            id=request.id or tx.new_id(),
+            service=request.service,
+            site=request.site,
+            calendar=calendar,
+            start=request.start or calendar.first_day,
+            end=request.end or calendar.last_day,
+            booking_policy=request.booking_policy,
+            cancellation_policy=request.cancellation_policy,
+            late_change=request.late_change,
+            tariff_category=request.tariff_category,
+        )
+
+    def enroll(
+        self,
+        actor: Actor,
+        household_id: str,
+        child_id: str,
+        *,
+        service: Service,
+        site: Site,
+        booking_policy: CutOffPolicy,
+        cancellation_policy: CutOffPolicy | None = None,
+        late_change: LateChangeMode | str = LateChangeMode.REFUSE,
+        tariff_category: str = "resident",
+        school_year: int | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        enrollment_id: str | None = None,
+    ) -> Enrollment:
+        """Enroll a child of a household in ``service`` at ``site`` (admin).
+
+        The period defaults to the school year (of ``start``, or of today): rentrée to last
+        class day. ``NotFoundError`` for an unknown household or a child not in it.
+        """
+        request = EnrollmentRequest(
+            household_id=household_id,
+            child_id=child_id,
+            service=service,
+            site=site,
+            booking_policy=booking_policy,
+            cancellation_policy=cancellation_policy,
+            late_change=late_change,
+            tariff_category=tariff_category,
+            school_year=school_year,
+            start=start,
+            end=end,
+            id=enrollment_id,
+        )
+        return self.enroll_many(actor, [request])[0]
+
+    def enroll_many(
+        self, actor: Actor, requests: Sequence[EnrollmentRequest]
+    ) -> tuple[Enrollment, ...]:
+        """Enroll many children in one transaction (the rentrée); all or nothing."""
+        items = list(requests)
+        for index, item in enumerate(items):
+            if not isinstance(item, EnrollmentRequest):
+                raise InvalidInputError("expected EnrollmentRequest items", path=f"[{index}]")
+        with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
+            cache: dict[str, Household] = {}
+            enrollments = tuple(self._build(tx, item, cache) for item in items)
+            tx.uow.enrollments.add_many(enrollments)
+        return enrollments
+
+    def get(self, actor: Actor, enrollment_id: str) -> Enrollment:
+        """One enrollment (a family only its own children's)."""
+        with self._ctx.use_case(actor, Action.VIEW_HOUSEHOLD, read_only=True) as tx:
+            enrollment = self._ctx.intern(tx.uow.enrollments.get(enrollment_id))
+            tx.authorize(enrollment.household_id)
+        return enrollment
+
+    def of_household(self, actor: Actor, household_id: str) -> tuple[Enrollment, ...]:
+        """The enrollments of a household's children."""
+        with self._ctx.use_case(
+            actor, Action.VIEW_HOUSEHOLD, household_id=household_id, read_only=True
+        ) as tx:
+            tx.uow.households.get(household_id)
+            return tuple(
+                self._ctx.intern(e) for e in tx.uow.enrollments.list(household_id=household_id)
+            )
+
+    def list_enrollments(
+        self, actor: Actor, *, site_id: str | None = None, service_id: str | None = None
+    ) -> tuple[Enrollment, ...]:
+        """Enrollments at a site and/or of a service (what the actor may see)."""
+        where = {
+            key: value
+            for key, value in (("site_id", site_id), ("service_id", service_id))
+            if value is not None
+        }
+        with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
+            if actor.is_family:
+                found = tuple(
+                    self._ctx.intern(e)
+                    for household_id in sorted(actor.household_ids)
+                    for e in tx.uow.enrollments.list(household_id=household_id, **where)
+                )
+            else:
+                found = tuple(self._ctx.intern(e) for e in tx.uow.enrollments.list(**where))
+            tx.authorize_many(e.household_id for e in found)
+            tx.filtered()
+            return found
+
+    def services(self, actor: Actor) -> tuple[Service, ...]:
+        """The services children are enrolled in (by id)."""
+        found = {e.service.id: e.service for e in self.list_enrollments(actor)}
+        return tuple(found[key] for key in sorted(found))
+
+    def sites(self, actor: Actor) -> tuple[Site, ...]:
+        """The sites children are enrolled at (by id)."""
+        found = {e.site.id: e.site for e in self.list_enrollments(actor)}
+        return tuple(found[key] for key in sorted(found))
+
+    def end_on(self, actor: Actor, enrollment_id: str, end: date) -> Enrollment:
+        """Move an enrollment's last day (a child leaving, or staying longer: admin).
+
+        Booked days after the new end are cancelled in the same transaction (nobody is
+        charged for them). ``end`` may not be before the enrollment's start.
+        """
+        if not isinstance(end, date) or hasattr(end, "hour"):
+            raise InvalidInputError(f"expected a date, got {end!r}", path="end")
+        with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
+            enrollment = tx.uow.enrollments.get(enrollment_id)
+            changed = attrs.evolve(enrollment, end=end)
+            book = tx.uow.reservations.load(enrollment_id)
+            new_book, _ = drop_closed_days(book, changed)
+            if new_book.version != book.version:
+                tx.uow.reservations.save(new_book, expected_version=book.version)
+            tx.uow.enrollments.save(changed)
+        return self._ctx.intern(changed)
+
+    def close_site(self, actor: Actor, site_id: str, period: Period) -> dict[str, tuple[date, ...]]:
+        """Close a site over ``period`` (strike, works: admin).
+
+        Every enrollment at the site gets the closure in its calendar and loses its bookings
+        on those days (the organiser closed: nobody is charged), in one transaction. Returns
+        the dropped days per enrollment.
+        """
+        if not isinstance(period, Period):
+            raise InvalidInputError("expected a Period", path="period")
+        with self._ctx.use_case(actor, Action.MANAGE_CALENDAR) as tx:
+            enrollments = list(tx.uow.enrollments.list(site_id=site_id))
+            if not enrollments:
+                raise NotFoundError(f"no enrollment at site {site_id!r}")
+            books = tx.uow.reservations.load_many(e.id for e in enrollments)
+            dropped: dict[str, tuple[date, ...]] = {}
+            saves = []
+            for enrollment in enrollments:
+                closed = attrs.evolve(
+                    enrollment,
+                    calendar=self._ctx.intern_calendar(enrollment.calendar.with_closures(period)),
+                )
+                tx.uow.enrollments.save(closed)
+                book = books[enrollment.id]
+                new_book, days = drop_closed_days(book, closed)
+                if days:
+                    dropped[enrollment.id] = days
+                    saves.append((new_book, book.version))
+            if saves:
+                tx.uow.reservations.save_many(saves)
+        return dropped
+
+    def remove(self, actor: Actor, enrollment_id: str) -> None:
+        """Delete an enrollment without reservations (admin); ``ConflictError`` otherwise."""
+        with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
+            if len(tx.uow.reservations.load(enrollment_id)):
+                raise ConflictError(
+                    f"enrollment {enrollment_id!r} has reservations; cancel them first"
+                )
+            tx.uow.enrollments.remove(enrollment_id)

@@ -1,0 +1,217 @@
+"""Households: staff manage them, families see (and lightly edit) their own.
+
+``canteen.families`` on the facade. A guardian only ever sees the households listed in its
+actor (``Actor.household_ids``); staff, finance and admin see every household.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from canteen_core.actors import Actor
+from canteen_core.enrollments import Enrollment
+from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.policy import Action
+from canteen_core.services._context import ServiceBase
+
+__all__ = ["FamilyService", "HouseholdDashboard"]
+
+
+@attrs.frozen(kw_only=True)
+class HouseholdDashboard:
+    """What the portal's home page shows for a household (the seed's "Mon espace").
+
+    The household with its payer, co-representative and children, and each child's
+    enrollments.
+    """
+
+    household: Household
+    enrollments: tuple[Enrollment, ...] = ()
+
+    @property
+    def payer(self) -> Guardian:
+        """The payer (représentant légal payeur)."""
+        return self.household.payer
+
+    @property
+    def co_representative(self) -> Guardian | None:
+        """The co-representative, if any."""
+        return self.household.co_representative
+
+    @property
+    def children(self) -> tuple[Child, ...]:
+        """The household's children."""
+        return self.household.children
+
+    def enrollments_of(self, child_id: str) -> tuple[Enrollment, ...]:
+        """The enrollments of one child."""
+        return tuple(e for e in self.enrollments if e.child_id == child_id)
+
+
+def _household(value: object) -> Household:
+    if not isinstance(value, Household):
+        raise InvalidInputError(
+            f"expected a Household, got {type(value).__name__}", path="household"
+        )
+    return value
+
+
+def _text(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("must be a non-empty string", path=path)
+    return value
+
+
+class FamilyService(ServiceBase):
+    """Households CRUD for staff, family quotients, and the family's own view."""
+
+    # -- staff: create and change ----------------------------------------------------------
+
+    def create_household(self, actor: Actor, household: Household) -> Household:
+        """Store a new household (admin). ``ConflictError`` if its id or a child id exists."""
+        household = _household(household)
+        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
+            tx.uow.households.add(household)
+        return household
+
+    def create_households(self, actor: Actor, households: Sequence[Household]) -> int:
+        """Store many new households in one transaction (an import); all or nothing."""
+        items = [_household(item) for item in households]
+        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
+            for household in items:
+                tx.uow.households.add(household)
+        return len(items)
+
+    def save_household(self, actor: Actor, household: Household) -> Household:
+        """Replace a stored household by a changed copy (admin); ``NotFoundError`` if new."""
+        household = _household(household)
+        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
+            tx.uow.households.get(household.id)
+            tx.uow.households.save(household)
+        return household
+
+    def add_child(self, actor: Actor, household_id: str, child: Child) -> Household:
+        """Add a child to a household (admin); ``ConflictError`` if it belongs elsewhere."""
+        if not isinstance(child, Child):
+            raise InvalidInputError(f"expected a Child, got {type(child).__name__}", path="child")
+        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
+            household = tx.uow.households.get(household_id).with_child(child)
+            tx.uow.households.save(household)
+        return household
+
+    def set_co_representative(
+        self, actor: Actor, household_id: str, guardian: Guardian | None
+    ) -> Household:
+        """Set (or remove with ``None``) the household's co-representative (admin)."""
+        if guardian is not None and not isinstance(guardian, Guardian):
+            raise InvalidInputError("expected a Guardian or None", path="guardian")
+        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
+            household = tx.uow.households.get(household_id).with_co_representative(guardian)
+            tx.uow.households.save(household)
+        return household
+
+    def remove_household(self, actor: Actor, household_id: str) -> None:
+        """Delete a household (admin); ``ConflictError`` while it has enrollments."""
+        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
+            if tx.uow.enrollments.count(household_id=household_id):
+                raise ConflictError(
+                    f"household {household_id!r} still has enrollments; remove them first"
+                )
+            tx.uow.households.remove(household_id)
+
+    def set_family_quotient(
+        self, actor: Actor, household_id: str, quotient: FamilyQuotient
+    ) -> Household:
+        """Record a family quotient from its start date on (finance, admin); the previous one
+        ends the day before. Never retroactive beyond what ``quotient.valid_from`` says."""
+        if not isinstance(quotient, FamilyQuotient):
+            raise InvalidInputError("expected a FamilyQuotient", path="quotient")
+        with self._ctx.use_case(actor, Action.MANAGE_FAMILY_QUOTIENT) as tx:
+            household = tx.uow.households.get(household_id).with_quotient(quotient)
+            tx.uow.households.save(household)
+        return household
+
+    # -- families: their own details --------------------------------------------------------
+
+    def update_contact(
+        self,
+        actor: Actor,
+        household_id: str,
+        guardian_id: str,
+        *,
+        email: str | None = None,
+        civility: str | None = None,
+    ) -> Household:
+        """Change a guardian's email or civility (the payer, or admin)."""
+        guardian_id = _text(guardian_id, "guardian_id")
+        with self._ctx.use_case(actor, Action.UPDATE_HOUSEHOLD, household_id=household_id) as tx:
+            household = tx.uow.households.get(household_id)
+            if household.payer.id == guardian_id:
+                changed = _contact(household.payer, email, civility)
+                household = attrs.evolve(household, payer=changed)
+            elif (
+                household.co_representative is not None
+                and household.co_representative.id == guardian_id
+            ):
+                changed = _contact(household.co_representative, email, civility)
+                household = attrs.evolve(household, co_representative=changed)
+            else:
+                raise NotFoundError(f"no guardian {guardian_id!r} in household {household_id!r}")
+            tx.uow.households.save(household)
+        return household
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get(self, actor: Actor, household_id: str) -> Household:
+        """One household (a family sees only its own)."""
+        with self._ctx.use_case(
+            actor, Action.VIEW_HOUSEHOLD, household_id=_text(household_id, "household_id")
+        ) as tx:
+            return tx.uow.households.get(household_id)
+
+    def list_households(self, actor: Actor) -> list[Household]:
+        """Every household the actor may see: all for commune roles, its own for a family."""
+        with self._ctx.use_case(actor, Action.VIEW_HOUSEHOLD, read_only=True) as tx:
+            if actor.is_family:
+                found = [tx.uow.households.find(h) for h in sorted(actor.household_ids)]
+                result = [h for h in found if h is not None]
+                tx.authorize_many(h.id for h in result)
+                tx.filtered()
+                return result
+            return list(tx.uow.households.all())
+
+    def of_guardian(self, actor: Actor, guardian_id: str) -> list[Household]:
+        """The households a guardian belongs to (separated parents may have several)."""
+        guardian_id = _text(guardian_id, "guardian_id")
+        with self._ctx.use_case(actor, Action.VIEW_HOUSEHOLD, read_only=True) as tx:
+            found = tx.uow.households.of_guardian(guardian_id)
+            if actor.is_family:
+                found = [h for h in found if h.id in actor.household_ids]
+            tx.authorize_many(h.id for h in found)
+            tx.filtered()
+            return found
+
+    def dashboard(self, actor: Actor, household_id: str) -> HouseholdDashboard:
+        """The household with payer, co-representative, children and their enrollments."""
+        household_id = _text(household_id, "household_id")
+        with self._ctx.use_case(
+            actor, Action.VIEW_HOUSEHOLD, household_id=household_id, read_only=True
+        ) as tx:
+            household = tx.uow.households.get(household_id)
+            enrollments = tuple(
+                self._ctx.intern(e) for e in tx.uow.enrollments.list(household_id=household_id)
+            )
+        return HouseholdDashboard(household=household, enrollments=enrollments)
+
+
+def _contact(guardian: Guardian, email: str | None, civility: str | None) -> Guardian:
+    if email is None and civility is None:
+        raise InvalidInputError("nothing to change: give email or civility", path="email")
+    return attrs.evolve(
+        guardian,
+        email=guardian.email if email is None else email,
+        civility=guardian.civility if civility is None else civility,
+    )

@@ -1,0 +1,85 @@
+"""The facade's construction, the use-case machinery and the households use cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from canteen_core.errors import ConflictError, InvalidInputError, NotAuthorizedError
+from canteen_core.families import FamilyQuotient
+from canteen_core.services import Canteen
+
+from ._world import ADMIN, CO_REP, FINANCE, OTHER, PAYER, STAFF, World, concerto
+
+
+def test_households_round_trip(canteen: Canteen) -> None:
+    canteen.families.create_household(ADMIN, concerto())
+    assert canteen.families.get(PAYER, "concerto") == concerto()
+    assert canteen.families.get(CO_REP, "concerto").co_representative is not None
+    assert [h.id for h in canteen.families.list_households(PAYER)] == ["concerto"]
+    assert [h.id for h in canteen.families.list_households(STAFF)] == ["concerto"]
+
+
+def test_another_household_is_never_visible(world: World) -> None:
+    canteen = world.canteen
+    with pytest.raises(NotAuthorizedError):
+        canteen.families.get(OTHER, "concerto")
+    with pytest.raises(NotAuthorizedError):
+        canteen.families.dashboard(OTHER, "concerto")
+    assert [h.id for h in canteen.families.list_households(OTHER)] == ["voisins"]
+    assert canteen.families.of_guardian(OTHER, "maman") == []
+
+
+def test_dashboard_shows_payer_co_representative_children_and_enrollments(world: World) -> None:
+    board = world.canteen.families.dashboard(PAYER, "concerto")
+    assert board.payer.display_name == "Madame CONCERTO Maman"
+    assert board.co_representative is not None
+    assert board.co_representative.id == "papa"
+    assert [child.id for child in board.children] == ["alban", "zoe"]
+    assert [e.id for e in board.enrollments_of("alban")] == ["e-alban"]
+    assert board.enrollments[0].label_fr.startswith("Restauration scolaire - École élémentaire")
+
+
+def test_family_quotient_is_finance_business(world: World) -> None:
+    canteen = world.canteen
+    quotient = FamilyQuotient(value="612.50", valid_from=world.alban.start)
+    with pytest.raises(NotAuthorizedError):
+        canteen.families.set_family_quotient(PAYER, "concerto", quotient)
+    household = canteen.families.set_family_quotient(FINANCE, "concerto", quotient)
+    assert household.quotient_on(world.alban.start) == quotient.value
+    assert canteen.families.get(STAFF, "concerto").quotient_on(world.alban.start) == quotient.value
+
+
+def test_payer_updates_contact_but_co_representative_may_not(world: World) -> None:
+    canteen = world.canteen
+    household = canteen.families.update_contact(PAYER, "concerto", "maman", email="m@ronde.fr")
+    assert household.payer.email == "m@ronde.fr"
+    with pytest.raises(NotAuthorizedError):
+        canteen.families.update_contact(CO_REP, "concerto", "papa", email="p@ronde.fr")
+    with pytest.raises(InvalidInputError):
+        canteen.families.update_contact(PAYER, "concerto", "maman", email="pas-une-adresse")
+    assert canteen.families.get(PAYER, "concerto").payer.email == "m@ronde.fr"
+
+
+def test_duplicate_household_is_a_conflict_and_changes_nothing(canteen: Canteen) -> None:
+    canteen.families.create_household(ADMIN, concerto())
+    with pytest.raises(ConflictError):
+        canteen.families.create_household(ADMIN, concerto())
+    assert len(canteen.families.list_households(ADMIN)) == 1
+
+
+def test_open_reads_a_deployment_file_and_migrates(tmp_path: Path) -> None:
+    (tmp_path / "canteen.toml").write_text(
+        '[storage]\nurl = "sqlite:///data/canteen.db"\n'
+        '[issuer]\nname = "Régie"\ncode = "RONDE"\n'
+        '[calendar]\nzone = "C"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "data").mkdir()
+    with Canteen.open(tmp_path / "canteen.toml") as canteen:
+        canteen.families.create_household(ADMIN, concerto())
+    assert (tmp_path / "data" / "canteen.db").exists()
+    with Canteen.open(tmp_path / "canteen.toml") as canteen:
+        assert canteen.families.get(ADMIN, "concerto").id == "concerto"
+        assert "sql" in repr(canteen)
