@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -229,15 +228,11 @@ def test_bad_simulation_input() -> None:
         PopulationHousehold(id="x", quotient=None, children=-1, meals_per_month=4)  # type: ignore[arg-type]
 
 
-def test_hundred_thousand_households_two_grids_well_under_a_second() -> None:
+def test_a_city_sized_comparison_is_consistent() -> None:
+    # Its speed is measured by the "simulation" benchmark, not here.
     pop = Population.synthetic(100_000, seed=3)
     assert len(pop) == 100_000
-    best = float("inf")
-    for _ in range(3):  # best of three: the CI machine is shared
-        start = time.perf_counter()
-        comparison = compare(pop, BRACKETS, EFFORT)
-        best = min(best, time.perf_counter() - start)
-    assert best < 1.0, f"comparing two grids on 100,000 households took {best:.2f} s"
+    comparison = compare(pop, BRACKETS, EFFORT)
     assert comparison.winners + comparison.losers + comparison.unchanged == 100_000
     assert sum(b.households for b in comparison.base.bands) == 100_000
     assert sum(comparison.base.annual_costs) == comparison.base.revenue
