@@ -1,0 +1,507 @@
+"""Invoice and credit-note PDFs, in French, as the family receives them.
+
+:func:`render_invoice_pdf` prints an issued :class:`~canteen_core.invoicing.Invoice`: the régie
+(issuer), the payer, the references (number, issue date, due date, billed period), one table row
+per invoice line with the days it bills, the total and, when the caller passes the invoice's
+ledger state, what was already paid and what is left to pay. A "Comment régler" section says how
+to pay: online with PayZen on the family portal from the payment-open date, by direct debit
+(with the household's mandate when it has one) and in cash or by cheque at the régie, followed by
+a payment slip to detach. :func:`render_credit_note_pdf` prints an
+:class:`~canteen_core.invoicing.CreditNote` (avoir).
+
+Both return the PDF as ``bytes``; writing a file or attaching it to an email is the caller's job.
+They never change anything, and refuse inconsistent input (an invoice of another household or
+régie, a ledger state of another invoice, a foreign mandate) with
+:class:`~canteen_core.errors.InvalidInputError` before drawing anything.
+
+>>> pdf = render_invoice_pdf(invoice, household=household, issuer=issuer)  # doctest: +SKIP
+>>> Path("facture.pdf").write_bytes(pdf)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import attrs
+from fpdf.enums import Align, XPos, YPos
+
+from canteen_adapters.documents._layout import (
+    ACCENT,
+    CONTENT_WIDTH,
+    MARGIN,
+    MUTED,
+    PAGE_WIDTH,
+    DocumentPDF,
+    check_date,
+    check_issuer,
+    fr_date,
+    fr_money,
+)
+from canteen_core.deployment import IssuerSettings
+from canteen_core.errors import InvalidInputError
+from canteen_core.families import Household
+from canteen_core.invoicing import CreditNote, Invoice, InvoiceLine
+from canteen_core.ledger import InvoiceState, InvoiceStatus
+from canteen_core.mandates import DirectDebitMandate
+from canteen_core.money import Money
+
+__all__ = ["PaymentOptions", "render_credit_note_pdf", "render_invoice_pdf"]
+
+
+def _optional_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise InvalidInputError("must be a non-empty string or None", path=attribute.name)
+
+
+def _optional_mandate(
+    _: object, attribute: attrs.Attribute[DirectDebitMandate | None], value: object
+) -> None:
+    if value is not None and not isinstance(value, DirectDebitMandate):
+        raise InvalidInputError(
+            f"expected a DirectDebitMandate, got {type(value).__name__}", path=attribute.name
+        )
+
+
+def _optional_plain_date(_: object, attribute: attrs.Attribute[date | None], value: object) -> None:
+    if value is not None:
+        check_date(value, attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentOptions:
+    """How a family may pay, printed in the invoice's "Comment régler" section.
+
+    - ``online_provider`` (default ``"PayZen"``; ``None`` hides online payment) on the family
+      portal at ``portal_url`` (optional), open from the invoice's payment-open date;
+    - ``mandate``: the household's direct-debit mandate, if it has one. A collectable mandate
+      prints "prélevé le ``debit_on``" (default: the due date) with the mandate reference (RUM)
+      and a masked IBAN; without one, the invoice invites the family to join direct debit;
+    - ``counter`` (default on): cash or cheque at the régie, cheques made out to ``cheque_payee``
+      (default: the régie's name), at ``counter_address`` (default: the régie's address) during
+      ``counter_hours``.
+    """
+
+    portal_url: str | None = attrs.field(default=None, validator=_optional_text)
+    online_provider: str | None = attrs.field(default="PayZen", validator=_optional_text)
+    mandate: DirectDebitMandate | None = attrs.field(default=None, validator=_optional_mandate)
+    debit_on: date | None = attrs.field(default=None, validator=_optional_plain_date)
+    counter: bool = True
+    cheque_payee: str | None = attrs.field(default=None, validator=_optional_text)
+    counter_address: str | None = attrs.field(default=None, validator=_optional_text)
+    counter_hours: str | None = attrs.field(default=None, validator=_optional_text)
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+
+def _check_household(household: object, household_id: str, what: str) -> Household:
+    if not isinstance(household, Household):
+        raise InvalidInputError(
+            f"expected a Household, got {type(household).__name__}", path="household"
+        )
+    if household.id != household_id:
+        raise InvalidInputError(
+            f"{what} belongs to household {household_id!r}, not {household.id!r}",
+            path="household",
+        )
+    return household
+
+
+def _check_issuer_of(issuer: object, issuer_id: str, what: str) -> IssuerSettings:
+    settings = check_issuer(issuer)
+    # Invoices are numbered per régie code: printing another régie's header would be a forgery.
+    if settings.code != issuer_id:
+        raise InvalidInputError(
+            f"{what} was issued by {issuer_id!r}, not by the régie {settings.code!r}",
+            path="issuer",
+        )
+    return settings
+
+
+def _check_invoice(invoice: object) -> Invoice:
+    if isinstance(invoice, CreditNote):
+        raise InvalidInputError(
+            "a credit note is not an invoice; print it with render_credit_note_pdf",
+            path="invoice",
+        )
+    if not isinstance(invoice, Invoice):
+        raise InvalidInputError(
+            f"expected an issued Invoice, got {type(invoice).__name__}", path="invoice"
+        )
+    return invoice
+
+
+def _check_state(state: object, invoice: Invoice) -> InvoiceState | None:
+    if state is None:
+        return None
+    if not isinstance(state, InvoiceState):
+        raise InvalidInputError(
+            f"expected an InvoiceState, got {type(state).__name__}", path="state"
+        )
+    if state.invoice != invoice:
+        raise InvalidInputError(
+            f"the ledger state is that of invoice {state.invoice.number}, not {invoice.number}",
+            path="state",
+        )
+    return state
+
+
+def _check_options(options: object, household: Household) -> PaymentOptions:
+    if options is None:
+        return PaymentOptions()
+    if not isinstance(options, PaymentOptions):
+        raise InvalidInputError(
+            f"expected PaymentOptions, got {type(options).__name__}", path="payment"
+        )
+    mandate = options.mandate
+    if mandate is not None and mandate.household_id != household.id:
+        raise InvalidInputError(
+            f"mandate {mandate.reference} belongs to household {mandate.household_id!r}",
+            path="payment.mandate",
+        )
+    return options
+
+
+# -- pieces ----------------------------------------------------------------------------------
+
+
+def _child_label(line: InvoiceLine, household: Household) -> str:
+    if line.child_name:
+        return line.child_name
+    if line.child_id and household.has_child(line.child_id):
+        return household.child(line.child_id).display_name
+    return "—"
+
+
+def _days_text(days: Sequence[date]) -> str:
+    return "Jours : " + ", ".join(f"{day:%d/%m}" for day in days)
+
+
+def _line_rows(lines: Iterable[InvoiceLine], household: Household) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for line in lines:
+        text = line.description if not line.days else f"{line.description}\n{_days_text(line.days)}"
+        rows.append(
+            (
+                _child_label(line, household),
+                text,
+                str(line.quantity),
+                fr_money(line.unit_price),
+                fr_money(line.amount),
+            )
+        )
+    return rows
+
+
+_LINE_HEADINGS = ("Enfant", "Désignation", "Qté", "Prix unitaire", "Montant")
+_LINE_WIDTHS = (36.0, 82.0, 12.0, 27.0, 23.0)
+_LINE_ALIGNS = ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")
+
+
+def _one_line(address: str) -> str:
+    return ", ".join(part.strip() for part in address.splitlines() if part.strip())
+
+
+def _masked_iban(iban: str) -> str:
+    # Only the country, check digits and last four characters: enough to recognise the account.
+    return f"{iban[:4]} **** **** {iban[-4:]}"
+
+
+def _title_block(pdf: DocumentPDF, title: str, subtitle: str) -> None:
+    x = PAGE_WIDTH / 2 + 10
+    width = PAGE_WIDTH - MARGIN - x
+    pdf.set_xy(x, MARGIN)
+    pdf.font(22, bold=True, color=ACCENT)
+    pdf.cell(width, 10, title, align=Align.R, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.font(11, bold=True)
+    pdf.cell(width, 6, subtitle, align=Align.R, new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+
+def _payer_lines(invoice: Invoice, household: Household) -> list[tuple[str, bool]]:
+    lines = [
+        ("Payeur", False),
+        (invoice.payer_name or household.payer.display_name, True),
+    ]
+    children = sorted(
+        {line.child_name or _child_label(line, household) for line in invoice.lines} - {"—"}
+    )
+    if children:
+        lines.append(
+            (("Enfants : " if len(children) > 1 else "Enfant : ") + ", ".join(children), False)
+        )
+    lines.append((f"Foyer n° {household.id}", False))
+    return lines
+
+
+def _payer_box(pdf: DocumentPDF, top: float, invoice: Invoice, household: Household) -> float:
+    # Right column, flush with the right margin (where a window envelope shows the address).
+    x = PAGE_WIDTH / 2 + 10
+    return pdf.box(x, top, PAGE_WIDTH - MARGIN - x, _payer_lines(invoice, household))
+
+
+def _how_to_pay(
+    pdf: DocumentPDF, invoice: Invoice, issuer: IssuerSettings, options: PaymentOptions
+) -> None:
+    pdf.heading("Comment régler cette facture")
+    number = invoice.number
+    mandate = options.mandate
+    if mandate is not None and mandate.collectable:
+        debit_on = options.debit_on or invoice.due_date
+        pdf.line_of_text("Prélèvement automatique", bold=True)
+        pdf.line_of_text(
+            f"Vous avez adhéré au prélèvement automatique : le montant restant dû sera prélevé "
+            f"le {fr_date(debit_on)} sur le compte {_masked_iban(mandate.iban)} "
+            f"(mandat n° {mandate.reference}). Vous n'avez rien à faire ; n'utilisez pas un "
+            "autre moyen de paiement pour cette facture."
+        )
+        pdf.ln(1.5)
+        return
+    if options.online_provider is not None:
+        where = (
+            f"sur votre espace famille ({options.portal_url})"
+            if options.portal_url
+            else ("sur votre espace famille")
+        )
+        pdf.line_of_text(
+            f"Paiement en ligne par carte bancaire ({options.online_provider})", bold=True
+        )
+        pdf.line_of_text(
+            f"Rendez-vous {where}, rubrique « Mes factures », puis « Payer ma facture en ligne ». "
+            f"Le paiement en ligne est disponible à partir du {fr_date(invoice.payment_open_date)}"
+            f" avec {options.online_provider}, service de paiement sécurisé."
+        )
+        pdf.ln(1.5)
+    pdf.line_of_text("Prélèvement automatique", bold=True)
+    pdf.line_of_text(
+        "Simple et sans oubli : adhérez au prélèvement automatique depuis votre espace famille "
+        "(rubrique « Mes prélèvements ») en joignant l'autorisation de prélèvement signée. Vos "
+        "prochaines factures seront prélevées à leur échéance."
+    )
+    pdf.ln(1.5)
+    if options.counter:
+        payee = options.cheque_payee or issuer.name
+        address = options.counter_address or issuer.address
+        where = f" ({_one_line(address)})" if address else ""
+        hours = f" Horaires : {options.counter_hours}." if options.counter_hours else ""
+        pdf.line_of_text("Espèces ou chèque à la régie", bold=True)
+        pdf.line_of_text(
+            f"Au guichet de la régie{where}, en espèces ou par chèque à l'ordre de « {payee} », "
+            f"en indiquant le numéro de facture {number} au dos du chèque et en joignant le "
+            f"talon ci-dessous.{hours}"
+        )
+
+
+def _payment_slip(
+    pdf: DocumentPDF, invoice: Invoice, household: Household, amount_due: str
+) -> None:
+    # Keep the slip whole: start a new page rather than cutting it in two.
+    if pdf.get_y() > 297 - 22 - 42:
+        pdf.add_page()
+    pdf.ln(5)
+    y = pdf.get_y()
+    pdf.set_draw_color(*MUTED)
+    pdf.set_dash_pattern(dash=1.5, gap=1.2)
+    pdf.line(MARGIN, y, PAGE_WIDTH - MARGIN, y)
+    pdf.set_dash_pattern()
+    pdf.set_xy(MARGIN, y + 1)
+    pdf.font(7.5, color=MUTED)
+    pdf.cell(
+        CONTENT_WIDTH,
+        4,
+        "✂ Talon à joindre à votre règlement (espèces ou chèque)",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.ln(1)
+    payer = invoice.payer_name or household.payer.display_name
+    left = [
+        ("Facture n°", invoice.number),
+        ("Période", invoice.label),
+        ("Payeur", payer),
+    ]
+    right = [
+        ("Foyer n°", household.id),
+        ("À régler avant le", fr_date(invoice.due_date)),
+        ("Montant à régler", amount_due),
+    ]
+    top = pdf.get_y()
+    for column, items in ((MARGIN, left), (PAGE_WIDTH / 2 + 5, right)):
+        pdf.set_xy(column, top)
+        for label, value in items:
+            pdf.set_x(column)
+            pdf.font(9)
+            pdf.cell(34, 5.5, f"{label} :")
+            pdf.font(9, bold=True)
+            pdf.cell(50, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _status_text(state: InvoiceState | None) -> str | None:
+    if state is None:
+        return None
+    return state.status.label_fr
+
+
+# -- invoice ---------------------------------------------------------------------------------
+
+
+def render_invoice_pdf(
+    invoice: Invoice,
+    *,
+    household: Household,
+    issuer: IssuerSettings,
+    state: InvoiceState | None = None,
+    payment: PaymentOptions | None = None,
+) -> bytes:
+    """The invoice as a French PDF ("Facture"), returned as bytes.
+
+    ``household`` is the invoice's household (payer and children names), ``issuer`` the régie
+    whose code numbered it (``issuer.code == invoice.issuer_id``). ``state``, the invoice's
+    :class:`~canteen_core.ledger.InvoiceState` from the household account, adds what was paid or
+    credited, the balance due and the status; without it the invoice is printed as issued
+    (nothing paid yet). ``payment`` says how the family may pay (:class:`PaymentOptions`;
+    default: PayZen online, direct-debit invitation, cash or cheque at the régie). Paid and
+    cancelled invoices print their status instead of payment instructions.
+
+    Raises :class:`~canteen_core.errors.InvalidInputError` for anything but an issued
+    :class:`~canteen_core.invoicing.Invoice` (a credit note included: see
+    :func:`render_credit_note_pdf`), a household or régie the invoice does not belong to, a
+    ledger state of another invoice or a mandate of another household.
+    """
+    invoice = _check_invoice(invoice)
+    household = _check_household(household, invoice.household_id, f"invoice {invoice.number}")
+    settings = _check_issuer_of(issuer, invoice.issuer_id, f"invoice {invoice.number}")
+    current = _check_state(state, invoice)
+    options = _check_options(payment, household)
+
+    pdf = DocumentPDF(
+        title=f"Facture {invoice.number} – {invoice.label}",
+        footer=f"{settings.name} – Facture n° {invoice.number} du {fr_date(invoice.issue_date)}",
+        dated=invoice.issue_date,
+        author=settings.name,
+    )
+    below_issuer = pdf.issuer_block(settings)
+    _title_block(pdf, "FACTURE", invoice.label)
+
+    top = max(below_issuer, 42.0) + 6
+    references = [
+        (f"Facture n° {invoice.number}", True),
+        (f"Date de facture : {fr_date(invoice.issue_date)}", False),
+        (f"À régler avant le : {fr_date(invoice.due_date)}", True),
+        (f"Période : du {fr_date(invoice.period_start)} au {fr_date(invoice.period_end)}", False),
+    ]
+    bottom = pdf.box(MARGIN, top, 85, references)
+    bottom = max(bottom, _payer_box(pdf, top, invoice, household))
+    pdf.set_xy(MARGIN, bottom + 4)
+
+    pdf.heading(f"Détail de la facture – {invoice.label}")
+    pdf.data_table(
+        _LINE_HEADINGS,
+        _line_rows(invoice.lines, household),
+        widths=_LINE_WIDTHS,
+        aligns=_LINE_ALIGNS,
+    )
+    pdf.ln(3)
+
+    amounts: list[tuple[str, str, bool]] = [("Montant total", fr_money(invoice.total), True)]
+    balance = invoice.total
+    if current is not None:
+        if current.credited.is_positive:
+            amounts.append(("Avoirs", f"- {fr_money(current.credited)}", False))
+        amounts.append(("Déjà réglé", f"- {fr_money(current.paid)}", False))
+        balance = (
+            current.balance_due if current.balance_due.is_positive else Money.zero(invoice.currency)
+        )
+        amounts.append(("Reste à payer", fr_money(balance), True))
+    pdf.amount_rows(amounts)
+
+    status = _status_text(current)
+    if status is not None:
+        pdf.ln(1)
+        pdf.line_of_text(status, size=9.5, bold=True, color=ACCENT, align=Align.R)
+
+    settled = current is not None and current.status in {
+        InvoiceStatus.PAID,
+        InvoiceStatus.CANCELLED,
+    }
+    if settled:
+        assert current is not None  # for mypy: settled implies a state
+        pdf.ln(2)
+        pdf.line_of_text(
+            "Cette facture a été annulée par avoir : vous n'avez rien à régler."
+            if current.status is InvoiceStatus.CANCELLED
+            else "Cette facture est entièrement réglée. Merci.",
+            size=9.5,
+        )
+    else:
+        _how_to_pay(pdf, invoice, settings, options)
+        if options.counter and not (options.mandate is not None and options.mandate.collectable):
+            _payment_slip(pdf, invoice, household, fr_money(balance))
+    return pdf.to_bytes()
+
+
+# -- credit note -----------------------------------------------------------------------------
+
+
+def render_credit_note_pdf(
+    note: CreditNote,
+    *,
+    invoice: Invoice,
+    household: Household,
+    issuer: IssuerSettings,
+) -> bytes:
+    """A credit note (avoir) as a French PDF, returned as bytes.
+
+    ``invoice`` is the invoice the note corrects (its number and date are printed). Raises
+    :class:`~canteen_core.errors.InvalidInputError` when ``note`` is not a
+    :class:`~canteen_core.invoicing.CreditNote`, when it does not credit ``invoice``, or when
+    household or régie do not match.
+    """
+    if not isinstance(note, CreditNote):
+        raise InvalidInputError(f"expected a CreditNote, got {type(note).__name__}", path="note")
+    invoice = _check_invoice(invoice)
+    if note.invoice_id != invoice.id:
+        raise InvalidInputError(
+            f"credit note {note.number} corrects invoice {note.invoice_id!r}, not {invoice.id!r}",
+            path="invoice",
+        )
+    household = _check_household(household, note.household_id, f"credit note {note.number}")
+    settings = _check_issuer_of(issuer, note.issuer_id, f"credit note {note.number}")
+
+    pdf = DocumentPDF(
+        title=f"Avoir {note.number}",
+        footer=f"{settings.name} – Avoir n° {note.number} du {fr_date(note.issue_date)}",
+        dated=note.issue_date,
+        author=settings.name,
+    )
+    below_issuer = pdf.issuer_block(settings)
+    _title_block(pdf, "AVOIR", f"sur la facture {invoice.label}")
+    top = max(below_issuer, 42.0) + 6
+    references = [
+        (f"Avoir n° {note.number}", True),
+        (f"Date de l'avoir : {fr_date(note.issue_date)}", False),
+        (f"Facture n° {invoice.number} du {fr_date(invoice.issue_date)}", False),
+        (f"Montant de la facture : {fr_money(invoice.total)}", False),
+    ]
+    bottom = pdf.box(MARGIN, top, 85, references)
+    bottom = max(bottom, _payer_box(pdf, top, invoice, household))
+    pdf.set_xy(MARGIN, bottom + 4)
+    pdf.heading("Motif")
+    pdf.line_of_text(note.reason)
+    pdf.heading("Détail de l'avoir")
+    pdf.data_table(
+        _LINE_HEADINGS,
+        _line_rows(note.lines, household),
+        widths=_LINE_WIDTHS,
+        aligns=_LINE_ALIGNS,
+    )
+    pdf.ln(3)
+    pdf.amount_rows([("Montant de l'avoir", fr_money(note.total), True)])
+    pdf.ln(3)
+    pdf.line_of_text(
+        f"Ce montant est déduit de la facture n° {invoice.number}. Si elle était déjà réglée, il "
+        "est porté au crédit de votre compte famille et imputé sur vos prochaines factures, ou "
+        "remboursé sur demande auprès de la régie."
+    )
+    return pdf.to_bytes()
