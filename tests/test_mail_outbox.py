@@ -1,0 +1,127 @@
+"""The ``outbox`` development mailer: keeps messages and writes ``.eml`` files."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from canteen_adapters.mail.outbox import DEFAULT_SENDER, OutboxMailer, OutboxMailerSettings
+from canteen_core.clock import FixedClock
+from canteen_core.errors import ConfigurationError
+from canteen_core.notifications import OutgoingMessage
+from canteen_core.outbox import (
+    DeduplicatingMailer,
+    DeliveryStatus,
+    Dispatcher,
+    InMemoryOutboxStore,
+    MailDeliveryError,
+)
+
+NOW = datetime(2023, 6, 9, 7, 30, tzinfo=UTC)
+
+
+def outgoing(n: int = 1) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=f"payment-received.{n:04d}",
+        kind="payment-received",
+        to_address="famille@example.fr",
+        to_name="Famille Éluard",
+        subject="Confirmation de votre règlement de 13,40 €",
+        text_body="Bonjour,\nNous avons bien reçu 13,40 €.\n",
+        html_body="<p>Nous avons bien reçu <strong>13,40 €</strong>.</p>\n",
+        created_at=NOW,
+    )
+
+
+def test_keeps_messages_in_memory() -> None:
+    mailer = OutboxMailer()
+    assert isinstance(mailer, DeduplicatingMailer)
+    mailer.send(outgoing(1))
+    mailer.send(outgoing(1))  # same id: ignored
+    mailer.send(outgoing(2))
+    assert [m["Message-ID"].strip() for m in mailer.messages] == [
+        "<payment-received.0001@localhost.localdomain>",
+        "<payment-received.0002@localhost.localdomain>",
+    ]
+    first = mailer.sent["payment-received.0001"]
+    assert first["Subject"] == "Confirmation de votre règlement de 13,40 €"
+    assert first.get_content_type() == "multipart/alternative"
+    assert mailer.has_sent("payment-received.0002")
+    assert not mailer.has_sent("payment-received.0003")
+
+
+def test_writes_eml_files_that_mail_clients_open(tmp_path: Path) -> None:
+    folder = tmp_path / "mails"  # created on first send
+    mailer = OutboxMailer(
+        OutboxMailerSettings(
+            sender="Mairie de Bois-le-Roi <cantine@mairie.example.fr>", folder=folder
+        )
+    )
+    mailer.send(outgoing())
+    path = folder / "payment-received.0001.eml"
+    assert [p.name for p in folder.iterdir()] == [path.name]  # no temporary file left
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert parsed["Subject"] == "Confirmation de votre règlement de 13,40 €"
+    assert parsed["From"].addresses[0].display_name == "Mairie de Bois-le-Roi"
+    assert parsed["To"].addresses[0].display_name == "Famille Éluard"
+    assert parsed["Message-ID"].strip() == "<payment-received.0001@mairie.example.fr>"
+    text, html = parsed.iter_parts()
+    assert text.get_content().replace("\r\n", "\n") == outgoing().text_body
+    assert "13,40 €" in html.get_content()
+
+
+def test_files_make_deduplication_survive_a_restart(tmp_path: Path) -> None:
+    class CrashOnce(InMemoryOutboxStore):
+        crashed = False
+
+        def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+            if not self.crashed:
+                self.crashed = True
+                raise KeyboardInterrupt  # the process stops right after the send
+            super().mark_sent(message_id, sent_at=sent_at)
+
+    store, clock = CrashOnce(), FixedClock(NOW)
+    store.add([outgoing()])
+    settings = OutboxMailerSettings(folder=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        Dispatcher(store, OutboxMailer(settings), clock=clock).run_once()
+    clock.advance(minutes=10)
+    restarted = OutboxMailer(settings)  # a new process: nothing in memory
+    report = Dispatcher(store, restarted, clock=clock, lease=timedelta(minutes=10)).run_once()
+    assert report.already_sent == (outgoing().id,)
+    assert restarted.messages == []  # not sent a second time
+    assert store.get(outgoing().id).status is DeliveryStatus.SENT  # type: ignore[union-attr]
+
+
+def test_a_write_failure_is_retried(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    store, clock = InMemoryOutboxStore(), FixedClock(NOW)
+    store.add([outgoing()])
+    mailer = OutboxMailer(OutboxMailerSettings(folder=blocker))
+    with pytest.raises(MailDeliveryError):
+        mailer.send(outgoing(9))
+    assert Dispatcher(store, mailer, clock=clock).run_once().retrying == (outgoing().id,)
+    assert not mailer.has_sent(outgoing().id)
+
+
+def test_settings_from_deployment_values(tmp_path: Path) -> None:
+    assert OutboxMailerSettings.from_mapping({}).sender.address == DEFAULT_SENDER
+    loaded = OutboxMailerSettings.from_mapping(
+        {"adapter": "outbox", "sender": "a@example.fr", "folder": str(tmp_path), "host": None}
+    )
+    assert (loaded.sender.address, loaded.folder) == ("a@example.fr", tmp_path)
+    deployment = SimpleNamespace(sender="b@example.fr", reply_to="c@example.fr", folder=None)
+    mailer = OutboxMailer.from_settings(deployment)
+    assert mailer.settings.reply_to == "c@example.fr"
+    mailer.send(outgoing())
+    assert mailer.messages[0]["Reply-To"] == "c@example.fr"
+    with pytest.raises(ConfigurationError):
+        OutboxMailerSettings.from_mapping({"sender": "no address"})
+    with pytest.raises(ConfigurationError):
+        OutboxMailerSettings.from_mapping({"folder": 3})
