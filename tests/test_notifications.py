@@ -16,6 +16,7 @@ from canteen_core.accounts import Accounts, AccountSettings, InMemoryAccountStor
 from canteen_core.clock import FixedClock
 from canteen_core.errors import ConfigurationError, InvalidInputError
 from canteen_core.events import (
+    AccountInvited,
     ChangeRequestDecided,
     DirectDebitAnnounced,
     InvoiceIssued,
@@ -343,6 +344,9 @@ def test_for_event_dispatches_and_ignores_silent_events(notifier: Notifier) -> N
         occurred_at=NOW, household_id="h1", child_id="c", enrollment_id="e", actor_id="u"
     )
     assert notifier.for_event(booked, [MAMAN]) == []
+    invited = AccountInvited(occurred_at=NOW, account_id="a", username="u", email="u@example.fr")
+    with pytest.raises(InvalidInputError, match=r"Notifier\.invitation"):
+        notifier.for_event(invited, [MAMAN])
     with pytest.raises(InvalidInputError):
         notifier.for_event("event", [MAMAN])  # type: ignore[arg-type]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import enum
 import shutil
 import socket
 import ssl
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -48,6 +50,12 @@ def outgoing(n: int = 1) -> OutgoingMessage:
         headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", "invoice-issued")),
         created_at=NOW,
     )
+
+
+class SimpleSecurity(enum.StrEnum):
+    """Like the deployment file's security enum."""
+
+    PLAIN = "plain"
 
 
 class Collector:
@@ -337,6 +345,22 @@ def test_settings_from_a_deployment_mapping() -> None:
         SmtpSecurity.TLS,
     )
     assert loaded.sender.name == "Mairie"
+    # The deployment's [mail] settings object works too ("plain" means no encryption).
+    deployment = SimpleNamespace(
+        adapter="smtp",
+        host="relay.local",
+        port=2525,
+        security=SimpleSecurity.PLAIN,
+        username=None,
+        password=None,
+        sender="cantine@mairie.example.fr",
+        reply_to=None,
+        folder=None,
+        timeout=10,
+    )
+    mailer = SmtpMailer.from_settings(deployment)
+    assert mailer.settings.security is SmtpSecurity.NONE
+    assert (mailer.settings.effective_port, mailer.settings.timeout) == (2525, 10)
     with pytest.raises(ConfigurationError, match="needs a host"):
         SmtpSettings.from_mapping({"sender": "a@b.fr"})
     with pytest.raises(ConfigurationError, match="port"):

@@ -42,6 +42,7 @@ from canteen_core.accounts import Account, Invitation, PasswordReset, _normalize
 from canteen_core.clock import Clock
 from canteen_core.errors import ConfigurationError, InvalidInputError
 from canteen_core.events import (
+    AccountInvited,
     ChangeRequestDecided,
     DirectDebitAnnounced,
     Event,
@@ -538,7 +539,8 @@ class Notifier:
     ) -> list[OutgoingMessage]:
         """Messages for any event: dispatches on its type; events that send no email
         (``ReservationsChanged``...) give ``[]``. ``details`` are the keyword arguments of the
-        specific method (``child_name`` for change requests, ``label`` for invoices...)."""
+        specific method (``child_name`` for change requests, ``label`` for invoices...).
+        :class:`~canteen_core.events.AccountInvited` is refused: use :meth:`invitation`."""
         if isinstance(event, ChangeRequestDecided):
             return self.change_request_decided(event, recipients, **details)
         if isinstance(event, InvoiceIssued):
@@ -549,6 +551,13 @@ class Notifier:
             return self.invoice_overdue(event, recipients, **details)
         if isinstance(event, DirectDebitAnnounced):
             return self.direct_debit_announced(event, recipients, **details)
+        if isinstance(event, AccountInvited):
+            # The event carries no secrets by design; the welcome email needs them.
+            raise InvalidInputError(
+                "render the welcome email with Notifier.invitation(invitation), which has the "
+                "temporary password and the activation token",
+                path="event",
+            )
         if not isinstance(event, Event):
             raise InvalidInputError(f"expected an event, got {type(event).__name__}")
         return []
