@@ -45,15 +45,25 @@ from canteen_core.services._context import (
     Transaction,
     build_default_plugin_manager,
 )
+from canteen_core.services.accounts import AccountService
+from canteen_core.services.attendance import AttendanceService
+from canteen_core.services.billing import BillingService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
+from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.payments import PaymentService
+from canteen_core.services.reservations import ReservationService
 
 __all__ = [
+    "AccountService",
+    "AttendanceService",
     "Canteen",
     "EnrollmentRequest",
     "EnrollmentService",
     "FamilyService",
     "HouseholdDashboard",
+    "KitchenService",
+    "ReservationService",
     "ServiceBase",
     "ServiceContext",
     "Transaction",
@@ -66,10 +76,16 @@ class Canteen:
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
+        self.accounts = AccountService(context)
+        self.attendance = AttendanceService(context)
         self.enrollments = EnrollmentService(context)
         self.families = FamilyService(context)
+        self.kitchen = KitchenService(context)
+        self.reservations = ReservationService(context)
         # -- namespaces attached by the billing/payments helper (services/billing.py,
         # -- services/payments.py): add your lines below, alphabetical, nothing else here.
+        self.billing = BillingService(context)
+        self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
 
     # -- constructors ---------------------------------------------------------------------------
