@@ -35,7 +35,8 @@ from canteen_core.testing import POSTGRES_ENV
 
 from ._world import World, build_world
 
-BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+BACKENDS = ["memory", "sqlite"]
+ALL_BACKENDS = [*BACKENDS, pytest.param("postgres", marks=pytest.mark.postgres)]
 ISSUER = IssuerSettings(name="Régie de restauration scolaire de Ronde", code="RONDE")
 #: Friday 1 September 2023, 10:00 in Paris: before the rentrée of Monday 4 September.
 START = datetime(2023, 9, 1, 8, 0, tzinfo=UTC)
@@ -118,7 +119,13 @@ def _pg_storage(postgres_dsn: str, session: tuple[str, str] | None) -> StorageSe
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The storage backend the canteen runs on."""
+    """The storage backend the canteen runs on (memory, SQLite file)."""
+    return str(request.param)
+
+
+@pytest.fixture(params=ALL_BACKENDS)
+def any_backend(request: pytest.FixtureRequest) -> str:
+    """Memory, SQLite and PostgreSQL: for the representative subset."""
     return str(request.param)
 
 
@@ -159,8 +166,21 @@ def canteen(
     clock: FixedClock,
     recorder: EventRecorder,
 ) -> Iterator[Canteen]:
-    """A canteen on each backend (memory, SQLite file, PostgreSQL)."""
+    """A canteen on memory and on a SQLite file."""
     with make_canteen(backend, request, tmp_path, clock, recorder) as built:
+        yield built
+
+
+@pytest.fixture
+def any_canteen(
+    any_backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FixedClock,
+    recorder: EventRecorder,
+) -> Iterator[Canteen]:
+    """A canteen on memory, a SQLite file and PostgreSQL."""
+    with make_canteen(any_backend, request, tmp_path, clock, recorder) as built:
         yield built
 
 
@@ -183,3 +203,9 @@ def world(canteen: Canteen) -> World:
 def memory_world(memory_canteen: Canteen) -> World:
     """:func:`build_world` in memory."""
     return build_world(memory_canteen)
+
+
+@pytest.fixture
+def any_world(any_canteen: Canteen) -> World:
+    """:func:`build_world` on memory, SQLite and PostgreSQL."""
+    return build_world(any_canteen)

@@ -1,0 +1,240 @@
+"""Portal accounts and email delivery: the seed's steps 1 and 2.
+
+``canteen.accounts`` on the facade. The commune invites a guardian (account + welcome email
+with username, temporary password and activation link, queued in the outbox in the same
+transaction); the guardian activates, logs in and must change the temporary password before
+anything else. :meth:`AccountService.send_outbox` sends what is queued through the mailer the
+deployment names.
+
+Login, activation and password reset run before anyone is authenticated: they are the only
+use cases that do not go through :func:`canteen_core.policy.authorize` (they check a secret
+instead). Changing one's own password needs no policy grant either: the account is the
+actor's own, and it is the one thing allowed while the password must change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import attrs
+
+from canteen_core.accounts import (
+    Account,
+    AuthenticationError,
+    Login,
+    Secret,
+)
+from canteen_core.actors import Actor, Role
+from canteen_core.errors import InvalidInputError, NotAuthorizedError, NotFoundError
+from canteen_core.notifications import Recipient
+from canteen_core.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
+from canteen_core.policy import Action
+from canteen_core.ports import outbox_store
+from canteen_core.services._context import ServiceBase
+
+__all__ = ["AccountService"]
+
+
+class AccountService(ServiceBase):
+    """Invitations, activation, login, passwords, the portal opening date, the outbox."""
+
+    # -- the commune ---------------------------------------------------------------------------
+
+    def invite(
+        self,
+        actor: Actor,
+        *,
+        email: str,
+        display_name: str,
+        roles: Iterable[Role | str] = (Role.GUARDIAN,),
+        household_ids: Iterable[str] = (),
+        username: str | None = None,
+        account_id: str | None = None,
+    ) -> Account:
+        """Create an account and queue its welcome email (admin), in one transaction.
+
+        The email carries the username, a temporary password and the activation link (and
+        the portal opening date when set). ``AccountInvited`` fires after commit.
+        """
+        households = tuple(household_ids)
+        with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
+            for household_id in households:
+                tx.uow.households.get(household_id)  # NotFoundError for an unknown household
+            invitation = self._ctx.accounts(tx.uow).invite(
+                email=email,
+                display_name=display_name,
+                username=username,
+                roles=roles,
+                household_ids=households,
+                account_id=account_id,
+            )
+            tx.send(
+                self._ctx.notifier.invitation(
+                    invitation, opens_at=self._ctx.account_settings.portal_opens_at
+                )
+            )
+            tx.emit(invitation.event)
+        return invitation.account
+
+    def invite_guardian(
+        self, actor: Actor, household_id: str, guardian_id: str, *, username: str | None = None
+    ) -> Account:
+        """Invite a household's payer (role guardian) or co-representative, with the
+        guardian's email and name; the account id is the guardian id, so the logged-in actor
+        is the guardian the households name."""
+        with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
+            household = tx.uow.households.get(household_id)
+            others = [h.id for h in tx.uow.households.of_guardian(guardian_id)]
+            guardian = next((g for g in household.guardians if g.id == guardian_id), None)
+            if guardian is None:
+                raise NotFoundError(f"no guardian {guardian_id!r} in household {household_id!r}")
+            if guardian.email is None:
+                raise InvalidInputError(
+                    f"guardian {guardian_id!r} has no email address", path="email"
+                )
+            role = Role.GUARDIAN if household.payer.id == guardian_id else Role.CO_REPRESENTATIVE
+            invitation = self._ctx.accounts(tx.uow).invite(
+                email=guardian.email,
+                display_name=guardian.display_name,
+                username=username,
+                roles=(role,),
+                household_ids=sorted({household_id, *others}),
+                account_id=guardian_id,
+            )
+            tx.send(
+                self._ctx.notifier.invitation(
+                    invitation,
+                    recipient=Recipient.from_guardian(guardian),
+                    opens_at=self._ctx.account_settings.portal_opens_at,
+                )
+            )
+            tx.emit(invitation.event)
+        return invitation.account
+
+    def reissue_invitation(self, actor: Actor, account_id: str) -> Account:
+        """New temporary password and activation link for an account not yet activated."""
+        with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
+            invitation = self._ctx.accounts(tx.uow).reissue_invitation(account_id)
+            tx.send(
+                self._ctx.notifier.invitation(
+                    invitation, opens_at=self._ctx.account_settings.portal_opens_at
+                )
+            )
+            tx.emit(invitation.event)
+        return invitation.account
+
+    def disable(self, actor: Actor, account_id: str) -> Account:
+        """Disable an account (admin): no login until :meth:`enable`."""
+        with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
+            return self._ctx.accounts(tx.uow).disable(account_id)
+
+    def enable(self, actor: Actor, account_id: str) -> Account:
+        """Re-enable a disabled account (admin)."""
+        with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
+            return self._ctx.accounts(tx.uow).enable(account_id)
+
+    def list_accounts(self, actor: Actor) -> list[Account]:
+        """Every account (admin)."""
+        with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS, read_only=True) as tx:
+            return list(tx.uow.accounts.list())
+
+    def get(self, actor: Actor, account_id: str) -> Account:
+        """One account: one's own, or any for an admin."""
+        if isinstance(actor, Actor) and actor.user_id == account_id:
+            with self._ctx.public_use_case() as tx:
+                account = tx.uow.accounts.get(account_id)
+        else:
+            with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS, read_only=True) as tx:
+                account = tx.uow.accounts.get(account_id)
+        if account is None:
+            raise NotFoundError(f"no account {account_id!r}")
+        return account
+
+    # -- the portal opening date ------------------------------------------------------------
+
+    @property
+    def portal_opens_at(self) -> datetime | None:
+        """When family logins open (``None``: open)."""
+        return self._ctx.account_settings.portal_opens_at
+
+    def set_portal_opening(self, actor: Actor, opens_on: date | datetime | None) -> None:
+        """Hold family logins until ``opens_on`` (a date means midnight in Paris; admin).
+
+        Applies to this running canteen; make it permanent with ``[portal] opening_date``
+        in the deployment file.
+        """
+        with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS, read_only=True):
+            settings = attrs.evolve(self._ctx.account_settings, portal_opens_at=opens_on)
+        self._ctx.account_settings = settings
+
+    # -- the family (not yet authenticated) -------------------------------------------------
+
+    def activate(self, token: str | Secret) -> Account:
+        """Follow the activation link (single use, expiring)."""
+        with self._ctx.public_use_case() as tx:
+            return self._ctx.accounts(tx.uow).activate(token)
+
+    def login(self, username: str, password: str | Secret, *, source: str | None = None) -> Login:
+        """Check credentials; returns the :class:`~canteen_core.accounts.Login` whose
+        ``actor`` the portal passes to every other call. Failed attempts are recorded and
+        throttled (per account and per ``source`` address) even though the call raises."""
+        with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
+            return self._ctx.accounts(tx.uow).login(username, password, source=source)
+
+    def change_password(
+        self, actor: Actor, current_password: str | Secret, new_password: str | Secret
+    ) -> Account:
+        """Change one's own password (the temporary one at first login): the only use case
+        allowed while the password must change."""
+        if not isinstance(actor, Actor):
+            raise InvalidInputError("expected an acting Actor", path="actor")
+        with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
+            if tx.uow.accounts.get(actor.user_id) is None:
+                raise NotAuthorizedError(f"user {actor.user_id!r} has no portal account")
+            return self._ctx.accounts(tx.uow).change_password(
+                actor.user_id, current_password, new_password
+            )
+
+    def request_password_reset(self, login: str) -> None:
+        """Email a reset link to the account(s) matching ``login`` (username or email).
+
+        Returns nothing either way: the portal answers "si un compte existe, un courriel a
+        été envoyé" and reveals no account.
+        """
+        with self._ctx.public_use_case() as tx:
+            for reset in self._ctx.accounts(tx.uow).request_password_reset(login):
+                tx.send(self._ctx.notifier.password_reset(reset))
+
+    def reset_password(self, token: str | Secret, new_password: str | Secret) -> Account:
+        """Set a new password from an emailed reset link (single use, expiring)."""
+        with self._ctx.public_use_case() as tx:
+            return self._ctx.accounts(tx.uow).reset_password(token, new_password)
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    def send_outbox(self, actor: Actor, *, max_batches: int = 100) -> DispatchReport:
+        """Send the queued emails through the deployment's mailer (system, admin).
+
+        Failures are retried later with backoff and never undo anything; each step commits on
+        its own, so a crash loses nothing.
+        """
+        with self._ctx.use_case(actor, Action.SEND_OUTBOX, read_only=True):
+            pass  # authorization only: the dispatcher commits each step itself
+        dispatcher = Dispatcher(
+            outbox_store(self._ctx.storage), self._ctx.mailer, clock=self._ctx.clock
+        )
+        return dispatcher.run_until_idle(max_batches=max_batches)
+
+    def outbox(
+        self, actor: Actor, status: DeliveryStatus | str | None = None
+    ) -> list[OutboxRecord]:
+        """Queued, sent and dead messages (admin), oldest first."""
+        wanted = None
+        if status is not None:
+            try:
+                wanted = DeliveryStatus(status)
+            except ValueError:
+                raise InvalidInputError(f"unknown status {status!r}", path="status") from None
+        with self._ctx.use_case(actor, Action.VIEW_OUTBOX, read_only=True) as tx:
+            return list(tx.uow.outbox.records(wanted))

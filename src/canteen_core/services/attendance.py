@@ -1,0 +1,187 @@
+"""Attendance (pointage) and justified absences: what billing reads.
+
+``canteen.attendance`` on the facade. Staff record roll calls (one transaction per call,
+however many children), justify absences over a range with a document, and list unbooked
+presences. Families may read their own children's attendance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from canteen_core.actors import Actor
+from canteen_core.attendance import (
+    AbsenceJustification,
+    AttendanceLine,
+    AttendanceRecord,
+    Presence,
+    attendance_lines,
+    justify_absences,
+    record_roll_call,
+)
+from canteen_core.clock import FixedClock
+from canteen_core.errors import InvalidInputError
+from canteen_core.policy import Action
+from canteen_core.ports import Range
+from canteen_core.services._context import ServiceBase, Transaction
+from canteen_core.services.reservations import load_enrollments
+
+__all__ = ["AttendanceService"]
+
+
+def _date(value: object, path: str) -> date:
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise InvalidInputError(f"expected a date, got {value!r}", path=path)
+    return value
+
+
+def _range(start: object, end: object) -> tuple[date, date]:
+    first, last = _date(start, "start"), _date(end, "end")
+    if last < first:
+        raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+    return first, last
+
+
+def _covering(tx: Transaction, first: date, last: date) -> list[AbsenceJustification]:
+    """Justifications overlapping ``first``..``last`` (one query)."""
+    return list(tx.uow.absences.list(first_day=Range(high=last), last_day=Range(low=first)))
+
+
+class AttendanceService(ServiceBase):
+    """Roll calls, justified absences and what billing reads."""
+
+    def record(
+        self, actor: Actor, enrollment_id: str, day: date, presence: Presence | str
+    ) -> AttendanceRecord:
+        """Record one child present or absent on a (past or current) service day."""
+        return self.roll_call(actor, day, {enrollment_id: presence})[0]
+
+    def roll_call(
+        self, actor: Actor, day: date, presences: Mapping[str, Presence | str]
+    ) -> tuple[AttendanceRecord, ...]:
+        """Record a whole roll call (enrollment id -> present/absent) in one transaction.
+
+        All or nothing: a bad entry refuses the whole call. Recording a day again replaces
+        its records. An absence within a recorded justification is justified.
+        """
+        day = _date(day, "day")
+        if not isinstance(presences, Mapping) or not presences:
+            raise InvalidInputError("expected enrollment id -> presence", path="presences")
+        ids = [str(key) for key in presences]
+        with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
+            enrollments = load_enrollments(tx, ids)
+            tx.authorize_many(e.household_id for e in enrollments.values())
+            books = tx.uow.reservations.load_many(ids)
+            records = record_roll_call(
+                day,
+                dict(presences),
+                enrollments=enrollments,
+                books=books,
+                actor=actor,
+                clock=FixedClock(tx.now),
+                justifications=_covering(tx, day, day),
+            )
+            existing: set[str] = set()
+            for site_id in {record.site_id for record in records}:
+                existing.update(r.id for r in tx.uow.attendance.list(site_id=site_id, day=day))
+            fresh = [record for record in records if record.id not in existing]
+            for record in records:
+                if record.id in existing:
+                    tx.uow.attendance.save(record)
+            tx.uow.attendance.add_many(fresh)
+        return records
+
+    def justify(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        first_day: date,
+        last_day: date,
+        *,
+        document: str = "Certificat médical",
+        document_ref: str | None = None,
+    ) -> tuple[AbsenceJustification, tuple[AttendanceRecord, ...]]:
+        """Record a justification (a medical certificate) over a range; the absences it
+        covers are justified (billing then does not charge them). Returns the justification
+        and the records it changed."""
+        first, last = _range(first_day, last_day)
+        with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
+            enrollment = load_enrollments(tx, [enrollment_id])[enrollment_id]
+            tx.authorize(enrollment.household_id)
+            records = tx.uow.attendance.list(enrollment_id=enrollment_id, day=Range(first, last))
+            justification, updated = justify_absences(
+                enrollment,
+                first,
+                last,
+                document=document,
+                document_ref=document_ref,
+                records=records,
+                actor=actor,
+                clock=FixedClock(tx.now),
+                new_id=tx.new_id,
+            )
+            tx.uow.absences.add(justification)
+            for record in updated:
+                tx.uow.attendance.save(record)
+        return justification, updated
+
+    def records(
+        self,
+        actor: Actor,
+        *,
+        start: date,
+        end: date,
+        site_id: str | None = None,
+        household_id: str | None = None,
+        enrollment_id: str | None = None,
+    ) -> tuple[AttendanceRecord, ...]:
+        """Attendance records of a period, by site, household or enrollment (families: their
+        own household only)."""
+        first, last = _range(start, end)
+        where: dict[str, object] = {"day": Range(first, last)}
+        for key, value in (
+            ("site_id", site_id),
+            ("household_id", household_id),
+            ("enrollment_id", enrollment_id),
+        ):
+            if value is not None:
+                where[key] = value
+        with self._ctx.use_case(
+            actor, Action.VIEW_RESERVATIONS, household_id=household_id, read_only=True
+        ) as tx:
+            found = [r for r in tx.uow.attendance.list(**where) if tx.may(r.household_id)]
+            tx.filtered()
+        return tuple(sorted(found, key=lambda r: (r.day, r.enrollment_id)))
+
+    def unbooked_presences(
+        self, actor: Actor, *, start: date, end: date, site_id: str | None = None
+    ) -> tuple[AttendanceRecord, ...]:
+        """Children present without a reservation (billed with a surcharge)."""
+        return tuple(
+            record
+            for record in self.records(actor, start=start, end=end, site_id=site_id)
+            if record.unbooked_presence
+        )
+
+    def lines(
+        self, actor: Actor, enrollment_id: str, start: date, end: date
+    ) -> tuple[AttendanceLine, ...]:
+        """Per service day of a period: booked, presence, justified (what billing reads)."""
+        first, last = _range(start, end)
+        with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
+            enrollment = load_enrollments(tx, [enrollment_id])[enrollment_id]
+            tx.authorize(enrollment.household_id)
+            book = tx.uow.reservations.load(enrollment_id)
+            records = tx.uow.attendance.list(enrollment_id=enrollment_id, day=Range(first, last))
+            justifications = [
+                j for j in _covering(tx, first, last) if j.enrollment_id == enrollment_id
+            ]
+            return attendance_lines(
+                enrollment,
+                book,
+                first,
+                last,
+                records=records,
+                justifications=justifications,
+            )

@@ -1,0 +1,74 @@
+"""Kitchen headcounts: meals by diet and PAI baskets per site and day, for the caterer.
+
+``canteen.kitchen`` on the facade. Counts come straight from the storage's headcount query
+over the booked-day rows (one query for a site and a range), so they stay fast for a city.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from canteen_core.actors import Actor
+from canteen_core.errors import InvalidInputError
+from canteen_core.headcount import KitchenCount
+from canteen_core.policy import Action
+from canteen_core.services._context import ServiceBase
+
+__all__ = ["KitchenService"]
+
+#: The longest range one call may count (a school year and a bit).
+_MAX_DAYS = 400
+
+
+def _date(value: object, path: str) -> date:
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise InvalidInputError(f"expected a date, got {value!r}", path=path)
+    return value
+
+
+def _site(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInputError("expected a site id", path="site_id")
+    return value
+
+
+class KitchenService(ServiceBase):
+    """Headcounts for staff and scheduled jobs."""
+
+    def headcounts(
+        self,
+        actor: Actor,
+        site_id: str,
+        start: date,
+        end: date,
+        *,
+        service_id: str | None = None,
+    ) -> tuple[KitchenCount, ...]:
+        """One count per day from ``start`` to ``end`` at ``site_id`` (zeros included)."""
+        site_id = _site(site_id)
+        first, last = _date(start, "start"), _date(end, "end")
+        if last < first:
+            raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+        if (last - first).days >= _MAX_DAYS:
+            raise InvalidInputError(f"at most {_MAX_DAYS} days per call", path="end")
+        with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
+            return tuple(tx.uow.reservations.headcount(site_id, first, last, service_id=service_id))
+
+    def headcount(
+        self, actor: Actor, site_id: str, day: date, *, service_id: str | None = None
+    ) -> KitchenCount:
+        """The count for one site and day."""
+        return self.headcounts(actor, site_id, day, day, service_id=service_id)[0]
+
+    def headcounts_by_site(
+        self, actor: Actor, site_ids: Iterable[str], day: date, *, service_id: str | None = None
+    ) -> dict[str, KitchenCount]:
+        """Counts of one day for several sites, in one transaction (the caterer's order)."""
+        day = _date(day, "day")
+        sites = [_site(site_id) for site_id in dict.fromkeys(site_ids)]
+        with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
+            return {
+                site_id: tx.uow.reservations.headcount(site_id, day, day, service_id=service_id)[0]
+                for site_id in sites
+            }

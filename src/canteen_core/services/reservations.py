@@ -1,0 +1,526 @@
+"""Reservations: book, cancel, tick, periodicities, grids and late-change requests.
+
+``canteen.reservations`` on the facade. Each method is one use case (one transaction). The
+pure rules live in :mod:`canteen_core.reservations`, :mod:`canteen_core.grids` and
+:mod:`canteen_core.change_requests`; this module loads what they need in few queries, saves
+the changed books in one batch (optimistic versions: a concurrent change is a
+:class:`~canteen_core.errors.ConflictError`, never lost) and publishes the events after commit.
+
+Bulk variants (``*_many``) take many enrollments in **one** transaction: the rentrée applies a
+periodicity to every child of a city, a portal submits a family's month for all its children.
+They are all or nothing: an unauthorized or unknown enrollment refuses the whole call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+
+from canteen_core.actors import Actor
+from canteen_core.change_requests import ChangeRequest, RequestStatus
+from canteen_core.change_requests import approve as approve_request
+from canteen_core.change_requests import reject as reject_request
+from canteen_core.change_requests import withdraw as withdraw_request
+from canteen_core.clock import FixedClock
+from canteen_core.enrollments import Enrollment
+from canteen_core.errors import InvalidInputError, NotFoundError
+from canteen_core.events import ReservationsChanged
+from canteen_core.families import Household
+from canteen_core.grids import Grid, month_grid, week_grid
+from canteen_core.notifications import Recipient
+from canteen_core.periodicity import Periodicity
+from canteen_core.policy import Action
+from canteen_core.reservations import (
+    BulkResult,
+    ReservationBook,
+    apply_periodicity,
+    book_day,
+    cancel_day,
+    days_between,
+    month_days,
+    set_days,
+    week_days,
+)
+from canteen_core.services._context import ServiceBase, Transaction
+
+__all__ = ["ReservationService", "load_enrollments", "load_households"]
+
+#: Above this many ids, a bulk use case reads whole tables in one stream instead of one
+#: query per id (when the ids are a good share of the table).
+_SCAN_THRESHOLD = 200
+#: Up to this many enrollments, pending requests are read per enrollment.
+_PENDING_PER_ENROLLMENT = 20
+
+Operation = Callable[..., tuple[ReservationBook, BulkResult]]
+
+
+def _ids(values: Iterable[str], path: str) -> list[str]:
+    if isinstance(values, str):
+        raise InvalidInputError("expected a collection of ids, not a string", path=path)
+    result = []
+    for value in values:
+        if not isinstance(value, str) or not value:
+            raise InvalidInputError(f"ids must be non-empty strings, got {value!r}", path=path)
+        result.append(value)
+    return list(dict.fromkeys(result))
+
+
+def load_enrollments(tx: Transaction, ids: list[str]) -> dict[str, Enrollment]:
+    """The enrollments ``ids`` in few queries (``NotFoundError`` for an unknown one),
+    sharing the context's calendar instances."""
+    repo = tx.uow.enrollments
+    found: dict[str, Enrollment] = {}
+    get_many = getattr(repo, "get_many", None)
+    if callable(get_many):
+        found = dict(get_many(ids))
+    elif len(ids) > _SCAN_THRESHOLD and len(ids) * 4 >= repo.count():
+        wanted = set(ids)
+        found = {e.id: e for e in repo.list() if e.id in wanted}
+    else:
+        for enrollment_id in ids:
+            item = repo.find(enrollment_id)
+            if item is not None:
+                found[enrollment_id] = item
+    for enrollment_id in ids:
+        if enrollment_id not in found:
+            raise NotFoundError(f"no enrollment {enrollment_id!r}")
+    intern = tx.context.intern
+    return {enrollment_id: intern(found[enrollment_id]) for enrollment_id in ids}
+
+
+def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]:
+    """The households ``ids`` in few queries (``NotFoundError`` for an unknown one)."""
+    wanted = list(dict.fromkeys(ids))
+    repo = tx.uow.households
+    if len(wanted) > _SCAN_THRESHOLD and len(wanted) * 4 >= repo.count():
+        keep = set(wanted)
+        found = {h.id: h for h in repo.all() if h.id in keep}
+        for household_id in wanted:
+            if household_id not in found:
+                raise NotFoundError(f"no household {household_id!r}")
+        return found
+    return {household_id: repo.get(household_id) for household_id in wanted}
+
+
+def _pending(tx: Transaction, ids: list[str]) -> dict[str, list[ChangeRequest]]:
+    result: dict[str, list[ChangeRequest]] = {enrollment_id: [] for enrollment_id in ids}
+    repo = tx.uow.change_requests
+    if len(ids) <= _PENDING_PER_ENROLLMENT:
+        for enrollment_id in ids:
+            result[enrollment_id].extend(
+                repo.list(enrollment_id=enrollment_id, status=RequestStatus.PENDING.value)
+            )
+    else:
+        for request in repo.list(status=RequestStatus.PENDING.value):
+            if request.enrollment_id in result:
+                result[request.enrollment_id].append(request)
+    return result
+
+
+def _check_date(value: object, path: str) -> date:
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise InvalidInputError(f"expected a date, got {value!r}", path=path)
+    return value
+
+
+def _periodicity(value: object) -> Periodicity:
+    if not isinstance(value, Periodicity):
+        raise InvalidInputError(
+            f"expected a Periodicity, got {type(value).__name__}", path="periodicity"
+        )
+    return value
+
+
+class ReservationService(ServiceBase):
+    """Families book and cancel; staff see, instruct and book for them."""
+
+    # -- the engine room ----------------------------------------------------------------------
+
+    def _run(
+        self,
+        actor: Actor,
+        action: Action,
+        operations: Mapping[str, Operation],
+        *,
+        extra_action: Action | None = None,
+    ) -> dict[str, BulkResult]:
+        """Apply ``operations`` (enrollment id -> operation) in one use case."""
+        ids = list(operations)
+        with self._ctx.use_case(actor, action) as tx:
+            enrollments = load_enrollments(tx, ids)
+            household_ids = {e.household_id for e in enrollments.values()}
+            tx.authorize_many(household_ids)
+            if extra_action is not None:
+                for household_id in household_ids:
+                    tx.authorize(household_id, action=extra_action)
+            households = load_households(tx, household_ids)
+            books = tx.uow.reservations.load_many(ids)
+            pending = _pending(tx, ids)
+            clock = FixedClock(tx.now)  # one instant for the whole use case
+            results: dict[str, BulkResult] = {}
+            saves: list[tuple[ReservationBook, int]] = []
+            new_requests: list[ChangeRequest] = []
+            for enrollment_id, operation in operations.items():
+                enrollment = enrollments[enrollment_id]
+                book = books[enrollment_id]
+                new_book, result = operation(
+                    book,
+                    enrollment=enrollment,
+                    household=households[enrollment.household_id],
+                    actor=actor,
+                    clock=clock,
+                    pending=pending[enrollment_id],
+                    new_id=tx.new_id,
+                )
+                results[enrollment_id] = result
+                if new_book.version != book.version:
+                    saves.append((new_book, book.version))
+                new_requests.extend(result.pending)
+                for withdrawn in result.withdrawn:
+                    tx.uow.change_requests.save(withdrawn)
+                tx.emit(result.event)
+            if saves:
+                tx.uow.reservations.save_many(saves)
+            if new_requests:
+                tx.uow.change_requests.add_many(new_requests)
+        return results
+
+    def _one(
+        self, actor: Actor, action: Action, enrollment_id: str, operation: Operation
+    ) -> BulkResult:
+        if not isinstance(enrollment_id, str) or not enrollment_id:
+            raise InvalidInputError("expected an enrollment id", path="enrollment_id")
+        return self._run(actor, action, {enrollment_id: operation})[enrollment_id]
+
+    # -- one enrollment -------------------------------------------------------------------------
+
+    def book(self, actor: Actor, enrollment_id: str, day: date) -> BulkResult:
+        """Book one day. Raises for a closed, past or late day (refuse mode); a late day in
+        pending mode returns with the request in ``result.pending``."""
+        day = _check_date(day, "day")
+        return self._one(
+            actor, Action.BOOK_MEALS, enrollment_id, lambda book, **kw: book_day(book, day, **kw)
+        )
+
+    def cancel(self, actor: Actor, enrollment_id: str, day: date) -> BulkResult:
+        """Cancel one day (same rules as :meth:`book`)."""
+        day = _check_date(day, "day")
+        return self._one(
+            actor,
+            Action.CANCEL_MEALS,
+            enrollment_id,
+            lambda book, **kw: cancel_day(book, day, **kw),
+        )
+
+    def set_days(self, actor: Actor, enrollment_id: str, wanted: Mapping[date, bool]) -> BulkResult:
+        """Submit a grid: each day to its wanted state (True booked). Closed, past or late
+        days are skipped with a reason in the result."""
+        return self.set_days_many(actor, {enrollment_id: wanted})[enrollment_id]
+
+    def tick_week(self, actor: Actor, enrollment_id: str, week: date) -> BulkResult:
+        """ "Tout cocher" for the ISO week containing ``week``."""
+        days = week_days(_check_date(week, "week"))
+        return self._fill(actor, [enrollment_id], days, True)[enrollment_id]
+
+    def untick_week(self, actor: Actor, enrollment_id: str, week: date) -> BulkResult:
+        """ "Tout décocher" for the ISO week containing ``week``."""
+        days = week_days(_check_date(week, "week"))
+        return self._fill(actor, [enrollment_id], days, False)[enrollment_id]
+
+    def tick_month(self, actor: Actor, enrollment_id: str, year: int, month: int) -> BulkResult:
+        """ "Tout cocher" for a month."""
+        return self._fill(actor, [enrollment_id], month_days(year, month), True)[enrollment_id]
+
+    def untick_month(self, actor: Actor, enrollment_id: str, year: int, month: int) -> BulkResult:
+        """ "Tout décocher" for a month."""
+        return self._fill(actor, [enrollment_id], month_days(year, month), False)[enrollment_id]
+
+    def tick_range(self, actor: Actor, enrollment_id: str, start: date, end: date) -> BulkResult:
+        """Book every open day from ``start`` to ``end``."""
+        return self._fill(actor, [enrollment_id], days_between(start, end), True)[enrollment_id]
+
+    def untick_range(self, actor: Actor, enrollment_id: str, start: date, end: date) -> BulkResult:
+        """Cancel every booked day from ``start`` to ``end``."""
+        return self._fill(actor, [enrollment_id], days_between(start, end), False)[enrollment_id]
+
+    def apply_periodicity(
+        self, actor: Actor, enrollment_id: str, periodicity: Periodicity, *, replace: bool = True
+    ) -> BulkResult:
+        """Apply a weekly pattern over its range ("Appliquer une périodicité"); with
+        ``replace`` the other open days of the range are cancelled."""
+        return self.apply_periodicity_many(actor, [enrollment_id], periodicity, replace=replace)[
+            enrollment_id
+        ]
+
+    # -- many enrollments, one transaction -------------------------------------------------------
+
+    def _fill(
+        self, actor: Actor, enrollment_ids: Iterable[str], days: tuple[date, ...], booked: bool
+    ) -> dict[str, BulkResult]:
+        ids = _ids(enrollment_ids, "enrollment_ids")
+
+        def operation(book: ReservationBook, **kw: object) -> tuple[ReservationBook, BulkResult]:
+            return set_days(book, days, booked, **kw)  # type: ignore[arg-type]
+
+        action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
+        return self._run(actor, action, dict.fromkeys(ids, operation))
+
+    def set_days_many(
+        self, actor: Actor, changes: Mapping[str, Mapping[date, bool]]
+    ) -> dict[str, BulkResult]:
+        """Submit grids for many enrollments (a family's month, all children) at once."""
+        if not isinstance(changes, Mapping):
+            raise InvalidInputError("expected enrollment id -> {day: booked}", path="changes")
+        operations: dict[str, Operation] = {}
+        cancels = False
+        for enrollment_id, wanted in changes.items():
+            _ids([enrollment_id], "changes")
+            if not isinstance(wanted, Mapping):
+                raise InvalidInputError("expected {day: booked}", path=f"changes[{enrollment_id}]")
+            frozen = dict(wanted)
+            cancels = cancels or any(value is False for value in frozen.values())
+
+            def operation(
+                book: ReservationBook, *, _wanted: dict[date, bool] = frozen, **kw: object
+            ) -> tuple[ReservationBook, BulkResult]:
+                return set_days(book, _wanted, **kw)  # type: ignore[arg-type]
+
+            operations[enrollment_id] = operation
+        return self._run(
+            actor,
+            Action.BOOK_MEALS,
+            operations,
+            extra_action=Action.CANCEL_MEALS if cancels else None,
+        )
+
+    def tick_month_many(
+        self, actor: Actor, enrollment_ids: Iterable[str], year: int, month: int
+    ) -> dict[str, BulkResult]:
+        """Book every open day of a month for many enrollments, in one transaction."""
+        return self._fill(actor, enrollment_ids, month_days(year, month), True)
+
+    def untick_month_many(
+        self, actor: Actor, enrollment_ids: Iterable[str], year: int, month: int
+    ) -> dict[str, BulkResult]:
+        """Cancel a month for many enrollments, in one transaction."""
+        return self._fill(actor, enrollment_ids, month_days(year, month), False)
+
+    def tick_range_many(
+        self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
+    ) -> dict[str, BulkResult]:
+        """Book every open day from ``start`` to ``end`` for many enrollments."""
+        return self._fill(actor, enrollment_ids, days_between(start, end), True)
+
+    def untick_range_many(
+        self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
+    ) -> dict[str, BulkResult]:
+        """Cancel every day from ``start`` to ``end`` for many enrollments."""
+        return self._fill(actor, enrollment_ids, days_between(start, end), False)
+
+    def apply_periodicity_many(
+        self,
+        actor: Actor,
+        enrollment_ids: Iterable[str],
+        periodicity: Periodicity,
+        *,
+        replace: bool = True,
+    ) -> dict[str, BulkResult]:
+        """Apply one periodicity to many enrollments in one transaction (the rentrée)."""
+        periodicity = _periodicity(periodicity)
+        ids = _ids(enrollment_ids, "enrollment_ids")
+        return self.apply_periodicities(actor, dict.fromkeys(ids, periodicity), replace=replace)
+
+    def apply_periodicities(
+        self, actor: Actor, periodicities: Mapping[str, Periodicity], *, replace: bool = True
+    ) -> dict[str, BulkResult]:
+        """Apply each enrollment its own periodicity, in one transaction."""
+        if not isinstance(periodicities, Mapping):
+            raise InvalidInputError("expected enrollment id -> Periodicity", path="periodicities")
+        if not isinstance(replace, bool):
+            raise InvalidInputError("replace must be True or False", path="replace")
+        operations: dict[str, Operation] = {}
+        for enrollment_id, periodicity in periodicities.items():
+            _ids([enrollment_id], "periodicities")
+            pattern = _periodicity(periodicity)
+            pattern.days()  # computed once per distinct value, shared by its enrollments
+
+            def operation(
+                book: ReservationBook, *, _pattern: Periodicity = pattern, **kw: object
+            ) -> tuple[ReservationBook, BulkResult]:
+                return apply_periodicity(book, _pattern, replace=replace, **kw)  # type: ignore[arg-type]
+
+            operations[enrollment_id] = operation
+        # Replacing may cancel days: the actor must be allowed both.
+        return self._run(
+            actor,
+            Action.APPLY_PERIODICITY,
+            operations,
+            extra_action=Action.CANCEL_MEALS if replace else None,
+        )
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def book_of(self, actor: Actor, enrollment_id: str) -> ReservationBook:
+        """The enrollment's reservation book (booked days, surcharge markers, version)."""
+        with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
+            enrollment = tx.uow.enrollments.get(enrollment_id)
+            tx.authorize(enrollment.household_id)
+            return tx.uow.reservations.load(enrollment_id)
+
+    def booked_days(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> tuple[date, ...]:
+        """The booked days of an enrollment between ``start`` and ``end`` (inclusive)."""
+        return self.book_of(actor, enrollment_id).booked_days(start, end)
+
+    def _grid(self, actor: Actor, enrollment_id: str, build: Callable[..., Grid]) -> Grid:
+        with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
+            enrollment = self._ctx.intern(tx.uow.enrollments.get(enrollment_id))
+            tx.authorize(enrollment.household_id)
+            book = tx.uow.reservations.load(enrollment_id)
+            pending = _pending(tx, [enrollment_id])[enrollment_id]
+            return build(
+                book,
+                enrollment=enrollment,
+                actor=actor,
+                clock=FixedClock(tx.now),
+                pending=pending,
+            )
+
+    def week_grid(self, actor: Actor, enrollment_id: str, week: date) -> Grid:
+        """The week view for the UI (rows = ISO weeks, columns = open weekdays)."""
+        week = _check_date(week, "week")
+        return self._grid(actor, enrollment_id, lambda book, **kw: week_grid(book, week, **kw))
+
+    def month_grid(self, actor: Actor, enrollment_id: str, year: int, month: int) -> Grid:
+        """The month view for the UI (title ``"Septembre 2023"``)."""
+        month_days(year, month)  # validates
+        return self._grid(
+            actor, enrollment_id, lambda book, **kw: month_grid(book, year, month, **kw)
+        )
+
+    # -- change requests --------------------------------------------------------------------------
+
+    def pending_requests(
+        self,
+        actor: Actor,
+        *,
+        household_id: str | None = None,
+        site_id: str | None = None,
+    ) -> tuple[ChangeRequest, ...]:
+        """Requests awaiting instruction, oldest first: a family's own (``household_id``
+        required for families), or every one for staff (optionally of one site)."""
+        return tuple(
+            request
+            for request in self.requests(actor, household_id=household_id, site_id=site_id)
+            if request.is_pending
+        )
+
+    def requests(
+        self,
+        actor: Actor,
+        *,
+        household_id: str | None = None,
+        site_id: str | None = None,
+        status: RequestStatus | str | None = None,
+    ) -> tuple[ChangeRequest, ...]:
+        """Change requests (pending and decided: the family sees "Refusée : motif"), oldest
+        first, optionally of one household, site or status."""
+        where: dict[str, object] = {}
+        if household_id is not None:
+            where["household_id"] = household_id
+        if status is not None:
+            try:
+                where["status"] = RequestStatus(status).value
+            except ValueError:
+                raise InvalidInputError(f"unknown status {status!r}", path="status") from None
+        elif household_id is None and site_id is None:
+            where["status"] = RequestStatus.PENDING.value  # a commune's whole history is large
+        with self._ctx.use_case(
+            actor, Action.VIEW_CHANGE_REQUESTS, household_id=household_id, read_only=True
+        ) as tx:
+            found = list(tx.uow.change_requests.list(**where))
+            if site_id is not None:
+                at_site = {e.id for e in tx.uow.enrollments.list(site_id=site_id)}
+                found = [request for request in found if request.enrollment_id in at_site]
+            # A family sees its own households' requests only (the filter goes through policy).
+            found = [request for request in found if tx.may(request.household_id)]
+            tx.filtered()
+        return tuple(sorted(found, key=lambda r: (r.requested_at, r.day, r.id)))
+
+    def withdraw(self, actor: Actor, request_id: str) -> ChangeRequest:
+        """The family withdraws its pending request (nothing else changes)."""
+        with self._ctx.use_case(actor, Action.BOOK_MEALS) as tx:
+            request = tx.uow.change_requests.get(request_id)
+            tx.authorize(request.household_id)
+            withdrawn = withdraw_request(request, actor=actor, clock=FixedClock(tx.now))
+            tx.uow.change_requests.save(withdrawn)
+        return withdrawn
+
+    def decide(
+        self, actor: Actor, request_id: str, *, approve: bool, reason: str | None = None
+    ) -> ChangeRequest:
+        """Staff approve (the change is applied) or reject (``reason`` required) a pending
+        request. The family is emailed (outbox, same transaction) and
+        ``ChangeRequestDecided`` fires after commit."""
+        if not isinstance(approve, bool):
+            raise InvalidInputError("approve must be True or False", path="approve")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidInputError("reason must be a string", path="reason")
+        with self._ctx.use_case(actor, Action.DECIDE_CHANGE_REQUEST) as tx:
+            request = tx.uow.change_requests.get(request_id)
+            tx.authorize(request.household_id)
+            enrollment = self._ctx.intern(tx.uow.enrollments.get(request.enrollment_id))
+            clock = FixedClock(tx.now)
+            if approve:
+                book = tx.uow.reservations.load(enrollment.id)
+                decided, new_book, event = approve_request(
+                    request, book, enrollment=enrollment, actor=actor, clock=clock, note=reason
+                )
+                if new_book.version != book.version:
+                    tx.uow.reservations.save(new_book, expected_version=book.version)
+                    tx.emit(
+                        ReservationsChanged(
+                            occurred_at=tx.now,
+                            household_id=request.household_id,
+                            child_id=request.child_id,
+                            enrollment_id=enrollment.id,
+                            actor_id=actor.user_id,
+                            booked=(request.day,) if request.wants_booked else (),
+                            cancelled=() if request.wants_booked else (request.day,),
+                        )
+                    )
+            else:
+                decided, event = reject_request(
+                    request, reason=reason or "", actor=actor, clock=clock
+                )
+            tx.uow.change_requests.save(decided)
+            tx.emit(event)
+            household = tx.uow.households.get(request.household_id)
+            recipients = [
+                Recipient.from_guardian(guardian)
+                for guardian in household.guardians
+                if guardian.email is not None
+            ]
+            if recipients:
+                tx.send(
+                    *self._ctx.notifier.change_request_decided(
+                        event,
+                        recipients,
+                        child_name=household.child(request.child_id).display_name,
+                        service_name=enrollment.service.name,
+                    )
+                )
+        return decided
+
+    def approve(self, actor: Actor, request_id: str, *, note: str | None = None) -> ChangeRequest:
+        """:meth:`decide` with ``approve=True``."""
+        return self.decide(actor, request_id, approve=True, reason=note)
+
+    def reject(self, actor: Actor, request_id: str, *, reason: str) -> ChangeRequest:
+        """:meth:`decide` with ``approve=False`` (a reason the family will read)."""
+        return self.decide(actor, request_id, approve=False, reason=reason)

@@ -1,0 +1,226 @@
+"""Reservations through the facade: booking, ticking, periodicities, grids, change requests.
+
+The clock stands on Friday 1 September 2023, 10:00 in Paris; the deadline is "Thursday 10:00 of
+the previous week", so the rentrée week (4-8 September) is late (pending requests) and the week
+of 11 September is on time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from canteen_core.change_requests import ChangeAction, RequestStatus
+from canteen_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+    RuleViolationError,
+)
+from canteen_core.events import ChangeRequestDecided, ReservationsChanged
+from canteen_core.periodicity import Periodicity, Recurrence
+from canteen_core.reservations import SkipReason
+
+from ._world import ADMIN, CO_REP, OTHER, PAYER, STAFF, World
+from .conftest import EventRecorder
+
+MON_11 = date(2023, 9, 11)
+TUE_5 = date(2023, 9, 5)
+WED_13 = date(2023, 9, 13)
+
+
+def test_family_books_and_cancels_on_time(any_world: World, recorder: EventRecorder) -> None:
+    canteen = any_world.canteen
+    result = canteen.reservations.book(PAYER, "e-alban", MON_11)
+    assert result.booked == (MON_11,)
+    assert canteen.reservations.booked_days(PAYER, "e-alban") == (MON_11,)
+    canteen.reservations.cancel(CO_REP, "e-alban", MON_11)
+    assert canteen.reservations.booked_days(STAFF, "e-alban") == ()
+    changes = recorder.of(ReservationsChanged)
+    assert [(e.booked, e.cancelled) for e in changes] == [((MON_11,), ()), ((), (MON_11,))]
+    assert changes[1].actor_id == "papa"
+
+
+def test_closed_day_is_refused_and_nothing_changes(world: World, recorder: EventRecorder) -> None:
+    canteen = world.canteen
+    with pytest.raises(RuleViolationError, match="Mercredi"):
+        canteen.reservations.book(PAYER, "e-alban", WED_13)
+    with pytest.raises(InvalidInputError):
+        canteen.reservations.book(PAYER, "e-alban", date(2024, 8, 1))  # outside the enrollment
+    with pytest.raises(InvalidInputError):
+        canteen.reservations.book(PAYER, "e-alban", "2023-09-11")  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError):
+        canteen.reservations.book(PAYER, "unknown", MON_11)
+    assert canteen.reservations.book_of(PAYER, "e-alban").version == 0
+    assert recorder.of(ReservationsChanged) == []
+
+
+def test_guardian_of_another_household_cannot_book(world: World) -> None:
+    canteen = world.canteen
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.book(OTHER, "e-alban", MON_11)
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.month_grid(OTHER, "e-alban", 2023, 9)
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.tick_month_many(PAYER, ["e-alban", "e-lea"], 2023, 9)
+    assert canteen.reservations.booked_days(ADMIN, "e-alban") == ()
+    assert canteen.reservations.booked_days(ADMIN, "e-lea") == ()
+
+
+def test_tick_and_untick_month_week_and_range(world: World) -> None:
+    canteen = world.canteen
+    result = canteen.reservations.tick_month(PAYER, "e-zoe", 2023, 9)
+    # The rentrée week is late (pending); 11-29 September: 12 open days (no Wednesdays).
+    assert len(result.booked) == 12
+    assert {r.day for r in result.pending} == {date(2023, 9, d) for d in (4, 5, 7, 8)}
+    assert result.skipped_for(SkipReason.CLOSED)
+    canteen.reservations.untick_week(PAYER, "e-zoe", MON_11)
+    assert canteen.reservations.book_of(PAYER, "e-zoe").count(MON_11, date(2023, 9, 17)) == 0
+    canteen.reservations.tick_week(PAYER, "e-zoe", MON_11)
+    canteen.reservations.untick_range(PAYER, "e-zoe", date(2023, 9, 18), date(2023, 9, 30))
+    canteen.reservations.tick_range(PAYER, "e-zoe", date(2023, 9, 21), date(2023, 9, 22))
+    assert canteen.reservations.booked_days(PAYER, "e-zoe") == (
+        date(2023, 9, 11),
+        date(2023, 9, 12),
+        date(2023, 9, 14),
+        date(2023, 9, 15),
+        date(2023, 9, 21),
+        date(2023, 9, 22),
+    )
+    canteen.reservations.untick_month(PAYER, "e-zoe", 2023, 9)
+    assert canteen.reservations.booked_days(PAYER, "e-zoe") == ()
+
+
+def test_periodicity_applies_once_and_again_changes_nothing(any_world: World) -> None:
+    canteen = any_world.canteen
+    pattern = Periodicity(
+        weekdays="lun,jeu", start=MON_11, end=date(2023, 10, 20), recurrence=Recurrence.EVERY_WEEK
+    )
+    first = canteen.reservations.apply_periodicity(PAYER, "e-alban", pattern)
+    assert len(first.booked) == 12
+    again = canteen.reservations.apply_periodicity(PAYER, "e-alban", pattern)
+    assert again.changed == ()
+    assert again.event is None
+
+
+def test_rentree_bulk_periodicity_in_one_transaction(any_world: World) -> None:
+    canteen = any_world.canteen
+    pattern = Periodicity(weekdays="mon,tue,thu,fri", start=MON_11, end=date(2024, 7, 5))
+    results = canteen.reservations.apply_periodicity_many(
+        ADMIN, ["e-alban", "e-zoe", "e-lea"], pattern
+    )
+    assert set(results) == {"e-alban", "e-zoe", "e-lea"}
+    counts = {key: len(value.booked) for key, value in results.items()}
+    assert len(set(counts.values())) == 1
+    assert counts["e-alban"] > 130
+    book = canteen.reservations.book_of(STAFF, "e-lea")
+    assert book.count() == counts["e-lea"]
+    assert not book.is_booked(date(2023, 11, 1))  # Toussaint holidays
+
+
+def test_bulk_call_is_all_or_nothing(world: World) -> None:
+    canteen = world.canteen
+    with pytest.raises(NotFoundError):
+        canteen.reservations.tick_month_many(ADMIN, ["e-alban", "missing"], 2023, 10)
+    assert canteen.reservations.booked_days(ADMIN, "e-alban") == ()
+    with pytest.raises(InvalidInputError):
+        canteen.reservations.tick_month_many(ADMIN, "e-alban", 2023, 10)
+
+
+def test_family_submits_a_month_for_both_children(world: World) -> None:
+    canteen = world.canteen
+    results = canteen.reservations.set_days_many(
+        PAYER,
+        {
+            "e-alban": {MON_11: True, date(2023, 9, 12): True},
+            "e-zoe": {MON_11: True, WED_13: True},
+        },
+    )
+    assert results["e-alban"].booked == (MON_11, date(2023, 9, 12))
+    assert results["e-zoe"].booked == (MON_11,)
+    assert results["e-zoe"].skipped_days == (WED_13,)
+    single = canteen.reservations.set_days(PAYER, "e-alban", {MON_11: False})
+    assert single.cancelled == (MON_11,)
+
+
+def test_grids_show_booked_pending_and_closed_days(world: World) -> None:
+    canteen = world.canteen
+    canteen.reservations.book(PAYER, "e-alban", MON_11)
+    canteen.reservations.book(PAYER, "e-alban", TUE_5)  # late: pending
+    grid = canteen.reservations.month_grid(PAYER, "e-alban", 2023, 9)
+    assert grid.title == "Septembre 2023"
+    assert grid.columns == ("LUNDI", "MARDI", "JEUDI", "VENDREDI")
+    assert grid.cell(MON_11).booked
+    assert grid.cell(TUE_5).pending is ChangeAction.BOOK
+    week = canteen.reservations.week_grid(STAFF, "e-alban", MON_11)
+    assert [cell.day for cell in week.cells()] == [
+        MON_11,
+        date(2023, 9, 12),
+        date(2023, 9, 14),
+        date(2023, 9, 15),
+    ]
+    with pytest.raises(InvalidInputError):
+        canteen.reservations.month_grid(PAYER, "e-alban", 2023, 13)
+
+
+def test_late_change_becomes_a_request_staff_approve(
+    any_world: World, recorder: EventRecorder
+) -> None:
+    canteen = any_world.canteen
+    result = canteen.reservations.book(PAYER, "e-alban", TUE_5)
+    assert result.booked == ()
+    (request,) = result.pending
+    assert canteen.reservations.pending_requests(PAYER, household_id="concerto") == (request,)
+    assert canteen.reservations.pending_requests(STAFF) == (request,)
+    assert canteen.reservations.pending_requests(STAFF, site_id="ronde") == (request,)
+    assert canteen.reservations.pending_requests(OTHER, household_id="voisins") == ()
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.pending_requests(OTHER, household_id="concerto")
+    with pytest.raises(ConflictError):
+        canteen.reservations.book(PAYER, "e-alban", TUE_5)  # already pending
+
+    decided = canteen.reservations.approve(STAFF, request.id)
+    assert decided.status is RequestStatus.APPROVED
+    assert canteen.reservations.booked_days(PAYER, "e-alban") == (TUE_5,)
+    assert canteen.reservations.pending_requests(STAFF) == ()
+    (event,) = recorder.of(ChangeRequestDecided)
+    assert event.approved
+    assert event.decided_by == "agent"
+    messages = canteen.accounts.outbox(ADMIN)
+    assert sorted(r.message.to_address for r in messages) == [
+        "maman@concerto.fr",
+        "papa@concerto.fr",
+    ]
+    assert all(r.message.kind == "change-request-decided" for r in messages)
+    with pytest.raises(ConflictError):
+        canteen.reservations.reject(STAFF, request.id, reason="trop tard")
+
+
+def test_rejection_needs_a_reason_and_the_family_reads_it(world: World) -> None:
+    canteen = world.canteen
+    (request,) = canteen.reservations.cancel(PAYER, "e-alban", TUE_5).pending or (None,)
+    assert request is None  # nothing booked: nothing to cancel, no request
+    (request,) = canteen.reservations.book(PAYER, "e-alban", TUE_5).pending
+    with pytest.raises(InvalidInputError):
+        canteen.reservations.reject(STAFF, request.id, reason="  ")
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.reject(PAYER, request.id, reason="moi-même")
+    assert canteen.reservations.pending_requests(STAFF) == (request,)
+    assert canteen.accounts.outbox(ADMIN) == []
+    rejected = canteen.reservations.reject(STAFF, request.id, reason="Délai dépassé")
+    (seen,) = canteen.reservations.requests(PAYER, household_id="concerto")
+    assert seen == rejected
+    assert seen.status_fr == "Refusée : Délai dépassé"
+    assert canteen.reservations.booked_days(PAYER, "e-alban") == ()
+
+
+def test_family_withdraws_its_request(world: World) -> None:
+    canteen = world.canteen
+    (request,) = canteen.reservations.book(PAYER, "e-alban", TUE_5).pending
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.withdraw(OTHER, request.id)
+    withdrawn = canteen.reservations.withdraw(CO_REP, request.id)
+    assert withdrawn.status is RequestStatus.WITHDRAWN
+    assert canteen.reservations.pending_requests(STAFF) == ()
