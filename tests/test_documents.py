@@ -499,6 +499,50 @@ def test_split_is_exact_and_proportional(cents: int, weights: list[int]) -> None
         assert abs(part.amount * 100 - exact) < 1  # within a cent of the exact share
 
 
+@given(
+    payments=st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=5000),  # cents
+            st.sampled_from(["card", "direct_debit", "cash", "cheque", "cesu"]),
+            st.dates(min_value=date(2022, 12, 1), max_value=date(2024, 1, 31)),
+            st.booleans(),  # rejected a week later
+        ),
+        max_size=8,
+    )
+)
+def test_certificate_shares_always_add_up_to_what_was_received(
+    payments: list[tuple[int, str, date, bool]],
+) -> None:
+    account = (
+        HouseholdAccount.empty(HOUSEHOLD.id)
+        .add_invoice(basket_invoice())
+        .add_invoice(basket_invoice(children=(ALBAN, ARIELLE), days=SEPTEMBER[4:6], last_used=1))
+    )
+    for index, (cents, method, day, rejected) in enumerate(payments):
+        payment_id = f"p{index}"
+        account = account.record_payment(
+            Payment.of(
+                id=payment_id,
+                household_id=HOUSEHOLD.id,
+                amount=Decimal(cents) / 100,
+                method=method,
+                received_on=day,
+            )
+        )
+        if rejected:
+            account = account.reject_payment(payment_id, rejected_on=day + timedelta(days=7))
+    certificate = PaymentCertificate.from_account(account, household=HOUSEHOLD, year=2023)
+    expected = [
+        Decimal(cents) / 100
+        for cents, _, day, rejected in payments
+        if day.year == 2023 and not rejected
+    ]
+    assert certificate.received == Money(sum(expected, Decimal(0)))
+    assert certificate.total == certificate.received  # no refund here
+    assert Money.sum(share.amount for share in certificate.shares) == certificate.received
+    assert all(share.amount.is_positive for share in certificate.shares)
+
+
 # -- iCalendar -------------------------------------------------------------------------------
 
 GENERATED = datetime(2023, 9, 1, 18, 0, tzinfo=UTC)

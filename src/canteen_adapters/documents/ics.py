@@ -33,6 +33,8 @@ __all__ = ["DEFAULT_SUMMARY", "PRODUCT_ID", "reservations_ics"]
 
 #: The ``PRODID`` of exported calendars.
 PRODUCT_ID = "-//canteen//Réservations de restauration scolaire//FR"
+#: How often subscribed clients should fetch the calendar again.
+REFRESH = timedelta(hours=12)
 #: Default event title; ``{service}`` is the service name, ``{child}`` the child's first name.
 DEFAULT_SUMMARY = "Repas – {service}"
 
@@ -148,6 +150,9 @@ def reservations_ics(
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", calendar_name or f"Réservations – {child.display_name}")
     calendar.add("x-wr-timezone", "Europe/Paris")
+    # Subscribed calendars (a portal URL) are refreshed twice a day (RFC 7986, and Apple's name).
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT12H")
 
     events: list[tuple[date, str, Event]] = []
     for enrollment, book in pairs:
@@ -155,7 +160,8 @@ def reservations_ics(
         meal_time = f"{service.starts_at.hour} h {service.starts_at.minute:02d}"
         description = (
             f"{child.display_name} – {service.name} – {site.name}\n"
-            f"Service à partir de {meal_time}. Réservation n° {enrollment.id}."
+            f"Service à partir de {meal_time}.\n"
+            "Pour annuler ce repas, passez par votre espace famille avant la date limite."
         )
         for day in book.booked_days(first, last):
             if not enrollment.is_bookable(day):
