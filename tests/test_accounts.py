@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import argon2
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from canteen_core.accounts import (
     Account,
@@ -491,6 +492,16 @@ def test_reset_token_expires_and_a_new_request_revokes_the_old() -> None:
     assert service.login(username, NEW_PASSWORD)
 
 
+def test_changing_the_password_revokes_pending_reset_links() -> None:
+    service, _, _ = make()
+    account, username = active_account(service)
+    (reset,) = service.request_password_reset(username)
+    service.change_password(account.id, NEW_PASSWORD, "Autre-Mot-De-Passe-9")
+    with pytest.raises(InvalidTokenError):
+        service.reset_password(reset.token, "Encore-Un-Autre-2024")
+    assert service.login(username, "Autre-Mot-De-Passe-9")
+
+
 def test_reset_lifts_a_lockout_and_activates_an_invited_account() -> None:
     service, store, _ = make()
     invitation = service.invite(email="a@example.fr", display_name="A", household_ids=["h1"])
@@ -556,3 +567,74 @@ def test_password_rule_accepts_only_strong_enough(password: str) -> None:
         )
         assert kinds >= 3 or len(password) >= 16
         assert "marie" not in password.lower()
+
+
+class ActivationTokens(RuleBasedStateMachine):
+    """Activation links work once, before they expire, and only the latest one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.service, self.store, self.clock = make()
+        self.links: list[tuple[str, str]] = []  # (account id, token) in issue order
+        self.latest: dict[str, str] = {}
+        self.expires: dict[str, datetime] = {}
+        self.activated: set[str] = set()
+        self.count = 0
+
+    @rule()
+    def invite(self) -> None:
+        self.count += 1
+        invitation = self.service.invite(email=f"p{self.count}@example.fr", display_name="P")
+        account_id, token = invitation.account.id, invitation.activation_token.reveal()
+        self.links.append((account_id, token))
+        self.latest[account_id] = token
+        self.expires[token] = invitation.expires_at
+
+    @precondition(lambda self: self.links)
+    @rule(data=st.data())
+    def reissue(self, data: st.DataObject) -> None:
+        account_id, _ = data.draw(st.sampled_from(self.links))
+        if account_id in self.activated:
+            with pytest.raises(ConflictError):
+                self.service.reissue_invitation(account_id)
+            return
+        invitation = self.service.reissue_invitation(account_id)
+        token = invitation.activation_token.reveal()
+        self.links.append((account_id, token))
+        self.latest[account_id] = token
+        self.expires[token] = invitation.expires_at
+
+    @rule(days=st.integers(0, 10))
+    def wait(self, days: int) -> None:
+        self.clock.advance(days=days)
+
+    @precondition(lambda self: self.links)
+    @rule(data=st.data())
+    def activate(self, data: st.DataObject) -> None:
+        account_id, token = data.draw(st.sampled_from(self.links))
+        if self.latest[account_id] != token:
+            expected: type[Exception] | None = InvalidTokenError
+        elif account_id in self.activated:
+            expected = TokenAlreadyUsedError
+        elif self.clock.now() >= self.expires[token]:
+            expected = TokenExpiredError
+        else:
+            expected = None
+        if expected is None:
+            assert self.service.activate(token).status is AccountStatus.ACTIVE
+            self.activated.add(account_id)
+        else:
+            with pytest.raises(expected):
+                self.service.activate(token)
+
+    @invariant()
+    def statuses_match(self) -> None:
+        for account_id in self.latest:
+            account = self.store.get(account_id)
+            assert account is not None
+            active = account.status is AccountStatus.ACTIVE
+            assert active is (account_id in self.activated)
+
+
+TestActivationTokens = ActivationTokens.TestCase
+TestActivationTokens.settings = settings(max_examples=30, stateful_step_count=15, deadline=None)

@@ -1047,6 +1047,8 @@ class Accounts:
             password_hash=self._hash(new),
             must_change_password=False,
             password_changed_at=now,
+            # A reset link requested before the change must not undo it.
+            tokens=tuple(t for t in account.tokens if t.purpose is not TokenPurpose.PASSWORD_RESET),
         )
         self.store.save(account)
         return account
