@@ -267,9 +267,11 @@ class ServiceContext:
         self.storage = storage
         self.plugin_manager = plugin_manager
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.account_settings = account_settings or AccountSettings(
-            portal_opens_at=deployment.portal.opening_date
-        )
+        settings = account_settings or AccountSettings()
+        if settings.portal_opens_at is None and deployment.portal.opening_date is not None:
+            # The deployment's [portal] opening_date applies unless the settings name one.
+            settings = attrs.evolve(settings, portal_opens_at=deployment.portal.opening_date)
+        self.account_settings = settings
         self._notification_settings = notification_settings
         self._notifier: Notifier | None = None
         self._holiday_source = holiday_source

@@ -376,7 +376,7 @@ class PaymentService(ServiceBase):
             start = adapter.start_payment(request)
             uow.notifications_audit.add(
                 AuditedNotification(
-                    id=f"start-{tx.new_id()}",
+                    id=f"start-{tx.now.astimezone(UTC):%Y%m%dT%H%M%S%f}-{tx.new_id()}",
                     provider=provider,
                     received_at=tx.now,
                     decision=PAYMENT_STARTED,
@@ -430,7 +430,7 @@ class PaymentService(ServiceBase):
         failure: CanteenError | None,
     ) -> NotificationResult:
         uow = tx.uow
-        audit_id = f"ntf-{tx.new_id()}"
+        audit_id = f"ntf-{tx.now.astimezone(UTC):%Y%m%dT%H%M%S%f}-{tx.new_id()}"
 
         def audit(decision: str, reason: str, transaction_id: str | None) -> None:
             uow.notifications_audit.add(

@@ -1,0 +1,123 @@
+"""Attendance, justified absences and kitchen headcounts through the facade."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from canteen_core.attendance import Presence
+from canteen_core.calendar import Period
+from canteen_core.clock import FixedClock
+from canteen_core.errors import InvalidInputError, NotAuthorizedError, RuleViolationError
+from canteen_core.families import Diet
+
+from ._world import ADMIN, OTHER, PAYER, STAFF, SYSTEM, World
+
+MON_11 = date(2023, 9, 11)
+TUE_12 = date(2023, 9, 12)
+THU_14 = date(2023, 9, 14)
+
+
+def _book_week(world: World) -> None:
+    for enrollment_id in ("e-alban", "e-zoe", "e-lea"):
+        world.canteen.reservations.tick_week(ADMIN, enrollment_id, MON_11)
+
+
+def test_roll_call_records_presence_and_unbooked_presence(
+    any_world: World, clock: FixedClock
+) -> None:
+    canteen = any_world.canteen
+    canteen.reservations.book(PAYER, "e-alban", MON_11)
+    clock.set(datetime(2023, 9, 11, 12, 0, tzinfo=UTC))
+    records = canteen.attendance.roll_call(
+        STAFF, MON_11, {"e-alban": Presence.PRESENT, "e-zoe": "present", "e-lea": "absent"}
+    )
+    assert [r.booked for r in records] == [True, False, False]
+    unbooked = canteen.attendance.unbooked_presences(STAFF, start=MON_11, end=MON_11)
+    assert [r.child_id for r in unbooked] == ["zoe"]
+    # Recording again replaces the day's records.
+    canteen.attendance.record(STAFF, "e-zoe", MON_11, "absent")
+    assert canteen.attendance.unbooked_presences(STAFF, start=MON_11, end=MON_11) == ()
+    seen = canteen.attendance.records(PAYER, start=MON_11, end=MON_11, household_id="concerto")
+    assert [r.child_id for r in seen] == ["alban", "zoe"]
+
+
+def test_attendance_refuses_future_closed_days_and_families(world: World) -> None:
+    canteen = world.canteen
+    with pytest.raises(RuleViolationError):
+        canteen.attendance.record(STAFF, "e-alban", MON_11, "present")  # future
+    with pytest.raises(NotAuthorizedError):
+        canteen.attendance.record(PAYER, "e-alban", date(2023, 9, 1), "present")
+    with pytest.raises(InvalidInputError):
+        canteen.attendance.roll_call(STAFF, MON_11, {"e-alban": "sleeping"})
+    with pytest.raises(NotAuthorizedError):
+        canteen.attendance.records(OTHER, start=MON_11, end=MON_11, household_id="concerto")
+    assert canteen.attendance.records(ADMIN, start=MON_11, end=date(2024, 7, 5)) == ()
+
+
+def test_justified_absences_over_a_range(world: World, clock: FixedClock) -> None:
+    canteen = world.canteen
+    _book_week(world)
+    clock.set(datetime(2023, 9, 14, 14, 0, tzinfo=UTC))
+    canteen.attendance.roll_call(STAFF, MON_11, {"e-alban": "absent"})
+    canteen.attendance.roll_call(STAFF, TUE_12, {"e-alban": "absent"})
+    justification, updated = canteen.attendance.justify(
+        STAFF, "e-alban", MON_11, date(2023, 9, 15), document_ref="scan-42"
+    )
+    assert justification.document == "Certificat médical"
+    assert [r.day for r in updated] == [MON_11, TUE_12]
+    # An absence recorded later within the range is justified on recording.
+    (record,) = canteen.attendance.roll_call(STAFF, THU_14, {"e-alban": "absent"})
+    assert record.justification_id == justification.id
+    lines = canteen.attendance.lines(PAYER, "e-alban", MON_11, date(2023, 9, 15))
+    assert [(line.day, line.justified) for line in lines] == [
+        (MON_11, True),
+        (TUE_12, True),
+        (THU_14, True),
+        (date(2023, 9, 15), True),
+    ]
+    with pytest.raises(InvalidInputError):
+        canteen.attendance.justify(STAFF, "e-alban", THU_14, MON_11)
+
+
+def test_kitchen_headcount_by_diet_and_pai(any_world: World) -> None:
+    canteen = any_world.canteen
+    _book_week(any_world)
+    count = canteen.kitchen.headcount(STAFF, "ronde", MON_11)
+    assert count.meals[Diet.NO_PORK] == 1
+    assert count.meals[Diet.VEGETARIAN] == 1
+    assert count.meals[Diet.STANDARD] == 0
+    assert count.pai_baskets == 1
+    assert count.total == 3
+    week = canteen.kitchen.headcounts(SYSTEM, "ronde", MON_11, date(2023, 9, 17))
+    assert [c.total for c in week] == [3, 3, 0, 3, 3, 0, 0]
+    assert canteen.kitchen.headcounts_by_site(STAFF, ["ronde"], TUE_12)["ronde"].total == 3
+    with pytest.raises(NotAuthorizedError):
+        canteen.kitchen.headcount(PAYER, "ronde", MON_11)
+    with pytest.raises(InvalidInputError):
+        canteen.kitchen.headcounts(STAFF, "ronde", MON_11, date(2023, 9, 1))
+
+
+def test_site_closure_drops_bookings_and_counts(world: World) -> None:
+    canteen = world.canteen
+    _book_week(world)
+    strike = Period(name="Grève", first_day=TUE_12, last_day=TUE_12)
+    with pytest.raises(NotAuthorizedError):
+        canteen.enrollments.close_site(STAFF, "ronde", strike)
+    dropped = canteen.enrollments.close_site(ADMIN, "ronde", strike)
+    assert dropped == {"e-alban": (TUE_12,), "e-lea": (TUE_12,), "e-zoe": (TUE_12,)}
+    assert canteen.kitchen.headcount(STAFF, "ronde", TUE_12).total == 0
+    with pytest.raises(RuleViolationError, match="Grève"):
+        canteen.reservations.book(ADMIN, "e-alban", TUE_12)
+
+
+def test_enrollment_end_cancels_later_bookings(world: World) -> None:
+    canteen = world.canteen
+    _book_week(world)
+    changed = canteen.enrollments.end_on(ADMIN, "e-lea", TUE_12)
+    assert changed.end == TUE_12
+    assert canteen.reservations.booked_days(ADMIN, "e-lea") == (MON_11, TUE_12)
+    assert [e.id for e in canteen.enrollments.of_household(OTHER, "voisins")] == ["e-lea"]
+    assert [s.id for s in canteen.enrollments.sites(STAFF)] == ["ronde"]
+    assert [s.id for s in canteen.enrollments.services(PAYER)] == ["rs"]
