@@ -137,6 +137,7 @@ def test_mismatch_is_flagged_and_unknown_transaction_rejected(
     canteen = memory_bworld.canteen
     invoice_id, _ = _bill_september(memory_bworld, clock)
     form = _payment_form(canteen, invoice_id)
+    clock.advance(seconds=1)
     result = canteen.payments.handle_notification(
         "payzen", signed({**ipn(form), "vads_amount": "100"})
     )
@@ -217,6 +218,7 @@ def test_counter_payments_refunds_and_rejections(
         canteen.payments.record_payment(FINANCE, "concerto", "10.00", "cash", invoice_ids=["x"])
     assert canteen.billing.statement(FINANCE, "concerto").received == Money.zero()
     cash = canteen.payments.record_payment(FINANCE, "concerto", "20.00", "cash")
+    clock.advance(minutes=5)
     cheque = canteen.payments.record_payment(
         FINANCE, "concerto", Decimal("40.00"), "cheque", reference="1234567"
     )
@@ -229,14 +231,13 @@ def test_counter_payments_refunds_and_rejections(
     refund = canteen.payments.refund(FINANCE, "concerto", "11.20", reference="virement 42")
     assert refund.amount == Money.of("11.20")
     assert canteen.billing.statement(PAYER, "concerto").available_credit == Money.zero()
-    # The cheque bounces: refused while its money was refunded...
+    # The cheque (recorded second, so its 11.20 were the credit refunded) cannot bounce now.
     with pytest.raises(RuleViolationError):
         canteen.payments.reject_payment(FINANCE, cheque.id)
-    # ...the cash bounces instead? Cash never bounces, but a rejection of it reopens the
-    # invoice all the same (allocation moves to what is left).
+    # Rejecting the cash payment (a counterfeit note...) reopens the invoice for its 20.00.
     canteen.payments.reject_payment(FINANCE, cash.id)
     state = canteen.billing.invoice(FINANCE, invoice_id)
-    assert state.balance_due == Money.of("8.80")
+    assert state.balance_due == Money.of("20.00")
     assert state.status is InvoiceStatus.PARTIALLY_PAID
 
 
@@ -249,7 +250,7 @@ def test_sepa_mandate_collection_frst_then_rcur_and_return(
     with pytest.raises(NotAuthorizedError):
         canteen.payments.sign_mandate(OTHER, "concerto", iban=FAMILY_IBAN)
     with pytest.raises(InvalidInputError):
-        canteen.payments.sign_mandate(PAYER, "concerto", iban="FR76 0000 0000 0000")
+        canteen.payments.sign_mandate(PAYER, "concerto", iban="FR14 2004 1010 0505 0001 3M02 607")
     assert canteen.payments.mandates(PAYER, "concerto") == []
     mandate = canteen.payments.sign_mandate(PAYER, "concerto", iban=FAMILY_IBAN)
     assert mandate.debtor_name == "Maman CONCERTO"

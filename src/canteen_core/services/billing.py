@@ -38,7 +38,7 @@ Prepaid mode
 The ledger
     Nothing derived is stored: a household's :class:`~canteen_core.ledger.HouseholdAccount` is
     rebuilt from its documents (:func:`household_account`) by replaying them in date order
-    (invoices, credit notes, payments, rejections, refunds). Allocation is oldest invoice first.
+    (invoices, credit notes, payments, refunds, rejections). Allocation is oldest invoice first.
 
 Reminders and the arrears rule
     :meth:`BillingService.run_reminders` sends each reminder level of an invoice once: the
@@ -316,7 +316,7 @@ def household_account(uow: UnitOfWork, household_id: str) -> HouseholdAccount:
     """The household's ledger account rebuilt from its stored documents.
 
     Documents are replayed in date order (invoices, then credit notes, payments, rejections
-    and refunds of the same day), so allocation is oldest invoice first and deterministic.
+    of the same day), so allocation is oldest invoice first and deterministic.
     """
     invoices = list(uow.invoices.list(household_id=household_id))
     notes = list(uow.credit_notes.list(household_id=household_id))
@@ -340,9 +340,9 @@ def _replay(
     for payment in payments:
         steps.append((payment.received_on, 2, payment.id, payment))
         if payment.rejected_on is not None:
-            steps.append((payment.rejected_on, 3, payment.id, ("reject", payment)))
+            steps.append((payment.rejected_on, 4, payment.id, ("reject", payment)))
     for refund in refunds:
-        steps.append((refund.refunded_on, 4, refund.id, refund))
+        steps.append((refund.refunded_on, 3, refund.id, refund))
     steps.sort(key=lambda step: (step[0], step[1], step[2]))
     account = HouseholdAccount.empty(household_id)
     known: set[str] = set()
@@ -359,11 +359,28 @@ def _replay(
                 attrs.evolve(item, rejected_on=None, invoice_ids=targets)
             )
         elif isinstance(item, Refund):
-            account = account.refund(item)
+            try:
+                account = account.refund(item)
+            except RuleViolationError:
+                # Stored documents are facts: a refund checked against another order of
+                # events is kept (the family then owes it) rather than hiding the account.
+                account = attrs.evolve(account, refunds=(*account.refunds, item))
         else:
             assert isinstance(item, tuple)
-            account = account.reject_payment(item[1].id, rejected_on=day)
+            try:
+                account = account.reject_payment(item[1].id, rejected_on=day)
+            except RuleViolationError:
+                account = _force_reject(account, item[1].id, day)
     return account
+
+
+def _force_reject(account: HouseholdAccount, payment_id: str, day: date) -> HouseholdAccount:
+    """Apply a stored rejection even when it leaves a refund uncovered (replay only)."""
+    payments = tuple(
+        attrs.evolve(p, rejected_on=day) if p.id == payment_id else p for p in account.payments
+    )
+    allocations = tuple(a for a in account.allocations if a.payment_id != payment_id)
+    return attrs.evolve(account, payments=payments, allocations=allocations).apply_credit()
 
 
 def booking_block_reason(

@@ -264,6 +264,12 @@ def _payment_id(provider: str, transaction_id: str) -> str:
     return f"{provider}:{transaction_id}"
 
 
+def _stamp(tx: Transaction) -> str:
+    """A new id that sorts in time order (storage lists documents by id; the ledger replays
+    same-day payments in id order, i.e. in the order they were recorded)."""
+    return f"{tx.now.astimezone(UTC):%Y%m%dT%H%M%S%f}-{tx.new_id()}"
+
+
 def _alnum(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", text)
 
@@ -376,7 +382,7 @@ class PaymentService(ServiceBase):
             start = adapter.start_payment(request)
             uow.notifications_audit.add(
                 AuditedNotification(
-                    id=f"start-{tx.now.astimezone(UTC):%Y%m%dT%H%M%S%f}-{tx.new_id()}",
+                    id=f"start-{_stamp(tx)}",
                     provider=provider,
                     received_at=tx.now,
                     decision=PAYMENT_STARTED,
@@ -430,7 +436,7 @@ class PaymentService(ServiceBase):
         failure: CanteenError | None,
     ) -> NotificationResult:
         uow = tx.uow
-        audit_id = f"ntf-{tx.now.astimezone(UTC):%Y%m%dT%H%M%S%f}-{tx.new_id()}"
+        audit_id = f"ntf-{_stamp(tx)}"
 
         def audit(decision: str, reason: str, transaction_id: str | None) -> None:
             uow.notifications_audit.add(
@@ -570,7 +576,7 @@ class PaymentService(ServiceBase):
             uow = tx.uow
             uow.households.get(_text(household_id, "household_id"))
             payment = manual.record(
-                payment_id=f"pay-{tx.new_id()}",
+                payment_id=f"pay-{_stamp(tx)}",
                 household_id=household_id,
                 amount=money,
                 method=method,
@@ -601,7 +607,7 @@ class PaymentService(ServiceBase):
             uow = tx.uow
             uow.households.get(_text(household_id, "household_id"))
             refund = Refund(
-                id=f"refund-{tx.new_id()}",
+                id=f"refund-{_stamp(tx)}",
                 household_id=household_id,
                 amount=money,
                 refunded_on=_a_date(refunded_on or _paris_date(tx.now), "refunded_on"),
