@@ -16,6 +16,7 @@ import click
 
 from canteen_adapters.cli._common import CanteenGroup
 from canteen_adapters.cli.calendar import command as calendar_command
+from canteen_adapters.cli.demo import command as demo_command
 
 __all__ = ["COMMANDS", "main"]
 
@@ -27,7 +28,7 @@ def main() -> None:
 
 
 #: Every command of ``canteen``, one module each.
-COMMANDS: tuple[click.Command, ...] = (calendar_command,)
+COMMANDS: tuple[click.Command, ...] = (calendar_command, demo_command)
 
 for _command in COMMANDS:
     main.add_command(_command)

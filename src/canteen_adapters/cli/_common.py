@@ -8,30 +8,51 @@ one line too, with a pointer to ``--help``).
 
 from __future__ import annotations
 
+import getpass
 import json
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
-from typing import Any, NoReturn, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from click.exceptions import NoArgsIsHelpError
 
+from canteen_core.actors import Actor, Role
+from canteen_core.clock import Clock
 from canteen_core.errors import CanteenError, InvalidInputError
+from canteen_core.money import Money
+
+if TYPE_CHECKING:
+    from canteen_core.services import Canteen
 
 __all__ = [
+    "DEFAULT_CONFIG",
     "MONTH_NAMES_FR",
     "WEEKDAY_ABBREVIATIONS_FR",
     "ArgumentError",
     "CanteenGroup",
     "CommandError",
+    "config_option",
     "echo_json",
+    "euros",
     "fail",
     "french_date",
     "join_fr",
     "json_option",
+    "open_canteen",
+    "operator_actor",
+    "operator_option",
+    "parse_day",
     "plural",
+    "progress",
     "short_french_date",
 ]
+
+#: The deployment file every operator command reads unless ``--config`` says otherwise.
+DEFAULT_CONFIG = "canteen.toml"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -154,3 +175,102 @@ def join_fr(words: Sequence[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return f"{', '.join(words[:-1])} et {words[-1]}"
+
+
+def euros(amount: Money) -> str:
+    """``13,40 €`` (French format, as the portal prints amounts)."""
+    return amount.format_fr()
+
+
+def parse_day(value: str, option: str) -> date:
+    """A date given as ``2023-09-04`` or ``04/09/2023``; one-line error otherwise."""
+    text = value.strip()
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} : date invalide {value!r} (attendu AAAA-MM-JJ ou JJ/MM/AAAA)", exit_code=2)
+
+
+# -- operator commands: deployment file, acting user, progress ---------------------------------
+
+
+def config_option(function: F) -> F:
+    """Add ``--config FILE`` (parameter ``config``): the deployment file, ``canteen.toml`` in
+    the current folder by default (or ``$CANTEEN_CONFIG``)."""
+    return click.option(
+        "--config",
+        "config",
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        envvar="CANTEEN_CONFIG",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Deployment file (canteen.toml). Also $CANTEEN_CONFIG.",
+    )(function)
+
+
+def operator_option(function: F) -> F:
+    """Add ``--as NAME`` (parameter ``operator``): who the operator is (see
+    :func:`operator_actor`)."""
+    return click.option(
+        "--as",
+        "operator",
+        default=None,
+        envvar="CANTEEN_OPERATOR",
+        metavar="NAME",
+        help="Operator name recorded on what this command changes "
+        "(default: your login name; also $CANTEEN_OPERATOR). The CLI acts with the admin role.",
+    )(function)
+
+
+def operator_actor(name: str | None = None) -> Actor:
+    """The acting user of an operator command: ``cli:<name>`` with the admin role.
+
+    Whoever can read the deployment file (and so its database credentials) already has full
+    access to the data; the CLI therefore acts as an administrator, and records the operator's
+    name (``--as``, ``$CANTEEN_OPERATOR``, else the login name) as the user id on what it
+    changes (attendance ``recorded_by``, audit entries).
+    """
+    if name is None:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no login name (containers without a passwd entry)
+            name = "operator"
+    name = name.strip()
+    if not name or any(char.isspace() for char in name):
+        fail(f"--as : nom d'opérateur invalide {name!r} (un mot sans espace)", exit_code=2)
+    return Actor(user_id=f"cli:{name}", roles={Role.ADMIN})
+
+
+def open_canteen(config: Path, *, clock: Clock | None = None) -> Canteen:
+    """Open the deployment ``config`` describes; one clear line if the file is missing."""
+    from canteen_core.services import Canteen  # imported late: keeps ``canteen --help`` fast
+
+    if not config.is_file():
+        fail(
+            f"fichier de déploiement introuvable : {config} "
+            "(créez-le avec « canteen init » ou indiquez-le avec --config)"
+        )
+    return Canteen.open(config, clock=clock)
+
+
+T = TypeVar("T")
+
+
+def _on_terminal() -> bool:
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+@contextmanager
+def progress(items: Iterable[T], *, label: str, length: int | None = None) -> Iterator[Iterable[T]]:
+    """Iterate ``items`` with a progress bar on stderr when it is a terminal; silently
+    otherwise (pipes, cron, tests)."""
+    if not _on_terminal():
+        yield items
+        return
+    with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
+        yield bar
