@@ -16,7 +16,17 @@ from benchmarks.harness import WORKLOADS, Result, run_workload, to_json
 
 
 def _format(results: list[Result]) -> str:
-    header = ("workload", "backend", "size", "seconds", "baseline", "ratio", "peak MB", "target")
+    header = (
+        "workload",
+        "backend",
+        "size",
+        "seconds",
+        "baseline",
+        "ratio",
+        "peak MB",
+        "target",
+        "notes",
+    )
     rows = [header]
     for r in results:
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
@@ -32,6 +42,7 @@ def _format(results: list[Result]) -> str:
                 ratio,
                 f"{r.peak_mb:.0f}",
                 f"{r.target}{verdict}",
+                r.notes,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -56,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for name in names:
         print(f"running {name}...", file=sys.stderr, flush=True)
-        results.extend(run_workload(name, args.quick))
+        rows = run_workload(name, args.quick)
+        for row in rows:  # progress, for full-size runs that take minutes
+            print(f"  {row.workload} [{row.backend}]: {row.seconds:.3f} s", file=sys.stderr)
+        results.extend(rows)
     print(_format(results))
     if args.json:
         args.json.write_text(to_json(results) + "\n", encoding="utf-8")

@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
+
 from canteen_adapters.calendars.france import FranceHolidaySource
 from canteen_adapters.storage.sql import SqlStorage
 from canteen_core.calendar import ServiceCalendar, Zone
@@ -28,11 +30,13 @@ from canteen_core.synthetic import SyntheticCity, synthetic_city
 __all__ = [
     "DSN_VARIABLE",
     "Backend",
+    "Database",
     "backends",
-    "bare_connection",
     "chunks",
     "city",
     "city_calendar",
+    "database",
+    "open_canteen",
     "paris",
     "postgres_dsn",
     "seed_city",
@@ -82,21 +86,34 @@ def _workdir() -> Iterator[Path]:
         yield Path(folder)
 
 
-@contextmanager
-def sql_storage(backend: Backend) -> Iterator[tuple[SqlStorage, Any]]:
-    """A fresh migrated canteen storage and a DB-API connection for the baseline.
+@attrs.frozen
+class Database:
+    """A benchmark database: canteen's storage on it, and a bare driver connection.
 
-    The baseline connection reaches the same database (SQLite: another file in the same
-    folder; PostgreSQL: the same schema) through the bare driver.
+    ``url``/``schema`` let another process (or a :class:`Canteen`) open the same database;
+    the baseline connection reaches the same engine (SQLite: another file in the same folder;
+    PostgreSQL: the same schema).
     """
+
+    backend: Backend
+    url: str
+    schema: str | None
+    storage: SqlStorage
+    bare: Any
+
+
+@contextmanager
+def sql_storage(backend: Backend) -> Iterator[Database]:
+    """A fresh migrated canteen database (dropped afterwards) with a bare connection."""
     if backend == "sqlite":
         with _workdir() as folder:
-            storage = SqlStorage.from_url(f"sqlite:///{folder / 'canteen.db'}")
+            url = f"sqlite:///{folder / 'canteen.db'}"
+            storage = SqlStorage.from_url(url)
             bare: Any = sqlite3.connect(folder / "baseline.db", isolation_level=None)
             bare.execute("PRAGMA journal_mode = WAL")
             bare.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield storage, bare
+                yield Database(backend, url, None, storage, bare)
             finally:
                 bare.close()
                 storage.close()
@@ -112,18 +129,13 @@ def sql_storage(backend: Backend) -> Iterator[tuple[SqlStorage, Any]]:
         storage = SqlStorage.from_url(dsn, schema=schema)
         bare = psycopg.connect(dsn, options=f"-c search_path={schema}")
         try:
-            yield storage, bare
+            yield Database(backend, dsn, schema, storage, bare)
         finally:
             bare.close()
             storage.close()
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
-
-
-def bare_connection(backend: Backend, bare: Any) -> Any:
-    """The baseline connection (kept for symmetry; both drivers speak DB-API)."""
-    return bare
 
 
 def placeholders(backend: Backend, count: int) -> str:
@@ -174,3 +186,26 @@ def seed_city(storage: SqlStorage, town: SyntheticCity, *, batch: int = 2_000) -
         with storage.unit_of_work() as uow:
             uow.enrollments.add_many(enrollments)
             uow.commit()
+
+
+def open_canteen(db: Database, *, now: datetime, clock: Any = None) -> Any:
+    """The :class:`~canteen_core.services.Canteen` facade on the benchmark database.
+
+    Its clock stays at ``now`` (or is ``clock``, which the caller may move).
+    """
+    from canteen_core.clock import FixedClock
+    from canteen_core.deployment import Deployment, IssuerSettings, StorageSettings
+    from canteen_core.services import Canteen
+
+    deployment = Deployment(
+        issuer=IssuerSettings(name="Ville de Banc-d'Essai", code="BENCH"),
+        storage=StorageSettings(url=db.url, schema=db.schema, migrate=False),
+    )
+    return Canteen.from_deployment(deployment, clock=clock or FixedClock(now))
+
+
+def database(backend: Backend, url: str, schema: str | None) -> Database:
+    """A :class:`Database` reopened in another process (no bare connection)."""
+    return Database(
+        backend, url, schema, SqlStorage.from_url(url, schema=schema, migrate=False), None
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["WORKLOADS", "Result", "Timer", "run_workload", "workload"]
+__all__ = ["WORKLOADS", "Result", "Timer", "isolated", "run_workload", "workload"]
 
 
 @attrs.frozen(kw_only=True)
@@ -82,8 +82,10 @@ def _child(name: str, quick: bool, queue: Any) -> None:
 
     try:
         results = WORKLOADS[name](quick)
-        peak = peak_memory_mb()
-        queue.put(("ok", [attrs.asdict(attrs.evolve(r, peak_mb=round(peak, 1))) for r in results]))
+        peak = round(peak_memory_mb(), 1)
+        # A row measured in its own process (see isolated()) keeps that process's peak.
+        rows = [attrs.asdict(r if r.peak_mb else attrs.evolve(r, peak_mb=peak)) for r in results]
+        queue.put(("ok", rows))
     except BaseException as error:  # report any failure to the parent, then fail
         queue.put(("error", f"{type(error).__name__}: {error}"))
         raise
@@ -100,6 +102,32 @@ def run_workload(name: str, quick: bool) -> list[Result]:
     if status != "ok":
         raise RuntimeError(f"workload {name} failed: {payload}")
     return [Result(**row) for row in payload]
+
+
+def _isolated_child(function: Callable[..., Any], args: tuple[Any, ...], queue: Any) -> None:
+    try:
+        value = function(*args)
+        queue.put(("ok", value, peak_memory_mb()))
+    except BaseException as error:
+        queue.put(("error", f"{type(error).__name__}: {error}", 0.0))
+        raise
+
+
+def isolated(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """Run ``function(*args)`` in a fresh spawned process: its result and that process's peak MiB.
+
+    For a step whose memory matters on its own (billing a city), apart from the setup that
+    built the city. ``function`` must be importable (module level); results must pickle.
+    """
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_isolated_child, args=(function, args, queue))
+    process.start()
+    status, value, peak = queue.get()
+    process.join()
+    if status != "ok":
+        raise RuntimeError(f"{getattr(function, '__name__', function)} failed: {value}")
+    return value, round(peak, 1)
 
 
 def to_json(results: list[Result]) -> str:

@@ -8,35 +8,47 @@ people measuring, ``QUICK`` (tiny) for CI, where targets are not checked.
 from __future__ import annotations
 
 import bisect
+import random
 import statistics
+import tempfile
 import time as clock
 from collections.abc import Callable
-from datetime import date
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
+    Database,
     backends,
     bare_execute,
     bare_insert,
     chunks,
     city,
+    database,
+    open_canteen,
     paris,
     postgres_dsn,
     seed_city,
     sql_storage,
 )
-from benchmarks.harness import Result, Timer, workload
+from benchmarks.harness import Result, Timer, isolated, workload
 from canteen_adapters.storage.sql import SqlStorage
-from canteen_core.actors import Actor
+from canteen_core.actors import Actor, Role
+from canteen_core.attendance import AbsenceJustification, AttendanceRecord
+from canteen_core.catalog import Service, Site
 from canteen_core.clock import FixedClock
+from canteen_core.deadlines import WeeklyDeadline
+from canteen_core.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.headcount import count_day, count_sites
-from canteen_core.reservations import ReservationBook, apply_periodicity
+from canteen_core.reservations import ReservationBook
 from canteen_core.simulation import Population, compare
 from canteen_core.synthetic import SyntheticCity
 from canteen_core.tariffs import BracketPricing, TariffCategory, TariffGrid
 
 SEPTEMBER = (date(2023, 9, 1), date(2023, 9, 30))
+#: The commune's administrator running the staff use cases (no portal account behind it).
+ADMIN = Actor.staff("bench-admin", Role.ADMIN)
 #: Doubling the city may at most double the time, plus 15 %.
 SCALING_LIMIT = 2.30
 
@@ -58,6 +70,19 @@ def _scaling(name: str, backend: str, small: float, big: float, quick: bool, siz
     )
 
 
+def _failed(name: str, backend: str, size: str, error: BaseException) -> Result:
+    return Result(
+        workload=name,
+        backend=backend,
+        seconds=0.0,
+        baseline_seconds=None,
+        size=size,
+        target="runs",
+        met=False,
+        notes=f"FAILED: {error}"[:300],
+    )
+
+
 def _skipped_postgres(name: str, size: str) -> list[Result]:
     if postgres_dsn():
         return []
@@ -76,34 +101,22 @@ def _skipped_postgres(name: str, size: str) -> list[Result]:
 # -- rentrée ---------------------------------------------------------------------------------
 
 
-def _apply_rentree(storage: SqlStorage, town: SyntheticCity, batch: int = 2_000) -> int:
-    """The rentrée: every enrollment applies its full-year periodicity, persisted.
+def _apply_rentree(canteen: Any, town: SyntheticCity) -> int:
+    """The rentrée through ``canteen.reservations.apply_periodicities``, one call per school.
 
-    Staff run it for the whole city (a system actor): books are loaded, changed by the
-    reservation engine and saved in batches, in one transaction.
+    Staff apply each child's full-year periodicity (a system actor, as a scheduled import);
+    each call is one transaction: enrollments, households and books loaded, the reservation
+    engine applied, the books saved.
     """
-    actor = Actor.system()
-    now = FixedClock(paris(date(2023, 8, 28)))
-    households = {household.id: household for household in town.households}
+    by_site: dict[str, dict[str, Any]] = {}
+    for enrollment in town.enrollments:
+        by_site.setdefault(enrollment.site.id, {})[enrollment.id] = town.periodicities[
+            enrollment.id
+        ]
     booked = 0
-    with storage.unit_of_work() as uow:
-        for part in chunks(town.enrollments, batch):
-            books = uow.reservations.load_many(e.id for e in part)
-            changed: list[tuple[ReservationBook, int]] = []
-            for enrollment in part:
-                book = books[enrollment.id]
-                new_book, result = apply_periodicity(
-                    book,
-                    town.periodicities[enrollment.id],
-                    enrollment=enrollment,
-                    household=households[enrollment.household_id],
-                    actor=actor,
-                    clock=now,
-                )
-                booked += len(result.booked)
-                changed.append((new_book, book.version))
-            uow.reservations.save_many(changed)
-        uow.commit()
+    for patterns in by_site.values():
+        results = canteen.reservations.apply_periodicities(ADMIN, patterns)
+        booked += sum(len(result.booked) for result in results.values())
     return booked
 
 
@@ -116,11 +129,16 @@ def _rentree_rows(town: SyntheticCity) -> list[tuple[str, str]]:
 
 
 def _time_rentree(backend: str, town: SyntheticCity) -> tuple[float, float, int]:
-    with sql_storage(backend) as (storage, bare):
+    with sql_storage(backend) as db:
+        storage, bare = db.storage, db.bare
         seed_city(storage, town)
+        canteen = open_canteen(db, now=paris(date(2023, 8, 28)))
         timer = Timer()
-        with timer():
-            booked = _apply_rentree(storage, town)
+        try:
+            with timer():
+                booked = _apply_rentree(canteen, town)
+        finally:
+            canteen.close()
         bare_execute(backend, bare, "CREATE TABLE bare_days (child_id TEXT, day DATE)")
         rows = _rentree_rows(town)
         if backend == "postgresql":
@@ -161,23 +179,22 @@ def rentree(quick: bool) -> list[Result]:
 # -- headcount -------------------------------------------------------------------------------
 
 
-def _headcount_month(storage: SqlStorage, town: SyntheticCity, start: date, end: date) -> int:
+def _headcount_month(canteen: Any, town: SyntheticCity, start: date, end: date) -> int:
+    """``canteen.kitchen.headcounts`` of every site for the month (what a caterer orders)."""
     meals = 0
-    with storage.unit_of_work(read_only=True) as uow:
-        for site in town.sites:
-            for count in uow.reservations.headcount(site.id, start, end):
-                meals += count.total
+    for site in town.sites:
+        for count in canteen.kitchen.headcounts(ADMIN, site.id, start, end):
+            meals += count.total
     return meals
 
 
-def _site_days(storage: SqlStorage, town: SyntheticCity, days: list[date]) -> list[float]:
+def _site_days(canteen: Any, town: SyntheticCity, days: list[date]) -> list[float]:
     timings: list[float] = []
-    with storage.unit_of_work(read_only=True) as uow:
-        for index, day in enumerate(days):
-            site = town.sites[index % len(town.sites)]
-            started = clock.perf_counter()
-            uow.reservations.headcount(site.id, day, day)
-            timings.append(clock.perf_counter() - started)
+    for index, day in enumerate(days):
+        site = town.sites[index % len(town.sites)]
+        started = clock.perf_counter()
+        canteen.kitchen.headcount(ADMIN, site.id, day)
+        timings.append(clock.perf_counter() - started)
     return timings
 
 
@@ -204,14 +221,19 @@ def headcount(quick: bool) -> list[Result]:
     children = town.children_by_id
     results: list[Result] = []
     for backend in backends():
-        with sql_storage(backend) as (storage, bare):
+        with sql_storage(backend) as db:
+            storage, bare = db.storage, db.bare
             seed_city(storage, town)
             _seed_books(storage, town)
-            _headcount_month(storage, town, start, end)  # warm the caches, as a kitchen would
-            timer = Timer()
-            with timer():
-                meals = _headcount_month(storage, town, start, end)
-            site_day = statistics.median(_site_days(storage, town, list(open_days) * 3))
+            canteen = open_canteen(db, now=paris(end))
+            try:
+                _headcount_month(canteen, town, start, end)  # warm up, as a kitchen would
+                timer = Timer()
+                with timer():
+                    meals = _headcount_month(canteen, town, start, end)
+                site_day = statistics.median(_site_days(canteen, town, list(open_days) * 3))
+            finally:
+                canteen.close()
             bare_execute(
                 backend,
                 bare,
@@ -395,4 +417,372 @@ def simulation(quick: bool) -> list[Result]:
     ]
 
 
-__all__ = ["headcount", "rentree", "simulation"]
+# -- billing ---------------------------------------------------------------------------------
+
+#: The city's grid: resident, non-resident and PAI-basket prices by QF bracket.
+_CITY_PRICES = {
+    TariffCategory.RESIDENT_CHILD: _BASE_PRICES,
+    TariffCategory.NON_RESIDENT_CHILD: (("3.00", 0), ("4.00", 501), ("5.00", 1001), ("6.00", 1501)),
+    TariffCategory.PAI_BASKET: (("0.50", 0), ("0.80", 501), ("1.10", 1001), ("1.40", 1501)),
+}
+
+
+def city_grid() -> TariffGrid:
+    """The tariff grid billing uses (every category the synthetic city enrolls in)."""
+    return TariffGrid(
+        id="bench-2023",
+        service_id="rs",
+        valid_from=date(2023, 8, 1),
+        prices={
+            category: BracketPricing.from_thresholds(
+                [price for price, _ in rows], [start for _, start in rows[1:]]
+            )
+            for category, rows in _CITY_PRICES.items()
+        },
+        required_categories=frozenset(_CITY_PRICES),
+    )
+
+
+def _seed_attendance(storage: SqlStorage, town: SyntheticCity, start: date, end: date) -> int:
+    """Store the month's attendance exceptions and certificates (setup)."""
+    stored = 0
+    records: list[AttendanceRecord] = []
+    notes: list[AbsenceJustification] = []
+
+    def flush(uow: Any) -> None:
+        uow.attendance.add_many(records)
+        uow.absences.add_many(notes)
+        records.clear()
+        notes.clear()
+
+    with storage.unit_of_work() as uow:
+        uow.tariffs.add(city_grid())
+        for items in town.attendance(start, end):
+            for item in items:
+                if isinstance(item, AttendanceRecord):
+                    records.append(item)
+                    stored += 1
+                else:
+                    notes.append(item)
+            if len(records) >= 5_000:
+                flush(uow)
+        flush(uow)
+        uow.commit()
+    return stored
+
+
+def _bare_billing_rows(town: SyntheticCity, start: date, end: date) -> list[tuple[Any, ...]]:
+    """``(child_id, day, qf, category)``: the month's booked days and unbooked presences."""
+    day = town.calendar.first_day
+    households = {h.id: h for h in town.households}
+    rows: list[tuple[Any, ...]] = []
+    for enrollment in town.enrollments:
+        household = households[enrollment.household_id]
+        qf = household.quotient_on(day)
+        quotient = 99_999 if qf is None else int(qf)  # no QF on file: the highest bracket
+        for booked in town._booked(enrollment, start, end):
+            rows.append((enrollment.child_id, booked, quotient, enrollment.tariff_category))
+    for items in town.attendance(start, end):
+        for item in items:
+            if isinstance(item, AttendanceRecord) and item.unbooked_presence:
+                rows.append((item.child_id, item.day, quotient, "resident_child"))
+    return rows
+
+
+def _bare_billing(db: Database, rows: list[tuple[Any, ...]], start: date, end: date) -> float:
+    backend, bare = db.backend, db.bare
+    bare_execute(
+        backend, bare, "CREATE TABLE bare_charges (child_id TEXT, day DATE, qf INTEGER, cat TEXT)"
+    )
+    bare_execute(
+        backend,
+        bare,
+        "CREATE TABLE bare_brackets (cat TEXT, qf_from INTEGER, qf_to INTEGER, price NUMERIC)",
+    )
+    bare_execute(backend, bare, "CREATE TABLE bare_totals (child_id TEXT, total NUMERIC)")
+    brackets = []
+    for category, prices in _CITY_PRICES.items():
+        starts = [first for _, first in prices]
+        for index, (price, first) in enumerate(prices):
+            last = starts[index + 1] - 1 if index + 1 < len(starts) else 1_000_000
+            brackets.append((category.value, first, last, Decimal(price)))
+    if backend == "sqlite":
+        rows = [(c, d.isoformat(), q, cat) for c, d, q, cat in rows]
+        brackets = [(c, a, b, str(p)) for c, a, b, p in brackets]  # type: ignore[misc]
+    bare_insert(backend, bare, "bare_charges", rows)
+    bare_insert(backend, bare, "bare_brackets", brackets)
+    timer = Timer()
+    with timer():
+        bare_execute(
+            backend,
+            bare,
+            "INSERT INTO bare_totals SELECT c.child_id, SUM(b.price) FROM bare_charges c "
+            "JOIN bare_brackets b ON b.cat = c.cat AND c.qf BETWEEN b.qf_from AND b.qf_to "
+            "WHERE c.day >= ? AND c.day <= ? GROUP BY c.child_id",
+            (start.isoformat(), end.isoformat()) if backend == "sqlite" else (start, end),
+        )
+        if backend == "sqlite":
+            bare.execute("COMMIT") if bare.in_transaction else None
+    return timer.seconds
+
+
+def bill_month(url: str, schema: str | None, period: str) -> tuple[float, int, str]:
+    """Post-paid billing of ``period`` through ``Canteen.billing`` (run in its own process).
+
+    Returns the seconds, the number of invoices and their total.
+    """
+    from canteen_core.deployment import Deployment, IssuerSettings, StorageSettings
+    from canteen_core.services import Canteen
+
+    deployment = Deployment(
+        issuer=IssuerSettings(name="Ville de Banc-d'Essai", code="BENCH"),
+        storage=StorageSettings(url=url, schema=schema, migrate=False),
+    )
+    year, month = (int(part) for part in period.split("-"))
+    issued = FixedClock(paris(date(year + month // 12, month % 12 + 1, 2)))
+    canteen = Canteen.from_deployment(deployment, clock=issued)
+    try:
+        timer = Timer()
+        with timer():
+            report = canteen.billing.run_postpaid(ADMIN, period)
+    finally:
+        canteen.close()
+    return timer.seconds, report.count, str(report.total.amount)
+
+
+def billing_available() -> str | None:
+    """Why the billing workloads cannot run here (``None``: they can)."""
+    try:
+        from canteen_core.services import Canteen
+    except ImportError as error:  # the application services are not there yet
+        return f"skipped: {error}"
+    if (
+        not hasattr(Canteen, "from_deployment")
+        or "billing" not in Canteen.__init__.__code__.co_names
+    ):
+        return "skipped: Canteen has no billing service yet"
+    return None
+
+
+def _time_billing(backend: str, town: SyntheticCity) -> tuple[float, float, float, int]:
+    start, end = SEPTEMBER
+    with sql_storage(backend) as db:
+        seed_city(db.storage, town)
+        _seed_books(db.storage, town)
+        _seed_attendance(db.storage, town, start, end)
+        (seconds, invoices, _), peak = isolated(bill_month, db.url, db.schema, "2023-09")
+        baseline = _bare_billing(db, _bare_billing_rows(town, start, end), start, end)
+        with db.storage.unit_of_work(read_only=True) as uow:
+            assert uow.invoices.count() == invoices, invoices
+    return seconds, baseline, peak, invoices
+
+
+@workload("billing")
+def billing(quick: bool) -> list[Result]:
+    """Post-paid September for 50,000 children; baseline: one SQL statement over the rows."""
+    households = 100 if quick else 25_000
+    reason = billing_available()
+    town = city(households)
+    size = f"{town.children} children, {households} households"
+    if reason is not None:
+        return [
+            Result(
+                workload="billing",
+                backend=backend,
+                seconds=0.0,
+                baseline_seconds=None,
+                size=size,
+                notes=reason,
+            )
+            for backend in ("sqlite", "postgresql")
+        ]
+    results: list[Result] = []
+    for backend in backends():
+        try:
+            seconds, baseline, peak, invoices = _time_billing(backend, town)
+        except RuntimeError as error:  # the run failed in its process: report it, go on
+            results.append(_failed("billing", backend, size, error))
+            continue
+        results.append(
+            Result(
+                workload="billing",
+                backend=backend,
+                seconds=seconds,
+                baseline_seconds=baseline,
+                size=f"{size}, {invoices} invoices",
+                target="<= 5x baseline, < 500 MB",
+                met=_verdict(quick, seconds <= 5 * baseline and peak < 500),
+                peak_mb=peak,
+            )
+        )
+    if results[0].met is not False or results[0].seconds:
+        half = city(households // 2)
+        small, _, _, _ = _time_billing("sqlite", half)
+        results.append(_scaling("billing", "sqlite", small, results[0].seconds, quick, size))
+    return results + _skipped_postgres("billing", size)
+
+
+# -- peer month ------------------------------------------------------------------------------
+
+_PEER_QFS = (350, 800, 1200, 1800)
+_PEER_PRICES = (("1.50", 0), ("2.50", 501), ("3.50", 1001), ("4.50", 1501))
+_PEER_DAYS = (date(2023, 9, 4), date(2023, 9, 29))
+
+
+def _peer_households(count: int) -> list[Household]:
+    """``count`` households of 2 children, QF drawn from {350, 800, 1200, 1800}."""
+    rng = random.Random(1_000)
+    households = []
+    for index in range(1, count + 1):
+        hid = f"P{index:06d}"
+        households.append(
+            Household(
+                id=hid,
+                payer=Guardian(id=f"{hid}-G1", first_name="Camille", last_name=f"Pair{index}"),
+                children=tuple(
+                    Child(
+                        id=f"{hid}-C{rank}",
+                        first_name=name,
+                        last_name=f"Pair{index}",
+                        birth_date=date(2015 + rank, 3, 1),
+                    )
+                    for rank, name in ((1, "Alix"), (2, "Noa"))
+                ),
+                quotients=(
+                    FamilyQuotient(value=rng.choice(_PEER_QFS), valid_from=date(2023, 1, 1)),
+                ),
+            )
+        )
+    return households
+
+
+def peer_month(url: str, households: int) -> tuple[float, dict[str, float], int, str, str]:
+    """The peer comparison, end to end through the services (run in its own process).
+
+    Staff create the households, enroll the children and store the grid; each family books the
+    16 Mondays, Tuesdays, Thursdays and Fridays of 4-29 September 2023 for both children (one
+    portal call per family); September is billed post-paid and the invoices stored. Returns
+    the total seconds, seconds per step, invoices, their total and the expected total.
+    """
+    from canteen_core.services.enrollments import EnrollmentRequest
+
+    db = database("sqlite", url, None)
+    now = FixedClock(paris(date(2023, 8, 28)))
+    canteen = open_canteen(db, now=now.now(), clock=now)  # moved to the billing day below
+    staff = ADMIN
+    people = _peer_households(households)
+    site = Site(id="ronde", name="École élémentaire Ronde", zone="C", department="75")
+    service = Service(id="rs", name="Restauration scolaire")
+    policy = WeeklyDeadline(weekday=3, at=time(10, 0))
+    grid = TariffGrid(
+        id="peer-2023",
+        service_id="rs",
+        valid_from=date(2023, 8, 1),
+        prices={
+            TariffCategory.RESIDENT_CHILD: BracketPricing.from_thresholds(
+                [p for p, _ in _PEER_PRICES], [s for _, s in _PEER_PRICES[1:]]
+            )
+        },
+    )
+    steps: dict[str, float] = {}
+    started = clock.perf_counter()
+
+    def step(name: str) -> None:
+        steps[name] = clock.perf_counter() - started - sum(steps.values())
+
+    try:
+        canteen.families.create_households(staff, people)
+        step("households")
+        requests = [
+            EnrollmentRequest(
+                household_id=h.id,
+                child_id=child.id,
+                service=service,
+                site=site,
+                booking_policy=policy,
+                school_year=2023,
+                id=f"{child.id}-rs",
+            )
+            for h in people
+            for child in h.children
+        ]
+        canteen.enrollments.enroll_many(staff, requests)
+        canteen.billing.save_tariff_grid(staff, grid)
+        step("enrollments")
+        for h in people:
+            family = Actor.guardian(h.payer.id, h.id)
+            canteen.reservations.tick_range_many(
+                family, [f"{child.id}-rs" for child in h.children], *_PEER_DAYS
+            )
+        step("bookings")
+        now.set(paris(date(2023, 10, 2)))
+        report = canteen.billing.run_postpaid(staff, "2023-09")
+        step("billing")
+    finally:
+        canteen.close()
+        db.storage.close()
+    seconds = clock.perf_counter() - started
+    unit = {qf: Decimal(p) for qf, (p, _) in zip(_PEER_QFS, _PEER_PRICES, strict=True)}
+    expected = sum((unit[int(h.quotients[0].value)] * 16 * 2 for h in people), Decimal(0))
+    return seconds, steps, report.count, str(report.total.amount), str(expected)
+
+
+@workload("peer-month")
+def peer(quick: bool) -> list[Result]:
+    """1,000 and 10,000 households of 2 children: book and bill September, end to end."""
+    reason = billing_available()
+    sizes = (20, 40) if quick else (1_000, 10_000)
+    results: list[Result] = []
+    for households, limit in zip(sizes, (1.0, 10.0), strict=True):
+        size = f"{households} households, {households * 32} meals"
+        if reason is not None:
+            results.append(
+                Result(
+                    workload="peer month",
+                    backend="sqlite",
+                    seconds=0.0,
+                    baseline_seconds=None,
+                    size=size,
+                    notes=reason,
+                )
+            )
+            continue
+        with tempfile.TemporaryDirectory(prefix="canteen-peer-") as folder:
+            url = f"sqlite:///{Path(folder) / 'peer.db'}"
+            SqlStorage.from_url(url).close()  # migrated, as an installed deployment is
+            try:
+                (seconds, steps, invoices, total, expected), peak = isolated(
+                    peer_month, url, households
+                )
+            except RuntimeError as error:
+                results.append(_failed("peer month", "sqlite", size, error))
+                continue
+        assert invoices == households, (invoices, households)
+        assert Decimal(total) == Decimal(expected), (total, expected)
+        results.append(
+            Result(
+                workload="peer month",
+                backend="sqlite",
+                seconds=seconds,
+                baseline_seconds=None,
+                size=size,
+                target=f"< {limit:g} s",
+                met=_verdict(quick, seconds < limit),
+                peak_mb=peak,
+                notes=", ".join(f"{name} {value:.2f} s" for name, value in steps.items()),
+            )
+        )
+    if len(results) == 2 and results[0].seconds and results[1].seconds:
+        ten_times = results[1].seconds / results[0].seconds
+        results.append(
+            Result(
+                workload="peer month x10",
+                backend="sqlite",
+                seconds=results[1].seconds,
+                baseline_seconds=results[0].seconds,
+                size="10x the households",
+                target="ratio <= 11.5 (linear)",
+                met=_verdict(quick, ten_times <= 11.5),
+            )
+        )
+    return results
