@@ -85,6 +85,7 @@ def make_billing_canteen(
     """A canteen on ``backend`` whose deployment configures PayZen, SEPA and the counter."""
     payment: dict[str, dict[str, Any]] = {
         "payzen": dict(PAYZEN),
+        "payfip": {"numcli": "012345", "saisie": "T"},
         "sepa": {**SEPA, "output_dir": str(tmp_path / "sepa")},
         "manual": {"accepted_methods": ["cash", "cheque", "cesu"]},
     }

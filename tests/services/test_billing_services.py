@@ -413,3 +413,45 @@ def test_duplicate_billing_key_is_refused_by_storage(
         invoice = uow.invoices.get(report.issued[0].invoice_id)
         with pytest.raises(ConflictError):
             uow.invoices.add(attrs.evolve(invoice, id="invoice:RONDE:copy", number="2023-999999"))
+
+
+def test_carence_is_not_charged_again_when_an_illness_spans_two_months(
+    memory_bworld: World, clock: FixedClock
+) -> None:
+    canteen = memory_bworld.canteen
+    alban = memory_bworld.alban
+    days = [*september(alban), *alban.open_days(D(2023, 10, 1), D(2023, 10, 31))]
+    book(canteen, alban, days)
+    ill = {D(2023, 9, 28), D(2023, 9, 29), D(2023, 10, 2), D(2023, 10, 3)}
+    attend(canteen, alban, {day: "absent" if day in ill else "present" for day in days})
+    justify(canteen, alban, D(2023, 9, 28), D(2023, 10, 3))
+    clock.set(BILLING_DAY)
+    sept = canteen.billing.run_postpaid(FINANCE, "2023-09", household_ids=["concerto"])
+    lines = canteen.billing.invoice(FINANCE, sept.issued[0].invoice_id).invoice.lines
+    assert [line.days for line in lines if str(line.rule) == "justified_absence_carence"] == [
+        (D(2023, 9, 28),)
+    ]
+    clock.set(datetime(2023, 11, 2, 8, 0, tzinfo=UTC))
+    october = canteen.billing.run_postpaid(FINANCE, "2023-10", household_ids=["concerto"])
+    invoice = canteen.billing.invoice(FINANCE, october.issued[0].invoice_id).invoice
+    assert all(str(line.rule) == "present" for line in invoice.lines)
+    october_days = len(alban.open_days(D(2023, 10, 1), D(2023, 10, 31)))
+    assert invoice.total == Money.of("3.05") * (october_days - 2)
+    assert invoice.number == "2023-000002"
+
+
+def test_a_duplicate_key_at_insert_is_skipped_and_its_number_reused(
+    memory_bworld: World, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canteen_adapters.storage import memory
+
+    canteen = memory_bworld.canteen
+    _september_activity(memory_bworld)
+    clock.set(BILLING_DAY)
+    canteen.billing.run_postpaid(FINANCE, "2023-09", household_ids=["concerto"])
+    # As if a concurrent run committed concerto's invoice after we looked at the keys.
+    monkeypatch.setattr(memory._Invoices, "billed_keys", lambda self, keys: frozenset())
+    report = canteen.billing.run_postpaid(FINANCE, "2023-09")
+    assert report.conflicts == ("concerto",)
+    assert [(i.household_id, i.number) for i in report.issued] == [("voisins", "2023-000002")]
+    assert len(canteen.billing.statement(FINANCE, "concerto").invoices) == 1

@@ -313,3 +313,23 @@ def test_mandate_changes_and_revocation(memory_bworld: World) -> None:
     assert revoked.status.value == "revoked"
     again = canteen.payments.sign_mandate(ADMIN, "concerto", iban=FAMILY_IBAN)
     assert again.reference != "RUM-TEST-1"
+
+
+def test_payfip_unsigned_paid_result_needs_confirmation(
+    memory_bworld: World, clock: FixedClock
+) -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    canteen = memory_bworld.canteen
+    invoice_id, _ = _bill_september(memory_bworld, clock)
+    start = canteen.payments.start_online_payment(
+        PAYER, invoice_id, provider="payfip", return_url=RETURN, notification_url=NOTIFY
+    )
+    assert start.redirect_url is not None
+    query = dict(parse_qsl(urlsplit(start.redirect_url).query))
+    assert query["montant"] == "4880"
+    clock.advance(minutes=2)
+    result = canteen.payments.handle_notification("payfip", {**query, "resultrans": "P"})
+    assert result.decision == "needs_confirmation"
+    assert result.needs_review
+    assert canteen.billing.invoice(PAYER, invoice_id).balance_due == Money.of("48.80")

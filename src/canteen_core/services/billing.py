@@ -58,7 +58,12 @@ from datetime import date, datetime, timedelta
 import attrs
 
 from canteen_core.actors import Actor
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord, attendance_lines
+from canteen_core.attendance import (
+    AbsenceJustification,
+    AttendanceRecord,
+    Presence,
+    attendance_lines,
+)
 from canteen_core.charging import ChargingPolicy, DayFacts
 from canteen_core.clock import PARIS, paris_today
 from canteen_core.deployment import BillingMode as DeploymentBillingMode
@@ -106,6 +111,7 @@ __all__ = [
     "IssuedInvoice",
     "ReminderReport",
     "booking_block_reason",
+    "day_facts",
     "household_account",
     "household_recipients",
     "parse_period",
@@ -710,11 +716,19 @@ class BillingService(ServiceBase):
         for enrollment in enrollments:
             services[enrollment.service.id] = enrollment.service.name
             book = books.get(enrollment.id) or ReservationBook.empty(enrollment)
-            justifications = [
-                j
-                for j in uow.absences.list(enrollment_id=enrollment.id)
-                if j.last_day >= lookback and j.first_day <= end
-            ]
+            present = {r.day for r in records[enrollment.id] if r.presence is Presence.PRESENT}
+            # A certificate only matters for a booked day the child was not seen: most
+            # enrollments have none, and skip the query.
+            missed = any(day not in present for day in book.booked_days(lookback, end))
+            justifications = (
+                [
+                    j
+                    for j in uow.absences.list(enrollment_id=enrollment.id)
+                    if j.last_day >= lookback and j.first_day <= end
+                ]
+                if missed
+                else []
+            )
             mine = day_facts(
                 enrollment,
                 book,
