@@ -15,8 +15,19 @@ from __future__ import annotations
 import click
 
 from canteen_adapters.cli._common import CanteenGroup
+from canteen_adapters.cli.bill import command as bill_command
+from canteen_adapters.cli.book import command as book_command
 from canteen_adapters.cli.calendar import command as calendar_command
+from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
+from canteen_adapters.cli.enroll import command as enroll_command
+from canteen_adapters.cli.headcount import command as headcount_command
+from canteen_adapters.cli.init import command as init_command
+from canteen_adapters.cli.invoices import command as invoices_command
+from canteen_adapters.cli.outbox import command as outbox_command
+from canteen_adapters.cli.pay import command as pay_command
+from canteen_adapters.cli.sepa import command as sepa_command
+from canteen_adapters.cli.simulate import command as simulate_command
 
 __all__ = ["COMMANDS", "main"]
 
@@ -28,7 +39,21 @@ def main() -> None:
 
 
 #: Every command of ``canteen``, one module each.
-COMMANDS: tuple[click.Command, ...] = (calendar_command, demo_command)
+COMMANDS: tuple[click.Command, ...] = (
+    demo_command,
+    init_command,
+    db_command,
+    calendar_command,
+    enroll_command,
+    book_command,
+    headcount_command,
+    bill_command,
+    invoices_command,
+    pay_command,
+    sepa_command,
+    simulate_command,
+    outbox_command,
+)
 
 for _command in COMMANDS:
     main.add_command(_command)

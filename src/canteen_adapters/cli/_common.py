@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -21,7 +22,7 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from canteen_core.actors import Actor, Role
-from canteen_core.clock import Clock
+from canteen_core.clock import Clock, FixedClock
 from canteen_core.errors import CanteenError, InvalidInputError
 from canteen_core.money import Money
 
@@ -35,6 +36,7 @@ __all__ = [
     "ArgumentError",
     "CanteenGroup",
     "CommandError",
+    "cli_clock",
     "config_option",
     "echo_json",
     "euros",
@@ -245,10 +247,29 @@ def operator_actor(name: str | None = None) -> Actor:
     return Actor(user_id=f"cli:{name}", roles={Role.ADMIN})
 
 
+def cli_clock() -> Clock | None:
+    """The clock of operator commands: the system clock, or the instant in ``$CANTEEN_NOW``
+    (ISO 8601 with an offset, e.g. ``2023-10-02T08:30:00+02:00``) to replay a day or test."""
+    text = os.environ.get("CANTEEN_NOW")
+    if not text:
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"CANTEEN_NOW : instant invalide {text!r} (ex. 2023-10-02T08:30:00+02:00)", exit_code=2
+        )
+    if instant.tzinfo is None:
+        fail(f"CANTEEN_NOW : donnez le fuseau horaire ({text}+02:00 par exemple)", exit_code=2)
+    return FixedClock(instant)
+
+
 def open_canteen(config: Path, *, clock: Clock | None = None) -> Canteen:
-    """Open the deployment ``config`` describes; one clear line if the file is missing."""
+    """Open the deployment ``config`` describes (clock: :func:`cli_clock` unless given); one
+    clear line if the file is missing."""
     from canteen_core.services import Canteen  # imported late: keeps ``canteen --help`` fast
 
+    clock = clock if clock is not None else cli_clock()
     if not config.is_file():
         fail(
             f"fichier de déploiement introuvable : {config} "

@@ -1,0 +1,84 @@
+"""``canteen bill``: the post-paid billing run of a month."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    MONTH_NAMES_FR,
+    config_option,
+    echo_json,
+    euros,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    plural,
+    progress,
+)
+from canteen_core.money import Money
+from canteen_core.services.billing import IssuedInvoice, parse_period
+
+__all__ = ["BATCH", "command"]
+
+#: Households per call of the billing run (each call bills its batches in their own
+#: transactions); the progress bar advances once per call.
+BATCH = 200
+
+
+@click.command("bill")
+@config_option
+@operator_option
+@click.option("--period", required=True, metavar="YYYY-MM", help="The month to bill.")
+@json_option
+def command(config: Path, operator: str | None, period: str, as_json: bool) -> None:
+    """Bill a month post-paid: attendance, bookings and tariffs become invoices.
+
+    \b
+        canteen bill --period 2023-09
+
+    Safe to run again (or after an interruption): households already billed for the month
+    are skipped, invoice numbers stay gapless. Shows a progress bar on a terminal.
+    """
+    actor = operator_actor(operator)
+    start, _ = parse_period(period)  # a bad period is refused before anything is opened
+    issued: list[IssuedInvoice] = []
+    already = 0
+    empty = 0
+    with open_canteen(config) as canteen:
+        ids = sorted(household.id for household in canteen.families.list_households(actor))
+        batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+        with progress(batches, label=f"Facturation {period}", length=len(batches)) as bar:
+            for batch in bar:
+                report = canteen.billing.run_postpaid(actor, period, household_ids=batch)
+                issued.extend(report.issued)
+                already += len(report.already_billed) + len(report.conflicts)
+                empty += len(report.without_charges)
+    total = Money.sum(item.total for item in issued)
+    if as_json:
+        echo_json(
+            {
+                "period": period,
+                "issued": [
+                    {
+                        "id": item.invoice_id,
+                        "number": item.number,
+                        "household_id": item.household_id,
+                        "total": f"{item.total.amount:.2f}",
+                    }
+                    for item in issued
+                ],
+                "total": f"{total.amount:.2f}",
+                "already_billed": already,
+                "without_charges": empty,
+            }
+        )
+        return
+    month = f"{MONTH_NAMES_FR[start.month - 1]} {start.year}".capitalize()
+    click.echo(
+        f"{month} : {plural(len(issued), 'facture émise', 'factures émises')} "
+        f"({euros(total)}), {plural(already, 'foyer déjà facturé', 'foyers déjà facturés')}, "
+        f"{plural(empty, 'foyer sans consommation', 'foyers sans consommation')}"
+    )

@@ -1,0 +1,135 @@
+"""``canteen book``: book or cancel days of an enrollment, or apply a weekly periodicity."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    fail,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    parse_day,
+    plural,
+)
+from canteen_core.periodicity import Periodicity, Recurrence
+from canteen_core.reservations import BulkResult
+
+__all__ = ["command", "result_json"]
+
+
+def result_json(result: BulkResult) -> dict[str, Any]:
+    """What ``--json`` prints: the days changed, unchanged and skipped (with the reason)."""
+    return {
+        "enrollment_id": result.enrollment_id,
+        "booked": list(result.booked),
+        "cancelled": list(result.cancelled),
+        "unchanged": list(result.unchanged),
+        "skipped": [
+            {"date": item.day, "reason": str(item.reason), "message": item.message}
+            for item in result.skipped
+        ],
+        "pending_requests": [request.id for request in result.pending],
+    }
+
+
+@click.command("book")
+@config_option
+@operator_option
+@click.option("--enrollment", required=True, help="Enrollment id.")
+@click.option("--day", "days", multiple=True, help="A day to book (repeat the option).")
+@click.option("--from", "start", help="First day of a range (with --to).")
+@click.option("--to", "end", help="Last day of a range (with --from).")
+@click.option("--weekdays", help="Apply a periodicity over --from..--to: e.g. mon,tue,thu.")
+@click.option(
+    "--recurrence",
+    type=click.Choice([r.value for r in Recurrence]),
+    default=Recurrence.EVERY_WEEK.value,
+    show_default=True,
+    help="How often the periodicity repeats (every_other_week counts from --from).",
+)
+@click.option(
+    "--keep-others",
+    is_flag=True,
+    help="With --weekdays: keep the other days booked (default: they are cancelled).",
+)
+@click.option("--cancel", is_flag=True, help="Cancel the days instead of booking them.")
+@json_option
+def command(
+    config: Path,
+    operator: str | None,
+    enrollment: str,
+    days: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    weekdays: str | None,
+    recurrence: str,
+    keep_others: bool,
+    cancel: bool,
+    as_json: bool,
+) -> None:
+    """Book (or --cancel) days of an enrollment, a range, or apply a weekly periodicity.
+
+    \b
+        canteen book --enrollment E1 --day 2023-09-04 --day 2023-09-05
+        canteen book --enrollment E1 --from 2023-09-04 --to 2023-09-29 --cancel
+        canteen book --enrollment E1 --from 2023-09-04 --to 2024-07-05 --weekdays mon,thu
+
+    Closed days (holidays, Wednesdays...) and days outside the enrollment are never booked:
+    they are listed as skipped, with the reason.
+    """
+    actor = operator_actor(operator)
+    if days and (start or end or weekdays):
+        fail("donnez des --day ou une plage --from/--to, pas les deux", exit_code=2)
+    if not days and not (start and end):
+        fail("donnez au moins un --day, ou --from et --to", exit_code=2)
+    if weekdays and cancel:
+        fail("--cancel ne s'applique pas à une périodicité (--weekdays)", exit_code=2)
+    if days:
+        wanted: dict[date, bool] = {parse_day(text, "--day"): not cancel for text in days}
+    else:
+        first = parse_day(start or "", "--from")
+        last = parse_day(end or "", "--to")
+        if last < first:
+            fail("--to est avant --from", exit_code=2)
+    with open_canteen(config) as canteen:
+        reservations = canteen.reservations
+        if days:
+            result = reservations.set_days(actor, enrollment, wanted)
+        elif weekdays:
+            pattern = Periodicity(
+                weekdays=weekdays,
+                start=first,
+                end=last,
+                recurrence=recurrence,
+                anchor=first if recurrence == Recurrence.EVERY_OTHER_WEEK.value else None,
+            )
+            result = reservations.apply_periodicity(
+                actor, enrollment, pattern, replace=not keep_others
+            )
+        elif cancel:
+            result = reservations.untick_range(actor, enrollment, first, last)
+        else:
+            result = reservations.tick_range(actor, enrollment, first, last)
+    if as_json:
+        echo_json(result_json(result))
+        return
+    parts = [
+        plural(len(result.booked), "jour réservé", "jours réservés"),
+        plural(len(result.cancelled), "jour annulé", "jours annulés"),
+        plural(len(result.unchanged), "jour inchangé", "jours inchangés"),
+    ]
+    if result.skipped:
+        parts.append(plural(len(result.skipped), "jour ignoré", "jours ignorés"))
+    click.echo(f"Inscription {enrollment} : " + ", ".join(parts))
+    for item in result.skipped[:10]:
+        click.echo(f"  {item.day:%d/%m/%Y} : {item.message}")
+    if len(result.skipped) > 10:
+        click.echo(f"  ... et {len(result.skipped) - 10} autres")

@@ -1,0 +1,57 @@
+"""``canteen db``: database maintenance (``canteen db upgrade``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import config_option, echo_json, fail, json_option
+from canteen_core.deployment import load_deployment
+
+__all__ = ["command"]
+
+
+@click.group("db")
+def command() -> None:
+    """Database maintenance."""
+
+
+@command.command("upgrade")
+@config_option
+@click.option(
+    "--revision", default="head", show_default=True, help="Schema revision to upgrade to."
+)
+@json_option
+def upgrade_command(config: Path, revision: str, as_json: bool) -> None:
+    """Migrate the deployment's database to the newest schema (or --revision).
+
+    Safe to run again: an up-to-date database is left as it is. Concurrent runs wait for each
+    other; a failed migration leaves the schema as it was.
+    """
+    if not config.is_file():
+        fail(f"fichier de déploiement introuvable : {config} (créez-le avec « canteen init »)")
+    deployment = load_deployment(config)
+    storage = deployment.storage
+    if storage.adapter != "sql":
+        fail(f"la base « {storage.url} » n'est pas une base SQL : rien à migrer")
+    from canteen_adapters.storage.sql.engine import create_engine_for_url
+    from canteen_adapters.storage.sql.migrate import current_revision, upgrade
+
+    engine = create_engine_for_url(storage.url, schema=storage.schema)
+    try:
+        before = current_revision(engine)
+    finally:
+        engine.dispose()
+    from alembic.util import CommandError as AlembicError
+
+    try:
+        after = upgrade(storage.url, revision, schema=storage.schema)
+    except AlembicError as error:
+        fail(f"--revision : {error}", exit_code=2)
+    if as_json:
+        echo_json({"before": before, "after": after, "changed": before != after})
+    elif before == after:
+        click.echo(f"Base déjà à jour (schéma {after}).")
+    else:
+        click.echo(f"Base migrée : schéma {before or 'vide'} -> {after}.")

@@ -1,0 +1,198 @@
+"""``canteen enroll``: enroll a child of a household in a service at a site."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    fail,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    parse_day,
+)
+from canteen_core.actors import Actor
+from canteen_core.calendar import parse_weekdays
+from canteen_core.catalog import Service, Site
+from canteen_core.deadlines import CutOffPolicy, FixedDelay, OpenDaysBefore, WeeklyDeadline
+from canteen_core.enrollments import LateChangeMode
+from canteen_core.services import Canteen
+
+__all__ = ["command", "parse_deadline"]
+
+_DEADLINE_HELP = (
+    "Booking deadline: 'thu 10:00' (Thursday 10:00 for next week), 'veille 11:00' (the "
+    "previous service day at 11:00), '48h' (48 hours before) or '8j' (8 calendar days before)."
+)
+
+
+def _time(text: str) -> time:
+    match = re.fullmatch(r"([01]?\d|2[0-3])[:h]([0-5]\d)", text.strip())
+    if match is None:
+        fail(f"--deadline : heure invalide {text!r} (ex. 10:00)", exit_code=2)
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_deadline(text: str) -> CutOffPolicy:
+    """``"thu 10:00"``, ``"veille 11:00"``, ``"48h"`` or ``"8j"`` as a cut-off policy."""
+    value = text.strip().lower()
+    hours = re.fullmatch(r"(\d{1,3})\s*h", value)
+    if hours:
+        return FixedDelay.hours(int(hours.group(1)))
+    days = re.fullmatch(r"(\d{1,2})\s*[jd]", value)
+    if days:
+        return FixedDelay.days(int(days.group(1)))
+    word, _, at = value.partition(" ")
+    if not at:
+        fail(f"--deadline : délai invalide {text!r}. {_DEADLINE_HELP}", exit_code=2)
+    if word in ("veille", "previous"):
+        return OpenDaysBefore(days=1, at=_time(at))
+    weekday = min(parse_weekdays(word))
+    return WeeklyDeadline(weekday=weekday, at=_time(at))
+
+
+def _service(
+    canteen: Canteen, actor: Actor, service_id: str, name: str | None, weekdays: str | None
+) -> Service:
+    known = {s.id: s for s in canteen.enrollments.services(actor)}
+    if service_id in known:
+        found = known[service_id]
+        if name is not None and name != found.name:
+            fail(f"--service-name : la prestation {service_id} s'appelle « {found.name} »")
+        return found
+    if name is None:
+        fail(
+            f"prestation inconnue {service_id!r} : donnez --service-name pour la créer "
+            f"(connues : {', '.join(sorted(known)) or 'aucune'})",
+            exit_code=2,
+        )
+    return Service(id=service_id, name=name, open_weekdays=weekdays or "mon,tue,thu,fri")
+
+
+def _site(
+    canteen: Canteen, actor: Actor, site_id: str, name: str | None, department: str | None
+) -> Site:
+    known = {s.id: s for s in canteen.enrollments.sites(actor)}
+    if site_id in known:
+        found = known[site_id]
+        if name is not None and name != found.name:
+            fail(f"--site-name : le site {site_id} s'appelle « {found.name} »")
+        return found
+    if name is None:
+        fail(
+            f"site inconnu {site_id!r} : donnez --site-name pour le créer "
+            f"(connus : {', '.join(sorted(known)) or 'aucun'})",
+            exit_code=2,
+        )
+    settings = canteen.deployment.calendar
+    department = department or settings.department
+    if department is None:
+        fail("donnez --department (le déploiement n'en indique pas)", exit_code=2)
+    return Site(id=site_id, name=name, zone=canteen.context.default_zone(), department=department)
+
+
+@click.command("enroll")
+@config_option
+@operator_option
+@click.option("--household", required=True, help="Household id.")
+@click.option("--child", required=True, help="Child id (a child of the household).")
+@click.option("--service", "service_id", default="rs", show_default=True, help="Service id.")
+@click.option("--service-name", help='Name of a new service, e.g. "Restauration scolaire".')
+@click.option("--weekdays", help="Open weekdays of a new service (default mon,tue,thu,fri).")
+@click.option("--site", "site_id", required=True, help="Site id (school or restaurant).")
+@click.option("--site-name", help='Name of a new site, e.g. "École élémentaire Ronde".')
+@click.option("--department", help="Department of a new site (default: the deployment's).")
+@click.option("--school-year", type=int, help="Start year of the school year, e.g. 2023.")
+@click.option("--start", help="First day (default: the rentrée).")
+@click.option("--end", help="Last day (default: the last class day).")
+@click.option(
+    "--category",
+    default="resident",
+    show_default=True,
+    help="Tariff category: resident, non_resident, adult, pai.",
+)
+@click.option("--deadline", default="thu 10:00", show_default=True, help=_DEADLINE_HELP)
+@click.option(
+    "--late",
+    type=click.Choice([mode.value for mode in LateChangeMode]),
+    default=LateChangeMode.REFUSE.value,
+    show_default=True,
+    help="What a family's change after the deadline becomes.",
+)
+@click.option("--id", "enrollment_id", help="Enrollment id (default: generated).")
+@json_option
+def command(
+    config: Path,
+    operator: str | None,
+    household: str,
+    child: str,
+    service_id: str,
+    service_name: str | None,
+    weekdays: str | None,
+    site_id: str,
+    site_name: str | None,
+    department: str | None,
+    school_year: int | None,
+    start: str | None,
+    end: str | None,
+    category: str,
+    deadline: str,
+    late: str,
+    enrollment_id: str | None,
+    as_json: bool,
+) -> None:
+    """Enroll a child in a service at a site for a school year (or --start/--end).
+
+    A service or site not used by any enrollment yet is created from --service-name or
+    --site-name (zone: the deployment's).
+
+    \b
+        canteen enroll --household H000001 --child H000001-C1 --site ronde \\
+            --site-name "École élémentaire Ronde" --school-year 2023
+    """
+    actor = operator_actor(operator)
+    first = parse_day(start, "--start") if start else None
+    last = parse_day(end, "--end") if end else None
+    policy = parse_deadline(deadline)
+    with open_canteen(config) as canteen:
+        service = _service(canteen, actor, service_id, service_name, weekdays)
+        site = _site(canteen, actor, site_id, site_name, department)
+        enrollment = canteen.enrollments.enroll(
+            actor,
+            household,
+            child,
+            service=service,
+            site=site,
+            booking_policy=policy,
+            late_change=late,
+            tariff_category=category,
+            school_year=school_year,
+            start=first,
+            end=last,
+            enrollment_id=enrollment_id,
+        )
+    if as_json:
+        echo_json(
+            {
+                "id": enrollment.id,
+                "household_id": enrollment.household_id,
+                "child_id": enrollment.child_id,
+                "service": service.id,
+                "site": site.id,
+                "start": enrollment.start,
+                "end": enrollment.end,
+                "tariff_category": enrollment.tariff_category,
+            }
+        )
+        return
+    click.echo(
+        f"Inscription {enrollment.id} : {child} à « {service.name} - {site.name} » du "
+        f"{enrollment.start:%d/%m/%Y} au {enrollment.end:%d/%m/%Y}"
+    )

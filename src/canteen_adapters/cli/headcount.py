@@ -1,0 +1,87 @@
+"""``canteen headcount``: meals to cook per diet and PAI baskets, per site and day."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    fail,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    parse_day,
+    short_french_date,
+)
+from canteen_core.families import Diet
+
+__all__ = ["DIET_LABELS_FR", "command"]
+
+#: How the kitchen names the diets.
+DIET_LABELS_FR = {
+    Diet.STANDARD: "standard",
+    Diet.NO_PORK: "sans porc",
+    Diet.VEGETARIAN: "végétarien",
+}
+
+
+@click.command("headcount")
+@config_option
+@operator_option
+@click.option("--site", "site_id", required=True, help="Site id.")
+@click.option("--date", "day", required=True, help="Day (or first day with --to).")
+@click.option("--to", "end", help="Last day of a range (at most a few months).")
+@click.option("--service", "service_id", help="Only this service.")
+@json_option
+def command(
+    config: Path,
+    operator: str | None,
+    site_id: str,
+    day: str,
+    end: str | None,
+    service_id: str | None,
+    as_json: bool,
+) -> None:
+    """Print the meals to cook (per diet) and PAI baskets at a site, for a day or a range.
+
+    \b
+        canteen headcount --site ronde --date 2023-09-04
+        canteen headcount --site ronde --date 2023-09-04 --to 2023-09-08 --json
+    """
+    actor = operator_actor(operator)
+    first = parse_day(day, "--date")
+    last = parse_day(end, "--to") if end else first
+    if last < first:
+        fail("--to est avant --date", exit_code=2)
+    with open_canteen(config) as canteen:
+        known = {site.id for site in canteen.enrollments.sites(actor)}
+        if site_id not in known:
+            fail(f"site inconnu {site_id!r} (connus : {', '.join(sorted(known)) or 'aucun'})")
+        counts = canteen.kitchen.headcounts(actor, site_id, first, last, service_id=service_id)
+    if as_json:
+        echo_json(
+            {
+                "site": site_id,
+                "days": [
+                    {
+                        "date": count.day,
+                        "meals": {str(diet): count.meals.get(diet, 0) for diet in Diet},
+                        "total_meals": count.total_meals,
+                        "pai_baskets": count.pai_baskets,
+                        "total": count.total,
+                    }
+                    for count in counts
+                ],
+            }
+        )
+        return
+    for count in counts:
+        diets = ", ".join(f"{DIET_LABELS_FR[diet]} {count.meals.get(diet, 0)}" for diet in Diet)
+        click.echo(
+            f"{short_french_date(count.day)} : {count.total_meals} repas ({diets}), "
+            f"{count.pai_baskets} panier(s) PAI"
+        )

@@ -1,0 +1,131 @@
+"""``canteen init``: a new deployment file and its (migrated) SQLite database."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import config_option, fail
+from canteen_core.calendar import Zone
+from canteen_core.deployment import parse_deployment
+from canteen_core.errors import CanteenError
+
+__all__ = ["command", "deployment_text"]
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def deployment_text(
+    *,
+    issuer_name: str,
+    issuer_code: str,
+    database: str,
+    zone: str | None,
+    department: str | None,
+    billing: str,
+) -> str:
+    """The ``canteen.toml`` ``canteen init`` writes (SQLite, outbox mailer, France calendar)."""
+    where = f"zone = {_quoted(zone)}" if zone else f"department = {_quoted(department or '')}"
+    return f"""\
+# canteen deployment file, written by `canteen init`. Reference: the deployment file page of
+# the documentation. Secrets: write "${{ENV_VAR}}" instead of the value.
+
+[storage]
+url = {_quoted("sqlite:///" + database)}
+
+[issuer]
+name = {_quoted(issuer_name)}
+code = {_quoted(issuer_code)}
+
+[billing]
+mode = {_quoted(billing)}
+
+[calendar]
+source = "france"
+{where}
+
+[mail]
+adapter = "outbox"          # development: messages kept as .eml files in mail/
+folder = "mail"
+"""
+
+
+@click.command("init")
+@config_option
+@click.option("--issuer-name", required=True, help='The régie that bills, e.g. "Régie de Ronde".')
+@click.option(
+    "--issuer-code", required=True, help="Short code used in invoice numbers, e.g. RONDE."
+)
+@click.option("--zone", metavar="A|B|C", help="School-holiday zone.")
+@click.option("--department", metavar="NN", help="Department (gives the zone), e.g. 77.")
+@click.option(
+    "--db",
+    "database",
+    default="canteen.db",
+    show_default=True,
+    help="SQLite file, relative to the deployment file's folder.",
+)
+@click.option(
+    "--billing",
+    type=click.Choice(["postpaid", "prepaid"]),
+    default="postpaid",
+    show_default=True,
+    help="Billing mode.",
+)
+def command(
+    config: Path,
+    issuer_name: str,
+    issuer_code: str,
+    zone: str | None,
+    department: str | None,
+    database: str,
+    billing: str,
+) -> None:
+    """Create a deployment file (canteen.toml) and its SQLite database, migrated.
+
+    \b
+        canteen init --issuer-name "Régie de Ronde" --issuer-code RONDE --zone C
+        canteen init --config /srv/ronde/canteen.toml --issuer-name "Régie" \\
+            --issuer-code RONDE --department 77
+
+    An existing file is never overwritten. Edit the file afterwards for PostgreSQL, SMTP or
+    payment providers, then run `canteen db upgrade`.
+    """
+    if (zone is None) == (department is None):
+        fail("donnez --zone (A, B ou C) ou --department (ex. 77), l'un ou l'autre", exit_code=2)
+    if zone is not None:
+        zone = str(Zone.parse(zone))
+    if config.exists():
+        fail(f"{config} existe déjà : rien n'a été modifié")
+    if not re.fullmatch(r"[^\s\"\\]+\.(db|sqlite|sqlite3)", database):
+        fail(f"--db : nom de fichier SQLite invalide {database!r} (ex. canteen.db)", exit_code=2)
+    text = deployment_text(
+        issuer_name=issuer_name,
+        issuer_code=issuer_code,
+        database=database,
+        zone=zone,
+        department=department,
+        billing=billing,
+    )
+    folder = config.resolve().parent
+    deployment = parse_deployment(text, base_dir=folder, source=str(config))  # checks every value
+    if not folder.is_dir():
+        fail(f"le dossier {folder} n'existe pas : rien n'a été modifié")
+    from canteen_adapters.storage.sql.migrate import upgrade
+
+    db_file = Path(deployment.storage.url.removeprefix("sqlite:///"))
+    existed = db_file.exists()
+    try:
+        revision = upgrade(deployment.storage.url)
+    except CanteenError:
+        if not existed:
+            db_file.unlink(missing_ok=True)
+        raise
+    config.write_text(text, encoding="utf-8")
+    click.echo(f"Déploiement créé : {config}")
+    click.echo(f"Base de données : {db_file} (schéma {revision})")
+    click.echo("Étape suivante : canteen enroll ... (voir canteen --help)")

@@ -1,0 +1,104 @@
+"""``canteen pay``: record a payment received at the counter (cash, cheque, CESU)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    euros,
+    fail,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    parse_day,
+)
+from canteen_core.ledger import PaymentMethod
+from canteen_core.money import Money, to_decimal
+
+__all__ = ["COUNTER_METHODS", "command"]
+
+#: Methods the counter records (card and direct debit come from their providers).
+COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU)
+
+
+@click.command("pay")
+@config_option
+@operator_option
+@click.option("--household", required=True, help="Household id.")
+@click.option("--amount", required=True, help="Amount in euros: 13.40 or 13,40.")
+@click.option(
+    "--method",
+    type=click.Choice([m.value for m in COUNTER_METHODS]),
+    default=PaymentMethod.CASH.value,
+    show_default=True,
+    help="How the money was received.",
+)
+@click.option("--reference", help="Cheque number, CESU titles or receipt number.")
+@click.option("--invoice", "invoice_number", help="Invoice number to pay first.")
+@click.option("--date", "received", help="Day received (default: today).")
+@json_option
+def command(
+    config: Path,
+    operator: str | None,
+    household: str,
+    amount: str,
+    method: str,
+    reference: str | None,
+    invoice_number: str | None,
+    received: str | None,
+    as_json: bool,
+) -> None:
+    """Record a payment received at the régie's counter.
+
+    The named invoice is paid first, then the oldest; an overpayment becomes the household's
+    credit. The family receives a receipt by email (outbox).
+
+    \b
+        canteen pay --household CONCERTO --amount 13,40
+        canteen pay --household H000001 --amount 50 --method cheque --reference 0001234
+    """
+    actor = operator_actor(operator)
+    money = Money.of(to_decimal(amount.strip().replace(",", "."), path="amount"))
+    day = parse_day(received, "--date") if received else None
+    with open_canteen(config) as canteen:
+        invoice_ids: tuple[str, ...] = ()
+        if invoice_number is not None:
+            page = canteen.billing.invoices_page(actor, household)
+            found = [row.invoice_id for row in page.rows if row.number == invoice_number]
+            if not found:
+                fail(f"le foyer {household} n'a pas de facture n° {invoice_number}")
+            invoice_ids = (found[0],)
+        payment = canteen.payments.record_payment(
+            actor,
+            household,
+            money,
+            method,
+            received_on=day,
+            reference=reference,
+            invoice_ids=invoice_ids,
+        )
+        page = canteen.billing.invoices_page(actor, household)
+    if as_json:
+        echo_json(
+            {
+                "id": payment.id,
+                "household_id": payment.household_id,
+                "amount": f"{payment.amount.amount:.2f}",
+                "method": payment.method.value,
+                "received_on": payment.received_on,
+                "balance_due": f"{page.balance_due.amount:.2f}",
+                "credit": f"{page.available_credit.amount:.2f}",
+            }
+        )
+        return
+    click.echo(
+        f"Règlement enregistré : {euros(payment.amount)} ({payment.method.label_fr}) du foyer "
+        f"{household} le {payment.received_on:%d/%m/%Y}. Reste à payer : "
+        f"{euros(page.balance_due)}"
+        + (f", avoir disponible : {euros(page.available_credit)}" if page.available_credit else "")
+    )

@@ -1,0 +1,157 @@
+"""``canteen simulate``: what a tariff grid costs each family and the commune."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from canteen_adapters.cli._common import echo_json, fail, json_option, plural
+from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
+from canteen_core.money import Money
+from canteen_core.simulation import SimulationResult, compare, simulate
+
+__all__ = ["command"]
+
+
+def _eur(value: Decimal) -> str:
+    return Money.of(value).format_fr()
+
+
+def _result_json(result: SimulationResult) -> dict[str, Any]:
+    return {
+        "grid": result.grid_id,
+        "months": result.months,
+        "meals": f"{result.meals}",
+        "revenue": f"{result.revenue:.2f}",
+        "state_aid": f"{result.state_aid:.2f}",
+        "total_income": f"{result.total_income:.2f}",
+        "aid_eligible": result.aid.eligible,
+        "aid_reason": result.aid.reason,
+        "bands": [
+            {
+                "band": band.band,
+                "households": band.households,
+                "children": band.children,
+                "meals": f"{band.meals}",
+                "revenue": f"{band.revenue:.2f}",
+                "state_aid": f"{band.state_aid:.2f}",
+            }
+            for band in result.bands
+        ],
+    }
+
+
+def _result_lines(result: SimulationResult) -> list[str]:
+    aid = "éligible" if result.aid.eligible else "non éligible"
+    lines = [
+        f"Grille {result.grid_id} ({result.months} mois) : recettes familles "
+        f"{_eur(result.revenue)}, aide de l'État {_eur(result.state_aid)} "
+        f"(cantine à 1 € : {aid} — {result.aid.reason}), total {_eur(result.total_income)}",
+    ]
+    width = max((len(band.band) for band in result.bands), default=0)
+    for band in result.bands:
+        lines.append(
+            f"  {band.band:<{width}}  {plural(band.households, 'foyer'):>12}  "
+            f"{_eur(band.revenue):>14}  aide {_eur(band.state_aid)}"
+        )
+    return lines
+
+
+@click.command("simulate", epilog=GRID_FORMAT_HELP)
+@click.option(
+    "--grid",
+    "grid_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Tariff grid (GRID.toml, format below).",
+)
+@click.option(
+    "--population",
+    "population_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV: household_id, qf, children, meals_per_month[, resident].",
+)
+@click.option(
+    "--compare",
+    "compare_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A second grid to compare with the first (winners and losers).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a PNG chart of revenue per QF bracket (needs matplotlib).",
+)
+@click.option("--months", type=click.IntRange(1, 12), default=10, show_default=True)
+@json_option
+def command(
+    grid_path: Path,
+    population_path: Path,
+    compare_path: Path | None,
+    plot_path: Path | None,
+    months: int,
+    as_json: bool,
+) -> None:
+    """Price a population with a tariff grid over a school year (no database needed).
+
+    Reports revenue per QF bracket and the "cantine à 1 €" State aid; with --compare, what the
+    second grid changes for the commune and for each family.
+
+    \b
+        canteen simulate --grid grille-2024.toml --population foyers.csv
+        canteen simulate --grid actuelle.toml --population foyers.csv \\
+            --compare projet.toml --plot recettes.png
+    """
+    from canteen_adapters.simulation_plots import load_population, plot_revenue_by_band
+
+    if plot_path is not None and not plot_path.resolve().parent.is_dir():
+        fail(f"--plot : le dossier de {plot_path} n'existe pas", exit_code=2)
+    grid = load_grid(grid_path)
+    other = load_grid(compare_path) if compare_path is not None else None
+    population = load_population(population_path)
+    base = simulate(population, grid, months=months)
+    results = [base]
+    comparison = None
+    if other is not None:
+        comparison = compare(population, grid, other, months=months)
+        results.append(comparison.candidate)
+    if plot_path is not None:
+        plot_revenue_by_band(results, plot_path)
+    if as_json:
+        data: dict[str, Any] = {
+            "households": len(population),
+            "results": [_result_json(r) for r in results],
+        }
+        if comparison is not None:
+            data["comparison"] = {
+                "revenue_change": f"{comparison.revenue_change:.2f}",
+                "aid_change": f"{comparison.aid_change:.2f}",
+                "income_change": f"{comparison.income_change:.2f}",
+                "winners": comparison.winners,
+                "losers": comparison.losers,
+                "unchanged": comparison.unchanged,
+            }
+        if plot_path is not None:
+            data["plot"] = str(plot_path)
+        echo_json(data)
+        return
+    click.echo(f"Population : {plural(len(population), 'foyer')} ({population_path})")
+    for result in results:
+        click.echo("")
+        for line in _result_lines(result):
+            click.echo(line)
+    if comparison is not None:
+        click.echo("")
+        click.echo(
+            f"{comparison.candidate.grid_id} par rapport à {grid.id} : recettes "
+            f"{_eur(comparison.revenue_change)}, aide {_eur(comparison.aid_change)}, "
+            f"total {_eur(comparison.income_change)} ; {comparison.winners} foyers y gagnent, "
+            f"{comparison.losers} y perdent, {comparison.unchanged} inchangés"
+        )
+    if plot_path is not None:
+        click.echo(f"Graphique : {plot_path}")

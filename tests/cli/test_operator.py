@@ -1,0 +1,428 @@
+"""Operator commands: one happy path and one bad input each (exit code, one-line message,
+nothing changed), on a copy of a small demo deployment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from pypdf import PdfReader
+
+from canteen_adapters.cli import main
+from canteen_core.actors import Actor, Role
+from canteen_core.clock import FixedClock
+from canteen_core.notifications import OutgoingMessage
+from canteen_core.services import Canteen
+
+NOW = "2023-10-06T09:00:00+02:00"
+ADMIN = Actor(user_id="test:admin", roles={Role.ADMIN})
+
+
+def run(*args: str, now: str = NOW) -> Result:
+    runner = CliRunner(env={"CANTEEN_NOW": now, "CANTEEN_CONFIG": None})
+    return runner.invoke(main, list(args), prog_name="canteen")
+
+
+def one_line_error(result: Result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    assert result.stderr.startswith("Error: "), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert text in result.stderr
+
+
+def counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as connection:
+        names = [
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {n: connection.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ronde")
+    result = CliRunner().invoke(
+        main, ["demo", "--db", str(folder / "canteen.db"), "--households", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture
+def site(template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo deployment; returns its canteen.toml."""
+    target = tmp_path / "ronde"
+    shutil.copytree(template, target)
+    return target / "canteen.toml"
+
+
+def data(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# -- init and db upgrade --------------------------------------------------------------------------
+
+
+def test_init_writes_a_deployment_and_a_migrated_database(tmp_path: Path) -> None:
+    config = tmp_path / "canteen.toml"
+    result = run("init", "--config", str(config), "--issuer-name", "Régie", "--issuer-code", "R1",
+                 "--zone", "C")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Déploiement créé" in result.stdout
+    assert (tmp_path / "canteen.db").is_file()
+    upgrade = data(run("db", "upgrade", "--config", str(config), "--json"))
+    assert upgrade["changed"] is False
+    assert upgrade["after"] == upgrade["before"] is not None
+
+
+def test_init_refuses_bad_input_and_never_overwrites(tmp_path: Path) -> None:
+    config = tmp_path / "canteen.toml"
+    both = run("init", "--config", str(config), "--issuer-name", "Régie", "--issuer-code", "R1",
+               "--zone", "C", "--department", "77")  # fmt: skip
+    one_line_error(both, 2, "--zone")
+    bad_code = run("init", "--config", str(config), "--issuer-name", "Régie", "--issuer-code",
+                   "R 1", "--zone", "C")  # fmt: skip
+    assert bad_code.exit_code != 0
+    assert bad_code.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+    config.write_text("# mine\n", encoding="utf-8")
+    again = run("init", "--config", str(config), "--issuer-name", "Régie", "--issuer-code", "R1",
+                "--zone", "C")  # fmt: skip
+    one_line_error(again, 1, "existe déjà")
+    assert config.read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_db_upgrade_migrates_a_new_database(tmp_path: Path) -> None:
+    config = tmp_path / "canteen.toml"
+    config.write_text(
+        '[storage]\nurl = "sqlite:///new.db"\nmigrate = false\n[issuer]\nname = "R"\ncode = "R"\n',
+        encoding="utf-8",
+    )
+    result = data(run("db", "upgrade", "--config", str(config), "--json"))
+    assert result["before"] is None
+    assert result["changed"] is True
+    assert "canteen_schema_version" in counts(tmp_path / "new.db")
+
+
+def test_db_upgrade_bad_input(tmp_path: Path) -> None:
+    one_line_error(run("db", "upgrade", "--config", str(tmp_path / "none.toml")), 1, "introuvable")
+    config = tmp_path / "canteen.toml"
+    config.write_text(
+        '[storage]\nurl = "sqlite:///x.db"\n[issuer]\nname = "R"\ncode = "R"\n', encoding="utf-8"
+    )
+    one_line_error(run("db", "upgrade", "--config", str(config), "--revision", "zz"), 2, "zz")
+    assert (
+        not (tmp_path / "x.db").exists()
+        or counts(tmp_path / "x.db").get("canteen_schema_version", 0) == 0
+    )
+
+
+def test_default_config_is_the_file_in_the_current_folder(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run("invoices", "--household", "CONCERTO"), 1, "canteen.toml")
+    monkeypatch.chdir(site.parent)
+    found = data(run("invoices", "--household", "CONCERTO", "--json"))
+    assert [i["total"] for i in found["invoices"]] == ["13.40"]
+
+
+# -- enroll, book, headcount ----------------------------------------------------------------------
+
+
+def enrollments(config: Path, household: str) -> int:
+    with Canteen.open(config) as canteen:
+        return len(canteen.enrollments.of_household(ADMIN, household))
+
+
+def test_enroll_a_child(site: Path) -> None:
+    result = data(run("enroll", "--config", str(site), "--household", "CONCERTO", "--child",
+                      "concerto-arielle", "--site", "ronde", "--school-year", "2023",
+                      "--id", "arielle-rs", "--json"))  # fmt: skip
+    assert result["id"] == "arielle-rs"
+    assert (result["start"], result["end"]) == ("2023-09-04", "2024-07-05")
+    assert enrollments(site, "CONCERTO") == 2
+
+
+def test_enroll_bad_input_changes_nothing(site: Path) -> None:
+    unknown_child = run("enroll", "--config", str(site), "--household", "CONCERTO", "--child",
+                        "nobody", "--site", "ronde")  # fmt: skip
+    assert unknown_child.exit_code in (1, 2)
+    assert unknown_child.stderr.count("\n") == 1
+    unknown_site = run("enroll", "--config", str(site), "--household", "CONCERTO", "--child",
+                       "concerto-arielle", "--site", "elsewhere")  # fmt: skip
+    one_line_error(unknown_site, 2, "--site-name")
+    bad_deadline = run("enroll", "--config", str(site), "--household", "CONCERTO", "--child",
+                       "concerto-arielle", "--site", "ronde", "--deadline", "soon")  # fmt: skip
+    one_line_error(bad_deadline, 2, "--deadline")
+    assert enrollments(site, "CONCERTO") == 1
+
+
+ALBAN = "CONCERTO-alban-rs"
+
+
+def booked(config: Path) -> list[str]:
+    with Canteen.open(config) as canteen:
+        return [d.isoformat() for d in canteen.reservations.booked_days(ADMIN, ALBAN)]
+
+
+def test_book_days_a_range_and_a_periodicity(site: Path) -> None:
+    cancelled = data(run("book", "--config", str(site), "--enrollment", ALBAN, "--from",
+                         "2023-11-06", "--to", "2023-11-30", "--cancel", "--json"))  # fmt: skip
+    assert cancelled["cancelled"] == ["2023-11-06", "2023-11-13", "2023-11-20", "2023-11-27"]
+    added = data(run("book", "--config", str(site), "--enrollment", ALBAN, "--day", "2023-11-07",
+                     "--day", "08/11/2023", "--json"))  # fmt: skip
+    assert added["booked"] == ["2023-11-07"]
+    assert [s["reason"] for s in added["skipped"]] == ["closed"]
+    pattern = run("book", "--config", str(site), "--enrollment", ALBAN, "--from", "2023-12-01",
+                  "--to", "2023-12-22", "--weekdays", "mon,thu")  # fmt: skip
+    assert pattern.exit_code == 0, pattern.output
+    assert "jours réservés" in pattern.stdout
+    days = booked(site)
+    assert "2023-11-06" not in days
+    assert {"2023-11-07", "2023-12-04", "2023-12-07"} <= set(days)
+
+
+def test_book_bad_input_changes_nothing(site: Path) -> None:
+    before = booked(site)
+    one_line_error(run("book", "--config", str(site), "--enrollment", ALBAN, "--day",
+                       "2023-02-30"), 2, "date invalide")  # fmt: skip
+    one_line_error(run("book", "--config", str(site), "--enrollment", ALBAN, "--from",
+                       "2023-12-10", "--to", "2023-12-01"), 2, "--to")  # fmt: skip
+    missing = run("book", "--config", str(site), "--enrollment", "nope", "--day", "2023-12-04")
+    assert missing.exit_code == 1
+    assert missing.stderr.count("\n") == 1
+    assert booked(site) == before
+
+
+def test_headcount_of_a_site(site: Path) -> None:
+    result = data(run("headcount", "--config", str(site), "--site", "ronde", "--date",
+                      "2023-09-04", "--to", "2023-09-06", "--json"))  # fmt: skip
+    days = result["days"]
+    assert [d["date"] for d in days] == ["2023-09-04", "2023-09-05", "2023-09-06"]
+    assert days[0]["total"] > 0
+    assert days[2]["total"] == 0  # Wednesday: closed
+    assert days[0]["total"] == days[0]["total_meals"] + days[0]["pai_baskets"]
+    text = run("headcount", "--config", str(site), "--site", "ronde", "--date", "2023-09-04")
+    assert "repas (standard" in text.stdout
+
+
+def test_headcount_bad_input(site: Path) -> None:
+    one_line_error(run("headcount", "--config", str(site), "--site", "nope", "--date",
+                       "2023-09-04"), 1, "site inconnu")  # fmt: skip
+    one_line_error(run("headcount", "--config", str(site), "--site", "ronde", "--date",
+                       "demain"), 2, "--date")  # fmt: skip
+
+
+# -- bill, invoices, pay --------------------------------------------------------------------------
+
+
+def test_bill_a_month_then_again(site: Path) -> None:
+    first = data(run("bill", "--config", str(site), "--period", "2023-10", "--json",
+                     now="2023-11-02T08:00:00+01:00"))  # fmt: skip
+    assert len(first["issued"]) == 6
+    total = sum(Decimal(i["total"]) for i in first["issued"])
+    assert Decimal(first["total"]) == total
+    again = run("bill", "--config", str(site), "--period", "2023-10",
+                now="2023-11-02T09:00:00+01:00")  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert "0 facture émise (0,00 €), 6 foyers déjà facturés" in again.stdout
+    assert again.stderr == ""  # no progress bar off a terminal
+
+
+def test_bill_bad_period_changes_nothing(site: Path) -> None:
+    db = site.parent / "canteen.db"
+    before = counts(db)
+    one_line_error(run("bill", "--config", str(site), "--period", "2023-13"), 2, "YYYY-MM")
+    assert counts(db) == before
+
+
+def test_invoices_of_a_household_and_of_the_commune(site: Path, tmp_path: Path) -> None:
+    page = run("invoices", "--config", str(site), "--household", "CONCERTO")
+    assert page.exit_code == 0, page.output
+    assert "Payeur : Madame CONCERTO Maman" in page.stdout
+    assert "Vous n'avez aucune facture non réglée" in page.stdout
+    assert "SEPTEMBRE 2023  02/10/2023  01/11/2023" in page.stdout
+    everything = data(run("invoices", "--config", str(site), "--json"))
+    assert len(everything["invoices"]) == 6
+    unpaid = data(run("invoices", "--config", str(site), "--unpaid", "--json"))
+    assert all(Decimal(i["balance_due"]) > 0 for i in unpaid["invoices"])
+    assert unpaid["unpaid"] == len(unpaid["invoices"]) == 4
+    pdfs = tmp_path / "pdf"
+    pdfs.mkdir()
+    run("invoices", "--config", str(site), "--household", "CONCERTO", "--pdf", str(pdfs))
+    [pdf] = list(pdfs.iterdir())
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "2023-000001" in text
+    assert "13,40" in text
+
+
+def test_invoices_bad_input(site: Path, tmp_path: Path) -> None:
+    one_line_error(run("invoices", "--config", str(site), "--household", "NOPE"), 1, "NOPE")
+    one_line_error(run("invoices", "--config", str(site), "--pdf", str(tmp_path / "no")), 2,
+                   "--pdf")  # fmt: skip
+
+
+def balance(config: Path, household: str) -> Decimal:
+    with Canteen.open(config) as canteen:
+        return canteen.billing.statement(ADMIN, household).balance_due.amount
+
+
+def test_pay_at_the_counter(site: Path) -> None:
+    before = balance(site, "H000002")
+    result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                      "10,50", "--method", "cheque", "--reference", "01234", "--json"))  # fmt: skip
+    assert result["amount"] == "10.50"
+    assert result["method"] == "cheque"
+    assert balance(site, "H000002") == before - Decimal("10.50")
+
+
+def test_pay_bad_input_changes_nothing(site: Path) -> None:
+    before = balance(site, "H000002")
+    one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                       "dix"), 2, "amount")  # fmt: skip
+    negative = run("pay", "--config", str(site), "--household", "H000002", "--amount", "-5")
+    assert negative.exit_code in (1, 2)
+    assert negative.stderr.count("\n") == 1
+    one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount", "5",
+                       "--invoice", "1999-000001"), 1, "1999-000001")  # fmt: skip
+    one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount", "5",
+                       "--method", "card"), 2, "card")  # fmt: skip
+    assert balance(site, "H000002") == before
+
+
+# -- sepa, simulate, outbox -----------------------------------------------------------------------
+
+SEPA = """
+[payment.sepa]
+creditor_name = "Régie de restauration scolaire de Ronde"
+creditor_iban = "FR7630004000031234567890143"
+creditor_id = "FR72ZZZ123456"
+"""
+
+
+def with_mandate(config: Path) -> None:
+    config.write_text(config.read_text(encoding="utf-8") + SEPA, encoding="utf-8")
+    clock = FixedClock(datetime(2023, 10, 6, 7, tzinfo=UTC))
+    with Canteen.open(config, clock=clock) as canteen:
+        canteen.payments.sign_mandate(ADMIN, "H000002", iban="FR7630006000011234567890189")
+
+
+def test_sepa_export_writes_a_pain008_file(site: Path, tmp_path: Path) -> None:
+    with_mandate(site)
+    out = tmp_path / "prelevements.xml"
+    result = data(run("sepa", "export", "--config", str(site), "--collection-date",
+                      "2023-10-25", "--out", str(out), "--json"))  # fmt: skip
+    assert result["count"] == 1
+    assert result["debits"][0]["household_id"] == "H000002"
+    assert b"pain.008.001.02" in out.read_bytes()
+    assert balance(site, "H000002") == 0
+
+
+def test_sepa_export_bad_input_writes_nothing(site: Path, tmp_path: Path) -> None:
+    with_mandate(site)
+    before = balance(site, "H000002")
+    out = tmp_path / "prelevements.xml"
+    too_soon = run("sepa", "export", "--config", str(site), "--collection-date", "2023-10-08",
+                   "--out", str(out))  # fmt: skip
+    assert too_soon.exit_code in (1, 2)
+    assert too_soon.stderr.count("\n") == 1
+    assert not out.exists()
+    out.write_text("keep", encoding="utf-8")
+    one_line_error(run("sepa", "export", "--config", str(site), "--collection-date",
+                       "2023-10-25", "--out", str(out)), 2, "existe déjà")  # fmt: skip
+    assert out.read_text(encoding="utf-8") == "keep"
+    assert balance(site, "H000002") == before
+
+
+GRID = """\
+valid_from = 2024-09-01
+[prices.resident_child]
+thresholds = [450, 1000]
+prices = ["1.00", "2.50", "4.00"]
+[prices.non_resident_child]
+price = 5.60
+"""
+EFFORT = """\
+id = "projet"
+valid_from = 2024-09-01
+[prices.resident_child]
+effort_rate = "0.35"
+min = "1.00"
+max = "5.00"
+[[sibling_discounts]]
+from_rank = 3
+percent = 20
+[unbooked_surcharge]
+add = "1.00"
+"""
+POPULATION = "household_id;qf;children;meals_per_month\nH1;300;2;14\nH2;812,50;1;16\nH3;;3;12\n"
+
+
+def test_simulate_and_compare_two_grids(tmp_path: Path) -> None:
+    (tmp_path / "actuelle.toml").write_text(GRID, encoding="utf-8")
+    (tmp_path / "projet.toml").write_text(EFFORT, encoding="utf-8")
+    (tmp_path / "foyers.csv").write_text(POPULATION, encoding="utf-8")
+    plot = tmp_path / "recettes.png"
+    result = data(run("simulate", "--grid", str(tmp_path / "actuelle.toml"), "--population",
+                      str(tmp_path / "foyers.csv"), "--compare", str(tmp_path / "projet.toml"),
+                      "--plot", str(plot), "--json"))  # fmt: skip
+    assert [r["grid"] for r in result["results"]] == ["actuelle", "projet"]
+    base = result["results"][0]
+    assert base["aid_eligible"] is True
+    assert Decimal(base["revenue"]) == sum(Decimal(b["revenue"]) for b in base["bands"])
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    text = run("simulate", "--grid", str(tmp_path / "actuelle.toml"), "--population",
+               str(tmp_path / "foyers.csv"))  # fmt: skip
+    assert "Grille actuelle (10 mois) : recettes familles" in text.stdout
+
+
+def test_simulate_bad_grid(tmp_path: Path) -> None:
+    (tmp_path / "g.toml").write_text("[prices.resident_child]\nprice = 3\n", encoding="utf-8")
+    (tmp_path / "foyers.csv").write_text(POPULATION, encoding="utf-8")
+    result = run("simulate", "--grid", str(tmp_path / "g.toml"), "--population",
+                 str(tmp_path / "foyers.csv"), "--plot", str(tmp_path / "p.png"))  # fmt: skip
+    assert result.exit_code != 0
+    assert "valid_from" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "p.png").exists()
+
+
+class RecordingMailer:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.sent.append(message)
+
+
+def test_outbox_send(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import canteen_adapters.cli.outbox as outbox_module
+
+    mailer = RecordingMailer()
+
+    def open_with_mailer(config: Path) -> Canteen:
+        return Canteen.open(config, mailer=mailer)
+
+    monkeypatch.setattr(outbox_module, "open_canteen", open_with_mailer)
+    result = data(run("outbox", "send", "--config", str(site), "--json"))
+    assert result["sent"] == len(mailer.sent) > 0
+    assert result["pending"] == 0
+    again = data(run("outbox", "send", "--config", str(site), "--json"))
+    assert again["sent"] == 0
+
+
+def test_outbox_send_bad_input(tmp_path: Path) -> None:
+    one_line_error(run("outbox", "send", "--config", str(tmp_path / "x.toml")), 1, "introuvable")
+
+
+def test_operator_name_must_be_one_word(site: Path) -> None:
+    one_line_error(run("invoices", "--config", str(site), "--as", "two words"), 2, "--as")
