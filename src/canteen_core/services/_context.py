@@ -244,7 +244,24 @@ class _Caches:
     calendars: dict[tuple[Zone, int, str | None, frozenset[int]], ServiceCalendar] = attrs.Factory(
         dict
     )
-    interned: dict[ServiceCalendar, ServiceCalendar] = attrs.Factory(dict)
+    interned: dict[tuple[object, ...], ServiceCalendar] = attrs.Factory(dict)
+
+
+def _calendar_key(calendar: ServiceCalendar) -> tuple[object, ...]:
+    """Every field of a calendar as a flat tuple: equal keys, equal calendars (cheaper to
+    hash than the nested attrs values and their mappings)."""
+    year = calendar.school_year
+    return (
+        year.zone,
+        year.start_year,
+        year.first_day,
+        year.last_day,
+        year.holidays,
+        tuple(year.public_holidays.items()),
+        tuple(year.bridge_days.items()),
+        calendar.open_weekdays,
+        calendar.site_closures,
+    )
 
 
 class ServiceContext:
@@ -353,10 +370,12 @@ class ServiceContext:
         return found
 
     def intern_calendar(self, calendar: ServiceCalendar) -> ServiceCalendar:
-        """One shared instance per distinct calendar, so its closure tables are built once."""
-        found = self._caches.interned.get(calendar)
+        """One shared instance per distinct calendar, so its closure tables (about 5 ms to
+        build) are built once, not once per loaded enrollment."""
+        key = _calendar_key(calendar)
+        found = self._caches.interned.get(key)
         if found is None:
-            self._caches.interned[calendar] = calendar
+            self._caches.interned[key] = calendar
             return calendar
         return found
 

@@ -361,9 +361,15 @@ def _replay(
         elif isinstance(item, Payment):
             # Targets not issued yet at the payment date are ignored (oldest-first instead).
             targets = tuple(i for i in item.invoice_ids if i in known)
-            account = account.record_payment(
-                attrs.evolve(item, rejected_on=None, invoice_ids=targets)
-            )
+            try:
+                account = account.record_payment(
+                    attrs.evolve(item, rejected_on=None, invoice_ids=targets)
+                )
+            except RuleViolationError:
+                # Its target was cancelled in the meantime: the money is credit, oldest first.
+                account = account.record_payment(
+                    attrs.evolve(item, rejected_on=None, invoice_ids=())
+                )
         elif isinstance(item, Refund):
             try:
                 account = account.refund(item)

@@ -438,7 +438,8 @@ class PaymentService(ServiceBase):
         uow = tx.uow
         audit_id = f"ntf-{_stamp(tx)}"
 
-        def audit(decision: str, reason: str, transaction_id: str | None) -> None:
+        def record(decision: str, reason: str, transaction_id: str | None) -> None:
+            """Store the audit entry of this notification."""
             uow.notifications_audit.add(
                 AuditedNotification(
                     id=audit_id,
@@ -453,7 +454,7 @@ class PaymentService(ServiceBase):
 
         if verified is None:
             reason = f"{type(failure).__name__}: {failure}"
-            audit(REJECTED, reason, None)
+            record(REJECTED, reason, None)
             return NotificationResult(
                 audit_id=audit_id,
                 provider=provider,
@@ -482,7 +483,7 @@ class PaymentService(ServiceBase):
         if verdict.credits and expected is not None:
             self._credit(tx, payment_id, verified, expected)
             recorded = payment_id
-        audit(verdict.decision.value, verdict.reason, transaction_id)
+        record(verdict.decision.value, verdict.reason, transaction_id)
         return NotificationResult(
             audit_id=audit_id,
             provider=provider,

@@ -257,20 +257,38 @@ class ReservationService(ServiceBase):
         self, actor: Actor, enrollment_id: str, periodicity: Periodicity, *, replace: bool = True
     ) -> BulkResult:
         """Apply a weekly pattern over its range ("Appliquer une périodicité"); with
-        ``replace`` the other open days of the range are cancelled."""
-        return self.apply_periodicity_many(actor, [enrollment_id], periodicity, replace=replace)[
-            enrollment_id
-        ]
+        ``replace`` the other open days of the range are cancelled. Pattern days that are
+        closed are listed as skipped, with the reason."""
+        pattern = _periodicity(periodicity)
+        if not isinstance(replace, bool):
+            raise InvalidInputError("replace must be True or False", path="replace")
+
+        def operation(book: ReservationBook, **kw: object) -> tuple[ReservationBook, BulkResult]:
+            return apply_periodicity(book, pattern, replace=replace, **kw)  # type: ignore[arg-type]
+
+        return self._one(actor, Action.APPLY_PERIODICITY, enrollment_id, operation)
 
     # -- many enrollments, one transaction -------------------------------------------------------
 
     def _fill(
-        self, actor: Actor, enrollment_ids: Iterable[str], days: tuple[date, ...], booked: bool
+        self,
+        actor: Actor,
+        enrollment_ids: Iterable[str],
+        days: tuple[date, ...],
+        booked: bool,
+        *,
+        open_only: bool = False,
     ) -> dict[str, BulkResult]:
         ids = _ids(enrollment_ids, "enrollment_ids")
+        first, last = days[0], days[-1]
 
-        def operation(book: ReservationBook, **kw: object) -> tuple[ReservationBook, BulkResult]:
-            return set_days(book, days, booked, **kw)  # type: ignore[arg-type]
+        def operation(
+            book: ReservationBook, *, enrollment: Enrollment, **kw: object
+        ) -> tuple[ReservationBook, BulkResult]:
+            # Bulk calls only look at the enrollment's service days: closed days are not
+            # listed as skipped (a city-wide run would create millions of skip records).
+            targets = enrollment.open_days(first, last) if open_only else days
+            return set_days(book, targets, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
 
         action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
         return self._run(actor, action, dict.fromkeys(ids, operation))
@@ -306,26 +324,38 @@ class ReservationService(ServiceBase):
     def tick_month_many(
         self, actor: Actor, enrollment_ids: Iterable[str], year: int, month: int
     ) -> dict[str, BulkResult]:
-        """Book every open day of a month for many enrollments, in one transaction."""
-        return self._fill(actor, enrollment_ids, month_days(year, month), True)
+        """Book every open day of a month for many enrollments, in one transaction.
+
+        Only service days are considered: closed days are not listed as skipped.
+        """
+        return self._fill(actor, enrollment_ids, month_days(year, month), True, open_only=True)
 
     def untick_month_many(
         self, actor: Actor, enrollment_ids: Iterable[str], year: int, month: int
     ) -> dict[str, BulkResult]:
-        """Cancel a month for many enrollments, in one transaction."""
-        return self._fill(actor, enrollment_ids, month_days(year, month), False)
+        """Cancel a month for many enrollments, in one transaction.
+
+        Only service days are considered: closed days are not listed as skipped.
+        """
+        return self._fill(actor, enrollment_ids, month_days(year, month), False, open_only=True)
 
     def tick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
     ) -> dict[str, BulkResult]:
-        """Book every open day from ``start`` to ``end`` for many enrollments."""
-        return self._fill(actor, enrollment_ids, days_between(start, end), True)
+        """Book every open day from ``start`` to ``end`` for many enrollments.
+
+        Only service days are considered: closed days are not listed as skipped.
+        """
+        return self._fill(actor, enrollment_ids, days_between(start, end), True, open_only=True)
 
     def untick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
     ) -> dict[str, BulkResult]:
-        """Cancel every day from ``start`` to ``end`` for many enrollments."""
-        return self._fill(actor, enrollment_ids, days_between(start, end), False)
+        """Cancel every day from ``start`` to ``end`` for many enrollments.
+
+        Only service days are considered: closed days are not listed as skipped.
+        """
+        return self._fill(actor, enrollment_ids, days_between(start, end), False, open_only=True)
 
     def apply_periodicity_many(
         self,
@@ -335,7 +365,10 @@ class ReservationService(ServiceBase):
         *,
         replace: bool = True,
     ) -> dict[str, BulkResult]:
-        """Apply one periodicity to many enrollments in one transaction (the rentrée)."""
+        """Apply one periodicity to many enrollments in one transaction (the rentrée).
+
+        Like :meth:`apply_periodicity`, except that closed days are not listed as skipped
+        (a city-wide run would otherwise create a record per child and holiday)."""
         periodicity = _periodicity(periodicity)
         ids = _ids(enrollment_ids, "enrollment_ids")
         return self.apply_periodicities(actor, dict.fromkeys(ids, periodicity), replace=replace)
@@ -343,21 +376,34 @@ class ReservationService(ServiceBase):
     def apply_periodicities(
         self, actor: Actor, periodicities: Mapping[str, Periodicity], *, replace: bool = True
     ) -> dict[str, BulkResult]:
-        """Apply each enrollment its own periodicity, in one transaction."""
+        """Apply each enrollment its own periodicity, in one transaction (closed days are
+        not listed as skipped, see :meth:`apply_periodicity_many`)."""
         if not isinstance(periodicities, Mapping):
             raise InvalidInputError("expected enrollment id -> Periodicity", path="periodicities")
         if not isinstance(replace, bool):
             raise InvalidInputError("replace must be True or False", path="replace")
         operations: dict[str, Operation] = {}
+        patterns: dict[Periodicity, frozenset[date]] = {}
         for enrollment_id, periodicity in periodicities.items():
             _ids([enrollment_id], "periodicities")
             pattern = _periodicity(periodicity)
-            pattern.days()  # computed once per distinct value, shared by its enrollments
+            if pattern not in patterns:  # computed once per distinct periodicity
+                patterns[pattern] = frozenset(pattern.days())
 
             def operation(
-                book: ReservationBook, *, _pattern: Periodicity = pattern, **kw: object
+                book: ReservationBook,
+                *,
+                enrollment: Enrollment,
+                _pattern: Periodicity = pattern,
+                **kw: object,
             ) -> tuple[ReservationBook, BulkResult]:
-                return apply_periodicity(book, _pattern, replace=replace, **kw)  # type: ignore[arg-type]
+                days = patterns[_pattern]
+                service_days = enrollment.open_days(_pattern.start, _pattern.end)
+                if replace:
+                    wanted = {day: day in days for day in service_days}
+                else:
+                    wanted = {day: True for day in service_days if day in days}
+                return set_days(book, wanted, enrollment=enrollment, **kw)  # type: ignore[arg-type]
 
             operations[enrollment_id] = operation
         # Replacing may cancel days: the actor must be allowed both.
