@@ -340,6 +340,10 @@ class HouseholdRepository(Protocol):
         """Store a new household; ``ConflictError`` if its id or one of its children exists."""
         ...
 
+    def add_many(self, households: Iterable[Household]) -> None:
+        """Store many new households in a few batched statements (imports); all or nothing."""
+        ...
+
     def save(self, household: Household) -> None:
         """Store a household, new or changed (children removed from it are dropped)."""
         ...

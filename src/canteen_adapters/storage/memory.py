@@ -216,12 +216,21 @@ class _Households:
 
     def add(self, household: Household) -> None:
         self._uow._check_writable()
+        if not isinstance(household, Household):
+            raise InvalidInputError(f"expected a Household, got {type(household).__name__}")
         if household.id in self._data.households:
             raise ConflictError(f"household {household.id!r} already exists")
         self._store(household)
 
+    def add_many(self, households: Iterable[Household]) -> None:
+        with self._uow.savepoint():  # all or nothing, like one SQL batch
+            for household in households:
+                self.add(household)
+
     def save(self, household: Household) -> None:
         self._uow._check_writable()
+        if not isinstance(household, Household):
+            raise InvalidInputError(f"expected a Household, got {type(household).__name__}")
         self._store(household)
 
     def _store(self, household: Household) -> None:

@@ -9,6 +9,8 @@ upgrade leaves the schema as it was (on SQLite and PostgreSQL alike).
 
 from __future__ import annotations
 
+import functools
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from canteen_adapters.storage.sql.engine import create_engine_for_url
+from canteen_adapters.storage.sql.engine import READ_ONLY_OPTION, create_engine_for_url
 from canteen_core.errors import ConfigurationError, StorageError
 
 __all__ = [
@@ -35,6 +37,8 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Table holding the schema revision (see ``migrations/env.py``).
 VERSION_TABLE = "canteen_schema_version"
 _ADVISORY_LOCK_KEY = 0x63616E74  # "cant": one key for every canteen database
+# Alembic keeps its migration context in module globals: one upgrade at a time per process.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
@@ -45,6 +49,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest revision the package ships."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -55,6 +60,7 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None``: never migrated)."""
     with engine.connect() as connection:
+        connection = connection.execution_options(**{READ_ONLY_OPTION: True})  # no write lock
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         revision = context.get_current_revision()
         connection.rollback()
@@ -68,7 +74,9 @@ def upgrade(url: str | Engine, revision: str = "head", *, schema: str | None = N
     """
     engine = url if isinstance(url, Engine) else create_engine_for_url(url, schema=schema)
     try:
-        with engine.connect() as connection:
+        if revision == "head" and current_revision(engine) == head_revision():
+            return head_revision()  # the common case when opening: nothing to do, no lock
+        with _ALEMBIC_LOCK, engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 if schema is not None:
                     connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')

@@ -93,6 +93,40 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+def _insert_days(connection: sa.Connection, rows: Iterable[tuple[str, date, str, bool]]) -> None:
+    """Bulk insert reservation days: COPY on PostgreSQL, batched executemany elsewhere.
+
+    A school year of a whole city is millions of rows: COPY streams them in one statement,
+    in the unit of work's transaction (same DBAPI connection).
+    """
+    if connection.dialect.name == "postgresql":
+        import psycopg  # the PostgreSQL driver, present whenever this dialect is
+
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        try:
+            with (
+                dbapi_connection.cursor() as cursor,
+                cursor.copy(
+                    "COPY reservation_days (enrollment_id, day, site_id, late) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.IntegrityError as exc:
+            raise ConflictError(f"reservation days conflict: {exc}") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot store reservation days: {exc}") from exc
+        return
+    batch: list[dict[str, Any]] = []
+    for enrollment_id, day, site_id, late in rows:
+        batch.append({"enrollment_id": enrollment_id, "day": day, "site_id": site_id, "late": late})
+        if len(batch) >= _BATCH:
+            connection.execute(sa.insert(t.reservation_days), batch)
+            batch = []
+    if batch:
+        connection.execute(sa.insert(t.reservation_days), batch)
+
+
 def _dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
     module = postgresql if connection.dialect.name == "postgresql" else sqlite
     return module.insert(table)
@@ -265,7 +299,8 @@ class SqlUnitOfWork:
         """Rows of ``statement``, fetched in batches (server-side cursor on PostgreSQL)."""
         connection = self.connection()
         with _translate(what):
-            result = connection.execution_options(yield_per=_FETCH).execute(statement)
+            # Per statement: Connection.execution_options() would stick to the connection.
+            result = connection.execute(statement, execution_options={"yield_per": _FETCH})
         try:
             while True:
                 with _translate(what):
@@ -305,58 +340,90 @@ class _Households:
             )
         return children, guardians
 
-    def _check_children(self, connection: sa.Connection, household: Household) -> None:
-        ids = [child.id for child in household.children]
-        if not ids:
-            return
-        taken = connection.execute(
-            sa.select(t.children.c.id, t.children.c.household_id).where(
-                t.children.c.id.in_(ids), t.children.c.household_id != household.id
-            )
-        ).first()
-        if taken is not None:
-            raise ConflictError(
-                f"child {taken.id!r} already belongs to household {taken.household_id!r}"
-            )
-
-    def _write(self, household: Household, *, new: bool) -> None:
-        connection = self._uow.writable()
-        children, guardians = self._rows(household)
-        body = unstructure(household)
-        with _translate(f"cannot store household {household.id!r}"), connection.begin_nested():
-            self._check_children(connection, household)
-            updated = 0
-            if not new:
-                updated = connection.execute(
-                    sa.update(t.households)
-                    .where(t.households.c.id == household.id)
-                    .values(body=body)
-                ).rowcount
-            if not updated:
-                try:
-                    with connection.begin_nested():
-                        connection.execute(
-                            sa.insert(t.households).values(id=household.id, body=body)
-                        )
-                except sa.exc.IntegrityError:
-                    raise ConflictError(f"household {household.id!r} already exists") from None
-            connection.execute(
-                sa.delete(t.children).where(t.children.c.household_id == household.id)
-            )
-            if children:
-                connection.execute(sa.insert(t.children), children)
-            connection.execute(
-                sa.delete(t.household_guardians).where(
-                    t.household_guardians.c.household_id == household.id
+    def _check_children(self, connection: sa.Connection, households: list[Household]) -> None:
+        owner = {child.id: home.id for home in households for child in home.children}
+        if len(owner) != sum(len(home.children) for home in households):
+            raise ConflictError("a child appears in two of the households")
+        for chunk in _chunks(list(owner), _IN_CHUNK):
+            for taken in connection.execute(
+                sa.select(t.children.c.id, t.children.c.household_id).where(
+                    t.children.c.id.in_(chunk)
                 )
-            )
-            connection.execute(sa.insert(t.household_guardians), guardians)
+            ):
+                if taken.household_id != owner[taken.id]:
+                    raise ConflictError(
+                        f"child {taken.id!r} already belongs to household {taken.household_id!r}"
+                    )
 
     def add(self, household: Household) -> None:
-        self._write(household, new=True)
+        self.add_many([household])
+
+    def add_many(self, households: Iterable[Household]) -> None:
+        homes = list(households)
+        if not homes:
+            return
+        for home in homes:
+            if not isinstance(home, Household):
+                raise InvalidInputError(f"expected a Household, got {type(home).__name__}")
+        connection = self._uow.writable()
+        rows = [self._rows(home) for home in homes]
+        with _translate("cannot store households"):
+            try:
+                # One savepoint and a few batched statements, whatever the number of households.
+                with connection.begin_nested():
+                    self._check_children(connection, homes)
+                    for batch in _chunks(homes, _BATCH):
+                        connection.execute(
+                            sa.insert(t.households),
+                            [{"id": home.id, "body": unstructure(home)} for home in batch],
+                        )
+                    children = [child for child_rows, _ in rows for child in child_rows]
+                    guardians = [
+                        guardian for _, guardian_rows in rows for guardian in guardian_rows
+                    ]
+                    for child_batch in _chunks(children, _BATCH):
+                        connection.execute(sa.insert(t.children), child_batch)
+                    for guardian_batch in _chunks(guardians, _BATCH):
+                        connection.execute(sa.insert(t.household_guardians), guardian_batch)
+            except sa.exc.IntegrityError as exc:
+                ids = ", ".join(repr(home.id) for home in homes[:3])
+                raise ConflictError(f"household {ids} already exists ({_db_message(exc)})") from exc
 
     def save(self, household: Household) -> None:
-        self._write(household, new=False)
+        if not isinstance(household, Household):
+            raise InvalidInputError(f"expected a Household, got {type(household).__name__}")
+        connection = self._uow.writable()
+        children, guardians = self._rows(household)
+        with _translate(f"cannot store household {household.id!r}"):
+            try:
+                with connection.begin_nested():
+                    self._check_children(connection, [household])
+                    updated = connection.execute(
+                        sa.update(t.households)
+                        .where(t.households.c.id == household.id)
+                        .values(body=unstructure(household))
+                    ).rowcount
+                    if not updated:
+                        connection.execute(
+                            sa.insert(t.households).values(
+                                id=household.id, body=unstructure(household)
+                            )
+                        )
+                    connection.execute(
+                        sa.delete(t.children).where(t.children.c.household_id == household.id)
+                    )
+                    if children:
+                        connection.execute(sa.insert(t.children), children)
+                    connection.execute(
+                        sa.delete(t.household_guardians).where(
+                            t.household_guardians.c.household_id == household.id
+                        )
+                    )
+                    connection.execute(sa.insert(t.household_guardians), guardians)
+            except sa.exc.IntegrityError as exc:
+                raise ConflictError(
+                    f"household {household.id!r} conflicts with stored data ({_db_message(exc)})"
+                ) from exc
 
     def find(self, household_id: str) -> Household | None:
         connection = self._uow.connection()
@@ -816,24 +883,14 @@ class _Reservations:
         except sa.exc.IntegrityError:
             # Someone saved one of these enrollments first.
             raise self._conflict(fresh[0].enrollment_id, 0) from None
-        pending: list[dict[str, Any]] = []
-        for book in fresh:
-            site_id = enrollments[book.enrollment_id].site_id
-            late = set(book.late_booked_days())
-            for day in book.booked_days():
-                pending.append(
-                    {
-                        "enrollment_id": book.enrollment_id,
-                        "day": day,
-                        "site_id": site_id,
-                        "late": day in late,
-                    }
-                )
-                if len(pending) >= _BATCH:
-                    connection.execute(sa.insert(t.reservation_days), pending)
-                    pending = []
-        if pending:
-            connection.execute(sa.insert(t.reservation_days), pending)
+        rows = (
+            (book.enrollment_id, day, enrollments[book.enrollment_id].site_id, late)
+            for book in fresh
+            for late_days in [set(book.late_booked_days())]
+            for day in book.booked_days()
+            for late in [day in late_days]
+        )
+        _insert_days(connection, rows)
 
     def _update(
         self, connection: sa.Connection, book: ReservationBook, expected: int, site_id: str
