@@ -1,0 +1,124 @@
+"""Faults: the database goes away in the middle of a use case. The use case fails with a clear
+StorageError and nothing partial is stored; the next use case works again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from canteen_adapters.storage.sql import SqlStorage, SqlUnitOfWork, create_engine_for_url
+from canteen_core.deployment import StorageSettings
+from canteen_core.errors import StorageError
+from canteen_core.ports import Storage
+
+from .conftest import OpenStorage
+from .samples import SEPTEMBER, booked, enrollment, household
+
+
+def _kill_sqlite_connection(uow: SqlUnitOfWork) -> None:
+    # The file handle disappears under the unit of work (disk unmounted, process limits...).
+    uow.connection().connection.dbapi_connection.close()  # type: ignore[union-attr]
+
+
+def _kill_postgres_backend(storage: Storage, uow: SqlUnitOfWork) -> None:
+    pid = uow.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    assert isinstance(storage, SqlStorage)
+    killer = create_engine_for_url(storage.engine.url)
+    try:
+        with killer.connect() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            connection.commit()
+    finally:
+        killer.dispose()
+
+
+def _kill(backend: str, storage: Storage, uow: SqlUnitOfWork) -> None:
+    if backend == "sqlite":
+        _kill_sqlite_connection(uow)
+    else:
+        _kill_postgres_backend(storage, uow)
+
+
+def _enroll_and_book(uow: SqlUnitOfWork, name: str) -> None:
+    home = household(name)
+    uow.households.add(home)
+    enrolled = enrollment(home)
+    uow.enrollments.add(enrolled)
+    uow.reservations.save(booked(enrolled, SEPTEMBER), expected_version=0)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_connection_lost_mid_use_case(backend: str, open_storage: OpenStorage) -> None:
+    storage = open_storage()
+
+    def use_case() -> None:
+        with storage.unit_of_work() as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            _enroll_and_book(uow, "h1")  # written, not committed
+            _kill(backend, storage, uow)
+            uow.households.add(household("h2"))  # the database is gone
+            uow.commit()
+
+    with pytest.raises(StorageError, match="the change was not saved"):
+        use_case()
+    with storage.unit_of_work() as uow:  # a new connection: the storage recovered
+        assert uow.households.count() == 0
+        assert list(uow.reservations.booked()) == []
+        _enroll_and_book(uow, "h3")
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert [h.id for h in uow.households.all()] == ["h3"]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_connection_lost_at_commit(backend: str, open_storage: OpenStorage) -> None:
+    storage = open_storage()
+
+    def use_case() -> None:
+        with storage.unit_of_work() as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            _enroll_and_book(uow, "h1")
+            _kill(backend, storage, uow)
+            uow.commit()
+
+    with pytest.raises(StorageError, match="commit failed"):
+        use_case()
+    with storage.unit_of_work() as uow:
+        assert uow.households.count() == 0
+        assert uow.enrollments.count() == 0
+
+
+@pytest.mark.postgres
+def test_connection_lost_while_streaming(postgres_dsn: str, pg_clean_schema: str) -> None:
+    storage = SqlStorage.from_url(postgres_dsn, schema=pg_clean_schema)
+    try:
+        with storage.unit_of_work() as uow:
+            uow.households.add_many(household(f"h{n:04d}") for n in range(2500))
+            uow.commit()
+        with pytest.raises(StorageError), storage.unit_of_work() as uow:  # noqa: PT012
+            assert isinstance(uow, SqlUnitOfWork)
+            stream = uow.households.all()
+            next(stream)
+            _kill_postgres_backend(storage, uow)
+            list(stream)  # the next batch cannot be fetched
+    finally:
+        storage.close()
+
+
+def test_an_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "canteen.db"
+    with pytest.raises(StorageError, match="migration failed"):
+        SqlStorage.open(StorageSettings(url=f"sqlite:///{missing}"))
+
+
+@pytest.mark.postgres
+def test_an_unreachable_server_is_a_storage_error(postgres_dsn: str) -> None:
+    url = sa.make_url(postgres_dsn).set(port=1, host="127.0.0.1")
+    with pytest.raises(StorageError):
+        SqlStorage.open(StorageSettings(url=url.render_as_string(hide_password=False)))
