@@ -122,6 +122,25 @@ def billing_canteen(
         yield built
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_backend(request: pytest.FixtureRequest) -> str:
+    """A database several canteens (processes) can share: SQLite file, PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def any_billing_canteen(
+    any_backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FixedClock,
+    recorder: EventRecorder,
+) -> Iterator[Canteen]:
+    """A canteen with payment providers on memory, SQLite and PostgreSQL (the subset)."""
+    with make_billing_canteen(any_backend, request, tmp_path, clock, recorder) as built:
+        yield built
+
+
 @pytest.fixture
 def memory_billing_canteen(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, recorder: EventRecorder
@@ -145,6 +164,12 @@ def priced_world(canteen: Canteen) -> World:
 def bworld(billing_canteen: Canteen) -> World:
     """:func:`priced_world` on each backend."""
     return priced_world(billing_canteen)
+
+
+@pytest.fixture
+def any_bworld(any_billing_canteen: Canteen) -> World:
+    """:func:`priced_world` on memory, SQLite and PostgreSQL."""
+    return priced_world(any_billing_canteen)
 
 
 @pytest.fixture

@@ -34,6 +34,8 @@ from canteen_core.tariffs import FlatPricing, TariffCategory, TariffGrid
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
     BILLING_DAY,
     GRID,
+    any_billing_canteen,
+    any_bworld,
     attend,
     billing_canteen,
     book,
@@ -44,6 +46,7 @@ from ._billing_fixtures import (  # noqa: F401  (fixtures)
     memory_bworld,
     priced_world,
     september,
+    shared_backend,
 )
 from ._world import (
     ADMIN,
@@ -88,10 +91,10 @@ def _september_activity(world: World) -> None:
 
 
 def test_postpaid_run_matches_the_grid_by_hand(
-    bworld: World, clock: FixedClock, recorder: EventRecorder
+    any_bworld: World, clock: FixedClock, recorder: EventRecorder
 ) -> None:
-    canteen = bworld.canteen
-    _september_activity(bworld)
+    canteen = any_bworld.canteen
+    _september_activity(any_bworld)
     clock.set(BILLING_DAY)
     report = canteen.billing.run_postpaid(FINANCE, "2023-09")
     assert [(i.household_id, i.number) for i in report.issued] == [
@@ -171,16 +174,14 @@ def test_runs_in_small_batches_keep_numbers_gapless(
 
 
 def test_two_concurrent_runs_bill_each_household_once(
-    backend: str,
+    shared_backend: str,
     request: pytest.FixtureRequest,
     tmp_path: Path,
     clock: FixedClock,
     recorder: EventRecorder,
 ) -> None:
-    if backend == "memory":
-        pytest.skip("two processes share a database, not a memory store")
-    first = make_billing_canteen(backend, request, tmp_path, clock, recorder)
-    second = make_billing_canteen(backend, request, tmp_path, clock, recorder)
+    first = make_billing_canteen(shared_backend, request, tmp_path, clock, recorder)
+    second = make_billing_canteen(shared_backend, request, tmp_path, clock, recorder)
     try:
         world = priced_world(first)
         _september_activity(world)

@@ -28,12 +28,14 @@ from canteen_core.services import Canteen
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
     BILLING_DAY,
     FAMILY_IBAN,
+    any_billing_canteen,
+    any_bworld,
     billing_canteen,
     book,
-    bworld,
     memory_billing_canteen,
     memory_bworld,
     september,
+    shared_backend,
 )
 from ._world import ADMIN, CO_REP, FINANCE, OTHER, PAYER, World
 from .conftest import EventRecorder
@@ -67,11 +69,13 @@ def _outbox_kinds(canteen: Canteen) -> list[str]:
         return [record.message.kind for record in uow.outbox.records()]
 
 
-def test_card_payment_round_trip(bworld: World, clock: FixedClock, recorder: EventRecorder) -> None:
+def test_card_payment_round_trip(
+    any_bworld: World, clock: FixedClock, recorder: EventRecorder
+) -> None:
     from ._billing_fixtures import ipn
 
-    canteen = bworld.canteen
-    invoice_id, _ = _bill_september(bworld, clock)
+    canteen = any_bworld.canteen
+    invoice_id, _ = _bill_september(any_bworld, clock)
     form = _payment_form(canteen, invoice_id)
     assert form["vads_amount"] == "4880"
     assert form["vads_trans_id"] == "000000"
@@ -242,9 +246,9 @@ def test_counter_payments_refunds_and_rejections(
 
 
 def test_sepa_mandate_collection_frst_then_rcur_and_return(
-    bworld: World, clock: FixedClock, recorder: EventRecorder, tmp_path: Path
+    any_bworld: World, clock: FixedClock, recorder: EventRecorder, tmp_path: Path
 ) -> None:
-    canteen = bworld.canteen
+    canteen = any_bworld.canteen
     with pytest.raises(NotAuthorizedError):
         canteen.payments.sign_mandate(CO_REP, "concerto", iban=FAMILY_IBAN)
     with pytest.raises(NotAuthorizedError):
@@ -256,7 +260,7 @@ def test_sepa_mandate_collection_frst_then_rcur_and_return(
     assert mandate.debtor_name == "Maman CONCERTO"
     with pytest.raises(RuleViolationError):
         canteen.payments.sign_mandate(PAYER, "concerto", iban=FAMILY_IBAN)
-    invoice_id, _ = _bill_september(bworld, clock)
+    invoice_id, _ = _bill_september(any_bworld, clock)
     # Too short a notice: nothing happens, no file.
     with pytest.raises(RuleViolationError):
         canteen.payments.run_direct_debit(FINANCE, D(2023, 10, 5))
@@ -333,3 +337,44 @@ def test_payfip_unsigned_paid_result_needs_confirmation(
     assert result.decision == "needs_confirmation"
     assert result.needs_review
     assert canteen.billing.invoice(PAYER, invoice_id).balance_due == Money.of("48.80")
+
+
+def test_the_same_notification_twice_at_once_credits_once(
+    shared_backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FixedClock,
+    recorder: EventRecorder,
+) -> None:
+    import threading
+
+    from ._billing_fixtures import ipn, make_billing_canteen, priced_world
+
+    first = make_billing_canteen(shared_backend, request, tmp_path, clock, recorder)
+    second = make_billing_canteen(shared_backend, request, tmp_path, clock, recorder)
+    try:
+        world = priced_world(first)
+        invoice_id, _ = _bill_september(world, clock)
+        fields = ipn(_payment_form(first, invoice_id))
+        results: list[str] = []
+        errors: list[BaseException] = []
+
+        def handle(canteen: Canteen) -> None:
+            try:
+                results.append(canteen.payments.handle_notification("payzen", fields).decision)
+            except BaseException as error:  # reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=handle, args=(c,)) for c in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        assert sorted(results) == ["credit", "duplicate"]
+        statement = first.billing.statement(FINANCE, "concerto")
+        assert statement.received == Money.of("48.80")
+        assert statement.balance_due == Money.zero()
+    finally:
+        first.close()
+        second.close()
