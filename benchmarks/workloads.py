@@ -153,7 +153,7 @@ def _time_rentree(backend: str, town: SyntheticCity) -> tuple[float, float, int]
 @workload("rentree")
 def rentree(quick: bool) -> list[Result]:
     """30,000 children apply a full-year periodicity; baseline: executemany of the rows."""
-    households = 100 if quick else 15_000
+    households = 50 if quick else 15_000
     town = city(households)
     size = f"{town.children} children"
     results: list[Result] = []
@@ -170,9 +170,9 @@ def rentree(quick: bool) -> list[Result]:
                 met=_verdict(quick, seconds <= 1.5 * baseline),
             )
         )
-    half = city(households // 2)
-    small, _, _ = _time_rentree("sqlite", half)
-    results.append(_scaling("rentree", "sqlite", small, results[0].seconds, quick, size))
+    if not quick:  # the scaling row needs sizes where fixed costs do not dominate
+        small, _, _ = _time_rentree("sqlite", city(households // 2))
+        results.append(_scaling("rentree", "sqlite", small, results[0].seconds, quick, size))
     return results + _skipped_postgres("rentree", size)
 
 
@@ -213,7 +213,7 @@ def _seed_books(storage: SqlStorage, town: SyntheticCity) -> None:
 @workload("headcount")
 def headcount(quick: bool) -> list[Result]:
     """Meals by site and diet for every open day of September, the whole city."""
-    households = 100 if quick else 15_000
+    households = 50 if quick else 15_000
     town = city(households)
     start, end = SEPTEMBER
     open_days = town.calendar.open_days(start, end)
@@ -403,7 +403,7 @@ def simulation(quick: bool) -> list[Result]:
     with small():
         compare(half, base, candidate)
     label = f"{size} households"
-    return [
+    rows = [
         Result(
             workload="simulation",
             backend="core (memory)",
@@ -415,6 +415,7 @@ def simulation(quick: bool) -> list[Result]:
         ),
         _scaling("simulation", "core (memory)", small.seconds, timer.seconds, quick, label),
     ]
+    return rows if not quick else rows[:1]
 
 
 # -- billing ---------------------------------------------------------------------------------
@@ -580,7 +581,7 @@ def _time_billing(backend: str, town: SyntheticCity) -> tuple[float, float, floa
 @workload("billing")
 def billing(quick: bool) -> list[Result]:
     """Post-paid September for 50,000 children; baseline: one SQL statement over the rows."""
-    households = 100 if quick else 25_000
+    households = 50 if quick else 25_000
     reason = billing_available()
     town = city(households)
     size = f"{town.children} children, {households} households"
@@ -615,7 +616,7 @@ def billing(quick: bool) -> list[Result]:
                 peak_mb=peak,
             )
         )
-    if results[0].met is not False or results[0].seconds:
+    if not quick and results[0].seconds:
         half = city(households // 2)
         small, _, _, _ = _time_billing("sqlite", half)
         results.append(_scaling("billing", "sqlite", small, results[0].seconds, quick, size))
@@ -731,9 +732,9 @@ def peer_month(url: str, households: int) -> tuple[float, dict[str, float], int,
 def peer(quick: bool) -> list[Result]:
     """1,000 and 10,000 households of 2 children: book and bill September, end to end."""
     reason = billing_available()
-    sizes = (20, 40) if quick else (1_000, 10_000)
+    sizes = (20,) if quick else (1_000, 10_000)
     results: list[Result] = []
-    for households, limit in zip(sizes, (1.0, 10.0), strict=True):
+    for households, limit in zip(sizes, (1.0, 10.0), strict=False):
         size = f"{households} households, {households * 32} meals"
         if reason is not None:
             results.append(
@@ -786,3 +787,134 @@ def peer(quick: bool) -> list[Result]:
             )
         )
     return results
+
+
+# -- portal burst ----------------------------------------------------------------------------
+
+_BURST_WEEK = (date(2023, 9, 11), date(2023, 9, 15))
+_BURST_THREADS = 8
+
+
+def _burst_operations(town: SyntheticCity) -> list[tuple[str, str, list[str]]]:
+    """``(guardian, household, enrollment ids)`` per portal call, in arrival order.
+
+    Every household ticks the week for all its children; one household in ten does it from
+    two devices at the same moment (both parents), the two calls side by side in the queue,
+    so concurrent saves of the same books really happen.
+    """
+    by_household: dict[str, list[str]] = {}
+    for enrollment in town.enrollments:
+        by_household.setdefault(enrollment.household_id, []).append(enrollment.id)
+    operations = []
+    for index, household in enumerate(town.households):
+        call = (household.payer.id, household.id, by_household[household.id])
+        operations.append(call)
+        if index % 10 == 0:
+            operations.append((f"{household.id}-G2", household.id, by_household[household.id]))
+    return operations
+
+
+def _burst(db: Database, town: SyntheticCity) -> tuple[float, list[float], int, int, list[str]]:
+    """Run the burst from 8 threads, each with its own canteen (own connection pool)."""
+    import queue
+    import threading
+
+    from canteen_core.errors import ConflictError
+
+    work: queue.Queue[tuple[str, str, list[str]]] = queue.Queue()
+    for operation in _burst_operations(town):
+        work.put(operation)
+    latencies: list[float] = []
+    counters = {"conflicts": 0, "failed": 0}
+    errors: list[str] = []
+    lock = threading.Lock()
+    canteens = [
+        open_canteen(db, now=paris(date(2023, 9, 4), time(8, 0))) for _ in range(_BURST_THREADS)
+    ]
+    start_line = threading.Barrier(_BURST_THREADS)
+
+    def portal(canteen: Any) -> None:
+        start_line.wait()
+        while True:
+            try:
+                guardian, household_id, enrollment_ids = work.get_nowait()
+            except queue.Empty:
+                return
+            family = Actor.guardian(guardian, household_id)
+            began = clock.perf_counter()
+            for _attempt in range(20):
+                try:
+                    canteen.reservations.tick_range_many(family, enrollment_ids, *_BURST_WEEK)
+                    break
+                except ConflictError:  # reported to the family's portal, which retries
+                    with lock:
+                        counters["conflicts"] += 1
+                except Exception as error:  # any other failure is a lost change: report it
+                    with lock:
+                        counters["failed"] += 1
+                        errors.append(f"{type(error).__name__}: {error}")
+                    break
+            else:
+                with lock:
+                    counters["failed"] += 1
+            with lock:
+                latencies.append(clock.perf_counter() - began)
+
+    threads = [threading.Thread(target=portal, args=(canteen,)) for canteen in canteens]
+    began = clock.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = clock.perf_counter() - began
+    for canteen in canteens:
+        canteen.close()
+    return wall, latencies, counters["conflicts"], counters["failed"], errors[:1]
+
+
+@workload("portal-burst")
+def portal_burst(quick: bool) -> list[Result]:
+    """1,000 households tick a week at once from 8 threads on PostgreSQL."""
+    households = 30 if quick else 1_000
+    town = city(households, seed=8)
+    size = f"{households} households, {_BURST_THREADS} threads"
+    if not postgres_dsn():
+        return _skipped_postgres("portal burst", size)
+    reason = billing_available()  # the services land together
+    if reason is not None:
+        return [
+            Result(
+                workload="portal burst",
+                backend="postgresql",
+                seconds=0.0,
+                baseline_seconds=None,
+                size=size,
+                notes=reason,
+            )
+        ]
+    with sql_storage("postgresql") as db:
+        seed_city(db.storage, town)
+        wall, latencies, conflicts, failed, errors = _burst(db, town)
+        monday, friday = _BURST_WEEK
+        with db.storage.unit_of_work(read_only=True) as uow:
+            stored = sum(1 for _ in uow.reservations.booked(start=monday, end=friday))
+    expected = sum(len(e.open_days(monday, friday)) for e in town.enrollments)
+    lost = expected - stored
+    operations = len(latencies)
+    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) > 1 else 0.0
+    return [
+        Result(
+            workload="portal burst",
+            backend="postgresql",
+            seconds=wall,
+            baseline_seconds=None,
+            size=f"{size}, {operations} calls",
+            target="none lost",
+            met=lost == 0 and failed == 0,
+            notes=(
+                f"{operations / wall:.0f} ops/s, p95 {p95 * 1000:.0f} ms, "
+                f"{conflicts} conflicts reported and retried, {failed} calls failed, "
+                f"{lost} days lost" + (f"; FAILED: {errors[0][:200]}" if errors else "")
+            ),
+        )
+    ]
