@@ -1,0 +1,100 @@
+"""Bulk use cases: one transaction for many enrollments, and a query count that does not grow
+with the number of children (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import sqlalchemy as sa
+
+from canteen_adapters.storage.sql import SqlStorage
+from canteen_core.events import ReservationsChanged
+from canteen_core.families import Child, Guardian, Household
+from canteen_core.periodicity import Periodicity
+from canteen_core.services import Canteen, EnrollmentRequest
+
+from ._world import ADMIN, SERVICE, SITE, STAFF, WEEKLY
+from .conftest import EventRecorder
+
+
+def _populate(canteen: Canteen, size: int, prefix: str) -> list[str]:
+    households = [
+        Household(
+            id=f"{prefix}h{i}",
+            payer=Guardian(id=f"{prefix}g{i}", first_name="Parent", last_name=f"N{i}"),
+            children=(
+                Child(
+                    id=f"{prefix}c{i}",
+                    first_name="Enfant",
+                    last_name=f"N{i}",
+                    birth_date=date(2016, 1, 1),
+                ),
+            ),
+        )
+        for i in range(size)
+    ]
+    canteen.families.create_households(ADMIN, households)
+    requests = [
+        EnrollmentRequest(
+            household_id=h.id,
+            child_id=h.children[0].id,
+            service=SERVICE,
+            site=SITE,
+            booking_policy=WEEKLY,
+            school_year=2023,
+            id=f"e-{h.children[0].id}",
+        )
+        for h in households
+    ]
+    return [e.id for e in canteen.enrollments.enroll_many(ADMIN, requests)]
+
+
+@contextmanager
+def _count_statements(canteen: Canteen) -> Iterator[list[str]]:
+    storage = canteen.context.storage
+    assert isinstance(storage, SqlStorage)
+    seen: list[str] = []
+
+    def listener(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    sa.event.listen(storage.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(storage.engine, "before_cursor_execute", listener)
+
+
+def test_bulk_month_query_count_does_not_grow_with_children(
+    canteen: Canteen, backend: str, recorder: EventRecorder
+) -> None:
+    small = _populate(canteen, 210, "a")
+    large = _populate(canteen, 420, "b")
+    if backend != "sqlite":
+        results = canteen.reservations.tick_month_many(ADMIN, small, 2023, 10)
+        assert all(len(r.booked) == 12 for r in results.values())
+        return
+    with _count_statements(canteen) as first:
+        canteen.reservations.tick_month_many(ADMIN, small, 2023, 10)
+    with _count_statements(canteen) as second:
+        canteen.reservations.tick_month_many(ADMIN, large, 2023, 10)
+    assert len(second) <= len(first) + 5, (len(first), len(second))
+    assert len(recorder.of(ReservationsChanged)) == 630
+    assert canteen.kitchen.headcount(STAFF, "ronde", date(2023, 10, 2)).total == 630
+
+
+def test_rentree_periodicity_for_many_children(memory_canteen: Canteen) -> None:
+    ids = _populate(memory_canteen, 300, "r")
+    pattern = Periodicity(weekdays="lun,mar,jeu,ven", start=date(2023, 9, 4), end=date(2024, 7, 5))
+    results = memory_canteen.reservations.apply_periodicity_many(ADMIN, ids, pattern)
+    counts = {len(result.booked) for result in results.values()}
+    assert len(counts) == 1
+    (days,) = counts
+    assert days > 130
+    assert all(not result.skipped for result in results.values())  # closed days not listed
+    again = memory_canteen.reservations.apply_periodicity_many(ADMIN, ids, pattern)
+    assert all(result.changed == () for result in again.values())
+    count = memory_canteen.kitchen.headcount(STAFF, "ronde", date(2024, 3, 4))
+    assert count.total == 300
