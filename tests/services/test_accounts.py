@@ -10,6 +10,7 @@ import pytest
 
 from canteen_adapters.mail.outbox import OutboxMailer
 from canteen_core.accounts import (
+    AccountDisabledError,
     AccountNotActivatedError,
     InvalidCredentialsError,
     InvalidTokenError,
@@ -18,9 +19,23 @@ from canteen_core.accounts import (
     PortalNotOpenError,
 )
 from canteen_core.actors import Actor
+from canteen_core.calendar import Zone
 from canteen_core.clock import FixedClock
-from canteen_core.deployment import PortalSettings
-from canteen_core.errors import ConflictError, InvalidInputError, NotAuthorizedError, NotFoundError
+from canteen_core.deployment import (
+    CalendarSettings,
+    Deployment,
+    IssuerSettings,
+    MailSettings,
+    PortalSettings,
+    StorageSettings,
+)
+from canteen_core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+)
 from canteen_core.events import AccountInvited
 from canteen_core.outbox import DeliveryStatus
 from canteen_core.services import Canteen
@@ -171,3 +186,33 @@ def test_admin_manages_accounts(memory_world: World) -> None:
     reissued = canteen.accounts.reissue_invitation(ADMIN, staff.id)
     assert reissued.id == staff.id
     assert len(canteen.accounts.outbox(ADMIN)) == 2
+
+
+def test_disabled_account_may_do_nothing(memory_world: World) -> None:
+    canteen = memory_world.canteen
+    canteen.accounts.invite_guardian(ADMIN, "concerto", "maman")
+    username, temporary, token = _secrets(canteen, "maman@concerto.fr")
+    canteen.accounts.activate(token)
+    actor = canteen.accounts.login(username, temporary).actor
+    canteen.accounts.change_password(actor, temporary, NEW_PASSWORD)
+    canteen.accounts.disable(ADMIN, "maman")
+    with pytest.raises(AccountDisabledError):
+        canteen.families.get(actor, "concerto")
+    with pytest.raises(AccountDisabledError):
+        canteen.accounts.login(username, NEW_PASSWORD)
+    canteen.accounts.enable(ADMIN, "maman")
+    assert canteen.families.get(actor, "concerto").id == "concerto"
+
+
+def test_unknown_mailer_is_a_configuration_error(
+    clock: FixedClock, recorder: EventRecorder
+) -> None:
+    deployment = Deployment(
+        issuer=IssuerSettings(name="Régie", code="RONDE"),
+        storage=StorageSettings(url="memory://"),
+        calendar=CalendarSettings(zone=Zone.C),
+        mail=MailSettings(adapter="pigeon"),
+    )
+    canteen = Canteen.from_deployment(deployment, clock=clock, plugins=[recorder])
+    with canteen, pytest.raises(ConfigurationError, match="unknown mailer 'pigeon'"):
+        canteen.accounts.send_outbox(SYSTEM)
