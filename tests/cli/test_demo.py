@@ -55,12 +55,15 @@ def test_first_run_shows_mes_factures_of_the_concerto_family(
     assert "MES FACTURES" in out
     assert "SEPTEMBRE 2023" in out
     assert "Payeur : Madame CONCERTO Maman" in out
-    assert "Facture du   A régler avant le   Reste à payer    Montant total" in out
-    assert "02/10/2023   01/11/2023          Facture réglée   13,40 €" in out
+    assert "Facture du   A régler avant le   Reste à payer   Montant total   État" in out
+    assert "02/10/2023   01/11/2023          0,00 €          13,40 €         Facture réglée" in out
     assert "Alban CONCERTO : Restauration Scolaire" in out
     assert "4 x 3,35 € = 13,40 €" in out
     assert "Vous n'avez aucune facture non réglée" in out
-    assert "notification signée credit, renvoi duplicate, copie falsifiée refusée" in out
+    assert (
+        "notification signée créditée, renvoyée par PayZen : reconnue comme doublon, "
+        "copie falsifiée refusée" in out
+    )
     assert "03/10/2023  Règlement (carte bancaire) : 13,40 €" in out
     assert "Total facturé" in out
     assert "Reste à encaisser" in out

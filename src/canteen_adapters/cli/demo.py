@@ -108,6 +108,9 @@ SERVICE = Service(id="rs", name="Restauration Scolaire", open_weekdays="mon,tue,
 SITE = Site(id="ronde", name="Ecole Élémentaire RONDE", zone=Zone.C, department="77")
 BOOKING_POLICY = WeeklyDeadline(weekday=3, at=time(10, 0))  # Thursday 10:00 for next week
 
+#: How the demo tells the notification handler's decisions.
+_DECISIONS_FR = {"credit": "créditée", "duplicate": "reconnue comme doublon"}
+
 # The acting users of a real deployment.
 ADMIN = Actor(user_id="demo:admin", roles={Role.ADMIN})
 STAFF = Actor.staff("demo:cantine")
@@ -311,7 +314,11 @@ class _Demo:
             pass
         else:
             count = len(self.canteen.families.list_households(ADMIN))
-            self.step("Foyers", f"{count} foyers déjà enregistrés", done_before=True)
+            self.step(
+                "Foyers",
+                f"{plural(count, 'foyer déjà enregistré', 'foyers déjà enregistrés')}",
+                done_before=True,
+            )
             return
         items = [self.concerto, *self.city.households]
         created = self.canteen.families.create_households(ADMIN, items)
@@ -320,8 +327,10 @@ class _Demo:
         diets = sum(1 for h in items for c in h.children if c.diet is not Diet.STANDARD)
         self.step(
             "Foyers",
-            f"{created} foyers créés (dont la famille CONCERTO), {children} enfants, "
-            f"{diets} régimes sans porc ou végétarien, {pai} PAI",
+            f"{plural(created, 'foyer créé', 'foyers créés')} (dont la famille CONCERTO), "
+            f"{plural(children, 'enfant')} ("
+            f"{plural(diets, 'régime', 'régimes')} sans porc ou végétarien, "
+            f"{plural(pai, 'PAI', 'PAI')})",
         )
 
     def grid(self) -> None:
@@ -368,14 +377,17 @@ class _Demo:
         if self.canteen.enrollments.of_household(ADMIN, CONCERTO_ID):
             self.step(
                 "Inscriptions",
-                f"{len(requests)} inscriptions déjà enregistrées",
+                plural(
+                    len(requests), "inscription déjà enregistrée", "inscriptions déjà enregistrées"
+                ),
                 done_before=True,
             )
             return len(requests)
         self.canteen.enrollments.enroll_many(ADMIN, requests)
         self.step(
             "Inscriptions",
-            f"{len(requests)} enfants inscrits, « {SERVICE.name} - {SITE.name} », "
+            f"{plural(len(requests), 'enfant inscrit', 'enfants inscrits')}, "
+            f"« {SERVICE.name} - {SITE.name} », "
             "du 04/09/2023 au 05/07/2024",
         )
         return len(requests)
@@ -393,8 +405,8 @@ class _Demo:
         booked = sum(len(result.booked) for result in results.values())
         self.step(
             "Réservations",
-            f"périodicités appliquées à {len(patterns)} inscriptions (Alban : le lundi), "
-            f"{booked} repas réservés sur l'année",
+            f"périodicités appliquées à {plural(len(patterns), 'inscription')} "
+            f"(Alban : le lundi), {plural(booked, 'repas réservé', 'repas réservés')} sur l'année",
         )
 
     # -- September ---------------------------------------------------------------------------
@@ -435,8 +447,9 @@ class _Demo:
         unbooked = sum(len(calls) for calls in roll_calls.values()) - absences
         self.step(
             "Pointage",
-            f"septembre : {plural(absences, 'absence')} ({len(certificates)} certificats "
-            f"médicaux), {plural(unbooked, 'présence')} sans réservation",
+            f"septembre : {plural(absences, 'absence')} "
+            f"({plural(len(certificates), 'certificat médical', 'certificats médicaux')}), "
+            f"{plural(unbooked, 'présence')} sans réservation",
         )
 
     def billing(self) -> None:
@@ -500,7 +513,8 @@ class _Demo:
         self.step(
             "Paiement en ligne",
             f"Madame CONCERTO paie la facture {row.number} ({euros(start.amount)}) par PayZen "
-            f"(TEST) : notification signée {result.decision}, renvoi {again.decision}"
+            f"(TEST) : notification signée {_DECISIONS_FR.get(result.decision, result.decision)}"
+            f", renvoyée par PayZen : {_DECISIONS_FR.get(again.decision, again.decision)}"
             + (", copie falsifiée refusée" if refused else ""),
         )
 
@@ -626,14 +640,15 @@ def render_text(report: DemoReport) -> str:
         "",
         page.summary_fr,
     ]
-    headers = ("Facture du", "A régler avant le", "Reste à payer", "Montant total")
+    headers = ("Facture du", "A régler avant le", "Reste à payer", "Montant total", "État")
     for row in page.rows:
         state = next(s for s in statement.invoices if s.invoice.id == row.invoice_id)
         cells = (
             f"{row.issue_date:%d/%m/%Y}",
             f"{row.due_date:%d/%m/%Y}",
-            euros(row.balance_due) if row.balance_due.is_positive else "Facture réglée",
+            euros(row.balance_due),
             euros(row.total),
+            row.status_label,
         )
         widths = [max(len(h), len(c)) for h, c in zip(headers, cells, strict=True)]
         lines += [
@@ -667,8 +682,8 @@ def render_text(report: DemoReport) -> str:
         f"Commune de {COMMUNE} : facturation de septembre 2023",
         f"  Foyers                {totals['households']}",
         f"  Foyers facturés       {totals['households_billed']}",
-        f"  Factures              {totals['invoices']} "
-        f"(dont {totals['unpaid_invoices']} non réglées)",
+        f"  Factures              {totals['invoices']} (dont "
+        f"{plural(totals['unpaid_invoices'], 'non réglée', 'non réglées')})",
         f"  Total facturé         {euros(totals['invoiced'])}",
         f"  Total encaissé        {euros(totals['paid'])}",
         f"  Reste à encaisser     {euros(totals['outstanding'])}",
