@@ -49,8 +49,8 @@ __all__ = ["ReservationService", "load_enrollments", "load_households"]
 #: Above this many ids, a bulk use case reads whole tables in one stream instead of one
 #: query per id (when the ids are a good share of the table).
 _SCAN_THRESHOLD = 200
-#: Up to this many enrollments, pending requests are read per enrollment.
-_PENDING_PER_ENROLLMENT = 20
+#: Up to this many households, pending requests are read per household.
+_PENDING_PER_HOUSEHOLD = 20
 
 Operation = Callable[..., tuple[ReservationBook, BulkResult]]
 
@@ -103,18 +103,27 @@ def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]
     return {household_id: repo.get(household_id) for household_id in wanted}
 
 
-def _pending(tx: Transaction, ids: list[str]) -> dict[str, list[ChangeRequest]]:
-    result: dict[str, list[ChangeRequest]] = {enrollment_id: [] for enrollment_id in ids}
+def _pending(
+    tx: Transaction, enrollments: Mapping[str, Enrollment]
+) -> dict[str, list[ChangeRequest]]:
+    """Open change requests per enrollment: one query per household for a few households
+    (a family's call), one scan of the pending ones for a bulk call."""
+    result: dict[str, list[ChangeRequest]] = {enrollment_id: [] for enrollment_id in enrollments}
     repo = tx.uow.change_requests
-    if len(ids) <= _PENDING_PER_ENROLLMENT:
-        for enrollment_id in ids:
-            result[enrollment_id].extend(
-                repo.list(enrollment_id=enrollment_id, status=RequestStatus.PENDING.value)
-            )
+    pending = RequestStatus.PENDING.value
+    households = {e.household_id for e in enrollments.values()}
+    found: Iterable[ChangeRequest]
+    if len(households) <= _PENDING_PER_HOUSEHOLD:
+        found = (
+            request
+            for household_id in sorted(households)
+            for request in repo.list(household_id=household_id, status=pending)
+        )
     else:
-        for request in repo.list(status=RequestStatus.PENDING.value):
-            if request.enrollment_id in result:
-                result[request.enrollment_id].append(request)
+        found = repo.list(status=pending)
+    for request in found:
+        if request.enrollment_id in result:
+            result[request.enrollment_id].append(request)
     return result
 
 
@@ -165,7 +174,7 @@ class ReservationService(ServiceBase):
                     tx.authorize(household_id, action=extra_action)
             households = load_households(tx, household_ids)
             books = tx.uow.reservations.load_many(ids)
-            pending = _pending(tx, ids)
+            pending = _pending(tx, enrollments)
             clock = FixedClock(tx.now)  # one instant for the whole use case
             results: dict[str, BulkResult] = {}
             saves: list[tuple[ReservationBook, int]] = []
@@ -438,7 +447,7 @@ class ReservationService(ServiceBase):
             enrollment = self._ctx.intern(tx.uow.enrollments.get(enrollment_id))
             tx.authorize(enrollment.household_id)
             book = tx.uow.reservations.load(enrollment_id)
-            pending = _pending(tx, [enrollment_id])[enrollment_id]
+            pending = _pending(tx, {enrollment_id: enrollment})[enrollment_id]
             return build(
                 book,
                 enrollment=enrollment,
