@@ -35,7 +35,18 @@ __all__ = ["COMMANDS", "main"]
 @click.group(cls=CanteenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="canteen", prog_name="canteen")
 def main() -> None:
-    """canteen: school canteens for French municipalities (calendar, bookings, billing)."""
+    """canteen: school canteens for French municipalities (calendar, bookings, billing).
+
+    Start with `canteen demo`: a commune's September, end to end, on SQLite.
+
+    Operator commands read the deployment file given by --config (default: canteen.toml in
+    the current folder, or $CANTEEN_CONFIG). They act as an administrator: whoever can read
+    that file holds the database credentials anyway. The operator's name (--as NAME, or
+    $CANTEEN_OPERATOR, else the login name) is recorded as the acting user "cli:NAME" on what
+    they change. $CANTEEN_NOW (e.g. 2023-10-02T08:30:00+02:00) pins the clock to replay a day.
+    Read commands take --json. Long runs show a progress bar on a terminal only. Errors print
+    one line and exit 1 (refused) or 2 (bad arguments).
+    """
 
 
 #: Every command of ``canteen``, one module each.
