@@ -20,10 +20,12 @@ import attrs
 
 from canteen_adapters.mail._mime import Sender, build_email, parse_sender
 from canteen_core.errors import ConfigurationError
+from canteen_core.hookspecs import hookimpl
 from canteen_core.notifications import OutgoingMessage
 from canteen_core.outbox import MailDeliveryError
+from canteen_core.plugins import MailerBackend
 
-__all__ = ["DEFAULT_SENDER", "OutboxMailer", "OutboxMailerSettings"]
+__all__ = ["DEFAULT_SENDER", "OutboxMailer", "OutboxMailerSettings", "canteen_mailers"]
 
 #: The From address when a deployment names none (development only).
 DEFAULT_SENDER = "canteen@localhost.localdomain"
@@ -121,3 +123,15 @@ class OutboxMailer:
     def messages(self) -> list[EmailMessage]:
         """The emails kept, in sending order."""
         return list(self.sent.values())
+
+
+@hookimpl
+def canteen_mailers() -> list[MailerBackend]:
+    """The ``"outbox"`` mailer (built from the deployment's ``[mail]`` settings)."""
+    return [
+        MailerBackend(
+            name="outbox",
+            description="keeps messages (and writes .eml files to [mail] folder): development",
+            factory=OutboxMailer.from_settings,
+        )
+    ]

@@ -25,10 +25,12 @@ import attrs
 
 from canteen_adapters.mail._mime import Sender, build_email, parse_sender
 from canteen_core.errors import ConfigurationError
+from canteen_core.hookspecs import hookimpl
 from canteen_core.notifications import OutgoingMessage
 from canteen_core.outbox import MailDeliveryError
+from canteen_core.plugins import MailerBackend
 
-__all__ = ["SmtpMailer", "SmtpSecurity", "SmtpSettings"]
+__all__ = ["SmtpMailer", "SmtpSecurity", "SmtpSettings", "canteen_mailers"]
 
 
 class SmtpSecurity(enum.StrEnum):
@@ -270,3 +272,15 @@ class SmtpMailer:
             pass
         finally:
             client.close()
+
+
+@hookimpl
+def canteen_mailers() -> list[MailerBackend]:
+    """The ``"smtp"`` mailer (built from the deployment's ``[mail]`` settings)."""
+    return [
+        MailerBackend(
+            name="smtp",
+            description="delivers through an SMTP server (plain, STARTTLS or TLS; optional login)",
+            factory=SmtpMailer.from_settings,
+        )
+    ]
