@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from canteen_adapters.cli import main
 
-HOUSEHOLDS = "12"
+HOUSEHOLDS = "8"
 
 
 def run(*args: str) -> Result:
@@ -50,7 +50,7 @@ def test_first_run_shows_mes_factures_of_the_concerto_family(
     db, result = demo_db
     out = result.stdout
     assert (db.parent / "canteen.toml").is_file()
-    assert "13 foyers créés (dont la famille CONCERTO)" in out
+    assert "9 foyers créés (dont la famille CONCERTO)" in out
     assert "« Restauration Scolaire - Ecole Élémentaire RONDE », du 04/09/2023 au 05/07/2024" in out
     assert "MES FACTURES" in out
     assert "SEPTEMBRE 2023" in out
@@ -77,8 +77,8 @@ def test_second_run_adds_nothing_and_prints_the_same_result(
     again = run("demo", "--db", str(db), "--households", HOUSEHOLDS)
     assert again.exit_code == 0, again.output
     assert table_counts(db) == before
-    assert "13 foyers déjà enregistrés" in again.stdout
-    assert "septembre déjà facturé (13 foyers)" in again.stdout
+    assert "9 foyers déjà enregistrés" in again.stdout
+    assert "septembre déjà facturé (9 foyers)" in again.stdout
     assert "Paiement en ligne    déjà reçu" in again.stdout
     # Everything after the steps (MES FACTURES, commune totals) is identical.
     assert again.stdout.split("MES FACTURES")[1] == first.stdout.split("MES FACTURES")[1]
@@ -164,3 +164,31 @@ def test_installed_script_runs_the_demo(tmp_path: Path) -> None:
     assert done.stderr == ""
     assert "Payeur : Madame CONCERTO Maman" in done.stdout
     assert "31 foyers créés" in done.stdout
+
+
+def test_an_interrupted_run_resumes_without_duplicates(
+    demo_db: tuple[Path, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canteen_core.errors import StorageError
+    from canteen_core.services.attendance import AttendanceService
+
+    clean, first = demo_db
+    original = AttendanceService.justify
+    calls = {"n": 0}
+
+    def flaky(self: AttendanceService, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise StorageError("disque plein (simulé)")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AttendanceService, "justify", flaky)
+    resumed = tmp_path / "resumed" / "canteen.db"
+    broken = run("demo", "--db", str(resumed), "--households", HOUSEHOLDS)
+    assert broken.exit_code == 1
+    assert broken.stderr == "Error: disque plein (simulé)\n"
+    monkeypatch.setattr(AttendanceService, "justify", original)
+    again = run("demo", "--db", str(resumed), "--households", HOUSEHOLDS)
+    assert again.exit_code == 0, again.output
+    assert table_counts(resumed) == table_counts(clean)
+    assert again.stdout.split("MES FACTURES")[1] == first.stdout.split("MES FACTURES")[1]

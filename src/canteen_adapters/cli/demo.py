@@ -413,14 +413,6 @@ class _Demo:
 
     def attendance(self) -> None:
         first, last = SEPTEMBER
-        already = self.canteen.attendance.records(STAFF, start=first, end=last)
-        if already:
-            self.step(
-                "Pointage",
-                f"septembre déjà pointé ({len(already)} relevés d'exception)",
-                done_before=True,
-            )
-            return
         roll_calls: dict[date, dict[str, Presence]] = defaultdict(dict)
         certificates: list[AbsenceJustification] = []
         for items in self.city.attendance(first, last):
@@ -429,7 +421,21 @@ class _Demo:
                     roll_calls[item.day][item.enrollment_id] = item.presence
                 else:
                     certificates.append(item)
-        days = sorted(roll_calls)
+        # What an earlier (possibly interrupted) run recorded: each roll call is one
+        # transaction, each certificate another, so both are skipped one by one.
+        recorded = self.canteen.attendance.records(STAFF, start=first, end=last)
+        done_days = {record.day for record in recorded}
+        justified = {(r.enrollment_id, r.day) for r in recorded if r.justification_id}
+        days = [day for day in sorted(roll_calls) if day not in done_days]
+        notes = [n for n in certificates if (n.enrollment_id, n.first_day) not in justified]
+        if not days and not notes:
+            self.step(
+                "Pointage",
+                f"septembre déjà pointé ({plural(len(recorded), 'relevé')} d'absence ou de "
+                "présence sans réservation)",
+                done_before=True,
+            )
+            return
         with progress(days, label="Pointage de septembre") as bar:
             for day in bar:
                 # The roll call of the absentees and of children eating without a booking,
@@ -437,7 +443,7 @@ class _Demo:
                 self.at(datetime.combine(day, time(14, 0), tzinfo=PARIS))
                 self.canteen.attendance.roll_call(STAFF, day, roll_calls[day])
         self.at(JUSTIFIED_AT)
-        for note in certificates:
+        for note in notes:
             self.canteen.attendance.justify(
                 STAFF, note.enrollment_id, note.first_day, note.last_day
             )
