@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from canteen_adapters.mail.outbox import OutboxMailer
+from canteen_adapters.mail.smtp import SmtpMailer
 from canteen_core.deployment import parse_deployment
 from canteen_core.services import build_default_plugin_manager
 
@@ -57,6 +59,9 @@ FAKE_ENVIRON = {
     "PAYZEN_TEST_KEY": "test-key-1234",
     "PAYZEN_PRODUCTION_KEY": "production-key-1234",
 }
+
+#: The mailers the documented ``[mail]`` tables name.
+MAILERS: dict[str, Any] = {"outbox": OutboxMailer, "smtp": SmtpMailer}
 
 _FENCE = re.compile(
     r"^(?P<marker><!-- not-run -->\n)?```(?P<lang>[a-z]+)[^\n]*\n(?P<body>.*?)^```[ \t]*$",
@@ -124,6 +129,8 @@ def test_page_toml_is_valid(page: str, tmp_path: Path) -> None:
                 body, base_dir=tmp_path, environ=FAKE_ENVIRON, source=f"docs/{page}:{line + 1}"
             )
             _check_payment_tables(deployment.payment)
+            # The [mail] table builds its mailer (the mailers' own settings checks).
+            MAILERS[deployment.mail.adapter].from_settings(deployment.mail)
         else:
             _check_payment_tables(data.get("payment", {}))
 
@@ -150,3 +157,47 @@ def test_site_builds_without_warnings(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert (tmp_path / "site" / "index.html").exists()
+
+
+def test_authorization_matrix_page_matches_the_policy() -> None:
+    from canteen_core.actors import Role
+    from canteen_core.policy import Action, Grant, allowed_roles
+
+    roles = (
+        Role.GUARDIAN,
+        Role.CO_REPRESENTATIVE,
+        Role.STAFF,
+        Role.FINANCE,
+        Role.ADMIN,
+        Role.SYSTEM,
+    )
+    text = (DOCS / "accounts.md").read_text(encoding="utf-8")
+    rows = {
+        match.group(1): [cell.strip() for cell in match.group(2).split("|")]
+        for match in re.finditer(r"^\| `(\w+)` \|(.*)\|$", text, re.MULTILINE)
+        if match.group(2).count("|") == len(roles) - 1  # matrix rows, not the roles table
+    }
+    assert set(rows) == {action.value for action in Action}
+    for action in Action:
+        grants = allowed_roles(action)
+        expected = [
+            ("own" if grants[role] is Grant.OWN_HOUSEHOLD else "yes") if role in grants else ""
+            for role in roles
+        ]
+        assert rows[action.value] == expected, action.value
+
+
+def test_documented_commands_exist() -> None:
+    import click
+
+    from canteen_adapters.cli import main
+
+    text = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    assert isinstance(main, click.Group)
+    context = click.Context(main)
+    for words in re.findall(r"`canteen ([a-z]+(?: [a-z]+)?)", text):
+        name, _, sub = words.partition(" ")
+        command = main.get_command(context, name)
+        assert command is not None, f"getting-started.md documents an unknown command {name!r}"
+        if sub and isinstance(command, click.Group):
+            assert command.get_command(context, sub) is not None, f"canteen {words}"
