@@ -330,6 +330,27 @@ def test_credit_note_pdf() -> None:
         "Madame CONCERTO Maman",
     ):
         assert expected in text, expected
+    # Once credit notes cover the whole invoice, reprinting it says there is nothing to pay.
+    rest, _ = prepaid_cancellation_credit(
+        invoice,
+        cancelled=[(ALBAN.id, "rs", day) for day in SEPTEMBER[2:4]],
+        sequence=NumberSequence(
+            issuer_id="RONDE", year=2023, last_used=1, prefix=CREDIT_NOTE_PREFIX
+        ),
+        issue_date=date(2023, 8, 31),
+        previous=[note],
+    )
+    account = HouseholdAccount.empty(HOUSEHOLD.id).add_invoice(invoice)
+    account = account.add_credit_note(note).add_credit_note(rest)
+    text = pdf_text(
+        render_invoice_pdf(
+            invoice, household=HOUSEHOLD, issuer=ISSUER, state=account.invoice_state(invoice.id)
+        )
+    )
+    assert "Facture annulée" in text
+    assert "Avoirs - 13,40 €" in text
+    assert "annulée par avoir : vous n'avez rien à régler" in text
+    assert "Comment régler" not in text
     with pytest.raises(InvalidInputError) as caught:
         render_credit_note_pdf(
             note, invoice=basket_invoice(last_used=3), household=HOUSEHOLD, issuer=ISSUER

@@ -224,9 +224,7 @@ def _payer_lines(invoice: Invoice, household: Household) -> list[tuple[str, bool
         ("Payeur", False),
         (invoice.payer_name or household.payer.display_name, True),
     ]
-    children = sorted(
-        {line.child_name or _child_label(line, household) for line in invoice.lines} - {"—"}
-    )
+    children = sorted({_child_label(line, household) for line in invoice.lines} - {"—"})
     if children:
         lines.append(
             (("Enfants : " if len(children) > 1 else "Enfant : ") + ", ".join(children), False)
@@ -343,6 +341,10 @@ def _status_text(state: InvoiceState | None) -> str | None:
     return state.status.label_fr
 
 
+#: Statuses for which the invoice prints no payment instructions.
+_SETTLED = frozenset({InvoiceStatus.PAID, InvoiceStatus.CANCELLED})
+
+
 # -- invoice ---------------------------------------------------------------------------------
 
 
@@ -421,12 +423,7 @@ def render_invoice_pdf(
         pdf.ln(1)
         pdf.line_of_text(status, size=9.5, bold=True, color=ACCENT, align=Align.R)
 
-    settled = current is not None and current.status in {
-        InvoiceStatus.PAID,
-        InvoiceStatus.CANCELLED,
-    }
-    if settled:
-        assert current is not None  # for mypy: settled implies a state
+    if current is not None and current.status in _SETTLED:
         pdf.ln(2)
         pdf.line_of_text(
             "Cette facture a été annulée par avoir : vous n'avez rien à régler."
