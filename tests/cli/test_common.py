@@ -109,3 +109,12 @@ def test_grid_file_kinds_and_extras() -> None:
 def test_grid_file_errors_name_the_key(text: str, where: str) -> None:
     with pytest.raises(ConfigurationError, match=where):
         parse_grid(text, source="g.toml")
+
+
+def test_the_grid_format_shown_in_help_parses() -> None:
+    from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP
+
+    block = GRID_FORMAT_HELP.split("\b\n")[1].split("\n\n")[0]
+    grid = parse_grid("\n".join(line.strip() for line in block.splitlines()))
+    assert grid.id == "projet-2024"
+    assert grid.unit_amount(TariffCategory.ADULT, Decimal(1000)) == Decimal("3.60")

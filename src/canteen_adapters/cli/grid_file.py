@@ -58,14 +58,32 @@ from canteen_core.tariffs import (
 
 __all__ = ["GRID_FORMAT_HELP", "load_grid", "parse_grid"]
 
-#: One paragraph for ``--help``.
-GRID_FORMAT_HELP = (
-    "GRID.toml: valid_from = 2024-09-01, then one table per category, e.g. "
-    '[prices.resident_child] thresholds = [450, 700, 1000] prices = ["1.00", "2.10", '
-    '"3.35", "4.05"]; [prices.non_resident_child] price = "5.60"; [prices.adult] '
-    'effort_rate = "0.36" min = "1.00" max = "4.50"; optional [[sibling_discounts]] '
-    'from_rank = 3 percent = 20 and [unbooked_surcharge] add = "1.00" (or percent, price).'
-)
+#: The format as ``--help`` shows it (``\b``: click keeps the lines as they are).
+GRID_FORMAT_HELP = """GRID.toml (one tariff grid; amounts as "3.35" or 3.35):
+
+\b
+    id = "projet-2024"              # optional, default: the file name
+    service = "rs"                  # optional
+    valid_from = 2024-09-01         # required
+    valid_until = 2025-08-31        # optional
+    [prices.resident_child]         # required; QF brackets:
+    thresholds = [450, 700, 1000]   #   the QF where the price changes
+    prices = ["1.00", "2.10", "3.35", "4.05"]
+    no_qf_price = "4.05"            #   optional (default: the highest)
+    [prices.non_resident_child]     # optional; a flat price:
+    price = "5.60"
+    [prices.adult]                  # optional; an effort rate (% of the QF):
+    effort_rate = "0.36"
+    min = "1.00"
+    max = "4.50"
+    [[sibling_discounts]]           # optional: -20 % from the 3rd child
+    from_rank = 3
+    percent = 20
+    [unbooked_surcharge]            # optional: add, percent or price
+    add = "1.00"
+
+Categories: resident_child, non_resident_child, adult, pai_basket, occasional_meal.
+"""
 
 _TOP = {"id", "service", "valid_from", "valid_until", "prices", "sibling_discounts"}
 _TOP |= {"unbooked_surcharge", "late_booking_surcharge"}
