@@ -8,6 +8,7 @@ size exists so the harness never rots in CI.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def _format(results: list[Result]) -> str:
         "backend",
         "size",
         "seconds",
+        "cpu s",
         "baseline",
         "ratio",
         "peak MB",
@@ -38,6 +40,7 @@ def _format(results: list[Result]) -> str:
                 r.backend,
                 r.size,
                 f"{r.seconds:.3f}",
+                "-" if r.cpu_seconds is None else f"{r.cpu_seconds:.3f}",
                 baseline,
                 ratio,
                 f"{r.peak_mb:.0f}",
@@ -60,10 +63,17 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="small sizes (CI); targets not checked"
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this path")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        help="multiply the full sizes (e.g. 0.2 on a slow or busy machine; targets are for 1)",
+    )
     parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="run these workloads")
     args = parser.parse_args(argv)
     assert workloads  # imported for its registrations
     names = args.only or list(WORKLOADS)
+    if args.scale is not None:  # read by the workloads, in this process and the spawned ones
+        os.environ["CANTEEN_BENCH_SCALE"] = str(args.scale)
     results: list[Result] = []
     for name in names:
         print(f"running {name}...", file=sys.stderr, flush=True)

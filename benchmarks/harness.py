@@ -34,6 +34,9 @@ class Result:
     met: bool | None = None
     peak_mb: float = 0.0
     notes: str = ""
+    #: CPU seconds of this process in the timed part (close to ``seconds`` on an idle
+    #: machine for in-process work; on a loaded one, what the work itself cost).
+    cpu_seconds: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -58,18 +61,20 @@ def workload(name: str) -> Callable[[Workload], Workload]:
 
 
 class Timer:
-    """Accumulates wall-clock seconds over ``with timer:`` blocks."""
+    """Accumulates wall-clock and CPU seconds over ``with timer():`` blocks."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds += time.perf_counter() - start
+            self.cpu_seconds += time.process_time() - cpu
 
 
 def peak_memory_mb() -> float:

@@ -8,6 +8,7 @@ people measuring, ``QUICK`` (tiny) for CI, where targets are not checked.
 from __future__ import annotations
 
 import bisect
+import os
 import random
 import statistics
 import tempfile
@@ -51,6 +52,13 @@ SEPTEMBER = (date(2023, 9, 1), date(2023, 9, 30))
 ADMIN = Actor.staff("bench-admin", Role.ADMIN)
 #: Doubling the city may at most double the time, plus 15 %.
 SCALING_LIMIT = 2.30
+
+
+def _size(quick: bool, tiny: int, full: int) -> int:
+    """The quick size, or the full size times ``--scale`` (``CANTEEN_BENCH_SCALE``)."""
+    if quick:
+        return tiny
+    return max(tiny, round(full * float(os.environ.get("CANTEEN_BENCH_SCALE", "1"))))
 
 
 def _verdict(quick: bool, ok: bool) -> bool | None:
@@ -128,7 +136,7 @@ def _rentree_rows(town: SyntheticCity) -> list[tuple[str, str]]:
     ]
 
 
-def _time_rentree(backend: str, town: SyntheticCity) -> tuple[float, float, int]:
+def _time_rentree(backend: str, town: SyntheticCity) -> tuple[float, float, int, float]:
     with sql_storage(backend) as db:
         storage, bare = db.storage, db.bare
         seed_city(storage, town)
@@ -147,23 +155,24 @@ def _time_rentree(backend: str, town: SyntheticCity) -> tuple[float, float, int]
         with baseline():
             bare_insert(backend, bare, "bare_days", rows)
         assert booked == len(rows), (booked, len(rows))
-        return timer.seconds, baseline.seconds, booked
+        return timer.seconds, baseline.seconds, booked, timer.cpu_seconds
 
 
 @workload("rentree")
 def rentree(quick: bool) -> list[Result]:
     """30,000 children apply a full-year periodicity; baseline: executemany of the rows."""
-    households = 50 if quick else 15_000
+    households = _size(quick, 50, 15_000)
     town = city(households)
     size = f"{town.children} children"
     results: list[Result] = []
     for backend in backends():
-        seconds, baseline, booked = _time_rentree(backend, town)
+        seconds, baseline, booked, cpu = _time_rentree(backend, town)
         results.append(
             Result(
                 workload="rentree",
                 backend=backend,
                 seconds=seconds,
+                cpu_seconds=cpu,
                 baseline_seconds=baseline,
                 size=f"{size}, {booked} days",
                 target="<= 1.5x baseline",
@@ -171,7 +180,7 @@ def rentree(quick: bool) -> list[Result]:
             )
         )
     if not quick:  # the scaling row needs sizes where fixed costs do not dominate
-        small, _, _ = _time_rentree("sqlite", city(households // 2))
+        small, _, _, _ = _time_rentree("sqlite", city(households // 2))
         results.append(_scaling("rentree", "sqlite", small, results[0].seconds, quick, size))
     return results + _skipped_postgres("rentree", size)
 
@@ -213,7 +222,7 @@ def _seed_books(storage: SqlStorage, town: SyntheticCity) -> None:
 @workload("headcount")
 def headcount(quick: bool) -> list[Result]:
     """Meals by site and diet for every open day of September, the whole city."""
-    households = 50 if quick else 15_000
+    households = _size(quick, 50, 15_000)
     town = city(households)
     start, end = SEPTEMBER
     open_days = town.calendar.open_days(start, end)
@@ -270,6 +279,7 @@ def headcount(quick: bool) -> list[Result]:
                 workload="headcount month",
                 backend=backend,
                 seconds=timer.seconds,
+                cpu_seconds=timer.cpu_seconds,
                 baseline_seconds=baseline.seconds,
                 size=size,
                 target="< 2 s",
@@ -376,7 +386,7 @@ def _plain_costs(
 @workload("simulation")
 def simulation(quick: bool) -> list[Result]:
     """100,000 households, two grids compared; baseline: the same arithmetic in a loop."""
-    size = 1_000 if quick else 100_000
+    size = _size(quick, 1_000, 100_000)
     population = Population.synthetic(size, seed=9)
     population = Population(
         ids=population.ids,
@@ -408,6 +418,7 @@ def simulation(quick: bool) -> list[Result]:
             workload="simulation",
             backend="core (memory)",
             seconds=timer.seconds,
+            cpu_seconds=timer.cpu_seconds,
             baseline_seconds=baseline.seconds,
             size=label,
             target="< 1 s",
@@ -527,7 +538,7 @@ def _bare_billing(db: Database, rows: list[tuple[Any, ...]], start: date, end: d
     return timer.seconds
 
 
-def bill_month(url: str, schema: str | None, period: str) -> tuple[float, int, str]:
+def bill_month(url: str, schema: str | None, period: str) -> tuple[float, int, str, float]:
     """Post-paid billing of ``period`` through ``Canteen.billing`` (run in its own process).
 
     Returns the seconds, the number of invoices and their total.
@@ -548,7 +559,7 @@ def bill_month(url: str, schema: str | None, period: str) -> tuple[float, int, s
             report = canteen.billing.run_postpaid(ADMIN, period)
     finally:
         canteen.close()
-    return timer.seconds, report.count, str(report.total.amount)
+    return timer.seconds, report.count, str(report.total.amount), timer.cpu_seconds
 
 
 def billing_available() -> str | None:
@@ -565,23 +576,23 @@ def billing_available() -> str | None:
     return None
 
 
-def _time_billing(backend: str, town: SyntheticCity) -> tuple[float, float, float, int]:
+def _time_billing(backend: str, town: SyntheticCity) -> tuple[float, float, float, int, float]:
     start, end = SEPTEMBER
     with sql_storage(backend) as db:
         seed_city(db.storage, town)
         _seed_books(db.storage, town)
         _seed_attendance(db.storage, town, start, end)
-        (seconds, invoices, _), peak = isolated(bill_month, db.url, db.schema, "2023-09")
+        (seconds, invoices, _, cpu), peak = isolated(bill_month, db.url, db.schema, "2023-09")
         baseline = _bare_billing(db, _bare_billing_rows(town, start, end), start, end)
         with db.storage.unit_of_work(read_only=True) as uow:
             assert uow.invoices.count() == invoices, invoices
-    return seconds, baseline, peak, invoices
+    return seconds, baseline, peak, invoices, cpu
 
 
 @workload("billing")
 def billing(quick: bool) -> list[Result]:
     """Post-paid September for 50,000 children; baseline: one SQL statement over the rows."""
-    households = 50 if quick else 25_000
+    households = _size(quick, 50, 25_000)
     reason = billing_available()
     town = city(households)
     size = f"{town.children} children, {households} households"
@@ -600,7 +611,7 @@ def billing(quick: bool) -> list[Result]:
     results: list[Result] = []
     for backend in backends():
         try:
-            seconds, baseline, peak, invoices = _time_billing(backend, town)
+            seconds, baseline, peak, invoices, cpu = _time_billing(backend, town)
         except RuntimeError as error:  # the run failed in its process: report it, go on
             results.append(_failed("billing", backend, size, error))
             continue
@@ -609,6 +620,7 @@ def billing(quick: bool) -> list[Result]:
                 workload="billing",
                 backend=backend,
                 seconds=seconds,
+                cpu_seconds=cpu,
                 baseline_seconds=baseline,
                 size=f"{size}, {invoices} invoices",
                 target="<= 5x baseline, < 500 MB",
@@ -618,7 +630,7 @@ def billing(quick: bool) -> list[Result]:
         )
     if not quick and results[0].seconds:
         half = city(households // 2)
-        small, _, _, _ = _time_billing("sqlite", half)
+        small, _, _, _, _ = _time_billing("sqlite", half)
         results.append(_scaling("billing", "sqlite", small, results[0].seconds, quick, size))
     return results + _skipped_postgres("billing", size)
 
@@ -657,7 +669,7 @@ def _peer_households(count: int) -> list[Household]:
     return households
 
 
-def peer_month(url: str, households: int) -> tuple[float, dict[str, float], int, str, str]:
+def peer_month(url: str, households: int) -> tuple[float, dict[str, float], int, str, str, float]:
     """The peer comparison, end to end through the services (run in its own process).
 
     Staff create the households, enroll the children and store the grid; each family books the
@@ -686,7 +698,7 @@ def peer_month(url: str, households: int) -> tuple[float, dict[str, float], int,
         },
     )
     steps: dict[str, float] = {}
-    started = clock.perf_counter()
+    started, cpu = clock.perf_counter(), clock.process_time()
 
     def step(name: str) -> None:
         steps[name] = clock.perf_counter() - started - sum(steps.values())
@@ -722,17 +734,17 @@ def peer_month(url: str, households: int) -> tuple[float, dict[str, float], int,
     finally:
         canteen.close()
         db.storage.close()
-    seconds = clock.perf_counter() - started
+    seconds, cpu = clock.perf_counter() - started, clock.process_time() - cpu
     unit = {qf: Decimal(p) for qf, (p, _) in zip(_PEER_QFS, _PEER_PRICES, strict=True)}
     expected = sum((unit[int(h.quotients[0].value)] * 16 * 2 for h in people), Decimal(0))
-    return seconds, steps, report.count, str(report.total.amount), str(expected)
+    return seconds, steps, report.count, str(report.total.amount), str(expected), cpu
 
 
 @workload("peer-month")
 def peer(quick: bool) -> list[Result]:
     """1,000 and 10,000 households of 2 children: book and bill September, end to end."""
     reason = billing_available()
-    sizes = (20,) if quick else (1_000, 10_000)
+    sizes = (20,) if quick else (_size(quick, 20, 1_000), _size(quick, 20, 10_000))
     results: list[Result] = []
     for households, limit in zip(sizes, (1.0, 10.0), strict=False):
         size = f"{households} households, {households * 32} meals"
@@ -752,7 +764,7 @@ def peer(quick: bool) -> list[Result]:
             url = f"sqlite:///{Path(folder) / 'peer.db'}"
             SqlStorage.from_url(url).close()  # migrated, as an installed deployment is
             try:
-                (seconds, steps, invoices, total, expected), peak = isolated(
+                (seconds, steps, invoices, total, expected, cpu), peak = isolated(
                     peer_month, url, households
                 )
             except RuntimeError as error:
@@ -765,6 +777,7 @@ def peer(quick: bool) -> list[Result]:
                 workload="peer month",
                 backend="sqlite",
                 seconds=seconds,
+                cpu_seconds=cpu,
                 baseline_seconds=None,
                 size=size,
                 target=f"< {limit:g} s",
@@ -875,7 +888,7 @@ def _burst(db: Database, town: SyntheticCity) -> tuple[float, list[float], int, 
 @workload("portal-burst")
 def portal_burst(quick: bool) -> list[Result]:
     """1,000 households tick a week at once from 8 threads on PostgreSQL."""
-    households = 30 if quick else 1_000
+    households = _size(quick, 30, 1_000)
     town = city(households, seed=8)
     size = f"{households} households, {_BURST_THREADS} threads"
     if not postgres_dsn():
