@@ -1,23 +1,19 @@
-"""Authorization checks for reservations, change requests and attendance (one place).
+"""Authorization checks of the reservation engine, delegated to :mod:`canteen_core.policy`.
 
-A central :mod:`canteen_core.policy` is being written; the application services will route to
-it. Until then every domain operation of the reservation engine calls the two functions below and
-nothing else, so swapping them is a one-file change.
-
-Rules: a family actor (guardian, co-representative) acts only on households listed in
-``Actor.household_ids``; staff, admin and system act on any household. Instructing change
-requests and recording attendance need staff or admin (system too for attendance imports).
+The application services authorize every use case with :func:`canteen_core.policy.authorize`;
+the domain operations check again (defence in depth) through these helpers, so the policy module
+stays the one place that decides who may do what.
 """
 
 from __future__ import annotations
 
 from canteen_core.actors import Actor, Role
 from canteen_core.errors import NotAuthorizedError
+from canteen_core.policy import Action, authorize
 
-__all__ = ["acts_as_commune", "ensure_may_act_for", "ensure_staff"]
+__all__ = ["acts_as_commune", "ensure_allowed", "ensure_may_act_for"]
 
-_COMMUNE = (Role.STAFF, Role.ADMIN, Role.SYSTEM)
-_FAMILY = (Role.GUARDIAN, Role.CO_REPRESENTATIVE)
+_COMMUNE = (Role.STAFF, Role.FINANCE, Role.ADMIN, Role.SYSTEM)
 
 
 def _check_actor(actor: object) -> Actor:
@@ -27,24 +23,18 @@ def _check_actor(actor: object) -> Actor:
 
 
 def acts_as_commune(actor: Actor) -> bool:
-    """Whether ``actor`` acts for the commune (staff, admin, system): no household limit, no
-    family deadlines."""
+    """Whether ``actor`` acts for the commune: no household limit and no family deadlines."""
     return _check_actor(actor).has(*_COMMUNE)
 
 
-def ensure_may_act_for(actor: Actor, household_id: str) -> None:
-    """Raise :class:`NotAuthorizedError` unless ``actor`` may act on ``household_id``'s children."""
-    actor = _check_actor(actor)
-    if actor.has(*_COMMUNE):
-        return
-    if actor.has(*_FAMILY) and household_id in actor.household_ids:
-        return
-    raise NotAuthorizedError(f"user {actor.user_id!r} may not act on household {household_id!r}")
+def ensure_may_act_for(actor: Actor, household_id: str, action: Action = Action.BOOK_MEALS) -> None:
+    """Raise :class:`NotAuthorizedError` unless ``actor`` may do ``action`` on ``household_id``.
+
+    The default, booking, has the same grants as cancelling and applying a periodicity.
+    """
+    authorize(_check_actor(actor), action, household_id=household_id)
 
 
-def ensure_staff(actor: Actor, action: str, *, allow_system: bool = False) -> None:
-    """Raise :class:`NotAuthorizedError` unless ``actor`` is staff or admin (system if allowed)."""
-    actor = _check_actor(actor)
-    roles = (Role.STAFF, Role.ADMIN, Role.SYSTEM) if allow_system else (Role.STAFF, Role.ADMIN)
-    if not actor.has(*roles):
-        raise NotAuthorizedError(f"user {actor.user_id!r} may not {action}: staff only")
+def ensure_allowed(actor: Actor, action: Action) -> None:
+    """Raise :class:`NotAuthorizedError` unless the policy allows ``action`` to ``actor``."""
+    authorize(_check_actor(actor), action)

@@ -22,12 +22,13 @@ from datetime import date, datetime
 
 import attrs
 
-from canteen_core._access import ensure_staff
+from canteen_core._access import ensure_allowed
 from canteen_core._validators import a_date, aware_datetime, non_empty_str
 from canteen_core.actors import Actor
 from canteen_core.clock import Clock, ensure_aware, paris_today
 from canteen_core.enrollments import Enrollment
 from canteen_core.errors import InvalidInputError, NotFoundError, RuleViolationError
+from canteen_core.policy import Action
 from canteen_core.reservations import ReservationBook
 
 __all__ = [
@@ -136,7 +137,7 @@ def record_attendance(
     the enrollment (:class:`InvalidInputError`), a closed or future day
     (:class:`RuleViolationError`). An absence within a justification's range is justified.
     """
-    ensure_staff(actor, "record attendance", allow_system=True)
+    ensure_allowed(actor, Action.RECORD_ATTENDANCE)
     if not isinstance(day, date) or isinstance(day, datetime):
         raise InvalidInputError(f"expected a date, got {day!r}", path="day")
     presence = _presence(presence)
@@ -230,7 +231,7 @@ def justify_absences(
     range that were not yet justified). The range may extend into the future (a doctor's
     certificate for the coming week).
     """
-    ensure_staff(actor, "justify absences", allow_system=True)
+    ensure_allowed(actor, Action.RECORD_ATTENDANCE)
     now = ensure_aware(clock.now(), "clock.now()")
     justification = AbsenceJustification(
         id=new_id() if new_id is not None else uuid.uuid4().hex,

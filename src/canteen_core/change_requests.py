@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from canteen_core._access import ensure_may_act_for, ensure_staff
+from canteen_core._access import ensure_allowed, ensure_may_act_for
 from canteen_core._validators import a_date, aware_datetime, non_empty_str
 from canteen_core.actors import Actor
 from canteen_core.clock import Clock, ensure_aware
 from canteen_core.errors import ConflictError, InvalidInputError, RuleViolationError
 from canteen_core.events import ChangeRequestDecided
+from canteen_core.policy import Action
 
 if TYPE_CHECKING:
     from canteen_core.enrollments import Enrollment
@@ -167,7 +168,7 @@ def approve(
     book or enrollment is not the request's, :class:`RuleViolationError` when the day can no
     longer be booked (the service closed meanwhile).
     """
-    ensure_staff(actor, "decide change requests")
+    ensure_allowed(actor, Action.DECIDE_CHANGE_REQUEST)
     _ensure_pending(request)
     if book.enrollment_id != request.enrollment_id or enrollment.id != request.enrollment_id:
         raise InvalidInputError(
@@ -189,7 +190,7 @@ def reject(
     request: ChangeRequest, *, reason: str, actor: Actor, clock: Clock
 ) -> tuple[ChangeRequest, ChangeRequestDecided]:
     """Staff reject a pending request with a ``reason`` the family will read (required)."""
-    ensure_staff(actor, "decide change requests")
+    ensure_allowed(actor, Action.DECIDE_CHANGE_REQUEST)
     _ensure_pending(request)
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInputError("a rejection needs a reason for the family", path="reason")

@@ -23,6 +23,7 @@ from canteen_core.clock import Clock, ensure_aware
 from canteen_core.deadlines import format_instant, wall_clock
 from canteen_core.enrollments import Enrollment, LateChangeMode
 from canteen_core.errors import InvalidInputError
+from canteen_core.policy import Action
 from canteen_core.reservations import ReservationBook, month_days
 
 __all__ = ["Grid", "GridCell", "GridRow", "month_grid", "week_grid"]
@@ -169,7 +170,7 @@ def _grid(
     clock: Clock,
     pending: Iterable[ChangeRequest],
 ) -> Grid:
-    ensure_may_act_for(actor, enrollment.household_id)
+    ensure_may_act_for(actor, enrollment.household_id, Action.VIEW_RESERVATIONS)
     if book.enrollment_id != enrollment.id:
         raise InvalidInputError(
             f"book of enrollment {book.enrollment_id!r} used with enrollment {enrollment.id!r}",
