@@ -22,12 +22,14 @@ from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
 from canteen_adapters.cli.enroll import command as enroll_command
 from canteen_adapters.cli.headcount import command as headcount_command
+from canteen_adapters.cli.households import command as households_command
 from canteen_adapters.cli.init import command as init_command
 from canteen_adapters.cli.invoices import command as invoices_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
 from canteen_adapters.cli.sepa import command as sepa_command
 from canteen_adapters.cli.simulate import command as simulate_command
+from canteen_adapters.cli.tariffs import command as tariffs_command
 
 __all__ = ["COMMANDS", "main"]
 
@@ -55,6 +57,8 @@ COMMANDS: tuple[click.Command, ...] = (
     init_command,
     db_command,
     calendar_command,
+    households_command,
+    tariffs_command,
     enroll_command,
     book_command,
     headcount_command,

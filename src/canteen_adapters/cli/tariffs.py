@@ -1,0 +1,79 @@
+"""``canteen tariffs``: the deployment's tariff grids (GRID.toml files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+)
+from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
+
+__all__ = ["command"]
+
+
+@click.group("tariffs")
+def command() -> None:
+    """Tariff grids used by billing."""
+
+
+@command.command("set", epilog=GRID_FORMAT_HELP)
+@config_option
+@operator_option
+@click.argument("grid_file", type=click.Path(dir_okay=False, path_type=Path))
+def set_command(config: Path, operator: str | None, grid_file: Path) -> None:
+    """Store a tariff grid (new, or replacing the grid with the same id).
+
+    Refused if it overlaps another grid of the same service in time. Issued invoices keep
+    the prices they were billed at.
+
+    \b
+        canteen tariffs set grille-2023-2024.toml
+    """
+    actor = operator_actor(operator)
+    grid = load_grid(grid_file)
+    with open_canteen(config) as canteen:
+        canteen.billing.save_tariff_grid(actor, grid)
+    until = f" au {grid.valid_until:%d/%m/%Y}" if grid.valid_until else ""
+    click.echo(
+        f"Grille {grid.id} enregistrée pour la prestation {grid.service_id}, du "
+        f"{grid.valid_from:%d/%m/%Y}{until}"
+    )
+
+
+@command.command("list")
+@config_option
+@operator_option
+@json_option
+def list_command(config: Path, operator: str | None, as_json: bool) -> None:
+    """List the stored tariff grids."""
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        grids = canteen.billing.tariff_grids(actor)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "id": g.id,
+                    "service": g.service_id,
+                    "valid_from": g.valid_from,
+                    "valid_until": g.valid_until,
+                    "categories": sorted(str(c) for c in g.prices),
+                }
+                for g in grids
+            ]
+        )
+        return
+    for g in grids:
+        until = f"{g.valid_until:%d/%m/%Y}" if g.valid_until else "…"
+        categories = ", ".join(sorted(str(c) for c in g.prices))
+        click.echo(f"{g.id}  {g.service_id}  {g.valid_from:%d/%m/%Y} - {until}  ({categories})")
+    if not grids:
+        click.echo("Aucune grille tarifaire.")

@@ -1,0 +1,122 @@
+"""A fresh deployment run by the operator CLI only: init, households import, tariffs,
+enroll, book, bill, invoices; plus the bad inputs of the import and tariff commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from canteen_adapters.cli import main
+
+FOYERS = """\
+household_id;payer_civility;payer_first_name;payer_last_name;payer_email;qf;resident;child_id;child_first_name;child_last_name;birth_date;diet;pai
+F1;Madame;Claire;Martin;claire@example.org;620;oui;F1-C1;Léo;Martin;2015-04-02;standard;non
+F1;Madame;Claire;Martin;claire@example.org;620;oui;F1-C2;Jade;Martin;2017-09-12;vegetarian;non
+F2;Monsieur;Karim;Diallo;;;non;F2-C1;Nour;Diallo;2016-01-20;no_pork;oui
+"""
+GRID = """\
+id = "rs-2023"
+valid_from = 2023-09-01
+valid_until = 2024-08-31
+[prices.resident_child]
+thresholds = [500, 1000]
+prices = ["1.00", "2.50", "4.00"]
+"""
+
+
+def run(*args: str, now: str = "2023-08-25T10:00:00+02:00") -> Result:
+    runner = CliRunner(env={"CANTEEN_NOW": now, "CANTEEN_CONFIG": None})
+    return runner.invoke(main, list(args), prog_name="canteen")
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "canteen.toml"
+    ok(run("init", "--config", str(path), "--issuer-name", "Régie de Ronde", "--issuer-code",
+           "RONDE", "--zone", "C"))  # fmt: skip
+    (tmp_path / "foyers.csv").write_text(FOYERS, encoding="utf-8")
+    (tmp_path / "grille.toml").write_text(GRID, encoding="utf-8")
+    return path
+
+
+def test_a_month_from_an_empty_deployment(config: Path) -> None:
+    c = str(config)
+    folder = config.parent
+    imported = json.loads(ok(run("households", "import", "--config", c,
+                                 str(folder / "foyers.csv"), "--json")))  # fmt: skip
+    assert imported == {"imported": 2, "children": 3, "already_present": 0}
+    again = ok(run("households", "import", "--config", c, str(folder / "foyers.csv")))
+    assert "0 foyer importé (0 enfant), 2 déjà présents" in again
+    assert "Grille rs-2023 enregistrée" in ok(
+        run("tariffs", "set", "--config", c, str(folder / "grille.toml"))
+    )
+    grids: list[dict[str, Any]] = json.loads(ok(run("tariffs", "list", "--config", c, "--json")))
+    assert [g["id"] for g in grids] == ["rs-2023"]
+    ok(run("enroll", "--config", c, "--household", "F1", "--child", "F1-C1", "--site", "ronde",
+           "--site-name", "École élémentaire Ronde", "--department", "77", "--service-name",
+           "Restauration scolaire", "--school-year", "2023", "--id", "leo"))  # fmt: skip
+    ok(run("enroll", "--config", c, "--household", "F1", "--child", "F1-C2", "--site", "ronde",
+           "--school-year", "2023", "--id", "jade"))  # fmt: skip
+    booked = json.loads(ok(run("book", "--config", c, "--enrollment", "leo", "--from",
+                               "2023-09-01", "--to", "2024-07-05", "--weekdays", "mon,tue,thu,fri",
+                               "--json")))  # fmt: skip
+    assert booked["booked"][:2] == ["2023-09-04", "2023-09-05"]
+    ok(run("book", "--config", c, "--enrollment", "jade", "--day", "2023-09-07", "--day",
+           "2023-09-08"))  # fmt: skip
+    count = json.loads(ok(run("headcount", "--config", c, "--site", "ronde", "--date",
+                              "2023-09-07", "--json")))  # fmt: skip
+    assert count["days"][0]["meals"] == {"standard": 1, "no_pork": 0, "vegetarian": 1}
+    billed = json.loads(ok(run("bill", "--config", c, "--period", "2023-09", "--json",
+                               now="2023-10-02T08:00:00+02:00")))  # fmt: skip
+    assert [(i["household_id"], i["total"]) for i in billed["issued"]] == [("F1", "45.00")]
+    page = ok(run("invoices", "--config", c, "--household", "F1",
+                  now="2023-10-03T08:00:00+02:00"))  # fmt: skip
+    assert "Vous avez 1 facture non réglée" in page
+    assert "45,00 €" in page
+
+
+def test_household_import_bad_input_imports_nothing(config: Path) -> None:
+    c = str(config)
+    bad = config.parent / "bad.csv"
+    bad.write_text(FOYERS.replace("2017-09-12", "2017-13-12"), encoding="utf-8")
+    result = run("households", "import", "--config", c, str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: line 3")
+    assert result.stderr.count("\n") == 1
+    bad.write_text("household_id;child_id\nF1;C1\n", encoding="utf-8")
+    missing = run("households", "import", "--config", c, str(bad))
+    assert missing.exit_code == 2
+    assert "missing CSV columns" in missing.stderr
+    absent = run("households", "import", "--config", c, str(config.parent / "none.csv"))
+    assert absent.exit_code == 2
+    assert "introuvable" in absent.stderr
+    listing = json.loads(ok(run("invoices", "--config", c, "--json")))
+    assert listing["invoices"] == []
+    assert "F1" not in ok(run("households", "import", "--config", c, "--help"))
+
+
+def test_tariffs_bad_input_changes_nothing(config: Path) -> None:
+    c = str(config)
+    folder = config.parent
+    ok(run("tariffs", "set", "--config", c, str(folder / "grille.toml")))
+    overlapping = folder / "autre.toml"
+    overlapping.write_text(GRID.replace('"rs-2023"', '"rs-bis"'), encoding="utf-8")
+    result = run("tariffs", "set", "--config", c, str(overlapping))
+    assert result.exit_code in (1, 2)
+    assert result.stderr.count("\n") == 1
+    broken = folder / "broken.toml"
+    broken.write_text("valid_from = 2023-09-01\n", encoding="utf-8")
+    refused = run("tariffs", "set", "--config", c, str(broken))
+    assert refused.exit_code != 0
+    assert "resident_child" in refused.stderr
+    grids = json.loads(ok(run("tariffs", "list", "--config", c, "--json")))
+    assert [g["id"] for g in grids] == ["rs-2023"]
