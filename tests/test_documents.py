@@ -496,6 +496,8 @@ def test_payment_certificate_bad_input() -> None:
         (account, {"issued_on": date(2022, 12, 31)}, "issued_on"),
         (account, {"issued_on": datetime(2024, 1, 15, tzinfo=UTC)}, "issued_on"),
         (account, {"issuer": "Régie"}, "issuer"),
+        (account, {"signatory": " "}, "signatory"),
+        (account, {"place": 75}, "place"),
     ]
     for subject, change, path in cases:
         with pytest.raises(InvalidInputError) as caught:

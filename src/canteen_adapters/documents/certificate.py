@@ -63,6 +63,11 @@ METHOD_LABELS_FR: Mapping[PaymentMethod, str] = {
     PaymentMethod.CESU: "CESU",
 }
 
+
+def _method_label(method: PaymentMethod) -> str:
+    return METHOD_LABELS_FR.get(method, str(method))
+
+
 #: Label of the share of lines billed to no particular child.
 HOUSEHOLD_SHARE_LABEL = "Prestations du foyer (sans enfant désigné)"
 #: Label of money received but not yet allocated to an invoice.
@@ -179,7 +184,7 @@ class PaymentCertificate:
             payments=tuple(
                 CertifiedPayment(
                     day=p.received_on,
-                    label=METHOD_LABELS_FR[p.method],
+                    label=_method_label(p.method),
                     reference=p.reference,
                     amount=p.amount,
                 )
@@ -188,7 +193,7 @@ class PaymentCertificate:
             refunds=tuple(
                 CertifiedPayment(
                     day=r.refunded_on,
-                    label=f"Remboursement ({METHOD_LABELS_FR[r.method].lower()})",
+                    label=f"Remboursement ({_method_label(r.method).lower()})",
                     reference=r.reference,
                     amount=-r.amount,
                 )
@@ -312,6 +317,11 @@ def render_payment_certificate(
     """
     settings = check_issuer(issuer)
     check_date(issued_on, "issued_on")
+    for name, text in (("place", place), ("signatory", signatory)):
+        if (text is not None or name == "signatory") and (
+            not isinstance(text, str) or not text.strip()
+        ):
+            raise InvalidInputError("must be a non-empty string", path=name)
     if isinstance(year, int) and not isinstance(year, bool) and issued_on.year < year:
         raise InvalidInputError(
             f"a certificate for {year} cannot be issued on {issued_on.isoformat()}",
