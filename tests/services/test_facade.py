@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from canteen_core.errors import ConflictError, InvalidInputError, NotAuthorizedError
+from canteen_core.calendar import Zone
+from canteen_core.clock import FixedClock
+from canteen_core.deployment import Deployment, IssuerSettings, PluginSettings, StorageSettings
+from canteen_core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotAuthorizedError,
+)
 from canteen_core.families import FamilyQuotient
 from canteen_core.services import Canteen
 
@@ -83,3 +92,29 @@ def test_open_reads_a_deployment_file_and_migrates(tmp_path: Path) -> None:
     with Canteen.open(tmp_path / "canteen.toml") as canteen:
         assert canteen.families.get(ADMIN, "concerto").id == "concerto"
         assert "sql" in repr(canteen)
+
+
+def test_in_memory_by_department_and_a_given_plugin_manager(clock: FixedClock) -> None:
+    from canteen_core.services import build_default_plugin_manager
+
+    pm = build_default_plugin_manager(load_entrypoints=False)
+    with Canteen.in_memory(department="67", clock=clock, plugin_manager=pm) as canteen:
+        assert canteen.context.plugin_manager is pm
+        assert canteen.context.default_zone() is Zone.B
+        year = canteen.context.school_year(Zone.B, 2023, "67")
+        assert date(2024, 3, 29) in year.public_holidays  # Good Friday in Alsace
+        assert canteen.deployment.storage.url == "memory://"
+    with Canteen.in_memory(zone=None, clock=clock) as canteen, pytest.raises(ConfigurationError):
+        canteen.context.default_zone()
+
+
+def test_blocked_storage_plugin_is_a_configuration_error(tmp_path: Path) -> None:
+    deployment = Deployment(
+        issuer=IssuerSettings(name="Régie", code="RONDE"),
+        storage=StorageSettings(url=f"sqlite:///{tmp_path / 'x.db'}"),
+        plugins=PluginSettings(blocked=("canteen_adapters.storage.sql",)),
+    )
+    with pytest.raises(ConfigurationError, match="unknown storage backend 'sql'"):
+        Canteen.from_deployment(deployment)
+    with pytest.raises(TypeError):
+        Canteen.from_deployment("canteen.toml")  # type: ignore[arg-type]
