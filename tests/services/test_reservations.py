@@ -224,3 +224,11 @@ def test_family_withdraws_its_request(world: World) -> None:
     withdrawn = canteen.reservations.withdraw(CO_REP, request.id)
     assert withdrawn.status is RequestStatus.WITHDRAWN
     assert canteen.reservations.pending_requests(STAFF) == ()
+
+
+def test_empty_bulk_calls_do_nothing_but_check_the_role(world: World) -> None:
+    canteen = world.canteen
+    assert canteen.reservations.set_days_many(PAYER, {}) == {}
+    assert canteen.reservations.tick_month_many(ADMIN, [], 2023, 9) == {}
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.tick_month_many(STAFF, [], 2023, 9)

@@ -180,6 +180,9 @@ class ReservationService(ServiceBase):
         """Apply ``operations`` (enrollment id -> operation) in one use case."""
         ids = list(operations)
         with self._ctx.use_case(actor, action) as tx:
+            if not ids:
+                tx.filtered()  # nothing asked: the actor's role was checked, nothing to do
+                return {}
             enrollments = load_enrollments(tx, ids)
             household_ids = {e.household_id for e in enrollments.values()}
             tx.authorize_many(household_ids)
