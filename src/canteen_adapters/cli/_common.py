@@ -167,9 +167,10 @@ def short_french_date(day: date) -> str:
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``1 jour``, ``2 jours`` (French: 0 and 1 are singular)."""
+    """``1 jour``, ``2 jours``, ``72 675 repas`` (French: 0 and 1 are singular; thousands
+    grouped with a space, as amounts are)."""
     word = singular if count <= 1 else (plural_form or f"{singular}s")
-    return f"{count} {word}"
+    return f"{count:,}".replace(",", " ") + f" {word}"
 
 
 def join_fr(words: Sequence[str]) -> str:
