@@ -57,6 +57,13 @@ ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "canteen_adapters.storage.memory",
     "canteen_adapters.storage.sql",
+    "canteen_adapters.calendars.france",
+    "canteen_adapters.mail.outbox",
+    "canteen_adapters.mail.smtp",
+    "canteen_adapters.payment.payzen",
+    "canteen_adapters.payment.payfip",
+    "canteen_adapters.payment.sepa",
+    "canteen_adapters.payment.manual",
 )
 
 
@@ -154,6 +161,8 @@ class CanteenPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
+        #: Built-in plugin modules skipped because an optional dependency is missing.
+        self.unavailable: dict[str, str] = {}
 
     # -- adapters ---------------------------------------------------------------------------
 
@@ -166,7 +175,7 @@ class CanteenPluginManager(pluggy.PluginManager):
         kind = _kind(kind)
         found: dict[str, NamedAdapter] = {}
         caller = getattr(self.hook, kind.hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        for impl in caller.get_hookimpls():  # registration order
             if impl.hookwrapper or impl.wrapper:
                 continue  # wrappers observe calls; they offer nothing themselves
             plugin_name = impl.plugin_name
@@ -245,7 +254,7 @@ class CanteenPluginManager(pluggy.PluginManager):
         names = [name for cls, name in EVENT_HOOKS.items() if isinstance(event, cls)]
         for hook_name in [*names[:1], "canteen_event_committed"]:
             caller = getattr(self.hook, hook_name)
-            for impl in reversed(caller.get_hookimpls()):
+            for impl in caller.get_hookimpls():  # registration order
                 if impl.hookwrapper or impl.wrapper:
                     continue
                 try:
@@ -353,7 +362,10 @@ def build_plugin_manager(
     if load_entrypoints:
         _load_entrypoints(pm, group)
     for plugin in plugins:
-        name = pm.get_canonical_name(plugin)
+        # A readable name for messages: the module name, or the class of an instance.
+        name = getattr(plugin, "__name__", None) or (
+            f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+        )
         if not pm.is_blocked(name):
             _register(pm, plugin, name)
     try:

@@ -7,7 +7,6 @@ see each other's rows; they are skipped without ``CANTEEN_TEST_POSTGRES_DSN`` (a
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from canteen_adapters.storage.memory import MemoryStorage
 from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url, upgrade
 from canteen_adapters.storage.sql.tables import metadata
 from canteen_core.ports import Storage
-from canteen_core.testing import POSTGRES_ENV
+from canteen_core.testing import require_postgres_dsn
 
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -43,12 +42,9 @@ def _drop_schema(dsn: str, schema: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def _pg_session_schema() -> Iterator[tuple[str, str] | None]:
+def _pg_session_schema() -> Iterator[tuple[str, str]]:
     """One migrated schema for the session (tests empty it instead of migrating again)."""
-    dsn = os.environ.get(POSTGRES_ENV, "").strip()
-    if not dsn:
-        yield None
-        return
+    dsn = require_postgres_dsn()  # skips (or fails under CI=true) when unusable
     schema = f"s_{uuid.uuid4().hex[:12]}"
     upgrade(dsn, schema=schema)
     yield dsn, schema
@@ -56,9 +52,8 @@ def _pg_session_schema() -> Iterator[tuple[str, str] | None]:
 
 
 @pytest.fixture
-def pg_clean_schema(postgres_dsn: str, _pg_session_schema: tuple[str, str] | None) -> str:
+def pg_clean_schema(postgres_dsn: str, _pg_session_schema: tuple[str, str]) -> str:
     """The session's migrated schema, emptied: every table truncated before the test."""
-    assert _pg_session_schema is not None
     dsn, schema = _pg_session_schema
     engine = create_engine_for_url(dsn, schema=schema)
     try:
