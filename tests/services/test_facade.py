@@ -15,8 +15,9 @@ from canteen_core.errors import (
     ConflictError,
     InvalidInputError,
     NotAuthorizedError,
+    NotFoundError,
 )
-from canteen_core.families import FamilyQuotient
+from canteen_core.families import Child, FamilyQuotient
 from canteen_core.services import Canteen
 
 from ._world import ADMIN, CO_REP, FINANCE, OTHER, PAYER, STAFF, World, concerto
@@ -118,3 +119,21 @@ def test_blocked_storage_plugin_is_a_configuration_error(tmp_path: Path) -> None
         Canteen.from_deployment(deployment)
     with pytest.raises(TypeError):
         Canteen.from_deployment("canteen.toml")  # type: ignore[arg-type]
+
+
+def test_household_lifecycle_for_the_admin(canteen: Canteen) -> None:
+    canteen.families.create_households(ADMIN, [concerto()])
+    household = canteen.families.add_child(
+        ADMIN,
+        "concerto",
+        Child(id="bebe", first_name="Bébé", last_name="Concerto", birth_date=date(2022, 5, 1)),
+    )
+    assert [c.id for c in household.children] == ["alban", "zoe", "bebe"]
+    assert canteen.families.set_co_representative(ADMIN, "concerto", None).co_representative is None
+    assert canteen.families.of_guardian(STAFF, "papa") == []
+    saved = canteen.families.save_household(ADMIN, concerto())
+    assert canteen.families.get(ADMIN, "concerto") == saved
+    canteen.families.remove_household(ADMIN, "concerto")
+    assert canteen.families.list_households(ADMIN) == []
+    with pytest.raises(NotFoundError):
+        canteen.families.save_household(ADMIN, concerto())

@@ -3,10 +3,13 @@ leaves stored data unchanged."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
+from canteen_core.clock import FixedClock
 from canteen_core.errors import (
     ConflictError,
     InvalidInputError,
@@ -21,8 +24,8 @@ from canteen_core.periodicity import Periodicity
 from canteen_core.policy import Action
 from canteen_core.services import Canteen
 
-from ._world import ADMIN, OTHER, PAYER, STAFF, World, concerto
-from .conftest import EventRecorder
+from ._world import ADMIN, CO_REP, OTHER, PAYER, STAFF, World, build_world, concerto
+from .conftest import EventRecorder, make_canteen
 
 MON_11 = date(2023, 9, 11)
 
@@ -188,3 +191,34 @@ def test_bulk_and_single_share_the_calendar_instance(world: World) -> None:
     first = canteen.enrollments.get(ADMIN, "e-alban")
     second = canteen.enrollments.get(ADMIN, "e-lea")
     assert first.calendar is second.calendar
+
+
+@pytest.mark.postgres
+def test_concurrent_change_is_a_conflict_and_loses_nothing(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FixedClock,
+    recorder: EventRecorder,
+) -> None:
+    # Two portal workers: the first loads the book, the second books and commits meanwhile,
+    # then the first saves what it computed from the old version.
+    with make_canteen("postgres", request, tmp_path, clock, recorder) as canteen:
+        build_world(canteen)
+        ctx = canteen.context
+
+        def stale_write() -> None:
+            with ctx.use_case(PAYER, Action.BOOK_MEALS, household_id="concerto") as tx:
+                book = tx.uow.reservations.load("e-alban")
+                worker = threading.Thread(
+                    target=canteen.reservations.book, args=(CO_REP, "e-alban", MON_11)
+                )
+                worker.start()
+                worker.join(timeout=30)
+                changed = book.with_day(date(2023, 9, 12), booked=True)
+                tx.uow.reservations.save(changed, expected_version=book.version)
+                tx.emit(_event())
+
+        with pytest.raises(ConflictError):
+            stale_write()
+        assert canteen.reservations.booked_days(ADMIN, "e-alban") == (MON_11,)
+        assert [e.actor_id for e in recorder.of(ReservationsChanged)] == ["papa"]
