@@ -25,9 +25,7 @@ from typing import Any
 
 import pytest
 
-from canteen_adapters.mail.outbox import OutboxMailer
-from canteen_adapters.mail.smtp import SmtpMailer
-from canteen_core.deployment import parse_deployment
+from canteen_core.deployment import Deployment, parse_deployment
 from canteen_core.services import build_default_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,9 +57,6 @@ FAKE_ENVIRON = {
     "PAYZEN_TEST_KEY": "test-key-1234",
     "PAYZEN_PRODUCTION_KEY": "production-key-1234",
 }
-
-#: The mailers the documented ``[mail]`` tables name.
-MAILERS: dict[str, Any] = {"outbox": OutboxMailer, "smtp": SmtpMailer}
 
 _FENCE = re.compile(
     r"^(?P<marker><!-- not-run -->\n)?```(?P<lang>[a-z]+)[^\n]*\n(?P<body>.*?)^```[ \t]*$",
@@ -116,6 +111,11 @@ def _check_payment_tables(deployment_payment: dict[str, Any]) -> None:
         pm.payment_provider_backend(name).factory(table)
 
 
+def _check_mail(deployment: Deployment) -> None:
+    pm = build_default_plugin_manager(load_entrypoints=False)
+    pm.mailer_backend(deployment.mail.adapter).factory(deployment.mail)
+
+
 @pytest.mark.parametrize("page", _existing(TOML_PAGES))
 def test_page_toml_is_valid(page: str, tmp_path: Path) -> None:
     blocks = _blocks(page, "toml")
@@ -129,8 +129,7 @@ def test_page_toml_is_valid(page: str, tmp_path: Path) -> None:
                 body, base_dir=tmp_path, environ=FAKE_ENVIRON, source=f"docs/{page}:{line + 1}"
             )
             _check_payment_tables(deployment.payment)
-            # The [mail] table builds its mailer (the mailers' own settings checks).
-            MAILERS[deployment.mail.adapter].from_settings(deployment.mail)
+            _check_mail(deployment)  # the [mail] table builds its mailer (its own checks)
         else:
             _check_payment_tables(data.get("payment", {}))
 

@@ -8,7 +8,9 @@ turns the rest into Markdown before rendering, without touching the source:
 * doctest blocks become fenced ``pycon`` code (otherwise ``[x][:3]`` reads as a link);
 * ``:role:`~pkg.mod.Name``` becomes inline code ``Name`` (``pkg.mod.Name`` without ``~``);
 * a paragraph ending in ``::`` ends in ``:`` (the indented block after it is code already);
-* simple reST tables (``====  ====`` rules) become Markdown tables.
+* simple reST tables (``====  ====`` rules) become Markdown tables;
+* an attribute without a docstring takes its Sphinx ``#:`` comment (the lines right above it),
+  so documented constants (``DEFAULT_PLUGINS``, ``BRIDGE_CORRECTIONS``...) are rendered.
 
 Loaded by ``mkdocs.yml`` (``extensions: [docs/_ext/griffe_rest.py:RestToMarkdown]``).
 """
@@ -101,10 +103,30 @@ def rest_to_markdown(text: str) -> str:
     return "\n".join(lines)
 
 
+def _comment_doc(obj: griffe.Object) -> str | None:
+    """The ``#:`` comment lines right above an attribute's definition, if any."""
+    if obj.lineno is None or obj.filepath is None or isinstance(obj.filepath, list):
+        return None
+    try:
+        lines = obj.lines_collection[obj.filepath]
+    except KeyError:
+        return None
+    found: list[str] = []
+    index = obj.lineno - 2  # the line above the definition (lineno is 1-based)
+    while index >= 0 and lines[index].strip().startswith("#:"):
+        found.insert(0, lines[index].strip()[2:].strip())
+        index -= 1
+    return "\n".join(found) or None
+
+
 class RestToMarkdown(griffe.Extension):
     """Rewrite every docstring once its object is loaded."""
 
     def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         """Convert ``obj``'s docstring in place (the source files are not touched)."""
+        if obj.docstring is None and obj.is_attribute:
+            text = _comment_doc(obj)
+            if text is not None:
+                obj.docstring = griffe.Docstring(text, parent=obj)
         if obj.docstring is not None:
             obj.docstring.value = rest_to_markdown(obj.docstring.value)
