@@ -180,3 +180,23 @@ def test_named_records_are_validated() -> None:
         MailerBackend(name=" ", factory=lambda settings: None)
     record = MailerBackend(name="x", factory=lambda settings: SimpleNamespace())
     assert record.plugin is None
+
+
+def test_a_built_in_with_a_missing_optional_dependency_is_skipped_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "canteen_fake_extra_plugin.py").write_text(
+        "import canteen_absent_optional_dependency\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pm = build_plugin_manager(
+        load_entrypoints=False,
+        default_plugins=(*DEFAULT_PLUGINS, "canteen_fake_extra_plugin"),
+    )
+    assert pm.unavailable == {
+        "canteen_fake_extra_plugin": "missing module 'canteen_absent_optional_dependency'"
+    }
+    with pytest.raises(ConfigurationError, match="not loaded: canteen_fake_extra_plugin"):
+        pm.adapter("payment_provider", "stripe")
+    with pytest.raises(ConfigurationError, match="cannot import built-in plugin"):
+        build_plugin_manager(load_entrypoints=False, default_plugins=["canteen_adapters.nope"])

@@ -207,7 +207,12 @@ class CanteenPluginManager(pluggy.PluginManager):
             return available[name]
         except KeyError:
             names = ", ".join(sorted(available)) or "none (no plugin offers one)"
-            raise ConfigurationError(f"unknown {kind.label} {name!r}; available: {names}") from None
+            missing = "".join(
+                f"; not loaded: {module} ({reason})" for module, reason in self.unavailable.items()
+            )
+            raise ConfigurationError(
+                f"unknown {kind.label} {name!r}; available: {names}{missing}"
+            ) from None
 
     def storage_backend(self, name: str) -> StorageBackend:
         """The storage backend called ``name``."""
@@ -354,6 +359,16 @@ def build_plugin_manager(
             continue
         try:
             module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or exc.name.split(".")[0] in ("canteen_core", "canteen_adapters"):
+                raise ConfigurationError(
+                    f"cannot import built-in plugin {module_name!r}: {exc}"
+                ) from exc
+            # An optional extra is not installed (canteen[payments]...): its adapters are
+            # simply not offered, and asking for one says why.
+            pm.unavailable[module_name] = f"missing module {exc.name!r}"
+            logger.info("built-in plugin %s not loaded: %s", module_name, exc)
+            continue
         except ImportError as exc:
             raise ConfigurationError(
                 f"cannot import built-in plugin {module_name!r}: {exc}"
