@@ -84,6 +84,16 @@ def test_second_run_adds_nothing_and_prints_the_same_result(
     assert again.stdout.split("MES FACTURES")[1] == first.stdout.split("MES FACTURES")[1]
 
 
+def test_another_size_on_the_same_database_is_refused(demo_db: tuple[Path, Result]) -> None:
+    db, _ = demo_db
+    before = table_counts(db)
+    result = run("demo", "--db", str(db), "--households", "3")
+    assert result.exit_code == 1
+    assert "--households 8" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert table_counts(db) == before
+
+
 def test_json_is_internally_consistent(demo_db: tuple[Path, Result]) -> None:
     db, _ = demo_db
     result = run("demo", "--db", str(db), "--households", HOUSEHOLDS, "--json")

@@ -314,6 +314,12 @@ class _Demo:
             pass
         else:
             count = len(self.canteen.families.list_households(ADMIN))
+            if count != len(self.city.households) + 1:
+                # Another size gives another synthetic city: its steps would not match.
+                fail(
+                    f"cette base de démo compte {count} foyers : relancez avec "
+                    f"--households {count - 1}, ou choisissez un autre --db"
+                )
             self.step(
                 "Foyers",
                 f"{plural(count, 'foyer déjà enregistré', 'foyers déjà enregistrés')}",
