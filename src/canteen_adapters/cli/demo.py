@@ -54,6 +54,7 @@ from canteen_adapters.cli._common import (
     plural,
     progress,
 )
+from canteen_adapters.cli.invoices import payer_label
 from canteen_adapters.payment.payzen import compute_signature
 from canteen_core.actors import Actor, Role
 from canteen_core.attendance import AbsenceJustification, AttendanceRecord, Presence
@@ -244,13 +245,6 @@ def concerto_household() -> Household:
         ),
         quotients=(FamilyQuotient(value=Decimal(850), valid_from=date(2023, 1, 1)),),
     )
-
-
-def payer_label(household: Household) -> str:
-    """``Madame CONCERTO Maman``, as the portal writes the payer."""
-    payer = household.payer
-    parts = [payer.civility or "", payer.last_name.upper(), payer.first_name]
-    return " ".join(part for part in parts if part)
 
 
 # -- the report ---------------------------------------------------------------------------------

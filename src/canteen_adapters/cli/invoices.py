@@ -22,6 +22,7 @@ from canteen_adapters.cli._common import (
 from canteen_core.families import Household
 from canteen_core.ledger import InvoiceState
 from canteen_core.money import Money
+from canteen_core.services import Canteen
 
 __all__ = ["command", "payer_label"]
 
@@ -50,7 +51,9 @@ def _row(state: InvoiceState, household: Household) -> dict[str, Any]:
     }
 
 
-def _write_pdfs(canteen: Any, states: list[tuple[InvoiceState, Household]], folder: Path) -> int:
+def _write_pdfs(
+    canteen: Canteen, states: list[tuple[InvoiceState, Household]], folder: Path
+) -> int:
     try:
         from canteen_adapters.documents.pdf import PaymentOptions, render_invoice_pdf
     except ImportError:  # pragma: no cover - fpdf2 ships with the documents extra
