@@ -28,14 +28,16 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import BaseValidationError
 from cattrs.strategies import configure_tagged_union
 
@@ -163,6 +165,18 @@ def _enum_value(member: enum.Enum) -> Any:
     return member.value
 
 
+def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        valid = ", ".join(repr(member.value) for member in cls)
+        raise InvalidInputError(
+            f"{value!r} is not a valid {cls.__name__}; expected one of {valid}"
+        ) from None
+
+
 def _sort_key(item: Any) -> tuple[int, Any]:
     # Items of a set may not be mutually orderable once unstructured (dicts); JSON text is.
     if isinstance(item, str | int | float):
@@ -194,6 +208,7 @@ def _make_converter() -> cattrs.Converter:
     # (cattrs dispatches on the MRO, where ``str`` comes before ``Enum``: name the enum bases.)
     for base in (enum.Enum, enum.StrEnum, enum.IntEnum):
         converter.register_unstructure_hook(base, _enum_value)
+        converter.register_structure_hook(base, _structure_enum)
     converter.register_unstructure_hook(ZoneInfo, str)
     converter.register_structure_hook(ZoneInfo, _structure_zoneinfo)
 
@@ -207,7 +222,43 @@ def _make_converter() -> cattrs.Converter:
         lambda cls: getattr(cls, "__origin__", cls) in (frozenset, set), set_unstructure_factory
     )
     _configure_polymorphic(converter)
+    converter.register_structure_hook_factory(_is_collection, _strict_collection(converter))
     return converter
+
+
+def _is_collection(cls: Any) -> bool:
+    """Lists, homogeneous tuples (``tuple[X, ...]``), sets and frozensets."""
+    origin = get_origin(cls) or cls
+    if origin is tuple:
+        args = get_args(cls)
+        return len(args) == 2 and args[1] is Ellipsis
+    return origin in (list, set, frozenset, Sequence, MutableSequence, AbstractSet)
+
+
+def _strict_collection(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """Collections refuse a string or a table: ``blocked = "x"`` is not ``["x"]``."""
+
+    def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        origin = get_origin(cls) or cls
+        args = get_args(cls)
+        item = args[0] if args else Any
+        as_list = list_structure_factory(list[item], converter)  # type: ignore[valid-type]
+
+        def structure_collection(value: Any, _: Any) -> Any:
+            if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+                raise InvalidInputError(f"expected a list, got {type(value).__name__}")
+            items = as_list(value, list[item])  # type: ignore[valid-type]
+            if origin in (set, AbstractSet):
+                return set(items)
+            if origin is frozenset:
+                return frozenset(items)
+            if origin is tuple:
+                return tuple(items)
+            return items
+
+        return structure_collection
+
+    return factory
 
 
 def _configure_polymorphic(converter: cattrs.Converter) -> None:
@@ -217,7 +268,7 @@ def _configure_polymorphic(converter: cattrs.Converter) -> None:
     from canteen_core.deadlines import CutOffPolicy
     from canteen_core.tariffs import Pricing
 
-    configure_tagged_union(Pricing, converter)
+    configure_tagged_union(Pricing, converter, tag_name="type")
     _configure_abstract_base(CutOffPolicy, converter)
 
 
@@ -237,7 +288,7 @@ def _configure_abstract_base(base: type, converter: cattrs.Converter) -> None:
     if len(subclasses) < 2:  # a tagged union needs two members; one is its own hook
         return
     union: Any = Union[tuple(subclasses)]  # noqa: UP007 - built at run time
-    configure_tagged_union(union, converter)
+    configure_tagged_union(union, converter, tag_name="type")
     structure_union = converter.get_structure_hook(union)
     unstructure_union = converter.get_unstructure_hook(union)
     converter.register_structure_hook(base, lambda value, _: structure_union(value, union))
@@ -298,9 +349,13 @@ def _first_leaf(exc: BaseException) -> BaseException | None:
     return exc
 
 
-def unstructure(obj: Any) -> Any:
-    """Turn a domain object (or a list/dict of them) into JSON-compatible data."""
-    return _CONVERTER.unstructure(obj)
+def unstructure(obj: Any, cls: Any = None) -> Any:
+    """Turn a domain object (or a list/dict of them) into JSON-compatible data.
+
+    ``cls`` unstructures as that type, e.g. a union (``unstructure(pricing, Pricing)`` adds the
+    ``"type"`` tag that a field typed ``Pricing`` would carry).
+    """
+    return _CONVERTER.unstructure(obj, unstructure_as=cls)
 
 
 def structure(data: Any, cls: type[T]) -> T:
