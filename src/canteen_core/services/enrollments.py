@@ -209,7 +209,8 @@ class EnrollmentService(ServiceBase):
 
         Every enrollment at the site gets the closure in its calendar and loses its bookings
         on those days (the organiser closed: nobody is charged), in one transaction. Returns
-        the dropped days per enrollment.
+        the dropped days per enrollment. Closures live in the enrollments' calendars (there is
+        no site repository yet): enrollments made at the site later do not inherit them.
         """
         if not isinstance(period, Period):
             raise InvalidInputError("expected a Period", path="period")
