@@ -34,7 +34,6 @@ in batches (``save_many``, ``add_many``).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -61,7 +60,7 @@ from canteen_core.enrollments import Enrollment
 from canteen_core.errors import ConfigurationError, InvalidInputError, NotAuthorizedError
 from canteen_core.events import Event
 from canteen_core.notifications import NotificationSettings, Notifier, OutgoingMessage
-from canteen_core.plugins import DEFAULT_PLUGINS, CanteenPluginManager, build_plugin_manager
+from canteen_core.plugins import CanteenPluginManager, build_plugin_manager
 from canteen_core.policy import Action, Grant, allowed_roles, authorize
 from canteen_core.ports import Storage, UnitOfWork
 
@@ -75,44 +74,16 @@ __all__ = [
 
 logger = logging.getLogger("canteen_core.services")
 
-#: Built-in adapter modules the services need that :data:`DEFAULT_PLUGINS` may not list yet
-#: (holiday source, mailers, payment providers). Registered like built-ins when importable.
-SERVICE_PLUGINS: tuple[str, ...] = (
-    "canteen_adapters.calendars.france",
-    "canteen_adapters.mail.outbox",
-    "canteen_adapters.mail.smtp",
-    "canteen_adapters.payment.manual",
-    "canteen_adapters.payment.payfip",
-    "canteen_adapters.payment.payzen",
-    "canteen_adapters.payment.sepa",
-)
-
 
 def build_default_plugin_manager(
     *, blocked: Iterable[str] = (), load_entrypoints: bool = True, plugins: Iterable[object] = ()
 ) -> CanteenPluginManager:
     """The plugin manager a :class:`~canteen_core.services.Canteen` uses by default.
 
-    :data:`~canteen_core.plugins.DEFAULT_PLUGINS` plus the importable :data:`SERVICE_PLUGINS`,
-    then entry points and ``plugins``.
+    The built-ins of :data:`~canteen_core.plugins.DEFAULT_PLUGINS`, then entry points and
+    ``plugins`` (see :func:`~canteen_core.plugins.build_plugin_manager`).
     """
-    blocked = tuple(blocked)
-    modules = list(DEFAULT_PLUGINS)
-    for name in SERVICE_PLUGINS:
-        if name in modules or name in blocked:
-            continue
-        try:
-            importlib.import_module(name)
-        except ImportError:  # an optional extra is not installed: that adapter is unavailable
-            logger.debug("built-in plugin %s not importable, skipped", name)
-            continue
-        modules.append(name)
-    return build_plugin_manager(
-        blocked=blocked,
-        load_entrypoints=load_entrypoints,
-        plugins=plugins,
-        default_plugins=tuple(modules),
-    )
+    return build_plugin_manager(blocked=blocked, load_entrypoints=load_entrypoints, plugins=plugins)
 
 
 def school_year_of(day: date) -> int:
