@@ -18,6 +18,7 @@ How the guarantees of :mod:`canteen_core.ports` are kept:
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
@@ -115,6 +116,21 @@ def _insert_days(connection: sa.Connection, rows: Iterable[tuple[str, date, str,
         except psycopg.IntegrityError as exc:
             raise ConflictError(f"reservation days conflict: {exc}") from exc
         except psycopg.Error as exc:
+            raise StorageError(f"cannot store reservation days: {exc}") from exc
+        return
+    if connection.dialect.name == "sqlite":
+        # The driver's executemany straight from a generator: no per-row Python objects for
+        # SQLAlchemy to process (dates as ISO text and booleans as 0/1, as its types store them).
+        dbapi_connection = connection.connection.dbapi_connection
+        try:
+            dbapi_connection.executemany(
+                "INSERT INTO reservation_days (enrollment_id, day, site_id, late) "
+                "VALUES (?, ?, ?, ?)",
+                ((e, d.isoformat(), s, 1 if late else 0) for e, d, s, late in rows),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(f"reservation days conflict: {exc}") from exc
+        except sqlite3.Error as exc:
             raise StorageError(f"cannot store reservation days: {exc}") from exc
         return
     batch: list[dict[str, Any]] = []
