@@ -200,3 +200,15 @@ def test_documented_commands_exist() -> None:
         assert command is not None, f"getting-started.md documents an unknown command {name!r}"
         if sub and isinstance(command, click.Group):
             assert command.get_command(context, sub) is not None, f"canteen {words}"
+
+
+def test_getting_started_commands_are_the_readme_commands() -> None:
+    def commands(text: str) -> list[str]:
+        block = re.search(r"```sh\n(.*?)```", text, re.DOTALL)
+        assert block is not None
+        return [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    page = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    assert commands(page) == commands(readme)
+    assert len(commands(page)) == 2
