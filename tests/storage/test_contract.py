@@ -561,3 +561,40 @@ def test_datetimes_keep_their_instant(storage: Storage) -> None:
         stored = uow.notifications_audit.get("n2")
         assert stored.received_at == paris
         assert uow.notifications_audit.count(received_at=Range(paris, paris)) == 1
+
+
+def test_bulk_changes_to_existing_books(storage: Storage) -> None:
+    ids = _enrolled(storage, children=2)
+    with storage.unit_of_work() as uow:
+        books = uow.reservations.load_many(ids)
+        first = {
+            enrollment_id: booked(uow.enrollments.get(enrollment_id), SEPTEMBER[:4])
+            for enrollment_id in ids
+        }
+        uow.reservations.save_many((first[i], books[i].version) for i in ids)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        books = uow.reservations.load_many(ids)
+        changed = {}
+        for enrollment_id, book in books.items():
+            book = book.with_day(SEPTEMBER[0], booked=False)  # removed
+            book = book.with_day(SEPTEMBER[5], booked=True)  # added
+            book = book.with_day(SEPTEMBER[1], booked=False)
+            book = book.with_day(SEPTEMBER[1], booked=True, late=True)  # relabelled late
+            book = book.with_day(SEPTEMBER[2], booked=False, late=True)  # late cancellation
+            changed[enrollment_id] = book
+        uow.reservations.save_many((changed[i], books[i].version) for i in ids)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.reservations.load_many(ids) == changed
+        again = uow.reservations.load_many(ids)
+        with pytest.raises(ConflictError):
+            uow.reservations.save_many(
+                [
+                    (again[ids[0]].with_day(SEPTEMBER[6], booked=True), again[ids[0]].version),
+                    (again[ids[1]].with_day(SEPTEMBER[6], booked=True), 1),  # stale
+                ]
+            )
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.reservations.load_many(ids) == changed  # all or nothing

@@ -855,8 +855,8 @@ class _Reservations:
             self._check_unchanged(connection, unchanged)
             if fresh:
                 self._insert_fresh(connection, fresh, enrollments)
-            for book, expected in changed:
-                self._update(connection, book, expected, enrollments[book.enrollment_id].site_id)
+            if changed:
+                self._update_many(connection, changed, enrollments)
 
     def _check_unchanged(
         self, connection: sa.Connection, unchanged: list[tuple[ReservationBook, int]]
@@ -908,52 +908,93 @@ class _Reservations:
         )
         _insert_days(connection, rows)
 
-    def _update(
-        self, connection: sa.Connection, book: ReservationBook, expected: int, site_id: str
+    def _update_many(
+        self,
+        connection: sa.Connection,
+        changed: list[tuple[ReservationBook, int]],
+        enrollments: dict[str, Any],
     ) -> None:
+        """Save changed books in a few statements per batch, whatever their number."""
         states, rows = t.reservation_states, t.reservation_days
-        bumped = connection.execute(
+        bump = (
             sa.update(states)
-            .where(states.c.enrollment_id == book.enrollment_id, states.c.version == expected)
-            .values(version=book.version, late_cancelled=_iso_days(book.late_cancelled_days()))
-        ).rowcount
-        if bumped != 1:
-            raise self._conflict(book.enrollment_id, expected)
-        current = {
-            row.day: bool(row.late)
+            .where(
+                states.c.enrollment_id == sa.bindparam("e"),
+                states.c.version == sa.bindparam("expected"),
+            )
+            .values(version=sa.bindparam("v"), late_cancelled=sa.bindparam("lc"))
+        )
+        for batch in _chunks(changed, _IN_CHUNK):
+            params = [
+                {
+                    "e": book.enrollment_id,
+                    "expected": expected,
+                    "v": book.version,
+                    "lc": _iso_days(book.late_cancelled_days()),
+                }
+                for book, expected in batch
+            ]
+            bumped = connection.execute(bump, params).rowcount
+            if bumped != len(batch):
+                # Someone saved one of them in between: name it (the savepoint undoes all).
+                stored = {
+                    row.enrollment_id: row.version
+                    for row in connection.execute(
+                        sa.select(states.c.enrollment_id, states.c.version).where(
+                            states.c.enrollment_id.in_([book.enrollment_id for book, _ in batch])
+                        )
+                    )
+                }
+                for book, expected in batch:
+                    if stored.get(book.enrollment_id) != book.version:
+                        raise self._conflict(book.enrollment_id, expected)
+                raise self._conflict(batch[0][0].enrollment_id, batch[0][1])
+            current: dict[str, dict[date, bool]] = {book.enrollment_id: {} for book, _ in batch}
             for row in connection.execute(
-                sa.select(rows.c.day, rows.c.late).where(rows.c.enrollment_id == book.enrollment_id)
-            )
-        }
-        late_days = set(book.late_booked_days())
-        wanted = {day: day in late_days for day in book.booked_days()}
-        removed = [{"e": book.enrollment_id, "d": day} for day in current if day not in wanted]
-        added = [
-            {"enrollment_id": book.enrollment_id, "day": day, "site_id": site_id, "late": late}
-            for day, late in wanted.items()
-            if day not in current
-        ]
-        relabelled = [
-            {"e": book.enrollment_id, "d": day, "l": late}
-            for day, late in wanted.items()
-            if day in current and current[day] != late
-        ]
-        if removed:
-            connection.execute(
-                sa.delete(rows).where(
-                    rows.c.enrollment_id == sa.bindparam("e"), rows.c.day == sa.bindparam("d")
-                ),
-                removed,
-            )
-        if added:
-            connection.execute(sa.insert(rows), added)
-        if relabelled:
-            connection.execute(
-                sa.update(rows)
-                .where(rows.c.enrollment_id == sa.bindparam("e"), rows.c.day == sa.bindparam("d"))
-                .values(late=sa.bindparam("l")),
-                relabelled,
-            )
+                sa.select(rows.c.enrollment_id, rows.c.day, rows.c.late).where(
+                    rows.c.enrollment_id.in_(list(current))
+                )
+            ):
+                current[row.enrollment_id][row.day] = bool(row.late)
+            removed: list[dict[str, Any]] = []
+            added: list[tuple[str, date, str, bool]] = []
+            relabelled: list[dict[str, Any]] = []
+            for book, _ in batch:
+                stored_days = current[book.enrollment_id]
+                late_days = set(book.late_booked_days())
+                wanted = {day: day in late_days for day in book.booked_days()}
+                site_id = enrollments[book.enrollment_id].site_id
+                removed.extend(
+                    {"e": book.enrollment_id, "d": day} for day in stored_days if day not in wanted
+                )
+                added.extend(
+                    (book.enrollment_id, day, site_id, late)
+                    for day, late in wanted.items()
+                    if day not in stored_days
+                )
+                relabelled.extend(
+                    {"e": book.enrollment_id, "d": day, "l": late}
+                    for day, late in wanted.items()
+                    if day in stored_days and stored_days[day] != late
+                )
+            if removed:
+                connection.execute(
+                    sa.delete(rows).where(
+                        rows.c.enrollment_id == sa.bindparam("e"), rows.c.day == sa.bindparam("d")
+                    ),
+                    removed,
+                )
+            if added:
+                _insert_days(connection, added)
+            if relabelled:
+                connection.execute(
+                    sa.update(rows)
+                    .where(
+                        rows.c.enrollment_id == sa.bindparam("e"), rows.c.day == sa.bindparam("d")
+                    )
+                    .values(late=sa.bindparam("l")),
+                    relabelled,
+                )
 
     def booked(
         self,
