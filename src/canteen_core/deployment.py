@@ -72,6 +72,9 @@ import attrs
 from canteen_core._validators import non_empty_str
 from canteen_core.calendar import Zone
 from canteen_core.errors import ConfigurationError, InvalidInputError
+
+# One billing-mode enum for the library: the deployment's [billing] mode is the invoicing one.
+from canteen_core.invoicing import BillingMode
 from canteen_core.serialization import structure
 
 __all__ = [
@@ -92,13 +95,6 @@ __all__ = [
 DEFAULT_FILE_NAME = "canteen.toml"
 _ENV_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
-
-
-class BillingMode(enum.StrEnum):
-    """How households are billed."""
-
-    PREPAID = "prepaid"  # the validated reservation basket is invoiced before the month
-    POSTPAID = "postpaid"  # a monthly run on attendance and the charging rules
 
 
 def _storage_url(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
