@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:  # progress, for full-size runs that take minutes
             print(f"  {row.workload} [{row.backend}]: {row.seconds:.3f} s", file=sys.stderr)
         results.extend(rows)
+        if args.json:  # written after each workload: a long run interrupted keeps its rows
+            args.json.write_text(to_json(results) + "\n", encoding="utf-8")
     print(_format(results))
     if args.json:
         args.json.write_text(to_json(results) + "\n", encoding="utf-8")
