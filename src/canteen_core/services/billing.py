@@ -592,7 +592,9 @@ class BillingService(ServiceBase):
         with self._ctx.use_case(actor, Action.RUN_BILLING, read_only=True) as tx:
             tariffs = self._tariff_book(tx.uow)
             if subset is None:
-                ids = sorted(household.id for household in tx.uow.households.all())
+                # The storage's id order (its collation): each batch is then a contiguous
+                # range of households, read with range queries.
+                ids = [household.id for household in tx.uow.households.all()]
             else:
                 for index, household_id in enumerate(subset):
                     if not isinstance(household_id, str) or not household_id:
@@ -610,7 +612,7 @@ class BillingService(ServiceBase):
         for batch in _chunks(ids, self.options.batch_size):
             batches += 1
             with self._ctx.use_case(actor, Action.RUN_BILLING) as tx:
-                result = self._bill_batch(tx, batch, start, end, tariffs)
+                result = self._bill_batch(tx, batch, start, end, tariffs, contiguous=subset is None)
             issued.extend(result[0])
             already.extend(result[1])
             conflicts.extend(result[2])
@@ -626,8 +628,21 @@ class BillingService(ServiceBase):
         )
 
     def _bill_batch(
-        self, tx: Transaction, batch: Sequence[str], start: date, end: date, tariffs: TariffBook
+        self,
+        tx: Transaction,
+        batch: Sequence[str],
+        start: date,
+        end: date,
+        tariffs: TariffBook,
+        *,
+        contiguous: bool = False,
     ) -> tuple[list[IssuedInvoice], list[str], list[str], list[str]]:
+        """Bill one batch of households in the current transaction.
+
+        ``contiguous``: ``batch`` is a run of consecutive households in the storage's id order
+        (a whole-city run), so each kind of document is read with one range query per batch
+        instead of one query per household.
+        """
         uow = tx.uow
         issue_date = _paris_date(tx.now)
         # Lock the numbering first: a concurrent run waits here, then sees our billing keys.
@@ -646,15 +661,21 @@ class BillingService(ServiceBase):
         already = [household_id for household_id in batch if keys[household_id] in billed]
         todo = [household_id for household_id in batch if keys[household_id] not in billed]
         households: dict[str, Household] = {}
-        facts: list[DayFacts] = []
-        carried: dict[str, int] = {}
-        services: dict[str, str] = {}
         for household_id in todo:
             household = uow.households.find(household_id)
-            if household is None:
-                continue  # removed since the run started
-            households[household_id] = household
-            facts.extend(self._household_facts(uow, household_id, start, end, carried, services))
+            if household is not None:  # else removed since the run started
+                households[household_id] = household
+        carried: dict[str, int] = {}
+        services: dict[str, str] = {}
+        facts = self._batch_facts(
+            uow,
+            households,
+            start,
+            end,
+            carried,
+            services,
+            span=(batch[0], batch[-1]) if contiguous and batch else None,
+        )
         run = _run_postpaid(
             issuer_id=self.issuer_id,
             period_start=start,
@@ -670,20 +691,10 @@ class BillingService(ServiceBase):
             carried_runs=carried,
             service_names=services,
         )
-        issued: list[IssuedInvoice] = []
         conflicts: list[str] = []
-        current = sequence
-        for invoice in run.invoices:
-            numbers, advanced = current.allocate(1)
-            numbered = _renumbered(invoice, numbers[0])
-            try:
-                with uow.savepoint():
-                    uow.invoices.add(numbered)
-            except ConflictError:
-                # Another run billed this household meanwhile: its number goes to the next one.
-                conflicts.append(invoice.household_id)
-                continue
-            current = advanced
+        stored, current = self._store_invoices(uow, run.invoices, sequence, conflicts)
+        issued: list[IssuedInvoice] = []
+        for numbered in stored:
             self._announce(tx, numbered, households[numbered.household_id])
             issued.append(
                 IssuedInvoice(
@@ -697,51 +708,112 @@ class BillingService(ServiceBase):
             uow.invoices.save_sequence(current)
         return issued, already, conflicts, list(run.without_charges)
 
-    def _household_facts(
+    @staticmethod
+    def _store_invoices(
+        uow: UnitOfWork,
+        invoices: Sequence[Invoice],
+        sequence: NumberSequence,
+        conflicts: list[str],
+    ) -> tuple[list[Invoice], NumberSequence]:
+        """Number and store ``invoices``: one bulk insert, or one by one after a conflict.
+
+        The bulk insert runs in a savepoint; when another run billed one of the households
+        meanwhile (a unique billing key, :class:`ConflictError`), it is undone and the
+        invoices are stored one by one, each conflicting household skipped and its number
+        reused by the next invoice (numbering stays gapless).
+        """
+        if not invoices:
+            return [], sequence
+        numbers, advanced = sequence.allocate(len(invoices))
+        numbered = [
+            _renumbered(invoice, number) for invoice, number in zip(invoices, numbers, strict=True)
+        ]
+        try:
+            with uow.savepoint():
+                uow.invoices.add_many(numbered)
+        except ConflictError:
+            pass
+        else:
+            return numbered, advanced
+        stored: list[Invoice] = []
+        current = sequence
+        for invoice in invoices:
+            one, after = current.allocate(1)
+            candidate = _renumbered(invoice, one[0])
+            try:
+                with uow.savepoint():
+                    uow.invoices.add(candidate)
+            except ConflictError:
+                # Another run billed this household meanwhile: its number goes to the next one.
+                conflicts.append(invoice.household_id)
+                continue
+            current = after
+            stored.append(candidate)
+        return stored, current
+
+    def _batch_facts(
         self,
         uow: UnitOfWork,
-        household_id: str,
+        households: Mapping[str, Household],
         start: date,
         end: date,
         carried: dict[str, int],
         services: dict[str, str],
+        *,
+        span: tuple[str, str] | None,
     ) -> list[DayFacts]:
+        """The billing facts of a batch of households, with a constant number of queries.
+
+        With ``span`` (first and last household id of a contiguous batch), enrollments and
+        attendance are read with one range query each; otherwise one query per household.
+        Reservation books come in one :meth:`load_many`, certificates in one range query over
+        the enrollments that have a booked day without a presence.
+        """
+        if not households:
+            return []
         lookback = start - timedelta(days=self.options.carence_lookback_days)
-        enrollments = [
-            self._ctx.intern(e)
-            for e in uow.enrollments.list(household_id=household_id)
-            if e.start <= end and e.end >= lookback
-        ]
+        window = {"first_day": Range(None, end), "last_day": Range(lookback, None)}
+        selections: list[dict[str, object]] = (
+            [{"household_id": Range(*span)}]
+            if span is not None
+            else [{"household_id": household_id} for household_id in households]
+        )
+        enrollments: list[Enrollment] = []
+        for where in selections:
+            enrollments.extend(
+                self._ctx.intern(e)
+                for e in uow.enrollments.list(**where, **window)
+                if e.household_id in households
+            )
         if not enrollments:
             return []
         books = uow.reservations.load_many(e.id for e in enrollments)
         records: dict[str, list[AttendanceRecord]] = defaultdict(list)
-        for record in uow.attendance.list(household_id=household_id, day=Range(lookback, end)):
-            records[record.enrollment_id].append(record)
+        for where in selections:
+            for record in uow.attendance.list(**where, day=Range(lookback, end)):
+                records[record.enrollment_id].append(record)
+        # A certificate only matters for a booked day the child was not seen: most
+        # enrollments have none, and are left out of the certificates query.
+        missed: list[str] = []
+        for enrollment in enrollments:
+            book = books.get(enrollment.id)
+            if book is None:
+                continue
+            present = {r.day for r in records[enrollment.id] if r.presence is Presence.PRESENT}
+            if any(day not in present for day in book.booked_days(lookback, end)):
+                missed.append(enrollment.id)
+        justifications = self._certificates(uow, missed, lookback, end, ordered=span is not None)
         facts: list[DayFacts] = []
         for enrollment in enrollments:
             services[enrollment.service.id] = enrollment.service.name
             book = books.get(enrollment.id) or ReservationBook.empty(enrollment)
-            present = {r.day for r in records[enrollment.id] if r.presence is Presence.PRESENT}
-            # A certificate only matters for a booked day the child was not seen: most
-            # enrollments have none, and skip the query.
-            missed = any(day not in present for day in book.booked_days(lookback, end))
-            justifications = (
-                [
-                    j
-                    for j in uow.absences.list(enrollment_id=enrollment.id)
-                    if j.last_day >= lookback and j.first_day <= end
-                ]
-                if missed
-                else []
-            )
             mine = day_facts(
                 enrollment,
                 book,
                 start,
                 end,
                 records=records[enrollment.id],
-                justifications=justifications,
+                justifications=justifications[enrollment.id],
             )
             facts.extend(mine)
             if any(f.absence_justified for f in mine) and start > enrollment.start:
@@ -751,11 +823,38 @@ class BillingService(ServiceBase):
                     start,
                     self.options.carence_lookback_days,
                     records[enrollment.id],
-                    justifications,
+                    justifications[enrollment.id],
                 )
                 if run:
                     carried[enrollment.id] = run
         return facts
+
+    @staticmethod
+    def _certificates(
+        uow: UnitOfWork, enrollment_ids: Sequence[str], first: date, last: date, *, ordered: bool
+    ) -> defaultdict[str, list[AbsenceJustification]]:
+        """Absence justifications of ``enrollment_ids`` overlapping ``first``-``last``.
+
+        ``ordered``: the ids come in the storage's id order (one enrollments query), so one
+        range query from the first to the last id covers them all (others in between are
+        filtered out); otherwise one query per enrollment. Ids are compared by the database,
+        whose collation may not be Python's order: never range over ids sorted in Python.
+        """
+        found: defaultdict[str, list[AbsenceJustification]] = defaultdict(list)
+        if not enrollment_ids:
+            return found
+        wanted = set(enrollment_ids)
+        window: dict[str, object] = {"first_day": Range(None, last), "last_day": Range(first, None)}
+        selections: list[object] = (
+            [Range(enrollment_ids[0], enrollment_ids[-1])]
+            if ordered and len(enrollment_ids) > 1
+            else list(enrollment_ids)
+        )
+        for selection in selections:
+            for justification in uow.absences.list(enrollment_id=selection, **window):
+                if justification.enrollment_id in wanted:
+                    found[justification.enrollment_id].append(justification)
+        return found
 
     def _announce(self, tx: Transaction, invoice: Invoice, household: Household) -> None:
         event = invoice.issued_event(tx.now)
