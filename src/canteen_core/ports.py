@@ -410,9 +410,11 @@ class DocumentRepository(Protocol[T]):
         ...
 
     def list(self, **where: object) -> Iterator[T]:
-        """Objects whose key columns equal the given values (or fall in a :class:`Range`).
+        """Objects whose key columns equal the given values (or fall in a :class:`Range`,
+        or equal one of a tuple, list or set of values: ``household_id=("h1", "h2")``).
 
-        Streamed in id order: ``uow.enrollments.list(site_id="ronde")``.
+        Streamed in id order: ``uow.enrollments.list(site_id="ronde")``. A collection of
+        values is one ``IN`` query (batch loads); keep it to a few thousand values.
         """
         ...
 

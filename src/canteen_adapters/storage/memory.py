@@ -291,6 +291,11 @@ class _Households:
         return None if household_id is None else self._data.households[household_id]
 
 
+def _plain(wanted: object) -> object:
+    """A filter value as stored in the key columns (enums by value)."""
+    return getattr(wanted, "value", wanted) if not isinstance(wanted, str) else wanted
+
+
 def _matches(values: dict[str, Any], where: dict[str, object]) -> bool:
     for column, wanted in where.items():
         value = values[column]
@@ -301,7 +306,10 @@ def _matches(values: dict[str, Any], where: dict[str, object]) -> bool:
                 return False
             if wanted.high is not None and value > wanted.high:
                 return False
-        elif value != (getattr(wanted, "value", wanted) if not isinstance(wanted, str) else wanted):
+        elif isinstance(wanted, tuple | list | set | frozenset):
+            if value not in {_plain(item) for item in wanted}:
+                return False
+        elif value != _plain(wanted):
             return False
     return True
 

@@ -592,9 +592,7 @@ class BillingService(ServiceBase):
         with self._ctx.use_case(actor, Action.RUN_BILLING, read_only=True) as tx:
             tariffs = self._tariff_book(tx.uow)
             if subset is None:
-                # The storage's id order (its collation): each batch is then a contiguous
-                # range of households, read with range queries.
-                ids = [household.id for household in tx.uow.households.all()]
+                ids = sorted(household.id for household in tx.uow.households.all())
             else:
                 for index, household_id in enumerate(subset):
                     if not isinstance(household_id, str) or not household_id:
@@ -612,7 +610,7 @@ class BillingService(ServiceBase):
         for batch in _chunks(ids, self.options.batch_size):
             batches += 1
             with self._ctx.use_case(actor, Action.RUN_BILLING) as tx:
-                result = self._bill_batch(tx, batch, start, end, tariffs, contiguous=subset is None)
+                result = self._bill_batch(tx, batch, start, end, tariffs)
             issued.extend(result[0])
             already.extend(result[1])
             conflicts.extend(result[2])
@@ -634,15 +632,9 @@ class BillingService(ServiceBase):
         start: date,
         end: date,
         tariffs: TariffBook,
-        *,
-        contiguous: bool = False,
     ) -> tuple[list[IssuedInvoice], list[str], list[str], list[str]]:
-        """Bill one batch of households in the current transaction.
-
-        ``contiguous``: ``batch`` is a run of consecutive households in the storage's id order
-        (a whole-city run), so each kind of document is read with one range query per batch
-        instead of one query per household.
-        """
+        """Bill one batch of households in the current transaction, reading each kind of
+        document with one query for the whole batch (an ``IN`` list of its households)."""
         uow = tx.uow
         issue_date = _paris_date(tx.now)
         # Lock the numbering first: a concurrent run waits here, then sees our billing keys.
@@ -667,15 +659,7 @@ class BillingService(ServiceBase):
                 households[household_id] = household
         carried: dict[str, int] = {}
         services: dict[str, str] = {}
-        facts = self._batch_facts(
-            uow,
-            households,
-            start,
-            end,
-            carried,
-            services,
-            span=(batch[0], batch[-1]) if contiguous and batch else None,
-        )
+        facts = self._batch_facts(uow, households, start, end, carried, services)
         run = _run_postpaid(
             issuer_id=self.issuer_id,
             period_start=start,
@@ -759,39 +743,24 @@ class BillingService(ServiceBase):
         end: date,
         carried: dict[str, int],
         services: dict[str, str],
-        *,
-        span: tuple[str, str] | None,
     ) -> list[DayFacts]:
-        """The billing facts of a batch of households, with a constant number of queries.
-
-        With ``span`` (first and last household id of a contiguous batch), enrollments and
-        attendance are read with one range query each; otherwise one query per household.
-        Reservation books come in one :meth:`load_many`, certificates in one range query over
-        the enrollments that have a booked day without a presence.
-        """
+        """The billing facts of a batch of households, with a constant number of queries:
+        one each for enrollments, attendance and certificates (``IN`` lists) and one
+        :meth:`~canteen_core.ports.ReservationRepository.load_many` for the books."""
         if not households:
             return []
         lookback = start - timedelta(days=self.options.carence_lookback_days)
         window = {"first_day": Range(None, end), "last_day": Range(lookback, None)}
-        selections: list[dict[str, object]] = (
-            [{"household_id": Range(*span)}]
-            if span is not None
-            else [{"household_id": household_id} for household_id in households]
-        )
-        enrollments: list[Enrollment] = []
-        for where in selections:
-            enrollments.extend(
-                self._ctx.intern(e)
-                for e in uow.enrollments.list(**where, **window)
-                if e.household_id in households
-            )
+        members = tuple(households)
+        enrollments = [
+            self._ctx.intern(e) for e in uow.enrollments.list(household_id=members, **window)
+        ]
         if not enrollments:
             return []
         books = uow.reservations.load_many(e.id for e in enrollments)
         records: dict[str, list[AttendanceRecord]] = defaultdict(list)
-        for where in selections:
-            for record in uow.attendance.list(**where, day=Range(lookback, end)):
-                records[record.enrollment_id].append(record)
+        for record in uow.attendance.list(household_id=members, day=Range(lookback, end)):
+            records[record.enrollment_id].append(record)
         # A certificate only matters for a booked day the child was not seen: most
         # enrollments have none, and are left out of the certificates query.
         missed: list[str] = []
@@ -802,7 +771,14 @@ class BillingService(ServiceBase):
             present = {r.day for r in records[enrollment.id] if r.presence is Presence.PRESENT}
             if any(day not in present for day in book.booked_days(lookback, end)):
                 missed.append(enrollment.id)
-        justifications = self._certificates(uow, missed, lookback, end, ordered=span is not None)
+        justifications: defaultdict[str, list[AbsenceJustification]] = defaultdict(list)
+        if missed:
+            for justification in uow.absences.list(
+                enrollment_id=tuple(missed),
+                first_day=Range(None, end),
+                last_day=Range(lookback, None),
+            ):
+                justifications[justification.enrollment_id].append(justification)
         facts: list[DayFacts] = []
         for enrollment in enrollments:
             services[enrollment.service.id] = enrollment.service.name
@@ -828,33 +804,6 @@ class BillingService(ServiceBase):
                 if run:
                     carried[enrollment.id] = run
         return facts
-
-    @staticmethod
-    def _certificates(
-        uow: UnitOfWork, enrollment_ids: Sequence[str], first: date, last: date, *, ordered: bool
-    ) -> defaultdict[str, list[AbsenceJustification]]:
-        """Absence justifications of ``enrollment_ids`` overlapping ``first``-``last``.
-
-        ``ordered``: the ids come in the storage's id order (one enrollments query), so one
-        range query from the first to the last id covers them all (others in between are
-        filtered out); otherwise one query per enrollment. Ids are compared by the database,
-        whose collation may not be Python's order: never range over ids sorted in Python.
-        """
-        found: defaultdict[str, list[AbsenceJustification]] = defaultdict(list)
-        if not enrollment_ids:
-            return found
-        wanted = set(enrollment_ids)
-        window: dict[str, object] = {"first_day": Range(None, last), "last_day": Range(first, None)}
-        selections: list[object] = (
-            [Range(enrollment_ids[0], enrollment_ids[-1])]
-            if ordered and len(enrollment_ids) > 1
-            else list(enrollment_ids)
-        )
-        for selection in selections:
-            for justification in uow.absences.list(enrollment_id=selection, **window):
-                if justification.enrollment_id in wanted:
-                    found[justification.enrollment_id].append(justification)
-        return found
 
     def _announce(self, tx: Transaction, invoice: Invoice, household: Household) -> None:
         event = invoice.issued_event(tx.now)

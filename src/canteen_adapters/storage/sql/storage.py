@@ -608,6 +608,10 @@ class _Documents:
                     clauses.append(column >= _column_value(wanted.low))
                 if wanted.high is not None:
                     clauses.append(column <= _column_value(wanted.high))
+            elif isinstance(wanted, tuple | list | set | frozenset):
+                # One IN list (batch loads): an empty collection matches nothing.
+                values = [_column_value(item) for item in wanted]
+                clauses.append(column.in_(values) if values else sa.false())
             elif wanted is None:
                 clauses.append(column.is_(None))
             else:

@@ -1,0 +1,44 @@
+"""Batch filters on document repositories: a tuple, list or set of values is one IN query,
+on every backend (what billing and bulk attendance load a batch with)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from canteen_core.ports import Range, Storage
+
+from .samples import enrollment, household
+
+
+def _seed(storage: Storage) -> list[str]:
+    homes = [household(f"h{index}", children=2) for index in range(1, 5)]
+    with storage.unit_of_work() as uow:
+        uow.households.add_many(homes)
+        uow.enrollments.add_many(enrollment(home, child) for home in homes for child in (0, 1))
+        uow.commit()
+    return [home.id for home in homes]
+
+
+@pytest.mark.parametrize("kind", [tuple, list, set, frozenset])
+def test_a_collection_of_values_selects_any_of_them(storage: Storage, kind: type) -> None:
+    _seed(storage)
+    with storage.unit_of_work(read_only=True) as uow:
+        found = list(uow.enrollments.list(household_id=kind(["h3", "h1", "nobody"])))
+        assert [e.household_id for e in found] == ["h1", "h1", "h3", "h3"]
+        assert [e.id for e in found] == sorted(e.id for e in found)  # still in id order
+        assert uow.enrollments.count(household_id=kind(["h2"])) == 2
+
+
+def test_a_collection_combines_with_equality_and_ranges(storage: Storage) -> None:
+    _seed(storage)
+    with storage.unit_of_work(read_only=True) as uow:
+        found = uow.enrollments.list(
+            household_id=("h2", "h4"),
+            child_id="h4-c1",
+            first_day=Range(None, date(2024, 6, 30)),
+        )
+        assert [(e.household_id, e.child_id) for e in found] == [("h4", "h4-c1")]
+        assert list(uow.enrollments.list(household_id=(), child_id="h4-c1")) == []
+        assert uow.enrollments.count(household_id=[]) == 0
