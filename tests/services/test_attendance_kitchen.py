@@ -9,8 +9,14 @@ import pytest
 from canteen_core.attendance import Presence
 from canteen_core.calendar import Period
 from canteen_core.clock import FixedClock
-from canteen_core.errors import InvalidInputError, NotAuthorizedError, RuleViolationError
+from canteen_core.errors import (
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+    RuleViolationError,
+)
 from canteen_core.families import Diet
+from canteen_core.services.attendance import JustificationRequest
 
 from ._world import ADMIN, OTHER, PAYER, STAFF, SYSTEM, World
 
@@ -121,3 +127,118 @@ def test_enrollment_end_cancels_later_bookings(world: World) -> None:
     assert [e.id for e in canteen.enrollments.of_household(OTHER, "voisins")] == ["e-lea"]
     assert [s.id for s in canteen.enrollments.sites(STAFF)] == ["ronde"]
     assert [s.id for s in canteen.enrollments.services(PAYER)] == ["rs"]
+
+
+def test_roll_calls_record_several_days_in_one_transaction(
+    any_world: World, clock: FixedClock
+) -> None:
+    canteen = any_world.canteen
+    _book_week(any_world)
+    clock.set(datetime(2023, 9, 14, 14, 0, tzinfo=UTC))
+    recorded = canteen.attendance.roll_calls(
+        STAFF,
+        {
+            MON_11: {"e-alban": "present", "e-zoe": Presence.ABSENT},
+            TUE_12: {"e-alban": "absent", "e-lea": "present"},
+        },
+    )
+    assert sorted(recorded) == [MON_11, TUE_12]
+    assert [(r.child_id, r.presence) for r in recorded[MON_11]] == [
+        ("alban", Presence.PRESENT),
+        ("zoe", Presence.ABSENT),
+    ]
+    # Again, with one day changed: the day's records are replaced, not duplicated.
+    canteen.attendance.roll_calls(
+        STAFF, {MON_11: {"e-alban": "absent"}, THU_14: {"e-zoe": "present"}}
+    )
+    seen = canteen.attendance.records(ADMIN, start=MON_11, end=THU_14)
+    assert [(r.day, r.child_id, r.presence.value) for r in seen] == [
+        (MON_11, "alban", "absent"),
+        (MON_11, "zoe", "absent"),
+        (TUE_12, "alban", "absent"),
+        (TUE_12, "lea", "present"),
+        (THU_14, "zoe", "present"),
+    ]
+
+
+def test_roll_calls_are_all_or_nothing(world: World, clock: FixedClock) -> None:
+    canteen = world.canteen
+    clock.set(datetime(2023, 9, 14, 14, 0, tzinfo=UTC))
+    for bad in ({}, {MON_11: {}}, {"2023-09-11": {"e-alban": "present"}}, [MON_11]):
+        with pytest.raises(InvalidInputError):
+            canteen.attendance.roll_calls(STAFF, bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        canteen.attendance.roll_calls(
+            STAFF, {MON_11: {"e-alban": "present"}, TUE_12: {"e-zoe": "sleeping"}}
+        )
+    with pytest.raises(NotAuthorizedError):
+        canteen.attendance.roll_calls(PAYER, {MON_11: {"e-alban": "present"}})
+    assert canteen.attendance.records(ADMIN, start=MON_11, end=TUE_12) == ()
+
+
+def test_justify_many_records_a_batch_of_certificates(any_world: World, clock: FixedClock) -> None:
+    canteen = any_world.canteen
+    _book_week(any_world)
+    clock.set(datetime(2023, 9, 14, 14, 0, tzinfo=UTC))
+    canteen.attendance.roll_calls(
+        STAFF,
+        {
+            MON_11: {"e-alban": "absent", "e-zoe": "absent", "e-lea": "present"},
+            TUE_12: {"e-alban": "absent", "e-zoe": "absent"},
+        },
+    )
+    results = canteen.attendance.justify_many(
+        STAFF,
+        [
+            JustificationRequest(enrollment_id="e-alban", first_day=MON_11, last_day=MON_11),
+            JustificationRequest(
+                enrollment_id="e-zoe",
+                first_day=MON_11,
+                last_day=date(2023, 9, 15),
+                document="Attestation",
+                document_ref="scan-7",
+            ),
+            # Overlaps the first: only the absence not yet justified is updated.
+            JustificationRequest(enrollment_id="e-alban", first_day=MON_11, last_day=TUE_12),
+        ],
+    )
+    assert [(j.enrollment_id, [r.day for r in updated]) for j, updated in results] == [
+        ("e-alban", [MON_11]),
+        ("e-zoe", [MON_11, TUE_12]),
+        ("e-alban", [TUE_12]),
+    ]
+    assert results[1][0].document == "Attestation"
+    seen = canteen.attendance.records(ADMIN, start=MON_11, end=TUE_12)
+    justified = {(r.child_id, r.day): r.justification_id for r in seen}
+    assert justified[("alban", MON_11)] == results[0][0].id
+    assert justified[("alban", TUE_12)] == results[2][0].id
+    assert justified[("zoe", TUE_12)] == results[1][0].id
+    assert justified[("lea", MON_11)] is None
+    # The same as one by one: billing's view through the lines.
+    lines = canteen.attendance.lines(PAYER, "e-zoe", MON_11, TUE_12)
+    assert [line.justified for line in lines] == [True, True]
+    assert canteen.attendance.justify_many(STAFF, []) == ()
+
+
+def test_justify_many_refuses_bad_requests_and_stores_nothing(
+    world: World, clock: FixedClock
+) -> None:
+    canteen = world.canteen
+    clock.set(datetime(2023, 9, 14, 14, 0, tzinfo=UTC))
+    canteen.attendance.roll_call(STAFF, MON_11, {"e-alban": "absent"})
+    with pytest.raises(InvalidInputError, match="before it starts"):
+        JustificationRequest(enrollment_id="e-alban", first_day=TUE_12, last_day=MON_11)
+    with pytest.raises(InvalidInputError):
+        JustificationRequest(enrollment_id="", first_day=MON_11, last_day=MON_11)
+    with pytest.raises(InvalidInputError):
+        canteen.attendance.justify_many(STAFF, ["e-alban"])  # type: ignore[list-item]
+    good = JustificationRequest(enrollment_id="e-alban", first_day=MON_11, last_day=MON_11)
+    with pytest.raises(NotFoundError):
+        canteen.attendance.justify_many(
+            STAFF,
+            [good, JustificationRequest(enrollment_id="nope", first_day=MON_11, last_day=MON_11)],
+        )
+    with pytest.raises(NotAuthorizedError):
+        canteen.attendance.justify_many(PAYER, [good])
+    (record,) = canteen.attendance.records(ADMIN, start=MON_11, end=MON_11)
+    assert record.justification_id is None

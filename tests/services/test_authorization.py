@@ -21,6 +21,7 @@ from canteen_core.errors import NotAuthorizedError
 from canteen_core.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.periodicity import Periodicity
 from canteen_core.services import Canteen
+from canteen_core.services.attendance import JustificationRequest
 
 from ._world import (
     ADMIN,
@@ -190,6 +191,16 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         lambda c, a: c.attendance.justify(a, "e-alban", MON_11, MON_11),
         {"staff", "admin"},
     ),
+    "attendance.roll_calls": (
+        lambda c, a: c.attendance.roll_calls(a, {date(2023, 9, 4): {"e-alban": "present"}}),
+        {"staff", "admin"},
+    ),
+    "attendance.justify_many": (
+        lambda c, a: c.attendance.justify_many(
+            a, [JustificationRequest(enrollment_id="e-alban", first_day=MON_11, last_day=MON_11)]
+        ),
+        {"staff", "admin"},
+    ),
     "attendance.records": (
         lambda c, a: c.attendance.records(a, start=MON_11, end=MON_11, household_id="concerto"),
         VIEW,
@@ -217,7 +228,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
 }
 
 # The roll call needs a past day: the clock is moved to the evening of 4 September.
-_ATTENDANCE = {"attendance.roll_call"}
+_ATTENDANCE = {"attendance.roll_call", "attendance.roll_calls"}
 
 
 def _fingerprint(canteen: Canteen) -> tuple[Any, ...]:

@@ -7,8 +7,11 @@ presences. Families may read their own children's attendance.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date
+
+import attrs
 
 from canteen_core.actors import Actor
 from canteen_core.attendance import (
@@ -27,7 +30,7 @@ from canteen_core.ports import Range
 from canteen_core.services._context import ServiceBase, Transaction
 from canteen_core.services.reservations import load_enrollments
 
-__all__ = ["AttendanceService"]
+__all__ = ["AttendanceService", "JustificationRequest"]
 
 
 def _date(value: object, path: str) -> date:
@@ -46,6 +49,48 @@ def _range(start: object, end: object) -> tuple[date, date]:
 def _covering(tx: Transaction, first: date, last: date) -> list[AbsenceJustification]:
     """Justifications overlapping ``first``..``last`` (one query)."""
     return list(tx.uow.absences.list(first_day=Range(high=last), last_day=Range(low=first)))
+
+
+def _text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"expected a non-empty text, got {value!r}", path=attribute.name)
+
+
+def _optional_text(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError(f"expected a text or None, got {value!r}", path=attribute.name)
+
+
+def _day(_: object, attribute: attrs.Attribute[date], value: object) -> None:
+    _date(value, attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class JustificationRequest:
+    """One justification of :meth:`AttendanceService.justify_many`: an enrollment's absences
+    from ``first_day`` to ``last_day`` (both inclusive) covered by a document."""
+
+    enrollment_id: str = attrs.field(validator=_text)
+    first_day: date = attrs.field(validator=_day)
+    last_day: date = attrs.field(validator=_day)
+    document: str = attrs.field(default="Certificat médical", validator=_text)
+    document_ref: str | None = attrs.field(default=None, validator=_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        _range(self.first_day, self.last_day)
+
+
+def _requests(items: object) -> list[JustificationRequest]:
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise InvalidInputError("expected justification requests", path="requests")
+    found = list(items)
+    for index, item in enumerate(found):
+        if not isinstance(item, JustificationRequest):
+            raise InvalidInputError(
+                f"expected a JustificationRequest, got {type(item).__name__}",
+                path=f"requests[{index}]",
+            )
+    return found
 
 
 class AttendanceService(ServiceBase):
@@ -91,6 +136,105 @@ class AttendanceService(ServiceBase):
                     tx.uow.attendance.save(record)
             tx.uow.attendance.add_many(fresh)
         return records
+
+    def roll_calls(
+        self, actor: Actor, calls: Mapping[date, Mapping[str, Presence | str]]
+    ) -> dict[date, tuple[AttendanceRecord, ...]]:
+        """Record several days' roll calls (day -> enrollment id -> presence) in one
+        transaction, with one query per kind of document for all of them (a month's
+        attendance entered at once, an import from a tablet).
+
+        Same rules as :meth:`roll_call`, all or nothing over every day.
+        """
+        if not isinstance(calls, Mapping) or not calls:
+            raise InvalidInputError("expected day -> enrollment id -> presence", path="calls")
+        days: dict[date, dict[str, Presence | str]] = {}
+        for day, presences in calls.items():
+            checked = _date(day, "calls")
+            if not isinstance(presences, Mapping) or not presences:
+                raise InvalidInputError(
+                    "expected enrollment id -> presence", path=f"calls[{checked}]"
+                )
+            days[checked] = {str(key): value for key, value in presences.items()}
+        ids = list(dict.fromkeys(key for presences in days.values() for key in presences))
+        first, last = min(days), max(days)
+        with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
+            enrollments = load_enrollments(tx, ids)
+            tx.authorize_many(e.household_id for e in enrollments.values())
+            books = tx.uow.reservations.load_many(ids)
+            covering = _covering(tx, first, last)
+            clock = FixedClock(tx.now)
+            recorded = {
+                day: record_roll_call(
+                    day,
+                    presences,
+                    enrollments=enrollments,
+                    books=books,
+                    actor=actor,
+                    clock=clock,
+                    justifications=covering,
+                )
+                for day, presences in sorted(days.items())
+            }
+            existing = {
+                r.id
+                for r in tx.uow.attendance.list(enrollment_id=tuple(ids), day=Range(first, last))
+            }
+            fresh: list[AttendanceRecord] = []
+            for records in recorded.values():
+                for record in records:
+                    if record.id in existing:
+                        tx.uow.attendance.save(record)
+                    else:
+                        fresh.append(record)
+            tx.uow.attendance.add_many(fresh)
+        return recorded
+
+    def justify_many(
+        self, actor: Actor, requests: Iterable[JustificationRequest]
+    ) -> tuple[tuple[AbsenceJustification, tuple[AttendanceRecord, ...]], ...]:
+        """Record many justifications in one transaction (a batch of certificates).
+
+        Same rules as :meth:`justify` for each request, in order (a later request sees the
+        records an earlier one justified); all or nothing. The enrollments, their records and
+        the stored justifications are read with one query each, whatever the count.
+        """
+        items = _requests(requests)
+        if not items:
+            return ()
+        ids = list(dict.fromkeys(item.enrollment_id for item in items))
+        first = min(item.first_day for item in items)
+        last = max(item.last_day for item in items)
+        with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
+            enrollments = load_enrollments(tx, ids)
+            tx.authorize_many(e.household_id for e in enrollments.values())
+            current: dict[str, AttendanceRecord] = {}
+            by_enrollment: defaultdict[str, list[str]] = defaultdict(list)
+            for record in tx.uow.attendance.list(enrollment_id=tuple(ids), day=Range(first, last)):
+                current[record.id] = record
+                by_enrollment[record.enrollment_id].append(record.id)
+            clock = FixedClock(tx.now)
+            results: list[tuple[AbsenceJustification, tuple[AttendanceRecord, ...]]] = []
+            changed: dict[str, AttendanceRecord] = {}
+            for item in items:
+                justification, updated = justify_absences(
+                    enrollments[item.enrollment_id],
+                    item.first_day,
+                    item.last_day,
+                    document=item.document,
+                    document_ref=item.document_ref,
+                    records=[current[key] for key in by_enrollment[item.enrollment_id]],
+                    actor=actor,
+                    clock=clock,
+                    new_id=tx.new_id,
+                )
+                for record in updated:
+                    current[record.id] = changed[record.id] = record
+                results.append((justification, updated))
+            tx.uow.absences.add_many(justification for justification, _ in results)
+            for record in changed.values():
+                tx.uow.attendance.save(record)
+        return tuple(results)
 
     def justify(
         self,
