@@ -469,8 +469,15 @@ class ReservationRepository(Protocol):
         """
         ...
 
-    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationBook]:
-        """:meth:`load` for many enrollments in a few queries."""
+    def load_many(
+        self, enrollment_ids: Iterable[str], *, between: tuple[date, date] | None = None
+    ) -> dict[str, ReservationBook]:
+        """:meth:`load` for many enrollments in a few queries.
+
+        ``between=(first, last)``: only the booked days of that range are needed (a billing
+        run reads a month of a year-long book); days outside it may be left out, so such a
+        book is for reading only, never to be saved back.
+        """
         ...
 
     def save(self, book: ReservationBook, *, expected_version: int) -> None:

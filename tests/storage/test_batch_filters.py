@@ -9,7 +9,7 @@ import pytest
 
 from canteen_core.ports import Range, Storage
 
-from .samples import enrollment, household
+from .samples import booked, enrollment, household
 
 
 def _seed(storage: Storage) -> list[str]:
@@ -42,3 +42,21 @@ def test_a_collection_combines_with_equality_and_ranges(storage: Storage) -> Non
         assert [(e.household_id, e.child_id) for e in found] == [("h4", "h4-c1")]
         assert list(uow.enrollments.list(household_id=(), child_id="h4-c1")) == []
         assert uow.enrollments.count(household_id=[]) == 0
+
+
+def test_load_many_within_a_window_has_the_window_s_days(storage: Storage) -> None:
+    home = household("h1")
+    enrolled = enrollment(home)
+    days = [date(2023, 9, 4), date(2023, 9, 5), date(2023, 10, 2), date(2023, 11, 6)]
+    with storage.unit_of_work() as uow:
+        uow.households.add(home)
+        uow.enrollments.add(enrolled)
+        uow.reservations.save(booked(enrolled, days), expected_version=0)
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        window = (date(2023, 9, 5), date(2023, 10, 31))
+        book = uow.reservations.load_many([enrolled.id], between=window)[enrolled.id]
+        assert book.booked_days(*window) == (date(2023, 9, 5), date(2023, 10, 2))
+        assert book.version == 1
+        whole = uow.reservations.load_many([enrolled.id])[enrolled.id]
+        assert list(whole.booked_days(date(2023, 9, 1), date(2023, 12, 31))) == days

@@ -475,7 +475,10 @@ class _Reservations:
             return ReservationBook(enrollment_id=enrollment_id, origin=origin)
         return book
 
-    def load_many(self, enrollment_ids: Iterable[str]) -> dict[str, ReservationBook]:
+    def load_many(
+        self, enrollment_ids: Iterable[str], *, between: tuple[date, date] | None = None
+    ) -> dict[str, ReservationBook]:
+        # Whole books: the window is an optimisation the contract allows, not a filter.
         return {enrollment_id: self.load(enrollment_id) for enrollment_id in enrollment_ids}
 
     def _checked(self, book: ReservationBook, expected_version: int) -> ReservationBook | None:

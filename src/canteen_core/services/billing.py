@@ -757,7 +757,7 @@ class BillingService(ServiceBase):
         ]
         if not enrollments:
             return []
-        books = uow.reservations.load_many(e.id for e in enrollments)
+        books = uow.reservations.load_many((e.id for e in enrollments), between=(lookback, end))
         records: dict[str, list[AttendanceRecord]] = defaultdict(list)
         for record in uow.attendance.list(household_id=members, day=Range(lookback, end)):
             records[record.enrollment_id].append(record)
