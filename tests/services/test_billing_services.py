@@ -456,3 +456,36 @@ def test_a_duplicate_key_at_insert_is_skipped_and_its_number_reused(
     assert report.conflicts == ("concerto",)
     assert [(i.household_id, i.number) for i in report.issued] == [("voisins", "2023-000002")]
     assert len(canteen.billing.statement(FINANCE, "concerto").invoices) == 1
+
+
+def test_statements_and_invoices_pages_of_many_households_match_one_by_one(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    _september_activity(any_bworld)
+    clock.set(BILLING_DAY)
+    report = canteen.billing.run_postpaid(FINANCE, "2023-09")
+    canteen.billing.issue_credit_note(
+        FINANCE, report.issued[0].invoice_id, reason="Repas non servi", amount=Money.of("3.05")
+    )
+    ids = [h.id for h in canteen.families.list_households(ADMIN)]
+    assert len(ids) >= 2
+    wanted = [*reversed(ids), ids[0]]  # order kept, duplicates once
+    statements = canteen.billing.statements(FINANCE, wanted)
+    assert list(statements) == list(reversed(ids))
+    assert statements == {hid: canteen.billing.statement(FINANCE, hid) for hid in ids}
+    pages = canteen.billing.invoices_pages(FINANCE, ids)
+    assert pages == {hid: canteen.billing.invoices_page(FINANCE, hid) for hid in ids}
+    assert sum(len(page.rows) for page in pages.values()) == report.count
+    # A family reads its own households only; bad input and unknown households are refused.
+    assert canteen.billing.statements(PAYER, ["concerto"]) == {
+        "concerto": canteen.billing.statement(PAYER, "concerto")
+    }
+    with pytest.raises(NotAuthorizedError):
+        canteen.billing.invoices_pages(PAYER, ids)
+    with pytest.raises(NotFoundError):
+        canteen.billing.statements(FINANCE, ["concerto", "nowhere"])
+    for bad in ("concerto", ["concerto", ""], 42):
+        with pytest.raises(InvalidInputError):
+            canteen.billing.statements(FINANCE, bad)  # type: ignore[arg-type]
+    assert canteen.billing.statements(FINANCE, []) == {}

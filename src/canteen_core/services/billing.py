@@ -113,6 +113,7 @@ __all__ = [
     "booking_block_reason",
     "day_facts",
     "household_account",
+    "household_accounts",
     "household_recipients",
     "parse_period",
     "tariff_category_of",
@@ -329,6 +330,42 @@ def household_account(uow: UnitOfWork, household_id: str) -> HouseholdAccount:
     payments = list(uow.payments.list(household_id=household_id))
     refunds = list(uow.refunds.list(household_id=household_id))
     return _replay(household_id, invoices, notes, payments, refunds)
+
+
+#: Households per ``IN`` list when reading many accounts at once.
+_ACCOUNTS_CHUNK = 500
+
+
+def household_accounts(
+    uow: UnitOfWork, household_ids: Iterable[str]
+) -> dict[str, HouseholdAccount]:
+    """:func:`household_account` for many households, with four queries per 500 households
+    (invoices, credit notes, payments, refunds) instead of four per household."""
+    ids = list(dict.fromkeys(household_ids))
+    accounts: dict[str, HouseholdAccount] = {}
+    for chunk in _chunks(ids, _ACCOUNTS_CHUNK):
+        members = tuple(chunk)
+        invoices: defaultdict[str, list[Invoice]] = defaultdict(list)
+        notes: defaultdict[str, list[CreditNote]] = defaultdict(list)
+        payments: defaultdict[str, list[Payment]] = defaultdict(list)
+        refunds: defaultdict[str, list[Refund]] = defaultdict(list)
+        for invoice in uow.invoices.list(household_id=members):
+            invoices[invoice.household_id].append(invoice)
+        for note in uow.credit_notes.list(household_id=members):
+            notes[note.household_id].append(note)
+        for payment in uow.payments.list(household_id=members):
+            payments[payment.household_id].append(payment)
+        for refund in uow.refunds.list(household_id=members):
+            refunds[refund.household_id].append(refund)
+        for household_id in chunk:
+            accounts[household_id] = _replay(
+                household_id,
+                invoices[household_id],
+                notes[household_id],
+                payments[household_id],
+                refunds[household_id],
+            )
+    return accounts
 
 
 def _replay(
@@ -1077,6 +1114,39 @@ class BillingService(ServiceBase):
             tx.uow.households.get(household_id)
             account = household_account(tx.uow, household_id)
             today = _paris_date(tx.now)
+        return self._page(account, today)
+
+    def statements(self, actor: Actor, household_ids: Iterable[str]) -> dict[str, Statement]:
+        """:meth:`statement` for many households at once (a finance office's month end, the
+        demo's summary), read with a few queries per 500 households; by household id, in the
+        order given. :class:`NotFoundError` for an unknown household, nothing returned."""
+        accounts, _ = self._read_accounts(actor, household_ids)
+        return {household_id: account.statement() for household_id, account in accounts}
+
+    def invoices_pages(self, actor: Actor, household_ids: Iterable[str]) -> dict[str, InvoicesPage]:
+        """:meth:`invoices_page` for many households at once (few queries per 500)."""
+        accounts, today = self._read_accounts(actor, household_ids)
+        return {household_id: self._page(account, today) for household_id, account in accounts}
+
+    def _read_accounts(
+        self, actor: Actor, household_ids: Iterable[str]
+    ) -> tuple[list[tuple[str, HouseholdAccount]], date]:
+        if isinstance(household_ids, str) or not isinstance(household_ids, Iterable):
+            raise InvalidInputError("expected household ids", path="household_ids")
+        ids = list(dict.fromkeys(household_ids))
+        for index, household_id in enumerate(ids):
+            if not isinstance(household_id, str) or not household_id:
+                raise InvalidInputError("household ids are strings", path=f"household_ids[{index}]")
+        with self._ctx.use_case(actor, Action.VIEW_INVOICES, read_only=True) as tx:
+            tx.authorize_many(ids)
+            for household_id in ids:
+                if tx.uow.households.find(household_id) is None:
+                    raise NotFoundError(f"unknown household {household_id!r}")
+            accounts = household_accounts(tx.uow, ids)
+            today = _paris_date(tx.now)
+        return [(household_id, accounts[household_id]) for household_id in ids], today
+
+    def _page(self, account: HouseholdAccount, today: date) -> InvoicesPage:
         rows = [
             InvoiceRow(
                 invoice_id=state.invoice.id,
@@ -1102,7 +1172,7 @@ class BillingService(ServiceBase):
         ]
         rows.sort(key=lambda row: (row.issue_date, row.number), reverse=True)
         return InvoicesPage(
-            household_id=household_id,
+            household_id=account.household_id,
             rows=tuple(rows),
             balance_due=account.balance_due,
             available_credit=account.available_credit,
