@@ -223,7 +223,43 @@ def _make_converter() -> cattrs.Converter:
     )
     _configure_polymorphic(converter)
     converter.register_structure_hook_factory(_is_collection, _strict_collection(converter))
+    _intern_calendars(converter)
     return converter
+
+
+#: Distinct service calendars kept by :func:`_intern_calendars` (a deployment has a few).
+_INTERNED_CALENDARS = 64
+
+
+def _intern_calendars(converter: cattrs.Converter) -> None:
+    """Structure equal stored calendars to one shared object.
+
+    Every stored enrollment carries a full copy of its service calendar: loading 25,000
+    enrollments built 25,000 equal calendars (the costliest part of loading an enrollment).
+    Calendars are immutable, so equal data (same JSON) gives the same instance; a bounded
+    table keeps memory flat.
+    """
+    from canteen_core.calendar import ServiceCalendar
+
+    plain = converter.get_structure_hook(ServiceCalendar)
+    interned: dict[str, Any] = {}
+
+    def structure_calendar(value: Any, cls: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return plain(value, cls)
+        try:
+            key = json.dumps(value, sort_keys=True)
+        except (TypeError, ValueError):
+            return plain(value, cls)
+        found = interned.get(key)
+        if found is None:
+            found = plain(value, cls)  # invalid data raises here and is not kept
+            if len(interned) >= _INTERNED_CALENDARS:
+                interned.pop(next(iter(interned)))
+            interned[key] = found
+        return found
+
+    converter.register_structure_hook(ServiceCalendar, structure_calendar)
 
 
 def _is_collection(cls: Any) -> bool:

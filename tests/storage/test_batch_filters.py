@@ -60,3 +60,14 @@ def test_load_many_within_a_window_has_the_window_s_days(storage: Storage) -> No
         assert book.version == 1
         whole = uow.reservations.load_many([enrolled.id])[enrolled.id]
         assert list(whole.booked_days(date(2023, 9, 1), date(2023, 12, 31))) == days
+
+
+def test_loaded_enrollments_share_one_calendar(storage: Storage) -> None:
+    _seed(storage)
+    with storage.unit_of_work(read_only=True) as uow:
+        loaded = list(uow.enrollments.list())
+    assert len(loaded) == 8
+    first = loaded[0].calendar
+    assert all(e.calendar == first for e in loaded)
+    # Equal stored calendars come back as one object (interned when structured).
+    assert all(e.calendar is first for e in loaded) or storage.name == "memory"
