@@ -360,6 +360,16 @@ class HouseholdRepository(Protocol):
         """Delete a household; ``NotFoundError`` if unknown, ``ConflictError`` if in use."""
         ...
 
+    def find_many(self, household_ids: Iterable[str]) -> dict[str, Household]:
+        """The households among ``household_ids`` that exist, by id, in a few queries (a
+        billing batch); unknown ids are left out."""
+        ...
+
+    def ids(self) -> Iterator[str]:
+        """Every household id, in id order, without loading the households (a run over the
+        whole city keeps ids only, then loads one batch at a time)."""
+        ...
+
     def all(self) -> Iterator[Household]:
         """Every household, by id, streamed."""
         ...

@@ -71,3 +71,13 @@ def test_loaded_enrollments_share_one_calendar(storage: Storage) -> None:
     assert all(e.calendar == first for e in loaded)
     # Equal stored calendars come back as one object (interned when structured).
     assert all(e.calendar is first for e in loaded) or storage.name == "memory"
+
+
+def test_households_by_batch_and_ids_without_loading(storage: Storage) -> None:
+    ids = _seed(storage)
+    with storage.unit_of_work(read_only=True) as uow:
+        assert list(uow.households.ids()) == sorted(ids)
+        found = uow.households.find_many(["h3", "nobody", "h1", "h3"])
+        assert list(found) == ["h3", "h1"]
+        assert found["h1"] == uow.households.get("h1")
+        assert uow.households.find_many([]) == {}

@@ -269,6 +269,15 @@ class _Households:
             self._uow._delete(self._data.child_household, child.id)
         self._uow._delete(self._data.households, household_id)
 
+    def find_many(self, household_ids: Iterable[str]) -> dict[str, Household]:
+        self._uow._check_active()
+        households = self._data.households
+        return {hid: households[hid] for hid in dict.fromkeys(household_ids) if hid in households}
+
+    def ids(self) -> Iterator[str]:
+        self._uow._check_active()
+        yield from sorted(self._data.households)
+
     def all(self) -> Iterator[Household]:
         self._uow._check_active()
         for household_id in sorted(self._data.households):

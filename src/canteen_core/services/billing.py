@@ -629,7 +629,7 @@ class BillingService(ServiceBase):
         with self._ctx.use_case(actor, Action.RUN_BILLING, read_only=True) as tx:
             tariffs = self._tariff_book(tx.uow)
             if subset is None:
-                ids = sorted(household.id for household in tx.uow.households.all())
+                ids = sorted(tx.uow.households.ids())
             else:
                 for index, household_id in enumerate(subset):
                     if not isinstance(household_id, str) or not household_id:
@@ -689,11 +689,8 @@ class BillingService(ServiceBase):
         billed = uow.invoices.billed_keys(keys.values())
         already = [household_id for household_id in batch if keys[household_id] in billed]
         todo = [household_id for household_id in batch if keys[household_id] not in billed]
-        households: dict[str, Household] = {}
-        for household_id in todo:
-            household = uow.households.find(household_id)
-            if household is not None:  # else removed since the run started
-                households[household_id] = household
+        # Households removed since the run started are left out.
+        households = uow.households.find_many(todo)
         carried: dict[str, int] = {}
         services: dict[str, str] = {}
         facts = self._batch_facts(uow, households, start, end, carried, services)

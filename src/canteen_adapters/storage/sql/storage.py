@@ -467,6 +467,25 @@ class _Households:
         if not deleted:
             raise NotFoundError(f"no household {household_id!r}")
 
+    def find_many(self, household_ids: Iterable[str]) -> dict[str, Household]:
+        ids = list(dict.fromkeys(household_ids))
+        connection = self._uow.connection()
+        bodies: dict[str, Any] = {}
+        with _translate("cannot read households"):
+            for chunk in _chunks(ids, _IN_CHUNK):
+                for row in connection.execute(
+                    sa.select(t.households.c.id, t.households.c.body).where(
+                        t.households.c.id.in_(chunk)
+                    )
+                ):
+                    bodies[row.id] = row.body
+        return {hid: structure(bodies[hid], Household) for hid in ids if hid in bodies}
+
+    def ids(self) -> Iterator[str]:
+        statement = sa.select(t.households.c.id).order_by(t.households.c.id)
+        for row in self._uow.stream(statement, "cannot read households"):
+            yield row.id
+
     def all(self) -> Iterator[Household]:
         statement = sa.select(t.households.c.body).order_by(t.households.c.id)
         for row in self._uow.stream(statement, "cannot read households"):
