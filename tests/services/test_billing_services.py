@@ -489,3 +489,50 @@ def test_statements_and_invoices_pages_of_many_households_match_one_by_one(
         with pytest.raises(InvalidInputError):
             canteen.billing.statements(FINANCE, bad)  # type: ignore[arg-type]
     assert canteen.billing.statements(FINANCE, []) == {}
+
+
+def test_a_run_s_remembered_quotes_equal_the_grid_s() -> None:
+    from canteen_core.families import FamilyQuotient
+    from canteen_core.services.billing import _QuotingBook
+    from canteen_core.tariffs import TariffBook
+
+    from ._world import concerto
+
+    plain, quoting = TariffBook(grids=(GRID,)), _QuotingBook(grids=(GRID,))
+    homes = [
+        attrs.evolve(
+            concerto(),
+            quotients=(FamilyQuotient(value=qf, valid_from=D(2023, 9, 1)),),
+        )
+        for qf in ("300", "612.50", "2400")
+    ]
+    quotes: list[object] = []
+    for home in (*homes, attrs.evolve(homes[0], quotients=())):
+        for rank in (1, 2, 3):
+            for day in (D(2023, 9, 4), D(2023, 9, 5)):
+                for tariffs in (quoting, plain):
+                    quotes.append(
+                        tariffs.quote(
+                            service_id=GRID.service_id,
+                            day=day,
+                            category=TariffCategory.RESIDENT_CHILD,
+                            household=home,
+                            sibling_rank=rank,
+                        )
+                    )
+                assert quotes[-2] == quotes[-1]
+    assert len({str(q) for q in quotes}) > 4  # prices differ by QF and rank
+    with pytest.raises(InvalidInputError):
+        quoting.quote(
+            service_id=GRID.service_id,
+            day="2023-09-04",  # type: ignore[arg-type]
+            category=TariffCategory.RESIDENT_CHILD,
+            household=homes[0],
+        )
+    with pytest.raises(NotFoundError):
+        quoting.quote(
+            service_id="nope",
+            day=D(2023, 9, 4),
+            category=TariffCategory.RESIDENT_CHILD,
+            household=homes[0],
+        )
