@@ -33,7 +33,8 @@ A deployment is a TOML file, ``canteen.toml``::
 
     [payment.payzen]                    # one table per payment provider, settings as it needs
     site_id = "12345678"
-    key = "${PAYZEN_KEY}"
+    mode = "TEST"
+    test_key = "${PAYZEN_TEST_KEY}"
 
     [portal]
     opening_date = 2023-08-21

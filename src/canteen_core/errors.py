@@ -31,6 +31,7 @@ class InvalidInputError(CanteenError, ValueError):
 
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
+        self.message = message  # without the path, to re-raise under a longer path
         super().__init__(f"{path}: {message}" if path else message)
 
 

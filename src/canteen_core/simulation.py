@@ -263,7 +263,7 @@ def _parse_row(row: dict[str, Any], line: int) -> PopulationHousehold:
         )
     except InvalidInputError as error:
         raise InvalidInputError(
-            str(error), path=f"line {line}" + (f".{error.path}" if error.path else "")
+            error.message, path=f"line {line}" + (f".{error.path}" if error.path else "")
         ) from None
 
 
