@@ -8,25 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from canteen_core.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR
 from canteen_core.clock import PARIS, ensure_aware
 
 __all__ = ["format_date_fr", "format_datetime_fr", "format_time_fr"]
-
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def format_date_fr(day: date, *, weekday: bool = False) -> str:
@@ -37,8 +22,8 @@ def format_date_fr(day: date, *, weekday: bool = False) -> str:
     if isinstance(day, datetime):
         day = day.astimezone(PARIS).date()
     number = "1er" if day.day == 1 else str(day.day)
-    text = f"{number} {_MONTHS[day.month - 1]} {day.year}"
-    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+    text = f"{number} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
+    return f"{WEEKDAY_NAMES_FR[day.weekday()]} {text}" if weekday else text
 
 
 def format_time_fr(instant: datetime) -> str:

@@ -28,6 +28,7 @@ import attrs
 from canteen_core.errors import InvalidInputError
 
 __all__ = [
+    "MONTH_NAMES_FR",
     "SCHOOL_RESTAURANT_WEEKDAYS",
     "WEEKDAY_NAMES_FR",
     "Closure",
@@ -43,6 +44,21 @@ __all__ = [
 
 #: Monday=0 ... Sunday=6, as :meth:`datetime.date.weekday`.
 WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+#: January first; spelled out because :mod:`calendar` month names depend on the locale.
+MONTH_NAMES_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 _WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Most school restaurants serve on Monday, Tuesday, Thursday and Friday.
 SCHOOL_RESTAURANT_WEEKDAYS = frozenset({0, 1, 3, 4})

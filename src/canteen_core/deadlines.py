@@ -34,7 +34,7 @@ from typing import Literal
 
 import attrs
 
-from canteen_core.calendar import ServiceCalendar
+from canteen_core.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR, ServiceCalendar
 from canteen_core.clock import PARIS, ensure_aware
 from canteen_core.errors import InvalidInputError
 
@@ -53,21 +53,6 @@ __all__ = [
 
 Lang = Literal["fr", "en"]
 
-_MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-_DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Spelled out: calendar.month_name depends on the machine's locale.
 _MONTHS_EN = (
@@ -100,7 +85,7 @@ def format_date(day: date, lang: Lang = "fr") -> str:
     if lang == "en":
         return f"{_DAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
     number = "1er" if day.day == 1 else str(day.day)
-    return f"{_DAYS_FR[day.weekday()]} {number} {_MONTHS_FR[day.month - 1]} {day.year}"
+    return f"{WEEKDAY_NAMES_FR[day.weekday()]} {number} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
 
 
 def _format_time(at: time, lang: Lang) -> str:
@@ -198,7 +183,7 @@ class WeeklyDeadline(CutOffPolicy):
             if self.weeks_before == 1
             else f"{self.weeks_before} semaines avant"
         )
-        return f"le {_DAYS_FR[self.weekday]} à {_format_time(self.at, lang)} {weeks}"
+        return f"le {WEEKDAY_NAMES_FR[self.weekday]} à {_format_time(self.at, lang)} {weeks}"
 
 
 @attrs.frozen(kw_only=True)

@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta
 import attrs
 
 from canteen_core._validators import a_date, aware_datetime, non_empty_str
+from canteen_core.calendar import MONTH_NAMES_FR
 from canteen_core.charging import (
     Charge,
     ChargeRule,
@@ -68,21 +69,6 @@ __all__ = [
     "prepaid_cancellation_credit",
     "run_postpaid",
 ]
-
-MONTH_NAMES_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 #: Prefix of credit-note numbers (``AV-2023-000001``): a sequence separate from invoices.
 CREDIT_NOTE_PREFIX = "AV-"

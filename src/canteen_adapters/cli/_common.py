@@ -22,6 +22,7 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from canteen_core.actors import Actor, Role
+from canteen_core.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR
 from canteen_core.clock import Clock, FixedClock
 from canteen_core.errors import CanteenError, InvalidInputError
 from canteen_core.money import Money
@@ -58,22 +59,6 @@ DEFAULT_CONFIG = "canteen.toml"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Month names, January first (spelled out: :mod:`calendar` depends on the machine's locale).
-MONTH_NAMES_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-_WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 #: Weekday abbreviations, Monday first.
 WEEKDAY_ABBREVIATIONS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
@@ -157,7 +142,7 @@ def echo_json(data: object) -> None:
 
 def french_date(day: date) -> str:
     """``samedi 21 octobre 2023``."""
-    weekday = _WEEKDAY_NAMES_FR[day.weekday()]
+    weekday = WEEKDAY_NAMES_FR[day.weekday()]
     return f"{weekday} {day.day} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
 
 
