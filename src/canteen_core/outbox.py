@@ -128,6 +128,53 @@ class OutboxRecord:
         """The message id."""
         return self.message.id
 
+    # The delivery state machine, shared by every OutboxStore implementation.
+
+    def is_due(self, now: datetime, lease: timedelta) -> bool:
+        """Whether a dispatcher may claim it at ``now``: pending and due, or a lapsed claim."""
+        if self.status is DeliveryStatus.PENDING:
+            return self.next_attempt_at <= now
+        if self.status is DeliveryStatus.SENDING:
+            return self.claimed_at is not None and self.claimed_at + lease <= now
+        return False
+
+    def claimed(self, now: datetime) -> OutboxRecord:
+        """Claimed by a dispatcher at ``now``: sending, one more attempt."""
+        return attrs.evolve(
+            self, status=DeliveryStatus.SENDING, claimed_at=now, attempts=self.attempts + 1
+        )
+
+    def sent(self, sent_at: datetime) -> OutboxRecord:
+        """Delivered at ``sent_at``."""
+        return attrs.evolve(
+            self,
+            status=DeliveryStatus.SENT,
+            sent_at=sent_at,
+            last_attempt_at=sent_at,
+            claimed_at=None,
+        )
+
+    def failed(
+        self, error: str, failed_at: datetime, next_attempt_at: datetime | None
+    ) -> OutboxRecord:
+        """A failed attempt: pending again at ``next_attempt_at``, or dead without one."""
+        return attrs.evolve(
+            self,
+            status=DeliveryStatus.PENDING if next_attempt_at else DeliveryStatus.DEAD,
+            next_attempt_at=next_attempt_at or self.next_attempt_at,
+            last_attempt_at=failed_at,
+            last_error=error,
+            claimed_at=None,
+        )
+
+    def requeued(self, now: datetime) -> OutboxRecord:
+        """A dead message made pending again, due ``now``, attempts reset."""
+        if self.status is not DeliveryStatus.DEAD:
+            raise InvalidInputError(
+                f"only dead messages are requeued; {self.id!r} is {self.status.value}"
+            )
+        return attrs.evolve(self, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
+
 
 class OutboxStore(Protocol):
     """Persistence of the outbox (the storage adapter implements it in SQL).
@@ -199,27 +246,12 @@ class InMemoryOutboxStore:
         return added
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxRecord]:
-        def due(record: OutboxRecord) -> bool:
-            if record.status is DeliveryStatus.PENDING:
-                return record.next_attempt_at <= now
-            if record.status is DeliveryStatus.SENDING:
-                return record.claimed_at is not None and record.claimed_at + lease <= now
-            return False
-
         candidates = sorted(
-            (r for r in self._records.values() if due(r)),
+            (r for r in self._records.values() if r.is_due(now, lease)),
             key=lambda r: (r.next_attempt_at, r.message.created_at, r.id),
         )[:limit]
-        claimed = []
-        for record in candidates:
-            record = attrs.evolve(
-                record,
-                status=DeliveryStatus.SENDING,
-                claimed_at=now,
-                attempts=record.attempts + 1,
-            )
-            self._records[record.id] = record
-            claimed.append(record)
+        claimed = [record.claimed(now) for record in candidates]
+        self._records.update((record.id, record) for record in claimed)
         return claimed
 
     def _existing(self, message_id: str) -> OutboxRecord:
@@ -229,14 +261,7 @@ class InMemoryOutboxStore:
         return record
 
     def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
-        record = self._existing(message_id)
-        self._records[message_id] = attrs.evolve(
-            record,
-            status=DeliveryStatus.SENT,
-            sent_at=sent_at,
-            last_attempt_at=sent_at,
-            claimed_at=None,
-        )
+        self._records[message_id] = self._existing(message_id).sent(sent_at)
 
     def mark_failed(
         self,
@@ -247,14 +272,7 @@ class InMemoryOutboxStore:
         next_attempt_at: datetime | None,
     ) -> None:
         record = self._existing(message_id)
-        self._records[message_id] = attrs.evolve(
-            record,
-            status=DeliveryStatus.PENDING if next_attempt_at else DeliveryStatus.DEAD,
-            next_attempt_at=next_attempt_at or record.next_attempt_at,
-            last_attempt_at=failed_at,
-            last_error=error,
-            claimed_at=None,
-        )
+        self._records[message_id] = record.failed(error, failed_at, next_attempt_at)
 
     def get(self, message_id: str) -> OutboxRecord | None:
         return self._records.get(message_id)
@@ -266,14 +284,7 @@ class InMemoryOutboxStore:
         )
 
     def requeue(self, message_id: str, *, now: datetime) -> None:
-        record = self._existing(message_id)
-        if record.status is not DeliveryStatus.DEAD:
-            raise InvalidInputError(
-                f"only dead messages are requeued; {message_id!r} is {record.status.value}"
-            )
-        self._records[message_id] = attrs.evolve(
-            record, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now
-        )
+        self._records[message_id] = self._existing(message_id).requeued(now)
 
 
 def _positive_delta(_: object, attribute: attrs.Attribute[timedelta], value: object) -> None:

@@ -11,8 +11,6 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
-import attrs
-
 from canteen_core.accounts import Account, ThrottleState
 from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.notifications import OutgoingMessage
@@ -69,12 +67,7 @@ class OutboxLogic(abc.ABC):
             raise InvalidInputError(f"limit must be a positive integer, got {limit!r}")
         claimed = []
         for record in self._due(now, limit, lease):
-            record = attrs.evolve(
-                record,
-                status=DeliveryStatus.SENDING,
-                claimed_at=now,
-                attempts=record.attempts + 1,
-            )
+            record = record.claimed(now)
             self._update(record)
             claimed.append(record)
         return claimed
@@ -87,16 +80,7 @@ class OutboxLogic(abc.ABC):
 
     def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
         """Record a successful send."""
-        record = self._existing(message_id)
-        self._update(
-            attrs.evolve(
-                record,
-                status=DeliveryStatus.SENT,
-                sent_at=sent_at,
-                last_attempt_at=sent_at,
-                claimed_at=None,
-            )
-        )
+        self._update(self._existing(message_id).sent(sent_at))
 
     def mark_failed(
         self,
@@ -107,17 +91,7 @@ class OutboxLogic(abc.ABC):
         next_attempt_at: datetime | None,
     ) -> None:
         """Record a failed attempt: pending again at ``next_attempt_at``, or dead."""
-        record = self._existing(message_id)
-        self._update(
-            attrs.evolve(
-                record,
-                status=DeliveryStatus.PENDING if next_attempt_at else DeliveryStatus.DEAD,
-                next_attempt_at=next_attempt_at or record.next_attempt_at,
-                last_attempt_at=failed_at,
-                last_error=error,
-                claimed_at=None,
-            )
-        )
+        self._update(self._existing(message_id).failed(error, failed_at, next_attempt_at))
 
     def get(self, message_id: str) -> OutboxRecord | None:
         """The record of ``message_id``, or ``None``."""
@@ -129,23 +103,7 @@ class OutboxLogic(abc.ABC):
 
     def requeue(self, message_id: str, *, now: datetime) -> None:
         """Make a dead message pending again, due ``now``, attempts reset."""
-        record = self._existing(message_id)
-        if record.status is not DeliveryStatus.DEAD:
-            raise InvalidInputError(
-                f"only dead messages are requeued; {message_id!r} is {record.status.value}"
-            )
-        self._update(
-            attrs.evolve(record, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
-        )
-
-
-def is_due(record: OutboxRecord, now: datetime, lease: timedelta) -> bool:
-    """Whether a dispatcher may claim ``record`` at ``now``."""
-    if record.status is DeliveryStatus.PENDING:
-        return record.next_attempt_at <= now
-    if record.status is DeliveryStatus.SENDING:
-        return record.claimed_at is not None and record.claimed_at + lease <= now
-    return False
+        self._update(self._existing(message_id).requeued(now))
 
 
 class AccountLogic(abc.ABC):

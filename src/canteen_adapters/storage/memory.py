@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from canteen_adapters.storage._common import AccountLogic, OutboxLogic, is_due
+from canteen_adapters.storage._common import AccountLogic, OutboxLogic
 from canteen_core.accounts import Account, ThrottleState
 from canteen_core.deployment import StorageSettings
 from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
@@ -637,7 +637,7 @@ class _Outbox(OutboxLogic):
     def _due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxRecord]:
         self._uow._check_writable()
         return sorted(
-            (record for record in self._data.outbox.values() if is_due(record, now, lease)),
+            (record for record in self._data.outbox.values() if record.is_due(now, lease)),
             key=lambda r: (r.next_attempt_at, r.message.created_at, r.id),
         )[:limit]
 
