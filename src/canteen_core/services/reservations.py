@@ -85,12 +85,11 @@ def load_enrollments(tx: Transaction, ids: list[str]) -> dict[str, Enrollment]:
             and len(ids) > 1
             and len(actor.household_ids) < len(ids)
         ):
-            # A family's call: its households' enrollments in one query each.
+            # A family's call: its households' enrollments in one IN query.
             wanted = set(ids)
-            for household_id in sorted(actor.household_ids):
-                for listed in repo.list(household_id=household_id):
-                    if listed.id in wanted:
-                        found[listed.id] = listed
+            for listed in repo.list(household_id=tuple(sorted(actor.household_ids))):
+                if listed.id in wanted:
+                    found[listed.id] = listed
         for enrollment_id in ids:
             if enrollment_id not in found:
                 item = repo.find(enrollment_id)
@@ -120,19 +119,15 @@ def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]
 def _pending(
     tx: Transaction, enrollments: Mapping[str, Enrollment]
 ) -> dict[str, list[ChangeRequest]]:
-    """Open change requests per enrollment: one query per household for a few households
-    (a family's call), one scan of the pending ones for a bulk call."""
+    """Open change requests per enrollment: one IN query over a few households (a family's
+    call), one scan of the pending ones for a bulk call."""
     result: dict[str, list[ChangeRequest]] = {enrollment_id: [] for enrollment_id in enrollments}
     repo = tx.uow.change_requests
     pending = RequestStatus.PENDING.value
     households = {e.household_id for e in enrollments.values()}
     found: Iterable[ChangeRequest]
     if len(households) <= _PENDING_PER_HOUSEHOLD:
-        found = (
-            request
-            for household_id in sorted(households)
-            for request in repo.list(household_id=household_id, status=pending)
-        )
+        found = repo.list(household_id=tuple(sorted(households)), status=pending)
     else:
         found = repo.list(status=pending)
     for request in found:
