@@ -789,19 +789,35 @@ def _iso_days(days: Iterable[date]) -> list[str]:
     return sorted(day.isoformat() for day in days)
 
 
+# Built once with expanding IN parameters: a family's booking call runs these a few times,
+# and building and coercing a fresh ``in_()`` statement per call cost more than the query.
+_ENROLLMENT_ROWS = sa.select(
+    t.document_tables["enrollments"].c.id,
+    t.document_tables["enrollments"].c.site_id,
+    t.document_tables["enrollments"].c.first_day,
+).where(t.document_tables["enrollments"].c.id.in_(sa.bindparam("ids", expanding=True)))
+_STATE_ROWS = sa.select(
+    t.reservation_states.c.enrollment_id,
+    t.reservation_states.c.version,
+    t.reservation_states.c.late_cancelled,
+).where(t.reservation_states.c.enrollment_id.in_(sa.bindparam("ids", expanding=True)))
+_DAY_ROWS = sa.select(
+    t.reservation_days.c.enrollment_id, t.reservation_days.c.day, t.reservation_days.c.late
+).where(t.reservation_days.c.enrollment_id.in_(sa.bindparam("ids", expanding=True)))
+_DAY_ROWS_BETWEEN = _DAY_ROWS.where(
+    t.reservation_days.c.day >= sa.bindparam("first"),
+    t.reservation_days.c.day <= sa.bindparam("last"),
+)
+
+
 class _Reservations:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
     def _enrollments(self, connection: sa.Connection, ids: list[str]) -> dict[str, Any]:
-        enrollments = t.document_tables["enrollments"]
         found: dict[str, Any] = {}
         for chunk in _chunks(ids, _IN_CHUNK):
-            for row in connection.execute(
-                sa.select(enrollments.c.id, enrollments.c.site_id, enrollments.c.first_day).where(
-                    enrollments.c.id.in_(chunk)
-                )
-            ):
+            for row in connection.execute(_ENROLLMENT_ROWS, {"ids": chunk}):
                 found[row.id] = row
         missing = [enrollment_id for enrollment_id in ids if enrollment_id not in found]
         if missing:
@@ -816,24 +832,20 @@ class _Reservations:
     ) -> dict[str, ReservationBook]:
         ids = list(dict.fromkeys(enrollment_ids))
         connection = self._uow.connection()
-        states, rows = t.reservation_states, t.reservation_days
         versions: dict[str, tuple[int, list[str]]] = {}
         days: dict[str, dict[date, bool]] = {enrollment_id: {} for enrollment_id in ids}
         with _translate("cannot read reservations"):
             enrollments = self._enrollments(connection, ids)
             for chunk in _chunks(ids, _IN_CHUNK):
-                for state in connection.execute(
-                    sa.select(
-                        states.c.enrollment_id, states.c.version, states.c.late_cancelled
-                    ).where(states.c.enrollment_id.in_(chunk))
-                ):
+                for state in connection.execute(_STATE_ROWS, {"ids": chunk}):
                     versions[state.enrollment_id] = (state.version, state.late_cancelled)
-                selected = sa.select(rows.c.enrollment_id, rows.c.day, rows.c.late).where(
-                    rows.c.enrollment_id.in_(chunk)
-                )
-                if between is not None:  # a month of a year-long book: fewer rows to read
-                    selected = selected.where(rows.c.day >= between[0], rows.c.day <= between[1])
-                for day_row in connection.execute(selected):
+                if between is None:
+                    selected = connection.execute(_DAY_ROWS, {"ids": chunk})
+                else:  # a month of a year-long book: fewer rows to read
+                    selected = connection.execute(
+                        _DAY_ROWS_BETWEEN, {"ids": chunk, "first": between[0], "last": between[1]}
+                    )
+                for day_row in selected:
                     days[day_row.enrollment_id][day_row.day] = bool(day_row.late)
         books = {}
         for enrollment_id in ids:
@@ -908,20 +920,20 @@ class _Reservations:
         fresh: list[ReservationBook],
         enrollments: dict[str, Any],
     ) -> None:
+        # No savepoint of its own: save_many's savepoint undoes the batch on a conflict.
         try:
-            with connection.begin_nested():
-                for batch in _chunks(fresh, _BATCH):
-                    connection.execute(
-                        sa.insert(t.reservation_states),
-                        [
-                            {
-                                "enrollment_id": book.enrollment_id,
-                                "version": book.version,
-                                "late_cancelled": _iso_days(book.late_cancelled_days()),
-                            }
-                            for book in batch
-                        ],
-                    )
+            for batch in _chunks(fresh, _BATCH):
+                connection.execute(
+                    sa.insert(t.reservation_states),
+                    [
+                        {
+                            "enrollment_id": book.enrollment_id,
+                            "version": book.version,
+                            "late_cancelled": _iso_days(book.late_cancelled_days()),
+                        }
+                        for book in batch
+                    ],
+                )
         except sa.exc.IntegrityError:
             # Someone saved one of these enrollments first.
             raise self._conflict(fresh[0].enrollment_id, 0) from None
@@ -1065,7 +1077,11 @@ class _Reservations:
                     children, children.c.id == enrollments.c.child_id
                 )
             )
-            .where(rows.c.site_id == site_id, rows.c.day >= start, rows.c.day <= end)
+            # Filtered on the enrollment's site (booked rows follow it, see _Enrollments): the
+            # plan starts from the site's few enrollments and reads each one's days from the
+            # primary key (enrollment_id, day) as a covering index, instead of joining every
+            # row of the site to enrollments and children by string keys.
+            .where(enrollments.c.site_id == site_id, rows.c.day >= start, rows.c.day <= end)
             .group_by(rows.c.day, children.c.diet, children.c.pai)
         )
         if service_id is not None:
