@@ -1045,7 +1045,13 @@ class _Reservations:
         rows = t.reservation_days
         clauses: list[sa.ColumnElement[bool]] = []
         if site_id is not None:
-            clauses.append(rows.c.site_id == site_id)
+            # Through the enrollments' site (booked rows follow it; no site index on the days).
+            enrollments = t.document_tables["enrollments"]
+            clauses.append(
+                rows.c.enrollment_id.in_(
+                    sa.select(enrollments.c.id).where(enrollments.c.site_id == site_id)
+                )
+            )
         if start is not None:
             clauses.append(rows.c.day >= start)
         if end is not None:

@@ -136,7 +136,9 @@ reservation_days = sa.Table(
     sa.Column("day", sa.Date(), primary_key=True),
     sa.Column("site_id", sa.String(), nullable=False),
     sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
-    sa.Index("ix_reservation_days_site_id_day", "site_id", "day"),
+    # One B-tree (migration 0003): no site index, headcounts go through the enrollments'
+    # site; on SQLite the primary key is the table (WITHOUT ROWID).
+    sqlite_with_rowid=False,
 )
 
 invoice_counters = sa.Table(
