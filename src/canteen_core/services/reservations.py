@@ -113,7 +113,11 @@ def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]
             if household_id not in found:
                 raise NotFoundError(f"no household {household_id!r}")
         return found
-    return {household_id: repo.get(household_id) for household_id in wanted}
+    found = repo.find_many(wanted)  # one IN query per few hundred ids
+    for household_id in wanted:
+        if household_id not in found:
+            raise NotFoundError(f"no household {household_id!r}")
+    return found
 
 
 def _pending(

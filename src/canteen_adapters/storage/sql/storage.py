@@ -126,7 +126,7 @@ def _insert_days(connection: sa.Connection, rows: Iterable[tuple[str, date, str,
             dbapi_connection.executemany(
                 "INSERT INTO reservation_days (enrollment_id, day, site_id, late) "
                 "VALUES (?, ?, ?, ?)",
-                ((e, d.isoformat(), s, 1 if late else 0) for e, d, s, late in rows),
+                _sqlite_rows(rows),
             )
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"reservation days conflict: {exc}") from exc
@@ -141,6 +141,36 @@ def _insert_days(connection: sa.Connection, rows: Iterable[tuple[str, date, str,
             batch = []
     if batch:
         connection.execute(sa.insert(t.reservation_days), batch)
+
+
+def _fresh_rows(
+    fresh: list[ReservationBook], enrollments: dict[str, Any]
+) -> Iterator[tuple[str, date, str, bool]]:
+    """The rows of books saved for the first time (a rentrée: millions, kept lean)."""
+    for book in fresh:
+        enrollment_id = book.enrollment_id
+        site_id = enrollments[enrollment_id].site_id
+        late_days = book.late_booked_days()
+        if not late_days:  # the common case: nothing booked late
+            for day in book.booked_days():
+                yield enrollment_id, day, site_id, False
+            continue
+        late = set(late_days)
+        for day in book.booked_days():
+            yield enrollment_id, day, site_id, day in late
+
+
+def _sqlite_rows(
+    rows: Iterable[tuple[str, date, str, bool]],
+) -> Iterator[tuple[str, str, str, int]]:
+    """Rows as SQLAlchemy's SQLite types store them (ISO text, 0/1); a school year has a few
+    hundred distinct days, so their ISO text is computed once each."""
+    iso: dict[date, str] = {}
+    for enrollment_id, day, site_id, late in rows:
+        text = iso.get(day)
+        if text is None:
+            text = iso[day] = day.isoformat()
+        yield enrollment_id, text, site_id, 1 if late else 0
 
 
 def _dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
@@ -937,14 +967,7 @@ class _Reservations:
         except sa.exc.IntegrityError:
             # Someone saved one of these enrollments first.
             raise self._conflict(fresh[0].enrollment_id, 0) from None
-        rows = (
-            (book.enrollment_id, day, enrollments[book.enrollment_id].site_id, late)
-            for book in fresh
-            for late_days in [set(book.late_booked_days())]
-            for day in book.booked_days()
-            for late in [day in late_days]
-        )
-        _insert_days(connection, rows)
+        _insert_days(connection, _fresh_rows(fresh, enrollments))
 
     def _update_many(
         self,
