@@ -519,9 +519,18 @@ class ReservationRepository(Protocol):
         ...
 
     def headcount(
-        self, site_id: str, start: date, end: date, *, service_id: str | None = None
+        self,
+        site_id: str | Iterable[str],
+        start: date,
+        end: date,
+        *,
+        service_id: str | None = None,
     ) -> tuple[KitchenCount, ...]:
-        """Meals by diet and PAI baskets at ``site_id``, one count per day ``start``..``end``."""
+        """Meals by diet and PAI baskets at ``site_id``, one count per day ``start``..``end``.
+
+        ``site_id`` may be a collection of site ids (a caterer's order, a whole city): one
+        grouped query, counts ordered by site (in the order given) then day.
+        """
         ...
 
 

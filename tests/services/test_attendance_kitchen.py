@@ -99,6 +99,12 @@ def test_kitchen_headcount_by_diet_and_pai(any_world: World) -> None:
     week = canteen.kitchen.headcounts(SYSTEM, "ronde", MON_11, date(2023, 9, 17))
     assert [c.total for c in week] == [3, 3, 0, 3, 3, 0, 0]
     assert canteen.kitchen.headcounts_by_site(STAFF, ["ronde"], TUE_12)["ronde"].total == 3
+    # Several sites (one grouped query), duplicates once, a site without bookings at zero.
+    order = canteen.kitchen.headcounts_by_site(STAFF, ["lac", "ronde", "lac"], TUE_12)
+    assert list(order) == ["lac", "ronde"]
+    assert (order["lac"].total, order["ronde"].total) == (0, 3)
+    assert order["ronde"] == canteen.kitchen.headcount(STAFF, "ronde", TUE_12)
+    assert canteen.kitchen.headcounts_by_site(STAFF, [], TUE_12) == {}
     with pytest.raises(NotAuthorizedError):
         canteen.kitchen.headcount(PAYER, "ronde", MON_11)
     with pytest.raises(InvalidInputError):

@@ -381,6 +381,18 @@ def test_booked_days_and_headcounts(storage: Storage) -> None:
             "ronde", date(2023, 9, 4), date(2023, 9, 4), service_id="other"
         )
         assert other[0].total == 0
+        # Several sites in one grouped query: ordered by site as given, then day.
+        both = uow.reservations.headcount(
+            ["lac", "ronde", "lac"], date(2023, 9, 4), date(2023, 9, 5)
+        )
+        assert [(count.site_id, count.day) for count in both] == [
+            ("lac", date(2023, 9, 4)),
+            ("lac", date(2023, 9, 5)),
+            ("ronde", date(2023, 9, 4)),
+            ("ronde", date(2023, 9, 5)),
+        ]
+        assert [count.total for count in both] == [0, 0, 1, 2]
+        assert both[2:] == counts[:2]
 
 
 def test_headcounts_follow_a_change_of_site_and_refuse_removal(storage: Storage) -> None:

@@ -552,8 +552,19 @@ class _Reservations:
                 yield enrollment_id, day
 
     def headcount(
-        self, site_id: str, start: date, end: date, *, service_id: str | None = None
+        self,
+        site_id: str | Iterable[str],
+        start: date,
+        end: date,
+        *,
+        service_id: str | None = None,
     ) -> tuple[KitchenCount, ...]:
+        if not isinstance(site_id, str):
+            return tuple(
+                count
+                for one in dict.fromkeys(site_id)
+                for count in self.headcount(one, start, end, service_id=service_id)
+            )
         self._uow._check_active()
         entries = []
         for enrollment_id, values in self._data.keys["enrollments"].items():

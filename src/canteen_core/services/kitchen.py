@@ -68,7 +68,8 @@ class KitchenService(ServiceBase):
         day = _date(day, "day")
         sites = [_site(site_id) for site_id in dict.fromkeys(site_ids)]
         with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
-            return {
-                site_id: tx.uow.reservations.headcount(site_id, day, day, service_id=service_id)[0]
-                for site_id in sites
-            }
+            if not sites:
+                return {}
+            # One grouped query for all the sites (one count each: a single day).
+            counts = tx.uow.reservations.headcount(sites, day, day, service_id=service_id)
+            return dict(zip(sites, counts, strict=True))

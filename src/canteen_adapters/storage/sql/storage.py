@@ -1093,43 +1093,57 @@ class _Reservations:
                 yield row.enrollment_id, row.day
 
     def headcount(
-        self, site_id: str, start: date, end: date, *, service_id: str | None = None
+        self,
+        site_id: str | Iterable[str],
+        start: date,
+        end: date,
+        *,
+        service_id: str | None = None,
     ) -> tuple[KitchenCount, ...]:
         if end < start:
             raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
+        sites = [site_id] if isinstance(site_id, str) else list(dict.fromkeys(site_id))
         rows, children = t.reservation_days, t.children
         enrollments = t.document_tables["enrollments"]
-        statement = (
-            sa.select(rows.c.day, children.c.diet, children.c.pai, sa.func.count().label("meals"))
-            .select_from(
-                rows.join(enrollments, enrollments.c.id == rows.c.enrollment_id).join(
-                    children, children.c.id == enrollments.c.child_id
-                )
-            )
-            # Filtered on the enrollment's site (booked rows follow it, see _Enrollments): the
-            # plan starts from the site's few enrollments and reads each one's days from the
-            # primary key (enrollment_id, day) as a covering index, instead of joining every
-            # row of the site to enrollments and children by string keys.
-            .where(enrollments.c.site_id == site_id, rows.c.day >= start, rows.c.day <= end)
-            .group_by(rows.c.day, children.c.diet, children.c.pai)
-        )
-        if service_id is not None:
-            statement = statement.where(enrollments.c.service_id == service_id)
         connection = self._uow.connection()
-        per_day: dict[date, tuple[dict[Diet, int], int]] = {}
+        per_day: dict[tuple[str, date], tuple[dict[Diet, int], int]] = {}
         with _translate("cannot count meals"):
-            for row in connection.execute(statement):
-                meals, baskets = per_day.setdefault(row.day, ({}, 0))
-                if row.pai:
-                    per_day[row.day] = (meals, baskets + int(row.meals))
-                else:
-                    meals[Diet(row.diet)] = meals.get(Diet(row.diet), 0) + int(row.meals)
+            for chunk in _chunks(sites, _IN_CHUNK):
+                statement = (
+                    sa.select(
+                        enrollments.c.site_id,
+                        rows.c.day,
+                        children.c.diet,
+                        children.c.pai,
+                        sa.func.count().label("meals"),
+                    )
+                    .select_from(
+                        rows.join(enrollments, enrollments.c.id == rows.c.enrollment_id).join(
+                            children, children.c.id == enrollments.c.child_id
+                        )
+                    )
+                    # Filtered on the enrollment's site (booked rows follow it, see
+                    # _Enrollments): the plan starts from the sites' few enrollments and reads
+                    # each one's days from the primary key (enrollment_id, day), instead of
+                    # joining every row to enrollments and children by string keys.
+                    .where(enrollments.c.site_id.in_(chunk), rows.c.day >= start, rows.c.day <= end)
+                    .group_by(enrollments.c.site_id, rows.c.day, children.c.diet, children.c.pai)
+                )
+                if service_id is not None:
+                    statement = statement.where(enrollments.c.service_id == service_id)
+                for row in connection.execute(statement):
+                    key = (row.site_id, row.day)
+                    meals, baskets = per_day.setdefault(key, ({}, 0))
+                    if row.pai:
+                        per_day[key] = (meals, baskets + int(row.meals))
+                    else:
+                        meals[Diet(row.diet)] = meals.get(Diet(row.diet), 0) + int(row.meals)
+        days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
         counts = []
-        day = start
-        while day <= end:
-            meals, baskets = per_day.get(day, ({}, 0))
-            counts.append(KitchenCount(day=day, site_id=site_id, meals=meals, pai_baskets=baskets))
-            day += timedelta(days=1)
+        for site in sites:
+            for day in days:
+                meals, baskets = per_day.get((site, day), ({}, 0))
+                counts.append(KitchenCount(day=day, site_id=site, meals=meals, pai_baskets=baskets))
         return tuple(counts)
 
 
