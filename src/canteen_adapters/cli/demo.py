@@ -69,6 +69,7 @@ from canteen_core.ledger import Statement
 from canteen_core.money import Money
 from canteen_core.periodicity import Periodicity
 from canteen_core.services import Canteen
+from canteen_core.services.attendance import JustificationRequest
 from canteen_core.services.billing import InvoicesPage
 from canteen_core.services.enrollments import EnrollmentRequest
 from canteen_core.synthetic import synthetic_city
@@ -443,10 +444,18 @@ class _Demo:
                 self.at(datetime.combine(day, time(14, 0), tzinfo=PARIS))
                 self.canteen.attendance.roll_call(STAFF, day, roll_calls[day])
         self.at(JUSTIFIED_AT)
-        for note in notes:
-            self.canteen.attendance.justify(
-                STAFF, note.enrollment_id, note.first_day, note.last_day
-            )
+        # The certificates arrive as a batch: one transaction, all or nothing.
+        self.canteen.attendance.justify_many(
+            STAFF,
+            [
+                JustificationRequest(
+                    enrollment_id=note.enrollment_id,
+                    first_day=note.first_day,
+                    last_day=note.last_day,
+                )
+                for note in notes
+            ],
+        )
         absences = sum(
             1 for calls in roll_calls.values() for p in calls.values() if p is Presence.ABSENT
         )
@@ -553,9 +562,8 @@ class _Demo:
         return statements
 
     def statements(self, households: Iterable[Household]) -> dict[str, Statement]:
-        ids = [household.id for household in households]
-        with progress(ids, label="Relevés des foyers") as bar:
-            return {hid: self.canteen.billing.statement(FINANCE, hid) for hid in bar}
+        # One bulk read (a few queries per 500 households), not one use case per household.
+        return self.canteen.billing.statements(FINANCE, [household.id for household in households])
 
 
 def run_demo(
