@@ -718,6 +718,11 @@ class TariffBook:
     """
 
     grids: tuple[TariffGrid, ...] = attrs.field(converter=_grids)
+    # A quote depends only on (grid, category, QF, rank, surcharge): a billing run prices the
+    # same few combinations tens of thousands of times, so each is computed once per book.
+    _quotes: dict[tuple[object, ...], PriceQuote] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         ids = [g.id for g in self.grids]
@@ -756,9 +761,10 @@ class TariffBook:
         if not isinstance(day, date):
             raise InvalidInputError("expected a date", path="day")
         grid = self.grid_on(service_id, day)
-        return grid.quote(
-            category,
-            household.quotient_on(day),
-            sibling_rank=sibling_rank,
-            surcharge=surcharge,
-        )
+        quotient = household.quotient_on(day)
+        key = (grid.id, category, quotient, sibling_rank, surcharge)
+        found = self._quotes.get(key)
+        if found is None:
+            found = grid.quote(category, quotient, sibling_rank=sibling_rank, surcharge=surcharge)
+            self._quotes[key] = found
+        return found

@@ -101,8 +101,6 @@ from canteen_core.reminders import ArrearsRule, DunningSchedule, due_reminders, 
 from canteen_core.reservations import ReservationBook
 from canteen_core.services._context import ServiceBase, ServiceContext, Transaction
 from canteen_core.tariffs import (
-    PriceQuote,
-    SurchargeReason,
     TariffBook,
     TariffCategory,
     TariffGrid,
@@ -555,44 +553,6 @@ def day_facts(
     return facts
 
 
-@attrs.frozen(kw_only=True)
-class _QuotingBook(TariffBook):
-    """A :class:`TariffBook` remembering its quotes for one billing run.
-
-    A run prices the same few (grid, category, QF, rank) combinations tens of thousands of
-    times; a quote depends on nothing else, so each is computed once. Same rules and errors
-    as the plain book (the household and day are still checked).
-    """
-
-    _quotes: dict[tuple[object, ...], PriceQuote] = attrs.field(
-        factory=dict, init=False, eq=False, repr=False
-    )
-
-    def quote(
-        self,
-        *,
-        service_id: str,
-        day: date,
-        category: TariffCategory | str,
-        household: Household,
-        sibling_rank: int = 1,
-        surcharge: SurchargeReason | None = None,
-    ) -> PriceQuote:
-        """:meth:`TariffBook.quote`, computed once per grid, category, QF, rank, surcharge."""
-        if not isinstance(household, Household):
-            raise InvalidInputError("expected a Household", path="household")
-        if not isinstance(day, date):
-            raise InvalidInputError("expected a date", path="day")
-        grid = self.grid_on(service_id, day)
-        quotient = household.quotient_on(day)
-        key = (grid.id, category, quotient, sibling_rank, surcharge)
-        found = self._quotes.get(key)
-        if found is None:
-            found = grid.quote(category, quotient, sibling_rank=sibling_rank, surcharge=surcharge)
-            self._quotes[key] = found
-        return found
-
-
 def _renumbered(invoice: Invoice, number: str) -> Invoice:
     if invoice.number == number:
         return invoice
@@ -671,7 +631,7 @@ class BillingService(ServiceBase):
             )
         subset = None if household_ids is None else list(dict.fromkeys(household_ids))
         with self._ctx.use_case(actor, Action.RUN_BILLING, read_only=True) as tx:
-            tariffs = _QuotingBook(grids=tuple(tx.uow.tariffs.list()))
+            tariffs = TariffBook(grids=tuple(tx.uow.tariffs.list()))
             if subset is None:
                 ids = sorted(tx.uow.households.ids())
             else:
