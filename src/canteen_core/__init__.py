@@ -107,12 +107,19 @@ from canteen_core.tariffs import (
 )
 
 if TYPE_CHECKING:
-    from canteen_core.services import Canteen, EnrollmentRequest, HouseholdDashboard
+    from canteen_core.services import (
+        Canteen,
+        EnrollmentRequest,
+        HouseholdDashboard,
+        JustificationRequest,
+    )
 
 __version__ = "0.1.0"
 
 #: Names served by :func:`__getattr__` from :mod:`canteen_core.services` on first use.
-_SERVICES = frozenset({"Canteen", "EnrollmentRequest", "HouseholdDashboard"})
+_SERVICES = frozenset(
+    {"Canteen", "EnrollmentRequest", "HouseholdDashboard", "JustificationRequest"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -186,6 +193,7 @@ __all__ = [
     "InvoiceOverdue",
     "InvoiceStatus",
     "InvoiceTerms",
+    "JustificationRequest",
     "KitchenCount",
     "LateChangeMode",
     "Money",

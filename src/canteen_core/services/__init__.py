@@ -46,7 +46,7 @@ from canteen_core.services._context import (
     build_default_plugin_manager,
 )
 from canteen_core.services.accounts import AccountService
-from canteen_core.services.attendance import AttendanceService
+from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
@@ -62,6 +62,7 @@ __all__ = [
     "EnrollmentService",
     "FamilyService",
     "HouseholdDashboard",
+    "JustificationRequest",
     "KitchenService",
     "ReservationService",
     "ServiceBase",
