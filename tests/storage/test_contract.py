@@ -142,6 +142,29 @@ def test_a_child_belongs_to_one_household(storage: Storage) -> None:
         assert uow.households.count() == 2
 
 
+def test_add_many_names_the_conflict_adding_one_by_one_would(storage: Storage) -> None:
+    first = household("h1")
+    with storage.unit_of_work() as uow:
+        uow.households.add(first)
+        uow.commit()
+    thief = attrs.evolve(household("h3"), children=first.children)
+    twin = attrs.evolve(household("h5"), children=household("h4").children)
+    with storage.unit_of_work() as uow:
+        with pytest.raises(ConflictError, match="household 'h1' already exists"):
+            uow.households.add_many([household("h2"), first, thief])
+        with pytest.raises(ConflictError, match="child 'h1-c0' already belongs to household 'h1'"):
+            uow.households.add_many([household("h2"), thief, first])
+        with pytest.raises(ConflictError, match="child 'h4-c0' already belongs to household 'h4'"):
+            uow.households.add_many([household("h4"), twin])
+        with pytest.raises(ConflictError, match="household 'h4' already exists"):
+            uow.households.add_many([household("h4"), household("h4")])
+        uow.households.add_many([household("h2"), household("h4")])  # nothing was kept
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert list(uow.households.ids()) == ["h1", "h2", "h4"]
+        assert uow.households.of_child("h1-c0") == first
+
+
 def test_saving_a_household_replaces_its_children(storage: Storage) -> None:
     home = household("h1", children=2)
     with storage.unit_of_work() as uow:

@@ -132,7 +132,12 @@ class EnrollmentService(ServiceBase):
             if not isinstance(item, EnrollmentRequest):
                 raise InvalidInputError("expected EnrollmentRequest items", path=f"[{index}]")
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
-            cache: dict[str, Household] = {}
+            # The households in one batch read; an unknown one still fails in _build, in order.
+            cache = dict(
+                tx.uow.households.find_many(
+                    item.household_id for item in items if isinstance(item.household_id, str)
+                )
+            )
             enrollments = tuple(self._build(tx, item, cache) for item in items)
             tx.uow.enrollments.add_many(enrollments)
         return enrollments

@@ -359,6 +359,23 @@ class SqlUnitOfWork:
                 result.close()
 
 
+# Household statements, built once: building and coercing a statement per call cost more than
+# running it (expanding IN parameters take any number of ids).
+_HOUSEHOLD_INSERT = sa.insert(t.households)
+_CHILD_INSERT = sa.insert(t.children)
+_GUARDIAN_INSERT = sa.insert(t.household_guardians)
+_HOUSEHOLD_BODY = sa.select(t.households.c.body).where(t.households.c.id == sa.bindparam("id"))
+_HOUSEHOLD_BODIES = sa.select(t.households.c.id, t.households.c.body).where(
+    t.households.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_HOUSEHOLD_IDS = sa.select(t.households.c.id).where(
+    t.households.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_CHILD_OWNERS = sa.select(t.children.c.id, t.children.c.household_id).where(
+    t.children.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
 class _Households:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
@@ -391,11 +408,7 @@ class _Households:
         if len(owner) != sum(len(home.children) for home in households):
             raise ConflictError("a child appears in two of the households")
         for chunk in _chunks(list(owner), _IN_CHUNK):
-            for taken in connection.execute(
-                sa.select(t.children.c.id, t.children.c.household_id).where(
-                    t.children.c.id.in_(chunk)
-                )
-            ):
+            for taken in connection.execute(_CHILD_OWNERS, {"ids": chunk}):
                 if taken.household_id != owner[taken.id]:
                     raise ConflictError(
                         f"child {taken.id!r} already belongs to household {taken.household_id!r}"
@@ -416,11 +429,12 @@ class _Households:
         with _translate("cannot store households"):
             try:
                 # One savepoint and a few batched statements, whatever the number of households.
+                # Every household is new: a stored (or repeated) household or child id breaks a
+                # primary key, and the conflict is then named as adding one by one would.
                 with connection.begin_nested():
-                    self._check_children(connection, homes)
                     for batch in _chunks(homes, _BATCH):
                         connection.execute(
-                            sa.insert(t.households),
+                            _HOUSEHOLD_INSERT,
                             [{"id": home.id, "body": unstructure(home)} for home in batch],
                         )
                     children = [child for child_rows, _ in rows for child in child_rows]
@@ -428,12 +442,40 @@ class _Households:
                         guardian for _, guardian_rows in rows for guardian in guardian_rows
                     ]
                     for child_batch in _chunks(children, _BATCH):
-                        connection.execute(sa.insert(t.children), child_batch)
+                        connection.execute(_CHILD_INSERT, child_batch)
                     for guardian_batch in _chunks(guardians, _BATCH):
-                        connection.execute(sa.insert(t.household_guardians), guardian_batch)
+                        connection.execute(_GUARDIAN_INSERT, guardian_batch)
             except sa.exc.IntegrityError as exc:
-                ids = ", ".join(repr(home.id) for home in homes[:3])
-                raise ConflictError(f"household {ids} already exists ({_db_message(exc)})") from exc
+                raise self._first_conflict(connection, homes, exc) from exc
+
+    def _first_conflict(
+        self, connection: sa.Connection, homes: list[Household], exc: sa.exc.IntegrityError
+    ) -> ConflictError:
+        """The error adding ``homes`` one by one would have raised first (the batch failed)."""
+        stored: set[str] = set()
+        owners: dict[str, str] = {}
+        ids = list(dict.fromkeys(home.id for home in homes))
+        child_ids = list(dict.fromkeys(child.id for home in homes for child in home.children))
+        for chunk in _chunks(ids, _IN_CHUNK):
+            stored.update(connection.execute(_HOUSEHOLD_IDS, {"ids": chunk}).scalars())
+        for chunk in _chunks(child_ids, _IN_CHUNK):
+            owners.update(
+                (row.id, row.household_id)
+                for row in connection.execute(_CHILD_OWNERS, {"ids": chunk})
+            )
+        for home in homes:
+            for child in home.children:
+                owner = owners.get(child.id)
+                if owner is not None and owner != home.id:
+                    return ConflictError(
+                        f"child {child.id!r} already belongs to household {owner!r}"
+                    )
+            if home.id in stored:
+                return ConflictError(f"household {home.id!r} already exists ({_db_message(exc)})")
+            stored.add(home.id)
+            owners.update((child.id, home.id) for child in home.children)
+        ids_text = ", ".join(repr(home.id) for home in homes[:3])
+        return ConflictError(f"household {ids_text} already exists ({_db_message(exc)})")
 
     def save(self, household: Household) -> None:
         if not isinstance(household, Household):
@@ -474,9 +516,7 @@ class _Households:
     def find(self, household_id: str) -> Household | None:
         connection = self._uow.connection()
         with _translate(f"cannot read household {household_id!r}"):
-            body = connection.execute(
-                sa.select(t.households.c.body).where(t.households.c.id == household_id)
-            ).scalar_one_or_none()
+            body = connection.execute(_HOUSEHOLD_BODY, {"id": household_id}).scalar_one_or_none()
         return None if body is None else structure(body, Household)
 
     def get(self, household_id: str) -> Household:
@@ -503,11 +543,7 @@ class _Households:
         bodies: dict[str, Any] = {}
         with _translate("cannot read households"):
             for chunk in _chunks(ids, _IN_CHUNK):
-                for row in connection.execute(
-                    sa.select(t.households.c.id, t.households.c.body).where(
-                        t.households.c.id.in_(chunk)
-                    )
-                ):
+                for row in connection.execute(_HOUSEHOLD_BODIES, {"ids": chunk}):
                     bodies[row.id] = row.body
         return {hid: structure(bodies[hid], Household) for hid in ids if hid in bodies}
 
