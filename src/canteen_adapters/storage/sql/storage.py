@@ -341,12 +341,15 @@ class SqlUnitOfWork:
             raise StorageError("this unit of work is read-only")
         return self.connection()
 
-    def stream(self, statement: sa.Executable, what: str) -> Iterator[Any]:
-        """Rows of ``statement``, fetched in batches (server-side cursor on PostgreSQL)."""
+    def stream(
+        self, statement: sa.Executable, what: str, *, params: dict[str, Any] | None = None
+    ) -> Iterator[Any]:
+        """Rows of ``statement`` (with ``params``), fetched in batches (server-side cursor on
+        PostgreSQL)."""
         connection = self.connection()
         with _translate(what):
             # Per statement: Connection.execution_options() would stick to the connection.
-            result = connection.execute(statement, execution_options={"yield_per": _FETCH})
+            result = connection.execute(statement, params, execution_options={"yield_per": _FETCH})
         try:
             while True:
                 with _translate(what):
@@ -589,11 +592,69 @@ class _Households:
         return None if body is None else structure(body, Household)
 
 
+#: A filter's shape: (column, operator) pairs; one statement is built per shape and table.
+_Shape = tuple[tuple[str, str], ...]
+
+
+class _DocumentStatements:
+    """A document table's statements, built once per process (see ``_HOUSEHOLD_INSERT``)."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self.insert = sa.insert(table)
+        self.body = sa.select(table.c.body).where(table.c.id == sa.bindparam("id"))
+        # "_id": a bind named like a column would be taken for a value to SET.
+        self.update = sa.update(table).where(table.c.id == sa.bindparam("_id"))
+        self.delete = sa.delete(table).where(table.c.id == sa.bindparam("id"))
+        self._filtered: dict[tuple[bool, _Shape], sa.Select[Any]] = {}
+
+    def filtered(self, shape: _Shape, *, count: bool) -> sa.Select[Any]:
+        """The bodies (by id) or the count of the rows matching a filter of ``shape``; its
+        parameters are named by :func:`_param`."""
+        statement = self._filtered.get((count, shape))
+        if statement is None:
+            table = self.table
+            clauses: list[sa.ColumnElement[bool]] = []
+            for column_name, operator in shape:
+                column = table.c[column_name]
+                param = _param(column_name, operator)
+                if operator == ">=":
+                    clauses.append(column >= sa.bindparam(param))
+                elif operator == "<=":
+                    clauses.append(column <= sa.bindparam(param))
+                elif operator == "in":
+                    clauses.append(column.in_(sa.bindparam(param, expanding=True)))
+                elif operator == "none":  # an empty IN list matches nothing
+                    clauses.append(sa.false())
+                elif operator == "null":
+                    clauses.append(column.is_(None))
+                else:
+                    clauses.append(column == sa.bindparam(param))
+            if count:
+                statement = sa.select(sa.func.count()).select_from(table).where(*clauses)
+            else:
+                statement = sa.select(table.c.body).where(*clauses).order_by(table.c.id)
+            self._filtered[(count, shape)] = statement
+        return statement
+
+
+def _param(column_name: str, operator: str) -> str:
+    return f"{column_name}_{_OPERATOR_NAMES[operator]}"
+
+
+_OPERATOR_NAMES = {">=": "low", "<=": "high", "in": "in", "none": "none", "null": "null", "=": "eq"}
+
+_DOCUMENT_STATEMENTS = {
+    name: _DocumentStatements(table) for name, table in t.document_tables.items()
+}
+
+
 class _Documents:
     def __init__(self, uow: SqlUnitOfWork, collection: Collection) -> None:
         self._uow = uow
         self.collection = collection
         self._table = t.document_tables[collection.name]
+        self._statements = _DOCUMENT_STATEMENTS[collection.name]
 
     @property
     def _cls(self) -> type[Any]:
@@ -622,7 +683,7 @@ class _Documents:
         with _translate(f"cannot add to {self.collection.name}"):
             try:
                 with connection.begin_nested():
-                    connection.execute(sa.insert(self._table).values(**row))
+                    connection.execute(self._statements.insert, row)
             except sa.exc.IntegrityError as exc:
                 raise self._conflict(row, exc) from exc
 
@@ -633,7 +694,7 @@ class _Documents:
         connection = self._uow.writable()
         with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
             for batch in _chunks(rows, _BATCH):
-                connection.execute(sa.insert(self._table), batch)
+                connection.execute(self._statements.insert, batch)
 
     def save(self, item: Any) -> None:
         row = self._row(item)
@@ -647,11 +708,10 @@ class _Documents:
 
     def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
         values = {key: value for key, value in row.items() if key != "id"}
-        updated = connection.execute(
-            sa.update(self._table).where(self._table.c.id == row["id"]).values(**values)
-        ).rowcount
+        values["_id"] = row["id"]
+        updated = connection.execute(self._statements.update, values).rowcount
         if not updated:
-            connection.execute(sa.insert(self._table).values(**row))
+            connection.execute(self._statements.insert, row)
 
     def save_many(self, items: Iterable[Any]) -> None:
         rows = [self._row(item) for item in items]
@@ -663,9 +723,7 @@ class _Documents:
     def find(self, item_id: str) -> Any | None:
         connection = self._uow.connection()
         with _translate(f"cannot read {self.collection.name}"):
-            body = connection.execute(
-                sa.select(self._table.c.body).where(self._table.c.id == item_id)
-            ).scalar_one_or_none()
+            body = connection.execute(self._statements.body, {"id": item_id}).scalar_one_or_none()
         return None if body is None else structure(body, self._cls)
 
     def get(self, item_id: str) -> Any:
@@ -677,45 +735,52 @@ class _Documents:
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
         with _translate(f"cannot remove from {self.collection.name}"), connection.begin_nested():
-            deleted = connection.execute(
-                sa.delete(self._table).where(self._table.c.id == item_id)
-            ).rowcount
+            deleted = connection.execute(self._statements.delete, {"id": item_id}).rowcount
         if not deleted:
             raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
 
-    def _where(self, where: dict[str, object]) -> list[sa.ColumnElement[bool]]:
-        clauses: list[sa.ColumnElement[bool]] = []
+    def _where(self, where: dict[str, object]) -> tuple[_Shape, dict[str, Any]]:
+        """The filter's shape (see :meth:`_DocumentStatements.filtered`) and parameters."""
+        shape: list[tuple[str, str]] = []
+        params: dict[str, Any] = {}
+
+        def add(column_name: str, operator: str, value: Any = None) -> None:
+            shape.append((column_name, operator))
+            if operator not in ("none", "null"):
+                params[_param(column_name, operator)] = value
+
         for column_name, wanted in where.items():
             self.collection.key(column_name)
-            column = self._table.c[column_name]
             if isinstance(wanted, Range):
                 if wanted.low is not None:
-                    clauses.append(column >= _column_value(wanted.low))
+                    add(column_name, ">=", _column_value(wanted.low))
                 if wanted.high is not None:
-                    clauses.append(column <= _column_value(wanted.high))
+                    add(column_name, "<=", _column_value(wanted.high))
             elif isinstance(wanted, tuple | list | set | frozenset):
                 # One IN list (batch loads): an empty collection matches nothing.
                 values = [_column_value(item) for item in wanted]
-                clauses.append(column.in_(values) if values else sa.false())
+                add(column_name, "in" if values else "none", values)
             elif wanted is None:
-                clauses.append(column.is_(None))
+                add(column_name, "null")
             else:
-                clauses.append(column == _column_value(wanted))
-        return clauses
+                add(column_name, "=", _column_value(wanted))
+        return tuple(shape), params
 
     def list(self, **where: object) -> Iterator[Any]:
-        statement = (
-            sa.select(self._table.c.body).where(*self._where(where)).order_by(self._table.c.id)
-        )
+        shape, params = self._where(where)
+        statement = self._statements.filtered(shape, count=False)
         cls = self._cls
-        for row in self._uow.stream(statement, f"cannot read {self.collection.name}"):
+        for row in self._uow.stream(
+            statement, f"cannot read {self.collection.name}", params=params
+        ):
             yield structure(row.body, cls)
 
     def count(self, **where: object) -> int:
         connection = self._uow.connection()
-        statement = sa.select(sa.func.count()).select_from(self._table).where(*self._where(where))
+        shape, params = self._where(where)
+        statement = self._statements.filtered(shape, count=True)
         with _translate(f"cannot count {self.collection.name}"):
-            return int(connection.execute(statement).scalar_one())
+            return int(connection.execute(statement, params).scalar_one())
 
 
 class _Enrollments(_Documents):
