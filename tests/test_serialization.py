@@ -20,7 +20,7 @@ from canteen_core.errors import InvalidInputError
 from canteen_core.events import PaymentReceived
 from canteen_core.families import Child, Diet, Household
 from canteen_core.money import Money
-from canteen_core.serialization import dumps, loads, structure, unstructure
+from canteen_core.serialization import dumps, loads, shared_calendars, structure, unstructure
 from canteen_core.tariffs import BracketPricing, EffortRatePricing, FlatPricing, Pricing
 
 
@@ -173,3 +173,20 @@ def test_validators_of_the_model_still_apply() -> None:
     data["co_representative"] = data["payer"]
     error = _bad(data, Household)
     assert "co-representative must differ" in str(error)
+
+
+def test_shared_calendars_give_the_same_data_once_per_calendar() -> None:
+    second = enrollment()
+    first = attrs.evolve(second, calendar=attrs.evolve(second.calendar))  # equal, not the same
+    other = attrs.evolve(second, id="other")
+    plain = [unstructure(item) for item in (first, second, other)]
+    with shared_calendars():
+        shared = [unstructure(item) for item in (first, second, other)]
+        with shared_calendars():  # a nested block starts its own table
+            inner = unstructure(first)
+    assert shared == plain
+    assert shared[0]["calendar"] is not shared[1]["calendar"]  # two calendar objects
+    assert shared[1]["calendar"] is shared[2]["calendar"]  # one object, converted once
+    assert inner["calendar"] is not shared[0]["calendar"]
+    assert unstructure(other)["calendar"] is not unstructure(other)["calendar"]
+    assert structure(shared[2], Enrollment) == other

@@ -42,7 +42,7 @@ from canteen_core.invoicing import NumberSequence
 from canteen_core.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.ports import COLLECTIONS, Collection, Range, resolve_types
 from canteen_core.reservations import ReservationBook
-from canteen_core.serialization import structure, unstructure
+from canteen_core.serialization import shared_calendars, structure, unstructure
 
 if TYPE_CHECKING:
     from canteen_core.ports import Storage, UnitOfWork
@@ -671,6 +671,11 @@ class _Documents:
         row["body"] = unstructure(item)
         return row
 
+    def _rows(self, items: Iterable[Any]) -> list[dict[str, Any]]:
+        # Bodies serialized at once by the driver: documents of one calendar share its data.
+        with shared_calendars():
+            return [self._row(item) for item in items]
+
     def _conflict(self, row: dict[str, Any], exc: sa.exc.IntegrityError) -> ConflictError:
         return ConflictError(
             f"{self.collection.name}: {row['id']!r} conflicts with stored data "
@@ -688,7 +693,7 @@ class _Documents:
                 raise self._conflict(row, exc) from exc
 
     def add_many(self, items: Iterable[Any]) -> None:
-        rows = [self._row(item) for item in items]
+        rows = self._rows(items)
         if not rows:
             return
         connection = self._uow.writable()
@@ -714,7 +719,7 @@ class _Documents:
             connection.execute(self._statements.insert, row)
 
     def save_many(self, items: Iterable[Any]) -> None:
-        rows = [self._row(item) for item in items]
+        rows = self._rows(items)
         connection = self._uow.writable()
         with _translate(f"cannot save to {self.collection.name}"), connection.begin_nested():
             for row in rows:
