@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 import attrs
@@ -163,6 +164,29 @@ def test_add_many_names_the_conflict_adding_one_by_one_would(storage: Storage) -
     with storage.unit_of_work() as uow:
         assert list(uow.households.ids()) == ["h1", "h2", "h4"]
         assert uow.households.of_child("h1-c0") == first
+
+
+def test_a_batch_failing_midway_ends_cleanly(
+    storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    home = household("h1", children=3)
+    with storage.unit_of_work() as uow:
+        uow.households.add_many([household("h0"), home])
+        uow.enrollments.add(enrollment(home, 1))
+        uow.commit()
+    batch = [enrollment(home, 0), enrollment(home, 1), enrollment(home, 2)]  # the 2nd exists
+    with storage.unit_of_work() as uow, caplog.at_level(logging.WARNING):
+        with pytest.raises(ConflictError):
+            uow.households.add_many([household("h2"), home, household("h3")])
+        with pytest.raises(ConflictError):
+            uow.enrollments.add_many(batch)
+        uow.households.add(household("h4"))  # the unit of work is still usable
+        uow.commit()
+    # No driver noise (PostgreSQL's pipelined executemany logged "pipeline aborted").
+    assert [record.getMessage() for record in caplog.records] == []
+    with storage.unit_of_work() as uow:
+        assert list(uow.households.ids()) == ["h0", "h1", "h4"]
+        assert [e.id for e in uow.enrollments.list()] == [batch[1].id]
 
 
 def test_saving_a_household_replaces_its_children(storage: Storage) -> None:

@@ -371,15 +371,17 @@ class _Documents:
         self._store(item, new=True)
 
     def add_many(self, items: Iterable[Any]) -> None:
-        for item in items:
-            self._store(item, new=True)
+        with self._uow.savepoint():  # all or nothing, like one SQL batch
+            for item in items:
+                self._store(item, new=True)
 
     def save(self, item: Any) -> None:
         self._store(item, new=False)
 
     def save_many(self, items: Iterable[Any]) -> None:
-        for item in items:
-            self._store(item, new=False)
+        with self._uow.savepoint():  # all or nothing, like one SQL batch
+            for item in items:
+                self._store(item, new=False)
 
     def get(self, item_id: str) -> Any:
         found = self.find(item_id)

@@ -67,6 +67,11 @@ def create_engine_for_url(
     engine = sa.create_engine(
         parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args, **kwargs
     )
+    # Batched INSERTs as multi-row INSERT statements ("insertmanyvalues", as SQLAlchemy does
+    # for psycopg2), not psycopg 3's pipelined executemany: a batch failing midway (a
+    # concurrent writer's key) then fails as one statement, instead of leaving the rest of
+    # the pipeline aborted and psycopg logging "error ignored terminating <Pipeline>".
+    engine.dialect.use_insertmanyvalues_wo_returning = True
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
