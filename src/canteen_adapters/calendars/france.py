@@ -109,18 +109,28 @@ class _Table(NamedTuple):
 
 @functools.cache
 def _table() -> _Table:
-    """Read the package's per-day CSV once per process."""
+    """Read the package's per-day CSV once per process, from the civil year of
+    :data:`FIRST_SUPPORTED_YEAR` (earlier school years are refused)."""
     source = resources.files("vacances_scolaires_france").joinpath("data/data.csv")
     runs: dict[Zone, list[_Run]] = {zone: [] for zone in Zone}
     last_date = date.min
     with source.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            day = date.fromisoformat(row["date"])
-            last_date = max(last_date, day)
-            name = row["nom_vacances"].strip()
-            for zone in Zone:
-                if row[f"vacances_zone_{zone.lower()}"] != "True":
-                    continue
+        rows = csv.reader(handle)
+        header = next(rows)
+        date_at, name_at = header.index("date"), header.index("nom_vacances")
+        flags = [(zone, header.index(f"vacances_zone_{zone.lower()}")) for zone in Zone]
+        first_text, last_text = f"{FIRST_SUPPORTED_YEAR:04d}-01-01", ""
+        for row in rows:
+            # ISO dates order as text: parse only the days some zone is on holiday.
+            if row[date_at] < first_text:
+                continue
+            last_text = max(last_text, row[date_at])
+            zones = [zone for zone, flag_at in flags if row[flag_at] == "True"]
+            if not zones:
+                continue
+            day = date.fromisoformat(row[date_at])
+            name = row[name_at].strip()
+            for zone in zones:
                 zone_runs = runs[zone]
                 previous = zone_runs[-1] if zone_runs else None
                 if (
@@ -131,6 +141,8 @@ def _table() -> _Table:
                     zone_runs[-1] = previous._replace(last=day)
                 else:
                     zone_runs.append(_Run(day, day, name))
+    if last_text:
+        last_date = date.fromisoformat(last_text)
     return _Table(runs={zone: tuple(found) for zone, found in runs.items()}, last_date=last_date)
 
 
