@@ -190,3 +190,17 @@ def test_shared_calendars_give_the_same_data_once_per_calendar() -> None:
     assert inner["calendar"] is not shared[0]["calendar"]
     assert unstructure(other)["calendar"] is not unstructure(other)["calendar"]
     assert structure(shared[2], Enrollment) == other
+
+
+def test_equal_stored_calendars_are_one_object_and_bad_ones_still_fail() -> None:
+    data = json.loads(json.dumps(unstructure(enrollment().calendar)))
+    again = json.loads(json.dumps(data))
+    calendar = structure(data, type(enrollment().calendar))
+    assert structure(again, type(calendar)) is calendar
+    year = {**again["school_year"], "start_year": float(again["school_year"]["start_year"])}
+    bad = {**again, "school_year": year}
+    with pytest.raises(InvalidInputError, match="start_year"):
+        structure(bad, type(calendar))
+    weekdays = {**again, "open_weekdays": [True, *again["open_weekdays"][1:]]}
+    with pytest.raises(InvalidInputError):
+        structure(weekdays, type(calendar))

