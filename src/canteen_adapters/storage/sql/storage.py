@@ -1253,21 +1253,31 @@ class _Reservations:
         return tuple(counts)
 
 
+# Built once: every use case of a portal user reads its account (see _HOUSEHOLD_INSERT).
+_ACCOUNT_BY_ID = sa.select(t.accounts.c.body).where(t.accounts.c.id == sa.bindparam("id"))
+_ACCOUNT_BY_USERNAME = sa.select(t.accounts.c.body).where(
+    t.accounts.c.username == sa.bindparam("username")
+)
+_THROTTLE = sa.select(t.throttles.c.body).where(t.throttles.c.key == sa.bindparam("key"))
+
+
 class _Accounts(AccountLogic):
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    def _one(self, statement: sa.Select[Any]) -> Account | None:
+    def _one(
+        self, statement: sa.Select[Any], params: dict[str, Any] | None = None
+    ) -> Account | None:
         connection = self._uow.connection()
         with _translate("cannot read accounts"):
-            body = connection.execute(statement).scalars().first()
+            body = connection.execute(statement, params).scalars().first()
         return None if body is None else structure(body, Account)
 
     def get(self, account_id: str) -> Account | None:
-        return self._one(sa.select(t.accounts.c.body).where(t.accounts.c.id == account_id))
+        return self._one(_ACCOUNT_BY_ID, {"id": account_id})
 
     def find_by_username(self, username: str) -> Account | None:
-        return self._one(sa.select(t.accounts.c.body).where(t.accounts.c.username == username))
+        return self._one(_ACCOUNT_BY_USERNAME, {"username": username})
 
     def find_by_email(self, email: str) -> Sequence[Account]:
         connection = self._uow.connection()
@@ -1319,9 +1329,7 @@ class _Accounts(AccountLogic):
     def throttle(self, key: str) -> ThrottleState:
         connection = self._uow.connection()
         with _translate("cannot read throttles"):
-            body = connection.execute(
-                sa.select(t.throttles.c.body).where(t.throttles.c.key == key)
-            ).scalar_one_or_none()
+            body = connection.execute(_THROTTLE, {"key": key}).scalar_one_or_none()
         return ThrottleState() if body is None else structure(body, ThrottleState)
 
     def save_throttle(self, key: str, state: ThrottleState) -> None:
