@@ -177,7 +177,10 @@ def test_a_batch_failing_midway_ends_cleanly(
     batch = [enrollment(home, 0), enrollment(home, 1), enrollment(home, 2)]  # the 2nd exists
     with storage.unit_of_work() as uow, caplog.at_level(logging.WARNING):
         with pytest.raises(ConflictError):
-            uow.households.add_many([household("h2"), home, household("h3")])
+            # Many rows after the failing one: PostgreSQL reports them aborted.
+            uow.households.add_many(
+                [household("h2"), home, *(household(f"x{n}") for n in range(300))]
+            )
         with pytest.raises(ConflictError):
             uow.enrollments.add_many(batch)
         uow.households.add(household("h4"))  # the unit of work is still usable

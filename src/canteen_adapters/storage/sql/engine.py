@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,11 +68,8 @@ def create_engine_for_url(
     engine = sa.create_engine(
         parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args, **kwargs
     )
-    # Batched INSERTs as multi-row INSERT statements ("insertmanyvalues", as SQLAlchemy does
-    # for psycopg2), not psycopg 3's pipelined executemany: a batch failing midway (a
-    # concurrent writer's key) then fails as one statement, instead of leaving the rest of
-    # the pipeline aborted and psycopg logging "error ignored terminating <Pipeline>".
-    engine.dialect.use_insertmanyvalues_wo_returning = True
+    if parsed.get_driver_name() == "psycopg":
+        event.listen(engine, "do_executemany", _executemany_ending_cleanly)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
@@ -79,6 +77,25 @@ def create_engine_for_url(
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
     return engine
+
+
+def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _: Any) -> bool:
+    """psycopg's ``executemany``, ending cleanly when a statement of the batch fails.
+
+    psycopg sends the batch in a pipeline. When one statement fails (a concurrent writer's
+    key, a deadlock), those queued after it come back "aborted", and psycopg, leaving its
+    pipeline while the error propagates, logs "error ignored terminating <Pipeline>: pipeline
+    aborted". Here the batch runs in a pipeline block of ours that collects the aborted
+    results before it ends; the failing statement's error is raised as before.
+    """
+    with cursor.connection.pipeline() as pipeline:
+        try:
+            cursor.executemany(statement, parameters)
+        except Exception:
+            with suppress(Exception):  # the aborted statements: the error above says it all
+                pipeline.sync()
+            raise
+    return True  # done: SQLAlchemy does not run its own executemany
 
 
 def _sqlite_engine(url: sa.URL, *, echo: bool, **kwargs: Any) -> Engine:
