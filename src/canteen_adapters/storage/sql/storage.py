@@ -377,6 +377,18 @@ _HOUSEHOLD_IDS = sa.select(t.households.c.id).where(
 _CHILD_OWNERS = sa.select(t.children.c.id, t.children.c.household_id).where(
     t.children.c.id.in_(sa.bindparam("ids", expanding=True))
 )
+_HOUSEHOLD_EXISTS = sa.select(t.households.c.id).where(t.households.c.id == sa.bindparam("id"))
+_HOUSEHOLDS_OF_GUARDIAN = (
+    sa.select(t.households.c.body)
+    .join(t.household_guardians, t.household_guardians.c.household_id == t.households.c.id)
+    .where(t.household_guardians.c.guardian_id == sa.bindparam("guardian_id"))
+    .order_by(t.households.c.id)
+)
+_HOUSEHOLD_OF_CHILD = (
+    sa.select(t.households.c.body)
+    .join(t.children, t.children.c.household_id == t.households.c.id)
+    .where(t.children.c.id == sa.bindparam("child_id"))
+)
 
 
 class _Households:
@@ -571,13 +583,9 @@ class _Households:
 
     def of_guardian(self, guardian_id: str) -> list[Household]:
         connection = self._uow.connection()
-        g = t.household_guardians
         with _translate("cannot read households"):
             bodies = connection.execute(
-                sa.select(t.households.c.body)
-                .join(g, g.c.household_id == t.households.c.id)
-                .where(g.c.guardian_id == guardian_id)
-                .order_by(t.households.c.id)
+                _HOUSEHOLDS_OF_GUARDIAN, {"guardian_id": guardian_id}
             ).scalars()
             return [structure(body, Household) for body in bodies]
 
@@ -585,9 +593,7 @@ class _Households:
         connection = self._uow.connection()
         with _translate("cannot read households"):
             body = connection.execute(
-                sa.select(t.households.c.body)
-                .join(t.children, t.children.c.household_id == t.households.c.id)
-                .where(t.children.c.id == child_id)
+                _HOUSEHOLD_OF_CHILD, {"child_id": child_id}
             ).scalar_one_or_none()
         return None if body is None else structure(body, Household)
 
@@ -812,9 +818,7 @@ class _Enrollments(_Documents):
         household_id = self.collection.key("household_id").read(item)
         connection = self._uow.connection()
         with _translate("cannot read households"):
-            exists = connection.execute(
-                sa.select(t.households.c.id).where(t.households.c.id == household_id)
-            ).first()
+            exists = connection.execute(_HOUSEHOLD_EXISTS, {"id": household_id}).first()
         if exists is None:
             raise ConflictError(f"enrollment for unknown household {household_id!r}")
 
