@@ -33,7 +33,7 @@ from __future__ import annotations
 import enum
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
@@ -768,3 +768,57 @@ class TariffBook:
             found = grid.quote(category, quotient, sibling_rank=sibling_rank, surcharge=surcharge)
             self._quotes[key] = found
         return found
+
+    def quote_days(
+        self,
+        *,
+        service_id: str,
+        days: Iterable[date],
+        category: TariffCategory | str,
+        household: Household,
+        sibling_rank: int = 1,
+        surcharge: SurchargeReason | None = None,
+    ) -> list[tuple[PriceQuote, list[date]]]:
+        """:meth:`quote` for many days: the days, in order, grouped by their quote.
+
+        The grid and the household's QF only change on a few dates (a grid's or a quotient's
+        first day, the day after its last), so one quote is looked up per stretch of days
+        between two such dates instead of one per day. Same results and errors as calling
+        :meth:`quote` for each day (in order).
+        """
+        if not isinstance(household, Household):
+            raise InvalidInputError("expected a Household", path="household")
+        ordered = sorted(days)
+        edges: set[date] = set()
+        for grid in self.grids:
+            if grid.service_id == service_id:
+                edges.add(grid.valid_from)
+                if grid.valid_until is not None:
+                    edges.add(grid.valid_until + _ONE_DAY)
+        for quotient in household.quotients:
+            edges.add(quotient.valid_from)
+            if quotient.valid_until is not None:
+                edges.add(quotient.valid_until + _ONE_DAY)
+        cuts = sorted(edges)
+        groups: dict[PriceQuote, list[date]] = {}
+        current: list[date] | None = None
+        index, following = 0, None
+        for day in ordered:
+            if current is None or (following is not None and day >= following):
+                while index < len(cuts) and cuts[index] <= day:
+                    index += 1
+                following = cuts[index] if index < len(cuts) else None
+                quote = self.quote(
+                    service_id=service_id,
+                    day=day,
+                    category=category,
+                    household=household,
+                    sibling_rank=sibling_rank,
+                    surcharge=surcharge,
+                )
+                current = groups.setdefault(quote, [])
+            current.append(day)
+        return list(groups.items())
+
+
+_ONE_DAY = timedelta(days=1)

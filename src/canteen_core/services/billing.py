@@ -54,6 +54,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -64,7 +65,7 @@ from canteen_core.attendance import (
     Presence,
     attendance_lines,
 )
-from canteen_core.charging import ChargingPolicy, DayFacts
+from canteen_core.charging import ChargingPolicy, DayFacts, PeriodFacts
 from canteen_core.clock import PARIS, paris_today
 from canteen_core.deployment import BillingMode as DeploymentBillingMode
 from canteen_core.enrollments import Enrollment
@@ -90,7 +91,7 @@ from canteen_core.invoicing import (
     invoice_prepaid_basket,
     prepaid_cancellation_credit,
 )
-from canteen_core.invoicing import run_postpaid as _run_postpaid
+from canteen_core.invoicing import run_postpaid_periods as _run_postpaid_periods
 from canteen_core.ledger import HouseholdAccount, InvoiceState, Payment, Refund, Statement
 from canteen_core.money import Money
 from canteen_core.notifications import OutgoingMessage, Recipient
@@ -120,6 +121,7 @@ __all__ = [
     "household_accounts",
     "household_recipients",
     "parse_period",
+    "period_facts",
     "tariff_category_of",
 ]
 
@@ -553,6 +555,79 @@ def day_facts(
     return facts
 
 
+def period_facts(
+    enrollment: Enrollment,
+    book: ReservationBook,
+    start: date,
+    end: date,
+    *,
+    records: Iterable[AttendanceRecord] = (),
+    justifications: Iterable[AbsenceJustification] = (),
+    open_days: frozenset[date] | None = None,
+) -> PeriodFacts:
+    """:func:`day_facts` in bulk: the same facts as one :class:`PeriodFacts`.
+
+    ``PeriodFacts.day_facts()`` gives what :func:`day_facts` gives (in day order).
+    ``open_days``: the enrollment calendar's service days from ``max(start, enrollment.start)``
+    to ``min(end, enrollment.end)``, when the caller has them (enrollments of a batch share a
+    few calendars); computed otherwise.
+    """
+    category = tariff_category_of(enrollment)
+    lo, hi = max(start, enrollment.start), min(end, enrollment.end)
+    identity: dict[str, Any] = {
+        "child_id": enrollment.child_id,
+        "household_id": enrollment.household_id,
+        "enrollment_id": enrollment.id,
+        "service_id": enrollment.service.id,
+        "category": category,
+    }
+    if hi < lo:
+        return PeriodFacts(**identity)
+    if open_days is None:
+        open_days = frozenset(enrollment.open_days(lo, hi))
+    booked: set[date] = set()
+    closed: set[date] = set()
+    for day in book.booked_days(lo, hi):
+        if day in open_days:
+            booked.add(day)
+        elif enrollment.closure(day) is not None:
+            closed.add(day)
+    present: set[date] = set()
+    absent: set[date] = set()
+    justified: set[date] = set()
+    by_day = {r.day: r for r in records if r.enrollment_id == enrollment.id}  # last one wins
+    for day, record in by_day.items():
+        if day not in open_days:
+            continue
+        if record.presence is Presence.PRESENT:
+            present.add(day)
+        else:
+            absent.add(day)
+            if record.justified and day in booked:
+                justified.add(day)
+    covering = [j for j in justifications if j.enrollment_id == enrollment.id]
+    if covering:
+        for day in booked - present - justified:
+            if any(j.covers(day) for j in covering):
+                justified.add(day)
+    late_booked = booked.intersection(book.late_booked_days()) if book.late_booked else ()
+    late_cancelled = (
+        {d for d in book.late_cancelled_days() if d in open_days and d not in booked}
+        if book.late_cancelled
+        else ()
+    )
+    return PeriodFacts(
+        **identity,
+        booked=booked,
+        closed=closed,
+        present=present,
+        absent=absent,
+        justified=justified,
+        late_booked=late_booked,
+        late_cancelled=late_cancelled,
+    )
+
+
 def _renumbered(invoice: Invoice, number: str) -> Invoice:
     if invoice.number == number:
         return invoice
@@ -698,7 +773,7 @@ class BillingService(ServiceBase):
         carried: dict[str, int] = {}
         services: dict[str, str] = {}
         facts = self._batch_facts(uow, households, start, end, carried, services)
-        run = _run_postpaid(
+        run = _run_postpaid_periods(
             issuer_id=self.issuer_id,
             period_start=start,
             period_end=end,
@@ -781,7 +856,7 @@ class BillingService(ServiceBase):
         end: date,
         carried: dict[str, int],
         services: dict[str, str],
-    ) -> list[DayFacts]:
+    ) -> list[PeriodFacts]:
         """The billing facts of a batch of households, with a constant number of queries:
         one each for enrollments, attendance and certificates (``IN`` lists) and one
         :meth:`~canteen_core.ports.ReservationRepository.load_many` for the books."""
@@ -806,8 +881,12 @@ class BillingService(ServiceBase):
             book = books.get(enrollment.id)
             if book is None:
                 continue
-            present = {r.day for r in records[enrollment.id] if r.presence is Presence.PRESENT}
-            if any(day not in present for day in book.booked_days(lookback, end)):
+            seen = {
+                r.day
+                for r in records[enrollment.id]
+                if r.presence is Presence.PRESENT and lookback <= r.day <= end
+            }
+            if book.count(lookback, end) > sum(1 for day in seen if book.is_booked(day)):
                 missed.append(enrollment.id)
         justifications: defaultdict[str, list[AbsenceJustification]] = defaultdict(list)
         if missed:
@@ -817,20 +896,30 @@ class BillingService(ServiceBase):
                 last_day=Range(lookback, None),
             ):
                 justifications[justification.enrollment_id].append(justification)
-        facts: list[DayFacts] = []
+        # Enrollments of a batch share a few calendars: their service days are computed once.
+        open_days: dict[tuple[int, date, date], frozenset[date]] = {}
+        facts: list[PeriodFacts] = []
         for enrollment in enrollments:
             services[enrollment.service.id] = enrollment.service.name
             book = books.get(enrollment.id) or ReservationBook.empty(enrollment)
-            mine = day_facts(
+            lo, hi = max(start, enrollment.start), min(end, enrollment.end)
+            days = None
+            if lo <= hi:
+                shared = (id(enrollment.calendar), lo, hi)
+                days = open_days.get(shared)
+                if days is None:
+                    days = open_days[shared] = frozenset(enrollment.open_days(lo, hi))
+            mine = period_facts(
                 enrollment,
                 book,
                 start,
                 end,
                 records=records[enrollment.id],
                 justifications=justifications[enrollment.id],
+                open_days=days,
             )
-            facts.extend(mine)
-            if any(f.absence_justified for f in mine) and start > enrollment.start:
+            facts.append(mine)
+            if mine.justified and start > enrollment.start:
                 run = _justified_run_before(
                     enrollment,
                     book,
