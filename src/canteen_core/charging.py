@@ -550,9 +550,13 @@ class ChargedDays:
 
 
 def _charged_groups(
-    facts: PeriodFacts, rules: ChargingPolicy, run: int
+    facts: PeriodFacts, rules: ChargingPolicy, run: int, outcomes: dict[tuple[Any, ...], _Outcome]
 ) -> dict[tuple[ChargeRule, SurchargeReason | None], list[date]]:
-    """The charged days of ``facts`` by (rule, surcharge), each list in day order."""
+    """The charged days of ``facts`` by (rule, surcharge), each list in day order.
+
+    ``outcomes`` memoizes :func:`_rule_of` (a day's outcome depends only on its flags, the
+    policy and the run length; a month repeats a handful of combinations).
+    """
     groups: dict[tuple[ChargeRule, SurchargeReason | None], list[date]] = {}
     closed, booked, present, absent = facts.closed, facts.booked, facts.present, facts.absent
     justified, late_booked, late_cancelled = (
@@ -561,17 +565,31 @@ def _charged_groups(
         facts.late_cancelled,
     )
     for day in facts.days():
-        is_justified = day in justified
-        rule, charged, surcharge, run = _rule_of(
-            booked=day in booked,
-            present=True if day in present else (False if is_justified or day in absent else None),
-            absence_justified=is_justified,
-            closed=day in closed,
-            late_booking=day in late_booked,
-            late_cancellation=day in late_cancelled,
-            rules=rules,
-            run=run,
+        flags = (
+            day in booked,
+            day in present,
+            day in absent,
+            day in justified,
+            day in closed,
+            day in late_booked,
+            day in late_cancelled,
+            rules,
+            run,
         )
+        outcome = outcomes.get(flags)
+        if outcome is None:
+            is_booked, is_present, is_absent, is_justified, is_closed, late, cancelled, _, _ = flags
+            outcome = outcomes[flags] = _rule_of(
+                booked=is_booked,
+                present=True if is_present else (False if is_justified or is_absent else None),
+                absence_justified=is_justified,
+                closed=is_closed,
+                late_booking=late,
+                late_cancellation=cancelled,
+                rules=rules,
+                run=run,
+            )
+        rule, charged, surcharge, run = outcome
         if charged:
             key = (rule, surcharge)
             found = groups.get(key)
@@ -627,9 +645,13 @@ def charge_periods(
             )
     default_ranks = _period_ranks(items, households) if ranks is None else {}
     charged: list[ChargedDays] = []
+    outcomes: dict[tuple[Any, ...], _Outcome] = {}
     for item in items:
         groups = _charged_groups(
-            item, overrides.get(item.enrollment_id, default), carried.get(item.enrollment_id, 0)
+            item,
+            overrides.get(item.enrollment_id, default),
+            carried.get(item.enrollment_id, 0),
+            outcomes,
         )
         if not groups:
             continue

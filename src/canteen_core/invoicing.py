@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import calendar as _calendar
 import enum
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -302,7 +304,7 @@ class InvoiceLine:
     grid_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        expected = (self.unit_price * self.quantity).rounded()
+        expected = _line_amount(self.unit_price, self.quantity)
         if self.amount != expected:
             raise InvalidInputError(
                 f"line amount {self.amount} is not "
@@ -342,11 +344,23 @@ class InvoiceLine:
             description=description,
             quantity=quantity,
             unit_price=unit_price,
-            amount=(unit_price * quantity).rounded(),
+            amount=_line_amount(unit_price, quantity),
             days=tuple(days),
             rule=rule,
             grid_id=grid_id,
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_amount(unit_price: Money, quantity: int) -> Money:
+    """``quantity x unit_price`` rounded half-up to the cent (a run has few distinct pairs)."""
+    return (unit_price * quantity).rounded()
+
+
+def _sum(lines: Iterable[InvoiceLine], currency: str) -> Money:
+    """:meth:`Money.sum` of the line amounts (same Decimal additions, one Money at the end);
+    the lines are known to be in ``currency``."""
+    return Money(sum((line.amount.amount for line in lines), Decimal(0)), currency)
 
 
 def _lines(items: Iterable[InvoiceLine]) -> tuple[InvoiceLine, ...]:
@@ -363,7 +377,7 @@ def _check_document(lines: tuple[InvoiceLine, ...], total: Money, currency: str,
             raise InvalidInputError(
                 f"line in {line.amount.currency}, {what} in {currency}", path=f"lines[{index}]"
             )
-    expected = Money.sum((line.amount for line in lines), currency)
+    expected = _sum(lines, currency)
     if total != expected:
         raise InvalidInputError(
             f"{what} total {total} differs from the sum of its lines {expected}", path="total"
