@@ -168,8 +168,13 @@ class DayFacts:
         return (self.enrollment_id, self.child_id, self.day)
 
 
+_NO_DAYS: frozenset[date] = frozenset()
+
+
 def _day_set(value: Iterable[date]) -> frozenset[date]:
-    return value if isinstance(value, frozenset) else frozenset(value)
+    if type(value) is frozenset:
+        return value
+    return frozenset(value) if value else _NO_DAYS
 
 
 @attrs.frozen(kw_only=True)
@@ -203,7 +208,9 @@ class PeriodFacts:
     def __attrs_post_init__(self) -> None:
         for name in ("booked", "closed", "present", "absent", "late_cancelled"):
             for day in getattr(self, name):
-                if not isinstance(day, date) or isinstance(day, datetime):
+                if type(day) is not date and (
+                    not isinstance(day, date) or isinstance(day, datetime)
+                ):
                     raise InvalidInputError(f"must be dates, got {day!r}", path=name)
         if self.present & self.absent:
             raise InvalidInputError("a day cannot be both present and absent", path="present")

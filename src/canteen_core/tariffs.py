@@ -723,6 +723,8 @@ class TariffBook:
     _quotes: dict[tuple[object, ...], PriceQuote] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
+    # Per service, the days a grid starts or the day after one ends (see quote_days).
+    _edges: dict[str, frozenset[date]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         ids = [g.id for g in self.grids]
@@ -789,12 +791,19 @@ class TariffBook:
         if not isinstance(household, Household):
             raise InvalidInputError("expected a Household", path="household")
         ordered = sorted(days)
-        edges: set[date] = set()
-        for grid in self.grids:
-            if grid.service_id == service_id:
-                edges.add(grid.valid_from)
-                if grid.valid_until is not None:
-                    edges.add(grid.valid_until + _ONE_DAY)
+        grid_edges = self._edges.get(service_id)
+        if grid_edges is None:
+            grid_edges = self._edges[service_id] = frozenset(
+                edge
+                for grid in self.grids
+                if grid.service_id == service_id
+                for edge in (
+                    grid.valid_from,
+                    None if grid.valid_until is None else grid.valid_until + _ONE_DAY,
+                )
+                if edge is not None
+            )
+        edges = set(grid_edges)
         for quotient in household.quotients:
             edges.add(quotient.valid_from)
             if quotient.valid_until is not None:

@@ -618,7 +618,7 @@ def period_facts(
     )
     return PeriodFacts(
         **identity,
-        booked=booked,
+        booked=frozenset(booked),
         closed=closed,
         present=present,
         absent=absent,
