@@ -65,6 +65,7 @@ from canteen_core.attendance import (
     Presence,
     attendance_lines,
 )
+from canteen_core.calendar import ServiceCalendar
 from canteen_core.charging import ChargingPolicy, DayFacts, PeriodFacts
 from canteen_core.clock import PARIS, paris_today
 from canteen_core.deployment import BillingMode as DeploymentBillingMode
@@ -865,9 +866,17 @@ class BillingService(ServiceBase):
         lookback = start - timedelta(days=self.options.carence_lookback_days)
         window = {"first_day": Range(None, end), "last_day": Range(lookback, None)}
         members = tuple(households)
-        enrollments = [
-            self._ctx.intern(e) for e in uow.enrollments.list(household_id=members, **window)
-        ]
+        enrollments: list[Enrollment] = []
+        # Loaded enrollments mostly share calendar instances already: intern each one once.
+        calendars: dict[int, ServiceCalendar] = {}
+        for enrollment in uow.enrollments.list(household_id=members, **window):
+            calendar = enrollment.calendar
+            found = calendars.get(id(calendar))
+            if found is None:
+                found = calendars[id(calendar)] = self._ctx.intern(enrollment).calendar
+            if found is not calendar:
+                enrollment = attrs.evolve(enrollment, calendar=found)
+            enrollments.append(enrollment)
         if not enrollments:
             return []
         books = uow.reservations.load_many((e.id for e in enrollments), between=(lookback, end))
