@@ -556,52 +556,58 @@ class ChargedDays:
         return len(self.days)
 
 
+# Bits of a day's flags in _charged_groups.
+_BOOKED, _PRESENT, _ABSENT, _JUSTIFIED, _CLOSED, _LATE_BOOKED, _LATE_CANCELLED = (
+    1 << bit for bit in range(7)
+)
+
+
+def _outcome(mask: int, rules: ChargingPolicy, run: int) -> _Outcome:
+    """:func:`_rule_of` for a day given as a mask of flags."""
+    justified = bool(mask & _JUSTIFIED)
+    present = True if mask & _PRESENT else (False if justified or mask & _ABSENT else None)
+    return _rule_of(
+        booked=bool(mask & _BOOKED),
+        present=present,
+        absence_justified=justified,
+        closed=bool(mask & _CLOSED),
+        late_booking=bool(mask & _LATE_BOOKED),
+        late_cancellation=bool(mask & _LATE_CANCELLED),
+        rules=rules,
+        run=run,
+    )
+
+
 def _charged_groups(
-    facts: PeriodFacts, rules: ChargingPolicy, run: int, outcomes: dict[tuple[Any, ...], _Outcome]
+    facts: PeriodFacts, rules: ChargingPolicy, run: int, outcomes: dict[tuple[int, int], _Outcome]
 ) -> dict[tuple[ChargeRule, SurchargeReason | None], list[date]]:
     """The charged days of ``facts`` by (rule, surcharge), each list in day order.
 
-    ``outcomes`` memoizes :func:`_rule_of` (a day's outcome depends only on its flags, the
-    policy and the run length; a month repeats a handful of combinations).
+    ``outcomes`` memoizes :func:`_rule_of` for ``rules`` by (flags, run): a day's outcome
+    depends only on them, and a month repeats a handful of combinations.
     """
+    masks = dict.fromkeys(facts.booked, _BOOKED)
+    for bit, days in (
+        (_PRESENT, facts.present),
+        (_ABSENT, facts.absent),
+        (_JUSTIFIED, facts.justified),
+        (_CLOSED, facts.closed),
+        (_LATE_BOOKED, facts.late_booked),
+        (_LATE_CANCELLED, facts.late_cancelled),
+    ):
+        for day in days:
+            masks[day] = masks.get(day, 0) | bit
     groups: dict[tuple[ChargeRule, SurchargeReason | None], list[date]] = {}
-    closed, booked, present, absent = facts.closed, facts.booked, facts.present, facts.absent
-    justified, late_booked, late_cancelled = (
-        facts.justified,
-        facts.late_booked,
-        facts.late_cancelled,
-    )
-    for day in facts.days():
-        flags = (
-            day in booked,
-            day in present,
-            day in absent,
-            day in justified,
-            day in closed,
-            day in late_booked,
-            day in late_cancelled,
-            rules,
-            run,
-        )
-        outcome = outcomes.get(flags)
+    for day in sorted(masks):
+        key = (masks[day], run)
+        outcome = outcomes.get(key)
         if outcome is None:
-            is_booked, is_present, is_absent, is_justified, is_closed, late, cancelled, _, _ = flags
-            outcome = outcomes[flags] = _rule_of(
-                booked=is_booked,
-                present=True if is_present else (False if is_justified or is_absent else None),
-                absence_justified=is_justified,
-                closed=is_closed,
-                late_booking=late,
-                late_cancellation=cancelled,
-                rules=rules,
-                run=run,
-            )
+            outcome = outcomes[key] = _outcome(key[0], rules, run)
         rule, charged, surcharge, run = outcome
         if charged:
-            key = (rule, surcharge)
-            found = groups.get(key)
+            found = groups.get((rule, surcharge))
             if found is None:
-                groups[key] = [day]
+                groups[(rule, surcharge)] = [day]
             else:
                 found.append(day)
     return groups
@@ -652,14 +658,13 @@ def charge_periods(
             )
     default_ranks = _period_ranks(items, households) if ranks is None else {}
     charged: list[ChargedDays] = []
-    outcomes: dict[tuple[Any, ...], _Outcome] = {}
+    outcomes: dict[ChargingPolicy, dict[tuple[int, int], _Outcome]] = {}
     for item in items:
-        groups = _charged_groups(
-            item,
-            overrides.get(item.enrollment_id, default),
-            carried.get(item.enrollment_id, 0),
-            outcomes,
-        )
+        rules = overrides.get(item.enrollment_id, default)
+        table = outcomes.get(rules)
+        if table is None:
+            table = outcomes[rules] = {}
+        groups = _charged_groups(item, rules, carried.get(item.enrollment_id, 0), table)
         if not groups:
             continue
         household = _household(households, item.household_id)

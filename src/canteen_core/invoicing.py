@@ -536,8 +536,14 @@ def _line_description(charge: Charge, service_names: Mapping[str, str]) -> str:
 def _description(
     service_id: str, rule: ChargeRule, quote: PriceQuote, service_names: Mapping[str, str]
 ) -> str:
+    return _description_text(service_id, rule, quote.description, service_names)
+
+
+def _description_text(
+    service_id: str, rule: ChargeRule, quote_text: str, service_names: Mapping[str, str]
+) -> str:
     service = service_names.get(service_id, service_id)
-    return f"{service} – {rule.label_fr} ({quote.description})"
+    return f"{service} – {rule.label_fr} ({quote_text})"
 
 
 def lines_from_charges(
@@ -597,8 +603,17 @@ def lines_from_charged_days(
     ``groups`` in the order :func:`~canteen_core.charging.charge_periods` gives them (period
     facts in order, each one's groups by first day).
     """
-    names = child_names or {}
-    services = service_names or {}
+    return _grouped_lines(groups, child_names or {}, service_names or {}, {})
+
+
+def _grouped_lines(
+    groups: Iterable[ChargedDays],
+    names: Mapping[str, str],
+    services: Mapping[str, str],
+    quote_parts: dict[int, tuple[PriceQuote, str, str]],
+) -> tuple[InvoiceLine, ...]:
+    """:func:`lines_from_charged_days`; ``quote_parts`` caches, per quote (by identity, the
+    quote kept alive in the value), its price text and description across households."""
     positions: dict[int, int] = {}
     # key -> [first group (earliest day, then earliest facts), its facts position, groups]
     keyed: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
@@ -606,13 +621,20 @@ def lines_from_charged_days(
         facts = group.facts
         position = positions.setdefault(id(facts), len(positions))
         quote = group.quote
+        parts = quote_parts.get(id(quote))
+        if parts is None:
+            parts = quote_parts[id(quote)] = (
+                quote,
+                str(quote.unit_price.amount),
+                quote.description,
+            )
         key = (
             facts.child_id,
             facts.service_id,
             str(facts.category),
             str(group.rule),
-            str(quote.unit_price.amount),
-            quote.description,
+            parts[1],
+            parts[2],
         )
         entry = keyed.get(key)
         if entry is None:
@@ -623,21 +645,22 @@ def lines_from_charged_days(
             entry[0], entry[1] = group, position
     ordered = sorted(keyed.items(), key=lambda item: (*item[0][:2], item[1][0].days[0], item[1][1]))
     lines: list[InvoiceLine] = []
-    for _, (first, _, members) in ordered:
+    for key, (first, _, members) in ordered:
         facts = first.facts
         days = [day for member in members for day in member.days]
+        quote = first.quote
         lines.append(
             InvoiceLine.build(
                 child_id=facts.child_id,
                 child_name=names.get(facts.child_id),
                 service_id=facts.service_id,
                 category=facts.category,
-                description=_description(facts.service_id, first.rule, first.quote, services),
+                description=_description_text(facts.service_id, first.rule, key[5], services),
                 quantity=len(days),
-                unit_price=first.quote.unit_price,
+                unit_price=quote.unit_price,
                 days=days,
                 rule=first.rule,
-                grid_id=first.quote.grid_id,
+                grid_id=quote.grid_id,
             )
         )
     return tuple(lines)
@@ -875,9 +898,9 @@ def run_postpaid_periods(
     for index, item in enumerate(items):
         if not isinstance(item, PeriodFacts):
             raise InvalidInputError("expected PeriodFacts", path=f"facts[{index}]")
-        days = item.days()
-        if days and not (period_start <= days[0] and days[-1] <= period_end):
-            outside = next(day for day in days if not period_start <= day <= period_end)
+        kinds = (item.booked, item.closed, item.present, item.absent, item.late_cancelled)
+        if any(days and (min(days) < period_start or max(days) > period_end) for days in kinds):
+            outside = next(day for day in item.days() if not period_start <= day <= period_end)
             raise InvalidInputError(
                 f"{outside.isoformat()} is outside the billed period", path=f"facts[{index}]"
             )
@@ -906,11 +929,10 @@ def run_postpaid_periods(
     per_household: dict[str, list[ChargedDays]] = defaultdict(list)
     for group in groups:
         per_household[group.facts.household_id].append(group)
+    quote_parts: dict[int, tuple[PriceQuote, str, str]] = {}
     lines_of = {
-        household_id: lines_from_charged_days(
-            household_groups,
-            child_names=_child_names(by_id[household_id]),
-            service_names=service_names,
+        household_id: _grouped_lines(
+            household_groups, _child_names(by_id[household_id]), service_names or {}, quote_parts
         )
         for household_id, household_groups in per_household.items()
     }

@@ -803,31 +803,41 @@ class TariffBook:
                 )
                 if edge is not None
             )
+        if not ordered:
+            return []
         edges = set(grid_edges)
         for quotient in household.quotients:
             edges.add(quotient.valid_from)
             if quotient.valid_until is not None:
                 edges.add(quotient.valid_until + _ONE_DAY)
-        cuts = sorted(edges)
-        groups: dict[PriceQuote, list[date]] = {}
-        current: list[date] | None = None
+        first, last = ordered[0], ordered[-1]
+        cuts = sorted(edge for edge in edges if first < edge <= last)
+
+        def quote_on(day: date) -> PriceQuote:
+            return self.quote(
+                service_id=service_id,
+                day=day,
+                category=category,
+                household=household,
+                sibling_rank=sibling_rank,
+                surcharge=surcharge,
+            )
+
+        if not cuts:  # nothing changes within the days (the usual month): one quote
+            return [(quote_on(first), ordered)]
+        # Quotes come from the book's cache: equal quotes within one call are one object.
+        groups: dict[int, tuple[PriceQuote, list[date]]] = {}
+        current: list[date] = []
         index, following = 0, None
-        for day in ordered:
-            if current is None or (following is not None and day >= following):
+        for position, day in enumerate(ordered):
+            if position == 0 or (following is not None and day >= following):
                 while index < len(cuts) and cuts[index] <= day:
                     index += 1
                 following = cuts[index] if index < len(cuts) else None
-                quote = self.quote(
-                    service_id=service_id,
-                    day=day,
-                    category=category,
-                    household=household,
-                    sibling_rank=sibling_rank,
-                    surcharge=surcharge,
-                )
-                current = groups.setdefault(quote, [])
+                quote = quote_on(day)
+                current = groups.setdefault(id(quote), (quote, []))[1]
             current.append(day)
-        return list(groups.items())
+        return list(groups.values())
 
 
 _ONE_DAY = timedelta(days=1)
