@@ -1,18 +1,20 @@
-"""Invoice lines have a hand-written unstructure hook: the same data as the generated one."""
+"""Invoices and their lines have hand-written unstructure hooks: the same data as the
+generated ones."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from attrs import evolve as attrs_evolve
 from hypothesis import given
 from hypothesis import strategies as st
 
 from canteen_core import serialization
 from canteen_core.charging import ChargeRule
-from canteen_core.invoicing import InvoiceLine
+from canteen_core.invoicing import Invoice, InvoiceLine, NumberSequence, run_postpaid
 from canteen_core.money import Money
 from canteen_core.serialization import structure, unstructure
 from canteen_core.tariffs import TariffCategory
@@ -62,6 +64,35 @@ def test_invoice_line_hook_equals_the_generated_one(
     assert structure(json.loads(json.dumps(data)), InvoiceLine) == line
 
 
-def test_the_hook_is_registered() -> None:
-    hook = serialization._CONVERTER.get_unstructure_hook(InvoiceLine)
-    assert hook.__name__ == "unstructure_line"
+def test_invoice_hook_equals_the_generated_one(generated: object) -> None:
+    from test_invoicing import BRACKETS, fact, household
+
+    days = [date(2023, 9, d) for d in (4, 5, 7)]
+    facts = [fact("H1", day) for day in days] + [fact("H1", days[0], child=2, present=None)]
+    run = run_postpaid(
+        issuer_id="regie",
+        period_start=date(2023, 9, 1),
+        period_end=date(2023, 9, 30),
+        facts=facts,
+        households=[household("H1", children=2)],
+        tariffs=BRACKETS,
+        sequence=NumberSequence(issuer_id="regie", year=2023),
+        issued_at=datetime(2023, 10, 2, 8, tzinfo=UTC),
+    )
+    (invoice,) = run.invoices
+    for item in (invoice, attrs_evolve(invoice, payer_name=None)):
+        data = unstructure(item)
+        expected = generated.unstructure(item)  # type: ignore[attr-defined]
+        assert data == expected
+        assert list(data) == list(expected)
+        assert [list(line) for line in data["lines"]] == [list(x) for x in expected["lines"]]
+        assert structure(json.loads(json.dumps(data)), Invoice) == item
+
+
+def test_the_hooks_are_registered() -> None:
+    assert serialization._CONVERTER.get_unstructure_hook(InvoiceLine).__name__ == (
+        "unstructure_line"
+    )
+    assert serialization._CONVERTER.get_unstructure_hook(Invoice).__name__ == (
+        "unstructure_invoice"
+    )
