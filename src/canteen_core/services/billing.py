@@ -9,10 +9,12 @@ transaction.
 Post-paid billing run (:meth:`BillingService.run_postpaid`)
     For a period ``"YYYY-MM"`` the run maps, per enrollment, reservations (with the late
     booking and late cancellation markers), attendance, justified absences and closures into
-    :class:`~canteen_core.charging.DayFacts`, and prices them with the stored tariff grids (QF
-    valid on the day, category from the enrollment, sibling rank among the children billed for
-    the service). Numbers come from the issuer's sequence, taken (and locked) inside the
-    transaction, so they stay gapless.
+    one :class:`~canteen_core.charging.PeriodFacts` (the enrollment's
+    :class:`~canteen_core.charging.DayFacts` in bulk, see :func:`period_facts`), and prices
+    them with the stored tariff grids (QF valid on the day, category from the enrollment,
+    sibling rank among the children billed for the service), alike days grouped
+    (:func:`~canteen_core.invoicing.run_postpaid_periods`). Numbers come from the issuer's
+    sequence, taken (and locked) inside the transaction, so they stay gapless.
 
     **Batches.** Households are processed in batches of :attr:`BillingOptions.batch_size`,
     **one transaction per batch**: only one batch of households, enrollments, books and
