@@ -862,11 +862,14 @@ class BillingService(ServiceBase):
     ) -> list[PeriodFacts]:
         """The billing facts of a batch of households, with a constant number of queries:
         one each for enrollments, attendance and certificates (``IN`` lists) and one
-        :meth:`~canteen_core.ports.ReservationRepository.load_many` for the books."""
+        :meth:`~canteen_core.ports.ReservationRepository.load_many` for the period's days of
+        the books; the days before the period (a justified-absence run open when it starts)
+        are read only for the enrollments with a justified absence in the period."""
         if not households:
             return []
         lookback = start - timedelta(days=self.options.carence_lookback_days)
-        window = {"first_day": Range(None, end), "last_day": Range(lookback, None)}
+        # An enrollment ended before the period has nothing to bill nor a run to carry.
+        window = {"first_day": Range(None, end), "last_day": Range(start, None)}
         members = tuple(households)
         enrollments: list[Enrollment] = []
         # Loaded enrollments mostly share calendar instances already: intern each one once.
@@ -881,7 +884,7 @@ class BillingService(ServiceBase):
             enrollments.append(enrollment)
         if not enrollments:
             return []
-        books = uow.reservations.load_many((e.id for e in enrollments), between=(lookback, end))
+        books = uow.reservations.load_many((e.id for e in enrollments), between=(start, end))
         records: dict[str, list[AttendanceRecord]] = defaultdict(list)
         for record in uow.attendance.list(household_id=members, day=Range(lookback, end)):
             records[record.enrollment_id].append(record)
@@ -895,9 +898,9 @@ class BillingService(ServiceBase):
             seen = {
                 r.day
                 for r in records[enrollment.id]
-                if r.presence is Presence.PRESENT and lookback <= r.day <= end
+                if r.presence is Presence.PRESENT and start <= r.day <= end
             }
-            if book.count(lookback, end) > sum(1 for day in seen if book.is_booked(day)):
+            if book.count(start, end) > sum(1 for day in seen if book.is_booked(day)):
                 missed.append(enrollment.id)
         justifications: defaultdict[str, list[AbsenceJustification]] = defaultdict(list)
         if missed:
@@ -910,6 +913,7 @@ class BillingService(ServiceBase):
         # Enrollments of a batch share a few calendars: their service days are computed once.
         open_days: dict[tuple[int, date, date], frozenset[date]] = {}
         facts: list[PeriodFacts] = []
+        ill: list[Enrollment] = []  # a justified absence in the period: a run may be open
         for enrollment in enrollments:
             services[enrollment.service.id] = enrollment.service.name
             book = books.get(enrollment.id) or ReservationBook.empty(enrollment)
@@ -931,9 +935,15 @@ class BillingService(ServiceBase):
             )
             facts.append(mine)
             if mine.justified and start > enrollment.start:
+                ill.append(enrollment)
+        if ill and lookback < start:
+            before = uow.reservations.load_many(
+                (e.id for e in ill), between=(lookback, start - timedelta(days=1))
+            )
+            for enrollment in ill:
                 run = _justified_run_before(
                     enrollment,
-                    book,
+                    before.get(enrollment.id) or ReservationBook.empty(enrollment),
                     start,
                     self.options.carence_lookback_days,
                     records[enrollment.id],
