@@ -33,6 +33,7 @@ rendering; a deployment that overrides a template gets every message rendered in
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -358,6 +359,7 @@ class Notifier:
             (settings.template_dir / name).exists() for name in package.list_templates()
         )
         self._stencils: dict[tuple[Any, ...], _Stencil | None] = {}
+        self._stencils_lock = threading.Lock()
 
     # -- generic ---------------------------------------------------------------------------
 
@@ -467,11 +469,14 @@ class Notifier:
             hash(shape)
         except TypeError:
             return None
-        if shape not in self._stencils:
-            if len(self._stencils) >= 64:
-                self._stencils.pop(next(iter(self._stencils)))
-            self._stencils[shape] = self._make_stencil(kind, context, varying, bool(name), name)
-        stencil = self._stencils[shape]
+        try:
+            stencil = self._stencils[shape]
+        except KeyError:
+            stencil = self._make_stencil(kind, context, varying, bool(name), name)
+            with self._stencils_lock:  # a notifier may serve several threads
+                if len(self._stencils) >= 64:
+                    self._stencils.pop(next(iter(self._stencils)))
+                self._stencils[shape] = stencil
         if stencil is None:
             return None
         plain = {slot: _printed(value) for slot, value in varying.items()}
