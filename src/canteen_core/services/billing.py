@@ -863,8 +863,8 @@ class BillingService(ServiceBase):
         """The billing facts of a batch of households, with a constant number of queries:
         one each for enrollments, attendance and certificates (``IN`` lists) and one
         :meth:`~canteen_core.ports.ReservationRepository.load_many` for the period's days of
-        the books; the days before the period (a justified-absence run open when it starts)
-        are read only for the enrollments with a justified absence in the period."""
+        the books; the books and attendance before the period (a justified-absence run open
+        when it starts) are read only for the enrollments with a justified absence in it."""
         if not households:
             return []
         lookback = start - timedelta(days=self.options.carence_lookback_days)
@@ -886,7 +886,7 @@ class BillingService(ServiceBase):
             return []
         books = uow.reservations.load_many((e.id for e in enrollments), between=(start, end))
         records: dict[str, list[AttendanceRecord]] = defaultdict(list)
-        for record in uow.attendance.list(household_id=members, day=Range(lookback, end)):
+        for record in uow.attendance.list(household_id=members, day=Range(start, end)):
             records[record.enrollment_id].append(record)
         # A certificate only matters for a booked day the child was not seen: most
         # enrollments have none, and are left out of the certificates query.
@@ -937,9 +937,12 @@ class BillingService(ServiceBase):
             if mine.justified and start > enrollment.start:
                 ill.append(enrollment)
         if ill and lookback < start:
-            before = uow.reservations.load_many(
-                (e.id for e in ill), between=(lookback, start - timedelta(days=1))
-            )
+            eve = start - timedelta(days=1)
+            before = uow.reservations.load_many((e.id for e in ill), between=(lookback, eve))
+            for record in uow.attendance.list(
+                enrollment_id=tuple(e.id for e in ill), day=Range(lookback, eve)
+            ):
+                records[record.enrollment_id].append(record)
             for enrollment in ill:
                 run = _justified_run_before(
                     enrollment,
