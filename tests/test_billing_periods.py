@@ -175,6 +175,7 @@ def _cities(draw: st.DrawFn) -> tuple[list[Household], list[PeriodFacts]]:
     unrecorded=st.booleans(),
     carried=st.integers(0, 2),
     billed=st.sets(st.sampled_from(["H1", "H2", "H3"])),
+    explicit=st.booleans(),
 )
 def test_billing_by_period_equals_billing_by_day(
     city: tuple[list[Household], list[PeriodFacts]],
@@ -183,6 +184,7 @@ def test_billing_by_period_equals_billing_by_day(
     unrecorded: bool,
     carried: int,
     billed: set[str],
+    explicit: bool,
 ) -> None:
     households, periods = city
     policy = ChargingPolicy(
@@ -191,6 +193,9 @@ def test_billing_by_period_equals_billing_by_day(
         charge_unrecorded=unrecorded,
     )
     carried_runs = {p.enrollment_id: carried for p in periods[::2]}
+    # Explicit ranks and a lenient policy for some enrollments, or the defaults.
+    ranks = {p.child_id: 1 + len(p.child_id) % 3 for p in periods} if explicit else None
+    policies = {p.enrollment_id: ChargingPolicy(carence_days=0) for p in periods[1::3]}
     keys = {f"postpaid/regie/{h.id}/2023-09-01/2023-09-30" for h in households if h.id in billed}
     common = {
         "issuer_id": "regie",
@@ -201,6 +206,8 @@ def test_billing_by_period_equals_billing_by_day(
         "sequence": NumberSequence(issuer_id="regie", year=2023, last_used=7),
         "issued_at": ISSUED,
         "policy": policy,
+        "policies": policies,
+        "ranks": ranks,
         "carried_runs": carried_runs,
         "already_billed": keys,
         "service_names": {"lunch": "Restauration scolaire"},
@@ -218,14 +225,18 @@ def test_billing_by_period_equals_billing_by_day(
         tariffs=BOOK,
         households={h.id: h for h in households},
         policy=policy,
+        policies=policies,
         carried_runs=carried_runs,
+        ranks=ranks,
     )
     grouped = charge_periods(
         periods,
         tariffs=BOOK,
         households={h.id: h for h in households},
         policy=policy,
+        policies=policies,
         carried_runs=carried_runs,
+        ranks=ranks,
     )
     assert sorted(
         (c.facts.enrollment_id, c.day, c.rule, c.quote) for c in result.charges
