@@ -39,7 +39,8 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import attrs
 
@@ -58,10 +59,13 @@ from canteen_core.tariffs import (
 __all__ = [
     "Charge",
     "ChargeRule",
+    "ChargedDays",
     "ChargingPolicy",
     "ChargingResult",
     "DayDecision",
     "DayFacts",
+    "PeriodFacts",
+    "charge_periods",
     "compute_charges",
     "decide",
     "price",
@@ -162,6 +166,103 @@ class DayFacts:
     def key(self) -> tuple[str, str, date]:
         """``(enrollment_id, child_id, day)``: at most one record per key."""
         return (self.enrollment_id, self.child_id, self.day)
+
+
+_NO_DAYS: frozenset[date] = frozenset()
+
+
+def _day_set(value: Iterable[date]) -> frozenset[date]:
+    if type(value) is frozenset:
+        return value
+    return frozenset(value) if value else _NO_DAYS
+
+
+@attrs.frozen(kw_only=True)
+class PeriodFacts:
+    """What happened for one child's enrollment over a period: :class:`DayFacts` in bulk.
+
+    One set of days per kind of fact instead of one object per day (a month of a city is
+    tens of thousands of days, most of them alike). ``booked``: booked service days;
+    ``closed``: booked days the organiser closed the service (strike, works); ``present`` /
+    ``absent``: recorded attendance; ``justified``: booked days missed with a justification
+    (recorded absent or not recorded); ``late_booked``: booked days booked after the deadline;
+    ``late_cancelled``: days no longer booked, cancelled after the deadline. :meth:`day_facts`
+    gives the equivalent :class:`DayFacts`; inconsistent sets are refused like those.
+    """
+
+    child_id: str = attrs.field(validator=non_empty_str)
+    household_id: str = attrs.field(validator=non_empty_str)
+    enrollment_id: str = attrs.field(validator=non_empty_str)
+    service_id: str = attrs.field(validator=non_empty_str)
+    category: TariffCategory = attrs.field(
+        default=TariffCategory.RESIDENT_CHILD, converter=_category
+    )
+    booked: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+    closed: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+    present: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+    absent: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+    justified: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+    late_booked: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+    late_cancelled: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("booked", "closed", "present", "absent", "late_cancelled"):
+            for day in getattr(self, name):
+                if type(day) is not date and (
+                    not isinstance(day, date) or isinstance(day, datetime)
+                ):
+                    raise InvalidInputError(f"must be dates, got {day!r}", path=name)
+        if self.present & self.absent:
+            raise InvalidInputError("a day cannot be both present and absent", path="present")
+        if not self.justified <= self.booked - self.present:
+            raise InvalidInputError(
+                "a justified absence needs a booked day the child missed", path="justified"
+            )
+        if not self.late_booked <= self.booked:
+            raise InvalidInputError("a late booking must be booked", path="late_booked")
+        if self.late_cancelled & self.booked:
+            raise InvalidInputError(
+                "a late cancellation cannot still be booked", path="late_cancelled"
+            )
+        if self.closed & (self.booked | self.present | self.absent | self.late_cancelled):
+            raise InvalidInputError(
+                "a day closed by the organiser has no other fact", path="closed"
+            )
+
+    def days(self) -> list[date]:
+        """Every day with a fact, in order."""
+        return sorted(self.booked | self.closed | self.present | self.absent | self.late_cancelled)
+
+    def _day(self, day: date) -> dict[str, Any]:
+        """The facts of ``day`` as :class:`DayFacts` keyword arguments (flags only)."""
+        if day in self.closed:
+            return {"booked": True, "closed_by_organiser": True}
+        justified = day in self.justified
+        present = (
+            True if day in self.present else (False if justified or day in self.absent else None)
+        )
+        return {
+            "booked": day in self.booked,
+            "present": present,
+            "absence_justified": justified,
+            "late_booking": day in self.late_booked,
+            "late_cancellation": day in self.late_cancelled,
+        }
+
+    def day_facts(self) -> list[DayFacts]:
+        """The same facts, one :class:`DayFacts` per day, in day order."""
+        return [
+            DayFacts(
+                child_id=self.child_id,
+                household_id=self.household_id,
+                enrollment_id=self.enrollment_id,
+                service_id=self.service_id,
+                category=self.category,
+                day=day,
+                **self._day(day),
+            )
+            for day in self.days()
+        ]
 
 
 def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
@@ -286,52 +387,68 @@ def decide(
     return tuple(decisions)
 
 
-def _decide_day(item: DayFacts, rules: ChargingPolicy, run: int) -> tuple[DayDecision, int]:
-    """Decide one day; ``run`` is the current justified-absence run length (returned updated)."""
-    late = SurchargeReason.LATE_BOOKING if item.late_booking else None
-    if item.closed_by_organiser:
-        return DayDecision(facts=item, rule=ChargeRule.CLOSED_BY_ORGANISER, charged=False), run
-    if item.booked:
-        if item.present is True:
-            return DayDecision(facts=item, rule=ChargeRule.PRESENT, charged=True, surcharge=late), 0
-        if item.present is None:
+#: ``(rule, charged, surcharge, justified-absence run after the day)``: one day's outcome.
+_Outcome = tuple[ChargeRule, bool, SurchargeReason | None, int]
+
+
+def _rule_of(
+    *,
+    booked: bool,
+    present: bool | None,
+    absence_justified: bool,
+    closed: bool,
+    late_booking: bool,
+    late_cancellation: bool,
+    rules: ChargingPolicy,
+    run: int,
+) -> _Outcome:
+    """The charging rules for one day (the table of the module docstring).
+
+    ``run`` is the justified-absence run length before the day; the returned one is after it
+    (for a justified absence, also the day's carence position).
+    """
+    late = SurchargeReason.LATE_BOOKING if late_booking else None
+    if closed:
+        return ChargeRule.CLOSED_BY_ORGANISER, False, None, run
+    if booked:
+        if present is True:
+            return ChargeRule.PRESENT, True, late, 0
+        if present is None:
             charged = rules.charge_unrecorded
-            return DayDecision(
-                facts=item,
-                rule=ChargeRule.BOOKED_NOT_RECORDED,
-                charged=charged,
-                surcharge=late if charged else None,
-            ), 0
-        if not item.absence_justified:
-            return DayDecision(
-                facts=item, rule=ChargeRule.ABSENT_UNJUSTIFIED, charged=True, surcharge=late
-            ), 0
+            return ChargeRule.BOOKED_NOT_RECORDED, charged, late if charged else None, 0
+        if not absence_justified:
+            return ChargeRule.ABSENT_UNJUSTIFIED, True, late, 0
         run += 1
         if run <= rules.carence_days:
-            return DayDecision(
-                facts=item,
-                rule=ChargeRule.JUSTIFIED_ABSENCE_CARENCE,
-                charged=True,
-                surcharge=late,
-                carence_position=run,
-            ), run
-        return DayDecision(
-            facts=item, rule=ChargeRule.JUSTIFIED_ABSENCE, charged=False, carence_position=run
-        ), run
-    if item.present is True:
-        return DayDecision(
-            facts=item,
-            rule=ChargeRule.UNBOOKED_PRESENT,
-            charged=True,
-            surcharge=SurchargeReason.UNBOOKED_MEAL,
-        ), 0
-    if item.late_cancellation:
-        return DayDecision(
-            facts=item,
-            rule=ChargeRule.LATE_CANCELLATION,
-            charged=rules.charge_late_cancellation,
-        ), run
-    return DayDecision(facts=item, rule=ChargeRule.NOT_BOOKED, charged=False), run
+            return ChargeRule.JUSTIFIED_ABSENCE_CARENCE, True, late, run
+        return ChargeRule.JUSTIFIED_ABSENCE, False, None, run
+    if present is True:
+        return ChargeRule.UNBOOKED_PRESENT, True, SurchargeReason.UNBOOKED_MEAL, 0
+    if late_cancellation:
+        return ChargeRule.LATE_CANCELLATION, rules.charge_late_cancellation, None, run
+    return ChargeRule.NOT_BOOKED, False, None, run
+
+
+_JUSTIFIED_RULES = frozenset({ChargeRule.JUSTIFIED_ABSENCE_CARENCE, ChargeRule.JUSTIFIED_ABSENCE})
+
+
+def _decide_day(item: DayFacts, rules: ChargingPolicy, run: int) -> tuple[DayDecision, int]:
+    """Decide one day; ``run`` is the current justified-absence run length (returned updated)."""
+    rule, charged, surcharge, after = _rule_of(
+        booked=item.booked,
+        present=item.present,
+        absence_justified=item.absence_justified,
+        closed=item.closed_by_organiser,
+        late_booking=item.late_booking,
+        late_cancellation=item.late_cancellation,
+        rules=rules,
+        run=run,
+    )
+    position = after if rule in _JUSTIFIED_RULES else None
+    decision = DayDecision(
+        facts=item, rule=rule, charged=charged, surcharge=surcharge, carence_position=position
+    )
+    return decision, after
 
 
 def _default_ranks(
@@ -416,3 +533,175 @@ def compute_charges(
     decisions = decide(facts, policy=policy, policies=policies, carried_runs=carried_runs)
     charges = price(decisions, tariffs=tariffs, households=households, ranks=ranks)
     return ChargingResult(decisions=decisions, charges=charges)
+
+
+# -- by period -------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ChargedDays:
+    """Charged days of one :class:`PeriodFacts` sharing a rule and a price quote.
+
+    The bulk form of :class:`Charge`: ``days`` (in order) are each charged ``quote`` by ``rule``.
+    """
+
+    facts: PeriodFacts
+    rule: ChargeRule
+    quote: PriceQuote
+    days: tuple[date, ...]
+
+    @property
+    def quantity(self) -> int:
+        """How many days are charged."""
+        return len(self.days)
+
+
+# Bits of a day's flags in _charged_groups.
+_BOOKED, _PRESENT, _ABSENT, _JUSTIFIED, _CLOSED, _LATE_BOOKED, _LATE_CANCELLED = (
+    1 << bit for bit in range(7)
+)
+
+
+def _outcome(mask: int, rules: ChargingPolicy, run: int) -> _Outcome:
+    """:func:`_rule_of` for a day given as a mask of flags."""
+    justified = bool(mask & _JUSTIFIED)
+    present = True if mask & _PRESENT else (False if justified or mask & _ABSENT else None)
+    return _rule_of(
+        booked=bool(mask & _BOOKED),
+        present=present,
+        absence_justified=justified,
+        closed=bool(mask & _CLOSED),
+        late_booking=bool(mask & _LATE_BOOKED),
+        late_cancellation=bool(mask & _LATE_CANCELLED),
+        rules=rules,
+        run=run,
+    )
+
+
+def _charged_groups(
+    facts: PeriodFacts, rules: ChargingPolicy, run: int, outcomes: dict[tuple[int, int], _Outcome]
+) -> dict[tuple[ChargeRule, SurchargeReason | None], list[date]]:
+    """The charged days of ``facts`` by (rule, surcharge), each list in day order.
+
+    ``outcomes`` memoizes :func:`_rule_of` for ``rules`` by (flags, run): a day's outcome
+    depends only on them, and a month repeats a handful of combinations.
+    """
+    masks = dict.fromkeys(facts.booked, _BOOKED)
+    for bit, days in (
+        (_PRESENT, facts.present),
+        (_ABSENT, facts.absent),
+        (_JUSTIFIED, facts.justified),
+        (_CLOSED, facts.closed),
+        (_LATE_BOOKED, facts.late_booked),
+        (_LATE_CANCELLED, facts.late_cancelled),
+    ):
+        for day in days:
+            masks[day] = masks.get(day, 0) | bit
+    groups: dict[tuple[ChargeRule, SurchargeReason | None], list[date]] = {}
+    for day in sorted(masks):
+        key = (masks[day], run)
+        outcome = outcomes.get(key)
+        if outcome is None:
+            outcome = outcomes[key] = _outcome(key[0], rules, run)
+        rule, charged, surcharge, run = outcome
+        if charged:
+            found = groups.get((rule, surcharge))
+            if found is None:
+                groups[(rule, surcharge)] = [day]
+            else:
+                found.append(day)
+    return groups
+
+
+def charge_periods(
+    facts: Iterable[PeriodFacts],
+    *,
+    tariffs: TariffBook,
+    households: Mapping[str, Household],
+    policy: ChargingPolicy | None = None,
+    policies: Mapping[str, ChargingPolicy] | None = None,
+    carried_runs: Mapping[str, int] | None = None,
+    ranks: Mapping[str, int] | None = None,
+) -> tuple[ChargedDays, ...]:
+    """:func:`compute_charges` by period: the same rules and prices, charged days grouped.
+
+    Gives, for each :class:`PeriodFacts` in order, its charged days grouped by rule and price
+    quote (groups in the order of their first day): exactly the charges
+    :func:`compute_charges` gives for the equivalent :class:`DayFacts`
+    (:meth:`PeriodFacts.day_facts`), without an object per day. Sibling ranks, carried runs,
+    policies and errors are those of :func:`decide` and :func:`price`.
+    """
+    items = list(facts)
+    seen: set[tuple[str, str]] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, PeriodFacts):
+            raise InvalidInputError(
+                f"expected PeriodFacts, got {type(item).__name__}", path=f"facts[{index}]"
+            )
+        key = (item.enrollment_id, item.child_id)
+        if key in seen:
+            raise InvalidInputError(
+                f"two period facts for child {item.child_id!r}, enrollment {item.enrollment_id!r}",
+                path=f"facts[{index}]",
+            )
+        seen.add(key)
+    if not isinstance(tariffs, TariffBook):
+        raise InvalidInputError("expected a TariffBook", path="tariffs")
+    default = policy or ChargingPolicy()
+    overrides = policies or {}
+    carried = carried_runs or {}
+    for enrollment_id, count in carried.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidInputError(
+                f"carried run must be a non-negative integer, got {count!r}",
+                path=f"carried_runs.{enrollment_id}",
+            )
+    default_ranks = _period_ranks(items, households) if ranks is None else {}
+    charged: list[ChargedDays] = []
+    outcomes: dict[ChargingPolicy, dict[tuple[int, int], _Outcome]] = {}
+    for item in items:
+        rules = overrides.get(item.enrollment_id, default)
+        table = outcomes.get(rules)
+        if table is None:
+            table = outcomes[rules] = {}
+        groups = _charged_groups(item, rules, carried.get(item.enrollment_id, 0), table)
+        if not groups:
+            continue
+        household = _household(households, item.household_id)
+        if ranks is not None:
+            rank = ranks.get(item.child_id, 1)
+        else:
+            rank = default_ranks.get((item.service_id, item.child_id), 1)
+        mine: list[ChargedDays] = []
+        for (rule, surcharge), days in groups.items():
+            for quote, quoted in tariffs.quote_days(
+                service_id=item.service_id,
+                days=days,
+                category=item.category,
+                household=household,
+                sibling_rank=rank,
+                surcharge=surcharge,
+            ):
+                mine.append(ChargedDays(facts=item, rule=rule, quote=quote, days=tuple(quoted)))
+        mine.sort(key=lambda group: group.days[0])
+        charged.extend(mine)
+    return tuple(charged)
+
+
+def _period_ranks(
+    items: Iterable[PeriodFacts], households: Mapping[str, Household]
+) -> dict[tuple[str, str], int]:
+    """:func:`_default_ranks` for period facts: a child with any day counts."""
+    billed: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for item in items:
+        if item.category in DEFAULT_DISCOUNTED_CATEGORIES and (
+            item.booked or item.closed or item.present or item.absent or item.late_cancelled
+        ):
+            billed[(item.household_id, item.service_id)].add(item.child_id)
+    ranks: dict[tuple[str, str], int] = {}
+    for (household_id, service_id), child_ids in billed.items():
+        household = _household(households, household_id)
+        children = [household.child(child_id) for child_id in child_ids]
+        for child_id, rank in sibling_ranks(children).items():
+            ranks[(service_id, child_id)] = rank
+    return ranks

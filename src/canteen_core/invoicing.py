@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import calendar as _calendar
 import enum
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -33,10 +36,13 @@ from canteen_core._validators import a_date, aware_datetime, non_empty_str
 from canteen_core.calendar import MONTH_NAMES_FR
 from canteen_core.charging import (
     Charge,
+    ChargedDays,
     ChargeRule,
     ChargingPolicy,
     DayDecision,
     DayFacts,
+    PeriodFacts,
+    charge_periods,
     decide,
     price,
 )
@@ -45,7 +51,7 @@ from canteen_core.errors import InvalidInputError, NotFoundError, RuleViolationE
 from canteen_core.events import InvoiceIssued
 from canteen_core.families import Household
 from canteen_core.money import EUR, Money
-from canteen_core.tariffs import TariffBook, TariffCategory
+from canteen_core.tariffs import PriceQuote, TariffBook, TariffCategory
 
 __all__ = [
     "CREDIT_NOTE_PREFIX",
@@ -63,11 +69,13 @@ __all__ = [
     "billing_key",
     "credit_note",
     "invoice_prepaid_basket",
+    "lines_from_charged_days",
     "lines_from_charges",
     "month_label",
     "parse_number",
     "prepaid_cancellation_credit",
     "run_postpaid",
+    "run_postpaid_periods",
 ]
 
 #: Prefix of credit-note numbers (``AV-2023-000001``): a sequence separate from invoices.
@@ -296,7 +304,7 @@ class InvoiceLine:
     grid_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        expected = (self.unit_price * self.quantity).rounded()
+        expected = _line_amount(self.unit_price, self.quantity)
         if self.amount != expected:
             raise InvalidInputError(
                 f"line amount {self.amount} is not "
@@ -336,11 +344,23 @@ class InvoiceLine:
             description=description,
             quantity=quantity,
             unit_price=unit_price,
-            amount=(unit_price * quantity).rounded(),
+            amount=_line_amount(unit_price, quantity),
             days=tuple(days),
             rule=rule,
             grid_id=grid_id,
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_amount(unit_price: Money, quantity: int) -> Money:
+    """``quantity x unit_price`` rounded half-up to the cent (a run has few distinct pairs)."""
+    return (unit_price * quantity).rounded()
+
+
+def _sum(lines: Iterable[InvoiceLine], currency: str) -> Money:
+    """:meth:`Money.sum` of the line amounts (same Decimal additions, one Money at the end);
+    the lines are known to be in ``currency``."""
+    return Money(sum((line.amount.amount for line in lines), Decimal(0)), currency)
 
 
 def _lines(items: Iterable[InvoiceLine]) -> tuple[InvoiceLine, ...]:
@@ -357,7 +377,7 @@ def _check_document(lines: tuple[InvoiceLine, ...], total: Money, currency: str,
             raise InvalidInputError(
                 f"line in {line.amount.currency}, {what} in {currency}", path=f"lines[{index}]"
             )
-    expected = Money.sum((line.amount for line in lines), currency)
+    expected = _sum(lines, currency)
     if total != expected:
         raise InvalidInputError(
             f"{what} total {total} differs from the sum of its lines {expected}", path="total"
@@ -510,9 +530,20 @@ def _check_sequence(sequence: NumberSequence, issuer_id: str, day: date, prefix:
 
 
 def _line_description(charge: Charge, service_names: Mapping[str, str]) -> str:
-    facts = charge.facts
-    service = service_names.get(facts.service_id, facts.service_id)
-    return f"{service} – {charge.rule.label_fr} ({charge.quote.description})"
+    return _description(charge.facts.service_id, charge.rule, charge.quote, service_names)
+
+
+def _description(
+    service_id: str, rule: ChargeRule, quote: PriceQuote, service_names: Mapping[str, str]
+) -> str:
+    return _description_text(service_id, rule, quote.description, service_names)
+
+
+def _description_text(
+    service_id: str, rule: ChargeRule, quote_text: str, service_names: Mapping[str, str]
+) -> str:
+    service = service_names.get(service_id, service_id)
+    return f"{service} – {rule.label_fr} ({quote_text})"
 
 
 def lines_from_charges(
@@ -555,6 +586,81 @@ def lines_from_charges(
                 days=[c.day for c in group],
                 rule=first.rule,
                 grid_id=first.quote.grid_id,
+            )
+        )
+    return tuple(lines)
+
+
+def lines_from_charged_days(
+    groups: Iterable[ChargedDays],
+    *,
+    child_names: Mapping[str, str] | None = None,
+    service_names: Mapping[str, str] | None = None,
+) -> tuple[InvoiceLine, ...]:
+    """:func:`lines_from_charges` for charged days grouped by period
+    (:func:`~canteen_core.charging.charge_periods`): the same lines, in the same order.
+
+    ``groups`` in the order :func:`~canteen_core.charging.charge_periods` gives them (period
+    facts in order, each one's groups by first day).
+    """
+    return _grouped_lines(groups, child_names or {}, service_names or {}, {})
+
+
+def _grouped_lines(
+    groups: Iterable[ChargedDays],
+    names: Mapping[str, str],
+    services: Mapping[str, str],
+    quote_parts: dict[int, tuple[PriceQuote, str, str]],
+) -> tuple[InvoiceLine, ...]:
+    """:func:`lines_from_charged_days`; ``quote_parts`` caches, per quote (by identity, the
+    quote kept alive in the value), its price text and description across households."""
+    positions: dict[int, int] = {}
+    # key -> [first group (earliest day, then earliest facts), its facts position, groups]
+    keyed: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
+    for group in groups:
+        facts = group.facts
+        position = positions.setdefault(id(facts), len(positions))
+        quote = group.quote
+        parts = quote_parts.get(id(quote))
+        if parts is None:
+            parts = quote_parts[id(quote)] = (
+                quote,
+                str(quote.unit_price.amount),
+                quote.description,
+            )
+        key = (
+            facts.child_id,
+            facts.service_id,
+            str(facts.category),
+            str(group.rule),
+            parts[1],
+            parts[2],
+        )
+        entry = keyed.get(key)
+        if entry is None:
+            keyed[key] = [group, position, [group]]
+            continue
+        entry[2].append(group)
+        if (group.days[0], position) < (entry[0].days[0], entry[1]):
+            entry[0], entry[1] = group, position
+    ordered = sorted(keyed.items(), key=lambda item: (*item[0][:2], item[1][0].days[0], item[1][1]))
+    lines: list[InvoiceLine] = []
+    for key, (first, _, members) in ordered:
+        facts = first.facts
+        days = [day for member in members for day in member.days]
+        quote = first.quote
+        lines.append(
+            InvoiceLine.build(
+                child_id=facts.child_id,
+                child_name=names.get(facts.child_id),
+                service_id=facts.service_id,
+                category=facts.category,
+                description=_description_text(facts.service_id, first.rule, key[5], services),
+                quantity=len(days),
+                unit_price=quote.unit_price,
+                days=days,
+                rule=first.rule,
+                grid_id=quote.grid_id,
             )
         )
     return tuple(lines)
@@ -664,6 +770,48 @@ def run_postpaid(
     per_household: dict[str, list[Charge]] = defaultdict(list)
     for charge in charges:
         per_household[charge.facts.household_id].append(charge)
+    lines_of = {
+        household_id: lines_from_charges(
+            household_charges,
+            child_names=_child_names(by_id[household_id]),
+            service_names=service_names,
+        )
+        for household_id, household_charges in per_household.items()
+    }
+    return _postpaid_run(
+        issuer_id=issuer_id,
+        period_start=period_start,
+        period_end=period_end,
+        households=by_id,
+        keys=keys,
+        billed=billed,
+        lines_of=lines_of,
+        sequence=sequence,
+        issued_at=issued_at,
+        terms=terms,
+        label=label,
+        decisions=decisions,
+    )
+
+
+def _postpaid_run(
+    *,
+    issuer_id: str,
+    period_start: date,
+    period_end: date,
+    households: Mapping[str, Household],
+    keys: Mapping[str, str],
+    billed: Collection[str],
+    lines_of: Mapping[str, tuple[InvoiceLine, ...]],
+    sequence: NumberSequence,
+    issued_at: datetime,
+    terms: InvoiceTerms | None,
+    label: str | None,
+    decisions: tuple[DayDecision, ...],
+) -> BillingRun:
+    """One invoice per household with lines, numbered in household-id order."""
+    by_id = households
+    issue_date = _paris_date(issued_at)
     due_date, open_date = (terms or InvoiceTerms()).dates(issue_date)
     text = label or month_label(period_start)
     invoices: list[Invoice] = []
@@ -675,15 +823,10 @@ def run_postpaid(
         if key in billed:
             skipped.append(key)
             continue
-        household_charges = per_household.get(household_id)
-        if not household_charges:
+        lines = lines_of.get(household_id)
+        if not lines:
             empty.append(household_id)
             continue
-        lines = lines_from_charges(
-            household_charges,
-            child_names=_child_names(by_id[household_id]),
-            service_names=service_names,
-        )
         numbers, current = current.allocate(1)
         invoices.append(
             Invoice(
@@ -713,6 +856,99 @@ def run_postpaid(
         without_charges=tuple(empty),
         decisions=decisions,
         issued_at=issued_at,
+    )
+
+
+def run_postpaid_periods(
+    *,
+    issuer_id: str,
+    period_start: date,
+    period_end: date,
+    facts: Iterable[PeriodFacts],
+    households: Mapping[str, Household] | Iterable[Household],
+    tariffs: TariffBook,
+    sequence: NumberSequence,
+    issued_at: datetime,
+    terms: InvoiceTerms | None = None,
+    already_billed: Collection[str] = frozenset(),
+    policy: ChargingPolicy | None = None,
+    policies: Mapping[str, ChargingPolicy] | None = None,
+    carried_runs: Mapping[str, int] | None = None,
+    ranks: Mapping[str, int] | None = None,
+    label: str | None = None,
+    service_names: Mapping[str, str] | None = None,
+) -> BillingRun:
+    """:func:`run_postpaid` from :class:`~canteen_core.charging.PeriodFacts` (one per
+    enrollment and child) instead of one :class:`~canteen_core.charging.DayFacts` per day.
+
+    The same invoices (lines, totals, numbers), skipped keys and errors as :func:`run_postpaid`
+    given the equivalent day facts, priced per group of alike days
+    (:func:`~canteen_core.charging.charge_periods`). The run's ``decisions`` are left empty:
+    each invoice line keeps its days and rule, and :func:`~canteen_core.charging.decide` over
+    :meth:`~canteen_core.charging.PeriodFacts.day_facts` gives the day-by-day trail.
+    """
+    if not isinstance(period_start, date) or not isinstance(period_end, date):
+        raise InvalidInputError("period bounds must be dates", path="period_start")
+    if period_end < period_start:
+        raise InvalidInputError("period ends before it starts", path="period_end")
+    issue_date = _paris_date(issued_at)
+    _check_sequence(sequence, issuer_id, issue_date, "")
+    by_id = _households(households)
+    items = list(facts)
+    for index, item in enumerate(items):
+        if not isinstance(item, PeriodFacts):
+            raise InvalidInputError("expected PeriodFacts", path=f"facts[{index}]")
+        kinds = (item.booked, item.closed, item.present, item.absent, item.late_cancelled)
+        if any(days and (min(days) < period_start or max(days) > period_end) for days in kinds):
+            outside = next(day for day in item.days() if not period_start <= day <= period_end)
+            raise InvalidInputError(
+                f"{outside.isoformat()} is outside the billed period", path=f"facts[{index}]"
+            )
+        if item.household_id not in by_id:
+            raise NotFoundError(f"unknown household {item.household_id!r}")
+    keys = {
+        household_id: billing_key(
+            BillingMode.POSTPAID,
+            issuer_id=issuer_id,
+            household_id=household_id,
+            first_day=period_start,
+            last_day=period_end,
+        )
+        for household_id in by_id
+    }
+    billed = set(already_billed)
+    groups = charge_periods(
+        [item for item in items if keys[item.household_id] not in billed],
+        tariffs=tariffs,
+        households=by_id,
+        policy=policy,
+        policies=policies,
+        carried_runs=carried_runs,
+        ranks=ranks,
+    )
+    per_household: dict[str, list[ChargedDays]] = defaultdict(list)
+    for group in groups:
+        per_household[group.facts.household_id].append(group)
+    quote_parts: dict[int, tuple[PriceQuote, str, str]] = {}
+    lines_of = {
+        household_id: _grouped_lines(
+            household_groups, _child_names(by_id[household_id]), service_names or {}, quote_parts
+        )
+        for household_id, household_groups in per_household.items()
+    }
+    return _postpaid_run(
+        issuer_id=issuer_id,
+        period_start=period_start,
+        period_end=period_end,
+        households=by_id,
+        keys=keys,
+        billed=billed,
+        lines_of=lines_of,
+        sequence=sequence,
+        issued_at=issued_at,
+        terms=terms,
+        label=label,
+        decisions=(),
     )
 
 

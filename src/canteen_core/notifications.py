@@ -22,11 +22,18 @@ listed in :data:`KINDS`. Filters: ``money`` (``13,40 €``), ``date_fr`` (``21 a
 
 Message ids are derived from what the message is about (kind, event key, recipient), so
 rendering the same event twice gives the same id and the outbox stores it once.
+
+Invoice emails go out by thousands after a billing run: with the package's own templates
+(none overridden), they are rendered once per shape of their context (label, dates, whether
+the recipient has a name) with stand-ins for the number, total, name and address, which are
+then filled in per message (escaped in the HTML part). The text is the same as a full
+rendering; a deployment that overrides a template gets every message rendered in full.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -35,6 +42,7 @@ from typing import Any
 
 import attrs
 import jinja2
+import markupsafe
 
 from canteen_core._french import format_date_fr, format_datetime_fr
 from canteen_core._validators import aware_datetime, non_empty_str
@@ -267,6 +275,50 @@ def _single_line(text: str) -> str:
     return " ".join(text.split())
 
 
+class _Slot(str):
+    """A stand-in rendered where a per-message value goes (see :class:`_Stencil`).
+
+    The ``money`` filter passes it through unchanged (it stands for an amount).
+    """
+
+    __slots__ = ()
+
+
+def _money_or_slot(value: Money | _Slot) -> str:
+    if isinstance(value, _Slot):
+        return value
+    return _money(value)
+
+
+#: How a per-message value is printed: ``money``-filtered Money or str().
+def _printed(value: object) -> str:
+    return value.format_fr() if isinstance(value, Money) else str(value)
+
+
+@attrs.frozen
+class _Stencil:
+    """The three parts of a message rendered once, with holes for the per-message values.
+
+    Each part is a tuple alternating literal text and slot names; filling it joins the
+    literals with the values (escaped in the HTML part, as autoescape would).
+    """
+
+    subject: tuple[str, ...]
+    text: tuple[str, ...]
+    html: tuple[str, ...]
+
+    @staticmethod
+    def split(rendered: str, tokens: Mapping[str, str]) -> tuple[str, ...]:
+        by_token = {token: name for name, token in tokens.items()}
+        pattern = "|".join(re.escape(token) for token in by_token)
+        parts = re.split(f"({pattern})", rendered)
+        return tuple(part if i % 2 == 0 else by_token[part] for i, part in enumerate(parts))
+
+    @staticmethod
+    def fill(parts: tuple[str, ...], values: Mapping[str, str]) -> str:
+        return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+
+
 class Notifier:
     """Renders messages from templates (package templates, overridden per deployment)."""
 
@@ -295,8 +347,19 @@ class Notifier:
             keep_trailing_newline=True,
         )
         self.environment.filters.update(
-            money=_money, date_fr=_date_fr, weekday_fr=_weekday_fr, datetime_fr=_datetime_fr
+            money=_money_or_slot,
+            date_fr=_date_fr,
+            weekday_fr=_weekday_fr,
+            datetime_fr=_datetime_fr,
         )
+        # Stencils (a kind rendered once per shape, values filled in per message) are only
+        # used with the package's own templates, whose use of each value is known and tested.
+        package = jinja2.PackageLoader("canteen_core", "templates/mail")
+        self._stencils_allowed = settings.template_dir is None or not any(
+            (settings.template_dir / name).exists() for name in package.list_templates()
+        )
+        self._stencils: dict[tuple[Any, ...], _Stencil | None] = {}
+        self._stencils_lock = threading.Lock()
 
     # -- generic ---------------------------------------------------------------------------
 
@@ -357,7 +420,14 @@ class Notifier:
         *,
         key: str,
         household_id: str | None,
+        varying: Mapping[str, str | Money] | None = None,
     ) -> list[OutgoingMessage]:
+        """Render ``kind`` for each distinct recipient address.
+
+        ``varying``: the context values that change from one message to the next (invoice
+        number, total), for kinds sent in bulk: the templates are then rendered once per
+        shape of the rest of the context and these values filled in (:meth:`_stenciled`).
+        """
         if isinstance(recipients, Recipient):
             recipients = [recipients]
         seen: set[str] = set()
@@ -366,10 +436,103 @@ class Notifier:
             if recipient.address.lower() in seen:  # payer and co-representative may share one
                 continue
             seen.add(recipient.address.lower())
-            messages.append(
-                self.render(kind, recipient, context, key=key, household_id=household_id)
-            )
+            message = None
+            if varying is not None and self._stencils_allowed:
+                message = self._stenciled(
+                    kind, recipient, context, varying, key=key, household_id=household_id
+                )
+            if message is None:
+                full = {**context, **(varying or {})}
+                message = self.render(kind, recipient, full, key=key, household_id=household_id)
+            messages.append(message)
         return messages
+
+    def _stenciled(
+        self,
+        kind: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        varying: Mapping[str, str | Money],
+        *,
+        key: str,
+        household_id: str | None,
+    ) -> OutgoingMessage | None:
+        """:meth:`render` through a stencil of the shape, or ``None`` when the shape has none.
+
+        The recipient's name and address and the ``varying`` values are the holes; a name
+        that is empty stays in the shape (templates test it). A stencil is kept only if two
+        renderings with different stand-ins agree everywhere but in the holes.
+        """
+        name = recipient.name
+        shape = (kind, tuple(sorted(context.items())), tuple(sorted(varying)), bool(name) or name)
+        try:
+            hash(shape)
+        except TypeError:
+            return None
+        try:
+            stencil = self._stencils[shape]
+        except KeyError:
+            stencil = self._make_stencil(kind, context, varying, bool(name), name)
+            with self._stencils_lock:  # a notifier may serve several threads
+                if len(self._stencils) >= 64:
+                    self._stencils.pop(next(iter(self._stencils)))
+                self._stencils[shape] = stencil
+        if stencil is None:
+            return None
+        plain = {slot: _printed(value) for slot, value in varying.items()}
+        plain["address"] = recipient.address
+        if name:
+            plain["name"] = name
+        escaped = {slot: str(markupsafe.escape(value)) for slot, value in plain.items()}
+        return OutgoingMessage(
+            id=message_id_for(kind, key, recipient.address),
+            kind=kind,
+            to_address=recipient.address,
+            to_name=recipient.name,
+            subject=_single_line(_Stencil.fill(stencil.subject, plain)),
+            text_body=_Stencil.fill(stencil.text, plain),
+            html_body=_Stencil.fill(stencil.html, escaped),
+            headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind)),
+            created_at=self.clock.now(),
+            household_id=household_id,
+            account_id=None,
+        )
+
+    def _make_stencil(
+        self,
+        kind: str,
+        context: Mapping[str, Any],
+        varying: Mapping[str, str | Money],
+        named: bool,
+        name: str | None,
+    ) -> _Stencil | None:
+        slots = [*varying, "address", *(["name"] if named else [])]
+        renderings = []
+        for tag in ("q", "zz"):  # stand-ins of different lengths and letters
+            tokens = {slot: f"{tag}{uuid.uuid4().hex}{tag}" for slot in slots}
+            recipient = Recipient(
+                address=f"{tokens['address']}@stencil.invalid",
+                name=tokens["name"] if named else name,
+            )
+            tokens["address"] = recipient.address
+            values = {slot: _Slot(tokens[slot]) for slot in varying}
+            try:
+                message = self.render(kind, recipient, {**context, **values}, key="stencil")
+            except (ConfigurationError, InvalidInputError):
+                return None
+            assert message.html_body is not None
+            renderings.append(
+                (
+                    tokens,
+                    _Stencil(
+                        subject=_Stencil.split(message.subject, tokens),
+                        text=_Stencil.split(message.text_body, tokens),
+                        html=_Stencil.split(message.html_body, tokens),
+                    ),
+                )
+            )
+        (_, first), (_, second) = renderings
+        return first if first == second else None
 
     # -- account messages ------------------------------------------------------------------
 
@@ -454,9 +617,7 @@ class Notifier:
     ) -> list[OutgoingMessage]:
         """A new invoice is available (``label`` like "SEPTEMBRE 2023")."""
         context = {
-            "number": event.number,
             "label": label,
-            "total": event.total,
             "due_date": event.due_date,
             "payable_online_from": payable_online_from,
             "invoices_url": self.settings.link(self.settings.invoices_url),
@@ -467,6 +628,7 @@ class Notifier:
             context,
             key=event.invoice_id,
             household_id=event.household_id,
+            varying={"number": event.number, "total": event.total},
         )
 
     def payment_received(

@@ -33,7 +33,7 @@ from __future__ import annotations
 import enum
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
@@ -723,6 +723,8 @@ class TariffBook:
     _quotes: dict[tuple[object, ...], PriceQuote] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
+    # Per service, the days a grid starts or the day after one ends (see quote_days).
+    _edges: dict[str, frozenset[date]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         ids = [g.id for g in self.grids]
@@ -768,3 +770,74 @@ class TariffBook:
             found = grid.quote(category, quotient, sibling_rank=sibling_rank, surcharge=surcharge)
             self._quotes[key] = found
         return found
+
+    def quote_days(
+        self,
+        *,
+        service_id: str,
+        days: Iterable[date],
+        category: TariffCategory | str,
+        household: Household,
+        sibling_rank: int = 1,
+        surcharge: SurchargeReason | None = None,
+    ) -> list[tuple[PriceQuote, list[date]]]:
+        """:meth:`quote` for many days: the days, in order, grouped by their quote.
+
+        The grid and the household's QF only change on a few dates (a grid's or a quotient's
+        first day, the day after its last), so one quote is looked up per stretch of days
+        between two such dates instead of one per day. Same results and errors as calling
+        :meth:`quote` for each day (in order).
+        """
+        if not isinstance(household, Household):
+            raise InvalidInputError("expected a Household", path="household")
+        ordered = sorted(days)
+        grid_edges = self._edges.get(service_id)
+        if grid_edges is None:
+            grid_edges = self._edges[service_id] = frozenset(
+                edge
+                for grid in self.grids
+                if grid.service_id == service_id
+                for edge in (
+                    grid.valid_from,
+                    None if grid.valid_until is None else grid.valid_until + _ONE_DAY,
+                )
+                if edge is not None
+            )
+        if not ordered:
+            return []
+        edges = set(grid_edges)
+        for quotient in household.quotients:
+            edges.add(quotient.valid_from)
+            if quotient.valid_until is not None:
+                edges.add(quotient.valid_until + _ONE_DAY)
+        first, last = ordered[0], ordered[-1]
+        cuts = sorted(edge for edge in edges if first < edge <= last)
+
+        def quote_on(day: date) -> PriceQuote:
+            return self.quote(
+                service_id=service_id,
+                day=day,
+                category=category,
+                household=household,
+                sibling_rank=sibling_rank,
+                surcharge=surcharge,
+            )
+
+        if not cuts:  # nothing changes within the days (the usual month): one quote
+            return [(quote_on(first), ordered)]
+        # Quotes come from the book's cache: equal quotes within one call are one object.
+        groups: dict[int, tuple[PriceQuote, list[date]]] = {}
+        current: list[date] = []
+        index, following = 0, None
+        for position, day in enumerate(ordered):
+            if position == 0 or (following is not None and day >= following):
+                while index < len(cuts) and cuts[index] <= day:
+                    index += 1
+                following = cuts[index] if index < len(cuts) else None
+                quote = quote_on(day)
+                current = groups.setdefault(id(quote), (quote, []))[1]
+            current.append(day)
+        return list(groups.values())
+
+
+_ONE_DAY = timedelta(days=1)

@@ -9,10 +9,12 @@ transaction.
 Post-paid billing run (:meth:`BillingService.run_postpaid`)
     For a period ``"YYYY-MM"`` the run maps, per enrollment, reservations (with the late
     booking and late cancellation markers), attendance, justified absences and closures into
-    :class:`~canteen_core.charging.DayFacts`, and prices them with the stored tariff grids (QF
-    valid on the day, category from the enrollment, sibling rank among the children billed for
-    the service). Numbers come from the issuer's sequence, taken (and locked) inside the
-    transaction, so they stay gapless.
+    one :class:`~canteen_core.charging.PeriodFacts` (the enrollment's
+    :class:`~canteen_core.charging.DayFacts` in bulk, see :func:`period_facts`), and prices
+    them with the stored tariff grids (QF valid on the day, category from the enrollment,
+    sibling rank among the children billed for the service), alike days grouped
+    (:func:`~canteen_core.invoicing.run_postpaid_periods`). Numbers come from the issuer's
+    sequence, taken (and locked) inside the transaction, so they stay gapless.
 
     **Batches.** Households are processed in batches of :attr:`BillingOptions.batch_size`,
     **one transaction per batch**: only one batch of households, enrollments, books and
@@ -54,6 +56,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -64,7 +67,8 @@ from canteen_core.attendance import (
     Presence,
     attendance_lines,
 )
-from canteen_core.charging import ChargingPolicy, DayFacts
+from canteen_core.calendar import ServiceCalendar
+from canteen_core.charging import ChargingPolicy, DayFacts, PeriodFacts
 from canteen_core.clock import PARIS, paris_today
 from canteen_core.deployment import BillingMode as DeploymentBillingMode
 from canteen_core.enrollments import Enrollment
@@ -90,7 +94,7 @@ from canteen_core.invoicing import (
     invoice_prepaid_basket,
     prepaid_cancellation_credit,
 )
-from canteen_core.invoicing import run_postpaid as _run_postpaid
+from canteen_core.invoicing import run_postpaid_periods as _run_postpaid_periods
 from canteen_core.ledger import HouseholdAccount, InvoiceState, Payment, Refund, Statement
 from canteen_core.money import Money
 from canteen_core.notifications import OutgoingMessage, Recipient
@@ -120,6 +124,7 @@ __all__ = [
     "household_accounts",
     "household_recipients",
     "parse_period",
+    "period_facts",
     "tariff_category_of",
 ]
 
@@ -553,6 +558,79 @@ def day_facts(
     return facts
 
 
+def period_facts(
+    enrollment: Enrollment,
+    book: ReservationBook,
+    start: date,
+    end: date,
+    *,
+    records: Iterable[AttendanceRecord] = (),
+    justifications: Iterable[AbsenceJustification] = (),
+    open_days: frozenset[date] | None = None,
+) -> PeriodFacts:
+    """:func:`day_facts` in bulk: the same facts as one :class:`PeriodFacts`.
+
+    ``PeriodFacts.day_facts()`` gives what :func:`day_facts` gives (in day order).
+    ``open_days``: the enrollment calendar's service days from ``max(start, enrollment.start)``
+    to ``min(end, enrollment.end)``, when the caller has them (enrollments of a batch share a
+    few calendars); computed otherwise.
+    """
+    category = tariff_category_of(enrollment)
+    lo, hi = max(start, enrollment.start), min(end, enrollment.end)
+    identity: dict[str, Any] = {
+        "child_id": enrollment.child_id,
+        "household_id": enrollment.household_id,
+        "enrollment_id": enrollment.id,
+        "service_id": enrollment.service.id,
+        "category": category,
+    }
+    if hi < lo:
+        return PeriodFacts(**identity)
+    if open_days is None:
+        open_days = frozenset(enrollment.open_days(lo, hi))
+    booked: set[date] = set()
+    closed: set[date] = set()
+    for day in book.booked_days(lo, hi):
+        if day in open_days:
+            booked.add(day)
+        elif enrollment.closure(day) is not None:
+            closed.add(day)
+    present: set[date] = set()
+    absent: set[date] = set()
+    justified: set[date] = set()
+    by_day = {r.day: r for r in records if r.enrollment_id == enrollment.id}  # last one wins
+    for day, record in by_day.items():
+        if day not in open_days:
+            continue
+        if record.presence is Presence.PRESENT:
+            present.add(day)
+        else:
+            absent.add(day)
+            if record.justified and day in booked:
+                justified.add(day)
+    covering = [j for j in justifications if j.enrollment_id == enrollment.id]
+    if covering:
+        for day in booked - present - justified:
+            if any(j.covers(day) for j in covering):
+                justified.add(day)
+    late_booked = booked.intersection(book.late_booked_days()) if book.late_booked else ()
+    late_cancelled = (
+        {d for d in book.late_cancelled_days() if d in open_days and d not in booked}
+        if book.late_cancelled
+        else ()
+    )
+    return PeriodFacts(
+        **identity,
+        booked=frozenset(booked),
+        closed=closed,
+        present=present,
+        absent=absent,
+        justified=justified,
+        late_booked=late_booked,
+        late_cancelled=late_cancelled,
+    )
+
+
 def _renumbered(invoice: Invoice, number: str) -> Invoice:
     if invoice.number == number:
         return invoice
@@ -698,7 +776,7 @@ class BillingService(ServiceBase):
         carried: dict[str, int] = {}
         services: dict[str, str] = {}
         facts = self._batch_facts(uow, households, start, end, carried, services)
-        run = _run_postpaid(
+        run = _run_postpaid_periods(
             issuer_id=self.issuer_id,
             period_start=start,
             period_end=end,
@@ -781,23 +859,34 @@ class BillingService(ServiceBase):
         end: date,
         carried: dict[str, int],
         services: dict[str, str],
-    ) -> list[DayFacts]:
+    ) -> list[PeriodFacts]:
         """The billing facts of a batch of households, with a constant number of queries:
         one each for enrollments, attendance and certificates (``IN`` lists) and one
-        :meth:`~canteen_core.ports.ReservationRepository.load_many` for the books."""
+        :meth:`~canteen_core.ports.ReservationRepository.load_many` for the period's days of
+        the books; the books and attendance before the period (a justified-absence run open
+        when it starts) are read only for the enrollments with a justified absence in it."""
         if not households:
             return []
         lookback = start - timedelta(days=self.options.carence_lookback_days)
-        window = {"first_day": Range(None, end), "last_day": Range(lookback, None)}
+        # An enrollment ended before the period has nothing to bill nor a run to carry.
+        window = {"first_day": Range(None, end), "last_day": Range(start, None)}
         members = tuple(households)
-        enrollments = [
-            self._ctx.intern(e) for e in uow.enrollments.list(household_id=members, **window)
-        ]
+        enrollments: list[Enrollment] = []
+        # Loaded enrollments mostly share calendar instances already: intern each one once.
+        calendars: dict[int, ServiceCalendar] = {}
+        for enrollment in uow.enrollments.list(household_id=members, **window):
+            calendar = enrollment.calendar
+            found = calendars.get(id(calendar))
+            if found is None:
+                found = calendars[id(calendar)] = self._ctx.intern(enrollment).calendar
+            if found is not calendar:
+                enrollment = attrs.evolve(enrollment, calendar=found)
+            enrollments.append(enrollment)
         if not enrollments:
             return []
-        books = uow.reservations.load_many((e.id for e in enrollments), between=(lookback, end))
+        books = uow.reservations.load_many((e.id for e in enrollments), between=(start, end))
         records: dict[str, list[AttendanceRecord]] = defaultdict(list)
-        for record in uow.attendance.list(household_id=members, day=Range(lookback, end)):
+        for record in uow.attendance.list(household_id=members, day=Range(start, end)):
             records[record.enrollment_id].append(record)
         # A certificate only matters for a booked day the child was not seen: most
         # enrollments have none, and are left out of the certificates query.
@@ -806,8 +895,12 @@ class BillingService(ServiceBase):
             book = books.get(enrollment.id)
             if book is None:
                 continue
-            present = {r.day for r in records[enrollment.id] if r.presence is Presence.PRESENT}
-            if any(day not in present for day in book.booked_days(lookback, end)):
+            seen = {
+                r.day
+                for r in records[enrollment.id]
+                if r.presence is Presence.PRESENT and start <= r.day <= end
+            }
+            if book.count(start, end) > sum(1 for day in seen if book.is_booked(day)):
                 missed.append(enrollment.id)
         justifications: defaultdict[str, list[AbsenceJustification]] = defaultdict(list)
         if missed:
@@ -817,23 +910,43 @@ class BillingService(ServiceBase):
                 last_day=Range(lookback, None),
             ):
                 justifications[justification.enrollment_id].append(justification)
-        facts: list[DayFacts] = []
+        # Enrollments of a batch share a few calendars: their service days are computed once.
+        open_days: dict[tuple[int, date, date], frozenset[date]] = {}
+        facts: list[PeriodFacts] = []
+        ill: list[Enrollment] = []  # a justified absence in the period: a run may be open
         for enrollment in enrollments:
             services[enrollment.service.id] = enrollment.service.name
             book = books.get(enrollment.id) or ReservationBook.empty(enrollment)
-            mine = day_facts(
+            lo, hi = max(start, enrollment.start), min(end, enrollment.end)
+            days = None
+            if lo <= hi:
+                shared = (id(enrollment.calendar), lo, hi)
+                days = open_days.get(shared)
+                if days is None:
+                    days = open_days[shared] = frozenset(enrollment.open_days(lo, hi))
+            mine = period_facts(
                 enrollment,
                 book,
                 start,
                 end,
                 records=records[enrollment.id],
                 justifications=justifications[enrollment.id],
+                open_days=days,
             )
-            facts.extend(mine)
-            if any(f.absence_justified for f in mine) and start > enrollment.start:
+            facts.append(mine)
+            if mine.justified and start > enrollment.start:
+                ill.append(enrollment)
+        if ill and lookback < start:
+            eve = start - timedelta(days=1)
+            before = uow.reservations.load_many((e.id for e in ill), between=(lookback, eve))
+            for record in uow.attendance.list(
+                enrollment_id=tuple(e.id for e in ill), day=Range(lookback, eve)
+            ):
+                records[record.enrollment_id].append(record)
+            for enrollment in ill:
                 run = _justified_run_before(
                     enrollment,
-                    book,
+                    before.get(enrollment.id) or ReservationBook.empty(enrollment),
                     start,
                     self.options.carence_lookback_days,
                     records[enrollment.id],
