@@ -73,30 +73,17 @@ def load_enrollments(tx: Transaction, ids: list[str]) -> dict[str, Enrollment]:
     sharing the context's calendar instances."""
     repo = tx.uow.enrollments
     found: dict[str, Enrollment] = {}
-    get_many = getattr(repo, "get_many", None)
-    if callable(get_many):
-        found = dict(get_many(ids))
+    find_many = getattr(repo, "find_many", None)  # storages written before it: the old way
+    if callable(find_many):
+        found = dict(find_many(ids))  # one IN query per few hundred ids
     elif len(ids) > _SCAN_THRESHOLD and len(ids) * 4 >= repo.count():
         wanted = set(ids)
         found = {e.id: e for e in repo.list() if e.id in wanted}
     else:
-        actor = tx.actor
-        if (
-            actor is not None
-            and actor.is_family
-            and len(ids) > 1
-            and len(actor.household_ids) < len(ids)
-        ):
-            # A family's call: its households' enrollments in one IN query.
-            wanted = set(ids)
-            for listed in repo.list(household_id=tuple(sorted(actor.household_ids))):
-                if listed.id in wanted:
-                    found[listed.id] = listed
         for enrollment_id in ids:
-            if enrollment_id not in found:
-                item = repo.find(enrollment_id)
-                if item is not None:
-                    found[enrollment_id] = item
+            item = repo.find(enrollment_id)
+            if item is not None:
+                found[enrollment_id] = item
     for enrollment_id in ids:
         if enrollment_id not in found:
             raise NotFoundError(f"no enrollment {enrollment_id!r}")

@@ -670,6 +670,12 @@ class _Documents:
             return int(connection.execute(statement).scalar_one())
 
 
+# Built once (expanding IN): a family's booking call reads its enrollments by id.
+_ENROLLMENT_BODIES = sa.select(
+    t.document_tables["enrollments"].c.id, t.document_tables["enrollments"].c.body
+).where(t.document_tables["enrollments"].c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 class _Enrollments(_Documents):
     def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
         super()._upsert(connection, row)
@@ -699,6 +705,21 @@ class _Enrollments(_Documents):
             ).first()
         if exists is None:
             raise ConflictError(f"enrollment for unknown household {household_id!r}")
+
+    def find_many(self, enrollment_ids: Iterable[str]) -> dict[str, Any]:
+        ids = list(dict.fromkeys(enrollment_ids))
+        connection = self._uow.connection()
+        bodies: dict[str, Any] = {}
+        with _translate("cannot read enrollments"):
+            for chunk in _chunks(ids, _IN_CHUNK):
+                for row in connection.execute(_ENROLLMENT_BODIES, {"ids": chunk}):
+                    bodies[row.id] = row.body
+        cls = self._cls
+        return {
+            enrollment_id: structure(bodies[enrollment_id], cls)
+            for enrollment_id in ids
+            if enrollment_id in bodies
+        }
 
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
