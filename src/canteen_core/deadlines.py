@@ -29,6 +29,7 @@ from __future__ import annotations
 import abc
 import calendar as _calendar
 import enum
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -132,6 +133,11 @@ class CutOffPolicy(abc.ABC):
     def describe(self, lang: Lang = "fr") -> str:
         """The rule in words: ``"le jeudi à 10 h 00 de la semaine précédente"``."""
 
+    def deadlines(self, days: Iterable[date], calendar: ServiceCalendar) -> list[datetime]:
+        """:meth:`deadline` of each of ``days``, in order (policies whose deadline is shared
+        by many days compute it once per group)."""
+        return [self.deadline(day, calendar) for day in days]
+
     def is_on_time(self, day: date, calendar: ServiceCalendar, now: datetime) -> bool:
         """Whether a change made at ``now`` (aware) to ``day`` is before the deadline."""
         return ensure_aware(now, "now") < self.deadline(day, calendar)
@@ -169,6 +175,20 @@ class WeeklyDeadline(CutOffPolicy):
         monday = day - timedelta(days=day.weekday())
         target = monday - timedelta(weeks=self.weeks_before) + timedelta(days=self.weekday)
         return wall_clock(target, self.at)
+
+    def deadlines(self, days: Iterable[date], calendar: ServiceCalendar) -> list[datetime]:
+        if type(self).deadline is not WeeklyDeadline.deadline:  # a subclass decides per day
+            return super().deadlines(days, calendar)
+        # One deadline per ISO week: computed once for the week's days.
+        by_week: dict[int, datetime] = {}
+        result = []
+        for day in days:
+            monday = day.toordinal() - day.weekday()
+            found = by_week.get(monday)
+            if found is None:
+                found = by_week[monday] = self.deadline(day, calendar)
+            result.append(found)
+        return result
 
     def describe(self, lang: Lang = "fr") -> str:
         if lang == "en":

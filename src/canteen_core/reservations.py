@@ -570,28 +570,44 @@ def _set_masks(
         start_at = enrollment.service.starts_at
         # A day after today (Paris) has not started: only today and before need the clock.
         today = now.astimezone(PARIS).toordinal()
-        for day in _decode(base, changing_on | changing_off):
-            bit = 1 << (day.toordinal() - base)
-            want = bool(changing_on & bit)
-            if not commune and day.toordinal() <= today and now >= wall_clock(day, start_at):
-                changing_on &= ~bit
-                changing_off &= ~bit
-                skips.append(
-                    (
-                        day.toordinal(),
-                        SkippedDay(
-                            day=day, reason=SkipReason.PAST, message="Jour passé : service commencé"
-                        ),
+        if not commune and base <= today:
+            for day in _decode(base, (changing_on | changing_off) & _range_mask(0, today - base)):
+                if now >= wall_clock(day, start_at):
+                    bit = 1 << (day.toordinal() - base)
+                    changing_on &= ~bit
+                    changing_off &= ~bit
+                    skips.append(
+                        (
+                            day.toordinal(),
+                            SkippedDay(
+                                day=day,
+                                reason=SkipReason.PAST,
+                                message="Jour passé : service commencé",
+                            ),
+                        )
                     )
+        booking = _decode(base, changing_on) if changing_on else ()
+        cancelling = _decode(base, changing_off) if changing_off else ()
+        deadlines = dict(
+            zip(booking, enrollment.booking_policy.deadlines(booking, calendar), strict=True)
+        )
+        if cancelling:
+            deadlines.update(
+                zip(
+                    cancelling,
+                    enrollment.cancellation_policy.deadlines(cancelling, calendar),
+                    strict=True,
                 )
-                continue
-            policy = enrollment.booking_policy if want else enrollment.cancellation_policy
-            deadline = policy.deadline(day, calendar)
+            )
+        for day in sorted(deadlines) if cancelling and booking else deadlines:
+            deadline = deadlines[day]
             if now < deadline:
                 continue
+            bit = 1 << (day.toordinal() - base)
             if commune or late_mode is LateChangeMode.SURCHARGE:
                 late |= bit
                 continue
+            want = bool(changing_on & bit)
             changing_on &= ~bit
             changing_off &= ~bit
             if late_mode is LateChangeMode.PENDING:
