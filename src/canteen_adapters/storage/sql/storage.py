@@ -670,12 +670,6 @@ class _Documents:
             return int(connection.execute(statement).scalar_one())
 
 
-# Built once (expanding IN): a family's booking call reads its enrollments by id.
-_ENROLLMENT_BODIES = sa.select(
-    t.document_tables["enrollments"].c.id, t.document_tables["enrollments"].c.body
-).where(t.document_tables["enrollments"].c.id.in_(sa.bindparam("ids", expanding=True)))
-
-
 class _Enrollments(_Documents):
     def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
         super()._upsert(connection, row)
@@ -711,9 +705,11 @@ class _Enrollments(_Documents):
         connection = self._uow.connection()
         bodies: dict[str, Any] = {}
         with _translate("cannot read enrollments"):
+            driver = _Driver(connection)  # a family's booking call reads its enrollments here
             for chunk in _chunks(ids, _IN_CHUNK):
-                for row in connection.execute(_ENROLLMENT_BODIES, {"ids": chunk}):
-                    bodies[row.id] = row.body
+                statement = driver.sql(_ENROLLMENT_BODIES, len(chunk))
+                for enrollment_id, body in driver.fetch(statement, driver.ids(chunk)):
+                    bodies[enrollment_id] = driver.json_out(body)
         cls = self._cls
         return {
             enrollment_id: structure(bodies[enrollment_id], cls)
@@ -940,9 +936,11 @@ class _Driver:
         return json.dumps(value)
 
     def json_out(self, value: Any) -> Any:
-        return value if self.postgres or value is None else json.loads(value)
+        # psycopg parses json(b) itself (SQLAlchemy's dialect leaves it to the driver).
+        return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+_ENROLLMENT_BODIES = "SELECT id, body FROM enrollments WHERE id {ids}"
 _LOAD_STATES = (
     "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
