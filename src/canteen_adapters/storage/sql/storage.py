@@ -99,7 +99,7 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 def _insert_days(connection: sa.Connection, rows: Iterable[Sequence[Any]]) -> None:
     """Bulk insert reservation days: COPY on PostgreSQL, the driver's executemany on SQLite.
 
-    ``rows`` are ``(enrollment_id, day, site_id, late)`` as the driver stores them (see
+    ``rows`` are ``(enrollment_id, day, late)`` as the driver stores them (see
     :class:`_Driver`: ISO text and 0/1 on SQLite). A school year of a whole city is millions
     of rows: COPY streams them in one statement and SQLite's executemany reads them straight
     from the iterator, in the unit of work's transaction (same DBAPI connection).
@@ -111,9 +111,7 @@ def _insert_days(connection: sa.Connection, rows: Iterable[Sequence[Any]]) -> No
         try:
             with (
                 dbapi_connection.cursor() as cursor,
-                cursor.copy(
-                    "COPY reservation_days (enrollment_id, day, site_id, late) FROM STDIN"
-                ) as copy,
+                cursor.copy("COPY reservation_days (enrollment_id, day, late) FROM STDIN") as copy,
             ):
                 for row in rows:
                     copy.write_row(row)
@@ -124,7 +122,7 @@ def _insert_days(connection: sa.Connection, rows: Iterable[Sequence[Any]]) -> No
         return
     try:
         dbapi_connection.executemany(
-            "INSERT INTO reservation_days (enrollment_id, day, site_id, late) VALUES (?, ?, ?, ?)",
+            "INSERT INTO reservation_days (enrollment_id, day, late) VALUES (?, ?, ?)",
             rows,
         )
     except sqlite3.IntegrityError as exc:
@@ -133,9 +131,7 @@ def _insert_days(connection: sa.Connection, rows: Iterable[Sequence[Any]]) -> No
         raise StorageError(f"cannot store reservation days: {exc}") from exc
 
 
-def _fresh_rows(
-    fresh: list[ReservationBook], sites: dict[str, str], *, postgres: bool
-) -> Iterator[tuple[Any, ...]]:
+def _fresh_rows(fresh: list[ReservationBook], *, postgres: bool) -> Iterator[tuple[Any, ...]]:
     """The rows of books saved for the first time, as the driver stores them (see
     :func:`_insert_days`). A rentrée saves millions: each book's rows are zipped from its
     (shared, decoded once) days, with no Python code run per row."""
@@ -150,14 +146,7 @@ def _fresh_rows(
             flags: Iterable[Any] = [yes if day in late else no for day in days]
         else:  # the common case: nothing booked late
             flags = repeat(no, len(days))
-        parts.append(
-            zip(
-                repeat(book.enrollment_id, len(days)),
-                texts,
-                repeat(sites[book.enrollment_id]),
-                flags,
-            )
-        )
+        parts.append(zip(repeat(book.enrollment_id, len(days)), texts, flags, strict=True))
     return chain.from_iterable(parts)
 
 
@@ -671,16 +660,6 @@ class _Documents:
 
 
 class _Enrollments(_Documents):
-    def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
-        super()._upsert(connection, row)
-        # Booked days carry the site for headcounts: follow a change of site.
-        days = t.reservation_days
-        connection.execute(
-            sa.update(days)
-            .where(days.c.enrollment_id == row["id"], days.c.site_id != row["site_id"])
-            .values(site_id=row["site_id"])
-        )
-
     def add(self, item: Any) -> None:
         self._check_household(item)
         super().add(item)
@@ -948,7 +927,7 @@ _LOAD_STATES = (
 _LOAD_DAYS = "SELECT enrollment_id, day, late FROM reservation_days WHERE enrollment_id {ids}"
 _LOAD_DAYS_BETWEEN = _LOAD_DAYS + " AND day >= ? AND day <= ?"
 _SAVE_STATES = (
-    "SELECT e.id, e.site_id, s.version FROM enrollments AS e "
+    "SELECT e.id, s.version FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
 )
 _INSERT_STATE = (
@@ -996,7 +975,7 @@ class _Reservations:
                     states[enrollment_id] = (
                         day_out(first_day),
                         0 if version is None else int(version),
-                        driver.json_out(cancelled) or [],
+                        [] if cancelled in (None, "[]") else driver.json_out(cancelled),
                     )
                 if between is None:
                     statement = driver.sql(_LOAD_DAYS, len(chunk))
@@ -1017,6 +996,11 @@ class _Reservations:
         for enrollment_id in ids:
             origin, version, cancelled = states[enrollment_id]
             booked = days[enrollment_id]
+            if not booked and not cancelled:  # nothing stored yet (a rentrée's books)
+                books[enrollment_id] = ReservationBook(
+                    enrollment_id=enrollment_id, origin=origin, version=version
+                )
+                continue
             books[enrollment_id] = ReservationBook.from_days(
                 enrollment_id,
                 origin,
@@ -1054,18 +1038,14 @@ class _Reservations:
         with _translate("cannot save reservations"):
             driver = _Driver(connection)
             with driver.savepoint():
-                # One read: the enrollments exist, their sites, the stored versions.
-                sites: dict[str, str] = {}
+                # One read: the enrollments exist, their stored versions.
                 stored: dict[str, int] = {}
                 ids = [book.enrollment_id for book, _ in todo]
                 for chunk in _chunks(ids, _IN_CHUNK):
                     statement = driver.sql(_SAVE_STATES, len(chunk))
-                    for enrollment_id, site_id, version in driver.fetch(
-                        statement, driver.ids(chunk)
-                    ):
-                        sites[enrollment_id] = site_id
+                    for enrollment_id, version in driver.fetch(statement, driver.ids(chunk)):
                         stored[enrollment_id] = 0 if version is None else int(version)
-                missing = [enrollment_id for enrollment_id in ids if enrollment_id not in sites]
+                missing = [enrollment_id for enrollment_id in ids if enrollment_id not in stored]
                 if missing:
                     raise NotFoundError(f"no enrollment {missing[0]!r}")
                 fresh = [book for book, expected in todo if expected == 0 and book.version > 0]
@@ -1076,16 +1056,15 @@ class _Reservations:
                     if book.version == expected and stored[book.enrollment_id] != expected:
                         raise self._conflict(book.enrollment_id, expected)
                 if fresh:
-                    self._insert_fresh(connection, driver, fresh, sites)
+                    self._insert_fresh(connection, driver, fresh)
                 if changed:
-                    self._update_many(connection, driver, changed, sites)
+                    self._update_many(connection, driver, changed)
 
     def _insert_fresh(
         self,
         connection: sa.Connection,
         driver: _Driver,
         fresh: list[ReservationBook],
-        sites: dict[str, str],
     ) -> None:
         # No savepoint of its own: save_many's savepoint undoes the batch on a conflict.
         statement = driver.sql(_INSERT_STATE_PG if driver.postgres else _INSERT_STATE)
@@ -1104,14 +1083,13 @@ class _Reservations:
         except sa.exc.IntegrityError:
             # Someone saved one of these enrollments first.
             raise self._conflict(fresh[0].enrollment_id, 0) from None
-        _insert_days(connection, _fresh_rows(fresh, sites, postgres=driver.postgres))
+        _insert_days(connection, _fresh_rows(fresh, postgres=driver.postgres))
 
     def _update_many(
         self,
         connection: sa.Connection,
         driver: _Driver,
         changed: list[tuple[ReservationBook, int]],
-        sites: dict[str, str],
     ) -> None:
         """Save changed books in a few statements per batch, whatever their number."""
         bump = driver.sql(_BUMP_PG if driver.postgres else _BUMP)
@@ -1153,12 +1131,11 @@ class _Reservations:
                 stored_days = current[enrollment_id]
                 late_days = set(book.late_booked_days())
                 wanted = {day: day in late_days for day in book.booked_days()}
-                site_id = sites[enrollment_id]
                 removed.extend(
                     (enrollment_id, day_in(day)) for day in stored_days if day not in wanted
                 )
                 added.extend(
-                    (enrollment_id, day_in(day), site_id, flag(late))
+                    (enrollment_id, day_in(day), flag(late))
                     for day, late in wanted.items()
                     if day not in stored_days
                 )
@@ -1185,7 +1162,7 @@ class _Reservations:
         rows = t.reservation_days
         clauses: list[sa.ColumnElement[bool]] = []
         if site_id is not None:
-            # Through the enrollments' site (booked rows follow it; no site index on the days).
+            # Through the enrollments' site (booked rows have no site of their own).
             enrollments = t.document_tables["enrollments"]
             clauses.append(
                 rows.c.enrollment_id.in_(
@@ -1239,10 +1216,11 @@ class _Reservations:
                             children, children.c.id == enrollments.c.child_id
                         )
                     )
-                    # Filtered on the enrollment's site (booked rows follow it, see
-                    # _Enrollments): the plan starts from the sites' few enrollments and reads
-                    # each one's days from the primary key (enrollment_id, day), instead of
-                    # joining every row to enrollments and children by string keys.
+                    # Filtered on the enrollment's site (booked rows have no site of their
+                    # own, see migration 0004): the plan starts from the sites' few
+                    # enrollments and reads each one's days from the primary key
+                    # (enrollment_id, day), instead of joining every row to enrollments and
+                    # children by string keys.
                     .where(enrollments.c.site_id.in_(chunk), rows.c.day >= start, rows.c.day <= end)
                     .group_by(enrollments.c.site_id, rows.c.day, children.c.diet, children.c.pai)
                 )
