@@ -588,21 +588,26 @@ def _set_masks(
                     )
         booking = _decode(base, changing_on) if changing_on else ()
         cancelling = _decode(base, changing_off) if changing_off else ()
-        deadlines = dict(
-            zip(booking, enrollment.booking_policy.deadlines(booking, calendar), strict=True)
-        )
+        # The days whose deadline has passed (usually none), in day order.
+        overdue = [
+            (day, deadline)
+            for day, deadline in zip(
+                booking, enrollment.booking_policy.deadlines(booking, calendar), strict=True
+            )
+            if now >= deadline
+        ]
         if cancelling:
-            deadlines.update(
-                zip(
+            overdue.extend(
+                (day, deadline)
+                for day, deadline in zip(
                     cancelling,
                     enrollment.cancellation_policy.deadlines(cancelling, calendar),
                     strict=True,
                 )
+                if now >= deadline
             )
-        for day in sorted(deadlines) if cancelling and booking else deadlines:
-            deadline = deadlines[day]
-            if now < deadline:
-                continue
+            overdue.sort(key=_first_day)
+        for day, deadline in overdue:
             bit = 1 << (day.toordinal() - base)
             if commune or late_mode is LateChangeMode.SURCHARGE:
                 late |= bit
@@ -668,6 +673,10 @@ def _set_masks(
 
 
 def _first(item: tuple[int, SkippedDay]) -> int:
+    return item[0]
+
+
+def _first_day(item: tuple[date, datetime]) -> date:
     return item[0]
 
 
