@@ -920,6 +920,7 @@ class _Driver:
 
 
 _ENROLLMENT_BODIES = "SELECT id, body FROM enrollments WHERE id {ids}"
+_ACCOUNT_BODY = "SELECT body FROM accounts WHERE id = ?"
 _LOAD_STATES = (
     "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
@@ -1253,7 +1254,12 @@ class _Accounts(AccountLogic):
         return None if body is None else structure(body, Account)
 
     def get(self, account_id: str) -> Account | None:
-        return self._one(sa.select(t.accounts.c.body).where(t.accounts.c.id == account_id))
+        # Every use case reads the acting user's account: one driver statement (see _Driver).
+        connection = self._uow.connection()
+        with _translate("cannot read accounts"):
+            driver = _Driver(connection)
+            rows = driver.fetch(driver.sql(_ACCOUNT_BODY), [account_id])
+        return None if not rows else structure(driver.json_out(rows[0][0]), Account)
 
     def find_by_username(self, username: str) -> Account | None:
         return self._one(sa.select(t.accounts.c.body).where(t.accounts.c.username == username))
