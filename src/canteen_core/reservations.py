@@ -91,7 +91,7 @@ __all__ = [
 
 
 #: Distinct (origin, bits) decodings kept: families book the same weeks, periodicities repeat.
-_DECODED = 2048
+_DECODED = 1024
 
 
 @lru_cache(maxsize=_DECODED)
