@@ -119,3 +119,26 @@ def test_booked_days_lose_their_site_and_the_downgrade_takes_it_from_the_enrollm
             assert uow.reservations.load(enrolled.id).booked_days() == tuple(SEPTEMBER)
     finally:
         storage.close()
+
+
+def test_days_are_stored_row_by_row_without_sqlite_json_functions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canteen_adapters.storage.sql import storage as sql_storage
+
+    monkeypatch.setitem(sql_storage._JSON_EACH, "sqlite", False)
+    home = household("h1")
+    enrolled = enrollment(home)
+    storage = SqlStorage.from_url(f"sqlite:///{tmp_path / 'rows.db'}")
+    try:
+        with storage.unit_of_work() as uow:
+            uow.households.add(home)
+            uow.enrollments.add(enrolled)
+            book = booked(enrolled, SEPTEMBER[:4])
+            book = book.with_day(SEPTEMBER[5], booked=True, late=True)
+            uow.reservations.save(book, expected_version=0)
+            uow.commit()
+        with storage.unit_of_work(read_only=True) as uow:
+            assert uow.reservations.load(enrolled.id) == book
+    finally:
+        storage.close()
