@@ -666,11 +666,11 @@ def test_the_bulk_forms_are_set_days_on_the_service_days(
 ) -> None:
     e = enrollment(late=mode, booking=PREVIOUS_DAY_11, cancellation=THURSDAY_10)
     book = ReservationBook.from_days(e.id, e.start, initial, version=3)
-    context = ctx(e, now, actor=DESK if commune else MAMAN)
+    actor = DESK if commune else MAMAN
     start, end = span
     service = e.open_days(start, end)
-    assert fill_service_days(book, start, end, booked, **context) == set_days(
-        book, service, booked, **ctx(e, now, actor=DESK if commune else MAMAN)
+    assert fill_service_days(book, start, end, booked, **ctx(e, now, actor=actor)) == set_days(
+        book, service, booked, **ctx(e, now, actor=actor)
     )
     pattern = Periodicity(weekdays=weekdays, start=start, end=end)
     days = set(pattern.days())
@@ -679,6 +679,6 @@ def test_the_bulk_forms_are_set_days_on_the_service_days(
         if replace
         else dict.fromkeys((day for day in service if day in days), True)
     )
-    assert apply_periodicity_to_service_days(book, pattern, replace=replace, **context) == set_days(
-        book, wanted, **ctx(e, now, actor=DESK if commune else MAMAN)
-    )
+    assert apply_periodicity_to_service_days(
+        book, pattern, replace=replace, **ctx(e, now, actor=actor)
+    ) == set_days(book, wanted, **ctx(e, now, actor=actor))
