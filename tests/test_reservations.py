@@ -50,9 +50,11 @@ from canteen_core.reservations import (
     ReservationBook,
     SkipReason,
     apply_periodicity,
+    apply_periodicity_to_service_days,
     book_day,
     cancel_day,
     drop_closed_days,
+    fill_service_days,
     set_days,
     tick_month,
     tick_range,
@@ -638,3 +640,45 @@ def test_a_change_before_the_deadline_is_never_pending(
     assert result.skipped == ()
     assert book.is_booked(day) == book_it
     assert now < wall_clock(day, SERVICE.starts_at)
+
+
+@given(
+    initial=st.sets(st.sampled_from(CALENDAR.open_days()), max_size=40),
+    span=ranges,
+    weekdays=st.frozensets(st.integers(0, 6), min_size=1),
+    booked=st.booleans(),
+    replace=st.booleans(),
+    now=st.datetimes(
+        min_value=datetime(2023, 8, 1), max_value=datetime(2024, 7, 6), timezones=st.just(UTC)
+    ),
+    mode=st.sampled_from(list(LateChangeMode)),
+    commune=st.booleans(),
+)
+def test_the_bulk_forms_are_set_days_on_the_service_days(
+    initial: set[date],
+    span: list[date],
+    weekdays: frozenset[int],
+    booked: bool,
+    replace: bool,
+    now: datetime,
+    mode: LateChangeMode,
+    commune: bool,
+) -> None:
+    e = enrollment(late=mode, booking=PREVIOUS_DAY_11, cancellation=THURSDAY_10)
+    book = ReservationBook.from_days(e.id, e.start, initial, version=3)
+    actor = DESK if commune else MAMAN
+    start, end = span
+    service = e.open_days(start, end)
+    assert fill_service_days(book, start, end, booked, **ctx(e, now, actor=actor)) == set_days(
+        book, service, booked, **ctx(e, now, actor=actor)
+    )
+    pattern = Periodicity(weekdays=weekdays, start=start, end=end)
+    days = set(pattern.days())
+    wanted = (
+        {day: day in days for day in service}
+        if replace
+        else dict.fromkeys((day for day in service if day in days), True)
+    )
+    assert apply_periodicity_to_service_days(
+        book, pattern, replace=replace, **ctx(e, now, actor=actor)
+    ) == set_days(book, wanted, **ctx(e, now, actor=actor))

@@ -439,6 +439,16 @@ class ServiceCalendar:
     def _open_set(self) -> frozenset[date]:
         return frozenset(self._open_days)
 
+    @cached_property
+    def open_mask(self) -> int:
+        """The service days as an ``int`` bitset: bit ``i`` set when ``first_day + i days``
+        is open (reservation books test and combine whole ranges at once with it)."""
+        base = self.first_day.toordinal()
+        mask = 0
+        for day in self._open_days:
+            mask |= 1 << (day.toordinal() - base)
+        return mask
+
     def is_open(self, day: date) -> bool:
         """Whether the service runs on ``day``."""
         _check_day(day)

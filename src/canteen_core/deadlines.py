@@ -29,7 +29,9 @@ from __future__ import annotations
 import abc
 import calendar as _calendar
 import enum
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 
 import attrs
@@ -132,6 +134,11 @@ class CutOffPolicy(abc.ABC):
     def describe(self, lang: Lang = "fr") -> str:
         """The rule in words: ``"le jeudi à 10 h 00 de la semaine précédente"``."""
 
+    def deadlines(self, days: Iterable[date], calendar: ServiceCalendar) -> list[datetime]:
+        """:meth:`deadline` of each of ``days``, in order (policies whose deadline is shared
+        by many days compute it once per group)."""
+        return [self.deadline(day, calendar) for day in days]
+
     def is_on_time(self, day: date, calendar: ServiceCalendar, now: datetime) -> bool:
         """Whether a change made at ``now`` (aware) to ``day`` is before the deadline."""
         return ensure_aware(now, "now") < self.deadline(day, calendar)
@@ -166,9 +173,18 @@ class WeeklyDeadline(CutOffPolicy):
     weeks_before: int = attrs.field(default=1, validator=_positive)
 
     def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
-        monday = day - timedelta(days=day.weekday())
+        return self._of_week(day - timedelta(days=day.weekday()))
+
+    def _of_week(self, monday: date) -> datetime:
         target = monday - timedelta(weeks=self.weeks_before) + timedelta(days=self.weekday)
         return wall_clock(target, self.at)
+
+    def deadlines(self, days: Iterable[date], calendar: ServiceCalendar) -> list[datetime]:
+        if type(self).deadline is not WeeklyDeadline.deadline:  # a subclass decides per day
+            return super().deadlines(days, calendar)
+        if isinstance(days, tuple):  # the same days for many books: computed once
+            return list(_weekly_deadlines(self, days))
+        return list(_weekly_deadlines(self, tuple(days)))
 
     def describe(self, lang: Lang = "fr") -> str:
         if lang == "en":
@@ -184,6 +200,20 @@ class WeeklyDeadline(CutOffPolicy):
             else f"{self.weeks_before} semaines avant"
         )
         return f"le {WEEKDAY_NAMES_FR[self.weekday]} à {_format_time(self.at, lang)} {weeks}"
+
+
+@lru_cache(maxsize=256)
+def _weekly_deadlines(policy: WeeklyDeadline, days: tuple[date, ...]) -> tuple[datetime, ...]:
+    """The deadlines of ``days``, one computation per ISO week (no calendar involved)."""
+    by_week: dict[int, datetime] = {}
+    result = []
+    for day in days:
+        monday = day.toordinal() - day.weekday()
+        found = by_week.get(monday)
+        if found is None:
+            found = by_week[monday] = policy._of_week(date.fromordinal(monday))
+        result.append(found)
+    return tuple(result)
 
 
 @attrs.frozen(kw_only=True)

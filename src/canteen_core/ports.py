@@ -70,6 +70,7 @@ __all__ = [
     "AuditedNotification",
     "Collection",
     "DocumentRepository",
+    "EnrollmentRepository",
     "HouseholdRepository",
     "InvoiceRepository",
     "Key",
@@ -433,6 +434,15 @@ class DocumentRepository(Protocol[T]):
         ...
 
 
+class EnrollmentRepository(DocumentRepository["Enrollment"], Protocol):
+    """Enrollments, with a bulk read by id (a family's children, a school's rentrée)."""
+
+    def find_many(self, enrollment_ids: Iterable[str]) -> dict[str, Enrollment]:
+        """The enrollments among ``enrollment_ids`` that exist, by id (unknown ids are
+        left out); one ``IN`` query per few hundred ids."""
+        ...
+
+
 class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
     """Invoices, with gapless numbering per issuer and year and unique billing keys.
 
@@ -564,7 +574,7 @@ class UnitOfWork(Protocol):
         ...
 
     @property
-    def enrollments(self) -> DocumentRepository[Enrollment]:
+    def enrollments(self) -> EnrollmentRepository:
         """Enrollments of children to services at sites."""
         ...
 

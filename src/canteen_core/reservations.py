@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import NotRequired, TypedDict, Unpack
 
 import attrs
@@ -51,7 +52,7 @@ from canteen_core._validators import a_date, non_empty_str
 from canteen_core.actors import Actor
 from canteen_core.calendar import ClosureKind
 from canteen_core.change_requests import ChangeAction, ChangeRequest, RequestStatus
-from canteen_core.clock import Clock, ensure_aware
+from canteen_core.clock import PARIS, Clock, ensure_aware
 from canteen_core.deadlines import format_instant, wall_clock
 from canteen_core.enrollments import Enrollment, LateChangeMode
 from canteen_core.errors import (
@@ -70,11 +71,14 @@ __all__ = [
     "SkipReason",
     "SkippedDay",
     "apply_periodicity",
+    "apply_periodicity_to_service_days",
     "book_day",
     "cancel_day",
     "days_between",
     "drop_closed_days",
+    "fill_service_days",
     "month_days",
+    "open_mask",
     "set_days",
     "tick_month",
     "tick_range",
@@ -86,12 +90,42 @@ __all__ = [
 ]
 
 
-def _bits_to_days(origin: date, bits: int) -> Iterator[date]:
-    base = origin.toordinal()
+#: Distinct (origin, bits) decodings kept: families book the same weeks, periodicities repeat.
+_DECODED = 1024
+
+
+@lru_cache(maxsize=_DECODED)
+def _decode(base: int, bits: int) -> tuple[date, ...]:
+    """The days of ``bits`` (bit ``i`` = ordinal ``base + i``), in order; shared tuples of
+    immutable dates, so equal masks decode once."""
+    days = []
+    fromordinal = date.fromordinal
     while bits:
         low = bits & -bits
-        yield date.fromordinal(base + low.bit_length() - 1)
+        days.append(fromordinal(base + low.bit_length() - 1))
         bits ^= low
+    return tuple(days)
+
+
+def _range_mask(lo: int, hi: int) -> int:
+    """Bits ``lo`` to ``hi`` inclusive (offsets below 0 are dropped)."""
+    lo = max(lo, 0)
+    if hi < lo:
+        return 0
+    return ((1 << (hi - lo + 1)) - 1) << lo
+
+
+def open_mask(enrollment: Enrollment, start: date | None = None, end: date | None = None) -> int:
+    """The enrollment's service days from ``start`` to ``end`` as a mask on its book (bit
+    ``i`` = ``enrollment.start + i`` days): :meth:`Enrollment.open_days` as one int."""
+    base = enrollment.start.toordinal()
+    calendar = enrollment.calendar
+    offset = calendar.first_day.toordinal() - base
+    bits = calendar.open_mask
+    bits = bits << offset if offset >= 0 else bits >> -offset
+    lo = enrollment.start if start is None or start < enrollment.start else start
+    hi = enrollment.end if end is None or end > enrollment.end else end
+    return bits & _range_mask(lo.toordinal() - base, hi.toordinal() - base)
 
 
 def _mask(origin: date, days: Iterable[date], path: str) -> int:
@@ -188,7 +222,7 @@ class ReservationBook:
 
     def booked_days(self, start: date | None = None, end: date | None = None) -> tuple[date, ...]:
         """Booked days between ``start`` and ``end`` (inclusive; default all), in order."""
-        return tuple(_bits_to_days(self.origin, self._window(self.bits, start, end)))
+        return _decode(self.origin.toordinal(), self._window(self.bits, start, end))
 
     def count(self, start: date | None = None, end: date | None = None) -> int:
         """Number of booked days between ``start`` and ``end`` (inclusive)."""
@@ -196,15 +230,17 @@ class ReservationBook:
 
     def late_booked_days(self) -> tuple[date, ...]:
         """Booked days marked for a late-booking surcharge."""
-        return tuple(_bits_to_days(self.origin, self.late_booked))
+        return _decode(self.origin.toordinal(), self.late_booked) if self.late_booked else ()
 
     def late_cancelled_days(self) -> tuple[date, ...]:
         """Days cancelled after their deadline in surcharge mode."""
-        return tuple(_bits_to_days(self.origin, self.late_cancelled))
+        if not self.late_cancelled:
+            return ()
+        return _decode(self.origin.toordinal(), self.late_cancelled)
 
     def rows(self) -> tuple[tuple[str, date], ...]:
         """``(enrollment_id, day)`` for each booked day: the rows a SQL table stores."""
-        return tuple((self.enrollment_id, day) for day in _bits_to_days(self.origin, self.bits))
+        return tuple((self.enrollment_id, day) for day in self.booked_days())
 
     def with_day(self, day: date, *, booked: bool, late: bool = False) -> ReservationBook:
         """A copy with ``day`` booked or not (version + 1 if it changed).
@@ -391,16 +427,73 @@ def set_days(
     withdraw those a new change makes moot); ``new_id`` names new requests.
     """
     _check_context(book, enrollment, household, actor)
+    base = book.origin.toordinal()
+    to_on = to_off = 0
+    early: set[date] = set()  # before the book's origin: outside the enrollment
     if isinstance(wanted, Mapping):
         if booked is not None:
             raise InvalidInputError("give either a mapping or days with booked=", path="booked")
-        targets = {_check_day(day): _check_wanted(value) for day, value in wanted.items()}
+        for day, value in wanted.items():
+            _check_day(day)
+            if _check_wanted(value):
+                offset = day.toordinal() - base
+                if offset < 0:
+                    early.add(day)
+                else:
+                    to_on |= 1 << offset
+            else:
+                offset = day.toordinal() - base
+                if offset < 0:
+                    early.add(day)
+                else:
+                    to_off |= 1 << offset
     else:
         if not isinstance(booked, bool):
             raise InvalidInputError("booked must be True or False", path="booked")
-        targets = {_check_day(day): booked for day in wanted}
+        targets = 0
+        for day in wanted:
+            offset = _check_day(day).toordinal() - base
+            if offset < 0:
+                early.add(day)
+            else:
+                targets |= 1 << offset
+        if booked:
+            to_on = targets
+        else:
+            to_off = targets
+    return _set_masks(
+        book,
+        to_on,
+        to_off,
+        early=sorted(early),
+        enrollment=enrollment,
+        actor=actor,
+        clock=clock,
+        pending=pending,
+        new_id=new_id,
+    )
+
+
+def _set_masks(
+    book: ReservationBook,
+    to_on: int,
+    to_off: int,
+    *,
+    early: Iterable[date] = (),
+    enrollment: Enrollment,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
+) -> tuple[ReservationBook, BulkResult]:
+    """:func:`set_days` on whole ranges at once: ``to_on`` / ``to_off`` are the days wanted
+    booked / cancelled as masks on the book (disjoint), ``early`` the wanted days before its
+    origin. The rules run as mask operations; only days that change and need a deadline are
+    looked at one by one. The caller has checked the context (:func:`_check_context`)."""
     now = ensure_aware(clock.now(), "clock.now()")
     commune = acts_as_commune(actor)
+    origin = book.origin
+    base = origin.toordinal()
     open_requests: dict[date, ChangeRequest] = {}
     for item in pending:
         if not isinstance(item, ChangeRequest):
@@ -409,122 +502,257 @@ def set_days(
             )
         if item.is_pending and item.enrollment_id == enrollment.id:
             open_requests[item.day] = item
-    calendar = enrollment.calendar
-    late_mode = enrollment.late_change
-    start_at = enrollment.service.starts_at
-    # Commune actors outside surcharge mode need no deadline: the hot path of bulk runs.
-    needs_deadline = not commune or late_mode is LateChangeMode.SURCHARGE
-    ordered = sorted(targets)
-    open_set = frozenset(enrollment.open_days(ordered[0], ordered[-1])) if ordered else frozenset()
-    base = book.origin.toordinal()
+    targets = to_on | to_off
+    if targets:
+        service = open_mask(
+            enrollment,
+            date.fromordinal(base + (targets & -targets).bit_length() - 1),
+            date.fromordinal(base + targets.bit_length() - 1),
+        )
+    else:
+        service = 0
     bits = book.bits
-
-    to_book: list[date] = []
-    to_cancel: list[date] = []
-    late_days: list[date] = []
-    unchanged: list[date] = []
-    skipped: list[SkippedDay] = []
-    new_requests: list[ChangeRequest] = []
+    on = to_on & service
+    off = to_off & service
+    unchanged = (on & bits) | (off & ~bits)
+    changing_on = on & ~bits
+    changing_off = off & bits
+    # Skipped days in day order: (ordinal, record).
+    skips: list[tuple[int, SkippedDay]] = [
+        (day.toordinal(), _skip_closed(day, enrollment)) for day in early
+    ]
+    closed = targets & ~service
+    if closed:
+        skips.extend(
+            (day.toordinal(), _skip_closed(day, enrollment)) for day in _decode(base, closed)
+        )
     withdrawn: list[ChangeRequest] = []
-
-    for day in ordered:
-        want = targets[day]
-        if day not in open_set:
-            skipped.append(_skip_closed(day, enrollment))
-            continue
-        current = (bits >> (day.toordinal() - base)) & 1 == 1
-        request = open_requests.get(day) if open_requests else None
-        if current == want:
-            if request is not None and request.wants_booked != want:
-                withdrawn.append(
-                    attrs.evolve(
-                        request,
-                        status=RequestStatus.WITHDRAWN,
-                        decided_by=actor.user_id,
-                        decided_at=now,
+    if open_requests:
+        for day in sorted(open_requests):
+            request = open_requests[day]
+            offset = day.toordinal() - base
+            if offset < 0:
+                continue
+            bit = 1 << offset
+            if unchanged & bit:
+                if request.wants_booked != bool(on & bit):
+                    withdrawn.append(
+                        attrs.evolve(
+                            request,
+                            status=RequestStatus.WITHDRAWN,
+                            decided_by=actor.user_id,
+                            decided_at=now,
+                        )
+                    )
+            elif (changing_on & bit and request.wants_booked) or (
+                changing_off & bit and not request.wants_booked
+            ):
+                changing_on &= ~bit
+                changing_off &= ~bit
+                skips.append(
+                    (
+                        day.toordinal(),
+                        SkippedDay(
+                            day=day,
+                            reason=SkipReason.ALREADY_PENDING,
+                            message="Demande déjà en attente d'instruction",
+                            deadline=request.deadline,
+                        ),
                     )
                 )
-            unchanged.append(day)
-            continue
-        if request is not None and request.wants_booked == want:
-            skipped.append(
-                SkippedDay(
-                    day=day,
-                    reason=SkipReason.ALREADY_PENDING,
-                    message="Demande déjà en attente d'instruction",
-                    deadline=request.deadline,
+    late_mode = enrollment.late_change
+    # Commune actors outside surcharge mode need no deadline: the hot path of bulk runs.
+    needs_deadline = not commune or late_mode is LateChangeMode.SURCHARGE
+    late = 0
+    new_requests: list[ChangeRequest] = []
+    if needs_deadline and (changing_on or changing_off):
+        calendar = enrollment.calendar
+        start_at = enrollment.service.starts_at
+        # A day after today (Paris) has not started: only today and before need the clock.
+        today = now.astimezone(PARIS).toordinal()
+        if not commune and base <= today:
+            for day in _decode(base, (changing_on | changing_off) & _range_mask(0, today - base)):
+                if now >= wall_clock(day, start_at):
+                    bit = 1 << (day.toordinal() - base)
+                    changing_on &= ~bit
+                    changing_off &= ~bit
+                    skips.append(
+                        (
+                            day.toordinal(),
+                            SkippedDay(
+                                day=day,
+                                reason=SkipReason.PAST,
+                                message="Jour passé : service commencé",
+                            ),
+                        )
+                    )
+        booking = _decode(base, changing_on) if changing_on else ()
+        cancelling = _decode(base, changing_off) if changing_off else ()
+        # The days whose deadline has passed (usually none), in day order.
+        overdue = [
+            (day, deadline)
+            for day, deadline in zip(
+                booking, enrollment.booking_policy.deadlines(booking, calendar), strict=True
+            )
+            if now >= deadline
+        ]
+        if cancelling:
+            overdue.extend(
+                (day, deadline)
+                for day, deadline in zip(
+                    cancelling,
+                    enrollment.cancellation_policy.deadlines(cancelling, calendar),
+                    strict=True,
                 )
+                if now >= deadline
             )
-            continue
-        if not needs_deadline:
-            (to_book if want else to_cancel).append(day)
-            continue
-        if not commune and now >= wall_clock(day, start_at):
-            skipped.append(
-                SkippedDay(day=day, reason=SkipReason.PAST, message="Jour passé : service commencé")
-            )
-            continue
-        policy = enrollment.booking_policy if want else enrollment.cancellation_policy
-        deadline = policy.deadline(day, calendar)
-        if now < deadline:
-            (to_book if want else to_cancel).append(day)
-            continue
-        if commune or late_mode is LateChangeMode.SURCHARGE:
-            (to_book if want else to_cancel).append(day)
-            late_days.append(day)
-        elif late_mode is LateChangeMode.PENDING:
-            new_requests.append(
-                ChangeRequest(
-                    id=new_id(),
-                    enrollment_id=enrollment.id,
-                    household_id=enrollment.household_id,
-                    child_id=enrollment.child_id,
-                    day=day,
-                    action=ChangeAction.BOOK if want else ChangeAction.CANCEL,
-                    requested_by=actor.user_id,
-                    requested_at=now,
-                    deadline=deadline,
+            overdue.sort(key=_first_day)
+        for day, deadline in overdue:
+            bit = 1 << (day.toordinal() - base)
+            if commune or late_mode is LateChangeMode.SURCHARGE:
+                late |= bit
+                continue
+            want = bool(changing_on & bit)
+            changing_on &= ~bit
+            changing_off &= ~bit
+            if late_mode is LateChangeMode.PENDING:
+                new_requests.append(
+                    ChangeRequest(
+                        id=new_id(),
+                        enrollment_id=enrollment.id,
+                        household_id=enrollment.household_id,
+                        child_id=enrollment.child_id,
+                        day=day,
+                        action=ChangeAction.BOOK if want else ChangeAction.CANCEL,
+                        requested_by=actor.user_id,
+                        requested_at=now,
+                        deadline=deadline,
+                    )
                 )
-            )
-        else:
-            skipped.append(
-                SkippedDay(
-                    day=day,
-                    reason=SkipReason.LATE,
-                    message=f"Délai dépassé depuis le {format_instant(deadline)}",
-                    deadline=deadline,
+            else:
+                skips.append(
+                    (
+                        day.toordinal(),
+                        SkippedDay(
+                            day=day,
+                            reason=SkipReason.LATE,
+                            message=f"Délai dépassé depuis le {format_instant(deadline)}",
+                            deadline=deadline,
+                        ),
+                    )
                 )
-            )
 
-    new_book = book._changed(
-        book=_mask(book.origin, to_book, "days"),
-        cancel=_mask(book.origin, to_cancel, "days"),
-        late=_mask(book.origin, late_days, "days"),
-    )
+    new_book = book._changed(book=changing_on, cancel=changing_off, late=late)
+    booked_days = _decode(base, changing_on) if changing_on else ()
+    cancelled_days = _decode(base, changing_off) if changing_off else ()
     event = None
-    if to_book or to_cancel or new_requests:
+    if booked_days or cancelled_days or new_requests:
         event = ReservationsChanged(
             occurred_at=now,
             household_id=enrollment.household_id,
             child_id=enrollment.child_id,
             enrollment_id=enrollment.id,
             actor_id=actor.user_id,
-            booked=tuple(to_book),
-            cancelled=tuple(to_cancel),
+            booked=booked_days,
+            cancelled=cancelled_days,
             pending=tuple(request.day for request in new_requests),
         )
+    skips.sort(key=_first)
     result = BulkResult(
         enrollment_id=enrollment.id,
-        booked=tuple(to_book),
-        cancelled=tuple(to_cancel),
-        unchanged=tuple(unchanged),
-        skipped=tuple(skipped),
+        booked=booked_days,
+        cancelled=cancelled_days,
+        unchanged=_decode(base, unchanged) if unchanged else (),
+        skipped=tuple(record for _, record in skips),
         pending=tuple(new_requests),
         withdrawn=tuple(withdrawn),
-        surcharged=tuple(late_days),
+        surcharged=_decode(base, late) if late else (),
         event=event,
     )
     return new_book, result
+
+
+def _first(item: tuple[int, SkippedDay]) -> int:
+    return item[0]
+
+
+def _first_day(item: tuple[date, datetime]) -> date:
+    return item[0]
+
+
+def fill_service_days(
+    book: ReservationBook,
+    start: date,
+    end: date,
+    booked: bool,
+    **context: Unpack[OperationContext],
+) -> tuple[ReservationBook, BulkResult]:
+    """Book (or cancel) every service day of the enrollment from ``start`` to ``end``.
+
+    The same as :func:`set_days` on ``enrollment.open_days(start, end)``: closed days are not
+    targets, so they are not listed as skipped (bulk runs over many books).
+    """
+    enrollment = context["enrollment"]
+    _check_context(book, enrollment, context["household"], context["actor"])
+    _check_day(start, "start")
+    _check_day(end, "end")
+    if not isinstance(booked, bool):
+        raise InvalidInputError("booked must be True or False", path="booked")
+    service = open_mask(enrollment, start, end)
+    return _set_masks(
+        book,
+        service if booked else 0,
+        0 if booked else service,
+        enrollment=enrollment,
+        actor=context["actor"],
+        clock=context["clock"],
+        pending=context.get("pending", ()),
+        new_id=context.get("new_id", _default_id),
+    )
+
+
+@lru_cache(maxsize=256)
+def _pattern_mask(periodicity: Periodicity, base: int) -> int:
+    mask = 0
+    for day in periodicity.days():
+        offset = day.toordinal() - base
+        if offset >= 0:
+            mask |= 1 << offset
+    return mask
+
+
+def apply_periodicity_to_service_days(
+    book: ReservationBook,
+    periodicity: Periodicity,
+    *,
+    replace: bool = True,
+    **context: Unpack[OperationContext],
+) -> tuple[ReservationBook, BulkResult]:
+    """:func:`apply_periodicity` over the service days only (the bulk form).
+
+    The service days of the periodicity's range that the pattern names are booked; with
+    ``replace`` the other ones are cancelled. Pattern days on which the service is closed are
+    not targets, so they are not listed as skipped (a city-wide rentrée would otherwise
+    create a record per child and holiday).
+    """
+    if not isinstance(periodicity, Periodicity):
+        raise InvalidInputError(
+            f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
+        )
+    enrollment = context["enrollment"]
+    _check_context(book, enrollment, context["household"], context["actor"])
+    service = open_mask(enrollment, periodicity.start, periodicity.end)
+    pattern = _pattern_mask(periodicity, book.origin.toordinal())
+    return _set_masks(
+        book,
+        service & pattern,
+        service & ~pattern if replace else 0,
+        enrollment=enrollment,
+        actor=context["actor"],
+        clock=context["clock"],
+        pending=context.get("pending", ()),
+        new_id=context.get("new_id", _default_id),
+    )
 
 
 def _single(

@@ -81,3 +81,13 @@ def test_households_by_batch_and_ids_without_loading(storage: Storage) -> None:
         assert list(found) == ["h3", "h1"]
         assert found["h1"] == uow.households.get("h1")
         assert uow.households.find_many([]) == {}
+
+
+def test_enrollments_by_batch_of_ids(storage: Storage) -> None:
+    _seed(storage)
+    with storage.unit_of_work(read_only=True) as uow:
+        ids = [e.id for e in uow.enrollments.list(household_id="h2")]
+        found = uow.enrollments.find_many([ids[1], "nobody", ids[0], ids[1]])
+        assert list(found) == [ids[1], ids[0]]  # asked order, unknown ids left out
+        assert found[ids[0]] == uow.enrollments.get(ids[0])
+        assert uow.enrollments.find_many([]) == {}

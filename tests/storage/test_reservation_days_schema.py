@@ -1,5 +1,5 @@
-"""Migration 0003: booked days live in one B-tree (no site index; WITHOUT ROWID on SQLite),
-and the downgrade brings the old layout back with the rows."""
+"""Migrations 0003 and 0004: booked days live in one B-tree (no site index; WITHOUT ROWID on
+SQLite), then without a site column; the downgrades bring the old layouts back with the rows."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from canteen_adapters.storage.sql import create_engine_for_url, current_revision, upgrade
+from canteen_adapters.storage.sql import (
+    SqlStorage,
+    create_engine_for_url,
+    current_revision,
+    upgrade,
+)
 from canteen_adapters.storage.sql.migrate import alembic_config
+
+from .samples import SEPTEMBER, booked, enrollment, household
 
 
 def _layout(engine: sa.Engine) -> tuple[str, list[str], int]:
@@ -46,7 +54,7 @@ def test_booked_days_are_one_btree_and_the_downgrade_restores_the_index(tmp_path
         assert "WITHOUT ROWID" not in ddl
         assert indexes == ["ix_reservation_days_site_id_day"]
 
-        assert upgrade(url) == "0003"
+        assert upgrade(url, "0003") == "0003"
         ddl, indexes, count = _layout(engine)
         assert "WITHOUT ROWID" in ddl
         assert indexes == []
@@ -62,3 +70,75 @@ def test_booked_days_are_one_btree_and_the_downgrade_restores_the_index(tmp_path
         assert count == 2
     finally:
         engine.dispose()
+
+
+def _days_columns(engine: sa.Engine) -> list[str]:
+    return [column["name"] for column in sa.inspect(engine).get_columns("reservation_days")]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_booked_days_lose_their_site_and_the_downgrade_takes_it_from_the_enrollment(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url, schema = f"sqlite:///{tmp_path / 'site.db'}", None
+    else:
+        url, schema = request.getfixturevalue("postgres_dsn"), request.getfixturevalue("pg_schema")
+    home = household("h1")
+    enrolled = enrollment(home)
+    storage = SqlStorage.from_url(url, schema=schema)  # at head: no site column
+    try:
+        with storage.unit_of_work() as uow:
+            uow.households.add(home)
+            uow.enrollments.add(enrolled)
+            uow.reservations.save(booked(enrolled, SEPTEMBER), expected_version=0)
+            uow.commit()
+    finally:
+        storage.close()
+    engine = create_engine_for_url(url, schema=schema)
+    try:
+        assert "site_id" not in _days_columns(engine)
+        with engine.connect() as connection:
+            command.downgrade(alembic_config(connection), "0003")
+            connection.commit()
+        assert current_revision(engine) == "0003"
+        with engine.connect() as connection:
+            sites = connection.exec_driver_sql(
+                "SELECT DISTINCT site_id FROM reservation_days"
+            ).all()
+        assert sites == [(enrolled.site.id,)]
+        assert upgrade(engine) == "0004"
+        assert "site_id" not in _days_columns(engine)
+    finally:
+        engine.dispose()
+    storage = SqlStorage.from_url(url, schema=schema)
+    try:
+        with storage.unit_of_work(read_only=True) as uow:
+            assert uow.reservations.load(enrolled.id).booked_days() == tuple(SEPTEMBER)
+    finally:
+        storage.close()
+
+
+def test_days_are_stored_row_by_row_without_sqlite_json_functions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canteen_adapters.storage.sql import storage as sql_storage
+
+    monkeypatch.setitem(sql_storage._JSON_EACH, "sqlite", False)
+    home = household("h1")
+    enrolled = enrollment(home)
+    storage = SqlStorage.from_url(f"sqlite:///{tmp_path / 'rows.db'}")
+    try:
+        with storage.unit_of_work() as uow:
+            uow.households.add(home)
+            uow.enrollments.add(enrolled)
+            book = booked(enrolled, SEPTEMBER[:4])
+            book = book.with_day(SEPTEMBER[5], booked=True, late=True)
+            uow.reservations.save(book, expected_version=0)
+            uow.commit()
+        with storage.unit_of_work(read_only=True) as uow:
+            assert uow.reservations.load(enrolled.id) == book
+    finally:
+        storage.close()

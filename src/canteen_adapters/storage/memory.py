@@ -423,6 +423,14 @@ class _Enrollments(_Documents):
             raise ConflictError(f"enrollment for unknown household {household_id!r}")
         super()._store(item, new=new)
 
+    def find_many(self, enrollment_ids: Iterable[str]) -> dict[str, Any]:
+        self._uow._check_active()
+        return {
+            enrollment_id: self._docs[enrollment_id]
+            for enrollment_id in dict.fromkeys(enrollment_ids)
+            if enrollment_id in self._docs
+        }
+
     def remove(self, item_id: str) -> None:
         book = self._data.books.get(item_id)
         if book is not None and book.bits:

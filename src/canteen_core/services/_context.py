@@ -216,6 +216,11 @@ class _Caches:
         dict
     )
     interned: dict[tuple[object, ...], ServiceCalendar] = attrs.Factory(dict)
+    #: The shared instances by ``id`` (held, so ids stay theirs): a loaded enrollment that
+    #: already carries one is returned without computing its calendar's key.
+    shared: dict[int, ServiceCalendar] = attrs.Factory(dict)
+    #: Keys whose shared instance was taken from a loaded enrollment (see ``intern``).
+    adopted: set[tuple[object, ...]] = attrs.Factory(set)
 
 
 def _calendar_key(calendar: ServiceCalendar) -> tuple[object, ...]:
@@ -343,18 +348,39 @@ class ServiceContext:
     def intern_calendar(self, calendar: ServiceCalendar) -> ServiceCalendar:
         """One shared instance per distinct calendar, so its closure tables (about 5 ms to
         build) are built once, not once per loaded enrollment."""
+        if self._caches.shared.get(id(calendar)) is calendar:
+            return calendar
         key = _calendar_key(calendar)
         found = self._caches.interned.get(key)
         if found is None:
             self._caches.interned[key] = calendar
+            self._caches.shared[id(calendar)] = calendar
             return calendar
         return found
 
     def intern(self, enrollment: Enrollment) -> Enrollment:
         """``enrollment`` sharing the context's calendar instance (loaded enrollments each
         carry their own copy; sharing keeps per-day lookups cheap)."""
-        shared = self.intern_calendar(enrollment.calendar)
-        if shared is enrollment.calendar:
+        calendar = enrollment.calendar
+        if self._caches.shared.get(id(calendar)) is calendar:
+            return enrollment
+        key = _calendar_key(calendar)
+        shared = self._caches.interned.get(key)
+        if shared is None:
+            self._caches.interned[key] = calendar
+            self._caches.shared[id(calendar)] = calendar
+            return enrollment
+        if key not in self._caches.adopted:
+            # The SQL storage hands out one instance per stored calendar (the converter
+            # interns them): the first loaded one becomes the shared instance, so the next
+            # loads are not copied; calendars built by :meth:`calendar` follow it.
+            self._caches.adopted.add(key)
+            self._caches.interned[key] = calendar
+            self._caches.shared.pop(id(shared), None)
+            self._caches.shared[id(calendar)] = calendar
+            for cache_key, cached in self._caches.calendars.items():
+                if cached is shared:
+                    self._caches.calendars[cache_key] = calendar
             return enrollment
         return attrs.evolve(enrollment, calendar=shared)
 

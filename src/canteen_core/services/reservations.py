@@ -35,9 +35,11 @@ from canteen_core.reservations import (
     BulkResult,
     ReservationBook,
     apply_periodicity,
+    apply_periodicity_to_service_days,
     book_day,
     cancel_day,
     days_between,
+    fill_service_days,
     month_days,
     set_days,
     week_days,
@@ -71,9 +73,9 @@ def load_enrollments(tx: Transaction, ids: list[str]) -> dict[str, Enrollment]:
     sharing the context's calendar instances."""
     repo = tx.uow.enrollments
     found: dict[str, Enrollment] = {}
-    get_many = getattr(repo, "get_many", None)
-    if callable(get_many):
-        found = dict(get_many(ids))
+    find_many = getattr(repo, "find_many", None)  # storages written before it: the old way
+    if callable(find_many):
+        found = dict(find_many(ids))  # one IN query per few hundred ids
     elif len(ids) > _SCAN_THRESHOLD and len(ids) * 4 >= repo.count():
         wanted = set(ids)
         found = {e.id: e for e in repo.list() if e.id in wanted}
@@ -312,8 +314,9 @@ class ReservationService(ServiceBase):
         ) -> tuple[ReservationBook, BulkResult]:
             # Bulk calls only look at the enrollment's service days: closed days are not
             # listed as skipped (a city-wide run would create millions of skip records).
-            targets = enrollment.open_days(first, last) if open_only else days
-            return set_days(book, targets, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
+            if open_only:
+                return fill_service_days(book, first, last, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
+            return set_days(book, days, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
 
         action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
         return self._run(actor, action, dict.fromkeys(ids, operation))
@@ -408,27 +411,14 @@ class ReservationService(ServiceBase):
         if not isinstance(replace, bool):
             raise InvalidInputError("replace must be True or False", path="replace")
         operations: dict[str, Operation] = {}
-        patterns: dict[Periodicity, frozenset[date]] = {}
         for enrollment_id, periodicity in periodicities.items():
             _ids([enrollment_id], "periodicities")
             pattern = _periodicity(periodicity)
-            if pattern not in patterns:  # computed once per distinct periodicity
-                patterns[pattern] = frozenset(pattern.days())
 
             def operation(
-                book: ReservationBook,
-                *,
-                enrollment: Enrollment,
-                _pattern: Periodicity = pattern,
-                **kw: object,
+                book: ReservationBook, *, _pattern: Periodicity = pattern, **kw: object
             ) -> tuple[ReservationBook, BulkResult]:
-                days = patterns[_pattern]
-                service_days = enrollment.open_days(_pattern.start, _pattern.end)
-                if replace:
-                    wanted = {day: day in days for day in service_days}
-                else:
-                    wanted = {day: True for day in service_days if day in days}
-                return set_days(book, wanted, enrollment=enrollment, **kw)  # type: ignore[arg-type]
+                return apply_periodicity_to_service_days(book, _pattern, replace=replace, **kw)  # type: ignore[arg-type]
 
             operations[enrollment_id] = operation
         # Replacing may cancel days: the actor must be allowed both.

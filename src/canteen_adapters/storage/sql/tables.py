@@ -3,7 +3,7 @@
 Aggregates are stored as JSON documents (written by :mod:`canteen_core.serialization`) next to
 indexed key columns taken from :data:`canteen_core.ports.COLLECTIONS`; relations that queries
 need at scale are real rows: children (for headcounts by diet), guardians (households of a
-guardian), reservation days ``(enrollment_id, day)`` with an index on ``(site_id, day)``.
+guardian), reservation days ``(enrollment_id, day)`` (one B-tree, reached from enrollments).
 
 The migrations in ``migrations/versions`` create exactly this schema;
 ``tests/storage/test_migrations.py`` compares the two so they cannot drift apart.
@@ -134,10 +134,9 @@ reservation_days = sa.Table(
         primary_key=True,
     ),
     sa.Column("day", sa.Date(), primary_key=True),
-    sa.Column("site_id", sa.String(), nullable=False),
     sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
-    # One B-tree (migration 0003): no site index, headcounts go through the enrollments'
-    # site; on SQLite the primary key is the table (WITHOUT ROWID).
+    # One B-tree (migration 0003): headcounts go through the enrollments' site (no site
+    # column since 0004); on SQLite the primary key is the table (WITHOUT ROWID).
     sqlite_with_rowid=False,
 )
 
