@@ -31,6 +31,7 @@ from benchmarks.common import (
     paris,
     postgres_dsn,
     seed_city,
+    settle,
     sql_storage,
 )
 from benchmarks.harness import Result, Timer, isolated, workload
@@ -239,6 +240,7 @@ def headcount(quick: bool) -> list[Result]:
             storage, bare = db.storage, db.bare
             seed_city(storage, town)
             _seed_books(storage, town)
+            settle(db)
             canteen = open_canteen(db, now=paris(end))
             try:
                 _headcount_month(canteen, town, start, end)  # warm up, as a kitchen would
@@ -587,6 +589,7 @@ def _time_billing(backend: str, town: SyntheticCity) -> tuple[float, float, floa
         seed_city(db.storage, town)
         _seed_books(db.storage, town)
         _seed_attendance(db.storage, town, start, end)
+        settle(db)
         (seconds, invoices, _, cpu), peak = isolated(bill_month, db.url, db.schema, "2023-09")
         baseline = _bare_billing(db, _bare_billing_rows(town, start, end), start, end)
         with db.storage.unit_of_work(read_only=True) as uow:
