@@ -111,6 +111,26 @@ def test_kitchen_headcount_by_diet_and_pai(any_world: World) -> None:
         canteen.kitchen.headcounts(STAFF, "ronde", MON_11, date(2023, 9, 1))
 
 
+def test_kitchen_headcounts_of_sites_is_each_sites_range(any_world: World) -> None:
+    canteen = any_world.canteen
+    _book_week(any_world)
+    sunday = date(2023, 9, 17)
+    city = canteen.kitchen.headcounts_of_sites(SYSTEM, ["lac", "ronde", "lac"], MON_11, sunday)
+    assert list(city) == ["lac", "ronde"]
+    assert city["ronde"] == canteen.kitchen.headcounts(SYSTEM, "ronde", MON_11, sunday)
+    assert [c.total for c in city["lac"]] == [0] * 7
+    assert [c.day for c in city["lac"]] == [c.day for c in city["ronde"]]
+    assert canteen.kitchen.headcounts_of_sites(STAFF, [], MON_11, sunday) == {}
+    with pytest.raises(NotAuthorizedError):
+        canteen.kitchen.headcounts_of_sites(PAYER, ["ronde"], MON_11, sunday)
+    with pytest.raises(InvalidInputError, match="before it starts"):
+        canteen.kitchen.headcounts_of_sites(STAFF, ["ronde"], sunday, MON_11)
+    with pytest.raises(InvalidInputError, match="site id"):
+        canteen.kitchen.headcounts_of_sites(STAFF, ["ronde", ""], MON_11, sunday)
+    with pytest.raises(InvalidInputError, match="at most"):
+        canteen.kitchen.headcounts_of_sites(STAFF, ["ronde"], MON_11, date(2025, 1, 1))
+
+
 def test_site_closure_drops_bookings_and_counts(world: World) -> None:
     canteen = world.canteen
     _book_week(world)

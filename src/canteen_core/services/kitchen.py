@@ -47,13 +47,9 @@ class KitchenService(ServiceBase):
     ) -> tuple[KitchenCount, ...]:
         """One count per day from ``start`` to ``end`` at ``site_id`` (zeros included)."""
         site_id = _site(site_id)
-        first, last = _date(start, "start"), _date(end, "end")
-        if last < first:
-            raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
-        if (last - first).days >= _MAX_DAYS:
-            raise InvalidInputError(f"at most {_MAX_DAYS} days per call", path="end")
-        with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
-            return tuple(tx.uow.reservations.headcount(site_id, first, last, service_id=service_id))
+        return self.headcounts_of_sites(actor, [site_id], start, end, service_id=service_id)[
+            site_id
+        ]
 
     def headcount(
         self, actor: Actor, site_id: str, day: date, *, service_id: str | None = None
@@ -66,10 +62,33 @@ class KitchenService(ServiceBase):
     ) -> dict[str, KitchenCount]:
         """Counts of one day for several sites, in one transaction (the caterer's order)."""
         day = _date(day, "day")
+        counts = self.headcounts_of_sites(actor, site_ids, day, day, service_id=service_id)
+        return {site: days[0] for site, days in counts.items()}
+
+    def headcounts_of_sites(
+        self,
+        actor: Actor,
+        site_ids: Iterable[str],
+        start: date,
+        end: date,
+        *,
+        service_id: str | None = None,
+    ) -> dict[str, tuple[KitchenCount, ...]]:
+        """Each site's counts per day from ``start`` to ``end`` (zeros included), in one
+        transaction and one grouped query: a caterer's month for a whole city.
+
+        The result keeps the order of ``site_ids`` (repeated ids count once).
+        """
         sites = [_site(site_id) for site_id in dict.fromkeys(site_ids)]
+        first, last = _date(start, "start"), _date(end, "end")
+        if last < first:
+            raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+        if (last - first).days >= _MAX_DAYS:
+            raise InvalidInputError(f"at most {_MAX_DAYS} days per call", path="end")
         with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
             if not sites:
                 return {}
-            # One grouped query for all the sites (one count each: a single day).
-            counts = tx.uow.reservations.headcount(sites, day, day, service_id=service_id)
-            return dict(zip(sites, counts, strict=True))
+            counts = tx.uow.reservations.headcount(sites, first, last, service_id=service_id)
+        days = (last - first).days + 1
+        # The port orders its counts by site, then day.
+        return {site: tuple(counts[i * days : (i + 1) * days]) for i, site in enumerate(sites)}
