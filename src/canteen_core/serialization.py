@@ -61,12 +61,16 @@ def _structure_decimal(value: object, _: type) -> Decimal:
 
 def _structure_str(value: object, _: type) -> str:
     # cattrs would call str() on anything (5 -> "5"): refuse instead of guessing.
+    if type(value) is str:  # the common case first: exact types are the cheapest test
+        return value
     if not isinstance(value, str):
         raise InvalidInputError(f"expected a string, got {type(value).__name__}")
     return value
 
 
 def _structure_int(value: object, _: type) -> int:
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"expected an integer, got {type(value).__name__}")
     return value
@@ -80,6 +84,11 @@ def _structure_bool(value: object, _: type) -> bool:
 
 
 def _structure_date(value: object, _: type) -> date:
+    if type(value) is str:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 date: {value!r}") from None
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str):
@@ -112,6 +121,11 @@ def _unstructure_datetime(value: datetime) -> str:
 
 
 def _structure_time(value: object, _: type) -> time:
+    if type(value) is str:
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 time: {value!r}") from None
     if isinstance(value, time):
         return value
     if not isinstance(value, str):
@@ -169,6 +183,11 @@ def _enum_value(member: enum.Enum) -> Any:
 
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
+    if type(value) is str or type(value) is int:
+        # The table ``cls(value)`` looks in first: the same member, without the call.
+        found = cls._value2member_map_.get(value)
+        if found is not None:
+            return found
     if isinstance(value, cls):
         return value
     try:
@@ -187,8 +206,15 @@ def _sort_key(item: Any) -> tuple[int, Any]:
     return (1, json.dumps(item, sort_keys=True, default=str))
 
 
-def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+def _make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
+    """The converter with every hook of this module (the only place they are registered).
+
+    ``detailed_validation=False`` builds the fast one :func:`structure` tries first: cattrs
+    then generates lean hooks (no per-field ``try``, no exception groups) that accept and
+    build exactly the same data, but fail with bare exceptions; :func:`structure` then
+    structures again with the detailed converter, whose errors name the bad field.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed_validation)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
@@ -425,26 +451,50 @@ def _is_collection(cls: Any) -> bool:
     return origin in (list, set, frozenset, Sequence, MutableSequence, AbstractSet)
 
 
+#: What the fast converter's collections take as they are: JSON arrays and their Python kin.
+_PLAIN_COLLECTIONS = (list, tuple, set, frozenset)
+
+
+class _NotPlainData(Exception):
+    """Raised by the fast converter on data it leaves to the detailed one (see below)."""
+
+
 def _strict_collection(converter: cattrs.Converter) -> Callable[[Any], Any]:
-    """Collections refuse a string or a table: ``blocked = "x"`` is not ``["x"]``."""
+    """Collections refuse a string or a table: ``blocked = "x"`` is not ``["x"]``.
+
+    The fast converter takes only lists, tuples and sets: anything else (a generator, a
+    string) goes to the detailed converter before anything is read from it, so a one-shot
+    iterator is still whole when the detailed converter structures the data again.
+    """
 
     def factory(cls: Any) -> Callable[[Any, Any], Any]:
         origin = get_origin(cls) or cls
         args = get_args(cls)
         item = args[0] if args else Any
-        as_list = list_structure_factory(list[item], converter)  # type: ignore[valid-type]
+        as_list_type: Any = list[item]  # type: ignore[valid-type]
+        as_list = list_structure_factory(as_list_type, converter)
+        build: Callable[[list[Any]], Any] | None = {
+            set: set,
+            AbstractSet: set,
+            frozenset: frozenset,
+            tuple: tuple,
+        }.get(origin)
+
+        if not converter.detailed_validation:
+
+            def structure_plain(value: Any, _: Any) -> Any:
+                if type(value) not in _PLAIN_COLLECTIONS:
+                    raise _NotPlainData
+                items = as_list(value, as_list_type)
+                return items if build is None else build(items)
+
+            return structure_plain
 
         def structure_collection(value: Any, _: Any) -> Any:
             if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
                 raise InvalidInputError(f"expected a list, got {type(value).__name__}")
-            items = as_list(value, list[item])  # type: ignore[valid-type]
-            if origin in (set, AbstractSet):
-                return set(items)
-            if origin is frozenset:
-                return frozenset(items)
-            if origin is tuple:
-                return tuple(items)
-            return items
+            items = as_list(value, as_list_type)
+            return items if build is None else build(items)
 
         return structure_collection
 
@@ -485,7 +535,10 @@ def _configure_abstract_base(base: type, converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(base, unstructure_union)
 
 
+#: The detailed converter: :func:`unstructure`, and :func:`structure`'s errors.
 _CONVERTER = _make_converter()
+#: The fast converter :func:`structure` tries first (see :func:`_make_converter`).
+_FAST_CONVERTER = _make_converter(detailed_validation=False)
 
 
 def _leaf_message(exc: BaseException, _: type | None) -> str:
@@ -554,6 +607,15 @@ def structure(data: Any, cls: type[T]) -> T:
     Raises :class:`~canteen_core.errors.InvalidInputError` with ``path`` set to the first bad
     field (``"children[0].birth_date"``); unknown keys are refused.
     """
+    try:
+        return _FAST_CONVERTER.structure(data, cls)
+    except Exception:  # any failure: the detailed converter below says what is wrong
+        pass
+    return _structure_detailed(data, cls)
+
+
+def _structure_detailed(data: Any, cls: type[T]) -> T:
+    """:func:`structure` with the detailed converter: slower, its errors name the bad field."""
     try:
         return _CONVERTER.structure(data, cls)
     except BaseValidationError as exc:
