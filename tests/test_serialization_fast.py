@@ -20,9 +20,11 @@ from canteen_core import serialization
 from canteen_core.actors import Actor
 from canteen_core.attendance import AbsenceJustification, AttendanceRecord
 from canteen_core.calendar import ServiceCalendar
+from canteen_core.catalog import Service, Site
 from canteen_core.charging import ChargeRule
 from canteen_core.deadlines import CutOffPolicy, DayOfPreviousMonth, FixedDelay
 from canteen_core.enrollments import Enrollment
+from canteen_core.errors import InvalidInputError
 from canteen_core.events import PaymentReceived
 from canteen_core.families import Household
 from canteen_core.invoicing import InvoiceLine
@@ -287,3 +289,30 @@ def test_one_shot_iterators_are_read_once(roles: list[Any]) -> None:
 )
 def test_top_level_values_give_the_same_outcome_as_before(data: Any, cls: Any) -> None:
     assert _outcome(lambda: structure(copy.deepcopy(data), cls)) == _before(data, cls)
+
+
+@pytest.mark.parametrize("cls", [Service, Site, CutOffPolicy, ServiceCalendar])
+def test_equal_stored_values_of_shared_classes_are_one_object(cls: Any) -> None:
+    stored = enrollment(booking=FixedDelay(amount=2, unit="days"))
+    field = {Service: "service", Site: "site", CutOffPolicy: "booking_policy"}.get(cls, "calendar")
+    data = unstructure(stored)[field]
+    first = structure(json.loads(json.dumps(data)), cls)
+    assert first == getattr(stored, field)
+    assert structure(json.loads(json.dumps(data)), cls) is first
+    assert structure(json.loads(json.dumps(unstructure(stored))), Enrollment).site is (
+        structure(json.loads(json.dumps(unstructure(stored))), Enrollment).site
+    )
+    bad = {**data, "id": 5} if cls in (Service, Site) else {**data, "extra": 1}
+    with pytest.raises(InvalidInputError):
+        structure(bad, cls)
+
+
+def test_only_frozen_classes_are_shared() -> None:
+    @attrs.define
+    class Mutable:
+        name: str
+
+    assert serialization._is_frozen(Service)
+    assert all(map(serialization._is_frozen, serialization._concrete_subclasses(CutOffPolicy)))
+    assert not serialization._is_frozen(Mutable)
+    assert not serialization._is_frozen(dict)

@@ -252,7 +252,7 @@ def _make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     )
     _configure_polymorphic(converter)
     converter.register_structure_hook_factory(_is_collection, _strict_collection(converter))
-    _intern_calendars(converter)
+    _intern_values(converter)
     _share_calendars(converter)
     _fast_invoice_lines(converter)
     return converter
@@ -352,24 +352,54 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(Invoice, unstructure_invoice)
 
 
-#: Distinct service calendars kept by :func:`_intern_calendars` (a deployment has a few).
+#: Distinct service calendars kept by :func:`_intern_values` (a deployment has a few).
 _INTERNED_CALENDARS = 64
+#: Distinct values kept for each other class of :func:`_intern_values` (services, sites and
+#: cut-off policies: a few, up to a few hundred sites in a large city).
+_INTERNED_VALUES = 1024
 
 
-def _intern_calendars(converter: cattrs.Converter) -> None:
-    """Structure equal stored calendars to one shared object.
+@attrs.frozen
+class _FrozenExample:
+    """Frozen attrs classes share this ``__setattr__`` (it refuses every change)."""
 
-    Every stored enrollment carries a full copy of its service calendar: loading 25,000
-    enrollments built 25,000 equal calendars (the costliest part of loading an enrollment).
-    Calendars are immutable, so equal data (same JSON) gives the same instance; a bounded
-    table keeps memory flat.
+
+def _is_frozen(cls: type) -> bool:
+    """Whether ``cls`` is a frozen attrs class (its instances can safely be shared)."""
+    return attrs.has(cls) and cls.__setattr__ is _FrozenExample.__setattr__
+
+
+def _intern_values(converter: cattrs.Converter) -> None:
+    """Structure equal stored values of a few immutable classes to one shared object.
+
+    Every stored enrollment carries a full copy of its service calendar, its service, its
+    site and its two cut-off policies: loading 25,000 enrollments built 25,000 equal
+    calendars (the costliest part of loading an enrollment) and as many services and sites,
+    each validated again. These are frozen, so equal data (same JSON) gives the same instance;
+    a bounded table per class keeps memory flat. A class (or, for the cut-off policy base,
+    one of its subclasses) that is not frozen is not interned.
     """
     from canteen_core.calendar import ServiceCalendar
+    from canteen_core.catalog import Service, Site
+    from canteen_core.deadlines import CutOffPolicy
 
-    plain = converter.get_structure_hook(ServiceCalendar)
+    shared: tuple[tuple[type, int, list[type]], ...] = (
+        (ServiceCalendar, _INTERNED_CALENDARS, [ServiceCalendar]),
+        (Service, _INTERNED_VALUES, [Service]),
+        (Site, _INTERNED_VALUES, [Site]),
+        (CutOffPolicy, _INTERNED_VALUES, _concrete_subclasses(CutOffPolicy)),
+    )
+    for cls, size, concrete in shared:
+        if concrete and all(_is_frozen(member) for member in concrete):
+            plain = converter.get_structure_hook(cls)
+            converter.register_structure_hook(cls, _interning(plain, size))
+
+
+def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, Any], Any]:
+    """``plain`` (a structure hook), keeping what it built for the last ``size`` data."""
     interned: dict[bytes, Any] = {}
 
-    def structure_calendar(value: Any, cls: Any) -> Any:
+    def structure_interned(value: Any, cls: Any) -> Any:
         if not isinstance(value, Mapping):
             return plain(value, cls)
         try:
@@ -382,12 +412,12 @@ def _intern_calendars(converter: cattrs.Converter) -> None:
         found = interned.get(key)
         if found is None:
             found = plain(value, cls)  # invalid data raises here and is not kept
-            if len(interned) >= _INTERNED_CALENDARS:
+            if len(interned) >= size:
                 interned.pop(next(iter(interned)))
             interned[key] = found
         return found
 
-    converter.register_structure_hook(ServiceCalendar, structure_calendar)
+    return structure_interned
 
 
 #: Inside :func:`shared_calendars`: the calendars unstructured so far, by ``id()`` (each kept
