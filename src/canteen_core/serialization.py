@@ -413,7 +413,7 @@ def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, An
         if found is None:
             found = plain(value, cls)  # invalid data raises here and is not kept
             if len(interned) >= size:
-                interned.pop(next(iter(interned)))
+                interned.pop(next(iter(interned)), None)  # another thread may have too
             interned[key] = found
         return found
 
