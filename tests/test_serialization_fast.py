@@ -316,3 +316,14 @@ def test_only_frozen_classes_are_shared() -> None:
     assert all(map(serialization._is_frozen, serialization._concrete_subclasses(CutOffPolicy)))
     assert not serialization._is_frozen(Mutable)
     assert not serialization._is_frozen(dict)
+
+
+def test_a_subclass_of_a_shared_class_keeps_its_own_hook() -> None:
+    @attrs.frozen(kw_only=True)
+    class Kitchen(Site):
+        pass
+
+    data = unstructure(enrollment().site)
+    assert type(structure(dict(data), Site)) is Site
+    assert type(structure(dict(data), Kitchen)) is Kitchen
+    assert type(structure(dict(data), Site)) is Site

@@ -383,16 +383,27 @@ def _intern_values(converter: cattrs.Converter) -> None:
     from canteen_core.catalog import Service, Site
     from canteen_core.deadlines import CutOffPolicy
 
-    shared: tuple[tuple[type, int, list[type]], ...] = (
-        (ServiceCalendar, _INTERNED_CALENDARS, [ServiceCalendar]),
-        (Service, _INTERNED_VALUES, [Service]),
-        (Site, _INTERNED_VALUES, [Site]),
-        (CutOffPolicy, _INTERNED_VALUES, _concrete_subclasses(CutOffPolicy)),
+    # (class, table size, the classes built, whether its subclasses use its hook too: they
+    # do for the policy base, whose hook is the tagged union, and always did for calendars)
+    shared: tuple[tuple[type, int, list[type], bool], ...] = (
+        (ServiceCalendar, _INTERNED_CALENDARS, [ServiceCalendar], True),
+        (Service, _INTERNED_VALUES, [Service], False),
+        (Site, _INTERNED_VALUES, [Site], False),
+        (CutOffPolicy, _INTERNED_VALUES, _concrete_subclasses(CutOffPolicy), True),
     )
-    for cls, size, concrete in shared:
-        if concrete and all(_is_frozen(member) for member in concrete):
-            plain = converter.get_structure_hook(cls)
-            converter.register_structure_hook(cls, _interning(plain, size))
+    for cls, size, concrete, subclasses_too in shared:
+        if not (concrete and all(_is_frozen(member) for member in concrete)):
+            continue
+        hook = _interning(converter.get_structure_hook(cls), size)
+        if subclasses_too:
+            converter.register_structure_hook(cls, hook)
+        else:  # a subclass keeps its own hook
+            converter.register_structure_hook_func(_exactly(cls), hook)
+
+
+def _exactly(cls: type) -> Callable[[Any], bool]:
+    """A predicate true for ``cls`` only (not its subclasses)."""
+    return lambda other: other is cls
 
 
 def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, Any], Any]:
