@@ -61,12 +61,16 @@ def _structure_decimal(value: object, _: type) -> Decimal:
 
 def _structure_str(value: object, _: type) -> str:
     # cattrs would call str() on anything (5 -> "5"): refuse instead of guessing.
+    if type(value) is str:  # the common case first: exact types are the cheapest test
+        return value
     if not isinstance(value, str):
         raise InvalidInputError(f"expected a string, got {type(value).__name__}")
     return value
 
 
 def _structure_int(value: object, _: type) -> int:
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"expected an integer, got {type(value).__name__}")
     return value
@@ -80,6 +84,11 @@ def _structure_bool(value: object, _: type) -> bool:
 
 
 def _structure_date(value: object, _: type) -> date:
+    if type(value) is str:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 date: {value!r}") from None
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str):
@@ -112,6 +121,11 @@ def _unstructure_datetime(value: datetime) -> str:
 
 
 def _structure_time(value: object, _: type) -> time:
+    if type(value) is str:
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 time: {value!r}") from None
     if isinstance(value, time):
         return value
     if not isinstance(value, str):
@@ -169,6 +183,11 @@ def _enum_value(member: enum.Enum) -> Any:
 
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
+    if type(value) is str or type(value) is int:
+        # The table ``cls(value)`` looks in first: the same member, without the call.
+        found = cls._value2member_map_.get(value)
+        if found is not None:
+            return found
     if isinstance(value, cls):
         return value
     try:
@@ -187,8 +206,15 @@ def _sort_key(item: Any) -> tuple[int, Any]:
     return (1, json.dumps(item, sort_keys=True, default=str))
 
 
-def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+def _make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
+    """The converter with every hook of this module (the only place they are registered).
+
+    ``detailed_validation=False`` builds the fast one :func:`structure` tries first: cattrs
+    then generates lean hooks (no per-field ``try``, no exception groups) that accept and
+    build exactly the same data, but fail with bare exceptions; :func:`structure` then
+    structures again with the detailed converter, whose errors name the bad field.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed_validation)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
@@ -226,7 +252,7 @@ def _make_converter() -> cattrs.Converter:
     )
     _configure_polymorphic(converter)
     converter.register_structure_hook_factory(_is_collection, _strict_collection(converter))
-    _intern_calendars(converter)
+    _intern_values(converter)
     _share_calendars(converter)
     _fast_invoice_lines(converter)
     return converter
@@ -326,24 +352,65 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(Invoice, unstructure_invoice)
 
 
-#: Distinct service calendars kept by :func:`_intern_calendars` (a deployment has a few).
+#: Distinct service calendars kept by :func:`_intern_values` (a deployment has a few).
 _INTERNED_CALENDARS = 64
+#: Distinct values kept for each other class of :func:`_intern_values` (services, sites and
+#: cut-off policies: a few, up to a few hundred sites in a large city).
+_INTERNED_VALUES = 1024
 
 
-def _intern_calendars(converter: cattrs.Converter) -> None:
-    """Structure equal stored calendars to one shared object.
+@attrs.frozen
+class _FrozenExample:
+    """Frozen attrs classes share this ``__setattr__`` (it refuses every change)."""
 
-    Every stored enrollment carries a full copy of its service calendar: loading 25,000
-    enrollments built 25,000 equal calendars (the costliest part of loading an enrollment).
-    Calendars are immutable, so equal data (same JSON) gives the same instance; a bounded
-    table keeps memory flat.
+
+def _is_frozen(cls: type) -> bool:
+    """Whether ``cls`` is a frozen attrs class (its instances can safely be shared)."""
+    return attrs.has(cls) and cls.__setattr__ is _FrozenExample.__setattr__
+
+
+def _intern_values(converter: cattrs.Converter) -> None:
+    """Structure equal stored values of a few immutable classes to one shared object.
+
+    Every stored enrollment carries a full copy of its service calendar, its service, its
+    site and its two cut-off policies: loading 25,000 enrollments built 25,000 equal
+    calendars (the costliest part of loading an enrollment) and as many services and sites,
+    each validated again. These are frozen, so equal data (same JSON) gives the same instance;
+    a bounded table per class keeps memory flat. A class (or, for the cut-off policy base,
+    one of its subclasses) that is not frozen is not interned.
     """
     from canteen_core.calendar import ServiceCalendar
+    from canteen_core.catalog import Service, Site
+    from canteen_core.deadlines import CutOffPolicy
 
-    plain = converter.get_structure_hook(ServiceCalendar)
+    # (class, table size, the classes built, whether its subclasses use its hook too: they
+    # do for the policy base, whose hook is the tagged union, and always did for calendars)
+    shared: tuple[tuple[type, int, list[type], bool], ...] = (
+        (ServiceCalendar, _INTERNED_CALENDARS, [ServiceCalendar], True),
+        (Service, _INTERNED_VALUES, [Service], False),
+        (Site, _INTERNED_VALUES, [Site], False),
+        (CutOffPolicy, _INTERNED_VALUES, _concrete_subclasses(CutOffPolicy), True),
+    )
+    for cls, size, concrete, subclasses_too in shared:
+        if not (concrete and all(_is_frozen(member) for member in concrete)):
+            continue
+        hook = _interning(converter.get_structure_hook(cls), size)
+        if subclasses_too:
+            converter.register_structure_hook(cls, hook)
+        else:  # a subclass keeps its own hook
+            converter.register_structure_hook_func(_exactly(cls), hook)
+
+
+def _exactly(cls: type) -> Callable[[Any], bool]:
+    """A predicate true for ``cls`` only (not its subclasses)."""
+    return lambda other: other is cls
+
+
+def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, Any], Any]:
+    """``plain`` (a structure hook), keeping what it built for the last ``size`` data."""
     interned: dict[bytes, Any] = {}
 
-    def structure_calendar(value: Any, cls: Any) -> Any:
+    def structure_interned(value: Any, cls: Any) -> Any:
         if not isinstance(value, Mapping):
             return plain(value, cls)
         try:
@@ -356,12 +423,12 @@ def _intern_calendars(converter: cattrs.Converter) -> None:
         found = interned.get(key)
         if found is None:
             found = plain(value, cls)  # invalid data raises here and is not kept
-            if len(interned) >= _INTERNED_CALENDARS:
-                interned.pop(next(iter(interned)))
+            if len(interned) >= size:
+                interned.pop(next(iter(interned)), None)  # another thread may have too
             interned[key] = found
         return found
 
-    converter.register_structure_hook(ServiceCalendar, structure_calendar)
+    return structure_interned
 
 
 #: Inside :func:`shared_calendars`: the calendars unstructured so far, by ``id()`` (each kept
@@ -425,26 +492,50 @@ def _is_collection(cls: Any) -> bool:
     return origin in (list, set, frozenset, Sequence, MutableSequence, AbstractSet)
 
 
+#: What the fast converter's collections take as they are: JSON arrays and their Python kin.
+_PLAIN_COLLECTIONS = (list, tuple, set, frozenset)
+
+
+class _NotPlainData(Exception):
+    """Raised by the fast converter on data it leaves to the detailed one (see below)."""
+
+
 def _strict_collection(converter: cattrs.Converter) -> Callable[[Any], Any]:
-    """Collections refuse a string or a table: ``blocked = "x"`` is not ``["x"]``."""
+    """Collections refuse a string or a table: ``blocked = "x"`` is not ``["x"]``.
+
+    The fast converter takes only lists, tuples and sets: anything else (a generator, a
+    string) goes to the detailed converter before anything is read from it, so a one-shot
+    iterator is still whole when the detailed converter structures the data again.
+    """
 
     def factory(cls: Any) -> Callable[[Any, Any], Any]:
         origin = get_origin(cls) or cls
         args = get_args(cls)
         item = args[0] if args else Any
-        as_list = list_structure_factory(list[item], converter)  # type: ignore[valid-type]
+        as_list_type: Any = list[item]  # type: ignore[valid-type]
+        as_list = list_structure_factory(as_list_type, converter)
+        build: Callable[[list[Any]], Any] | None = {
+            set: set,
+            AbstractSet: set,
+            frozenset: frozenset,
+            tuple: tuple,
+        }.get(origin)
+
+        if not converter.detailed_validation:
+
+            def structure_plain(value: Any, _: Any) -> Any:
+                if type(value) not in _PLAIN_COLLECTIONS:
+                    raise _NotPlainData
+                items = as_list(value, as_list_type)
+                return items if build is None else build(items)
+
+            return structure_plain
 
         def structure_collection(value: Any, _: Any) -> Any:
             if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
                 raise InvalidInputError(f"expected a list, got {type(value).__name__}")
-            items = as_list(value, list[item])  # type: ignore[valid-type]
-            if origin in (set, AbstractSet):
-                return set(items)
-            if origin is frozenset:
-                return frozenset(items)
-            if origin is tuple:
-                return tuple(items)
-            return items
+            items = as_list(value, as_list_type)
+            return items if build is None else build(items)
 
         return structure_collection
 
@@ -485,7 +576,10 @@ def _configure_abstract_base(base: type, converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(base, unstructure_union)
 
 
+#: The detailed converter: :func:`unstructure`, and :func:`structure`'s errors.
 _CONVERTER = _make_converter()
+#: The fast converter :func:`structure` tries first (see :func:`_make_converter`).
+_FAST_CONVERTER = _make_converter(detailed_validation=False)
 
 
 def _leaf_message(exc: BaseException, _: type | None) -> str:
@@ -554,6 +648,15 @@ def structure(data: Any, cls: type[T]) -> T:
     Raises :class:`~canteen_core.errors.InvalidInputError` with ``path`` set to the first bad
     field (``"children[0].birth_date"``); unknown keys are refused.
     """
+    try:
+        return _FAST_CONVERTER.structure(data, cls)
+    except Exception:  # any failure: the detailed converter below says what is wrong
+        pass
+    return _structure_detailed(data, cls)
+
+
+def _structure_detailed(data: Any, cls: type[T]) -> T:
+    """:func:`structure` with the detailed converter: slower, its errors name the bad field."""
     try:
         return _CONVERTER.structure(data, cls)
     except BaseValidationError as exc:
