@@ -204,3 +204,18 @@ def test_equal_stored_calendars_are_one_object_and_bad_ones_still_fail() -> None
     weekdays = {**again, "open_weekdays": [True, *again["open_weekdays"][1:]]}
     with pytest.raises(InvalidInputError):
         structure(weekdays, type(calendar))
+
+
+@pytest.mark.parametrize("data", [3, "x", [1], None])
+def test_a_non_object_is_refused_with_a_clear_message_also_for_unions(data: object) -> None:
+    from canteen_core.families import Household
+    from canteen_core.tariffs import Pricing
+
+    with pytest.raises(InvalidInputError, match=r"expected an object .*got") as household:
+        structure(data, Household)
+    assert "invalid Household" in str(household.value)
+    with pytest.raises(InvalidInputError) as pricing:
+        structure(data, Pricing)
+    assert "invalid FlatPricing or BracketPricing or EffortRatePricing" in str(pricing.value)
+    with pytest.raises(InvalidInputError, match="price"):
+        structure({"type": "FlatPricing"}, Pricing)

@@ -29,6 +29,7 @@ import enum
 import json
 import marshal
 import re
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
@@ -620,7 +621,15 @@ def _to_invalid_input(exc: BaseException, cls: type) -> InvalidInputError:
         message = message.removeprefix(prefix)
     if len(messages) > 1:
         message = f"{message} (and {len(messages) - 1} more problem(s))"
-    return InvalidInputError(f"invalid {cls.__name__}: {message}", path=path or None)
+    return InvalidInputError(f"invalid {_type_name(cls)}: {message}", path=path or None)
+
+
+def _type_name(cls: Any) -> str:
+    """``Household``; a union of classes (``Pricing``) reads ``FlatPricing or ...``."""
+    members = get_args(cls) if isinstance(cls, types.UnionType) or get_origin(cls) is Union else ()
+    if members:
+        return " or ".join(_type_name(member) for member in members)
+    return getattr(cls, "__name__", None) or repr(cls)
 
 
 def _first_leaf(exc: BaseException) -> BaseException | None:
@@ -664,9 +673,10 @@ def _structure_detailed(data: Any, cls: type[T]) -> T:
     except InvalidInputError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise InvalidInputError(
-            f"invalid {getattr(cls, '__name__', cls)}: {exc}", path=None
-        ) from exc
+        reason = str(exc)
+        if not isinstance(data, Mapping) and isinstance(exc, (TypeError, AttributeError)):
+            reason = f"expected an object (a mapping of fields), got {type(data).__name__}"
+        raise InvalidInputError(f"invalid {_type_name(cls)}: {reason}", path=None) from exc
 
 
 def dumps(obj: Any) -> str:
