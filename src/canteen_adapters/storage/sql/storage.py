@@ -27,6 +27,7 @@ from functools import lru_cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -96,31 +97,75 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-#: A book's days in one statement: SQLite expands the JSON array itself (one statement per
-#: book instead of one per day; about half the cost of a row-by-row executemany).
-_INSERT_DAYS_JSON = (
-    "INSERT INTO reservation_days (enrollment_id, day, late) SELECT ?, value, ? FROM json_each(?)"
+#: A month's booked days: bit ``d - 1`` of the mask is day ``d`` of the month (see
+#: ``tables.reservation_months``).
+MonthRow = tuple[str, date, int, int]  # enrollment_id, first day of the month, days, late
+_MONTH_MASKS = 1024  # distinct (origin, bits, late) kept: a rentrée repeats a few periodicities
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+
+
+@lru_cache(maxsize=_MONTH_MASKS)
+def _month_masks(origin: int, bits: int, late: int) -> tuple[tuple[date, int, int], ...]:
+    """``(month, days, late)`` of a book's masks (bit ``i`` = ordinal ``origin + i``), for each
+    month with a booked day, in order."""
+    if not bits:
+        return ()
+    fromordinal = date.fromordinal
+    month = _month_start(fromordinal(origin + (bits & -bits).bit_length() - 1))
+    last = fromordinal(origin + bits.bit_length() - 1)
+    masks = []
+    while month <= last:
+        following = _next_month(month)
+        start = month.toordinal()
+        full = (1 << (following.toordinal() - start)) - 1
+        offset = start - origin
+        if offset >= 0:
+            days, late_days = (bits >> offset) & full, (late >> offset) & full
+        else:  # the book starts within this month
+            days, late_days = (bits << -offset) & full, (late << -offset) & full
+        if days:
+            masks.append((month, days, late_days))
+        month = following
+    return tuple(masks)
+
+
+def _book_months(book: ReservationBook) -> tuple[tuple[date, int, int], ...]:
+    return _month_masks(book.origin.toordinal(), book.bits, book.late_booked)
+
+
+@lru_cache(maxsize=_MONTH_MASKS)
+def _month_days(month: date, days: int) -> tuple[date, ...]:
+    """The days of a month mask, in order."""
+    found = []
+    while days:
+        low = days & -days
+        found.append(month.replace(day=low.bit_length()))
+        days ^= low
+    return tuple(found)
+
+
+def _window(month: date, start: date | None, end: date | None) -> int:
+    """The bits of ``month``'s days from ``start`` to ``end`` (inclusive; ``None``: open)."""
+    lo = 0 if start is None or start < month else start.toordinal() - month.toordinal()
+    hi = 30 if end is None else min(end.toordinal() - month.toordinal(), 30)
+    return ((1 << (hi + 1)) - 1) & ~((1 << lo) - 1) if hi >= lo else 0
+
+
+_INSERT_MONTH = (
+    "INSERT INTO reservation_months (enrollment_id, month, days, late) VALUES (?, ?, ?, ?)"
 )
-_INSERT_DAY = "INSERT INTO reservation_days (enrollment_id, day, late) VALUES (?, ?, ?)"
-
-DayGroup = tuple[str, Sequence[date], bool]
 
 
-@lru_cache(maxsize=1024)
-def _days_json(days: tuple[date, ...]) -> str:
-    """``["2023-09-04", ...]``: the JSON array of ``days`` (books share their days' tuples, see
-    :meth:`ReservationBook.booked_days`, so a rentrée builds a few hundred of these)."""
-    return json.dumps([day.isoformat() for day in days])
-
-
-def _insert_days(connection: sa.Connection, groups: Iterable[DayGroup]) -> None:
-    """Bulk insert reservation days, given as ``(enrollment_id, days, late)`` groups: COPY on
-    PostgreSQL, one ``json_each`` statement per group on SQLite.
-
-    A school year of a whole city is millions of rows: COPY streams them in one statement and
-    SQLite expands each book's JSON array of days itself, in the unit of work's transaction
-    (same DBAPI connection).
-    """
+def _insert_months(connection: sa.Connection, rows: Iterable[MonthRow]) -> None:
+    """Bulk insert month rows: COPY on PostgreSQL, one executemany on SQLite, in the unit of
+    work's transaction (same DBAPI connection)."""
     dbapi_connection: Any = connection.connection.dbapi_connection
     if connection.dialect.name == "postgresql":
         import psycopg  # the PostgreSQL driver, present whenever this dialect is
@@ -128,71 +173,35 @@ def _insert_days(connection: sa.Connection, groups: Iterable[DayGroup]) -> None:
         try:
             with (
                 dbapi_connection.cursor() as cursor,
-                cursor.copy("COPY reservation_days (enrollment_id, day, late) FROM STDIN") as copy,
+                cursor.copy(
+                    "COPY reservation_months (enrollment_id, month, days, late) FROM STDIN"
+                ) as copy,
             ):
-                for enrollment_id, days, late in groups:
-                    for day in days:
-                        copy.write_row((enrollment_id, day, late))
+                for row in rows:
+                    copy.write_row(row)
         except psycopg.IntegrityError as exc:
             raise ConflictError(f"reservation days conflict: {exc}") from exc
         except psycopg.Error as exc:
             raise StorageError(f"cannot store reservation days: {exc}") from exc
         return
+    iso = _IsoText()
     try:
-        if _sqlite_has_json_each(dbapi_connection):
-            dbapi_connection.executemany(
-                _INSERT_DAYS_JSON,
-                (
-                    (enrollment_id, 1 if late else 0, _days_json(tuple(days)))
-                    for enrollment_id, days, late in groups
-                ),
-            )
-        else:  # a SQLite built without JSON functions: one row at a time
-            iso = _IsoText()
-            dbapi_connection.executemany(
-                _INSERT_DAY,
-                (
-                    (enrollment_id, iso[day], 1 if late else 0)
-                    for enrollment_id, days, late in groups
-                    for day in days
-                ),
-            )
+        dbapi_connection.executemany(
+            _INSERT_MONTH,
+            ((enrollment_id, iso[month], days, late) for enrollment_id, month, days, late in rows),
+        )
     except sqlite3.IntegrityError as exc:
         raise ConflictError(f"reservation days conflict: {exc}") from exc
     except sqlite3.Error as exc:
         raise StorageError(f"cannot store reservation days: {exc}") from exc
 
 
-_JSON_EACH: dict[str, bool] = {}
-
-
-def _sqlite_has_json_each(dbapi_connection: Any) -> bool:
-    """Whether this SQLite library has ``json_each`` (built in since 3.38, usually before)."""
-    found = _JSON_EACH.get("sqlite")
-    if found is None:
-        try:
-            dbapi_connection.execute("SELECT value FROM json_each('[]')").fetchall()
-            found = True
-        except sqlite3.OperationalError:
-            found = False
-        _JSON_EACH["sqlite"] = found
-    return found
-
-
-def _fresh_groups(fresh: list[ReservationBook]) -> Iterator[DayGroup]:
-    """The days of books saved for the first time, as :func:`_insert_days` groups."""
+def _fresh_rows(fresh: list[ReservationBook]) -> Iterator[MonthRow]:
+    """The month rows of books saved for the first time."""
     for book in fresh:
-        days = book.booked_days()
-        if not days:
-            continue
-        if not book.late_booked:  # the common case: nothing booked late
-            yield book.enrollment_id, days, False
-            continue
-        late = frozenset(book.late_booked_days())
-        on_time = tuple(day for day in days if day not in late)
-        if on_time:
-            yield book.enrollment_id, on_time, False
-        yield book.enrollment_id, book.late_booked_days(), True
+        enrollment_id = book.enrollment_id
+        for month, days, late in _book_months(book):
+            yield enrollment_id, month, days, late
 
 
 def _dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
@@ -855,8 +864,8 @@ class _Enrollments(_Documents):
         connection = self._uow.writable()
         with _translate("cannot read reservations"):
             booked = connection.execute(
-                sa.select(t.reservation_days.c.day)
-                .where(t.reservation_days.c.enrollment_id == item_id)
+                sa.select(t.reservation_months.c.month)
+                .where(t.reservation_months.c.enrollment_id == item_id)
                 .limit(1)
             ).first()
         if booked is not None:
@@ -1080,8 +1089,10 @@ _LOAD_STATES = (
     "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
 )
-_LOAD_DAYS = "SELECT enrollment_id, day, late FROM reservation_days WHERE enrollment_id {ids}"
-_LOAD_DAYS_BETWEEN = _LOAD_DAYS + " AND day >= ? AND day <= ?"
+_LOAD_MONTHS = (
+    "SELECT enrollment_id, month, days, late FROM reservation_months WHERE enrollment_id {ids}"
+)
+_LOAD_MONTHS_BETWEEN = _LOAD_MONTHS + " AND month >= ? AND month <= ?"
 _SAVE_STATES = (
     "SELECT e.id, s.version FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
@@ -1102,8 +1113,10 @@ _BUMP_PG = (
     "WHERE enrollment_id = ? AND version = ?"
 )
 _VERSIONS = "SELECT enrollment_id, version FROM reservation_states WHERE enrollment_id {ids}"
-_DELETE_DAY = "DELETE FROM reservation_days WHERE enrollment_id = ? AND day = ?"
-_RELABEL_DAY = "UPDATE reservation_days SET late = ? WHERE enrollment_id = ? AND day = ?"
+_DELETE_MONTH = "DELETE FROM reservation_months WHERE enrollment_id = ? AND month = ?"
+_UPDATE_MONTH = (
+    "UPDATE reservation_months SET days = ?, late = ? WHERE enrollment_id = ? AND month = ?"
+)
 
 
 class _Reservations:
@@ -1119,7 +1132,9 @@ class _Reservations:
         ids = list(dict.fromkeys(enrollment_ids))
         connection = self._uow.connection()
         states: dict[str, tuple[date, int, list[str]]] = {}
-        days: dict[str, dict[date, bool]] = {enrollment_id: {} for enrollment_id in ids}
+        months: dict[str, list[tuple[date, int, int]]] = {
+            enrollment_id: [] for enrollment_id in ids
+        }
         with _translate("cannot read reservations"):
             driver = _Driver(connection)
             day_out = driver.day_out
@@ -1134,38 +1149,74 @@ class _Reservations:
                         [] if cancelled in (None, "[]") else driver.json_out(cancelled),
                     )
                 if between is None:
-                    statement = driver.sql(_LOAD_DAYS, len(chunk))
+                    statement = driver.sql(_LOAD_MONTHS, len(chunk))
                     params = driver.ids(chunk)
                 else:  # a month of a year-long book: fewer rows to read
-                    statement = driver.sql(_LOAD_DAYS_BETWEEN, len(chunk))
+                    statement = driver.sql(_LOAD_MONTHS_BETWEEN, len(chunk))
                     params = [
                         *driver.ids(chunk),
-                        driver.day_in(between[0]),
+                        driver.day_in(_month_start(between[0])),
                         driver.day_in(between[1]),
                     ]
-                for enrollment_id, day, late in driver.fetch(statement, params):
-                    days[enrollment_id][day_out(day)] = bool(late)
+                for enrollment_id, month, days, late in driver.fetch(statement, params):
+                    months[enrollment_id].append((day_out(month), int(days), int(late)))
         missing = [enrollment_id for enrollment_id in ids if enrollment_id not in states]
         if missing:
             raise NotFoundError(f"no enrollment {missing[0]!r}")
         books = {}
         for enrollment_id in ids:
             origin, version, cancelled = states[enrollment_id]
-            booked = days[enrollment_id]
-            if not booked and not cancelled:  # nothing stored yet (a rentrée's books)
+            stored = months[enrollment_id]
+            if not stored and not cancelled:  # nothing stored yet (a rentrée's books)
                 books[enrollment_id] = ReservationBook(
                     enrollment_id=enrollment_id, origin=origin, version=version
                 )
                 continue
-            books[enrollment_id] = ReservationBook.from_days(
-                enrollment_id,
-                origin,
-                booked,
-                version=version,
-                late_booked=[day for day, late in booked.items() if late],
-                late_cancelled=[date.fromisoformat(day) for day in cancelled],
+            books[enrollment_id] = self._book(
+                enrollment_id, origin, version, stored, cancelled, between
             )
         return books
+
+    @staticmethod
+    def _book(
+        enrollment_id: str,
+        origin: date,
+        version: int,
+        months: list[tuple[date, int, int]],
+        cancelled: list[str],
+        between: tuple[date, date] | None,
+    ) -> ReservationBook:
+        """A book from its month rows (checked as :meth:`ReservationBook.from_days` does)."""
+        base = origin.toordinal()
+        bits = late = 0
+        for month, days, late_days in months:
+            if between is not None:
+                window = _window(month, between[0], between[1])
+                days, late_days = days & window, late_days & window
+            offset = month.toordinal() - base
+            if offset < 0:
+                if days & ((1 << -offset) - 1):
+                    early = _month_days(month, days)[0]
+                    raise InvalidInputError(
+                        f"{early} is before the book's origin {origin}", path="days"
+                    )
+                bits |= days >> -offset
+                late |= late_days >> -offset
+            else:
+                bits |= days << offset
+                late |= late_days << offset
+        if late & ~bits:
+            raise InvalidInputError("a late-booked day must be booked", path="late_booked")
+        book = ReservationBook.from_days(
+            enrollment_id,
+            origin,
+            (),
+            version=version,
+            late_cancelled=[date.fromisoformat(day) for day in cancelled],
+        )
+        if book.late_cancelled & bits:
+            raise InvalidInputError("a late-cancelled day cannot be booked", path="late_cancelled")
+        return attrs.evolve(book, bits=bits, late_booked=late)
 
     @staticmethod
     def _conflict(enrollment_id: str, expected: int) -> ConflictError:
@@ -1239,7 +1290,7 @@ class _Reservations:
         except sa.exc.IntegrityError:
             # Someone saved one of these enrollments first.
             raise self._conflict(fresh[0].enrollment_id, 0) from None
-        _insert_days(connection, _fresh_groups(fresh))
+        _insert_months(connection, _fresh_rows(fresh))
 
     def _update_many(
         self,
@@ -1249,7 +1300,7 @@ class _Reservations:
     ) -> None:
         """Save changed books in a few statements per batch, whatever their number."""
         bump = driver.sql(_BUMP_PG if driver.postgres else _BUMP)
-        day_in, flag = driver.day_in, driver.flag
+        day_in = driver.day_in
         for batch in _chunks(changed, _IN_CHUNK):
             params = [
                 (
@@ -1274,38 +1325,34 @@ class _Reservations:
                     if versions.get(book.enrollment_id) != book.version:
                         raise self._conflict(book.enrollment_id, expected)
                 raise self._conflict(batch[0][0].enrollment_id, batch[0][1])
-            current: dict[str, dict[date, bool]] = {enrollment_id: {} for enrollment_id in ids}
-            for enrollment_id, day, late in driver.fetch(
-                driver.sql(_LOAD_DAYS, len(ids)), driver.ids(ids)
+            # Only the months that changed are written.
+            current: dict[str, dict[date, tuple[int, int]]] = {
+                enrollment_id: {} for enrollment_id in ids
+            }
+            for enrollment_id, month, days, late in driver.fetch(
+                driver.sql(_LOAD_MONTHS, len(ids)), driver.ids(ids)
             ):
-                current[enrollment_id][driver.day_out(day)] = bool(late)
+                current[enrollment_id][driver.day_out(month)] = (int(days), int(late))
             removed: list[tuple[Any, ...]] = []
-            added: list[DayGroup] = []
-            relabelled: list[tuple[Any, ...]] = []
+            added: list[MonthRow] = []
+            updated: list[tuple[Any, ...]] = []
             for book, _ in batch:
                 enrollment_id = book.enrollment_id
-                stored_days = current[enrollment_id]
-                late_days = set(book.late_booked_days())
-                wanted = {day: day in late_days for day in book.booked_days()}
-                removed.extend(
-                    (enrollment_id, day_in(day)) for day in stored_days if day not in wanted
-                )
-                new_days = [day for day in wanted if day not in stored_days]
-                for late in (False, True):
-                    group = tuple(day for day in new_days if wanted[day] is late)
-                    if group:
-                        added.append((enrollment_id, group, late))
-                relabelled.extend(
-                    (flag(late), enrollment_id, day_in(day))
-                    for day, late in wanted.items()
-                    if day in stored_days and stored_days[day] != late
-                )
+                stored_months = current[enrollment_id]
+                wanted = _book_months(book)
+                for month, days, late in wanted:
+                    masks = stored_months.pop(month, None)
+                    if masks is None:
+                        added.append((enrollment_id, month, days, late))
+                    elif masks != (days, late):
+                        updated.append((days, late, enrollment_id, day_in(month)))
+                removed.extend((enrollment_id, day_in(month)) for month in stored_months)
             if removed:
-                driver.run_many(driver.sql(_DELETE_DAY), removed)
+                driver.run_many(driver.sql(_DELETE_MONTH), removed)
             if added:
-                _insert_days(connection, added)
-            if relabelled:
-                driver.run_many(driver.sql(_RELABEL_DAY), relabelled)
+                _insert_months(connection, added)
+            if updated:
+                driver.run_many(driver.sql(_UPDATE_MONTH), updated)
 
     def booked(
         self,
@@ -1315,7 +1362,7 @@ class _Reservations:
         start: date | None = None,
         end: date | None = None,
     ) -> Iterator[tuple[str, date]]:
-        rows = t.reservation_days
+        rows = t.reservation_months
         clauses: list[sa.ColumnElement[bool]] = []
         if site_id is not None:
             # Through the enrollments' site (booked rows have no site of their own).
@@ -1326,21 +1373,25 @@ class _Reservations:
                 )
             )
         if start is not None:
-            clauses.append(rows.c.day >= start)
+            clauses.append(rows.c.month >= _month_start(start))
         if end is not None:
-            clauses.append(rows.c.day <= end)
+            clauses.append(rows.c.month <= end)
         chunks: list[list[str] | None] = [None]
         if enrollment_ids is not None:
             chunks = list(_chunks(sorted(set(enrollment_ids)), _IN_CHUNK))
         for chunk in chunks:
             where = clauses if chunk is None else [*clauses, rows.c.enrollment_id.in_(chunk)]
             statement = (
-                sa.select(rows.c.enrollment_id, rows.c.day)
+                sa.select(rows.c.enrollment_id, rows.c.month, rows.c.days)
                 .where(*where)
-                .order_by(rows.c.enrollment_id, rows.c.day)
+                .order_by(rows.c.enrollment_id, rows.c.month)
             )
             for row in self._uow.stream(statement, "cannot read reservations"):
-                yield row.enrollment_id, row.day
+                days = int(row.days)
+                if start is not None or end is not None:
+                    days &= _window(row.month, start, end)
+                for day in _month_days(row.month, days):
+                    yield row.enrollment_id, day
 
     def headcount(
         self,
@@ -1353,16 +1404,20 @@ class _Reservations:
         if end < start:
             raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
         sites = [site_id] if isinstance(site_id, str) else list(dict.fromkeys(site_id))
-        rows, children = t.reservation_days, t.children
+        rows, children = t.reservation_months, t.children
         enrollments = t.document_tables["enrollments"]
         connection = self._uow.connection()
         per_day: dict[tuple[str, date], tuple[dict[Diet, int], int]] = {}
         with _translate("cannot count meals"):
             for chunk in _chunks(sites, _IN_CHUNK):
+                # One grouped query: the sites' month masks and how many children of each
+                # diet share each mask (families book the same weeks, so few groups); the
+                # days are counted from the masks here.
                 statement = (
                     sa.select(
                         enrollments.c.site_id,
-                        rows.c.day,
+                        rows.c.month,
+                        rows.c.days,
                         children.c.diet,
                         children.c.pai,
                         sa.func.count().label("meals"),
@@ -1372,23 +1427,36 @@ class _Reservations:
                             children, children.c.id == enrollments.c.child_id
                         )
                     )
-                    # Filtered on the enrollment's site (booked rows have no site of their
-                    # own, see migration 0004): the plan starts from the sites' few
-                    # enrollments and reads each one's days from the primary key
-                    # (enrollment_id, day), instead of joining every row to enrollments and
-                    # children by string keys.
-                    .where(enrollments.c.site_id.in_(chunk), rows.c.day >= start, rows.c.day <= end)
-                    .group_by(enrollments.c.site_id, rows.c.day, children.c.diet, children.c.pai)
+                    # Filtered on the enrollment's site: the plan starts from the sites'
+                    # enrollments and reads each one's months from the primary key
+                    # (enrollment_id, month).
+                    .where(
+                        enrollments.c.site_id.in_(chunk),
+                        rows.c.month >= _month_start(start),
+                        rows.c.month <= end,
+                    )
+                    .group_by(
+                        enrollments.c.site_id,
+                        rows.c.month,
+                        rows.c.days,
+                        children.c.diet,
+                        children.c.pai,
+                    )
                 )
                 if service_id is not None:
                     statement = statement.where(enrollments.c.service_id == service_id)
                 for row in connection.execute(statement):
-                    key = (row.site_id, row.day)
-                    meals, baskets = per_day.setdefault(key, ({}, 0))
-                    if row.pai:
-                        per_day[key] = (meals, baskets + int(row.meals))
-                    else:
-                        meals[Diet(row.diet)] = meals.get(Diet(row.diet), 0) + int(row.meals)
+                    meals_of = int(row.meals)
+                    diet = Diet(row.diet)
+                    for day in _month_days(
+                        row.month, int(row.days) & _window(row.month, start, end)
+                    ):
+                        key = (row.site_id, day)
+                        meals, baskets = per_day.setdefault(key, ({}, 0))
+                        if row.pai:
+                            per_day[key] = (meals, baskets + meals_of)
+                        else:
+                            meals[diet] = meals.get(diet, 0) + meals_of
         days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
         counts = []
         for site in sites:

@@ -3,7 +3,8 @@
 Aggregates are stored as JSON documents (written by :mod:`canteen_core.serialization`) next to
 indexed key columns taken from :data:`canteen_core.ports.COLLECTIONS`; relations that queries
 need at scale are real rows: children (for headcounts by diet), guardians (households of a
-guardian), reservation days ``(enrollment_id, day)`` (one B-tree, reached from enrollments).
+guardian), booked days as one row per ``(enrollment_id, month)`` holding the month's days as
+bit masks (one B-tree, reached from enrollments).
 
 The migrations in ``migrations/versions`` create exactly this schema;
 ``tests/storage/test_migrations.py`` compares the two so they cannot drift apart.
@@ -30,7 +31,7 @@ __all__ = [
     "invoice_counters",
     "metadata",
     "outbox",
-    "reservation_days",
+    "reservation_months",
     "reservation_states",
     "throttles",
 ]
@@ -124,8 +125,8 @@ reservation_states = sa.Table(
     sa.Column("late_cancelled", JSON_TYPE, nullable=False, server_default="[]"),
 )
 
-reservation_days = sa.Table(
-    "reservation_days",
+reservation_months = sa.Table(
+    "reservation_months",
     metadata,
     sa.Column(
         "enrollment_id",
@@ -133,10 +134,14 @@ reservation_days = sa.Table(
         sa.ForeignKey("reservation_states.enrollment_id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("day", sa.Date(), primary_key=True),
-    sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
-    # One B-tree (migration 0003): headcounts go through the enrollments' site (no site
-    # column since 0004); on SQLite the primary key is the table (WITHOUT ROWID).
+    # The first day of the month.
+    sa.Column("month", sa.Date(), primary_key=True),
+    # Bit d - 1 set: day d of the month is booked (31 bits; never 0, such months have no row).
+    sa.Column("days", sa.BigInteger(), nullable=False),
+    # The booked days of ``days`` that were booked late (surcharge mode), same bits.
+    sa.Column("late", sa.BigInteger(), nullable=False),
+    # One B-tree (migration 0005): a school year is about ten rows per enrollment, headcounts
+    # go through the enrollments' site; on SQLite the primary key is the table (WITHOUT ROWID).
     sqlite_with_rowid=False,
 )
 
