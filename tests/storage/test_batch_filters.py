@@ -3,10 +3,12 @@ on every backend (what billing and bulk attendance load a batch with)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from canteen_core.change_requests import ChangeRequest, RequestStatus
+from canteen_core.errors import InvalidInputError
 from canteen_core.ports import Range, Storage
 
 from .samples import booked, enrollment, household
@@ -91,3 +93,51 @@ def test_enrollments_by_batch_of_ids(storage: Storage) -> None:
         assert list(found) == [ids[1], ids[0]]  # asked order, unknown ids left out
         assert found[ids[0]] == uow.enrollments.get(ids[0])
         assert uow.enrollments.find_many([]) == {}
+
+
+def _request(request_id: str, home: str, status: RequestStatus) -> ChangeRequest:
+    at = datetime(2023, 9, 1, 8, tzinfo=UTC)
+    return ChangeRequest(
+        id=request_id,
+        enrollment_id=f"{home}-c0-rs",
+        household_id=home,
+        child_id=f"{home}-c0",
+        day=date(2023, 9, 4),
+        action="book",
+        requested_by="u1",
+        requested_at=at,
+        deadline=at,
+        status=status,
+    )
+
+
+def test_change_requests_of_households_and_status(storage: Storage) -> None:
+    # A family's pending requests (read by every portal booking call) on every backend.
+    _seed(storage)
+    pending, rejected = RequestStatus.PENDING, RequestStatus.REJECTED
+    with storage.unit_of_work() as uow:
+        uow.change_requests.add_many(
+            [
+                _request("r3", "h1", pending),
+                _request("r1", "h1", pending),
+                _request("r2", "h1", rejected),
+                _request("r4", "h2", pending),
+                _request("r5", "h3", pending),
+            ]
+        )
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        repo = uow.change_requests
+
+        def ids(**where: object) -> list[str]:
+            return [request.id for request in repo.list(**where)]
+
+        assert ids(household_id=("h1", "h2"), status="pending") == ["r1", "r3", "r4"]
+        assert ids(household_id="h1", status=pending) == ["r1", "r3"]
+        assert ids(household_id=["h1"]) == ["r1", "r2", "r3"]
+        assert ids(household_id={"h3", "nobody"}, status="pending") == ["r5"]
+        assert ids(household_id=("h1",), status="rejected", child_id="h1-c0") == ["r2"]
+        assert ids(household_id=(), status="pending") == []
+        assert ids(household_id=("h4",)) == []
+        with pytest.raises(InvalidInputError):
+            ids(household_id=("h1",), colour="red")
