@@ -141,3 +141,23 @@ def test_change_requests_of_households_and_status(storage: Storage) -> None:
         assert ids(household_id=("h4",)) == []
         with pytest.raises(InvalidInputError):
             ids(household_id=("h1",), colour="red")
+
+
+def test_load_many_mixes_saved_and_never_saved_books(storage: Storage) -> None:
+    # Days are read only for books with a stored state: the others are empty at version 0.
+    home = household("h1", children=3)
+    enrolled = [enrollment(home, child) for child in range(3)]
+    days = [date(2023, 9, 4), date(2023, 10, 2)]
+    with storage.unit_of_work() as uow:
+        uow.households.add(home)
+        uow.enrollments.add_many(enrolled)
+        uow.reservations.save(booked(enrolled[1], days), expected_version=0)
+        uow.commit()
+    ids = [e.id for e in enrolled]
+    with storage.unit_of_work(read_only=True) as uow:
+        for window in (None, (date(2023, 9, 1), date(2023, 9, 30))):
+            books = uow.reservations.load_many(ids, between=window)
+            assert [books[i].version for i in ids] == [0, 1, 0]
+            assert books[ids[0]].booked_days() == books[ids[2]].booked_days() == ()
+            expected = tuple(days) if window is None else (days[0],)
+            assert books[ids[1]].booked_days(*(window or (None, None))) == expected

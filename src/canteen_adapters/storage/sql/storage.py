@@ -1165,6 +1165,7 @@ class _Reservations:
             day_out = driver.day_out
             for chunk in _chunks(ids, _IN_CHUNK):
                 statement = driver.sql(_LOAD_STATES, len(chunk))
+                saved: list[str] = []
                 for enrollment_id, first_day, version, cancelled in driver.fetch(
                     statement, driver.ids(chunk)
                 ):
@@ -1173,13 +1174,19 @@ class _Reservations:
                         0 if version is None else int(version),
                         [] if cancelled in (None, "[]") else driver.json_out(cancelled),
                     )
+                    if version is not None:
+                        saved.append(enrollment_id)
+                if not saved:
+                    # Days reference their book's state row (foreign key): books never saved
+                    # (a family's first booking, the rentrée) have none to read.
+                    continue
                 if between is None:
-                    statement = driver.sql(_LOAD_DAYS, len(chunk))
-                    params = driver.ids(chunk)
+                    statement = driver.sql(_LOAD_DAYS, len(saved))
+                    params = driver.ids(saved)
                 else:  # a month of a year-long book: fewer rows to read
-                    statement = driver.sql(_LOAD_DAYS_BETWEEN, len(chunk))
+                    statement = driver.sql(_LOAD_DAYS_BETWEEN, len(saved))
                     params = [
-                        *driver.ids(chunk),
+                        *driver.ids(saved),
                         driver.day_in(between[0]),
                         driver.day_in(between[1]),
                     ]
