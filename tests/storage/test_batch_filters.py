@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from canteen_core.change_requests import ChangeRequest, RequestStatus
-from canteen_core.errors import InvalidInputError
+from canteen_core.errors import ConflictError, InvalidInputError
 from canteen_core.ports import Range, Storage
 
 from .samples import booked, enrollment, household
@@ -161,3 +161,24 @@ def test_load_many_mixes_saved_and_never_saved_books(storage: Storage) -> None:
             assert books[ids[0]].booked_days() == books[ids[2]].booked_days() == ()
             expected = tuple(days) if window is None else (days[0],)
             assert books[ids[1]].booked_days(*(window or (None, None))) == expected
+
+
+def test_enrollments_added_in_bulk_read_back_and_refuse_unknown_households(
+    storage: Storage,
+) -> None:
+    _seed(storage)
+    stranger = enrollment(household("h9"))
+    with storage.unit_of_work() as uow:
+        with pytest.raises(ConflictError):
+            uow.enrollments.add_many([enrollment(household("h8"), suffix="-x"), stranger])
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.enrollments.count() == 8
+        stored = list(uow.enrollments.list())
+        first = stored[0]
+        assert uow.enrollments.get(first.id) == first
+        # Key columns stored as the SQL backends store them: date filters still match.
+        same_days = uow.enrollments.list(
+            first_day=Range(first.start, first.start), last_day=Range(None, first.end)
+        )
+        assert [e.id for e in same_days] == [e.id for e in stored]

@@ -817,10 +817,52 @@ class _Documents:
             return int(connection.execute(statement, params).scalar_one())
 
 
+def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] | None:
+    """A document row as SQLite stores it through SQLAlchemy (ISO text dates, JSON text body),
+    or ``None`` when a value is of a type left to SQLAlchemy (datetimes, numbers...)."""
+    values: list[Any] = []
+    for column in columns:
+        value = row[column]
+        if column == "body":
+            value = json.dumps(value)
+        elif type(value) is date:
+            value = value.isoformat()
+        elif value is not None and type(value) is not str:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
 class _Enrollments(_Documents):
     def add(self, item: Any) -> None:
         self._check_household(item)
         super().add(item)
+
+    def add_many(self, items: Iterable[Any]) -> None:
+        rows = self._rows(items)
+        if not rows:
+            return
+        connection = self._uow.writable()
+        what = f"cannot add to {self.collection.name}"
+        columns = list(rows[0])
+        values: list[tuple[Any, ...] | None] = []
+        if connection.dialect.name != "postgresql":
+            # SQLite (the rentrée enrolls thousands of children): one driver executemany,
+            # without SQLAlchemy's per-row parameter processing.
+            values = [_sqlite_values(row, columns) for row in rows]
+        if not values or any(row is None for row in values):
+            with _translate(what), connection.begin_nested():
+                for batch in _chunks(rows, _BATCH):
+                    connection.execute(self._statements.insert, batch)
+            return
+        marks = ", ".join("?" * len(columns))
+        template = f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
+        with _translate(what):
+            driver = _Driver(connection)
+            statement = driver.sql(template)
+            with driver.savepoint():
+                for batch in _chunks(values, _BATCH):
+                    driver.run_many(statement, batch)
 
     def save(self, item: Any) -> None:
         self._check_household(item)
