@@ -3,10 +3,12 @@ on every backend (what billing and bulk attendance load a batch with)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from canteen_core.change_requests import ChangeRequest, RequestStatus
+from canteen_core.errors import ConflictError, InvalidInputError
 from canteen_core.ports import Range, Storage
 
 from .samples import booked, enrollment, household
@@ -91,3 +93,92 @@ def test_enrollments_by_batch_of_ids(storage: Storage) -> None:
         assert list(found) == [ids[1], ids[0]]  # asked order, unknown ids left out
         assert found[ids[0]] == uow.enrollments.get(ids[0])
         assert uow.enrollments.find_many([]) == {}
+
+
+def _request(request_id: str, home: str, status: RequestStatus) -> ChangeRequest:
+    at = datetime(2023, 9, 1, 8, tzinfo=UTC)
+    return ChangeRequest(
+        id=request_id,
+        enrollment_id=f"{home}-c0-rs",
+        household_id=home,
+        child_id=f"{home}-c0",
+        day=date(2023, 9, 4),
+        action="book",
+        requested_by="u1",
+        requested_at=at,
+        deadline=at,
+        status=status,
+    )
+
+
+def test_change_requests_of_households_and_status(storage: Storage) -> None:
+    # A family's pending requests (read by every portal booking call) on every backend.
+    _seed(storage)
+    pending, rejected = RequestStatus.PENDING, RequestStatus.REJECTED
+    with storage.unit_of_work() as uow:
+        uow.change_requests.add_many(
+            [
+                _request("r3", "h1", pending),
+                _request("r1", "h1", pending),
+                _request("r2", "h1", rejected),
+                _request("r4", "h2", pending),
+                _request("r5", "h3", pending),
+            ]
+        )
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        repo = uow.change_requests
+
+        def ids(**where: object) -> list[str]:
+            return [request.id for request in repo.list(**where)]
+
+        assert ids(household_id=("h1", "h2"), status="pending") == ["r1", "r3", "r4"]
+        assert ids(household_id="h1", status=pending) == ["r1", "r3"]
+        assert ids(household_id=["h1"]) == ["r1", "r2", "r3"]
+        assert ids(household_id={"h3", "nobody"}, status="pending") == ["r5"]
+        assert ids(household_id=("h1",), status="rejected", child_id="h1-c0") == ["r2"]
+        assert ids(household_id=(), status="pending") == []
+        assert ids(household_id=("h4",)) == []
+        with pytest.raises(InvalidInputError):
+            ids(household_id=("h1",), colour="red")
+
+
+def test_load_many_mixes_saved_and_never_saved_books(storage: Storage) -> None:
+    # Days are read only for books with a stored state: the others are empty at version 0.
+    home = household("h1", children=3)
+    enrolled = [enrollment(home, child) for child in range(3)]
+    days = [date(2023, 9, 4), date(2023, 10, 2)]
+    with storage.unit_of_work() as uow:
+        uow.households.add(home)
+        uow.enrollments.add_many(enrolled)
+        uow.reservations.save(booked(enrolled[1], days), expected_version=0)
+        uow.commit()
+    ids = [e.id for e in enrolled]
+    with storage.unit_of_work(read_only=True) as uow:
+        for window in (None, (date(2023, 9, 1), date(2023, 9, 30))):
+            books = uow.reservations.load_many(ids, between=window)
+            assert [books[i].version for i in ids] == [0, 1, 0]
+            assert books[ids[0]].booked_days() == books[ids[2]].booked_days() == ()
+            expected = tuple(days) if window is None else (days[0],)
+            assert books[ids[1]].booked_days(*(window or (None, None))) == expected
+
+
+def test_enrollments_added_in_bulk_read_back_and_refuse_unknown_households(
+    storage: Storage,
+) -> None:
+    _seed(storage)
+    stranger = enrollment(household("h9"))
+    with storage.unit_of_work() as uow:
+        with pytest.raises(ConflictError):
+            uow.enrollments.add_many([enrollment(household("h8"), suffix="-x"), stranger])
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.enrollments.count() == 8
+        stored = list(uow.enrollments.list())
+        first = stored[0]
+        assert uow.enrollments.get(first.id) == first
+        # Key columns stored as the SQL backends store them: date filters still match.
+        same_days = uow.enrollments.list(
+            first_day=Range(first.start, first.start), last_day=Range(None, first.end)
+        )
+        assert [e.id for e in same_days] == [e.id for e in stored]

@@ -3,12 +3,14 @@ StorageError and nothing partial is stored; the next use case works again."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import SqlStorage, SqlUnitOfWork, create_engine_for_url
+from canteen_adapters.storage.sql import engine as engine_module
 from canteen_core.deployment import StorageSettings
 from canteen_core.errors import StorageError
 from canteen_core.ports import Storage
@@ -122,3 +124,29 @@ def test_an_unreachable_server_is_a_storage_error(postgres_dsn: str) -> None:
     url = sa.make_url(postgres_dsn).set(port=1, host="127.0.0.1")
     with pytest.raises(StorageError):
         SqlStorage.open(StorageSettings(url=url.render_as_string(hide_password=False)))
+
+
+def test_a_sqlite_writer_kept_waiting_is_a_storage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # BEGIN IMMEDIATE runs on the DBAPI connection: its failure is still the library's error,
+    # and the connection goes back to the pool usable.
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    url = f"sqlite:///{tmp_path / 'canteen.db'}"
+    storage = SqlStorage.from_url(url)
+    holder = sqlite3.connect(tmp_path / "canteen.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(StorageError, match="stayed busy"), storage.unit_of_work():
+            pass
+        with storage.unit_of_work(read_only=True) as uow:  # readers are not blocked
+            assert uow.households.count() == 0
+        holder.execute("ROLLBACK")
+        with storage.unit_of_work() as uow:
+            uow.households.add(household("h1"))
+            uow.commit()
+        with storage.unit_of_work(read_only=True) as uow:
+            assert [h.id for h in uow.households.all()] == ["h1"]
+    finally:
+        holder.close()
+        storage.close()

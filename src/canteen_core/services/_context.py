@@ -200,13 +200,22 @@ class Transaction:
             self.uow.outbox.add(self._messages)
 
 
+#: :func:`_needs_household` by (roles, action): the policy's matrix is fixed, and every use
+#: case asks (a few role sets times the actions).
+_NEEDS_HOUSEHOLD: dict[tuple[frozenset[Role], Action], bool] = {}
+
+
 def _needs_household(actor: Actor, action: Action) -> bool:
     """Whether the actor's only grants for ``action`` are on its own households."""
-    grants = allowed_roles(action)
-    held = [grants[role] for role in actor.roles if role in grants]
-    if not held:
-        authorize(actor, action)  # raises: no role of the actor allows the action at all
-    return Grant.ANY not in held
+    key = (actor.roles, action)
+    found = _NEEDS_HOUSEHOLD.get(key)
+    if found is None:
+        grants = allowed_roles(action)
+        held = [grants[role] for role in actor.roles if role in grants]
+        if not held:
+            authorize(actor, action)  # raises: no role of the actor allows the action at all
+        found = _NEEDS_HOUSEHOLD[key] = Grant.ANY not in held
+    return found
 
 
 @attrs.define

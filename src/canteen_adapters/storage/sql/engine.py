@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from contextlib import suppress
 from typing import Any
 
@@ -121,6 +122,15 @@ def _sqlite_engine(url: sa.URL, *, echo: bool, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        # On the DBAPI connection (every unit of work runs it): through exec_driver_sql the
+        # statement cost several times its run. Errors are raised as SQLAlchemy's, as there.
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        try:
+            dbapi_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(
+                statement, None, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
 
     return engine

@@ -279,7 +279,7 @@ class SqlUnitOfWork:
         self.households = _Households(self)
         self.reservations = _Reservations(self)
         self.enrollments = _Enrollments(self, COLLECTIONS["enrollments"])
-        self.change_requests = _Documents(self, COLLECTIONS["change_requests"])
+        self.change_requests = _ChangeRequests(self, COLLECTIONS["change_requests"])
         self.attendance = _Documents(self, COLLECTIONS["attendance"])
         self.absences = _Documents(self, COLLECTIONS["absences"])
         self.tariffs = _Documents(self, COLLECTIONS["tariffs"])
@@ -398,10 +398,6 @@ class SqlUnitOfWork:
 _HOUSEHOLD_INSERT = sa.insert(t.households)
 _CHILD_INSERT = sa.insert(t.children)
 _GUARDIAN_INSERT = sa.insert(t.household_guardians)
-_HOUSEHOLD_BODY = sa.select(t.households.c.body).where(t.households.c.id == sa.bindparam("id"))
-_HOUSEHOLD_BODIES = sa.select(t.households.c.id, t.households.c.body).where(
-    t.households.c.id.in_(sa.bindparam("ids", expanding=True))
-)
 _HOUSEHOLD_IDS = sa.select(t.households.c.id).where(
     t.households.c.id.in_(sa.bindparam("ids", expanding=True))
 )
@@ -562,8 +558,9 @@ class _Households:
     def find(self, household_id: str) -> Household | None:
         connection = self._uow.connection()
         with _translate(f"cannot read household {household_id!r}"):
-            body = connection.execute(_HOUSEHOLD_BODY, {"id": household_id}).scalar_one_or_none()
-        return None if body is None else structure(body, Household)
+            driver = _Driver(connection)  # read by many use cases: one driver statement
+            rows = driver.fetch(driver.sql(_HOUSEHOLD_BODY_SQL), [household_id])
+        return None if not rows else structure(driver.json_out(rows[0][0]), Household)
 
     def get(self, household_id: str) -> Household:
         found = self.find(household_id)
@@ -588,10 +585,14 @@ class _Households:
         connection = self._uow.connection()
         bodies: dict[str, Any] = {}
         with _translate("cannot read households"):
+            driver = _Driver(connection)  # a family's booking call reads its household here
             for chunk in _chunks(ids, _IN_CHUNK):
-                for row in connection.execute(_HOUSEHOLD_BODIES, {"ids": chunk}):
-                    bodies[row.id] = row.body
-        return {hid: structure(bodies[hid], Household) for hid in ids if hid in bodies}
+                statement = driver.sql(_HOUSEHOLD_BODIES_SQL, len(chunk))
+                for household_id, body in driver.fetch(statement, driver.ids(chunk)):
+                    bodies[household_id] = body
+        return {
+            hid: structure(driver.json_out(bodies[hid]), Household) for hid in ids if hid in bodies
+        }
 
     def ids(self) -> Iterator[str]:
         statement = sa.select(t.households.c.id).order_by(t.households.c.id)
@@ -825,10 +826,52 @@ class _Documents:
             return int(connection.execute(statement, params).scalar_one())
 
 
+def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] | None:
+    """A document row as SQLite stores it through SQLAlchemy (ISO text dates, JSON text body),
+    or ``None`` when a value is of a type left to SQLAlchemy (datetimes, numbers...)."""
+    values: list[Any] = []
+    for column in columns:
+        value = row[column]
+        if column == "body":
+            value = json.dumps(value)
+        elif type(value) is date:
+            value = value.isoformat()
+        elif value is not None and type(value) is not str:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
 class _Enrollments(_Documents):
     def add(self, item: Any) -> None:
         self._check_household(item)
         super().add(item)
+
+    def add_many(self, items: Iterable[Any]) -> None:
+        rows = self._rows(items)
+        if not rows:
+            return
+        connection = self._uow.writable()
+        what = f"cannot add to {self.collection.name}"
+        columns = list(rows[0])
+        values: list[tuple[Any, ...] | None] = []
+        if connection.dialect.name != "postgresql":
+            # SQLite (the rentrée enrolls thousands of children): one driver executemany,
+            # without SQLAlchemy's per-row parameter processing.
+            values = [_sqlite_values(row, columns) for row in rows]
+        if not values or any(row is None for row in values):
+            with _translate(what), connection.begin_nested():
+                for batch in _chunks(rows, _BATCH):
+                    connection.execute(self._statements.insert, batch)
+            return
+        marks = ", ".join("?" * len(columns))
+        template = f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
+        with _translate(what):
+            driver = _Driver(connection)
+            statement = driver.sql(template)
+            with driver.savepoint():
+                for batch in _chunks(values, _BATCH):
+                    driver.run_many(statement, batch)
 
     def save(self, item: Any) -> None:
         self._check_household(item)
@@ -871,6 +914,43 @@ class _Enrollments(_Documents):
         if booked is not None:
             raise ConflictError(f"enrollment {item_id!r} has reservations; cancel them first")
         super().remove(item_id)
+
+
+class _ChangeRequests(_Documents):
+    def list(self, **where: object) -> Iterator[Any]:
+        # A family's requests (every portal booking call reads its pending ones): one driver
+        # statement. Other filters (ranges, NULL, a staff listing streaming a whole status)
+        # go through the streamed SQLAlchemy statement.
+        households = where.get("household_id")
+        if isinstance(households, str):
+            households = (households,)
+        if (
+            not isinstance(households, tuple | list | set | frozenset)
+            or not 0 < len(households) <= _IN_CHUNK
+            or not all(isinstance(value, str) for value in households)
+            or not all(
+                isinstance(value, str) for name, value in where.items() if name != "household_id"
+            )
+        ):
+            yield from super().list(**where)
+            return
+        others = [name for name in where if name != "household_id"]
+        for name in others:
+            self.collection.key(name)  # an unknown column is an error, as in _where
+        ids = [str(value) for value in households]
+        cls = self._cls
+        connection = self._uow.connection()
+        with _translate(f"cannot read {self.collection.name}"):
+            driver = _Driver(connection)
+            template = (
+                f"SELECT body FROM {self._table.name} WHERE household_id {{ids}}"
+                + "".join(f" AND {name} = ?" for name in others)
+                + " ORDER BY id"
+            )
+            params = [*driver.ids(ids), *(str(where[name]) for name in others)]
+            rows = driver.fetch(driver.sql(template, len(ids)), params)
+        for (body,) in rows:
+            yield structure(driver.json_out(body), cls)
 
 
 class _Invoices(_Documents):
@@ -1084,6 +1164,8 @@ class _Driver:
 
 
 _ENROLLMENT_BODIES = "SELECT id, body FROM enrollments WHERE id {ids}"
+_HOUSEHOLD_BODY_SQL = "SELECT body FROM households WHERE id = ?"
+_HOUSEHOLD_BODIES_SQL = "SELECT id, body FROM households WHERE id {ids}"
 _ACCOUNT_BODY = "SELECT body FROM accounts WHERE id = ?"
 _LOAD_STATES = (
     "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
@@ -1140,6 +1222,7 @@ class _Reservations:
             day_out = driver.day_out
             for chunk in _chunks(ids, _IN_CHUNK):
                 statement = driver.sql(_LOAD_STATES, len(chunk))
+                saved: list[str] = []
                 for enrollment_id, first_day, version, cancelled in driver.fetch(
                     statement, driver.ids(chunk)
                 ):
@@ -1148,13 +1231,19 @@ class _Reservations:
                         0 if version is None else int(version),
                         [] if cancelled in (None, "[]") else driver.json_out(cancelled),
                     )
+                    if version is not None:
+                        saved.append(enrollment_id)
+                if not saved:
+                    # Days reference their book's state row (foreign key): books never saved
+                    # (a family's first booking, the rentrée) have none to read.
+                    continue
                 if between is None:
-                    statement = driver.sql(_LOAD_MONTHS, len(chunk))
-                    params = driver.ids(chunk)
+                    statement = driver.sql(_LOAD_MONTHS, len(saved))
+                    params = driver.ids(saved)
                 else:  # a month of a year-long book: fewer rows to read
-                    statement = driver.sql(_LOAD_MONTHS_BETWEEN, len(chunk))
+                    statement = driver.sql(_LOAD_MONTHS_BETWEEN, len(saved))
                     params = [
-                        *driver.ids(chunk),
+                        *driver.ids(saved),
                         driver.day_in(_month_start(between[0])),
                         driver.day_in(between[1]),
                     ]
