@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from canteen_core.errors import ConfigurationError
 
-__all__ = ["READ_ONLY_OPTION", "create_engine_for_url", "normalize_url"]
+__all__ = ["READ_ONLY_OPTION", "create_engine_for_url", "normalize_url", "psycopg_executemany"]
 
 #: Connection execution option marking a read-only unit of work.
 READ_ONLY_OPTION = "canteen_read_only"
@@ -81,6 +81,12 @@ def create_engine_for_url(
 
 
 def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _: Any) -> bool:
+    """SQLAlchemy's ``do_executemany`` hook: :func:`psycopg_executemany`."""
+    psycopg_executemany(cursor, statement, parameters)
+    return True  # done: SQLAlchemy does not run its own executemany
+
+
+def psycopg_executemany(cursor: Any, statement: str, parameters: Any) -> None:
     """psycopg's ``executemany``, ending cleanly when a statement of the batch fails.
 
     psycopg sends the batch in a pipeline. When one statement fails (a concurrent writer's
@@ -96,7 +102,6 @@ def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _:
             with suppress(Exception):  # the aborted statements: the error above says it all
                 pipeline.sync()
             raise
-    return True  # done: SQLAlchemy does not run its own executemany
 
 
 def _sqlite_engine(url: sa.URL, *, echo: bool, **kwargs: Any) -> Engine:

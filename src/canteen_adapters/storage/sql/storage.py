@@ -34,7 +34,11 @@ from sqlalchemy.engine import Engine
 
 from canteen_adapters.storage._common import AccountLogic, OutboxLogic
 from canteen_adapters.storage.sql import tables as t
-from canteen_adapters.storage.sql.engine import READ_ONLY_OPTION, create_engine_for_url
+from canteen_adapters.storage.sql.engine import (
+    READ_ONLY_OPTION,
+    create_engine_for_url,
+    psycopg_executemany,
+)
 from canteen_adapters.storage.sql.migrate import check_revision, upgrade
 from canteen_core.accounts import Account, ThrottleState
 from canteen_core.deployment import StorageSettings
@@ -1120,7 +1124,10 @@ class _Driver:
     def run_many(self, statement: str, rows: Iterable[Sequence[Any]]) -> int:
         cursor = self.raw.cursor()
         try:
-            cursor.executemany(statement, rows)
+            if self.postgres:  # a conflict must not leave psycopg's pipeline logging noise
+                psycopg_executemany(cursor, statement, rows)
+            else:
+                cursor.executemany(statement, rows)
             return int(cursor.rowcount)
         except self.dbapi.Error as exc:
             raise self._error(exc, statement) from exc
