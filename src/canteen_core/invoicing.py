@@ -850,7 +850,7 @@ def _postpaid_run(
     invoices: list[Invoice] = []
     skipped: list[str] = []
     empty: list[str] = []
-    current = sequence
+    billable: list[tuple[str, str, tuple[InvoiceLine, ...]]] = []
     for household_id in sorted(by_id):
         key = keys[household_id]
         if key in billed:
@@ -860,7 +860,11 @@ def _postpaid_run(
         if not lines:
             empty.append(household_id)
             continue
-        numbers, current = current.allocate(1)
+        billable.append((household_id, key, lines))
+    # The same numbers as allocating one by one, in household-id order.
+    allocated, current = sequence.allocate(len(billable))
+    for (household_id, key, lines), number in zip(billable, allocated, strict=True):
+        numbers = (number,)
         currency = lines[0].amount.currency
         if invoices and all(line.amount.currency == currency for line in lines):
             # The run's fields were checked on its first invoice; this one differs in its

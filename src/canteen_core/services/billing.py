@@ -803,8 +803,14 @@ class BillingService(ServiceBase):
         conflicts: list[str] = []
         stored, current = self._store_invoices(uow, run.invoices, sequence, conflicts)
         issued: list[IssuedInvoice] = []
+        # The run's events, for the invoices stored with the run's number (the same event).
+        events = {
+            id(invoice): event for invoice, event in zip(run.invoices, run.events, strict=True)
+        }
         for numbered in stored:
-            self._announce(tx, numbered, households[numbered.household_id])
+            self._announce(
+                tx, numbered, households[numbered.household_id], events.get(id(numbered))
+            )
             issued.append(
                 IssuedInvoice(
                     invoice_id=numbered.id,
@@ -965,8 +971,17 @@ class BillingService(ServiceBase):
                     carried[enrollment.id] = run
         return facts
 
-    def _announce(self, tx: Transaction, invoice: Invoice, household: Household) -> None:
-        event = invoice.issued_event(tx.now)
+    def _announce(
+        self,
+        tx: Transaction,
+        invoice: Invoice,
+        household: Household,
+        event: InvoiceIssued | None = None,
+    ) -> None:
+        """Emit ``invoice``'s :class:`InvoiceIssued` (``event`` when already built for it at
+        ``tx.now``) and queue its e-mails."""
+        if event is None or event.occurred_at != tx.now:
+            event = invoice.issued_event(tx.now)
         tx.emit(event)
         tx.send(*self._invoice_messages(event, invoice, household))
 
