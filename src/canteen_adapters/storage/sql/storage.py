@@ -866,7 +866,38 @@ class _Enrollments(_Documents):
         super().remove(item_id)
 
 
+@lru_cache(maxsize=8)
+def _text_body_insert(name: str, postgres: bool) -> sa.Insert:
+    """``INSERT`` into the document table ``name`` taking the body as JSON text
+    (``json.dumps`` of the unstructured document, what the JSON column type would send)."""
+    body: Any = sa.bindparam("body", type_=sa.Text())
+    if postgres:
+        body = sa.cast(body, postgresql.JSONB())
+    return sa.insert(t.document_tables[name]).values(body=body)
+
+
+def _text_body_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose body is encoded as it is made: a billing run's thousands of documents
+    (nested dicts and lists) are then garbage at once instead of living until the insert,
+    long enough to be promoted to the oldest garbage-collector generation."""
+    encoded = []
+    for row in rows:
+        row["body"] = json.dumps(row["body"])
+        encoded.append(row)
+    return encoded
+
+
 class _Invoices(_Documents):
+    def add_many(self, items: Iterable[Any]) -> None:
+        rows = _text_body_rows(self._row(item) for item in items)
+        if not rows:
+            return
+        connection = self._uow.writable()
+        statement = _text_body_insert(self.collection.name, connection.dialect.name == "postgresql")
+        with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
+            for batch in _chunks(rows, _BATCH):
+                connection.execute(statement, batch)
+
     def _ensure_counter(
         self, connection: sa.Connection, issuer_id: str, year: int, kind: str
     ) -> None:
@@ -1584,6 +1615,15 @@ def _outbox_row(record: OutboxRecord) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=2)
+def _outbox_insert(postgres: bool) -> Any:
+    """The outbox ``INSERT ... ON CONFLICT DO NOTHING`` taking the body as JSON text."""
+    body: Any = sa.bindparam("body", type_=sa.Text())
+    if postgres:
+        return postgresql.insert(t.outbox).values(body=sa.cast(body, postgresql.JSONB()))
+    return sqlite.insert(t.outbox).values(body=body)
+
+
 class _Outbox(OutboxLogic):
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
@@ -1601,8 +1641,8 @@ class _Outbox(OutboxLogic):
         with _translate("cannot queue messages"), connection.begin_nested():
             # A concurrent use case may queue the same message id: keep the first.
             connection.execute(
-                _dialect_insert(connection, t.outbox).on_conflict_do_nothing(),
-                [_outbox_row(record) for record in records],
+                _outbox_insert(connection.dialect.name == "postgresql"),
+                _text_body_rows(_outbox_row(record) for record in records),
             )
 
     def _update(self, record: OutboxRecord) -> None:
