@@ -4,6 +4,7 @@ invoices and invoice e-mails."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,7 +23,13 @@ from canteen_core.events import InvoiceIssued
 from canteen_core.families import Household
 from canteen_core.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
 from canteen_core.money import Money
-from canteen_core.notifications import NotificationSettings, Notifier, Recipient
+from canteen_core.notifications import (
+    _NAMESPACE,
+    NotificationSettings,
+    Notifier,
+    Recipient,
+    message_id_for,
+)
 from canteen_core.reservations import ReservationBook
 from canteen_core.services.billing import period_facts
 from test_billing_periods import BOOK, END, ISSUED, SERVICE_DAYS, START, STRIKE, _cities
@@ -165,3 +172,13 @@ def test_stenciled_messages_pass_the_checks(number: str, name: str | None, cents
     recipients = [Recipient(address="Parent@Example.fr", name=name), Recipient(address="b@c.fr")]
     for message in notifier.invoice_issued(event, recipients, label="SEPTEMBRE 2023"):
         _same(message)
+
+
+@given(
+    kind=st.text(min_size=1, max_size=20), key=st.text(max_size=40), address=st.text(max_size=40)
+)
+def test_message_ids_are_the_uuid5_of_kind_key_and_address(
+    kind: str, key: str, address: str
+) -> None:
+    expected = uuid.uuid5(_NAMESPACE, f"{kind}\x1f{key}\x1f{address.lower()}")
+    assert message_id_for(kind, key, address) == f"{kind}.{expected.hex}"

@@ -32,6 +32,7 @@ rendering; a deployment that overrides a template gets every message rendered in
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
@@ -119,8 +120,22 @@ _RESERVED_HEADERS = frozenset(
 
 def message_id_for(kind: str, key: str, address: str) -> str:
     """A stable message id: the same kind, key and recipient always give the same id."""
-    digest = uuid.uuid5(_NAMESPACE, f"{kind}\x1f{key}\x1f{address.lower()}")
-    return f"{kind}.{digest.hex}"
+    name = f"{kind}\x1f{key}\x1f{address.lower()}"
+    return f"{kind}.{_uuid5_hex(name)}"
+
+
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
+def _uuid5_hex(name: str) -> str:
+    """``uuid.uuid5(_NAMESPACE, name).hex`` without building the UUID object (RFC 4122:
+    SHA-1 of namespace and name, version 5 and variant bits set)."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 def _no_newline(_: object, attribute: attrs.Attribute[str], value: object) -> None:
