@@ -586,6 +586,28 @@ def _charged_groups(
     ``outcomes`` memoizes :func:`_rule_of` for ``rules`` by (flags, run): a day's outcome
     depends only on them, and a month repeats a handful of combinations.
     """
+    if not (
+        facts.present
+        or facts.absent
+        or facts.justified
+        or facts.closed
+        or facts.late_booked
+        or facts.late_cancelled
+    ):
+        # Booked days and nothing else (no attendance recorded: the usual case): one outcome
+        # for every day when the first day's leaves the run as it found the next ones.
+        if not facts.booked:
+            return {}
+        first = outcomes.get((_BOOKED, run))
+        if first is None:
+            first = outcomes[(_BOOKED, run)] = _outcome(_BOOKED, rules, run)
+        after = first[3]
+        following = outcomes.get((_BOOKED, after))
+        if following is None:
+            following = outcomes[(_BOOKED, after)] = _outcome(_BOOKED, rules, after)
+        if following == (*first[:3], after):
+            rule, charged, surcharge, _ = first
+            return {(rule, surcharge): sorted(facts.booked)} if charged else {}
     masks = dict.fromkeys(facts.booked, _BOOKED)
     for bit, days in (
         (_PRESENT, facts.present),

@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core._unchecked import unchecked
 from canteen_core._validators import a_date, aware_datetime, non_empty_str
 from canteen_core.calendar import MONTH_NAMES_FR
 from canteen_core.charging import (
@@ -603,7 +604,7 @@ def lines_from_charged_days(
     ``groups`` in the order :func:`~canteen_core.charging.charge_periods` gives them (period
     facts in order, each one's groups by first day).
     """
-    return _grouped_lines(groups, child_names or {}, service_names or {}, {})
+    return _grouped_lines(groups, child_names or {}, service_names or {}, {}, trusted=False)
 
 
 def _grouped_lines(
@@ -611,9 +612,13 @@ def _grouped_lines(
     names: Mapping[str, str],
     services: Mapping[str, str],
     quote_parts: dict[int, tuple[PriceQuote, str, str]],
+    *,
+    trusted: bool,
 ) -> tuple[InvoiceLine, ...]:
     """:func:`lines_from_charged_days`; ``quote_parts`` caches, per quote (by identity, the
-    quote kept alive in the value), its price text and description across households."""
+    quote kept alive in the value), its price text and description across households.
+    ``trusted``: the groups come from :func:`~canteen_core.charging.charge_periods` (lines
+    are then built without InvoiceLine's checks, which they pass by construction)."""
     positions: dict[int, int] = {}
     # key -> [first group (earliest day, then earliest facts), its facts position, groups]
     keyed: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
@@ -648,22 +653,50 @@ def _grouped_lines(
     for key, (first, _, members) in ordered:
         facts = first.facts
         days = [day for member in members for day in member.days]
+        days.sort()
         quote = first.quote
+        unit_price = quote.unit_price
+        description = _description_text(facts.service_id, first.rule, key[5], services)
+        child_name = names.get(facts.child_id)
+        if not trusted or unit_price.is_negative or not description.strip():
+            # Groups from elsewhere, or a line InvoiceLine refuses: its checks decide.
+            lines.append(
+                InvoiceLine.build(
+                    child_id=facts.child_id,
+                    child_name=child_name,
+                    service_id=facts.service_id,
+                    category=facts.category,
+                    description=description,
+                    quantity=len(days),
+                    unit_price=unit_price,
+                    days=days,
+                    rule=first.rule,
+                    grid_id=quote.grid_id,
+                )
+            )
+            continue
+        # Valid by construction (groups of charge_periods): ids and category from validated
+        # period facts, a rule, a priced non-negative quote, its days (never none) sorted and
+        # counted, the amount computed as InvoiceLine.build does (compared by tests).
         lines.append(
-            InvoiceLine.build(
+            _unchecked_line(
                 child_id=facts.child_id,
-                child_name=names.get(facts.child_id),
+                child_name=child_name,
                 service_id=facts.service_id,
                 category=facts.category,
-                description=_description_text(facts.service_id, first.rule, key[5], services),
+                description=description,
                 quantity=len(days),
-                unit_price=quote.unit_price,
-                days=days,
+                unit_price=unit_price,
+                amount=_line_amount(unit_price, len(days)),
+                days=tuple(days),
                 rule=first.rule,
                 grid_id=quote.grid_id,
             )
         )
     return tuple(lines)
+
+
+_unchecked_line = unchecked(InvoiceLine)
 
 
 def _child_names(household: Household) -> dict[str, str]:
@@ -817,7 +850,7 @@ def _postpaid_run(
     invoices: list[Invoice] = []
     skipped: list[str] = []
     empty: list[str] = []
-    current = sequence
+    billable: list[tuple[str, str, tuple[InvoiceLine, ...]]] = []
     for household_id in sorted(by_id):
         key = keys[household_id]
         if key in billed:
@@ -827,7 +860,37 @@ def _postpaid_run(
         if not lines:
             empty.append(household_id)
             continue
-        numbers, current = current.allocate(1)
+        billable.append((household_id, key, lines))
+    # The same numbers as allocating one by one, in household-id order.
+    allocated, current = sequence.allocate(len(billable))
+    for (household_id, key, lines), number in zip(billable, allocated, strict=True):
+        numbers = (number,)
+        currency = lines[0].amount.currency
+        if invoices and all(line.amount.currency == currency for line in lines):
+            # The run's fields were checked on its first invoice; this one differs in its
+            # number, household (a validated Household's id), key, lines (InvoiceLine values
+            # in one currency) and their total: valid by construction (compared by tests).
+            invoices.append(
+                _unchecked_invoice(
+                    id=_document_id("invoice", issuer_id, numbers[0]),
+                    number=numbers[0],
+                    issuer_id=issuer_id,
+                    household_id=household_id,
+                    label=text,
+                    mode=BillingMode.POSTPAID,
+                    billing_key=key,
+                    period_start=period_start,
+                    period_end=period_end,
+                    issue_date=issue_date,
+                    due_date=due_date,
+                    payment_open_date=open_date,
+                    lines=lines,
+                    total=_sum(lines, currency),
+                    currency=currency,
+                    payer_name=by_id[household_id].payer.display_name,
+                )
+            )
+            continue
         invoices.append(
             Invoice(
                 id=_document_id("invoice", issuer_id, numbers[0]),
@@ -857,6 +920,9 @@ def _postpaid_run(
         decisions=decisions,
         issued_at=issued_at,
     )
+
+
+_unchecked_invoice = unchecked(Invoice)
 
 
 def run_postpaid_periods(
@@ -932,7 +998,11 @@ def run_postpaid_periods(
     quote_parts: dict[int, tuple[PriceQuote, str, str]] = {}
     lines_of = {
         household_id: _grouped_lines(
-            household_groups, _child_names(by_id[household_id]), service_names or {}, quote_parts
+            household_groups,
+            _child_names(by_id[household_id]),
+            service_names or {},
+            quote_parts,
+            trusted=True,
         )
         for household_id, household_groups in per_household.items()
     }

@@ -32,6 +32,7 @@ rendering; a deployment that overrides a template gets every message rendered in
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
@@ -45,6 +46,7 @@ import jinja2
 import markupsafe
 
 from canteen_core._french import format_date_fr, format_datetime_fr
+from canteen_core._unchecked import unchecked
 from canteen_core._validators import aware_datetime, non_empty_str
 from canteen_core.accounts import Account, Invitation, PasswordReset, _normalize_email
 from canteen_core.clock import Clock
@@ -118,8 +120,22 @@ _RESERVED_HEADERS = frozenset(
 
 def message_id_for(kind: str, key: str, address: str) -> str:
     """A stable message id: the same kind, key and recipient always give the same id."""
-    digest = uuid.uuid5(_NAMESPACE, f"{kind}\x1f{key}\x1f{address.lower()}")
-    return f"{kind}.{digest.hex}"
+    name = f"{kind}\x1f{key}\x1f{address.lower()}"
+    return f"{kind}.{_uuid5_hex(name)}"
+
+
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
+def _uuid5_hex(name: str) -> str:
+    """``uuid.uuid5(_NAMESPACE, name).hex`` without building the UUID object (RFC 4122:
+    SHA-1 of namespace and name, version 5 and variant bits set)."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 def _no_newline(_: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -199,6 +215,9 @@ class OutgoingMessage:
     created_at: datetime = attrs.field(validator=aware_datetime)
     household_id: str | None = None
     account_id: str | None = None
+
+
+_unchecked_message = unchecked(OutgoingMessage)
 
 
 def _url(_: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -484,19 +503,36 @@ class Notifier:
         if name:
             plain["name"] = name
         escaped = {slot: str(markupsafe.escape(value)) for slot, value in plain.items()}
-        return OutgoingMessage(
+        subject = _single_line(_Stencil.fill(stencil.subject, plain))
+        text = _Stencil.fill(stencil.text, plain)
+        created = self.clock.now()
+        build: Any = OutgoingMessage
+        if (
+            type(recipient) is Recipient
+            and subject
+            and text.strip()
+            and isinstance(created, datetime)
+            and created.utcoffset() is not None
+        ):
+            # The stencil's kind rendered into a valid message (its id, kind and headers
+            # were checked then), a Recipient's address is normalized and its name single
+            # line, the subject is one non-empty line, the text not blank, the instant
+            # aware: what OutgoingMessage checks holds (compared by tests).
+            build = _unchecked_message
+        message: OutgoingMessage = build(
             id=message_id_for(kind, key, recipient.address),
             kind=kind,
             to_address=recipient.address,
             to_name=recipient.name,
-            subject=_single_line(_Stencil.fill(stencil.subject, plain)),
-            text_body=_Stencil.fill(stencil.text, plain),
+            subject=subject,
+            text_body=text,
             html_body=_Stencil.fill(stencil.html, escaped),
             headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind)),
-            created_at=self.clock.now(),
+            created_at=created,
             household_id=household_id,
             account_id=None,
         )
+        return message
 
     def _make_stencil(
         self,

@@ -60,6 +60,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core._unchecked import unchecked
 from canteen_core.actors import Actor
 from canteen_core.attendance import (
     AbsenceJustification,
@@ -619,16 +620,24 @@ def period_facts(
         if book.late_cancelled
         else ()
     )
-    return PeriodFacts(
+    # Consistent by construction, from validated values (an enrollment's ids, the book's and
+    # the records' dates): present and absent come from one record per day, justified days
+    # are booked and not present, late bookings booked, late cancellations and closures
+    # neither booked nor open days. Built without PeriodFacts' checks (compared by tests).
+    return _unchecked_period_facts(
         **identity,
-        booked=frozenset(booked),
-        closed=closed,
-        present=present,
-        absent=absent,
-        justified=justified,
-        late_booked=late_booked,
-        late_cancelled=late_cancelled,
+        booked=frozenset(booked) if booked else _NO_DAYS,
+        closed=frozenset(closed) if closed else _NO_DAYS,
+        present=frozenset(present) if present else _NO_DAYS,
+        absent=frozenset(absent) if absent else _NO_DAYS,
+        justified=frozenset(justified) if justified else _NO_DAYS,
+        late_booked=frozenset(late_booked) if late_booked else _NO_DAYS,
+        late_cancelled=frozenset(late_cancelled) if late_cancelled else _NO_DAYS,
     )
+
+
+_unchecked_period_facts = unchecked(PeriodFacts)
+_NO_DAYS: frozenset[date] = frozenset()
 
 
 def _renumbered(invoice: Invoice, number: str) -> Invoice:
@@ -794,8 +803,14 @@ class BillingService(ServiceBase):
         conflicts: list[str] = []
         stored, current = self._store_invoices(uow, run.invoices, sequence, conflicts)
         issued: list[IssuedInvoice] = []
+        # The run's events, for the invoices stored with the run's number (the same event).
+        events = {
+            id(invoice): event for invoice, event in zip(run.invoices, run.events, strict=True)
+        }
         for numbered in stored:
-            self._announce(tx, numbered, households[numbered.household_id])
+            self._announce(
+                tx, numbered, households[numbered.household_id], events.get(id(numbered))
+            )
             issued.append(
                 IssuedInvoice(
                     invoice_id=numbered.id,
@@ -956,8 +971,17 @@ class BillingService(ServiceBase):
                     carried[enrollment.id] = run
         return facts
 
-    def _announce(self, tx: Transaction, invoice: Invoice, household: Household) -> None:
-        event = invoice.issued_event(tx.now)
+    def _announce(
+        self,
+        tx: Transaction,
+        invoice: Invoice,
+        household: Household,
+        event: InvoiceIssued | None = None,
+    ) -> None:
+        """Emit ``invoice``'s :class:`InvoiceIssued` (``event`` when already built for it at
+        ``tx.now``) and queue its e-mails."""
+        if event is None or event.occurred_at != tx.now:
+            event = invoice.issued_event(tx.now)
         tx.emit(event)
         tx.send(*self._invoice_messages(event, invoice, household))
 

@@ -46,6 +46,7 @@ from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError,
 from canteen_core.families import Diet, Household
 from canteen_core.headcount import KitchenCount
 from canteen_core.invoicing import NumberSequence
+from canteen_core.notifications import OutgoingMessage
 from canteen_core.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.ports import COLLECTIONS, Collection, Range, resolve_types
 from canteen_core.reservations import ReservationBook
@@ -957,7 +958,38 @@ class _ChangeRequests(_Documents):
             yield structure(driver.json_out(body), cls)
 
 
+@lru_cache(maxsize=8)
+def _text_body_insert(name: str, postgres: bool) -> sa.Insert:
+    """``INSERT`` into the document table ``name`` taking the body as JSON text
+    (``json.dumps`` of the unstructured document, what the JSON column type would send)."""
+    body: Any = sa.bindparam("body", type_=sa.Text())
+    if postgres:
+        body = sa.cast(body, postgresql.JSONB())
+    return sa.insert(t.document_tables[name]).values(body=body)
+
+
+def _text_body_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose body is encoded as it is made: a billing run's thousands of documents
+    (nested dicts and lists) are then garbage at once instead of living until the insert,
+    long enough to be promoted to the oldest garbage-collector generation."""
+    encoded = []
+    for row in rows:
+        row["body"] = json.dumps(row["body"])
+        encoded.append(row)
+    return encoded
+
+
 class _Invoices(_Documents):
+    def add_many(self, items: Iterable[Any]) -> None:
+        rows = _text_body_rows(self._row(item) for item in items)
+        if not rows:
+            return
+        connection = self._uow.writable()
+        statement = _text_body_insert(self.collection.name, connection.dialect.name == "postgresql")
+        with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
+            for batch in _chunks(rows, _BATCH):
+                connection.execute(statement, batch)
+
     def _ensure_counter(
         self, connection: sa.Connection, issuer_id: str, year: int, kind: str
     ) -> None:
@@ -1661,15 +1693,98 @@ class _Accounts(AccountLogic):
             yield structure(row.body, Account)
 
 
+#: The fields :func:`_outbox_body` writes, in order (the generated hook's order).
+_OUTBOX_FIELDS = (
+    "message",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "claimed_at",
+    "last_attempt_at",
+    "last_error",
+    "sent_at",
+)
+_MESSAGE_FIELDS = (
+    "id",
+    "kind",
+    "to_address",
+    "to_name",
+    "subject",
+    "text_body",
+    "html_body",
+    "headers",
+    "created_at",
+    "household_id",
+    "account_id",
+)
+_FAST_OUTBOX_BODY = (
+    tuple(field.name for field in attrs.fields(OutboxRecord)) == _OUTBOX_FIELDS
+    and tuple(field.name for field in attrs.fields(OutgoingMessage)) == _MESSAGE_FIELDS
+)
+
+
+def _outbox_body(record: OutboxRecord) -> Any:
+    """``unstructure(record)`` written field by field (a billing run queues thousands of
+    messages): the same data in the same order, or the generated hook when the classes'
+    fields changed or a datetime is naive (it raises then)."""
+    message = record.message
+    instants = (
+        message.created_at,
+        record.next_attempt_at,
+        record.claimed_at,
+        record.last_attempt_at,
+        record.sent_at,
+    )
+    if not _FAST_OUTBOX_BODY or any(
+        instant is not None and (type(instant) is not datetime or instant.utcoffset() is None)
+        for instant in instants
+    ):
+        return unstructure(record)
+    created, due, claimed, attempted, sent = (
+        None if instant is None else instant.isoformat() for instant in instants
+    )
+    return {
+        "message": {
+            "id": message.id,
+            "kind": message.kind,
+            "to_address": message.to_address,
+            "to_name": message.to_name,
+            "subject": message.subject,
+            "text_body": message.text_body,
+            "html_body": message.html_body,
+            "headers": list(message.headers),
+            "created_at": created,
+            "household_id": message.household_id,
+            "account_id": message.account_id,
+        },
+        "status": record.status.value,
+        "attempts": record.attempts,
+        "next_attempt_at": due,
+        "claimed_at": claimed,
+        "last_attempt_at": attempted,
+        "last_error": record.last_error,
+        "sent_at": sent,
+    }
+
+
 def _outbox_row(record: OutboxRecord) -> dict[str, Any]:
     return {
         "id": record.id,
-        "body": unstructure(record),
+        "body": _outbox_body(record),
         "status": record.status.value,
         "next_attempt_at": record.next_attempt_at.astimezone(UTC),
         "claimed_at": None if record.claimed_at is None else record.claimed_at.astimezone(UTC),
         "created_at": record.message.created_at.astimezone(UTC),
     }
+
+
+@lru_cache(maxsize=2)
+def _outbox_insert(postgres: bool) -> Any:
+    """The outbox ``INSERT ... ON CONFLICT DO NOTHING`` taking the body as JSON text."""
+    body: Any = sa.bindparam("body", type_=sa.Text())
+    if postgres:
+        return postgresql.insert(t.outbox).values(body=sa.cast(body, postgresql.JSONB()))
+    return sqlite.insert(t.outbox).values(body=body)
 
 
 class _Outbox(OutboxLogic):
@@ -1689,8 +1804,8 @@ class _Outbox(OutboxLogic):
         with _translate("cannot queue messages"), connection.begin_nested():
             # A concurrent use case may queue the same message id: keep the first.
             connection.execute(
-                _dialect_insert(connection, t.outbox).on_conflict_do_nothing(),
-                [_outbox_row(record) for record in records],
+                _outbox_insert(connection.dialect.name == "postgresql"),
+                _text_body_rows(_outbox_row(record) for record in records),
             )
 
     def _update(self, record: OutboxRecord) -> None:
