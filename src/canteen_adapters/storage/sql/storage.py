@@ -893,18 +893,35 @@ class _Enrollments(_Documents):
     def find_many(self, enrollment_ids: Iterable[str]) -> dict[str, Any]:
         ids = list(dict.fromkeys(enrollment_ids))
         connection = self._uow.connection()
-        bodies: dict[str, Any] = {}
+        found: dict[str, Any] = {}
+        cls = self._cls
+        # The enrollments of a school differ only by their ids: the database strips those
+        # (``rest``), and each distinct rest is parsed and structured once. The others are the
+        # first one with their own ids (same validators; anything unusual, e.g. an id that is
+        # not a string, goes through ``structure`` as before and raises the same error).
+        templates: dict[Any, Any] = {}
         with _translate("cannot read enrollments"):
             driver = _Driver(connection)  # a family's booking call reads its enrollments here
+            template = _ENROLLMENT_PARTS_PG if driver.postgres else _ENROLLMENT_PARTS
             for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(_ENROLLMENT_BODIES, len(chunk))
-                for enrollment_id, body in driver.fetch(statement, driver.ids(chunk)):
-                    bodies[enrollment_id] = driver.json_out(body)
-        cls = self._cls
+                statement = driver.sql(template, len(chunk))
+                for row in driver.fetch(statement, driver.ids(chunk)):
+                    enrollment_id, body, rest, own_id, household_id, child_id = row
+                    shared = templates.get(rest)
+                    if shared is not None:
+                        try:
+                            found[enrollment_id] = attrs.evolve(
+                                shared, id=own_id, household_id=household_id, child_id=child_id
+                            )
+                            continue
+                        except InvalidInputError:
+                            pass
+                    item = structure(driver.json_out(body), cls)
+                    if shared is None and rest is not None:
+                        templates[rest] = item
+                    found[enrollment_id] = item
         return {
-            enrollment_id: structure(bodies[enrollment_id], cls)
-            for enrollment_id in ids
-            if enrollment_id in bodies
+            enrollment_id: found[enrollment_id] for enrollment_id in ids if enrollment_id in found
         }
 
     def remove(self, item_id: str) -> None:
@@ -1170,7 +1187,23 @@ class _Driver:
         return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-_ENROLLMENT_BODIES = "SELECT id, body FROM enrollments WHERE id {ids}"
+#: An enrollment's body, the body without its ids (as text) and the ids when they are strings.
+_ENROLLMENT_PARTS = (
+    "SELECT id, body, json_remove(body, '$.id', '$.household_id', '$.child_id'), "
+    + ", ".join(
+        f"CASE json_type(body, '$.{key}') WHEN 'text' THEN json_extract(body, '$.{key}') END"
+        for key in ("id", "household_id", "child_id")
+    )
+    + " FROM enrollments WHERE id {ids}"
+)
+_ENROLLMENT_PARTS_PG = (
+    "SELECT id, body::text, (body - 'id' - 'household_id' - 'child_id')::text, "
+    + ", ".join(
+        f"CASE jsonb_typeof(body -> '{key}') WHEN 'string' THEN body ->> '{key}' END"
+        for key in ("id", "household_id", "child_id")
+    )
+    + " FROM enrollments WHERE id {ids}"
+)
 _HOUSEHOLD_BODY_SQL = "SELECT body FROM households WHERE id = ?"
 _HOUSEHOLD_BODIES_SQL = "SELECT id, body FROM households WHERE id {ids}"
 _ACCOUNT_BODY = "SELECT body FROM accounts WHERE id = ?"
