@@ -598,6 +598,24 @@ class _Households:
             hid: structure(driver.json_out(bodies[hid]), Household) for hid in ids if hid in bodies
         }
 
+    def child_ids(self, household_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The ids of the children of each of ``household_ids`` found (unknown ids are left
+        out), read by the database from the bodies: a bulk staff call checks enrollments
+        against them without loading whole households."""
+        ids = list(dict.fromkeys(household_ids))
+        connection = self._uow.connection()
+        found: dict[str, set[str]] = {}
+        with _translate("cannot read households"):
+            driver = _Driver(connection)
+            template = _HOUSEHOLD_CHILDREN_PG if driver.postgres else _HOUSEHOLD_CHILDREN
+            for chunk in _chunks(ids, _IN_CHUNK):
+                statement = driver.sql(template, len(chunk))
+                for household_id, child_id in driver.fetch(statement, driver.ids(chunk)):
+                    children = found.setdefault(household_id, set())
+                    if isinstance(child_id, str):
+                        children.add(child_id)
+        return {hid: frozenset(found[hid]) for hid in ids if hid in found}
+
     def ids(self) -> Iterator[str]:
         statement = sa.select(t.households.c.id).order_by(t.households.c.id)
         for row in self._uow.stream(statement, "cannot read households"):
@@ -1203,6 +1221,18 @@ _ENROLLMENT_PARTS_PG = (
         for key in ("id", "household_id", "child_id")
     )
     + " FROM enrollments WHERE id {ids}"
+)
+#: Each household with the ids of its children (a household without children: one NULL).
+_HOUSEHOLD_CHILDREN = (
+    "SELECT h.id, CASE json_type(c.value, '$.id') WHEN 'text' "
+    "THEN json_extract(c.value, '$.id') END "
+    "FROM households AS h LEFT JOIN json_each(h.body, '$.children') AS c WHERE h.id {ids}"
+)
+_HOUSEHOLD_CHILDREN_PG = (
+    "SELECT h.id, CASE jsonb_typeof(c.value -> 'id') WHEN 'string' THEN c.value ->> 'id' END "
+    "FROM households AS h LEFT JOIN LATERAL jsonb_array_elements("
+    "CASE jsonb_typeof(h.body -> 'children') WHEN 'array' THEN h.body -> 'children' "
+    "ELSE '[]'::jsonb END) AS c(value) ON true WHERE h.id {ids}"
 )
 _HOUSEHOLD_BODY_SQL = "SELECT body FROM households WHERE id = ?"
 _HOUSEHOLD_BODIES_SQL = "SELECT id, body FROM households WHERE id {ids}"
