@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
+import attrs
+import pytest
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import SqlStorage
+from canteen_core.errors import NotFoundError
 from canteen_core.events import ReservationsChanged
 from canteen_core.families import Child, Guardian, Household
 from canteen_core.periodicity import Periodicity
@@ -98,3 +101,22 @@ def test_rentree_periodicity_for_many_children(memory_canteen: Canteen) -> None:
     assert all(result.changed == () for result in again.values())
     count = memory_canteen.kitchen.headcount(STAFF, "ronde", date(2024, 3, 4))
     assert count.total == 300
+
+
+def test_periodicities_refuse_an_enrollment_whose_child_left_its_household(
+    any_canteen: Canteen,
+) -> None:
+    ids = _populate(any_canteen, 3, "x")
+    storage = any_canteen.context.storage
+    with storage.unit_of_work() as uow:
+        home = uow.households.get("xh1")
+        stranger = attrs.evolve(home.children[0], id="xc9")
+        uow.households.save(attrs.evolve(home, children=(stranger,)))
+        uow.commit()
+    pattern = Periodicity(
+        start=date(2023, 9, 4), end=date(2024, 7, 5), weekdays=frozenset({0, 1, 3, 4})
+    )
+    with pytest.raises(NotFoundError, match=r"no child 'xc1' in household 'xh1'"):
+        any_canteen.reservations.apply_periodicities(ADMIN, dict.fromkeys(ids, pattern))
+    # All or nothing: the other children were not booked either.
+    assert all(not any_canteen.reservations.booked_days(ADMIN, i) for i in ids)

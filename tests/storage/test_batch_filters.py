@@ -95,6 +95,19 @@ def test_enrollments_by_batch_of_ids(storage: Storage) -> None:
         assert uow.enrollments.find_many([]) == {}
 
 
+def test_enrollments_differing_only_by_ids_come_back_each_with_its_own(storage: Storage) -> None:
+    _seed(storage)
+    with storage.unit_of_work(read_only=True) as uow:
+        ids = sorted(e.id for e in uow.enrollments.list())
+        found = uow.enrollments.find_many(list(reversed(ids)))
+        assert list(found) == list(reversed(ids))
+        for enrollment_id, item in found.items():
+            assert item == uow.enrollments.get(enrollment_id)
+            assert item.id == enrollment_id
+            assert item.id == f"e-{item.child_id}"
+            assert item.child_id.startswith(f"{item.household_id}-")
+
+
 def _request(request_id: str, home: str, status: RequestStatus) -> ChangeRequest:
     at = datetime(2023, 9, 1, 8, tzinfo=UTC)
     return ChangeRequest(

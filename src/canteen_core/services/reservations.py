@@ -34,8 +34,8 @@ from canteen_core.policy import Action
 from canteen_core.reservations import (
     BulkResult,
     ReservationBook,
+    _apply_periodicity_household_checked,
     apply_periodicity,
-    apply_periodicity_to_service_days,
     book_day,
     cancel_day,
     days_between,
@@ -122,6 +122,24 @@ def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]
     return found
 
 
+def load_child_ids(tx: Transaction, ids: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The child ids of the households ``ids`` (``NotFoundError`` for an unknown one): what
+    an operation that does not read the household needs to check an enrollment's child.
+    Storages without ``child_ids`` load the households."""
+    wanted = list(dict.fromkeys(ids))
+    child_ids = getattr(tx.uow.households, "child_ids", None)
+    if not callable(child_ids):
+        return {
+            household_id: frozenset(child.id for child in household.children)
+            for household_id, household in load_households(tx, wanted).items()
+        }
+    found: dict[str, frozenset[str]] = child_ids(wanted)
+    for household_id in wanted:
+        if household_id not in found:
+            raise NotFoundError(f"no household {household_id!r}")
+    return found
+
+
 def _pending(
     tx: Transaction, enrollments: Mapping[str, Enrollment]
 ) -> dict[str, list[ChangeRequest]]:
@@ -177,8 +195,12 @@ class ReservationService(ServiceBase):
         operations: Mapping[str, Operation],
         *,
         extra_action: Action | None = None,
+        household: bool = True,
     ) -> dict[str, BulkResult]:
-        """Apply ``operations`` (enrollment id -> operation) in one use case."""
+        """Apply ``operations`` (enrollment id -> operation) in one use case.
+
+        With ``household=False`` the operations are not given the household: only its child
+        ids are read, and each enrollment's child is checked here (as the engine would)."""
         ids = list(operations)
         with self._ctx.use_case(actor, action) as tx:
             if not ids:
@@ -190,7 +212,12 @@ class ReservationService(ServiceBase):
             if extra_action is not None:
                 for household_id in household_ids:
                     tx.authorize(household_id, action=extra_action)
-            households = load_households(tx, household_ids)
+            households: dict[str, Household] = {}
+            children: dict[str, frozenset[str]] = {}
+            if household:
+                households = load_households(tx, household_ids)
+            else:
+                children = load_child_ids(tx, household_ids)
             books = tx.uow.reservations.load_many(ids)
             pending = _pending(tx, enrollments)
             clock = FixedClock(tx.now)  # one instant for the whole use case
@@ -200,14 +227,21 @@ class ReservationService(ServiceBase):
             for enrollment_id, operation in operations.items():
                 enrollment = enrollments[enrollment_id]
                 book = books[enrollment_id]
+                context: dict[str, object] = {}
+                if household:
+                    context["household"] = households[enrollment.household_id]
+                elif enrollment.child_id not in children[enrollment.household_id]:
+                    raise NotFoundError(
+                        f"no child {enrollment.child_id!r} in household {enrollment.household_id!r}"
+                    )
                 new_book, result = operation(
                     book,
                     enrollment=enrollment,
-                    household=households[enrollment.household_id],
                     actor=actor,
                     clock=clock,
                     pending=pending[enrollment_id],
                     new_id=tx.new_id,
+                    **context,
                 )
                 results[enrollment_id] = result
                 if new_book.version != book.version:
@@ -418,7 +452,8 @@ class ReservationService(ServiceBase):
             def operation(
                 book: ReservationBook, *, _pattern: Periodicity = pattern, **kw: object
             ) -> tuple[ReservationBook, BulkResult]:
-                return apply_periodicity_to_service_days(book, _pattern, replace=replace, **kw)  # type: ignore[arg-type]
+                # The household's child is checked by _run (only the child ids are read).
+                return _apply_periodicity_household_checked(book, _pattern, replace=replace, **kw)  # type: ignore[arg-type]
 
             operations[enrollment_id] = operation
         # Replacing may cancel days: the actor must be allowed both.
@@ -427,6 +462,7 @@ class ReservationService(ServiceBase):
             Action.APPLY_PERIODICITY,
             operations,
             extra_action=Action.CANCEL_MEALS if replace else None,
+            household=False,
         )
 
     # -- reading ----------------------------------------------------------------------------------

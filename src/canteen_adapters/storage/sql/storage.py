@@ -599,6 +599,24 @@ class _Households:
             hid: structure(driver.json_out(bodies[hid]), Household) for hid in ids if hid in bodies
         }
 
+    def child_ids(self, household_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The ids of the children of each of ``household_ids`` found (unknown ids are left
+        out), read by the database from the bodies: a bulk staff call checks enrollments
+        against them without loading whole households."""
+        ids = list(dict.fromkeys(household_ids))
+        connection = self._uow.connection()
+        found: dict[str, set[str]] = {}
+        with _translate("cannot read households"):
+            driver = _Driver(connection)
+            template = _HOUSEHOLD_CHILDREN_PG if driver.postgres else _HOUSEHOLD_CHILDREN
+            for chunk in _chunks(ids, _IN_CHUNK):
+                statement = driver.sql(template, len(chunk))
+                for household_id, child_id in driver.fetch(statement, driver.ids(chunk)):
+                    children = found.setdefault(household_id, set())
+                    if isinstance(child_id, str):
+                        children.add(child_id)
+        return {hid: frozenset(found[hid]) for hid in ids if hid in found}
+
     def ids(self) -> Iterator[str]:
         statement = sa.select(t.households.c.id).order_by(t.households.c.id)
         for row in self._uow.stream(statement, "cannot read households"):
@@ -894,18 +912,35 @@ class _Enrollments(_Documents):
     def find_many(self, enrollment_ids: Iterable[str]) -> dict[str, Any]:
         ids = list(dict.fromkeys(enrollment_ids))
         connection = self._uow.connection()
-        bodies: dict[str, Any] = {}
+        found: dict[str, Any] = {}
+        cls = self._cls
+        # The enrollments of a school differ only by their ids: the database strips those
+        # (``rest``), and each distinct rest is parsed and structured once. The others are the
+        # first one with their own ids (same validators; anything unusual, e.g. an id that is
+        # not a string, goes through ``structure`` as before and raises the same error).
+        templates: dict[Any, Any] = {}
         with _translate("cannot read enrollments"):
             driver = _Driver(connection)  # a family's booking call reads its enrollments here
+            template = _ENROLLMENT_PARTS_PG if driver.postgres else _ENROLLMENT_PARTS
             for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(_ENROLLMENT_BODIES, len(chunk))
-                for enrollment_id, body in driver.fetch(statement, driver.ids(chunk)):
-                    bodies[enrollment_id] = driver.json_out(body)
-        cls = self._cls
+                statement = driver.sql(template, len(chunk))
+                for row in driver.fetch(statement, driver.ids(chunk)):
+                    enrollment_id, body, rest, own_id, household_id, child_id = row
+                    shared = templates.get(rest)
+                    if shared is not None:
+                        try:
+                            found[enrollment_id] = attrs.evolve(
+                                shared, id=own_id, household_id=household_id, child_id=child_id
+                            )
+                            continue
+                        except InvalidInputError:
+                            pass
+                    item = structure(driver.json_out(body), cls)
+                    if shared is None and rest is not None:
+                        templates[rest] = item
+                    found[enrollment_id] = item
         return {
-            enrollment_id: structure(bodies[enrollment_id], cls)
-            for enrollment_id in ids
-            if enrollment_id in bodies
+            enrollment_id: found[enrollment_id] for enrollment_id in ids if enrollment_id in found
         }
 
     def remove(self, item_id: str) -> None:
@@ -1202,7 +1237,35 @@ class _Driver:
         return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-_ENROLLMENT_BODIES = "SELECT id, body FROM enrollments WHERE id {ids}"
+#: An enrollment's body, the body without its ids (as text) and the ids when they are strings.
+_ENROLLMENT_PARTS = (
+    "SELECT id, body, json_remove(body, '$.id', '$.household_id', '$.child_id'), "
+    + ", ".join(
+        f"CASE json_type(body, '$.{key}') WHEN 'text' THEN json_extract(body, '$.{key}') END"
+        for key in ("id", "household_id", "child_id")
+    )
+    + " FROM enrollments WHERE id {ids}"
+)
+_ENROLLMENT_PARTS_PG = (
+    "SELECT id, body::text, (body - 'id' - 'household_id' - 'child_id')::text, "
+    + ", ".join(
+        f"CASE jsonb_typeof(body -> '{key}') WHEN 'string' THEN body ->> '{key}' END"
+        for key in ("id", "household_id", "child_id")
+    )
+    + " FROM enrollments WHERE id {ids}"
+)
+#: Each household with the ids of its children (a household without children: one NULL).
+_HOUSEHOLD_CHILDREN = (
+    "SELECT h.id, CASE json_type(c.value, '$.id') WHEN 'text' "
+    "THEN json_extract(c.value, '$.id') END "
+    "FROM households AS h LEFT JOIN json_each(h.body, '$.children') AS c WHERE h.id {ids}"
+)
+_HOUSEHOLD_CHILDREN_PG = (
+    "SELECT h.id, CASE jsonb_typeof(c.value -> 'id') WHEN 'string' THEN c.value ->> 'id' END "
+    "FROM households AS h LEFT JOIN LATERAL jsonb_array_elements("
+    "CASE jsonb_typeof(h.body -> 'children') WHEN 'array' THEN h.body -> 'children' "
+    "ELSE '[]'::jsonb END) AS c(value) ON true WHERE h.id {ids}"
+)
 _HOUSEHOLD_BODY_SQL = "SELECT body FROM households WHERE id = ?"
 _HOUSEHOLD_BODIES_SQL = "SELECT id, body FROM households WHERE id {ids}"
 _ACCOUNT_BODY = "SELECT body FROM accounts WHERE id = ?"
