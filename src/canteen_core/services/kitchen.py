@@ -1,7 +1,7 @@
 """Kitchen headcounts: meals by diet and PAI baskets per site and day, for the caterer.
 
 ``canteen.kitchen`` on the facade. Counts come straight from the storage's headcount query
-over the booked-day rows (one query for a site and a range), so they stay fast for a city.
+(one grouped query for any number of sites and a range), so they stay fast for a city.
 """
 
 from __future__ import annotations

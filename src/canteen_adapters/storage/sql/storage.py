@@ -1226,9 +1226,6 @@ class _Driver:
     def day_out(self, value: Any) -> date:
         return value if self.postgres else date.fromisoformat(value)
 
-    def flag(self, value: bool) -> Any:
-        return value if self.postgres else int(value)
-
     def json_in(self, value: Any) -> str:
         return json.dumps(value)
 
