@@ -336,3 +336,49 @@ def test_grid_round_trips_through_the_serializer() -> None:
     assert again.quote("resident_child", Decimal(800), sibling_rank=3).unit_price == Money.of(
         "1.53"
     )
+
+
+@given(
+    quotients=st.lists(
+        st.one_of(st.none(), st.decimals(min_value=0, max_value=3000, places=2)), max_size=12
+    ),
+    category=st.sampled_from(
+        [TariffCategory.RESIDENT_CHILD, TariffCategory.ADULT, TariffCategory.PAI_BASKET]
+    ),
+    rank=st.integers(1, 4),
+    surcharge=st.sampled_from([None, *SurchargeReason]),
+)
+def test_book_quotes_share_the_priced_part_and_keep_each_qf(
+    quotients: list[Decimal | None],
+    category: TariffCategory,
+    rank: int,
+    surcharge: SurchargeReason | None,
+) -> None:
+    # The book prices a bracket (or clamp...) once; each household's quote keeps its own QF.
+    g = grid(
+        prices={
+            TariffCategory.RESIDENT_CHILD: FOUR_BRACKETS,
+            TariffCategory.ADULT: EffortRatePricing.of(
+                "0.36", minimum="2.60", maximum="4.50", no_quotient_price="4.00"
+            ),
+            TariffCategory.PAI_BASKET: FlatPricing.of("1.20"),
+        }
+    )
+    book = TariffBook(grids=(g,))
+    for qf in quotients:
+        h = (
+            household()
+            if qf is None
+            else household(FamilyQuotient(value=qf, valid_from=date(2023, 1, 1)))
+        )
+        quote = book.quote(
+            service_id="lunch",
+            day=date(2023, 9, 4),
+            category=category,
+            household=h,
+            sibling_rank=rank,
+            surcharge=surcharge,
+        )
+        fresh = g.quote(category, qf, sibling_rank=rank, surcharge=surcharge)
+        assert quote == fresh
+        assert quote.quotient == h.quotient_on(date(2023, 9, 4)) == qf

@@ -669,6 +669,19 @@ class TariffGrid:
         surcharge: SurchargeReason | None = None,
     ) -> PriceQuote:
         """Price one meal of ``category`` for a household with ``quotient`` (None: no QF)."""
+        return self._quote(category, quotient, sibling_rank, surcharge, None)
+
+    def _quote(
+        self,
+        category: TariffCategory | str,
+        quotient: Decimal | None,
+        sibling_rank: int,
+        surcharge: SurchargeReason | None,
+        priced: dict[tuple[object, ...], PriceQuote] | None,
+    ) -> PriceQuote:
+        """:meth:`quote`; ``priced`` (when given) remembers, per category, price rule the QF
+        falls under (bracket, clamp...), rank and surcharge, a quote of this grid: a quote for
+        another QF under the same rule only differs by its ``quotient``."""
         if isinstance(sibling_rank, bool) or not isinstance(sibling_rank, int) or sibling_rank < 1:
             raise InvalidInputError(
                 f"sibling rank must be a positive integer, got {sibling_rank!r}",
@@ -683,9 +696,25 @@ class TariffGrid:
                 f"unknown tariff category {category!r}", path="category"
             ) from None
         pricing = self.pricing(cat)
+        key: tuple[object, ...] = ()
+        if priced is not None:
+            key = (cat, _price_key(pricing, quotient), sibling_rank, surcharge)
+            known = priced.get(key)
+            if known is not None:
+                return PriceQuote(
+                    unit_price=known.unit_price,
+                    base_price=known.base_price,
+                    category=cat,
+                    quotient=quotient,
+                    band=known.band,
+                    grid_id=known.grid_id,
+                    sibling_rank=sibling_rank,
+                    discount_percent=known.discount_percent,
+                    surcharge=known.surcharge,
+                )
         base = pricing.unit_amount(quotient)
         rule = self.surcharge_for(surcharge)
-        return PriceQuote(
+        quote = PriceQuote(
             unit_price=Money(self._finish(base, cat, sibling_rank, surcharge), self.currency),
             base_price=Money(base, self.currency),
             category=cat,
@@ -696,6 +725,23 @@ class TariffGrid:
             discount_percent=self.discount_percent(cat, sibling_rank),
             surcharge=surcharge if rule is not None else None,
         )
+        if priced is not None:
+            priced[key] = quote
+        return quote
+
+
+def _price_key(pricing: Pricing, quotient: Decimal | None) -> object:
+    """What of ``quotient`` the price and band of ``pricing`` depend on (same errors as
+    :meth:`~BracketPricing.unit_amount`): the bracket, nothing for a flat price, the clamped
+    price and band of an effort rate; the QF itself for any other pricing."""
+    kind = type(pricing)
+    if kind is BracketPricing:
+        return pricing.bracket_index(quotient)  # type: ignore[union-attr]
+    if kind is FlatPricing:
+        return None
+    if kind is EffortRatePricing:
+        return (pricing.unit_amount(quotient), pricing.band(quotient))
+    return ("quotient", quotient)
 
 
 def _grids(items: Iterable[TariffGrid]) -> tuple[TariffGrid, ...]:
@@ -721,6 +767,11 @@ class TariffBook:
     # A quote depends only on (grid, category, QF, rank, surcharge): a billing run prices the
     # same few combinations tens of thousands of times, so each is computed once per book.
     _quotes: dict[tuple[object, ...], PriceQuote] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
+    # Per grid id, the priced part of its quotes shared by every QF under one price rule (one
+    # bracket...): a new household's quote only records its QF (see TariffGrid._quote).
+    _priced: dict[str, dict[tuple[object, ...], PriceQuote]] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
     # Per service, the days a grid starts or the day after one ends (see quote_days).
@@ -767,7 +818,10 @@ class TariffBook:
         key = (grid.id, category, quotient, sibling_rank, surcharge)
         found = self._quotes.get(key)
         if found is None:
-            found = grid.quote(category, quotient, sibling_rank=sibling_rank, surcharge=surcharge)
+            priced = self._priced.get(grid.id)
+            if priced is None:
+                priced = self._priced[grid.id] = {}
+            found = grid._quote(category, quotient, sibling_rank, surcharge, priced)
             self._quotes[key] = found
         return found
 
