@@ -776,6 +776,10 @@ class TariffBook:
     )
     # Per service, the days a grid starts or the day after one ends (see quote_days).
     _edges: dict[str, frozenset[date]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+    # (service id, day) -> the grid valid that day: a run prices a month's few days many times.
+    _on_day: dict[tuple[str, date], TariffGrid] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         ids = [g.id for g in self.grids]
@@ -793,8 +797,12 @@ class TariffBook:
 
     def grid_on(self, service_id: str, day: date) -> TariffGrid:
         """The grid of ``service_id`` valid on ``day``; :class:`NotFoundError` if none."""
+        found = self._on_day.get((service_id, day))
+        if found is not None:
+            return found
         for grid in self.grids:
             if grid.service_id == service_id and grid.covers(day):
+                self._on_day[(service_id, day)] = grid
                 return grid
         raise NotFoundError(f"no tariff grid for service {service_id!r} on {day.isoformat()}")
 
@@ -859,13 +867,15 @@ class TariffBook:
             )
         if not ordered:
             return []
-        edges = set(grid_edges)
-        for quotient in household.quotients:
-            edges.add(quotient.valid_from)
-            if quotient.valid_until is not None:
-                edges.add(quotient.valid_until + _ONE_DAY)
         first, last = ordered[0], ordered[-1]
-        cuts = sorted(edge for edge in edges if first < edge <= last)
+        cuts = [edge for edge in grid_edges if first < edge <= last]
+        for quotient in household.quotients:
+            if first < quotient.valid_from <= last:
+                cuts.append(quotient.valid_from)
+            if quotient.valid_until is not None and first < quotient.valid_until + _ONE_DAY <= last:
+                cuts.append(quotient.valid_until + _ONE_DAY)
+        if cuts:
+            cuts = sorted(set(cuts))
 
         def quote_on(day: date) -> PriceQuote:
             return self.quote(
