@@ -682,3 +682,52 @@ def test_the_bulk_forms_are_set_days_on_the_service_days(
     assert apply_periodicity_to_service_days(
         book, pattern, replace=replace, **ctx(e, now, actor=actor)
     ) == set_days(book, wanted, **ctx(e, now, actor=actor))
+
+
+# -- bulk forms: masks and bad input ------------------------------------------------------
+
+
+@given(
+    start=st.dates(date(2023, 8, 1), date(2024, 8, 1)),
+    length=st.integers(0, 120),
+)
+def test_open_mask_is_open_days_as_bits(start: date, length: int) -> None:
+    from canteen_core.reservations import open_mask
+
+    e = enrollment()
+    end = start + timedelta(days=length)
+    mask = open_mask(e, start, end)
+    base = e.start.toordinal()
+    expected = sum(1 << (day.toordinal() - base) for day in e.open_days(start, end))
+    assert mask == expected
+    assert open_mask(e) == sum(1 << (day.toordinal() - base) for day in e.open_days())
+
+
+@given(days=st.lists(st.dates(date(2023, 9, 4), date(2024, 7, 5)), max_size=20))
+def test_policy_deadlines_are_each_days_deadline(days: list[date]) -> None:
+    e = enrollment()
+    for policy in (e.booking_policy, FixedDelay(amount=2, unit="days")):
+        expected = [policy.deadline(day, CALENDAR) for day in days]
+        assert policy.deadlines(days, CALENDAR) == expected
+        assert policy.deadlines(iter(days), CALENDAR) == expected
+
+
+def test_bulk_forms_refuse_bad_input_and_change_nothing() -> None:
+    e = enrollment()
+    book = ReservationBook.empty(e)
+    start, end = date(2023, 9, 4), date(2023, 9, 29)
+    with pytest.raises(InvalidInputError, match="booked"):
+        fill_service_days(book, start, end, "yes", **ctx(e))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError) as bad_start:
+        fill_service_days(book, "2023-09-04", end, True, **ctx(e))  # type: ignore[arg-type]
+    assert bad_start.value.path == "start"
+    with pytest.raises(InvalidInputError) as bad_end:
+        fill_service_days(book, start, datetime(2023, 9, 29, 12), True, **ctx(e))
+    assert bad_end.value.path == "end"
+    with pytest.raises(NotAuthorizedError):
+        fill_service_days(book, start, end, True, **ctx(e, actor=STRANGER))
+    with pytest.raises(InvalidInputError, match="Periodicity") as bad_pattern:
+        apply_periodicity_to_service_days(book, "mon,tue", **ctx(e))  # type: ignore[arg-type]
+    assert bad_pattern.value.path == "periodicity"
+    assert len(book) == 0
+    assert book.version == 0

@@ -182,8 +182,7 @@ class WeeklyDeadline(CutOffPolicy):
     def deadlines(self, days: Iterable[date], calendar: ServiceCalendar) -> list[datetime]:
         if type(self).deadline is not WeeklyDeadline.deadline:  # a subclass decides per day
             return super().deadlines(days, calendar)
-        if isinstance(days, tuple):  # the same days for many books: computed once
-            return list(_weekly_deadlines(self, days))
+        # Memoized on the days tuple: the same days for many books are computed once.
         return list(_weekly_deadlines(self, tuple(days)))
 
     def describe(self, lang: Lang = "fr") -> str:

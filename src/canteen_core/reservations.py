@@ -550,14 +550,11 @@ def _set_masks(
                 changing_on &= ~bit
                 changing_off &= ~bit
                 skips.append(
-                    (
-                        day.toordinal(),
-                        SkippedDay(
-                            day=day,
-                            reason=SkipReason.ALREADY_PENDING,
-                            message="Demande déjà en attente d'instruction",
-                            deadline=request.deadline,
-                        ),
+                    _skip(
+                        day,
+                        SkipReason.ALREADY_PENDING,
+                        "Demande déjà en attente d'instruction",
+                        request.deadline,
                     )
                 )
     late_mode = enrollment.late_change
@@ -576,16 +573,7 @@ def _set_masks(
                     bit = 1 << (day.toordinal() - base)
                     changing_on &= ~bit
                     changing_off &= ~bit
-                    skips.append(
-                        (
-                            day.toordinal(),
-                            SkippedDay(
-                                day=day,
-                                reason=SkipReason.PAST,
-                                message="Jour passé : service commencé",
-                            ),
-                        )
-                    )
+                    skips.append(_skip(day, SkipReason.PAST, "Jour passé : service commencé"))
         booking = _decode(base, changing_on) if changing_on else ()
         cancelling = _decode(base, changing_off) if changing_off else ()
         # The days whose deadline has passed (usually none), in day order.
@@ -631,14 +619,11 @@ def _set_masks(
                 )
             else:
                 skips.append(
-                    (
-                        day.toordinal(),
-                        SkippedDay(
-                            day=day,
-                            reason=SkipReason.LATE,
-                            message=f"Délai dépassé depuis le {format_instant(deadline)}",
-                            deadline=deadline,
-                        ),
+                    _skip(
+                        day,
+                        SkipReason.LATE,
+                        f"Délai dépassé depuis le {format_instant(deadline)}",
+                        deadline,
                     )
                 )
 
@@ -670,6 +655,13 @@ def _set_masks(
         event=event,
     )
     return new_book, result
+
+
+def _skip(
+    day: date, reason: SkipReason, message: str, deadline: datetime | None = None
+) -> tuple[int, SkippedDay]:
+    """A skipped day, keyed by its ordinal so the result lists skips in day order."""
+    return day.toordinal(), SkippedDay(day=day, reason=reason, message=message, deadline=deadline)
 
 
 def _first(item: tuple[int, SkippedDay]) -> int:
