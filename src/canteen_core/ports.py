@@ -366,6 +366,12 @@ class HouseholdRepository(Protocol):
         billing batch); unknown ids are left out."""
         ...
 
+    def child_ids(self, household_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The ids of the children of each of ``household_ids`` that exists (unknown ids are
+        left out): a bulk staff call checks enrollments against them without loading whole
+        households."""
+        ...
+
     def ids(self) -> Iterator[str]:
         """Every household id, in id order, without loading the households (a run over the
         whole city keeps ids only, then loads one batch at a time)."""

@@ -83,6 +83,12 @@ def test_households_by_batch_and_ids_without_loading(storage: Storage) -> None:
         assert list(found) == ["h3", "h1"]
         assert found["h1"] == uow.households.get("h1")
         assert uow.households.find_many([]) == {}
+        children = uow.households.child_ids(["h3", "nobody", "h1"])
+        assert set(children) == {"h3", "h1"}  # unknown ids left out
+        for household_id, child_ids in children.items():
+            household = uow.households.get(household_id)
+            assert child_ids == frozenset(child.id for child in household.children)
+        assert uow.households.child_ids([]) == {}
 
 
 def test_enrollments_by_batch_of_ids(storage: Storage) -> None:

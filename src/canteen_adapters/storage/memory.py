@@ -274,6 +274,12 @@ class _Households:
         households = self._data.households
         return {hid: households[hid] for hid in dict.fromkeys(household_ids) if hid in households}
 
+    def child_ids(self, household_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        return {
+            household_id: frozenset(child.id for child in household.children)
+            for household_id, household in self.find_many(household_ids).items()
+        }
+
     def ids(self) -> Iterator[str]:
         self._uow._check_active()
         yield from sorted(self._data.households)

@@ -71,32 +71,7 @@ def _ids(values: Iterable[str], path: str) -> list[str]:
 def load_enrollments(tx: Transaction, ids: list[str]) -> dict[str, Enrollment]:
     """The enrollments ``ids`` in few queries (``NotFoundError`` for an unknown one),
     sharing the context's calendar instances."""
-    repo = tx.uow.enrollments
-    found: dict[str, Enrollment] = {}
-    find_many = getattr(repo, "find_many", None)  # storages written before it: the old way
-    if callable(find_many):
-        found = dict(find_many(ids))  # one IN query per few hundred ids
-    elif len(ids) > _SCAN_THRESHOLD and len(ids) * 4 >= repo.count():
-        wanted = set(ids)
-        found = {e.id: e for e in repo.list() if e.id in wanted}
-    else:
-        actor = tx.actor
-        if (
-            actor is not None
-            and actor.is_family
-            and len(ids) > 1
-            and len(actor.household_ids) < len(ids)
-        ):
-            # A family's call: its households' enrollments in one IN query.
-            wanted = set(ids)
-            for listed in repo.list(household_id=tuple(sorted(actor.household_ids))):
-                if listed.id in wanted:
-                    found[listed.id] = listed
-        for enrollment_id in ids:
-            if enrollment_id not in found:
-                item = repo.find(enrollment_id)
-                if item is not None:
-                    found[enrollment_id] = item
+    found = tx.uow.enrollments.find_many(ids)  # one IN query per few hundred ids
     for enrollment_id in ids:
         if enrollment_id not in found:
             raise NotFoundError(f"no enrollment {enrollment_id!r}")
@@ -125,15 +100,9 @@ def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]
 def load_child_ids(tx: Transaction, ids: Iterable[str]) -> dict[str, frozenset[str]]:
     """The child ids of the households ``ids`` (``NotFoundError`` for an unknown one): what
     an operation that does not read the household needs to check an enrollment's child.
-    Storages without ``child_ids`` load the households."""
+    """
     wanted = list(dict.fromkeys(ids))
-    child_ids = getattr(tx.uow.households, "child_ids", None)
-    if not callable(child_ids):
-        return {
-            household_id: frozenset(child.id for child in household.children)
-            for household_id, household in load_households(tx, wanted).items()
-        }
-    found: dict[str, frozenset[str]] = child_ids(wanted)
+    found = tx.uow.households.child_ids(wanted)
     for household_id in wanted:
         if household_id not in found:
             raise NotFoundError(f"no household {household_id!r}")
