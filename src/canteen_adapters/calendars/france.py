@@ -1,12 +1,13 @@
 """The French school calendar: zones A, B and C of metropolitan France.
 
-:class:`FranceHolidaySource` builds a :class:`~canteen_core.calendar.SchoolYear` from two data
-packages, checked against the official calendar:
+:class:`FranceHolidaySource` builds a :class:`~canteen_core.calendar.SchoolYear` from a data
+package and the law, checked against the official calendar:
 
 * school holidays and year boundaries from ``vacances-scolaires-france`` (a per-day table: for each
   date and zone, whether it is a holiday and which one);
-* public holidays from ``holidays`` (France, in French; Moselle and Alsace add Good Friday and
-  26 December).
+* public holidays computed by :mod:`canteen_adapters.calendars.france_public_holidays` (code du
+  travail; Moselle and Alsace add Good Friday and 26 December), checked against python-holidays
+  by the tests.
 
 Derivation rules, applied identically to every year (see :func:`_derive_school_year`):
 
@@ -22,7 +23,7 @@ Derivation rules, applied identically to every year (see :func:`_derive_school_y
 Checked day for day against the arrêté of 7 December 2022 (2023-2024, 2024-2025, 2025-2026, all
 three zones): apart from the missing bridges, the table agrees (tests/test_calendar_france.py holds
 the official dates). 2026-2027 (arrêté of 22 October 2025) and 2027-2028 come from the table with
-the same rules; the ``holidays`` package's ``school`` category disagrees for 2027-2028 (rentrée
+the same rules; the python-holidays package's ``school`` category disagrees for 2027-2028 (rentrée
 Thursday 2 September 2027 instead of Wednesday 1 September, summer from Wednesday 5 July 2028
 instead of Tuesday 4 July, which yields the same last class day). Years outside
 :meth:`FranceHolidaySource.available_years` raise :class:`InvalidInputError`, never an empty
@@ -39,14 +40,13 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, NamedTuple
 
-import holidays as holidays_lib
-
 from canteen_adapters.calendars.france_departments import (
     CORSICA,
     DEPARTMENT_ACADEMY,
     DEPARTMENT_NAMES,
     DEPARTMENT_ZONES,
 )
+from canteen_adapters.calendars.france_public_holidays import public_holidays
 from canteen_core.calendar import HolidaySource, Period, SchoolYear, Zone, parse_school_year
 from canteen_core.errors import InvalidInputError
 from canteen_core.hookspecs import hookimpl
@@ -83,13 +83,8 @@ BRIDGE_CORRECTIONS: Final[Mapping[int, Mapping[date, str]]] = MappingProxyType(
     }
 )
 
-# Names as French calendars print them (service-public.fr: "8 mai : Victoire 1945").
-_PUBLIC_HOLIDAY_NAMES: Final[Mapping[str, str]] = MappingProxyType(
-    {"Fête de la Victoire": "Victoire 1945"}
-)
-
-# ``holidays`` subdivisions adding Good Friday and 26 December.
-_ALSACE_MOSELLE: Final[Mapping[str, str]] = MappingProxyType({"57": "57", "67": "6AE", "68": "6AE"})
+# Departments adding Good Friday and 26 December (code du travail, article L3134-13).
+_ALSACE_MOSELLE: Final = frozenset({"57", "67", "68"})
 
 
 class _Run(NamedTuple):
@@ -202,18 +197,18 @@ def _available_text() -> str:
 
 
 @functools.cache
-def _public_holidays(start_year: int, subdivision: str | None) -> Mapping[date, str]:
+def _public_holidays(start_year: int, alsace_moselle: bool) -> Mapping[date, str]:
     """French public holidays of the two civil years of a school year, named in French."""
-    found = holidays_lib.country_holidays(
-        "FR", subdiv=subdivision, years=(start_year, start_year + 1), language="fr"
-    )
     return MappingProxyType(
-        {day: _PUBLIC_HOLIDAY_NAMES.get(name, name) for day, name in sorted(found.items())}
+        {
+            **public_holidays(start_year, alsace_moselle=alsace_moselle),
+            **public_holidays(start_year + 1, alsace_moselle=alsace_moselle),
+        }
     )
 
 
 @functools.cache
-def _derive_school_year(zone: Zone, start_year: int, subdivision: str | None) -> SchoolYear:
+def _derive_school_year(zone: Zone, start_year: int, alsace_moselle: bool) -> SchoolYear:
     """Build one school year from the tables (see the module docstring for the rules)."""
     before, after = _summer(zone, start_year), _summer(zone, start_year + 1)
     if start_year not in _available_years() or before is None or after is None:
@@ -228,7 +223,7 @@ def _derive_school_year(zone: Zone, start_year: int, subdivision: str | None) ->
     bridges: dict[date, str] = {}
     public = {
         day: name
-        for day, name in _public_holidays(start_year, subdivision).items()
+        for day, name in _public_holidays(start_year, alsace_moselle).items()
         if first_day <= day <= last_day
     }
     for run in _table().runs[zone]:
@@ -351,7 +346,7 @@ class FranceHolidaySource:
         """
         parsed_zone = Zone.parse(zone)
         year = parse_school_year(start_year)
-        subdivision = None
+        alsace_moselle = False
         if department is not None:
             code = normalize_department(department)
             expected = DEPARTMENT_ZONES.get(code)
@@ -361,8 +356,8 @@ class FranceHolidaySource:
                     f"not zone {parsed_zone}",
                     path="department",
                 )
-            subdivision = _ALSACE_MOSELLE.get(code)
-        return _derive_school_year(parsed_zone, year, subdivision)
+            alsace_moselle = code in _ALSACE_MOSELLE
+        return _derive_school_year(parsed_zone, year, alsace_moselle)
 
     def __repr__(self) -> str:
         return "FranceHolidaySource()"
