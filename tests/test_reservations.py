@@ -49,6 +49,8 @@ from canteen_core.periodicity import Periodicity
 from canteen_core.reservations import (
     ReservationBook,
     SkipReason,
+    _check_context,
+    _check_context_household_checked,
     apply_periodicity,
     apply_periodicity_to_service_days,
     book_day,
@@ -510,6 +512,28 @@ def test_guardian_from_another_household() -> None:
     with pytest.raises(InvalidInputError):
         book_day(ReservationBook.empty(zoe), date(2023, 9, 11), **ctx(e))
     assert len(book) == 0
+
+
+def test_the_household_checked_context_refuses_the_rest_as_the_full_check() -> None:
+    """The services check the household side from child ids, the engine the rest."""
+    e = enrollment()
+    zoe = enrollment(child_id=OTHER_CHILD.id, household=OTHER)
+    book = ReservationBook.empty(e)
+    moved = attrs.evolve(book, origin=date(2023, 9, 1))
+    cases: list[tuple[Any, Any, Actor, type[Exception]]] = [
+        ("book", e, MAMAN, InvalidInputError),
+        (book, "enrollment", MAMAN, InvalidInputError),
+        (book, e, STRANGER, NotAuthorizedError),
+        (ReservationBook.empty(zoe), e, MAMAN, InvalidInputError),
+        (moved, e, MAMAN, ConflictError),
+    ]
+    for bad_book, bad_enrollment, actor, error in cases:
+        with pytest.raises(error):
+            _check_context(bad_book, bad_enrollment, HOUSEHOLD, actor)
+        with pytest.raises(error):
+            _check_context_household_checked(bad_book, bad_enrollment, actor)
+    _check_context_household_checked(book, e, MAMAN)
+    _check_context_household_checked(ReservationBook.empty(zoe), zoe, DESK)  # not HOUSEHOLD's
 
 
 # -- properties ------------------------------------------------------------------------

@@ -335,10 +335,7 @@ def _check_context(
     book: ReservationBook, enrollment: Enrollment, household: Household, actor: Actor
 ) -> None:
     """Shared preconditions of every operation; raise before anything is computed."""
-    if not isinstance(book, ReservationBook):
-        raise InvalidInputError(f"expected a ReservationBook, got {type(book).__name__}")
-    if not isinstance(enrollment, Enrollment):
-        raise InvalidInputError(f"expected an Enrollment, got {type(enrollment).__name__}")
+    _check_operands(book, enrollment)
     if not isinstance(household, Household):
         raise InvalidInputError(f"expected a Household, got {type(household).__name__}")
     ensure_may_act_for(actor, enrollment.household_id)
@@ -349,6 +346,31 @@ def _check_context(
             path="household",
         )
     household.child(enrollment.child_id)  # NotFoundError for an unknown child
+    _check_book_of(book, enrollment)
+
+
+def _check_context_household_checked(
+    book: ReservationBook, enrollment: Enrollment, actor: Actor
+) -> None:
+    """:func:`_check_context` for a caller that has checked the household side itself (the
+    enrollment's household exists and has its child): the services read the households'
+    child ids, not whole households. The other checks run in the same order. The caller
+    then runs the operation's core (``_set_days``, ``_fill_service_days``,
+    ``_periodicity_on_service_days``), which trusts the context."""
+    _check_operands(book, enrollment)
+    ensure_may_act_for(actor, enrollment.household_id)
+    _check_book_of(book, enrollment)
+
+
+def _check_operands(book: ReservationBook, enrollment: Enrollment) -> None:
+    if not isinstance(book, ReservationBook):
+        raise InvalidInputError(f"expected a ReservationBook, got {type(book).__name__}")
+    if not isinstance(enrollment, Enrollment):
+        raise InvalidInputError(f"expected an Enrollment, got {type(enrollment).__name__}")
+
+
+def _check_book_of(book: ReservationBook, enrollment: Enrollment) -> None:
+    """The book is the enrollment's, on the enrollment's first day."""
     if book.enrollment_id != enrollment.id:
         raise InvalidInputError(
             f"book of enrollment {book.enrollment_id!r} used with enrollment {enrollment.id!r}",
@@ -427,6 +449,30 @@ def set_days(
     withdraw those a new change makes moot); ``new_id`` names new requests.
     """
     _check_context(book, enrollment, household, actor)
+    return _set_days(
+        book,
+        wanted,
+        booked,
+        enrollment=enrollment,
+        actor=actor,
+        clock=clock,
+        pending=pending,
+        new_id=new_id,
+    )
+
+
+def _set_days(
+    book: ReservationBook,
+    wanted: Mapping[date, bool] | Iterable[date],
+    booked: bool | None = None,
+    *,
+    enrollment: Enrollment,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
+) -> tuple[ReservationBook, BulkResult]:
+    """:func:`set_days` once the context is checked."""
     base = book.origin.toordinal()
     to_on = to_off = 0
     early: set[date] = set()  # before the book's origin: outside the enrollment
@@ -686,6 +732,32 @@ def fill_service_days(
     """
     enrollment = context["enrollment"]
     _check_context(book, enrollment, context["household"], context["actor"])
+    return _fill_service_days(
+        book,
+        start,
+        end,
+        booked,
+        enrollment=enrollment,
+        actor=context["actor"],
+        clock=context["clock"],
+        pending=context.get("pending", ()),
+        new_id=context.get("new_id", _default_id),
+    )
+
+
+def _fill_service_days(
+    book: ReservationBook,
+    start: date,
+    end: date,
+    booked: bool,
+    *,
+    enrollment: Enrollment,
+    actor: Actor,
+    clock: Clock,
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
+) -> tuple[ReservationBook, BulkResult]:
+    """:func:`fill_service_days` once the context is checked."""
     _check_day(start, "start")
     _check_day(end, "end")
     if not isinstance(booked, bool):
@@ -696,10 +768,10 @@ def fill_service_days(
         service if booked else 0,
         0 if booked else service,
         enrollment=enrollment,
-        actor=context["actor"],
-        clock=context["clock"],
-        pending=context.get("pending", ()),
-        new_id=context.get("new_id", _default_id),
+        actor=actor,
+        clock=clock,
+        pending=pending,
+        new_id=new_id,
     )
 
 
@@ -753,8 +825,8 @@ def _periodicity_on_service_days(
     enrollment: Enrollment,
     actor: Actor,
     clock: Clock,
-    pending: Iterable[ChangeRequest],
-    new_id: Callable[[], str],
+    pending: Iterable[ChangeRequest] = (),
+    new_id: Callable[[], str] = _default_id,
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`apply_periodicity_to_service_days` once the context is checked."""
     service = open_mask(enrollment, periodicity.start, periodicity.end)
@@ -763,51 +835,6 @@ def _periodicity_on_service_days(
         book,
         service & pattern,
         service & ~pattern if replace else 0,
-        enrollment=enrollment,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
-
-
-def _apply_periodicity_household_checked(
-    book: ReservationBook,
-    periodicity: Periodicity,
-    *,
-    replace: bool = True,
-    enrollment: Enrollment,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
-) -> tuple[ReservationBook, BulkResult]:
-    """:func:`apply_periodicity_to_service_days` for a caller that has checked the household
-    side of the context itself (the enrollment's household exists and has its child): the
-    bulk service reads the child ids of the households instead of whole households. Every
-    other check of :func:`apply_periodicity_to_service_days` runs, in the same order."""
-    if not isinstance(periodicity, Periodicity):
-        raise InvalidInputError(
-            f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
-        )
-    if not isinstance(book, ReservationBook):
-        raise InvalidInputError(f"expected a ReservationBook, got {type(book).__name__}")
-    if not isinstance(enrollment, Enrollment):
-        raise InvalidInputError(f"expected an Enrollment, got {type(enrollment).__name__}")
-    ensure_may_act_for(actor, enrollment.household_id)
-    if book.enrollment_id != enrollment.id:
-        raise InvalidInputError(
-            f"book of enrollment {book.enrollment_id!r} used with enrollment {enrollment.id!r}",
-            path="book",
-        )
-    if book.origin != enrollment.start:
-        raise ConflictError(
-            f"book origin {book.origin} differs from the enrollment start {enrollment.start}"
-        )
-    return _periodicity_on_service_days(
-        book,
-        periodicity,
-        replace,
         enrollment=enrollment,
         actor=actor,
         clock=clock,

@@ -3,7 +3,7 @@ with the number of children (no N+1)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -103,8 +103,29 @@ def test_rentree_periodicity_for_many_children(memory_canteen: Canteen) -> None:
     assert count.total == 300
 
 
-def test_periodicities_refuse_an_enrollment_whose_child_left_its_household(
-    any_canteen: Canteen,
+_PATTERN = Periodicity(
+    start=date(2023, 9, 4), end=date(2024, 7, 5), weekdays=frozenset({0, 1, 3, 4})
+)
+#: The use cases that check each enrollment's child against its household's child ids.
+_CHILD_CHECKED: dict[str, Callable[[Canteen, list[str]], object]] = {
+    "apply_periodicities": lambda c, ids: c.reservations.apply_periodicities(
+        ADMIN, dict.fromkeys(ids, _PATTERN)
+    ),
+    "tick_month_many": lambda c, ids: c.reservations.tick_month_many(ADMIN, ids, 2023, 10),
+    "tick_range_many": lambda c, ids: c.reservations.tick_range_many(
+        ADMIN, ids, date(2023, 10, 2), date(2023, 10, 13)
+    ),
+    "set_days_many": lambda c, ids: c.reservations.set_days_many(
+        ADMIN, {i: {date(2023, 10, 2): True, date(2023, 10, 3): True} for i in ids}
+    ),
+    "tick_week": lambda c, ids: c.reservations.tick_week(ADMIN, ids[1], date(2023, 10, 2)),
+    "set_days": lambda c, ids: c.reservations.set_days(ADMIN, ids[1], {date(2023, 10, 2): True}),
+}
+
+
+@pytest.mark.parametrize("use_case", sorted(_CHILD_CHECKED))
+def test_bulk_use_cases_refuse_an_enrollment_whose_child_left_its_household(
+    any_canteen: Canteen, use_case: str
 ) -> None:
     ids = _populate(any_canteen, 3, "x")
     storage = any_canteen.context.storage
@@ -113,10 +134,7 @@ def test_periodicities_refuse_an_enrollment_whose_child_left_its_household(
         stranger = attrs.evolve(home.children[0], id="xc9")
         uow.households.save(attrs.evolve(home, children=(stranger,)))
         uow.commit()
-    pattern = Periodicity(
-        start=date(2023, 9, 4), end=date(2024, 7, 5), weekdays=frozenset({0, 1, 3, 4})
-    )
     with pytest.raises(NotFoundError, match=r"no child 'xc1' in household 'xh1'"):
-        any_canteen.reservations.apply_periodicities(ADMIN, dict.fromkeys(ids, pattern))
+        _CHILD_CHECKED[use_case](any_canteen, ids)
     # All or nothing: the other children were not booked either.
     assert all(not any_canteen.reservations.booked_days(ADMIN, i) for i in ids)

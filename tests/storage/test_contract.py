@@ -397,6 +397,72 @@ def test_bulk_saves_are_all_or_nothing(storage: Storage) -> None:
         assert uow.reservations.load(ids[1]).version == 0  # the good half was not kept
 
 
+def test_two_writers_the_second_is_refused_for_the_book_it_missed(storage: Storage) -> None:
+    ids = _enrolled(storage, children=2)
+    with storage.unit_of_work() as uow:
+        books = uow.reservations.load_many(ids)
+        uow.reservations.save_many((books[i].with_day(SEPTEMBER[0], booked=True), 0) for i in ids)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        seen = uow.reservations.load_many(ids)  # the first writer loads both books (version 1)
+    with storage.unit_of_work() as uow:  # the second writer changes the second book meanwhile
+        other = uow.reservations.load(ids[1]).with_day(SEPTEMBER[1], booked=True)
+        uow.reservations.save(other, expected_version=1)
+        uow.commit()
+    mine = {i: seen[i].with_day(SEPTEMBER[2], booked=True) for i in ids}
+    with storage.unit_of_work() as uow:
+        with pytest.raises(ConflictError, match=f"{ids[1]!r} changed meanwhile"):
+            uow.reservations.save_many((mine[i], 1) for i in ids)
+        # Nothing of the batch was kept, and the unit of work goes on: the first book alone.
+        assert uow.reservations.load(ids[0]) == seen[ids[0]]
+        uow.reservations.save(mine[ids[0]], expected_version=1)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.reservations.load_many(ids) == {ids[0]: mine[ids[0]], ids[1]: other}
+
+
+def test_a_stale_second_book_undoes_a_first_book_saved_for_the_first_time(
+    storage: Storage,
+) -> None:
+    ids = _enrolled(storage, children=2)
+    with storage.unit_of_work() as uow:
+        seen = uow.reservations.load(ids[0]).with_day(SEPTEMBER[0], booked=True)
+        uow.reservations.save(seen, expected_version=0)
+        uow.reservations.save(seen.with_day(SEPTEMBER[1], booked=True), expected_version=1)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        first = uow.reservations.load(ids[1]).with_day(SEPTEMBER[0], booked=True)
+        stale = seen.with_day(SEPTEMBER[2], booked=True)  # loaded at 1, stored at 2
+        with pytest.raises(ConflictError, match=f"{ids[0]!r} changed meanwhile"):
+            uow.reservations.save_many([(first, 0), (stale, 1)])
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.reservations.load(ids[1]).version == 0
+        assert uow.reservations.load(ids[0]).booked_days() == tuple(SEPTEMBER[:2])
+
+
+def test_an_unknown_enrollment_refuses_the_whole_batch(storage: Storage) -> None:
+    ids = _enrolled(storage, children=2)
+    unknown = ReservationBook(enrollment_id="nope", origin=date(2023, 9, 4))
+    with storage.unit_of_work() as uow:
+        books = uow.reservations.load_many(ids)
+        new = books[ids[0]].with_day(SEPTEMBER[0], booked=True)
+        with pytest.raises(NotFoundError, match="'nope'"):
+            uow.reservations.save_many([(new, 0), (unknown.with_day(SEPTEMBER[0], booked=True), 0)])
+        uow.reservations.save(new, expected_version=0)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        changed = new.with_day(SEPTEMBER[1], booked=True)
+        stale_unknown = attrs.evolve(unknown, version=3)
+        with pytest.raises(NotFoundError, match="'nope'"):
+            uow.reservations.save_many([(changed, 1), (stale_unknown, 2)])
+        with pytest.raises(NotFoundError, match="'nope'"):
+            uow.reservations.save_many([(changed, 1), (stale_unknown, 3)])  # unchanged: read
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.reservations.load_many(ids) == {ids[0]: new, ids[1]: books[ids[1]]}
+
+
 def test_booked_days_and_headcounts(storage: Storage) -> None:
     ids = _enrolled(storage, children=2)  # child 0 standard, child 1 vegetarian
     with storage.unit_of_work() as uow:

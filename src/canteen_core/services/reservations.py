@@ -34,14 +34,15 @@ from canteen_core.policy import Action
 from canteen_core.reservations import (
     BulkResult,
     ReservationBook,
-    _apply_periodicity_household_checked,
+    _check_context_household_checked,
+    _fill_service_days,
+    _periodicity_on_service_days,
+    _set_days,
     apply_periodicity,
     book_day,
     cancel_day,
     days_between,
-    fill_service_days,
     month_days,
-    set_days,
     week_days,
 )
 from canteen_core.services._context import ServiceBase, Transaction
@@ -168,8 +169,10 @@ class ReservationService(ServiceBase):
     ) -> dict[str, BulkResult]:
         """Apply ``operations`` (enrollment id -> operation) in one use case.
 
-        With ``household=False`` the operations are not given the household: only its child
-        ids are read, and each enrollment's child is checked here (as the engine would)."""
+        With ``household=False`` the operations are the engine's cores, not given the
+        household: only the households' child ids are read, and each enrollment's context is
+        checked here as the engine's operations would (its child, then
+        :func:`~canteen_core.reservations._check_context_household_checked`)."""
         ids = list(operations)
         with self._ctx.use_case(actor, action) as tx:
             if not ids:
@@ -199,10 +202,13 @@ class ReservationService(ServiceBase):
                 context: dict[str, object] = {}
                 if household:
                     context["household"] = households[enrollment.household_id]
-                elif enrollment.child_id not in children[enrollment.household_id]:
-                    raise NotFoundError(
-                        f"no child {enrollment.child_id!r} in household {enrollment.household_id!r}"
-                    )
+                else:
+                    if enrollment.child_id not in children[enrollment.household_id]:
+                        raise NotFoundError(
+                            f"no child {enrollment.child_id!r} "
+                            f"in household {enrollment.household_id!r}"
+                        )
+                    _check_context_household_checked(book, enrollment, actor)
                 new_book, result = operation(
                     book,
                     enrollment=enrollment,
@@ -318,11 +324,11 @@ class ReservationService(ServiceBase):
             # Bulk calls only look at the enrollment's service days: closed days are not
             # listed as skipped (a city-wide run would create millions of skip records).
             if open_only:
-                return fill_service_days(book, first, last, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
-            return set_days(book, days, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
+                return _fill_service_days(book, first, last, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
+            return _set_days(book, days, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
 
         action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
-        return self._run(actor, action, dict.fromkeys(ids, operation))
+        return self._run(actor, action, dict.fromkeys(ids, operation), household=False)
 
     def set_days_many(
         self, actor: Actor, changes: Mapping[str, Mapping[date, bool]]
@@ -342,7 +348,7 @@ class ReservationService(ServiceBase):
             def operation(
                 book: ReservationBook, *, _wanted: dict[date, bool] = frozen, **kw: object
             ) -> tuple[ReservationBook, BulkResult]:
-                return set_days(book, _wanted, **kw)  # type: ignore[arg-type]
+                return _set_days(book, _wanted, **kw)  # type: ignore[arg-type]
 
             operations[enrollment_id] = operation
         return self._run(
@@ -350,6 +356,7 @@ class ReservationService(ServiceBase):
             Action.BOOK_MEALS,
             operations,
             extra_action=Action.CANCEL_MEALS if cancels else None,
+            household=False,
         )
 
     def tick_month_many(
@@ -421,8 +428,7 @@ class ReservationService(ServiceBase):
             def operation(
                 book: ReservationBook, *, _pattern: Periodicity = pattern, **kw: object
             ) -> tuple[ReservationBook, BulkResult]:
-                # The household's child is checked by _run (only the child ids are read).
-                return _apply_periodicity_household_checked(book, _pattern, replace=replace, **kw)  # type: ignore[arg-type]
+                return _periodicity_on_service_days(book, _pattern, replace, **kw)  # type: ignore[arg-type]
 
             operations[enrollment_id] = operation
         # Replacing may cancel days: the actor must be allowed both.

@@ -1293,11 +1293,14 @@ _BUMP_PG = (
     "UPDATE reservation_states SET version = ?, late_cancelled = CAST(? AS jsonb) "
     "WHERE enrollment_id = ? AND version = ?"
 )
-_VERSIONS = "SELECT enrollment_id, version FROM reservation_states WHERE enrollment_id {ids}"
 _DELETE_MONTH = "DELETE FROM reservation_months WHERE enrollment_id = ? AND month = ?"
 _UPDATE_MONTH = (
     "UPDATE reservation_months SET days = ?, late = ? WHERE enrollment_id = ? AND month = ?"
 )
+
+
+class _Refused(Exception):
+    """A guarded reservation write found a book stale or its enrollment unknown."""
 
 
 class _Reservations:
@@ -1429,31 +1432,48 @@ class _Reservations:
                 )
         if len({book.enrollment_id for book, _ in todo}) != len(todo):
             raise ConflictError("the same enrollment appears twice in one save")
+        fresh = [book for book, expected in todo if expected == 0 and book.version > 0]
+        changed = [(book, expected) for book, expected in todo if 0 < expected < book.version]
         connection = self._uow.writable()
         with _translate("cannot save reservations"):
             driver = _Driver(connection)
-            with driver.savepoint():
-                # One read: the enrollments exist, their stored versions.
-                stored: dict[str, int] = {}
-                ids = [book.enrollment_id for book, _ in todo]
-                for chunk in _chunks(ids, _IN_CHUNK):
-                    statement = driver.sql(_SAVE_STATES, len(chunk))
-                    for enrollment_id, version in driver.fetch(statement, driver.ids(chunk)):
-                        stored[enrollment_id] = 0 if version is None else int(version)
-                missing = [enrollment_id for enrollment_id in ids if enrollment_id not in stored]
-                if missing:
-                    raise NotFoundError(f"no enrollment {missing[0]!r}")
-                fresh = [book for book, expected in todo if expected == 0 and book.version > 0]
-                changed = [
-                    (book, expected) for book, expected in todo if 0 < expected < book.version
-                ]
-                for book, expected in todo:
-                    if book.version == expected and stored[book.enrollment_id] != expected:
-                        raise self._conflict(book.enrollment_id, expected)
-                if fresh:
-                    self._insert_fresh(connection, driver, fresh)
-                if changed:
-                    self._update_many(connection, driver, changed)
+            if len(fresh) + len(changed) < len(todo):
+                # Unchanged books write nothing: only a read can tell they are stale.
+                refused = self._refusal(driver, todo)
+                if refused is not None:
+                    raise refused
+            # The writes are guarded (the caller has just loaded the books): an INSERT fails
+            # when the state row exists (someone saved first) or the enrollment does not
+            # (foreign key), an UPDATE ... WHERE version = expected misses a stale book. Only
+            # then are the stored versions read, to name the error.
+            try:
+                with driver.savepoint():  # a refused book undoes the whole batch
+                    if fresh:
+                        self._insert_fresh(connection, driver, fresh)
+                    if changed:
+                        self._update_many(connection, driver, changed)
+            except _Refused:
+                refused = self._refusal(driver, todo)
+                raise refused or self._conflict(todo[0][0].enrollment_id, todo[0][1]) from None
+
+    def _refusal(
+        self, driver: _Driver, todo: list[tuple[ReservationBook, int]]
+    ) -> NotFoundError | ConflictError | None:
+        """Why the stored versions refuse ``todo``: an unknown enrollment first, then the first
+        book not at its expected version (``None``: they do not)."""
+        stored: dict[str, int] = {}
+        ids = [book.enrollment_id for book, _ in todo]
+        for chunk in _chunks(ids, _IN_CHUNK):
+            statement = driver.sql(_SAVE_STATES, len(chunk))
+            for enrollment_id, version in driver.fetch(statement, driver.ids(chunk)):
+                stored[enrollment_id] = 0 if version is None else int(version)
+        missing = [enrollment_id for enrollment_id in ids if enrollment_id not in stored]
+        if missing:
+            return NotFoundError(f"no enrollment {missing[0]!r}")
+        for book, expected in todo:
+            if stored[book.enrollment_id] != expected:
+                return self._conflict(book.enrollment_id, expected)
+        return None
 
     def _insert_fresh(
         self,
@@ -1461,7 +1481,7 @@ class _Reservations:
         driver: _Driver,
         fresh: list[ReservationBook],
     ) -> None:
-        # No savepoint of its own: save_many's savepoint undoes the batch on a conflict.
+        # No savepoint of its own: save_many's savepoint undoes the batch on a refusal.
         statement = driver.sql(_INSERT_STATE_PG if driver.postgres else _INSERT_STATE)
         try:
             driver.run_many(
@@ -1476,8 +1496,8 @@ class _Reservations:
                 ],
             )
         except sa.exc.IntegrityError:
-            # Someone saved one of these enrollments first.
-            raise self._conflict(fresh[0].enrollment_id, 0) from None
+            # Someone saved one of these enrollments first, or one does not exist.
+            raise _Refused from None
         _insert_months(connection, _fresh_rows(fresh))
 
     def _update_many(
@@ -1500,19 +1520,8 @@ class _Reservations:
                 for book, expected in batch
             ]
             ids = [book.enrollment_id for book, _ in batch]
-            bumped = driver.run_many(bump, params)
-            if bumped != len(batch):
-                # Someone saved one of them in between: name it (the savepoint undoes all).
-                versions = {
-                    enrollment_id: int(version)
-                    for enrollment_id, version in driver.fetch(
-                        driver.sql(_VERSIONS, len(ids)), driver.ids(ids)
-                    )
-                }
-                for book, expected in batch:
-                    if versions.get(book.enrollment_id) != book.version:
-                        raise self._conflict(book.enrollment_id, expected)
-                raise self._conflict(batch[0][0].enrollment_id, batch[0][1])
+            if driver.run_many(bump, params) != len(batch):
+                raise _Refused  # a stale book or an unknown enrollment: save_many names it
             # Only the months that changed are written.
             current: dict[str, dict[date, tuple[int, int]]] = {
                 enrollment_id: {} for enrollment_id in ids
