@@ -19,6 +19,7 @@ from canteen_adapters.storage.sql import (
     upgrade,
 )
 from canteen_adapters.storage.sql.migrate import alembic_config
+from canteen_core.errors import InvalidInputError
 from canteen_core.reservations import ReservationBook
 
 from .samples import enrollment, household
@@ -153,5 +154,40 @@ def test_a_save_rewrites_only_the_months_that_changed(tmp_path: Path) -> None:
                 (enrolled.id, date(2023, 9, 29)),
                 (enrolled.id, date(2024, 2, 1)),
             ]
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize(
+    ("late_cancelled", "late", "message"),
+    [
+        ('["2023-09-29"]', 0, "a late-cancelled day cannot be booked"),
+        ("[]", 1 << 4, "a late-booked day must be booked"),
+    ],
+)
+def test_stored_rows_that_contradict_each_other_are_refused(
+    tmp_path: Path, late_cancelled: str, late: int, message: str
+) -> None:
+    home = household("h1")
+    enrolled = enrollment(home)
+    book = ReservationBook.from_days(enrolled.id, enrolled.start, DAYS, version=1)
+    storage = SqlStorage.from_url(f"sqlite:///{tmp_path / 'bad.db'}")
+    try:
+        with storage.unit_of_work() as uow:
+            uow.households.add(home)
+            uow.enrollments.add(enrolled)
+            uow.reservations.save(book, expected_version=0)
+            connection = uow.connection()
+            # Damage the rows behind the library's back (a hand-edited database).
+            connection.exec_driver_sql(
+                "UPDATE reservation_states SET late_cancelled = ?", (late_cancelled,)
+            )
+            connection.exec_driver_sql(
+                "UPDATE reservation_months SET late = ? WHERE month = '2023-09-01'", (late,)
+            )
+            uow.commit()
+        with storage.unit_of_work(read_only=True) as uow, pytest.raises(InvalidInputError) as error:
+            uow.reservations.load(enrolled.id)
+        assert message in str(error.value)
     finally:
         storage.close()

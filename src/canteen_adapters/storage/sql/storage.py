@@ -1398,16 +1398,24 @@ class _Reservations:
                 late |= late_days << offset
         if late & ~bits:
             raise InvalidInputError("a late-booked day must be booked", path="late_booked")
-        book = ReservationBook.from_days(
-            enrollment_id,
-            origin,
-            (),
+        late_cancelled = 0
+        if cancelled:  # rare: a day cancelled after its deadline in surcharge mode
+            late_cancelled = ReservationBook.from_days(
+                enrollment_id, origin, (), late_cancelled=map(date.fromisoformat, cancelled)
+            ).late_cancelled
+            if late_cancelled & bits:
+                raise InvalidInputError(
+                    "a late-cancelled day cannot be booked", path="late_cancelled"
+                )
+        # One construction (its validators check the masks): no book built twice per row.
+        return ReservationBook(
+            enrollment_id=enrollment_id,
+            origin=origin,
+            bits=bits,
+            late_booked=late,
+            late_cancelled=late_cancelled,
             version=version,
-            late_cancelled=[date.fromisoformat(day) for day in cancelled],
         )
-        if book.late_cancelled & bits:
-            raise InvalidInputError("a late-cancelled day cannot be booked", path="late_cancelled")
-        return attrs.evolve(book, bits=bits, late_booked=late)
 
     @staticmethod
     def _conflict(enrollment_id: str, expected: int) -> ConflictError:
