@@ -890,7 +890,6 @@ def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] |
 _CALENDARS: dict[str, ServiceCalendar] = {}
 _CALENDARS_KEPT = 1024
 _CALENDAR_BODIES = "SELECT key, body FROM service_calendars WHERE key {ids}"
-_ENROLLMENT_BODIES = "SELECT id, body, calendar_key FROM enrollments WHERE id {ids}"
 
 
 def _calendar_key(data: Any) -> str:
@@ -1011,18 +1010,15 @@ class _Enrollments(_Documents):
         if exists is None:
             raise ConflictError(f"enrollment for unknown household {household_id!r}")
 
-    def _build(self, rows: list[tuple[Any, str]], driver: _Driver) -> list[Any]:
-        """Enrollments from ``(body, calendar_key)`` rows, their calendars put back."""
+    def _structure(self, data: Any, key: str, calendars: dict[str, Any]) -> Any:
+        """An enrollment from its body's ``data``, its calendar put back."""
+        if isinstance(data, dict) and key in calendars:
+            data["calendar"] = calendars[key]
+        return structure(data, self._cls)  # malformed: the library's error, as before
+
+    def _calendars(self, driver: _Driver, keys: Iterable[str]) -> dict[str, Any]:
         with _translate(f"cannot read {self.collection.name}"):
-            calendars = _service_calendars(driver, {key for _, key in rows})
-        cls = self._cls
-        built = []
-        for body, key in rows:
-            data = driver.json_out(body)
-            if isinstance(data, dict) and key in calendars:
-                data["calendar"] = calendars[key]
-            built.append(structure(data, cls))  # malformed: the library's error, as before
-        return built
+            return _service_calendars(driver, keys)
 
     def find(self, item_id: str) -> Any | None:
         return self.find_many([item_id]).get(item_id)
@@ -1033,11 +1029,30 @@ class _Enrollments(_Documents):
         rows: list[Any] = []
         with _translate("cannot read enrollments"):
             driver = _Driver(connection)  # a family's booking call reads its enrollments here
+            template = _ENROLLMENT_PARTS_PG if driver.postgres else _ENROLLMENT_PARTS
             for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(_ENROLLMENT_BODIES, len(chunk))
-                rows.extend(driver.fetch(statement, driver.ids(chunk)))
-        built = self._build([(body, key) for _, body, key in rows], driver)
-        found = {row[0]: item for row, item in zip(rows, built, strict=True)}
+                rows.extend(driver.fetch(driver.sql(template, len(chunk)), driver.ids(chunk)))
+        calendars = self._calendars(driver, {row[2] for row in rows})
+        found: dict[str, Any] = {}
+        # The enrollments of a school differ only by their ids: the database strips those
+        # (``rest``), and each distinct rest and calendar is parsed and structured once. The
+        # others are the first one with their own ids (same validators; anything unusual, e.g.
+        # an id that is not a string, goes through ``structure`` and raises the same error).
+        templates: dict[tuple[Any, str], Any] = {}
+        for enrollment_id, body, key, rest, own_id, household_id, child_id in rows:
+            shared = templates.get((rest, key))
+            if shared is not None:
+                try:
+                    found[enrollment_id] = attrs.evolve(
+                        shared, id=own_id, household_id=household_id, child_id=child_id
+                    )
+                    continue
+                except InvalidInputError:
+                    pass
+            item = self._structure(driver.json_out(body), key, calendars)
+            if shared is None and rest is not None:
+                templates[(rest, key)] = item
+            found[enrollment_id] = item
         return {
             enrollment_id: found[enrollment_id] for enrollment_id in ids if enrollment_id in found
         }
@@ -1048,7 +1063,9 @@ class _Enrollments(_Documents):
         rows = self._uow.stream(statement, f"cannot read {self.collection.name}", params=params)
         driver = _Driver(self._uow.connection())
         while batch := list(islice(rows, _FETCH)):
-            yield from self._build([(row.body, row.calendar_key) for row in batch], driver)
+            calendars = self._calendars(driver, {row.calendar_key for row in batch})
+            for row in batch:
+                yield self._structure(row.body, row.calendar_key, calendars)
 
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
@@ -1341,6 +1358,24 @@ class _Driver:
         return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+#: An enrollment's body and calendar key, the body without its ids (as text) and the ids when
+#: they are strings.
+_ENROLLMENT_PARTS = (
+    "SELECT id, body, calendar_key, json_remove(body, '$.id', '$.household_id', '$.child_id'), "
+    + ", ".join(
+        f"CASE json_type(body, '$.{key}') WHEN 'text' THEN json_extract(body, '$.{key}') END"
+        for key in ("id", "household_id", "child_id")
+    )
+    + " FROM enrollments WHERE id {ids}"
+)
+_ENROLLMENT_PARTS_PG = (
+    "SELECT id, body::text, calendar_key, (body - 'id' - 'household_id' - 'child_id')::text, "
+    + ", ".join(
+        f"CASE jsonb_typeof(body -> '{key}') WHEN 'string' THEN body ->> '{key}' END"
+        for key in ("id", "household_id", "child_id")
+    )
+    + " FROM enrollments WHERE id {ids}"
+)
 #: Each household with the ids of its children (a household without children: one NULL).
 _HOUSEHOLD_CHILDREN = (
     "SELECT h.id, CASE json_type(c.value, '$.id') WHEN 'text' "
