@@ -928,7 +928,8 @@ def _service_calendars(driver: _Driver, keys: Iterable[str]) -> dict[str, Any]:
                 found[key] = data
                 continue
             if len(_CALENDARS) >= _CALENDARS_KEPT:
-                _CALENDARS.pop(next(iter(_CALENDARS)), None)  # another thread may have too
+                with suppress(StopIteration, RuntimeError):  # another thread may be at it
+                    _CALENDARS.pop(next(iter(_CALENDARS)), None)
             found[key] = _CALENDARS[key] = calendar
     return found
 
