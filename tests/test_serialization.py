@@ -206,6 +206,21 @@ def test_equal_stored_calendars_are_one_object_and_bad_ones_still_fail() -> None
         structure(weekdays, type(calendar))
 
 
+def test_an_already_built_calendar_is_taken_as_it_is() -> None:
+    # The SQL storage keeps calendars apart and puts its cached instance into the data.
+    item = enrollment()
+    data = json.loads(json.dumps(unstructure(item)))
+    data["calendar"] = item.calendar
+    built = structure(data, Enrollment)
+    assert built == item
+    assert built.calendar is item.calendar
+    data = json.loads(json.dumps(unstructure(item)))
+    data["calendar"] = HOUSEHOLD  # any other object is still refused, with its path
+    with pytest.raises(InvalidInputError, match="expected ServiceCalendar") as info:
+        structure(data, Enrollment)
+    assert info.value.path == "calendar"
+
+
 @pytest.mark.parametrize("data", [3, "x", [1], None])
 def test_a_non_object_is_refused_with_a_clear_message_also_for_unions(data: object) -> None:
     from canteen_core.families import Household

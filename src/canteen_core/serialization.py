@@ -379,6 +379,9 @@ def _intern_values(converter: cattrs.Converter) -> None:
     each validated again. These are frozen, so equal data (same JSON) gives the same instance;
     a bounded table per class keeps memory flat. A class (or, for the cut-off policy base,
     one of its subclasses) that is not frozen is not interned.
+
+    An instance already built is taken as it is (frozen: sharing it is safe): the SQL storage
+    keeps each calendar apart and puts its cached instance into an enrollment's data.
     """
     from canteen_core.calendar import ServiceCalendar
     from canteen_core.catalog import Service, Site
@@ -413,7 +416,7 @@ def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, An
 
     def structure_interned(value: Any, cls: Any) -> Any:
         if not isinstance(value, Mapping):
-            return plain(value, cls)
+            return value if isinstance(value, cls) else plain(value, cls)
         try:
             # marshal (format 2: no back-references) is a byte image of the data that tells
             # True, 1 and 1.0 apart, ~8x cheaper than JSON text (a load structures thousands).

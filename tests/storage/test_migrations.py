@@ -1,12 +1,17 @@
-"""Migrations: the packaged Alembic history builds exactly the tables the adapter uses, and an
-older SQLite database is upgraded without losing data."""
+"""Migrations: the packaged Alembic history builds exactly the tables the adapter uses, an
+older SQLite database is upgraded without losing data, and enrollments keep their calendars
+through migration 0006 (calendars stored apart) and back, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -18,15 +23,17 @@ from canteen_adapters.storage.sql import (
     upgrade,
 )
 from canteen_adapters.storage.sql import tables as t
-from canteen_adapters.storage.sql.migrate import VERSION_TABLE
+from canteen_adapters.storage.sql.migrate import VERSION_TABLE, alembic_config
+from canteen_adapters.storage.sql.storage import _calendar_key
 from canteen_adapters.storage.sql.tables import metadata
+from canteen_core.calendar import Period
 from canteen_core.deployment import StorageSettings
 from canteen_core.errors import ConfigurationError
 from canteen_core.families import Household
 from canteen_core.ports import COLLECTIONS
 from canteen_core.serialization import unstructure
 
-from .samples import SEPTEMBER, enrollment, household
+from .samples import CALENDAR, SEPTEMBER, booked, enrollment, household
 
 
 def _differences(engine: sa.Engine) -> list[object]:
@@ -128,3 +135,134 @@ def test_a_bad_url_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError) as info:
         create_engine_for_url("mysql://x@y/z")
     assert info.value.path == "storage.url"
+
+
+def _as_json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _stored(engine: sa.Engine) -> dict[str, tuple[object, ...]]:
+    """Each enrollment's stored body (parsed), its reservation state and month rows."""
+    with engine.connect() as connection:
+        bodies = dict(connection.exec_driver_sql("SELECT id, body FROM enrollments").all())
+        states = {
+            row[0]: tuple(row[1:])
+            for row in connection.exec_driver_sql(
+                "SELECT enrollment_id, version, late_cancelled FROM reservation_states"
+            )
+        }
+        months: dict[str, list[tuple[object, ...]]] = {}
+        for row in connection.exec_driver_sql(
+            "SELECT enrollment_id, month, days, late FROM reservation_months ORDER BY month"
+        ):
+            months.setdefault(row[0], []).append((str(row[1]), int(row[2]), int(row[3])))
+    return {
+        enrollment_id: (_as_json(body), states.get(enrollment_id), months.get(enrollment_id))
+        for enrollment_id, body in bodies.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_enrollments_keep_their_calendars_through_0006_and_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url, schema = f"sqlite:///{tmp_path / 'calendars.db'}", None
+    else:
+        url, schema = request.getfixturevalue("postgres_dsn"), request.getfixturevalue("pg_schema")
+    home = household("h1", children=3)
+    strike = Period(name="Grève", first_day=date(2023, 10, 5), last_day=date(2023, 10, 5))
+    enrolled = [
+        enrollment(home, 0),
+        enrollment(home, 1),
+        attrs.evolve(enrollment(home, 2), calendar=CALENDAR.with_closures(strike)),
+    ]
+    book = booked(enrolled[0], SEPTEMBER, version=2)
+    assert upgrade(url, "0005", schema=schema) == "0005"
+    engine = create_engine_for_url(url, schema=schema)
+    try:
+        with engine.begin() as connection:
+            # Rows as revision 0005 stored them: each body with its whole calendar.
+            connection.execute(sa.insert(t.households), {"id": home.id, "body": unstructure(home)})
+            connection.execute(
+                sa.text(
+                    "INSERT INTO children (id, household_id, diet, pai) VALUES (:i, :h, :d, :p)"
+                ),
+                [{"i": c.id, "h": home.id, "d": c.diet.value, "p": c.pai} for c in home.children],
+            )
+            for item in enrolled:
+                row = {"id": item.id, "body": unstructure(item)}
+                row.update(COLLECTIONS["enrollments"].key_values(item))
+                connection.execute(
+                    sa.text(
+                        f"INSERT INTO enrollments ({', '.join(row)}) "
+                        f"VALUES ({', '.join(':' + name for name in row)})"
+                    ).bindparams(sa.bindparam("body", type_=t.JSON_TYPE)),
+                    row,
+                )
+        # Bookings are saved through the storage once upgraded, then everything goes back.
+        assert upgrade(engine) == head_revision()
+        storage = SqlStorage.from_url(url, schema=schema)
+        try:
+            with storage.unit_of_work() as uow:
+                uow.reservations.save(book, expected_version=0)
+                uow.commit()
+        finally:
+            storage.close()
+        upgraded = _stored(engine)
+        with engine.connect() as connection:
+            keys = dict(
+                connection.exec_driver_sql("SELECT id, calendar_key FROM enrollments").all()
+            )
+            calendars = {
+                row[0]: _as_json(row[1])
+                for row in connection.exec_driver_sql("SELECT key, body FROM service_calendars")
+            }
+        assert calendars == {
+            _calendar_key(unstructure(item.calendar)): unstructure(item.calendar)
+            for item in enrolled
+        }
+        assert len(calendars) == 2
+        for item in enrolled:
+            assert keys[item.id] == _calendar_key(unstructure(item.calendar))
+            assert upgraded[item.id][0] == {
+                name: value for name, value in unstructure(item).items() if name != "calendar"
+            }
+        assert _differences(engine) == []
+
+        with engine.connect() as connection:
+            command.downgrade(alembic_config(connection), "0005")
+            connection.commit()
+        assert current_revision(engine) == "0005"
+        assert "service_calendars" not in sa.inspect(engine).get_table_names()
+        downgraded = _stored(engine)
+        for item in enrolled:
+            body, state, months = downgraded[item.id]
+            assert body == unstructure(item)
+            assert (state, months) == upgraded[item.id][1:]
+        assert downgraded[enrolled[0].id][2]  # the booked months came through
+
+        assert upgrade(engine) == head_revision()
+        assert _stored(engine) == upgraded
+    finally:
+        engine.dispose()
+    storage = SqlStorage.from_url(url, schema=schema)
+    try:
+        with storage.unit_of_work() as uow:
+            assert list(uow.enrollments.list()) == enrolled
+            assert uow.enrollments.find_many([item.id for item in enrolled]) == {
+                item.id: item for item in enrolled
+            }
+            assert uow.reservations.load(enrolled[0].id) == book
+            # The upgrade's keys are the storage's: storing them again adds no calendar.
+            uow.enrollments.save(enrolled[1])
+            assert (
+                uow.connection()
+                .exec_driver_sql("SELECT count(*) FROM service_calendars")
+                .scalar_one()
+                == 2
+            )
+    finally:
+        storage.close()

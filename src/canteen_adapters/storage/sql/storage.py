@@ -18,12 +18,14 @@ How the guarantees of :mod:`canteen_core.ports` are kept:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +43,15 @@ from canteen_adapters.storage.sql.engine import (
 )
 from canteen_adapters.storage.sql.migrate import check_revision, upgrade
 from canteen_core.accounts import Account, ThrottleState
+from canteen_core.calendar import ServiceCalendar
 from canteen_core.deployment import StorageSettings
-from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from canteen_core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from canteen_core.families import Diet, Household
 from canteen_core.headcount import KitchenCount
 from canteen_core.invoicing import NumberSequence
@@ -662,6 +671,8 @@ class _DocumentStatements:
 
     def __init__(self, table: sa.Table) -> None:
         self.table = table
+        # What a listing reads: the body, and the calendar an enrollment's body names.
+        self.read = [table.c[name] for name in ("body", "calendar_key") if name in table.c]
         self.insert = sa.insert(table)
         self.body = sa.select(table.c.body).where(table.c.id == sa.bindparam("id"))
         # "_id": a bind named like a column would be taken for a value to SET.
@@ -694,7 +705,7 @@ class _DocumentStatements:
             if count:
                 statement = sa.select(sa.func.count()).select_from(table).where(*clauses)
             else:
-                statement = sa.select(table.c.body).where(*clauses).order_by(table.c.id)
+                statement = sa.select(*self.read).where(*clauses).order_by(table.c.id)
             self._filtered[(count, shape)] = statement
         return statement
 
@@ -737,6 +748,9 @@ class _Documents:
         with shared_calendars():
             return [self._row(item) for item in items]
 
+    def _store_parts(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """Store what ``rows`` refer to, before they are written (see ``_Enrollments``)."""
+
     def _conflict(self, row: dict[str, Any], exc: sa.exc.IntegrityError) -> ConflictError:
         return ConflictError(
             f"{self.collection.name}: {row['id']!r} conflicts with stored data "
@@ -749,6 +763,7 @@ class _Documents:
         with _translate(f"cannot add to {self.collection.name}"):
             try:
                 with connection.begin_nested():
+                    self._store_parts(connection, [row])
                     connection.execute(self._statements.insert, row)
             except sa.exc.IntegrityError as exc:
                 raise self._conflict(row, exc) from exc
@@ -759,6 +774,7 @@ class _Documents:
             return
         connection = self._uow.writable()
         with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
+            self._store_parts(connection, rows)
             for batch in _chunks(rows, _BATCH):
                 connection.execute(self._statements.insert, batch)
 
@@ -768,6 +784,7 @@ class _Documents:
         with _translate(f"cannot save to {self.collection.name}"):
             try:
                 with connection.begin_nested():
+                    self._store_parts(connection, [row])
                     self._upsert(connection, row)
             except sa.exc.IntegrityError as exc:
                 raise self._conflict(row, exc) from exc
@@ -783,6 +800,7 @@ class _Documents:
         rows = self._rows(items)
         connection = self._uow.writable()
         with _translate(f"cannot save to {self.collection.name}"), connection.begin_nested():
+            self._store_parts(connection, rows)
             for row in rows:
                 self._upsert(connection, row)
 
@@ -865,10 +883,89 @@ def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] |
     return tuple(values)
 
 
+#: Structured service calendars by key (``tables.service_calendars``). A key names one content
+#: for good, so an entry holds for every transaction and database. Bounded although there are
+#: few (a deployment has a handful per school year, site closures add per-site variants): a
+#: long-lived process may go through many databases and years; a miss costs one query.
+_CALENDARS: dict[str, ServiceCalendar] = {}
+_CALENDARS_KEPT = 1024
+_CALENDAR_BODIES = "SELECT key, body FROM service_calendars WHERE key {ids}"
+
+
+def _calendar_key(data: Any) -> str:
+    """The key of a calendar's data: SHA-256 (hex) of its canonical JSON (keys sorted,
+    compact), as migration 0006 computes it."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@lru_cache(maxsize=2)
+def _calendar_insert(postgres: bool) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` into ``service_calendars``: a stored key is
+    already the same calendar."""
+    module = postgresql if postgres else sqlite
+    return module.insert(t.service_calendars).on_conflict_do_nothing()
+
+
+def _service_calendars(driver: _Driver, keys: Iterable[str]) -> dict[str, Any]:
+    """The calendar of each key found: the cached instance, or read (one query per chunk of
+    unknown keys) and structured once. A stored calendar that does not structure is given as
+    its data, uncached: the enrollment carrying it then fails as it always did."""
+    found: dict[str, Any] = {}
+    missing: list[str] = []
+    for key in keys:
+        calendar = _CALENDARS.get(key)
+        if calendar is None:
+            missing.append(key)
+        else:
+            found[key] = calendar
+    for chunk in _chunks(missing, _IN_CHUNK):
+        for key, body in driver.fetch(driver.sql(_CALENDAR_BODIES, len(chunk)), driver.ids(chunk)):
+            data = driver.json_out(body)
+            try:
+                calendar = structure(data, ServiceCalendar)
+            except InvalidInputError:
+                found[key] = data
+                continue
+            if len(_CALENDARS) >= _CALENDARS_KEPT:
+                with suppress(StopIteration, RuntimeError):  # another thread may be at it
+                    _CALENDARS.pop(next(iter(_CALENDARS)), None)
+            found[key] = _CALENDARS[key] = calendar
+    return found
+
+
 class _Enrollments(_Documents):
+    """Enrollments whose bodies leave their calendar out: ``calendar_key`` names its row in
+    ``service_calendars``, and reads put the shared, already built calendar back."""
+
     def add(self, item: Any) -> None:
         self._check_household(item)
         super().add(item)
+
+    def _store_parts(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """Move each row's calendar out of its body into ``service_calendars``, once per
+        distinct calendar (the rows of one calendar object share its data: ``_rows``)."""
+        keys: dict[int, tuple[Any, str]] = {}  # id(data) -> (data kept alive, its key)
+        calendars: dict[str, Any] = {}
+        for row in rows:
+            body = row["body"]
+            if not isinstance(body, dict) or "calendar" not in body:
+                raise ConfigurationError(
+                    f"the SQL storage stores enrollments with a calendar; "
+                    f"{self._cls.__name__} has none"
+                )
+            data = body.pop("calendar")
+            known = keys.get(id(data))
+            if known is None:
+                known = keys[id(data)] = (data, _calendar_key(data))
+                calendars[known[1]] = data
+            row["calendar_key"] = known[1]
+        if not calendars:
+            return
+        connection.execute(
+            _calendar_insert(connection.dialect.name == "postgresql"),
+            [{"key": key, "body": data} for key, data in calendars.items()],
+        )
 
     def add_many(self, items: Iterable[Any]) -> None:
         rows = self._rows(items)
@@ -876,23 +973,28 @@ class _Enrollments(_Documents):
             return
         connection = self._uow.writable()
         what = f"cannot add to {self.collection.name}"
-        columns = list(rows[0])
-        values: list[tuple[Any, ...] | None] = []
-        if connection.dialect.name != "postgresql":
-            # SQLite (the rentrée enrolls thousands of children): one driver executemany,
-            # without SQLAlchemy's per-row parameter processing.
-            values = [_sqlite_values(row, columns) for row in rows]
-        if not values or any(row is None for row in values):
+        if connection.dialect.name == "postgresql":
             with _translate(what), connection.begin_nested():
+                self._store_parts(connection, rows)
                 for batch in _chunks(rows, _BATCH):
                     connection.execute(self._statements.insert, batch)
             return
-        marks = ", ".join("?" * len(columns))
-        template = f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
         with _translate(what):
             driver = _Driver(connection)
-            statement = driver.sql(template)
             with driver.savepoint():
+                self._store_parts(connection, rows)
+                columns = list(rows[0])
+                # SQLite (the rentrée enrolls thousands of children): one driver executemany,
+                # without SQLAlchemy's per-row parameter processing.
+                values = [_sqlite_values(row, columns) for row in rows]
+                if any(row is None for row in values):
+                    for batch in _chunks(rows, _BATCH):
+                        connection.execute(self._statements.insert, batch)
+                    return
+                marks = ", ".join("?" * len(columns))
+                statement = driver.sql(
+                    f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
+                )
                 for batch in _chunks(values, _BATCH):
                     driver.run_many(statement, batch)
 
@@ -909,39 +1011,62 @@ class _Enrollments(_Documents):
         if exists is None:
             raise ConflictError(f"enrollment for unknown household {household_id!r}")
 
+    def _structure(self, data: Any, key: str, calendars: dict[str, Any]) -> Any:
+        """An enrollment from its body's ``data``, its calendar put back."""
+        if isinstance(data, dict) and key in calendars:
+            data["calendar"] = calendars[key]
+        return structure(data, self._cls)  # malformed: the library's error, as before
+
+    def _calendars(self, driver: _Driver, keys: Iterable[str]) -> dict[str, Any]:
+        with _translate(f"cannot read {self.collection.name}"):
+            return _service_calendars(driver, keys)
+
+    def find(self, item_id: str) -> Any | None:
+        return self.find_many([item_id]).get(item_id)
+
     def find_many(self, enrollment_ids: Iterable[str]) -> dict[str, Any]:
         ids = list(dict.fromkeys(enrollment_ids))
         connection = self._uow.connection()
-        found: dict[str, Any] = {}
-        cls = self._cls
-        # The enrollments of a school differ only by their ids: the database strips those
-        # (``rest``), and each distinct rest is parsed and structured once. The others are the
-        # first one with their own ids (same validators; anything unusual, e.g. an id that is
-        # not a string, goes through ``structure`` as before and raises the same error).
-        templates: dict[Any, Any] = {}
+        rows: list[Any] = []
         with _translate("cannot read enrollments"):
             driver = _Driver(connection)  # a family's booking call reads its enrollments here
             template = _ENROLLMENT_PARTS_PG if driver.postgres else _ENROLLMENT_PARTS
             for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(template, len(chunk))
-                for row in driver.fetch(statement, driver.ids(chunk)):
-                    enrollment_id, body, rest, own_id, household_id, child_id = row
-                    shared = templates.get(rest)
-                    if shared is not None:
-                        try:
-                            found[enrollment_id] = attrs.evolve(
-                                shared, id=own_id, household_id=household_id, child_id=child_id
-                            )
-                            continue
-                        except InvalidInputError:
-                            pass
-                    item = structure(driver.json_out(body), cls)
-                    if shared is None and rest is not None:
-                        templates[rest] = item
-                    found[enrollment_id] = item
+                rows.extend(driver.fetch(driver.sql(template, len(chunk)), driver.ids(chunk)))
+        calendars = self._calendars(driver, {row[2] for row in rows})
+        found: dict[str, Any] = {}
+        # The enrollments of a school differ only by their ids: the database strips those
+        # (``rest``), and each distinct rest and calendar is parsed and structured once. The
+        # others are the first one with their own ids (same validators; anything unusual, e.g.
+        # an id that is not a string, goes through ``structure`` and raises the same error).
+        templates: dict[tuple[Any, str], Any] = {}
+        for enrollment_id, body, key, rest, own_id, household_id, child_id in rows:
+            shared = templates.get((rest, key))
+            if shared is not None:
+                try:
+                    found[enrollment_id] = attrs.evolve(
+                        shared, id=own_id, household_id=household_id, child_id=child_id
+                    )
+                    continue
+                except InvalidInputError:
+                    pass
+            item = self._structure(driver.json_out(body), key, calendars)
+            if shared is None and rest is not None:
+                templates[(rest, key)] = item
+            found[enrollment_id] = item
         return {
             enrollment_id: found[enrollment_id] for enrollment_id in ids if enrollment_id in found
         }
+
+    def list(self, **where: object) -> Iterator[Any]:
+        shape, params = self._where(where)
+        statement = self._statements.filtered(shape, count=False)
+        rows = self._uow.stream(statement, f"cannot read {self.collection.name}", params=params)
+        driver = _Driver(self._uow.connection())
+        while batch := list(islice(rows, _FETCH)):
+            calendars = self._calendars(driver, {row.calendar_key for row in batch})
+            for row in batch:
+                yield self._structure(row.body, row.calendar_key, calendars)
 
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
@@ -1234,9 +1359,10 @@ class _Driver:
         return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-#: An enrollment's body, the body without its ids (as text) and the ids when they are strings.
+#: An enrollment's body and calendar key, the body without its ids (as text) and the ids when
+#: they are strings.
 _ENROLLMENT_PARTS = (
-    "SELECT id, body, json_remove(body, '$.id', '$.household_id', '$.child_id'), "
+    "SELECT id, body, calendar_key, json_remove(body, '$.id', '$.household_id', '$.child_id'), "
     + ", ".join(
         f"CASE json_type(body, '$.{key}') WHEN 'text' THEN json_extract(body, '$.{key}') END"
         for key in ("id", "household_id", "child_id")
@@ -1244,7 +1370,7 @@ _ENROLLMENT_PARTS = (
     + " FROM enrollments WHERE id {ids}"
 )
 _ENROLLMENT_PARTS_PG = (
-    "SELECT id, body::text, (body - 'id' - 'household_id' - 'child_id')::text, "
+    "SELECT id, body::text, calendar_key, (body - 'id' - 'household_id' - 'child_id')::text, "
     + ", ".join(
         f"CASE jsonb_typeof(body -> '{key}') WHEN 'string' THEN body ->> '{key}' END"
         for key in ("id", "household_id", "child_id")

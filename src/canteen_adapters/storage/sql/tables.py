@@ -4,7 +4,8 @@ Aggregates are stored as JSON documents (written by :mod:`canteen_core.serializa
 indexed key columns taken from :data:`canteen_core.ports.COLLECTIONS`; relations that queries
 need at scale are real rows: children (for headcounts by diet), guardians (households of a
 guardian), booked days as one row per ``(enrollment_id, month)`` holding the month's days as
-bit masks (one B-tree, reached from enrollments).
+bit masks (one B-tree, reached from enrollments), and service calendars stored once and named
+by their content (thousands of enrollments share a handful).
 
 The migrations in ``migrations/versions`` create exactly this schema;
 ``tests/storage/test_migrations.py`` compares the two so they cannot drift apart.
@@ -33,6 +34,7 @@ __all__ = [
     "outbox",
     "reservation_months",
     "reservation_states",
+    "service_calendars",
     "throttles",
 ]
 
@@ -92,6 +94,17 @@ household_guardians = sa.Table(
 )
 
 
+#: Each distinct :class:`~canteen_core.calendar.ServiceCalendar` once (migration 0006), keyed by
+#: the SHA-256 (hex) of its canonical JSON: equal calendars share a row, and a row never
+#: changes, so readers may cache it across transactions and processes.
+service_calendars = sa.Table(
+    "service_calendars",
+    metadata,
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("body", JSON_TYPE, nullable=False),
+)
+
+
 def _document_table(collection: Collection) -> sa.Table:
     columns: list[sa.Column[Any]] = [
         sa.Column("id", sa.String(), primary_key=True),
@@ -102,6 +115,16 @@ def _document_table(collection: Collection) -> sa.Table:
         if collection.name == "enrollments" and key.column == "household_id":
             args.append(sa.ForeignKey("households.id", ondelete="RESTRICT"))
         columns.append(sa.Column(key.column, *args, nullable=key.nullable, index=True))
+    if collection.name == "enrollments":
+        # The body leaves its calendar out; this names it (not indexed: never deleted).
+        columns.append(
+            sa.Column(
+                "calendar_key",
+                sa.String(),
+                sa.ForeignKey("service_calendars.key"),
+                nullable=False,
+            )
+        )
     constraints = [sa.UniqueConstraint(*columns_) for columns_ in collection.unique]
     return sa.Table(collection.name, metadata, *columns, *constraints)
 

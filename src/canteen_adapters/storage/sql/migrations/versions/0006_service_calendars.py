@@ -1,0 +1,206 @@
+"""Service calendars stored once: ``service_calendars (key, body)`` and
+``enrollments.calendar_key``.
+
+Every enrollment body carried its whole service calendar (about 1.5 KB) although thousands of
+enrollments share a handful. Each distinct calendar is now one row keyed by the SHA-256 (hex)
+of its canonical JSON (keys sorted, compact), the key the storage computes when it writes; an
+enrollment's body leaves its calendar out and names it in ``calendar_key`` (not null, a
+foreign key). The upgrade moves each body's calendar into the table (the keys are computed
+here: neither database hashes Python's canonical JSON), the downgrade puts it back.
+
+SQLite can neither add a NOT NULL foreign-key column to a table with rows nor drop one, and
+rebuilding ``enrollments`` alone would cascade-delete the reservations referencing it (foreign
+keys are on, and cannot be turned off inside the migration's transaction): the chain
+enrollments <- reservation_states <- reservation_months is copied into new tables that
+reference each other, the old ones are dropped (children first) and the new ones renamed
+(SQLite carries the references along).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0006"
+down_revision: str | None = "0005"
+branch_labels = None
+depends_on = None
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+_BATCH = 1000
+_KEY_COLUMNS = ("household_id", "child_id", "site_id", "service_id", "first_day", "last_day")
+_CALENDARS = sa.table("service_calendars", sa.column("key", sa.String()), sa.column("body", JSON))
+
+
+def calendar_key(data: Any) -> str:
+    """A calendar's key, as the storage computes it when it writes (the same calendar then
+    keeps one row; another key would only store it twice)."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _move_calendars_out(connection: sa.Connection, *, sqlite: bool) -> None:
+    """Store each body's calendar once, name it in ``calendar_key``, drop it from the body."""
+    # JSON text of the calendar (``null`` when a body has none: it is kept as such).
+    text = (
+        "json_quote(json_extract(body, '$.calendar'))" if sqlite else "(body -> 'calendar')::text"
+    )
+    keys: dict[str | None, str] = {}  # calendar text -> key: each distinct text parsed once
+    calendars: dict[str, Any] = {}  # key -> data (equal data may come in another key order)
+    named: list[dict[str, str]] = []
+    rows = connection.exec_driver_sql(
+        f"SELECT id, {text} FROM enrollments", execution_options={"yield_per": _BATCH}
+    )
+    for enrollment_id, calendar in rows:
+        key = keys.get(calendar)
+        if key is None:
+            data = None if calendar is None else json.loads(calendar)
+            key = keys[calendar] = calendar_key(data)
+            calendars[key] = data
+        named.append({"id": enrollment_id, "key": key})
+    stored = [{"key": key, "body": data} for key, data in calendars.items()]
+    for start in range(0, len(stored), _BATCH):
+        connection.execute(sa.insert(_CALENDARS), stored[start : start + _BATCH])
+    update = sa.text("UPDATE enrollments SET calendar_key = :key WHERE id = :id")
+    for start in range(0, len(named), _BATCH):
+        connection.execute(update, named[start : start + _BATCH])
+    strip = "json_remove(body, '$.calendar')" if sqlite else "body - 'calendar'"
+    connection.exec_driver_sql(f"UPDATE enrollments SET body = {strip}")
+
+
+def _put_calendars_back(connection: sa.Connection, *, sqlite: bool) -> None:
+    if sqlite:
+        connection.exec_driver_sql(
+            "UPDATE enrollments SET body = json_set(body, '$.calendar', json(("
+            "SELECT c.body FROM service_calendars AS c WHERE c.key = enrollments.calendar_key)))"
+        )
+    else:
+        connection.exec_driver_sql(
+            "UPDATE enrollments SET body = jsonb_set(enrollments.body, '{calendar}', c.body) "
+            "FROM service_calendars AS c WHERE c.key = enrollments.calendar_key"
+        )
+
+
+def _rebuild_on_sqlite(*, calendar: bool) -> None:
+    """Copy enrollments (with or without ``calendar_key``) and the reservation tables that
+    reference them into new tables, then swap them in."""
+    key = [sa.Column("calendar_key", sa.String(), nullable=False)] if calendar else []
+    key_reference = (
+        [
+            sa.ForeignKeyConstraint(
+                ["calendar_key"],
+                ["service_calendars.key"],
+                name="fk_enrollments_calendar_key_service_calendars",
+            )
+        ]
+        if calendar
+        else []
+    )
+    op.create_table(
+        "enrollments_rebuilt",
+        sa.Column("id", sa.String(), nullable=False),
+        sa.Column("body", JSON, nullable=False),
+        *(
+            sa.Column(column, sa.Date() if column.endswith("_day") else sa.String(), nullable=False)
+            for column in _KEY_COLUMNS
+        ),
+        *key,
+        sa.PrimaryKeyConstraint("id", name="pk_enrollments"),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["households.id"],
+            name="fk_enrollments_household_id_households",
+            ondelete="RESTRICT",
+        ),
+        *key_reference,
+    )
+    op.create_table(
+        "reservation_states_rebuilt",
+        sa.Column("enrollment_id", sa.String(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("late_cancelled", JSON, nullable=False, server_default="[]"),
+        sa.PrimaryKeyConstraint("enrollment_id", name="pk_reservation_states"),
+        sa.ForeignKeyConstraint(
+            ["enrollment_id"],
+            ["enrollments_rebuilt.id"],
+            name="fk_reservation_states_enrollment_id_enrollments",
+            ondelete="CASCADE",
+        ),
+    )
+    op.create_table(
+        "reservation_months_rebuilt",
+        sa.Column("enrollment_id", sa.String(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("days", sa.BigInteger(), nullable=False),
+        sa.Column("late", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("enrollment_id", "month", name="pk_reservation_months"),
+        sa.ForeignKeyConstraint(
+            ["enrollment_id"],
+            ["reservation_states_rebuilt.enrollment_id"],
+            name="fk_reservation_months_enrollment_id_reservation_states",
+            ondelete="CASCADE",
+        ),
+        sqlite_with_rowid=False,
+    )
+    columns = {
+        "enrollments": ", ".join(("id", "body", *_KEY_COLUMNS, *(["calendar_key"] * calendar))),
+        "reservation_states": "enrollment_id, version, late_cancelled",
+        "reservation_months": "enrollment_id, month, days, late",
+    }
+    for table, names in columns.items():  # parents first: the new references are checked
+        op.execute(f"INSERT INTO {table}_rebuilt ({names}) SELECT {names} FROM {table}")
+    for table in reversed(columns):  # children first: nothing left to cascade to
+        op.drop_table(table)
+    for table in columns:
+        op.rename_table(f"{table}_rebuilt", table)
+    for column in _KEY_COLUMNS:
+        op.create_index(f"ix_enrollments_{column}", "enrollments", [column])
+
+
+def upgrade() -> None:
+    """Create ``service_calendars`` and move the enrollments' calendars into it."""
+    connection = op.get_bind()
+    sqlite = connection.dialect.name == "sqlite"
+    op.create_table(
+        "service_calendars",
+        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("body", JSON, nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_service_calendars"),
+    )
+    op.add_column("enrollments", sa.Column("calendar_key", sa.String(), nullable=True))
+    _move_calendars_out(connection, sqlite=sqlite)
+    if sqlite:
+        _rebuild_on_sqlite(calendar=True)
+        return
+    op.alter_column("enrollments", "calendar_key", nullable=False)
+    op.create_foreign_key(
+        "fk_enrollments_calendar_key_service_calendars",
+        "enrollments",
+        "service_calendars",
+        ["calendar_key"],
+        ["key"],
+    )
+
+
+def downgrade() -> None:
+    """Put each enrollment's calendar back into its body; drop ``service_calendars``."""
+    connection = op.get_bind()
+    sqlite = connection.dialect.name == "sqlite"
+    _put_calendars_back(connection, sqlite=sqlite)
+    if sqlite:
+        _rebuild_on_sqlite(calendar=False)
+    else:
+        op.drop_constraint(
+            "fk_enrollments_calendar_key_service_calendars", "enrollments", type_="foreignkey"
+        )
+        op.drop_column("enrollments", "calendar_key")
+    op.drop_table("service_calendars")
