@@ -28,7 +28,7 @@ from canteen_adapters.storage.sql.storage import _calendar_key
 from canteen_adapters.storage.sql.tables import metadata
 from canteen_core.calendar import Period
 from canteen_core.deployment import StorageSettings
-from canteen_core.errors import ConfigurationError
+from canteen_core.errors import ConfigurationError, StorageError
 from canteen_core.families import Household
 from canteen_core.ports import COLLECTIONS
 from canteen_core.serialization import unstructure
@@ -67,6 +67,40 @@ def test_postgres_migrations_match_the_tables(postgres_dsn: str, pg_schema: str)
 def test_upgrade_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'twice.db'}"
     assert upgrade(url) == upgrade(url) == head_revision()
+
+
+def _upgrade_failing_at_the_last_revision(url: str, schema: str | None) -> None:
+    """From 0001, an upgrade whose last migration fails: the table it creates already exists."""
+    assert upgrade(url, "0001", schema=schema) == "0001"
+    engine = create_engine_for_url(url, schema=schema)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CREATE TABLE reservation_months (x INTEGER)")
+            connection.commit()
+        with pytest.raises(StorageError, match="migration failed"):
+            upgrade(engine)
+        # Every migration ran in one transaction: 0002 to 0004 were undone with 0005.
+        assert current_revision(engine) == "0001"
+        assert "absences" not in sa.inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            connection.exec_driver_sql("DROP TABLE reservation_months")
+            connection.commit()
+        assert upgrade(engine) == head_revision()
+        assert "absences" in sa.inspect(engine).get_table_names()
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_failed_sqlite_upgrade_leaves_the_schema_as_it_was(tmp_path: Path) -> None:
+    _upgrade_failing_at_the_last_revision(f"sqlite:///{tmp_path / 'failed.db'}", None)
+
+
+@pytest.mark.postgres
+def test_a_failed_postgres_upgrade_leaves_the_schema_as_it_was(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    _upgrade_failing_at_the_last_revision(postgres_dsn, pg_schema)
 
 
 def test_an_old_sqlite_file_is_upgraded_without_data_loss(tmp_path: Path) -> None:

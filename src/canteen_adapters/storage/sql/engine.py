@@ -8,13 +8,19 @@
 * ``postgresql://...`` (or ``postgres://``) is translated to ``postgresql+psycopg://``
   (psycopg 3); a ``schema`` becomes the connections' ``search_path``. Connections are checked
   before use (``pool_pre_ping``), so a restarted server does not fail the next use case.
+
+Transactions on these engines start with :func:`begin`, not SQLAlchemy's ``begin()`` alone:
+the SQLite driver is in autocommit mode, so a transaction begun only by SQLAlchemy (or its
+autobegin) would run every statement on its own.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Mapping
 from contextlib import suppress
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,10 +29,23 @@ from sqlalchemy.engine import Engine
 
 from canteen_core.errors import ConfigurationError
 
-__all__ = ["READ_ONLY_OPTION", "create_engine_for_url", "normalize_url", "psycopg_executemany"]
+__all__ = [
+    "READ_ONLY",
+    "READ_ONLY_OPTION",
+    "begin",
+    "create_engine_for_url",
+    "normalize_url",
+    "psycopg_executemany",
+]
 
-#: Connection execution option marking a read-only unit of work.
+#: Connection execution option marking a read-only unit of work (see :func:`begin`).
 READ_ONLY_OPTION = "canteen_read_only"
+#: The execution options of a read-only connection: SQLite begins its transactions with a plain
+#: ``BEGIN`` (no write lock), PostgreSQL's are ``READ ONLY`` (psycopg sends ``BEGIN READ ONLY``:
+#: no round trip of its own; SQLAlchemy resets it when the connection goes back to the pool).
+READ_ONLY: Mapping[str, Any] = MappingProxyType(
+    {READ_ONLY_OPTION: True, "postgresql_readonly": True}
+)
 #: How long a SQLite writer waits for another one before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -71,13 +90,30 @@ def create_engine_for_url(
     )
     if parsed.get_driver_name() == "psycopg":
         event.listen(engine, "do_executemany", _executemany_ending_cleanly)
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        if connection.get_execution_options().get(READ_ONLY_OPTION):
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-
     return engine
+
+
+def begin(connection: sa.Connection) -> None:
+    """Begin a transaction on ``connection`` (not in one): every canteen transaction starts here.
+
+    On SQLite, ``BEGIN IMMEDIATE`` (a plain ``BEGIN`` on a :data:`READ_ONLY` connection) runs on
+    the DBAPI connection, whose errors are raised as SQLAlchemy's. It is not an engine ``begin``
+    event: a listener made SQLAlchemy build an event dispatch for every connection, which cost
+    more than the ``BEGIN``. PostgreSQL needs nothing more: psycopg begins with the first
+    statement.
+    """
+    if connection.dialect.name == "sqlite":
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        # Before SQLAlchemy's begin(): if the BEGIN fails, neither is in a transaction.
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        try:
+            dbapi_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(
+                statement, None, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
+    connection.begin()
 
 
 def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _: Any) -> bool:
@@ -112,7 +148,7 @@ def _sqlite_engine(url: sa.URL, *, echo: bool, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _: Any) -> None:
-        # Autocommit at the driver level: canteen emits BEGIN itself (see _begin).
+        # Autocommit at the driver level: canteen emits BEGIN itself (see begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
@@ -123,19 +159,5 @@ def _sqlite_engine(url: sa.URL, *, echo: bool, **kwargs: Any) -> Engine:
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
-        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-        # On the DBAPI connection (every unit of work runs it): through exec_driver_sql the
-        # statement cost several times its run. Errors are raised as SQLAlchemy's, as there.
-        dbapi_connection: Any = connection.connection.dbapi_connection
-        try:
-            dbapi_connection.execute(statement)
-        except sqlite3.Error as exc:
-            raise sa.exc.DBAPIError.instance(
-                statement, None, exc, sqlite3.Error, hide_parameters=True
-            ) from exc
 
     return engine

@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from canteen_adapters.storage.sql.engine import READ_ONLY_OPTION, create_engine_for_url
+from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
 from canteen_core.errors import ConfigurationError, StorageError
 
 __all__ = [
@@ -60,7 +60,8 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None``: never migrated)."""
     with engine.connect() as connection:
-        connection = connection.execution_options(**{READ_ONLY_OPTION: True})  # no write lock
+        connection.execution_options(**READ_ONLY)  # no write lock
+        begin(connection)
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         revision = context.get_current_revision()
         connection.rollback()
@@ -77,6 +78,7 @@ def upgrade(url: str | Engine, revision: str = "head", *, schema: str | None = N
         if revision == "head" and current_revision(engine) == head_revision():
             return head_revision()  # the common case when opening: nothing to do, no lock
         with _ALEMBIC_LOCK, engine.connect() as connection:
+            begin(connection)  # Alembic runs in this transaction (SQLite: BEGIN IMMEDIATE)
             if connection.dialect.name == "postgresql":
                 if schema is not None:
                     connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')

@@ -24,7 +24,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,8 @@ from sqlalchemy.engine import Engine
 from canteen_adapters.storage._common import AccountLogic, OutboxLogic
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.engine import (
-    READ_ONLY_OPTION,
+    READ_ONLY,
+    begin,
     create_engine_for_url,
     psycopg_executemany,
 )
@@ -284,35 +285,83 @@ class SqlStorage:
 
 
 class SqlUnitOfWork:
-    """One transaction on one connection, with the repositories working in it."""
+    """One transaction on one connection, with the repositories working in it.
+
+    Repositories are made on first use: a use case touches a few of the fifteen.
+    """
 
     def __init__(self, storage: SqlStorage, *, read_only: bool = False) -> None:
         self._storage = storage
         self.read_only = read_only
         self._conn: sa.Connection | None = None
-        self.households = _Households(self)
-        self.reservations = _Reservations(self)
-        self.enrollments = _Enrollments(self, COLLECTIONS["enrollments"])
-        self.change_requests = _ChangeRequests(self, COLLECTIONS["change_requests"])
-        self.attendance = _Documents(self, COLLECTIONS["attendance"])
-        self.absences = _Documents(self, COLLECTIONS["absences"])
-        self.tariffs = _Documents(self, COLLECTIONS["tariffs"])
-        self.invoices = _Invoices(self, COLLECTIONS["invoices"])
-        self.credit_notes = _Documents(self, COLLECTIONS["credit_notes"])
-        self.payments = _Documents(self, COLLECTIONS["payments"])
-        self.refunds = _Documents(self, COLLECTIONS["refunds"])
-        self.mandates = _Documents(self, COLLECTIONS["mandates"])
-        self.accounts = _Accounts(self)
-        self.outbox = _Outbox(self)
-        self.notifications_audit = _Documents(self, COLLECTIONS["notifications_audit"])
+
+    @cached_property
+    def households(self) -> _Households:
+        return _Households(self)
+
+    @cached_property
+    def reservations(self) -> _Reservations:
+        return _Reservations(self)
+
+    @cached_property
+    def enrollments(self) -> _Enrollments:
+        return _Enrollments(self, COLLECTIONS["enrollments"])
+
+    @cached_property
+    def change_requests(self) -> _ChangeRequests:
+        return _ChangeRequests(self, COLLECTIONS["change_requests"])
+
+    @cached_property
+    def attendance(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["attendance"])
+
+    @cached_property
+    def absences(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["absences"])
+
+    @cached_property
+    def tariffs(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["tariffs"])
+
+    @cached_property
+    def invoices(self) -> _Invoices:
+        return _Invoices(self, COLLECTIONS["invoices"])
+
+    @cached_property
+    def credit_notes(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["credit_notes"])
+
+    @cached_property
+    def payments(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["payments"])
+
+    @cached_property
+    def refunds(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["refunds"])
+
+    @cached_property
+    def mandates(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["mandates"])
+
+    @cached_property
+    def accounts(self) -> _Accounts:
+        return _Accounts(self)
+
+    @cached_property
+    def outbox(self) -> _Outbox:
+        return _Outbox(self)
+
+    @cached_property
+    def notifications_audit(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["notifications_audit"])
 
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
             connection = self._storage.engine.connect()
             try:
                 if self.read_only:
-                    connection = connection.execution_options(**{READ_ONLY_OPTION: True})
-                connection.begin()
+                    connection.execution_options(**READ_ONLY)
+                begin(connection)
             except BaseException:
                 connection.close()
                 raise
@@ -328,15 +377,13 @@ class SqlUnitOfWork:
         connection, self._conn = self._conn, None
         if connection is None:
             return
-        try:
-            if connection.in_transaction():
-                connection.rollback()
-        except sa.exc.SQLAlchemyError:
-            # The connection is gone: the server rolls the transaction back by itself.
-            connection.invalidate()
-        finally:
-            with suppress(sa.exc.SQLAlchemyError):
-                connection.close()
+        # close() rolls back a transaction left open and tells the pool, which then skips its
+        # own rollback (its reset on return stays on for every other connection of the engine:
+        # after a commit it is a no-op for the driver). If that rollback fails (the connection
+        # is gone), the pool resets the connection or discards it; the server rolls the
+        # transaction back by itself.
+        with suppress(sa.exc.SQLAlchemyError):
+            connection.close()
 
     def commit(self) -> None:
         """Commit; raises :class:`StorageError` (nothing saved) if the database fails."""
@@ -377,7 +424,7 @@ class SqlUnitOfWork:
         connection = self._open_connection()
         if not connection.in_transaction():
             with _translate("cannot begin a transaction"):
-                connection.begin()
+                begin(connection)
         return connection
 
     def writable(self) -> sa.Connection:
