@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import SqlStorage, SqlUnitOfWork, create_engine_for_url
 from canteen_adapters.storage.sql import engine as engine_module
+from canteen_adapters.storage.sql.storage import _translate
 from canteen_core.deployment import StorageSettings
-from canteen_core.errors import StorageError
+from canteen_core.errors import ConflictError, StorageError
 from canteen_core.ports import Storage
 
 from .conftest import OpenStorage
@@ -171,3 +172,37 @@ def test_a_sqlite_writer_kept_waiting_is_a_storage_error(
     finally:
         holder.close()
         storage.close()
+
+
+class _Driver(Exception):
+    sqlstate: str | None = None
+
+
+def _dbapi(error: type[sa.exc.DBAPIError], message: str, sqlstate: str | None = None) -> Exception:
+    orig = _Driver(message)
+    orig.sqlstate = sqlstate
+    return error("INSERT ...", None, orig)
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected", "message"),
+    [
+        (_dbapi(sa.exc.IntegrityError, "UNIQUE failed"), ConflictError, "^saving: UNIQUE failed$"),
+        (_dbapi(sa.exc.OperationalError, "x", "40001"), ConflictError, "concurrent change"),
+        (_dbapi(sa.exc.OperationalError, "x", "40P01"), ConflictError, "concurrent change"),
+        (_dbapi(sa.exc.OperationalError, "database is locked"), StorageError, "stayed busy"),
+        (
+            _dbapi(sa.exc.OperationalError, "disk I/O error\nmore"),
+            StorageError,
+            r"\(disk I/O error\)",
+        ),
+        (sa.exc.ResourceClosedError("closed"), StorageError, "^saving: closed; the change"),
+        (ValueError("not the database's"), ValueError, "^not the database's$"),
+    ],
+)
+def test_driver_errors_become_the_library_s(
+    raised: Exception, expected: type[Exception], message: str
+) -> None:
+    with pytest.raises(expected, match=message) as info, _translate("saving"):
+        raise raised
+    assert info.value is raised or info.value.__cause__ is raised
