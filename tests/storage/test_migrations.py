@@ -300,3 +300,51 @@ def test_enrollments_keep_their_calendars_through_0006_and_back(
             )
     finally:
         storage.close()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_downgrading_to_the_first_revision_keeps_the_booked_days(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # On SQLite, 0002's downgrade once rebuilt reservation_states in batch mode: dropping the
+    # old table cascaded to every booked day.
+    if backend == "sqlite":
+        url, schema = f"sqlite:///{tmp_path / 'down.db'}", None
+    else:
+        url, schema = request.getfixturevalue("postgres_dsn"), request.getfixturevalue("pg_schema")
+    home = household("h1")
+    enrolled = enrollment(home)
+    book = booked(enrolled, SEPTEMBER, version=1)
+    storage = SqlStorage.from_url(url, schema=schema)
+    try:
+        with storage.unit_of_work() as uow:
+            uow.households.add(home)
+            uow.enrollments.add(enrolled)
+            uow.reservations.save(book, expected_version=0)
+            uow.commit()
+    finally:
+        storage.close()
+    engine = create_engine_for_url(url, schema=schema)
+    try:
+        with engine.connect() as connection:
+            command.downgrade(alembic_config(connection), "0001")
+            connection.commit()
+        assert current_revision(engine) == "0001"
+        with engine.connect() as connection:
+            days = connection.exec_driver_sql(
+                "SELECT day FROM reservation_days ORDER BY day"
+            ).scalars()
+            assert [day if isinstance(day, date) else date.fromisoformat(day) for day in days] == [
+                *book.booked_days()
+            ]
+        assert upgrade(engine) == head_revision()
+    finally:
+        engine.dispose()
+    storage = SqlStorage.from_url(url, schema=schema)
+    try:
+        with storage.unit_of_work(read_only=True) as uow:
+            assert uow.reservations.load(enrolled.id).booked_days() == book.booked_days()
+    finally:
+        storage.close()

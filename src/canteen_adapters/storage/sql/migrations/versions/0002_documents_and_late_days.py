@@ -167,7 +167,8 @@ def downgrade() -> None:
         op.drop_table(table)
     for table, _, _ in reversed(_DOCUMENTS):
         op.drop_table(table)
-    with op.batch_alter_table("reservation_days") as batch:
-        batch.drop_column("late")
-    with op.batch_alter_table("reservation_states") as batch:
-        batch.drop_column("late_cancelled")
+    # Not batch mode on SQLite: it rebuilds reservation_states by dropping the old table,
+    # and with foreign keys on the drop cascades to every booked day. SQLite drops a plain
+    # column in place (ALTER TABLE ... DROP COLUMN, SQLite 3.35+).
+    op.drop_column("reservation_days", "late")
+    op.drop_column("reservation_states", "late_cancelled")
