@@ -4,8 +4,10 @@ A billing run builds tens of thousands of values (period facts, invoice lines, i
 from values that are already validated and combined so that the class invariants hold by
 construction. :func:`unchecked` gives such a path a constructor that sets the fields as
 given, without the converters, validators and ``__attrs_post_init__`` checks of the class's
-own ``__init__``. The public constructors keep every check; each unchecked use is compared
-with the checked constructor by tests (``tests/test_unchecked_construction.py``).
+own ``__init__`` (the SQL storage also gives each enrollment read the fields of a template
+built from the same stored body, with its own ids). The public constructors keep every
+check; each unchecked use is compared with the checked constructor by tests
+(``tests/test_unchecked_construction.py``, ``tests/storage/test_enrollment_templates.py``).
 """
 
 from __future__ import annotations

@@ -43,9 +43,11 @@ from canteen_adapters.storage.sql.engine import (
     psycopg_executemany,
 )
 from canteen_adapters.storage.sql.migrate import check_revision, upgrade
+from canteen_core._unchecked import unchecked
 from canteen_core.accounts import Account, ThrottleState
 from canteen_core.calendar import ServiceCalendar
 from canteen_core.deployment import StorageSettings
+from canteen_core.enrollments import Enrollment
 from canteen_core.errors import (
     ConfigurationError,
     ConflictError,
@@ -1088,6 +1090,39 @@ class _Enrollments(_Documents):
         with _translate(f"cannot read {self.collection.name}"):
             return _service_calendars(driver, keys)
 
+    def _build(self, driver: _Driver, rows: Sequence[Any]) -> list[Any]:
+        """The enrollments of ``rows`` (columns of :data:`_ENROLLMENT_COLUMNS`), in order.
+
+        The enrollments of a school differ only by their ids: the database strips those from
+        each body (``rest``), and an enrollment whose rest and calendar were seen is the one
+        built from them (:data:`_TEMPLATES`) with its own ids. Any other row (or an id that is
+        not a non-empty string) is structured from its whole body, as before, and raises the
+        same error when malformed.
+        """
+        shared = self._cls is Enrollment  # a configured class is structured as it defines
+        built: list[Any] = [None] * len(rows)
+        missed: list[int] = []
+        for index, row in enumerate(rows):
+            template = _TEMPLATES.get((row[3], row[2])) if shared else None
+            item = None if template is None else _with_ids(template, row[4], row[5], row[6])
+            if item is None:
+                missed.append(index)
+            else:
+                built[index] = item
+        if not missed:
+            return built
+        calendars = self._calendars(driver, {rows[index][2] for index in missed})
+        for index in missed:
+            _, body, key, rest, *ids = rows[index]
+            template = _TEMPLATES.get((rest, key)) if shared else None  # made by a row above
+            item = None if template is None else _with_ids(template, *ids)
+            if item is None:
+                item = self._structure(driver.json_out(body), key, calendars)
+                if shared and isinstance(calendars.get(key), ServiceCalendar):
+                    _keep_template(rest, key, item)
+            built[index] = item
+        return built
+
     def find(self, item_id: str) -> Any | None:
         return self.find_many([item_id]).get(item_id)
 
@@ -1100,40 +1135,18 @@ class _Enrollments(_Documents):
             template = _ENROLLMENT_PARTS_PG if driver.postgres else _ENROLLMENT_PARTS
             for chunk in _chunks(ids, _IN_CHUNK):
                 rows.extend(driver.fetch(driver.sql(template, len(chunk)), driver.ids(chunk)))
-        calendars = self._calendars(driver, {row[2] for row in rows})
-        found: dict[str, Any] = {}
-        # The enrollments of a school differ only by their ids: the database strips those
-        # (``rest``), and each distinct rest and calendar is parsed and structured once. The
-        # others are the first one with their own ids (same validators; anything unusual, e.g.
-        # an id that is not a string, goes through ``structure`` and raises the same error).
-        templates: dict[tuple[Any, str], Any] = {}
-        for enrollment_id, body, key, rest, own_id, household_id, child_id in rows:
-            shared = templates.get((rest, key))
-            if shared is not None:
-                try:
-                    found[enrollment_id] = attrs.evolve(
-                        shared, id=own_id, household_id=household_id, child_id=child_id
-                    )
-                    continue
-                except InvalidInputError:
-                    pass
-            item = self._structure(driver.json_out(body), key, calendars)
-            if shared is None and rest is not None:
-                templates[(rest, key)] = item
-            found[enrollment_id] = item
+        found = dict(zip((row[0] for row in rows), self._build(driver, rows), strict=True))
         return {
             enrollment_id: found[enrollment_id] for enrollment_id in ids if enrollment_id in found
         }
 
     def list(self, **where: object) -> Iterator[Any]:
         shape, params = self._where(where)
-        statement = self._statements.filtered(shape, count=False)
-        rows = self._uow.stream(statement, f"cannot read {self.collection.name}", params=params)
         driver = _Driver(self._uow.connection())
+        statement = _enrollment_list(shape, driver.postgres)
+        rows = self._uow.stream(statement, f"cannot read {self.collection.name}", params=params)
         while batch := list(islice(rows, _FETCH)):
-            calendars = self._calendars(driver, {row.calendar_key for row in batch})
-            for row in batch:
-                yield self._structure(row.body, row.calendar_key, calendars)
+            yield from self._build(driver, batch)
 
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
@@ -1426,24 +1439,110 @@ class _Driver:
         return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-#: An enrollment's body and calendar key, the body without its ids (as text) and the ids when
-#: they are strings.
+#: What an enrollment read selects, by dialect: the id, the body (as text), the calendar key,
+#: the body without its ids (as text: ``rest``) and each id when it is a string.
+_ENROLLMENT_COLUMNS = {
+    False: (
+        "id",
+        "body",
+        "calendar_key",
+        "json_remove(body, '$.id', '$.household_id', '$.child_id')",
+        *(
+            f"CASE json_type(body, '$.{key}') WHEN 'text' THEN json_extract(body, '$.{key}') END"
+            for key in ("id", "household_id", "child_id")
+        ),
+    ),
+    True: (
+        "id",
+        "body::text",
+        "calendar_key",
+        # An object only: removing keys from a scalar is an error (the body's is kept).
+        "CASE jsonb_typeof(body) WHEN 'object' "
+        "THEN (body - 'id' - 'household_id' - 'child_id')::text END",
+        *(
+            f"CASE jsonb_typeof(body -> '{key}') WHEN 'string' THEN body ->> '{key}' END"
+            for key in ("id", "household_id", "child_id")
+        ),
+    ),
+}
 _ENROLLMENT_PARTS = (
-    "SELECT id, body, calendar_key, json_remove(body, '$.id', '$.household_id', '$.child_id'), "
-    + ", ".join(
-        f"CASE json_type(body, '$.{key}') WHEN 'text' THEN json_extract(body, '$.{key}') END"
-        for key in ("id", "household_id", "child_id")
-    )
-    + " FROM enrollments WHERE id {ids}"
+    f"SELECT {', '.join(_ENROLLMENT_COLUMNS[False])} FROM enrollments WHERE id {{ids}}"
 )
 _ENROLLMENT_PARTS_PG = (
-    "SELECT id, body::text, calendar_key, (body - 'id' - 'household_id' - 'child_id')::text, "
-    + ", ".join(
-        f"CASE jsonb_typeof(body -> '{key}') WHEN 'string' THEN body ->> '{key}' END"
-        for key in ("id", "household_id", "child_id")
-    )
-    + " FROM enrollments WHERE id {ids}"
+    f"SELECT {', '.join(_ENROLLMENT_COLUMNS[True])} FROM enrollments WHERE id {{ids}}"
 )
+#: A listing's statement by (filter shape, dialect is PostgreSQL), built once.
+_ENROLLMENT_LISTS: dict[tuple[_Shape, bool], sa.Select[Any]] = {}
+
+
+def _enrollment_list(shape: _Shape, postgres: bool) -> sa.Select[Any]:
+    """The enrollments listing of a filter of ``shape`` (see ``_DocumentStatements``),
+    selecting the columns of :data:`_ENROLLMENT_COLUMNS` instead of the body."""
+    statement = _ENROLLMENT_LISTS.get((shape, postgres))
+    if statement is None:
+        columns: list[sa.ColumnClause[Any]] = [
+            sa.literal_column(column) for column in _ENROLLMENT_COLUMNS[postgres]
+        ]
+        statement = (
+            _DOCUMENT_STATEMENTS["enrollments"]
+            .filtered(shape, count=False)
+            .with_only_columns(*columns)
+            .select_from(t.document_tables["enrollments"])
+        )
+        _ENROLLMENT_LISTS[(shape, postgres)] = statement
+    return statement
+
+
+#: Enrollments by (rest, calendar key): what the stored bodies without their ids (text, as the
+#: database gives it) and the calendar of that key structure to. Frozen values, so each is
+#: shared by every read, transaction and database of the process. Bounded: an entry is one
+#: school's enrollments of a service, period, policies and tariff category (hundreds in a
+#: city); children enrolled mid-year add one each, and a long-lived process goes through many
+#: years. 4,096 keeps the working set of a large city (a few MB); a miss costs one structure.
+_TEMPLATES: dict[tuple[str, str], Enrollment] = {}
+_TEMPLATES_KEPT = 4096
+_ENROLLMENT_IDS = ("id", "household_id", "child_id")
+_unchecked_enrollment = unchecked(Enrollment)
+
+
+def _keep_template(rest: Any, key: str, item: Enrollment) -> None:
+    """Keep ``item`` (structured from a whole body) as the template of ``rest`` when the rest
+    is an object without ids: the body was then the rest and these ids (SQLite keeps
+    duplicate keys, and ``json_remove`` removes the first one only)."""
+    if not isinstance(rest, str):
+        return
+    data = json.loads(rest)
+    if not isinstance(data, dict) or any(name in data for name in _ENROLLMENT_IDS):
+        return
+    if len(_TEMPLATES) >= _TEMPLATES_KEPT:  # first in, first out, as _CALENDARS
+        with suppress(StopIteration, RuntimeError):  # another thread may be at it
+            _TEMPLATES.pop(next(iter(_TEMPLATES)), None)
+    _TEMPLATES[(rest, key)] = item
+
+
+def _with_ids(template: Enrollment, id: Any, household_id: Any, child_id: Any) -> Any:
+    """``template`` with these ids, without running again the checks it passed (ids aside,
+    an enrollment's fields and invariants do not involve them); ``None`` when an id is not
+    a non-empty string (the checked path then gives the error)."""
+    for value in (id, household_id, child_id):
+        if type(value) is not str or not value.strip():
+            return None
+    return _unchecked_enrollment(
+        id=id,
+        household_id=household_id,
+        child_id=child_id,
+        service=template.service,
+        site=template.site,
+        calendar=template.calendar,
+        start=template.start,
+        end=template.end,
+        booking_policy=template.booking_policy,
+        cancellation_policy=template.cancellation_policy,
+        late_change=template.late_change,
+        tariff_category=template.tariff_category,
+    )
+
+
 #: Each household with the ids of its children (a household without children: one NULL).
 _HOUSEHOLD_CHILDREN = (
     "SELECT h.id, CASE json_type(c.value, '$.id') WHEN 'text' "
