@@ -70,6 +70,7 @@ __all__ = ["SqlStorage", "SqlUnitOfWork"]
 _FETCH = 1000  # rows per round trip when streaming
 _BATCH = 5000  # rows per executemany batch
 _IN_CHUNK = 500  # ids per IN (...) query
+_ROWS_CHUNK = 300  # objects turned into rows at a time by a batch write (see add_many)
 
 
 def _db_message(exc: sa.exc.DBAPIError) -> str:
@@ -120,6 +121,8 @@ def _translated(what: str, exc: sa.exc.SQLAlchemyError) -> ConflictError | Stora
 
 
 def _column_value(value: Any) -> Any:
+    if type(value) is str:  # most key columns: nothing to do
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC)
     if isinstance(value, str):
@@ -799,13 +802,15 @@ class _Documents:
     def _cls(self) -> type[Any]:
         return self._uow._storage._type(self.collection.name)
 
-    def _row(self, item: Any) -> dict[str, Any]:
-        cls = self._cls
+    def _check_type(self, item: Any, cls: type[Any]) -> None:
         if not isinstance(item, cls):
             raise InvalidInputError(
                 f"{self.collection.name} stores {cls.__name__}, got {type(item).__name__}"
             )
-        row = {key: _column_value(value) for key, value in self.collection.key_values(item).items()}
+
+    def _row(self, item: Any) -> dict[str, Any]:
+        self._check_type(item, self._cls)
+        row = {key.column: _column_value(key.read(item)) for key in self.collection.keys}
         row["id"] = self.collection.id_of(item)
         row["body"] = unstructure(item)
         return row
@@ -836,14 +841,44 @@ class _Documents:
                 raise self._conflict(row, exc) from exc
 
     def add_many(self, items: Iterable[Any]) -> None:
-        rows = self._rows(items)
-        if not rows:
+        objects = list(items)
+        if not objects:
             return
+        cls = self._cls
+        for item in objects:  # a wrong object is refused before anything is written
+            self._check_type(item, cls)
         connection = self._uow.writable()
-        with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
-            self._store_parts(connection, rows)
-            for batch in _chunks(rows, _BATCH):
-                connection.execute(self._statements.insert, batch)
+        driver = None if connection.dialect.name == "postgresql" else _Driver(connection)
+        with (
+            _translate(f"cannot add to {self.collection.name}"),
+            connection.begin_nested(),
+            shared_calendars(),  # see _rows
+        ):
+            # Rows built and written a chunk at a time: their dicts and JSON texts die young,
+            # instead of all of them outliving the garbage collector's young generations.
+            for chunk in _chunks(objects, _ROWS_CHUNK):
+                rows = [self._row(item) for item in chunk]
+                self._store_parts(connection, rows)
+                self._insert(connection, driver, rows)
+
+    def _insert(
+        self, connection: sa.Connection, driver: _Driver | None, rows: list[dict[str, Any]]
+    ) -> None:
+        """Insert new rows: on SQLite through the driver when every value is one it stores as
+        given (without SQLAlchemy's per-row parameter processing), else through SQLAlchemy."""
+        if driver is not None:
+            columns = list(rows[0])
+            values = [_sqlite_values(row, columns) for row in rows]
+            if all(row is not None for row in values):
+                marks = ", ".join("?" * len(columns))
+                statement = driver.sql(
+                    f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
+                )
+                for batch in _chunks(values, _BATCH):
+                    driver.run_many(statement, batch)
+                return
+        for batch in _chunks(rows, _BATCH):
+            connection.execute(self._statements.insert, batch)
 
     def save(self, item: Any) -> None:
         row = self._row(item)
@@ -1033,37 +1068,6 @@ class _Enrollments(_Documents):
             _calendar_insert(connection.dialect.name == "postgresql"),
             [{"key": key, "body": data} for key, data in calendars.items()],
         )
-
-    def add_many(self, items: Iterable[Any]) -> None:
-        rows = self._rows(items)
-        if not rows:
-            return
-        connection = self._uow.writable()
-        what = f"cannot add to {self.collection.name}"
-        if connection.dialect.name == "postgresql":
-            with _translate(what), connection.begin_nested():
-                self._store_parts(connection, rows)
-                for batch in _chunks(rows, _BATCH):
-                    connection.execute(self._statements.insert, batch)
-            return
-        with _translate(what):
-            driver = _Driver(connection)
-            with driver.savepoint():
-                self._store_parts(connection, rows)
-                columns = list(rows[0])
-                # SQLite (the rentrée enrolls thousands of children): one driver executemany,
-                # without SQLAlchemy's per-row parameter processing.
-                values = [_sqlite_values(row, columns) for row in rows]
-                if any(row is None for row in values):
-                    for batch in _chunks(rows, _BATCH):
-                        connection.execute(self._statements.insert, batch)
-                    return
-                marks = ", ".join("?" * len(columns))
-                statement = driver.sql(
-                    f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
-                )
-                for batch in _chunks(values, _BATCH):
-                    driver.run_many(statement, batch)
 
     def save(self, item: Any) -> None:
         self._check_household(item)
