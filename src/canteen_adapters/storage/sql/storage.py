@@ -551,26 +551,25 @@ class _Households:
             if not isinstance(home, Household):
                 raise InvalidInputError(f"expected a Household, got {type(home).__name__}")
         connection = self._uow.writable()
-        rows = [self._rows(home) for home in homes]
+        driver = _sqlite_driver(connection)
         with _translate("cannot store households"):
             try:
-                # One savepoint and a few batched statements, whatever the number of households.
-                # Every household is new: a stored (or repeated) household or child id breaks a
-                # primary key, and the conflict is then named as adding one by one would.
+                # One savepoint and a few batched statements per chunk of households, whose
+                # rows then die young (see _Documents.add_many). Every household is new: a
+                # stored (or repeated) household or child id breaks a primary key, and the
+                # conflict is then named as adding one by one would.
                 with connection.begin_nested():
-                    for batch in _chunks(homes, _BATCH):
-                        connection.execute(
-                            _HOUSEHOLD_INSERT,
-                            [{"id": home.id, "body": unstructure(home)} for home in batch],
-                        )
-                    children = [child for child_rows, _ in rows for child in child_rows]
-                    guardians = [
-                        guardian for _, guardian_rows in rows for guardian in guardian_rows
-                    ]
-                    for child_batch in _chunks(children, _BATCH):
-                        connection.execute(_CHILD_INSERT, child_batch)
-                    for guardian_batch in _chunks(guardians, _BATCH):
-                        connection.execute(_GUARDIAN_INSERT, guardian_batch)
+                    for chunk in _chunks(homes, _ROWS_CHUNK):
+                        children: list[dict[str, Any]] = []
+                        guardians: list[dict[str, Any]] = []
+                        for home in chunk:
+                            child_rows, guardian_rows = self._rows(home)
+                            children += child_rows
+                            guardians += guardian_rows
+                        bodies = [{"id": home.id, "body": unstructure(home)} for home in chunk]
+                        _insert(connection, driver, _HOUSEHOLD_INSERT, bodies)
+                        _insert(connection, driver, _CHILD_INSERT, children)
+                        _insert(connection, driver, _GUARDIAN_INSERT, guardians)
             except sa.exc.IntegrityError as exc:
                 raise self._first_conflict(connection, homes, exc) from exc
 
@@ -848,7 +847,7 @@ class _Documents:
         for item in objects:  # a wrong object is refused before anything is written
             self._check_type(item, cls)
         connection = self._uow.writable()
-        driver = None if connection.dialect.name == "postgresql" else _Driver(connection)
+        driver = _sqlite_driver(connection)
         with (
             _translate(f"cannot add to {self.collection.name}"),
             connection.begin_nested(),
@@ -859,26 +858,7 @@ class _Documents:
             for chunk in _chunks(objects, _ROWS_CHUNK):
                 rows = [self._row(item) for item in chunk]
                 self._store_parts(connection, rows)
-                self._insert(connection, driver, rows)
-
-    def _insert(
-        self, connection: sa.Connection, driver: _Driver | None, rows: list[dict[str, Any]]
-    ) -> None:
-        """Insert new rows: on SQLite through the driver when every value is one it stores as
-        given (without SQLAlchemy's per-row parameter processing), else through SQLAlchemy."""
-        if driver is not None:
-            columns = list(rows[0])
-            values = [_sqlite_values(row, columns) for row in rows]
-            if all(row is not None for row in values):
-                marks = ", ".join("?" * len(columns))
-                statement = driver.sql(
-                    f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
-                )
-                for batch in _chunks(values, _BATCH):
-                    driver.run_many(statement, batch)
-                return
-        for batch in _chunks(rows, _BATCH):
-            connection.execute(self._statements.insert, batch)
+                _insert(connection, driver, self._statements.insert, rows)
 
     def save(self, item: Any) -> None:
         row = self._row(item)
@@ -969,9 +949,40 @@ class _Documents:
             return int(connection.execute(statement, params).scalar_one())
 
 
+def _sqlite_driver(connection: sa.Connection) -> _Driver | None:
+    """The driver :func:`_insert` writes through: SQLite's (``None`` on PostgreSQL)."""
+    return None if connection.dialect.name == "postgresql" else _Driver(connection)
+
+
+def _insert(
+    connection: sa.Connection,
+    driver: _Driver | None,
+    statement: sa.Insert,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Insert new rows (all with the same columns, in the same order) with ``statement``
+    (``sa.insert`` of their table). On SQLite through the driver when every value is one it
+    stores as given (the rentrée writes tens of thousands of rows: no SQLAlchemy per-row
+    parameter processing), else through SQLAlchemy."""
+    if not rows:
+        return
+    if driver is not None:
+        columns = list(rows[0])
+        values = [_sqlite_values(row, columns) for row in rows]
+        if all(row is not None for row in values):
+            marks = ", ".join("?" * len(columns))
+            table = statement.table.name
+            text = driver.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})")
+            for batch in _chunks(values, _BATCH):
+                driver.run_many(text, batch)
+            return
+    for batch in _chunks(rows, _BATCH):
+        connection.execute(statement, batch)
+
+
 def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] | None:
-    """A document row as SQLite stores it through SQLAlchemy (ISO text dates, JSON text body),
-    or ``None`` when a value is of a type left to SQLAlchemy (datetimes, numbers...)."""
+    """A row as SQLite stores it through SQLAlchemy (ISO text dates, JSON text body, 0/1
+    booleans), or ``None`` when a value is of a type left to SQLAlchemy (datetimes...)."""
     values: list[Any] = []
     for column in columns:
         value = row[column]
@@ -979,7 +990,9 @@ def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] |
             value = json.dumps(value)
         elif type(value) is date:
             value = value.isoformat()
-        elif value is not None and type(value) is not str:
+        elif type(value) is bool:
+            value = int(value)
+        elif value is not None and type(value) is not str and type(value) is not int:
             return None
         values.append(value)
     return tuple(values)
