@@ -449,6 +449,11 @@ def test_enroll_refuses_what_is_not_a_household() -> None:
     assert _enrolled("h-concerto", ALBAN.id) == (
         "InvalidInputError: household: expected a Household, got str"
     )
+    with pytest.raises(InvalidInputError, match="child_ids"):
+        HouseholdChildren("h-concerto", ALBAN.id)  # a string is not a collection of ids
+    with pytest.raises(InvalidInputError, match="id"):
+        HouseholdChildren("", frozenset({ALBAN.id}))
+    assert HouseholdChildren("h", ["c"]).child_ids == frozenset({"c"})
 
 
 def test_day_outside_enrollment_and_closed_day() -> None:

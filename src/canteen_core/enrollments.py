@@ -11,7 +11,7 @@ ids: :class:`HouseholdChildren`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 
@@ -125,6 +125,14 @@ class Enrollment:
         )
 
 
+def _id_set(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInputError(
+            f"expected a collection of child ids, got {type(value).__name__}", path="child_ids"
+        )
+    return frozenset(value)
+
+
 @attrs.frozen
 class HouseholdChildren:
     """What :func:`enroll` checks of a household: its id and its children's ids.
@@ -133,8 +141,8 @@ class HouseholdChildren:
     every household (``HouseholdRepository.child_ids``).
     """
 
-    id: str
-    child_ids: frozenset[str]
+    id: str = attrs.field(validator=non_empty_str)
+    child_ids: frozenset[str] = attrs.field(converter=_id_set)
 
 
 def enroll(
