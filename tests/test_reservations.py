@@ -37,7 +37,7 @@ from canteen_core.change_requests import (
 )
 from canteen_core.clock import PARIS, FixedClock
 from canteen_core.deadlines import FixedDelay, wall_clock
-from canteen_core.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.enrollments import Enrollment, HouseholdChildren, LateChangeMode, enroll
 from canteen_core.errors import (
     ConflictError,
     InvalidInputError,
@@ -408,6 +408,52 @@ def test_unknown_child() -> None:
         book_day(book, date(2023, 9, 11), **ctx(ghost))
     assert len(book) == 0
     assert book.version == 0
+
+
+def _enrolled(household: object, child_id: object) -> Enrollment | str:
+    """What enroll gives (or its error) for ``household`` and ``child_id``."""
+    try:
+        return enroll(
+            household,  # type: ignore[arg-type]
+            child_id,  # type: ignore[arg-type]
+            id="e",
+            service=SERVICE,
+            site=SITE,
+            calendar=CALENDAR,
+            start=RENTREE,
+            end=LAST_DAY,
+            booking_policy=THURSDAY_10,
+        )
+    except (NotFoundError, InvalidInputError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@given(
+    st.one_of(
+        st.sampled_from([child.id for child in HOUSEHOLD.children] + [OTHER_CHILD.id, ""]),
+        st.text(max_size=8),
+        st.none(),
+        st.integers(),
+        st.lists(st.text(max_size=2), max_size=2),
+    )
+)
+def test_enroll_checks_the_child_against_child_ids_as_against_the_household(
+    child_id: object,
+) -> None:
+    # A bulk enrollment passes the children's ids read from storage, not the household.
+    children = HouseholdChildren(HOUSEHOLD.id, frozenset(c.id for c in HOUSEHOLD.children))
+    assert _enrolled(children, child_id) == _enrolled(HOUSEHOLD, child_id)
+
+
+def test_enroll_refuses_what_is_not_a_household() -> None:
+    assert _enrolled("h-concerto", ALBAN.id) == (
+        "InvalidInputError: household: expected a Household, got str"
+    )
+    with pytest.raises(InvalidInputError, match="child_ids"):
+        HouseholdChildren("h-concerto", ALBAN.id)  # a string is not a collection of ids
+    with pytest.raises(InvalidInputError, match="id"):
+        HouseholdChildren("", frozenset({ALBAN.id}))
+    assert HouseholdChildren("h", ["c"]).child_ids == frozenset({"c"})
 
 
 def test_day_outside_enrollment_and_closed_day() -> None:

@@ -175,7 +175,7 @@ def test_validators_of_the_model_still_apply() -> None:
     assert "co-representative must differ" in str(error)
 
 
-def test_shared_calendars_give_the_same_data_once_per_calendar() -> None:
+def test_shared_calendars_give_the_same_data_once_per_calendar_service_site_policy() -> None:
     second = enrollment()
     first = attrs.evolve(second, calendar=attrs.evolve(second.calendar))  # equal, not the same
     other = attrs.evolve(second, id="other")
@@ -187,6 +187,8 @@ def test_shared_calendars_give_the_same_data_once_per_calendar() -> None:
     assert shared == plain
     assert shared[0]["calendar"] is not shared[1]["calendar"]  # two calendar objects
     assert shared[1]["calendar"] is shared[2]["calendar"]  # one object, converted once
+    for field in ("service", "site", "booking_policy", "cancellation_policy"):
+        assert shared[0][field] is shared[2][field]  # the same objects in all three
     assert inner["calendar"] is not shared[0]["calendar"]
     assert unstructure(other)["calendar"] is not unstructure(other)["calendar"]
     assert structure(shared[2], Enrollment) == other

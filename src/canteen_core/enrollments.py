@@ -4,13 +4,14 @@ An :class:`Enrollment` carries everything the reservation engine needs to judge 
 service calendar (which days run, and why the others do not), the booking and cancellation
 cut-off policies (they may differ), what happens to a late change (:class:`LateChangeMode`) and
 the tariff category billing will use. Create one with :func:`enroll`, which checks the child
-belongs to the household.
+belongs to the household (a :class:`~canteen_core.families.Household`, or just its children's
+ids: :class:`HouseholdChildren`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 
@@ -20,10 +21,10 @@ from canteen_core._validators import a_date, non_empty_str
 from canteen_core.calendar import Closure, ServiceCalendar
 from canteen_core.catalog import Service, Site
 from canteen_core.deadlines import CutOffPolicy
-from canteen_core.errors import InvalidInputError
+from canteen_core.errors import InvalidInputError, NotFoundError
 from canteen_core.families import Household
 
-__all__ = ["Enrollment", "LateChangeMode", "enroll"]
+__all__ = ["Enrollment", "HouseholdChildren", "LateChangeMode", "enroll"]
 
 
 class LateChangeMode(enum.StrEnum):
@@ -124,8 +125,28 @@ class Enrollment:
         )
 
 
+def _id_set(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInputError(
+            f"expected a collection of child ids, got {type(value).__name__}", path="child_ids"
+        )
+    return frozenset(value)
+
+
+@attrs.frozen
+class HouseholdChildren:
+    """What :func:`enroll` checks of a household: its id and its children's ids.
+
+    A bulk enrollment (the rentrée) reads these from storage instead of loading and building
+    every household (``HouseholdRepository.child_ids``).
+    """
+
+    id: str = attrs.field(validator=non_empty_str)
+    child_ids: frozenset[str] = attrs.field(converter=_id_set)
+
+
 def enroll(
-    household: Household,
+    household: Household | HouseholdChildren,
     child_id: str,
     *,
     id: str,
@@ -143,7 +164,14 @@ def enroll(
 
     ``cancellation_policy`` defaults to ``booking_policy``.
     """
-    household.child(child_id)  # raises NotFoundError for an unknown child
+    if isinstance(household, Household):
+        household.child(child_id)  # raises NotFoundError for an unknown child
+    elif not isinstance(household, HouseholdChildren):
+        raise InvalidInputError(
+            f"expected a Household, got {type(household).__name__}", path="household"
+        )
+    elif not isinstance(child_id, str) or child_id not in household.child_ids:
+        raise NotFoundError(f"no child {child_id!r} in household {household.id!r}")
     return Enrollment(
         id=id,
         household_id=household.id,

@@ -37,6 +37,7 @@ thread is refused with a ``StorageError``.
 from __future__ import annotations
 
 import importlib
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
@@ -132,22 +133,29 @@ class Key:
     type: KeyType = "str"
     attr: str | Callable[[Any], Any] | None = None
     nullable: bool = False
+    # The reader, made once (every stored document reads each of its keys): ``attr`` itself,
+    # or an ``operator.attrgetter`` of the path.
+    _get: Callable[[Any], Any] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        source = self.attr if self.attr is not None else self.column
+        getter = source if callable(source) else operator.attrgetter(source)
+        object.__setattr__(self, "_get", getter)
 
     def read(self, obj: object) -> Any:
         """The column value for ``obj`` (enums by value)."""
-        source = self.attr if self.attr is not None else self.column
-        if callable(source):
-            value = source(obj)
-        else:
-            value = obj
-            for part in source.split("."):
-                try:
-                    value = getattr(value, part)
-                except AttributeError:
-                    raise ConfigurationError(
-                        f"{type(obj).__name__} has no attribute {source!r} "
-                        f"(needed for the {self.column!r} column)"
-                    ) from None
+        try:
+            value = self._get(obj)
+        except AttributeError:
+            source = self.attr if self.attr is not None else self.column
+            if callable(source):
+                raise
+            raise ConfigurationError(
+                f"{type(obj).__name__} has no attribute {source!r} "
+                f"(needed for the {self.column!r} column)"
+            ) from None
+        if type(value) is str:
+            return value
         value = getattr(value, "value", value) if not isinstance(value, str) else str(value)
         if value is None and not self.nullable:
             raise InvalidInputError(f"{self.column} is required", path=self.column)

@@ -383,12 +383,23 @@ def _intern_values(converter: cattrs.Converter) -> None:
     An instance already built is taken as it is (frozen: sharing it is safe): the SQL storage
     keeps each calendar apart and puts its cached instance into an enrollment's data.
     """
+    for cls, size, subclasses_too in _shared_classes():
+        hook = _interning(converter.get_structure_hook(cls), size)
+        if subclasses_too:
+            converter.register_structure_hook(cls, hook)
+        else:  # a subclass keeps its own hook
+            converter.register_structure_hook_func(_exactly(cls), hook)
+
+
+def _shared_classes() -> Iterator[tuple[type, int, bool]]:
+    """The classes whose values enrollments repeat, when frozen (their instances can be
+    shared): each with its interning table size and whether its subclasses use its hooks
+    too (they do for the policy base, whose hook is the tagged union, and always did for
+    calendars)."""
     from canteen_core.calendar import ServiceCalendar
     from canteen_core.catalog import Service, Site
     from canteen_core.deadlines import CutOffPolicy
 
-    # (class, table size, the classes built, whether its subclasses use its hook too: they
-    # do for the policy base, whose hook is the tagged union, and always did for calendars)
     shared: tuple[tuple[type, int, list[type], bool], ...] = (
         (ServiceCalendar, _INTERNED_CALENDARS, [ServiceCalendar], True),
         (Service, _INTERNED_VALUES, [Service], False),
@@ -396,13 +407,8 @@ def _intern_values(converter: cattrs.Converter) -> None:
         (CutOffPolicy, _INTERNED_VALUES, _concrete_subclasses(CutOffPolicy), True),
     )
     for cls, size, concrete, subclasses_too in shared:
-        if not (concrete and all(_is_frozen(member) for member in concrete)):
-            continue
-        hook = _interning(converter.get_structure_hook(cls), size)
-        if subclasses_too:
-            converter.register_structure_hook(cls, hook)
-        else:  # a subclass keeps its own hook
-            converter.register_structure_hook_func(_exactly(cls), hook)
+        if concrete and all(_is_frozen(member) for member in concrete):
+            yield cls, size, subclasses_too
 
 
 def _exactly(cls: type) -> Callable[[Any], bool]:
@@ -435,36 +441,45 @@ def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, An
     return structure_interned
 
 
-#: Inside :func:`shared_calendars`: the calendars unstructured so far, by ``id()`` (each kept
-#: with its data, so the id cannot be reused while the block runs).
+#: Inside :func:`shared_calendars`: the values unstructured so far, by ``id()`` (each kept with
+#: its data, so the id cannot be reused while the block runs).
 _SHARED_CALENDARS: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
     "canteen_shared_calendars", default=None
 )
 
 
 def _share_calendars(converter: cattrs.Converter) -> None:
-    """Inside :func:`shared_calendars`, one calendar object is unstructured once."""
-    from canteen_core.calendar import ServiceCalendar
+    """Inside :func:`shared_calendars`, one calendar, service, site or cut-off policy object is
+    unstructured once (the classes of :func:`_shared_classes`)."""
+    for cls, _, subclasses_too in _shared_classes():
+        hook = _sharing(converter.get_unstructure_hook(cls))
+        if subclasses_too:
+            converter.register_unstructure_hook(cls, hook)
+        else:  # a subclass keeps its own hook
+            converter.register_unstructure_hook_func(_exactly(cls), hook)
 
-    plain = converter.get_unstructure_hook(ServiceCalendar)
 
-    def unstructure_calendar(calendar: Any) -> Any:
+def _sharing(plain: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``plain`` (an unstructure hook), giving one object's data once inside the block."""
+
+    def unstructure_shared(value: Any) -> Any:
         shared = _SHARED_CALENDARS.get()
         if shared is None:
-            return plain(calendar)
-        found = shared.get(id(calendar))
-        if found is None or found[0] is not calendar:
-            found = shared[id(calendar)] = (calendar, plain(calendar))
+            return plain(value)
+        found = shared.get(id(value))
+        if found is None or found[0] is not value:
+            found = shared[id(value)] = (value, plain(value))
         return found[1]
 
-    converter.register_unstructure_hook(ServiceCalendar, unstructure_calendar)
+    return unstructure_shared
 
 
 @contextmanager
 def shared_calendars() -> Iterator[None]:
     """Within the block, :func:`unstructure` turns each service calendar object into data once
     and gives that same data for every object carrying it (25,000 enrollments of one
-    calendar: one conversion, one copy in memory).
+    calendar: one conversion, one copy in memory); so too each service, site and cut-off
+    policy object (the rest of what the enrollments of a school repeat).
 
     For writers that serialize the data at once and never change it (storage bodies); the
     data of different objects then shares the calendar's lists and tables.

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import SqlStorage
-from canteen_core.errors import NotFoundError
+from canteen_core.errors import ConflictError, NotFoundError
 from canteen_core.events import ReservationsChanged
 from canteen_core.families import Child, Guardian, Household
 from canteen_core.periodicity import Periodicity
@@ -138,3 +138,46 @@ def test_bulk_use_cases_refuse_an_enrollment_whose_child_left_its_household(
         _CHILD_CHECKED[use_case](any_canteen, ids)
     # All or nothing: the other children were not booked either.
     assert all(not any_canteen.reservations.booked_days(ADMIN, i) for i in ids)
+
+
+def _request(household_id: str, child_id: str, enrollment_id: str) -> EnrollmentRequest:
+    return EnrollmentRequest(
+        household_id=household_id,
+        child_id=child_id,
+        service=SERVICE,
+        site=SITE,
+        booking_policy=WEEKLY,
+        school_year=2023,
+        id=enrollment_id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (_request("yh1", "yc2", "e-new"), NotFoundError, r"^no child 'yc2' in household 'yh1'$"),
+        (_request("yh9", "yc9", "e-new"), NotFoundError, r"^no household 'yh9'$"),
+        (_request("yh1", "yc1", "e-yc0"), ConflictError, r"."),  # an id already stored
+    ],
+)
+def test_enroll_many_refuses_a_bad_request_and_stores_nothing(
+    any_canteen: Canteen, bad: EnrollmentRequest, error: type[Exception], message: str
+) -> None:
+    stored = _populate(any_canteen, 3, "y")
+    requests = [_request(f"yh{i}", f"yc{i}", f"e2-yc{i}") for i in range(3)]
+    with pytest.raises(error, match=message):
+        any_canteen.enrollments.enroll_many(ADMIN, [*requests, bad])
+    assert [e.id for e in any_canteen.enrollments.list_enrollments(ADMIN)] == stored
+
+
+def test_enroll_many_reports_the_first_bad_request(any_canteen: Canteen) -> None:
+    _populate(any_canteen, 2, "z")
+    requests = [
+        _request("zh0", "zc0", "e2-zc0"),
+        _request("zh0", "zc1", "e2-zc1"),  # zc1 is in zh1
+        _request("zh7", "zc7", "e2-zc7"),  # unknown household
+    ]
+    with pytest.raises(NotFoundError, match=r"^no child 'zc1' in household 'zh0'$"):
+        any_canteen.enrollments.enroll_many(ADMIN, requests)
+    with pytest.raises(NotFoundError, match=r"^no household 'zh7'$"):
+        any_canteen.enrollments.enroll_many(ADMIN, [requests[0], *requests[2:], requests[1]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import attrs
 import pytest
 
 from canteen_core.change_requests import ChangeRequest, RequestStatus
@@ -89,6 +90,24 @@ def test_households_by_batch_and_ids_without_loading(storage: Storage) -> None:
             household = uow.households.get(household_id)
             assert child_ids == frozenset(child.id for child in household.children)
         assert uow.households.child_ids([]) == {}
+
+
+def test_child_ids_follow_the_households_changes(storage: Storage) -> None:
+    _seed(storage)
+    h1 = household("h1", children=2)
+    moved = attrs.evolve(household("h5"), children=h1.children[1:])
+    with storage.unit_of_work() as uow:
+        uow.households.save(attrs.evolve(h1, children=h1.children[:1]))
+        uow.households.add_many([household("h6", children=0), moved])
+        uow.households.remove("h6")
+        uow.households.add(household("h7", children=0))
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.households.child_ids(["h1", "h5", "h6", "h7"]) == {
+            "h1": frozenset({"h1-c0"}),
+            "h5": frozenset({"h1-c1"}),
+            "h7": frozenset(),
+        }
 
 
 def test_enrollments_by_batch_of_ids(storage: Storage) -> None:

@@ -280,6 +280,44 @@ def test_document_identity_and_references_are_enforced(storage: Storage) -> None
         uow.commit()
 
 
+def test_large_batches_are_all_or_nothing(storage: Storage) -> None:
+    # More objects than a SQL batch writes at a time (storage.sql _ROWS_CHUNK).
+    homes = [household(f"h{n:04d}", children=2) for n in range(700)]
+    enrollments = [enrollment(home, index) for home in homes for index in range(2)]
+    thief = attrs.evolve(household("x"), children=homes[1].children)
+    with storage.unit_of_work() as uow:
+        with pytest.raises(ConflictError, match="household 'h0000' already exists"):
+            uow.households.add_many([*homes, homes[0]])
+        with pytest.raises(
+            ConflictError, match="child 'h0001-c0' already belongs to household 'h0001'"
+        ):
+            uow.households.add_many([*homes, thief])
+        assert uow.households.count() == 0
+        uow.households.add_many(homes)
+        with pytest.raises(ConflictError):
+            uow.enrollments.add_many([*enrollments, enrollments[0]])  # the last one is stored
+        with pytest.raises(InvalidInputError, match="enrollments stores Enrollment, got str"):
+            uow.enrollments.add_many([*enrollments, "e-late"])  # refused before any write
+        assert uow.enrollments.count() == 0
+        uow.enrollments.add_many(enrollments)
+        records = [
+            AuditedNotification(  # a datetime key column: another insert path on SQLite
+                id=f"n{n:04d}", provider="payzen", received_at=NOW, decision="credited"
+            )
+            for n in range(700)
+        ]
+        with pytest.raises(ConflictError):
+            uow.notifications_audit.add_many([*records, records[0]])
+        uow.notifications_audit.add_many(records)
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert list(uow.households.all()) == homes
+        assert uow.households.of_child("h0699-c1") == homes[-1]
+        assert list(uow.enrollments.list()) == enrollments
+        assert list(uow.enrollments.list(household_id="h0699")) == enrollments[-2:]
+        assert list(uow.notifications_audit.list()) == records
+
+
 def test_audited_notifications_are_kept(storage: Storage) -> None:
     record = AuditedNotification(
         id="n1",

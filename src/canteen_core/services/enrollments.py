@@ -17,7 +17,7 @@ from canteen_core.calendar import Period
 from canteen_core.catalog import Service, Site
 from canteen_core.clock import paris_today
 from canteen_core.deadlines import CutOffPolicy
-from canteen_core.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.enrollments import Enrollment, HouseholdChildren, LateChangeMode, enroll
 from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.families import Household
 from canteen_core.policy import Action
@@ -59,10 +59,13 @@ class EnrollmentService(ServiceBase):
     """Enroll children (admin); everyone allowed to see a household sees its enrollments."""
 
     def _build(
-        self, tx: Transaction, request: EnrollmentRequest, cache: dict[str, Household]
+        self,
+        tx: Transaction,
+        request: EnrollmentRequest,
+        cache: dict[str, Household | HouseholdChildren],
     ) -> Enrollment:
         household = cache.get(request.household_id)
-        if household is None:
+        if household is None:  # unknown: NotFoundError here, in the order of the requests
             household = tx.uow.households.get(request.household_id)
             cache[request.household_id] = household
         if request.school_year is not None:
@@ -132,12 +135,15 @@ class EnrollmentService(ServiceBase):
             if not isinstance(item, EnrollmentRequest):
                 raise InvalidInputError("expected EnrollmentRequest items", path=f"[{index}]")
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
-            # The households in one batch read; an unknown one still fails in _build, in order.
-            cache = dict(
-                tx.uow.households.find_many(
-                    item.household_id for item in items if isinstance(item.household_id, str)
-                )
+            # The children of every household in one batch read, without building households;
+            # an unknown household still fails in _build, in order.
+            found = tx.uow.households.child_ids(
+                item.household_id for item in items if isinstance(item.household_id, str)
             )
+            cache: dict[str, Household | HouseholdChildren] = {
+                household_id: HouseholdChildren(household_id, child_ids)
+                for household_id, child_ids in found.items()
+            }
             enrollments = tuple(self._build(tx, item, cache) for item in items)
             tx.uow.enrollments.add_many(enrollments)
         return enrollments

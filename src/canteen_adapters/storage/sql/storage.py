@@ -72,6 +72,7 @@ __all__ = ["SqlStorage", "SqlUnitOfWork"]
 _FETCH = 1000  # rows per round trip when streaming
 _BATCH = 5000  # rows per executemany batch
 _IN_CHUNK = 500  # ids per IN (...) query
+_ROWS_CHUNK = 300  # objects turned into rows at a time by a batch write (see add_many)
 
 
 def _db_message(exc: sa.exc.DBAPIError) -> str:
@@ -122,6 +123,8 @@ def _translated(what: str, exc: sa.exc.SQLAlchemyError) -> ConflictError | Stora
 
 
 def _column_value(value: Any) -> Any:
+    if type(value) is str:  # most key columns: nothing to do
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC)
     if isinstance(value, str):
@@ -550,26 +553,25 @@ class _Households:
             if not isinstance(home, Household):
                 raise InvalidInputError(f"expected a Household, got {type(home).__name__}")
         connection = self._uow.writable()
-        rows = [self._rows(home) for home in homes]
+        driver = _sqlite_driver(connection)
         with _translate("cannot store households"):
             try:
-                # One savepoint and a few batched statements, whatever the number of households.
-                # Every household is new: a stored (or repeated) household or child id breaks a
-                # primary key, and the conflict is then named as adding one by one would.
+                # One savepoint and a few batched statements per chunk of households, whose
+                # rows then die young (see _Documents.add_many). Every household is new: a
+                # stored (or repeated) household or child id breaks a primary key, and the
+                # conflict is then named as adding one by one would.
                 with connection.begin_nested():
-                    for batch in _chunks(homes, _BATCH):
-                        connection.execute(
-                            _HOUSEHOLD_INSERT,
-                            [{"id": home.id, "body": unstructure(home)} for home in batch],
-                        )
-                    children = [child for child_rows, _ in rows for child in child_rows]
-                    guardians = [
-                        guardian for _, guardian_rows in rows for guardian in guardian_rows
-                    ]
-                    for child_batch in _chunks(children, _BATCH):
-                        connection.execute(_CHILD_INSERT, child_batch)
-                    for guardian_batch in _chunks(guardians, _BATCH):
-                        connection.execute(_GUARDIAN_INSERT, guardian_batch)
+                    for chunk in _chunks(homes, _ROWS_CHUNK):
+                        children: list[dict[str, Any]] = []
+                        guardians: list[dict[str, Any]] = []
+                        for home in chunk:
+                            child_rows, guardian_rows = self._rows(home)
+                            children += child_rows
+                            guardians += guardian_rows
+                        bodies = [{"id": home.id, "body": unstructure(home)} for home in chunk]
+                        _insert(connection, driver, _HOUSEHOLD_INSERT, bodies)
+                        _insert(connection, driver, _CHILD_INSERT, children)
+                        _insert(connection, driver, _GUARDIAN_INSERT, guardians)
             except sa.exc.IntegrityError as exc:
                 raise self._first_conflict(connection, homes, exc) from exc
 
@@ -679,16 +681,16 @@ class _Households:
 
     def child_ids(self, household_ids: Iterable[str]) -> dict[str, frozenset[str]]:
         """The ids of the children of each of ``household_ids`` found (unknown ids are left
-        out), read by the database from the bodies: a bulk staff call checks enrollments
-        against them without loading whole households."""
+        out), read from the children rows (written with the body, indexed by household: a
+        third of the cost of reading them out of the bodies): a bulk staff call checks
+        enrollments against them without loading whole households."""
         ids = list(dict.fromkeys(household_ids))
         connection = self._uow.connection()
         found: dict[str, set[str]] = {}
         with _translate("cannot read households"):
             driver = _Driver(connection)
-            template = _HOUSEHOLD_CHILDREN_PG if driver.postgres else _HOUSEHOLD_CHILDREN
             for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(template, len(chunk))
+                statement = driver.sql(_HOUSEHOLD_CHILDREN, len(chunk))
                 for household_id, child_id in driver.fetch(statement, driver.ids(chunk)):
                     children = found.setdefault(household_id, set())
                     if isinstance(child_id, str):
@@ -801,13 +803,15 @@ class _Documents:
     def _cls(self) -> type[Any]:
         return self._uow._storage._type(self.collection.name)
 
-    def _row(self, item: Any) -> dict[str, Any]:
-        cls = self._cls
+    def _check_type(self, item: Any, cls: type[Any]) -> None:
         if not isinstance(item, cls):
             raise InvalidInputError(
                 f"{self.collection.name} stores {cls.__name__}, got {type(item).__name__}"
             )
-        row = {key: _column_value(value) for key, value in self.collection.key_values(item).items()}
+
+    def _row(self, item: Any) -> dict[str, Any]:
+        self._check_type(item, self._cls)
+        row = {key.column: _column_value(key.read(item)) for key in self.collection.keys}
         row["id"] = self.collection.id_of(item)
         row["body"] = unstructure(item)
         return row
@@ -838,14 +842,25 @@ class _Documents:
                 raise self._conflict(row, exc) from exc
 
     def add_many(self, items: Iterable[Any]) -> None:
-        rows = self._rows(items)
-        if not rows:
+        objects = list(items)
+        if not objects:
             return
+        cls = self._cls
+        for item in objects:  # a wrong object is refused before anything is written
+            self._check_type(item, cls)
         connection = self._uow.writable()
-        with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
-            self._store_parts(connection, rows)
-            for batch in _chunks(rows, _BATCH):
-                connection.execute(self._statements.insert, batch)
+        driver = _sqlite_driver(connection)
+        with (
+            _translate(f"cannot add to {self.collection.name}"),
+            connection.begin_nested(),
+            shared_calendars(),  # see _rows
+        ):
+            # Rows built and written a chunk at a time: their dicts and JSON texts die young,
+            # instead of all of them outliving the garbage collector's young generations.
+            for chunk in _chunks(objects, _ROWS_CHUNK):
+                rows = [self._row(item) for item in chunk]
+                self._store_parts(connection, rows)
+                _insert(connection, driver, self._statements.insert, rows)
 
     def save(self, item: Any) -> None:
         row = self._row(item)
@@ -936,9 +951,40 @@ class _Documents:
             return int(connection.execute(statement, params).scalar_one())
 
 
+def _sqlite_driver(connection: sa.Connection) -> _Driver | None:
+    """The driver :func:`_insert` writes through: SQLite's (``None`` on PostgreSQL)."""
+    return None if connection.dialect.name == "postgresql" else _Driver(connection)
+
+
+def _insert(
+    connection: sa.Connection,
+    driver: _Driver | None,
+    statement: sa.Insert,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Insert new rows (all with the same columns, in the same order) with ``statement``
+    (``sa.insert`` of their table). On SQLite through the driver when every value is one it
+    stores as given (the rentrée writes tens of thousands of rows: no SQLAlchemy per-row
+    parameter processing), else through SQLAlchemy."""
+    if not rows:
+        return
+    if driver is not None:
+        columns = list(rows[0])
+        values = [_sqlite_values(row, columns) for row in rows]
+        if all(row is not None for row in values):
+            marks = ", ".join("?" * len(columns))
+            table = statement.table.name
+            text = driver.sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})")
+            for batch in _chunks(values, _BATCH):
+                driver.run_many(text, batch)
+            return
+    for batch in _chunks(rows, _BATCH):
+        connection.execute(statement, batch)
+
+
 def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] | None:
-    """A document row as SQLite stores it through SQLAlchemy (ISO text dates, JSON text body),
-    or ``None`` when a value is of a type left to SQLAlchemy (datetimes, numbers...)."""
+    """A row as SQLite stores it through SQLAlchemy (ISO text dates, JSON text body, 0/1
+    booleans), or ``None`` when a value is of a type left to SQLAlchemy (datetimes...)."""
     values: list[Any] = []
     for column in columns:
         value = row[column]
@@ -946,7 +992,9 @@ def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] |
             value = json.dumps(value)
         elif type(value) is date:
             value = value.isoformat()
-        elif value is not None and type(value) is not str:
+        elif type(value) is bool:
+            value = int(value)
+        elif value is not None and type(value) is not str and type(value) is not int:
             return None
         values.append(value)
     return tuple(values)
@@ -1035,37 +1083,6 @@ class _Enrollments(_Documents):
             _calendar_insert(connection.dialect.name == "postgresql"),
             [{"key": key, "body": data} for key, data in calendars.items()],
         )
-
-    def add_many(self, items: Iterable[Any]) -> None:
-        rows = self._rows(items)
-        if not rows:
-            return
-        connection = self._uow.writable()
-        what = f"cannot add to {self.collection.name}"
-        if connection.dialect.name == "postgresql":
-            with _translate(what), connection.begin_nested():
-                self._store_parts(connection, rows)
-                for batch in _chunks(rows, _BATCH):
-                    connection.execute(self._statements.insert, batch)
-            return
-        with _translate(what):
-            driver = _Driver(connection)
-            with driver.savepoint():
-                self._store_parts(connection, rows)
-                columns = list(rows[0])
-                # SQLite (the rentrée enrolls thousands of children): one driver executemany,
-                # without SQLAlchemy's per-row parameter processing.
-                values = [_sqlite_values(row, columns) for row in rows]
-                if any(row is None for row in values):
-                    for batch in _chunks(rows, _BATCH):
-                        connection.execute(self._statements.insert, batch)
-                    return
-                marks = ", ".join("?" * len(columns))
-                statement = driver.sql(
-                    f"INSERT INTO {self._table.name} ({', '.join(columns)}) VALUES ({marks})"
-                )
-                for batch in _chunks(values, _BATCH):
-                    driver.run_many(statement, batch)
 
     def save(self, item: Any) -> None:
         self._check_household(item)
@@ -1545,15 +1562,8 @@ def _with_ids(template: Enrollment, id: Any, household_id: Any, child_id: Any) -
 
 #: Each household with the ids of its children (a household without children: one NULL).
 _HOUSEHOLD_CHILDREN = (
-    "SELECT h.id, CASE json_type(c.value, '$.id') WHEN 'text' "
-    "THEN json_extract(c.value, '$.id') END "
-    "FROM households AS h LEFT JOIN json_each(h.body, '$.children') AS c WHERE h.id {ids}"
-)
-_HOUSEHOLD_CHILDREN_PG = (
-    "SELECT h.id, CASE jsonb_typeof(c.value -> 'id') WHEN 'string' THEN c.value ->> 'id' END "
-    "FROM households AS h LEFT JOIN LATERAL jsonb_array_elements("
-    "CASE jsonb_typeof(h.body -> 'children') WHEN 'array' THEN h.body -> 'children' "
-    "ELSE '[]'::jsonb END) AS c(value) ON true WHERE h.id {ids}"
+    "SELECT h.id, c.id FROM households AS h LEFT JOIN children AS c ON c.household_id = h.id "
+    "WHERE h.id {ids}"
 )
 _HOUSEHOLD_BODY_SQL = "SELECT body FROM households WHERE id = ?"
 _HOUSEHOLD_BODIES_SQL = "SELECT id, body FROM households WHERE id {ids}"
