@@ -441,7 +441,9 @@ def test_enroll_checks_the_child_against_child_ids_as_against_the_household(
     child_id: object,
 ) -> None:
     # A bulk enrollment passes the children's ids read from storage, not the household.
-    children = HouseholdChildren(HOUSEHOLD.id, frozenset(c.id for c in HOUSEHOLD.children))
+    children = HouseholdChildren(
+        id=HOUSEHOLD.id, child_ids=frozenset(c.id for c in HOUSEHOLD.children)
+    )
     assert _enrolled(children, child_id) == _enrolled(HOUSEHOLD, child_id)
 
 
@@ -450,10 +452,12 @@ def test_enroll_refuses_what_is_not_a_household() -> None:
         "InvalidInputError: household: expected a Household, got str"
     )
     with pytest.raises(InvalidInputError, match="child_ids"):
-        HouseholdChildren("h-concerto", ALBAN.id)  # a string is not a collection of ids
+        HouseholdChildren(
+            id="h-concerto", child_ids=ALBAN.id
+        )  # a string is not a collection of ids
     with pytest.raises(InvalidInputError, match="id"):
-        HouseholdChildren("", frozenset({ALBAN.id}))
-    assert HouseholdChildren("h", ["c"]).child_ids == frozenset({"c"})
+        HouseholdChildren(id="", child_ids=frozenset({ALBAN.id}))
+    assert HouseholdChildren(id="h", child_ids=["c"]).child_ids == frozenset({"c"})
 
 
 def test_day_outside_enrollment_and_closed_day() -> None:

@@ -133,7 +133,7 @@ def _id_set(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class HouseholdChildren:
     """What :func:`enroll` checks of a household: its id and its children's ids.
 

@@ -141,7 +141,7 @@ class EnrollmentService(ServiceBase):
                 item.household_id for item in items if isinstance(item.household_id, str)
             )
             cache: dict[str, Household | HouseholdChildren] = {
-                household_id: HouseholdChildren(household_id, child_ids)
+                household_id: HouseholdChildren(id=household_id, child_ids=child_ids)
                 for household_id, child_ids in found.items()
             }
             enrollments = tuple(self._build(tx, item, cache) for item in items)
