@@ -805,3 +805,42 @@ def test_bulk_forms_refuse_bad_input_and_change_nothing() -> None:
     assert bad_pattern.value.path == "periodicity"
     assert len(book) == 0
     assert book.version == 0
+
+
+@given(start=st.dates(date(2000, 1, 1), date(2100, 1, 1)), length=st.integers(-3, 400))
+def test_days_between_is_each_day_from_start_to_end(start: date, length: int) -> None:
+    from canteen_core.reservations import _check_range, days_between
+
+    end = start + timedelta(days=length)
+    if length < 0:
+        for check in (days_between, _check_range):
+            with pytest.raises(InvalidInputError, match="range ends") as raised:
+                check(start, end)
+            assert raised.value.path == "end"
+        return
+    days = days_between(start, end)
+    assert days[0] == start
+    assert days[-1] == end
+    assert all(later - earlier == timedelta(days=1) for earlier, later in itertools.pairwise(days))
+    assert all(type(day) is date for day in days)
+    assert _check_range(start, end) == (start, end)
+
+
+@given(year=st.integers(1900, 2200), month=st.integers(1, 12))
+def test_month_bounds_are_the_first_and_last_day_of_month_days(year: int, month: int) -> None:
+    from canteen_core.reservations import _month_range, month_days
+
+    days = month_days(year, month)
+    assert _month_range(year, month) == (days[0], days[-1])
+    assert {day.month for day in days} == {month}
+    assert (days[-1] + timedelta(days=1)).month != month
+
+
+@pytest.mark.parametrize("bad", [(2023, 0), (2023, 13), (2023, "9"), ("2023", 9)])
+def test_month_bounds_refuse_what_month_days_refuses(bad: tuple[Any, Any]) -> None:
+    from canteen_core.reservations import _month_range, month_days
+
+    for check in (month_days, _month_range):
+        with pytest.raises(InvalidInputError, match="no month") as raised:
+            check(*bad)
+        assert raised.value.path == "month"

@@ -936,13 +936,20 @@ def cancel_day(
     )
 
 
+def _check_range(start: object, end: object) -> tuple[date, date]:
+    """``start`` and ``end`` checked as :func:`days_between` checks them, for callers that
+    need the bounds only (a bulk fill works on masks, not on the days)."""
+    first = _check_day(start, "start")
+    last = _check_day(end, "end")
+    if last < first:
+        raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+    return first, last
+
+
 def days_between(start: date, end: date) -> tuple[date, ...]:
     """Every calendar day from ``start`` to ``end`` inclusive; ``end < start`` is an error."""
-    _check_day(start, "start")
-    _check_day(end, "end")
-    if end < start:
-        raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
-    return tuple(start + timedelta(days=i) for i in range((end - start).days + 1))
+    first, last = _check_range(start, end)
+    return tuple(map(date.fromordinal, range(first.toordinal(), last.toordinal() + 1)))
 
 
 def week_days(day: date) -> tuple[date, ...]:
@@ -951,13 +958,18 @@ def week_days(day: date) -> tuple[date, ...]:
     return tuple(monday + timedelta(days=i) for i in range(7))
 
 
-def month_days(year: int, month: int) -> tuple[date, ...]:
-    """Every day of ``month`` in ``year``."""
+def _month_range(year: int, month: int) -> tuple[date, date]:
+    """The first and last day of ``month`` in ``year`` (:func:`month_days`' bounds)."""
     if not (isinstance(month, int) and 1 <= month <= 12) or not isinstance(year, int):
         raise InvalidInputError(f"no month {year}-{month}", path="month")
     first = date(year, month, 1)
     following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return days_between(first, following - timedelta(days=1))
+    return first, following - timedelta(days=1)
+
+
+def month_days(year: int, month: int) -> tuple[date, ...]:
+    """Every day of ``month`` in ``year``."""
+    return days_between(*_month_range(year, month))
 
 
 def tick_week(

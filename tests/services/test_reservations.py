@@ -7,7 +7,8 @@ of 11 September is on time.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 
 import pytest
 
@@ -22,6 +23,7 @@ from canteen_core.errors import (
 from canteen_core.events import ChangeRequestDecided, ReservationsChanged
 from canteen_core.periodicity import Periodicity, Recurrence
 from canteen_core.reservations import SkipReason
+from canteen_core.services import Canteen
 
 from ._world import ADMIN, CO_REP, OTHER, PAYER, STAFF, World
 from .conftest import EventRecorder
@@ -127,6 +129,84 @@ def test_bulk_call_is_all_or_nothing(world: World) -> None:
     assert canteen.reservations.booked_days(ADMIN, "e-alban") == ()
     with pytest.raises(InvalidInputError):
         canteen.reservations.tick_month_many(ADMIN, "e-alban", 2023, 10)
+
+
+def test_bulk_range_fills_the_service_days_between_the_bounds(world: World) -> None:
+    canteen = world.canteen
+    start, end = date(2023, 9, 4), date(2023, 9, 29)
+    results = canteen.reservations.tick_range_many(PAYER, ["e-alban", "e-zoe"], start, end)
+    for enrollment in (world.alban, world.zoe):
+        result = results[enrollment.id]
+        # The rentrée week is late (pending requests); closed days are not listed.
+        asked = sorted((*result.booked, *(request.day for request in result.pending)))
+        assert tuple(asked) == enrollment.open_days(start, end)
+        assert result.skipped == ()
+    booked = canteen.reservations.booked_days(PAYER, "e-alban")
+    assert booked == results["e-alban"].booked
+    cancelled = canteen.reservations.untick_range_many(PAYER, ["e-alban"], start, start)
+    assert cancelled["e-alban"].changed == ()  # the 4th is pending, not booked
+    month = canteen.reservations.untick_month_many(ADMIN, ["e-alban", "e-zoe"], 2023, 9)
+    assert month["e-alban"].cancelled == booked
+    assert canteen.reservations.booked_days(PAYER, "e-zoe") == ()
+
+
+BadFill = Callable[[Canteen], object]
+
+
+@pytest.mark.parametrize(
+    ("call", "path", "message"),
+    [
+        (
+            lambda c: c.reservations.tick_range_many(
+                PAYER, ["e-alban"], date(2023, 9, 29), date(2023, 9, 4)
+            ),
+            "end",
+            "range ends",
+        ),
+        (
+            lambda c: c.reservations.untick_range_many(
+                PAYER, ["e-alban"], datetime(2023, 9, 4, 8), date(2023, 9, 29)
+            ),
+            "start",
+            "expected a date",
+        ),
+        (
+            lambda c: c.reservations.tick_range_many(
+                PAYER, ["e-alban"], date(2023, 9, 4), "2023-09-29"
+            ),
+            "end",
+            "expected a date",
+        ),
+        (
+            # The range is checked before the ids, as when it was a tuple of days.
+            lambda c: c.reservations.tick_range_many(
+                PAYER, "e-alban", date(2023, 9, 29), date(2023, 9, 4)
+            ),
+            "end",
+            "range ends",
+        ),
+        (
+            lambda c: c.reservations.tick_month_many(PAYER, ["e-alban"], 2023, 13),
+            "month",
+            "no month",
+        ),
+        (
+            lambda c: c.reservations.untick_month_many(PAYER, ["e-alban"], 2023, 0),
+            "month",
+            "no month",
+        ),
+    ],
+)
+def test_bulk_fill_refuses_a_bad_range_and_stores_nothing(
+    world: World, recorder: EventRecorder, call: BadFill, path: str, message: str
+) -> None:
+    canteen = world.canteen
+    with pytest.raises(InvalidInputError, match=message) as raised:
+        call(canteen)
+    assert raised.value.path == path
+    assert canteen.reservations.book_of(PAYER, "e-alban").version == 0
+    assert canteen.reservations.pending_requests(PAYER, household_id="concerto") == ()
+    assert recorder.events == []
 
 
 def test_family_submits_a_month_for_both_children(world: World) -> None:

@@ -35,7 +35,9 @@ from canteen_core.reservations import (
     BulkResult,
     ReservationBook,
     _check_context_household_checked,
+    _check_range,
     _fill_service_days,
+    _month_range,
     _periodicity_on_service_days,
     _set_days,
     apply_periodicity,
@@ -307,25 +309,34 @@ class ReservationService(ServiceBase):
     # -- many enrollments, one transaction -------------------------------------------------------
 
     def _fill(
+        self, actor: Actor, enrollment_ids: Iterable[str], days: tuple[date, ...], booked: bool
+    ) -> dict[str, BulkResult]:
+        """Bring each of ``days`` to ``booked`` (closed days are listed as skipped)."""
+        ids = _ids(enrollment_ids, "enrollment_ids")
+
+        def operation(book: ReservationBook, **kw: object) -> tuple[ReservationBook, BulkResult]:
+            return _set_days(book, days, booked, **kw)  # type: ignore[arg-type]
+
+        action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
+        return self._run(actor, action, dict.fromkeys(ids, operation), household=False)
+
+    def _fill_open(
         self,
         actor: Actor,
         enrollment_ids: Iterable[str],
-        days: tuple[date, ...],
+        span: tuple[date, date],
         booked: bool,
-        *,
-        open_only: bool = False,
     ) -> dict[str, BulkResult]:
-        ids = _ids(enrollment_ids, "enrollment_ids")
-        first, last = days[0], days[-1]
+        """Bring every service day from ``span``'s first to its last day to ``booked``.
 
-        def operation(
-            book: ReservationBook, *, enrollment: Enrollment, **kw: object
-        ) -> tuple[ReservationBook, BulkResult]:
-            # Bulk calls only look at the enrollment's service days: closed days are not
-            # listed as skipped (a city-wide run would create millions of skip records).
-            if open_only:
-                return _fill_service_days(book, first, last, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
-            return _set_days(book, days, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
+        Bulk calls only look at the enrollment's service days: closed days are not listed
+        as skipped (a city-wide run would create millions of skip records). The engine
+        works on masks, so only the bounds are passed, not the days."""
+        ids = _ids(enrollment_ids, "enrollment_ids")
+        first, last = span
+
+        def operation(book: ReservationBook, **kw: object) -> tuple[ReservationBook, BulkResult]:
+            return _fill_service_days(book, first, last, booked, **kw)  # type: ignore[arg-type]
 
         action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
         return self._run(actor, action, dict.fromkeys(ids, operation), household=False)
@@ -366,7 +377,7 @@ class ReservationService(ServiceBase):
 
         Only service days are considered: closed days are not listed as skipped.
         """
-        return self._fill(actor, enrollment_ids, month_days(year, month), True, open_only=True)
+        return self._fill_open(actor, enrollment_ids, _month_range(year, month), True)
 
     def untick_month_many(
         self, actor: Actor, enrollment_ids: Iterable[str], year: int, month: int
@@ -375,7 +386,7 @@ class ReservationService(ServiceBase):
 
         Only service days are considered: closed days are not listed as skipped.
         """
-        return self._fill(actor, enrollment_ids, month_days(year, month), False, open_only=True)
+        return self._fill_open(actor, enrollment_ids, _month_range(year, month), False)
 
     def tick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
@@ -384,7 +395,7 @@ class ReservationService(ServiceBase):
 
         Only service days are considered: closed days are not listed as skipped.
         """
-        return self._fill(actor, enrollment_ids, days_between(start, end), True, open_only=True)
+        return self._fill_open(actor, enrollment_ids, _check_range(start, end), True)
 
     def untick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
@@ -393,7 +404,7 @@ class ReservationService(ServiceBase):
 
         Only service days are considered: closed days are not listed as skipped.
         """
-        return self._fill(actor, enrollment_ids, days_between(start, end), False, open_only=True)
+        return self._fill_open(actor, enrollment_ids, _check_range(start, end), False)
 
     def apply_periodicity_many(
         self,
