@@ -844,3 +844,62 @@ def test_month_bounds_refuse_what_month_days_refuses(bad: tuple[Any, Any]) -> No
         with pytest.raises(InvalidInputError, match="no month") as raised:
             check(*bad)
         assert raised.value.path == "month"
+
+
+@given(
+    booked=st.sets(st.integers(0, 60)),
+    marked=st.sets(st.integers(0, 60)),
+    book=st.sets(st.integers(0, 60)),
+    cancel=st.sets(st.integers(0, 60)),
+    late=st.sets(st.integers(0, 60)),
+)
+def test_mask_changes_follow_the_day_by_day_rules(
+    booked: set[int], marked: set[int], book: set[int], cancel: set[int], late: set[int]
+) -> None:
+    """``_changed`` (every operation's last step) against the rules applied day by day."""
+    cancel -= book  # the operations pass disjoint masks
+    e = enrollment()
+    days = [e.start + timedelta(days=offset) for offset in range(61)]
+    late_booked = {days[i] for i in marked & booked}
+    late_cancelled = {days[i] for i in marked - booked}
+    before = ReservationBook.from_days(
+        e.id,
+        e.start,
+        [days[i] for i in booked],
+        version=2,
+        late_booked=late_booked,
+        late_cancelled=late_cancelled,
+    )
+    expected_days = {days[i] for i in booked}
+    for offset in sorted(book | cancel):
+        day = days[offset]
+        wanted = offset in book
+        if (day in expected_days) == wanted:
+            continue  # already so: the day keeps its marker
+        late_booked.discard(day)
+        late_cancelled.discard(day)
+        if wanted:
+            expected_days.add(day)
+            if offset in late:
+                late_booked.add(day)
+        else:
+            expected_days.discard(day)
+            if offset in late:
+                late_cancelled.add(day)
+
+    def mask(offsets: set[int]) -> int:
+        return sum(1 << offset for offset in offsets)
+
+    after = before._changed(book=mask(book), cancel=mask(cancel), late=mask(late))
+    if expected_days == set(before.booked_days()):
+        assert after is before
+        return
+    assert after == ReservationBook.from_days(
+        e.id,
+        e.start,
+        expected_days,
+        version=3,
+        late_booked=late_booked,
+        late_cancelled=late_cancelled,
+    )
+    assert type(after) is ReservationBook

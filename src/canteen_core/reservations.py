@@ -265,8 +265,11 @@ class ReservationBook:
         # A day keeps a surcharge marker only for its latest change.
         late_booked = (self.late_booked & ~cancel & ~book) | (book & late)
         late_cancelled = (self.late_cancelled & ~book & ~cancel) | (cancel & late)
-        return attrs.evolve(
-            self,
+        # The constructor, not attrs.evolve: evolve reads every field back by name first,
+        # and every bulk operation ends here once per book.
+        return ReservationBook(
+            enrollment_id=self.enrollment_id,
+            origin=self.origin,
             bits=bits,
             late_booked=late_booked,
             late_cancelled=late_cancelled,
@@ -526,6 +529,7 @@ def _set_masks(
     to_off: int,
     *,
     early: Iterable[date] = (),
+    service: int | None = None,
     enrollment: Enrollment,
     actor: Actor,
     clock: Clock,
@@ -534,8 +538,10 @@ def _set_masks(
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`set_days` on whole ranges at once: ``to_on`` / ``to_off`` are the days wanted
     booked / cancelled as masks on the book (disjoint), ``early`` the wanted days before its
-    origin. The rules run as mask operations; only days that change and need a deadline are
-    looked at one by one. The caller has checked the context (:func:`_check_context`)."""
+    origin. ``service`` is the enrollment's :func:`open_mask` over the targets when the caller
+    has computed it (the bulk forms), computed here otherwise. The rules run as mask
+    operations; only days that change and need a deadline are looked at one by one. The
+    caller has checked the context (:func:`_check_context`)."""
     now = ensure_aware(clock.now(), "clock.now()")
     commune = acts_as_commune(actor)
     origin = book.origin
@@ -549,14 +555,16 @@ def _set_masks(
         if item.is_pending and item.enrollment_id == enrollment.id:
             open_requests[item.day] = item
     targets = to_on | to_off
-    if targets:
-        service = open_mask(
-            enrollment,
-            date.fromordinal(base + (targets & -targets).bit_length() - 1),
-            date.fromordinal(base + targets.bit_length() - 1),
+    if service is None:
+        service = (
+            open_mask(
+                enrollment,
+                date.fromordinal(base + (targets & -targets).bit_length() - 1),
+                date.fromordinal(base + targets.bit_length() - 1),
+            )
+            if targets
+            else 0
         )
-    else:
-        service = 0
     bits = book.bits
     on = to_on & service
     off = to_off & service
@@ -767,6 +775,7 @@ def _fill_service_days(
         book,
         service if booked else 0,
         0 if booked else service,
+        service=service,
         enrollment=enrollment,
         actor=actor,
         clock=clock,
@@ -835,6 +844,7 @@ def _periodicity_on_service_days(
         book,
         service & pattern,
         service & ~pattern if replace else 0,
+        service=service,
         enrollment=enrollment,
         actor=actor,
         clock=clock,
