@@ -348,3 +348,37 @@ def test_downgrading_to_the_first_revision_keeps_the_booked_days(
             assert uow.reservations.load(enrolled.id).booked_days() == book.booked_days()
     finally:
         storage.close()
+
+
+def test_a_batch_of_households_reads_a_month_of_attendance_through_one_index(
+    tmp_path: Path,
+) -> None:
+    # Billing's read: 200 households, a month. With one index per column and statistics,
+    # SQLite chose the day index and read the whole month for every batch (0007).
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    assert upgrade(url) == head_revision()
+    engine = create_engine_for_url(url)
+    try:
+        with engine.connect() as connection:
+            rows = [
+                (f"a{h}-{m}-{d}", "{}", f"e{h}", f"h{h:05d}", "s1", f"2023-{m:02d}-{d:02d}", "absent")
+                for h in range(2_000)
+                for m in (9, 10)
+                for d in (4, 11)
+            ]
+            connection.exec_driver_sql(
+                "INSERT INTO attendance (id, body, enrollment_id, household_id, site_id, day, "
+                "presence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            connection.exec_driver_sql("ANALYZE")
+            households = [f"h{h:05d}" for h in range(0, 2_000, 10)]
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT body FROM attendance WHERE household_id IN "
+                f"({', '.join('?' * len(households))}) AND day >= ? AND day <= ?",
+                (*households, "2023-09-01", "2023-09-30"),
+            ).all()
+            connection.commit()
+        assert "ix_attendance_household_id_day" in " ".join(str(row[-1]) for row in plan)
+    finally:
+        engine.dispose()
