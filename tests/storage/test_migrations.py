@@ -361,7 +361,15 @@ def test_a_batch_of_households_reads_a_month_of_attendance_through_one_index(
     try:
         with engine.connect() as connection:
             rows = [
-                (f"a{h}-{m}-{d}", "{}", f"e{h}", f"h{h:05d}", "s1", f"2023-{m:02d}-{d:02d}", "absent")
+                (
+                    f"a{h}-{m}-{d}",
+                    "{}",
+                    f"e{h}",
+                    f"h{h:05d}",
+                    "s1",
+                    f"2023-{m:02d}-{d:02d}",
+                    "absent",
+                )
                 for h in range(2_000)
                 for m in (9, 10)
                 for d in (4, 11)
