@@ -433,6 +433,28 @@ class OperationContext(TypedDict):
     new_id: NotRequired[Callable[[], str]]
 
 
+class _Checked(TypedDict):
+    """An :class:`OperationContext` whose household side is checked: what the cores take."""
+
+    enrollment: Enrollment
+    actor: Actor
+    clock: Clock
+    pending: Iterable[ChangeRequest]
+    new_id: Callable[[], str]
+
+
+def _checked(book: ReservationBook, context: OperationContext) -> _Checked:
+    """Check ``context`` against ``book`` (:func:`_check_context`), then drop the household."""
+    _check_context(book, context["enrollment"], context["household"], context["actor"])
+    return {
+        "enrollment": context["enrollment"],
+        "actor": context["actor"],
+        "clock": context["clock"],
+        "pending": context.get("pending", ()),
+        "new_id": context.get("new_id", _default_id),
+    }
+
+
 def set_days(
     book: ReservationBook,
     wanted: Mapping[date, bool] | Iterable[date],
@@ -738,19 +760,7 @@ def fill_service_days(
     The same as :func:`set_days` on ``enrollment.open_days(start, end)``: closed days are not
     targets, so they are not listed as skipped (bulk runs over many books).
     """
-    enrollment = context["enrollment"]
-    _check_context(book, enrollment, context["household"], context["actor"])
-    return _fill_service_days(
-        book,
-        start,
-        end,
-        booked,
-        enrollment=enrollment,
-        actor=context["actor"],
-        clock=context["clock"],
-        pending=context.get("pending", ()),
-        new_id=context.get("new_id", _default_id),
-    )
+    return _fill_service_days(book, start, end, booked, **_checked(book, context))
 
 
 def _fill_service_days(
@@ -812,18 +822,7 @@ def apply_periodicity_to_service_days(
         raise InvalidInputError(
             f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
         )
-    enrollment = context["enrollment"]
-    _check_context(book, enrollment, context["household"], context["actor"])
-    return _periodicity_on_service_days(
-        book,
-        periodicity,
-        replace,
-        enrollment=enrollment,
-        actor=context["actor"],
-        clock=context["clock"],
-        pending=context.get("pending", ()),
-        new_id=context.get("new_id", _default_id),
-    )
+    return _periodicity_on_service_days(book, periodicity, replace, **_checked(book, context))
 
 
 def _periodicity_on_service_days(
