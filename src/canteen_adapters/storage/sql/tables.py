@@ -128,7 +128,11 @@ def _document_table(collection: Collection) -> sa.Table:
         sa.Column("body", JSON_TYPE, nullable=False),
     ]
     composite = COMPOSITE_INDEXES.get(collection.name, ())
-    leading = {pair[0] for pair in composite}
+    # A column leading a two-column index, or unique on its own (the constraint's index),
+    # needs no index of its own: each would be one more B-tree to update on every insert.
+    leading = {pair[0] for pair in composite} | {
+        columns_[0] for columns_ in collection.unique if len(columns_) == 1
+    }
     for key in collection.keys:
         args: list[Any] = [_COLUMN_TYPES[key.type]]
         if collection.name == "enrollments" and key.column == "household_id":

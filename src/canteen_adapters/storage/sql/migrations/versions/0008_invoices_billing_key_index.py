@@ -1,0 +1,26 @@
+"""Drop ``ix_invoices_billing_key``: the unique constraint on ``billing_key`` has its own index,
+so every stored invoice updated two identical B-trees.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0008"
+down_revision: str | None = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Drop the index the unique constraint already provides."""
+    op.drop_index("ix_invoices_billing_key", table_name="invoices")
+
+
+def downgrade() -> None:
+    """Bring the separate index back."""
+    op.create_index("ix_invoices_billing_key", "invoices", ["billing_key"])
