@@ -20,6 +20,7 @@ from canteen_core.charging import (
     charge_periods,
     compute_charges,
 )
+from canteen_core.enrollments import Enrollment
 from canteen_core.errors import InvalidInputError, NotFoundError
 from canteen_core.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
@@ -393,6 +394,47 @@ STRIKE = CALENDAR.with_closures(
 SERVICE_DAYS = [d for d in SEPTEMBER + [date(2023, 10, d) for d in (2, 3)] if d.weekday() != 2]
 
 
+RECORDED_AT = datetime(2023, 9, 30, tzinfo=UTC)
+
+
+def month_of(
+    booked: set[date],
+    late: set[date],
+    cancelled: set[date],
+    attendance: dict[date, str],
+    start: date,
+) -> tuple[Enrollment, ReservationBook, list[AttendanceRecord]]:
+    """An enrollment from ``start`` on the strike calendar, its book and its roll calls, from
+    drawn days (late days are booked ones, cancelled ones are not; "justified" is an absence
+    with a certificate)."""
+    e = enrollment(calendar=STRIKE, start=start)
+    days = {d for d in booked if d >= start}
+    book = ReservationBook.from_days(
+        e.id,
+        e.start,
+        days,
+        late_booked=late & days,
+        late_cancelled={d for d in cancelled - days if d >= start},
+    )
+    records = [
+        AttendanceRecord(
+            id=f"{e.id}/{day}",
+            enrollment_id=e.id,
+            child_id=e.child_id,
+            household_id=e.household_id,
+            site_id="ronde",
+            day=day,
+            presence=Presence.PRESENT if kind == "present" else Presence.ABSENT,
+            booked=day in days,
+            recorded_by="agent",
+            recorded_at=RECORDED_AT,
+            justification_id="j" if kind == "justified" else None,
+        )
+        for day, kind in attendance.items()
+    ]
+    return e, book, records
+
+
 @given(
     booked=st.sets(st.sampled_from(SERVICE_DAYS)),
     late=st.sets(st.sampled_from(SERVICE_DAYS)),
@@ -411,32 +453,7 @@ def test_period_facts_equal_day_facts(
     certificate: tuple[date, int] | None,
     start: date,
 ) -> None:
-    e = enrollment(calendar=STRIKE, start=start)
-    days = {d for d in booked if d >= start}
-    book = ReservationBook.from_days(
-        e.id,
-        e.start,
-        days,
-        late_booked=late & days,
-        late_cancelled={d for d in cancelled - days if d >= start},
-    )
-    at = datetime(2023, 9, 30, tzinfo=UTC)
-    records = [
-        AttendanceRecord(
-            id=f"{e.id}/{day}",
-            enrollment_id=e.id,
-            child_id=e.child_id,
-            household_id=e.household_id,
-            site_id="ronde",
-            day=day,
-            presence=Presence.PRESENT if kind == "present" else Presence.ABSENT,
-            booked=day in days,
-            recorded_by="agent",
-            recorded_at=at,
-            justification_id="j" if kind == "justified" else None,
-        )
-        for day, kind in attendance.items()
-    ]
+    e, book, records = month_of(booked, late, cancelled, attendance, start)
     notes = (
         []
         if certificate is None
@@ -448,7 +465,7 @@ def test_period_facts_equal_day_facts(
                 first_day=certificate[0],
                 last_day=certificate[0] + timedelta(days=certificate[1]),
                 recorded_by="agent",
-                recorded_at=at,
+                recorded_at=RECORDED_AT,
             )
         ]
     )

@@ -14,9 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _calendars import enrollment
 from canteen_core._unchecked import unchecked
-from canteen_core.attendance import AttendanceRecord, Presence
 from canteen_core.charging import ChargingPolicy, PeriodFacts
 from canteen_core.clock import FixedClock
 from canteen_core.events import InvoiceIssued
@@ -30,9 +28,8 @@ from canteen_core.notifications import (
     Recipient,
     message_id_for,
 )
-from canteen_core.reservations import ReservationBook
 from canteen_core.services.billing import period_facts
-from test_billing_periods import BOOK, END, ISSUED, SERVICE_DAYS, START, STRIKE, _cities
+from test_billing_periods import BOOK, END, ISSUED, SERVICE_DAYS, START, _cities, month_of
 
 
 def _checked(value: Any) -> Any:
@@ -95,32 +92,7 @@ def test_period_facts_pass_the_checks(
     attendance: dict[date, str],
     start: date,
 ) -> None:
-    e = enrollment(calendar=STRIKE, start=start)
-    days = {d for d in booked if d >= start}
-    book = ReservationBook.from_days(
-        e.id,
-        e.start,
-        days,
-        late_booked=late & days,
-        late_cancelled={d for d in cancelled - days if d >= start},
-    )
-    at = datetime(2023, 9, 30, tzinfo=UTC)
-    records = [
-        AttendanceRecord(
-            id=f"{e.id}/{day}",
-            enrollment_id=e.id,
-            child_id=e.child_id,
-            household_id=e.household_id,
-            site_id="ronde",
-            day=day,
-            presence=Presence.PRESENT if kind == "present" else Presence.ABSENT,
-            booked=day in days,
-            recorded_by="agent",
-            recorded_at=at,
-            justification_id="j" if kind == "justified" else None,
-        )
-        for day, kind in attendance.items()
-    ]
+    e, book, records = month_of(booked, late, cancelled, attendance, start)
     _same(period_facts(e, book, START, END, records=records))
 
 
