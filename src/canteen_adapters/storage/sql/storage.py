@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
 from itertools import islice
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -1009,6 +1009,20 @@ _CALENDARS_KEPT = 1024
 _CALENDAR_BODIES = "SELECT key, body FROM service_calendars WHERE key {ids}"
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[_K, _V], kept: int, key: _K, value: _V) -> _V:
+    """Put ``value`` in a process-level ``cache`` of at most ``kept`` entries (first in,
+    first out: the entries are content-addressed, never stale, only too many)."""
+    if len(cache) >= kept:
+        with suppress(StopIteration, RuntimeError):  # another thread may be at it
+            cache.pop(next(iter(cache)), None)
+    cache[key] = value
+    return value
+
+
 def _calendar_key(data: Any) -> str:
     """The key of a calendar's data: SHA-256 (hex) of its canonical JSON (keys sorted,
     compact), as migration 0006 computes it."""
@@ -1044,10 +1058,7 @@ def _service_calendars(driver: _Driver, keys: Iterable[str]) -> dict[str, Any]:
             except InvalidInputError:
                 found[key] = data
                 continue
-            if len(_CALENDARS) >= _CALENDARS_KEPT:
-                with suppress(StopIteration, RuntimeError):  # another thread may be at it
-                    _CALENDARS.pop(next(iter(_CALENDARS)), None)
-            found[key] = _CALENDARS[key] = calendar
+            found[key] = _remember(_CALENDARS, _CALENDARS_KEPT, key, calendar)
     return found
 
 
@@ -1531,10 +1542,7 @@ def _keep_template(rest: Any, key: str, item: Enrollment) -> None:
     data = json.loads(rest)
     if not isinstance(data, dict) or any(name in data for name in _ENROLLMENT_IDS):
         return
-    if len(_TEMPLATES) >= _TEMPLATES_KEPT:  # first in, first out, as _CALENDARS
-        with suppress(StopIteration, RuntimeError):  # another thread may be at it
-            _TEMPLATES.pop(next(iter(_TEMPLATES)), None)
-    _TEMPLATES[(rest, key)] = item
+    _remember(_TEMPLATES, _TEMPLATES_KEPT, (rest, key), item)
 
 
 def _with_ids(template: Enrollment, id: Any, household_id: Any, child_id: Any) -> Any:
