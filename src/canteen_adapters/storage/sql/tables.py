@@ -117,7 +117,7 @@ COMPOSITE_INDEXES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def composite_index_name(table: str, columns: tuple[str, ...]) -> str:
+def _composite_index_name(table: str, columns: tuple[str, ...]) -> str:
     """``ix_<table>_<column>_<column>``, as SQLAlchemy names a one-column index."""
     return f"ix_{table}_{'_'.join(columns)}"
 
@@ -152,7 +152,7 @@ def _document_table(collection: Collection) -> sa.Table:
         )
     constraints: list[Any] = [sa.UniqueConstraint(*columns_) for columns_ in collection.unique]
     constraints += [
-        sa.Index(composite_index_name(collection.name, pair), *pair) for pair in composite
+        sa.Index(_composite_index_name(collection.name, pair), *pair) for pair in composite
     ]
     return sa.Table(collection.name, metadata, *columns, *constraints)
 
