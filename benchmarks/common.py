@@ -23,8 +23,8 @@ import attrs
 
 from canteen_adapters.calendars.france import FranceHolidaySource
 from canteen_adapters.storage.sql import SqlStorage
-from canteen_core.calendar import ServiceCalendar, Zone
-from canteen_core.clock import PARIS
+from canteen_core.domain.calendar import ServiceCalendar, Zone
+from canteen_core.domain.clock import PARIS
 from canteen_core.synthetic import SyntheticCity, synthetic_city
 
 __all__ = [
@@ -207,8 +207,8 @@ def open_canteen(db: Database, *, now: datetime, clock: Any = None) -> Any:
 
     Its clock stays at ``now`` (or is ``clock``, which the caller may move).
     """
-    from canteen_core.clock import FixedClock
-    from canteen_core.deployment import Deployment, IssuerSettings, StorageSettings
+    from canteen_core.config.deployment import Deployment, IssuerSettings, StorageSettings
+    from canteen_core.domain.clock import FixedClock
     from canteen_core.services import Canteen
 
     deployment = Deployment(

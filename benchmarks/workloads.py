@@ -36,17 +36,17 @@ from benchmarks.common import (
 )
 from benchmarks.harness import Result, Timer, isolated, workload
 from canteen_adapters.storage.sql import SqlStorage
-from canteen_core.actors import Actor, Role
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord
-from canteen_core.catalog import Service, Site
-from canteen_core.clock import FixedClock
-from canteen_core.deadlines import WeeklyDeadline
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.headcount import count_day, count_sites
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.deadlines import WeeklyDeadline
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.headcount import count_day, count_sites
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.domain.tariffs import BracketPricing, TariffCategory, TariffGrid
 from canteen_core.simulation import Population, compare
 from canteen_core.synthetic import SyntheticCity
-from canteen_core.tariffs import BracketPricing, TariffCategory, TariffGrid
 
 SEPTEMBER = (date(2023, 9, 1), date(2023, 9, 30))
 #: The commune's administrator running the staff use cases (no portal account behind it).
@@ -309,7 +309,7 @@ def headcount(quick: bool) -> list[Result]:
 
 
 def _core_headcount(town: SyntheticCity, quick: bool) -> list[Result]:
-    """The in-memory counters of :mod:`canteen_core.headcount` (books already loaded)."""
+    """The in-memory counters of :mod:`canteen_core.domain.headcount` (books already loaded)."""
     children = town.children_by_id
     books = [
         (
@@ -550,7 +550,7 @@ def bill_month(url: str, schema: str | None, period: str) -> tuple[float, int, s
 
     Returns the seconds, the number of invoices and their total.
     """
-    from canteen_core.deployment import Deployment, IssuerSettings, StorageSettings
+    from canteen_core.config.deployment import Deployment, IssuerSettings, StorageSettings
     from canteen_core.services import Canteen
 
     deployment = Deployment(
@@ -851,7 +851,7 @@ def _burst(db: Database, town: SyntheticCity) -> tuple[float, list[float], int, 
     import queue
     import threading
 
-    from canteen_core.errors import ConflictError
+    from canteen_core.domain.errors import ConflictError
 
     work: queue.Queue[tuple[str, str, list[str]]] = queue.Queue()
     for operation in _burst_operations(town):

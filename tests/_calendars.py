@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from canteen_core.calendar import Period, SchoolYear, ServiceCalendar, Zone
-from canteen_core.catalog import Service, Site
-from canteen_core.deadlines import CutOffPolicy, OpenDaysBefore, WeeklyDeadline
-from canteen_core.enrollments import Enrollment, LateChangeMode, enroll
-from canteen_core.families import Child, Diet, Guardian, Household, HouseholdDirectory
+from canteen_core.domain.calendar import Period, SchoolYear, ServiceCalendar, Zone
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.deadlines import CutOffPolicy, OpenDaysBefore, WeeklyDeadline
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.domain.families import Child, Diet, Guardian, Household, HouseholdDirectory
 
 RENTREE = date(2023, 9, 4)
 LAST_DAY = date(2024, 7, 5)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from canteen_core.accounts import (
+from canteen_core.domain.accounts import (
     Account,
     AccountDisabledError,
     AccountNotActivatedError,
@@ -32,9 +32,14 @@ from canteen_core.accounts import (
     TokenExpiredError,
     check_password_strength,
 )
-from canteen_core.actors import Role
-from canteen_core.clock import PARIS, FixedClock
-from canteen_core.errors import ConflictError, InvalidInputError, NotAuthorizedError, NotFoundError
+from canteen_core.domain.actors import Role
+from canteen_core.domain.clock import PARIS, FixedClock
+from canteen_core.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+)
 
 CHEAP = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=8)
 NEW_PASSWORD = "Cantine-Ronde-2023"

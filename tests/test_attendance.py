@@ -7,22 +7,22 @@ from datetime import date, datetime
 import pytest
 
 from _calendars import ARIELLE, HOUSEHOLD, enrollment
-from canteen_core.actors import Actor
-from canteen_core.attendance import (
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.attendance import (
     Presence,
     attendance_lines,
     justify_absences,
     record_attendance,
     record_roll_call,
 )
-from canteen_core.clock import PARIS, FixedClock
-from canteen_core.errors import (
+from canteen_core.domain.clock import PARIS, FixedClock
+from canteen_core.domain.errors import (
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.reservations import ReservationBook
 
 STAFF = Actor.staff("agent-1")
 CLOCK = FixedClock(datetime(2023, 9, 22, 14, tzinfo=PARIS))

@@ -11,22 +11,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _calendars import CALENDAR, HOUSEHOLD, enrollment
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord, Presence
-from canteen_core.calendar import Period
-from canteen_core.charging import (
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.charging import (
     ChargeRule,
     ChargingPolicy,
     PeriodFacts,
     charge_periods,
     compute_charges,
 )
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import InvalidInputError, NotFoundError
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
-from canteen_core.reservations import ReservationBook
-from canteen_core.services.billing import day_facts, period_facts
-from canteen_core.tariffs import (
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.domain.tariffs import (
     BracketPricing,
     FlatPricing,
     SiblingDiscount,
@@ -36,6 +35,7 @@ from canteen_core.tariffs import (
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.services.billing import day_facts, period_facts
 
 START, END = date(2023, 9, 1), date(2023, 9, 30)
 SEPTEMBER = [START + timedelta(days=i) for i in range(30)]

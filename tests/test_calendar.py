@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.calendar import (
+from canteen_core.domain.calendar import (
     SCHOOL_RESTAURANT_WEEKDAYS,
     Closure,
     ClosureKind,
@@ -25,7 +25,7 @@ from canteen_core.calendar import (
     parse_school_year,
     parse_weekdays,
 )
-from canteen_core.errors import InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 
 TOUSSAINT = Period(
     name="Vacances de la Toussaint", first_day=date(2023, 10, 21), last_day=date(2023, 11, 5)

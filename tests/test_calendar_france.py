@@ -25,8 +25,8 @@ from canteen_adapters.calendars.france_departments import (
     DEPARTMENT_NAMES,
     DEPARTMENT_ZONES,
 )
-from canteen_core.calendar import ClosureKind, HolidaySource, Period, ServiceCalendar, Zone
-from canteen_core.errors import InvalidInputError
+from canteen_core.domain.calendar import ClosureKind, HolidaySource, Period, ServiceCalendar, Zone
+from canteen_core.domain.errors import InvalidInputError
 
 SOURCE = FranceHolidaySource()
 D = date

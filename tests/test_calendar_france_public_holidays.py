@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from canteen_adapters.calendars.france_public_holidays import FIRST_YEAR, public_holidays
-from canteen_core.errors import InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 
 LAST_CHECKED_YEAR = 2100
 

@@ -8,8 +8,13 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.charging import ChargingPolicy, PeriodFacts, charge_periods, compute_charges
-from canteen_core.families import Household
+from canteen_core.domain.charging import (
+    ChargingPolicy,
+    PeriodFacts,
+    charge_periods,
+    compute_charges,
+)
+from canteen_core.domain.families import Household
 from test_billing_periods import _QUOTIENTS, BOOK, SEPTEMBER, _household
 
 

@@ -9,17 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.charging import (
+from canteen_core.domain.charging import (
     ChargeRule,
     ChargingPolicy,
     DayFacts,
     compute_charges,
     decide,
 )
-from canteen_core.errors import InvalidInputError, NotFoundError
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.money import Money
-from canteen_core.tariffs import (
+from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.money import Money
+from canteen_core.domain.tariffs import (
     BracketPricing,
     SiblingDiscount,
     Surcharge,
@@ -264,7 +264,7 @@ def test_justified_absence_after_the_carence_is_never_charged(
 
 
 def test_wrong_types_are_refused() -> None:
-    from canteen_core.charging import price
+    from canteen_core.domain.charging import price
 
     with pytest.raises(InvalidInputError):
         decide(["not a fact"])  # type: ignore[list-item]

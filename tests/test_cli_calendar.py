@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from canteen_adapters.cli import COMMANDS, main
 from canteen_adapters.cli._common import CanteenGroup, fail
-from canteen_core.errors import NotFoundError
+from canteen_core.domain.errors import NotFoundError
 
 DEP_77 = ["calendar", "--department", "77", "--school-year", "2023-2024"]
 

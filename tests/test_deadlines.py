@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _calendars import CALENDAR, LAST_DAY, PREVIOUS_DAY_11, RENTREE, SERVICE, THURSDAY_10
-from canteen_core.clock import PARIS
-from canteen_core.deadlines import (
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.deadlines import (
     CutOffPolicy,
     DayOfPreviousMonth,
     FixedDelay,
@@ -18,7 +18,7 @@ from canteen_core.deadlines import (
     WeeklyDeadline,
     wall_clock,
 )
-from canteen_core.errors import InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 
 
 def utc(*args: int) -> datetime:
@@ -253,7 +253,7 @@ def test_hour_delays_are_real_elapsed_hours(hours: int, day: date) -> None:
 def test_the_hand_built_calendar_matches_the_france_data_plugin() -> None:
     """The fixtures' 2023-2024 zone C calendar is the official one (140 service days)."""
     from canteen_adapters.calendars.france import FranceHolidaySource
-    from canteen_core.calendar import ServiceCalendar
+    from canteen_core.domain.calendar import ServiceCalendar
 
     official = ServiceCalendar(school_year=FranceHolidaySource().school_year("C", 2023))
     assert official.open_days() == CALENDAR.open_days()

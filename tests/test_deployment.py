@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from canteen_core.calendar import Zone
-from canteen_core.deployment import (
+from canteen_core.config.deployment import (
     BillingMode,
     Deployment,
     load_deployment,
     parse_deployment,
     resolve_sqlite_url,
 )
-from canteen_core.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.calendar import Zone
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 MINIMAL = """
 [issuer]

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from canteen_core.deployment import Deployment, parse_deployment
+from canteen_core.config.deployment import Deployment, parse_deployment
 from canteen_core.services import build_default_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,8 +159,8 @@ def test_site_builds_without_warnings(tmp_path: Path) -> None:
 
 
 def test_authorization_matrix_page_matches_the_policy() -> None:
-    from canteen_core.actors import Role
-    from canteen_core.policy import Action, Grant, allowed_roles
+    from canteen_core.domain.actors import Role
+    from canteen_core.domain.policy import Action, Grant, allowed_roles
 
     roles = (
         Role.GUARDIAN,

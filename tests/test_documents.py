@@ -27,12 +27,12 @@ from canteen_adapters.documents import (
     reservations_ics,
 )
 from canteen_adapters.documents.certificate import CREDIT_SHARE_LABEL, _split
-from canteen_core.calendar import Period
-from canteen_core.charging import DayFacts
-from canteen_core.deployment import IssuerSettings
-from canteen_core.errors import InvalidInputError
-from canteen_core.families import Child, Guardian, Household
-from canteen_core.invoicing import (
+from canteen_core.config.deployment import IssuerSettings
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.charging import DayFacts
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Child, Guardian, Household
+from canteen_core.domain.invoicing import (
     CREDIT_NOTE_PREFIX,
     DueDateRule,
     Invoice,
@@ -41,11 +41,11 @@ from canteen_core.invoicing import (
     invoice_prepaid_basket,
     prepaid_cancellation_credit,
 )
-from canteen_core.ledger import HouseholdAccount, Payment, Refund
-from canteen_core.mandates import DirectDebitMandate
-from canteen_core.money import Money
-from canteen_core.reservations import ReservationBook
-from canteen_core.tariffs import FlatPricing, TariffBook, TariffCategory, TariffGrid
+from canteen_core.domain.ledger import HouseholdAccount, Payment, Refund
+from canteen_core.domain.mandates import DirectDebitMandate
+from canteen_core.domain.money import Money
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.domain.tariffs import FlatPricing, TariffBook, TariffCategory, TariffGrid
 
 ISSUER = IssuerSettings(
     name="Régie de restauration scolaire de Ronde",

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from _calendars import ALBAN, HOUSEHOLD, MAMAN, OTHER, OTHER_CHILD, PAPA
-from canteen_core.actors import Actor
-from canteen_core.calendar import Zone
-from canteen_core.catalog import Service, Site
-from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
-from canteen_core.families import Child, Guardian, Household, HouseholdDirectory
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import Zone
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.families import Child, Guardian, Household, HouseholdDirectory
 
 
 def test_directory_lookups() -> None:

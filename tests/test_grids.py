@@ -10,12 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _calendars import HOUSEHOLD, OTHER, PREVIOUS_DAY_11, enrollment
-from canteen_core.actors import Actor
-from canteen_core.change_requests import ChangeAction
-from canteen_core.clock import PARIS, FixedClock
-from canteen_core.errors import InvalidInputError, NotAuthorizedError
-from canteen_core.grids import month_grid, week_grid
-from canteen_core.reservations import ReservationBook, SkipReason, book_day, set_days, tick_week
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.change_requests import ChangeAction
+from canteen_core.domain.clock import PARIS, FixedClock
+from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError
+from canteen_core.domain.grids import month_grid, week_grid
+from canteen_core.domain.reservations import (
+    ReservationBook,
+    SkipReason,
+    book_day,
+    set_days,
+    tick_week,
+)
 
 MAMAN = Actor.guardian("g-maman", HOUSEHOLD.id)
 

@@ -20,10 +20,10 @@ from _calendars import (
     SITE,
     enrollment,
 )
-from canteen_core.calendar import Period
-from canteen_core.catalog import Site
-from canteen_core.families import Diet
-from canteen_core.headcount import (
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.catalog import Site
+from canteen_core.domain.families import Diet
+from canteen_core.domain.headcount import (
     count_day,
     count_range,
     count_sites,
@@ -31,7 +31,7 @@ from canteen_core.headcount import (
     site_headcount,
     site_headcounts,
 )
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.reservations import ReservationBook
 
 OPEN_DAYS = CALENDAR.open_days()
 

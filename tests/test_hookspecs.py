@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from canteen_core import hookspecs
-from canteen_core.plugins import EVENT_HOOKS, AdapterKind, CanteenPluginManager
+from canteen_core.config import hookspecs
+from canteen_core.config.plugins import EVENT_HOOKS, AdapterKind, CanteenPluginManager
 
 GUIDE = Path(__file__).parents[1] / "docs" / "plugins.md"
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.charging import ChargeRule, DayFacts
-from canteen_core.errors import InvalidInputError, NotFoundError, RuleViolationError
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.invoicing import (
+from canteen_core.domain.charging import ChargeRule, DayFacts
+from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.invoicing import (
     CREDIT_NOTE_PREFIX,
     BillingMode,
     DueDateRule,
@@ -29,8 +29,8 @@ from canteen_core.invoicing import (
     prepaid_cancellation_credit,
     run_postpaid,
 )
-from canteen_core.money import Money
-from canteen_core.tariffs import (
+from canteen_core.domain.money import Money
+from canteen_core.domain.tariffs import (
     BracketPricing,
     FlatPricing,
     TariffBook,

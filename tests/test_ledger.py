@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.errors import (
+from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.invoicing import CreditNote, Invoice, InvoiceLine
-from canteen_core.ledger import (
+from canteen_core.domain.invoicing import CreditNote, Invoice, InvoiceLine
+from canteen_core.domain.ledger import (
     HouseholdAccount,
     InvoiceStatus,
     Ledger,
@@ -24,7 +24,7 @@ from canteen_core.ledger import (
     PaymentMethod,
     Refund,
 )
-from canteen_core.money import Money
+from canteen_core.domain.money import Money
 
 START = date(2023, 9, 30)
 
@@ -299,7 +299,7 @@ def test_balance_is_invoices_minus_credit_notes_minus_allocations(
 
 
 def test_account_round_trips_through_the_serializer() -> None:
-    from canteen_core.serialization import dumps, loads
+    from canteen_core.config.serialization import dumps, loads
 
     inv = invoice(1, "13.40")
     a = account(inv, invoice(2, "5")).record_payment(pay("p1", "15"))

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from canteen_adapters.mail.outbox import DEFAULT_SENDER, OutboxMailer, OutboxMailerSettings
-from canteen_core.clock import FixedClock
-from canteen_core.errors import ConfigurationError
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import (
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import (
     DeduplicatingMailer,
     DeliveryStatus,
     Dispatcher,

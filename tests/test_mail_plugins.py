@@ -16,9 +16,9 @@ from canteen_adapters.mail import outbox as outbox_module
 from canteen_adapters.mail import smtp as smtp_module
 from canteen_adapters.mail.outbox import OutboxMailer
 from canteen_adapters.mail.smtp import SmtpMailer
-from canteen_core.deployment import MailSecurity, MailSettings
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.plugins import CanteenPluginManager, build_plugin_manager
+from canteen_core.config.deployment import MailSecurity, MailSettings
+from canteen_core.config.plugins import CanteenPluginManager, build_plugin_manager
+from canteen_core.domain.notifications import OutgoingMessage
 
 NOW = datetime(2023, 6, 9, 7, 30, tzinfo=UTC)
 MESSAGE = OutgoingMessage(

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.errors import InvalidInputError, RuleViolationError
-from canteen_core.mandates import (
+from canteen_core.domain.errors import InvalidInputError, RuleViolationError
+from canteen_core.domain.mandates import (
     DirectDebitMandate,
     MandateKind,
     MandateStatus,

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from canteen_adapters.payment.manual import ManualPayments, ManualPaymentSettings
-from canteen_core.clock import FixedClock
-from canteen_core.errors import ConfigurationError, InvalidInputError, RuleViolationError
-from canteen_core.ledger import PaymentMethod
-from canteen_core.money import Money
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
+from canteen_core.domain.ledger import PaymentMethod
+from canteen_core.domain.money import Money
 
 # 23:30 UTC on 14 October is 15 October in Paris.
 CLOCK = FixedClock(datetime(2023, 10, 14, 23, 30, tzinfo=UTC))

@@ -10,10 +10,10 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.clock import FixedClock
-from canteen_core.events import InvoiceIssued
-from canteen_core.money import Money
-from canteen_core.notifications import NotificationSettings, Notifier, Recipient
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.events import InvoiceIssued
+from canteen_core.domain.money import Money
+from canteen_core.domain.notifications import NotificationSettings, Notifier, Recipient
 
 NOW = datetime(2023, 10, 2, 8, 0, tzinfo=UTC)
 SETTINGS = NotificationSettings(

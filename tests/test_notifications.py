@@ -12,10 +12,10 @@ import argon2
 import attrs
 import pytest
 
-from canteen_core.accounts import Accounts, AccountSettings, InMemoryAccountStore
-from canteen_core.clock import FixedClock
-from canteen_core.errors import ConfigurationError, InvalidInputError
-from canteen_core.events import (
+from canteen_core.domain.accounts import Accounts, AccountSettings, InMemoryAccountStore
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.events import (
     AccountInvited,
     ChangeRequestDecided,
     DirectDebitAnnounced,
@@ -24,9 +24,9 @@ from canteen_core.events import (
     PaymentReceived,
     ReservationsChanged,
 )
-from canteen_core.families import Guardian
-from canteen_core.money import Money
-from canteen_core.notifications import (
+from canteen_core.domain.families import Guardian
+from canteen_core.domain.money import Money
+from canteen_core.domain.notifications import (
     KINDS,
     NotificationSettings,
     Notifier,

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.errors import InvalidInputError, RuleViolationError
-from canteen_core.money import Money
-from canteen_core.online_payment import (
+from canteen_core.domain.errors import InvalidInputError, RuleViolationError
+from canteen_core.domain.money import Money
+from canteen_core.domain.online_payment import (
     Authenticity,
     NotificationDecision,
     PaymentForm,

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from canteen_core.clock import FixedClock
-from canteen_core.errors import InvalidInputError, NotFoundError
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import (
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import (
     DeduplicatingMailer,
     DeliveryStatus,
     Dispatcher,

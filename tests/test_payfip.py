@@ -15,9 +15,9 @@ from canteen_adapters.payment.payfip import (
     PayFiPSettings,
     payfip_object,
 )
-from canteen_core.errors import ConfigurationError, InvalidInputError, NotFoundError
-from canteen_core.money import Money
-from canteen_core.online_payment import (
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, NotFoundError
+from canteen_core.domain.money import Money
+from canteen_core.domain.online_payment import (
     Authenticity,
     NotificationDecision,
     PaymentOutcome,

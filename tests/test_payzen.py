@@ -29,9 +29,9 @@ from canteen_adapters.payment.payzen import (
     compute_signature,
     trans_id_for,
 )
-from canteen_core.errors import ConfigurationError, InvalidInputError, NotFoundError
-from canteen_core.money import Money
-from canteen_core.online_payment import (
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, NotFoundError
+from canteen_core.domain.money import Money
+from canteen_core.domain.online_payment import (
     NotificationDecision,
     PaymentOutcome,
     PaymentProvider,

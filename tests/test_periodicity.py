@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.errors import InvalidInputError
-from canteen_core.periodicity import Periodicity, Recurrence
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.periodicity import Periodicity, Recurrence
 
 
 def test_every_week_on_school_restaurant_days() -> None:

@@ -12,12 +12,9 @@ from typing import Any
 
 import pytest
 
-from canteen_core.deployment import StorageSettings
-from canteen_core.errors import ConfigurationError, InvalidInputError
-from canteen_core.events import InvoiceIssued, PaymentReceived
-from canteen_core.hookspecs import hookimpl
-from canteen_core.money import Money
-from canteen_core.plugins import (
+from canteen_core.config.deployment import StorageSettings
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import (
     DEFAULT_PLUGINS,
     AdapterKind,
     CanteenPluginManager,
@@ -25,6 +22,9 @@ from canteen_core.plugins import (
     StorageBackend,
     build_plugin_manager,
 )
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.events import InvoiceIssued, PaymentReceived
+from canteen_core.domain.money import Money
 from canteen_core.testing import EventRecorder
 
 PLUGIN_PACKAGE = Path(__file__).parent / "plugin_package"

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core import policy
-from canteen_core.actors import Actor, Role
-from canteen_core.errors import InvalidInputError, NotAuthorizedError
-from canteen_core.policy import Action, authorize, is_allowed
+from canteen_core.domain import policy
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError
+from canteen_core.domain.policy import Action, authorize, is_allowed
 
 G, C, S, F, AD, SY = (
     Role.GUARDIAN,

@@ -21,14 +21,14 @@ from typing import Any
 import argon2
 import pytest
 
-from canteen_core.accounts import AccountSettings
-from canteen_core.actors import Actor, Role
-from canteen_core.catalog import Service, Site
-from canteen_core.clock import FixedClock
-from canteen_core.deadlines import WeeklyDeadline
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.accounts import AccountSettings
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.deadlines import WeeklyDeadline
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.tariffs import BracketPricing, TariffGrid
 from canteen_core.services import Canteen
-from canteen_core.tariffs import BracketPricing, TariffGrid
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "portal_wsgi.py"
 ADMIN = Actor.staff("admin", Role.ADMIN)

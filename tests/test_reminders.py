@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from canteen_core.errors import InvalidInputError
-from canteen_core.invoicing import Invoice, InvoiceLine
-from canteen_core.ledger import HouseholdAccount, Payment
-from canteen_core.money import Money
-from canteen_core.reminders import (
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.invoicing import Invoice, InvoiceLine
+from canteen_core.domain.ledger import HouseholdAccount, Payment
+from canteen_core.domain.money import Money
+from canteen_core.domain.reminders import (
     ArrearsRule,
     DunningLevel,
     DunningSchedule,

@@ -25,9 +25,9 @@ from _calendars import (
     THURSDAY_10,
     enrollment,
 )
-from canteen_core.actors import Actor, Role
-from canteen_core.calendar import ClosureKind, Period
-from canteen_core.change_requests import (
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.calendar import ClosureKind, Period
+from canteen_core.domain.change_requests import (
     ChangeAction,
     ChangeRequest,
     RequestStatus,
@@ -35,18 +35,18 @@ from canteen_core.change_requests import (
     reject,
     withdraw,
 )
-from canteen_core.clock import PARIS, FixedClock
-from canteen_core.deadlines import FixedDelay, wall_clock
-from canteen_core.enrollments import Enrollment, HouseholdChildren, LateChangeMode, enroll
-from canteen_core.errors import (
+from canteen_core.domain.clock import PARIS, FixedClock
+from canteen_core.domain.deadlines import FixedDelay, wall_clock
+from canteen_core.domain.enrollments import Enrollment, HouseholdChildren, LateChangeMode, enroll
+from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.periodicity import Periodicity
-from canteen_core.reservations import (
+from canteen_core.domain.periodicity import Periodicity
+from canteen_core.domain.reservations import (
     ReservationBook,
     SkipReason,
     _check_context,
@@ -68,7 +68,8 @@ from canteen_core.reservations import (
 MAMAN = Actor.guardian("g-maman", HOUSEHOLD.id)
 STRANGER = Actor.guardian("g-martin", OTHER.id)
 STAFF = Actor.staff("agent-1")
-#: Bookings on a family's behalf at the town hall desk are an admin's (see canteen_core.policy).
+#: Bookings on a family's behalf at the town hall desk are an admin's (see
+#: canteen_core.domain.policy).
 DESK = Actor.staff("agent-2", Role.ADMIN)
 SUMMER = datetime(2023, 8, 20, 8, 0, tzinfo=UTC)  # before everything
 
@@ -766,7 +767,7 @@ def test_the_bulk_forms_are_set_days_on_the_service_days(
     length=st.integers(0, 120),
 )
 def test_open_mask_is_open_days_as_bits(start: date, length: int) -> None:
-    from canteen_core.reservations import open_mask
+    from canteen_core.domain.reservations import open_mask
 
     e = enrollment()
     end = start + timedelta(days=length)
@@ -809,7 +810,7 @@ def test_bulk_forms_refuse_bad_input_and_change_nothing() -> None:
 
 @given(start=st.dates(date(2000, 1, 1), date(2100, 1, 1)), length=st.integers(-3, 400))
 def test_days_between_is_each_day_from_start_to_end(start: date, length: int) -> None:
-    from canteen_core.reservations import _check_range, days_between
+    from canteen_core.domain.reservations import _check_range, days_between
 
     end = start + timedelta(days=length)
     if length < 0:
@@ -828,7 +829,7 @@ def test_days_between_is_each_day_from_start_to_end(start: date, length: int) ->
 
 @given(year=st.integers(1900, 2200), month=st.integers(1, 12))
 def test_month_bounds_are_the_first_and_last_day_of_month_days(year: int, month: int) -> None:
-    from canteen_core.reservations import _month_range, month_days
+    from canteen_core.domain.reservations import _month_range, month_days
 
     days = month_days(year, month)
     assert _month_range(year, month) == (days[0], days[-1])
@@ -838,7 +839,7 @@ def test_month_bounds_are_the_first_and_last_day_of_month_days(year: int, month:
 
 @pytest.mark.parametrize("bad", [(2023, 0), (2023, 13), (2023, "9"), ("2023", 9)])
 def test_month_bounds_refuse_what_month_days_refuses(bad: tuple[Any, Any]) -> None:
-    from canteen_core.reservations import _month_range, month_days
+    from canteen_core.domain.reservations import _month_range, month_days
 
     for check in (month_days, _month_range):
         with pytest.raises(InvalidInputError, match="no month") as raised:

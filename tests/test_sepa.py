@@ -22,17 +22,17 @@ from canteen_adapters.payment.sepa import (
     sepa_text,
     validate_pain008,
 )
-from canteen_core.clock import FixedClock
-from canteen_core.errors import (
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.events import DirectDebitAnnounced
-from canteen_core.mandates import DirectDebitMandate, MandateKind, SequenceType
-from canteen_core.money import Money
+from canteen_core.domain.events import DirectDebitAnnounced
+from canteen_core.domain.mandates import DirectDebitMandate, MandateKind, SequenceType
+from canteen_core.domain.money import Money
 
 NS = {"p": PAIN_008_NAMESPACE}
 CLOCK = FixedClock(datetime(2023, 9, 20, 8, 0, tzinfo=UTC))

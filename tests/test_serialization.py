@@ -13,15 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _calendars import HOUSEHOLD, PREVIOUS_DAY_11, THURSDAY_10, enrollment
-from canteen_core.actors import Actor, Role
-from canteen_core.deadlines import CutOffPolicy, DayOfPreviousMonth, FixedDelay
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import InvalidInputError
-from canteen_core.events import PaymentReceived
-from canteen_core.families import Child, Diet, Household
-from canteen_core.money import Money
-from canteen_core.serialization import dumps, loads, shared_calendars, structure, unstructure
-from canteen_core.tariffs import BracketPricing, EffortRatePricing, FlatPricing, Pricing
+from canteen_core.config.serialization import dumps, loads, shared_calendars, structure, unstructure
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.deadlines import CutOffPolicy, DayOfPreviousMonth, FixedDelay
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.events import PaymentReceived
+from canteen_core.domain.families import Child, Diet, Household
+from canteen_core.domain.money import Money
+from canteen_core.domain.tariffs import BracketPricing, EffortRatePricing, FlatPricing, Pricing
 
 
 def _round_trip(obj: Any, cls: type[Any]) -> Any:
@@ -225,8 +225,8 @@ def test_an_already_built_calendar_is_taken_as_it_is() -> None:
 
 @pytest.mark.parametrize("data", [3, "x", [1], None])
 def test_a_non_object_is_refused_with_a_clear_message_also_for_unions(data: object) -> None:
-    from canteen_core.families import Household
-    from canteen_core.tariffs import Pricing
+    from canteen_core.domain.families import Household
+    from canteen_core.domain.tariffs import Pricing
 
     with pytest.raises(InvalidInputError, match=r"expected an object .*got") as household:
         structure(data, Household)

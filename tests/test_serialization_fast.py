@@ -16,29 +16,29 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _calendars import CALENDAR, HOUSEHOLD, OTHER, PREVIOUS_DAY_11, THURSDAY_10, enrollment
-from canteen_core import serialization
-from canteen_core.actors import Actor
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord
-from canteen_core.calendar import ServiceCalendar
-from canteen_core.catalog import Service, Site
-from canteen_core.charging import ChargeRule
-from canteen_core.deadlines import CutOffPolicy, DayOfPreviousMonth, FixedDelay
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import InvalidInputError
-from canteen_core.events import PaymentReceived
-from canteen_core.families import Household
-from canteen_core.invoicing import InvoiceLine
-from canteen_core.money import Money
-from canteen_core.reservations import ReservationBook
-from canteen_core.serialization import structure, unstructure
-from canteen_core.synthetic import synthetic_city
-from canteen_core.tariffs import (
+from canteen_core.config import serialization
+from canteen_core.config.serialization import structure, unstructure
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
+from canteen_core.domain.calendar import ServiceCalendar
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.charging import ChargeRule
+from canteen_core.domain.deadlines import CutOffPolicy, DayOfPreviousMonth, FixedDelay
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.events import PaymentReceived
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import InvoiceLine
+from canteen_core.domain.money import Money
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.domain.tariffs import (
     BracketPricing,
     EffortRatePricing,
     FlatPricing,
     Pricing,
     TariffCategory,
 )
+from canteen_core.synthetic import synthetic_city
 
 
 def _corpus() -> list[tuple[Any, Any]]:

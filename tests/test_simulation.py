@@ -15,7 +15,15 @@ from canteen_adapters.simulation_plots import (
     plot_cost_by_qf,
     plot_revenue_by_band,
 )
-from canteen_core.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.tariffs import (
+    BracketPricing,
+    EffortRatePricing,
+    FlatPricing,
+    SiblingDiscount,
+    TariffCategory,
+    TariffGrid,
+)
 from canteen_core.simulation import (
     AidRules,
     Population,
@@ -23,14 +31,6 @@ from canteen_core.simulation import (
     compare,
     simulate,
     simulate_many,
-)
-from canteen_core.tariffs import (
-    BracketPricing,
-    EffortRatePricing,
-    FlatPricing,
-    SiblingDiscount,
-    TariffCategory,
-    TariffGrid,
 )
 
 HALF_FOR_THIRD = (SiblingDiscount(from_rank=3, percent=Decimal(50)),)

@@ -23,10 +23,10 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from canteen_adapters.mail.smtp import SmtpMailer, SmtpSecurity, SmtpSettings
-from canteen_core.clock import FixedClock
-from canteen_core.errors import ConfigurationError
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import (
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import (
     DeliveryStatus,
     Dispatcher,
     InMemoryOutboxStore,

@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 
 from _calendars import CALENDAR
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord, Presence
-from canteen_core.calendar import ServiceCalendar, Zone
-from canteen_core.errors import InvalidInputError
-from canteen_core.families import Diet, HouseholdDirectory
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
+from canteen_core.domain.calendar import ServiceCalendar, Zone
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Diet, HouseholdDirectory
+from canteen_core.domain.tariffs import TariffCategory
 from canteen_core.simulation import Population
 from canteen_core.synthetic import CityProfile, SyntheticCity, synthetic_city
-from canteen_core.tariffs import TariffCategory
 
 SEPTEMBER = (date(2023, 9, 1), date(2023, 9, 30))
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core.errors import ConfigurationError, InvalidInputError, NotFoundError
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.money import Money
-from canteen_core.tariffs import (
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, NotFoundError
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.money import Money
+from canteen_core.domain.tariffs import (
     Bracket,
     BracketPricing,
     EffortRatePricing,
@@ -322,7 +322,7 @@ def test_book_rejects_wrong_types() -> None:
 
 
 def test_grid_round_trips_through_the_serializer() -> None:
-    from canteen_core.serialization import dumps, loads
+    from canteen_core.config.serialization import dumps, loads
 
     g = grid(
         prices={

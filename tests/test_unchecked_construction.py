@@ -1,4 +1,4 @@
-"""Values a billing run builds without their class's checks (canteen_core._unchecked) are
+"""Values a billing run builds without their class's checks (canteen_core.domain._unchecked) are
 values the checked constructors accept and build equal: period facts, invoice lines,
 invoices and invoice e-mails."""
 
@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_core._unchecked import unchecked
-from canteen_core.charging import ChargingPolicy, PeriodFacts
-from canteen_core.clock import FixedClock
-from canteen_core.events import InvoiceIssued
-from canteen_core.families import Household
-from canteen_core.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
-from canteen_core.money import Money
-from canteen_core.notifications import (
+from canteen_core.domain._unchecked import unchecked
+from canteen_core.domain.charging import ChargingPolicy, PeriodFacts
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.events import InvoiceIssued
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
+from canteen_core.domain.money import Money
+from canteen_core.domain.notifications import (
     _NAMESPACE,
     NotificationSettings,
     Notifier,

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from canteen_core.actors import Actor
-from canteen_core.errors import (
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.errors import (
     CanteenError,
     ConflictError,
     InvalidInputError,

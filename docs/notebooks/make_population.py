@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from canteen_adapters.calendars.france import FranceHolidaySource
-from canteen_core.calendar import ServiceCalendar
+from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.synthetic import synthetic_city
 
 HOUSEHOLDS = 400

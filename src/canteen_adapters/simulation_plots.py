@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from canteen_core.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.simulation import Population, SimulationResult
 
 __all__ = ["load_population", "plot_cost_by_qf", "plot_revenue_by_band"]

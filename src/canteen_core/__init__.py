@@ -1,7 +1,8 @@
 """canteen_core: the pure, typed domain of school canteens for French municipalities.
 
 No I/O happens here: storage, mail, payment and calendar data come from plugins
-(:mod:`canteen_adapters` and third parties) through the hooks in :mod:`canteen_core.hookspecs`.
+(:mod:`canteen_adapters` and third parties) through the hooks in
+:mod:`canteen_core.config.hookspecs`.
 The application services a portal calls are :class:`Canteen` (:mod:`canteen_core.services`),
 imported on first use so that ``import canteen_core`` stays light.
 """
@@ -10,10 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from canteen_core.accounts import Account, Accounts, AccountSettings
-from canteen_core.actors import Actor, Role
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord, Presence
-from canteen_core.calendar import (
+from canteen_core.config.deployment import Deployment, load_deployment
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import build_plugin_manager
+from canteen_core.config.serialization import structure, unstructure
+from canteen_core.domain.accounts import Account, Accounts, AccountSettings
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
+from canteen_core.domain.calendar import (
     SCHOOL_RESTAURANT_WEEKDAYS,
     Closure,
     ClosureKind,
@@ -25,20 +30,19 @@ from canteen_core.calendar import (
     parse_school_year,
     parse_weekdays,
 )
-from canteen_core.catalog import Service, Site
-from canteen_core.change_requests import ChangeAction, ChangeRequest, RequestStatus
-from canteen_core.charging import ChargingPolicy, DayFacts
-from canteen_core.clock import PARIS, Clock, FixedClock, SystemClock
-from canteen_core.deadlines import (
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.change_requests import ChangeAction, ChangeRequest, RequestStatus
+from canteen_core.domain.charging import ChargingPolicy, DayFacts
+from canteen_core.domain.clock import PARIS, Clock, FixedClock, SystemClock
+from canteen_core.domain.deadlines import (
     CutOffPolicy,
     DayOfPreviousMonth,
     FixedDelay,
     OpenDaysBefore,
     WeeklyDeadline,
 )
-from canteen_core.deployment import Deployment, load_deployment
-from canteen_core.enrollments import Enrollment, LateChangeMode, enroll
-from canteen_core.errors import (
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.domain.errors import (
     CanteenError,
     ConfigurationError,
     ConflictError,
@@ -48,7 +52,7 @@ from canteen_core.errors import (
     RuleViolationError,
     StorageError,
 )
-from canteen_core.events import (
+from canteen_core.domain.events import (
     AccountInvited,
     ChangeRequestDecided,
     DirectDebitAnnounced,
@@ -58,7 +62,7 @@ from canteen_core.events import (
     PaymentReceived,
     ReservationsChanged,
 )
-from canteen_core.families import (
+from canteen_core.domain.families import (
     Child,
     Diet,
     FamilyQuotient,
@@ -66,10 +70,9 @@ from canteen_core.families import (
     Household,
     HouseholdDirectory,
 )
-from canteen_core.grids import Grid, GridCell, GridRow
-from canteen_core.headcount import KitchenCount
-from canteen_core.hookspecs import hookimpl
-from canteen_core.invoicing import (
+from canteen_core.domain.grids import Grid, GridCell, GridRow
+from canteen_core.domain.headcount import KitchenCount
+from canteen_core.domain.invoicing import (
     BillingMode,
     CreditNote,
     DueDateRule,
@@ -78,24 +81,27 @@ from canteen_core.invoicing import (
     InvoiceTerms,
     NumberSequence,
 )
-from canteen_core.ledger import HouseholdAccount, InvoiceStatus, Payment, PaymentMethod, Refund
-from canteen_core.mandates import DirectDebitMandate, SequenceType
-from canteen_core.money import EUR, Money
-from canteen_core.notifications import Notifier, OutgoingMessage
-from canteen_core.online_payment import (
+from canteen_core.domain.ledger import (
+    HouseholdAccount,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
+from canteen_core.domain.mandates import DirectDebitMandate, SequenceType
+from canteen_core.domain.money import EUR, Money
+from canteen_core.domain.notifications import Notifier, OutgoingMessage
+from canteen_core.domain.online_payment import (
     PaymentOutcome,
     PaymentProvider,
     PaymentRequest,
     SignatureError,
 )
-from canteen_core.periodicity import Periodicity, Recurrence
-from canteen_core.plugins import build_plugin_manager
-from canteen_core.policy import Action, authorize, is_allowed
-from canteen_core.reminders import ArrearsRule, DunningSchedule
-from canteen_core.reservations import BulkResult, ReservationBook, SkippedDay, SkipReason
-from canteen_core.serialization import structure, unstructure
-from canteen_core.simulation import AidRules, Population, compare, simulate
-from canteen_core.tariffs import (
+from canteen_core.domain.periodicity import Periodicity, Recurrence
+from canteen_core.domain.policy import Action, authorize, is_allowed
+from canteen_core.domain.reminders import ArrearsRule, DunningSchedule
+from canteen_core.domain.reservations import BulkResult, ReservationBook, SkippedDay, SkipReason
+from canteen_core.domain.tariffs import (
     BracketPricing,
     EffortRatePricing,
     FlatPricing,
@@ -105,6 +111,7 @@ from canteen_core.tariffs import (
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.simulation import AidRules, Population, compare, simulate
 
 if TYPE_CHECKING:
     from canteen_core.services import (

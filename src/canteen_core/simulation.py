@@ -3,7 +3,8 @@
 A :class:`Population` is a set of households (QF, number of children eating at the canteen,
 expected meals per child per month, resident or not), built from records or from CSV text
 (:meth:`Population.from_csv_text`). :func:`simulate` prices it with a
-:class:`~canteen_core.tariffs.TariffGrid` over a school year and reports revenue per bracket, the
+:class:`~canteen_core.domain.tariffs.TariffGrid` over a school year and reports revenue per
+bracket, the
 annual cost of every household and the "cantine à 1 EUR" State aid; :func:`compare` puts two
 grids side by side (winners and losers). Results are plain records; ``to_dataframe()`` exports
 them to pandas (imported lazily, extra ``notebook``). Plots live in
@@ -41,9 +42,9 @@ from typing import Any
 
 import attrs
 
-from canteen_core.errors import ConfigurationError, InvalidInputError, NotFoundError
-from canteen_core.money import to_decimal
-from canteen_core.tariffs import (
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, NotFoundError
+from canteen_core.domain.money import to_decimal
+from canteen_core.domain.tariffs import (
     BracketPricing,
     EffortRatePricing,
     Pricing,

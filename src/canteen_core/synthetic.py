@@ -14,7 +14,7 @@ The shape is that of a French city:
 * ``sites`` schools (default one per ~450 children); siblings go to the same school;
 * one school-restaurant enrollment per child for the whole school year of ``calendar`` (pass
   ``FranceHolidaySource().school_year(Zone.C, 2023)`` wrapped in a
-  :class:`~canteen_core.calendar.ServiceCalendar`: the core never imports an adapter);
+  :class:`~canteen_core.domain.calendar.ServiceCalendar`: the core never imports an adapter);
 * a weekly periodicity per enrollment: mostly the four days every week, some three or two
   days, a few every other week;
 * attendance of a month (:meth:`SyntheticCity.attendance`): absences of booked children (some
@@ -37,16 +37,16 @@ from functools import cached_property
 
 import attrs
 
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord, Presence
-from canteen_core.calendar import ServiceCalendar
-from canteen_core.catalog import Service, Site
-from canteen_core.deadlines import WeeklyDeadline, wall_clock
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import InvalidInputError
-from canteen_core.families import Child, Diet, FamilyQuotient, Guardian, Household
-from canteen_core.periodicity import Periodicity, Recurrence
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
+from canteen_core.domain.calendar import ServiceCalendar
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.deadlines import WeeklyDeadline, wall_clock
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Child, Diet, FamilyQuotient, Guardian, Household
+from canteen_core.domain.periodicity import Periodicity, Recurrence
+from canteen_core.domain.tariffs import TariffCategory
 from canteen_core.simulation import Population
-from canteen_core.tariffs import TariffCategory
 
 __all__ = ["CityProfile", "SyntheticCity", "synthetic_city"]
 

@@ -15,7 +15,8 @@ Fixtures:
     An :class:`EventRecorder` registered on ``canteen_plugin_manager``: every event dispatched
     through the manager, in order.
 ``memory_storage``
-    An empty in-memory :class:`~canteen_core.ports.Storage` implementing every port (the same
+    An empty in-memory :class:`~canteen_core.ports.storage.Storage` implementing every port (the
+    same
     adapter as ``[storage] url = "memory://"``).
 ``memory_uow``
     An open unit of work on ``memory_storage``; whatever the test did not commit is rolled back.
@@ -34,13 +35,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from canteen_core.events import Event
-from canteen_core.hookspecs import hookimpl
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.domain.events import Event
 
 if TYPE_CHECKING:
-    from canteen_core.notifications import OutgoingMessage
-    from canteen_core.plugins import CanteenPluginManager
-    from canteen_core.ports import Storage, UnitOfWork
+    from canteen_core.config.plugins import CanteenPluginManager
+    from canteen_core.domain.notifications import OutgoingMessage
+    from canteen_core.ports.storage import Storage, UnitOfWork
 
 __all__ = [
     "EventRecorder",
@@ -145,7 +146,7 @@ class FakeMailer:
 @pytest.fixture
 def canteen_plugin_manager() -> CanteenPluginManager:
     """A plugin manager with the built-ins and no third-party entry points."""
-    from canteen_core.plugins import build_plugin_manager
+    from canteen_core.config.plugins import build_plugin_manager
 
     return build_plugin_manager(load_entrypoints=False)
 

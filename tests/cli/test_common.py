@@ -18,9 +18,9 @@ from canteen_adapters.cli._common import (
     progress,
 )
 from canteen_adapters.cli.grid_file import parse_grid
-from canteen_core.actors import Role
-from canteen_core.errors import ConfigurationError
-from canteen_core.tariffs import TariffCategory
+from canteen_core.domain.actors import Role
+from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.tariffs import TariffCategory
 
 
 def test_progress_is_silent_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -179,7 +179,7 @@ def test_installed_script_runs_the_demo(tmp_path: Path) -> None:
 def test_an_interrupted_run_resumes_without_duplicates(
     demo_db: tuple[Path, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from canteen_core.errors import StorageError
+    from canteen_core.domain.errors import StorageError
     from canteen_core.services.attendance import AttendanceService
 
     clean, first = demo_db

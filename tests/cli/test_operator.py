@@ -16,8 +16,8 @@ from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
 from canteen_adapters.cli import main
-from canteen_core.actors import Actor, Role
-from canteen_core.clock import FixedClock
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.clock import FixedClock
 from canteen_core.services import Canteen
 
 NOW = "2023-10-06T09:00:00+02:00"

@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 
 from canteen_adapters.payment.payzen import compute_signature
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord, Presence
-from canteen_core.clock import FixedClock
-from canteen_core.deployment import (
+from canteen_core.config.deployment import (
     BillingMode,
     BillingSettings,
     CalendarSettings,
@@ -27,11 +25,12 @@ from canteen_core.deployment import (
     PortalSettings,
     StorageSettings,
 )
-from canteen_core.enrollments import Enrollment
-from canteen_core.families import FamilyQuotient
-from canteen_core.reservations import ReservationBook
-from canteen_core.services import Canteen
-from canteen_core.tariffs import (
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.families import FamilyQuotient
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.domain.tariffs import (
     BracketPricing,
     FlatPricing,
     SiblingDiscount,
@@ -39,6 +38,7 @@ from canteen_core.tariffs import (
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.services import Canteen
 
 from ._world import ADMIN, FINANCE, World, build_world
 from .conftest import ISSUER, EventRecorder, _pg_storage, cheap_accounts

@@ -6,11 +6,11 @@ from datetime import date, time
 
 import attrs
 
-from canteen_core.actors import Actor, Role
-from canteen_core.catalog import Service, Site
-from canteen_core.deadlines import WeeklyDeadline
-from canteen_core.enrollments import Enrollment, LateChangeMode
-from canteen_core.families import Child, Diet, Guardian, Household
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.deadlines import WeeklyDeadline
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode
+from canteen_core.domain.families import Child, Diet, Guardian, Household
 from canteen_core.services import Canteen
 
 # -- the seed's world -----------------------------------------------------------------------------

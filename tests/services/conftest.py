@@ -19,17 +19,17 @@ from typing import Any
 import argon2
 import pytest
 
-from canteen_core.accounts import AccountSettings
-from canteen_core.clock import FixedClock
-from canteen_core.deployment import (
+from canteen_core.config.deployment import (
     CalendarSettings,
     Deployment,
     IssuerSettings,
     PortalSettings,
     StorageSettings,
 )
-from canteen_core.events import Event
-from canteen_core.hookspecs import hookimpl
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.domain.accounts import AccountSettings
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.events import Event
 from canteen_core.services import Canteen
 from canteen_core.testing import POSTGRES_ENV
 

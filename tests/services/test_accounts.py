@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from canteen_adapters.mail.outbox import OutboxMailer
-from canteen_core.accounts import (
+from canteen_core.config.deployment import (
+    CalendarSettings,
+    Deployment,
+    IssuerSettings,
+    MailSettings,
+    PortalSettings,
+    StorageSettings,
+)
+from canteen_core.domain.accounts import (
     AccountDisabledError,
     AccountNotActivatedError,
     InvalidCredentialsError,
@@ -18,26 +26,18 @@ from canteen_core.accounts import (
     PasswordChangeRequiredError,
     PortalNotOpenError,
 )
-from canteen_core.actors import Actor
-from canteen_core.calendar import Zone
-from canteen_core.clock import FixedClock
-from canteen_core.deployment import (
-    CalendarSettings,
-    Deployment,
-    IssuerSettings,
-    MailSettings,
-    PortalSettings,
-    StorageSettings,
-)
-from canteen_core.errors import (
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import Zone
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
 )
-from canteen_core.events import AccountInvited
-from canteen_core.outbox import DeliveryStatus
+from canteen_core.domain.events import AccountInvited
+from canteen_core.domain.outbox import DeliveryStatus
 from canteen_core.services import Canteen
 
 from ._world import ADMIN, PAYER, STAFF, SYSTEM, World, build_world

@@ -6,16 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from canteen_core.attendance import Presence
-from canteen_core.calendar import Period
-from canteen_core.clock import FixedClock
-from canteen_core.errors import (
+from canteen_core.domain.attendance import Presence
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import (
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.families import Diet
+from canteen_core.domain.families import Diet
 from canteen_core.services.attendance import JustificationRequest
 
 from ._world import ADMIN, OTHER, PAYER, STAFF, SYSTEM, World

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from canteen_core.actors import Actor
-from canteen_core.calendar import Period
-from canteen_core.clock import FixedClock
-from canteen_core.errors import NotAuthorizedError
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.periodicity import Periodicity
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import NotAuthorizedError
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.periodicity import Periodicity
 from canteen_core.services import Canteen
 from canteen_core.services.attendance import JustificationRequest
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from canteen_core.clock import FixedClock
-from canteen_core.money import Money
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.money import Money
 
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
     BILLING_DAY,

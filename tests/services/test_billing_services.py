@@ -12,24 +12,24 @@ from pathlib import Path
 import attrs
 import pytest
 
-from canteen_core.attendance import Presence
-from canteen_core.clock import FixedClock
-from canteen_core.deployment import BillingMode
-from canteen_core.errors import (
+from canteen_core.config.deployment import BillingMode
+from canteen_core.domain.attendance import Presence
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.events import InvoiceIssued, InvoiceOverdue
-from canteen_core.families import Child, Guardian, Household
-from canteen_core.invoicing import InvoiceTerms
-from canteen_core.money import Money
-from canteen_core.reminders import ArrearsRule
+from canteen_core.domain.events import InvoiceIssued, InvoiceOverdue
+from canteen_core.domain.families import Child, Guardian, Household
+from canteen_core.domain.invoicing import InvoiceTerms
+from canteen_core.domain.money import Money
+from canteen_core.domain.reminders import ArrearsRule
+from canteen_core.domain.tariffs import FlatPricing, TariffCategory, TariffGrid
 from canteen_core.services import Canteen
 from canteen_core.services.billing import BillingOptions, parse_period, tariff_category_of
-from canteen_core.tariffs import FlatPricing, TariffCategory, TariffGrid
 
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
     BILLING_DAY,
@@ -492,8 +492,8 @@ def test_statements_and_invoices_pages_of_many_households_match_one_by_one(
 
 
 def test_a_book_s_remembered_quotes_equal_the_grid_s() -> None:
-    from canteen_core.families import FamilyQuotient
-    from canteen_core.tariffs import TariffBook
+    from canteen_core.domain.families import FamilyQuotient
+    from canteen_core.domain.tariffs import TariffBook
 
     from ._world import concerto
 

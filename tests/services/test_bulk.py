@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import SqlStorage
-from canteen_core.errors import ConflictError, NotFoundError
-from canteen_core.events import ReservationsChanged
-from canteen_core.families import Child, Guardian, Household
-from canteen_core.periodicity import Periodicity
+from canteen_core.domain.errors import ConflictError, NotFoundError
+from canteen_core.domain.events import ReservationsChanged
+from canteen_core.domain.families import Child, Guardian, Household
+from canteen_core.domain.periodicity import Periodicity
 from canteen_core.services import Canteen, EnrollmentRequest
 
 from ._world import ADMIN, SERVICE, SITE, STAFF, WEEKLY

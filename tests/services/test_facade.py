@@ -7,17 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from canteen_core.calendar import Zone
-from canteen_core.clock import FixedClock
-from canteen_core.deployment import Deployment, IssuerSettings, PluginSettings, StorageSettings
-from canteen_core.errors import (
+from canteen_core.config.deployment import (
+    Deployment,
+    IssuerSettings,
+    PluginSettings,
+    StorageSettings,
+)
+from canteen_core.domain.calendar import Zone
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
 )
-from canteen_core.families import Child, FamilyQuotient
+from canteen_core.domain.families import Child, FamilyQuotient
 from canteen_core.services import Canteen
 
 from ._world import ADMIN, CO_REP, FINANCE, OTHER, PAYER, STAFF, World, concerto

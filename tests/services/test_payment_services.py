@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 
 from canteen_adapters.payment.sepa import validate_pain008
-from canteen_core.clock import FixedClock
-from canteen_core.errors import (
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import (
     ConfigurationError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.events import DirectDebitAnnounced, PaymentReceived
-from canteen_core.ledger import InvoiceStatus
-from canteen_core.money import Money
-from canteen_core.online_payment import SignatureError
+from canteen_core.domain.events import DirectDebitAnnounced, PaymentReceived
+from canteen_core.domain.ledger import InvoiceStatus
+from canteen_core.domain.money import Money
+from canteen_core.domain.online_payment import SignatureError
 from canteen_core.services import Canteen
 
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
@@ -163,7 +163,7 @@ def test_mismatch_is_flagged_and_unknown_transaction_rejected(
 def test_online_payment_rules_and_daily_sequence(memory_bworld: World, clock: FixedClock) -> None:
     import attrs
 
-    from canteen_core.invoicing import InvoiceTerms
+    from canteen_core.domain.invoicing import InvoiceTerms
 
     canteen = memory_bworld.canteen
     canteen.billing.options = attrs.evolve(

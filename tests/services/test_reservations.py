@@ -12,17 +12,17 @@ from datetime import date, datetime
 
 import pytest
 
-from canteen_core.change_requests import ChangeAction, RequestStatus
-from canteen_core.errors import (
+from canteen_core.domain.change_requests import ChangeAction, RequestStatus
+from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.events import ChangeRequestDecided, ReservationsChanged
-from canteen_core.periodicity import Periodicity, Recurrence
-from canteen_core.reservations import SkipReason
+from canteen_core.domain.events import ChangeRequestDecided, ReservationsChanged
+from canteen_core.domain.periodicity import Periodicity, Recurrence
+from canteen_core.domain.reservations import SkipReason
 from canteen_core.services import Canteen
 
 from ._world import ADMIN, CO_REP, OTHER, PAYER, STAFF, World

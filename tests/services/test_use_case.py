@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from canteen_core.clock import FixedClock
-from canteen_core.errors import (
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
 )
-from canteen_core.events import Event, ReservationsChanged
-from canteen_core.families import Child
-from canteen_core.hookspecs import hookimpl
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.periodicity import Periodicity
-from canteen_core.policy import Action
+from canteen_core.domain.events import Event, ReservationsChanged
+from canteen_core.domain.families import Child
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.periodicity import Periodicity
+from canteen_core.domain.policy import Action
 from canteen_core.services import Canteen
 
 from ._world import ADMIN, CO_REP, OTHER, PAYER, STAFF, World, build_world, concerto

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from canteen_adapters.storage.memory import MemoryStorage
 from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url, upgrade
 from canteen_adapters.storage.sql.tables import metadata
-from canteen_core.ports import Storage
+from canteen_core.ports.storage import Storage
 from canteen_core.testing import require_postgres_dsn
 
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

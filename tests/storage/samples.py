@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from _calendars import CALENDAR, LAST_DAY, RENTREE, SERVICE, SITE, THURSDAY_10
-from canteen_core.catalog import Site
-from canteen_core.enrollments import Enrollment, enroll
-from canteen_core.families import Child, Diet, FamilyQuotient, Guardian, Household
-from canteen_core.invoicing import BillingMode, Invoice, InvoiceLine, NumberSequence, billing_key
-from canteen_core.money import Money
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.catalog import Site
+from canteen_core.domain.enrollments import Enrollment, enroll
+from canteen_core.domain.families import Child, Diet, FamilyQuotient, Guardian, Household
+from canteen_core.domain.invoicing import (
+    BillingMode,
+    Invoice,
+    InvoiceLine,
+    NumberSequence,
+    billing_key,
+)
+from canteen_core.domain.money import Money
+from canteen_core.domain.reservations import ReservationBook
 
 ISSUER = "regie-ronde"
 OTHER_SITE = Site(id="lac", name="École du Lac", zone="C", department="75")

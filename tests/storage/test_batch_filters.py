@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import attrs
 import pytest
 
-from canteen_core.change_requests import ChangeRequest, RequestStatus
-from canteen_core.errors import ConflictError, InvalidInputError
-from canteen_core.ports import Range, Storage
+from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
+from canteen_core.domain.errors import ConflictError, InvalidInputError
+from canteen_core.ports.storage import Range, Storage
 
 from .samples import booked, enrollment, household
 

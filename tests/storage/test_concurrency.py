@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from canteen_core.errors import ConflictError
-from canteen_core.ports import Storage
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.errors import ConflictError
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage import Storage
 
 from .conftest import OpenStorage
 from .samples import ISSUER, enrollment, household, invoice

@@ -8,20 +8,20 @@ from datetime import UTC, date, datetime, timedelta
 import attrs
 import pytest
 
-from canteen_core.accounts import Account, AccountToken, ThrottleState, TokenPurpose
-from canteen_core.actors import Role
-from canteen_core.errors import (
+from canteen_core.domain.accounts import Account, AccountToken, ThrottleState, TokenPurpose
+from canteen_core.domain.actors import Role
+from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     StorageError,
 )
-from canteen_core.families import Diet, Guardian
-from canteen_core.invoicing import NumberSequence
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import DeliveryStatus
-from canteen_core.ports import AuditedNotification, Range, Storage, outbox_store
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.families import Diet, Guardian
+from canteen_core.domain.invoicing import NumberSequence
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import DeliveryStatus
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage import AuditedNotification, Range, Storage, outbox_store
 
 from .samples import (
     ISSUER,

@@ -17,14 +17,14 @@ import sqlalchemy as sa
 from _calendars import CALENDAR, LAST_DAY, PREVIOUS_DAY_11, RENTREE, SERVICE, SITE, THURSDAY_10
 from canteen_adapters.storage.sql import storage as sql_storage
 from canteen_adapters.storage.sql import tables as t
-from canteen_core.calendar import Period
-from canteen_core.catalog import Service
-from canteen_core.deadlines import FixedDelay
-from canteen_core.enrollments import Enrollment, LateChangeMode, enroll
-from canteen_core.errors import InvalidInputError
-from canteen_core.families import Household
-from canteen_core.ports import Range, Storage
-from canteen_core.serialization import structure, unstructure
+from canteen_core.config.serialization import structure, unstructure
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.catalog import Service
+from canteen_core.domain.deadlines import FixedDelay
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Household
+from canteen_core.ports.storage import Range, Storage
 
 from .conftest import sql_engine
 from .samples import OTHER_SITE, household

@@ -26,12 +26,12 @@ from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.migrate import VERSION_TABLE, alembic_config
 from canteen_adapters.storage.sql.storage import _calendar_key
 from canteen_adapters.storage.sql.tables import metadata
-from canteen_core.calendar import Period
-from canteen_core.deployment import StorageSettings
-from canteen_core.errors import ConfigurationError, StorageError
-from canteen_core.families import Household
-from canteen_core.ports import COLLECTIONS
-from canteen_core.serialization import unstructure
+from canteen_core.config.deployment import StorageSettings
+from canteen_core.config.serialization import unstructure
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.errors import ConfigurationError, StorageError
+from canteen_core.domain.families import Household
+from canteen_core.ports.storage import COLLECTIONS
 
 from .samples import CALENDAR, SEPTEMBER, booked, enrollment, household
 

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from canteen_adapters.storage.sql.storage import _outbox_body
-from canteen_core.errors import InvalidInputError
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import DeliveryStatus, OutboxRecord
-from canteen_core.serialization import unstructure
+from canteen_core.config.serialization import unstructure
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 
 _ZONES = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))])
 _INSTANTS = st.datetimes(

@@ -19,8 +19,8 @@ from canteen_adapters.storage.sql import (
     upgrade,
 )
 from canteen_adapters.storage.sql.migrate import alembic_config
-from canteen_core.errors import InvalidInputError
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.reservations import ReservationBook
 
 from .samples import enrollment, household
 

@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import tables as t
-from canteen_core.calendar import Period
-from canteen_core.errors import InvalidInputError
-from canteen_core.ports import Storage
-from canteen_core.serialization import unstructure
+from canteen_core.config.serialization import unstructure
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.ports.storage import Storage
 
 from .conftest import sql_engine
 from .samples import enrollment, household

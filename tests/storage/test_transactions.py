@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import SqlStorage, SqlUnitOfWork
-from canteen_core.ports import Storage
+from canteen_core.ports.storage import Storage
 
 from .conftest import OpenStorage, sql_engine
 from .samples import ISSUER, SEPTEMBER, booked, enrollment, household

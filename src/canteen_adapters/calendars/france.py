@@ -1,6 +1,6 @@
 """The French school calendar: zones A, B and C of metropolitan France.
 
-:class:`FranceHolidaySource` builds a :class:`~canteen_core.calendar.SchoolYear` from a data
+:class:`FranceHolidaySource` builds a :class:`~canteen_core.domain.calendar.SchoolYear` from a data
 package and the law, checked against the official calendar:
 
 * school holidays and year boundaries from ``vacances-scolaires-france`` (a per-day table: for each
@@ -47,10 +47,10 @@ from canteen_adapters.calendars.france_departments import (
     DEPARTMENT_ZONES,
 )
 from canteen_adapters.calendars.france_public_holidays import public_holidays
-from canteen_core.calendar import HolidaySource, Period, SchoolYear, Zone, parse_school_year
-from canteen_core.errors import InvalidInputError
-from canteen_core.hookspecs import hookimpl
-from canteen_core.plugins import HolidaySourceBackend
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import HolidaySourceBackend
+from canteen_core.domain.calendar import HolidaySource, Period, SchoolYear, Zone, parse_school_year
+from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
     "BRIDGE_CORRECTIONS",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from canteen_core.calendar import Zone
+from canteen_core.domain.calendar import Zone
 
 __all__ = ["ACADEMIES", "CORSICA", "DEPARTMENT_ACADEMY", "DEPARTMENT_NAMES", "DEPARTMENT_ZONES"]
 

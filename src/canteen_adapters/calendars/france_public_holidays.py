@@ -25,7 +25,7 @@ from typing import Final
 
 from dateutil.easter import easter
 
-from canteen_core.errors import InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["FIRST_YEAR", "public_holidays"]
 

@@ -5,7 +5,8 @@ own module of this package and exposes a click command named ``command``; it is 
 :data:`COMMANDS` below. To add one (``canteen demo``, ``canteen db``...), write
 ``canteen_adapters/cli/demo.py`` with ``command = click.Command(...)`` (or a ``click.Group``) and
 add it to :data:`COMMANDS`. Commands report errors by raising
-:class:`~canteen_core.errors.CanteenError` or calling :func:`~canteen_adapters.cli._common.fail`:
+:class:`~canteen_core.domain.errors.CanteenError` or calling
+:func:`~canteen_adapters.cli._common.fail`:
 the group prints one line and exits non-zero, without a traceback. ``--json`` output goes through
 :func:`~canteen_adapters.cli._common.echo_json`.
 """

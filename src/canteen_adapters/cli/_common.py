@@ -1,6 +1,7 @@
 """What every ``canteen`` command shares: error display, ``--json`` output, French dates.
 
-Errors: a command raises :class:`~canteen_core.errors.CanteenError` (or calls :func:`fail`) and
+Errors: a command raises :class:`~canteen_core.domain.errors.CanteenError` (or calls :func:`fail`)
+and
 :class:`CanteenGroup` prints one line ``Error: <message>`` on stderr and exits non-zero, without a
 traceback: 1 for a refused operation, 2 for bad arguments (click's usage errors are shortened to
 one line too, with a pointer to ``--help``).
@@ -21,11 +22,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from canteen_core.actors import Actor, Role
-from canteen_core.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR
-from canteen_core.clock import Clock, FixedClock
-from canteen_core.errors import CanteenError, InvalidInputError
-from canteen_core.money import Money
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR
+from canteen_core.domain.clock import Clock, FixedClock
+from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.domain.money import Money
 
 if TYPE_CHECKING:
     from canteen_core.services import Canteen

@@ -18,7 +18,7 @@ from canteen_adapters.cli._common import (
     plural,
     progress,
 )
-from canteen_core.money import Money
+from canteen_core.domain.money import Money
 from canteen_core.services.billing import IssuedInvoice, parse_period
 
 __all__ = ["BATCH", "command"]

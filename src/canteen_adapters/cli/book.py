@@ -19,8 +19,8 @@ from canteen_adapters.cli._common import (
     parse_day,
     plural,
 )
-from canteen_core.periodicity import Periodicity, Recurrence
-from canteen_core.reservations import BulkResult
+from canteen_core.domain.periodicity import Periodicity, Recurrence
+from canteen_core.domain.reservations import BulkResult
 
 __all__ = ["command", "result_json"]
 

@@ -44,7 +44,7 @@ from canteen_adapters.cli._common import (
     plural,
     short_french_date,
 )
-from canteen_core.calendar import (
+from canteen_core.domain.calendar import (
     WEEKDAY_NAMES_FR,
     Closure,
     ClosureKind,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import config_option, echo_json, fail, json_option
-from canteen_core.deployment import load_deployment
+from canteen_core.config.deployment import load_deployment
 
 __all__ = ["command"]
 

@@ -24,7 +24,7 @@ bills and takes cash, the family pays online, PayZen notifies):
 8. prints the CONCERTO family's "MES FACTURES" page and the commune's totals (``--json``: the
    invoices with their lines and each household's balance).
 
-The demo's time is pinned (:class:`~canteen_core.clock.FixedClock`, moved from step to step:
+The demo's time is pinned (:class:`~canteen_core.domain.clock.FixedClock`, moved from step to step:
 21/08/2023 for the set-up, each September day for its roll call, 02/10/2023 for billing,
 03-05/10/2023 for payments), so the output is the same on every run and machine.
 
@@ -56,24 +56,19 @@ from canteen_adapters.cli._common import (
 )
 from canteen_adapters.cli.invoices import payer_label
 from canteen_adapters.payment.payzen import compute_signature
-from canteen_core.actors import Actor, Role
-from canteen_core.attendance import AbsenceJustification, AttendanceRecord, Presence
-from canteen_core.calendar import Zone
-from canteen_core.catalog import Service, Site
-from canteen_core.clock import PARIS, FixedClock
-from canteen_core.deadlines import WeeklyDeadline
-from canteen_core.deployment import load_deployment
-from canteen_core.errors import CanteenError, NotFoundError
-from canteen_core.families import Child, Diet, FamilyQuotient, Guardian, Household
-from canteen_core.ledger import Statement
-from canteen_core.money import Money
-from canteen_core.periodicity import Periodicity
-from canteen_core.services import Canteen
-from canteen_core.services.attendance import JustificationRequest
-from canteen_core.services.billing import InvoicesPage
-from canteen_core.services.enrollments import EnrollmentRequest
-from canteen_core.synthetic import synthetic_city
-from canteen_core.tariffs import (
+from canteen_core.config.deployment import load_deployment
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
+from canteen_core.domain.calendar import Zone
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.clock import PARIS, FixedClock
+from canteen_core.domain.deadlines import WeeklyDeadline
+from canteen_core.domain.errors import CanteenError, NotFoundError
+from canteen_core.domain.families import Child, Diet, FamilyQuotient, Guardian, Household
+from canteen_core.domain.ledger import Statement
+from canteen_core.domain.money import Money
+from canteen_core.domain.periodicity import Periodicity
+from canteen_core.domain.tariffs import (
     BracketPricing,
     FlatPricing,
     Pricing,
@@ -82,6 +77,11 @@ from canteen_core.tariffs import (
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.services import Canteen
+from canteen_core.services.attendance import JustificationRequest
+from canteen_core.services.billing import InvoicesPage
+from canteen_core.services.enrollments import EnrollmentRequest
+from canteen_core.synthetic import synthetic_city
 
 __all__ = [
     "CONCERTO_ID",

@@ -18,11 +18,11 @@ from canteen_adapters.cli._common import (
     operator_option,
     parse_day,
 )
-from canteen_core.actors import Actor
-from canteen_core.calendar import parse_weekdays
-from canteen_core.catalog import Service, Site
-from canteen_core.deadlines import CutOffPolicy, FixedDelay, OpenDaysBefore, WeeklyDeadline
-from canteen_core.enrollments import LateChangeMode
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import parse_weekdays
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.deadlines import CutOffPolicy, FixedDelay, OpenDaysBefore, WeeklyDeadline
+from canteen_core.domain.enrollments import LateChangeMode
 from canteen_core.services import Canteen
 
 __all__ = ["command", "parse_deadline"]

@@ -32,7 +32,7 @@ The format, one grid per file::
 
 Amounts are decimal strings or TOML numbers (a number is read through its shortest decimal
 text, so ``3.35`` is exactly 3.35). Every mistake is a
-:class:`~canteen_core.errors.ConfigurationError` naming the file and the key.
+:class:`~canteen_core.domain.errors.ConfigurationError` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from canteen_core.errors import ConfigurationError, InvalidInputError
-from canteen_core.tariffs import (
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.tariffs import (
     BracketPricing,
     EffortRatePricing,
     FlatPricing,

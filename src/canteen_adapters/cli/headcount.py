@@ -17,7 +17,7 @@ from canteen_adapters.cli._common import (
     parse_day,
     short_french_date,
 )
-from canteen_core.families import Diet
+from canteen_core.domain.families import Diet
 
 __all__ = ["DIET_LABELS_FR", "command"]
 

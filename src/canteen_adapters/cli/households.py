@@ -23,8 +23,8 @@ from canteen_adapters.cli._common import (
     plural,
     progress,
 )
-from canteen_core.errors import CanteenError, InvalidInputError
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 
 __all__ = ["COLUMNS", "command", "parse_households"]
 

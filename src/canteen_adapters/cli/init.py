@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import config_option, fail
-from canteen_core.calendar import Zone
-from canteen_core.deployment import parse_deployment
-from canteen_core.errors import CanteenError
+from canteen_core.config.deployment import parse_deployment
+from canteen_core.domain.calendar import Zone
+from canteen_core.domain.errors import CanteenError
 
 __all__ = ["command", "deployment_text"]
 

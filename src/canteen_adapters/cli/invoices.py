@@ -19,9 +19,9 @@ from canteen_adapters.cli._common import (
     plural,
     progress,
 )
-from canteen_core.families import Household
-from canteen_core.ledger import InvoiceState
-from canteen_core.money import Money
+from canteen_core.domain.families import Household
+from canteen_core.domain.ledger import InvoiceState
+from canteen_core.domain.money import Money
 from canteen_core.services import Canteen
 
 __all__ = ["command", "payer_label"]

@@ -17,8 +17,8 @@ from canteen_adapters.cli._common import (
     operator_option,
     parse_day,
 )
-from canteen_core.ledger import PaymentMethod
-from canteen_core.money import Money, to_decimal
+from canteen_core.domain.ledger import PaymentMethod
+from canteen_core.domain.money import Money, to_decimal
 
 __all__ = ["COUNTER_METHODS", "command"]
 

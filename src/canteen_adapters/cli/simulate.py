@@ -10,7 +10,7 @@ import click
 
 from canteen_adapters.cli._common import echo_json, fail, json_option, plural
 from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
-from canteen_core.money import Money
+from canteen_core.domain.money import Money
 from canteen_core.simulation import SimulationResult, compare, simulate
 
 __all__ = ["command"]

@@ -13,7 +13,7 @@
 
 Every function takes domain values and returns ``bytes``; writing files, attaching them to
 emails or serving them over HTTP is the caller's job (the CLI, a portal). Nothing is stored or
-changed. Bad input raises :class:`~canteen_core.errors.InvalidInputError` before any output.
+changed. Bad input raises :class:`~canteen_core.domain.errors.InvalidInputError` before any output.
 
 These modules need the ``documents`` extra (``pip install canteen[documents]``: fpdf2 and
 icalendar). PDFs embed DejaVu Sans, shipped in ``fonts/`` with its licence

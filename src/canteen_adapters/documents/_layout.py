@@ -19,10 +19,10 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
-from canteen_core.clock import PARIS
-from canteen_core.deployment import IssuerSettings
-from canteen_core.errors import ConfigurationError, InvalidInputError
-from canteen_core.money import Money
+from canteen_core.config.deployment import IssuerSettings
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.money import Money
 
 FONT = "DejaVu"
 _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}

@@ -3,7 +3,7 @@
 Families ask the régie for a statement of what they paid in a calendar year: for their own
 accounts, for an employer or works council, for a CESU financer or for the tax return (childcare
 costs of young children). :class:`PaymentCertificate` computes it from the household's
-:class:`~canteen_core.ledger.HouseholdAccount`; :func:`render_payment_certificate` prints it.
+:class:`~canteen_core.domain.ledger.HouseholdAccount`; :func:`render_payment_certificate` prints it.
 
 What counts:
 
@@ -39,12 +39,12 @@ from canteen_adapters.documents._layout import (
     fr_date,
     fr_money,
 )
-from canteen_core.deployment import IssuerSettings
-from canteen_core.errors import InvalidInputError
-from canteen_core.families import Household
-from canteen_core.invoicing import CreditNote, Invoice
-from canteen_core.ledger import HouseholdAccount, PaymentMethod
-from canteen_core.money import Money
+from canteen_core.config.deployment import IssuerSettings
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import CreditNote, Invoice
+from canteen_core.domain.ledger import HouseholdAccount, PaymentMethod
+from canteen_core.domain.money import Money
 
 __all__ = [
     "METHOD_LABELS_FR",
@@ -134,7 +134,8 @@ class PaymentCertificate:
 
         ``as_of`` (default: 31 December of ``year``) ends the period early for a certificate of
         the current year; it may not be before 1 January of ``year``. Raises
-        :class:`~canteen_core.errors.InvalidInputError` for an account of another household, a
+        :class:`~canteen_core.domain.errors.InvalidInputError` for an account of another household,
+        a
         bad year or date.
         """
         if not isinstance(account, HouseholdAccount):
@@ -311,9 +312,10 @@ def render_payment_certificate(
     payments up to that day. ``place`` ("Ronde") and ``signatory`` go into the closing
     "Fait à …, le …" and the opening "Je soussigné(e) …". A household that paid nothing gets a
     certificate of 0,00 € (families ask for those too). Raises
-    :class:`~canteen_core.errors.InvalidInputError` for an account of another household, a bad
+    :class:`~canteen_core.domain.errors.InvalidInputError` for an account of another household, a
+    bad
     year, an issue date before the year begins or something else than
-    :class:`~canteen_core.deployment.IssuerSettings` as ``issuer``.
+    :class:`~canteen_core.config.deployment.IssuerSettings` as ``issuer``.
     """
     settings = check_issuer(issuer)
     check_date(issued_on, "issued_on")

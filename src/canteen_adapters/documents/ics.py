@@ -24,10 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import InvalidInputError
-from canteen_core.families import Child
-from canteen_core.reservations import ReservationBook
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Child
+from canteen_core.domain.reservations import ReservationBook
 
 __all__ = ["DEFAULT_SUMMARY", "PRODUCT_ID", "reservations_ics"]
 
@@ -99,12 +99,14 @@ def reservations_ics(
     """The booked days of ``child`` as an iCalendar file (bytes).
 
     ``bookings`` pairs each of the child's enrollments with its
-    :class:`~canteen_core.reservations.ReservationBook`. ``start`` and ``end`` (inclusive) limit
+    :class:`~canteen_core.domain.reservations.ReservationBook`. ``start`` and ``end`` (inclusive)
+    limit
     the export (default: everything booked). ``generated_at`` (timezone-aware; default: now) is
     the events' ``DTSTAMP``. ``calendar_name`` is the ``X-WR-CALNAME`` shown by calendar apps
     (default ``"Réservations – Alban CONCERTO"``). ``summary`` is the event title template.
 
-    Raises :class:`~canteen_core.errors.InvalidInputError` for an enrollment of another child, a
+    Raises :class:`~canteen_core.domain.errors.InvalidInputError` for an enrollment of another
+    child, a
     book given with the wrong enrollment, the same enrollment twice, ``end`` before ``start``, a
     naive ``generated_at`` or a bad template. A child with nothing booked gets a valid calendar
     without events.

@@ -1,18 +1,19 @@
 """Invoice and credit-note PDFs, in French, as the family receives them.
 
-:func:`render_invoice_pdf` prints an issued :class:`~canteen_core.invoicing.Invoice`: the régie
+:func:`render_invoice_pdf` prints an issued :class:`~canteen_core.domain.invoicing.Invoice`: the
+régie
 (issuer), the payer, the references (number, issue date, due date, billed period), one table row
 per invoice line with the days it bills, the total and, when the caller passes the invoice's
 ledger state, what was already paid and what is left to pay. A "Comment régler" section says how
 to pay: online with PayZen on the family portal from the payment-open date, by direct debit
 (with the household's mandate when it has one) and in cash or by cheque at the régie, followed by
 a payment slip to detach. :func:`render_credit_note_pdf` prints an
-:class:`~canteen_core.invoicing.CreditNote` (avoir).
+:class:`~canteen_core.domain.invoicing.CreditNote` (avoir).
 
 Both return the PDF as ``bytes``; writing a file or attaching it to an email is the caller's job.
 They never change anything, and refuse inconsistent input (an invoice of another household or
 régie, a ledger state of another invoice, a foreign mandate) with
-:class:`~canteen_core.errors.InvalidInputError` before drawing anything.
+:class:`~canteen_core.domain.errors.InvalidInputError` before drawing anything.
 
 >>> pdf = render_invoice_pdf(invoice, household=household, issuer=issuer)  # doctest: +SKIP
 >>> Path("facture.pdf").write_bytes(pdf)  # doctest: +SKIP
@@ -39,13 +40,13 @@ from canteen_adapters.documents._layout import (
     fr_date,
     fr_money,
 )
-from canteen_core.deployment import IssuerSettings
-from canteen_core.errors import InvalidInputError
-from canteen_core.families import Household
-from canteen_core.invoicing import CreditNote, Invoice, InvoiceLine
-from canteen_core.ledger import InvoiceState, InvoiceStatus
-from canteen_core.mandates import DirectDebitMandate
-from canteen_core.money import Money
+from canteen_core.config.deployment import IssuerSettings
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import CreditNote, Invoice, InvoiceLine
+from canteen_core.domain.ledger import InvoiceState, InvoiceStatus
+from canteen_core.domain.mandates import DirectDebitMandate
+from canteen_core.domain.money import Money
 
 __all__ = ["PaymentOptions", "render_credit_note_pdf", "render_invoice_pdf"]
 
@@ -360,14 +361,15 @@ def render_invoice_pdf(
 
     ``household`` is the invoice's household (payer and children names), ``issuer`` the régie
     whose code numbered it (``issuer.code == invoice.issuer_id``). ``state``, the invoice's
-    :class:`~canteen_core.ledger.InvoiceState` from the household account, adds what was paid or
+    :class:`~canteen_core.domain.ledger.InvoiceState` from the household account, adds what was
+    paid or
     credited, the balance due and the status; without it the invoice is printed as issued
     (nothing paid yet). ``payment`` says how the family may pay (:class:`PaymentOptions`;
     default: PayZen online, direct-debit invitation, cash or cheque at the régie). Paid and
     cancelled invoices print their status instead of payment instructions.
 
-    Raises :class:`~canteen_core.errors.InvalidInputError` for anything but an issued
-    :class:`~canteen_core.invoicing.Invoice` (a credit note included: see
+    Raises :class:`~canteen_core.domain.errors.InvalidInputError` for anything but an issued
+    :class:`~canteen_core.domain.invoicing.Invoice` (a credit note included: see
     :func:`render_credit_note_pdf`), a household or régie the invoice does not belong to, a
     ledger state of another invoice or a mandate of another household.
     """
@@ -451,8 +453,8 @@ def render_credit_note_pdf(
     """A credit note (avoir) as a French PDF, returned as bytes.
 
     ``invoice`` is the invoice the note corrects (its number and date are printed). Raises
-    :class:`~canteen_core.errors.InvalidInputError` when ``note`` is not a
-    :class:`~canteen_core.invoicing.CreditNote`, when it does not credit ``invoice``, or when
+    :class:`~canteen_core.domain.errors.InvalidInputError` when ``note`` is not a
+    :class:`~canteen_core.domain.invoicing.CreditNote`, when it does not credit ``invoice``, or when
     household or régie do not match.
     """
     if not isinstance(note, CreditNote):

@@ -7,8 +7,8 @@ import email.utils
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from canteen_core.errors import ConfigurationError
-from canteen_core.notifications import OutgoingMessage
+from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.notifications import OutgoingMessage
 
 __all__ = ["Sender", "build_email", "parse_sender"]
 

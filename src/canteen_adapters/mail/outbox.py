@@ -19,11 +19,11 @@ from typing import Any
 import attrs
 
 from canteen_adapters.mail._mime import Sender, build_email, parse_sender
-from canteen_core.errors import ConfigurationError
-from canteen_core.hookspecs import hookimpl
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import MailDeliveryError
-from canteen_core.plugins import MailerBackend
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import MailerBackend
+from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import MailDeliveryError
 
 __all__ = ["DEFAULT_SENDER", "OutboxMailer", "OutboxMailerSettings", "canteen_mailers"]
 

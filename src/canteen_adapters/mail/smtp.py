@@ -6,7 +6,7 @@ verified against the system's CAs (plus ``ca_file`` for a private CA). Sending a
 an unencrypted connection is refused unless ``allow_plain_auth`` says otherwise.
 
 Every failure (connection refused or dropped, TLS error, timeout, an SMTP 4xx/5xx reply) is
-raised as :class:`~canteen_core.outbox.MailDeliveryError`, so the dispatcher records it and
+raised as :class:`~canteen_core.domain.outbox.MailDeliveryError`, so the dispatcher records it and
 retries; the message stays in the outbox. One connection is opened per message: the volumes of
 a commune (a few thousand emails on invoice day) do not justify connection pooling, and a fresh
 connection keeps one bad message from affecting the next.
@@ -24,11 +24,11 @@ from typing import Any
 import attrs
 
 from canteen_adapters.mail._mime import Sender, build_email, parse_sender
-from canteen_core.errors import ConfigurationError
-from canteen_core.hookspecs import hookimpl
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import MailDeliveryError
-from canteen_core.plugins import MailerBackend
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import MailerBackend
+from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import MailDeliveryError
 
 __all__ = ["SmtpMailer", "SmtpSecurity", "SmtpSettings", "canteen_mailers"]
 

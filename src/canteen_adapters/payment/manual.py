@@ -2,7 +2,7 @@
 
 Nothing goes through a provider: the staff member records what was handed over and the
 ledger allocates it (oldest invoice first unless invoices are named). This recorder only
-checks the method and the amount and builds the ledger :class:`~canteen_core.ledger.Payment`:
+checks the method and the amount and builds the ledger :class:`~canteen_core.domain.ledger.Payment`:
 
 - the method must be one the régie accepts (``accepted_methods``, default cash, cheque, CESU);
 - the amount must be positive, in euros and a whole number of cents;
@@ -23,12 +23,12 @@ from typing import Any, Final
 
 import attrs
 
-from canteen_core.clock import Clock, paris_today
-from canteen_core.errors import ConfigurationError, InvalidInputError, RuleViolationError
-from canteen_core.hookspecs import hookimpl
-from canteen_core.ledger import Payment, PaymentMethod
-from canteen_core.money import CENT, EUR, Money
-from canteen_core.plugins import PaymentProviderBackend
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import PaymentProviderBackend
+from canteen_core.domain.clock import Clock, paris_today
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
+from canteen_core.domain.ledger import Payment, PaymentMethod
+from canteen_core.domain.money import CENT, EUR, Money
 
 __all__ = ["MANUAL_METHODS", "ManualPaymentSettings", "ManualPayments"]
 
@@ -120,8 +120,8 @@ class ManualPayments:
     ) -> Payment:
         """Check a counter payment and return the ledger payment to allocate.
 
-        Raises :class:`~canteen_core.errors.InvalidInputError` for a bad amount, method or
-        date and :class:`~canteen_core.errors.RuleViolationError` for a method the régie does
+        Raises :class:`~canteen_core.domain.errors.InvalidInputError` for a bad amount, method or
+        date and :class:`~canteen_core.domain.errors.RuleViolationError` for a method the régie does
         not accept or cash above the limit.
         """
         try:

@@ -5,7 +5,7 @@ The portal redirects the payer to the PayFiP payment page with the debt in the q
 - ``numcli``: the régie's client number given by the DGFiP (up to 6 digits);
 - ``exer``: the financial year of the debt (the Europe/Paris year of the request here);
 - ``refdet``: the debt reference, 1 to 30 letters or digits: the attempt's
-  :attr:`~canteen_core.online_payment.PaymentRequest.reference`, which is also the
+  :attr:`~canteen_core.domain.online_payment.PaymentRequest.reference`, which is also the
   transaction id notifications carry;
 - ``objet``: a label of letters, digits and spaces (accents transliterated, other characters
   dropped, at most 100 characters): "Facture 2023 000123";
@@ -20,8 +20,8 @@ paid, ``R`` or ``Z`` refused, ``A`` cancelled by the payer (and ``numauto``, ``d
 
 **PayFiP results are not signed.** Anyone can call ``urlcl`` with ``resultrans=P``. The
 notifications are therefore returned with
-:attr:`~canteen_core.online_payment.Authenticity.UNSIGNED`, and
-:func:`~canteen_core.online_payment.decide_notification` does not credit an unsigned "paid"
+:attr:`~canteen_core.domain.online_payment.Authenticity.UNSIGNED`, and
+:func:`~canteen_core.domain.online_payment.decide_notification` does not credit an unsigned "paid"
 unless the services say it is trustworthy (``trust_unsigned``): the real service notifies
 ``urlcl`` server to server, so a deployment must accept that endpoint only from the DGFiP's
 servers, or confirm each payment with the PayFiP web service (``recupererDetailPaiementSecurise``)
@@ -42,18 +42,18 @@ from urllib.parse import urlencode
 
 import attrs
 
-from canteen_core.clock import PARIS
-from canteen_core.errors import ConfigurationError, InvalidInputError
-from canteen_core.hookspecs import hookimpl
-from canteen_core.money import EUR, Money
-from canteen_core.online_payment import (
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import PaymentProviderBackend
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.money import EUR, Money
+from canteen_core.domain.online_payment import (
     Authenticity,
     PaymentOutcome,
     PaymentRequest,
     PaymentStart,
     VerifiedNotification,
 )
-from canteen_core.plugins import PaymentProviderBackend
 
 __all__ = [
     "DEFAULT_PAYMENT_URL",
@@ -151,7 +151,9 @@ class PayFiPSettings:
 
 
 class PayFiPProvider:
-    """The PayFiP payment provider (:class:`~canteen_core.online_payment.PaymentProvider`)."""
+    """The PayFiP payment provider
+    (:class:`~canteen_core.domain.online_payment.PaymentProvider`).
+    """
 
     name: Final[str] = NAME
 
@@ -216,7 +218,7 @@ class PayFiPProvider:
     def verify_notification(self, fields: Mapping[str, str]) -> VerifiedNotification:
         """Read a PayFiP result (unsigned: see the module documentation).
 
-        Raises :class:`~canteen_core.errors.InvalidInputError` for a result of another régie
+        Raises :class:`~canteen_core.domain.errors.InvalidInputError` for a result of another régie
         or environment, or with missing or malformed fields.
         """
         if not isinstance(fields, Mapping):

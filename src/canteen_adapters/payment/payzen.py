@@ -35,10 +35,11 @@ from typing import Any, Final
 
 import attrs
 
-from canteen_core.errors import ConfigurationError, InvalidInputError
-from canteen_core.hookspecs import hookimpl
-from canteen_core.money import Money
-from canteen_core.online_payment import (
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import PaymentProviderBackend
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.money import Money
+from canteen_core.domain.online_payment import (
     Authenticity,
     PaymentForm,
     PaymentOutcome,
@@ -47,7 +48,6 @@ from canteen_core.online_payment import (
     SignatureError,
     VerifiedNotification,
 )
-from canteen_core.plugins import PaymentProviderBackend
 
 __all__ = [
     "ALGORITHMS",
@@ -192,7 +192,9 @@ class PayZenSettings:
 
 
 class PayZenProvider:
-    """The PayZen payment provider (:class:`~canteen_core.online_payment.PaymentProvider`)."""
+    """The PayZen payment provider
+    (:class:`~canteen_core.domain.online_payment.PaymentProvider`).
+    """
 
     name: Final[str] = NAME
 
@@ -272,9 +274,10 @@ class PayZenProvider:
     def verify_notification(self, fields: Mapping[str, str]) -> VerifiedNotification:
         """Check an IPN's signature and read its result.
 
-        Raises :class:`~canteen_core.online_payment.SignatureError` if ``signature`` is missing
+        Raises :class:`~canteen_core.domain.online_payment.SignatureError` if ``signature`` is
+        missing
         or does not match (wrong key, tampered field), and
-        :class:`~canteen_core.errors.InvalidInputError` for a notification of another shop or
+        :class:`~canteen_core.domain.errors.InvalidInputError` for a notification of another shop or
         mode, or with missing or malformed fields.
         """
         if not isinstance(fields, Mapping):

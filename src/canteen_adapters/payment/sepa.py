@@ -10,7 +10,7 @@ IBAN, a missing or revoked mandate or a zero or negative amount raises a clear e
 writes no file.
 
 The run returns the mandates as they stand after it (a FRST mandate becomes RCUR, a pending
-amendment is cleared) and one :class:`~canteen_core.events.DirectDebitAnnounced` event per
+amendment is cleared) and one :class:`~canteen_core.domain.events.DirectDebitAnnounced` event per
 household and mandate: the pre-notification the portal sends each family. Returned or
 rejected debits (a list of end-to-end ids from the bank) go to :func:`process_returns`, which
 says which invoices to reopen.
@@ -39,26 +39,26 @@ from lxml import etree
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from canteen_core._validators import non_empty_str
-from canteen_core.clock import Clock, paris_today
-from canteen_core.errors import (
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import PaymentProviderBackend
+from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain.clock import Clock, paris_today
+from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.events import DirectDebitAnnounced
-from canteen_core.hookspecs import hookimpl
-from canteen_core.mandates import (
+from canteen_core.domain.events import DirectDebitAnnounced
+from canteen_core.domain.mandates import (
     DirectDebitMandate,
     MandateKind,
     SequenceType,
     validate_creditor_identifier,
     validate_mandate_reference,
 )
-from canteen_core.money import CENT, EUR, Money
-from canteen_core.plugins import PaymentProviderBackend
+from canteen_core.domain.money import CENT, EUR, Money
 
 __all__ = [
     "PAIN_008_NAMESPACE",

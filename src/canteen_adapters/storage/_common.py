@@ -1,7 +1,7 @@
 """Logic shared by the memory and SQL adapters: the outbox and account stores.
 
 Each adapter supplies a few primitive reads and writes; the state transitions (what a claim,
-a send or a failure does to an :class:`~canteen_core.outbox.OutboxRecord`) are written once
+a send or a failure does to an :class:`~canteen_core.domain.outbox.OutboxRecord`) are written once
 here so the two adapters cannot disagree.
 """
 
@@ -11,16 +11,16 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
-from canteen_core.accounts import Account, ThrottleState
-from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import DeliveryStatus, OutboxRecord
+from canteen_core.domain.accounts import Account, ThrottleState
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 
 __all__ = ["AccountLogic", "OutboxLogic"]
 
 
 class OutboxLogic(abc.ABC):
-    """The :class:`~canteen_core.outbox.OutboxStore` port over adapter primitives."""
+    """The :class:`~canteen_core.domain.outbox.OutboxStore` port over adapter primitives."""
 
     @abc.abstractmethod
     def _read(self, message_id: str) -> OutboxRecord | None: ...
@@ -107,7 +107,7 @@ class OutboxLogic(abc.ABC):
 
 
 class AccountLogic(abc.ABC):
-    """The :class:`~canteen_core.accounts.AccountStore` port over adapter primitives."""
+    """The :class:`~canteen_core.domain.accounts.AccountStore` port over adapter primitives."""
 
     @abc.abstractmethod
     def get(self, account_id: str) -> Account | None: ...

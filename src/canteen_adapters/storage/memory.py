@@ -20,16 +20,17 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from canteen_adapters.storage._common import AccountLogic, OutboxLogic
-from canteen_core.accounts import Account, ThrottleState
-from canteen_core.deployment import StorageSettings
-from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
-from canteen_core.families import Household
-from canteen_core.headcount import KitchenCount, count_range
-from canteen_core.hookspecs import hookimpl
-from canteen_core.invoicing import NumberSequence
-from canteen_core.outbox import DeliveryStatus, OutboxRecord
-from canteen_core.plugins import StorageBackend
-from canteen_core.ports import (
+from canteen_core.config.deployment import StorageSettings
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import StorageBackend
+from canteen_core.domain.accounts import Account, ThrottleState
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from canteen_core.domain.families import Household
+from canteen_core.domain.headcount import KitchenCount, count_range
+from canteen_core.domain.invoicing import NumberSequence
+from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage import (
     COLLECTIONS,
     Collection,
     Range,
@@ -37,7 +38,6 @@ from canteen_core.ports import (
     UnitOfWork,
     resolve_types,
 )
-from canteen_core.reservations import ReservationBook
 
 __all__ = ["MemoryStorage", "MemoryUnitOfWork", "canteen_storage_backends"]
 

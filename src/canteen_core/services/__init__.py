@@ -1,13 +1,13 @@
 """The application services: the :class:`Canteen` facade a portal calls.
 
-Build one from a deployment file, from a :class:`~canteen_core.deployment.Deployment`, or in
+Build one from a deployment file, from a :class:`~canteen_core.config.deployment.Deployment`, or in
 memory for notebooks and tests::
 
     canteen = Canteen.open("canteen.toml")          # SQLite or PostgreSQL, migrated
     canteen = Canteen.in_memory(zone="C")            # nothing kept
 
-Every method takes the acting :class:`~canteen_core.actors.Actor` first and checks it against
-:mod:`canteen_core.policy`; each call is one transaction, and events reach the plugins only
+Every method takes the acting :class:`~canteen_core.domain.actors.Actor` first and checks it against
+:mod:`canteen_core.domain.policy`; each call is one transaction, and events reach the plugins only
 after it committed. Methods are grouped in namespaces:
 
 * ``canteen.families``: households, family quotients, the family's dashboard;
@@ -26,10 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from canteen_core.accounts import AccountSettings
-from canteen_core.calendar import HolidaySource, Zone
-from canteen_core.clock import Clock
-from canteen_core.deployment import (
+from canteen_core.config.deployment import (
     CalendarSettings,
     Deployment,
     IssuerSettings,
@@ -37,14 +34,11 @@ from canteen_core.deployment import (
     StorageSettings,
     load_deployment,
 )
-from canteen_core.notifications import NotificationSettings
-from canteen_core.plugins import CanteenPluginManager
-from canteen_core.services._context import (
-    ServiceBase,
-    ServiceContext,
-    Transaction,
-    build_default_plugin_manager,
-)
+from canteen_core.config.plugins import CanteenPluginManager
+from canteen_core.domain.accounts import AccountSettings
+from canteen_core.domain.calendar import HolidaySource, Zone
+from canteen_core.domain.clock import Clock
+from canteen_core.domain.notifications import NotificationSettings
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
@@ -53,6 +47,12 @@ from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.kitchen import KitchenService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.reservations import ReservationService
+from canteen_core.services.runner import (
+    ServiceBase,
+    ServiceContext,
+    Transaction,
+    build_default_plugin_manager,
+)
 
 __all__ = [
     "AccountService",

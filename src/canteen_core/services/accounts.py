@@ -7,7 +7,7 @@ anything else. :meth:`AccountService.send_outbox` sends what is queued through t
 deployment names.
 
 Login, activation and password reset run before anyone is authenticated: they are the only
-use cases that do not go through :func:`canteen_core.policy.authorize` (they check a secret
+use cases that do not go through :func:`canteen_core.domain.policy.authorize` (they check a secret
 instead). Changing one's own password needs no policy grant either: the account is the
 actor's own, and it is the one thing allowed while the password must change.
 """
@@ -19,19 +19,19 @@ from datetime import date, datetime
 
 import attrs
 
-from canteen_core.accounts import (
+from canteen_core.domain.accounts import (
     Account,
     AuthenticationError,
     Login,
     Secret,
 )
-from canteen_core.actors import Actor, Role
-from canteen_core.errors import InvalidInputError, NotAuthorizedError, NotFoundError
-from canteen_core.notifications import Recipient
-from canteen_core.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
-from canteen_core.policy import Action
-from canteen_core.ports import outbox_store
-from canteen_core.services._context import ServiceBase
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, NotFoundError
+from canteen_core.domain.notifications import Recipient
+from canteen_core.domain.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
+from canteen_core.domain.policy import Action
+from canteen_core.ports.storage import outbox_store
+from canteen_core.services.runner import ServiceBase
 
 __all__ = ["AccountService"]
 
@@ -176,7 +176,7 @@ class AccountService(ServiceBase):
             return self._ctx.accounts(tx.uow).activate(token)
 
     def login(self, username: str, password: str | Secret, *, source: str | None = None) -> Login:
-        """Check credentials; returns the :class:`~canteen_core.accounts.Login` whose
+        """Check credentials; returns the :class:`~canteen_core.domain.accounts.Login` whose
         ``actor`` the portal passes to every other call. Failed attempts are recorded and
         throttled (per account and per ``source`` address) even though the call raises."""
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:

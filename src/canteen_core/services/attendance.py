@@ -13,8 +13,8 @@ from datetime import date
 
 import attrs
 
-from canteen_core.actors import Actor
-from canteen_core.attendance import (
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.attendance import (
     AbsenceJustification,
     AttendanceLine,
     AttendanceRecord,
@@ -23,12 +23,12 @@ from canteen_core.attendance import (
     justify_absences,
     record_roll_call,
 )
-from canteen_core.clock import FixedClock
-from canteen_core.errors import InvalidInputError
-from canteen_core.policy import Action
-from canteen_core.ports import Range
-from canteen_core.services._context import ServiceBase, Transaction
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.policy import Action
+from canteen_core.ports.storage import Range
 from canteen_core.services.reservations import load_enrollments
+from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["AttendanceService", "JustificationRequest"]
 

@@ -1,19 +1,19 @@
 """Billing use cases: tariff grids, billing runs, credit notes, statements, reminders.
 
 ``canteen.billing`` (:class:`BillingService`) is what the finance office and the family portal
-call. Every method takes the acting :class:`~canteen_core.actors.Actor` and runs through
-:meth:`~canteen_core.services._context.ServiceContext.use_case`: authorized by the policy, one
+call. Every method takes the acting :class:`~canteen_core.domain.actors.Actor` and runs through
+:meth:`~canteen_core.services.runner.ServiceContext.use_case`: authorized by the policy, one
 transaction, events published after the commit, emails queued in the outbox in the same
 transaction.
 
 Post-paid billing run (:meth:`BillingService.run_postpaid`)
     For a period ``"YYYY-MM"`` the run maps, per enrollment, reservations (with the late
     booking and late cancellation markers), attendance, justified absences and closures into
-    one :class:`~canteen_core.charging.PeriodFacts` (the enrollment's
-    :class:`~canteen_core.charging.DayFacts` in bulk, see :func:`period_facts`), and prices
+    one :class:`~canteen_core.domain.charging.PeriodFacts` (the enrollment's
+    :class:`~canteen_core.domain.charging.DayFacts` in bulk, see :func:`period_facts`), and prices
     them with the stored tariff grids (QF valid on the day, category from the enrollment,
     sibling rank among the children billed for the service), alike days grouped
-    (:func:`~canteen_core.invoicing.run_postpaid_periods`). Numbers come from the issuer's
+    (:func:`~canteen_core.domain.invoicing.run_postpaid_periods`). Numbers come from the issuer's
     sequence, taken (and locked) inside the transaction, so they stay gapless.
 
     **Batches.** Households are processed in batches of :attr:`BillingOptions.batch_size`,
@@ -26,7 +26,7 @@ Post-paid billing run (:meth:`BillingService.run_postpaid`)
     (household, period, mode), unique in the database, and already billed households are
     skipped. Two runs started at once produce each invoice once: the second waits for the
     first's numbering lock, then sees its keys; if the database still reports a duplicate key
-    (:class:`~canteen_core.errors.ConflictError`), that household's invoice is skipped, its
+    (:class:`~canteen_core.domain.errors.ConflictError`), that household's invoice is skipped, its
     number reused by the next invoice, and the household listed in
     :attr:`BillingReport.conflicts`.
 
@@ -38,7 +38,8 @@ Prepaid mode
     credited).
 
 The ledger
-    Nothing derived is stored: a household's :class:`~canteen_core.ledger.HouseholdAccount` is
+    Nothing derived is stored: a household's :class:`~canteen_core.domain.ledger.HouseholdAccount`
+    is
     rebuilt from its documents (:func:`household_account`) by replaying them in date order
     (invoices, credit notes, payments, refunds, rejections). Allocation is oldest invoice first.
 
@@ -60,29 +61,29 @@ from typing import Any
 
 import attrs
 
-from canteen_core._unchecked import unchecked
-from canteen_core.actors import Actor
-from canteen_core.attendance import (
+from canteen_core.config.deployment import BillingMode as DeploymentBillingMode
+from canteen_core.domain._unchecked import unchecked
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.attendance import (
     AbsenceJustification,
     AttendanceRecord,
     Presence,
     attendance_lines,
 )
-from canteen_core.calendar import ServiceCalendar
-from canteen_core.charging import ChargingPolicy, DayFacts, PeriodFacts
-from canteen_core.clock import PARIS, paris_today
-from canteen_core.deployment import BillingMode as DeploymentBillingMode
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import (
+from canteen_core.domain.calendar import ServiceCalendar
+from canteen_core.domain.charging import ChargingPolicy, DayFacts, PeriodFacts
+from canteen_core.domain.clock import PARIS, paris_today
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.events import InvoiceIssued
-from canteen_core.families import Household
-from canteen_core.invoicing import (
+from canteen_core.domain.events import InvoiceIssued
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import (
     CREDIT_NOTE_PREFIX,
     BillingMode,
     CreditNote,
@@ -95,21 +96,26 @@ from canteen_core.invoicing import (
     invoice_prepaid_basket,
     prepaid_cancellation_credit,
 )
-from canteen_core.invoicing import run_postpaid_periods as _run_postpaid_periods
-from canteen_core.ledger import HouseholdAccount, InvoiceState, Payment, Refund, Statement
-from canteen_core.money import Money
-from canteen_core.notifications import OutgoingMessage, Recipient
-from canteen_core.online_payment import online_payment_refusal
-from canteen_core.policy import Action, is_allowed
-from canteen_core.ports import Range, UnitOfWork
-from canteen_core.reminders import ArrearsRule, DunningSchedule, due_reminders, reminder_level
-from canteen_core.reservations import ReservationBook
-from canteen_core.services._context import ServiceBase, ServiceContext, Transaction
-from canteen_core.tariffs import (
+from canteen_core.domain.invoicing import run_postpaid_periods as _run_postpaid_periods
+from canteen_core.domain.ledger import HouseholdAccount, InvoiceState, Payment, Refund, Statement
+from canteen_core.domain.money import Money
+from canteen_core.domain.notifications import OutgoingMessage, Recipient
+from canteen_core.domain.online_payment import online_payment_refusal
+from canteen_core.domain.policy import Action, is_allowed
+from canteen_core.domain.reminders import (
+    ArrearsRule,
+    DunningSchedule,
+    due_reminders,
+    reminder_level,
+)
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.domain.tariffs import (
     TariffBook,
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.ports.storage import Range, UnitOfWork
+from canteen_core.services.runner import ServiceBase, ServiceContext, Transaction
 
 __all__ = [
     "BillingOptions",
@@ -267,7 +273,7 @@ class InvoicesPage:
 
 @attrs.frozen(kw_only=True)
 class ReminderReport:
-    """What a reminders run sent: one :class:`~canteen_core.events.InvoiceOverdue` per
+    """What a reminders run sent: one :class:`~canteen_core.domain.events.InvoiceOverdue` per
     (invoice, level), each at most once."""
 
     sent: tuple[tuple[str, int], ...]  # (invoice id, level)
@@ -643,7 +649,7 @@ _NO_DAYS: frozenset[date] = frozenset()
 def _renumbered(invoice: Invoice, number: str) -> Invoice:
     if invoice.number == number:
         return invoice
-    # Same deterministic id scheme as canteen_core.invoicing ("invoice:<issuer>:<number>").
+    # Same deterministic id scheme as canteen_core.domain.invoicing ("invoice:<issuer>:<number>").
     return attrs.evolve(invoice, number=number, id=f"invoice:{invoice.issuer_id}:{number}")
 
 
@@ -877,7 +883,7 @@ class BillingService(ServiceBase):
     ) -> list[PeriodFacts]:
         """The billing facts of a batch of households, with a constant number of queries:
         one each for enrollments, attendance and certificates (``IN`` lists) and one
-        :meth:`~canteen_core.ports.ReservationRepository.load_many` for the period's days of
+        :meth:`~canteen_core.ports.storage.ReservationRepository.load_many` for the period's days of
         the books; the books and attendance before the period (a justified-absence run open
         when it starts) are read only for the enrollments with a justified absence in it."""
         if not households:
@@ -1322,7 +1328,7 @@ class BillingService(ServiceBase):
         """Send the reminders due on ``today`` (default: today in Europe/Paris).
 
         ``send_reminders`` (finance, admin, system). Each (invoice, level) is sent once: an
-        :class:`~canteen_core.events.InvoiceOverdue` event and an email to the guardians.
+        :class:`~canteen_core.domain.events.InvoiceOverdue` event and an email to the guardians.
         Households are processed in batches, one transaction each.
         """
         if today is not None and (not isinstance(today, date) or isinstance(today, datetime)):

@@ -12,17 +12,17 @@ from datetime import date
 
 import attrs
 
-from canteen_core.actors import Actor
-from canteen_core.calendar import Period
-from canteen_core.catalog import Service, Site
-from canteen_core.clock import paris_today
-from canteen_core.deadlines import CutOffPolicy
-from canteen_core.enrollments import Enrollment, HouseholdChildren, LateChangeMode, enroll
-from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
-from canteen_core.families import Household
-from canteen_core.policy import Action
-from canteen_core.reservations import drop_closed_days
-from canteen_core.services._context import ServiceBase, Transaction, school_year_of
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.clock import paris_today
+from canteen_core.domain.deadlines import CutOffPolicy
+from canteen_core.domain.enrollments import Enrollment, HouseholdChildren, LateChangeMode, enroll
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.families import Household
+from canteen_core.domain.policy import Action
+from canteen_core.domain.reservations import drop_closed_days
+from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
 
 __all__ = ["EnrollmentRequest", "EnrollmentService"]
 

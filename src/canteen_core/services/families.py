@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 import attrs
 
-from canteen_core.actors import Actor
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import ConflictError, InvalidInputError, NotFoundError
-from canteen_core.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.policy import Action
-from canteen_core.services._context import ServiceBase
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.policy import Action
+from canteen_core.services.runner import ServiceBase
 
 __all__ = ["FamilyService", "HouseholdDashboard"]
 

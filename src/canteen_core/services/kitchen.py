@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from canteen_core.actors import Actor
-from canteen_core.errors import InvalidInputError
-from canteen_core.headcount import KitchenCount
-from canteen_core.policy import Action
-from canteen_core.services._context import ServiceBase
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.headcount import KitchenCount
+from canteen_core.domain.policy import Action
+from canteen_core.services.runner import ServiceBase
 
 __all__ = ["KitchenService"]
 

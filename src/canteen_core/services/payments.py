@@ -7,31 +7,33 @@ SEPA mandates, direct-debit collections and returned debits.
 
 Online payment (``start_online_payment``, ``handle_notification``)
     Starting a payment checks the invoice may be paid online
-    (:func:`~canteen_core.online_payment.ensure_online_payment_allowed`), takes the attempt's
+    (:func:`~canteen_core.domain.online_payment.ensure_online_payment_allowed`), takes the attempt's
     daily sequence per provider and UTC day from storage (a counter row in the numbering table,
     issuer ``online:<provider>``, kind ``daily:YYYYMMDD``: locked and gapless like invoice
     numbers, so two attempts never share a PayZen ``vads_trans_id``), and persists the
-    :class:`~canteen_core.online_payment.PaymentRequest` as a ``payment_started`` entry of the
+    :class:`~canteen_core.domain.online_payment.PaymentRequest` as a ``payment_started`` entry of
+    the
     notifications audit, keyed by the provider's transaction id, so the notification can be
     matched to what was asked.
 
     Every notification received is kept in the audit (``notifications_audit``) whatever its
     fate. A bad or missing signature, or malformed fields, store only that audit entry and
-    raise the provider's error (:class:`~canteen_core.online_payment.SignatureError`,
-    :class:`~canteen_core.errors.InvalidInputError`). An unknown transaction is audited and
-    rejected (:class:`~canteen_core.errors.NotFoundError`). A paid notification whose amount,
+    raise the provider's error (:class:`~canteen_core.domain.online_payment.SignatureError`,
+    :class:`~canteen_core.domain.errors.InvalidInputError`). An unknown transaction is audited and
+    rejected (:class:`~canteen_core.domain.errors.NotFoundError`). A paid notification whose amount,
     currency or invoice differ from the request is flagged (``mismatch``), never credited. The
     same notification twice credits once: the payment id is derived from (provider,
     transaction id), and a concurrent duplicate that loses the race is handled again as a
-    duplicate. A credit records a card :class:`~canteen_core.ledger.Payment` allocated to the
+    duplicate. A credit records a card :class:`~canteen_core.domain.ledger.Payment` allocated to the
     invoice first, then oldest first; it emits
-    :class:`~canteen_core.events.PaymentReceived` and queues the "paiement reçu" email.
+    :class:`~canteen_core.domain.events.PaymentReceived` and queues the "paiement reçu" email.
 
 Direct debit (:meth:`PaymentService.run_direct_debit`)
     For every household with a collectable mandate, every invoice with a balance due becomes
     one debit. Direct-debit payments are recorded (dated the collection date) in the same
     transaction as the mandate updates (FRST -> RCUR) and the pre-notification emails
-    (:class:`~canteen_core.events.DirectDebitAnnounced`); the adapter builds and validates the
+    (:class:`~canteen_core.domain.events.DirectDebitAnnounced`); the adapter builds and validates
+    the
     pain.008 file and writes it last, just before the commit: a failed run writes no file and
     changes nothing. (Only a commit failing after the file was written would leave a file
     without its records: run again and discard the orphan file.) Returned or rejected debits
@@ -51,9 +53,9 @@ from typing import Any
 
 import attrs
 
-from canteen_core.actors import Actor
-from canteen_core.clock import PARIS
-from canteen_core.errors import (
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.errors import (
     CanteenError,
     ConfigurationError,
     ConflictError,
@@ -61,24 +63,24 @@ from canteen_core.errors import (
     NotFoundError,
     RuleViolationError,
 )
-from canteen_core.events import DirectDebitAnnounced
-from canteen_core.families import Household
-from canteen_core.ledger import (
+from canteen_core.domain.events import DirectDebitAnnounced
+from canteen_core.domain.families import Household
+from canteen_core.domain.ledger import (
     HouseholdAccount,
     InvoiceStatus,
     Payment,
     PaymentMethod,
     Refund,
 )
-from canteen_core.mandates import (
+from canteen_core.domain.mandates import (
     DirectDebitMandate,
     MandateKind,
     MandateStatus,
     validate_mandate_reference,
 )
-from canteen_core.money import Money
-from canteen_core.notifications import OutgoingMessage, message_id_for
-from canteen_core.online_payment import (
+from canteen_core.domain.money import Money
+from canteen_core.domain.notifications import OutgoingMessage, message_id_for
+from canteen_core.domain.online_payment import (
     NotificationDecision,
     PaymentProvider,
     PaymentRequest,
@@ -87,14 +89,14 @@ from canteen_core.online_payment import (
     decide_notification,
     ensure_online_payment_allowed,
 )
-from canteen_core.policy import Action
-from canteen_core.ports import AuditedNotification, UnitOfWork
-from canteen_core.services._context import ServiceBase, ServiceContext, Transaction
+from canteen_core.domain.policy import Action
+from canteen_core.ports.storage import AuditedNotification, UnitOfWork
 from canteen_core.services.billing import (
     BillingService,
     household_account,
     household_recipients,
 )
+from canteen_core.services.runner import ServiceBase, ServiceContext, Transaction
 
 __all__ = [
     "PAYMENT_STARTED",

@@ -1,10 +1,11 @@
 """Reservations: book, cancel, tick, periodicities, grids and late-change requests.
 
 ``canteen.reservations`` on the facade. Each method is one use case (one transaction). The
-pure rules live in :mod:`canteen_core.reservations`, :mod:`canteen_core.grids` and
-:mod:`canteen_core.change_requests`; this module loads what they need in few queries, saves
+pure rules live in :mod:`canteen_core.domain.reservations`, :mod:`canteen_core.domain.grids` and
+:mod:`canteen_core.domain.change_requests`; this module loads what they need in few queries, saves
 the changed books in one batch (optimistic versions: a concurrent change is a
-:class:`~canteen_core.errors.ConflictError`, never lost) and publishes the events after commit.
+:class:`~canteen_core.domain.errors.ConflictError`, never lost) and publishes the events after
+commit.
 
 Bulk variants (``*_many``) take many enrollments in **one** transaction: the rentrée applies a
 periodicity to every child of a city, a portal submits a family's month for all its children.
@@ -16,22 +17,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
-from canteen_core._access import acts_as_commune
-from canteen_core.actors import Actor, Role
-from canteen_core.change_requests import ChangeRequest, RequestStatus
-from canteen_core.change_requests import approve as approve_request
-from canteen_core.change_requests import reject as reject_request
-from canteen_core.change_requests import withdraw as withdraw_request
-from canteen_core.clock import FixedClock
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import InvalidInputError, NotFoundError
-from canteen_core.events import ReservationsChanged
-from canteen_core.families import Household
-from canteen_core.grids import Grid, month_grid, week_grid
-from canteen_core.notifications import Recipient
-from canteen_core.periodicity import Periodicity
-from canteen_core.policy import Action
-from canteen_core.reservations import (
+from canteen_core.domain._access import acts_as_commune
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
+from canteen_core.domain.change_requests import approve as approve_request
+from canteen_core.domain.change_requests import reject as reject_request
+from canteen_core.domain.change_requests import withdraw as withdraw_request
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.events import ReservationsChanged
+from canteen_core.domain.families import Household
+from canteen_core.domain.grids import Grid, month_grid, week_grid
+from canteen_core.domain.notifications import Recipient
+from canteen_core.domain.periodicity import Periodicity
+from canteen_core.domain.policy import Action
+from canteen_core.domain.reservations import (
     BulkResult,
     ReservationBook,
     _check_context_household_checked,
@@ -47,7 +48,7 @@ from canteen_core.reservations import (
     month_days,
     week_days,
 )
-from canteen_core.services._context import ServiceBase, Transaction
+from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["ReservationService", "load_enrollments", "load_households"]
 
@@ -148,7 +149,7 @@ def _periodicity(value: object) -> Periodicity:
 
 def _domain_viewer(actor: Actor) -> Actor:
     """The actor the grid functions see. The policy has authorized the view already; the
-    reservation engine's own check (``canteen_core._access``) knows only staff, admin and
+    reservation engine's own check (``canteen_core.domain._access``) knows only staff, admin and
     system among commune roles, so finance is shown the grid as staff sees it."""
     if actor.is_family or acts_as_commune(actor):
         return actor
@@ -174,7 +175,7 @@ class ReservationService(ServiceBase):
         With ``household=False`` the operations are the engine's cores, not given the
         household: only the households' child ids are read, and each enrollment's context is
         checked here as the engine's operations would (its child, then
-        :func:`~canteen_core.reservations._check_context_household_checked`)."""
+        :func:`~canteen_core.domain.reservations._check_context_household_checked`)."""
         ids = list(operations)
         with self._ctx.use_case(actor, action) as tx:
             if not ids:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from canteen_adapters.storage.memory import MemoryStorage
-from canteen_core.hookspecs import hookimpl
-from canteen_core.plugins import StorageBackend
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import StorageBackend
 
 #: What the observer saw (the test reads it).
 SEEN: list[Any] = []

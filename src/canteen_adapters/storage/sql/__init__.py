@@ -15,8 +15,8 @@ from canteen_adapters.storage.sql.migrate import (
     upgrade,
 )
 from canteen_adapters.storage.sql.storage import SqlStorage, SqlUnitOfWork
-from canteen_core.hookspecs import hookimpl
-from canteen_core.plugins import StorageBackend
+from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.plugins import StorageBackend
 
 __all__ = [
     "SqlStorage",

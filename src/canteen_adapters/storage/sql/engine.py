@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from canteen_core.errors import ConfigurationError
+from canteen_core.domain.errors import ConfigurationError
 
 __all__ = [
     "READ_ONLY",

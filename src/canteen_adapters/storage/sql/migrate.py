@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
-from canteen_core.errors import ConfigurationError, StorageError
+from canteen_core.domain.errors import ConfigurationError, StorageError
 
 __all__ = [
     "MIGRATIONS_DIR",

@@ -1,10 +1,10 @@
 """The SQL storage: units of work and repositories over SQLAlchemy Core (SQLite, PostgreSQL).
 
-How the guarantees of :mod:`canteen_core.ports` are kept:
+How the guarantees of :mod:`canteen_core.ports.storage` are kept:
 
 * one unit of work = one database transaction on one connection (SQLite: ``BEGIN IMMEDIATE``);
 * every repository call that can hit a constraint runs in a savepoint, so a call raising
-  :class:`~canteen_core.errors.ConflictError` changed nothing and the unit of work stays
+  :class:`~canteen_core.domain.errors.ConflictError` changed nothing and the unit of work stays
   usable (PostgreSQL would otherwise refuse every later statement of the transaction);
 * reservations: ``UPDATE reservation_states SET version = version + 1 WHERE version = :seen``
   touching no row means someone saved in between: ``ConflictError``. On PostgreSQL the second
@@ -12,7 +12,7 @@ How the guarantees of :mod:`canteen_core.ports` are kept:
 * invoice numbers: ``UPDATE invoice_counters SET last = last + 1 ... RETURNING last``: the
   counter row stays locked until commit, a rollback gives the number back;
 * billing keys and ids: unique constraints, turned into ``ConflictError``;
-* driver and connection failures become :class:`~canteen_core.errors.StorageError`; the
+* driver and connection failures become :class:`~canteen_core.domain.errors.StorageError`; the
   transaction is rolled back when the unit of work ends, so nothing partial is stored.
 """
 
@@ -43,29 +43,29 @@ from canteen_adapters.storage.sql.engine import (
     psycopg_executemany,
 )
 from canteen_adapters.storage.sql.migrate import check_revision, upgrade
-from canteen_core._unchecked import unchecked
-from canteen_core.accounts import Account, ThrottleState
-from canteen_core.calendar import ServiceCalendar
-from canteen_core.deployment import StorageSettings
-from canteen_core.enrollments import Enrollment
-from canteen_core.errors import (
+from canteen_core.config.deployment import StorageSettings
+from canteen_core.config.serialization import shared_calendars, structure, unstructure
+from canteen_core.domain._unchecked import unchecked
+from canteen_core.domain.accounts import Account, ThrottleState
+from canteen_core.domain.calendar import ServiceCalendar
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     StorageError,
 )
-from canteen_core.families import Diet, Household
-from canteen_core.headcount import KitchenCount
-from canteen_core.invoicing import NumberSequence
-from canteen_core.notifications import OutgoingMessage
-from canteen_core.outbox import DeliveryStatus, OutboxRecord
-from canteen_core.ports import COLLECTIONS, Collection, Range, resolve_types
-from canteen_core.reservations import ReservationBook
-from canteen_core.serialization import shared_calendars, structure, unstructure
+from canteen_core.domain.families import Diet, Household
+from canteen_core.domain.headcount import KitchenCount
+from canteen_core.domain.invoicing import NumberSequence
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage import COLLECTIONS, Collection, Range, resolve_types
 
 if TYPE_CHECKING:
-    from canteen_core.ports import Storage, UnitOfWork
+    from canteen_core.ports.storage import Storage, UnitOfWork
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
 
@@ -252,7 +252,7 @@ def _dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
 class SqlStorage:
     """A SQL database opened for canteen (SQLite file or PostgreSQL).
 
-    ``types`` overrides collection classes (see :class:`~canteen_core.ports.Collection`).
+    ``types`` overrides collection classes (see :class:`~canteen_core.ports.storage.Collection`).
     """
 
     name = "sql"

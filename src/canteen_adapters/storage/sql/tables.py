@@ -1,7 +1,9 @@
 """The database schema, as SQLAlchemy Core tables (no ORM: domain objects stay attrs values).
 
-Aggregates are stored as JSON documents (written by :mod:`canteen_core.serialization`) next to
-indexed key columns taken from :data:`canteen_core.ports.COLLECTIONS`; relations that queries
+Aggregates are stored as JSON documents (written by :mod:`canteen_core.config.serialization`) next
+to
+indexed key columns taken from :data:`canteen_core.ports.storage.COLLECTIONS`; relations that
+queries
 need at scale are real rows: children (for headcounts by diet), guardians (households of a
 guardian), booked days as one row per ``(enrollment_id, month)`` holding the month's days as
 bit masks (one B-tree, reached from enrollments), and service calendars stored once and named
@@ -18,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from canteen_core.ports import COLLECTIONS, Collection, KeyType
+from canteen_core.ports.storage import COLLECTIONS, Collection, KeyType
 
 __all__ = [
     "JSON_TYPE",
@@ -94,7 +96,8 @@ household_guardians = sa.Table(
 )
 
 
-#: Each distinct :class:`~canteen_core.calendar.ServiceCalendar` once (migration 0006), keyed by
+#: Each distinct :class:`~canteen_core.domain.calendar.ServiceCalendar` once (migration 0006),
+#: keyed by
 #: the SHA-256 (hex) of its canonical JSON: equal calendars share a row, and a row never
 #: changes, so readers may cache it across transactions and processes.
 service_calendars = sa.Table(

@@ -1,0 +1,393 @@
+"""Building the plugin manager, and finding adapters by name.
+
+The manager is built by :func:`build_plugin_manager`, never at import time. It registers the
+built-in adapter modules listed in :data:`DEFAULT_PLUGINS` exactly as third-party plugins are
+registered (by import), then the plugins of the ``canteen`` entry-point group, skips blocked
+names, and checks every hook implementation against :mod:`canteen_core.config.hookspecs`.
+
+>>> pm = build_plugin_manager(load_entrypoints=False)      # doctest: +SKIP
+>>> storage = pm.open_storage(deployment.storage)          # doctest: +SKIP
+>>> pm.adapter("storage", "oracle")                        # doctest: +SKIP
+ConfigurationError: unknown storage backend 'oracle'; available: memory, sql
+
+Adding a built-in adapter is adding its module name to :data:`DEFAULT_PLUGINS`: the module
+declares its adapters with ``@hookimpl`` provider hooks like any plugin.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import importlib.metadata
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+
+from canteen_core.config import hookspecs
+from canteen_core.domain import events as _events
+from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from canteen_core.config.deployment import CalendarSettings, MailSettings, StorageSettings
+    from canteen_core.ports.storage import Storage
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "AdapterKind",
+    "CanteenPluginManager",
+    "HolidaySourceBackend",
+    "MailerBackend",
+    "NamedAdapter",
+    "PaymentProviderBackend",
+    "StorageBackend",
+    "build_plugin_manager",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The entry-point group third-party plugins declare themselves in.
+ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
+
+#: Built-in plugin modules, registered like third-party plugins (by import, under this name).
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "canteen_adapters.storage.memory",
+    "canteen_adapters.storage.sql",
+    "canteen_adapters.calendars.france",
+    "canteen_adapters.mail.outbox",
+    "canteen_adapters.mail.smtp",
+    "canteen_adapters.payment.payzen",
+    "canteen_adapters.payment.payfip",
+    "canteen_adapters.payment.sepa",
+    "canteen_adapters.payment.manual",
+)
+
+
+@attrs.frozen(kw_only=True)
+class NamedAdapter:
+    """A named adapter offered by a provider hook. ``plugin`` is filled in by the manager."""
+
+    name: str = attrs.field(validator=non_empty_str)
+    description: str = ""
+    plugin: str | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class StorageBackend(NamedAdapter):
+    """A storage backend: ``factory(settings)`` opens a
+    :class:`~canteen_core.ports.storage.Storage`.
+    """
+
+    factory: Callable[[StorageSettings], Storage]
+
+
+@attrs.frozen(kw_only=True)
+class MailerBackend(NamedAdapter):
+    """A mailer: ``factory(settings: MailSettings)`` builds it."""
+
+    factory: Callable[[MailSettings], Any]
+
+
+@attrs.frozen(kw_only=True)
+class PaymentProviderBackend(NamedAdapter):
+    """A payment provider: ``factory(settings)`` gets its ``[payment.<name>]`` table."""
+
+    factory: Callable[[Mapping[str, Any]], Any]
+
+
+@attrs.frozen(kw_only=True)
+class HolidaySourceBackend(NamedAdapter):
+    """A source of school-year facts: ``factory(settings: CalendarSettings)`` builds it."""
+
+    factory: Callable[[CalendarSettings], Any]
+
+
+class AdapterKind(enum.StrEnum):
+    """The kinds of named adapters, one per provider hook."""
+
+    STORAGE = "storage"
+    MAILER = "mailer"
+    PAYMENT_PROVIDER = "payment_provider"
+    HOLIDAY_SOURCE = "holiday_source"
+
+    @property
+    def hook_name(self) -> str:
+        """The provider hook offering this kind."""
+        return _KIND_HOOKS[self][0]
+
+    @property
+    def record_type(self) -> type[NamedAdapter]:
+        """The record class the hook returns."""
+        return _KIND_HOOKS[self][1]
+
+    @property
+    def label(self) -> str:
+        """Human name for messages (``"storage backend"``)."""
+        return _KIND_HOOKS[self][2]
+
+
+_KIND_HOOKS: dict[AdapterKind, tuple[str, type[NamedAdapter], str]] = {
+    AdapterKind.STORAGE: ("canteen_storage_backends", StorageBackend, "storage backend"),
+    AdapterKind.MAILER: ("canteen_mailers", MailerBackend, "mailer"),
+    AdapterKind.PAYMENT_PROVIDER: (
+        "canteen_payment_providers",
+        PaymentProviderBackend,
+        "payment provider",
+    ),
+    AdapterKind.HOLIDAY_SOURCE: (
+        "canteen_holiday_sources",
+        HolidaySourceBackend,
+        "holiday source",
+    ),
+}
+
+#: Event class -> its own hook (every event also goes to ``canteen_event_committed``).
+EVENT_HOOKS: dict[type[_events.Event], str] = {
+    _events.ReservationsChanged: "canteen_reservations_changed",
+    _events.ChangeRequestDecided: "canteen_change_request_decided",
+    _events.InvoiceIssued: "canteen_invoice_issued",
+    _events.InvoiceOverdue: "canteen_invoice_overdue",
+    _events.PaymentReceived: "canteen_payment_received",
+    _events.DirectDebitAnnounced: "canteen_direct_debit_announced",
+    _events.AccountInvited: "canteen_account_invited",
+}
+
+
+class CanteenPluginManager(pluggy.PluginManager):
+    """pluggy's manager with canteen's registry helpers (adapters by kind and name, events)."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT_NAME)
+        self.add_hookspecs(hookspecs)
+        #: Built-in plugin modules skipped because an optional dependency is missing.
+        self.unavailable: dict[str, str] = {}
+
+    # -- adapters ---------------------------------------------------------------------------
+
+    def adapters(self, kind: AdapterKind | str) -> dict[str, NamedAdapter]:
+        """Every adapter of ``kind`` by name, each tagged with the plugin offering it.
+
+        Raises :class:`ConfigurationError` when two plugins offer the same name (naming both)
+        or a plugin returns something that is not a record of the right type.
+        """
+        kind = _kind(kind)
+        found: dict[str, NamedAdapter] = {}
+        caller = getattr(self.hook, kind.hook_name)
+        for impl in caller.get_hookimpls():  # registration order
+            if impl.hookwrapper or impl.wrapper:
+                continue  # wrappers observe calls; they offer nothing themselves
+            plugin_name = impl.plugin_name
+            try:
+                offered = impl.function()
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"plugin {plugin_name!r} failed in {kind.hook_name}(): {exc}"
+                ) from exc
+            for record in _as_list(offered, plugin_name, kind):
+                record = attrs.evolve(record, plugin=plugin_name)
+                if record.name in found:
+                    other = found[record.name].plugin
+                    raise ConfigurationError(
+                        f"two plugins offer the {kind.label} {record.name!r}: "
+                        f"{other!r} and {plugin_name!r}; block one of them"
+                    )
+                found[record.name] = record
+        return found
+
+    def adapter(self, kind: AdapterKind | str, name: str) -> NamedAdapter:
+        """The adapter of ``kind`` called ``name``.
+
+        Raises :class:`ConfigurationError` listing the valid names when ``name`` is unknown.
+        """
+        kind = _kind(kind)
+        available = self.adapters(kind)
+        try:
+            return available[name]
+        except KeyError:
+            names = ", ".join(sorted(available)) or "none (no plugin offers one)"
+            missing = "".join(
+                f"; not loaded: {module} ({reason})" for module, reason in self.unavailable.items()
+            )
+            raise ConfigurationError(
+                f"unknown {kind.label} {name!r}; available: {names}{missing}"
+            ) from None
+
+    def storage_backend(self, name: str) -> StorageBackend:
+        """The storage backend called ``name``."""
+        record = self.adapter(AdapterKind.STORAGE, name)
+        assert isinstance(record, StorageBackend)
+        return record
+
+    def mailer_backend(self, name: str) -> MailerBackend:
+        """The mailer called ``name``."""
+        record = self.adapter(AdapterKind.MAILER, name)
+        assert isinstance(record, MailerBackend)
+        return record
+
+    def payment_provider_backend(self, name: str) -> PaymentProviderBackend:
+        """The payment provider called ``name``."""
+        record = self.adapter(AdapterKind.PAYMENT_PROVIDER, name)
+        assert isinstance(record, PaymentProviderBackend)
+        return record
+
+    def holiday_source_backend(self, name: str) -> HolidaySourceBackend:
+        """The holiday source called ``name``."""
+        record = self.adapter(AdapterKind.HOLIDAY_SOURCE, name)
+        assert isinstance(record, HolidaySourceBackend)
+        return record
+
+    def open_storage(self, settings: StorageSettings) -> Storage:
+        """Open the storage a deployment's ``[storage]`` section names."""
+        return self.storage_backend(settings.adapter).factory(settings)
+
+    def validate_adapters(self) -> None:
+        """Collect every kind of adapter once, so duplicates fail at start-up."""
+        for kind in AdapterKind:
+            self.adapters(kind)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def dispatch(self, event: _events.Event) -> list[BaseException]:
+        """Call the event's hook, then ``canteen_event_committed``, for a committed change.
+
+        Each implementation is called on its own: an exception is logged and collected, and
+        the other plugins still run. Returns the exceptions (empty when all went well).
+        """
+        errors: list[BaseException] = []
+        names = [name for cls, name in EVENT_HOOKS.items() if isinstance(event, cls)]
+        for hook_name in [*names[:1], "canteen_event_committed"]:
+            caller = getattr(self.hook, hook_name)
+            for impl in caller.get_hookimpls():  # registration order
+                if impl.hookwrapper or impl.wrapper:
+                    continue
+                try:
+                    impl.function(event=event)
+                except Exception as exc:
+                    logger.exception(
+                        "plugin %r failed in %s for %s", impl.plugin_name, hook_name, event
+                    )
+                    errors.append(exc)
+        return errors
+
+    def dispatch_all(self, events: Iterable[_events.Event]) -> list[BaseException]:
+        """:meth:`dispatch` each event in order; returns all exceptions raised by plugins."""
+        errors: list[BaseException] = []
+        for event in events:
+            errors.extend(self.dispatch(event))
+        return errors
+
+
+def _kind(kind: AdapterKind | str) -> AdapterKind:
+    try:
+        return AdapterKind(kind)
+    except ValueError:
+        valid = ", ".join(member.value for member in AdapterKind)
+        raise ConfigurationError(f"unknown adapter kind {kind!r}; valid kinds: {valid}") from None
+
+
+def _as_list(offered: object, plugin: str, kind: AdapterKind) -> list[NamedAdapter]:
+    if offered is None:
+        return []
+    items = [offered] if isinstance(offered, NamedAdapter) else offered
+    if not isinstance(items, list | tuple):
+        raise ConfigurationError(
+            f"plugin {plugin!r}: {kind.hook_name}() must return a list of "
+            f"{kind.record_type.__name__}, got {type(offered).__name__}"
+        )
+    for item in items:
+        if not isinstance(item, kind.record_type):
+            raise ConfigurationError(
+                f"plugin {plugin!r}: {kind.hook_name}() returned {type(item).__name__}, "
+                f"expected {kind.record_type.__name__}"
+            )
+    return list(items)
+
+
+def _register(pm: CanteenPluginManager, plugin: object, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise ConfigurationError(f"plugin {name!r} is invalid: {exc}") from exc
+    except ValueError as exc:  # already registered under that name
+        raise ConfigurationError(f"plugin {name!r} cannot be registered: {exc}") from exc
+
+
+def _load_entrypoints(pm: CanteenPluginManager, group: str) -> None:
+    seen: set[str] = set()
+    for entry_point in importlib.metadata.entry_points(group=group):
+        name = entry_point.name
+        if name in seen or pm.is_blocked(name) or pm.get_plugin(name) is not None:
+            continue  # the same distribution seen twice on sys.path, or blocked
+        seen.add(name)
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:
+            raise ConfigurationError(
+                f"cannot load plugin {name!r} ({entry_point.value}): {exc}"
+            ) from exc
+        _register(pm, plugin, name)
+
+
+def build_plugin_manager(
+    *,
+    blocked: Iterable[str] = (),
+    load_entrypoints: bool = True,
+    plugins: Iterable[object] = (),
+    default_plugins: Iterable[str] = DEFAULT_PLUGINS,
+    group: str = ENTRY_POINT_GROUP,
+) -> CanteenPluginManager:
+    """Build a plugin manager: built-ins, then entry points, then ``plugins``; then check.
+
+    :param blocked: plugin names never registered (a built-in module name such as
+        ``"canteen_adapters.storage.memory"``, or a third-party entry-point name).
+    :param load_entrypoints: load third-party plugins from the ``canteen`` entry-point group.
+    :param plugins: extra plugin objects or modules to register (tests, embedding code).
+    :param default_plugins: the built-in module names (default :data:`DEFAULT_PLUGINS`).
+    :param group: the entry-point group to load from.
+    :returns: the manager, with every hook implementation validated (``check_pending``) and
+        adapter names checked for duplicates.
+    :raises ConfigurationError: a plugin fails to import, implements an unknown ``canteen_``
+        hook or with wrong arguments, or two plugins offer one adapter name.
+    """
+    pm = CanteenPluginManager()
+    for name in blocked:
+        pm.set_blocked(name)
+    for module_name in default_plugins:
+        if pm.is_blocked(module_name):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or exc.name.split(".")[0] in ("canteen_core", "canteen_adapters"):
+                raise ConfigurationError(
+                    f"cannot import built-in plugin {module_name!r}: {exc}"
+                ) from exc
+            # An optional extra is not installed (canteen[payments]...): its adapters are
+            # simply not offered, and asking for one says why.
+            pm.unavailable[module_name] = f"missing module {exc.name!r}"
+            logger.info("built-in plugin %s not loaded: %s", module_name, exc)
+            continue
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"cannot import built-in plugin {module_name!r}: {exc}"
+            ) from exc
+        _register(pm, module, module_name)
+    if load_entrypoints:
+        _load_entrypoints(pm, group)
+    for plugin in plugins:
+        # A readable name for messages: the module name, or the class of an instance.
+        name = getattr(plugin, "__name__", None) or (
+            f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+        )
+        if not pm.is_blocked(name):
+            _register(pm, plugin, name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigurationError(f"plugin {exc.plugin!r}: {exc}") from exc
+    pm.validate_adapters()
+    return pm

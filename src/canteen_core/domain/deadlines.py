@@ -1,0 +1,344 @@
+"""Cut-off policies (délais de prévenance): until when a day may be booked or cancelled freely.
+
+Every policy answers, for a target day and the service calendar, the exact **deadline instant**:
+a change is on time when ``now < deadline`` (strictly), late from the deadline on. Deadlines are
+wall-clock rules in Europe/Paris, returned as aware **UTC** instants (an ambiguous local time
+would not compare reliably across zones); :func:`format_instant` shows them in Paris time.
+
+Policies seen in French regulations:
+
+* :class:`WeeklyDeadline` -- "jeudi 10 h de la semaine précédente" (Thursday 10:00 for next week);
+* :class:`OpenDaysBefore` -- "le jour de service précédent avant 11 h": counts service days of the
+  calendar backwards, so the first day after the holidays falls due on the last open day before
+  them, and a Thursday meal (Wednesday closed) falls due on Tuesday;
+* :class:`FixedDelay` -- "48 h" (real elapsed hours before the target day's 00:00) or "8 jours"
+  (calendar days before, at a wall-clock time);
+* :class:`DayOfPreviousMonth` -- "le 20 du mois précédent à 12 h".
+
+Each can :meth:`~CutOffPolicy.describe` itself and :meth:`~CutOffPolicy.explain` the deadline of a
+day in a sentence, in French (default, user-facing) or English.
+
+Wall-clock times are resolved with :mod:`zoneinfo`: a time that does not exist on the spring
+change (02:30 on the last Sunday of March) moves forward to the same instant as 03:30 CEST; an
+ambiguous one on the autumn change takes its first occurrence (summer time). Every policy gives a
+deadline at or before the target day's 00:00, hence strictly before its service starts.
+"""
+
+from __future__ import annotations
+
+import abc
+import calendar as _calendar
+import enum
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
+
+import attrs
+
+from canteen_core.domain.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR, ServiceCalendar
+from canteen_core.domain.clock import PARIS, ensure_aware
+from canteen_core.domain.errors import InvalidInputError
+
+__all__ = [
+    "CutOffPolicy",
+    "DayOfPreviousMonth",
+    "DelayUnit",
+    "FixedDelay",
+    "Lang",
+    "OpenDaysBefore",
+    "WeeklyDeadline",
+    "format_date",
+    "format_instant",
+    "wall_clock",
+]
+
+Lang = Literal["fr", "en"]
+
+_DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Spelled out: calendar.month_name depends on the machine's locale.
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def wall_clock(day: date, at: time) -> datetime:
+    """The instant (aware, UTC) of wall-clock ``at`` on ``day`` in Europe/Paris.
+
+    A non-existent spring-forward time maps to the instant it would have been with the winter
+    offset (02:30 -> 03:30 CEST); an ambiguous autumn time to its first occurrence (fold=0).
+    """
+    return datetime.combine(day, at, tzinfo=PARIS).astimezone(UTC)
+
+
+def format_date(day: date, lang: Lang = "fr") -> str:
+    """``"jeudi 2 novembre 2023"`` / ``"Thursday 2 November 2023"``."""
+    if lang == "en":
+        return f"{_DAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{WEEKDAY_NAMES_FR[day.weekday()]} {number} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
+
+
+def _format_time(at: time, lang: Lang) -> str:
+    return f"{at.hour:02d}:{at.minute:02d}" if lang == "en" else f"{at.hour} h {at.minute:02d}"
+
+
+def format_instant(instant: datetime, lang: Lang = "fr") -> str:
+    """``"jeudi 2 novembre 2023 à 10 h 00"`` (Europe/Paris wall clock)."""
+    local = ensure_aware(instant, "instant").astimezone(PARIS)
+    joiner = " at " if lang == "en" else " à "
+    return format_date(local.date(), lang) + joiner + _format_time(local.timetz(), lang)
+
+
+def _check_time(_: object, attribute: attrs.Attribute[time], value: object) -> None:
+    if not isinstance(value, time) or value.tzinfo is not None:
+        raise InvalidInputError(
+            f"must be a naive wall-clock time (Europe/Paris), got {value!r}", path=attribute.name
+        )
+
+
+def _check_weekday(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 6:
+        raise InvalidInputError(f"weekday must be 0 (Monday) to 6, got {value!r}", path="weekday")
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidInputError(f"must be a positive integer, got {value!r}", path=attribute.name)
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInputError(f"must be an integer >= 0, got {value!r}", path=attribute.name)
+
+
+class CutOffPolicy(abc.ABC):
+    """A rule giving, for a target day, the instant after which changes are late."""
+
+    @abc.abstractmethod
+    def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
+        """The instant (aware, UTC) from which a change to ``day`` is late."""
+
+    @abc.abstractmethod
+    def describe(self, lang: Lang = "fr") -> str:
+        """The rule in words: ``"le jeudi à 10 h 00 de la semaine précédente"``."""
+
+    def deadlines(self, days: Iterable[date], calendar: ServiceCalendar) -> list[datetime]:
+        """:meth:`deadline` of each of ``days``, in order (policies whose deadline is shared
+        by many days compute it once per group)."""
+        return [self.deadline(day, calendar) for day in days]
+
+    def is_on_time(self, day: date, calendar: ServiceCalendar, now: datetime) -> bool:
+        """Whether a change made at ``now`` (aware) to ``day`` is before the deadline."""
+        return ensure_aware(now, "now") < self.deadline(day, calendar)
+
+    def explain(self, day: date, calendar: ServiceCalendar, lang: Lang = "fr") -> str:
+        """A sentence for families: the deadline of ``day`` and the rule behind it.
+
+        ``"Pour le lundi 6 novembre 2023, modifiable jusqu'au jeudi 2 novembre 2023 à 10 h 00
+        (exclu) : le jeudi à 10 h 00 de la semaine précédente."``
+        """
+        limit = format_instant(self.deadline(day, calendar), lang)
+        if lang == "en":
+            return (
+                f"For {format_date(day, lang)}, changes are possible until {limit} "
+                f"(excluded): {self.describe(lang)}."
+            )
+        return (
+            f"Pour le {format_date(day, lang)}, modifiable jusqu'au {limit} (exclu) : "
+            f"{self.describe(lang)}."
+        )
+
+
+@attrs.frozen(kw_only=True)
+class WeeklyDeadline(CutOffPolicy):
+    """``weekday`` at ``at`` of the ISO week ``weeks_before`` weeks before the target's week.
+
+    ``WeeklyDeadline(weekday=3, at=time(10))``: "Thursday 10:00 for next week".
+    """
+
+    weekday: int = attrs.field(validator=_check_weekday)
+    at: time = attrs.field(validator=_check_time)
+    weeks_before: int = attrs.field(default=1, validator=_positive)
+
+    def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
+        return self._of_week(day - timedelta(days=day.weekday()))
+
+    def _of_week(self, monday: date) -> datetime:
+        target = monday - timedelta(weeks=self.weeks_before) + timedelta(days=self.weekday)
+        return wall_clock(target, self.at)
+
+    def deadlines(self, days: Iterable[date], calendar: ServiceCalendar) -> list[datetime]:
+        if type(self).deadline is not WeeklyDeadline.deadline:  # a subclass decides per day
+            return super().deadlines(days, calendar)
+        # Memoized on the days tuple: the same days for many books are computed once.
+        return list(_weekly_deadlines(self, tuple(days)))
+
+    def describe(self, lang: Lang = "fr") -> str:
+        if lang == "en":
+            weeks = (
+                "the previous week"
+                if self.weeks_before == 1
+                else f"{self.weeks_before} weeks before"
+            )
+            return f"{_DAYS_EN[self.weekday]} {_format_time(self.at, lang)} of {weeks}"
+        weeks = (
+            "de la semaine précédente"
+            if self.weeks_before == 1
+            else f"{self.weeks_before} semaines avant"
+        )
+        return f"le {WEEKDAY_NAMES_FR[self.weekday]} à {_format_time(self.at, lang)} {weeks}"
+
+
+@lru_cache(maxsize=256)
+def _weekly_deadlines(policy: WeeklyDeadline, days: tuple[date, ...]) -> tuple[datetime, ...]:
+    """The deadlines of ``days``, one computation per ISO week (no calendar involved)."""
+    by_week: dict[int, datetime] = {}
+    result = []
+    for day in days:
+        monday = day.toordinal() - day.weekday()
+        found = by_week.get(monday)
+        if found is None:
+            found = by_week[monday] = policy._of_week(date.fromordinal(monday))
+        result.append(found)
+    return tuple(result)
+
+
+@attrs.frozen(kw_only=True)
+class OpenDaysBefore(CutOffPolicy):
+    """At ``at`` on the ``days``-th service day before the target ("previous school day 11:00").
+
+    Service days are those of the enrollment's calendar, so holidays and closed weekdays are
+    jumped over. Before the first service day of the year there is none to count: the count then
+    continues on weekdays (Monday to Friday), e.g. Friday before the rentrée.
+    """
+
+    days: int = attrs.field(default=1, validator=_positive)
+    at: time = attrs.field(validator=_check_time)
+
+    def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
+        current = day
+        for _ in range(self.days):
+            previous = calendar.previous_open_day(current)
+            if previous is None:
+                previous = current - timedelta(days=1)
+                while previous.weekday() >= 5:
+                    previous -= timedelta(days=1)
+            current = previous
+        return wall_clock(current, self.at)
+
+    def describe(self, lang: Lang = "fr") -> str:
+        at = _format_time(self.at, lang)
+        if lang == "en":
+            if self.days == 1:
+                return f"before {at} on the previous service day"
+            return f"before {at}, {self.days} service days before"
+        if self.days == 1:
+            return f"avant {at} le jour de service précédent"
+        return f"avant {at}, {self.days} jours de service avant"
+
+
+class DelayUnit(enum.StrEnum):
+    """Unit of a :class:`FixedDelay`."""
+
+    HOURS = "hours"  # real elapsed hours before the target day's 00:00 (Europe/Paris)
+    DAYS = "days"  # calendar days before the target day, at a wall-clock time
+
+
+def _unit(value: DelayUnit | str) -> DelayUnit:
+    try:
+        return DelayUnit(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown delay unit {value!r}; expected 'hours' or 'days'", path="unit"
+        ) from None
+
+
+@attrs.frozen(kw_only=True)
+class FixedDelay(CutOffPolicy):
+    """A fixed delay before the target day.
+
+    * ``FixedDelay.hours(48)``: 48 real hours before the target day starts (00:00 Europe/Paris);
+      across a DST change the wall-clock time of the deadline shifts by one hour.
+    * ``FixedDelay.days(2)``: at ``at`` (default 00:00) on the calendar day two days before, so
+      "48 h in calendar days" for a Thursday is Tuesday 00:00 whatever the season.
+    """
+
+    amount: int = attrs.field(validator=_non_negative)
+    unit: DelayUnit = attrs.field(converter=_unit)
+    at: time = attrs.field(default=time(0, 0), validator=_check_time)
+
+    def __attrs_post_init__(self) -> None:
+        if self.unit is DelayUnit.HOURS and self.at != time(0, 0):
+            raise InvalidInputError(
+                "a delay in hours counts from 00:00; 'at' is for days", path="at"
+            )
+        if self.unit is DelayUnit.DAYS and self.amount == 0 and self.at != time(0, 0):
+            raise InvalidInputError(
+                "a same-day deadline must be 00:00 to stay before the service", path="at"
+            )
+
+    @classmethod
+    def hours(cls, amount: int) -> FixedDelay:
+        """``amount`` real hours before the target day's 00:00."""
+        return cls(amount=amount, unit=DelayUnit.HOURS)
+
+    @classmethod
+    def days(cls, amount: int, at: time = time(0, 0)) -> FixedDelay:
+        """At ``at`` on the calendar day ``amount`` days before the target day."""
+        return cls(amount=amount, unit=DelayUnit.DAYS, at=at)
+
+    def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
+        if self.unit is DelayUnit.HOURS:
+            return wall_clock(day, time(0, 0)) - timedelta(hours=self.amount)
+        return wall_clock(day - timedelta(days=self.amount), self.at)
+
+    def describe(self, lang: Lang = "fr") -> str:
+        if self.unit is DelayUnit.HOURS:
+            if lang == "en":
+                return f"{self.amount} hours before the day starts"
+            return f"{self.amount} heures avant le début du jour concerné"
+        at = _format_time(self.at, lang)
+        if lang == "en":
+            return f"{self.amount} calendar days before, at {at}"
+        return f"{self.amount} jours calendaires avant, à {at}"
+
+
+@attrs.frozen(kw_only=True)
+class DayOfPreviousMonth(CutOffPolicy):
+    """At ``at`` on day ``day_of_month`` of the month before the target's month.
+
+    A day beyond the month's length means its last day (31 -> 30 November, 28/29 February).
+    """
+
+    day_of_month: int = attrs.field(validator=_positive)
+    at: time = attrs.field(validator=_check_time)
+
+    def __attrs_post_init__(self) -> None:
+        if self.day_of_month > 31:
+            raise InvalidInputError(
+                f"day of month must be 1 to 31, got {self.day_of_month}", path="day_of_month"
+            )
+
+    def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
+        year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+        last = _calendar.monthrange(year, month)[1]
+        return wall_clock(date(year, month, min(self.day_of_month, last)), self.at)
+
+    def describe(self, lang: Lang = "fr") -> str:
+        at = _format_time(self.at, lang)
+        if lang == "en":
+            return f"day {self.day_of_month} of the previous month at {at}"
+        number = "1er" if self.day_of_month == 1 else str(self.day_of_month)
+        return f"le {number} du mois précédent à {at}"

@@ -1,0 +1,706 @@
+"""The payments ledger: invoices, credit notes, payments, allocations and refunds per household.
+
+A :class:`HouseholdAccount` is an immutable aggregate: every operation returns a new account or
+raises, so nothing is ever half-applied. Rules:
+
+- Payments (card, direct debit, cash, cheque, CESU) are allocated to the payment's own target
+  invoices first when it names some, then to the oldest open invoices (by issue date, then
+  number). What is left is household credit.
+- Household credit is applied to invoices as they arrive (``auto_apply_credit``, on by default),
+  oldest first.
+- A credit note reduces what is due on its invoice; if the invoice had been paid beyond the new
+  amount, the excess allocation is released and becomes credit (then auto-applied).
+- A rejected payment (a returned direct debit, a bounced cheque) loses its allocations: the
+  invoices it paid reopen.
+- A refund pays household credit back; it cannot exceed the available credit.
+- A payment recorded twice with the same id and content is ignored (provider notifications
+  arrive more than once); the same id with different content is a :class:`ConflictError`.
+
+Invoice status: ``cancelled`` when credit notes cover the whole total, ``paid`` when nothing is
+left to pay, ``partially_paid`` when something was paid or credited, ``issued`` otherwise.
+Invariant: for every account, ``balance_due == invoiced - credited - allocated`` and
+``net_balance == balance_due - available_credit``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+
+import attrs
+
+from canteen_core.domain._validators import a_date, non_empty_str, optional_date
+from canteen_core.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RuleViolationError,
+)
+from canteen_core.domain.events import PaymentReceived
+from canteen_core.domain.invoicing import CreditNote, Invoice
+from canteen_core.domain.money import EUR, Money
+
+__all__ = [
+    "Allocation",
+    "HouseholdAccount",
+    "InvoiceState",
+    "InvoiceStatus",
+    "Ledger",
+    "Payment",
+    "PaymentMethod",
+    "Refund",
+    "Statement",
+    "StatementEntry",
+]
+
+
+class PaymentMethod(enum.StrEnum):
+    """How money was received."""
+
+    CARD = "card"
+    DIRECT_DEBIT = "direct_debit"
+    CASH = "cash"
+    CHEQUE = "cheque"
+    CESU = "cesu"  # chèque emploi service universel (accepted by some communes for garderie)
+
+    @property
+    def label_fr(self) -> str:
+        """French wording for statements and receipts."""
+        return {
+            PaymentMethod.CARD: "carte bancaire",
+            PaymentMethod.DIRECT_DEBIT: "prélèvement",
+            PaymentMethod.CASH: "espèces",
+            PaymentMethod.CHEQUE: "chèque",
+            PaymentMethod.CESU: "CESU",
+        }[self]
+
+
+class InvoiceStatus(enum.StrEnum):
+    """Where an invoice stands."""
+
+    ISSUED = "issued"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    CANCELLED = "cancelled"  # fully cancelled by credit notes
+
+    @property
+    def label_fr(self) -> str:
+        """French wording for the family portal."""
+        return {
+            InvoiceStatus.ISSUED: "Facture non réglée",
+            InvoiceStatus.PARTIALLY_PAID: "Facture partiellement réglée",
+            InvoiceStatus.PAID: "Facture réglée",
+            InvoiceStatus.CANCELLED: "Facture annulée",
+        }[self]
+
+
+def _positive_money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money):
+        raise InvalidInputError(
+            f"must be Money (Decimal amount), got {type(value).__name__}", path=attribute.name
+        )
+    if not value.is_positive:
+        raise InvalidInputError(f"must be positive, got {value}", path=attribute.name)
+
+
+def _ids(items: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(items, str):
+        raise InvalidInputError("invoice_ids must be a sequence of ids", path="invoice_ids")
+    return tuple(dict.fromkeys(items))
+
+
+def _method(value: PaymentMethod | str) -> PaymentMethod:
+    try:
+        return PaymentMethod(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown payment method {value!r}; use one of {[m.value for m in PaymentMethod]}",
+            path="method",
+        ) from None
+
+
+@attrs.frozen(kw_only=True)
+class Payment:
+    """Money received from a household. ``invoice_ids``: invoices to pay first, in order."""
+
+    id: str = attrs.field(validator=non_empty_str)
+    household_id: str = attrs.field(validator=non_empty_str)
+    amount: Money = attrs.field(validator=_positive_money)
+    method: PaymentMethod = attrs.field(converter=_method)
+    received_on: date = attrs.field(validator=a_date)
+    invoice_ids: tuple[str, ...] = attrs.field(default=(), converter=_ids)
+    reference: str | None = None  # provider transaction id, cheque number, RUM...
+    rejected_on: date | None = attrs.field(default=None, validator=optional_date)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        id: str,
+        household_id: str,
+        amount: object,
+        method: PaymentMethod | str,
+        received_on: date,
+        invoice_ids: Iterable[str] = (),
+        reference: str | None = None,
+    ) -> Payment:
+        """Build from a plain amount (Decimal, int or decimal string; floats are refused)."""
+        # Money.of -> to_decimal refuses floats and other bad types with InvalidInputError.
+        money = amount if isinstance(amount, Money) else Money.of(amount)  # type: ignore[arg-type]
+        return cls(
+            id=id,
+            household_id=household_id,
+            amount=money,
+            method=method,
+            received_on=received_on,
+            invoice_ids=tuple(invoice_ids),
+            reference=reference,
+        )
+
+    @property
+    def is_rejected(self) -> bool:
+        """Whether the payment was rejected (returned debit, bounced cheque)."""
+        return self.rejected_on is not None
+
+
+@attrs.frozen(kw_only=True)
+class Allocation:
+    """Part of a payment applied to an invoice."""
+
+    payment_id: str
+    invoice_id: str
+    amount: Money = attrs.field(validator=_positive_money)
+
+
+@attrs.frozen(kw_only=True)
+class Refund:
+    """Household credit paid back to the family."""
+
+    id: str = attrs.field(validator=non_empty_str)
+    household_id: str = attrs.field(validator=non_empty_str)
+    amount: Money = attrs.field(validator=_positive_money)
+    refunded_on: date = attrs.field(validator=a_date)
+    method: PaymentMethod = attrs.field(default=PaymentMethod.DIRECT_DEBIT, converter=_method)
+    reference: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceState:
+    """An invoice with what was paid and credited on it."""
+
+    invoice: Invoice
+    paid: Money
+    credited: Money
+    balance_due: Money
+    status: InvoiceStatus
+
+    def is_overdue(self, today: date) -> bool:
+        """Whether something is still due after the due date."""
+        return self.balance_due.is_positive and today > self.invoice.due_date
+
+
+@attrs.frozen(kw_only=True)
+class StatementEntry:
+    """One line of a household statement. ``debit``: the family owes more; ``credit``: less."""
+
+    day: date
+    kind: str  # invoice, credit_note, payment, payment_rejected, refund
+    reference: str
+    label: str
+    debit: Money
+    credit: Money
+
+
+@attrs.frozen(kw_only=True)
+class Statement:
+    """A household statement (relevé de compte).
+
+    ``net_balance`` > 0: the family owes that much; < 0: it has that much credit.
+    """
+
+    household_id: str
+    entries: tuple[StatementEntry, ...]
+    invoices: tuple[InvoiceState, ...]
+    invoiced: Money
+    credited: Money
+    received: Money
+    allocated: Money
+    refunded: Money
+    balance_due: Money
+    available_credit: Money
+    net_balance: Money
+
+
+def _sorted_invoices(items: Iterable[Invoice]) -> tuple[Invoice, ...]:
+    return tuple(sorted(items, key=lambda i: (i.issue_date, i.number, i.id)))
+
+
+def _tuple_notes(items: Iterable[CreditNote]) -> tuple[CreditNote, ...]:
+    return tuple(items)
+
+
+def _tuple_payments(items: Iterable[Payment]) -> tuple[Payment, ...]:
+    return tuple(items)
+
+
+def _tuple_allocations(items: Iterable[Allocation]) -> tuple[Allocation, ...]:
+    return tuple(items)
+
+
+def _tuple_refunds(items: Iterable[Refund]) -> tuple[Refund, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class HouseholdAccount:
+    """Everything billed to and paid by one household (immutable; operations return copies)."""
+
+    household_id: str = attrs.field(validator=non_empty_str)
+    currency: str = EUR
+    invoices: tuple[Invoice, ...] = attrs.field(default=(), converter=_sorted_invoices)
+    credit_notes: tuple[CreditNote, ...] = attrs.field(default=(), converter=_tuple_notes)
+    payments: tuple[Payment, ...] = attrs.field(default=(), converter=_tuple_payments)
+    allocations: tuple[Allocation, ...] = attrs.field(default=(), converter=_tuple_allocations)
+    refunds: tuple[Refund, ...] = attrs.field(default=(), converter=_tuple_refunds)
+    auto_apply_credit: bool = True
+
+    @classmethod
+    def empty(cls, household_id: str, *, auto_apply_credit: bool = True) -> HouseholdAccount:
+        """An account with nothing on it."""
+        return cls(household_id=household_id, auto_apply_credit=auto_apply_credit)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _zero(self) -> Money:
+        return Money.zero(self.currency)
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        """The invoice with ``invoice_id``; :class:`NotFoundError` if not on this account."""
+        for invoice in self.invoices:
+            if invoice.id == invoice_id:
+                return invoice
+        raise NotFoundError(f"no invoice {invoice_id!r} for household {self.household_id!r}")
+
+    def payment(self, payment_id: str) -> Payment:
+        """The payment with ``payment_id``; :class:`NotFoundError` if unknown."""
+        for payment in self.payments:
+            if payment.id == payment_id:
+                return payment
+        raise NotFoundError(f"no payment {payment_id!r} for household {self.household_id!r}")
+
+    def _paid_by_invoice(self) -> dict[str, Money]:
+        paid: dict[str, Money] = defaultdict(self._zero)
+        for allocation in self.allocations:
+            paid[allocation.invoice_id] = paid[allocation.invoice_id] + allocation.amount
+        return paid
+
+    def _credited_by_invoice(self) -> dict[str, Money]:
+        credited: dict[str, Money] = defaultdict(self._zero)
+        for note in self.credit_notes:
+            credited[note.invoice_id] = credited[note.invoice_id] + note.total
+        return credited
+
+    def _state(self, invoice: Invoice, paid: Money, credited: Money) -> InvoiceState:
+        balance = invoice.total - credited - paid
+        if credited >= invoice.total:
+            status = InvoiceStatus.CANCELLED
+        elif not balance.is_positive:
+            status = InvoiceStatus.PAID
+        elif paid.is_positive or credited.is_positive:
+            status = InvoiceStatus.PARTIALLY_PAID
+        else:
+            status = InvoiceStatus.ISSUED
+        return InvoiceState(
+            invoice=invoice, paid=paid, credited=credited, balance_due=balance, status=status
+        )
+
+    def invoice_states(self) -> tuple[InvoiceState, ...]:
+        """Every invoice with paid, credited, balance due and status, oldest first."""
+        paid = self._paid_by_invoice()
+        credited = self._credited_by_invoice()
+        return tuple(
+            self._state(invoice, paid[invoice.id], credited[invoice.id])
+            for invoice in self.invoices
+        )
+
+    def invoice_state(self, invoice_id: str) -> InvoiceState:
+        """One invoice's state; :class:`NotFoundError` if unknown."""
+        invoice = self.invoice(invoice_id)
+        return self._state(
+            invoice,
+            self._paid_by_invoice()[invoice.id],
+            self._credited_by_invoice()[invoice.id],
+        )
+
+    def open_invoices(self) -> tuple[InvoiceState, ...]:
+        """Invoices with something left to pay, oldest first."""
+        return tuple(state for state in self.invoice_states() if state.balance_due.is_positive)
+
+    @property
+    def balance_due(self) -> Money:
+        """What the household still owes on its invoices (reste à payer)."""
+        return Money.sum((s.balance_due for s in self.invoice_states()), self.currency)
+
+    @property
+    def received(self) -> Money:
+        """Payments received and not rejected."""
+        return Money.sum((p.amount for p in self.payments if not p.is_rejected), self.currency)
+
+    @property
+    def allocated(self) -> Money:
+        """Payments applied to invoices."""
+        return Money.sum((a.amount for a in self.allocations), self.currency)
+
+    @property
+    def refunded(self) -> Money:
+        """Credit paid back to the family."""
+        return Money.sum((r.amount for r in self.refunds), self.currency)
+
+    @property
+    def available_credit(self) -> Money:
+        """Money received and neither applied to invoices nor refunded."""
+        return self.received - self.allocated - self.refunded
+
+    def allocations_for(self, payment_id: str) -> tuple[Allocation, ...]:
+        """The allocations of one payment."""
+        return tuple(a for a in self.allocations if a.payment_id == payment_id)
+
+    def payment_event(self, payment_id: str, occurred_at: datetime) -> PaymentReceived:
+        """The :class:`~canteen_core.domain.events.PaymentReceived` event for a recorded payment."""
+        payment = self.payment(payment_id)
+        return PaymentReceived(
+            occurred_at=occurred_at,
+            payment_id=payment.id,
+            household_id=self.household_id,
+            amount=payment.amount,
+            method=str(payment.method),
+            invoice_ids=tuple(
+                dict.fromkeys(a.invoice_id for a in self.allocations_for(payment.id))
+            ),
+        )
+
+    def statement(self) -> Statement:
+        """The household statement: every document and movement, in date order."""
+        zero = self._zero()
+        entries: list[tuple[date, int, StatementEntry]] = []
+        for invoice in self.invoices:
+            entries.append((invoice.issue_date, 0, StatementEntry(
+                day=invoice.issue_date, kind="invoice", reference=invoice.number,
+                label=f"Facture {invoice.label}", debit=invoice.total, credit=zero,
+            )))  # fmt: skip
+        for note in self.credit_notes:
+            entries.append((note.issue_date, 1, StatementEntry(
+                day=note.issue_date, kind="credit_note", reference=note.number,
+                label=f"Avoir : {note.reason}", debit=zero, credit=note.total,
+            )))  # fmt: skip
+        for payment in self.payments:
+            entries.append((payment.received_on, 2, StatementEntry(
+                day=payment.received_on, kind="payment", reference=payment.id,
+                label=f"Règlement ({payment.method.label_fr})", debit=zero, credit=payment.amount,
+            )))  # fmt: skip
+            if payment.rejected_on is not None:
+                entries.append((payment.rejected_on, 3, StatementEntry(
+                    day=payment.rejected_on, kind="payment_rejected", reference=payment.id,
+                    label=f"Rejet du règlement ({payment.method.label_fr})", debit=payment.amount,
+                    credit=zero,
+                )))  # fmt: skip
+        for refund in self.refunds:
+            entries.append((refund.refunded_on, 4, StatementEntry(
+                day=refund.refunded_on, kind="refund", reference=refund.id,
+                label="Remboursement", debit=refund.amount, credit=zero,
+            )))  # fmt: skip
+        entries.sort(key=lambda item: (item[0], item[1], item[2].reference))
+        invoiced = Money.sum((i.total for i in self.invoices), self.currency)
+        credited = Money.sum((n.total for n in self.credit_notes), self.currency)
+        return Statement(
+            household_id=self.household_id,
+            entries=tuple(entry for _, _, entry in entries),
+            invoices=self.invoice_states(),
+            invoiced=invoiced,
+            credited=credited,
+            received=self.received,
+            allocated=self.allocated,
+            refunded=self.refunded,
+            balance_due=self.balance_due,
+            available_credit=self.available_credit,
+            net_balance=invoiced - credited - self.received + self.refunded,
+        )
+
+    # -- operations ------------------------------------------------------------------------
+
+    def _check_household(self, household_id: str, what: str) -> None:
+        if household_id != self.household_id:
+            raise InvalidInputError(
+                f"{what} of household {household_id!r} on the account of {self.household_id!r}",
+                path="household_id",
+            )
+
+    def _check_currency(self, money: Money, what: str) -> None:
+        if money.currency != self.currency:
+            raise InvalidInputError(
+                f"{what} in {money.currency}, account in {self.currency}", path="currency"
+            )
+
+    def add_invoice(self, invoice: Invoice) -> HouseholdAccount:
+        """Record an issued invoice (idempotent for the same invoice); applies available credit."""
+        if not isinstance(invoice, Invoice):
+            raise InvalidInputError("expected an Invoice", path="invoice")
+        self._check_household(invoice.household_id, "invoice")
+        self._check_currency(invoice.total, "invoice")
+        for existing in self.invoices:
+            same_number = (existing.issuer_id, existing.number) == (
+                invoice.issuer_id,
+                invoice.number,
+            )
+            if existing.id == invoice.id or same_number:
+                if existing == invoice:
+                    return self
+                raise ConflictError(f"another invoice {invoice.number} is already recorded")
+        account = attrs.evolve(self, invoices=(*self.invoices, invoice))
+        return account._auto_apply()
+
+    def add_credit_note(self, note: CreditNote) -> HouseholdAccount:
+        """Record a credit note on one of the account's invoices.
+
+        Releases payments beyond what remains due on the invoice (they become credit).
+        """
+        if not isinstance(note, CreditNote):
+            raise InvalidInputError("expected a CreditNote", path="credit_note")
+        self._check_household(note.household_id, "credit note")
+        self._check_currency(note.total, "credit note")
+        for existing in self.credit_notes:
+            same_number = (existing.issuer_id, existing.number) == (note.issuer_id, note.number)
+            if existing.id == note.id or same_number:
+                if existing == note:
+                    return self
+                raise ConflictError(f"another credit note {note.number} is already recorded")
+        invoice = self.invoice(note.invoice_id)
+        credited = self._credited_by_invoice()[invoice.id] + note.total
+        if credited > invoice.total:
+            raise RuleViolationError(
+                f"credit notes ({credited}) would exceed invoice {invoice.number} ({invoice.total})"
+            )
+        account = attrs.evolve(self, credit_notes=(*self.credit_notes, note))
+        return account._release_excess(invoice.id)._auto_apply()
+
+    def record_payment(self, payment: Payment) -> HouseholdAccount:
+        """Record and allocate a payment (targets first, then oldest first; rest is credit).
+
+        Paying a cancelled invoice explicitly raises :class:`RuleViolationError`; an unknown
+        target raises :class:`NotFoundError`. A payment larger than everything due leaves credit.
+        """
+        if not isinstance(payment, Payment):
+            raise InvalidInputError("expected a Payment", path="payment")
+        self._check_household(payment.household_id, "payment")
+        self._check_currency(payment.amount, "payment")
+        if payment.is_rejected:
+            raise InvalidInputError("record the payment before rejecting it", path="rejected_on")
+        for existing in self.payments:
+            if existing.id == payment.id:
+                if existing == payment or attrs.evolve(existing, rejected_on=None) == payment:
+                    return self  # the same notification again
+                raise ConflictError(f"payment {payment.id!r} is already recorded differently")
+        states = {state.invoice.id: state for state in self.invoice_states()}
+        for invoice_id in payment.invoice_ids:
+            if invoice_id not in states:
+                raise NotFoundError(
+                    f"no invoice {invoice_id!r} for household {self.household_id!r}"
+                )
+            if states[invoice_id].status is InvoiceStatus.CANCELLED:
+                raise RuleViolationError(
+                    f"invoice {states[invoice_id].invoice.number} was cancelled by a credit note; "
+                    "it cannot be paid"
+                )
+        order = [states[i] for i in payment.invoice_ids]
+        order += [s for s in states.values() if s.invoice.id not in payment.invoice_ids]
+        remaining = payment.amount
+        new: list[Allocation] = []
+        for state in order:
+            if not remaining.is_positive:
+                break
+            if not state.balance_due.is_positive:
+                continue
+            part = min(remaining, state.balance_due)
+            new.append(Allocation(payment_id=payment.id, invoice_id=state.invoice.id, amount=part))
+            remaining = remaining - part
+        account = attrs.evolve(
+            self, payments=(*self.payments, payment), allocations=(*self.allocations, *new)
+        )
+        return account._auto_apply()
+
+    def reject_payment(self, payment_id: str, *, rejected_on: date) -> HouseholdAccount:
+        """Mark a payment rejected (returned direct debit, bounced cheque): its invoices reopen.
+
+        Rejecting twice is a no-op. Refused if the credit it brought was already refunded.
+        """
+        payment = self.payment(payment_id)
+        if payment.is_rejected:
+            return self
+        if not isinstance(rejected_on, date) or rejected_on < payment.received_on:
+            raise InvalidInputError(
+                "rejection date must be a date on or after receipt", path="rejected_on"
+            )
+        payments = tuple(
+            attrs.evolve(p, rejected_on=rejected_on) if p.id == payment_id else p
+            for p in self.payments
+        )
+        allocations = tuple(a for a in self.allocations if a.payment_id != payment_id)
+        account = attrs.evolve(self, payments=payments, allocations=allocations)
+        if account.available_credit.is_negative:
+            raise RuleViolationError(
+                f"payment {payment_id!r} funded a refund; settle the refund before rejecting it"
+            )
+        return account._auto_apply()
+
+    def refund(self, refund: Refund) -> HouseholdAccount:
+        """Pay household credit back; refused above the available credit."""
+        if not isinstance(refund, Refund):
+            raise InvalidInputError("expected a Refund", path="refund")
+        self._check_household(refund.household_id, "refund")
+        self._check_currency(refund.amount, "refund")
+        for existing in self.refunds:
+            if existing.id == refund.id:
+                if existing == refund:
+                    return self
+                raise ConflictError(f"refund {refund.id!r} is already recorded differently")
+        if refund.amount > self.available_credit:
+            raise RuleViolationError(
+                f"cannot refund {refund.amount}: available credit is {self.available_credit}"
+            )
+        return attrs.evolve(self, refunds=(*self.refunds, refund))
+
+    def apply_credit(self) -> HouseholdAccount:
+        """Apply available credit to open invoices, oldest payment to oldest invoice."""
+        credit = self.available_credit
+        if not credit.is_positive:
+            return self
+        used: dict[str, Money] = defaultdict(self._zero)
+        for allocation in self.allocations:
+            used[allocation.payment_id] = used[allocation.payment_id] + allocation.amount
+        # Refunds consume the newest money first, so older payments fund invoices.
+        refunded = self.refunded
+        free: list[tuple[str, Money]] = []
+        for payment in self.payments:
+            if payment.is_rejected:
+                continue
+            left = payment.amount - used[payment.id]
+            if left.is_positive:
+                free.append((payment.id, left))
+        for index in range(len(free) - 1, -1, -1):
+            if not refunded.is_positive:
+                break
+            payment_id, left = free[index]
+            take = min(left, refunded)
+            free[index] = (payment_id, left - take)
+            refunded = refunded - take
+        new: list[Allocation] = []
+        states = list(self.open_invoices())
+        position = 0
+        for payment_id, left in free:
+            while left.is_positive and position < len(states):
+                state = states[position]
+                already = Money.sum(
+                    (a.amount for a in new if a.invoice_id == state.invoice.id), self.currency
+                )
+                due = state.balance_due - already
+                if not due.is_positive:
+                    position += 1
+                    continue
+                part = min(left, due)
+                new.append(
+                    Allocation(payment_id=payment_id, invoice_id=state.invoice.id, amount=part)
+                )
+                left = left - part
+        if not new:
+            return self
+        return attrs.evolve(self, allocations=_merge((*self.allocations, *new)))
+
+    def _auto_apply(self) -> HouseholdAccount:
+        return self.apply_credit() if self.auto_apply_credit else self
+
+    def _release_excess(self, invoice_id: str) -> HouseholdAccount:
+        """Drop allocations on ``invoice_id`` beyond what remains due, newest payment first."""
+        state = self.invoice_state(invoice_id)
+        excess = -state.balance_due
+        if not excess.is_positive:
+            return self
+        kept_reversed: list[Allocation] = []
+        for allocation in reversed(self.allocations):
+            if excess.is_positive and allocation.invoice_id == invoice_id:
+                take = min(allocation.amount, excess)
+                excess = excess - take
+                rest = allocation.amount - take
+                if rest.is_positive:
+                    kept_reversed.append(attrs.evolve(allocation, amount=rest))
+                continue
+            kept_reversed.append(allocation)
+        kept = tuple(reversed(kept_reversed))
+        return attrs.evolve(self, allocations=kept)
+
+
+def _merge(allocations: Iterable[Allocation]) -> tuple[Allocation, ...]:
+    """One allocation per (payment, invoice), in first-seen order."""
+    merged: dict[tuple[str, str], Money] = {}
+    for allocation in allocations:
+        key = (allocation.payment_id, allocation.invoice_id)
+        merged[key] = merged[key] + allocation.amount if key in merged else allocation.amount
+    return tuple(
+        Allocation(payment_id=payment_id, invoice_id=invoice_id, amount=amount)
+        for (payment_id, invoice_id), amount in merged.items()
+    )
+
+
+def _accounts(value: Mapping[str, HouseholdAccount]) -> dict[str, HouseholdAccount]:
+    return dict(value)
+
+
+@attrs.frozen(kw_only=True)
+class Ledger:
+    """The accounts of every household (immutable; operations return a new ledger)."""
+
+    accounts: dict[str, HouseholdAccount] = attrs.field(factory=dict, converter=_accounts)
+    currency: str = EUR
+
+    def account(self, household_id: str) -> HouseholdAccount:
+        """The household's account (empty if nothing was recorded yet)."""
+        return self.accounts.get(household_id) or HouseholdAccount.empty(household_id)
+
+    def with_account(self, account: HouseholdAccount) -> Ledger:
+        """A ledger where ``account`` replaces the household's account."""
+        return attrs.evolve(self, accounts={**self.accounts, account.household_id: account})
+
+    def find_invoice(self, invoice_id: str) -> InvoiceState:
+        """The state of ``invoice_id`` in any account; :class:`NotFoundError` if unknown."""
+        for account in self.accounts.values():
+            for invoice in account.invoices:
+                if invoice.id == invoice_id:
+                    return account.invoice_state(invoice_id)
+        raise NotFoundError(f"unknown invoice {invoice_id!r}")
+
+    def add_invoices(self, invoices: Iterable[Invoice]) -> Ledger:
+        """Record issued invoices (e.g. a billing run) in their households' accounts."""
+        ledger = self
+        for invoice in invoices:
+            ledger = ledger.with_account(ledger.account(invoice.household_id).add_invoice(invoice))
+        return ledger
+
+    def add_credit_note(self, note: CreditNote) -> Ledger:
+        """Record a credit note in its household's account."""
+        return self.with_account(self.account(note.household_id).add_credit_note(note))
+
+    def record_payment(self, payment: Payment) -> Ledger:
+        """Record a payment in its household's account (targets must be that household's)."""
+        for invoice_id in payment.invoice_ids:
+            self.find_invoice(invoice_id)  # NotFoundError for an id no household has
+        return self.with_account(self.account(payment.household_id).record_payment(payment))
+
+    def reject_payment(self, household_id: str, payment_id: str, *, rejected_on: date) -> Ledger:
+        """Reject a payment of ``household_id``."""
+        account = self.account(household_id).reject_payment(payment_id, rejected_on=rejected_on)
+        return self.with_account(account)
+
+    def refund(self, refund: Refund) -> Ledger:
+        """Refund household credit."""
+        return self.with_account(self.account(refund.household_id).refund(refund))

@@ -1,0 +1,761 @@
+"""Emails to families: domain events and account actions rendered from Jinja2 templates.
+
+:class:`Notifier` turns an :class:`~canteen_core.domain.accounts.Invitation`, a
+:class:`~canteen_core.domain.accounts.PasswordReset` or a domain event
+(:mod:`canteen_core.domain.events`) into :class:`OutgoingMessage` records, in French, each with a
+plain-text and an HTML part. The caller adds them to the outbox
+(:mod:`canteen_core.domain.outbox`) in the same transaction as the change that caused them.
+
+Templates
+---------
+Each kind of message has three templates in ``canteen_core/templates/mail/``:
+``<kind>.subject.txt``, ``<kind>.txt`` and ``<kind>.html`` (HTML is autoescaped; the text
+parts are not). HTML parts extend ``_layout.html``; text parts include ``_signature.txt``.
+A deployment overrides any of them by putting a file with the same name in
+:attr:`NotificationSettings.template_dir`, searched first. Undefined variables are errors,
+so a broken override fails when rendered, not silently.
+
+Every template sees ``recipient`` (``name``, ``address``), ``settings`` (``organisation``,
+``signature``, ``portal_url``, ``contact``) and ``signature``; the kind-specific variables are
+listed in :data:`KINDS`. Filters: ``money`` (``13,40 €``), ``date_fr`` (``21 août 2023``),
+``weekday_fr`` (``lundi 21 août 2023``), ``datetime_fr`` (``21 août 2023 à 9 h 00``).
+
+Message ids are derived from what the message is about (kind, event key, recipient), so
+rendering the same event twice gives the same id and the outbox stores it once.
+
+Invoice emails go out by thousands after a billing run: with the package's own templates
+(none overridden), they are rendered once per shape of their context (label, dates, whether
+the recipient has a name) with stand-ins for the number, total, name and address, which are
+then filled in per message (escaped in the HTML part). The text is the same as a full
+rendering; a deployment that overrides a template gets every message rendered in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+import markupsafe
+
+from canteen_core.domain._french import format_date_fr, format_datetime_fr
+from canteen_core.domain._unchecked import unchecked
+from canteen_core.domain._validators import aware_datetime, non_empty_str
+from canteen_core.domain.accounts import Account, Invitation, PasswordReset, _normalize_email
+from canteen_core.domain.clock import Clock
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.events import (
+    AccountInvited,
+    ChangeRequestDecided,
+    DirectDebitAnnounced,
+    Event,
+    InvoiceIssued,
+    InvoiceOverdue,
+    PaymentReceived,
+)
+from canteen_core.domain.families import Guardian
+from canteen_core.domain.money import Money
+
+__all__ = [
+    "KINDS",
+    "PAYMENT_METHOD_LABELS",
+    "NotificationSettings",
+    "Notifier",
+    "OutgoingMessage",
+    "Recipient",
+    "message_id_for",
+]
+
+#: Message kinds and the variables their templates receive (besides the common ones).
+KINDS: Mapping[str, tuple[str, ...]] = {
+    "invitation": (
+        "username",
+        "temporary_password",
+        "activation_url",
+        "expires_at",
+        "opens_at",
+    ),
+    "password-reset": ("username", "reset_url", "expires_at"),
+    "change-request-decided": ("approved", "day", "child_name", "reason", "service_name"),
+    "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
+    "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),
+    "invoice-overdue": ("number", "balance_due", "due_date", "level"),
+    "direct-debit-announced": (
+        "amount",
+        "collection_date",
+        "mandate_reference",
+        "creditor_name",
+        "creditor_identifier",
+    ),
+}
+
+#: How payment methods are named to families.
+PAYMENT_METHOD_LABELS: Mapping[str, str] = {
+    "card": "carte bancaire",
+    "payzen": "carte bancaire",
+    "payfip": "carte bancaire (PayFiP)",
+    "direct_debit": "prélèvement SEPA",
+    "sepa": "prélèvement SEPA",
+    "cash": "espèces",
+    "cheque": "chèque",
+    "check": "chèque",
+    "cesu": "CESU",
+    "transfer": "virement",
+}
+
+_NAMESPACE = uuid.UUID("5d1c5d43-6a43-4bd4-9c5e-1c2b7a0f6c11")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_HEADER_NAME_RE = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322)
+_RESERVED_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version", "content-type"}
+)
+
+
+def message_id_for(kind: str, key: str, address: str) -> str:
+    """A stable message id: the same kind, key and recipient always give the same id."""
+    name = f"{kind}\x1f{key}\x1f{address.lower()}"
+    return f"{kind}.{_uuid5_hex(name)}"
+
+
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
+def _uuid5_hex(name: str) -> str:
+    """``uuid.uuid5(_NAMESPACE, name).hex`` without building the UUID object (RFC 4122:
+    SHA-1 of namespace and name, version 5 and variant bits set)."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
+
+
+def _no_newline(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
+        raise InvalidInputError(f"must be a single-line string, got {value!r}", path=attribute.name)
+
+
+def _check_address(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if _normalize_email(value, attribute.name) != value:
+        raise InvalidInputError(f"address must be normalized, got {value!r}", path=attribute.name)
+
+
+def _optional_name(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        _no_newline(_, attribute, value)  # type: ignore[arg-type]
+
+
+def _check_id(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise InvalidInputError(
+            f"message ids are 1-200 characters among letters, digits, '.', '_', '-': {value!r}",
+            path=attribute.name,
+        )
+
+
+def _headers(items: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    result = []
+    for item in items:
+        name, value = item
+        if not isinstance(name, str) or not _HEADER_NAME_RE.match(name):
+            raise InvalidInputError(f"bad header name {name!r}", path="headers")
+        if name.lower() in _RESERVED_HEADERS:
+            raise InvalidInputError(f"header {name!r} is set by the mailer", path="headers")
+        if not isinstance(value, str) or "\r" in value or "\n" in value:
+            raise InvalidInputError(f"bad value for header {name!r}", path="headers")
+        result.append((name, value))
+    return tuple(result)
+
+
+@attrs.frozen(kw_only=True)
+class Recipient:
+    """Who receives a message: an address and an optional display name (accents welcome)."""
+
+    address: str = attrs.field(converter=_normalize_email)
+    name: str | None = attrs.field(default=None, validator=_optional_name)
+
+    @classmethod
+    def from_guardian(cls, guardian: Guardian) -> Recipient:
+        """The guardian's address and ``display_name`` ("Madame CONCERTO Maman")."""
+        if guardian.email is None:
+            raise InvalidInputError(f"guardian {guardian.id!r} has no email", path="email")
+        return cls(address=guardian.email, name=guardian.display_name)
+
+    @classmethod
+    def from_account(cls, account: Account) -> Recipient:
+        """The account's address and display name."""
+        return cls(address=account.email, name=account.display_name)
+
+
+@attrs.frozen(kw_only=True)
+class OutgoingMessage:
+    """An email ready to send, as stored in the outbox.
+
+    ``id`` is stable and unique: the outbox deduplicates on it and mailers derive the
+    ``Message-ID`` header from it (``<id@sender-domain>``). ``headers`` are extra headers
+    (``Auto-Submitted``...); From, To, Subject, Date and Message-ID are set by the mailer.
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    kind: str = attrs.field(validator=non_empty_str)
+    to_address: str = attrs.field(validator=_check_address)
+    to_name: str | None = attrs.field(default=None, validator=_optional_name)
+    subject: str = attrs.field(validator=[non_empty_str, _no_newline])
+    text_body: str = attrs.field(validator=non_empty_str)
+    html_body: str | None = None
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_headers)
+    created_at: datetime = attrs.field(validator=aware_datetime)
+    household_id: str | None = None
+    account_id: str | None = None
+
+
+_unchecked_message = unchecked(OutgoingMessage)
+
+
+def _url(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s]+$", value):
+        raise ConfigurationError(f"must be an http(s) URL, got {value!r}", path=attribute.name)
+
+
+def _token_template(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or "{token}" not in value:
+        raise ConfigurationError(
+            f"must contain '{{token}}' (and may use '{{portal_url}}'), got {value!r}",
+            path=attribute.name,
+        )
+
+
+def _template_dir(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@attrs.frozen(kw_only=True)
+class NotificationSettings:
+    """What a deployment says about its emails.
+
+    URL templates may use ``{portal_url}``; token URLs must contain ``{token}``.
+    """
+
+    portal_url: str = attrs.field(validator=_url)
+    organisation: str = attrs.field(
+        default="Service restauration scolaire", validator=non_empty_str
+    )
+    signature: str | None = None  # default: "L'équipe <organisation>"
+    contact: str | None = None  # e.g. "restauration@mairie.example.fr ou 01 23 45 67 89"
+    activation_url: str = attrs.field(
+        default="{portal_url}/activation?token={token}", validator=_token_template
+    )
+    reset_url: str = attrs.field(
+        default="{portal_url}/mot-de-passe/nouveau?token={token}", validator=_token_template
+    )
+    invoices_url: str = "{portal_url}/factures"
+    reservations_url: str = "{portal_url}/reservations"
+    creditor_name: str | None = None  # SEPA creditor, for pre-notifications
+    creditor_identifier: str | None = None  # ICS
+    template_dir: Path | None = attrs.field(default=None, converter=_template_dir)
+
+    @property
+    def signature_text(self) -> str:
+        """The signature under every message."""
+        return self.signature or f"L'équipe {self.organisation}"
+
+    def link(self, template: str, **values: str) -> str:
+        """Expand a URL template with the portal URL and ``values``."""
+        return template.format(portal_url=self.portal_url.rstrip("/"), **values)
+
+
+def _money(value: Money) -> str:
+    if not isinstance(value, Money):
+        raise InvalidInputError(f"expected Money, got {value!r}")
+    return value.format_fr()
+
+
+def _date_fr(value: date) -> str:
+    return format_date_fr(value)
+
+
+def _weekday_fr(value: date) -> str:
+    return format_date_fr(value, weekday=True)
+
+
+def _datetime_fr(value: datetime) -> str:
+    return format_datetime_fr(value)
+
+
+def _single_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Slot(str):
+    """A stand-in rendered where a per-message value goes (see :class:`_Stencil`).
+
+    The ``money`` filter passes it through unchanged (it stands for an amount).
+    """
+
+    __slots__ = ()
+
+
+def _money_or_slot(value: Money | _Slot) -> str:
+    if isinstance(value, _Slot):
+        return value
+    return _money(value)
+
+
+#: How a per-message value is printed: ``money``-filtered Money or str().
+def _printed(value: object) -> str:
+    return value.format_fr() if isinstance(value, Money) else str(value)
+
+
+@attrs.frozen
+class _Stencil:
+    """The three parts of a message rendered once, with holes for the per-message values.
+
+    Each part is a tuple alternating literal text and slot names; filling it joins the
+    literals with the values (escaped in the HTML part, as autoescape would).
+    """
+
+    subject: tuple[str, ...]
+    text: tuple[str, ...]
+    html: tuple[str, ...]
+
+    @staticmethod
+    def split(rendered: str, tokens: Mapping[str, str]) -> tuple[str, ...]:
+        by_token = {token: name for name, token in tokens.items()}
+        pattern = "|".join(re.escape(token) for token in by_token)
+        parts = re.split(f"({pattern})", rendered)
+        return tuple(part if i % 2 == 0 else by_token[part] for i, part in enumerate(parts))
+
+    @staticmethod
+    def fill(parts: tuple[str, ...], values: Mapping[str, str]) -> str:
+        return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+
+
+class Notifier:
+    """Renders messages from templates (package templates, overridden per deployment)."""
+
+    def __init__(self, settings: NotificationSettings, *, clock: Clock) -> None:
+        if not isinstance(settings, NotificationSettings):
+            raise ConfigurationError("expected NotificationSettings", path="settings")
+        self.settings = settings
+        self.clock = clock
+        loaders: list[jinja2.BaseLoader] = []
+        if settings.template_dir is not None:
+            if not settings.template_dir.is_dir():
+                raise ConfigurationError(
+                    f"template directory {str(settings.template_dir)!r} does not exist",
+                    path="template_dir",
+                )
+            loaders.append(jinja2.FileSystemLoader(settings.template_dir))
+        loaders.append(jinja2.PackageLoader("canteen_core", "templates/mail"))
+        self.environment = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html",), default_for_string=False, default=False
+            ),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters.update(
+            money=_money_or_slot,
+            date_fr=_date_fr,
+            weekday_fr=_weekday_fr,
+            datetime_fr=_datetime_fr,
+        )
+        # Stencils (a kind rendered once per shape, values filled in per message) are only
+        # used with the package's own templates, whose use of each value is known and tested.
+        package = jinja2.PackageLoader("canteen_core", "templates/mail")
+        self._stencils_allowed = settings.template_dir is None or not any(
+            (settings.template_dir / name).exists() for name in package.list_templates()
+        )
+        self._stencils: dict[tuple[Any, ...], _Stencil | None] = {}
+        self._stencils_lock = threading.Lock()
+
+    # -- generic ---------------------------------------------------------------------------
+
+    def render(
+        self,
+        kind: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        *,
+        key: str,
+        household_id: str | None = None,
+        account_id: str | None = None,
+    ) -> OutgoingMessage:
+        """Render the three templates of ``kind`` for ``recipient``.
+
+        ``key`` identifies what the message is about (an invoice id, an event...): with the
+        kind and the address it makes the message id. Plugins may render their own kinds.
+        """
+        if not isinstance(recipient, Recipient):
+            raise InvalidInputError("expected a Recipient", path="recipient")
+        variables = {
+            "recipient": recipient,
+            "settings": self.settings,
+            "signature": self.settings.signature_text,
+            **context,
+        }
+        try:
+            subject = self.environment.get_template(f"{kind}.subject.txt").render(variables)
+            text = self.environment.get_template(f"{kind}.txt").render(variables)
+            html = self.environment.get_template(f"{kind}.html").render(variables)
+        except jinja2.TemplateNotFound as error:
+            raise ConfigurationError(
+                f"no mail template {error.name!r} for kind {kind!r}", path="template_dir"
+            ) from None
+        except jinja2.TemplateError as error:
+            raise ConfigurationError(
+                f"mail template for {kind!r} failed: {error}", path="template_dir"
+            ) from None
+        return OutgoingMessage(
+            id=message_id_for(kind, key, recipient.address),
+            kind=kind,
+            to_address=recipient.address,
+            to_name=recipient.name,
+            subject=_single_line(subject),
+            text_body=text,
+            html_body=html,
+            headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind)),
+            created_at=self.clock.now(),
+            household_id=household_id,
+            account_id=account_id,
+        )
+
+    def _each(
+        self,
+        kind: str,
+        recipients: Sequence[Recipient],
+        context: Mapping[str, Any],
+        *,
+        key: str,
+        household_id: str | None,
+        varying: Mapping[str, str | Money] | None = None,
+    ) -> list[OutgoingMessage]:
+        """Render ``kind`` for each distinct recipient address.
+
+        ``varying``: the context values that change from one message to the next (invoice
+        number, total), for kinds sent in bulk: the templates are then rendered once per
+        shape of the rest of the context and these values filled in (:meth:`_stenciled`).
+        """
+        if isinstance(recipients, Recipient):
+            recipients = [recipients]
+        seen: set[str] = set()
+        messages = []
+        for recipient in recipients:
+            if recipient.address.lower() in seen:  # payer and co-representative may share one
+                continue
+            seen.add(recipient.address.lower())
+            message = None
+            if varying is not None and self._stencils_allowed:
+                message = self._stenciled(
+                    kind, recipient, context, varying, key=key, household_id=household_id
+                )
+            if message is None:
+                full = {**context, **(varying or {})}
+                message = self.render(kind, recipient, full, key=key, household_id=household_id)
+            messages.append(message)
+        return messages
+
+    def _stenciled(
+        self,
+        kind: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        varying: Mapping[str, str | Money],
+        *,
+        key: str,
+        household_id: str | None,
+    ) -> OutgoingMessage | None:
+        """:meth:`render` through a stencil of the shape, or ``None`` when the shape has none.
+
+        The recipient's name and address and the ``varying`` values are the holes; a name
+        that is empty stays in the shape (templates test it). A stencil is kept only if two
+        renderings with different stand-ins agree everywhere but in the holes.
+        """
+        name = recipient.name
+        shape = (kind, tuple(sorted(context.items())), tuple(sorted(varying)), bool(name) or name)
+        try:
+            hash(shape)
+        except TypeError:
+            return None
+        try:
+            stencil = self._stencils[shape]
+        except KeyError:
+            stencil = self._make_stencil(kind, context, varying, bool(name), name)
+            with self._stencils_lock:  # a notifier may serve several threads
+                if len(self._stencils) >= 64:
+                    self._stencils.pop(next(iter(self._stencils)))
+                self._stencils[shape] = stencil
+        if stencil is None:
+            return None
+        plain = {slot: _printed(value) for slot, value in varying.items()}
+        plain["address"] = recipient.address
+        if name:
+            plain["name"] = name
+        escaped = {slot: str(markupsafe.escape(value)) for slot, value in plain.items()}
+        subject = _single_line(_Stencil.fill(stencil.subject, plain))
+        text = _Stencil.fill(stencil.text, plain)
+        created = self.clock.now()
+        build: Any = OutgoingMessage
+        if (
+            type(recipient) is Recipient
+            and subject
+            and text.strip()
+            and isinstance(created, datetime)
+            and created.utcoffset() is not None
+        ):
+            # The stencil's kind rendered into a valid message (its id, kind and headers
+            # were checked then), a Recipient's address is normalized and its name single
+            # line, the subject is one non-empty line, the text not blank, the instant
+            # aware: what OutgoingMessage checks holds (compared by tests).
+            build = _unchecked_message
+        message: OutgoingMessage = build(
+            id=message_id_for(kind, key, recipient.address),
+            kind=kind,
+            to_address=recipient.address,
+            to_name=recipient.name,
+            subject=subject,
+            text_body=text,
+            html_body=_Stencil.fill(stencil.html, escaped),
+            headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind)),
+            created_at=created,
+            household_id=household_id,
+            account_id=None,
+        )
+        return message
+
+    def _make_stencil(
+        self,
+        kind: str,
+        context: Mapping[str, Any],
+        varying: Mapping[str, str | Money],
+        named: bool,
+        name: str | None,
+    ) -> _Stencil | None:
+        slots = [*varying, "address", *(["name"] if named else [])]
+        renderings = []
+        for tag in ("q", "zz"):  # stand-ins of different lengths and letters
+            tokens = {slot: f"{tag}{uuid.uuid4().hex}{tag}" for slot in slots}
+            recipient = Recipient(
+                address=f"{tokens['address']}@stencil.invalid",
+                name=tokens["name"] if named else name,
+            )
+            tokens["address"] = recipient.address
+            values = {slot: _Slot(tokens[slot]) for slot in varying}
+            try:
+                message = self.render(kind, recipient, {**context, **values}, key="stencil")
+            except (ConfigurationError, InvalidInputError):
+                return None
+            assert message.html_body is not None
+            renderings.append(
+                (
+                    tokens,
+                    _Stencil(
+                        subject=_Stencil.split(message.subject, tokens),
+                        text=_Stencil.split(message.text_body, tokens),
+                        html=_Stencil.split(message.html_body, tokens),
+                    ),
+                )
+            )
+        (_, first), (_, second) = renderings
+        return first if first == second else None
+
+    # -- account messages ------------------------------------------------------------------
+
+    def invitation(
+        self,
+        invitation: Invitation,
+        *,
+        recipient: Recipient | None = None,
+        opens_at: datetime | None = None,
+    ) -> OutgoingMessage:
+        """The welcome email with username, temporary password and activation link (seed's
+        step 1). ``opens_at`` (the portal opening) adds "la connexion sera possible à partir
+        du ..."."""
+        account = invitation.account
+        token = invitation.activation_token.reveal()
+        context = {
+            "username": account.username,
+            "temporary_password": invitation.temporary_password.reveal(),
+            "activation_url": self.settings.link(self.settings.activation_url, token=token),
+            "expires_at": invitation.expires_at,
+            "opens_at": opens_at,
+        }
+        return self.render(
+            "invitation",
+            recipient or Recipient.from_account(account),
+            context,
+            key=f"{account.id}:{token.split('.')[0]}",
+            account_id=account.id,
+        )
+
+    def password_reset(self, reset: PasswordReset) -> OutgoingMessage:
+        """The email carrying a password-reset link."""
+        account = reset.account
+        token = reset.token.reveal()
+        context = {
+            "username": account.username,
+            "reset_url": self.settings.link(self.settings.reset_url, token=token),
+            "expires_at": reset.expires_at,
+        }
+        return self.render(
+            "password-reset",
+            Recipient.from_account(account),
+            context,
+            key=f"{account.id}:{token.split('.')[0]}",
+            account_id=account.id,
+        )
+
+    # -- domain events ---------------------------------------------------------------------
+
+    def change_request_decided(
+        self,
+        event: ChangeRequestDecided,
+        recipients: Sequence[Recipient],
+        *,
+        child_name: str,
+        service_name: str | None = None,
+    ) -> list[OutgoingMessage]:
+        """A late change request was approved or rejected (with the reason, if given)."""
+        context = {
+            "approved": event.approved,
+            "day": event.day,
+            "child_name": child_name,
+            "reason": event.reason,
+            "service_name": service_name,
+            "reservations_url": self.settings.link(self.settings.reservations_url),
+        }
+        return self._each(
+            "change-request-decided",
+            recipients,
+            context,
+            key=event.request_id,
+            household_id=event.household_id,
+        )
+
+    def invoice_issued(
+        self,
+        event: InvoiceIssued,
+        recipients: Sequence[Recipient],
+        *,
+        label: str | None = None,
+        payable_online_from: date | None = None,
+    ) -> list[OutgoingMessage]:
+        """A new invoice is available (``label`` like "SEPTEMBRE 2023")."""
+        context = {
+            "label": label,
+            "due_date": event.due_date,
+            "payable_online_from": payable_online_from,
+            "invoices_url": self.settings.link(self.settings.invoices_url),
+        }
+        return self._each(
+            "invoice-issued",
+            recipients,
+            context,
+            key=event.invoice_id,
+            household_id=event.household_id,
+            varying={"number": event.number, "total": event.total},
+        )
+
+    def payment_received(
+        self,
+        event: PaymentReceived,
+        recipients: Sequence[Recipient],
+        *,
+        invoice_numbers: Sequence[str] = (),
+    ) -> list[OutgoingMessage]:
+        """Confirmation of a payment."""
+        context = {
+            "amount": event.amount,
+            "method": event.method,
+            "method_label": PAYMENT_METHOD_LABELS.get(event.method.lower(), event.method),
+            "received_on": event.occurred_at,
+            "invoice_numbers": tuple(invoice_numbers),
+            "invoices_url": self.settings.link(self.settings.invoices_url),
+        }
+        return self._each(
+            "payment-received",
+            recipients,
+            context,
+            key=event.payment_id,
+            household_id=event.household_id,
+        )
+
+    def invoice_overdue(
+        self, event: InvoiceOverdue, recipients: Sequence[Recipient]
+    ) -> list[OutgoingMessage]:
+        """A reminder for an unpaid invoice (``level`` 1 is a gentle reminder)."""
+        context = {
+            "number": event.number,
+            "balance_due": event.balance_due,
+            "due_date": event.due_date,
+            "level": event.level,
+            "invoices_url": self.settings.link(self.settings.invoices_url),
+        }
+        return self._each(
+            "invoice-overdue",
+            recipients,
+            context,
+            key=f"{event.invoice_id}:{event.level}",
+            household_id=event.household_id,
+        )
+
+    def direct_debit_announced(
+        self, event: DirectDebitAnnounced, recipients: Sequence[Recipient]
+    ) -> list[OutgoingMessage]:
+        """The SEPA pre-notification: amount, date, mandate reference and creditor id."""
+        context = {
+            "amount": event.amount,
+            "collection_date": event.collection_date,
+            "mandate_reference": event.mandate_reference,
+            "creditor_name": self.settings.creditor_name or self.settings.organisation,
+            "creditor_identifier": self.settings.creditor_identifier,
+        }
+        return self._each(
+            "direct-debit-announced",
+            recipients,
+            context,
+            key=(
+                f"{event.household_id}:{event.mandate_reference}:"
+                f"{event.collection_date.isoformat()}"
+            ),
+            household_id=event.household_id,
+        )
+
+    def for_event(
+        self, event: Event, recipients: Sequence[Recipient], **details: Any
+    ) -> list[OutgoingMessage]:
+        """Messages for any event: dispatches on its type; events that send no email
+        (``ReservationsChanged``...) give ``[]``. ``details`` are the keyword arguments of the
+        specific method (``child_name`` for change requests, ``label`` for invoices...).
+        :class:`~canteen_core.domain.events.AccountInvited` is refused: use :meth:`invitation`."""
+        if isinstance(event, ChangeRequestDecided):
+            return self.change_request_decided(event, recipients, **details)
+        if isinstance(event, InvoiceIssued):
+            return self.invoice_issued(event, recipients, **details)
+        if isinstance(event, PaymentReceived):
+            return self.payment_received(event, recipients, **details)
+        if isinstance(event, InvoiceOverdue):
+            return self.invoice_overdue(event, recipients, **details)
+        if isinstance(event, DirectDebitAnnounced):
+            return self.direct_debit_announced(event, recipients, **details)
+        if isinstance(event, AccountInvited):
+            # The event carries no secrets by design; the welcome email needs them.
+            raise InvalidInputError(
+                "render the welcome email with Notifier.invitation(invitation), which has the "
+                "temporary password and the activation token",
+                path="event",
+            )
+        if not isinstance(event, Event):
+            raise InvalidInputError(f"expected an event, got {type(event).__name__}")
+        return []

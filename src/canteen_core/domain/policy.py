@@ -1,0 +1,244 @@
+"""Who may do what: the one place authorization is decided.
+
+Every application service (use case) calls :func:`authorize` with the acting
+:class:`~canteen_core.domain.actors.Actor`, the :class:`Action` it performs and, for actions on a
+household's data, the household's id. Nothing else in the library decides permissions.
+
+Rules
+-----
+* An actor may act when **any** of its roles allows the action.
+* Family roles (guardian = payer, co-representative) act only on their own households
+  (:attr:`Actor.household_ids`). For a household-scoped action a family actor must name the
+  household (``household_id``); without it, or with another household's id, the action is denied.
+  Commune roles are not limited to households.
+* Admin may do everything. System (scheduled jobs, provider notifications, notifications
+  rendering) does only what those jobs need.
+
+Matrix (``own`` = only on the actor's own households, ``yes`` = any household, blank = denied)
+
+========================== ======== ======== ===== ======= ===== ======
+action                     guardian co-rep   staff finance admin system
+========================== ======== ======== ===== ======= ===== ======
+view_household             own      own      yes   yes     yes   yes
+update_household           own                             yes
+view_reservations          own      own      yes   yes     yes   yes
+book_meals                 own      own                    yes
+cancel_meals               own      own                    yes
+apply_periodicity          own      own                    yes
+view_change_requests       own      own      yes           yes
+decide_change_request                        yes           yes
+record_attendance                            yes           yes
+view_headcount                               yes           yes   yes
+view_invoices              own      own            yes     yes   yes
+pay_online                 own      own                    yes
+manage_direct_debit        own                     yes     yes
+view_payments              own      own            yes     yes   yes
+run_billing                                        yes     yes   yes
+issue_credit_note                                  yes     yes
+record_payment                                     yes     yes   yes
+export_sepa                                        yes     yes   yes
+send_reminders                                     yes     yes   yes
+manage_family_quotient                             yes     yes
+view_reports                                       yes     yes
+manage_households                                          yes
+manage_enrollments                                         yes
+manage_tariffs                                             yes
+manage_calendar                                            yes
+invite_account                                             yes
+manage_accounts                                            yes
+send_outbox                                                yes   yes
+view_outbox                                                yes
+========================== ======== ======== ===== ======= ===== ======
+
+Only the payer (guardian) changes the household's details and signs a direct-debit mandate: the
+mandate debits the payer's bank account. The co-representative sees, books and pays.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError
+
+__all__ = ["HOUSEHOLD_SCOPED", "Action", "Grant", "allowed_roles", "authorize", "is_allowed"]
+
+
+class Action(enum.StrEnum):
+    """Every use case the facade offers, as far as permissions are concerned."""
+
+    VIEW_HOUSEHOLD = "view_household"
+    UPDATE_HOUSEHOLD = "update_household"
+    VIEW_RESERVATIONS = "view_reservations"
+    BOOK_MEALS = "book_meals"
+    CANCEL_MEALS = "cancel_meals"
+    APPLY_PERIODICITY = "apply_periodicity"
+    VIEW_CHANGE_REQUESTS = "view_change_requests"
+    DECIDE_CHANGE_REQUEST = "decide_change_request"
+    RECORD_ATTENDANCE = "record_attendance"
+    VIEW_HEADCOUNT = "view_headcount"
+    VIEW_INVOICES = "view_invoices"
+    PAY_ONLINE = "pay_online"
+    MANAGE_DIRECT_DEBIT = "manage_direct_debit"
+    VIEW_PAYMENTS = "view_payments"
+    RUN_BILLING = "run_billing"
+    ISSUE_CREDIT_NOTE = "issue_credit_note"
+    RECORD_PAYMENT = "record_payment"
+    EXPORT_SEPA = "export_sepa"
+    SEND_REMINDERS = "send_reminders"
+    MANAGE_FAMILY_QUOTIENT = "manage_family_quotient"
+    VIEW_REPORTS = "view_reports"
+    MANAGE_HOUSEHOLDS = "manage_households"
+    MANAGE_ENROLLMENTS = "manage_enrollments"
+    MANAGE_TARIFFS = "manage_tariffs"
+    MANAGE_CALENDAR = "manage_calendar"
+    INVITE_ACCOUNT = "invite_account"
+    MANAGE_ACCOUNTS = "manage_accounts"
+    SEND_OUTBOX = "send_outbox"
+    VIEW_OUTBOX = "view_outbox"
+
+
+class Grant(enum.Enum):
+    """How far a role's permission for an action reaches."""
+
+    OWN_HOUSEHOLD = "own"  # only households listed in Actor.household_ids
+    ANY = "any"
+
+
+A = Action
+_FAMILY_BOTH: tuple[Action, ...] = (
+    A.VIEW_HOUSEHOLD,
+    A.VIEW_RESERVATIONS,
+    A.BOOK_MEALS,
+    A.CANCEL_MEALS,
+    A.APPLY_PERIODICITY,
+    A.VIEW_CHANGE_REQUESTS,
+    A.VIEW_INVOICES,
+    A.PAY_ONLINE,
+    A.VIEW_PAYMENTS,
+)
+
+_RULES: Mapping[Role, Mapping[Action, Grant]] = {
+    Role.GUARDIAN: {
+        **dict.fromkeys(_FAMILY_BOTH, Grant.OWN_HOUSEHOLD),
+        A.UPDATE_HOUSEHOLD: Grant.OWN_HOUSEHOLD,
+        A.MANAGE_DIRECT_DEBIT: Grant.OWN_HOUSEHOLD,
+    },
+    Role.CO_REPRESENTATIVE: dict.fromkeys(_FAMILY_BOTH, Grant.OWN_HOUSEHOLD),
+    Role.STAFF: dict.fromkeys(
+        (
+            A.VIEW_HOUSEHOLD,
+            A.VIEW_RESERVATIONS,
+            A.VIEW_CHANGE_REQUESTS,
+            A.DECIDE_CHANGE_REQUEST,
+            A.RECORD_ATTENDANCE,
+            A.VIEW_HEADCOUNT,
+        ),
+        Grant.ANY,
+    ),
+    Role.FINANCE: dict.fromkeys(
+        (
+            A.VIEW_HOUSEHOLD,
+            A.VIEW_RESERVATIONS,
+            A.VIEW_INVOICES,
+            A.MANAGE_DIRECT_DEBIT,
+            A.VIEW_PAYMENTS,
+            A.RUN_BILLING,
+            A.ISSUE_CREDIT_NOTE,
+            A.RECORD_PAYMENT,
+            A.EXPORT_SEPA,
+            A.SEND_REMINDERS,
+            A.MANAGE_FAMILY_QUOTIENT,
+            A.VIEW_REPORTS,
+        ),
+        Grant.ANY,
+    ),
+    Role.ADMIN: dict.fromkeys(Action, Grant.ANY),
+    Role.SYSTEM: dict.fromkeys(
+        (
+            A.VIEW_HOUSEHOLD,
+            A.VIEW_RESERVATIONS,
+            A.VIEW_HEADCOUNT,
+            A.VIEW_INVOICES,
+            A.VIEW_PAYMENTS,
+            A.RUN_BILLING,
+            A.RECORD_PAYMENT,
+            A.EXPORT_SEPA,
+            A.SEND_REMINDERS,
+            A.SEND_OUTBOX,
+        ),
+        Grant.ANY,
+    ),
+}
+del A
+
+#: Actions on one household's data: family roles need ``household_id`` to be theirs.
+HOUSEHOLD_SCOPED: frozenset[Action] = frozenset(
+    action
+    for grants in _RULES.values()
+    for action, grant in grants.items()
+    if grant is Grant.OWN_HOUSEHOLD
+)
+
+
+def allowed_roles(action: Action) -> dict[Role, Grant]:
+    """The roles that may perform ``action`` and how far (for documentation and UIs)."""
+    action = _action(action)
+    return {role: grants[action] for role, grants in _RULES.items() if action in grants}
+
+
+def _action(action: object) -> Action:
+    try:
+        return Action(action)  # type: ignore[arg-type]  # validated right here
+    except ValueError:
+        valid = ", ".join(sorted(a.value for a in Action))
+        raise InvalidInputError(
+            f"unknown action {action!r}; valid actions: {valid}", path="action"
+        ) from None
+
+
+def _denial(actor: Actor, action: Action, household_id: str | None) -> str | None:
+    """Why ``actor`` may not perform ``action`` (``None`` when allowed)."""
+    family_grant = False
+    for role in actor.roles:
+        grant = _RULES.get(role, {}).get(action)
+        if grant is Grant.ANY:
+            return None
+        if grant is Grant.OWN_HOUSEHOLD:
+            family_grant = True
+    if family_grant:
+        if household_id is None:
+            return f"{action.value} needs the household it applies to"
+        if household_id in actor.household_ids:
+            return None
+        return f"{action.value} is not allowed on household {household_id!r}"
+    roles = ", ".join(sorted(role.value for role in actor.roles)) or "no role"
+    return f"{action.value} is not allowed for {roles}"
+
+
+def is_allowed(actor: Actor, action: Action, *, household_id: str | None = None) -> bool:
+    """Whether ``actor`` may perform ``action`` (on ``household_id`` when given).
+
+    >>> is_allowed(Actor.guardian("u1", "h1"), Action.BOOK_MEALS, household_id="h1")
+    True
+    >>> is_allowed(Actor.guardian("u1", "h1"), Action.BOOK_MEALS, household_id="h2")
+    False
+    """
+    if not isinstance(actor, Actor):
+        raise InvalidInputError(f"expected an Actor, got {type(actor).__name__}", path="actor")
+    return _denial(actor, _action(action), household_id) is None
+
+
+def authorize(actor: Actor, action: Action, *, household_id: str | None = None) -> None:
+    """Raise :class:`~canteen_core.domain.errors.NotAuthorizedError` unless ``actor`` may act.
+
+    ``household_id`` names the household whose data the action reads or changes; it is required
+    for family roles on household-scoped actions (:data:`HOUSEHOLD_SCOPED`) and ignored for
+    commune roles.
+    """
+    if not isinstance(actor, Actor):
+        raise InvalidInputError(f"expected an Actor, got {type(actor).__name__}", path="actor")
+    reason = _denial(actor, _action(action), household_id)
+    if reason is not None:
+        raise NotAuthorizedError(f"user {actor.user_id!r} may not act: {reason}")

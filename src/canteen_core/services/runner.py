@@ -1,0 +1,506 @@
+"""The machinery every application service shares: one way to run a use case.
+
+A :class:`ServiceContext` holds what a running canteen needs (deployment, storage, clock,
+plugin manager, calendars, notifier, account settings). Every use case runs through
+:meth:`ServiceContext.use_case`::
+
+    with ctx.use_case(actor, Action.BOOK_MEALS, household_id="h1") as tx:
+        book = tx.uow.reservations.load(enrollment_id)
+        ...
+        tx.emit(event)            # published to plugins after the commit only
+        tx.send(message)          # written to the outbox in this same transaction
+
+What :meth:`~ServiceContext.use_case` does, in order:
+
+1. **authorizes** through :func:`canteen_core.domain.policy.authorize` (every use case, no
+exception).
+   When the household is only known after loading data (an enrollment, an invoice), the use
+   case is opened without ``household_id`` and the code calls :meth:`Transaction.authorize`
+   with it; family actors are refused at commit if it never did (a guard against forgetting);
+2. opens **one unit of work** (one transaction);
+3. refuses an actor whose **account must change its password** (or is disabled, or not yet
+   activated): such a user may do nothing but change the password
+   (:class:`~canteen_core.domain.accounts.PasswordChangeRequiredError`);
+4. runs the use case; on an exception everything is rolled back, no event fires and no
+   message is queued;
+5. writes the queued messages to the outbox and **commits**;
+6. only then **dispatches the events** to the plugins
+   (:meth:`~canteen_core.config.plugins.CanteenPluginManager.dispatch_all`); a failing plugin is
+   logged and never undoes the committed change.
+
+The services built on it (:class:`ServiceBase` subclasses) are thin: validate input, load
+what is needed in few queries (``load_many``, ``list``), call the pure domain functions, save
+in batches (``save_many``, ``add_many``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+from canteen_core.config.deployment import Deployment
+from canteen_core.config.plugins import CanteenPluginManager, build_plugin_manager
+from canteen_core.domain.accounts import (
+    AccountDisabledError,
+    AccountNotActivatedError,
+    Accounts,
+    AccountSettings,
+    AccountStatus,
+    PasswordChangeRequiredError,
+)
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.calendar import HolidaySource, SchoolYear, ServiceCalendar, Zone
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.clock import Clock, SystemClock, ensure_aware
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, NotAuthorizedError
+from canteen_core.domain.events import Event
+from canteen_core.domain.notifications import NotificationSettings, Notifier, OutgoingMessage
+from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
+from canteen_core.ports.storage import Storage, UnitOfWork
+
+__all__ = [
+    "ServiceBase",
+    "ServiceContext",
+    "Transaction",
+    "build_default_plugin_manager",
+    "school_year_of",
+]
+
+logger = logging.getLogger("canteen_core.services")
+
+
+def build_default_plugin_manager(
+    *, blocked: Iterable[str] = (), load_entrypoints: bool = True, plugins: Iterable[object] = ()
+) -> CanteenPluginManager:
+    """The plugin manager a :class:`~canteen_core.services.Canteen` uses by default.
+
+    The built-ins of :data:`~canteen_core.config.plugins.DEFAULT_PLUGINS`, then entry points and
+    ``plugins`` (see :func:`~canteen_core.config.plugins.build_plugin_manager`).
+    """
+    return build_plugin_manager(blocked=blocked, load_entrypoints=load_entrypoints, plugins=plugins)
+
+
+def school_year_of(day: date) -> int:
+    """The start year of the school year ``day`` belongs to (August starts a new one)."""
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Transaction:
+    """One running use case: its unit of work, acting user, instant, events and messages.
+
+    Created by :meth:`ServiceContext.use_case`; never build one directly.
+    """
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        uow: UnitOfWork,
+        actor: Actor | None,
+        action: Action | None,
+        now: datetime,
+        *,
+        needs_household: bool,
+    ) -> None:
+        self.context = context
+        self.uow = uow
+        self.actor = actor
+        self.action = action
+        #: The instant of the use case (one clock reading for everything it does).
+        self.now = now
+        self._needs_household = needs_household
+        self._households: set[str] = set()
+        self._events: list[Event] = []
+        self._messages: list[OutgoingMessage] = []
+
+    @property
+    def clock(self) -> Clock:
+        """The context's clock."""
+        return self.context.clock
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Events recorded so far (dispatched after the commit)."""
+        return tuple(self._events)
+
+    @property
+    def messages(self) -> tuple[OutgoingMessage, ...]:
+        """Messages queued so far (written to the outbox before the commit)."""
+        return tuple(self._messages)
+
+    def authorize(self, household_id: str | None = None, *, action: Action | None = None) -> None:
+        """Check the actor may perform the use case's action (or ``action``) on
+        ``household_id``; :class:`~canteen_core.domain.errors.NotAuthorizedError` otherwise."""
+        wanted = action if action is not None else self.action
+        if self.actor is None or wanted is None:
+            raise NotAuthorizedError("this use case runs without an acting user")
+        authorize(self.actor, wanted, household_id=household_id)
+        if household_id is not None and wanted == self.action:
+            self._households.add(household_id)
+
+    def authorize_many(self, household_ids: Iterable[str]) -> None:
+        """:meth:`authorize` each household (a bulk use case over many households)."""
+        for household_id in dict.fromkeys(household_ids):
+            self.authorize(household_id)
+
+    def may(self, household_id: str) -> bool:
+        """Whether the actor may act on ``household_id`` (for filtering lists)."""
+        try:
+            self.authorize(household_id)
+        except NotAuthorizedError:
+            return False
+        return True
+
+    def filtered(self) -> None:
+        """Declare that the use case returns only what :meth:`may` / :meth:`authorize`
+        allowed (possibly nothing), so a family listing with no result is not refused."""
+        self._needs_household = False
+
+    def emit(self, *events: Event | None) -> None:
+        """Record domain events to publish after the commit (``None`` values are ignored)."""
+        for event in events:
+            if event is None:
+                continue
+            if not isinstance(event, Event):
+                raise InvalidInputError(f"expected an Event, got {type(event).__name__}")
+            self._events.append(event)
+
+    def send(self, *messages: OutgoingMessage) -> None:
+        """Queue messages: written to the outbox in this transaction (rolled back with it)."""
+        for message in messages:
+            if not isinstance(message, OutgoingMessage):
+                raise InvalidInputError(
+                    f"expected an OutgoingMessage, got {type(message).__name__}"
+                )
+            self._messages.append(message)
+
+    def new_id(self) -> str:
+        """A fresh identifier (the context's id factory)."""
+        return self.context.new_id()
+
+    def _before_commit(self) -> None:
+        if self._needs_household and not self._households:
+            # A family actor's use case never named the household it touched: refuse rather
+            # than risk showing or changing another family's data.
+            raise NotAuthorizedError(
+                f"user {self.actor.user_id if self.actor else '?'!r} may not act: "
+                f"{self.action.value if self.action else 'this use case'} needs the household "
+                "it applies to"
+            )
+        if self._messages:
+            self.uow.outbox.add(self._messages)
+
+
+#: :func:`_needs_household` by (roles, action): the policy's matrix is fixed, and every use
+#: case asks (a few role sets times the actions).
+_NEEDS_HOUSEHOLD: dict[tuple[frozenset[Role], Action], bool] = {}
+
+
+def _needs_household(actor: Actor, action: Action) -> bool:
+    """Whether the actor's only grants for ``action`` are on its own households."""
+    key = (actor.roles, action)
+    found = _NEEDS_HOUSEHOLD.get(key)
+    if found is None:
+        grants = allowed_roles(action)
+        held = [grants[role] for role in actor.roles if role in grants]
+        if not held:
+            authorize(actor, action)  # raises: no role of the actor allows the action at all
+        found = _NEEDS_HOUSEHOLD[key] = Grant.ANY not in held
+    return found
+
+
+@attrs.define
+class _Caches:
+    school_years: dict[tuple[Zone, int, str | None], SchoolYear] = attrs.Factory(dict)
+    calendars: dict[tuple[Zone, int, str | None, frozenset[int]], ServiceCalendar] = attrs.Factory(
+        dict
+    )
+    interned: dict[tuple[object, ...], ServiceCalendar] = attrs.Factory(dict)
+    #: The shared instances by ``id`` (held, so ids stay theirs): a loaded enrollment that
+    #: already carries one is returned without computing its calendar's key.
+    shared: dict[int, ServiceCalendar] = attrs.Factory(dict)
+    #: Keys whose shared instance was taken from a loaded enrollment (see ``intern``).
+    adopted: set[tuple[object, ...]] = attrs.Factory(set)
+
+
+def _calendar_key(calendar: ServiceCalendar) -> tuple[object, ...]:
+    """Every field of a calendar as a flat tuple: equal keys, equal calendars (cheaper to
+    hash than the nested attrs values and their mappings)."""
+    year = calendar.school_year
+    return (
+        year.zone,
+        year.start_year,
+        year.first_day,
+        year.last_day,
+        year.holidays,
+        tuple(year.public_holidays.items()),
+        tuple(year.bridge_days.items()),
+        calendar.open_weekdays,
+        calendar.site_closures,
+    )
+
+
+class ServiceContext:
+    """Everything the application services share, and the one way to run a use case."""
+
+    def __init__(
+        self,
+        *,
+        deployment: Deployment,
+        storage: Storage,
+        plugin_manager: CanteenPluginManager,
+        clock: Clock | None = None,
+        account_settings: AccountSettings | None = None,
+        notification_settings: NotificationSettings | None = None,
+        holiday_source: HolidaySource | None = None,
+        mailer: Any = None,
+        new_id: Callable[[], str] = _new_id,
+    ) -> None:
+        self.deployment = deployment
+        self.storage = storage
+        self.plugin_manager = plugin_manager
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        settings = account_settings or AccountSettings()
+        if settings.portal_opens_at is None and deployment.portal.opening_date is not None:
+            # The deployment's [portal] opening_date applies unless the settings name one.
+            settings = attrs.evolve(settings, portal_opens_at=deployment.portal.opening_date)
+        self.account_settings = settings
+        self._notification_settings = notification_settings
+        self._notifier: Notifier | None = None
+        self._holiday_source = holiday_source
+        self._mailer = mailer
+        self.new_id = new_id
+        self._caches = _Caches()
+
+    # -- collaborators (built lazily, once) ---------------------------------------------------
+
+    @property
+    def notifier(self) -> Notifier:
+        """Renders emails from the deployment's templates."""
+        if self._notifier is None:
+            settings = self._notification_settings or NotificationSettings(
+                portal_url=self.deployment.portal.url or "http://localhost",
+                organisation=self.deployment.issuer.name,
+                contact=self.deployment.issuer.email,
+            )
+            self._notifier = Notifier(settings, clock=self.clock)
+        return self._notifier
+
+    @property
+    def holiday_source(self) -> HolidaySource:
+        """The holiday source plugin named by ``[calendar] source``."""
+        if self._holiday_source is None:
+            settings = self.deployment.calendar
+            backend = self.plugin_manager.holiday_source_backend(settings.source)
+            self._holiday_source = backend.factory(settings)
+        return self._holiday_source
+
+    @property
+    def mailer(self) -> Any:
+        """The mailer plugin named by ``[mail] adapter`` (built on first use)."""
+        if self._mailer is None:
+            settings = self.deployment.mail
+            self._mailer = self.plugin_manager.mailer_backend(settings.adapter).factory(settings)
+        return self._mailer
+
+    def accounts(self, uow: UnitOfWork) -> Accounts:
+        """The account use cases over ``uow``'s account repository."""
+        return Accounts(uow.accounts, clock=self.clock, settings=self.account_settings)
+
+    def now(self) -> datetime:
+        """The current instant (aware)."""
+        return ensure_aware(self.clock.now(), "clock.now()")
+
+    # -- calendars ----------------------------------------------------------------------------
+
+    def default_zone(self) -> Zone:
+        """The deployment's zone (``[calendar] zone``, or derived from its department)."""
+        settings = self.deployment.calendar
+        if settings.zone is not None:
+            return settings.zone
+        if settings.department is not None:
+            return self.holiday_source.zone_for_department(settings.department)
+        raise ConfigurationError(
+            "the deployment names no holiday zone; set [calendar] zone or department",
+            path="calendar.zone",
+        )
+
+    def school_year(self, zone: Zone, start_year: int, department: str | None = None) -> SchoolYear:
+        """The school year from the holiday source, built once per (zone, year, department)."""
+        key = (zone, start_year, department)
+        found = self._caches.school_years.get(key)
+        if found is None:
+            found = self.holiday_source.school_year(zone, start_year, department=department)
+            self._caches.school_years[key] = found
+        return found
+
+    def calendar(self, site: Site, service: Service, start_year: int) -> ServiceCalendar:
+        """The :class:`ServiceCalendar` of ``service`` at ``site`` for a school year (cached)."""
+        key = (site.zone, start_year, site.department, service.open_weekdays)
+        found = self._caches.calendars.get(key)
+        if found is None:
+            year = self.school_year(site.zone, start_year, site.department)
+            found = ServiceCalendar(school_year=year, open_weekdays=service.open_weekdays)
+            self._caches.calendars[key] = self.intern_calendar(found)
+            found = self._caches.calendars[key]
+        return found
+
+    def intern_calendar(self, calendar: ServiceCalendar) -> ServiceCalendar:
+        """One shared instance per distinct calendar, so its closure tables (about 5 ms to
+        build) are built once, not once per loaded enrollment."""
+        if self._caches.shared.get(id(calendar)) is calendar:
+            return calendar
+        key = _calendar_key(calendar)
+        found = self._caches.interned.get(key)
+        if found is None:
+            self._caches.interned[key] = calendar
+            self._caches.shared[id(calendar)] = calendar
+            return calendar
+        return found
+
+    def intern(self, enrollment: Enrollment) -> Enrollment:
+        """``enrollment`` sharing the context's calendar instance (loaded enrollments each
+        carry their own copy; sharing keeps per-day lookups cheap)."""
+        calendar = enrollment.calendar
+        if self._caches.shared.get(id(calendar)) is calendar:
+            return enrollment
+        key = _calendar_key(calendar)
+        shared = self._caches.interned.get(key)
+        if shared is None:
+            self._caches.interned[key] = calendar
+            self._caches.shared[id(calendar)] = calendar
+            return enrollment
+        if key not in self._caches.adopted:
+            # The SQL storage hands out one instance per stored calendar (the converter
+            # interns them): the first loaded one becomes the shared instance, so the next
+            # loads are not copied; calendars built by :meth:`calendar` follow it.
+            self._caches.adopted.add(key)
+            self._caches.interned[key] = calendar
+            self._caches.shared.pop(id(shared), None)
+            self._caches.shared[id(calendar)] = calendar
+            for cache_key, cached in self._caches.calendars.items():
+                if cached is shared:
+                    self._caches.calendars[cache_key] = calendar
+            return enrollment
+        return attrs.evolve(enrollment, calendar=shared)
+
+    # -- running use cases --------------------------------------------------------------------
+
+    def _check_account(self, uow: UnitOfWork, actor: Actor) -> None:
+        if actor.has(Role.SYSTEM):
+            return
+        account = uow.accounts.get(actor.user_id)
+        if account is None:
+            return  # an actor not backed by a portal account (scripts, embedding code)
+        if account.status is AccountStatus.DISABLED:
+            raise AccountDisabledError()
+        if account.status is AccountStatus.INVITED:
+            raise AccountNotActivatedError()
+        if account.must_change_password:
+            raise PasswordChangeRequiredError()
+
+    @contextmanager
+    def use_case(
+        self,
+        actor: Actor,
+        action: Action,
+        *,
+        household_id: str | None = None,
+        read_only: bool = False,
+        password_change: bool = False,
+    ) -> Iterator[Transaction]:
+        """Run one use case (see the module docstring): authorize, one transaction, events
+        after commit.
+
+        ``household_id`` names the household the use case is about when known up front;
+        otherwise call :meth:`Transaction.authorize` once it is known. ``password_change`` is
+        for the one use case allowed while the account must change its password.
+        """
+        if not isinstance(actor, Actor):
+            raise InvalidInputError(
+                f"expected an acting Actor, got {type(actor).__name__}", path="actor"
+            )
+        if household_id is not None and not isinstance(household_id, str):
+            raise InvalidInputError("household_id must be a string", path="household_id")
+        if household_id is not None:
+            authorize(actor, action, household_id=household_id)
+            needs_household = False
+        else:
+            # Raises when no role of the actor grants the action at all; family roles (own
+            # households only) must then name each household with tx.authorize().
+            needs_household = _needs_household(actor, action)
+            if not needs_household:
+                authorize(actor, action)
+        events: tuple[Event, ...] = ()
+        with self.storage.unit_of_work(read_only=read_only) as uow:
+            tx = Transaction(
+                self, uow, actor, Action(action), self.now(), needs_household=needs_household
+            )
+            if household_id is not None:
+                tx._households.add(household_id)
+            if not password_change:
+                self._check_account(uow, actor)
+            yield tx
+            tx._before_commit()
+            if not read_only:
+                uow.commit()
+            events = tx.events
+        self.publish(events)
+
+    @contextmanager
+    def public_use_case(
+        self, *, commit_on: tuple[type[BaseException], ...] = ()
+    ) -> Iterator[Transaction]:
+        """A use case without an authenticated user (login, activation, password reset).
+
+        Only the account services use it. Exceptions of the ``commit_on`` types commit what
+        was written before re-raising (a failed login records the failure on purpose).
+        """
+        events: tuple[Event, ...] = ()
+        with self.storage.unit_of_work() as uow:
+            tx = Transaction(self, uow, None, None, self.now(), needs_household=False)
+            try:
+                yield tx
+            except commit_on:
+                uow.commit()
+                raise
+            tx._before_commit()
+            uow.commit()
+            events = tx.events
+        self.publish(events)
+
+    def publish(self, events: Iterable[Event]) -> list[BaseException]:
+        """Dispatch committed events to the plugins; failures are logged, never raised."""
+        events = tuple(events)
+        if not events:
+            return []
+        errors = self.plugin_manager.dispatch_all(events)
+        for error in errors:
+            logger.warning("an event plugin failed after commit: %s", error)
+        return errors
+
+    def close(self) -> None:
+        """Release the storage."""
+        self.storage.close()
+
+
+class ServiceBase:
+    """Base of the facade's namespaces (``canteen.reservations``...): holds the context."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+
+    @property
+    def context(self) -> ServiceContext:
+        """The shared :class:`ServiceContext`."""
+        return self._ctx
