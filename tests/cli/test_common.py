@@ -99,7 +99,8 @@ def test_grid_file_kinds_and_extras() -> None:
     [
         ("[prices.resident_child]\nprice = 3\n", "valid_from"),
         ("valid_from = 2024-09-01\n[prices.child]\nprice = 3\n", "unknown keys"),
-        ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = 'x'\n", "not an amount"),
+        ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = 'x'\n", "n'est pas un nombre"),
+        ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = '3e2'\n", "price: g.toml: «"),
         ("valid_from = 2024-09-01\n[prices.resident_child]\neffort_rate = 1\n", "min and max"),
         ("valid_from = 2024-09-01\n[prices.non_resident_child]\nprice = 3\n", "resident_child"),
         ("valid_from = 'soon'\n[prices.resident_child]\nprice = 3\n", "TOML date"),

@@ -298,6 +298,25 @@ def test_pay_bad_input_changes_nothing(site: Path) -> None:
     assert balance(site, "H000002") == before
 
 
+def test_pay_reads_french_amounts_and_refuses_exponents_and_huge_amounts(site: Path) -> None:
+    before = balance(site, "H000002")
+    one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                       "1e9"), 2, "n'est pas un nombre")  # fmt: skip
+    one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                       "10\u202f000,01"), 1, "dépasse le plafond de 10 000,00 €")  # fmt: skip
+    assert balance(site, "H000002") == before
+    result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                      "1\u00a0000,00", "--json"))  # fmt: skip
+    assert result["amount"] == "1000.00"
+    site.write_text(site.read_text(encoding="utf-8") + '\n[money]\nmax_payment = "20000"\n')
+    result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                      "15 000", "--json"))  # fmt: skip
+    assert result["amount"] == "15000.00"
+    result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                      "25000", "--above-ceiling", "--json"))  # fmt: skip
+    assert result["amount"] == "25000.00"
+
+
 # -- sepa, simulate, outbox -----------------------------------------------------------------------
 
 SEPA = """

@@ -20,20 +20,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+from babel.dates import get_day_names
 from click.exceptions import NoArgsIsHelpError
 
+from canteen_core.domain._french import (
+    format_date_fr,
+    format_month_fr,
+    format_short_date_fr,
+    weekday_name_fr,
+)
 from canteen_core.domain.actors import Actor, Role
-from canteen_core.domain.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR
 from canteen_core.domain.clock import Clock, FixedClock
 from canteen_core.domain.errors import CanteenError, InvalidInputError
-from canteen_core.domain.money import Money
+from canteen_core.domain.money import Money, format_number_fr
 
 if TYPE_CHECKING:
     from canteen_core.services import Canteen
 
 __all__ = [
     "DEFAULT_CONFIG",
-    "MONTH_NAMES_FR",
     "WEEKDAY_ABBREVIATIONS_FR",
     "ArgumentError",
     "CanteenGroup",
@@ -44,6 +49,7 @@ __all__ = [
     "euros",
     "fail",
     "french_date",
+    "french_month",
     "join_fr",
     "json_option",
     "open_canteen",
@@ -60,8 +66,10 @@ DEFAULT_CONFIG = "canteen.toml"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Weekday abbreviations, Monday first.
-WEEKDAY_ABBREVIATIONS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+#: Weekday abbreviations, Monday first (babel's fr_FR: ``lun.``, ``mar.``...).
+WEEKDAY_ABBREVIATIONS_FR: tuple[str, ...] = tuple(
+    get_day_names("abbreviated", locale="fr_FR")[day] for day in range(7)
+)
 
 
 class CommandError(click.ClickException):
@@ -142,21 +150,30 @@ def echo_json(data: object) -> None:
 
 
 def french_date(day: date) -> str:
-    """``samedi 21 octobre 2023``."""
-    weekday = WEEKDAY_NAMES_FR[day.weekday()]
-    return f"{weekday} {day.day} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
+    """``samedi 21 octobre 2023`` (``dimanche 1er octobre 2023``)."""
+    return format_date_fr(day, weekday=True)
+
+
+def french_month(day: date) -> str:
+    """``septembre 2023``: the month of ``day``."""
+    return format_month_fr(day)
+
+
+def weekday_fr(day: date) -> str:
+    """``samedi``."""
+    return weekday_name_fr(day)
 
 
 def short_french_date(day: date) -> str:
     """``sam. 21/10/2023``."""
-    return f"{WEEKDAY_ABBREVIATIONS_FR[day.weekday()]} {day:%d/%m/%Y}"
+    return format_short_date_fr(day)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 jour``, ``2 jours``, ``72 675 repas`` (French: 0 and 1 are singular; thousands
     grouped with a space, as amounts are)."""
     word = singular if count <= 1 else (plural_form or f"{singular}s")
-    return f"{count:,}".replace(",", " ") + f" {word}"
+    return f"{format_number_fr(count)} {word}"
 
 
 def join_fr(words: Sequence[str]) -> str:

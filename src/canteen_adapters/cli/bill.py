@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
-    MONTH_NAMES_FR,
     config_option,
     echo_json,
     euros,
+    french_month,
     json_option,
     open_canteen,
     operator_actor,
@@ -76,7 +76,7 @@ def command(config: Path, operator: str | None, period: str, as_json: bool) -> N
             }
         )
         return
-    month = f"{MONTH_NAMES_FR[start.month - 1]} {start.year}".capitalize()
+    month = french_month(start).capitalize()
     click.echo(
         f"{month} : {plural(len(issued), 'facture émise', 'factures émises')} "
         f"({euros(total)}), {plural(already, 'foyer déjà facturé', 'foyers déjà facturés')}, "

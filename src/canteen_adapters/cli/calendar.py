@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 import click
+from babel.dates import get_day_names
 
 from canteen_adapters.calendars.france import (
     FranceHolidaySource,
@@ -35,17 +36,16 @@ from canteen_adapters.calendars.france import (
     normalize_department,
 )
 from canteen_adapters.cli._common import (
-    MONTH_NAMES_FR,
     WEEKDAY_ABBREVIATIONS_FR,
     echo_json,
     fail,
+    french_month,
     join_fr,
     json_option,
     plural,
     short_french_date,
 )
 from canteen_core.domain.calendar import (
-    WEEKDAY_NAMES_FR,
     Closure,
     ClosureKind,
     ServiceCalendar,
@@ -55,6 +55,10 @@ from canteen_core.domain.calendar import (
 
 __all__ = ["CalendarReport", "build_report", "command", "render_text", "report_json"]
 
+# Monday first, from babel's fr_FR locale ("lundi"...).
+_WEEKDAY_NAMES: tuple[str, ...] = tuple(
+    get_day_names("wide", locale="fr_FR")[day] for day in range(7)
+)
 _WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Closures every week brings; the text output counts them instead of listing them.
 _ROUTINE = frozenset({ClosureKind.WEEKEND, ClosureKind.CLOSED_WEEKDAY})
@@ -121,7 +125,7 @@ def report_json(report: CalendarReport) -> dict[str, Any]:
 
 def _month_label(key: str) -> str:
     year, month = key.split("-")
-    return f"{MONTH_NAMES_FR[int(month) - 1]} {year}"
+    return french_month(date(int(year), int(month), 1))
 
 
 def _month_lines(calendar: ServiceCalendar, key: str, count: int) -> Iterator[str]:
@@ -175,7 +179,7 @@ def render_text(report: CalendarReport) -> str:
         )
         if is_alsace_moselle(report.department):
             where += " (jours fériés d'Alsace-Moselle)"
-    weekday_names = [WEEKDAY_NAMES_FR[day] for day in sorted(calendar.open_weekdays)]
+    weekday_names = [_WEEKDAY_NAMES[day] for day in sorted(calendar.open_weekdays)]
     open_days = calendar.open_days()
     closures = calendar.closures()
     lines = [

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from pathlib import Path
 
 import click
@@ -25,6 +25,7 @@ from canteen_adapters.cli._common import (
 )
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.money import parse_decimal
 
 __all__ = ["COLUMNS", "command", "parse_households"]
 
@@ -78,7 +79,7 @@ def parse_households(text: str, *, qf_from: date) -> list[Household]:
             quotients: tuple[FamilyQuotient, ...] = ()
             if row.get("qf"):
                 start = date.fromisoformat(row["qf_from"]) if row.get("qf_from") else qf_from
-                value = Decimal(row["qf"].replace(",", "."))
+                value = parse_decimal(row["qf"], path="qf")
                 quotients = (FamilyQuotient(value=value, valid_from=start),)
             child = Child(
                 id=row["child_id"],

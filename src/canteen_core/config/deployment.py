@@ -18,6 +18,9 @@ A deployment is a TOML file, ``canteen.toml``::
     [billing]
     mode = "postpaid"                   # or "prepaid"
 
+    [money]
+    max_payment = "10000"               # largest payment recorded without an explicit override
+
     [calendar]
     source = "france"
     zone = "C"                          # or department = "75"
@@ -77,6 +80,7 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 # One billing-mode enum for the library: the deployment's [billing] mode is the invoicing one.
 from canteen_core.domain.invoicing import BillingMode
+from canteen_core.domain.money import MoneySettings
 
 __all__ = [
     "BillingMode",
@@ -85,6 +89,7 @@ __all__ = [
     "Deployment",
     "IssuerSettings",
     "MailSettings",
+    "MoneySettings",
     "PluginSettings",
     "PortalSettings",
     "StorageSettings",
@@ -269,6 +274,7 @@ class Deployment:
     storage: StorageSettings = attrs.Factory(StorageSettings)
     timezone: str = attrs.field(default="Europe/Paris", validator=_timezone)
     billing: BillingSettings = attrs.Factory(BillingSettings)
+    money: MoneySettings = attrs.Factory(MoneySettings)
     calendar: CalendarSettings = attrs.Factory(CalendarSettings)
     mail: MailSettings = attrs.Factory(MailSettings)
     payment: dict[str, dict[str, Any]] = attrs.Factory(dict)

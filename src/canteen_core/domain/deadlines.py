@@ -35,8 +35,11 @@ from functools import lru_cache
 from typing import Literal
 
 import attrs
+from babel.dates import format_date as _babel_date
+from babel.dates import get_day_names
 
-from canteen_core.domain.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR, ServiceCalendar
+from canteen_core.domain._french import format_date_fr, format_wall_time_fr
+from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.clock import PARIS, ensure_aware
 from canteen_core.domain.errors import InvalidInputError
 
@@ -55,22 +58,13 @@ __all__ = [
 
 Lang = Literal["fr", "en"]
 
-_DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# Spelled out: calendar.month_name depends on the machine's locale.
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_BABEL_LOCALES: dict[str, str] = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def _weekday_name(weekday: int, lang: Lang) -> str:
+    """Monday is 0, as :meth:`date.weekday`; the name comes from babel's locale data."""
+    name: str = get_day_names("wide", locale=_BABEL_LOCALES[lang])[weekday]
+    return name
 
 
 def wall_clock(day: date, at: time) -> datetime:
@@ -85,13 +79,12 @@ def wall_clock(day: date, at: time) -> datetime:
 def format_date(day: date, lang: Lang = "fr") -> str:
     """``"jeudi 2 novembre 2023"`` / ``"Thursday 2 November 2023"``."""
     if lang == "en":
-        return f"{_DAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{WEEKDAY_NAMES_FR[day.weekday()]} {number} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
+        return _babel_date(day, "EEEE d MMMM y", locale=_BABEL_LOCALES["en"])
+    return format_date_fr(day, weekday=True)
 
 
 def _format_time(at: time, lang: Lang) -> str:
-    return f"{at.hour:02d}:{at.minute:02d}" if lang == "en" else f"{at.hour} h {at.minute:02d}"
+    return f"{at.hour:02d}:{at.minute:02d}" if lang == "en" else format_wall_time_fr(at)
 
 
 def format_instant(instant: datetime, lang: Lang = "fr") -> str:
@@ -192,13 +185,13 @@ class WeeklyDeadline(CutOffPolicy):
                 if self.weeks_before == 1
                 else f"{self.weeks_before} weeks before"
             )
-            return f"{_DAYS_EN[self.weekday]} {_format_time(self.at, lang)} of {weeks}"
+            return f"{_weekday_name(self.weekday, lang)} {_format_time(self.at, lang)} of {weeks}"
         weeks = (
             "de la semaine précédente"
             if self.weeks_before == 1
             else f"{self.weeks_before} semaines avant"
         )
-        return f"le {WEEKDAY_NAMES_FR[self.weekday]} à {_format_time(self.at, lang)} {weeks}"
+        return f"le {_weekday_name(self.weekday, lang)} à {_format_time(self.at, lang)} {weeks}"
 
 
 @lru_cache(maxsize=256)
