@@ -165,6 +165,37 @@ def test_enroll_bad_input_changes_nothing(site: Path) -> None:
     assert enrollments(site, "CONCERTO") == 1
 
 
+def test_enroll_twice_or_in_an_unpriced_category_is_refused(site: Path) -> None:
+    # Issue 14, items 1 and 2: refused by the enrollment service, whatever calls it.
+    twice = run("enroll", "--config", str(site), "--household", "CONCERTO", "--child",
+                "concerto-alban", "--site", "ronde", "--school-year", "2023")  # fmt: skip
+    one_line_error(twice, 1, "l'enfant concerto-alban est déjà inscrit")
+    for category, text in (("adult", "pas de prix pour la catégorie « adult »"),
+                           ("vip", "catégorie tarifaire inconnue « vip »")):  # fmt: skip
+        one_line_error(run("enroll", "--config", str(site), "--household", "CONCERTO",
+                           "--child", "concerto-arielle", "--site", "ronde", "--school-year",
+                           "2023", "--category", category), 2, text)  # fmt: skip
+    assert enrollments(site, "CONCERTO") == 1
+
+
+def test_enrollments_list_edit_and_end(site: Path) -> None:
+    listed = data(run("enrollments", "list", "--config", str(site), "--household", "CONCERTO",
+                      "--json"))  # fmt: skip
+    assert [e["id"] for e in listed["enrollments"]] == ["CONCERTO-alban-rs"]
+    text = run("enrollments", "list", "--config", str(site), "--site", "ronde")
+    assert text.exit_code == 0
+    assert "CONCERTO-alban-rs  CONCERTO / concerto-alban" in text.stdout
+    edited = data(run("enrollments", "edit", "CONCERTO-alban-rs", "--config", str(site),
+                      "--late", "pending", "--deadline", "48h", "--json"))  # fmt: skip
+    assert edited["late_change"] == "pending"
+    one_line_error(run("enrollments", "edit", "CONCERTO-alban-rs", "--config", str(site),
+                       "--category", "adult"), 2, "pas de prix")  # fmt: skip
+    ended = data(run("enrollments", "end", "CONCERTO-alban-rs", "--config", str(site), "--on",
+                     "22/12/2023", "--json"))  # fmt: skip
+    assert ended["end"] == "2023-12-22"
+    assert ended["tariff_category"] == "resident"
+
+
 ALBAN = "CONCERTO-alban-rs"
 
 

@@ -22,6 +22,7 @@ from canteen_adapters.cli.calendar import command as calendar_command
 from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
 from canteen_adapters.cli.enroll import command as enroll_command
+from canteen_adapters.cli.enrollments import command as enrollments_command
 from canteen_adapters.cli.headcount import command as headcount_command
 from canteen_adapters.cli.households import command as households_command
 from canteen_adapters.cli.init import command as init_command
@@ -61,6 +62,7 @@ COMMANDS: tuple[click.Command, ...] = (
     households_command,
     tariffs_command,
     enroll_command,
+    enrollments_command,
     book_command,
     headcount_command,
     bill_command,

@@ -116,7 +116,7 @@ def _site(
     "--category",
     default="resident",
     show_default=True,
-    help="Tariff category: resident, non_resident, adult, pai.",
+    help="Tariff category: resident, non_resident, adult, pai (one the tariff grids price).",
 )
 @click.option("--deadline", default="thu 10:00", show_default=True, help=_DEADLINE_HELP)
 @click.option(
