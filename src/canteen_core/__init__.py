@@ -40,6 +40,7 @@ from canteen_core.domain.deadlines import (
     FixedDelay,
     OpenDaysBefore,
     WeeklyDeadline,
+    WorkingDaysBefore,
 )
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode, enroll
 from canteen_core.domain.errors import (
@@ -243,6 +244,7 @@ __all__ = [
     "TariffCategory",
     "TariffGrid",
     "WeeklyDeadline",
+    "WorkingDaysBefore",
     "Zone",
     "authorize",
     "build_plugin_manager",

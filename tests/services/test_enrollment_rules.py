@@ -3,10 +3,14 @@ enrollment per child, service and day; a tariff category the tariff book prices.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
+import attrs
 import pytest
 
+from canteen_core.config.serialization import structure, unstructure
+from canteen_core.domain.calendar import ServiceCalendar
+from canteen_core.domain.deadlines import CutOffPolicy, Lang, WorkingDaysBefore, wall_clock
 from canteen_core.domain.enrollments import LateChangeMode
 from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.domain.tariffs import FlatPricing, TariffCategory, TariffGrid
@@ -94,3 +98,42 @@ def test_amend_changes_category_and_modes_within_the_rules(world: World) -> None
     assert changed.tariff_category == "resident_child"
     assert changed.late_change is LateChangeMode.SURCHARGE
     assert canteen.enrollments.get(ADMIN, "e-alban") == changed
+
+
+@attrs.frozen(kw_only=True)
+class NoonTheDayBefore(CutOffPolicy):
+    """A portal's own policy: noon the calendar day before."""
+
+    at: time = time(12)
+
+    def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
+        return wall_clock(date.fromordinal(day.toordinal() - 1), self.at)
+
+    def describe(self, lang: Lang = "fr") -> str:
+        return "la veille à midi" if lang == "fr" else "noon the day before"
+
+
+def test_a_portal_policy_and_working_days_are_stored_and_read_back(world: World) -> None:
+    # Issue 14, item 14: on SQLite this was a raw cattrs KeyError.
+    canteen = world.canteen
+    canteen.enrollments.remove(ADMIN, "e-alban")
+    canteen.enrollments.remove(ADMIN, "e-zoe")
+    enroll(canteen, booking_policy=NoonTheDayBefore(), enrollment_id="e-portal")
+    enroll(
+        canteen,
+        "zoe",
+        booking_policy=WorkingDaysBefore(days=2, at=time(10)),
+        enrollment_id="e-working",
+    )
+    assert canteen.enrollments.get(ADMIN, "e-portal").booking_policy == NoonTheDayBefore()
+    assert canteen.enrollments.get(ADMIN, "e-working").cancellation_policy == WorkingDaysBefore(
+        days=2, at=time(10)
+    )
+
+
+def test_an_unknown_policy_kind_is_a_clear_invalid_input() -> None:
+    data = unstructure(NoonTheDayBefore(), CutOffPolicy)
+    assert data == {"type": "NoonTheDayBefore", "at": "12:00:00"}
+    assert structure(data, CutOffPolicy) == NoonTheDayBefore()
+    with pytest.raises(InvalidInputError, match="unknown cut-off policy kind 'Vanished'"):
+        structure({"type": "Vanished", "at": "12:00:00"}, CutOffPolicy)
