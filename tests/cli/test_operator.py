@@ -3,6 +3,8 @@ nothing changed), on a copy of a small demo deployment."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import shutil
 import sqlite3
@@ -327,6 +329,23 @@ def test_pay_bad_input_changes_nothing(site: Path) -> None:
     one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount", "5",
                        "--method", "card"), 2, "card")  # fmt: skip
     assert balance(site, "H000002") == before
+
+
+def test_a_cheque_receipt_states_the_day_it_was_received(site: Path) -> None:
+    # Issue 14, item 6: recorded on 6 October for a cheque received on 2 October.
+    data(run("pay", "--config", str(site), "--household", "H000002", "--amount", "5",
+             "--method", "cheque", "--reference", "0042", "--date", "2023-10-02",
+             "--json"))  # fmt: skip
+    data(run("outbox", "send", "--config", str(site), "--json"))
+    receipts = []
+    for mail in (site.parent / "mail").glob("payment-received.*.eml"):
+        message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+        body = message.get_body(("plain",))  # type: ignore[attr-defined]
+        receipts.append(body.get_content())
+    mentions = [text for text in receipts if "5,00 €" in text and "chèque" in text]
+    assert mentions, receipts[:1]
+    assert all("2 octobre 2023" in text for text in mentions)
+    assert not any("6 octobre 2023" in text for text in mentions)
 
 
 def test_pay_reads_french_amounts_and_refuses_exponents_and_huge_amounts(site: Path) -> None:

@@ -54,6 +54,7 @@ from canteen_core.domain.mandates import (
     DirectDebitMandate,
     MandateKind,
     SequenceType,
+    check_collection_date,
     checked_iban,
     validate_bic,
     validate_creditor_identifier,
@@ -421,6 +422,7 @@ def build_collection(
         raise InvalidInputError("must be an integer", path="pre_notification_days")
     if pre_notification_days < 1:
         raise InvalidInputError("must be at least 1", path="pre_notification_days")
+    check_collection_date(collection_date)  # banks settle on TARGET2 business days only
     now = clock.now().astimezone(UTC).replace(microsecond=0)
     earliest = paris_today(clock) + timedelta(days=pre_notification_days)
     if collection_date < earliest:

@@ -55,8 +55,9 @@ including inside URLs: ``url = "postgresql://canteen:${CANTEEN_DB_PASSWORD}@db/c
 :class:`~canteen_core.domain.errors.ConfigurationError` whose ``path`` is the key's dotted path
 (``"storage.url"``, ``"mail.port"``).
 
-**Relative paths** (a SQLite file, the mail folder) are resolved against the folder of the
-deployment file, so a deployment works wherever it is started from.
+**Relative paths** (a SQLite file, the mail folder, a payment provider's ``output_dir``) are
+resolved against the folder of the deployment file, so a deployment works wherever it is started
+from.
 """
 
 from __future__ import annotations
@@ -318,7 +319,21 @@ class Deployment:
                 storage = attrs.evolve(storage, url=resolve_sqlite_url(storage.url, base))
             if mail.folder is not None and not Path(mail.folder).is_absolute():
                 mail = attrs.evolve(mail, folder=str(base / mail.folder))
-        return attrs.evolve(self, storage=storage, mail=mail, base_dir=base)
+            payment = {
+                name: _resolved_output_dir(table, base) for name, table in self.payment.items()
+            }
+        else:
+            payment = self.payment
+        return attrs.evolve(self, storage=storage, mail=mail, payment=payment, base_dir=base)
+
+
+def _resolved_output_dir(table: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A provider table whose relative ``output_dir`` (the SEPA files' folder) is made
+    absolute against the deployment file's folder."""
+    folder = table.get("output_dir")
+    if isinstance(folder, str) and folder and not Path(folder).is_absolute():
+        return {**table, "output_dir": str(base / folder)}
+    return table
 
 
 def _strip_path(exc: InvalidInputError) -> str:

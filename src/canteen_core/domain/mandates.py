@@ -22,10 +22,11 @@ from __future__ import annotations
 import calendar
 import enum
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
+from dateutil.easter import easter
 from schwifty import BIC, IBAN
 from schwifty.checksum import numerify
 from schwifty.exceptions import (
@@ -47,8 +48,10 @@ __all__ = [
     "MandateKind",
     "MandateStatus",
     "SequenceType",
+    "check_collection_date",
     "checked_iban",
     "creditor_identifier_check_digits",
+    "is_target2_business_day",
     "is_valid_creditor_identifier",
     "is_valid_iban",
     "normalize_creditor_identifier",
@@ -177,6 +180,45 @@ def validate_creditor_identifier(value: str, *, path: str = "creditor_id") -> st
     if not is_valid_creditor_identifier(value):
         raise InvalidInputError(f"identifiant créancier SEPA (ICS) invalide : {value!s}", path=path)
     return normalize_creditor_identifier(value)
+
+
+def _target2_closing_days(year: int) -> dict[date, str]:
+    paques = easter(year)
+    return {
+        date(year, 1, 1): "jour de l'an",
+        paques - timedelta(days=2): "Vendredi saint",
+        paques + timedelta(days=1): "lundi de Pâques",
+        date(year, 5, 1): "1er mai",
+        date(year, 12, 25): "Noël",
+        date(year, 12, 26): "lendemain de Noël",
+    }
+
+
+def is_target2_business_day(day: date) -> bool:
+    """Whether SEPA settles on ``day``: Monday to Friday except the TARGET2 closing days (1
+    January, Good Friday, Easter Monday, 1 May, 25 and 26 December).
+
+    >>> is_target2_business_day(date(2023, 12, 25)), is_target2_business_day(date(2024, 4, 2))
+    (False, True)
+    """
+    return day.weekday() < 5 and day not in _target2_closing_days(day.year)
+
+
+def check_collection_date(day: date) -> None:
+    """Refuse a direct-debit collection date that is not a TARGET2 business day
+    (:class:`RuleViolationError`, French, with the next business day)."""
+    if is_target2_business_day(day):
+        return
+    reason = _target2_closing_days(day.year).get(day) or (
+        "samedi" if day.weekday() == 5 else "dimanche"
+    )
+    following = day + timedelta(days=1)
+    while not is_target2_business_day(following):
+        following += timedelta(days=1)
+    raise RuleViolationError(
+        f"le {day:%d/%m/%Y} ({reason}) n'est pas un jour ouvré des banques (TARGET2) : aucun "
+        f"prélèvement ne peut y être réglé ; prochain jour possible : le {following:%d/%m/%Y}"
+    )
 
 
 def validate_mandate_reference(value: str, *, path: str = "reference") -> str:
