@@ -33,7 +33,7 @@ def run(*args: str, now: str = NOW) -> Result:
 
 def one_line_error(result: Result, code: int, text: str) -> None:
     assert result.exit_code == code, result.output
-    assert result.stderr.startswith("Error: "), result.stderr
+    assert result.stderr.startswith("Erreur : "), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert text in result.stderr
 
@@ -196,6 +196,51 @@ def test_enrollments_list_edit_and_end(site: Path) -> None:
                      "22/12/2023", "--json"))  # fmt: skip
     assert ended["end"] == "2023-12-22"
     assert ended["tariff_category"] == "resident"
+
+
+def test_staff_list_households_children_and_sites(site: Path) -> None:
+    listed = data(run("households", "list", "--config", str(site), "--json"))
+    assert listed["count"] == 6
+    concerto = next(h for h in listed["households"] if h["id"] == "CONCERTO")
+    assert [c["id"] for c in concerto["children"]][:2] == ["concerto-alban", "concerto-arielle"]
+    text = run("households", "list", "--config", str(site), "--search", "concerto")
+    assert text.exit_code == 0
+    assert "concerto-alban (Alban CONCERTO)" in text.stdout
+    one_line_error(run("households", "list", "--config", str(site), "--household", "NOPE"),
+                   1, "foyer introuvable : NOPE")  # fmt: skip
+    sites = data(run("sites", "list", "--config", str(site), "--json"))
+    assert [s["id"] for s in sites["sites"]] == ["ronde"]
+    assert [s["id"] for s in sites["services"]] == ["rs"]
+    text = run("sites", "list", "--config", str(site))
+    assert "rs  Restauration Scolaire (lundi, mardi, jeudi et vendredi)" in text.stdout
+
+
+def test_errors_are_one_french_line_without_python_internals(site: Path) -> None:
+    for args, code, text in (
+        (("pay", "--household", "H000002"), 2, "option obligatoire manquante : --amount"),
+        (("pay", "--household", "H000002", "--amount", "5", "--bogus"), 2,
+         "option inconnue : --bogus"),
+        (("pay", "--household", "H000002", "--amount", "5", "--method", "card"), 2,
+         "valeur invalide « card » pour --method"),
+        (("book", "--enrollment", "nope", "--day", "2023-11-07"), 1,
+         "inscription introuvable : nope"),
+    ):  # fmt: skip
+        result = run(*args[:1], "--config", str(site), *args[1:])
+        one_line_error(result, code, text)
+        for internal in ("<class", "Traceback", "Error:", "TariffCategory.", "(see '"):
+            assert internal not in result.stderr, result.stderr
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(Canteen, "open", broken)
+    result = run("households", "list", "--config", str(site))
+    one_line_error(result, 1, "erreur interne inattendue (KeyError)")
+    assert "boom" not in result.stderr
 
 
 ALBAN = "CONCERTO-alban-rs"

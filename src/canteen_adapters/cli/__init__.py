@@ -31,6 +31,7 @@ from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
 from canteen_adapters.cli.sepa import command as sepa_command
 from canteen_adapters.cli.simulate import command as simulate_command
+from canteen_adapters.cli.sites import command as sites_command
 from canteen_adapters.cli.tariffs import command as tariffs_command
 
 __all__ = ["COMMANDS", "main"]
@@ -49,7 +50,8 @@ def main() -> None:
     $CANTEEN_OPERATOR, else the login name) is recorded as the acting user "cli:NAME" on what
     they change. $CANTEEN_NOW (e.g. 2023-10-02T08:30:00+02:00) pins the clock to replay a day.
     Read commands take --json. Long runs show a progress bar on a terminal only. Errors print
-    one line and exit 1 (refused) or 2 (bad arguments).
+    one French line and exit 1 (refused) or 2 (bad arguments). To find ids: canteen households
+    list, canteen sites list, canteen enrollments list.
     """
 
 
@@ -60,6 +62,7 @@ COMMANDS: tuple[click.Command, ...] = (
     db_command,
     calendar_command,
     households_command,
+    sites_command,
     tariffs_command,
     enroll_command,
     enrollments_command,

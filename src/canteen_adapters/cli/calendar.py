@@ -28,7 +28,6 @@ from typing import Any
 
 import attrs
 import click
-from babel.dates import get_day_names
 
 from canteen_adapters.calendars.france import (
     FranceHolidaySource,
@@ -37,6 +36,7 @@ from canteen_adapters.calendars.france import (
 )
 from canteen_adapters.cli._common import (
     WEEKDAY_ABBREVIATIONS_FR,
+    WEEKDAY_NAMES_FR,
     echo_json,
     fail,
     french_month,
@@ -55,10 +55,6 @@ from canteen_core.domain.calendar import (
 
 __all__ = ["CalendarReport", "build_report", "command", "render_text", "report_json"]
 
-# Monday first, from babel's fr_FR locale ("lundi"...).
-_WEEKDAY_NAMES: tuple[str, ...] = tuple(
-    get_day_names("wide", locale="fr_FR")[day] for day in range(7)
-)
 _WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Closures every week brings; the text output counts them instead of listing them.
 _ROUTINE = frozenset({ClosureKind.WEEKEND, ClosureKind.CLOSED_WEEKDAY})
@@ -179,7 +175,7 @@ def render_text(report: CalendarReport) -> str:
         )
         if is_alsace_moselle(report.department):
             where += " (jours fériés d'Alsace-Moselle)"
-    weekday_names = [_WEEKDAY_NAMES[day] for day in sorted(calendar.open_weekdays)]
+    weekday_names = [WEEKDAY_NAMES_FR[day] for day in sorted(calendar.open_weekdays)]
     open_days = calendar.open_days()
     closures = calendar.closures()
     lines = [
