@@ -123,3 +123,12 @@ def test_money_settings_default_and_validation() -> None:
     assert MoneySettings(max_payment="25000").max_payment == Decimal(25000)
     with pytest.raises(InvalidInputError):
         MoneySettings(max_payment="0")
+
+
+def test_money_of_a_string_reads_it_as_a_person_writes_it() -> None:
+    # Issue 14, item 5: a service given "1e9" recorded 1,000,000,000 EUR.
+    assert Money.of("1 000,50").amount == Decimal("1000.50")
+    with pytest.raises(InvalidInputError, match="n'est pas un nombre"):
+        Money.of("1e9")
+    # Stored values keep Python's own notation (str(Decimal) may use an exponent).
+    assert Money(amount="1E+2").amount == Decimal(100)

@@ -154,3 +154,11 @@ def test_sign_mandate_refuses_an_iban_of_the_wrong_length_and_keeps_nothing(worl
             PAYER, "concerto", iban="FR7630006000011234567890189", bic="AGRIFRP"
         )
     assert canteen.payments.mandates(PAYER, "concerto") == []
+
+
+def test_record_payment_refuses_an_amount_in_scientific_notation(world: World) -> None:
+    # Issue 14, item 5: "1e9" was recorded as 1,000,000,000 EUR.
+    canteen = world.canteen
+    with pytest.raises(InvalidInputError, match="n'est pas un nombre"):
+        canteen.payments.record_payment(ADMIN, "concerto", "1e9", "cash")
+    assert canteen.billing.statement(ADMIN, "concerto").balance_due.amount == 0

@@ -184,7 +184,14 @@ class Money:
 
     @classmethod
     def of(cls, amount: Decimal | int | str, currency: str = EUR) -> Money:
-        """Build from a Decimal, an int or a decimal string."""
+        """Build from a Decimal, an int or a decimal string.
+
+        A string is read as a person writes a number (:func:`parse_decimal`: ``"13.40"``,
+        ``"13,40"``, ``"1 000,50"``; no exponent, so ``"1e9"`` is refused). Stored data goes
+        through the ``amount`` converter, which also reads Python's own ``str(Decimal)``.
+        """
+        if isinstance(amount, str):
+            return cls(parse_decimal(amount), currency)
         return cls(amount, currency)
 
     @classmethod
