@@ -1,7 +1,8 @@
-"""A month-end worker that stops at one chosen point once, so a test can SIGKILL it there.
+"""A month-end worker that stops at chosen points, so a test can SIGKILL it there.
 
-``CANTEEN_TEST_PAUSE`` says where (once, while ``CANTEEN_TEST_PAUSE_MARKER`` does not exist:
-the worker creates that file, then sleeps so the test can kill it):
+``CANTEEN_TEST_PAUSES`` lists the points, ``;``-separated, each ``POINT=MARKER``. The first
+worker to reach a point creates its MARKER file (atomically: one worker per point, once), writes
+its pid in it and sleeps, so the test can kill it there. Points:
 
 * ``batch:CODE:INDEX``: after billing batch INDEX of commune CODE was committed and its result
   stored, before the message is acknowledged (Celery's ``task_postrun`` signal);
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from celery.signals import task_postrun
@@ -23,25 +23,28 @@ from celery.signals import task_postrun
 from canteen_adapters.jobs.app import app, default_queue
 from canteen_adapters.payment import sepa
 
-PAUSE = os.environ.get("CANTEEN_TEST_PAUSE", "")
-MARKER = Path(os.environ.get("CANTEEN_TEST_PAUSE_MARKER", "/nonexistent/marker"))
+PAUSES = dict(
+    item.split("=", 1) for item in os.environ.get("CANTEEN_TEST_PAUSES", "").split(";") if item
+)
 
 
-def _pause() -> None:
-    if MARKER.exists():
+def _pause(point: str) -> None:
+    marker = PAUSES.get(point)
+    if marker is None:
         return
-    MARKER.write_text(str(os.getpid()), encoding="utf-8")
+    try:
+        descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return  # another worker (or this one, before) stopped here already
+    os.write(descriptor, str(os.getpid()).encode())
+    os.close(descriptor)
     time.sleep(120)  # the test kills the worker meanwhile
 
 
 @task_postrun.connect
 def _after_task(sender: Any = None, args: Any = None, **_: Any) -> None:
-    kind, _, rest = PAUSE.partition(":")
-    if kind != "batch" or sender is None or sender.name != "canteen.month_end.bill_batch":
-        return
-    code, _, index = rest.partition(":")
-    if args and args[0]["code"] == code and args[3] == int(index):
-        _pause()
+    if sender is not None and sender.name == "canteen.month_end.bill_batch" and args:
+        _pause(f"batch:{args[0]['code']}:{args[3]}")
 
 
 _collect = sepa.SepaDirectDebit.collect
@@ -49,9 +52,10 @@ _collect = sepa.SepaDirectDebit.collect
 
 def _collect_then_pause(self: Any, *args: Any, **kwargs: Any) -> Any:
     result = _collect(self, *args, **kwargs)
-    kind, _, code = PAUSE.partition(":")
-    if kind == "sepa" and result[1] is not None and f"pain008-{code}-" in result[1].name:
-        _pause()
+    path = result[1]
+    if path is not None:
+        code = path.name.removeprefix("pain008-").split("-", 1)[0]
+        _pause(f"sepa:{code}")
     return result
 
 
@@ -63,6 +67,7 @@ if __name__ == "__main__":
             "worker",
             f"--queues={default_queue()}",
             "--pool=solo",
+            f"--hostname=pausing-{os.getpid()}@%h",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",

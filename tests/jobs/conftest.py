@@ -87,6 +87,16 @@ def job_env(brokers: tuple[str, str], queue: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each commune (faster than migrating each one)."""
+    from canteen_adapters.storage.sql import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 Spawn = Callable[..., subprocess.Popen[bytes]]
 
 
@@ -115,12 +125,13 @@ def canteen_command(*args: str) -> list[str]:
     return [sys.executable, "-c", "from canteen_adapters.cli import main; main()", *args]
 
 
-def wait_for(path: Path, *, timeout: float, process: subprocess.Popen[bytes]) -> None:
-    """Wait until ``path`` exists; fail if ``process`` ends first or after ``timeout`` s."""
+def wait_for(path: Path, *, timeout: float, processes: list[subprocess.Popen[bytes]]) -> None:
+    """Wait until ``path`` exists and is written; fail if every process ended first, or after
+    ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while not path.exists():
-        if process.poll() is not None:
-            pytest.fail(f"the worker ended (status {process.returncode}) before {path.name}")
+    while not (path.exists() and path.read_text(encoding="utf-8")):
+        if all(process.poll() is not None for process in processes):
+            pytest.fail(f"the workers ended before {path.name}")
         if time.monotonic() > deadline:
             pytest.fail(f"{path.name} did not appear within {timeout:g} s")
         time.sleep(0.1)

@@ -61,12 +61,16 @@ def _check_commune(commune: BuiltCommune) -> None:
 
 @pytest.mark.slow
 def test_month_end_survives_killed_workers(
-    tmp_path: Path, job_env: dict[str, str], spawn: Spawn
+    tmp_path: Path, job_env: dict[str, str], spawn: Spawn, sqlite_template: Path
 ) -> None:
     communes = [
-        build_commune(tmp_path, "RONDE", "Ronde", households=5, mandates=2),
-        build_commune(tmp_path, "CARRE", "Carré", households=4, mandates=2),
-        build_commune(tmp_path, "LUNE", "Lune", households=3),
+        build_commune(
+            tmp_path, "RONDE", "Ronde", households=5, mandates=2, template=sqlite_template
+        ),
+        build_commune(
+            tmp_path, "CARRE", "Carré", households=4, mandates=2, template=sqlite_template
+        ),
+        build_commune(tmp_path, "LUNE", "Lune", households=3, template=sqlite_template),
     ]
     registry = tmp_path / "platform.toml"
     registry.write_text(
@@ -74,11 +78,14 @@ def test_month_end_survives_killed_workers(
     )
     env = {**job_env, "PYTHONPATH": str(ROOT)}
     first, second = tmp_path / "paused-batch", tmp_path / "paused-sepa"
-    worker = spawn(
-        PAUSING_WORKER,
-        {**env, "CANTEEN_TEST_PAUSE": "batch:RONDE:1", "CANTEEN_TEST_PAUSE_MARKER": str(first)},
-        "worker-1.log",
-    )
+    # Two workers share the run; each stops (once, whichever gets there) after committing
+    # RONDE's second billing batch before acknowledging it, and after writing CARRE's debit
+    # file before the debit's transaction commits. Each is SIGKILLed there.
+    pauses = f"batch:RONDE:1={first};sepa:CARRE={second}"
+    workers = [
+        spawn(PAUSING_WORKER, {**env, "CANTEEN_TEST_PAUSES": pauses}, f"worker-{n}.log")
+        for n in (1, 2)
+    ]
     month_end = [
         "month-end",
         f"--period={PERIOD}",
@@ -87,17 +94,11 @@ def test_month_end_survives_killed_workers(
         "--timeout=90",
     ]
     run = spawn(canteen_command(*month_end), env, "month-end.log")
-    # Killed after committing RONDE's second batch, before acknowledging it.
-    wait_for(first, timeout=40, process=worker)
-    _kill(worker)
-    worker = spawn(
-        PAUSING_WORKER,
-        {**env, "CANTEEN_TEST_PAUSE": "sepa:CARRE", "CANTEEN_TEST_PAUSE_MARKER": str(second)},
-        "worker-2.log",
-    )
-    # Killed after writing CARRE's debit file, before the debit's transaction commits.
-    wait_for(second, timeout=40, process=worker)
-    _kill(worker)
+    for marker in (first, second):
+        wait_for(marker, timeout=40, processes=workers)
+        paused = int(marker.read_text(encoding="utf-8") or 0)
+        _kill(next(worker for worker in workers if worker.pid == paused))
+    # The production worker finishes what the killed ones left (their messages come back).
     spawn(canteen_command("worker", "--concurrency=1"), env, "worker-3.log")
     assert run.wait(timeout=90) == 1  # BROKEN failed, the others did not
     output = (tmp_path / "month-end.log").read_text(encoding="utf-8")

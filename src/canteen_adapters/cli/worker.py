@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import click
@@ -49,12 +50,21 @@ def jobs_app() -> Celery:
     help="prefork: one process per job; solo: the jobs run in the worker process itself.",
 )
 @click.option(
+    "--name",
+    "-n",
+    default=None,
+    metavar="NODE",
+    help="Worker name, unique on the broker (default: canteen-<pid>@<host>).",
+)
+@click.option(
     "--loglevel",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default="INFO",
     show_default=True,
 )
-def command(queues: str | None, concurrency: int | None, pool: str, loglevel: str) -> None:
+def command(
+    queues: str | None, concurrency: int | None, pool: str, name: str | None, loglevel: str
+) -> None:
     """Start a worker running month-end jobs (billing, direct debit, reminders, e-mails).
 
     \b
@@ -73,6 +83,8 @@ def command(queues: str | None, concurrency: int | None, pool: str, loglevel: st
         "worker",
         f"--queues={queues or default_queue()}",
         f"--pool={pool}",
+        # Two workers of one name on one broker collide (their control queue is exclusive).
+        f"--hostname={name or f'canteen-{os.getpid()}@%h'}",
         f"--loglevel={loglevel.upper()}",
         "--without-gossip",
         "--without-mingle",
