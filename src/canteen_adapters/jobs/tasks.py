@@ -52,6 +52,8 @@ MAX_RETRIES = 3
 RETRY_DELAY = 5
 
 _ACTOR = Actor.system()
+#: How the SEPA adapter refuses to overwrite a file (``SepaCollection.write``).
+_FILE_EXISTS = "a SEPA file is never overwritten"
 _NOT_SEPA = re.compile(r"[^A-Za-z0-9-]")
 
 
@@ -242,10 +244,14 @@ def _debit_step(
     set_aside: Path | None = None
     try:
         debit = canteen.payments.run_direct_debit(_ACTOR, day, message_id=message)
-    except ConflictError:
-        # This run's file exists but its invoices are still open: an earlier try wrote it and
-        # died before its transaction committed. That file was never recorded: set it aside
-        # (never deleted, never sent) and collect again under the same message id.
+    except ConflictError as error:
+        # Refused at the very end: this run's file exists although the invoices were still
+        # open and their debit payments could be stored (a debit committed, or still being
+        # committed, by another try would have made those inserts conflict first). So an
+        # earlier try wrote the file and died before its transaction committed: the file was
+        # never recorded. Set it aside (renamed, never deleted) and collect again, same id.
+        if _FILE_EXISTS not in str(error):
+            raise
         set_aside = _set_aside_orphan(canteen, message)
         if set_aside is None:
             raise
