@@ -52,7 +52,7 @@ MAX_RETRIES = 3
 RETRY_DELAY = 5
 
 _ACTOR = Actor.system()
-#: How the SEPA adapter refuses to overwrite a file (``SepaCollection.write``).
+#: How the SEPA adapter refuses to overwrite a file (``CollectionRun.write``).
 _FILE_EXISTS = "a SEPA file is never overwritten"
 _NOT_SEPA = re.compile(r"[^A-Za-z0-9-]")
 
