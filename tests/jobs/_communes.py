@@ -41,7 +41,7 @@ GRID = TariffGrid(
 
 DEPLOYMENT = """\
 [storage]
-url = "sqlite:///canteen.db"
+{storage}
 
 [issuer]
 name = "Régie de {name}"
@@ -88,9 +88,11 @@ def build_commune(
     households: int,
     mandates: int = 0,
     template: Path | None = None,
+    postgres: tuple[str, str] | None = None,
 ) -> BuiltCommune:
-    """Write the commune's deployment file under ``root/code`` and fill its database
-    (a copy of ``template``, a migrated SQLite file, when given: faster than migrating)."""
+    """Write the commune's deployment file under ``root/code`` and fill its database: a
+    SQLite file (a copy of ``template``, a migrated SQLite file, when given: faster than
+    migrating), or the PostgreSQL schema ``postgres = (dsn, schema)``."""
     folder = root / code.lower()
     folder.mkdir(parents=True)
     if template is not None:
@@ -98,7 +100,15 @@ def build_commune(
     deployment = folder / "canteen.toml"
     deployment.write_text(
         DEPLOYMENT.format(
-            name=name, code=code, host=code.lower(), sepa=(folder / "sepa").as_posix()
+            storage=(
+                'url = "sqlite:///canteen.db"'
+                if postgres is None
+                else f'url = "{postgres[0]}"\nschema = "{postgres[1]}"'
+            ),
+            name=name,
+            code=code,
+            host=code.lower(),
+            sepa=(folder / "sepa").as_posix(),
         ),
         encoding="utf-8",
     )

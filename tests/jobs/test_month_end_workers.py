@@ -63,6 +63,17 @@ def _check_commune(commune: BuiltCommune) -> None:
 def test_month_end_survives_killed_workers(
     tmp_path: Path, job_env: dict[str, str], spawn: Spawn, sqlite_template: Path
 ) -> None:
+    env = {**job_env, "PYTHONPATH": str(ROOT)}
+    first, second = tmp_path / "paused-batch", tmp_path / "paused-sepa"
+    # Two workers share the run; each stops (once, whichever gets there) after committing
+    # RONDE's second billing batch before acknowledging it, and after writing CARRE's debit
+    # file before the debit's transaction commits. Each is SIGKILLed there.
+    pauses = f"batch:RONDE:1={first};sepa:CARRE={second}"
+    # The workers start while the communes are built (they wait for the run).
+    workers = [
+        spawn(PAUSING_WORKER, {**env, "CANTEEN_TEST_PAUSES": pauses}, f"worker-{n}.log")
+        for n in (1, 2)
+    ]
     communes = [
         build_commune(
             tmp_path, "RONDE", "Ronde", households=5, mandates=2, template=sqlite_template
@@ -76,16 +87,6 @@ def test_month_end_survives_killed_workers(
     registry.write_text(
         registry_text(communes, broken=tmp_path / "missing" / "canteen.toml"), encoding="utf-8"
     )
-    env = {**job_env, "PYTHONPATH": str(ROOT)}
-    first, second = tmp_path / "paused-batch", tmp_path / "paused-sepa"
-    # Two workers share the run; each stops (once, whichever gets there) after committing
-    # RONDE's second billing batch before acknowledging it, and after writing CARRE's debit
-    # file before the debit's transaction commits. Each is SIGKILLed there.
-    pauses = f"batch:RONDE:1={first};sepa:CARRE={second}"
-    workers = [
-        spawn(PAUSING_WORKER, {**env, "CANTEEN_TEST_PAUSES": pauses}, f"worker-{n}.log")
-        for n in (1, 2)
-    ]
     month_end = [
         "month-end",
         f"--period={PERIOD}",
@@ -117,7 +118,7 @@ def test_month_end_survives_killed_workers(
 
     # Running the month-end again bills, debits and sends nothing more.
     again = subprocess.run(
-        canteen_command(*month_end, "--communes=RONDE,CARRE,LUNE", "--json"),
+        canteen_command(*month_end, "--communes=RONDE,CARRE,LUNE", "--batch=100", "--json"),
         env=env,
         capture_output=True,
         timeout=90,
