@@ -130,7 +130,12 @@ def command(
         fail(f"suivi impossible, le stockage des résultats ne répond pas : {error}")
     ordered = [reports[commune.code] for commune, _ in run.communes]
     if as_json:
-        echo_json({"period": period, "communes": [report.to_dict() for report in ordered]})
+        # Each commune's task id is the key of its report in the result backend (a week).
+        communes_data = [
+            {**reports[commune.code].to_dict(), "task_id": task_id}
+            for commune, task_id in run.communes
+        ]
+        echo_json({"period": period, "queue": run.queue, "communes": communes_data})
     else:
         for report in ordered:
             for line in report.lines_fr():
