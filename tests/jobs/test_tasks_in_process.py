@@ -1,9 +1,10 @@
-"""The month-end tasks run in this process (Celery's ``apply``: no broker): a commune that
-cannot be opened gets a French report instead of an exception, after retries when the
-database does not answer."""
+"""The month-end tasks run in this process (Celery's ``apply``: no message broker): a commune
+that cannot be opened gets a French report instead of an exception, after retries when the
+database does not answer; a commune with no billing batch goes straight to its last steps."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,38 @@ def test_a_bad_period_is_refused_before_opening_anything(tmp_path: Path) -> None
     assert report.steps[0].detail == (
         "donnée invalide : period: expected a month 'YYYY-MM', got '2023-13'"
     )
+
+
+@pytest.mark.parametrize(
+    ("mode", "billing"),
+    [
+        ("postpaid", "facturation : 0 facture émise (0,00 €), 0 foyer déjà facturé, "
+                     "0 foyer sans consommation"),
+        ("prepaid", "facturation : facturation prépayée : rien à facturer en fin de mois"),
+    ],
+)  # fmt: skip
+def test_a_commune_without_batches_goes_straight_to_its_last_steps(
+    tmp_path: Path,
+    sqlite_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    brokers: tuple[str, str],  # the last step reports its progress to Redis
+    mode: str,
+    billing: str,
+) -> None:
+    monkeypatch.setenv("CANTEEN_NOW", "2023-10-02T09:00:00+02:00")
+    shutil.copyfile(sqlite_template, tmp_path / "canteen.db")
+    deployment = tmp_path / "canteen.toml"
+    deployment.write_text(
+        '[storage]\nurl = "sqlite:///canteen.db"\n'
+        '[issuer]\nname = "Régie de Ronde"\ncode = "RONDE"\n'
+        f'[billing]\nmode = "{mode}"\n[calendar]\ndepartment = "75"\n',
+        encoding="utf-8",
+    )
+    report = _plan(deployment)
+    assert report.ok
+    assert [step.line_fr() for step in report.steps] == [
+        billing,
+        "prélèvement : aucun prélèvement configuré (pas de [payment.sepa])",
+        "relances : 0 relance envoyée",
+        "envoi des e-mails : 0 e-mail envoyé",
+    ]
