@@ -30,7 +30,8 @@ from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, No
 from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
 from canteen_core.domain.policy import Action
-from canteen_core.ports.storage import outbox_store
+from canteen_core.ports.storage import UnitOfWork, outbox_store
+from canteen_core.services.accounts.use_cases import Accounts
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["AccountService"]
@@ -38,6 +39,11 @@ __all__ = ["AccountService"]
 
 class AccountService(ServiceBase):
     """Invitations, activation, login, passwords, the portal opening date, the outbox."""
+
+    def _accounts(self, uow: UnitOfWork) -> Accounts:
+        """The account use cases over ``uow``'s account repository."""
+        ctx = self._ctx
+        return Accounts(uow.accounts, clock=ctx.clock, settings=ctx.account_settings)
 
     # -- the commune ---------------------------------------------------------------------------
 
@@ -61,7 +67,7 @@ class AccountService(ServiceBase):
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
             for household_id in households:
                 tx.uow.households.get(household_id)  # NotFoundError for an unknown household
-            invitation = self._ctx.accounts(tx.uow).invite(
+            invitation = self._accounts(tx.uow).invite(
                 email=email,
                 display_name=display_name,
                 username=username,
@@ -94,7 +100,7 @@ class AccountService(ServiceBase):
                     f"guardian {guardian_id!r} has no email address", path="email"
                 )
             role = Role.GUARDIAN if household.payer.id == guardian_id else Role.CO_REPRESENTATIVE
-            invitation = self._ctx.accounts(tx.uow).invite(
+            invitation = self._accounts(tx.uow).invite(
                 email=guardian.email,
                 display_name=guardian.display_name,
                 username=username,
@@ -115,7 +121,7 @@ class AccountService(ServiceBase):
     def reissue_invitation(self, actor: Actor, account_id: str) -> Account:
         """New temporary password and activation link for an account not yet activated."""
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
-            invitation = self._ctx.accounts(tx.uow).reissue_invitation(account_id)
+            invitation = self._accounts(tx.uow).reissue_invitation(account_id)
             tx.send(
                 self._ctx.notifier.invitation(
                     invitation, opens_at=self._ctx.account_settings.portal_opens_at
@@ -127,12 +133,12 @@ class AccountService(ServiceBase):
     def disable(self, actor: Actor, account_id: str) -> Account:
         """Disable an account (admin): no login until :meth:`enable`."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._ctx.accounts(tx.uow).disable(account_id)
+            return self._accounts(tx.uow).disable(account_id)
 
     def enable(self, actor: Actor, account_id: str) -> Account:
         """Re-enable a disabled account (admin)."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._ctx.accounts(tx.uow).enable(account_id)
+            return self._accounts(tx.uow).enable(account_id)
 
     def list_accounts(self, actor: Actor) -> list[Account]:
         """Every account (admin)."""
@@ -173,14 +179,14 @@ class AccountService(ServiceBase):
     def activate(self, token: str | Secret) -> Account:
         """Follow the activation link (single use, expiring)."""
         with self._ctx.public_use_case() as tx:
-            return self._ctx.accounts(tx.uow).activate(token)
+            return self._accounts(tx.uow).activate(token)
 
     def login(self, username: str, password: str | Secret, *, source: str | None = None) -> Login:
         """Check credentials; returns the :class:`~canteen_core.domain.accounts.Login` whose
         ``actor`` the portal passes to every other call. Failed attempts are recorded and
         throttled (per account and per ``source`` address) even though the call raises."""
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
-            return self._ctx.accounts(tx.uow).login(username, password, source=source)
+            return self._accounts(tx.uow).login(username, password, source=source)
 
     def change_password(
         self, actor: Actor, current_password: str | Secret, new_password: str | Secret
@@ -192,7 +198,7 @@ class AccountService(ServiceBase):
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
             if tx.uow.accounts.get(actor.user_id) is None:
                 raise NotAuthorizedError(f"user {actor.user_id!r} has no portal account")
-            return self._ctx.accounts(tx.uow).change_password(
+            return self._accounts(tx.uow).change_password(
                 actor.user_id, current_password, new_password
             )
 
@@ -203,13 +209,13 @@ class AccountService(ServiceBase):
         été envoyé" and reveals no account.
         """
         with self._ctx.public_use_case() as tx:
-            for reset in self._ctx.accounts(tx.uow).request_password_reset(login):
+            for reset in self._accounts(tx.uow).request_password_reset(login):
                 tx.send(self._ctx.notifier.password_reset(reset))
 
     def reset_password(self, token: str | Secret, new_password: str | Secret) -> Account:
         """Set a new password from an emailed reset link (single use, expiring)."""
         with self._ctx.public_use_case() as tx:
-            return self._ctx.accounts(tx.uow).reset_password(token, new_password)
+            return self._accounts(tx.uow).reset_password(token, new_password)
 
     # -- the outbox ----------------------------------------------------------------------------
 
