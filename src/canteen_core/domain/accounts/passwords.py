@@ -4,20 +4,29 @@ Passwords are hashed with argon2id (:class:`argon2.PasswordHasher`, default para
 argon2-cffi: RFC 9106's low-memory profile, 64 MiB, 3 passes, 4 lanes, above OWASP's
 minimum); a hash made with older parameters is upgraded at the next successful login
 (:func:`needs_rehash`). Clear passwords are never stored.
+
+:func:`decoy_hash` is the hash an unknown username is checked against, so that a login for
+an unknown user costs one argon2 verification exactly like a wrong password for a known one.
+It is computed once per process and per set of hasher parameters: the account use cases are
+rebuilt for every call, so a per-instance decoy added a full hash to every unknown-user login
+(about twice the time) and revealed which usernames exist.
 """
 
 from __future__ import annotations
+
+import threading
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from canteen_core.domain.accounts._text import require_text
-from canteen_core.domain.accounts.tokens import RandomSource
+from canteen_core.domain.accounts.tokens import RandomSource, SystemRandom, urlsafe
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
     "MAX_PASSWORD_LENGTH",
     "check_password_strength",
+    "decoy_hash",
     "hash_password",
     "needs_rehash",
     "require_password",
@@ -114,3 +123,35 @@ def verify_password(hasher: argon2.PasswordHasher, password_hash: str, password:
 def needs_rehash(hasher: argon2.PasswordHasher, password_hash: str) -> bool:
     """Whether ``password_hash`` was made with other parameters than ``hasher``'s."""
     return hasher.check_needs_rehash(password_hash)
+
+
+_DECOYS: dict[tuple[object, ...], str] = {}
+_DECOY_LOCK = threading.Lock()
+
+
+def _parameters(hasher: argon2.PasswordHasher) -> tuple[object, ...]:
+    return (
+        hasher.type,
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+    )
+
+
+def decoy_hash(hasher: argon2.PasswordHasher, random: RandomSource | None = None) -> str:
+    """The process-wide hash of a random password made with ``hasher``'s parameters.
+
+    Computed on first use for each set of parameters, then reused by every login of an
+    unknown username (whatever service instance runs it).
+    """
+    key = _parameters(hasher)
+    decoy = _DECOYS.get(key)
+    if decoy is None:
+        with _DECOY_LOCK:
+            decoy = _DECOYS.get(key)
+            if decoy is None:
+                password = urlsafe((random or SystemRandom()).token_bytes(16))
+                decoy = _DECOYS[key] = hasher.hash(password)
+    return decoy

@@ -7,6 +7,7 @@ keys built here (:func:`account_key`, :func:`source_key`); this module does no I
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 import attrs
@@ -19,6 +20,7 @@ __all__ = [
     "account_key",
     "retry_text",
     "source_key",
+    "unknown_user_key",
 ]
 
 
@@ -100,6 +102,18 @@ def retry_text(delay: timedelta) -> str:
 def account_key(account_id: str) -> str:
     """The throttle key of an existing account."""
     return f"account:{account_id}"
+
+
+def unknown_user_key(username: str) -> str:
+    """The throttle key of a username no account has.
+
+    Unknown usernames are counted and locked with the account policy exactly like existing
+    accounts, so the number of attempts before the lockout does not reveal which usernames
+    exist. The key holds a digest of the username as typed (stripped, lower-cased): bounded
+    length whatever was typed.
+    """
+    typed = username.strip().lower().encode("utf-8", "surrogatepass")
+    return f"username:{hashlib.sha256(typed).hexdigest()}"
 
 
 def source_key(source: str | None) -> str | None:

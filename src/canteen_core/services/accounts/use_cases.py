@@ -46,6 +46,7 @@ from canteen_core.domain.accounts.model import (
 )
 from canteen_core.domain.accounts.passwords import (
     check_password_strength,
+    decoy_hash,
     hash_password,
     needs_rehash,
     temporary_password,
@@ -53,7 +54,12 @@ from canteen_core.domain.accounts.passwords import (
 )
 from canteen_core.domain.accounts.settings import AccountSettings
 from canteen_core.domain.accounts.store import AccountStore
-from canteen_core.domain.accounts.throttling import ThrottleState, account_key, source_key
+from canteen_core.domain.accounts.throttling import (
+    ThrottleState,
+    account_key,
+    source_key,
+    unknown_user_key,
+)
 from canteen_core.domain.accounts.tokens import (
     AccountToken,
     RandomSource,
@@ -62,7 +68,6 @@ from canteen_core.domain.accounts.tokens import (
     TokenPurpose,
     new_token,
     split_token,
-    urlsafe,
 )
 from canteen_core.domain.actors import Role
 from canteen_core.domain.clock import Clock
@@ -103,7 +108,6 @@ class Accounts:
         self.settings = settings or AccountSettings()
         self.random: RandomSource = random or SystemRandom()
         self._new_id = new_id
-        self._dummy_hash: str | None = None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -117,10 +121,9 @@ class Accounts:
         return verify_password(self.settings.hasher, password_hash, password)
 
     def _burn_time(self, password: str) -> None:
-        # Spend the same hashing time as for a real account so timing reveals nothing.
-        if self._dummy_hash is None:
-            self._dummy_hash = self._hash(urlsafe(self.random.token_bytes(16)))
-        self._verify(self._dummy_hash, password)
+        # One verification against the process-wide decoy, as for a real account: the time of
+        # a failed login does not tell whether the username exists.
+        self._verify(decoy_hash(self.settings.hasher, self.random), password)
 
     def _issue_token(
         self, account: Account, purpose: TokenPurpose, ttl: timedelta
@@ -284,11 +287,12 @@ class Accounts:
             if wait is not None:
                 raise LoginThrottledError(wait)
         account = self.store.find_by_username(key) if key is not None else None
-        by_account = account_key(account.id) if account is not None else None
-        if by_account is not None:
-            wait = self.store.throttle(by_account).retry_after(now)
-            if wait is not None:
-                raise LoginThrottledError(wait)
+        # An unknown username is counted and locked like an account (same policy, same
+        # refusals): the lockout must not tell which usernames exist.
+        by_account = account_key(account.id) if account is not None else unknown_user_key(username)
+        wait = self.store.throttle(by_account).retry_after(now)
+        if wait is not None:
+            raise LoginThrottledError(wait)
         if account is None:
             self._burn_time(password)
             ok = False
@@ -300,14 +304,12 @@ class Accounts:
                 self.store.save_throttle(
                     by_source, state.after_failure(now, self.settings.source_throttle)
                 )
-            if by_account is not None:
-                state = self.store.throttle(by_account)
-                self.store.save_throttle(
-                    by_account, state.after_failure(now, self.settings.account_throttle)
-                )
+            state = self.store.throttle(by_account)
+            self.store.save_throttle(
+                by_account, state.after_failure(now, self.settings.account_throttle)
+            )
             raise InvalidCredentialsError()
         assert account is not None
-        assert by_account is not None
         if self.store.throttle(by_account).failures:
             self.store.save_throttle(by_account, ThrottleState())
         if account.status is AccountStatus.DISABLED:
