@@ -15,7 +15,7 @@ from canteen_core.config.deployment import Deployment, load_deployment
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.plugins import build_plugin_manager
 from canteen_core.config.serialization import structure, unstructure
-from canteen_core.domain.accounts import Account, AccountSettings
+from canteen_core.domain.accounts import Account, AccountSettings, AccountView
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import (
@@ -150,6 +150,7 @@ __all__ = [
     "Account",
     "AccountInvited",
     "AccountSettings",
+    "AccountView",
     "Accounts",
     "Action",
     "Actor",

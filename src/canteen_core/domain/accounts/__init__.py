@@ -38,6 +38,7 @@ from canteen_core.domain.accounts.errors import (
 from canteen_core.domain.accounts.model import (
     Account,
     AccountStatus,
+    AccountView,
     Invitation,
     Login,
     PasswordReset,
@@ -64,6 +65,7 @@ __all__ = [
     "AccountStatus",
     "AccountStore",
     "AccountToken",
+    "AccountView",
     "AuthenticationError",
     "InMemoryAccountStore",
     "InvalidCredentialsError",

@@ -1,6 +1,11 @@
-"""The account model: :class:`Account`, its status, usernames and email addresses, and the
-results the account use cases return (:class:`Invitation`, :class:`PasswordReset`,
-:class:`Login`)."""
+"""The account model: :class:`Account`, its public :class:`AccountView`, its status, usernames
+and email addresses, and the results the account use cases return (:class:`Invitation`,
+:class:`PasswordReset`, :class:`Login`).
+
+:class:`Account` is the stored record and holds secrets (the password hash, the token digests);
+it never leaves the account use cases. What the facade returns is an :class:`AccountView`,
+which has no field for them.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from canteen_core.domain.events import AccountInvited
 __all__ = [
     "Account",
     "AccountStatus",
+    "AccountView",
     "Invitation",
     "Login",
     "PasswordReset",
@@ -99,6 +105,37 @@ def _tokens(items: Iterable[AccountToken]) -> tuple[AccountToken, ...]:
 
 
 @attrs.frozen(kw_only=True)
+class AccountView:
+    """A portal account as the facade returns it: everything but the secrets.
+
+    No password hash and no token (not even digests): what a portal shows, logs or caches
+    in a session cannot help anyone log in.
+    """
+
+    id: str
+    username: str
+    email: str
+    display_name: str
+    roles: frozenset[Role]
+    household_ids: frozenset[str]
+    status: AccountStatus
+    must_change_password: bool
+    created_at: datetime
+    activated_at: datetime | None = None
+    password_changed_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+    @property
+    def is_family(self) -> bool:
+        """A guardian or co-representative account (subject to the portal opening date)."""
+        return self.actor().is_family
+
+    def actor(self) -> Actor:
+        """The :class:`Actor` to pass to the policy and the use cases."""
+        return Actor(user_id=self.id, roles=self.roles, household_ids=self.household_ids)
+
+
+@attrs.frozen(kw_only=True)
 class Account:
     """A portal account. Immutable: changes go through the account use cases
     (:class:`canteen_core.services.accounts.Accounts`), which save new versions.
@@ -127,6 +164,23 @@ class Account:
     def actor(self) -> Actor:
         """The :class:`Actor` to pass to the policy and the use cases."""
         return Actor(user_id=self.id, roles=self.roles, household_ids=self.household_ids)
+
+    def view(self) -> AccountView:
+        """This account without its secrets (what the facade returns)."""
+        return AccountView(
+            id=self.id,
+            username=self.username,
+            email=self.email,
+            display_name=self.display_name,
+            roles=self.roles,
+            household_ids=self.household_ids,
+            status=self.status,
+            must_change_password=self.must_change_password,
+            created_at=self.created_at,
+            activated_at=self.activated_at,
+            password_changed_at=self.password_changed_at,
+            last_login_at=self.last_login_at,
+        )
 
     def token(self, selector: str) -> AccountToken | None:
         """The stored token with ``selector``, if any."""
@@ -174,8 +228,9 @@ class PasswordReset:
 @attrs.frozen(kw_only=True)
 class Login:
     """A successful login. When ``must_change_password`` the portal must send the user to the
-    password-change page; every other use case is refused until then."""
+    password-change page; every other use case is refused until then. ``account`` carries no
+    secret."""
 
-    account: Account
+    account: AccountView
     actor: Actor
     must_change_password: bool

@@ -20,7 +20,7 @@ from datetime import date, datetime
 import attrs
 
 from canteen_core.domain.accounts import (
-    Account,
+    AccountView,
     AuthenticationError,
     Login,
     Secret,
@@ -57,7 +57,7 @@ class AccountService(ServiceBase):
         household_ids: Iterable[str] = (),
         username: str | None = None,
         account_id: str | None = None,
-    ) -> Account:
+    ) -> AccountView:
         """Create an account and queue its welcome email (admin), in one transaction.
 
         The email carries the username, a temporary password and the activation link (and
@@ -81,11 +81,11 @@ class AccountService(ServiceBase):
                 )
             )
             tx.emit(invitation.event)
-        return invitation.account
+        return invitation.account.view()
 
     def invite_guardian(
         self, actor: Actor, household_id: str, guardian_id: str, *, username: str | None = None
-    ) -> Account:
+    ) -> AccountView:
         """Invite a household's payer (role guardian) or co-representative, with the
         guardian's email and name; the account id is the guardian id, so the logged-in actor
         is the guardian the households name."""
@@ -116,9 +116,9 @@ class AccountService(ServiceBase):
                 )
             )
             tx.emit(invitation.event)
-        return invitation.account
+        return invitation.account.view()
 
-    def reissue_invitation(self, actor: Actor, account_id: str) -> Account:
+    def reissue_invitation(self, actor: Actor, account_id: str) -> AccountView:
         """New temporary password and activation link for an account not yet activated."""
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
             invitation = self._accounts(tx.uow).reissue_invitation(account_id)
@@ -128,24 +128,24 @@ class AccountService(ServiceBase):
                 )
             )
             tx.emit(invitation.event)
-        return invitation.account
+        return invitation.account.view()
 
-    def disable(self, actor: Actor, account_id: str) -> Account:
+    def disable(self, actor: Actor, account_id: str) -> AccountView:
         """Disable an account (admin): no login until :meth:`enable`."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._accounts(tx.uow).disable(account_id)
+            return self._accounts(tx.uow).disable(account_id).view()
 
-    def enable(self, actor: Actor, account_id: str) -> Account:
+    def enable(self, actor: Actor, account_id: str) -> AccountView:
         """Re-enable a disabled account (admin)."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._accounts(tx.uow).enable(account_id)
+            return self._accounts(tx.uow).enable(account_id).view()
 
-    def list_accounts(self, actor: Actor) -> list[Account]:
+    def list_accounts(self, actor: Actor) -> list[AccountView]:
         """Every account (admin)."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS, read_only=True) as tx:
-            return list(tx.uow.accounts.list())
+            return [account.view() for account in tx.uow.accounts.list()]
 
-    def get(self, actor: Actor, account_id: str) -> Account:
+    def get(self, actor: Actor, account_id: str) -> AccountView:
         """One account: one's own, or any for an admin."""
         if isinstance(actor, Actor) and actor.user_id == account_id:
             with self._ctx.public_use_case() as tx:
@@ -155,7 +155,7 @@ class AccountService(ServiceBase):
                 account = tx.uow.accounts.get(account_id)
         if account is None:
             raise NotFoundError(f"no account {account_id!r}")
-        return account
+        return account.view()
 
     # -- the portal opening date ------------------------------------------------------------
 
@@ -176,10 +176,10 @@ class AccountService(ServiceBase):
 
     # -- the family (not yet authenticated) -------------------------------------------------
 
-    def activate(self, token: str | Secret) -> Account:
+    def activate(self, token: str | Secret) -> AccountView:
         """Follow the activation link (single use, expiring)."""
         with self._ctx.public_use_case() as tx:
-            return self._accounts(tx.uow).activate(token)
+            return self._accounts(tx.uow).activate(token).view()
 
     def login(self, username: str, password: str | Secret, *, source: str | None = None) -> Login:
         """Check credentials; returns the :class:`~canteen_core.domain.accounts.Login` whose
@@ -190,7 +190,7 @@ class AccountService(ServiceBase):
 
     def change_password(
         self, actor: Actor, current_password: str | Secret, new_password: str | Secret
-    ) -> Account:
+    ) -> AccountView:
         """Change one's own password (the temporary one at first login): the only use case
         allowed while the password must change."""
         if not isinstance(actor, Actor):
@@ -198,8 +198,10 @@ class AccountService(ServiceBase):
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
             if tx.uow.accounts.get(actor.user_id) is None:
                 raise NotAuthorizedError(f"user {actor.user_id!r} has no portal account")
-            return self._accounts(tx.uow).change_password(
-                actor.user_id, current_password, new_password
+            return (
+                self._accounts(tx.uow)
+                .change_password(actor.user_id, current_password, new_password)
+                .view()
             )
 
     def request_password_reset(self, login: str) -> None:
@@ -212,10 +214,10 @@ class AccountService(ServiceBase):
             for reset in self._accounts(tx.uow).request_password_reset(login):
                 tx.send(self._ctx.notifier.password_reset(reset))
 
-    def reset_password(self, token: str | Secret, new_password: str | Secret) -> Account:
+    def reset_password(self, token: str | Secret, new_password: str | Secret) -> AccountView:
         """Set a new password from an emailed reset link (single use, expiring)."""
         with self._ctx.public_use_case() as tx:
-            return self._accounts(tx.uow).reset_password(token, new_password)
+            return self._accounts(tx.uow).reset_password(token, new_password).view()
 
     # -- the outbox ----------------------------------------------------------------------------
 

@@ -327,7 +327,7 @@ class Accounts:
         account = attrs.evolve(account, last_login_at=now, password_hash=password_hash)
         self.store.save(account)
         return Login(
-            account=account,
+            account=account.view(),
             actor=account.actor(),
             must_change_password=account.must_change_password,
         )
