@@ -48,7 +48,7 @@ from canteen_core.domain.accounts.model import (
 from canteen_core.domain.accounts.passwords import check_password_strength
 from canteen_core.domain.accounts.settings import AccountSettings
 from canteen_core.domain.accounts.store import AccountStore, InMemoryAccountStore
-from canteen_core.domain.accounts.throttling import ThrottlePolicy, ThrottleState
+from canteen_core.domain.accounts.throttling import ThrottlePolicy, ThrottleState, normalize_source
 from canteen_core.domain.accounts.tokens import (
     AccountToken,
     RandomSource,
@@ -86,5 +86,6 @@ __all__ = [
     "TokenPurpose",
     "check_password_strength",
     "normalize_email",
+    "normalize_source",
     "normalize_username",
 ]

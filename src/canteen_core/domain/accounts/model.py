@@ -17,12 +17,14 @@ from datetime import datetime
 import attrs
 
 from canteen_core.domain._validators import aware_datetime, non_empty_str
+from canteen_core.domain.accounts._text import require_text
 from canteen_core.domain.accounts.tokens import AccountToken, Secret, TokenPurpose
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.events import AccountInvited
 
 __all__ = [
+    "MAX_LOGIN_LENGTH",
     "Account",
     "AccountStatus",
     "AccountView",
@@ -31,6 +33,7 @@ __all__ = [
     "PasswordReset",
     "normalize_email",
     "normalize_username",
+    "require_login",
     "roles_of",
 ]
 
@@ -41,6 +44,16 @@ class AccountStatus(enum.StrEnum):
     INVITED = "invited"  # created, activation link not yet followed
     ACTIVE = "active"
     DISABLED = "disabled"
+
+
+#: The longest username or email address accepted as typed (the longest valid email).
+MAX_LOGIN_LENGTH = 320
+
+
+def require_login(value: object, path: str = "username") -> str:
+    """A username or email as typed at login: text without NUL or lone surrogates, at most
+    :data:`MAX_LOGIN_LENGTH` characters (else :class:`InvalidInputError`)."""
+    return require_text(value, path, what="l'identifiant", max_length=MAX_LOGIN_LENGTH)
 
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,63}$")
@@ -68,9 +81,9 @@ def _check_username(_: object, attribute: attrs.Attribute[str], value: str) -> N
 def normalize_email(value: object, path: str = "email") -> str:
     """An email address with surrounding spaces removed and its domain lower-cased
     (:class:`InvalidInputError` when it is not one)."""
-    if not isinstance(value, str):
-        raise InvalidInputError("l'adresse électronique doit être un texte", path=path)
-    email = value.strip()
+    email = require_text(
+        value, path, what="l'adresse électronique", max_length=MAX_LOGIN_LENGTH
+    ).strip()
     local, at, domain = email.rpartition("@")
     if (
         not at

@@ -68,7 +68,8 @@ def check_password_strength(
 
     The rule follows the CNIL's recommendation: at least ``min_length`` characters mixing at
     least three kinds (lower case, upper case, digits, other), or a long passphrase
-    (``min_length + 4`` characters or more) of any kind; never the username.
+    (``min_length + 4`` characters or more) of any kind; never the username. Control
+    characters (NUL, tab, line breaks...) and lone surrogates are refused.
     """
     path = "new_password"
     if not isinstance(password, str):
@@ -77,10 +78,9 @@ def check_password_strength(
         raise InvalidInputError(
             f"le mot de passe doit contenir au moins {min_length} caractères", path=path
         )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInputError(
-            f"le mot de passe ne doit pas dépasser {MAX_PASSWORD_LENGTH} caractères", path=path
-        )
+    require_password(password, path)
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in password):
+        raise InvalidInputError("le mot de passe contient un caractère invalide", path=path)
     if password.strip() != password:
         raise InvalidInputError(
             "le mot de passe ne doit pas commencer ni finir par une espace", path=path

@@ -2,12 +2,18 @@
 
 Failed logins are counted per account and per source (the client address the portal passes)
 with an exponential lockout (:class:`ThrottlePolicy`). The counters live in the store under
-keys built here (:func:`account_key`, :func:`source_key`); this module does no I/O.
+keys built here (:func:`account_key`, :func:`unknown_user_key`, :func:`source_key`); this
+module does no I/O.
+
+Every key is short and plain whatever the caller passed: a source may be client-controlled
+(an ``X-Forwarded-For`` header), and a key the database cannot store would make the counter
+unwritable, so wrong guesses would go uncounted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 
 import attrs
@@ -15,9 +21,11 @@ import attrs
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
+    "MAX_SOURCE_LENGTH",
     "ThrottlePolicy",
     "ThrottleState",
     "account_key",
+    "normalize_source",
     "retry_text",
     "source_key",
     "unknown_user_key",
@@ -112,10 +120,44 @@ def unknown_user_key(username: str) -> str:
     exist. The key holds a digest of the username as typed (stripped, lower-cased): bounded
     length whatever was typed.
     """
-    typed = username.strip().lower().encode("utf-8", "surrogatepass")
+    typed = username.strip().lower().encode("utf-8", "surrogatepass")  # never raises
     return f"username:{hashlib.sha256(typed).hexdigest()}"
 
 
+#: Sources longer than this (after cleaning) are keyed by their SHA-256 digest.
+MAX_SOURCE_LENGTH = 64
+
+_UNSAFE_IN_SOURCE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def normalize_source(source: object) -> str | None:
+    """The login ``source`` as it is counted, by one rule for every backend.
+
+    Control characters (NUL included) and lone surrogates are removed, then surrounding
+    spaces; nothing left means no source (``None``). A cleaned source of at most
+    :data:`MAX_SOURCE_LENGTH` characters is kept as is (an IPv4 or IPv6 address fits);
+    a longer one (a forged ``X-Forwarded-For`` list) becomes ``sha256:<hex digest>``, so it
+    is still counted, under a key of bounded length.
+
+    >>> normalize_source(" 203.0.113.9\x00 ")
+    '203.0.113.9'
+    >>> len(normalize_source("203.0.113.9, " * 400))
+    71
+    """
+    if source is None:
+        return None
+    if not isinstance(source, str):
+        raise InvalidInputError("l'origine de la connexion doit être un texte", path="source")
+    cleaned = _UNSAFE_IN_SOURCE.sub("", source).strip()
+    if not cleaned:
+        return None
+    if len(cleaned) <= MAX_SOURCE_LENGTH:
+        return cleaned
+    return f"sha256:{hashlib.sha256(cleaned.encode('utf-8')).hexdigest()}"
+
+
 def source_key(source: str | None) -> str | None:
-    """The throttle key of a login ``source`` (``None`` when there is none)."""
-    return f"source:{source}" if source else None
+    """The throttle key of a login ``source`` (``None`` when there is none), normalized by
+    :func:`normalize_source`."""
+    normalized = normalize_source(source)
+    return f"source:{normalized}" if normalized else None

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from canteen_core.domain.accounts._text import require_text
 from canteen_core.domain.accounts.errors import (
     AccountDisabledError,
     AccountNotActivatedError,
@@ -42,6 +43,7 @@ from canteen_core.domain.accounts.model import (
     PasswordReset,
     normalize_email,
     normalize_username,
+    require_login,
     roles_of,
 )
 from canteen_core.domain.accounts.passwords import (
@@ -49,6 +51,7 @@ from canteen_core.domain.accounts.passwords import (
     decoy_hash,
     hash_password,
     needs_rehash,
+    require_password,
     temporary_password,
     verify_password,
 )
@@ -77,10 +80,12 @@ from canteen_core.domain.events import AccountInvited
 __all__ = ["Accounts"]
 
 
-def _require_str(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInputError(f"expected a string, got {type(value).__name__}", path=path)
-    return value
+def _identifier(value: object, path: str) -> str:
+    return require_text(value, path, what="l'identifiant", max_length=_MAX_ID_LENGTH)
+
+
+_MAX_ID_LENGTH = 200
+_MAX_NAME_LENGTH = 200
 
 
 def _new_id() -> str:
@@ -151,7 +156,7 @@ class Accounts:
         return account, stored
 
     def _get(self, account_id: object) -> Account:
-        account_id = _require_str(account_id, "account_id")
+        account_id = _identifier(account_id, "account_id")
         account = self.store.get(account_id)
         if account is None:
             raise NotFoundError(f"no account {account_id!r}")
@@ -204,14 +209,16 @@ class Accounts:
         :meth:`canteen_core.domain.notifications.Notifier.invitation`.
         """
         email = normalize_email(email)
-        name = _require_str(display_name, "display_name").strip()
+        name = require_text(
+            display_name, "display_name", what="le nom affiché", max_length=_MAX_NAME_LENGTH
+        ).strip()
         if not name:
             raise InvalidInputError("le nom affiché est obligatoire", path="display_name")
         role_set = roles_of(roles)
         if not role_set:
             raise InvalidInputError("an account needs at least one role", path="roles")
-        households = frozenset(_require_str(h, "household_ids") for h in household_ids)
-        if account_id is not None and self.store.get(_require_str(account_id, "account_id")):
+        households = frozenset(_identifier(h, "household_ids") for h in household_ids)
+        if account_id is not None and self.store.get(_identifier(account_id, "account_id")):
             raise ConflictError(f"account {account_id!r} already exists")
         if username is None:
             local = re.sub(r"[^a-z0-9._-]", "", email.split("@")[0].lower()).strip("._-")
@@ -269,13 +276,16 @@ class Accounts:
         locked, :class:`InvalidCredentialsError` for a wrong pair (recording the failure),
         :class:`AccountNotActivatedError`, :class:`AccountDisabledError`, and
         :class:`PortalNotOpenError` for a family account before the opening date.
+
+        ``source`` may be client-controlled: it is cleaned and bounded by
+        :func:`~canteen_core.domain.accounts.normalize_source`, so any text is counted. A
+        username or password that is not text, too long, or holds NUL or a lone surrogate
+        raises :class:`~canteen_core.domain.errors.InvalidInputError` before anything is read.
         """
         if isinstance(password, Secret):
             password = password.reveal()
-        password = _require_str(password, "password")
-        username = _require_str(username, "username")
-        if source is not None:
-            source = _require_str(source, "source")
+        password = require_password(password)
+        username = require_login(username)
         try:
             key = normalize_username(username)
         except InvalidInputError:
@@ -355,10 +365,9 @@ class Accounts:
         login). The new password must pass :func:`check_password_strength` and differ from
         the current one. A wrong current password counts as a failed login."""
         account = self._get(account_id)
-        current = (
-            current_password.reveal()
-            if isinstance(current_password, Secret)
-            else _require_str(current_password, "current_password")
+        current = require_password(
+            current_password.reveal() if isinstance(current_password, Secret) else current_password,
+            "current_password",
         )
         new = new_password.reveal() if isinstance(new_password, Secret) else new_password
         new = check_password_strength(
@@ -398,7 +407,7 @@ class Accounts:
         ("si un compte existe, un courriel a été envoyé") so it reveals no account. Disabled
         accounts get nothing.
         """
-        login = _require_str(login, "login").strip()
+        login = require_login(login, "login").strip()
         if not login:
             raise InvalidInputError("indiquez un identifiant ou une adresse", path="login")
         candidates: list[Account] = []
