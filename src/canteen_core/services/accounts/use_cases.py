@@ -291,16 +291,20 @@ class Accounts:
         except InvalidInputError:
             key = None
         now = self._now()
+        # Each counter is read once, before the password is checked, and written from that
+        # reading: a storage that locks the row on read makes the count exact under concurrency.
         by_source = source_key(source)
-        if by_source is not None:
-            wait = self.store.throttle(by_source).retry_after(now)
+        source_state = self.store.throttle(by_source) if by_source is not None else None
+        if source_state is not None:
+            wait = source_state.retry_after(now)
             if wait is not None:
                 raise LoginThrottledError(wait)
         account = self.store.find_by_username(key) if key is not None else None
         # An unknown username is counted and locked like an account (same policy, same
         # refusals): the lockout must not tell which usernames exist.
         by_account = account_key(account.id) if account is not None else unknown_user_key(username)
-        wait = self.store.throttle(by_account).retry_after(now)
+        account_state = self.store.throttle(by_account)
+        wait = account_state.retry_after(now)
         if wait is not None:
             raise LoginThrottledError(wait)
         if account is None:
@@ -309,18 +313,16 @@ class Accounts:
         else:
             ok = self._verify(account.password_hash, password)
         if not ok:
-            if by_source is not None:
-                state = self.store.throttle(by_source)
+            if by_source is not None and source_state is not None:
                 self.store.save_throttle(
-                    by_source, state.after_failure(now, self.settings.source_throttle)
+                    by_source, source_state.after_failure(now, self.settings.source_throttle)
                 )
-            state = self.store.throttle(by_account)
             self.store.save_throttle(
-                by_account, state.after_failure(now, self.settings.account_throttle)
+                by_account, account_state.after_failure(now, self.settings.account_throttle)
             )
             raise InvalidCredentialsError()
         assert account is not None
-        if self.store.throttle(by_account).failures:
+        if account_state.failures:
             self.store.save_throttle(by_account, ThrottleState())
         if account.status is AccountStatus.DISABLED:
             raise AccountDisabledError()
@@ -379,11 +381,11 @@ class Accounts:
             raise AccountNotActivatedError()
         now = self._now()
         key = account_key(account.id)
-        wait = self.store.throttle(key).retry_after(now)
+        state = self.store.throttle(key)
+        wait = state.retry_after(now)
         if wait is not None:
             raise LoginThrottledError(wait)
         if not self._verify(account.password_hash, current):
-            state = self.store.throttle(key)
             self.store.save_throttle(key, state.after_failure(now, self.settings.account_throttle))
             raise InvalidCredentialsError()
         if hmac.compare_digest(current.encode(), new.encode()):
