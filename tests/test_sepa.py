@@ -38,6 +38,7 @@ from canteen_core.domain.mandates import (
     SequenceType,
     check_collection_date,
     is_target2_business_day,
+    next_target2_business_day,
 )
 from canteen_core.domain.money import Money
 
@@ -438,3 +439,8 @@ def test_a_relative_output_dir_is_resolved_against_the_deployment_folder(tmp_pat
     )
     deployment = load_deployment(folder / "canteen.toml")
     assert deployment.payment["sepa"]["output_dir"] == str(folder.resolve() / "sepa")
+
+
+def test_next_target2_business_day() -> None:
+    assert next_target2_business_day(date(2023, 12, 23)) == date(2023, 12, 27)  # Sat -> Wed
+    assert next_target2_business_day(date(2023, 12, 27)) == date(2023, 12, 27)

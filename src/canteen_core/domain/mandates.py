@@ -54,6 +54,7 @@ __all__ = [
     "is_target2_business_day",
     "is_valid_creditor_identifier",
     "is_valid_iban",
+    "next_target2_business_day",
     "normalize_creditor_identifier",
     "normalize_iban",
     "validate_bic",
@@ -204,6 +205,13 @@ def is_target2_business_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _target2_closing_days(day.year)
 
 
+def next_target2_business_day(day: date) -> date:
+    """``day`` if it is a TARGET2 business day, else the first one after it."""
+    while not is_target2_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
 def check_collection_date(day: date) -> None:
     """Refuse a direct-debit collection date that is not a TARGET2 business day
     (:class:`RuleViolationError`, French, with the next business day)."""
@@ -212,9 +220,7 @@ def check_collection_date(day: date) -> None:
     reason = _target2_closing_days(day.year).get(day) or (
         "samedi" if day.weekday() == 5 else "dimanche"
     )
-    following = day + timedelta(days=1)
-    while not is_target2_business_day(following):
-        following += timedelta(days=1)
+    following = next_target2_business_day(day + timedelta(days=1))
     raise RuleViolationError(
         f"le {day:%d/%m/%Y} ({reason}) n'est pas un jour ouvré des banques (TARGET2) : aucun "
         f"prélèvement ne peut y être réglé ; prochain jour possible : le {following:%d/%m/%Y}"
