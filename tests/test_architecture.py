@@ -29,20 +29,10 @@ TOP_PACKAGES = ("canteen_core", "canteen_adapters")
 
 #: Cycles that remain, each written as its sorted modules. This list may only shrink (#21): a
 #: test fails when an entry no longer is a cycle, so removing the cycle removes the entry.
-KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        # #21: the project name and the backend records move out of plugins.py.
-        frozenset({"canteen_core.config.hookspecs", "canteen_core.config.plugins"}),
-    }
-)
+KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset()
 
 #: Imports that break a layer rule and remain; may only shrink (#21), like KNOWN_CYCLES.
-KNOWN_VIOLATIONS: frozenset[str] = frozenset(
-    {
-        # #21: the fixture will get the memory backend from the plugin manager by name.
-        "canteen_core.testing imports canteen_adapters.storage.memory",
-    }
-)
+KNOWN_VIOLATIONS: frozenset[str] = frozenset()
 
 
 def _module_name(path: Path) -> str:

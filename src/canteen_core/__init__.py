@@ -22,7 +22,6 @@ from canteen_core.domain.calendar import (
     SCHOOL_RESTAURANT_WEEKDAYS,
     Closure,
     ClosureKind,
-    HolidaySource,
     Period,
     SchoolYear,
     ServiceCalendar,
@@ -111,6 +110,7 @@ from canteen_core.domain.tariffs import (
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.ports.calendar import HolidaySource
 from canteen_core.simulation import AidRules, Population, compare, simulate
 
 if TYPE_CHECKING:

@@ -48,9 +48,10 @@ from canteen_adapters.calendars.france_departments import (
 )
 from canteen_adapters.calendars.france_public_holidays import public_holidays
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.config.plugins import HolidaySourceBackend
-from canteen_core.domain.calendar import HolidaySource, Period, SchoolYear, Zone, parse_school_year
+from canteen_core.domain.calendar import Period, SchoolYear, Zone, parse_school_year
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.ports.backends import HolidaySourceBackend
+from canteen_core.ports.calendar import HolidaySource
 
 __all__ = [
     "BRIDGE_CORRECTIONS",

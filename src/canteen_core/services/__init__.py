@@ -36,9 +36,10 @@ from canteen_core.config.deployment import (
 )
 from canteen_core.config.plugins import CanteenPluginManager
 from canteen_core.domain.accounts import AccountSettings
-from canteen_core.domain.calendar import HolidaySource, Zone
+from canteen_core.domain.calendar import Zone
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.notifications import NotificationSettings
+from canteen_core.ports.calendar import HolidaySource
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
