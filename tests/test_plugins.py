@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -330,3 +331,32 @@ def test_the_entry_points_declare_every_built_in_plugin_module() -> None:
     assert all(name == value for name, value in declared.items())  # the name is the module
     assert set(declared) == _hook_modules(package, "canteen_adapters")
     assert set(built_in_plugin_names()) == set(declared)  # the installed metadata is current
+
+
+def test_a_third_party_backend_runs_the_shipped_storage_contract(tmp_path: Path) -> None:
+    """The documented recipe: star-import the contract, give it a ``storage`` fixture."""
+    (tmp_path / "test_my_backend.py").write_text(
+        "import pytest\n"
+        "from canteen_core.config.plugins import build_plugin_manager\n"
+        "from canteen_core.ports.settings import StorageSettings\n"
+        "from canteen_core.testing.storage_contract import *  # noqa: F403\n"
+        "\n"
+        "@pytest.fixture\n"
+        "def storage():\n"
+        "    manager = build_plugin_manager(load_entrypoints=False)\n"
+        "    opened = manager.open_storage(StorageSettings(url='memory://'))\n"
+        "    yield opened\n"
+        "    opened.close()\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    from canteen_core.testing import storage_contract
+
+    assert f"{len(storage_contract.__all__)} passed" in result.stdout
