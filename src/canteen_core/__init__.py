@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from canteen_core.config.deployment import Deployment, load_deployment
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.serialization import structure, unstructure
-from canteen_core.domain.accounts import Account, AccountSettings
+from canteen_core.domain.accounts import AccountSettings, AccountView
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import (
@@ -193,7 +193,7 @@ __all__ = [  # noqa: RUF022
     "TariffGrid",
     # -- values out: what the facade returns, and their JSON conversion --
     "AbsenceJustification",
-    "Account",
+    "AccountView",
     "AttendanceRecord",
     "BillingMode",
     "BulkResult",
