@@ -1,5 +1,8 @@
 """pytest plugin and helpers for canteen and for plugin authors.
 
+The storage contract suite a storage backend runs is :mod:`canteen_core.testing.storage_contract`
+(its sample values: :mod:`canteen_core.testing.samples`).
+
 Enable it with ``pytest_plugins = ["canteen_core.testing"]`` in a ``conftest.py``.
 
 Fixtures:
@@ -9,8 +12,8 @@ Fixtures:
     the test is skipped with the reason, except when ``CI=true``, where a missing or
     unreachable database fails the test.
 ``canteen_plugin_manager``
-    A plugin manager with the built-in plugins and no entry points (so tests do not depend on
-    what else is installed). Register the plugin under test on it.
+    A plugin manager with the built-in plugins and no third-party entry points (so tests do not
+    depend on what else is installed). Register the plugin under test on it.
 ``canteen_events``
     An :class:`EventRecorder` registered on ``canteen_plugin_manager``: every event dispatched
     through the manager, in order.
