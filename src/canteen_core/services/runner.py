@@ -40,7 +40,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
 
 import attrs
 
@@ -63,6 +62,7 @@ from canteen_core.domain.events import Event
 from canteen_core.domain.notifications import NotificationSettings, Notifier, OutgoingMessage
 from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
 from canteen_core.ports.calendar import HolidaySource
+from canteen_core.ports.mail import Mailer
 from canteen_core.ports.storage import Storage, UnitOfWork
 
 __all__ = [
@@ -263,7 +263,7 @@ class ServiceContext:
         account_settings: AccountSettings | None = None,
         notification_settings: NotificationSettings | None = None,
         holiday_source: HolidaySource | None = None,
-        mailer: Any = None,
+        mailer: Mailer | None = None,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self.deployment = deployment
@@ -306,7 +306,7 @@ class ServiceContext:
         return self._holiday_source
 
     @property
-    def mailer(self) -> Any:
+    def mailer(self) -> Mailer:
         """The mailer plugin named by ``[mail] adapter`` (built on first use)."""
         if self._mailer is None:
             settings = self.deployment.mail
