@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import day_facts
 from _calendars import CALENDAR, HOUSEHOLD, enrollment
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import Period
@@ -35,7 +36,7 @@ from canteen_core.domain.tariffs import (
     TariffCategory,
     TariffGrid,
 )
-from canteen_core.services.billing import day_facts, period_facts
+from canteen_core.services.billing import period_facts
 
 START, END = date(2023, 9, 1), date(2023, 9, 30)
 SEPTEMBER = [START + timedelta(days=i) for i in range(30)]

@@ -1,0 +1,363 @@
+"""Post-paid billing runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+
+import attrs
+
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.attendance import (
+    AbsenceJustification,
+    AttendanceRecord,
+    Presence,
+)
+from canteen_core.domain.calendar import ServiceCalendar
+from canteen_core.domain.charging import PeriodFacts
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RuleViolationError,
+)
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import (
+    BillingMode,
+    Invoice,
+    NumberSequence,
+    billing_key,
+)
+from canteen_core.domain.invoicing import run_postpaid_periods as _run_postpaid_periods
+from canteen_core.domain.money import Money
+from canteen_core.domain.policy import Action
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.domain.tariffs import (
+    TariffBook,
+)
+from canteen_core.ports.storage import Range, UnitOfWork
+from canteen_core.services.billing._base import BillingBase, _chunks, _paris_date, parse_period
+from canteen_core.services.billing.facts import _justified_run_before, period_facts
+from canteen_core.services.runner import Transaction
+
+
+@attrs.frozen(kw_only=True)
+class IssuedInvoice:
+    """A short record of an invoice a run issued (the invoice itself is in storage)."""
+
+    invoice_id: str
+    number: str
+    household_id: str
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class BillingReport:
+    """What a post-paid run did.
+
+    ``issued``: new invoices; ``already_billed``: households skipped because the period was
+    billed for them before; ``conflicts``: households skipped because another run billed them
+    at the same time; ``without_charges``: households with nothing to bill (no number used).
+    """
+
+    period_start: date
+    period_end: date
+    issued: tuple[IssuedInvoice, ...]
+    already_billed: tuple[str, ...]
+    conflicts: tuple[str, ...]
+    without_charges: tuple[str, ...]
+    batches: int
+
+    @property
+    def total(self) -> Money:
+        """Sum of the new invoices."""
+        return Money.sum(item.total for item in self.issued)
+
+    @property
+    def count(self) -> int:
+        """How many invoices were issued."""
+        return len(self.issued)
+
+
+def _renumbered(invoice: Invoice, number: str) -> Invoice:
+    if invoice.number == number:
+        return invoice
+    # Same deterministic id scheme as canteen_core.domain.invoicing ("invoice:<issuer>:<number>").
+    return attrs.evolve(invoice, number=number, id=f"invoice:{invoice.issuer_id}:{number}")
+
+
+class PostpaidRuns(BillingBase):
+    """Post-paid billing runs, batch by batch."""
+
+    # -- post-paid -----------------------------------------------------------------------------
+
+    def run_postpaid(
+        self, actor: Actor, period: str, *, household_ids: Iterable[str] | None = None
+    ) -> BillingReport:
+        """Bill the month ``period`` (``"2023-09"``) post-paid, for all households or a subset.
+
+        ``run_billing`` (finance, admin, system). One transaction per batch of households (see
+        the module docstring); re-running never invoices twice. Raises before writing anything
+        for a bad period, an unknown household or a prepaid deployment.
+        """
+        start, end = parse_period(period)
+        if self.mode is not BillingMode.POSTPAID:
+            raise RuleViolationError(
+                "this deployment bills prepaid: invoices come from validated baskets"
+            )
+        subset = None if household_ids is None else list(dict.fromkeys(household_ids))
+        with self._ctx.use_case(actor, Action.RUN_BILLING, read_only=True) as tx:
+            tariffs = TariffBook(grids=tuple(tx.uow.tariffs.list()))
+            if subset is None:
+                ids = sorted(tx.uow.households.ids())
+            else:
+                for index, household_id in enumerate(subset):
+                    if not isinstance(household_id, str) or not household_id:
+                        raise InvalidInputError(
+                            "household ids are strings", path=f"household_ids[{index}]"
+                        )
+                    if tx.uow.households.find(household_id) is None:
+                        raise NotFoundError(f"unknown household {household_id!r}")
+                ids = sorted(subset)
+        issued: list[IssuedInvoice] = []
+        already: list[str] = []
+        conflicts: list[str] = []
+        empty: list[str] = []
+        batches = 0
+        for batch in _chunks(ids, self.options.batch_size):
+            batches += 1
+            with self._ctx.use_case(actor, Action.RUN_BILLING) as tx:
+                result = self._bill_batch(tx, batch, start, end, tariffs)
+            issued.extend(result[0])
+            already.extend(result[1])
+            conflicts.extend(result[2])
+            empty.extend(result[3])
+        return BillingReport(
+            period_start=start,
+            period_end=end,
+            issued=tuple(issued),
+            already_billed=tuple(already),
+            conflicts=tuple(conflicts),
+            without_charges=tuple(empty),
+            batches=batches,
+        )
+
+    def _bill_batch(
+        self,
+        tx: Transaction,
+        batch: Sequence[str],
+        start: date,
+        end: date,
+        tariffs: TariffBook,
+    ) -> tuple[list[IssuedInvoice], list[str], list[str], list[str]]:
+        """Bill one batch of households in the current transaction, reading each kind of
+        document with one query for the whole batch (an ``IN`` list of its households)."""
+        uow = tx.uow
+        issue_date = _paris_date(tx.now)
+        # Lock the numbering first: a concurrent run waits here, then sees our billing keys.
+        sequence = uow.invoices.sequence(self.issuer_id, issue_date.year)
+        keys = {
+            household_id: billing_key(
+                BillingMode.POSTPAID,
+                issuer_id=self.issuer_id,
+                household_id=household_id,
+                first_day=start,
+                last_day=end,
+            )
+            for household_id in batch
+        }
+        billed = uow.invoices.billed_keys(keys.values())
+        already = [household_id for household_id in batch if keys[household_id] in billed]
+        todo = [household_id for household_id in batch if keys[household_id] not in billed]
+        # Households removed since the run started are left out.
+        households = uow.households.find_many(todo)
+        carried: dict[str, int] = {}
+        services: dict[str, str] = {}
+        facts = self._batch_facts(uow, households, start, end, carried, services)
+        run = _run_postpaid_periods(
+            issuer_id=self.issuer_id,
+            period_start=start,
+            period_end=end,
+            facts=facts,
+            households=households,
+            tariffs=tariffs,
+            sequence=sequence,
+            issued_at=tx.now,
+            terms=self.options.terms,
+            already_billed=billed,
+            policy=self.options.charging,
+            carried_runs=carried,
+            service_names=services,
+        )
+        conflicts: list[str] = []
+        stored, current = self._store_invoices(uow, run.invoices, sequence, conflicts)
+        issued: list[IssuedInvoice] = []
+        # The run's events, for the invoices stored with the run's number (the same event).
+        events = {
+            id(invoice): event for invoice, event in zip(run.invoices, run.events, strict=True)
+        }
+        for numbered in stored:
+            self._announce(
+                tx, numbered, households[numbered.household_id], events.get(id(numbered))
+            )
+            issued.append(
+                IssuedInvoice(
+                    invoice_id=numbered.id,
+                    number=numbered.number,
+                    household_id=numbered.household_id,
+                    total=numbered.total,
+                )
+            )
+        if current.last_used != sequence.last_used:
+            uow.invoices.save_sequence(current)
+        return issued, already, conflicts, list(run.without_charges)
+
+    @staticmethod
+    def _store_invoices(
+        uow: UnitOfWork,
+        invoices: Sequence[Invoice],
+        sequence: NumberSequence,
+        conflicts: list[str],
+    ) -> tuple[list[Invoice], NumberSequence]:
+        """Number and store ``invoices``: one bulk insert, or one by one after a conflict.
+
+        The bulk insert runs in a savepoint; when another run billed one of the households
+        meanwhile (a unique billing key, :class:`ConflictError`), it is undone and the
+        invoices are stored one by one, each conflicting household skipped and its number
+        reused by the next invoice (numbering stays gapless).
+        """
+        if not invoices:
+            return [], sequence
+        numbers, advanced = sequence.allocate(len(invoices))
+        numbered = [
+            _renumbered(invoice, number) for invoice, number in zip(invoices, numbers, strict=True)
+        ]
+        try:
+            with uow.savepoint():
+                uow.invoices.add_many(numbered)
+        except ConflictError:
+            pass
+        else:
+            return numbered, advanced
+        stored: list[Invoice] = []
+        current = sequence
+        for invoice in invoices:
+            one, after = current.allocate(1)
+            candidate = _renumbered(invoice, one[0])
+            try:
+                with uow.savepoint():
+                    uow.invoices.add(candidate)
+            except ConflictError:
+                # Another run billed this household meanwhile: its number goes to the next one.
+                conflicts.append(invoice.household_id)
+                continue
+            current = after
+            stored.append(candidate)
+        return stored, current
+
+    def _batch_facts(
+        self,
+        uow: UnitOfWork,
+        households: Mapping[str, Household],
+        start: date,
+        end: date,
+        carried: dict[str, int],
+        services: dict[str, str],
+    ) -> list[PeriodFacts]:
+        """The billing facts of a batch of households, with a constant number of queries:
+        one each for enrollments, attendance and certificates (``IN`` lists) and one
+        :meth:`~canteen_core.ports.storage.ReservationRepository.load_many` for the period's days of
+        the books; the books and attendance before the period (a justified-absence run open
+        when it starts) are read only for the enrollments with a justified absence in it."""
+        if not households:
+            return []
+        lookback = start - timedelta(days=self.options.carence_lookback_days)
+        # An enrollment ended before the period has nothing to bill nor a run to carry.
+        window = {"first_day": Range(None, end), "last_day": Range(start, None)}
+        members = tuple(households)
+        enrollments: list[Enrollment] = []
+        # Loaded enrollments mostly share calendar instances already: intern each one once.
+        calendars: dict[int, ServiceCalendar] = {}
+        for enrollment in uow.enrollments.list(household_id=members, **window):
+            calendar = enrollment.calendar
+            found = calendars.get(id(calendar))
+            if found is None:
+                found = calendars[id(calendar)] = self._ctx.intern(enrollment).calendar
+            if found is not calendar:
+                enrollment = attrs.evolve(enrollment, calendar=found)
+            enrollments.append(enrollment)
+        if not enrollments:
+            return []
+        books = uow.reservations.load_many((e.id for e in enrollments), between=(start, end))
+        records: dict[str, list[AttendanceRecord]] = defaultdict(list)
+        for record in uow.attendance.list(household_id=members, day=Range(start, end)):
+            records[record.enrollment_id].append(record)
+        # A certificate only matters for a booked day the child was not seen: most
+        # enrollments have none, and are left out of the certificates query.
+        missed: list[str] = []
+        for enrollment in enrollments:
+            book = books.get(enrollment.id)
+            if book is None:
+                continue
+            seen = {
+                r.day
+                for r in records[enrollment.id]
+                if r.presence is Presence.PRESENT and start <= r.day <= end
+            }
+            if book.count(start, end) > sum(1 for day in seen if book.is_booked(day)):
+                missed.append(enrollment.id)
+        justifications: defaultdict[str, list[AbsenceJustification]] = defaultdict(list)
+        if missed:
+            for justification in uow.absences.list(
+                enrollment_id=tuple(missed),
+                first_day=Range(None, end),
+                last_day=Range(lookback, None),
+            ):
+                justifications[justification.enrollment_id].append(justification)
+        # Enrollments of a batch share a few calendars: their service days are computed once.
+        open_days: dict[tuple[int, date, date], frozenset[date]] = {}
+        facts: list[PeriodFacts] = []
+        ill: list[Enrollment] = []  # a justified absence in the period: a run may be open
+        for enrollment in enrollments:
+            services[enrollment.service.id] = enrollment.service.name
+            book = books.get(enrollment.id) or ReservationBook.empty(enrollment)
+            lo, hi = max(start, enrollment.start), min(end, enrollment.end)
+            days = None
+            if lo <= hi:
+                shared = (id(enrollment.calendar), lo, hi)
+                days = open_days.get(shared)
+                if days is None:
+                    days = open_days[shared] = frozenset(enrollment.open_days(lo, hi))
+            mine = period_facts(
+                enrollment,
+                book,
+                start,
+                end,
+                records=records[enrollment.id],
+                justifications=justifications[enrollment.id],
+                open_days=days,
+            )
+            facts.append(mine)
+            if mine.justified and start > enrollment.start:
+                ill.append(enrollment)
+        if ill and lookback < start:
+            eve = start - timedelta(days=1)
+            before = uow.reservations.load_many((e.id for e in ill), between=(lookback, eve))
+            for record in uow.attendance.list(
+                enrollment_id=tuple(e.id for e in ill), day=Range(lookback, eve)
+            ):
+                records[record.enrollment_id].append(record)
+            for enrollment in ill:
+                run = _justified_run_before(
+                    enrollment,
+                    before.get(enrollment.id) or ReservationBook.empty(enrollment),
+                    start,
+                    self.options.carence_lookback_days,
+                    records[enrollment.id],
+                    justifications[enrollment.id],
+                )
+                if run:
+                    carried[enrollment.id] = run
+        return facts
