@@ -93,7 +93,6 @@ from canteen_core.domain.money import EUR, Money
 from canteen_core.domain.notifications import Notifier, OutgoingMessage
 from canteen_core.domain.online_payment import (
     PaymentOutcome,
-    PaymentProvider,
     PaymentRequest,
     SignatureError,
 )
@@ -111,6 +110,7 @@ from canteen_core.domain.tariffs import (
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.ports.online_payment import PaymentProvider
 from canteen_core.simulation import AidRules, Population, compare, simulate
 
 if TYPE_CHECKING:

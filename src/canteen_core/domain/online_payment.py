@@ -1,14 +1,15 @@
-"""The online payment port: what a card or treasury payment provider must do, and pure rules.
+"""Online payment rules: requests, verified notifications, what to do with them, who may pay.
 
 A portal offers online payment of an invoice's balance due through a *payment provider*
-(PayZen, PayFiP...). The flow has two halves:
+(PayZen, PayFiP...; the port is :class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
+The flow has two halves:
 
-1. :meth:`PaymentProvider.start_payment` turns a :class:`PaymentRequest` into a
+1. The provider's ``start_payment`` turns a :class:`PaymentRequest` into a
    :class:`PaymentStart`: either a form the browser must POST to the provider
    (:class:`PaymentForm`, ordered fields) or a URL to redirect to. It also names the
    ``transaction_id`` the provider will echo in its notifications.
-2. The provider later calls the portal back (IPN, "notification"). The raw fields go to
-   :meth:`PaymentProvider.verify_notification`, which checks the signature and returns a
+2. The provider later calls the portal back (IPN, "notification"). The raw fields go to its
+   ``verify_notification``, which checks the signature and returns a
    :class:`VerifiedNotification` (outcome, amount, currency, raw fields for audit) or raises
    :class:`SignatureError` / :class:`~canteen_core.domain.errors.InvalidInputError`.
 
@@ -28,7 +29,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 
@@ -43,7 +44,6 @@ __all__ = [
     "NotificationVerdict",
     "PaymentForm",
     "PaymentOutcome",
-    "PaymentProvider",
     "PaymentRequest",
     "PaymentStart",
     "SignatureError",
@@ -326,32 +326,6 @@ def decide_notification(
             f"{name} says paid but is unsigned: confirm it with the provider",
         )
     return verdict(NotificationDecision.CREDIT, f"{name} paid {notification.amount}")
-
-
-@runtime_checkable
-class PaymentProvider(Protocol):
-    """An online payment provider adapter, found by ``name`` through the plugin hooks."""
-
-    @property
-    def name(self) -> str:
-        """The provider's registry name (``"payzen"``, ``"payfip"``)."""
-        ...
-
-    def start_payment(self, request: PaymentRequest) -> PaymentStart:
-        """Build the form or URL that starts ``request`` at the provider.
-
-        Raises :class:`~canteen_core.domain.errors.InvalidInputError` when the request cannot be
-        expressed in the provider's format (amount out of range, reference too long...).
-        """
-        ...
-
-    def verify_notification(self, fields: Mapping[str, str]) -> VerifiedNotification:
-        """Check a notification's fields and signature and say what happened.
-
-        Raises :class:`SignatureError` when the signature is missing or wrong, and
-        :class:`~canteen_core.domain.errors.InvalidInputError` when fields are missing or malformed.
-        """
-        ...
 
 
 #: Invoice statuses (values of the invoicing status enum) that may be paid online.

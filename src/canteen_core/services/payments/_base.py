@@ -6,12 +6,12 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import attrs
 
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import (
+    ConfigurationError,
     InvalidInputError,
 )
 from canteen_core.domain.ledger import (
@@ -19,6 +19,9 @@ from canteen_core.domain.ledger import (
     Payment,
 )
 from canteen_core.domain.money import Money
+from canteen_core.ports.counter_payment import CounterPaymentProvider
+from canteen_core.ports.direct_debit import DirectDebitProvider
+from canteen_core.ports.online_payment import OnlinePaymentProvider
 from canteen_core.ports.storage import UnitOfWork
 from canteen_core.services.billing import (
     BillingService,
@@ -103,19 +106,21 @@ class PaymentBase(ServiceBase):
         options: PaymentOptions | None = None,
         *,
         billing: BillingService | None = None,
-        providers: Mapping[str, Any] | None = None,
+        providers: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(context)
         self.options = options or PaymentOptions()
         self._billing = billing or BillingService(context)
-        self._providers: dict[str, Any] = dict(providers or {})
+        self._providers: dict[str, object] = dict(providers or {})
 
     # -- providers -----------------------------------------------------------------------------
 
-    def provider(self, name: str) -> Any:
+    def provider(self, name: str) -> object:
         """The payment adapter called ``name``, built once from ``[payment.<name>]``.
 
-        :class:`ConfigurationError` lists the valid names for an unknown one.
+        :class:`ConfigurationError` lists the valid names for an unknown one. The use cases
+        check it against the port they need (:meth:`online_provider`,
+        :meth:`direct_debit_provider`, :meth:`counter_provider`).
         """
         if not isinstance(name, str) or not name:
             raise InvalidInputError(f"expected a provider name, got {name!r}", path="provider")
@@ -125,6 +130,31 @@ class PaymentBase(ServiceBase):
             settings = self._ctx.deployment.payment.get(name, {})
             found = backend.factory(settings)
             self._providers[name] = found
+        return found
+
+    def _not_a(self, name: str, what: str) -> ConfigurationError:
+        return ConfigurationError(f"payment provider {name!r} does not {what}", path="provider")
+
+    def online_provider(self, name: str) -> OnlinePaymentProvider:
+        """The online payment provider called ``name`` (:class:`ConfigurationError` when
+        that adapter takes no online payments)."""
+        found = self.provider(name)
+        if not isinstance(found, OnlinePaymentProvider):
+            raise self._not_a(name, "take online payments")
+        return found
+
+    def direct_debit_provider(self) -> DirectDebitProvider:
+        """The direct-debit provider (:attr:`PaymentOptions.sepa_provider`)."""
+        found = self.provider(self.options.sepa_provider)
+        if not isinstance(found, DirectDebitProvider):
+            raise self._not_a(self.options.sepa_provider, "collect direct debits")
+        return found
+
+    def counter_provider(self) -> CounterPaymentProvider:
+        """The counter payment recorder (:attr:`PaymentOptions.manual_provider`)."""
+        found = self.provider(self.options.manual_provider)
+        if not isinstance(found, CounterPaymentProvider):
+            raise self._not_a(self.options.manual_provider, "record counter payments")
         return found
 
     def _store_payment(

@@ -54,7 +54,7 @@ class CounterPayments(PaymentBase):
         ``PaymentReceived`` and emails a receipt.
         """
         money = _money(amount)
-        manual = self.provider(self.options.manual_provider)
+        manual = self.counter_provider()
         with self._ctx.use_case(actor, Action.RECORD_PAYMENT) as tx:
             uow = tx.uow
             uow.households.get(_text(household_id, "household_id"))

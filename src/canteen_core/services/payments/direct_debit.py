@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, date
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import (
-    ConfigurationError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
@@ -32,6 +29,7 @@ from canteen_core.domain.mandates import (
 from canteen_core.domain.money import Money
 from canteen_core.domain.notifications import OutgoingMessage, message_id_for
 from canteen_core.domain.policy import Action
+from canteen_core.ports.direct_debit import Creditor, DebitItem
 from canteen_core.ports.storage import UnitOfWork
 from canteen_core.services.billing import (
     household_account,
@@ -202,8 +200,7 @@ class DirectDebits(PaymentBase):
         nothing (no file).
         """
         day = _a_date(collection_date, "collection_date")
-        sepa = self.provider(self.options.sepa_provider)
-        make_item = _debit_item_factory(sepa)
+        sepa = self.direct_debit_provider()
         with self._ctx.use_case(actor, Action.EXPORT_SEPA) as tx:
             uow = tx.uow
             message = message_id or _sepa_id(
@@ -216,7 +213,7 @@ class DirectDebits(PaymentBase):
                     known = chosen.get(mandate.household_id)
                     if known is None or mandate.signed_on > known.signed_on:
                         chosen[mandate.household_id] = mandate
-            items: list[Any] = []
+            items: list[DebitItem] = []
             debits: list[tuple[str, str, Money, str]] = []
             skipped: list[tuple[str, str]] = []
             for household_id in sorted(chosen):
@@ -229,7 +226,7 @@ class DirectDebits(PaymentBase):
                 account = household_account(uow, household_id)
                 for state in account.open_invoices():
                     items.append(
-                        make_item(
+                        DebitItem(
                             household_id=household_id,
                             invoice_id=state.invoice.id,
                             invoice_number=state.invoice.number,
@@ -265,7 +262,7 @@ class DirectDebits(PaymentBase):
             )
             for mandate in run.mandates:
                 uow.mandates.save(mandate)
-            creditor = getattr(sepa, "creditor", None)
+            creditor = sepa.creditor
             for announcement in run.announcements:
                 tx.emit(announcement)
                 household = uow.households.get(announcement.household_id)
@@ -280,18 +277,17 @@ class DirectDebits(PaymentBase):
         )
 
     def _pre_notifications(
-        self, event: DirectDebitAnnounced, household: Household, creditor: Any
+        self, event: DirectDebitAnnounced, household: Household, creditor: Creditor
     ) -> list[OutgoingMessage]:
         notifier = self._ctx.notifier
         context = {
             "amount": event.amount,
             "collection_date": event.collection_date,
             "mandate_reference": event.mandate_reference,
-            "creditor_name": getattr(creditor, "name", None)
+            "creditor_name": creditor.name
             or notifier.settings.creditor_name
             or notifier.settings.organisation,
-            "creditor_identifier": getattr(creditor, "creditor_id", None)
-            or notifier.settings.creditor_identifier,
+            "creditor_identifier": creditor.creditor_id or notifier.settings.creditor_identifier,
         }
         key = f"{event.household_id}:{event.mandate_reference}:{event.collection_date.isoformat()}"
         messages: list[OutgoingMessage] = []
@@ -354,23 +350,3 @@ class DirectDebits(PaymentBase):
 def _debtor_name(household: Household) -> str:
     payer = household.payer
     return f"{payer.first_name} {payer.last_name.upper()}"[:70]
-
-
-def _debit_item_factory(provider: Any) -> Callable[..., Any]:
-    """How to build the adapter's debit items without the core importing the adapter.
-
-    A direct-debit provider may offer ``debit_item(**fields)``; otherwise the ``DebitItem``
-    class of the provider's own module is used (the built-in ``sepa`` adapter).
-    """
-    factory = getattr(provider, "debit_item", None)
-    if callable(factory):
-        return factory  # type: ignore[no-any-return]
-    module = sys.modules.get(type(provider).__module__)
-    item_class = getattr(module, "DebitItem", None)
-    if not callable(item_class) or not callable(getattr(provider, "collect", None)):
-        raise ConfigurationError(
-            f"payment provider {getattr(provider, 'name', provider)!r} cannot collect direct "
-            "debits",
-            path="sepa_provider",
-        )
-    return item_class  # type: ignore[no-any-return]

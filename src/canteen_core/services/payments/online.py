@@ -10,7 +10,6 @@ import attrs
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import (
     CanteenError,
-    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -23,7 +22,6 @@ from canteen_core.domain.ledger import (
 from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import (
     NotificationDecision,
-    PaymentProvider,
     PaymentRequest,
     PaymentStart,
     VerifiedNotification,
@@ -31,6 +29,7 @@ from canteen_core.domain.online_payment import (
     ensure_online_payment_allowed,
 )
 from canteen_core.domain.policy import Action
+from canteen_core.ports.online_payment import OnlinePaymentProvider
 from canteen_core.ports.storage import AuditedNotification
 from canteen_core.services.billing import (
     household_account,
@@ -119,16 +118,6 @@ def _payment_id(provider: str, transaction_id: str) -> str:
 class OnlinePayments(PaymentBase):
     """Online payments and provider notifications."""
 
-    def _online(self, name: str) -> PaymentProvider:
-        provider = self.provider(name)
-        if not isinstance(provider, PaymentProvider):
-            raise ConfigurationError(
-                f"payment provider {name!r} does not take online payments", path="provider"
-            )
-        return provider
-
-    # -- online payment ------------------------------------------------------------------------
-
     def start_online_payment(
         self,
         actor: Actor,
@@ -145,7 +134,7 @@ class OnlinePayments(PaymentBase):
         :class:`RuleViolationError` (a French reason) when the invoice cannot be paid online
         now. The request is stored to match the provider's notification later.
         """
-        adapter = self._online(provider)
+        adapter = self.online_provider(provider)
         with self._ctx.use_case(actor, Action.PAY_ONLINE) as tx:
             uow = tx.uow
             invoice = uow.invoices.get(_text(invoice_id, "invoice_id"))
@@ -204,7 +193,7 @@ class OnlinePayments(PaymentBase):
         unknown transaction. Otherwise returns what was decided: credited, duplicate (already
         credited), mismatch (flagged for review), not paid, needs confirmation...
         """
-        adapter = self._online(provider)
+        adapter = self.online_provider(provider)
         raw = _raw_fields(fields)
         verified: VerifiedNotification | None = None
         failure: CanteenError | None = None
@@ -233,7 +222,7 @@ class OnlinePayments(PaymentBase):
         self,
         tx: Transaction,
         provider: str,
-        adapter: PaymentProvider,
+        adapter: OnlinePaymentProvider,
         raw: tuple[tuple[str, str], ...],
         verified: VerifiedNotification | None,
         failure: CanteenError | None,
@@ -280,7 +269,7 @@ class OnlinePayments(PaymentBase):
             verified,
             expected,
             already_credited=already,
-            trust_unsigned=bool(getattr(adapter, "trust_unsigned", False)),
+            trust_unsigned=adapter.trust_unsigned,
         )
         recorded: str | None = None
         if verdict.credits and expected is not None:
