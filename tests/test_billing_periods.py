@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _billing_oracle import day_facts
+from _billing_oracle import compute_charges, day_facts, run_postpaid
 from _calendars import CALENDAR, HOUSEHOLD, enrollment
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import Period
@@ -19,12 +19,11 @@ from canteen_core.domain.charging import (
     ChargingPolicy,
     PeriodFacts,
     charge_periods,
-    compute_charges,
 )
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.domain.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
+from canteen_core.domain.invoicing import NumberSequence, run_postpaid_periods
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import (
     BracketPricing,

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import run_postpaid
 from canteen_core.domain.charging import ChargeRule, DayFacts
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
@@ -27,7 +28,6 @@ from canteen_core.domain.invoicing import (
     month_label,
     parse_number,
     prepaid_cancellation_credit,
-    run_postpaid,
 )
 from canteen_core.domain.money import Money
 from canteen_core.domain.tariffs import (

@@ -11,8 +11,9 @@
   balance due and status depend on payments and credit notes: see
   :class:`canteen_core.domain.ledger.HouseholdAccount`.
 - **Corrections** are :class:`CreditNote` records referencing the invoice.
-- **Billing modes.** :func:`run_postpaid` bills a period for every household from
-  :class:`~canteen_core.domain.charging.DayFacts`; :func:`invoice_prepaid_basket` bills a validated
+- **Billing modes.** :func:`run_postpaid_periods` bills a period for every household from
+  :class:`~canteen_core.domain.charging.PeriodFacts` (one per enrollment: the days of each kind
+  of fact), numbering each invoice once; :func:`invoice_prepaid_basket` bills a validated
   reservation basket for its service month (the seed's "SEPTEMBRE 2023" invoice issued in June),
   and :func:`prepaid_cancellation_credit` credits days cancelled before the deadline. Every
   invoice carries a deterministic :func:`billing_key`; a run skips keys already billed, so
@@ -70,12 +71,10 @@ __all__ = [
     "billing_key",
     "credit_note",
     "invoice_prepaid_basket",
-    "lines_from_charged_days",
     "lines_from_charges",
     "month_label",
     "parse_number",
     "prepaid_cancellation_credit",
-    "run_postpaid",
     "run_postpaid_periods",
 ]
 
@@ -592,21 +591,6 @@ def lines_from_charges(
     return tuple(lines)
 
 
-def lines_from_charged_days(
-    groups: Iterable[ChargedDays],
-    *,
-    child_names: Mapping[str, str] | None = None,
-    service_names: Mapping[str, str] | None = None,
-) -> tuple[InvoiceLine, ...]:
-    """:func:`lines_from_charges` for charged days grouped by period
-    (:func:`~canteen_core.domain.charging.charge_periods`): the same lines, in the same order.
-
-    ``groups`` in the order :func:`~canteen_core.domain.charging.charge_periods` gives them (period
-    facts in order, each one's groups by first day).
-    """
-    return _grouped_lines(groups, child_names or {}, service_names or {}, {}, trusted=False)
-
-
 def _grouped_lines(
     groups: Iterable[ChargedDays],
     names: Mapping[str, str],
@@ -743,90 +727,6 @@ def _households(households: Mapping[str, Household] | Iterable[Household]) -> di
     return {household.id: household for household in items}
 
 
-def run_postpaid(
-    *,
-    issuer_id: str,
-    period_start: date,
-    period_end: date,
-    facts: Iterable[DayFacts],
-    households: Mapping[str, Household] | Iterable[Household],
-    tariffs: TariffBook,
-    sequence: NumberSequence,
-    issued_at: datetime,
-    terms: InvoiceTerms | None = None,
-    already_billed: Collection[str] = frozenset(),
-    policy: ChargingPolicy | None = None,
-    policies: Mapping[str, ChargingPolicy] | None = None,
-    carried_runs: Mapping[str, int] | None = None,
-    ranks: Mapping[str, int] | None = None,
-    label: str | None = None,
-    service_names: Mapping[str, str] | None = None,
-) -> BillingRun:
-    """Bill ``period_start..period_end`` (inclusive) for every household, post-paid.
-
-    One invoice per household with charges, numbered in household-id order. Households whose
-    billing key is in ``already_billed`` are skipped: re-running a period is idempotent.
-    Everything is computed before anything is returned: a bad fact or a missing grid raises and
-    no number is consumed.
-    """
-    if not isinstance(period_start, date) or not isinstance(period_end, date):
-        raise InvalidInputError("period bounds must be dates", path="period_start")
-    if period_end < period_start:
-        raise InvalidInputError("period ends before it starts", path="period_end")
-    issue_date = _paris_date(issued_at)
-    _check_sequence(sequence, issuer_id, issue_date, "")
-    by_id = _households(households)
-    items = list(facts)
-    for index, item in enumerate(items):
-        if not isinstance(item, DayFacts):
-            raise InvalidInputError("expected DayFacts", path=f"facts[{index}]")
-        if not period_start <= item.day <= period_end:
-            raise InvalidInputError(
-                f"{item.day.isoformat()} is outside the billed period", path=f"facts[{index}]"
-            )
-        if item.household_id not in by_id:
-            raise NotFoundError(f"unknown household {item.household_id!r}")
-    decisions = decide(items, policy=policy, policies=policies, carried_runs=carried_runs)
-    keys = {
-        household_id: billing_key(
-            BillingMode.POSTPAID,
-            issuer_id=issuer_id,
-            household_id=household_id,
-            first_day=period_start,
-            last_day=period_end,
-        )
-        for household_id in by_id
-    }
-    billed = set(already_billed)
-    to_price = [d for d in decisions if keys[d.facts.household_id] not in billed]
-    charges = price(to_price, tariffs=tariffs, households=by_id, ranks=ranks)
-    per_household: dict[str, list[Charge]] = defaultdict(list)
-    for charge in charges:
-        per_household[charge.facts.household_id].append(charge)
-    lines_of = {
-        household_id: lines_from_charges(
-            household_charges,
-            child_names=_child_names(by_id[household_id]),
-            service_names=service_names,
-        )
-        for household_id, household_charges in per_household.items()
-    }
-    return _postpaid_run(
-        issuer_id=issuer_id,
-        period_start=period_start,
-        period_end=period_end,
-        households=by_id,
-        keys=keys,
-        billed=billed,
-        lines_of=lines_of,
-        sequence=sequence,
-        issued_at=issued_at,
-        terms=terms,
-        label=label,
-        decisions=decisions,
-    )
-
-
 def _postpaid_run(
     *,
     issuer_id: str,
@@ -944,11 +844,16 @@ def run_postpaid_periods(
     label: str | None = None,
     service_names: Mapping[str, str] | None = None,
 ) -> BillingRun:
-    """:func:`run_postpaid` from :class:`~canteen_core.domain.charging.PeriodFacts` (one per
-    enrollment and child) instead of one :class:`~canteen_core.domain.charging.DayFacts` per day.
+    """Bill ``period_start..period_end`` (inclusive) for every household, post-paid, from
+    :class:`~canteen_core.domain.charging.PeriodFacts` (one per enrollment and child).
 
-    The same invoices (lines, totals, numbers), skipped keys and errors as :func:`run_postpaid`
-    given the equivalent day facts, priced per group of alike days
+    One invoice per household with charges, numbered from ``sequence`` in household-id order
+    (the only place a post-paid invoice gets its number). Households whose billing key is in
+    ``already_billed`` are skipped: re-running a period is idempotent. Everything is computed
+    before anything is returned: a bad fact or a missing grid raises and no number is
+    consumed. The charges are those of the day-by-day rules
+    (:func:`~canteen_core.domain.charging.decide`, :func:`~canteen_core.domain.charging.price`;
+    the tests keep that per-day path as the oracle), priced per group of alike days
     (:func:`~canteen_core.domain.charging.charge_periods`). The run's ``decisions`` are left empty:
     each invoice line keeps its days and rule, and :func:`~canteen_core.domain.charging.decide` over
     :meth:`~canteen_core.domain.charging.PeriodFacts.day_facts` gives the day-by-day trail.

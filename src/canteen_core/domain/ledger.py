@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import attrs
@@ -47,7 +47,6 @@ __all__ = [
     "HouseholdAccount",
     "InvoiceState",
     "InvoiceStatus",
-    "Ledger",
     "Payment",
     "PaymentMethod",
     "Refund",
@@ -650,57 +649,3 @@ def _merge(allocations: Iterable[Allocation]) -> tuple[Allocation, ...]:
         Allocation(payment_id=payment_id, invoice_id=invoice_id, amount=amount)
         for (payment_id, invoice_id), amount in merged.items()
     )
-
-
-def _accounts(value: Mapping[str, HouseholdAccount]) -> dict[str, HouseholdAccount]:
-    return dict(value)
-
-
-@attrs.frozen(kw_only=True)
-class Ledger:
-    """The accounts of every household (immutable; operations return a new ledger)."""
-
-    accounts: dict[str, HouseholdAccount] = attrs.field(factory=dict, converter=_accounts)
-    currency: str = EUR
-
-    def account(self, household_id: str) -> HouseholdAccount:
-        """The household's account (empty if nothing was recorded yet)."""
-        return self.accounts.get(household_id) or HouseholdAccount.empty(household_id)
-
-    def with_account(self, account: HouseholdAccount) -> Ledger:
-        """A ledger where ``account`` replaces the household's account."""
-        return attrs.evolve(self, accounts={**self.accounts, account.household_id: account})
-
-    def find_invoice(self, invoice_id: str) -> InvoiceState:
-        """The state of ``invoice_id`` in any account; :class:`NotFoundError` if unknown."""
-        for account in self.accounts.values():
-            for invoice in account.invoices:
-                if invoice.id == invoice_id:
-                    return account.invoice_state(invoice_id)
-        raise NotFoundError(f"unknown invoice {invoice_id!r}")
-
-    def add_invoices(self, invoices: Iterable[Invoice]) -> Ledger:
-        """Record issued invoices (e.g. a billing run) in their households' accounts."""
-        ledger = self
-        for invoice in invoices:
-            ledger = ledger.with_account(ledger.account(invoice.household_id).add_invoice(invoice))
-        return ledger
-
-    def add_credit_note(self, note: CreditNote) -> Ledger:
-        """Record a credit note in its household's account."""
-        return self.with_account(self.account(note.household_id).add_credit_note(note))
-
-    def record_payment(self, payment: Payment) -> Ledger:
-        """Record a payment in its household's account (targets must be that household's)."""
-        for invoice_id in payment.invoice_ids:
-            self.find_invoice(invoice_id)  # NotFoundError for an id no household has
-        return self.with_account(self.account(payment.household_id).record_payment(payment))
-
-    def reject_payment(self, household_id: str, payment_id: str, *, rejected_on: date) -> Ledger:
-        """Reject a payment of ``household_id``."""
-        account = self.account(household_id).reject_payment(payment_id, rejected_on=rejected_on)
-        return self.with_account(account)
-
-    def refund(self, refund: Refund) -> Ledger:
-        """Refund household credit."""
-        return self.with_account(self.account(refund.household_id).refund(refund))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import attrs
@@ -23,9 +23,11 @@ from canteen_core.domain.errors import (
     NotFoundError,
     RuleViolationError,
 )
+from canteen_core.domain.events import InvoiceIssued
 from canteen_core.domain.families import Household
 from canteen_core.domain.invoicing import (
     BillingMode,
+    BillingRun,
     Invoice,
     NumberSequence,
     billing_key,
@@ -81,11 +83,9 @@ class BillingReport:
         return len(self.issued)
 
 
-def _renumbered(invoice: Invoice, number: str) -> Invoice:
-    if invoice.number == number:
-        return invoice
-    # Same deterministic id scheme as canteen_core.domain.invoicing ("invoice:<issuer>:<number>").
-    return attrs.evolve(invoice, number=number, id=f"invoice:{invoice.issuer_id}:{number}")
+def _sequence_before(run: BillingRun) -> NumberSequence:
+    """The numbering as it stood before ``run`` (which used one number per invoice)."""
+    return attrs.evolve(run.sequence, last_used=run.sequence.last_used - len(run.invoices))
 
 
 class PostpaidRuns(BillingBase):
@@ -176,38 +176,40 @@ class PostpaidRuns(BillingBase):
         carried: dict[str, int] = {}
         services: dict[str, str] = {}
         facts = self._batch_facts(uow, households, start, end, carried, services)
-        run = _run_postpaid_periods(
-            issuer_id=self.issuer_id,
-            period_start=start,
-            period_end=end,
-            facts=facts,
-            households=households,
-            tariffs=tariffs,
-            sequence=sequence,
-            issued_at=tx.now,
-            terms=self.options.terms,
-            already_billed=billed,
-            policy=self.options.charging,
-            carried_runs=carried,
-            service_names=services,
-        )
-        conflicts: list[str] = []
-        stored, current = self._store_invoices(uow, run.invoices, sequence, conflicts)
-        issued: list[IssuedInvoice] = []
-        # The run's events, for the invoices stored with the run's number (the same event).
-        events = {
-            id(invoice): event for invoice, event in zip(run.invoices, run.events, strict=True)
-        }
-        for numbered in stored:
-            self._announce(
-                tx, numbered, households[numbered.household_id], events.get(id(numbered))
+        by_household: defaultdict[str, list[PeriodFacts]] = defaultdict(list)
+        for item in facts:
+            by_household[item.household_id].append(item)
+
+        def price(members: Sequence[str], numbering: NumberSequence) -> BillingRun:
+            """The domain run for ``members``: it prices and numbers their invoices."""
+            return _run_postpaid_periods(
+                issuer_id=self.issuer_id,
+                period_start=start,
+                period_end=end,
+                facts=[item for member in members for item in by_household[member]],
+                households={member: households[member] for member in members},
+                tariffs=tariffs,
+                sequence=numbering,
+                issued_at=tx.now,
+                terms=self.options.terms,
+                already_billed=billed,
+                policy=self.options.charging,
+                carried_runs=carried,
+                service_names=services,
             )
+
+        run = price(sorted(households), sequence)
+        conflicts: list[str] = []
+        stored, current = self._store_invoices(uow, run, price, conflicts)
+        issued: list[IssuedInvoice] = []
+        for invoice, event in stored:
+            self._announce(tx, invoice, households[invoice.household_id], event)
             issued.append(
                 IssuedInvoice(
-                    invoice_id=numbered.id,
-                    number=numbered.number,
-                    household_id=numbered.household_id,
-                    total=numbered.total,
+                    invoice_id=invoice.id,
+                    number=invoice.number,
+                    household_id=invoice.household_id,
+                    total=invoice.total,
                 )
             )
         if current.last_used != sequence.last_used:
@@ -217,35 +219,33 @@ class PostpaidRuns(BillingBase):
     @staticmethod
     def _store_invoices(
         uow: UnitOfWork,
-        invoices: Sequence[Invoice],
-        sequence: NumberSequence,
+        run: BillingRun,
+        price: Callable[[Sequence[str], NumberSequence], BillingRun],
         conflicts: list[str],
-    ) -> tuple[list[Invoice], NumberSequence]:
-        """Number and store ``invoices``: one bulk insert, or one by one after a conflict.
+    ) -> tuple[list[tuple[Invoice, InvoiceIssued]], NumberSequence]:
+        """Store the run's invoices, as numbered by the run: one bulk insert, or household by
+        household after a conflict.
 
         The bulk insert runs in a savepoint; when another run billed one of the households
-        meanwhile (a unique billing key, :class:`ConflictError`), it is undone and the
-        invoices are stored one by one, each conflicting household skipped and its number
-        reused by the next invoice (numbering stays gapless).
+        meanwhile (a unique billing key, :class:`ConflictError`), it is undone and each
+        household is billed again alone by ``price`` from the numbering as it stands, so a
+        conflicting household is skipped and its number goes to the next invoice (numbering
+        stays gapless). Numbers are only ever given by the domain run.
         """
-        if not invoices:
-            return [], sequence
-        numbers, advanced = sequence.allocate(len(invoices))
-        numbered = [
-            _renumbered(invoice, number) for invoice, number in zip(invoices, numbers, strict=True)
-        ]
+        if not run.invoices:
+            return [], run.sequence
         try:
             with uow.savepoint():
-                uow.invoices.add_many(numbered)
+                uow.invoices.add_many(run.invoices)
         except ConflictError:
             pass
         else:
-            return numbered, advanced
-        stored: list[Invoice] = []
-        current = sequence
-        for invoice in invoices:
-            one, after = current.allocate(1)
-            candidate = _renumbered(invoice, one[0])
+            return list(zip(run.invoices, run.events, strict=True)), run.sequence
+        stored: list[tuple[Invoice, InvoiceIssued]] = []
+        current = _sequence_before(run)
+        for invoice in run.invoices:
+            alone = price([invoice.household_id], current)
+            (candidate,) = alone.invoices
             try:
                 with uow.savepoint():
                     uow.invoices.add(candidate)
@@ -253,8 +253,8 @@ class PostpaidRuns(BillingBase):
                 # Another run billed this household meanwhile: its number goes to the next one.
                 conflicts.append(invoice.household_id)
                 continue
-            current = after
-            stored.append(candidate)
+            current = alone.sequence
+            stored.append((candidate, alone.events[0]))
         return stored, current
 
     def _batch_facts(
