@@ -599,7 +599,10 @@ def _grouped_lines(
     *,
     trusted: bool,
 ) -> tuple[InvoiceLine, ...]:
-    """:func:`lines_from_charged_days`; ``quote_parts`` caches, per quote (by identity, the
+    """The invoice lines of charged days grouped by period
+    (:func:`~canteen_core.domain.charging.charge_periods`): the lines :func:`lines_from_charges`
+    gives for the same charges day by day, in the same order. ``quote_parts`` caches, per quote
+    (by identity, the
     quote kept alive in the value), its price text and description across households.
     ``trusted``: the groups come from :func:`~canteen_core.domain.charging.charge_periods` (lines
     are then built without InvoiceLine's checks, which they pass by construction)."""

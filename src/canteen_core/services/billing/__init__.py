@@ -61,6 +61,7 @@ from canteen_core.services.billing.credit_notes import CreditNotes
 from canteen_core.services.billing.dunning import Dunning, ReminderReport, booking_block_reason
 from canteen_core.services.billing.facts import period_facts, tariff_category_of
 from canteen_core.services.billing.prepaid import PrepaidBilling
+from canteen_core.services.billing.problems import SkippedHousehold
 from canteen_core.services.billing.runs import BillingReport, IssuedInvoice, PostpaidRuns
 from canteen_core.services.billing.statements import (
     InvoiceRow,
@@ -80,6 +81,7 @@ __all__ = [
     "InvoicesPage",
     "IssuedInvoice",
     "ReminderReport",
+    "SkippedHousehold",
     "booking_block_reason",
     "household_account",
     "household_accounts",

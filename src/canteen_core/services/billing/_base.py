@@ -4,9 +4,10 @@ an invoice, the household's e-mail recipients).
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import attrs
 
@@ -95,12 +96,10 @@ def parse_period(period: str) -> tuple[date, date]:
     match = _PERIOD.fullmatch(period) if isinstance(period, str) else None
     if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1901:
         raise InvalidInputError(f"expected a month 'YYYY-MM', got {period!r}", path="period")
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return first, following - timedelta(days=1)
+    year, month = int(match.group(1)), int(match.group(2))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
-#: Enrollment tariff categories (short names) -> grid categories.
 def household_recipients(household: Household) -> list[Recipient]:
     """The household's guardians that have an email address (payer first)."""
     recipients: list[Recipient] = []

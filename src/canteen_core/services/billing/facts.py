@@ -26,6 +26,7 @@ from canteen_core.domain.tariffs import (
     TariffCategory,
 )
 
+#: Enrollment tariff categories (short names) -> grid categories.
 _CATEGORY_ALIASES: Mapping[str, TariffCategory] = {
     "resident": TariffCategory.RESIDENT_CHILD,
     "non_resident": TariffCategory.NON_RESIDENT_CHILD,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import attrs
 
+from canteen_core.domain._french import format_date_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import (
     AbsenceJustification,
@@ -16,8 +17,11 @@ from canteen_core.domain.attendance import (
 )
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.charging import PeriodFacts
+from canteen_core.domain.clock import paris_today
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
+    CanteenError,
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -42,6 +46,11 @@ from canteen_core.domain.tariffs import (
 from canteen_core.ports.storage import Range, UnitOfWork
 from canteen_core.services.billing._base import BillingBase, _chunks, _paris_date, parse_period
 from canteen_core.services.billing.facts import _justified_run_before, period_facts
+from canteen_core.services.billing.problems import (
+    SkippedHousehold,
+    category_problem,
+    pricing_problem,
+)
 from canteen_core.services.runner import Transaction
 
 
@@ -55,13 +64,26 @@ class IssuedInvoice:
     total: Money
 
 
+@attrs.define
+class _Batch:
+    """What one batch did (gathered into the :class:`BillingReport`)."""
+
+    issued: list[IssuedInvoice] = attrs.Factory(list)
+    already: list[str] = attrs.Factory(list)
+    conflicts: list[str] = attrs.Factory(list)
+    empty: list[str] = attrs.Factory(list)
+    skipped: list[SkippedHousehold] = attrs.Factory(list)
+
+
 @attrs.frozen(kw_only=True)
 class BillingReport:
     """What a post-paid run did.
 
     ``issued``: new invoices; ``already_billed``: households skipped because the period was
     billed for them before; ``conflicts``: households skipped because another run billed them
-    at the same time; ``without_charges``: households with nothing to bill (no number used).
+    at the same time; ``without_charges``: households with nothing to bill (no number used);
+    ``skipped``: households whose invoice could not be computed, with the reason in French
+    (fix it and run the period again: only they are billed then).
     """
 
     period_start: date
@@ -71,6 +93,7 @@ class BillingReport:
     conflicts: tuple[str, ...]
     without_charges: tuple[str, ...]
     batches: int
+    skipped: tuple[SkippedHousehold, ...] = ()
 
     @property
     def total(self) -> Money:
@@ -83,9 +106,21 @@ class BillingReport:
         return len(self.issued)
 
 
-def _sequence_before(run: BillingRun) -> NumberSequence:
-    """The numbering as it stood before ``run`` (which used one number per invoice)."""
-    return attrs.evolve(run.sequence, last_used=run.sequence.last_used - len(run.invoices))
+def _check_period_over(
+    period: str, start: date, end: date, today: date, allow_unfinished: bool
+) -> None:
+    """Refuse (in French, for the staff) a month that has not started, or is not over."""
+    if start > today:
+        raise RuleViolationError(
+            f"la période {period} n'a pas commencé (nous sommes le {format_date_fr(today)}) : "
+            "il n'y a rien à facturer"
+        )
+    if end >= today and not allow_unfinished:
+        raise RuleViolationError(
+            f"la période {period} n'est pas terminée (elle finit le {format_date_fr(end)}) : "
+            "facturez-la à partir du lendemain, ou demandez explicitement une facturation "
+            "anticipée"
+        )
 
 
 class PostpaidRuns(BillingBase):
@@ -94,19 +129,30 @@ class PostpaidRuns(BillingBase):
     # -- post-paid -----------------------------------------------------------------------------
 
     def run_postpaid(
-        self, actor: Actor, period: str, *, household_ids: Iterable[str] | None = None
+        self,
+        actor: Actor,
+        period: str,
+        *,
+        household_ids: Iterable[str] | None = None,
+        allow_unfinished: bool = False,
     ) -> BillingReport:
         """Bill the month ``period`` (``"2023-09"``) post-paid, for all households or a subset.
 
         ``run_billing`` (finance, admin, system). One transaction per batch of households (see
-        the module docstring); re-running never invoices twice. Raises before writing anything
-        for a bad period, an unknown household or a prepaid deployment.
+        the package docstring); re-running never invoices twice. A household whose invoice
+        cannot be computed is skipped and listed with the reason (:attr:`BillingReport.skipped`);
+        the others are billed. Raises before writing anything for a bad period, an unknown
+        household, a prepaid deployment, a month not over yet (today in Europe/Paris) unless
+        ``allow_unfinished`` says so, and a month that has not started.
         """
         start, end = parse_period(period)
         if self.mode is not BillingMode.POSTPAID:
             raise RuleViolationError(
-                "this deployment bills prepaid: invoices come from validated baskets"
+                "ce déploiement facture en prépaiement : les factures viennent des paniers validés"
             )
+        if not isinstance(allow_unfinished, bool):
+            raise InvalidInputError("must be True or False", path="allow_unfinished")
+        _check_period_over(period, start, end, paris_today(self._ctx.clock), allow_unfinished)
         subset = None if household_ids is None else list(dict.fromkeys(household_ids))
         with self._ctx.use_case(actor, Action.RUN_BILLING, read_only=True) as tx:
             tariffs = TariffBook(grids=tuple(tx.uow.tariffs.list()))
@@ -121,27 +167,26 @@ class PostpaidRuns(BillingBase):
                     if tx.uow.households.find(household_id) is None:
                         raise NotFoundError(f"unknown household {household_id!r}")
                 ids = sorted(subset)
-        issued: list[IssuedInvoice] = []
-        already: list[str] = []
-        conflicts: list[str] = []
-        empty: list[str] = []
+        done = _Batch()
         batches = 0
         for batch in _chunks(ids, self.options.batch_size):
             batches += 1
             with self._ctx.use_case(actor, Action.RUN_BILLING) as tx:
                 result = self._bill_batch(tx, batch, start, end, tariffs)
-            issued.extend(result[0])
-            already.extend(result[1])
-            conflicts.extend(result[2])
-            empty.extend(result[3])
+            done.issued.extend(result.issued)
+            done.already.extend(result.already)
+            done.conflicts.extend(result.conflicts)
+            done.empty.extend(result.empty)
+            done.skipped.extend(result.skipped)
         return BillingReport(
             period_start=start,
             period_end=end,
-            issued=tuple(issued),
-            already_billed=tuple(already),
-            conflicts=tuple(conflicts),
-            without_charges=tuple(empty),
+            issued=tuple(done.issued),
+            already_billed=tuple(done.already),
+            conflicts=tuple(done.conflicts),
+            without_charges=tuple(done.empty),
             batches=batches,
+            skipped=tuple(sorted(done.skipped, key=lambda item: item.household_id)),
         )
 
     def _bill_batch(
@@ -151,7 +196,7 @@ class PostpaidRuns(BillingBase):
         start: date,
         end: date,
         tariffs: TariffBook,
-    ) -> tuple[list[IssuedInvoice], list[str], list[str], list[str]]:
+    ) -> _Batch:
         """Bill one batch of households in the current transaction, reading each kind of
         document with one query for the whole batch (an ``IN`` list of its households)."""
         uow = tx.uow
@@ -175,7 +220,9 @@ class PostpaidRuns(BillingBase):
         households = uow.households.find_many(todo)
         carried: dict[str, int] = {}
         services: dict[str, str] = {}
-        facts = self._batch_facts(uow, households, start, end, carried, services)
+        result = _Batch(already=already)
+        failed: dict[str, str] = {}
+        facts = self._batch_facts(uow, households, start, end, carried, services, failed)
         by_household: defaultdict[str, list[PeriodFacts]] = defaultdict(list)
         for item in facts:
             by_household[item.household_id].append(item)
@@ -198,13 +245,43 @@ class PostpaidRuns(BillingBase):
                 service_names=services,
             )
 
-        run = price(sorted(households), sequence)
-        conflicts: list[str] = []
-        stored, current = self._store_invoices(uow, run, price, conflicts)
-        issued: list[IssuedInvoice] = []
+        billable = sorted(set(households) - failed.keys())
+        current = sequence
+        try:
+            run: BillingRun | None = price(billable, sequence)
+        except CanteenError:
+            run = None  # some household cannot be priced: find which, household by household
+        stored: list[tuple[Invoice, InvoiceIssued]] | None = None
+        if run is not None:
+            stored = self._store_all(uow, run)
+        if run is not None and stored is not None:
+            current = run.sequence
+            result.empty.extend(run.without_charges)
+        else:
+            stored = []
+            for household_id in billable:
+                try:
+                    alone = price([household_id], current)
+                except CanteenError as error:
+                    failed[household_id] = pricing_problem(
+                        error, by_household[household_id], tariffs, services
+                    )
+                    continue
+                if not alone.invoices:
+                    result.empty.append(household_id)
+                    continue
+                try:
+                    with uow.savepoint():
+                        uow.invoices.add(alone.invoices[0])
+                except ConflictError:
+                    # Another run billed it meanwhile: its number goes to the next invoice.
+                    result.conflicts.append(household_id)
+                    continue
+                current = alone.sequence
+                stored.append((alone.invoices[0], alone.events[0]))
         for invoice, event in stored:
             self._announce(tx, invoice, households[invoice.household_id], event)
-            issued.append(
+            result.issued.append(
                 IssuedInvoice(
                     invoice_id=invoice.id,
                     number=invoice.number,
@@ -214,48 +291,27 @@ class PostpaidRuns(BillingBase):
             )
         if current.last_used != sequence.last_used:
             uow.invoices.save_sequence(current)
-        return issued, already, conflicts, list(run.without_charges)
+        result.skipped.extend(
+            SkippedHousehold(household_id=household_id, reason=reason)
+            for household_id, reason in failed.items()
+        )
+        return result
 
     @staticmethod
-    def _store_invoices(
-        uow: UnitOfWork,
-        run: BillingRun,
-        price: Callable[[Sequence[str], NumberSequence], BillingRun],
-        conflicts: list[str],
-    ) -> tuple[list[tuple[Invoice, InvoiceIssued]], NumberSequence]:
-        """Store the run's invoices, as numbered by the run: one bulk insert, or household by
-        household after a conflict.
-
-        The bulk insert runs in a savepoint; when another run billed one of the households
-        meanwhile (a unique billing key, :class:`ConflictError`), it is undone and each
-        household is billed again alone by ``price`` from the numbering as it stands, so a
-        conflicting household is skipped and its number goes to the next invoice (numbering
-        stays gapless). Numbers are only ever given by the domain run.
-        """
-        if not run.invoices:
-            return [], run.sequence
-        try:
-            with uow.savepoint():
-                uow.invoices.add_many(run.invoices)
-        except ConflictError:
-            pass
-        else:
-            return list(zip(run.invoices, run.events, strict=True)), run.sequence
-        stored: list[tuple[Invoice, InvoiceIssued]] = []
-        current = _sequence_before(run)
-        for invoice in run.invoices:
-            alone = price([invoice.household_id], current)
-            (candidate,) = alone.invoices
+    def _store_all(uow: UnitOfWork, run: BillingRun) -> list[tuple[Invoice, InvoiceIssued]] | None:
+        """Store the run's invoices, as numbered by the run, in one bulk insert; ``None``
+        when another run billed one of the households meanwhile (a unique billing key,
+        :class:`ConflictError`): the insert is undone and the caller bills the batch again
+        household by household from the numbering as it stands, so a conflicting household
+        is skipped and its number goes to the next invoice (numbering stays gapless).
+        Numbers are only ever given by the domain run."""
+        if run.invoices:
             try:
                 with uow.savepoint():
-                    uow.invoices.add(candidate)
+                    uow.invoices.add_many(run.invoices)
             except ConflictError:
-                # Another run billed this household meanwhile: its number goes to the next one.
-                conflicts.append(invoice.household_id)
-                continue
-            current = alone.sequence
-            stored.append((candidate, alone.events[0]))
-        return stored, current
+                return None
+        return list(zip(run.invoices, run.events, strict=True))
 
     def _batch_facts(
         self,
@@ -265,6 +321,7 @@ class PostpaidRuns(BillingBase):
         end: date,
         carried: dict[str, int],
         services: dict[str, str],
+        failed: dict[str, str],
     ) -> list[PeriodFacts]:
         """The billing facts of a batch of households, with a constant number of queries:
         one each for enrollments, attendance and certificates (``IN`` lists) and one
@@ -330,15 +387,19 @@ class PostpaidRuns(BillingBase):
                 days = open_days.get(shared)
                 if days is None:
                     days = open_days[shared] = frozenset(enrollment.open_days(lo, hi))
-            mine = period_facts(
-                enrollment,
-                book,
-                start,
-                end,
-                records=records[enrollment.id],
-                justifications=justifications[enrollment.id],
-                open_days=days,
-            )
+            try:
+                mine = period_facts(
+                    enrollment,
+                    book,
+                    start,
+                    end,
+                    records=records[enrollment.id],
+                    justifications=justifications[enrollment.id],
+                    open_days=days,
+                )
+            except ConfigurationError:  # a tariff category canteen does not know
+                failed.setdefault(enrollment.household_id, category_problem(enrollment))
+                continue
             facts.append(mine)
             if mine.justified and start > enrollment.start:
                 ill.append(enrollment)
