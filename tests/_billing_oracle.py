@@ -54,6 +54,7 @@ def day_facts(
     *,
     records: Iterable[AttendanceRecord] = (),
     justifications: Iterable[AbsenceJustification] = (),
+    household: Household | None = None,
 ) -> list[DayFacts]:
     """The billing facts of one enrollment from ``start`` to ``end`` (both inclusive).
 
@@ -63,7 +64,7 @@ def day_facts(
     """
     records = list(records)
     justifications = list(justifications)
-    category = tariff_category_of(enrollment)
+    category = tariff_category_of(enrollment, household)
     lo, hi = max(start, enrollment.start), min(end, enrollment.end)
     if hi < lo:
         return []

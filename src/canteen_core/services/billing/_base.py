@@ -72,10 +72,11 @@ class BillingOptions:
 
     ``terms``: due date and online-payment opening; ``charging``: carence days and what late
     cancellations and unrecorded days cost; ``dunning``: reminder levels; ``arrears_rule``:
-    block new bookings above overdue arrears (``None``: never); ``batch_size``: households per
-    transaction in billing and reminder runs; ``carence_lookback_days``: how far back a run
-    looks for a justified-absence run that started before the period (so the carence is not
-    charged twice for an illness spanning two months); ``online_payment_minimum``: the
+    block new bookings above overdue arrears (``None``: never; by default the deployment's
+    ``[billing] arrears_threshold``, which the reservations service applies); ``batch_size``:
+    households per transaction in billing and reminder runs; ``carence_lookback_days``: how far
+    back a run looks for a justified-absence run that started before the period (so the carence
+    is not charged twice for an illness spanning two months); ``online_payment_minimum``: the
     smallest balance payable online (shown in "MES FACTURES").
     """
 
@@ -133,7 +134,9 @@ class BillingBase(ServiceBase):
 
     def __init__(self, context: ServiceContext, options: BillingOptions | None = None) -> None:
         super().__init__(context)
-        self.options = options or BillingOptions()
+        self.options = options or BillingOptions(
+            arrears_rule=context.deployment.billing.arrears_rule
+        )
 
     @property
     def issuer_id(self) -> str:

@@ -148,13 +148,19 @@ class Dunning(BillingBase):
             )
 
     def ensure_bookings_allowed(self, uow: UnitOfWork, household_id: str) -> None:
-        """For the reservations service, inside its booking transaction: raise
-        :class:`RuleViolationError` when the arrears rule blocks new bookings."""
-        reason = booking_block_reason(
-            uow,
-            household_id,
-            today=paris_today(self._ctx.clock),
-            rule=self.options.arrears_rule,
+        """Inside a booking transaction: raise :class:`RuleViolationError` when the arrears
+        rule of these options blocks new bookings."""
+        ensure_bookings_allowed(
+            uow, household_id, today=paris_today(self._ctx.clock), rule=self.options.arrears_rule
         )
-        if reason is not None:
-            raise RuleViolationError(reason)
+
+
+def ensure_bookings_allowed(
+    uow: UnitOfWork, household_id: str, *, today: date, rule: ArrearsRule | None
+) -> None:
+    """Raise :class:`RuleViolationError` (the French reason of :func:`booking_block_reason`)
+    when ``rule`` blocks new bookings for the household. The reservations service calls it
+    with the deployment's rule when a family books new days."""
+    reason = booking_block_reason(uow, household_id, today=today, rule=rule)
+    if reason is not None:
+        raise RuleViolationError(reason)

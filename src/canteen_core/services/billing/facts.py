@@ -21,6 +21,7 @@ from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
     ConfigurationError,
 )
+from canteen_core.domain.families import Household
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import (
     TariffCategory,
@@ -36,15 +37,33 @@ _CATEGORY_ALIASES: Mapping[str, TariffCategory] = {
 }
 
 
-def tariff_category_of(enrollment: Enrollment) -> TariffCategory:
+def tariff_category_of(
+    enrollment: Enrollment, household: Household | None = None
+) -> TariffCategory:
     """The grid category of an enrollment (``"resident"`` -> ``resident_child``...).
 
     Full category names (``"non_resident_child"``) are accepted too; anything else is a
-    :class:`ConfigurationError` naming the enrollment.
+    :class:`ConfigurationError` naming the enrollment. With the enrollment's ``household``, a
+    household that does not live in the commune (``Household.resident`` false) turns the
+    resident child category into the non-resident one; the other categories (adult, PAI
+    basket, occasional meal, non-resident) are the enrollment's own (docs/rules/tariffs.md).
     """
     value = enrollment.tariff_category
     if value in _CATEGORY_ALIASES:
-        return _CATEGORY_ALIASES[value]
+        category = _CATEGORY_ALIASES[value]
+    else:
+        category = _parsed_category(enrollment)
+    if (
+        category is TariffCategory.RESIDENT_CHILD
+        and household is not None
+        and not household.resident
+    ):
+        return TariffCategory.NON_RESIDENT_CHILD
+    return category
+
+
+def _parsed_category(enrollment: Enrollment) -> TariffCategory:
+    value = enrollment.tariff_category
     try:
         return TariffCategory(value)
     except ValueError:
@@ -94,15 +113,19 @@ def period_facts(
     records: Iterable[AttendanceRecord] = (),
     justifications: Iterable[AbsenceJustification] = (),
     open_days: frozenset[date] | None = None,
+    household: Household | None = None,
 ) -> PeriodFacts:
-    """:func:`day_facts` in bulk: the same facts as one :class:`PeriodFacts`.
+    """The billing facts of one enrollment from ``start`` to ``end`` (both inclusive), as one
+    :class:`PeriodFacts`: booked days, days closed by the organiser, presences and absences
+    recorded, justified absences, late bookings and late cancellations.
 
-    ``PeriodFacts.day_facts()`` gives what :func:`day_facts` gives (in day order).
-    ``open_days``: the enrollment calendar's service days from ``max(start, enrollment.start)``
-    to ``min(end, enrollment.end)``, when the caller has them (enrollments of a batch share a
-    few calendars); computed otherwise.
+    ``PeriodFacts.day_facts()`` gives the same facts day by day (the tests compare them with
+    the per-day oracle). ``household``: the enrollment's household, whose residence chooses
+    the category (:func:`tariff_category_of`). ``open_days``: the enrollment calendar's
+    service days from ``max(start, enrollment.start)`` to ``min(end, enrollment.end)``, when
+    the caller has them (enrollments of a batch share a few calendars); computed otherwise.
     """
-    category = tariff_category_of(enrollment)
+    category = tariff_category_of(enrollment, household)
     lo, hi = max(start, enrollment.start), min(end, enrollment.end)
     identity: dict[str, Any] = {
         "child_id": enrollment.child_id,

@@ -31,6 +31,7 @@ from canteen_core.services.billing._base import (
     parse_period,
 )
 from canteen_core.services.billing.facts import tariff_category_of
+from canteen_core.services.runner import Transaction
 
 
 class PrepaidBilling(BillingBase):
@@ -42,7 +43,9 @@ class PrepaidBilling(BillingBase):
         A family validates its own basket (``book_meals``); finance may do it for any
         household (``run_billing``). Only booked days not invoiced yet (or invoiced and since
         credited) are billed, on a new invoice named after the month ("SEPTEMBRE 2023"); with
-        nothing new, nothing is issued and ``None`` is returned.
+        nothing new, nothing is issued and ``None`` is returned. Days of the month invoiced
+        earlier and cancelled in time since are credited first, in the same transaction (as
+        :meth:`credit_cancellations` does): the run issues its own cancellation credits.
         """
         start, end = parse_period(month)
         if self.mode is not BillingMode.PREPAID:
@@ -51,6 +54,7 @@ class PrepaidBilling(BillingBase):
         with self._ctx.use_case(actor, action, household_id=_household_id(household_id)) as tx:
             uow = tx.uow
             household = uow.households.get(household_id)
+            self._credit_cancelled(tx, household_id, start, end)
             issue_date = _paris_date(tx.now)
             sequence = uow.invoices.sequence(self.issuer_id, issue_date.year)
             previous = [
@@ -68,7 +72,7 @@ class PrepaidBilling(BillingBase):
                 services[enrollment.service.id] = enrollment.service.name
                 book = uow.reservations.load(enrollment.id)
                 late = set(book.late_booked_days())
-                category = tariff_category_of(enrollment)
+                category = tariff_category_of(enrollment, household)
                 for day in book.booked_days(start, end):
                     key = (enrollment.child_id, enrollment.service.id, day)
                     if key in covered or not enrollment.is_bookable(day):
@@ -136,61 +140,66 @@ class PrepaidBilling(BillingBase):
         bookings: a billed day no longer booked, not marked as a late cancellation and not
         credited yet is credited at the price it was billed. One credit note per invoice.
         Families trigger it for their own household (``cancel_meals``), finance for any
-        (``issue_credit_note``). The reservations service should call it after cancellations.
+        (``issue_credit_note``). :meth:`invoice_basket` issues these credits itself, before
+        invoicing new days: this method is for a cancellation not followed by a new basket.
         """
         start, end = parse_period(month)
         action = self._family_or(actor, Action.ISSUE_CREDIT_NOTE, Action.CANCEL_MEALS)
         with self._ctx.use_case(actor, action, household_id=_household_id(household_id)) as tx:
-            uow = tx.uow
-            uow.households.get(household_id)
-            invoices = [
-                invoice
-                for invoice in uow.invoices.list(household_id=household_id)
-                if invoice.mode is BillingMode.PREPAID and invoice.period_start == start
-            ]
-            if not invoices:
-                return []
-            books: dict[tuple[str, str], list[tuple[Enrollment, ReservationBook]]] = defaultdict(
-                list
-            )
-            for enrollment in uow.enrollments.list(household_id=household_id):
-                if enrollment.start <= end and enrollment.end >= start:
-                    books[(enrollment.child_id, enrollment.service.id)].append(
-                        (enrollment, uow.reservations.load(enrollment.id))
-                    )
-            issue_date = _paris_date(tx.now)
-            sequence = uow.invoices.sequence(
-                self.issuer_id, issue_date.year, kind="credit_note", prefix=CREDIT_NOTE_PREFIX
-            )
-            notes: list[CreditNote] = []
-            for invoice in invoices:
-                previous = list(uow.credit_notes.list(invoice_id=invoice.id))
-                credited: set[tuple[str | None, str, date]] = set()
-                for note in previous:
-                    credited |= note.credited_days()
-                cancelled: list[tuple[str, str, date]] = []
-                for line in invoice.lines:
-                    if line.child_id is None:
-                        continue
-                    for day in line.days:
-                        if (line.child_id, line.service_id, day) in credited:
-                            continue
-                        if _cancelled_in_time(books[(line.child_id, line.service_id)], day):
-                            cancelled.append((line.child_id, line.service_id, day))
-                if not cancelled:
-                    continue
-                note, sequence = prepaid_cancellation_credit(
-                    invoice,
-                    cancelled=cancelled,
-                    sequence=sequence,
-                    issue_date=issue_date,
-                    previous=previous,
+            tx.uow.households.get(household_id)
+            return self._credit_cancelled(tx, household_id, start, end)
+
+    def _credit_cancelled(
+        self, tx: Transaction, household_id: str, start: date, end: date
+    ) -> list[CreditNote]:
+        """Credit, in ``tx``, the household's prepaid days of ``start..end`` cancelled in time."""
+        uow = tx.uow
+        invoices = [
+            invoice
+            for invoice in uow.invoices.list(household_id=household_id)
+            if invoice.mode is BillingMode.PREPAID and invoice.period_start == start
+        ]
+        if not invoices:
+            return []
+        books: dict[tuple[str, str], list[tuple[Enrollment, ReservationBook]]] = defaultdict(list)
+        for enrollment in uow.enrollments.list(household_id=household_id):
+            if enrollment.start <= end and enrollment.end >= start:
+                books[(enrollment.child_id, enrollment.service.id)].append(
+                    (enrollment, uow.reservations.load(enrollment.id))
                 )
-                uow.credit_notes.add(note)
-                notes.append(note)
-            if notes:
-                uow.invoices.save_sequence(sequence, kind="credit_note")
-            return notes
+        issue_date = _paris_date(tx.now)
+        sequence = uow.invoices.sequence(
+            self.issuer_id, issue_date.year, kind="credit_note", prefix=CREDIT_NOTE_PREFIX
+        )
+        notes: list[CreditNote] = []
+        for invoice in invoices:
+            previous = list(uow.credit_notes.list(invoice_id=invoice.id))
+            credited: set[tuple[str | None, str, date]] = set()
+            for note in previous:
+                credited |= note.credited_days()
+            cancelled: list[tuple[str, str, date]] = []
+            for line in invoice.lines:
+                if line.child_id is None:
+                    continue
+                for day in line.days:
+                    if (line.child_id, line.service_id, day) in credited:
+                        continue
+                    if _cancelled_in_time(books[(line.child_id, line.service_id)], day):
+                        cancelled.append((line.child_id, line.service_id, day))
+            if not cancelled:
+                continue
+            note, sequence = prepaid_cancellation_credit(
+                invoice,
+                cancelled=cancelled,
+                sequence=sequence,
+                issue_date=issue_date,
+                previous=previous,
+            )
+            uow.credit_notes.add(note)
+            notes.append(note)
+        if notes:
+            uow.invoices.save_sequence(sequence, kind="credit_note")
+        return notes
 
 
 def _cancelled_in_time(entries: Sequence[tuple[Enrollment, ReservationBook]], day: date) -> bool:

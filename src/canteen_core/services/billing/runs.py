@@ -396,6 +396,7 @@ class PostpaidRuns(BillingBase):
                     records=records[enrollment.id],
                     justifications=justifications[enrollment.id],
                     open_days=days,
+                    household=households.get(enrollment.household_id),
                 )
             except ConfigurationError:  # a tariff category canteen does not know
                 failed.setdefault(enrollment.household_id, category_problem(enrollment))
