@@ -479,6 +479,10 @@ def credit_note(
     items = tuple(lines)
     earlier = [note for note in previous if note.invoice_id == invoice.id]
     total = Money.sum((line.amount for line in items), invoice.currency)
+    if not total.is_positive:
+        raise InvalidInputError(
+            f"a credit note credits a positive amount, got {total.format_fr()}", path="lines"
+        )
     already = Money.sum((note.total for note in earlier), invoice.currency)
     if already + total > invoice.total:
         raise RuleViolationError(

@@ -28,6 +28,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 
 import attrs
 
@@ -40,9 +41,10 @@ from canteen_core.domain.errors import (
 )
 from canteen_core.domain.events import PaymentReceived
 from canteen_core.domain.invoicing import CreditNote, Invoice
-from canteen_core.domain.money import EUR, Money
+from canteen_core.domain.money import CENT, EUR, Money
 
 __all__ = [
+    "MAX_AMOUNT",
     "Allocation",
     "HouseholdAccount",
     "InvoiceState",
@@ -52,6 +54,7 @@ __all__ = [
     "Refund",
     "Statement",
     "StatementEntry",
+    "check_whole_cents",
 ]
 
 
@@ -104,6 +107,33 @@ def _positive_money(_: object, attribute: attrs.Attribute[Money], value: object)
         raise InvalidInputError(f"must be positive, got {value}", path=attribute.name)
 
 
+#: The largest amount one payment or refund may carry (as a SEPA debit): a larger one is a
+#: typing mistake, and beyond 28 digits Decimal arithmetic in cents would overflow.
+MAX_AMOUNT = Decimal("999999999.99")
+
+
+def check_whole_cents(value: Money, *, path: str = "amount") -> Money:
+    """``value`` when it is positive, in whole cents and at most :data:`MAX_AMOUNT`;
+    :class:`InvalidInputError` otherwise (``0.001``, ``1E-30``, ``1E+26``)."""
+    if not isinstance(value, Money):
+        raise InvalidInputError(
+            f"must be Money (Decimal amount), got {type(value).__name__}", path=path
+        )
+    if not value.is_positive:
+        raise InvalidInputError(f"must be positive, got {value.format_fr()}", path=path)
+    if value.amount > MAX_AMOUNT:
+        raise InvalidInputError(
+            f"must be at most {MAX_AMOUNT} {value.currency}, got {value.amount:E}", path=path
+        )
+    if value.amount != value.amount.quantize(CENT):
+        raise InvalidInputError(f"must be whole cents, got {value.amount}", path=path)
+    return value
+
+
+def _whole_cents(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    check_whole_cents(value, path=attribute.name)  # type: ignore[arg-type]
+
+
 def _ids(items: Iterable[str]) -> tuple[str, ...]:
     if isinstance(items, str):
         raise InvalidInputError("invoice_ids must be a sequence of ids", path="invoice_ids")
@@ -126,7 +156,7 @@ class Payment:
 
     id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=_whole_cents)
     method: PaymentMethod = attrs.field(converter=_method)
     received_on: date = attrs.field(validator=a_date)
     invoice_ids: tuple[str, ...] = attrs.field(default=(), converter=_ids)
@@ -179,7 +209,7 @@ class Refund:
 
     id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=_whole_cents)
     refunded_on: date = attrs.field(validator=a_date)
     method: PaymentMethod = attrs.field(default=PaymentMethod.DIRECT_DEBIT, converter=_method)
     reference: str | None = None

@@ -228,6 +228,9 @@ class NotificationDecision(enum.StrEnum):
     """What the services must do with a verified notification."""
 
     CREDIT = "credit"  # paid, amount and currency match: record the payment
+    # paid, but the invoice was settled meanwhile (a second tab, a cheque): record the payment
+    # (the excess becomes household credit) and flag it for staff to refund or keep
+    CREDIT_FOR_REVIEW = "credit_for_review"
     DUPLICATE = "duplicate"  # already credited for this key: change nothing
     MISMATCH = "mismatch"  # paid but amount/currency/invoice differ: flag, do not credit
     NOT_PAID = "not_paid"  # refused, cancelled, pending, expired: record the attempt only
@@ -248,12 +251,17 @@ class NotificationVerdict:
     @property
     def credits(self) -> bool:
         """Whether the services must record a payment now."""
-        return self.decision is NotificationDecision.CREDIT
+        return self.decision in {
+            NotificationDecision.CREDIT,
+            NotificationDecision.CREDIT_FOR_REVIEW,
+        }
 
     @property
     def needs_review(self) -> bool:
-        """Whether finance staff should look at it (mismatch, late status, unconfirmed)."""
+        """Whether finance staff should look at it (mismatch, late status, unconfirmed, paid
+        twice)."""
         return self.decision in {
+            NotificationDecision.CREDIT_FOR_REVIEW,
             NotificationDecision.MISMATCH,
             NotificationDecision.NEEDS_CONFIRMATION,
             NotificationDecision.STATUS_AFTER_CREDIT,
@@ -272,6 +280,7 @@ def decide_notification(
     *,
     already_credited: bool,
     trust_unsigned: bool = False,
+    balance_due: Money | None = None,
 ) -> NotificationVerdict:
     """Decide what a verified notification means for the ledger (pure, no side effect).
 
@@ -281,7 +290,10 @@ def decide_notification(
     :attr:`~VerifiedNotification.idempotency_key`: the same notification twice credits once.
     ``trust_unsigned`` lets an unsigned "paid" (PayFiP) be credited; set it only when the
     notification endpoint accepts calls from the provider's servers alone, or after
-    confirming the payment with the provider.
+    confirming the payment with the provider. ``balance_due``: what is left to pay on the
+    invoice now; a payment above it (the invoice was paid meanwhile, from another browser tab
+    or at the counter) is still credited, the excess becoming household credit, but flagged
+    for review (:attr:`NotificationDecision.CREDIT_FOR_REVIEW`).
     """
     name = f"{notification.provider} transaction {notification.transaction_id!r}"
 
@@ -324,6 +336,13 @@ def decide_notification(
         return verdict(
             NotificationDecision.NEEDS_CONFIRMATION,
             f"{name} says paid but is unsigned: confirm it with the provider",
+        )
+    if balance_due is not None and notification.amount > balance_due:
+        return verdict(
+            NotificationDecision.CREDIT_FOR_REVIEW,
+            f"{name} paid {notification.amount} but invoice {expected.invoice_number} had "
+            f"{balance_due} left to pay (paid meanwhile): the excess is household credit, "
+            "to refund or keep",
         )
     return verdict(NotificationDecision.CREDIT, f"{name} paid {notification.amount}")
 

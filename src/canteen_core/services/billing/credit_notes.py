@@ -15,6 +15,7 @@ from canteen_core.domain.invoicing import (
     InvoiceLine,
     credit_note,
 )
+from canteen_core.domain.ledger import check_whole_cents
 from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
 from canteen_core.services.billing._base import BillingBase, _paris_date
@@ -46,8 +47,8 @@ class CreditNotes(BillingBase):
             raise InvalidInputError("give the reason of the credit note", path="reason")
         if amount is not None and lines is not None:
             raise InvalidInputError("give lines or an amount, not both", path="amount")
-        if amount is not None and (not isinstance(amount, Money) or not amount.is_positive):
-            raise InvalidInputError(f"must be positive Money, got {amount!r}", path="amount")
+        if amount is not None:
+            check_whole_cents(amount)  # 0.004 would give a numbered note of 0.00
         with self._ctx.use_case(actor, Action.ISSUE_CREDIT_NOTE) as tx:
             uow = tx.uow
             invoice = uow.invoices.get(invoice_id)

@@ -22,6 +22,7 @@ from canteen_core.domain.ledger import (
 from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import (
     NotificationDecision,
+    PaymentOutcome,
     PaymentRequest,
     PaymentStart,
     VerifiedNotification,
@@ -64,8 +65,9 @@ class NotificationResult:
 
     @property
     def credited(self) -> bool:
-        """Whether this notification recorded a payment."""
-        return self.decision == NotificationDecision.CREDIT.value
+        """Whether this notification recorded a payment (``needs_review`` may still be set:
+        an invoice paid twice keeps the second payment as household credit, flagged)."""
+        return self.payment_id is not None
 
 
 def _request_fields(request: PaymentRequest) -> tuple[tuple[str, str], ...]:
@@ -265,9 +267,16 @@ class OnlinePayments(PaymentBase):
         expected = _request_from(started[-1]) if started else None
         payment_id = _payment_id(provider, transaction_id)
         already = uow.payments.find(payment_id) is not None
+        balance_due = None
+        if expected is not None and not already and verified.outcome is PaymentOutcome.PAID:
+            invoice = uow.invoices.find(expected.invoice_id)
+            if invoice is not None:
+                account = household_account(uow, invoice.household_id)
+                balance_due = account.invoice_state(invoice.id).balance_due
         verdict = decide_notification(
             verified,
             expected,
+            balance_due=balance_due,
             already_credited=already,
             trust_unsigned=adapter.trust_unsigned,
         )
