@@ -1,7 +1,7 @@
 """The per-day billing path, kept as the oracle of the per-period one.
 
 canteen bills periods only (:func:`canteen_core.services.billing.period_facts`,
-:func:`canteen_core.domain.invoicing.run_postpaid_periods`). The simpler path it replaced, one
+:func:`canteen_core.domain.invoice_runs.run_postpaid_periods`). The simpler path it replaced, one
 :class:`~canteen_core.domain.charging.DayFacts` per day, decided and priced day by day, lives
 here: the property tests compare both on random months.
 """
@@ -26,18 +26,20 @@ from canteen_core.domain.charging import (
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
-from canteen_core.domain.invoicing import (
-    BillingMode,
+from canteen_core.domain.invoice_runs import (
     BillingRun,
-    InvoiceTerms,
-    NumberSequence,
-    _check_sequence,
     _child_names,
     _households,
     _paris_date,
     _postpaid_run,
-    billing_key,
     lines_from_charges,
+)
+from canteen_core.domain.invoicing import (
+    BillingMode,
+    InvoiceTerms,
+    NumberSequence,
+    _check_sequence,
+    billing_key,
 )
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import TariffBook

@@ -23,7 +23,8 @@ from canteen_core.domain.charging import (
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.domain.invoicing import NumberSequence, run_postpaid_periods
+from canteen_core.domain.invoice_runs import run_postpaid_periods
+from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import (
     BracketPricing,

@@ -13,7 +13,7 @@ Post-paid billing run (:meth:`BillingService.run_postpaid`)
     :class:`~canteen_core.domain.charging.DayFacts` in bulk, see :func:`period_facts`), and prices
     them with the stored tariff grids (QF valid on the day, category from the enrollment,
     sibling rank among the children billed for the service), alike days grouped
-    (:func:`~canteen_core.domain.invoicing.run_postpaid_periods`). Numbers come from the issuer's
+    (:func:`~canteen_core.domain.invoice_runs.run_postpaid_periods`). Numbers come from the issuer's
     sequence, taken (and locked) inside the transaction, so they stay gapless.
 
     **Batches.** Households are processed in batches of :attr:`BillingOptions.batch_size`,

@@ -12,14 +12,13 @@ from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
     RuleViolationError,
 )
+from canteen_core.domain.invoice_runs import invoice_prepaid_basket, prepaid_cancellation_credit
 from canteen_core.domain.invoicing import (
     CREDIT_NOTE_PREFIX,
     BillingMode,
     CreditNote,
     Invoice,
     billing_key,
-    invoice_prepaid_basket,
-    prepaid_cancellation_credit,
 )
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import ReservationBook

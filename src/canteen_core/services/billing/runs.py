@@ -29,14 +29,9 @@ from canteen_core.domain.errors import (
 )
 from canteen_core.domain.events import InvoiceIssued
 from canteen_core.domain.families import Household
-from canteen_core.domain.invoicing import (
-    BillingMode,
-    BillingRun,
-    Invoice,
-    NumberSequence,
-    billing_key,
-)
-from canteen_core.domain.invoicing import run_postpaid_periods as _run_postpaid_periods
+from canteen_core.domain.invoice_runs import BillingRun
+from canteen_core.domain.invoice_runs import run_postpaid_periods as _run_postpaid_periods
+from canteen_core.domain.invoicing import BillingMode, Invoice, NumberSequence, billing_key
 from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import ReservationBook
