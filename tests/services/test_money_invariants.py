@@ -18,6 +18,7 @@ The CI profile keeps the run short (see ``max_examples`` below); raise it locall
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +29,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from canteen_core.config.deployment import (
     BillingSettings,
@@ -129,10 +130,8 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @rule(child=children, day=days)
     def cancel(self, child: str, day: date) -> None:
-        try:
+        with contextlib.suppress(CanteenError):
             self.canteen.reservations.cancel(ADMIN, self._enrollment_id(child), day)
-        except CanteenError:
-            pass
 
     @rule(day=days, present=st.lists(st.booleans(), min_size=3, max_size=3))
     def roll_call(self, day: date, present: list[bool]) -> None:
@@ -150,10 +149,8 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(child=children, first=days, length=st.integers(min_value=0, max_value=6))
     def justify(self, child: str, first: date, length: int) -> None:
         last = min(first + timedelta(days=length), TERM_END)
-        try:
+        with contextlib.suppress(CanteenError):
             self.canteen.attendance.justify(ADMIN, self._enrollment_id(child), first, last)
-        except CanteenError:
-            pass
 
     @precondition(lambda self: len(self.billed_months) < len(MONTHS))
     @rule()
