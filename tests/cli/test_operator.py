@@ -315,6 +315,21 @@ def test_bill_a_month_then_again(site: Path) -> None:
     assert again.stderr == ""  # no progress bar off a terminal
 
 
+def test_bill_refuses_a_month_not_over_unless_asked(site: Path) -> None:
+    db = site.parent / "canteen.db"
+    before = counts(db)
+    refused = run("bill", "--config", str(site), "--period", "2023-11",
+                  now="2023-11-15T08:00:00+01:00")  # fmt: skip
+    assert refused.exit_code != 0
+    assert "Traceback" not in refused.output
+    assert len(refused.output.strip().splitlines()) == 1, refused.output
+    assert counts(db) == before
+    asked = data(run("bill", "--config", str(site), "--period", "2023-11", "--allow-unfinished",
+                     "--json", now="2023-11-15T08:00:00+01:00"))  # fmt: skip
+    assert asked["issued"]
+    assert asked["skipped"] == []
+
+
 def test_bill_bad_period_changes_nothing(site: Path) -> None:
     db = site.parent / "canteen.db"
     before = counts(db)
