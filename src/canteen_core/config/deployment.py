@@ -20,6 +20,7 @@ A deployment is a TOML file, ``canteen.toml``::
     mode = "postpaid"                   # or "prepaid"
     # arrears_threshold = "50.00"       # families owing more (overdue) cannot book new days
     # arrears_grace_days = 15           # only invoices more than 15 days past due count
+    # billed_days = "regularise"        # a change to a billed month: "regularise" or "refuse"
 
     [money]
     max_payment = "10000"               # largest payment recorded without an explicit override
@@ -65,6 +66,7 @@ from.
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import tomllib
@@ -94,6 +96,7 @@ from canteen_core.ports.settings import (
 )
 
 __all__ = [
+    "BilledDays",
     "BillingMode",
     "BillingSettings",
     "CalendarSettings",
@@ -160,18 +163,38 @@ def _grace_days(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
         raise InvalidInputError("must be 0-366 days", path=attribute.name)
 
 
+class BilledDays(enum.StrEnum):
+    """What happens to a change (booking, cancellation, attendance) to a day of a month
+    already invoiced (``[billing] billed_days``)."""
+
+    #: Allowed; the household's next post-paid run charges or credits it (régularisation).
+    REGULARISE = "regularise"
+    #: Refused with a French :class:`~canteen_core.domain.errors.RuleViolationError`.
+    REFUSE = "refuse"
+
+
+def _billed_days(value: object) -> BilledDays:
+    if isinstance(value, str) and value in {item.value for item in BilledDays}:
+        return BilledDays(value)
+    raise InvalidInputError(f'must be "regularise" or "refuse", got {value!r}', path="billed_days")
+
+
 @attrs.frozen(kw_only=True)
 class BillingSettings:
     """``[billing]``: ``mode`` is ``"prepaid"`` or ``"postpaid"`` (the default).
 
     ``arrears_threshold`` (a decimal string, euros; optional) turns the arrears rule on: a
     family whose overdue balance exceeds it cannot book new days; ``arrears_grace_days``:
-    only invoices more than that many days past due count (default 0).
+    only invoices more than that many days past due count (default 0). ``billed_days``
+    (:class:`BilledDays`): a booking, cancellation or attendance change to a day of a month
+    already invoiced is either regularised on the next invoice (``"regularise"``, the default)
+    or refused (``"refuse"``).
     """
 
     mode: BillingMode = BillingMode.POSTPAID
     arrears_threshold: str | None = attrs.field(default=None, validator=_arrears_threshold)
     arrears_grace_days: int = attrs.field(default=0, validator=_grace_days)
+    billed_days: BilledDays = attrs.field(default=BilledDays.REGULARISE, converter=_billed_days)
 
     @property
     def arrears_rule(self) -> ArrearsRule | None:
