@@ -8,6 +8,7 @@ here so the two adapters cannot disagree.
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
@@ -16,7 +17,27 @@ from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoun
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 
-__all__ = ["AccountLogic", "OutboxLogic"]
+__all__ = ["THROTTLE_KEY_LENGTH", "AccountLogic", "OutboxLogic", "throttle_key"]
+
+#: The longest throttle key stored as given; longer ones are stored under their digest.
+THROTTLE_KEY_LENGTH = 200
+
+
+def throttle_key(key: str) -> str:
+    """The key a throttle state is stored under, the same on every backend.
+
+    A key is made from client input (``"source:<address>"``, where a portal may pass a
+    client-controlled header): a short key of printable text is kept as given; a longer one,
+    or one with a NUL byte or a lone surrogate, is stored as ``"sha256:<hex digest>"`` of
+    its UTF-8 bytes (surrogates passed through), so a hostile source is still counted (and
+    locked) instead of failing the write.
+    """
+    if not isinstance(key, str):
+        raise InvalidInputError(f"a throttle key is text, got {type(key).__name__}", path="key")
+    if len(key) <= THROTTLE_KEY_LENGTH and key.isprintable():
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest}"
 
 
 class OutboxLogic(abc.ABC):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from canteen_adapters.storage._common import AccountLogic, OutboxLogic
+from canteen_adapters.storage._common import AccountLogic, OutboxLogic, throttle_key
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.plugins import StorageBackend
@@ -627,12 +627,15 @@ class _Accounts(AccountLogic):
         self._uow._set(self._data.accounts, account.id, account)
 
     def throttle(self, key: str) -> ThrottleState:
+        # Units of work run one at a time: the key is held until this one ends.
         self._uow._check_active()
-        return self._data.throttles.get(key, ThrottleState())
+        return self._data.throttles.get(throttle_key(key), ThrottleState())
 
     def save_throttle(self, key: str, state: ThrottleState) -> None:
         self._uow._check_writable()
-        self._uow._set(self._data.throttles, key, state)
+        if not isinstance(state, ThrottleState):
+            raise InvalidInputError(f"expected ThrottleState, got {type(state).__name__}")
+        self._uow._set(self._data.throttles, throttle_key(key), state)
 
     def list(self) -> Iterator[Account]:
         self._uow._check_active()

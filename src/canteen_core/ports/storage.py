@@ -564,6 +564,13 @@ class AccountRepository(AccountStore, Protocol):
     """Portal accounts (the :class:`~canteen_core.domain.accounts.AccountStore` port) and throttles.
 
     ``save`` raises ``ConflictError`` when the username belongs to another account.
+
+    Throttles: in a writable unit of work, ``throttle(key)`` holds ``key`` until the unit of
+    work ends, so a concurrent unit of work reading the same key waits for it (a login's
+    check, password verification and recorded failure are one step per key, and concurrent
+    guesses check no more passwords than the policy allows). Keys are stored as given when
+    short and printable, else under their SHA-256 digest (the same rule on every backend):
+    a client-controlled source of any length or content is counted, never refused.
     """
 
     def list(self) -> Iterator[Account]:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from canteen_adapters.storage._common import AccountLogic
+from canteen_adapters.storage._common import AccountLogic, throttle_key
 from canteen_adapters.storage.sql import tables as t
-from canteen_adapters.storage.sql.driver import _db_message, _Driver, _translate
+from canteen_adapters.storage.sql.driver import (
+    _db_message,
+    _dialect_insert,
+    _Driver,
+    _translate,
+)
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.accounts import Account, ThrottleState
-from canteen_core.domain.errors import (
-    ConflictError,
-)
+from canteen_core.domain.errors import ConflictError, InvalidInputError
 
 if TYPE_CHECKING:
     from canteen_adapters.storage.sql.storage import SqlUnitOfWork
@@ -28,6 +32,13 @@ _ACCOUNT_BY_USERNAME = sa.select(t.accounts.c.body).where(
     t.accounts.c.username == sa.bindparam("username")
 )
 _THROTTLE = sa.select(t.throttles.c.body).where(t.throttles.c.key == sa.bindparam("key"))
+#: ``pg_advisory_xact_lock(class, number)``: held until the transaction ends.
+_HOLD_THROTTLE = sa.text("SELECT pg_advisory_xact_lock(1667329652, :lock)")  # class: b"cant"
+
+
+def _lock_number(key: str) -> int:
+    """A signed 32-bit number for ``key``'s advisory lock (two keys sharing one only wait)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
 
 
 class _Accounts(AccountLogic):
@@ -101,20 +112,34 @@ class _Accounts(AccountLogic):
                 ) from exc
 
     def throttle(self, key: str) -> ThrottleState:
+        """The state of ``key``, held until the unit of work ends when it is writable.
+
+        A login reads its counters, checks the password, then records the failure: on
+        PostgreSQL a transaction-scoped advisory lock on the key makes concurrent logins on
+        one key take turns (SQLite's ``BEGIN IMMEDIATE`` already runs writers one at a time),
+        so no more passwords are checked than the policy allows.
+        """
+        stored = throttle_key(key)
         connection = self._uow.connection()
         with _translate("cannot read throttles"):
-            body = connection.execute(_THROTTLE, {"key": key}).scalar_one_or_none()
+            if not self._uow.read_only and connection.dialect.name == "postgresql":
+                connection.execute(_HOLD_THROTTLE, {"lock": _lock_number(stored)})
+            body = connection.execute(_THROTTLE, {"key": stored}).scalar_one_or_none()
         return ThrottleState() if body is None else structure(body, ThrottleState)
 
     def save_throttle(self, key: str, state: ThrottleState) -> None:
+        if not isinstance(state, ThrottleState):
+            raise InvalidInputError(f"expected ThrottleState, got {type(state).__name__}")
+        stored = throttle_key(key)
         connection = self._uow.writable()
         body = unstructure(state)
+        # One statement: a concurrent first failure of the same key cannot make it fail.
+        insert = _dialect_insert(connection, t.throttles).values(key=stored, body=body)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[t.throttles.c.key], set_={"body": insert.excluded.body}
+        )
         with _translate("cannot save throttles"), connection.begin_nested():
-            updated = connection.execute(
-                sa.update(t.throttles).where(t.throttles.c.key == key).values(body=body)
-            ).rowcount
-            if not updated:
-                connection.execute(sa.insert(t.throttles).values(key=key, body=body))
+            connection.execute(upsert)
 
     def list(self) -> Iterator[Account]:
         statement = sa.select(t.accounts.c.body).order_by(t.accounts.c.id)
