@@ -9,15 +9,35 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
 
 from canteen_core.domain.accounts import Account, ThrottleState
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 
-__all__ = ["THROTTLE_KEY_LENGTH", "AccountLogic", "OutboxLogic", "throttle_key"]
+__all__ = [
+    "KEY_LENGTH",
+    "THROTTLE_KEY_LENGTH",
+    "AccountLogic",
+    "OutboxLogic",
+    "check_account_keys",
+    "check_household_keys",
+    "check_key",
+    "check_text",
+    "json_text",
+    "throttle_key",
+]
+
+#: The longest id or key column value stored (characters): PostgreSQL refuses an index entry
+#: over 2,704 bytes, and two such values of 4-byte characters share some indexes.
+KEY_LENGTH = 300
 
 #: The longest throttle key stored as given; longer ones are stored under their digest.
 THROTTLE_KEY_LENGTH = 200
@@ -38,6 +58,93 @@ def throttle_key(key: str) -> str:
         return key
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return f"sha256:{digest}"
+
+
+def check_key(value: object, what: str) -> None:
+    """Refuse a key (an id, a username, a column a repository indexes) longer than
+    :data:`KEY_LENGTH`: the same refusal on every backend, before anything is written."""
+    if isinstance(value, str) and len(value) > KEY_LENGTH:
+        raise InvalidInputError(
+            f"{what} is {len(value)} characters long; at most {KEY_LENGTH} are stored", path=what
+        )
+
+
+def check_household_keys(household: Household) -> None:
+    """:func:`check_key` on a household's id and the ids of its children and guardians."""
+    check_key(household.id, "household.id")
+    check_key(household.payer.id, "household.payer.id")
+    if household.co_representative is not None:
+        check_key(household.co_representative.id, "household.co_representative.id")
+    for child in household.children:
+        check_key(child.id, "household.children.id")
+
+
+def check_account_keys(account: Account) -> None:
+    """:func:`check_key` on an account's id, username, email and token selectors."""
+    check_key(account.id, "account.id")
+    check_key(account.username, "account.username")
+    check_key(account.email, "account.email")
+    for token in account.tokens:
+        check_key(token.selector, "account.tokens.selector")
+
+
+def _bad_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (not Unicode text)"
+    return None
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
+    return names
+
+
+def check_text(data: object, what: str) -> None:
+    """Refuse ``data`` (a domain object or its unstructured form) holding a string with a NUL
+    character or a lone surrogate anywhere, with :class:`InvalidInputError`.
+
+    PostgreSQL stores neither (and SQLite would store them, Python's ``sqlite3`` refusing
+    surrogates with a raw error): every backend refuses them the same way, before writing.
+    """
+    stack: list[tuple[object, str]] = [(data, what)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            problem = _bad_text(value)
+            if problem is not None:
+                raise InvalidInputError(f"text cannot be stored: it holds {problem}", path=path)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                stack.append((key, path))
+                stack.append((item, f"{path}.{key}"))
+        elif isinstance(value, list | tuple | set | frozenset):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+        elif attrs.has(type(value)):
+            stack.extend(
+                (getattr(value, name), f"{path}.{name}") for name in _field_names(type(value))
+            )
+
+
+def json_text(data: Any) -> str:
+    """``json.dumps(data)``, refusing (:func:`check_text`) strings no database stores alike.
+
+    A NUL is written ``\\u0000`` and a surrogate ``\\udXXX``: a text without either (nearly
+    every body) is checked by two substring searches; otherwise the data is walked (a valid
+    pair of surrogates, an emoji, is stored).
+    """
+    text = json.dumps(data)
+    if "\\u0000" in text or "\\ud" in text:
+        check_text(data, "body")
+    return text
 
 
 class OutboxLogic(abc.ABC):

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from canteen_adapters.storage._common import AccountLogic, OutboxLogic, throttle_key
+from canteen_adapters.storage._common import (
+    AccountLogic,
+    OutboxLogic,
+    check_account_keys,
+    check_household_keys,
+    check_key,
+    check_text,
+    throttle_key,
+)
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.plugins import StorageBackend
@@ -234,6 +242,8 @@ class _Households:
         self._store(household)
 
     def _store(self, household: Household) -> None:
+        check_household_keys(household)
+        check_text(household, "household")
         data = self._data
         for child in household.children:
             owner = data.child_household.get(child.id)
@@ -349,9 +359,14 @@ class _Documents:
         self._uow._check_writable()
         self._check_type(item)
         item_id = self.collection.id_of(item)
+        values = self.collection.key_values(item)
+        # The same refusals as the SQL storage, before anything is written.
+        check_key(item_id, f"{self.collection.name}.id")
+        for column, value in values.items():
+            check_key(value, f"{self.collection.name}.{column}")
+        check_text(item, self.collection.name)
         if new and item_id in self._docs:
             raise ConflictError(f"{self.collection.name}: {item_id!r} already exists")
-        values = self.collection.key_values(item)
         for columns, index in self._unique.items():
             key = tuple(values[column] for column in columns)
             if None in key:
@@ -620,6 +635,8 @@ class _Accounts(AccountLogic):
 
     def _write(self, account: Account) -> None:
         self._uow._check_writable()
+        check_account_keys(account)
+        check_text(account, "account")
         previous = self._data.accounts.get(account.id)
         if previous is not None and previous.username != account.username:
             self._uow._delete(self._data.usernames, previous.username)
@@ -654,6 +671,7 @@ class _Outbox(OutboxLogic):
 
     def _insert(self, records: list[OutboxRecord]) -> None:
         self._uow._check_writable()
+        check_text(records, "outbox")
         for record in records:
             self._uow._set(self._data.outbox, record.id, record)
 

@@ -25,6 +25,11 @@ PostgreSQL):
   :class:`~canteen_core.domain.errors.ConflictError`, even from two concurrent runs.
 * Unique identifiers: adding an object whose id exists raises ``ConflictError``; ``get`` of an
   unknown id raises :class:`~canteen_core.domain.errors.NotFoundError`.
+* **One rule for text.** A string holding a NUL character or a lone surrogate anywhere in a
+  stored object, or an id or indexed value (username, billing key...) longer than 300
+  characters, is refused with :class:`~canteen_core.domain.errors.InvalidInputError` before
+  anything is written, on every backend (PostgreSQL stores neither; SQLite would). A lookup
+  by such a text finds nothing or is refused the same way, never a ``StorageError``.
 
 Documents: most aggregates are stored whole, serialized with
 :mod:`canteen_core.config.serialization`,

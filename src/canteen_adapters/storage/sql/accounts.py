@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from canteen_adapters.storage._common import AccountLogic, throttle_key
+from canteen_adapters.storage._common import AccountLogic, check_account_keys, throttle_key
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import (
     _db_message,
@@ -82,6 +82,7 @@ class _Accounts(AccountLogic):
         )
 
     def _write(self, account: Account) -> None:
+        check_account_keys(account)
         connection = self._uow.writable()
         values = {
             "body": unstructure(account),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from canteen_adapters.storage._common import check_key
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import (
     _IN_CHUNK,
@@ -116,6 +117,8 @@ class _Documents:
         self._check_type(item, self._cls)
         row = {key.column: _column_value(key.read(item)) for key in self.collection.keys}
         row["id"] = self.collection.id_of(item)
+        for column, value in row.items():  # the id and indexed columns: bounded
+            check_key(value, f"{self.collection.name}.{column}")
         row["body"] = unstructure(item)
         return row
 

@@ -19,12 +19,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from canteen_adapters.storage._common import json_text
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.engine import (
     psycopg_executemany,
 )
 from canteen_core.domain.errors import (
+    CanteenError,
     ConflictError,
+    InvalidInputError,
     StorageError,
 )
 
@@ -68,9 +71,19 @@ class _Translating:
     ) -> None:
         if isinstance(exc, sa.exc.SQLAlchemyError):
             raise _translated(self.what, exc) from exc
+        if isinstance(exc, UnicodeError):  # a driver encoding a lone surrogate
+            raise InvalidInputError(
+                f"{self.what}: text with a lone surrogate (not Unicode text)"
+            ) from exc
 
 
-def _translated(what: str, exc: sa.exc.SQLAlchemyError) -> ConflictError | StorageError:
+def _translated(what: str, exc: sa.exc.SQLAlchemyError) -> CanteenError:
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, CanteenError):  # refused while binding (see json_text)
+        return orig
+    if isinstance(orig, UnicodeError) or "cannot contain NUL" in str(orig):
+        # A lookup by a text no backend stores (see check_text): refused alike everywhere.
+        return InvalidInputError(f"{what}: text with a NUL character or a lone surrogate")
     if isinstance(exc, sa.exc.IntegrityError):
         return ConflictError(f"{what}: {_db_message(exc)}")
     if isinstance(exc, sa.exc.DBAPIError):
@@ -143,7 +156,7 @@ def _sqlite_values(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...] |
     for column in columns:
         value = row[column]
         if column == "body":
-            value = json.dumps(value)
+            value = json_text(value)
         elif type(value) is date:
             value = value.isoformat()
         elif type(value) is bool:
@@ -187,7 +200,7 @@ def _text_body_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     long enough to be promoted to the oldest garbage-collector generation."""
     encoded = []
     for row in rows:
-        row["body"] = json.dumps(row["body"])
+        row["body"] = json_text(row["body"])
         encoded.append(row)
     return encoded
 
@@ -301,7 +314,7 @@ class _Driver:
         return value if self.postgres else date.fromisoformat(value)
 
     def json_in(self, value: Any) -> str:
-        return json.dumps(value)
+        return json_text(value)
 
     def json_out(self, value: Any) -> Any:
         # psycopg parses json(b) itself (SQLAlchemy's dialect leaves it to the driver).

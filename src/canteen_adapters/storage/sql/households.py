@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from canteen_adapters.storage._common import check_household_keys
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import (
     _IN_CHUNK,
@@ -60,6 +61,7 @@ class _Households:
         self._uow = uow
 
     def _rows(self, household: Household) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        check_household_keys(household)
         children = [
             {
                 "id": child.id,
