@@ -151,7 +151,9 @@ class OutboxLogic(abc.ABC):
     """The :class:`~canteen_core.domain.outbox.OutboxStore` port over adapter primitives."""
 
     @abc.abstractmethod
-    def _read(self, message_id: str) -> OutboxRecord | None: ...
+    def _read(self, message_id: str, *, lock: bool = False) -> OutboxRecord | None:
+        """The record of ``message_id``; with ``lock``, locked until the unit of work ends
+        (a concurrent claim or renewal of the message waits), where the database can."""
 
     @abc.abstractmethod
     def _insert(self, records: list[OutboxRecord]) -> None: ...
@@ -201,14 +203,25 @@ class OutboxLogic(abc.ABC):
         return claimed
 
     def _existing(self, message_id: str) -> OutboxRecord:
-        record = self._read(message_id)
+        """The record of ``message_id``, locked (its state is about to change)."""
+        record = self._read(message_id, lock=True)
         if record is None:
             raise NotFoundError(f"no outbox message {message_id!r}")
         return record
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
-        """Record a successful send."""
-        self._update(self._existing(message_id).sent(sent_at))
+    def renew(self, message_id: str, *, claim: str | None, now: datetime) -> bool:
+        """Start the lease of ``claim`` again at ``now`` if it still holds the message."""
+        record = self._read(message_id, lock=True)
+        if record is None or not record.holds(claim):
+            return False
+        self._update(record.renewed(now))
+        return True
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
+        """Record a successful send (bodies dropped); a sent message is left as it is."""
+        record = self._existing(message_id)
+        if record.status is not DeliveryStatus.SENT:
+            self._update(record.sent(sent_at))
 
     def mark_failed(
         self,
@@ -217,9 +230,13 @@ class OutboxLogic(abc.ABC):
         error: str,
         failed_at: datetime,
         next_attempt_at: datetime | None,
+        claim: str | None = None,
     ) -> None:
-        """Record a failed attempt: pending again at ``next_attempt_at``, or dead."""
-        self._update(self._existing(message_id).failed(error, failed_at, next_attempt_at))
+        """Record a failed attempt: pending again at ``next_attempt_at``, or dead; ignored on
+        a sent message or when ``claim`` no longer holds the message."""
+        record = self._existing(message_id)
+        if record.failure_applies(claim):
+            self._update(record.failed(error, failed_at, next_attempt_at))
 
     def get(self, message_id: str) -> OutboxRecord | None:
         """The record of ``message_id``, or ``None``."""

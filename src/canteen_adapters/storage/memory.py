@@ -665,7 +665,8 @@ class _Outbox(OutboxLogic):
         self._uow = uow
         self._data = data
 
-    def _read(self, message_id: str) -> OutboxRecord | None:
+    def _read(self, message_id: str, *, lock: bool = False) -> OutboxRecord | None:
+        # Units of work run one at a time: nothing to lock.
         self._uow._check_active()
         return self._data.outbox.get(message_id)
 

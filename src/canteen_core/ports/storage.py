@@ -752,9 +752,15 @@ class _CommittingOutbox:
             uow.commit()
             return claimed
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+    def renew(self, message_id: str, *, claim: str | None, now: datetime) -> bool:
         with self._storage.unit_of_work() as uow:
-            uow.outbox.mark_sent(message_id, sent_at=sent_at)
+            renewed = uow.outbox.renew(message_id, claim=claim, now=now)
+            uow.commit()
+            return renewed
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
+        with self._storage.unit_of_work() as uow:
+            uow.outbox.mark_sent(message_id, sent_at=sent_at, claim=claim)
             uow.commit()
 
     def mark_failed(
@@ -764,10 +770,15 @@ class _CommittingOutbox:
         error: str,
         failed_at: datetime,
         next_attempt_at: datetime | None,
+        claim: str | None = None,
     ) -> None:
         with self._storage.unit_of_work() as uow:
             uow.outbox.mark_failed(
-                message_id, error=error, failed_at=failed_at, next_attempt_at=next_attempt_at
+                message_id,
+                error=error,
+                failed_at=failed_at,
+                next_attempt_at=next_attempt_at,
+                claim=claim,
             )
             uow.commit()
 

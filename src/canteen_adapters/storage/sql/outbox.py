@@ -31,6 +31,7 @@ _OUTBOX_FIELDS = (
     "last_attempt_at",
     "last_error",
     "sent_at",
+    "claim",
 )
 _MESSAGE_FIELDS = (
     "id",
@@ -92,6 +93,7 @@ def _outbox_body(record: OutboxRecord) -> Any:
         "last_attempt_at": attempted,
         "last_error": record.last_error,
         "sent_at": sent,
+        "claim": record.claim,
     }
 
 
@@ -119,12 +121,13 @@ class _Outbox(OutboxLogic):
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    def _read(self, message_id: str) -> OutboxRecord | None:
-        connection = self._uow.connection()
+    def _read(self, message_id: str, *, lock: bool = False) -> OutboxRecord | None:
+        connection = self._uow.writable() if lock else self._uow.connection()
+        statement = sa.select(t.outbox.c.body).where(t.outbox.c.id == message_id)
+        if lock:  # PostgreSQL: a claim or renewal of this message waits (SQLite: one writer)
+            statement = statement.with_for_update()
         with _translate("cannot read the outbox"):
-            body = connection.execute(
-                sa.select(t.outbox.c.body).where(t.outbox.c.id == message_id)
-            ).scalar_one_or_none()
+            body = connection.execute(statement).scalar_one_or_none()
         return None if body is None else structure(body, OutboxRecord)
 
     def _insert(self, records: list[OutboxRecord]) -> None:
