@@ -367,6 +367,8 @@ class _Documents:
         check_text(item, self.collection.name)
         if new and item_id in self._docs:
             raise ConflictError(f"{self.collection.name}: {item_id!r} already exists")
+        if self.collection.immutable and item_id in self._docs:
+            raise self.collection.refuse_change(item_id)
         for columns, index in self._unique.items():
             key = tuple(values[column] for column in columns)
             if None in key:
@@ -418,6 +420,8 @@ class _Documents:
         self._uow._check_writable()
         if item_id not in self._docs:
             raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+        if self.collection.immutable:
+            raise self.collection.refuse_change(item_id)
         values = self._keys[item_id]
         for columns, index in self._unique.items():
             self._uow._delete(index, tuple(values[column] for column in columns))

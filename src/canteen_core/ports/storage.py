@@ -25,6 +25,8 @@ PostgreSQL):
   :class:`~canteen_core.domain.errors.ConflictError`, even from two concurrent runs.
 * Unique identifiers: adding an object whose id exists raises ``ConflictError``; ``get`` of an
   unknown id raises :class:`~canteen_core.domain.errors.NotFoundError`.
+* **Issued documents never change.** Invoices and credit notes (``immutable`` collections)
+  cannot be saved over nor removed: :class:`~canteen_core.domain.errors.RuleViolationError`.
 * **One rule for text.** A string holding a NUL character or a lone surrogate anywhere in a
   stored object, or an id or indexed value (username, billing key...) longer than 300
   characters, is refused with :class:`~canteen_core.domain.errors.InvalidInputError` before
@@ -55,7 +57,7 @@ import attrs
 
 from canteen_core.domain._validators import aware_datetime, non_empty_str
 from canteen_core.domain.accounts import Account, AccountStore
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
 from canteen_core.domain.families import Household
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.invoicing import NumberSequence
@@ -176,6 +178,9 @@ class Collection:
     ``type_ref`` is ``"module:Class"``, imported when first needed; storages accept a
     ``types`` mapping to use another class (a subclass, or a stand-in while a domain module
     is being written). ``unique`` lists extra unique constraints over key columns.
+    ``immutable`` documents (issued invoices and credit notes) never change once stored:
+    ``save`` over a stored id and ``remove`` raise
+    :class:`~canteen_core.domain.errors.RuleViolationError` on every backend.
     """
 
     name: str
@@ -183,6 +188,14 @@ class Collection:
     keys: tuple[Key, ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
     id_attr: str = "id"
+    immutable: bool = False
+
+    def refuse_change(self, item_id: str) -> RuleViolationError:
+        """The error refusing to overwrite or remove the stored immutable ``item_id``."""
+        return RuleViolationError(
+            f"{self.name}: {item_id!r} is issued and never changes nor goes away; "
+            "correct it with a credit note"
+        )
 
     def resolve_type(self) -> type[Any]:
         """Import the class named by ``type_ref``."""
@@ -298,6 +311,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Key(column="issue_date", type="date"),
             ),
             unique=(("issuer", "number"), ("billing_key",)),
+            immutable=True,
         ),
         Collection(
             name="credit_notes",
@@ -311,6 +325,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Key(column="issue_date", type="date"),
             ),
             unique=(("issuer", "number"),),
+            immutable=True,
         ),
         Collection(
             name="payments",
@@ -426,7 +441,8 @@ class DocumentRepository(Protocol[T]):
         ...
 
     def save(self, item: T) -> None:
-        """Store an object, new or changed; ``ConflictError`` on a unique key of another."""
+        """Store an object, new or changed; ``ConflictError`` on a unique key of another;
+        ``RuleViolationError`` over a stored object of an ``immutable`` collection."""
         ...
 
     def get(self, item_id: str) -> T:
@@ -438,7 +454,8 @@ class DocumentRepository(Protocol[T]):
         ...
 
     def remove(self, item_id: str) -> None:
-        """Delete an object; ``NotFoundError`` if unknown."""
+        """Delete an object; ``NotFoundError`` if unknown; ``RuleViolationError`` in an
+        ``immutable`` collection (issued invoices and credit notes stay)."""
         ...
 
     def list(self, **where: object) -> Iterator[T]:

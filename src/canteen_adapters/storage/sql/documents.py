@@ -180,6 +180,12 @@ class _Documents:
                 raise self._conflict(row, exc) from exc
 
     def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
+        if self.collection.immutable:  # a new one only: insert (a stored id is refused)
+            stored = connection.execute(self._statements.body, {"id": row["id"]}).first()
+            if stored is not None:
+                raise self.collection.refuse_change(row["id"])
+            connection.execute(self._statements.insert, row)
+            return
         values = {key: value for key, value in row.items() if key != "id"}
         values["_id"] = row["id"]
         updated = connection.execute(self._statements.update, values).rowcount
@@ -208,6 +214,10 @@ class _Documents:
 
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
+        if self.collection.immutable:
+            if self.find(item_id) is None:
+                raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+            raise self.collection.refuse_change(item_id)
         with _translate(f"cannot remove from {self.collection.name}"), connection.begin_nested():
             deleted = connection.execute(self._statements.delete, {"id": item_id}).rowcount
         if not deleted:
