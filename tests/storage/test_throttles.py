@@ -17,15 +17,16 @@ import pytest
 
 from canteen_adapters.storage._common import THROTTLE_KEY_LENGTH, throttle_key
 from canteen_core.domain.accounts import (
-    Accounts,
     AccountSettings,
     AuthenticationError,
     InvalidCredentialsError,
     LoginThrottledError,
     ThrottleState,
 )
+from canteen_core.domain.accounts.throttling import source_key
 from canteen_core.domain.clock import FixedClock
 from canteen_core.ports.storage import Storage
+from canteen_core.services.accounts import Accounts
 
 from .conftest import OpenStorage
 
@@ -121,8 +122,10 @@ def test_hostile_source_is_counted_and_locks(storage: Storage, source: str) -> N
         policy.free_failures + 1
     )
     assert kinds[-1] is LoginThrottledError
+    key = source_key(source)  # the service's key (the storage bounds any key anyway)
+    assert key is not None
     with storage.unit_of_work(read_only=True) as uow:
-        state = uow.accounts.throttle(f"source:{source}")
+        state = uow.accounts.throttle(key)
     assert state.failures == policy.free_failures + 1
     assert state.locked_until is not None
 
@@ -158,3 +161,17 @@ def test_throttle_state_is_checked(storage: Storage) -> None:
         uow.commit()
     with storage.unit_of_work(read_only=True) as uow:
         assert uow.accounts.throttle("account:a").failures == 3
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["source:" + "".join(random.Random(3).choices(string.hexdigits, k=5000)), "source:a\x00b"],
+    ids=["5kB", "nul"],
+)
+def test_any_throttle_key_is_stored_alike(storage: Storage, key: str) -> None:
+    """The port stores a hostile key itself (defense in depth below the service's rule)."""
+    with storage.unit_of_work() as uow:
+        uow.accounts.save_throttle(key, ThrottleState(failures=7, last_failure_at=NOW))
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.accounts.throttle(key).failures == 7
