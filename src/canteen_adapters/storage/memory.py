@@ -25,14 +25,14 @@ from canteen_adapters.storage._memory_repositories import (
     _Outbox,
     _Reservations,
 )
-from canteen_core.config.deployment import StorageSettings
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.config.plugins import StorageBackend
 from canteen_core.domain.accounts import Account, ThrottleState
-from canteen_core.domain.errors import StorageError
+from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.domain.families import Household
 from canteen_core.domain.outbox import OutboxRecord
 from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.backends import StorageBackend
+from canteen_core.ports.settings import StorageSettings
 from canteen_core.ports.storage import (
     COLLECTIONS,
     Storage,
@@ -210,14 +210,24 @@ class MemoryUnitOfWork:
         self._undo.append(lambda: mapping.__setitem__(key, old))
 
 
+def _open(settings: StorageSettings) -> MemoryStorage:
+    """The backend's factory: checks the URL is ``memory://`` (the backend validates its URL)."""
+    if not settings.url.lower().startswith("memory://"):
+        raise ConfigurationError(
+            f"the memory storage backend opens memory:// URLs, not {settings.url!r}",
+            path="storage.url",
+        )
+    return MemoryStorage.open(settings)
+
+
 @hookimpl
 def canteen_storage_backends() -> list[StorageBackend]:
-    """The ``"memory"`` storage backend."""
+    """The ``"memory"`` storage backend (``memory://``)."""
     return [
         StorageBackend(
             name="memory",
             description="in-process memory, nothing kept (tests, notebooks)",
-            factory=MemoryStorage.open,
+            factory=_open,
         )
     ]
 
