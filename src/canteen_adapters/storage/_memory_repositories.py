@@ -8,8 +8,9 @@ refuse what the SQL storage refuses, the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -30,16 +31,55 @@ from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.ports.storage import (
+    COLLECTIONS,
     Collection,
     Range,
 )
 
-if TYPE_CHECKING:
-    from canteen_adapters.storage.memory import MemoryUnitOfWork, _Data
+
+class _Session(Protocol):
+    """What a repository uses of its unit of work (``MemoryUnitOfWork`` is one): an undo
+    step recorded for every change (``_set``, ``_delete``), and the state checks."""
+
+    def collection_type(self, name: str) -> type[Any]:
+        """The class stored by the collection ``name``."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Undo only this block's changes if it raises."""
+        ...
+
+    def _check_active(self) -> None: ...
+
+    def _check_writable(self) -> None: ...
+
+    def _set(self, mapping: dict[Any, Any], key: Any, value: Any) -> None: ...
+
+    def _delete(self, mapping: dict[Any, Any], key: Any) -> None: ...
+
+
+class _Data:
+    """Everything a memory storage holds."""
+
+    def __init__(self) -> None:
+        self.households: dict[str, Household] = {}
+        self.child_household: dict[str, str] = {}
+        self.documents: dict[str, dict[str, Any]] = {name: {} for name in COLLECTIONS}
+        self.keys: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
+        # collection -> unique constraint -> key values -> id
+        self.unique: dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], str]]] = {
+            name: {columns: {} for columns in spec.unique} for name, spec in COLLECTIONS.items()
+        }
+        self.books: dict[str, ReservationBook] = {}
+        self.counters: dict[tuple[str, int, str], int] = {}
+        self.accounts: dict[str, Account] = {}
+        self.usernames: dict[str, str] = {}
+        self.throttles: dict[str, ThrottleState] = {}
+        self.outbox: dict[str, OutboxRecord] = {}
 
 
 class _Households:
-    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+    def __init__(self, uow: _Session, data: _Data) -> None:
         self._uow = uow
         self._data = data
 
@@ -161,7 +201,7 @@ def _matches(values: dict[str, Any], where: dict[str, object]) -> bool:
 
 
 class _Documents:
-    def __init__(self, uow: MemoryUnitOfWork, data: _Data, collection: Collection) -> None:
+    def __init__(self, uow: _Session, data: _Data, collection: Collection) -> None:
         self._uow = uow
         self._data = data
         self.collection = collection
@@ -170,7 +210,7 @@ class _Documents:
         self._unique = data.unique[collection.name]
 
     def _check_type(self, item: object) -> None:
-        cls = self._uow._storage._type(self.collection.name)
+        cls = self._uow.collection_type(self.collection.name)
         if not isinstance(item, cls):
             raise InvalidInputError(
                 f"{self.collection.name} stores {cls.__name__}, got {type(item).__name__}"
@@ -321,7 +361,7 @@ class _Invoices(_Documents):
 
 
 class _Reservations:
-    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+    def __init__(self, uow: _Session, data: _Data) -> None:
         self._uow = uow
         self._data = data
 
@@ -438,7 +478,7 @@ class _Reservations:
 
 
 class _Accounts(AccountLogic):
-    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+    def __init__(self, uow: _Session, data: _Data) -> None:
         self._uow = uow
         self._data = data
 
@@ -486,7 +526,7 @@ class _Accounts(AccountLogic):
 
 
 class _Outbox(OutboxLogic):
-    def __init__(self, uow: MemoryUnitOfWork, data: _Data) -> None:
+    def __init__(self, uow: _Session, data: _Data) -> None:
         self._uow = uow
         self._data = data
 

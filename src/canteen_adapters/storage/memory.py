@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from canteen_adapters.storage._memory_repositories import (
     _Accounts,
+    _Data,
     _Documents,
     _Enrollments,
     _Households,
@@ -26,11 +27,7 @@ from canteen_adapters.storage._memory_repositories import (
     _Reservations,
 )
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.domain.accounts import Account, ThrottleState
 from canteen_core.domain.errors import ConfigurationError, StorageError
-from canteen_core.domain.families import Household
-from canteen_core.domain.outbox import OutboxRecord
-from canteen_core.domain.reservations import ReservationBook
 from canteen_core.ports.backends import StorageBackend
 from canteen_core.ports.settings import StorageSettings
 from canteen_core.ports.storage import (
@@ -44,26 +41,6 @@ __all__ = ["MemoryStorage", "MemoryUnitOfWork", "canteen_storage_backends"]
 
 _MISSING = object()
 _LOCK_TIMEOUT = 60.0
-
-
-class _Data:
-    """Everything a memory storage holds."""
-
-    def __init__(self) -> None:
-        self.households: dict[str, Household] = {}
-        self.child_household: dict[str, str] = {}
-        self.documents: dict[str, dict[str, Any]] = {name: {} for name in COLLECTIONS}
-        self.keys: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
-        # collection -> unique constraint -> key values -> id
-        self.unique: dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], str]]] = {
-            name: {columns: {} for columns in spec.unique} for name, spec in COLLECTIONS.items()
-        }
-        self.books: dict[str, ReservationBook] = {}
-        self.counters: dict[tuple[str, int, str], int] = {}
-        self.accounts: dict[str, Account] = {}
-        self.usernames: dict[str, str] = {}
-        self.throttles: dict[str, ThrottleState] = {}
-        self.outbox: dict[str, OutboxRecord] = {}
 
 
 class MemoryStorage:
@@ -181,6 +158,10 @@ class MemoryUnitOfWork:
             raise
 
     # -- helpers for the repositories ---------------------------------------------------------
+
+    def collection_type(self, name: str) -> type[Any]:
+        """The class the collection ``name`` stores in this storage (see ``types``)."""
+        return self._storage._type(name)
 
     def _check_active(self) -> None:
         if not self._active:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,15 +14,12 @@ from canteen_adapters.storage.sql.driver import (
     _db_message,
     _dialect_insert,
     _Driver,
+    _Session,
     _translate,
 )
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.accounts import Account, ThrottleState
 from canteen_core.domain.errors import ConflictError, InvalidInputError
-
-if TYPE_CHECKING:
-    from canteen_adapters.storage.sql.storage import SqlUnitOfWork
-
 
 _ACCOUNT_BODY = "SELECT body FROM accounts WHERE id = ?"
 
@@ -42,7 +39,7 @@ def _lock_number(key: str) -> int:
 
 
 class _Accounts(AccountLogic):
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: _Session) -> None:
         self._uow = uow
 
     def _one(

@@ -8,7 +8,7 @@ statements of each table and filter shape are built once per process.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,6 +22,7 @@ from canteen_adapters.storage.sql.driver import (
     _db_message,
     _Driver,
     _insert,
+    _Session,
     _sqlite_driver,
     _translate,
 )
@@ -32,10 +33,6 @@ from canteen_core.domain.errors import (
     NotFoundError,
 )
 from canteen_core.ports.storage import Collection, Range
-
-if TYPE_CHECKING:
-    from canteen_adapters.storage.sql.storage import SqlUnitOfWork
-
 
 #: A filter's shape: (column, operator) pairs; one statement is built per shape and table.
 _Shape = tuple[tuple[str, str], ...]
@@ -97,7 +94,7 @@ _DOCUMENT_STATEMENTS = {
 
 
 class _Documents:
-    def __init__(self, uow: SqlUnitOfWork, collection: Collection) -> None:
+    def __init__(self, uow: _Session, collection: Collection) -> None:
         self._uow = uow
         self.collection = collection
         self._table = t.document_tables[collection.name]
@@ -105,7 +102,7 @@ class _Documents:
 
     @property
     def _cls(self) -> type[Any]:
-        return self._uow._storage._type(self.collection.name)
+        return self._uow.collection_type(self.collection.name)
 
     def _check_type(self, item: Any, cls: type[Any]) -> None:
         if not isinstance(item, cls):

@@ -14,7 +14,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,8 +31,30 @@ from canteen_core.domain.errors import (
     StorageError,
 )
 
-if TYPE_CHECKING:
-    pass
+
+class _Session(Protocol):
+    """What a repository uses of its unit of work (:class:`SqlUnitOfWork` is one): the
+    repositories depend on this, not on the module that builds them."""
+
+    read_only: bool
+
+    def connection(self) -> sa.Connection:
+        """The connection, in a transaction."""
+        ...
+
+    def writable(self) -> sa.Connection:
+        """:meth:`connection`, refusing read-only units of work."""
+        ...
+
+    def stream(
+        self, statement: sa.Executable, what: str, *, params: dict[str, Any] | None = None
+    ) -> Iterator[Any]:
+        """Rows of ``statement``, fetched in batches."""
+        ...
+
+    def collection_type(self, name: str) -> type[Any]:
+        """The class stored by the collection ``name``."""
+        ...
 
 
 _FETCH = 1000  # rows per round trip when streaming

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,10 +37,6 @@ from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 #: for good, so an entry holds for every transaction and database. Bounded although there are
 #: few (a deployment has a handful per school year, site closures add per-site variants): a

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,6 +16,7 @@ from canteen_adapters.storage.sql.driver import (
     _db_message,
     _Driver,
     _insert,
+    _Session,
     _sqlite_driver,
     _translate,
 )
@@ -26,10 +27,6 @@ from canteen_core.domain.errors import (
     NotFoundError,
 )
 from canteen_core.domain.families import Household
-
-if TYPE_CHECKING:
-    from canteen_adapters.storage.sql.storage import SqlUnitOfWork
-
 
 # Household statements, built once: building and coercing a statement per call cost more than
 # running it (expanding IN parameters take any number of ids).
@@ -57,7 +54,7 @@ _HOUSEHOLD_OF_CHILD = (
 
 
 class _Households:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: _Session) -> None:
         self._uow = uow
 
     def _rows(self, household: Household) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,9 +23,6 @@ from canteen_core.domain.errors import (
     ConflictError,
 )
 from canteen_core.domain.invoicing import NumberSequence
-
-if TYPE_CHECKING:
-    pass
 
 
 class _Invoices(_Documents):

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,10 +21,6 @@ from canteen_core.domain.errors import (
     StorageError,
 )
 from canteen_core.domain.reservations import ReservationBook
-
-if TYPE_CHECKING:
-    pass
-
 
 #: A month's booked days: bit ``d - 1`` of the mask is day ``d`` of the month (see
 #: ``tables.reservation_months``).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
@@ -12,14 +12,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from canteen_adapters.storage._common import OutboxLogic
 from canteen_adapters.storage.sql import tables as t
-from canteen_adapters.storage.sql.driver import _IN_CHUNK, _chunks, _text_body_rows, _translate
+from canteen_adapters.storage.sql.driver import (
+    _IN_CHUNK,
+    _chunks,
+    _Session,
+    _text_body_rows,
+    _translate,
+)
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
-
-if TYPE_CHECKING:
-    from canteen_adapters.storage.sql.storage import SqlUnitOfWork
-
 
 #: The fields :func:`_outbox_body` writes, in order (the generated hook's order).
 _OUTBOX_FIELDS = (
@@ -118,7 +120,7 @@ def _outbox_insert(postgres: bool) -> Any:
 
 
 class _Outbox(OutboxLogic):
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: _Session) -> None:
         self._uow = uow
 
     def _read(self, message_id: str, *, lock: bool = False) -> OutboxRecord | None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import tables as t
-from canteen_adapters.storage.sql.driver import _IN_CHUNK, _chunks, _Driver, _translate
+from canteen_adapters.storage.sql.driver import _IN_CHUNK, _chunks, _Driver, _Session, _translate
 from canteen_adapters.storage.sql.months import (
     MonthRow,
     _book_months,
@@ -33,10 +33,6 @@ from canteen_core.domain.errors import (
 from canteen_core.domain.families import Diet
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.reservations import ReservationBook
-
-if TYPE_CHECKING:
-    from canteen_adapters.storage.sql.storage import SqlUnitOfWork
-
 
 _LOAD_STATES = (
     "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
@@ -76,7 +72,7 @@ class _Refused(Exception):
 
 
 class _Reservations:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: _Session) -> None:
         self._uow = uow
 
     def load(self, enrollment_id: str) -> ReservationBook:

@@ -244,6 +244,10 @@ class SqlUnitOfWork:
             if nested.is_active:
                 nested.commit()
 
+    def collection_type(self, name: str) -> type[Any]:
+        """The class the collection ``name`` stores in this storage (see ``types``)."""
+        return self._storage._type(name)
+
     def _open_connection(self) -> sa.Connection:
         if self._conn is None:
             raise StorageError("the unit of work is not open: use it in a `with` block")
