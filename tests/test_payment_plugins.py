@@ -8,7 +8,7 @@ import pytest
 
 from canteen_core.config.plugins import AdapterKind, PaymentProviderBackend, build_plugin_manager
 from canteen_core.domain.errors import ConfigurationError
-from canteen_core.domain.online_payment import PaymentProvider
+from canteen_core.ports.online_payment import PaymentProvider
 
 PAYMENT_MODULES = (
     "canteen_adapters.payment.payzen",

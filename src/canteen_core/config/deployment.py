@@ -18,6 +18,8 @@ A deployment is a TOML file, ``canteen.toml``::
 
     [billing]
     mode = "postpaid"                   # or "prepaid"
+    # arrears_threshold = "50.00"       # families owing more (overdue) cannot book new days
+    # arrears_grace_days = 15           # only invoices more than 15 days past due count
 
     [calendar]
     source = "france"
@@ -76,6 +78,8 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 # One billing-mode enum for the library: the deployment's [billing] mode is the invoicing one.
 from canteen_core.domain.invoicing import BillingMode
+from canteen_core.domain.money import Money
+from canteen_core.domain.reminders import ArrearsRule
 
 # The sections handed to adapter factories are defined with the ports (what adapters receive).
 from canteen_core.ports.settings import (
@@ -131,11 +135,47 @@ class IssuerSettings:
     phone: str | None = None
 
 
+def _arrears_threshold(_: Any, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise InvalidInputError('must be an amount in quotes, e.g. "50.00"', path=attribute.name)
+    try:
+        amount = Money.of(value)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f'not an amount: {value!r} (e.g. "50.00")', path=attribute.name
+        ) from None
+    if amount.is_negative:
+        raise InvalidInputError("must not be negative", path=attribute.name)
+
+
+def _grace_days(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+        raise InvalidInputError("must be 0-366 days", path=attribute.name)
+
+
 @attrs.frozen(kw_only=True)
 class BillingSettings:
-    """``[billing]``: ``mode`` is ``"prepaid"`` or ``"postpaid"`` (the default)."""
+    """``[billing]``: ``mode`` is ``"prepaid"`` or ``"postpaid"`` (the default).
+
+    ``arrears_threshold`` (a decimal string, euros; optional) turns the arrears rule on: a
+    family whose overdue balance exceeds it cannot book new days; ``arrears_grace_days``:
+    only invoices more than that many days past due count (default 0).
+    """
 
     mode: BillingMode = BillingMode.POSTPAID
+    arrears_threshold: str | None = attrs.field(default=None, validator=_arrears_threshold)
+    arrears_grace_days: int = attrs.field(default=0, validator=_grace_days)
+
+    @property
+    def arrears_rule(self) -> ArrearsRule | None:
+        """The arrears rule these settings describe (``None``: bookings are never blocked)."""
+        if self.arrears_threshold is None:
+            return None
+        return ArrearsRule(
+            threshold=Money.of(self.arrears_threshold), grace_days=self.arrears_grace_days
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -12,7 +12,7 @@ ports), never the services nor the configuration.
 * :mod:`~canteen_core.ports.backends`: the named records provider hooks return
   (:class:`~canteen_core.ports.backends.StorageBackend`...), each with the factory building
   the adapter.
-
-Payment ports (online payment, direct debit, counter payment) are in
-:mod:`canteen_core.domain.online_payment` until they move here.
+* :mod:`~canteen_core.ports.online_payment`: card and treasury payment providers.
+* :mod:`~canteen_core.ports.direct_debit`: direct-debit collections (SEPA) and their items.
+* :mod:`~canteen_core.ports.counter_payment`: payments received at the counter.
 """
