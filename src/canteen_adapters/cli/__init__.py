@@ -29,6 +29,7 @@ from canteen_adapters.cli.invoices import command as invoices_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
 from canteen_adapters.cli.sepa import command as sepa_command
+from canteen_adapters.cli.serve import command as serve_command
 from canteen_adapters.cli.simulate import command as simulate_command
 from canteen_adapters.cli.tariffs import command as tariffs_command
 
@@ -69,6 +70,7 @@ COMMANDS: tuple[click.Command, ...] = (
     sepa_command,
     simulate_command,
     outbox_command,
+    serve_command,
 )
 
 for _command in COMMANDS:

@@ -1,0 +1,115 @@
+"""The ASGI application: :func:`create_app` over a :class:`~canteen_core.services.Canteen`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
+from litestar.openapi.spec import Server, Tag
+
+from canteen_adapters.web.context import IdempotencyStore, WebContext
+from canteen_adapters.web.problems import problem_handlers
+from canteen_adapters.web.routes import auth, callbacks, family, invoices, reservations, staff
+from canteen_adapters.web.security import SecurityHeaders, check_csrf
+from canteen_adapters.web.sessions import SessionStore
+from canteen_adapters.web.settings import WebSettings
+from canteen_core.services import Canteen
+
+__all__ = ["CALLBACK_PATHS", "create_app"]
+
+#: The payment providers' callbacks: authenticated by their signature, not by a session.
+CALLBACK_PATHS = frozenset(callbacks.PATHS)
+
+API_DESCRIPTION = """\
+The HTTP API of canteen: the family portal's flows (account, dashboard, reservations,
+invoices, online payment) and the commune's back office (requests to instruct, roll calls,
+closures, headcounts, billing, reminders). Sessions are cookies; every unsafe request of a
+session carries the session's `X-CSRF-Token`. Errors are RFC 9457 problem details
+(`application/problem+json`) with a French `detail`. See the "HTTP API" page of the docs.
+"""
+
+
+def create_app(
+    canteen: Canteen,
+    settings: WebSettings | None = None,
+    *,
+    path: str | None = None,
+) -> Litestar:
+    """The ASGI app serving ``canteen`` (the caller keeps it open, and closes it).
+
+    Mount it in another ASGI app as any ASGI callable (``Mount("/cantine", app)`` in
+    Starlette; Litestar's ``asgi(..., is_mount=True)``); ``path`` is where it is mounted, for
+    the OpenAPI document's server URL. Error bodies never carry a stack trace: unexpected
+    errors are logged (logger ``canteen.web``) and answered with a bare 500 problem.
+    """
+    settings = settings or WebSettings()
+    context = WebContext(
+        canteen=canteen,
+        settings=settings,
+        sessions=SessionStore(
+            idle=settings.session_idle.total_seconds(),
+            maximum=settings.session_max.total_seconds(),
+        ),
+        idempotency=IdempotencyStore(settings.idempotency_ttl.total_seconds()),
+    )
+
+    def provide_web() -> WebContext:
+        return context
+
+    def csrf(request: Request[Any, Any, Any]) -> None:
+        check_csrf(request, context.sessions, CALLBACK_PATHS)
+
+    @get("/openapi.json", include_in_schema=False, sync_to_thread=False)
+    def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        """The OpenAPI 3.1 document (also at ``/schema/openapi.json``, rendered at
+        ``/schema``)."""
+        return Response(
+            request.app.openapi_schema.to_schema(),
+            media_type="application/vnd.oai.openapi+json",
+        )
+
+    handlers: Sequence[Any] = [
+        openapi_document,
+        *auth.HANDLERS,
+        *family.HANDLERS,
+        *reservations.HANDLERS,
+        *invoices.HANDLERS,
+        *callbacks.HANDLERS,
+        *staff.HANDLERS,
+    ]
+    return Litestar(
+        route_handlers=list(handlers),
+        dependencies={"web": Provide(provide_web, sync_to_thread=False)},
+        before_request=csrf,
+        exception_handlers=problem_handlers(),
+        middleware=[DefineMiddleware(SecurityHeaders, docs_path="/schema")],
+        openapi_config=OpenAPIConfig(
+            title="canteen HTTP API",
+            version="1",
+            description=API_DESCRIPTION,
+            path="/schema",
+            servers=[Server(url=path or "/")],
+            render_plugins=[
+                RedocRenderPlugin(path="/"),
+                JsonRenderPlugin(path="/openapi.json"),
+            ],
+            create_examples=True,
+            use_handler_docstrings=True,
+            tags=[
+                Tag(name="Compte", description="Connexion, activation, mots de passe."),
+                Tag(name="Famille", description="Tableau de bord, profil, demandes."),
+                Tag(name="Réservations", description="Grilles, cases à cocher, périodicités."),
+                Tag(name="Factures", description="Factures, paiement en ligne, compte."),
+                Tag(name="Rappels des prestataires", description="PayZen (IPN), PayFiP."),
+                Tag(name="Back office", description="Ce que fait le service restauration."),
+            ],
+        ),
+        debug=False,
+        state=State({"canteen_web": context}),
+    )

@@ -1,0 +1,57 @@
+"""The payment providers' server-to-server notifications (PayZen IPN, PayFiP).
+
+They carry no session and no CSRF token: the provider signs them, and the payment adapter
+checks the signature before anything is credited (a bad signature is 400, only audited).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.status_codes import HTTP_200_OK
+
+from canteen_adapters.web.callbacks_paths import PROVIDERS
+from canteen_adapters.web.context import WebContext
+from canteen_adapters.web.schemas import NotificationOut
+
+__all__ = ["HANDLERS", "PATHS"]
+
+TAGS = ["Rappels des prestataires"]
+PATHS = tuple(PROVIDERS.values())
+
+
+def _handle(web: WebContext, provider: str, fields: dict[str, str]) -> NotificationOut:
+    result = web.canteen.payments.handle_notification(provider, fields)
+    return NotificationOut(
+        decision=result.decision,
+        reason=result.reason,
+        transaction_id=result.transaction_id,
+        credited=result.credited,
+    )
+
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@post(PROVIDERS["payzen"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+def payzen_ipn(
+    request: Request[Any, Any, Any], web: WebContext, data: dict[str, str] = Form
+) -> NotificationOut:
+    """PayZen's instant payment notification (IPN), form-encoded and signed with the shop
+    key. Configure this URL as the shop's IPN URL; PayZen retries are recognised (no double
+    credit)."""
+    return _handle(web, "payzen", data)
+
+
+@post(PROVIDERS["payfip"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+def payfip_notification(
+    request: Request[Any, Any, Any], web: WebContext, data: dict[str, str] = Form
+) -> NotificationOut:
+    """PayFiP's notification (the ``urlnotif`` of the payment), form-encoded."""
+    return _handle(web, "payfip", data)
+
+
+HANDLERS = [payzen_ipn, payfip_notification]
