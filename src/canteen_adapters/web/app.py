@@ -8,23 +8,50 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
 from litestar.openapi.spec import Server, Tag
 
 from canteen_adapters.web.context import IdempotencyStore, WebContext
-from canteen_adapters.web.problems import problem_handlers
+from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
 from canteen_adapters.web.routes import auth, callbacks, family, invoices, reservations, staff
-from canteen_adapters.web.security import SecurityHeaders, check_csrf
+from canteen_adapters.web.schemas import ProblemOut
+from canteen_adapters.web.security import check_csrf, security_headers
 from canteen_adapters.web.sessions import SessionStore
 from canteen_adapters.web.settings import WebSettings
 from canteen_core.services import Canteen
 
-__all__ = ["CALLBACK_PATHS", "create_app"]
+__all__ = ["CALLBACK_PATHS", "PROBLEM_RESPONSES", "create_app"]
 
 #: The payment providers' callbacks: authenticated by their signature, not by a session.
 CALLBACK_PATHS = frozenset(callbacks.PATHS)
+
+_PROBLEM_STATUSES = {
+    400: "Requête mal formée (champ manquant, type invalide).",
+    401: "Connexion requise, identifiants incorrects, lien invalide.",
+    403: "Accès refusé (autre foyer, rôle insuffisant, jeton CSRF manquant, mot de passe "
+    "provisoire à changer, portail pas encore ouvert).",
+    404: "Introuvable.",
+    409: "Modification concurrente (current_version donne la version actuelle).",
+    410: "Lien expiré ou déjà utilisé.",
+    412: "If-Match périmé (current_version donne la version actuelle).",
+    415: "Demande sans session envoyée autrement qu'en JSON.",
+    422: "Données invalides ou règle métier (date limite, facture non payable en ligne).",
+    429: "Trop de tentatives de connexion (Retry-After).",
+    500: "Erreur interne (sans détail).",
+    503: "Base de données indisponible.",
+}
+#: The problems every route may answer, for the OpenAPI document.
+PROBLEM_RESPONSES = {
+    status: ResponseSpec(
+        data_container=ProblemOut,
+        description=text,
+        media_type=MEDIA_TYPE,
+        generate_examples=False,
+    )
+    for status, text in _PROBLEM_STATUSES.items()
+}
 
 API_DESCRIPTION = """\
 The HTTP API of canteen: the family portal's flows (account, dashboard, reservations,
@@ -74,7 +101,7 @@ def create_app(
             media_type="application/vnd.oai.openapi+json",
         )
 
-    handlers: Sequence[Any] = [
+    handlers: Sequence[HTTPRouteHandler] = [
         openapi_document,
         *auth.HANDLERS,
         *family.HANDLERS,
@@ -83,12 +110,17 @@ def create_app(
         *callbacks.HANDLERS,
         *staff.HANDLERS,
     ]
+    for handler in handlers:
+        if handler is not openapi_document:
+            # Every route may answer these problems: documented, so clients (and the schema
+            # tests) know their shape.
+            handler.responses = {**PROBLEM_RESPONSES, **(handler.responses or {})}
     return Litestar(
         route_handlers=list(handlers),
         dependencies={"web": Provide(provide_web, sync_to_thread=False)},
         before_request=csrf,
         exception_handlers=problem_handlers(),
-        middleware=[DefineMiddleware(SecurityHeaders, docs_path="/schema")],
+        before_send=[security_headers("/schema")],
         openapi_config=OpenAPIConfig(
             title="canteen HTTP API",
             version="1",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.security import is_local
@@ -18,7 +19,7 @@ from canteen_adapters.web.settings import WebSettings
 from canteen_core.domain.actors import Actor
 from canteen_core.services import Canteen
 
-__all__ = ["IdempotencyStore", "WebContext", "not_logged_in"]
+__all__ = ["IdempotencyStore", "Web", "WebContext", "not_logged_in"]
 
 
 def not_logged_in() -> Problem:
@@ -126,3 +127,7 @@ class WebContext:
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
         return str(request.base_url).rstrip("/")
+
+
+#: How a route handler asks for the :class:`WebContext` (``web: Web``).
+Web: TypeAlias = NamedDependency[WebContext]

@@ -218,12 +218,7 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
         extra = error.extra if isinstance(error.extra, list) else []
         for item in extra:
             if isinstance(item, dict):
-                fields.append(
-                    {
-                        "field": str(item.get("key") or item.get("source") or ""),
-                        "source": str(item.get("source", "")),
-                    }
-                )
+                fields.append({"field": _field_of(item), "source": str(item.get("source", ""))})
         first = fields[0]["field"] if fields and fields[0]["field"] else None
         return problem_response(
             400,
@@ -244,6 +239,16 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
     )
     headers = {k: v for k, v in (error.headers or {}).items() if k.lower() == "allow"}
     return problem_response(status, slug, title, detail, instance=path, headers=headers or None)
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    """The field a Litestar validation message is about: ``... at `$.username` `` or
+    ``missing required field `password` ``, else the parameter's name."""
+    message = str(item.get("message", ""))
+    found = re.search(r"at `\$\.([^`]+)`", message) or re.search(r"field `([^`]+)`", message)
+    if found:
+        return found.group(1)
+    return str(item.get("key") or item.get("source") or "")
 
 
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

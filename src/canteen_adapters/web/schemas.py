@@ -516,3 +516,17 @@ class RemindersOut:
     reminders: int
     households: int
     messages: int
+
+
+@attrs.frozen(kw_only=True)
+class ProblemOut:
+    """An error (RFC 9457). ``type`` is stable per kind of error (``urn:canteen:problem:...``),
+    ``detail`` is French, ``field`` names the field in error; 409 and 412 add
+    ``current_version``, 400 adds ``errors``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = None

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.sessions import COOKIE, CSRF_HEADER, SessionStore, same_token
 
-__all__ = ["SecurityHeaders", "check_csrf", "client_address", "is_local"]
+__all__ = ["check_csrf", "client_address", "is_local", "security_headers"]
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The API's pages are JSON; the rendered OpenAPI page loads its viewer from a CDN.
@@ -30,35 +30,35 @@ _HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cache-control", b"no-store"),
 ]
+#: Routes used without a session (checked as such even when a session cookie is present).
+ANONYMOUS = frozenset(
+    {
+        "/api/v1/session",
+        "/api/v1/account/activation",
+        "/api/v1/account/password-reset",
+        "/api/v1/account/password-reset/confirm",
+    }
+)
 LOCAL_HOSTS = frozenset(
     {"localhost", "127.0.0.1", "::1", "[::1]", "testserver", "testserver.local"}
 )
 
 
-class SecurityHeaders:
-    """ASGI middleware adding CSP (``frame-ancestors 'none'``), ``nosniff`` and friends to
-    every HTTP response, errors included."""
+def security_headers(docs_path: str) -> Callable[[Message, Scope], None]:
+    """A ``before_send`` hook adding CSP (``frame-ancestors 'none'``), ``nosniff`` and
+    friends to every HTTP response, errors and unknown routes included."""
 
-    def __init__(self, app: ASGIApp, docs_path: str = "/docs") -> None:
-        self.app = app
-        self.docs_path = docs_path
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
+    def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
             return
-        csp = (DOCS_CSP if scope["path"] == self.docs_path else CSP).encode()
+        csp = (DOCS_CSP if scope.get("path") == docs_path else CSP).encode()
+        headers = list(message.get("headers", []))
+        present = {bytes(name).lower() for name, _ in headers}
+        extra = [(b"content-security-policy", csp), *_HEADERS]
+        headers.extend((name, value) for name, value in extra if name not in present)
+        message["headers"] = headers
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                extra = [(b"content-security-policy", csp), *_HEADERS]
-                headers.extend((name, value) for name, value in extra if name not in present)
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+    return add
 
 
 def is_local(request: Request[Any, Any, Any]) -> bool:
@@ -88,7 +88,7 @@ def check_csrf(
     if request.headers.get("x-api-key"):
         return  # no cookie: a forged cross-site request cannot carry the key
     session = store.get(request.cookies.get(COOKIE))
-    if session is not None:
+    if session is not None and request.url.path not in ANONYMOUS:
         if not same_token(request.headers.get(CSRF_HEADER), session.csrf_token):
             raise Problem(
                 403,
@@ -99,7 +99,7 @@ def check_csrf(
             )
         return
     if request.method == "DELETE":
-        return  # without a session there is nothing to delete (logout answers anyway)
+        return  # logout: without a session there is nothing to forge
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise Problem(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from canteen_adapters.web.context import WebContext, not_logged_in
+from canteen_adapters.web.context import Web, not_logged_in
 from canteen_adapters.web.schemas import (
     LoginBody,
     Message,
@@ -42,7 +43,7 @@ def _out(session: Session) -> SessionOut:
 @post("/api/v1/session", tags=TAGS, status_code=HTTP_200_OK)
 @threaded
 def login(
-    request: Request[Any, Any, Any], web: WebContext, data: LoginBody
+    request: Request[Any, Any, Any], web: Web, data: JSONBody[LoginBody]
 ) -> Response[SessionOut]:
     """Log in with the username and password (throttled per account and address).
 
@@ -65,7 +66,7 @@ def login(
 
 
 @get("/api/v1/session", tags=TAGS, sync_to_thread=False)
-def current_session(request: Request[Any, Any, Any], web: WebContext) -> SessionOut:
+def current_session(request: Request[Any, Any, Any], web: Web) -> SessionOut:
     """The logged-in user and the session's CSRF token (401 without a session)."""
     session = web.session(request)
     if session is None:
@@ -74,7 +75,7 @@ def current_session(request: Request[Any, Any, Any], web: WebContext) -> Session
 
 
 @delete("/api/v1/session", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=False)
-def logout(request: Request[Any, Any, Any], web: WebContext) -> Response[Message]:
+def logout(request: Request[Any, Any, Any], web: Web) -> Response[Message]:
     """Log out: the session ends and its cookie is removed."""
     web.sessions.drop(request.cookies.get("canteen_session"))
     return Response(
@@ -83,7 +84,7 @@ def logout(request: Request[Any, Any, Any], web: WebContext) -> Response[Message
 
 
 @post("/api/v1/account/activation", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
-def activate(web: WebContext, data: TokenBody) -> Message:
+def activate(web: Web, data: JSONBody[TokenBody]) -> Message:
     """Activate the account from the e-mailed link's ``token`` (single use, expiring)."""
     web.canteen.accounts.activate(data.token)
     return Message(
@@ -94,7 +95,7 @@ def activate(web: WebContext, data: TokenBody) -> Message:
 
 @post("/api/v1/account/password", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def change_password(
-    request: Request[Any, Any, Any], web: WebContext, data: PasswordChangeBody
+    request: Request[Any, Any, Any], web: Web, data: JSONBody[PasswordChangeBody]
 ) -> SessionOut:
     """Change one's password (the temporary one at first login); the user's other sessions
     end."""
@@ -109,7 +110,7 @@ def change_password(
 @post(
     "/api/v1/account/password-reset", tags=TAGS, status_code=HTTP_202_ACCEPTED, sync_to_thread=True
 )
-def request_reset(web: WebContext, data: ResetRequestBody) -> Message:
+def request_reset(web: Web, data: JSONBody[ResetRequestBody]) -> Message:
     """Send a reset link to the account with this username or e-mail (the answer is the same
     whether one exists or not)."""
     web.canteen.accounts.request_password_reset(data.login)
@@ -125,7 +126,7 @@ def request_reset(web: WebContext, data: ResetRequestBody) -> Message:
     status_code=HTTP_200_OK,
     sync_to_thread=True,
 )
-def reset_password(web: WebContext, data: ResetBody) -> Message:
+def reset_password(web: Web, data: JSONBody[ResetBody]) -> Message:
     """Set a new password from the reset link's ``token``; every session of the user ends."""
     account = web.canteen.accounts.reset_password(data.token, data.new_password)
     web.sessions.drop_user(account.id)

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.callbacks_paths import PROVIDERS
-from canteen_adapters.web.context import WebContext
+from canteen_adapters.web.context import Web
 from canteen_adapters.web.schemas import NotificationOut
 
 __all__ = ["HANDLERS", "PATHS"]
@@ -23,7 +22,7 @@ TAGS = ["Rappels des prestataires"]
 PATHS = tuple(PROVIDERS.values())
 
 
-def _handle(web: WebContext, provider: str, fields: dict[str, str]) -> NotificationOut:
+def _handle(web: Web, provider: str, fields: dict[str, str]) -> NotificationOut:
     result = web.canteen.payments.handle_notification(provider, fields)
     return NotificationOut(
         decision=result.decision,
@@ -33,12 +32,9 @@ def _handle(web: WebContext, provider: str, fields: dict[str, str]) -> Notificat
     )
 
 
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
-
-
 @post(PROVIDERS["payzen"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def payzen_ipn(
-    request: Request[Any, Any, Any], web: WebContext, data: dict[str, str] = Form
+    request: Request[Any, Any, Any], web: Web, data: URLEncodedBody[dict[str, str]]
 ) -> NotificationOut:
     """PayZen's instant payment notification (IPN), form-encoded and signed with the shop
     key. Configure this URL as the shop's IPN URL; PayZen retries are recognised (no double
@@ -48,7 +44,7 @@ def payzen_ipn(
 
 @post(PROVIDERS["payfip"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def payfip_notification(
-    request: Request[Any, Any, Any], web: WebContext, data: dict[str, str] = Form
+    request: Request[Any, Any, Any], web: Web, data: URLEncodedBody[dict[str, str]]
 ) -> NotificationOut:
     """PayFiP's notification (the ``urlnotif`` of the payment), form-encoded."""
     return _handle(web, "payfip", data)

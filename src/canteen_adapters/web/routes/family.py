@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request, delete, get, patch
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import WebContext
+from canteen_adapters.web.context import Web
 from canteen_adapters.web.schemas import (
     ContactBody,
     DashboardOut,
@@ -30,7 +31,7 @@ LATEST_REQUESTS = 5
 
 
 def last_login_text(
-    web: WebContext, request: Request[Any, Any, Any]
+    web: Web, request: Request[Any, Any, Any]
 ) -> tuple[str | None, datetime | None]:
     """``"Dernière connexion le 09/08/2023 à 17:58"`` (Europe/Paris) for the session."""
     session = web.session(request)
@@ -41,14 +42,16 @@ def last_login_text(
 
 
 @get("/api/v1/households", tags=TAGS, sync_to_thread=True)
-def my_households(request: Request[Any, Any, Any], web: WebContext) -> list[HouseholdOut]:
+def my_households(request: Request[Any, Any, Any], web: Web) -> list[HouseholdOut]:
     """The households the user may see (a family: its own)."""
     actor = web.actor(request)
     return [convert.household_out(h) for h in web.canteen.families.list_households(actor)]
 
 
 @get("/api/v1/households/{household_id:str}/dashboard", tags=TAGS, sync_to_thread=True)
-def dashboard(request: Request[Any, Any, Any], web: WebContext, household_id: str) -> DashboardOut:
+def dashboard(
+    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+) -> DashboardOut:
     """The dashboard in one call: greeting and last login, "Vous avez N facture(s) non
     réglée(s)" with the amount, the latest requests and their state, the co-representative,
     household members, enrollments, the portal's opening date."""
@@ -93,7 +96,7 @@ def dashboard(request: Request[Any, Any, Any], web: WebContext, household_id: st
 
 @get("/api/v1/households/{household_id:str}/profile", tags=TAGS)
 @threaded
-def profile(request: Request[Any, Any, Any], web: WebContext, household_id: str) -> HouseholdOut:
+def profile(request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]) -> HouseholdOut:
     """The household's guardians (login e-mail, contact details) and children."""
     actor = web.actor(request)
     return convert.household_out(web.canteen.families.get(actor, household_id))
@@ -102,7 +105,10 @@ def profile(request: Request[Any, Any, Any], web: WebContext, household_id: str)
 @patch("/api/v1/households/{household_id:str}/profile", tags=TAGS)
 @threaded
 def update_profile(
-    request: Request[Any, Any, Any], web: WebContext, household_id: str, data: ContactBody
+    request: Request[Any, Any, Any],
+    web: Web,
+    household_id: FromPath[str],
+    data: JSONBody[ContactBody],
 ) -> HouseholdOut:
     """Change a guardian's e-mail or civility (the payer)."""
     actor = web.actor(request)
@@ -114,7 +120,7 @@ def update_profile(
 
 @get("/api/v1/households/{household_id:str}/enrollments", tags=TAGS, sync_to_thread=True)
 def enrollments(
-    request: Request[Any, Any, Any], web: WebContext, household_id: str
+    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
 ) -> list[EnrollmentOut]:
     """The children's enrollments ("Modifier les réservations" leads to their grids)."""
     actor = web.actor(request)
@@ -125,9 +131,9 @@ def enrollments(
 @get("/api/v1/households/{household_id:str}/requests", tags=TAGS, sync_to_thread=True)
 def requests(
     request: Request[Any, Any, Any],
-    web: WebContext,
-    household_id: str,
-    status: str | None = None,
+    web: Web,
+    household_id: FromPath[str],
+    status: FromQuery[str | None] = None,
 ) -> list[RequestOut]:
     """The household's late-change requests (``status=pending``: awaiting instruction)."""
     actor = web.actor(request)
@@ -136,7 +142,7 @@ def requests(
 
 
 @delete("/api/v1/requests/{request_id:str}", tags=TAGS, status_code=200, sync_to_thread=True)
-def withdraw(request: Request[Any, Any, Any], web: WebContext, request_id: str) -> RequestOut:
+def withdraw(request: Request[Any, Any, Any], web: Web, request_id: FromPath[str]) -> RequestOut:
     """Withdraw one's pending request."""
     actor = web.actor(request)
     return convert.request_out(web.canteen.reservations.withdraw(actor, request_id))

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.callbacks_paths import notification_path
-from canteen_adapters.web.context import WebContext
+from canteen_adapters.web.context import Web
 from canteen_adapters.web.schemas import (
     FormField,
     InvoiceOut,
@@ -30,7 +30,7 @@ TAGS = ["Factures"]
 
 
 @get("/api/v1/households/{household_id:str}/invoices", tags=TAGS, sync_to_thread=True)
-def invoices(request: Request[Any, Any, Any], web: WebContext, household_id: str) -> InvoicesOut:
+def invoices(request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]) -> InvoicesOut:
     """ "MES FACTURES": each invoice's date, due date ("À régler avant le"), what is left to
     pay, total, status, and whether (or from when) it can be paid online."""
     actor = web.actor(request)
@@ -63,7 +63,7 @@ def invoices(request: Request[Any, Any, Any], web: WebContext, household_id: str
 
 
 @get("/api/v1/invoices/{invoice_id:str}", tags=TAGS, sync_to_thread=True)
-def invoice(request: Request[Any, Any, Any], web: WebContext, invoice_id: str) -> InvoiceOut:
+def invoice(request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]) -> InvoiceOut:
     """One invoice with its lines, what was paid and what is left to pay."""
     actor = web.actor(request)
     return convert.invoice_out(web.canteen.billing.invoice(actor, invoice_id))
@@ -77,7 +77,7 @@ def invoice(request: Request[Any, Any, Any], web: WebContext, invoice_id: str) -
     responses={},
 )
 def invoice_pdf(
-    request: Request[Any, Any, Any], web: WebContext, invoice_id: str
+    request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]
 ) -> Response[bytes]:
     """The invoice as a PDF."""
     from canteen_adapters.documents.pdf import render_invoice_pdf
@@ -96,8 +96,8 @@ def invoice_pdf(
     )
 
 
-IdempotencyKey = Parameter(
-    header="Idempotency-Key",
+IdempotencyKey = HeaderParameter(
+    name="Idempotency-Key",
     required=False,
     max_length=200,
     description="Any unique string: a retry with the same key and body gets the first "
@@ -113,10 +113,10 @@ IdempotencyKey = Parameter(
 )
 def start_payment(
     request: Request[Any, Any, Any],
-    web: WebContext,
-    invoice_id: str,
-    data: PaymentBody,
-    idempotency_key: str | None = IdempotencyKey,
+    web: Web,
+    invoice_id: FromPath[str],
+    data: JSONBody[PaymentBody],
+    idempotency_key: Annotated[str | None, IdempotencyKey] = None,
 ) -> Response[PaymentStartOut]:
     """Start paying the invoice's balance online: PayZen's form fields to post from the
     browser, or PayFiP's URL. Refused (422, French reason) when the invoice cannot be paid
@@ -165,7 +165,9 @@ def start_payment(
 
 
 @get("/api/v1/households/{household_id:str}/statement", tags=TAGS, sync_to_thread=True)
-def statement(request: Request[Any, Any, Any], web: WebContext, household_id: str) -> StatementOut:
+def statement(
+    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+) -> StatementOut:
     """The household account: invoices, credit notes, payments, refunds and the balance."""
     actor = web.actor(request)
     return convert.statement_out(web.canteen.billing.statement(actor, household_id))

@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import WebContext
+from canteen_adapters.web.context import Web
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.schemas import (
     ChangeOut,
@@ -45,8 +45,8 @@ _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 #: At most this many days in one submission (a school year is about 140).
 MAX_CHANGES = 400
 
-IfMatch = Parameter(
-    header="If-Match",
+IfMatch = HeaderParameter(
+    name="If-Match",
     required=False,
     description='The grid\'s version (its ETag, e.g. "12"): refused with 412 if it changed.',
 )
@@ -74,12 +74,12 @@ def parse_month(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _version(web: WebContext, actor: Actor, enrollment_id: str) -> int:
+def _version(web: Web, actor: Actor, enrollment_id: FromPath[str]) -> int:
     return web.canteen.reservations.book_of(actor, enrollment_id).version
 
 
 def _grid_response(
-    web: WebContext, actor: Actor, enrollment_id: str, build: Callable[[], Grid]
+    web: Web, actor: Actor, enrollment_id: FromPath[str], build: Callable[[], Grid]
 ) -> Response[GridOut]:
     version = _version(web, actor, enrollment_id)  # first: a stale ETag errs on the safe side
     out = convert.grid_out(enrollment_id, build(), version)
@@ -88,7 +88,7 @@ def _grid_response(
 
 @get("/api/v1/enrollments/{enrollment_id:str}/weeks/{week:str}", tags=TAGS, sync_to_thread=True)
 def week_grid(
-    request: Request[Any, Any, Any], web: WebContext, enrollment_id: str, week: str
+    request: Request[Any, Any, Any], web: Web, enrollment_id: FromPath[str], week: FromPath[str]
 ) -> Response[GridOut]:
     """The week view (``week``: ``2023-W36``): each day booked, free, closed with its reason,
     locked past its deadline (with the deadline), late, or pending instruction."""
@@ -104,7 +104,7 @@ def week_grid(
 
 @get("/api/v1/enrollments/{enrollment_id:str}/months/{month:str}", tags=TAGS, sync_to_thread=True)
 def month_grid(
-    request: Request[Any, Any, Any], web: WebContext, enrollment_id: str, month: str
+    request: Request[Any, Any, Any], web: Web, enrollment_id: FromPath[str], month: FromPath[str]
 ) -> Response[GridOut]:
     """The month view (``month``: ``2023-09``, title "Septembre 2023"), by ISO weeks."""
     actor = web.actor(request)
@@ -117,7 +117,7 @@ def month_grid(
     )
 
 
-def _wanted(data: ReservationsBody) -> dict[date, bool]:
+def _wanted(data: JSONBody[ReservationsBody]) -> dict[date, bool]:
     if len(data.changes) > MAX_CHANGES:
         raise InvalidInputError(f"au plus {MAX_CHANGES} jours par envoi", path="changes")
     return {change.day: change.booked for change in data.changes}
@@ -130,7 +130,10 @@ def _wanted(data: ReservationsBody) -> dict[date, bool]:
     sync_to_thread=True,
 )
 def preview(
-    request: Request[Any, Any, Any], web: WebContext, enrollment_id: str, data: ReservationsBody
+    request: Request[Any, Any, Any],
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[ReservationsBody],
 ) -> ChangeOut:
     """Step 2's recap: what validating these changes would do (nothing is saved)."""
     actor = web.actor(request)
@@ -181,9 +184,9 @@ def preview(
 
 
 def _write(
-    web: WebContext,
+    web: Web,
     actor: Actor,
-    enrollment_id: str,
+    enrollment_id: FromPath[str],
     if_match: str | None,
     operation: Callable[[], BulkResult],
 ) -> Response[ChangeOut]:
@@ -227,10 +230,10 @@ def _write(
 )
 def submit(
     request: Request[Any, Any, Any],
-    web: WebContext,
-    enrollment_id: str,
-    data: ReservationsBody,
-    if_match: str | None = IfMatch,
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[ReservationsBody],
+    if_match: Annotated[str | None, IfMatch] = None,
 ) -> Response[ChangeOut]:
     """Validate the grid's changes. Late changes become requests awaiting instruction (or
     are refused or surcharged, as the enrollment says); closed and past days are skipped with
@@ -254,10 +257,10 @@ def submit(
 )
 def fill(
     request: Request[Any, Any, Any],
-    web: WebContext,
-    enrollment_id: str,
-    data: FillBody,
-    if_match: str | None = IfMatch,
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[FillBody],
+    if_match: Annotated[str | None, IfMatch] = None,
 ) -> Response[ChangeOut]:
     """ "Tout cocher" / "Tout décocher" from ``start`` to ``end`` (open days only)."""
     actor = web.actor(request)
@@ -280,10 +283,10 @@ def fill(
 )
 def periodicity(
     request: Request[Any, Any, Any],
-    web: WebContext,
-    enrollment_id: str,
-    data: PeriodicityBody,
-    if_match: str | None = IfMatch,
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[PeriodicityBody],
+    if_match: Annotated[str | None, IfMatch] = None,
 ) -> Response[ChangeOut]:
     """ "Appliquer une périodicité": book the weekdays over the range (with ``replace``, the
     other days of the range are cancelled)."""

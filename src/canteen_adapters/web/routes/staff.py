@@ -7,10 +7,11 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import WebContext
+from canteen_adapters.web.context import Web
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.schemas import (
     BillingRunBody,
@@ -40,7 +41,7 @@ TAGS = ["Back office"]
 SEARCH_LIMIT = 50
 
 
-def _staff(web: WebContext, request: Request[Any, Any, Any]) -> Actor:
+def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
     actor = web.actor(request)
     if actor.is_family:
         raise Problem(
@@ -58,7 +59,7 @@ def _day(text: str, path: str) -> date:
 
 @get("/api/v1/staff/requests", tags=TAGS, sync_to_thread=True)
 def pending_requests(
-    request: Request[Any, Any, Any], web: WebContext, site_id: str | None = None
+    request: Request[Any, Any, Any], web: Web, site_id: FromQuery[str | None] = None
 ) -> list[RequestOut]:
     """Late-change requests awaiting instruction, oldest first (optionally of one site)."""
     actor = _staff(web, request)
@@ -73,7 +74,10 @@ def pending_requests(
     sync_to_thread=True,
 )
 def decide(
-    request: Request[Any, Any, Any], web: WebContext, request_id: str, data: DecisionBody
+    request: Request[Any, Any, Any],
+    web: Web,
+    request_id: FromPath[str],
+    data: JSONBody[DecisionBody],
 ) -> RequestOut:
     """Approve (the change is applied) or reject (a reason the family reads) a request; the
     family is e-mailed."""
@@ -84,7 +88,7 @@ def decide(
     return convert.request_out(decided)
 
 
-def _roll_call(web: WebContext, actor: Actor, site_id: str, day: date) -> RollCallOut:
+def _roll_call(web: Web, actor: Actor, site_id: FromPath[str], day: date) -> RollCallOut:
     canteen = web.canteen
     enrollments = [
         e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
@@ -111,7 +115,7 @@ def _roll_call(web: WebContext, actor: Actor, site_id: str, day: date) -> RollCa
 @get("/api/v1/staff/sites/{site_id:str}/roll-calls/{day:str}", tags=TAGS)
 @threaded
 def roll_call(
-    request: Request[Any, Any, Any], web: WebContext, site_id: str, day: str
+    request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
 ) -> RollCallOut:
     """The children enrolled at the site that day, booked or not, with what was recorded."""
     actor = _staff(web, request)
@@ -121,7 +125,11 @@ def roll_call(
 @put("/api/v1/staff/sites/{site_id:str}/roll-calls/{day:str}", tags=TAGS)
 @threaded
 def record_roll_call(
-    request: Request[Any, Any, Any], web: WebContext, site_id: str, day: str, data: RollCallBody
+    request: Request[Any, Any, Any],
+    web: Web,
+    site_id: FromPath[str],
+    day: FromPath[str],
+    data: JSONBody[RollCallBody],
 ) -> RollCallOut:
     """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
     actor = _staff(web, request)
@@ -137,7 +145,7 @@ def record_roll_call(
     sync_to_thread=True,
 )
 def close_site(
-    request: Request[Any, Any, Any], web: WebContext, site_id: str, data: ClosureBody
+    request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
     """Close a site over a period (strike, works): its bookings are cancelled."""
     actor = _staff(web, request)
@@ -148,7 +156,11 @@ def close_site(
 
 @get("/api/v1/staff/sites/{site_id:str}/headcounts", tags=TAGS, sync_to_thread=True)
 def headcounts(
-    request: Request[Any, Any, Any], web: WebContext, site_id: str, start: date, end: date
+    request: Request[Any, Any, Any],
+    web: Web,
+    site_id: FromPath[str],
+    start: FromQuery[date],
+    end: FromQuery[date],
 ) -> list[HeadcountOut]:
     """Meals to cook per day at the site, by diet, and PAI baskets."""
     actor = _staff(web, request)
@@ -167,7 +179,7 @@ def headcounts(
 
 @post("/api/v1/staff/billing-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def billing_run(
-    request: Request[Any, Any, Any], web: WebContext, data: BillingRunBody
+    request: Request[Any, Any, Any], web: Web, data: JSONBody[BillingRunBody]
 ) -> BillingRunOut:
     """Bill a month post-paid (re-running never invoices twice)."""
     actor = _staff(web, request)
@@ -185,7 +197,7 @@ def billing_run(
 
 @post("/api/v1/staff/reminders", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def reminders(
-    request: Request[Any, Any, Any], web: WebContext, data: RemindersBody
+    request: Request[Any, Any, Any], web: Web, data: JSONBody[RemindersBody]
 ) -> RemindersOut:
     """Send the payment reminders due (each invoice and level at most once)."""
     actor = _staff(web, request)
@@ -197,7 +209,7 @@ def reminders(
 
 @get("/api/v1/staff/households", tags=TAGS, sync_to_thread=True)
 def search_households(
-    request: Request[Any, Any, Any], web: WebContext, q: str = ""
+    request: Request[Any, Any, Any], web: Web, q: FromQuery[str] = ""
 ) -> list[HouseholdOut]:
     """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
     actor = _staff(web, request)
