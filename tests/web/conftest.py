@@ -68,7 +68,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
             ADMIN,
             email="cantine@ronde.example",
             display_name="Service restauration",
-            roles=(Role.STAFF, Role.FINANCE),
+            roles=(Role.STAFF, Role.FINANCE, Role.ADMIN),  # closing a site is for admins
             username="agent",
             account_id="agent",
         )

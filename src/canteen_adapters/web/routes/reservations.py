@@ -295,8 +295,7 @@ def periodicity(
         weekdays=data.weekdays,
         start=data.start,
         end=data.end,
-        recurrence=data.recurrence,
-        anchor=data.start,
+        recurrence=data.recurrence,  # every other week: from the week of ``start``
     )
     return _write(
         web,
