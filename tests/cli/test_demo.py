@@ -83,8 +83,9 @@ def test_second_run_adds_nothing_and_prints_the_same_result(
     # Everything after the steps (MES FACTURES, commune totals) is identical.
     # Up to the portal's lines: each run's temporary password is random.
     tail = "Portail (API HTTP)"
-    assert again.stdout.split("MES FACTURES")[1].split(tail)[0] == (
-        first.stdout.split("MES FACTURES")[1].split(tail)[0]
+    assert (
+        again.stdout.split("MES FACTURES")[1].split(tail)[0]
+        == (first.stdout.split("MES FACTURES")[1].split(tail)[0])
     )
 
 
@@ -204,6 +205,7 @@ def test_an_interrupted_run_resumes_without_duplicates(
     assert table_counts(resumed) == table_counts(clean)
     # Up to the portal's lines: each run's temporary password is random.
     tail = "Portail (API HTTP)"
-    assert again.stdout.split("MES FACTURES")[1].split(tail)[0] == (
-        first.stdout.split("MES FACTURES")[1].split(tail)[0]
+    assert (
+        again.stdout.split("MES FACTURES")[1].split(tail)[0]
+        == (first.stdout.split("MES FACTURES")[1].split(tail)[0])
     )

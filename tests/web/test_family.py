@@ -184,7 +184,8 @@ def test_invoices_list_detail_pdf_and_statement(family: tuple[Deployment, str]) 
     assert row["issue_date"] == "2023-11-02"
     assert row["balance_due"] == row["total"]
     detail = web.client.get(f"/api/v1/invoices/{invoice_id}").json()
-    assert detail["lines"] and detail["lines"][0]["child_name"]
+    assert detail["lines"]
+    assert detail["lines"][0]["child_name"]
     pdf = web.client.get(f"/api/v1/invoices/{invoice_id}/pdf")
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"

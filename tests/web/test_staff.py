@@ -54,7 +54,8 @@ def test_roll_call_closure_and_headcounts(web: Deployment) -> None:
         "/api/v1/staff/sites/ronde/headcounts", params={"start": "2023-11-20", "end": "2023-11-24"}
     ).json()
     monday = counts[0]
-    assert monday["day"] == "2023-11-20" and monday["total"] >= 1
+    assert monday["day"] == "2023-11-20"
+    assert monday["total"] >= 1
     closed = web.client.post(
         "/api/v1/staff/sites/ronde/closures",
         json={"name": "Grève", "first_day": "2023-11-20", "last_day": "2023-11-20"},
@@ -79,7 +80,8 @@ def test_billing_run_reminders_and_household_search(web: Deployment) -> None:
     again = web.client.post(
         "/api/v1/staff/billing-runs", json={"period": "2023-10"}, headers={"X-CSRF-Token": csrf}
     ).json()
-    assert again["issued"] == 0 and again["already_billed"] == run.json()["issued"]
+    assert again["issued"] == 0
+    assert again["already_billed"] == run.json()["issued"]
     reminders = web.client.post(
         "/api/v1/staff/reminders", json={"today": "2023-12-31"}, headers={"X-CSRF-Token": csrf}
     )
