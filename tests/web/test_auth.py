@@ -9,6 +9,7 @@ from pathlib import Path
 from litestar.testing import TestClient
 
 from canteen_adapters.cli.demo import ADMIN
+from canteen_adapters.web import WebSettings, create_app
 
 from .conftest import NEW_PASSWORD, Deployment, Template, open_deployment
 
@@ -145,3 +146,25 @@ def test_password_reset_from_the_emailed_link(family: tuple[Deployment, str]) ->
     )
     assert done.status_code == 200
     web.login("concerto", "Un-autre-mot-de-passe-2023")
+
+
+def test_api_keys_act_for_server_to_server_portals(template: Template, tmp_path: Path) -> None:
+    web = open_deployment(template, tmp_path / "d")
+    try:
+        app = create_app(
+            web.canteen, WebSettings(api_keys={"k3y-combo": ("portal:combo", ("staff",))})
+        )
+        with TestClient(app) as client:
+            pending = client.get("/api/v1/staff/requests", headers={"X-API-Key": "k3y-combo"})
+            assert pending.status_code == 200
+            assert pending.json() == []
+            wrong = client.get("/api/v1/staff/requests", headers={"X-API-Key": "nope"})
+            assert wrong.status_code == 401
+            assert wrong.json()["type"] == "urn:canteen:problem:invalid-api-key"
+            # A staff key reaches no family's invoices through the family routes' policy.
+            invoices = client.get(
+                "/api/v1/households/CONCERTO/invoices", headers={"X-API-Key": "k3y-combo"}
+            )
+            assert invoices.status_code == 403
+    finally:
+        web.canteen.close()
