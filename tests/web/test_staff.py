@@ -97,3 +97,14 @@ def test_families_get_403_on_staff_routes(family: tuple[Deployment, str]) -> Non
     response = web.client.get("/api/v1/staff/requests")
     assert response.status_code == 403
     assert response.json()["type"] == "urn:canteen:problem:staff-only"
+
+
+def test_a_far_billing_period_is_refused_not_a_500(web: Deployment) -> None:
+    # The facade raised a bare ValueError for "9999-12" (a 500 here).
+    csrf = staff_session(web)
+    for period in ("9999-12", "2023-13", "octobre"):
+        response = web.client.post(
+            "/api/v1/staff/billing-runs", json={"period": period}, headers={"X-CSRF-Token": csrf}
+        )
+        assert response.status_code == 422, period
+        assert response.json()["field"] == "period"

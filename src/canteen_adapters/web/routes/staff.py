@@ -3,6 +3,7 @@ billing, reminders, household search. Family accounts get 403 on every route her
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -36,6 +37,7 @@ from canteen_core.domain.families import Child, Guardian
 __all__ = ["HANDLERS"]
 
 TAGS = ["Back office"]
+_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 #: At most this many households per search answer.
 SEARCH_LIMIT = 50
 
@@ -156,6 +158,12 @@ def billing_run(
 ) -> BillingRunOut:
     """Bill a month post-paid (re-running never invoices twice)."""
     actor = _staff(web, request)
+    match = _PERIOD.fullmatch(data.period)
+    if match is None or not 2000 <= int(match.group(1)) <= 2100:
+        # The facade raises a bare ValueError for far years (9999-12): refused here.
+        raise InvalidInputError(
+            f"mois invalide « {data.period[:20]} » : écrivez 2023-10", path="period"
+        )
     report = web.canteen.billing.run_postpaid(actor, data.period)
     return BillingRunOut(
         period_start=report.period_start,
