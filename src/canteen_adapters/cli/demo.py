@@ -52,6 +52,7 @@ from canteen_adapters.cli._common import (
     euros,
     fail,
     json_option,
+    os_error_fr,
     plural,
     progress,
 )
@@ -175,8 +176,11 @@ def _deployment_file(db: Path) -> Path:
     db = db.resolve()
     config = db.parent / "canteen.toml"
     if not config.exists():
-        db.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(demo_deployment_text(db.name), encoding="utf-8")
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(demo_deployment_text(db.name), encoding="utf-8")
+        except OSError as error:
+            fail(f"impossible de créer la démo : {os_error_fr(error)} ; choisissez un autre --db")
         return config
     deployment = load_deployment(config)
     expected = f"sqlite:///{db.as_posix()}"
