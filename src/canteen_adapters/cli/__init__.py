@@ -31,6 +31,7 @@ from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
 from canteen_adapters.cli.sepa import command as sepa_command
+from canteen_adapters.cli.serve import command as serve_command
 from canteen_adapters.cli.simulate import command as simulate_command
 from canteen_adapters.cli.sites import command as sites_command
 from canteen_adapters.cli.tariffs import command as tariffs_command
@@ -78,6 +79,7 @@ COMMANDS: tuple[click.Command, ...] = (
     outbox_command,
     worker_command,
     month_end_command,
+    serve_command,
 )
 
 for _command in COMMANDS:
