@@ -28,7 +28,7 @@ from canteen_adapters.web import WebSettings, create_app
 from canteen_core.domain.clock import FixedClock
 from canteen_core.services import Canteen
 from web.conftest import NEW_PASSWORD, Invited, Template
-from web.conftest import template as template  # noqa: F401 - the shared demo fixture
+from web.conftest import template as template
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

@@ -73,7 +73,6 @@ def _load(
         following = (first + timedelta(days=32)).replace(day=1)
     return {
         "enrollment": enrollment,
-        "household_id": enrollment.household_id,
         "child": child,
         "label": f"{child} - {enrollment.label_fr}",
         "grid": grid,
@@ -128,8 +127,8 @@ async def grid_page(request: Request[Any, Any, Any], enrollment_id: FromPath[str
 
 
 def _wanted(form: FormMultiDict) -> dict[date, bool]:
-    shown = _days(form.getall("shown"))
-    ticked = _days(form.getall("day"))
+    shown = _days(form.getall("shown", []))
+    ticked = _days(form.getall("day", []))
     return {day: day in ticked for day in sorted(shown)}
 
 
@@ -200,8 +199,8 @@ async def validate(request: Request[Any, Any, Any], enrollment_id: FromPath[str]
     view = "semaine" if form.get("vue") == "semaine" else "mois"
     today = canteen.context.clock.now().date()
     when = _day(str(form.get("date", "")), today)
-    wanted = dict.fromkeys(_days(form.getall("book")), True)
-    wanted.update(dict.fromkeys(_days(form.getall("cancel")), False))
+    wanted = dict.fromkeys(_days(form.getall("book", [])), True)
+    wanted.update(dict.fromkeys(_days(form.getall("cancel", [])), False))
     result = await run(canteen.reservations.set_days, session.actor, enrollment_id, wanted)
     message = "Vos réservations sont enregistrées : " + summary_fr(
         len(result.booked),
@@ -224,7 +223,7 @@ async def periodicity(
     form = await form_of(request)
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().date()
-    weekdays = form.getall("weekday")
+    weekdays = form.getall("weekday", [])
     if not weekdays:
         raise InvalidInputError("cochez au moins un jour de la semaine", path="weekday")
     pattern = Periodicity(
