@@ -117,3 +117,11 @@ def test_the_app_mounts_inside_another_asgi_app() -> None:
             assert response.status_code == 401
             assert response.json()["type"] == "urn:canteen:problem:not-authenticated"
             assert client.get("/cantine/openapi.json").json()["servers"] == [{"url": "/cantine"}]
+
+
+def test_options_lists_every_method_of_a_shared_path(web: Deployment) -> None:
+    # Litestar built the OPTIONS answer from the path's first handler only (found by
+    # schemathesis): the session route answered "GET, OPTIONS".
+    assert web.client.options("/api/v1/session").headers["allow"] == "DELETE, GET, OPTIONS, POST"
+    profile = web.client.options("/api/v1/households/CONCERTO/profile")
+    assert profile.headers["allow"] == "GET, OPTIONS, PATCH"

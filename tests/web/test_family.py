@@ -238,3 +238,23 @@ def test_online_payment_is_idempotent_and_the_signed_ipn_credits_it(
     web.login("concerto", "Ronde-Cantine-2023!")
     detail = web.client.get(f"/api/v1/invoices/{invoice_id}").json()
     assert detail["balance_due"] == "0.00"
+
+
+def test_an_unconfigured_payment_provider_is_the_clients_error(
+    family: tuple[Deployment, str],
+) -> None:
+    # Found by schemathesis: the deployment's ConfigurationError surfaced as a 500.
+    web, csrf = family
+    invoice_id = bill_october(web)
+    response = web.client.post(
+        f"/api/v1/invoices/{invoice_id}/payments",
+        json={"provider": "paypal"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "provider"
+    assert "payzen" in response.json()["detail"]
+    web.logout()
+    ipn = web.client.post("/api/v1/callbacks/payfip/notification", data={"numcli": "1"})
+    assert ipn.status_code == 404
+    assert ipn.json()["type"] == "urn:canteen:problem:provider-not-configured"

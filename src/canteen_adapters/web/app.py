@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from litestar import Litestar, Request, Response, get
+from litestar import Controller, Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
 from litestar.openapi.spec import Server, Tag
+from litestar.routes import HTTPRoute
 
 from canteen_adapters.web.context import IdempotencyStore, WebContext
 from canteen_adapters.web.pages import pages_router, static_router
@@ -63,6 +64,17 @@ session carries the session's `X-CSRF-Token`. Errors are RFC 9457 problem detail
 """
 
 
+def _route_handlers(
+    items: Sequence[HTTPRouteHandler | type[Controller]],
+) -> Iterator[HTTPRouteHandler]:
+    """The route handlers of ``items``, those of controllers included."""
+    for item in items:
+        if isinstance(item, HTTPRouteHandler):
+            yield item
+        else:
+            yield from (v for v in vars(item).values() if isinstance(v, HTTPRouteHandler))
+
+
 def create_app(
     canteen: Canteen,
     settings: WebSettings | None = None,
@@ -102,7 +114,9 @@ def create_app(
             media_type="application/vnd.oai.openapi+json",
         )
 
-    handlers: Sequence[HTTPRouteHandler] = [
+    # Handlers sharing a path are grouped in a Controller, so that Litestar (2.25) registers
+    # them once each (a sync handler registered twice is wrapped twice).
+    handlers: Sequence[HTTPRouteHandler | type[Controller]] = [
         openapi_document,
         *auth.HANDLERS,
         *family.HANDLERS,
@@ -111,12 +125,12 @@ def create_app(
         *callbacks.HANDLERS,
         *staff.HANDLERS,
     ]
-    for handler in handlers:
+    for handler in _route_handlers(handlers):
         if handler is not openapi_document:
             # Every route may answer these problems: documented, so clients (and the schema
             # tests) know their shape.
             handler.responses = {**PROBLEM_RESPONSES, **(handler.responses or {})}
-    return Litestar(
+    app = Litestar(
         route_handlers=[*handlers, pages_router(), static_router()],
         dependencies={"web": Provide(provide_web, sync_to_thread=False)},
         before_request=csrf,
@@ -146,3 +160,24 @@ def create_app(
         debug=False,
         state=State({"canteen_web": context}),
     )
+    _fix_options_answers(app)
+    return app
+
+
+def _fix_options_answers(app: Litestar) -> None:
+    """Make each path's automatic OPTIONS answer list all the path's methods.
+
+    Litestar (2.25) builds a path's OPTIONS handler when its first handler is registered, over
+    that first route; handlers registered later on the same path (even in one controller) are
+    missing from its ``Allow`` header. The handler reads the methods of the route it closes
+    over: point it at the final route.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.handler_name != "options_handler":
+                continue
+            for cell in getattr(handler.fn, "__closure__", None) or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
@@ -20,7 +20,6 @@ from canteen_adapters.web.schemas import (
 )
 from canteen_adapters.web.security import client_address
 from canteen_adapters.web.sessions import Session
-from canteen_adapters.web.threads import threaded
 
 __all__ = ["HANDLERS"]
 
@@ -37,49 +36,6 @@ def _out(session: Session) -> SessionOut:
         must_change_password=session.must_change_password,
         csrf_token=session.csrf_token,
         logged_in_at=session.logged_in_at,
-    )
-
-
-@post("/api/v1/session", tags=TAGS, status_code=HTTP_200_OK)
-@threaded
-def login(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[LoginBody]
-) -> Response[SessionOut]:
-    """Log in with the username and password (throttled per account and address).
-
-    Refused before the portal's opening date (the date is in the message), for an account not
-    yet activated, and while locked after failed attempts (429 with ``Retry-After``). The
-    answer carries the CSRF token to send in ``X-CSRF-Token``; ``must_change_password`` says
-    the temporary password must be changed first (every other route answers 403 until then).
-    """
-    source = client_address(request, trust_forwarded=web.settings.trust_forwarded)
-    done = web.canteen.accounts.login(data.username, data.password, source=source)
-    account = done.account
-    web.sessions.drop(request.cookies.get("canteen_session"))
-    session = web.sessions.create(
-        done.actor,
-        must_change_password=done.must_change_password,
-        display_name=account.display_name,
-        logged_in_at=account.last_login_at or web.canteen.context.clock.now(),
-    )
-    return Response(_out(session), cookies=[web.session_cookie(request, session.id)])
-
-
-@get("/api/v1/session", tags=TAGS, sync_to_thread=False)
-def current_session(request: Request[Any, Any, Any], web: Web) -> SessionOut:
-    """The logged-in user and the session's CSRF token (401 without a session)."""
-    session = web.session(request)
-    if session is None:
-        raise not_logged_in()
-    return _out(session)
-
-
-@delete("/api/v1/session", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=False)
-def logout(request: Request[Any, Any, Any], web: Web) -> Response[Message]:
-    """Log out: the session ends and its cookie is removed."""
-    web.sessions.drop(request.cookies.get("canteen_session"))
-    return Response(
-        Message(message="Vous êtes déconnecté."), cookies=[web.session_cookie(request, None)]
     )
 
 
@@ -133,10 +89,54 @@ def reset_password(web: Web, data: JSONBody[ResetBody]) -> Message:
     return Message(message="Votre mot de passe est modifié : vous pouvez vous connecter.")
 
 
-HANDLERS = [
-    login,
-    current_session,
-    logout,
+class SessionController(Controller):
+    """The session: log in (POST), who is logged in (GET), log out (DELETE)."""
+
+    path = "/api/v1/session"
+    tags = TAGS
+
+    @post(status_code=HTTP_200_OK, sync_to_thread=True)
+    def login(
+        self, request: Request[Any, Any, Any], web: Web, data: JSONBody[LoginBody]
+    ) -> Response[SessionOut]:
+        """Log in with the username and password (throttled per account and address).
+
+        Refused before the portal's opening date (the date is in the message), for an account not
+        yet activated, and while locked after failed attempts (429 with ``Retry-After``). The
+        answer carries the CSRF token to send in ``X-CSRF-Token``; ``must_change_password`` says
+        the temporary password must be changed first (every other route answers 403 until then).
+        """
+        source = client_address(request, trust_forwarded=web.settings.trust_forwarded)
+        done = web.canteen.accounts.login(data.username, data.password, source=source)
+        account = done.account
+        web.sessions.drop(request.cookies.get("canteen_session"))
+        session = web.sessions.create(
+            done.actor,
+            must_change_password=done.must_change_password,
+            display_name=account.display_name,
+            logged_in_at=account.last_login_at or web.canteen.context.clock.now(),
+        )
+        return Response(_out(session), cookies=[web.session_cookie(request, session.id)])
+
+    @get(sync_to_thread=False)
+    def current_session(self, request: Request[Any, Any, Any], web: Web) -> SessionOut:
+        """The logged-in user and the session's CSRF token (401 without a session)."""
+        session = web.session(request)
+        if session is None:
+            raise not_logged_in()
+        return _out(session)
+
+    @delete(status_code=HTTP_200_OK, sync_to_thread=False)
+    def logout(self, request: Request[Any, Any, Any], web: Web) -> Response[Message]:
+        """Log out: the session ends and its cookie is removed."""
+        web.sessions.drop(request.cookies.get("canteen_session"))
+        return Response(
+            Message(message="Vous êtes déconnecté."), cookies=[web.session_cookie(request, None)]
+        )
+
+
+HANDLERS: list[Any] = [
+    SessionController,
     activate,
     change_password,
     request_reset,

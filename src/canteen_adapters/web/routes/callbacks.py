@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.callbacks_paths import PROVIDERS
 from canteen_adapters.web.context import Web
+from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.schemas import NotificationOut
 
 __all__ = ["HANDLERS", "PATHS"]
@@ -23,6 +24,13 @@ PATHS = tuple(PROVIDERS.values())
 
 
 def _handle(web: Web, provider: str, fields: dict[str, str]) -> NotificationOut:
+    if provider not in web.canteen.deployment.payment:
+        raise Problem(
+            404,
+            "provider-not-configured",
+            "Prestataire non configuré",
+            "Ce service de paiement n'est pas configuré sur ce portail.",
+        )
     result = web.canteen.payments.handle_notification(provider, fields)
     return NotificationOut(
         decision=result.decision,

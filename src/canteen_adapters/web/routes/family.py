@@ -1,11 +1,11 @@
-"""The family's own household: dashboard, profile, enrollments, requests."""
+"""The family's own household: dashboard, enrollments, requests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from litestar import Request, delete, get, patch
+from litestar import Controller, Request, delete, get, patch
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from canteen_adapters.web import convert
@@ -19,7 +19,6 @@ from canteen_adapters.web.schemas import (
     PortalOut,
     RequestOut,
 )
-from canteen_adapters.web.threads import threaded
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.money import Money
 
@@ -94,30 +93,6 @@ def dashboard(
     )
 
 
-@get("/api/v1/households/{household_id:str}/profile", tags=TAGS)
-@threaded
-def profile(request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]) -> HouseholdOut:
-    """The household's guardians (login e-mail, contact details) and children."""
-    actor = web.actor(request)
-    return convert.household_out(web.canteen.families.get(actor, household_id))
-
-
-@patch("/api/v1/households/{household_id:str}/profile", tags=TAGS)
-@threaded
-def update_profile(
-    request: Request[Any, Any, Any],
-    web: Web,
-    household_id: FromPath[str],
-    data: JSONBody[ContactBody],
-) -> HouseholdOut:
-    """Change a guardian's e-mail or civility (the payer)."""
-    actor = web.actor(request)
-    household = web.canteen.families.update_contact(
-        actor, household_id, data.guardian_id, email=data.email, civility=data.civility
-    )
-    return convert.household_out(household)
-
-
 @get("/api/v1/households/{household_id:str}/enrollments", tags=TAGS, sync_to_thread=True)
 def enrollments(
     request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
@@ -148,4 +123,41 @@ def withdraw(request: Request[Any, Any, Any], web: Web, request_id: FromPath[str
     return convert.request_out(web.canteen.reservations.withdraw(actor, request_id))
 
 
-HANDLERS = [my_households, dashboard, profile, update_profile, enrollments, requests, withdraw]
+class ProfileController(Controller):
+    """The household's profile (read, change contact details)."""
+
+    path = "/api/v1/households/{household_id:str}/profile"
+    tags = TAGS
+
+    @get(sync_to_thread=True)
+    def profile(
+        self, request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+    ) -> HouseholdOut:
+        """The household's guardians (login e-mail, contact details) and children."""
+        actor = web.actor(request)
+        return convert.household_out(web.canteen.families.get(actor, household_id))
+
+    @patch(sync_to_thread=True)
+    def update_profile(
+        self,
+        request: Request[Any, Any, Any],
+        web: Web,
+        household_id: FromPath[str],
+        data: JSONBody[ContactBody],
+    ) -> HouseholdOut:
+        """Change a guardian's e-mail or civility (the payer)."""
+        actor = web.actor(request)
+        household = web.canteen.families.update_contact(
+            actor, household_id, data.guardian_id, email=data.email, civility=data.civility
+        )
+        return convert.household_out(household)
+
+
+HANDLERS: list[Any] = [
+    ProfileController,
+    my_households,
+    dashboard,
+    enrollments,
+    requests,
+    withdraw,
+]

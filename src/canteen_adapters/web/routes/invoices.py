@@ -122,6 +122,14 @@ def start_payment(
     browser, or PayFiP's URL. Refused (422, French reason) when the invoice cannot be paid
     online now. Send an ``Idempotency-Key`` to make retries safe."""
     actor = web.actor(request)
+    configured = sorted(web.canteen.deployment.payment)
+    if data.provider not in configured:
+        raise InvalidInputError(
+            f"service de paiement inconnu « {data.provider[:30]} » (possibles : "
+            + (", ".join(configured) or "aucun")
+            + ")",
+            path="provider",
+        )
     base = web.public_url(request)
     return_url = data.return_url or f"{base}/factures"
     if not return_url.startswith(("https://", "http://")):

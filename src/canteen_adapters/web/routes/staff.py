@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -28,7 +28,6 @@ from canteen_adapters.web.schemas import (
     RollCallEntryOut,
     RollCallOut,
 )
-from canteen_adapters.web.threads import threaded
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
@@ -110,32 +109,6 @@ def _roll_call(web: Web, actor: Actor, site_id: FromPath[str], day: date) -> Rol
             )
         )
     return RollCallOut(site_id=site_id, day=day, entries=entries)
-
-
-@get("/api/v1/staff/sites/{site_id:str}/roll-calls/{day:str}", tags=TAGS)
-@threaded
-def roll_call(
-    request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
-) -> RollCallOut:
-    """The children enrolled at the site that day, booked or not, with what was recorded."""
-    actor = _staff(web, request)
-    return _roll_call(web, actor, site_id, _day(day, "day"))
-
-
-@put("/api/v1/staff/sites/{site_id:str}/roll-calls/{day:str}", tags=TAGS)
-@threaded
-def record_roll_call(
-    request: Request[Any, Any, Any],
-    web: Web,
-    site_id: FromPath[str],
-    day: FromPath[str],
-    data: JSONBody[RollCallBody],
-) -> RollCallOut:
-    """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
-    actor = _staff(web, request)
-    when = _day(day, "day")
-    web.canteen.attendance.roll_call(actor, when, data.presences)
-    return _roll_call(web, actor, site_id, when)
 
 
 @post(
@@ -229,11 +202,40 @@ def search_households(
     return found
 
 
-HANDLERS = [
+class RollCallController(Controller):
+    """The roll call of a site and day (read, record)."""
+
+    path = "/api/v1/staff/sites/{site_id:str}/roll-calls/{day:str}"
+    tags = TAGS
+
+    @get(sync_to_thread=True)
+    def roll_call(
+        self, request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
+    ) -> RollCallOut:
+        """The children enrolled at the site that day, booked or not, with what was recorded."""
+        actor = _staff(web, request)
+        return _roll_call(web, actor, site_id, _day(day, "day"))
+
+    @put(sync_to_thread=True)
+    def record_roll_call(
+        self,
+        request: Request[Any, Any, Any],
+        web: Web,
+        site_id: FromPath[str],
+        day: FromPath[str],
+        data: JSONBody[RollCallBody],
+    ) -> RollCallOut:
+        """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
+        actor = _staff(web, request)
+        when = _day(day, "day")
+        web.canteen.attendance.roll_call(actor, when, data.presences)
+        return _roll_call(web, actor, site_id, when)
+
+
+HANDLERS: list[Any] = [
+    RollCallController,
     pending_requests,
     decide,
-    roll_call,
-    record_roll_call,
     close_site,
     headcounts,
     billing_run,
