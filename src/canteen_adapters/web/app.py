@@ -15,6 +15,7 @@ from litestar.openapi.spec import Server, Tag
 from litestar.routes import HTTPRoute
 
 from canteen_adapters.web.context import IdempotencyStore, WebContext
+from canteen_adapters.web.pages import pages_router, static_router
 from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
 from canteen_adapters.web.routes import auth, callbacks, family, invoices, reservations, staff
 from canteen_adapters.web.schemas import ProblemOut
@@ -130,7 +131,7 @@ def create_app(
             # tests) know their shape.
             handler.responses = {**PROBLEM_RESPONSES, **(handler.responses or {})}
     app = Litestar(
-        route_handlers=list(handlers),
+        route_handlers=[*handlers, pages_router(), static_router()],
         dependencies={"web": Provide(provide_web, sync_to_thread=False)},
         before_request=csrf,
         exception_handlers=problem_handlers(),

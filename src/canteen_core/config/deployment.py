@@ -208,11 +208,14 @@ class BillingSettings:
 
 @attrs.frozen(kw_only=True)
 class PortalSettings:
-    """``[portal]``: the family portal (``opening_date``: no login before it)."""
+    """``[portal]``: the family portal (``opening_date``: no login before it;
+    ``template_dir``: a folder whose templates override the web pages', e.g. the footer's
+    ``pages/mentions-legales.html``, relative to the deployment file)."""
 
     name: str | None = None
     url: str | None = None
     opening_date: date | None = None
+    template_dir: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -282,17 +285,22 @@ class Deployment:
     def _resolved(self, base: Path | None) -> Deployment:
         storage = self.storage
         mail = self.mail
+        portal = self.portal
         if base is not None:
             if storage.url.startswith("sqlite"):
                 storage = attrs.evolve(storage, url=resolve_sqlite_url(storage.url, base))
             if mail.folder is not None and not Path(mail.folder).is_absolute():
                 mail = attrs.evolve(mail, folder=str(base / mail.folder))
+            if portal.template_dir is not None and not Path(portal.template_dir).is_absolute():
+                portal = attrs.evolve(portal, template_dir=str(base / portal.template_dir))
             payment = {
                 name: _resolved_output_dir(table, base) for name, table in self.payment.items()
             }
         else:
             payment = self.payment
-        return attrs.evolve(self, storage=storage, mail=mail, payment=payment, base_dir=base)
+        return attrs.evolve(
+            self, storage=storage, mail=mail, portal=portal, payment=payment, base_dir=base
+        )
 
 
 def _resolved_output_dir(table: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -1,0 +1,50 @@
+"""The portal's server-rendered pages (family portal and staff back office), in French.
+
+They call the same :class:`~canteen_core.services.Canteen` facade as the JSON API, share its
+cookie sessions, and check each form's CSRF token (see :mod:`.render`). Every page works
+without JavaScript. :func:`pages_router` is mounted by :func:`~canteen_adapters.web.create_app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Router
+from litestar.router import Router as _Router
+from litestar.static_files import create_static_files_router
+
+from canteen_adapters.web.pages import account, family, reservations, staff
+from canteen_adapters.web.pages.common import page_errors
+
+__all__ = ["STATIC", "pages_router", "static_router"]
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def _no_api_csrf(request: Request[Any, Any, Any]) -> None:
+    """The pages check their forms' ``csrf_token`` field themselves (this hook replaces the
+    API's header check, which a plain HTML form cannot satisfy)."""
+
+
+def pages_router() -> Router:
+    """Every page, with errors rendered as French pages."""
+    return Router(
+        path="/",
+        route_handlers=[
+            *account.HANDLERS,
+            *family.HANDLERS,
+            *reservations.HANDLERS,
+            *staff.HANDLERS,
+        ],
+        before_request=_no_api_csrf,
+        exception_handlers=page_errors(),  # type: ignore[arg-type]
+        include_in_schema=False,
+    )
+
+
+def static_router() -> _Router:
+    """The pages' stylesheet and script, under ``/static``."""
+    return create_static_files_router(
+        path="/static", directories=[STATIC], include_in_schema=False, name="static"
+    )

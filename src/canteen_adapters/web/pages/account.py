@@ -1,0 +1,265 @@
+"""Account pages: login, logout, activation from the e-mailed link, the forced password change,
+the forgotten password, and the footer's information pages."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from canteen_adapters.web.pages.common import (
+    error_text,
+    form_of,
+    home_of,
+    page,
+    run,
+    session_of,
+)
+from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.security import client_address
+from canteen_adapters.web.sessions import COOKIE
+from canteen_core.domain.errors import CanteenError
+
+__all__ = ["HANDLERS", "INFO_PAGES"]
+
+#: The footer's pages: path -> (template, title). Their texts are the deployment's (override
+#: ``pages/<template>`` in ``[portal] template_dir``).
+INFO_PAGES = {
+    "/mentions-legales": ("mentions-legales.html", "Mentions légales"),
+    "/conditions-generales": ("conditions-generales.html", "Conditions générales d'utilisation"),
+    "/contact": ("contact.html", "Nous contacter"),
+    "/aide": ("aide.html", "Aide"),
+}
+
+
+def _rules(request: Request[Any, Any, Any]) -> int:
+    return context_of(request).canteen.context.account_settings.min_password_length
+
+
+def _opening(request: Request[Any, Any, Any]) -> Any:
+    web = context_of(request)
+    opens = web.canteen.accounts.portal_opens_at
+    if opens is None or opens <= web.canteen.context.clock.now():
+        return None
+    return opens
+
+
+@get("/", sync_to_thread=False, include_in_schema=False)
+def index(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The portal's entry: the user's home page, or the login page."""
+    session = context_of(request).session(request)
+    return redirect("/connexion" if session is None else home_of(session))
+
+
+@get("/connexion", sync_to_thread=False, include_in_schema=False)
+def login_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """The login form ("le portail ouvre le ..." before the opening date)."""
+    return page(request, "connexion.html", opens=_opening(request), error=None, username="")
+
+
+@post("/connexion", include_in_schema=False)
+async def login(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Log in: a new session, then the password change (temporary password) or home."""
+    form = await form_of(request)
+    web = context_of(request)
+    username = str(form.get("username", ""))
+    source = client_address(request, trust_forwarded=web.settings.trust_forwarded)
+    try:
+        done = await run(
+            web.canteen.accounts.login, username, str(form.get("password", "")), source=source
+        )
+    except CanteenError as error:
+        status, _, detail = error_text(request, error)
+        return page(
+            request,
+            "connexion.html",
+            status=status,
+            opens=_opening(request),
+            error=detail,
+            username=username,
+        )
+    web.sessions.drop(request.cookies.get(COOKIE))
+    account = done.account
+    session = web.sessions.create(
+        done.actor,
+        must_change_password=done.must_change_password,
+        display_name=account.display_name,
+        logged_in_at=account.last_login_at or web.canteen.context.clock.now(),
+    )
+    target = "/mot-de-passe" if session.must_change_password else home_of(session)
+    return redirect(target, cookies=[web.session_cookie(request, session.id)])
+
+
+@post("/deconnexion", include_in_schema=False)
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Log out."""
+    await form_of(request)
+    web = context_of(request)
+    web.sessions.drop(request.cookies.get(COOKIE))
+    return redirect("/connexion?au-revoir=1", cookies=[web.session_cookie(request, None)])
+
+
+@get("/activation", sync_to_thread=False, include_in_schema=False)
+def activation_page(request: Request[Any, Any, Any], token: FromQuery[str] = "") -> Response[str]:
+    """The e-mailed link's page: one button activates the account (a GET changes nothing)."""
+    return page(request, "activation.html", token=token, done=False, error=None)
+
+
+@post("/activation", include_in_schema=False)
+async def activate(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Activate the account from the link's token."""
+    form = await form_of(request)
+    web = context_of(request)
+    token = str(form.get("token", ""))
+    try:
+        await run(web.canteen.accounts.activate, token)
+    except CanteenError as error:
+        status, _, detail = error_text(request, error)
+        return page(request, "activation.html", status=status, token="", done=False, error=detail)
+    return page(request, "activation.html", token="", done=True, error=None)
+
+
+@get("/mot-de-passe", sync_to_thread=False, include_in_schema=False)
+def password_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """Change one's password (forced at first login), with the rules shown."""
+    session = session_of(request, password_page=True)
+    return page(
+        request,
+        "mot-de-passe.html",
+        forced=session.must_change_password,
+        min_length=_rules(request),
+        error=None,
+        done=False,
+    )
+
+
+@post("/mot-de-passe", include_in_schema=False)
+async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Change the password; the user's other sessions end."""
+    session = session_of(request, password_page=True)
+    form = await form_of(request)
+    web = context_of(request)
+    new = str(form.get("new_password", ""))
+    error: str | None = None
+    status = 422
+    if new != form.get("confirmation"):
+        error = "Les deux saisies du nouveau mot de passe sont différentes."
+    else:
+        try:
+            await run(
+                web.canteen.accounts.change_password,
+                session.actor,
+                str(form.get("current_password", "")),
+                new,
+            )
+        except CanteenError as exc:
+            status, _, error = error_text(request, exc)
+    if error is not None:
+        return page(
+            request,
+            "mot-de-passe.html",
+            status=status,
+            forced=session.must_change_password,
+            min_length=_rules(request),
+            error=error,
+            done=False,
+        )
+    web.sessions.drop_user(session.actor.user_id, keep=session.id)
+    session = web.sessions.update(session, must_change_password=False)
+    return redirect(home_of(session) + "?mot-de-passe=1")
+
+
+@get("/mot-de-passe/oubli", sync_to_thread=False, include_in_schema=False)
+def forgotten_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """Ask for a reset link."""
+    return page(request, "oubli.html", sent=False)
+
+
+@post("/mot-de-passe/oubli", include_in_schema=False)
+async def forgotten(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Send a reset link (the answer is the same whether the account exists or not)."""
+    form = await form_of(request)
+    login = str(form.get("login", "")).strip()
+    if login:
+        # The same answer whatever happens: nothing tells whether the account exists.
+        with contextlib.suppress(CanteenError):
+            await run(context_of(request).canteen.accounts.request_password_reset, login)
+    return page(request, "oubli.html", sent=True)
+
+
+@get("/mot-de-passe/nouveau", sync_to_thread=False, include_in_schema=False)
+def reset_page(request: Request[Any, Any, Any], token: FromQuery[str] = "") -> Response[str]:
+    """The reset link's page: choose a new password."""
+    return page(
+        request, "nouveau.html", token=token, min_length=_rules(request), error=None, done=False
+    )
+
+
+@post("/mot-de-passe/nouveau", include_in_schema=False)
+async def reset(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Set the new password from the link's token; every session of the user ends."""
+    form = await form_of(request)
+    web = context_of(request)
+    token = str(form.get("token", ""))
+    new = str(form.get("new_password", ""))
+    error: str | None = None
+    status = 422
+    if new != form.get("confirmation"):
+        error = "Les deux saisies du nouveau mot de passe sont différentes."
+    else:
+        try:
+            account = await run(web.canteen.accounts.reset_password, token, new)
+            web.sessions.drop_user(account.id)
+        except CanteenError as exc:
+            status, _, error = error_text(request, exc)
+    return page(
+        request,
+        "nouveau.html",
+        status=200 if error is None else status,
+        token=token,
+        min_length=_rules(request),
+        error=error,
+        done=error is None,
+    )
+
+
+def _info(path: str, template: str, title: str) -> Any:
+    @get(path, sync_to_thread=False, include_in_schema=False, name=f"info:{template}")
+    def show(request: Request[Any, Any, Any]) -> Response[str]:
+        return page(request, "information.html", body=template, title=title)
+
+    return show
+
+
+@get("/factures", sync_to_thread=False, include_in_schema=False)
+def invoices_link(request: Request[Any, Any, Any]) -> Redirect:
+    """The e-mails' invoices link: the family's "Mes factures"."""
+    return Redirect(home_of(session_of(request)) + "/factures", status_code=303)
+
+
+@get("/reservations", sync_to_thread=False, include_in_schema=False)
+def reservations_link(request: Request[Any, Any, Any]) -> Redirect:
+    """The e-mails' reservations link: the dashboard, where each enrollment leads to its grid."""
+    return Redirect(home_of(session_of(request)), status_code=303)
+
+
+HANDLERS = [
+    index,
+    login_page,
+    login,
+    logout,
+    activation_page,
+    activate,
+    password_page,
+    change_password,
+    forgotten_page,
+    forgotten,
+    reset_page,
+    reset,
+    invoices_link,
+    reservations_link,
+    *(_info(path, template, title) for path, (template, title) in INFO_PAGES.items()),
+]

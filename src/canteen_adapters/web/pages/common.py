@@ -1,0 +1,104 @@
+"""What every page handler shares: the renderer, the session a page needs, the checked form,
+errors shown as pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from litestar import Request, Response
+from litestar.concurrency import sync_to_thread
+from litestar.datastructures import FormMultiDict
+from litestar.exceptions import HTTPException
+
+from canteen_adapters.web.pages.render import (
+    LoginRequired,
+    PageRenderer,
+    PasswordChangeRequired,
+    check_form,
+    context_of,
+    redirect,
+)
+from canteen_adapters.web.problems import Problem, canteen_error_to_problem
+from canteen_adapters.web.sessions import Session
+from canteen_core.domain.errors import CanteenError
+
+__all__ = ["error_text", "form_of", "home_of", "page", "page_errors", "run", "session_of"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def renderer(request: Request[Any, Any, Any]) -> PageRenderer:
+    """The app's page renderer (made once, on first use)."""
+    state = request.app.state
+    found = state.get("canteen_pages")
+    if found is None:
+        found = PageRenderer(context_of(request).canteen.deployment.portal.template_dir)
+        state["canteen_pages"] = found
+    assert isinstance(found, PageRenderer)
+    return found
+
+
+def page(request: Request[Any, Any, Any], name: str, **values: Any) -> Response[str]:
+    """Render ``pages/<name>`` (see :meth:`PageRenderer.page`)."""
+    return renderer(request).page(request, name, **values)
+
+
+async def run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Call the (blocking) facade in the thread pool."""
+    return await sync_to_thread(function, *args, **kwargs)
+
+
+def session_of(request: Request[Any, Any, Any], *, password_page: bool = False) -> Session:
+    """The page's session; to the login page without one, to the password change while the
+    temporary password is still in use."""
+    session = context_of(request).session(request)
+    if session is None:
+        raise LoginRequired()
+    if session.must_change_password and not password_page:
+        raise PasswordChangeRequired()
+    return session
+
+
+def home_of(session: Session) -> str:
+    """Where a user lands after login: the family's dashboard, staff's back office."""
+    if session.actor.is_family and session.actor.household_ids:
+        return f"/foyer/{sorted(session.actor.household_ids)[0]}"
+    return "/gestion"
+
+
+async def form_of(request: Request[Any, Any, Any]) -> FormMultiDict:
+    """The posted form, once its CSRF token is checked."""
+    form = await request.form()
+    check_form(request, form)
+    return form
+
+
+def error_text(request: Request[Any, Any, Any], error: Exception) -> tuple[int, str, str]:
+    """(status, French title, French detail) of an error, as the API would answer it."""
+    if isinstance(error, CanteenError):
+        response = canteen_error_to_problem(request, error)
+        body = response.content
+        return int(body["status"]), str(body["title"]), str(body["detail"])
+    if isinstance(error, Problem):
+        return error.status_code, error.title, str(error.detail)
+    if isinstance(error, HTTPException) and error.status_code == 404:
+        return 404, "Introuvable", "Cette page n'existe pas."
+    return 500, "Erreur", "Une erreur est survenue : réessayez plus tard."
+
+
+def _error_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    if isinstance(error, LoginRequired):
+        return redirect("/connexion")
+    if isinstance(error, PasswordChangeRequired):
+        return redirect("/mot-de-passe")
+    status, title, detail = error_text(request, error)
+    if status == 401:
+        return redirect("/connexion")
+    return page(request, "erreur.html", status=status, title=title, detail=detail)
+
+
+def page_errors() -> dict[type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]]:
+    """Exception handlers of the pages: errors become French pages, not problem+json."""
+    return {CanteenError: _error_page, HTTPException: _error_page}

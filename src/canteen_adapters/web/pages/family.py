@@ -1,0 +1,172 @@
+"""The family's pages: "Mon tableau de bord", profile, "Mes factures" and online payment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from canteen_adapters.web.callbacks_paths import notification_path
+from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_core.domain.change_requests import RequestStatus
+from canteen_core.domain.money import Money
+
+__all__ = ["HANDLERS"]
+
+#: How many requests the dashboard lists ("Dernières demandes").
+LATEST_REQUESTS = 5
+STATE_CLASS = {
+    RequestStatus.PENDING: "pending",
+    RequestStatus.APPROVED: "approved",
+    RequestStatus.REJECTED: "rejected",
+    RequestStatus.WITHDRAWN: "withdrawn",
+}
+STATE_FR = {
+    RequestStatus.PENDING: "En attente d'instruction",
+    RequestStatus.APPROVED: "Acceptée",
+    RequestStatus.REJECTED: "Refusée",
+    RequestStatus.WITHDRAWN: "Retirée",
+}
+ACTION_FR = {"book": "Réservation", "cancel": "Annulation"}
+
+
+def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> dict[str, Any]:
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    actor = session.actor
+    view = canteen.families.dashboard(actor, household_id)
+    invoices = canteen.billing.invoices_page(actor, household_id)
+    found = canteen.reservations.requests(actor, household_id=household_id)
+    household = view.household
+    children = {child.id: child.first_name for child in household.children}
+    latest = sorted(found, key=lambda r: r.requested_at, reverse=True)[:LATEST_REQUESTS]
+    unpaid = [row for row in invoices.rows if row.balance_due.is_positive]
+    payer = household.payer
+    return {
+        "household": household,
+        "greeting": f"Bonjour {payer.civility + ' ' if payer.civility else ''}{payer.last_name}.",
+        "last_login": session.logged_in_at,
+        "unpaid": len(unpaid),
+        "unpaid_amount": Money.sum(row.balance_due for row in unpaid),
+        "requests": [
+            {
+                "child": children.get(r.child_id, r.child_id),
+                "day": r.day,
+                "action": ACTION_FR.get(r.action.value, r.action.value),
+                "state": STATE_FR[r.status]
+                + (f" : {r.reason}" if r.status is RequestStatus.REJECTED and r.reason else ""),
+                "css": STATE_CLASS[r.status],
+            }
+            for r in latest
+        ],
+        "enrollments": [
+            {
+                "id": e.id,
+                "label": f"{children.get(e.child_id, e.child_id)} - {e.label_fr}",
+                "start": e.start,
+                "end": e.end,
+            }
+            for e in view.enrollments
+        ],
+    }
+
+
+@get("/foyer/{household_id:str}", include_in_schema=False)
+async def dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+    """ "Mon tableau de bord"."""
+    values = await run(_dashboard, request, household_id)
+    changed = request.query_params.get("mot-de-passe") == "1"
+    return page(
+        request, "tableau-de-bord.html", title="Mon tableau de bord", changed=changed, **values
+    )
+
+
+@get("/foyer/{household_id:str}/profil", include_in_schema=False)
+async def profile(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+    """The household's guardians, children and the login e-mail."""
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    household = await run(canteen.families.get, session.actor, household_id)
+    return page(
+        request,
+        "profil.html",
+        title="Mon profil",
+        household=household,
+        saved=request.query_params.get("enregistre") == "1",
+    )
+
+
+@post("/foyer/{household_id:str}/profil", include_in_schema=False)
+async def update_profile(
+    request: Request[Any, Any, Any], household_id: FromPath[str]
+) -> Response[Any]:
+    """Change a guardian's e-mail."""
+    session = session_of(request)
+    form = await form_of(request)
+    canteen = context_of(request).canteen
+    await run(
+        canteen.families.update_contact,
+        session.actor,
+        household_id,
+        str(form.get("guardian_id", "")),
+        email=str(form.get("email", "")).strip() or None,
+    )
+    return redirect(f"/foyer/{household_id}/profil?enregistre=1")
+
+
+@get("/foyer/{household_id:str}/factures", include_in_schema=False)
+async def invoices(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+    """ "Mes factures": date, "À régler avant le", "Reste à payer", "Montant total", PDF,
+    "Payer"."""
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    invoices_page = await run(canteen.billing.invoices_page, session.actor, household_id)
+    household = await run(canteen.families.get, session.actor, household_id)
+    return page(
+        request,
+        "factures.html",
+        title="Mes factures",
+        invoices=invoices_page,
+        household=household,
+        providers=sorted(canteen.deployment.payment),
+        paid=request.query_params.get("paiement") is not None,
+    )
+
+
+@post("/factures/{invoice_id:str}/payer", include_in_schema=False)
+async def pay(request: Request[Any, Any, Any], invoice_id: FromPath[str]) -> Response[Any]:
+    """Start paying online: a page whose form posts to the provider (PayZen), or the
+    provider's page (PayFiP)."""
+    session = session_of(request)
+    form = await form_of(request)
+    web = context_of(request)
+    provider = str(form.get("provider", "payzen"))
+    base = web.public_url(request)
+    household = sorted(session.actor.household_ids)[0] if session.actor.household_ids else ""
+    start = await run(
+        web.canteen.payments.start_online_payment,
+        session.actor,
+        invoice_id,
+        provider=provider,
+        return_url=f"{base}/foyer/{household}/factures?paiement=retour",
+        notification_url=base + notification_path(provider),
+    )
+    if start.form is None:
+        if start.redirect_url is None:  # pragma: no cover - a provider gives one or the other
+            return redirect(f"/foyer/{household}/factures")
+        return Response(None, status_code=303, headers={"Location": start.redirect_url})
+    action = start.form.action_url
+    origin = "/".join(action.split("/")[:3])
+    return page(
+        request,
+        "paiement.html",
+        title="Paiement en ligne",
+        start=start,
+        form_action=origin,
+        household_id_back=household,
+    )
+
+
+HANDLERS = [dashboard, profile, update_profile, invoices, pay]

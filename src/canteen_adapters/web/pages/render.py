@@ -1,0 +1,196 @@
+"""Rendering the portal's pages: Jinja2 templates, sessions, the forms' CSRF tokens.
+
+Templates come from ``canteen_adapters/web/templates/`` and, searched first, from the
+deployment's ``[portal] template_dir``: a commune overrides any page (the footer's legal notice,
+terms of use, contact and help pages are meant for that) by a file of the same name.
+
+Forms carry their CSRF token in a hidden ``csrf_token`` field: the session's token once logged
+in; before login (login, activation, forgotten password), a random token also set in the
+``canteen_form`` cookie (``HttpOnly``, ``SameSite=Strict``), which the field must repeat.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
+
+from canteen_adapters.web.context import WebContext
+from canteen_adapters.web.sessions import Session, same_token
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.errors import ConfigurationError, NotAuthorizedError
+from canteen_core.domain.money import Money
+
+__all__ = [
+    "FORM_COOKIE",
+    "LoginRequired",
+    "PageRenderer",
+    "check_form",
+    "context_of",
+    "euros",
+    "fr_date",
+    "fr_datetime",
+    "redirect",
+]
+
+FORM_COOKIE = "canteen_form"
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
+)
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+class LoginRequired(HTTPException):
+    """A page that needs a session was asked without one: redirected to the login page."""
+
+    status_code = 303
+
+
+class PasswordChangeRequired(HTTPException):
+    """The temporary password must be changed before any other page."""
+
+    status_code = 303
+
+
+def fr_date(value: date | datetime | None) -> str:
+    """``09/06/2023`` (a datetime in Europe/Paris)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS)
+    return f"{value:%d/%m/%Y}"
+
+
+def fr_datetime(value: datetime | None) -> str:
+    """``09/08/2023 à 17:58`` (Europe/Paris)."""
+    if value is None:
+        return ""
+    local = value.astimezone(PARIS)
+    return f"{local:%d/%m/%Y} à {local:%H:%M}"
+
+
+def fr_weekday(value: date) -> str:
+    """``lundi 04/09/2023``."""
+    return f"{_WEEKDAYS[value.weekday()]} {value:%d/%m/%Y}"
+
+
+def euros(value: Money | None) -> str:
+    """``1 234,50 €``."""
+    if value is None:
+        return ""
+    text = f"{value.rounded().amount:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text} €"
+
+
+def context_of(request: Request[Any, Any, Any]) -> WebContext:
+    """The app's :class:`WebContext`."""
+    found = request.app.state["canteen_web"]
+    assert isinstance(found, WebContext)
+    return found
+
+
+def redirect(location: str, *, cookies: list[Cookie] | None = None) -> Response[None]:
+    """A 303 to ``location`` (after a form, the browser GETs it)."""
+    return Response(None, status_code=303, headers={"Location": location}, cookies=cookies)
+
+
+def check_form(request: Request[Any, Any, Any], form: Mapping[str, Any]) -> None:
+    """Refuse a form whose ``csrf_token`` is not the session's (or, without a session, the
+    ``canteen_form`` cookie's)."""
+    web = context_of(request)
+    session = web.session(request)
+    given = form.get("csrf_token")
+    expected = session.csrf_token if session is not None else request.cookies.get(FORM_COOKIE)
+    if not isinstance(given, str) or not expected or not same_token(given, expected):
+        raise NotAuthorizedError(
+            "La demande n'a pas pu être vérifiée : rechargez la page et recommencez."
+        )
+
+
+class PageRenderer:
+    """The Jinja2 environment of the pages (package templates, deployment overrides)."""
+
+    def __init__(self, template_dir: str | Path | None) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if template_dir is not None:
+            folder = Path(template_dir)
+            if not folder.is_dir():
+                raise ConfigurationError(
+                    f"template directory {str(folder)!r} does not exist", path="template_dir"
+                )
+            loaders.append(jinja2.FileSystemLoader(folder))
+        loaders.append(jinja2.PackageLoader("canteen_adapters.web", "templates"))
+        self.environment = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.environment.filters.update(
+            fr_date=fr_date, fr_datetime=fr_datetime, euros=euros, fr_weekday=fr_weekday
+        )
+
+    def page(
+        self,
+        request: Request[Any, Any, Any],
+        name: str,
+        *,
+        status: int = 200,
+        form_action: str | None = None,
+        **values: Any,
+    ) -> Response[str]:
+        """Render ``pages/<name>`` with the common values: ``session``, ``csrf_token``,
+        ``portal``, ``issuer``, ``path``. ``form_action``: another origin forms may post to
+        (the payment provider)."""
+        web = context_of(request)
+        session = web.session(request)
+        cookies: list[Cookie] = []
+        if session is not None:
+            token = session.csrf_token
+        else:
+            token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
+            cookies.append(
+                Cookie(
+                    key=FORM_COOKIE,
+                    value=token,
+                    path="/",
+                    httponly=True,
+                    secure=web.secure(request),
+                    samesite="strict",
+                )
+            )
+        deployment = web.canteen.deployment
+        html = self.environment.get_template(f"pages/{name}").render(
+            session=session,
+            staff=session is not None and not session.actor.is_family,
+            household_id=_household(session),
+            csrf_token=token,
+            portal=deployment.portal,
+            portal_name=deployment.portal.name or "Espace Restauration",
+            issuer=deployment.issuer,
+            path=request.url.path,
+            **values,
+        )
+        extra = f" {form_action}" if form_action else ""
+        return Response(
+            html,
+            status_code=status,
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": PAGE_CSP.format(extra=extra)},
+            cookies=cookies,
+        )
+
+
+def _household(session: Session | None) -> str | None:
+    if session is None or not session.actor.household_ids:
+        return None
+    return sorted(session.actor.household_ids)[0]

@@ -1,0 +1,249 @@
+""" "Mes réservations": the week and month grids, "Tout cocher" / "Tout décocher", "Appliquer
+une périodicité", step 2's recap, then validation.
+
+The grid is one form: a checkbox per child and open day (``day``), the editable days shown
+(``shown``) so unticking is told from "not shown". Step 2 compares the wanted state with the
+grid and lists what will change and which changes become requests awaiting instruction; the
+recap's "Valider" posts the changes to the facade.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath
+
+from canteen_adapters.web.convert import summary_fr
+from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web.pages.render import context_of
+from canteen_core.domain.enrollments import LateChangeMode
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.grids import Grid, GridCell
+from canteen_core.domain.periodicity import Periodicity, Recurrence
+
+__all__ = ["HANDLERS"]
+
+WEEKDAYS_FR = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
+RECURRENCES_FR = (
+    (Recurrence.EVERY_WEEK.value, "Toutes les semaines"),
+    (Recurrence.EVERY_OTHER_WEEK.value, "Une semaine sur deux"),
+    (Recurrence.EVEN_WEEKS.value, "Semaines paires"),
+    (Recurrence.ODD_WEEKS.value, "Semaines impaires"),
+)
+#: At most this many days in one submission (a school year is about 140).
+MAX_DAYS = 400
+
+
+def _day(text: str | None, default: date) -> date:
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path="date"
+        ) from None
+
+
+def _days(values: list[str]) -> set[date]:
+    if len(values) > MAX_DAYS:
+        raise InvalidInputError(f"au plus {MAX_DAYS} jours par envoi", path="day")
+    return {_day(value, date.min) for value in values}
+
+
+def _load(
+    request: Request[Any, Any, Any], enrollment_id: str, view: str, when: date
+) -> dict[str, Any]:
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    actor = session.actor
+    enrollment = canteen.enrollments.get(actor, enrollment_id)
+    household = canteen.families.get(actor, enrollment.household_id)
+    child = next((c.first_name for c in household.children if c.id == enrollment.child_id), "")
+    if view == "semaine":
+        grid = canteen.reservations.week_grid(actor, enrollment_id, when)
+        previous, following = when - timedelta(days=7), when + timedelta(days=7)
+    else:
+        grid = canteen.reservations.month_grid(actor, enrollment_id, when.year, when.month)
+        first = when.replace(day=1)
+        previous = (first - timedelta(days=1)).replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+    return {
+        "enrollment": enrollment,
+        "child": child,
+        "label": f"{child} - {enrollment.label_fr}",
+        "grid": grid,
+        "view": view,
+        "when": when,
+        "previous": previous,
+        "following": following,
+    }
+
+
+def _show(
+    request: Request[Any, Any, Any],
+    values: dict[str, Any],
+    ticked: set[date] | None = None,
+    message: str | None = None,
+) -> Response[str]:
+    grid: Grid = values["grid"]
+    cells = [cell for cell in grid.cells() if cell.open and cell.editable and cell.pending is None]
+    checked = {c.day for c in cells if c.booked} if ticked is None else ticked
+    return page(
+        request,
+        "reservations.html",
+        title="Mes réservations",
+        checked=checked,
+        changed=ticked is not None,
+        message=message,
+        weekdays=WEEKDAYS_FR,
+        recurrences=RECURRENCES_FR,
+        state=_state,
+        **values,
+    )
+
+
+def _state(cell: GridCell) -> str:
+    if cell.pending is not None:
+        return "pending"
+    if not cell.open:
+        return "closed"
+    if not cell.editable:
+        return "locked"
+    return "free"
+
+
+@get("/reservations/{enrollment_id:str}", include_in_schema=False)
+async def grid_page(request: Request[Any, Any, Any], enrollment_id: FromPath[str]) -> Response[str]:
+    """The grid (``vue=semaine`` or ``vue=mois``, ``date=2023-10-09``)."""
+    today = context_of(request).canteen.context.clock.now().date()
+    view = "semaine" if request.query_params.get("vue") == "semaine" else "mois"
+    when = _day(request.query_params.get("date"), today)
+    values = await run(_load, request, enrollment_id, view, when)
+    return _show(request, values)
+
+
+def _wanted(form: FormMultiDict) -> dict[date, bool]:
+    shown = _days(form.getall("shown", []))
+    ticked = _days(form.getall("day", []))
+    return {day: day in ticked for day in sorted(shown)}
+
+
+def _recap(
+    request: Request[Any, Any, Any], enrollment_id: str, wanted: dict[date, bool]
+) -> dict[str, Any]:
+    """What validating would do (nothing saved), as the API's preview."""
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    actor = session.actor
+    enrollment = canteen.enrollments.get(actor, enrollment_id)
+    grids: dict[tuple[int, int], dict[date, GridCell]] = {}
+    book: list[date] = []
+    cancel: list[date] = []
+    pending: list[tuple[date, bool]] = []
+    refused: list[tuple[date, str]] = []
+    becomes_request = actor.is_family and enrollment.late_change is LateChangeMode.PENDING
+    for day, want in wanted.items():
+        key = (day.year, day.month)
+        if key not in grids:
+            grid = canteen.reservations.month_grid(actor, enrollment_id, *key)
+            grids[key] = {cell.day: cell for cell in grid.cells()}
+        cell = grids[key].get(day)
+        if cell is None or not cell.open:
+            refused.append((day, (cell.reason if cell else None) or "Jour sans service"))
+        elif cell.pending is not None or want == cell.booked:
+            continue
+        elif not cell.editable:
+            refused.append((day, cell.reason or "Date limite dépassée"))
+        elif cell.late and becomes_request:
+            pending.append((day, want))
+        else:
+            (book if want else cancel).append(day)
+    return {
+        "book": book,
+        "cancel": cancel,
+        "pending": pending,
+        "refused": refused,
+        "summary": summary_fr(len(book), len(cancel), len(pending), len(refused), preview=True),
+    }
+
+
+@post("/reservations/{enrollment_id:str}/etape-2", include_in_schema=False)
+async def step_two(request: Request[Any, Any, Any], enrollment_id: FromPath[str]) -> Response[str]:
+    """ "Aller à l'étape 2" (the recap), or "Tout cocher" / "Tout décocher" without
+    JavaScript (the grid again, every editable day ticked or unticked, nothing saved)."""
+    form = await form_of(request)
+    view = "semaine" if form.get("vue") == "semaine" else "mois"
+    today = context_of(request).canteen.context.clock.now().date()
+    when = _day(str(form.get("date", "")), today)
+    wanted = _wanted(form)
+    action = form.get("action")
+    if action in {"cocher", "decocher"}:
+        values = await run(_load, request, enrollment_id, view, when)
+        ticked = set(wanted) if action == "cocher" else set()
+        return _show(request, values, ticked)
+    values = await run(_load, request, enrollment_id, view, when)
+    recap = await run(_recap, request, enrollment_id, wanted)
+    return page(request, "recapitulatif.html", title="Étape 2 : récapitulatif", **values, **recap)
+
+
+@post("/reservations/{enrollment_id:str}/valider", include_in_schema=False)
+async def validate(request: Request[Any, Any, Any], enrollment_id: FromPath[str]) -> Response[str]:
+    """Validate step 2: the changes are saved (late ones become requests to instruct)."""
+    session = session_of(request)
+    form = await form_of(request)
+    canteen = context_of(request).canteen
+    view = "semaine" if form.get("vue") == "semaine" else "mois"
+    today = canteen.context.clock.now().date()
+    when = _day(str(form.get("date", "")), today)
+    wanted = dict.fromkeys(_days(form.getall("book", [])), True)
+    wanted.update(dict.fromkeys(_days(form.getall("cancel", [])), False))
+    result = await run(canteen.reservations.set_days, session.actor, enrollment_id, wanted)
+    message = "Vos réservations sont enregistrées : " + summary_fr(
+        len(result.booked),
+        len(result.cancelled),
+        len(result.pending),
+        len(result.skipped),
+        preview=False,
+    )
+    values = await run(_load, request, enrollment_id, view, when)
+    return _show(request, values, message=message)
+
+
+@post("/reservations/{enrollment_id:str}/periodicite", include_in_schema=False)
+async def periodicity(
+    request: Request[Any, Any, Any], enrollment_id: FromPath[str]
+) -> Response[str]:
+    """ "Appliquer une périodicité": the weekdays ticked, every week / every other week / even
+    / odd weeks, from-to (the range's other days are cancelled)."""
+    session = session_of(request)
+    form = await form_of(request)
+    canteen = context_of(request).canteen
+    today = canteen.context.clock.now().date()
+    weekdays = form.getall("weekday", [])
+    if not weekdays:
+        raise InvalidInputError("cochez au moins un jour de la semaine", path="weekday")
+    pattern = Periodicity(
+        weekdays=[int(w) for w in weekdays if w.isdigit()],
+        start=_day(str(form.get("start", "")), today),
+        end=_day(str(form.get("end", "")), today),
+        recurrence=str(form.get("recurrence", Recurrence.EVERY_WEEK.value)),
+    )
+    result = await run(
+        canteen.reservations.apply_periodicity, session.actor, enrollment_id, pattern
+    )
+    message = "Périodicité appliquée : " + summary_fr(
+        len(result.booked),
+        len(result.cancelled),
+        len(result.pending),
+        len(result.skipped),
+        preview=False,
+    )
+    values = await run(_load, request, enrollment_id, "mois", pattern.start)
+    return _show(request, values, message=message)
+
+
+HANDLERS = [grid_page, step_two, validate, periodicity]

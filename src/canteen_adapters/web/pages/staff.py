@@ -1,0 +1,218 @@
+"""The back office's pages: requests to instruct, roll call, headcounts, billing run,
+household search. Family accounts get the "Accès refusé" page on each."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.problems import Problem
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Child, Guardian
+
+__all__ = ["HANDLERS"]
+
+SEARCH_LIMIT = 50
+
+
+def _staff(request: Request[Any, Any, Any]) -> Actor:
+    actor = session_of(request).actor
+    if actor.is_family:
+        raise Problem(
+            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
+        )
+    return actor
+
+
+def _day(text: str | None, default: date) -> date:
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path="day") from None
+
+
+def _sites(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
+    canteen = context_of(request).canteen
+    return {e.site.id: e.site.name for e in canteen.enrollments.list_enrollments(actor)}
+
+
+@get("/gestion", include_in_schema=False)
+async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
+    """Requests awaiting instruction, oldest first, with approve / reject."""
+    actor = _staff(request)
+    canteen = context_of(request).canteen
+    pending = await run(canteen.reservations.pending_requests, actor)
+    return page(
+        request,
+        "gestion.html",
+        title="Back office",
+        pending=pending,
+        done=request.query_params.get("fait"),
+    )
+
+
+@post("/gestion/demandes/{request_id:str}", include_in_schema=False)
+async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
+    """Approve or reject a request (the family is e-mailed)."""
+    actor = _staff(request)
+    form = await form_of(request)
+    approve = form.get("decision") == "accepter"
+    reason = str(form.get("reason", "")).strip() or None
+    canteen = context_of(request).canteen
+    await run(canteen.reservations.decide, actor, request_id, approve=approve, reason=reason)
+    return redirect("/gestion?fait=" + ("acceptee" if approve else "refusee"))
+
+
+def _roll_call(request: Request[Any, Any, Any], actor: Actor, site: str, day: date) -> Any:
+    canteen = context_of(request).canteen
+    enrollments = [
+        e for e in canteen.enrollments.list_enrollments(actor, site_id=site) if e.covers(day)
+    ]
+    recorded = {
+        r.enrollment_id: r.presence.value
+        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site)
+    }
+    rows = []
+    for e in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
+        rows.append(
+            {
+                "id": e.id,
+                "child": e.child_id,
+                "household": e.household_id,
+                "booked": canteen.reservations.book_of(actor, e.id).is_booked(day),
+                "presence": recorded.get(e.id),
+            }
+        )
+    return rows
+
+
+@get("/gestion/appel", include_in_schema=False)
+async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """The roll call of a site and day."""
+    actor = _staff(request)
+    today = context_of(request).canteen.context.clock.now().date()
+    sites = await run(_sites, actor, request)
+    site = request.query_params.get("site") or next(iter(sorted(sites)), "")
+    day = _day(request.query_params.get("jour"), today)
+    rows = await run(_roll_call, request, actor, site, day) if site else []
+    return page(
+        request,
+        "appel.html",
+        title="Appel",
+        sites=sites,
+        site=site,
+        day=day,
+        rows=rows,
+        saved=request.query_params.get("enregistre") == "1",
+    )
+
+
+@post("/gestion/appel", include_in_schema=False)
+async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Record the roll call (all or nothing)."""
+    actor = _staff(request)
+    form = await form_of(request)
+    day = _day(str(form.get("jour", "")), date.min)
+    presences = {
+        key.removeprefix("presence-"): str(value)
+        for key, value in form.multi_items()
+        if key.startswith("presence-")
+    }
+    await run(context_of(request).canteen.attendance.roll_call, actor, day, presences)
+    return redirect(f"/gestion/appel?site={form.get('site', '')}&jour={day}&enregistre=1")
+
+
+@get("/gestion/effectifs", include_in_schema=False)
+async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
+    """Meals to cook per day at a site, by diet, and PAI baskets."""
+    actor = _staff(request)
+    canteen = context_of(request).canteen
+    today = canteen.context.clock.now().date()
+    sites = await run(_sites, actor, request)
+    site = request.query_params.get("site") or next(iter(sorted(sites)), "")
+    start = _day(request.query_params.get("du"), today)
+    end = _day(request.query_params.get("au"), start)
+    counts = await run(canteen.kitchen.headcounts, actor, site, start, end) if site else []
+    return page(
+        request,
+        "effectifs.html",
+        title="Effectifs",
+        sites=sites,
+        site=site,
+        start=start,
+        end=end,
+        counts=counts,
+    )
+
+
+@get("/gestion/facturation", include_in_schema=False)
+async def billing_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """The billing run's form."""
+    _staff(request)
+    return page(request, "facturation.html", title="Facturation", report=None, period="")
+
+
+@post("/gestion/facturation", include_in_schema=False)
+async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
+    """Bill a month post-paid (re-running never invoices twice)."""
+    actor = _staff(request)
+    form = await form_of(request)
+    period = str(form.get("period", "")).strip()
+    report = await run(context_of(request).canteen.billing.run_postpaid, actor, period)
+    return page(request, "facturation.html", title="Facturation", report=report, period=period)
+
+
+def _search(request: Request[Any, Any, Any], actor: Actor, needle: str) -> list[Any]:
+    found = []
+    for household in context_of(request).canteen.families.list_households(actor):
+        people: list[Guardian | Child] = [*household.guardians, *household.children]
+        haystack = " ".join(
+            [household.id]
+            + [f"{p.first_name} {p.last_name}" for p in people]
+            + [g.email or "" for g in household.guardians]
+        ).casefold()
+        if needle in haystack:
+            found.append(household)
+            if len(found) >= SEARCH_LIMIT:
+                break
+    return found
+
+
+@get("/gestion/foyers", include_in_schema=False)
+async def households(request: Request[Any, Any, Any]) -> Response[str]:
+    """Household search (id, guardian or child name, e-mail)."""
+    actor = _staff(request)
+    query = (request.query_params.get("q") or "").strip()
+    found = await run(_search, request, actor, query.casefold()) if query else []
+    return page(request, "foyers.html", title="Foyers", query=query, found=found)
+
+
+@get("/gestion/foyers/{household_id:str}", include_in_schema=False)
+async def household(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+    """A household's page: guardians, children, invoices."""
+    actor = _staff(request)
+    canteen = context_of(request).canteen
+    found = await run(canteen.families.get, actor, household_id)
+    invoices = await run(canteen.billing.invoices_page, actor, household_id)
+    return page(request, "foyer.html", title="Foyer", household=found, invoices=invoices)
+
+
+HANDLERS = [
+    back_office,
+    decide,
+    roll_call_page,
+    record_roll_call,
+    headcounts,
+    billing_page,
+    billing_run,
+    households,
+    household,
+]
