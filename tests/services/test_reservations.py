@@ -178,12 +178,12 @@ BadFill = Callable[[Canteen], object]
             "une date",
         ),
         (
-            # The range is checked before the ids, as when it was a tuple of days.
+            # Arguments are checked in order where they enter the facade: the ids first.
             lambda c: c.reservations.tick_range_many(
                 PAYER, "e-alban", date(2023, 9, 29), date(2023, 9, 4)
             ),
-            "end",
-            "range ends",
+            "enrollment_ids",
+            "une collection",
         ),
         (
             lambda c: c.reservations.tick_month_many(PAYER, ["e-alban"], 2023, 13),

@@ -64,6 +64,7 @@ from canteen_core.domain.events import Event
 from canteen_core.domain.notifications import NotificationSettings, Notifier, OutgoingMessage
 from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
 from canteen_core.ports.storage import Storage, UnitOfWork
+from canteen_core.services.inputs import guard_public_methods
 
 __all__ = [
     "ServiceBase",
@@ -495,7 +496,17 @@ class ServiceContext:
 
 
 class ServiceBase:
-    """Base of the facade's namespaces (``canteen.reservations``...): holds the context."""
+    """Base of the facade's namespaces (``canteen.reservations``...): holds the context.
+
+    Every public method of a subclass (and of the mixins it inherits) has its arguments
+    checked and normalised from its annotations before it runs
+    (:mod:`canteen_core.services.inputs`): one rule for ids, texts, dates, collections and
+    values on every backend, so a use case starts from well-typed, bounded input.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_public_methods(cls)
 
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
