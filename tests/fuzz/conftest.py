@@ -41,3 +41,9 @@ def fuzz_world(
         fuzz_backend, request, tmp_path, clock, EventRecorder(), mailer=FakeMailer()
     ) as canteen:
         yield build_world(canteen)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fuzz: the facade fuzz suite (deselect with -m 'not fuzz' for a quick run)"
+    )
