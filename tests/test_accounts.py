@@ -15,7 +15,6 @@ from canteen_core.domain.accounts import (
     Account,
     AccountDisabledError,
     AccountNotActivatedError,
-    Accounts,
     AccountSettings,
     AccountStatus,
     AuthenticationError,
@@ -40,6 +39,7 @@ from canteen_core.domain.errors import (
     NotAuthorizedError,
     NotFoundError,
 )
+from canteen_core.services.accounts import Accounts
 
 CHEAP = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=8)
 NEW_PASSWORD = "Cantine-Ronde-2023"

@@ -12,7 +12,7 @@ import argon2
 import attrs
 import pytest
 
-from canteen_core.domain.accounts import Accounts, AccountSettings, InMemoryAccountStore
+from canteen_core.domain.accounts import AccountSettings, InMemoryAccountStore
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.events import (
@@ -33,6 +33,7 @@ from canteen_core.domain.notifications import (
     OutgoingMessage,
     Recipient,
 )
+from canteen_core.services.accounts import Accounts
 
 NOW = datetime(2023, 6, 9, 7, 30, tzinfo=UTC)
 CHEAP = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)

@@ -15,7 +15,7 @@ from canteen_core.config.deployment import Deployment, load_deployment
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.plugins import build_plugin_manager
 from canteen_core.config.serialization import structure, unstructure
-from canteen_core.domain.accounts import Account, Accounts, AccountSettings
+from canteen_core.domain.accounts import Account, AccountSettings, AccountView
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import (
@@ -120,6 +120,7 @@ if TYPE_CHECKING:
         HouseholdDashboard,
         JustificationRequest,
     )
+    from canteen_core.services.accounts import Accounts
 
 __version__ = "0.1.0"
 
@@ -130,6 +131,10 @@ _SERVICES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Accounts":
+        from canteen_core.services.accounts import Accounts
+
+        return Accounts
     if name in _SERVICES:
         from canteen_core import services
 
@@ -145,6 +150,7 @@ __all__ = [
     "Account",
     "AccountInvited",
     "AccountSettings",
+    "AccountView",
     "Accounts",
     "Action",
     "Actor",

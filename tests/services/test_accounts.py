@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import argon2
 import pytest
 
 from canteen_adapters.mail.outbox import OutboxMailer
@@ -20,6 +21,7 @@ from canteen_core.config.deployment import (
 from canteen_core.domain.accounts import (
     AccountDisabledError,
     AccountNotActivatedError,
+    AccountSettings,
     InvalidCredentialsError,
     InvalidTokenError,
     LoginThrottledError,
@@ -44,6 +46,23 @@ from ._world import ADMIN, PAYER, STAFF, SYSTEM, World, build_world
 from .conftest import EventRecorder, make_canteen
 
 NEW_PASSWORD = "Cantine-Ronde-2023!"
+
+
+class CountingHasher(argon2.PasswordHasher):
+    """Cheap argon2 that counts its work (salt length 10: parameters no other test uses)."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=10)
+        self.hashes = 0
+        self.verifications = 0
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashes += 1
+        return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.verifications += 1
+        return super().verify(hash, password)
 
 
 def _secrets(canteen: Canteen, address: str) -> tuple[str, str, str]:
@@ -216,3 +235,30 @@ def test_unknown_mailer_is_a_configuration_error(
     canteen = Canteen.from_deployment(deployment, clock=clock, plugins=[recorder])
     with canteen, pytest.raises(ConfigurationError, match="unknown mailer 'pigeon'"):
         canteen.accounts.send_outbox(SYSTEM)
+
+
+def test_unknown_user_is_locked_like_an_existing_one(any_world: World) -> None:
+    canteen = any_world.canteen
+    canteen.accounts.invite_guardian(ADMIN, "concerto", "papa")
+    username, _, token = _secrets(canteen, "papa@concerto.fr")
+    canteen.accounts.activate(token)
+    for login in (username, "personne.inconnue"):
+        for _ in range(6):  # five free failures, the sixth locks
+            with pytest.raises(InvalidCredentialsError):
+                canteen.accounts.login(login, "mauvais")
+        with pytest.raises(LoginThrottledError, match="Réessayez dans 30 secondes"):
+            canteen.accounts.login(login, "mauvais")
+
+
+def test_unknown_user_logins_share_one_decoy_hash(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, recorder: EventRecorder
+) -> None:
+    hasher = CountingHasher()
+    settings = AccountSettings(hasher=hasher)
+    with make_canteen("memory", request, tmp_path, clock, recorder, account_settings=settings) as c:
+        for n in range(4):
+            with pytest.raises(InvalidCredentialsError):
+                c.accounts.login(f"personne{n}", "mauvais")
+    # Each call builds the account use cases anew; the decoy is hashed once per process.
+    assert hasher.verifications == 4
+    assert hasher.hashes <= 1

@@ -26,11 +26,13 @@ from canteen_adapters.cli.headcount import command as headcount_command
 from canteen_adapters.cli.households import command as households_command
 from canteen_adapters.cli.init import command as init_command
 from canteen_adapters.cli.invoices import command as invoices_command
+from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
 from canteen_adapters.cli.sepa import command as sepa_command
 from canteen_adapters.cli.simulate import command as simulate_command
 from canteen_adapters.cli.tariffs import command as tariffs_command
+from canteen_adapters.cli.worker import command as worker_command
 
 __all__ = ["COMMANDS", "main"]
 
@@ -69,6 +71,8 @@ COMMANDS: tuple[click.Command, ...] = (
     sepa_command,
     simulate_command,
     outbox_command,
+    worker_command,
+    month_end_command,
 )
 
 for _command in COMMANDS:

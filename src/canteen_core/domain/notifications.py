@@ -48,7 +48,7 @@ import markupsafe
 from canteen_core.domain._french import format_date_fr, format_datetime_fr
 from canteen_core.domain._unchecked import unchecked
 from canteen_core.domain._validators import aware_datetime, non_empty_str
-from canteen_core.domain.accounts import Account, Invitation, PasswordReset, _normalize_email
+from canteen_core.domain.accounts import Account, Invitation, PasswordReset, normalize_email
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.events import (
@@ -144,7 +144,7 @@ def _no_newline(_: object, attribute: attrs.Attribute[str], value: object) -> No
 
 
 def _check_address(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if _normalize_email(value, attribute.name) != value:
+    if normalize_email(value, attribute.name) != value:
         raise InvalidInputError(f"address must be normalized, got {value!r}", path=attribute.name)
 
 
@@ -179,7 +179,7 @@ def _headers(items: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
 class Recipient:
     """Who receives a message: an address and an optional display name (accents welcome)."""
 
-    address: str = attrs.field(converter=_normalize_email)
+    address: str = attrs.field(converter=normalize_email)
     name: str | None = attrs.field(default=None, validator=_optional_name)
 
     @classmethod

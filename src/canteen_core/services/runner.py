@@ -49,7 +49,6 @@ from canteen_core.config.plugins import CanteenPluginManager, build_plugin_manag
 from canteen_core.domain.accounts import (
     AccountDisabledError,
     AccountNotActivatedError,
-    Accounts,
     AccountSettings,
     AccountStatus,
     PasswordChangeRequiredError,
@@ -313,10 +312,6 @@ class ServiceContext:
             settings = self.deployment.mail
             self._mailer = self.plugin_manager.mailer_backend(settings.adapter).factory(settings)
         return self._mailer
-
-    def accounts(self, uow: UnitOfWork) -> Accounts:
-        """The account use cases over ``uow``'s account repository."""
-        return Accounts(uow.accounts, clock=self.clock, settings=self.account_settings)
 
     def now(self) -> datetime:
         """The current instant (aware)."""

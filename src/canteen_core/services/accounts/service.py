@@ -20,7 +20,7 @@ from datetime import date, datetime
 import attrs
 
 from canteen_core.domain.accounts import (
-    Account,
+    AccountView,
     AuthenticationError,
     Login,
     Secret,
@@ -30,7 +30,8 @@ from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, No
 from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
 from canteen_core.domain.policy import Action
-from canteen_core.ports.storage import outbox_store
+from canteen_core.ports.storage import UnitOfWork, outbox_store
+from canteen_core.services.accounts.use_cases import Accounts
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["AccountService"]
@@ -38,6 +39,11 @@ __all__ = ["AccountService"]
 
 class AccountService(ServiceBase):
     """Invitations, activation, login, passwords, the portal opening date, the outbox."""
+
+    def _accounts(self, uow: UnitOfWork) -> Accounts:
+        """The account use cases over ``uow``'s account repository."""
+        ctx = self._ctx
+        return Accounts(uow.accounts, clock=ctx.clock, settings=ctx.account_settings)
 
     # -- the commune ---------------------------------------------------------------------------
 
@@ -51,7 +57,7 @@ class AccountService(ServiceBase):
         household_ids: Iterable[str] = (),
         username: str | None = None,
         account_id: str | None = None,
-    ) -> Account:
+    ) -> AccountView:
         """Create an account and queue its welcome email (admin), in one transaction.
 
         The email carries the username, a temporary password and the activation link (and
@@ -61,7 +67,7 @@ class AccountService(ServiceBase):
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
             for household_id in households:
                 tx.uow.households.get(household_id)  # NotFoundError for an unknown household
-            invitation = self._ctx.accounts(tx.uow).invite(
+            invitation = self._accounts(tx.uow).invite(
                 email=email,
                 display_name=display_name,
                 username=username,
@@ -75,11 +81,11 @@ class AccountService(ServiceBase):
                 )
             )
             tx.emit(invitation.event)
-        return invitation.account
+        return invitation.account.view()
 
     def invite_guardian(
         self, actor: Actor, household_id: str, guardian_id: str, *, username: str | None = None
-    ) -> Account:
+    ) -> AccountView:
         """Invite a household's payer (role guardian) or co-representative, with the
         guardian's email and name; the account id is the guardian id, so the logged-in actor
         is the guardian the households name."""
@@ -94,7 +100,7 @@ class AccountService(ServiceBase):
                     f"guardian {guardian_id!r} has no email address", path="email"
                 )
             role = Role.GUARDIAN if household.payer.id == guardian_id else Role.CO_REPRESENTATIVE
-            invitation = self._ctx.accounts(tx.uow).invite(
+            invitation = self._accounts(tx.uow).invite(
                 email=guardian.email,
                 display_name=guardian.display_name,
                 username=username,
@@ -110,36 +116,36 @@ class AccountService(ServiceBase):
                 )
             )
             tx.emit(invitation.event)
-        return invitation.account
+        return invitation.account.view()
 
-    def reissue_invitation(self, actor: Actor, account_id: str) -> Account:
+    def reissue_invitation(self, actor: Actor, account_id: str) -> AccountView:
         """New temporary password and activation link for an account not yet activated."""
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
-            invitation = self._ctx.accounts(tx.uow).reissue_invitation(account_id)
+            invitation = self._accounts(tx.uow).reissue_invitation(account_id)
             tx.send(
                 self._ctx.notifier.invitation(
                     invitation, opens_at=self._ctx.account_settings.portal_opens_at
                 )
             )
             tx.emit(invitation.event)
-        return invitation.account
+        return invitation.account.view()
 
-    def disable(self, actor: Actor, account_id: str) -> Account:
+    def disable(self, actor: Actor, account_id: str) -> AccountView:
         """Disable an account (admin): no login until :meth:`enable`."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._ctx.accounts(tx.uow).disable(account_id)
+            return self._accounts(tx.uow).disable(account_id).view()
 
-    def enable(self, actor: Actor, account_id: str) -> Account:
+    def enable(self, actor: Actor, account_id: str) -> AccountView:
         """Re-enable a disabled account (admin)."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._ctx.accounts(tx.uow).enable(account_id)
+            return self._accounts(tx.uow).enable(account_id).view()
 
-    def list_accounts(self, actor: Actor) -> list[Account]:
+    def list_accounts(self, actor: Actor) -> list[AccountView]:
         """Every account (admin)."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS, read_only=True) as tx:
-            return list(tx.uow.accounts.list())
+            return [account.view() for account in tx.uow.accounts.list()]
 
-    def get(self, actor: Actor, account_id: str) -> Account:
+    def get(self, actor: Actor, account_id: str) -> AccountView:
         """One account: one's own, or any for an admin."""
         if isinstance(actor, Actor) and actor.user_id == account_id:
             with self._ctx.public_use_case() as tx:
@@ -149,7 +155,7 @@ class AccountService(ServiceBase):
                 account = tx.uow.accounts.get(account_id)
         if account is None:
             raise NotFoundError(f"no account {account_id!r}")
-        return account
+        return account.view()
 
     # -- the portal opening date ------------------------------------------------------------
 
@@ -170,21 +176,21 @@ class AccountService(ServiceBase):
 
     # -- the family (not yet authenticated) -------------------------------------------------
 
-    def activate(self, token: str | Secret) -> Account:
+    def activate(self, token: str | Secret) -> AccountView:
         """Follow the activation link (single use, expiring)."""
         with self._ctx.public_use_case() as tx:
-            return self._ctx.accounts(tx.uow).activate(token)
+            return self._accounts(tx.uow).activate(token).view()
 
     def login(self, username: str, password: str | Secret, *, source: str | None = None) -> Login:
         """Check credentials; returns the :class:`~canteen_core.domain.accounts.Login` whose
         ``actor`` the portal passes to every other call. Failed attempts are recorded and
         throttled (per account and per ``source`` address) even though the call raises."""
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
-            return self._ctx.accounts(tx.uow).login(username, password, source=source)
+            return self._accounts(tx.uow).login(username, password, source=source)
 
     def change_password(
         self, actor: Actor, current_password: str | Secret, new_password: str | Secret
-    ) -> Account:
+    ) -> AccountView:
         """Change one's own password (the temporary one at first login): the only use case
         allowed while the password must change."""
         if not isinstance(actor, Actor):
@@ -192,8 +198,10 @@ class AccountService(ServiceBase):
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
             if tx.uow.accounts.get(actor.user_id) is None:
                 raise NotAuthorizedError(f"user {actor.user_id!r} has no portal account")
-            return self._ctx.accounts(tx.uow).change_password(
-                actor.user_id, current_password, new_password
+            return (
+                self._accounts(tx.uow)
+                .change_password(actor.user_id, current_password, new_password)
+                .view()
             )
 
     def request_password_reset(self, login: str) -> None:
@@ -203,13 +211,13 @@ class AccountService(ServiceBase):
         été envoyé" and reveals no account.
         """
         with self._ctx.public_use_case() as tx:
-            for reset in self._ctx.accounts(tx.uow).request_password_reset(login):
+            for reset in self._accounts(tx.uow).request_password_reset(login):
                 tx.send(self._ctx.notifier.password_reset(reset))
 
-    def reset_password(self, token: str | Secret, new_password: str | Secret) -> Account:
+    def reset_password(self, token: str | Secret, new_password: str | Secret) -> AccountView:
         """Set a new password from an emailed reset link (single use, expiring)."""
         with self._ctx.public_use_case() as tx:
-            return self._ctx.accounts(tx.uow).reset_password(token, new_password)
+            return self._accounts(tx.uow).reset_password(token, new_password).view()
 
     # -- the outbox ----------------------------------------------------------------------------
 
