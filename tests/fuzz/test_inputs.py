@@ -121,6 +121,7 @@ def test_wrong_input_is_refused_in_french_naming_the_field(
             "collection",
             "dictionnaire",
             "type",
+            "caractère",
         )
     ), message
     assert canteen.families.list_households(ADMIN) == before

@@ -168,14 +168,8 @@ def _scan(value: object, path: str, depth: int = 0, *, as_id: bool = False) -> N
     elif isinstance(value, Secret):
         check_text(value.reveal(), path)
     elif attrs.has(type(value)):
-        for field in attrs.fields(type(value)):  # type: ignore[arg-type]
-            name = field.name
-            _scan(
-                getattr(value, name),
-                f"{path}.{name}",
-                depth + 1,
-                as_id=_is_id_name(name) or name.endswith("_ids"),
-            )
+        for name, field_as_id in _fields(type(value)):
+            _scan(getattr(value, name), f"{path}.{name}", depth + 1, as_id=field_as_id)
     elif isinstance(value, abc.Mapping):
         for key, item in value.items():
             _scan(key, path, depth + 1)
@@ -183,6 +177,34 @@ def _scan(value: object, path: str, depth: int = 0, *, as_id: bool = False) -> N
     elif isinstance(value, (tuple, list, set, frozenset)):
         for index, item in enumerate(value):
             _scan(item, f"{path}[{index}]", depth + 1, as_id=as_id)
+
+
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[str, bool], ...]:
+    """An attrs class's field names, each with whether it holds identifiers (per class)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = tuple(
+            (field.name, _is_id_name(field.name) or field.name.endswith("_ids"))
+            for field in attrs.fields(kind)
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _scan_hashable(value: object, path: str) -> None:
+    """:func:`_scan` of an immutable value, remembered once it passed (the same actor, site or
+    service comes with every call; a refused value raises, so it is never remembered)."""
+    _scan(value, path)
+
+
+def _scan_value(value: object, path: str) -> None:
+    try:
+        _scan_hashable(value, path)
+    except TypeError:  # unhashable (a list inside, a signaling NaN): walked each time
+        _scan(value, path)
 
 
 def _type_name(kind: object) -> str:
@@ -224,7 +246,7 @@ def _class_check(kind: type) -> Check | None:
     def check(value: object, path: str) -> object:
         if not isinstance(value, kind):
             raise InvalidInputError(f"une valeur de type {kind.__name__} est attendue", path=path)
-        _scan(value, path)
+        _scan_value(value, path)
         return value
 
     return check
@@ -317,8 +339,9 @@ def compile_check(kind: object, name: str) -> Check | None:
     return _class_check(kind)
 
 
-def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` (a method) checking its annotated arguments first."""
+def _guard(function: Callable[..., Any], own: frozenset[str]) -> Callable[..., Any]:
+    """``function`` (a method) checking its annotated arguments first, except those named in
+    ``own`` (checked by the use case itself)."""
     try:
         hints = typing.get_type_hints(function)
     except (NameError, TypeError) as exc:  # pragma: no cover - a broken annotation
@@ -328,6 +351,8 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
     checks: dict[str, Check] = {}
     for parameter in parameters:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        if parameter.name in own:
             continue
         check = compile_check(hints.get(parameter.name, Any), parameter.name)
         if check is not None:
@@ -360,11 +385,16 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
 def guard_public_methods(cls: type) -> None:
     """Wrap every public method ``cls`` has (its own and inherited from mixins) with the
     argument checks of the module docstring. Called by
-    :meth:`ServiceBase.__init_subclass__ <canteen_core.services.runner.ServiceBase>`."""
+    :meth:`ServiceBase.__init_subclass__ <canteen_core.services.runner.ServiceBase>`.
+
+    Parameters named in the class's ``checked_by_use_case`` are left to the use case, which
+    checks them with rules and messages of its own (the account rules: usernames, passwords,
+    tokens, and the login ``source``, normalised and counted rather than refused)."""
+    own = frozenset(getattr(cls, "checked_by_use_case", ()))
     for name in dir(cls):
         if name.startswith("_"):
             continue
         attribute = inspect.getattr_static(cls, name)
         if not inspect.isfunction(attribute) or getattr(attribute, "__canteen_guarded__", False):
             continue
-        setattr(cls, name, _guard(attribute))
+        setattr(cls, name, _guard(attribute, own))
