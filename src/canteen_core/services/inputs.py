@@ -387,10 +387,10 @@ def guard_public_methods(cls: type) -> None:
     argument checks of the module docstring. Called by
     :meth:`ServiceBase.__init_subclass__ <canteen_core.services.runner.ServiceBase>`.
 
-    Parameters named in the class's ``checked_by_use_case`` are left to the use case, which
+    Parameters named in the class's ``_checked_by_use_case`` are left to the use case, which
     checks them with rules and messages of its own (the account rules: usernames, passwords,
     tokens, and the login ``source``, normalised and counted rather than refused)."""
-    own = frozenset(getattr(cls, "checked_by_use_case", ()))
+    own = frozenset(getattr(cls, "_checked_by_use_case", ()))
     for name in dir(cls):
         if name.startswith("_"):
             continue

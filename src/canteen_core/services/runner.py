@@ -501,7 +501,7 @@ class ServiceBase:
 
     #: Parameter names a subclass's use cases check themselves, with their own rules and
     #: messages: the entry checks leave them alone (the fuzz suite still covers them).
-    checked_by_use_case: ClassVar[frozenset[str]] = frozenset()
+    _checked_by_use_case: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

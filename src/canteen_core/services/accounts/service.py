@@ -42,7 +42,7 @@ class AccountService(ServiceBase):
 
     #: Checked by the account rules (their own French messages; an odd ``source`` is
     #: normalised and still counted, never refused): see canteen_core.services.inputs.
-    checked_by_use_case = frozenset(
+    _checked_by_use_case = frozenset(
         {"username", "password", "login", "email", "current_password", "new_password", "source"}
     )
 
