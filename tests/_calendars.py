@@ -8,65 +8,22 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from canteen_core.domain.calendar import Period, SchoolYear, ServiceCalendar, Zone
-from canteen_core.domain.catalog import Service, Site
-from canteen_core.domain.deadlines import CutOffPolicy, OpenDaysBefore, WeeklyDeadline
+from canteen_core.domain.calendar import ServiceCalendar
+from canteen_core.domain.deadlines import CutOffPolicy, OpenDaysBefore
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode, enroll
 from canteen_core.domain.families import Child, Diet, Guardian, Household, HouseholdDirectory
 
-RENTREE = date(2023, 9, 4)
-LAST_DAY = date(2024, 7, 5)
+# The hand-built school year, calendar, service, site and policy are shipped with the storage
+# contract for plugin authors; the tests share that one copy.
+from canteen_core.testing.samples import (
+    CALENDAR,
+    LAST_DAY,
+    RENTREE,
+    SERVICE,
+    SITE,
+    THURSDAY_10,
+)
 
-
-def school_year_2023_c() -> SchoolYear:
-    """School year 2023-2024 in zone C (Paris, Créteil, Montpellier, Toulouse)."""
-    return SchoolYear(
-        zone=Zone.C,
-        start_year=2023,
-        first_day=RENTREE,
-        last_day=LAST_DAY,
-        holidays=(
-            Period(
-                name="Vacances de la Toussaint",
-                first_day=date(2023, 10, 21),
-                last_day=date(2023, 11, 5),
-            ),
-            Period(
-                name="Vacances de Noël", first_day=date(2023, 12, 23), last_day=date(2024, 1, 7)
-            ),
-            Period(
-                name="Vacances d'hiver", first_day=date(2024, 2, 10), last_day=date(2024, 2, 25)
-            ),
-            Period(
-                name="Vacances de printemps",
-                first_day=date(2024, 4, 6),
-                last_day=date(2024, 4, 21),
-            ),
-        ),
-        public_holidays={
-            date(2023, 11, 1): "Toussaint",
-            date(2023, 11, 11): "Armistice",
-            date(2023, 12, 25): "Noël",
-            date(2024, 1, 1): "Jour de l'an",
-            date(2024, 4, 1): "Lundi de Pâques",
-            date(2024, 5, 1): "Fête du Travail",
-            date(2024, 5, 8): "Victoire 1945",
-            date(2024, 5, 9): "Ascension",
-            date(2024, 5, 20): "Lundi de Pentecôte",
-        },
-        bridge_days={date(2024, 5, 10): "Pont de l'Ascension"},
-    )
-
-
-def calendar_2023_c() -> ServiceCalendar:
-    """The school restaurant calendar (Monday, Tuesday, Thursday, Friday) for 2023-2024."""
-    return ServiceCalendar(school_year=school_year_2023_c())
-
-
-CALENDAR = calendar_2023_c()
-SERVICE = Service(id="rs", name="Restauration scolaire")
-SITE = Site(id="ronde", name="École élémentaire Ronde", zone="C", department="75")
-THURSDAY_10 = WeeklyDeadline(weekday=3, at=time(10, 0))
 PREVIOUS_DAY_11 = OpenDaysBefore(days=1, at=time(11, 0))
 
 MAMAN = Guardian(id="g-maman", first_name="Maman", last_name="Concerto", civility="Madame")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import compute_charges, day_facts, run_postpaid
 from _calendars import CALENDAR, HOUSEHOLD, enrollment
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import Period
@@ -18,12 +19,12 @@ from canteen_core.domain.charging import (
     ChargingPolicy,
     PeriodFacts,
     charge_periods,
-    compute_charges,
 )
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
-from canteen_core.domain.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
+from canteen_core.domain.invoice_runs import run_postpaid_periods
+from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import (
     BracketPricing,
@@ -35,7 +36,7 @@ from canteen_core.domain.tariffs import (
     TariffCategory,
     TariffGrid,
 )
-from canteen_core.services.billing import day_facts, period_facts
+from canteen_core.services.billing import period_facts
 
 START, END = date(2023, 9, 1), date(2023, 9, 30)
 SEPTEMBER = [START + timedelta(days=i) for i in range(30)]

@@ -25,8 +25,9 @@ from canteen_adapters.calendars.france_departments import (
     DEPARTMENT_NAMES,
     DEPARTMENT_ZONES,
 )
-from canteen_core.domain.calendar import ClosureKind, HolidaySource, Period, ServiceCalendar, Zone
+from canteen_core.domain.calendar import ClosureKind, Period, ServiceCalendar, Zone
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.ports.calendar import HolidaySource
 
 SOURCE = FranceHolidaySource()
 D = date

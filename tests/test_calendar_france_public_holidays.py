@@ -1,9 +1,16 @@
-"""French public holidays computed by canteen, checked against python-holidays (the oracle)."""
+"""French public holidays: taken from python-holidays, checked against the law (the oracle).
+
+The adapter (:mod:`canteen_adapters.calendars.france_public_holidays`) reads the ``holidays``
+package; ``tests/_french_public_holidays.py`` computes the same days from the code du travail
+by hand, independently.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Mapping
-from datetime import MAXYEAR, date, timedelta
+from datetime import date, timedelta
 
 import holidays
 import pytest
@@ -11,20 +18,13 @@ from dateutil.easter import easter
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _french_public_holidays import expected_public_holidays
 from canteen_adapters.calendars.france_public_holidays import FIRST_YEAR, public_holidays
 from canteen_core.domain.errors import InvalidInputError
 
 LAST_CHECKED_YEAR = 2100
 
-# The package's names that French calendars print differently (service-public.fr).
-RENAMED = {"Fête de la Victoire": "Victoire 1945"}
-
-years = st.integers(min_value=FIRST_YEAR, max_value=MAXYEAR)
-
-
-def renamed(name: str) -> str:
-    """The package's name as canteen prints it; one day may carry several names."""
-    return "; ".join(sorted(RENAMED.get(part, part) for part in name.split("; ")))
+years = st.integers(min_value=FIRST_YEAR, max_value=LAST_CHECKED_YEAR)
 
 
 def day_named(found: Mapping[date, str], name: str) -> date:
@@ -33,18 +33,21 @@ def day_named(found: Mapping[date, str], name: str) -> date:
     return day
 
 
-# Bas-Rhin (67) and Haut-Rhin (68) are one subdivision, "6AE", in the package.
-@pytest.mark.parametrize(
-    ("subdivision", "alsace_moselle"), [(None, False), ("57", True), ("6AE", True)]
-)
-def test_every_year_matches_python_holidays(subdivision: str | None, alsace_moselle: bool) -> None:
+@pytest.mark.parametrize("alsace_moselle", [False, True])
+def test_every_year_matches_the_law(alsace_moselle: bool) -> None:
+    for year in range(FIRST_YEAR, LAST_CHECKED_YEAR + 1):
+        found = public_holidays(year, alsace_moselle=alsace_moselle)
+        assert list(found.items()) == list(
+            expected_public_holidays(year, alsace_moselle=alsace_moselle).items()
+        )
+
+
+def test_bas_rhin_and_haut_rhin_have_the_holidays_of_moselle() -> None:
+    """The adapter asks the package for Moselle (57); its "6AE" (67, 68) has the same days."""
     checked = range(FIRST_YEAR, LAST_CHECKED_YEAR + 1)
-    oracle = holidays.country_holidays("FR", subdiv=subdivision, years=checked, language="fr")
-    for year in checked:
-        expected = [
-            (day, renamed(name)) for day, name in sorted(oracle.items()) if day.year == year
-        ]
-        assert list(public_holidays(year, alsace_moselle=alsace_moselle).items()) == expected
+    moselle = holidays.country_holidays("FR", subdiv="57", years=checked, language="fr")
+    alsace = holidays.country_holidays("FR", subdiv="6AE", years=checked, language="fr")
+    assert dict(moselle) == dict(alsace)
 
 
 def test_names_as_french_calendars_print_them() -> None:
@@ -97,9 +100,26 @@ def test_alsace_moselle_adds_good_friday_and_26_december_only(year: int) -> None
     assert {day.year for day in local} == {year}
 
 
-@pytest.mark.parametrize("year", [FIRST_YEAR - 1, 1900, MAXYEAR + 1, True, "2024", 2024.0])
+@pytest.mark.parametrize(
+    "year", [FIRST_YEAR - 1, 1900, LAST_CHECKED_YEAR + 1, 10_000, True, "2024", 2024.0]
+)
 def test_years_outside_the_served_range_are_refused(year: object) -> None:
     with pytest.raises(InvalidInputError) as caught:
         public_holidays(year)  # type: ignore[arg-type]
     assert caught.value.path == "year"
-    assert str(FIRST_YEAR) in str(caught.value)
+    assert str(year if isinstance(year, int) and not isinstance(year, bool) else FIRST_YEAR) in (
+        str(caught.value)
+    )
+
+
+def test_the_package_is_imported_when_a_calendar_is_first_built() -> None:
+    code = (
+        "import sys\n"
+        "from canteen_adapters.calendars.france import FranceHolidaySource\n"
+        "import canteen_core.services\n"
+        "source = FranceHolidaySource()\n"
+        "assert 'holidays' not in sys.modules, 'imported too early'\n"
+        "source.school_year('C', 2023)\n"
+        "assert 'holidays' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

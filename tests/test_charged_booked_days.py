@@ -8,11 +8,11 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import compute_charges
 from canteen_core.domain.charging import (
     ChargingPolicy,
     PeriodFacts,
     charge_periods,
-    compute_charges,
 )
 from canteen_core.domain.families import Household
 from test_billing_periods import _QUOTIENTS, BOOK, SEPTEMBER, _household

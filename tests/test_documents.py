@@ -32,14 +32,13 @@ from canteen_core.domain.calendar import Period
 from canteen_core.domain.charging import DayFacts
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Child, Guardian, Household
+from canteen_core.domain.invoice_runs import invoice_prepaid_basket, prepaid_cancellation_credit
 from canteen_core.domain.invoicing import (
     CREDIT_NOTE_PREFIX,
     DueDateRule,
     Invoice,
     InvoiceTerms,
     NumberSequence,
-    invoice_prepaid_basket,
-    prepaid_cancellation_credit,
 )
 from canteen_core.domain.ledger import HouseholdAccount, Payment, Refund
 from canteen_core.domain.mandates import DirectDebitMandate

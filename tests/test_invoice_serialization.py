@@ -12,10 +12,11 @@ from attrs import evolve as attrs_evolve
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import run_postpaid
 from canteen_core.config import serialization
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.charging import ChargeRule
-from canteen_core.domain.invoicing import Invoice, InvoiceLine, NumberSequence, run_postpaid
+from canteen_core.domain.invoicing import Invoice, InvoiceLine, NumberSequence
 from canteen_core.domain.money import Money
 from canteen_core.domain.tariffs import TariffCategory
 

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import run_postpaid
 from canteen_core.domain.charging import ChargeRule, DayFacts
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.invoice_runs import invoice_prepaid_basket, prepaid_cancellation_credit
 from canteen_core.domain.invoicing import (
     CREDIT_NOTE_PREFIX,
     BillingMode,
@@ -23,11 +25,8 @@ from canteen_core.domain.invoicing import (
     NumberSequence,
     billing_key,
     credit_note,
-    invoice_prepaid_basket,
     month_label,
     parse_number,
-    prepaid_cancellation_credit,
-    run_postpaid,
 )
 from canteen_core.domain.money import Money
 from canteen_core.domain.tariffs import (

@@ -19,7 +19,6 @@ from canteen_core.domain.invoicing import CreditNote, Invoice, InvoiceLine
 from canteen_core.domain.ledger import (
     HouseholdAccount,
     InvoiceStatus,
-    Ledger,
     Payment,
     PaymentMethod,
     Refund,
@@ -214,18 +213,6 @@ def test_duplicate_notifications_are_idempotent_and_conflicts_detected() -> None
     assert a.add_invoice(invoice(1, "13.40")) == a
     with pytest.raises(ConflictError):
         a.add_invoice(invoice(1, "99.00"))
-
-
-def test_ledger_routes_and_finds() -> None:
-    ledger = Ledger().add_invoices([invoice(1, "13.40"), invoice(1, "5.00", household="H2")])
-    ledger = ledger.record_payment(pay("p1", "13.40", "inv-H1-1"))
-    assert ledger.find_invoice("inv-H1-1").status is InvoiceStatus.PAID
-    assert ledger.find_invoice("inv-H2-1").status is InvoiceStatus.ISSUED
-    with pytest.raises(NotFoundError):
-        ledger.find_invoice("inv-H9-1")
-    with pytest.raises(NotFoundError):
-        ledger.record_payment(pay("p2", "1", "inv-H9-1"))
-    assert ledger.account("H3").balance_due == Money.zero()
 
 
 def test_without_auto_apply_credit_stays_until_applied() -> None:

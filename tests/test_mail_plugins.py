@@ -34,7 +34,7 @@ MESSAGE = OutgoingMessage(
 
 def manager() -> CanteenPluginManager:
     return build_plugin_manager(
-        load_entrypoints=False, default_plugins=(), plugins=[outbox_module, smtp_module]
+        load_entrypoints=False, built_ins=False, plugins=[outbox_module, smtp_module]
     )
 
 

@@ -21,10 +21,10 @@ from canteen_core.domain.online_payment import (
     Authenticity,
     NotificationDecision,
     PaymentOutcome,
-    PaymentProvider,
     PaymentRequest,
     decide_notification,
 )
+from canteen_core.ports.online_payment import PaymentProvider
 
 PROVIDER = PayFiPProvider(PayFiPSettings(numcli="012345", saisie="T"))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from canteen_core.config.plugins import AdapterKind, PaymentProviderBackend, build_plugin_manager
 from canteen_core.domain.errors import ConfigurationError
-from canteen_core.domain.online_payment import PaymentProvider
+from canteen_core.ports.online_payment import PaymentProvider
 
 PAYMENT_MODULES = (
     "canteen_adapters.payment.payzen",
@@ -27,8 +29,12 @@ SETTINGS = {
 }
 
 
+def _payment_plugins() -> list[object]:
+    return [importlib.import_module(name) for name in PAYMENT_MODULES]
+
+
 def test_every_payment_adapter_is_offered_by_name() -> None:
-    pm = build_plugin_manager(load_entrypoints=False, default_plugins=PAYMENT_MODULES)
+    pm = build_plugin_manager(load_entrypoints=False, built_ins=False, plugins=_payment_plugins())
     assert set(pm.adapters(AdapterKind.PAYMENT_PROVIDER)) == set(SETTINGS)
     for name, settings in SETTINGS.items():
         record = pm.adapter(AdapterKind.PAYMENT_PROVIDER, name)
@@ -43,6 +49,6 @@ def test_every_payment_adapter_is_offered_by_name() -> None:
 
 
 def test_unknown_provider_lists_the_valid_names() -> None:
-    pm = build_plugin_manager(load_entrypoints=False, default_plugins=PAYMENT_MODULES)
+    pm = build_plugin_manager(load_entrypoints=False, built_ins=False, plugins=_payment_plugins())
     with pytest.raises(ConfigurationError, match="manual, payfip, payzen, sepa"):
         pm.adapter(AdapterKind.PAYMENT_PROVIDER, "stripe")

@@ -34,11 +34,11 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import (
     NotificationDecision,
     PaymentOutcome,
-    PaymentProvider,
     PaymentRequest,
     SignatureError,
     decide_notification,
 )
+from canteen_core.ports.online_payment import PaymentProvider
 
 DOC_KEY = "1122334455667788"
 HMAC_DOC_FIELDS = {

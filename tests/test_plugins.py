@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
+import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from canteen_core.config.deployment import StorageSettings
+from canteen_core.config.deployment import StorageSettings, parse_deployment
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.plugins import (
-    DEFAULT_PLUGINS,
     AdapterKind,
     CanteenPluginManager,
     MailerBackend,
     StorageBackend,
     build_plugin_manager,
+    built_in_plugin_names,
 )
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.events import InvoiceIssued, PaymentReceived
@@ -53,7 +56,7 @@ def test_the_manager_is_built_by_a_function_with_the_built_ins() -> None:
     pm = build_plugin_manager(load_entrypoints=False)
     assert isinstance(pm, CanteenPluginManager)
     registered = {name for name, _ in pm.list_name_plugin()}
-    assert registered == set(DEFAULT_PLUGINS) - set(pm.unavailable)
+    assert registered == set(built_in_plugin_names()) - set(pm.unavailable)
     assert {"memory", "sql"} <= set(pm.adapters(AdapterKind.STORAGE))
     assert pm.storage_backend("sql").plugin == "canteen_adapters.storage.sql"
     assert pm is not build_plugin_manager(load_entrypoints=False)  # nothing global
@@ -182,21 +185,178 @@ def test_named_records_are_validated() -> None:
     assert record.plugin is None
 
 
+def _fake_canteen_distribution(folder: Path, entry_points: str) -> None:
+    """A distribution named "canteen" first on sys.path: its entry points are the built-ins."""
+    info = folder / "canteen-99.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: canteen\nVersion: 99.0\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(f"[canteen]\n{entry_points}", encoding="utf-8")
+
+
 def test_a_built_in_with_a_missing_optional_dependency_is_skipped_and_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "canteen_fake_extra_plugin.py").write_text(
         "import canteen_absent_optional_dependency\n", encoding="utf-8"
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    pm = build_plugin_manager(
-        load_entrypoints=False,
-        default_plugins=(*DEFAULT_PLUGINS, "canteen_fake_extra_plugin"),
+    _fake_canteen_distribution(
+        tmp_path,
+        "canteen_fake_extra_plugin = canteen_fake_extra_plugin\n"
+        "canteen_adapters.storage.memory = canteen_adapters.storage.memory\n",
     )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pm = build_plugin_manager(load_entrypoints=False)
     assert pm.unavailable == {
         "canteen_fake_extra_plugin": "missing module 'canteen_absent_optional_dependency'"
     }
+    assert set(pm.adapters("storage")) == {"memory"}
     with pytest.raises(ConfigurationError, match="not loaded: canteen_fake_extra_plugin"):
         pm.adapter("payment_provider", "stripe")
-    with pytest.raises(ConfigurationError, match="cannot import built-in plugin"):
-        build_plugin_manager(load_entrypoints=False, default_plugins=["canteen_adapters.nope"])
+
+
+def test_a_built_in_that_names_a_missing_canteen_module_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_canteen_distribution(tmp_path, "canteen_adapters.nope = canteen_adapters.nope\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigurationError, match=r"cannot load plugin 'canteen_adapters\.nope'"):
+        build_plugin_manager(load_entrypoints=False)
+
+
+def test_a_third_party_plugin_with_a_missing_dependency_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "canteen_broken_plugin.py").write_text(
+        "import canteen_absent_dependency\n", encoding="utf-8"
+    )
+    info = tmp_path / "canteen_broken_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: canteen-broken-plugin\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(
+        "[canteen]\nbroken = canteen_broken_plugin\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigurationError, match="cannot load plugin 'broken'"):
+        build_plugin_manager()
+    assert "broken" not in {
+        name for name, _ in build_plugin_manager(load_entrypoints=False).list_name_plugin()
+    }
+
+
+def test_built_ins_can_be_left_out() -> None:
+    pm = build_plugin_manager(load_entrypoints=False, built_ins=False)
+    assert pm.list_name_plugin() == []
+    with pytest.raises(ConfigurationError, match="none \\(no plugin offers one\\)"):
+        pm.storage_backend("memory")
+
+
+class _MongoStorage:
+    """What a third-party backend opens (a stand-in: it only remembers its URL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+class _MongoPlugin:
+    """A third-party storage backend for a URL scheme the core has never heard of."""
+
+    @hookimpl
+    def canteen_storage_backends(self) -> list[StorageBackend]:
+        def open_mongo(settings: StorageSettings) -> Any:
+            if not settings.url.startswith("mongodb://"):
+                raise ConfigurationError("mongodb:// URLs only", path="storage.url")
+            return _MongoStorage(settings.url)
+
+        return [StorageBackend(name="mongodb", factory=open_mongo)]
+
+
+def test_a_third_party_backend_opens_a_url_scheme_the_core_does_not_know() -> None:
+    pm = build_plugin_manager(load_entrypoints=False, plugins=[_MongoPlugin()])
+    deployment = parse_deployment(
+        "[issuer]\nname = 'Ronde'\ncode = 'RONDE'\n"
+        "[storage]\nurl = 'mongodb://db.ronde.fr/canteen'\nadapter = 'mongodb'\n",
+        environ={},
+    )
+    storage = pm.open_storage(deployment.storage)
+    assert isinstance(storage, _MongoStorage)
+    assert storage.url == "mongodb://db.ronde.fr/canteen"
+
+
+@pytest.mark.parametrize(
+    ("url", "adapter", "message"),
+    [
+        ("mysql://x@y/z", "sql", "unsupported database 'mysql'"),
+        ("mongodb://db/canteen", "sql", "unsupported database 'mongodb'"),
+        ("sqlite:///x.db", "memory", "opens memory:// URLs"),
+    ],
+)
+def test_each_built_in_backend_checks_its_own_url(url: str, adapter: str, message: str) -> None:
+    pm = build_plugin_manager(load_entrypoints=False)
+    with pytest.raises(ConfigurationError, match=message) as info:
+        pm.open_storage(StorageSettings(url=url, adapter=adapter))
+    assert info.value.path == "storage.url"
+
+
+def _hook_modules(package: Path, root: str) -> set[str]:
+    """Modules under ``package`` defining a ``canteen_*`` function marked ``@hookimpl``."""
+    found = set()
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if (
+                isinstance(node, ast.FunctionDef)
+                and node.name.startswith("canteen_")
+                and any(ast.unparse(decorator) == "hookimpl" for decorator in node.decorator_list)
+            ):
+                parts = path.relative_to(package.parent).with_suffix("").parts
+                found.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    assert all(name.startswith(root) for name in found)
+    return found
+
+
+def test_the_entry_points_declare_every_built_in_plugin_module() -> None:
+    """The registry matches the package: a built-in plugin module nobody declared is never
+    loaded, so each module with ``@hookimpl`` hooks has its line in ``pyproject.toml``."""
+    import canteen_adapters
+
+    package = Path(canteen_adapters.__file__).parent
+    pyproject = tomllib.loads(
+        (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    declared = pyproject["project"]["entry-points"]["canteen"]
+    assert all(name == value for name, value in declared.items())  # the name is the module
+    assert set(declared) == _hook_modules(package, "canteen_adapters")
+    assert set(built_in_plugin_names()) == set(declared)  # the installed metadata is current
+
+
+def test_a_third_party_backend_runs_the_shipped_storage_contract(tmp_path: Path) -> None:
+    """The documented recipe: star-import the contract, give it a ``storage`` fixture."""
+    (tmp_path / "test_my_backend.py").write_text(
+        "import pytest\n"
+        "from canteen_core.config.plugins import build_plugin_manager\n"
+        "from canteen_core.ports.settings import StorageSettings\n"
+        "from canteen_core.testing.storage_contract import *  # noqa: F403\n"
+        "\n"
+        "@pytest.fixture\n"
+        "def storage():\n"
+        "    manager = build_plugin_manager(load_entrypoints=False)\n"
+        "    opened = manager.open_storage(StorageSettings(url='memory://'))\n"
+        "    yield opened\n"
+        "    opened.close()\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    from canteen_core.testing import storage_contract
+
+    assert f"{len(storage_contract.__all__)} passed" in result.stdout

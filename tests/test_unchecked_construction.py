@@ -14,12 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _billing_oracle import run_postpaid
 from canteen_core.domain._unchecked import unchecked
 from canteen_core.domain.charging import ChargingPolicy, PeriodFacts
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.events import InvoiceIssued
 from canteen_core.domain.families import Household
-from canteen_core.domain.invoicing import NumberSequence, run_postpaid, run_postpaid_periods
+from canteen_core.domain.invoice_runs import run_postpaid_periods
+from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.money import Money
 from canteen_core.domain.notifications import (
     _NAMESPACE,

@@ -1,10 +1,34 @@
-"""canteen_core: the pure, typed domain of school canteens for French municipalities.
+"""canteen_core: school canteens for French municipalities, the engine (no I/O of its own).
 
-No I/O happens here: storage, mail, payment and calendar data come from plugins
-(:mod:`canteen_adapters` and third parties) through the hooks in
-:mod:`canteen_core.config.hookspecs`.
-The application services a portal calls are :class:`Canteen` (:mod:`canteen_core.services`),
-imported on first use so that ``import canteen_core`` stays light.
+This package exports what a **portal developer** needs, in four groups (in this order, each
+under its comment, in ``__all__``):
+
+* **facade**: the :class:`Canteen` facade (imported on first use, so that
+  ``import canteen_core`` stays light), the requests its methods take, and the deployment file
+  it opens (:class:`Deployment`, :func:`load_deployment`);
+* **errors**: the library's error hierarchy, every one a :class:`CanteenError`, each with a
+  French one-line message a portal can show (:class:`InvalidInputError`,
+  :class:`RuleViolationError`, :class:`NotFoundError`, :class:`ConflictError`,
+  :class:`NotAuthorizedError`, :class:`StorageError`, :class:`ConfigurationError`);
+* **values in**: the values a portal builds and passes: who acts (:class:`Actor`), money,
+  households, services and sites, cut-off rules, periodicities, tariffs, clocks...;
+* **values out**: the values the facade returns: invoices, payments, reservation books,
+  grids, headcounts, calendars..., and :func:`structure`/:func:`unstructure` to turn any of
+  them into JSON-ready data and back.
+
+Plus ``hookimpl``, the one name a plugin author needs at hand (as ``pytest.hookimpl``).
+
+Other audiences have their own modules:
+
+* **rule authors** (a new cut-off rule, a charging rule, a tariff): :mod:`canteen_core.domain`,
+  one module per idea (``canteen_core.domain.deadlines``, ``.charging``, ``.tariffs``...);
+* **plugin authors** (a storage backend, a mailer, a payment provider, a holiday source, an
+  observer of events): :mod:`canteen_core.ports` (the Protocols to implement and the records to
+  return), :mod:`canteen_core.config.hookspecs` (every hook), :mod:`canteen_core.domain.events`
+  (what event hooks receive) and :mod:`canteen_core.testing` (pytest fixtures, and the storage
+  contract suite a third-party backend runs);
+* **analysts**: :mod:`canteen_core.simulation` and :mod:`canteen_core.synthetic`;
+* **embedders** building their own plugin manager: :mod:`canteen_core.config.plugins`.
 """
 
 from __future__ import annotations
@@ -13,16 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 from canteen_core.config.deployment import Deployment, load_deployment
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.config.plugins import build_plugin_manager
 from canteen_core.config.serialization import structure, unstructure
-from canteen_core.domain.accounts import Account, AccountSettings, AccountView
+from canteen_core.domain.accounts import AccountSettings, AccountView
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import (
     SCHOOL_RESTAURANT_WEEKDAYS,
     Closure,
     ClosureKind,
-    HolidaySource,
     Period,
     SchoolYear,
     ServiceCalendar,
@@ -32,7 +54,6 @@ from canteen_core.domain.calendar import (
 )
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.change_requests import ChangeAction, ChangeRequest, RequestStatus
-from canteen_core.domain.charging import ChargingPolicy, DayFacts
 from canteen_core.domain.clock import PARIS, Clock, FixedClock, SystemClock
 from canteen_core.domain.deadlines import (
     CutOffPolicy,
@@ -41,7 +62,7 @@ from canteen_core.domain.deadlines import (
     OpenDaysBefore,
     WeeklyDeadline,
 )
-from canteen_core.domain.enrollments import Enrollment, LateChangeMode, enroll
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 from canteen_core.domain.errors import (
     CanteenError,
     ConfigurationError,
@@ -52,35 +73,10 @@ from canteen_core.domain.errors import (
     RuleViolationError,
     StorageError,
 )
-from canteen_core.domain.events import (
-    AccountInvited,
-    ChangeRequestDecided,
-    DirectDebitAnnounced,
-    Event,
-    InvoiceIssued,
-    InvoiceOverdue,
-    PaymentReceived,
-    ReservationsChanged,
-)
-from canteen_core.domain.families import (
-    Child,
-    Diet,
-    FamilyQuotient,
-    Guardian,
-    Household,
-    HouseholdDirectory,
-)
+from canteen_core.domain.families import Child, Diet, FamilyQuotient, Guardian, Household
 from canteen_core.domain.grids import Grid, GridCell, GridRow
 from canteen_core.domain.headcount import KitchenCount
-from canteen_core.domain.invoicing import (
-    BillingMode,
-    CreditNote,
-    DueDateRule,
-    Invoice,
-    InvoiceLine,
-    InvoiceTerms,
-    NumberSequence,
-)
+from canteen_core.domain.invoicing import BillingMode, CreditNote, Invoice, InvoiceLine
 from canteen_core.domain.ledger import (
     HouseholdAccount,
     InvoiceStatus,
@@ -90,16 +86,7 @@ from canteen_core.domain.ledger import (
 )
 from canteen_core.domain.mandates import DirectDebitMandate, SequenceType
 from canteen_core.domain.money import EUR, Money
-from canteen_core.domain.notifications import Notifier, OutgoingMessage
-from canteen_core.domain.online_payment import (
-    PaymentOutcome,
-    PaymentProvider,
-    PaymentRequest,
-    SignatureError,
-)
 from canteen_core.domain.periodicity import Periodicity, Recurrence
-from canteen_core.domain.policy import Action, authorize, is_allowed
-from canteen_core.domain.reminders import ArrearsRule, DunningSchedule
 from canteen_core.domain.reservations import BulkResult, ReservationBook, SkippedDay, SkipReason
 from canteen_core.domain.tariffs import (
     BracketPricing,
@@ -107,11 +94,9 @@ from canteen_core.domain.tariffs import (
     FlatPricing,
     SiblingDiscount,
     Surcharge,
-    TariffBook,
     TariffCategory,
     TariffGrid,
 )
-from canteen_core.simulation import AidRules, Population, compare, simulate
 
 if TYPE_CHECKING:
     from canteen_core.services import (
@@ -120,7 +105,6 @@ if TYPE_CHECKING:
         HouseholdDashboard,
         JustificationRequest,
     )
-    from canteen_core.services.accounts import Accounts
 
 __version__ = "0.1.0"
 
@@ -131,10 +115,6 @@ _SERVICES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Accounts":
-        from canteen_core.services.accounts import Accounts
-
-        return Accounts
     if name in _SERVICES:
         from canteen_core import services
 
@@ -142,124 +122,102 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'canteen_core' has no attribute {name!r}")
 
 
-__all__ = [
-    "EUR",
-    "PARIS",
-    "SCHOOL_RESTAURANT_WEEKDAYS",
-    "AbsenceJustification",
-    "Account",
-    "AccountInvited",
-    "AccountSettings",
-    "AccountView",
-    "Accounts",
-    "Action",
-    "Actor",
-    "AidRules",
-    "ArrearsRule",
-    "AttendanceRecord",
-    "BillingMode",
-    "BracketPricing",
-    "BulkResult",
+# Grouped by what a portal does with the names (see the module docstring), not sorted.
+__all__ = [  # noqa: RUF022
+    # -- facade: the facade, its requests and the deployment it opens --
     "Canteen",
+    "Deployment",
+    "EnrollmentRequest",
+    "HouseholdDashboard",
+    "JustificationRequest",
+    "load_deployment",
+    # -- errors: every one a CanteenError --
     "CanteenError",
-    "ChangeAction",
-    "ChangeRequest",
-    "ChangeRequestDecided",
-    "ChargingPolicy",
-    "Child",
-    "Clock",
-    "Closure",
-    "ClosureKind",
     "ConfigurationError",
     "ConflictError",
-    "CreditNote",
-    "CutOffPolicy",
-    "DayFacts",
-    "DayOfPreviousMonth",
-    "Deployment",
-    "Diet",
-    "DirectDebitAnnounced",
-    "DirectDebitMandate",
-    "DueDateRule",
-    "DunningSchedule",
-    "EffortRatePricing",
-    "Enrollment",
-    "EnrollmentRequest",
-    "Event",
-    "FamilyQuotient",
+    "InvalidInputError",
+    "NotAuthorizedError",
+    "NotFoundError",
+    "RuleViolationError",
+    "StorageError",
+    # -- values in: what a portal builds and passes --
+    # who acts
+    "AccountSettings",
+    "Actor",
+    "Role",
+    # money and time
+    "EUR",
+    "PARIS",
+    "Clock",
     "FixedClock",
+    "Money",
+    "SystemClock",
+    # families
+    "Child",
+    "Diet",
+    "FamilyQuotient",
+    "Guardian",
+    "Household",
+    # services, sites and the calendar
+    "SCHOOL_RESTAURANT_WEEKDAYS",
+    "Closure",
+    "ClosureKind",
+    "Period",
+    "Service",
+    "Site",
+    "Zone",
+    "parse_school_year",
+    "parse_weekdays",
+    # booking rules and bookings
+    "ChangeAction",
+    "CutOffPolicy",
+    "DayOfPreviousMonth",
     "FixedDelay",
+    "LateChangeMode",
+    "OpenDaysBefore",
+    "Periodicity",
+    "Recurrence",
+    "RequestStatus",
+    "WeeklyDeadline",
+    # attendance
+    "Presence",
+    # tariffs and billing
+    "BracketPricing",
+    "EffortRatePricing",
     "FlatPricing",
+    "InvoiceLine",
+    "PaymentMethod",
+    "SiblingDiscount",
+    "Surcharge",
+    "TariffCategory",
+    "TariffGrid",
+    # -- values out: what the facade returns, and their JSON conversion --
+    "AbsenceJustification",
+    "AccountView",
+    "AttendanceRecord",
+    "BillingMode",
+    "BulkResult",
+    "ChangeRequest",
+    "CreditNote",
+    "DirectDebitMandate",
+    "Enrollment",
     "Grid",
     "GridCell",
     "GridRow",
-    "Guardian",
-    "HolidaySource",
-    "Household",
     "HouseholdAccount",
-    "HouseholdDashboard",
-    "HouseholdDirectory",
-    "InvalidInputError",
     "Invoice",
-    "InvoiceIssued",
-    "InvoiceLine",
-    "InvoiceOverdue",
     "InvoiceStatus",
-    "InvoiceTerms",
-    "JustificationRequest",
     "KitchenCount",
-    "LateChangeMode",
-    "Money",
-    "NotAuthorizedError",
-    "NotFoundError",
-    "Notifier",
-    "NumberSequence",
-    "OpenDaysBefore",
-    "OutgoingMessage",
     "Payment",
-    "PaymentMethod",
-    "PaymentOutcome",
-    "PaymentProvider",
-    "PaymentReceived",
-    "PaymentRequest",
-    "Period",
-    "Periodicity",
-    "Population",
-    "Presence",
-    "Recurrence",
     "Refund",
-    "RequestStatus",
     "ReservationBook",
-    "ReservationsChanged",
-    "Role",
-    "RuleViolationError",
     "SchoolYear",
     "SequenceType",
-    "Service",
     "ServiceCalendar",
-    "SiblingDiscount",
-    "SignatureError",
-    "Site",
     "SkipReason",
     "SkippedDay",
-    "StorageError",
-    "Surcharge",
-    "SystemClock",
-    "TariffBook",
-    "TariffCategory",
-    "TariffGrid",
-    "WeeklyDeadline",
-    "Zone",
-    "authorize",
-    "build_plugin_manager",
-    "compare",
-    "enroll",
-    "hookimpl",
-    "is_allowed",
-    "load_deployment",
-    "parse_school_year",
-    "parse_weekdays",
-    "simulate",
     "structure",
     "unstructure",
+    # -- for plugin authors: the hook marker --
+    "hookimpl",
 ]

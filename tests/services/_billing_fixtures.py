@@ -81,6 +81,7 @@ def make_billing_canteen(
     recorder: EventRecorder,
     *,
     mode: BillingMode = BillingMode.POSTPAID,
+    billing: BillingSettings | None = None,
 ) -> Canteen:
     """A canteen on ``backend`` whose deployment configures PayZen, SEPA and the counter."""
     payment: dict[str, dict[str, Any]] = {
@@ -102,7 +103,7 @@ def make_billing_canteen(
         calendar=CalendarSettings(department="75"),
         portal=PortalSettings(url="https://famille.ronde.fr"),
         payment=payment,
-        billing=BillingSettings(mode=mode),
+        billing=billing or BillingSettings(mode=mode),
     )
     return Canteen.from_deployment(
         deployment, clock=clock, plugins=[recorder], account_settings=cheap_accounts()

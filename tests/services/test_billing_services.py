@@ -231,14 +231,21 @@ def test_bad_input_leaves_data_unchanged(memory_bworld: World, clock: FixedClock
     assert report.issued[0].number == "2023-000001"
 
 
-def test_missing_grid_fails_the_batch_and_bills_nothing(
+def test_missing_grid_skips_the_household_and_consumes_no_number(
     memory_world: World, clock: FixedClock
 ) -> None:
     canteen = memory_world.canteen
     book(canteen, memory_world.lea, september(memory_world.lea)[:2])
     clock.set(BILLING_DAY)
-    with pytest.raises(NotFoundError, match="no tariff grid"):
-        canteen.billing.run_postpaid(FINANCE, "2023-09")
+    report = canteen.billing.run_postpaid(FINANCE, "2023-09")
+    assert report.issued == ()
+    assert [(s.household_id, s.reason) for s in report.skipped] == [
+        (
+            "voisins",
+            "aucune grille tarifaire du service « Restauration scolaire » ne couvre le "
+            "4 septembre 2023 (enfant lea)",
+        )
+    ]
     assert canteen.billing.statement(FINANCE, "voisins").invoices == ()
     # The numbers were not consumed: the first invoice after fixing the grid is number 1.
     canteen.billing.save_tariff_grid(ADMIN, GRID)

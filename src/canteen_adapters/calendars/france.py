@@ -1,13 +1,14 @@
 """The French school calendar: zones A, B and C of metropolitan France.
 
-:class:`FranceHolidaySource` builds a :class:`~canteen_core.domain.calendar.SchoolYear` from a data
-package and the law, checked against the official calendar:
+:class:`FranceHolidaySource` builds a :class:`~canteen_core.domain.calendar.SchoolYear` from two
+data packages, read through their public APIs when the first school year is built (not at
+import), checked against the official calendar:
 
-* school holidays and year boundaries from ``vacances-scolaires-france`` (a per-day table: for each
-  date and zone, whether it is a holiday and which one);
-* public holidays computed by :mod:`canteen_adapters.calendars.france_public_holidays` (code du
-  travail; Moselle and Alsace add Good Friday and 26 December), checked against python-holidays
-  by the tests.
+* school holidays and year boundaries from ``vacances-scolaires-france``
+  (``SchoolHolidayDates``: for each date and zone, whether it is a holiday and which one);
+* public holidays from the ``holidays`` package, through
+  :mod:`canteen_adapters.calendars.france_public_holidays` (code du travail; Moselle and Alsace
+  add Good Friday and 26 December), checked against the law by the tests.
 
 Derivation rules, applied identically to every year (see :func:`_derive_school_year`):
 
@@ -32,11 +33,9 @@ calendar.
 
 from __future__ import annotations
 
-import csv
 import functools
 from collections.abc import Mapping
 from datetime import date, timedelta
-from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, NamedTuple
 
@@ -48,9 +47,10 @@ from canteen_adapters.calendars.france_departments import (
 )
 from canteen_adapters.calendars.france_public_holidays import public_holidays
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.config.plugins import HolidaySourceBackend
-from canteen_core.domain.calendar import HolidaySource, Period, SchoolYear, Zone, parse_school_year
+from canteen_core.domain.calendar import Period, SchoolYear, Zone, parse_school_year
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.ports.backends import HolidaySourceBackend
+from canteen_core.ports.calendar import HolidaySource
 
 __all__ = [
     "BRIDGE_CORRECTIONS",
@@ -96,7 +96,7 @@ class _Run(NamedTuple):
 
 
 class _Table(NamedTuple):
-    """The package table, as runs per zone."""
+    """The package's holidays, as runs per zone (in date order), and the last day it covers."""
 
     runs: Mapping[Zone, tuple[_Run, ...]]
     last_date: date
@@ -104,28 +104,17 @@ class _Table(NamedTuple):
 
 @functools.cache
 def _table() -> _Table:
-    """Read the package's per-day CSV once per process, from the civil year of
-    :data:`FIRST_SUPPORTED_YEAR` (earlier school years are refused)."""
-    source = resources.files("vacances_scolaires_france").joinpath("data/data.csv")
+    """The package's school holidays as runs per zone, read once per process through its
+    public API (``SchoolHolidayDates``), from the civil year of :data:`FIRST_SUPPORTED_YEAR`."""
+    from vacances_scolaires_france import SchoolHolidayDates  # lazily, like the data
+
+    dates = SchoolHolidayDates()
     runs: dict[Zone, list[_Run]] = {zone: [] for zone in Zone}
-    last_date = date.min
-    with source.open(encoding="utf-8") as handle:
-        rows = csv.reader(handle)
-        header = next(rows)
-        date_at, name_at = header.index("date"), header.index("nom_vacances")
-        flags = [(zone, header.index(f"vacances_zone_{zone.lower()}")) for zone in Zone]
-        first_text, last_text = f"{FIRST_SUPPORTED_YEAR:04d}-01-01", ""
-        for row in rows:
-            # ISO dates order as text: parse only the days some zone is on holiday.
-            if row[date_at] < first_text:
-                continue
-            last_text = max(last_text, row[date_at])
-            zones = [zone for zone, flag_at in flags if row[flag_at] == "True"]
-            if not zones:
-                continue
-            day = date.fromisoformat(row[date_at])
-            name = row[name_at].strip()
-            for zone in zones:
+    for year in range(max(FIRST_SUPPORTED_YEAR, dates.min_year), dates.max_year + 1):
+        for zone in Zone:
+            flagged = dates.holidays_for_year_and_zone(year, zone.value)
+            for day in sorted(flagged):
+                name = flagged[day]["nom_vacances"].strip()
                 zone_runs = runs[zone]
                 previous = zone_runs[-1] if zone_runs else None
                 if (
@@ -136,8 +125,8 @@ def _table() -> _Table:
                     zone_runs[-1] = previous._replace(last=day)
                 else:
                     zone_runs.append(_Run(day, day, name))
-    if last_text:
-        last_date = date.fromisoformat(last_text)
+    # The package's table covers whole civil years, up to 31 December of its last year.
+    last_date = date(dates.max_year, 12, 31)
     return _Table(runs={zone: tuple(found) for zone, found in runs.items()}, last_date=last_date)
 
 

@@ -1,67 +1,49 @@
-"""French public holidays (jours fériés) of metropolitan France, computed from the law.
+"""French public holidays (jours fériés) from the ``holidays`` package, named the French way.
 
 Code du travail, article L3133-1: 1 January, Easter Monday, 1 May, 8 May, Ascension, Whit
-Monday, 14 July, Assumption (15 August), All Saints' Day (1 November), 11 November and
-Christmas Day. Moselle (57), Bas-Rhin (67) and Haut-Rhin (68) add Good Friday and 26 December
-(article L3134-13, local law of Alsace-Moselle). Movable holidays follow Western Easter:
-Good Friday is 2 days before, Easter Monday 1 day after, Ascension 39 days and Whit Monday 50
-days after.
+Monday, 14 July, Assumption, All Saints' Day, 11 November and Christmas Day; Moselle (57),
+Bas-Rhin (67) and Haut-Rhin (68) add Good Friday and 26 December (article L3134-13, local law
+of Alsace-Moselle). The dates come from python-holidays (``holidays``, France, in French; the
+subdivision ``"57"`` for Alsace-Moselle, whose two extra days are the same in the three
+departments). Names are the ones French calendars print (service-public.fr: "8 mai : Victoire
+1945"); when two holidays fall on one day (Ascension on 8 May in 2059, 2070, 2081 and 2092)
+the day has one entry whose names are joined by ``"; "`` in alphabetical order.
 
-Names are the ones French calendars print (service-public.fr: "8 mai : Victoire 1945"). When
-two holidays fall on one day (Ascension on 8 May in 2059, 2070, 2081 and 2092), the day has one
-entry whose names are joined by ``"; "`` in alphabetical order, as python-holidays does.
-
-canteen computes them rather than importing the ``holidays`` package, whose import alone costs
-a tenth of a second per process. tests/test_calendar_france_public_holidays.py checks every civil
-year from :data:`FIRST_YEAR` to 2100 against python-holidays.
+``holidays`` is imported when the first public holidays are asked for (building the first
+school year), not when canteen is imported: its import costs about a tenth of a second.
+tests/test_calendar_france_public_holidays.py checks every civil year from 2023 to 2100 against
+a computation from the law kept in the tests.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from datetime import MAXYEAR, date, timedelta
+from datetime import MAXYEAR, date
 from types import MappingProxyType
 from typing import Final
-
-from dateutil.easter import easter
 
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["FIRST_YEAR", "public_holidays"]
 
-#: The first civil year served: canteen serves school years from 2023-2024. The rules above
-#: have held since 2008 (Whit Monday a public holiday again), but earlier years are not needed.
+#: The first civil year served: canteen serves school years from 2023-2024.
 FIRST_YEAR: Final = 2023
 
-# Article L3133-1: (month, day) -> name.
-_FIXED: Final[tuple[tuple[tuple[int, int], str], ...]] = (
-    ((1, 1), "Jour de l'an"),
-    ((5, 1), "Fête du Travail"),
-    ((5, 8), "Victoire 1945"),
-    ((7, 14), "Fête nationale"),
-    ((8, 15), "Assomption"),
-    ((11, 1), "Toussaint"),
-    ((11, 11), "Armistice"),
-    ((12, 25), "Noël"),
-)
-# Article L3133-1: days after Easter Sunday -> name.
-_FROM_EASTER: Final[tuple[tuple[int, str], ...]] = (
-    (1, "Lundi de Pâques"),
-    (39, "Ascension"),
-    (50, "Lundi de Pentecôte"),
-)
-# Article L3134-13, Alsace-Moselle only.
-_ALSACE_MOSELLE_FIXED: Final[tuple[tuple[tuple[int, int], str], ...]] = (
-    ((12, 26), "Saint-Étienne"),
-)
-_ALSACE_MOSELLE_FROM_EASTER: Final[tuple[tuple[int, str], ...]] = ((-2, "Vendredi saint"),)
+#: The package's names that French calendars print differently.
+_RENAMED: Final[Mapping[str, str]] = MappingProxyType({"Fête de la Victoire": "Victoire 1945"})
+
+#: The python-holidays subdivision used for Alsace-Moselle (Moselle; Bas-Rhin and Haut-Rhin,
+#: "6AE" in the package, have the same two extra days).
+_ALSACE_MOSELLE_SUBDIVISION: Final = "57"
 
 
 def public_holidays(year: int, *, alsace_moselle: bool = False) -> Mapping[date, str]:
     """The public holidays of civil ``year``, date -> French name, in date order.
 
     ``alsace_moselle`` adds Good Friday and 26 December (Moselle, Bas-Rhin, Haut-Rhin).
-    Raises :class:`InvalidInputError` for a year before :data:`FIRST_YEAR` or after 9999.
+    Raises :class:`InvalidInputError` for a year before :data:`FIRST_YEAR` or one the
+    ``holidays`` package has no data for (it computes up to 2100).
 
     >>> holidays = public_holidays(2024)
     >>> holidays[date(2024, 5, 9)], len(holidays)
@@ -71,17 +53,32 @@ def public_holidays(year: int, *, alsace_moselle: bool = False) -> Mapping[date,
     """
     if isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= MAXYEAR:
         raise InvalidInputError(
-            f"public holidays are computed for the years {FIRST_YEAR} to {MAXYEAR}, got {year!r}",
+            f"public holidays are known for the years {FIRST_YEAR} to {MAXYEAR}, got {year!r}",
             path="year",
         )
-    fixed, from_easter = _FIXED, _FROM_EASTER
-    if alsace_moselle:
-        fixed += _ALSACE_MOSELLE_FIXED
-        from_easter += _ALSACE_MOSELLE_FROM_EASTER
-    sunday = easter(year)
-    names: dict[date, list[str]] = {}
-    for (month, day), name in fixed:
-        names.setdefault(date(year, month, day), []).append(name)
-    for offset, name in from_easter:
-        names.setdefault(sunday + timedelta(days=offset), []).append(name)
-    return MappingProxyType({day: "; ".join(sorted(found)) for day, found in sorted(names.items())})
+    found = _public_holidays(year, bool(alsace_moselle))
+    if not found:
+        raise InvalidInputError(
+            f"the holidays package knows no French public holidays for {year}", path="year"
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=128)
+def _public_holidays(year: int, alsace_moselle: bool) -> Mapping[date, str]:
+    import holidays  # lazily: only a process that builds a calendar pays for the import
+
+    found = holidays.country_holidays(
+        "FR",
+        subdiv=_ALSACE_MOSELLE_SUBDIVISION if alsace_moselle else None,
+        years=year,
+        language="fr",
+    )
+    return MappingProxyType(
+        {day: _french_name(name) for day, name in sorted(found.items()) if day.year == year}
+    )
+
+
+def _french_name(name: str) -> str:
+    """The package's name as French calendars print it (one day may carry several names)."""
+    return "; ".join(sorted(_RENAMED.get(part, part) for part in name.split("; ")))

@@ -25,10 +25,10 @@ import attrs
 
 from canteen_adapters.mail._mime import Sender, build_email, parse_sender
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.config.plugins import MailerBackend
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import MailDeliveryError
+from canteen_core.ports.backends import MailerBackend
 
 __all__ = ["SmtpMailer", "SmtpSecurity", "SmtpSettings", "canteen_mailers"]
 

@@ -152,7 +152,7 @@ class PayFiPSettings:
 
 class PayFiPProvider:
     """The PayFiP payment provider
-    (:class:`~canteen_core.domain.online_payment.PaymentProvider`).
+    (:class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
     """
 
     name: Final[str] = NAME

@@ -193,7 +193,7 @@ class PayZenSettings:
 
 class PayZenProvider:
     """The PayZen payment provider
-    (:class:`~canteen_core.domain.online_payment.PaymentProvider`).
+    (:class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
     """
 
     name: Final[str] = NAME

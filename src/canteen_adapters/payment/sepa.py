@@ -59,6 +59,7 @@ from canteen_core.domain.mandates import (
     validate_mandate_reference,
 )
 from canteen_core.domain.money import CENT, EUR, Money
+from canteen_core.ports.direct_debit import DebitItem
 
 __all__ = [
     "PAIN_008_NAMESPACE",
@@ -220,37 +221,6 @@ class SepaCreditor:
             raise
         except InvalidInputError as error:
             raise ConfigurationError(str(error), path="payment.sepa") from None
-
-
-def _positive_eur(_: Any, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise InvalidInputError(f"must be Money, got {value!r}", path=attribute.name)
-    if value.currency != EUR:
-        raise InvalidInputError(
-            f"SEPA debits are in EUR, not {value.currency}", path=attribute.name
-        )
-    if not value.is_positive:
-        raise InvalidInputError(
-            f"a debit must be positive, got {value.format_fr()}", path=attribute.name
-        )
-    if value.amount != value.amount.quantize(CENT) or value.amount > _MAX_AMOUNT:
-        raise InvalidInputError(f"not a valid SEPA amount: {value}", path=attribute.name)
-
-
-def _end_to_end(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
-    validate_mandate_reference(value, path=attribute.name)  # same charset and length rules
-
-
-@attrs.frozen(kw_only=True)
-class DebitItem:
-    """One invoice to debit: the invoice number is the end-to-end id the bank returns."""
-
-    household_id: str = attrs.field(validator=non_empty_str)
-    invoice_id: str = attrs.field(validator=non_empty_str)
-    invoice_number: str = attrs.field(validator=_end_to_end)
-    amount: Money = attrs.field(validator=_positive_eur)
-    mandate: DirectDebitMandate | None
-    remittance_info: str | None = None  # default "Facture <number>"
 
 
 @attrs.frozen(kw_only=True)

@@ -20,16 +20,22 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from canteen_adapters.storage._common import AccountLogic, OutboxLogic
-from canteen_core.config.deployment import StorageSettings
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.config.plugins import StorageBackend
 from canteen_core.domain.accounts import Account, ThrottleState
-from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from canteen_core.domain.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from canteen_core.domain.families import Household
 from canteen_core.domain.headcount import KitchenCount, count_range
 from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.backends import StorageBackend
+from canteen_core.ports.settings import StorageSettings
 from canteen_core.ports.storage import (
     COLLECTIONS,
     Collection,
@@ -673,14 +679,24 @@ class _Outbox(OutboxLogic):
         return [r for r in self._data.outbox.values() if status is None or r.status is status]
 
 
+def _open(settings: StorageSettings) -> MemoryStorage:
+    """The backend's factory: checks the URL is ``memory://`` (the backend validates its URL)."""
+    if not settings.url.lower().startswith("memory://"):
+        raise ConfigurationError(
+            f"the memory storage backend opens memory:// URLs, not {settings.url!r}",
+            path="storage.url",
+        )
+    return MemoryStorage.open(settings)
+
+
 @hookimpl
 def canteen_storage_backends() -> list[StorageBackend]:
-    """The ``"memory"`` storage backend."""
+    """The ``"memory"`` storage backend (``memory://``)."""
     return [
         StorageBackend(
             name="memory",
             description="in-process memory, nothing kept (tests, notebooks)",
-            factory=MemoryStorage.open,
+            factory=_open,
         )
     ]
 

@@ -6,7 +6,8 @@ A deployment is a TOML file, ``canteen.toml``::
 
     [storage]
     url = "sqlite:///canteen.db"        # or "postgresql://canteen@db.example/canteen"
-    # adapter = "sql"                   # default: "sql", or "memory" for url = "memory://"
+    # adapter = "sql"                   # default: "sql", or "memory" for url = "memory://";
+                                        # a third-party backend is named here (adapter = "mongodb")
     # migrate = true                    # run database migrations when opening (default)
     # schema = "canteen"                # PostgreSQL schema (search_path), optional
 
@@ -17,6 +18,8 @@ A deployment is a TOML file, ``canteen.toml``::
 
     [billing]
     mode = "postpaid"                   # or "prepaid"
+    # arrears_threshold = "50.00"       # families owing more (overdue) cannot book new days
+    # arrears_grace_days = 15           # only invoices more than 15 days past due count
 
     [calendar]
     source = "france"
@@ -58,7 +61,6 @@ deployment file, so a deployment works wherever it is started from.
 
 from __future__ import annotations
 
-import enum
 import os
 import re
 import tomllib
@@ -72,11 +74,20 @@ import attrs
 
 from canteen_core.config.serialization import structure
 from canteen_core.domain._validators import non_empty_str
-from canteen_core.domain.calendar import Zone
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 # One billing-mode enum for the library: the deployment's [billing] mode is the invoicing one.
 from canteen_core.domain.invoicing import BillingMode
+from canteen_core.domain.money import Money
+from canteen_core.domain.reminders import ArrearsRule
+
+# The sections handed to adapter factories are defined with the ports (what adapters receive).
+from canteen_core.ports.settings import (
+    CalendarSettings,
+    MailSecurity,
+    MailSettings,
+    StorageSettings,
+)
 
 __all__ = [
     "BillingMode",
@@ -84,6 +95,7 @@ __all__ = [
     "CalendarSettings",
     "Deployment",
     "IssuerSettings",
+    "MailSecurity",
     "MailSettings",
     "PluginSettings",
     "PortalSettings",
@@ -95,50 +107,6 @@ __all__ = [
 
 DEFAULT_FILE_NAME = "canteen.toml"
 _ENV_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
-
-
-def _storage_url(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
-    scheme = value.partition("://")[0] if "://" in value else ""
-    if scheme == "memory" or scheme in _SQL_SCHEMES or scheme.startswith("postgresql+"):
-        return
-    raise InvalidInputError(
-        f"unsupported storage URL {value!r}; use sqlite:///file.db, "
-        "postgresql://user@host/db or memory://",
-        path=attribute.name,
-    )
-
-
-def _default_adapter(settings: StorageSettings) -> str:
-    return "memory" if settings.url.startswith("memory:") else "sql"
-
-
-def _identifier(_: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", value):
-        raise InvalidInputError(
-            f"must be a plain SQL identifier (letters, digits, _), got {value!r}",
-            path=attribute.name,
-        )
-
-
-@attrs.frozen(kw_only=True)
-class StorageSettings:
-    """``[storage]``: where data lives.
-
-    ``url`` is ``sqlite:///path.db`` (the embedded default), ``postgresql://user@host/db``
-    (psycopg 3) or ``memory://`` (tests, notebooks: nothing is kept). ``adapter`` names the
-    storage backend plugin; it defaults to ``"sql"`` (``"memory"`` for ``memory://``).
-    ``migrate`` runs database migrations automatically when the storage is opened.
-    ``schema`` is a PostgreSQL schema to work in (set as the connection's ``search_path``).
-    """
-
-    url: str = attrs.field(default="sqlite:///canteen.db", validator=_storage_url)
-    adapter: str = attrs.field(
-        default=attrs.Factory(_default_adapter, takes_self=True), validator=non_empty_str
-    )
-    migrate: bool = True
-    schema: str | None = attrs.field(default=None, validator=_identifier)
-    echo: bool = False  # log SQL statements (debugging)
 
 
 def _siret(_: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
@@ -167,69 +135,47 @@ class IssuerSettings:
     phone: str | None = None
 
 
+def _arrears_threshold(_: Any, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise InvalidInputError('must be an amount in quotes, e.g. "50.00"', path=attribute.name)
+    try:
+        amount = Money.of(value)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f'not an amount: {value!r} (e.g. "50.00")', path=attribute.name
+        ) from None
+    if amount.is_negative:
+        raise InvalidInputError("must not be negative", path=attribute.name)
+
+
+def _grace_days(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+        raise InvalidInputError("must be 0-366 days", path=attribute.name)
+
+
 @attrs.frozen(kw_only=True)
 class BillingSettings:
-    """``[billing]``: ``mode`` is ``"prepaid"`` or ``"postpaid"`` (the default)."""
+    """``[billing]``: ``mode`` is ``"prepaid"`` or ``"postpaid"`` (the default).
 
-    mode: BillingMode = BillingMode.POSTPAID
-
-
-def _department(_: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is not None and not re.fullmatch(r"(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])", value):
-        raise InvalidInputError(
-            f"not a French department code: {value!r} (e.g. '75', '2A', '974')",
-            path=attribute.name,
-        )
-
-
-@attrs.frozen(kw_only=True)
-class CalendarSettings:
-    """``[calendar]``: the holiday source plugin (``"france"``) and the zone or department."""
-
-    source: str = attrs.field(default="france", validator=non_empty_str)
-    zone: Zone | None = None
-    department: str | None = attrs.field(default=None, validator=_department)
-
-
-class MailSecurity(enum.StrEnum):
-    """How an SMTP connection is secured."""
-
-    PLAIN = "plain"
-    STARTTLS = "starttls"
-    TLS = "tls"  # implicit TLS (port 465)
-
-
-def _port(_: Any, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None and not 0 < value < 65536:
-        raise InvalidInputError(f"not a TCP port: {value}", path=attribute.name)
-
-
-@attrs.frozen(kw_only=True)
-class MailSettings:
-    """``[mail]``: the mailer plugin and its settings.
-
-    ``adapter`` is ``"outbox"`` (development: messages are kept, and written as ``.eml`` files
-    to ``folder`` if set) or ``"smtp"`` (needs ``host``). ``sender`` is the From address.
+    ``arrears_threshold`` (a decimal string, euros; optional) turns the arrears rule on: a
+    family whose overdue balance exceeds it cannot book new days; ``arrears_grace_days``:
+    only invoices more than that many days past due count (default 0).
     """
 
-    adapter: str = attrs.field(default="outbox", validator=non_empty_str)
-    sender: str = "canteen@localhost"
-    reply_to: str | None = None
-    folder: str | None = None
-    host: str | None = None
-    port: int | None = attrs.field(default=None, validator=_port)
-    security: MailSecurity = MailSecurity.STARTTLS
-    username: str | None = None
-    password: str | None = attrs.field(default=None, repr=False)
-    timeout: int = 30
+    mode: BillingMode = BillingMode.POSTPAID
+    arrears_threshold: str | None = attrs.field(default=None, validator=_arrears_threshold)
+    arrears_grace_days: int = attrs.field(default=0, validator=_grace_days)
 
-    def __attrs_post_init__(self) -> None:
-        if self.adapter == "smtp" and not self.host:
-            raise InvalidInputError("the smtp mailer needs a host", path="host")
-        if (self.username is None) != (self.password is None):
-            raise InvalidInputError("username and password go together", path="password")
-        if self.timeout <= 0:
-            raise InvalidInputError("must be a positive number of seconds", path="timeout")
+    @property
+    def arrears_rule(self) -> ArrearsRule | None:
+        """The arrears rule these settings describe (``None``: bookings are never blocked)."""
+        if self.arrears_threshold is None:
+            return None
+        return ArrearsRule(
+            threshold=Money.of(self.arrears_threshold), grace_days=self.arrears_grace_days
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -12,7 +12,9 @@ There are two kinds of hooks:
   change is already committed: it cannot be undone by a failing observer).
 
 Write a plugin as a module or an object whose functions carry :data:`hookimpl`, and expose it
-through the ``canteen`` entry-point group (see ``docs/plugins.md``)::
+through the ``canteen`` entry-point group (see ``docs/plugins.md``). The records provider hooks
+return are in :mod:`canteen_core.ports.backends`, the ports they build in
+:mod:`canteen_core.ports`::
 
     from canteen_core import hookimpl
 
@@ -30,13 +32,9 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from canteen_core.config.project import PROJECT_NAME
+
 if TYPE_CHECKING:
-    from canteen_core.config.plugins import (
-        HolidaySourceBackend,
-        MailerBackend,
-        PaymentProviderBackend,
-        StorageBackend,
-    )
     from canteen_core.domain.events import (
         AccountInvited,
         ChangeRequestDecided,
@@ -47,11 +45,14 @@ if TYPE_CHECKING:
         PaymentReceived,
         ReservationsChanged,
     )
+    from canteen_core.ports.backends import (
+        HolidaySourceBackend,
+        MailerBackend,
+        PaymentProviderBackend,
+        StorageBackend,
+    )
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
-
-#: The pluggy project name: markers and the entry-point group are both ``"canteen"``.
-PROJECT_NAME = "canteen"
 
 #: Marks a hook specification (used in this module only).
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -66,9 +67,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def canteen_storage_backends() -> list[StorageBackend]:
     """Offer storage backends (where households, reservations, invoices... are kept).
 
-    :returns: a list of :class:`~canteen_core.config.plugins.StorageBackend` records, each with a
+    :returns: a list of :class:`~canteen_core.ports.backends.StorageBackend` records, each with a
         unique ``name`` (matched against ``[storage] adapter`` in the deployment) and a
-        ``factory(settings: StorageSettings) -> Storage`` that opens the storage. Return an
+        ``factory(settings: StorageSettings) -> Storage`` that opens the storage and checks
+        the URL itself (the core knows no URL scheme). Return an
         empty list (or nothing) to offer none. The built-ins are ``"memory"`` and ``"sql"``.
 
     Firstresult: no; every plugin's records are collected. Two plugins offering the same name
@@ -87,9 +89,10 @@ def canteen_storage_backends() -> list[StorageBackend]:
 def canteen_mailers() -> list[MailerBackend]:
     """Offer mailers that deliver the messages of the outbox.
 
-    :returns: a list of :class:`~canteen_core.config.plugins.MailerBackend` records, each with a
+    :returns: a list of :class:`~canteen_core.ports.backends.MailerBackend` records, each with a
         unique ``name`` (matched against ``[mail] adapter``) and a
-        ``factory(settings: MailSettings)`` building the mailer. The built-ins are
+        ``factory(settings: MailSettings) -> Mailer`` building the mailer
+        (:class:`~canteen_core.ports.mail.Mailer`). The built-ins are
         ``"outbox"`` and ``"smtp"``.
 
     Firstresult: no; every plugin's records are collected, a duplicate name is an error.
@@ -107,8 +110,8 @@ def canteen_mailers() -> list[MailerBackend]:
 def canteen_payment_providers() -> list[PaymentProviderBackend]:
     """Offer online or offline payment providers (card, direct debit...).
 
-    :returns: a list of :class:`~canteen_core.config.plugins.PaymentProviderBackend` records, each
-        with a unique ``name`` (matched against the deployment's ``[payment.<name>]`` tables)
+    :returns: a list of :class:`~canteen_core.ports.backends.PaymentProviderBackend` records,
+        each with a unique ``name`` (matched against the deployment's ``[payment.<name>]`` tables)
         and a ``factory(settings: Mapping[str, Any])`` receiving that table. The built-ins
         are ``"payzen"``, ``"payfip"``, ``"sepa"`` and ``"manual"``.
 
@@ -127,11 +130,10 @@ def canteen_payment_providers() -> list[PaymentProviderBackend]:
 def canteen_holiday_sources() -> list[HolidaySourceBackend]:
     """Offer sources of school-year facts (holidays, public holidays, bridge days).
 
-    :returns: a list of :class:`~canteen_core.config.plugins.HolidaySourceBackend` records, each
-    with
-        a unique ``name`` (matched against ``[calendar] source``) and a
-        ``factory(settings: CalendarSettings)`` building the source. The built-in is
-        ``"france"``.
+    :returns: a list of :class:`~canteen_core.ports.backends.HolidaySourceBackend` records,
+        each with a unique ``name`` (matched against ``[calendar] source``) and a
+        ``factory(settings: CalendarSettings) -> HolidaySource`` building the source
+        (:class:`~canteen_core.ports.calendar.HolidaySource`). The built-in is ``"france"``.
 
     Firstresult: no; every plugin's records are collected, a duplicate name is an error.
 

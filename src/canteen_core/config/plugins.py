@@ -1,42 +1,52 @@
 """Building the plugin manager, and finding adapters by name.
 
-The manager is built by :func:`build_plugin_manager`, never at import time. It registers the
-built-in adapter modules listed in :data:`DEFAULT_PLUGINS` exactly as third-party plugins are
-registered (by import), then the plugins of the ``canteen`` entry-point group, skips blocked
-names, and checks every hook implementation against :mod:`canteen_core.config.hookspecs`.
+The manager is built by :func:`build_plugin_manager`, never at import time. It loads the
+plugins of the ``canteen`` entry-point group: the built-in adapters are declared there in
+canteen's own ``pyproject.toml`` (``[project.entry-points.canteen]``) exactly as a third-party
+package declares its plugins, so the core names no adapter module. It skips blocked names, and
+checks every hook implementation against :mod:`canteen_core.config.hookspecs`
+(``check_pending``).
 
->>> pm = build_plugin_manager(load_entrypoints=False)      # doctest: +SKIP
+Adding a built-in adapter is writing its module (``@hookimpl`` provider hooks, like any
+plugin) and adding one line under ``[project.entry-points.canteen]``.
+
+>>> pm = build_plugin_manager()                            # doctest: +SKIP
 >>> storage = pm.open_storage(deployment.storage)          # doctest: +SKIP
 >>> pm.adapter("storage", "oracle")                        # doctest: +SKIP
 ConfigurationError: unknown storage backend 'oracle'; available: memory, sql
 
-Adding a built-in adapter is adding its module name to :data:`DEFAULT_PLUGINS`: the module
-declares its adapters with ``@hookimpl`` provider hooks like any plugin.
+The records provider hooks return (:class:`StorageBackend`...) are defined with the ports, in
+:mod:`canteen_core.ports.backends`, and re-exported here.
 """
 
 from __future__ import annotations
 
 import enum
-import importlib
 import importlib.metadata
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 import pluggy
 
 from canteen_core.config import hookspecs
+from canteen_core.config.project import ENTRY_POINT_GROUP, PROJECT_NAME
 from canteen_core.domain import events as _events
-from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.errors import ConfigurationError
+from canteen_core.ports.backends import (
+    HolidaySourceBackend,
+    MailerBackend,
+    NamedAdapter,
+    PaymentProviderBackend,
+    StorageBackend,
+)
 
 if TYPE_CHECKING:
-    from canteen_core.config.deployment import CalendarSettings, MailSettings, StorageSettings
+    from canteen_core.ports.settings import StorageSettings
     from canteen_core.ports.storage import Storage
 
 __all__ = [
-    "DEFAULT_PLUGINS",
     "ENTRY_POINT_GROUP",
     "AdapterKind",
     "CanteenPluginManager",
@@ -46,64 +56,13 @@ __all__ = [
     "PaymentProviderBackend",
     "StorageBackend",
     "build_plugin_manager",
+    "built_in_plugin_names",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: The entry-point group third-party plugins declare themselves in.
-ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
-
-#: Built-in plugin modules, registered like third-party plugins (by import, under this name).
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "canteen_adapters.storage.memory",
-    "canteen_adapters.storage.sql",
-    "canteen_adapters.calendars.france",
-    "canteen_adapters.mail.outbox",
-    "canteen_adapters.mail.smtp",
-    "canteen_adapters.payment.payzen",
-    "canteen_adapters.payment.payfip",
-    "canteen_adapters.payment.sepa",
-    "canteen_adapters.payment.manual",
-)
-
-
-@attrs.frozen(kw_only=True)
-class NamedAdapter:
-    """A named adapter offered by a provider hook. ``plugin`` is filled in by the manager."""
-
-    name: str = attrs.field(validator=non_empty_str)
-    description: str = ""
-    plugin: str | None = attrs.field(default=None, eq=False)
-
-
-@attrs.frozen(kw_only=True)
-class StorageBackend(NamedAdapter):
-    """A storage backend: ``factory(settings)`` opens a
-    :class:`~canteen_core.ports.storage.Storage`.
-    """
-
-    factory: Callable[[StorageSettings], Storage]
-
-
-@attrs.frozen(kw_only=True)
-class MailerBackend(NamedAdapter):
-    """A mailer: ``factory(settings: MailSettings)`` builds it."""
-
-    factory: Callable[[MailSettings], Any]
-
-
-@attrs.frozen(kw_only=True)
-class PaymentProviderBackend(NamedAdapter):
-    """A payment provider: ``factory(settings)`` gets its ``[payment.<name>]`` table."""
-
-    factory: Callable[[Mapping[str, Any]], Any]
-
-
-@attrs.frozen(kw_only=True)
-class HolidaySourceBackend(NamedAdapter):
-    """A source of school-year facts: ``factory(settings: CalendarSettings)`` builds it."""
-
-    factory: Callable[[CalendarSettings], Any]
+#: Distributions whose plugins are the built-ins: an optional extra they need may be missing.
+_BUILT_IN_DISTRIBUTION = PROJECT_NAME
 
 
 class AdapterKind(enum.StrEnum):
@@ -161,9 +120,9 @@ class CanteenPluginManager(pluggy.PluginManager):
     """pluggy's manager with canteen's registry helpers (adapters by kind and name, events)."""
 
     def __init__(self) -> None:
-        super().__init__(hookspecs.PROJECT_NAME)
+        super().__init__(PROJECT_NAME)
         self.add_hookspecs(hookspecs)
-        #: Built-in plugin modules skipped because an optional dependency is missing.
+        #: Built-in plugins skipped because an optional extra is missing: name -> reason.
         self.unavailable: dict[str, str] = {}
 
     # -- adapters ---------------------------------------------------------------------------
@@ -316,15 +275,31 @@ def _register(pm: CanteenPluginManager, plugin: object, name: str) -> None:
         raise ConfigurationError(f"plugin {name!r} cannot be registered: {exc}") from exc
 
 
-def _load_entrypoints(pm: CanteenPluginManager, group: str) -> None:
+def _load_entrypoints(
+    pm: CanteenPluginManager, group: str, *, built_ins: bool, third_party: bool
+) -> None:
     seen: set[str] = set()
     for entry_point in importlib.metadata.entry_points(group=group):
         name = entry_point.name
         if name in seen or pm.is_blocked(name) or pm.get_plugin(name) is not None:
             continue  # the same distribution seen twice on sys.path, or blocked
+        built_in = _is_built_in(entry_point)
+        if not (built_ins if built_in else third_party):
+            continue
         seen.add(name)
         try:
             plugin = entry_point.load()
+        except ModuleNotFoundError as exc:
+            missing = exc.name or ""
+            if not built_in or missing.split(".")[0] in ("", "canteen_core", "canteen_adapters"):
+                raise ConfigurationError(
+                    f"cannot load plugin {name!r} ({entry_point.value}): {exc}"
+                ) from exc
+            # A built-in whose optional extra is not installed (canteen[payments]...): its
+            # adapters are simply not offered, and asking for one says why.
+            pm.unavailable[name] = f"missing module {missing!r}"
+            logger.info("built-in plugin %s not loaded: %s", name, exc)
+            continue
         except Exception as exc:
             raise ConfigurationError(
                 f"cannot load plugin {name!r} ({entry_point.value}): {exc}"
@@ -332,21 +307,45 @@ def _load_entrypoints(pm: CanteenPluginManager, group: str) -> None:
         _register(pm, plugin, name)
 
 
+def _is_built_in(entry_point: importlib.metadata.EntryPoint) -> bool:
+    """Whether the entry point is declared by canteen's own distribution (a built-in)."""
+    distribution = entry_point.dist
+    return distribution is not None and distribution.name == _BUILT_IN_DISTRIBUTION
+
+
+def built_in_plugin_names(group: str = ENTRY_POINT_GROUP) -> tuple[str, ...]:
+    """The names of the built-in plugins, as declared in canteen's ``pyproject.toml``."""
+    return tuple(
+        sorted(
+            {
+                entry_point.name
+                for entry_point in importlib.metadata.entry_points(group=group)
+                if _is_built_in(entry_point)
+            }
+        )
+    )
+
+
 def build_plugin_manager(
     *,
     blocked: Iterable[str] = (),
     load_entrypoints: bool = True,
     plugins: Iterable[object] = (),
-    default_plugins: Iterable[str] = DEFAULT_PLUGINS,
+    built_ins: bool = True,
     group: str = ENTRY_POINT_GROUP,
 ) -> CanteenPluginManager:
-    """Build a plugin manager: built-ins, then entry points, then ``plugins``; then check.
+    """Build a plugin manager: the plugins of the entry-point group, then ``plugins``; then
+    check them.
 
-    :param blocked: plugin names never registered (a built-in module name such as
-        ``"canteen_adapters.storage.memory"``, or a third-party entry-point name).
-    :param load_entrypoints: load third-party plugins from the ``canteen`` entry-point group.
+    Built-in adapters and third-party plugins are both found through the ``canteen``
+    entry-point group; the built-ins are those canteen's own distribution declares.
+
+    :param blocked: plugin names never registered: a built-in such as
+        ``"canteen_adapters.storage.memory"``, or a third-party entry-point name.
+    :param load_entrypoints: load the third-party plugins (entry points of other
+        distributions). Tests turn it off so that they do not depend on what else is installed.
     :param plugins: extra plugin objects or modules to register (tests, embedding code).
-    :param default_plugins: the built-in module names (default :data:`DEFAULT_PLUGINS`).
+    :param built_ins: load the built-in adapters (entry points of canteen itself).
     :param group: the entry-point group to load from.
     :returns: the manager, with every hook implementation validated (``check_pending``) and
         adapter names checked for duplicates.
@@ -356,28 +355,7 @@ def build_plugin_manager(
     pm = CanteenPluginManager()
     for name in blocked:
         pm.set_blocked(name)
-    for module_name in default_plugins:
-        if pm.is_blocked(module_name):
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or exc.name.split(".")[0] in ("canteen_core", "canteen_adapters"):
-                raise ConfigurationError(
-                    f"cannot import built-in plugin {module_name!r}: {exc}"
-                ) from exc
-            # An optional extra is not installed (canteen[payments]...): its adapters are
-            # simply not offered, and asking for one says why.
-            pm.unavailable[module_name] = f"missing module {exc.name!r}"
-            logger.info("built-in plugin %s not loaded: %s", module_name, exc)
-            continue
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"cannot import built-in plugin {module_name!r}: {exc}"
-            ) from exc
-        _register(pm, module, module_name)
-    if load_entrypoints:
-        _load_entrypoints(pm, group)
+    _load_entrypoints(pm, group, built_ins=built_ins, third_party=load_entrypoints)
     for plugin in plugins:
         # A readable name for messages: the module name, or the class of an instance.
         name = getattr(plugin, "__name__", None) or (

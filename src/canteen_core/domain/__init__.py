@@ -6,6 +6,8 @@ accounts model. Modules here import only each other (and the standard library an
 libraries such as attrs and dateutil): never :mod:`canteen_core.services`,
 :mod:`canteen_core.config` nor any adapter. ``tests/test_architecture.py`` checks it.
 
-Import from the module that holds a rule (``from canteen_core.domain.deadlines import
-WeeklyDeadline``); the names a portal needs are also exported by :mod:`canteen_core`.
+This is the rule author's package: import from the module that holds a rule (``from
+canteen_core.domain.deadlines import WeeklyDeadline``), one idea per module; a new rule kind is
+a class in the module of its idea (``docs/contributing.md`` says where). The names a portal
+needs are also exported by :mod:`canteen_core`.
 """

@@ -1,10 +1,11 @@
 """The school calendar: which days a service runs, and why the others are closed.
 
 A :class:`SchoolYear` holds the facts of one school year in one zone (first and last class day,
-school holidays, public holidays, bridge days), as provided by a holiday-source plugin (see
-``canteen_adapters.calendars.france``). A :class:`ServiceCalendar` combines it with a service's
-open weekdays and the site's own closures, and answers for any date of the year whether the
-service runs and, if not, why. Both are immutable values: same input, same answer.
+school holidays, public holidays, bridge days), as provided by a holiday source (the port
+:class:`~canteen_core.ports.calendar.HolidaySource`; France's is a built-in plugin). A
+:class:`ServiceCalendar` combines it with a service's open weekdays and the site's own closures,
+and answers for any date of the year whether the service runs and, if not, why. Both are
+immutable values: same input, same answer.
 
 When several reasons apply to one day, the calendar reports the first that applies in this order
 (see :class:`ClosureKind`): outside the school year, school holidays, public holiday, bridge day,
@@ -21,7 +22,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -33,7 +33,6 @@ __all__ = [
     "WEEKDAY_NAMES_FR",
     "Closure",
     "ClosureKind",
-    "HolidaySource",
     "Period",
     "SchoolYear",
     "ServiceCalendar",
@@ -506,29 +505,3 @@ class ServiceCalendar:
         for day in self._open_days:
             counts[f"{day.year:04d}-{day.month:02d}"] += 1
         return counts
-
-
-@runtime_checkable
-class HolidaySource(Protocol):
-    """What a holiday-source plugin provides (``canteen_adapters.calendars.france`` for France).
-
-    Implementations raise :class:`InvalidInputError` for an unknown zone or department and for a
-    year they have no data for (never an empty school year).
-    """
-
-    name: str
-
-    def available_years(self) -> tuple[int, ...]:
-        """Starting years of the school years the source knows, in order."""
-        ...
-
-    def zone_for_department(self, department: str) -> Zone:
-        """The holiday zone of a department (``"77"`` -> ``Zone.C``)."""
-        ...
-
-    def school_year(
-        self, zone: Zone, start_year: int, *, department: str | None = None
-    ) -> SchoolYear:
-        """The school year starting in ``start_year`` in ``zone`` (``department`` for local
-        public holidays)."""
-        ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 import attrs
 
@@ -26,7 +26,6 @@ from canteen_core.domain.policy import Action
 
 if TYPE_CHECKING:
     from canteen_core.domain.enrollments import Enrollment
-    from canteen_core.domain.reservations import ReservationBook
 
 __all__ = [
     "ChangeAction",
@@ -151,15 +150,29 @@ def _decided(
     return decided, event
 
 
+class _DayBook(Protocol):
+    """What :func:`approve` needs of a reservation book (a
+    :class:`~canteen_core.domain.reservations.ReservationBook`), named here so that this module
+    does not import the reservation engine that imports it."""
+
+    @property
+    def enrollment_id(self) -> str: ...
+
+    def with_day(self, day: date, *, booked: bool) -> Self: ...
+
+
+_Book = TypeVar("_Book", bound=_DayBook)
+
+
 def approve(
     request: ChangeRequest,
-    book: ReservationBook,
+    book: _Book,
     *,
     enrollment: Enrollment,
     actor: Actor,
     clock: Clock,
     note: str | None = None,
-) -> tuple[ChangeRequest, ReservationBook, ChangeRequestDecided]:
+) -> tuple[ChangeRequest, _Book, ChangeRequestDecided]:
     """Staff approve a pending request: the change is applied to ``book``.
 
     Returns the decided request, the new book (its version bumped if the day changed) and the

@@ -62,12 +62,10 @@ __all__ = [
     "ChargeRule",
     "ChargedDays",
     "ChargingPolicy",
-    "ChargingResult",
     "DayDecision",
     "DayFacts",
     "PeriodFacts",
     "charge_periods",
-    "compute_charges",
     "decide",
     "price",
 ]
@@ -325,14 +323,6 @@ class Charge:
         return self.decision.rule
 
 
-@attrs.frozen(kw_only=True)
-class ChargingResult:
-    """Every decision (charged or not, for the audit trail) and the priced charges."""
-
-    decisions: tuple[DayDecision, ...]
-    charges: tuple[Charge, ...]
-
-
 def _check_facts(facts: Iterable[DayFacts]) -> list[DayFacts]:
     items = list(facts)
     seen: set[tuple[str, str, date]] = set()
@@ -521,22 +511,6 @@ def price(
     return tuple(charges)
 
 
-def compute_charges(
-    facts: Iterable[DayFacts],
-    *,
-    tariffs: TariffBook,
-    households: Mapping[str, Household],
-    policy: ChargingPolicy | None = None,
-    policies: Mapping[str, ChargingPolicy] | None = None,
-    carried_runs: Mapping[str, int] | None = None,
-    ranks: Mapping[str, int] | None = None,
-) -> ChargingResult:
-    """:func:`decide` then :func:`price`, in one call."""
-    decisions = decide(facts, policy=policy, policies=policies, carried_runs=carried_runs)
-    charges = price(decisions, tariffs=tariffs, households=households, ranks=ranks)
-    return ChargingResult(decisions=decisions, charges=charges)
-
-
 # -- by period -------------------------------------------------------------------------------
 
 
@@ -647,11 +621,12 @@ def charge_periods(
     carried_runs: Mapping[str, int] | None = None,
     ranks: Mapping[str, int] | None = None,
 ) -> tuple[ChargedDays, ...]:
-    """:func:`compute_charges` by period: the same rules and prices, charged days grouped.
+    """Charge periods: the rules of :func:`decide` and the prices of :func:`price`, charged
+    days grouped.
 
     Gives, for each :class:`PeriodFacts` in order, its charged days grouped by rule and price
-    quote (groups in the order of their first day): exactly the charges
-    :func:`compute_charges` gives for the equivalent :class:`DayFacts`
+    quote (groups in the order of their first day): exactly the charges :func:`decide` then
+    :func:`price` give for the equivalent :class:`DayFacts`
     (:meth:`PeriodFacts.day_facts`), without an object per day. Sibling ranks, carried runs,
     policies and errors are those of :func:`decide` and :func:`price`.
     """

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 
 import attrs
 
@@ -40,19 +41,20 @@ from canteen_core.domain.errors import (
 )
 from canteen_core.domain.events import PaymentReceived
 from canteen_core.domain.invoicing import CreditNote, Invoice
-from canteen_core.domain.money import EUR, Money
+from canteen_core.domain.money import CENT, EUR, Money
 
 __all__ = [
+    "MAX_AMOUNT",
     "Allocation",
     "HouseholdAccount",
     "InvoiceState",
     "InvoiceStatus",
-    "Ledger",
     "Payment",
     "PaymentMethod",
     "Refund",
     "Statement",
     "StatementEntry",
+    "check_whole_cents",
 ]
 
 
@@ -105,6 +107,33 @@ def _positive_money(_: object, attribute: attrs.Attribute[Money], value: object)
         raise InvalidInputError(f"must be positive, got {value}", path=attribute.name)
 
 
+#: The largest amount one payment or refund may carry (as a SEPA debit): a larger one is a
+#: typing mistake, and beyond 28 digits Decimal arithmetic in cents would overflow.
+MAX_AMOUNT = Decimal("999999999.99")
+
+
+def check_whole_cents(value: Money, *, path: str = "amount") -> Money:
+    """``value`` when it is positive, in whole cents and at most :data:`MAX_AMOUNT`;
+    :class:`InvalidInputError` otherwise (``0.001``, ``1E-30``, ``1E+26``)."""
+    if not isinstance(value, Money):
+        raise InvalidInputError(
+            f"must be Money (Decimal amount), got {type(value).__name__}", path=path
+        )
+    if not value.is_positive:
+        raise InvalidInputError(f"must be positive, got {value.format_fr()}", path=path)
+    if value.amount > MAX_AMOUNT:
+        raise InvalidInputError(
+            f"must be at most {MAX_AMOUNT} {value.currency}, got {value.amount:E}", path=path
+        )
+    if value.amount != value.amount.quantize(CENT):
+        raise InvalidInputError(f"must be whole cents, got {value.amount}", path=path)
+    return value
+
+
+def _whole_cents(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    check_whole_cents(value, path=attribute.name)  # type: ignore[arg-type]
+
+
 def _ids(items: Iterable[str]) -> tuple[str, ...]:
     if isinstance(items, str):
         raise InvalidInputError("invoice_ids must be a sequence of ids", path="invoice_ids")
@@ -127,7 +156,7 @@ class Payment:
 
     id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=_whole_cents)
     method: PaymentMethod = attrs.field(converter=_method)
     received_on: date = attrs.field(validator=a_date)
     invoice_ids: tuple[str, ...] = attrs.field(default=(), converter=_ids)
@@ -180,7 +209,7 @@ class Refund:
 
     id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=_whole_cents)
     refunded_on: date = attrs.field(validator=a_date)
     method: PaymentMethod = attrs.field(default=PaymentMethod.DIRECT_DEBIT, converter=_method)
     reference: str | None = None
@@ -650,57 +679,3 @@ def _merge(allocations: Iterable[Allocation]) -> tuple[Allocation, ...]:
         Allocation(payment_id=payment_id, invoice_id=invoice_id, amount=amount)
         for (payment_id, invoice_id), amount in merged.items()
     )
-
-
-def _accounts(value: Mapping[str, HouseholdAccount]) -> dict[str, HouseholdAccount]:
-    return dict(value)
-
-
-@attrs.frozen(kw_only=True)
-class Ledger:
-    """The accounts of every household (immutable; operations return a new ledger)."""
-
-    accounts: dict[str, HouseholdAccount] = attrs.field(factory=dict, converter=_accounts)
-    currency: str = EUR
-
-    def account(self, household_id: str) -> HouseholdAccount:
-        """The household's account (empty if nothing was recorded yet)."""
-        return self.accounts.get(household_id) or HouseholdAccount.empty(household_id)
-
-    def with_account(self, account: HouseholdAccount) -> Ledger:
-        """A ledger where ``account`` replaces the household's account."""
-        return attrs.evolve(self, accounts={**self.accounts, account.household_id: account})
-
-    def find_invoice(self, invoice_id: str) -> InvoiceState:
-        """The state of ``invoice_id`` in any account; :class:`NotFoundError` if unknown."""
-        for account in self.accounts.values():
-            for invoice in account.invoices:
-                if invoice.id == invoice_id:
-                    return account.invoice_state(invoice_id)
-        raise NotFoundError(f"unknown invoice {invoice_id!r}")
-
-    def add_invoices(self, invoices: Iterable[Invoice]) -> Ledger:
-        """Record issued invoices (e.g. a billing run) in their households' accounts."""
-        ledger = self
-        for invoice in invoices:
-            ledger = ledger.with_account(ledger.account(invoice.household_id).add_invoice(invoice))
-        return ledger
-
-    def add_credit_note(self, note: CreditNote) -> Ledger:
-        """Record a credit note in its household's account."""
-        return self.with_account(self.account(note.household_id).add_credit_note(note))
-
-    def record_payment(self, payment: Payment) -> Ledger:
-        """Record a payment in its household's account (targets must be that household's)."""
-        for invoice_id in payment.invoice_ids:
-            self.find_invoice(invoice_id)  # NotFoundError for an id no household has
-        return self.with_account(self.account(payment.household_id).record_payment(payment))
-
-    def reject_payment(self, household_id: str, payment_id: str, *, rejected_on: date) -> Ledger:
-        """Reject a payment of ``household_id``."""
-        account = self.account(household_id).reject_payment(payment_id, rejected_on=rejected_on)
-        return self.with_account(account)
-
-    def refund(self, refund: Refund) -> Ledger:
-        """Refund household credit."""
-        return self.with_account(self.account(refund.household_id).refund(refund))

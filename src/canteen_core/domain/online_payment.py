@@ -1,14 +1,15 @@
-"""The online payment port: what a card or treasury payment provider must do, and pure rules.
+"""Online payment rules: requests, verified notifications, what to do with them, who may pay.
 
 A portal offers online payment of an invoice's balance due through a *payment provider*
-(PayZen, PayFiP...). The flow has two halves:
+(PayZen, PayFiP...; the port is :class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
+The flow has two halves:
 
-1. :meth:`PaymentProvider.start_payment` turns a :class:`PaymentRequest` into a
+1. The provider's ``start_payment`` turns a :class:`PaymentRequest` into a
    :class:`PaymentStart`: either a form the browser must POST to the provider
    (:class:`PaymentForm`, ordered fields) or a URL to redirect to. It also names the
    ``transaction_id`` the provider will echo in its notifications.
-2. The provider later calls the portal back (IPN, "notification"). The raw fields go to
-   :meth:`PaymentProvider.verify_notification`, which checks the signature and returns a
+2. The provider later calls the portal back (IPN, "notification"). The raw fields go to its
+   ``verify_notification``, which checks the signature and returns a
    :class:`VerifiedNotification` (outcome, amount, currency, raw fields for audit) or raises
    :class:`SignatureError` / :class:`~canteen_core.domain.errors.InvalidInputError`.
 
@@ -28,7 +29,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 
@@ -43,7 +44,6 @@ __all__ = [
     "NotificationVerdict",
     "PaymentForm",
     "PaymentOutcome",
-    "PaymentProvider",
     "PaymentRequest",
     "PaymentStart",
     "SignatureError",
@@ -228,6 +228,9 @@ class NotificationDecision(enum.StrEnum):
     """What the services must do with a verified notification."""
 
     CREDIT = "credit"  # paid, amount and currency match: record the payment
+    # paid, but the invoice was settled meanwhile (a second tab, a cheque): record the payment
+    # (the excess becomes household credit) and flag it for staff to refund or keep
+    CREDIT_FOR_REVIEW = "credit_for_review"
     DUPLICATE = "duplicate"  # already credited for this key: change nothing
     MISMATCH = "mismatch"  # paid but amount/currency/invoice differ: flag, do not credit
     NOT_PAID = "not_paid"  # refused, cancelled, pending, expired: record the attempt only
@@ -248,12 +251,17 @@ class NotificationVerdict:
     @property
     def credits(self) -> bool:
         """Whether the services must record a payment now."""
-        return self.decision is NotificationDecision.CREDIT
+        return self.decision in {
+            NotificationDecision.CREDIT,
+            NotificationDecision.CREDIT_FOR_REVIEW,
+        }
 
     @property
     def needs_review(self) -> bool:
-        """Whether finance staff should look at it (mismatch, late status, unconfirmed)."""
+        """Whether finance staff should look at it (mismatch, late status, unconfirmed, paid
+        twice)."""
         return self.decision in {
+            NotificationDecision.CREDIT_FOR_REVIEW,
             NotificationDecision.MISMATCH,
             NotificationDecision.NEEDS_CONFIRMATION,
             NotificationDecision.STATUS_AFTER_CREDIT,
@@ -272,6 +280,7 @@ def decide_notification(
     *,
     already_credited: bool,
     trust_unsigned: bool = False,
+    balance_due: Money | None = None,
 ) -> NotificationVerdict:
     """Decide what a verified notification means for the ledger (pure, no side effect).
 
@@ -281,7 +290,10 @@ def decide_notification(
     :attr:`~VerifiedNotification.idempotency_key`: the same notification twice credits once.
     ``trust_unsigned`` lets an unsigned "paid" (PayFiP) be credited; set it only when the
     notification endpoint accepts calls from the provider's servers alone, or after
-    confirming the payment with the provider.
+    confirming the payment with the provider. ``balance_due``: what is left to pay on the
+    invoice now; a payment above it (the invoice was paid meanwhile, from another browser tab
+    or at the counter) is still credited, the excess becoming household credit, but flagged
+    for review (:attr:`NotificationDecision.CREDIT_FOR_REVIEW`).
     """
     name = f"{notification.provider} transaction {notification.transaction_id!r}"
 
@@ -325,33 +337,14 @@ def decide_notification(
             NotificationDecision.NEEDS_CONFIRMATION,
             f"{name} says paid but is unsigned: confirm it with the provider",
         )
+    if balance_due is not None and notification.amount > balance_due:
+        return verdict(
+            NotificationDecision.CREDIT_FOR_REVIEW,
+            f"{name} paid {notification.amount} but invoice {expected.invoice_number} had "
+            f"{balance_due} left to pay (paid meanwhile): the excess is household credit, "
+            "to refund or keep",
+        )
     return verdict(NotificationDecision.CREDIT, f"{name} paid {notification.amount}")
-
-
-@runtime_checkable
-class PaymentProvider(Protocol):
-    """An online payment provider adapter, found by ``name`` through the plugin hooks."""
-
-    @property
-    def name(self) -> str:
-        """The provider's registry name (``"payzen"``, ``"payfip"``)."""
-        ...
-
-    def start_payment(self, request: PaymentRequest) -> PaymentStart:
-        """Build the form or URL that starts ``request`` at the provider.
-
-        Raises :class:`~canteen_core.domain.errors.InvalidInputError` when the request cannot be
-        expressed in the provider's format (amount out of range, reference too long...).
-        """
-        ...
-
-    def verify_notification(self, fields: Mapping[str, str]) -> VerifiedNotification:
-        """Check a notification's fields and signature and say what happened.
-
-        Raises :class:`SignatureError` when the signature is missing or wrong, and
-        :class:`~canteen_core.domain.errors.InvalidInputError` when fields are missing or malformed.
-        """
-        ...
 
 
 #: Invoice statuses (values of the invoicing status enum) that may be paid online.

@@ -38,9 +38,11 @@ from canteen_core.config.deployment import (
 )
 from canteen_core.config.plugins import CanteenPluginManager
 from canteen_core.domain.accounts import AccountSettings
-from canteen_core.domain.calendar import HolidaySource, Zone
+from canteen_core.domain.calendar import Zone
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.notifications import NotificationSettings
+from canteen_core.ports.calendar import HolidaySource
+from canteen_core.ports.mail import Mailer
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
@@ -148,7 +150,7 @@ class Canteen:
         account_settings: AccountSettings | None = None,
         notification_settings: NotificationSettings | None = None,
         holiday_source: HolidaySource | None = None,
-        mailer: Any = None,
+        mailer: Mailer | None = None,
         new_id: Callable[[], str] | None = None,
     ) -> Canteen:
         """A canteen running ``deployment``: its storage is opened (and migrated when the

@@ -24,7 +24,7 @@ from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.change_requests import approve as approve_request
 from canteen_core.domain.change_requests import reject as reject_request
 from canteen_core.domain.change_requests import withdraw as withdraw_request
-from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.clock import PARIS, FixedClock
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.events import ReservationsChanged
@@ -49,6 +49,7 @@ from canteen_core.domain.reservations import (
     range_in_enrollment,
     week_days,
 )
+from canteen_core.services.billing.dunning import ensure_bookings_allowed
 from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["ReservationService", "load_enrollments", "load_households"]
@@ -227,11 +228,29 @@ class ReservationService(ServiceBase):
                 for withdrawn in result.withdrawn:
                     tx.uow.change_requests.save(withdrawn)
                 tx.emit(result.event)
+            self._check_arrears(tx, actor, enrollments, results)
             if saves:
                 tx.uow.reservations.save_many(saves)
             if new_requests:
                 tx.uow.change_requests.add_many(new_requests)
         return results
+
+    def _check_arrears(
+        self,
+        tx: Transaction,
+        actor: Actor,
+        enrollments: Mapping[str, Enrollment],
+        results: Mapping[str, BulkResult],
+    ) -> None:
+        """The deployment's arrears rule (``[billing] arrears_threshold``): a family whose
+        overdue balance is above it books no new day (staff booking for it still may)."""
+        rule = self._ctx.deployment.billing.arrears_rule
+        if rule is None or not actor.is_family:
+            return
+        booking = {enrollments[i].household_id for i, r in results.items() if r.booked}
+        today = tx.now.astimezone(PARIS).date()
+        for household_id in sorted(booking):
+            ensure_bookings_allowed(tx.uow, household_id, today=today, rule=rule)
 
     def _one(
         self, actor: Actor, action: Action, enrollment_id: str, operation: Operation

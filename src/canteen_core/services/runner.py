@@ -54,7 +54,7 @@ from canteen_core.domain.accounts import (
     PasswordChangeRequiredError,
 )
 from canteen_core.domain.actors import Actor, Role
-from canteen_core.domain.calendar import HolidaySource, SchoolYear, ServiceCalendar, Zone
+from canteen_core.domain.calendar import SchoolYear, ServiceCalendar, Zone
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.clock import Clock, SystemClock, ensure_aware
 from canteen_core.domain.enrollments import Enrollment
@@ -62,6 +62,8 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError, No
 from canteen_core.domain.events import Event
 from canteen_core.domain.notifications import NotificationSettings, Notifier, OutgoingMessage
 from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
+from canteen_core.ports.calendar import HolidaySource
+from canteen_core.ports.mail import Mailer
 from canteen_core.ports.storage import Storage, UnitOfWork
 from canteen_core.services.inputs import guard_public_methods
 
@@ -81,8 +83,8 @@ def build_default_plugin_manager(
 ) -> CanteenPluginManager:
     """The plugin manager a :class:`~canteen_core.services.Canteen` uses by default.
 
-    The built-ins of :data:`~canteen_core.config.plugins.DEFAULT_PLUGINS`, then entry points and
-    ``plugins`` (see :func:`~canteen_core.config.plugins.build_plugin_manager`).
+    The built-ins and third-party plugins of the ``canteen`` entry points, then ``plugins``
+    (see :func:`~canteen_core.config.plugins.build_plugin_manager`).
     """
     return build_plugin_manager(blocked=blocked, load_entrypoints=load_entrypoints, plugins=plugins)
 
@@ -263,7 +265,7 @@ class ServiceContext:
         account_settings: AccountSettings | None = None,
         notification_settings: NotificationSettings | None = None,
         holiday_source: HolidaySource | None = None,
-        mailer: Any = None,
+        mailer: Mailer | None = None,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self.deployment = deployment
@@ -306,7 +308,7 @@ class ServiceContext:
         return self._holiday_source
 
     @property
-    def mailer(self) -> Any:
+    def mailer(self) -> Mailer:
         """The mailer plugin named by ``[mail] adapter`` (built on first use)."""
         if self._mailer is None:
             settings = self.deployment.mail

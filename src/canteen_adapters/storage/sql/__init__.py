@@ -16,7 +16,7 @@ from canteen_adapters.storage.sql.migrate import (
 )
 from canteen_adapters.storage.sql.storage import SqlStorage, SqlUnitOfWork
 from canteen_core.config.hookspecs import hookimpl
-from canteen_core.config.plugins import StorageBackend
+from canteen_core.ports.backends import StorageBackend
 
 __all__ = [
     "SqlStorage",

@@ -1,5 +1,8 @@
 """pytest plugin and helpers for canteen and for plugin authors.
 
+The storage contract suite a storage backend runs is :mod:`canteen_core.testing.storage_contract`
+(its sample values: :mod:`canteen_core.testing.samples`).
+
 Enable it with ``pytest_plugins = ["canteen_core.testing"]`` in a ``conftest.py``.
 
 Fixtures:
@@ -9,22 +12,22 @@ Fixtures:
     the test is skipped with the reason, except when ``CI=true``, where a missing or
     unreachable database fails the test.
 ``canteen_plugin_manager``
-    A plugin manager with the built-in plugins and no entry points (so tests do not depend on
-    what else is installed). Register the plugin under test on it.
+    A plugin manager with the built-in plugins and no third-party entry points (so tests do not
+    depend on what else is installed). Register the plugin under test on it.
 ``canteen_events``
     An :class:`EventRecorder` registered on ``canteen_plugin_manager``: every event dispatched
     through the manager, in order.
 ``memory_storage``
-    An empty in-memory :class:`~canteen_core.ports.storage.Storage` implementing every port (the
-    same
-    adapter as ``[storage] url = "memory://"``).
+    An empty in-memory :class:`~canteen_core.ports.storage.Storage` implementing every port: the
+    ``"memory"`` storage backend, found through the plugin manager by name (the same adapter as
+    ``[storage] url = "memory://"``).
 ``memory_uow``
     An open unit of work on ``memory_storage``; whatever the test did not commit is rolled back.
 ``fake_mailer``
     A :class:`FakeMailer` that keeps messages instead of sending them.
 
-The memory storage lives in ``canteen_adapters`` (it is an adapter); it is imported when a
-fixture needs it, so importing this module never imports an adapter.
+The memory storage is an adapter (a built-in plugin): the fixture asks the plugin manager for
+the backend named ``"memory"``, so this module names no adapter module.
 """
 
 from __future__ import annotations
@@ -160,11 +163,11 @@ def canteen_events(canteen_plugin_manager: CanteenPluginManager) -> EventRecorde
 
 
 @pytest.fixture
-def memory_storage() -> Iterator[Storage]:
+def memory_storage(canteen_plugin_manager: CanteenPluginManager) -> Iterator[Storage]:
     """An empty in-memory storage (every port), closed after the test."""
-    from canteen_adapters.storage.memory import MemoryStorage
+    from canteen_core.ports.settings import StorageSettings
 
-    storage = MemoryStorage()
+    storage = canteen_plugin_manager.open_storage(StorageSettings(url="memory://"))
     yield storage
     storage.close()
 

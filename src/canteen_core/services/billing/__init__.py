@@ -1,0 +1,104 @@
+"""Billing use cases: tariff grids, billing runs, credit notes, statements, reminders.
+
+``canteen.billing`` (:class:`BillingService`) is what the finance office and the family portal
+call. Every method takes the acting :class:`~canteen_core.domain.actors.Actor` and runs through
+:meth:`~canteen_core.services.runner.ServiceContext.use_case`: authorized by the policy, one
+transaction, events published after the commit, emails queued in the outbox in the same
+transaction.
+
+Post-paid billing run (:meth:`BillingService.run_postpaid`)
+    For a period ``"YYYY-MM"`` the run maps, per enrollment, reservations (with the late
+    booking and late cancellation markers), attendance, justified absences and closures into
+    one :class:`~canteen_core.domain.charging.PeriodFacts` (the enrollment's
+    :class:`~canteen_core.domain.charging.DayFacts` in bulk, see :func:`period_facts`), and prices
+    them with the stored tariff grids (QF valid on the day, category from the enrollment,
+    sibling rank among the children billed for the service), alike days grouped
+    (:func:`~canteen_core.domain.invoice_runs.run_postpaid_periods`). Numbers come from the issuer's
+    sequence, taken (and locked) inside the transaction, so they stay gapless.
+
+    **Batches.** Households are processed in batches of :attr:`BillingOptions.batch_size`,
+    **one transaction per batch**: only one batch of households, enrollments, books and
+    attendance is in memory at a time (a city of 25,000 households bills in bounded memory),
+    the numbering lock is held for one batch only (a prepaid validation or a credit note waits
+    seconds, not the whole run), and a failure loses at most the current batch. Batches are
+    taken in household-id order, so numbers follow household ids. A run that stops half-way
+    (crash, lost connection) is simply started again: every invoice carries its billing key
+    (household, period, mode), unique in the database, and already billed households are
+    skipped. Two runs started at once produce each invoice once: the second waits for the
+    first's numbering lock, then sees its keys; if the database still reports a duplicate key
+    (:class:`~canteen_core.domain.errors.ConflictError`), that household's invoice is skipped, its
+    number reused by the next invoice, and the household listed in
+    :attr:`BillingReport.conflicts`.
+
+Prepaid mode
+    :meth:`BillingService.invoice_basket` invoices a household's validated reservation basket
+    for its service month (only days not invoiced yet), and
+    :meth:`BillingService.credit_cancellations` credits days invoiced in advance and cancelled
+    before the deadline (a late cancellation, marked by the reservation engine, is not
+    credited).
+
+The ledger
+    Nothing derived is stored: a household's :class:`~canteen_core.domain.ledger.HouseholdAccount`
+    is
+    rebuilt from its documents (:func:`household_account`) by replaying them in date order
+    (invoices, credit notes, payments, refunds, rejections). Allocation is oldest invoice first.
+
+Reminders and the arrears rule
+    :meth:`BillingService.run_reminders` sends each reminder level of an invoice once: the
+    highest level sent is kept per invoice in the storage's numbering table (kind
+    ``"dunning"``), a monotonic counter updated in the same transaction as the outbox messages.
+    :func:`booking_block_reason` is the optional arrears rule; the reservations service calls it
+    (or :meth:`BillingService.ensure_bookings_allowed`) before accepting new bookings.
+"""
+
+from canteen_core.services.billing._base import (
+    BillingBase,
+    BillingOptions,
+    household_recipients,
+    parse_period,
+)
+from canteen_core.services.billing.credit_notes import CreditNotes
+from canteen_core.services.billing.dunning import Dunning, ReminderReport, booking_block_reason
+from canteen_core.services.billing.facts import period_facts, tariff_category_of
+from canteen_core.services.billing.prepaid import PrepaidBilling
+from canteen_core.services.billing.problems import SkippedHousehold
+from canteen_core.services.billing.runs import BillingReport, IssuedInvoice, PostpaidRuns
+from canteen_core.services.billing.statements import (
+    InvoiceRow,
+    InvoicesPage,
+    Statements,
+    household_account,
+    household_accounts,
+)
+from canteen_core.services.billing.tariff_admin import TariffAdministration
+
+__all__ = [
+    "BillingBase",
+    "BillingOptions",
+    "BillingReport",
+    "BillingService",
+    "InvoiceRow",
+    "InvoicesPage",
+    "IssuedInvoice",
+    "ReminderReport",
+    "SkippedHousehold",
+    "booking_block_reason",
+    "household_account",
+    "household_accounts",
+    "household_recipients",
+    "parse_period",
+    "period_facts",
+    "tariff_category_of",
+]
+
+
+class BillingService(
+    TariffAdministration, PostpaidRuns, PrepaidBilling, CreditNotes, Statements, Dunning
+):
+    """``canteen.billing``: tariffs, billing runs, credit notes, statements and reminders.
+
+    One object whose methods come from the rooms of this package: :mod:`.tariff_admin`
+    (tariff grids), :mod:`.runs` (post-paid runs), :mod:`.prepaid` (baskets and cancellation
+    credits), :mod:`.credit_notes`, :mod:`.statements` (accounts, statements, "MES FACTURES")
+    and :mod:`.dunning` (reminders, arrears rule).
+    """

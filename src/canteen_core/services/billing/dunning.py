@@ -1,0 +1,166 @@
+"""Reminders (dunning) and the arrears rule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import attrs
+
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_today
+from canteen_core.domain.errors import (
+    InvalidInputError,
+    RuleViolationError,
+)
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import (
+    NumberSequence,
+)
+from canteen_core.domain.policy import Action
+from canteen_core.domain.reminders import (
+    ArrearsRule,
+    due_reminders,
+    reminder_level,
+)
+from canteen_core.ports.storage import UnitOfWork
+from canteen_core.services.billing._base import (
+    BillingBase,
+    _chunks,
+    _household_id,
+    _paris_date,
+    household_recipients,
+)
+from canteen_core.services.billing.statements import household_account
+from canteen_core.services.runner import Transaction
+
+_DUNNING_COUNTER = "dunning"
+
+
+@attrs.frozen(kw_only=True)
+class ReminderReport:
+    """What a reminders run sent: one :class:`~canteen_core.domain.events.InvoiceOverdue` per
+    (invoice, level), each at most once."""
+
+    sent: tuple[tuple[str, int], ...]  # (invoice id, level)
+    households: int
+    messages: int
+
+
+def booking_block_reason(
+    uow: UnitOfWork, household_id: str, *, today: date, rule: ArrearsRule | None
+) -> str | None:
+    """Why ``household_id`` may not book new days (French, for the family), or ``None``.
+
+    The optional arrears rule: overdue balance above the rule's threshold blocks new bookings.
+    Call it inside the booking use case's transaction (it reads the household's documents).
+    """
+    if rule is None or not rule.enabled:
+        return None
+    account = household_account(uow, household_id)
+    if not rule.blocks_bookings(account, today=today):
+        return None
+    return (
+        "De nouvelles réservations ne sont pas possibles tant que les factures échues "
+        f"ne sont pas réglées (reste à payer : {account.balance_due.format_fr()})."
+    )
+
+
+class Dunning(BillingBase):
+    """Reminder runs and the arrears rule."""
+
+    # -- reminders and arrears -----------------------------------------------------------------
+
+    def run_reminders(self, actor: Actor, *, today: date | None = None) -> ReminderReport:
+        """Send the reminders due on ``today`` (default: today in Europe/Paris).
+
+        ``send_reminders`` (finance, admin, system). Each (invoice, level) is sent once: an
+        :class:`~canteen_core.domain.events.InvoiceOverdue` event and an email to the guardians.
+        Households are processed in batches, one transaction each.
+        """
+        if today is not None and (not isinstance(today, date) or isinstance(today, datetime)):
+            raise InvalidInputError(f"must be a date, got {today!r}", path="today")
+        with self._ctx.use_case(actor, Action.SEND_REMINDERS, read_only=True) as tx:
+            day = today or _paris_date(tx.now)
+            ids = sorted(household.id for household in tx.uow.households.all())
+        sent: list[tuple[str, int]] = []
+        messages = 0
+        for batch in _chunks(ids, self.options.batch_size):
+            with self._ctx.use_case(actor, Action.SEND_REMINDERS) as tx:
+                for household_id in batch:
+                    household = tx.uow.households.find(household_id)
+                    if household is None:
+                        continue
+                    pairs, count = self._remind(tx, household, day)
+                    sent.extend(pairs)
+                    messages += count
+        return ReminderReport(sent=tuple(sent), households=len(ids), messages=messages)
+
+    def _remind(
+        self, tx: Transaction, household: Household, today: date
+    ) -> tuple[list[tuple[str, int]], int]:
+        uow = tx.uow
+        account = household_account(uow, household.id)
+        schedule = self.options.dunning
+        overdue = [
+            state for state in account.open_invoices() if reminder_level(state, today, schedule) > 0
+        ]
+        if not overdue:
+            return [], 0
+        counters: dict[str, NumberSequence] = {}
+        already: set[tuple[str, int]] = set()
+        for state in overdue:
+            counter = uow.invoices.sequence(
+                _DUNNING_COUNTER, state.invoice.issue_date.year, kind=state.invoice.id
+            )
+            counters[state.invoice.id] = counter
+            if counter.last_used:
+                already.add((state.invoice.id, counter.last_used))
+        events = due_reminders(
+            account, today=today, occurred_at=tx.now, schedule=schedule, already_sent=already
+        )
+        recipients = household_recipients(household)
+        count = 0
+        for event in events:
+            uow.invoices.save_sequence(
+                attrs.evolve(counters[event.invoice_id], last_used=event.level),
+                kind=event.invoice_id,
+            )
+            tx.emit(event)
+            if recipients:
+                found = self._ctx.notifier.invoice_overdue(event, recipients)
+                tx.send(*found)
+                count += len(found)
+        return [(event.invoice_id, event.level) for event in events], count
+
+    def booking_block_reason(self, actor: Actor, household_id: str) -> str | None:
+        """Why the household may not book new days now (arrears rule), or ``None``.
+
+        ``view_invoices``: a guardian may ask for their own household (the portal shows it).
+        """
+        with self._ctx.use_case(
+            actor, Action.VIEW_INVOICES, household_id=_household_id(household_id), read_only=True
+        ) as tx:
+            return booking_block_reason(
+                tx.uow,
+                household_id,
+                today=_paris_date(tx.now),
+                rule=self.options.arrears_rule,
+            )
+
+    def ensure_bookings_allowed(self, uow: UnitOfWork, household_id: str) -> None:
+        """Inside a booking transaction: raise :class:`RuleViolationError` when the arrears
+        rule of these options blocks new bookings."""
+        ensure_bookings_allowed(
+            uow, household_id, today=paris_today(self._ctx.clock), rule=self.options.arrears_rule
+        )
+
+
+def ensure_bookings_allowed(
+    uow: UnitOfWork, household_id: str, *, today: date, rule: ArrearsRule | None
+) -> None:
+    """Raise :class:`RuleViolationError` (the French reason of :func:`booking_block_reason`)
+    when ``rule`` blocks new bookings for the household. The reservations service calls it
+    with the deployment's rule when a family books new days."""
+    reason = booking_block_reason(uow, household_id, today=today, rule=rule)
+    if reason is not None:
+        raise RuleViolationError(reason)

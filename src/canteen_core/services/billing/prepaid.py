@@ -1,0 +1,213 @@
+"""Prepaid billing: invoicing validated baskets and crediting cancellations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.charging import DayFacts
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import (
+    RuleViolationError,
+)
+from canteen_core.domain.invoice_runs import invoice_prepaid_basket, prepaid_cancellation_credit
+from canteen_core.domain.invoicing import (
+    CREDIT_NOTE_PREFIX,
+    BillingMode,
+    CreditNote,
+    Invoice,
+    billing_key,
+)
+from canteen_core.domain.policy import Action
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage import UnitOfWork
+from canteen_core.services.billing._base import (
+    BillingBase,
+    _household_id,
+    _paris_date,
+    parse_period,
+)
+from canteen_core.services.billing.facts import tariff_category_of
+from canteen_core.services.runner import Transaction
+
+
+class PrepaidBilling(BillingBase):
+    """Prepaid invoices and their cancellation credits."""
+
+    def invoice_basket(self, actor: Actor, household_id: str, month: str) -> Invoice | None:
+        """Invoice the household's validated reservation basket for ``month`` (prepaid mode).
+
+        A family validates its own basket (``book_meals``); finance may do it for any
+        household (``run_billing``). Only booked days not invoiced yet (or invoiced and since
+        credited) are billed, on a new invoice named after the month ("SEPTEMBRE 2023"); with
+        nothing new, nothing is issued and ``None`` is returned. Days of the month invoiced
+        earlier and cancelled in time since are credited first, in the same transaction (as
+        :meth:`credit_cancellations` does): the run issues its own cancellation credits.
+        """
+        start, end = parse_period(month)
+        if self.mode is not BillingMode.PREPAID:
+            raise RuleViolationError("this deployment bills post-paid, after attendance")
+        action = self._family_or(actor, Action.RUN_BILLING, Action.BOOK_MEALS)
+        with self._ctx.use_case(actor, action, household_id=_household_id(household_id)) as tx:
+            uow = tx.uow
+            household = uow.households.get(household_id)
+            self._credit_cancelled(tx, household_id, start, end)
+            issue_date = _paris_date(tx.now)
+            sequence = uow.invoices.sequence(self.issuer_id, issue_date.year)
+            previous = [
+                invoice
+                for invoice in uow.invoices.list(household_id=household_id)
+                if invoice.mode is BillingMode.PREPAID and invoice.period_start == start
+            ]
+            covered = self._invoiced_days(uow, previous)
+            bookings: list[DayFacts] = []
+            services: dict[str, str] = {}
+            for enrollment in uow.enrollments.list(household_id=household_id):
+                if enrollment.start > end or enrollment.end < start:
+                    continue
+                enrollment = self._ctx.intern(enrollment)
+                services[enrollment.service.id] = enrollment.service.name
+                book = uow.reservations.load(enrollment.id)
+                late = set(book.late_booked_days())
+                category = tariff_category_of(enrollment, household)
+                for day in book.booked_days(start, end):
+                    key = (enrollment.child_id, enrollment.service.id, day)
+                    if key in covered or not enrollment.is_bookable(day):
+                        continue
+                    bookings.append(
+                        DayFacts(
+                            child_id=enrollment.child_id,
+                            household_id=household_id,
+                            enrollment_id=enrollment.id,
+                            service_id=enrollment.service.id,
+                            category=category,
+                            day=day,
+                            booked=True,
+                            late_booking=day in late,
+                        )
+                    )
+            if not bookings:
+                return None
+            result = invoice_prepaid_basket(
+                issuer_id=self.issuer_id,
+                basket_id=f"b{len(previous) + 1}",
+                household=household,
+                bookings=bookings,
+                tariffs=self._tariff_book(uow),
+                sequence=sequence,
+                issued_at=tx.now,
+                terms=self.options.terms,
+                already_billed=uow.invoices.billed_keys(
+                    [
+                        billing_key(
+                            BillingMode.PREPAID,
+                            issuer_id=self.issuer_id,
+                            household_id=household_id,
+                            first_day=start,
+                            last_day=end,
+                            basket_id=f"b{len(previous) + 1}",
+                        )
+                    ]
+                ),
+                service_names=services,
+            )
+            if result.invoice is None:
+                return None
+            uow.invoices.add(result.invoice)
+            uow.invoices.save_sequence(result.sequence)
+            self._announce(tx, result.invoice, household)
+            return result.invoice
+
+    def _invoiced_days(
+        self, uow: UnitOfWork, invoices: Iterable[Invoice]
+    ) -> set[tuple[str | None, str, date]]:
+        """(child, service, day) billed by ``invoices`` and not credited since."""
+        days: set[tuple[str | None, str, date]] = set()
+        for invoice in invoices:
+            for line in invoice.lines:
+                days |= {(line.child_id, line.service_id, day) for day in line.days}
+            for note in uow.credit_notes.list(invoice_id=invoice.id):
+                days -= note.credited_days()
+        return days
+
+    def credit_cancellations(self, actor: Actor, household_id: str, month: str) -> list[CreditNote]:
+        """Credit prepaid days of ``month`` cancelled before their deadline (prepaid mode).
+
+        Compares what the household's prepaid invoices of the month bill with its current
+        bookings: a billed day no longer booked, not marked as a late cancellation and not
+        credited yet is credited at the price it was billed. One credit note per invoice.
+        Families trigger it for their own household (``cancel_meals``), finance for any
+        (``issue_credit_note``). :meth:`invoice_basket` issues these credits itself, before
+        invoicing new days: this method is for a cancellation not followed by a new basket.
+        """
+        start, end = parse_period(month)
+        action = self._family_or(actor, Action.ISSUE_CREDIT_NOTE, Action.CANCEL_MEALS)
+        with self._ctx.use_case(actor, action, household_id=_household_id(household_id)) as tx:
+            tx.uow.households.get(household_id)
+            return self._credit_cancelled(tx, household_id, start, end)
+
+    def _credit_cancelled(
+        self, tx: Transaction, household_id: str, start: date, end: date
+    ) -> list[CreditNote]:
+        """Credit, in ``tx``, the household's prepaid days of ``start..end`` cancelled in time."""
+        uow = tx.uow
+        invoices = [
+            invoice
+            for invoice in uow.invoices.list(household_id=household_id)
+            if invoice.mode is BillingMode.PREPAID and invoice.period_start == start
+        ]
+        if not invoices:
+            return []
+        books: dict[tuple[str, str], list[tuple[Enrollment, ReservationBook]]] = defaultdict(list)
+        for enrollment in uow.enrollments.list(household_id=household_id):
+            if enrollment.start <= end and enrollment.end >= start:
+                books[(enrollment.child_id, enrollment.service.id)].append(
+                    (enrollment, uow.reservations.load(enrollment.id))
+                )
+        issue_date = _paris_date(tx.now)
+        sequence = uow.invoices.sequence(
+            self.issuer_id, issue_date.year, kind="credit_note", prefix=CREDIT_NOTE_PREFIX
+        )
+        notes: list[CreditNote] = []
+        for invoice in invoices:
+            previous = list(uow.credit_notes.list(invoice_id=invoice.id))
+            credited: set[tuple[str | None, str, date]] = set()
+            for note in previous:
+                credited |= note.credited_days()
+            cancelled: list[tuple[str, str, date]] = []
+            for line in invoice.lines:
+                if line.child_id is None:
+                    continue
+                for day in line.days:
+                    if (line.child_id, line.service_id, day) in credited:
+                        continue
+                    if _cancelled_in_time(books[(line.child_id, line.service_id)], day):
+                        cancelled.append((line.child_id, line.service_id, day))
+            if not cancelled:
+                continue
+            note, sequence = prepaid_cancellation_credit(
+                invoice,
+                cancelled=cancelled,
+                sequence=sequence,
+                issue_date=issue_date,
+                previous=previous,
+            )
+            uow.credit_notes.add(note)
+            notes.append(note)
+        if notes:
+            uow.invoices.save_sequence(sequence, kind="credit_note")
+        return notes
+
+
+def _cancelled_in_time(entries: Sequence[tuple[Enrollment, ReservationBook]], day: date) -> bool:
+    """Whether ``day`` is no longer booked in any matching enrollment, and was not cancelled
+    after its deadline (a late cancellation stays billed)."""
+    relevant = [(e, b) for e, b in entries if e.covers(day)]
+    if not relevant:
+        return False
+    for _, book in relevant:
+        if book.is_booked(day) or day in set(book.late_cancelled_days()):
+            return False
+    return True
