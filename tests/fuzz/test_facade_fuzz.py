@@ -25,7 +25,6 @@ import os
 import traceback
 from collections.abc import Callable
 from datetime import date
-from decimal import InvalidOperation
 from typing import Any
 
 import pytest
@@ -49,24 +48,15 @@ RECORDS_REFUSALS = {
 #: (method, parameter, wrong value's label in NASTY) -> (exception, owner and reason). Raw
 #: exceptions from files the fuzz helper does not own: left to their owners, reproduced below.
 KNOWN_RAW: dict[tuple[str, str, str], tuple[type[BaseException], str]] = {
-    # money.py / payments.py: an amount of 1E+26 overflows the 28-digit decimal context while
-    # it is quantized to cents (#22 item 7, money helper).
-    ("payments.refund", "amount", "'1E+26'"): (InvalidOperation, "money: 1E+26 quantized"),
-    ("payments.refund", "amount", "Decimal 1E+26"): (InvalidOperation, "money: 1E+26 quantized"),
-    # services/billing.py:293 (month bounds): "9999-12" passes the YYYY-MM pattern, then the
-    # first day of the next month, date(10000, 1, 1), raises ValueError (#22 item 8, billing).
-    ("billing.run_postpaid", "period", "'9999-12'"): (ValueError, "billing: month 9999-12"),
-    ("billing.invoice_basket", "month", "'9999-12'"): (ValueError, "billing: month 9999-12"),
-    ("billing.credit_cancellations", "month", "'9999-12'"): (ValueError, "billing: month 9999-12"),
+    # Empty since main merged the money and billing fixes: payments.refund(amount="1E+26")
+    # raised decimal.InvalidOperation (money.py:142) and billing.run_postpaid /
+    # invoice_basket / credit_cancellations("9999-12") raised ValueError (billing.py:293).
+    # Shape of an entry:
+    # ("payments.refund", "amount", "'1E+26'"): (InvalidOperation, "money: 1E+26 quantized"),
 }
 #: Raw exceptions the random calls may meet with values the sweep does not put in one
 #: parameter alone: (method, exception) -> owner and reason.
-KNOWN_RAW_RANDOM: dict[tuple[str, type[BaseException]], str] = {
-    ("payments.refund", InvalidOperation): "money: 1E+26 quantized",
-    ("billing.run_postpaid", ValueError): "billing: month 9999-12",
-    ("billing.invoice_basket", ValueError): "billing: month 9999-12",
-    ("billing.credit_cancellations", ValueError): "billing: month 9999-12",
-}
+KNOWN_RAW_RANDOM: dict[tuple[str, type[BaseException]], str] = {}
 
 
 def _call(method: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> str | None:
