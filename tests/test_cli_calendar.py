@@ -155,17 +155,17 @@ def test_weekdays_option() -> None:
             "either --zone or --department, not both",
         ),
         (["--school-year", "2023-2024"], "give --zone (A, B or C) or --department"),
-        (["--zone", "A"], "Missing option '--school-year'"),
+        (["--zone", "A"], "option obligatoire manquante : --school-year"),
         (["--zone", "A", "--school-year", "2023-2024", "--weekdays", "sat"], "Saturday"),
         (["--zone", "A", "--school-year", "2023-2024", "--weekdays", "xyz"], "unknown weekday"),
-        (["--zone", "A", "--school-year", "2023-2024", "--bogus"], "No such option"),
+        (["--zone", "A", "--school-year", "2023-2024", "--bogus"], "option inconnue : --bogus"),
     ],
 )
 def test_bad_arguments_exit_with_one_line(args: list[str], message: str) -> None:
     result = run("calendar", *args)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr.startswith("Erreur : ")
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
@@ -176,7 +176,8 @@ def test_unknown_command_is_one_line() -> None:
     result = run("calendrier")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: No such command 'calendrier'. Did you mean 'calendar'? (see 'canteen --help')\n"
+        "Erreur : commande inconnue : calendrier (vouliez-vous dire calendar ?) "
+        "(voir « canteen --help »)\n"
     )
 
 
@@ -196,16 +197,19 @@ def test_group_turns_library_errors_into_one_line() -> None:
 
     @group.command()
     def missing() -> None:
-        raise NotFoundError("no invoice FAC-2024-0001")
+        raise NotFoundError("no invoice 'FAC-2024-0001'")
 
     @group.command()
     def refused() -> None:
         fail("déjà facturé")
 
     result = CliRunner().invoke(group, ["missing"])
-    assert (result.exit_code, result.stderr) == (1, "Error: no invoice FAC-2024-0001\n")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Erreur : facture introuvable : FAC-2024-0001\n",
+    )
     result = CliRunner().invoke(group, ["refused"])
-    assert (result.exit_code, result.stderr) == (1, "Error: déjà facturé\n")
+    assert (result.exit_code, result.stderr) == (1, "Erreur : déjà facturé\n")
     assert main.commands["calendar"] in COMMANDS
 
 
@@ -241,6 +245,6 @@ def test_installed_script_runs_for_real() -> None:
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr == (
-        "Error: school_year: no calendar data for 2031-2032; available: 2023-2024, 2024-2025, "
+        "Erreur : school_year: no calendar data for 2031-2032; available: 2023-2024, 2024-2025, "
         "2025-2026, 2026-2027, 2027-2028\n"
     )

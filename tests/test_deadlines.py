@@ -16,6 +16,9 @@ from canteen_core.domain.deadlines import (
     FixedDelay,
     OpenDaysBefore,
     WeeklyDeadline,
+    WorkingDaysBefore,
+    cut_off_policy_kind,
+    cut_off_policy_kinds,
     wall_clock,
 )
 from canteen_core.domain.errors import InvalidInputError
@@ -258,3 +261,58 @@ def test_the_hand_built_calendar_matches_the_france_data_plugin() -> None:
     official = ServiceCalendar(school_year=FranceHolidaySource().school_year("C", 2023))
     assert official.open_days() == CALENDAR.open_days()
     assert len(CALENDAR.open_days()) == 140
+
+
+# -- working days ("2 jours ouvrés avant, 10 h") -------------------------------------------------
+
+TWO_WORKING_DAYS_10 = WorkingDaysBefore(days=2, at=time(10))
+
+
+def test_working_days_skip_weekends_not_closed_service_days() -> None:
+    # The service is closed on Wednesdays: a Friday meal still falls due on Wednesday 10:00
+    # (OpenDaysBefore would count service days and land on Tuesday).
+    assert 2 not in CALENDAR.open_weekdays
+    friday = date(2023, 11, 17)
+    assert TWO_WORKING_DAYS_10.deadline(friday, CALENDAR) == datetime(
+        2023, 11, 15, 10, tzinfo=PARIS
+    )
+    assert OpenDaysBefore(days=2, at=time(10)).deadline(friday, CALENDAR) == datetime(
+        2023, 11, 14, 10, tzinfo=PARIS
+    )
+    # A Monday meal: Friday, then Thursday.
+    assert TWO_WORKING_DAYS_10.deadline(date(2023, 11, 20), CALENDAR) == datetime(
+        2023, 11, 16, 10, tzinfo=PARIS
+    )
+
+
+def test_working_days_skip_public_holidays() -> None:
+    # 8 May (Victoire 1945) and 9 May 2024 (Ascension) are not working days.
+    assert TWO_WORKING_DAYS_10.deadline(date(2024, 5, 10), CALENDAR) == datetime(
+        2024, 5, 6, 10, tzinfo=PARIS
+    )
+
+
+def test_working_days_explain_themselves_in_french() -> None:
+    assert TWO_WORKING_DAYS_10.describe() == (
+        "avant 10 h 00, 2 jours ouvrés avant (du lundi au vendredi, hors jours fériés)"
+    )
+    assert (
+        WorkingDaysBefore(days=1, at=time(9, 30))
+        .describe("en")
+        .startswith("before 09:30, 1 working day before")
+    )
+    assert TWO_WORKING_DAYS_10.explain(date(2023, 11, 17), CALENDAR) == (
+        "Pour le vendredi 17 novembre 2023, modifiable jusqu'au mercredi 15 novembre 2023 à "
+        "10 h 00 (exclu) : avant 10 h 00, 2 jours ouvrés avant (du lundi au vendredi, hors "
+        "jours fériés)."
+    )
+    with pytest.raises(InvalidInputError):
+        WorkingDaysBefore(days=0, at=time(10))
+
+
+def test_policy_kinds_are_found_by_name() -> None:
+    kinds = cut_off_policy_kinds()
+    assert kinds["WorkingDaysBefore"] is WorkingDaysBefore
+    assert {"WeeklyDeadline", "OpenDaysBefore", "FixedDelay", "DayOfPreviousMonth"} <= set(kinds)
+    with pytest.raises(InvalidInputError, match="unknown cut-off policy kind 'Nope'"):
+        cut_off_policy_kind("Nope")

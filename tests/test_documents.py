@@ -27,7 +27,7 @@ from canteen_adapters.documents import (
     reservations_ics,
 )
 from canteen_adapters.documents.certificate import CREDIT_SHARE_LABEL, _split
-from canteen_core.config.deployment import IssuerSettings
+from canteen_core.config.deployment import Deployment, IssuerSettings, parse_deployment
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.charging import DayFacts
 from canteen_core.domain.errors import InvalidInputError
@@ -123,7 +123,9 @@ def test_seed_invoice_pdf_reads_back_in_french() -> None:
         invoice,
         household=HOUSEHOLD,
         issuer=ISSUER,
-        payment=PaymentOptions(portal_url="https://famille.ronde.fr"),
+        payment=PaymentOptions(
+            portal_url="https://famille.ronde.fr", online_provider="PayZen", direct_debit=True
+        ),
     )
     assert data.startswith(b"%PDF-")
     text = pdf_text(data)
@@ -150,6 +152,39 @@ def test_seed_invoice_pdf_reads_back_in_french() -> None:
         assert expected in text, expected
     assert "Jours : 04/09, 05/09, 07/09, 08/09" in text
     assert page_count(data) == 1
+
+
+def deployment(extra: str = "") -> Deployment:
+    return parse_deployment('[issuer]\nname = "Régie"\ncode = "RONDE"\n' + extra)
+
+
+def test_invoice_pdf_names_only_the_means_of_payment_the_deployment_offers() -> None:
+    # Issue 14, item 8: no card, direct debit nor portal on a deployment that has none.
+    invoice = basket_invoice()
+    bare = PaymentOptions.for_deployment(deployment())
+    text = pdf_text(render_invoice_pdf(invoice, household=HOUSEHOLD, issuer=ISSUER, payment=bare))
+    for absent in ("PayZen", "carte bancaire", "Prélèvement", "prélèvement", "espace famille"):
+        assert absent not in text, absent
+    assert "Espèces ou chèque à la régie" in text
+    assert "Espèces ou chèque à la régie" in pdf_text(
+        render_invoice_pdf(invoice, household=HOUSEHOLD, issuer=ISSUER)
+    )
+    full = PaymentOptions.for_deployment(
+        deployment(
+            '[portal]\nurl = "https://famille.ronde.fr"\n'
+            '[payment.payzen]\nsite_id = "1"\n[payment.sepa]\ncreditor_name = "R"\n'
+        )
+    )
+    assert (full.online_provider, full.direct_debit) == ("PayZen", True)
+    text = pdf_text(render_invoice_pdf(invoice, household=HOUSEHOLD, issuer=ISSUER, payment=full))
+    for present in ("PayZen", "https://famille.ronde.fr", "Prélèvement automatique"):
+        assert present in text, present
+    # Card payment without a portal has nowhere to happen: not printed.
+    no_portal = PaymentOptions.for_deployment(deployment('[payment.payzen]\nsite_id = "1"\n'))
+    text = pdf_text(
+        render_invoice_pdf(invoice, household=HOUSEHOLD, issuer=ISSUER, payment=no_portal)
+    )
+    assert "PayZen" not in text
 
 
 def test_invoice_pdf_prints_accented_payer_and_is_deterministic() -> None:

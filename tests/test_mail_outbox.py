@@ -79,11 +79,13 @@ def test_files_make_deduplication_survive_a_restart(tmp_path: Path) -> None:
     class CrashOnce(InMemoryOutboxStore):
         crashed = False
 
-        def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+        def mark_sent(
+            self, message_id: str, *, sent_at: datetime, claim: str | None = None
+        ) -> None:
             if not self.crashed:
                 self.crashed = True
                 raise KeyboardInterrupt  # the process stops right after the send
-            super().mark_sent(message_id, sent_at=sent_at)
+            super().mark_sent(message_id, sent_at=sent_at, claim=claim)
 
     store, clock = CrashOnce(), FixedClock(NOW)
     store.add([outgoing()])

@@ -73,11 +73,11 @@ class CrashingStore(InMemoryOutboxStore):
         super().__init__()
         self.crash_next_mark_sent = False
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
         if self.crash_next_mark_sent:
             self.crash_next_mark_sent = False
             raise Crash
-        super().mark_sent(message_id, sent_at=sent_at)
+        super().mark_sent(message_id, sent_at=sent_at, claim=claim)
 
 
 def test_sends_due_messages_once() -> None:

@@ -22,6 +22,7 @@ from canteen_adapters.payment.sepa import (
     sepa_text,
     validate_pain008,
 )
+from canteen_core.config.deployment import load_deployment
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import (
     ConfigurationError,
@@ -31,7 +32,14 @@ from canteen_core.domain.errors import (
     RuleViolationError,
 )
 from canteen_core.domain.events import DirectDebitAnnounced
-from canteen_core.domain.mandates import DirectDebitMandate, MandateKind, SequenceType
+from canteen_core.domain.mandates import (
+    DirectDebitMandate,
+    MandateKind,
+    SequenceType,
+    check_collection_date,
+    is_target2_business_day,
+    next_target2_business_day,
+)
 from canteen_core.domain.money import Money
 
 NS = {"p": PAIN_008_NAMESPACE}
@@ -44,6 +52,14 @@ CREDITOR = SepaCreditor.of(
     iban="FR76 3000 4000 0312 3456 7890 143",
     creditor_id="FR72ZZZ123456",
 )
+
+
+def stored_unchecked(mandate: DirectDebitMandate, **values: object) -> DirectDebitMandate:
+    """``mandate`` with fields set without their checks, as old stored data may hold them."""
+    copy = attrs.evolve(mandate)
+    for name, value in values.items():
+        object.__setattr__(copy, name, value)
+    return copy
 
 
 def mandate(household: str, iban: str, **changes: object) -> DirectDebitMandate:
@@ -227,17 +243,17 @@ def test_rejected_debit_reopens_its_invoice() -> None:
         (
             [
                 item("hh1", "2023-000101", "10.00"),
-                # Passes the mod-97 check of the core, but the French RIB key is wrong:
-                # schwifty's full validation in the adapter catches it.
+                # A mandate stored before its IBAN was checked (the French RIB key is wrong):
+                # the error names the household and the mandate, not an index of the run.
                 item(
                     "hh2",
                     "2023-000102",
                     "10.00",
-                    mandate=mandate("hh2", "FR5430006000011234567890100"),
+                    mandate=stored_unchecked(MANDATES["hh2"], iban="FR5430006000011234567890100"),
                 ),
             ],
             InvalidInputError,
-            r"items\[1\]\.mandate\.iban",
+            r"^foyer hh2 \(mandat RUM-HH2, facture 2023-000102\) : IBAN FR54.* invalide : clé RIB",
         ),
         (
             [item("hh1", "2023-000101", "10.00"), item("hh1", "2023-000101", "3.00")],
@@ -385,3 +401,46 @@ def test_provider_from_deployment_settings_writes_under_output_dir(tmp_path: Pat
         SepaDirectDebit.from_settings({"iban": "x"})
     in_memory = SepaDirectDebit(CREDITOR)
     assert in_memory.collect(first_items(), collection_date=DUE, clock=CLOCK)[1] is None
+
+
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        (date(2023, 12, 25), "Noël"),
+        (date(2023, 12, 26), "lendemain de Noël"),
+        (date(2024, 1, 1), "jour de l'an"),
+        (date(2024, 3, 29), "Vendredi saint"),
+        (date(2024, 4, 1), "lundi de Pâques"),
+        (date(2024, 5, 1), "1er mai"),
+        (date(2023, 10, 28), "samedi"),
+        (date(2023, 10, 29), "dimanche"),
+    ],
+)
+def test_a_collection_date_must_be_a_target2_business_day(day: date, reason: str) -> None:
+    # Issue 14, item 15: banks settle SEPA debits on TARGET2 business days only.
+    assert not is_target2_business_day(day)
+    with pytest.raises(RuleViolationError, match=f"\\({reason}\\) n'est pas un jour ouvré"):
+        build_collection(CREDITOR, first_items(), collection_date=day, clock=CLOCK)
+
+
+def test_target2_business_days_include_french_public_holidays_that_banks_work() -> None:
+    assert is_target2_business_day(date(2023, 11, 1))  # Toussaint: TARGET2 is open
+    assert is_target2_business_day(date(2024, 5, 8))
+    with pytest.raises(RuleViolationError, match="prochain jour possible : le 27/12/2023"):
+        check_collection_date(date(2023, 12, 25))
+
+
+def test_a_relative_output_dir_is_resolved_against_the_deployment_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "commune"
+    folder.mkdir()
+    (folder / "canteen.toml").write_text(
+        '[issuer]\nname = "Régie"\ncode = "RONDE"\n[payment.sepa]\noutput_dir = "sepa"\n',
+        encoding="utf-8",
+    )
+    deployment = load_deployment(folder / "canteen.toml")
+    assert deployment.payment["sepa"]["output_dir"] == str(folder.resolve() / "sepa")
+
+
+def test_next_target2_business_day() -> None:
+    assert next_target2_business_day(date(2023, 12, 23)) == date(2023, 12, 27)  # Sat -> Wed
+    assert next_target2_business_day(date(2023, 12, 27)) == date(2023, 12, 27)

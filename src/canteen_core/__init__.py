@@ -61,6 +61,7 @@ from canteen_core.domain.deadlines import (
     FixedDelay,
     OpenDaysBefore,
     WeeklyDeadline,
+    WorkingDaysBefore,
 )
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 from canteen_core.domain.errors import (
@@ -179,6 +180,7 @@ __all__ = [  # noqa: RUF022
     "Recurrence",
     "RequestStatus",
     "WeeklyDeadline",
+    "WorkingDaysBefore",
     # attendance
     "Presence",
     # tariffs and billing

@@ -99,7 +99,8 @@ def test_grid_file_kinds_and_extras() -> None:
     [
         ("[prices.resident_child]\nprice = 3\n", "valid_from"),
         ("valid_from = 2024-09-01\n[prices.child]\nprice = 3\n", "unknown keys"),
-        ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = 'x'\n", "not an amount"),
+        ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = 'x'\n", "n'est pas un nombre"),
+        ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = '3e2'\n", "price: g.toml: «"),
         ("valid_from = 2024-09-01\n[prices.resident_child]\neffort_rate = 1\n", "min and max"),
         ("valid_from = 2024-09-01\n[prices.non_resident_child]\nprice = 3\n", "resident_child"),
         ("valid_from = 'soon'\n[prices.resident_child]\nprice = 3\n", "TOML date"),
@@ -118,3 +119,14 @@ def test_the_grid_format_shown_in_help_parses() -> None:
     grid = parse_grid("\n".join(line.strip() for line in block.splitlines()))
     assert grid.id == "projet-2024"
     assert grid.unit_amount(TariffCategory.ADULT, Decimal(1000)) == Decimal("3.60")
+
+
+def test_deadline_in_working_days() -> None:
+    from datetime import time
+
+    from canteen_adapters.cli.enroll import parse_deadline
+    from canteen_core.domain.deadlines import WorkingDaysBefore
+
+    expected = WorkingDaysBefore(days=2, at=time(10))
+    assert parse_deadline("2jo 10:00") == expected
+    assert parse_deadline("2 jours ouvrés 10h00") == expected

@@ -81,7 +81,12 @@ def test_second_run_adds_nothing_and_prints_the_same_result(
     assert "septembre déjà facturé (9 foyers)" in again.stdout
     assert "Paiement en ligne    déjà reçu" in again.stdout
     # Everything after the steps (MES FACTURES, commune totals) is identical.
-    assert again.stdout.split("MES FACTURES")[1] == first.stdout.split("MES FACTURES")[1]
+    # Up to the portal's lines: each run's temporary password is random.
+    tail = "Portail (API HTTP)"
+    assert (
+        again.stdout.split("MES FACTURES")[1].split(tail)[0]
+        == (first.stdout.split("MES FACTURES")[1].split(tail)[0])
+    )
 
 
 def test_another_size_on_the_same_database_is_refused(demo_db: tuple[Path, Result]) -> None:
@@ -142,9 +147,20 @@ def test_json_is_internally_consistent(demo_db: tuple[Path, Result]) -> None:
 def test_bad_household_count_is_one_line_and_creates_nothing(tmp_path: Path) -> None:
     result = run("demo", "--db", str(tmp_path / "d" / "canteen.db"), "--households", "-3")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr.startswith("Erreur : ")
     assert result.stderr.count("\n") == 1
     assert not (tmp_path / "d").exists()
+
+
+def test_a_database_where_nothing_can_be_written_is_one_french_line() -> None:
+    # Issue 14, item 16: was a FileNotFoundError traceback.
+    result = run("demo", "--db", "/proc/nope/x.db")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Erreur : impossible de créer la démo : /proc/nope : dossier ou fichier introuvable ; "
+        "choisissez un autre --db\n"
+    )
+    assert "Traceback" not in result.output
 
 
 def test_refuses_a_deployment_file_for_another_database(tmp_path: Path) -> None:
@@ -193,9 +209,14 @@ def test_an_interrupted_run_resumes_without_duplicates(
     resumed = tmp_path / "resumed" / "canteen.db"
     broken = run("demo", "--db", str(resumed), "--households", HOUSEHOLDS)
     assert broken.exit_code == 1
-    assert broken.stderr == "Error: disque plein (simulé)\n"
+    assert broken.stderr == "Erreur : disque plein (simulé)\n"
     monkeypatch.setattr(AttendanceService, "justify_many", original)
     again = run("demo", "--db", str(resumed), "--households", HOUSEHOLDS)
     assert again.exit_code == 0, again.output
     assert table_counts(resumed) == table_counts(clean)
-    assert again.stdout.split("MES FACTURES")[1] == first.stdout.split("MES FACTURES")[1]
+    # Up to the portal's lines: each run's temporary password is random.
+    tail = "Portail (API HTTP)"
+    assert (
+        again.stdout.split("MES FACTURES")[1].split(tail)[0]
+        == (first.stdout.split("MES FACTURES")[1].split(tail)[0])
+    )

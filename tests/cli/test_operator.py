@@ -3,6 +3,8 @@ nothing changed), on a copy of a small demo deployment."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import shutil
 import sqlite3
@@ -31,7 +33,7 @@ def run(*args: str, now: str = NOW) -> Result:
 
 def one_line_error(result: Result, code: int, text: str) -> None:
     assert result.exit_code == code, result.output
-    assert result.stderr.startswith("Error: "), result.stderr
+    assert result.stderr.startswith("Erreur : "), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert text in result.stderr
 
@@ -165,6 +167,82 @@ def test_enroll_bad_input_changes_nothing(site: Path) -> None:
     assert enrollments(site, "CONCERTO") == 1
 
 
+def test_enroll_twice_or_in_an_unpriced_category_is_refused(site: Path) -> None:
+    # Issue 14, items 1 and 2: refused by the enrollment service, whatever calls it.
+    twice = run("enroll", "--config", str(site), "--household", "CONCERTO", "--child",
+                "concerto-alban", "--site", "ronde", "--school-year", "2023")  # fmt: skip
+    one_line_error(twice, 1, "l'enfant concerto-alban est déjà inscrit")
+    for category, text in (("adult", "pas de prix pour la catégorie « adult »"),
+                           ("vip", "catégorie tarifaire inconnue « vip »")):  # fmt: skip
+        one_line_error(run("enroll", "--config", str(site), "--household", "CONCERTO",
+                           "--child", "concerto-arielle", "--site", "ronde", "--school-year",
+                           "2023", "--category", category), 2, text)  # fmt: skip
+    assert enrollments(site, "CONCERTO") == 1
+
+
+def test_enrollments_list_edit_and_end(site: Path) -> None:
+    listed = data(run("enrollments", "list", "--config", str(site), "--household", "CONCERTO",
+                      "--json"))  # fmt: skip
+    assert [e["id"] for e in listed["enrollments"]] == ["CONCERTO-alban-rs"]
+    text = run("enrollments", "list", "--config", str(site), "--site", "ronde")
+    assert text.exit_code == 0
+    assert "CONCERTO-alban-rs  CONCERTO / concerto-alban" in text.stdout
+    edited = data(run("enrollments", "edit", "CONCERTO-alban-rs", "--config", str(site),
+                      "--late", "pending", "--deadline", "48h", "--json"))  # fmt: skip
+    assert edited["late_change"] == "pending"
+    one_line_error(run("enrollments", "edit", "CONCERTO-alban-rs", "--config", str(site),
+                       "--category", "adult"), 2, "pas de prix")  # fmt: skip
+    ended = data(run("enrollments", "end", "CONCERTO-alban-rs", "--config", str(site), "--on",
+                     "22/12/2023", "--json"))  # fmt: skip
+    assert ended["end"] == "2023-12-22"
+    assert ended["tariff_category"] == "resident"
+
+
+def test_staff_list_households_children_and_sites(site: Path) -> None:
+    listed = data(run("households", "list", "--config", str(site), "--json"))
+    assert listed["count"] == 6
+    concerto = next(h for h in listed["households"] if h["id"] == "CONCERTO")
+    assert [c["id"] for c in concerto["children"]][:2] == ["concerto-alban", "concerto-arielle"]
+    text = run("households", "list", "--config", str(site), "--search", "concerto")
+    assert text.exit_code == 0
+    assert "concerto-alban (Alban CONCERTO)" in text.stdout
+    one_line_error(run("households", "list", "--config", str(site), "--household", "NOPE"),
+                   1, "foyer introuvable : NOPE")  # fmt: skip
+    sites = data(run("sites", "list", "--config", str(site), "--json"))
+    assert [s["id"] for s in sites["sites"]] == ["ronde"]
+    assert [s["id"] for s in sites["services"]] == ["rs"]
+    text = run("sites", "list", "--config", str(site))
+    assert "rs  Restauration Scolaire (lundi, mardi, jeudi et vendredi)" in text.stdout
+
+
+def test_errors_are_one_french_line_without_python_internals(site: Path) -> None:
+    for args, code, text in (
+        (("pay", "--household", "H000002"), 2, "option obligatoire manquante : --amount"),
+        (("pay", "--household", "H000002", "--amount", "5", "--bogus"), 2,
+         "option inconnue : --bogus"),
+        (("pay", "--household", "H000002", "--amount", "5", "--method", "card"), 2,
+         "valeur invalide « card » pour --method"),
+        (("book", "--enrollment", "nope", "--day", "2023-11-07"), 1,
+         "inscription introuvable : nope"),
+    ):  # fmt: skip
+        result = run(*args[:1], "--config", str(site), *args[1:])
+        one_line_error(result, code, text)
+        for internal in ("<class", "Traceback", "Error:", "TariffCategory.", "(see '"):
+            assert internal not in result.stderr, result.stderr
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(Canteen, "open", broken)
+    result = run("households", "list", "--config", str(site))
+    one_line_error(result, 1, "erreur interne inattendue (KeyError)")
+    assert "boom" not in result.stderr
+
+
 ALBAN = "CONCERTO-alban-rs"
 
 
@@ -237,6 +315,21 @@ def test_bill_a_month_then_again(site: Path) -> None:
     assert again.stderr == ""  # no progress bar off a terminal
 
 
+def test_bill_refuses_a_month_not_over_unless_asked(site: Path) -> None:
+    db = site.parent / "canteen.db"
+    before = counts(db)
+    refused = run("bill", "--config", str(site), "--period", "2023-11",
+                  now="2023-11-15T08:00:00+01:00")  # fmt: skip
+    assert refused.exit_code != 0
+    assert "Traceback" not in refused.output
+    assert len(refused.output.strip().splitlines()) == 1, refused.output
+    assert counts(db) == before
+    asked = data(run("bill", "--config", str(site), "--period", "2023-11", "--allow-unfinished",
+                     "--json", now="2023-11-15T08:00:00+01:00"))  # fmt: skip
+    assert asked["issued"]
+    assert asked["skipped"] == []
+
+
 def test_bill_bad_period_changes_nothing(site: Path) -> None:
     db = site.parent / "canteen.db"
     before = counts(db)
@@ -296,6 +389,42 @@ def test_pay_bad_input_changes_nothing(site: Path) -> None:
     one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount", "5",
                        "--method", "card"), 2, "card")  # fmt: skip
     assert balance(site, "H000002") == before
+
+
+def test_a_cheque_receipt_states_the_day_it_was_received(site: Path) -> None:
+    # Issue 14, item 6: recorded on 6 October for a cheque received on 2 October.
+    data(run("pay", "--config", str(site), "--household", "H000002", "--amount", "5",
+             "--method", "cheque", "--reference", "0042", "--date", "2023-10-02",
+             "--json"))  # fmt: skip
+    data(run("outbox", "send", "--config", str(site), "--json"))
+    receipts = []
+    for mail in (site.parent / "mail").glob("payment-received.*.eml"):
+        message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+        body = message.get_body(("plain",))  # type: ignore[attr-defined]
+        receipts.append(body.get_content())
+    mentions = [text for text in receipts if "5,00 €" in text and "chèque" in text]
+    assert mentions, receipts[:1]
+    assert all("2 octobre 2023" in text for text in mentions)
+    assert not any("6 octobre 2023" in text for text in mentions)
+
+
+def test_pay_reads_french_amounts_and_refuses_exponents_and_huge_amounts(site: Path) -> None:
+    before = balance(site, "H000002")
+    one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                       "1e9"), 2, "n'est pas un nombre")  # fmt: skip
+    one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                       "10\u202f000,01"), 1, "dépasse le plafond de 10 000,00 €")  # fmt: skip
+    assert balance(site, "H000002") == before
+    result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                      "1\u00a0000,00", "--json"))  # fmt: skip
+    assert result["amount"] == "1000.00"
+    site.write_text(site.read_text(encoding="utf-8") + '\n[money]\nmax_payment = "20000"\n')
+    result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                      "15 000", "--json"))  # fmt: skip
+    assert result["amount"] == "15000.00"
+    result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
+                      "25000", "--above-ceiling", "--json"))  # fmt: skip
+    assert result["amount"] == "25000.00"
 
 
 # -- sepa, simulate, outbox -----------------------------------------------------------------------

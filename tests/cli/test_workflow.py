@@ -90,12 +90,14 @@ def test_household_import_bad_input_imports_nothing(config: Path) -> None:
     bad.write_text(FOYERS.replace("2017-09-12", "2017-13-12"), encoding="utf-8")
     result = run("households", "import", "--config", c, str(bad))
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: line 3")
+    assert result.stderr.startswith(
+        "Erreur : ligne 3: birth_date: « 2017-13-12 » n'est pas une date"
+    )
     assert result.stderr.count("\n") == 1
     bad.write_text("household_id;child_id\nF1;C1\n", encoding="utf-8")
     missing = run("households", "import", "--config", c, str(bad))
     assert missing.exit_code == 2
-    assert "missing CSV columns" in missing.stderr
+    assert "colonnes manquantes dans le fichier CSV" in missing.stderr
     absent = run("households", "import", "--config", c, str(config.parent / "none.csv"))
     assert absent.exit_code == 2
     assert "introuvable" in absent.stderr

@@ -112,7 +112,7 @@ def test_month_end_survives_killed_workers(
     assert "Lune (LUNE), 2023-09 : terminé" in output
     assert "BROKEN (BROKEN), 2023-09 : ÉCHEC" in output
     assert "facturation : ÉCHEC, configuration invalide : cannot read deployment file" in output
-    assert "Error: fin de mois 2023-09 en échec pour : BROKEN" in output
+    assert "Erreur : fin de mois 2023-09 en échec pour : BROKEN" in output
     for commune in communes:
         _check_commune(commune)
 

@@ -114,7 +114,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
             service=SERVICE,
             site=SITE,
             booking_policy=WEEKLY,
-            school_year=2023,
+            school_year=2024,  # alban is enrolled in 2023: one enrollment per day
             enrollment_id="e-alban-2",
         ),
         {"admin"},
@@ -127,6 +127,10 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     ),
     "enrollments.end_on": (
         lambda c, a: c.enrollments.end_on(a, "e-alban", date(2024, 6, 30)),
+        {"admin"},
+    ),
+    "enrollments.amend": (
+        lambda c, a: c.enrollments.amend(a, "e-alban", late_change="pending"),
         {"admin"},
     ),
     "enrollments.close_site": (

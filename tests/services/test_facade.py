@@ -142,3 +142,23 @@ def test_household_lifecycle_for_the_admin(canteen: Canteen) -> None:
     assert canteen.families.list_households(ADMIN) == []
     with pytest.raises(NotFoundError):
         canteen.families.save_household(ADMIN, concerto())
+
+
+def test_sign_mandate_refuses_an_iban_of_the_wrong_length_and_keeps_nothing(world: World) -> None:
+    # Issue 14, item 7: a valid ISO 7064 checksum, but 25 characters where France has 27.
+    canteen = world.canteen
+    with pytest.raises(InvalidInputError, match="longueur incorrecte pour ce pays"):
+        canteen.payments.sign_mandate(PAYER, "concerto", iban="FR04300060000112345678901")
+    with pytest.raises(InvalidInputError, match="BIC"):
+        canteen.payments.sign_mandate(
+            PAYER, "concerto", iban="FR7630006000011234567890189", bic="AGRIFRP"
+        )
+    assert canteen.payments.mandates(PAYER, "concerto") == []
+
+
+def test_record_payment_refuses_an_amount_in_scientific_notation(world: World) -> None:
+    # Issue 14, item 5: "1e9" was recorded as 1,000,000,000 EUR.
+    canteen = world.canteen
+    with pytest.raises(InvalidInputError, match="n'est pas un nombre"):
+        canteen.payments.record_payment(ADMIN, "concerto", "1e9", "cash")
+    assert canteen.billing.statement(ADMIN, "concerto").balance_due.amount == 0

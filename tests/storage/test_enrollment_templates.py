@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from _calendars import CALENDAR, LAST_DAY, PREVIOUS_DAY_11, RENTREE, SERVICE, SITE, THURSDAY_10
-from canteen_adapters.storage.sql import storage as sql_storage
+from canteen_adapters.storage.sql import enrollments as sql_storage
 from canteen_adapters.storage.sql import tables as t
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.calendar import Period

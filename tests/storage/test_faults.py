@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import SqlStorage, SqlUnitOfWork, create_engine_for_url
 from canteen_adapters.storage.sql import engine as engine_module
-from canteen_adapters.storage.sql.storage import _translate
+from canteen_adapters.storage.sql.driver import _translate
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.domain.errors import ConflictError, StorageError
 from canteen_core.ports.storage import Storage

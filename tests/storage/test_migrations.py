@@ -23,8 +23,8 @@ from canteen_adapters.storage.sql import (
     upgrade,
 )
 from canteen_adapters.storage.sql import tables as t
+from canteen_adapters.storage.sql.enrollments import _calendar_key
 from canteen_adapters.storage.sql.migrate import VERSION_TABLE, alembic_config
-from canteen_adapters.storage.sql.storage import _calendar_key
 from canteen_adapters.storage.sql.tables import metadata
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.config.serialization import unstructure

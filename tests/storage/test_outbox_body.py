@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canteen_adapters.storage.sql.storage import _outbox_body
+from canteen_adapters.storage.sql.outbox import _outbox_body
 from canteen_core.config.serialization import unstructure
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.notifications import OutgoingMessage

@@ -22,6 +22,7 @@ from canteen_adapters.cli.calendar import command as calendar_command
 from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
 from canteen_adapters.cli.enroll import command as enroll_command
+from canteen_adapters.cli.enrollments import command as enrollments_command
 from canteen_adapters.cli.headcount import command as headcount_command
 from canteen_adapters.cli.households import command as households_command
 from canteen_adapters.cli.init import command as init_command
@@ -30,7 +31,9 @@ from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
 from canteen_adapters.cli.sepa import command as sepa_command
+from canteen_adapters.cli.serve import command as serve_command
 from canteen_adapters.cli.simulate import command as simulate_command
+from canteen_adapters.cli.sites import command as sites_command
 from canteen_adapters.cli.tariffs import command as tariffs_command
 from canteen_adapters.cli.worker import command as worker_command
 
@@ -50,7 +53,8 @@ def main() -> None:
     $CANTEEN_OPERATOR, else the login name) is recorded as the acting user "cli:NAME" on what
     they change. $CANTEEN_NOW (e.g. 2023-10-02T08:30:00+02:00) pins the clock to replay a day.
     Read commands take --json. Long runs show a progress bar on a terminal only. Errors print
-    one line and exit 1 (refused) or 2 (bad arguments).
+    one French line and exit 1 (refused) or 2 (bad arguments). To find ids: canteen households
+    list, canteen sites list, canteen enrollments list.
     """
 
 
@@ -61,8 +65,10 @@ COMMANDS: tuple[click.Command, ...] = (
     db_command,
     calendar_command,
     households_command,
+    sites_command,
     tariffs_command,
     enroll_command,
+    enrollments_command,
     book_command,
     headcount_command,
     bill_command,
@@ -73,6 +79,7 @@ COMMANDS: tuple[click.Command, ...] = (
     outbox_command,
     worker_command,
     month_end_command,
+    serve_command,
 )
 
 for _command in COMMANDS:

@@ -1,54 +1,66 @@
 """What every ``canteen`` command shares: error display, ``--json`` output, French dates.
 
 Errors: a command raises :class:`~canteen_core.domain.errors.CanteenError` (or calls :func:`fail`)
-and
-:class:`CanteenGroup` prints one line ``Error: <message>`` on stderr and exits non-zero, without a
-traceback: 1 for a refused operation, 2 for bad arguments (click's usage errors are shortened to
-one line too, with a pointer to ``--help``).
+and :class:`CanteenGroup` prints one French line ``Erreur : <message>`` on stderr and exits
+non-zero, without a traceback: 1 for a refused operation, 2 for bad arguments (click's usage
+errors are shortened to one French line too, with a pointer to ``--help``). A file the system
+refuses (a folder that does not exist, no permission) is one line too; any other failure is a
+bug, reported in one line (``CANTEEN_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+from babel.dates import get_day_names
 from click.exceptions import NoArgsIsHelpError
 
+from canteen_core.domain._french import (
+    format_date_fr,
+    format_month_fr,
+    format_short_date_fr,
+    weekday_name_fr,
+)
 from canteen_core.domain.actors import Actor, Role
-from canteen_core.domain.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR
 from canteen_core.domain.clock import Clock, FixedClock
-from canteen_core.domain.errors import CanteenError, InvalidInputError
-from canteen_core.domain.money import Money
+from canteen_core.domain.errors import CanteenError, InvalidInputError, NotFoundError
+from canteen_core.domain.money import Money, format_number_fr
 
 if TYPE_CHECKING:
     from canteen_core.services import Canteen
 
 __all__ = [
     "DEFAULT_CONFIG",
-    "MONTH_NAMES_FR",
     "WEEKDAY_ABBREVIATIONS_FR",
+    "WEEKDAY_NAMES_FR",
     "ArgumentError",
     "CanteenGroup",
     "CommandError",
     "cli_clock",
     "config_option",
     "echo_json",
+    "error_fr",
     "euros",
     "fail",
     "french_date",
+    "french_month",
     "join_fr",
     "json_option",
     "open_canteen",
     "operator_actor",
     "operator_option",
+    "os_error_fr",
     "parse_day",
     "plural",
     "progress",
@@ -60,15 +72,25 @@ DEFAULT_CONFIG = "canteen.toml"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Weekday abbreviations, Monday first.
-WEEKDAY_ABBREVIATIONS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+#: Weekday names, Monday first (babel's fr_FR: ``lundi``...).
+WEEKDAY_NAMES_FR: tuple[str, ...] = tuple(
+    get_day_names("wide", locale="fr_FR")[day] for day in range(7)
+)
+#: Weekday abbreviations, Monday first (babel's fr_FR: ``lun.``, ``mar.``...).
+WEEKDAY_ABBREVIATIONS_FR: tuple[str, ...] = tuple(
+    get_day_names("abbreviated", locale="fr_FR")[day] for day in range(7)
+)
 
 
 class CommandError(click.ClickException):
-    """A one-line error: printed as ``Error: <message>`` on stderr, exit status 1."""
+    """A one-line error: printed as ``Erreur : <message>`` on stderr, exit status 1."""
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))  # one line, whatever the message holds
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print ``Erreur : <message>`` on stderr (click would write ``Error:``)."""
+        click.echo(f"Erreur : {self.format_message()}", file=file or sys.stderr)
 
 
 class ArgumentError(CommandError):
@@ -82,9 +104,102 @@ def fail(message: str, *, exit_code: int = 1) -> NoReturn:
     raise ArgumentError(message) if exit_code == 2 else CommandError(message)
 
 
+def _option_names(error: click.ClickException) -> str:
+    param = getattr(error, "param", None)
+    if param is not None:
+        names = getattr(param, "opts", None) or [getattr(param, "name", "") or ""]
+        return " / ".join(names)
+    return getattr(error, "param_hint", None) or getattr(error, "option_name", None) or ""
+
+
+def _usage_fr(error: click.UsageError) -> str:
+    """click's usage errors, in French."""
+    if isinstance(error, click.MissingParameter):
+        kind = "argument" if isinstance(error.param, click.Argument) else "option"
+        return (
+            f"{kind} obligatoire manquant{'e' if kind == 'option' else ''} : {_option_names(error)}"
+        )
+    if isinstance(error, click.NoSuchOption):
+        hint = (
+            f" (vouliez-vous dire {', '.join(error.possibilities)} ?)"
+            if error.possibilities
+            else ""
+        )
+        return f"option inconnue : {error.option_name}{hint}"
+    if isinstance(error, click.BadOptionUsage):
+        return f"option {error.option_name} mal employée : {error.message}"
+    if isinstance(error, click.BadParameter):
+        param = error.param
+        if isinstance(param, click.Option) and isinstance(param.type, click.Choice):
+            allowed = ", ".join(str(choice) for choice in param.type.choices)
+            given = re.match(r"'([^']*)' is not", error.message)
+            value = f" « {given[1]} »" if given else ""
+            return (
+                f"valeur invalide{value} pour {_option_names(error)} "
+                f"(valeurs possibles : {allowed})"
+            )
+        return f"valeur invalide pour {_option_names(error)} : {error.message}"
+    message = error.format_message()
+    command = re.match(r"No such command '([^']*)'\.(?:\s*Did you mean '([^']*)'\?)?", message)
+    if command is not None:
+        hint = f" (vouliez-vous dire {command[2]} ?)" if command[2] else ""
+        return f"commande inconnue : {command[1]}{hint}"
+    if message.startswith("Got unexpected extra argument"):
+        return f"argument en trop : {message.partition('(')[2].rstrip(')') or message}"
+    return message
+
+
 def _one_line_usage(error: click.UsageError) -> CommandError:
     path = error.ctx.command_path if error.ctx is not None else "canteen"
-    return ArgumentError(f"{error.format_message()} (see '{path} --help')")
+    return ArgumentError(f"{_usage_fr(error)} (voir « {path} --help »)")
+
+
+#: What the library's "not found" errors name, in French.
+_THINGS_FR = {
+    "household": "foyer",
+    "enrollment": "inscription",
+    "invoice": "facture",
+    "payment": "règlement",
+    "child": "enfant",
+    "account": "compte",
+    "guardian": "responsable",
+    "outbox message": "message en attente",
+}
+_NOT_FOUND = re.compile(
+    r"^(?:(?:no|unknown) (?P<thing>outbox message|[a-z]+)|(?P<things>[a-z_]+)s: no) "
+    r"'(?P<id>[^']*)'(?: (?:in|for) household '(?P<household>[^']*)')?$"
+)
+
+
+def error_fr(error: CanteenError) -> str:
+    """The error's text for the command line: the library's "not found" errors in French
+    (``no household 'X'`` -> ``foyer introuvable : X``), others as they are."""
+    text = str(error)
+    match = _NOT_FOUND.match(text) if isinstance(error, NotFoundError) else None
+    thing = None if match is None else match["thing"] or match["things"]
+    if match is None or thing not in _THINGS_FR:
+        return text
+    where = f" dans le foyer {match['household']}" if match["household"] else ""
+    return f"{_THINGS_FR[thing]} introuvable : {match['id']}{where}"
+
+
+_OS_REASONS_FR = {
+    errno.ENOENT: "dossier ou fichier introuvable",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EEXIST: "existe déjà",
+}
+
+
+def os_error_fr(error: OSError) -> str:
+    """A file error in one French line: ``/proc/nope/x.db : dossier ou fichier introuvable``."""
+    reason = _OS_REASONS_FR.get(error.errno or 0) or (error.strerror or type(error).__name__)
+    where = error.filename if error.filename is not None else ""
+    return f"{where} : {reason}" if where else reason
 
 
 class CanteenGroup(click.Group):
@@ -115,8 +230,27 @@ class CanteenGroup(click.Group):
             raise _one_line_usage(error) from None
         except CanteenError as error:
             if isinstance(error, InvalidInputError):
-                raise ArgumentError(str(error)) from None
-            raise CommandError(str(error)) from None
+                raise ArgumentError(error_fr(error)) from None
+            raise CommandError(error_fr(error)) from None
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except click.ClickException as error:  # click.FileError...: one French-prefixed line
+            if error.exit_code == 2:
+                raise ArgumentError(error.format_message()) from None
+            raise CommandError(error.format_message()) from None
+        except BrokenPipeError:  # `canteen ... | head`: the reader left, nothing to say
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(1) from None
+        except OSError as error:
+            raise CommandError(os_error_fr(error)) from None
+        except Exception as error:
+            if os.environ.get("CANTEEN_DEBUG"):
+                raise
+            raise CommandError(
+                f"erreur interne inattendue ({type(error).__name__}) ; relancez avec "
+                "CANTEEN_DEBUG=1 pour le détail et signalez-la"
+            ) from None
 
 
 def json_option(function: F) -> F:
@@ -142,21 +276,30 @@ def echo_json(data: object) -> None:
 
 
 def french_date(day: date) -> str:
-    """``samedi 21 octobre 2023``."""
-    weekday = WEEKDAY_NAMES_FR[day.weekday()]
-    return f"{weekday} {day.day} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
+    """``samedi 21 octobre 2023`` (``dimanche 1er octobre 2023``)."""
+    return format_date_fr(day, weekday=True)
+
+
+def french_month(day: date) -> str:
+    """``septembre 2023``: the month of ``day``."""
+    return format_month_fr(day)
+
+
+def weekday_fr(day: date) -> str:
+    """``samedi``."""
+    return weekday_name_fr(day)
 
 
 def short_french_date(day: date) -> str:
     """``sam. 21/10/2023``."""
-    return f"{WEEKDAY_ABBREVIATIONS_FR[day.weekday()]} {day:%d/%m/%Y}"
+    return format_short_date_fr(day)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 jour``, ``2 jours``, ``72 675 repas`` (French: 0 and 1 are singular; thousands
     grouped with a space, as amounts are)."""
     word = singular if count <= 1 else (plural_form or f"{singular}s")
-    return f"{count:,}".replace(",", " ") + f" {word}"
+    return f"{format_number_fr(count)} {word}"
 
 
 def join_fr(words: Sequence[str]) -> str:

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
-    MONTH_NAMES_FR,
     config_option,
     echo_json,
     euros,
+    french_month,
     json_option,
     open_canteen,
     operator_actor,
@@ -20,6 +20,7 @@ from canteen_adapters.cli._common import (
 )
 from canteen_core.domain.money import Money
 from canteen_core.services.billing import IssuedInvoice, parse_period
+from canteen_core.services.billing.problems import SkippedHousehold
 
 __all__ = ["BATCH", "command"]
 
@@ -32,19 +33,31 @@ BATCH = 200
 @config_option
 @operator_option
 @click.option("--period", required=True, metavar="YYYY-MM", help="The month to bill.")
+@click.option(
+    "--allow-unfinished",
+    is_flag=True,
+    help="Bill a month that is not over yet (days to come are billed as they stand).",
+)
 @json_option
-def command(config: Path, operator: str | None, period: str, as_json: bool) -> None:
+def command(
+    config: Path, operator: str | None, period: str, allow_unfinished: bool, as_json: bool
+) -> None:
     """Bill a month post-paid: attendance, bookings and tariffs become invoices.
 
     \b
         canteen bill --period 2023-09
 
     Safe to run again (or after an interruption): households already billed for the month
-    are skipped, invoice numbers stay gapless. Shows a progress bar on a terminal.
+    are skipped, invoice numbers stay gapless. A household whose invoice cannot be computed
+    (e.g. a tariff category no grid prices) is listed with the reason and skipped; the others
+    are billed, and running the month again after the fix bills only the skipped ones. A month
+    that is not over is refused unless ``--allow-unfinished``. Shows a progress bar on a
+    terminal.
     """
     actor = operator_actor(operator)
     start, _ = parse_period(period)  # a bad period is refused before anything is opened
     issued: list[IssuedInvoice] = []
+    skipped: list[SkippedHousehold] = []
     already = 0
     empty = 0
     with open_canteen(config) as canteen:
@@ -52,8 +65,11 @@ def command(config: Path, operator: str | None, period: str, as_json: bool) -> N
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         with progress(batches, label=f"Facturation {period}", length=len(batches)) as bar:
             for batch in bar:
-                report = canteen.billing.run_postpaid(actor, period, household_ids=batch)
+                report = canteen.billing.run_postpaid(
+                    actor, period, household_ids=batch, allow_unfinished=allow_unfinished
+                )
                 issued.extend(report.issued)
+                skipped.extend(report.skipped)
                 already += len(report.already_billed) + len(report.conflicts)
                 empty += len(report.without_charges)
     total = Money.sum(item.total for item in issued)
@@ -73,12 +89,17 @@ def command(config: Path, operator: str | None, period: str, as_json: bool) -> N
                 "total": f"{total.amount:.2f}",
                 "already_billed": already,
                 "without_charges": empty,
+                "skipped": [
+                    {"household_id": item.household_id, "reason": item.reason} for item in skipped
+                ],
             }
         )
         return
-    month = f"{MONTH_NAMES_FR[start.month - 1]} {start.year}".capitalize()
+    month = french_month(start).capitalize()
     click.echo(
         f"{month} : {plural(len(issued), 'facture émise', 'factures émises')} "
         f"({euros(total)}), {plural(already, 'foyer déjà facturé', 'foyers déjà facturés')}, "
         f"{plural(empty, 'foyer sans consommation', 'foyers sans consommation')}"
     )
+    for item in skipped:
+        click.echo(f"Foyer {item.household_id} non facturé : {item.reason}")

@@ -35,17 +35,17 @@ from canteen_adapters.calendars.france import (
     normalize_department,
 )
 from canteen_adapters.cli._common import (
-    MONTH_NAMES_FR,
     WEEKDAY_ABBREVIATIONS_FR,
+    WEEKDAY_NAMES_FR,
     echo_json,
     fail,
+    french_month,
     join_fr,
     json_option,
     plural,
     short_french_date,
 )
 from canteen_core.domain.calendar import (
-    WEEKDAY_NAMES_FR,
     Closure,
     ClosureKind,
     ServiceCalendar,
@@ -121,7 +121,7 @@ def report_json(report: CalendarReport) -> dict[str, Any]:
 
 def _month_label(key: str) -> str:
     year, month = key.split("-")
-    return f"{MONTH_NAMES_FR[int(month) - 1]} {year}"
+    return french_month(date(int(year), int(month), 1))
 
 
 def _month_lines(calendar: ServiceCalendar, key: str, count: int) -> Iterator[str]:

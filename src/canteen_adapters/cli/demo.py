@@ -35,6 +35,7 @@ payments) and billing never invoices a household twice for a month.
 
 from __future__ import annotations
 
+import re
 import time as _time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -51,6 +52,7 @@ from canteen_adapters.cli._common import (
     euros,
     fail,
     json_option,
+    os_error_fr,
     plural,
     progress,
 )
@@ -63,6 +65,7 @@ from canteen_core.domain.calendar import Zone
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.clock import PARIS, FixedClock
 from canteen_core.domain.deadlines import WeeklyDeadline
+from canteen_core.domain.enrollments import LateChangeMode
 from canteen_core.domain.errors import CanteenError, NotFoundError
 from canteen_core.domain.families import Child, Diet, FamilyQuotient, Guardian, Household
 from canteen_core.domain.ledger import Statement
@@ -104,6 +107,7 @@ SEPTEMBER = (date(2023, 9, 1), date(2023, 9, 30))
 CITY_SEED = 2023
 CONCERTO_ID = "CONCERTO"
 COMMUNE = "Ronde"
+CONCERTO_USERNAME = "concerto"
 PAYZEN_TEST_KEY = "demo-ronde-payzen-test-key"  # a TEST key: signs nothing real
 
 SERVICE = Service(id="rs", name="Restauration Scolaire", open_weekdays="mon,tue,thu,fri")
@@ -172,8 +176,11 @@ def _deployment_file(db: Path) -> Path:
     db = db.resolve()
     config = db.parent / "canteen.toml"
     if not config.exists():
-        db.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(demo_deployment_text(db.name), encoding="utf-8")
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(demo_deployment_text(db.name), encoding="utf-8")
+        except OSError as error:
+            fail(f"impossible de créer la démo : {os_error_fr(error)} ; choisissez un autre --db")
         return config
     deployment = load_deployment(config)
     expected = f"sqlite:///{db.as_posix()}"
@@ -261,6 +268,15 @@ class StepResult:
 
 
 @attrs.frozen(kw_only=True)
+class PortalLogin:
+    """The CONCERTO payer's portal account: what the welcome e-mail says."""
+
+    username: str
+    temporary_password: str | None  # None once the account was activated
+    activation_token: str | None
+
+
+@attrs.frozen(kw_only=True)
 class DemoReport:
     """What ``canteen demo`` shows."""
 
@@ -272,6 +288,7 @@ class DemoReport:
     steps: tuple[StepResult, ...]
     enrollments: int
     seconds: float
+    concerto_login: PortalLogin | None = None
 
     @property
     def billed(self) -> list[Statement]:
@@ -352,6 +369,7 @@ class _Demo:
             start=date(2023, 9, 4),
             end=date(2024, 7, 5),
             id=self.concerto_enrollment,
+            late_change=LateChangeMode.PENDING,  # a late change becomes a request to instruct
         )
         return [
             alban,
@@ -486,11 +504,12 @@ class _Demo:
     def payzen(self) -> None:
         self.at(PAID_ONLINE_AT)
         payments = self.canteen.payments
-        statement = self.canteen.billing.statement(CONCERTO_PAYER, CONCERTO_ID)
+        # Read as the régie: once invited, the family acts through its portal account.
+        statement = self.canteen.billing.statement(FINANCE, CONCERTO_ID)
         if any(e.kind == "payment" and "carte" in e.label for e in statement.entries):
             self.step("Paiement en ligne", "déjà reçu (PayZen, TEST)", done_before=True)
             return
-        page = self.canteen.billing.invoices_page(CONCERTO_PAYER, CONCERTO_ID)
+        page = self.canteen.billing.invoices_page(FINANCE, CONCERTO_ID)
         unpaid = [row for row in page.rows if row.can_pay_online]
         if not unpaid:
             self.step("Paiement en ligne", "aucune facture payable en ligne")
@@ -561,6 +580,38 @@ class _Demo:
         )
         return statements
 
+    def portal_account(self) -> PortalLogin:
+        """Invite Madame CONCERTO to the portal (once); her username, temporary password and
+        activation link are read back from the welcome e-mail queued in the outbox."""
+        self.at(SHOWN_AT)
+        accounts = self.canteen.accounts
+        try:
+            account = accounts.get(ADMIN, CONCERTO_PAYER.user_id)
+        except NotFoundError:
+            account = accounts.invite_guardian(
+                ADMIN, CONCERTO_ID, CONCERTO_PAYER.user_id, username=CONCERTO_USERNAME
+            )
+            self.step("Compte famille", f"Madame CONCERTO invitée sur le portail ({account.email})")
+        else:
+            self.step("Compte famille", "Madame CONCERTO déjà invitée", done_before=True)
+        if account.activated_at is not None:
+            return PortalLogin(
+                username=account.username, temporary_password=None, activation_token=None
+            )
+        welcome = [
+            record.message
+            for record in accounts.outbox(ADMIN)
+            if record.message.kind == "invitation" and record.message.account_id == account.id
+        ]
+        text = welcome[-1].text_body if welcome else ""
+        password = re.search(r"Mot de passe provisoire : (\S+)", text)
+        token = re.search(r"[?&]token=(\S+)", text)
+        return PortalLogin(
+            username=account.username,
+            temporary_password=password.group(1) if password else None,
+            activation_token=token.group(1) if token else None,
+        )
+
     def statements(self, households: Iterable[Household]) -> dict[str, Statement]:
         # One bulk read (a few queries per 500 households), not one use case per household.
         return self.canteen.billing.statements(FINANCE, [household.id for household in households])
@@ -591,8 +642,9 @@ def run_demo(
         all_households = canteen.families.list_households(ADMIN)
         statements = demo.statements(all_households)
         statements = demo.cash(statements)
+        concerto_login = demo.portal_account()
         demo.at(SHOWN_AT)
-        page = canteen.billing.invoices_page(CONCERTO_PAYER, CONCERTO_ID)
+        page = canteen.billing.invoices_page(FINANCE, CONCERTO_ID)
         if on_step is not None:
             for step in demo.steps:
                 on_step(step)
@@ -605,6 +657,7 @@ def run_demo(
             steps=tuple(demo.steps),
             enrollments=enrollments,
             seconds=_time.perf_counter() - began,
+            concerto_login=concerto_login,
         )
 
 
@@ -702,7 +755,28 @@ def render_text(report: DemoReport) -> str:
         f"  Total encaissé        {euros(totals['paid'])}",
         f"  Reste à encaisser     {euros(totals['outstanding'])}",
     ]
+    lines += _serve_lines(report)
     return "\n".join(lines)
+
+
+def _serve_lines(report: DemoReport) -> list[str]:
+    """How to start the HTTP API on the demo, and Madame CONCERTO's login."""
+    login = report.concerto_login
+    lines = [
+        "",
+        "Portail (API HTTP) : démarrez-le sur la démo, à la date de la démo",
+        f"  CANTEEN_NOW={SHOWN_AT.isoformat()} canteen serve --config {report.config}",
+        "  puis ouvrez http://127.0.0.1:8000/schema (documentation) ou utilisez curl.",
+    ]
+    if login is not None:
+        lines.append(f"  Identifiant de Madame CONCERTO : {login.username}")
+        if login.temporary_password is not None:
+            lines.append(f"  Mot de passe provisoire : {login.temporary_password}")
+        if login.activation_token is not None:
+            lines.append(f"  Jeton d'activation (lien du courriel) : {login.activation_token}")
+        if login.temporary_password is None:
+            lines.append("  Compte déjà activé : connectez-vous avec le mot de passe choisi.")
+    return lines
 
 
 def report_json(report: DemoReport) -> dict[str, Any]:
@@ -781,6 +855,9 @@ def report_json(report: DemoReport) -> dict[str, Any]:
             "payer": payer_label(by_id[CONCERTO_ID]),
             "summary": page.summary_fr,
             "balance_due": _money(page.balance_due),
+            "account": None
+            if report.concerto_login is None
+            else attrs.asdict(report.concerto_login),
         },
         "invoices": invoices,
         "households": households,

@@ -21,7 +21,13 @@ from canteen_adapters.cli._common import (
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import parse_weekdays
 from canteen_core.domain.catalog import Service, Site
-from canteen_core.domain.deadlines import CutOffPolicy, FixedDelay, OpenDaysBefore, WeeklyDeadline
+from canteen_core.domain.deadlines import (
+    CutOffPolicy,
+    FixedDelay,
+    OpenDaysBefore,
+    WeeklyDeadline,
+    WorkingDaysBefore,
+)
 from canteen_core.domain.enrollments import LateChangeMode
 from canteen_core.services import Canteen
 
@@ -29,7 +35,9 @@ __all__ = ["command", "parse_deadline"]
 
 _DEADLINE_HELP = (
     "Booking deadline: 'thu 10:00' (Thursday 10:00 for next week), 'veille 11:00' (the "
-    "previous service day at 11:00), '48h' (48 hours before) or '8j' (8 calendar days before)."
+    "previous service day at 11:00), '2jo 10:00' (2 working days before at 10:00: Monday to "
+    "Friday, public holidays excepted), '48h' (48 hours before) or '8j' (8 calendar days "
+    "before)."
 )
 
 
@@ -41,8 +49,12 @@ def _time(text: str) -> time:
 
 
 def parse_deadline(text: str) -> CutOffPolicy:
-    """``"thu 10:00"``, ``"veille 11:00"``, ``"48h"`` or ``"8j"`` as a cut-off policy."""
+    """``"thu 10:00"``, ``"veille 11:00"``, ``"2jo 10:00"``, ``"48h"`` or ``"8j"`` as a
+    cut-off policy."""
     value = text.strip().lower()
+    working = re.fullmatch(r"(\d{1,2})\s*(?:jo|jours? ouvrés?)\s+(\S+)", value)
+    if working:
+        return WorkingDaysBefore(days=int(working.group(1)), at=_time(working.group(2)))
     hours = re.fullmatch(r"(\d{1,3})\s*h", value)
     if hours:
         return FixedDelay.hours(int(hours.group(1)))
@@ -116,7 +128,7 @@ def _site(
     "--category",
     default="resident",
     show_default=True,
-    help="Tariff category: resident, non_resident, adult, pai.",
+    help="Tariff category: resident, non_resident, adult, pai (one the tariff grids price).",
 )
 @click.option("--deadline", default="thu 10:00", show_default=True, help=_DEADLINE_HELP)
 @click.option(

@@ -40,11 +40,12 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.money import parse_decimal
 from canteen_core.domain.tariffs import (
     BracketPricing,
     EffortRatePricing,
@@ -94,15 +95,18 @@ class _Reader:
         self.source = source
 
     def error(self, path: str, message: str) -> ConfigurationError:
-        return ConfigurationError(f"{self.source}: {path}: {message}", path=path)
+        # The error prints its path first ("prices.x.price: g.toml: ..."): not twice.
+        return ConfigurationError(f"{self.source}: {message}", path=path)
 
     def amount(self, value: object, path: str) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.error(path, f'expected an amount like "3.35", got {value!r}')
+        if isinstance(value, float):
+            value = repr(value)  # TOML 3.35 is read as a float: its shortest repr is the text
         try:
-            return Decimal(str(value).strip().replace(",", "."))
-        except InvalidOperation:
-            raise self.error(path, f"not an amount: {value!r}") from None
+            return parse_decimal(str(value), path=path)
+        except InvalidInputError as error:
+            raise self.error(path, error.message) from None
 
     def table(self, value: object, path: str, keys: set[str]) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):

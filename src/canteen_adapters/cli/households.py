@@ -6,7 +6,6 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
@@ -25,6 +24,7 @@ from canteen_adapters.cli._common import (
 )
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
+from canteen_core.domain.money import parse_decimal
 
 __all__ = ["COLUMNS", "command", "parse_households"]
 
@@ -52,7 +52,14 @@ def _flag(value: str, line: int, column: str) -> bool:
         return True
     if text in _NO:
         return False
-    raise InvalidInputError(f"line {line}: {column} must be oui or non, got {value!r}", path=column)
+    raise InvalidInputError(f"« {value} » au lieu de oui ou non", path=column)
+
+
+def _day(text: str, column: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"« {text} » n'est pas une date AAAA-MM-JJ", path=column) from None
 
 
 def _rows(text: str) -> Iterator[tuple[int, Mapping[str, str]]]:
@@ -63,7 +70,9 @@ def _rows(text: str) -> Iterator[tuple[int, Mapping[str, str]]]:
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in COLUMNS if column not in header]
     if missing:
-        raise InvalidInputError(f"missing CSV columns: {', '.join(missing)}", path="header")
+        raise InvalidInputError(
+            f"colonnes manquantes dans le fichier CSV : {', '.join(missing)}", path="en-tête"
+        )
     reader.fieldnames = header
     for line, row in enumerate(reader, start=2):
         yield line, {key: (value or "").strip() for key, value in row.items() if key}
@@ -77,14 +86,14 @@ def parse_households(text: str, *, qf_from: date) -> list[Household]:
             household_id = row["household_id"]
             quotients: tuple[FamilyQuotient, ...] = ()
             if row.get("qf"):
-                start = date.fromisoformat(row["qf_from"]) if row.get("qf_from") else qf_from
-                value = Decimal(row["qf"].replace(",", "."))
+                start = _day(row["qf_from"], "qf_from") if row.get("qf_from") else qf_from
+                value = parse_decimal(row["qf"], path="qf")
                 quotients = (FamilyQuotient(value=value, valid_from=start),)
             child = Child(
                 id=row["child_id"],
                 first_name=row["child_first_name"],
                 last_name=row["child_last_name"],
-                birth_date=date.fromisoformat(row["birth_date"]),
+                birth_date=_day(row["birth_date"], "birth_date"),
                 diet=row.get("diet") or "standard",
                 pai=_flag(row.get("pai", ""), line, "pai"),
             )
@@ -105,11 +114,9 @@ def parse_households(text: str, *, qf_from: date) -> list[Household]:
                 )
             else:
                 found[household_id] = known.with_child(child)
-        except (ValueError, InvalidOperation, CanteenError) as error:
-            message = str(error)
-            if not message.startswith("line "):
-                message = f"line {line}: {message}"
-            raise InvalidInputError(message, path=f"line {line}") from None
+        except CanteenError as error:
+            # The line once, then what is wrong with it (not "line 2: line 2: ...").
+            raise InvalidInputError(str(error), path=f"ligne {line}") from None
     return list(found.values())
 
 
@@ -172,3 +179,61 @@ def import_command(
         f"{plural(len(new), 'foyer importé', 'foyers importés')} ({plural(children, 'enfant')}), "
         f"{plural(len(households) - len(new), 'déjà présent', 'déjà présents')}"
     )
+
+
+@command.command("list")
+@config_option
+@operator_option
+@click.option("--household", help="Only this household (its children in detail).")
+@click.option("--search", help="Only households whose id or payer's name contains this text.")
+@json_option
+def list_command(
+    config: Path, operator: str | None, household: str | None, search: str | None, as_json: bool
+) -> None:
+    """List households with their payer and children (ids to use in other commands).
+
+    \b
+        canteen households list
+        canteen households list --search concerto --json
+    """
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        if household is not None:
+            found = [canteen.families.get(actor, household)]
+        else:
+            found = sorted(canteen.families.list_households(actor), key=lambda h: h.id)
+    if search:
+        needle = search.strip().lower()
+        found = [
+            h for h in found if needle in h.id.lower() or needle in h.payer.display_name.lower()
+        ]
+    if as_json:
+        echo_json(
+            {
+                "count": len(found),
+                "households": [
+                    {
+                        "id": h.id,
+                        "payer": h.payer.display_name,
+                        "email": h.payer.email,
+                        "resident": h.resident,
+                        "children": [
+                            {
+                                "id": c.id,
+                                "name": c.display_name,
+                                "birth_date": c.birth_date,
+                                "diet": c.diet.value,
+                                "pai": c.pai,
+                            }
+                            for c in h.children
+                        ],
+                    }
+                    for h in found
+                ],
+            }
+        )
+        return
+    click.echo(plural(len(found), "foyer"))
+    for item in found:
+        children = ", ".join(f"{c.id} ({c.display_name})" for c in item.children)
+        click.echo(f"  {item.id}  {item.payer.display_name}  enfants : {children or 'aucun'}")

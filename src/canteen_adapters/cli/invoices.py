@@ -59,7 +59,7 @@ def _write_pdfs(
     except ImportError:  # pragma: no cover - fpdf2 ships with the documents extra
         fail("les PDF demandent l'extra documents : pip install 'canteen[documents]'")
     issuer = canteen.deployment.issuer
-    options = PaymentOptions(portal_url=canteen.deployment.portal.url)
+    options = PaymentOptions.for_deployment(canteen.deployment)
     with progress(states, label="PDF") as bar:
         for state, household in bar:
             data = render_invoice_pdf(

@@ -18,7 +18,7 @@ from canteen_adapters.cli._common import (
     parse_day,
 )
 from canteen_core.domain.ledger import PaymentMethod
-from canteen_core.domain.money import Money, to_decimal
+from canteen_core.domain.money import parse_amount
 
 __all__ = ["COUNTER_METHODS", "command"]
 
@@ -30,7 +30,15 @@ COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU)
 @config_option
 @operator_option
 @click.option("--household", required=True, help="Household id.")
-@click.option("--amount", required=True, help="Amount in euros: 13.40 or 13,40.")
+@click.option(
+    "--amount", required=True, help="Amount in euros: 13.40, 13,40 or 1 000,00 (two decimals)."
+)
+@click.option(
+    "--above-ceiling",
+    is_flag=True,
+    default=False,
+    help="Confirm an amount above the deployment's [money] max_payment (default 10 000 €).",
+)
 @click.option(
     "--method",
     type=click.Choice([m.value for m in COUNTER_METHODS]),
@@ -47,6 +55,7 @@ def command(
     operator: str | None,
     household: str,
     amount: str,
+    above_ceiling: bool,
     method: str,
     reference: str | None,
     invoice_number: str | None,
@@ -63,9 +72,14 @@ def command(
         canteen pay --household H000001 --amount 50 --method cheque --reference 0001234
     """
     actor = operator_actor(operator)
-    money = Money.of(to_decimal(amount.strip().replace(",", "."), path="amount"))
     day = parse_day(received, "--date") if received else None
     with open_canteen(config) as canteen:
+        money = parse_amount(
+            amount,
+            path="--amount",
+            ceiling=canteen.deployment.money.max_payment,
+            above_ceiling=above_ceiling,
+        )
         invoice_ids: tuple[str, ...] = ()
         if invoice_number is not None:
             page = canteen.billing.invoices_page(actor, household)

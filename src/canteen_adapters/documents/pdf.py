@@ -5,9 +5,10 @@ régie
 (issuer), the payer, the references (number, issue date, due date, billed period), one table row
 per invoice line with the days it bills, the total and, when the caller passes the invoice's
 ledger state, what was already paid and what is left to pay. A "Comment régler" section says how
-to pay: online with PayZen on the family portal from the payment-open date, by direct debit
-(with the household's mandate when it has one) and in cash or by cheque at the régie, followed by
-a payment slip to detach. :func:`render_credit_note_pdf` prints an
+to pay, naming only the means the deployment offers (:meth:`PaymentOptions.for_deployment`):
+online on the family portal from the payment-open date, by direct debit (with the household's
+mandate when it has one) and in cash or by cheque at the régie, followed by a payment slip to
+detach. :func:`render_credit_note_pdf` prints an
 :class:`~canteen_core.domain.invoicing.CreditNote` (avoir).
 
 Both return the PDF as ``bytes``; writing a file or attaching it to an email is the caller's job.
@@ -40,7 +41,7 @@ from canteen_adapters.documents._layout import (
     fr_date,
     fr_money,
 )
-from canteen_core.config.deployment import IssuerSettings
+from canteen_core.config.deployment import Deployment, IssuerSettings
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Household
 from canteen_core.domain.invoicing import CreditNote, Invoice, InvoiceLine
@@ -74,24 +75,52 @@ def _optional_plain_date(_: object, attribute: attrs.Attribute[date | None], val
 class PaymentOptions:
     """How a family may pay, printed in the invoice's "Comment régler" section.
 
-    - ``online_provider`` (default ``"PayZen"``; ``None`` hides online payment) on the family
-      portal at ``portal_url`` (optional), open from the invoice's payment-open date;
+    Only what is given is printed: a family is never told to pay by a means the régie does
+    not offer. Build it from the deployment with :meth:`for_deployment`.
+
+    - ``online_provider`` (e.g. ``"PayZen"``; default ``None``: no online payment) on the
+      family portal at ``portal_url``, open from the invoice's payment-open date (both are
+      needed: online payment happens on the portal);
     - ``mandate``: the household's direct-debit mandate, if it has one. A collectable mandate
       prints "prélevé le ``debit_on``" (default: the due date) with the mandate reference (RUM)
-      and a masked IBAN; without one, the invoice invites the family to join direct debit;
+      and a masked IBAN; without one, and when the régie collects by direct debit
+      (``direct_debit``), the invoice invites the family to join it;
     - ``counter`` (default on): cash or cheque at the régie, cheques made out to ``cheque_payee``
       (default: the régie's name), at ``counter_address`` (default: the régie's address) during
       ``counter_hours``.
     """
 
     portal_url: str | None = attrs.field(default=None, validator=_optional_text)
-    online_provider: str | None = attrs.field(default="PayZen", validator=_optional_text)
+    online_provider: str | None = attrs.field(default=None, validator=_optional_text)
     mandate: DirectDebitMandate | None = attrs.field(default=None, validator=_optional_mandate)
     debit_on: date | None = attrs.field(default=None, validator=_optional_plain_date)
+    direct_debit: bool = False
     counter: bool = True
     cheque_payee: str | None = attrs.field(default=None, validator=_optional_text)
     counter_address: str | None = attrs.field(default=None, validator=_optional_text)
     counter_hours: str | None = attrs.field(default=None, validator=_optional_text)
+
+    @classmethod
+    def for_deployment(
+        cls, deployment: Deployment, *, mandate: DirectDebitMandate | None = None
+    ) -> PaymentOptions:
+        """The means of payment ``deployment`` offers: online payment when it has a card
+        provider (``[payment.payzen]`` or ``[payment.payfip]``) and a portal URL, direct debit
+        when it has ``[payment.sepa]``, the counter always."""
+        providers = {name.lower() for name in deployment.payment}
+        online = next(
+            (label for name, label in _ONLINE_PROVIDERS.items() if name in providers), None
+        )
+        return cls(
+            portal_url=deployment.portal.url,
+            online_provider=online,
+            mandate=mandate,
+            direct_debit="sepa" in providers,
+        )
+
+
+#: Card payment providers a deployment may name, with the name families know.
+_ONLINE_PROVIDERS: dict[str, str] = {"payzen": "PayZen", "payfip": "PayFiP"}
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -257,12 +286,8 @@ def _how_to_pay(
         )
         pdf.ln(1.5)
         return
-    if options.online_provider is not None:
-        where = (
-            f"sur votre espace famille ({options.portal_url})"
-            if options.portal_url
-            else ("sur votre espace famille")
-        )
+    if options.online_provider is not None and options.portal_url:
+        where = f"sur votre espace famille ({options.portal_url})"
         pdf.line_of_text(
             f"Paiement en ligne par carte bancaire ({options.online_provider})", bold=True
         )
@@ -272,13 +297,18 @@ def _how_to_pay(
             f" avec {options.online_provider}, service de paiement sécurisé."
         )
         pdf.ln(1.5)
-    pdf.line_of_text("Prélèvement automatique", bold=True)
-    pdf.line_of_text(
-        "Simple et sans oubli : adhérez au prélèvement automatique depuis votre espace famille "
-        "(rubrique « Mes prélèvements ») en joignant l'autorisation de prélèvement signée. Vos "
-        "prochaines factures seront prélevées à leur échéance."
-    )
-    pdf.ln(1.5)
+    if options.direct_debit:
+        how = (
+            "depuis votre espace famille (rubrique « Mes prélèvements ») en joignant"
+            if options.portal_url
+            else "auprès de la régie en lui remettant"
+        )
+        pdf.line_of_text("Prélèvement automatique", bold=True)
+        pdf.line_of_text(
+            f"Simple et sans oubli : adhérez au prélèvement automatique {how} l'autorisation de "
+            "prélèvement signée. Vos prochaines factures seront prélevées à leur échéance."
+        )
+        pdf.ln(1.5)
     if options.counter:
         payee = options.cheque_payee or issuer.name
         address = options.counter_address or issuer.address

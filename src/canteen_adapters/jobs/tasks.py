@@ -40,6 +40,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConflictError, StorageError
 from canteen_core.domain.invoicing import BillingMode
+from canteen_core.domain.mandates import next_target2_business_day
 from canteen_core.domain.money import Money
 from canteen_core.services import Canteen, build_default_plugin_manager
 from canteen_core.services.billing import parse_period
@@ -213,13 +214,15 @@ def _message_id(canteen: Canteen, period: str, run_id: str) -> str:
 
 
 def _collection_date(canteen: Canteen, options: Mapping[str, Any]) -> date:
-    """The date asked for, or the earliest the SEPA notice allows (today + notice days)."""
+    """The date asked for, or the earliest the SEPA notice allows (today + notice days, moved
+    to the next TARGET2 business day)."""
     given = options.get("collection_date")
     if given:
         return date.fromisoformat(str(given))
     settings = canteen.deployment.payment.get("sepa", {})
     notice = int(settings.get("pre_notification_days", 14))
-    return canteen.context.clock.now().astimezone(PARIS).date() + timedelta(days=notice)
+    earliest = canteen.context.clock.now().astimezone(PARIS).date() + timedelta(days=notice)
+    return next_target2_business_day(earliest)  # banks settle on TARGET2 business days only
 
 
 def _set_aside_orphan(canteen: Canteen, message: str) -> Path | None:

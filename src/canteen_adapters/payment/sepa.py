@@ -36,8 +36,7 @@ from typing import Any, Final
 
 import attrs
 from lxml import etree
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
+from schwifty import IBAN
 
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.plugins import PaymentProviderBackend
@@ -55,6 +54,9 @@ from canteen_core.domain.mandates import (
     DirectDebitMandate,
     MandateKind,
     SequenceType,
+    check_collection_date,
+    checked_iban,
+    validate_bic,
     validate_creditor_identifier,
     validate_mandate_reference,
 )
@@ -103,28 +105,14 @@ def sepa_text(value: str, max_length: int) -> str:
     return cleaned[:max_length].strip()
 
 
-def full_iban_check(value: str, *, path: str = "iban") -> IBAN:
-    """Validate an IBAN completely with schwifty (country length, national check digits)."""
-    try:
-        return IBAN(value, validate_bban=True)
-    except SchwiftyException as error:
-        raise InvalidInputError(f"invalid IBAN {value!r}: {error}", path=path) from None
-
-
-def _checked_bic(bic: str, *, path: str) -> str:
-    """``bic`` checked by schwifty (format and country), compact and upper-case."""
-    if not isinstance(bic, str):
-        raise InvalidInputError(f"a BIC must be a string, got {bic!r}", path=path)
-    try:
-        return str(BIC(bic).compact)
-    except SchwiftyException as error:
-        raise InvalidInputError(f"invalid BIC {bic!r}: {error}", path=path) from None
+#: The IBAN check of :mod:`canteen_core.domain.mandates` (schwifty), under its former name.
+full_iban_check = checked_iban
 
 
 def _bic_for(iban: IBAN, bic: str | None, *, path: str) -> str | None:
     """The given BIC (checked) or the one schwifty's bank registry gives for ``iban``."""
     if bic is not None:
-        return _checked_bic(bic, path=path)
+        return validate_bic(bic, path=path)
     found = iban.bic
     return None if found is None else str(found.compact)
 
@@ -161,7 +149,7 @@ def _name(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
 
 
 def _creditor_iban(value: str) -> str:
-    return str(full_iban_check(value, path="creditor_iban").compact)
+    return str(checked_iban(value, path="creditor_iban").compact)
 
 
 def _ics(value: str) -> str:
@@ -169,7 +157,7 @@ def _ics(value: str) -> str:
 
 
 def _creditor_bic(value: str) -> str:
-    return _checked_bic(value, path="creditor_bic")
+    return validate_bic(value, path="creditor_bic")
 
 
 @attrs.frozen(kw_only=True)
@@ -188,7 +176,7 @@ class SepaCreditor:
     def of(cls, *, name: str, iban: str, creditor_id: str, bic: str | None = None) -> SepaCreditor:
         """Build a creditor; without ``bic`` it comes from schwifty's bank registry."""
         if bic is None:
-            bic = _bic_for(full_iban_check(iban, path="creditor_iban"), None, path="creditor_bic")
+            bic = _bic_for(checked_iban(iban, path="creditor_iban"), None, path="creditor_bic")
             if bic is None:
                 raise ConfigurationError(
                     "no BIC known for the creditor IBAN; set creditor_bic", path="creditor_bic"
@@ -356,8 +344,15 @@ def _check_items(items: list[DebitItem], collection_date: date) -> list[_Checked
             raise RuleViolationError(
                 f"one-off mandate {mandate.reference} can carry a single debit"
             )
-        iban = full_iban_check(mandate.iban, path=f"{path}.mandate.iban")
-        bic = _bic_for(iban, mandate.bic, path=f"{path}.mandate.bic")
+        try:
+            iban = checked_iban(mandate.iban)
+            bic = _bic_for(iban, mandate.bic, path="bic")
+        except InvalidInputError as error:
+            # Name the household and its mandate: staff fix a family's bank details, not an index.
+            raise InvalidInputError(
+                f"foyer {item.household_id} (mandat {mandate.reference}, facture "
+                f"{item.invoice_number}) : {error.message}"
+            ) from None
         checked.append(
             _Checked(item=item, mandate=mandate, sequence=sequence, iban=str(iban.compact), bic=bic)
         )
@@ -397,6 +392,7 @@ def build_collection(
         raise InvalidInputError("must be an integer", path="pre_notification_days")
     if pre_notification_days < 1:
         raise InvalidInputError("must be at least 1", path="pre_notification_days")
+    check_collection_date(collection_date)  # banks settle on TARGET2 business days only
     now = clock.now().astimezone(UTC).replace(microsecond=0)
     earliest = paris_today(clock) + timedelta(days=pre_notification_days)
     if collection_date < earliest:

@@ -8,22 +8,158 @@ here so the two adapters cannot disagree.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
 
 from canteen_core.domain.accounts import Account, ThrottleState
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 
-__all__ = ["AccountLogic", "OutboxLogic"]
+__all__ = [
+    "KEY_LENGTH",
+    "THROTTLE_KEY_LENGTH",
+    "AccountLogic",
+    "OutboxLogic",
+    "check_account_keys",
+    "check_household_keys",
+    "check_key",
+    "check_text",
+    "json_text",
+    "throttle_key",
+]
+
+#: The longest id or key column value stored (characters): PostgreSQL refuses an index entry
+#: over 2,704 bytes, and two such values of 4-byte characters share some indexes.
+KEY_LENGTH = 300
+
+#: The longest throttle key stored as given; longer ones are stored under their digest.
+THROTTLE_KEY_LENGTH = 200
+
+
+def throttle_key(key: str) -> str:
+    """The key a throttle state is stored under, the same on every backend.
+
+    A key is made from client input (``"source:<address>"``, where a portal may pass a
+    client-controlled header): a short key of printable text is kept as given; a longer one,
+    or one with a NUL byte or a lone surrogate, is stored as ``"sha256:<hex digest>"`` of
+    its UTF-8 bytes (surrogates passed through), so a hostile source is still counted (and
+    locked) instead of failing the write.
+    """
+    if not isinstance(key, str):
+        raise InvalidInputError(f"a throttle key is text, got {type(key).__name__}", path="key")
+    if len(key) <= THROTTLE_KEY_LENGTH and key.isprintable():
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest}"
+
+
+def check_key(value: object, what: str) -> None:
+    """Refuse a key (an id, a username, a column a repository indexes) longer than
+    :data:`KEY_LENGTH`: the same refusal on every backend, before anything is written."""
+    if isinstance(value, str) and len(value) > KEY_LENGTH:
+        raise InvalidInputError(
+            f"{what} is {len(value)} characters long; at most {KEY_LENGTH} are stored", path=what
+        )
+
+
+def check_household_keys(household: Household) -> None:
+    """:func:`check_key` on a household's id and the ids of its children and guardians."""
+    check_key(household.id, "household.id")
+    check_key(household.payer.id, "household.payer.id")
+    if household.co_representative is not None:
+        check_key(household.co_representative.id, "household.co_representative.id")
+    for child in household.children:
+        check_key(child.id, "household.children.id")
+
+
+def check_account_keys(account: Account) -> None:
+    """:func:`check_key` on an account's id, username, email and token selectors."""
+    check_key(account.id, "account.id")
+    check_key(account.username, "account.username")
+    check_key(account.email, "account.email")
+    for token in account.tokens:
+        check_key(token.selector, "account.tokens.selector")
+
+
+def _bad_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (not Unicode text)"
+    return None
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
+    return names
+
+
+def check_text(data: object, what: str) -> None:
+    """Refuse ``data`` (a domain object or its unstructured form) holding a string with a NUL
+    character or a lone surrogate anywhere, with :class:`InvalidInputError`.
+
+    PostgreSQL stores neither (and SQLite would store them, Python's ``sqlite3`` refusing
+    surrogates with a raw error): every backend refuses them the same way, before writing.
+    """
+    stack: list[tuple[object, str]] = [(data, what)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            problem = _bad_text(value)
+            if problem is not None:
+                raise InvalidInputError(f"text cannot be stored: it holds {problem}", path=path)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                stack.append((key, path))
+                stack.append((item, f"{path}.{key}"))
+        elif isinstance(value, list | tuple | set | frozenset):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+        elif attrs.has(type(value)):
+            stack.extend(
+                (getattr(value, name), f"{path}.{name}") for name in _field_names(type(value))
+            )
+
+
+#: How ``json.dumps`` writes a NUL or a surrogate (a lone one, or half of a valid pair).
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|d[89a-f])")
+
+
+def json_text(data: Any) -> str:
+    """``json.dumps(data)``, refusing (:func:`check_text`) strings no database stores alike.
+
+    A NUL is written ``\\u0000`` and a surrogate ``\\udXXX``: a text without either (nearly
+    every body) costs one search for a backslash and, when there is one, a regular expression
+    scan; when the scan finds one, the data is walked (a valid surrogate pair, an emoji, is kept).
+    """
+    text = json.dumps(data)
+    # A body without a backslash (most) costs one memchr; else one regular expression scan.
+    if "\\" in text and _ESCAPED_UNSTORABLE.search(text):
+        check_text(data, "body")
+    return text
 
 
 class OutboxLogic(abc.ABC):
     """The :class:`~canteen_core.domain.outbox.OutboxStore` port over adapter primitives."""
 
     @abc.abstractmethod
-    def _read(self, message_id: str) -> OutboxRecord | None: ...
+    def _read(self, message_id: str, *, lock: bool = False) -> OutboxRecord | None:
+        """The record of ``message_id``; with ``lock``, locked until the unit of work ends
+        (a concurrent claim or renewal of the message waits), where the database can."""
 
     @abc.abstractmethod
     def _insert(self, records: list[OutboxRecord]) -> None: ...
@@ -73,14 +209,25 @@ class OutboxLogic(abc.ABC):
         return claimed
 
     def _existing(self, message_id: str) -> OutboxRecord:
-        record = self._read(message_id)
+        """The record of ``message_id``, locked (its state is about to change)."""
+        record = self._read(message_id, lock=True)
         if record is None:
             raise NotFoundError(f"no outbox message {message_id!r}")
         return record
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
-        """Record a successful send."""
-        self._update(self._existing(message_id).sent(sent_at))
+    def renew(self, message_id: str, *, claim: str | None, now: datetime) -> bool:
+        """Start the lease of ``claim`` again at ``now`` if it still holds the message."""
+        record = self._read(message_id, lock=True)
+        if record is None or not record.holds(claim):
+            return False
+        self._update(record.renewed(now))
+        return True
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
+        """Record a successful send (bodies dropped); a sent message is left as it is."""
+        record = self._existing(message_id)
+        if record.status is not DeliveryStatus.SENT:
+            self._update(record.sent(sent_at))
 
     def mark_failed(
         self,
@@ -89,9 +236,13 @@ class OutboxLogic(abc.ABC):
         error: str,
         failed_at: datetime,
         next_attempt_at: datetime | None,
+        claim: str | None = None,
     ) -> None:
-        """Record a failed attempt: pending again at ``next_attempt_at``, or dead."""
-        self._update(self._existing(message_id).failed(error, failed_at, next_attempt_at))
+        """Record a failed attempt: pending again at ``next_attempt_at``, or dead; ignored on
+        a sent message or when ``claim`` no longer holds the message."""
+        record = self._existing(message_id)
+        if record.failure_applies(claim):
+            self._update(record.failed(error, failed_at, next_attempt_at))
 
     def get(self, message_id: str) -> OutboxRecord | None:
         """The record of ``message_id``, or ``None``."""

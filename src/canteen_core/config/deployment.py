@@ -20,6 +20,10 @@ A deployment is a TOML file, ``canteen.toml``::
     mode = "postpaid"                   # or "prepaid"
     # arrears_threshold = "50.00"       # families owing more (overdue) cannot book new days
     # arrears_grace_days = 15           # only invoices more than 15 days past due count
+    # billed_days = "regularise"        # a change to a billed month: "regularise" or "refuse"
+
+    [money]
+    max_payment = "10000"               # largest payment recorded without an explicit override
 
     [calendar]
     source = "france"
@@ -55,12 +59,14 @@ including inside URLs: ``url = "postgresql://canteen:${CANTEEN_DB_PASSWORD}@db/c
 :class:`~canteen_core.domain.errors.ConfigurationError` whose ``path`` is the key's dotted path
 (``"storage.url"``, ``"mail.port"``).
 
-**Relative paths** (a SQLite file, the mail folder) are resolved against the folder of the
-deployment file, so a deployment works wherever it is started from.
+**Relative paths** (a SQLite file, the mail folder, a payment provider's ``output_dir``) are
+resolved against the folder of the deployment file, so a deployment works wherever it is started
+from.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import tomllib
@@ -78,7 +84,7 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 # One billing-mode enum for the library: the deployment's [billing] mode is the invoicing one.
 from canteen_core.domain.invoicing import BillingMode
-from canteen_core.domain.money import Money
+from canteen_core.domain.money import Money, MoneySettings
 from canteen_core.domain.reminders import ArrearsRule
 
 # The sections handed to adapter factories are defined with the ports (what adapters receive).
@@ -90,6 +96,7 @@ from canteen_core.ports.settings import (
 )
 
 __all__ = [
+    "BilledDays",
     "BillingMode",
     "BillingSettings",
     "CalendarSettings",
@@ -97,6 +104,7 @@ __all__ = [
     "IssuerSettings",
     "MailSecurity",
     "MailSettings",
+    "MoneySettings",
     "PluginSettings",
     "PortalSettings",
     "StorageSettings",
@@ -155,18 +163,38 @@ def _grace_days(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
         raise InvalidInputError("must be 0-366 days", path=attribute.name)
 
 
+class BilledDays(enum.StrEnum):
+    """What happens to a change (booking, cancellation, attendance) to a day of a month
+    already invoiced (``[billing] billed_days``)."""
+
+    #: Allowed; the household's next post-paid run charges or credits it (régularisation).
+    REGULARISE = "regularise"
+    #: Refused with a French :class:`~canteen_core.domain.errors.RuleViolationError`.
+    REFUSE = "refuse"
+
+
+def _billed_days(value: object) -> BilledDays:
+    if isinstance(value, str) and value in {item.value for item in BilledDays}:
+        return BilledDays(value)
+    raise InvalidInputError(f'must be "regularise" or "refuse", got {value!r}', path="billed_days")
+
+
 @attrs.frozen(kw_only=True)
 class BillingSettings:
     """``[billing]``: ``mode`` is ``"prepaid"`` or ``"postpaid"`` (the default).
 
     ``arrears_threshold`` (a decimal string, euros; optional) turns the arrears rule on: a
     family whose overdue balance exceeds it cannot book new days; ``arrears_grace_days``:
-    only invoices more than that many days past due count (default 0).
+    only invoices more than that many days past due count (default 0). ``billed_days``
+    (:class:`BilledDays`): a booking, cancellation or attendance change to a day of a month
+    already invoiced is either regularised on the next invoice (``"regularise"``, the default)
+    or refused (``"refuse"``).
     """
 
     mode: BillingMode = BillingMode.POSTPAID
     arrears_threshold: str | None = attrs.field(default=None, validator=_arrears_threshold)
     arrears_grace_days: int = attrs.field(default=0, validator=_grace_days)
+    billed_days: BilledDays = attrs.field(default=BilledDays.REGULARISE, converter=_billed_days)
 
     @property
     def arrears_rule(self) -> ArrearsRule | None:
@@ -215,6 +243,7 @@ class Deployment:
     storage: StorageSettings = attrs.Factory(StorageSettings)
     timezone: str = attrs.field(default="Europe/Paris", validator=_timezone)
     billing: BillingSettings = attrs.Factory(BillingSettings)
+    money: MoneySettings = attrs.Factory(MoneySettings)
     calendar: CalendarSettings = attrs.Factory(CalendarSettings)
     mail: MailSettings = attrs.Factory(MailSettings)
     payment: dict[str, dict[str, Any]] = attrs.Factory(dict)
@@ -258,7 +287,21 @@ class Deployment:
                 storage = attrs.evolve(storage, url=resolve_sqlite_url(storage.url, base))
             if mail.folder is not None and not Path(mail.folder).is_absolute():
                 mail = attrs.evolve(mail, folder=str(base / mail.folder))
-        return attrs.evolve(self, storage=storage, mail=mail, base_dir=base)
+            payment = {
+                name: _resolved_output_dir(table, base) for name, table in self.payment.items()
+            }
+        else:
+            payment = self.payment
+        return attrs.evolve(self, storage=storage, mail=mail, payment=payment, base_dir=base)
+
+
+def _resolved_output_dir(table: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A provider table whose relative ``output_dir`` (the SEPA files' folder) is made
+    absolute against the deployment file's folder."""
+    folder = table.get("output_dir")
+    if isinstance(folder, str) and folder and not Path(folder).is_absolute():
+        return {**table, "output_dir": str(base / folder)}
+    return table
 
 
 def _strip_path(exc: InvalidInputError) -> str:

@@ -10,7 +10,11 @@ fixed here once, for storage, exports and the portal API alike:
 * times as ``"10:00:00"``, durations as ``"PT3600S"`` (ISO 8601, seconds);
 * enums by value; frozensets and sets as sorted lists (stable output, stable diffs);
 * cut-off policies and tariff pricings (an abstract base, a union) as tables with a
-  ``"type"`` key naming the class (``{"type": "WeeklyDeadline", ...}``);
+  ``"type"`` key naming the class (``{"type": "WeeklyDeadline", ...}``); the cut-off policy
+  kinds are looked up when data is read or written
+  (:func:`~canteen_core.domain.deadlines.cut_off_policy_kinds`), so a policy class a portal
+  defines after this module is imported is stored like the built-in ones, and an unknown
+  ``"type"`` is an :class:`~canteen_core.domain.errors.InvalidInputError`;
 * tuples as lists.
 
 Structuring bad data raises :class:`~canteen_core.domain.errors.InvalidInputError` whose ``path``
@@ -43,6 +47,7 @@ import attrs
 import cattrs
 from cattrs.cols import list_structure_factory
 from cattrs.errors import BaseValidationError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.strategies import configure_tagged_union
 
 from canteen_core.domain.errors import InvalidInputError
@@ -433,6 +438,8 @@ def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, An
         found = interned.get(key)
         if found is None:
             found = plain(value, cls)  # invalid data raises here and is not kept
+            if not _is_frozen(type(found)):  # a policy kind defined later may be mutable
+                return found
             if len(interned) >= size:
                 interned.pop(next(iter(interned)), None)  # another thread may have too
             interned[key] = found
@@ -565,11 +572,10 @@ def _configure_polymorphic(converter: cattrs.Converter) -> None:
     """Classes stored through an abstract base or a union carry a ``"type"`` tag."""
     # Imported here: these domain modules import nothing from serialization, but keeping the
     # import local makes the dependency explicit and the converter the only user.
-    from canteen_core.domain.deadlines import CutOffPolicy
     from canteen_core.domain.tariffs import Pricing
 
     configure_tagged_union(Pricing, converter, tag_name="type")
-    _configure_abstract_base(CutOffPolicy, converter)
+    _configure_policy_kinds(converter)
 
 
 def _concrete_subclasses(base: type) -> list[type]:
@@ -582,17 +588,43 @@ def _concrete_subclasses(base: type) -> list[type]:
     return found
 
 
-def _configure_abstract_base(base: type, converter: cattrs.Converter) -> None:
-    """Structure a field typed with an abstract base through a tagged union of its subclasses."""
-    subclasses = _concrete_subclasses(base)
-    if len(subclasses) < 2:  # a tagged union needs two members; one is its own hook
-        return
-    union: Any = Union[tuple(subclasses)]  # noqa: UP007 - built at run time
-    configure_tagged_union(union, converter, tag_name="type")
-    structure_union = converter.get_structure_hook(union)
-    unstructure_union = converter.get_unstructure_hook(union)
-    converter.register_structure_hook(base, lambda value, _: structure_union(value, union))
-    converter.register_unstructure_hook(base, unstructure_union)
+def _configure_policy_kinds(converter: cattrs.Converter) -> None:
+    """Cut-off policies as ``{"type": <kind name>, ...fields}``, the kinds looked up on each
+    use (see :func:`~canteen_core.domain.deadlines.cut_off_policy_kinds`): a subclass defined
+    later (a portal's) needs no registration here."""
+    from canteen_core.domain.deadlines import CutOffPolicy, cut_off_policy_kind
+
+    # Each kind's own field hooks, generated on first use (the base hook below also answers
+    # for the subclasses: cattrs dispatches on the class hierarchy).
+    structure_fns: dict[type, Callable[[Any, Any], Any]] = {}
+    unstructure_fns: dict[type, Callable[[Any], Any]] = {}
+
+    def structure_policy(value: Any, cls: Any) -> Any:
+        if isinstance(value, CutOffPolicy) and isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise InvalidInputError(
+                f"expected a table with a 'type' key, got {type(value).__name__}"
+            )
+        name = value.get("type")
+        kind = cls if name is None and cls is not CutOffPolicy else cut_off_policy_kind(name)
+        if not issubclass(kind, cls):
+            raise InvalidInputError(f"a {kind.__name__} is not a {cls.__name__}", path="type")
+        fn = structure_fns.get(kind)
+        if fn is None:
+            fn = structure_fns[kind] = make_dict_structure_fn(kind, converter)
+        return fn({key: item for key, item in value.items() if key != "type"}, kind)
+
+    def unstructure_policy(value: Any) -> Any:
+        kind = type(value)
+        cut_off_policy_kind(kind.__name__)  # a ConfigurationError if two kinds share the name
+        fn = unstructure_fns.get(kind)
+        if fn is None:
+            fn = unstructure_fns[kind] = make_dict_unstructure_fn(kind, converter)
+        return {"type": kind.__name__, **fn(value)}
+
+    converter.register_structure_hook(CutOffPolicy, structure_policy)
+    converter.register_unstructure_hook(CutOffPolicy, unstructure_policy)
 
 
 #: The detailed converter: :func:`unstructure`, and :func:`structure`'s errors.

@@ -1,17 +1,30 @@
 """French formatting of dates and times for user-facing texts (private helper).
 
-The C locale cannot be relied upon (``strftime('%B')`` depends on the machine), so month and
-weekday names are spelled out here.
+Month and weekday names come from babel's ``fr_FR`` locale (the C locale of the machine cannot
+be relied upon for ``strftime('%B')``). French typography is kept on top: the first day of a
+month is written "1er", times "9 h 05".
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
+from typing import Final
 
-from canteen_core.domain.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR
+from babel.dates import format_date as _babel_date
+
 from canteen_core.domain.clock import PARIS, ensure_aware
 
-__all__ = ["format_date_fr", "format_datetime_fr", "format_time_fr"]
+__all__ = [
+    "format_date_fr",
+    "format_datetime_fr",
+    "format_month_fr",
+    "format_short_date_fr",
+    "format_time_fr",
+    "format_wall_time_fr",
+    "weekday_name_fr",
+]
+
+_LOCALE: Final = "fr_FR"
 
 
 def format_date_fr(day: date, *, weekday: bool = False) -> str:
@@ -22,14 +35,34 @@ def format_date_fr(day: date, *, weekday: bool = False) -> str:
     if isinstance(day, datetime):
         day = day.astimezone(PARIS).date()
     number = "1er" if day.day == 1 else str(day.day)
-    text = f"{number} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
-    return f"{WEEKDAY_NAMES_FR[day.weekday()]} {text}" if weekday else text
+    text = f"{number} {_babel_date(day, 'MMMM y', locale=_LOCALE)}"
+    return f"{weekday_name_fr(day)} {text}" if weekday else text
+
+
+def weekday_name_fr(day: date) -> str:
+    """``'lundi'``."""
+    return _babel_date(day, "EEEE", locale=_LOCALE)
+
+
+def format_month_fr(day: date) -> str:
+    """``'septembre 2023'`` (the month of ``day``)."""
+    return _babel_date(day, "MMMM y", locale=_LOCALE)
+
+
+def format_short_date_fr(day: date) -> str:
+    """``'sam. 21/10/2023'``."""
+    return _babel_date(day, "EEE dd/MM/y", locale=_LOCALE)
+
+
+def format_wall_time_fr(at: time) -> str:
+    """A wall-clock time, French style: ``time(9, 5) -> '9 h 05'``."""
+    return f"{at.hour} h {at.minute:02d}"
 
 
 def format_time_fr(instant: datetime) -> str:
     """Wall-clock time in Paris, French style: ``'9 h 05'``."""
     local = ensure_aware(instant, "instant").astimezone(PARIS)
-    return f"{local.hour} h {local.minute:02d}"
+    return format_wall_time_fr(local.time())
 
 
 def format_datetime_fr(instant: datetime, *, weekday: bool = False) -> str:

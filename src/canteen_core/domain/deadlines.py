@@ -13,7 +13,18 @@ Policies seen in French regulations:
   them, and a Thursday meal (Wednesday closed) falls due on Tuesday;
 * :class:`FixedDelay` -- "48 h" (real elapsed hours before the target day's 00:00) or "8 jours"
   (calendar days before, at a wall-clock time);
-* :class:`DayOfPreviousMonth` -- "le 20 du mois précédent à 12 h".
+* :class:`DayOfPreviousMonth` -- "le 20 du mois précédent à 12 h";
+* :class:`WorkingDaysBefore` -- "2 jours ouvrés avant, 10 h": counts working days (Monday to
+  Friday, public holidays excepted) whatever the service's own days, so a Friday meal falls due
+  on Wednesday even when the service is closed on Wednesdays.
+
+**Policy kinds.** Every concrete attrs subclass of :class:`CutOffPolicy` is a *kind*, stored
+under its class name (``{"type": "WeeklyDeadline", ...}``): a policy written by a portal
+(``class NoonTheDayBefore(CutOffPolicy)``, an attrs class) is stored and read back like the
+built-in ones as soon as its module is imported. :func:`cut_off_policy_kinds` lists the kinds;
+:func:`cut_off_policy_kind` finds one by name and refuses an unknown name with
+:class:`~canteen_core.domain.errors.InvalidInputError` (e.g. data written by a portal whose
+module is not imported).
 
 Each can :meth:`~CutOffPolicy.describe` itself and :meth:`~CutOffPolicy.explain` the deadline of a
 day in a sentence, in French (default, user-facing) or English.
@@ -29,16 +40,20 @@ from __future__ import annotations
 import abc
 import calendar as _calendar
 import enum
+import inspect
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
 
 import attrs
+from babel.dates import format_date as _babel_date
+from babel.dates import get_day_names
 
-from canteen_core.domain.calendar import MONTH_NAMES_FR, WEEKDAY_NAMES_FR, ServiceCalendar
+from canteen_core.domain._french import format_date_fr, format_wall_time_fr
+from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.clock import PARIS, ensure_aware
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 __all__ = [
     "CutOffPolicy",
@@ -48,6 +63,9 @@ __all__ = [
     "Lang",
     "OpenDaysBefore",
     "WeeklyDeadline",
+    "WorkingDaysBefore",
+    "cut_off_policy_kind",
+    "cut_off_policy_kinds",
     "format_date",
     "format_instant",
     "wall_clock",
@@ -55,22 +73,13 @@ __all__ = [
 
 Lang = Literal["fr", "en"]
 
-_DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# Spelled out: calendar.month_name depends on the machine's locale.
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_BABEL_LOCALES: dict[str, str] = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def _weekday_name(weekday: int, lang: Lang) -> str:
+    """Monday is 0, as :meth:`date.weekday`; the name comes from babel's locale data."""
+    name: str = get_day_names("wide", locale=_BABEL_LOCALES[lang])[weekday]
+    return name
 
 
 def wall_clock(day: date, at: time) -> datetime:
@@ -85,13 +94,12 @@ def wall_clock(day: date, at: time) -> datetime:
 def format_date(day: date, lang: Lang = "fr") -> str:
     """``"jeudi 2 novembre 2023"`` / ``"Thursday 2 November 2023"``."""
     if lang == "en":
-        return f"{_DAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{WEEKDAY_NAMES_FR[day.weekday()]} {number} {MONTH_NAMES_FR[day.month - 1]} {day.year}"
+        return _babel_date(day, "EEEE d MMMM y", locale=_BABEL_LOCALES["en"])
+    return format_date_fr(day, weekday=True)
 
 
 def _format_time(at: time, lang: Lang) -> str:
-    return f"{at.hour:02d}:{at.minute:02d}" if lang == "en" else f"{at.hour} h {at.minute:02d}"
+    return f"{at.hour:02d}:{at.minute:02d}" if lang == "en" else format_wall_time_fr(at)
 
 
 def format_instant(instant: datetime, lang: Lang = "fr") -> str:
@@ -192,13 +200,13 @@ class WeeklyDeadline(CutOffPolicy):
                 if self.weeks_before == 1
                 else f"{self.weeks_before} weeks before"
             )
-            return f"{_DAYS_EN[self.weekday]} {_format_time(self.at, lang)} of {weeks}"
+            return f"{_weekday_name(self.weekday, lang)} {_format_time(self.at, lang)} of {weeks}"
         weeks = (
             "de la semaine précédente"
             if self.weeks_before == 1
             else f"{self.weeks_before} semaines avant"
         )
-        return f"le {WEEKDAY_NAMES_FR[self.weekday]} à {_format_time(self.at, lang)} {weeks}"
+        return f"le {_weekday_name(self.weekday, lang)} à {_format_time(self.at, lang)} {weeks}"
 
 
 @lru_cache(maxsize=256)
@@ -342,3 +350,81 @@ class DayOfPreviousMonth(CutOffPolicy):
             return f"day {self.day_of_month} of the previous month at {at}"
         number = "1er" if self.day_of_month == 1 else str(self.day_of_month)
         return f"le {number} du mois précédent à {at}"
+
+
+@attrs.frozen(kw_only=True)
+class WorkingDaysBefore(CutOffPolicy):
+    """At ``at`` on the ``days``-th working day before the target ("2 jours ouvrés avant, 10 h").
+
+    Working days are Monday to Friday except public holidays, whatever days the service runs:
+    ``WorkingDaysBefore(days=2, at=time(10))`` puts a Friday meal's deadline on Wednesday
+    10:00 even at a school closed on Wednesdays (where :class:`OpenDaysBefore` would count
+    service days and land on Tuesday). The public holidays are those of the enrollment's
+    school year (:attr:`~canteen_core.domain.calendar.SchoolYear.public_holidays`, Alsace-Moselle
+    included when the site is there); school holidays are working days.
+    """
+
+    days: int = attrs.field(default=2, validator=_positive)
+    at: time = attrs.field(validator=_check_time)
+
+    def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
+        holidays = calendar.school_year.public_holidays
+        current = day
+        for _ in range(self.days):
+            current -= timedelta(days=1)
+            while current.weekday() >= 5 or current in holidays:
+                current -= timedelta(days=1)
+        return wall_clock(current, self.at)
+
+    def describe(self, lang: Lang = "fr") -> str:
+        at = _format_time(self.at, lang)
+        if lang == "en":
+            unit = "working day" if self.days == 1 else "working days"
+            return (
+                f"before {at}, {self.days} {unit} before (Monday to Friday, public holidays "
+                "excepted)"
+            )
+        unit = "jour ouvré" if self.days == 1 else "jours ouvrés"
+        return f"avant {at}, {self.days} {unit} avant (du lundi au vendredi, hors jours fériés)"
+
+
+def _kinds_below(base: type) -> list[type]:
+    found: list[type] = []
+    subclass: type
+    for subclass in base.__subclasses__():
+        if attrs.has(subclass) and not inspect.isabstract(subclass):
+            found.append(subclass)
+        found.extend(_kinds_below(subclass))
+    return found
+
+
+def cut_off_policy_kinds() -> dict[str, type[CutOffPolicy]]:
+    """Every kind of cut-off policy by name: the concrete attrs subclasses of
+    :class:`CutOffPolicy` defined so far (built-in and a portal's), under their class name.
+
+    Two kinds with one class name cannot be told apart in storage: a
+    :class:`~canteen_core.domain.errors.ConfigurationError` names them.
+    """
+    kinds: dict[str, type[CutOffPolicy]] = {}
+    for kind in _kinds_below(CutOffPolicy):
+        known = kinds.setdefault(kind.__name__, kind)
+        if known is not kind:
+            raise ConfigurationError(
+                f"two cut-off policy kinds are named {kind.__name__}: "
+                f"{known.__module__}.{known.__qualname__} and {kind.__module__}.{kind.__qualname__}"
+                "; rename one"
+            )
+    return kinds
+
+
+def cut_off_policy_kind(name: object) -> type[CutOffPolicy]:
+    """The cut-off policy kind called ``name`` (see :func:`cut_off_policy_kinds`);
+    :class:`~canteen_core.domain.errors.InvalidInputError` for an unknown one."""
+    kinds = cut_off_policy_kinds()
+    if isinstance(name, str) and name in kinds:
+        return kinds[name]
+    raise InvalidInputError(
+        f"unknown cut-off policy kind {name!r} (known: {', '.join(sorted(kinds))}); "
+        "a portal's policy class must be imported before its data is read",
+        path="type",
+    )

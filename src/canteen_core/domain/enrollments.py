@@ -6,6 +6,14 @@ cut-off policies (they may differ), what happens to a late change (:class:`LateC
 the tariff category billing will use. Create one with :func:`enroll`, which checks the child
 belongs to the household (a :class:`~canteen_core.domain.families.Household`, or just its children's
 ids: :class:`HouseholdChildren`).
+
+Two rules hold for every enrollment, checked where enrollments are made and changed
+(:class:`~canteen_core.services.enrollments.EnrollmentService`):
+
+* a child is enrolled at most once in a service on any day (:func:`check_no_overlap`): two
+  overlapping enrollments would bill and count the child twice;
+* its tariff category is one the tariff book prices for the service over its period
+  (:func:`check_priced`): otherwise the next billing run could not price its days.
 """
 
 from __future__ import annotations
@@ -21,10 +29,45 @@ from canteen_core.domain._validators import a_date, non_empty_str
 from canteen_core.domain.calendar import Closure, ServiceCalendar
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.deadlines import CutOffPolicy
-from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
+from canteen_core.domain.tariffs import TariffCategory, TariffGrid
 
-__all__ = ["Enrollment", "HouseholdChildren", "LateChangeMode", "enroll"]
+__all__ = [
+    "CATEGORY_ALIASES",
+    "Enrollment",
+    "HouseholdChildren",
+    "LateChangeMode",
+    "check_no_overlap",
+    "check_priced",
+    "enroll",
+    "grid_category",
+]
+
+#: Enrollment tariff categories (short names) -> grid categories; full names are accepted too.
+CATEGORY_ALIASES: dict[str, TariffCategory] = {
+    "resident": TariffCategory.RESIDENT_CHILD,
+    "non_resident": TariffCategory.NON_RESIDENT_CHILD,
+    "adult": TariffCategory.ADULT,
+    "pai": TariffCategory.PAI_BASKET,
+    "occasional": TariffCategory.OCCASIONAL_MEAL,
+}
+
+
+def grid_category(value: str) -> TariffCategory:
+    """The grid category of an enrollment category (``"resident"`` -> ``resident_child``;
+    full names such as ``"non_resident_child"`` are accepted); :class:`InvalidInputError`
+    (French) for anything else, e.g. ``"vip"``."""
+    if isinstance(value, str) and value in CATEGORY_ALIASES:
+        return CATEGORY_ALIASES[value]
+    try:
+        return TariffCategory(value)
+    except ValueError:
+        known = ", ".join(CATEGORY_ALIASES)
+        raise InvalidInputError(
+            f"catégorie tarifaire inconnue « {value} » (catégories : {known})",
+            path="tariff_category",
+        ) from None
 
 
 class LateChangeMode(enum.StrEnum):
@@ -160,10 +203,12 @@ def enroll(
     late_change: LateChangeMode | str = LateChangeMode.REFUSE,
     tariff_category: str = "resident",
 ) -> Enrollment:
-    """Enroll a child of ``household``; :class:`NotFoundError` for a child not in it.
+    """Enroll a child of ``household``; :class:`NotFoundError` for a child not in it,
+    :class:`InvalidInputError` for an unknown tariff category (see :func:`grid_category`).
 
     ``cancellation_policy`` defaults to ``booking_policy``.
     """
+    grid_category(tariff_category)
     if isinstance(household, Household):
         household.child(child_id)  # raises NotFoundError for an unknown child
     elif not isinstance(household, HouseholdChildren):
@@ -186,3 +231,48 @@ def enroll(
         late_change=late_change,
         tariff_category=tariff_category,
     )
+
+
+def _overlaps(first: Enrollment, second: Enrollment) -> bool:
+    return first.start <= second.end and second.start <= first.end
+
+
+def check_no_overlap(enrollment: Enrollment, others: Iterable[Enrollment]) -> None:
+    """Refuse ``enrollment`` if another one of ``others`` (the same id is skipped: a change)
+    enrolls the same child in the same service over overlapping days
+    (:class:`ConflictError`, French message naming the other enrollment)."""
+    for other in others:
+        if (
+            other.id != enrollment.id
+            and other.household_id == enrollment.household_id
+            and other.child_id == enrollment.child_id
+            and other.service.id == enrollment.service.id
+            and _overlaps(enrollment, other)
+        ):
+            raise ConflictError(
+                f"l'enfant {enrollment.child_id} est déjà inscrit au service "
+                f"« {other.service.name} » du {other.start:%d/%m/%Y} au {other.end:%d/%m/%Y} "
+                f"(inscription {other.id}) : une inscription du {enrollment.start:%d/%m/%Y} au "
+                f"{enrollment.end:%d/%m/%Y} le compterait deux fois"
+            )
+
+
+def check_priced(enrollment: Enrollment, grids: Iterable[TariffGrid]) -> None:
+    """Refuse ``enrollment`` if a tariff grid of its service in force during its period has
+    no price for its category (:class:`InvalidInputError`, French): billing would fail on
+    its days. A period no grid covers yet is accepted (the grids may come later; billing
+    reports a missing grid)."""
+    category = grid_category(enrollment.tariff_category)
+    for grid in grids:
+        if grid.service_id != enrollment.service.id or category in grid.prices:
+            continue
+        if grid.valid_from <= enrollment.end and (
+            grid.valid_until is None or enrollment.start <= grid.valid_until
+        ):
+            priced = ", ".join(sorted(c.value for c in grid.prices))
+            raise InvalidInputError(
+                f"la grille tarifaire {grid.id} du service « {enrollment.service.name} » n'a "
+                f"pas de prix pour la catégorie « {enrollment.tariff_category} » "
+                f"(catégories tarifées : {priced})",
+                path="tariff_category",
+            )

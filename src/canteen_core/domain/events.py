@@ -85,13 +85,18 @@ class InvoiceOverdue(Event):
 
 @attrs.frozen(kw_only=True)
 class PaymentReceived(Event):
-    """Money was received from a household and allocated."""
+    """Money was received from a household and allocated.
+
+    ``received_on`` is the day the money was received (a cheque recorded on Monday for
+    Friday's post), which the receipt states; ``occurred_at`` is when it was recorded.
+    """
 
     payment_id: str
     household_id: str
     amount: Money
     method: str
     invoice_ids: tuple[str, ...] = ()
+    received_on: date | None = None
 
 
 @attrs.frozen(kw_only=True)

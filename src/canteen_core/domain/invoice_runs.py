@@ -387,6 +387,7 @@ def run_postpaid_periods(
     ranks: Mapping[str, int] | None = None,
     label: str | None = None,
     service_names: Mapping[str, str] | None = None,
+    extra_lines: Mapping[str, Iterable[InvoiceLine]] | None = None,
 ) -> BillingRun:
     """Bill ``period_start..period_end`` (inclusive) for every household, post-paid, from
     :class:`~canteen_core.domain.charging.PeriodFacts` (one per enrollment and child).
@@ -401,6 +402,10 @@ def run_postpaid_periods(
     (:func:`~canteen_core.domain.charging.charge_periods`). The run's ``decisions`` are left empty:
     each invoice line keeps its days and rule, and :func:`~canteen_core.domain.charging.decide` over
     :meth:`~canteen_core.domain.charging.PeriodFacts.day_facts` gives the day-by-day trail.
+
+    ``extra_lines``: household id -> lines added after the period's own (the régularisation
+    of months billed before, :func:`~canteen_core.domain.regularisation.regularise`); a
+    household with only such lines gets an invoice too.
     """
     if not isinstance(period_start, date) or not isinstance(period_end, date):
         raise InvalidInputError("period bounds must be dates", path="period_start")
@@ -455,6 +460,15 @@ def run_postpaid_periods(
         )
         for household_id, household_groups in per_household.items()
     }
+    for household_id, extra in (extra_lines or {}).items():
+        more = tuple(extra)
+        for index, line in enumerate(more):
+            if not isinstance(line, InvoiceLine):
+                raise InvalidInputError("expected InvoiceLine", path=f"extra_lines[{index}]")
+        if household_id not in by_id:
+            raise NotFoundError(f"unknown household {household_id!r}")
+        if more:
+            lines_of[household_id] = lines_of.get(household_id, ()) + more
     return _postpaid_run(
         issuer_id=issuer_id,
         period_start=period_start,

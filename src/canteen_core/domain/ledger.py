@@ -408,6 +408,7 @@ class HouseholdAccount:
             invoice_ids=tuple(
                 dict.fromkeys(a.invoice_id for a in self.allocations_for(payment.id))
             ),
+            received_on=payment.received_on,
         )
 
     def statement(self) -> Statement:

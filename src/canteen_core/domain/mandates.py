@@ -11,8 +11,10 @@ SEPA end-to-end IBAN-only). Each collection carries a *sequence type*:
 When the debtor changes bank account the mandate is *amended*: the next collection carries the
 amendment indicator and the original IBAN so the debtor's bank can match the mandate.
 
-Checks here are pure: format and ISO 7064 mod 97-10 checksums. The SEPA adapter adds a full
-IBAN validation (country lengths, national check digits) and the BIC lookup with schwifty.
+IBANs and BICs are checked here, once, by schwifty (country lengths, ISO 7064 check digits,
+national check digits such as the French clé RIB, SWIFT structure of a BIC): every entry point
+(a mandate, an IBAN change, the creditor's settings) goes through :func:`validate_iban` and
+:func:`validate_bic`. The SEPA adapter only adds the BIC lookup from schwifty's bank registry.
 """
 
 from __future__ import annotations
@@ -20,10 +22,21 @@ from __future__ import annotations
 import calendar
 import enum
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
+from dateutil.easter import easter
+from schwifty import BIC, IBAN
+from schwifty.checksum import numerify
+from schwifty.exceptions import (
+    InvalidBBANChecksum,
+    InvalidChecksumDigits,
+    InvalidCountryCode,
+    InvalidLength,
+    InvalidStructure,
+    SchwiftyException,
+)
 
 from canteen_core.domain._validators import a_date, non_empty_str, optional_date
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
@@ -35,10 +48,13 @@ __all__ = [
     "MandateKind",
     "MandateStatus",
     "SequenceType",
+    "check_collection_date",
+    "checked_iban",
     "creditor_identifier_check_digits",
-    "iban_check_digits",
+    "is_target2_business_day",
     "is_valid_creditor_identifier",
     "is_valid_iban",
+    "next_target2_business_day",
     "normalize_creditor_identifier",
     "normalize_iban",
     "validate_bic",
@@ -50,74 +66,98 @@ __all__ = [
 #: A mandate unused for 36 months lapses (SEPA Core rulebook): a new one must be signed.
 MANDATE_LAPSE_MONTHS = 36
 
-_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
-_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
 # Creditor identifier: country, check digits, 3-character creditor business code (usually
 # "ZZZ"), then the national identifier (6 characters in France: FR12ZZZ123456).
 _ICS = re.compile(r"([A-Z]{2})([0-9]{2})([A-Z0-9]{3})([A-Z0-9]{1,28})")
 # Characters the SEPA rulebooks allow in identifiers such as the mandate reference (no space).
 _SEPA_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+]{1,35}")
+_SCHWIFTY_REASONS_FR: dict[type[SchwiftyException], str] = {
+    InvalidLength: "longueur incorrecte pour ce pays",
+    InvalidChecksumDigits: "clé de contrôle incorrecte",
+    InvalidBBANChecksum: "clé RIB incorrecte",
+    InvalidCountryCode: "pays inconnu",
+    InvalidStructure: "caractères ou structure invalides",
+}
 
 
-def _mod97(text: str) -> int:
-    """ISO 7064 mod 97-10 of ``text`` with letters as numbers (A=10 ... Z=35)."""
-    return int("".join(str(int(char, 36)) for char in text)) % 97
+def _reason_fr(error: SchwiftyException) -> str:
+    for kind, reason in _SCHWIFTY_REASONS_FR.items():
+        if isinstance(error, kind):
+            return reason
+    return "format invalide"
 
 
 def normalize_iban(value: str) -> str:
     """Upper-case ``value`` and drop spaces (the paper form ``FR76 3000 ...``)."""
     if not isinstance(value, str):
-        raise InvalidInputError(f"an IBAN must be a string, got {value!r}", path="iban")
+        raise InvalidInputError(f"un IBAN est un texte, pas {type(value).__name__}", path="iban")
     return "".join(value.split()).upper()
 
 
-def iban_check_digits(country: str, bban: str) -> str:
-    """The two check digits of an IBAN for ``country`` and ``bban``."""
-    return f"{98 - _mod97(bban + country + '00'):02d}"
+def checked_iban(value: str, *, path: str = "iban") -> IBAN:
+    """``value`` checked completely by schwifty (country, length for the country, ISO 7064
+    check digits and the national check digits such as the French clé RIB), as a schwifty
+    :class:`~schwifty.IBAN`; :class:`InvalidInputError` with a French reason otherwise."""
+    iban = normalize_iban(value)
+    try:
+        return IBAN(iban, validate_bban=True)
+    except SchwiftyException as error:
+        raise InvalidInputError(f"IBAN {iban} invalide : {_reason_fr(error)}", path=path) from None
 
 
 def is_valid_iban(value: str) -> bool:
-    """Whether ``value`` (normalized or not) has the IBAN shape and a valid mod-97 checksum.
+    """Whether ``value`` (normalized or not) is a valid IBAN (see :func:`checked_iban`).
 
     >>> is_valid_iban("FR76 3000 6000 0112 3456 7890 189")
     True
+    >>> is_valid_iban("FR04300060000112345678901")  # right checksum, wrong length for France
+    False
     """
-    iban = normalize_iban(value)
-    return bool(_IBAN.fullmatch(iban)) and _mod97(iban[4:] + iban[:4]) == 1
+    try:
+        checked_iban(value)
+    except InvalidInputError:
+        return False
+    return True
 
 
 def validate_iban(value: str, *, path: str = "iban") -> str:
-    """Return the normalized IBAN or raise :class:`InvalidInputError` (shape, mod-97)."""
-    iban = normalize_iban(value)
-    if not _IBAN.fullmatch(iban):
-        raise InvalidInputError(f"not an IBAN: {value!r}", path=path)
-    if _mod97(iban[4:] + iban[:4]) != 1:
-        raise InvalidInputError(f"IBAN check digits are wrong: {value!r}", path=path)
-    return iban
+    """Return the normalized IBAN or raise :class:`InvalidInputError` (see
+    :func:`checked_iban`)."""
+    return str(checked_iban(value, path=path).compact)
 
 
 def validate_bic(value: str, *, path: str = "bic") -> str:
-    """Return the upper-cased BIC (8 or 11 characters) or raise :class:`InvalidInputError`."""
+    """Return the upper-cased BIC (8 or 11 characters, SWIFT structure, checked by schwifty)
+    or raise :class:`InvalidInputError`."""
     if not isinstance(value, str):
-        raise InvalidInputError(f"a BIC must be a string, got {value!r}", path=path)
-    bic = value.strip().upper()
-    if not _BIC.fullmatch(bic):
-        raise InvalidInputError(f"not a BIC: {value!r}", path=path)
-    return bic
+        raise InvalidInputError(f"un BIC est un texte, pas {type(value).__name__}", path=path)
+    try:
+        bic = BIC(value.strip())
+        bic.validate(enforce_swift_compliance=True)
+    except SchwiftyException as error:
+        raise InvalidInputError(
+            f"BIC {value.strip()} invalide : {_reason_fr(error)}", path=path
+        ) from None
+    return str(bic.compact)
 
 
 def normalize_creditor_identifier(value: str) -> str:
     """Upper-case a creditor identifier and drop spaces."""
     if not isinstance(value, str):
         raise InvalidInputError(
-            f"a creditor identifier must be a string, got {value!r}", path="creditor_id"
+            f"un identifiant créancier SEPA est un texte, pas {type(value).__name__}",
+            path="creditor_id",
         )
     return "".join(value.split()).upper()
 
 
 def creditor_identifier_check_digits(country: str, national_id: str) -> str:
-    """Check digits of a creditor identifier; the business code is not part of the sum."""
-    return f"{98 - _mod97(national_id + country + '00'):02d}"
+    """Check digits of a creditor identifier; the business code is not part of the sum.
+
+    The ISO 7064 mod 97-10 arithmetic is schwifty's (schwifty has no creditor identifier type;
+    the EPC's rule is the IBAN's, applied to the national identifier).
+    """
+    return f"{98 - numerify(national_id + country + '00') % 97:02d}"
 
 
 def is_valid_creditor_identifier(value: str) -> bool:
@@ -133,14 +173,58 @@ def is_valid_creditor_identifier(value: str) -> bool:
     country, digits, _business_code, national_id = match.groups()
     if country == "FR" and len(national_id) != 6:
         return False  # the French ICS is always 13 characters
-    return _mod97(national_id + country + digits) == 1
+    return creditor_identifier_check_digits(country, national_id) == digits
 
 
 def validate_creditor_identifier(value: str, *, path: str = "creditor_id") -> str:
     """Return the normalized ICS or raise :class:`InvalidInputError`."""
     if not is_valid_creditor_identifier(value):
-        raise InvalidInputError(f"not a valid SEPA creditor identifier (ICS): {value!r}", path=path)
+        raise InvalidInputError(f"identifiant créancier SEPA (ICS) invalide : {value!s}", path=path)
     return normalize_creditor_identifier(value)
+
+
+def _target2_closing_days(year: int) -> dict[date, str]:
+    paques = easter(year)
+    return {
+        date(year, 1, 1): "jour de l'an",
+        paques - timedelta(days=2): "Vendredi saint",
+        paques + timedelta(days=1): "lundi de Pâques",
+        date(year, 5, 1): "1er mai",
+        date(year, 12, 25): "Noël",
+        date(year, 12, 26): "lendemain de Noël",
+    }
+
+
+def is_target2_business_day(day: date) -> bool:
+    """Whether SEPA settles on ``day``: Monday to Friday except the TARGET2 closing days (1
+    January, Good Friday, Easter Monday, 1 May, 25 and 26 December).
+
+    >>> is_target2_business_day(date(2023, 12, 25)), is_target2_business_day(date(2024, 4, 2))
+    (False, True)
+    """
+    return day.weekday() < 5 and day not in _target2_closing_days(day.year)
+
+
+def next_target2_business_day(day: date) -> date:
+    """``day`` if it is a TARGET2 business day, else the first one after it."""
+    while not is_target2_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def check_collection_date(day: date) -> None:
+    """Refuse a direct-debit collection date that is not a TARGET2 business day
+    (:class:`RuleViolationError`, French, with the next business day)."""
+    if is_target2_business_day(day):
+        return
+    reason = _target2_closing_days(day.year).get(day) or (
+        "samedi" if day.weekday() == 5 else "dimanche"
+    )
+    following = next_target2_business_day(day + timedelta(days=1))
+    raise RuleViolationError(
+        f"le {day:%d/%m/%Y} ({reason}) n'est pas un jour ouvré des banques (TARGET2) : aucun "
+        f"prélèvement ne peut y être réglé ; prochain jour possible : le {following:%d/%m/%Y}"
+    )
 
 
 def validate_mandate_reference(value: str, *, path: str = "reference") -> str:

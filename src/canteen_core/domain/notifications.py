@@ -679,7 +679,8 @@ class Notifier:
             "amount": event.amount,
             "method": event.method,
             "method_label": PAYMENT_METHOD_LABELS.get(event.method.lower(), event.method),
-            "received_on": event.occurred_at,
+            # The day the money came (a cheque's --date), not the day it was recorded.
+            "received_on": event.received_on or event.occurred_at,
             "invoice_numbers": tuple(invoice_numbers),
             "invoices_url": self.settings.link(self.settings.invoices_url),
         }

@@ -29,11 +29,23 @@ The sequence is *claim -> send -> mark sent*, each step committed on its own:
 The store must make a claim atomic (two dispatchers never get the same message): in SQL, an
 ``UPDATE ... WHERE status = 'pending' AND next_attempt_at <= :now`` (or ``SELECT ... FOR UPDATE
 SKIP LOCKED`` on PostgreSQL) committed before sending.
+
+Leases are fenced: each claim carries a fresh ``claim`` token. Before each send the dispatcher
+renews its claim (:meth:`OutboxStore.renew`), which fails once another dispatcher has
+re-claimed the message (this one outlasted its lease) or the message was sent: the message is
+then left alone, so a message is handed to the mailer once per claim. A failure is recorded
+only by the claim that holds the message, and nothing turns a ``sent`` message back.
+
+Secrets at rest: invitations and password resets carry a temporary password and token links.
+The outbox keeps a message's bodies only while it may still be sent: marked sent, a message
+keeps its envelope (recipient, subject, kind, dates) and its bodies are replaced by
+:data:`SENT_BODY`.
 """
 
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -45,6 +57,7 @@ from canteen_core.domain.errors import CanteenError, InvalidInputError, NotFound
 from canteen_core.domain.notifications import OutgoingMessage
 
 __all__ = [
+    "SENT_BODY",
     "DeduplicatingMailer",
     "DeliveryStatus",
     "DispatchReport",
@@ -55,7 +68,17 @@ __all__ = [
     "OutboxRecord",
     "OutboxStore",
     "RetryPolicy",
+    "new_claim",
 ]
+
+#: What a sent message's text body becomes (its HTML body is dropped): the bodies may carry a
+#: temporary password or a token link, not kept readable once the message is sent.
+SENT_BODY = "(Contenu effacé après l'envoi.)"
+
+
+def new_claim() -> str:
+    """A fresh claim token (random: two dispatchers never share one)."""
+    return uuid.uuid4().hex
 
 
 class MailDeliveryError(CanteenError):
@@ -112,7 +135,9 @@ class OutboxRecord:
     """A message in the outbox and its delivery state (what the storage persists).
 
     ``attempts`` counts claims (so a message that crashes the dispatcher still reaches its
-    limit); ``next_attempt_at`` is when it is due; ``claimed_at`` starts the claim's lease.
+    limit); ``next_attempt_at`` is when it is due; ``claimed_at`` starts the claim's lease
+    (renewed before each send); ``claim`` is the token of the claim that holds it (``None``
+    unless ``sending``).
     """
 
     message: OutgoingMessage
@@ -123,6 +148,7 @@ class OutboxRecord:
     last_attempt_at: datetime | None = None
     last_error: str | None = None
     sent_at: datetime | None = None
+    claim: str | None = None
 
     @property
     def id(self) -> str:
@@ -139,21 +165,46 @@ class OutboxRecord:
             return self.claimed_at is not None and self.claimed_at + lease <= now
         return False
 
-    def claimed(self, now: datetime) -> OutboxRecord:
-        """Claimed by a dispatcher at ``now``: sending, one more attempt."""
-        return attrs.evolve(
-            self, status=DeliveryStatus.SENDING, claimed_at=now, attempts=self.attempts + 1
-        )
-
-    def sent(self, sent_at: datetime) -> OutboxRecord:
-        """Delivered at ``sent_at``."""
+    def claimed(self, now: datetime, claim: str | None = None) -> OutboxRecord:
+        """Claimed by a dispatcher at ``now`` with the token ``claim`` (a fresh one when not
+        given): sending, one more attempt."""
         return attrs.evolve(
             self,
+            status=DeliveryStatus.SENDING,
+            claimed_at=now,
+            attempts=self.attempts + 1,
+            claim=claim or new_claim(),
+        )
+
+    def holds(self, claim: str | None) -> bool:
+        """Whether the claim ``claim`` still holds the message (sending, not re-claimed)."""
+        return self.status is DeliveryStatus.SENDING and claim is not None and self.claim == claim
+
+    def renewed(self, now: datetime) -> OutboxRecord:
+        """The claim's lease started again at ``now``."""
+        return attrs.evolve(self, claimed_at=now)
+
+    def sent(self, sent_at: datetime) -> OutboxRecord:
+        """Delivered at ``sent_at``, its bodies dropped (:data:`SENT_BODY`); a message already
+        sent stays as it was."""
+        if self.status is DeliveryStatus.SENT:
+            return self
+        return attrs.evolve(
+            self,
+            message=attrs.evolve(self.message, text_body=SENT_BODY, html_body=None),
             status=DeliveryStatus.SENT,
             sent_at=sent_at,
             last_attempt_at=sent_at,
             claimed_at=None,
+            claim=None,
         )
+
+    def failure_applies(self, claim: str | None) -> bool:
+        """Whether a failure reported by ``claim`` (``None``: by no claim in particular) is
+        recorded: never on a sent message, and only by the claim holding the message."""
+        if self.status is DeliveryStatus.SENT:
+            return False
+        return claim is None or self.holds(claim)
 
     def failed(
         self, error: str, failed_at: datetime, next_attempt_at: datetime | None
@@ -166,6 +217,7 @@ class OutboxRecord:
             last_attempt_at=failed_at,
             last_error=error,
             claimed_at=None,
+            claim=None,
         )
 
     def requeued(self, now: datetime) -> OutboxRecord:
@@ -190,12 +242,20 @@ class OutboxStore(Protocol):
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxRecord]:
         """Atomically claim up to ``limit`` messages that are pending and due, or claimed
-        longer than ``lease`` ago (their dispatcher died): set status ``sending``,
-        ``claimed_at = now``, ``attempts += 1``; return them oldest due first."""
+        longer than ``lease`` ago (their dispatcher died or is late): set status ``sending``,
+        ``claimed_at = now``, ``attempts += 1`` and a fresh ``claim`` token; return them
+        oldest due first."""
         ...
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
-        """Record the successful send (status ``sent``)."""
+    def renew(self, message_id: str, *, claim: str | None, now: datetime) -> bool:
+        """Start the lease of ``claim`` again at ``now`` if that claim still holds the
+        message; ``False`` (nothing changed) when it was re-claimed, sent or is unknown."""
+        ...
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
+        """Record the successful send (status ``sent``, bodies dropped). A message already
+        sent is left as it is; a send reported by a claim since lost is still recorded (the
+        message went out: recording it stops the new claim from sending it again)."""
         ...
 
     def mark_failed(
@@ -205,9 +265,11 @@ class OutboxStore(Protocol):
         error: str,
         failed_at: datetime,
         next_attempt_at: datetime | None,
+        claim: str | None = None,
     ) -> None:
         """Record a failed attempt: back to ``pending`` due at ``next_attempt_at``, or
-        ``dead`` when it is ``None``."""
+        ``dead`` when it is ``None``. Ignored on a sent message, and when ``claim`` no
+        longer holds the message (another dispatcher has it now)."""
         ...
 
     def get(self, message_id: str) -> OutboxRecord | None:
@@ -255,13 +317,20 @@ class InMemoryOutboxStore:
         self._records.update((record.id, record) for record in claimed)
         return claimed
 
+    def renew(self, message_id: str, *, claim: str | None, now: datetime) -> bool:
+        record = self._records.get(message_id)
+        if record is None or not record.holds(claim):
+            return False
+        self._records[message_id] = record.renewed(now)
+        return True
+
     def _existing(self, message_id: str) -> OutboxRecord:
         record = self._records.get(message_id)
         if record is None:
             raise NotFoundError(f"no outbox message {message_id!r}")
         return record
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
         self._records[message_id] = self._existing(message_id).sent(sent_at)
 
     def mark_failed(
@@ -271,9 +340,11 @@ class InMemoryOutboxStore:
         error: str,
         failed_at: datetime,
         next_attempt_at: datetime | None,
+        claim: str | None = None,
     ) -> None:
         record = self._existing(message_id)
-        self._records[message_id] = record.failed(error, failed_at, next_attempt_at)
+        if record.failure_applies(claim):
+            self._records[message_id] = record.failed(error, failed_at, next_attempt_at)
 
     def get(self, message_id: str) -> OutboxRecord | None:
         return self._records.get(message_id)
@@ -333,11 +404,18 @@ class DispatchReport:
     retrying: tuple[str, ...] = ()
     dead: tuple[str, ...] = ()
     already_sent: tuple[str, ...] = ()  # the mailer had sent them before a crash
+    lost: tuple[str, ...] = ()  # re-claimed by another dispatcher (lease outlasted) or sent
 
     @property
     def attempted(self) -> int:
         """How many messages were handled."""
-        return len(self.sent) + len(self.retrying) + len(self.dead) + len(self.already_sent)
+        return (
+            len(self.sent)
+            + len(self.retrying)
+            + len(self.dead)
+            + len(self.already_sent)
+            + len(self.lost)
+        )
 
 
 _MAX_ERROR_LENGTH = 2000
@@ -379,10 +457,18 @@ class Dispatcher:
         retrying: list[str] = []
         dead: list[str] = []
         already: list[str] = []
+        lost: list[str] = []
         for record in claimed:
             message = record.message
+            claim = record.claim
+            # Still ours? A batch may outlast the lease: another dispatcher then re-claimed
+            # the message (and sends it), or it was sent meanwhile. Renewing starts the lease
+            # again for this send.
+            if not self.store.renew(message.id, claim=claim, now=self.clock.now()):
+                lost.append(message.id)
+                continue
             if isinstance(self.mailer, DeduplicatingMailer) and self.mailer.has_sent(message.id):
-                self.store.mark_sent(message.id, sent_at=self.clock.now())
+                self.store.mark_sent(message.id, sent_at=self.clock.now(), claim=claim)
                 already.append(message.id)
                 continue
             if record.attempts > self.retry.max_attempts:
@@ -396,6 +482,7 @@ class Dispatcher:
                     ),
                     failed_at=now,
                     next_attempt_at=None,
+                    claim=claim,
                 )
                 dead.append(message.id)
                 continue
@@ -406,7 +493,11 @@ class Dispatcher:
                 text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]
                 if record.attempts >= self.retry.max_attempts:
                     self.store.mark_failed(
-                        message.id, error=text, failed_at=failed_at, next_attempt_at=None
+                        message.id,
+                        error=text,
+                        failed_at=failed_at,
+                        next_attempt_at=None,
+                        claim=claim,
                     )
                     dead.append(message.id)
                 else:
@@ -415,16 +506,18 @@ class Dispatcher:
                         error=text,
                         failed_at=failed_at,
                         next_attempt_at=failed_at + self.retry.delay(record.attempts),
+                        claim=claim,
                     )
                     retrying.append(message.id)
             else:
-                self.store.mark_sent(message.id, sent_at=self.clock.now())
+                self.store.mark_sent(message.id, sent_at=self.clock.now(), claim=claim)
                 sent.append(message.id)
         return DispatchReport(
             sent=tuple(sent),
             retrying=tuple(retrying),
             dead=tuple(dead),
             already_sent=tuple(already),
+            lost=tuple(lost),
         )
 
     def run_until_idle(self, *, max_batches: int = 100) -> DispatchReport:
@@ -440,4 +533,5 @@ class Dispatcher:
             retrying=tuple(i for r in reports for i in r.retrying),
             dead=tuple(i for r in reports for i in r.dead),
             already_sent=tuple(i for r in reports for i in r.already_sent),
+            lost=tuple(i for r in reports for i in r.lost),
         )

@@ -25,6 +25,13 @@ PostgreSQL):
   :class:`~canteen_core.domain.errors.ConflictError`, even from two concurrent runs.
 * Unique identifiers: adding an object whose id exists raises ``ConflictError``; ``get`` of an
   unknown id raises :class:`~canteen_core.domain.errors.NotFoundError`.
+* **Issued documents never change.** Invoices and credit notes (``immutable`` collections)
+  cannot be saved over nor removed: :class:`~canteen_core.domain.errors.RuleViolationError`.
+* **One rule for text.** A string holding a NUL character or a lone surrogate anywhere in a
+  stored object, or an id or indexed value (username, billing key...) longer than 300
+  characters, is refused with :class:`~canteen_core.domain.errors.InvalidInputError` before
+  anything is written, on every backend (PostgreSQL stores neither; SQLite would). A lookup
+  by such a text finds nothing or is refused the same way, never a ``StorageError``.
 
 Documents: most aggregates are stored whole, serialized with
 :mod:`canteen_core.config.serialization`,
@@ -50,7 +57,7 @@ import attrs
 
 from canteen_core.domain._validators import aware_datetime, non_empty_str
 from canteen_core.domain.accounts import Account, AccountStore
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
 from canteen_core.domain.families import Household
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.invoicing import NumberSequence
@@ -171,6 +178,9 @@ class Collection:
     ``type_ref`` is ``"module:Class"``, imported when first needed; storages accept a
     ``types`` mapping to use another class (a subclass, or a stand-in while a domain module
     is being written). ``unique`` lists extra unique constraints over key columns.
+    ``immutable`` documents (issued invoices and credit notes) never change once stored:
+    ``save`` over a stored id and ``remove`` raise
+    :class:`~canteen_core.domain.errors.RuleViolationError` on every backend.
     """
 
     name: str
@@ -178,6 +188,14 @@ class Collection:
     keys: tuple[Key, ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
     id_attr: str = "id"
+    immutable: bool = False
+
+    def refuse_change(self, item_id: str) -> RuleViolationError:
+        """The error refusing to overwrite or remove the stored immutable ``item_id``."""
+        return RuleViolationError(
+            f"{self.name}: {item_id!r} is issued and never changes nor goes away; "
+            "correct it with a credit note"
+        )
 
     def resolve_type(self) -> type[Any]:
         """Import the class named by ``type_ref``."""
@@ -293,6 +311,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Key(column="issue_date", type="date"),
             ),
             unique=(("issuer", "number"), ("billing_key",)),
+            immutable=True,
         ),
         Collection(
             name="credit_notes",
@@ -306,6 +325,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Key(column="issue_date", type="date"),
             ),
             unique=(("issuer", "number"),),
+            immutable=True,
         ),
         Collection(
             name="payments",
@@ -421,7 +441,8 @@ class DocumentRepository(Protocol[T]):
         ...
 
     def save(self, item: T) -> None:
-        """Store an object, new or changed; ``ConflictError`` on a unique key of another."""
+        """Store an object, new or changed; ``ConflictError`` on a unique key of another;
+        ``RuleViolationError`` over a stored object of an ``immutable`` collection."""
         ...
 
     def get(self, item_id: str) -> T:
@@ -433,7 +454,8 @@ class DocumentRepository(Protocol[T]):
         ...
 
     def remove(self, item_id: str) -> None:
-        """Delete an object; ``NotFoundError`` if unknown."""
+        """Delete an object; ``NotFoundError`` if unknown; ``RuleViolationError`` in an
+        ``immutable`` collection (issued invoices and credit notes stay)."""
         ...
 
     def list(self, **where: object) -> Iterator[T]:
@@ -564,6 +586,13 @@ class AccountRepository(AccountStore, Protocol):
     """Portal accounts (the :class:`~canteen_core.domain.accounts.AccountStore` port) and throttles.
 
     ``save`` raises ``ConflictError`` when the username belongs to another account.
+
+    Throttles: in a writable unit of work, ``throttle(key)`` holds ``key`` until the unit of
+    work ends, so a concurrent unit of work reading the same key waits for it (a login's
+    check, password verification and recorded failure are one step per key, and concurrent
+    guesses check no more passwords than the policy allows). Keys are stored as given when
+    short and printable, else under their SHA-256 digest (the same rule on every backend):
+    a client-controlled source of any length or content is counted, never refused.
     """
 
     def list(self) -> Iterator[Account]:
@@ -740,9 +769,15 @@ class _CommittingOutbox:
             uow.commit()
             return claimed
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime) -> None:
+    def renew(self, message_id: str, *, claim: str | None, now: datetime) -> bool:
         with self._storage.unit_of_work() as uow:
-            uow.outbox.mark_sent(message_id, sent_at=sent_at)
+            renewed = uow.outbox.renew(message_id, claim=claim, now=now)
+            uow.commit()
+            return renewed
+
+    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
+        with self._storage.unit_of_work() as uow:
+            uow.outbox.mark_sent(message_id, sent_at=sent_at, claim=claim)
             uow.commit()
 
     def mark_failed(
@@ -752,10 +787,15 @@ class _CommittingOutbox:
         error: str,
         failed_at: datetime,
         next_attempt_at: datetime | None,
+        claim: str | None = None,
     ) -> None:
         with self._storage.unit_of_work() as uow:
             uow.outbox.mark_failed(
-                message_id, error=error, failed_at=failed_at, next_attempt_at=next_attempt_at
+                message_id,
+                error=error,
+                failed_at=failed_at,
+                next_attempt_at=next_attempt_at,
+                claim=claim,
             )
             uow.commit()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 import attrs
 
@@ -27,6 +27,7 @@ from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import Range
+from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.reservations import load_enrollments
 from canteen_core.services.runner import ServiceBase, Transaction
 
@@ -93,6 +94,18 @@ def _requests(items: object) -> list[JustificationRequest]:
     return found
 
 
+def _days_of(records: Iterable[AttendanceRecord]) -> dict[str, list[date]]:
+    """Household id -> days of ``records`` (for ``[billing] billed_days = "refuse"``)."""
+    days: dict[str, list[date]] = defaultdict(list)
+    for record in records:
+        days[record.household_id].append(record.day)
+    return days
+
+
+def _span(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 class AttendanceService(ServiceBase):
     """Roll calls, justified absences and what billing reads."""
 
@@ -127,6 +140,7 @@ class AttendanceService(ServiceBase):
                 clock=FixedClock(tx.now),
                 justifications=_covering(tx, day, day),
             )
+            ensure_days_not_billed(tx.uow, self._ctx.deployment, _days_of(records))
             existing: set[str] = set()
             for site_id in {record.site_id for record in records}:
                 existing.update(r.id for r in tx.uow.attendance.list(site_id=site_id, day=day))
@@ -176,6 +190,11 @@ class AttendanceService(ServiceBase):
                 )
                 for day, presences in sorted(days.items())
             }
+            ensure_days_not_billed(
+                tx.uow,
+                self._ctx.deployment,
+                _days_of(record for records in recorded.values() for record in records),
+            )
             existing = {
                 r.id
                 for r in tx.uow.attendance.list(enrollment_id=tuple(ids), day=Range(first, last))
@@ -231,6 +250,11 @@ class AttendanceService(ServiceBase):
                 for record in updated:
                     current[record.id] = changed[record.id] = record
                 results.append((justification, updated))
+            spans: dict[str, list[date]] = defaultdict(list)
+            for item in items:
+                household_id = enrollments[item.enrollment_id].household_id
+                spans[household_id].extend(_span(item.first_day, item.last_day))
+            ensure_days_not_billed(tx.uow, self._ctx.deployment, spans)
             tx.uow.absences.add_many(justification for justification, _ in results)
             for record in changed.values():
                 tx.uow.attendance.save(record)
@@ -264,6 +288,11 @@ class AttendanceService(ServiceBase):
                 actor=actor,
                 clock=FixedClock(tx.now),
                 new_id=tx.new_id,
+            )
+            ensure_days_not_billed(
+                tx.uow,
+                self._ctx.deployment,
+                {enrollment.household_id: _span(first, last)},
             )
             tx.uow.absences.add(justification)
             for record in updated:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import attrs
 
@@ -17,12 +18,25 @@ from canteen_core.domain.calendar import Period
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.clock import paris_today
 from canteen_core.domain.deadlines import CutOffPolicy
-from canteen_core.domain.enrollments import Enrollment, HouseholdChildren, LateChangeMode, enroll
+from canteen_core.domain.enrollments import (
+    Enrollment,
+    HouseholdChildren,
+    LateChangeMode,
+    check_no_overlap,
+    check_priced,
+    enroll,
+    grid_category,
+)
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import drop_closed_days
+from canteen_core.domain.tariffs import TariffGrid
 from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
+
+# Below this many households in one call, their existing enrollments are read household by
+# household; above it (the rentrée), those of each service of the batch in one query.
+_PER_HOUSEHOLD_READS = 50
 
 __all__ = ["EnrollmentRequest", "EnrollmentService"]
 
@@ -56,7 +70,35 @@ class EnrollmentRequest:
 
 
 class EnrollmentService(ServiceBase):
-    """Enroll children (admin); everyone allowed to see a household sees its enrollments."""
+    """Enroll children (admin); everyone allowed to see a household sees its enrollments.
+
+    Every enrollment made or changed here is checked against the others of the child
+    (no two overlapping enrollments in one service) and the tariff book (its category is
+    priced for its service over its period); see :mod:`canteen_core.domain.enrollments`.
+    """
+
+    @staticmethod
+    def _existing(tx: Transaction, enrollments: Sequence[Enrollment]) -> list[Enrollment]:
+        """The stored enrollments the new ``enrollments`` could collide with."""
+        households = {e.household_id for e in enrollments}
+        if len(households) <= _PER_HOUSEHOLD_READS:
+            return [e for h in sorted(households) for e in tx.uow.enrollments.list(household_id=h)]
+        services = {e.service.id for e in enrollments}
+        return [e for s in sorted(services) for e in tx.uow.enrollments.list(service_id=s)]
+
+    @staticmethod
+    def _check(
+        enrollments: Sequence[Enrollment], existing: Sequence[Enrollment], grids: list[TariffGrid]
+    ) -> None:
+        by_child: dict[tuple[str, str, str], list[Enrollment]] = {}
+        for e in existing:
+            by_child.setdefault((e.household_id, e.child_id, e.service.id), []).append(e)
+        for enrollment in enrollments:
+            check_priced(enrollment, grids)
+            key = (enrollment.household_id, enrollment.child_id, enrollment.service.id)
+            others = by_child.setdefault(key, [])
+            check_no_overlap(enrollment, others)
+            others.append(enrollment)  # two requests of one batch may collide too
 
     def _build(
         self,
@@ -145,6 +187,7 @@ class EnrollmentService(ServiceBase):
                 for household_id, child_ids in found.items()
             }
             enrollments = tuple(self._build(tx, item, cache) for item in items)
+            self._check(enrollments, self._existing(tx, enrollments), list(tx.uow.tariffs.list()))
             tx.uow.enrollments.add_many(enrollments)
         return enrollments
 
@@ -208,10 +251,47 @@ class EnrollmentService(ServiceBase):
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             enrollment = tx.uow.enrollments.get(enrollment_id)
             changed = attrs.evolve(enrollment, end=end)
+            if end > enrollment.end:
+                self._check([changed], self._existing(tx, [changed]), list(tx.uow.tariffs.list()))
             book = tx.uow.reservations.load(enrollment_id)
             new_book, _ = drop_closed_days(book, changed)
             if new_book.version != book.version:
                 tx.uow.reservations.save(new_book, expected_version=book.version)
+            tx.uow.enrollments.save(changed)
+        return self._ctx.intern(changed)
+
+    def amend(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        *,
+        tariff_category: str | None = None,
+        booking_policy: CutOffPolicy | None = None,
+        cancellation_policy: CutOffPolicy | None = None,
+        late_change: LateChangeMode | str | None = None,
+    ) -> Enrollment:
+        """Change an enrollment's tariff category, cut-off policies or late-change mode
+        (admin); what is not given is kept. The new category must be priced by the tariff
+        book over the enrollment's period. Days already invoiced keep their invoice (the
+        régie regularises them if needed); later billing uses the new category."""
+        if tariff_category is not None:
+            grid_category(tariff_category)
+        with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
+            enrollment = tx.uow.enrollments.get(enrollment_id)
+            changes: dict[str, Any] = {}
+            if tariff_category is not None:
+                changes["tariff_category"] = tariff_category
+            if booking_policy is not None:
+                changes["booking_policy"] = booking_policy
+            if cancellation_policy is not None:
+                changes["cancellation_policy"] = cancellation_policy
+            if late_change is not None:
+                changes["late_change"] = late_change
+            if not changes:
+                raise InvalidInputError("rien à modifier dans l'inscription", path="changes")
+            changed = attrs.evolve(enrollment, **changes)
+            if tariff_category is not None:
+                check_priced(changed, tx.uow.tariffs.list())
             tx.uow.enrollments.save(changed)
         return self._ctx.intern(changed)
 

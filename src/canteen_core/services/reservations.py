@@ -49,6 +49,7 @@ from canteen_core.domain.reservations import (
     range_in_enrollment,
     week_days,
 )
+from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.billing.dunning import ensure_bookings_allowed
 from canteen_core.services.runner import ServiceBase, Transaction
 
@@ -229,6 +230,11 @@ class ReservationService(ServiceBase):
                     tx.uow.change_requests.save(withdrawn)
                 tx.emit(result.event)
             self._check_arrears(tx, actor, enrollments, results)
+            changed: dict[str, list[date]] = {}  # [billing] billed_days = "refuse"
+            for enrollment_id, outcome in results.items():
+                household_days = changed.setdefault(enrollments[enrollment_id].household_id, [])
+                household_days.extend(outcome.changed)
+            ensure_days_not_billed(tx.uow, self._ctx.deployment, changed)
             if saves:
                 tx.uow.reservations.save_many(saves)
             if new_requests:

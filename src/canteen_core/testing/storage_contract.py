@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -39,10 +40,11 @@ from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    RuleViolationError,
     StorageError,
 )
 from canteen_core.domain.families import Diet, Guardian
-from canteen_core.domain.invoicing import NumberSequence
+from canteen_core.domain.invoicing import NumberSequence, credit_note
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus
 from canteen_core.domain.reservations import ReservationBook
@@ -637,6 +639,51 @@ def test_one_invoice_per_billing_key(storage: Storage) -> None:
         ]
         assert uow.invoices.count(year=2023, issuer=ISSUER) == 2
         uow.commit()
+
+
+def test_issued_documents_are_never_saved_over_nor_removed(storage: Storage) -> None:
+    """Invoices and credit notes are immutable at the port: ``save`` over a stored one and
+    ``remove`` raise ``RuleViolationError`` and change nothing; a new one may be saved."""
+    home = household("h1")
+    first = invoice(home, 1)
+    note, _ = credit_note(
+        first,
+        lines=first.lines,
+        reason="Erreur de pointage",
+        sequence=NumberSequence(issuer_id=ISSUER, year=2023, prefix="AV-"),
+        issue_date=date(2023, 10, 5),
+    )
+    with storage.unit_of_work() as uow:
+        uow.households.add(home)
+        uow.invoices.add(first)
+        uow.credit_notes.save(note)  # new: stored
+        uow.commit()
+    october = invoice(home, 2, first_day=date(2023, 10, 1), last_day=date(2023, 10, 31))
+    with storage.unit_of_work() as uow:
+        cases: list[tuple[Any, Any, Any]] = [
+            (uow.invoices, first, attrs.evolve(first, label="FAUX")),
+            (uow.credit_notes, note, attrs.evolve(note, reason="Autre")),
+        ]
+        for repository, stored, changed in cases:
+            with pytest.raises(RuleViolationError, match="never changes"):
+                repository.save(changed)
+            with pytest.raises(RuleViolationError):
+                repository.save(stored)
+            with pytest.raises(RuleViolationError):
+                repository.remove(stored.id)
+            with pytest.raises(NotFoundError):
+                repository.remove("nothing-here")
+            # A batch save (offered by the built-in backends, not part of the port) too.
+            save_many = getattr(repository, "save_many", None)
+            if save_many is not None:
+                with pytest.raises(RuleViolationError):
+                    save_many([changed])
+        uow.invoices.save(october)  # a new invoice may be saved
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.invoices.get(first.id) == first
+        assert uow.credit_notes.get(note.id) == note
+        assert [item.id for item in uow.invoices.list()] == sorted([first.id, october.id])
 
 
 # -- accounts -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from canteen_adapters.storage._common import json_text
 from canteen_core.domain.errors import ConfigurationError
 
 __all__ = [
@@ -76,6 +77,8 @@ def create_engine_for_url(
 ) -> Engine:
     """An engine for ``url`` set up for canteen (see the module documentation)."""
     parsed = normalize_url(url)
+    # JSON bodies refuse text no database stores alike (NUL, lone surrogates) before writing.
+    kwargs.setdefault("json_serializer", json_text)
     if schema is not None and not _SCHEMA.fullmatch(schema):
         raise ConfigurationError(f"not a plain schema name: {schema!r}", path="storage.schema")
     if parsed.get_backend_name() == "sqlite":

@@ -54,6 +54,11 @@ def _lookback(_: object, attribute: attrs.Attribute[int], value: object) -> None
         raise InvalidInputError(f"must be 0-366 days, got {value!r}", path=attribute.name)
 
 
+def _months(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24:
+        raise InvalidInputError(f"must be 0-24 months, got {value!r}", path=attribute.name)
+
+
 def _optional_rule(
     _: object, attribute: attrs.Attribute[ArrearsRule | None], value: object
 ) -> None:
@@ -77,7 +82,9 @@ class BillingOptions:
     households per transaction in billing and reminder runs; ``carence_lookback_days``: how far
     back a run looks for a justified-absence run that started before the period (so the carence
     is not charged twice for an illness spanning two months); ``online_payment_minimum``: the
-    smallest balance payable online (shown in "MES FACTURES").
+    smallest balance payable online (shown in "MES FACTURES");
+    ``regularisation_months``: how many months before the billed one a post-paid run checks
+    again for changes to days already invoiced (régularisation; 0: never).
     """
 
     terms: InvoiceTerms = attrs.Factory(InvoiceTerms)
@@ -87,6 +94,7 @@ class BillingOptions:
     batch_size: int = attrs.field(default=200, validator=_batch_size)
     carence_lookback_days: int = attrs.field(default=62, validator=_lookback)
     online_payment_minimum: Money = attrs.field(default=Money.of("1.00"), validator=_minimum)
+    regularisation_months: int = attrs.field(default=12, validator=_months)
 
 
 # -- pure helpers ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import attrs
 
+from canteen_core.config.deployment import BilledDays
 from canteen_core.domain._french import format_date_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import (
@@ -31,9 +32,16 @@ from canteen_core.domain.events import InvoiceIssued
 from canteen_core.domain.families import Household
 from canteen_core.domain.invoice_runs import BillingRun
 from canteen_core.domain.invoice_runs import run_postpaid_periods as _run_postpaid_periods
-from canteen_core.domain.invoicing import BillingMode, Invoice, NumberSequence, billing_key
+from canteen_core.domain.invoicing import (
+    BillingMode,
+    CreditNote,
+    Invoice,
+    NumberSequence,
+    billing_key,
+)
 from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
+from canteen_core.domain.regularisation import Regularisation
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import (
     TariffBook,
@@ -46,6 +54,7 @@ from canteen_core.services.billing.problems import (
     category_problem,
     pricing_problem,
 )
+from canteen_core.services.billing.regularise import regularisation_credits, regularise_batch
 from canteen_core.services.runner import Transaction
 
 
@@ -68,6 +77,7 @@ class _Batch:
     conflicts: list[str] = attrs.Factory(list)
     empty: list[str] = attrs.Factory(list)
     skipped: list[SkippedHousehold] = attrs.Factory(list)
+    credit_notes: list[CreditNote] = attrs.Factory(list)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,7 +88,8 @@ class BillingReport:
     billed for them before; ``conflicts``: households skipped because another run billed them
     at the same time; ``without_charges``: households with nothing to bill (no number used);
     ``skipped``: households whose invoice could not be computed, with the reason in French
-    (fix it and run the period again: only they are billed then).
+    (fix it and run the period again: only they are billed then); ``credit_notes``: the
+    régularisation credit notes issued on earlier invoices (days no longer due).
     """
 
     period_start: date
@@ -89,6 +100,7 @@ class BillingReport:
     without_charges: tuple[str, ...]
     batches: int
     skipped: tuple[SkippedHousehold, ...] = ()
+    credit_notes: tuple[CreditNote, ...] = ()
 
     @property
     def total(self) -> Money:
@@ -173,6 +185,7 @@ class PostpaidRuns(BillingBase):
             done.conflicts.extend(result.conflicts)
             done.empty.extend(result.empty)
             done.skipped.extend(result.skipped)
+            done.credit_notes.extend(result.credit_notes)
         return BillingReport(
             period_start=start,
             period_end=end,
@@ -182,6 +195,7 @@ class PostpaidRuns(BillingBase):
             without_charges=tuple(done.empty),
             batches=batches,
             skipped=tuple(sorted(done.skipped, key=lambda item: item.household_id)),
+            credit_notes=tuple(done.credit_notes),
         )
 
     def _bill_batch(
@@ -221,6 +235,9 @@ class PostpaidRuns(BillingBase):
         by_household: defaultdict[str, list[PeriodFacts]] = defaultdict(list)
         for item in facts:
             by_household[item.household_id].append(item)
+        regularised, documents, notes = self._regularisations(
+            uow, households, start, tariffs, services, failed
+        )
 
         def price(members: Sequence[str], numbering: NumberSequence) -> BillingRun:
             """The domain run for ``members``: it prices and numbers their invoices."""
@@ -238,6 +255,11 @@ class PostpaidRuns(BillingBase):
                 policy=self.options.charging,
                 carried_runs=carried,
                 service_names=services,
+                extra_lines={
+                    member: regularised[member].charges
+                    for member in members
+                    if member in regularised
+                },
             )
 
         billable = sorted(set(households) - failed.keys())
@@ -286,6 +308,16 @@ class PostpaidRuns(BillingBase):
             )
         if current.last_used != sequence.last_used:
             uow.invoices.save_sequence(current)
+        # Credits of the régularisation: for the households this batch billed or found
+        # nothing to bill for (not the skipped ones, nor those another run billed meanwhile).
+        settled = set(households) - failed.keys() - set(result.conflicts)
+        credits = [
+            (invoice, notes.get(household_id, ()), regularised[household_id].credits[invoice.id])
+            for household_id in sorted(settled & regularised.keys())
+            for invoice in documents.get(household_id, ())
+            if invoice.id in regularised[household_id].credits
+        ]
+        result.credit_notes.extend(regularisation_credits(uow, self.issuer_id, issue_date, credits))
         result.skipped.extend(
             SkippedHousehold(household_id=household_id, reason=reason)
             for household_id, reason in failed.items()
@@ -307,6 +339,31 @@ class PostpaidRuns(BillingBase):
             except ConflictError:
                 return None
         return list(zip(run.invoices, run.events, strict=True))
+
+    def _regularisations(
+        self,
+        uow: UnitOfWork,
+        households: Mapping[str, Household],
+        start: date,
+        tariffs: TariffBook,
+        services: dict[str, str],
+        failed: dict[str, str],
+    ) -> tuple[dict[str, Regularisation], dict[str, list[Invoice]], dict[str, list[CreditNote]]]:
+        """The régularisation of the batch's households (``[billing] billed_days =
+        "regularise"``, the default): see :func:`.regularise.regularise_batch`."""
+        if self._ctx.deployment.billing.billed_days is not BilledDays.REGULARISE:
+            return {}, {}, {}
+        return regularise_batch(
+            uow,
+            {h: household for h, household in households.items() if h not in failed},
+            start,
+            lookback_months=self.options.regularisation_months,
+            tariffs=tariffs,
+            policy=self.options.charging,
+            read_facts=self._batch_facts,
+            services=services,
+            failed=failed,
+        )
 
     def _batch_facts(
         self,

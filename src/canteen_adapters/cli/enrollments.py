@@ -1,0 +1,160 @@
+"""``canteen enrollments``: list, edit and end the enrollments made with ``canteen enroll``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    parse_day,
+    plural,
+)
+from canteen_adapters.cli.enroll import parse_deadline
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode
+
+__all__ = ["command", "enrollment_json"]
+
+
+def enrollment_json(enrollment: Enrollment) -> dict[str, object]:
+    """One enrollment as the ``--json`` output of the enrollment commands prints it."""
+    return {
+        "id": enrollment.id,
+        "household_id": enrollment.household_id,
+        "child_id": enrollment.child_id,
+        "service": enrollment.service.id,
+        "site": enrollment.site.id,
+        "start": enrollment.start,
+        "end": enrollment.end,
+        "tariff_category": enrollment.tariff_category,
+        "late_change": enrollment.late_change.value,
+        "deadline": enrollment.booking_policy.describe("fr"),
+    }
+
+
+def _line(enrollment: Enrollment) -> str:
+    return (
+        f"{enrollment.id}  {enrollment.household_id} / {enrollment.child_id}  "
+        f"{enrollment.service.name} - {enrollment.site.name}  du {enrollment.start:%d/%m/%Y} au "
+        f"{enrollment.end:%d/%m/%Y}  catégorie {enrollment.tariff_category}"
+    )
+
+
+@click.group("enrollments")
+def command() -> None:
+    """Enrollments (inscriptions): list, edit, end."""
+
+
+@command.command("list")
+@config_option
+@operator_option
+@click.option("--household", help="Only this household's enrollments.")
+@click.option("--site", "site_id", help="Only the enrollments at this site.")
+@click.option("--service", "service_id", help="Only the enrollments of this service.")
+@json_option
+def list_command(
+    config: Path,
+    operator: str | None,
+    household: str | None,
+    site_id: str | None,
+    service_id: str | None,
+    as_json: bool,
+) -> None:
+    """List enrollments (by household, site or service), with their ids.
+
+    \b
+        canteen enrollments list --household CONCERTO
+        canteen enrollments list --site ronde --json
+    """
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        if household is not None:
+            found = [
+                e
+                for e in canteen.enrollments.of_household(actor, household)
+                if site_id in (None, e.site.id) and service_id in (None, e.service.id)
+            ]
+        else:
+            found = list(
+                canteen.enrollments.list_enrollments(actor, site_id=site_id, service_id=service_id)
+            )
+    found.sort(key=lambda e: (e.household_id, e.child_id, e.start, e.id))
+    if as_json:
+        echo_json({"count": len(found), "enrollments": [enrollment_json(e) for e in found]})
+        return
+    click.echo(plural(len(found), "inscription"))
+    for enrollment in found:
+        click.echo(f"  {_line(enrollment)}")
+
+
+@command.command("edit")
+@config_option
+@operator_option
+@click.argument("enrollment_id")
+@click.option("--category", help="New tariff category: resident, non_resident, adult, pai...")
+@click.option("--deadline", help="New booking and cancelling deadline (as for canteen enroll).")
+@click.option(
+    "--late",
+    type=click.Choice([mode.value for mode in LateChangeMode]),
+    help="What a family's change after the deadline becomes.",
+)
+@json_option
+def edit_command(
+    config: Path,
+    operator: str | None,
+    enrollment_id: str,
+    category: str | None,
+    deadline: str | None,
+    late: str | None,
+    as_json: bool,
+) -> None:
+    """Change an enrollment's tariff category, deadline or late-change mode.
+
+    \b
+        canteen enrollments edit e-123 --category non_resident
+    """
+    actor = operator_actor(operator)
+    policy = parse_deadline(deadline) if deadline is not None else None
+    with open_canteen(config) as canteen:
+        changed = canteen.enrollments.amend(
+            actor,
+            enrollment_id,
+            tariff_category=category,
+            booking_policy=policy,
+            cancellation_policy=policy,
+            late_change=late,
+        )
+    if as_json:
+        echo_json(enrollment_json(changed))
+        return
+    click.echo(f"Inscription modifiée : {_line(changed)}")
+
+
+@command.command("end")
+@config_option
+@operator_option
+@click.argument("enrollment_id")
+@click.option("--on", "last_day", required=True, help="New last day (AAAA-MM-JJ or JJ/MM/AAAA).")
+@json_option
+def end_command(
+    config: Path, operator: str | None, enrollment_id: str, last_day: str, as_json: bool
+) -> None:
+    """Move an enrollment's last day (a child leaving); booked days after it are cancelled.
+
+    \b
+        canteen enrollments end e-123 --on 2023-12-22
+    """
+    actor = operator_actor(operator)
+    day = parse_day(last_day, "--on")
+    with open_canteen(config) as canteen:
+        changed = canteen.enrollments.end_on(actor, enrollment_id, day)
+    if as_json:
+        echo_json(enrollment_json(changed))
+        return
+    click.echo(f"Inscription modifiée : {_line(changed)}")

@@ -1,0 +1,77 @@
+"""``canteen serve``: the HTTP API (:mod:`canteen_adapters.web`) on the deployment, with uvicorn.
+
+The clock is the system's, or starts at ``$CANTEEN_NOW`` and runs from there (to serve the
+demo's school year: ``CANTEEN_NOW=2023-10-06T09:00:00+02:00 canteen serve``).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import cli_clock, config_option, fail, open_canteen
+from canteen_core.domain.clock import Clock
+
+__all__ = ["RunningClock", "command"]
+
+
+class RunningClock:
+    """A clock that starts at ``start`` and advances with real time (sessions expire, login
+    lockouts end, as on a live server)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        """``start`` plus the time elapsed since the clock was made."""
+        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+
+
+def _clock() -> Clock | None:
+    fixed = cli_clock()
+    return None if fixed is None else RunningClock(fixed.now())
+
+
+@click.command("serve")
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port."
+)
+@click.option(
+    "--public-url",
+    default=None,
+    metavar="URL",
+    help="Address families reach the API at (payment return and notification URLs); "
+    "default: the request's own.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+def command(config: Path, host: str, port: int, public_url: str | None, log_level: str) -> None:
+    """Serve the HTTP API (family portal and back office) on the deployment.
+
+    \b
+        canteen serve --config canteen-demo/canteen.toml
+        CANTEEN_NOW=2023-10-06T09:00:00+02:00 canteen serve   # the demo's date, running on
+
+    The OpenAPI document is at /openapi.json, rendered at /schema. Stop with Ctrl+C.
+    """
+    try:
+        import uvicorn
+
+        from canteen_adapters.web import WebSettings, create_app
+    except ImportError:  # pragma: no cover - the web extra is missing
+        fail("le serveur web n'est pas installé : pip install 'canteen[web]'")
+    canteen = open_canteen(config, clock=_clock())
+    with canteen:
+        app = create_app(canteen, WebSettings(public_url=public_url))
+        click.echo(f"canteen : API HTTP sur http://{host}:{port} (documentation : /schema)")
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)

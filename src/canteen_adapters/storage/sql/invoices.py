@@ -1,0 +1,125 @@
+"""The invoices repository: bulk inserts, billing keys and gapless number counters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from canteen_adapters.storage.sql import tables as t
+from canteen_adapters.storage.sql.documents import _Documents
+from canteen_adapters.storage.sql.driver import (
+    _BATCH,
+    _IN_CHUNK,
+    _chunks,
+    _dialect_insert,
+    _text_body_insert,
+    _text_body_rows,
+    _translate,
+)
+from canteen_core.config.serialization import structure
+from canteen_core.domain.errors import (
+    ConflictError,
+)
+from canteen_core.domain.invoicing import NumberSequence
+
+
+class _Invoices(_Documents):
+    def add_many(self, items: Iterable[Any]) -> None:
+        rows = _text_body_rows(self._row(item) for item in items)
+        if not rows:
+            return
+        connection = self._uow.writable()
+        statement = _text_body_insert(self.collection.name, connection.dialect.name == "postgresql")
+        with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
+            for batch in _chunks(rows, _BATCH):
+                connection.execute(statement, batch)
+
+    def _ensure_counter(
+        self, connection: sa.Connection, issuer_id: str, year: int, kind: str
+    ) -> None:
+        counters = t.invoice_counters
+        # First document of the year: create the counter. A concurrent creator wins and we
+        # then wait on its row lock in the statement that follows.
+        connection.execute(
+            _dialect_insert(connection, counters)
+            .values(issuer=issuer_id, year=year, kind=kind, last=0)
+            .on_conflict_do_nothing()
+        )
+
+    def sequence(
+        self, issuer_id: str, year: int, *, kind: str = "invoice", prefix: str = ""
+    ) -> NumberSequence:
+        connection = self._uow.writable()
+        counters = t.invoice_counters
+        with _translate(f"cannot read the numbering of {issuer_id} {year}"):
+            self._ensure_counter(connection, issuer_id, year, kind)
+            last = connection.execute(
+                sa.select(counters.c.last)
+                .where(
+                    counters.c.issuer == issuer_id,
+                    counters.c.year == year,
+                    counters.c.kind == kind,
+                )
+                .with_for_update()  # held until commit: concurrent runs queue here
+            ).scalar_one()
+        return NumberSequence(issuer_id=issuer_id, year=year, last_used=int(last), prefix=prefix)
+
+    def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
+        connection = self._uow.writable()
+        counters = t.invoice_counters
+        with _translate(f"cannot store the numbering of {sequence.issuer_id}"):
+            self._ensure_counter(connection, sequence.issuer_id, sequence.year, kind)
+            moved = connection.execute(
+                sa.update(counters)
+                .where(
+                    counters.c.issuer == sequence.issuer_id,
+                    counters.c.year == sequence.year,
+                    counters.c.kind == kind,
+                    counters.c.last <= sequence.last_used,
+                )
+                .values(last=sequence.last_used)
+            ).rowcount
+        if moved != 1:
+            raise ConflictError(
+                f"numbering of {sequence.issuer_id} {sequence.year} is beyond "
+                f"{sequence.last_used}: it cannot go back"
+            )
+
+    def next_number(self, issuer_id: str, year: int, *, kind: str = "invoice") -> int:
+        connection = self._uow.writable()
+        counters = t.invoice_counters
+        bump = (
+            sa.update(counters)
+            .where(counters.c.issuer == issuer_id, counters.c.year == year, counters.c.kind == kind)
+            .values(last=counters.c.last + 1)
+            .returning(counters.c.last)
+        )
+        with _translate(f"cannot number a document of {issuer_id} {year}"):
+            self._ensure_counter(connection, issuer_id, year, kind)
+            number = connection.execute(bump).scalar_one()
+        return int(number)
+
+    def find_by_billing_key(self, billing_key: str) -> Any | None:
+        connection = self._uow.connection()
+        table = self._table
+        with _translate("cannot read invoices"):
+            body = connection.execute(
+                sa.select(table.c.body).where(table.c.billing_key == billing_key)
+            ).scalar_one_or_none()
+        return None if body is None else structure(body, self._cls)
+
+    def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        wanted = list(dict.fromkeys(keys))
+        connection = self._uow.connection()
+        table = self._table
+        found: set[str] = set()
+        with _translate("cannot read invoices"):
+            for chunk in _chunks(wanted, _IN_CHUNK):
+                found.update(
+                    connection.execute(
+                        sa.select(table.c.billing_key).where(table.c.billing_key.in_(chunk))
+                    ).scalars()
+                )
+        return frozenset(found)

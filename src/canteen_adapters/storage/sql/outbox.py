@@ -1,0 +1,195 @@
+"""The outbox repository: queued e-mails as JSON bodies, claimed under a lease."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from canteen_adapters.storage._common import OutboxLogic
+from canteen_adapters.storage.sql import tables as t
+from canteen_adapters.storage.sql.driver import (
+    _IN_CHUNK,
+    _chunks,
+    _Session,
+    _text_body_rows,
+    _translate,
+)
+from canteen_core.config.serialization import structure, unstructure
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
+
+#: The fields :func:`_outbox_body` writes, in order (the generated hook's order).
+_OUTBOX_FIELDS = (
+    "message",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "claimed_at",
+    "last_attempt_at",
+    "last_error",
+    "sent_at",
+    "claim",
+)
+_MESSAGE_FIELDS = (
+    "id",
+    "kind",
+    "to_address",
+    "to_name",
+    "subject",
+    "text_body",
+    "html_body",
+    "headers",
+    "created_at",
+    "household_id",
+    "account_id",
+)
+_FAST_OUTBOX_BODY = (
+    tuple(field.name for field in attrs.fields(OutboxRecord)) == _OUTBOX_FIELDS
+    and tuple(field.name for field in attrs.fields(OutgoingMessage)) == _MESSAGE_FIELDS
+)
+
+
+def _outbox_body(record: OutboxRecord) -> Any:
+    """``unstructure(record)`` written field by field (a billing run queues thousands of
+    messages): the same data in the same order, or the generated hook when the classes'
+    fields changed or a datetime is naive (it raises then)."""
+    message = record.message
+    instants = (
+        message.created_at,
+        record.next_attempt_at,
+        record.claimed_at,
+        record.last_attempt_at,
+        record.sent_at,
+    )
+    if not _FAST_OUTBOX_BODY or any(
+        instant is not None and (type(instant) is not datetime or instant.utcoffset() is None)
+        for instant in instants
+    ):
+        return unstructure(record)
+    created, due, claimed, attempted, sent = (
+        None if instant is None else instant.isoformat() for instant in instants
+    )
+    return {
+        "message": {
+            "id": message.id,
+            "kind": message.kind,
+            "to_address": message.to_address,
+            "to_name": message.to_name,
+            "subject": message.subject,
+            "text_body": message.text_body,
+            "html_body": message.html_body,
+            "headers": list(message.headers),
+            "created_at": created,
+            "household_id": message.household_id,
+            "account_id": message.account_id,
+        },
+        "status": record.status.value,
+        "attempts": record.attempts,
+        "next_attempt_at": due,
+        "claimed_at": claimed,
+        "last_attempt_at": attempted,
+        "last_error": record.last_error,
+        "sent_at": sent,
+        "claim": record.claim,
+    }
+
+
+def _outbox_row(record: OutboxRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "body": _outbox_body(record),
+        "status": record.status.value,
+        "next_attempt_at": record.next_attempt_at.astimezone(UTC),
+        "claimed_at": None if record.claimed_at is None else record.claimed_at.astimezone(UTC),
+        "created_at": record.message.created_at.astimezone(UTC),
+    }
+
+
+@lru_cache(maxsize=2)
+def _outbox_insert(postgres: bool) -> Any:
+    """The outbox ``INSERT ... ON CONFLICT DO NOTHING`` taking the body as JSON text."""
+    body: Any = sa.bindparam("body", type_=sa.Text())
+    if postgres:
+        return postgresql.insert(t.outbox).values(body=sa.cast(body, postgresql.JSONB()))
+    return sqlite.insert(t.outbox).values(body=body)
+
+
+class _Outbox(OutboxLogic):
+    def __init__(self, uow: _Session) -> None:
+        self._uow = uow
+
+    def _read(self, message_id: str, *, lock: bool = False) -> OutboxRecord | None:
+        connection = self._uow.writable() if lock else self._uow.connection()
+        statement = sa.select(t.outbox.c.body).where(t.outbox.c.id == message_id)
+        if lock:  # PostgreSQL: a claim or renewal of this message waits (SQLite: one writer)
+            statement = statement.with_for_update()
+        with _translate("cannot read the outbox"):
+            body = connection.execute(statement).scalar_one_or_none()
+        return None if body is None else structure(body, OutboxRecord)
+
+    def _insert(self, records: list[OutboxRecord]) -> None:
+        connection = self._uow.writable()
+        with _translate("cannot queue messages"), connection.begin_nested():
+            # A concurrent use case may queue the same message id: keep the first.
+            connection.execute(
+                _outbox_insert(connection.dialect.name == "postgresql"),
+                _text_body_rows(_outbox_row(record) for record in records),
+            )
+
+    def _update(self, record: OutboxRecord) -> None:
+        connection = self._uow.writable()
+        row = _outbox_row(record)
+        with _translate("cannot update the outbox"):
+            connection.execute(
+                sa.update(t.outbox)
+                .where(t.outbox.c.id == record.id)
+                .values({key: value for key, value in row.items() if key != "id"})
+            )
+
+    def _existing_ids(self, ids: list[str]) -> set[str]:
+        connection = self._uow.connection()
+        found: set[str] = set()
+        with _translate("cannot read the outbox"):
+            for chunk in _chunks(ids, _IN_CHUNK):
+                found.update(
+                    connection.execute(
+                        sa.select(t.outbox.c.id).where(t.outbox.c.id.in_(chunk))
+                    ).scalars()
+                )
+        return found
+
+    def _due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxRecord]:
+        connection = self._uow.writable()
+        box = t.outbox
+        now_utc = now.astimezone(UTC)
+        statement = (
+            sa.select(box.c.body)
+            .where(
+                sa.or_(
+                    sa.and_(box.c.status == "pending", box.c.next_attempt_at <= now_utc),
+                    sa.and_(box.c.status == "sending", box.c.claimed_at <= now_utc - lease),
+                )
+            )
+            .order_by(box.c.next_attempt_at, box.c.created_at, box.c.id)
+            .limit(limit)
+            # Two dispatchers on PostgreSQL take different messages instead of waiting.
+            .with_for_update(skip_locked=True)
+        )
+        with _translate("cannot claim messages"):
+            bodies = connection.execute(statement).scalars().all()
+        return [structure(body, OutboxRecord) for body in bodies]
+
+    def _all(self, status: DeliveryStatus | None) -> list[OutboxRecord]:
+        box = t.outbox
+        statement = sa.select(box.c.body).order_by(box.c.created_at, box.c.id)
+        if status is not None:
+            statement = statement.where(box.c.status == status.value)
+        return [
+            structure(row.body, OutboxRecord)
+            for row in self._uow.stream(statement, "cannot read the outbox")
+        ]

@@ -1,0 +1,182 @@
+"""The ASGI application: :func:`create_app` over a :class:`~canteen_core.services.Canteen`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from litestar import Controller, Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
+from litestar.openapi.spec import Server, Tag
+from litestar.routes import HTTPRoute
+
+from canteen_adapters.web.context import IdempotencyStore, WebContext
+from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
+from canteen_adapters.web.routes import auth, callbacks, family, invoices, reservations, staff
+from canteen_adapters.web.schemas import ProblemOut
+from canteen_adapters.web.security import check_csrf, security_headers
+from canteen_adapters.web.sessions import SessionStore
+from canteen_adapters.web.settings import WebSettings
+from canteen_core.services import Canteen
+
+__all__ = ["CALLBACK_PATHS", "PROBLEM_RESPONSES", "create_app"]
+
+#: The payment providers' callbacks: authenticated by their signature, not by a session.
+CALLBACK_PATHS = frozenset(callbacks.PATHS)
+
+_PROBLEM_STATUSES = {
+    400: "Requête mal formée (champ manquant, type invalide).",
+    401: "Connexion requise, identifiants incorrects, lien invalide.",
+    403: "Accès refusé (autre foyer, rôle insuffisant, jeton CSRF manquant, mot de passe "
+    "provisoire à changer, portail pas encore ouvert).",
+    404: "Introuvable.",
+    409: "Modification concurrente (current_version donne la version actuelle).",
+    410: "Lien expiré ou déjà utilisé.",
+    412: "If-Match périmé (current_version donne la version actuelle).",
+    415: "Demande sans session envoyée autrement qu'en JSON.",
+    422: "Données invalides ou règle métier (date limite, facture non payable en ligne).",
+    429: "Trop de tentatives de connexion (Retry-After).",
+    500: "Erreur interne (sans détail).",
+    503: "Base de données indisponible.",
+}
+#: The problems every route may answer, for the OpenAPI document.
+PROBLEM_RESPONSES = {
+    status: ResponseSpec(
+        data_container=ProblemOut,
+        description=text,
+        media_type=MEDIA_TYPE,
+        generate_examples=False,
+    )
+    for status, text in _PROBLEM_STATUSES.items()
+}
+
+API_DESCRIPTION = """\
+The HTTP API of canteen: the family portal's flows (account, dashboard, reservations,
+invoices, online payment) and the commune's back office (requests to instruct, roll calls,
+closures, headcounts, billing, reminders). Sessions are cookies; every unsafe request of a
+session carries the session's `X-CSRF-Token`. Errors are RFC 9457 problem details
+(`application/problem+json`) with a French `detail`. See the "HTTP API" page of the docs.
+"""
+
+
+def _route_handlers(
+    items: Sequence[HTTPRouteHandler | type[Controller]],
+) -> Iterator[HTTPRouteHandler]:
+    """The route handlers of ``items``, those of controllers included."""
+    for item in items:
+        if isinstance(item, HTTPRouteHandler):
+            yield item
+        else:
+            yield from (v for v in vars(item).values() if isinstance(v, HTTPRouteHandler))
+
+
+def create_app(
+    canteen: Canteen,
+    settings: WebSettings | None = None,
+    *,
+    path: str | None = None,
+) -> Litestar:
+    """The ASGI app serving ``canteen`` (the caller keeps it open, and closes it).
+
+    Mount it in another ASGI app as any ASGI callable (``Mount("/cantine", app)`` in
+    Starlette; Litestar's ``asgi(..., is_mount=True)``); ``path`` is where it is mounted, for
+    the OpenAPI document's server URL. Error bodies never carry a stack trace: unexpected
+    errors are logged (logger ``canteen.web``) and answered with a bare 500 problem.
+    """
+    settings = settings or WebSettings()
+    context = WebContext(
+        canteen=canteen,
+        settings=settings,
+        sessions=SessionStore(
+            idle=settings.session_idle.total_seconds(),
+            maximum=settings.session_max.total_seconds(),
+        ),
+        idempotency=IdempotencyStore(settings.idempotency_ttl.total_seconds()),
+    )
+
+    def provide_web() -> WebContext:
+        return context
+
+    def csrf(request: Request[Any, Any, Any]) -> None:
+        check_csrf(request, context.sessions, CALLBACK_PATHS)
+
+    @get("/openapi.json", include_in_schema=False, sync_to_thread=False)
+    def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        """The OpenAPI 3.1 document (also at ``/schema/openapi.json``, rendered at
+        ``/schema``)."""
+        return Response(
+            request.app.openapi_schema.to_schema(),
+            media_type="application/vnd.oai.openapi+json",
+        )
+
+    # Handlers sharing a path are grouped in a Controller, so that Litestar (2.25) registers
+    # them once each (a sync handler registered twice is wrapped twice).
+    handlers: Sequence[HTTPRouteHandler | type[Controller]] = [
+        openapi_document,
+        *auth.HANDLERS,
+        *family.HANDLERS,
+        *reservations.HANDLERS,
+        *invoices.HANDLERS,
+        *callbacks.HANDLERS,
+        *staff.HANDLERS,
+    ]
+    for handler in _route_handlers(handlers):
+        if handler is not openapi_document:
+            # Every route may answer these problems: documented, so clients (and the schema
+            # tests) know their shape.
+            handler.responses = {**PROBLEM_RESPONSES, **(handler.responses or {})}
+    app = Litestar(
+        route_handlers=list(handlers),
+        dependencies={"web": Provide(provide_web, sync_to_thread=False)},
+        before_request=csrf,
+        exception_handlers=problem_handlers(),
+        before_send=[security_headers("/schema")],
+        openapi_config=OpenAPIConfig(
+            title="canteen HTTP API",
+            version="1",
+            description=API_DESCRIPTION,
+            path="/schema",
+            servers=[Server(url=path or "/")],
+            render_plugins=[
+                RedocRenderPlugin(path="/"),
+                JsonRenderPlugin(path="/openapi.json"),
+            ],
+            create_examples=True,
+            use_handler_docstrings=True,
+            tags=[
+                Tag(name="Compte", description="Connexion, activation, mots de passe."),
+                Tag(name="Famille", description="Tableau de bord, profil, demandes."),
+                Tag(name="Réservations", description="Grilles, cases à cocher, périodicités."),
+                Tag(name="Factures", description="Factures, paiement en ligne, compte."),
+                Tag(name="Rappels des prestataires", description="PayZen (IPN), PayFiP."),
+                Tag(name="Back office", description="Ce que fait le service restauration."),
+            ],
+        ),
+        debug=False,
+        state=State({"canteen_web": context}),
+    )
+    _fix_options_answers(app)
+    return app
+
+
+def _fix_options_answers(app: Litestar) -> None:
+    """Make each path's automatic OPTIONS answer list all the path's methods.
+
+    Litestar (2.25) builds a path's OPTIONS handler when its first handler is registered, over
+    that first route; handlers registered later on the same path (even in one controller) are
+    missing from its ``Allow`` header. The handler reads the methods of the route it closes
+    over: point it at the final route.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.handler_name != "options_handler":
+                continue
+            for cell in getattr(handler.fn, "__closure__", None) or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route

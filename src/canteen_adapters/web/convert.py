@@ -1,0 +1,273 @@
+"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from canteen_adapters.web import schemas as s
+from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.families import Child, Guardian, Household
+from canteen_core.domain.grids import Grid, GridCell
+from canteen_core.domain.ledger import InvoiceState, Statement
+from canteen_core.domain.money import Money
+from canteen_core.domain.reservations import BulkResult
+
+__all__ = [
+    "change_out",
+    "child_out",
+    "enrollment_out",
+    "grid_out",
+    "guardian_out",
+    "household_out",
+    "invoice_out",
+    "money",
+    "request_out",
+    "statement_out",
+]
+
+_STATUS_FR = {
+    RequestStatus.PENDING: "En attente d'instruction",
+    RequestStatus.APPROVED: "Acceptée",
+    RequestStatus.REJECTED: "Refusée",
+    RequestStatus.WITHDRAWN: "Retirée",
+}
+
+
+def money(value: Money) -> str:
+    """``"13.40"``."""
+    return f"{value.rounded().amount:.2f}"
+
+
+def guardian_out(guardian: Guardian) -> s.GuardianOut:
+    """A guardian's body."""
+    return s.GuardianOut(
+        id=guardian.id,
+        display_name=guardian.display_name,
+        first_name=guardian.first_name,
+        last_name=guardian.last_name,
+        civility=guardian.civility,
+        email=guardian.email,
+    )
+
+
+def child_out(child: Child) -> s.ChildOut:
+    """A child's body."""
+    return s.ChildOut(
+        id=child.id,
+        display_name=child.display_name,
+        first_name=child.first_name,
+        last_name=child.last_name,
+        birth_date=child.birth_date,
+        diet=child.diet.value,
+        pai=child.pai,
+    )
+
+
+def household_out(household: Household) -> s.HouseholdOut:
+    """A household's body."""
+    co = household.co_representative
+    return s.HouseholdOut(
+        id=household.id,
+        payer=guardian_out(household.payer),
+        co_representative=None if co is None else guardian_out(co),
+        children=[child_out(child) for child in household.children],
+    )
+
+
+def enrollment_out(enrollment: Enrollment, household: Household | None = None) -> s.EnrollmentOut:
+    """An enrollment's body (the child's name when the household is given)."""
+    name = enrollment.child_id
+    if household is not None:
+        child = next((c for c in household.children if c.id == enrollment.child_id), None)
+        if child is not None:
+            name = child.first_name
+    return s.EnrollmentOut(
+        id=enrollment.id,
+        child_id=enrollment.child_id,
+        child_name=name,
+        service_id=enrollment.service.id,
+        service_name=enrollment.service.name,
+        site_id=enrollment.site.id,
+        site_name=enrollment.site.name,
+        start=enrollment.start,
+        end=enrollment.end,
+        late_change=enrollment.late_change.value,
+        label=f"{name} - {enrollment.label_fr}",
+    )
+
+
+def request_out(request: ChangeRequest) -> s.RequestOut:
+    """A change request's body."""
+    label = _STATUS_FR[request.status]
+    if request.status is RequestStatus.REJECTED and request.reason:
+        label = f"Refusée : {request.reason}"
+    return s.RequestOut(
+        id=request.id,
+        enrollment_id=request.enrollment_id,
+        child_id=request.child_id,
+        day=request.day,
+        action=request.action.value,
+        status=request.status.value,
+        status_label=label,
+        requested_at=request.requested_at,
+        deadline=request.deadline,
+        decided_at=request.decided_at,
+        reason=request.reason,
+    )
+
+
+def cell_state(cell: GridCell) -> str:
+    """The state a portal draws a cell with."""
+    if cell.pending is not None:
+        return "pending"
+    if not cell.open:
+        return "closed"
+    if not cell.editable:
+        return "locked"
+    if cell.late:
+        return "late"
+    return "booked" if cell.booked else "free"
+
+
+def _cell(cell: GridCell | None) -> s.CellOut | None:
+    if cell is None:
+        return None
+    return s.CellOut(
+        day=cell.day,
+        label=cell.label,
+        state=cell_state(cell),
+        booked=cell.booked,
+        editable=cell.editable,
+        deadline=cell.editable_until,
+        pending_action=None if cell.pending is None else cell.pending.value,
+        reason=cell.reason,
+    )
+
+
+def grid_out(enrollment_id: str, grid: Grid, version: int) -> s.GridOut:
+    """A grid's body."""
+    return s.GridOut(
+        enrollment_id=enrollment_id,
+        title=grid.title,
+        columns=list(grid.columns),
+        first_day=grid.first_day,
+        last_day=grid.last_day,
+        version=version,
+        rows=[
+            s.RowOut(
+                iso_year=row.iso_year,
+                iso_week=row.iso_week,
+                label=f"Semaine {row.iso_week}",
+                cells=[_cell(cell) for cell in row.cells],
+            )
+            for row in grid.rows
+        ],
+    )
+
+
+def summary_fr(booked: int, cancelled: int, pending: int, skipped: int, *, preview: bool) -> str:
+    """``"2 repas réservés, 1 annulé, 1 demande en attente d'instruction"``."""
+
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    parts = []
+    if booked:
+        parts.append(count(booked, "repas réservé", "repas réservés"))
+    if cancelled:
+        parts.append(count(cancelled, "repas annulé", "repas annulés"))
+    if pending:
+        parts.append(
+            count(pending, "demande en attente d'instruction", "demandes en attente d'instruction")
+        )
+    if skipped:
+        parts.append(count(skipped, "jour non modifiable", "jours non modifiables"))
+    if not parts:
+        return "Aucune modification."
+    text = ", ".join(parts)
+    return ("Après validation : " + text + ".") if preview else (text[0].upper() + text[1:] + ".")
+
+
+def change_out(result: BulkResult, version: int) -> s.ChangeOut:
+    """What a submission did."""
+    pending = [request.day for request in result.pending]
+    return s.ChangeOut(
+        enrollment_id=result.enrollment_id,
+        version=version,
+        booked=list(result.booked),
+        cancelled=list(result.cancelled),
+        unchanged=list(result.unchanged),
+        pending=pending,
+        skipped=[
+            s.SkippedOut(day=item.day, reason=item.reason.value, message=item.message)
+            for item in result.skipped
+        ],
+        summary=summary_fr(
+            len(result.booked),
+            len(result.cancelled),
+            len(pending),
+            len(result.skipped),
+            preview=False,
+        ),
+    )
+
+
+def invoice_out(state: InvoiceState) -> s.InvoiceOut:
+    """An invoice with its lines."""
+    invoice = state.invoice
+    return s.InvoiceOut(
+        id=invoice.id,
+        number=invoice.number,
+        household_id=invoice.household_id,
+        label=invoice.label,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        total=money(invoice.total),
+        paid=money(state.paid),
+        credited=money(state.credited),
+        balance_due=money(state.balance_due),
+        status=state.status.value,
+        lines=[
+            s.InvoiceLineOut(
+                child_id=line.child_id,
+                child_name=line.child_name,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=money(line.unit_price),
+                amount=money(line.amount),
+                days=list(line.days),
+            )
+            for line in invoice.lines
+        ],
+    )
+
+
+def statement_out(statement: Statement) -> s.StatementOut:
+    """The household account."""
+    return s.StatementOut(
+        household_id=statement.household_id,
+        entries=[
+            s.EntryOut(
+                day=entry.day,
+                kind=entry.kind,
+                reference=entry.reference,
+                label=entry.label,
+                debit=money(entry.debit),
+                credit=money(entry.credit),
+            )
+            for entry in statement.entries
+        ],
+        invoiced=money(statement.invoiced),
+        credited=money(statement.credited),
+        received=money(statement.received),
+        refunded=money(statement.refunded),
+        balance_due=money(statement.balance_due),
+        available_credit=money(statement.available_credit),
+        net_balance=money(statement.net_balance),
+    )
+
+
+def days_of(changes: Iterable[s.DayChange]) -> dict[object, bool]:
+    """The submission as the facade takes it."""
+    return {change.day: change.booked for change in changes}

@@ -1,0 +1,61 @@
+"""The payment providers' server-to-server notifications (PayZen IPN, PayFiP).
+
+They carry no session and no CSRF token: the provider signs them, and the payment adapter
+checks the signature before anything is credited (a bad signature is 400, only audited).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, post
+from litestar.params import URLEncodedBody
+from litestar.status_codes import HTTP_200_OK
+
+from canteen_adapters.web.callbacks_paths import PROVIDERS
+from canteen_adapters.web.context import Web
+from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.schemas import NotificationOut
+
+__all__ = ["HANDLERS", "PATHS"]
+
+TAGS = ["Rappels des prestataires"]
+PATHS = tuple(PROVIDERS.values())
+
+
+def _handle(web: Web, provider: str, fields: dict[str, str]) -> NotificationOut:
+    if provider not in web.canteen.deployment.payment:
+        raise Problem(
+            404,
+            "provider-not-configured",
+            "Prestataire non configuré",
+            "Ce service de paiement n'est pas configuré sur ce portail.",
+        )
+    result = web.canteen.payments.handle_notification(provider, fields)
+    return NotificationOut(
+        decision=result.decision,
+        reason=result.reason,
+        transaction_id=result.transaction_id,
+        credited=result.credited,
+    )
+
+
+@post(PROVIDERS["payzen"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+def payzen_ipn(
+    request: Request[Any, Any, Any], web: Web, data: URLEncodedBody[dict[str, str]]
+) -> NotificationOut:
+    """PayZen's instant payment notification (IPN), form-encoded and signed with the shop
+    key. Configure this URL as the shop's IPN URL; PayZen retries are recognised (no double
+    credit)."""
+    return _handle(web, "payzen", data)
+
+
+@post(PROVIDERS["payfip"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+def payfip_notification(
+    request: Request[Any, Any, Any], web: Web, data: URLEncodedBody[dict[str, str]]
+) -> NotificationOut:
+    """PayFiP's notification (the ``urlnotif`` of the payment), form-encoded."""
+    return _handle(web, "payfip", data)
+
+
+HANDLERS = [payzen_ipn, payfip_notification]

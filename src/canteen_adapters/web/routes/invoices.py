@@ -1,0 +1,184 @@
+"""Invoices ("MES FACTURES"), their PDF, online payment, the household account."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import attrs
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from canteen_adapters.web import convert
+from canteen_adapters.web.callbacks_paths import notification_path
+from canteen_adapters.web.context import Web
+from canteen_adapters.web.schemas import (
+    FormField,
+    InvoiceOut,
+    InvoiceRowOut,
+    InvoicesOut,
+    PaymentBody,
+    PaymentStartOut,
+    StatementOut,
+)
+from canteen_core.domain.errors import InvalidInputError
+
+__all__ = ["HANDLERS"]
+
+TAGS = ["Factures"]
+
+
+@get("/api/v1/households/{household_id:str}/invoices", tags=TAGS, sync_to_thread=True)
+def invoices(request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]) -> InvoicesOut:
+    """ "MES FACTURES": each invoice's date, due date ("À régler avant le"), what is left to
+    pay, total, status, and whether (or from when) it can be paid online."""
+    actor = web.actor(request)
+    page = web.canteen.billing.invoices_page(actor, household_id)
+    return InvoicesOut(
+        household_id=page.household_id,
+        summary=page.summary_fr,
+        unpaid_count=page.unpaid_count,
+        balance_due=convert.money(page.balance_due),
+        available_credit=convert.money(page.available_credit),
+        invoices=[
+            InvoiceRowOut(
+                id=row.invoice_id,
+                number=row.number,
+                label=row.label,
+                issue_date=row.issue_date,
+                due_date=row.due_date,
+                total=convert.money(row.total),
+                paid=convert.money(row.paid),
+                balance_due=convert.money(row.balance_due),
+                status=row.status,
+                status_label=row.status_label,
+                payable_online_from=row.payable_online_from,
+                can_pay_online=row.can_pay_online,
+                online_payment_refusal=row.online_payment_refusal,
+            )
+            for row in page.rows
+        ],
+    )
+
+
+@get("/api/v1/invoices/{invoice_id:str}", tags=TAGS, sync_to_thread=True)
+def invoice(request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]) -> InvoiceOut:
+    """One invoice with its lines, what was paid and what is left to pay."""
+    actor = web.actor(request)
+    return convert.invoice_out(web.canteen.billing.invoice(actor, invoice_id))
+
+
+@get(
+    "/api/v1/invoices/{invoice_id:str}/pdf",
+    tags=TAGS,
+    sync_to_thread=True,
+    media_type="application/pdf",
+    responses={},
+)
+def invoice_pdf(
+    request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]
+) -> Response[bytes]:
+    """The invoice as a PDF."""
+    from canteen_adapters.documents.pdf import render_invoice_pdf
+
+    actor = web.actor(request)
+    state = web.canteen.billing.invoice(actor, invoice_id)
+    household = web.canteen.families.get(actor, state.invoice.household_id)
+    pdf = render_invoice_pdf(
+        state.invoice, household=household, issuer=web.canteen.deployment.issuer, state=state
+    )
+    name = f"facture-{state.invoice.number}.pdf".replace("/", "-")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+IdempotencyKey = HeaderParameter(
+    name="Idempotency-Key",
+    required=False,
+    max_length=200,
+    description="Any unique string: a retry with the same key and body gets the first "
+    "answer instead of starting a second payment.",
+)
+
+
+@post(
+    "/api/v1/invoices/{invoice_id:str}/payments",
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    sync_to_thread=True,
+)
+def start_payment(
+    request: Request[Any, Any, Any],
+    web: Web,
+    invoice_id: FromPath[str],
+    data: JSONBody[PaymentBody],
+    idempotency_key: Annotated[str | None, IdempotencyKey] = None,
+) -> Response[PaymentStartOut]:
+    """Start paying the invoice's balance online: PayZen's form fields to post from the
+    browser, or PayFiP's URL. Refused (422, French reason) when the invoice cannot be paid
+    online now. Send an ``Idempotency-Key`` to make retries safe."""
+    actor = web.actor(request)
+    configured = sorted(web.canteen.deployment.payment)
+    if data.provider not in configured:
+        raise InvalidInputError(
+            f"service de paiement inconnu « {data.provider[:30]} » (possibles : "
+            + (", ".join(configured) or "aucun")
+            + ")",
+            path="provider",
+        )
+    base = web.public_url(request)
+    return_url = data.return_url or f"{base}/factures"
+    if not return_url.startswith(("https://", "http://")):
+        raise InvalidInputError("adresse de retour invalide (http ou https)", path="return_url")
+    fingerprint = web.idempotency.fingerprint(
+        invoice_id, json.dumps(attrs.asdict(data), sort_keys=True)
+    )
+
+    def run() -> PaymentStartOut:
+        start = web.canteen.payments.start_online_payment(
+            actor,
+            invoice_id,
+            provider=data.provider,
+            return_url=return_url,
+            notification_url=base + notification_path(data.provider),
+        )
+        form = start.form
+        return PaymentStartOut(
+            provider=start.provider,
+            transaction_id=start.transaction_id,
+            reference=start.reference,
+            amount=convert.money(start.amount),
+            form_action=None if form is None else form.action_url,
+            form_method=None if form is None else form.method,
+            form_fields=[]
+            if form is None
+            else [FormField(name=name, value=value) for name, value in form.fields],
+            redirect_url=start.redirect_url,
+        )
+
+    if idempotency_key is None:
+        return Response(run(), status_code=HTTP_201_CREATED)
+    with web.idempotency.lock(actor.user_id, idempotency_key):
+        stored = web.idempotency.get(actor.user_id, idempotency_key, fingerprint)
+        if stored is not None:
+            status, body = stored
+            return Response(body, status_code=status, headers={"Idempotent-Replayed": "true"})
+        out = run()
+        web.idempotency.put(actor.user_id, idempotency_key, fingerprint, HTTP_201_CREATED, out)
+        return Response(out, status_code=HTTP_201_CREATED)
+
+
+@get("/api/v1/households/{household_id:str}/statement", tags=TAGS, sync_to_thread=True)
+def statement(
+    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+) -> StatementOut:
+    """The household account: invoices, credit notes, payments, refunds and the balance."""
+    actor = web.actor(request)
+    return convert.statement_out(web.canteen.billing.statement(actor, household_id))
+
+
+HANDLERS = [invoices, invoice, invoice_pdf, start_payment, statement]

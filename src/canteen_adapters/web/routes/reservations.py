@@ -1,0 +1,311 @@
+"""The reservation grid: week and month views, submissions, "Tout cocher", periodicities.
+
+Writes follow the seed's two steps: ``POST .../reservations/preview`` is the recap (what will
+change, which changes become requests awaiting instruction, which days cannot change), then
+``POST .../reservations`` validates. The grid's ``version`` (and ``ETag``) is the reservation
+book's version: a write with a stale ``If-Match`` gets 412, a write that collides with a
+concurrent one gets 409 with the current version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from canteen_adapters.web import convert
+from canteen_adapters.web.context import Web
+from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.schemas import (
+    ChangeOut,
+    FillBody,
+    GridOut,
+    PeriodicityBody,
+    ReservationsBody,
+    SkippedOut,
+)
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.enrollments import LateChangeMode
+from canteen_core.domain.errors import ConflictError, InvalidInputError
+from canteen_core.domain.grids import Grid
+from canteen_core.domain.periodicity import Periodicity
+from canteen_core.domain.reservations import BulkResult
+
+__all__ = ["HANDLERS"]
+
+TAGS = ["Réservations"]
+_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+#: At most this many days in one submission (a school year is about 140).
+MAX_CHANGES = 400
+
+IfMatch = HeaderParameter(
+    name="If-Match",
+    required=False,
+    description='The grid\'s version (its ETag, e.g. "12"): refused with 412 if it changed.',
+)
+
+
+def parse_week(text: str) -> date:
+    """``2023-W36`` (or any day of the week, ``2023-09-04``) -> a day of that ISO week."""
+    match = _WEEK.fullmatch(text)
+    try:
+        if match:
+            return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"semaine invalide « {text[:20]} » : écrivez 2023-W36 ou une date 2023-09-04",
+            path="week",
+        ) from None
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``2023-09`` -> (2023, 9)."""
+    match = _MONTH.fullmatch(text)
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1901:
+        raise InvalidInputError(f"mois invalide « {text[:20]} » : écrivez 2023-09", path="month")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _version(web: Web, actor: Actor, enrollment_id: FromPath[str]) -> int:
+    return web.canteen.reservations.book_of(actor, enrollment_id).version
+
+
+def _grid_response(
+    web: Web, actor: Actor, enrollment_id: FromPath[str], build: Callable[[], Grid]
+) -> Response[GridOut]:
+    version = _version(web, actor, enrollment_id)  # first: a stale ETag errs on the safe side
+    out = convert.grid_out(enrollment_id, build(), version)
+    return Response(out, headers={"ETag": f'"{version}"'})
+
+
+@get("/api/v1/enrollments/{enrollment_id:str}/weeks/{week:str}", tags=TAGS, sync_to_thread=True)
+def week_grid(
+    request: Request[Any, Any, Any], web: Web, enrollment_id: FromPath[str], week: FromPath[str]
+) -> Response[GridOut]:
+    """The week view (``week``: ``2023-W36``): each day booked, free, closed with its reason,
+    locked past its deadline (with the deadline), late, or pending instruction."""
+    actor = web.actor(request)
+    day = parse_week(week)
+    return _grid_response(
+        web,
+        actor,
+        enrollment_id,
+        lambda: web.canteen.reservations.week_grid(actor, enrollment_id, day),
+    )
+
+
+@get("/api/v1/enrollments/{enrollment_id:str}/months/{month:str}", tags=TAGS, sync_to_thread=True)
+def month_grid(
+    request: Request[Any, Any, Any], web: Web, enrollment_id: FromPath[str], month: FromPath[str]
+) -> Response[GridOut]:
+    """The month view (``month``: ``2023-09``, title "Septembre 2023"), by ISO weeks."""
+    actor = web.actor(request)
+    year, number = parse_month(month)
+    return _grid_response(
+        web,
+        actor,
+        enrollment_id,
+        lambda: web.canteen.reservations.month_grid(actor, enrollment_id, year, number),
+    )
+
+
+def _wanted(data: JSONBody[ReservationsBody]) -> dict[date, bool]:
+    if len(data.changes) > MAX_CHANGES:
+        raise InvalidInputError(f"au plus {MAX_CHANGES} jours par envoi", path="changes")
+    return {change.day: change.booked for change in data.changes}
+
+
+@post(
+    "/api/v1/enrollments/{enrollment_id:str}/reservations/preview",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    sync_to_thread=True,
+)
+def preview(
+    request: Request[Any, Any, Any],
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[ReservationsBody],
+) -> ChangeOut:
+    """Step 2's recap: what validating these changes would do (nothing is saved)."""
+    actor = web.actor(request)
+    wanted = _wanted(data)
+    reservations = web.canteen.reservations
+    enrollment = web.canteen.enrollments.get(actor, enrollment_id)
+    version = _version(web, actor, enrollment_id)
+    grids: dict[tuple[int, int], Grid] = {}
+    booked: list[date] = []
+    cancelled: list[date] = []
+    unchanged: list[date] = []
+    pending: list[date] = []
+    skipped: list[SkippedOut] = []
+    requests_become_pending = actor.is_family and enrollment.late_change is LateChangeMode.PENDING
+    for day in sorted(wanted):
+        key = (day.year, day.month)
+        if key not in grids:
+            grids[key] = reservations.month_grid(actor, enrollment_id, *key)
+        cell = next((c for c in grids[key].cells() if c.day == day), None)
+        want = wanted[day]
+        if cell is None or not cell.open:
+            reason = (
+                "outside_enrollment" if cell is None or not enrollment.covers(day) else "closed"
+            )
+            message = (cell.reason if cell is not None else None) or "Jour sans service"
+            skipped.append(SkippedOut(day=day, reason=reason, message=message))
+        elif cell.pending is not None or want == cell.booked:
+            unchanged.append(day)
+        elif not cell.editable:
+            reason = "past" if cell.reason == "Jour passé" else "late"
+            skipped.append(SkippedOut(day=day, reason=reason, message=cell.reason or ""))
+        elif cell.late and requests_become_pending:
+            pending.append(day)
+        else:
+            (booked if want else cancelled).append(day)
+    return ChangeOut(
+        enrollment_id=enrollment_id,
+        version=version,
+        booked=booked,
+        cancelled=cancelled,
+        unchanged=unchanged,
+        pending=pending,
+        skipped=skipped,
+        summary=convert.summary_fr(
+            len(booked), len(cancelled), len(pending), len(skipped), preview=True
+        ),
+    )
+
+
+def _write(
+    web: Web,
+    actor: Actor,
+    enrollment_id: FromPath[str],
+    if_match: str | None,
+    operation: Callable[[], BulkResult],
+) -> Response[ChangeOut]:
+    reservations = web.canteen.reservations
+    if if_match is not None:
+        match = _IF_MATCH.match(if_match)
+        current = _version(web, actor, enrollment_id)
+        if match is None or int(match.group(1)) != current:
+            raise Problem(
+                412,
+                "stale-version",
+                "Réservations modifiées entre-temps",
+                "Les réservations ont changé depuis l'affichage de la grille : rechargez-la et "
+                "recommencez.",
+                field="If-Match",
+                headers={"ETag": f'"{current}"'},
+                extra={"current_version": current},
+            )
+    try:
+        result = operation()
+    except ConflictError:
+        current = _version(web, actor, enrollment_id)
+        raise Problem(
+            409,
+            "conflict",
+            "Modification concurrente",
+            "Une autre modification des réservations vient d'avoir lieu : rechargez la grille "
+            "et recommencez.",
+            headers={"ETag": f'"{current}"'},
+            extra={"current_version": current},
+        ) from None
+    version = reservations.book_of(actor, enrollment_id).version
+    return Response(convert.change_out(result, version), headers={"ETag": f'"{version}"'})
+
+
+@post(
+    "/api/v1/enrollments/{enrollment_id:str}/reservations",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    sync_to_thread=True,
+)
+def submit(
+    request: Request[Any, Any, Any],
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[ReservationsBody],
+    if_match: Annotated[str | None, IfMatch] = None,
+) -> Response[ChangeOut]:
+    """Validate the grid's changes. Late changes become requests awaiting instruction (or
+    are refused or surcharged, as the enrollment says); closed and past days are skipped with
+    a reason."""
+    actor = web.actor(request)
+    wanted = _wanted(data)
+    return _write(
+        web,
+        actor,
+        enrollment_id,
+        if_match,
+        lambda: web.canteen.reservations.set_days(actor, enrollment_id, wanted),
+    )
+
+
+@post(
+    "/api/v1/enrollments/{enrollment_id:str}/reservations/fill",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    sync_to_thread=True,
+)
+def fill(
+    request: Request[Any, Any, Any],
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[FillBody],
+    if_match: Annotated[str | None, IfMatch] = None,
+) -> Response[ChangeOut]:
+    """ "Tout cocher" / "Tout décocher" from ``start`` to ``end`` (open days only)."""
+    actor = web.actor(request)
+    reservations = web.canteen.reservations
+    method = reservations.tick_range if data.booked else reservations.untick_range
+    return _write(
+        web,
+        actor,
+        enrollment_id,
+        if_match,
+        lambda: method(actor, enrollment_id, data.start, data.end),
+    )
+
+
+@post(
+    "/api/v1/enrollments/{enrollment_id:str}/periodicity",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    sync_to_thread=True,
+)
+def periodicity(
+    request: Request[Any, Any, Any],
+    web: Web,
+    enrollment_id: FromPath[str],
+    data: JSONBody[PeriodicityBody],
+    if_match: Annotated[str | None, IfMatch] = None,
+) -> Response[ChangeOut]:
+    """ "Appliquer une périodicité": book the weekdays over the range (with ``replace``, the
+    other days of the range are cancelled)."""
+    actor = web.actor(request)
+    pattern = Periodicity(
+        weekdays=data.weekdays,
+        start=data.start,
+        end=data.end,
+        recurrence=data.recurrence,  # every other week: from the week of ``start``
+    )
+    return _write(
+        web,
+        actor,
+        enrollment_id,
+        if_match,
+        lambda: web.canteen.reservations.apply_periodicity(
+            actor, enrollment_id, pattern, replace=data.replace
+        ),
+    )
+
+
+HANDLERS = [week_grid, month_grid, preview, submit, fill, periodicity]

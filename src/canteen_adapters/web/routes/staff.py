@@ -1,0 +1,252 @@
+"""The commune's back office: requests to instruct, roll calls, closures, headcounts,
+billing, reminders, household search. Family accounts get 403 on every route here."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from canteen_adapters.web import convert
+from canteen_adapters.web.context import Web
+from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.schemas import (
+    BillingRunBody,
+    BillingRunOut,
+    ClosureBody,
+    ClosureOut,
+    DecisionBody,
+    HeadcountOut,
+    HouseholdOut,
+    RemindersBody,
+    RemindersOut,
+    RequestOut,
+    RollCallBody,
+    RollCallEntryOut,
+    RollCallOut,
+)
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.families import Child, Guardian
+
+__all__ = ["HANDLERS"]
+
+TAGS = ["Back office"]
+_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: At most this many households per search answer.
+SEARCH_LIMIT = 50
+
+
+def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
+    actor = web.actor(request)
+    if actor.is_family:
+        raise Problem(
+            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
+        )
+    return actor
+
+
+def _day(text: str, path: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
+
+
+@get("/api/v1/staff/requests", tags=TAGS, sync_to_thread=True)
+def pending_requests(
+    request: Request[Any, Any, Any], web: Web, site_id: FromQuery[str | None] = None
+) -> list[RequestOut]:
+    """Late-change requests awaiting instruction, oldest first (optionally of one site)."""
+    actor = _staff(web, request)
+    found = web.canteen.reservations.pending_requests(actor, site_id=site_id)
+    return [convert.request_out(r) for r in found]
+
+
+@post(
+    "/api/v1/staff/requests/{request_id:str}/decision",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    sync_to_thread=True,
+)
+def decide(
+    request: Request[Any, Any, Any],
+    web: Web,
+    request_id: FromPath[str],
+    data: JSONBody[DecisionBody],
+) -> RequestOut:
+    """Approve (the change is applied) or reject (a reason the family reads) a request; the
+    family is e-mailed."""
+    actor = _staff(web, request)
+    decided = web.canteen.reservations.decide(
+        actor, request_id, approve=data.approve, reason=data.reason
+    )
+    return convert.request_out(decided)
+
+
+def _roll_call(web: Web, actor: Actor, site_id: FromPath[str], day: date) -> RollCallOut:
+    canteen = web.canteen
+    enrollments = [
+        e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
+    ]
+    recorded = {
+        r.enrollment_id: r.presence.value
+        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
+    }
+    entries = []
+    for enrollment in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
+        booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
+        entries.append(
+            RollCallEntryOut(
+                enrollment_id=enrollment.id,
+                household_id=enrollment.household_id,
+                child_id=enrollment.child_id,
+                booked=booked,
+                presence=recorded.get(enrollment.id),
+            )
+        )
+    return RollCallOut(site_id=site_id, day=day, entries=entries)
+
+
+@post(
+    "/api/v1/staff/sites/{site_id:str}/closures",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    sync_to_thread=True,
+)
+def close_site(
+    request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
+) -> ClosureOut:
+    """Close a site over a period (strike, works): its bookings are cancelled."""
+    actor = _staff(web, request)
+    period = Period(name=data.name, first_day=data.first_day, last_day=data.last_day)
+    cancelled = web.canteen.enrollments.close_site(actor, site_id, period)
+    return ClosureOut(cancelled={key: list(days) for key, days in cancelled.items()})
+
+
+@get("/api/v1/staff/sites/{site_id:str}/headcounts", tags=TAGS, sync_to_thread=True)
+def headcounts(
+    request: Request[Any, Any, Any],
+    web: Web,
+    site_id: FromPath[str],
+    start: FromQuery[date],
+    end: FromQuery[date],
+) -> list[HeadcountOut]:
+    """Meals to cook per day at the site, by diet, and PAI baskets."""
+    actor = _staff(web, request)
+    counts = web.canteen.kitchen.headcounts(actor, site_id, start, end)
+    return [
+        HeadcountOut(
+            site_id=site_id,
+            day=count.day,
+            meals={diet.value: n for diet, n in count.meals.items()},
+            pai_baskets=count.pai_baskets,
+            total=count.total,
+        )
+        for count in counts
+    ]
+
+
+@post("/api/v1/staff/billing-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+def billing_run(
+    request: Request[Any, Any, Any], web: Web, data: JSONBody[BillingRunBody]
+) -> BillingRunOut:
+    """Bill a month post-paid (re-running never invoices twice)."""
+    actor = _staff(web, request)
+    match = _PERIOD.fullmatch(data.period)
+    if match is None or not 2000 <= int(match.group(1)) <= 2100:
+        # The facade raises a bare ValueError for far years (9999-12): refused here.
+        raise InvalidInputError(
+            f"mois invalide « {data.period[:20]} » : écrivez 2023-10", path="period"
+        )
+    report = web.canteen.billing.run_postpaid(actor, data.period)
+    return BillingRunOut(
+        period_start=report.period_start,
+        period_end=report.period_end,
+        issued=report.count,
+        total=convert.money(report.total),
+        already_billed=len(report.already_billed),
+        conflicts=len(report.conflicts),
+        without_charges=len(report.without_charges),
+    )
+
+
+@post("/api/v1/staff/reminders", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+def reminders(
+    request: Request[Any, Any, Any], web: Web, data: JSONBody[RemindersBody]
+) -> RemindersOut:
+    """Send the payment reminders due (each invoice and level at most once)."""
+    actor = _staff(web, request)
+    report = web.canteen.billing.run_reminders(actor, today=data.today)
+    return RemindersOut(
+        reminders=len(report.sent), households=report.households, messages=report.messages
+    )
+
+
+@get("/api/v1/staff/households", tags=TAGS, sync_to_thread=True)
+def search_households(
+    request: Request[Any, Any, Any], web: Web, q: FromQuery[str] = ""
+) -> list[HouseholdOut]:
+    """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
+    actor = _staff(web, request)
+    needle = q.strip().casefold()
+    found = []
+    for household in web.canteen.families.list_households(actor):
+        people: list[Guardian | Child] = [*household.guardians, *household.children]
+        haystack = " ".join(
+            [household.id]
+            + [f"{p.first_name} {p.last_name}" for p in people]
+            + [g.email or "" for g in household.guardians]
+        ).casefold()
+        if needle in haystack:
+            found.append(convert.household_out(household))
+            if len(found) >= SEARCH_LIMIT:
+                break
+    return found
+
+
+class RollCallController(Controller):
+    """The roll call of a site and day (read, record)."""
+
+    path = "/api/v1/staff/sites/{site_id:str}/roll-calls/{day:str}"
+    tags = TAGS
+
+    @get(sync_to_thread=True)
+    def roll_call(
+        self, request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
+    ) -> RollCallOut:
+        """The children enrolled at the site that day, booked or not, with what was recorded."""
+        actor = _staff(web, request)
+        return _roll_call(web, actor, site_id, _day(day, "day"))
+
+    @put(sync_to_thread=True)
+    def record_roll_call(
+        self,
+        request: Request[Any, Any, Any],
+        web: Web,
+        site_id: FromPath[str],
+        day: FromPath[str],
+        data: JSONBody[RollCallBody],
+    ) -> RollCallOut:
+        """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
+        actor = _staff(web, request)
+        when = _day(day, "day")
+        web.canteen.attendance.roll_call(actor, when, data.presences)
+        return _roll_call(web, actor, site_id, when)
+
+
+HANDLERS: list[Any] = [
+    RollCallController,
+    pending_requests,
+    decide,
+    close_site,
+    headcounts,
+    billing_run,
+    reminders,
+    search_households,
+]

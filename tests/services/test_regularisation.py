@@ -1,0 +1,183 @@
+# ruff: noqa: F811  (fixtures imported from _billing_fixtures are used as arguments)
+"""Régularisation (#14 item 3): a change to a month already invoiced is charged or credited
+by the household's next post-paid run, as dated, explained lines; the issued invoice never
+changes; running again regularises nothing more. With ``[billing] billed_days = "refuse"``
+such a change is refused and nothing is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from canteen_core.config.deployment import BilledDays, BillingSettings
+from canteen_core.domain.attendance import Presence
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import RuleViolationError
+from canteen_core.domain.invoicing import Invoice
+from canteen_core.domain.money import Money
+from canteen_core.services import Canteen
+
+from ._billing_fixtures import (  # noqa: F401  (fixtures)
+    BILLING_DAY,
+    any_billing_canteen,
+    any_bworld,
+    attend,
+    book,
+    justify,
+    make_billing_canteen,
+    open_days,
+    priced_world,
+    september,
+)
+from ._world import ADMIN, FINANCE, World
+from .conftest import EventRecorder
+
+REFUSED = r"^Le mois de septembre 2023 est déjà facturé"
+#: Thursday 2 November 2023, 08:00 in Paris: October is over.
+NOVEMBER = datetime(2023, 11, 2, 7, 0, tzinfo=UTC)
+#: Monday 4 December 2023: November is over.
+DECEMBER = datetime(2023, 12, 4, 7, 0, tzinfo=UTC)
+
+
+def _invoice(canteen: Canteen, household_id: str, month: int) -> Invoice:
+    with canteen.context.storage.unit_of_work(read_only=True) as uow:
+        (found,) = [
+            i
+            for i in uow.invoices.list(household_id=household_id)
+            if i.period_start == date(2023, month, 1)
+        ]
+    return found
+
+
+def _billed_september(world: World, clock: FixedClock) -> tuple[list[date], Invoice]:
+    """Alban booked and present on his first five September days, billed on 2 October."""
+    days = september(world.alban)[:5]
+    book(world.canteen, world.alban, days)
+    attend(world.canteen, world.alban, dict.fromkeys(days, Presence.PRESENT))
+    clock.set(BILLING_DAY)
+    world.canteen.billing.run_postpaid(FINANCE, "2023-09")
+    return days, _invoice(world.canteen, "concerto", 9)
+
+
+def test_a_billed_day_cancelled_is_credited_by_the_next_run(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    days, invoice = _billed_september(any_bworld, clock)
+    cancelled = days[2]
+    book(canteen, any_bworld.alban, (), cancel=[cancelled])
+    attend(canteen, any_bworld.alban, {cancelled: Presence.ABSENT})
+    clock.set(NOVEMBER)
+    report = canteen.billing.run_postpaid(FINANCE, "2023-10")
+    (note,) = report.credit_notes
+    assert note.invoice_id == invoice.id
+    (line,) = note.lines
+    assert line.days == (cancelled,)
+    assert line.child_id == "alban"
+    assert line.description == (
+        f"Régularisation septembre : {cancelled:%d/%m} annulé – Restauration scolaire"
+    )
+    assert note.total == invoice.lines[0].unit_price
+    assert _invoice(canteen, "concerto", 9) == invoice  # never modified
+
+
+def test_an_extra_day_eaten_after_billing_is_charged_on_the_next_invoice(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    _, invoice = _billed_september(any_bworld, clock)
+    extra = september(any_bworld.alban)[6]
+    book(canteen, any_bworld.alban, [extra])
+    attend(canteen, any_bworld.alban, {extra: Presence.PRESENT})
+    october = open_days(any_bworld.alban, date(2023, 10, 2), date(2023, 10, 3))
+    book(canteen, any_bworld.alban, october)
+    clock.set(NOVEMBER)
+    report = canteen.billing.run_postpaid(FINANCE, "2023-10")
+    assert report.credit_notes == ()
+    new = _invoice(canteen, "concerto", 10)
+    regular = [line for line in new.lines if line.description.startswith("Régularisation")]
+    (line,) = regular
+    assert line.days == (extra,)
+    assert line.description.startswith(f"Régularisation septembre : {extra:%d/%m} repas pris")
+    assert line.unit_price == invoice.lines[0].unit_price
+    assert sum(line.quantity for line in new.lines) == len(october) + 1
+
+
+def test_an_absence_justified_after_billing_is_credited(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    days = september(any_bworld.alban)[:4]
+    book(canteen, any_bworld.alban, days)
+    attend(canteen, any_bworld.alban, dict.fromkeys(days[2:], Presence.ABSENT))
+    clock.set(BILLING_DAY)
+    canteen.billing.run_postpaid(FINANCE, "2023-09")
+    invoice = _invoice(canteen, "concerto", 9)
+    assert sum(line.quantity for line in invoice.lines) == 4  # unjustified absences are due
+    justify(canteen, any_bworld.alban, days[2], days[3])
+    clock.set(NOVEMBER)
+    (note,) = canteen.billing.run_postpaid(FINANCE, "2023-10").credit_notes
+    # The first day of the illness is the carence day, still due; the second is credited.
+    (line,) = note.lines
+    assert line.days == (days[3],)
+    assert "absence justifiée" in line.description
+
+
+def test_running_again_regularises_nothing_more(any_bworld: World, clock: FixedClock) -> None:
+    canteen = any_bworld.canteen
+    days, _ = _billed_september(any_bworld, clock)
+    book(canteen, any_bworld.alban, (), cancel=[days[0]])
+    attend(canteen, any_bworld.alban, {days[0]: Presence.ABSENT})
+    extra = september(any_bworld.alban)[7]
+    book(canteen, any_bworld.alban, [extra])
+    clock.set(NOVEMBER)
+    first = canteen.billing.run_postpaid(FINANCE, "2023-10")
+    assert len(first.credit_notes) == 1
+    assert [i.household_id for i in first.issued] == ["concerto"]
+    again = canteen.billing.run_postpaid(FINANCE, "2023-10")
+    assert again.issued == ()
+    assert again.credit_notes == ()
+    clock.set(DECEMBER)
+    later = canteen.billing.run_postpaid(FINANCE, "2023-11")
+    assert later.issued == ()
+    assert later.credit_notes == ()
+    assert later.total == Money.of("0.00")
+
+
+@pytest.fixture
+def refusing(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, recorder: EventRecorder
+) -> Iterator[Canteen]:
+    settings = BillingSettings(billed_days=BilledDays.REFUSE)
+    with make_billing_canteen(
+        "sqlite", request, tmp_path, clock, recorder, billing=settings
+    ) as built:
+        yield built
+
+
+def test_refuse_setting_refuses_changes_to_a_billed_month(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    world = priced_world(refusing)
+    days, invoice = _billed_september(world, clock)
+    before = refusing.reservations.book_of(ADMIN, world.alban.id)
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.reservations.cancel(ADMIN, world.alban.id, days[0])
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.reservations.book(ADMIN, world.alban.id, september(world.alban)[8])
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.attendance.record(ADMIN, world.alban.id, days[1], Presence.ABSENT)
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.attendance.justify(ADMIN, world.alban.id, days[1], days[2])
+    assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
+    records = refusing.attendance.records(
+        ADMIN, enrollment_id=world.alban.id, start=date(2023, 9, 1), end=date(2023, 9, 30)
+    )
+    assert {r.presence for r in records} == {Presence.PRESENT}
+    # October is not billed: it may still change.
+    october = open_days(world.alban, date(2023, 10, 2), date(2023, 10, 2))
+    assert refusing.reservations.book(ADMIN, world.alban.id, october[0]).booked == (october[0],)
+    assert _invoice(refusing, "concerto", 9) == invoice

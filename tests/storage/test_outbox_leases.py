@@ -1,0 +1,142 @@
+"""Mail sent once and no secret kept: fenced leases and scrubbed bodies, on every backend.
+
+Two dispatchers share the outbox through :func:`outbox_store` (each step commits on its
+own, as in production); the first one outlasts its lease while sending a slow batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from canteen_adapters.storage.sql import SqlStorage
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox import SENT_BODY, DeliveryStatus, Dispatcher
+from canteen_core.ports.storage import Storage, outbox_store
+
+from .conftest import OpenStorage
+
+NOW = datetime(2023, 9, 1, 6, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=10)
+PASSWORD = "Kx7-provisoire-Tq2"
+TOKEN = "sel123.verif456secret"
+
+
+def _message(n: int) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=f"invitation.m{n}",
+        kind="invitation",
+        to_address=f"parent{n}@example.fr",
+        subject="Votre compte du portail famille",
+        text_body=(
+            f"Bonjour,\nMot de passe provisoire : {PASSWORD}\n"
+            f"Activez votre compte : https://portail.example.fr/activation?token={TOKEN}\n"
+        ),
+        html_body=f"<p>Mot de passe provisoire : {PASSWORD}</p><a href='?token={TOKEN}'>x</a>",
+        created_at=NOW,
+    )
+
+
+class SlowMailer:
+    """Each send takes ``minutes`` on the shared clock; ``during`` runs inside a given send."""
+
+    def __init__(self, clock: FixedClock, delivered: list[str], minutes: int = 0) -> None:
+        self.clock = clock
+        self.delivered = delivered
+        self.minutes = minutes
+        self.during: dict[int, object] = {}
+        self.calls = 0
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.calls += 1
+        self.clock.advance(minutes=self.minutes)
+        action = self.during.get(self.calls)
+        if callable(action):
+            action()
+        self.delivered.append(message.id)
+
+
+def test_a_late_dispatcher_does_not_send_what_another_reclaimed(
+    open_storage: OpenStorage,
+) -> None:
+    """The first dispatcher sends 6 messages at 3 minutes each (a 10-minute lease); the
+    second runs during its 4th send, re-claims the 2 messages whose lease ran out and sends
+    them. Each message reaches the mail system once (it was 4-5 of 6 twice)."""
+    first_storage, second_storage = open_storage(), open_storage()
+    with first_storage.unit_of_work() as uow:
+        uow.outbox.add([_message(n) for n in range(6)])
+        uow.commit()
+    clock = FixedClock(NOW)
+    delivered: list[str] = []
+    slow = SlowMailer(clock, delivered, minutes=3)
+    quick = SlowMailer(clock, delivered)
+    second = Dispatcher(outbox_store(second_storage), quick, clock=clock, lease=LEASE)
+    reports = []
+    slow.during[4] = lambda: reports.append(second.run_once())
+    first = Dispatcher(outbox_store(first_storage), slow, clock=clock, lease=LEASE)
+    report = first.run_once()
+    (second_report,) = reports
+    assert Counter(delivered) == {f"invitation.m{n}": 1 for n in range(6)}
+    assert set(second_report.sent) == {"invitation.m4", "invitation.m5"}
+    assert set(report.lost) == {"invitation.m4", "invitation.m5"}
+    assert len(report.sent) == 4
+    store = outbox_store(first_storage)
+    assert [record.status for record in store.records()] == [DeliveryStatus.SENT] * 6
+
+
+def test_a_late_failure_never_unsends_nor_steals_a_claim(storage: Storage) -> None:
+    store = outbox_store(storage)
+    store.add([_message(1), _message(2)])
+    (late,) = store.claim_due(NOW, limit=1, lease=LEASE)
+    later = NOW + LEASE
+    (current,) = [r for r in store.claim_due(later, limit=2, lease=LEASE) if r.id == late.id]
+    assert current.claim != late.claim
+    assert not store.renew(late.id, claim=late.claim, now=later)  # the late one lost it
+    # The late dispatcher's failure does not touch the message another dispatcher holds.
+    store.mark_failed(
+        late.id, error="421", failed_at=later, next_attempt_at=later, claim=late.claim
+    )
+    held = store.get(late.id)
+    assert held is not None
+    assert (held.status, held.claim) == (DeliveryStatus.SENDING, current.claim)
+    assert store.renew(late.id, claim=current.claim, now=later)
+    store.mark_sent(late.id, sent_at=later, claim=current.claim)
+    # A failure recorded after the send, with or without a claim, leaves it sent.
+    store.mark_failed(late.id, error="421", failed_at=later, next_attempt_at=later)
+    store.mark_failed(
+        late.id, error="421", failed_at=later, next_attempt_at=None, claim=current.claim
+    )
+    sent = store.get(late.id)
+    assert sent is not None
+    assert (sent.status, sent.sent_at, sent.last_error) == (DeliveryStatus.SENT, later, None)
+    assert store.claim_due(later + 2 * LEASE, limit=5, lease=LEASE)[0].id == "invitation.m2"
+    assert not store.renew(late.id, claim=current.claim, now=later)  # sent: nothing to renew
+
+
+def _stored_text(storage: Storage) -> str:
+    """Every stored outbox row as text (SQL: read below the ports)."""
+    if isinstance(storage, SqlStorage):
+        with storage.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT * FROM outbox")).all()
+        return "\n".join(repr(tuple(row)) for row in rows)
+    return "\n".join(repr(record) for record in outbox_store(storage).records())
+
+
+def test_sent_messages_keep_no_secret(storage: Storage) -> None:
+    store = outbox_store(storage)
+    store.add([_message(1), _message(2)])
+    assert PASSWORD in _stored_text(storage)  # needed until sent
+    delivered: list[str] = []
+    clock = FixedClock(NOW)
+    report = Dispatcher(store, SlowMailer(clock, delivered), clock=clock).run_once()
+    assert sorted(report.sent) == ["invitation.m1", "invitation.m2"]
+    text = _stored_text(storage)
+    assert PASSWORD not in text
+    assert TOKEN not in text
+    for record in store.records():
+        assert record.message.text_body == SENT_BODY
+        assert record.message.html_body is None
+        assert record.message.subject == "Votre compte du portail famille"  # envelope kept
