@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -132,19 +133,112 @@ def test_tick_month_skips_closed_days_with_reasons() -> None:
     }
 
 
-def test_range_outside_enrollment_is_skipped() -> None:
+def test_range_is_clamped_to_the_enrollment() -> None:
     e = enrollment(start=date(2023, 9, 11), end=date(2023, 9, 22))
     book, result = tick_range(
         ReservationBook.empty(e), date(2023, 9, 4), date(2023, 9, 29), **ctx(e)
     )
     assert book.booked_days()[0] == date(2023, 9, 11)
     assert book.booked_days()[-1] == date(2023, 9, 22)
-    outside = result.skipped_for(SkipReason.OUTSIDE_ENROLLMENT)
-    assert {item.day for item in outside} == {
-        *(date(2023, 9, 4) + timedelta(days=i) for i in range(7)),
-        *(date(2023, 9, 23) + timedelta(days=i) for i in range(7)),
-    }
-    assert outside[0].message == "Hors inscription (du 11/09/2023 au 22/09/2023)"
+    # The days clamped away are not listed (the work is bounded by the enrollment).
+    assert result.skipped_for(SkipReason.OUTSIDE_ENROLLMENT) == ()
+    assert all(e.start <= day <= e.end for day in result.skipped_days)
+    same, _ = tick_range(ReservationBook.empty(e), e.start, e.end, **ctx(e))
+    assert same.booked_days() == book.booked_days()
+    untouched, result = untick_range(book, date(2023, 10, 1), date(2200, 12, 31), **ctx(e))
+    assert untouched is book
+    assert result.changed == ()
+
+
+def test_range_far_beyond_the_enrollment_costs_what_the_enrollment_costs() -> None:
+    e = enrollment()
+    started = time_module.perf_counter()
+    book, _ = tick_range(ReservationBook.empty(e), date(1900, 1, 1), date(2200, 12, 31), **ctx(e))
+    assert time_module.perf_counter() - started < 1.0  # was ~100,000 skip records, seconds
+    full, _ = tick_range(ReservationBook.empty(e), e.start, e.end, **ctx(e))
+    assert book.booked_days() == full.booked_days()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2023, 9, 1), date(9999, 12, 31)),
+        (date(1, 1, 1), date(2023, 9, 30)),
+        (date(1899, 12, 31), date(2023, 9, 30)),
+        (date(2023, 9, 1), date(2201, 1, 1)),
+        ("2023-09-01", date(2023, 9, 30)),
+        (datetime(2023, 9, 1, tzinfo=UTC), date(2023, 9, 30)),
+        (date(2023, 9, 1), None),
+    ],
+)
+def test_range_bounds_outside_the_supported_years_or_not_dates_are_refused(
+    start: Any, end: Any
+) -> None:
+    e = enrollment()
+    with pytest.raises(InvalidInputError) as caught:
+        tick_range(ReservationBook.empty(e), start, end, **ctx(e))
+    assert caught.value.path in ("start", "end")
+    assert "date" in caught.value.message  # French: "une date ... est attendue" / "la date ..."
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "path"),
+    [
+        (0, 1, "year"),
+        (10000, 1, "year"),
+        (2**31, 1, "year"),
+        (-(2**63), 1, "year"),
+        (True, 1, "year"),
+        ("2023", 9, "year"),
+        (2023, 0, "month"),
+        (2023, 13, "month"),
+        (2023, 2**31, "month"),
+        (2023, 9.0, "month"),
+    ],
+)
+def test_month_outside_the_supported_years_is_refused_in_french(
+    year: Any, month: Any, path: str
+) -> None:
+    e = enrollment()
+    with pytest.raises(InvalidInputError) as caught:
+        tick_month(ReservationBook.empty(e), year, month, **ctx(e))
+    assert caught.value.path == path
+    assert caught.value.message.startswith(("l'année", "le mois"))
+
+
+def test_periodicity_beyond_the_enrollment_is_clamped_and_keeps_its_phase() -> None:
+    e = enrollment()
+    every_other = Periodicity(
+        weekdays="lundi",
+        start=date(1900, 1, 1),
+        end=date(2200, 12, 31),
+        recurrence="every_other_week",
+        anchor=date(2023, 9, 4),
+    )
+    started = time_module.perf_counter()
+    book, result = apply_periodicity(ReservationBook.empty(e), every_other, **ctx(e))
+    assert time_module.perf_counter() - started < 1.0
+    assert result.skipped_for(SkipReason.OUTSIDE_ENROLLMENT) == ()
+    booked = book.booked_days()
+    assert booked[0] == date(2023, 9, 4)
+    assert all((day - date(2023, 9, 4)).days % 14 == 0 for day in booked)
+    bulk, _ = apply_periodicity_to_service_days(ReservationBook.empty(e), every_other, **ctx(e))
+    assert bulk.booked_days() == booked
+    clamped = every_other.within(date(2023, 9, 11), date(2023, 9, 30))
+    assert clamped is not None
+    assert clamped.days() == (date(2023, 9, 18),)
+    assert every_other.within(date(2201, 1, 1), date(2201, 2, 1)) is None
+    assert every_other.within(every_other.start, every_other.end) is every_other
+
+
+@pytest.mark.parametrize(
+    "bad", [date(1, 1, 1), date(9999, 12, 31), datetime(2023, 9, 4), "2023-09-04"]
+)
+def test_periodicity_dates_are_bounded(bad: Any) -> None:
+    with pytest.raises(InvalidInputError):
+        Periodicity(weekdays="lundi", start=bad, end=date(2023, 9, 30))
+    with pytest.raises(InvalidInputError):
+        Periodicity(weekdays="lundi", start=date(2023, 9, 4), end=bad)
 
 
 def test_periodicity_replaces_the_range_and_is_idempotent() -> None:
@@ -842,9 +936,9 @@ def test_month_bounds_refuse_what_month_days_refuses(bad: tuple[Any, Any]) -> No
     from canteen_core.domain.reservations import _month_range, month_days
 
     for check in (month_days, _month_range):
-        with pytest.raises(InvalidInputError, match="no month") as raised:
+        with pytest.raises(InvalidInputError, match=r"l'année|le mois") as raised:
             check(*bad)
-        assert raised.value.path == "month"
+        assert raised.value.path == ("year" if isinstance(bad[0], str) else "month")
 
 
 @given(

@@ -125,8 +125,9 @@ def test_kitchen_headcounts_of_sites_is_each_sites_range(any_world: World) -> No
         canteen.kitchen.headcounts_of_sites(PAYER, ["ronde"], MON_11, sunday)
     with pytest.raises(InvalidInputError, match="before it starts"):
         canteen.kitchen.headcounts_of_sites(STAFF, ["ronde"], sunday, MON_11)
-    with pytest.raises(InvalidInputError, match="site id"):
+    with pytest.raises(InvalidInputError, match="identifiant") as caught:
         canteen.kitchen.headcounts_of_sites(STAFF, ["ronde", ""], MON_11, sunday)
+    assert caught.value.path == "site_ids[1]"
     with pytest.raises(InvalidInputError, match="at most"):
         canteen.kitchen.headcounts_of_sites(STAFF, ["ronde"], MON_11, date(2025, 1, 1))
 

@@ -168,32 +168,32 @@ BadFill = Callable[[Canteen], object]
                 PAYER, ["e-alban"], datetime(2023, 9, 4, 8), date(2023, 9, 29)
             ),
             "start",
-            "expected a date",
+            "une date",
         ),
         (
             lambda c: c.reservations.tick_range_many(
                 PAYER, ["e-alban"], date(2023, 9, 4), "2023-09-29"
             ),
             "end",
-            "expected a date",
+            "une date",
         ),
         (
-            # The range is checked before the ids, as when it was a tuple of days.
+            # Arguments are checked in order where they enter the facade: the ids first.
             lambda c: c.reservations.tick_range_many(
                 PAYER, "e-alban", date(2023, 9, 29), date(2023, 9, 4)
             ),
-            "end",
-            "range ends",
+            "enrollment_ids",
+            "une collection",
         ),
         (
             lambda c: c.reservations.tick_month_many(PAYER, ["e-alban"], 2023, 13),
             "month",
-            "no month",
+            "le mois",
         ),
         (
             lambda c: c.reservations.untick_month_many(PAYER, ["e-alban"], 2023, 0),
             "month",
-            "no month",
+            "le mois",
         ),
     ],
 )
@@ -312,3 +312,46 @@ def test_empty_bulk_calls_do_nothing_but_check_the_role(world: World) -> None:
     assert canteen.reservations.tick_month_many(ADMIN, [], 2023, 9) == {}
     with pytest.raises(NotAuthorizedError):
         canteen.reservations.tick_month_many(STAFF, [], 2023, 9)
+
+
+def test_range_to_the_far_future_is_bounded_by_the_enrollment(any_world: World) -> None:
+    """#22 item 5: ``tick_range(..., 2023-09-01, 9999-12-31)`` ran a core for minutes."""
+    import time
+
+    canteen = any_world.canteen
+    started = time.perf_counter()
+    far = canteen.reservations.tick_range(ADMIN, "e-alban", date(2023, 9, 1), date(2200, 12, 31))
+    assert time.perf_counter() - started < 2.0
+    enrollment = any_world.alban
+    assert far.booked == enrollment.open_days()
+    assert far.skipped_for(SkipReason.OUTSIDE_ENROLLMENT) == ()
+    cleared = canteen.reservations.untick_range(
+        ADMIN, "e-alban", date(1900, 1, 1), date(2200, 1, 1)
+    )
+    assert cleared.cancelled == enrollment.open_days()
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda r: r.tick_range(PAYER, "e-alban", date(2023, 9, 1), date(9999, 12, 31)), "end"),
+        (lambda r: r.untick_range(PAYER, "e-alban", date(1, 1, 1), date(2023, 9, 30)), "start"),
+        (lambda r: r.tick_range(PAYER, "e-alban", "2023-09-01", date(2023, 9, 30)), "start"),
+        (lambda r: r.tick_month(PAYER, "e-alban", 0, 1), "year"),
+        (lambda r: r.tick_month(PAYER, "e-alban", 10000, 1), "year"),
+        (lambda r: r.untick_month(PAYER, "e-alban", 2**31, 1), "year"),
+        (lambda r: r.month_grid(PAYER, "e-alban", 2**31, 1), "year"),
+        (lambda r: r.tick_month_many(PAYER, ["e-alban"], 10000, 12), "year"),
+        (lambda r: r.week_grid(PAYER, "e-alban", date(9999, 12, 31)), "week"),
+        (lambda r: r.tick_week(PAYER, "e-alban", date(1, 1, 1)), "week"),
+        (lambda r: r.book(PAYER, "e-alban", datetime(2023, 9, 11, 12, 0)), "day"),
+    ],
+)
+def test_extreme_or_wrong_dates_are_refused_in_french(
+    any_world: World, call: Callable[..., object], path: str
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        call(any_world.canteen.reservations)
+    assert caught.value.path == path
+    assert any(word in caught.value.message for word in ("date", "année"))
+    assert any_world.canteen.reservations.book_of(ADMIN, "e-alban").version == 0

@@ -9,6 +9,34 @@ import attrs
 
 from canteen_core.domain.errors import InvalidInputError
 
+#: The years a date given to canteen may fall in. Wider than any school record needs (a
+#: guardian's birth, a debt written off decades later), narrow enough that a range between two
+#: accepted dates stays cheap to walk and every backend stores it the same way.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+
+
+def check_year(value: object, path: str) -> int:
+    """``value`` as a year between :data:`MIN_YEAR` and :data:`MAX_YEAR` (an ``int``, not a
+    ``bool``); :class:`InvalidInputError` in French otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError("l'année doit être un nombre entier", path=path)
+    if not MIN_YEAR <= value <= MAX_YEAR:
+        raise InvalidInputError(
+            f"l'année doit être comprise entre {MIN_YEAR} et {MAX_YEAR}", path=path
+        )
+    return value
+
+
+def check_date(value: object, path: str) -> date:
+    """``value`` as a :class:`datetime.date` (not a datetime) in the accepted years;
+    :class:`InvalidInputError` in French otherwise."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInputError("une date (sans heure) est attendue", path=path)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise InvalidInputError(f"la date doit tomber entre {MIN_YEAR} et {MAX_YEAR}", path=path)
+    return value
+
 
 def non_empty_str(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     """A non-blank string."""
@@ -26,6 +54,18 @@ def optional_date(_: Any, attribute: attrs.Attribute[date | None], value: object
     """``None`` or a date."""
     if value is not None:
         a_date(_, attribute, value)  # type: ignore[arg-type]
+
+
+def bounded_date(_: Any, attribute: attrs.Attribute[date], value: object) -> None:
+    """A date (not a datetime) between :data:`MIN_YEAR` and :data:`MAX_YEAR`: for values whose
+    range is walked day by day (a periodicity)."""
+    check_date(value, attribute.name)
+
+
+def optional_bounded_date(_: Any, attribute: attrs.Attribute[date | None], value: object) -> None:
+    """``None`` or a :func:`bounded_date`."""
+    if value is not None:
+        check_date(value, attribute.name)
 
 
 def aware_datetime(_: Any, attribute: attrs.Attribute[datetime], value: object) -> None:

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 import attrs
 
 from canteen_core.domain._access import acts_as_commune, ensure_may_act_for
+from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.change_requests import ChangeAction, ChangeRequest
 from canteen_core.domain.clock import Clock, ensure_aware
@@ -219,8 +220,7 @@ def week_grid(
     pending: Iterable[ChangeRequest] = (),
 ) -> Grid:
     """The week view of the ISO week containing ``week`` (title ``"Semaine 36 du 04/09/2023"``)."""
-    if not isinstance(week, date):
-        raise InvalidInputError(f"expected a date, got {week!r}", path="week")
+    week = check_date(week, "week")  # bounded years: the week's Sunday always exists
     monday = week - timedelta(days=week.weekday())
     days = tuple(monday + timedelta(days=i) for i in range(7))
     title = f"Semaine {monday.isocalendar().week} du {monday:%d/%m/%Y} au {days[-1]:%d/%m/%Y}"

@@ -19,7 +19,7 @@ from functools import cached_property
 import attrs
 from dateutil import rrule
 
-from canteen_core.domain._validators import a_date, optional_date
+from canteen_core.domain._validators import bounded_date, optional_bounded_date
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
 from canteen_core.domain.errors import InvalidInputError
 
@@ -81,10 +81,10 @@ class Periodicity:
     """
 
     weekdays: frozenset[int] = attrs.field(converter=_weekdays)
-    start: date = attrs.field(validator=a_date)
-    end: date = attrs.field(validator=a_date)
+    start: date = attrs.field(validator=bounded_date)
+    end: date = attrs.field(validator=bounded_date)
     recurrence: Recurrence = attrs.field(default=Recurrence.EVERY_WEEK, converter=_recurrence)
-    anchor: date | None = attrs.field(default=None, validator=optional_date)
+    anchor: date | None = attrs.field(default=None, validator=optional_bounded_date)
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
@@ -117,6 +117,21 @@ class Periodicity:
             dtstart=first_monday,
             until=self.end,
         )
+
+    def within(self, start: date, end: date) -> Periodicity | None:
+        """The same pattern restricted to ``start`` .. ``end`` (``None`` when the ranges do
+        not meet). Every-other-week keeps its phase: the anchor is pinned to this pattern's.
+
+        The reservation engine applies a periodicity through this, so the work is bounded by
+        the enrollment, not by the dates a caller wrote (a pattern "until 2200")."""
+        lo = max(self.start, start)
+        hi = min(self.end, end)
+        if hi < lo:
+            return None
+        if lo == self.start and hi == self.end:
+            return self
+        anchor = self.anchor_monday if self.recurrence is Recurrence.EVERY_OTHER_WEEK else None
+        return attrs.evolve(self, start=lo, end=hi, anchor=anchor)
 
     def days(self) -> tuple[date, ...]:
         """Every calendar day of the pattern between ``start`` and ``end``, in order.

@@ -48,7 +48,7 @@ from typing import NotRequired, TypedDict, Unpack
 import attrs
 
 from canteen_core.domain._access import acts_as_commune, ensure_may_act_for
-from canteen_core.domain._validators import a_date, non_empty_str
+from canteen_core.domain._validators import a_date, check_date, check_year, non_empty_str
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import ClosureKind
 from canteen_core.domain.change_requests import ChangeAction, ChangeRequest, RequestStatus
@@ -79,6 +79,7 @@ __all__ = [
     "fill_service_days",
     "month_days",
     "open_mask",
+    "range_in_enrollment",
     "set_days",
     "tick_month",
     "tick_range",
@@ -386,9 +387,7 @@ def _check_book_of(book: ReservationBook, enrollment: Enrollment) -> None:
 
 
 def _check_day(day: object, path: str = "days") -> date:
-    if not isinstance(day, date) or isinstance(day, datetime):
-        raise InvalidInputError(f"expected a date, got {day!r}", path=path)
-    return day
+    return check_date(day, path)
 
 
 def _check_wanted(value: object) -> bool:
@@ -837,8 +836,12 @@ def _periodicity_on_service_days(
     new_id: Callable[[], str] = _default_id,
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`apply_periodicity_to_service_days` once the context is checked."""
-    service = open_mask(enrollment, periodicity.start, periodicity.end)
-    pattern = _pattern_mask(periodicity, book.origin.toordinal())
+    clamped = periodicity.within(enrollment.start, enrollment.end)
+    if clamped is None:
+        service = pattern = 0
+    else:
+        service = open_mask(enrollment, clamped.start, clamped.end)
+        pattern = _pattern_mask(clamped, book.origin.toordinal())
     return _set_masks(
         book,
         service & pattern,
@@ -961,6 +964,23 @@ def days_between(start: date, end: date) -> tuple[date, ...]:
     return tuple(map(date.fromordinal, range(first.toordinal(), last.toordinal() + 1)))
 
 
+def range_in_enrollment(start: date, end: date, enrollment: object) -> tuple[date, ...]:
+    """The days from ``start`` to ``end`` that fall in ``enrollment``'s period.
+
+    A range is clamped to the enrollment before its days are listed, so the work it costs is
+    bounded by the enrollment (about a school year), whatever the bounds asked: a family that
+    ticks "until 9999-12-31" gets its enrollment's days, not three million skip records. The
+    days clamped away are not reported (as in the bulk :func:`fill_service_days`)."""
+    first, last = _check_range(start, end)
+    if not isinstance(enrollment, Enrollment):
+        raise InvalidInputError("une inscription est attendue", path="enrollment")
+    lo = max(first, enrollment.start)
+    hi = min(last, enrollment.end)
+    if hi < lo:
+        return ()
+    return tuple(map(date.fromordinal, range(lo.toordinal(), hi.toordinal() + 1)))
+
+
 def week_days(day: date) -> tuple[date, ...]:
     """Monday to Sunday of the ISO week containing ``day``."""
     monday = _check_day(day, "week") - timedelta(days=day.weekday())
@@ -969,8 +989,9 @@ def week_days(day: date) -> tuple[date, ...]:
 
 def _month_range(year: int, month: int) -> tuple[date, date]:
     """The first and last day of ``month`` in ``year`` (:func:`month_days`' bounds)."""
-    if not (isinstance(month, int) and 1 <= month <= 12) or not isinstance(year, int):
-        raise InvalidInputError(f"no month {year}-{month}", path="month")
+    check_year(year, "year")
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        raise InvalidInputError("le mois doit être un nombre entier de 1 à 12", path="month")
     first = date(year, month, 1)
     following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
     return first, following - timedelta(days=1)
@@ -1016,15 +1037,19 @@ def untick_month(
 def tick_range(
     book: ReservationBook, start: date, end: date, **context: Unpack[OperationContext]
 ) -> tuple[ReservationBook, BulkResult]:
-    """Book every day from ``start`` to ``end`` (see :func:`tick_week` for ``context``)."""
-    return set_days(book, days_between(start, end), True, **context)
+    """Book every day from ``start`` to ``end`` that falls in the enrollment (see
+    :func:`range_in_enrollment`; :func:`tick_week` for ``context``)."""
+    days = range_in_enrollment(start, end, context.get("enrollment"))
+    return set_days(book, days, True, **context)
 
 
 def untick_range(
     book: ReservationBook, start: date, end: date, **context: Unpack[OperationContext]
 ) -> tuple[ReservationBook, BulkResult]:
-    """Cancel every day from ``start`` to ``end`` (see :func:`tick_week` for ``context``)."""
-    return set_days(book, days_between(start, end), False, **context)
+    """Cancel every day from ``start`` to ``end`` that falls in the enrollment (see
+    :func:`range_in_enrollment`; :func:`tick_week` for ``context``)."""
+    days = range_in_enrollment(start, end, context.get("enrollment"))
+    return set_days(book, days, False, **context)
 
 
 def apply_periodicity(
@@ -1049,12 +1074,14 @@ def apply_periodicity(
         raise InvalidInputError(
             f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
         )
-    pattern = periodicity.days()
+    # Clamped to the enrollment first: the work is bounded by it, whatever the pattern's range.
+    clamped = periodicity.within(enrollment.start, enrollment.end)
     wanted: dict[date, bool] = {}
-    if replace:
-        # The other service days of the range are cancelled; closed days are not touched.
-        wanted = dict.fromkeys(enrollment.open_days(periodicity.start, periodicity.end), False)
-    wanted.update(dict.fromkeys(pattern, True))
+    if clamped is not None:
+        if replace:
+            # The other service days of the range are cancelled; closed days are not touched.
+            wanted = dict.fromkeys(enrollment.open_days(clamped.start, clamped.end), False)
+        wanted.update(dict.fromkeys(clamped.days(), True))
     return set_days(
         book,
         wanted,

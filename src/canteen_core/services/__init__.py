@@ -21,6 +21,8 @@ after it committed. Methods are grouped in namespaces:
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -75,7 +77,51 @@ __all__ = [
 
 
 class Canteen:
-    """The facade: one object per running deployment, with its services as namespaces."""
+    """The facade: one object per running deployment, with its services as namespaces.
+
+    Build it with :meth:`open` (a deployment file), :meth:`from_deployment` or :meth:`in_memory`;
+    release it with :meth:`close` (or use it as a context manager). Every use case is a method
+    of a namespace, takes the acting :class:`~canteen_core.domain.actors.Actor` first (except
+    the public account steps and provider notifications), runs in one transaction and raises
+    only :class:`~canteen_core.domain.errors.CanteenError` subclasses. Arguments are checked
+    where they enter (:mod:`canteen_core.services.inputs`).
+
+    Namespaces:
+
+    * ``canteen.families`` (:class:`FamilyService`): households, guardians, children, family
+      quotients, the family's dashboard;
+    * ``canteen.enrollments`` (:class:`EnrollmentService`): services, sites, enrolling
+      children, site closures;
+    * ``canteen.reservations`` (:class:`ReservationService`): book, cancel, tick weeks, months
+      and ranges, periodicities, grids, late-change requests;
+    * ``canteen.attendance`` (:class:`AttendanceService`): roll calls, justified absences;
+    * ``canteen.kitchen`` (:class:`KitchenService`): headcounts for the caterer;
+    * ``canteen.accounts`` (:class:`AccountService`): invitations, activation, login,
+      passwords, the portal opening date, the outbox;
+    * ``canteen.billing`` (:class:`~canteen_core.services.billing.BillingService`): tariff
+      grids, billing runs, credit notes, statements, reminders;
+    * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
+      payments and their notifications, counter payments, refunds, SEPA mandates and debits.
+
+    ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
+    """
+
+    #: Households, guardians, children, family quotients, the dashboard.
+    families: FamilyService
+    #: Services, sites, enrollments.
+    enrollments: EnrollmentService
+    #: Bookings, periodicities, grids, change requests.
+    reservations: ReservationService
+    #: Roll calls and justified absences.
+    attendance: AttendanceService
+    #: Headcounts.
+    kitchen: KitchenService
+    #: Accounts, login, passwords, the outbox.
+    accounts: AccountService
+    #: Tariffs, billing runs, statements, reminders.
+    billing: BillingService
+    #: Online, counter and direct-debit payments, refunds.
+    payments: PaymentService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -196,3 +242,23 @@ class Canteen:
     def __repr__(self) -> str:
         storage = self.context.storage.name
         return f"Canteen(storage={storage!r}, issuer={self.deployment.issuer.code!r})"
+
+
+def _methods_by_namespace(facade: type) -> str:
+    """The "Methods by namespace" section of ``help(Canteen)``: each namespace declared in the
+    class body with the first line of each public method's docstring."""
+    lines = ["", "Methods by namespace", "--------------------"]
+    for name, kind in typing.get_type_hints(facade).items():
+        if not (isinstance(kind, type) and issubclass(kind, ServiceBase)):
+            continue
+        lines.append("")
+        lines.append(f"canteen.{name} ({kind.__name__}):")
+        for method_name, method in inspect.getmembers(kind, inspect.isfunction):
+            if method_name.startswith("_"):
+                continue
+            summary = (inspect.getdoc(method) or "").strip().split("\n", 1)[0]
+            lines.append(f"    {method_name}: {summary}" if summary else f"    {method_name}")
+    return "\n".join(lines) + "\n"
+
+
+Canteen.__doc__ = (Canteen.__doc__ or "") + _methods_by_namespace(Canteen)

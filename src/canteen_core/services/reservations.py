@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 from canteen_core.domain._access import acts_as_commune
+from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.change_requests import approve as approve_request
@@ -44,8 +45,8 @@ from canteen_core.domain.reservations import (
     apply_periodicity,
     book_day,
     cancel_day,
-    days_between,
     month_days,
+    range_in_enrollment,
     week_days,
 )
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
@@ -136,9 +137,7 @@ def _pending(
 
 
 def _check_date(value: object, path: str) -> date:
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise InvalidInputError(f"expected a date, got {value!r}", path=path)
-    return value
+    return check_date(value, path)
 
 
 def _periodicity(value: object) -> Periodicity:
@@ -310,12 +309,18 @@ class ReservationService(ServiceBase):
         return self._fill(actor, [enrollment_id], month_days(year, month), False)[enrollment_id]
 
     def tick_range(self, actor: Actor, enrollment_id: str, start: date, end: date) -> BulkResult:
-        """Book every open day from ``start`` to ``end``."""
-        return self._fill(actor, [enrollment_id], days_between(start, end), True)[enrollment_id]
+        """Book every open day from ``start`` to ``end``, clamped to the enrollment's period
+        (the days outside it are not listed, so the work is bounded by the enrollment)."""
+        return self._fill(actor, [enrollment_id], _check_range(start, end), True, span=True)[
+            enrollment_id
+        ]
 
     def untick_range(self, actor: Actor, enrollment_id: str, start: date, end: date) -> BulkResult:
-        """Cancel every booked day from ``start`` to ``end``."""
-        return self._fill(actor, [enrollment_id], days_between(start, end), False)[enrollment_id]
+        """Cancel every booked day from ``start`` to ``end``, clamped to the enrollment's
+        period (see :meth:`tick_range`)."""
+        return self._fill(actor, [enrollment_id], _check_range(start, end), False, span=True)[
+            enrollment_id
+        ]
 
     def apply_periodicity(
         self, actor: Actor, enrollment_id: str, periodicity: Periodicity, *, replace: bool = True
@@ -335,13 +340,23 @@ class ReservationService(ServiceBase):
     # -- many enrollments, one transaction -------------------------------------------------------
 
     def _fill(
-        self, actor: Actor, enrollment_ids: Iterable[str], days: tuple[date, ...], booked: bool
+        self,
+        actor: Actor,
+        enrollment_ids: Iterable[str],
+        days: tuple[date, ...] | tuple[date, date],
+        booked: bool,
+        *,
+        span: bool = False,
     ) -> dict[str, BulkResult]:
-        """Bring each of ``days`` to ``booked`` (closed days are listed as skipped)."""
+        """Bring each of ``days`` to ``booked`` (closed days are listed as skipped); with
+        ``span``, ``days`` is a (first, last) range clamped to each enrollment's period."""
         ids = _ids(enrollment_ids, "enrollment_ids")
 
-        def operation(book: ReservationBook, **kw: object) -> tuple[ReservationBook, BulkResult]:
-            return _set_days(book, days, booked, **kw)  # type: ignore[arg-type]
+        def operation(
+            book: ReservationBook, *, enrollment: Enrollment, **kw: object
+        ) -> tuple[ReservationBook, BulkResult]:
+            wanted = range_in_enrollment(days[0], days[-1], enrollment) if span else days
+            return _set_days(book, wanted, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
 
         action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
         return self._run(actor, action, dict.fromkeys(ids, operation), household=False)

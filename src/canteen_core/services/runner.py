@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 import attrs
 
@@ -64,6 +65,7 @@ from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
 from canteen_core.ports.calendar import HolidaySource
 from canteen_core.ports.mail import Mailer
 from canteen_core.ports.storage import Storage, UnitOfWork
+from canteen_core.services.inputs import guard_public_methods
 
 __all__ = [
     "ServiceBase",
@@ -491,7 +493,21 @@ class ServiceContext:
 
 
 class ServiceBase:
-    """Base of the facade's namespaces (``canteen.reservations``...): holds the context."""
+    """Base of the facade's namespaces (``canteen.reservations``...): holds the context.
+
+    Every public method of a subclass (and of the mixins it inherits) has its arguments
+    checked and normalised from its annotations before it runs
+    (:mod:`canteen_core.services.inputs`): one rule for ids, texts, dates, collections and
+    values on every backend, so a use case starts from well-typed, bounded input.
+    """
+
+    #: Parameter names a subclass's use cases check themselves, with their own rules and
+    #: messages: the entry checks leave them alone (the fuzz suite still covers them).
+    _checked_by_use_case: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_public_methods(cls)
 
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context

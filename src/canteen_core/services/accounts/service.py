@@ -40,6 +40,12 @@ __all__ = ["AccountService"]
 class AccountService(ServiceBase):
     """Invitations, activation, login, passwords, the portal opening date, the outbox."""
 
+    #: Checked by the account rules (their own French messages; an odd ``source`` is
+    #: normalised and still counted, never refused): see canteen_core.services.inputs.
+    _checked_by_use_case = frozenset(
+        {"username", "password", "login", "email", "current_password", "new_password", "source"}
+    )
+
     def _accounts(self, uow: UnitOfWork) -> Accounts:
         """The account use cases over ``uow``'s account repository."""
         ctx = self._ctx
