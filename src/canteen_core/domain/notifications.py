@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import jinja2
@@ -62,6 +62,9 @@ from canteen_core.domain.events import (
 )
 from canteen_core.domain.families import Guardian
 from canteen_core.domain.money import Money
+
+if TYPE_CHECKING:
+    from canteen_core.domain.mail_secrets import MailSecrets
 
 __all__ = [
     "KINDS",
@@ -341,11 +344,20 @@ class _Stencil:
 class Notifier:
     """Renders messages from templates (package templates, overridden per deployment)."""
 
-    def __init__(self, settings: NotificationSettings, *, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: NotificationSettings,
+        *,
+        clock: Clock,
+        secrets: MailSecrets | None = None,
+    ) -> None:
         if not isinstance(settings, NotificationSettings):
             raise ConfigurationError("expected NotificationSettings", path="settings")
         self.settings = settings
         self.clock = clock
+        #: Seals the temporary password and token links of account emails (see
+        #: :mod:`canteen_core.domain.mail_secrets`); without it they are rendered in clear.
+        self.secrets = secrets
         loaders: list[jinja2.BaseLoader] = []
         if settings.template_dir is not None:
             if not settings.template_dir.is_dir():
@@ -584,17 +596,20 @@ class Notifier:
         du ..."."""
         account = invitation.account
         token = invitation.activation_token.reveal()
-        context = {
-            "username": account.username,
+        secrets = {
             "temporary_password": invitation.temporary_password.reveal(),
             "activation_url": self.settings.link(self.settings.activation_url, token=token),
+        }
+        context = {
+            "username": account.username,
             "expires_at": invitation.expires_at,
             "opens_at": opens_at,
         }
-        return self.render(
+        return self._render_sealed(
             "invitation",
             recipient or Recipient.from_account(account),
             context,
+            secrets,
             key=f"{account.id}:{token.split('.')[0]}",
             account_id=account.id,
         )
@@ -603,18 +618,40 @@ class Notifier:
         """The email carrying a password-reset link."""
         account = reset.account
         token = reset.token.reveal()
-        context = {
-            "username": account.username,
-            "reset_url": self.settings.link(self.settings.reset_url, token=token),
-            "expires_at": reset.expires_at,
-        }
-        return self.render(
+        secrets = {"reset_url": self.settings.link(self.settings.reset_url, token=token)}
+        context = {"username": account.username, "expires_at": reset.expires_at}
+        return self._render_sealed(
             "password-reset",
             Recipient.from_account(account),
             context,
+            secrets,
             key=f"{account.id}:{token.split('.')[0]}",
             account_id=account.id,
         )
+
+    def _render_sealed(
+        self,
+        kind: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        secrets: Mapping[str, str],
+        *,
+        key: str,
+        account_id: str,
+    ) -> OutgoingMessage:
+        """Render with placeholders for ``secrets`` and seal them (with :attr:`secrets`), or
+        render them in clear without a key."""
+        if self.secrets is None:
+            return self.render(
+                kind, recipient, {**context, **secrets}, key=key, account_id=account_id
+            )
+        from canteen_core.domain.mail_secrets import placeholder
+
+        marked = {name: placeholder(name) for name in secrets}
+        message = self.render(
+            kind, recipient, {**context, **marked}, key=key, account_id=account_id
+        )
+        return self.secrets.seal(message, secrets)
 
     # -- domain events ---------------------------------------------------------------------
 
