@@ -28,7 +28,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from markupsafe import escape
 
 from canteen_core.domain.errors import CanteenError, ConfigurationError
-from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.notifications import OutgoingMessage, secret_placeholder
 
 __all__ = [
     "KEY_ENV",
@@ -57,9 +57,8 @@ class SealedSecretsError(CanteenError):
     """A queued message's secrets cannot be opened (no key, another key, or dropped)."""
 
 
-def placeholder(name: str) -> str:
-    """What the stored bodies hold where the secret ``name`` goes."""
-    return f"[[canteen-secret:{name}]]"
+#: What the stored bodies hold where the secret ``name`` goes.
+placeholder = secret_placeholder
 
 
 def _sealed(message: OutgoingMessage) -> str | None:

@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 import jinja2
@@ -63,9 +63,6 @@ from canteen_core.domain.events import (
 from canteen_core.domain.families import Guardian
 from canteen_core.domain.money import Money
 
-if TYPE_CHECKING:
-    from canteen_core.domain.mail_secrets import MailSecrets
-
 __all__ = [
     "KINDS",
     "PAYMENT_METHOD_LABELS",
@@ -73,7 +70,9 @@ __all__ = [
     "Notifier",
     "OutgoingMessage",
     "Recipient",
+    "SecretSealer",
     "message_id_for",
+    "secret_placeholder",
 ]
 
 #: Message kinds and the variables their templates receive (besides the common ones).
@@ -341,6 +340,21 @@ class _Stencil:
         return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
 
 
+def secret_placeholder(name: str) -> str:
+    """What a stored body holds where the secret ``name`` goes (see
+    :mod:`canteen_core.domain.mail_secrets`)."""
+    return f"[[canteen-secret:{name}]]"
+
+
+class SecretSealer(Protocol):
+    """Keeps the secret values of a message apart from its stored bodies
+    (:class:`~canteen_core.domain.mail_secrets.MailSecrets`)."""
+
+    def seal(self, message: OutgoingMessage, values: Mapping[str, str]) -> OutgoingMessage:
+        """``message`` (rendered with :func:`secret_placeholder`) with ``values`` sealed."""
+        ...
+
+
 class Notifier:
     """Renders messages from templates (package templates, overridden per deployment)."""
 
@@ -349,7 +363,7 @@ class Notifier:
         settings: NotificationSettings,
         *,
         clock: Clock,
-        secrets: MailSecrets | None = None,
+        secrets: SecretSealer | None = None,
     ) -> None:
         if not isinstance(settings, NotificationSettings):
             raise ConfigurationError("expected NotificationSettings", path="settings")
@@ -645,9 +659,7 @@ class Notifier:
             return self.render(
                 kind, recipient, {**context, **secrets}, key=key, account_id=account_id
             )
-        from canteen_core.domain.mail_secrets import placeholder
-
-        marked = {name: placeholder(name) for name in secrets}
+        marked = {name: secret_placeholder(name) for name in secrets}
         message = self.render(
             kind, recipient, {**context, **marked}, key=key, account_id=account_id
         )
