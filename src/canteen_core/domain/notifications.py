@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import jinja2
@@ -70,7 +70,9 @@ __all__ = [
     "Notifier",
     "OutgoingMessage",
     "Recipient",
+    "SecretSealer",
     "message_id_for",
+    "secret_placeholder",
 ]
 
 #: Message kinds and the variables their templates receive (besides the common ones).
@@ -338,14 +340,38 @@ class _Stencil:
         return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
 
 
+def secret_placeholder(name: str) -> str:
+    """What a stored body holds where the secret ``name`` goes (see
+    :mod:`canteen_core.domain.mail_secrets`)."""
+    return f"[[canteen-secret:{name}]]"
+
+
+class SecretSealer(Protocol):
+    """Keeps the secret values of a message apart from its stored bodies
+    (:class:`~canteen_core.domain.mail_secrets.MailSecrets`)."""
+
+    def seal(self, message: OutgoingMessage, values: Mapping[str, str]) -> OutgoingMessage:
+        """``message`` (rendered with :func:`secret_placeholder`) with ``values`` sealed."""
+        ...
+
+
 class Notifier:
     """Renders messages from templates (package templates, overridden per deployment)."""
 
-    def __init__(self, settings: NotificationSettings, *, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: NotificationSettings,
+        *,
+        clock: Clock,
+        secrets: SecretSealer | None = None,
+    ) -> None:
         if not isinstance(settings, NotificationSettings):
             raise ConfigurationError("expected NotificationSettings", path="settings")
         self.settings = settings
         self.clock = clock
+        #: Seals the temporary password and token links of account emails (see
+        #: :mod:`canteen_core.domain.mail_secrets`); without it they are rendered in clear.
+        self.secrets = secrets
         loaders: list[jinja2.BaseLoader] = []
         if settings.template_dir is not None:
             if not settings.template_dir.is_dir():
@@ -584,17 +610,20 @@ class Notifier:
         du ..."."""
         account = invitation.account
         token = invitation.activation_token.reveal()
-        context = {
-            "username": account.username,
+        secrets = {
             "temporary_password": invitation.temporary_password.reveal(),
             "activation_url": self.settings.link(self.settings.activation_url, token=token),
+        }
+        context = {
+            "username": account.username,
             "expires_at": invitation.expires_at,
             "opens_at": opens_at,
         }
-        return self.render(
+        return self._render_sealed(
             "invitation",
             recipient or Recipient.from_account(account),
             context,
+            secrets,
             key=f"{account.id}:{token.split('.')[0]}",
             account_id=account.id,
         )
@@ -603,18 +632,38 @@ class Notifier:
         """The email carrying a password-reset link."""
         account = reset.account
         token = reset.token.reveal()
-        context = {
-            "username": account.username,
-            "reset_url": self.settings.link(self.settings.reset_url, token=token),
-            "expires_at": reset.expires_at,
-        }
-        return self.render(
+        secrets = {"reset_url": self.settings.link(self.settings.reset_url, token=token)}
+        context = {"username": account.username, "expires_at": reset.expires_at}
+        return self._render_sealed(
             "password-reset",
             Recipient.from_account(account),
             context,
+            secrets,
             key=f"{account.id}:{token.split('.')[0]}",
             account_id=account.id,
         )
+
+    def _render_sealed(
+        self,
+        kind: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        secrets: Mapping[str, str],
+        *,
+        key: str,
+        account_id: str,
+    ) -> OutgoingMessage:
+        """Render with placeholders for ``secrets`` and seal them (with :attr:`secrets`), or
+        render them in clear without a key."""
+        if self.secrets is None:
+            return self.render(
+                kind, recipient, {**context, **secrets}, key=key, account_id=account_id
+            )
+        marked = {name: secret_placeholder(name) for name in secrets}
+        message = self.render(
+            kind, recipient, {**context, **marked}, key=key, account_id=account_id
+        )
+        return self.secrets.seal(message, secrets)
 
     # -- domain events ---------------------------------------------------------------------
 

@@ -39,7 +39,9 @@ only by the claim that holds the message, and nothing turns a ``sent`` message b
 Secrets at rest: invitations and password resets carry a temporary password and token links.
 The outbox keeps a message's bodies only while it may still be sent: marked sent, a message
 keeps its envelope (recipient, subject, kind, dates) and its bodies are replaced by
-:data:`SENT_BODY`.
+:data:`SENT_BODY`. Before that, the secrets are not in the stored bodies either: they are
+sealed (encrypted with the deployment's key, :mod:`canteen_core.domain.mail_secrets`) and the
+dispatcher given the key opens them just before the send. A message marked dead drops them.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ import attrs
 
 from canteen_core.domain.clock import Clock, ensure_aware
 from canteen_core.domain.errors import CanteenError, InvalidInputError, NotFoundError
+from canteen_core.domain.mail_secrets import (
+    MailSecrets,
+    SealedSecretsError,
+    drop_sealed,
+    open_message,
+)
 from canteen_core.domain.notifications import OutgoingMessage
 
 __all__ = [
@@ -191,7 +199,7 @@ class OutboxRecord:
             return self
         return attrs.evolve(
             self,
-            message=attrs.evolve(self.message, text_body=SENT_BODY, html_body=None),
+            message=attrs.evolve(drop_sealed(self.message), text_body=SENT_BODY, html_body=None),
             status=DeliveryStatus.SENT,
             sent_at=sent_at,
             last_attempt_at=sent_at,
@@ -209,9 +217,11 @@ class OutboxRecord:
     def failed(
         self, error: str, failed_at: datetime, next_attempt_at: datetime | None
     ) -> OutboxRecord:
-        """A failed attempt: pending again at ``next_attempt_at``, or dead without one."""
+        """A failed attempt: pending again at ``next_attempt_at``, or dead without one (its
+        sealed secrets dropped)."""
         return attrs.evolve(
             self,
+            message=self.message if next_attempt_at else drop_sealed(self.message),
             status=DeliveryStatus.PENDING if next_attempt_at else DeliveryStatus.DEAD,
             next_attempt_at=next_attempt_at or self.next_attempt_at,
             last_attempt_at=failed_at,
@@ -433,6 +443,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         lease: timedelta = timedelta(minutes=10),
         batch_size: int = 100,
+        secrets: MailSecrets | None = None,
     ) -> None:
         if not isinstance(lease, timedelta) or lease <= timedelta(0):
             raise InvalidInputError("lease must be a positive timedelta", path="lease")
@@ -444,6 +455,8 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.lease = lease
         self.batch_size = batch_size
+        #: Opens the sealed secrets of account emails before the send.
+        self.secrets = secrets
 
     def run_once(self) -> DispatchReport:
         """Claim the due messages (one batch), send each and record the outcome.
@@ -487,7 +500,20 @@ class Dispatcher:
                 dead.append(message.id)
                 continue
             try:
-                self.mailer.send(message)
+                outgoing = open_message(message, self.secrets)
+            except SealedSecretsError as error:
+                # Retrying cannot help: another key is needed, or the secrets were dropped.
+                self.store.mark_failed(
+                    message.id,
+                    error=f"SealedSecretsError: {error}",
+                    failed_at=self.clock.now(),
+                    next_attempt_at=None,
+                    claim=claim,
+                )
+                dead.append(message.id)
+                continue
+            try:
+                self.mailer.send(outgoing)
             except Exception as error:  # any failure must be recorded: a message is never lost
                 failed_at = self.clock.now()
                 text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]

@@ -60,6 +60,7 @@ from canteen_core.domain.clock import Clock, SystemClock, ensure_aware
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError, NotAuthorizedError
 from canteen_core.domain.events import Event
+from canteen_core.domain.mail_secrets import MailSecrets
 from canteen_core.domain.notifications import NotificationSettings, Notifier, OutgoingMessage
 from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
 from canteen_core.ports.calendar import HolidaySource
@@ -279,6 +280,7 @@ class ServiceContext:
         self.account_settings = settings
         self._notification_settings = notification_settings
         self._notifier: Notifier | None = None
+        self._mail_secrets: MailSecrets | None = None
         self._holiday_source = holiday_source
         self._mailer = mailer
         self.new_id = new_id
@@ -295,8 +297,15 @@ class ServiceContext:
                 organisation=self.deployment.issuer.name,
                 contact=self.deployment.issuer.email,
             )
-            self._notifier = Notifier(settings, clock=self.clock)
+            self._notifier = Notifier(settings, clock=self.clock, secrets=self.mail_secrets)
         return self._notifier
+
+    @property
+    def mail_secrets(self) -> MailSecrets:
+        """The key sealing the secrets of queued account emails (see ``mail_secrets``)."""
+        if self._mail_secrets is None:
+            self._mail_secrets = MailSecrets.for_deployment(self.deployment.base_dir)
+        return self._mail_secrets
 
     @property
     def holiday_source(self) -> HolidaySource:

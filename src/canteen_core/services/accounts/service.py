@@ -27,6 +27,7 @@ from canteen_core.domain.accounts import (
 )
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, NotFoundError
+from canteen_core.domain.mail_secrets import SealedSecretsError, open_message
 from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
 from canteen_core.domain.policy import Action
@@ -236,7 +237,10 @@ class AccountService(ServiceBase):
         with self._ctx.use_case(actor, Action.SEND_OUTBOX, read_only=True):
             pass  # authorization only: the dispatcher commits each step itself
         dispatcher = Dispatcher(
-            outbox_store(self._ctx.storage), self._ctx.mailer, clock=self._ctx.clock
+            outbox_store(self._ctx.storage),
+            self._ctx.mailer,
+            clock=self._ctx.clock,
+            secrets=self._ctx.mail_secrets,
         )
         return dispatcher.run_until_idle(max_batches=max_batches)
 
@@ -251,4 +255,14 @@ class AccountService(ServiceBase):
             except ValueError:
                 raise InvalidInputError(f"unknown status {status!r}", path="status") from None
         with self._ctx.use_case(actor, Action.VIEW_OUTBOX, read_only=True) as tx:
-            return list(tx.uow.outbox.records(wanted))
+            records = list(tx.uow.outbox.records(wanted))
+        return [self._opened(record) for record in records]
+
+    def _opened(self, record: OutboxRecord) -> OutboxRecord:
+        """``record`` as the admin sees it: a pending message shows the email it will send
+        (its sealed secrets opened), the stored row keeps them encrypted."""
+        try:
+            message = open_message(record.message, self._ctx.mail_secrets)
+        except SealedSecretsError:
+            return record  # another key, or dropped: shown with its placeholders
+        return attrs.evolve(record, message=message)
