@@ -55,7 +55,7 @@ def test_first_run_shows_mes_factures_of_the_concerto_family(
     assert "MES FACTURES" in out
     assert "SEPTEMBRE 2023" in out
     assert "Payeur : Madame CONCERTO Maman" in out
-    assert "Facture du   A régler avant le   Reste à payer   Montant total   État" in out
+    assert "Facture du   À régler avant le   Reste à payer   Montant total   État" in out
     assert "02/10/2023   01/11/2023          0,00 €          13,40 €         Facture réglée" in out
     assert "Alban CONCERTO : Restauration Scolaire" in out
     assert "4 x 3,35 € = 13,40 €" in out

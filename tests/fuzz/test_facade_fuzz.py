@@ -14,9 +14,8 @@ PostgreSQL):
 After a refused call (a :class:`~canteen_core.domain.errors.CanteenError`) the stored state is
 compared with a snapshot taken before it: every row of every table, or the memory storage's data.
 
-Raw exceptions still escaping from code owned elsewhere (billing, payments, accounts, money) are
-listed in :data:`KNOWN_RAW`: the sweep and the random calls tolerate exactly those, and
-:func:`test_known_raw_exception` reproduces each under ``xfail(strict=True)``, so a fix flips it.
+No raw exception is tolerated: the ones the first runs found (``payments.refund("1E+26")``
+raised ``decimal.InvalidOperation``, billing runs of ``"9999-12"`` raised ``ValueError``) are fixed.
 """
 
 from __future__ import annotations
@@ -33,9 +32,9 @@ from hypothesis import strategies as st
 
 from canteen_core.domain.errors import CanteenError
 from canteen_core.services import Canteen
-from services._world import ADMIN, FINANCE, World
+from services._world import ADMIN, World
 
-from ._facade import NASTY, Watch, arguments, facade_methods, short, snapshot, sweep
+from ._facade import Watch, arguments, facade_methods, short, snapshot, sweep
 
 pytestmark = pytest.mark.fuzz
 
@@ -44,19 +43,6 @@ RECORDS_REFUSALS = {
     "accounts.login": "a failed login is counted (throttling)",
     "payments.handle_notification": "a refused notification is audited",
 }
-
-#: (method, parameter, wrong value's label in NASTY) -> (exception, owner and reason). Raw
-#: exceptions from files the fuzz helper does not own: left to their owners, reproduced below.
-KNOWN_RAW: dict[tuple[str, str, str], tuple[type[BaseException], str]] = {
-    # Empty since main merged the money and billing fixes: payments.refund(amount="1E+26")
-    # raised decimal.InvalidOperation (money.py:142) and billing.run_postpaid /
-    # invoice_basket / credit_cancellations("9999-12") raised ValueError (billing.py:293).
-    # Shape of an entry:
-    # ("payments.refund", "amount", "'1E+26'"): (InvalidOperation, "money: 1E+26 quantized"),
-}
-#: Raw exceptions the random calls may meet with values the sweep does not put in one
-#: parameter alone: (method, exception) -> owner and reason.
-KNOWN_RAW_RANDOM: dict[tuple[str, type[BaseException]], str] = {}
 
 
 def _call(method: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> str | None:
@@ -115,9 +101,7 @@ def test_sweep(fuzz_world: World) -> None:
             try:
                 refused = _call(method, args, kwargs)
             except Exception as error:  # what the fuzz is looking for
-                known = KNOWN_RAW.get((name, parameter, label))
-                if known is None or not isinstance(error, known[0]):
-                    failures.append(f"{what}: {type(error).__name__} at {_where(error)}: {error}")
+                failures.append(f"{what}: {type(error).__name__} at {_where(error)}: {error}")
                 state = snapshot(canteen)
                 continue
             if watch.opened == opened:
@@ -151,34 +135,6 @@ def test_random_calls(fuzz_world: World, data: st.DataObject) -> None:
     try:
         refused = _call(method, args, kwargs)
     except Exception as error:  # what the fuzz is looking for
-        if (name, type(error)) in KNOWN_RAW_RANDOM:
-            return
         raise AssertionError(f"{what}: {type(error).__name__} at {_where(error)}") from error
     if refused:
         _check_unchanged(canteen, name, before, what)
-
-
-@pytest.mark.parametrize(
-    ("method", "parameter", "label"),
-    [
-        pytest.param(
-            *key,
-            marks=pytest.mark.xfail(
-                raises=exception, strict=True, reason=f"raw {exception.__name__}: {why}"
-            ),
-        )
-        for key, (exception, why) in KNOWN_RAW.items()
-    ],
-)
-def test_known_raw_exception(fuzz_world: World, method: str, parameter: str, label: str) -> None:
-    """Each known raw exception, reproduced alone: passes (so fails, strict) once fixed."""
-    canteen = fuzz_world.canteen
-    bound = facade_methods(canteen)[method]
-    for name, wrong, args, kwargs in sweep(bound):
-        if (name, wrong) == (parameter, label):
-            if "actor" in kwargs:
-                kwargs["actor"] = FINANCE
-            with pytest.raises(CanteenError):
-                bound(*args, **kwargs)
-            return
-    pytest.fail(f"no sweep case {method}({parameter}={label}) in {sorted(NASTY)}")

@@ -707,7 +707,7 @@ def render_text(report: DemoReport) -> str:
         "",
         page.summary_fr,
     ]
-    headers = ("Facture du", "A régler avant le", "Reste à payer", "Montant total", "État")
+    headers = ("Facture du", "À régler avant le", "Reste à payer", "Montant total", "État")
     for row in page.rows:
         state = next(s for s in statement.invoices if s.invoice.id == row.invoice_id)
         cells = (
@@ -766,7 +766,7 @@ def _serve_lines(report: DemoReport) -> list[str]:
         "",
         "Portail (API HTTP) : démarrez-le sur la démo, à la date de la démo",
         f"  CANTEEN_NOW={SHOWN_AT.isoformat()} canteen serve --config {report.config}",
-        "  puis ouvrez http://127.0.0.1:8000/schema (documentation) ou utilisez curl.",
+        "  puis ouvrez http://127.0.0.1:8000/connexion (portail famille) ou /schema (API).",
     ]
     if login is not None:
         lines.append(f"  Identifiant de Madame CONCERTO : {login.username}")

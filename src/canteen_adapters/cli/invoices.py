@@ -134,7 +134,7 @@ def command(
         else:
             s = "s" if open_count > 1 else ""
             click.echo(f"Vous avez {open_count} facture{s} non réglée{s}")
-    headers = ("N°", "Libellé", "Facture du", "A régler avant le", "Reste à payer", "Total")
+    headers = ("N°", "Libellé", "Facture du", "À régler avant le", "Reste à payer", "Total")
     rows = [
         (
             state.invoice.number,

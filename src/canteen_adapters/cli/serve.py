@@ -73,5 +73,7 @@ def command(config: Path, host: str, port: int, public_url: str | None, log_leve
     canteen = open_canteen(config, clock=_clock())
     with canteen:
         app = create_app(canteen, WebSettings(public_url=public_url))
-        click.echo(f"canteen : API HTTP sur http://{host}:{port} (documentation : /schema)")
+        click.echo(
+            f"canteen : portail sur http://{host}:{port}/connexion, API documentée sur /schema"
+        )
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
