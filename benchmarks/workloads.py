@@ -953,3 +953,7 @@ def portal_burst(quick: bool) -> list[Result]:
             ),
         )
     ]
+
+
+# The workloads of their own modules register on import, after the ones above.
+from benchmarks import portal_http  # noqa: E402, F401
