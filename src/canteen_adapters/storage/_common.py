@@ -142,9 +142,10 @@ _ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|d[89a-f])")
 def json_text(data: Any) -> str:
     """``json.dumps(data)``, refusing (:func:`check_text`) strings no database stores alike.
 
-    A NUL is written ``\\u0000`` and a surrogate ``\\udXXX``: a text without either (nearly
-    every body) costs one search for a backslash and, when there is one, a regular expression
-    scan; when the scan finds one, the data is walked (a valid surrogate pair, an emoji, is kept).
+    A NUL is written ``\\u0000`` and a surrogate ``\\ud800`` to ``\\udfff``: a text without
+    either (nearly every body) costs one search for a backslash and, when there is one, a
+    regular expression scan; when the scan finds one, the data is walked (a valid surrogate
+    pair, an emoji, is kept).
     """
     text = json.dumps(data)
     # A body without a backslash (most) costs one memchr; else one regular expression scan.
