@@ -308,53 +308,34 @@ def _postpaid_run(
     # The same numbers as allocating one by one, in household-id order.
     allocated, current = sequence.allocate(len(billable))
     for (household_id, key, lines), number in zip(billable, allocated, strict=True):
-        numbers = (number,)
         currency = lines[0].amount.currency
+        fields: dict[str, Any] = {
+            "id": _document_id("invoice", issuer_id, number),
+            "number": number,
+            "issuer_id": issuer_id,
+            "household_id": household_id,
+            "label": text,
+            "mode": BillingMode.POSTPAID,
+            "billing_key": key,
+            "period_start": period_start,
+            "period_end": period_end,
+            "issue_date": issue_date,
+            "due_date": due_date,
+            "payment_open_date": open_date,
+            "lines": lines,
+            "currency": currency,
+            "payer_name": by_id[household_id].payer.display_name,
+        }
         if invoices and all(line.amount.currency == currency for line in lines):
             # The run's fields were checked on its first invoice; this one differs in its
             # number, household (a validated Household's id), key, lines (InvoiceLine values
             # in one currency) and their total: valid by construction (compared by tests).
-            invoices.append(
-                _unchecked_invoice(
-                    id=_document_id("invoice", issuer_id, numbers[0]),
-                    number=numbers[0],
-                    issuer_id=issuer_id,
-                    household_id=household_id,
-                    label=text,
-                    mode=BillingMode.POSTPAID,
-                    billing_key=key,
-                    period_start=period_start,
-                    period_end=period_end,
-                    issue_date=issue_date,
-                    due_date=due_date,
-                    payment_open_date=open_date,
-                    lines=lines,
-                    total=_sum(lines, currency),
-                    currency=currency,
-                    payer_name=by_id[household_id].payer.display_name,
-                )
-            )
+            invoices.append(_unchecked_invoice(**fields, total=_sum(lines, currency)))
             continue
-        invoices.append(
-            Invoice(
-                id=_document_id("invoice", issuer_id, numbers[0]),
-                number=numbers[0],
-                issuer_id=issuer_id,
-                household_id=household_id,
-                label=text,
-                mode=BillingMode.POSTPAID,
-                billing_key=key,
-                period_start=period_start,
-                period_end=period_end,
-                issue_date=issue_date,
-                due_date=due_date,
-                payment_open_date=open_date,
-                lines=lines,
-                total=Money.sum((line.amount for line in lines), lines[0].amount.currency),
-                currency=lines[0].amount.currency,
-                payer_name=by_id[household_id].payer.display_name,
-            )
-        )
+        # The first invoice, or lines in mixed currencies: every check runs (Money.sum
+        # refuses mixed currencies).
+        total = Money.sum((line.amount for line in lines), currency)
+        invoices.append(Invoice(**fields, total=total))
     return BillingRun(
         invoices=tuple(invoices),
         events=tuple(invoice.issued_event(issued_at) for invoice in invoices),
