@@ -28,7 +28,7 @@ from canteen_adapters.web.papers_schemas import (
 from canteen_adapters.web.problems import Problem
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import InvalidInputError, RuleViolationError
 from canteen_core.domain.mandates import DirectDebitMandate, MandateStatus, validate_bic
 from canteen_core.services import Canteen
 from canteen_core.services.payments import DebitSchedule, DirectDebitReport
@@ -168,9 +168,15 @@ def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
 
 def run_direct_debit(canteen: Canteen, actor: Actor, day: date | None) -> DirectDebitReport:
     """The direct-debit run on ``day`` (``None``: the earliest date the notice allows)."""
+    today = canteen.context.clock.now().astimezone(PARIS).date()
+    earliest = earliest_collection_date(canteen.deployment, today)
     if day is None:
-        today = canteen.context.clock.now().astimezone(PARIS).date()
-        day = earliest_collection_date(canteen.deployment, today)
+        day = earliest
+    elif day < earliest:
+        raise RuleViolationError(
+            f"un prélèvement le {day:%d/%m/%Y} ne laisse pas aux familles le délai de "
+            f"pré-notification : la date la plus proche possible est le {earliest:%d/%m/%Y}"
+        )
     return canteen.payments.run_direct_debit(actor, day)
 
 
