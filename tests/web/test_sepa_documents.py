@@ -298,13 +298,10 @@ def test_payment_return_reads_and_never_credits(web: Deployment) -> None:
     assert "en cours de confirmation" in page.text
     assert web.client.get(f"/api/v1/invoices/{invoice_id}").json()["paid"] == "0.00"
     assert web.client.get("/api/v1/payments/payzen/UNKNOWN1").status_code == 404
-    # PayFiP sends the browser back to its urlcl: on to the page.
-    back = web.client.get(
-        "/api/v1/callbacks/payfip/notification?refdet=ABC123&resultrans=A",
-        follow_redirects=False,
-    )
-    assert back.status_code == 303
-    assert back.headers["location"] == "/paiement/retour/payfip?refdet=ABC123&resultrans=A"
+    # PayFiP's browser return lands on the page with its (unsigned) result: shown, not trusted.
+    refused = web.client.get(f"/paiement/retour/payzen?refdet={transaction}&resultrans=A")
+    assert "pas abouti" in refused.text
+    assert web.client.get(f"/api/v1/invoices/{invoice_id}").json()["paid"] == "0.00"
     # Another family cannot read it.
     web.logout()
     web.login(web.template.other.username, NEW_PASSWORD)

@@ -7,6 +7,9 @@
 - :mod:`canteen_adapters.documents.certificate`:
   :func:`~canteen_adapters.documents.certificate.render_payment_certificate`, the yearly
   "Attestation de paiement" of a household (payments received, per child, CESU part).
+- :mod:`canteen_adapters.documents.on_request`: the "Attestation de présence" of a period and the
+  "Relevé de compte" (:func:`~canteen_adapters.documents.on_request.render_attendance_certificate`,
+  :func:`~canteen_adapters.documents.on_request.render_account_statement`).
 - :mod:`canteen_adapters.documents.ics`:
   :func:`~canteen_adapters.documents.ics.reservations_ics`, a child's booked days as an
   ``.ics`` calendar (one all-day event per day, stable UIDs).

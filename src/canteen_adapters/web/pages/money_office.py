@@ -12,6 +12,7 @@ from litestar import Request, Response, get, post
 from canteen_adapters.web.pages.common import error_text, form_of, page, run
 from canteen_adapters.web.pages.render import context_of
 from canteen_adapters.web.pages.staff import _sites, _staff
+from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.routes.sepa import run_direct_debit
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
@@ -128,7 +129,7 @@ async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
     try:
         day = _date(text, "date", "prélèvement") if text else None
         report = await run(run_direct_debit, canteen, actor, day)
-    except CanteenError as error:
+    except (CanteenError, Problem) as error:
         code, _, detail = error_text(request, error)
         return page(
             request,

@@ -167,7 +167,15 @@ def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
 
 
 def run_direct_debit(canteen: Canteen, actor: Actor, day: date | None) -> DirectDebitReport:
-    """The direct-debit run on ``day`` (``None``: the earliest date the notice allows)."""
+    """The direct-debit run on ``day`` (``None``: the earliest date the notice allows); 404
+    when the deployment has no ``[payment.sepa]``."""
+    if "sepa" not in canteen.deployment.payment:
+        raise Problem(
+            404,
+            "provider-not-configured",
+            "Prélèvement non configuré",
+            "Le prélèvement SEPA n'est pas configuré sur ce portail.",
+        )
     today = canteen.context.clock.now().astimezone(PARIS).date()
     earliest = earliest_collection_date(canteen.deployment, today)
     if day is None:
