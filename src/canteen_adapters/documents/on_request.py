@@ -16,14 +16,11 @@ from datetime import date
 from fpdf.enums import Align
 
 from canteen_adapters.documents._layout import (
-    ACCENT,
-    MARGIN,
-    PAGE_WIDTH,
-    DocumentPDF,
     check_date,
     check_issuer,
     fr_date,
     fr_money,
+    household_document,
 )
 from canteen_core.config.deployment import IssuerSettings
 from canteen_core.domain.errors import InvalidInputError
@@ -41,26 +38,6 @@ _KINDS_FR = {
     "payment_rejected": "Règlement rejeté",
     "refund": "Remboursement",
 }
-
-
-def _addressed(pdf: DocumentPDF, issuer: IssuerSettings, lines: list[tuple[str, bool]]) -> float:
-    """The régie top left, the family's box top right; the y below both."""
-    below = pdf.issuer_block(issuer)
-    x = PAGE_WIDTH / 2 + 10
-    top = max(below, 42.0) + 6
-    pdf.box(x, top, PAGE_WIDTH - MARGIN - x, lines)
-    return top + 22
-
-
-def _signature(pdf: DocumentPDF, issued_on: date, place: str | None, signatory: str) -> None:
-    pdf.ln(6)
-    pdf.line_of_text("Attestation délivrée pour servir et valoir ce que de droit.", size=10)
-    pdf.ln(4)
-    where = f"Fait à {place}, le " if place else "Fait le "
-    pdf.set_x(PAGE_WIDTH / 2 + 10)
-    pdf.line_of_text(f"{where}{fr_date(issued_on)}", size=10, height=5.5)
-    pdf.set_x(PAGE_WIDTH / 2 + 10)
-    pdf.line_of_text(signatory[:1].upper() + signatory[1:], size=10, height=5.5)
 
 
 def _days_text(days: tuple[date, ...]) -> str:
@@ -85,21 +62,14 @@ def render_attendance_certificate(
         )
     settings = check_issuer(issuer)
     period = f"du {fr_date(certificate.start)} au {fr_date(certificate.end)}"
-    pdf = DocumentPDF(
-        title=f"Attestation de présence – foyer {certificate.household_id}",
-        footer=f"{settings.name} – Attestation de présence {period} – foyer n° "
-        f"{certificate.household_id}",
-        dated=certificate.issued_on,
-        author=settings.name,
-    )
-    top = _addressed(
-        pdf,
+    pdf = household_document(
         settings,
-        [(certificate.payer_name, True), (f"Foyer n° {certificate.household_id}", False)],
-    )
-    pdf.set_xy(MARGIN, top)
-    pdf.line_of_text(
-        "ATTESTATION DE PRÉSENCE", size=18, bold=True, color=ACCENT, align=Align.C, height=9
+        kind="Attestation de présence",
+        heading="ATTESTATION DE PRÉSENCE",
+        household_id=certificate.household_id,
+        payer_name=certificate.payer_name,
+        dated=certificate.issued_on,
+        footer_detail=f" {period}",
     )
     pdf.line_of_text(f"Période {period}", size=11, bold=True, align=Align.C, height=6)
     pdf.ln(6)
@@ -133,7 +103,7 @@ def render_attendance_certificate(
             pdf.ln(1)
     else:
         pdf.line_of_text("Aucune présence enregistrée sur la période.")
-    _signature(pdf, certificate.issued_on, place, signatory)
+    pdf.signature(certificate.issued_on, place=place, signatory=signatory)
     return pdf.to_bytes()
 
 
@@ -155,20 +125,15 @@ def render_account_statement(
         raise InvalidInputError("the statement is not this household's", path="household")
     settings = check_issuer(issuer)
     check_date(issued_on, "issued_on")
-    pdf = DocumentPDF(
-        title=f"Relevé de compte – foyer {household.id}",
-        footer=f"{settings.name} – Relevé de compte au {fr_date(issued_on)} – foyer n° "
-        f"{household.id}",
-        dated=issued_on,
-        author=settings.name,
-    )
-    top = _addressed(
-        pdf,
+    pdf = household_document(
         settings,
-        [(household.payer.display_name, True), (f"Foyer n° {household.id}", False)],
+        kind="Relevé de compte",
+        heading="RELEVÉ DE COMPTE",
+        household_id=household.id,
+        payer_name=household.payer.display_name,
+        dated=issued_on,
+        footer_detail=f" au {fr_date(issued_on)}",
     )
-    pdf.set_xy(MARGIN, top)
-    pdf.line_of_text("RELEVÉ DE COMPTE", size=18, bold=True, color=ACCENT, align=Align.C, height=9)
     pdf.line_of_text(f"Au {fr_date(issued_on)}", size=11, bold=True, align=Align.C, height=6)
     pdf.heading("Opérations")
     balance = Money.zero(statement.invoiced.currency)
