@@ -23,7 +23,7 @@ from datetime import date, datetime
 import attrs
 
 from canteen_core.domain._access import ensure_allowed
-from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str
+from canteen_core.domain._validators import a_date, aware_datetime, enum_member, non_empty_str
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import Clock, ensure_aware, paris_today
 from canteen_core.domain.enrollments import Enrollment
@@ -51,12 +51,7 @@ class Presence(enum.StrEnum):
 
 
 def _presence(value: Presence | str) -> Presence:
-    try:
-        return Presence(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown presence {value!r}; expected present or absent", path="presence"
-        ) from None
+    return enum_member(Presence, value, path="presence", what="presence")
 
 
 @attrs.frozen(kw_only=True)

@@ -362,30 +362,30 @@ class ServiceContext:
             found = self._caches.calendars[key]
         return found
 
-    def intern_calendar(self, calendar: ServiceCalendar) -> ServiceCalendar:
-        """One shared instance per distinct calendar, so its closure tables (about 5 ms to
-        build) are built once, not once per loaded enrollment."""
+    def _shared(self, calendar: ServiceCalendar) -> tuple[tuple[object, ...], ServiceCalendar]:
+        """The key of ``calendar`` and the shared instance of that key: ``calendar`` itself
+        when it is the shared one or the first of its key (then registered as shared)."""
         if self._caches.shared.get(id(calendar)) is calendar:
-            return calendar
+            return (), calendar
         key = _calendar_key(calendar)
         found = self._caches.interned.get(key)
         if found is None:
             self._caches.interned[key] = calendar
             self._caches.shared[id(calendar)] = calendar
-            return calendar
-        return found
+            return key, calendar
+        return key, found
+
+    def intern_calendar(self, calendar: ServiceCalendar) -> ServiceCalendar:
+        """One shared instance per distinct calendar, so its closure tables (about 5 ms to
+        build) are built once, not once per loaded enrollment."""
+        return self._shared(calendar)[1]
 
     def intern(self, enrollment: Enrollment) -> Enrollment:
         """``enrollment`` sharing the context's calendar instance (loaded enrollments each
         carry their own copy; sharing keeps per-day lookups cheap)."""
         calendar = enrollment.calendar
-        if self._caches.shared.get(id(calendar)) is calendar:
-            return enrollment
-        key = _calendar_key(calendar)
-        shared = self._caches.interned.get(key)
-        if shared is None:
-            self._caches.interned[key] = calendar
-            self._caches.shared[id(calendar)] = calendar
+        key, shared = self._shared(calendar)
+        if shared is calendar:
             return enrollment
         if key not in self._caches.adopted:
             # The SQL storage hands out one instance per stored calendar (the converter

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str
+from canteen_core.domain._validators import a_date, enum_member, non_empty_str
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.tariffs import (
     TariffCategory,
@@ -54,10 +54,7 @@ _RULE_LABELS_FR = {
 
 
 def _category(value: TariffCategory | str) -> TariffCategory:
-    try:
-        return TariffCategory(value)
-    except ValueError:
-        raise InvalidInputError(f"unknown tariff category {value!r}", path="category") from None
+    return enum_member(TariffCategory, value, path="category", what="tariff category")
 
 
 def _flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
