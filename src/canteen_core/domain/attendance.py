@@ -100,6 +100,34 @@ class AttendanceRecord:
         if self.justification_id is not None and self.presence is Presence.PRESENT:
             raise InvalidInputError("only an absence can be justified", path="justification_id")
 
+    @classmethod
+    def of(
+        cls,
+        enrollment: Enrollment,
+        day: date,
+        presence: Presence,
+        *,
+        booked: bool,
+        recorded_by: str,
+        recorded_at: datetime,
+        justification_id: str | None = None,
+    ) -> AttendanceRecord:
+        """The record of ``enrollment`` on ``day``; its id is derived from both (one record
+        per enrollment and day, so storage can upsert)."""
+        return cls(
+            id=_record_id(enrollment.id, day),
+            enrollment_id=enrollment.id,
+            child_id=enrollment.child_id,
+            household_id=enrollment.household_id,
+            site_id=enrollment.site.id,
+            day=day,
+            presence=presence,
+            booked=booked,
+            recorded_by=recorded_by,
+            recorded_at=recorded_at,
+            justification_id=justification_id,
+        )
+
     @property
     def unbooked_presence(self) -> bool:
         """Present without a reservation (billed with a surcharge)."""
@@ -156,14 +184,10 @@ def record_attendance(
             if item.enrollment_id == enrollment.id and item.covers(day):
                 justification = item.id
                 break
-    return AttendanceRecord(
-        id=_record_id(enrollment.id, day),
-        enrollment_id=enrollment.id,
-        child_id=enrollment.child_id,
-        household_id=enrollment.household_id,
-        site_id=enrollment.site.id,
-        day=day,
-        presence=presence,
+    return AttendanceRecord.of(
+        enrollment,
+        day,
+        presence,
         booked=book.is_booked(day),
         recorded_by=actor.user_id,
         recorded_at=now,

@@ -20,7 +20,7 @@ from datetime import date
 from canteen_core.domain._access import acts_as_commune
 from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor, Role
-from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
+from canteen_core.domain.change_requests import ChangeRequest
 from canteen_core.domain.clock import PARIS, FixedClock
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
@@ -47,15 +47,15 @@ from canteen_core.domain.reservations.rules import _check_context_household_chec
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.billing.dunning import ensure_bookings_allowed
 from canteen_core.services.change_requests import ChangeRequestUseCases
+from canteen_core.services.loading import (
+    load_child_ids,
+    load_enrollments,
+    load_households,
+    pending_by_enrollment,
+)
 from canteen_core.services.runner import Transaction
 
 __all__ = ["ReservationService", "load_enrollments", "load_households"]
-
-#: Above this many ids, a bulk use case reads whole tables in one stream instead of one
-#: query per id (when the ids are a good share of the table).
-_SCAN_THRESHOLD = 200
-#: Up to this many households, pending requests are read per household.
-_PENDING_PER_HOUSEHOLD = 20
 
 Operation = Callable[..., tuple[ReservationBook, BulkResult]]
 
@@ -69,67 +69,6 @@ def _ids(values: Iterable[str], path: str) -> list[str]:
             raise InvalidInputError(f"ids must be non-empty strings, got {value!r}", path=path)
         result.append(value)
     return list(dict.fromkeys(result))
-
-
-def load_enrollments(tx: Transaction, ids: list[str]) -> dict[str, Enrollment]:
-    """The enrollments ``ids`` in few queries (``NotFoundError`` for an unknown one),
-    sharing the context's calendar instances."""
-    found = tx.uow.enrollments.find_many(ids)  # one IN query per few hundred ids
-    for enrollment_id in ids:
-        if enrollment_id not in found:
-            raise NotFoundError(f"no enrollment {enrollment_id!r}")
-    intern = tx.context.intern
-    return {enrollment_id: intern(found[enrollment_id]) for enrollment_id in ids}
-
-
-def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]:
-    """The households ``ids`` in few queries (``NotFoundError`` for an unknown one)."""
-    wanted = list(dict.fromkeys(ids))
-    repo = tx.uow.households
-    if len(wanted) > _SCAN_THRESHOLD and len(wanted) * 4 >= repo.count():
-        keep = set(wanted)
-        found = {h.id: h for h in repo.all() if h.id in keep}
-        for household_id in wanted:
-            if household_id not in found:
-                raise NotFoundError(f"no household {household_id!r}")
-        return found
-    found = repo.find_many(wanted)  # one IN query per few hundred ids
-    for household_id in wanted:
-        if household_id not in found:
-            raise NotFoundError(f"no household {household_id!r}")
-    return found
-
-
-def load_child_ids(tx: Transaction, ids: Iterable[str]) -> dict[str, frozenset[str]]:
-    """The child ids of the households ``ids`` (``NotFoundError`` for an unknown one): what
-    an operation that does not read the household needs to check an enrollment's child.
-    """
-    wanted = list(dict.fromkeys(ids))
-    found = tx.uow.households.child_ids(wanted)
-    for household_id in wanted:
-        if household_id not in found:
-            raise NotFoundError(f"no household {household_id!r}")
-    return found
-
-
-def _pending(
-    tx: Transaction, enrollments: Mapping[str, Enrollment]
-) -> dict[str, list[ChangeRequest]]:
-    """Open change requests per enrollment: one IN query over a few households (a family's
-    call), one scan of the pending ones for a bulk call."""
-    result: dict[str, list[ChangeRequest]] = {enrollment_id: [] for enrollment_id in enrollments}
-    repo = tx.uow.change_requests
-    pending = RequestStatus.PENDING.value
-    households = {e.household_id for e in enrollments.values()}
-    found: Iterable[ChangeRequest]
-    if len(households) <= _PENDING_PER_HOUSEHOLD:
-        found = repo.list(household_id=tuple(sorted(households)), status=pending)
-    else:
-        found = repo.list(status=pending)
-    for request in found:
-        if request.enrollment_id in result:
-            result[request.enrollment_id].append(request)
-    return result
 
 
 def _check_date(value: object, path: str) -> date:
@@ -192,7 +131,7 @@ class ReservationService(ChangeRequestUseCases):
             else:
                 children = load_child_ids(tx, household_ids)
             books = tx.uow.reservations.load_many(ids)
-            pending = _pending(tx, enrollments)
+            pending = pending_by_enrollment(tx, enrollments)
             clock = FixedClock(tx.now)  # one instant for the whole use case
             results: dict[str, BulkResult] = {}
             saves: list[tuple[ReservationBook, int]] = []
@@ -513,7 +452,7 @@ class ReservationService(ChangeRequestUseCases):
             enrollment = self._ctx.intern(tx.uow.enrollments.get(enrollment_id))
             tx.authorize(enrollment.household_id)
             book = tx.uow.reservations.load(enrollment_id)
-            pending = _pending(tx, {enrollment_id: enrollment})[enrollment_id]
+            pending = pending_by_enrollment(tx, {enrollment_id: enrollment})[enrollment_id]
             return build(
                 book,
                 enrollment=enrollment,

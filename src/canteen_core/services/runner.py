@@ -1,5 +1,8 @@
 """The machinery every application service shares: one way to run a use case.
 
+One idea (the context and the transaction of a use case), kept whole at a little over 500
+lines: the steps below read in one place.
+
 A :class:`ServiceContext` holds what a running canteen needs (deployment, storage, clock,
 plugin manager, calendars, notifier, account settings). Every use case runs through
 :meth:`ServiceContext.use_case`::

@@ -70,13 +70,9 @@ def _optional_flag(_: object, attribute: attrs.Attribute[bool | None], value: ob
 
 
 @attrs.frozen(kw_only=True)
-class DayFacts:
-    """What happened for one child's enrollment on one day: the input of billing.
-
-    ``present`` is ``None`` when attendance was not recorded. ``absence_justified`` only makes
-    sense for a booked day the child missed; ``late_cancellation`` for a day no longer booked;
-    ``late_booking`` for a booked day. Inconsistent combinations are refused.
-    """
+class _Subject:
+    """Whose facts these are: the child, household, enrollment, service and tariff category
+    (the first fields of :class:`DayFacts` and :class:`PeriodFacts`)."""
 
     child_id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
@@ -85,6 +81,17 @@ class DayFacts:
     category: TariffCategory = attrs.field(
         default=TariffCategory.RESIDENT_CHILD, converter=_category
     )
+
+
+@attrs.frozen(kw_only=True)
+class DayFacts(_Subject):
+    """What happened for one child's enrollment on one day: the input of billing.
+
+    ``present`` is ``None`` when attendance was not recorded. ``absence_justified`` only makes
+    sense for a booked day the child missed; ``late_cancellation`` for a day no longer booked;
+    ``late_booking`` for a booked day. Inconsistent combinations are refused.
+    """
+
     day: date = attrs.field(validator=a_date)
     booked: bool = attrs.field(validator=_flag)
     present: bool | None = attrs.field(default=None, validator=_optional_flag)
@@ -122,7 +129,7 @@ def _day_set(value: Iterable[date]) -> frozenset[date]:
 
 
 @attrs.frozen(kw_only=True)
-class PeriodFacts:
+class PeriodFacts(_Subject):
     """What happened for one child's enrollment over a period: :class:`DayFacts` in bulk.
 
     One set of days per kind of fact instead of one object per day (a month of a city is
@@ -134,13 +141,6 @@ class PeriodFacts:
     gives the equivalent :class:`DayFacts`; inconsistent sets are refused like those.
     """
 
-    child_id: str = attrs.field(validator=non_empty_str)
-    household_id: str = attrs.field(validator=non_empty_str)
-    enrollment_id: str = attrs.field(validator=non_empty_str)
-    service_id: str = attrs.field(validator=non_empty_str)
-    category: TariffCategory = attrs.field(
-        default=TariffCategory.RESIDENT_CHILD, converter=_category
-    )
     booked: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
     closed: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
     present: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
