@@ -82,6 +82,10 @@ class _Subject:
         default=TariffCategory.RESIDENT_CHILD, converter=_category
     )
 
+    def subject(self) -> dict[str, Any]:
+        """These fields by name (to build other facts of the same subject)."""
+        return {field.name: getattr(self, field.name) for field in attrs.fields(_Subject)}
+
 
 @attrs.frozen(kw_only=True)
 class DayFacts(_Subject):
@@ -195,18 +199,8 @@ class PeriodFacts(_Subject):
 
     def day_facts(self) -> list[DayFacts]:
         """The same facts, one :class:`DayFacts` per day, in day order."""
-        return [
-            DayFacts(
-                child_id=self.child_id,
-                household_id=self.household_id,
-                enrollment_id=self.enrollment_id,
-                service_id=self.service_id,
-                category=self.category,
-                day=day,
-                **self._day(day),
-            )
-            for day in self.days()
-        ]
+        subject = self.subject()
+        return [DayFacts(**subject, day=day, **self._day(day)) for day in self.days()]
 
 
 def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
