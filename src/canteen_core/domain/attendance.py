@@ -16,13 +16,13 @@ replaces the record (same id), so storage can upsert.
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 
 import attrs
 
 from canteen_core.domain._access import ensure_allowed
+from canteen_core.domain._ids import random_id
 from canteen_core.domain._validators import a_date, aware_datetime, enum_member, non_empty_str
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import Clock, ensure_aware, paris_today
@@ -253,7 +253,7 @@ def justify_absences(
     ensure_allowed(actor, Action.RECORD_ATTENDANCE)
     now = ensure_aware(clock.now(), "clock.now()")
     justification = AbsenceJustification(
-        id=new_id() if new_id is not None else uuid.uuid4().hex,
+        id=new_id() if new_id is not None else random_id(),
         enrollment_id=enrollment.id,
         child_id=enrollment.child_id,
         first_day=first_day,

@@ -39,7 +39,6 @@ in batches (``save_many``, ``add_many``).
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -49,6 +48,7 @@ import attrs
 
 from canteen_core.config.deployment import Deployment
 from canteen_core.config.plugins import CanteenPluginManager, build_plugin_manager
+from canteen_core.domain._ids import random_id
 from canteen_core.domain.accounts import (
     AccountDisabledError,
     AccountNotActivatedError,
@@ -96,10 +96,6 @@ def build_default_plugin_manager(
 def school_year_of(day: date) -> int:
     """The start year of the school year ``day`` belongs to (August starts a new one)."""
     return day.year if day.month >= 8 else day.year - 1
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex
 
 
 class Transaction:
@@ -270,7 +266,7 @@ class ServiceContext:
         notification_settings: NotificationSettings | None = None,
         holiday_source: HolidaySource | None = None,
         mailer: Mailer | None = None,
-        new_id: Callable[[], str] = _new_id,
+        new_id: Callable[[], str] = random_id,
     ) -> None:
         self.deployment = deployment
         self.storage = storage

@@ -6,13 +6,13 @@ once a message is sent.
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import attrs
 
+from canteen_core.domain._ids import random_id
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.mail_secrets import (
     drop_sealed,
@@ -26,7 +26,7 @@ SENT_BODY = "(Contenu effacé après l'envoi.)"
 
 def new_claim() -> str:
     """A fresh claim token (random: two dispatchers never share one)."""
-    return uuid.uuid4().hex
+    return random_id()
 
 
 class DeliveryStatus(enum.StrEnum):
