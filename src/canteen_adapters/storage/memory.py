@@ -24,8 +24,8 @@ from canteen_adapters.storage._memory_repositories import (
     _Households,
     _Invoices,
     _Outbox,
-    _Reservations,
 )
+from canteen_adapters.storage._memory_reservations import _Reservations
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.ports.backends import StorageBackend
