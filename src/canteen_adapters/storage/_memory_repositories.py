@@ -30,11 +30,7 @@ from canteen_core.domain.families import Household
 from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.domain.reservations import ReservationBook
-from canteen_core.ports.storage import (
-    COLLECTIONS,
-    Collection,
-    Range,
-)
+from canteen_core.ports.storage import COLLECTIONS, Collection, Range
 
 
 class _Session(Protocol):
