@@ -9,11 +9,11 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web import convert
+from canteen_adapters.web.pages.common import form_of, page, parse_day, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.problems import Problem
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Child, Guardian
 
 __all__ = ["HANDLERS"]
@@ -28,15 +28,6 @@ def _staff(request: Request[Any, Any, Any]) -> Actor:
             403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
         )
     return actor
-
-
-def _day(text: str | None, default: date) -> date:
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path="day") from None
 
 
 def _sites(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -71,29 +62,6 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
     return redirect("/gestion?fait=" + ("acceptee" if approve else "refusee"))
 
 
-def _roll_call(request: Request[Any, Any, Any], actor: Actor, site: str, day: date) -> Any:
-    canteen = context_of(request).canteen
-    enrollments = [
-        e for e in canteen.enrollments.list_enrollments(actor, site_id=site) if e.covers(day)
-    ]
-    recorded = {
-        r.enrollment_id: r.presence.value
-        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site)
-    }
-    rows = []
-    for e in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
-        rows.append(
-            {
-                "id": e.id,
-                "child": e.child_id,
-                "household": e.household_id,
-                "booked": canteen.reservations.book_of(actor, e.id).is_booked(day),
-                "presence": recorded.get(e.id),
-            }
-        )
-    return rows
-
-
 @get("/gestion/appel", include_in_schema=False)
 async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The roll call of a site and day."""
@@ -101,8 +69,9 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     today = context_of(request).canteen.context.clock.now().date()
     sites = await run(_sites, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
-    day = _day(request.query_params.get("jour"), today)
-    rows = await run(_roll_call, request, actor, site, day) if site else []
+    day = parse_day(request.query_params.get("jour"), today, path="day")
+    canteen = context_of(request).canteen
+    rows = (await run(convert.roll_call_out, canteen, actor, site, day)).entries if site else []
     return page(
         request,
         "appel.html",
@@ -120,7 +89,7 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
     """Record the roll call (all or nothing)."""
     actor = _staff(request)
     form = await form_of(request)
-    day = _day(str(form.get("jour", "")), date.min)
+    day = parse_day(str(form.get("jour", "")), date.min, path="day")
     presences = {
         key.removeprefix("presence-"): str(value)
         for key, value in form.multi_items()
@@ -138,8 +107,8 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
     today = canteen.context.clock.now().date()
     sites = await run(_sites, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
-    start = _day(request.query_params.get("du"), today)
-    end = _day(request.query_params.get("au"), start)
+    start = parse_day(request.query_params.get("du"), today, path="day")
+    end = parse_day(request.query_params.get("au"), start, path="day")
     counts = await run(canteen.kitchen.headcounts, actor, site, start, end) if site else []
     return page(
         request,

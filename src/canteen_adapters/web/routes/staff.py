@@ -26,7 +26,6 @@ from canteen_adapters.web.schemas import (
     RemindersOut,
     RequestOut,
     RollCallBody,
-    RollCallEntryOut,
     RollCallOut,
 )
 from canteen_core.domain.actors import Actor
@@ -87,30 +86,6 @@ def decide(
         actor, request_id, approve=data.approve, reason=data.reason
     )
     return convert.request_out(decided)
-
-
-def _roll_call(web: Web, actor: Actor, site_id: FromPath[str], day: date) -> RollCallOut:
-    canteen = web.canteen
-    enrollments = [
-        e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
-    ]
-    recorded = {
-        r.enrollment_id: r.presence.value
-        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
-    }
-    entries = []
-    for enrollment in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
-        booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
-        entries.append(
-            RollCallEntryOut(
-                enrollment_id=enrollment.id,
-                household_id=enrollment.household_id,
-                child_id=enrollment.child_id,
-                booked=booked,
-                presence=recorded.get(enrollment.id),
-            )
-        )
-    return RollCallOut(site_id=site_id, day=day, entries=entries)
 
 
 @post(
@@ -222,7 +197,7 @@ class RollCallController(Controller):
     ) -> RollCallOut:
         """The children enrolled at the site that day, booked or not, with what was recorded."""
         actor = _staff(web, request)
-        return _roll_call(web, actor, site_id, _day(day, "day"))
+        return convert.roll_call_out(web.canteen, actor, site_id, _day(day, "day"))
 
     @put(sync_to_thread=True)
     def record_roll_call(
@@ -237,7 +212,7 @@ class RollCallController(Controller):
         actor = _staff(web, request)
         when = _day(day, "day")
         web.canteen.attendance.roll_call(actor, when, data.presences)
-        return _roll_call(web, actor, site_id, when)
+        return convert.roll_call_out(web.canteen, actor, site_id, when)
 
 
 HANDLERS: list[Any] = [
