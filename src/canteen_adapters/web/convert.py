@@ -1,5 +1,5 @@
-"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`), and the few bodies
-built from facade reads that the pages show too (the roll call)."""
+"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`), and the few facade
+reads the API and the pages share (the roll call, the household search)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ __all__ = [
     "money",
     "request_out",
     "roll_call_out",
+    "search_households",
     "statement_out",
 ]
 
@@ -304,3 +305,26 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
             )
         )
     return s.RollCallOut(site_id=site_id, day=day, entries=entries)
+
+
+#: At most this many households per search answer.
+SEARCH_LIMIT = 50
+
+
+def search_households(canteen: Canteen, actor: Actor, text: str) -> list[Household]:
+    """The households whose id, guardian or child name or e-mail contains ``text`` (any case),
+    at most :data:`SEARCH_LIMIT`."""
+    needle = text.strip().casefold()
+    found: list[Household] = []
+    for household in canteen.families.list_households(actor):
+        people: list[Guardian | Child] = [*household.guardians, *household.children]
+        haystack = " ".join(
+            [household.id]
+            + [f"{p.first_name} {p.last_name}" for p in people]
+            + [g.email or "" for g in household.guardians]
+        ).casefold()
+        if needle in haystack:
+            found.append(household)
+            if len(found) >= SEARCH_LIMIT:
+                break
+    return found

@@ -14,11 +14,8 @@ from canteen_adapters.web.pages.common import form_of, page, parse_day, run, ses
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.problems import Problem
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.families import Child, Guardian
 
 __all__ = ["HANDLERS"]
-
-SEARCH_LIMIT = 50
 
 
 def _staff(request: Request[Any, Any, Any]) -> Actor:
@@ -139,28 +136,16 @@ async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
     return page(request, "facturation.html", title="Facturation", report=report, period=period)
 
 
-def _search(request: Request[Any, Any, Any], actor: Actor, needle: str) -> list[Any]:
-    found = []
-    for household in context_of(request).canteen.families.list_households(actor):
-        people: list[Guardian | Child] = [*household.guardians, *household.children]
-        haystack = " ".join(
-            [household.id]
-            + [f"{p.first_name} {p.last_name}" for p in people]
-            + [g.email or "" for g in household.guardians]
-        ).casefold()
-        if needle in haystack:
-            found.append(household)
-            if len(found) >= SEARCH_LIMIT:
-                break
-    return found
-
-
 @get("/gestion/foyers", include_in_schema=False)
 async def households(request: Request[Any, Any, Any]) -> Response[str]:
     """Household search (id, guardian or child name, e-mail)."""
     actor = _staff(request)
     query = (request.query_params.get("q") or "").strip()
-    found = await run(_search, request, actor, query.casefold()) if query else []
+    found = (
+        await run(convert.search_households, context_of(request).canteen, actor, query)
+        if query
+        else []
+    )
     return page(request, "foyers.html", title="Foyers", query=query, found=found)
 
 

@@ -31,14 +31,11 @@ from canteen_adapters.web.schemas import (
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.families import Child, Guardian
 
 __all__ = ["HANDLERS"]
 
 TAGS = ["Back office"]
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-#: At most this many households per search answer.
-SEARCH_LIMIT = 50
 
 
 def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
@@ -169,20 +166,8 @@ def search_households(
 ) -> list[HouseholdOut]:
     """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
     actor = _staff(web, request)
-    needle = q.strip().casefold()
-    found = []
-    for household in web.canteen.families.list_households(actor):
-        people: list[Guardian | Child] = [*household.guardians, *household.children]
-        haystack = " ".join(
-            [household.id]
-            + [f"{p.first_name} {p.last_name}" for p in people]
-            + [g.email or "" for g in household.guardians]
-        ).casefold()
-        if needle in haystack:
-            found.append(convert.household_out(household))
-            if len(found) >= SEARCH_LIMIT:
-                break
-    return found
+    found = convert.search_households(web.canteen, actor, q)
+    return [convert.household_out(household) for household in found]
 
 
 class RollCallController(Controller):
