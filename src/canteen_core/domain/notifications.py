@@ -89,6 +89,14 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
     "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),
     "invoice-overdue": ("number", "balance_due", "due_date", "level"),
+    "document-reviewed": (
+        "accepted",
+        "kind_label",
+        "child_name",
+        "uploaded_on",
+        "reason",
+        "documents_url",
+    ),
     "direct-debit-announced": (
         "amount",
         "collection_date",

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
     from canteen_core.domain.change_requests import ChangeRequest
     from canteen_core.domain.enrollments import Enrollment
+    from canteen_core.domain.family_papers import FamilyPaper
     from canteen_core.domain.invoicing import CreditNote, Invoice
     from canteen_core.domain.ledger import Payment, Refund
     from canteen_core.domain.mandates import DirectDebitMandate
@@ -347,6 +348,17 @@ COLLECTIONS: dict[str, Collection] = {
             type_ref="canteen_core.domain.mandates:DirectDebitMandate",
             id_attr="reference",
             keys=(Key(column="household_id"), Key(column="status")),
+        ),
+        Collection(
+            name="family_papers",
+            type_ref="canteen_core.domain.family_papers:FamilyPaper",
+            keys=(
+                Key(column="household_id"),
+                Key(column="child_id", nullable=True),
+                Key(column="kind"),
+                Key(column="status"),
+                Key(column="uploaded_at", type="datetime"),
+            ),
         ),
         Collection(
             name="notifications_audit",
@@ -686,6 +698,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
         """Every payment-provider notification received."""
+        ...
+
+    @property
+    def family_papers(self) -> DocumentRepository[FamilyPaper]:
+        """The papers households uploaded (their bytes are in the document store)."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

@@ -16,7 +16,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.attendance``: roll calls, justified absences;
 * ``canteen.kitchen``: headcounts for the caterer;
 * ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
-* ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments.
+* ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments;
+* ``canteen.documents``: the family's papers (upload, staff review).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from canteen_core.services.attendance import AttendanceService, JustificationReq
 from canteen_core.services.billing import BillingService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
+from canteen_core.services.family_papers import DocumentService
 from canteen_core.services.kitchen import KitchenService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.reservations import ReservationService
@@ -62,6 +64,7 @@ __all__ = [
     "AccountService",
     "AttendanceService",
     "Canteen",
+    "DocumentService",
     "EnrollmentRequest",
     "EnrollmentService",
     "FamilyService",
@@ -101,7 +104,9 @@ class Canteen:
     * ``canteen.billing`` (:class:`~canteen_core.services.billing.BillingService`): tariff
       grids, billing runs, credit notes, statements, reminders;
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
-      payments and their notifications, counter payments, refunds, SEPA mandates and debits.
+      payments and their notifications, counter payments, refunds, SEPA mandates and debits;
+    * ``canteen.documents`` (:class:`DocumentService`): the family's papers ("Espace de
+      stockage"): upload, download, staff review (accept, reject).
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -122,6 +127,8 @@ class Canteen:
     billing: BillingService
     #: Online, counter and direct-debit payments, refunds.
     payments: PaymentService
+    #: The family's papers and their review.
+    documents: DocumentService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -136,6 +143,7 @@ class Canteen:
         self.billing = BillingService(context)
         self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
+        self.documents = DocumentService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 
