@@ -1,0 +1,151 @@
+"""``canteen documents``: the family's papers waiting for review, accept, reject, download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    fail,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    short_french_date,
+)
+from canteen_core.domain.family_papers import FamilyPaper
+
+__all__ = ["command"]
+
+
+@click.group("documents")
+def command() -> None:
+    """The family's papers (Espace de stockage): review them."""
+
+
+def _period(paper: FamilyPaper) -> str:
+    if paper.valid_from is None:
+        return ""
+    until = f" au {short_french_date(paper.valid_until)}" if paper.valid_until else ""
+    return f" (du {short_french_date(paper.valid_from)}{until})"
+
+
+@command.command("list")
+@config_option
+@operator_option
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "accepted", "rejected", "all"]),
+    default="pending",
+    show_default=True,
+    help="Which papers: waiting for review (default), accepted, rejected or all.",
+)
+@click.option("--household", default=None, help="Only this household's papers.")
+@json_option
+def list_command(
+    config: Path, operator: str | None, status: str, household: str | None, as_json: bool
+) -> None:
+    """List papers, oldest first (by default those waiting for review).
+
+    \b
+        canteen documents list
+        canteen documents list --status all --household concerto
+    """
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        papers = canteen.documents.list_papers(
+            actor, status=None if status == "all" else status, household_id=household
+        )
+    if as_json:
+        echo_json(
+            [
+                {
+                    "id": p.id,
+                    "household_id": p.household_id,
+                    "child_id": p.child_id,
+                    "kind": p.kind.value,
+                    "issued_on": p.issued_on,
+                    "valid_from": p.valid_from,
+                    "valid_until": p.valid_until,
+                    "family_quotient": None
+                    if p.family_quotient is None
+                    else str(p.family_quotient),
+                    "status": p.status.value,
+                    "size": p.size,
+                    "uploaded_at": p.uploaded_at,
+                    "rejection_reason": p.rejection_reason,
+                }
+                for p in papers
+            ]
+        )
+        return
+    if not papers:
+        click.echo("Aucun document.")
+    for p in papers:
+        child = f", enfant {p.child_id}" if p.child_id else ""
+        click.echo(
+            f"{p.id}  foyer {p.household_id}{child} : {p.kind.label} du "
+            f"{short_french_date(p.issued_on)}{_period(p)} — {p.status.label}"
+        )
+
+
+@command.command("accept")
+@config_option
+@operator_option
+@click.argument("paper_id")
+def accept_command(config: Path, operator: str | None, paper_id: str) -> None:
+    """Accept a paper and apply it (absences justified, quotient recorded, PAI marked); the
+    family is told by e-mail.
+
+    \b
+        canteen documents accept 3f2a...
+    """
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        outcome = canteen.documents.accept(actor, paper_id)
+    click.echo(f"{paper_id} : {outcome.summary_fr}")
+
+
+@command.command("reject")
+@config_option
+@operator_option
+@click.argument("paper_id")
+@click.option("--reason", required=True, help="Why (sent to the family).")
+def reject_command(config: Path, operator: str | None, paper_id: str, reason: str) -> None:
+    """Reject a paper with a reason; the family is told by e-mail.
+
+    \b
+        canteen documents reject 3f2a... --reason "Illisible"
+    """
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        canteen.documents.reject(actor, paper_id, reason)
+    click.echo(f"{paper_id} : document refusé, la famille est prévenue")
+
+
+@command.command("download")
+@config_option
+@operator_option
+@click.argument("paper_id")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (must not exist).",
+)
+def download_command(config: Path, operator: str | None, paper_id: str, out: Path) -> None:
+    """Write a paper's file, to read it before deciding.
+
+    \b
+        canteen documents download 3f2a... --out certificat.pdf
+    """
+    actor = operator_actor(operator)
+    if out.exists():
+        fail(f"--out : {out} existe déjà", exit_code=2)
+    with open_canteen(config) as canteen:
+        found = canteen.documents.download(actor, paper_id)
+    out.write_bytes(found.content)
+    click.echo(f"{out} : {found.paper.kind.label}, {found.paper.size} octets")
