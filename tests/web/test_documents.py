@@ -1,0 +1,79 @@
+"""The "Espace de stockage" over HTTP: a family uploads (multipart), lists and downloads its own
+papers; another family gets 404; staff review them; bad files answer 422 in French."""
+
+from __future__ import annotations
+
+from fpdf import FPDF
+
+from .conftest import Deployment
+
+EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 100
+
+
+def pdf_bytes() -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Certificat medical")
+    return bytes(pdf.output())
+
+
+def _upload(web: Deployment, csrf: str, content: bytes, **fields: str) -> object:
+    form = {
+        "kind": "certificat_medical",
+        "issued_on": "2023-10-02",
+        "child_id": "concerto-alban",
+        "valid_from": "2023-10-02",
+        "valid_until": "2023-10-03",
+        **fields,
+    }
+    return web.client.post(
+        "/api/v1/households/CONCERTO/documents",
+        data=form,
+        files={"file": ("certificat.pdf", content, "application/pdf")},
+        headers={"X-CSRF-Token": csrf},
+    )
+
+
+def test_family_uploads_lists_downloads_and_staff_review(web: Deployment) -> None:
+    csrf = web.activate(web.template.concerto)
+    bad = _upload(web, csrf, EXECUTABLE)
+    assert bad.status_code == 422, bad.text  # type: ignore[attr-defined]
+    assert "seuls les PDF, JPEG et PNG" in bad.json()["detail"]  # type: ignore[attr-defined]
+    done = _upload(web, csrf, pdf_bytes())
+    assert done.status_code == 201, done.text  # type: ignore[attr-defined]
+    paper = done.json()  # type: ignore[attr-defined]
+    assert paper["status"] == "pending"
+    assert paper["kind_label"] == "Certificat médical"
+    listed = web.client.get("/api/v1/households/CONCERTO/documents").json()
+    assert [d["id"] for d in listed["documents"]] == [paper["id"]]
+    assert listed["used_bytes"] == paper["size"]
+    file = web.client.get(paper["download_url"])
+    assert file.status_code == 200
+    assert file.headers["content-type"].startswith("application/pdf")
+    assert file.content.startswith(b"%PDF-")
+
+    # Another family: the paper does not exist for it.
+    web.logout()
+    web.activate(web.template.other)
+    assert web.client.get(paper["download_url"]).status_code == 404
+    assert web.client.get(f"/api/v1/documents/{paper['id']}").status_code == 404
+    assert web.client.get("/api/v1/households/CONCERTO/documents").status_code == 403
+
+    # Staff: the list to review, then accept.
+    web.logout()
+    staff_csrf = web.activate(web.template.staff)
+    pending = web.client.get("/api/v1/staff/documents").json()
+    assert [d["id"] for d in pending] == [paper["id"]]
+    accepted = web.client.post(
+        f"/api/v1/staff/documents/{paper['id']}/accept", headers={"X-CSRF-Token": staff_csrf}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["document"]["status"] == "accepted"
+    again = web.client.post(
+        f"/api/v1/staff/documents/{paper['id']}/reject",
+        json={"reason": "Illisible"},
+        headers={"X-CSRF-Token": staff_csrf},
+    )
+    assert again.status_code == 422
+    assert "déjà été examiné" in again.json()["detail"]
