@@ -29,6 +29,7 @@ Money(amount=Decimal('13.40'), currency='EUR')
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
 import marshal
@@ -58,6 +59,20 @@ __all__ = ["dumps", "loads", "shared_calendars", "structure", "unstructure"]
 T = TypeVar("T")
 
 _NOTE_PATH = re.compile(r"^(?P<message>.*) @ \$(?P<path>.*)$", re.DOTALL)
+
+
+def _unstructure_bytes(value: bytes) -> str:
+    """Bytes (an attachment) as base64 text."""
+    return base64.b64encode(value).decode("ascii")
+
+
+def _structure_bytes(value: object, _: type) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidInputError("expected base64 text")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise InvalidInputError("expected base64 text") from None
 
 
 def _structure_decimal(value: object, _: type) -> Decimal:
@@ -226,6 +241,8 @@ def _make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_unstructure_hook(bytes, _unstructure_bytes)
+    converter.register_structure_hook(bytes, _structure_bytes)
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_structure_hook(date, _structure_date)
     # datetime is a subclass of date: register it after so it wins.

@@ -17,7 +17,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.kitchen``: headcounts for the caterer;
 * ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
 * ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments;
-* ``canteen.documents``: the family's papers (upload, staff review).
+* ``canteen.documents``: the family's papers (upload, staff review);
+* ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentServi
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.family_papers import DocumentService
 from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.paperless import PaperlessService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.reservations import ReservationService
 from canteen_core.services.runner import (
@@ -71,6 +73,7 @@ __all__ = [
     "HouseholdDashboard",
     "JustificationRequest",
     "KitchenService",
+    "PaperlessService",
     "ReservationService",
     "ServiceBase",
     "ServiceContext",
@@ -106,7 +109,9 @@ class Canteen:
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
     * ``canteen.documents`` (:class:`DocumentService`): the family's papers ("Espace de
-      stockage"): upload, download, staff review (accept, reject).
+      stockage"): upload, download, staff review (accept, reject);
+    * ``canteen.paperless`` (:class:`PaperlessService`): consent to paperless invoices,
+      postal addresses, which invoices go by e-mail and which by post.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -129,6 +134,8 @@ class Canteen:
     payments: PaymentService
     #: The family's papers and their review.
     documents: DocumentService
+    #: Paperless invoices, postal addresses, invoice delivery.
+    paperless: PaperlessService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -144,6 +151,7 @@ class Canteen:
         self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
         self.documents = DocumentService(context)
+        self.paperless = PaperlessService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 
