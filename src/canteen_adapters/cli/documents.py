@@ -7,13 +7,10 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     short_french_date,
 )
 from canteen_core.domain.family_papers import FamilyPaper
@@ -34,8 +31,7 @@ def _period(paper: FamilyPaper) -> str:
 
 
 @command.command("list")
-@config_option
-@operator_option
+@operator_command
 @click.option(
     "--status",
     type=click.Choice(["pending", "accepted", "rejected", "all"]),
@@ -44,22 +40,18 @@ def _period(paper: FamilyPaper) -> str:
     help="Which papers: waiting for review (default), accepted, rejected or all.",
 )
 @click.option("--household", default=None, help="Only this household's papers.")
-@json_option
-def list_command(
-    config: Path, operator: str | None, status: str, household: str | None, as_json: bool
-) -> None:
+def list_command(operator: Operator, status: str, household: str | None) -> None:
     """List papers, oldest first (by default those waiting for review).
 
     \b
         canteen documents list
         canteen documents list --status all --household concerto
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         papers = canteen.documents.list_papers(
-            actor, status=None if status == "all" else status, household_id=household
+            operator.actor, status=None if status == "all" else status, household_id=household
         )
-    if as_json:
+    if operator.as_json:
         echo_json(
             [
                 {
@@ -93,42 +85,43 @@ def list_command(
 
 
 @command.command("accept")
-@config_option
-@operator_option
+@operator_command
 @click.argument("paper_id")
-def accept_command(config: Path, operator: str | None, paper_id: str) -> None:
+def accept_command(operator: Operator, paper_id: str) -> None:
     """Accept a paper and apply it (absences justified, quotient recorded, PAI marked); the
     family is told by e-mail.
 
     \b
         canteen documents accept 3f2a...
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
-        outcome = canteen.documents.accept(actor, paper_id)
+    with operator.open() as canteen:
+        outcome = canteen.documents.accept(operator.actor, paper_id)
+    if operator.as_json:
+        echo_json({"id": paper_id, "status": "accepted", "summary": outcome.summary_fr})
+        return
     click.echo(f"{paper_id} : {outcome.summary_fr}")
 
 
 @command.command("reject")
-@config_option
-@operator_option
+@operator_command
 @click.argument("paper_id")
 @click.option("--reason", required=True, help="Why (sent to the family).")
-def reject_command(config: Path, operator: str | None, paper_id: str, reason: str) -> None:
+def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
     """Reject a paper with a reason; the family is told by e-mail.
 
     \b
         canteen documents reject 3f2a... --reason "Illisible"
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
-        canteen.documents.reject(actor, paper_id, reason)
+    with operator.open() as canteen:
+        canteen.documents.reject(operator.actor, paper_id, reason)
+    if operator.as_json:
+        echo_json({"id": paper_id, "status": "rejected", "reason": reason})
+        return
     click.echo(f"{paper_id} : document refusé, la famille est prévenue")
 
 
 @command.command("download")
-@config_option
-@operator_option
+@operator_command
 @click.argument("paper_id")
 @click.option(
     "--out",
@@ -136,16 +129,15 @@ def reject_command(config: Path, operator: str | None, paper_id: str, reason: st
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write (must not exist).",
 )
-def download_command(config: Path, operator: str | None, paper_id: str, out: Path) -> None:
+def download_command(operator: Operator, paper_id: str, out: Path) -> None:
     """Write a paper's file, to read it before deciding.
 
     \b
         canteen documents download 3f2a... --out certificat.pdf
     """
-    actor = operator_actor(operator)
     if out.exists():
         fail(f"--out : {out} existe déjà", exit_code=2)
-    with open_canteen(config) as canteen:
-        found = canteen.documents.download(actor, paper_id)
+    with operator.open() as canteen:
+        found = canteen.documents.download(operator.actor, paper_id)
     out.write_bytes(found.content)
     click.echo(f"{out} : {found.paper.kind.label}, {found.paper.size} octets")

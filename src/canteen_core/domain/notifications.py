@@ -66,7 +66,6 @@ from canteen_core.domain.money import Money
 __all__ = [
     "KINDS",
     "PAYMENT_METHOD_LABELS",
-    "Attachment",
     "NotificationSettings",
     "Notifier",
     "OutgoingMessage",
@@ -88,17 +87,8 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     "password-reset": ("username", "reset_url", "expires_at"),
     "change-request-decided": ("approved", "day", "child_name", "reason", "service_name"),
     "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
-    "invoice-pdf": ("number", "label", "total", "due_date", "invoices_url"),
     "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),
     "invoice-overdue": ("number", "balance_due", "due_date", "level"),
-    "document-reviewed": (
-        "accepted",
-        "kind_label",
-        "child_name",
-        "uploaded_on",
-        "reason",
-        "documents_url",
-    ),
     "direct-debit-announced": (
         "amount",
         "collection_date",
@@ -207,20 +197,6 @@ class Recipient:
         return cls(address=account.email, name=account.display_name)
 
 
-def _bytes(_: object, attribute: attrs.Attribute[bytes], value: object) -> None:
-    if not isinstance(value, bytes) or not value:
-        raise InvalidInputError("an attachment holds bytes", path=attribute.name)
-
-
-@attrs.frozen(kw_only=True)
-class Attachment:
-    """A file attached to a message (an invoice's PDF for a paperless household)."""
-
-    filename: str = attrs.field(validator=[non_empty_str, _no_newline])
-    content_type: str = attrs.field(validator=non_empty_str)
-    content: bytes = attrs.field(validator=_bytes, repr=False)
-
-
 @attrs.frozen(kw_only=True)
 class OutgoingMessage:
     """An email ready to send, as stored in the outbox.
@@ -241,7 +217,6 @@ class OutgoingMessage:
     created_at: datetime = attrs.field(validator=aware_datetime)
     household_id: str | None = None
     account_id: str | None = None
-    attachments: tuple[Attachment, ...] = ()
 
 
 _unchecked_message = unchecked(OutgoingMessage)
@@ -582,7 +557,6 @@ class Notifier:
             created_at=created,
             household_id=household_id,
             account_id=None,
-            attachments=(),
         )
         return message
 

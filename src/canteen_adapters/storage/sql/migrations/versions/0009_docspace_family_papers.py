@@ -1,50 +1,44 @@
 """The family's papers ("Espace de stockage"): ``family_papers`` (what each paper is, one JSON
 body with key columns) and ``document_blobs`` (the bytes, when the deployment keeps them in the
-database: ``[documents] store = "database"``).
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-07
-"""
+database: ``[documents] store = "database"``)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from canteen_adapters.storage.sql.migrations._ops import (
+    create_indexes,
+    document_table,
+    primary_key,
+    required,
+)
 
 revision = "0009"
 down_revision: str | None = "0008"
-branch_labels = None
-depends_on = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _KEYS = ("household_id", "child_id", "kind", "status", "uploaded_at")
 
 
 def upgrade() -> None:
     """Create both tables and the key columns' indexes."""
-    op.create_table(
+    document_table(
         "family_papers",
-        sa.Column("id", sa.String(), nullable=False),
-        sa.Column("body", JSON, nullable=False),
-        sa.Column("household_id", sa.String(), nullable=False),
+        required("household_id", sa.String()),
         sa.Column("child_id", sa.String(), nullable=True),
-        sa.Column("kind", sa.String(), nullable=False),
-        sa.Column("status", sa.String(), nullable=False),
-        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_family_papers"),
+        required("kind", sa.String()),
+        required("status", sa.String()),
+        required("uploaded_at", sa.DateTime(timezone=True)),
     )
-    for column in _KEYS:
-        op.create_index(f"ix_family_papers_{column}", "family_papers", [column])
+    create_indexes("family_papers", *_KEYS)
     op.create_table(
         "document_blobs",
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("content_type", sa.String(), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key", name="pk_document_blobs"),
+        required("key", sa.String()),
+        required("content_type", sa.String()),
+        required("size", sa.Integer()),
+        required("data", sa.LargeBinary()),
+        required("created_at", sa.DateTime(timezone=True)),
+        primary_key("document_blobs", "key"),
     )
 
 
