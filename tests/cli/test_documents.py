@@ -124,3 +124,50 @@ def test_documents_list_download_accept_reject(site: Path, tmp_path: Path) -> No
     unknown = run("documents", "reject", "nope", "--reason", "x", "--config", str(site))
     assert unknown.exit_code == 1
     assert "document introuvable" in unknown.stderr
+
+
+def test_bill_with_print_batch_emails_paperless_households_and_prints_the_others(
+    site: Path, tmp_path: Path
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from canteen_core.domain.paperless import PostalAddress
+
+    admin = Actor.staff("admin", Role.ADMIN)
+    with Canteen.open(site, clock=FixedClock(datetime(2023, 10, 6, 7, 0, tzinfo=UTC))) as canteen:
+        ids = sorted(h.id for h in canteen.families.list_households(admin))
+        paperless, *others = ids
+        canteen.paperless.consent(admin, paperless)
+        for number, household_id in enumerate(reversed(others)):
+            address = PostalAddress(
+                street=f"{number + 1} rue de la Paix", postcode=f"7500{number + 1}", city="Paris"
+            )
+            canteen.paperless.set_postal_address(admin, household_id, address)
+    out = tmp_path / "courrier.pdf"
+    runner = CliRunner(env={"CANTEEN_NOW": "2023-11-06T09:00:00+01:00", "CANTEEN_CONFIG": None})
+    result = runner.invoke(
+        main,
+        ["bill", "--period", "2023-10", "--print-batch", str(out), "--config", str(site), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len(report["emailed"]) == 1
+    assert len(report["printed"]) == len(report["issued"]) - 1
+    texts = [page.extract_text() for page in PdfReader(BytesIO(out.read_bytes())).pages]
+    windows = [t for t in texts if "rue de la Paix" in t]
+    postcodes = [next(w for w in ("75001", "75002", "75003", "75004") if w in t) for t in windows]
+    assert postcodes == sorted(postcodes)  # the mail room's order
+    with Canteen.open(site) as canteen:
+        sent = [
+            r.message for r in canteen.accounts.outbox(admin) if r.message.kind == "invoice-pdf"
+        ]
+    assert sent
+    assert all(m.household_id == paperless for m in sent)
+    assert all(m.attachments[0].content.startswith(b"%PDF-") for m in sent)
+    again = runner.invoke(
+        main, ["bill", "--period", "2023-10", "--print-batch", str(out), "--config", str(site)]
+    )
+    assert again.exit_code == 2
+    assert "existe déjà" in again.stderr

@@ -77,3 +77,36 @@ def test_family_uploads_lists_downloads_and_staff_review(web: Deployment) -> Non
     )
     assert again.status_code == 422
     assert "déjà été examiné" in again.json()["detail"]
+
+
+def test_payer_sets_postal_address_and_paperless_consent(web: Deployment) -> None:
+    csrf = web.activate(web.template.concerto)
+    headers = {"X-CSRF-Token": csrf}
+    start = web.client.get("/api/v1/households/CONCERTO/paperless").json()
+    assert start["paperless"] is False
+    bad = web.client.put(
+        "/api/v1/households/CONCERTO/postal-address",
+        json={"street": "12 rue des Lilas", "postcode": "750", "city": "Paris"},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert "code postal" in bad.json()["detail"]
+    done = web.client.put(
+        "/api/v1/households/CONCERTO/postal-address",
+        json={"street": "12 rue des Lilas", "postcode": "75020", "city": "Paris"},
+        headers=headers,
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["postal_address"]["postcode"] == "75020"
+    consent = web.client.put(
+        "/api/v1/households/CONCERTO/paperless", json={"consent": True}, headers=headers
+    )
+    assert consent.status_code == 200, consent.text
+    assert consent.json()["paperless"] is True
+    assert consent.json()["consent_given_at"] is not None
+    revoked = web.client.put(
+        "/api/v1/households/CONCERTO/paperless", json={"consent": False}, headers=headers
+    ).json()
+    assert revoked["paperless"] is False
+    assert revoked["consent_revoked_at"] is not None
+    assert revoked["summary"] == "Vos factures vous sont envoyées par courrier."

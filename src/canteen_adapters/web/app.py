@@ -23,6 +23,7 @@ from canteen_adapters.web.routes import (
     documents,
     family,
     invoices,
+    paperless,
     reservations,
     staff,
 )
@@ -133,6 +134,7 @@ def create_app(
         *callbacks.HANDLERS,
         *staff.HANDLERS,
         *documents.HANDLERS,
+        *paperless.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:
