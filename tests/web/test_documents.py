@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
+from canteen_core.domain.actors import Actor, Role
+
 from .conftest import Deployment
+
+ADMIN = Actor.staff("admin", Role.ADMIN)
 
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 100
 
@@ -110,3 +114,58 @@ def test_payer_sets_postal_address_and_paperless_consent(web: Deployment) -> Non
     assert revoked["paperless"] is False
     assert revoked["consent_revoked_at"] is not None
     assert revoked["summary"] == "Vos factures vous sont envoyées par courrier."
+
+
+def test_the_pages_upload_choose_paperless_and_review(web: Deployment) -> None:
+    csrf = web.activate(web.template.concerto)
+    space = web.client.get("/foyer/CONCERTO/espace-de-stockage")
+    assert space.status_code == 200
+    assert "<h1>Espace de stockage</h1>" in space.text
+    assert "Aucun document déposé." in space.text
+    assert (
+        web.client.get("/espace-de-stockage", follow_redirects=False)
+        .headers["location"]
+        .endswith("/foyer/CONCERTO/espace-de-stockage")
+    )
+    refused = web.client.post(
+        "/foyer/CONCERTO/espace-de-stockage",
+        data={"csrf_token": csrf, "kind": "rib", "issued_on": "2023-10-01"},
+        files={"file": ("rib.pdf", EXECUTABLE, "application/pdf")},
+    )
+    assert "seuls les PDF, JPEG et PNG" in refused.text
+    sent = web.client.post(
+        "/foyer/CONCERTO/espace-de-stockage",
+        data={"csrf_token": csrf, "kind": "rib", "issued_on": "2023-10-01"},
+        files={"file": ("rib.pdf", pdf_bytes(), "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code in (302, 303), sent.text
+    listed = web.client.get("/foyer/CONCERTO/espace-de-stockage?fait=depose").text
+    assert "Votre document est déposé" in listed
+    assert "En attente" in listed
+    web.client.post(
+        "/foyer/CONCERTO/adresse",
+        data={
+            "csrf_token": csrf,
+            "street": "12 rue des Lilas",
+            "postcode": "75020",
+            "city": "Paris",
+        },
+    )
+    chosen = web.client.post(
+        "/foyer/CONCERTO/facture-dematerialisee", data={"csrf_token": csrf, "choix": "email"}
+    )
+    assert "Vous recevrez désormais vos factures par courriel" in chosen.text
+    assert "12 rue des Lilas" in chosen.text
+
+    web.logout()
+    staff_csrf = web.activate(web.template.staff)
+    pending = web.client.get("/gestion/documents")
+    assert pending.status_code == 200
+    assert "Documents en attente (1)" in pending.text
+    paper_id = web.canteen.documents.to_review(ADMIN)[0].id
+    decided = web.client.post(
+        f"/gestion/documents/{paper_id}", data={"csrf_token": staff_csrf, "decision": "accepter"}
+    )
+    assert "la famille est prévenue" in decided.text
+    assert "Aucun document en attente." in decided.text

@@ -361,7 +361,7 @@ class DocumentService(ServiceBase):
             "child_name": child_name,
             "uploaded_on": paper.uploaded_at.astimezone(self._ctx.deployment.zoneinfo).date(),
             "reason": paper.rejection_reason,
-            "documents_url": notifier.settings.link("{portal_url}/documents"),
+            "documents_url": notifier.settings.link("{portal_url}/espace-de-stockage"),
         }
         for recipient in _recipients(household):
             tx.send(
