@@ -35,6 +35,7 @@ __all__ = [
     "PaperStatus",
     "accept_paper",
     "reject_paper",
+    "size_fr",
     "sniff_content_type",
 ]
 
@@ -132,7 +133,7 @@ def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None
         raise InvalidInputError("must be a positive number of bytes", path=attribute.name)
 
 
-def _mib(size: int) -> str:
+def size_fr(size: int) -> str:
     """``"4,2 Mo"``, or ``"180 ko"`` under a megabyte."""
     if size < 1024 * 1024:
         return f"{max(1, round(size / 1024))} ko"
@@ -151,13 +152,13 @@ class PaperLimits:
         already using ``used`` bytes, would go over its quota (French errors)."""
         if size > self.max_bytes:
             raise InvalidInputError(
-                f"fichier trop volumineux ({_mib(size)}) : {_mib(self.max_bytes)} au plus",
+                f"fichier trop volumineux ({size_fr(size)}) : {size_fr(self.max_bytes)} au plus",
                 path="content",
             )
         if used + size > self.household_quota:
             raise RuleViolationError(
-                f"espace de stockage plein : {_mib(used)} utilisés sur "
-                f"{_mib(self.household_quota)}, ce fichier ({_mib(size)}) ne tient pas"
+                f"espace de stockage plein : {size_fr(used)} utilisés sur "
+                f"{size_fr(self.household_quota)}, ce fichier ({size_fr(size)}) ne tient pas"
             )
 
 

@@ -20,7 +20,7 @@ from canteen_adapters.web.pages.common import form_of, home_of, page, run, sessi
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.pages.staff import _staff
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.family_papers import PaperKind
+from canteen_core.domain.family_papers import PaperKind, size_fr
 from canteen_core.domain.paperless import PostalAddress
 
 __all__ = ["HANDLERS"]
@@ -85,9 +85,9 @@ async def space(request: Request[Any, Any, Any], household_id: FromPath[str]) ->
         papers=papers,
         children=children,
         kinds=list(PaperKind),
-        used=sum(p.size for p in papers),
-        quota=canteen.documents.limits.household_quota,
-        max_bytes=canteen.documents.limits.max_bytes,
+        used=size_fr(sum(p.size for p in papers)) if papers else "rien",
+        quota=size_fr(canteen.documents.limits.household_quota),
+        max_bytes=size_fr(canteen.documents.limits.max_bytes),
         done=_DONE.get(request.query_params.get("fait", "")),
     )
 
