@@ -8,8 +8,6 @@ action goes through the facade, as the JSON API's routes do.
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -19,6 +17,7 @@ from litestar.params import FromPath
 from canteen_adapters.web.pages.common import form_of, home_of, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.pages.staff import _staff
+from canteen_adapters.web.routes.documents import form_day, form_field, form_quotient
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import PaperKind, size_fr
 from canteen_core.domain.paperless import PostalAddress
@@ -31,34 +30,6 @@ _DONE = {
     "courrier": "Vous recevrez désormais vos factures par courrier.",
     "adresse": "Votre adresse postale est enregistrée.",
 }
-
-
-def _text(form: Any, name: str) -> str | None:
-    value = form.get(name)
-    if value is None or isinstance(value, UploadFile):
-        return None
-    return str(value).strip() or None
-
-
-def _day(text: str | None, path: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
-
-
-def _quotient(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(text.replace(",", ".").replace(" ", ""))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite():
-        raise InvalidInputError("quotient familial invalide (par exemple 612,50)", path="qf")
-    return value
 
 
 @get("/espace-de-stockage", include_in_schema=False)
@@ -102,21 +73,21 @@ async def upload(request: Request[Any, Any, Any], household_id: FromPath[str]) -
         raise InvalidInputError("choisissez le fichier à déposer", path="file")
     canteen = context_of(request).canteen
     content = await file.read(canteen.documents.limits.max_bytes + 1)
-    issued_on = _day(_text(form, "issued_on"), "issued_on")
+    issued_on = form_day(form_field(form, "issued_on"), "issued_on")
     if issued_on is None:
         raise InvalidInputError("indiquez la date du document", path="issued_on")
     await run(
         canteen.documents.upload,
         session.actor,
         household_id,
-        kind=PaperKind.parse(_text(form, "kind") or ""),
+        kind=PaperKind.parse(form_field(form, "kind") or ""),
         content=content,
         file_name=file.filename or "document",
         issued_on=issued_on,
-        child_id=_text(form, "child_id"),
-        valid_from=_day(_text(form, "valid_from"), "valid_from"),
-        valid_until=_day(_text(form, "valid_until"), "valid_until"),
-        family_quotient=_quotient(_text(form, "family_quotient")),
+        child_id=form_field(form, "child_id"),
+        valid_from=form_day(form_field(form, "valid_from"), "valid_from"),
+        valid_until=form_day(form_field(form, "valid_until"), "valid_until"),
+        family_quotient=form_quotient(form_field(form, "family_quotient")),
     )
     return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
 
@@ -141,10 +112,10 @@ async def postal_address(
     session = session_of(request)
     form = await form_of(request)
     address = PostalAddress(
-        street=_text(form, "street") or "",
-        postcode=_text(form, "postcode") or "",
-        city=_text(form, "city") or "",
-        complement=_text(form, "complement"),
+        street=form_field(form, "street") or "",
+        postcode=form_field(form, "postcode") or "",
+        city=form_field(form, "city") or "",
+        complement=form_field(form, "complement"),
     )
     canteen = context_of(request).canteen
     await run(canteen.paperless.set_postal_address, session.actor, household_id, address)

@@ -26,7 +26,7 @@ from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.policy import Action, authorize
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "form_day", "form_field", "form_quotient"]
 
 TAGS = ["Famille"]
 STAFF_TAGS = ["Back office"]
@@ -105,7 +105,8 @@ def document_out(paper: FamilyPaper) -> DocumentOut:
     )
 
 
-def _day(text: str | None, path: str) -> date | None:
+def form_day(text: str | None, path: str) -> date | None:
+    """A form's ``AAAA-MM-JJ`` date (``None`` when blank); French error otherwise."""
     if text is None or not text.strip():
         return None
     try:
@@ -114,11 +115,12 @@ def _day(text: str | None, path: str) -> date | None:
         raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
 
 
-def _quotient(text: str | None) -> Decimal | None:
+def form_quotient(text: str | None) -> Decimal | None:
+    """A form's family quotient (``"612.50"`` or ``"612,50"``; ``None`` when blank)."""
     if text is None or not text.strip():
         return None
     try:
-        value = Decimal(text.strip().replace(",", "."))
+        value = Decimal(text.strip().replace(",", ".").replace(" ", ""))
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite():
@@ -129,7 +131,8 @@ def _quotient(text: str | None) -> Decimal | None:
     return value
 
 
-def _field(form: Any, name: str) -> str | None:
+def form_field(form: Any, name: str) -> str | None:
+    """A text field of a posted form, stripped (``None`` when missing, blank or a file)."""
     value = form.get(name)
     if value is None or isinstance(value, UploadFile):
         return None
@@ -164,13 +167,13 @@ async def upload(
         raise InvalidInputError("joignez le fichier (champ « file »)", path="file")
     limit = web.canteen.deployment.documents.max_bytes
     content = await file.read(limit + 1)
-    issued_on = _day(_field(form, "issued_on"), "issued_on")
+    issued_on = form_day(form_field(form, "issued_on"), "issued_on")
     if issued_on is None:
         raise InvalidInputError("indiquez la date du document", path="issued_on")
-    kind = PaperKind.parse(_field(form, "kind") or "")
-    valid_from = _day(_field(form, "valid_from"), "valid_from")
-    valid_until = _day(_field(form, "valid_until"), "valid_until")
-    quotient = _quotient(_field(form, "family_quotient"))
+    kind = PaperKind.parse(form_field(form, "kind") or "")
+    valid_from = form_day(form_field(form, "valid_from"), "valid_from")
+    valid_until = form_day(form_field(form, "valid_until"), "valid_until")
+    quotient = form_quotient(form_field(form, "family_quotient"))
 
     def run() -> FamilyPaper:
         return web.canteen.documents.upload(
@@ -180,7 +183,7 @@ async def upload(
             content=content,
             file_name=file.filename or "document",
             issued_on=issued_on,
-            child_id=_field(form, "child_id"),
+            child_id=form_field(form, "child_id"),
             valid_from=valid_from,
             valid_until=valid_until,
             family_quotient=quotient,
