@@ -33,7 +33,12 @@ import attrs
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import AbsenceJustification
 from canteen_core.domain.enrollments import CATEGORY_ALIASES
-from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, NotFoundError
+from canteen_core.domain.errors import (
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+    RuleViolationError,
+)
 from canteen_core.domain.families import FamilyQuotient, Household
 from canteen_core.domain.family_papers import (
     FamilyPaper,
@@ -215,7 +220,13 @@ class DocumentService(ServiceBase):
     def download(self, actor: Actor, paper_id: str) -> PaperFile:
         """A paper with its bytes (its household, or staff)."""
         paper = self.get(actor, paper_id)
-        return PaperFile(paper=paper, content=self._ctx.document_store.get(paper.blob_key))
+        store = self._ctx.document_store
+        if paper.store != store.name:
+            raise RuleViolationError(
+                f"ce document est conservé dans le stockage « {paper.store} », pas dans celui "
+                f"de ce déploiement (« {store.name} ») : il faut les migrer"
+            )
+        return PaperFile(paper=paper, content=store.get(paper.blob_key))
 
     # -- staff -------------------------------------------------------------------------------
 
