@@ -108,6 +108,7 @@ class MemoryUnitOfWork:
         self.accounts = _Accounts(self, data)
         self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
+        self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._storage._acquire()

@@ -175,6 +175,10 @@ class SqlUnitOfWork:
     def notifications_audit(self) -> _Documents:
         return _Documents(self, COLLECTIONS["notifications_audit"])
 
+    @cached_property
+    def family_papers(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["family_papers"])
+
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
             connection = self._storage.engine.connect()

@@ -28,6 +28,7 @@ __all__ = [
     "account_tokens",
     "accounts",
     "children",
+    "document_blobs",
     "document_tables",
     "household_guardians",
     "households",
@@ -236,4 +237,17 @@ outbox = _json_table(
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+#: The bytes of the family's papers when ``[documents] store = "database"`` (migration 0009):
+#: one row per blob under the random key the store made; the paper's description is in the
+#: ``family_papers`` document table.
+document_blobs = sa.Table(
+    "document_blobs",
+    metadata,
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("content_type", sa.String(), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
