@@ -188,6 +188,13 @@ def _default_ranks(
         facts = decision.facts
         if facts.category in DEFAULT_DISCOUNTED_CATEGORIES:
             billed[(facts.household_id, facts.service_id)].add(facts.child_id)
+    return _ranks(billed, households)
+
+
+def _ranks(
+    billed: Mapping[tuple[str, str], set[str]], households: Mapping[str, Household]
+) -> dict[tuple[str, str], int]:
+    """Sibling ranks per (service, child) of the children billed per (household, service)."""
     ranks: dict[tuple[str, str], int] = {}
     for (household_id, service_id), child_ids in billed.items():
         household = _household(households, household_id)
