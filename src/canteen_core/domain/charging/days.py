@@ -94,13 +94,7 @@ def decide(
     items = _check_facts(facts)
     default = policy or ChargingPolicy()
     overrides = policies or {}
-    carried = carried_runs or {}
-    for enrollment_id, count in carried.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise InvalidInputError(
-                f"carried run must be a non-negative integer, got {count!r}",
-                path=f"carried_runs.{enrollment_id}",
-            )
+    carried = _carried(carried_runs)
     by_enrollment: dict[tuple[str, str], list[DayFacts]] = defaultdict(list)
     for item in items:
         by_enrollment[(item.enrollment_id, item.child_id)].append(item)
@@ -202,6 +196,19 @@ def _ranks(
         for child_id, rank in sibling_ranks(children).items():
             ranks[(service_id, child_id)] = rank
     return ranks
+
+
+def _carried(carried_runs: Mapping[str, int] | None) -> Mapping[str, int]:
+    """``carried_runs`` (justified-absence days counted before the period, per enrollment id)
+    checked: non-negative integers; ``{}`` for ``None``."""
+    carried = carried_runs or {}
+    for enrollment_id, count in carried.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidInputError(
+                f"carried run must be a non-negative integer, got {count!r}",
+                path=f"carried_runs.{enrollment_id}",
+            )
+    return carried
 
 
 def _household(households: Mapping[str, Household], household_id: str) -> Household:

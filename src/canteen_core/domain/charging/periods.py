@@ -10,7 +10,7 @@ from datetime import date
 
 import attrs
 
-from canteen_core.domain.charging.days import _household, _Outcome, _ranks, _rule_of
+from canteen_core.domain.charging.days import _carried, _household, _Outcome, _ranks, _rule_of
 from canteen_core.domain.charging.facts import ChargeRule, ChargingPolicy, PeriodFacts
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Household
@@ -156,13 +156,7 @@ def charge_periods(
         raise InvalidInputError("expected a TariffBook", path="tariffs")
     default = policy or ChargingPolicy()
     overrides = policies or {}
-    carried = carried_runs or {}
-    for enrollment_id, count in carried.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise InvalidInputError(
-                f"carried run must be a non-negative integer, got {count!r}",
-                path=f"carried_runs.{enrollment_id}",
-            )
+    carried = _carried(carried_runs)
     default_ranks = _period_ranks(items, households) if ranks is None else {}
     charged: list[ChargedDays] = []
     outcomes: dict[ChargingPolicy, dict[tuple[int, int], _Outcome]] = {}
