@@ -124,7 +124,7 @@ def _rule_of(
     rules: ChargingPolicy,
     run: int,
 ) -> _Outcome:
-    """The charging rules for one day (the table of the module docstring).
+    """The charging rules for one day (the table of :mod:`canteen_core.domain.charging`).
 
     ``run`` is the justified-absence run length before the day; the returned one is after it
     (for a justified absence, also the day's carence position).

@@ -44,7 +44,8 @@ class Mailer(Protocol):
 
 @runtime_checkable
 class DeduplicatingMailer(Protocol):
-    """A mailer that remembers which message ids it has sent (see the module docstring)."""
+    """A mailer that remembers which message ids it has sent (see
+    :mod:`canteen_core.domain.outbox`)."""
 
     def send(self, message: OutgoingMessage) -> None:
         """Hand ``message`` to the mail system."""
