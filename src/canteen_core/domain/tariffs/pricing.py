@@ -40,6 +40,11 @@ DEFAULT_DISCOUNTED_CATEGORIES = frozenset(
 )
 
 
+def _optional_money(value: Decimal | int | str | None, currency: str) -> Money | None:
+    """``value`` in ``currency``, or ``None`` (a pricing's ``no_quotient_price``)."""
+    return None if value is None else Money.of(value, currency)
+
+
 def _amount(value: object) -> Decimal:
     return to_decimal(value, path="amount")
 
@@ -217,9 +222,7 @@ class BracketPricing:
                 Bracket(qf_from=start, qf_to=end, price=Money.of(price, currency))
                 for start, end, price in zip(starts, ends, price_list, strict=True)
             ),
-            no_quotient_price=None
-            if no_quotient_price is None
-            else Money.of(no_quotient_price, currency),
+            no_quotient_price=_optional_money(no_quotient_price, currency),
         )
 
     @property
@@ -300,9 +303,7 @@ class EffortRatePricing:
             rate_percent=to_decimal(rate_percent, path="rate_percent"),
             minimum=Money.of(minimum, currency),
             maximum=Money.of(maximum, currency),
-            no_quotient_price=None
-            if no_quotient_price is None
-            else Money.of(no_quotient_price, currency),
+            no_quotient_price=_optional_money(no_quotient_price, currency),
         )
 
     @property
