@@ -14,6 +14,7 @@ import pytest
 
 from canteen_core.config.deployment import BilledDays, BillingSettings
 from canteen_core.domain.attendance import Presence
+from canteen_core.domain.calendar import Period
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.invoicing import Invoice
@@ -181,3 +182,17 @@ def test_refuse_setting_refuses_changes_to_a_billed_month(
     october = open_days(world.alban, date(2023, 10, 2), date(2023, 10, 2))
     assert refusing.reservations.book(ADMIN, world.alban.id, october[0]).booked == (october[0],)
     assert _invoice(refusing, "concerto", 9) == invoice
+
+
+def test_refuse_setting_refuses_a_closure_dropping_a_billed_day(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    world = priced_world(refusing)
+    days, _ = _billed_september(world, clock)
+    before = refusing.reservations.book_of(ADMIN, world.alban.id)
+    strike = Period(name="Grève", first_day=days[0], last_day=days[0])
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.catalog.close_site(ADMIN, world.alban.site.id, strike)
+    assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
+    assert refusing.catalog.site(ADMIN, world.alban.site.id).closures == ()
+    assert refusing.enrollments.get(ADMIN, world.alban.id).closure(days[0]) is None

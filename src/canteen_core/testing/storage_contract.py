@@ -49,6 +49,7 @@ from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.ports.storage import AuditedNotification, Range, Storage, outbox_store
+from canteen_core.testing.catalog_contract import *  # noqa: F403  (the catalog's part)
 from canteen_core.testing.samples import (
     ISSUER,
     NOW,
