@@ -48,6 +48,7 @@ from typing import NotRequired, TypedDict, Unpack
 import attrs
 
 from canteen_core.domain._access import acts_as_commune, ensure_may_act_for
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import a_date, check_date, check_year, non_empty_str
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import ClosureKind
@@ -954,7 +955,7 @@ def _check_range(start: object, end: object) -> tuple[date, date]:
     first = _check_day(start, "start")
     last = _check_day(end, "end")
     if last < first:
-        raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+        raise InvalidInputError(ends_before_start_fr("la période", first, last), path="end")
     return first, last
 
 
