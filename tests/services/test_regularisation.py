@@ -33,7 +33,7 @@ from ._billing_fixtures import (  # noqa: F401  (fixtures)
     priced_world,
     september,
 )
-from ._world import ADMIN, FINANCE, World
+from ._world import ADMIN, FINANCE, PAYER, World
 from .conftest import EventRecorder
 
 REFUSED = r"^Le mois de septembre 2023 est déjà facturé"
@@ -196,3 +196,24 @@ def test_refuse_setting_refuses_a_closure_dropping_a_billed_day(
     assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
     assert refusing.catalog.site(ADMIN, world.alban.site.id).closures == ()
     assert refusing.enrollments.get(ADMIN, world.alban.id).closure(days[0]) is None
+
+
+def test_refuse_setting_refuses_approving_a_change_to_a_billed_day(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    world = priced_world(refusing)
+    days = september(world.alban)[:5]
+    book(refusing, world.alban, days)
+    # Asked on 1 September, after the deadline for the week of the 4th: pending.
+    asked = refusing.reservations.cancel(PAYER, world.alban.id, days[0])
+    (request,) = refusing.reservations.pending_requests(ADMIN)
+    assert [r.day for r in asked.pending] == [days[0]]
+    attend(refusing, world.alban, dict.fromkeys(days, Presence.PRESENT))
+    clock.set(BILLING_DAY)
+    refusing.billing.run_postpaid(FINANCE, "2023-09")
+    before = refusing.reservations.book_of(ADMIN, world.alban.id)
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.reservations.decide(ADMIN, request.id, approve=True)
+    assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
+    assert [r.id for r in refusing.reservations.pending_requests(ADMIN)] == [request.id]
+    refusing.reservations.decide(ADMIN, request.id, approve=False, reason="Mois facturé")

@@ -600,7 +600,9 @@ class ReservationService(ServiceBase):
     ) -> ChangeRequest:
         """Staff approve (the change is applied) or reject (``reason`` required) a pending
         request. The family is emailed (outbox, same transaction) and
-        ``ChangeRequestDecided`` fires after commit."""
+        ``ChangeRequestDecided`` fires after commit. With ``[billing] billed_days =
+        "refuse"``, approving a change to a day of a month already invoiced is refused
+        (the request stays pending: reject it instead)."""
         if not isinstance(approve, bool):
             raise InvalidInputError("approve must be True or False", path="approve")
         if reason is not None and not isinstance(reason, str):
@@ -616,6 +618,10 @@ class ReservationService(ServiceBase):
                     request, book, enrollment=enrollment, actor=actor, clock=clock, note=reason
                 )
                 if new_book.version != book.version:
+                    # [billing] billed_days = "refuse": staff may not change a billed day either
+                    ensure_days_not_billed(
+                        tx.uow, self._ctx.deployment, {request.household_id: [request.day]}
+                    )
                     tx.uow.reservations.save(new_book, expected_version=book.version)
                     tx.emit(
                         ReservationsChanged(
