@@ -3,19 +3,14 @@ services; ``canteen sites close`` closes a site over a period (strike, works).""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from canteen_adapters.cli._common import (
     WEEKDAY_NAMES_FR,
-    config_option,
+    Operator,
     echo_json,
     join_fr,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
     plural,
     short_french_date,
@@ -31,20 +26,18 @@ def command() -> None:
 
 
 @command.command("list")
-@config_option
-@operator_option
-@json_option
-def list_command(config: Path, operator: str | None, as_json: bool) -> None:
+@operator_command
+def list_command(operator: Operator) -> None:
     """List the catalog's sites (with their closures) and services, with their ids.
 
     \b
         canteen sites list
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    actor = operator.actor
+    with operator.open() as canteen:
         entries = canteen.catalog.sites(actor)
         services = [entry.service for entry in canteen.catalog.services(actor)]
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "sites": [
@@ -84,21 +77,13 @@ def list_command(config: Path, operator: str | None, as_json: bool) -> None:
 
 
 @command.command("close")
-@config_option
-@operator_option
+@operator_command
 @click.option("--site", "site_id", required=True, help="Site id (see canteen sites list).")
 @click.option("--from", "first", required=True, help="First closed day (2023-10-02).")
 @click.option("--to", "last", help="Last closed day (default: the first).")
 @click.option("--reason", required=True, help='Why, shown to families: "Grève", "Travaux".')
-@json_option
 def close_command(
-    config: Path,
-    operator: str | None,
-    site_id: str,
-    first: str,
-    last: str | None,
-    reason: str,
-    as_json: bool,
+    operator: Operator, site_id: str, first: str, last: str | None, reason: str
 ) -> None:
     """Close a site over a period: booked days are cancelled (not charged) at every
     enrollment at the site, present and future, and the families concerned are e-mailed.
@@ -109,10 +94,9 @@ def close_command(
     first_day = parse_day(first, "--from")
     last_day = first_day if last is None else parse_day(last, "--to")
     period = Period(name=reason, first_day=first_day, last_day=last_day)
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
-        dropped = canteen.catalog.close_site(actor, site_id, period)
-    if as_json:
+    with operator.open() as canteen:
+        dropped = canteen.catalog.close_site(operator.actor, site_id, period)
+    if operator.as_json:
         echo_json({"site": site_id, "cancelled": dropped})
         return
     days = sum(len(found) for found in dropped.values())

@@ -49,7 +49,6 @@ from canteen_core.domain._french import format_date_fr, format_datetime_fr
 from canteen_core.domain._unchecked import unchecked
 from canteen_core.domain._validators import aware_datetime, non_empty_str
 from canteen_core.domain.accounts import Account, Invitation, PasswordReset, normalize_email
-from canteen_core.domain.calendar import Period
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.events import (
@@ -90,7 +89,6 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
     "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),
     "invoice-overdue": ("number", "balance_due", "due_date", "level"),
-    "site-closed": ("site_name", "closure_name", "first_day", "last_day", "children"),
     "direct-debit-announced": (
         "amount",
         "collection_date",
@@ -742,29 +740,6 @@ class Notifier:
             key=event.payment_id,
             household_id=event.household_id,
         )
-
-    def site_closed(
-        self,
-        recipients: Sequence[Recipient],
-        *,
-        household_id: str,
-        key: str,
-        site_name: str,
-        closure: Period,
-        children: Sequence[tuple[str, Sequence[date]]],
-    ) -> list[OutgoingMessage]:
-        """The site closes over ``closure`` (strike, works): the booked days it cancels, per
-        child (name, days), are not charged. ``key`` names the closure (one message per
-        closure and recipient)."""
-        context = {
-            "site_name": site_name,
-            "closure_name": closure.name,
-            "first_day": closure.first_day,
-            "last_day": closure.last_day,
-            "children": tuple((name, tuple(days)) for name, days in children),
-            "reservations_url": self.settings.link(self.settings.reservations_url),
-        }
-        return self._each("site-closed", recipients, context, key=key, household_id=household_id)
 
     def invoice_overdue(
         self, event: InvoiceOverdue, recipients: Sequence[Recipient]

@@ -39,7 +39,6 @@ from itertools import pairwise
 
 import attrs
 
-from canteen_core.domain._french import ends_before_start_fr, not_positive_fr
 from canteen_core.domain._validators import a_date, non_empty_str, optional_date
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, Household
@@ -164,8 +163,7 @@ class Bracket:
             raise InvalidInputError(f"QF must not be negative, got {self.qf_from}", path="qf_from")
         if self.qf_to is not None and self.qf_to <= self.qf_from:
             raise InvalidInputError(
-                f"la tranche de QF finit ({self.qf_to}) avant ou là où elle commence "
-                f"({self.qf_from})",
+                f"bracket ends ({self.qf_to}) at or before it starts ({self.qf_from})",
                 path="qf_to",
             )
 
@@ -328,7 +326,7 @@ class EffortRatePricing:
     def __attrs_post_init__(self) -> None:
         if self.rate_percent <= 0:
             raise InvalidInputError(
-                not_positive_fr("le taux d'effort", self.rate_percent), path="rate_percent"
+                f"effort rate must be positive, got {self.rate_percent}", path="rate_percent"
             )
         if self.minimum.currency != self.maximum.currency:
             raise InvalidInputError("minimum and maximum in different currencies", path="maximum")
@@ -581,7 +579,7 @@ class TariffGrid:
     def __attrs_post_init__(self) -> None:
         if self.valid_until is not None and self.valid_until < self.valid_from:
             raise InvalidInputError(
-                ends_before_start_fr("la grille tarifaire", self.valid_from, self.valid_until),
+                f"grid ends ({self.valid_until}) before it starts ({self.valid_from})",
                 path="valid_until",
             )
         missing = sorted(self.required_categories - self.prices.keys())

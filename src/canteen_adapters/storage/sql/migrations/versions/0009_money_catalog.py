@@ -6,12 +6,7 @@ named them, and a closure only inside the calendars of the enrollments existing 
 added. The upgrade makes each site and service enrollments name an entry at version 1 (the
 body of the first enrollment naming it, by id), a site's closures being those found in the
 calendars of its enrollments (each once, in the order first met); the downgrade drops the
-tables (the enrollments still carry their sites, services and calendars).
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-07
-"""
+tables (the enrollments still carry their sites, services and calendars)."""
 
 from __future__ import annotations
 
@@ -19,14 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from canteen_adapters.storage.sql.migrations._ops import JSON, primary_key, required
 
 revision = "0009"
 down_revision: str | None = "0008"
-branch_labels = None
-depends_on = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _TABLES = ("catalog_sites", "catalog_services")
 
 
@@ -74,10 +67,10 @@ def upgrade() -> None:
     for name in _TABLES:
         op.create_table(
             name,
-            sa.Column("id", sa.String(), nullable=False),
-            sa.Column("version", sa.Integer(), nullable=False),
-            sa.Column("body", JSON, nullable=False),
-            sa.PrimaryKeyConstraint("id", name=f"pk_{name}"),
+            required("id", sa.String()),
+            required("version", sa.Integer()),
+            required("body", JSON),
+            primary_key(name, "id"),
         )
     connection = op.get_bind()
     for name, rows in zip(_TABLES, _entries(connection), strict=True):
