@@ -17,6 +17,7 @@ from canteen_core.domain.attendance import Presence
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import RuleViolationError
+from canteen_core.domain.events import CreditNoteIssued
 from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.money import Money
 from canteen_core.services import Canteen
@@ -217,3 +218,30 @@ def test_refuse_setting_refuses_approving_a_change_to_a_billed_day(
     assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
     assert [r.id for r in refusing.reservations.pending_requests(ADMIN)] == [request.id]
     refusing.reservations.decide(ADMIN, request.id, approve=False, reason="Mois facturé")
+
+
+def test_every_credit_note_is_announced_the_same_way(
+    any_bworld: World, clock: FixedClock, recorder: EventRecorder
+) -> None:
+    """A régularisation credit note emits CreditNoteIssued and e-mails the family, as one
+    issued by the finance office does."""
+    canteen = any_bworld.canteen
+    days, invoice = _billed_september(any_bworld, clock)
+    book(canteen, any_bworld.alban, (), cancel=[days[2]])
+    attend(canteen, any_bworld.alban, {days[2]: Presence.ABSENT})
+    clock.set(NOVEMBER)
+    (regularised,) = canteen.billing.run_postpaid(FINANCE, "2023-10").credit_notes
+    manual = canteen.billing.issue_credit_note(
+        FINANCE, invoice.id, reason="Geste commercial", amount=Money.of("1.00")
+    )
+    events = recorder.of(CreditNoteIssued)
+    assert [(e.credit_note_id, e.invoice_number, e.reason) for e in events] == [
+        (regularised.id, invoice.number, "Régularisation"),
+        (manual.id, invoice.number, "Geste commercial"),
+    ]
+    with canteen.context.storage.unit_of_work(read_only=True) as uow:
+        mails = [r.message for r in uow.outbox.records() if r.message.kind == "credit-note-issued"]
+    assert sorted(m.to_address for m in mails) == sorted(
+        ["maman@concerto.fr", "papa@concerto.fr"] * 2
+    )
+    assert any(f"Avoir n° {regularised.number}" in m.subject for m in mails)

@@ -13,11 +13,12 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from canteen_core.domain.accounts import Account, ThrottleState
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
@@ -343,3 +344,25 @@ def catalog_conflict(what: str, item_id: str, current: int, expected: int) -> Co
         f"{what} « {item_id} » a changé entre-temps (version {current}, attendue {expected}) : "
         "rechargez et recommencez"
     )
+
+
+#: A catalog entry type.
+CatalogEntry = TypeVar("CatalogEntry", SiteEntry, ServiceEntry)
+
+
+class CatalogBase(Generic[CatalogEntry]):
+    """What the catalog repositories of every backend share: :meth:`get` over the backend's
+    ``find``. A subclass sets ``_cls`` (the stored class) and ``_what`` (its French name)."""
+
+    _cls: type[CatalogEntry]
+    _what: str
+
+    def find(self, item_id: str) -> CatalogEntry | None:  # pragma: no cover - per backend
+        raise NotImplementedError
+
+    def get(self, item_id: str) -> CatalogEntry:
+        """The entry of ``item_id``; ``NotFoundError`` (French) if there is none."""
+        found = self.find(item_id)
+        if found is None:
+            raise catalog_unknown(self._cls, item_id)
+        return found

@@ -7,47 +7,41 @@ through the unit of work's undo log, like the other memory repositories.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from canteen_adapters.storage._common import (
+    CatalogBase,
+    CatalogEntry,
     catalog_conflict,
-    catalog_unknown,
     catalog_word,
     check_catalog_entry,
 )
 from canteen_adapters.storage._memory_repositories import _Session
-from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 
 __all__ = ["MemoryCatalog"]
 
-C = TypeVar("C", SiteEntry, ServiceEntry)
 
-
-class MemoryCatalog(Generic[C]):
+class MemoryCatalog(CatalogBase[CatalogEntry]):
     """Sites or services (``cls``) in ``entries`` (id -> entry), saved by version."""
 
-    def __init__(self, uow: _Session, entries: dict[str, Any], cls: type[C]) -> None:
+    def __init__(self, uow: _Session, entries: dict[str, Any], cls: type[CatalogEntry]) -> None:
+        self._cls = cls
+        self._what = catalog_word(cls)
         self._uow = uow
         self._entries = entries
-        self._cls: type[C] = cls
-        self._what = catalog_word(cls)
 
-    def get(self, item_id: str) -> C:
-        found = self.find(item_id)
-        if found is None:
-            raise catalog_unknown(self._cls, item_id)
-        return found
-
-    def find(self, item_id: str) -> C | None:
+    def find(self, item_id: str) -> CatalogEntry | None:
         self._uow._check_active()
-        found: C | None = self._entries.get(item_id) if isinstance(item_id, str) else None
+        found: CatalogEntry | None = (
+            self._entries.get(item_id) if isinstance(item_id, str) else None
+        )
         return found
 
-    def list(self) -> Iterator[C]:
+    def list(self) -> Iterator[CatalogEntry]:
         self._uow._check_active()
         return iter([self._entries[key] for key in sorted(self._entries)])
 
-    def save(self, item: C, *, expected_version: int) -> None:
+    def save(self, item: CatalogEntry, *, expected_version: int) -> None:
         self._uow._check_writable()
         item_id = check_catalog_entry(item, self._cls, expected_version, self._what)
         stored = self._entries.get(item_id)

@@ -8,41 +8,32 @@ expected``, so a change computed from a version that moved meanwhile is refused
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
 from canteen_adapters.storage._common import (
+    CatalogBase,
+    CatalogEntry,
     catalog_conflict,
-    catalog_unknown,
     catalog_word,
     check_catalog_entry,
 )
 from canteen_adapters.storage.sql.driver import _dialect_insert, _Session, _translate
 from canteen_core.config.serialization import structure, unstructure
-from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 
 __all__ = ["SqlCatalog"]
 
-C = TypeVar("C", SiteEntry, ServiceEntry)
 
-
-class SqlCatalog(Generic[C]):
+class SqlCatalog(CatalogBase[CatalogEntry]):
     """Sites or services (``cls``) in ``table``."""
 
-    def __init__(self, uow: _Session, table: sa.Table, cls: type[C]) -> None:
+    def __init__(self, uow: _Session, table: sa.Table, cls: type[CatalogEntry]) -> None:
+        self._cls = cls
+        self._what = catalog_word(cls)
         self._uow = uow
         self._table = table
-        self._cls: type[C] = cls
-        self._what = catalog_word(cls)
 
-    def get(self, item_id: str) -> C:
-        found = self.find(item_id)
-        if found is None:
-            raise catalog_unknown(self._cls, item_id)
-        return found
-
-    def find(self, item_id: str) -> C | None:
+    def find(self, item_id: str) -> CatalogEntry | None:
         if not isinstance(item_id, str):
             return None
         connection = self._uow.connection()
@@ -52,7 +43,7 @@ class SqlCatalog(Generic[C]):
             ).scalar_one_or_none()
         return None if body is None else structure(body, self._cls)
 
-    def list(self) -> Iterator[C]:
+    def list(self) -> Iterator[CatalogEntry]:
         connection = self._uow.connection()
         with _translate(f"cannot read {self._table.name}"):
             bodies = list(
@@ -62,7 +53,7 @@ class SqlCatalog(Generic[C]):
             )
         return iter([structure(body, self._cls) for body in bodies])
 
-    def save(self, item: C, *, expected_version: int) -> None:
+    def save(self, item: CatalogEntry, *, expected_version: int) -> None:
         item_id = check_catalog_entry(item, self._cls, expected_version, self._what)
         connection = self._uow.writable()
         table = self._table

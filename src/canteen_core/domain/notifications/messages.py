@@ -33,6 +33,7 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
     "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),
     "invoice-overdue": ("number", "balance_due", "due_date", "level"),
+    "credit-note-issued": ("number", "invoice_number", "total", "reason"),
     "site-closed": ("site_name", "closure_name", "first_day", "last_day", "children"),
     "direct-debit-announced": (
         "amount",

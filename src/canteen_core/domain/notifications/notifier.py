@@ -20,6 +20,7 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.events import (
     AccountInvited,
     ChangeRequestDecided,
+    CreditNoteIssued,
     DirectDebitAnnounced,
     Event,
     InvoiceIssued,
@@ -448,6 +449,25 @@ class Notifier:
             household_id=event.household_id,
         )
 
+    def credit_note_issued(
+        self, event: CreditNoteIssued, recipients: Sequence[Recipient]
+    ) -> list[OutgoingMessage]:
+        """A credit note was issued on one of the household's invoices."""
+        context = {
+            "number": event.number,
+            "invoice_number": event.invoice_number,
+            "total": event.total,
+            "reason": event.reason,
+            "invoices_url": self.settings.link(self.settings.invoices_url),
+        }
+        return self._each(
+            "credit-note-issued",
+            recipients,
+            context,
+            key=event.credit_note_id,
+            household_id=event.household_id,
+        )
+
     def site_closed(
         self,
         recipients: Sequence[Recipient],
@@ -527,6 +547,8 @@ class Notifier:
             return self.payment_received(event, recipients, **details)
         if isinstance(event, InvoiceOverdue):
             return self.invoice_overdue(event, recipients, **details)
+        if isinstance(event, CreditNoteIssued):
+            return self.credit_note_issued(event, recipients, **details)
         if isinstance(event, DirectDebitAnnounced):
             return self.direct_debit_announced(event, recipients, **details)
         if isinstance(event, AccountInvited):
