@@ -1,8 +1,4 @@
-"""The storage contract for the catalog: sites (with their closures) and services, versioned.
-
-Part of :mod:`canteen_core.testing.storage_contract` (which imports these tests): a backend
-running the contract runs them too.
-"""
+"""The storage contract for the catalog: sites (with their closures) and services, versioned."""
 
 from __future__ import annotations
 
