@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from canteen_adapters.storage._common import collection_type
+from canteen_adapters.storage._memory_catalog import MemoryCatalog
 from canteen_adapters.storage._memory_repositories import (
     _Accounts,
     _Data,
@@ -27,6 +28,7 @@ from canteen_adapters.storage._memory_repositories import (
 )
 from canteen_adapters.storage._memory_reservations import _Reservations
 from canteen_core.config.hookspecs import hookimpl
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.ports.backends import StorageBackend
 from canteen_core.ports.settings import StorageSettings
@@ -96,6 +98,8 @@ class MemoryUnitOfWork:
         self.households = _Households(self, data)
         self.reservations = _Reservations(self, data)
         self.enrollments = _Enrollments(self, data, COLLECTIONS["enrollments"])
+        self.sites = MemoryCatalog(self, data.sites, SiteEntry)
+        self.services = MemoryCatalog(self, data.services, ServiceEntry)
         self.change_requests = _Documents(self, data, COLLECTIONS["change_requests"])
         self.attendance = _Documents(self, data, COLLECTIONS["attendance"])
         self.absences = _Documents(self, data, COLLECTIONS["absences"])

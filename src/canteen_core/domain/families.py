@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import a_date, non_empty_str, optional_date
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.money import to_decimal
@@ -92,7 +93,7 @@ class FamilyQuotient:
     def __attrs_post_init__(self) -> None:
         if self.valid_until is not None and self.valid_until < self.valid_from:
             raise InvalidInputError(
-                f"family quotient ends ({self.valid_until}) before it starts ({self.valid_from})",
+                ends_before_start_fr("le quotient familial", self.valid_from, self.valid_until),
                 path="valid_until",
             )
 

@@ -11,7 +11,8 @@ Every method takes the acting :class:`~canteen_core.domain.actors.Actor` first a
 after it committed. Methods are grouped in namespaces:
 
 * ``canteen.families``: households, family quotients, the family's dashboard;
-* ``canteen.enrollments``: services, sites, enrolling children;
+* ``canteen.catalog``: sites (with their closures) and services, stored on their own;
+* ``canteen.enrollments``: enrolling children;
 * ``canteen.reservations``: book, cancel, tick, periodicities, grids, change requests;
 * ``canteen.attendance``: roll calls, justified absences;
 * ``canteen.kitchen``: headcounts for the caterer;
@@ -49,6 +50,7 @@ from canteen_core.ports.mail import Mailer
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
+from canteen_core.services.catalog import CatalogService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.family_papers import DocumentService
@@ -68,6 +70,7 @@ __all__ = [
     "AccountService",
     "AttendanceService",
     "Canteen",
+    "CatalogService",
     "DocumentService",
     "EnrollmentRequest",
     "EnrollmentService",
@@ -99,8 +102,8 @@ class Canteen:
 
     * ``canteen.families`` (:class:`FamilyService`): households, guardians, children, family
       quotients, the family's dashboard;
-    * ``canteen.enrollments`` (:class:`EnrollmentService`): services, sites, enrolling
-      children, site closures;
+    * ``canteen.catalog`` (:class:`CatalogService`): sites with their closures, services;
+    * ``canteen.enrollments`` (:class:`EnrollmentService`): enrolling children;
     * ``canteen.reservations`` (:class:`ReservationService`): book, cancel, tick weeks, months
       and ranges, periodicities, grids, late-change requests;
     * ``canteen.attendance`` (:class:`AttendanceService`): roll calls, justified absences;
@@ -123,7 +126,9 @@ class Canteen:
 
     #: Households, guardians, children, family quotients, the dashboard.
     families: FamilyService
-    #: Services, sites, enrollments.
+    #: Sites with their closures, services.
+    catalog: CatalogService
+    #: Enrollments.
     enrollments: EnrollmentService
     #: Bookings, periodicities, grids, change requests.
     reservations: ReservationService
@@ -148,6 +153,7 @@ class Canteen:
         self.context = context
         self.accounts = AccountService(context)
         self.attendance = AttendanceService(context)
+        self.catalog = CatalogService(context)
         self.enrollments = EnrollmentService(context)
         self.families = FamilyService(context)
         self.kitchen = KitchenService(context)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import (
     AbsenceJustification,
@@ -43,7 +44,7 @@ def _date(value: object, path: str) -> date:
 def _range(start: object, end: object) -> tuple[date, date]:
     first, last = _date(start, "start"), _date(end, "end")
     if last < first:
-        raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+        raise InvalidInputError(ends_before_start_fr("la période", first, last), path="end")
     return first, last
 
 

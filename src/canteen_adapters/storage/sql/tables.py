@@ -27,6 +27,8 @@ __all__ = [
     "NAMING_CONVENTION",
     "account_tokens",
     "accounts",
+    "catalog_services",
+    "catalog_sites",
     "children",
     "document_blobs",
     "document_tables",
@@ -111,6 +113,22 @@ household_guardians = sa.Table(
 #: changes, so readers may cache it across transactions and processes.
 service_calendars = _json_table("service_calendars", key="key")
 
+
+def _catalog_table(name: str) -> sa.Table:
+    """A catalog table: one versioned entry (a site with its closures, or a service) per id."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("body", JSON_TYPE, nullable=False),
+    )
+
+
+#: The catalog (migration 0010): sites with their own closures, and services; each entry is
+#: saved over only from the version it was read at.
+catalog_sites = _catalog_table("catalog_sites")
+catalog_services = _catalog_table("catalog_services")
 
 #: Indexes on two key columns (migration 0007). Batch reads filter many households by a day
 #: range or a status (billing reads a month of attendance 200 households at a time; a family's

@@ -42,6 +42,8 @@ KINDS: Mapping[str, tuple[str, ...]] = {
         "reason",
         "documents_url",
     ),
+    "credit-note-issued": ("number", "invoice_number", "total", "reason"),
+    "site-closed": ("site_name", "closure_name", "first_day", "last_day", "children"),
     "direct-debit-announced": (
         "amount",
         "collection_date",

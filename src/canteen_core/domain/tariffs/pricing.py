@@ -13,6 +13,7 @@ from itertools import pairwise
 
 import attrs
 
+from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import CENT, EUR, Money, to_decimal
 
@@ -118,7 +119,8 @@ class Bracket:
             raise InvalidInputError(f"QF must not be negative, got {self.qf_from}", path="qf_from")
         if self.qf_to is not None and self.qf_to <= self.qf_from:
             raise InvalidInputError(
-                f"bracket ends ({self.qf_to}) at or before it starts ({self.qf_from})",
+                f"la tranche de QF finit ({self.qf_to}) avant ou là où elle commence "
+                f"({self.qf_from})",
                 path="qf_to",
             )
 
@@ -279,7 +281,7 @@ class EffortRatePricing:
     def __attrs_post_init__(self) -> None:
         if self.rate_percent <= 0:
             raise InvalidInputError(
-                f"effort rate must be positive, got {self.rate_percent}", path="rate_percent"
+                not_positive_fr("le taux d'effort", self.rate_percent), path="rate_percent"
             )
         if self.minimum.currency != self.maximum.currency:
             raise InvalidInputError("minimum and maximum in different currencies", path="maximum")

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from canteen_core.domain.accounts import Account, AccountStore
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.families import Household
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.invoicing import NumberSequence
@@ -179,6 +180,39 @@ class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
         ...
 
 
+C = TypeVar("C", SiteEntry, ServiceEntry)
+
+
+class CatalogRepository(Protocol[C]):
+    """The catalog's sites or services, each stored on its own and versioned.
+
+    An entry's ``version`` is 1 when first saved and grows by one with each change; a save
+    names the version it was computed from, so two staff changing one site at once cannot
+    lose one of the changes.
+    """
+
+    def get(self, item_id: str) -> C:
+        """The entry of ``item_id``; ``NotFoundError`` if there is none."""
+        ...
+
+    def find(self, item_id: str) -> C | None:
+        """The entry of ``item_id``, or ``None``."""
+        ...
+
+    def list(self) -> Iterator[C]:
+        """Every entry, by id."""
+        ...
+
+    def save(self, item: C, *, expected_version: int) -> None:
+        """Store ``item`` (at ``expected_version + 1``) if the stored version is still
+        ``expected_version`` (0: not stored yet).
+
+        ``ConflictError`` if the stored version moved (or the entry exists when adding),
+        ``InvalidInputError`` if ``item.version`` is not ``expected_version + 1``.
+        """
+        ...
+
+
 class ReservationRepository(Protocol):
     """Each enrollment's :class:`~canteen_core.domain.reservations.ReservationBook`, versioned.
 
@@ -292,6 +326,16 @@ class UnitOfWork(Protocol):
     @property
     def reservations(self) -> ReservationRepository:
         """Reservation books, versioned."""
+        ...
+
+    @property
+    def sites(self) -> CatalogRepository[SiteEntry]:
+        """The catalog's sites with their closures, versioned."""
+        ...
+
+    @property
+    def services(self) -> CatalogRepository[ServiceEntry]:
+        """The catalog's services, versioned."""
         ...
 
     @property
