@@ -117,6 +117,7 @@ class MemoryUnitOfWork:
         self.accounts = _Accounts(self, data)
         self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
+        self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._storage._acquire()

@@ -68,6 +68,7 @@ from canteen_core.domain.reservations import ReservationBook
 if TYPE_CHECKING:
     from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
     from canteen_core.domain.change_requests import ChangeRequest
+    from canteen_core.domain.enrollment_requests import EnrollmentApplication
     from canteen_core.domain.enrollments import Enrollment
     from canteen_core.domain.invoicing import CreditNote, Invoice
     from canteen_core.domain.ledger import Payment, Refund
@@ -347,6 +348,16 @@ COLLECTIONS: dict[str, Collection] = {
             type_ref="canteen_core.domain.mandates:DirectDebitMandate",
             id_attr="reference",
             keys=(Key(column="household_id"), Key(column="status")),
+        ),
+        Collection(
+            name="enrollment_requests",
+            type_ref="canteen_core.domain.enrollment_requests:EnrollmentApplication",
+            keys=(
+                Key(column="household_id"),
+                Key(column="child_id"),
+                Key(column="service_id"),
+                Key(column="status"),
+            ),
         ),
         Collection(
             name="notifications_audit",
@@ -686,6 +697,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
         """Every payment-provider notification received."""
+        ...
+
+    @property
+    def enrollment_requests(self) -> DocumentRepository[EnrollmentApplication]:
+        """Families' enrollment requests, pending and decided."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

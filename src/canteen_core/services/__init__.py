@@ -12,6 +12,7 @@ after it committed. Methods are grouped in namespaces:
 
 * ``canteen.families``: households, family quotients, the family's dashboard;
 * ``canteen.enrollments``: services, sites, enrolling children;
+* ``canteen.enrollment_requests``: families ask for enrollments, staff accept or refuse;
 * ``canteen.reservations``: book, cancel, tick, periodicities, grids, change requests;
 * ``canteen.attendance``: roll calls, justified absences;
 * ``canteen.kitchen``: headcounts for the caterer;
@@ -46,6 +47,7 @@ from canteen_core.ports.mail import Mailer
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
+from canteen_core.services.enrollment_requests import EnrollmentRequestService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.kitchen import KitchenService
@@ -63,6 +65,7 @@ __all__ = [
     "AttendanceService",
     "Canteen",
     "EnrollmentRequest",
+    "EnrollmentRequestService",
     "EnrollmentService",
     "FamilyService",
     "HouseholdDashboard",
@@ -92,6 +95,8 @@ class Canteen:
       quotients, the family's dashboard;
     * ``canteen.enrollments`` (:class:`EnrollmentService`): services, sites, enrolling
       children, site closures;
+    * ``canteen.enrollment_requests`` (:class:`EnrollmentRequestService`): a family's
+      enrollment requests, accepted or refused by staff;
     * ``canteen.reservations`` (:class:`ReservationService`): book, cancel, tick weeks, months
       and ranges, periodicities, grids, late-change requests;
     * ``canteen.attendance`` (:class:`AttendanceService`): roll calls, justified absences;
@@ -110,6 +115,8 @@ class Canteen:
     families: FamilyService
     #: Services, sites, enrollments.
     enrollments: EnrollmentService
+    #: Families' enrollment requests, staff decisions.
+    enrollment_requests: EnrollmentRequestService
     #: Bookings, periodicities, grids, change requests.
     reservations: ReservationService
     #: Roll calls and justified absences.
@@ -128,6 +135,7 @@ class Canteen:
         self.accounts = AccountService(context)
         self.attendance = AttendanceService(context)
         self.enrollments = EnrollmentService(context)
+        self.enrollment_requests = EnrollmentRequestService(context)
         self.families = FamilyService(context)
         self.kitchen = KitchenService(context)
         self.reservations = ReservationService(context)

@@ -837,5 +837,11 @@ def test_bulk_changes_to_existing_books(storage: Storage) -> None:
         assert uow.reservations.load_many(ids) == changed  # all or nothing
 
 
+# The enrollment requests' part of the contract lives in its own module.
+from canteen_core.testing.enrollment_requests_contract import (  # noqa: E402, F401
+    test_enrollment_requests_are_dropped_with_their_unit_of_work,
+    test_enrollment_requests_round_trip_and_filter,
+)
+
 #: The contract's tests (what ``from canteen_core.testing.storage_contract import *`` brings in).
 __all__ = sorted(name for name in dict(globals()) if name.startswith("test_"))

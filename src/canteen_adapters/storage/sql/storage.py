@@ -185,6 +185,10 @@ class SqlUnitOfWork:
     def notifications_audit(self) -> _Documents:
         return _Documents(self, COLLECTIONS["notifications_audit"])
 
+    @cached_property
+    def enrollment_requests(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["enrollment_requests"])
+
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
             connection = self._storage.engine.connect()
