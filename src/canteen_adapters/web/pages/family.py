@@ -47,7 +47,7 @@ def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
     return {
         "household": household,
         "greeting": f"Bonjour {payer.civility + ' ' if payer.civility else ''}{payer.last_name}.",
-        "last_login": session.logged_in_at,
+        "last_login": session.previous_login_at,
         "unpaid": len(unpaid),
         "unpaid_amount": Money.sum(row.balance_due for row in unpaid),
         "requests": [

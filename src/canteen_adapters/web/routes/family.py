@@ -32,12 +32,16 @@ LATEST_REQUESTS = 5
 def last_login_text(
     web: Web, request: Request[Any, Any, Any]
 ) -> tuple[str | None, datetime | None]:
-    """``"Dernière connexion le 09/08/2023 à 17:58"`` (Europe/Paris) for the session."""
+    """``"Dernière connexion le 09/08/2023 à 17:58"`` (Europe/Paris): the login before the
+    session's own (``"Première connexion"`` the first time)."""
     session = web.session(request)
     if session is None:
         return None, None
-    local = session.logged_in_at.astimezone(PARIS)
-    return f"Dernière connexion le {local:%d/%m/%Y} à {local:%H:%M}", session.logged_in_at
+    previous = session.previous_login_at
+    if previous is None:
+        return "Première connexion", None
+    local = previous.astimezone(PARIS)
+    return f"Dernière connexion le {local:%d/%m/%Y} à {local:%H:%M}", previous
 
 
 @get("/api/v1/households", tags=TAGS, sync_to_thread=True)

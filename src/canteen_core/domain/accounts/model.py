@@ -137,6 +137,8 @@ class AccountView:
     activated_at: datetime | None = None
     password_changed_at: datetime | None = None
     last_login_at: datetime | None = None
+    #: The login before the last one: what "Dernière connexion le ..." shows once logged in.
+    previous_login_at: datetime | None = None
 
     @property
     def is_family(self) -> bool:
@@ -168,6 +170,8 @@ class Account:
     activated_at: datetime | None = None
     password_changed_at: datetime | None = None
     last_login_at: datetime | None = None
+    #: The login before the last one: what "Dernière connexion le ..." shows once logged in.
+    previous_login_at: datetime | None = None
 
     @property
     def is_family(self) -> bool:
@@ -193,6 +197,7 @@ class Account:
             activated_at=self.activated_at,
             password_changed_at=self.password_changed_at,
             last_login_at=self.last_login_at,
+            previous_login_at=self.previous_login_at,
         )
 
     def token(self, selector: str) -> AccountToken | None:
