@@ -38,7 +38,7 @@ def test_dashboard_in_one_call(family: tuple[Deployment, str]) -> None:
 
 
 def test_last_login_is_the_one_before_the_current_session(family: tuple[Deployment, str]) -> None:
-    """"Dernière connexion le ..." shows the previous visit, not the login just made."""
+    """ "Dernière connexion le ..." shows the previous visit, not the login just made."""
     web, _ = family
     web.logout()
     web.clock.set(datetime(2023, 10, 9, 18, 30, tzinfo=PARIS))
