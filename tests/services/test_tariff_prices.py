@@ -66,7 +66,9 @@ def test_an_expired_quotient_gives_the_highest_bracket(memory_bworld: World) -> 
     expired = attrs.evolve(
         household,
         quotients=(
-            FamilyQuotient(value="612.50", valid_from=date(2023, 1, 1), valid_until=date(2023, 9, 10)),
+            FamilyQuotient(
+                value="612.50", valid_from=date(2023, 1, 1), valid_until=date(2023, 9, 10)
+            ),
         ),
     )
     canteen.families.save_household(ADMIN, expired)
