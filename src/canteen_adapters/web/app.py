@@ -17,7 +17,15 @@ from litestar.routes import HTTPRoute
 from canteen_adapters.web.context import IdempotencyStore, WebContext
 from canteen_adapters.web.pages import pages_router, static_router
 from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
-from canteen_adapters.web.routes import auth, callbacks, family, invoices, reservations, staff
+from canteen_adapters.web.routes import (
+    auth,
+    callbacks,
+    enrollment_requests,
+    family,
+    invoices,
+    reservations,
+    staff,
+)
 from canteen_adapters.web.schemas import ProblemOut
 from canteen_adapters.web.security import check_csrf, security_headers
 from canteen_adapters.web.sessions import SessionStore
@@ -124,6 +132,7 @@ def create_app(
         *invoices.HANDLERS,
         *callbacks.HANDLERS,
         *staff.HANDLERS,
+        *enrollment_requests.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:

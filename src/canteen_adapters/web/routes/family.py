@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import Web
+from canteen_adapters.web.convert_enrollment import enrollment_request_out
 from canteen_adapters.web.schemas import (
     ContactBody,
     DashboardOut,
@@ -63,6 +64,7 @@ def dashboard(
     view = canteen.families.dashboard(actor, household_id)
     page = canteen.billing.invoices_page(actor, household_id)
     requests = canteen.reservations.requests(actor, household_id=household_id)
+    enrollment_requests = canteen.enrollment_requests.of_household(actor, household_id)
     household = view.household
     payer = household.payer
     text, at = last_login_text(web, request)
@@ -82,6 +84,9 @@ def dashboard(
         latest_requests=[
             convert.request_out(r)
             for r in sorted(requests, key=lambda r: r.requested_at, reverse=True)[:LATEST_REQUESTS]
+        ],
+        enrollment_requests=[
+            enrollment_request_out(r) for r in enrollment_requests[:LATEST_REQUESTS]
         ],
         payer=convert.guardian_out(payer),
         co_representative=None

@@ -42,7 +42,8 @@ _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 SEARCH_LIMIT = 50
 
 
-def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
+def staff_actor(web: Web, request: Request[Any, Any, Any]) -> Actor:
+    """The acting user of a back-office route; 403 for a family account."""
     actor = web.actor(request)
     if actor.is_family:
         raise Problem(
@@ -63,7 +64,7 @@ def pending_requests(
     request: Request[Any, Any, Any], web: Web, site_id: FromQuery[str | None] = None
 ) -> list[RequestOut]:
     """Late-change requests awaiting instruction, oldest first (optionally of one site)."""
-    actor = _staff(web, request)
+    actor = staff_actor(web, request)
     found = web.canteen.reservations.pending_requests(actor, site_id=site_id)
     return [convert.request_out(r) for r in found]
 
@@ -82,7 +83,7 @@ def decide(
 ) -> RequestOut:
     """Approve (the change is applied) or reject (a reason the family reads) a request; the
     family is e-mailed."""
-    actor = _staff(web, request)
+    actor = staff_actor(web, request)
     decided = web.canteen.reservations.decide(
         actor, request_id, approve=data.approve, reason=data.reason
     )
@@ -123,7 +124,7 @@ def close_site(
     request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
     """Close a site over a period (strike, works): its bookings are cancelled."""
-    actor = _staff(web, request)
+    actor = staff_actor(web, request)
     period = Period(name=data.name, first_day=data.first_day, last_day=data.last_day)
     cancelled = web.canteen.enrollments.close_site(actor, site_id, period)
     return ClosureOut(cancelled={key: list(days) for key, days in cancelled.items()})
@@ -138,7 +139,7 @@ def headcounts(
     end: FromQuery[date],
 ) -> list[HeadcountOut]:
     """Meals to cook per day at the site, by diet, and PAI baskets."""
-    actor = _staff(web, request)
+    actor = staff_actor(web, request)
     counts = web.canteen.kitchen.headcounts(actor, site_id, start, end)
     return [
         HeadcountOut(
@@ -157,7 +158,7 @@ def billing_run(
     request: Request[Any, Any, Any], web: Web, data: JSONBody[BillingRunBody]
 ) -> BillingRunOut:
     """Bill a month post-paid (re-running never invoices twice)."""
-    actor = _staff(web, request)
+    actor = staff_actor(web, request)
     match = _PERIOD.fullmatch(data.period)
     if match is None or not 2000 <= int(match.group(1)) <= 2100:
         # The facade raises a bare ValueError for far years (9999-12): refused here.
@@ -181,7 +182,7 @@ def reminders(
     request: Request[Any, Any, Any], web: Web, data: JSONBody[RemindersBody]
 ) -> RemindersOut:
     """Send the payment reminders due (each invoice and level at most once)."""
-    actor = _staff(web, request)
+    actor = staff_actor(web, request)
     report = web.canteen.billing.run_reminders(actor, today=data.today)
     return RemindersOut(
         reminders=len(report.sent), households=report.households, messages=report.messages
@@ -193,7 +194,7 @@ def search_households(
     request: Request[Any, Any, Any], web: Web, q: FromQuery[str] = ""
 ) -> list[HouseholdOut]:
     """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
-    actor = _staff(web, request)
+    actor = staff_actor(web, request)
     needle = q.strip().casefold()
     found = []
     for household in web.canteen.families.list_households(actor):
@@ -221,7 +222,7 @@ class RollCallController(Controller):
         self, request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
     ) -> RollCallOut:
         """The children enrolled at the site that day, booked or not, with what was recorded."""
-        actor = _staff(web, request)
+        actor = staff_actor(web, request)
         return _roll_call(web, actor, site_id, _day(day, "day"))
 
     @put(sync_to_thread=True)
@@ -234,7 +235,7 @@ class RollCallController(Controller):
         data: JSONBody[RollCallBody],
     ) -> RollCallOut:
         """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
-        actor = _staff(web, request)
+        actor = staff_actor(web, request)
         when = _day(day, "day")
         web.canteen.attendance.roll_call(actor, when, data.presences)
         return _roll_call(web, actor, site_id, when)
