@@ -21,7 +21,8 @@ __all__ = ["HANDLERS"]
 SEARCH_LIMIT = 50
 
 
-def _staff(request: Request[Any, Any, Any]) -> Actor:
+def staff_of(request: Request[Any, Any, Any]) -> Actor:
+    """The acting user of a back-office page; "Accès refusé" for a family account."""
     actor = session_of(request).actor
     if actor.is_family:
         raise Problem(
@@ -47,7 +48,7 @@ def _sites(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
 @get("/gestion", include_in_schema=False)
 async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
     """Requests awaiting instruction, oldest first, with approve / reject."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     pending = await run(canteen.reservations.pending_requests, actor)
     return page(
@@ -62,7 +63,7 @@ async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/gestion/demandes/{request_id:str}", include_in_schema=False)
 async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
     """Approve or reject a request (the family is e-mailed)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     approve = form.get("decision") == "accepter"
     reason = str(form.get("reason", "")).strip() or None
@@ -97,7 +98,7 @@ def _roll_call(request: Request[Any, Any, Any], actor: Actor, site: str, day: da
 @get("/gestion/appel", include_in_schema=False)
 async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The roll call of a site and day."""
-    actor = _staff(request)
+    actor = staff_of(request)
     today = context_of(request).canteen.context.clock.now().date()
     sites = await run(_sites, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
@@ -118,7 +119,7 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/gestion/appel", include_in_schema=False)
 async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
     """Record the roll call (all or nothing)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     day = _day(str(form.get("jour", "")), date.min)
     presences = {
@@ -133,7 +134,7 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/gestion/effectifs", include_in_schema=False)
 async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
     """Meals to cook per day at a site, by diet, and PAI baskets."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().date()
     sites = await run(_sites, actor, request)
@@ -156,14 +157,14 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/facturation", include_in_schema=False)
 async def billing_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The billing run's form."""
-    _staff(request)
+    staff_of(request)
     return page(request, "facturation.html", title="Facturation", report=None, period="")
 
 
 @post("/gestion/facturation", include_in_schema=False)
 async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
     """Bill a month post-paid (re-running never invoices twice)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     period = str(form.get("period", "")).strip()
     report = await run(context_of(request).canteen.billing.run_postpaid, actor, period)
@@ -189,7 +190,7 @@ def _search(request: Request[Any, Any, Any], actor: Actor, needle: str) -> list[
 @get("/gestion/foyers", include_in_schema=False)
 async def households(request: Request[Any, Any, Any]) -> Response[str]:
     """Household search (id, guardian or child name, e-mail)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     query = (request.query_params.get("q") or "").strip()
     found = await run(_search, request, actor, query.casefold()) if query else []
     return page(request, "foyers.html", title="Foyers", query=query, found=found)
@@ -198,7 +199,7 @@ async def households(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/foyers/{household_id:str}", include_in_schema=False)
 async def household(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
     """A household's page: guardians, children, invoices."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     found = await run(canteen.families.get, actor, household_id)
     invoices = await run(canteen.billing.invoices_page, actor, household_id)
