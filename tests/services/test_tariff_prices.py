@@ -108,6 +108,8 @@ def test_another_household_and_bad_dates_are_refused(memory_bworld: World) -> No
         canteen.billing.household_tariffs(OTHER, "concerto")
     with pytest.raises(InvalidInputError, match="année scolaire 2023-2024"):
         canteen.billing.household_tariffs(PAYER, "concerto", school_year=2023, on=date(2025, 1, 6))
+    with pytest.raises(InvalidInputError, match="année doit être comprise"):
+        canteen.billing.household_tariffs(PAYER, "concerto", school_year=0)
     none = canteen.billing.household_tariffs(PAYER, "concerto", school_year=2030)
     assert (none.tables, none.prices) == ((), ())
 

@@ -14,6 +14,7 @@ from datetime import date
 
 import attrs
 
+from canteen_core.domain._validators import check_year
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import paris_today
 from canteen_core.domain.enrollments import Enrollment
@@ -94,6 +95,8 @@ class TariffPrices(BillingBase):
         ``on`` (default: today, brought into the school year), with the reasons in French
         (a family sees its own household; staff any)."""
         today = paris_today(self._ctx.clock)
+        if school_year is not None:
+            check_year(school_year, "school_year")
         year = school_year if school_year is not None else school_year_of(on or today)
         first, last = _year_bounds(year)
         if on is not None and not first <= on <= last:
