@@ -2,8 +2,9 @@
 
 ``canteen.enrollment_requests`` on the facade. What a family may ask for is an **offer**: a
 service served at a site, as the commune's enrollments show it (canteen keeps no separate
-catalog yet: a (service, site) pair with at least one enrollment is offered, and the newest
-such enrollment gives the new one its cut-off policies and late-change mode).
+catalog yet: a (service, site) pair with at least one enrollment is offered, and one of its
+enrollments of the school year asked for, or else any, gives the new one its cut-off policies
+and late-change mode).
 
 * :meth:`EnrollmentRequestService.submit` (guardian, co-representative): refused in French,
   nothing stored, for an unknown child or one of another household, a service not offered at
@@ -18,6 +19,9 @@ Either decision e-mails the household's guardians (outbox, same transaction).
 """
 
 from __future__ import annotations
+
+import time
+from datetime import date
 
 import attrs
 
@@ -35,9 +39,10 @@ from canteen_core.domain.enrollments import Enrollment, grid_category
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
+from canteen_core.ports.storage import Range
 from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
-from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
+from canteen_core.services.runner import ServiceBase, ServiceContext, Transaction, school_year_of
 
 __all__ = ["EnrollmentOffer", "EnrollmentRequestService"]
 
@@ -70,31 +75,59 @@ def _text(value: object, path: str) -> str:
     return value.strip()
 
 
-def _offers(tx: Transaction) -> dict[tuple[str, str], Enrollment]:
-    """The newest enrollment of each (service, site) pair: the offers and their templates."""
-    found: dict[tuple[str, str], Enrollment] = {}
-    for enrollment in tx.uow.enrollments.list():
-        key = (enrollment.service.id, enrollment.site.id)
-        known = found.get(key)
-        if known is None or (enrollment.start, enrollment.id) > (known.start, known.id):
-            found[key] = enrollment
-    return found
+def _template(
+    tx: Transaction, service_id: str, site_id: str, school_year: int
+) -> Enrollment | None:
+    """An enrollment in ``service_id`` at ``site_id`` (``None``: not offered there), one of
+    ``school_year`` or later when there is one (its deadlines are the year's).
+
+    Reads one row through indexed filters, not the site's or the city's enrollments."""
+    where: dict[str, object] = {"service_id": service_id, "site_id": site_id}
+    for extra in ({"last_day": Range(low=date(school_year, 8, 1))}, {}):
+        rows = tx.uow.enrollments.list(**where, **extra)
+        try:
+            found = next(rows, None)
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()  # release the cursor of the rows not read
+        if found is not None:
+            return found
+    return None
+
+
+#: How long the list of offers is kept before it is read again (seconds): finding the
+#: (service, site) pairs reads every enrollment (about 40 ms per 1,000), and they change
+#: only when the commune opens a service somewhere.
+OFFERS_TTL = 300.0
 
 
 class EnrollmentRequestService(ServiceBase):
     """Families ask for enrollments; staff accept (the enrollment is made) or refuse."""
 
+    def __init__(self, context: ServiceContext) -> None:
+        super().__init__(context)
+        self._offers_read: tuple[float, tuple[EnrollmentOffer, ...]] | None = None
+
     # -- families ---------------------------------------------------------------------------
 
     def offers(self, actor: Actor) -> tuple[EnrollmentOffer, ...]:
-        """The services a family may ask for, by site (anyone logged in)."""
+        """The services a family may ask for, by site (anyone logged in). Read again at most
+        every :data:`OFFERS_TTL` seconds; a request is always checked against the stored
+        enrollments."""
         with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
             tx.filtered()  # the commune's offers are no household's data
-            found = _offers(tx)
-        return tuple(
-            EnrollmentOffer(service=e.service, site=e.site)
-            for _, e in sorted(found.items(), key=lambda item: item[0])
-        )
+            read = self._offers_read
+            if read is not None and time.monotonic() - read[0] < OFFERS_TTL:
+                return read[1]
+            found: dict[tuple[str, str], EnrollmentOffer] = {}
+            for e in tx.uow.enrollments.list():
+                found.setdefault(
+                    (e.service.id, e.site.id), EnrollmentOffer(service=e.service, site=e.site)
+                )
+        offers = tuple(found[key] for key in sorted(found))
+        self._offers_read = (time.monotonic(), offers)
+        return offers
 
     @property
     def school_years(self) -> tuple[int, int]:
@@ -132,7 +165,7 @@ class EnrollmentRequestService(ServiceBase):
             household = tx.uow.households.get(household_id)
             if not household.has_child(child_id):
                 raise NotFoundError("cet enfant n'est pas un membre de votre foyer")
-            template = _offers(tx).get((service_id, site_id))
+            template = _template(tx, service_id, site_id, school_year)
             if template is None:
                 raise InvalidInputError(
                     "cette prestation n'est pas proposée sur ce site", path="site_id"
@@ -225,7 +258,9 @@ class EnrollmentRequestService(ServiceBase):
         with self._ctx.use_case(actor, Action.DECIDE_ENROLLMENT_REQUEST) as tx:
             application = tx.uow.enrollment_requests.get(request_id)
             tx.authorize(application.household_id)
-            template = _offers(tx).get((application.service_id, application.site_id))
+            template = _template(
+                tx, application.service_id, application.site_id, application.school_year
+            )
             if template is None:
                 raise ConflictError(
                     "cette prestation n'est plus proposée sur ce site : refusez la demande"
