@@ -80,3 +80,18 @@ def test_a_parent_reads_the_tariffs_and_why(portal: Portal) -> None:
     assert "QF inférieur à 450 €" in table.inner_text()
     portal.check("tarification")
     fits_a_phone(portal)
+
+
+def test_another_household_and_a_form_without_its_token_get_nothing(portal: Portal) -> None:
+    page = portal.page
+    portal.activate(portal.template.concerto)
+    for path in ("/foyer/H000001/inscription", "/foyer/H000001/tarification"):
+        response = portal.go(path)
+        assert response.status == 403, path
+        assert "Accès refusé" in page.inner_text("main")
+    refused = page.request.post(
+        portal.base + "/foyer/CONCERTO/inscription",
+        form={"child_id": "concerto-arielle", "offer": "rs@ronde", "school_year": "2023"},
+    )
+    assert refused.status == 403
+    assert portal.canteen.enrollment_requests.of_household(ADMIN, "CONCERTO") == ()
