@@ -29,6 +29,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "site_id": "ronde",
         "school_year": 2023,
     },
+    "/mandates": {"iban": "FR7630006000011234567890189", "accept": True},
 }
 
 
@@ -64,6 +65,8 @@ def test_another_family_cannot_reach_concerto_through_any_route(web: Deployment)
         "{week}": "2023-W42",
         "{month}": "2023-10",
         "{day}": "2023-10-16",
+        "{year}": "2023",
+        "{child_id}": "concerto-alban",
     }
     paths = web.client.get("/openapi.json").json()["paths"]
     tried = []
@@ -80,7 +83,7 @@ def test_another_family_cannot_reach_concerto_through_any_route(web: Deployment)
             kwargs: dict[str, Any] = {"headers": {"X-CSRF-Token": csrf}}
             if method in {"post", "put", "patch"}:
                 kwargs["json"] = body_for(url)
-            if template.endswith("/headcounts"):
+            if template.endswith(("/headcounts", "/attendance-certificate")):
                 kwargs["params"] = {"start": "2023-10-16", "end": "2023-10-20"}
             response = web.client.request(method.upper(), url, **kwargs)
             tried.append((method, template))

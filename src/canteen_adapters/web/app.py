@@ -20,10 +20,12 @@ from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
 from canteen_adapters.web.routes import (
     auth,
     callbacks,
+    documents,
     enrollment_requests,
     family,
     invoices,
     reservations,
+    sepa,
     staff,
 )
 from canteen_adapters.web.schemas import ProblemOut
@@ -133,6 +135,8 @@ def create_app(
         *callbacks.HANDLERS,
         *staff.HANDLERS,
         *enrollment_requests.HANDLERS,
+        *sepa.HANDLERS,
+        *documents.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:
@@ -164,6 +168,8 @@ def create_app(
                 Tag(name="Factures", description="Factures, paiement en ligne, compte."),
                 Tag(name="Rappels des prestataires", description="PayZen (IPN), PayFiP."),
                 Tag(name="Back office", description="Ce que fait le service restauration."),
+                Tag(name="Prélèvement", description="Mandats SEPA, échéancier, fichier pain.008."),
+                Tag(name="Documents", description="Attestations, relevé de compte, calendrier."),
             ],
         ),
         debug=False,

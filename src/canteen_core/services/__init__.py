@@ -17,7 +17,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.attendance``: roll calls, justified absences;
 * ``canteen.kitchen``: headcounts for the caterer;
 * ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
-* ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments.
+* ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments;
+* ``canteen.papers``: documents on request (certificates).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from canteen_core.services.enrollment_requests import EnrollmentRequestService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.papers import PaperService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.reservations import ReservationService
 from canteen_core.services.runner import (
@@ -71,6 +73,7 @@ __all__ = [
     "HouseholdDashboard",
     "JustificationRequest",
     "KitchenService",
+    "PaperService",
     "ReservationService",
     "ServiceBase",
     "ServiceContext",
@@ -106,7 +109,9 @@ class Canteen:
     * ``canteen.billing`` (:class:`~canteen_core.services.billing.BillingService`): tariff
       grids, billing runs, credit notes, statements, reminders;
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
-      payments and their notifications, counter payments, refunds, SEPA mandates and debits.
+      payments and their notifications, counter payments, refunds, SEPA mandates and debits;
+    * ``canteen.papers`` (:class:`~canteen_core.services.papers.PaperService`): documents on
+      request (the account a payment certificate reads, attendance certificates).
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -129,6 +134,8 @@ class Canteen:
     billing: BillingService
     #: Online, counter and direct-debit payments, refunds.
     payments: PaymentService
+    #: Documents on request: account, attendance certificate, what may be printed.
+    papers: PaperService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -138,6 +145,7 @@ class Canteen:
         self.enrollment_requests = EnrollmentRequestService(context)
         self.families = FamilyService(context)
         self.kitchen = KitchenService(context)
+        self.papers = PaperService(context)
         self.reservations = ReservationService(context)
         # -- namespaces attached by the billing/payments helper (services/billing.py,
         # -- services/payments.py): add your lines below, alphabetical, nothing else here.

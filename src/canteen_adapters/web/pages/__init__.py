@@ -18,6 +18,8 @@ from canteen_adapters.web.pages import (
     account,
     enrollment_requests,
     family,
+    money_office,
+    papers,
     reservations,
     staff,
 )
@@ -43,6 +45,8 @@ def pages_router() -> Router:
             *reservations.HANDLERS,
             *staff.HANDLERS,
             *enrollment_requests.HANDLERS,
+            *papers.HANDLERS,
+            *money_office.HANDLERS,
         ],
         before_request=_no_api_csrf,
         exception_handlers=page_errors(),  # type: ignore[arg-type]

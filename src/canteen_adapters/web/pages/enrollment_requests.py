@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.pages.staff import staff_of
+from canteen_adapters.web.pages.staff import _staff
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 
@@ -146,7 +146,7 @@ def _pending(request: Request[Any, Any, Any], actor: Actor) -> Any:
 @get("/gestion/inscriptions", include_in_schema=False)
 async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
     """Enrollment requests awaiting instruction, with accept / refuse."""
-    actor = staff_of(request)
+    actor = _staff(request)
     rows = await run(_pending, request, actor)
     return page(
         request,
@@ -161,7 +161,7 @@ async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
 async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
     """Accept (the enrollment is made) or refuse (with a reason) a request; the family is
     e-mailed."""
-    actor = staff_of(request)
+    actor = _staff(request)
     form = await form_of(request)
     reason = str(form.get("reason", "")).strip()
     service = context_of(request).canteen.enrollment_requests

@@ -16,7 +16,7 @@ from canteen_adapters.web.convert_enrollment import (
     offer_out,
     tariffs_out,
 )
-from canteen_adapters.web.routes.staff import staff_actor
+from canteen_adapters.web.routes.staff import _staff
 from canteen_adapters.web.schemas import DecisionBody
 from canteen_adapters.web.schemas_enrollment import (
     EnrollmentRequestBody,
@@ -115,7 +115,7 @@ def tariffs(
 @get("/api/v1/staff/enrollment-requests", tags=STAFF, sync_to_thread=True)
 def pending(request: Request[Any, Any, Any], web: Web) -> list[EnrollmentRequestOut]:
     """Enrollment requests awaiting instruction, oldest first."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     return [enrollment_request_out(r) for r in web.canteen.enrollment_requests.pending(actor)]
 
 
@@ -133,7 +133,7 @@ def decide(
 ) -> EnrollmentRequestOut:
     """Accept (the enrollment is made, with every check of an enrollment) or refuse (a reason
     the family reads) an enrollment request; the family is e-mailed."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     service = web.canteen.enrollment_requests
     if data.approve:
         decided = service.accept(actor, request_id, note=data.reason)

@@ -26,24 +26,19 @@ from canteen_adapters.web.schemas import (
     RemindersOut,
     RequestOut,
     RollCallBody,
-    RollCallEntryOut,
     RollCallOut,
 )
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.families import Child, Guardian
 
 __all__ = ["HANDLERS"]
 
 TAGS = ["Back office"]
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-#: At most this many households per search answer.
-SEARCH_LIMIT = 50
 
 
-def staff_actor(web: Web, request: Request[Any, Any, Any]) -> Actor:
-    """The acting user of a back-office route; 403 for a family account."""
+def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
     actor = web.actor(request)
     if actor.is_family:
         raise Problem(
@@ -64,7 +59,7 @@ def pending_requests(
     request: Request[Any, Any, Any], web: Web, site_id: FromQuery[str | None] = None
 ) -> list[RequestOut]:
     """Late-change requests awaiting instruction, oldest first (optionally of one site)."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     found = web.canteen.reservations.pending_requests(actor, site_id=site_id)
     return [convert.request_out(r) for r in found]
 
@@ -83,35 +78,11 @@ def decide(
 ) -> RequestOut:
     """Approve (the change is applied) or reject (a reason the family reads) a request; the
     family is e-mailed."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     decided = web.canteen.reservations.decide(
         actor, request_id, approve=data.approve, reason=data.reason
     )
     return convert.request_out(decided)
-
-
-def _roll_call(web: Web, actor: Actor, site_id: FromPath[str], day: date) -> RollCallOut:
-    canteen = web.canteen
-    enrollments = [
-        e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
-    ]
-    recorded = {
-        r.enrollment_id: r.presence.value
-        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
-    }
-    entries = []
-    for enrollment in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
-        booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
-        entries.append(
-            RollCallEntryOut(
-                enrollment_id=enrollment.id,
-                household_id=enrollment.household_id,
-                child_id=enrollment.child_id,
-                booked=booked,
-                presence=recorded.get(enrollment.id),
-            )
-        )
-    return RollCallOut(site_id=site_id, day=day, entries=entries)
 
 
 @post(
@@ -124,7 +95,7 @@ def close_site(
     request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
     """Close a site over a period (strike, works): its bookings are cancelled."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     period = Period(name=data.name, first_day=data.first_day, last_day=data.last_day)
     cancelled = web.canteen.enrollments.close_site(actor, site_id, period)
     return ClosureOut(cancelled={key: list(days) for key, days in cancelled.items()})
@@ -139,7 +110,7 @@ def headcounts(
     end: FromQuery[date],
 ) -> list[HeadcountOut]:
     """Meals to cook per day at the site, by diet, and PAI baskets."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     counts = web.canteen.kitchen.headcounts(actor, site_id, start, end)
     return [
         HeadcountOut(
@@ -158,7 +129,7 @@ def billing_run(
     request: Request[Any, Any, Any], web: Web, data: JSONBody[BillingRunBody]
 ) -> BillingRunOut:
     """Bill a month post-paid (re-running never invoices twice)."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     match = _PERIOD.fullmatch(data.period)
     if match is None or not 2000 <= int(match.group(1)) <= 2100:
         # The facade raises a bare ValueError for far years (9999-12): refused here.
@@ -182,7 +153,7 @@ def reminders(
     request: Request[Any, Any, Any], web: Web, data: JSONBody[RemindersBody]
 ) -> RemindersOut:
     """Send the payment reminders due (each invoice and level at most once)."""
-    actor = staff_actor(web, request)
+    actor = _staff(web, request)
     report = web.canteen.billing.run_reminders(actor, today=data.today)
     return RemindersOut(
         reminders=len(report.sent), households=report.households, messages=report.messages
@@ -194,21 +165,9 @@ def search_households(
     request: Request[Any, Any, Any], web: Web, q: FromQuery[str] = ""
 ) -> list[HouseholdOut]:
     """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
-    actor = staff_actor(web, request)
-    needle = q.strip().casefold()
-    found = []
-    for household in web.canteen.families.list_households(actor):
-        people: list[Guardian | Child] = [*household.guardians, *household.children]
-        haystack = " ".join(
-            [household.id]
-            + [f"{p.first_name} {p.last_name}" for p in people]
-            + [g.email or "" for g in household.guardians]
-        ).casefold()
-        if needle in haystack:
-            found.append(convert.household_out(household))
-            if len(found) >= SEARCH_LIMIT:
-                break
-    return found
+    actor = _staff(web, request)
+    found = convert.search_households(web.canteen, actor, q)
+    return [convert.household_out(household) for household in found]
 
 
 class RollCallController(Controller):
@@ -222,8 +181,8 @@ class RollCallController(Controller):
         self, request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
     ) -> RollCallOut:
         """The children enrolled at the site that day, booked or not, with what was recorded."""
-        actor = staff_actor(web, request)
-        return _roll_call(web, actor, site_id, _day(day, "day"))
+        actor = _staff(web, request)
+        return convert.roll_call_out(web.canteen, actor, site_id, _day(day, "day"))
 
     @put(sync_to_thread=True)
     def record_roll_call(
@@ -235,10 +194,10 @@ class RollCallController(Controller):
         data: JSONBody[RollCallBody],
     ) -> RollCallOut:
         """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
-        actor = staff_actor(web, request)
+        actor = _staff(web, request)
         when = _day(day, "day")
         web.canteen.attendance.roll_call(actor, when, data.presences)
-        return _roll_call(web, actor, site_id, when)
+        return convert.roll_call_out(web.canteen, actor, site_id, when)
 
 
 HANDLERS: list[Any] = [

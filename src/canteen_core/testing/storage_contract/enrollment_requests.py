@@ -1,5 +1,4 @@
-"""The storage contract for enrollment requests (part of
-:mod:`canteen_core.testing.storage_contract`, which brings these tests in).
+"""The storage contract for enrollment requests.
 
 A family's request is a document like the others: stored whole, found by household, child,
 service and status, changed when staff decide, and kept or dropped with its unit of work.
