@@ -190,6 +190,9 @@ class SqlUnitOfWork:
     def family_papers(self) -> _Documents:
         return _Documents(self, COLLECTIONS["family_papers"])
 
+    def enrollment_requests(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["enrollment_requests"])
+
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
             connection = self._storage.engine.connect()
