@@ -190,6 +190,7 @@ class SqlUnitOfWork:
     def family_papers(self) -> _Documents:
         return _Documents(self, COLLECTIONS["family_papers"])
 
+    @cached_property
     def enrollment_requests(self) -> _Documents:
         return _Documents(self, COLLECTIONS["enrollment_requests"])
 

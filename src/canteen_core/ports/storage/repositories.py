@@ -402,7 +402,9 @@ class UnitOfWork(Protocol):
     @property
     def family_papers(self) -> DocumentRepository[FamilyPaper]:
         """The papers households uploaded (their bytes are in the document store)."""
+        ...
 
+    @property
     def enrollment_requests(self) -> DocumentRepository[EnrollmentApplication]:
         """Families' enrollment requests, pending and decided."""
         ...
