@@ -54,6 +54,9 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.MANAGE_ACCOUNTS: {AD: ANY},
     Action.SEND_OUTBOX: {AD: ANY, SY: ANY},
     Action.VIEW_OUTBOX: {AD: ANY},
+    Action.VIEW_AUDIT: {AD: ANY},
+    Action.MANAGE_PERSONAL_DATA: {AD: ANY},
+    Action.APPLY_RETENTION: {AD: ANY, SY: ANY},
 }
 
 OWN_HOUSEHOLD = "h-own"

@@ -76,6 +76,9 @@ class _Data:
         self.usernames: dict[str, str] = {}
         self.throttles: dict[str, ThrottleState] = {}
         self.outbox: dict[str, OutboxRecord] = {}
+        # (commune, sequence) -> entry, and entry id -> (commune, sequence)
+        self.audit: dict[tuple[str, int], Any] = {}
+        self.audit_ids: dict[str, tuple[str, int]] = {}
 
 
 class _Households:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from canteen_adapters.storage._memory_audit import MemoryAuditLog
 from canteen_adapters.storage._memory_repositories import (
     _Accounts,
     _Data,
@@ -117,6 +118,7 @@ class MemoryUnitOfWork:
         self.accounts = _Accounts(self, data)
         self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
+        self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._storage._acquire()

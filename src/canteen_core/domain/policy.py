@@ -48,6 +48,9 @@ invite_account                                             yes
 manage_accounts                                            yes
 send_outbox                                                yes   yes
 view_outbox                                                yes
+view_audit                                                 yes
+manage_personal_data                                       yes
+apply_retention                                            yes   yes
 ========================== ======== ======== ===== ======= ===== ======
 
 Only the payer (guardian) changes the household's details and signs a direct-debit mandate: the
@@ -97,6 +100,9 @@ class Action(enum.StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     SEND_OUTBOX = "send_outbox"
     VIEW_OUTBOX = "view_outbox"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_PERSONAL_DATA = "manage_personal_data"
+    APPLY_RETENTION = "apply_retention"
 
 
 class Grant(enum.Enum):
@@ -167,6 +173,7 @@ _RULES: Mapping[Role, Mapping[Action, Grant]] = {
             A.EXPORT_SEPA,
             A.SEND_REMINDERS,
             A.SEND_OUTBOX,
+            A.APPLY_RETENTION,
         ),
         Grant.ANY,
     ),

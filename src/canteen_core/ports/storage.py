@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.ledger import Payment, Refund
     from canteen_core.domain.mandates import DirectDebitMandate
     from canteen_core.domain.tariffs import TariffGrid
+    from canteen_core.ports.audit import AuditLogRepository
 
 __all__ = [
     "COLLECTIONS",
@@ -686,6 +687,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
         """Every payment-provider notification received."""
+        ...
+
+    @property
+    def audit(self) -> AuditLogRepository:
+        """The audit chains (append-only; see :mod:`canteen_core.ports.audit`)."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

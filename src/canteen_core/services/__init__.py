@@ -45,6 +45,7 @@ from canteen_core.ports.calendar import HolidaySource
 from canteen_core.ports.mail import Mailer
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
+from canteen_core.services.audit import AuditService
 from canteen_core.services.billing import BillingService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
@@ -61,6 +62,7 @@ from canteen_core.services.runner import (
 __all__ = [
     "AccountService",
     "AttendanceService",
+    "AuditService",
     "Canteen",
     "EnrollmentRequest",
     "EnrollmentService",
@@ -101,7 +103,8 @@ class Canteen:
     * ``canteen.billing`` (:class:`~canteen_core.services.billing.BillingService`): tariff
       grids, billing runs, credit notes, statements, reminders;
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
-      payments and their notifications, counter payments, refunds, SEPA mandates and debits.
+      payments and their notifications, counter payments, refunds, SEPA mandates and debits;
+    * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -122,6 +125,8 @@ class Canteen:
     billing: BillingService
     #: Online, counter and direct-debit payments, refunds.
     payments: PaymentService
+    #: The audit trail and its chain check.
+    audit: AuditService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -136,6 +141,7 @@ class Canteen:
         self.billing = BillingService(context)
         self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
+        self.audit = AuditService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 

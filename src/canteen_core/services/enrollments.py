@@ -189,6 +189,18 @@ class EnrollmentService(ServiceBase):
             enrollments = tuple(self._build(tx, item, cache) for item in items)
             self._check(enrollments, self._existing(tx, enrollments), list(tx.uow.tariffs.list()))
             tx.uow.enrollments.add_many(enrollments)
+            for enrollment in enrollments:
+                tx.audit.change(
+                    f"enrollment:{enrollment.id}",
+                    "enrollment",
+                    None,
+                    _audited(enrollment),
+                    household_id=enrollment.household_id,
+                )
+            tx.audit.describe(
+                "Inscription de "
+                + ", ".join(sorted({f"l'enfant {e.child_id}" for e in enrollments}))
+            )
         return enrollments
 
     def get(self, actor: Actor, enrollment_id: str) -> Enrollment:
@@ -258,6 +270,14 @@ class EnrollmentService(ServiceBase):
             if new_book.version != book.version:
                 tx.uow.reservations.save(new_book, expected_version=book.version)
             tx.uow.enrollments.save(changed)
+            tx.audit.change(
+                f"enrollment:{enrollment.id}",
+                "end",
+                enrollment.end,
+                end,
+                household_id=enrollment.household_id,
+            )
+            tx.audit.describe(f"Fin de l'inscription {enrollment.id} au {end}")
         return self._ctx.intern(changed)
 
     def amend(
@@ -293,6 +313,14 @@ class EnrollmentService(ServiceBase):
             if tariff_category is not None:
                 check_priced(changed, tx.uow.tariffs.list())
             tx.uow.enrollments.save(changed)
+            tx.audit.changes_of(
+                f"enrollment:{enrollment.id}",
+                enrollment,
+                changed,
+                sorted(changes),
+                household_id=enrollment.household_id,
+            )
+            tx.audit.describe(f"Modification de l'inscription {enrollment.id}")
         return self._ctx.intern(changed)
 
     def close_site(self, actor: Actor, site_id: str, period: Period) -> dict[str, tuple[date, ...]]:
@@ -318,6 +346,7 @@ class EnrollmentService(ServiceBase):
                     calendar=self._ctx.intern_calendar(enrollment.calendar.with_closures(period)),
                 )
                 tx.uow.enrollments.save(closed)
+                tx.audit.touch(f"enrollment:{enrollment.id}", household_id=enrollment.household_id)
                 book = books[enrollment.id]
                 new_book, days = drop_closed_days(book, closed)
                 if days:
@@ -325,6 +354,10 @@ class EnrollmentService(ServiceBase):
                     saves.append((new_book, book.version))
             if saves:
                 tx.uow.reservations.save_many(saves)
+            tx.audit.change(f"site:{site_id}", "closure", None, period)
+            tx.audit.describe(
+                f"Fermeture du site {site_id} du {period.first_day} au {period.last_day}"
+            )
         return dropped
 
     def remove(self, actor: Actor, enrollment_id: str) -> None:
@@ -334,4 +367,25 @@ class EnrollmentService(ServiceBase):
                 raise ConflictError(
                     f"enrollment {enrollment_id!r} has reservations; cancel them first"
                 )
+            before = tx.uow.enrollments.get(enrollment_id)
             tx.uow.enrollments.remove(enrollment_id)
+            tx.audit.change(
+                f"enrollment:{enrollment_id}",
+                "enrollment",
+                _audited(before),
+                None,
+                household_id=before.household_id,
+            )
+            tx.audit.describe(f"Suppression de l'inscription {enrollment_id}")
+
+
+def _audited(enrollment: Enrollment) -> dict[str, object]:
+    """What the audit trail keeps of an enrollment created or removed."""
+    return {
+        "child_id": enrollment.child_id,
+        "service_id": enrollment.service.id,
+        "site_id": enrollment.site.id,
+        "start": enrollment.start.isoformat(),
+        "end": enrollment.end.isoformat(),
+        "tariff_category": enrollment.tariff_category,
+    }

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from canteen_adapters.storage.sql.accounts import _Accounts
+from canteen_adapters.storage.sql.audit import SqlAuditLog
 from canteen_adapters.storage.sql.documents import _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _FETCH, _translate
 from canteen_adapters.storage.sql.engine import (
@@ -184,6 +185,10 @@ class SqlUnitOfWork:
     @cached_property
     def notifications_audit(self) -> _Documents:
         return _Documents(self, COLLECTIONS["notifications_audit"])
+
+    @cached_property
+    def audit(self) -> SqlAuditLog:
+        return SqlAuditLog(self)
 
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):

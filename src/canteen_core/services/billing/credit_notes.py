@@ -84,4 +84,15 @@ class CreditNotes(BillingBase):
             account.add_credit_note(note)  # ledger rules checked before anything is stored
             uow.credit_notes.add(note)
             uow.invoices.save_sequence(advanced, kind="credit_note")
+            tx.audit.change(
+                f"credit_note:{note.id}",
+                "total",
+                None,
+                note.total,
+                household_id=invoice.household_id,
+            )
+            tx.audit.touch(f"invoice:{invoice.id}")
+            tx.audit.describe(
+                f"Avoir {note.number} sur la facture {invoice.number} : {reason.strip()}"
+            )
         return note
