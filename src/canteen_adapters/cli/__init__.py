@@ -16,6 +16,7 @@ from __future__ import annotations
 import click
 
 from canteen_adapters.cli._common import CanteenGroup
+from canteen_adapters.cli.audit import command as audit_command
 from canteen_adapters.cli.bill import command as bill_command
 from canteen_adapters.cli.book import command as book_command
 from canteen_adapters.cli.calendar import command as calendar_command
@@ -79,6 +80,7 @@ COMMANDS: tuple[click.Command, ...] = (
     outbox_command,
     worker_command,
     month_end_command,
+    audit_command,
     serve_command,
 )
 

@@ -197,9 +197,11 @@ class EnrollmentService(ServiceBase):
                     _audited(enrollment),
                     household_id=enrollment.household_id,
                 )
+            children = sorted({e.child_id for e in enrollments})
             tx.audit.describe(
-                "Inscription de "
-                + ", ".join(sorted({f"l'enfant {e.child_id}" for e in enrollments}))
+                f"Inscription de l'enfant {children[0]}"
+                if len(children) == 1
+                else f"Inscription de {len(children)} enfants"
             )
         return enrollments
 
