@@ -118,6 +118,7 @@ class MemoryUnitOfWork:
         self.accounts = _Accounts(self, data)
         self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
+        self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
         self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:

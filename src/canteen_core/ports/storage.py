@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.invoicing import CreditNote, Invoice
     from canteen_core.domain.ledger import Payment, Refund
     from canteen_core.domain.mandates import DirectDebitMandate
+    from canteen_core.domain.payment_requests import StartedPayment
     from canteen_core.domain.tariffs import TariffGrid
     from canteen_core.ports.audit import AuditLogRepository
 
@@ -348,6 +349,17 @@ COLLECTIONS: dict[str, Collection] = {
             type_ref="canteen_core.domain.mandates:DirectDebitMandate",
             id_attr="reference",
             keys=(Key(column="household_id"), Key(column="status")),
+        ),
+        Collection(
+            name="payment_requests",
+            type_ref="canteen_core.domain.payment_requests:StartedPayment",
+            keys=(
+                Key(column="provider"),
+                Key(column="transaction_id"),
+                Key(column="household_id", nullable=True),
+                Key(column="invoice_id", attr="request.invoice_id"),
+                Key(column="requested_at", type="datetime", attr="request.requested_at"),
+            ),
         ),
         Collection(
             name="notifications_audit",
@@ -687,6 +699,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
         """Every payment-provider notification received."""
+        ...
+
+    @property
+    def payment_requests(self) -> DocumentRepository[StartedPayment]:
+        """Online payments started (matched to the provider's notifications)."""
         ...
 
     @property

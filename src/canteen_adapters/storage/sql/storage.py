@@ -187,6 +187,10 @@ class SqlUnitOfWork:
         return _Documents(self, COLLECTIONS["notifications_audit"])
 
     @cached_property
+    def payment_requests(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["payment_requests"])
+
+    @cached_property
     def audit(self) -> SqlAuditLog:
         return SqlAuditLog(self)
 
