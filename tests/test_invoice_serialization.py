@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _billing_oracle import run_postpaid
-from canteen_core.config import serialization
+from canteen_core.config.serialization import converter as serialization
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.charging import ChargeRule
 from canteen_core.domain.invoicing import Invoice, InvoiceLine, NumberSequence

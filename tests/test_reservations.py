@@ -50,8 +50,6 @@ from canteen_core.domain.periodicity import Periodicity
 from canteen_core.domain.reservations import (
     ReservationBook,
     SkipReason,
-    _check_context,
-    _check_context_household_checked,
     apply_periodicity,
     apply_periodicity_to_service_days,
     book_day,
@@ -64,6 +62,10 @@ from canteen_core.domain.reservations import (
     tick_week,
     untick_range,
     untick_week,
+)
+from canteen_core.domain.reservations.rules import (
+    _check_context,
+    _check_context_household_checked,
 )
 
 MAMAN = Actor.guardian("g-maman", HOUSEHOLD.id)
@@ -904,7 +906,7 @@ def test_bulk_forms_refuse_bad_input_and_change_nothing() -> None:
 
 @given(start=st.dates(date(2000, 1, 1), date(2100, 1, 1)), length=st.integers(-3, 400))
 def test_days_between_is_each_day_from_start_to_end(start: date, length: int) -> None:
-    from canteen_core.domain.reservations import _check_range, days_between
+    from canteen_core.domain.reservations.days import _check_range, days_between
 
     end = start + timedelta(days=length)
     if length < 0:
@@ -923,7 +925,7 @@ def test_days_between_is_each_day_from_start_to_end(start: date, length: int) ->
 
 @given(year=st.integers(1900, 2200), month=st.integers(1, 12))
 def test_month_bounds_are_the_first_and_last_day_of_month_days(year: int, month: int) -> None:
-    from canteen_core.domain.reservations import _month_range, month_days
+    from canteen_core.domain.reservations.days import _month_range, month_days
 
     days = month_days(year, month)
     assert _month_range(year, month) == (days[0], days[-1])
@@ -933,7 +935,7 @@ def test_month_bounds_are_the_first_and_last_day_of_month_days(year: int, month:
 
 @pytest.mark.parametrize("bad", [(2023, 0), (2023, 13), (2023, "9"), ("2023", 9)])
 def test_month_bounds_refuse_what_month_days_refuses(bad: tuple[Any, Any]) -> None:
-    from canteen_core.domain.reservations import _month_range, month_days
+    from canteen_core.domain.reservations.days import _month_range, month_days
 
     for check in (month_days, _month_range):
         with pytest.raises(InvalidInputError, match=r"l'année|le mois") as raised:

@@ -16,8 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _calendars import CALENDAR, HOUSEHOLD, OTHER, PREVIOUS_DAY_11, THURSDAY_10, enrollment
-from canteen_core.config import serialization
-from canteen_core.config.serialization import structure, unstructure
+from canteen_core.config.serialization import converter, fast, structure, unstructure
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
 from canteen_core.domain.calendar import ServiceCalendar
@@ -140,7 +139,7 @@ def _outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
 
 def _before(data: Any, cls: Any) -> tuple[Any, ...]:
     """The outcome of structuring as before: the detailed converter alone."""
-    return _outcome(lambda: serialization._structure_detailed(data, cls))
+    return _outcome(lambda: converter._structure_detailed(data, cls))
 
 
 indexes = st.integers(0, len(CORPUS) - 1)
@@ -149,8 +148,8 @@ indexes = st.integers(0, len(CORPUS) - 1)
 @given(index=indexes)
 def test_valid_documents_give_equal_objects_both_ways(index: int) -> None:
     obj, cls, data = _document(index)
-    fast = serialization._FAST_CONVERTER.structure(copy.deepcopy(data), cls)
-    detailed = serialization._CONVERTER.structure(copy.deepcopy(data), cls)
+    fast = converter._FAST_CONVERTER.structure(copy.deepcopy(data), cls)
+    detailed = converter._CONVERTER.structure(copy.deepcopy(data), cls)
     assert fast == detailed == obj
     assert type(fast) is type(detailed) is type(obj)
     assert _shape(fast) == _shape(detailed) == _shape(obj)
@@ -312,10 +311,10 @@ def test_only_frozen_classes_are_shared() -> None:
     class Mutable:
         name: str
 
-    assert serialization._is_frozen(Service)
-    assert all(map(serialization._is_frozen, serialization._concrete_subclasses(CutOffPolicy)))
-    assert not serialization._is_frozen(Mutable)
-    assert not serialization._is_frozen(dict)
+    assert fast._is_frozen(Service)
+    assert all(map(fast._is_frozen, fast._concrete_subclasses(CutOffPolicy)))
+    assert not fast._is_frozen(Mutable)
+    assert not fast._is_frozen(dict)
 
 
 def test_a_subclass_of_a_shared_class_keeps_its_own_hook() -> None:

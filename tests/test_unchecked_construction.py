@@ -24,12 +24,12 @@ from canteen_core.domain.invoice_runs import run_postpaid_periods
 from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.money import Money
 from canteen_core.domain.notifications import (
-    _NAMESPACE,
     NotificationSettings,
     Notifier,
     Recipient,
     message_id_for,
 )
+from canteen_core.domain.notifications.messages import _NAMESPACE
 from canteen_core.services.billing import period_facts
 from test_billing_periods import BOOK, END, ISSUED, SERVICE_DAYS, START, _cities, month_of
 

@@ -1,11 +1,12 @@
 """The ``canteen`` command line.
 
 ``main`` is the click group behind the ``canteen`` console script. Each command group lives in its
-own module of this package and exposes a click command named ``command``; it is registered in
-:data:`COMMANDS` below. To add one (``canteen demo``, ``canteen db``...), write
-``canteen_adapters/cli/demo.py`` with ``command = click.Command(...)`` (or a ``click.Group``) and
-add it to :data:`COMMANDS`. Commands report errors by raising
-:class:`~canteen_core.domain.errors.CanteenError` or calling
+own module (or package, like ``demo``) and exposes a click command named ``command``; it is
+registered in :data:`COMMANDS` below. To add one (``canteen db``...), write
+``canteen_adapters/cli/db.py`` with ``command = click.Command(...)`` (or a ``click.Group``) and
+add it to :data:`COMMANDS`; an operator command takes its deployment file, acting user and
+``--json`` through :func:`~canteen_adapters.cli._common.operator_command`. Commands report
+errors by raising :class:`~canteen_core.domain.errors.CanteenError` or calling
 :func:`~canteen_adapters.cli._common.fail`:
 the group prints one line and exits non-zero, without a traceback. ``--json`` output goes through
 :func:`~canteen_adapters.cli._common.echo_json`.

@@ -11,6 +11,7 @@ bug, reported in one line (``CANTEEN_DEBUG=1`` shows the traceback).
 from __future__ import annotations
 
 import errno
+import functools
 import getpass
 import json
 import os
@@ -22,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
+import attrs
 import click
 from babel.dates import get_day_names
 from click.exceptions import NoArgsIsHelpError
@@ -47,6 +49,7 @@ __all__ = [
     "ArgumentError",
     "CanteenGroup",
     "CommandError",
+    "Operator",
     "cli_clock",
     "config_option",
     "echo_json",
@@ -59,6 +62,7 @@ __all__ = [
     "json_option",
     "open_canteen",
     "operator_actor",
+    "operator_command",
     "operator_option",
     "os_error_fr",
     "parse_day",
@@ -406,6 +410,34 @@ def open_canteen(config: Path, *, clock: Clock | None = None) -> Canteen:
             "(créez-le avec « canteen init » ou indiquez-le avec --config)"
         )
     return Canteen.open(config, clock=clock)
+
+
+@attrs.frozen(kw_only=True)
+class Operator:
+    """What :func:`operator_command` hands a command: the deployment file, who acts, and
+    whether to print JSON."""
+
+    config: Path
+    actor: Actor
+    as_json: bool
+
+    def open(self) -> Canteen:
+        """Open the deployment (see :func:`open_canteen`)."""
+        return open_canteen(self.config)
+
+
+def operator_command(function: Callable[..., None]) -> Callable[..., None]:
+    """Add ``--config``, ``--as`` and ``--json`` to an operator command, which receives them as
+    one parameter ``operator`` (an :class:`Operator`; ``--as`` is checked first)."""
+
+    @functools.wraps(function)
+    def command(
+        *args: Any, config: Path, operator: str | None, as_json: bool, **kwargs: Any
+    ) -> None:
+        actor = operator_actor(operator)
+        function(*args, operator=Operator(config=config, actor=actor, as_json=as_json), **kwargs)
+
+    return config_option(operator_option(json_option(command)))
 
 
 T = TypeVar("T")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     euros,
     french_month,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     plural,
     progress,
 )
@@ -30,18 +25,14 @@ BATCH = 200
 
 
 @click.command("bill")
-@config_option
-@operator_option
+@operator_command
 @click.option("--period", required=True, metavar="YYYY-MM", help="The month to bill.")
 @click.option(
     "--allow-unfinished",
     is_flag=True,
     help="Bill a month that is not over yet (days to come are billed as they stand).",
 )
-@json_option
-def command(
-    config: Path, operator: str | None, period: str, allow_unfinished: bool, as_json: bool
-) -> None:
+def command(operator: Operator, period: str, allow_unfinished: bool) -> None:
     """Bill a month post-paid: attendance, bookings and tariffs become invoices.
 
     \b
@@ -54,13 +45,13 @@ def command(
     that is not over is refused unless ``--allow-unfinished``. Shows a progress bar on a
     terminal.
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     start, _ = parse_period(period)  # a bad period is refused before anything is opened
     issued: list[IssuedInvoice] = []
     skipped: list[SkippedHousehold] = []
     already = 0
     empty = 0
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         ids = sorted(household.id for household in canteen.families.list_households(actor))
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         with progress(batches, label=f"Facturation {period}", length=len(batches)) as bar:
@@ -73,7 +64,7 @@ def command(
                 already += len(report.already_billed) + len(report.conflicts)
                 empty += len(report.without_charges)
     total = Money.sum(item.total for item in issued)
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "period": period,

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
     plural,
 )
@@ -41,8 +37,7 @@ def result_json(result: BulkResult) -> dict[str, Any]:
 
 
 @click.command("book")
-@config_option
-@operator_option
+@operator_command
 @click.option("--enrollment", required=True, help="Enrollment id.")
 @click.option("--day", "days", multiple=True, help="A day to book (repeat the option).")
 @click.option("--from", "start", help="First day of a range (with --to).")
@@ -61,10 +56,8 @@ def result_json(result: BulkResult) -> dict[str, Any]:
     help="With --weekdays: keep the other days booked (default: they are cancelled).",
 )
 @click.option("--cancel", is_flag=True, help="Cancel the days instead of booking them.")
-@json_option
 def command(
-    config: Path,
-    operator: str | None,
+    operator: Operator,
     enrollment: str,
     days: tuple[str, ...],
     start: str | None,
@@ -73,7 +66,6 @@ def command(
     recurrence: str,
     keep_others: bool,
     cancel: bool,
-    as_json: bool,
 ) -> None:
     """Book (or --cancel) days of an enrollment, a range, or apply a weekly periodicity.
 
@@ -85,7 +77,7 @@ def command(
     Closed days (holidays, Wednesdays...) and days outside the enrollment are never booked:
     they are listed as skipped, with the reason.
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     if days and (start or end or weekdays):
         fail("donnez des --day ou une plage --from/--to, pas les deux", exit_code=2)
     if not days and not (start and end):
@@ -99,7 +91,7 @@ def command(
         last = parse_day(end or "", "--to")
         if last < first:
             fail("--to est avant --from", exit_code=2)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         reservations = canteen.reservations
         if days:
             result = reservations.set_days(actor, enrollment, wanted)
@@ -118,7 +110,7 @@ def command(
             result = reservations.untick_range(actor, enrollment, first, last)
         else:
             result = reservations.tick_range(actor, enrollment, first, last)
-    if as_json:
+    if operator.as_json:
         echo_json(result_json(result))
         return
     parts = [

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from pathlib import Path
 
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
 )
 from canteen_core.domain.actors import Actor
@@ -111,8 +107,7 @@ def _site(
 
 
 @click.command("enroll")
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", required=True, help="Household id.")
 @click.option("--child", required=True, help="Child id (a child of the household).")
 @click.option("--service", "service_id", default="rs", show_default=True, help="Service id.")
@@ -139,10 +134,8 @@ def _site(
     help="What a family's change after the deadline becomes.",
 )
 @click.option("--id", "enrollment_id", help="Enrollment id (default: generated).")
-@json_option
 def command(
-    config: Path,
-    operator: str | None,
+    operator: Operator,
     household: str,
     child: str,
     service_id: str,
@@ -158,7 +151,6 @@ def command(
     deadline: str,
     late: str,
     enrollment_id: str | None,
-    as_json: bool,
 ) -> None:
     """Enroll a child in a service at a site for a school year (or --start/--end).
 
@@ -169,11 +161,11 @@ def command(
         canteen enroll --household H000001 --child H000001-C1 --site ronde \\
             --site-name "École élémentaire Ronde" --school-year 2023
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     first = parse_day(start, "--start") if start else None
     last = parse_day(end, "--end") if end else None
     policy = parse_deadline(deadline)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         service = _service(canteen, actor, service_id, service_name, weekdays)
         site = _site(canteen, actor, site_id, site_name, department)
         enrollment = canteen.enrollments.enroll(
@@ -190,7 +182,7 @@ def command(
             end=last,
             enrollment_id=enrollment_id,
         )
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "id": enrollment.id,

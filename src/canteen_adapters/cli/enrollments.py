@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
     plural,
 )
@@ -52,19 +47,12 @@ def command() -> None:
 
 
 @command.command("list")
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", help="Only this household's enrollments.")
 @click.option("--site", "site_id", help="Only the enrollments at this site.")
 @click.option("--service", "service_id", help="Only the enrollments of this service.")
-@json_option
 def list_command(
-    config: Path,
-    operator: str | None,
-    household: str | None,
-    site_id: str | None,
-    service_id: str | None,
-    as_json: bool,
+    operator: Operator, household: str | None, site_id: str | None, service_id: str | None
 ) -> None:
     """List enrollments (by household, site or service), with their ids.
 
@@ -72,8 +60,8 @@ def list_command(
         canteen enrollments list --household CONCERTO
         canteen enrollments list --site ronde --json
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    actor = operator.actor
+    with operator.open() as canteen:
         if household is not None:
             found = [
                 e
@@ -85,7 +73,7 @@ def list_command(
                 canteen.enrollments.list_enrollments(actor, site_id=site_id, service_id=service_id)
             )
     found.sort(key=lambda e: (e.household_id, e.child_id, e.start, e.id))
-    if as_json:
+    if operator.as_json:
         echo_json({"count": len(found), "enrollments": [enrollment_json(e) for e in found]})
         return
     click.echo(plural(len(found), "inscription"))
@@ -94,8 +82,7 @@ def list_command(
 
 
 @command.command("edit")
-@config_option
-@operator_option
+@operator_command
 @click.argument("enrollment_id")
 @click.option("--category", help="New tariff category: resident, non_resident, adult, pai...")
 @click.option("--deadline", help="New booking and cancelling deadline (as for canteen enroll).")
@@ -104,24 +91,21 @@ def list_command(
     type=click.Choice([mode.value for mode in LateChangeMode]),
     help="What a family's change after the deadline becomes.",
 )
-@json_option
 def edit_command(
-    config: Path,
-    operator: str | None,
+    operator: Operator,
     enrollment_id: str,
     category: str | None,
     deadline: str | None,
     late: str | None,
-    as_json: bool,
 ) -> None:
     """Change an enrollment's tariff category, deadline or late-change mode.
 
     \b
         canteen enrollments edit e-123 --category non_resident
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     policy = parse_deadline(deadline) if deadline is not None else None
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         changed = canteen.enrollments.amend(
             actor,
             enrollment_id,
@@ -130,31 +114,27 @@ def edit_command(
             cancellation_policy=policy,
             late_change=late,
         )
-    if as_json:
+    if operator.as_json:
         echo_json(enrollment_json(changed))
         return
     click.echo(f"Inscription modifiée : {_line(changed)}")
 
 
 @command.command("end")
-@config_option
-@operator_option
+@operator_command
 @click.argument("enrollment_id")
 @click.option("--on", "last_day", required=True, help="New last day (AAAA-MM-JJ or JJ/MM/AAAA).")
-@json_option
-def end_command(
-    config: Path, operator: str | None, enrollment_id: str, last_day: str, as_json: bool
-) -> None:
+def end_command(operator: Operator, enrollment_id: str, last_day: str) -> None:
     """Move an enrollment's last day (a child leaving); booked days after it are cancelled.
 
     \b
         canteen enrollments end e-123 --on 2023-12-22
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     day = parse_day(last_day, "--on")
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         changed = canteen.enrollments.end_on(actor, enrollment_id, day)
-    if as_json:
+    if operator.as_json:
         echo_json(enrollment_json(changed))
         return
     click.echo(f"Inscription modifiée : {_line(changed)}")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
     short_french_date,
 )
@@ -30,21 +25,13 @@ DIET_LABELS_FR = {
 
 
 @click.command("headcount")
-@config_option
-@operator_option
+@operator_command
 @click.option("--site", "site_id", required=True, help="Site id.")
 @click.option("--date", "day", required=True, help="Day (or first day with --to).")
 @click.option("--to", "end", help="Last day of a range (at most a few months).")
 @click.option("--service", "service_id", help="Only this service.")
-@json_option
 def command(
-    config: Path,
-    operator: str | None,
-    site_id: str,
-    day: str,
-    end: str | None,
-    service_id: str | None,
-    as_json: bool,
+    operator: Operator, site_id: str, day: str, end: str | None, service_id: str | None
 ) -> None:
     """Print the meals to cook (per diet) and PAI baskets at a site, for a day or a range.
 
@@ -52,17 +39,17 @@ def command(
         canteen headcount --site ronde --date 2023-09-04
         canteen headcount --site ronde --date 2023-09-04 --to 2023-09-08 --json
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     first = parse_day(day, "--date")
     last = parse_day(end, "--to") if end else first
     if last < first:
         fail("--to est avant --date", exit_code=2)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         known = {site.id for site in canteen.enrollments.sites(actor)}
         if site_id not in known:
             fail(f"site inconnu {site_id!r} (connus : {', '.join(sorted(known)) or 'aucun'})")
         counts = canteen.kitchen.headcounts(actor, site_id, first, last, service_id=service_id)
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "site": site_id,

@@ -11,13 +11,10 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
     plural,
     progress,
@@ -126,16 +123,12 @@ def command() -> None:
 
 
 @command.command("import")
-@config_option
-@operator_option
+@operator_command
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--qf-from", default=None, help="Start date of the QFs without qf_from (default: today)."
 )
-@json_option
-def import_command(
-    config: Path, operator: str | None, csv_file: Path, qf_from: str | None, as_json: bool
-) -> None:
+def import_command(operator: Operator, csv_file: Path, qf_from: str | None) -> None:
     """Import households and children from a CSV file (one row per child).
 
     Columns: household_id, payer_first_name, payer_last_name, child_id, child_first_name,
@@ -149,14 +142,14 @@ def import_command(
     \b
         canteen households import foyers.csv
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         fail(f"fichier introuvable : {csv_file}", exit_code=2)
     except UnicodeDecodeError:
         fail(f"{csv_file} n'est pas un texte UTF-8", exit_code=2)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         start = parse_day(qf_from, "--qf-from") if qf_from else canteen.context.now().date()
         households = parse_households(text, qf_from=start)
         existing = {h.id for h in canteen.families.list_households(actor)}
@@ -166,7 +159,7 @@ def import_command(
             for batch in bar:
                 canteen.families.create_households(actor, batch)
     children = sum(len(h.children) for h in new)
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "imported": len(new),
@@ -182,22 +175,18 @@ def import_command(
 
 
 @command.command("list")
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", help="Only this household (its children in detail).")
 @click.option("--search", help="Only households whose id or payer's name contains this text.")
-@json_option
-def list_command(
-    config: Path, operator: str | None, household: str | None, search: str | None, as_json: bool
-) -> None:
+def list_command(operator: Operator, household: str | None, search: str | None) -> None:
     """List households with their payer and children (ids to use in other commands).
 
     \b
         canteen households list
         canteen households list --search concerto --json
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    actor = operator.actor
+    with operator.open() as canteen:
         if household is not None:
             found = [canteen.families.get(actor, household)]
         else:
@@ -207,7 +196,7 @@ def list_command(
         found = [
             h for h in found if needle in h.id.lower() or needle in h.payer.display_name.lower()
         ]
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "count": len(found),

@@ -8,14 +8,11 @@ from typing import Any
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     euros,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     plural,
     progress,
 )
@@ -70,8 +67,7 @@ def _write_pdfs(
 
 
 @click.command("invoices")
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", help="One household: its 'MES FACTURES' page.")
 @click.option("--unpaid", is_flag=True, help="Only invoices with something left to pay.")
 @click.option(
@@ -80,15 +76,7 @@ def _write_pdfs(
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write each invoice as a PDF (facture-<number>.pdf) into this existing folder.",
 )
-@json_option
-def command(
-    config: Path,
-    operator: str | None,
-    household: str | None,
-    unpaid: bool,
-    pdf_dir: Path | None,
-    as_json: bool,
-) -> None:
+def command(operator: Operator, household: str | None, unpaid: bool, pdf_dir: Path | None) -> None:
     """List invoices: date, due date, remaining to pay, total (French format).
 
     \b
@@ -97,10 +85,10 @@ def command(
         canteen invoices --unpaid --json
         canteen invoices --pdf factures/
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     if pdf_dir is not None and not pdf_dir.is_dir():
         fail(f"--pdf : le dossier {pdf_dir} n'existe pas", exit_code=2)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         if household is not None:
             households = [canteen.families.get(actor, household)]
         else:
@@ -117,7 +105,7 @@ def command(
     total = Money.sum(s.invoice.total for s, _ in states)
     due = Money.sum(s.balance_due for s, _ in states)
     open_count = sum(1 for s, _ in states if s.balance_due.is_positive)
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "invoices": [_row(state, item) for state, item in states],

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     plural,
 )
 
@@ -25,8 +20,7 @@ def command() -> None:
 
 
 @command.command("send")
-@config_option
-@operator_option
+@operator_command
 @click.option(
     "--max-batches",
     type=click.IntRange(1, 10_000),
@@ -34,8 +28,7 @@ def command() -> None:
     show_default=True,
     help="Stop after this many batches (the rest waits for the next run).",
 )
-@json_option
-def send_command(config: Path, operator: str | None, max_batches: int, as_json: bool) -> None:
+def send_command(operator: Operator, max_batches: int) -> None:
     """Send what the outbox holds; failures are retried later, nothing is lost.
 
     Run it from cron (every few minutes) or after a billing run:
@@ -43,11 +36,11 @@ def send_command(config: Path, operator: str | None, max_batches: int, as_json: 
     \b
         canteen outbox send --config /srv/ronde/canteen.toml
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    actor = operator.actor
+    with operator.open() as canteen:
         report = canteen.accounts.send_outbox(actor, max_batches=max_batches)
         waiting = len(canteen.accounts.outbox(actor, "pending"))
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "sent": len(report.sent),

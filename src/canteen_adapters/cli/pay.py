@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     euros,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
 )
 from canteen_core.domain.ledger import PaymentMethod
@@ -27,8 +22,7 @@ COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU)
 
 
 @click.command("pay")
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", required=True, help="Household id.")
 @click.option(
     "--amount", required=True, help="Amount in euros: 13.40, 13,40 or 1 000,00 (two decimals)."
@@ -49,10 +43,8 @@ COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU)
 @click.option("--reference", help="Cheque number, CESU titles or receipt number.")
 @click.option("--invoice", "invoice_number", help="Invoice number to pay first.")
 @click.option("--date", "received", help="Day received (default: today).")
-@json_option
 def command(
-    config: Path,
-    operator: str | None,
+    operator: Operator,
     household: str,
     amount: str,
     above_ceiling: bool,
@@ -60,7 +52,6 @@ def command(
     reference: str | None,
     invoice_number: str | None,
     received: str | None,
-    as_json: bool,
 ) -> None:
     """Record a payment received at the régie's counter.
 
@@ -71,9 +62,9 @@ def command(
         canteen pay --household CONCERTO --amount 13,40
         canteen pay --household H000001 --amount 50 --method cheque --reference 0001234
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     day = parse_day(received, "--date") if received else None
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         money = parse_amount(
             amount,
             path="--amount",
@@ -97,7 +88,7 @@ def command(
             invoice_ids=invoice_ids,
         )
         page = canteen.billing.invoices_page(actor, household)
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "id": payment.id,

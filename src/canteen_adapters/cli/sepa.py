@@ -8,14 +8,11 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     euros,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
     plural,
 )
@@ -29,8 +26,7 @@ def command() -> None:
 
 
 @command.command("export")
-@config_option
-@operator_option
+@operator_command
 @click.option("--collection-date", required=True, help="Day the banks debit the families.")
 @click.option(
     "--out",
@@ -38,10 +34,7 @@ def command() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The pain.008 XML file to write (must not exist).",
 )
-@json_option
-def export_command(
-    config: Path, operator: str | None, collection_date: str, out: Path, as_json: bool
-) -> None:
+def export_command(operator: Operator, collection_date: str, out: Path) -> None:
     """Collect every unpaid invoice of households with a mandate: write the pain.008 file.
 
     Records a direct-debit payment per invoice, moves first debits to recurrent and queues the
@@ -52,20 +45,20 @@ def export_command(
     \b
         canteen sepa export --collection-date 2023-10-20 --out prelevements-2023-10.xml
     """
-    actor = operator_actor(operator)
+    actor = operator.actor
     day = parse_day(collection_date, "--collection-date")
     if out.exists():
         fail(f"--out : {out} existe déjà (rien n'a été modifié)", exit_code=2)
     folder = out.resolve().parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         fail(f"--out : impossible d'écrire dans {folder}", exit_code=2)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         report = canteen.payments.run_direct_debit(actor, day)
     if report.xml is not None:
         partial = out.with_name(out.name + ".partial")
         partial.write_bytes(report.xml)
         partial.replace(out)  # never a half-written file under the final name
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "message_id": report.message_id,

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from canteen_adapters.cli._common import (
     WEEKDAY_NAMES_FR,
-    config_option,
+    Operator,
     echo_json,
     join_fr,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     plural,
 )
 
@@ -27,20 +22,18 @@ def command() -> None:
 
 
 @command.command("list")
-@config_option
-@operator_option
-@json_option
-def list_command(config: Path, operator: str | None, as_json: bool) -> None:
+@operator_command
+def list_command(operator: Operator) -> None:
     """List the sites and services used by enrollments, with their ids.
 
     \b
         canteen sites list
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    actor = operator.actor
+    with operator.open() as canteen:
         sites = canteen.enrollments.sites(actor)
         services = canteen.enrollments.services(actor)
-    if as_json:
+    if operator.as_json:
         echo_json(
             {
                 "sites": [

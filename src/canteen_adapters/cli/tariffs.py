@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
+    Operator,
     config_option,
     echo_json,
-    json_option,
     open_canteen,
     operator_actor,
+    operator_command,
     operator_option,
 )
 from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
@@ -49,15 +50,13 @@ def set_command(config: Path, operator: str | None, grid_file: Path) -> None:
 
 
 @command.command("list")
-@config_option
-@operator_option
-@json_option
-def list_command(config: Path, operator: str | None, as_json: bool) -> None:
+@operator_command
+def list_command(operator: Operator) -> None:
     """List the stored tariff grids."""
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    actor = operator.actor
+    with operator.open() as canteen:
         grids = canteen.billing.tariff_grids(actor)
-    if as_json:
+    if operator.as_json:
         echo_json(
             [
                 {

@@ -458,13 +458,7 @@ def set_days(
     book: ReservationBook,
     wanted: Mapping[date, bool] | Iterable[date],
     booked: bool | None = None,
-    *,
-    enrollment: Enrollment,
-    household: Household,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    **context: Unpack[OperationContext],
 ) -> tuple[ReservationBook, BulkResult]:
     """The general operation: bring each day to its wanted state (see the module rules).
 
@@ -472,29 +466,14 @@ def set_days(
     ``booked``. ``pending`` are the enrollment's open change requests (to avoid duplicates and to
     withdraw those a new change makes moot); ``new_id`` names new requests.
     """
-    _check_context(book, enrollment, household, actor)
-    return _set_days(
-        book,
-        wanted,
-        booked,
-        enrollment=enrollment,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    return _set_days(book, wanted, booked, **_checked(book, context))
 
 
 def _set_days(
     book: ReservationBook,
     wanted: Mapping[date, bool] | Iterable[date],
     booked: bool | None = None,
-    *,
-    enrollment: Enrollment,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    **context: Unpack[_Checked],
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`set_days` once the context is checked."""
     base = book.origin.toordinal()
@@ -504,19 +483,14 @@ def _set_days(
         if booked is not None:
             raise InvalidInputError("give either a mapping or days with booked=", path="booked")
         for day, value in wanted.items():
-            _check_day(day)
-            if _check_wanted(value):
-                offset = day.toordinal() - base
-                if offset < 0:
-                    early.add(day)
-                else:
-                    to_on |= 1 << offset
+            offset = _check_day(day).toordinal() - base
+            if offset < 0:
+                _check_wanted(value)
+                early.add(day)
+            elif _check_wanted(value):
+                to_on |= 1 << offset
             else:
-                offset = day.toordinal() - base
-                if offset < 0:
-                    early.add(day)
-                else:
-                    to_off |= 1 << offset
+                to_off |= 1 << offset
     else:
         if not isinstance(booked, bool):
             raise InvalidInputError("booked must be True or False", path="booked")
@@ -531,17 +505,7 @@ def _set_days(
             to_on = targets
         else:
             to_off = targets
-    return _set_masks(
-        book,
-        to_on,
-        to_off,
-        early=sorted(early),
-        enrollment=enrollment,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    return _set_masks(book, to_on, to_off, early=sorted(early), **context)
 
 
 def _set_masks(
@@ -767,30 +731,16 @@ def _fill_service_days(
     start: date,
     end: date,
     booked: bool,
-    *,
-    enrollment: Enrollment,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    **context: Unpack[_Checked],
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`fill_service_days` once the context is checked."""
     _check_day(start, "start")
     _check_day(end, "end")
     if not isinstance(booked, bool):
         raise InvalidInputError("booked must be True or False", path="booked")
-    service = open_mask(enrollment, start, end)
-    return _set_masks(
-        book,
-        service if booked else 0,
-        0 if booked else service,
-        service=service,
-        enrollment=enrollment,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    service = open_mask(context["enrollment"], start, end)
+    on, off = (service, 0) if booked else (0, service)
+    return _set_masks(book, on, off, service=service, **context)
 
 
 @lru_cache(maxsize=256)
@@ -828,57 +778,29 @@ def _periodicity_on_service_days(
     book: ReservationBook,
     periodicity: Periodicity,
     replace: bool,
-    *,
-    enrollment: Enrollment,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    **context: Unpack[_Checked],
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`apply_periodicity_to_service_days` once the context is checked."""
+    enrollment = context["enrollment"]
     clamped = periodicity.within(enrollment.start, enrollment.end)
     if clamped is None:
         service = pattern = 0
     else:
         service = open_mask(enrollment, clamped.start, clamped.end)
         pattern = _pattern_mask(clamped, book.origin.toordinal())
-    return _set_masks(
-        book,
-        service & pattern,
-        service & ~pattern if replace else 0,
-        service=service,
-        enrollment=enrollment,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    cancel = service & ~pattern if replace else 0
+    return _set_masks(book, service & pattern, cancel, service=service, **context)
 
 
 def _single(
     book: ReservationBook,
     day: date,
     booked: bool,
-    *,
-    enrollment: Enrollment,
-    household: Household,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest],
-    new_id: Callable[[], str],
+    context: OperationContext,
 ) -> tuple[ReservationBook, BulkResult]:
+    """:func:`book_day` (``booked``) or :func:`cancel_day`."""
     day = _check_day(day, "day")
-    new_book, result = set_days(
-        book,
-        [day],
-        booked,
-        enrollment=enrollment,
-        household=household,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    new_book, result = set_days(book, [day], booked, **context)
     if not result.skipped:
         return new_book, result
     skip = result.skipped[0]
@@ -888,6 +810,7 @@ def _single(
     if skip.reason is SkipReason.ALREADY_PENDING:
         raise ConflictError(f"{when} : {skip.message}")
     if skip.reason is SkipReason.LATE and skip.deadline is not None:
+        enrollment = context["enrollment"]
         policy = enrollment.booking_policy if booked else enrollment.cancellation_policy
         raise RuleViolationError(
             f"{when} : délai dépassé. {policy.explain(day, enrollment.calendar)}"
@@ -898,54 +821,22 @@ def _single(
 def book_day(
     book: ReservationBook,
     day: date,
-    *,
-    enrollment: Enrollment,
-    household: Household,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    **context: Unpack[OperationContext],
 ) -> tuple[ReservationBook, BulkResult]:
     """Book one day. Raises instead of skipping (see the module docstring).
 
     A late booking in ``pending`` mode returns normally with the request in ``result.pending``.
     """
-    return _single(
-        book,
-        day,
-        True,
-        enrollment=enrollment,
-        household=household,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    return _single(book, day, True, context)
 
 
 def cancel_day(
     book: ReservationBook,
     day: date,
-    *,
-    enrollment: Enrollment,
-    household: Household,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    **context: Unpack[OperationContext],
 ) -> tuple[ReservationBook, BulkResult]:
     """Cancel one day. Raises instead of skipping (see the module docstring)."""
-    return _single(
-        book,
-        day,
-        False,
-        enrollment=enrollment,
-        household=household,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    return _single(book, day, False, context)
 
 
 def _check_range(start: object, end: object) -> tuple[date, date]:
@@ -1057,12 +948,7 @@ def apply_periodicity(
     periodicity: Periodicity,
     *,
     replace: bool = True,
-    enrollment: Enrollment,
-    household: Household,
-    actor: Actor,
-    clock: Clock,
-    pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    **context: Unpack[OperationContext],
 ) -> tuple[ReservationBook, BulkResult]:
     """Apply a weekly pattern over its range ("Appliquer une périodicité").
 
@@ -1074,6 +960,7 @@ def apply_periodicity(
         raise InvalidInputError(
             f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
         )
+    enrollment = context["enrollment"]
     # Clamped to the enrollment first: the work is bounded by it, whatever the pattern's range.
     clamped = periodicity.within(enrollment.start, enrollment.end)
     wanted: dict[date, bool] = {}
@@ -1082,16 +969,7 @@ def apply_periodicity(
             # The other service days of the range are cancelled; closed days are not touched.
             wanted = dict.fromkeys(enrollment.open_days(clamped.start, clamped.end), False)
         wanted.update(dict.fromkeys(clamped.days(), True))
-    return set_days(
-        book,
-        wanted,
-        enrollment=enrollment,
-        household=household,
-        actor=actor,
-        clock=clock,
-        pending=pending,
-        new_id=new_id,
-    )
+    return set_days(book, wanted, **context)
 
 
 def drop_closed_days(

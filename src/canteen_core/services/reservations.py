@@ -36,12 +36,6 @@ from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import (
     BulkResult,
     ReservationBook,
-    _check_context_household_checked,
-    _check_range,
-    _fill_service_days,
-    _month_range,
-    _periodicity_on_service_days,
-    _set_days,
     apply_periodicity,
     book_day,
     cancel_day,
@@ -49,6 +43,12 @@ from canteen_core.domain.reservations import (
     range_in_enrollment,
     week_days,
 )
+from canteen_core.domain.reservations.days import _check_range, _month_range
+from canteen_core.domain.reservations.operations import (
+    _fill_service_days,
+    _periodicity_on_service_days,
+)
+from canteen_core.domain.reservations.rules import _check_context_household_checked, _set_days
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.billing.dunning import ensure_bookings_allowed
 from canteen_core.services.runner import ServiceBase, Transaction
@@ -176,7 +176,7 @@ class ReservationService(ServiceBase):
         With ``household=False`` the operations are the engine's cores, not given the
         household: only the households' child ids are read, and each enrollment's context is
         checked here as the engine's operations would (its child, then
-        :func:`~canteen_core.domain.reservations._check_context_household_checked`)."""
+        :func:`~canteen_core.domain.reservations.rules._check_context_household_checked`)."""
         ids = list(operations)
         with self._ctx.use_case(actor, action) as tx:
             if not ids:

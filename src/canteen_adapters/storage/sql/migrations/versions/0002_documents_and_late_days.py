@@ -1,10 +1,5 @@
 """Late changes on reservations; attendance, tariffs, credit notes, payments, mandates,
-accounts, outbox and payment-notification audit.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-27
-"""
+accounts, outbox and payment-notification audit."""
 
 from __future__ import annotations
 
@@ -12,14 +7,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from canteen_adapters.storage.sql.migrations._ops import (
+    JSON,
+    document_table,
+    foreign_key,
+    primary_key,
+    required,
+)
 
 revision = "0002"
 down_revision: str | None = "0001"
-branch_labels = None
-depends_on = None
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _S, _D, _T = sa.String, sa.Date, sa.DateTime
 
 # Document collections as of this revision: (table, [(column, type, nullable)], uniques).
@@ -97,21 +95,12 @@ def upgrade() -> None:
     """Existing reservations were made in time: no late marker, nothing late-cancelled."""
     # Plain ADD COLUMN with a constant default (SQLite supports it). Never a batch "move and
     # copy" here: dropping reservation_states would cascade-delete every reservation day.
-    op.add_column(
-        "reservation_states",
-        sa.Column("late_cancelled", JSON, nullable=False, server_default="[]"),
-    )
-    op.add_column(
-        "reservation_days",
-        sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
-    )
+    op.add_column("reservation_states", required("late_cancelled", JSON, server_default="[]"))
+    op.add_column("reservation_days", required("late", sa.Boolean(), server_default=sa.false()))
     for table, columns, uniques in _DOCUMENTS:
-        op.create_table(
+        document_table(
             table,
-            sa.Column("id", sa.String(), nullable=False),
-            sa.Column("body", JSON, nullable=False),
             *(sa.Column(name, type_, nullable=nullable) for name, type_, nullable in columns),
-            sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),
             *(
                 sa.UniqueConstraint(*unique, name=f"uq_{table}_{'_'.join(unique)}")
                 for unique in uniques
@@ -119,44 +108,28 @@ def upgrade() -> None:
         )
         for name, _, _ in columns:
             op.create_index(f"ix_{table}_{name}", table, [name])
-    op.create_table(
+    document_table(
         "accounts",
-        sa.Column("id", sa.String(), nullable=False),
-        sa.Column("body", JSON, nullable=False),
-        sa.Column("username", sa.String(), nullable=False),
-        sa.Column("email", sa.String(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_accounts"),
+        required("username", sa.String()),
+        required("email", sa.String()),
         sa.UniqueConstraint("username", name="uq_accounts_username"),
     )
     op.create_index("ix_accounts_email", "accounts", ["email"])
     op.create_table(
         "account_tokens",
-        sa.Column("selector", sa.String(), nullable=False),
-        sa.Column("account_id", sa.String(), nullable=False),
-        sa.PrimaryKeyConstraint("selector", name="pk_account_tokens"),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name="fk_account_tokens_account_id_accounts",
-            ondelete="CASCADE",
-        ),
+        required("selector", sa.String()),
+        required("account_id", sa.String()),
+        primary_key("account_tokens", "selector"),
+        foreign_key("account_tokens", "account_id", "accounts.id", ondelete="CASCADE"),
     )
     op.create_index("ix_account_tokens_account_id", "account_tokens", ["account_id"])
-    op.create_table(
-        "throttles",
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("body", JSON, nullable=False),
-        sa.PrimaryKeyConstraint("key", name="pk_throttles"),
-    )
-    op.create_table(
+    document_table("throttles", key="key")
+    document_table(
         "outbox",
-        sa.Column("id", sa.String(), nullable=False),
-        sa.Column("body", JSON, nullable=False),
-        sa.Column("status", sa.String(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        required("status", sa.String()),
+        required("next_attempt_at", sa.DateTime(timezone=True)),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+        required("created_at", sa.DateTime(timezone=True)),
     )
     op.create_index("ix_outbox_status_next_attempt_at", "outbox", ["status", "next_attempt_at"])
 

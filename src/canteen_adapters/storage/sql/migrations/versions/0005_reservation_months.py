@@ -6,49 +6,46 @@ is set when day ``d`` of the month is booked and the same bit of ``late`` when t
 booked late (the old per-day ``late`` flag). A school year is about ten rows per enrollment
 instead of about 140 (the rentrée wrote millions of rows). SQLite stores the table
 ``WITHOUT ROWID`` like ``reservation_days`` since 0003. The upgrade folds each month's days into
-masks; the downgrade expands them back to one row per day.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-27
-"""
+masks; the downgrade expands them back to one row per day."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from canteen_adapters.storage.sql.migrations._ops import (
+    foreign_key,
+    on_sqlite,
+    primary_key,
+    required,
+    reservation_days,
+)
+
 revision = "0005"
 down_revision: str | None = "0004"
-branch_labels = None
-depends_on = None
 
 #: 0 to 30: the bit of each day of a month.
 _BITS = "WITH RECURSIVE bits (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM bits WHERE i < 30) "
-
-
-def _state_key(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["enrollment_id"],
-        ["reservation_states.enrollment_id"],
-        name=f"fk_{table}_enrollment_id_reservation_states",
-        ondelete="CASCADE",
-    )
 
 
 def upgrade() -> None:
     """Create ``reservation_months`` from ``reservation_days``, then drop the latter."""
     op.create_table(
         "reservation_months",
-        sa.Column("enrollment_id", sa.String(), nullable=False),
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("days", sa.BigInteger(), nullable=False),
-        sa.Column("late", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("enrollment_id", "month", name="pk_reservation_months"),
-        _state_key("reservation_months"),
+        required("enrollment_id", sa.String()),
+        required("month", sa.Date()),
+        required("days", sa.BigInteger()),
+        required("late", sa.BigInteger()),
+        primary_key("reservation_months", "enrollment_id", "month"),
+        foreign_key(
+            "reservation_months",
+            "enrollment_id",
+            "reservation_states.enrollment_id",
+            ondelete="CASCADE",
+        ),
         sqlite_with_rowid=False,
     )
-    if op.get_bind().dialect.name == "sqlite":
+    if on_sqlite():
         month = "date(day, 'start of month')"
         bit = "(1 << (CAST(strftime('%d', day) AS INTEGER) - 1))"
         days, late = f"sum({bit})", f"sum(CASE WHEN late THEN {bit} ELSE 0 END)"
@@ -68,16 +65,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Back to one ``reservation_days`` row per booked day."""
-    op.create_table(
-        "reservation_days",
-        sa.Column("enrollment_id", sa.String(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
-        sa.PrimaryKeyConstraint("enrollment_id", "day", name="pk_reservation_days"),
-        _state_key("reservation_days"),
-        sqlite_with_rowid=False,
-    )
-    if op.get_bind().dialect.name == "sqlite":
+    reservation_days("reservation_days", site=False, late=True, with_rowid=False)
+    if on_sqlite():
         day = "date(m.month, '+' || bits.i || ' days')"
         late = "((m.late >> bits.i) & 1)"
     else:

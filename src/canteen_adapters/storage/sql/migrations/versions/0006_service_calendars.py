@@ -13,12 +13,7 @@ rebuilding ``enrollments`` alone would cascade-delete the reservations referenci
 keys are on, and cannot be turned off inside the migration's transaction): the chain
 enrollments <- reservation_states <- reservation_months is copied into new tables that
 reference each other, the old ones are dropped (children first) and the new ones renamed
-(SQLite carries the references along).
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-27
-"""
+(SQLite carries the references along)."""
 
 from __future__ import annotations
 
@@ -28,14 +23,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from canteen_adapters.storage.sql.migrations._ops import (
+    JSON,
+    REBUILT,
+    create_indexes,
+    document_table,
+    foreign_key,
+    primary_key,
+    required,
+    swap_rebuilt,
+)
 
 revision = "0006"
 down_revision: str | None = "0005"
-branch_labels = None
-depends_on = None
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _BATCH = 1000
 _KEY_COLUMNS = ("household_id", "child_id", "site_id", "service_id", "first_day", "last_day")
 _CALENDARS = sa.table("service_calendars", sa.column("key", sa.String()), sa.column("body", JSON))
@@ -93,62 +94,43 @@ def _put_calendars_back(connection: sa.Connection, *, sqlite: bool) -> None:
 def _rebuild_on_sqlite(*, calendar: bool) -> None:
     """Copy enrollments (with or without ``calendar_key``) and the reservation tables that
     reference them into new tables, then swap them in."""
-    key = [sa.Column("calendar_key", sa.String(), nullable=False)] if calendar else []
-    key_reference = (
+    enrollments = f"enrollments{REBUILT}"
+    # Made first: SQLAlchemy writes the foreign keys in the order they were made.
+    key = (
         [
-            sa.ForeignKeyConstraint(
-                ["calendar_key"],
-                ["service_calendars.key"],
-                name="fk_enrollments_calendar_key_service_calendars",
-            )
+            required("calendar_key", sa.String()),
+            foreign_key(enrollments, "calendar_key", "service_calendars.key"),
         ]
         if calendar
         else []
     )
-    op.create_table(
-        "enrollments_rebuilt",
-        sa.Column("id", sa.String(), nullable=False),
-        sa.Column("body", JSON, nullable=False),
+    document_table(
+        enrollments,
         *(
-            sa.Column(column, sa.Date() if column.endswith("_day") else sa.String(), nullable=False)
+            required(column, sa.Date() if column.endswith("_day") else sa.String())
             for column in _KEY_COLUMNS
         ),
         *key,
-        sa.PrimaryKeyConstraint("id", name="pk_enrollments"),
-        sa.ForeignKeyConstraint(
-            ["household_id"],
-            ["households.id"],
-            name="fk_enrollments_household_id_households",
-            ondelete="RESTRICT",
-        ),
-        *key_reference,
+        foreign_key(enrollments, "household_id", "households.id", ondelete="RESTRICT"),
     )
+    states = f"reservation_states{REBUILT}"
     op.create_table(
-        "reservation_states_rebuilt",
-        sa.Column("enrollment_id", sa.String(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("late_cancelled", JSON, nullable=False, server_default="[]"),
-        sa.PrimaryKeyConstraint("enrollment_id", name="pk_reservation_states"),
-        sa.ForeignKeyConstraint(
-            ["enrollment_id"],
-            ["enrollments_rebuilt.id"],
-            name="fk_reservation_states_enrollment_id_enrollments",
-            ondelete="CASCADE",
-        ),
+        states,
+        required("enrollment_id", sa.String()),
+        required("version", sa.Integer()),
+        required("late_cancelled", JSON, server_default="[]"),
+        primary_key(states, "enrollment_id"),
+        foreign_key(states, "enrollment_id", f"{enrollments}.id", ondelete="CASCADE"),
     )
+    months = f"reservation_months{REBUILT}"
     op.create_table(
-        "reservation_months_rebuilt",
-        sa.Column("enrollment_id", sa.String(), nullable=False),
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("days", sa.BigInteger(), nullable=False),
-        sa.Column("late", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("enrollment_id", "month", name="pk_reservation_months"),
-        sa.ForeignKeyConstraint(
-            ["enrollment_id"],
-            ["reservation_states_rebuilt.enrollment_id"],
-            name="fk_reservation_months_enrollment_id_reservation_states",
-            ondelete="CASCADE",
-        ),
+        months,
+        required("enrollment_id", sa.String()),
+        required("month", sa.Date()),
+        required("days", sa.BigInteger()),
+        required("late", sa.BigInteger()),
+        primary_key(months, "enrollment_id", "month"),
+        foreign_key(months, "enrollment_id", f"{states}.enrollment_id", ondelete="CASCADE"),
         sqlite_with_rowid=False,
     )
     columns = {
@@ -157,25 +139,16 @@ def _rebuild_on_sqlite(*, calendar: bool) -> None:
         "reservation_months": "enrollment_id, month, days, late",
     }
     for table, names in columns.items():  # parents first: the new references are checked
-        op.execute(f"INSERT INTO {table}_rebuilt ({names}) SELECT {names} FROM {table}")
-    for table in reversed(columns):  # children first: nothing left to cascade to
-        op.drop_table(table)
-    for table in columns:
-        op.rename_table(f"{table}_rebuilt", table)
-    for column in _KEY_COLUMNS:
-        op.create_index(f"ix_enrollments_{column}", "enrollments", [column])
+        op.execute(f"INSERT INTO {table}{REBUILT} ({names}) SELECT {names} FROM {table}")
+    swap_rebuilt(*columns)
+    create_indexes("enrollments", *_KEY_COLUMNS)
 
 
 def upgrade() -> None:
     """Create ``service_calendars`` and move the enrollments' calendars into it."""
     connection = op.get_bind()
     sqlite = connection.dialect.name == "sqlite"
-    op.create_table(
-        "service_calendars",
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("body", JSON, nullable=False),
-        sa.PrimaryKeyConstraint("key", name="pk_service_calendars"),
-    )
+    document_table("service_calendars", key="key")
     op.add_column("enrollments", sa.Column("calendar_key", sa.String(), nullable=True))
     _move_calendars_out(connection, sqlite=sqlite)
     if sqlite:

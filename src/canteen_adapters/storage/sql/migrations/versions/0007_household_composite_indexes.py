@@ -4,12 +4,7 @@ Billing reads a month of attendance for a batch of 200 households; with one inde
 SQLite's planner chose the day index and read the whole month for every batch (a city of
 25,000 households: 45 ms per batch, 5.6 s of a 20 s run, growing with the square of the
 city). The two-column indexes serve those reads and the household-only ones, so the
-single-column ``household_id`` indexes are dropped.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-11-27
-"""
+single-column ``household_id`` indexes are dropped."""
 
 from __future__ import annotations
 
@@ -17,8 +12,6 @@ from alembic import op
 
 revision = "0007"
 down_revision: str | None = "0006"
-branch_labels = None
-depends_on = None
 
 # As of this revision (canteen_adapters.storage.sql.tables.COMPOSITE_INDEXES may change later).
 _INDEXES = (

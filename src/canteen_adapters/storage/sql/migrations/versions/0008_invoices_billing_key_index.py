@@ -1,10 +1,5 @@
 """Drop ``ix_invoices_billing_key``: the unique constraint on ``billing_key`` has its own index,
-so every stored invoice updated two identical B-trees.
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-27
-"""
+so every stored invoice updated two identical B-trees."""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0008"
 down_revision: str | None = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

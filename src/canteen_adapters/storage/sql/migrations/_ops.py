@@ -1,0 +1,110 @@
+"""Building blocks the revisions share: columns, keys and tables spelled once, named the way
+:data:`canteen_adapters.storage.sql.tables.NAMING_CONVENTION` names them.
+
+A revision must build the same schema for ever: a helper here may be added, never changed in
+what it creates (a revision that needs another shape writes it out or takes a new helper).
+Tables a revision rebuilds on SQLite are created as ``<table>_rebuilt`` and renamed by
+:func:`swap_rebuilt`; their keys are named after the final table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+__all__ = [
+    "JSON",
+    "REBUILT",
+    "create_indexes",
+    "document_table",
+    "foreign_key",
+    "on_sqlite",
+    "primary_key",
+    "required",
+    "reservation_days",
+    "swap_rebuilt",
+]
+
+#: JSON documents: ``jsonb`` on PostgreSQL, JSON text on SQLite.
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+#: Suffix of a table being rebuilt on SQLite (see :func:`swap_rebuilt`).
+REBUILT = "_rebuilt"
+
+
+def _final(table: str) -> str:
+    return table.removesuffix(REBUILT)
+
+
+def on_sqlite() -> bool:
+    """Whether the migration runs on SQLite (which rebuilds tables where PostgreSQL alters)."""
+    return op.get_bind().dialect.name == "sqlite"
+
+
+def required(name: str, type_: Any, **options: Any) -> sa.Column[Any]:
+    """A NOT NULL column."""
+    return sa.Column(name, type_, nullable=False, **options)
+
+
+def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
+    """The primary key of ``table`` (``pk_<table>``)."""
+    return sa.PrimaryKeyConstraint(*columns, name=f"pk_{_final(table)}")
+
+
+def foreign_key(
+    table: str, column: str, target: str, *, ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
+    """``table.column`` references ``target`` (``"other_table.column"``), named
+    ``fk_<table>_<column>_<other_table>``."""
+    target_table = _final(target.partition(".")[0])
+    return sa.ForeignKeyConstraint(
+        [column],
+        [target],
+        name=f"fk_{_final(table)}_{column}_{target_table}",
+        ondelete=ondelete,
+    )
+
+
+def create_indexes(table: str, *columns: str) -> None:
+    """One index per column (``ix_<table>_<column>``)."""
+    for column in columns:
+        op.create_index(f"ix_{table}_{column}", table, [column])
+
+
+def document_table(table: str, *items: Any, key: str = "id") -> None:
+    """Create a table of JSON documents: a ``key`` string primary key, a ``body`` and ``items``
+    (more columns and constraints)."""
+    op.create_table(
+        table,
+        required(key, sa.String()),
+        required("body", JSON),
+        *items,
+        primary_key(table, key),
+    )
+
+
+def reservation_days(table: str, *, site: bool, late: bool, with_rowid: bool) -> None:
+    """Create ``reservation_days`` as revisions 0001 to 0004 knew it: one row per booked day,
+    with the day's site and late marker when asked."""
+    op.create_table(
+        table,
+        required("enrollment_id", sa.String()),
+        required("day", sa.Date()),
+        *([required("site_id", sa.String())] if site else []),
+        *([required("late", sa.Boolean(), server_default=sa.false())] if late else []),
+        primary_key(table, "enrollment_id", "day"),
+        foreign_key(table, "enrollment_id", "reservation_states.enrollment_id", ondelete="CASCADE"),
+        sqlite_with_rowid=with_rowid,
+    )
+
+
+def swap_rebuilt(*tables: str) -> None:
+    """Replace each of ``tables`` (parents first) by its filled ``<table>_rebuilt`` copy: the
+    old ones are dropped children first (nothing left to cascade to), the copies renamed."""
+    for table in reversed(tables):
+        op.drop_table(table)  # its indexes go with it
+    for table in tables:
+        op.rename_table(f"{table}{REBUILT}", table)

@@ -1,0 +1,271 @@
+"""The fast paths of the converter: invoice lines written field by field, interned immutable
+values, and calendars shared within a :func:`shared_calendars` block.
+"""
+
+from __future__ import annotations
+
+import marshal
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import attrs
+import cattrs
+
+#: The fields of an invoice line, in order, as :func:`_fast_invoice_lines` writes them.
+_INVOICE_LINE_FIELDS = (
+    "child_id",
+    "child_name",
+    "service_id",
+    "category",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "days",
+    "rule",
+    "grid_id",
+)
+
+
+#: The fields of an invoice, in order, as :func:`_fast_invoice_lines` writes them.
+_INVOICE_FIELDS = (
+    "id",
+    "number",
+    "issuer_id",
+    "household_id",
+    "label",
+    "mode",
+    "billing_key",
+    "period_start",
+    "period_end",
+    "issue_date",
+    "due_date",
+    "payment_open_date",
+    "lines",
+    "total",
+    "currency",
+    "payer_name",
+)
+
+
+def _fast_invoice_lines(converter: cattrs.Converter) -> None:
+    """Unstructure invoices and their lines with hand-written hooks (a billing run stores
+    thousands of invoices, tens of thousands of lines): the same data as the generated hooks,
+    field by field, in the same order.
+
+    Each is registered only while the class's fields are exactly those it knows; a new field
+    falls back to the generated hook (``tests/test_invoice_serialization.py`` compares them).
+    """
+    from canteen_core.domain.invoicing import Invoice, InvoiceLine
+
+    if tuple(field.name for field in attrs.fields(InvoiceLine)) != _INVOICE_LINE_FIELDS:
+        return
+
+    def unstructure_line(line: InvoiceLine) -> dict[str, Any]:
+        unit, amount = line.unit_price, line.amount
+        return {
+            "child_id": line.child_id,
+            "child_name": line.child_name,
+            "service_id": line.service_id,
+            "category": None if line.category is None else line.category.value,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": {"amount": str(unit.amount), "currency": unit.currency},
+            "amount": {"amount": str(amount.amount), "currency": amount.currency},
+            "days": [day.isoformat() for day in line.days],
+            "rule": None if line.rule is None else line.rule.value,
+            "grid_id": line.grid_id,
+        }
+
+    converter.register_unstructure_hook(InvoiceLine, unstructure_line)
+    if tuple(field.name for field in attrs.fields(Invoice)) != _INVOICE_FIELDS:
+        return
+
+    def unstructure_invoice(invoice: Invoice) -> dict[str, Any]:
+        total = invoice.total
+        return {
+            "id": invoice.id,
+            "number": invoice.number,
+            "issuer_id": invoice.issuer_id,
+            "household_id": invoice.household_id,
+            "label": invoice.label,
+            "mode": invoice.mode.value,
+            "billing_key": invoice.billing_key,
+            "period_start": invoice.period_start.isoformat(),
+            "period_end": invoice.period_end.isoformat(),
+            "issue_date": invoice.issue_date.isoformat(),
+            "due_date": invoice.due_date.isoformat(),
+            "payment_open_date": invoice.payment_open_date.isoformat(),
+            "lines": [unstructure_line(line) for line in invoice.lines],
+            "total": {"amount": str(total.amount), "currency": total.currency},
+            "currency": invoice.currency,
+            "payer_name": invoice.payer_name,
+        }
+
+    converter.register_unstructure_hook(Invoice, unstructure_invoice)
+
+
+#: Distinct service calendars kept by :func:`_intern_values` (a deployment has a few).
+_INTERNED_CALENDARS = 64
+
+
+_INTERNED_CALENDARS = 64
+#: Distinct values kept for each other class of :func:`_intern_values` (services, sites and
+#: cut-off policies: a few, up to a few hundred sites in a large city).
+_INTERNED_VALUES = 1024
+
+
+@attrs.frozen
+class _FrozenExample:
+    """Frozen attrs classes share this ``__setattr__`` (it refuses every change)."""
+
+
+def _is_frozen(cls: type) -> bool:
+    """Whether ``cls`` is a frozen attrs class (its instances can safely be shared)."""
+    return attrs.has(cls) and cls.__setattr__ is _FrozenExample.__setattr__
+
+
+def _intern_values(converter: cattrs.Converter) -> None:
+    """Structure equal stored values of a few immutable classes to one shared object.
+
+    Every stored enrollment carries a full copy of its service calendar, its service, its
+    site and its two cut-off policies: loading 25,000 enrollments built 25,000 equal
+    calendars (the costliest part of loading an enrollment) and as many services and sites,
+    each validated again. These are frozen, so equal data (same JSON) gives the same instance;
+    a bounded table per class keeps memory flat. A class (or, for the cut-off policy base,
+    one of its subclasses) that is not frozen is not interned.
+
+    An instance already built is taken as it is (frozen: sharing it is safe): the SQL storage
+    keeps each calendar apart and puts its cached instance into an enrollment's data.
+    """
+    for cls, size, subclasses_too in _shared_classes():
+        hook = _interning(converter.get_structure_hook(cls), size)
+        if subclasses_too:
+            converter.register_structure_hook(cls, hook)
+        else:  # a subclass keeps its own hook
+            converter.register_structure_hook_func(_exactly(cls), hook)
+
+
+def _shared_classes() -> Iterator[tuple[type, int, bool]]:
+    """The classes whose values enrollments repeat, when frozen (their instances can be
+    shared): each with its interning table size and whether its subclasses use its hooks
+    too (they do for the policy base, whose hook is the tagged union, and always did for
+    calendars)."""
+    from canteen_core.domain.calendar import ServiceCalendar
+    from canteen_core.domain.catalog import Service, Site
+    from canteen_core.domain.deadlines import CutOffPolicy
+
+    shared: tuple[tuple[type, int, list[type], bool], ...] = (
+        (ServiceCalendar, _INTERNED_CALENDARS, [ServiceCalendar], True),
+        (Service, _INTERNED_VALUES, [Service], False),
+        (Site, _INTERNED_VALUES, [Site], False),
+        (CutOffPolicy, _INTERNED_VALUES, _concrete_subclasses(CutOffPolicy), True),
+    )
+    for cls, size, concrete, subclasses_too in shared:
+        if concrete and all(_is_frozen(member) for member in concrete):
+            yield cls, size, subclasses_too
+
+
+def _exactly(cls: type) -> Callable[[Any], bool]:
+    """A predicate true for ``cls`` only (not its subclasses)."""
+    return lambda other: other is cls
+
+
+def _interning(plain: Callable[[Any, Any], Any], size: int) -> Callable[[Any, Any], Any]:
+    """``plain`` (a structure hook), keeping what it built for the last ``size`` data."""
+    interned: dict[bytes, Any] = {}
+
+    def structure_interned(value: Any, cls: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value if isinstance(value, cls) else plain(value, cls)
+        try:
+            # marshal (format 2: no back-references) is a byte image of the data that tells
+            # True, 1 and 1.0 apart, ~8x cheaper than JSON text (a load structures thousands).
+            data: Any = value  # any Mapping: marshal refuses what is not plain data
+            key = marshal.dumps(data, 2)
+        except (TypeError, ValueError):  # not plain data (objects, subclasses): no interning
+            return plain(value, cls)
+        found = interned.get(key)
+        if found is None:
+            found = plain(value, cls)  # invalid data raises here and is not kept
+            if not _is_frozen(type(found)):  # a policy kind defined later may be mutable
+                return found
+            if len(interned) >= size:
+                interned.pop(next(iter(interned)), None)  # another thread may have too
+            interned[key] = found
+        return found
+
+    return structure_interned
+
+
+#: Inside :func:`shared_calendars`: the values unstructured so far, by ``id()`` (each kept with
+#: its data, so the id cannot be reused while the block runs).
+_SHARED_CALENDARS: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
+    "canteen_shared_calendars", default=None
+)
+
+
+def _share_calendars(converter: cattrs.Converter) -> None:
+    """Inside :func:`shared_calendars`, one calendar, service, site or cut-off policy object is
+    unstructured once (the classes of :func:`_shared_classes`)."""
+    for cls, _, subclasses_too in _shared_classes():
+        hook = _sharing(converter.get_unstructure_hook(cls))
+        if subclasses_too:
+            converter.register_unstructure_hook(cls, hook)
+        else:  # a subclass keeps its own hook
+            converter.register_unstructure_hook_func(_exactly(cls), hook)
+
+
+def _sharing(plain: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``plain`` (an unstructure hook), giving one object's data once inside the block."""
+
+    def unstructure_shared(value: Any) -> Any:
+        shared = _SHARED_CALENDARS.get()
+        if shared is None:
+            return plain(value)
+        found = shared.get(id(value))
+        if found is None or found[0] is not value:
+            found = shared[id(value)] = (value, plain(value))
+        return found[1]
+
+    return unstructure_shared
+
+
+@contextmanager
+def shared_calendars() -> Iterator[None]:
+    """Within the block, :func:`unstructure` turns each service calendar object into data once
+    and gives that same data for every object carrying it (25,000 enrollments of one
+    calendar: one conversion, one copy in memory); so too each service, site and cut-off
+    policy object (the rest of what the enrollments of a school repeat).
+
+    For writers that serialize the data at once and never change it (storage bodies); the
+    data of different objects then shares the calendar's lists and tables.
+
+    >>> from canteen_core.domain.calendar import SchoolYear, ServiceCalendar
+    >>> from datetime import date
+    >>> year = SchoolYear(zone="C", start_year=2023, first_day=date(2023, 9, 4),
+    ...                   last_day=date(2024, 7, 5))
+    >>> calendar = ServiceCalendar(school_year=year, open_weekdays="mon-fri")
+    >>> with shared_calendars():
+    ...     unstructure(calendar) is unstructure(calendar)
+    True
+    >>> unstructure(calendar) is unstructure(calendar)
+    False
+    """
+    token = _SHARED_CALENDARS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_CALENDARS.reset(token)
+
+
+def _concrete_subclasses(base: type) -> list[type]:
+    found: list[type] = []
+    subclass: type
+    for subclass in base.__subclasses__():
+        if attrs.has(subclass):
+            found.append(subclass)
+        found.extend(_concrete_subclasses(subclass))
+    return found

@@ -1,0 +1,169 @@
+"""The scalar conventions of the converter: decimals, strings, numbers, dates, times, durations,
+money, time zones and enums, each checked when read (see
+:mod:`canteen_core.config.serialization`).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.money import Money, to_decimal
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    # to_decimal refuses floats and booleans: a float amount has already lost its cents.
+    return to_decimal(value, path="")
+
+
+def _structure_str(value: object, _: type) -> str:
+    # cattrs would call str() on anything (5 -> "5"): refuse instead of guessing.
+    if type(value) is str:  # the common case first: exact types are the cheapest test
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_int(value: object, _: type) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    # bool("false") is True: only real booleans are accepted.
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"expected true or false, got {type(value).__name__}")
+    return value
+
+
+def _structure_date(value: object, _: type) -> date:
+    if type(value) is str:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 date: {value!r}") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError(f"expected an ISO 8601 date string, got {type(value).__name__}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"not an ISO 8601 date: {value!r}") from None
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, str):
+        try:
+            result = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 datetime: {value!r}") from None
+    else:
+        raise InvalidInputError(f"expected an ISO 8601 datetime, got {type(value).__name__}")
+    if result.tzinfo is None or result.utcoffset() is None:
+        raise InvalidInputError(f"datetime must carry a UTC offset, got {value!r}")
+    return result
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInputError(f"naive datetimes cannot be serialized: {value!r}")
+    return value.isoformat()
+
+
+def _structure_time(value: object, _: type) -> time:
+    if type(value) is str:
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"not an ISO 8601 time: {value!r}") from None
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError(f"expected an ISO 8601 time, got {type(value).__name__}")
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"not an ISO 8601 time: {value!r}") from None
+
+
+_DURATION = re.compile(r"^(-?)PT(\d+(?:\.\d{1,6})?)S$")
+
+
+def _unstructure_timedelta(value: timedelta) -> str:
+    seconds = Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
+    sign = "-" if seconds < 0 else ""
+    return f"{sign}PT{abs(seconds).normalize():f}S"
+
+
+def _structure_timedelta(value: object, _: type) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidInputError(f"expected a duration like 'PT3600S', got {value!r}")
+    seconds = Decimal(match[2])
+    result = timedelta(seconds=int(seconds), microseconds=int((seconds % 1) * 10**6))
+    return -result if match[1] else result
+
+
+def _structure_money(value: object, _: type) -> Money:
+    if isinstance(value, Money):
+        return value
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"expected {{'amount': ..., 'currency': ...}}, got {type(value).__name__}"
+        )
+    extra = set(value) - {"amount", "currency"}
+    if extra:
+        raise InvalidInputError(f"unknown money keys: {', '.join(sorted(map(str, extra)))}")
+    if "amount" not in value:
+        raise InvalidInputError("money needs an 'amount'")
+    return Money(to_decimal(value["amount"]), value.get("currency", "EUR"))
+
+
+def _structure_zoneinfo(value: object, _: type) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInputError(f"unknown time zone {value!r}") from None
+
+
+def _enum_value(member: enum.Enum) -> Any:
+    return member.value
+
+
+def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
+    if type(value) is str or type(value) is int:
+        # The table ``cls(value)`` looks in first: the same member, without the call.
+        found = cls._value2member_map_.get(value)
+        if found is not None:
+            return found
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        valid = ", ".join(repr(member.value) for member in cls)
+        raise InvalidInputError(
+            f"{value!r} is not a valid {cls.__name__}; expected one of {valid}"
+        ) from None
+
+
+def _sort_key(item: Any) -> tuple[int, Any]:
+    # Items of a set may not be mutually orderable once unstructured (dicts); JSON text is.
+    if isinstance(item, str | int | float):
+        return (0, item)
+    return (1, json.dumps(item, sort_keys=True, default=str))

@@ -1,0 +1,229 @@
+"""What a notification is made of: the kinds of message and their variables, recipients, the
+rendered :class:`OutgoingMessage` and the deployment's :class:`NotificationSettings`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from canteen_core.domain._unchecked import unchecked
+from canteen_core.domain._validators import aware_datetime, non_empty_str
+from canteen_core.domain.accounts import Account, normalize_email
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.families import Guardian
+
+#: Message kinds and the variables their templates receive (besides the common ones).
+KINDS: Mapping[str, tuple[str, ...]] = {
+    "invitation": (
+        "username",
+        "temporary_password",
+        "activation_url",
+        "expires_at",
+        "opens_at",
+    ),
+    "password-reset": ("username", "reset_url", "expires_at"),
+    "change-request-decided": ("approved", "day", "child_name", "reason", "service_name"),
+    "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
+    "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),
+    "invoice-overdue": ("number", "balance_due", "due_date", "level"),
+    "direct-debit-announced": (
+        "amount",
+        "collection_date",
+        "mandate_reference",
+        "creditor_name",
+        "creditor_identifier",
+    ),
+}
+
+
+#: How payment methods are named to families.
+PAYMENT_METHOD_LABELS: Mapping[str, str] = {
+    "card": "carte bancaire",
+    "payzen": "carte bancaire",
+    "payfip": "carte bancaire (PayFiP)",
+    "direct_debit": "prélèvement SEPA",
+    "sepa": "prélèvement SEPA",
+    "cash": "espèces",
+    "cheque": "chèque",
+    "check": "chèque",
+    "cesu": "CESU",
+    "transfer": "virement",
+}
+
+
+_NAMESPACE = uuid.UUID("5d1c5d43-6a43-4bd4-9c5e-1c2b7a0f6c11")
+
+
+_NAMESPACE = uuid.UUID("5d1c5d43-6a43-4bd4-9c5e-1c2b7a0f6c11")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_HEADER_NAME_RE = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322)
+
+
+_HEADER_NAME_RE = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322)
+_RESERVED_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version", "content-type"}
+)
+
+
+def message_id_for(kind: str, key: str, address: str) -> str:
+    """A stable message id: the same kind, key and recipient always give the same id."""
+    name = f"{kind}\x1f{key}\x1f{address.lower()}"
+    return f"{kind}.{_uuid5_hex(name)}"
+
+
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
+def _uuid5_hex(name: str) -> str:
+    """``uuid.uuid5(_NAMESPACE, name).hex`` without building the UUID object (RFC 4122:
+    SHA-1 of namespace and name, version 5 and variant bits set)."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
+
+
+def _no_newline(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
+        raise InvalidInputError(f"must be a single-line string, got {value!r}", path=attribute.name)
+
+
+def _check_address(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if normalize_email(value, attribute.name) != value:
+        raise InvalidInputError(f"address must be normalized, got {value!r}", path=attribute.name)
+
+
+def _optional_name(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        _no_newline(_, attribute, value)  # type: ignore[arg-type]
+
+
+def _check_id(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise InvalidInputError(
+            f"message ids are 1-200 characters among letters, digits, '.', '_', '-': {value!r}",
+            path=attribute.name,
+        )
+
+
+def _headers(items: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    result = []
+    for item in items:
+        name, value = item
+        if not isinstance(name, str) or not _HEADER_NAME_RE.match(name):
+            raise InvalidInputError(f"bad header name {name!r}", path="headers")
+        if name.lower() in _RESERVED_HEADERS:
+            raise InvalidInputError(f"header {name!r} is set by the mailer", path="headers")
+        if not isinstance(value, str) or "\r" in value or "\n" in value:
+            raise InvalidInputError(f"bad value for header {name!r}", path="headers")
+        result.append((name, value))
+    return tuple(result)
+
+
+@attrs.frozen(kw_only=True)
+class Recipient:
+    """Who receives a message: an address and an optional display name (accents welcome)."""
+
+    address: str = attrs.field(converter=normalize_email)
+    name: str | None = attrs.field(default=None, validator=_optional_name)
+
+    @classmethod
+    def from_guardian(cls, guardian: Guardian) -> Recipient:
+        """The guardian's address and ``display_name`` ("Madame CONCERTO Maman")."""
+        if guardian.email is None:
+            raise InvalidInputError(f"guardian {guardian.id!r} has no email", path="email")
+        return cls(address=guardian.email, name=guardian.display_name)
+
+    @classmethod
+    def from_account(cls, account: Account) -> Recipient:
+        """The account's address and display name."""
+        return cls(address=account.email, name=account.display_name)
+
+
+@attrs.frozen(kw_only=True)
+class OutgoingMessage:
+    """An email ready to send, as stored in the outbox.
+
+    ``id`` is stable and unique: the outbox deduplicates on it and mailers derive the
+    ``Message-ID`` header from it (``<id@sender-domain>``). ``headers`` are extra headers
+    (``Auto-Submitted``...); From, To, Subject, Date and Message-ID are set by the mailer.
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    kind: str = attrs.field(validator=non_empty_str)
+    to_address: str = attrs.field(validator=_check_address)
+    to_name: str | None = attrs.field(default=None, validator=_optional_name)
+    subject: str = attrs.field(validator=[non_empty_str, _no_newline])
+    text_body: str = attrs.field(validator=non_empty_str)
+    html_body: str | None = None
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_headers)
+    created_at: datetime = attrs.field(validator=aware_datetime)
+    household_id: str | None = None
+    account_id: str | None = None
+
+
+_unchecked_message = unchecked(OutgoingMessage)
+
+
+def _url(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s]+$", value):
+        raise ConfigurationError(f"must be an http(s) URL, got {value!r}", path=attribute.name)
+
+
+def _token_template(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or "{token}" not in value:
+        raise ConfigurationError(
+            f"must contain '{{token}}' (and may use '{{portal_url}}'), got {value!r}",
+            path=attribute.name,
+        )
+
+
+def _template_dir(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@attrs.frozen(kw_only=True)
+class NotificationSettings:
+    """What a deployment says about its emails.
+
+    URL templates may use ``{portal_url}``; token URLs must contain ``{token}``.
+    """
+
+    portal_url: str = attrs.field(validator=_url)
+    organisation: str = attrs.field(
+        default="Service restauration scolaire", validator=non_empty_str
+    )
+    signature: str | None = None  # default: "L'équipe <organisation>"
+    contact: str | None = None  # e.g. "restauration@mairie.example.fr ou 01 23 45 67 89"
+    activation_url: str = attrs.field(
+        default="{portal_url}/activation?token={token}", validator=_token_template
+    )
+    reset_url: str = attrs.field(
+        default="{portal_url}/mot-de-passe/nouveau?token={token}", validator=_token_template
+    )
+    invoices_url: str = "{portal_url}/factures"
+    reservations_url: str = "{portal_url}/reservations"
+    creditor_name: str | None = None  # SEPA creditor, for pre-notifications
+    creditor_identifier: str | None = None  # ICS
+    template_dir: Path | None = attrs.field(default=None, converter=_template_dir)
+
+    @property
+    def signature_text(self) -> str:
+        """The signature under every message."""
+        return self.signature or f"L'équipe {self.organisation}"
+
+    def link(self, template: str, **values: str) -> str:
+        """Expand a URL template with the portal URL and ``values``."""
+        return template.format(portal_url=self.portal_url.rstrip("/"), **values)
