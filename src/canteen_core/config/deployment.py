@@ -86,6 +86,7 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.invoicing import BillingMode
 from canteen_core.domain.money import Money, MoneySettings
 from canteen_core.domain.reminders import ArrearsRule
+from canteen_core.domain.retention import RetentionSettings
 
 # The sections handed to adapter factories are defined with the ports (what adapters receive).
 from canteen_core.ports.settings import (
@@ -252,6 +253,7 @@ class Deployment:
     payment: dict[str, dict[str, Any]] = attrs.Factory(dict)
     portal: PortalSettings = attrs.Factory(PortalSettings)
     plugins: PluginSettings = attrs.Factory(PluginSettings)
+    retention: RetentionSettings = attrs.Factory(RetentionSettings)
     base_dir: Path | None = attrs.field(default=None, eq=False)
 
     @property

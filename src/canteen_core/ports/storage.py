@@ -612,6 +612,11 @@ class AccountRepository(AccountStore, Protocol):
         """Every account, by id."""
         ...
 
+    def remove(self, account_id: str) -> None:
+        """Delete an account with its tokens (a household's erasure, the retention of
+        inactive accounts); ``NotFoundError`` if unknown."""
+        ...
+
 
 class OutboxRepository(OutboxStore, Protocol):
     """The outbox (the :class:`~canteen_core.domain.outbox.OutboxStore` port) in this transaction.

@@ -51,6 +51,7 @@ from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentServi
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.kitchen import KitchenService
 from canteen_core.services.payments import PaymentService
+from canteen_core.services.privacy import PrivacyService
 from canteen_core.services.reservations import ReservationService
 from canteen_core.services.runner import (
     ServiceBase,
@@ -70,6 +71,7 @@ __all__ = [
     "HouseholdDashboard",
     "JustificationRequest",
     "KitchenService",
+    "PrivacyService",
     "ReservationService",
     "ServiceBase",
     "ServiceContext",
@@ -104,7 +106,8 @@ class Canteen:
       grids, billing runs, credit notes, statements, reminders;
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
-    * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check.
+    * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
+    * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -127,6 +130,8 @@ class Canteen:
     payments: PaymentService
     #: The audit trail and its chain check.
     audit: AuditService
+    #: RGPD rights: a household's export and erasure.
+    privacy: PrivacyService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -142,6 +147,7 @@ class Canteen:
         self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
         self.audit = AuditService(context)
+        self.privacy = PrivacyService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 
