@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pypdf import PdfReader
 
 from canteen_adapters.cli import main
 
@@ -77,3 +78,62 @@ def test_an_unknown_action_is_one_french_line(site: Path) -> None:
     assert result.exit_code == 2
     assert "action inconnue" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_household_export_writes_json_and_a_french_pdf(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "concerto.json"
+    result = run("household", "export", "--config", str(site), "--household", "CONCERTO",
+                 "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    data = exported["data"]
+    assert data["household"][0]["id"] == "CONCERTO"
+    assert len(data["invoices"]) == 1
+    assert len(data["payments"]) == 1
+    assert len(data["accounts"]) == 1
+    assert "password_hash" not in json.dumps(data["accounts"])
+    assert {c["key"] for c in exported["categories"]} >= {"health", "accounting", "audit"}
+    text = "".join(page.extract_text() for page in PdfReader(out.with_suffix(".pdf")).pages)
+    assert "VOS DONNÉES PERSONNELLES" in text
+    assert "Durée de conservation" in text
+
+
+def test_household_erase_refuses_an_unpaid_household_then_erases_a_paid_up_one(
+    site: Path,
+) -> None:
+    db = site.parent / "canteen.db"
+    before = _counts(db)
+    refused = run("household", "erase", "--config", str(site), "--household", "H000003")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Erreur : effacement refusé")
+    assert refused.stderr.count("\n") == 1
+    assert _counts(db) == before  # nothing changed (not even an audit entry)
+    erased = run("household", "erase", "--config", str(site), "--household", "CONCERTO", "--json")
+    assert erased.exit_code == 0, erased.output
+    report = json.loads(erased.stdout)
+    assert report["removed"]["inscriptions"] == 1
+    kept = {item["what"]: item["count"] for item in report["kept"]}
+    assert kept["factures"] == 1
+    assert kept["paiements"] == 1
+    with sqlite3.connect(db) as connection:
+        assert connection.execute(
+            "SELECT count(*) FROM households WHERE id='CONCERTO'"
+        ).fetchone() == (0,)
+        assert connection.execute(
+            "SELECT count(*) FROM enrollments WHERE household_id='CONCERTO'"
+        ).fetchone() == (0,)
+        assert connection.execute(
+            "SELECT count(*) FROM invoices WHERE household_id='CONCERTO'"
+        ).fetchone() == (1,)
+        assert connection.execute(
+            "SELECT count(*) FROM accounts WHERE body LIKE '%CONCERTO%'"
+        ).fetchone() == (0,)
+    assert run("audit", "verify", "--config", str(site)).exit_code == 0
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as connection:
+        names = [
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {n: connection.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}

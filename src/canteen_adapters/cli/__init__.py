@@ -26,6 +26,7 @@ from canteen_adapters.cli.demo import command as demo_command
 from canteen_adapters.cli.enroll import command as enroll_command
 from canteen_adapters.cli.enrollments import command as enrollments_command
 from canteen_adapters.cli.headcount import command as headcount_command
+from canteen_adapters.cli.household_privacy import command as household_command
 from canteen_adapters.cli.households import command as households_command
 from canteen_adapters.cli.init import command as init_command
 from canteen_adapters.cli.invoices import command as invoices_command
@@ -67,6 +68,7 @@ COMMANDS: tuple[click.Command, ...] = (
     db_command,
     calendar_command,
     households_command,
+    household_command,
     sites_command,
     tariffs_command,
     enroll_command,

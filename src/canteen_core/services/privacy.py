@@ -157,7 +157,9 @@ class PrivacyService(ServiceBase):
     def _categories(self, data: dict[str, list[Any]]) -> tuple[tuple[DataCategory, int], ...]:
         household = data["household"][0]
         health = sum(
-            1 for child in household.get("children", ()) if child.get("pai") or child.get("diet")
+            1
+            for child in household.get("children", ())
+            if child.get("pai") or child.get("diet") not in (None, "standard")
         )
         counts = {key: sum(len(data[name]) for name in names) for key, names in _SECTIONS.items()}
         counts["health"] = health
@@ -209,6 +211,9 @@ class PrivacyService(ServiceBase):
                 ("remboursements", uow.refunds.count(household_id=household_id)),
             )
             reason = "pièces comptables conservées 10 ans avec le nom du payeur (obligation légale)"
+            messages = sum(
+                1 for record in uow.outbox.records() if record.message.household_id == household_id
+            )
             audit_kept = sum(
                 1
                 for _ in uow.audit.entries(
@@ -229,6 +234,11 @@ class PrivacyService(ServiceBase):
                 removed=removed,
                 kept=(
                     *((label, count, reason) for label, count in kept),
+                    (
+                        "courriels de la file d'envoi",
+                        messages,
+                        "historique d'envoi de la régie (la file d'envoi n'a pas de suppression)",
+                    ),
                     (
                         "entrées du journal d'audit",
                         audit_kept,
