@@ -137,3 +137,20 @@ def _counts(db: Path) -> dict[str, int]:
             r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
         ]
         return {n: connection.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def test_retention_run_is_a_dry_run_until_apply(site: Path) -> None:
+    db = site.parent / "canteen.db"
+    runner = CliRunner(env={"CANTEEN_NOW": "2025-09-01T10:00:00+02:00", "CANTEEN_CONFIG": None})
+    before = _counts(db)
+    dry = runner.invoke(main, ["retention", "run", "--config", str(site), "--json"])
+    assert dry.exit_code == 0, dry.output
+    report = json.loads(dry.stdout)
+    assert report["applied"] is False
+    assert {item["key"]: item["count"] > 0 for item in report["items"]}["audit"]
+    assert _counts(db) == before
+    applied = runner.invoke(main, ["retention", "run", "--config", str(site), "--apply"])
+    assert applied.exit_code == 0, applied.output
+    assert "supprimé(s)" in applied.stdout
+    assert _counts(db)["audit_log"] < before["audit_log"]
+    assert run("audit", "verify", "--config", str(site)).exit_code == 0

@@ -33,6 +33,7 @@ from canteen_adapters.cli.invoices import command as invoices_command
 from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
+from canteen_adapters.cli.retention import command as retention_command
 from canteen_adapters.cli.sepa import command as sepa_command
 from canteen_adapters.cli.serve import command as serve_command
 from canteen_adapters.cli.simulate import command as simulate_command
@@ -84,6 +85,7 @@ COMMANDS: tuple[click.Command, ...] = (
     worker_command,
     month_end_command,
     audit_command,
+    retention_command,
     serve_command,
 )
 

@@ -53,6 +53,7 @@ from canteen_core.services.kitchen import KitchenService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.privacy import PrivacyService
 from canteen_core.services.reservations import ReservationService
+from canteen_core.services.retention import RetentionService
 from canteen_core.services.runner import (
     ServiceBase,
     ServiceContext,
@@ -73,6 +74,7 @@ __all__ = [
     "KitchenService",
     "PrivacyService",
     "ReservationService",
+    "RetentionService",
     "ServiceBase",
     "ServiceContext",
     "Transaction",
@@ -107,7 +109,8 @@ class Canteen:
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
     * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
-    * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household.
+    * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household;
+    * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -132,6 +135,8 @@ class Canteen:
     audit: AuditService
     #: RGPD rights: a household's export and erasure.
     privacy: PrivacyService
+    #: The retention settings applied.
+    retention: RetentionService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -148,6 +153,7 @@ class Canteen:
         # -- end of the billing/payments section.
         self.audit = AuditService(context)
         self.privacy = PrivacyService(context)
+        self.retention = RetentionService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 
