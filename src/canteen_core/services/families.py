@@ -94,7 +94,10 @@ class FamilyService(ServiceBase):
             # would (same errors), in a few statements instead of a few per household.
             tx.uow.households.add_many(items)
             for item in items:
-                tx.audit.touch(f"household:{item.id}", household_id=item.id)
+                # The quotients only (who set this QF); the rest is in the household itself.
+                tx.audit.changes_of(
+                    f"household:{item.id}", None, item, ("quotients",), household_id=item.id
+                )
             tx.audit.describe(f"Import de {len(items)} foyer(s)")
         return len(items)
 
@@ -214,8 +217,8 @@ class FamilyService(ServiceBase):
                 tx.authorize_many(h.id for h in result)
                 tx.filtered()
                 return result
-            # One read of every household: logged once, not once per household.
-            tx.audit.read(None, f"{_HEALTH} de tous les foyers")
+            # Listings (tools, counts) are not logged as health reads: opening one household
+            # (get, dashboard) is.
             return list(tx.uow.households.all())
 
     def of_guardian(self, actor: Actor, guardian_id: str) -> list[Household]:
