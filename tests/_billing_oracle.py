@@ -26,14 +26,9 @@ from canteen_core.domain.charging import (
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
-from canteen_core.domain.invoice_runs import (
-    BillingRun,
-    _child_names,
-    _households,
-    _paris_date,
-    _postpaid_run,
-    lines_from_charges,
-)
+from canteen_core.domain.invoice_runs import BillingRun, lines_from_charges
+from canteen_core.domain.invoice_runs.lines import _child_names, _paris_date
+from canteen_core.domain.invoice_runs.postpaid import _households, _postpaid_run
 from canteen_core.domain.invoicing import (
     BillingMode,
     InvoiceTerms,

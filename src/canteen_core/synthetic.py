@@ -225,14 +225,10 @@ _STAFF = "synthetic-staff"
 def _record(
     enrollment: Enrollment, day: date, presence: Presence, *, booked: bool
 ) -> AttendanceRecord:
-    return AttendanceRecord(
-        id=f"{enrollment.id}/{day.isoformat()}",
-        enrollment_id=enrollment.id,
-        child_id=enrollment.child_id,
-        household_id=enrollment.household_id,
-        site_id=enrollment.site.id,
-        day=day,
-        presence=presence,
+    return AttendanceRecord.of(
+        enrollment,
+        day,
+        presence,
         booked=booked,
         recorded_by=_STAFF,
         recorded_at=wall_clock(day, time(14, 0)),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -14,6 +15,20 @@ from canteen_core.domain.errors import InvalidInputError
 #: accepted dates stays cheap to walk and every backend stores it the same way.
 MIN_YEAR = 1900
 MAX_YEAR = 2200
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_member(cls: type[E], value: object, *, path: str, what: str) -> E:
+    """``cls(value)``; :class:`InvalidInputError` naming ``what`` and the accepted values
+    otherwise (``unknown presence 'late'; expected one of present, absent``)."""
+    try:
+        return cls(value)
+    except ValueError:
+        accepted = ", ".join(str(member.value) for member in cls)
+        raise InvalidInputError(
+            f"unknown {what} {value!r}; expected one of {accepted}", path=path
+        ) from None
 
 
 def check_year(value: object, path: str) -> int:

@@ -16,14 +16,14 @@ replaces the record (same id), so storage can upsert.
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 
 import attrs
 
 from canteen_core.domain._access import ensure_allowed
-from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str
+from canteen_core.domain._ids import random_id
+from canteen_core.domain._validators import a_date, aware_datetime, enum_member, non_empty_str
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import Clock, ensure_aware, paris_today
 from canteen_core.domain.enrollments import Enrollment
@@ -51,12 +51,7 @@ class Presence(enum.StrEnum):
 
 
 def _presence(value: Presence | str) -> Presence:
-    try:
-        return Presence(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown presence {value!r}; expected present or absent", path="presence"
-        ) from None
+    return enum_member(Presence, value, path="presence", what="presence")
 
 
 @attrs.frozen(kw_only=True)
@@ -104,6 +99,34 @@ class AttendanceRecord:
     def __attrs_post_init__(self) -> None:
         if self.justification_id is not None and self.presence is Presence.PRESENT:
             raise InvalidInputError("only an absence can be justified", path="justification_id")
+
+    @classmethod
+    def of(
+        cls,
+        enrollment: Enrollment,
+        day: date,
+        presence: Presence,
+        *,
+        booked: bool,
+        recorded_by: str,
+        recorded_at: datetime,
+        justification_id: str | None = None,
+    ) -> AttendanceRecord:
+        """The record of ``enrollment`` on ``day``; its id is derived from both (one record
+        per enrollment and day, so storage can upsert)."""
+        return cls(
+            id=_record_id(enrollment.id, day),
+            enrollment_id=enrollment.id,
+            child_id=enrollment.child_id,
+            household_id=enrollment.household_id,
+            site_id=enrollment.site.id,
+            day=day,
+            presence=presence,
+            booked=booked,
+            recorded_by=recorded_by,
+            recorded_at=recorded_at,
+            justification_id=justification_id,
+        )
 
     @property
     def unbooked_presence(self) -> bool:
@@ -161,14 +184,10 @@ def record_attendance(
             if item.enrollment_id == enrollment.id and item.covers(day):
                 justification = item.id
                 break
-    return AttendanceRecord(
-        id=_record_id(enrollment.id, day),
-        enrollment_id=enrollment.id,
-        child_id=enrollment.child_id,
-        household_id=enrollment.household_id,
-        site_id=enrollment.site.id,
-        day=day,
-        presence=presence,
+    return AttendanceRecord.of(
+        enrollment,
+        day,
+        presence,
         booked=book.is_booked(day),
         recorded_by=actor.user_id,
         recorded_at=now,
@@ -234,7 +253,7 @@ def justify_absences(
     ensure_allowed(actor, Action.RECORD_ATTENDANCE)
     now = ensure_aware(clock.now(), "clock.now()")
     justification = AbsenceJustification(
-        id=new_id() if new_id is not None else uuid.uuid4().hex,
+        id=new_id() if new_id is not None else random_id(),
         enrollment_id=enrollment.id,
         child_id=enrollment.child_id,
         first_day=first_day,

@@ -13,6 +13,9 @@ weekend, the service's closed weekday, site closure. So 1 November 2023 reads "V
 Toussaint" (the holidays close the whole fortnight, the public holiday adds nothing), Wednesday
 8 May 2024 reads "Victoire 1945" rather than "Mercredi", Saturday 11 November 2023 "Armistice",
 and a strike only shows on days the service would otherwise have run.
+
+One idea (the year's facts and a service's calendar over them, with their parsing), kept whole
+at a little over 500 lines.
 """
 
 from __future__ import annotations

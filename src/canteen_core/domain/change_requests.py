@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 import attrs
 
 from canteen_core.domain._access import ensure_allowed, ensure_may_act_for
-from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str
+from canteen_core.domain._validators import a_date, aware_datetime, enum_member, non_empty_str
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import Clock, ensure_aware
 from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
@@ -62,22 +62,11 @@ _STATUS_FR = {
 
 
 def _action(value: ChangeAction | str) -> ChangeAction:
-    try:
-        return ChangeAction(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown action {value!r}; expected book or cancel", path="action"
-        ) from None
+    return enum_member(ChangeAction, value, path="action", what="action")
 
 
 def _status(value: RequestStatus | str) -> RequestStatus:
-    try:
-        return RequestStatus(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown status {value!r}; expected " + ", ".join(s.value for s in RequestStatus),
-            path="status",
-        ) from None
+    return enum_member(RequestStatus, value, path="status", what="status")
 
 
 def _optional_aware(_: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:

@@ -51,6 +51,7 @@ from babel.dates import format_date as _babel_date
 from babel.dates import get_day_names
 
 from canteen_core.domain._french import format_date_fr, format_wall_time_fr
+from canteen_core.domain._validators import enum_member
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.clock import PARIS, ensure_aware
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
@@ -265,12 +266,7 @@ class DelayUnit(enum.StrEnum):
 
 
 def _unit(value: DelayUnit | str) -> DelayUnit:
-    try:
-        return DelayUnit(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown delay unit {value!r}; expected 'hours' or 'days'", path="unit"
-        ) from None
+    return enum_member(DelayUnit, value, path="unit", what="delay unit")
 
 
 @attrs.frozen(kw_only=True)

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str
+from canteen_core.domain._validators import a_date, enum_member, non_empty_str
 from canteen_core.domain.calendar import Closure, ServiceCalendar
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.deadlines import CutOffPolicy
@@ -79,13 +79,7 @@ class LateChangeMode(enum.StrEnum):
 
 
 def _late_mode(value: LateChangeMode | str) -> LateChangeMode:
-    try:
-        return LateChangeMode(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown late-change mode {value!r}; expected refuse, pending or surcharge",
-            path="late_change",
-        ) from None
+    return enum_member(LateChangeMode, value, path="late_change", what="late-change mode")
 
 
 def _policy(_: object, attribute: attrs.Attribute[CutOffPolicy], value: object) -> None:

@@ -30,7 +30,7 @@ from decimal import Decimal
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str
+from canteen_core.domain._validators import a_date, enum_member, non_empty_str
 from canteen_core.domain.calendar import MONTH_NAMES_FR
 from canteen_core.domain.charging import (
     ChargeRule,
@@ -166,12 +166,7 @@ class DueDateKind(enum.StrEnum):
 
 
 def _due_kind(value: str) -> DueDateKind:
-    try:
-        return DueDateKind(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown due-date rule {value!r}; use {[k.value for k in DueDateKind]}", path="kind"
-        ) from None
+    return enum_member(DueDateKind, value, path="kind", what="due-date rule")
 
 
 @attrs.frozen(kw_only=True)
@@ -247,19 +242,13 @@ def _money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
 def _optional_rule(value: ChargeRule | str | None) -> ChargeRule | None:
     if value is None:
         return None
-    try:
-        return ChargeRule(value)
-    except ValueError:
-        raise InvalidInputError(f"unknown charge rule {value!r}", path="rule") from None
+    return enum_member(ChargeRule, value, path="rule", what="charge rule")
 
 
 def _optional_category(value: TariffCategory | str | None) -> TariffCategory | None:
     if value is None:
         return None
-    try:
-        return TariffCategory(value)
-    except ValueError:
-        raise InvalidInputError(f"unknown tariff category {value!r}", path="category") from None
+    return enum_member(TariffCategory, value, path="category", what="tariff category")
 
 
 @attrs.frozen(kw_only=True)

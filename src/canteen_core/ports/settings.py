@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -54,12 +55,23 @@ def _default_adapter(settings: StorageSettings) -> str:
     return "memory" if url_scheme(settings.url) == "memory" else "sql"
 
 
-def _identifier(_: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", value):
-        raise InvalidInputError(
-            f"must be a plain SQL identifier (letters, digits, _), got {value!r}",
-            path=attribute.name,
-        )
+def _optional_matching(
+    pattern: str, expected: str
+) -> Callable[[Any, attrs.Attribute[str | None], str | None], None]:
+    """An attrs validator: ``None``, or a text matching ``pattern`` whole ("must be
+    ``expected``" otherwise)."""
+    compiled = re.compile(pattern)
+
+    def check(_: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None and not compiled.fullmatch(value):
+            raise InvalidInputError(f"must be {expected}, got {value!r}", path=attribute.name)
+
+    return check
+
+
+_identifier = _optional_matching(
+    r"[A-Za-z_][A-Za-z0-9_]{0,62}", "a plain SQL identifier (letters, digits, _)"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -83,12 +95,9 @@ class StorageSettings:
     echo: bool = False  # log SQL statements (debugging)
 
 
-def _department(_: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is not None and not re.fullmatch(r"(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])", value):
-        raise InvalidInputError(
-            f"not a French department code: {value!r} (e.g. '75', '2A', '974')",
-            path=attribute.name,
-        )
+_department = _optional_matching(
+    r"0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6]", "a French department code (e.g. '75', '2A', '974')"
+)
 
 
 @attrs.frozen(kw_only=True)

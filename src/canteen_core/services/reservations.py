@@ -20,17 +20,12 @@ from datetime import date
 from canteen_core.domain._access import acts_as_commune
 from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor, Role
-from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
-from canteen_core.domain.change_requests import approve as approve_request
-from canteen_core.domain.change_requests import reject as reject_request
-from canteen_core.domain.change_requests import withdraw as withdraw_request
+from canteen_core.domain.change_requests import ChangeRequest
 from canteen_core.domain.clock import PARIS, FixedClock
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
-from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.families import Household
 from canteen_core.domain.grids import Grid, month_grid, week_grid
-from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.periodicity import Periodicity
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import (
@@ -51,15 +46,16 @@ from canteen_core.domain.reservations.operations import (
 from canteen_core.domain.reservations.rules import _check_context_household_checked, _set_days
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.billing.dunning import ensure_bookings_allowed
-from canteen_core.services.runner import ServiceBase, Transaction
+from canteen_core.services.change_requests import ChangeRequestUseCases
+from canteen_core.services.loading import (
+    load_child_ids,
+    load_enrollments,
+    load_households,
+    pending_by_enrollment,
+)
+from canteen_core.services.runner import Transaction
 
 __all__ = ["ReservationService", "load_enrollments", "load_households"]
-
-#: Above this many ids, a bulk use case reads whole tables in one stream instead of one
-#: query per id (when the ids are a good share of the table).
-_SCAN_THRESHOLD = 200
-#: Up to this many households, pending requests are read per household.
-_PENDING_PER_HOUSEHOLD = 20
 
 Operation = Callable[..., tuple[ReservationBook, BulkResult]]
 
@@ -73,67 +69,6 @@ def _ids(values: Iterable[str], path: str) -> list[str]:
             raise InvalidInputError(f"ids must be non-empty strings, got {value!r}", path=path)
         result.append(value)
     return list(dict.fromkeys(result))
-
-
-def load_enrollments(tx: Transaction, ids: list[str]) -> dict[str, Enrollment]:
-    """The enrollments ``ids`` in few queries (``NotFoundError`` for an unknown one),
-    sharing the context's calendar instances."""
-    found = tx.uow.enrollments.find_many(ids)  # one IN query per few hundred ids
-    for enrollment_id in ids:
-        if enrollment_id not in found:
-            raise NotFoundError(f"no enrollment {enrollment_id!r}")
-    intern = tx.context.intern
-    return {enrollment_id: intern(found[enrollment_id]) for enrollment_id in ids}
-
-
-def load_households(tx: Transaction, ids: Iterable[str]) -> dict[str, Household]:
-    """The households ``ids`` in few queries (``NotFoundError`` for an unknown one)."""
-    wanted = list(dict.fromkeys(ids))
-    repo = tx.uow.households
-    if len(wanted) > _SCAN_THRESHOLD and len(wanted) * 4 >= repo.count():
-        keep = set(wanted)
-        found = {h.id: h for h in repo.all() if h.id in keep}
-        for household_id in wanted:
-            if household_id not in found:
-                raise NotFoundError(f"no household {household_id!r}")
-        return found
-    found = repo.find_many(wanted)  # one IN query per few hundred ids
-    for household_id in wanted:
-        if household_id not in found:
-            raise NotFoundError(f"no household {household_id!r}")
-    return found
-
-
-def load_child_ids(tx: Transaction, ids: Iterable[str]) -> dict[str, frozenset[str]]:
-    """The child ids of the households ``ids`` (``NotFoundError`` for an unknown one): what
-    an operation that does not read the household needs to check an enrollment's child.
-    """
-    wanted = list(dict.fromkeys(ids))
-    found = tx.uow.households.child_ids(wanted)
-    for household_id in wanted:
-        if household_id not in found:
-            raise NotFoundError(f"no household {household_id!r}")
-    return found
-
-
-def _pending(
-    tx: Transaction, enrollments: Mapping[str, Enrollment]
-) -> dict[str, list[ChangeRequest]]:
-    """Open change requests per enrollment: one IN query over a few households (a family's
-    call), one scan of the pending ones for a bulk call."""
-    result: dict[str, list[ChangeRequest]] = {enrollment_id: [] for enrollment_id in enrollments}
-    repo = tx.uow.change_requests
-    pending = RequestStatus.PENDING.value
-    households = {e.household_id for e in enrollments.values()}
-    found: Iterable[ChangeRequest]
-    if len(households) <= _PENDING_PER_HOUSEHOLD:
-        found = repo.list(household_id=tuple(sorted(households)), status=pending)
-    else:
-        found = repo.list(status=pending)
-    for request in found:
-        if request.enrollment_id in result:
-            result[request.enrollment_id].append(request)
-    return result
 
 
 def _check_date(value: object, path: str) -> date:
@@ -157,8 +92,9 @@ def _domain_viewer(actor: Actor) -> Actor:
     return Actor(user_id=actor.user_id, roles={Role.STAFF})
 
 
-class ReservationService(ServiceBase):
-    """Families book and cancel; staff see, instruct and book for them."""
+class ReservationService(ChangeRequestUseCases):
+    """Families book and cancel; staff see, instruct and book for them (the change requests'
+    use cases are :class:`~canteen_core.services.change_requests.ChangeRequestUseCases`)."""
 
     # -- the engine room ----------------------------------------------------------------------
 
@@ -195,7 +131,7 @@ class ReservationService(ServiceBase):
             else:
                 children = load_child_ids(tx, household_ids)
             books = tx.uow.reservations.load_many(ids)
-            pending = _pending(tx, enrollments)
+            pending = pending_by_enrollment(tx, enrollments)
             clock = FixedClock(tx.now)  # one instant for the whole use case
             results: dict[str, BulkResult] = {}
             saves: list[tuple[ReservationBook, int]] = []
@@ -516,7 +452,7 @@ class ReservationService(ServiceBase):
             enrollment = self._ctx.intern(tx.uow.enrollments.get(enrollment_id))
             tx.authorize(enrollment.household_id)
             book = tx.uow.reservations.load(enrollment_id)
-            pending = _pending(tx, {enrollment_id: enrollment})[enrollment_id]
+            pending = pending_by_enrollment(tx, {enrollment_id: enrollment})[enrollment_id]
             return build(
                 book,
                 enrollment=enrollment,
@@ -536,125 +472,3 @@ class ReservationService(ServiceBase):
         return self._grid(
             actor, enrollment_id, lambda book, **kw: month_grid(book, year, month, **kw)
         )
-
-    # -- change requests --------------------------------------------------------------------------
-
-    def pending_requests(
-        self,
-        actor: Actor,
-        *,
-        household_id: str | None = None,
-        site_id: str | None = None,
-    ) -> tuple[ChangeRequest, ...]:
-        """Requests awaiting instruction, oldest first: a family's own (``household_id``
-        required for families), or every one for staff (optionally of one site)."""
-        return tuple(
-            request
-            for request in self.requests(actor, household_id=household_id, site_id=site_id)
-            if request.is_pending
-        )
-
-    def requests(
-        self,
-        actor: Actor,
-        *,
-        household_id: str | None = None,
-        site_id: str | None = None,
-        status: RequestStatus | str | None = None,
-    ) -> tuple[ChangeRequest, ...]:
-        """Change requests (pending and decided: the family sees "Refusée : motif"), oldest
-        first, optionally of one household, site or status."""
-        where: dict[str, object] = {}
-        if household_id is not None:
-            where["household_id"] = household_id
-        if status is not None:
-            try:
-                where["status"] = RequestStatus(status).value
-            except ValueError:
-                raise InvalidInputError(f"unknown status {status!r}", path="status") from None
-        elif household_id is None and site_id is None:
-            where["status"] = RequestStatus.PENDING.value  # a commune's whole history is large
-        with self._ctx.use_case(
-            actor, Action.VIEW_CHANGE_REQUESTS, household_id=household_id, read_only=True
-        ) as tx:
-            found = list(tx.uow.change_requests.list(**where))
-            if site_id is not None:
-                at_site = {e.id for e in tx.uow.enrollments.list(site_id=site_id)}
-                found = [request for request in found if request.enrollment_id in at_site]
-            # A family sees its own households' requests only (the filter goes through policy).
-            found = [request for request in found if tx.may(request.household_id)]
-            tx.filtered()
-        return tuple(sorted(found, key=lambda r: (r.requested_at, r.day, r.id)))
-
-    def withdraw(self, actor: Actor, request_id: str) -> ChangeRequest:
-        """The family withdraws its pending request (nothing else changes)."""
-        with self._ctx.use_case(actor, Action.BOOK_MEALS) as tx:
-            request = tx.uow.change_requests.get(request_id)
-            tx.authorize(request.household_id)
-            withdrawn = withdraw_request(request, actor=actor, clock=FixedClock(tx.now))
-            tx.uow.change_requests.save(withdrawn)
-        return withdrawn
-
-    def decide(
-        self, actor: Actor, request_id: str, *, approve: bool, reason: str | None = None
-    ) -> ChangeRequest:
-        """Staff approve (the change is applied) or reject (``reason`` required) a pending
-        request. The family is emailed (outbox, same transaction) and
-        ``ChangeRequestDecided`` fires after commit."""
-        if not isinstance(approve, bool):
-            raise InvalidInputError("approve must be True or False", path="approve")
-        if reason is not None and not isinstance(reason, str):
-            raise InvalidInputError("reason must be a string", path="reason")
-        with self._ctx.use_case(actor, Action.DECIDE_CHANGE_REQUEST) as tx:
-            request = tx.uow.change_requests.get(request_id)
-            tx.authorize(request.household_id)
-            enrollment = self._ctx.intern(tx.uow.enrollments.get(request.enrollment_id))
-            clock = FixedClock(tx.now)
-            if approve:
-                book = tx.uow.reservations.load(enrollment.id)
-                decided, new_book, event = approve_request(
-                    request, book, enrollment=enrollment, actor=actor, clock=clock, note=reason
-                )
-                if new_book.version != book.version:
-                    tx.uow.reservations.save(new_book, expected_version=book.version)
-                    tx.emit(
-                        ReservationsChanged(
-                            occurred_at=tx.now,
-                            household_id=request.household_id,
-                            child_id=request.child_id,
-                            enrollment_id=enrollment.id,
-                            actor_id=actor.user_id,
-                            booked=(request.day,) if request.wants_booked else (),
-                            cancelled=() if request.wants_booked else (request.day,),
-                        )
-                    )
-            else:
-                decided, event = reject_request(
-                    request, reason=reason or "", actor=actor, clock=clock
-                )
-            tx.uow.change_requests.save(decided)
-            tx.emit(event)
-            household = tx.uow.households.get(request.household_id)
-            recipients = [
-                Recipient.from_guardian(guardian)
-                for guardian in household.guardians
-                if guardian.email is not None
-            ]
-            if recipients:
-                tx.send(
-                    *self._ctx.notifier.change_request_decided(
-                        event,
-                        recipients,
-                        child_name=household.child(request.child_id).display_name,
-                        service_name=enrollment.service.name,
-                    )
-                )
-        return decided
-
-    def approve(self, actor: Actor, request_id: str, *, note: str | None = None) -> ChangeRequest:
-        """:meth:`decide` with ``approve=True``."""
-        return self.decide(actor, request_id, approve=True, reason=note)
-
-    def reject(self, actor: Actor, request_id: str, *, reason: str) -> ChangeRequest:
-        """:meth:`decide` with ``approve=False`` (a reason the family will read)."""
-        return self.decide(actor, request_id, approve=False, reason=reason)

@@ -35,7 +35,7 @@ The rooms of this package:
 * :mod:`~canteen_core.simulation.aid`: the "cantine à 1 EUR" aid rules (:class:`AidRules`);
 * :mod:`~canteen_core.simulation.run`: :func:`simulate` and its :class:`SimulationResult`;
 * :mod:`~canteen_core.simulation.comparison`: :func:`compare` (winners and losers) and
-  :func:`simulate_many`..
+  :func:`simulate_many`.
 
 Every name below is importable from ``canteen_core.simulation`` itself.
 """

@@ -53,12 +53,8 @@ class PopulationHousehold:
 
 _TRUE = {"1", "true", "vrai", "oui", "yes", "o", "y"}
 
-
-_TRUE = {"1", "true", "vrai", "oui", "yes", "o", "y"}
 _FALSE = {"0", "false", "faux", "non", "no", "n"}
 
-
-_FALSE = {"0", "false", "faux", "non", "no", "n"}
 _COLUMNS = ("household_id", "qf", "children", "meals_per_month")
 
 

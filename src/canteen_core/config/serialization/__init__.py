@@ -35,7 +35,7 @@ The rooms of this package:
 * :mod:`~canteen_core.config.serialization.errors`: structuring errors as
   :class:`~canteen_core.domain.errors.InvalidInputError` with a path;
 * :mod:`~canteen_core.config.serialization.converter`: the converters and :func:`structure`,
-  :func:`unstructure`, :func:`dumps`, :func:`loads`..
+  :func:`unstructure`, :func:`dumps`, :func:`loads`.
 
 Every name below is importable from ``canteen_core.config.serialization`` itself.
 """

@@ -211,8 +211,6 @@ def _configure_policy_kinds(converter: cattrs.Converter) -> None:
 #: The detailed converter: :func:`unstructure`, and :func:`structure`'s errors.
 _CONVERTER = _make_converter()
 
-
-_CONVERTER = _make_converter()
 #: The fast converter :func:`structure` tries first (see :func:`_make_converter`).
 _FAST_CONVERTER = _make_converter(detailed_validation=False)
 

@@ -28,7 +28,6 @@ _INVOICE_LINE_FIELDS = (
     "grid_id",
 )
 
-
 #: The fields of an invoice, in order, as :func:`_fast_invoice_lines` writes them.
 _INVOICE_FIELDS = (
     "id",
@@ -110,8 +109,6 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
 #: Distinct service calendars kept by :func:`_intern_values` (a deployment has a few).
 _INTERNED_CALENDARS = 64
 
-
-_INTERNED_CALENDARS = 64
 #: Distinct values kept for each other class of :func:`_intern_values` (services, sites and
 #: cut-off policies: a few, up to a few hundred sites in a large city).
 _INTERNED_VALUES = 1024

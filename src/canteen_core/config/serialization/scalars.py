@@ -8,13 +8,16 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import Money, to_decimal
+
+T = TypeVar("T")
 
 
 def _structure_decimal(value: object, _: type) -> Decimal:
@@ -46,30 +49,27 @@ def _structure_bool(value: object, _: type) -> bool:
     return value
 
 
+def _iso(parse: Callable[[str], T], value: str, what: str) -> T:
+    """``parse(value)``, a bad text being an :class:`InvalidInputError` naming ``what``."""
+    try:
+        return parse(value)
+    except ValueError:
+        raise InvalidInputError(f"not an ISO 8601 {what}: {value!r}") from None
+
+
 def _structure_date(value: object, _: type) -> date:
-    if type(value) is str:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise InvalidInputError(f"not an ISO 8601 date: {value!r}") from None
+    if isinstance(value, str):  # the common case first
+        return _iso(date.fromisoformat, value, "date")
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    if not isinstance(value, str):
-        raise InvalidInputError(f"expected an ISO 8601 date string, got {type(value).__name__}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(f"not an ISO 8601 date: {value!r}") from None
+    raise InvalidInputError(f"expected an ISO 8601 date string, got {type(value).__name__}")
 
 
 def _structure_datetime(value: object, _: type) -> datetime:
     if isinstance(value, datetime):
         result = value
     elif isinstance(value, str):
-        try:
-            result = datetime.fromisoformat(value)
-        except ValueError:
-            raise InvalidInputError(f"not an ISO 8601 datetime: {value!r}") from None
+        result = _iso(datetime.fromisoformat, value, "datetime")
     else:
         raise InvalidInputError(f"expected an ISO 8601 datetime, got {type(value).__name__}")
     if result.tzinfo is None or result.utcoffset() is None:
@@ -84,19 +84,11 @@ def _unstructure_datetime(value: datetime) -> str:
 
 
 def _structure_time(value: object, _: type) -> time:
-    if type(value) is str:
-        try:
-            return time.fromisoformat(value)
-        except ValueError:
-            raise InvalidInputError(f"not an ISO 8601 time: {value!r}") from None
+    if isinstance(value, str):
+        return _iso(time.fromisoformat, value, "time")
     if isinstance(value, time):
         return value
-    if not isinstance(value, str):
-        raise InvalidInputError(f"expected an ISO 8601 time, got {type(value).__name__}")
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(f"not an ISO 8601 time: {value!r}") from None
+    raise InvalidInputError(f"expected an ISO 8601 time, got {type(value).__name__}")
 
 
 _DURATION = re.compile(r"^(-?)PT(\d+(?:\.\d{1,6})?)S$")

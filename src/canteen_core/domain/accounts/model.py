@@ -117,8 +117,26 @@ def _tokens(items: Iterable[AccountToken]) -> tuple[AccountToken, ...]:
     return tuple(items)
 
 
+class _ActsAsActor:
+    """What an account and its view share: who it acts as."""
+
+    __slots__ = ()
+    id: str
+    roles: frozenset[Role]
+    household_ids: frozenset[str]
+
+    @property
+    def is_family(self) -> bool:
+        """A guardian or co-representative account (subject to the portal opening date)."""
+        return self.actor().is_family
+
+    def actor(self) -> Actor:
+        """The :class:`Actor` to pass to the policy and the use cases."""
+        return Actor(user_id=self.id, roles=self.roles, household_ids=self.household_ids)
+
+
 @attrs.frozen(kw_only=True)
-class AccountView:
+class AccountView(_ActsAsActor):
     """A portal account as the facade returns it: everything but the secrets.
 
     No password hash and no token (not even digests): what a portal shows, logs or caches
@@ -138,18 +156,9 @@ class AccountView:
     password_changed_at: datetime | None = None
     last_login_at: datetime | None = None
 
-    @property
-    def is_family(self) -> bool:
-        """A guardian or co-representative account (subject to the portal opening date)."""
-        return self.actor().is_family
-
-    def actor(self) -> Actor:
-        """The :class:`Actor` to pass to the policy and the use cases."""
-        return Actor(user_id=self.id, roles=self.roles, household_ids=self.household_ids)
-
 
 @attrs.frozen(kw_only=True)
-class Account:
+class Account(_ActsAsActor):
     """A portal account. Immutable: changes go through the account use cases
     (:class:`canteen_core.services.accounts.Accounts`), which save new versions.
     ``password_hash`` and ``tokens`` are hidden from ``repr``."""
@@ -168,15 +177,6 @@ class Account:
     activated_at: datetime | None = None
     password_changed_at: datetime | None = None
     last_login_at: datetime | None = None
-
-    @property
-    def is_family(self) -> bool:
-        """A guardian or co-representative account (subject to the portal opening date)."""
-        return self.actor().is_family
-
-    def actor(self) -> Actor:
-        """The :class:`Actor` to pass to the policy and the use cases."""
-        return Actor(user_id=self.id, roles=self.roles, household_ids=self.household_ids)
 
     def view(self) -> AccountView:
         """This account without its secrets (what the facade returns)."""

@@ -40,7 +40,7 @@ The rooms of this package:
   commune's :class:`ChargingPolicy`;
 * :mod:`~canteen_core.domain.charging.days`: day by day: :func:`decide` and :func:`price`;
 * :mod:`~canteen_core.domain.charging.periods`: over a period: :func:`charge_periods` and
-  :class:`ChargedDays`..
+  :class:`ChargedDays`.
 
 Every name below is importable from ``canteen_core.domain.charging`` itself.
 """

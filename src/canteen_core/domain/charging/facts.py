@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str
+from canteen_core.domain._validators import a_date, enum_member, non_empty_str
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.tariffs import (
     TariffCategory,
@@ -54,10 +54,7 @@ _RULE_LABELS_FR = {
 
 
 def _category(value: TariffCategory | str) -> TariffCategory:
-    try:
-        return TariffCategory(value)
-    except ValueError:
-        raise InvalidInputError(f"unknown tariff category {value!r}", path="category") from None
+    return enum_member(TariffCategory, value, path="category", what="tariff category")
 
 
 def _flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
@@ -73,13 +70,9 @@ def _optional_flag(_: object, attribute: attrs.Attribute[bool | None], value: ob
 
 
 @attrs.frozen(kw_only=True)
-class DayFacts:
-    """What happened for one child's enrollment on one day: the input of billing.
-
-    ``present`` is ``None`` when attendance was not recorded. ``absence_justified`` only makes
-    sense for a booked day the child missed; ``late_cancellation`` for a day no longer booked;
-    ``late_booking`` for a booked day. Inconsistent combinations are refused.
-    """
+class _Subject:
+    """Whose facts these are: the child, household, enrollment, service and tariff category
+    (the first fields of :class:`DayFacts` and :class:`PeriodFacts`)."""
 
     child_id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
@@ -88,6 +81,21 @@ class DayFacts:
     category: TariffCategory = attrs.field(
         default=TariffCategory.RESIDENT_CHILD, converter=_category
     )
+
+    def subject(self) -> dict[str, Any]:
+        """These fields by name (to build other facts of the same subject)."""
+        return {field.name: getattr(self, field.name) for field in attrs.fields(_Subject)}
+
+
+@attrs.frozen(kw_only=True)
+class DayFacts(_Subject):
+    """What happened for one child's enrollment on one day: the input of billing.
+
+    ``present`` is ``None`` when attendance was not recorded. ``absence_justified`` only makes
+    sense for a booked day the child missed; ``late_cancellation`` for a day no longer booked;
+    ``late_booking`` for a booked day. Inconsistent combinations are refused.
+    """
+
     day: date = attrs.field(validator=a_date)
     booked: bool = attrs.field(validator=_flag)
     present: bool | None = attrs.field(default=None, validator=_optional_flag)
@@ -125,7 +133,7 @@ def _day_set(value: Iterable[date]) -> frozenset[date]:
 
 
 @attrs.frozen(kw_only=True)
-class PeriodFacts:
+class PeriodFacts(_Subject):
     """What happened for one child's enrollment over a period: :class:`DayFacts` in bulk.
 
     One set of days per kind of fact instead of one object per day (a month of a city is
@@ -137,13 +145,6 @@ class PeriodFacts:
     gives the equivalent :class:`DayFacts`; inconsistent sets are refused like those.
     """
 
-    child_id: str = attrs.field(validator=non_empty_str)
-    household_id: str = attrs.field(validator=non_empty_str)
-    enrollment_id: str = attrs.field(validator=non_empty_str)
-    service_id: str = attrs.field(validator=non_empty_str)
-    category: TariffCategory = attrs.field(
-        default=TariffCategory.RESIDENT_CHILD, converter=_category
-    )
     booked: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
     closed: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
     present: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
@@ -198,18 +199,8 @@ class PeriodFacts:
 
     def day_facts(self) -> list[DayFacts]:
         """The same facts, one :class:`DayFacts` per day, in day order."""
-        return [
-            DayFacts(
-                child_id=self.child_id,
-                household_id=self.household_id,
-                enrollment_id=self.enrollment_id,
-                service_id=self.service_id,
-                category=self.category,
-                day=day,
-                **self._day(day),
-            )
-            for day in self.days()
-        ]
+        subject = self.subject()
+        return [DayFacts(**subject, day=day, **self._day(day)) for day in self.days()]
 
 
 def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:

@@ -36,7 +36,7 @@ The rooms of this package:
 * :mod:`~canteen_core.domain.notifications.filters`: the template filters and the stencils of
   invoice emails;
 * :mod:`~canteen_core.domain.notifications.notifier`: :class:`Notifier`, which renders events
-  and account actions..
+  and account actions.
 
 Every name below is importable from ``canteen_core.domain.notifications`` itself.
 """

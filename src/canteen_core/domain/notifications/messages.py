@@ -42,7 +42,6 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     ),
 }
 
-
 #: How payment methods are named to families.
 PAYMENT_METHOD_LABELS: Mapping[str, str] = {
     "card": "carte bancaire",
@@ -57,19 +56,12 @@ PAYMENT_METHOD_LABELS: Mapping[str, str] = {
     "transfer": "virement",
 }
 
-
 _NAMESPACE = uuid.UUID("5d1c5d43-6a43-4bd4-9c5e-1c2b7a0f6c11")
 
-
-_NAMESPACE = uuid.UUID("5d1c5d43-6a43-4bd4-9c5e-1c2b7a0f6c11")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
-
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _HEADER_NAME_RE = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322)
 
-
-_HEADER_NAME_RE = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322)
 _RESERVED_HEADERS = frozenset(
     {"from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version", "content-type"}
 )

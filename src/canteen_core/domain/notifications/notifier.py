@@ -1,5 +1,8 @@
 """:class:`Notifier`: events and account actions rendered into :class:`OutgoingMessage` records
 (see :mod:`canteen_core.domain.notifications`).
+
+One class, one idea (a message per kind, rendered in full or through a stencil): it reads
+better whole than split, at a little over 500 lines.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ the context checks and :func:`set_days`, the general operation, run as mask oper
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import NotRequired, TypedDict, Unpack
@@ -12,6 +11,7 @@ from typing import NotRequired, TypedDict, Unpack
 import attrs
 
 from canteen_core.domain._access import acts_as_commune, ensure_may_act_for
+from canteen_core.domain._ids import random_id
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.change_requests import ChangeAction, ChangeRequest, RequestStatus
 from canteen_core.domain.clock import PARIS, Clock, ensure_aware
@@ -94,10 +94,6 @@ def _check_wanted(value: object) -> bool:
     return value
 
 
-def _default_id() -> str:
-    return uuid.uuid4().hex
-
-
 def _skip_closed(day: date, enrollment: Enrollment) -> SkippedDay:
     """The skip record of a day outside the enrollment or without service."""
     if not enrollment.covers(day):
@@ -146,7 +142,7 @@ def _checked(book: ReservationBook, context: OperationContext) -> _Checked:
         "actor": context["actor"],
         "clock": context["clock"],
         "pending": context.get("pending", ()),
-        "new_id": context.get("new_id", _default_id),
+        "new_id": context.get("new_id", random_id),
     }
 
 
@@ -215,7 +211,7 @@ def _set_masks(
     actor: Actor,
     clock: Clock,
     pending: Iterable[ChangeRequest] = (),
-    new_id: Callable[[], str] = _default_id,
+    new_id: Callable[[], str] = random_id,
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`set_days` on whole ranges at once: ``to_on`` / ``to_off`` are the days wanted
     booked / cancelled as masks on the book (disjoint), ``early`` the wanted days before its

@@ -34,7 +34,7 @@ The rooms of this package:
 * :mod:`~canteen_core.domain.tariffs.adjustments`: sibling-rank discounts and surcharges;
 * :mod:`~canteen_core.domain.tariffs.grid`: one dated grid of a service (:class:`TariffGrid`)
   and its quotes;
-* :mod:`~canteen_core.domain.tariffs.book`: the grids of several services (:class:`TariffBook`)..
+* :mod:`~canteen_core.domain.tariffs.book`: the grids of several services (:class:`TariffBook`).
 
 Every name below is importable from ``canteen_core.domain.tariffs`` itself.
 """

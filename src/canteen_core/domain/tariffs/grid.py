@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str, optional_date
+from canteen_core.domain._validators import a_date, enum_member, non_empty_str, optional_date
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import EUR, Money, to_decimal
 from canteen_core.domain.tariffs.adjustments import SiblingDiscount, Surcharge, SurchargeReason
@@ -60,13 +60,7 @@ def _prices(
         raise InvalidInputError("prices must map a category to a pricing", path="prices")
     result: dict[TariffCategory, Pricing] = {}
     for key, pricing in value.items():
-        try:
-            category = TariffCategory(key)
-        except ValueError:
-            raise InvalidInputError(
-                f"unknown tariff category {key!r}; use one of {[c.value for c in TariffCategory]}",
-                path="prices",
-            ) from None
+        category = enum_member(TariffCategory, key, path="prices", what="tariff category")
         if not isinstance(pricing, FlatPricing | BracketPricing | EffortRatePricing):
             raise InvalidInputError(
                 f"not a pricing method: {type(pricing).__name__}", path=f"prices.{category}"
@@ -233,12 +227,7 @@ class TariffGrid:
             )
         if quotient is not None:
             quotient = to_decimal(quotient, path="quotient")
-        try:
-            cat = TariffCategory(category)
-        except ValueError:
-            raise InvalidInputError(
-                f"unknown tariff category {category!r}", path="category"
-            ) from None
+        cat = enum_member(TariffCategory, category, path="category", what="tariff category")
         pricing = self.pricing(cat)
         key: tuple[object, ...] = ()
         if priced is not None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import hmac
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 import attrs
 
+from canteen_core.domain._ids import random_id
 from canteen_core.domain.accounts._text import require_text
 from canteen_core.domain.accounts.errors import (
     AccountDisabledError,
@@ -88,10 +88,6 @@ _MAX_ID_LENGTH = 200
 _MAX_NAME_LENGTH = 200
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
 class Accounts:
     """Account use cases over an :class:`~canteen_core.domain.accounts.AccountStore`.
 
@@ -106,7 +102,7 @@ class Accounts:
         clock: Clock,
         settings: AccountSettings | None = None,
         random: RandomSource | None = None,
-        new_id: Callable[[], str] = _new_id,
+        new_id: Callable[[], str] = random_id,
     ) -> None:
         self.store = store
         self.clock = clock

@@ -1,38 +1,17 @@
-"""The payments ledger: invoices, credit notes, payments, allocations and refunds per household.
-
-A :class:`HouseholdAccount` is an immutable aggregate: every operation returns a new account or
-raises, so nothing is ever half-applied. Rules:
-
-- Payments (card, direct debit, cash, cheque, CESU) are allocated to the payment's own target
-  invoices first when it names some, then to the oldest open invoices (by issue date, then
-  number). What is left is household credit.
-- Household credit is applied to invoices as they arrive (``auto_apply_credit``, on by default),
-  oldest first.
-- A credit note reduces what is due on its invoice; if the invoice had been paid beyond the new
-  amount, the excess allocation is released and becomes credit (then auto-applied).
-- A rejected payment (a returned direct debit, a bounced cheque) loses its allocations: the
-  invoices it paid reopen.
-- A refund pays household credit back; it cannot exceed the available credit.
-- A payment recorded twice with the same id and content is ignored (provider notifications
-  arrive more than once); the same id with different content is a :class:`ConflictError`.
-
-Invoice status: ``cancelled`` when credit notes cover the whole total, ``paid`` when nothing is
-left to pay, ``partially_paid`` when something was paid or credited, ``issued`` otherwise.
-Invariant: for every account, ``balance_due == invoiced - credited - allocated`` and
-``net_balance == balance_due - available_credit``.
+""":class:`HouseholdAccount`, the immutable aggregate of one household's invoices, credit notes,
+payments, allocations and refunds (the rules are in :mod:`canteen_core.domain.ledger`); one
+class that reads better whole.
 """
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str, optional_date
+from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -41,225 +20,16 @@ from canteen_core.domain.errors import (
 )
 from canteen_core.domain.events import PaymentReceived
 from canteen_core.domain.invoicing import CreditNote, Invoice
-from canteen_core.domain.money import CENT, EUR, Money
-
-__all__ = [
-    "MAX_AMOUNT",
-    "Allocation",
-    "HouseholdAccount",
-    "InvoiceState",
-    "InvoiceStatus",
-    "Payment",
-    "PaymentMethod",
-    "Refund",
-    "Statement",
-    "StatementEntry",
-    "check_whole_cents",
-]
-
-
-class PaymentMethod(enum.StrEnum):
-    """How money was received."""
-
-    CARD = "card"
-    DIRECT_DEBIT = "direct_debit"
-    CASH = "cash"
-    CHEQUE = "cheque"
-    CESU = "cesu"  # chèque emploi service universel (accepted by some communes for garderie)
-
-    @property
-    def label_fr(self) -> str:
-        """French wording for statements and receipts."""
-        return {
-            PaymentMethod.CARD: "carte bancaire",
-            PaymentMethod.DIRECT_DEBIT: "prélèvement",
-            PaymentMethod.CASH: "espèces",
-            PaymentMethod.CHEQUE: "chèque",
-            PaymentMethod.CESU: "CESU",
-        }[self]
-
-
-class InvoiceStatus(enum.StrEnum):
-    """Where an invoice stands."""
-
-    ISSUED = "issued"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    CANCELLED = "cancelled"  # fully cancelled by credit notes
-
-    @property
-    def label_fr(self) -> str:
-        """French wording for the family portal."""
-        return {
-            InvoiceStatus.ISSUED: "Facture non réglée",
-            InvoiceStatus.PARTIALLY_PAID: "Facture partiellement réglée",
-            InvoiceStatus.PAID: "Facture réglée",
-            InvoiceStatus.CANCELLED: "Facture annulée",
-        }[self]
-
-
-def _positive_money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise InvalidInputError(
-            f"must be Money (Decimal amount), got {type(value).__name__}", path=attribute.name
-        )
-    if not value.is_positive:
-        raise InvalidInputError(f"must be positive, got {value}", path=attribute.name)
-
-
-#: The largest amount one payment or refund may carry (as a SEPA debit): a larger one is a
-#: typing mistake, and beyond 28 digits Decimal arithmetic in cents would overflow.
-MAX_AMOUNT = Decimal("999999999.99")
-
-
-def check_whole_cents(value: Money, *, path: str = "amount") -> Money:
-    """``value`` when it is positive, in whole cents and at most :data:`MAX_AMOUNT`;
-    :class:`InvalidInputError` otherwise (``0.001``, ``1E-30``, ``1E+26``)."""
-    if not isinstance(value, Money):
-        raise InvalidInputError(
-            f"must be Money (Decimal amount), got {type(value).__name__}", path=path
-        )
-    if not value.is_positive:
-        raise InvalidInputError(f"must be positive, got {value.format_fr()}", path=path)
-    if value.amount > MAX_AMOUNT:
-        raise InvalidInputError(
-            f"must be at most {MAX_AMOUNT} {value.currency}, got {value.amount:E}", path=path
-        )
-    if value.amount != value.amount.quantize(CENT):
-        raise InvalidInputError(f"must be whole cents, got {value.amount}", path=path)
-    return value
-
-
-def _whole_cents(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    check_whole_cents(value, path=attribute.name)  # type: ignore[arg-type]
-
-
-def _ids(items: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(items, str):
-        raise InvalidInputError("invoice_ids must be a sequence of ids", path="invoice_ids")
-    return tuple(dict.fromkeys(items))
-
-
-def _method(value: PaymentMethod | str) -> PaymentMethod:
-    try:
-        return PaymentMethod(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown payment method {value!r}; use one of {[m.value for m in PaymentMethod]}",
-            path="method",
-        ) from None
-
-
-@attrs.frozen(kw_only=True)
-class Payment:
-    """Money received from a household. ``invoice_ids``: invoices to pay first, in order."""
-
-    id: str = attrs.field(validator=non_empty_str)
-    household_id: str = attrs.field(validator=non_empty_str)
-    amount: Money = attrs.field(validator=_whole_cents)
-    method: PaymentMethod = attrs.field(converter=_method)
-    received_on: date = attrs.field(validator=a_date)
-    invoice_ids: tuple[str, ...] = attrs.field(default=(), converter=_ids)
-    reference: str | None = None  # provider transaction id, cheque number, RUM...
-    rejected_on: date | None = attrs.field(default=None, validator=optional_date)
-
-    @classmethod
-    def of(
-        cls,
-        *,
-        id: str,
-        household_id: str,
-        amount: object,
-        method: PaymentMethod | str,
-        received_on: date,
-        invoice_ids: Iterable[str] = (),
-        reference: str | None = None,
-    ) -> Payment:
-        """Build from a plain amount (Decimal, int or decimal string; floats are refused)."""
-        # Money.of -> to_decimal refuses floats and other bad types with InvalidInputError.
-        money = amount if isinstance(amount, Money) else Money.of(amount)  # type: ignore[arg-type]
-        return cls(
-            id=id,
-            household_id=household_id,
-            amount=money,
-            method=method,
-            received_on=received_on,
-            invoice_ids=tuple(invoice_ids),
-            reference=reference,
-        )
-
-    @property
-    def is_rejected(self) -> bool:
-        """Whether the payment was rejected (returned debit, bounced cheque)."""
-        return self.rejected_on is not None
-
-
-@attrs.frozen(kw_only=True)
-class Allocation:
-    """Part of a payment applied to an invoice."""
-
-    payment_id: str
-    invoice_id: str
-    amount: Money = attrs.field(validator=_positive_money)
-
-
-@attrs.frozen(kw_only=True)
-class Refund:
-    """Household credit paid back to the family."""
-
-    id: str = attrs.field(validator=non_empty_str)
-    household_id: str = attrs.field(validator=non_empty_str)
-    amount: Money = attrs.field(validator=_whole_cents)
-    refunded_on: date = attrs.field(validator=a_date)
-    method: PaymentMethod = attrs.field(default=PaymentMethod.DIRECT_DEBIT, converter=_method)
-    reference: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class InvoiceState:
-    """An invoice with what was paid and credited on it."""
-
-    invoice: Invoice
-    paid: Money
-    credited: Money
-    balance_due: Money
-    status: InvoiceStatus
-
-    def is_overdue(self, today: date) -> bool:
-        """Whether something is still due after the due date."""
-        return self.balance_due.is_positive and today > self.invoice.due_date
-
-
-@attrs.frozen(kw_only=True)
-class StatementEntry:
-    """One line of a household statement. ``debit``: the family owes more; ``credit``: less."""
-
-    day: date
-    kind: str  # invoice, credit_note, payment, payment_rejected, refund
-    reference: str
-    label: str
-    debit: Money
-    credit: Money
-
-
-@attrs.frozen(kw_only=True)
-class Statement:
-    """A household statement (relevé de compte).
-
-    ``net_balance`` > 0: the family owes that much; < 0: it has that much credit.
-    """
-
-    household_id: str
-    entries: tuple[StatementEntry, ...]
-    invoices: tuple[InvoiceState, ...]
-    invoiced: Money
-    credited: Money
-    received: Money
-    allocated: Money
-    refunded: Money
-    balance_due: Money
-    available_credit: Money
-    net_balance: Money
+from canteen_core.domain.ledger.records import (
+    Allocation,
+    InvoiceState,
+    InvoiceStatus,
+    Payment,
+    Refund,
+    Statement,
+    StatementEntry,
+)
+from canteen_core.domain.money import EUR, Money
 
 
 def _sorted_invoices(items: Iterable[Invoice]) -> tuple[Invoice, ...]:

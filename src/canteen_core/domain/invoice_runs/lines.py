@@ -1,0 +1,173 @@
+"""Invoice lines from priced charges (:func:`lines_from_charges`), grouped per child, service, rule
+and price; shared by both billing modes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from canteen_core.domain._unchecked import unchecked
+from canteen_core.domain.charging import (
+    Charge,
+    ChargedDays,
+    ChargeRule,
+)
+from canteen_core.domain.clock import PARIS, ensure_aware
+from canteen_core.domain.families import Household
+from canteen_core.domain.invoicing import (
+    InvoiceLine,
+    _line_amount,
+)
+from canteen_core.domain.tariffs import PriceQuote
+
+
+def _line_description(charge: Charge, service_names: Mapping[str, str]) -> str:
+    return _description(charge.facts.service_id, charge.rule, charge.quote, service_names)
+
+
+def _description(
+    service_id: str, rule: ChargeRule, quote: PriceQuote, service_names: Mapping[str, str]
+) -> str:
+    return _description_text(service_id, rule, quote.description, service_names)
+
+
+def _description_text(
+    service_id: str, rule: ChargeRule, quote_text: str, service_names: Mapping[str, str]
+) -> str:
+    service = service_names.get(service_id, service_id)
+    return f"{service} – {rule.label_fr} ({quote_text})"
+
+
+def lines_from_charges(
+    charges: Iterable[Charge],
+    *,
+    child_names: Mapping[str, str] | None = None,
+    service_names: Mapping[str, str] | None = None,
+) -> tuple[InvoiceLine, ...]:
+    """Group charges into invoice lines: one per child, service, rule and unit price.
+
+    Each line lists the days it bills (``days``) and the rule (``rule``).
+    """
+    names = child_names or {}
+    services = service_names or {}
+    groups: dict[tuple[str, str, str, str, str, str], list[Charge]] = defaultdict(list)
+    for charge in charges:
+        facts = charge.facts
+        key = (
+            facts.child_id,
+            facts.service_id,
+            str(facts.category),
+            str(charge.rule),
+            str(charge.quote.unit_price.amount),
+            charge.quote.description,
+        )
+        groups[key].append(charge)
+    lines: list[InvoiceLine] = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1], min(c.day for c in groups[k]))):
+        group = groups[key]
+        first = group[0]
+        lines.append(
+            InvoiceLine.build(
+                child_id=first.facts.child_id,
+                child_name=names.get(first.facts.child_id),
+                service_id=first.facts.service_id,
+                category=first.facts.category,
+                description=_line_description(first, services),
+                quantity=len(group),
+                unit_price=first.quote.unit_price,
+                days=[c.day for c in group],
+                rule=first.rule,
+                grid_id=first.quote.grid_id,
+            )
+        )
+    return tuple(lines)
+
+
+def _grouped_lines(
+    groups: Iterable[ChargedDays],
+    names: Mapping[str, str],
+    services: Mapping[str, str],
+    quote_parts: dict[int, tuple[PriceQuote, str, str]],
+    *,
+    trusted: bool,
+) -> tuple[InvoiceLine, ...]:
+    """The invoice lines of charged days grouped by period
+    (:func:`~canteen_core.domain.charging.charge_periods`): the lines :func:`lines_from_charges`
+    gives for the same charges day by day, in the same order. ``quote_parts`` caches, per quote
+    (by identity, the
+    quote kept alive in the value), its price text and description across households.
+    ``trusted``: the groups come from :func:`~canteen_core.domain.charging.charge_periods` (lines
+    are then built without InvoiceLine's checks, which they pass by construction)."""
+    positions: dict[int, int] = {}
+    # key -> [first group (earliest day, then earliest facts), its facts position, groups]
+    keyed: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
+    for group in groups:
+        facts = group.facts
+        position = positions.setdefault(id(facts), len(positions))
+        quote = group.quote
+        parts = quote_parts.get(id(quote))
+        if parts is None:
+            parts = quote_parts[id(quote)] = (
+                quote,
+                str(quote.unit_price.amount),
+                quote.description,
+            )
+        key = (
+            facts.child_id,
+            facts.service_id,
+            str(facts.category),
+            str(group.rule),
+            parts[1],
+            parts[2],
+        )
+        entry = keyed.get(key)
+        if entry is None:
+            keyed[key] = [group, position, [group]]
+            continue
+        entry[2].append(group)
+        if (group.days[0], position) < (entry[0].days[0], entry[1]):
+            entry[0], entry[1] = group, position
+    ordered = sorted(keyed.items(), key=lambda item: (*item[0][:2], item[1][0].days[0], item[1][1]))
+    lines: list[InvoiceLine] = []
+    for key, (first, _, members) in ordered:
+        facts = first.facts
+        days = [day for member in members for day in member.days]
+        days.sort()
+        quote = first.quote
+        unit_price = quote.unit_price
+        description = _description_text(facts.service_id, first.rule, key[5], services)
+        fields: dict[str, Any] = {
+            "child_id": facts.child_id,
+            "child_name": names.get(facts.child_id),
+            "service_id": facts.service_id,
+            "category": facts.category,
+            "description": description,
+            "quantity": len(days),
+            "unit_price": unit_price,
+            "rule": first.rule,
+            "grid_id": quote.grid_id,
+        }
+        if not trusted or unit_price.is_negative or not description.strip():
+            # Groups from elsewhere, or a line InvoiceLine refuses: its checks decide.
+            lines.append(InvoiceLine.build(**fields, days=days))
+            continue
+        # Valid by construction (groups of charge_periods): ids and category from validated
+        # period facts, a rule, a priced non-negative quote, its days (never none) sorted and
+        # counted, the amount computed as InvoiceLine.build does (compared by tests).
+        amount = _line_amount(unit_price, len(days))
+        lines.append(_unchecked_line(**fields, amount=amount, days=tuple(days)))
+    return tuple(lines)
+
+
+_unchecked_line = unchecked(InvoiceLine)
+
+
+def _child_names(household: Household) -> dict[str, str]:
+    return {child.id: child.display_name for child in household.children}
+
+
+def _paris_date(instant: datetime) -> date:
+    return ensure_aware(instant, "issued_at").astimezone(PARIS).date()

@@ -1,0 +1,249 @@
+"""The :class:`Dispatcher`: claims due messages, sends them through a :class:`Mailer` and records
+the outcome, retrying with :class:`RetryPolicy`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from canteen_core.domain.clock import Clock, ensure_aware
+from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.domain.mail_secrets import (
+    MailSecrets,
+    SealedSecretsError,
+    open_message,
+)
+from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.outbox.store import OutboxStore
+
+
+class MailDeliveryError(CanteenError):
+    """A mailer could not hand a message over (connection refused, SMTP 4xx/5xx, TLS...).
+
+    ``permanent`` is True for 5xx replies (the server says retrying will not help); the
+    dispatcher still retries up to its limit, because a "permanent" refusal is often a
+    configuration problem that gets fixed (relay denied, bad credentials).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, code: int | None = None) -> None:
+        self.permanent = permanent
+        self.code = code
+        super().__init__(message)
+
+
+class Mailer(Protocol):
+    """Sends one message or raises (preferably :class:`MailDeliveryError`)."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Hand ``message`` to the mail system; return only when it was accepted."""
+        ...
+
+
+@runtime_checkable
+class DeduplicatingMailer(Protocol):
+    """A mailer that remembers which message ids it has sent (see the module docstring)."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Hand ``message`` to the mail system."""
+        ...
+
+    def has_sent(self, message_id: str) -> bool:
+        """Whether the message with ``message_id`` was already handed over."""
+        ...
+
+
+def _positive_delta(_: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidInputError(f"must be a positive timedelta, got {value!r}", path=attribute.name)
+
+
+def _positive_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidInputError(f"must be an integer >= 1, got {value!r}", path=attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """Exponential backoff: the n-th failed attempt waits ``first_delay * factor**(n-1)``, at
+    most ``max_delay``; the message is dead after ``max_attempts`` attempts.
+
+    The defaults (8 attempts, 1 min doubling to 4 h) span about 8 hours: long enough to ride
+    out a mail server's maintenance window.
+
+    >>> [RetryPolicy().delay(n).seconds // 60 for n in (1, 2, 3)]
+    [1, 2, 4]
+    """
+
+    max_attempts: int = attrs.field(default=8, validator=_positive_int)
+    first_delay: timedelta = attrs.field(default=timedelta(minutes=1), validator=_positive_delta)
+    factor: int = attrs.field(default=2, validator=_positive_int)
+    max_delay: timedelta = attrs.field(default=timedelta(hours=4), validator=_positive_delta)
+
+    def delay(self, attempts: int) -> timedelta:
+        """How long to wait after the ``attempts``-th failed attempt."""
+        delay = self.first_delay
+        for _ in range(max(0, attempts - 1)):  # step by step: a power would overflow timedelta
+            if delay >= self.max_delay:
+                break
+            delay *= self.factor
+        return min(delay, self.max_delay)
+
+
+@attrs.frozen(kw_only=True)
+class DispatchReport:
+    """What one :meth:`Dispatcher.run_once` did, by message id."""
+
+    sent: tuple[str, ...] = ()
+    retrying: tuple[str, ...] = ()
+    dead: tuple[str, ...] = ()
+    already_sent: tuple[str, ...] = ()  # the mailer had sent them before a crash
+    lost: tuple[str, ...] = ()  # re-claimed by another dispatcher (lease outlasted) or sent
+
+    @property
+    def attempted(self) -> int:
+        """How many messages were handled."""
+        return (
+            len(self.sent)
+            + len(self.retrying)
+            + len(self.dead)
+            + len(self.already_sent)
+            + len(self.lost)
+        )
+
+
+_MAX_ERROR_LENGTH = 2000
+
+
+class Dispatcher:
+    """Sends due outbox messages through a mailer, retrying failures with backoff."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        mailer: Mailer,
+        *,
+        clock: Clock,
+        retry: RetryPolicy | None = None,
+        lease: timedelta = timedelta(minutes=10),
+        batch_size: int = 100,
+        secrets: MailSecrets | None = None,
+    ) -> None:
+        if not isinstance(lease, timedelta) or lease <= timedelta(0):
+            raise InvalidInputError("lease must be a positive timedelta", path="lease")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInputError("batch_size must be an integer >= 1", path="batch_size")
+        self.store = store
+        self.mailer = mailer
+        self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.lease = lease
+        self.batch_size = batch_size
+        #: Opens the sealed secrets of account emails before the send.
+        self.secrets = secrets
+
+    def run_once(self) -> DispatchReport:
+        """Claim the due messages (one batch), send each and record the outcome.
+
+        Send failures are recorded, never raised. Storage errors propagate: what was not
+        recorded stays claimed and is retried when the lease expires.
+        """
+        now = ensure_aware(self.clock.now(), "now")
+        claimed = self.store.claim_due(now, limit=self.batch_size, lease=self.lease)
+        sent: list[str] = []
+        retrying: list[str] = []
+        dead: list[str] = []
+        already: list[str] = []
+        lost: list[str] = []
+        for record in claimed:
+            message = record.message
+            claim = record.claim
+            # Still ours? A batch may outlast the lease: another dispatcher then re-claimed
+            # the message (and sends it), or it was sent meanwhile. Renewing starts the lease
+            # again for this send.
+            if not self.store.renew(message.id, claim=claim, now=self.clock.now()):
+                lost.append(message.id)
+                continue
+            if isinstance(self.mailer, DeduplicatingMailer) and self.mailer.has_sent(message.id):
+                self.store.mark_sent(message.id, sent_at=self.clock.now(), claim=claim)
+                already.append(message.id)
+                continue
+            if record.attempts > self.retry.max_attempts:
+                # Claimed again and again with no outcome recorded: a message that stops the
+                # dispatcher each time it is sent. Give up rather than loop forever.
+                self.store.mark_failed(
+                    message.id,
+                    error=(
+                        f"abandoned after {record.attempts - 1} attempts without a recorded "
+                        "outcome (the dispatcher stopped while sending)"
+                    ),
+                    failed_at=now,
+                    next_attempt_at=None,
+                    claim=claim,
+                )
+                dead.append(message.id)
+                continue
+            try:
+                outgoing = open_message(message, self.secrets)
+            except SealedSecretsError as error:
+                # Retrying cannot help: another key is needed, or the secrets were dropped.
+                self.store.mark_failed(
+                    message.id,
+                    error=f"SealedSecretsError: {error}",
+                    failed_at=self.clock.now(),
+                    next_attempt_at=None,
+                    claim=claim,
+                )
+                dead.append(message.id)
+                continue
+            try:
+                self.mailer.send(outgoing)
+            except Exception as error:  # any failure must be recorded: a message is never lost
+                failed_at = self.clock.now()
+                text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]
+                if record.attempts >= self.retry.max_attempts:
+                    self.store.mark_failed(
+                        message.id,
+                        error=text,
+                        failed_at=failed_at,
+                        next_attempt_at=None,
+                        claim=claim,
+                    )
+                    dead.append(message.id)
+                else:
+                    self.store.mark_failed(
+                        message.id,
+                        error=text,
+                        failed_at=failed_at,
+                        next_attempt_at=failed_at + self.retry.delay(record.attempts),
+                        claim=claim,
+                    )
+                    retrying.append(message.id)
+            else:
+                self.store.mark_sent(message.id, sent_at=self.clock.now(), claim=claim)
+                sent.append(message.id)
+        return DispatchReport(
+            sent=tuple(sent),
+            retrying=tuple(retrying),
+            dead=tuple(dead),
+            already_sent=tuple(already),
+            lost=tuple(lost),
+        )
+
+    def run_until_idle(self, *, max_batches: int = 100) -> DispatchReport:
+        """Run batches until nothing is due now (or ``max_batches``); merged report."""
+        reports = []
+        for _ in range(max_batches):
+            report = self.run_once()
+            reports.append(report)
+            if report.attempted < self.batch_size:
+                break
+        return DispatchReport(
+            sent=tuple(i for r in reports for i in r.sent),
+            retrying=tuple(i for r in reports for i in r.retrying),
+            dead=tuple(i for r in reports for i in r.dead),
+            already_sent=tuple(i for r in reports for i in r.already_sent),
+            lost=tuple(i for r in reports for i in r.lost),
+        )

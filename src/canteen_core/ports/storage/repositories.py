@@ -1,0 +1,413 @@
+"""The storage ports: a :class:`Storage` opens a :class:`UnitOfWork` (one transaction), which
+gives the repositories (households, documents of a collection, enrollments, invoices,
+reservation books, accounts and the outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from datetime import date
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from canteen_core.domain.accounts import Account, AccountStore
+from canteen_core.domain.families import Household
+from canteen_core.domain.headcount import KitchenCount
+from canteen_core.domain.invoicing import NumberSequence
+from canteen_core.domain.outbox import OutboxStore
+from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage.schema import AuditedNotification, Collection, T
+
+if TYPE_CHECKING:
+    from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
+    from canteen_core.domain.change_requests import ChangeRequest
+    from canteen_core.domain.enrollments import Enrollment
+    from canteen_core.domain.invoicing import CreditNote, Invoice
+    from canteen_core.domain.ledger import Payment, Refund
+    from canteen_core.domain.mandates import DirectDebitMandate
+    from canteen_core.domain.payment_requests import StartedPayment
+    from canteen_core.domain.tariffs import TariffGrid
+    from canteen_core.ports.audit import AuditLogRepository
+
+
+class HouseholdRepository(Protocol):
+    """Households with their guardians and children (a child belongs to one household)."""
+
+    def add(self, household: Household) -> None:
+        """Store a new household; ``ConflictError`` if its id or one of its children exists."""
+        ...
+
+    def add_many(self, households: Iterable[Household]) -> None:
+        """Store many new households in a few batched statements (imports); all or nothing."""
+        ...
+
+    def save(self, household: Household) -> None:
+        """Store a household, new or changed (children removed from it are dropped)."""
+        ...
+
+    def get(self, household_id: str) -> Household:
+        """The household; ``NotFoundError`` if unknown."""
+        ...
+
+    def find(self, household_id: str) -> Household | None:
+        """The household, or ``None``."""
+        ...
+
+    def remove(self, household_id: str) -> None:
+        """Delete a household; ``NotFoundError`` if unknown, ``ConflictError`` if in use."""
+        ...
+
+    def find_many(self, household_ids: Iterable[str]) -> dict[str, Household]:
+        """The households among ``household_ids`` that exist, by id, in a few queries (a
+        billing batch); unknown ids are left out."""
+        ...
+
+    def child_ids(self, household_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The ids of the children of each of ``household_ids`` that exists (unknown ids are
+        left out): a bulk staff call checks enrollments against them without loading whole
+        households."""
+        ...
+
+    def ids(self) -> Iterator[str]:
+        """Every household id, in id order, without loading the households (a run over the
+        whole city keeps ids only, then loads one batch at a time)."""
+        ...
+
+    def all(self) -> Iterator[Household]:
+        """Every household, by id, streamed."""
+        ...
+
+    def count(self) -> int:
+        """How many households there are."""
+        ...
+
+    def of_guardian(self, guardian_id: str) -> list[Household]:
+        """The households ``guardian_id`` is payer or co-representative of."""
+        ...
+
+    def of_child(self, child_id: str) -> Household | None:
+        """The household a child belongs to, or ``None``."""
+        ...
+
+
+class DocumentRepository(Protocol[T]):
+    """Objects of one :class:`Collection`, stored whole, found by id or by key columns."""
+
+    @property
+    def collection(self) -> Collection:
+        """What this repository stores."""
+        ...
+
+    def add(self, item: T) -> None:
+        """Store a new object; ``ConflictError`` if its id or a unique key exists."""
+        ...
+
+    def add_many(self, items: Iterable[T]) -> None:
+        """Store many new objects at once (one batch); ``ConflictError`` as :meth:`add`."""
+        ...
+
+    def save(self, item: T) -> None:
+        """Store an object, new or changed; ``ConflictError`` on a unique key of another;
+        ``RuleViolationError`` over a stored object of an ``immutable`` collection."""
+        ...
+
+    def get(self, item_id: str) -> T:
+        """The object; ``NotFoundError`` if unknown."""
+        ...
+
+    def find(self, item_id: str) -> T | None:
+        """The object, or ``None``."""
+        ...
+
+    def remove(self, item_id: str) -> None:
+        """Delete an object; ``NotFoundError`` if unknown; ``RuleViolationError`` in an
+        ``immutable`` collection (issued invoices and credit notes stay)."""
+        ...
+
+    def list(self, **where: object) -> Iterator[T]:
+        """Objects whose key columns equal the given values (or fall in a :class:`Range`,
+        or equal one of a tuple, list or set of values: ``household_id=("h1", "h2")``).
+
+        Streamed in id order: ``uow.enrollments.list(site_id="ronde")``. A collection of
+        values is one ``IN`` query (batch loads); keep it to a few thousand values.
+        """
+        ...
+
+    def count(self, **where: object) -> int:
+        """How many objects :meth:`list` would give."""
+        ...
+
+
+class EnrollmentRepository(DocumentRepository["Enrollment"], Protocol):
+    """Enrollments, with a bulk read by id (a family's children, a school's rentrée)."""
+
+    def find_many(self, enrollment_ids: Iterable[str]) -> dict[str, Enrollment]:
+        """The enrollments among ``enrollment_ids`` that exist, by id (unknown ids are
+        left out); one ``IN`` query per few hundred ids."""
+        ...
+
+
+class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
+    """Invoices, with gapless numbering per issuer and year and unique billing keys.
+
+    Numbering follows :class:`~canteen_core.domain.invoicing.NumberSequence`: a use case takes the
+    issuer's sequence with :meth:`sequence` (locking it until commit or rollback: a concurrent
+    billing run waits), numbers its documents, stores them and the advanced sequence with
+    :meth:`save_sequence`, and commits. A rollback gives the numbers back: no gap.
+    """
+
+    def sequence(
+        self, issuer_id: str, year: int, *, kind: str = "invoice", prefix: str = ""
+    ) -> NumberSequence:
+        """The numbering state of ``issuer_id``/``year``/``kind``, locked for this transaction."""
+        ...
+
+    def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
+        """Store an advanced sequence; ``ConflictError`` if it would go backwards."""
+        ...
+
+    def next_number(self, issuer_id: str, year: int, *, kind: str = "invoice") -> int:
+        """Take the next number (1, 2, 3...) of the sequence in this transaction."""
+        ...
+
+    def find_by_billing_key(self, billing_key: str) -> Invoice | None:
+        """The invoice billed under ``billing_key``, or ``None``."""
+        ...
+
+    def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        """Which of ``keys`` are already billed (what a billing run must skip)."""
+        ...
+
+
+class ReservationRepository(Protocol):
+    """Each enrollment's :class:`~canteen_core.domain.reservations.ReservationBook`, versioned.
+
+    Booked days are stored as rows ``(enrollment_id, day)`` (with the site, for headcounts);
+    a book is rebuilt with the enrollment's first day as origin.
+    """
+
+    def load(self, enrollment_id: str) -> ReservationBook:
+        """The enrollment's book (empty at version 0 if never saved).
+
+        ``NotFoundError`` if the enrollment does not exist.
+        """
+        ...
+
+    def load_many(
+        self, enrollment_ids: Iterable[str], *, between: tuple[date, date] | None = None
+    ) -> dict[str, ReservationBook]:
+        """:meth:`load` for many enrollments in a few queries.
+
+        ``between=(first, last)``: only the booked days of that range are needed (a billing
+        run reads a month of a year-long book); days outside it may be left out, so such a
+        book is for reading only, never to be saved back.
+        """
+        ...
+
+    def save(self, book: ReservationBook, *, expected_version: int) -> None:
+        """Store ``book`` if the stored version is still ``expected_version``.
+
+        ``expected_version`` is the version of the book the change was computed from.
+        ``ConflictError`` if someone saved in between (nothing is lost: reload and redo),
+        ``NotFoundError`` if the enrollment does not exist. Saving a book whose version did
+        not move only checks for a conflict.
+        """
+        ...
+
+    def save_many(self, items: Iterable[tuple[ReservationBook, int]]) -> None:
+        """:meth:`save` many ``(book, expected_version)`` pairs in batches (bulk booking).
+
+        All or nothing: on ``ConflictError`` none of them is stored.
+        """
+        ...
+
+    def booked(
+        self,
+        *,
+        site_id: str | None = None,
+        enrollment_ids: Iterable[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> Iterator[tuple[str, date]]:
+        """``(enrollment_id, day)`` pairs booked, ordered by enrollment then day, streamed."""
+        ...
+
+    def headcount(
+        self,
+        site_id: str | Iterable[str],
+        start: date,
+        end: date,
+        *,
+        service_id: str | None = None,
+    ) -> tuple[KitchenCount, ...]:
+        """Meals by diet and PAI baskets at ``site_id``, one count per day ``start``..``end``.
+
+        ``site_id`` may be a collection of site ids (a caterer's order, a whole city): one
+        grouped query, counts ordered by site (in the order given) then day.
+        """
+        ...
+
+
+class AccountRepository(AccountStore, Protocol):
+    """Portal accounts (the :class:`~canteen_core.domain.accounts.AccountStore` port) and throttles.
+
+    ``save`` raises ``ConflictError`` when the username belongs to another account.
+
+    Throttles: in a writable unit of work, ``throttle(key)`` holds ``key`` until the unit of
+    work ends, so a concurrent unit of work reading the same key waits for it (a login's
+    check, password verification and recorded failure are one step per key, and concurrent
+    guesses check no more passwords than the policy allows). Keys are stored as given when
+    short and printable, else under their SHA-256 digest (the same rule on every backend):
+    a client-controlled source of any length or content is counted, never refused.
+    """
+
+    def list(self) -> Iterator[Account]:
+        """Every account, by id."""
+        ...
+
+    def remove(self, account_id: str) -> None:
+        """Delete an account with its tokens (a household's erasure, the retention of
+        inactive accounts); ``NotFoundError`` if unknown."""
+        ...
+
+
+class OutboxRepository(OutboxStore, Protocol):
+    """The outbox (the :class:`~canteen_core.domain.outbox.OutboxStore` port) in this transaction.
+
+    ``add`` joins the use case's transaction: a message is queued only if the change that
+    caused it commits. For a dispatcher, whose every step must commit on its own, wrap the
+    storage with :func:`outbox_store`.
+    """
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """One transaction and the repositories working in it (a context manager)."""
+
+    @property
+    def households(self) -> HouseholdRepository:
+        """Households with their guardians and children."""
+        ...
+
+    @property
+    def enrollments(self) -> EnrollmentRepository:
+        """Enrollments of children to services at sites."""
+        ...
+
+    @property
+    def reservations(self) -> ReservationRepository:
+        """Reservation books, versioned."""
+        ...
+
+    @property
+    def change_requests(self) -> DocumentRepository[ChangeRequest]:
+        """Late changes awaiting staff (and decided ones)."""
+        ...
+
+    @property
+    def attendance(self) -> DocumentRepository[AttendanceRecord]:
+        """Attendance records (one per enrollment and day)."""
+        ...
+
+    @property
+    def absences(self) -> DocumentRepository[AbsenceJustification]:
+        """Justified absences (medical certificates)."""
+        ...
+
+    @property
+    def tariffs(self) -> DocumentRepository[TariffGrid]:
+        """Dated tariff grids."""
+        ...
+
+    @property
+    def invoices(self) -> InvoiceRepository:
+        """Invoices, their numbering and billing keys."""
+        ...
+
+    @property
+    def credit_notes(self) -> DocumentRepository[CreditNote]:
+        """Credit notes (numbered with ``kind="credit_note"``)."""
+        ...
+
+    @property
+    def payments(self) -> DocumentRepository[Payment]:
+        """Payments received."""
+        ...
+
+    @property
+    def refunds(self) -> DocumentRepository[Refund]:
+        """Refunds paid back to households."""
+        ...
+
+    @property
+    def mandates(self) -> DocumentRepository[DirectDebitMandate]:
+        """SEPA direct-debit mandates (by reference)."""
+        ...
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Portal accounts and login throttles."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Messages waiting to be sent, and sent ones."""
+        ...
+
+    @property
+    def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
+        """Every payment-provider notification received."""
+        ...
+
+    @property
+    def payment_requests(self) -> DocumentRepository[StartedPayment]:
+        """Online payments started (matched to the provider's notifications)."""
+        ...
+
+    @property
+    def audit(self) -> AuditLogRepository:
+        """The audit chains (append-only; see :mod:`canteen_core.ports.audit`)."""
+        ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Keep everything done so far; later changes start a new transaction."""
+        ...
+
+    def rollback(self) -> None:
+        """Drop everything done since the last commit."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: an exception inside undoes only what the block did.
+
+        Lets a billing run skip one household's ``ConflictError`` and go on.
+        """
+        ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """An opened storage backend: a factory of units of work."""
+
+    @property
+    def name(self) -> str:
+        """The backend's name (``"memory"``, ``"sql"``)."""
+        ...
+
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work (enter it with ``with``). ``read_only`` ones may not write."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the storage cannot be used afterwards."""
+        ...

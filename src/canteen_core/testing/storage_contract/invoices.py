@@ -1,0 +1,120 @@
+"""The storage contract of the invoice repositories: gapless numbering, one invoice per billing
+key, issued documents never change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import attrs
+import pytest
+
+from canteen_core.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    RuleViolationError,
+)
+from canteen_core.domain.invoicing import NumberSequence, credit_note
+from canteen_core.ports.storage import Storage
+from canteen_core.testing.samples import (
+    ISSUER,
+    household,
+    invoice,
+)
+
+
+def test_numbering_is_gapless_and_a_rollback_gives_numbers_back(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        sequence = uow.invoices.sequence(ISSUER, 2023)
+        assert sequence == NumberSequence(issuer_id=ISSUER, year=2023, last_used=0)
+        numbers, sequence = sequence.allocate(3)
+        uow.invoices.save_sequence(sequence)
+        uow.commit()
+    assert numbers == ("2023-000001", "2023-000002", "2023-000003")
+    with storage.unit_of_work() as uow:
+        assert uow.invoices.next_number(ISSUER, 2023) == 4
+        # rolled back below: number 4 is given back
+    with storage.unit_of_work() as uow:
+        assert uow.invoices.next_number(ISSUER, 2023) == 4
+        assert uow.invoices.next_number(ISSUER, 2024) == 1
+        assert uow.invoices.next_number(ISSUER, 2023, kind="credit_note") == 1
+        assert uow.invoices.next_number("autre-regie", 2023) == 1
+        with pytest.raises(ConflictError, match="cannot go back"):
+            uow.invoices.save_sequence(NumberSequence(issuer_id=ISSUER, year=2023, last_used=2))
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.invoices.sequence(ISSUER, 2023, prefix="F").last_used == 4
+
+
+def test_one_invoice_per_billing_key(storage: Storage) -> None:
+    home = household("h1")
+    first = invoice(home, 1)
+    with storage.unit_of_work() as uow:
+        uow.invoices.add(first)
+        uow.commit()
+    again = invoice(home, 2)  # another number, the same household and period
+    with storage.unit_of_work() as uow:
+        with pytest.raises(ConflictError):
+            uow.invoices.add(again)
+        assert uow.invoices.find_by_billing_key(first.billing_key) == first
+        october = invoice(home, 2, first_day=date(2023, 10, 1), last_day=date(2023, 10, 31))
+        uow.invoices.add(october)
+        assert uow.invoices.billed_keys([first.billing_key, "postpaid/x", october.billing_key]) == {
+            first.billing_key,
+            october.billing_key,
+        }
+        assert [i.number for i in uow.invoices.list(household_id="h1")] == [
+            "2023-000001",
+            "2023-000002",
+        ]
+        assert uow.invoices.count(year=2023, issuer=ISSUER) == 2
+        uow.commit()
+
+
+def test_issued_documents_are_never_saved_over_nor_removed(storage: Storage) -> None:
+    """Invoices and credit notes are immutable at the port: ``save`` over a stored one and
+    ``remove`` raise ``RuleViolationError`` and change nothing; a new one may be saved."""
+    home = household("h1")
+    first = invoice(home, 1)
+    note, _ = credit_note(
+        first,
+        lines=first.lines,
+        reason="Erreur de pointage",
+        sequence=NumberSequence(issuer_id=ISSUER, year=2023, prefix="AV-"),
+        issue_date=date(2023, 10, 5),
+    )
+    with storage.unit_of_work() as uow:
+        uow.households.add(home)
+        uow.invoices.add(first)
+        uow.credit_notes.save(note)  # new: stored
+        uow.commit()
+    october = invoice(home, 2, first_day=date(2023, 10, 1), last_day=date(2023, 10, 31))
+    with storage.unit_of_work() as uow:
+        cases: list[tuple[Any, Any, Any]] = [
+            (uow.invoices, first, attrs.evolve(first, label="FAUX")),
+            (uow.credit_notes, note, attrs.evolve(note, reason="Autre")),
+        ]
+        for repository, stored, changed in cases:
+            with pytest.raises(RuleViolationError, match="never changes"):
+                repository.save(changed)
+            with pytest.raises(RuleViolationError):
+                repository.save(stored)
+            with pytest.raises(RuleViolationError):
+                repository.remove(stored.id)
+            with pytest.raises(NotFoundError):
+                repository.remove("nothing-here")
+            # A batch save (offered by the built-in backends, not part of the port) too.
+            save_many = getattr(repository, "save_many", None)
+            if save_many is not None:
+                with pytest.raises(RuleViolationError):
+                    save_many([changed])
+        uow.invoices.save(october)  # a new invoice may be saved
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.invoices.get(first.id) == first
+        assert uow.credit_notes.get(note.id) == note
+        assert [item.id for item in uow.invoices.list()] == sorted([first.id, october.id])
+
+
+__all__ = sorted(name for name in dict(globals()) if name.startswith("test_"))
