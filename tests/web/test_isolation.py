@@ -23,6 +23,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/roll-calls/2023-10-16": {"presences": {CONCERTO_ENROLLMENT: "absent"}},
     "/billing-runs": {"period": "2023-10"},
     "/reminders": {},
+    "/mandates": {"iban": "FR7630006000011234567890189", "accept": True},
 }
 
 
@@ -58,6 +59,8 @@ def test_another_family_cannot_reach_concerto_through_any_route(web: Deployment)
         "{week}": "2023-W42",
         "{month}": "2023-10",
         "{day}": "2023-10-16",
+        "{year}": "2023",
+        "{child_id}": "concerto-alban",
     }
     paths = web.client.get("/openapi.json").json()["paths"]
     tried = []
@@ -74,7 +77,7 @@ def test_another_family_cannot_reach_concerto_through_any_route(web: Deployment)
             kwargs: dict[str, Any] = {"headers": {"X-CSRF-Token": csrf}}
             if method in {"post", "put", "patch"}:
                 kwargs["json"] = body_for(url)
-            if template.endswith("/headcounts"):
+            if template.endswith(("/headcounts", "/attendance-certificate")):
                 kwargs["params"] = {"start": "2023-10-16", "end": "2023-10-20"}
             response = web.client.request(method.upper(), url, **kwargs)
             tried.append((method, template))

@@ -172,6 +172,27 @@ class DocumentPDF(FPDF):
             self.cell(w - 6, 5, text, new_x=XPos.LEFT, new_y=YPos.NEXT)
         return y + height
 
+    def addressed(self, issuer: IssuerSettings, lines: Sequence[tuple[str, bool]]) -> float:
+        """The régie top left and the family's box (``lines``) top right, as on the
+        certificates; returns the y where the document's title goes."""
+        below = self.issuer_block(issuer)
+        x = PAGE_WIDTH / 2 + 10
+        top = max(below, 42.0) + 6
+        self.box(x, top, PAGE_WIDTH - MARGIN - x, lines)
+        return top + 22
+
+    def signature(self, issued_on: date, *, place: str | None, signatory: str) -> None:
+        """The certificates' closing: "pour servir et valoir ce que de droit", then "Fait à
+        …, le …" and the signatory, on the right half."""
+        self.ln(6)
+        self.line_of_text("Attestation délivrée pour servir et valoir ce que de droit.", size=10)
+        self.ln(4)
+        where = f"Fait à {place}, le " if place else "Fait le "
+        self.set_x(PAGE_WIDTH / 2 + 10)
+        self.line_of_text(f"{where}{fr_date(issued_on)}", size=10, height=5.5)
+        self.set_x(PAGE_WIDTH / 2 + 10)
+        self.line_of_text(signatory[:1].upper() + signatory[1:], size=10, height=5.5)
+
     def data_table(
         self,
         headings: Sequence[str],
@@ -221,6 +242,31 @@ class DocumentPDF(FPDF):
     def to_bytes(self) -> bytes:
         """The finished document."""
         return bytes(self.output())
+
+
+def household_document(
+    issuer: IssuerSettings,
+    *,
+    kind: str,
+    heading: str,
+    household_id: str,
+    payer_name: str,
+    dated: date,
+    footer_detail: str = "",
+) -> DocumentPDF:
+    """A document about one household (a certificate, a statement): titled ``kind``, the
+    régie and the family's box at the top, ``heading`` centred below; drawing goes on from
+    there."""
+    pdf = DocumentPDF(
+        title=f"{kind} – foyer {household_id}",
+        footer=f"{issuer.name} – {kind}{footer_detail} – foyer n° {household_id}",
+        dated=dated,
+        author=issuer.name,
+    )
+    top = pdf.addressed(issuer, [(payer_name, True), (f"Foyer n° {household_id}", False)])
+    pdf.set_xy(MARGIN, top)
+    pdf.line_of_text(heading, size=18, bold=True, color=ACCENT, align=Align.C, height=9)
+    return pdf
 
 
 def _spaced_siret(siret: str) -> str:

@@ -30,14 +30,11 @@ import attrs
 from fpdf.enums import Align
 
 from canteen_adapters.documents._layout import (
-    ACCENT,
-    MARGIN,
-    PAGE_WIDTH,
-    DocumentPDF,
     check_date,
     check_issuer,
     fr_date,
     fr_money,
+    household_document,
 )
 from canteen_core.config.deployment import IssuerSettings
 from canteen_core.domain.errors import InvalidInputError
@@ -344,27 +341,13 @@ def _render(
     signatory: str,
 ) -> bytes:
     year = certificate.year
-    pdf = DocumentPDF(
-        title=f"Attestation de paiement {year} – foyer {certificate.household_id}",
-        footer=f"{issuer.name} – Attestation de paiement {year} – foyer n° "
-        f"{certificate.household_id}",
+    pdf = household_document(
+        issuer,
+        kind=f"Attestation de paiement {year}",
+        heading="ATTESTATION DE PAIEMENT",
+        household_id=certificate.household_id,
+        payer_name=certificate.payer_name,
         dated=issued_on,
-        author=issuer.name,
-    )
-    below_issuer = pdf.issuer_block(issuer)
-    x = PAGE_WIDTH / 2 + 10
-    pdf.box(
-        x,
-        max(below_issuer, 42.0) + 6,
-        PAGE_WIDTH - MARGIN - x,
-        [
-            (certificate.payer_name, True),
-            (f"Foyer n° {certificate.household_id}", False),
-        ],
-    )
-    pdf.set_xy(MARGIN, max(below_issuer, 42.0) + 28)
-    pdf.line_of_text(
-        "ATTESTATION DE PAIEMENT", size=18, bold=True, color=ACCENT, align=Align.C, height=9
     )
     partial = certificate.period_end != date(year, 12, 31)
     period = (
@@ -430,12 +413,5 @@ def _render(
     rows.append((f"Total réglé en {year}", fr_money(certificate.total), True))
     pdf.amount_rows(rows)
 
-    pdf.ln(6)
-    pdf.line_of_text("Attestation délivrée pour servir et valoir ce que de droit.", size=10)
-    pdf.ln(4)
-    where = f"Fait à {place}, le " if place else "Fait le "
-    pdf.set_x(PAGE_WIDTH / 2 + 10)
-    pdf.line_of_text(f"{where}{fr_date(issued_on)}", size=10, height=5.5)
-    pdf.set_x(PAGE_WIDTH / 2 + 10)
-    pdf.line_of_text(signatory[:1].upper() + signatory[1:], size=10, height=5.5)
+    pdf.signature(issued_on, place=place, signatory=signatory)
     return pdf.to_bytes()

@@ -17,7 +17,16 @@ from litestar.routes import HTTPRoute
 from canteen_adapters.web.context import IdempotencyStore, WebContext
 from canteen_adapters.web.pages import pages_router, static_router
 from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
-from canteen_adapters.web.routes import auth, callbacks, family, invoices, reservations, staff
+from canteen_adapters.web.routes import (
+    auth,
+    callbacks,
+    documents,
+    family,
+    invoices,
+    reservations,
+    sepa,
+    staff,
+)
 from canteen_adapters.web.schemas import ProblemOut
 from canteen_adapters.web.security import check_csrf, security_headers
 from canteen_adapters.web.sessions import SessionStore
@@ -124,6 +133,8 @@ def create_app(
         *invoices.HANDLERS,
         *callbacks.HANDLERS,
         *staff.HANDLERS,
+        *sepa.HANDLERS,
+        *documents.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:
@@ -155,6 +166,8 @@ def create_app(
                 Tag(name="Factures", description="Factures, paiement en ligne, compte."),
                 Tag(name="Rappels des prestataires", description="PayZen (IPN), PayFiP."),
                 Tag(name="Back office", description="Ce que fait le service restauration."),
+                Tag(name="Prélèvement", description="Mandats SEPA, échéancier, fichier pain.008."),
+                Tag(name="Documents", description="Attestations, relevé de compte, calendrier."),
             ],
         ),
         debug=False,

@@ -3,6 +3,10 @@
 Amounts are decimal strings in euros (``"13.40"``); dates ``YYYY-MM-DD``; instants ISO 8601
 with their offset. French texts meant for display (``summary``, ``text``, ``reason``) are
 ready to show.
+
+One idea that reads better whole (a little over 500 lines): the API's JSON bodies, requests then
+responses, in the order a reader of the OpenAPI document meets them; a feature with many bodies
+of its own may keep them in a module beside this one (``schemas_<feature>.py``).
 """
 
 from __future__ import annotations

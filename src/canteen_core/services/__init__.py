@@ -16,7 +16,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.attendance``: roll calls, justified absences;
 * ``canteen.kitchen``: headcounts for the caterer;
 * ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
-* ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments.
+* ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments;
+* ``canteen.papers``: documents on request (certificates).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from canteen_core.services.billing import BillingService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.papers import PaperService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.privacy import PrivacyService
 from canteen_core.services.reservations import ReservationService
@@ -72,6 +74,7 @@ __all__ = [
     "HouseholdDashboard",
     "JustificationRequest",
     "KitchenService",
+    "PaperService",
     "PrivacyService",
     "ReservationService",
     "RetentionService",
@@ -108,6 +111,8 @@ class Canteen:
       grids, billing runs, credit notes, statements, reminders;
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
+    * ``canteen.papers`` (:class:`~canteen_core.services.papers.PaperService`): documents on
+      request (the account a payment certificate reads, attendance certificates);
     * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
     * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household;
     * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied.
@@ -131,6 +136,8 @@ class Canteen:
     billing: BillingService
     #: Online, counter and direct-debit payments, refunds.
     payments: PaymentService
+    #: Documents on request: account, attendance certificate, what may be printed.
+    papers: PaperService
     #: The audit trail and its chain check.
     audit: AuditService
     #: RGPD rights: a household's export and erasure.
@@ -145,6 +152,7 @@ class Canteen:
         self.enrollments = EnrollmentService(context)
         self.families = FamilyService(context)
         self.kitchen = KitchenService(context)
+        self.papers = PaperService(context)
         self.reservations = ReservationService(context)
         # -- namespaces attached by the billing/payments helper (services/billing.py,
         # -- services/payments.py): add your lines below, alphabetical, nothing else here.

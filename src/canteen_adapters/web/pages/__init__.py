@@ -14,7 +14,14 @@ from litestar import Request, Router
 from litestar.router import Router as _Router
 from litestar.static_files import create_static_files_router
 
-from canteen_adapters.web.pages import account, family, reservations, staff
+from canteen_adapters.web.pages import (
+    account,
+    family,
+    money_office,
+    papers,
+    reservations,
+    staff,
+)
 from canteen_adapters.web.pages.common import page_errors
 
 __all__ = ["STATIC", "pages_router", "static_router"]
@@ -36,6 +43,8 @@ def pages_router() -> Router:
             *family.HANDLERS,
             *reservations.HANDLERS,
             *staff.HANDLERS,
+            *papers.HANDLERS,
+            *money_office.HANDLERS,
         ],
         before_request=_no_api_csrf,
         exception_handlers=page_errors(),  # type: ignore[arg-type]

@@ -9,16 +9,13 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web import convert
+from canteen_adapters.web.pages.common import form_of, page, parse_day, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.problems import Problem
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.families import Child, Guardian
 
 __all__ = ["HANDLERS"]
-
-SEARCH_LIMIT = 50
 
 
 def _staff(request: Request[Any, Any, Any]) -> Actor:
@@ -28,15 +25,6 @@ def _staff(request: Request[Any, Any, Any]) -> Actor:
             403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
         )
     return actor
-
-
-def _day(text: str | None, default: date) -> date:
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path="day") from None
 
 
 def _sites(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -71,29 +59,6 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
     return redirect("/gestion?fait=" + ("acceptee" if approve else "refusee"))
 
 
-def _roll_call(request: Request[Any, Any, Any], actor: Actor, site: str, day: date) -> Any:
-    canteen = context_of(request).canteen
-    enrollments = [
-        e for e in canteen.enrollments.list_enrollments(actor, site_id=site) if e.covers(day)
-    ]
-    recorded = {
-        r.enrollment_id: r.presence.value
-        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site)
-    }
-    rows = []
-    for e in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
-        rows.append(
-            {
-                "id": e.id,
-                "child": e.child_id,
-                "household": e.household_id,
-                "booked": canteen.reservations.book_of(actor, e.id).is_booked(day),
-                "presence": recorded.get(e.id),
-            }
-        )
-    return rows
-
-
 @get("/gestion/appel", include_in_schema=False)
 async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The roll call of a site and day."""
@@ -101,8 +66,9 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     today = context_of(request).canteen.context.clock.now().date()
     sites = await run(_sites, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
-    day = _day(request.query_params.get("jour"), today)
-    rows = await run(_roll_call, request, actor, site, day) if site else []
+    day = parse_day(request.query_params.get("jour"), today, path="day")
+    canteen = context_of(request).canteen
+    rows = (await run(convert.roll_call_out, canteen, actor, site, day)).entries if site else []
     return page(
         request,
         "appel.html",
@@ -120,7 +86,7 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
     """Record the roll call (all or nothing)."""
     actor = _staff(request)
     form = await form_of(request)
-    day = _day(str(form.get("jour", "")), date.min)
+    day = parse_day(str(form.get("jour", "")), date.min, path="day")
     presences = {
         key.removeprefix("presence-"): str(value)
         for key, value in form.multi_items()
@@ -138,8 +104,8 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
     today = canteen.context.clock.now().date()
     sites = await run(_sites, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
-    start = _day(request.query_params.get("du"), today)
-    end = _day(request.query_params.get("au"), start)
+    start = parse_day(request.query_params.get("du"), today, path="day")
+    end = parse_day(request.query_params.get("au"), start, path="day")
     counts = await run(canteen.kitchen.headcounts, actor, site, start, end) if site else []
     return page(
         request,
@@ -170,28 +136,16 @@ async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
     return page(request, "facturation.html", title="Facturation", report=report, period=period)
 
 
-def _search(request: Request[Any, Any, Any], actor: Actor, needle: str) -> list[Any]:
-    found = []
-    for household in context_of(request).canteen.families.list_households(actor):
-        people: list[Guardian | Child] = [*household.guardians, *household.children]
-        haystack = " ".join(
-            [household.id]
-            + [f"{p.first_name} {p.last_name}" for p in people]
-            + [g.email or "" for g in household.guardians]
-        ).casefold()
-        if needle in haystack:
-            found.append(household)
-            if len(found) >= SEARCH_LIMIT:
-                break
-    return found
-
-
 @get("/gestion/foyers", include_in_schema=False)
 async def households(request: Request[Any, Any, Any]) -> Response[str]:
     """Household search (id, guardian or child name, e-mail)."""
     actor = _staff(request)
     query = (request.query_params.get("q") or "").strip()
-    found = await run(_search, request, actor, query.casefold()) if query else []
+    found = (
+        await run(convert.search_households, context_of(request).canteen, actor, query)
+        if query
+        else []
+    )
     return page(request, "foyers.html", title="Foyers", query=query, found=found)
 
 

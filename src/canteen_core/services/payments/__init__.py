@@ -45,24 +45,28 @@ from __future__ import annotations
 
 from canteen_core.services.payments._base import PaymentBase, PaymentOptions
 from canteen_core.services.payments.counter import CounterPayments
+from canteen_core.services.payments.debit_schedule import DebitSchedule, DebitSchedules
 from canteen_core.services.payments.direct_debit import (
     DebitReturns,
     DirectDebitReport,
     DirectDebits,
 )
 from canteen_core.services.payments.online import NotificationResult, OnlinePayments
+from canteen_core.services.payments.payment_return import OnlinePaymentStatus, PaymentReturns
 
 __all__ = [
     "DebitReturns",
+    "DebitSchedule",
     "DirectDebitReport",
     "NotificationResult",
+    "OnlinePaymentStatus",
     "PaymentBase",
     "PaymentOptions",
     "PaymentService",
 ]
 
 
-class PaymentService(OnlinePayments, DirectDebits, CounterPayments):
+class PaymentService(OnlinePayments, PaymentReturns, DirectDebits, DebitSchedules, CounterPayments):
     """``canteen.payments``: online payments, notifications, counter payments, refunds, SEPA.
 
     One object whose methods come from the rooms of this package: :mod:`.online` (card

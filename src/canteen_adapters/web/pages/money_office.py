@@ -1,0 +1,181 @@
+"""Back-office pages for closures and collections: site closures (list, add), the
+direct-debit file (run, download the pain.008) and payment reminders (run, list sent).
+Family accounts get the "Accès refusé" page on each."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from canteen_adapters.web.pages.common import error_text, form_of, page, run
+from canteen_adapters.web.pages.render import context_of
+from canteen_adapters.web.pages.staff import _sites, _staff
+from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes.sepa import run_direct_debit
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import Period
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.services.payments.debit_schedule import earliest_collection_date
+
+__all__ = ["HANDLERS"]
+
+#: The outbox kind of a payment reminder e-mail.
+REMINDER_KIND = "invoice-overdue"
+#: At most this many reminders are listed (newest first).
+REMINDERS_SHOWN = 200
+
+
+def _date(text: str, path: str, label: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInputError(
+            f"date du {label} invalide « {text[:20]} » : écrivez AAAA-MM-JJ", path=path
+        ) from None
+
+
+def _closures(request: Request[Any, Any, Any], actor: Actor) -> list[tuple[str, Period]]:
+    """(site name, closure) of every site, by first day: read from the enrollments'
+    calendars, where site closures are kept."""
+    canteen = context_of(request).canteen
+    found: dict[tuple[str, Period], str] = {}
+    for enrollment in canteen.enrollments.list_enrollments(actor):
+        for period in enrollment.calendar.site_closures:
+            found.setdefault((enrollment.site.id, period), enrollment.site.name)
+    return sorted(
+        ((name, period) for (_, period), name in found.items()),
+        key=lambda item: (item[1].first_day, item[0]),
+    )
+
+
+async def _closures_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    done: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response[str]:
+    sites = await run(_sites, actor, request)
+    closures = await run(_closures, request, actor)
+    return page(
+        request,
+        "fermetures.html",
+        status=status,
+        title="Fermetures",
+        sites=sites,
+        site=(form or {}).get("site") or next(iter(sorted(sites)), ""),
+        closures=closures,
+        error=error,
+        done=done,
+        form=form or {},
+    )
+
+
+@get("/gestion/fermetures", include_in_schema=False)
+async def closures(request: Request[Any, Any, Any]) -> Response[str]:
+    """The sites' closures (strike, works) and the form to add one."""
+    return await _closures_page(request, _staff(request))
+
+
+@post("/gestion/fermetures", include_in_schema=False)
+async def add_closure(request: Request[Any, Any, Any]) -> Response[str]:
+    """Close a site over a period: its bookings on those days are cancelled."""
+    actor = _staff(request)
+    form = await form_of(request)
+    values = {name: str(form.get(name, "")).strip() for name in ("site", "name", "du", "au")}
+    canteen = context_of(request).canteen
+    try:
+        if not values["name"]:
+            raise InvalidInputError("indiquez le motif de la fermeture", path="name")
+        first = _date(values["du"], "du", "premier jour")
+        last = _date(values["au"] or values["du"], "au", "dernier jour")
+        period = Period(name=values["name"], first_day=first, last_day=last)
+        dropped = await run(canteen.enrollments.close_site, actor, values["site"], period)
+    except CanteenError as error:
+        code, _, detail = error_text(request, error)
+        return await _closures_page(request, actor, status=code, error=detail, form=values)
+    days = sum(len(d) for d in dropped.values())
+    done = (
+        f"Fermeture enregistrée : {days} réservation(s) annulée(s) "
+        f"pour {len(dropped)} inscription(s)."
+    )
+    return await _closures_page(request, actor, done=done)
+
+
+@get("/gestion/prelevements", include_in_schema=False)
+async def debit_file(request: Request[Any, Any, Any]) -> Response[str]:
+    """The direct-debit run's form (collection date, the earliest by default)."""
+    _staff(request)
+    canteen = context_of(request).canteen
+    today = canteen.context.clock.now().astimezone(PARIS).date()
+    earliest = earliest_collection_date(canteen.deployment, today)
+    return page(
+        request, "prelevements.html", title="Prélèvements", report=None, day=earliest, error=None
+    )
+
+
+@post("/gestion/prelevements", include_in_schema=False)
+async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
+    """Produce the pain.008 file; the report with its download link."""
+    actor = _staff(request)
+    form = await form_of(request)
+    canteen = context_of(request).canteen
+    text = str(form.get("date", "")).strip()
+    try:
+        day = _date(text, "date", "prélèvement") if text else None
+        report = await run(run_direct_debit, canteen, actor, day)
+    except (CanteenError, Problem) as error:
+        code, _, detail = error_text(request, error)
+        return page(
+            request,
+            "prelevements.html",
+            status=code,
+            title="Prélèvements",
+            report=None,
+            day=text,
+            error=detail,
+        )
+    return page(
+        request,
+        "prelevements.html",
+        title="Prélèvements",
+        report=report,
+        day=report.collection_date,
+        error=None,
+    )
+
+
+def _sent_reminders(request: Request[Any, Any, Any], actor: Actor) -> list[Any]:
+    canteen = context_of(request).canteen
+    records = [r for r in canteen.accounts.outbox(actor) if r.message.kind == REMINDER_KIND]
+    return list(reversed(records))[:REMINDERS_SHOWN]
+
+
+async def _reminders_page(
+    request: Request[Any, Any, Any], actor: Actor, report: Any = None
+) -> Response[str]:
+    sent = await run(_sent_reminders, request, actor)
+    return page(request, "relances.html", title="Relances", report=report, sent=sent)
+
+
+@get("/gestion/relances", include_in_schema=False)
+async def reminders(request: Request[Any, Any, Any]) -> Response[str]:
+    """The reminders sent (newest first) and the button that sends those due."""
+    return await _reminders_page(request, _staff(request))
+
+
+@post("/gestion/relances", include_in_schema=False)
+async def run_reminders(request: Request[Any, Any, Any]) -> Response[str]:
+    """Send the reminders due today (each invoice and level at most once)."""
+    actor = _staff(request)
+    await form_of(request)
+    report = await run(context_of(request).canteen.billing.run_reminders, actor)
+    return await _reminders_page(request, actor, report)
+
+
+HANDLERS = [closures, add_closure, debit_file, run_debit_file, reminders, run_reminders]

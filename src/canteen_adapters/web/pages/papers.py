@@ -1,0 +1,135 @@
+"""The family's "Prélèvement" page (SEPA adhesion, mandates, "Mes prélèvements"), its
+"Édition de documents" page, and the page a payer returns to from the payment provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from canteen_adapters.payment.payfip import RESULT_OUTCOMES
+from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of
+from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.routes.documents import document_url, payment_message
+from canteen_adapters.web.routes.sepa import STATUS_FR, masked_iban, sign_mandate
+from canteen_core.domain.errors import CanteenError, InvalidInputError
+
+__all__ = ["HANDLERS"]
+
+#: How a pre-notification's delivery reads.
+NOTICE_FR = {
+    "sent": "Envoyé",
+    "queued": "En cours d'envoi",
+    "failed": "Non distribué",
+    "unknown": "Non retrouvé",
+}
+
+
+async def _debit_page(
+    request: Request[Any, Any, Any],
+    household_id: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    field: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response[str]:
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    schedule = await run(canteen.payments.debit_schedule, session.actor, household_id)
+    household = await run(canteen.families.get, session.actor, household_id)
+    return page(
+        request,
+        "prelevement.html",
+        status=status,
+        title="Prélèvement",
+        household=household,
+        schedule=schedule,
+        active=any(entry.mandate.collectable for entry in schedule.mandates),
+        status_fr=STATUS_FR,
+        notice_fr=NOTICE_FR,
+        masked_iban=masked_iban,
+        error=error,
+        field=field,
+        form=form or {},
+        signed=request.query_params.get("signe") == "1",
+    )
+
+
+@get("/foyer/{household_id:str}/prelevement", include_in_schema=False)
+async def direct_debit(
+    request: Request[Any, Any, Any], household_id: FromPath[str]
+) -> Response[str]:
+    """ "Prélèvement": the adhesion form, the mandates and "Mes prélèvements"."""
+    return await _debit_page(request, household_id)
+
+
+@post("/foyer/{household_id:str}/prelevement", include_in_schema=False)
+async def sign(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+    """Sign the mandate; the form again with the reason when refused."""
+    session = session_of(request)
+    form = await form_of(request)
+    values = {name: str(form.get(name, "")) for name in ("iban", "holder", "bic")}
+    try:
+        await run(
+            sign_mandate,
+            context_of(request).canteen,
+            session.actor,
+            household_id,
+            iban=values["iban"],
+            holder=values["holder"],
+            bic=values["bic"],
+            accept=form.get("accept") == "oui",
+        )
+    except CanteenError as error:
+        code, _, detail = error_text(request, error)
+        if code not in {409, 422}:
+            raise
+        field = getattr(error, "path", None)
+        return await _debit_page(
+            request, household_id, status=code, error=detail, field=field, form=values
+        )
+    return redirect(f"/foyer/{household_id}/prelevement?signe=1")
+
+
+@get("/foyer/{household_id:str}/documents", include_in_schema=False)
+async def documents(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+    """ "Édition de documents": each document with its date and a download link; the
+    attendance certificate for a period the family picks; a child's calendar (.ics)."""
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    offered = await run(canteen.papers.documents_on_request, session.actor, household_id)
+    household = await run(canteen.families.get, session.actor, household_id)
+    attendance = next(d for d in offered if d.start is not None)
+    return page(
+        request,
+        "documents.html",
+        title="Édition de documents",
+        household=household,
+        documents=[(d, document_url(household_id, d)) for d in offered],
+        attendance=attendance,
+    )
+
+
+@get("/paiement/retour/{provider:str}", include_in_schema=False)
+async def payment_return(request: Request[Any, Any, Any], provider: FromPath[str]) -> Response[str]:
+    """Back from the provider: where the payment stands (recorded, or awaiting the provider's
+    confirmation). Reads only: nothing is credited by a browser's return."""
+    session = session_of(request)
+    transaction = (request.query_params.get("refdet") or "").strip()
+    if not transaction:
+        raise InvalidInputError("référence de paiement manquante", path="refdet")
+    claimed = RESULT_OUTCOMES.get((request.query_params.get("resultrans") or "").strip())
+    canteen = context_of(request).canteen
+    status = await run(canteen.payments.online_payment_status, session.actor, provider, transaction)
+    return page(
+        request,
+        "retour-paiement.html",
+        title="Paiement en ligne",
+        payment=status,
+        message=payment_message(status, None if claimed is None else claimed.value),
+    )
+
+
+HANDLERS = [direct_debit, sign, documents, payment_return]

@@ -1,0 +1,300 @@
+"""SEPA direct debit: a family signs a mandate and reads "Mes prélèvements"; staff produce the
+month's pain.008 file and download it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from canteen_adapters.web import convert
+from canteen_adapters.web.context import Web
+from canteen_adapters.web.papers_schemas import (
+    DebitScheduleOut,
+    DirectDebitRunBody,
+    DirectDebitRunOut,
+    MandateBody,
+    MandateOut,
+    MandateScheduleOut,
+    PastDebitOut,
+    PreNotificationOut,
+    ScheduledDebitOut,
+)
+from canteen_adapters.web.problems import Problem
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.errors import InvalidInputError, RuleViolationError
+from canteen_core.domain.mandates import DirectDebitMandate, MandateStatus, validate_bic
+from canteen_core.services import Canteen
+from canteen_core.services.payments import DebitSchedule, DirectDebitReport
+from canteen_core.services.payments.debit_schedule import earliest_collection_date
+
+__all__ = [
+    "HANDLERS",
+    "STATUS_FR",
+    "debit_file",
+    "masked_iban",
+    "run_direct_debit",
+    "sign_mandate",
+]
+
+TAGS = ["Prélèvement"]
+#: A mandate's status as families read it.
+STATUS_FR = {
+    MandateStatus.ACTIVE: "Actif",
+    MandateStatus.FINAL_PENDING: "Révoqué (dernier prélèvement à venir)",
+    MandateStatus.REVOKED: "Révoqué",
+    MandateStatus.COMPLETED: "Terminé",
+}
+#: A file's message id as it may appear in a URL (the SEPA identifier set, without "/").
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9\-?:().,'+]{1,35}")
+#: The longest holder name SEPA messages carry.
+HOLDER_MAX = 70
+
+
+def masked_iban(iban: str) -> str:
+    """``FR76 **** **** **** **** ***0 189``: the country, check digits and last four
+    characters."""
+    hidden = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
+    return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+
+
+def mandate_out(mandate: DirectDebitMandate) -> MandateOut:
+    """A mandate's body."""
+    return MandateOut(
+        reference=mandate.reference,
+        household_id=mandate.household_id,
+        holder=mandate.debtor_name,
+        iban=masked_iban(mandate.iban),
+        bic=mandate.bic,
+        signed_on=mandate.signed_on,
+        status=mandate.status.value,
+        status_label=STATUS_FR[mandate.status],
+        kind=mandate.kind.value,
+        first_collected_on=mandate.first_collected_on,
+        last_collected_on=mandate.last_collected_on,
+        revoked_on=mandate.revoked_on,
+    )
+
+
+def sign_mandate(
+    canteen: Canteen,
+    actor: Actor,
+    household_id: str,
+    *,
+    iban: str,
+    holder: str | None,
+    bic: str | None,
+    accept: bool,
+) -> DirectDebitMandate:
+    """Sign the household's mandate once the form is checked (French errors, the field in
+    error): the ticked authorization, the holder's name, the IBAN and BIC (schwifty)."""
+    if not accept:
+        raise InvalidInputError(
+            "cochez l'autorisation de prélèvement pour signer le mandat", path="accept"
+        )
+    name = (holder or "").strip() or None
+    if name is not None and len(name) > HOLDER_MAX:
+        raise InvalidInputError(
+            f"le nom du titulaire du compte a au plus {HOLDER_MAX} caractères", path="holder"
+        )
+    if not iban.strip():
+        raise InvalidInputError("indiquez l'IBAN du compte à prélever", path="iban")
+    checked_bic = validate_bic(bic) if bic and bic.strip() else None
+    return canteen.payments.sign_mandate(
+        actor, household_id, iban=iban, debtor_name=name, bic=checked_bic
+    )
+
+
+def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
+    """ "Mes prélèvements" as JSON."""
+    return DebitScheduleOut(
+        household_id=schedule.household_id,
+        today=schedule.today,
+        earliest_collection=schedule.earliest_collection,
+        mandates=[
+            MandateScheduleOut(
+                mandate=mandate_out(entry.mandate),
+                upcoming=[
+                    ScheduledDebitOut(
+                        invoice_id=d.invoice_id,
+                        invoice_number=d.invoice_number,
+                        label=d.label,
+                        amount=convert.money(d.amount),
+                        collection_date=d.collection_date,
+                        announced=d.announced,
+                    )
+                    for d in entry.upcoming
+                ],
+                pre_notifications=[
+                    PreNotificationOut(
+                        collection_date=n.collection_date,
+                        amount=convert.money(n.amount),
+                        recipients=list(n.recipients),
+                        status=n.status,
+                        sent_at=n.sent_at,
+                    )
+                    for n in entry.pre_notifications
+                ],
+                past=[
+                    PastDebitOut(
+                        invoice_id=d.invoice_id,
+                        invoice_number=d.invoice_number,
+                        amount=convert.money(d.amount),
+                        collection_date=d.collection_date,
+                        returned_on=d.returned_on,
+                    )
+                    for d in entry.past
+                ],
+            )
+            for entry in schedule.mandates
+        ],
+    )
+
+
+def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
+    actor = web.actor(request)
+    if actor.is_family:
+        raise Problem(
+            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
+        )
+    return actor
+
+
+def run_direct_debit(canteen: Canteen, actor: Actor, day: date | None) -> DirectDebitReport:
+    """The direct-debit run on ``day`` (``None``: the earliest date the notice allows); 404
+    when the deployment has no ``[payment.sepa]``."""
+    if "sepa" not in canteen.deployment.payment:
+        raise Problem(
+            404,
+            "provider-not-configured",
+            "Prélèvement non configuré",
+            "Le prélèvement SEPA n'est pas configuré sur ce portail.",
+        )
+    today = canteen.context.clock.now().astimezone(PARIS).date()
+    earliest = earliest_collection_date(canteen.deployment, today)
+    if day is None:
+        day = earliest
+    elif day < earliest:
+        raise RuleViolationError(
+            f"un prélèvement le {day:%d/%m/%Y} ne laisse pas aux familles le délai de "
+            f"pré-notification : la date la plus proche possible est le {earliest:%d/%m/%Y}"
+        )
+    return canteen.payments.run_direct_debit(actor, day)
+
+
+def debit_file(canteen: Canteen, message_id: str) -> Path:
+    """The pain.008 file of ``message_id`` in the SEPA adapter's ``output_dir`` (404 when the
+    deployment keeps no files, or for an unknown or malformed id)."""
+    missing = Problem(404, "not-found", "Introuvable", "Ce fichier de prélèvement n'existe pas.")
+    folder = canteen.deployment.payment.get("sepa", {}).get("output_dir")
+    if not isinstance(folder, str) or not _MESSAGE_ID.fullmatch(message_id):
+        raise missing
+    base = Path(folder).resolve()
+    path = (base / f"pain008-{message_id}.xml").resolve()
+    if path.parent != base or not path.is_file():
+        raise missing
+    return path
+
+
+def run_out(report: DirectDebitReport) -> DirectDebitRunOut:
+    """A run's body, with the download URL when the file was kept."""
+    url = None
+    if report.message_id is not None and report.path is not None:
+        url = f"/api/v1/staff/direct-debit-runs/{report.message_id}/file"
+    return DirectDebitRunOut(
+        message_id=report.message_id,
+        collection_date=report.collection_date,
+        count=report.count,
+        total=convert.money(report.control_sum),
+        skipped=[f"{household} : {reason}" for household, reason in report.skipped],
+        file_url=url,
+    )
+
+
+class MandatesController(Controller):
+    """The household's SEPA mandates (list, sign)."""
+
+    path = "/api/v1/households/{household_id:str}/mandates"
+    tags = TAGS
+
+    @get(sync_to_thread=True)
+    def mandates(
+        self, request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+    ) -> list[MandateOut]:
+        """The household's mandates, newest signature first (IBANs masked)."""
+        actor = web.actor(request)
+        return [mandate_out(m) for m in web.canteen.payments.mandates(actor, household_id)]
+
+    @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def sign(
+        self,
+        request: Request[Any, Any, Any],
+        web: Web,
+        household_id: FromPath[str],
+        data: JSONBody[MandateBody],
+    ) -> MandateOut:
+        """SEPA adhesion: sign a mandate on the account's IBAN (checked with its national key;
+        the BIC is optional). ``accept`` must be true (the authorization the family ticks).
+        One active mandate per household (422 otherwise)."""
+        actor = web.actor(request)
+        mandate = sign_mandate(
+            web.canteen,
+            actor,
+            household_id,
+            iban=data.iban,
+            holder=data.holder,
+            bic=data.bic,
+            accept=data.accept,
+        )
+        return mandate_out(mandate)
+
+
+@get("/api/v1/households/{household_id:str}/direct-debits", tags=TAGS, sync_to_thread=True)
+def direct_debits(
+    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+) -> DebitScheduleOut:
+    """ "Mes prélèvements": per mandate, the upcoming debits (invoice, amount, date; firm when
+    announced, else the next run's forecast), the pre-notifications sent and the past debits
+    with returns."""
+    actor = web.actor(request)
+    return schedule_out(web.canteen.payments.debit_schedule(actor, household_id))
+
+
+@post("/api/v1/staff/direct-debit-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+def direct_debit_run(
+    request: Request[Any, Any, Any], web: Web, data: JSONBody[DirectDebitRunBody]
+) -> DirectDebitRunOut:
+    """Produce the pain.008 file: every open invoice of the households with a collectable
+    mandate, on ``collection_date`` (a TARGET2 business day at least the notice away; default
+    the earliest one). The families are pre-notified by e-mail."""
+    actor = _staff(web, request)
+    report = run_direct_debit(web.canteen, actor, data.collection_date)
+    return run_out(report)
+
+
+@get(
+    "/api/v1/staff/direct-debit-runs/{message_id:str}/file",
+    tags=TAGS,
+    sync_to_thread=True,
+    media_type="application/xml",
+)
+def direct_debit_file(
+    request: Request[Any, Any, Any], web: Web, message_id: FromPath[str]
+) -> Response[bytes]:
+    """Download a run's pain.008.001.02 file (kept in ``[payment.sepa] output_dir``)."""
+    _staff(web, request)
+    path = debit_file(web.canteen, message_id)
+    return Response(
+        path.read_bytes(),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+    )
+
+
+HANDLERS: list[Any] = [MandatesController, direct_debits, direct_debit_run, direct_debit_file]

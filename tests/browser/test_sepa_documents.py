@@ -1,0 +1,112 @@
+"""Step 5 (Prélèvement) and the documents on request in Chromium as a parent, and the back
+office's closures, direct-debit file and reminders as staff; axe-core on every page. The demo
+deployment gets a ``[payment.sepa]`` table (files kept in its ``sepa/`` folder)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+import pytest
+
+from browser.conftest import Portal
+from canteen_adapters.cli.demo import ADMIN, FINANCE
+from canteen_core.domain.clock import PARIS
+from web.conftest import Template
+
+SEPA = """
+[payment.sepa]
+creditor_name = "Régie de restauration scolaire de Ronde"
+creditor_iban = "FR7630004000031234567890143"
+creditor_id = "FR72ZZZ123456"
+output_dir = "sepa"
+pre_notification_days = 5
+"""
+IBAN = "FR76 3000 6000 0112 3456 7890 189"
+
+
+@pytest.fixture
+def template(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The demo's deployment with direct debit configured."""
+    folder = tmp_path_factory.mktemp("sepa-demo") / "demo"
+    shutil.copytree(template.folder, folder)
+    with (folder / "canteen.toml").open("a", encoding="utf-8") as config:
+        config.write(SEPA)
+    return attrs.evolve(template, folder=folder)
+
+
+def test_a_parent_signs_a_mandate_and_downloads_a_certificate(portal: Portal) -> None:
+    page = portal.page
+    portal.activate(portal.template.concerto)
+    page.get_by_role("link", name="Prélèvement").click()
+    assert "Adhérer au prélèvement automatique" in page.inner_text("main")
+    portal.check("prelevement")
+    page.get_by_label("IBAN").fill("FR76 3000 6000 0112 3456 7890 188")
+    page.get_by_label("En signant ce mandat").check()
+    page.get_by_role("button", name="Signer le mandat").click()
+    assert "clé de contrôle incorrecte" in page.inner_text("main")
+    portal.check("prelevement-erreur")
+    page.get_by_label("IBAN").fill(IBAN)
+    page.get_by_label("En signant ce mandat").check()
+    page.get_by_role("button", name="Signer le mandat").click()
+    main = page.inner_text("main")
+    assert "Votre mandat de prélèvement SEPA est signé" in main
+    assert "FR76 **** **** **** **** ***0 189" in main
+    assert "Actif" in main
+    assert "Prochains prélèvements" in main
+    portal.check("prelevement-mandat")
+    assert portal.canteen.payments.mandates(FINANCE, "CONCERTO")[0].iban == IBAN.replace(" ", "")
+
+    page.get_by_role("link", name="Documents").click()
+    main = page.inner_text("main")
+    assert "Attestation de paiement 2023" in main
+    assert "Relevé de compte du foyer" in main
+    assert "Réservations de Alban (.ics)" in main
+    portal.check("documents")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Télécharger Attestation de paiement 2023").click()
+    download = info.value
+    assert download.suggested_filename == "attestation-paiement-2023-CONCERTO.pdf"
+    assert Path(download.path()).read_bytes().startswith(b"%PDF-")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Réservations de Alban (.ics)").click()
+    assert Path(info.value.path()).read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+
+def test_staff_add_a_closure_and_produce_a_debit_file(portal: Portal) -> None:
+    page = portal.page
+    portal.activate(portal.template.staff)
+    page.get_by_role("link", name="Fermetures").click()
+    portal.check("fermetures")
+    page.get_by_label("Motif").fill("Grève")
+    page.get_by_label("Premier jour").fill("2023-10-16")
+    page.get_by_label("Dernier jour").fill("2023-10-17")
+    page.get_by_role("button", name="Fermer le site").click()
+    main = page.inner_text("main")
+    assert "Fermeture enregistrée" in main
+    assert "Grève" in main
+    assert "17/10/2023" in main
+
+    # A month later, a family with a mandate has October's invoice to pay.
+    portal.canteen.payments.sign_mandate(ADMIN, "H000001", iban=IBAN)
+    portal.clock.set(datetime(2023, 11, 2, 9, 0, tzinfo=PARIS))
+    portal.canteen.billing.run_postpaid(FINANCE, "2023-10")
+    page.get_by_role("link", name="Prélèvements").click()
+    assert page.get_by_label("Date de prélèvement").input_value() == "2023-11-07"
+    portal.check("prelevements")
+    page.get_by_role("button", name="Produire le fichier de prélèvement").click()
+    main = page.inner_text("main")
+    assert "prélèvement(s) pour" in main
+    assert "H000001" in main
+    portal.check("prelevements-fichier")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Télécharger le fichier pain.008").click()
+    xml = Path(info.value.path()).read_bytes()
+    assert b"urn:iso:std:iso:20022:tech:xsd:pain.008.001.02" in xml
+
+    page.get_by_role("link", name="Relances").click()
+    page.get_by_role("button", name="Envoyer les relances").click()
+    assert "relance(s) pour" in page.inner_text("main")
+    portal.check("relances")
