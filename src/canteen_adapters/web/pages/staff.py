@@ -9,9 +9,8 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web.pages.common import form_of, page, run, site_names, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.problems import Problem
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Child, Guardian
@@ -19,15 +18,6 @@ from canteen_core.domain.families import Child, Guardian
 __all__ = ["HANDLERS"]
 
 SEARCH_LIMIT = 50
-
-
-def _staff(request: Request[Any, Any, Any]) -> Actor:
-    actor = session_of(request).actor
-    if actor.is_family:
-        raise Problem(
-            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
-        )
-    return actor
 
 
 def _day(text: str | None, default: date) -> date:
@@ -39,15 +29,10 @@ def _day(text: str | None, default: date) -> date:
         raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path="day") from None
 
 
-def _sites(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
-    canteen = context_of(request).canteen
-    return {e.site.id: e.site.name for e in canteen.enrollments.list_enrollments(actor)}
-
-
 @get("/gestion", include_in_schema=False)
 async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
     """Requests awaiting instruction, oldest first, with approve / reject."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     pending = await run(canteen.reservations.pending_requests, actor)
     return page(
@@ -62,7 +47,7 @@ async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/gestion/demandes/{request_id:str}", include_in_schema=False)
 async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
     """Approve or reject a request (the family is e-mailed)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     approve = form.get("decision") == "accepter"
     reason = str(form.get("reason", "")).strip() or None
@@ -72,6 +57,8 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
 
 
 def _roll_call(request: Request[Any, Any, Any], actor: Actor, site: str, day: date) -> Any:
+    """The roll call's rows, by child name: names shown, the enrollment id only as the form's
+    field name."""
     canteen = context_of(request).canteen
     enrollments = [
         e for e in canteen.enrollments.list_enrollments(actor, site_id=site) if e.covers(day)
@@ -80,26 +67,33 @@ def _roll_call(request: Request[Any, Any, Any], actor: Actor, site: str, day: da
         r.enrollment_id: r.presence.value
         for r in canteen.attendance.records(actor, start=day, end=day, site_id=site)
     }
+    households = {
+        household_id: canteen.families.get(actor, household_id)
+        for household_id in sorted({e.household_id for e in enrollments})
+    }
     rows = []
-    for e in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
+    for e in enrollments:
+        household = households[e.household_id]
+        child = next((c for c in household.children if c.id == e.child_id), None)
+        payer = household.payer
         rows.append(
             {
                 "id": e.id,
-                "child": e.child_id,
-                "household": e.household_id,
+                "child": f"{child.first_name} {child.last_name}" if child else e.child_id,
+                "household": f"{payer.last_name} {payer.first_name}",
                 "booked": canteen.reservations.book_of(actor, e.id).is_booked(day),
                 "presence": recorded.get(e.id),
             }
         )
-    return rows
+    return sorted(rows, key=lambda row: (str(row["child"]).casefold(), row["id"]))
 
 
 @get("/gestion/appel", include_in_schema=False)
 async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The roll call of a site and day."""
-    actor = _staff(request)
+    actor = staff_of(request)
     today = context_of(request).canteen.context.clock.now().date()
-    sites = await run(_sites, actor, request)
+    sites = await run(site_names, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
     day = _day(request.query_params.get("jour"), today)
     rows = await run(_roll_call, request, actor, site, day) if site else []
@@ -118,7 +112,7 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/gestion/appel", include_in_schema=False)
 async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
     """Record the roll call (all or nothing)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     day = _day(str(form.get("jour", "")), date.min)
     presences = {
@@ -133,10 +127,10 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/gestion/effectifs", include_in_schema=False)
 async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
     """Meals to cook per day at a site, by diet, and PAI baskets."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().date()
-    sites = await run(_sites, actor, request)
+    sites = await run(site_names, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
     start = _day(request.query_params.get("du"), today)
     end = _day(request.query_params.get("au"), start)
@@ -156,14 +150,14 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/facturation", include_in_schema=False)
 async def billing_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The billing run's form."""
-    _staff(request)
+    staff_of(request)
     return page(request, "facturation.html", title="Facturation", report=None, period="")
 
 
 @post("/gestion/facturation", include_in_schema=False)
 async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
     """Bill a month post-paid (re-running never invoices twice)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     period = str(form.get("period", "")).strip()
     report = await run(context_of(request).canteen.billing.run_postpaid, actor, period)
@@ -189,7 +183,7 @@ def _search(request: Request[Any, Any, Any], actor: Actor, needle: str) -> list[
 @get("/gestion/foyers", include_in_schema=False)
 async def households(request: Request[Any, Any, Any]) -> Response[str]:
     """Household search (id, guardian or child name, e-mail)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     query = (request.query_params.get("q") or "").strip()
     found = await run(_search, request, actor, query.casefold()) if query else []
     return page(request, "foyers.html", title="Foyers", query=query, found=found)
@@ -198,7 +192,7 @@ async def households(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/foyers/{household_id:str}", include_in_schema=False)
 async def household(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
     """A household's page: guardians, children, invoices."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     found = await run(canteen.families.get, actor, household_id)
     invoices = await run(canteen.billing.invoices_page, actor, household_id)
