@@ -24,6 +24,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "/billing-runs": {"period": "2023-10"},
     "/reminders": {},
     "/mandates": {"iban": "FR7630006000011234567890189", "accept": True},
+    "/mandates/active/iban": {"iban": "FR1420041010050500013M02606"},
+    "/mandates/active/revocation": {},
 }
 
 
