@@ -7,7 +7,8 @@ backend (extra ``notebook``); every plot is written to the path given and the pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,22 @@ def _pyplot() -> Any:
     return plt
 
 
+@contextmanager
+def _chart(path: str | Path, title: str, size: tuple[float, float]) -> Iterator[Any]:
+    """An axis to draw on; afterwards the chart gets its title and legend and is written to
+    ``path`` (the figure is closed whatever happens)."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=size)
+    try:
+        yield axis
+        axis.set_title(title)
+        axis.legend()
+        figure.tight_layout()
+        figure.savefig(Path(path))
+    finally:
+        plt.close(figure)
+
+
 def _results(results: SimulationResult | Sequence[SimulationResult]) -> list[SimulationResult]:
     items = [results] if isinstance(results, SimulationResult) else list(results)
     if not items:
@@ -58,15 +75,13 @@ def plot_revenue_by_band(
 ) -> Path:
     """Bar chart of family revenue (and State aid, hatched) per band, one bar group per grid."""
     items = _results(results)
-    plt = _pyplot()
     bands: list[str] = []
     for result in items:
         for band in result.bands:
             if band.band not in bands:
                 bands.append(band.band)
     width = 0.8 / len(items)
-    figure, axis = plt.subplots(figsize=(max(6.0, 1.4 * len(bands)), 4.5))
-    try:
+    with _chart(path, title, (max(6.0, 1.4 * len(bands)), 4.5)) as axis:
         for index, result in enumerate(items):
             by_band = {band.band: band for band in result.bands}
             xs = [i + index * width for i in range(len(bands))]
@@ -79,14 +94,7 @@ def plot_revenue_by_band(
         axis.set_xticks([i + width * (len(items) - 1) / 2 for i in range(len(bands))])
         axis.set_xticklabels(bands, rotation=20, ha="right")
         axis.set_ylabel(f"Recettes annuelles ({items[0].currency})")
-        axis.set_title(title)
-        axis.legend()
-        figure.tight_layout()
-        target = Path(path)
-        figure.savefig(target)
-    finally:
-        plt.close(figure)
-    return target
+    return Path(path)
 
 
 def plot_cost_by_qf(
@@ -97,9 +105,7 @@ def plot_cost_by_qf(
 ) -> Path:
     """Scatter of each household's annual cost against its QF (households without QF omitted)."""
     items = _results(results)
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(7.0, 4.5))
-    try:
+    with _chart(path, title, (7.0, 4.5)) as axis:
         for result in items:
             pairs = [
                 (float(q), float(c))
@@ -110,11 +116,4 @@ def plot_cost_by_qf(
                          label=result.grid_id)  # fmt: skip
         axis.set_xlabel("Quotient familial (€)")
         axis.set_ylabel(f"Coût annuel ({items[0].currency})")
-        axis.set_title(title)
-        axis.legend()
-        figure.tight_layout()
-        target = Path(path)
-        figure.savefig(target)
-    finally:
-        plt.close(figure)
-    return target
+    return Path(path)

@@ -45,13 +45,7 @@ from canteen_adapters.cli._common import (
     plural,
     short_french_date,
 )
-from canteen_core.domain.calendar import (
-    Closure,
-    ClosureKind,
-    ServiceCalendar,
-    Zone,
-    parse_weekdays,
-)
+from canteen_core.domain.calendar import Closure, ClosureKind, ServiceCalendar, Zone, parse_weekdays
 
 __all__ = ["CalendarReport", "build_report", "command", "render_text", "report_json"]
 

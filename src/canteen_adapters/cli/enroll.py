@@ -7,13 +7,7 @@ from datetime import time
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    fail,
-    operator_command,
-    parse_day,
-)
+from canteen_adapters.cli._common import Operator, echo_json, fail, operator_command, parse_day
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import parse_weekdays
 from canteen_core.domain.catalog import Service, Site

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    operator_command,
-    parse_day,
-    plural,
-)
+from canteen_adapters.cli._common import Operator, echo_json, operator_command, parse_day, plural
 from canteen_adapters.cli.enroll import parse_deadline
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 

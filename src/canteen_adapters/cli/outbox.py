@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    operator_command,
-    plural,
-)
+from canteen_adapters.cli._common import Operator, echo_json, operator_command, plural
 
 __all__ = ["command"]
 

@@ -3,7 +3,8 @@
 - :mod:`canteen_adapters.documents.pdf`: :func:`~canteen_adapters.documents.pdf.render_invoice_pdf`
   (a French "Facture" with the régie, the payer, the lines, the total, the due date and how to
   pay: PayZen online from the payment-open date, direct debit, cash or cheque at the régie) and
-  :func:`~canteen_adapters.documents.pdf.render_credit_note_pdf` ("Avoir").
+  :func:`~canteen_adapters.documents.pdf.render_credit_note_pdf` ("Avoir"); the means of
+  payment an invoice prints are in :mod:`canteen_adapters.documents.payment_options`.
 - :mod:`canteen_adapters.documents.certificate`:
   :func:`~canteen_adapters.documents.certificate.render_payment_certificate`, the yearly
   "Attestation de paiement" of a household (payments received, per child, CESU part).

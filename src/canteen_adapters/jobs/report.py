@@ -103,6 +103,10 @@ class CommuneReport:
         why = error if isinstance(error, str) else describe_error_fr(error)
         return self.with_step(StepReport(step=step, ok=False, detail=why))
 
+    def skipped(self, step: str, reason: str) -> CommuneReport:
+        """This report with ``step`` skipped on purpose (``reason``: in French)."""
+        return self.with_step(StepReport(step=step, ok=True, skipped=True, detail=reason))
+
     def with_step(self, step: StepReport, **counts: Any) -> CommuneReport:
         """This report with ``step`` appended and ``counts`` set."""
         return attrs.evolve(self, steps=(*self.steps, step), **counts)

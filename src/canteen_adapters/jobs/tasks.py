@@ -243,14 +243,7 @@ def _debit_step(
     canteen: Canteen, report: CommuneReport, options: Mapping[str, Any], run_id: str
 ) -> CommuneReport:
     if "sepa" not in canteen.deployment.payment:
-        return report.with_step(
-            StepReport(
-                step="direct_debit",
-                ok=True,
-                skipped=True,
-                detail="aucun prélèvement configuré (pas de [payment.sepa])",
-            )
-        )
+        return report.skipped("direct_debit", "aucun prélèvement configuré (pas de [payment.sepa])")
     day = _collection_date(canteen, options)
     message = _message_id(canteen, report.period, run_id)
     set_aside: Path | None = None
@@ -346,13 +339,8 @@ def finish_commune(
             if options.get("postpaid", True):
                 report = _billing_step(canteen, report, results)
             else:
-                report = report.with_step(
-                    StepReport(
-                        step="billing",
-                        ok=True,
-                        skipped=True,
-                        detail="facturation prépayée : rien à facturer en fin de mois",
-                    )
+                report = report.skipped(
+                    "billing", "facturation prépayée : rien à facturer en fin de mois"
                 )
         except Exception as error:
             _retry_transient(self, error)
@@ -365,14 +353,7 @@ def finish_commune(
                 _retry_transient(self, error)
                 report = report.failed("direct_debit", error)
         else:
-            report = report.with_step(
-                StepReport(
-                    step="direct_debit",
-                    ok=True,
-                    skipped=True,
-                    detail="non lancé : la facturation a échoué",
-                )
-            )
+            report = report.skipped("direct_debit", "non lancé : la facturation a échoué")
         for step, run in (("reminders", _reminders_step), ("outbox", _outbox_step)):
             progress(step)
             try:

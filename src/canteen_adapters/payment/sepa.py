@@ -19,28 +19,35 @@ Deployment settings (``[payment.sepa]``): ``creditor_name``, ``creditor_iban``,
 ``creditor_bic`` (optional: looked up from the IBAN), ``creditor_id`` (ICS, e.g.
 ``FR72ZZZ123456``), ``pre_notification_days`` (default 14, the SEPA default; less only if
 the mandate terms say so) and ``output_dir`` for the files.
+
+This module holds the rules of a collection (which debits, mandates and dates are acceptable,
+what a run changes, what a return reopens) and the provider; the file itself is written by
+:mod:`canteen_adapters.payment.pain008`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any, Final
 
 import attrs
-from lxml import etree
-from schwifty import IBAN
 
+from canteen_adapters.payment.pain008 import (
+    PAIN_008_NAMESPACE,
+    CheckedDebit,
+    SepaCreditor,
+    bic_for,
+    load_pain008_schema,
+    pain008_xml,
+    sepa_text,
+    validate_pain008,
+)
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.config.plugins import PaymentProviderBackend
-from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.clock import Clock, paris_today
 from canteen_core.domain.errors import (
     ConfigurationError,
@@ -56,11 +63,9 @@ from canteen_core.domain.mandates import (
     SequenceType,
     check_collection_date,
     checked_iban,
-    validate_bic,
-    validate_creditor_identifier,
     validate_mandate_reference,
 )
-from canteen_core.domain.money import CENT, EUR, Money
+from canteen_core.domain.money import Money
 from canteen_core.ports.direct_debit import DebitItem
 
 __all__ = [
@@ -81,134 +86,16 @@ __all__ = [
     "validate_pain008",
 ]
 
-PAIN_008_NAMESPACE: Final = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"
 _SEQUENCE_ORDER: Final = (
     SequenceType.FRST,
     SequenceType.RCUR,
     SequenceType.FNAL,
     SequenceType.OOFF,
 )
-_MAX_AMOUNT: Final = Decimal("999999999.99")  # EPC limit per transaction
-# The Latin character set every SEPA bank must accept.
-_NOT_SEPA = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
-_schema: etree.XMLSchema | None = None
-
-
-def sepa_text(value: str, max_length: int) -> str:
-    """``value`` in the SEPA Latin character set (accents removed), at most ``max_length``.
-
-    >>> sepa_text("Éloïse Müller & fils", 70)
-    'Eloise Muller fils'
-    """
-    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    cleaned = " ".join(_NOT_SEPA.sub(" ", ascii_text).split())
-    return cleaned[:max_length].strip()
 
 
 #: The IBAN check of :mod:`canteen_core.domain.mandates` (schwifty), under its former name.
 full_iban_check = checked_iban
-
-
-def _bic_for(iban: IBAN, bic: str | None, *, path: str) -> str | None:
-    """The given BIC (checked) or the one schwifty's bank registry gives for ``iban``."""
-    if bic is not None:
-        return validate_bic(bic, path=path)
-    found = iban.bic
-    return None if found is None else str(found.compact)
-
-
-def load_pain008_schema() -> etree.XMLSchema:
-    """The official pain.008.001.02 schema, loaded once from the ``sepaxml`` package data."""
-    global _schema
-    if _schema is None:
-        resource = files("sepaxml").joinpath("schemas", "pain.008.001.02.xsd")
-        with as_file(resource) as path:
-            _schema = etree.XMLSchema(etree.parse(str(path)))
-    return _schema
-
-
-def validate_pain008(xml: bytes) -> None:
-    """Raise :class:`InvalidInputError` unless ``xml`` is valid against pain.008.001.02."""
-    try:
-        document = etree.fromstring(xml)
-    except etree.XMLSyntaxError as error:
-        raise InvalidInputError(f"not well-formed XML: {error}", path="xml") from None
-    schema = load_pain008_schema()
-    if not schema.validate(document):
-        first = schema.error_log.filter_from_errors()[0]
-        raise InvalidInputError(
-            f"the SEPA file does not match pain.008.001.02 (line {first.line}): {first.message}",
-            path="xml",
-        )
-
-
-def _name(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
-    non_empty_str(_, attribute, value)
-    if not sepa_text(str(value), 70):
-        raise InvalidInputError("has no character usable in a SEPA file", path=attribute.name)
-
-
-def _creditor_iban(value: str) -> str:
-    return str(checked_iban(value, path="creditor_iban").compact)
-
-
-def _ics(value: str) -> str:
-    return validate_creditor_identifier(value)
-
-
-def _creditor_bic(value: str) -> str:
-    return validate_bic(value, path="creditor_bic")
-
-
-@attrs.frozen(kw_only=True)
-class SepaCreditor:
-    """The collecting creditor (the régie): name, account, BIC and creditor identifier (ICS).
-
-    Use :meth:`of` to look the BIC up from the IBAN when it is not given.
-    """
-
-    name: str = attrs.field(validator=_name)
-    iban: str = attrs.field(converter=_creditor_iban)
-    creditor_id: str = attrs.field(converter=_ics)
-    bic: str = attrs.field(converter=_creditor_bic)
-
-    @classmethod
-    def of(cls, *, name: str, iban: str, creditor_id: str, bic: str | None = None) -> SepaCreditor:
-        """Build a creditor; without ``bic`` it comes from schwifty's bank registry."""
-        if bic is None:
-            bic = _bic_for(checked_iban(iban, path="creditor_iban"), None, path="creditor_bic")
-            if bic is None:
-                raise ConfigurationError(
-                    "no BIC known for the creditor IBAN; set creditor_bic", path="creditor_bic"
-                )
-        return cls(name=name, iban=iban, creditor_id=creditor_id, bic=bic)
-
-    @classmethod
-    def from_mapping(cls, settings: Mapping[str, object]) -> SepaCreditor:
-        """Build from the ``[payment.sepa]`` section of a deployment file."""
-
-        def text(name: str) -> str | None:
-            value = settings.get(name)
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ConfigurationError("must be a non-empty string", path=f"payment.sepa.{name}")
-            return value
-
-        missing = [
-            name for name in ("creditor_name", "creditor_iban", "creditor_id") if not text(name)
-        ]
-        if missing:
-            raise ConfigurationError(f"missing settings {missing}", path="payment.sepa")
-        try:
-            return cls.of(
-                name=text("creditor_name") or "",
-                iban=text("creditor_iban") or "",
-                creditor_id=text("creditor_id") or "",
-                bic=text("creditor_bic"),
-            )
-        except ConfigurationError:
-            raise
-        except InvalidInputError as error:
-            raise ConfigurationError(str(error), path="payment.sepa") from None
 
 
 @attrs.frozen(kw_only=True)
@@ -275,48 +162,12 @@ class CollectionRun:
         return target
 
 
-def _element(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
-    child = etree.SubElement(parent, tag)
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _path(parent: etree._Element, tags: str, text: str) -> etree._Element:
-    node = parent
-    for tag in tags.split("/"):
-        node = _element(node, tag)
-    node.text = text
-    return node
-
-
-def _agent(parent: etree._Element, tag: str, bic: str | None) -> None:
-    institution = _element(_element(parent, tag), "FinInstnId")
-    if bic is None:
-        _path(institution, "Othr/Id", "NOTPROVIDED")  # IBAN-only, allowed by the EPC
-    else:
-        _element(institution, "BIC", bic)
-
-
-def _amount(money: Money) -> str:
-    return f"{money.amount.quantize(CENT)}"
-
-
-@attrs.frozen
-class _Checked:
-    item: DebitItem
-    mandate: DirectDebitMandate
-    sequence: SequenceType
-    iban: str
-    bic: str | None
-
-
-def _check_items(items: list[DebitItem], collection_date: date) -> list[_Checked]:
+def _check_items(items: list[DebitItem], collection_date: date) -> list[CheckedDebit]:
     if not items:
         raise InvalidInputError("a collection needs at least one debit", path="items")
     seen: set[str] = set()
     per_mandate: dict[str, int] = {}
-    checked: list[_Checked] = []
+    checked: list[CheckedDebit] = []
     for index, item in enumerate(items):
         path = f"items[{index}]"
         if not isinstance(item, DebitItem):
@@ -346,7 +197,7 @@ def _check_items(items: list[DebitItem], collection_date: date) -> list[_Checked
             )
         try:
             iban = checked_iban(mandate.iban)
-            bic = _bic_for(iban, mandate.bic, path="bic")
+            bic = bic_for(iban, mandate.bic, path="bic")
         except InvalidInputError as error:
             # Name the household and its mandate: staff fix a family's bank details, not an index.
             raise InvalidInputError(
@@ -354,7 +205,9 @@ def _check_items(items: list[DebitItem], collection_date: date) -> list[_Checked
                 f"{item.invoice_number}) : {error.message}"
             ) from None
         checked.append(
-            _Checked(item=item, mandate=mandate, sequence=sequence, iban=str(iban.compact), bic=bic)
+            CheckedDebit(
+                item=item, mandate=mandate, sequence=sequence, iban=str(iban.compact), bic=bic
+            )
         )
     references: dict[str, DirectDebitMandate] = {}
     for entry in checked:
@@ -404,85 +257,41 @@ def build_collection(
     validate_mandate_reference(message_id, path="message_id")
     checked = _check_items(list(items), collection_date)
 
-    root = etree.Element("Document", nsmap={None: PAIN_008_NAMESPACE})
-    initiation = _element(root, "CstmrDrctDbtInitn")
-    header = _element(initiation, "GrpHdr")
-    _element(header, "MsgId", message_id)
-    _element(header, "CreDtTm", now.strftime("%Y-%m-%dT%H:%M:%S"))
-    _element(header, "NbOfTxs", str(len(checked)))
-    _element(header, "CtrlSum", _amount(Money.sum(entry.item.amount for entry in checked)))
-    _path(header, "InitgPty/Nm", sepa_text(creditor.name, 70))
-
-    groups: list[PaymentGroup] = []
-    debits: list[CollectedDebit] = []
+    blocks = []
     for sequence in _SEQUENCE_ORDER:
-        members = [entry for entry in checked if entry.sequence is sequence]
-        if not members:
-            continue
-        group_id = f"{message_id}-{sequence.value}"[:35]
-        total = Money.sum(entry.item.amount for entry in members)
-        block = _element(initiation, "PmtInf")
-        _element(block, "PmtInfId", group_id)
-        _element(block, "PmtMtd", "DD")
-        _element(block, "BtchBookg", "true")
-        _element(block, "NbOfTxs", str(len(members)))
-        _element(block, "CtrlSum", _amount(total))
-        type_info = _element(block, "PmtTpInf")
-        _path(type_info, "SvcLvl/Cd", "SEPA")
-        _path(type_info, "LclInstrm/Cd", "CORE")
-        _element(type_info, "SeqTp", sequence.value)
-        _element(block, "ReqdColltnDt", collection_date.isoformat())
-        _path(block, "Cdtr/Nm", sepa_text(creditor.name, 70))
-        _path(block, "CdtrAcct/Id/IBAN", creditor.iban)
-        _agent(block, "CdtrAgt", creditor.bic)
-        _element(block, "ChrgBr", "SLEV")
-        scheme = _path(block, "CdtrSchmeId/Id/PrvtId/Othr/Id", creditor.creditor_id).getparent()
-        assert scheme is not None
-        _path(scheme, "SchmeNm/Prtry", "SEPA")
-        for entry in members:
-            item, mandate = entry.item, entry.mandate
-            transaction = _element(block, "DrctDbtTxInf")
-            _path(transaction, "PmtId/EndToEndId", item.invoice_number)
-            _element(transaction, "InstdAmt", _amount(item.amount)).set("Ccy", EUR)
-            mandate_info = _path(
-                transaction, "DrctDbtTx/MndtRltdInf/MndtId", mandate.reference
-            ).getparent()
-            assert mandate_info is not None
-            _element(mandate_info, "DtOfSgntr", mandate.signed_on.isoformat())
-            amendment = mandate.amendment
-            _element(mandate_info, "AmdmntInd", "true" if amendment else "false")
-            if amendment is not None:
-                details = _element(mandate_info, "AmdmntInfDtls")
-                if amendment.original_reference is not None:
-                    _element(details, "OrgnlMndtId", amendment.original_reference)
-                if amendment.original_iban is not None:
-                    _path(details, "OrgnlDbtrAcct/Id/IBAN", amendment.original_iban)
-            _agent(transaction, "DbtrAgt", entry.bic)
-            _path(transaction, "Dbtr/Nm", sepa_text(mandate.debtor_name, 70) or "DEBITEUR")
-            _path(transaction, "DbtrAcct/Id/IBAN", entry.iban)
-            remittance = item.remittance_info or f"Facture {item.invoice_number}"
-            _path(transaction, "RmtInf/Ustrd", sepa_text(remittance, 140))
-            debits.append(
-                CollectedDebit(
-                    end_to_end_id=item.invoice_number,
-                    invoice_id=item.invoice_id,
-                    household_id=item.household_id,
-                    amount=item.amount,
-                    sequence_type=sequence,
-                    mandate_reference=mandate.reference,
-                )
-            )
-        groups.append(
-            PaymentGroup(
-                payment_information_id=group_id,
-                sequence_type=sequence,
-                count=len(members),
-                control_sum=total,
-                end_to_end_ids=tuple(entry.item.invoice_number for entry in members),
-            )
-        )
-    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        members = tuple(entry for entry in checked if entry.sequence is sequence)
+        if members:
+            blocks.append((f"{message_id}-{sequence.value}"[:35], sequence, members))
+    xml = pain008_xml(
+        creditor,
+        message_id=message_id,
+        created_at=now,
+        collection_date=collection_date,
+        blocks=blocks,
+    )
     validate_pain008(xml)
+    groups = [
+        PaymentGroup(
+            payment_information_id=group_id,
+            sequence_type=sequence,
+            count=len(members),
+            control_sum=Money.sum(entry.item.amount for entry in members),
+            end_to_end_ids=tuple(entry.item.invoice_number for entry in members),
+        )
+        for group_id, sequence, members in blocks
+    ]
+    debits = [
+        CollectedDebit(
+            end_to_end_id=entry.item.invoice_number,
+            invoice_id=entry.item.invoice_id,
+            household_id=entry.item.household_id,
+            amount=entry.item.amount,
+            sequence_type=sequence,
+            mandate_reference=entry.mandate.reference,
+        )
+        for _, sequence, members in blocks
+        for entry in members
+    ]
 
     mandates: dict[str, DirectDebitMandate] = {}
     totals: dict[str, Money] = {}

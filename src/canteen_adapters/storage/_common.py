@@ -22,6 +22,7 @@ from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoun
 from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
+from canteen_core.ports.storage import COLLECTIONS
 
 __all__ = [
     "KEY_LENGTH",
@@ -32,6 +33,7 @@ __all__ = [
     "check_household_keys",
     "check_key",
     "check_text",
+    "collection_type",
     "json_text",
     "throttle_key",
 ]
@@ -42,6 +44,16 @@ KEY_LENGTH = 300
 
 #: The longest throttle key stored as given; longer ones are stored under their digest.
 THROTTLE_KEY_LENGTH = 200
+
+
+def collection_type(types: dict[str, type[Any] | None], name: str) -> type[Any]:
+    """The class collection ``name`` stores: from ``types`` (a storage's overrides and the
+    classes it already resolved; ``None`` for one not resolved yet), else resolved from its
+    collection and remembered there."""
+    cls = types.get(name)
+    if cls is None:
+        cls = types[name] = COLLECTIONS[name].resolve_type()
+    return cls
 
 
 def throttle_key(key: str) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from canteen_adapters.storage._common import collection_type
 from canteen_adapters.storage._memory_repositories import (
     _Accounts,
     _Data,
@@ -24,18 +24,13 @@ from canteen_adapters.storage._memory_repositories import (
     _Households,
     _Invoices,
     _Outbox,
-    _Reservations,
 )
+from canteen_adapters.storage._memory_reservations import _Reservations
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.ports.backends import StorageBackend
 from canteen_core.ports.settings import StorageSettings
-from canteen_core.ports.storage import (
-    COLLECTIONS,
-    Storage,
-    UnitOfWork,
-    resolve_types,
-)
+from canteen_core.ports.storage import COLLECTIONS, Storage, UnitOfWork, resolve_types
 
 __all__ = ["MemoryStorage", "MemoryUnitOfWork", "canteen_storage_backends"]
 
@@ -86,11 +81,7 @@ class MemoryStorage:
         self._lock.release()
 
     def _type(self, name: str) -> type[Any]:
-        cls = self._types.get(name)
-        if cls is None:
-            cls = COLLECTIONS[name].resolve_type()
-            self._types[name] = cls
-        return cls
+        return collection_type(self._types, name)
 
 
 class MemoryUnitOfWork:
@@ -117,18 +108,14 @@ class MemoryUnitOfWork:
         self.accounts = _Accounts(self, data)
         self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
+        self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._storage._acquire()
         self._active = True
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         try:
             self.rollback()
         finally:

@@ -1,10 +1,14 @@
-"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`)."""
+"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`), and the few facade
+reads the API and the pages share (the roll call, the household search)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
 
 from canteen_adapters.web import schemas as s
+from canteen_core.domain.actors import Actor
 from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.families import Child, Guardian, Household
@@ -12,6 +16,9 @@ from canteen_core.domain.grids import Grid, GridCell
 from canteen_core.domain.ledger import InvoiceState, Statement
 from canteen_core.domain.money import Money
 from canteen_core.domain.reservations import BulkResult
+
+if TYPE_CHECKING:
+    from canteen_core.services import Canteen
 
 __all__ = [
     "change_out",
@@ -23,6 +30,8 @@ __all__ = [
     "invoice_out",
     "money",
     "request_out",
+    "roll_call_out",
+    "search_households",
     "statement_out",
 ]
 
@@ -271,3 +280,61 @@ def statement_out(statement: Statement) -> s.StatementOut:
 def days_of(changes: Iterable[s.DayChange]) -> dict[object, bool]:
     """The submission as the facade takes it."""
     return {change.day: change.booked for change in changes}
+
+
+def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.RollCallOut:
+    """The roll call of a site and day: each enrollment covering the day, booked or not, with
+    the presence recorded so far, by child name."""
+    enrollments = [
+        e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
+    ]
+    recorded = {
+        r.enrollment_id: r.presence.value
+        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
+    }
+    households = {
+        household_id: canteen.families.get(actor, household_id)
+        for household_id in sorted({e.household_id for e in enrollments})
+    }
+    entries = []
+    for enrollment in enrollments:
+        household = households[enrollment.household_id]
+        child = next((c for c in household.children if c.id == enrollment.child_id), None)
+        booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
+        name = f"{child.first_name} {child.last_name}" if child else enrollment.child_id
+        entries.append(
+            s.RollCallEntryOut(
+                enrollment_id=enrollment.id,
+                household_id=enrollment.household_id,
+                child_id=enrollment.child_id,
+                child_name=name,
+                household_name=f"{household.payer.last_name} {household.payer.first_name}",
+                booked=booked,
+                presence=recorded.get(enrollment.id),
+            )
+        )
+    entries.sort(key=lambda entry: (entry.child_name.casefold(), entry.enrollment_id))
+    return s.RollCallOut(site_id=site_id, day=day, entries=entries)
+
+
+#: At most this many households per search answer.
+SEARCH_LIMIT = 50
+
+
+def search_households(canteen: Canteen, actor: Actor, text: str) -> list[Household]:
+    """The households whose id, guardian or child name or e-mail contains ``text`` (any case),
+    at most :data:`SEARCH_LIMIT`."""
+    needle = text.strip().casefold()
+    found: list[Household] = []
+    for household in canteen.families.list_households(actor):
+        people: list[Guardian | Child] = [*household.guardians, *household.children]
+        haystack = " ".join(
+            [household.id]
+            + [f"{p.first_name} {p.last_name}" for p in people]
+            + [g.email or "" for g in household.guardians]
+        ).casefold()
+        if needle in haystack:
+            found.append(household)
+            if len(found) >= SEARCH_LIMIT:
+                break
+    return found

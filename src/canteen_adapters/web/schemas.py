@@ -3,6 +3,10 @@
 Amounts are decimal strings in euros (``"13.40"``); dates ``YYYY-MM-DD``; instants ISO 8601
 with their offset. French texts meant for display (``summary``, ``text``, ``reason``) are
 ready to show.
+
+One idea that reads better whole (a little over 500 lines): the API's JSON bodies, requests then
+responses, in the order a reader of the OpenAPI document meets them; a feature with many bodies
+of its own may keep them in a module beside this one (``schemas_<feature>.py``).
 """
 
 from __future__ import annotations
@@ -460,11 +464,14 @@ class HouseholdOut:
 
 @attrs.frozen(kw_only=True)
 class RollCallEntryOut:
-    """A child expected (or recorded) at a site on a day."""
+    """A child expected (or recorded) at a site on a day: ``child_name`` ("Alban CONCERTO")
+    and ``household_name`` (the payer, "CONCERTO Maman") are what staff read."""
 
     enrollment_id: str
     household_id: str
     child_id: str
+    child_name: str
+    household_name: str
     booked: bool
     presence: str | None
 

@@ -21,6 +21,7 @@ import attrs
 from canteen_core.domain._validators import a_date, non_empty_str, optional_date
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.money import to_decimal
+from canteen_core.domain.paperless import PaperlessConsent, PostalAddress
 
 __all__ = ["Child", "Diet", "FamilyQuotient", "Guardian", "Household", "HouseholdDirectory"]
 
@@ -122,6 +123,15 @@ class Household:
     children: tuple[Child, ...] = attrs.field(default=(), validator=_unique_children)
     quotients: tuple[FamilyQuotient, ...] = attrs.field(default=(), converter=_by_start)
     resident: bool = True  # lives in the commune (resident tariffs)
+    #: Where paper invoices go (printed in the envelope window).
+    postal_address: PostalAddress | None = None
+    #: Consent to paperless invoices (the PDF by e-mail instead of paper), if ever given.
+    paperless: PaperlessConsent | None = None
+
+    @property
+    def is_paperless(self) -> bool:
+        """Whether invoices go by e-mail (consent given and not withdrawn)."""
+        return self.paperless is not None and self.paperless.active
 
     def __attrs_post_init__(self) -> None:
         if self.co_representative is not None and self.co_representative.id == self.payer.id:

@@ -18,6 +18,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
 * ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments;
 * ``canteen.papers``: documents on request (certificates).
+* ``canteen.documents``: the family's papers (upload, staff review);
+* ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ from canteen_core.services.attendance import AttendanceService, JustificationReq
 from canteen_core.services.billing import BillingService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
+from canteen_core.services.family_papers import DocumentService
 from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.paperless import PaperlessService
 from canteen_core.services.papers import PaperService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.reservations import ReservationService
@@ -64,6 +68,7 @@ __all__ = [
     "AccountService",
     "AttendanceService",
     "Canteen",
+    "DocumentService",
     "EnrollmentRequest",
     "EnrollmentService",
     "FamilyService",
@@ -71,6 +76,7 @@ __all__ = [
     "JustificationRequest",
     "KitchenService",
     "PaperService",
+    "PaperlessService",
     "ReservationService",
     "ServiceBase",
     "ServiceContext",
@@ -107,6 +113,10 @@ class Canteen:
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
     * ``canteen.papers`` (:class:`~canteen_core.services.papers.PaperService`): documents on
       request (the account a payment certificate reads, attendance certificates).
+    * ``canteen.documents`` (:class:`DocumentService`): the family's papers ("Espace de
+      stockage"): upload, download, staff review (accept, reject);
+    * ``canteen.paperless`` (:class:`PaperlessService`): consent to paperless invoices,
+      postal addresses, which invoices go by e-mail and which by post.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -129,6 +139,10 @@ class Canteen:
     payments: PaymentService
     #: Documents on request: account, attendance certificate, what may be printed.
     papers: PaperService
+    #: The family's papers and their review.
+    documents: DocumentService
+    #: Paperless invoices, postal addresses, invoice delivery.
+    paperless: PaperlessService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -144,6 +158,8 @@ class Canteen:
         self.billing = BillingService(context)
         self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
+        self.documents = DocumentService(context)
+        self.paperless = PaperlessService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 

@@ -7,10 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
-from canteen_adapters.cli._common import (
-    fail,
-    os_error_fr,
-)
+from canteen_adapters.cli._common import fail, os_error_fr
 from canteen_core.config.deployment import load_deployment
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.calendar import Zone

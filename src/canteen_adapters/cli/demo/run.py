@@ -12,12 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from canteen_adapters.cli._common import (
-    euros,
-    fail,
-    plural,
-    progress,
-)
+from canteen_adapters.cli._common import euros, fail, plural, progress
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
     BILLED_AT,

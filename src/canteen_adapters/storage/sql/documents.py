@@ -27,11 +27,7 @@ from canteen_adapters.storage.sql.driver import (
     _translate,
 )
 from canteen_core.config.serialization import shared_calendars, structure, unstructure
-from canteen_core.domain.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-)
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.ports.storage import Collection, Range
 
 #: A filter's shape: (column, operator) pairs; one statement is built per shape and table.

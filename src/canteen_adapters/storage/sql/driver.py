@@ -21,15 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from canteen_adapters.storage._common import json_text
 from canteen_adapters.storage.sql import tables as t
-from canteen_adapters.storage.sql.engine import (
-    psycopg_executemany,
-)
-from canteen_core.domain.errors import (
-    CanteenError,
-    ConflictError,
-    InvalidInputError,
-    StorageError,
-)
+from canteen_adapters.storage.sql.engine import psycopg_executemany
+from canteen_core.domain.errors import CanteenError, ConflictError, InvalidInputError, StorageError
 
 
 class _Session(Protocol):

@@ -32,11 +32,7 @@ from canteen_core.config.serialization import structure
 from canteen_core.domain._unchecked import unchecked
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.enrollments import Enrollment
-from canteen_core.domain.errors import (
-    ConfigurationError,
-    ConflictError,
-    InvalidInputError,
-)
+from canteen_core.domain.errors import ConfigurationError, ConflictError, InvalidInputError
 
 #: for good, so an entry holds for every transaction and database. Bounded although there are
 #: few (a deployment has a handful per school year, site closures add per-site variants): a

@@ -21,11 +21,7 @@ from canteen_adapters.storage.sql.driver import (
     _translate,
 )
 from canteen_core.config.serialization import structure, unstructure
-from canteen_core.domain.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-)
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 
 # Household statements, built once: building and coercing a statement per call cost more than

@@ -19,9 +19,7 @@ from canteen_adapters.storage.sql.driver import (
     _translate,
 )
 from canteen_core.config.serialization import structure
-from canteen_core.domain.errors import (
-    ConflictError,
-)
+from canteen_core.domain.errors import ConflictError
 from canteen_core.domain.invoicing import NumberSequence
 
 

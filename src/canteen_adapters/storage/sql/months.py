@@ -16,10 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql.driver import _IsoText
-from canteen_core.domain.errors import (
-    ConflictError,
-    StorageError,
-)
+from canteen_core.domain.errors import ConflictError, StorageError
 from canteen_core.domain.reservations import ReservationBook
 
 #: A month's booked days: bit ``d - 1`` of the mask is day ``d`` of the month (see

@@ -25,11 +25,7 @@ from canteen_adapters.storage.sql.months import (
     _month_start,
     _window,
 )
-from canteen_core.domain.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-)
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Diet
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.reservations import ReservationBook

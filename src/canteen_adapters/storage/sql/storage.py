@@ -21,20 +21,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from canteen_adapters.storage._common import collection_type
 from canteen_adapters.storage.sql.accounts import _Accounts
 from canteen_adapters.storage.sql.documents import _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _FETCH, _translate
-from canteen_adapters.storage.sql.engine import (
-    READ_ONLY,
-    begin,
-    create_engine_for_url,
-)
+from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
 from canteen_adapters.storage.sql.enrollments import _Enrollments
 from canteen_adapters.storage.sql.households import _Households
 from canteen_adapters.storage.sql.invoices import _Invoices
@@ -42,9 +38,7 @@ from canteen_adapters.storage.sql.migrate import check_revision, upgrade
 from canteen_adapters.storage.sql.outbox import _Outbox
 from canteen_adapters.storage.sql.reservations import _Reservations
 from canteen_core.config.deployment import StorageSettings
-from canteen_core.domain.errors import (
-    StorageError,
-)
+from canteen_core.domain.errors import StorageError
 from canteen_core.ports.storage import COLLECTIONS, resolve_types
 
 if TYPE_CHECKING:
@@ -107,11 +101,7 @@ class SqlStorage:
         self.engine.dispose()
 
     def _type(self, name: str) -> type[Any]:
-        cls = self._types.get(name)
-        if cls is None:
-            cls = COLLECTIONS[name].resolve_type()
-            self._types[name] = cls
-        return cls
+        return collection_type(self._types, name)
 
 
 class SqlUnitOfWork:
@@ -185,6 +175,10 @@ class SqlUnitOfWork:
     def notifications_audit(self) -> _Documents:
         return _Documents(self, COLLECTIONS["notifications_audit"])
 
+    @cached_property
+    def family_papers(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["family_papers"])
+
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
             connection = self._storage.engine.connect()
@@ -198,12 +192,7 @@ class SqlUnitOfWork:
         self._conn = connection
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         connection, self._conn = self._conn, None
         if connection is None:
             return

@@ -28,6 +28,7 @@ __all__ = [
     "account_tokens",
     "accounts",
     "children",
+    "document_blobs",
     "document_tables",
     "household_guardians",
     "households",
@@ -60,12 +61,20 @@ _COLUMN_TYPES: dict[KeyType, sa.types.TypeEngine[Any]] = {
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
-households = sa.Table(
-    "households",
-    metadata,
-    sa.Column("id", sa.String(), primary_key=True),
-    sa.Column("body", JSON_TYPE, nullable=False),
-)
+
+def _json_table(name: str, *items: Any, key: str = "id") -> sa.Table:
+    """A table of JSON documents: a ``key`` string primary key, a ``body``, then ``items``
+    (more columns, indexes, constraints)."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(key, sa.String(), primary_key=True),
+        sa.Column("body", JSON_TYPE, nullable=False),
+        *items,
+    )
+
+
+households = _json_table("households")
 
 children = sa.Table(
     "children",
@@ -100,12 +109,7 @@ household_guardians = sa.Table(
 #: keyed by
 #: the SHA-256 (hex) of its canonical JSON: equal calendars share a row, and a row never
 #: changes, so readers may cache it across transactions and processes.
-service_calendars = sa.Table(
-    "service_calendars",
-    metadata,
-    sa.Column("key", sa.String(), primary_key=True),
-    sa.Column("body", JSON_TYPE, nullable=False),
-)
+service_calendars = _json_table("service_calendars", key="key")
 
 
 #: Indexes on two key columns (migration 0007). Batch reads filter many households by a day
@@ -126,10 +130,7 @@ def _composite_index_name(table: str, columns: tuple[str, ...]) -> str:
 
 
 def _document_table(collection: Collection) -> sa.Table:
-    columns: list[sa.Column[Any]] = [
-        sa.Column("id", sa.String(), primary_key=True),
-        sa.Column("body", JSON_TYPE, nullable=False),
-    ]
+    columns: list[sa.Column[Any]] = []
     composite = COMPOSITE_INDEXES.get(collection.name, ())
     # A column leading a two-column index, or unique on its own (the constraint's index),
     # needs no index of its own: each would be one more B-tree to update on every insert.
@@ -157,7 +158,7 @@ def _document_table(collection: Collection) -> sa.Table:
     constraints += [
         sa.Index(_composite_index_name(collection.name, pair), *pair) for pair in composite
     ]
-    return sa.Table(collection.name, metadata, *columns, *constraints)
+    return _json_table(collection.name, *columns, *constraints)
 
 
 #: One table per document collection, named like the collection.
@@ -208,11 +209,8 @@ invoice_counters = sa.Table(
     sa.Column("last", sa.Integer(), nullable=False),
 )
 
-accounts = sa.Table(
+accounts = _json_table(
     "accounts",
-    metadata,
-    sa.Column("id", sa.String(), primary_key=True),
-    sa.Column("body", JSON_TYPE, nullable=False),
     sa.Column("username", sa.String(), nullable=False, unique=True),
     sa.Column("email", sa.String(), nullable=False, index=True),  # lower-cased for lookups
 )
@@ -230,21 +228,26 @@ account_tokens = sa.Table(
     ),
 )
 
-throttles = sa.Table(
-    "throttles",
-    metadata,
-    sa.Column("key", sa.String(), primary_key=True),
-    sa.Column("body", JSON_TYPE, nullable=False),
-)
+throttles = _json_table("throttles", key="key")
 
-outbox = sa.Table(
+outbox = _json_table(
     "outbox",
-    metadata,
-    sa.Column("id", sa.String(), primary_key=True),
-    sa.Column("body", JSON_TYPE, nullable=False),
     sa.Column("status", sa.String(), nullable=False),
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+#: The bytes of the family's papers when ``[documents] store = "database"`` (migration 0009):
+#: one row per blob under the random key the store made; the paper's description is in the
+#: ``family_papers`` document table.
+document_blobs = sa.Table(
+    "document_blobs",
+    metadata,
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("content_type", sa.String(), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -4,9 +4,11 @@ the forgotten password, and the footer's information pages."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
@@ -136,27 +138,36 @@ def password_page(request: Request[Any, Any, Any]) -> Response[str]:
     )
 
 
+async def _set_password(
+    request: Request[Any, Any, Any],
+    form: FormMultiDict,
+    set_password: Callable[[str], Awaitable[None]],
+) -> tuple[int, str | None]:
+    """Check that the two entries of the new password match, then ``set_password(new)``: the
+    page's status and French error (``None``: done)."""
+    new = str(form.get("new_password", ""))
+    if new != form.get("confirmation"):
+        return 422, "Les deux saisies du nouveau mot de passe sont différentes."
+    try:
+        await set_password(new)
+    except CanteenError as exc:
+        status, _, error = error_text(request, exc)
+        return status, error
+    return 200, None
+
+
 @post("/mot-de-passe", include_in_schema=False)
 async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
     """Change the password; the user's other sessions end."""
     session = session_of(request, password_page=True)
     form = await form_of(request)
     web = context_of(request)
-    new = str(form.get("new_password", ""))
-    error: str | None = None
-    status = 422
-    if new != form.get("confirmation"):
-        error = "Les deux saisies du nouveau mot de passe sont différentes."
-    else:
-        try:
-            await run(
-                web.canteen.accounts.change_password,
-                session.actor,
-                str(form.get("current_password", "")),
-                new,
-            )
-        except CanteenError as exc:
-            status, _, error = error_text(request, exc)
+    current = str(form.get("current_password", ""))
+
+    async def change(new: str) -> None:
+        await run(web.canteen.accounts.change_password, session.actor, current, new)
+
+    status, error = await _set_password(request, form, change)
     if error is not None:
         return page(
             request,
@@ -204,21 +215,16 @@ async def reset(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await form_of(request)
     web = context_of(request)
     token = str(form.get("token", ""))
-    new = str(form.get("new_password", ""))
-    error: str | None = None
-    status = 422
-    if new != form.get("confirmation"):
-        error = "Les deux saisies du nouveau mot de passe sont différentes."
-    else:
-        try:
-            account = await run(web.canteen.accounts.reset_password, token, new)
-            web.sessions.drop_user(account.id)
-        except CanteenError as exc:
-            status, _, error = error_text(request, exc)
+
+    async def reset_with_token(new: str) -> None:
+        account = await run(web.canteen.accounts.reset_password, token, new)
+        web.sessions.drop_user(account.id)
+
+    status, error = await _set_password(request, form, reset_with_token)
     return page(
         request,
         "nouveau.html",
-        status=200 if error is None else status,
+        status=status,
         token=token,
         min_length=_rules(request),
         error=error,

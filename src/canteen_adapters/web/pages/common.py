@@ -4,6 +4,7 @@ errors shown as pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
 from litestar import Request, Response
@@ -22,7 +23,7 @@ from canteen_adapters.web.pages.render import (
 from canteen_adapters.web.problems import Problem, canteen_error_to_problem
 from canteen_adapters.web.sessions import Session
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.errors import CanteenError
+from canteen_core.domain.errors import CanteenError, InvalidInputError
 
 __all__ = [
     "error_text",
@@ -30,6 +31,7 @@ __all__ = [
     "home_of",
     "page",
     "page_errors",
+    "parse_day",
     "run",
     "session_of",
     "site_names",
@@ -129,3 +131,14 @@ def _error_page(request: Request[Any, Any, Any], error: Exception) -> Response[A
 def page_errors() -> dict[type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]]:
     """Exception handlers of the pages: errors become French pages, not problem+json."""
     return {CanteenError: _error_page, HTTPException: _error_page}
+
+
+def parse_day(text: str | None, default: date, *, path: str) -> date:
+    """A day a form or query gives as ``AAAA-MM-JJ`` (``default`` when empty); one French line
+    naming the field ``path`` otherwise."""
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None

@@ -17,7 +17,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
 from canteen_adapters.web.convert import summary_fr
-from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web.pages.common import form_of, page, parse_day, run, session_of
 from canteen_adapters.web.pages.render import context_of
 from canteen_core.domain.enrollments import LateChangeMode
 from canteen_core.domain.errors import InvalidInputError
@@ -37,21 +37,10 @@ RECURRENCES_FR = (
 MAX_DAYS = 400
 
 
-def _day(text: str | None, default: date) -> date:
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(
-            f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path="date"
-        ) from None
-
-
 def _days(values: list[str]) -> set[date]:
     if len(values) > MAX_DAYS:
         raise InvalidInputError(f"au plus {MAX_DAYS} jours par envoi", path="day")
-    return {_day(value, date.min) for value in values}
+    return {parse_day(value, date.min, path="date") for value in values}
 
 
 def _load(
@@ -121,7 +110,7 @@ async def grid_page(request: Request[Any, Any, Any], enrollment_id: FromPath[str
     """The grid (``vue=semaine`` or ``vue=mois``, ``date=2023-10-09``)."""
     today = context_of(request).canteen.context.clock.now().date()
     view = "semaine" if request.query_params.get("vue") == "semaine" else "mois"
-    when = _day(request.query_params.get("date"), today)
+    when = parse_day(request.query_params.get("date"), today, path="date")
     values = await run(_load, request, enrollment_id, view, when)
     return _show(request, values)
 
@@ -178,7 +167,7 @@ async def step_two(request: Request[Any, Any, Any], enrollment_id: FromPath[str]
     form = await form_of(request)
     view = "semaine" if form.get("vue") == "semaine" else "mois"
     today = context_of(request).canteen.context.clock.now().date()
-    when = _day(str(form.get("date", "")), today)
+    when = parse_day(str(form.get("date", "")), today, path="date")
     wanted = _wanted(form)
     action = form.get("action")
     if action in {"cocher", "decocher"}:
@@ -198,7 +187,7 @@ async def validate(request: Request[Any, Any, Any], enrollment_id: FromPath[str]
     canteen = context_of(request).canteen
     view = "semaine" if form.get("vue") == "semaine" else "mois"
     today = canteen.context.clock.now().date()
-    when = _day(str(form.get("date", "")), today)
+    when = parse_day(str(form.get("date", "")), today, path="date")
     wanted = dict.fromkeys(_days(form.getall("book", [])), True)
     wanted.update(dict.fromkeys(_days(form.getall("cancel", [])), False))
     result = await run(canteen.reservations.set_days, session.actor, enrollment_id, wanted)
@@ -228,8 +217,8 @@ async def periodicity(
         raise InvalidInputError("cochez au moins un jour de la semaine", path="weekday")
     pattern = Periodicity(
         weekdays=[int(w) for w in weekdays if w.isdigit()],
-        start=_day(str(form.get("start", "")), today),
-        end=_day(str(form.get("end", "")), today),
+        start=parse_day(str(form.get("start", "")), today, path="date"),
+        end=parse_day(str(form.get("end", "")), today, path="date"),
         recurrence=str(form.get("recurrence", Recurrence.EVERY_WEEK.value)),
     )
     result = await run(

@@ -9,24 +9,11 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import form_of, page, run, site_names, staff_of
+from canteen_adapters.web import convert
+from canteen_adapters.web.pages.common import form_of, page, parse_day, run, site_names, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_core.domain.actors import Actor
-from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.families import Child, Guardian
 
 __all__ = ["HANDLERS"]
-
-SEARCH_LIMIT = 50
-
-
-def _day(text: str | None, default: date) -> date:
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path="day") from None
 
 
 @get("/gestion", include_in_schema=False)
@@ -56,38 +43,6 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
     return redirect("/gestion?fait=" + ("acceptee" if approve else "refusee"))
 
 
-def _roll_call(request: Request[Any, Any, Any], actor: Actor, site: str, day: date) -> Any:
-    """The roll call's rows, by child name: names shown, the enrollment id only as the form's
-    field name."""
-    canteen = context_of(request).canteen
-    enrollments = [
-        e for e in canteen.enrollments.list_enrollments(actor, site_id=site) if e.covers(day)
-    ]
-    recorded = {
-        r.enrollment_id: r.presence.value
-        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site)
-    }
-    households = {
-        household_id: canteen.families.get(actor, household_id)
-        for household_id in sorted({e.household_id for e in enrollments})
-    }
-    rows = []
-    for e in enrollments:
-        household = households[e.household_id]
-        child = next((c for c in household.children if c.id == e.child_id), None)
-        payer = household.payer
-        rows.append(
-            {
-                "id": e.id,
-                "child": f"{child.first_name} {child.last_name}" if child else e.child_id,
-                "household": f"{payer.last_name} {payer.first_name}",
-                "booked": canteen.reservations.book_of(actor, e.id).is_booked(day),
-                "presence": recorded.get(e.id),
-            }
-        )
-    return sorted(rows, key=lambda row: (str(row["child"]).casefold(), row["id"]))
-
-
 @get("/gestion/appel", include_in_schema=False)
 async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The roll call of a site and day."""
@@ -95,8 +50,9 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     today = context_of(request).canteen.context.clock.now().date()
     sites = await run(site_names, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
-    day = _day(request.query_params.get("jour"), today)
-    rows = await run(_roll_call, request, actor, site, day) if site else []
+    day = parse_day(request.query_params.get("jour"), today, path="day")
+    canteen = context_of(request).canteen
+    rows = (await run(convert.roll_call_out, canteen, actor, site, day)).entries if site else []
     return page(
         request,
         "appel.html",
@@ -114,7 +70,7 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
     """Record the roll call (all or nothing)."""
     actor = staff_of(request)
     form = await form_of(request)
-    day = _day(str(form.get("jour", "")), date.min)
+    day = parse_day(str(form.get("jour", "")), date.min, path="day")
     presences = {
         key.removeprefix("presence-"): str(value)
         for key, value in form.multi_items()
@@ -132,8 +88,8 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
     today = canteen.context.clock.now().date()
     sites = await run(site_names, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
-    start = _day(request.query_params.get("du"), today)
-    end = _day(request.query_params.get("au"), start)
+    start = parse_day(request.query_params.get("du"), today, path="day")
+    end = parse_day(request.query_params.get("au"), start, path="day")
     counts = await run(canteen.kitchen.headcounts, actor, site, start, end) if site else []
     return page(
         request,
@@ -164,28 +120,16 @@ async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
     return page(request, "facturation.html", title="Facturation", report=report, period=period)
 
 
-def _search(request: Request[Any, Any, Any], actor: Actor, needle: str) -> list[Any]:
-    found = []
-    for household in context_of(request).canteen.families.list_households(actor):
-        people: list[Guardian | Child] = [*household.guardians, *household.children]
-        haystack = " ".join(
-            [household.id]
-            + [f"{p.first_name} {p.last_name}" for p in people]
-            + [g.email or "" for g in household.guardians]
-        ).casefold()
-        if needle in haystack:
-            found.append(household)
-            if len(found) >= SEARCH_LIMIT:
-                break
-    return found
-
-
 @get("/gestion/foyers", include_in_schema=False)
 async def households(request: Request[Any, Any, Any]) -> Response[str]:
     """Household search (id, guardian or child name, e-mail)."""
     actor = staff_of(request)
     query = (request.query_params.get("q") or "").strip()
-    found = await run(_search, request, actor, query.casefold()) if query else []
+    found = (
+        await run(convert.search_households, context_of(request).canteen, actor, query)
+        if query
+        else []
+    )
     return page(request, "foyers.html", title="Foyers", query=query, found=found)
 
 

@@ -26,20 +26,16 @@ from canteen_adapters.web.schemas import (
     RemindersOut,
     RequestOut,
     RollCallBody,
-    RollCallEntryOut,
     RollCallOut,
 )
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.families import Child, Guardian
 
 __all__ = ["HANDLERS"]
 
 TAGS = ["Back office"]
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-#: At most this many households per search answer.
-SEARCH_LIMIT = 50
 
 
 def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
@@ -87,30 +83,6 @@ def decide(
         actor, request_id, approve=data.approve, reason=data.reason
     )
     return convert.request_out(decided)
-
-
-def _roll_call(web: Web, actor: Actor, site_id: FromPath[str], day: date) -> RollCallOut:
-    canteen = web.canteen
-    enrollments = [
-        e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
-    ]
-    recorded = {
-        r.enrollment_id: r.presence.value
-        for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
-    }
-    entries = []
-    for enrollment in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
-        booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
-        entries.append(
-            RollCallEntryOut(
-                enrollment_id=enrollment.id,
-                household_id=enrollment.household_id,
-                child_id=enrollment.child_id,
-                booked=booked,
-                presence=recorded.get(enrollment.id),
-            )
-        )
-    return RollCallOut(site_id=site_id, day=day, entries=entries)
 
 
 @post(
@@ -194,20 +166,8 @@ def search_households(
 ) -> list[HouseholdOut]:
     """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
     actor = _staff(web, request)
-    needle = q.strip().casefold()
-    found = []
-    for household in web.canteen.families.list_households(actor):
-        people: list[Guardian | Child] = [*household.guardians, *household.children]
-        haystack = " ".join(
-            [household.id]
-            + [f"{p.first_name} {p.last_name}" for p in people]
-            + [g.email or "" for g in household.guardians]
-        ).casefold()
-        if needle in haystack:
-            found.append(convert.household_out(household))
-            if len(found) >= SEARCH_LIMIT:
-                break
-    return found
+    found = convert.search_households(web.canteen, actor, q)
+    return [convert.household_out(household) for household in found]
 
 
 class RollCallController(Controller):
@@ -222,7 +182,7 @@ class RollCallController(Controller):
     ) -> RollCallOut:
         """The children enrolled at the site that day, booked or not, with what was recorded."""
         actor = _staff(web, request)
-        return _roll_call(web, actor, site_id, _day(day, "day"))
+        return convert.roll_call_out(web.canteen, actor, site_id, _day(day, "day"))
 
     @put(sync_to_thread=True)
     def record_roll_call(
@@ -237,7 +197,7 @@ class RollCallController(Controller):
         actor = _staff(web, request)
         when = _day(day, "day")
         web.canteen.attendance.roll_call(actor, when, data.presences)
-        return _roll_call(web, actor, site_id, when)
+        return convert.roll_call_out(web.canteen, actor, site_id, when)
 
 
 HANDLERS: list[Any] = [

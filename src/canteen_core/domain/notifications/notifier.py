@@ -266,6 +266,7 @@ class Notifier:
             created_at=created,
             household_id=household_id,
             account_id=None,
+            attachments=(),
         )
         return message
 

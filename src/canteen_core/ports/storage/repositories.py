@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
     from canteen_core.domain.change_requests import ChangeRequest
     from canteen_core.domain.enrollments import Enrollment
+    from canteen_core.domain.family_papers import FamilyPaper
     from canteen_core.domain.invoicing import CreditNote, Invoice
     from canteen_core.domain.ledger import Payment, Refund
     from canteen_core.domain.mandates import DirectDebitMandate
@@ -351,6 +352,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
         """Every payment-provider notification received."""
+        ...
+
+    @property
+    def family_papers(self) -> DocumentRepository[FamilyPaper]:
+        """The papers households uploaded (their bytes are in the document store)."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...
