@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -64,6 +64,29 @@ def test_month_view_of_september_as_in_the_portal() -> None:
     assert monday.editable_until == paris(2023, 8, 31, 10)
     with pytest.raises(InvalidInputError):
         grid.cell(date(2023, 10, 2))
+
+
+def test_october_has_no_row_for_a_week_without_a_service_day_of_the_month() -> None:
+    e = enrollment()
+    clock = FixedClock(paris(2023, 9, 25, 9))
+    grid = month_grid(ReservationBook.empty(e), 2023, 10, enrollment=e, actor=MAMAN, clock=clock)
+    # Sunday 1 October is week 39's only day in the month, and Sunday is no service day.
+    assert [row.iso_week for row in grid.rows] == [40, 41, 42, 43, 44]
+
+
+@given(year=st.integers(min_value=2020, max_value=2030), month=st.integers(1, 12))
+def test_every_month_row_holds_a_day_of_the_month(year: int, month: int) -> None:
+    e = enrollment()
+    clock = FixedClock(paris(2023, 9, 25, 9))
+    grid = month_grid(ReservationBook.empty(e), year, month, enrollment=e, actor=MAMAN, clock=clock)
+    assert all(any(cell is not None for cell in row.cells) for row in grid.rows)
+    in_month = {
+        date(year, month, 1) + timedelta(days=i)
+        for i in range(31)
+        if (date(year, month, 1) + timedelta(days=i)).month == month
+    }
+    service = {day for day in in_month if day.weekday() in e.service.weekdays}
+    assert {cell.day for cell in grid.cells()} == service
 
 
 def test_week_view_reasons_after_the_deadline() -> None:

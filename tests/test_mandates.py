@@ -198,7 +198,7 @@ def test_revocation_without_final_collection_stops_debits() -> None:
     assert not m.collectable
     with pytest.raises(RuleViolationError, match="revoked"):
         m.next_sequence_type()
-    with pytest.raises(RuleViolationError, match="already"):
+    with pytest.raises(RuleViolationError, match=r"n.est plus actif"):
         m.revoke(date(2023, 12, 2))
     with pytest.raises(RuleViolationError, match="FNAL"):
         mandate().revoke(date(2023, 12, 1), final_collection=True)

@@ -208,11 +208,11 @@ def test_decision_flags_currency_and_invoice_mismatch() -> None:
     other_currency = notification(amount=Money.of("13.40", "USD"), currency="USD")
     verdict = decide_notification(other_currency, expected, already_credited=False)
     assert verdict.decision is NotificationDecision.MISMATCH
-    assert "currency" in verdict.reason
+    assert "devise USD au lieu de EUR" in verdict.reason
     other_invoice = notification(invoice_number="2023-000999")
     verdict = decide_notification(other_invoice, expected, already_credited=False)
     assert verdict.decision is NotificationDecision.MISMATCH
-    assert "invoice" in verdict.reason
+    assert "facture" in verdict.reason
 
 
 def test_unsigned_paid_needs_confirmation_unless_trusted() -> None:

@@ -308,7 +308,7 @@ def test_mismatching_amount_is_flagged_not_credited() -> None:
     assert verdict.decision is NotificationDecision.MISMATCH
     assert not verdict.credits
     assert verdict.needs_review
-    assert "amount" in verdict.reason
+    assert "montant" in verdict.reason
 
 
 def test_unknown_transaction_is_rejected() -> None:

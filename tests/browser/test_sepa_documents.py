@@ -58,6 +58,16 @@ def test_a_parent_signs_a_mandate_and_downloads_a_certificate(portal: Portal) ->
     assert "Prochains prélèvements" in main
     portal.check("prelevement-mandat")
     assert portal.canteen.payments.mandates(FINANCE, "CONCERTO")[0].iban == IBAN.replace(" ", "")
+    page.get_by_label("Nouvel IBAN").fill("FR14 2004 1010 0505 0001 3M02 606")
+    page.get_by_role("button", name="Modifier l'IBAN").click()
+    main = page.inner_text("main")
+    assert "Vos coordonnées bancaires sont modifiées" in main
+    assert "FR14 **** **** **** **** ***2 606" in main
+    portal.check("prelevement-iban")
+    page.get_by_label("Je révoque mon mandat").check()
+    page.get_by_role("button", name="Révoquer le mandat").click()
+    assert "Votre mandat est révoqué" in page.inner_text("main")
+    portal.check("prelevement-revoque")
 
     page.get_by_role("link", name="Documents").click()
     main = page.inner_text("main")

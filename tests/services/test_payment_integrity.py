@@ -89,7 +89,7 @@ def test_two_tabs_paying_the_same_invoice_flag_the_second_payment(
     assert second.credited  # the money was taken: it is kept, as household credit
     assert second.needs_review
     assert second.decision == "credit_for_review"
-    assert "paid meanwhile" in second.reason
+    assert "réglée entre-temps" in second.reason
     state = canteen.billing.invoice(FINANCE, invoice_id)
     assert state.status is InvoiceStatus.PAID
     assert canteen.billing.statement(FINANCE, "concerto").available_credit == Money.of("48.80")

@@ -159,7 +159,7 @@ def test_mismatch_is_flagged_and_unknown_transaction_rejected(
     assert canteen.billing.invoice(PAYER, invoice_id).balance_due == Money.of("48.80")
     clock.advance(seconds=1)
     unknown = signed({**ipn(form), "vads_trans_id": "000042"})
-    with pytest.raises(NotFoundError, match="unknown"):
+    with pytest.raises(NotFoundError, match="inconnue"):
         canteen.payments.handle_notification("payzen", unknown)
     clock.advance(seconds=1)
     refused = canteen.payments.handle_notification("payzen", ipn(form, status="REFUSED"))

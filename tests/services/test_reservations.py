@@ -355,3 +355,35 @@ def test_extreme_or_wrong_dates_are_refused_in_french(
     assert caught.value.path == path
     assert any(word in caught.value.message for word in ("date", "année"))
     assert any_world.canteen.reservations.book_of(ADMIN, "e-alban").version == 0
+
+
+def test_expected_version_is_checked_in_the_write_transaction(any_world: World) -> None:
+    """``expected_version`` (an HTTP If-Match) is compared with the book loaded by the write
+    itself: a stale one writes nothing, a current one writes."""
+    reservations = any_world.canteen.reservations
+    reservations.book(PAYER, "e-alban", MON_11)
+    version = reservations.book_of(PAYER, "e-alban").version
+    mondays = Periodicity(weekdays=(0,), start=MON_11, end=date(2023, 9, 22))
+    stale_writes: list[Callable[[], object]] = [
+        lambda: reservations.set_days(
+            PAYER, "e-alban", {MON_11: False}, expected_version=version - 1
+        ),
+        lambda: reservations.tick_range(
+            PAYER, "e-alban", MON_11, date(2023, 9, 15), expected_version=version - 1
+        ),
+        lambda: reservations.untick_range(
+            PAYER, "e-alban", MON_11, date(2023, 9, 15), expected_version=version + 1
+        ),
+        lambda: reservations.apply_periodicity(
+            PAYER, "e-alban", mondays, expected_version=version + 1
+        ),
+    ]
+    for write in stale_writes:
+        with pytest.raises(ConflictError, match="les réservations ont changé"):
+            write()
+    assert reservations.book_of(PAYER, "e-alban").version == version
+    assert reservations.booked_days(PAYER, "e-alban") == (MON_11,)
+    with pytest.raises(InvalidInputError):
+        reservations.set_days(PAYER, "e-alban", {MON_11: False}, expected_version=-1)
+    done = reservations.set_days(PAYER, "e-alban", {MON_11: False}, expected_version=version)
+    assert done.cancelled == (MON_11,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -250,7 +251,11 @@ def test_online_payment_is_idempotent_and_the_signed_ipn_credits_it(
     ipn = web.client.post("/api/v1/callbacks/payzen/ipn", data=signed)
     assert ipn.status_code == 200, ipn.text
     assert ipn.json()["credited"] is True
-    assert web.client.post("/api/v1/callbacks/payzen/ipn", data=signed).json()["credited"] is False
+    credited = r"transaction payzen « [\w-]+ » payée [\d\s]+,\d\d\s€"
+    assert re.fullmatch(credited, ipn.json()["reason"])
+    replay = web.client.post("/api/v1/callbacks/payzen/ipn", data=signed).json()
+    assert replay["credited"] is False
+    assert replay["reason"].endswith("déjà créditée")
     web.login("concerto", "Ronde-Cantine-2023!")
     detail = web.client.get(f"/api/v1/invoices/{invoice_id}").json()
     assert detail["balance_due"] == "0.00"

@@ -30,6 +30,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "school_year": 2023,
     },
     "/mandates": {"iban": "FR7630006000011234567890189", "accept": True},
+    "/mandates/active/iban": {"iban": "FR1420041010050500013M02606"},
+    "/mandates/active/revocation": {},
 }
 
 

@@ -377,3 +377,90 @@ def test_the_staff_pages(sepa: Deployment) -> None:
     reminders = sepa.client.post("/gestion/relances", data={"csrf_token": csrf})
     assert reminders.status_code == 200
     assert "relance(s) pour" in reminders.text
+
+
+NEW_IBAN = "FR14 2004 1010 0505 0001 3M02 606"
+
+
+def test_the_family_changes_its_iban_then_revokes_its_mandate_on_the_page(
+    sepa: Deployment,
+) -> None:
+    csrf = sepa.activate(sepa.template.concerto)
+    no_mandate = sepa.client.post(
+        "/foyer/CONCERTO/prelevement/revocation", data={"csrf_token": csrf, "confirm": "oui"}
+    )
+    assert no_mandate.status_code == 404
+    assert "pas de mandat de prélèvement actif" in no_mandate.text
+    sepa.client.post(
+        "/foyer/CONCERTO/prelevement",
+        data={"csrf_token": csrf, "iban": IBAN, "accept": "oui"},
+    )
+    page = sepa.client.get("/foyer/CONCERTO/prelevement")
+    assert "Changer de compte bancaire" in page.text
+    assert "Arrêter le prélèvement automatique" in page.text
+    no_token = sepa.client.post("/foyer/CONCERTO/prelevement/iban", data={"new_iban": NEW_IBAN})
+    assert no_token.status_code == 403
+    bad = sepa.client.post(
+        "/foyer/CONCERTO/prelevement/iban",
+        data={"csrf_token": csrf, "new_iban": "FR76 3000 6000 0112 3456 7890 188"},
+    )
+    assert bad.status_code == 422
+    assert "clé de contrôle incorrecte" in bad.text
+    assert 'id="new_iban" name="new_iban" value="FR76 3000 6000 0112 3456 7890 188"' in bad.text
+    changed = sepa.client.post(
+        "/foyer/CONCERTO/prelevement/iban",
+        data={"csrf_token": csrf, "new_iban": NEW_IBAN},
+        follow_redirects=True,
+    )
+    assert changed.status_code == 200
+    assert "Vos coordonnées bancaires sont modifiées" in changed.text
+    assert "FR14 **** **** **** **** ***2 606" in changed.text
+    unconfirmed = sepa.client.post(
+        "/foyer/CONCERTO/prelevement/revocation", data={"csrf_token": csrf}
+    )
+    assert unconfirmed.status_code == 422
+    assert "cochez la case de confirmation" in unconfirmed.text
+    revoked = sepa.client.post(
+        "/foyer/CONCERTO/prelevement/revocation",
+        data={"csrf_token": csrf, "confirm": "oui"},
+        follow_redirects=True,
+    )
+    assert "Votre mandat est révoqué" in revoked.text
+    assert "Révoqué" in revoked.text
+    assert "Adhérer au prélèvement automatique" in revoked.text  # may sign again
+    (mandate,) = sepa.canteen.payments.mandates(FINANCE, "CONCERTO")
+    assert mandate.iban == NEW_IBAN.replace(" ", "")
+    assert not mandate.collectable
+
+
+def test_the_api_changes_the_iban_and_revokes(sepa: Deployment) -> None:
+    csrf = sepa.activate(sepa.template.concerto)
+    headers = {"X-CSRF-Token": csrf}
+    url = f"{HOUSEHOLD}/mandates/active"
+    missing = sepa.client.post(f"{url}/iban", json={"iban": NEW_IBAN}, headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "ce foyer n'a pas de mandat de prélèvement actif"
+    assert sign(sepa, csrf).status_code == 201
+    empty = sepa.client.post(f"{url}/iban", json={"iban": " "}, headers=headers)
+    assert empty.status_code == 422
+    assert empty.json()["field"] == "iban"
+    changed = sepa.client.post(f"{url}/iban", json={"iban": NEW_IBAN}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["iban"] == "FR14 **** **** **** **** ***2 606"
+    no_csrf = sepa.client.post(f"{url}/revocation", json={})
+    assert no_csrf.status_code == 403
+    never_collected = sepa.client.post(
+        f"{url}/revocation", json={"final_collection": True}, headers=headers
+    )
+    assert never_collected.status_code == 422
+    assert "jamais été prélevé" in never_collected.json()["detail"]
+    revoked = sepa.client.post(f"{url}/revocation", json={}, headers=headers)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["status"] == "revoked"
+    again = sepa.client.post(f"{url}/revocation", json={}, headers=headers)
+    assert again.status_code == 404
+    sepa.logout()
+    other = {"X-CSRF-Token": sepa.activate(sepa.template.other)}
+    for action, body in (("iban", {"iban": NEW_IBAN}), ("revocation", {})):
+        refused = sepa.client.post(f"{url}/{action}", json=body, headers=other)
+        assert refused.status_code == 403, action

@@ -284,7 +284,7 @@ def days_of(changes: Iterable[s.DayChange]) -> dict[object, bool]:
 
 def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.RollCallOut:
     """The roll call of a site and day: each enrollment covering the day, booked or not, with
-    the presence recorded so far."""
+    the presence recorded so far, by child name."""
     enrollments = [
         e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
     ]
@@ -292,18 +292,28 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
         r.enrollment_id: r.presence.value
         for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
     }
+    households = {
+        household_id: canteen.families.get(actor, household_id)
+        for household_id in sorted({e.household_id for e in enrollments})
+    }
     entries = []
-    for enrollment in sorted(enrollments, key=lambda e: (e.household_id, e.child_id)):
+    for enrollment in enrollments:
+        household = households[enrollment.household_id]
+        child = next((c for c in household.children if c.id == enrollment.child_id), None)
         booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
+        name = f"{child.first_name} {child.last_name}" if child else enrollment.child_id
         entries.append(
             s.RollCallEntryOut(
                 enrollment_id=enrollment.id,
                 household_id=enrollment.household_id,
                 child_id=enrollment.child_id,
+                child_name=name,
+                household_name=f"{household.payer.last_name} {household.payer.first_name}",
                 booked=booked,
                 presence=recorded.get(enrollment.id),
             )
         )
+    entries.sort(key=lambda entry: (entry.child_name.casefold(), entry.enrollment_id))
     return s.RollCallOut(site_id=site_id, day=day, entries=entries)
 
 

@@ -26,6 +26,23 @@ class MandateBody:
 
 
 @attrs.frozen(kw_only=True)
+class MandateIbanBody:
+    """Move the household's active mandate to another account (same mandate reference): the
+    new IBAN (spaces allowed) and BIC (optional)."""
+
+    iban: str
+    bic: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MandateRevocationBody:
+    """Leave direct debit: revoke the active mandate (``final_collection``: one last debit
+    is still presented)."""
+
+    final_collection: bool = False
+
+
+@attrs.frozen(kw_only=True)
 class DirectDebitRunBody:
     """Collect every open invoice of the households with a mandate on ``collection_date``
     (default: the earliest date the SEPA notice allows)."""

@@ -468,11 +468,14 @@ class HouseholdOut:
 
 @attrs.frozen(kw_only=True)
 class RollCallEntryOut:
-    """A child expected (or recorded) at a site on a day."""
+    """A child expected (or recorded) at a site on a day: ``child_name`` ("Alban CONCERTO")
+    and ``household_name`` (the payer, "CONCERTO Maman") are what staff read."""
 
     enrollment_id: str
     household_id: str
     child_id: str
+    child_name: str
+    household_name: str
     booked: bool
     presence: str | None
 

@@ -198,7 +198,8 @@ def _grid(
                 if day in in_view
                 else None
             )
-        rows.append(GridRow(iso_year=iso.year, iso_week=iso.week, cells=tuple(cells)))
+        if any(cell is not None for cell in cells):  # a week with no service day in view: no row
+            rows.append(GridRow(iso_year=iso.year, iso_week=iso.week, cells=tuple(cells)))
         monday += timedelta(weeks=1)
     return Grid(
         title=title,
@@ -239,7 +240,11 @@ def month_grid(
     clock: Clock,
     pending: Iterable[ChangeRequest] = (),
 ) -> Grid:
-    """The month view (title ``"Septembre 2023"``); days of other months are ``None`` cells."""
+    """The month view (title ``"Septembre 2023"``); days of other months are ``None`` cells.
+
+    A week none of whose service weekdays falls in the month (October 2023's week 39, only
+    Sunday 1 October) is not a row.
+    """
     days = month_days(year, month)
     title = f"{_MONTHS_FR[month - 1]} {year}"
     return _grid(

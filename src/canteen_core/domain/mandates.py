@@ -440,14 +440,14 @@ class DirectDebitMandate:
         """
         _check_date(on, "on")
         if not self.collectable:
-            raise RuleViolationError(f"mandate {self.reference} is already {self.status.value}")
+            raise RuleViolationError(f"le mandat {self.reference} n'est plus actif")
         if on < self.signed_on:
             raise InvalidInputError("revocation before the signature date", path="on")
         if final_collection:
             if self.kind is MandateKind.ONE_OFF or self.first_collected_on is None:
                 raise RuleViolationError(
-                    f"mandate {self.reference} was never collected as recurrent: no final"
-                    " (FNAL) collection is possible"
+                    f"le mandat {self.reference} n'a encore jamais été prélevé : pas de dernier"
+                    " prélèvement (FNAL) possible"
                 )
             return attrs.evolve(self, status=MandateStatus.FINAL_PENDING, revoked_on=on)
         return attrs.evolve(self, status=MandateStatus.REVOKED, revoked_on=on)

@@ -69,6 +69,16 @@ class PaymentOutcome(enum.StrEnum):
     EXPIRED = "expired"  # an authorisation nobody validated in time
 
 
+#: A payment outcome in the French of the notification reasons.
+_OUTCOMES_FR = {
+    PaymentOutcome.PAID: "payée",
+    PaymentOutcome.REFUSED: "refusée",
+    PaymentOutcome.CANCELLED: "annulée",
+    PaymentOutcome.PENDING: "en attente",
+    PaymentOutcome.EXPIRED: "expirée",
+}
+
+
 class Authenticity(enum.StrEnum):
     """How far a notification can be trusted."""
 
@@ -296,7 +306,7 @@ def decide_notification(
     or at the counter) is still credited, the excess becoming household credit, but flagged
     for review (:attr:`NotificationDecision.CREDIT_FOR_REVIEW`).
     """
-    name = f"{notification.provider} transaction {notification.transaction_id!r}"
+    name = f"transaction {notification.provider} « {notification.transaction_id} »"
 
     def verdict(decision: NotificationDecision, reason: str) -> NotificationVerdict:
         return NotificationVerdict(
@@ -304,48 +314,50 @@ def decide_notification(
         )
 
     if expected is None:
-        return verdict(NotificationDecision.UNKNOWN_TRANSACTION, f"unknown {name}")
+        return verdict(NotificationDecision.UNKNOWN_TRANSACTION, f"{name} inconnue")
     paid = notification.outcome is PaymentOutcome.PAID
     if already_credited:
         if paid:
-            return verdict(NotificationDecision.DUPLICATE, f"{name} was already credited")
+            return verdict(NotificationDecision.DUPLICATE, f"{name} déjà créditée")
         return verdict(
             NotificationDecision.STATUS_AFTER_CREDIT,
-            f"{name} was credited but is now {notification.outcome.value}"
+            f"{name} créditée mais désormais {_OUTCOMES_FR[notification.outcome]}"
             f" ({notification.provider_status})",
         )
     if not paid:
         return verdict(
             NotificationDecision.NOT_PAID,
-            f"{name} is {notification.outcome.value} ({notification.provider_status})",
+            f"{name} {_OUTCOMES_FR[notification.outcome]} ({notification.provider_status})",
         )
     problems: list[str] = []
     if notification.currency != expected.amount.currency:
-        problems.append(f"currency {notification.currency} instead of {expected.amount.currency}")
+        problems.append(f"devise {notification.currency} au lieu de {expected.amount.currency}")
     elif notification.amount != expected.amount:
-        problems.append(f"amount {notification.amount} instead of {expected.amount}")
+        problems.append(
+            f"montant {notification.amount.format_fr()} au lieu de {expected.amount.format_fr()}"
+        )
     if (
         notification.invoice_number is not None
         and notification.invoice_number != expected.invoice_number
     ):
         problems.append(
-            f"invoice {notification.invoice_number!r} instead of {expected.invoice_number!r}"
+            f"facture « {notification.invoice_number} » au lieu de « {expected.invoice_number} »"
         )
     if problems:
-        return verdict(NotificationDecision.MISMATCH, f"{name}: " + "; ".join(problems))
+        return verdict(NotificationDecision.MISMATCH, f"{name} : " + " ; ".join(problems))
     if notification.authenticity is Authenticity.UNSIGNED and not trust_unsigned:
         return verdict(
             NotificationDecision.NEEDS_CONFIRMATION,
-            f"{name} says paid but is unsigned: confirm it with the provider",
+            f"{name} annoncée payée mais non signée : à confirmer auprès du prestataire",
         )
     if balance_due is not None and notification.amount > balance_due:
         return verdict(
             NotificationDecision.CREDIT_FOR_REVIEW,
-            f"{name} paid {notification.amount} but invoice {expected.invoice_number} had "
-            f"{balance_due} left to pay (paid meanwhile): the excess is household credit, "
-            "to refund or keep",
+            f"{name} payée {notification.amount.format_fr()} alors que la facture "
+            f"{expected.invoice_number} n'avait plus que {balance_due.format_fr()} à payer "
+            "(réglée entre-temps) : l'excédent est un avoir du foyer, à rembourser ou à conserver",
         )
-    return verdict(NotificationDecision.CREDIT, f"{name} paid {notification.amount}")
+    return verdict(NotificationDecision.CREDIT, f"{name} payée {notification.amount.format_fr()}")
 
 
 #: Invoice statuses (values of the invoicing status enum) that may be paid online.

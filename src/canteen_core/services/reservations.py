@@ -23,7 +23,7 @@ from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.change_requests import ChangeRequest
 from canteen_core.domain.clock import PARIS, FixedClock
 from canteen_core.domain.enrollments import Enrollment
-from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.grids import Grid, month_grid, week_grid
 from canteen_core.domain.periodicity import Periodicity
@@ -106,8 +106,12 @@ class ReservationService(ChangeRequestUseCases):
         *,
         extra_action: Action | None = None,
         household: bool = True,
+        expected_versions: Mapping[str, int] | None = None,
     ) -> dict[str, BulkResult]:
         """Apply ``operations`` (enrollment id -> operation) in one use case.
+
+        ``expected_versions`` (enrollment id -> book version, an HTTP ``If-Match``): a book
+        at another version is a :class:`ConflictError`, checked in the write's transaction.
 
         With ``household=False`` the operations are the engine's cores, not given the
         household: only the households' child ids are read, and each enrollment's context is
@@ -131,6 +135,12 @@ class ReservationService(ChangeRequestUseCases):
             else:
                 children = load_child_ids(tx, household_ids)
             books = tx.uow.reservations.load_many(ids)
+            for enrollment_id, expected in (expected_versions or {}).items():
+                if books[enrollment_id].version != expected:
+                    raise ConflictError(
+                        f"les réservations ont changé (version {books[enrollment_id].version}, "
+                        f"attendue {expected})"
+                    )
             pending = pending_by_enrollment(tx, enrollments)
             clock = FixedClock(tx.now)  # one instant for the whole use case
             results: dict[str, BulkResult] = {}
@@ -195,11 +205,19 @@ class ReservationService(ChangeRequestUseCases):
             ensure_bookings_allowed(tx.uow, household_id, today=today, rule=rule)
 
     def _one(
-        self, actor: Actor, action: Action, enrollment_id: str, operation: Operation
+        self,
+        actor: Actor,
+        action: Action,
+        enrollment_id: str,
+        operation: Operation,
+        expected_version: int | None = None,
     ) -> BulkResult:
         if not isinstance(enrollment_id, str) or not enrollment_id:
             raise InvalidInputError("expected an enrollment id", path="enrollment_id")
-        return self._run(actor, action, {enrollment_id: operation})[enrollment_id]
+        expected = _expected(enrollment_id, expected_version)
+        return self._run(actor, action, {enrollment_id: operation}, expected_versions=expected)[
+            enrollment_id
+        ]
 
     # -- one enrollment -------------------------------------------------------------------------
 
@@ -221,10 +239,21 @@ class ReservationService(ChangeRequestUseCases):
             lambda book, **kw: cancel_day(book, day, **kw),
         )
 
-    def set_days(self, actor: Actor, enrollment_id: str, wanted: Mapping[date, bool]) -> BulkResult:
+    def set_days(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        wanted: Mapping[date, bool],
+        *,
+        expected_version: int | None = None,
+    ) -> BulkResult:
         """Submit a grid: each day to its wanted state (True booked). Closed, past or late
-        days are skipped with a reason in the result."""
-        return self.set_days_many(actor, {enrollment_id: wanted})[enrollment_id]
+        days are skipped with a reason in the result. With ``expected_version`` (the grid's
+        version), a book changed since is a :class:`ConflictError` and nothing is written."""
+        expected = _expected(enrollment_id, expected_version)
+        return self.set_days_many(actor, {enrollment_id: wanted}, expected_versions=expected)[
+            enrollment_id
+        ]
 
     def tick_week(self, actor: Actor, enrollment_id: str, week: date) -> BulkResult:
         """ "Tout cocher" for the ISO week containing ``week``."""
@@ -244,26 +273,54 @@ class ReservationService(ChangeRequestUseCases):
         """ "Tout décocher" for a month."""
         return self._fill(actor, [enrollment_id], month_days(year, month), False)[enrollment_id]
 
-    def tick_range(self, actor: Actor, enrollment_id: str, start: date, end: date) -> BulkResult:
+    def tick_range(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        start: date,
+        end: date,
+        *,
+        expected_version: int | None = None,
+    ) -> BulkResult:
         """Book every open day from ``start`` to ``end``, clamped to the enrollment's period
-        (the days outside it are not listed, so the work is bounded by the enrollment)."""
-        return self._fill(actor, [enrollment_id], _check_range(start, end), True, span=True)[
+        (the days outside it are not listed, so the work is bounded by the enrollment).
+        ``expected_version``: as in :meth:`set_days`."""
+        expected = _expected(enrollment_id, expected_version)
+        span = _check_range(start, end)
+        return self._fill(actor, [enrollment_id], span, True, span=True, expected=expected)[
             enrollment_id
         ]
 
-    def untick_range(self, actor: Actor, enrollment_id: str, start: date, end: date) -> BulkResult:
+    def untick_range(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        start: date,
+        end: date,
+        *,
+        expected_version: int | None = None,
+    ) -> BulkResult:
         """Cancel every booked day from ``start`` to ``end``, clamped to the enrollment's
         period (see :meth:`tick_range`)."""
-        return self._fill(actor, [enrollment_id], _check_range(start, end), False, span=True)[
+        expected = _expected(enrollment_id, expected_version)
+        span = _check_range(start, end)
+        return self._fill(actor, [enrollment_id], span, False, span=True, expected=expected)[
             enrollment_id
         ]
 
     def apply_periodicity(
-        self, actor: Actor, enrollment_id: str, periodicity: Periodicity, *, replace: bool = True
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        periodicity: Periodicity,
+        *,
+        replace: bool = True,
+        expected_version: int | None = None,
     ) -> BulkResult:
         """Apply a weekly pattern over its range ("Appliquer une périodicité"); with
         ``replace`` the other open days of the range are cancelled. Pattern days that are
-        closed are listed as skipped, with the reason."""
+        closed are listed as skipped, with the reason. ``expected_version``: as in
+        :meth:`set_days`."""
         pattern = _periodicity(periodicity)
         if not isinstance(replace, bool):
             raise InvalidInputError("replace must be True or False", path="replace")
@@ -271,7 +328,9 @@ class ReservationService(ChangeRequestUseCases):
         def operation(book: ReservationBook, **kw: object) -> tuple[ReservationBook, BulkResult]:
             return apply_periodicity(book, pattern, replace=replace, **kw)  # type: ignore[arg-type]
 
-        return self._one(actor, Action.APPLY_PERIODICITY, enrollment_id, operation)
+        return self._one(
+            actor, Action.APPLY_PERIODICITY, enrollment_id, operation, expected_version
+        )
 
     # -- many enrollments, one transaction -------------------------------------------------------
 
@@ -283,6 +342,7 @@ class ReservationService(ChangeRequestUseCases):
         booked: bool,
         *,
         span: bool = False,
+        expected: Mapping[str, int] | None = None,
     ) -> dict[str, BulkResult]:
         """Bring each of ``days`` to ``booked`` (closed days are listed as skipped); with
         ``span``, ``days`` is a (first, last) range clamped to each enrollment's period."""
@@ -295,7 +355,13 @@ class ReservationService(ChangeRequestUseCases):
             return _set_days(book, wanted, booked, enrollment=enrollment, **kw)  # type: ignore[arg-type]
 
         action = Action.BOOK_MEALS if booked else Action.CANCEL_MEALS
-        return self._run(actor, action, dict.fromkeys(ids, operation), household=False)
+        return self._run(
+            actor,
+            action,
+            dict.fromkeys(ids, operation),
+            household=False,
+            expected_versions=expected,
+        )
 
     def _fill_open(
         self,
@@ -319,9 +385,14 @@ class ReservationService(ChangeRequestUseCases):
         return self._run(actor, action, dict.fromkeys(ids, operation), household=False)
 
     def set_days_many(
-        self, actor: Actor, changes: Mapping[str, Mapping[date, bool]]
+        self,
+        actor: Actor,
+        changes: Mapping[str, Mapping[date, bool]],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
     ) -> dict[str, BulkResult]:
-        """Submit grids for many enrollments (a family's month, all children) at once."""
+        """Submit grids for many enrollments (a family's month, all children) at once;
+        ``expected_versions`` (enrollment id -> version): as in :meth:`set_days`."""
         if not isinstance(changes, Mapping):
             raise InvalidInputError("expected enrollment id -> {day: booked}", path="changes")
         operations: dict[str, Operation] = {}
@@ -345,6 +416,7 @@ class ReservationService(ChangeRequestUseCases):
             operations,
             extra_action=Action.CANCEL_MEALS if cancels else None,
             household=False,
+            expected_versions=expected_versions,
         )
 
     def tick_month_many(
@@ -472,3 +544,14 @@ class ReservationService(ChangeRequestUseCases):
         return self._grid(
             actor, enrollment_id, lambda book, **kw: month_grid(book, year, month, **kw)
         )
+
+
+def _expected(enrollment_id: str, version: int | None) -> dict[str, int] | None:
+    """``{enrollment_id: version}`` for :meth:`ReservationService._run`, checked."""
+    if version is None:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise InvalidInputError(
+            f"expected a book version (an integer >= 0), got {version!r}", path="expected_version"
+        )
+    return {enrollment_id: version}

@@ -22,6 +22,7 @@ from canteen_adapters.web.pages.render import (
 )
 from canteen_adapters.web.problems import Problem, canteen_error_to_problem
 from canteen_adapters.web.sessions import Session
+from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "parse_day",
     "run",
     "session_of",
+    "site_names",
+    "staff_of",
 ]
 
 P = ParamSpec("P")
@@ -69,6 +72,22 @@ def session_of(request: Request[Any, Any, Any], *, password_page: bool = False) 
     if session.must_change_password and not password_page:
         raise PasswordChangeRequired()
     return session
+
+
+def staff_of(request: Request[Any, Any, Any]) -> Actor:
+    """The acting user of a back-office page; "Accès refusé" for a family account."""
+    actor = session_of(request).actor
+    if actor.is_family:
+        raise Problem(
+            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
+        )
+    return actor
+
+
+def site_names(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Site id to name of every site with an enrollment the actor may read (blocking)."""
+    canteen = context_of(request).canteen
+    return {e.site.id: e.site.name for e in canteen.enrollments.list_enrollments(actor)}
 
 
 def home_of(session: Session) -> str:

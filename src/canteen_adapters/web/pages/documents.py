@@ -14,9 +14,8 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import form_of, home_of, page, run, session_of
+from canteen_adapters.web.pages.common import form_of, home_of, page, run, session_of, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.pages.staff import _staff
 from canteen_adapters.web.routes.family_papers import form_day, form_field, form_quotient
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import PaperKind, size_fr
@@ -125,7 +124,7 @@ async def postal_address(
 @get("/gestion/documents", include_in_schema=False)
 async def review(request: Request[Any, Any, Any]) -> Response[str]:
     """Papers waiting for review, oldest first, with accept / reject."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     pending = await run(canteen.documents.to_review, actor)
     return page(
@@ -141,7 +140,7 @@ async def review(request: Request[Any, Any, Any]) -> Response[str]:
 async def decide(request: Request[Any, Any, Any], document_id: FromPath[str]) -> Response[Any]:
     """Accept (the paper is applied) or reject (with a reason) a paper; the family is
     e-mailed."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     canteen = context_of(request).canteen
     if form.get("decision") == "accepter":

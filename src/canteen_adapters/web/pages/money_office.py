@@ -9,9 +9,15 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from canteen_adapters.web.pages.common import error_text, form_of, page, run
+from canteen_adapters.web.pages.common import (
+    error_text,
+    form_of,
+    page,
+    run,
+    site_names,
+    staff_of,
+)
 from canteen_adapters.web.pages.render import context_of
-from canteen_adapters.web.pages.staff import _sites, _staff
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.routes.sepa import run_direct_debit
 from canteen_core.domain.actors import Actor
@@ -22,8 +28,6 @@ from canteen_core.services.payments.debit_schedule import earliest_collection_da
 
 __all__ = ["HANDLERS"]
 
-#: The outbox kind of a payment reminder e-mail.
-REMINDER_KIND = "invoice-overdue"
 #: At most this many reminders are listed (newest first).
 REMINDERS_SHOWN = 200
 
@@ -60,7 +64,7 @@ async def _closures_page(
     done: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response[str]:
-    sites = await run(_sites, actor, request)
+    sites = await run(site_names, actor, request)
     closures = await run(_closures, request, actor)
     return page(
         request,
@@ -79,13 +83,13 @@ async def _closures_page(
 @get("/gestion/fermetures", include_in_schema=False)
 async def closures(request: Request[Any, Any, Any]) -> Response[str]:
     """The sites' closures (strike, works) and the form to add one."""
-    return await _closures_page(request, _staff(request))
+    return await _closures_page(request, staff_of(request))
 
 
 @post("/gestion/fermetures", include_in_schema=False)
 async def add_closure(request: Request[Any, Any, Any]) -> Response[str]:
     """Close a site over a period: its bookings on those days are cancelled."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     values = {name: str(form.get(name, "")).strip() for name in ("site", "name", "du", "au")}
     canteen = context_of(request).canteen
@@ -110,7 +114,7 @@ async def add_closure(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/prelevements", include_in_schema=False)
 async def debit_file(request: Request[Any, Any, Any]) -> Response[str]:
     """The direct-debit run's form (collection date, the earliest by default)."""
-    _staff(request)
+    staff_of(request)
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().astimezone(PARIS).date()
     earliest = earliest_collection_date(canteen.deployment, today)
@@ -122,7 +126,7 @@ async def debit_file(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/gestion/prelevements", include_in_schema=False)
 async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
     """Produce the pain.008 file; the report with its download link."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     canteen = context_of(request).canteen
     text = str(form.get("date", "")).strip()
@@ -150,29 +154,24 @@ async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
     )
 
 
-def _sent_reminders(request: Request[Any, Any, Any], actor: Actor) -> list[Any]:
-    canteen = context_of(request).canteen
-    records = [r for r in canteen.accounts.outbox(actor) if r.message.kind == REMINDER_KIND]
-    return list(reversed(records))[:REMINDERS_SHOWN]
-
-
 async def _reminders_page(
     request: Request[Any, Any, Any], actor: Actor, report: Any = None
 ) -> Response[str]:
-    sent = await run(_sent_reminders, request, actor)
+    billing = context_of(request).canteen.billing
+    sent = await run(billing.sent_reminders, actor, limit=REMINDERS_SHOWN)
     return page(request, "relances.html", title="Relances", report=report, sent=sent)
 
 
 @get("/gestion/relances", include_in_schema=False)
 async def reminders(request: Request[Any, Any, Any]) -> Response[str]:
     """The reminders sent (newest first) and the button that sends those due."""
-    return await _reminders_page(request, _staff(request))
+    return await _reminders_page(request, staff_of(request))
 
 
 @post("/gestion/relances", include_in_schema=False)
 async def run_reminders(request: Request[Any, Any, Any]) -> Response[str]:
     """Send the reminders due today (each invoice and level at most once)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     await form_of(request)
     report = await run(context_of(request).canteen.billing.run_reminders, actor)
     return await _reminders_page(request, actor, report)

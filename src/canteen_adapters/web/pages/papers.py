@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
 from canteen_adapters.payment.payfip import RESULT_OUTCOMES
 from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.routes.documents import document_url, payment_message
-from canteen_adapters.web.routes.sepa import STATUS_FR, masked_iban, sign_mandate
+from canteen_adapters.web.routes.sepa import STATUS_FR, change_iban, masked_iban, sign_mandate
+from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.domain.mandates import DirectDebitMandate
+from canteen_core.services import Canteen
 
 __all__ = ["HANDLERS"]
 
@@ -23,6 +28,17 @@ NOTICE_FR = {
     "queued": "En cours d'envoi",
     "failed": "Non distribué",
     "unknown": "Non retrouvé",
+}
+
+
+#: A change of the active mandate, from the posted form (blocking).
+MandateChange = Callable[[Canteen, Actor, FormMultiDict], DirectDebitMandate]
+#: The confirmation shown after a change of the mandate (``?fait=...``).
+DONE_FR = {
+    "iban": "Vos coordonnées bancaires sont modifiées : les prochains prélèvements seront "
+    "présentés sur le nouveau compte.",
+    "revocation": "Votre mandat est révoqué : vos prochaines factures ne seront plus "
+    "prélevées ; réglez-les en ligne ou auprès de la régie.",
 }
 
 
@@ -54,6 +70,7 @@ async def _debit_page(
         field=field,
         form=form or {},
         signed=request.query_params.get("signe") == "1",
+        done=DONE_FR.get(request.query_params.get("fait") or ""),
     )
 
 
@@ -91,6 +108,53 @@ async def sign(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
             request, household_id, status=code, error=detail, field=field, form=values
         )
     return redirect(f"/foyer/{household_id}/prelevement?signe=1")
+
+
+async def _mandate_change(
+    request: Request[Any, Any, Any], household_id: str, done: str, change: MandateChange
+) -> Response[Any]:
+    """Run ``change(canteen, actor, form)``; the page again with the French reason when
+    refused, else back to it with the confirmation ``done``."""
+    session = session_of(request)
+    form = await form_of(request)
+    values = {name: str(form.get(name, "")) for name in ("new_iban", "new_bic")}
+    try:
+        await run(change, context_of(request).canteen, session.actor, form)
+    except CanteenError as error:
+        code, _, detail = error_text(request, error)
+        if code not in {404, 409, 422}:
+            raise
+        path = getattr(error, "path", None)
+        field = {"iban": "new_iban", "bic": "new_bic"}.get(path or "", path)
+        return await _debit_page(
+            request, household_id, status=code, error=detail, field=field, form=values
+        )
+    return redirect(f"/foyer/{household_id}/prelevement?fait={done}")
+
+
+@post("/foyer/{household_id:str}/prelevement/iban", include_in_schema=False)
+async def new_iban(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+    """Move the active mandate to another bank account."""
+
+    def change(canteen: Canteen, actor: Actor, form: FormMultiDict) -> DirectDebitMandate:
+        iban, bic = str(form.get("new_iban", "")), str(form.get("new_bic", ""))
+        return change_iban(canteen, actor, household_id, iban=iban, bic=bic)
+
+    return await _mandate_change(request, household_id, "iban", change)
+
+
+@post("/foyer/{household_id:str}/prelevement/revocation", include_in_schema=False)
+async def revoke(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+    """Leave direct debit (the family ticks the confirmation first)."""
+
+    def change(canteen: Canteen, actor: Actor, form: FormMultiDict) -> DirectDebitMandate:
+        if form.get("confirm") != "oui":
+            raise InvalidInputError(
+                "cochez la case de confirmation pour révoquer le mandat", path="confirm"
+            )
+        return canteen.payments.revoke_mandate(actor, household_id)
+
+    return await _mandate_change(request, household_id, "revocation", change)
 
 
 @get("/foyer/{household_id:str}/documents", include_in_schema=False)
@@ -132,4 +196,4 @@ async def payment_return(request: Request[Any, Any, Any], provider: FromPath[str
     )
 
 
-HANDLERS = [direct_debit, sign, documents, payment_return]
+HANDLERS = [direct_debit, sign, new_iban, revoke, documents, payment_return]

@@ -10,32 +10,16 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.pages.common import form_of, page, parse_day, run, session_of
+from canteen_adapters.web.pages.common import form_of, page, parse_day, run, site_names, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.problems import Problem
-from canteen_core.domain.actors import Actor
 
 __all__ = ["HANDLERS"]
-
-
-def _staff(request: Request[Any, Any, Any]) -> Actor:
-    actor = session_of(request).actor
-    if actor.is_family:
-        raise Problem(
-            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
-        )
-    return actor
-
-
-def _sites(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
-    canteen = context_of(request).canteen
-    return {e.site.id: e.site.name for e in canteen.enrollments.list_enrollments(actor)}
 
 
 @get("/gestion", include_in_schema=False)
 async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
     """Requests awaiting instruction, oldest first, with approve / reject."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     pending = await run(canteen.reservations.pending_requests, actor)
     return page(
@@ -50,7 +34,7 @@ async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/gestion/demandes/{request_id:str}", include_in_schema=False)
 async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
     """Approve or reject a request (the family is e-mailed)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     approve = form.get("decision") == "accepter"
     reason = str(form.get("reason", "")).strip() or None
@@ -62,9 +46,9 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
 @get("/gestion/appel", include_in_schema=False)
 async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The roll call of a site and day."""
-    actor = _staff(request)
+    actor = staff_of(request)
     today = context_of(request).canteen.context.clock.now().date()
-    sites = await run(_sites, actor, request)
+    sites = await run(site_names, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
     day = parse_day(request.query_params.get("jour"), today, path="day")
     canteen = context_of(request).canteen
@@ -84,7 +68,7 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/gestion/appel", include_in_schema=False)
 async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
     """Record the roll call (all or nothing)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     day = parse_day(str(form.get("jour", "")), date.min, path="day")
     presences = {
@@ -99,10 +83,10 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/gestion/effectifs", include_in_schema=False)
 async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
     """Meals to cook per day at a site, by diet, and PAI baskets."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().date()
-    sites = await run(_sites, actor, request)
+    sites = await run(site_names, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
     start = parse_day(request.query_params.get("du"), today, path="day")
     end = parse_day(request.query_params.get("au"), start, path="day")
@@ -122,14 +106,14 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/facturation", include_in_schema=False)
 async def billing_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The billing run's form."""
-    _staff(request)
+    staff_of(request)
     return page(request, "facturation.html", title="Facturation", report=None, period="")
 
 
 @post("/gestion/facturation", include_in_schema=False)
 async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
     """Bill a month post-paid (re-running never invoices twice)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     period = str(form.get("period", "")).strip()
     report = await run(context_of(request).canteen.billing.run_postpaid, actor, period)
@@ -139,7 +123,7 @@ async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/foyers", include_in_schema=False)
 async def households(request: Request[Any, Any, Any]) -> Response[str]:
     """Household search (id, guardian or child name, e-mail)."""
-    actor = _staff(request)
+    actor = staff_of(request)
     query = (request.query_params.get("q") or "").strip()
     found = (
         await run(convert.search_households, context_of(request).canteen, actor, query)
@@ -152,7 +136,7 @@ async def households(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/gestion/foyers/{household_id:str}", include_in_schema=False)
 async def household(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
     """A household's page: guardians, children, invoices."""
-    actor = _staff(request)
+    actor = staff_of(request)
     canteen = context_of(request).canteen
     found = await run(canteen.families.get, actor, household_id)
     invoices = await run(canteen.billing.invoices_page, actor, household_id)

@@ -34,7 +34,7 @@ def _handle(web: Web, provider: str, fields: dict[str, str]) -> NotificationOut:
     result = web.canteen.payments.handle_notification(provider, fields)
     return NotificationOut(
         decision=result.decision,
-        reason=result.reason,
+        reason=" ".join(result.reason.split()),  # French, one line
         transaction_id=result.transaction_id,
         credited=result.credited,
     )

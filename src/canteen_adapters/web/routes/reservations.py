@@ -183,32 +183,41 @@ def preview(
     )
 
 
+def _stale(current: int) -> Problem:
+    return Problem(
+        412,
+        "stale-version",
+        "Réservations modifiées entre-temps",
+        "Les réservations ont changé depuis l'affichage de la grille : rechargez-la et "
+        "recommencez.",
+        field="If-Match",
+        headers={"ETag": f'"{current}"'},
+        extra={"current_version": current},
+    )
+
+
 def _write(
     web: Web,
     actor: Actor,
     enrollment_id: FromPath[str],
     if_match: str | None,
-    operation: Callable[[], BulkResult],
+    operation: Callable[[int | None], BulkResult],
 ) -> Response[ChangeOut]:
+    """Run ``operation(expected_version)``: the ``If-Match`` version is checked by the facade
+    in the write's own transaction (a stale one is 412, another collision 409)."""
     reservations = web.canteen.reservations
+    expected: int | None = None
     if if_match is not None:
         match = _IF_MATCH.match(if_match)
-        current = _version(web, actor, enrollment_id)
-        if match is None or int(match.group(1)) != current:
-            raise Problem(
-                412,
-                "stale-version",
-                "Réservations modifiées entre-temps",
-                "Les réservations ont changé depuis l'affichage de la grille : rechargez-la et "
-                "recommencez.",
-                field="If-Match",
-                headers={"ETag": f'"{current}"'},
-                extra={"current_version": current},
-            )
+        if match is None:
+            raise _stale(_version(web, actor, enrollment_id))
+        expected = int(match.group(1))
     try:
-        result = operation()
+        result = operation(expected)
     except ConflictError:
         current = _version(web, actor, enrollment_id)
+        if expected is not None and current != expected:
+            raise _stale(current) from None
         raise Problem(
             409,
             "conflict",
@@ -245,7 +254,9 @@ def submit(
         actor,
         enrollment_id,
         if_match,
-        lambda: web.canteen.reservations.set_days(actor, enrollment_id, wanted),
+        lambda expected: web.canteen.reservations.set_days(
+            actor, enrollment_id, wanted, expected_version=expected
+        ),
     )
 
 
@@ -271,7 +282,9 @@ def fill(
         actor,
         enrollment_id,
         if_match,
-        lambda: method(actor, enrollment_id, data.start, data.end),
+        lambda expected: method(
+            actor, enrollment_id, data.start, data.end, expected_version=expected
+        ),
     )
 
 
@@ -302,8 +315,8 @@ def periodicity(
         actor,
         enrollment_id,
         if_match,
-        lambda: web.canteen.reservations.apply_periodicity(
-            actor, enrollment_id, pattern, replace=data.replace
+        lambda expected: web.canteen.reservations.apply_periodicity(
+            actor, enrollment_id, pattern, replace=data.replace, expected_version=expected
         ),
     )
 

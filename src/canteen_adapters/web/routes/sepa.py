@@ -19,7 +19,9 @@ from canteen_adapters.web.papers_schemas import (
     DirectDebitRunBody,
     DirectDebitRunOut,
     MandateBody,
+    MandateIbanBody,
     MandateOut,
+    MandateRevocationBody,
     MandateScheduleOut,
     PastDebitOut,
     PreNotificationOut,
@@ -37,6 +39,7 @@ from canteen_core.services.payments.debit_schedule import earliest_collection_da
 __all__ = [
     "HANDLERS",
     "STATUS_FR",
+    "change_iban",
     "debit_file",
     "masked_iban",
     "run_direct_debit",
@@ -109,6 +112,17 @@ def sign_mandate(
     return canteen.payments.sign_mandate(
         actor, household_id, iban=iban, debtor_name=name, bic=checked_bic
     )
+
+
+def change_iban(
+    canteen: Canteen, actor: Actor, household_id: str, *, iban: str, bic: str | None
+) -> DirectDebitMandate:
+    """Move the household's active mandate to a new account (same reference), the IBAN and
+    BIC checked as when signing (French errors, the field in error)."""
+    if not iban.strip():
+        raise InvalidInputError("indiquez le nouvel IBAN du compte à prélever", path="iban")
+    checked_bic = validate_bic(bic) if bic and bic.strip() else None
+    return canteen.payments.change_mandate_iban(actor, household_id, iban=iban, bic=checked_bic)
 
 
 def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
@@ -251,6 +265,36 @@ class MandatesController(Controller):
             holder=data.holder,
             bic=data.bic,
             accept=data.accept,
+        )
+        return mandate_out(mandate)
+
+    @post("/active/iban", status_code=HTTP_200_OK, sync_to_thread=True)
+    def change_iban(
+        self,
+        request: Request[Any, Any, Any],
+        web: Web,
+        household_id: FromPath[str],
+        data: JSONBody[MandateIbanBody],
+    ) -> MandateOut:
+        """Change the active mandate's bank account (same mandate reference; the next debit
+        is presented on the new IBAN). 404 without an active mandate."""
+        actor = web.actor(request)
+        mandate = change_iban(web.canteen, actor, household_id, iban=data.iban, bic=data.bic)
+        return mandate_out(mandate)
+
+    @post("/active/revocation", status_code=HTTP_200_OK, sync_to_thread=True)
+    def revoke(
+        self,
+        request: Request[Any, Any, Any],
+        web: Web,
+        household_id: FromPath[str],
+        data: JSONBody[MandateRevocationBody],
+    ) -> MandateOut:
+        """Leave direct debit: revoke the active mandate from today (``final_collection``:
+        one last debit is still presented). 404 without an active mandate."""
+        actor = web.actor(request)
+        mandate = web.canteen.payments.revoke_mandate(
+            actor, household_id, final_collection=data.final_collection
         )
         return mandate_out(mandate)
 

@@ -16,6 +16,7 @@ from canteen_core.domain.families import Household
 from canteen_core.domain.invoicing import (
     NumberSequence,
 )
+from canteen_core.domain.outbox.store import OutboxRecord
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reminders import (
     ArrearsRule,
@@ -34,6 +35,8 @@ from canteen_core.services.billing.statements import household_account
 from canteen_core.services.runner import Transaction
 
 _DUNNING_COUNTER = "dunning"
+#: The outbox kind of a payment reminder e-mail.
+REMINDER_KIND = "invoice-overdue"
 
 
 @attrs.frozen(kw_only=True)
@@ -94,6 +97,17 @@ class Dunning(BillingBase):
                     sent.extend(pairs)
                     messages += count
         return ReminderReport(sent=tuple(sent), households=len(ids), messages=messages)
+
+    def sent_reminders(self, actor: Actor, *, limit: int = 200) -> list[OutboxRecord]:
+        """The reminder e-mails in the outbox (queued, sent or dead), newest first, at most
+        ``limit``. ``send_reminders`` (finance, admin): unlike the whole outbox (admin only),
+        the staff who send reminders may see which were sent."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise InvalidInputError(f"must be 1 to 10000, got {limit!r}", path="limit")
+        with self._ctx.use_case(actor, Action.SEND_REMINDERS, read_only=True) as tx:
+            records = tx.uow.outbox.records(None)
+            found = [record for record in records if record.message.kind == REMINDER_KIND]
+        return list(reversed(found))[:limit]
 
     def _remind(
         self, tx: Transaction, household: Household, today: date

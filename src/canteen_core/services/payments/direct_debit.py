@@ -207,7 +207,7 @@ class DirectDebits(PaymentBase):
         uow.households.get(household_id)
         active = [m for m in uow.mandates.list(household_id=household_id) if m.collectable]
         if not active:
-            raise NotFoundError(f"household {household_id!r} has no active mandate")
+            raise NotFoundError("ce foyer n'a pas de mandat de prélèvement actif")
         return max(active, key=lambda m: (m.signed_on, m.reference))
 
     # -- SEPA collections ----------------------------------------------------------------------

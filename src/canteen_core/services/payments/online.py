@@ -46,6 +46,10 @@ from canteen_core.services.runner import Transaction
 
 #: ``decision`` of the audit entry of a notification refused before any decision.
 REJECTED = "rejected"
+#: The answer's reason for a rejected notification (the audit entry keeps the details).
+REJECTED_REASON = (
+    "Notification refusée : signature ou contenu invalide (détail dans le journal d'audit)."
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -209,14 +213,13 @@ class OnlinePayments(PaymentBase):
             )
 
         if verified is None:
-            reason = f"{type(failure).__name__}: {failure}"
-            record(REJECTED, reason, None)
+            record(REJECTED, f"{type(failure).__name__}: {failure}", None)  # for staff
             return NotificationResult(
                 audit_id=audit_id,
                 provider=provider,
                 transaction_id=None,
                 decision=REJECTED,
-                reason=reason,
+                reason=REJECTED_REASON,
             )
         transaction_id = verified.transaction_id
         started = sorted(

@@ -1,0 +1,59 @@
+"""Portal pages over HTTP: the month grid's rows, the roll call's names, the back office's
+reminders for finance staff, and a mandate's IBAN change and revocation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from canteen_adapters.cli.demo import ADMIN
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.errors import NotAuthorizedError
+
+from .conftest import NEW_PASSWORD, Deployment, welcome
+from .test_family import bill_october
+
+
+def test_october_month_view_has_no_empty_week_39(family: tuple[Deployment, str]) -> None:
+    web, _ = family
+    page = web.client.get("/reservations/CONCERTO-alban-rs?vue=mois&date=2023-10-01")
+    assert page.status_code == 200
+    weeks = re.findall(r'<th scope="row">Semaine (\d+)</th>', page.text)
+    assert weeks == ["40", "41", "42", "43", "44"]
+
+
+def test_roll_call_shows_names_not_ids(web: Deployment) -> None:
+    web.activate(web.template.staff)
+    page = web.client.get("/gestion/appel?site=ronde&jour=2023-10-06")
+    assert page.status_code == 200
+    rows = re.findall(r"<tr>\s*<td>([^<]*)</td><td>([^<]*)</td>", page.text)
+    assert ("CONCERTO Maman", "Alban CONCERTO") in rows
+    assert all(household != "CONCERTO" and "-" not in child for household, child in rows)
+    # The enrollment id stays only as the form field's name.
+    assert 'name="presence-CONCERTO-alban-rs"' in page.text
+
+
+def test_a_finance_only_account_reads_the_reminders_page(web: Deployment) -> None:
+    web.canteen.accounts.invite(
+        ADMIN,
+        email="regie@ronde.example",
+        display_name="Régie",
+        roles=(Role.FINANCE,),
+        username="regie",
+        account_id="regie",
+    )
+    web.activate(welcome(web.canteen, "regie"))
+    bill_october(web)
+    web.clock.set(datetime(2023, 12, 20, 9, 0, tzinfo=PARIS))  # October's invoice is overdue
+    csrf = web.login("regie", NEW_PASSWORD)
+    sent = web.client.post("/gestion/relances", data={"csrf_token": csrf})
+    assert sent.status_code == 200, sent.text
+    assert "relance(s) pour" in sent.text
+    page = web.client.get("/gestion/relances")
+    assert page.status_code == 200, page.text
+    assert "@" in page.text.split("<tbody>", 1)[1]  # a reminder's recipient is listed
+    with pytest.raises(NotAuthorizedError):
+        web.canteen.accounts.outbox(Actor.staff("regie", Role.FINANCE))
