@@ -8,9 +8,8 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of
+from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.pages.staff import _staff
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 
@@ -146,7 +145,7 @@ def _pending(request: Request[Any, Any, Any], actor: Actor) -> Any:
 @get("/gestion/inscriptions", include_in_schema=False)
 async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
     """Enrollment requests awaiting instruction, with accept / refuse."""
-    actor = _staff(request)
+    actor = staff_of(request)
     rows = await run(_pending, request, actor)
     return page(
         request,
@@ -161,7 +160,7 @@ async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
 async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
     """Accept (the enrollment is made) or refuse (with a reason) a request; the family is
     e-mailed."""
-    actor = _staff(request)
+    actor = staff_of(request)
     form = await form_of(request)
     reason = str(form.get("reason", "")).strip()
     service = context_of(request).canteen.enrollment_requests
