@@ -307,3 +307,19 @@ def test_pai_marks_the_child_and_its_enrollments(papers_world: World) -> None:
     assert outcome.pai_enrollments == ("e-alban",)
     assert canteen.enrollments.get(ADMIN, "e-alban").tariff_category == "pai"
     assert canteen.families.get(ADMIN, "concerto").child("alban").pai is True
+
+
+def test_export_lists_the_papers_and_erasure_removes_them_with_their_bytes(
+    papers_world: World, tmp_path: Path
+) -> None:
+    canteen = papers_world.canteen
+    paper_id = _certificate(canteen, D(2023, 9, 11), D(2023, 9, 15))
+    assert _stored_blobs(canteen, tmp_path) == 1
+    exported = canteen.privacy.export_household(ADMIN, "concerto")
+    assert [p["id"] for p in exported.data["family_papers"]] == [paper_id]
+    assert {c.key: n for c, n in exported.categories}["documents"] == 1
+    erased = canteen.privacy.erase_household(ADMIN, "concerto")
+    assert dict(erased.removed)["documents déposés"] == 1
+    assert _stored_blobs(canteen, tmp_path) == 0
+    with canteen.context.storage.unit_of_work(read_only=True) as uow:
+        assert uow.family_papers.count(household_id="concerto") == 0

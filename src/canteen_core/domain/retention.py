@@ -88,6 +88,13 @@ def _categories(settings: RetentionSettings) -> tuple[DataCategory, ...]:
             erasable=True,
         ),
         DataCategory(
+            key="documents",
+            label="Documents déposés par le foyer (attestations, certificats, PAI, RIB)",
+            purpose="Justificatifs du quotient familial, des absences et des régimes",
+            retention=f"{settings.documents_days_after_review} jours après leur examen",
+            erasable=True,
+        ),
+        DataCategory(
             key="mandates",
             label="Coordonnées bancaires (mandats de prélèvement SEPA)",
             purpose="Paiement par prélèvement automatique",

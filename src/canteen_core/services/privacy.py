@@ -26,6 +26,7 @@ from canteen_core.config.serialization import unstructure
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.families import Household
+from canteen_core.domain.family_papers import FamilyPaper
 from canteen_core.domain.policy import Action
 from canteen_core.domain.retention import DataCategory, data_categories
 from canteen_core.ports.storage import UnitOfWork
@@ -37,7 +38,15 @@ __all__ = ["ErasureReport", "HouseholdExport", "PrivacyService"]
 #: The export's sections, by the data category they belong to.
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "household": ("household",),
-    "enrollments": ("enrollments", "reservations", "change_requests", "attendance", "absences"),
+    "enrollments": (
+        "enrollments",
+        "enrollment_requests",
+        "reservations",
+        "change_requests",
+        "attendance",
+        "absences",
+    ),
+    "documents": ("family_papers",),
     "mandates": ("mandates",),
     "accounts": ("accounts",),
     "messages": ("messages",),
@@ -125,6 +134,8 @@ class PrivacyService(ServiceBase):
                 }
                 for enrollment_id, book in sorted(books.items())
             ],
+            "enrollment_requests": _plain(uow.enrollment_requests.list(household_id=household_id)),
+            "family_papers": _plain(uow.family_papers.list(household_id=household_id)),
             "change_requests": _plain(uow.change_requests.list(household_id=household_id)),
             "attendance": _plain(uow.attendance.list(household_id=household_id)),
             "absences": _plain(uow.absences.list(child_id=children)) if children else [],
@@ -203,6 +214,7 @@ class PrivacyService(ServiceBase):
                     f"effacement refusé : le foyer {household_id} a {len(due)} facture(s) "
                     f"impayée(s) ({numbers}) ; elles doivent être réglées ou annulées d'abord"
                 )
+            papers = list(uow.family_papers.list(household_id=household_id))
             removed = self._remove(uow, household)
             kept = (
                 ("factures", uow.invoices.count(household_id=household_id)),
@@ -228,7 +240,7 @@ class PrivacyService(ServiceBase):
                 household_id=household_id,
             )
             tx.audit.describe(f"Effacement RGPD du foyer {household_id}")
-            return ErasureReport(
+            report = ErasureReport(
                 household_id=household_id,
                 erased_at=tx.now,
                 removed=removed,
@@ -246,6 +258,15 @@ class PrivacyService(ServiceBase):
                     ),
                 ),
             )
+        # The papers' bytes go once the erasure committed: a failed erasure keeps them.
+        self._delete_paper_files(papers)
+        return report
+
+    def _delete_paper_files(self, papers: Iterable[FamilyPaper]) -> None:
+        store = self._ctx.document_store
+        for paper in papers:
+            if paper.store == store.name:
+                store.delete(paper.blob_key)
 
     def _remove(self, uow: UnitOfWork, household: Household) -> tuple[tuple[str, int], ...]:
         household_id = household.id
@@ -291,6 +312,16 @@ class PrivacyService(ServiceBase):
                 (r.id for r in uow.absences.list(child_id=children)),
             )
         drop("inscriptions", uow.enrollments, (e.id for e in enrollments))
+        drop(
+            "demandes d'inscription",
+            uow.enrollment_requests,
+            (r.id for r in uow.enrollment_requests.list(household_id=household_id)),
+        )
+        drop(
+            "documents déposés",
+            uow.family_papers,
+            (p.id for p in uow.family_papers.list(household_id=household_id)),
+        )
         drop(
             "mandats de prélèvement",
             uow.mandates,
