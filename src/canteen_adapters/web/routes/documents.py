@@ -14,6 +14,7 @@ from canteen_adapters.web import convert
 from canteen_adapters.web.context import Web
 from canteen_adapters.web.papers_schemas import DocumentOut, PaymentReturnOut
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._files import PDF, attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import InvalidInputError
@@ -37,14 +38,7 @@ __all__ = [
 ]
 
 TAGS = ["Documents"]
-
-
-def _pdf(data: bytes, name: str) -> Response[bytes]:
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+ICALENDAR = "text/calendar"
 
 
 def document_url(household_id: str, document: OfferedDocument) -> str:
@@ -158,11 +152,10 @@ def documents(
     ]
 
 
-@get(
+@file_route(
     "/api/v1/households/{household_id:str}/payment-certificates/{year:str}",
     tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
+    media_type=PDF,
 )
 def payment_certificate(
     request: Request[Any, Any, Any], web: Web, household_id: FromPath[str], year: FromPath[str]
@@ -172,14 +165,11 @@ def payment_certificate(
     actor = web.actor(request)
     number = _year(year)
     data = payment_certificate_pdf(web.canteen, actor, household_id, number)
-    return _pdf(data, f"attestation-paiement-{number}-{household_id}.pdf")
+    return attachment(data, f"attestation-paiement-{number}-{household_id}.pdf", PDF)
 
 
-@get(
-    "/api/v1/households/{household_id:str}/attendance-certificate",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
+@file_route(
+    "/api/v1/households/{household_id:str}/attendance-certificate", tags=TAGS, media_type=PDF
 )
 def attendance_certificate(
     request: Request[Any, Any, Any],
@@ -192,29 +182,23 @@ def attendance_certificate(
     child was marked present."""
     actor = web.actor(request)
     data = attendance_certificate_pdf(web.canteen, actor, household_id, start, end)
-    return _pdf(data, f"attestation-presence-{start}-{end}-{household_id}.pdf")
+    return attachment(data, f"attestation-presence-{start}-{end}-{household_id}.pdf", PDF)
 
 
-@get(
-    "/api/v1/households/{household_id:str}/statement/pdf",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
-)
+@file_route("/api/v1/households/{household_id:str}/statement/pdf", tags=TAGS, media_type=PDF)
 def statement_document(
     request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
 ) -> Response[bytes]:
     """The household's account statement ("Relevé de compte", PDF) as of today."""
     actor = web.actor(request)
     data = statement_pdf(web.canteen, actor, household_id)
-    return _pdf(data, f"releve-de-compte-{household_id}.pdf")
+    return attachment(data, f"releve-de-compte-{household_id}.pdf", PDF)
 
 
-@get(
+@file_route(
     "/api/v1/households/{household_id:str}/children/{child_id:str}/reservations.ics",
     tags=TAGS,
-    sync_to_thread=True,
-    media_type="text/calendar",
+    media_type=ICALENDAR,
 )
 def child_calendar(
     request: Request[Any, Any, Any],
@@ -228,11 +212,7 @@ def child_calendar(
     actor = web.actor(request)
     host = web.public_url(request).split("://", 1)[-1].split("/", 1)[0] or "canteen"
     data, name = reservations_calendar(web.canteen, actor, household_id, child_id, host)
-    return Response(
-        data,
-        media_type="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(data, name, ICALENDAR)
 
 
 @get(

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from canteen_adapters.web import convert
 from canteen_adapters.web.callbacks_paths import notification_path
 from canteen_adapters.web.context import Web
+from canteen_adapters.web.routes._files import PDF, attachment, file_route
 from canteen_adapters.web.schemas import (
     FormField,
     InvoiceOut,
@@ -69,13 +70,7 @@ def invoice(request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]
     return convert.invoice_out(web.canteen.billing.invoice(actor, invoice_id))
 
 
-@get(
-    "/api/v1/invoices/{invoice_id:str}/pdf",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
-    responses={},
-)
+@file_route("/api/v1/invoices/{invoice_id:str}/pdf", tags=TAGS, media_type=PDF, responses={})
 def invoice_pdf(
     request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]
 ) -> Response[bytes]:
@@ -89,11 +84,7 @@ def invoice_pdf(
         state.invoice, household=household, issuer=web.canteen.deployment.issuer, state=state
     )
     name = f"facture-{state.invoice.number}.pdf".replace("/", "-")
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(pdf, name, PDF)
 
 
 IdempotencyKey = HeaderParameter(

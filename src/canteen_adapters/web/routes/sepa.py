@@ -26,6 +26,7 @@ from canteen_adapters.web.papers_schemas import (
     ScheduledDebitOut,
 )
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._files import attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 TAGS = ["Prélèvement"]
+#: The media type of the collection files (pain.008.001.02 is XML).
+PAIN_008 = "application/xml"
 #: A mandate's status as families read it.
 STATUS_FR = {
     MandateStatus.ACTIVE: "Actif",
@@ -278,23 +281,14 @@ def direct_debit_run(
     return run_out(report)
 
 
-@get(
-    "/api/v1/staff/direct-debit-runs/{message_id:str}/file",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/xml",
-)
+@file_route("/api/v1/staff/direct-debit-runs/{message_id:str}/file", tags=TAGS, media_type=PAIN_008)
 def direct_debit_file(
     request: Request[Any, Any, Any], web: Web, message_id: FromPath[str]
 ) -> Response[bytes]:
     """Download a run's pain.008.001.02 file (kept in ``[payment.sepa] output_dir``)."""
     _staff(web, request)
     path = debit_file(web.canteen, message_id)
-    return Response(
-        path.read_bytes(),
-        media_type="application/xml",
-        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
-    )
+    return attachment(path.read_bytes(), path.name, PAIN_008)
 
 
 HANDLERS: list[Any] = [MandatesController, direct_debits, direct_debit_run, direct_debit_file]
