@@ -19,7 +19,7 @@ from canteen_adapters.web.settings import WebSettings
 from canteen_core.domain.actors import Actor
 from canteen_core.services import Canteen
 
-__all__ = ["IdempotencyStore", "Web", "WebContext", "not_logged_in"]
+__all__ = ["AnyRequest", "IdempotencyStore", "Web", "WebContext", "not_logged_in"]
 
 
 def not_logged_in() -> Problem:
@@ -131,3 +131,5 @@ class WebContext:
 
 #: How a route handler asks for the :class:`WebContext` (``web: Web``).
 Web: TypeAlias = NamedDependency[WebContext]
+#: The request a route handler receives (``request: AnyRequest``): any user, auth and state.
+AnyRequest: TypeAlias = Request[Any, Any, Any]

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.params import FromPath, FromQuery
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.papers_schemas import DocumentOut, PaymentReturnOut
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.routes._files import PDF, attachment, file_route
@@ -130,9 +130,7 @@ def _year(text: str) -> int:
 
 
 @get("/api/v1/households/{household_id:str}/documents", tags=TAGS, sync_to_thread=True)
-def documents(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> list[DocumentOut]:
+def documents(request: AnyRequest, web: Web, household_id: FromPath[str]) -> list[DocumentOut]:
     """ "Édition de documents": the documents the family may print, each made when asked and
     dated that day, with its download URL (the attendance certificate takes any period with
     ``start`` and ``end``)."""
@@ -158,7 +156,7 @@ def documents(
     media_type=PDF,
 )
 def payment_certificate(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str], year: FromPath[str]
+    request: AnyRequest, web: Web, household_id: FromPath[str], year: FromPath[str]
 ) -> Response[bytes]:
     """The yearly payment certificate ("Attestation de paiement", PDF): payments received in
     the year net of refunds, per child, CESU apart."""
@@ -172,7 +170,7 @@ def payment_certificate(
     "/api/v1/households/{household_id:str}/attendance-certificate", tags=TAGS, media_type=PDF
 )
 def attendance_certificate(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     start: FromQuery[date],
@@ -187,7 +185,7 @@ def attendance_certificate(
 
 @file_route("/api/v1/households/{household_id:str}/statement/pdf", tags=TAGS, media_type=PDF)
 def statement_document(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+    request: AnyRequest, web: Web, household_id: FromPath[str]
 ) -> Response[bytes]:
     """The household's account statement ("Relevé de compte", PDF) as of today."""
     actor = web.actor(request)
@@ -201,7 +199,7 @@ def statement_document(
     media_type=ICALENDAR,
 )
 def child_calendar(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     child_id: FromPath[str],
@@ -221,7 +219,7 @@ def child_calendar(
     sync_to_thread=True,
 )
 def payment_status(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     provider: FromPath[str],
     transaction_id: FromPath[str],

@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.papers_schemas import (
     DebitScheduleOut,
     DirectDebitRunBody,
@@ -160,7 +160,7 @@ def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
     )
 
 
-def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
+def _staff(web: Web, request: AnyRequest) -> Actor:
     actor = web.actor(request)
     if actor.is_family:
         raise Problem(
@@ -228,7 +228,7 @@ class MandatesController(Controller):
 
     @get(sync_to_thread=True)
     def mandates(
-        self, request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+        self, request: AnyRequest, web: Web, household_id: FromPath[str]
     ) -> list[MandateOut]:
         """The household's mandates, newest signature first (IBANs masked)."""
         actor = web.actor(request)
@@ -237,7 +237,7 @@ class MandatesController(Controller):
     @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
     def sign(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         household_id: FromPath[str],
         data: JSONBody[MandateBody],
@@ -259,9 +259,7 @@ class MandatesController(Controller):
 
 
 @get("/api/v1/households/{household_id:str}/direct-debits", tags=TAGS, sync_to_thread=True)
-def direct_debits(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> DebitScheduleOut:
+def direct_debits(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DebitScheduleOut:
     """ "Mes prélèvements": per mandate, the upcoming debits (invoice, amount, date; firm when
     announced, else the next run's forecast), the pre-notifications sent and the past debits
     with returns."""
@@ -271,7 +269,7 @@ def direct_debits(
 
 @post("/api/v1/staff/direct-debit-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def direct_debit_run(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[DirectDebitRunBody]
+    request: AnyRequest, web: Web, data: JSONBody[DirectDebitRunBody]
 ) -> DirectDebitRunOut:
     """Produce the pain.008 file: every open invoice of the households with a collectable
     mandate, on ``collection_date`` (a TARGET2 business day at least the notice away; default
@@ -282,9 +280,7 @@ def direct_debit_run(
 
 
 @file_route("/api/v1/staff/direct-debit-runs/{message_id:str}/file", tags=TAGS, media_type=PAIN_008)
-def direct_debit_file(
-    request: Request[Any, Any, Any], web: Web, message_id: FromPath[str]
-) -> Response[bytes]:
+def direct_debit_file(request: AnyRequest, web: Web, message_id: FromPath[str]) -> Response[bytes]:
     """Download a run's pain.008.001.02 file (kept in ``[payment.sepa] output_dir``)."""
     _staff(web, request)
     path = debit_file(web.canteen, message_id)

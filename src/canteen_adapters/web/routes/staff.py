@@ -7,12 +7,12 @@ import re
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.schemas import (
     BillingRunBody,
@@ -38,7 +38,7 @@ TAGS = ["Back office"]
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
-def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
+def _staff(web: Web, request: AnyRequest) -> Actor:
     actor = web.actor(request)
     if actor.is_family:
         raise Problem(
@@ -56,7 +56,7 @@ def _day(text: str, path: str) -> date:
 
 @get("/api/v1/staff/requests", tags=TAGS, sync_to_thread=True)
 def pending_requests(
-    request: Request[Any, Any, Any], web: Web, site_id: FromQuery[str | None] = None
+    request: AnyRequest, web: Web, site_id: FromQuery[str | None] = None
 ) -> list[RequestOut]:
     """Late-change requests awaiting instruction, oldest first (optionally of one site)."""
     actor = _staff(web, request)
@@ -71,7 +71,7 @@ def pending_requests(
     sync_to_thread=True,
 )
 def decide(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     request_id: FromPath[str],
     data: JSONBody[DecisionBody],
@@ -92,7 +92,7 @@ def decide(
     sync_to_thread=True,
 )
 def close_site(
-    request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
+    request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
     """Close a site over a period (strike, works): its bookings are cancelled."""
     actor = _staff(web, request)
@@ -103,7 +103,7 @@ def close_site(
 
 @get("/api/v1/staff/sites/{site_id:str}/headcounts", tags=TAGS, sync_to_thread=True)
 def headcounts(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     site_id: FromPath[str],
     start: FromQuery[date],
@@ -125,9 +125,7 @@ def headcounts(
 
 
 @post("/api/v1/staff/billing-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
-def billing_run(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[BillingRunBody]
-) -> BillingRunOut:
+def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -> BillingRunOut:
     """Bill a month post-paid (re-running never invoices twice)."""
     actor = _staff(web, request)
     match = _PERIOD.fullmatch(data.period)
@@ -149,9 +147,7 @@ def billing_run(
 
 
 @post("/api/v1/staff/reminders", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
-def reminders(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[RemindersBody]
-) -> RemindersOut:
+def reminders(request: AnyRequest, web: Web, data: JSONBody[RemindersBody]) -> RemindersOut:
     """Send the payment reminders due (each invoice and level at most once)."""
     actor = _staff(web, request)
     report = web.canteen.billing.run_reminders(actor, today=data.today)
@@ -161,9 +157,7 @@ def reminders(
 
 
 @get("/api/v1/staff/households", tags=TAGS, sync_to_thread=True)
-def search_households(
-    request: Request[Any, Any, Any], web: Web, q: FromQuery[str] = ""
-) -> list[HouseholdOut]:
+def search_households(request: AnyRequest, web: Web, q: FromQuery[str] = "") -> list[HouseholdOut]:
     """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
     actor = _staff(web, request)
     found = convert.search_households(web.canteen, actor, q)
@@ -178,7 +172,7 @@ class RollCallController(Controller):
 
     @get(sync_to_thread=True)
     def roll_call(
-        self, request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
+        self, request: AnyRequest, web: Web, site_id: FromPath[str], day: FromPath[str]
     ) -> RollCallOut:
         """The children enrolled at the site that day, booked or not, with what was recorded."""
         actor = _staff(web, request)
@@ -187,7 +181,7 @@ class RollCallController(Controller):
     @put(sync_to_thread=True)
     def record_roll_call(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         site_id: FromPath[str],
         day: FromPath[str],
