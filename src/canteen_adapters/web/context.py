@@ -104,6 +104,18 @@ class WebContext:
             raise not_logged_in()
         return session.actor
 
+    def staff_actor(self, request: Request[Any, Any, Any]) -> Actor:
+        """The acting user, who must be staff: :meth:`actor`, and 403 for a family."""
+        actor = self.actor(request)
+        if actor.is_family:
+            raise Problem(
+                403,
+                "staff-only",
+                "Accès refusé",
+                "Cette page est réservée au service restauration.",
+            )
+        return actor
+
     def secure(self, request: Request[Any, Any, Any]) -> bool:
         """Whether cookies get ``Secure`` for this request."""
         if self.settings.secure_cookies is not None:

@@ -160,15 +160,6 @@ def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
     )
 
 
-def _staff(web: Web, request: AnyRequest) -> Actor:
-    actor = web.actor(request)
-    if actor.is_family:
-        raise Problem(
-            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
-        )
-    return actor
-
-
 def run_direct_debit(canteen: Canteen, actor: Actor, day: date | None) -> DirectDebitReport:
     """The direct-debit run on ``day`` (``None``: the earliest date the notice allows); 404
     when the deployment has no ``[payment.sepa]``."""
@@ -274,7 +265,7 @@ def direct_debit_run(
     """Produce the pain.008 file: every open invoice of the households with a collectable
     mandate, on ``collection_date`` (a TARGET2 business day at least the notice away; default
     the earliest one). The families are pre-notified by e-mail."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     report = run_direct_debit(web.canteen, actor, data.collection_date)
     return run_out(report)
 
@@ -282,7 +273,7 @@ def direct_debit_run(
 @file_route("/api/v1/staff/direct-debit-runs/{message_id:str}/file", tags=TAGS, media_type=PAIN_008)
 def direct_debit_file(request: AnyRequest, web: Web, message_id: FromPath[str]) -> Response[bytes]:
     """Download a run's pain.008.001.02 file (kept in ``[payment.sepa] output_dir``)."""
-    _staff(web, request)
+    web.staff_actor(request)
     path = debit_file(web.canteen, message_id)
     return attachment(path.read_bytes(), path.name, PAIN_008)
 
