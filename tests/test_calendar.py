@@ -114,7 +114,7 @@ def test_zone_parse() -> None:
 
 
 def test_period_rejects_reversed_dates_and_blank_names() -> None:
-    with pytest.raises(InvalidInputError, match="ends"):
+    with pytest.raises(InvalidInputError, match="avant de commencer"):
         Period(name="Grève", first_day=date(2024, 1, 2), last_day=date(2024, 1, 1))
     with pytest.raises(InvalidInputError, match="name"):
         Period(name=" ", first_day=date(2024, 1, 1), last_day=date(2024, 1, 1))

@@ -206,10 +206,10 @@ def test_revocation_without_final_collection_stops_debits() -> None:
 
 def test_collection_dates_are_checked() -> None:
     m = mandate()
-    with pytest.raises(RuleViolationError, match="signed"):
+    with pytest.raises(RuleViolationError, match="est signé le"):
         m.check_collectable(date(2023, 8, 31))
     assert m.lapses_on() == date(2026, 9, 1)
-    with pytest.raises(RuleViolationError, match="lapsed"):
+    with pytest.raises(RuleViolationError, match="caduc"):
         m.check_collectable(date(2026, 9, 1))
     used = m.after_collection(date(2024, 1, 31))
     assert used.lapses_on() == date(2027, 1, 31)

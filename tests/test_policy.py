@@ -54,6 +54,9 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.MANAGE_ACCOUNTS: {AD: ANY},
     Action.SEND_OUTBOX: {AD: ANY, SY: ANY},
     Action.VIEW_OUTBOX: {AD: ANY},
+    Action.SUBMIT_DOCUMENTS: {G: OWN, C: OWN, AD: ANY},
+    Action.VIEW_DOCUMENTS: {G: OWN, C: OWN, S: ANY, F: ANY, AD: ANY},
+    Action.REVIEW_DOCUMENTS: {S: ANY, F: ANY, AD: ANY},
 }
 
 OWN_HOUSEHOLD = "h-own"

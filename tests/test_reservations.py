@@ -911,7 +911,7 @@ def test_days_between_is_each_day_from_start_to_end(start: date, length: int) ->
     end = start + timedelta(days=length)
     if length < 0:
         for check in (days_between, _check_range):
-            with pytest.raises(InvalidInputError, match="range ends") as raised:
+            with pytest.raises(InvalidInputError, match="avant de commencer") as raised:
                 check(start, end)
             assert raised.value.path == "end"
         return

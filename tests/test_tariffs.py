@@ -157,7 +157,7 @@ def test_incomplete_bracket_grids_are_refused(brackets: tuple[Bracket, ...]) -> 
 
 
 def test_bracket_bounds_are_checked() -> None:
-    with pytest.raises(InvalidInputError, match="before it starts"):
+    with pytest.raises(InvalidInputError, match="avant ou là où elle commence"):
         Bracket(qf_from=700, qf_to=700, price=Money.of("1"))
     with pytest.raises(InvalidInputError, match="negative"):
         Bracket(qf_from=-1, qf_to=700, price=Money.of("1"))
@@ -174,7 +174,7 @@ def test_negative_and_float_prices_are_refused() -> None:
         FlatPricing.of(3.05)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="below minimum"):
         EffortRatePricing.of("0.36", minimum="4.50", maximum="2.60")
-    with pytest.raises(InvalidInputError, match="positive"):
+    with pytest.raises(InvalidInputError, match="positif"):
         EffortRatePricing.of("0", minimum="1", maximum="2")
     with pytest.raises(InvalidInputError, match="negative"):
         Surcharge.add_amount("-1")

@@ -37,6 +37,7 @@ from functools import cached_property
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr, not_positive_fr
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.catalog import Service, Site
@@ -82,7 +83,7 @@ def _probability(_: object, attribute: attrs.Attribute[float], value: float) -> 
 
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InvalidInputError(f"must be positive, got {value!r}", path=attribute.name)
+        raise InvalidInputError(not_positive_fr(attribute.name, value), path=attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -172,7 +173,7 @@ class SyntheticCity:
         (the state after :meth:`booked_days` is applied). Streamed: nothing is kept.
         """
         if end < start:
-            raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
+            raise InvalidInputError(ends_before_start_fr("la période", start, end), path="end")
         profile = self.profile
         for enrollment in self.enrollments:
             open_days = enrollment.open_days(start, end)

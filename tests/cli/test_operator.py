@@ -215,6 +215,32 @@ def test_staff_list_households_children_and_sites(site: Path) -> None:
     assert "rs  Restauration Scolaire (lundi, mardi, jeudi et vendredi)" in text.stdout
 
 
+def test_staff_close_a_site_for_present_and_future_enrollments(site: Path) -> None:
+    db = site.parent / "canteen.db"
+    before = counts(db)
+    for args, code, text in (
+        (("--site", "nope", "--from", "2023-10-12", "--reason", "Grève"), 1,
+         "site inconnu « nope »"),
+        (("--site", "ronde", "--from", "2023-10-13", "--to", "2023-10-12", "--reason", "Grève"),
+         2, "la période « Grève » finit le 12/10/2023, avant de commencer (le 13/10/2023)"),
+    ):  # fmt: skip
+        one_line_error(run("sites", "close", "--config", str(site), *args), code, text)
+    assert counts(db) == before
+    closed = run("sites", "close", "--config", str(site), "--site", "ronde",
+                 "--from", "2023-10-12", "--to", "2023-10-13", "--reason", "Grève")  # fmt: skip
+    assert closed.exit_code == 0, closed.output
+    assert closed.stdout.startswith("ronde fermé du jeu. 12/10/2023 au ven. 13/10/2023 (Grève)")
+    assert counts(db)["outbox"] > before["outbox"]  # the families concerned are told
+    listed = data(run("sites", "list", "--config", str(site), "--json"))
+    (ronde,) = listed["sites"]
+    assert ronde["version"] == 2
+    assert ronde["closures"] == [
+        {"name": "Grève", "first_day": "2023-10-12", "last_day": "2023-10-13"}
+    ]
+    text = run("sites", "list", "--config", str(site)).stdout
+    assert "fermé du jeu. 12/10/2023 au ven. 13/10/2023 : Grève" in text
+
+
 def test_errors_are_one_french_line_without_python_internals(site: Path) -> None:
     for args, code, text in (
         (("pay", "--household", "H000002"), 2, "option obligatoire manquante : --amount"),

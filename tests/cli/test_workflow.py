@@ -90,9 +90,7 @@ def test_household_import_bad_input_imports_nothing(config: Path) -> None:
     bad.write_text(FOYERS.replace("2017-09-12", "2017-13-12"), encoding="utf-8")
     result = run("households", "import", "--config", c, str(bad))
     assert result.exit_code == 2
-    assert result.stderr.startswith(
-        "Erreur : ligne 3: birth_date: « 2017-13-12 » n'est pas une date"
-    )
+    assert result.stderr.startswith("Erreur : ligne 3 : « 2017-13-12 » n'est pas une date")
     assert result.stderr.count("\n") == 1
     bad.write_text("household_id;child_id\nF1;C1\n", encoding="utf-8")
     missing = run("households", "import", "--config", c, str(bad))

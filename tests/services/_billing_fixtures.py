@@ -22,6 +22,7 @@ from canteen_core.config.deployment import (
     BillingSettings,
     CalendarSettings,
     Deployment,
+    DocumentStoreSettings,
     PortalSettings,
     StorageSettings,
 )
@@ -82,6 +83,7 @@ def make_billing_canteen(
     *,
     mode: BillingMode = BillingMode.POSTPAID,
     billing: BillingSettings | None = None,
+    documents: DocumentStoreSettings | None = None,
 ) -> Canteen:
     """A canteen on ``backend`` whose deployment configures PayZen, SEPA and the counter."""
     payment: dict[str, dict[str, Any]] = {
@@ -104,6 +106,7 @@ def make_billing_canteen(
         portal=PortalSettings(url="https://famille.ronde.fr"),
         payment=payment,
         billing=billing or BillingSettings(mode=mode),
+        documents=documents or DocumentStoreSettings(),
     )
     return Canteen.from_deployment(
         deployment, clock=clock, plugins=[recorder], account_settings=cheap_accounts()

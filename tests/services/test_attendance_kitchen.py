@@ -123,7 +123,7 @@ def test_kitchen_headcounts_of_sites_is_each_sites_range(any_world: World) -> No
     assert canteen.kitchen.headcounts_of_sites(STAFF, [], MON_11, sunday) == {}
     with pytest.raises(NotAuthorizedError):
         canteen.kitchen.headcounts_of_sites(PAYER, ["ronde"], MON_11, sunday)
-    with pytest.raises(InvalidInputError, match="before it starts"):
+    with pytest.raises(InvalidInputError, match="avant de commencer"):
         canteen.kitchen.headcounts_of_sites(STAFF, ["ronde"], sunday, MON_11)
     with pytest.raises(InvalidInputError, match="identifiant") as caught:
         canteen.kitchen.headcounts_of_sites(STAFF, ["ronde", ""], MON_11, sunday)
@@ -253,7 +253,7 @@ def test_justify_many_refuses_bad_requests_and_stores_nothing(
     canteen = world.canteen
     clock.set(datetime(2023, 9, 14, 14, 0, tzinfo=UTC))
     canteen.attendance.roll_call(STAFF, MON_11, {"e-alban": "absent"})
-    with pytest.raises(InvalidInputError, match="before it starts"):
+    with pytest.raises(InvalidInputError, match="avant de commencer"):
         JustificationRequest(enrollment_id="e-alban", first_day=TUE_12, last_day=MON_11)
     with pytest.raises(InvalidInputError):
         JustificationRequest(enrollment_id="", first_day=MON_11, last_day=MON_11)

@@ -10,6 +10,11 @@ negative amount). After every step it checks what a commune relies on:
 * the ledger balances: a household's net balance is what it was invoiced, minus credit
   notes, minus what it paid (rejected payments excluded), plus refunds;
 * invoice and credit-note numbers are gapless per issuer, year and kind;
+* right after a billing run, for each household and billed month, what its days were
+  invoiced minus what was credited for them equals what the rules charge for the days as
+  they stand (régularisation included): the same months billed afresh on a copy of the
+  database without any invoice give the same amounts (to the cent a separately rounded
+  régularisation line may add or take, with unit prices in fractions of a cent);
 * a refused call changed nothing that is stored.
 
 The CI profile keeps the run short (see ``max_examples`` below); raise it locally with
@@ -19,8 +24,10 @@ The CI profile keeps the run short (see ``max_examples`` below); raise it locall
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -41,7 +48,7 @@ from canteen_core.config.deployment import (
 from canteen_core.domain.attendance import Presence
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import CanteenError
-from canteen_core.domain.invoicing import parse_number
+from canteen_core.domain.invoicing import CreditNote, Invoice, parse_number
 from canteen_core.services import Canteen
 
 from ._billing_fixtures import priced_world
@@ -162,6 +169,47 @@ class MoneyMachine(RuleBasedStateMachine):
         self.canteen.billing.run_postpaid(FINANCE, f"{year}-{month:02d}")
         assert self._snapshot()["invoices"] == before
         self.billed_months.add((year, month))
+        self._invoiced_as_the_rules_charge()
+
+    def _invoices(self) -> list[Invoice]:
+        with self.canteen.context.storage.unit_of_work(read_only=True) as uow:
+            return list(uow.invoices.list())
+
+    def _invoiced_as_the_rules_charge(self) -> None:
+        """Invoiced minus credited, per household and month, is what billing the days as
+        they stand afresh (a copy of the database without invoices) gives."""
+        with self.canteen.context.storage.unit_of_work(read_only=True) as uow:
+            actual = _by_month(uow.invoices.list(), uow.credit_notes.list())
+        copy = Path(self._folder.name) / "fresh"
+        copy.mkdir(exist_ok=True)
+        (copy / "canteen.db").unlink(missing_ok=True)
+        with (
+            contextlib.closing(sqlite3.connect(Path(self._folder.name) / "canteen.db")) as source,
+            contextlib.closing(sqlite3.connect(copy / "canteen.db")) as target,
+        ):
+            source.backup(target)
+            for table in ("credit_notes", "invoices", "invoice_counters"):
+                target.execute(f"DELETE FROM {table}")
+            target.commit()
+        fresh_canteen = _canteen(copy, self.clock)
+        try:
+            for year, month in sorted(self.billed_months):
+                fresh_canteen.billing.run_postpaid(FINANCE, f"{year}-{month:02d}")
+            with fresh_canteen.context.storage.unit_of_work(read_only=True) as uow:
+                fresh = _by_month(uow.invoices.list(), [])
+        finally:
+            fresh_canteen.close()
+        # Only the months a household was invoiced for: régularisation reads those. A month
+        # billed while the household had nothing to pay leaves no trace, so a day it is
+        # charged for later (a roll call entered after the run) is never invoiced (#14,
+        # open: the run would have to record whom it billed).
+        invoiced = {(i.household_id, (i.period_start.year, i.period_start.month))
+                    for i in self._invoices()}  # fmt: skip
+        for key in sorted((set(actual) | set(fresh)) & invoiced):
+            amount, lines = actual.get(key, (Decimal(0), 0))
+            expected, fresh_lines = fresh.get(key, (Decimal(0), 0))
+            slack = Decimal("0.01") * max(lines - fresh_lines, 0)
+            assert abs(amount - expected) <= slack, (key, amount, expected)
 
     @rule(child=children, amount=amounts)
     def pay(self, child: str, amount: Decimal) -> None:
@@ -282,6 +330,25 @@ class MoneyMachine(RuleBasedStateMachine):
                 by_year[year].append(number)
             for year, used in by_year.items():
                 assert sorted(used) == list(range(1, len(used) + 1)), (kind, year, sorted(used))
+
+
+def _by_month(
+    invoices: Iterable[Invoice], notes: Iterable[CreditNote]
+) -> dict[tuple[str, tuple[int, int]], tuple[Decimal, int]]:
+    """Per (household, month of the days): the amount of the day-traced lines of
+    ``invoices`` minus that of ``notes``, and how many lines made it (a line's days are in
+    one month; lines without days, such as a goodwill credit, are left out)."""
+    found: dict[tuple[str, tuple[int, int]], tuple[Decimal, int]] = {}
+    documents = [(i.household_id, i.lines, 1) for i in invoices]
+    documents += [(n.household_id, n.lines, -1) for n in notes]
+    for household_id, lines, sign in documents:
+        for line in lines:
+            if not line.days:
+                continue
+            key = (household_id, (line.days[0].year, line.days[0].month))
+            amount, count = found.get(key, (Decimal(0), 0))
+            found[key] = (amount + sign * line.amount.amount, count + 1)
+    return found
 
 
 def _prefix(number: str) -> str:

@@ -4,6 +4,8 @@ tampered, mismatch, unknown), counter payments, refunds, SEPA mandates and colle
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,8 +34,10 @@ from ._billing_fixtures import (  # noqa: F401  (fixtures)
     any_bworld,
     billing_canteen,
     book,
+    make_billing_canteen,
     memory_billing_canteen,
     memory_bworld,
+    priced_world,
     september,
     shared_backend,
 )
@@ -378,3 +382,37 @@ def test_the_same_notification_twice_at_once_credits_once(
     finally:
         first.close()
         second.close()
+
+
+@pytest.fixture
+def sqlite_bworld(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, recorder: EventRecorder
+) -> Iterator[World]:
+    with make_billing_canteen("sqlite", request, tmp_path, clock, recorder) as built:
+        yield priced_world(built)
+
+
+def test_a_mandate_whose_iban_became_invalid_skips_its_household_only(
+    sqlite_bworld: World, clock: FixedClock, tmp_path: Path
+) -> None:
+    """#14 item 7 follow-up: an IBAN stored when it was accepted, refused by today's rules
+    (right checksum, wrong length for France), must not stop the collection of the others."""
+    canteen = sqlite_bworld.canteen
+    canteen.payments.sign_mandate(PAYER, "concerto", iban=FAMILY_IBAN)
+    canteen.payments.sign_mandate(OTHER, "voisins", iban="FR14 2004 1010 0505 0001 3M02 606")
+    _bill_september(sqlite_bworld, clock)
+    with sqlite3.connect(tmp_path / "billing.db") as connection:
+        connection.execute(
+            "UPDATE mandates SET body = json_set(body, '$.iban', 'FR04300060000112345678901') "
+            "WHERE household_id = 'concerto'"
+        )
+    run = canteen.payments.run_direct_debit(FINANCE, D(2023, 10, 20))
+    assert [debit[0] for debit in run.debits] == ["voisins"]
+    assert run.xml is not None
+    validate_pain008(run.xml)
+    ((household, reason),) = run.skipped
+    assert household == "concerto"
+    assert reason.startswith("Madame CONCERTO Maman : ")
+    assert reason.removeprefix("Madame CONCERTO Maman : ").startswith(
+        "IBAN FR04300060000112345678901 invalide"
+    )

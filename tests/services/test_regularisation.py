@@ -14,8 +14,10 @@ import pytest
 
 from canteen_core.config.deployment import BilledDays, BillingSettings
 from canteen_core.domain.attendance import Presence
+from canteen_core.domain.calendar import Period
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import RuleViolationError
+from canteen_core.domain.events import CreditNoteIssued
 from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.money import Money
 from canteen_core.services import Canteen
@@ -32,7 +34,7 @@ from ._billing_fixtures import (  # noqa: F401  (fixtures)
     priced_world,
     september,
 )
-from ._world import ADMIN, FINANCE, World
+from ._world import ADMIN, FINANCE, PAYER, World
 from .conftest import EventRecorder
 
 REFUSED = r"^Le mois de septembre 2023 est déjà facturé"
@@ -181,3 +183,65 @@ def test_refuse_setting_refuses_changes_to_a_billed_month(
     october = open_days(world.alban, date(2023, 10, 2), date(2023, 10, 2))
     assert refusing.reservations.book(ADMIN, world.alban.id, october[0]).booked == (october[0],)
     assert _invoice(refusing, "concerto", 9) == invoice
+
+
+def test_refuse_setting_refuses_a_closure_dropping_a_billed_day(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    world = priced_world(refusing)
+    days, _ = _billed_september(world, clock)
+    before = refusing.reservations.book_of(ADMIN, world.alban.id)
+    strike = Period(name="Grève", first_day=days[0], last_day=days[0])
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.catalog.close_site(ADMIN, world.alban.site.id, strike)
+    assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
+    assert refusing.catalog.site(ADMIN, world.alban.site.id).closures == ()
+    assert refusing.enrollments.get(ADMIN, world.alban.id).closure(days[0]) is None
+
+
+def test_refuse_setting_refuses_approving_a_change_to_a_billed_day(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    world = priced_world(refusing)
+    days = september(world.alban)[:5]
+    book(refusing, world.alban, days)
+    # Asked on 1 September, after the deadline for the week of the 4th: pending.
+    asked = refusing.reservations.cancel(PAYER, world.alban.id, days[0])
+    (request,) = refusing.reservations.pending_requests(ADMIN)
+    assert [r.day for r in asked.pending] == [days[0]]
+    attend(refusing, world.alban, dict.fromkeys(days, Presence.PRESENT))
+    clock.set(BILLING_DAY)
+    refusing.billing.run_postpaid(FINANCE, "2023-09")
+    before = refusing.reservations.book_of(ADMIN, world.alban.id)
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.reservations.decide(ADMIN, request.id, approve=True)
+    assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
+    assert [r.id for r in refusing.reservations.pending_requests(ADMIN)] == [request.id]
+    refusing.reservations.decide(ADMIN, request.id, approve=False, reason="Mois facturé")
+
+
+def test_every_credit_note_is_announced_the_same_way(
+    any_bworld: World, clock: FixedClock, recorder: EventRecorder
+) -> None:
+    """A régularisation credit note emits CreditNoteIssued and e-mails the family, as one
+    issued by the finance office does."""
+    canteen = any_bworld.canteen
+    days, invoice = _billed_september(any_bworld, clock)
+    book(canteen, any_bworld.alban, (), cancel=[days[2]])
+    attend(canteen, any_bworld.alban, {days[2]: Presence.ABSENT})
+    clock.set(NOVEMBER)
+    (regularised,) = canteen.billing.run_postpaid(FINANCE, "2023-10").credit_notes
+    manual = canteen.billing.issue_credit_note(
+        FINANCE, invoice.id, reason="Geste commercial", amount=Money.of("1.00")
+    )
+    events = recorder.of(CreditNoteIssued)
+    assert [(e.credit_note_id, e.invoice_number, e.reason) for e in events] == [
+        (regularised.id, invoice.number, "Régularisation"),
+        (manual.id, invoice.number, "Geste commercial"),
+    ]
+    with canteen.context.storage.unit_of_work(read_only=True) as uow:
+        mails = [r.message for r in uow.outbox.records() if r.message.kind == "credit-note-issued"]
+    assert sorted(m.to_address for m in mails) == sorted(
+        ["maman@concerto.fr", "papa@concerto.fr"] * 2
+    )
+    assert any(f"Avoir n° {regularised.number}" in m.subject for m in mails)

@@ -161,7 +161,7 @@ BadFill = Callable[[Canteen], object]
                 PAYER, ["e-alban"], date(2023, 9, 29), date(2023, 9, 4)
             ),
             "end",
-            "range ends",
+            "avant de commencer",
         ),
         (
             lambda c: c.reservations.untick_range_many(

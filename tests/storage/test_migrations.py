@@ -1,6 +1,7 @@
 """Migrations: the packaged Alembic history builds exactly the tables the adapter uses, an
 older SQLite database is upgraded without losing data, and enrollments keep their calendars
-through migration 0006 (calendars stored apart) and back, on SQLite and PostgreSQL."""
+through migration 0006 (calendars stored apart) and back, and the catalog is filled from them
+(0010), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from canteen_adapters.storage.sql.tables import metadata
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.config.serialization import unstructure
 from canteen_core.domain.calendar import Period
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.domain.families import Household
 from canteen_core.ports.storage import COLLECTIONS
@@ -243,6 +245,12 @@ def test_enrollments_keep_their_calendars_through_0006_and_back(
             with storage.unit_of_work() as uow:
                 uow.reservations.save(book, expected_version=0)
                 uow.commit()
+            with storage.unit_of_work(read_only=True) as uow:
+                # 0010: the site and service the enrollments named, at version 1, the site
+                # with the closures found in their calendars.
+                site = enrolled[0].site
+                assert list(uow.sites.list()) == [SiteEntry(site=site, closures=(strike,))]
+                assert list(uow.services.list()) == [ServiceEntry(service=enrolled[0].service)]
         finally:
             storage.close()
         upgraded = _stored(engine)

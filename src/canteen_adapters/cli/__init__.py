@@ -22,6 +22,7 @@ from canteen_adapters.cli.book import command as book_command
 from canteen_adapters.cli.calendar import command as calendar_command
 from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
+from canteen_adapters.cli.documents import command as documents_command
 from canteen_adapters.cli.enroll import command as enroll_command
 from canteen_adapters.cli.enrollments import command as enrollments_command
 from canteen_adapters.cli.headcount import command as headcount_command
@@ -76,6 +77,7 @@ COMMANDS: tuple[click.Command, ...] = (
     invoices_command,
     pay_command,
     sepa_command,
+    documents_command,
     simulate_command,
     outbox_command,
     worker_command,

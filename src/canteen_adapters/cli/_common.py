@@ -176,10 +176,30 @@ _NOT_FOUND = re.compile(
 )
 
 
+def _option_of(path: str | None, group: click.Group, ctx: click.Context) -> str | None:
+    """The command-line option an invalid input's field path names (``amount`` ->
+    ``--amount``), when the command invoked has one by that name."""
+    head = re.split(r"[.\[]", path or "", maxsplit=1)[0]
+    if head.startswith("-"):  # the command named its option itself
+        return head
+    name = ctx.invoked_subcommand
+    command = group.get_command(ctx, name) if name else None
+    commands = [command] if command is not None else []
+    while commands:
+        found = commands.pop()
+        for param in found.params:
+            if isinstance(param, click.Option) and param.name == head and param.opts:
+                return param.opts[0]
+        if isinstance(found, click.Group):
+            commands.extend(found.commands.values())
+    return None
+
+
 def error_fr(error: CanteenError) -> str:
     """The error's text for the command line: the library's "not found" errors in French
-    (``no household 'X'`` -> ``foyer introuvable : X``), others as they are."""
-    text = str(error)
+    (``no household 'X'`` -> ``foyer introuvable : X``), others as they are, without the
+    field path of an invalid input (``tariff_category: ...``: staff read the message)."""
+    text = error.message if isinstance(error, InvalidInputError) else str(error)
     match = _NOT_FOUND.match(text) if isinstance(error, NotFoundError) else None
     thing = None if match is None else match["thing"] or match["things"]
     if match is None or thing not in _THINGS_FR:
@@ -235,7 +255,9 @@ class CanteenGroup(click.Group):
             raise _one_line_usage(error) from None
         except CanteenError as error:
             if isinstance(error, InvalidInputError):
-                raise ArgumentError(error_fr(error)) from None
+                option = _option_of(error.path, self, ctx)
+                text = error_fr(error)
+                raise ArgumentError(f"{option} : {text}" if option else text) from None
             raise CommandError(error_fr(error)) from None
         except (click.exceptions.Exit, click.Abort):
             raise

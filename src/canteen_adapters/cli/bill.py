@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from canteen_adapters.cli._common import (
     Operator,
     echo_json,
     euros,
+    fail,
     french_month,
     operator_command,
     plural,
@@ -32,7 +35,17 @@ BATCH = 200
     is_flag=True,
     help="Bill a month that is not over yet (days to come are billed as they stand).",
 )
-def command(operator: Operator, period: str, allow_unfinished: bool) -> None:
+@click.option(
+    "--print-batch",
+    "print_batch",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Deliver the new invoices: e-mail their PDF to paperless households, and write the "
+    "others' invoices to this PDF for the mail room (sorted by postal address).",
+)
+def command(
+    operator: Operator, period: str, allow_unfinished: bool, print_batch: Path | None
+) -> None:
     """Bill a month post-paid: attendance, bookings and tariffs become invoices.
 
     \b
@@ -44,8 +57,14 @@ def command(operator: Operator, period: str, allow_unfinished: bool) -> None:
     are billed, and running the month again after the fix bills only the skipped ones. A month
     that is not over is refused unless ``--allow-unfinished``. Shows a progress bar on a
     terminal.
+
+    With ``--print-batch courrier-2023-09.pdf`` the new invoices are also delivered: paperless
+    households get theirs by e-mail, PDF attached (through the outbox), the others' are
+    printed one after the other into that single PDF, sorted by postal address.
     """
     actor = operator.actor
+    if print_batch is not None and print_batch.exists():
+        fail(f"--print-batch : {print_batch} existe déjà (rien n'a été modifié)", exit_code=2)
     start, _ = parse_period(period)  # a bad period is refused before anything is opened
     issued: list[IssuedInvoice] = []
     skipped: list[SkippedHousehold] = []
@@ -63,6 +82,15 @@ def command(operator: Operator, period: str, allow_unfinished: bool) -> None:
                 skipped.extend(report.skipped)
                 already += len(report.already_billed) + len(report.conflicts)
                 empty += len(report.without_charges)
+        delivery = None
+        if print_batch is not None and issued:
+            from canteen_adapters.documents.print_batch import deliver_invoices
+
+            delivery = deliver_invoices(canteen, actor, [item.invoice_id for item in issued])
+            if delivery.print_batch is not None:
+                partial = print_batch.with_name(print_batch.name + ".partial")
+                partial.write_bytes(delivery.print_batch)
+                partial.replace(print_batch)
     total = Money.sum(item.total for item in issued)
     if operator.as_json:
         echo_json(
@@ -83,6 +111,8 @@ def command(operator: Operator, period: str, allow_unfinished: bool) -> None:
                 "skipped": [
                     {"household_id": item.household_id, "reason": item.reason} for item in skipped
                 ],
+                "emailed": [] if delivery is None else list(delivery.emailed),
+                "printed": [] if delivery is None else list(delivery.printed),
             }
         )
         return
@@ -94,3 +124,11 @@ def command(operator: Operator, period: str, allow_unfinished: bool) -> None:
     )
     for item in skipped:
         click.echo(f"Foyer {item.household_id} non facturé : {item.reason}")
+    if delivery is not None:
+        click.echo(
+            f"{plural(len(delivery.emailed), 'facture envoyée', 'factures envoyées')} par e-mail, "
+            f"{plural(len(delivery.printed), 'facture à imprimer', 'factures à imprimer')}"
+            + (f" : {print_batch}" if delivery.print_batch is not None else "")
+        )
+        for household_id in delivery.without_address:
+            click.echo(f"Foyer {household_id} sans adresse postale : à compléter avant l'envoi")

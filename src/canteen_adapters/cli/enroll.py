@@ -70,7 +70,7 @@ def parse_deadline(text: str) -> CutOffPolicy:
 def _service(
     canteen: Canteen, actor: Actor, service_id: str, name: str | None, weekdays: str | None
 ) -> Service:
-    known = {s.id: s for s in canteen.enrollments.services(actor)}
+    known = {entry.id: entry.service for entry in canteen.catalog.services(actor)}
     if service_id in known:
         found = known[service_id]
         if name is not None and name != found.name:
@@ -88,7 +88,7 @@ def _service(
 def _site(
     canteen: Canteen, actor: Actor, site_id: str, name: str | None, department: str | None
 ) -> Site:
-    known = {s.id: s for s in canteen.enrollments.sites(actor)}
+    known = {entry.id: entry.site for entry in canteen.catalog.sites(actor)}
     if site_id in known:
         found = known[site_id]
         if name is not None and name != found.name:

@@ -112,8 +112,9 @@ def parse_households(text: str, *, qf_from: date) -> list[Household]:
             else:
                 found[household_id] = known.with_child(child)
         except CanteenError as error:
-            # The line once, then what is wrong with it (not "line 2: line 2: ...").
-            raise InvalidInputError(str(error), path=f"ligne {line}") from None
+            # The line once, then what is wrong with it (no field path: staff read the file).
+            text = error.message if isinstance(error, InvalidInputError) else str(error)
+            raise InvalidInputError(f"ligne {line} : {text}") from None
     return list(found.values())
 
 

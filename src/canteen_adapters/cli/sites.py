@@ -1,4 +1,5 @@
-"""``canteen sites``: the sites (schools, restaurants) and services enrollments use."""
+"""``canteen sites``: the catalog's sites (schools, restaurants) with their closures, and
+services; ``canteen sites close`` closes a site over a period (strike, works)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from canteen_adapters.cli._common import (
     echo_json,
     join_fr,
     operator_command,
+    parse_day,
     plural,
+    short_french_date,
 )
+from canteen_core.domain.calendar import Period
 
 __all__ = ["command"]
 
@@ -24,21 +28,31 @@ def command() -> None:
 @command.command("list")
 @operator_command
 def list_command(operator: Operator) -> None:
-    """List the sites and services used by enrollments, with their ids.
+    """List the catalog's sites (with their closures) and services, with their ids.
 
     \b
         canteen sites list
     """
     actor = operator.actor
     with operator.open() as canteen:
-        sites = canteen.enrollments.sites(actor)
-        services = canteen.enrollments.services(actor)
+        entries = canteen.catalog.sites(actor)
+        services = [entry.service for entry in canteen.catalog.services(actor)]
     if operator.as_json:
         echo_json(
             {
                 "sites": [
-                    {"id": s.id, "name": s.name, "zone": str(s.zone), "department": s.department}
-                    for s in sites
+                    {
+                        "id": e.id,
+                        "name": e.site.name,
+                        "zone": str(e.site.zone),
+                        "department": e.site.department,
+                        "version": e.version,
+                        "closures": [
+                            {"name": p.name, "first_day": p.first_day, "last_day": p.last_day}
+                            for p in e.closures
+                        ],
+                    }
+                    for e in entries
                 ],
                 "services": [
                     {"id": s.id, "name": s.name, "weekdays": sorted(s.open_weekdays)}
@@ -47,10 +61,47 @@ def list_command(operator: Operator) -> None:
             }
         )
         return
-    click.echo(plural(len(sites), "site"))
-    for site in sites:
+    click.echo(plural(len(entries), "site"))
+    for entry in entries:
+        site = entry.site
         click.echo(f"  {site.id}  {site.name} (zone {site.zone}, département {site.department})")
+        for period in entry.closures:
+            click.echo(
+                f"      fermé du {short_french_date(period.first_day)} au "
+                f"{short_french_date(period.last_day)} : {period.name}"
+            )
     click.echo(plural(len(services), "prestation"))
     for service in services:
         days = join_fr([WEEKDAY_NAMES_FR[day] for day in sorted(service.open_weekdays)])
         click.echo(f"  {service.id}  {service.name} ({days})")
+
+
+@command.command("close")
+@operator_command
+@click.option("--site", "site_id", required=True, help="Site id (see canteen sites list).")
+@click.option("--from", "first", required=True, help="First closed day (2023-10-02).")
+@click.option("--to", "last", help="Last closed day (default: the first).")
+@click.option("--reason", required=True, help='Why, shown to families: "Grève", "Travaux".')
+def close_command(
+    operator: Operator, site_id: str, first: str, last: str | None, reason: str
+) -> None:
+    """Close a site over a period: booked days are cancelled (not charged) at every
+    enrollment at the site, present and future, and the families concerned are e-mailed.
+
+    \b
+        canteen sites close --site ronde --from 2023-10-02 --to 2023-10-03 --reason Grève
+    """
+    first_day = parse_day(first, "--from")
+    last_day = first_day if last is None else parse_day(last, "--to")
+    period = Period(name=reason, first_day=first_day, last_day=last_day)
+    with operator.open() as canteen:
+        dropped = canteen.catalog.close_site(operator.actor, site_id, period)
+    if operator.as_json:
+        echo_json({"site": site_id, "cancelled": dropped})
+        return
+    days = sum(len(found) for found in dropped.values())
+    click.echo(
+        f"{site_id} fermé du {short_french_date(first_day)} au {short_french_date(last_day)} "
+        f"({reason}) : {plural(days, 'réservation')} annulée{'s' if days > 1 else ''} "
+        f"({plural(len(dropped), 'inscription')})"
+    )

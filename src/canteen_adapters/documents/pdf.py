@@ -49,7 +49,7 @@ from canteen_core.domain.invoicing import CreditNote, Invoice, InvoiceLine
 from canteen_core.domain.ledger import InvoiceState, InvoiceStatus
 from canteen_core.domain.money import Money
 
-__all__ = ["PaymentOptions", "render_credit_note_pdf", "render_invoice_pdf"]
+__all__ = ["PaymentOptions", "draw_invoice", "render_credit_note_pdf", "render_invoice_pdf"]
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -154,10 +154,11 @@ def _title_block(pdf: DocumentPDF, title: str, subtitle: str) -> None:
 
 
 def _payer_lines(invoice: Invoice, household: Household) -> list[tuple[str, bool]]:
-    lines = [
-        ("Payeur", False),
-        (invoice.payer_name or household.payer.display_name, True),
-    ]
+    payer = invoice.payer_name or household.payer.display_name
+    lines = [("Payeur", False), (payer, True)]
+    if household.postal_address is not None:
+        # The address as the envelope window shows it (the payer's name is the line above).
+        lines.extend((line, False) for line in household.postal_address.lines(payer)[1:])
     children = sorted({_child_label(line, household) for line in invoice.lines} - {"—"})
     if children:
         lines.append(
@@ -222,6 +223,20 @@ def render_invoice_pdf(
         dated=invoice.issue_date,
         author=settings.name,
     )
+    draw_invoice(pdf, invoice, household, settings, current, options)
+    return pdf.to_bytes()
+
+
+def draw_invoice(
+    pdf: DocumentPDF,
+    invoice: Invoice,
+    household: Household,
+    settings: IssuerSettings,
+    current: InvoiceState | None,
+    options: PaymentOptions,
+) -> None:
+    """Draw a checked invoice from the current page of ``pdf`` on (what
+    :func:`render_invoice_pdf` prints; a print batch draws many into one document)."""
     below_issuer = pdf.issuer_block(settings)
     _title_block(pdf, "FACTURE", invoice.label)
 
@@ -274,7 +289,6 @@ def render_invoice_pdf(
         draw_how_to_pay(pdf, invoice, settings, options)
         if options.counter and not (options.mandate is not None and options.mandate.collectable):
             draw_payment_slip(pdf, invoice, household, fr_money(balance))
-    return pdf.to_bytes()
 
 
 # -- credit note -----------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def parse_sender(value: str, name: str | None = None) -> Sender:
 def build_email(
     message: OutgoingMessage, *, sender: Sender, reply_to: str | None = None
 ) -> EmailMessage:
-    """A ``multipart/alternative`` email (text then HTML), UTF-8, quoted-printable bodies.
+    """A ``multipart/alternative`` email (text then HTML), UTF-8, quoted-printable bodies,
+    inside a ``multipart/mixed`` one with the attachments when the message has some.
 
     ``Message-ID`` is ``<message.id@sender-domain>``: stable across retries, so a message sent
     twice after a crash is recognised as the same message by receivers. ``Date`` is when the
@@ -71,5 +72,14 @@ def build_email(
     if message.html_body:
         mail.add_alternative(
             message.html_body, subtype="html", charset="utf-8", cte="quoted-printable"
+        )
+    for attachment in message.attachments:
+        # The alternative parts become the first part of a multipart/mixed message.
+        maintype, _, subtype = attachment.content_type.partition("/")
+        mail.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
         )
     return mail

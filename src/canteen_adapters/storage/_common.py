@@ -13,11 +13,12 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from canteen_core.domain.accounts import Account, ThrottleState
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
@@ -305,3 +306,75 @@ class AccountLogic(abc.ABC):
         if other is not None and other.id != account.id:
             raise ConflictError(f"username {account.username!r} is already taken")
         self._write(account)
+
+
+def check_catalog_entry(item: object, cls: type, expected_version: object, what: str) -> str:
+    """Check a catalog entry about to be saved at ``expected_version`` (type, version, id
+    length, text); its id. The same refusals on every backend, before anything is written."""
+    if not isinstance(item, cls):
+        raise InvalidInputError(
+            f"{what} : {cls.__name__} attendu, reçu {type(item).__name__}", path=what
+        )
+    if type(expected_version) is not int or expected_version < 0:
+        raise InvalidInputError(
+            f"version attendue invalide : {expected_version!r}", path="expected_version"
+        )
+    version = getattr(item, "version", None)
+    if version != expected_version + 1:
+        raise InvalidInputError(
+            f"{what} : la version enregistrée doit être {expected_version + 1}, pas {version}",
+            path="version",
+        )
+    item_id = str(getattr(item, "id", ""))
+    check_key(item_id, f"{what}.id")
+    check_text(item, what)
+    return item_id
+
+
+#: How each catalog entry is named in errors, and the text for an unknown id, by class name.
+_CATALOG_WORDS = {
+    "SiteEntry": ("site", "site inconnu"),
+    "ServiceEntry": ("prestation", "prestation inconnue"),
+}
+
+
+def catalog_word(cls: type) -> str:
+    """``"site"`` or ``"prestation"``: what a catalog repository of ``cls`` stores."""
+    return _CATALOG_WORDS[cls.__name__][0]
+
+
+def catalog_unknown(cls: type, item_id: object) -> NotFoundError:
+    """The error for an unknown catalog id: ``site inconnu « nowhere »``."""
+    return NotFoundError(f"{_CATALOG_WORDS[cls.__name__][1]} « {item_id} »")
+
+
+def catalog_conflict(what: str, item_id: str, current: int, expected: int) -> ConflictError:
+    """The error for a catalog entry whose stored version is not the expected one."""
+    if expected == 0:
+        return ConflictError(f"{what} « {item_id} » existe déjà")
+    return ConflictError(
+        f"{what} « {item_id} » a changé entre-temps (version {current}, attendue {expected}) : "
+        "rechargez et recommencez"
+    )
+
+
+#: A catalog entry type.
+CatalogEntry = TypeVar("CatalogEntry", SiteEntry, ServiceEntry)
+
+
+class CatalogBase(Generic[CatalogEntry]):
+    """What the catalog repositories of every backend share: :meth:`get` over the backend's
+    ``find``. A subclass sets ``_cls`` (the stored class) and ``_what`` (its French name)."""
+
+    _cls: type[CatalogEntry]
+    _what: str
+
+    def find(self, item_id: str) -> CatalogEntry | None:  # pragma: no cover - per backend
+        raise NotImplementedError
+
+    def get(self, item_id: str) -> CatalogEntry:
+        """The entry of ``item_id``; ``NotFoundError`` (French) if there is none."""
+        found = self.find(item_id)
+        if found is None:
+            raise catalog_unknown(self._cls, item_id)
+        return found

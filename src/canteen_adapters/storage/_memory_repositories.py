@@ -72,6 +72,8 @@ class _Data:
         self.usernames: dict[str, str] = {}
         self.throttles: dict[str, ThrottleState] = {}
         self.outbox: dict[str, OutboxRecord] = {}
+        self.sites: dict[str, Any] = {}
+        self.services: dict[str, Any] = {}
 
 
 class _Households:

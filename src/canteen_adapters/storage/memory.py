@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from canteen_adapters.storage._common import collection_type
+from canteen_adapters.storage._memory_catalog import MemoryCatalog
 from canteen_adapters.storage._memory_repositories import (
     _Accounts,
     _Data,
@@ -27,6 +28,7 @@ from canteen_adapters.storage._memory_repositories import (
 )
 from canteen_adapters.storage._memory_reservations import _Reservations
 from canteen_core.config.hookspecs import offer
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.ports.backends import StorageBackend
 from canteen_core.ports.settings import StorageSettings
@@ -106,6 +108,8 @@ class MemoryUnitOfWork:
         self.households = _Households(self, data)
         self.reservations = _Reservations(self, data)
         self.enrollments = _Enrollments(self, data, COLLECTIONS["enrollments"])
+        self.sites = MemoryCatalog(self, data.sites, SiteEntry)
+        self.services = MemoryCatalog(self, data.services, ServiceEntry)
         self.change_requests = _Documents(self, data, COLLECTIONS["change_requests"])
         self.attendance = _Documents(self, data, COLLECTIONS["attendance"])
         self.absences = _Documents(self, data, COLLECTIONS["absences"])
@@ -118,6 +122,7 @@ class MemoryUnitOfWork:
         self.accounts = _Accounts(self, data)
         self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
+        self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._storage._acquire()

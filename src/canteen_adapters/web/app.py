@@ -22,7 +22,9 @@ from canteen_adapters.web.routes import (
     callbacks,
     documents,
     family,
+    family_papers,
     invoices,
+    paperless,
     reservations,
     sepa,
     staff,
@@ -135,6 +137,8 @@ def create_app(
         *staff.HANDLERS,
         *sepa.HANDLERS,
         *documents.HANDLERS,
+        *family_papers.HANDLERS,
+        *paperless.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:

@@ -47,6 +47,12 @@ A deployment is a TOML file, ``canteen.toml``::
     opening_date = 2023-08-21
     url = "https://famille.ronde.fr"
 
+    [documents]                         # the family's papers ("Espace de stockage")
+    store = "files"                     # or "database" (the [storage] database); default "files"
+    folder = "documents"                # the files store's folder (random file names)
+    max_bytes = 5242880                 # one file, 5 MiB by default
+    household_quota = 52428800          # one household's papers together, 50 MiB by default
+
     [plugins]
     blocked = ["some_third_party_plugin"]
 
@@ -86,6 +92,7 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.invoicing import BillingMode
 from canteen_core.domain.money import Money, MoneySettings
 from canteen_core.domain.reminders import ArrearsRule
+from canteen_core.ports.document_store import DocumentStoreSettings
 
 # The sections handed to adapter factories are defined with the ports (what adapters receive).
 from canteen_core.ports.settings import (
@@ -101,6 +108,7 @@ __all__ = [
     "BillingSettings",
     "CalendarSettings",
     "Deployment",
+    "DocumentStoreSettings",
     "IssuerSettings",
     "MailSecurity",
     "MailSettings",
@@ -252,7 +260,25 @@ class Deployment:
     payment: dict[str, dict[str, Any]] = attrs.Factory(dict)
     portal: PortalSettings = attrs.Factory(PortalSettings)
     plugins: PluginSettings = attrs.Factory(PluginSettings)
+    documents: DocumentStoreSettings = attrs.Factory(DocumentStoreSettings)
     base_dir: Path | None = attrs.field(default=None, eq=False)
+
+    @property
+    def document_store(self) -> DocumentStoreSettings:
+        """The ``[documents]`` section as the store's factory gets it: the store named
+        (``"memory"`` beside a memory storage), the folder absolute (against the deployment's
+        folder, else the SQLite file's, else the working directory), and the database
+        store's URL and schema the storage's unless it names its own."""
+        documents = self.documents
+        store = documents.store or ("memory" if self.storage.adapter == "memory" else "files")
+        folder = Path(documents.folder)
+        if not folder.is_absolute():
+            folder = (self.base_dir or _sqlite_folder(self.storage.url) or Path.cwd()) / folder
+        url = documents.url or self.storage.url
+        if self.base_dir is not None and url.startswith("sqlite"):
+            url = resolve_sqlite_url(url, self.base_dir)
+        schema = documents.schema if documents.url else (documents.schema or self.storage.schema)
+        return attrs.evolve(documents, store=store, folder=str(folder), url=url, schema=schema)
 
     @property
     def zoneinfo(self) -> ZoneInfo:
@@ -299,7 +325,12 @@ class Deployment:
         else:
             payment = self.payment
         return attrs.evolve(
-            self, storage=storage, mail=mail, portal=portal, payment=payment, base_dir=base
+            self,
+            storage=storage,
+            mail=mail,
+            portal=portal,
+            payment=payment,
+            base_dir=base,
         )
 
 
@@ -343,6 +374,14 @@ def _expand_env(value: Any, environ: Mapping[str, str], path: str, source: str) 
             for index, item in enumerate(value)
         ]
     return value
+
+
+def _sqlite_folder(url: str) -> Path | None:
+    """The folder of a SQLite file URL (``None`` for other URLs and in-memory SQLite)."""
+    scheme, _, rest = url.partition(":///")
+    if not scheme.startswith("sqlite") or not rest or rest.startswith(":memory:"):
+        return None
+    return Path(rest.partition("?")[0]).parent
 
 
 def resolve_sqlite_url(url: str, base_dir: str | Path) -> str:

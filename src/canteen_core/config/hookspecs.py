@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         ReservationsChanged,
     )
     from canteen_core.ports.backends import (
+        DocumentStoreBackend,
         HolidaySourceBackend,
         MailerBackend,
         PaymentProviderBackend,
@@ -178,6 +179,28 @@ def canteen_holiday_sources() -> list[HolidaySourceBackend]:
         @hookimpl
         def canteen_holiday_sources():
             return [HolidaySourceBackend(name="belgium", factory=BelgianHolidays)]
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def canteen_document_stores() -> list[DocumentStoreBackend]:
+    """Offer stores for the bytes of the family's papers (the "Espace de stockage").
+
+    :returns: a list of :class:`~canteen_core.ports.backends.DocumentStoreBackend` records,
+        each with a unique ``name`` (matched against ``[documents] store``) and a
+        ``factory(settings: DocumentStoreSettings) -> DocumentStore`` building the store
+        (:class:`~canteen_core.ports.document_store.DocumentStore`: ``put`` returns a random
+        key, ``get``, ``delete``). The built-ins are ``"files"``, ``"database"`` and
+        ``"memory"``.
+
+    Firstresult: no; every plugin's records are collected, a duplicate name is an error.
+
+    Example::
+
+        @hookimpl
+        def canteen_document_stores():
+            return [DocumentStoreBackend(name="s3", factory=S3Store.from_settings)]
     """
     raise NotImplementedError  # pragma: no cover
 

@@ -35,6 +35,7 @@ from canteen_core.config.project import ENTRY_POINT_GROUP, PROJECT_NAME
 from canteen_core.domain import events as _events
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.ports.backends import (
+    DocumentStoreBackend,
     HolidaySourceBackend,
     MailerBackend,
     NamedAdapter,
@@ -43,6 +44,7 @@ from canteen_core.ports.backends import (
 )
 
 if TYPE_CHECKING:
+    from canteen_core.ports.document_store import DocumentStore, DocumentStoreSettings
     from canteen_core.ports.settings import StorageSettings
     from canteen_core.ports.storage import Storage
 
@@ -50,6 +52,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "AdapterKind",
     "CanteenPluginManager",
+    "DocumentStoreBackend",
     "HolidaySourceBackend",
     "MailerBackend",
     "NamedAdapter",
@@ -72,6 +75,7 @@ class AdapterKind(enum.StrEnum):
     MAILER = "mailer"
     PAYMENT_PROVIDER = "payment_provider"
     HOLIDAY_SOURCE = "holiday_source"
+    DOCUMENT_STORE = "document_store"
 
     @property
     def hook_name(self) -> str:
@@ -101,6 +105,11 @@ _KIND_HOOKS: dict[AdapterKind, tuple[str, type[NamedAdapter], str]] = {
         "canteen_holiday_sources",
         HolidaySourceBackend,
         "holiday source",
+    ),
+    AdapterKind.DOCUMENT_STORE: (
+        "canteen_document_stores",
+        DocumentStoreBackend,
+        "document store",
     ),
 }
 
@@ -198,6 +207,16 @@ class CanteenPluginManager(pluggy.PluginManager):
         record = self.adapter(AdapterKind.HOLIDAY_SOURCE, name)
         assert isinstance(record, HolidaySourceBackend)
         return record
+
+    def document_store_backend(self, name: str) -> DocumentStoreBackend:
+        """The document store called ``name``."""
+        record = self.adapter(AdapterKind.DOCUMENT_STORE, name)
+        assert isinstance(record, DocumentStoreBackend)
+        return record
+
+    def open_document_store(self, settings: DocumentStoreSettings) -> DocumentStore:
+        """Open the document store a deployment's ``[documents]`` section names."""
+        return self.document_store_backend(settings.store_name).factory(settings)
 
     def open_storage(self, settings: StorageSettings) -> Storage:
         """Open the storage a deployment's ``[storage]`` section names."""

@@ -15,12 +15,14 @@ from babel.dates import format_date as _babel_date
 from canteen_core.domain.clock import PARIS, ensure_aware
 
 __all__ = [
+    "ends_before_start_fr",
     "format_date_fr",
     "format_datetime_fr",
     "format_month_fr",
     "format_short_date_fr",
     "format_time_fr",
     "format_wall_time_fr",
+    "not_positive_fr",
     "weekday_name_fr",
 ]
 
@@ -69,3 +71,18 @@ def format_datetime_fr(instant: datetime, *, weekday: bool = False) -> str:
     """``'21 août 2023 à 9 h 00'`` in Europe/Paris."""
     local = ensure_aware(instant, "instant").astimezone(PARIS)
     return f"{format_date_fr(local.date(), weekday=weekday)} à {format_time_fr(local)}"
+
+
+def ends_before_start_fr(what: str, first: object, last: object) -> str:
+    """``la période finit le 12/09/2023, avant de commencer (le 14/09/2023)``: the one
+    French line for a range whose end comes before its start (``what`` names it)."""
+    return f"{what} finit le {_short(last)}, avant de commencer (le {_short(first)})"
+
+
+def not_positive_fr(what: str, value: object) -> str:
+    """``le montant doit être positif (reçu -5,00 €)``."""
+    return f"{what} doit être positif (reçu {value})"
+
+
+def _short(value: object) -> str:
+    return f"{value:%d/%m/%Y}" if isinstance(value, date) else str(value)

@@ -22,6 +22,7 @@ from datetime import date, datetime
 import attrs
 
 from canteen_core.domain._access import ensure_allowed
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._ids import random_id
 from canteen_core.domain._validators import a_date, aware_datetime, enum_member, non_empty_str
 from canteen_core.domain.actors import Actor
@@ -71,7 +72,7 @@ class AbsenceJustification:
     def __attrs_post_init__(self) -> None:
         if self.last_day < self.first_day:
             raise InvalidInputError(
-                f"justification ends ({self.last_day}) before it starts ({self.first_day})",
+                ends_before_start_fr("le justificatif", self.first_day, self.last_day),
                 path="last_day",
             )
 
@@ -309,7 +310,7 @@ def attendance_lines(
     Days with neither a booking nor a record are left out (nothing to bill).
     """
     if end < start:
-        raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
+        raise InvalidInputError(ends_before_start_fr("la période", start, end), path="end")
     by_day = {r.day: r for r in records if r.enrollment_id == enrollment.id}
     covering = [j for j in justifications if j.enrollment_id == enrollment.id]
     late_booked = set(book.late_booked_days())

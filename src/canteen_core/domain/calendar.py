@@ -127,7 +127,8 @@ def _check_period(instance: Period, attribute: attrs.Attribute[date], last_day: 
     _check_date(instance, attribute, last_day)
     if last_day < instance.first_day:
         raise InvalidInputError(
-            f"period {instance.name!r} ends ({last_day}) before it starts ({instance.first_day})",
+            f"la période « {instance.name} » finit le {last_day:%d/%m/%Y}, avant de commencer "
+            f"(le {instance.first_day:%d/%m/%Y})",
             path=attribute.name,
         )
 

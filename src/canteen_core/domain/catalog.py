@@ -5,12 +5,19 @@ some weekdays (Monday, Tuesday, Thursday, Friday for most school restaurants) an
 at ``starts_at`` (Europe/Paris wall clock): once a service has started on a day, families can no
 longer change that day. A :class:`Site` is the school or restaurant where it is served; its
 ``zone`` gives the school-holiday calendar and ``department`` the local rules.
+
+The catalog stores each of them on its own, versioned: a :class:`SiteEntry` adds the site's
+own closures (a strike, works) to its :class:`Site`, a :class:`ServiceEntry` wraps a
+:class:`Service`. Enrollments refer to them by id; a closure of the catalog site reaches every
+enrollment at the site, those made later included.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import time
+from typing import Any
 
 import attrs
 
@@ -18,12 +25,13 @@ from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.calendar import (
     SCHOOL_RESTAURANT_WEEKDAYS,
     WEEKDAY_NAMES_FR,
+    Period,
     Zone,
     parse_weekdays,
 )
 from canteen_core.domain.errors import InvalidInputError
 
-__all__ = ["Service", "Site"]
+__all__ = ["Service", "ServiceEntry", "Site", "SiteEntry"]
 
 # Metropolitan departments 01-95 (with 2A/2B for Corsica) and overseas 971-976.
 _DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$")
@@ -87,3 +95,69 @@ class Site:
     name: str = attrs.field(validator=non_empty_str)
     zone: Zone = attrs.field(converter=_zone)
     department: str = attrs.field(converter=_department)
+
+
+def _version(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise InvalidInputError(
+            f"la version doit être un entier positif, reçu {value!r}", path=attribute.name
+        )
+
+
+def _instance(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InvalidInputError(
+                f"{attribute.name} : {kind.__name__} attendu, reçu {type(value).__name__}",
+                path=attribute.name,
+            )
+
+    return check
+
+
+def _closures(value: object) -> tuple[Period, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+        raise InvalidInputError("les fermetures forment une liste de périodes", path="closures")
+    for item in value:
+        if not isinstance(item, Period):
+            raise InvalidInputError(
+                f"fermeture attendue (Period), reçu {type(item).__name__}", path="closures"
+            )
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class SiteEntry:
+    """A site as the catalog stores it: the :class:`Site`, its own closures, its version.
+
+    ``version`` starts at 1 and grows by one with each change (:meth:`with_closure`); storage
+    refuses to save over a version that moved meanwhile.
+    """
+
+    site: Site = attrs.field(validator=_instance(Site))
+    closures: tuple[Period, ...] = attrs.field(default=(), converter=_closures)
+    version: int = attrs.field(default=1, validator=_version)
+
+    @property
+    def id(self) -> str:
+        """The site's id."""
+        return self.site.id
+
+    def with_closure(self, period: Period) -> SiteEntry:
+        """The next version, closed over ``period`` too."""
+        if not isinstance(period, Period):
+            raise InvalidInputError("fermeture attendue (Period)", path="period")
+        return attrs.evolve(self, closures=(*self.closures, period), version=self.version + 1)
+
+
+@attrs.frozen(kw_only=True)
+class ServiceEntry:
+    """A service as the catalog stores it: the :class:`Service` and its version."""
+
+    service: Service = attrs.field(validator=_instance(Service))
+    version: int = attrs.field(default=1, validator=_version)
+
+    @property
+    def id(self) -> str:
+        """The service's id."""
+        return self.service.id

@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import a_date, enum_member, non_empty_str
 from canteen_core.domain.calendar import Closure, ServiceCalendar
 from canteen_core.domain.catalog import Service, Site
@@ -126,7 +127,7 @@ class Enrollment:
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
             raise InvalidInputError(
-                f"enrollment ends ({self.end}) before it starts ({self.start})", path="end"
+                ends_before_start_fr("l'inscription", self.start, self.end), path="end"
             )
         extra = self.calendar.open_weekdays - self.service.open_weekdays
         if extra:

@@ -18,6 +18,7 @@ from canteen_core.domain.money import Money
 __all__ = [
     "AccountInvited",
     "ChangeRequestDecided",
+    "CreditNoteIssued",
     "DirectDebitAnnounced",
     "Event",
     "InvoiceIssued",
@@ -69,6 +70,20 @@ class InvoiceIssued(Event):
     household_id: str
     total: Money
     due_date: date
+
+
+@attrs.frozen(kw_only=True)
+class CreditNoteIssued(Event):
+    """A credit note (avoir) was issued on an invoice of a household: by the finance office,
+    for prepaid cancellations, or by the régularisation of a post-paid run."""
+
+    credit_note_id: str
+    number: str
+    invoice_id: str
+    invoice_number: str
+    household_id: str
+    total: Money
+    reason: str
 
 
 @attrs.frozen(kw_only=True)

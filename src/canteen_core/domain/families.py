@@ -18,9 +18,11 @@ from decimal import Decimal
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import a_date, non_empty_str, optional_date
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.money import to_decimal
+from canteen_core.domain.paperless import PaperlessConsent, PostalAddress
 
 __all__ = ["Child", "Diet", "FamilyQuotient", "Guardian", "Household", "HouseholdDirectory"]
 
@@ -91,7 +93,7 @@ class FamilyQuotient:
     def __attrs_post_init__(self) -> None:
         if self.valid_until is not None and self.valid_until < self.valid_from:
             raise InvalidInputError(
-                f"family quotient ends ({self.valid_until}) before it starts ({self.valid_from})",
+                ends_before_start_fr("le quotient familial", self.valid_from, self.valid_until),
                 path="valid_until",
             )
 
@@ -122,6 +124,15 @@ class Household:
     children: tuple[Child, ...] = attrs.field(default=(), validator=_unique_children)
     quotients: tuple[FamilyQuotient, ...] = attrs.field(default=(), converter=_by_start)
     resident: bool = True  # lives in the commune (resident tariffs)
+    #: Where paper invoices go (printed in the envelope window).
+    postal_address: PostalAddress | None = None
+    #: Consent to paperless invoices (the PDF by e-mail instead of paper), if ever given.
+    paperless: PaperlessConsent | None = None
+
+    @property
+    def is_paperless(self) -> bool:
+        """Whether invoices go by e-mail (consent given and not withdrawn)."""
+        return self.paperless is not None and self.paperless.active
 
     def __attrs_post_init__(self) -> None:
         if self.co_representative is not None and self.co_representative.id == self.payer.id:

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Diet, HouseholdDirectory
@@ -85,7 +86,7 @@ def count_range(
 ) -> tuple[KitchenCount, ...]:
     """One :class:`KitchenCount` per calendar day from ``start`` to ``end`` (zeros included)."""
     if end < start:
-        raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")
+        raise InvalidInputError(ends_before_start_fr("la période", start, end), path="end")
     first, last = start.toordinal(), end.toordinal()
     counter: Counter[tuple[int, Diet, bool]] = Counter()
     for diet, pai, book in entries:

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import a_date, enum_member, non_empty_str
 from canteen_core.domain.calendar import MONTH_NAMES_FR
 from canteen_core.domain.charging import (
@@ -380,7 +381,10 @@ class Invoice:
     def __attrs_post_init__(self) -> None:
         _check_document(self.lines, self.total, self.currency, "invoice")
         if self.period_end < self.period_start:
-            raise InvalidInputError("period ends before it starts", path="period_end")
+            raise InvalidInputError(
+                ends_before_start_fr("la période facturée", self.period_start, self.period_end),
+                path="period_end",
+            )
         if self.due_date < self.issue_date:
             raise InvalidInputError("due date before issue date", path="due_date")
 

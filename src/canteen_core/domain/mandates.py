@@ -378,13 +378,14 @@ class DirectDebitMandate:
         sequence = self.next_sequence_type()
         if on < self.signed_on:
             raise RuleViolationError(
-                f"mandate {self.reference} is signed on {self.signed_on}: it cannot be"
-                f" collected on {on}"
+                f"le mandat {self.reference} est signé le {self.signed_on:%d/%m/%Y} : il ne"
+                f" peut pas servir à un prélèvement du {on:%d/%m/%Y}"
             )
         if on >= self.lapses_on():
             raise RuleViolationError(
-                f"mandate {self.reference} lapsed on {self.lapses_on()} (unused for"
-                f" {MANDATE_LAPSE_MONTHS} months): a new mandate must be signed"
+                f"le mandat {self.reference} est caduc depuis le {self.lapses_on():%d/%m/%Y}"
+                f" (inutilisé pendant {MANDATE_LAPSE_MONTHS} mois) : un nouveau mandat doit"
+                " être signé"
             )
         return sequence
 

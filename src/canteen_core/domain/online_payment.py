@@ -33,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain._validators import aware_datetime, non_empty_str
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.money import CENT, Money
@@ -94,7 +95,7 @@ def _positive_cents(_: Any, attribute: attrs.Attribute[Money], value: object) ->
     if not isinstance(value, Money):
         raise InvalidInputError(f"must be Money, got {value!r}", path=attribute.name)
     if not value.is_positive:
-        raise InvalidInputError(f"must be positive, got {value}", path=attribute.name)
+        raise InvalidInputError(not_positive_fr("le montant", value), path=attribute.name)
     if value.amount != value.amount.quantize(CENT):
         raise InvalidInputError(
             f"must be a whole number of cents, got {value}", path=attribute.name

@@ -19,6 +19,7 @@ from functools import cached_property
 import attrs
 from dateutil import rrule
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import bounded_date, optional_bounded_date
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
 from canteen_core.domain.errors import InvalidInputError
@@ -89,7 +90,7 @@ class Periodicity:
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
             raise InvalidInputError(
-                f"periodicity ends ({self.end}) before it starts ({self.start})", path="end"
+                ends_before_start_fr("la périodicité", self.start, self.end), path="end"
             )
         if self.anchor is not None and self.recurrence is not Recurrence.EVERY_OTHER_WEEK:
             raise InvalidInputError(

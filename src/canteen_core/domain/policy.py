@@ -48,6 +48,9 @@ invite_account                                             yes
 manage_accounts                                            yes
 send_outbox                                                yes   yes
 view_outbox                                                yes
+submit_documents           own      own                    yes
+view_documents             own      own      yes   yes     yes
+review_documents                             yes   yes     yes
 ========================== ======== ======== ===== ======= ===== ======
 
 Only the payer (guardian) changes the household's details and signs a direct-debit mandate: the
@@ -97,6 +100,9 @@ class Action(enum.StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     SEND_OUTBOX = "send_outbox"
     VIEW_OUTBOX = "view_outbox"
+    SUBMIT_DOCUMENTS = "submit_documents"
+    VIEW_DOCUMENTS = "view_documents"
+    REVIEW_DOCUMENTS = "review_documents"
 
 
 class Grant(enum.Enum):
@@ -117,6 +123,8 @@ _FAMILY_BOTH: tuple[Action, ...] = (
     A.VIEW_INVOICES,
     A.PAY_ONLINE,
     A.VIEW_PAYMENTS,
+    A.SUBMIT_DOCUMENTS,
+    A.VIEW_DOCUMENTS,
 )
 
 _RULES: Mapping[Role, Mapping[Action, Grant]] = {
@@ -134,6 +142,8 @@ _RULES: Mapping[Role, Mapping[Action, Grant]] = {
             A.DECIDE_CHANGE_REQUEST,
             A.RECORD_ATTENDANCE,
             A.VIEW_HEADCOUNT,
+            A.VIEW_DOCUMENTS,
+            A.REVIEW_DOCUMENTS,
         ),
         Grant.ANY,
     ),
@@ -151,6 +161,8 @@ _RULES: Mapping[Role, Mapping[Action, Grant]] = {
             A.SEND_REMINDERS,
             A.MANAGE_FAMILY_QUOTIENT,
             A.VIEW_REPORTS,
+            A.VIEW_DOCUMENTS,
+            A.REVIEW_DOCUMENTS,
         ),
         Grant.ANY,
     ),

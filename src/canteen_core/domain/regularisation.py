@@ -25,6 +25,7 @@ import attrs
 
 from canteen_core.domain.charging import ChargedDays, PeriodFacts
 from canteen_core.domain.invoicing import MONTH_NAMES_FR, CreditNote, Invoice, InvoiceLine
+from canteen_core.domain.money import Money
 
 __all__ = ["Regularisation", "regularise"]
 
@@ -109,6 +110,9 @@ def regularise(
                 due[(group.facts.child_id, group.facts.service_id, day)] = group
     # What stands on the invoices: (invoice, line) per day, minus one per credited day.
     standing: defaultdict[DayKey, list[tuple[Invoice, InvoiceLine]]] = defaultdict(list)
+    # Days of each invoice line (invoice id, position) already credited: a new credit of the
+    # line continues their rounding (see _credit_lines).
+    credited: defaultdict[tuple[str, int], int] = defaultdict(int)
     by_id: dict[str, Invoice] = {}
     for invoice in invoices:
         by_id[invoice.id] = invoice
@@ -126,9 +130,10 @@ def regularise(
                 entries = standing.get((line.child_id, line.service_id, day))
                 if not entries:
                     continue
-                for index, (invoice, _) in enumerate(entries):
+                for index, (invoice, billed_line) in enumerate(entries):
                     if invoice.id == note.invoice_id:
                         del entries[index]
+                        credited[(invoice.id, _position(invoice, billed_line))] += 1
                         break
     to_credit: defaultdict[tuple[str, int, str], list[date]] = defaultdict(list)
     lines_of: dict[tuple[str, int], InvoiceLine] = {}
@@ -147,7 +152,7 @@ def regularise(
             if index == keep:
                 continue
             why = _why_not_due(facts_of.get(key), key[2]) if wanted is None else "tarif corrigé"
-            position = next(i for i, item in enumerate(invoice.lines) if item is line)
+            position = _position(invoice, line)
             lines_of[(invoice.id, position)] = line
             to_credit[(invoice.id, position, why)].append(key[2])
         if wanted is not None and keep is None:
@@ -187,20 +192,57 @@ def regularise(
     ):
         line = lines_of[(invoice_id, position)]
         service = services.get(line.service_id, line.service_id)
-        credits[invoice_id].append(
-            InvoiceLine.build(
-                child_id=line.child_id,
-                child_name=line.child_name,
-                service_id=line.service_id,
-                category=line.category,
-                description=f"{_prefix(days)} {why} – {service}",
-                quantity=len(days),
-                unit_price=line.unit_price,
-                days=days,
-                rule=line.rule,
-                grid_id=line.grid_id,
-            )
+        before = credited[(invoice_id, position)]
+        credited[(invoice_id, position)] += len(days)
+        credits[invoice_id].extend(
+            _credit_lines(line, days, before, f"{_prefix(days)} {why} – {service}")
         )
     return Regularisation(
         charges=tuple(charges), credits={key: tuple(value) for key, value in credits.items()}
     )
+
+
+def _position(invoice: Invoice, line: InvoiceLine) -> int:
+    """The index of ``line`` (the very object) among the invoice's lines."""
+    return next(i for i, item in enumerate(invoice.lines) if item is line)
+
+
+def _credit_lines(
+    line: InvoiceLine, days: list[date], before: int, description: str
+) -> list[InvoiceLine]:
+    """Credit lines for ``days`` of the invoice ``line``, ``before`` of its days being
+    credited already.
+
+    With a unit price in fractions of a cent, crediting the days of a line group by group
+    would round each group on its own, and the groups could add up to a cent more than the
+    line (a credit note crediting more than what remains is refused). The credit of days
+    ``before + 1`` to ``before + n`` is instead what ``before + n`` days cost minus what
+    ``before`` days cost, each rounded once: the credits of a line add up to at most its
+    amount, and to exactly its amount once every day is credited. When that differs from
+    ``n x price`` rounded, the last day is its own line, at the cent that makes up the
+    difference.
+    """
+    price = line.unit_price
+    target = (price * (before + len(days))).rounded() - (price * before).rounded()
+
+    def build(quantity: int, unit_price: Money, traced: list[date]) -> InvoiceLine:
+        return InvoiceLine.build(
+            child_id=line.child_id,
+            child_name=line.child_name,
+            service_id=line.service_id,
+            category=line.category,
+            description=description,
+            quantity=quantity,
+            unit_price=unit_price,
+            days=traced,
+            rule=line.rule,
+            grid_id=line.grid_id,
+        )
+
+    whole = build(len(days), price, days)
+    if whole.amount == target:
+        return [whole]
+    ordered = sorted(days)
+    head = [build(len(ordered) - 1, price, ordered[:-1])] if len(ordered) > 1 else []
+    rest = target - head[0].amount if head else target
+    return [*head, build(1, rest, ordered[-1:])]

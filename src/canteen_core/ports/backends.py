@@ -12,7 +12,9 @@ about it, and returns an object implementing the port:
 * :class:`HolidaySourceBackend`: ``factory(CalendarSettings)`` builds a
   :class:`~canteen_core.ports.calendar.HolidaySource`;
 * :class:`PaymentProviderBackend`: ``factory(table)`` builds a payment provider from its
-  ``[payment.<name>]`` table.
+  ``[payment.<name>]`` table;
+* :class:`DocumentStoreBackend`: ``factory(DocumentStoreSettings)`` builds a
+  :class:`~canteen_core.ports.document_store.DocumentStore`.
 
 The settings are in :mod:`canteen_core.ports.settings`.
 """
@@ -28,11 +30,13 @@ from canteen_core.domain._validators import non_empty_str
 
 if TYPE_CHECKING:
     from canteen_core.ports.calendar import HolidaySource
+    from canteen_core.ports.document_store import DocumentStore, DocumentStoreSettings
     from canteen_core.ports.mail import Mailer
     from canteen_core.ports.settings import CalendarSettings, MailSettings, StorageSettings
     from canteen_core.ports.storage import Storage
 
 __all__ = [
+    "DocumentStoreBackend",
     "HolidaySourceBackend",
     "MailerBackend",
     "NamedAdapter",
@@ -84,3 +88,12 @@ class HolidaySourceBackend(NamedAdapter):
     :class:`~canteen_core.ports.calendar.HolidaySource` from the ``[calendar]`` section."""
 
     factory: Callable[[CalendarSettings], HolidaySource]
+
+
+@attrs.frozen(kw_only=True)
+class DocumentStoreBackend(NamedAdapter):
+    """A store for the family's papers: ``factory(settings)`` builds a
+    :class:`~canteen_core.ports.document_store.DocumentStore` from the ``[documents]`` section
+    (whose ``url``/``schema`` default to the storage's, and ``folder`` is absolute)."""
+
+    factory: Callable[[DocumentStoreSettings], DocumentStore]

@@ -17,6 +17,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
+from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.errors import InvalidInputError
@@ -45,7 +46,7 @@ def _positive_eur(_: object, attribute: attrs.Attribute[Money], value: object) -
         )
     if not value.is_positive:
         raise InvalidInputError(
-            f"a debit must be positive, got {value.format_fr()}", path=attribute.name
+            not_positive_fr("le prélèvement", value.format_fr()), path=attribute.name
         )
     if value.amount != value.amount.quantize(CENT) or value.amount > MAX_DEBIT_AMOUNT:
         raise InvalidInputError(f"not a valid SEPA amount: {value}", path=attribute.name)

@@ -11,13 +11,16 @@ Every method takes the acting :class:`~canteen_core.domain.actors.Actor` first a
 after it committed. Methods are grouped in namespaces:
 
 * ``canteen.families``: households, family quotients, the family's dashboard;
-* ``canteen.enrollments``: services, sites, enrolling children;
+* ``canteen.catalog``: sites (with their closures) and services, stored on their own;
+* ``canteen.enrollments``: enrolling children;
 * ``canteen.reservations``: book, cancel, tick, periodicities, grids, change requests;
 * ``canteen.attendance``: roll calls, justified absences;
 * ``canteen.kitchen``: headcounts for the caterer;
 * ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
 * ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments;
 * ``canteen.papers``: documents on request (certificates).
+* ``canteen.documents``: the family's papers (upload, staff review);
+* ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
 """
 
 from __future__ import annotations
@@ -47,9 +50,12 @@ from canteen_core.ports.mail import Mailer
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
+from canteen_core.services.catalog import CatalogService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
+from canteen_core.services.family_papers import DocumentService
 from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.paperless import PaperlessService
 from canteen_core.services.papers import PaperService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.reservations import ReservationService
@@ -64,6 +70,8 @@ __all__ = [
     "AccountService",
     "AttendanceService",
     "Canteen",
+    "CatalogService",
+    "DocumentService",
     "EnrollmentRequest",
     "EnrollmentService",
     "FamilyService",
@@ -71,6 +79,7 @@ __all__ = [
     "JustificationRequest",
     "KitchenService",
     "PaperService",
+    "PaperlessService",
     "ReservationService",
     "ServiceBase",
     "ServiceContext",
@@ -93,8 +102,8 @@ class Canteen:
 
     * ``canteen.families`` (:class:`FamilyService`): households, guardians, children, family
       quotients, the family's dashboard;
-    * ``canteen.enrollments`` (:class:`EnrollmentService`): services, sites, enrolling
-      children, site closures;
+    * ``canteen.catalog`` (:class:`CatalogService`): sites with their closures, services;
+    * ``canteen.enrollments`` (:class:`EnrollmentService`): enrolling children;
     * ``canteen.reservations`` (:class:`ReservationService`): book, cancel, tick weeks, months
       and ranges, periodicities, grids, late-change requests;
     * ``canteen.attendance`` (:class:`AttendanceService`): roll calls, justified absences;
@@ -107,13 +116,19 @@ class Canteen:
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
     * ``canteen.papers`` (:class:`~canteen_core.services.papers.PaperService`): documents on
       request (the account a payment certificate reads, attendance certificates).
+    * ``canteen.documents`` (:class:`DocumentService`): the family's papers ("Espace de
+      stockage"): upload, download, staff review (accept, reject);
+    * ``canteen.paperless`` (:class:`PaperlessService`): consent to paperless invoices,
+      postal addresses, which invoices go by e-mail and which by post.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
 
     #: Households, guardians, children, family quotients, the dashboard.
     families: FamilyService
-    #: Services, sites, enrollments.
+    #: Sites with their closures, services.
+    catalog: CatalogService
+    #: Enrollments.
     enrollments: EnrollmentService
     #: Bookings, periodicities, grids, change requests.
     reservations: ReservationService
@@ -129,11 +144,16 @@ class Canteen:
     payments: PaymentService
     #: Documents on request: account, attendance certificate, what may be printed.
     papers: PaperService
+    #: The family's papers and their review.
+    documents: DocumentService
+    #: Paperless invoices, postal addresses, invoice delivery.
+    paperless: PaperlessService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
         self.accounts = AccountService(context)
         self.attendance = AttendanceService(context)
+        self.catalog = CatalogService(context)
         self.enrollments = EnrollmentService(context)
         self.families = FamilyService(context)
         self.kitchen = KitchenService(context)
@@ -144,6 +164,8 @@ class Canteen:
         self.billing = BillingService(context)
         self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
+        self.documents = DocumentService(context)
+        self.paperless = PaperlessService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import (
     AbsenceJustification,
@@ -31,7 +32,7 @@ from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.reservations import load_enrollments
 from canteen_core.services.runner import ServiceBase, Transaction
 
-__all__ = ["AttendanceService", "JustificationRequest"]
+__all__ = ["AttendanceService", "JustificationRequest", "justify_in"]
 
 
 def _date(value: object, path: str) -> date:
@@ -43,7 +44,7 @@ def _date(value: object, path: str) -> date:
 def _range(start: object, end: object) -> tuple[date, date]:
     first, last = _date(start, "start"), _date(end, "end")
     if last < first:
-        raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+        raise InvalidInputError(ends_before_start_fr("la période", first, last), path="end")
     return first, last
 
 
@@ -104,6 +105,52 @@ def _days_of(records: Iterable[AttendanceRecord]) -> dict[str, list[date]]:
 
 def _span(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def justify_in(
+    tx: Transaction, items: list[JustificationRequest]
+) -> list[tuple[AbsenceJustification, tuple[AttendanceRecord, ...]]]:
+    """Record ``items`` inside the running use case ``tx`` (which authorizes each household):
+    what :meth:`AttendanceService.justify_many` does, for a use case that justifies absences
+    as a consequence of another change (an accepted medical certificate)."""
+    ids = list(dict.fromkeys(item.enrollment_id for item in items))
+    first = min(item.first_day for item in items)
+    last = max(item.last_day for item in items)
+    enrollments = load_enrollments(tx, ids)
+    tx.authorize_many(e.household_id for e in enrollments.values())
+    current: dict[str, AttendanceRecord] = {}
+    by_enrollment: defaultdict[str, list[str]] = defaultdict(list)
+    for record in tx.uow.attendance.list(enrollment_id=tuple(ids), day=Range(first, last)):
+        current[record.id] = record
+        by_enrollment[record.enrollment_id].append(record.id)
+    clock = FixedClock(tx.now)
+    results: list[tuple[AbsenceJustification, tuple[AttendanceRecord, ...]]] = []
+    changed: dict[str, AttendanceRecord] = {}
+    assert tx.actor is not None
+    for item in items:
+        justification, updated = justify_absences(
+            enrollments[item.enrollment_id],
+            item.first_day,
+            item.last_day,
+            document=item.document,
+            document_ref=item.document_ref,
+            records=[current[key] for key in by_enrollment[item.enrollment_id]],
+            actor=tx.actor,
+            clock=clock,
+            new_id=tx.new_id,
+        )
+        for record in updated:
+            current[record.id] = changed[record.id] = record
+        results.append((justification, updated))
+    spans: dict[str, list[date]] = defaultdict(list)
+    for item in items:
+        household_id = enrollments[item.enrollment_id].household_id
+        spans[household_id].extend(_span(item.first_day, item.last_day))
+    ensure_days_not_billed(tx.uow, tx.context.deployment, spans)
+    tx.uow.absences.add_many(justification for justification, _ in results)
+    for record in changed.values():
+        tx.uow.attendance.save(record)
+    return results
 
 
 class AttendanceService(ServiceBase):
@@ -221,43 +268,8 @@ class AttendanceService(ServiceBase):
         items = _requests(requests)
         if not items:
             return ()
-        ids = list(dict.fromkeys(item.enrollment_id for item in items))
-        first = min(item.first_day for item in items)
-        last = max(item.last_day for item in items)
         with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
-            enrollments = load_enrollments(tx, ids)
-            tx.authorize_many(e.household_id for e in enrollments.values())
-            current: dict[str, AttendanceRecord] = {}
-            by_enrollment: defaultdict[str, list[str]] = defaultdict(list)
-            for record in tx.uow.attendance.list(enrollment_id=tuple(ids), day=Range(first, last)):
-                current[record.id] = record
-                by_enrollment[record.enrollment_id].append(record.id)
-            clock = FixedClock(tx.now)
-            results: list[tuple[AbsenceJustification, tuple[AttendanceRecord, ...]]] = []
-            changed: dict[str, AttendanceRecord] = {}
-            for item in items:
-                justification, updated = justify_absences(
-                    enrollments[item.enrollment_id],
-                    item.first_day,
-                    item.last_day,
-                    document=item.document,
-                    document_ref=item.document_ref,
-                    records=[current[key] for key in by_enrollment[item.enrollment_id]],
-                    actor=actor,
-                    clock=clock,
-                    new_id=tx.new_id,
-                )
-                for record in updated:
-                    current[record.id] = changed[record.id] = record
-                results.append((justification, updated))
-            spans: dict[str, list[date]] = defaultdict(list)
-            for item in items:
-                household_id = enrollments[item.enrollment_id].household_id
-                spans[household_id].extend(_span(item.first_day, item.last_day))
-            ensure_days_not_billed(tx.uow, self._ctx.deployment, spans)
-            tx.uow.absences.add_many(justification for justification, _ in results)
-            for record in changed.values():
-                tx.uow.attendance.save(record)
+            results = justify_in(tx, items)
         return tuple(results)
 
     def justify(

@@ -19,6 +19,7 @@ from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.policy import Action
 from canteen_core.services.billing._base import household_recipients
+from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["ChangeRequestUseCases"]
@@ -86,7 +87,9 @@ class ChangeRequestUseCases(ServiceBase):
     ) -> ChangeRequest:
         """Staff approve (the change is applied) or reject (``reason`` required) a pending
         request. The family is emailed (outbox, same transaction) and
-        ``ChangeRequestDecided`` fires after commit."""
+        ``ChangeRequestDecided`` fires after commit. With ``[billing] billed_days =
+        "refuse"``, approving a change to a day of a month already invoiced is refused
+        (the request stays pending: reject it instead)."""
         if not isinstance(approve, bool):
             raise InvalidInputError("approve must be True or False", path="approve")
         if reason is not None and not isinstance(reason, str):
@@ -102,6 +105,10 @@ class ChangeRequestUseCases(ServiceBase):
                     request, book, enrollment=enrollment, actor=actor, clock=clock, note=reason
                 )
                 if new_book.version != book.version:
+                    # [billing] billed_days = "refuse": staff may not change a billed day either
+                    ensure_days_not_billed(
+                        tx.uow, self._ctx.deployment, {request.household_id: [request.day]}
+                    )
                     tx.uow.reservations.save(new_book, expected_version=book.version)
                     tx.emit(
                         ReservationsChanged(

@@ -27,11 +27,17 @@ from canteen_core.domain.enrollments import (
     enroll,
     grid_category,
 )
-from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import drop_closed_days
 from canteen_core.domain.tariffs import TariffGrid
+from canteen_core.services.catalog import (
+    CatalogService,
+    site_closures_for,
+    stored_service,
+    stored_site,
+)
 from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
 
 # Below this many households in one call, their existing enrollments are read household by
@@ -52,13 +58,14 @@ class EnrollmentRequest:
 
     ``start`` / ``end`` default to the first and last class days of ``school_year`` (the
     school year of today when not given). ``cancellation_policy`` defaults to
-    ``booking_policy``.
+    ``booking_policy``. ``service`` and ``site`` are catalog ids, or values added to the
+    catalog when their id is not stored yet (see :mod:`canteen_core.services.catalog`).
     """
 
     household_id: str
     child_id: str
-    service: Service
-    site: Site
+    service: Service | str
+    site: Site | str
     booking_policy: CutOffPolicy
     cancellation_policy: CutOffPolicy | None = None
     late_change: LateChangeMode | str = LateChangeMode.REFUSE
@@ -114,13 +121,18 @@ class EnrollmentService(ServiceBase):
             year = request.school_year
         else:
             year = school_year_of(request.start or paris_today(self._ctx.clock))
-        calendar = self._ctx.calendar(request.site, request.service, year)
+        site = stored_site(tx, request.site)
+        service = stored_service(tx, request.service).service
+        calendar = self._ctx.calendar(site.site, service, year)
+        closures = site_closures_for(site, calendar)
+        if closures:  # the site's own closures reach enrollments made after them
+            calendar = self._ctx.intern_calendar(calendar.with_closures(*closures))
         return enroll(
             household,
             request.child_id,
             id=request.id or tx.new_id(),
-            service=request.service,
-            site=request.site,
+            service=service,
+            site=site.site,
             calendar=calendar,
             start=request.start or calendar.first_day,
             end=request.end or calendar.last_day,
@@ -136,8 +148,8 @@ class EnrollmentService(ServiceBase):
         household_id: str,
         child_id: str,
         *,
-        service: Service,
-        site: Site,
+        service: Service | str,
+        site: Site | str,
         booking_policy: CutOffPolicy,
         cancellation_policy: CutOffPolicy | None = None,
         late_change: LateChangeMode | str = LateChangeMode.REFUSE,
@@ -149,8 +161,11 @@ class EnrollmentService(ServiceBase):
     ) -> Enrollment:
         """Enroll a child of a household in ``service`` at ``site`` (admin).
 
-        The period defaults to the school year (of ``start``, or of today): rentrée to last
-        class day. ``NotFoundError`` for an unknown household or a child not in it.
+        ``service`` and ``site`` are catalog ids (``NotFoundError`` when unknown) or values,
+        stored in the catalog when new (``ConflictError`` when their id is stored with other
+        details). The enrollment's calendar has the site's closures. The period defaults to
+        the school year (of ``start``, or of today): rentrée to last class day.
+        ``NotFoundError`` for an unknown household or a child not in it.
         """
         request = EnrollmentRequest(
             household_id=household_id,
@@ -294,36 +309,10 @@ class EnrollmentService(ServiceBase):
         return self._ctx.intern(changed)
 
     def close_site(self, actor: Actor, site_id: str, period: Period) -> dict[str, tuple[date, ...]]:
-        """Close a site over ``period`` (strike, works: admin).
-
-        Every enrollment at the site gets the closure in its calendar and loses its bookings
-        on those days (the organiser closed: nobody is charged), in one transaction. Returns
-        the dropped days per enrollment. Closures live in the enrollments' calendars (there is
-        no site repository yet): enrollments made at the site later do not inherit them.
-        """
-        if not isinstance(period, Period):
-            raise InvalidInputError("expected a Period", path="period")
-        with self._ctx.use_case(actor, Action.MANAGE_CALENDAR) as tx:
-            enrollments = list(tx.uow.enrollments.list(site_id=site_id))
-            if not enrollments:
-                raise NotFoundError(f"no enrollment at site {site_id!r}")
-            books = tx.uow.reservations.load_many(e.id for e in enrollments)
-            dropped: dict[str, tuple[date, ...]] = {}
-            saves = []
-            for enrollment in enrollments:
-                closed = attrs.evolve(
-                    enrollment,
-                    calendar=self._ctx.intern_calendar(enrollment.calendar.with_closures(period)),
-                )
-                tx.uow.enrollments.save(closed)
-                book = books[enrollment.id]
-                new_book, days = drop_closed_days(book, closed)
-                if days:
-                    dropped[enrollment.id] = days
-                    saves.append((new_book, book.version))
-            if saves:
-                tx.uow.reservations.save_many(saves)
-        return dropped
+        """Close a site over ``period`` (admin): :meth:`CatalogService.close_site
+        <canteen_core.services.catalog.CatalogService.close_site>`, kept here for callers of
+        the enrollments namespace."""
+        return CatalogService(self._ctx).close_site(actor, site_id, period)
 
     def remove(self, actor: Actor, enrollment_id: str) -> None:
         """Delete an enrollment without reservations (admin); ``ConflictError`` otherwise."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.headcount import KitchenCount
@@ -82,7 +83,7 @@ class KitchenService(ServiceBase):
         sites = [_site(site_id) for site_id in dict.fromkeys(site_ids)]
         first, last = _date(start, "start"), _date(end, "end")
         if last < first:
-            raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+            raise InvalidInputError(ends_before_start_fr("la période", first, last), path="end")
         if (last - first).days >= _MAX_DAYS:
             raise InvalidInputError(f"at most {_MAX_DAYS} days per call", path="end")
         with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:

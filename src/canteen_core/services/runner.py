@@ -67,6 +67,7 @@ from canteen_core.domain.mail_secrets import MailSecrets
 from canteen_core.domain.notifications import NotificationSettings, Notifier, OutgoingMessage
 from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
 from canteen_core.ports.calendar import HolidaySource
+from canteen_core.ports.document_store import DocumentStore
 from canteen_core.ports.mail import Mailer
 from canteen_core.ports.storage import Storage, UnitOfWork
 from canteen_core.services.inputs import guard_public_methods
@@ -282,6 +283,7 @@ class ServiceContext:
         self._mail_secrets: MailSecrets | None = None
         self._holiday_source = holiday_source
         self._mailer = mailer
+        self._document_store: DocumentStore | None = None
         self.new_id = new_id
         self._caches = _Caches()
 
@@ -322,6 +324,15 @@ class ServiceContext:
             settings = self.deployment.mail
             self._mailer = self.plugin_manager.mailer_backend(settings.adapter).factory(settings)
         return self._mailer
+
+    @property
+    def document_store(self) -> DocumentStore:
+        """The store of the family's papers named by ``[documents] store`` (built on first
+        use)."""
+        if self._document_store is None:
+            settings = self.deployment.document_store
+            self._document_store = self.plugin_manager.open_document_store(settings)
+        return self._document_store
 
     def now(self) -> datetime:
         """The current instant (aware)."""
@@ -496,8 +507,11 @@ class ServiceContext:
         return errors
 
     def close(self) -> None:
-        """Release the storage."""
+        """Release the storage (and the document store's connections, if it has any)."""
         self.storage.close()
+        close_store = getattr(self._document_store, "close", None)
+        if callable(close_store):
+            close_store()
 
 
 class ServiceBase:

@@ -47,6 +47,7 @@ _MESSAGE_FIELDS = (
     "created_at",
     "household_id",
     "account_id",
+    "attachments",
 )
 _FAST_OUTBOX_BODY = (
     tuple(field.name for field in attrs.fields(OutboxRecord)) == _OUTBOX_FIELDS
@@ -87,6 +88,7 @@ def _outbox_body(record: OutboxRecord) -> Any:
             "created_at": created,
             "household_id": message.household_id,
             "account_id": message.account_id,
+            "attachments": unstructure(message.attachments) if message.attachments else [],
         },
         "status": record.status.value,
         "attempts": record.attempts,

@@ -27,7 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from canteen_adapters.storage._common import collection_type
+from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.accounts import _Accounts
+from canteen_adapters.storage.sql.catalog import SqlCatalog
 from canteen_adapters.storage.sql.documents import _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _FETCH, _translate
 from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
@@ -38,6 +40,7 @@ from canteen_adapters.storage.sql.migrate import check_revision, upgrade
 from canteen_adapters.storage.sql.outbox import _Outbox
 from canteen_adapters.storage.sql.reservations import _Reservations
 from canteen_core.config.deployment import StorageSettings
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import StorageError
 from canteen_core.ports.storage import COLLECTIONS, resolve_types
 
@@ -129,6 +132,14 @@ class SqlUnitOfWork:
         return _Reservations(self)
 
     @cached_property
+    def sites(self) -> SqlCatalog[SiteEntry]:
+        return SqlCatalog(self, t.catalog_sites, SiteEntry)
+
+    @cached_property
+    def services(self) -> SqlCatalog[ServiceEntry]:
+        return SqlCatalog(self, t.catalog_services, ServiceEntry)
+
+    @cached_property
     def enrollments(self) -> _Enrollments:
         return _Enrollments(self, COLLECTIONS["enrollments"])
 
@@ -179,6 +190,10 @@ class SqlUnitOfWork:
     @cached_property
     def notifications_audit(self) -> _Documents:
         return _Documents(self, COLLECTIONS["notifications_audit"])
+
+    @cached_property
+    def family_papers(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["family_papers"])
 
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):

@@ -27,7 +27,10 @@ __all__ = [
     "NAMING_CONVENTION",
     "account_tokens",
     "accounts",
+    "catalog_services",
+    "catalog_sites",
     "children",
+    "document_blobs",
     "document_tables",
     "household_guardians",
     "households",
@@ -110,6 +113,22 @@ household_guardians = sa.Table(
 #: changes, so readers may cache it across transactions and processes.
 service_calendars = _json_table("service_calendars", key="key")
 
+
+def _catalog_table(name: str) -> sa.Table:
+    """A catalog table: one versioned entry (a site with its closures, or a service) per id."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("body", JSON_TYPE, nullable=False),
+    )
+
+
+#: The catalog (migration 0010): sites with their own closures, and services; each entry is
+#: saved over only from the version it was read at.
+catalog_sites = _catalog_table("catalog_sites")
+catalog_services = _catalog_table("catalog_services")
 
 #: Indexes on two key columns (migration 0007). Batch reads filter many households by a day
 #: range or a status (billing reads a month of attendance 200 households at a time; a family's
@@ -236,4 +255,17 @@ outbox = _json_table(
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+#: The bytes of the family's papers when ``[documents] store = "database"`` (migration 0009):
+#: one row per blob under the random key the store made; the paper's description is in the
+#: ``family_papers`` document table.
+document_blobs = sa.Table(
+    "document_blobs",
+    metadata,
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("content_type", sa.String(), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from canteen_adapters.web.pages import (
     account,
+    documents,
     family,
     money_office,
     papers,
@@ -45,6 +46,7 @@ def pages_router() -> Router:
             *staff.HANDLERS,
             *papers.HANDLERS,
             *money_office.HANDLERS,
+            *documents.HANDLERS,
         ],
         before_request=_no_api_csrf,
         exception_handlers=page_errors(),  # type: ignore[arg-type]

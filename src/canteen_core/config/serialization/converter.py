@@ -29,6 +29,7 @@ from canteen_core.config.serialization.scalars import (
     _enum_value,
     _sort_key,
     _structure_bool,
+    _structure_bytes,
     _structure_date,
     _structure_datetime,
     _structure_decimal,
@@ -39,6 +40,7 @@ from canteen_core.config.serialization.scalars import (
     _structure_time,
     _structure_timedelta,
     _structure_zoneinfo,
+    _unstructure_bytes,
     _unstructure_datetime,
     _unstructure_timedelta,
 )
@@ -62,6 +64,8 @@ def _make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_unstructure_hook(bytes, _unstructure_bytes)
+    converter.register_structure_hook(bytes, _structure_bytes)
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_structure_hook(date, _structure_date)
     # datetime is a subclass of date: register it after so it wins.

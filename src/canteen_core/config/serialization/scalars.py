@@ -5,6 +5,7 @@ money, time zones and enums, each checked when read (see
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
 import re
@@ -18,6 +19,20 @@ from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import Money, to_decimal
 
 T = TypeVar("T")
+
+
+def _unstructure_bytes(value: bytes) -> str:
+    """Bytes (an e-mail attachment) as base64 text."""
+    return base64.b64encode(value).decode("ascii")
+
+
+def _structure_bytes(value: object, _: type) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidInputError("expected base64 text")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise InvalidInputError("expected base64 text") from None
 
 
 def _structure_decimal(value: object, _: type) -> Decimal:

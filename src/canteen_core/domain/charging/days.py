@@ -94,13 +94,7 @@ def decide(
     items = _check_facts(facts)
     default = policy or ChargingPolicy()
     overrides = policies or {}
-    carried = carried_runs or {}
-    for enrollment_id, count in carried.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise InvalidInputError(
-                f"carried run must be a non-negative integer, got {count!r}",
-                path=f"carried_runs.{enrollment_id}",
-            )
+    carried = _carried(carried_runs)
     by_enrollment: dict[tuple[str, str], list[DayFacts]] = defaultdict(list)
     for item in items:
         by_enrollment[(item.enrollment_id, item.child_id)].append(item)
@@ -130,7 +124,7 @@ def _rule_of(
     rules: ChargingPolicy,
     run: int,
 ) -> _Outcome:
-    """The charging rules for one day (the table of the module docstring).
+    """The charging rules for one day (the table of :mod:`canteen_core.domain.charging`).
 
     ``run`` is the justified-absence run length before the day; the returned one is after it
     (for a justified absence, also the day's carence position).
@@ -188,6 +182,13 @@ def _default_ranks(
         facts = decision.facts
         if facts.category in DEFAULT_DISCOUNTED_CATEGORIES:
             billed[(facts.household_id, facts.service_id)].add(facts.child_id)
+    return _ranks(billed, households)
+
+
+def _ranks(
+    billed: Mapping[tuple[str, str], set[str]], households: Mapping[str, Household]
+) -> dict[tuple[str, str], int]:
+    """Sibling ranks per (service, child) of the children billed per (household, service)."""
     ranks: dict[tuple[str, str], int] = {}
     for (household_id, service_id), child_ids in billed.items():
         household = _household(households, household_id)
@@ -195,6 +196,19 @@ def _default_ranks(
         for child_id, rank in sibling_ranks(children).items():
             ranks[(service_id, child_id)] = rank
     return ranks
+
+
+def _carried(carried_runs: Mapping[str, int] | None) -> Mapping[str, int]:
+    """``carried_runs`` (justified-absence days counted before the period, per enrollment id)
+    checked: non-negative integers; ``{}`` for ``None``."""
+    carried = carried_runs or {}
+    for enrollment_id, count in carried.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidInputError(
+                f"carried run must be a non-negative integer, got {count!r}",
+                path=f"carried_runs.{enrollment_id}",
+            )
+    return carried
 
 
 def _household(households: Mapping[str, Household], household_id: str) -> Household:

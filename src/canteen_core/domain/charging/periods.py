@@ -10,7 +10,7 @@ from datetime import date
 
 import attrs
 
-from canteen_core.domain.charging.days import _household, _Outcome, _rule_of
+from canteen_core.domain.charging.days import _carried, _household, _Outcome, _ranks, _rule_of
 from canteen_core.domain.charging.facts import ChargeRule, ChargingPolicy, PeriodFacts
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Household
@@ -19,7 +19,6 @@ from canteen_core.domain.tariffs import (
     PriceQuote,
     SurchargeReason,
     TariffBook,
-    sibling_ranks,
 )
 
 
@@ -157,13 +156,7 @@ def charge_periods(
         raise InvalidInputError("expected a TariffBook", path="tariffs")
     default = policy or ChargingPolicy()
     overrides = policies or {}
-    carried = carried_runs or {}
-    for enrollment_id, count in carried.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise InvalidInputError(
-                f"carried run must be a non-negative integer, got {count!r}",
-                path=f"carried_runs.{enrollment_id}",
-            )
+    carried = _carried(carried_runs)
     default_ranks = _period_ranks(items, households) if ranks is None else {}
     charged: list[ChargedDays] = []
     outcomes: dict[ChargingPolicy, dict[tuple[int, int], _Outcome]] = {}
@@ -206,10 +199,4 @@ def _period_ranks(
             item.booked or item.closed or item.present or item.absent or item.late_cancelled
         ):
             billed[(item.household_id, item.service_id)].add(item.child_id)
-    ranks: dict[tuple[str, str], int] = {}
-    for (household_id, service_id), child_ids in billed.items():
-        household = _household(households, household_id)
-        children = [household.child(child_id) for child_id in child_ids]
-        for child_id, rank in sibling_ranks(children).items():
-            ranks[(service_id, child_id)] = rank
-    return ranks
+    return _ranks(billed, households)

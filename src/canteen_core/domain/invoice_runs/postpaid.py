@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._unchecked import unchecked
 from canteen_core.domain._validators import aware_datetime
 from canteen_core.domain.charging import (
@@ -193,7 +194,10 @@ def run_postpaid_periods(
     if not isinstance(period_start, date) or not isinstance(period_end, date):
         raise InvalidInputError("period bounds must be dates", path="period_start")
     if period_end < period_start:
-        raise InvalidInputError("period ends before it starts", path="period_end")
+        raise InvalidInputError(
+            ends_before_start_fr("la période facturée", period_start, period_end),
+            path="period_end",
+        )
     issue_date = _paris_date(issued_at)
     _check_sequence(sequence, issuer_id, issue_date, "")
     by_id = _households(households)

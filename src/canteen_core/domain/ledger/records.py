@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import attrs
 
+from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain._validators import a_date, enum_member, non_empty_str, optional_date
 from canteen_core.domain.errors import (
     InvalidInputError,
@@ -65,7 +66,7 @@ def _positive_money(_: object, attribute: attrs.Attribute[Money], value: object)
             f"must be Money (Decimal amount), got {type(value).__name__}", path=attribute.name
         )
     if not value.is_positive:
-        raise InvalidInputError(f"must be positive, got {value}", path=attribute.name)
+        raise InvalidInputError(not_positive_fr("le montant", value), path=attribute.name)
 
 
 #: The largest amount one payment or refund may carry (as a SEPA debit): a larger one is a
@@ -81,7 +82,7 @@ def check_whole_cents(value: Money, *, path: str = "amount") -> Money:
             f"must be Money (Decimal amount), got {type(value).__name__}", path=path
         )
     if not value.is_positive:
-        raise InvalidInputError(f"must be positive, got {value.format_fr()}", path=path)
+        raise InvalidInputError(not_positive_fr("le montant", value.format_fr()), path=path)
     if value.amount > MAX_AMOUNT:
         raise InvalidInputError(
             f"must be at most {MAX_AMOUNT} {value.currency}, got {value.amount:E}", path=path

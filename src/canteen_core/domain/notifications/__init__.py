@@ -44,6 +44,7 @@ Every name below is importable from ``canteen_core.domain.notifications`` itself
 from canteen_core.domain.notifications.messages import (
     KINDS,
     PAYMENT_METHOD_LABELS,
+    Attachment,
     NotificationSettings,
     OutgoingMessage,
     Recipient,
@@ -54,6 +55,7 @@ from canteen_core.domain.notifications.notifier import Notifier, SecretSealer, s
 __all__ = [
     "KINDS",
     "PAYMENT_METHOD_LABELS",
+    "Attachment",
     "NotificationSettings",
     "Notifier",
     "OutgoingMessage",

@@ -31,8 +31,19 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     "password-reset": ("username", "reset_url", "expires_at"),
     "change-request-decided": ("approved", "day", "child_name", "reason", "service_name"),
     "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
+    "invoice-pdf": ("number", "label", "total", "due_date", "invoices_url"),
     "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),
     "invoice-overdue": ("number", "balance_due", "due_date", "level"),
+    "document-reviewed": (
+        "accepted",
+        "kind_label",
+        "child_name",
+        "uploaded_on",
+        "reason",
+        "documents_url",
+    ),
+    "credit-note-issued": ("number", "invoice_number", "total", "reason"),
+    "site-closed": ("site_name", "closure_name", "first_day", "last_day", "children"),
     "direct-debit-announced": (
         "amount",
         "collection_date",
@@ -144,6 +155,20 @@ class Recipient:
         return cls(address=account.email, name=account.display_name)
 
 
+def _bytes(_: object, attribute: attrs.Attribute[bytes], value: object) -> None:
+    if not isinstance(value, bytes) or not value:
+        raise InvalidInputError("an attachment holds bytes", path=attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class Attachment:
+    """A file attached to a message (an invoice's PDF for a paperless household)."""
+
+    filename: str = attrs.field(validator=[non_empty_str, _no_newline])
+    content_type: str = attrs.field(validator=non_empty_str)
+    content: bytes = attrs.field(validator=_bytes, repr=False)
+
+
 @attrs.frozen(kw_only=True)
 class OutgoingMessage:
     """An email ready to send, as stored in the outbox.
@@ -164,6 +189,7 @@ class OutgoingMessage:
     created_at: datetime = attrs.field(validator=aware_datetime)
     household_id: str | None = None
     account_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 _unchecked_message = unchecked(OutgoingMessage)

@@ -17,11 +17,13 @@ import jinja2
 import markupsafe
 
 from canteen_core.domain.accounts import Invitation, PasswordReset
+from canteen_core.domain.calendar import Period
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.events import (
     AccountInvited,
     ChangeRequestDecided,
+    CreditNoteIssued,
     DirectDebitAnnounced,
     Event,
     InvoiceIssued,
@@ -266,6 +268,7 @@ class Notifier:
             created_at=created,
             household_id=household_id,
             account_id=None,
+            attachments=(),
         )
         return message
 
@@ -450,6 +453,48 @@ class Notifier:
             household_id=event.household_id,
         )
 
+    def credit_note_issued(
+        self, event: CreditNoteIssued, recipients: Sequence[Recipient]
+    ) -> list[OutgoingMessage]:
+        """A credit note was issued on one of the household's invoices."""
+        context = {
+            "number": event.number,
+            "invoice_number": event.invoice_number,
+            "total": event.total,
+            "reason": event.reason,
+            "invoices_url": self.settings.link(self.settings.invoices_url),
+        }
+        return self._each(
+            "credit-note-issued",
+            recipients,
+            context,
+            key=event.credit_note_id,
+            household_id=event.household_id,
+        )
+
+    def site_closed(
+        self,
+        recipients: Sequence[Recipient],
+        *,
+        household_id: str,
+        key: str,
+        site_name: str,
+        closure: Period,
+        children: Sequence[tuple[str, Sequence[date]]],
+    ) -> list[OutgoingMessage]:
+        """The site closes over ``closure`` (strike, works): the booked days it cancels, per
+        child (name, days), are not charged. ``key`` names the closure (one message per
+        closure and recipient)."""
+        context = {
+            "site_name": site_name,
+            "closure_name": closure.name,
+            "first_day": closure.first_day,
+            "last_day": closure.last_day,
+            "children": tuple((name, tuple(days)) for name, days in children),
+            "reservations_url": self.settings.link(self.settings.reservations_url),
+        }
+        return self._each("site-closed", recipients, context, key=key, household_id=household_id)
+
     def invoice_overdue(
         self, event: InvoiceOverdue, recipients: Sequence[Recipient]
     ) -> list[OutgoingMessage]:
@@ -506,6 +551,8 @@ class Notifier:
             return self.payment_received(event, recipients, **details)
         if isinstance(event, InvoiceOverdue):
             return self.invoice_overdue(event, recipients, **details)
+        if isinstance(event, CreditNoteIssued):
+            return self.credit_note_issued(event, recipients, **details)
         if isinstance(event, DirectDebitAnnounced):
             return self.direct_debit_announced(event, recipients, **details)
         if isinstance(event, AccountInvited):

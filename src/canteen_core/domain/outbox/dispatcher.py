@@ -4,7 +4,7 @@ the outcome, retrying with :class:`RetryPolicy`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -17,7 +17,7 @@ from canteen_core.domain.mail_secrets import (
     open_message,
 )
 from canteen_core.domain.notifications import OutgoingMessage
-from canteen_core.domain.outbox.store import OutboxStore
+from canteen_core.domain.outbox.store import OutboxRecord, OutboxStore
 
 
 class MailDeliveryError(CanteenError):
@@ -44,7 +44,8 @@ class Mailer(Protocol):
 
 @runtime_checkable
 class DeduplicatingMailer(Protocol):
-    """A mailer that remembers which message ids it has sent (see the module docstring)."""
+    """A mailer that remembers which message ids it has sent (see
+    :mod:`canteen_core.domain.outbox`)."""
 
     def send(self, message: OutgoingMessage) -> None:
         """Hand ``message`` to the mail system."""
@@ -144,6 +145,19 @@ class Dispatcher:
         #: Opens the sealed secrets of account emails before the send.
         self.secrets = secrets
 
+    def _fail(
+        self, record: OutboxRecord, error: str, failed_at: datetime, *, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt of ``record`` under its claim: pending again at
+        ``retry_at``, or dead when it is ``None``."""
+        self.store.mark_failed(
+            record.message.id,
+            error=error,
+            failed_at=failed_at,
+            next_attempt_at=retry_at,
+            claim=record.claim,
+        )
+
     def run_once(self) -> DispatchReport:
         """Claim the due messages (one batch), send each and record the outcome.
 
@@ -173,29 +187,18 @@ class Dispatcher:
             if record.attempts > self.retry.max_attempts:
                 # Claimed again and again with no outcome recorded: a message that stops the
                 # dispatcher each time it is sent. Give up rather than loop forever.
-                self.store.mark_failed(
-                    message.id,
-                    error=(
-                        f"abandoned after {record.attempts - 1} attempts without a recorded "
-                        "outcome (the dispatcher stopped while sending)"
-                    ),
-                    failed_at=now,
-                    next_attempt_at=None,
-                    claim=claim,
+                abandoned = (
+                    f"abandoned after {record.attempts - 1} attempts without a recorded "
+                    "outcome (the dispatcher stopped while sending)"
                 )
+                self._fail(record, abandoned, now, retry_at=None)
                 dead.append(message.id)
                 continue
             try:
                 outgoing = open_message(message, self.secrets)
             except SealedSecretsError as error:
                 # Retrying cannot help: another key is needed, or the secrets were dropped.
-                self.store.mark_failed(
-                    message.id,
-                    error=f"SealedSecretsError: {error}",
-                    failed_at=self.clock.now(),
-                    next_attempt_at=None,
-                    claim=claim,
-                )
+                self._fail(record, f"SealedSecretsError: {error}", self.clock.now(), retry_at=None)
                 dead.append(message.id)
                 continue
             try:
@@ -203,24 +206,10 @@ class Dispatcher:
             except Exception as error:  # any failure must be recorded: a message is never lost
                 failed_at = self.clock.now()
                 text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]
-                if record.attempts >= self.retry.max_attempts:
-                    self.store.mark_failed(
-                        message.id,
-                        error=text,
-                        failed_at=failed_at,
-                        next_attempt_at=None,
-                        claim=claim,
-                    )
-                    dead.append(message.id)
-                else:
-                    self.store.mark_failed(
-                        message.id,
-                        error=text,
-                        failed_at=failed_at,
-                        next_attempt_at=failed_at + self.retry.delay(record.attempts),
-                        claim=claim,
-                    )
-                    retrying.append(message.id)
+                give_up = record.attempts >= self.retry.max_attempts
+                retry_at = None if give_up else failed_at + self.retry.delay(record.attempts)
+                self._fail(record, text, failed_at, retry_at=retry_at)
+                (dead if give_up else retrying).append(message.id)
             else:
                 self.store.mark_sent(message.id, sent_at=self.clock.now(), claim=claim)
                 sent.append(message.id)

@@ -104,7 +104,9 @@ class OutboxRecord:
             return self
         return attrs.evolve(
             self,
-            message=attrs.evolve(drop_sealed(self.message), text_body=SENT_BODY, html_body=None),
+            message=attrs.evolve(
+                drop_sealed(self.message), text_body=SENT_BODY, html_body=None, attachments=()
+            ),
             status=DeliveryStatus.SENT,
             sent_at=sent_at,
             last_attempt_at=sent_at,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import check_date, check_year
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
@@ -21,7 +22,7 @@ def _check_range(start: object, end: object) -> tuple[date, date]:
     first = _check_day(start, "start")
     last = _check_day(end, "end")
     if last < first:
-        raise InvalidInputError(f"range ends ({last}) before it starts ({first})", path="end")
+        raise InvalidInputError(ends_before_start_fr("la période", first, last), path="end")
     return first, last
 
 

@@ -149,7 +149,7 @@ def book_day(
     day: date,
     **context: Unpack[OperationContext],
 ) -> tuple[ReservationBook, BulkResult]:
-    """Book one day. Raises instead of skipping (see the module docstring).
+    """Book one day. Raises instead of skipping (see :mod:`canteen_core.domain.reservations`).
 
     A late booking in ``pending`` mode returns normally with the request in ``result.pending``.
     """
@@ -161,7 +161,7 @@ def cancel_day(
     day: date,
     **context: Unpack[OperationContext],
 ) -> tuple[ReservationBook, BulkResult]:
-    """Cancel one day. Raises instead of skipping (see the module docstring)."""
+    """Cancel one day. Raises instead of skipping (see :mod:`canteen_core.domain.reservations`)."""
     return _single(book, day, False, context)
 
 

@@ -152,7 +152,8 @@ def set_days(
     booked: bool | None = None,
     **context: Unpack[OperationContext],
 ) -> tuple[ReservationBook, BulkResult]:
-    """The general operation: bring each day to its wanted state (see the module rules).
+    """The general operation: bring each day to its wanted state (the rules of
+    :mod:`canteen_core.domain.reservations`).
 
     ``wanted`` maps days to ``True`` (booked) / ``False``; or give an iterable of days and
     ``booked``. ``pending`` are the enrollment's open change requests (to avoid duplicates and to

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import attrs
 
+from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import a_date, enum_member, non_empty_str, optional_date
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import EUR, Money, to_decimal
@@ -117,7 +118,7 @@ class TariffGrid:
     def __attrs_post_init__(self) -> None:
         if self.valid_until is not None and self.valid_until < self.valid_from:
             raise InvalidInputError(
-                f"grid ends ({self.valid_until}) before it starts ({self.valid_from})",
+                ends_before_start_fr("la grille tarifaire", self.valid_from, self.valid_until),
                 path="valid_until",
             )
         missing = sorted(self.required_categories - self.prices.keys())

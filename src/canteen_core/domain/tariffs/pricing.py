@@ -13,6 +13,7 @@ from itertools import pairwise
 
 import attrs
 
+from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import CENT, EUR, Money, to_decimal
 
@@ -38,6 +39,11 @@ class TariffCategory(enum.StrEnum):
 DEFAULT_DISCOUNTED_CATEGORIES = frozenset(
     {TariffCategory.RESIDENT_CHILD, TariffCategory.NON_RESIDENT_CHILD, TariffCategory.PAI_BASKET}
 )
+
+
+def _optional_money(value: Decimal | int | str | None, currency: str) -> Money | None:
+    """``value`` in ``currency``, or ``None`` (a pricing's ``no_quotient_price``)."""
+    return None if value is None else Money.of(value, currency)
 
 
 def _amount(value: object) -> Decimal:
@@ -113,7 +119,8 @@ class Bracket:
             raise InvalidInputError(f"QF must not be negative, got {self.qf_from}", path="qf_from")
         if self.qf_to is not None and self.qf_to <= self.qf_from:
             raise InvalidInputError(
-                f"bracket ends ({self.qf_to}) at or before it starts ({self.qf_from})",
+                f"la tranche de QF finit ({self.qf_to}) avant ou là où elle commence "
+                f"({self.qf_from})",
                 path="qf_to",
             )
 
@@ -217,9 +224,7 @@ class BracketPricing:
                 Bracket(qf_from=start, qf_to=end, price=Money.of(price, currency))
                 for start, end, price in zip(starts, ends, price_list, strict=True)
             ),
-            no_quotient_price=None
-            if no_quotient_price is None
-            else Money.of(no_quotient_price, currency),
+            no_quotient_price=_optional_money(no_quotient_price, currency),
         )
 
     @property
@@ -276,7 +281,7 @@ class EffortRatePricing:
     def __attrs_post_init__(self) -> None:
         if self.rate_percent <= 0:
             raise InvalidInputError(
-                f"effort rate must be positive, got {self.rate_percent}", path="rate_percent"
+                not_positive_fr("le taux d'effort", self.rate_percent), path="rate_percent"
             )
         if self.minimum.currency != self.maximum.currency:
             raise InvalidInputError("minimum and maximum in different currencies", path="maximum")
@@ -300,9 +305,7 @@ class EffortRatePricing:
             rate_percent=to_decimal(rate_percent, path="rate_percent"),
             minimum=Money.of(minimum, currency),
             maximum=Money.of(maximum, currency),
-            no_quotient_price=None
-            if no_quotient_price is None
-            else Money.of(no_quotient_price, currency),
+            no_quotient_price=_optional_money(no_quotient_price, currency),
         )
 
     @property

@@ -58,6 +58,7 @@ Every name below is importable from ``canteen_core.ports.storage`` itself.
 from canteen_core.ports.storage.outbox import outbox_store
 from canteen_core.ports.storage.repositories import (
     AccountRepository,
+    CatalogRepository,
     DocumentRepository,
     EnrollmentRepository,
     HouseholdRepository,
@@ -84,6 +85,7 @@ __all__ = [
     "COLLECTIONS",
     "AccountRepository",
     "AuditedNotification",
+    "CatalogRepository",
     "Collection",
     "DocumentRepository",
     "EnrollmentRepository",

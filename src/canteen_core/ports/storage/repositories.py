@@ -9,9 +9,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from canteen_core.domain.accounts import Account, AccountStore
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.families import Household
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.invoicing import NumberSequence
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
     from canteen_core.domain.change_requests import ChangeRequest
     from canteen_core.domain.enrollments import Enrollment
+    from canteen_core.domain.family_papers import FamilyPaper
     from canteen_core.domain.invoicing import CreditNote, Invoice
     from canteen_core.domain.ledger import Payment, Refund
     from canteen_core.domain.mandates import DirectDebitMandate
@@ -178,6 +180,39 @@ class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
         ...
 
 
+C = TypeVar("C", SiteEntry, ServiceEntry)
+
+
+class CatalogRepository(Protocol[C]):
+    """The catalog's sites or services, each stored on its own and versioned.
+
+    An entry's ``version`` is 1 when first saved and grows by one with each change; a save
+    names the version it was computed from, so two staff changing one site at once cannot
+    lose one of the changes.
+    """
+
+    def get(self, item_id: str) -> C:
+        """The entry of ``item_id``; ``NotFoundError`` if there is none."""
+        ...
+
+    def find(self, item_id: str) -> C | None:
+        """The entry of ``item_id``, or ``None``."""
+        ...
+
+    def list(self) -> Iterator[C]:
+        """Every entry, by id."""
+        ...
+
+    def save(self, item: C, *, expected_version: int) -> None:
+        """Store ``item`` (at ``expected_version + 1``) if the stored version is still
+        ``expected_version`` (0: not stored yet).
+
+        ``ConflictError`` if the stored version moved (or the entry exists when adding),
+        ``InvalidInputError`` if ``item.version`` is not ``expected_version + 1``.
+        """
+        ...
+
+
 class ReservationRepository(Protocol):
     """Each enrollment's :class:`~canteen_core.domain.reservations.ReservationBook`, versioned.
 
@@ -294,6 +329,16 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def sites(self) -> CatalogRepository[SiteEntry]:
+        """The catalog's sites with their closures, versioned."""
+        ...
+
+    @property
+    def services(self) -> CatalogRepository[ServiceEntry]:
+        """The catalog's services, versioned."""
+        ...
+
+    @property
     def change_requests(self) -> DocumentRepository[ChangeRequest]:
         """Late changes awaiting staff (and decided ones)."""
         ...
@@ -351,6 +396,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications_audit(self) -> DocumentRepository[AuditedNotification]:
         """Every payment-provider notification received."""
+        ...
+
+    @property
+    def family_papers(self) -> DocumentRepository[FamilyPaper]:
+        """The papers households uploaded (their bytes are in the document store)."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

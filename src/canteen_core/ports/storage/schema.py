@@ -264,6 +264,17 @@ COLLECTIONS: dict[str, Collection] = {
             keys=(Key(column="household_id"), Key(column="status")),
         ),
         Collection(
+            name="family_papers",
+            type_ref="canteen_core.domain.family_papers:FamilyPaper",
+            keys=(
+                Key(column="household_id"),
+                Key(column="child_id", nullable=True),
+                Key(column="kind"),
+                Key(column="status"),
+                Key(column="uploaded_at", type="datetime"),
+            ),
+        ),
+        Collection(
             name="notifications_audit",
             type_ref="canteen_core.ports.storage:AuditedNotification",
             keys=(

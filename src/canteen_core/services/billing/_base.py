@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 import attrs
@@ -18,10 +18,11 @@ from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import (
     InvalidInputError,
 )
-from canteen_core.domain.events import InvoiceIssued
+from canteen_core.domain.events import CreditNoteIssued, InvoiceIssued
 from canteen_core.domain.families import Household
 from canteen_core.domain.invoicing import (
     BillingMode,
+    CreditNote,
     Invoice,
     InvoiceTerms,
 )
@@ -177,6 +178,33 @@ class BillingBase(ServiceBase):
             event = invoice.issued_event(tx.now)
         tx.emit(event)
         tx.send(*self._invoice_messages(event, invoice, household))
+
+    def _announce_credit_notes(
+        self,
+        tx: Transaction,
+        notes: Iterable[CreditNote],
+        invoices: Mapping[str, Invoice],
+        households: Mapping[str, Household],
+    ) -> None:
+        """Emit each credit note's :class:`CreditNoteIssued` and queue its e-mails (one path
+        for every credit note: the finance office's, prepaid cancellations', régularisation's).
+        ``invoices`` and ``households`` hold at least those the notes name."""
+        for note in notes:
+            invoice = invoices[note.invoice_id]
+            event = CreditNoteIssued(
+                occurred_at=tx.now,
+                credit_note_id=note.id,
+                number=note.number,
+                invoice_id=invoice.id,
+                invoice_number=invoice.number,
+                household_id=note.household_id,
+                total=note.total,
+                reason=note.reason,
+            )
+            tx.emit(event)
+            recipients = household_recipients(households[note.household_id])
+            if recipients:
+                tx.send(*self._ctx.notifier.credit_note_issued(event, recipients))
 
     def _invoice_messages(
         self, event: InvoiceIssued, invoice: Invoice, household: Household

@@ -84,4 +84,8 @@ class CreditNotes(BillingBase):
             account.add_credit_note(note)  # ledger rules checked before anything is stored
             uow.credit_notes.add(note)
             uow.invoices.save_sequence(advanced, kind="credit_note")
+            household = uow.households.get(invoice.household_id)
+            self._announce_credit_notes(
+                tx, [note], {invoice.id: invoice}, {household.id: household}
+            )
         return note

@@ -5,7 +5,7 @@ in bulk for a batch of households.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from canteen_core.domain.attendance import (
     attendance_lines,
 )
 from canteen_core.domain.charging import PeriodFacts
-from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.enrollments import CATEGORY_ALIASES, Enrollment
 from canteen_core.domain.errors import (
     ConfigurationError,
 )
@@ -26,15 +26,6 @@ from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import (
     TariffCategory,
 )
-
-#: Enrollment tariff categories (short names) -> grid categories.
-_CATEGORY_ALIASES: Mapping[str, TariffCategory] = {
-    "resident": TariffCategory.RESIDENT_CHILD,
-    "non_resident": TariffCategory.NON_RESIDENT_CHILD,
-    "adult": TariffCategory.ADULT,
-    "pai": TariffCategory.PAI_BASKET,
-    "occasional": TariffCategory.OCCASIONAL_MEAL,
-}
 
 
 def tariff_category_of(
@@ -49,8 +40,8 @@ def tariff_category_of(
     basket, occasional meal, non-resident) are the enrollment's own (docs/rules/tariffs.md).
     """
     value = enrollment.tariff_category
-    if value in _CATEGORY_ALIASES:
-        category = _CATEGORY_ALIASES[value]
+    if value in CATEGORY_ALIASES:
+        category = CATEGORY_ALIASES[value]
     else:
         category = _parsed_category(enrollment)
     if (
@@ -67,7 +58,7 @@ def _parsed_category(enrollment: Enrollment) -> TariffCategory:
     try:
         return TariffCategory(value)
     except ValueError:
-        valid = sorted({*_CATEGORY_ALIASES, *(c.value for c in TariffCategory)})
+        valid = sorted({*CATEGORY_ALIASES, *(c.value for c in TariffCategory)})
         raise ConfigurationError(
             f"enrollment {enrollment.id!r} has tariff category {value!r}; use one of {valid}",
             path="tariff_category",

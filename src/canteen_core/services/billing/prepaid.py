@@ -198,6 +198,10 @@ class PrepaidBilling(BillingBase):
             notes.append(note)
         if notes:
             uow.invoices.save_sequence(sequence, kind="credit_note")
+            household = uow.households.get(household_id)
+            self._announce_credit_notes(
+                tx, notes, {i.id: i for i in invoices}, {household_id: household}
+            )
         return notes
 
 

@@ -317,7 +317,11 @@ class PostpaidRuns(BillingBase):
             for invoice in documents.get(household_id, ())
             if invoice.id in regularised[household_id].credits
         ]
-        result.credit_notes.extend(regularisation_credits(uow, self.issuer_id, issue_date, credits))
+        regularised_notes = regularisation_credits(uow, self.issuer_id, issue_date, credits)
+        self._announce_credit_notes(
+            tx, regularised_notes, {invoice.id: invoice for invoice, _, _ in credits}, households
+        )
+        result.credit_notes.extend(regularised_notes)
         result.skipped.extend(
             SkippedHousehold(household_id=household_id, reason=reason)
             for household_id, reason in failed.items()

@@ -10,6 +10,7 @@ import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import (
+    CanteenError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
@@ -24,6 +25,7 @@ from canteen_core.domain.mandates import (
     DirectDebitMandate,
     MandateKind,
     MandateStatus,
+    checked_iban,
     validate_mandate_reference,
 )
 from canteen_core.domain.money import Money
@@ -202,21 +204,17 @@ class DirectDebits(PaymentBase):
                 f"{self._ctx.deployment.issuer.code}-{tx.now.astimezone(UTC):%Y%m%d%H%M%S}"
             )
             validate_mandate_reference(message, path="message_id")
-            chosen: dict[str, DirectDebitMandate] = {}
-            for status in (MandateStatus.ACTIVE, MandateStatus.FINAL_PENDING):
-                for mandate in uow.mandates.list(status=status.value):
-                    known = chosen.get(mandate.household_id)
-                    if known is None or mandate.signed_on > known.signed_on:
-                        chosen[mandate.household_id] = mandate
+            skipped: list[tuple[str, str]] = []
+            chosen = _collectable_mandates(uow, skipped)
             items: list[DebitItem] = []
             debits: list[tuple[str, str, Money, str]] = []
-            skipped: list[tuple[str, str]] = []
             for household_id in sorted(chosen):
                 mandate = chosen[household_id]
                 try:
                     sequence_type = mandate.check_collectable(day)
-                except RuleViolationError as error:
-                    skipped.append((household_id, str(error)))
+                    checked_iban(mandate.iban)  # a bank's IBAN rules may have changed since
+                except CanteenError as error:
+                    skipped.append((household_id, _skipped_reason(uow, household_id, error)))
                     continue
                 account = household_account(uow, household_id)
                 for state in account.open_invoices():
@@ -345,3 +343,38 @@ class DirectDebits(PaymentBase):
 def _debtor_name(household: Household) -> str:
     payer = household.payer
     return f"{payer.first_name} {payer.last_name.upper()}"[:70]
+
+
+def _collectable_mandates(
+    uow: UnitOfWork, skipped: list[tuple[str, str]]
+) -> dict[str, DirectDebitMandate]:
+    """The newest active (or final) mandate of each household. A stored mandate that no
+    longer reads (an IBAN valid when it was signed, refused by today's rules) does not stop
+    the run: its household is added to ``skipped`` with the reason, the others are read."""
+    chosen: dict[str, DirectDebitMandate] = {}
+    statuses = (MandateStatus.ACTIVE.value, MandateStatus.FINAL_PENDING.value)
+    try:
+        found = [m for status in statuses for m in uow.mandates.list(status=status)]
+    except InvalidInputError:
+        found = []
+        for household_id in uow.households.ids():
+            try:
+                mandates = list(uow.mandates.list(household_id=household_id))
+            except InvalidInputError as error:
+                skipped.append((household_id, _skipped_reason(uow, household_id, error)))
+                continue
+            found.extend(m for m in mandates if m.status.value in statuses)
+    for mandate in found:
+        known = chosen.get(mandate.household_id)
+        if known is None or mandate.signed_on > known.signed_on:
+            chosen[mandate.household_id] = mandate
+    return chosen
+
+
+def _skipped_reason(uow: UnitOfWork, household_id: str, error: CanteenError) -> str:
+    """Why a household is not collected, naming its payer (French, for staff)."""
+    text = error.message if isinstance(error, InvalidInputError) else str(error)
+    text = text.removeprefix(f"invalid {DirectDebitMandate.__name__}: ")  # a stored mandate
+    household = uow.households.find(household_id)
+    who = household.payer.display_name if household is not None else household_id
+    return f"{who} : {text}"

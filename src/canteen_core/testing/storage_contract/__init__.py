@@ -33,12 +33,14 @@ The rooms of this package:
   (versioned books, headcounts);
 * :mod:`~canteen_core.testing.storage_contract.invoices`: invoice numbering, billing keys,
   issued documents;
-* :mod:`~canteen_core.testing.storage_contract.accounts_outbox`: accounts and the outbox.
+* :mod:`~canteen_core.testing.storage_contract.accounts_outbox`: accounts and the outbox;
+* :mod:`~canteen_core.testing.storage_contract.catalog`: sites and services, versioned.
 
 Every name below is importable from ``canteen_core.testing.storage_contract`` itself.
 """
 
 from canteen_core.testing.storage_contract.accounts_outbox import *  # noqa: F403
+from canteen_core.testing.storage_contract.catalog import *  # noqa: F403
 from canteen_core.testing.storage_contract.documents import *  # noqa: F403
 from canteen_core.testing.storage_contract.households import *  # noqa: F403
 from canteen_core.testing.storage_contract.invoices import *  # noqa: F403

@@ -1,0 +1,143 @@
+"""``canteen documents``: the family's papers waiting for review, accept, reject, download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    Operator,
+    echo_json,
+    fail,
+    operator_command,
+    short_french_date,
+)
+from canteen_core.domain.family_papers import FamilyPaper
+
+__all__ = ["command"]
+
+
+@click.group("documents")
+def command() -> None:
+    """The family's papers (Espace de stockage): review them."""
+
+
+def _period(paper: FamilyPaper) -> str:
+    if paper.valid_from is None:
+        return ""
+    until = f" au {short_french_date(paper.valid_until)}" if paper.valid_until else ""
+    return f" (du {short_french_date(paper.valid_from)}{until})"
+
+
+@command.command("list")
+@operator_command
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "accepted", "rejected", "all"]),
+    default="pending",
+    show_default=True,
+    help="Which papers: waiting for review (default), accepted, rejected or all.",
+)
+@click.option("--household", default=None, help="Only this household's papers.")
+def list_command(operator: Operator, status: str, household: str | None) -> None:
+    """List papers, oldest first (by default those waiting for review).
+
+    \b
+        canteen documents list
+        canteen documents list --status all --household concerto
+    """
+    with operator.open() as canteen:
+        papers = canteen.documents.list_papers(
+            operator.actor, status=None if status == "all" else status, household_id=household
+        )
+    if operator.as_json:
+        echo_json(
+            [
+                {
+                    "id": p.id,
+                    "household_id": p.household_id,
+                    "child_id": p.child_id,
+                    "kind": p.kind.value,
+                    "issued_on": p.issued_on,
+                    "valid_from": p.valid_from,
+                    "valid_until": p.valid_until,
+                    "family_quotient": None
+                    if p.family_quotient is None
+                    else str(p.family_quotient),
+                    "status": p.status.value,
+                    "size": p.size,
+                    "uploaded_at": p.uploaded_at,
+                    "rejection_reason": p.rejection_reason,
+                }
+                for p in papers
+            ]
+        )
+        return
+    if not papers:
+        click.echo("Aucun document.")
+    for p in papers:
+        child = f", enfant {p.child_id}" if p.child_id else ""
+        click.echo(
+            f"{p.id}  foyer {p.household_id}{child} : {p.kind.label} du "
+            f"{short_french_date(p.issued_on)}{_period(p)} — {p.status.label}"
+        )
+
+
+@command.command("accept")
+@operator_command
+@click.argument("paper_id")
+def accept_command(operator: Operator, paper_id: str) -> None:
+    """Accept a paper and apply it (absences justified, quotient recorded, PAI marked); the
+    family is told by e-mail.
+
+    \b
+        canteen documents accept 3f2a...
+    """
+    with operator.open() as canteen:
+        outcome = canteen.documents.accept(operator.actor, paper_id)
+    if operator.as_json:
+        echo_json({"id": paper_id, "status": "accepted", "summary": outcome.summary_fr})
+        return
+    click.echo(f"{paper_id} : {outcome.summary_fr}")
+
+
+@command.command("reject")
+@operator_command
+@click.argument("paper_id")
+@click.option("--reason", required=True, help="Why (sent to the family).")
+def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
+    """Reject a paper with a reason; the family is told by e-mail.
+
+    \b
+        canteen documents reject 3f2a... --reason "Illisible"
+    """
+    with operator.open() as canteen:
+        canteen.documents.reject(operator.actor, paper_id, reason)
+    if operator.as_json:
+        echo_json({"id": paper_id, "status": "rejected", "reason": reason})
+        return
+    click.echo(f"{paper_id} : document refusé, la famille est prévenue")
+
+
+@command.command("download")
+@operator_command
+@click.argument("paper_id")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (must not exist).",
+)
+def download_command(operator: Operator, paper_id: str, out: Path) -> None:
+    """Write a paper's file, to read it before deciding.
+
+    \b
+        canteen documents download 3f2a... --out certificat.pdf
+    """
+    if out.exists():
+        fail(f"--out : {out} existe déjà", exit_code=2)
+    with operator.open() as canteen:
+        found = canteen.documents.download(operator.actor, paper_id)
+    out.write_bytes(found.content)
+    click.echo(f"{out} : {found.paper.kind.label}, {found.paper.size} octets")

@@ -1,0 +1,155 @@
+"""The "Espace de stockage" pages: the family's papers and paperless invoices; staff review.
+
+A family sees its papers (kind, date, child, state, the reason of a refusal), uploads a new one
+(a plain HTML form, ``multipart/form-data``), chooses paperless invoices and gives its postal
+address. Staff see the papers waiting for review, open each file and accept or reject it. Every
+action goes through the facade, as the JSON API's routes do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+
+from canteen_adapters.web.pages.common import form_of, home_of, page, run, session_of
+from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.pages.staff import _staff
+from canteen_adapters.web.routes.family_papers import form_day, form_field, form_quotient
+from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.family_papers import PaperKind, size_fr
+from canteen_core.domain.paperless import PostalAddress
+
+__all__ = ["HANDLERS"]
+
+_DONE = {
+    "depose": "Votre document est déposé : le service restauration va l'examiner.",
+    "adhesion": "Vous recevrez désormais vos factures par courriel (PDF joint).",
+    "courrier": "Vous recevrez désormais vos factures par courrier.",
+    "adresse": "Votre adresse postale est enregistrée.",
+}
+
+
+@get("/espace-de-stockage", include_in_schema=False)
+async def my_space(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The link of the e-mails: the user's own household's space."""
+    session = session_of(request)
+    home = home_of(session)
+    return redirect(f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
+
+
+@get("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
+async def space(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+    """ "Espace de stockage": the household's papers, the upload form, paperless invoices."""
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    papers = await run(canteen.documents.of_household, session.actor, household_id)
+    household = await run(canteen.families.get, session.actor, household_id)
+    children = {child.id: child.display_name for child in household.children}
+    return page(
+        request,
+        "espace-de-stockage.html",
+        title="Espace de stockage",
+        household=household,
+        papers=papers,
+        children=children,
+        kinds=list(PaperKind),
+        used=size_fr(sum(p.size for p in papers)) if papers else "rien",
+        quota=size_fr(canteen.documents.limits.household_quota),
+        max_bytes=size_fr(canteen.documents.limits.max_bytes),
+        done=_DONE.get(request.query_params.get("fait", "")),
+    )
+
+
+@post("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
+async def upload(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+    """Upload a paper from the page's form."""
+    session = session_of(request)
+    form = await form_of(request)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise InvalidInputError("choisissez le fichier à déposer", path="file")
+    canteen = context_of(request).canteen
+    content = await file.read(canteen.documents.limits.max_bytes + 1)
+    issued_on = form_day(form_field(form, "issued_on"), "issued_on")
+    if issued_on is None:
+        raise InvalidInputError("indiquez la date du document", path="issued_on")
+    await run(
+        canteen.documents.upload,
+        session.actor,
+        household_id,
+        kind=PaperKind.parse(form_field(form, "kind") or ""),
+        content=content,
+        file_name=file.filename or "document",
+        issued_on=issued_on,
+        child_id=form_field(form, "child_id"),
+        valid_from=form_day(form_field(form, "valid_from"), "valid_from"),
+        valid_until=form_day(form_field(form, "valid_until"), "valid_until"),
+        family_quotient=form_quotient(form_field(form, "family_quotient")),
+    )
+    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
+
+
+@post("/foyer/{household_id:str}/facture-dematerialisee", include_in_schema=False)
+async def paperless(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+    """Consent to paperless invoices, or withdraw it."""
+    session = session_of(request)
+    form = await form_of(request)
+    service = context_of(request).canteen.paperless
+    consent = form.get("choix") == "email"
+    await run(service.consent if consent else service.revoke, session.actor, household_id)
+    done = "adhesion" if consent else "courrier"
+    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait={done}")
+
+
+@post("/foyer/{household_id:str}/adresse", include_in_schema=False)
+async def postal_address(
+    request: Request[Any, Any, Any], household_id: FromPath[str]
+) -> Response[Any]:
+    """Record the postal address paper invoices are sent to."""
+    session = session_of(request)
+    form = await form_of(request)
+    address = PostalAddress(
+        street=form_field(form, "street") or "",
+        postcode=form_field(form, "postcode") or "",
+        city=form_field(form, "city") or "",
+        complement=form_field(form, "complement"),
+    )
+    canteen = context_of(request).canteen
+    await run(canteen.paperless.set_postal_address, session.actor, household_id, address)
+    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
+
+
+@get("/gestion/documents", include_in_schema=False)
+async def review(request: Request[Any, Any, Any]) -> Response[str]:
+    """Papers waiting for review, oldest first, with accept / reject."""
+    actor = _staff(request)
+    canteen = context_of(request).canteen
+    pending = await run(canteen.documents.to_review, actor)
+    return page(
+        request,
+        "gestion-documents.html",
+        title="Documents à examiner",
+        pending=pending,
+        done=request.query_params.get("fait"),
+    )
+
+
+@post("/gestion/documents/{document_id:str}", include_in_schema=False)
+async def decide(request: Request[Any, Any, Any], document_id: FromPath[str]) -> Response[Any]:
+    """Accept (the paper is applied) or reject (with a reason) a paper; the family is
+    e-mailed."""
+    actor = _staff(request)
+    form = await form_of(request)
+    canteen = context_of(request).canteen
+    if form.get("decision") == "accepter":
+        await run(canteen.documents.accept, actor, document_id)
+        return redirect("/gestion/documents?fait=accepte")
+    reason = str(form.get("reason", ""))
+    await run(canteen.documents.reject, actor, document_id, reason)
+    return redirect("/gestion/documents?fait=refuse")
+
+
+HANDLERS = [my_space, space, upload, paperless, postal_address, review, decide]
