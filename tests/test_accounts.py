@@ -215,6 +215,8 @@ def test_full_lifecycle_first_login_forces_a_password_change() -> None:
     assert login.actor.user_id == account_id
     assert login.actor.household_ids == {"h1"}
     assert store.get(account_id).last_login_at == clock.now()  # type: ignore[union-attr]
+    assert login.account.previous_login_at is None  # the first login: no previous one
+    first_login = clock.now()
     # Nothing else is allowed until the password is changed.
     with pytest.raises(PasswordChangeRequiredError, match="mot de passe provisoire"):
         service.require_usable(account_id)
@@ -240,7 +242,14 @@ def test_full_lifecycle_first_login_forces_a_password_change() -> None:
     assert service.require_usable(account_id) == changed
     with pytest.raises(InvalidCredentialsError):
         service.login("maman.concerto", temporary)
-    assert not service.login("maman.concerto", NEW_PASSWORD).must_change_password
+    clock.advance(hours=3)
+    again = service.login("maman.concerto", NEW_PASSWORD)
+    assert not again.must_change_password
+    # "Dernière connexion le ..." is the login before this one, never the one being made.
+    assert (again.account.previous_login_at, again.account.last_login_at) == (
+        first_login,
+        clock.now(),
+    )
 
 
 def test_activation_token_is_single_use() -> None:

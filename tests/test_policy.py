@@ -33,6 +33,8 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.APPLY_PERIODICITY: {G: OWN, C: OWN, AD: ANY},
     Action.VIEW_CHANGE_REQUESTS: {G: OWN, C: OWN, S: ANY, AD: ANY},
     Action.DECIDE_CHANGE_REQUEST: {S: ANY, AD: ANY},
+    Action.REQUEST_ENROLLMENT: {G: OWN, C: OWN, AD: ANY},
+    Action.DECIDE_ENROLLMENT_REQUEST: {S: ANY, AD: ANY},
     Action.RECORD_ATTENDANCE: {S: ANY, AD: ANY},
     Action.VIEW_HEADCOUNT: {S: ANY, AD: ANY, SY: ANY},
     Action.VIEW_INVOICES: {G: OWN, C: OWN, F: ANY, AD: ANY, SY: ANY},

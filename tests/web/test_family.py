@@ -12,7 +12,7 @@ from canteen_adapters.payment.payzen import compute_signature
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConflictError
 
-from .conftest import CONCERTO_ENROLLMENT, Deployment
+from .conftest import CONCERTO_ENROLLMENT, NEW_PASSWORD, Deployment
 
 GRID = f"/api/v1/enrollments/{CONCERTO_ENROLLMENT}"
 
@@ -23,7 +23,7 @@ def test_dashboard_in_one_call(family: tuple[Deployment, str]) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["greeting"] == "Bonjour Madame CONCERTO."
-    assert body["last_login"] == "Dernière connexion le 06/10/2023 à 09:00"
+    assert body["last_login"] == "Première connexion"  # her first login is the current one
     assert body["invoices"] == {
         "unpaid_count": 0,
         "unpaid_amount": "0.00",
@@ -35,6 +35,22 @@ def test_dashboard_in_one_call(family: tuple[Deployment, str]) -> None:
     assert body["enrollments"][0]["label"].startswith("Alban - Restauration Scolaire")
     assert body["portal"]["name"] == "Espace Restauration"
     assert body["latest_requests"] == []
+
+
+def test_last_login_is_the_one_before_the_current_session(family: tuple[Deployment, str]) -> None:
+    """ "Dernière connexion le ..." shows the previous visit, not the login just made."""
+    web, _ = family
+    web.logout()
+    web.clock.set(datetime(2023, 10, 9, 18, 30, tzinfo=PARIS))
+    web.login(web.template.concerto.username, NEW_PASSWORD)
+    body = web.client.get("/api/v1/households/CONCERTO/dashboard").json()
+    assert body["last_login"] == "Dernière connexion le 06/10/2023 à 09:00"
+    web.logout()
+    web.clock.set(datetime(2023, 10, 12, 7, 5, tzinfo=PARIS))
+    web.login(web.template.concerto.username, NEW_PASSWORD)
+    body = web.client.get("/api/v1/households/CONCERTO/dashboard").json()
+    assert body["last_login"] == "Dernière connexion le 09/10/2023 à 18:30"
+    assert body["last_login_at"].startswith("2023-10-09T16:30")
 
 
 def cells(grid: dict[str, Any]) -> dict[str, dict[str, Any]]:

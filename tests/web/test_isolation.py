@@ -23,6 +23,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "/roll-calls/2023-10-16": {"presences": {CONCERTO_ENROLLMENT: "absent"}},
     "/billing-runs": {"period": "2023-10"},
     "/reminders": {},
+    "/enrollment-requests": {
+        "child_id": "concerto-arielle",
+        "service_id": "rs",
+        "site_id": "ronde",
+        "school_year": 2023,
+    },
     "/mandates": {"iban": "FR7630006000011234567890189", "accept": True},
 }
 

@@ -123,6 +123,7 @@ class MemoryUnitOfWork:
         self.outbox = _Outbox(self, data)
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
         self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
+        self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._storage._acquire()

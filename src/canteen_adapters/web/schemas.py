@@ -15,6 +15,8 @@ from datetime import date, datetime
 
 import attrs
 
+from canteen_adapters.web.schemas_enrollment import EnrollmentRequestOut
+
 # -- requests ------------------------------------------------------------------------------
 
 
@@ -258,6 +260,8 @@ class DashboardOut:
     last_login_at: datetime | None
     invoices: InvoicesSummary
     latest_requests: list[RequestOut]
+    #: The household's latest enrollment requests and their state.
+    enrollment_requests: list[EnrollmentRequestOut]
     payer: GuardianOut
     co_representative: GuardianOut | None
     members: list[ChildOut]

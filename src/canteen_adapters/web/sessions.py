@@ -40,6 +40,9 @@ class Session:
     must_change_password: bool
     display_name: str
     logged_in_at: datetime
+    #: The account's login before this one ("Dernière connexion le ..."); ``None`` the first
+    #: time.
+    previous_login_at: datetime | None
     created: float
     last_seen: float
 
@@ -63,6 +66,7 @@ class SessionStore:
         must_change_password: bool,
         display_name: str,
         logged_in_at: datetime,
+        previous_login_at: datetime | None = None,
     ) -> Session:
         """A new session (a new id each login: no session fixation)."""
         now = self._now()
@@ -73,6 +77,7 @@ class SessionStore:
             must_change_password=must_change_password,
             display_name=display_name,
             logged_in_at=logged_in_at,
+            previous_login_at=previous_login_at,
             created=now,
             last_seen=now,
         )

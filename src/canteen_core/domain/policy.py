@@ -27,6 +27,8 @@ cancel_meals               own      own                    yes
 apply_periodicity          own      own                    yes
 view_change_requests       own      own      yes           yes
 decide_change_request                        yes           yes
+request_enrollment         own      own                    yes
+decide_enrollment_request                    yes           yes
 record_attendance                            yes           yes
 view_headcount                               yes           yes   yes
 view_invoices              own      own            yes     yes   yes
@@ -79,6 +81,8 @@ class Action(enum.StrEnum):
     APPLY_PERIODICITY = "apply_periodicity"
     VIEW_CHANGE_REQUESTS = "view_change_requests"
     DECIDE_CHANGE_REQUEST = "decide_change_request"
+    REQUEST_ENROLLMENT = "request_enrollment"
+    DECIDE_ENROLLMENT_REQUEST = "decide_enrollment_request"
     RECORD_ATTENDANCE = "record_attendance"
     VIEW_HEADCOUNT = "view_headcount"
     VIEW_INVOICES = "view_invoices"
@@ -120,6 +124,7 @@ _FAMILY_BOTH: tuple[Action, ...] = (
     A.CANCEL_MEALS,
     A.APPLY_PERIODICITY,
     A.VIEW_CHANGE_REQUESTS,
+    A.REQUEST_ENROLLMENT,
     A.VIEW_INVOICES,
     A.PAY_ONLINE,
     A.VIEW_PAYMENTS,
@@ -140,6 +145,7 @@ _RULES: Mapping[Role, Mapping[Action, Grant]] = {
             A.VIEW_RESERVATIONS,
             A.VIEW_CHANGE_REQUESTS,
             A.DECIDE_CHANGE_REQUEST,
+            A.DECIDE_ENROLLMENT_REQUEST,
             A.RECORD_ATTENDANCE,
             A.VIEW_HEADCOUNT,
             A.VIEW_DOCUMENTS,

@@ -13,6 +13,7 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.families``: households, family quotients, the family's dashboard;
 * ``canteen.catalog``: sites (with their closures) and services, stored on their own;
 * ``canteen.enrollments``: enrolling children;
+* ``canteen.enrollment_requests``: families ask for enrollments, staff accept or refuse;
 * ``canteen.reservations``: book, cancel, tick, periodicities, grids, change requests;
 * ``canteen.attendance``: roll calls, justified absences;
 * ``canteen.kitchen``: headcounts for the caterer;
@@ -51,6 +52,7 @@ from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.billing import BillingService
 from canteen_core.services.catalog import CatalogService
+from canteen_core.services.enrollment_requests import EnrollmentRequestService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.family_papers import DocumentService
@@ -73,6 +75,7 @@ __all__ = [
     "CatalogService",
     "DocumentService",
     "EnrollmentRequest",
+    "EnrollmentRequestService",
     "EnrollmentService",
     "FamilyService",
     "HouseholdDashboard",
@@ -104,6 +107,8 @@ class Canteen:
       quotients, the family's dashboard;
     * ``canteen.catalog`` (:class:`CatalogService`): sites with their closures, services;
     * ``canteen.enrollments`` (:class:`EnrollmentService`): enrolling children;
+    * ``canteen.enrollment_requests`` (:class:`EnrollmentRequestService`): a family's
+      enrollment requests, accepted or refused by staff;
     * ``canteen.reservations`` (:class:`ReservationService`): book, cancel, tick weeks, months
       and ranges, periodicities, grids, late-change requests;
     * ``canteen.attendance`` (:class:`AttendanceService`): roll calls, justified absences;
@@ -130,6 +135,8 @@ class Canteen:
     catalog: CatalogService
     #: Enrollments.
     enrollments: EnrollmentService
+    #: Families' enrollment requests, staff decisions.
+    enrollment_requests: EnrollmentRequestService
     #: Bookings, periodicities, grids, change requests.
     reservations: ReservationService
     #: Roll calls and justified absences.
@@ -155,6 +162,7 @@ class Canteen:
         self.attendance = AttendanceService(context)
         self.catalog = CatalogService(context)
         self.enrollments = EnrollmentService(context)
+        self.enrollment_requests = EnrollmentRequestService(context)
         self.families = FamilyService(context)
         self.kitchen = KitchenService(context)
         self.papers = PaperService(context)

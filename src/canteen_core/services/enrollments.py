@@ -192,18 +192,27 @@ class EnrollmentService(ServiceBase):
             if not isinstance(item, EnrollmentRequest):
                 raise InvalidInputError("expected EnrollmentRequest items", path=f"[{index}]")
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
-            # The children of every household in one batch read, without building households;
-            # an unknown household still fails in _build, in order.
-            found = tx.uow.households.child_ids(
-                item.household_id for item in items if isinstance(item.household_id, str)
-            )
-            cache: dict[str, Household | HouseholdChildren] = {
-                household_id: HouseholdChildren(id=household_id, child_ids=child_ids)
-                for household_id, child_ids in found.items()
-            }
-            enrollments = tuple(self._build(tx, item, cache) for item in items)
-            self._check(enrollments, self._existing(tx, enrollments), list(tx.uow.tariffs.list()))
-            tx.uow.enrollments.add_many(enrollments)
+            return self._enroll_in(tx, items)
+
+    def _enroll_in(
+        self, tx: Transaction, items: Sequence[EnrollmentRequest]
+    ) -> tuple[Enrollment, ...]:
+        """Make and store the enrollments of ``items`` inside the running use case ``tx``,
+        with every check of :meth:`enroll_many` (child of the household, no overlap, priced
+        category). For use cases that enroll as one of their steps (accepting a family's
+        enrollment request); ``tx`` is already authorized."""
+        # The children of every household in one batch read, without building households;
+        # an unknown household still fails in _build, in order.
+        found = tx.uow.households.child_ids(
+            item.household_id for item in items if isinstance(item.household_id, str)
+        )
+        cache: dict[str, Household | HouseholdChildren] = {
+            household_id: HouseholdChildren(id=household_id, child_ids=child_ids)
+            for household_id, child_ids in found.items()
+        }
+        enrollments = tuple(self._build(tx, item, cache) for item in items)
+        self._check(enrollments, self._existing(tx, enrollments), list(tx.uow.tariffs.list()))
+        tx.uow.enrollments.add_many(enrollments)
         return enrollments
 
     def get(self, actor: Actor, enrollment_id: str) -> Enrollment:

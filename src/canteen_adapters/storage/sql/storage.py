@@ -195,6 +195,10 @@ class SqlUnitOfWork:
     def family_papers(self) -> _Documents:
         return _Documents(self, COLLECTIONS["family_papers"])
 
+    @cached_property
+    def enrollment_requests(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["enrollment_requests"])
+
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
             connection = self._storage.engine.connect()

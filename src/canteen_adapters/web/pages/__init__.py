@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from canteen_adapters.web.pages import (
     account,
     documents,
+    enrollment_requests,
     family,
     money_office,
     papers,
@@ -44,6 +45,7 @@ def pages_router() -> Router:
             *family.HANDLERS,
             *reservations.HANDLERS,
             *staff.HANDLERS,
+            *enrollment_requests.HANDLERS,
             *papers.HANDLERS,
             *money_office.HANDLERS,
             *documents.HANDLERS,

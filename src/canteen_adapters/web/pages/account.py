@@ -90,6 +90,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
         must_change_password=done.must_change_password,
         display_name=account.display_name,
         logged_in_at=account.last_login_at or web.canteen.context.clock.now(),
+        previous_login_at=account.previous_login_at,
     )
     target = "/mot-de-passe" if session.must_change_password else home_of(session)
     return redirect(target, cookies=[web.session_cookie(request, session.id)])

@@ -39,6 +39,7 @@ def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
     view = canteen.families.dashboard(actor, household_id)
     invoices = canteen.billing.invoices_page(actor, household_id)
     found = canteen.reservations.requests(actor, household_id=household_id)
+    asked = canteen.enrollment_requests.of_household(actor, household_id)[:LATEST_REQUESTS]
     household = view.household
     children = {child.id: child.first_name for child in household.children}
     latest = sorted(found, key=lambda r: r.requested_at, reverse=True)[:LATEST_REQUESTS]
@@ -47,7 +48,7 @@ def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
     return {
         "household": household,
         "greeting": f"Bonjour {payer.civility + ' ' if payer.civility else ''}{payer.last_name}.",
-        "last_login": session.logged_in_at,
+        "last_login": session.previous_login_at,
         "unpaid": len(unpaid),
         "unpaid_amount": Money.sum(row.balance_due for row in unpaid),
         "requests": [
@@ -60,6 +61,15 @@ def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
                 "css": STATE_CLASS[r.status],
             }
             for r in latest
+        ],
+        "enrollment_requests": [
+            {
+                "child": children.get(r.child_id, r.child_id),
+                "label": r.label_fr,
+                "state": r.status_fr,
+                "css": STATE_CLASS[r.status],
+            }
+            for r in asked
         ],
         "enrollments": [
             {

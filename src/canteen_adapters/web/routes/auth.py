@@ -115,6 +115,7 @@ class SessionController(Controller):
             must_change_password=done.must_change_password,
             display_name=account.display_name,
             logged_in_at=account.last_login_at or web.canteen.context.clock.now(),
+            previous_login_at=account.previous_login_at,
         )
         return Response(_out(session), cookies=[web.session_cookie(request, session.id)])
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert_enrollment import enrollment_request_out
 from canteen_adapters.web.schemas import (
     ContactBody,
     DashboardOut,
@@ -30,12 +31,16 @@ LATEST_REQUESTS = 5
 
 
 def last_login_text(web: Web, request: AnyRequest) -> tuple[str | None, datetime | None]:
-    """``"Dernière connexion le 09/08/2023 à 17:58"`` (Europe/Paris) for the session."""
+    """``"Dernière connexion le 09/08/2023 à 17:58"`` (Europe/Paris): the login before the
+    session's own (``"Première connexion"`` the first time)."""
     session = web.session(request)
     if session is None:
         return None, None
-    local = session.logged_in_at.astimezone(PARIS)
-    return f"Dernière connexion le {local:%d/%m/%Y} à {local:%H:%M}", session.logged_in_at
+    previous = session.previous_login_at
+    if previous is None:
+        return "Première connexion", None
+    local = previous.astimezone(PARIS)
+    return f"Dernière connexion le {local:%d/%m/%Y} à {local:%H:%M}", previous
 
 
 @get("/api/v1/households", tags=TAGS, sync_to_thread=True)
@@ -55,6 +60,7 @@ def dashboard(request: AnyRequest, web: Web, household_id: FromPath[str]) -> Das
     view = canteen.families.dashboard(actor, household_id)
     page = canteen.billing.invoices_page(actor, household_id)
     requests = canteen.reservations.requests(actor, household_id=household_id)
+    enrollment_requests = canteen.enrollment_requests.of_household(actor, household_id)
     household = view.household
     payer = household.payer
     text, at = last_login_text(web, request)
@@ -74,6 +80,9 @@ def dashboard(request: AnyRequest, web: Web, household_id: FromPath[str]) -> Das
         latest_requests=[
             convert.request_out(r)
             for r in sorted(requests, key=lambda r: r.requested_at, reverse=True)[:LATEST_REQUESTS]
+        ],
+        enrollment_requests=[
+            enrollment_request_out(r) for r in enrollment_requests[:LATEST_REQUESTS]
         ],
         payer=convert.guardian_out(payer),
         co_representative=None

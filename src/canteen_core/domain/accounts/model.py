@@ -155,6 +155,8 @@ class AccountView(_ActsAsActor):
     activated_at: datetime | None = None
     password_changed_at: datetime | None = None
     last_login_at: datetime | None = None
+    #: The login before the last one: what "Dernière connexion le ..." shows once logged in.
+    previous_login_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -177,6 +179,8 @@ class Account(_ActsAsActor):
     activated_at: datetime | None = None
     password_changed_at: datetime | None = None
     last_login_at: datetime | None = None
+    #: The login before the last one: what "Dernière connexion le ..." shows once logged in.
+    previous_login_at: datetime | None = None
 
     def view(self) -> AccountView:
         """This account without its secrets (what the facade returns)."""
@@ -193,6 +197,7 @@ class Account(_ActsAsActor):
             activated_at=self.activated_at,
             password_changed_at=self.password_changed_at,
             last_login_at=self.last_login_at,
+            previous_login_at=self.previous_login_at,
         )
 
     def token(self, selector: str) -> AccountToken | None:

@@ -30,6 +30,7 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     ),
     "password-reset": ("username", "reset_url", "expires_at"),
     "change-request-decided": ("approved", "day", "child_name", "reason", "service_name"),
+    "enrollment-request-decided": ("approved", "child_name", "label", "reason", "portal_url"),
     "invoice-issued": ("number", "label", "total", "due_date", "payable_online_from"),
     "invoice-pdf": ("number", "label", "total", "due_date", "invoices_url"),
     "payment-received": ("amount", "method", "method_label", "received_on", "invoice_numbers"),

@@ -23,6 +23,7 @@ from canteen_core.ports.storage.schema import AuditedNotification, Collection, T
 if TYPE_CHECKING:
     from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
     from canteen_core.domain.change_requests import ChangeRequest
+    from canteen_core.domain.enrollment_requests import EnrollmentApplication
     from canteen_core.domain.enrollments import Enrollment
     from canteen_core.domain.family_papers import FamilyPaper
     from canteen_core.domain.invoicing import CreditNote, Invoice
@@ -401,6 +402,11 @@ class UnitOfWork(Protocol):
     @property
     def family_papers(self) -> DocumentRepository[FamilyPaper]:
         """The papers households uploaded (their bytes are in the document store)."""
+        ...
+
+    @property
+    def enrollment_requests(self) -> DocumentRepository[EnrollmentApplication]:
+        """Families' enrollment requests, pending and decided."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

@@ -275,6 +275,16 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            name="enrollment_requests",
+            type_ref="canteen_core.domain.enrollment_requests:EnrollmentApplication",
+            keys=(
+                Key(column="household_id"),
+                Key(column="child_id"),
+                Key(column="service_id"),
+                Key(column="status"),
+            ),
+        ),
+        Collection(
             name="notifications_audit",
             type_ref="canteen_core.ports.storage:AuditedNotification",
             keys=(

@@ -332,7 +332,14 @@ class Accounts:
             # Parameters were raised since this hash was made: upgrade it while we know the
             # password.
             password_hash = self._hash(password)
-        account = attrs.evolve(account, last_login_at=now, password_hash=password_hash)
+        # The login being made becomes the last one; the one before is kept for "Dernière
+        # connexion le ..." (the portal shows the previous visit, not the current one).
+        account = attrs.evolve(
+            account,
+            previous_login_at=account.last_login_at,
+            last_login_at=now,
+            password_hash=password_hash,
+        )
         self.store.save(account)
         return Login(
             account=account.view(),

@@ -71,12 +71,14 @@ from canteen_core.services.billing.statements import (
     household_accounts,
 )
 from canteen_core.services.billing.tariff_admin import TariffAdministration
+from canteen_core.services.billing.tariff_prices import HouseholdTariffs, TariffPrices
 
 __all__ = [
     "BillingBase",
     "BillingOptions",
     "BillingReport",
     "BillingService",
+    "HouseholdTariffs",
     "InvoiceRow",
     "InvoicesPage",
     "IssuedInvoice",
@@ -93,12 +95,19 @@ __all__ = [
 
 
 class BillingService(
-    TariffAdministration, PostpaidRuns, PrepaidBilling, CreditNotes, Statements, Dunning
+    TariffAdministration,
+    TariffPrices,
+    PostpaidRuns,
+    PrepaidBilling,
+    CreditNotes,
+    Statements,
+    Dunning,
 ):
     """``canteen.billing``: tariffs, billing runs, credit notes, statements and reminders.
 
     One object whose methods come from the rooms of this package: :mod:`.tariff_admin`
-    (tariff grids), :mod:`.runs` (post-paid runs), :mod:`.prepaid` (baskets and cancellation
-    credits), :mod:`.credit_notes`, :mod:`.statements` (accounts, statements, "MES FACTURES")
+    (tariff grids), :mod:`.tariff_prices` (a household's prices, with why), :mod:`.runs`
+    (post-paid runs), :mod:`.prepaid` (baskets and cancellation credits), :mod:`.credit_notes`,
+    :mod:`.statements` (accounts, statements, "MES FACTURES")
     and :mod:`.dunning` (reminders, arrears rule).
     """

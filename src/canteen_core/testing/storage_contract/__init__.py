@@ -35,6 +35,8 @@ The rooms of this package:
   issued documents;
 * :mod:`~canteen_core.testing.storage_contract.accounts_outbox`: accounts and the outbox;
 * :mod:`~canteen_core.testing.storage_contract.catalog`: sites and services, versioned.
+* :mod:`~canteen_core.testing.storage_contract.enrollment_requests`: families' enrollment
+  requests.
 
 Every name below is importable from ``canteen_core.testing.storage_contract`` itself.
 """
@@ -42,6 +44,7 @@ Every name below is importable from ``canteen_core.testing.storage_contract`` it
 from canteen_core.testing.storage_contract.accounts_outbox import *  # noqa: F403
 from canteen_core.testing.storage_contract.catalog import *  # noqa: F403
 from canteen_core.testing.storage_contract.documents import *  # noqa: F403
+from canteen_core.testing.storage_contract.enrollment_requests import *  # noqa: F403
 from canteen_core.testing.storage_contract.households import *  # noqa: F403
 from canteen_core.testing.storage_contract.invoices import *  # noqa: F403
 from canteen_core.testing.storage_contract.reservations import *  # noqa: F403

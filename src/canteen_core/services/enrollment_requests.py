@@ -1,0 +1,325 @@
+"""Enrollment requests: a family asks to enroll a child, staff accept or refuse.
+
+``canteen.enrollment_requests`` on the facade. What a family may ask for is an **offer**: a
+service served at a site, as the commune's enrollments show it (canteen keeps no separate
+catalog yet: a (service, site) pair with at least one enrollment is offered, and one of its
+enrollments of the school year asked for, or else any, gives the new one its cut-off policies
+and late-change mode).
+
+* :meth:`EnrollmentRequestService.submit` (guardian, co-representative): refused in French,
+  nothing stored, for an unknown child or one of another household, a service not offered at
+  the site, a school year other than the current or the next one, an unknown tariff category,
+  a pending request for the same child, service and year, or a child already enrolled then;
+* :meth:`~EnrollmentRequestService.accept` (staff): the enrollment is made by the enrollment
+  use case's own steps (:meth:`EnrollmentService._enroll_in`: child of the household, no
+  overlap, category priced by the tariff book) in the same transaction as the decision;
+* :meth:`~EnrollmentRequestService.refuse` (staff) with a reason the family reads.
+
+Either decision e-mails the household's guardians (outbox, same transaction).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import attrs
+
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.catalog import Service, Site
+from canteen_core.domain.change_requests import RequestStatus
+from canteen_core.domain.clock import paris_today
+from canteen_core.domain.enrollment_requests import (
+    EnrollmentApplication,
+    accept,
+    refuse,
+    withdraw,
+)
+from canteen_core.domain.enrollments import Enrollment, grid_category
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.families import Household
+from canteen_core.domain.policy import Action
+from canteen_core.ports.storage import Range
+from canteen_core.services.billing._base import household_recipients
+from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
+from canteen_core.services.runner import ServiceBase, ServiceContext, Transaction, school_year_of
+
+__all__ = ["EnrollmentOffer", "EnrollmentRequestService"]
+
+#: The e-mail telling the family the decision.
+MAIL_KIND = "enrollment-request-decided"
+
+
+@attrs.frozen(kw_only=True)
+class EnrollmentOffer:
+    """A service a family may ask for at a site (``label_fr``: "Restauration scolaire à
+    École Ronde")."""
+
+    service: Service
+    site: Site
+
+    @property
+    def key(self) -> str:
+        """``"<service id>@<site id>"``: how forms name the offer."""
+        return f"{self.service.id}@{self.site.id}"
+
+    @property
+    def label_fr(self) -> str:
+        """The service and the site, in French."""
+        return f"{self.service.name} à {self.site.name}"
+
+
+def _text(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("ce champ est obligatoire", path=path)
+    return value.strip()
+
+
+def _template(
+    tx: Transaction, service_id: str, site_id: str, school_year: int
+) -> Enrollment | None:
+    """An enrollment in ``service_id`` at ``site_id`` (``None``: not offered there), one of
+    ``school_year`` or later when there is one (its deadlines are the year's).
+
+    Reads one row through indexed filters, not the site's or the city's enrollments."""
+    where: dict[str, object] = {"service_id": service_id, "site_id": site_id}
+    for extra in ({"last_day": Range(low=date(school_year, 8, 1))}, {}):
+        rows = tx.uow.enrollments.list(**where, **extra)
+        try:
+            found = next(rows, None)
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()  # release the cursor of the rows not read
+        if found is not None:
+            return found
+    return None
+
+
+#: How long the list of offers is kept before it is read again (seconds): finding the
+#: (service, site) pairs reads every enrollment (about 40 ms per 1,000), and they change
+#: only when the commune opens a service somewhere.
+OFFERS_TTL = 300.0
+
+
+class EnrollmentRequestService(ServiceBase):
+    """Families ask for enrollments; staff accept (the enrollment is made) or refuse."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        super().__init__(context)
+        self._offers_read: tuple[float, tuple[EnrollmentOffer, ...]] | None = None
+
+    # -- families ---------------------------------------------------------------------------
+
+    def offers(self, actor: Actor) -> tuple[EnrollmentOffer, ...]:
+        """The services a family may ask for, by site (anyone logged in). Read again at most
+        every :data:`OFFERS_TTL` seconds; a request is always checked against the stored
+        enrollments."""
+        with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
+            tx.filtered()  # the commune's offers are no household's data
+            read = self._offers_read
+            if read is not None and time.monotonic() - read[0] < OFFERS_TTL:
+                return read[1]
+            found: dict[tuple[str, str], EnrollmentOffer] = {}
+            for e in tx.uow.enrollments.list():
+                found.setdefault(
+                    (e.service.id, e.site.id), EnrollmentOffer(service=e.service, site=e.site)
+                )
+        offers = tuple(found[key] for key in sorted(found))
+        self._offers_read = (time.monotonic(), offers)
+        return offers
+
+    @property
+    def school_years(self) -> tuple[int, int]:
+        """The school years a family may ask for: the current one and the next."""
+        current = school_year_of(paris_today(self._ctx.clock))
+        return current, current + 1
+
+    def submit(
+        self,
+        actor: Actor,
+        household_id: str,
+        child_id: str,
+        *,
+        service_id: str,
+        site_id: str,
+        school_year: int,
+        tariff_category: str | None = None,
+        note: str | None = None,
+    ) -> EnrollmentApplication:
+        """Ask for ``child_id`` to be enrolled in ``service_id`` at ``site_id`` for
+        ``school_year`` (its start year). See the module docstring for what is refused."""
+        child_id = _text(child_id, "child_id")
+        if tariff_category is not None:
+            grid_category(tariff_category)
+        if note is not None and not note.strip():
+            note = None
+        years = self.school_years
+        if school_year not in years:
+            raise InvalidInputError(
+                f"une inscription se demande pour l'année scolaire {years[0]}-{years[0] + 1} "
+                f"ou {years[1]}-{years[1] + 1}",
+                path="school_year",
+            )
+        with self._ctx.use_case(actor, Action.REQUEST_ENROLLMENT, household_id=household_id) as tx:
+            household = tx.uow.households.get(household_id)
+            if not household.has_child(child_id):
+                raise NotFoundError("cet enfant n'est pas un membre de votre foyer")
+            template = _template(tx, service_id, site_id, school_year)
+            if template is None:
+                raise InvalidInputError(
+                    "cette prestation n'est pas proposée sur ce site", path="site_id"
+                )
+            self._check_new(tx, household, child_id, template, school_year)
+            application = EnrollmentApplication(
+                id=tx.new_id(),
+                household_id=household_id,
+                child_id=child_id,
+                service_id=service_id,
+                service_name=template.service.name,
+                site_id=site_id,
+                site_name=template.site.name,
+                school_year=school_year,
+                tariff_category=tariff_category,
+                note=note,
+                requested_by=actor.user_id,
+                requested_at=tx.now,
+            )
+            tx.uow.enrollment_requests.add(application)
+        return application
+
+    def _check_new(
+        self,
+        tx: Transaction,
+        household: Household,
+        child_id: str,
+        template: Enrollment,
+        school_year: int,
+    ) -> None:
+        """Refuse a second pending request, or a child already enrolled that school year."""
+        name = household.child(child_id).first_name
+        for other in tx.uow.enrollment_requests.list(
+            household_id=household.id, child_id=child_id, status=RequestStatus.PENDING.value
+        ):
+            if other.service_id == template.service.id and other.school_year == school_year:
+                raise ConflictError(
+                    f"une demande d'inscription de {name} à cette prestation pour "
+                    f"{other.school_year_fr} attend déjà d'être instruite"
+                )
+        calendar = self._ctx.calendar(template.site, template.service, school_year)
+        for enrollment in tx.uow.enrollments.list(
+            household_id=household.id, child_id=child_id, service_id=template.service.id
+        ):
+            if enrollment.start <= calendar.last_day and calendar.first_day <= enrollment.end:
+                raise ConflictError(
+                    f"{name} est déjà inscrit(e) à {template.service.name} pour "
+                    f"{school_year}-{school_year + 1}"
+                )
+
+    def of_household(self, actor: Actor, household_id: str) -> tuple[EnrollmentApplication, ...]:
+        """The household's enrollment requests, newest first (pending and decided)."""
+        with self._ctx.use_case(
+            actor, Action.VIEW_HOUSEHOLD, household_id=household_id, read_only=True
+        ) as tx:
+            tx.uow.households.get(household_id)
+            found = list(tx.uow.enrollment_requests.list(household_id=household_id))
+        return tuple(sorted(found, key=lambda r: (r.requested_at, r.id), reverse=True))
+
+    def withdraw(self, actor: Actor, request_id: str) -> EnrollmentApplication:
+        """The family withdraws its pending request (nothing else changes)."""
+        with self._ctx.use_case(actor, Action.REQUEST_ENROLLMENT) as tx:
+            application = tx.uow.enrollment_requests.get(request_id)
+            tx.authorize(application.household_id)
+            withdrawn = withdraw(application, actor=actor, now=tx.now)
+            tx.uow.enrollment_requests.save(withdrawn)
+        return withdrawn
+
+    # -- staff ------------------------------------------------------------------------------
+
+    def pending(self, actor: Actor) -> tuple[EnrollmentApplication, ...]:
+        """Requests awaiting instruction, oldest first (staff)."""
+        with self._ctx.use_case(actor, Action.DECIDE_ENROLLMENT_REQUEST, read_only=True) as tx:
+            found = list(tx.uow.enrollment_requests.list(status=RequestStatus.PENDING.value))
+        return tuple(sorted(found, key=lambda r: (r.requested_at, r.id)))
+
+    def get(self, actor: Actor, request_id: str) -> EnrollmentApplication:
+        """One request (a family only its own)."""
+        with self._ctx.use_case(actor, Action.VIEW_HOUSEHOLD, read_only=True) as tx:
+            application = tx.uow.enrollment_requests.get(request_id)
+            tx.authorize(application.household_id)
+        return application
+
+    def accept(
+        self, actor: Actor, request_id: str, *, note: str | None = None
+    ) -> EnrollmentApplication:
+        """Accept a pending request (staff): the enrollment is made, with every check of the
+        enrollment use case, for the school year (from today when it has begun), with the
+        offer's cut-off policies; the family is e-mailed."""
+        with self._ctx.use_case(actor, Action.DECIDE_ENROLLMENT_REQUEST) as tx:
+            application = tx.uow.enrollment_requests.get(request_id)
+            tx.authorize(application.household_id)
+            template = _template(
+                tx, application.service_id, application.site_id, application.school_year
+            )
+            if template is None:
+                raise ConflictError(
+                    "cette prestation n'est plus proposée sur ce site : refusez la demande"
+                )
+            calendar = self._ctx.calendar(template.site, template.service, application.school_year)
+            today = paris_today(self._ctx.clock)
+            if today > calendar.last_day:
+                raise ConflictError("l'année scolaire de cette demande est terminée")
+            (enrollment,) = EnrollmentService(self._ctx)._enroll_in(
+                tx,
+                [
+                    EnrollmentRequest(
+                        household_id=application.household_id,
+                        child_id=application.child_id,
+                        service=template.service,
+                        site=template.site,
+                        booking_policy=template.booking_policy,
+                        cancellation_policy=template.cancellation_policy,
+                        late_change=template.late_change,
+                        tariff_category=application.tariff_category or "resident",
+                        school_year=application.school_year,
+                        start=max(calendar.first_day, today),
+                    )
+                ],
+            )
+            decided = accept(
+                application, enrollment_id=enrollment.id, actor=actor, now=tx.now, note=note
+            )
+            tx.uow.enrollment_requests.save(decided)
+            self._tell_family(tx, decided)
+        return decided
+
+    def refuse(self, actor: Actor, request_id: str, *, reason: str) -> EnrollmentApplication:
+        """Refuse a pending request (staff) with a ``reason`` the family reads (e-mailed)."""
+        with self._ctx.use_case(actor, Action.DECIDE_ENROLLMENT_REQUEST) as tx:
+            application = tx.uow.enrollment_requests.get(request_id)
+            tx.authorize(application.household_id)
+            decided = refuse(application, reason=reason, actor=actor, now=tx.now)
+            tx.uow.enrollment_requests.save(decided)
+            self._tell_family(tx, decided)
+        return decided
+
+    def _tell_family(self, tx: Transaction, decided: EnrollmentApplication) -> None:
+        household = tx.uow.households.get(decided.household_id)
+        notifier = self._ctx.notifier
+        context = {
+            "approved": decided.status is RequestStatus.APPROVED,
+            "child_name": household.child(decided.child_id).display_name,
+            "label": decided.label_fr,
+            "reason": decided.reason,
+            "portal_url": notifier.settings.portal_url,
+        }
+        seen: set[str] = set()
+        for recipient in household_recipients(household):
+            if recipient.address in seen:  # payer and co-representative may share one
+                continue
+            seen.add(recipient.address)
+            tx.send(
+                notifier.render(
+                    MAIL_KIND, recipient, context, key=decided.id, household_id=decided.household_id
+                )
+            )
