@@ -45,6 +45,7 @@ EXECUTED_PAGES = (
     "adapters.md",
     "accounts.md",
     "embedding.md",
+    "privacy.md",
 )
 
 #: Pages whose TOML blocks are deployment files or fragments of one.

@@ -59,6 +59,9 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.SUBMIT_DOCUMENTS: {G: OWN, C: OWN, AD: ANY},
     Action.VIEW_DOCUMENTS: {G: OWN, C: OWN, S: ANY, F: ANY, AD: ANY},
     Action.REVIEW_DOCUMENTS: {S: ANY, F: ANY, AD: ANY},
+    Action.VIEW_AUDIT: {AD: ANY},
+    Action.MANAGE_PERSONAL_DATA: {AD: ANY},
+    Action.APPLY_RETENTION: {AD: ANY, SY: ANY},
 }
 
 OWN_HOUSEHOLD = "h-own"

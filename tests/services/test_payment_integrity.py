@@ -94,9 +94,8 @@ def test_two_tabs_paying_the_same_invoice_flag_the_second_payment(
     assert state.status is InvoiceStatus.PAID
     assert canteen.billing.statement(FINANCE, "concerto").available_credit == Money.of("48.80")
     audit = canteen.payments.notifications_audit(FINANCE, provider="payzen")
+    assert len(canteen.payments.payment_requests(FINANCE, provider="payzen")) == 2
     assert [entry.decision for entry in audit] == [
-        "payment_started",
-        "payment_started",
         "credit",
         "credit_for_review",
     ]

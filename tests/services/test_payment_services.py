@@ -107,7 +107,11 @@ def test_card_payment_round_trip(
     statement = canteen.billing.statement(FINANCE, "concerto")
     assert [e.kind for e in statement.entries] == ["invoice", "payment"]
     audit = canteen.payments.notifications_audit(FINANCE, provider="payzen")
-    assert [a.decision for a in audit] == ["payment_started", "credit", "duplicate"]
+    assert [a.decision for a in audit] == ["credit", "duplicate"]
+    (started,) = canteen.payments.payment_requests(FINANCE, household_id="concerto")
+    assert started.started_by == PAYER.user_id
+    assert started.transaction_id == audit[0].transaction_id
+    assert started.request.invoice_id == invoice_id
     # Paid: no second online payment.
     with pytest.raises(RuleViolationError, match="ne peut pas être payée en ligne"):
         _payment_form(canteen, invoice_id)
@@ -131,10 +135,10 @@ def test_tampered_notification_records_only_the_audit_entry(
     assert canteen.billing.invoice(PAYER, invoice_id).status is InvoiceStatus.ISSUED
     assert recorder.of(PaymentReceived) == []
     audit = canteen.payments.notifications_audit(FINANCE)
-    assert [a.decision for a in audit] == ["payment_started", "rejected", "rejected"]
-    assert audit[1].fields
-    assert dict(audit[1].fields)["vads_amount"] == "1"
-    assert "signature" in audit[1].reason
+    assert [a.decision for a in audit] == ["rejected", "rejected"]
+    assert audit[0].fields
+    assert dict(audit[0].fields)["vads_amount"] == "1"
+    assert "signature" in audit[0].reason
 
 
 def test_mismatch_is_flagged_and_unknown_transaction_rejected(
@@ -161,7 +165,7 @@ def test_mismatch_is_flagged_and_unknown_transaction_rejected(
     refused = canteen.payments.handle_notification("payzen", ipn(form, status="REFUSED"))
     assert refused.decision == "not_paid"
     decisions = [a.decision for a in canteen.payments.notifications_audit(FINANCE)]
-    assert decisions == ["payment_started", "mismatch", "unknown_transaction", "not_paid"]
+    assert decisions == ["mismatch", "unknown_transaction", "not_paid"]
 
 
 def test_online_payment_rules_and_daily_sequence(memory_bworld: World, clock: FixedClock) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import click
 
 from canteen_adapters.cli._common import CanteenGroup
+from canteen_adapters.cli.audit import command as audit_command
 from canteen_adapters.cli.bill import command as bill_command
 from canteen_adapters.cli.book import command as book_command
 from canteen_adapters.cli.calendar import command as calendar_command
@@ -26,12 +27,14 @@ from canteen_adapters.cli.documents import command as documents_command
 from canteen_adapters.cli.enroll import command as enroll_command
 from canteen_adapters.cli.enrollments import command as enrollments_command
 from canteen_adapters.cli.headcount import command as headcount_command
+from canteen_adapters.cli.household_privacy import command as household_command
 from canteen_adapters.cli.households import command as households_command
 from canteen_adapters.cli.init import command as init_command
 from canteen_adapters.cli.invoices import command as invoices_command
 from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
+from canteen_adapters.cli.retention import command as retention_command
 from canteen_adapters.cli.sepa import command as sepa_command
 from canteen_adapters.cli.serve import command as serve_command
 from canteen_adapters.cli.simulate import command as simulate_command
@@ -67,6 +70,7 @@ COMMANDS: tuple[click.Command, ...] = (
     db_command,
     calendar_command,
     households_command,
+    household_command,
     sites_command,
     tariffs_command,
     enroll_command,
@@ -82,6 +86,8 @@ COMMANDS: tuple[click.Command, ...] = (
     outbox_command,
     worker_command,
     month_end_command,
+    audit_command,
+    retention_command,
     serve_command,
 )
 

@@ -74,6 +74,9 @@ class _Data:
         self.outbox: dict[str, OutboxRecord] = {}
         self.sites: dict[str, Any] = {}
         self.services: dict[str, Any] = {}
+        # (commune, sequence) -> entry, and entry id -> (commune, sequence)
+        self.audit: dict[tuple[str, int], Any] = {}
+        self.audit_ids: dict[str, tuple[str, int]] = {}
 
 
 class _Households:
@@ -388,6 +391,14 @@ class _Accounts(AccountLogic):
             self._uow._delete(self._data.usernames, previous.username)
         self._uow._set(self._data.usernames, account.username, account.id)
         self._uow._set(self._data.accounts, account.id, account)
+
+    def remove(self, account_id: str) -> None:
+        self._uow._check_writable()
+        account = self._data.accounts.get(account_id)
+        if account is None:
+            raise NotFoundError(f"account {account_id!r} not found")
+        self._uow._delete(self._data.usernames, account.username)
+        self._uow._delete(self._data.accounts, account_id)
 
     def throttle(self, key: str) -> ThrottleState:
         # Units of work run one at a time: the key is held until this one ends.

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from canteen_adapters.storage._common import collection_type
+from canteen_adapters.storage._memory_audit import MemoryAuditLog
 from canteen_adapters.storage._memory_catalog import MemoryCatalog
 from canteen_adapters.storage._memory_repositories import (
     _Accounts,
@@ -124,6 +125,8 @@ class MemoryUnitOfWork:
         self.notifications_audit = _Documents(self, data, COLLECTIONS["notifications_audit"])
         self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
         self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
+        self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
+        self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._storage._acquire()

@@ -92,6 +92,7 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.invoicing import BillingMode
 from canteen_core.domain.money import Money, MoneySettings
 from canteen_core.domain.reminders import ArrearsRule
+from canteen_core.domain.retention import RetentionSettings
 from canteen_core.ports.document_store import DocumentStoreSettings
 
 # The sections handed to adapter factories are defined with the ports (what adapters receive).
@@ -261,6 +262,7 @@ class Deployment:
     portal: PortalSettings = attrs.Factory(PortalSettings)
     plugins: PluginSettings = attrs.Factory(PluginSettings)
     documents: DocumentStoreSettings = attrs.Factory(DocumentStoreSettings)
+    retention: RetentionSettings = attrs.Factory(RetentionSettings)
     base_dir: Path | None = attrs.field(default=None, eq=False)
 
     @property

@@ -53,6 +53,9 @@ view_outbox                                                yes
 submit_documents           own      own                    yes
 view_documents             own      own      yes   yes     yes
 review_documents                             yes   yes     yes
+view_audit                                                 yes
+manage_personal_data                                       yes
+apply_retention                                            yes   yes
 ========================== ======== ======== ===== ======= ===== ======
 
 Only the payer (guardian) changes the household's details and signs a direct-debit mandate: the
@@ -107,6 +110,9 @@ class Action(enum.StrEnum):
     SUBMIT_DOCUMENTS = "submit_documents"
     VIEW_DOCUMENTS = "view_documents"
     REVIEW_DOCUMENTS = "review_documents"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_PERSONAL_DATA = "manage_personal_data"
+    APPLY_RETENTION = "apply_retention"
 
 
 class Grant(enum.Enum):
@@ -185,6 +191,7 @@ _RULES: Mapping[Role, Mapping[Action, Grant]] = {
             A.EXPORT_SEPA,
             A.SEND_REMINDERS,
             A.SEND_OUTBOX,
+            A.APPLY_RETENTION,
         ),
         Grant.ANY,
     ),

@@ -50,6 +50,7 @@ from canteen_core.ports.calendar import HolidaySource
 from canteen_core.ports.mail import Mailer
 from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
+from canteen_core.services.audit import AuditService
 from canteen_core.services.billing import BillingService
 from canteen_core.services.catalog import CatalogService
 from canteen_core.services.enrollment_requests import EnrollmentRequestService
@@ -60,7 +61,9 @@ from canteen_core.services.kitchen import KitchenService
 from canteen_core.services.paperless import PaperlessService
 from canteen_core.services.papers import PaperService
 from canteen_core.services.payments import PaymentService
+from canteen_core.services.privacy import PrivacyService
 from canteen_core.services.reservations import ReservationService
+from canteen_core.services.retention import RetentionService
 from canteen_core.services.runner import (
     ServiceBase,
     ServiceContext,
@@ -71,6 +74,7 @@ from canteen_core.services.runner import (
 __all__ = [
     "AccountService",
     "AttendanceService",
+    "AuditService",
     "Canteen",
     "CatalogService",
     "DocumentService",
@@ -83,7 +87,9 @@ __all__ = [
     "KitchenService",
     "PaperService",
     "PaperlessService",
+    "PrivacyService",
     "ReservationService",
+    "RetentionService",
     "ServiceBase",
     "ServiceContext",
     "Transaction",
@@ -120,11 +126,14 @@ class Canteen:
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
     * ``canteen.papers`` (:class:`~canteen_core.services.papers.PaperService`): documents on
-      request (the account a payment certificate reads, attendance certificates).
+      request (the account a payment certificate reads, attendance certificates);
     * ``canteen.documents`` (:class:`DocumentService`): the family's papers ("Espace de
       stockage"): upload, download, staff review (accept, reject);
     * ``canteen.paperless`` (:class:`PaperlessService`): consent to paperless invoices,
-      postal addresses, which invoices go by e-mail and which by post.
+      postal addresses, which invoices go by e-mail and which by post;
+    * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
+    * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household;
+    * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -155,6 +164,12 @@ class Canteen:
     documents: DocumentService
     #: Paperless invoices, postal addresses, invoice delivery.
     paperless: PaperlessService
+    #: The audit trail and its chain check.
+    audit: AuditService
+    #: RGPD rights: a household's export and erasure.
+    privacy: PrivacyService
+    #: The retention settings applied.
+    retention: RetentionService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -174,6 +189,9 @@ class Canteen:
         # -- end of the billing/payments section.
         self.documents = DocumentService(context)
         self.paperless = PaperlessService(context)
+        self.audit = AuditService(context)
+        self.privacy = PrivacyService(context)
+        self.retention = RetentionService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 

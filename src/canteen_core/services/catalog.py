@@ -157,6 +157,10 @@ class CatalogService(ServiceBase):
             tx.uow.sites.save(closed, expected_version=entry.version)
             dropped = self._close_enrollments(tx, site_id, period)
             self._tell_families(tx, closed, period, dropped)
+            tx.audit.change(f"site:{site_id}", "closure", None, period)
+            tx.audit.describe(
+                f"Fermeture du site {site_id} du {period.first_day} au {period.last_day}"
+            )
         return {enrollment.id: days for enrollment, days in dropped}
 
     def _close_enrollments(
@@ -178,6 +182,7 @@ class CatalogService(ServiceBase):
                 calendar=self._ctx.intern_calendar(enrollment.calendar.with_closures(period)),
             )
             tx.uow.enrollments.save(closed)
+            tx.audit.touch(f"enrollment:{enrollment.id}", household_id=enrollment.household_id)
             book = books[enrollment.id]
             new_book, days = drop_closed_days(book, closed)
             if days:

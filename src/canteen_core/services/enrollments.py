@@ -213,6 +213,20 @@ class EnrollmentService(ServiceBase):
         enrollments = tuple(self._build(tx, item, cache) for item in items)
         self._check(enrollments, self._existing(tx, enrollments), list(tx.uow.tariffs.list()))
         tx.uow.enrollments.add_many(enrollments)
+        for enrollment in enrollments:
+            tx.audit.change(
+                f"enrollment:{enrollment.id}",
+                "enrollment",
+                None,
+                _audited(enrollment),
+                household_id=enrollment.household_id,
+            )
+        children = sorted({e.child_id for e in enrollments})
+        tx.audit.describe(
+            f"Inscription de l'enfant {children[0]}"
+            if len(children) == 1
+            else f"Inscription de {len(children)} enfants"
+        )
         return enrollments
 
     def get(self, actor: Actor, enrollment_id: str) -> Enrollment:
@@ -280,6 +294,14 @@ class EnrollmentService(ServiceBase):
             if new_book.version != book.version:
                 tx.uow.reservations.save(new_book, expected_version=book.version)
             tx.uow.enrollments.save(changed)
+            tx.audit.change(
+                f"enrollment:{enrollment.id}",
+                "end",
+                enrollment.end,
+                end,
+                household_id=enrollment.household_id,
+            )
+            tx.audit.describe(f"Fin de l'inscription {enrollment.id} au {end}")
         return self._ctx.intern(changed)
 
     def amend(
@@ -315,6 +337,14 @@ class EnrollmentService(ServiceBase):
             if tariff_category is not None:
                 check_priced(changed, tx.uow.tariffs.list())
             tx.uow.enrollments.save(changed)
+            tx.audit.changes_of(
+                f"enrollment:{enrollment.id}",
+                enrollment,
+                changed,
+                sorted(changes),
+                household_id=enrollment.household_id,
+            )
+            tx.audit.describe(f"Modification de l'inscription {enrollment.id}")
         return self._ctx.intern(changed)
 
     def close_site(self, actor: Actor, site_id: str, period: Period) -> dict[str, tuple[date, ...]]:
@@ -330,4 +360,25 @@ class EnrollmentService(ServiceBase):
                 raise ConflictError(
                     f"enrollment {enrollment_id!r} has reservations; cancel them first"
                 )
+            before = tx.uow.enrollments.get(enrollment_id)
             tx.uow.enrollments.remove(enrollment_id)
+            tx.audit.change(
+                f"enrollment:{enrollment_id}",
+                "enrollment",
+                _audited(before),
+                None,
+                household_id=before.household_id,
+            )
+            tx.audit.describe(f"Suppression de l'inscription {enrollment_id}")
+
+
+def _audited(enrollment: Enrollment) -> dict[str, object]:
+    """What the audit trail keeps of an enrollment created or removed."""
+    return {
+        "child_id": enrollment.child_id,
+        "service_id": enrollment.service.id,
+        "site_id": enrollment.site.id,
+        "start": enrollment.start.isoformat(),
+        "end": enrollment.end.isoformat(),
+        "tariff_category": enrollment.tariff_category,
+    }

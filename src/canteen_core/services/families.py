@@ -15,9 +15,14 @@ from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.policy import Action
-from canteen_core.services.runner import ServiceBase
+from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["FamilyService", "HouseholdDashboard"]
+
+#: The household fields whose before/after the audit trail records.
+_AUDITED = ("payer", "co_representative", "children", "quotients", "resident")
+#: What staff reading a household see of its children's health (logged as such).
+_HEALTH = "données de santé (PAI, régimes)"
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +80,10 @@ class FamilyService(ServiceBase):
         household = _household(household)
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
             tx.uow.households.add(household)
+            tx.audit.changes_of(
+                f"household:{household.id}", None, household, _AUDITED, household_id=household.id
+            )
+            tx.audit.describe(f"Création du foyer {household.id}")
         return household
 
     def create_households(self, actor: Actor, households: Sequence[Household]) -> int:
@@ -84,14 +93,21 @@ class FamilyService(ServiceBase):
             # One batch: the repositories report the first conflict as adding them in order
             # would (same errors), in a few statements instead of a few per household.
             tx.uow.households.add_many(items)
+            for item in items:
+                # The quotients only (who set this QF); the rest is in the household itself.
+                tx.audit.changes_of(
+                    f"household:{item.id}", None, item, ("quotients",), household_id=item.id
+                )
+            tx.audit.describe(f"Import de {len(items)} foyer(s)")
         return len(items)
 
     def save_household(self, actor: Actor, household: Household) -> Household:
         """Replace a stored household by a changed copy (admin); ``NotFoundError`` if new."""
         household = _household(household)
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
-            tx.uow.households.get(household.id)
+            before = tx.uow.households.get(household.id)
             tx.uow.households.save(household)
+            _record(tx, before, household, f"Modification du foyer {household.id}")
         return household
 
     def add_child(self, actor: Actor, household_id: str, child: Child) -> Household:
@@ -99,8 +115,10 @@ class FamilyService(ServiceBase):
         if not isinstance(child, Child):
             raise InvalidInputError(f"expected a Child, got {type(child).__name__}", path="child")
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
-            household = tx.uow.households.get(household_id).with_child(child)
+            before = tx.uow.households.get(household_id)
+            household = before.with_child(child)
             tx.uow.households.save(household)
+            _record(tx, before, household, f"Ajout de l'enfant {child.id} au foyer {household_id}")
         return household
 
     def set_co_representative(
@@ -110,8 +128,10 @@ class FamilyService(ServiceBase):
         if guardian is not None and not isinstance(guardian, Guardian):
             raise InvalidInputError("expected a Guardian or None", path="guardian")
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
-            household = tx.uow.households.get(household_id).with_co_representative(guardian)
+            before = tx.uow.households.get(household_id)
+            household = before.with_co_representative(guardian)
             tx.uow.households.save(household)
+            _record(tx, before, household, f"Co-représentant du foyer {household_id}")
         return household
 
     def remove_household(self, actor: Actor, household_id: str) -> None:
@@ -121,7 +141,9 @@ class FamilyService(ServiceBase):
                 raise ConflictError(
                     f"household {household_id!r} still has enrollments; remove them first"
                 )
+            before = tx.uow.households.get(household_id)
             tx.uow.households.remove(household_id)
+            _record(tx, before, None, f"Suppression du foyer {household_id}")
 
     def set_family_quotient(
         self, actor: Actor, household_id: str, quotient: FamilyQuotient
@@ -131,8 +153,19 @@ class FamilyService(ServiceBase):
         if not isinstance(quotient, FamilyQuotient):
             raise InvalidInputError("expected a FamilyQuotient", path="quotient")
         with self._ctx.use_case(actor, Action.MANAGE_FAMILY_QUOTIENT) as tx:
-            household = tx.uow.households.get(household_id).with_quotient(quotient)
+            before = tx.uow.households.get(household_id)
+            household = before.with_quotient(quotient)
             tx.uow.households.save(household)
+            tx.audit.changes_of(
+                f"household:{household_id}",
+                before,
+                household,
+                ("quotients",),
+                household_id=household_id,
+            )
+            tx.audit.describe(
+                f"QF du foyer {household_id} : {quotient.value} à partir du {quotient.valid_from}"
+            )
         return household
 
     # -- families: their own details --------------------------------------------------------
@@ -149,7 +182,7 @@ class FamilyService(ServiceBase):
         """Change a guardian's email or civility (the payer, or admin)."""
         guardian_id = _text(guardian_id, "guardian_id")
         with self._ctx.use_case(actor, Action.UPDATE_HOUSEHOLD, household_id=household_id) as tx:
-            household = tx.uow.households.get(household_id)
+            household = before = tx.uow.households.get(household_id)
             if household.payer.id == guardian_id:
                 changed = _contact(household.payer, email, civility)
                 household = attrs.evolve(household, payer=changed)
@@ -162,6 +195,7 @@ class FamilyService(ServiceBase):
             else:
                 raise NotFoundError(f"no guardian {guardian_id!r} in household {household_id!r}")
             tx.uow.households.save(household)
+            _record(tx, before, household, f"Coordonnées du foyer {household_id}")
         return household
 
     # -- reading ------------------------------------------------------------------------------
@@ -171,6 +205,7 @@ class FamilyService(ServiceBase):
         with self._ctx.use_case(
             actor, Action.VIEW_HOUSEHOLD, household_id=_text(household_id, "household_id")
         ) as tx:
+            tx.audit.read(household_id, _HEALTH)
             return tx.uow.households.get(household_id)
 
     def list_households(self, actor: Actor) -> list[Household]:
@@ -182,6 +217,8 @@ class FamilyService(ServiceBase):
                 tx.authorize_many(h.id for h in result)
                 tx.filtered()
                 return result
+            # Listings (tools, counts) are not logged as health reads: opening one household
+            # (get, dashboard) is.
             return list(tx.uow.households.all())
 
     def of_guardian(self, actor: Actor, guardian_id: str) -> list[Household]:
@@ -200,10 +237,17 @@ class FamilyService(ServiceBase):
         household_id = _text(household_id, "household_id")
         with self._viewing(actor, Action.VIEW_HOUSEHOLD, household_id) as tx:
             household = tx.uow.households.get(household_id)
+            tx.audit.read(household_id, _HEALTH)
             enrollments = tuple(
                 self._ctx.intern(e) for e in tx.uow.enrollments.list(household_id=household_id)
             )
         return HouseholdDashboard(household=household, enrollments=enrollments)
+
+
+def _record(tx: Transaction, before: Household, after: Household | None, summary: str) -> None:
+    """The audit trail's before/after of a household's fields."""
+    tx.audit.changes_of(f"household:{before.id}", before, after, _AUDITED, household_id=before.id)
+    tx.audit.describe(summary)
 
 
 def _contact(guardian: Guardian, email: str | None, civility: str | None) -> Guardian:

@@ -26,7 +26,8 @@ exception).
    (:class:`~canteen_core.domain.accounts.PasswordChangeRequiredError`);
 4. runs the use case; on an exception everything is rolled back, no event fires and no
    message is queued;
-5. writes the queued messages to the outbox and **commits**;
+5. writes the queued messages to the outbox, **one audit entry** (who, when, what, before/after:
+   :mod:`canteen_core.services.audit_trail`) and **commits**;
 6. only then **dispatches the events** to the plugins
    (:meth:`~canteen_core.config.plugins.CanteenPluginManager.dispatch_all`); a failing plugin is
    logged and never undoes the committed change.
@@ -70,6 +71,7 @@ from canteen_core.ports.calendar import HolidaySource
 from canteen_core.ports.document_store import DocumentStore
 from canteen_core.ports.mail import Mailer
 from canteen_core.ports.storage import Storage, UnitOfWork
+from canteen_core.services.audit_trail import AuditNote, write_entry, write_read_entry
 from canteen_core.services.inputs import guard_public_methods
 
 __all__ = [
@@ -125,6 +127,13 @@ class Transaction:
         self._households: set[str] = set()
         self._events: list[Event] = []
         self._messages: list[OutgoingMessage] = []
+        #: What the use case tells the audit trail (before/after, entities; see audit_trail).
+        self.audit = AuditNote()
+
+    @property
+    def authorized_households(self) -> frozenset[str]:
+        """The households the use case was authorized for so far."""
+        return frozenset(self._households)
 
     @property
     def clock(self) -> Clock:
@@ -470,8 +479,13 @@ class ServiceContext:
             yield tx
             tx._before_commit()
             if not read_only:
+                # The audit entry, in the use case's transaction.
+                write_entry(tx, self.deployment.issuer.code)
                 uow.commit()
             events = tx.events
+        if read_only:
+            # Staff reads of sensitive data, logged apart.
+            write_read_entry(self.storage, tx, self.deployment.issuer.code)
         self.publish(events)
 
     @contextmanager

@@ -19,7 +19,7 @@ from canteen_adapters.storage.sql.driver import (
 )
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.accounts import Account, ThrottleState
-from canteen_core.domain.errors import ConflictError, InvalidInputError
+from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 
 _ACCOUNT_BODY = "SELECT body FROM accounts WHERE id = ?"
 
@@ -108,6 +108,20 @@ class _Accounts(AccountLogic):
                 raise ConflictError(
                     f"account {account.id!r}: username or token already used ({_db_message(exc)})"
                 ) from exc
+
+    def remove(self, account_id: str) -> None:
+        """Delete an account and its tokens (a household's erasure); ``NotFoundError`` if
+        unknown."""
+        connection = self._uow.writable()
+        with _translate(f"cannot remove account {account_id!r}"), connection.begin_nested():
+            connection.execute(
+                sa.delete(t.account_tokens).where(t.account_tokens.c.account_id == account_id)
+            )
+            gone = connection.execute(
+                sa.delete(t.accounts).where(t.accounts.c.id == account_id)
+            ).rowcount
+        if not gone:
+            raise NotFoundError(f"account {account_id!r} not found")
 
     def throttle(self, key: str) -> ThrottleState:
         """The state of ``key``, held until the unit of work ends when it is writable.

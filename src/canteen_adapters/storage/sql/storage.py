@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from canteen_adapters.storage._common import collection_type
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.accounts import _Accounts
+from canteen_adapters.storage.sql.audit import SqlAuditLog
 from canteen_adapters.storage.sql.catalog import SqlCatalog
 from canteen_adapters.storage.sql.documents import _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _FETCH, _translate
@@ -198,6 +199,14 @@ class SqlUnitOfWork:
     @cached_property
     def enrollment_requests(self) -> _Documents:
         return _Documents(self, COLLECTIONS["enrollment_requests"])
+
+    @cached_property
+    def payment_requests(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["payment_requests"])
+
+    @cached_property
+    def audit(self) -> SqlAuditLog:
+        return SqlAuditLog(self)
 
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):

@@ -27,6 +27,8 @@ __all__ = [
     "NAMING_CONVENTION",
     "account_tokens",
     "accounts",
+    "audit_households",
+    "audit_log",
     "catalog_services",
     "catalog_sites",
     "children",
@@ -268,4 +270,37 @@ document_blobs = sa.Table(
     sa.Column("size", sa.Integer(), nullable=False),
     sa.Column("data", sa.LargeBinary(), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: The audit chains (migration 0012): one row per entry, keyed by commune and sequence. The
+#: columns queries filter on are real columns; the rest is ``details`` (JSON text, kept as
+#: written). Every column takes part in the entry's hash, so an edited row no longer checks.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("commune", sa.String(), primary_key=True),
+    sa.Column("sequence", sa.Integer(), primary_key=True),
+    sa.Column("id", sa.String(), nullable=False, unique=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor_id", sa.String(), nullable=False, index=True),
+    sa.Column("action", sa.String(), nullable=False, index=True),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("previous_hash", sa.String(), nullable=False),
+    sa.Column("hash", sa.String(), nullable=False),
+    sa.Column("details", sa.Text(), nullable=False),
+)
+
+#: The households each audit entry is about (a billing run touches many): "what happened to
+#: this household" is one index lookup.
+audit_households = sa.Table(
+    "audit_households",
+    metadata,
+    sa.Column("commune", sa.String(), primary_key=True),
+    sa.Column("sequence", sa.Integer(), primary_key=True),
+    sa.Column("household_id", sa.String(), primary_key=True, index=True),
+    sa.ForeignKeyConstraint(
+        ["commune", "sequence"],
+        ["audit_log.commune", "audit_log.sequence"],
+        ondelete="CASCADE",
+    ),
 )

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from canteen_core.domain.invoicing import CreditNote, Invoice
     from canteen_core.domain.ledger import Payment, Refund
     from canteen_core.domain.mandates import DirectDebitMandate
+    from canteen_core.domain.payment_requests import StartedPayment
     from canteen_core.domain.tariffs import TariffGrid
+    from canteen_core.ports.audit import AuditLogRepository
 
 
 class HouseholdRepository(Protocol):
@@ -300,6 +302,11 @@ class AccountRepository(AccountStore, Protocol):
         """Every account, by id."""
         ...
 
+    def remove(self, account_id: str) -> None:
+        """Delete an account with its tokens (a household's erasure, the retention of
+        inactive accounts); ``NotFoundError`` if unknown."""
+        ...
+
 
 class OutboxRepository(OutboxStore, Protocol):
     """The outbox (the :class:`~canteen_core.domain.outbox.OutboxStore` port) in this transaction.
@@ -407,6 +414,16 @@ class UnitOfWork(Protocol):
     @property
     def enrollment_requests(self) -> DocumentRepository[EnrollmentApplication]:
         """Families' enrollment requests, pending and decided."""
+        ...
+
+    @property
+    def payment_requests(self) -> DocumentRepository[StartedPayment]:
+        """Online payments started (matched to the provider's notifications)."""
+        ...
+
+    @property
+    def audit(self) -> AuditLogRepository:
+        """The audit chains (append-only; see :mod:`canteen_core.ports.audit`)."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

@@ -285,6 +285,17 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            name="payment_requests",
+            type_ref="canteen_core.domain.payment_requests:StartedPayment",
+            keys=(
+                Key(column="provider"),
+                Key(column="transaction_id"),
+                Key(column="household_id", nullable=True),
+                Key(column="invoice_id", attr="request.invoice_id"),
+                Key(column="requested_at", type="datetime", attr="request.requested_at"),
+            ),
+        ),
+        Collection(
             name="notifications_audit",
             type_ref="canteen_core.ports.storage:AuditedNotification",
             keys=(

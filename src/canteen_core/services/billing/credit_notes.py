@@ -88,4 +88,15 @@ class CreditNotes(BillingBase):
             self._announce_credit_notes(
                 tx, [note], {invoice.id: invoice}, {household.id: household}
             )
+            tx.audit.change(
+                f"credit_note:{note.id}",
+                "total",
+                None,
+                note.total,
+                household_id=invoice.household_id,
+            )
+            tx.audit.touch(f"invoice:{invoice.id}")
+            tx.audit.describe(
+                f"Avoir {note.number} sur la facture {invoice.number} : {reason.strip()}"
+            )
         return note

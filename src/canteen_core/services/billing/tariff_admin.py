@@ -30,13 +30,19 @@ class TariffAdministration(BillingBase):
         with self._ctx.use_case(actor, Action.MANAGE_TARIFFS) as tx:
             others = [g for g in tx.uow.tariffs.list(service_id=grid.service_id) if g.id != grid.id]
             TariffBook(grids=(*others, grid))  # raises on an overlap
+            before = tx.uow.tariffs.find(grid.id)
             tx.uow.tariffs.save(grid)
+            tx.audit.change(f"tariff:{grid.id}", "grid", before, grid)
+            tx.audit.describe(f"Enregistrement de la grille tarifaire {grid.id}")
         return grid
 
     def remove_tariff_grid(self, actor: Actor, grid_id: str) -> None:
         """Delete a tariff grid (``manage_tariffs``); :class:`NotFoundError` if unknown."""
         with self._ctx.use_case(actor, Action.MANAGE_TARIFFS) as tx:
+            before = tx.uow.tariffs.get(grid_id)
             tx.uow.tariffs.remove(grid_id)
+            tx.audit.change(f"tariff:{grid_id}", "grid", before, None)
+            tx.audit.describe(f"Suppression de la grille tarifaire {grid_id}")
 
     def tariff_grids(self, actor: Actor, *, service_id: str | None = None) -> list[TariffGrid]:
         """The stored grids (of one service), by service and start date (``view_reports``)."""

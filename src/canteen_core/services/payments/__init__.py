@@ -10,11 +10,11 @@ Online payment (``start_online_payment``, ``handle_notification``)
     (:func:`~canteen_core.domain.online_payment.ensure_online_payment_allowed`), takes the attempt's
     daily sequence per provider and UTC day from storage (a counter row in the numbering table,
     issuer ``online:<provider>``, kind ``daily:YYYYMMDD``: locked and gapless like invoice
-    numbers, so two attempts never share a PayZen ``vads_trans_id``), and persists the
-    :class:`~canteen_core.domain.online_payment.PaymentRequest` as a ``payment_started`` entry of
-    the
-    notifications audit, keyed by the provider's transaction id, so the notification can be
-    matched to what was asked.
+    numbers, so two attempts never share a PayZen ``vads_trans_id``), and stores the
+    :class:`~canteen_core.domain.online_payment.PaymentRequest` as a
+    :class:`~canteen_core.domain.payment_requests.StartedPayment` (``uow.payment_requests``,
+    :meth:`PaymentService.payment_requests`), keyed by the provider's transaction id, so the
+    notification can be matched to what was asked.
 
     Every notification received is kept in the audit (``notifications_audit``) whatever its
     fate. A bad or missing signature, or malformed fields, store only that audit entry and
@@ -51,15 +51,10 @@ from canteen_core.services.payments.direct_debit import (
     DirectDebitReport,
     DirectDebits,
 )
-from canteen_core.services.payments.online import (
-    PAYMENT_STARTED,
-    NotificationResult,
-    OnlinePayments,
-)
+from canteen_core.services.payments.online import NotificationResult, OnlinePayments
 from canteen_core.services.payments.payment_return import OnlinePaymentStatus, PaymentReturns
 
 __all__ = [
-    "PAYMENT_STARTED",
     "DebitReturns",
     "DebitSchedule",
     "DirectDebitReport",

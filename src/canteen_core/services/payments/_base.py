@@ -163,6 +163,17 @@ class PaymentBase(ServiceBase):
         uow = tx.uow
         updated = account.record_payment(payment)  # ledger rules first: nothing half-applied
         uow.payments.add(payment)
+        tx.audit.change(
+            f"payment:{payment.id}",
+            "payment",
+            None,
+            {
+                "amount": str(payment.amount.amount),
+                "method": payment.method.value,
+                "invoice_ids": list(payment.invoice_ids),
+            },
+            household_id=payment.household_id,
+        )
         if notify:
             event = updated.payment_event(payment.id, tx.now)
             tx.emit(event)

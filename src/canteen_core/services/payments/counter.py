@@ -99,6 +99,9 @@ class CounterPayments(PaymentBase):
             )
             household_account(uow, household_id).refund(refund)
             uow.refunds.add(refund)
+            tx.audit.change(
+                f"refund:{refund.id}", "amount", None, refund.amount, household_id=household_id
+            )
         return refund
 
     def reject_payment(
@@ -108,4 +111,12 @@ class CounterPayments(PaymentBase):
         (``record_payment``). Rejecting twice changes nothing."""
         with self._ctx.use_case(actor, Action.RECORD_PAYMENT) as tx:
             payment = tx.uow.payments.get(_text(payment_id, "payment_id"))
-            return self._reject(tx.uow, payment, rejected_on or _paris_date(tx.now))
+            rejected = self._reject(tx.uow, payment, rejected_on or _paris_date(tx.now))
+            tx.audit.change(
+                f"payment:{payment.id}",
+                "rejected_on",
+                payment.rejected_on,
+                rejected.rejected_on,
+                household_id=payment.household_id,
+            )
+            return rejected

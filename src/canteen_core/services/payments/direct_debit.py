@@ -129,6 +129,14 @@ class DirectDebits(PaymentBase):
                 kind=kind,
             )
             uow.mandates.add(mandate)
+            tx.audit.change(
+                f"mandate:{mandate.reference}",
+                "iban",
+                None,
+                _masked(mandate.iban),
+                household_id=household_id,
+            )
+            tx.audit.describe(f"Signature du mandat {mandate.reference}")
         return mandate
 
     def change_mandate_iban(
@@ -149,6 +157,13 @@ class DirectDebits(PaymentBase):
                 iban, changed_on=changed_on or _paris_date(tx.now), bic=bic
             )
             tx.uow.mandates.save(changed)
+            tx.audit.change(
+                f"mandate:{mandate.reference}",
+                "iban",
+                _masked(mandate.iban),
+                _masked(changed.iban),
+                household_id=household_id,
+            )
         return changed
 
     def revoke_mandate(
@@ -167,12 +182,20 @@ class DirectDebits(PaymentBase):
             mandate = self._active_mandate(tx.uow, household_id)
             revoked = mandate.revoke(on or _paris_date(tx.now), final_collection=final_collection)
             tx.uow.mandates.save(revoked)
+            tx.audit.change(
+                f"mandate:{mandate.reference}",
+                "status",
+                mandate.status,
+                revoked.status,
+                household_id=household_id,
+            )
         return revoked
 
     def mandates(self, actor: Actor, household_id: str) -> list[DirectDebitMandate]:
         """The household's mandates, newest signature first (``view_payments``)."""
         with self._viewing(actor, Action.VIEW_PAYMENTS, household_id) as tx:
             found = list(tx.uow.mandates.list(household_id=household_id))
+            tx.audit.read(household_id, "coordonnées bancaires (mandats SEPA)")
         return sorted(found, key=lambda m: (m.signed_on, m.reference), reverse=True)
 
     def _active_mandate(self, uow: UnitOfWork, household_id: str) -> DirectDebitMandate:
@@ -338,6 +361,11 @@ class DirectDebits(PaymentBase):
             rejected_payment_ids=tuple(rejected),
             unknown_ids=tuple(unknown),
         )
+
+
+def _masked(iban: str) -> str:
+    """An IBAN as the audit trail keeps it: country and last four characters."""
+    return f"{iban[:2]}…{iban[-4:]}"
 
 
 def _debtor_name(household: Household) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 
 import attrs
 
@@ -19,7 +19,6 @@ from canteen_core.domain.ledger import (
     Payment,
     PaymentMethod,
 )
-from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import (
     NotificationDecision,
     PaymentOutcome,
@@ -29,6 +28,7 @@ from canteen_core.domain.online_payment import (
     decide_notification,
     ensure_online_payment_allowed,
 )
+from canteen_core.domain.payment_requests import StartedPayment
 from canteen_core.domain.policy import Action
 from canteen_core.ports.online_payment import OnlinePaymentProvider
 from canteen_core.ports.storage import AuditedNotification
@@ -44,8 +44,6 @@ from canteen_core.services.payments._base import (
 )
 from canteen_core.services.runner import Transaction
 
-#: ``decision`` of the audit entry that stores a started online payment (the request).
-PAYMENT_STARTED = "payment_started"
 #: ``decision`` of the audit entry of a notification refused before any decision.
 REJECTED = "rejected"
 
@@ -68,42 +66,6 @@ class NotificationResult:
         """Whether this notification recorded a payment (``needs_review`` may still be set:
         an invoice paid twice keeps the second payment as household credit, flagged)."""
         return self.payment_id is not None
-
-
-def _request_fields(request: PaymentRequest) -> tuple[tuple[str, str], ...]:
-    """The request as audit fields (enough to rebuild it)."""
-    fields = {
-        "reference": request.reference,
-        "invoice_id": request.invoice_id,
-        "invoice_number": request.invoice_number,
-        "amount": str(request.amount.amount),
-        "currency": request.amount.currency,
-        "payer_email": request.payer_email,
-        "return_url": request.return_url,
-        "notification_url": request.notification_url,
-        "requested_at": request.requested_at.isoformat(),
-        "daily_sequence": str(request.daily_sequence),
-        "household_id": request.household_id or "",
-        "description": request.description or "",
-    }
-    return tuple(fields.items())
-
-
-def _request_from(entry: AuditedNotification) -> PaymentRequest:
-    fields = dict(entry.fields)
-    return PaymentRequest(
-        reference=fields["reference"],
-        invoice_id=fields["invoice_id"],
-        invoice_number=fields["invoice_number"],
-        amount=Money.of(fields["amount"], fields["currency"]),
-        payer_email=fields["payer_email"],
-        return_url=fields["return_url"],
-        notification_url=fields["notification_url"],
-        requested_at=datetime.fromisoformat(fields["requested_at"]),
-        daily_sequence=int(fields["daily_sequence"]),
-        household_id=fields["household_id"] or None,
-        description=fields["description"] or None,
-    )
 
 
 def _raw_fields(fields: object) -> tuple[tuple[str, str], ...]:
@@ -174,17 +136,17 @@ class OnlinePayments(PaymentBase):
                 description=f"Facture {invoice.number}",
             )
             start = adapter.start_payment(request)
-            uow.notifications_audit.add(
-                AuditedNotification(
+            uow.payment_requests.add(
+                StartedPayment(
                     id=f"start-{_stamp(tx)}",
                     provider=provider,
-                    received_at=tx.now,
-                    decision=PAYMENT_STARTED,
-                    reason=f"paiement de la facture {invoice.number} demandé par {actor.user_id}",
                     transaction_id=start.transaction_id,
-                    fields=_request_fields(request),
+                    started_by=actor.user_id,
+                    request=request,
                 )
             )
+            tx.audit.touch(f"invoice:{invoice.id}", f"payment_request:{start.transaction_id}")
+            tx.audit.describe(f"Paiement en ligne de la facture {invoice.number} demandé")
         return start
 
     def handle_notification(self, provider: str, fields: Mapping[str, str]) -> NotificationResult:
@@ -257,14 +219,11 @@ class OnlinePayments(PaymentBase):
                 reason=reason,
             )
         transaction_id = verified.transaction_id
-        started = [
-            entry
-            for entry in uow.notifications_audit.list(
-                provider=provider, transaction_id=transaction_id
-            )
-            if entry.decision == PAYMENT_STARTED
-        ]
-        expected = _request_from(started[-1]) if started else None
+        started = sorted(
+            uow.payment_requests.list(provider=provider, transaction_id=transaction_id),
+            key=lambda item: (item.request.requested_at, item.id),
+        )
+        expected = started[-1].request if started else None
         payment_id = _payment_id(provider, transaction_id)
         already = uow.payments.find(payment_id) is not None
         balance_due = None
@@ -323,8 +282,8 @@ class OnlinePayments(PaymentBase):
     def notifications_audit(
         self, actor: Actor, *, provider: str | None = None, transaction_id: str | None = None
     ) -> list[AuditedNotification]:
-        """The audit trail of online payments: requests started and every notification
-        received, oldest first (``view_reports``: finance, admin)."""
+        """Every payment-provider notification received, oldest first (``view_reports``:
+        finance, admin). The payments started are :meth:`payment_requests`."""
         with self._ctx.use_case(actor, Action.VIEW_REPORTS, read_only=True) as tx:
             where: dict[str, object] = {}
             if provider is not None:
@@ -333,3 +292,17 @@ class OnlinePayments(PaymentBase):
                 where["transaction_id"] = transaction_id
             entries = list(tx.uow.notifications_audit.list(**where))
         return sorted(entries, key=lambda entry: (entry.received_at, entry.id))
+
+    def payment_requests(
+        self, actor: Actor, *, household_id: str | None = None, provider: str | None = None
+    ) -> list[StartedPayment]:
+        """The online payments started (of one household, one provider), oldest first
+        (``view_reports``: finance, admin)."""
+        with self._ctx.use_case(actor, Action.VIEW_REPORTS, read_only=True) as tx:
+            where: dict[str, object] = {}
+            if provider is not None:
+                where["provider"] = provider
+            if household_id is not None:
+                where["household_id"] = household_id
+            found = list(tx.uow.payment_requests.list(**where))
+        return sorted(found, key=lambda item: (item.request.requested_at, item.id))

@@ -2,7 +2,8 @@
 
 The browser's return from PayZen or PayFiP proves nothing (PayFiP's results are not even
 signed): it must never credit anything. :meth:`PaymentReturns.online_payment_status` reads what
-was asked (the ``payment_started`` audit entry) and what the provider's server-to-server
+was asked (the :class:`~canteen_core.domain.payment_requests.StartedPayment` stored when it
+started) and what the provider's server-to-server
 notification did (a card payment stored under the transaction's id), so the page tells the
 family the truth: paid and recorded, or waiting for the provider's confirmation.
 """
@@ -17,7 +18,7 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
 from canteen_core.services.billing import household_account
 from canteen_core.services.payments._base import PaymentBase, _text
-from canteen_core.services.payments.online import PAYMENT_STARTED, _payment_id
+from canteen_core.services.payments.online import _payment_id
 
 __all__ = ["OnlinePaymentStatus", "PaymentReturns"]
 
@@ -50,15 +51,14 @@ class PaymentReturns(PaymentBase):
         transaction = _text(transaction_id, "transaction_id")
         with self._ctx.use_case(actor, Action.VIEW_INVOICES, read_only=True) as tx:
             uow = tx.uow
-            started = [
-                entry
-                for entry in uow.notifications_audit.list(provider=name, transaction_id=transaction)
-                if entry.decision == PAYMENT_STARTED
-            ]
+            started = sorted(
+                uow.payment_requests.list(provider=name, transaction_id=transaction),
+                key=lambda item: (item.request.requested_at, item.id),
+            )
             if not started:
                 raise NotFoundError("paiement en ligne introuvable")
-            fields = dict(started[-1].fields)
-            invoice = uow.invoices.get(fields["invoice_id"])
+            request = started[-1].request
+            invoice = uow.invoices.get(request.invoice_id)
             tx.authorize(invoice.household_id)
             credited = uow.payments.find(_payment_id(name, transaction)) is not None
             state = household_account(uow, invoice.household_id).invoice_state(invoice.id)
@@ -68,7 +68,7 @@ class PaymentReturns(PaymentBase):
             household_id=invoice.household_id,
             invoice_id=invoice.id,
             invoice_number=invoice.number,
-            amount=Money.of(fields["amount"], fields["currency"]),
+            amount=request.amount,
             credited=credited,
             invoice_balance_due=state.balance_due,
         )

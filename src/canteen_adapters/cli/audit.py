@@ -1,0 +1,152 @@
+"""``canteen audit``: read the audit trail, ``canteen audit verify``: check its hash chain."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    fail,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+    parse_day,
+    plural,
+)
+from canteen_core.domain.audit import AuditEntry
+
+__all__ = ["command"]
+
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+def _as_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "sequence": entry.sequence,
+        "id": entry.id,
+        "recorded_at": entry.recorded_at.isoformat(),
+        "actor_id": entry.actor_id,
+        "kind": entry.kind.value,
+        "hash": entry.hash,
+        "previous_hash": entry.previous_hash,
+        **entry.details(),
+        "action": entry.action,
+    }
+
+
+def _value(value: object) -> str:
+    """A before/after value for people: JSON, "—" for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _line(entry: AuditEntry) -> str:
+    when = entry.recorded_at.astimezone(_PARIS).strftime("%d/%m/%Y %H:%M:%S")
+    households = ", ".join(entry.household_ids[:3]) + ("…" if len(entry.household_ids) > 3 else "")
+    head = f"n° {entry.sequence} {when} {entry.actor_id} {entry.action}"
+    if households:
+        head += f" [{households}]"
+    lines = [f"{head} : {entry.summary}"]
+    for change in entry.changes[:20]:
+        before, after = _value(change.before), _value(change.after)
+        lines.append(f"    {change.entity} {change.field} : {before} -> {after}")
+    if len(entry.changes) > 20:
+        lines.append(f"    … {len(entry.changes) - 20} autre(s) modification(s)")
+    return "\n".join(lines)
+
+
+@click.group("audit", invoke_without_command=True)
+@config_option
+@operator_option
+@click.option("--household", default=None, metavar="ID", help="Only this household's entries.")
+@click.option("--actor", "actor_id", default=None, metavar="ID", help="Only this user's entries.")
+@click.option("--action", default=None, metavar="ACTION", help="Only this action (enroll...).")
+@click.option("--since", default=None, metavar="DATE", help="From this day on (Paris time).")
+@click.option("--until", default=None, metavar="DATE", help="Up to this day (Paris time).")
+@json_option
+@click.pass_context
+def command(
+    context: click.Context,
+    config: Path,
+    operator: str | None,
+    household: str | None,
+    actor_id: str | None,
+    action: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
+    """The audit trail: who changed what, when, and what it was before.
+
+    \b
+        canteen audit --household CONCERTO
+        canteen audit --actor cli:marie --action manage_family_quotient --json
+        canteen audit verify
+    """
+    if context.invoked_subcommand is not None:
+        return
+    start = end = None
+    if since is not None:
+        start = datetime.combine(parse_day(since, "--since"), time(0), tzinfo=_PARIS)
+    if until is not None:
+        end = datetime.combine(
+            parse_day(until, "--until") + timedelta(days=1), time(0), tzinfo=_PARIS
+        ) - timedelta(microseconds=1)
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        entries = canteen.audit.entries(
+            actor,
+            household_id=household,
+            actor_id=actor_id,
+            action=action,
+            since=start,
+            until=end,
+        )
+    if as_json:
+        echo_json({"entries": [_as_json(entry) for entry in entries]})
+        return
+    if not entries:
+        click.echo("Aucune entrée du journal d'audit ne correspond.")
+        return
+    for entry in entries:
+        click.echo(_line(entry))
+    click.echo(plural(len(entries), "entrée"))
+
+
+@command.command("verify")
+@config_option
+@operator_option
+@json_option
+def verify_command(config: Path, operator: str | None, as_json: bool) -> None:
+    """Check the audit chain: exit 1 naming the first entry edited, removed or inserted."""
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        report = canteen.audit.verify(actor)
+    if as_json:
+        echo_json(
+            {
+                "commune": report.commune,
+                "intact": report.intact,
+                "checked": report.checked,
+                "broken_sequence": report.broken_sequence,
+                "broken_id": report.broken_id,
+                "reason": report.reason,
+            }
+        )
+        if not report.intact:
+            raise SystemExit(1)
+        return
+    if not report.intact:
+        fail(report.message())
+    click.echo(report.message())

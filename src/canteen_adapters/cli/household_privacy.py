@@ -1,0 +1,90 @@
+"""``canteen household export`` and ``canteen household erase``: a household's RGPD rights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from canteen_adapters.cli._common import (
+    config_option,
+    echo_json,
+    fail,
+    json_option,
+    open_canteen,
+    operator_actor,
+    operator_option,
+)
+
+__all__ = ["command"]
+
+
+@click.group("household")
+def command() -> None:
+    """One household's personal data: export it, erase it (RGPD)."""
+
+
+@command.command("export")
+@config_option
+@operator_option
+@click.option("--household", "household_id", required=True, metavar="ID", help="The household.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The JSON file to write; the French PDF summary goes next to it (.pdf).",
+)
+def export_command(config: Path, operator: str | None, household_id: str, out: Path) -> None:
+    """Write every piece of a household's data (JSON) and a French PDF summary.
+
+    \b
+        canteen household export --household CONCERTO --out concerto.json
+    """
+    from canteen_adapters.documents.privacy import render_export_summary_pdf
+
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        export = canteen.privacy.export_household(actor, household_id)
+        pdf = render_export_summary_pdf(export, canteen.deployment.issuer)
+    summary = out.with_suffix(".pdf")
+    try:
+        out.write_text(
+            json.dumps(export.as_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        summary.write_bytes(pdf)
+    except OSError as error:
+        fail(f"impossible d'écrire {out} : {error.strerror or error}")
+    records = sum(count for _, count in export.categories)
+    click.echo(f"Données du foyer {household_id} écrites dans {out} ({records} éléments)")
+    click.echo(f"Résumé en français : {summary}")
+
+
+@command.command("erase")
+@config_option
+@operator_option
+@click.option("--household", "household_id", required=True, metavar="ID", help="The household.")
+@json_option
+def erase_command(config: Path, operator: str | None, household_id: str, as_json: bool) -> None:
+    """Erase a household; its invoices and payments stay (legal retention).
+
+    Refused while one of its invoices is unpaid. Prints what was removed and what was kept,
+    and why.
+    """
+    actor = operator_actor(operator)
+    with open_canteen(config) as canteen:
+        report = canteen.privacy.erase_household(actor, household_id)
+    if as_json:
+        echo_json(
+            {
+                "household_id": report.household_id,
+                "removed": dict(report.removed),
+                "kept": [
+                    {"what": label, "count": count, "why": why} for label, count, why in report.kept
+                ],
+            }
+        )
+        return
+    for line in report.lines():
+        click.echo(line)

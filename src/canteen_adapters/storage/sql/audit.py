@@ -1,0 +1,138 @@
+"""The SQL audit log: the audit chains in ``audit_log`` and ``audit_households``.
+
+:meth:`SqlAuditLog.last` locks the commune's chain for the transaction: on PostgreSQL with a
+transaction-scoped advisory lock on the commune (a concurrent writer waits for the commit,
+then reads the new last entry); SQLite has one writer at a time already (``BEGIN
+IMMEDIATE``). The lock is taken as the use case ends, just before its commit, so it is held
+for the commit only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from canteen_adapters.storage._common import check_text
+from canteen_adapters.storage.sql import tables as t
+from canteen_adapters.storage.sql.driver import _column_value, _Session, _translate
+from canteen_core.domain.audit import AuditEntry
+from canteen_core.domain.errors import InvalidInputError
+
+__all__ = ["SqlAuditLog"]
+
+_LOG = t.audit_log
+_HOUSEHOLDS = t.audit_households
+_COLUMNS = ("commune", "sequence", "id", "recorded_at", "actor_id", "action", "kind")
+
+
+def _entry(row: Any) -> AuditEntry:
+    mapping = row._mapping
+    return AuditEntry.from_columns(mapping, json.loads(mapping["details"]))
+
+
+class SqlAuditLog:
+    """:class:`~canteen_core.ports.audit.AuditLogRepository` over SQLAlchemy Core."""
+
+    def __init__(self, uow: _Session) -> None:
+        self._uow = uow
+
+    def _one(self, commune: str, *, newest: bool) -> AuditEntry | None:
+        order = _LOG.c.sequence.desc() if newest else _LOG.c.sequence.asc()
+        statement = sa.select(_LOG).where(_LOG.c.commune == commune).order_by(order).limit(1)
+        with _translate("cannot read the audit log"):
+            row = self._uow.connection().execute(statement).first()
+        return None if row is None else _entry(row)
+
+    def last(self, commune: str) -> AuditEntry | None:
+        check_text(commune, "commune")
+        if not self._uow.read_only:
+            connection = self._uow.writable()
+            if connection.dialect.name == "postgresql":
+                with _translate("cannot lock the audit log"):
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": f"canteen-audit:{commune}"},
+                    )
+        return self._one(commune, newest=True)
+
+    def first(self, commune: str) -> AuditEntry | None:
+        check_text(commune, "commune")
+        return self._one(commune, newest=False)
+
+    def append(self, entry: AuditEntry) -> None:
+        if not isinstance(entry, AuditEntry):
+            raise InvalidInputError("expected an AuditEntry", path="entry")
+        row = {name: _column_value(getattr(entry, name)) for name in _COLUMNS}
+        check_text(row, "entry")
+        check_text(entry.details(), "details")
+        details = json.dumps(entry.details(), ensure_ascii=False, sort_keys=True)
+        row.update(previous_hash=entry.previous_hash, hash=entry.hash, details=details)
+        connection = self._uow.writable()
+        with _translate("cannot append to the audit log"), connection.begin_nested():
+            connection.execute(sa.insert(_LOG), [row])
+            if entry.household_ids:
+                connection.execute(
+                    sa.insert(_HOUSEHOLDS),
+                    [
+                        {"commune": entry.commune, "sequence": entry.sequence, "household_id": h}
+                        for h in entry.household_ids
+                    ],
+                )
+
+    def entries(
+        self,
+        commune: str,
+        *,
+        household_id: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_sequence: int = 0,
+    ) -> Iterator[AuditEntry]:
+        check_text(commune, "commune")
+        clauses: list[sa.ColumnElement[bool]] = [
+            _LOG.c.commune == commune,
+            _LOG.c.sequence > after_sequence,
+        ]
+        if household_id is not None:
+            check_text(household_id, "household_id")
+            clauses.append(
+                sa.exists().where(
+                    _HOUSEHOLDS.c.commune == _LOG.c.commune,
+                    _HOUSEHOLDS.c.sequence == _LOG.c.sequence,
+                    _HOUSEHOLDS.c.household_id == household_id,
+                )
+            )
+        if actor_id is not None:
+            check_text(actor_id, "actor_id")
+            clauses.append(_LOG.c.actor_id == actor_id)
+        if action is not None:
+            check_text(action, "action")
+            clauses.append(_LOG.c.action == action)
+        if since is not None:
+            clauses.append(_LOG.c.recorded_at >= _column_value(since))
+        if until is not None:
+            clauses.append(_LOG.c.recorded_at <= _column_value(until))
+        statement = sa.select(_LOG).where(*clauses).order_by(_LOG.c.sequence)
+        for row in self._uow.stream(statement, "cannot read the audit log"):
+            yield _entry(row)
+
+    def cut_before(self, commune: str, sequence: int) -> int:
+        check_text(commune, "commune")
+        connection = self._uow.writable()
+        where = (_LOG.c.commune == commune, _LOG.c.sequence < sequence)
+        with _translate("cannot cut the audit log"), connection.begin_nested():
+            # The households rows go with their entries (ON DELETE CASCADE), deleted first
+            # all the same: SQLite enforces the cascade only with its foreign keys on.
+            connection.execute(
+                sa.delete(_HOUSEHOLDS).where(
+                    _HOUSEHOLDS.c.commune == commune, _HOUSEHOLDS.c.sequence < sequence
+                )
+            )
+            result = connection.execute(sa.delete(_LOG).where(*where))
+        return int(result.rowcount or 0)

@@ -1,0 +1,287 @@
+"""The audit trail: who changed what, when, and what it was before, in a hash chain.
+
+Every state-changing use case leaves one :class:`AuditEntry` (written by the use-case runner in
+the use case's own transaction), and staff reads of a household's health data or bank details
+leave one too. Entries form one chain per commune: each holds the SHA-256 of the previous
+entry, and its own hash covers its canonical JSON (:meth:`AuditEntry.canonical`) and that
+previous hash. Changing, removing or inserting a stored entry breaks the chain at that entry,
+which :func:`verify_chain` names.
+
+The chain starts at :data:`GENESIS`. The retention policy may cut its oldest part (a prefix,
+never a single entry): the first kept entry then anchors the chain (its ``previous_hash`` is
+trusted, and the entry recording the cut names it).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from canteen_core.domain._validators import aware_datetime, non_empty_str
+from canteen_core.domain.errors import InvalidInputError
+
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "AuditKind",
+    "ChainReport",
+    "FieldChange",
+    "JsonValue",
+    "chain_entry",
+    "entry_hash",
+    "verify_chain",
+]
+
+#: The ``previous_hash`` of a commune's first entry.
+GENESIS = "0" * 64
+
+#: What ``before`` and ``after`` hold: JSON values (texts for amounts and dates).
+JsonValue = None | bool | int | str | list[Any] | dict[str, Any]
+
+
+class AuditKind(enum.StrEnum):
+    """Why an entry exists."""
+
+    CHANGE = "change"  # a use case changed stored data
+    READ = "read"  # staff read sensitive data (health, bank details)
+    RETENTION = "retention"  # the retention policy removed data (old entries included)
+
+
+def _json_value(value: object, path: str = "value") -> None:
+    """Refuse what JSON cannot hold exactly (floats, objects): ``InvalidInputError``."""
+    if value is None or isinstance(value, bool | int | str):
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _json_value(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInputError("audit values are keyed by texts", path=path)
+            _json_value(item, f"{path}.{key}")
+        return
+    raise InvalidInputError(
+        f"an audit value is a JSON text, number, list or mapping, not {type(value).__name__}",
+        path=path,
+    )
+
+
+def _check_json(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _json_value(value, attribute.name)
+
+
+def _thaw(value: Any) -> Any:
+    """Lists for tuples (the JSON shape), recursively."""
+    if isinstance(value, list | tuple):
+        return [_thaw(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _thaw(item) for key, item in value.items()}
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class FieldChange:
+    """One changed field of one entity: its value before and after (``None``: absent)."""
+
+    entity: str = attrs.field(validator=non_empty_str)  # "household:h1", "tariff:grid-2024"
+    field: str = attrs.field(validator=non_empty_str)
+    before: JsonValue = attrs.field(default=None, validator=_check_json, converter=_thaw)
+    after: JsonValue = attrs.field(default=None, validator=_check_json, converter=_thaw)
+
+    def as_json(self) -> dict[str, Any]:
+        """The change as a JSON object."""
+        return {
+            "entity": self.entity,
+            "field": self.field,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware instants in UTC (a naive one is left for the validator to refuse)."""
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value.astimezone(UTC)
+    return value
+
+
+def _changes(values: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
+    return tuple(values)
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError("an audit sequence counts from 1", path=attribute.name)
+
+
+def _sorted_texts(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(values)))
+
+
+@attrs.frozen(kw_only=True)
+class AuditEntry:
+    """One link of a commune's audit chain (immutable once stored).
+
+    ``sequence`` counts from 1 per commune; ``household_ids`` are the households the use case
+    touched (one for most, many for a billing run); ``entity_ids`` name what it changed
+    (``"invoice:F2024-0001"``); ``summary`` is one French line for people.
+    """
+
+    commune: str = attrs.field(validator=non_empty_str)
+    sequence: int = attrs.field(validator=_positive)
+    id: str = attrs.field(validator=non_empty_str)
+    recorded_at: datetime = attrs.field(validator=aware_datetime, converter=_utc)
+    actor_id: str = attrs.field(validator=non_empty_str)
+    actor_roles: tuple[str, ...] = attrs.field(converter=_sorted_texts)
+    action: str = attrs.field(validator=non_empty_str)
+    kind: AuditKind = attrs.field(converter=AuditKind)
+    household_ids: tuple[str, ...] = attrs.field(default=(), converter=_sorted_texts)
+    entity_ids: tuple[str, ...] = attrs.field(default=(), converter=_sorted_texts)
+    changes: tuple[FieldChange, ...] = attrs.field(default=(), converter=_changes)
+    summary: str = ""
+    previous_hash: str = GENESIS
+    hash: str = ""
+
+    def details(self) -> dict[str, Any]:
+        """The fields without a column of their own in SQL storage (a JSON object)."""
+        return {
+            "actor_roles": list(self.actor_roles),
+            "household_ids": list(self.household_ids),
+            "entity_ids": list(self.entity_ids),
+            "changes": [change.as_json() for change in self.changes],
+            "summary": self.summary,
+        }
+
+    def canonical(self) -> str:
+        """The entry's canonical JSON (sorted keys, no spaces, UTF-8), without its hash."""
+        document = {
+            "commune": self.commune,
+            "sequence": self.sequence,
+            "id": self.id,
+            "recorded_at": self.recorded_at.isoformat(),
+            "actor_id": self.actor_id,
+            "action": self.action,
+            "kind": self.kind.value,
+            "previous_hash": self.previous_hash,
+            **self.details(),
+        }
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Any], details: Mapping[str, Any]) -> AuditEntry:
+        """Rebuild an entry from stored columns and its :meth:`details` (storage adapters)."""
+        changes = tuple(
+            FieldChange(
+                entity=item["entity"],
+                field=item["field"],
+                before=item.get("before"),
+                after=item.get("after"),
+            )
+            for item in details.get("changes", ())
+        )
+        recorded_at = columns["recorded_at"]
+        if isinstance(recorded_at, str):
+            recorded_at = datetime.fromisoformat(recorded_at)
+        elif recorded_at.tzinfo is None:  # SQLite gives back naive UTC
+            recorded_at = recorded_at.replace(tzinfo=UTC)
+        return cls(
+            commune=columns["commune"],
+            sequence=int(columns["sequence"]),
+            id=columns["id"],
+            recorded_at=recorded_at,
+            actor_id=columns["actor_id"],
+            actor_roles=tuple(details.get("actor_roles", ())),
+            action=columns["action"],
+            kind=columns["kind"],
+            household_ids=tuple(details.get("household_ids", ())),
+            entity_ids=tuple(details.get("entity_ids", ())),
+            changes=changes,
+            summary=details.get("summary", ""),
+            previous_hash=columns["previous_hash"],
+            hash=columns["hash"],
+        )
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """SHA-256 (hex) of the previous hash, a newline and the entry's canonical JSON."""
+    data = f"{entry.previous_hash}\n{entry.canonical()}".encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def chain_entry(entry: AuditEntry, previous: AuditEntry | None) -> AuditEntry:
+    """``entry`` linked after ``previous`` (the commune's last entry, ``None`` for the first):
+    its sequence, previous hash and own hash set."""
+    if previous is not None and previous.commune != entry.commune:
+        raise InvalidInputError("an audit chain holds one commune's entries", path="commune")
+    linked = attrs.evolve(
+        entry,
+        sequence=1 if previous is None else previous.sequence + 1,
+        previous_hash=GENESIS if previous is None else previous.hash,
+        hash="",
+    )
+    return attrs.evolve(linked, hash=entry_hash(linked))
+
+
+@attrs.frozen(kw_only=True)
+class ChainReport:
+    """What :func:`verify_chain` found: entries checked, and the first broken one."""
+
+    commune: str
+    checked: int
+    broken_sequence: int | None = None
+    broken_id: str | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        """Whether every entry checked out."""
+        return self.broken_sequence is None
+
+    def message(self) -> str:
+        """One French line for the command's output."""
+        if self.intact:
+            return (
+                f"Journal d'audit de {self.commune} intact : {self.checked} entrée(s) vérifiée(s)."
+            )
+        return (
+            f"Journal d'audit de {self.commune} altéré à l'entrée n° {self.broken_sequence} "
+            f"({self.broken_id}) : {self.reason}."
+        )
+
+
+def verify_chain(commune: str, entries: Iterable[AuditEntry]) -> ChainReport:
+    """Check a commune's entries, given in sequence order: consecutive sequences, each
+    linked to the previous hash, each hash matching its content. The first entry is linked to
+    :data:`GENESIS` when it is number 1 (else it anchors a chain cut by retention)."""
+    previous: AuditEntry | None = None
+    checked = 0
+    for entry in entries:
+        reason = ""
+        if entry.commune != commune:
+            reason = "l'entrée appartient à une autre commune"
+        elif previous is None and entry.sequence == 1 and entry.previous_hash != GENESIS:
+            reason = "la première entrée ne part pas de l'origine de la chaîne"
+        elif previous is not None and entry.sequence != previous.sequence + 1:
+            reason = f"entrée(s) manquante(s) après le n° {previous.sequence}"
+        elif previous is not None and entry.previous_hash != previous.hash:
+            reason = "le lien vers l'entrée précédente ne correspond pas"
+        elif entry_hash(entry) != entry.hash:
+            reason = "son contenu ne correspond plus à son empreinte"
+        if reason:
+            return ChainReport(
+                commune=commune,
+                checked=checked,
+                broken_sequence=entry.sequence,
+                broken_id=entry.id,
+                reason=reason,
+            )
+        checked += 1
+        previous = entry
+    return ChainReport(commune=commune, checked=checked)

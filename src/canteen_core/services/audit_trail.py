@@ -1,0 +1,206 @@
+"""How the use-case runner writes the audit trail: one entry per state-changing use case.
+
+Every use case run by :meth:`~canteen_core.services.runner.ServiceContext.use_case` carries an
+:class:`AuditNote` (``tx.audit``). The use case fills it where it knows more than the runner:
+the before/after of the fields it changed (:meth:`AuditNote.change`), the entities it touched
+(:meth:`AuditNote.touch`), a French summary. Staff reads of sensitive data (health, bank
+details) are declared with :meth:`AuditNote.read`.
+
+As the use case ends, the runner calls :func:`write_entry`: an entry is written, in the use
+case's own transaction, for every writable use case whose action changes data (any action but
+the ``view_*`` ones) and for every declared read; the actor, roles, instant, action and the
+households the use case was authorized for come from the transaction itself. A read-only use
+case that declared a read gets its entry in a transaction of its own right after
+(:func:`write_read_entry`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from canteen_core.config.serialization import unstructure
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.audit import AuditEntry, AuditKind, FieldChange, chain_entry
+from canteen_core.domain.policy import Action
+from canteen_core.ports.storage import Storage, UnitOfWork
+
+__all__ = ["AuditNote", "jsonable", "write_entry", "write_read_entry"]
+
+
+def jsonable(value: object) -> Any:
+    """``value`` as a JSON value for an audit entry (amounts and dates as texts, attrs
+    values as objects, tuples as lists)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    plain = unstructure(value)
+    if isinstance(plain, list | tuple):
+        return [jsonable(item) for item in plain]
+    if isinstance(plain, dict):
+        return {str(key): jsonable(item) for key, item in plain.items()}
+    if isinstance(plain, bool | int | str) or plain is None:
+        return plain
+    return str(plain)
+
+
+class AuditNote:
+    """What a running use case tells the audit trail beyond what the runner knows."""
+
+    def __init__(self) -> None:
+        self.households: set[str] = set()
+        self.entities: set[str] = set()
+        self.changes: list[FieldChange] = []
+        self.reads: list[str] = []
+        self.summary = ""
+
+    def touch(self, *entities: str, household_id: str | None = None) -> None:
+        """Name entities the use case changed (``"invoice:F1"``) and its household."""
+        self.entities.update(entity for entity in entities if entity)
+        if household_id:
+            self.households.add(household_id)
+
+    def change(
+        self,
+        entity: str,
+        field: str,
+        before: object,
+        after: object,
+        *,
+        household_id: str | None = None,
+    ) -> None:
+        """Record one field's value before and after (``None``: it did not exist), when
+        they differ."""
+        old, new = jsonable(before), jsonable(after)
+        if old != new:
+            self.changes.append(FieldChange(entity=entity, field=field, before=old, after=new))
+        self.touch(entity, household_id=household_id)
+
+    def changes_of(
+        self,
+        entity: str,
+        before: object,
+        after: object,
+        fields: Iterable[str],
+        *,
+        household_id: str | None = None,
+    ) -> None:
+        """:meth:`change` for each of ``fields`` of two versions of an object (either may be
+        ``None``: created, removed)."""
+        for field in fields:
+            self.change(
+                entity,
+                field,
+                None if before is None else getattr(before, field, None),
+                None if after is None else getattr(after, field, None),
+                household_id=household_id,
+            )
+
+    def read(self, household_id: str | None, what: str) -> None:
+        """Declare a read of ``household_id``'s sensitive data (``what``: a French label,
+        "données de santé", "coordonnées bancaires"; ``None``: every household's, one entry
+        for a listing); logged for staff actors only."""
+        if household_id is not None:
+            self.households.add(household_id)
+        self.reads.append(what)
+
+    def describe(self, summary: str) -> None:
+        """A French one-line summary of what the use case did."""
+        self.summary = summary
+
+
+class Transaction(Protocol):
+    """What the audit trail reads of a running use case (the runner's ``Transaction``)."""
+
+    @property
+    def actor(self) -> Actor | None:
+        """The acting user."""
+        ...
+
+    @property
+    def action(self) -> Action | None:
+        """The use case's action."""
+        ...
+
+    @property
+    def now(self) -> datetime:
+        """The use case's instant."""
+        ...
+
+    @property
+    def uow(self) -> UnitOfWork:
+        """Its unit of work."""
+        ...
+
+    @property
+    def audit(self) -> AuditNote:
+        """What the use case told the audit trail."""
+        ...
+
+    @property
+    def authorized_households(self) -> frozenset[str]:
+        """The households it was authorized for."""
+        ...
+
+
+def _entry(tx: Transaction, commune: str, kind: AuditKind, summary: str) -> AuditEntry:
+    actor = tx.actor
+    assert actor is not None
+    assert tx.action is not None
+    note = tx.audit
+    return AuditEntry(
+        commune=commune,
+        sequence=1,
+        id=uuid.uuid4().hex,
+        recorded_at=tx.now,
+        actor_id=actor.user_id,
+        actor_roles=tuple(role.value for role in actor.roles),
+        action=tx.action.value,
+        kind=kind,
+        household_ids=tuple(note.households | tx.authorized_households),
+        entity_ids=tuple(note.entities),
+        changes=note.changes if kind is AuditKind.CHANGE else (),
+        summary=summary,
+    )
+
+
+def append(uow: UnitOfWork, entry: AuditEntry) -> AuditEntry:
+    """Link ``entry`` after its commune's last entry and store it (in ``uow``)."""
+    linked = chain_entry(entry, uow.audit.last(entry.commune))
+    uow.audit.append(linked)
+    return linked
+
+
+def _reads_logged(tx: Transaction) -> bool:
+    return bool(tx.audit.reads) and tx.actor is not None and not tx.actor.is_family
+
+
+def _read_summary(tx: Transaction) -> str:
+    return "Consultation : " + ", ".join(dict.fromkeys(tx.audit.reads))
+
+
+def write_entry(tx: Transaction, commune: str) -> None:
+    """The runner's step before a writable use case commits (see the module docstring):
+    ``commune`` names the chain."""
+    if tx.actor is None or tx.action is None:
+        return
+    note = tx.audit
+    if not tx.action.value.startswith("view_"):
+        # A use case that only declared reads (an export) is a read.
+        kind = AuditKind.READ if note.reads and not note.changes else AuditKind.CHANGE
+        summary = note.summary or (_read_summary(tx) if note.reads else tx.action.value)
+        append(tx.uow, _entry(tx, commune, kind, summary))
+    elif _reads_logged(tx):
+        append(tx.uow, _entry(tx, commune, AuditKind.READ, _read_summary(tx)))
+
+
+def write_read_entry(storage: Storage, tx: Transaction, commune: str) -> None:
+    """After a read-only use case: log its declared sensitive reads in a transaction of
+    their own."""
+    if tx.actor is None or tx.action is None or not _reads_logged(tx):
+        return
+    entry = _entry(tx, commune, AuditKind.READ, _read_summary(tx))
+    with storage.unit_of_work() as uow:
+        append(uow, entry)
+        uow.commit()

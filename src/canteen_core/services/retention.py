@@ -1,0 +1,157 @@
+"""``canteen.retention``: apply the deployment's retention settings (``[retention]``).
+
+:meth:`RetentionService.run` finds what has been kept longer than the settings allow and, with
+``apply=True``, removes it in one transaction (one audit entry naming what went, never the
+health values themselves):
+
+* family portal accounts without a login (or activation, or creation) for
+  ``inactive_accounts_days``: removed;
+* children's diets and PAI once their last enrollment ended ``health_data_days_after_enrollment``
+  days ago: cleared (standard diet, no PAI);
+* audit entries older than ``audit_entries_days``: the chain's oldest part is cut
+  (:meth:`~canteen_core.ports.audit.AuditLogRepository.cut_before`); the first kept entry then
+  anchors the chain.
+
+Without ``apply`` nothing changes (a dry run: the report of what would go). Uploaded
+documents (``documents_days_after_review``) have no repository yet: the setting is read but
+nothing is removed for it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import attrs
+
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import PARIS
+from canteen_core.domain.families import Diet, Household
+from canteen_core.domain.policy import Action
+from canteen_core.services.runner import ServiceBase, Transaction
+
+__all__ = ["RetentionItem", "RetentionReport", "RetentionService"]
+
+
+@attrs.frozen(kw_only=True)
+class RetentionItem:
+    """One kind of data past its retention: how many, which (ids), why (French)."""
+
+    key: str
+    label: str
+    rule: str
+    ids: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """How many records."""
+        return len(self.ids)
+
+
+@attrs.frozen(kw_only=True)
+class RetentionReport:
+    """What a retention run found (and removed, when ``applied``)."""
+
+    applied: bool
+    items: tuple[RetentionItem, ...]
+
+    def lines(self) -> list[str]:
+        """The report as French lines."""
+        verb = "supprimé(s)" if self.applied else "à supprimer"
+        out = [f"{item.label} : {item.count} {verb} ({item.rule})" for item in self.items]
+        if not self.applied:
+            out.append("Simulation : rien n'a été modifié (relancez avec --apply pour appliquer).")
+        return out
+
+
+def _sensitive(household: Household, ends: dict[str, date], before: date) -> tuple[str, ...]:
+    return tuple(
+        child.id
+        for child in household.children
+        if (child.pai or child.diet is not Diet.STANDARD)
+        and child.id in ends
+        and ends[child.id] < before
+    )
+
+
+class RetentionService(ServiceBase):
+    """The retention policy run (``apply_retention``: admin, system)."""
+
+    def run(self, actor: Actor, *, apply: bool = False) -> RetentionReport:
+        """Find (and with ``apply``, remove) what is kept beyond the retention settings."""
+        with self._ctx.use_case(actor, Action.APPLY_RETENTION, read_only=not apply) as tx:
+            items = (self._accounts(tx, apply), self._health(tx, apply), self._audit(tx, apply))
+            if apply:
+                tx.audit.describe(
+                    "Durées de conservation appliquées : "
+                    + ", ".join(f"{item.label.lower()} {item.count}" for item in items)
+                )
+        return RetentionReport(applied=apply, items=items)
+
+    def _accounts(self, tx: Transaction, apply: bool) -> RetentionItem:
+        days = self._ctx.deployment.retention.inactive_accounts_days
+        cutoff = tx.now - timedelta(days=days)
+        stale = tuple(
+            account.id
+            for account in tx.uow.accounts.list()
+            if account.is_family
+            and (account.last_login_at or account.activated_at or account.created_at) < cutoff
+        )
+        if apply:
+            for account_id in stale:
+                tx.uow.accounts.remove(account_id)
+                tx.audit.touch(f"account:{account_id}")
+        return RetentionItem(
+            key="accounts",
+            label="Comptes du portail inactifs",
+            rule=f"aucune connexion depuis {days} jours",
+            ids=stale,
+        )
+
+    def _health(self, tx: Transaction, apply: bool) -> RetentionItem:
+        days = self._ctx.deployment.retention.health_data_days_after_enrollment
+        before = tx.now.astimezone(PARIS).date() - timedelta(days=days)
+        ends: dict[str, date] = {}
+        for enrollment in tx.uow.enrollments.list():
+            ends[enrollment.child_id] = max(
+                enrollment.end, ends.get(enrollment.child_id, enrollment.end)
+            )
+        cleared: list[str] = []
+        for household in tx.uow.households.all():
+            children = _sensitive(household, ends, before)
+            if not children:
+                continue
+            cleared += children
+            if apply:
+                changed = attrs.evolve(
+                    household,
+                    children=tuple(
+                        attrs.evolve(child, diet=Diet.STANDARD, pai=False)
+                        if child.id in children
+                        else child
+                        for child in household.children
+                    ),
+                )
+                tx.uow.households.save(changed)
+                tx.audit.touch(*(f"child:{c}" for c in children), household_id=household.id)
+        return RetentionItem(
+            key="health",
+            label="Données de santé d'enfants (régime, PAI)",
+            rule=f"{days} jours après la fin de la dernière inscription",
+            ids=tuple(cleared),
+        )
+
+    def _audit(self, tx: Transaction, apply: bool) -> RetentionItem:
+        days = self._ctx.deployment.retention.audit_entries_days
+        commune = self._ctx.deployment.issuer.code
+        cutoff = tx.now - timedelta(days=days)
+        old = tuple(entry.id for entry in tx.uow.audit.entries(commune, until=cutoff))
+        if apply and old:
+            last_old = list(tx.uow.audit.entries(commune, until=cutoff))[-1]
+            tx.uow.audit.cut_before(commune, last_old.sequence + 1)
+            tx.audit.change(f"audit:{commune}", "cut_before", None, last_old.sequence + 1)
+        return RetentionItem(
+            key="audit",
+            label="Entrées du journal d'audit",
+            rule=f"plus de {days} jours",
+            ids=old,
+        )

@@ -1,0 +1,156 @@
+"""``canteen audit`` and ``canteen audit verify`` on a copy of the demo's SQLite deployment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pypdf import PdfReader
+
+from canteen_adapters.cli import main
+
+NOW = "2023-10-06T09:00:00+02:00"
+
+
+def run(*args: str) -> Result:
+    runner = CliRunner(env={"CANTEEN_NOW": NOW, "CANTEEN_CONFIG": None})
+    return runner.invoke(main, list(args), prog_name="canteen")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ronde-audit")
+    result = CliRunner().invoke(
+        main, ["demo", "--db", str(folder / "canteen.db"), "--households", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture
+def site(template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "ronde"
+    shutil.copytree(template, target)
+    return target / "canteen.toml"
+
+
+def test_the_demo_trail_says_who_enrolled_the_concerto_child(site: Path) -> None:
+    result = run("audit", "--config", str(site), "--household", "CONCERTO", "--json")
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)["entries"]
+    enrolled = [e for e in entries if e["action"] == "manage_enrollments"]
+    assert enrolled
+    assert enrolled[0]["actor_id"] == "demo:admin"
+    (change,) = [c for c in enrolled[0]["changes"] if c["after"]["child_id"] == "concerto-alban"]
+    assert change["before"] is None
+    assert all("CONCERTO" in e["household_ids"] for e in entries)
+    text = run("audit", "--config", str(site), "--household", "CONCERTO")
+    assert text.exit_code == 0, text.output
+    assert "demo:admin manage_enrollments [" in text.stdout
+    assert "None" not in text.stdout
+
+
+def test_verify_passes_then_names_the_row_edited_with_raw_sql(site: Path) -> None:
+    ok = run("audit", "verify", "--config", str(site))
+    assert ok.exit_code == 0, ok.output
+    assert "intact" in ok.stdout
+    with sqlite3.connect(site.parent / "canteen.db") as connection:
+        connection.execute(
+            "UPDATE audit_log SET details = replace(details, 'Enregistrement', 'Effacement') "
+            "WHERE sequence = 2"
+        )
+    broken = run("audit", "verify", "--config", str(site))
+    assert broken.exit_code == 1
+    assert broken.stderr.startswith("Erreur : ")
+    assert broken.stderr.count("\n") == 1
+    assert "altéré à l'entrée n° 2" in broken.stderr
+    as_json = run("audit", "verify", "--config", str(site), "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["broken_sequence"] == 2
+
+
+def test_an_unknown_action_is_one_french_line(site: Path) -> None:
+    result = run("audit", "--config", str(site), "--action", "nimporte")
+    assert result.exit_code == 2
+    assert "action inconnue" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_household_export_writes_json_and_a_french_pdf(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "concerto.json"
+    result = run("household", "export", "--config", str(site), "--household", "CONCERTO",
+                 "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    data = exported["data"]
+    assert data["household"][0]["id"] == "CONCERTO"
+    assert len(data["invoices"]) == 1
+    assert len(data["payments"]) == 1
+    assert len(data["accounts"]) == 1
+    assert "password_hash" not in json.dumps(data["accounts"])
+    assert {c["key"] for c in exported["categories"]} >= {"health", "accounting", "audit"}
+    text = "".join(page.extract_text() for page in PdfReader(out.with_suffix(".pdf")).pages)
+    assert "VOS DONNÉES PERSONNELLES" in text
+    assert "Durée de conservation" in text
+
+
+def test_household_erase_refuses_an_unpaid_household_then_erases_a_paid_up_one(
+    site: Path,
+) -> None:
+    db = site.parent / "canteen.db"
+    before = _counts(db)
+    refused = run("household", "erase", "--config", str(site), "--household", "H000003")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Erreur : effacement refusé")
+    assert refused.stderr.count("\n") == 1
+    assert _counts(db) == before  # nothing changed (not even an audit entry)
+    erased = run("household", "erase", "--config", str(site), "--household", "CONCERTO", "--json")
+    assert erased.exit_code == 0, erased.output
+    report = json.loads(erased.stdout)
+    assert report["removed"]["inscriptions"] == 1
+    kept = {item["what"]: item["count"] for item in report["kept"]}
+    assert kept["factures"] == 1
+    assert kept["paiements"] == 1
+    with sqlite3.connect(db) as connection:
+        assert connection.execute(
+            "SELECT count(*) FROM households WHERE id='CONCERTO'"
+        ).fetchone() == (0,)
+        assert connection.execute(
+            "SELECT count(*) FROM enrollments WHERE household_id='CONCERTO'"
+        ).fetchone() == (0,)
+        assert connection.execute(
+            "SELECT count(*) FROM invoices WHERE household_id='CONCERTO'"
+        ).fetchone() == (1,)
+        assert connection.execute(
+            "SELECT count(*) FROM accounts WHERE body LIKE '%CONCERTO%'"
+        ).fetchone() == (0,)
+    assert run("audit", "verify", "--config", str(site)).exit_code == 0
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as connection:
+        names = [
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {n: connection.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def test_retention_run_is_a_dry_run_until_apply(site: Path) -> None:
+    db = site.parent / "canteen.db"
+    runner = CliRunner(env={"CANTEEN_NOW": "2025-09-01T10:00:00+02:00", "CANTEEN_CONFIG": None})
+    before = _counts(db)
+    dry = runner.invoke(main, ["retention", "run", "--config", str(site), "--json"])
+    assert dry.exit_code == 0, dry.output
+    report = json.loads(dry.stdout)
+    assert report["applied"] is False
+    assert {item["key"]: item["count"] > 0 for item in report["items"]}["audit"]
+    assert _counts(db) == before
+    applied = runner.invoke(main, ["retention", "run", "--config", str(site), "--apply"])
+    assert applied.exit_code == 0, applied.output
+    assert "supprimé(s)" in applied.stdout
+    assert _counts(db)["audit_log"] < before["audit_log"]
+    assert run("audit", "verify", "--config", str(site)).exit_code == 0

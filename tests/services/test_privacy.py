@@ -1,0 +1,113 @@
+"""RGPD rights through the facade: a household's export gives every piece of its data, its
+erasure keeps only the accounting documents, and is refused while an invoice is unpaid
+(memory, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import NotAuthorizedError, NotFoundError, RuleViolationError
+from canteen_core.domain.families import FamilyQuotient
+from canteen_core.domain.money import Money
+from canteen_core.services import Canteen
+
+from ._billing_fixtures import (  # noqa: F401  (fixtures)
+    BILLING_DAY,
+    any_billing_canteen,
+    any_bworld,
+    book,
+    september,
+    shared_backend,
+)
+from ._world import ADMIN, FINANCE, PAYER, STAFF, World, build_world
+
+
+def test_export_gives_every_category_of_the_household(any_canteen: Canteen) -> None:
+    canteen = any_canteen
+    build_world(canteen)
+    canteen.families.set_family_quotient(
+        FINANCE, "concerto", FamilyQuotient(value=Decimal("450"), valid_from=date(2023, 9, 1))
+    )
+    canteen.payments.sign_mandate(PAYER, "concerto", iban="FR7630006000011234567890189")
+    export = canteen.privacy.export_household(ADMIN, "concerto")
+    data = export.data
+    assert data["household"][0]["id"] == "concerto"
+    assert {c["id"] for c in data["household"][0]["children"]} == {"alban", "zoe"}
+    assert [q["value"] for q in data["household"][0]["quotients"]] == ["450"]
+    assert {e["id"] for e in data["enrollments"]} == {"e-alban", "e-zoe"}
+    assert len(data["mandates"]) == 1
+    assert data["audit"]  # who did what on this household
+    categories = {category.key: count for category, count in export.categories}
+    assert categories["health"] == 2  # Alban's diet, Zoé's PAI
+    assert categories["quotients"] == 1
+    assert categories["mandates"] == 1
+    json.dumps(export.as_json())  # machine-readable as it is
+    # Nothing of the other household.
+    assert "voisins" not in json.dumps(data["household"])
+    assert all(e["household_id"] == "concerto" for e in data["enrollments"])
+    # The export itself is logged.
+    (logged,) = canteen.audit.entries(ADMIN, action="manage_personal_data")
+    assert "export RGPD" in logged.summary
+
+
+def test_erasure_is_refused_while_unpaid_then_keeps_only_accounting(
+    any_bworld: World,  # noqa: F811  (the fixture)
+    clock: FixedClock,
+) -> None:
+    canteen = any_bworld.canteen
+    canteen.payments.sign_mandate(PAYER, "concerto", iban="FR7630006000011234567890189")
+    book(canteen, any_bworld.alban, september(any_bworld.alban))
+    clock.set(BILLING_DAY)
+    report = canteen.billing.run_postpaid(FINANCE, "2023-09")
+    invoice_id = next(i.invoice_id for i in report.issued if i.household_id == "concerto")
+    before = canteen.privacy.export_household(ADMIN, "concerto").data
+    with pytest.raises(RuleViolationError, match=r"effacement refusé.*impayée"):
+        canteen.privacy.erase_household(ADMIN, "concerto")
+    after = canteen.privacy.export_household(ADMIN, "concerto").data
+    before.pop("audit")
+    after.pop("audit")
+    assert after == before  # nothing changed
+    balance = canteen.billing.invoice(FINANCE, invoice_id).balance_due
+    canteen.payments.record_payment(FINANCE, "concerto", balance, "cash", invoice_ids=[invoice_id])
+    erased = canteen.privacy.erase_household(ADMIN, "concerto")
+    removed = dict(erased.removed)
+    assert removed["inscriptions"] == 2
+    assert removed["mandats de prélèvement"] == 1
+    assert removed["réservations (jours)"] == len(september(any_bworld.alban))
+    kept = {label: (count, why) for label, count, why in erased.kept}
+    assert kept["factures"][0] == 1
+    assert kept["paiements"][0] == 1
+    assert "10 ans" in kept["paiements"][1]
+    assert any(line == "Foyer concerto effacé." for line in erased.lines())
+    # Nothing else of the household: no household, enrollment, booking, mandate.
+    with pytest.raises(NotFoundError):
+        canteen.families.get(ADMIN, "concerto")
+    with canteen.context.storage.unit_of_work(read_only=True) as uow:
+        assert uow.enrollments.count(household_id="concerto") == 0
+        assert uow.mandates.count(household_id="concerto") == 0
+        assert uow.payment_requests.count(household_id="concerto") == 0
+        assert list(uow.reservations.booked(enrollment_ids=["e-alban", "e-zoe"])) == []
+        assert uow.attendance.count(household_id="concerto") == 0
+        (invoice,) = uow.invoices.list(household_id="concerto")
+        assert invoice.payer_name  # the payer's identity stays on the invoice
+    # The invoice and its payment are still there, paid.
+    assert canteen.billing.invoice(FINANCE, invoice_id).balance_due == Money.zero()
+    # The other household is untouched.
+    assert canteen.families.get(ADMIN, "voisins").id == "voisins"
+    assert {e.id for e in canteen.enrollments.of_household(ADMIN, "voisins")} == {"e-lea"}
+    assert canteen.audit.verify(ADMIN).intact
+    assert any("Effacement RGPD" in e.summary for e in canteen.audit.entries(ADMIN))
+
+
+def test_privacy_is_for_admin_only(memory_canteen: Canteen) -> None:
+    build_world(memory_canteen)
+    for actor in (STAFF, FINANCE, PAYER):
+        with pytest.raises(NotAuthorizedError):
+            memory_canteen.privacy.export_household(actor, "concerto")
+        with pytest.raises(NotAuthorizedError):
+            memory_canteen.privacy.erase_household(actor, "concerto")
