@@ -302,7 +302,8 @@ def test_each_built_in_backend_checks_its_own_url(url: str, adapter: str, messag
 
 
 def _hook_modules(package: Path, root: str) -> set[str]:
-    """Modules under ``package`` defining a ``canteen_*`` function marked ``@hookimpl``."""
+    """Modules under ``package`` defining a ``canteen_*`` function marked ``@hookimpl``, or
+    binding a ``canteen_*`` name to an ``offer(...)`` hook."""
     found = set()
     for path in package.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -311,6 +312,14 @@ def _hook_modules(package: Path, root: str) -> set[str]:
                 isinstance(node, ast.FunctionDef)
                 and node.name.startswith("canteen_")
                 and any(ast.unparse(decorator) == "hookimpl" for decorator in node.decorator_list)
+            ) or (
+                isinstance(node, ast.Assign)
+                and any(
+                    isinstance(target, ast.Name) and target.id.startswith("canteen_")
+                    for target in node.targets
+                )
+                and isinstance(node.value, ast.Call)
+                and ast.unparse(node.value.func) == "offer"
             ):
                 parts = path.relative_to(package.parent).with_suffix("").parts
                 found.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))

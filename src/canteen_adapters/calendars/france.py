@@ -37,7 +37,7 @@ import functools
 from collections.abc import Mapping
 from datetime import date, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, Final, NamedTuple
 
 from canteen_adapters.calendars.france_departments import (
     CORSICA,
@@ -46,7 +46,7 @@ from canteen_adapters.calendars.france_departments import (
     DEPARTMENT_ZONES,
 )
 from canteen_adapters.calendars.france_public_holidays import public_holidays
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.domain.calendar import Period, SchoolYear, Zone, parse_school_year
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.ports.backends import HolidaySourceBackend
@@ -288,7 +288,7 @@ class FranceHolidaySource:
     """
 
     #: The name deployments use to pick this source (``[calendar] source = "france"``).
-    name: str = "france"
+    name: ClassVar[str] = "france"
 
     @classmethod
     def from_settings(cls, settings: object = None) -> FranceHolidaySource:
@@ -356,13 +356,8 @@ if TYPE_CHECKING:  # mypy checks the class against the core's protocol
     _PROTOCOL_CHECK: HolidaySource = FranceHolidaySource()
 
 
-@hookimpl
-def canteen_holiday_sources() -> list[HolidaySourceBackend]:
-    """The ``"france"`` holiday source: official French school and public holidays."""
-    return [
-        HolidaySourceBackend(
-            name=FranceHolidaySource.name,
-            description="French school holidays (zones A, B, C), public holidays and bridges",
-            factory=FranceHolidaySource.from_settings,
-        )
-    ]
+canteen_holiday_sources = offer(
+    HolidaySourceBackend,
+    FranceHolidaySource,
+    "French school holidays (zones A, B, C), public holidays and bridges",
+)

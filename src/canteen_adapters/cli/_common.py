@@ -10,6 +10,7 @@ bug, reported in one line (``CANTEEN_DEBUG=1`` shows the traceback).
 
 from __future__ import annotations
 
+import enum
 import errno
 import functools
 import getpass
@@ -288,6 +289,21 @@ def json_option(function: F) -> F:
         default=False,
         help="Print one JSON object (machine-readable) instead of text.",
     )(function)
+
+
+def choice_option(
+    name: str,
+    values: Iterable[enum.StrEnum],
+    default: enum.StrEnum | None = None,
+    *,
+    help: str,
+) -> Callable[[F], F]:
+    """An option ``name`` taking one of ``values`` (enum members, typed by their value), with
+    ``default`` shown in ``--help`` when given."""
+    choices = click.Choice([value.value for value in values])
+    if default is None:
+        return click.option(name, type=choices, help=help)
+    return click.option(name, type=choices, default=default.value, show_default=True, help=help)
 
 
 def echo_json(data: object) -> None:

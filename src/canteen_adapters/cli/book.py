@@ -9,6 +9,7 @@ import click
 
 from canteen_adapters.cli._common import (
     Operator,
+    choice_option,
     echo_json,
     fail,
     operator_command,
@@ -43,11 +44,10 @@ def result_json(result: BulkResult) -> dict[str, Any]:
 @click.option("--from", "start", help="First day of a range (with --to).")
 @click.option("--to", "end", help="Last day of a range (with --from).")
 @click.option("--weekdays", help="Apply a periodicity over --from..--to: e.g. mon,tue,thu.")
-@click.option(
+@choice_option(
     "--recurrence",
-    type=click.Choice([r.value for r in Recurrence]),
-    default=Recurrence.EVERY_WEEK.value,
-    show_default=True,
+    Recurrence,
+    Recurrence.EVERY_WEEK,
     help="How often the periodicity repeats (every_other_week counts from --from).",
 )
 @click.option(

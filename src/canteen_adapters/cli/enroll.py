@@ -7,7 +7,14 @@ from datetime import time
 
 import click
 
-from canteen_adapters.cli._common import Operator, echo_json, fail, operator_command, parse_day
+from canteen_adapters.cli._common import (
+    Operator,
+    choice_option,
+    echo_json,
+    fail,
+    operator_command,
+    parse_day,
+)
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import parse_weekdays
 from canteen_core.domain.catalog import Service, Site
@@ -120,11 +127,10 @@ def _site(
     help="Tariff category: resident, non_resident, adult, pai (one the tariff grids price).",
 )
 @click.option("--deadline", default="thu 10:00", show_default=True, help=_DEADLINE_HELP)
-@click.option(
+@choice_option(
     "--late",
-    type=click.Choice([mode.value for mode in LateChangeMode]),
-    default=LateChangeMode.REFUSE.value,
-    show_default=True,
+    LateChangeMode,
+    LateChangeMode.REFUSE,
     help="What a family's change after the deadline becomes.",
 )
 @click.option("--id", "enrollment_id", help="Enrollment id (default: generated).")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import Operator, echo_json, operator_command, parse_day, plural
+from canteen_adapters.cli._common import (
+    Operator,
+    choice_option,
+    echo_json,
+    operator_command,
+    parse_day,
+    plural,
+)
 from canteen_adapters.cli.enroll import parse_deadline
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 
@@ -80,11 +87,7 @@ def list_command(
 @click.argument("enrollment_id")
 @click.option("--category", help="New tariff category: resident, non_resident, adult, pai...")
 @click.option("--deadline", help="New booking and cancelling deadline (as for canteen enroll).")
-@click.option(
-    "--late",
-    type=click.Choice([mode.value for mode in LateChangeMode]),
-    help="What a family's change after the deadline becomes.",
-)
+@choice_option("--late", LateChangeMode, help="What a family's change after the deadline becomes.")
 def edit_command(
     operator: Operator,
     enrollment_id: str,

@@ -6,6 +6,7 @@ import click
 
 from canteen_adapters.cli._common import (
     Operator,
+    choice_option,
     echo_json,
     euros,
     fail,
@@ -33,13 +34,7 @@ COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU)
     default=False,
     help="Confirm an amount above the deployment's [money] max_payment (default 10 000 €).",
 )
-@click.option(
-    "--method",
-    type=click.Choice([m.value for m in COUNTER_METHODS]),
-    default=PaymentMethod.CASH.value,
-    show_default=True,
-    help="How the money was received.",
-)
+@choice_option("--method", COUNTER_METHODS, PaymentMethod.CASH, help="How the money was received.")
 @click.option("--reference", help="Cheque number, CESU titles or receipt number.")
 @click.option("--invoice", "invoice_number", help="Invoice number to pay first.")
 @click.option("--date", "received", help="Day received (default: today).")

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from canteen_adapters.mail._mime import Sender, build_email, parse_sender
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import MailDeliveryError
@@ -125,13 +125,8 @@ class OutboxMailer:
         return list(self.sent.values())
 
 
-@hookimpl
-def canteen_mailers() -> list[MailerBackend]:
-    """The ``"outbox"`` mailer (built from the deployment's ``[mail]`` settings)."""
-    return [
-        MailerBackend(
-            name="outbox",
-            description="keeps messages (and writes .eml files to [mail] folder): development",
-            factory=OutboxMailer.from_settings,
-        )
-    ]
+canteen_mailers = offer(
+    MailerBackend,
+    OutboxMailer,
+    "keeps messages (and writes .eml files to [mail] folder): development",
+)

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from canteen_adapters.mail._mime import Sender, build_email, parse_sender
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import MailDeliveryError
@@ -274,13 +274,8 @@ class SmtpMailer:
             client.close()
 
 
-@hookimpl
-def canteen_mailers() -> list[MailerBackend]:
-    """The ``"smtp"`` mailer (built from the deployment's ``[mail]`` settings)."""
-    return [
-        MailerBackend(
-            name="smtp",
-            description="delivers through an SMTP server (plain, STARTTLS or TLS; optional login)",
-            factory=SmtpMailer.from_settings,
-        )
-    ]
+canteen_mailers = offer(
+    MailerBackend,
+    SmtpMailer,
+    "delivers through an SMTP server (plain, STARTTLS or TLS; optional login)",
+)

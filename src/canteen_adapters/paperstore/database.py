@@ -19,7 +19,7 @@ from canteen_adapters.storage.sql.driver import _translate
 from canteen_adapters.storage.sql.engine import create_engine_for_url
 from canteen_adapters.storage.sql.migrate import check_revision
 from canteen_adapters.storage.sql.tables import document_blobs
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.domain.errors import ConfigurationError, NotFoundError
 from canteen_core.ports.backends import DocumentStoreBackend
 from canteen_core.ports.document_store import DocumentStoreSettings
@@ -95,16 +95,11 @@ class DatabaseDocumentStore:
         self.engine.dispose()
 
 
-@hookimpl
-def canteen_document_stores() -> list[DocumentStoreBackend]:
-    """The ``"database"`` document store."""
-    return [
-        DocumentStoreBackend(
-            name="database",
-            description="the deployment's SQLite or PostgreSQL database (document_blobs)",
-            factory=DatabaseDocumentStore.from_settings,
-        )
-    ]
+canteen_document_stores = offer(
+    DocumentStoreBackend,
+    DatabaseDocumentStore,
+    "the deployment's SQLite or PostgreSQL database (document_blobs)",
+)
 
 
 if TYPE_CHECKING:  # the adapter implements the port (checked by mypy)

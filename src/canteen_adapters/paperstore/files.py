@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from canteen_adapters.paperstore import check_key, new_key
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.domain.errors import ConfigurationError, NotFoundError, StorageError
 from canteen_core.ports.backends import DocumentStoreBackend
 from canteen_core.ports.document_store import DocumentStoreSettings
@@ -88,16 +88,11 @@ class FileDocumentStore:
             raise StorageError(f"cannot delete the document: {exc.strerror}") from None
 
 
-@hookimpl
-def canteen_document_stores() -> list[DocumentStoreBackend]:
-    """The ``"files"`` document store (the default)."""
-    return [
-        DocumentStoreBackend(
-            name="files",
-            description="one file per paper in the deployment's documents folder",
-            factory=FileDocumentStore.from_settings,
-        )
-    ]
+canteen_document_stores = offer(
+    DocumentStoreBackend,
+    FileDocumentStore,
+    "one file per paper in the deployment's documents folder",
+)
 
 
 if TYPE_CHECKING:  # the adapter implements the port (checked by mypy)

@@ -9,7 +9,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from canteen_adapters.paperstore import check_key, new_key
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.domain.errors import NotFoundError
 from canteen_core.ports.backends import DocumentStoreBackend
 from canteen_core.ports.document_store import DocumentStoreSettings
@@ -58,16 +58,11 @@ class MemoryDocumentStore:
         return len(self._blobs)
 
 
-@hookimpl
-def canteen_document_stores() -> list[DocumentStoreBackend]:
-    """The ``"memory"`` document store."""
-    return [
-        DocumentStoreBackend(
-            name="memory",
-            description="this process's memory, nothing kept (tests, notebooks)",
-            factory=MemoryDocumentStore.from_settings,
-        )
-    ]
+canteen_document_stores = offer(
+    DocumentStoreBackend,
+    MemoryDocumentStore,
+    "this process's memory, nothing kept (tests, notebooks)",
+)
 
 
 if TYPE_CHECKING:  # the adapter implements the port (checked by mypy)

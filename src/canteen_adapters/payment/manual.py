@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import Clock, paris_today
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
@@ -96,7 +96,7 @@ class ManualPaymentSettings:
 class ManualPayments:
     """Records counter payments as ledger payments after checking method and amount."""
 
-    name: Final[str] = NAME
+    name: ClassVar[str] = NAME
 
     def __init__(self, settings: ManualPaymentSettings | None = None) -> None:
         self.settings = settings or ManualPaymentSettings()
@@ -170,13 +170,6 @@ class ManualPayments:
         )
 
 
-@hookimpl
-def canteen_payment_providers() -> list[PaymentProviderBackend]:
-    """The ``"manual"`` payment provider."""
-    return [
-        PaymentProviderBackend(
-            name=ManualPayments.name,
-            description="cash, cheque and CESU received at the counter",
-            factory=ManualPayments.from_settings,
-        )
-    ]
+canteen_payment_providers = offer(
+    PaymentProviderBackend, ManualPayments, "cash, cheque and CESU received at the counter"
+)

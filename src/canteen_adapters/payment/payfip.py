@@ -37,12 +37,12 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import urlencode
 
 import attrs
 
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
@@ -155,7 +155,7 @@ class PayFiPProvider:
     (:class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
     """
 
-    name: Final[str] = NAME
+    name: ClassVar[str] = NAME
 
     def __init__(self, settings: PayFiPSettings) -> None:
         self.settings = settings
@@ -263,13 +263,6 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     return value
 
 
-@hookimpl
-def canteen_payment_providers() -> list[PaymentProviderBackend]:
-    """The ``"payfip"`` payment provider."""
-    return [
-        PaymentProviderBackend(
-            name=PayFiPProvider.name,
-            description="card payment of public receipts with PayFiP (DGFiP)",
-            factory=PayFiPProvider.from_settings,
-        )
-    ]
+canteen_payment_providers = offer(
+    PaymentProviderBackend, PayFiPProvider, "card payment of public receipts with PayFiP (DGFiP)"
+)

@@ -31,11 +31,11 @@ import re
 from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import Money
@@ -196,7 +196,7 @@ class PayZenProvider:
     (:class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
     """
 
-    name: Final[str] = NAME
+    name: ClassVar[str] = NAME
 
     def __init__(self, settings: PayZenSettings) -> None:
         self.settings = settings
@@ -357,13 +357,8 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     return value
 
 
-@hookimpl
-def canteen_payment_providers() -> list[PaymentProviderBackend]:
-    """The ``"payzen"`` payment provider."""
-    return [
-        PaymentProviderBackend(
-            name=PayZenProvider.name,
-            description="card payment with PayZen (Lyra) hosted form V2 and signed IPN",
-            factory=PayZenProvider.from_settings,
-        )
-    ]
+canteen_payment_providers = offer(
+    PaymentProviderBackend,
+    PayZenProvider,
+    "card payment with PayZen (Lyra) hosted form V2 and signed IPN",
+)

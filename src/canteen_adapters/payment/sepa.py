@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -46,7 +46,7 @@ from canteen_adapters.payment.pain008 import (
     sepa_text,
     validate_pain008,
 )
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import Clock, paris_today
 from canteen_core.domain.errors import (
@@ -408,7 +408,7 @@ class SepaDirectDebit:
     ``output_dir`` as ``pain008-<message id>.xml``.
     """
 
-    name: Final[str] = "sepa"
+    name: ClassVar[str] = "sepa"
 
     def __init__(
         self,
@@ -466,13 +466,6 @@ class SepaDirectDebit:
         return run, run.write(self.output_dir / f"pain008-{run.message_id}.xml")
 
 
-@hookimpl
-def canteen_payment_providers() -> list[PaymentProviderBackend]:
-    """The ``"sepa"`` payment provider."""
-    return [
-        PaymentProviderBackend(
-            name=SepaDirectDebit.name,
-            description="SEPA Core direct debit: pain.008.001.02 files",
-            factory=SepaDirectDebit.from_settings,
-        )
-    ]
+canteen_payment_providers = offer(
+    PaymentProviderBackend, SepaDirectDebit, "SEPA Core direct debit: pain.008.001.02 files"
+)

@@ -28,7 +28,7 @@ from canteen_adapters.storage._memory_repositories import (
     _Outbox,
 )
 from canteen_adapters.storage._memory_reservations import _Reservations
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.ports.backends import StorageBackend
@@ -57,6 +57,16 @@ class MemoryStorage:
     def open(cls, settings: StorageSettings | None = None) -> MemoryStorage:
         """Open an empty memory storage (the settings' URL is ``memory://``)."""
         return cls()
+
+    @classmethod
+    def from_settings(cls, settings: StorageSettings) -> MemoryStorage:
+        """The backend's factory: checks the URL is ``memory://`` (a backend validates its URL)."""
+        if not settings.url.lower().startswith("memory://"):
+            raise ConfigurationError(
+                f"the memory storage backend opens memory:// URLs, not {settings.url!r}",
+                path="storage.url",
+            )
+        return cls.open(settings)
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         """A unit of work; enter it with ``with``."""
@@ -186,26 +196,9 @@ class MemoryUnitOfWork:
         self._undo.append(lambda: mapping.__setitem__(key, old))
 
 
-def _open(settings: StorageSettings) -> MemoryStorage:
-    """The backend's factory: checks the URL is ``memory://`` (the backend validates its URL)."""
-    if not settings.url.lower().startswith("memory://"):
-        raise ConfigurationError(
-            f"the memory storage backend opens memory:// URLs, not {settings.url!r}",
-            path="storage.url",
-        )
-    return MemoryStorage.open(settings)
-
-
-@hookimpl
-def canteen_storage_backends() -> list[StorageBackend]:
-    """The ``"memory"`` storage backend (``memory://``)."""
-    return [
-        StorageBackend(
-            name="memory",
-            description="in-process memory, nothing kept (tests, notebooks)",
-            factory=_open,
-        )
-    ]
+canteen_storage_backends = offer(
+    StorageBackend, MemoryStorage, "in-process memory, nothing kept (tests, notebooks)"
+)
 
 
 if TYPE_CHECKING:  # the adapter implements the ports (checked by mypy, not at run time)

@@ -19,7 +19,7 @@ from canteen_adapters.web.settings import WebSettings
 from canteen_core.domain.actors import Actor
 from canteen_core.services import Canteen
 
-__all__ = ["IdempotencyStore", "Web", "WebContext", "not_logged_in"]
+__all__ = ["AnyRequest", "IdempotencyStore", "Web", "WebContext", "not_logged_in"]
 
 
 def not_logged_in() -> Problem:
@@ -104,6 +104,18 @@ class WebContext:
             raise not_logged_in()
         return session.actor
 
+    def staff_actor(self, request: Request[Any, Any, Any]) -> Actor:
+        """The acting user, who must be staff: :meth:`actor`, and 403 for a family."""
+        actor = self.actor(request)
+        if actor.is_family:
+            raise Problem(
+                403,
+                "staff-only",
+                "Accès refusé",
+                "Cette page est réservée au service restauration.",
+            )
+        return actor
+
     def secure(self, request: Request[Any, Any, Any]) -> bool:
         """Whether cookies get ``Secure`` for this request."""
         if self.settings.secure_cookies is not None:
@@ -131,3 +143,5 @@ class WebContext:
 
 #: How a route handler asks for the :class:`WebContext` (``web: Web``).
 Web: TypeAlias = NamedDependency[WebContext]
+#: The request a route handler receives (``request: AnyRequest``): any user, auth and state.
+AnyRequest: TypeAlias = Request[Any, Any, Any]

@@ -28,7 +28,8 @@ documented here (parameters, return, firstresult, example) and in ``docs/plugins
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
 
@@ -53,12 +54,47 @@ if TYPE_CHECKING:
         StorageBackend,
     )
 
-__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+__all__ = ["PROJECT_NAME", "OfferedAdapter", "hookimpl", "hookspec", "offer"]
 
 #: Marks a hook specification (used in this module only).
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 #: Marks a hook implementation in a plugin: ``@hookimpl def canteen_...``.
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+_Record = TypeVar("_Record")
+
+
+class OfferedAdapter(Protocol):
+    """An adapter class :func:`offer` can register: its ``name`` and a ``from_settings`` factory."""
+
+    @property
+    def name(self) -> str:
+        """The name deployments pick the adapter by."""
+        ...  # pragma: no cover - a protocol
+
+    def from_settings(self, settings: Any, /) -> object:
+        """Build the adapter from what the deployment says about it."""
+        ...  # pragma: no cover - a protocol
+
+
+def offer(
+    kind: Callable[..., _Record], adapter: OfferedAdapter, description: str
+) -> Callable[[], list[_Record]]:
+    """A provider hook implementation offering one adapter: the one registration line of a module.
+
+    ``kind`` is the record class of the hook (:mod:`canteen_core.ports.backends`); the record is
+    named after ``adapter.name`` and built by ``adapter.from_settings``. Bind the result to the
+    hook's name, so the module is a plugin (its entry point names the module)::
+
+        canteen_mailers = offer(MailerBackend, SendgridMailer, "delivers through Sendgrid")
+    """
+    record = kind(name=adapter.name, description=description, factory=adapter.from_settings)
+
+    def provider() -> list[_Record]:
+        return [record]
+
+    provider.__doc__ = f"Offers the {adapter.name!r} adapter: {description}."
+    return hookimpl(provider)
 
 
 # -- provider hooks ----------------------------------------------------------------------------

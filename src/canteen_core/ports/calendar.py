@@ -25,7 +25,10 @@ class HolidaySource(Protocol):
     zone or department and for a year they have no data for (never an empty school year).
     """
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The name deployments pick the source by (``[calendar] source = "france"``)."""
+        ...
 
     def available_years(self) -> tuple[int, ...]:
         """Starting years of the school years the source knows, in order."""

@@ -332,9 +332,7 @@ class AttendanceService(ServiceBase):
         ):
             if value is not None:
                 where[key] = value
-        with self._ctx.use_case(
-            actor, Action.VIEW_RESERVATIONS, household_id=household_id, read_only=True
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_RESERVATIONS, household_id) as tx:
             found = [r for r in tx.uow.attendance.list(**where) if tx.may(r.household_id)]
             tx.filtered()
         return tuple(sorted(found, key=lambda r: (r.day, r.enrollment_id)))

@@ -63,9 +63,7 @@ class ChangeRequestUseCases(ServiceBase):
                 raise InvalidInputError(f"unknown status {status!r}", path="status") from None
         elif household_id is None and site_id is None:
             where["status"] = RequestStatus.PENDING.value  # a commune's whole history is large
-        with self._ctx.use_case(
-            actor, Action.VIEW_CHANGE_REQUESTS, household_id=household_id, read_only=True
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_CHANGE_REQUESTS, household_id) as tx:
             found = list(tx.uow.change_requests.list(**where))
             if site_id is not None:
                 at_site = {e.id for e in tx.uow.enrollments.list(site_id=site_id)}

@@ -238,9 +238,7 @@ class EnrollmentService(ServiceBase):
 
     def of_household(self, actor: Actor, household_id: str) -> tuple[Enrollment, ...]:
         """The enrollments of a household's children."""
-        with self._ctx.use_case(
-            actor, Action.VIEW_HOUSEHOLD, household_id=household_id, read_only=True
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_HOUSEHOLD, household_id) as tx:
             tx.uow.households.get(household_id)
             return tuple(
                 self._ctx.intern(e) for e in tx.uow.enrollments.list(household_id=household_id)

@@ -235,9 +235,7 @@ class FamilyService(ServiceBase):
     def dashboard(self, actor: Actor, household_id: str) -> HouseholdDashboard:
         """The household with payer, co-representative, children and their enrollments."""
         household_id = _text(household_id, "household_id")
-        with self._ctx.use_case(
-            actor, Action.VIEW_HOUSEHOLD, household_id=household_id, read_only=True
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_HOUSEHOLD, household_id) as tx:
             household = tx.uow.households.get(household_id)
             tx.audit.read(household_id, _HEALTH)
             enrollments = tuple(

@@ -21,7 +21,7 @@ from canteen_core.domain.ledger import HouseholdAccount
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import Range
 from canteen_core.services.billing import household_account
-from canteen_core.services.payments._base import _a_date, _paris_date, _text
+from canteen_core.services.payments._base import _a_date, _paris_date
 from canteen_core.services.runner import ServiceBase
 
 __all__ = [
@@ -103,12 +103,7 @@ class PaperService(ServiceBase):
         """The household's ledger account: invoices, credit notes, payments, refunds and their
         allocations, as of now (``view_invoices``: a family only its own). The yearly payment
         certificate is computed from it."""
-        with self._ctx.use_case(
-            actor,
-            Action.VIEW_INVOICES,
-            household_id=_text(household_id, "household_id"),
-            read_only=True,
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_INVOICES, household_id) as tx:
             tx.uow.households.get(household_id)
             return household_account(tx.uow, household_id)
 
@@ -125,12 +120,7 @@ class PaperService(ServiceBase):
             raise InvalidInputError(
                 f"une attestation couvre au plus {MAX_CERTIFICATE_DAYS} jours", path="end"
             )
-        with self._ctx.use_case(
-            actor,
-            Action.VIEW_RESERVATIONS,
-            household_id=_text(household_id, "household_id"),
-            read_only=True,
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_RESERVATIONS, household_id) as tx:
             uow = tx.uow
             household = uow.households.get(household_id)
             today = _paris_date(tx.now)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -547,6 +547,13 @@ class ServiceBase:
 
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
+
+    def _viewing(
+        self, actor: Actor, action: Action, household_id: str | None
+    ) -> AbstractContextManager[Transaction]:
+        """A read-only use case about one household: ``action`` authorized for that household
+        (a family only its own)."""
+        return self._ctx.use_case(actor, action, household_id=household_id, read_only=True)
 
     @property
     def context(self) -> ServiceContext:

@@ -15,7 +15,7 @@ from canteen_adapters.storage.sql.migrate import (
     upgrade,
 )
 from canteen_adapters.storage.sql.storage import SqlStorage, SqlUnitOfWork
-from canteen_core.config.hookspecs import hookimpl
+from canteen_core.config.hookspecs import offer
 from canteen_core.ports.backends import StorageBackend
 
 __all__ = [
@@ -31,13 +31,6 @@ __all__ = [
 ]
 
 
-@hookimpl
-def canteen_storage_backends() -> list[StorageBackend]:
-    """The ``"sql"`` storage backend (``sqlite:///...`` and ``postgresql://...`` URLs)."""
-    return [
-        StorageBackend(
-            name="sql",
-            description="SQLite file or PostgreSQL database (SQLAlchemy Core, Alembic)",
-            factory=SqlStorage.open,
-        )
-    ]
+canteen_storage_backends = offer(
+    StorageBackend, SqlStorage, "SQLite file or PostgreSQL database (SQLAlchemy Core, Alembic)"
+)

@@ -66,6 +66,11 @@ class SqlStorage:
         self._closed = False
 
     @classmethod
+    def from_settings(cls, settings: StorageSettings) -> SqlStorage:
+        """The backend's factory: :meth:`open` with the default collection classes."""
+        return cls.open(settings)
+
+    @classmethod
     def open(
         cls, settings: StorageSettings, *, types: dict[str, type[Any]] | None = None
     ) -> SqlStorage:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from canteen_adapters.web.context import Web, not_logged_in
+from canteen_adapters.web.context import AnyRequest, Web, not_logged_in
 from canteen_adapters.web.schemas import (
     LoginBody,
     Message,
@@ -51,7 +51,7 @@ def activate(web: Web, data: JSONBody[TokenBody]) -> Message:
 
 @post("/api/v1/account/password", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def change_password(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[PasswordChangeBody]
+    request: AnyRequest, web: Web, data: JSONBody[PasswordChangeBody]
 ) -> SessionOut:
     """Change one's password (the temporary one at first login); the user's other sessions
     end."""
@@ -97,7 +97,7 @@ class SessionController(Controller):
 
     @post(status_code=HTTP_200_OK, sync_to_thread=True)
     def login(
-        self, request: Request[Any, Any, Any], web: Web, data: JSONBody[LoginBody]
+        self, request: AnyRequest, web: Web, data: JSONBody[LoginBody]
     ) -> Response[SessionOut]:
         """Log in with the username and password (throttled per account and address).
 
@@ -120,7 +120,7 @@ class SessionController(Controller):
         return Response(_out(session), cookies=[web.session_cookie(request, session.id)])
 
     @get(sync_to_thread=False)
-    def current_session(self, request: Request[Any, Any, Any], web: Web) -> SessionOut:
+    def current_session(self, request: AnyRequest, web: Web) -> SessionOut:
         """The logged-in user and the session's CSRF token (401 without a session)."""
         session = web.session(request)
         if session is None:
@@ -128,7 +128,7 @@ class SessionController(Controller):
         return _out(session)
 
     @delete(status_code=HTTP_200_OK, sync_to_thread=False)
-    def logout(self, request: Request[Any, Any, Any], web: Web) -> Response[Message]:
+    def logout(self, request: AnyRequest, web: Web) -> Response[Message]:
         """Log out: the session ends and its cookie is removed."""
         web.sessions.drop(request.cookies.get("canteen_session"))
         return Response(

@@ -6,14 +6,12 @@ checks the signature before anything is credited (a bad signature is 400, only a
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, post
+from litestar import post
 from litestar.params import URLEncodedBody
 from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.callbacks_paths import PROVIDERS
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.schemas import NotificationOut
 
@@ -42,7 +40,7 @@ def _handle(web: Web, provider: str, fields: dict[str, str]) -> NotificationOut:
 
 @post(PROVIDERS["payzen"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def payzen_ipn(
-    request: Request[Any, Any, Any], web: Web, data: URLEncodedBody[dict[str, str]]
+    request: AnyRequest, web: Web, data: URLEncodedBody[dict[str, str]]
 ) -> NotificationOut:
     """PayZen's instant payment notification (IPN), form-encoded and signed with the shop
     key. Configure this URL as the shop's IPN URL; PayZen retries are recognised (no double
@@ -52,7 +50,7 @@ def payzen_ipn(
 
 @post(PROVIDERS["payfip"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def payfip_notification(
-    request: Request[Any, Any, Any], web: Web, data: URLEncodedBody[dict[str, str]]
+    request: AnyRequest, web: Web, data: URLEncodedBody[dict[str, str]]
 ) -> NotificationOut:
     """PayFiP's notification (the ``urlnotif`` of the payment), form-encoded."""
     return _handle(web, "payfip", data)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.params import FromPath, FromQuery
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.papers_schemas import DocumentOut, PaymentReturnOut
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._files import PDF, attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import InvalidInputError
@@ -37,14 +38,7 @@ __all__ = [
 ]
 
 TAGS = ["Documents"]
-
-
-def _pdf(data: bytes, name: str) -> Response[bytes]:
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+ICALENDAR = "text/calendar"
 
 
 def document_url(household_id: str, document: OfferedDocument) -> str:
@@ -136,9 +130,7 @@ def _year(text: str) -> int:
 
 
 @get("/api/v1/households/{household_id:str}/documents", tags=TAGS, sync_to_thread=True)
-def documents(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> list[DocumentOut]:
+def documents(request: AnyRequest, web: Web, household_id: FromPath[str]) -> list[DocumentOut]:
     """ "Édition de documents": the documents the family may print, each made when asked and
     dated that day, with its download URL (the attendance certificate takes any period with
     ``start`` and ``end``)."""
@@ -158,31 +150,27 @@ def documents(
     ]
 
 
-@get(
+@file_route(
     "/api/v1/households/{household_id:str}/payment-certificates/{year:str}",
     tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
+    media_type=PDF,
 )
 def payment_certificate(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str], year: FromPath[str]
+    request: AnyRequest, web: Web, household_id: FromPath[str], year: FromPath[str]
 ) -> Response[bytes]:
     """The yearly payment certificate ("Attestation de paiement", PDF): payments received in
     the year net of refunds, per child, CESU apart."""
     actor = web.actor(request)
     number = _year(year)
     data = payment_certificate_pdf(web.canteen, actor, household_id, number)
-    return _pdf(data, f"attestation-paiement-{number}-{household_id}.pdf")
+    return attachment(data, f"attestation-paiement-{number}-{household_id}.pdf", PDF)
 
 
-@get(
-    "/api/v1/households/{household_id:str}/attendance-certificate",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
+@file_route(
+    "/api/v1/households/{household_id:str}/attendance-certificate", tags=TAGS, media_type=PDF
 )
 def attendance_certificate(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     start: FromQuery[date],
@@ -192,32 +180,26 @@ def attendance_certificate(
     child was marked present."""
     actor = web.actor(request)
     data = attendance_certificate_pdf(web.canteen, actor, household_id, start, end)
-    return _pdf(data, f"attestation-presence-{start}-{end}-{household_id}.pdf")
+    return attachment(data, f"attestation-presence-{start}-{end}-{household_id}.pdf", PDF)
 
 
-@get(
-    "/api/v1/households/{household_id:str}/statement/pdf",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
-)
+@file_route("/api/v1/households/{household_id:str}/statement/pdf", tags=TAGS, media_type=PDF)
 def statement_document(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+    request: AnyRequest, web: Web, household_id: FromPath[str]
 ) -> Response[bytes]:
     """The household's account statement ("Relevé de compte", PDF) as of today."""
     actor = web.actor(request)
     data = statement_pdf(web.canteen, actor, household_id)
-    return _pdf(data, f"releve-de-compte-{household_id}.pdf")
+    return attachment(data, f"releve-de-compte-{household_id}.pdf", PDF)
 
 
-@get(
+@file_route(
     "/api/v1/households/{household_id:str}/children/{child_id:str}/reservations.ics",
     tags=TAGS,
-    sync_to_thread=True,
-    media_type="text/calendar",
+    media_type=ICALENDAR,
 )
 def child_calendar(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     child_id: FromPath[str],
@@ -228,11 +210,7 @@ def child_calendar(
     actor = web.actor(request)
     host = web.public_url(request).split("://", 1)[-1].split("/", 1)[0] or "canteen"
     data, name = reservations_calendar(web.canteen, actor, household_id, child_id, host)
-    return Response(
-        data,
-        media_type="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(data, name, ICALENDAR)
 
 
 @get(
@@ -241,7 +219,7 @@ def child_calendar(
     sync_to_thread=True,
 )
 def payment_status(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     provider: FromPath[str],
     transaction_id: FromPath[str],

@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert_enrollment import (
     enrollment_request_out,
     offer_out,
     tariffs_out,
 )
-from canteen_adapters.web.routes.staff import _staff
 from canteen_adapters.web.schemas import DecisionBody
 from canteen_adapters.web.schemas_enrollment import (
     EnrollmentRequestBody,
@@ -32,7 +31,7 @@ STAFF = ["Back office"]
 
 
 @get("/api/v1/enrollment-offers", tags=FAMILY, sync_to_thread=True)
-def offers(request: Request[Any, Any, Any], web: Web) -> list[OfferOut]:
+def offers(request: AnyRequest, web: Web) -> list[OfferOut]:
     """The services a family may ask to enroll a child in, by site."""
     actor = web.actor(request)
     return [offer_out(o) for o in web.canteen.enrollment_requests.offers(actor)]
@@ -46,7 +45,7 @@ class HouseholdRequestsController(Controller):
 
     @get(sync_to_thread=True)
     def list_requests(
-        self, request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+        self, request: AnyRequest, web: Web, household_id: FromPath[str]
     ) -> list[EnrollmentRequestOut]:
         """The household's enrollment requests, newest first, with their state."""
         actor = web.actor(request)
@@ -56,7 +55,7 @@ class HouseholdRequestsController(Controller):
     @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
     def submit(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         household_id: FromPath[str],
         data: JSONBody[EnrollmentRequestBody],
@@ -87,9 +86,7 @@ class HouseholdRequestsController(Controller):
     status_code=HTTP_200_OK,
     sync_to_thread=True,
 )
-def withdraw(
-    request: Request[Any, Any, Any], web: Web, request_id: FromPath[str]
-) -> EnrollmentRequestOut:
+def withdraw(request: AnyRequest, web: Web, request_id: FromPath[str]) -> EnrollmentRequestOut:
     """Withdraw one's pending enrollment request."""
     actor = web.actor(request)
     return enrollment_request_out(web.canteen.enrollment_requests.withdraw(actor, request_id))
@@ -97,7 +94,7 @@ def withdraw(
 
 @get("/api/v1/households/{household_id:str}/tariffs", tags=FAMILY, sync_to_thread=True)
 def tariffs(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     school_year: FromQuery[int | None] = None,
@@ -113,9 +110,9 @@ def tariffs(
 
 
 @get("/api/v1/staff/enrollment-requests", tags=STAFF, sync_to_thread=True)
-def pending(request: Request[Any, Any, Any], web: Web) -> list[EnrollmentRequestOut]:
+def pending(request: AnyRequest, web: Web) -> list[EnrollmentRequestOut]:
     """Enrollment requests awaiting instruction, oldest first."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     return [enrollment_request_out(r) for r in web.canteen.enrollment_requests.pending(actor)]
 
 
@@ -126,14 +123,14 @@ def pending(request: Request[Any, Any, Any], web: Web) -> list[EnrollmentRequest
     sync_to_thread=True,
 )
 def decide(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     request_id: FromPath[str],
     data: JSONBody[DecisionBody],
 ) -> EnrollmentRequestOut:
     """Accept (the enrollment is made, with every check of an enrollment) or refuse (a reason
     the family reads) an enrollment request; the family is e-mailed."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     service = web.canteen.enrollment_requests
     if data.approve:
         decided = service.accept(actor, request_id, note=data.reason)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, delete, get, patch
+from litestar import Controller, delete, get, patch
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert_enrollment import enrollment_request_out
 from canteen_adapters.web.schemas import (
     ContactBody,
@@ -30,9 +30,7 @@ TAGS = ["Famille"]
 LATEST_REQUESTS = 5
 
 
-def last_login_text(
-    web: Web, request: Request[Any, Any, Any]
-) -> tuple[str | None, datetime | None]:
+def last_login_text(web: Web, request: AnyRequest) -> tuple[str | None, datetime | None]:
     """``"Dernière connexion le 09/08/2023 à 17:58"`` (Europe/Paris): the login before the
     session's own (``"Première connexion"`` the first time)."""
     session = web.session(request)
@@ -46,16 +44,14 @@ def last_login_text(
 
 
 @get("/api/v1/households", tags=TAGS, sync_to_thread=True)
-def my_households(request: Request[Any, Any, Any], web: Web) -> list[HouseholdOut]:
+def my_households(request: AnyRequest, web: Web) -> list[HouseholdOut]:
     """The households the user may see (a family: its own)."""
     actor = web.actor(request)
     return [convert.household_out(h) for h in web.canteen.families.list_households(actor)]
 
 
 @get("/api/v1/households/{household_id:str}/dashboard", tags=TAGS, sync_to_thread=True)
-def dashboard(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> DashboardOut:
+def dashboard(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DashboardOut:
     """The dashboard in one call: greeting and last login, "Vous avez N facture(s) non
     réglée(s)" with the amount, the latest requests and their state, the co-representative,
     household members, enrollments, the portal's opening date."""
@@ -103,9 +99,7 @@ def dashboard(
 
 
 @get("/api/v1/households/{household_id:str}/enrollments", tags=TAGS, sync_to_thread=True)
-def enrollments(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> list[EnrollmentOut]:
+def enrollments(request: AnyRequest, web: Web, household_id: FromPath[str]) -> list[EnrollmentOut]:
     """The children's enrollments ("Modifier les réservations" leads to their grids)."""
     actor = web.actor(request)
     view = web.canteen.families.dashboard(actor, household_id)
@@ -114,7 +108,7 @@ def enrollments(
 
 @get("/api/v1/households/{household_id:str}/requests", tags=TAGS, sync_to_thread=True)
 def requests(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     status: FromQuery[str | None] = None,
@@ -126,7 +120,7 @@ def requests(
 
 
 @delete("/api/v1/requests/{request_id:str}", tags=TAGS, status_code=200, sync_to_thread=True)
-def withdraw(request: Request[Any, Any, Any], web: Web, request_id: FromPath[str]) -> RequestOut:
+def withdraw(request: AnyRequest, web: Web, request_id: FromPath[str]) -> RequestOut:
     """Withdraw one's pending request."""
     actor = web.actor(request)
     return convert.request_out(web.canteen.reservations.withdraw(actor, request_id))
@@ -139,9 +133,7 @@ class ProfileController(Controller):
     tags = TAGS
 
     @get(sync_to_thread=True)
-    def profile(
-        self, request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-    ) -> HouseholdOut:
+    def profile(self, request: AnyRequest, web: Web, household_id: FromPath[str]) -> HouseholdOut:
         """The household's guardians (login e-mail, contact details) and children."""
         actor = web.actor(request)
         return convert.household_out(web.canteen.families.get(actor, household_id))
@@ -149,7 +141,7 @@ class ProfileController(Controller):
     @patch(sync_to_thread=True)
     def update_profile(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         household_id: FromPath[str],
         data: JSONBody[ContactBody],

@@ -15,13 +15,12 @@ from typing import Any
 
 import anyio.to_thread
 import attrs
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from canteen_adapters.web.context import Web
-from canteen_adapters.web.routes.staff import _staff
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.policy import Action, authorize
@@ -145,9 +144,7 @@ def form_field(form: Any, name: str) -> str | None:
     tags=TAGS,
     status_code=HTTP_201_CREATED,
 )
-async def upload(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> DocumentOut:
+async def upload(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DocumentOut:
     """Upload a paper as ``multipart/form-data``: ``file`` (PDF, JPEG or PNG, checked by
     content; a size limit and a quota per household), ``kind`` (``attestation_caf``,
     ``certificat_medical``, ``pai``, ``rib``, ``justificatif_domicile``), ``issued_on``
@@ -193,9 +190,7 @@ async def upload(
 
 
 @get("/api/v1/households/{household_id:str}/papers", tags=TAGS, sync_to_thread=True)
-def household_documents(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> DocumentsOut:
+def household_documents(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DocumentsOut:
     """The household's papers, newest first, with the space used and the quota."""
     actor = web.actor(request)
     papers = web.canteen.documents.of_household(actor, household_id)
@@ -208,7 +203,7 @@ def household_documents(
 
 
 @get("/api/v1/papers/{document_id:str}", tags=TAGS, sync_to_thread=True)
-def document(request: Request[Any, Any, Any], web: Web, document_id: FromPath[str]) -> DocumentOut:
+def document(request: AnyRequest, web: Web, document_id: FromPath[str]) -> DocumentOut:
     """One paper (its household, or staff)."""
     return document_out(web.canteen.documents.get(web.actor(request), document_id))
 
@@ -220,9 +215,7 @@ def document(request: Request[Any, Any, Any], web: Web, document_id: FromPath[st
     media_type="application/octet-stream",
     responses={},
 )
-def document_file(
-    request: Request[Any, Any, Any], web: Web, document_id: FromPath[str]
-) -> Response[bytes]:
+def document_file(request: AnyRequest, web: Web, document_id: FromPath[str]) -> Response[bytes]:
     """The paper's file (its household, or staff), as an attachment."""
     found = web.canteen.documents.download(web.actor(request), document_id)
     return Response(
@@ -237,14 +230,14 @@ def document_file(
 
 @get("/api/v1/staff/papers", tags=STAFF_TAGS, sync_to_thread=True)
 def staff_documents(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     status: FromQuery[str] = "pending",
     household_id: FromQuery[str | None] = None,
 ) -> list[DocumentOut]:
     """Papers to review (``status=pending``, the default; ``accepted``, ``rejected``,
     ``all``), oldest first."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     papers = web.canteen.documents.list_papers(
         actor, status=None if status == "all" else status, household_id=household_id
     )
@@ -257,9 +250,9 @@ def staff_documents(
     status_code=HTTP_200_OK,
     sync_to_thread=True,
 )
-def accept(request: Request[Any, Any, Any], web: Web, document_id: FromPath[str]) -> ReviewOut:
+def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewOut:
     """Accept a paper and apply it; the family is e-mailed."""
-    outcome = web.canteen.documents.accept(_staff(web, request), document_id)
+    outcome = web.canteen.documents.accept(web.staff_actor(request), document_id)
     return ReviewOut(
         document=document_out(outcome.paper),
         summary=outcome.summary_fr,
@@ -275,13 +268,13 @@ def accept(request: Request[Any, Any, Any], web: Web, document_id: FromPath[str]
     sync_to_thread=True,
 )
 def reject(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     document_id: FromPath[str],
     data: JSONBody[RejectBody],
 ) -> DocumentOut:
     """Reject a paper with a reason; the family is e-mailed."""
-    rejected = web.canteen.documents.reject(_staff(web, request), document_id, data.reason)
+    rejected = web.canteen.documents.reject(web.staff_actor(request), document_id, data.reason)
     return document_out(rejected)
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import attrs
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.callbacks_paths import notification_path
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.routes._files import PDF, attachment, file_route
 from canteen_adapters.web.schemas import (
     FormField,
     InvoiceOut,
@@ -30,7 +31,7 @@ TAGS = ["Factures"]
 
 
 @get("/api/v1/households/{household_id:str}/invoices", tags=TAGS, sync_to_thread=True)
-def invoices(request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]) -> InvoicesOut:
+def invoices(request: AnyRequest, web: Web, household_id: FromPath[str]) -> InvoicesOut:
     """ "MES FACTURES": each invoice's date, due date ("À régler avant le"), what is left to
     pay, total, status, and whether (or from when) it can be paid online."""
     actor = web.actor(request)
@@ -63,22 +64,14 @@ def invoices(request: Request[Any, Any, Any], web: Web, household_id: FromPath[s
 
 
 @get("/api/v1/invoices/{invoice_id:str}", tags=TAGS, sync_to_thread=True)
-def invoice(request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]) -> InvoiceOut:
+def invoice(request: AnyRequest, web: Web, invoice_id: FromPath[str]) -> InvoiceOut:
     """One invoice with its lines, what was paid and what is left to pay."""
     actor = web.actor(request)
     return convert.invoice_out(web.canteen.billing.invoice(actor, invoice_id))
 
 
-@get(
-    "/api/v1/invoices/{invoice_id:str}/pdf",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/pdf",
-    responses={},
-)
-def invoice_pdf(
-    request: Request[Any, Any, Any], web: Web, invoice_id: FromPath[str]
-) -> Response[bytes]:
+@file_route("/api/v1/invoices/{invoice_id:str}/pdf", tags=TAGS, media_type=PDF, responses={})
+def invoice_pdf(request: AnyRequest, web: Web, invoice_id: FromPath[str]) -> Response[bytes]:
     """The invoice as a PDF."""
     from canteen_adapters.documents.pdf import render_invoice_pdf
 
@@ -89,11 +82,7 @@ def invoice_pdf(
         state.invoice, household=household, issuer=web.canteen.deployment.issuer, state=state
     )
     name = f"facture-{state.invoice.number}.pdf".replace("/", "-")
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(pdf, name, PDF)
 
 
 IdempotencyKey = HeaderParameter(
@@ -112,7 +101,7 @@ IdempotencyKey = HeaderParameter(
     sync_to_thread=True,
 )
 def start_payment(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     invoice_id: FromPath[str],
     data: JSONBody[PaymentBody],
@@ -173,9 +162,7 @@ def start_payment(
 
 
 @get("/api/v1/households/{household_id:str}/statement", tags=TAGS, sync_to_thread=True)
-def statement(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> StatementOut:
+def statement(request: AnyRequest, web: Web, household_id: FromPath[str]) -> StatementOut:
     """The household account: invoices, credit notes, payments, refunds and the balance."""
     actor = web.actor(request)
     return convert.statement_out(web.canteen.billing.statement(actor, household_id))

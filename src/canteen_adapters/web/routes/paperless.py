@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from litestar import Request, get, put
+from litestar import get, put
 from litestar.params import FromPath, JSONBody
 
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_core.domain.families import Household
 from canteen_core.domain.paperless import PostalAddress
 from canteen_core.domain.policy import Action, authorize
@@ -78,16 +78,14 @@ def paperless_out(household: Household) -> PaperlessOut:
 
 
 @get("/api/v1/households/{household_id:str}/paperless", tags=TAGS, sync_to_thread=True)
-def paperless(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> PaperlessOut:
+def paperless(request: AnyRequest, web: Web, household_id: FromPath[str]) -> PaperlessOut:
     """Whether invoices come by e-mail or by post, and the postal address."""
     return paperless_out(web.canteen.families.get(web.actor(request), household_id))
 
 
 @put("/api/v1/households/{household_id:str}/paperless", tags=TAGS, sync_to_thread=True)
 def set_paperless(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     data: JSONBody[PaperlessBody],
@@ -101,7 +99,7 @@ def set_paperless(
 
 @put("/api/v1/households/{household_id:str}/postal-address", tags=TAGS, sync_to_thread=True)
 def set_postal_address(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     household_id: FromPath[str],
     data: JSONBody[PostalAddressBody],

@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.schemas import (
     ChangeOut,
@@ -88,7 +88,7 @@ def _grid_response(
 
 @get("/api/v1/enrollments/{enrollment_id:str}/weeks/{week:str}", tags=TAGS, sync_to_thread=True)
 def week_grid(
-    request: Request[Any, Any, Any], web: Web, enrollment_id: FromPath[str], week: FromPath[str]
+    request: AnyRequest, web: Web, enrollment_id: FromPath[str], week: FromPath[str]
 ) -> Response[GridOut]:
     """The week view (``week``: ``2023-W36``): each day booked, free, closed with its reason,
     locked past its deadline (with the deadline), late, or pending instruction."""
@@ -104,7 +104,7 @@ def week_grid(
 
 @get("/api/v1/enrollments/{enrollment_id:str}/months/{month:str}", tags=TAGS, sync_to_thread=True)
 def month_grid(
-    request: Request[Any, Any, Any], web: Web, enrollment_id: FromPath[str], month: FromPath[str]
+    request: AnyRequest, web: Web, enrollment_id: FromPath[str], month: FromPath[str]
 ) -> Response[GridOut]:
     """The month view (``month``: ``2023-09``, title "Septembre 2023"), by ISO weeks."""
     actor = web.actor(request)
@@ -130,7 +130,7 @@ def _wanted(data: JSONBody[ReservationsBody]) -> dict[date, bool]:
     sync_to_thread=True,
 )
 def preview(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     enrollment_id: FromPath[str],
     data: JSONBody[ReservationsBody],
@@ -238,7 +238,7 @@ def _write(
     sync_to_thread=True,
 )
 def submit(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     enrollment_id: FromPath[str],
     data: JSONBody[ReservationsBody],
@@ -267,7 +267,7 @@ def submit(
     sync_to_thread=True,
 )
 def fill(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     enrollment_id: FromPath[str],
     data: JSONBody[FillBody],
@@ -295,7 +295,7 @@ def fill(
     sync_to_thread=True,
 )
 def periodicity(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     enrollment_id: FromPath[str],
     data: JSONBody[PeriodicityBody],

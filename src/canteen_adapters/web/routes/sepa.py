@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.papers_schemas import (
     DebitScheduleOut,
     DirectDebitRunBody,
@@ -28,6 +28,7 @@ from canteen_adapters.web.papers_schemas import (
     ScheduledDebitOut,
 )
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._files import attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 TAGS = ["Prélèvement"]
+#: The media type of the collection files (pain.008.001.02 is XML).
+PAIN_008 = "application/xml"
 #: A mandate's status as families read it.
 STATUS_FR = {
     MandateStatus.ACTIVE: "Actif",
@@ -171,15 +174,6 @@ def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
     )
 
 
-def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
-    actor = web.actor(request)
-    if actor.is_family:
-        raise Problem(
-            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
-        )
-    return actor
-
-
 def run_direct_debit(canteen: Canteen, actor: Actor, day: date | None) -> DirectDebitReport:
     """The direct-debit run on ``day`` (``None``: the earliest date the notice allows); 404
     when the deployment has no ``[payment.sepa]``."""
@@ -239,7 +233,7 @@ class MandatesController(Controller):
 
     @get(sync_to_thread=True)
     def mandates(
-        self, request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
+        self, request: AnyRequest, web: Web, household_id: FromPath[str]
     ) -> list[MandateOut]:
         """The household's mandates, newest signature first (IBANs masked)."""
         actor = web.actor(request)
@@ -248,7 +242,7 @@ class MandatesController(Controller):
     @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
     def sign(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         household_id: FromPath[str],
         data: JSONBody[MandateBody],
@@ -300,9 +294,7 @@ class MandatesController(Controller):
 
 
 @get("/api/v1/households/{household_id:str}/direct-debits", tags=TAGS, sync_to_thread=True)
-def direct_debits(
-    request: Request[Any, Any, Any], web: Web, household_id: FromPath[str]
-) -> DebitScheduleOut:
+def direct_debits(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DebitScheduleOut:
     """ "Mes prélèvements": per mandate, the upcoming debits (invoice, amount, date; firm when
     announced, else the next run's forecast), the pre-notifications sent and the past debits
     with returns."""
@@ -312,33 +304,22 @@ def direct_debits(
 
 @post("/api/v1/staff/direct-debit-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def direct_debit_run(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[DirectDebitRunBody]
+    request: AnyRequest, web: Web, data: JSONBody[DirectDebitRunBody]
 ) -> DirectDebitRunOut:
     """Produce the pain.008 file: every open invoice of the households with a collectable
     mandate, on ``collection_date`` (a TARGET2 business day at least the notice away; default
     the earliest one). The families are pre-notified by e-mail."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     report = run_direct_debit(web.canteen, actor, data.collection_date)
     return run_out(report)
 
 
-@get(
-    "/api/v1/staff/direct-debit-runs/{message_id:str}/file",
-    tags=TAGS,
-    sync_to_thread=True,
-    media_type="application/xml",
-)
-def direct_debit_file(
-    request: Request[Any, Any, Any], web: Web, message_id: FromPath[str]
-) -> Response[bytes]:
+@file_route("/api/v1/staff/direct-debit-runs/{message_id:str}/file", tags=TAGS, media_type=PAIN_008)
+def direct_debit_file(request: AnyRequest, web: Web, message_id: FromPath[str]) -> Response[bytes]:
     """Download a run's pain.008.001.02 file (kept in ``[payment.sepa] output_dir``)."""
-    _staff(web, request)
+    web.staff_actor(request)
     path = debit_file(web.canteen, message_id)
-    return Response(
-        path.read_bytes(),
-        media_type="application/xml",
-        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
-    )
+    return attachment(path.read_bytes(), path.name, PAIN_008)
 
 
 HANDLERS: list[Any] = [MandatesController, direct_debits, direct_debit_run, direct_debit_file]

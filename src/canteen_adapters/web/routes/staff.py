@@ -7,13 +7,12 @@ import re
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.context import Web
-from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.schemas import (
     BillingRunBody,
     BillingRunOut,
@@ -28,7 +27,6 @@ from canteen_adapters.web.schemas import (
     RollCallBody,
     RollCallOut,
 )
-from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
 
@@ -36,15 +34,6 @@ __all__ = ["HANDLERS"]
 
 TAGS = ["Back office"]
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-
-
-def _staff(web: Web, request: Request[Any, Any, Any]) -> Actor:
-    actor = web.actor(request)
-    if actor.is_family:
-        raise Problem(
-            403, "staff-only", "Accès refusé", "Cette page est réservée au service restauration."
-        )
-    return actor
 
 
 def _day(text: str, path: str) -> date:
@@ -56,10 +45,10 @@ def _day(text: str, path: str) -> date:
 
 @get("/api/v1/staff/requests", tags=TAGS, sync_to_thread=True)
 def pending_requests(
-    request: Request[Any, Any, Any], web: Web, site_id: FromQuery[str | None] = None
+    request: AnyRequest, web: Web, site_id: FromQuery[str | None] = None
 ) -> list[RequestOut]:
     """Late-change requests awaiting instruction, oldest first (optionally of one site)."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     found = web.canteen.reservations.pending_requests(actor, site_id=site_id)
     return [convert.request_out(r) for r in found]
 
@@ -71,14 +60,14 @@ def pending_requests(
     sync_to_thread=True,
 )
 def decide(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     request_id: FromPath[str],
     data: JSONBody[DecisionBody],
 ) -> RequestOut:
     """Approve (the change is applied) or reject (a reason the family reads) a request; the
     family is e-mailed."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     decided = web.canteen.reservations.decide(
         actor, request_id, approve=data.approve, reason=data.reason
     )
@@ -92,10 +81,10 @@ def decide(
     sync_to_thread=True,
 )
 def close_site(
-    request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
+    request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
     """Close a site over a period (strike, works): its bookings are cancelled."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     period = Period(name=data.name, first_day=data.first_day, last_day=data.last_day)
     cancelled = web.canteen.enrollments.close_site(actor, site_id, period)
     return ClosureOut(cancelled={key: list(days) for key, days in cancelled.items()})
@@ -103,14 +92,14 @@ def close_site(
 
 @get("/api/v1/staff/sites/{site_id:str}/headcounts", tags=TAGS, sync_to_thread=True)
 def headcounts(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     web: Web,
     site_id: FromPath[str],
     start: FromQuery[date],
     end: FromQuery[date],
 ) -> list[HeadcountOut]:
     """Meals to cook per day at the site, by diet, and PAI baskets."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     counts = web.canteen.kitchen.headcounts(actor, site_id, start, end)
     return [
         HeadcountOut(
@@ -125,11 +114,9 @@ def headcounts(
 
 
 @post("/api/v1/staff/billing-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
-def billing_run(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[BillingRunBody]
-) -> BillingRunOut:
+def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -> BillingRunOut:
     """Bill a month post-paid (re-running never invoices twice)."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     match = _PERIOD.fullmatch(data.period)
     if match is None or not 2000 <= int(match.group(1)) <= 2100:
         # The facade raises a bare ValueError for far years (9999-12): refused here.
@@ -149,11 +136,9 @@ def billing_run(
 
 
 @post("/api/v1/staff/reminders", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
-def reminders(
-    request: Request[Any, Any, Any], web: Web, data: JSONBody[RemindersBody]
-) -> RemindersOut:
+def reminders(request: AnyRequest, web: Web, data: JSONBody[RemindersBody]) -> RemindersOut:
     """Send the payment reminders due (each invoice and level at most once)."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     report = web.canteen.billing.run_reminders(actor, today=data.today)
     return RemindersOut(
         reminders=len(report.sent), households=report.households, messages=report.messages
@@ -161,11 +146,9 @@ def reminders(
 
 
 @get("/api/v1/staff/households", tags=TAGS, sync_to_thread=True)
-def search_households(
-    request: Request[Any, Any, Any], web: Web, q: FromQuery[str] = ""
-) -> list[HouseholdOut]:
+def search_households(request: AnyRequest, web: Web, q: FromQuery[str] = "") -> list[HouseholdOut]:
     """Households whose id, guardian or child name or e-mail contains ``q`` (first 50)."""
-    actor = _staff(web, request)
+    actor = web.staff_actor(request)
     found = convert.search_households(web.canteen, actor, q)
     return [convert.household_out(household) for household in found]
 
@@ -178,23 +161,23 @@ class RollCallController(Controller):
 
     @get(sync_to_thread=True)
     def roll_call(
-        self, request: Request[Any, Any, Any], web: Web, site_id: FromPath[str], day: FromPath[str]
+        self, request: AnyRequest, web: Web, site_id: FromPath[str], day: FromPath[str]
     ) -> RollCallOut:
         """The children enrolled at the site that day, booked or not, with what was recorded."""
-        actor = _staff(web, request)
+        actor = web.staff_actor(request)
         return convert.roll_call_out(web.canteen, actor, site_id, _day(day, "day"))
 
     @put(sync_to_thread=True)
     def record_roll_call(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         site_id: FromPath[str],
         day: FromPath[str],
         data: JSONBody[RollCallBody],
     ) -> RollCallOut:
         """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
-        actor = _staff(web, request)
+        actor = web.staff_actor(request)
         when = _day(day, "day")
         web.canteen.attendance.roll_call(actor, when, data.presences)
         return convert.roll_call_out(web.canteen, actor, site_id, when)

@@ -32,7 +32,7 @@ from canteen_core.domain.notifications import message_id_for
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import UnitOfWork
 from canteen_core.services.billing import household_account, household_recipients
-from canteen_core.services.payments._base import PaymentBase, _paris_date, _text
+from canteen_core.services.payments._base import PaymentBase, _paris_date
 
 __all__ = [
     "DEFAULT_NOTICE_DAYS",
@@ -145,12 +145,7 @@ class DebitSchedules(PaymentBase):
         """Each mandate of the household with its upcoming debits (invoice, amount, date), the
         pre-notifications sent and the past debits with returns (``view_payments``: a family
         sees only its own household)."""
-        with self._ctx.use_case(
-            actor,
-            Action.VIEW_PAYMENTS,
-            household_id=_text(household_id, "household_id"),
-            read_only=True,
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_PAYMENTS, household_id) as tx:
             uow = tx.uow
             household = uow.households.get(household_id)
             today = _paris_date(tx.now)

@@ -193,12 +193,7 @@ class DirectDebits(PaymentBase):
 
     def mandates(self, actor: Actor, household_id: str) -> list[DirectDebitMandate]:
         """The household's mandates, newest signature first (``view_payments``)."""
-        with self._ctx.use_case(
-            actor,
-            Action.VIEW_PAYMENTS,
-            household_id=_text(household_id, "household_id"),
-            read_only=True,
-        ) as tx:
+        with self._viewing(actor, Action.VIEW_PAYMENTS, household_id) as tx:
             found = list(tx.uow.mandates.list(household_id=household_id))
             tx.audit.read(household_id, "coordonnées bancaires (mandats SEPA)")
         return sorted(found, key=lambda m: (m.signed_on, m.reference), reverse=True)
