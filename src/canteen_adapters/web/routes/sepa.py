@@ -265,7 +265,7 @@ class MandatesController(Controller):
     @post("/active/iban", status_code=HTTP_200_OK, sync_to_thread=True)
     def change_iban(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         household_id: FromPath[str],
         data: JSONBody[MandateIbanBody],
@@ -279,7 +279,7 @@ class MandatesController(Controller):
     @post("/active/revocation", status_code=HTTP_200_OK, sync_to_thread=True)
     def revoke(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         web: Web,
         household_id: FromPath[str],
         data: JSONBody[MandateRevocationBody],
