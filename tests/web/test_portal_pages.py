@@ -13,7 +13,7 @@ from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import NotAuthorizedError
 
-from .conftest import NEW_PASSWORD, Deployment, welcome
+from .conftest import CONCERTO_ENROLLMENT, NEW_PASSWORD, Deployment, welcome
 from .test_family import bill_october
 
 
@@ -34,6 +34,24 @@ def test_roll_call_shows_names_not_ids(web: Deployment) -> None:
     assert all(household != "CONCERTO" and "-" not in child for household, child in rows)
     # The enrollment id stays only as the form field's name.
     assert 'name="presence-CONCERTO-alban-rs"' in page.text
+
+
+def test_back_office_requests_show_names_not_ids(web: Deployment) -> None:
+    csrf = web.activate(web.template.concerto)
+    web.client.post(
+        f"/api/v1/enrollments/{CONCERTO_ENROLLMENT}/reservations",
+        json={"changes": [{"day": "2023-10-10", "booked": True}]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    web.logout()
+    web.activate(web.template.staff)
+    page = web.client.get("/gestion")
+    assert page.status_code == 200
+    body = page.text.split("<tbody>", 1)[1]
+    cells = re.findall(r'<td><a href="[^"]*">([^<]*)</a></td>\s*<td>([^<]*)</td>', body)
+    assert cells == [("CONCERTO Maman", "Alban CONCERTO")]
+    # The ids stay only in the link and the form's action, never as a cell's text.
+    assert re.search(r"<td>[^<]*-[^<]*</td>", body) is None
 
 
 def test_a_finance_only_account_reads_the_reminders_page(web: Deployment) -> None:

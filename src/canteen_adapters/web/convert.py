@@ -29,6 +29,7 @@ __all__ = [
     "household_out",
     "invoice_out",
     "money",
+    "people_names",
     "request_out",
     "roll_call_out",
     "search_households",
@@ -282,6 +283,28 @@ def days_of(changes: Iterable[s.DayChange]) -> dict[object, bool]:
     return {change.day: change.booked for change in changes}
 
 
+def people_names(
+    canteen: Canteen, actor: Actor, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """For each ``(household_id, child_id)``, the child's "First LAST" name and the
+    household's "LAST First" payer name, as staff pages show them (each household read once;
+    a child no longer in the household keeps its id)."""
+    wanted = set(pairs)
+    households = {
+        household_id: canteen.families.get(actor, household_id)
+        for household_id in sorted({household_id for household_id, _ in wanted})
+    }
+    names: dict[tuple[str, str], tuple[str, str]] = {}
+    for household_id, child_id in wanted:
+        household = households[household_id]
+        child = next((c for c in household.children if c.id == child_id), None)
+        names[household_id, child_id] = (
+            f"{child.first_name} {child.last_name}" if child else child_id,
+            f"{household.payer.last_name} {household.payer.first_name}",
+        )
+    return names
+
+
 def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.RollCallOut:
     """The roll call of a site and day: each enrollment covering the day, booked or not, with
     the presence recorded so far, by child name."""
@@ -292,23 +315,18 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
         r.enrollment_id: r.presence.value
         for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
     }
-    households = {
-        household_id: canteen.families.get(actor, household_id)
-        for household_id in sorted({e.household_id for e in enrollments})
-    }
+    names = people_names(canteen, actor, ((e.household_id, e.child_id) for e in enrollments))
     entries = []
     for enrollment in enrollments:
-        household = households[enrollment.household_id]
-        child = next((c for c in household.children if c.id == enrollment.child_id), None)
+        child_name, household_name = names[enrollment.household_id, enrollment.child_id]
         booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
-        name = f"{child.first_name} {child.last_name}" if child else enrollment.child_id
         entries.append(
             s.RollCallEntryOut(
                 enrollment_id=enrollment.id,
                 household_id=enrollment.household_id,
                 child_id=enrollment.child_id,
-                child_name=name,
-                household_name=f"{household.payer.last_name} {household.payer.first_name}",
+                child_name=child_name,
+                household_name=household_name,
                 booked=booked,
                 presence=recorded.get(enrollment.id),
             )

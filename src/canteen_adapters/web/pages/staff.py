@@ -22,11 +22,14 @@ async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
     actor = staff_of(request)
     canteen = context_of(request).canteen
     pending = await run(canteen.reservations.pending_requests, actor)
+    pairs = [(r.household_id, r.child_id) for r in pending]
+    names = await run(convert.people_names, canteen, actor, pairs) if pairs else {}
     return page(
         request,
         "gestion.html",
         title="Back office",
         pending=pending,
+        names=names,
         done=request.query_params.get("fait"),
     )
 
