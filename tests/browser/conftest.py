@@ -97,6 +97,13 @@ class Portal:
         page.set_viewport_size(DESKTOP)
         self.shots.append(name)
 
+    def fits_a_phone(self) -> None:
+        """At 390 px the page does not scroll sideways (wide tables scroll inside their box)."""
+        self.page.set_viewport_size(PHONE)
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        self.page.set_viewport_size(DESKTOP)
+        assert width <= PHONE["width"], width
+
     def mail(self, kind: str, account_id: str) -> str:
         """The text of the latest ``kind`` e-mail to ``account_id`` in the outbox."""
         texts = [

@@ -6,16 +6,8 @@ from __future__ import annotations
 
 import re
 
-from browser.conftest import PHONE, Portal
+from browser.conftest import Portal
 from canteen_adapters.cli.demo import ADMIN
-
-
-def fits_a_phone(portal: Portal) -> None:
-    """At 390 px the page does not scroll sideways (wide tables scroll inside their box)."""
-    portal.page.set_viewport_size(PHONE)
-    width = portal.page.evaluate("document.documentElement.scrollWidth")
-    portal.page.set_viewport_size({"width": 1280, "height": 900})
-    assert width <= PHONE["width"], width
 
 
 def test_a_parent_asks_staff_accept_and_the_parent_books(portal: Portal) -> None:
@@ -39,7 +31,7 @@ def test_a_parent_asks_staff_accept_and_the_parent_books(portal: Portal) -> None
     page.get_by_role("button", name="Envoyer la demande").click()
     assert "déjà inscrit" in page.get_by_role("alert").inner_text()
     portal.check("inscription-refus")
-    fits_a_phone(portal)
+    portal.fits_a_phone()
     page.get_by_role("link", name="Mon accueil").click()
     assert "Inscription de Arielle" in page.inner_text("main")
     page.get_by_role("button", name="Se déconnecter").click()
@@ -48,7 +40,7 @@ def test_a_parent_asks_staff_accept_and_the_parent_books(portal: Portal) -> None
     page.get_by_role("link", name="Inscriptions").click()
     assert "Arielle CONCERTO" in page.inner_text("main")
     portal.check("gestion-inscriptions")
-    fits_a_phone(portal)
+    portal.fits_a_phone()
     page.get_by_role("button", name="Accepter la demande de Arielle CONCERTO").click()
     assert "l'enfant est inscrit" in page.inner_text("main")
     assert "Aucune demande d'inscription en attente" in page.inner_text("main")
@@ -79,7 +71,7 @@ def test_a_parent_reads_the_tariffs_and_why(portal: Portal) -> None:
     table = page.get_by_role("table", name="Prix d'un repas : enfant résident")
     assert "QF inférieur à 450 €" in table.inner_text()
     portal.check("tarification")
-    fits_a_phone(portal)
+    portal.fits_a_phone()
 
 
 def test_another_household_and_a_form_without_its_token_get_nothing(portal: Portal) -> None:

@@ -48,6 +48,7 @@ def test_reservations_recap_validation_and_pending(portal: Portal) -> None:
     assert "Vacances de la Toussaint" in main  # closed days with their reason
     assert "Verrouillé" in main  # past-deadline days locked, deadline shown
     portal.check("reservations-mois")
+    portal.fits_a_phone()
     page.get_by_label("Repas de Alban le mardi 17/10/2023").check()
     page.get_by_label("Repas de Alban le mardi 10/10/2023").check()  # past Thursday's deadline
     page.get_by_role("button", name="Aller à l'étape 2").click()
@@ -64,6 +65,7 @@ def test_reservations_recap_validation_and_pending(portal: Portal) -> None:
     page.goto(portal.base + page.url.split(portal.base)[1].replace("2023-10-06", "2023-10-10"))
     assert "Réservation en attente d'instruction" in page.inner_text("main")
     portal.check("reservations-semaine")
+    portal.fits_a_phone()
     # "Tout cocher" then step 2 (JavaScript ticks the boxes in the page).
     page.get_by_role("link", name="Mois", exact=True).click()
     page.get_by_role("button", name="Tout cocher").click()
