@@ -8,7 +8,8 @@
   file (when it has an ``[issuer]`` table), and each ``[payment.<name>]`` table is given to
   its provider's ``from_settings``.
 * ``mkdocs build --strict`` (warnings are errors) runs when mkdocs is installed (extra
-  ``docs``).
+  ``docs``); it executes the tariff-simulation notebook (mkdocs-jupyter), whose plots must be
+  in its page.
 """
 
 from __future__ import annotations
@@ -157,6 +158,12 @@ def test_site_builds_without_warnings(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert (tmp_path / "site" / "index.html").exists()
+    # The tariff-simulation notebook is a page with its outputs: executed by the build, its
+    # tables and matplotlib plots (inline PNG images) are in the HTML.
+    notebook = tmp_path / "site" / "notebooks" / "tariff-simulation" / "index.html"
+    html = notebook.read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") >= 4
+    assert "<table" in html
 
 
 def test_authorization_matrix_page_matches_the_policy() -> None:
