@@ -251,8 +251,8 @@ def test_available_years_and_protocol() -> None:
 def test_years_without_data_are_a_clear_error(start_year: int) -> None:
     label = f"{start_year}-{start_year + 1}"
     message = (
-        f"school_year: no calendar data for {label}; available: 2023-2024, 2024-2025, "
-        "2025-2026, 2026-2027, 2027-2028"
+        f"school_year: pas de calendrier scolaire pour {label} ; "
+        "disponibles : 2023-2024, 2024-2025, 2025-2026, 2026-2027, 2027-2028"
     )
     with pytest.raises(InvalidInputError) as caught:
         SOURCE.school_year(Zone.A, start_year)

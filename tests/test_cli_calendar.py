@@ -149,7 +149,10 @@ def test_weekdays_option() -> None:
         (["--department", "2B", "--school-year", "2023-2024"], "académie de Corse"),
         (["--zone", "A", "--school-year", "2023-2025"], "malformed school year '2023-2025'"),
         (["--zone", "A", "--school-year", "vingt"], "malformed school year 'vingt'"),
-        (["--zone", "A", "--school-year", "2031-2032"], "no calendar data for 2031-2032"),
+        (
+            ["--zone", "A", "--school-year", "2031-2032"],
+            "pas de calendrier scolaire pour 2031-2032",
+        ),
         (
             ["--zone", "C", "--department", "77", "--school-year", "2023-2024"],
             "either --zone or --department, not both",
@@ -245,6 +248,6 @@ def test_installed_script_runs_for_real() -> None:
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr == (
-        "Erreur : school_year: no calendar data for 2031-2032; available: 2023-2024, 2024-2025, "
-        "2025-2026, 2026-2027, 2027-2028\n"
+        "Erreur : --school-year : pas de calendrier scolaire pour 2031-2032 ; "
+        "disponibles : 2023-2024, 2024-2025, 2025-2026, 2026-2027, 2027-2028\n"
     )

@@ -202,7 +202,8 @@ def _derive_school_year(zone: Zone, start_year: int, alsace_moselle: bool) -> Sc
     before, after = _summer(zone, start_year), _summer(zone, start_year + 1)
     if start_year not in _available_years() or before is None or after is None:
         raise InvalidInputError(
-            f"no calendar data for {_label(start_year)}; available: {_available_text()}",
+            f"pas de calendrier scolaire pour {_label(start_year)} ; "
+            f"disponibles : {_available_text()}",
             path="school_year",
         )
     first_day = _next_weekday(before.last + timedelta(days=1))
