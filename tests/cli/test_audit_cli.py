@@ -54,6 +54,29 @@ def test_the_demo_trail_says_who_enrolled_the_concerto_child(site: Path) -> None
     assert "None" not in text.stdout
 
 
+def test_the_demo_trail_says_who_changed_the_concerto_qf_with_before_and_after(
+    site: Path,
+) -> None:
+    result = run("audit", "--config", str(site), "--household", "CONCERTO", "--json")
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)["entries"]
+    (changed,) = [e for e in entries if e["action"] == "manage_family_quotient"]
+    assert changed["actor_id"] == "demo:regie"
+    (change,) = changed["changes"]
+    assert change["entity"] == "household:CONCERTO"
+    assert [(q["value"], q["valid_until"]) for q in change["before"]] == [("850", None)]
+    assert [(q["value"], q["valid_from"], q["valid_until"]) for q in change["after"]] == [
+        ("850", "2023-01-01", "2023-10-31"),
+        ("620", "2023-11-01", None),
+    ]
+    text = run("audit", "--config", str(site), "--household", "CONCERTO", "--actor", "demo:regie")
+    assert text.exit_code == 0, text.output
+    assert (
+        "demo:regie manage_family_quotient [CONCERTO] : QF du foyer CONCERTO : 620" in text.stdout
+    )
+    assert '"value": "850"}] -> [{' in text.stdout  # before -> after, on one line
+
+
 def test_verify_passes_then_names_the_row_edited_with_raw_sql(site: Path) -> None:
     ok = run("audit", "verify", "--config", str(site))
     assert ok.exit_code == 0, ok.output

@@ -323,3 +323,39 @@ def test_export_lists_the_papers_and_erasure_removes_them_with_their_bytes(
     assert _stored_blobs(canteen, tmp_path) == 0
     with canteen.context.storage.unit_of_work(read_only=True) as uow:
         assert uow.family_papers.count(household_id="concerto") == 0
+
+
+def test_retention_removes_papers_reviewed_long_ago_with_their_bytes(
+    papers_world: World, clock: FixedClock, tmp_path: Path
+) -> None:
+    """``documents_days_after_review`` (90 days): a dry run lists the papers reviewed longer
+    ago and changes nothing; applied, their records go and then their bytes; a paper still
+    waiting for review stays, whatever its age."""
+    canteen = papers_world.canteen
+    accepted = _certificate(canteen, D(2023, 9, 11), D(2023, 9, 12))
+    rejected = _certificate(canteen, D(2023, 9, 13), D(2023, 9, 14))
+    canteen.documents.accept(STAFF, accepted)
+    canteen.documents.reject(STAFF, rejected, "Illisible")
+    clock.advance(days=30)
+    recent = _certificate(canteen, D(2023, 9, 18), D(2023, 9, 19))
+    canteen.documents.accept(STAFF, recent)
+    waiting = _certificate(canteen, D(2023, 9, 20), D(2023, 9, 21))
+    assert _stored_blobs(canteen, tmp_path) == 4
+    clock.advance(days=61)  # the first two were reviewed 91 days ago, the third 61
+    dry = canteen.retention.run(ADMIN)
+    (documents,) = [item for item in dry.items if item.key == "documents"]
+    assert set(documents.ids) == {accepted, rejected}
+    assert "Documents déposés par les familles : 2 à supprimer" in "\n".join(dry.lines())
+    assert _stored_blobs(canteen, tmp_path) == 4  # a dry run changes nothing
+    assert len(canteen.documents.of_household(ADMIN, "concerto")) == 4
+    applied = canteen.retention.run(ADMIN, apply=True)
+    assert {item.key: item.count for item in applied.items}["documents"] == 2
+    assert {p.id for p in canteen.documents.of_household(ADMIN, "concerto")} == {recent, waiting}
+    assert _stored_blobs(canteen, tmp_path) == 2
+    with pytest.raises(NotFoundError):
+        canteen.documents.get(ADMIN, accepted)
+    (entry,) = [e for e in canteen.audit.entries(ADMIN) if e.action == "apply_retention"]
+    assert {f"paper:{accepted}", f"paper:{rejected}"} <= set(entry.entity_ids)
+    # Nothing more to remove: a second run finds nothing.
+    again = canteen.retention.run(ADMIN, apply=True)
+    assert {item.key: item.count for item in again.items}["documents"] == 0

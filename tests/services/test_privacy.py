@@ -74,8 +74,14 @@ def test_erasure_is_refused_while_unpaid_then_keeps_only_accounting(
     assert after == before  # nothing changed
     balance = canteen.billing.invoice(FINANCE, invoice_id).balance_due
     canteen.payments.record_payment(FINANCE, "concerto", balance, "cash", invoice_ids=[invoice_id])
+    with canteen.context.storage.unit_of_work(read_only=True) as uow:
+        queued = [r.message for r in uow.outbox.records()]
+    mine = [m for m in queued if m.household_id == "concerto"]
+    others = [m.id for m in queued if m not in mine]
+    assert mine  # the invoice's e-mail at least
     erased = canteen.privacy.erase_household(ADMIN, "concerto")
     removed = dict(erased.removed)
+    assert removed["courriels de la file d'envoi"] == len(mine)
     assert removed["inscriptions"] == 2
     assert removed["mandats de prélèvement"] == 1
     assert removed["réservations (jours)"] == len(september(any_bworld.alban))
@@ -83,6 +89,7 @@ def test_erasure_is_refused_while_unpaid_then_keeps_only_accounting(
     assert kept["factures"][0] == 1
     assert kept["paiements"][0] == 1
     assert "10 ans" in kept["paiements"][1]
+    assert "courriels de la file d'envoi" not in kept
     assert any(line == "Foyer concerto effacé." for line in erased.lines())
     # Nothing else of the household: no household, enrollment, booking, mandate.
     with pytest.raises(NotFoundError):
@@ -95,6 +102,8 @@ def test_erasure_is_refused_while_unpaid_then_keeps_only_accounting(
         assert uow.attendance.count(household_id="concerto") == 0
         (invoice,) = uow.invoices.list(household_id="concerto")
         assert invoice.payer_name  # the payer's identity stays on the invoice
+        # Its e-mails left the send queue; the other households' stay.
+        assert [r.message.id for r in uow.outbox.records()] == others
     # The invoice and its payment are still there, paid.
     assert canteen.billing.invoice(FINANCE, invoice_id).balance_due == Money.zero()
     # The other household is untouched.

@@ -31,7 +31,7 @@ def test_a_dry_run_reports_and_changes_nothing_then_apply_removes(
     clock.set(LATER)
     dry = canteen.retention.run(SYSTEM)
     counts = {item.key: item.count for item in dry.items}
-    assert counts == {"accounts": 0, "health": 3, "audit": len(entries_before)}
+    assert counts == {"accounts": 0, "health": 3, "documents": 0, "audit": len(entries_before)}
     assert "Simulation" in dry.lines()[-1]
     assert canteen.audit.entries(ADMIN) == entries_before  # nothing changed, nothing logged
     assert canteen.families.get(ADMIN, "concerto").children[1].pai

@@ -22,7 +22,7 @@ from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
-from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
+from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord, erasure_accounts
 from canteen_core.ports.storage import COLLECTIONS
 
 __all__ = [
@@ -192,6 +192,9 @@ class OutboxLogic(abc.ABC):
     @abc.abstractmethod
     def _all(self, status: DeliveryStatus | None) -> list[OutboxRecord]: ...
 
+    @abc.abstractmethod
+    def _delete(self, ids: list[str]) -> None: ...
+
     def add(self, messages: Iterable[OutgoingMessage]) -> list[str]:
         """Queue messages (due at their ``created_at``); ids already queued are ignored."""
         batch = list(messages)
@@ -269,6 +272,14 @@ class OutboxLogic(abc.ABC):
     def requeue(self, message_id: str, *, now: datetime) -> None:
         """Make a dead message pending again, due ``now``, attempts reset."""
         self._update(self._existing(message_id).requeued(now))
+
+    def remove_household(self, household_id: str, *, account_ids: Iterable[str] = ()) -> int:
+        """Remove the messages about ``household_id`` or to ``account_ids``; how many went."""
+        accounts = erasure_accounts(household_id, account_ids)
+        gone = [r.id for r in self._all(None) if r.concerns(household_id, accounts)]
+        if gone:
+            self._delete(gone)
+        return len(gone)
 
 
 class AccountLogic(abc.ABC):

@@ -450,3 +450,8 @@ class _Outbox(OutboxLogic):
     def _all(self, status: DeliveryStatus | None) -> list[OutboxRecord]:
         self._uow._check_active()
         return [r for r in self._data.outbox.values() if status is None or r.status is status]
+
+    def _delete(self, ids: list[str]) -> None:
+        self._uow._check_writable()
+        for message_id in ids:
+            self._uow._delete(self._data.outbox, message_id)

@@ -25,6 +25,7 @@ Either way the family is told by e-mail (through the outbox, in the same transac
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -52,10 +53,11 @@ from canteen_core.domain.family_papers import (
 from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.policy import Action, authorize, is_allowed
 from canteen_core.domain.tariffs import TariffCategory
+from canteen_core.ports.document_store import DocumentStore
 from canteen_core.services.attendance import JustificationRequest, justify_in
 from canteen_core.services.runner import ServiceBase, Transaction
 
-__all__ = ["DocumentService", "PaperFile", "ReviewOutcome"]
+__all__ = ["DocumentService", "PaperFile", "ReviewOutcome", "delete_paper_files"]
 
 _NOT_FOUND = "document introuvable"
 _PAI_CATEGORY = "pai"
@@ -101,6 +103,14 @@ class ReviewOutcome:
         if self.paper.kind is PaperKind.PAI:
             return f"PAI accepté : {len(self.pai_enrollments)} inscription(s) au panier PAI"
         return "document accepté"
+
+
+def delete_paper_files(store: DocumentStore, papers: Iterable[FamilyPaper]) -> None:
+    """Delete the bytes of ``papers`` kept in ``store`` (once the removal of their records
+    committed: a failed removal keeps them)."""
+    for paper in papers:
+        if paper.store == store.name:
+            store.delete(paper.blob_key)
 
 
 def _paper_of(tx: Transaction, paper_id: str) -> FamilyPaper:

@@ -6,10 +6,10 @@
   and a French PDF summary.
 * :meth:`PrivacyService.erase_household`: removes what may go (household, children's health
   data, quotients, enrollments and bookings, requests, attendance, absences, mandates, started
-  payments, portal accounts) and keeps what the law requires: invoices, credit notes, payments
-  and refunds with the payer's name, for their ten-year accounting retention (the household id
-  they carry no longer leads to anyone). Refused while an invoice is unpaid. Returns what was
-  removed and what was kept, and why.
+  payments, portal accounts, its e-mails in the send queue) and keeps what the law requires:
+  invoices, credit notes, payments and refunds with the payer's name, for their ten-year
+  accounting retention (the household id they carry no longer leads to anyone). Refused while
+  an invoice is unpaid. Returns what was removed and what was kept, and why.
 
 Both are ``manage_personal_data`` (admin) and leave one audit entry.
 """
@@ -26,11 +26,11 @@ from canteen_core.config.serialization import unstructure
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.families import Household
-from canteen_core.domain.family_papers import FamilyPaper
 from canteen_core.domain.policy import Action
 from canteen_core.domain.retention import DataCategory, data_categories
 from canteen_core.ports.storage import UnitOfWork
 from canteen_core.services.billing.statements import household_account
+from canteen_core.services.family_papers import delete_paper_files
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["ErasureReport", "HouseholdExport", "PrivacyService"]
@@ -223,9 +223,6 @@ class PrivacyService(ServiceBase):
                 ("remboursements", uow.refunds.count(household_id=household_id)),
             )
             reason = "pièces comptables conservées 10 ans avec le nom du payeur (obligation légale)"
-            messages = sum(
-                1 for record in uow.outbox.records() if record.message.household_id == household_id
-            )
             audit_kept = sum(
                 1
                 for _ in uow.audit.entries(
@@ -247,11 +244,6 @@ class PrivacyService(ServiceBase):
                 kept=(
                     *((label, count, reason) for label, count in kept),
                     (
-                        "courriels de la file d'envoi",
-                        messages,
-                        "historique d'envoi de la régie (la file d'envoi n'a pas de suppression)",
-                    ),
-                    (
                         "entrées du journal d'audit",
                         audit_kept,
                         "traçabilité des actions, effacées selon la durée de conservation",
@@ -259,14 +251,8 @@ class PrivacyService(ServiceBase):
                 ),
             )
         # The papers' bytes go once the erasure committed: a failed erasure keeps them.
-        self._delete_paper_files(papers)
+        delete_paper_files(self._ctx.document_store, papers)
         return report
-
-    def _delete_paper_files(self, papers: Iterable[FamilyPaper]) -> None:
-        store = self._ctx.document_store
-        for paper in papers:
-            if paper.store == store.name:
-                store.delete(paper.blob_key)
 
     def _remove(self, uow: UnitOfWork, household: Household) -> tuple[tuple[str, int], ...]:
         household_id = household.id
@@ -332,7 +318,11 @@ class PrivacyService(ServiceBase):
             uow.payment_requests,
             (r.id for r in uow.payment_requests.list(household_id=household_id)),
         )
-        drop("comptes du portail", uow.accounts, (a.id for a in _accounts(uow, household_id)))
+        accounts = [a.id for a in _accounts(uow, household_id)]
+        counts["courriels de la file d'envoi"] = uow.outbox.remove_household(
+            household_id, account_ids=accounts
+        )
+        drop("comptes du portail", uow.accounts, accounts)
         counts["enfants (dont données de santé)"] = len(children)
         counts["foyer (identité, coordonnées, quotients familiaux)"] = 1
         uow.households.remove(household_id)

@@ -12,9 +12,11 @@ health values themselves):
   (:meth:`~canteen_core.ports.audit.AuditLogRepository.cut_before`); the first kept entry then
   anchors the chain.
 
-Without ``apply`` nothing changes (a dry run: the report of what would go). Uploaded
-documents (``documents_days_after_review``) have no repository yet: the setting is read but
-nothing is removed for it.
+* uploaded papers reviewed (accepted or rejected) more than ``documents_days_after_review``
+  days ago: their records are removed, and their bytes deleted from the document store once
+  the run committed (a failed run keeps them); papers still waiting for review stay.
+
+Without ``apply`` nothing changes (a dry run: the report of what would go).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import attrs
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.families import Diet, Household
+from canteen_core.domain.family_papers import FamilyPaper, PaperStatus
 from canteen_core.domain.policy import Action
+from canteen_core.services.family_papers import delete_paper_files
 from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["RetentionItem", "RetentionReport", "RetentionService"]
@@ -78,13 +82,21 @@ class RetentionService(ServiceBase):
 
     def run(self, actor: Actor, *, apply: bool = False) -> RetentionReport:
         """Find (and with ``apply``, remove) what is kept beyond the retention settings."""
+        papers: list[FamilyPaper] = []
         with self._ctx.use_case(actor, Action.APPLY_RETENTION, read_only=not apply) as tx:
-            items = (self._accounts(tx, apply), self._health(tx, apply), self._audit(tx, apply))
+            items = (
+                self._accounts(tx, apply),
+                self._health(tx, apply),
+                self._documents(tx, apply, papers),
+                self._audit(tx, apply),
+            )
             if apply:
                 tx.audit.describe(
                     "Durées de conservation appliquées : "
                     + ", ".join(f"{item.label.lower()} {item.count}" for item in items)
                 )
+        # The bytes go once the records' removal committed.
+        delete_paper_files(self._ctx.document_store, papers)
         return RetentionReport(applied=apply, items=items)
 
     def _accounts(self, tx: Transaction, apply: bool) -> RetentionItem:
@@ -138,6 +150,28 @@ class RetentionService(ServiceBase):
             label="Données de santé d'enfants (régime, PAI)",
             rule=f"{days} jours après la fin de la dernière inscription",
             ids=tuple(cleared),
+        )
+
+    def _documents(self, tx: Transaction, apply: bool, removed: list[FamilyPaper]) -> RetentionItem:
+        days = self._ctx.deployment.retention.documents_days_after_review
+        cutoff = tx.now - timedelta(days=days)
+        old = [
+            paper
+            for paper in tx.uow.family_papers.list()
+            if paper.status is not PaperStatus.PENDING
+            and paper.reviewed_at is not None
+            and paper.reviewed_at < cutoff
+        ]
+        if apply:
+            for paper in old:
+                tx.uow.family_papers.remove(paper.id)
+                tx.audit.touch(f"paper:{paper.id}", household_id=paper.household_id)
+            removed.extend(old)
+        return RetentionItem(
+            key="documents",
+            label="Documents déposés par les familles",
+            rule=f"examinés il y a plus de {days} jours",
+            ids=tuple(paper.id for paper in old),
         )
 
     def _audit(self, tx: Transaction, apply: bool) -> RetentionItem:

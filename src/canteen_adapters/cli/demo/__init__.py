@@ -20,7 +20,9 @@ bills and takes cash, the family pays online, PayZen notifies):
 6. Madame CONCERTO pays her invoice online: PayZen's notification (IPN) is built and signed
    with the shop's TEST key (:func:`~canteen_adapters.payment.payzen.compute_signature`) and
    handled by the facade's notification handler; a tampered copy is refused;
-7. another family pays in cash at the counter;
+7. another family pays in cash at the counter, and the finance office records CONCERTO's new
+   family quotient (620 EUR from 01/11/2023: September's invoice is unchanged), which the
+   audit trail then shows with its before and after (``canteen audit --household CONCERTO``);
 8. prints the CONCERTO family's "MES FACTURES" page and the commune's totals (``--json``: the
    invoices with their lines and each household's balance).
 
@@ -30,7 +32,7 @@ The demo's time is pinned (:class:`~canteen_core.domain.clock.FixedClock`, moved
 
 Running it again on the same database changes nothing: each step first looks whether it was
 done (households, grid, enrollments, bookings, September's attendance, the card and cash
-payments) and billing never invoices a household twice for a month.
+payments, the new QF) and billing never invoices a household twice for a month.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_HOUSEHOLDS",
     "FINANCE",
     "JUSTIFIED_AT",
+    "NEW_QF",
     "PAID_CASH_AT",
     "PAID_ONLINE_AT",
     "PAYZEN_TEST_KEY",
@@ -88,6 +89,10 @@ BILLED_AT = datetime(2023, 10, 2, 8, 30, tzinfo=PARIS)
 PAID_ONLINE_AT = datetime(2023, 10, 3, 20, 15, tzinfo=PARIS)
 PAID_CASH_AT = datetime(2023, 10, 5, 10, 0, tzinfo=PARIS)
 SHOWN_AT = datetime(2023, 10, 6, 9, 0, tzinfo=PARIS)
+
+#: CONCERTO's new family quotient (an attestation CAF received in October), recorded by the
+#: finance office from November on: September's invoice, already billed, is unchanged.
+NEW_QF = FamilyQuotient(value=Decimal(620), valid_from=date(2023, 11, 1))
 
 
 def demo_deployment_text(db_name: str) -> str:

@@ -26,6 +26,7 @@ from canteen_adapters.cli.demo.commune import (
     DEFAULT_HOUSEHOLDS,
     FINANCE,
     JUSTIFIED_AT,
+    NEW_QF,
     PAID_CASH_AT,
     PAID_ONLINE_AT,
     PAYZEN_TEST_KEY,
@@ -385,6 +386,24 @@ class _Demo:
         )
         return statements
 
+    def quotient(self, households: Iterable[Household]) -> None:
+        """The finance office records CONCERTO's new attestation CAF: a family quotient from
+        November on (September, already billed, keeps its price). ``households``: the listing
+        already read (opening the household would log a read of its health data)."""
+        self.at(PAID_CASH_AT)
+        concerto = next(h for h in households if h.id == CONCERTO_ID)
+        if any(q.valid_from == NEW_QF.valid_from for q in concerto.quotients):
+            self.step(
+                "Quotient familial", "nouveau QF de CONCERTO déjà enregistré", done_before=True
+            )
+            return
+        self.canteen.families.set_family_quotient(FINANCE, CONCERTO_ID, NEW_QF)
+        self.step(
+            "Quotient familial",
+            f"la régie enregistre le nouveau QF de CONCERTO : {NEW_QF.value} € "
+            f"à partir du {NEW_QF.valid_from:%d/%m/%Y}",
+        )
+
     def portal_account(self) -> PortalLogin:
         """Invite Madame CONCERTO to the portal (once); her username, temporary password and
         activation link are read back from the welcome e-mail queued in the outbox."""
@@ -447,6 +466,7 @@ def run_demo(
         all_households = canteen.families.list_households(ADMIN)
         statements = demo.statements(all_households)
         statements = demo.cash(statements)
+        demo.quotient(all_households)
         concerto_login = demo.portal_account()
         demo.at(SHOWN_AT)
         page = canteen.billing.invoices_page(FINANCE, CONCERTO_ID)

@@ -195,3 +195,9 @@ class _Outbox(OutboxLogic):
             structure(row.body, OutboxRecord)
             for row in self._uow.stream(statement, "cannot read the outbox")
         ]
+
+    def _delete(self, ids: list[str]) -> None:
+        connection = self._uow.writable()
+        with _translate("cannot remove messages from the outbox"):
+            for chunk in _chunks(ids, _IN_CHUNK):
+                connection.execute(sa.delete(t.outbox).where(t.outbox.c.id.in_(chunk)))

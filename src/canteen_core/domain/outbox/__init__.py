@@ -67,6 +67,7 @@ from canteen_core.domain.outbox.store import (
     InMemoryOutboxStore,
     OutboxRecord,
     OutboxStore,
+    erasure_accounts,
     new_claim,
 )
 
@@ -82,5 +83,6 @@ __all__ = [
     "OutboxRecord",
     "OutboxStore",
     "RetryPolicy",
+    "erasure_accounts",
     "new_claim",
 ]

@@ -68,6 +68,12 @@ class OutboxRecord:
         """The message id."""
         return self.message.id
 
+    def concerns(self, household_id: str, account_ids: frozenset[str] = frozenset()) -> bool:
+        """Whether the message is about ``household_id`` or addressed to one of
+        ``account_ids`` (what a household's erasure removes)."""
+        message = self.message
+        return message.household_id == household_id or message.account_id in account_ids
+
     # The delivery state machine, shared by every OutboxStore implementation.
 
     def is_due(self, now: datetime, lease: timedelta) -> bool:
@@ -146,6 +152,16 @@ class OutboxRecord:
         return attrs.evolve(self, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
 
 
+def erasure_accounts(household_id: object, account_ids: Iterable[object]) -> frozenset[str]:
+    """``account_ids`` as a set, once ``household_id`` and they are checked to be non-empty
+    strings (:meth:`OutboxStore.remove_household`'s arguments)."""
+    accounts = frozenset(account_ids)
+    for value in (household_id, *accounts):
+        if not isinstance(value, str) or not value:
+            raise InvalidInputError(f"expected a non-empty id, got {value!r}")
+    return accounts  # type: ignore[return-value]
+
+
 class OutboxStore(Protocol):
     """Persistence of the outbox (the storage adapter implements it in SQL).
 
@@ -199,6 +215,12 @@ class OutboxStore(Protocol):
 
     def requeue(self, message_id: str, *, now: datetime) -> None:
         """Make a dead message pending again, due now, with its attempts reset."""
+        ...
+
+    def remove_household(self, household_id: str, *, account_ids: Iterable[str] = ()) -> int:
+        """Remove every message about ``household_id`` or addressed to one of
+        ``account_ids``, whatever its status (a household's RGPD erasure); returns how many
+        went. Joins the caller's transaction."""
         ...
 
 
@@ -274,3 +296,10 @@ class InMemoryOutboxStore:
 
     def requeue(self, message_id: str, *, now: datetime) -> None:
         self._records[message_id] = self._existing(message_id).requeued(now)
+
+    def remove_household(self, household_id: str, *, account_ids: Iterable[str] = ()) -> int:
+        accounts = erasure_accounts(household_id, account_ids)
+        gone = [r.id for r in self._records.values() if r.concerns(household_id, accounts)]
+        for message_id in gone:
+            del self._records[message_id]
+        return len(gone)

@@ -75,6 +75,12 @@ class _CommittingOutbox:
             uow.outbox.requeue(message_id, now=now)
             uow.commit()
 
+    def remove_household(self, household_id: str, *, account_ids: Iterable[str] = ()) -> int:
+        with self._storage.unit_of_work() as uow:
+            gone = uow.outbox.remove_household(household_id, account_ids=account_ids)
+            uow.commit()
+            return gone
+
 
 def outbox_store(storage: Storage) -> OutboxStore:
     """The storage's outbox for a dispatcher: each call commits on its own.

@@ -70,7 +70,13 @@ def test_accounts_store(storage: Storage) -> None:
         assert [a.username for a in uow.accounts.list()] == ["maman", "papa.concerto"]
 
 
-def _message(message_id: str, minutes: int = 0) -> OutgoingMessage:
+def _message(
+    message_id: str,
+    minutes: int = 0,
+    *,
+    household_id: str | None = None,
+    account_id: str | None = None,
+) -> OutgoingMessage:
     return OutgoingMessage(
         id=message_id,
         kind="invoice_issued",
@@ -78,6 +84,8 @@ def _message(message_id: str, minutes: int = 0) -> OutgoingMessage:
         subject="Votre facture de septembre est disponible",
         text_body="Bonjour,\nvotre facture est disponible.",
         created_at=NOW + timedelta(minutes=minutes),
+        household_id=household_id,
+        account_id=account_id,
     )
 
 
@@ -116,6 +124,33 @@ def test_outbox_joins_the_transaction_and_delivers_once(storage: Storage) -> Non
     crashed_until = later + lease
     assert [r.id for r in store.claim_due(crashed_until, limit=5, lease=lease)] == ["m2"]
     assert [r.id for r in store.records()] == ["m1", "m2"]
+
+
+def test_outbox_removes_a_households_messages(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        uow.outbox.add(
+            [
+                _message("h1", household_id="CONCERTO"),
+                _message("h2", 1, household_id="CONCERTO"),
+                _message("a1", 2, account_id="acc-concerto"),
+                _message("o1", 3, household_id="SONATE"),
+                _message("o2", 4, account_id="acc-sonate"),
+            ]
+        )
+        uow.commit()
+    store = outbox_store(storage)
+    store.mark_sent("h1", sent_at=NOW)  # sent or pending: both go
+    with pytest.raises(InvalidInputError):
+        store.remove_household("")
+    with pytest.raises(InvalidInputError):
+        store.remove_household("CONCERTO", account_ids=[""])
+    with storage.unit_of_work() as uow:
+        assert uow.outbox.remove_household("CONCERTO", account_ids=["acc-concerto"]) == 3
+        # not committed: nothing went
+    assert [r.id for r in store.records()] == ["h1", "h2", "a1", "o1", "o2"]
+    assert store.remove_household("CONCERTO", account_ids=["acc-concerto"]) == 3
+    assert [r.id for r in store.records()] == ["o1", "o2"]
+    assert store.remove_household("CONCERTO") == 0
 
 
 __all__ = sorted(name for name in dict(globals()) if name.startswith("test_"))
