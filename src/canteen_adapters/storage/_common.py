@@ -373,15 +373,16 @@ def catalog_conflict(what: str, item_id: str, current: int, expected: int) -> Co
 CatalogEntry = TypeVar("CatalogEntry", SiteEntry, ServiceEntry)
 
 
-class CatalogBase(Generic[CatalogEntry]):
+class CatalogBase(abc.ABC, Generic[CatalogEntry]):
     """What the catalog repositories of every backend share: :meth:`get` over the backend's
     ``find``. A subclass sets ``_cls`` (the stored class) and ``_what`` (its French name)."""
 
     _cls: type[CatalogEntry]
     _what: str
 
-    def find(self, item_id: str) -> CatalogEntry | None:  # pragma: no cover - per backend
-        raise NotImplementedError
+    @abc.abstractmethod
+    def find(self, item_id: str) -> CatalogEntry | None:
+        """The entry of ``item_id``, or ``None`` (each backend reads its own storage)."""
 
     def get(self, item_id: str) -> CatalogEntry:
         """The entry of ``item_id``; ``NotFoundError`` (French) if there is none."""
