@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from pypdf import PdfReader
 
 from canteen_adapters.cli import main
 
-NOW = "2023-10-06T09:00:00+02:00"
-
-
-def run(*args: str) -> Result:
-    runner = CliRunner(env={"CANTEEN_NOW": NOW, "CANTEEN_CONFIG": None})
-    return runner.invoke(main, list(args), prog_name="canteen")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ronde-audit")
-    result = CliRunner().invoke(
-        main, ["demo", "--db", str(folder / "canteen.db"), "--households", "3"]
-    )
-    assert result.exit_code == 0, result.output
-    return folder
-
-
-@pytest.fixture
-def site(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "ronde"
-    shutil.copytree(template, target)
-    return target / "canteen.toml"
+from ._demo_site import run
 
 
 def test_the_demo_trail_says_who_enrolled_the_concerto_child(site: Path) -> None:

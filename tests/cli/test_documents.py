@@ -4,17 +4,18 @@ copy of a small demo deployment (files stored in its documents folder)."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from canteen_adapters.cli import main
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.clock import FixedClock
 from canteen_core.services import Canteen
+
+from ._demo_site import run
 
 EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200
 
@@ -28,31 +29,6 @@ def pdf_bytes(text: str) -> bytes:
     pdf.set_font("helvetica", size=12)
     pdf.cell(text=text)
     return bytes(pdf.output())
-
-
-NOW = "2023-10-06T09:00:00+02:00"
-
-
-def run(*args: str) -> Result:
-    runner = CliRunner(env={"CANTEEN_NOW": NOW, "CANTEEN_CONFIG": None})
-    return runner.invoke(main, list(args), prog_name="canteen")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ronde-docs")
-    result = CliRunner().invoke(
-        main, ["demo", "--db", str(folder / "canteen.db"), "--households", "3"]
-    )
-    assert result.exit_code == 0, result.output
-    return folder
-
-
-@pytest.fixture
-def site(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "ronde"
-    shutil.copytree(template, target)
-    return target / "canteen.toml"
 
 
 def _upload(config: Path) -> tuple[str, str]:

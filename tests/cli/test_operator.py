@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import shutil
 import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,21 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from pypdf import PdfReader
 
-from canteen_adapters.cli import main
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.clock import FixedClock
 from canteen_core.services import Canteen
 
-NOW = "2023-10-06T09:00:00+02:00"
+from ._demo_site import run
+
 ADMIN = Actor(user_id="test:admin", roles={Role.ADMIN})
 
 
-def run(*args: str, now: str = NOW) -> Result:
-    runner = CliRunner(env={"CANTEEN_NOW": now, "CANTEEN_CONFIG": None})
-    return runner.invoke(main, list(args), prog_name="canteen")
+@pytest.fixture(scope="module")
+def demo_households() -> int:
+    """Five households: enough for the listing and import tests."""
+    return 5
 
 
 def one_line_error(result: Result, code: int, text: str) -> None:
@@ -44,24 +44,6 @@ def counts(db: Path) -> dict[str, int]:
             r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
         ]
         return {n: connection.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ronde")
-    result = CliRunner().invoke(
-        main, ["demo", "--db", str(folder / "canteen.db"), "--households", "5"]
-    )
-    assert result.exit_code == 0, result.output
-    return folder
-
-
-@pytest.fixture
-def site(template: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the demo deployment; returns its canteen.toml."""
-    target = tmp_path / "ronde"
-    shutil.copytree(template, target)
-    return target / "canteen.toml"
 
 
 def data(result: Result) -> Any:
