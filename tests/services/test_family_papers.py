@@ -107,7 +107,7 @@ def _certificate(canteen: Canteen, first: date, last: date, **changes: object) -
         "valid_until": last,
         **changes,
     }
-    paper = canteen.documents.upload(PAYER, "concerto", **arguments)  # type: ignore[arg-type]
+    paper = canteen.papers.upload(PAYER, "concerto", **arguments)  # type: ignore[arg-type]
     return paper.id
 
 
@@ -140,16 +140,16 @@ def test_accepted_certificate_means_covered_absences_are_not_charged(
     attend(canteen, world.alban, {d: Presence.ABSENT if d in absent else "present" for d in days})
     paper_id = _certificate(canteen, D(2023, 9, 18), D(2023, 9, 21))
 
-    [pending] = canteen.documents.to_review(STAFF)
+    [pending] = canteen.papers.to_review(STAFF)
     assert pending.id == paper_id
     assert pending.status is PaperStatus.PENDING
     assert pending.content_type == "application/pdf"
     assert _stored_blobs(canteen, tmp_path) == 1
 
-    outcome = canteen.documents.accept(STAFF, paper_id)
+    outcome = canteen.papers.accept(STAFF, paper_id)
     assert outcome.justified_days == (D(2023, 9, 18), D(2023, 9, 19), D(2023, 9, 21))
     assert outcome.summary_fr == "certificat accepté : 3 absence(s) justifiée(s)"
-    assert canteen.documents.to_review(STAFF) == ()
+    assert canteen.papers.to_review(STAFF) == ()
 
     clock.set(BILLING_DAY)
     report = canteen.billing.run_postpaid(FINANCE, "2023-09")
@@ -175,7 +175,7 @@ def test_accepted_certificate_means_covered_absences_are_not_charged(
 def test_family_sees_and_downloads_its_own_papers_only(papers_world: World, tmp_path: Path) -> None:
     canteen = papers_world.canteen
     content = png_bytes()
-    paper = canteen.documents.upload(
+    paper = canteen.papers.upload(
         PAYER,
         "concerto",
         kind=PaperKind.PROOF_OF_ADDRESS,
@@ -184,20 +184,20 @@ def test_family_sees_and_downloads_its_own_papers_only(papers_world: World, tmp_
         issued_on=D(2023, 8, 30),
     )
     assert paper.content_type == "image/png"
-    assert [p.id for p in canteen.documents.of_household(PAYER, "concerto")] == [paper.id]
-    downloaded = canteen.documents.download(PAYER, paper.id)
+    assert [p.id for p in canteen.papers.of_household(PAYER, "concerto")] == [paper.id]
+    downloaded = canteen.papers.download(PAYER, paper.id)
     assert downloaded.content == content
     assert downloaded.download_name == "justificatif_domicile-2023-08-30.png"
-    assert canteen.documents.download(STAFF, paper.id).content == content
+    assert canteen.papers.download(STAFF, paper.id).content == content
     # Another household's guardian: the paper is "introuvable", as if it did not exist.
     with pytest.raises(NotFoundError, match="document introuvable"):
-        canteen.documents.download(OTHER, paper.id)
+        canteen.papers.download(OTHER, paper.id)
     with pytest.raises(NotFoundError, match="document introuvable"):
-        canteen.documents.get(OTHER, paper.id)
+        canteen.papers.get(OTHER, paper.id)
     with pytest.raises(NotAuthorizedError):
-        canteen.documents.of_household(OTHER, "concerto")
+        canteen.papers.of_household(OTHER, "concerto")
     with pytest.raises(NotAuthorizedError):
-        canteen.documents.upload(
+        canteen.papers.upload(
             OTHER,
             "concerto",
             kind="rib",
@@ -206,7 +206,7 @@ def test_family_sees_and_downloads_its_own_papers_only(papers_world: World, tmp_
             issued_on=D(2023, 9, 1),
         )
     with pytest.raises(NotAuthorizedError):
-        canteen.documents.accept(PAYER, paper.id)
+        canteen.papers.accept(PAYER, paper.id)
     assert _stored_blobs(canteen, tmp_path) == 1
 
 
@@ -226,7 +226,7 @@ def test_bad_files_are_refused_in_french_and_nothing_is_stored(
     canteen = papers_world.canteen
     with pytest.raises(InvalidInputError, match=message):
         _certificate(canteen, D(2023, 9, 18), D(2023, 9, 19), content=content)
-    assert canteen.documents.of_household(PAYER, "concerto") == ()
+    assert canteen.papers.of_household(PAYER, "concerto") == ()
     assert _stored_blobs(canteen, tmp_path) == 0
 
 
@@ -246,9 +246,9 @@ def test_quota_and_bad_fields_store_nothing(papers_world: World, tmp_path: Path)
         _certificate(canteen, D(2023, 9, 19), D(2023, 9, 18))
     with pytest.raises(InvalidInputError, match="type de document inconnu"):
         _certificate(canteen, D(2023, 9, 18), D(2023, 9, 19), kind="passeport")
-    assert len(canteen.documents.of_household(PAYER, "concerto")) == 2
+    assert len(canteen.papers.of_household(PAYER, "concerto")) == 2
     assert _stored_blobs(canteen, tmp_path) == 2
-    used, quota = canteen.documents.usage(PAYER, "concerto")
+    used, quota = canteen.papers.usage(PAYER, "concerto")
     assert (used, quota) == (2 * len(big), 300_000)
 
 
@@ -256,12 +256,12 @@ def test_rejection_needs_a_reason_and_tells_the_family(papers_world: World) -> N
     canteen = papers_world.canteen
     paper_id = _certificate(canteen, D(2023, 9, 18), D(2023, 9, 19))
     with pytest.raises(InvalidInputError, match="raison du refus"):
-        canteen.documents.reject(STAFF, paper_id, "  ")
-    rejected = canteen.documents.reject(STAFF, paper_id, "Illisible, merci de le rescanner")
+        canteen.papers.reject(STAFF, paper_id, "  ")
+    rejected = canteen.papers.reject(STAFF, paper_id, "Illisible, merci de le rescanner")
     assert rejected.status is PaperStatus.REJECTED
     assert rejected.rejection_reason == "Illisible, merci de le rescanner"
     with pytest.raises(RuleViolationError, match="déjà été examiné"):
-        canteen.documents.accept(STAFF, paper_id)
+        canteen.papers.accept(STAFF, paper_id)
     with canteen.context.storage.unit_of_work(read_only=True) as uow:
         [message, *_] = [
             r.message for r in uow.outbox.records() if r.message.kind == "document-reviewed"
@@ -272,7 +272,7 @@ def test_rejection_needs_a_reason_and_tells_the_family(papers_world: World) -> N
 
 def test_caf_attestation_records_a_dated_family_quotient(papers_world: World) -> None:
     canteen = papers_world.canteen
-    paper = canteen.documents.upload(
+    paper = canteen.papers.upload(
         PAYER,
         "concerto",
         kind="attestation_caf",
@@ -284,8 +284,8 @@ def test_caf_attestation_records_a_dated_family_quotient(papers_world: World) ->
     )
     # Recording a quotient is finance's: staff cannot accept an attestation.
     with pytest.raises(NotAuthorizedError, match="attestation CAF"):
-        canteen.documents.accept(STAFF, paper.id)
-    outcome = canteen.documents.accept(FINANCE, paper.id)
+        canteen.papers.accept(STAFF, paper.id)
+    outcome = canteen.papers.accept(FINANCE, paper.id)
     assert outcome.family_quotient is not None
     household = canteen.families.get(ADMIN, "concerto")
     assert household.quotient_on(D(2023, 10, 31)) == Decimal("612.50")
@@ -294,7 +294,7 @@ def test_caf_attestation_records_a_dated_family_quotient(papers_world: World) ->
 
 def test_pai_marks_the_child_and_its_enrollments(papers_world: World) -> None:
     canteen = papers_world.canteen
-    paper = canteen.documents.upload(
+    paper = canteen.papers.upload(
         PAYER,
         "concerto",
         kind="pai",
@@ -303,7 +303,7 @@ def test_pai_marks_the_child_and_its_enrollments(papers_world: World) -> None:
         issued_on=D(2023, 9, 10),
         child_id="alban",
     )
-    outcome = canteen.documents.accept(STAFF, paper.id)
+    outcome = canteen.papers.accept(STAFF, paper.id)
     assert outcome.pai_enrollments == ("e-alban",)
     assert canteen.enrollments.get(ADMIN, "e-alban").tariff_category == "pai"
     assert canteen.families.get(ADMIN, "concerto").child("alban").pai is True
@@ -334,11 +334,11 @@ def test_retention_removes_papers_reviewed_long_ago_with_their_bytes(
     canteen = papers_world.canteen
     accepted = _certificate(canteen, D(2023, 9, 11), D(2023, 9, 12))
     rejected = _certificate(canteen, D(2023, 9, 13), D(2023, 9, 14))
-    canteen.documents.accept(STAFF, accepted)
-    canteen.documents.reject(STAFF, rejected, "Illisible")
+    canteen.papers.accept(STAFF, accepted)
+    canteen.papers.reject(STAFF, rejected, "Illisible")
     clock.advance(days=30)
     recent = _certificate(canteen, D(2023, 9, 18), D(2023, 9, 19))
-    canteen.documents.accept(STAFF, recent)
+    canteen.papers.accept(STAFF, recent)
     waiting = _certificate(canteen, D(2023, 9, 20), D(2023, 9, 21))
     assert _stored_blobs(canteen, tmp_path) == 4
     clock.advance(days=61)  # the first two were reviewed 91 days ago, the third 61
@@ -347,13 +347,13 @@ def test_retention_removes_papers_reviewed_long_ago_with_their_bytes(
     assert set(documents.ids) == {accepted, rejected}
     assert "Documents déposés par les familles : 2 à supprimer" in "\n".join(dry.lines())
     assert _stored_blobs(canteen, tmp_path) == 4  # a dry run changes nothing
-    assert len(canteen.documents.of_household(ADMIN, "concerto")) == 4
+    assert len(canteen.papers.of_household(ADMIN, "concerto")) == 4
     applied = canteen.retention.run(ADMIN, apply=True)
     assert {item.key: item.count for item in applied.items}["documents"] == 2
-    assert {p.id for p in canteen.documents.of_household(ADMIN, "concerto")} == {recent, waiting}
+    assert {p.id for p in canteen.papers.of_household(ADMIN, "concerto")} == {recent, waiting}
     assert _stored_blobs(canteen, tmp_path) == 2
     with pytest.raises(NotFoundError):
-        canteen.documents.get(ADMIN, accepted)
+        canteen.papers.get(ADMIN, accepted)
     (entry,) = [e for e in canteen.audit.entries(ADMIN) if e.action == "apply_retention"]
     assert {f"paper:{accepted}", f"paper:{rejected}"} <= set(entry.entity_ids)
     # Nothing more to remove: a second run finds nothing.

@@ -15,7 +15,7 @@ from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, NotFoundError
 from canteen_core.domain.mandates import is_target2_business_day
 from canteen_core.domain.money import Money
-from canteen_core.services.papers import ATTENDANCE_CERTIFICATE, PAYMENT_CERTIFICATE, STATEMENT
+from canteen_core.services.documents import ATTENDANCE_CERTIFICATE, PAYMENT_CERTIFICATE, STATEMENT
 from canteen_core.services.payments.debit_schedule import earliest_collection_date
 
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
@@ -107,7 +107,7 @@ def test_documents_on_request(any_bworld: World, clock: FixedClock) -> None:
     canteen.attendance.roll_call(
         ADMIN, september(any_bworld.alban)[3], {any_bworld.alban.id: "absent"}
     )
-    certificate = canteen.papers.attendance_certificate(
+    certificate = canteen.documents.attendance_certificate(
         PAYER, "concerto", D(2023, 9, 1), D(2023, 12, 31)
     )
     assert certificate.end == BILLING_DAY.date()  # not after today
@@ -116,23 +116,23 @@ def test_documents_on_request(any_bworld: World, clock: FixedClock) -> None:
     assert certificate.total_days == 3
     assert line.child_name.startswith("Alban")
     with pytest.raises(NotAuthorizedError):
-        canteen.papers.attendance_certificate(OTHER, "concerto", D(2023, 9, 1), D(2023, 9, 30))
+        canteen.documents.attendance_certificate(OTHER, "concerto", D(2023, 9, 1), D(2023, 9, 30))
     for start, end, field in (
         (D(2023, 9, 30), D(2023, 9, 1), "end"),
         (D(2023, 11, 1), D(2023, 11, 30), "start"),
         (D(2020, 1, 1), D(2023, 9, 30), "end"),
     ):
         with pytest.raises(InvalidInputError) as refused:
-            canteen.papers.attendance_certificate(PAYER, "concerto", start, end)
+            canteen.documents.attendance_certificate(PAYER, "concerto", start, end)
         assert refused.value.path == field
-    account = canteen.papers.household_account(PAYER, "concerto")
+    account = canteen.documents.household_account(PAYER, "concerto")
     assert account.household_id == "concerto"
     assert account.balance_due == Money.of("48.80")
     with pytest.raises(NotAuthorizedError):
-        canteen.papers.household_account(OTHER, "concerto")
+        canteen.documents.household_account(OTHER, "concerto")
     with pytest.raises(NotFoundError):
-        canteen.papers.household_account(FINANCE, "nobody")
-    offered = canteen.papers.documents_on_request(PAYER, "concerto")
+        canteen.documents.household_account(FINANCE, "nobody")
+    offered = canteen.documents.documents_on_request(PAYER, "concerto")
     assert [d.kind for d in offered][:2] == [STATEMENT, ATTENDANCE_CERTIFICATE]
     assert {d.dated for d in offered} == {BILLING_DAY.date()}
     assert [d.year for d in offered if d.kind == PAYMENT_CERTIFICATE] == [2023]

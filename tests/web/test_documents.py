@@ -163,7 +163,7 @@ def test_the_pages_upload_choose_paperless_and_review(web: Deployment) -> None:
     pending = web.client.get("/gestion/documents")
     assert pending.status_code == 200
     assert "Documents en attente (1)" in pending.text
-    paper_id = web.canteen.documents.to_review(ADMIN)[0].id
+    paper_id = web.canteen.papers.to_review(ADMIN)[0].id
     decided = web.client.post(
         f"/gestion/documents/{paper_id}", data={"csrf_token": staff_csrf, "decision": "accepter"}
     )

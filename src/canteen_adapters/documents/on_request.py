@@ -1,7 +1,7 @@
 """Documents a family prints on request: the attendance certificate and the account statement.
 
 :func:`render_attendance_certificate` prints an
-:class:`~canteen_core.services.papers.AttendanceCertificate` ("Attestation de présence": days
+:class:`~canteen_core.services.documents.AttendanceCertificate` ("Attestation de présence": days
 each child was seen at the canteen over a period); :func:`render_account_statement` prints a
 :class:`~canteen_core.domain.ledger.Statement` ("Relevé de compte": invoices, credit notes,
 payments, returned payments and refunds with the running balance). The yearly payment
@@ -27,7 +27,7 @@ from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Household
 from canteen_core.domain.ledger import Statement
 from canteen_core.domain.money import Money
-from canteen_core.services.papers import AttendanceCertificate
+from canteen_core.services.documents import AttendanceCertificate
 
 __all__ = ["render_account_statement", "render_attendance_certificate"]
 

@@ -19,8 +19,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.kitchen``: headcounts for the caterer;
 * ``canteen.accounts``: invitations, activation, login, passwords, outbox sending;
 * ``canteen.billing`` and ``canteen.payments``: invoices, statements, payments;
-* ``canteen.papers``: documents on request (certificates).
-* ``canteen.documents``: the family's papers (upload, staff review);
+* ``canteen.documents``: documents on request (certificates).
+* ``canteen.papers``: the family's papers (upload, staff review);
 * ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
 """
 
@@ -53,13 +53,13 @@ from canteen_core.services.attendance import AttendanceService, JustificationReq
 from canteen_core.services.audit import AuditService
 from canteen_core.services.billing import BillingService
 from canteen_core.services.catalog import CatalogService
+from canteen_core.services.documents import DocumentService
 from canteen_core.services.enrollment_requests import EnrollmentRequestService
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.families import FamilyService, HouseholdDashboard
-from canteen_core.services.family_papers import DocumentService
+from canteen_core.services.family_papers import FamilyPaperService
 from canteen_core.services.kitchen import KitchenService
 from canteen_core.services.paperless import PaperlessService
-from canteen_core.services.papers import PaperService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.privacy import PrivacyService
 from canteen_core.services.reservations import ReservationService
@@ -81,11 +81,11 @@ __all__ = [
     "EnrollmentRequest",
     "EnrollmentRequestService",
     "EnrollmentService",
+    "FamilyPaperService",
     "FamilyService",
     "HouseholdDashboard",
     "JustificationRequest",
     "KitchenService",
-    "PaperService",
     "PaperlessService",
     "PrivacyService",
     "ReservationService",
@@ -125,10 +125,11 @@ class Canteen:
       grids, billing runs, credit notes, statements, reminders;
     * ``canteen.payments`` (:class:`~canteen_core.services.payments.PaymentService`): online
       payments and their notifications, counter payments, refunds, SEPA mandates and debits;
-    * ``canteen.papers`` (:class:`~canteen_core.services.papers.PaperService`): documents on
-      request (the account a payment certificate reads, attendance certificates);
-    * ``canteen.documents`` (:class:`DocumentService`): the family's papers ("Espace de
+    * ``canteen.papers`` (:class:`FamilyPaperService`): the family's papers ("Espace de
       stockage"): upload, download, staff review (accept, reject);
+    * ``canteen.documents`` (:class:`~canteen_core.services.documents.DocumentService`):
+      documents on request ("Édition de documents": the account a payment certificate reads,
+      attendance certificates);
     * ``canteen.paperless`` (:class:`PaperlessService`): consent to paperless invoices,
       postal addresses, which invoices go by e-mail and which by post;
     * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
@@ -158,9 +159,9 @@ class Canteen:
     billing: BillingService
     #: Online, counter and direct-debit payments, refunds.
     payments: PaymentService
-    #: Documents on request: account, attendance certificate, what may be printed.
-    papers: PaperService
     #: The family's papers and their review.
+    papers: FamilyPaperService
+    #: Documents on request: account, attendance certificate, what may be printed.
     documents: DocumentService
     #: Paperless invoices, postal addresses, invoice delivery.
     paperless: PaperlessService
@@ -180,14 +181,14 @@ class Canteen:
         self.enrollment_requests = EnrollmentRequestService(context)
         self.families = FamilyService(context)
         self.kitchen = KitchenService(context)
-        self.papers = PaperService(context)
+        self.documents = DocumentService(context)
         self.reservations = ReservationService(context)
         # -- namespaces attached by the billing/payments helper (services/billing.py,
         # -- services/payments.py): add your lines below, alphabetical, nothing else here.
         self.billing = BillingService(context)
         self.payments = PaymentService(context, billing=self.billing)
         # -- end of the billing/payments section.
-        self.documents = DocumentService(context)
+        self.papers = FamilyPaperService(context)
         self.paperless = PaperlessService(context)
         self.audit = AuditService(context)
         self.privacy = PrivacyService(context)

@@ -1,6 +1,6 @@
 """The family's papers ("Espace de stockage"): upload, list, download, staff review.
 
-``canteen.documents`` on the facade. A household uploads a paper (its kind, date, the child it
+``canteen.papers`` on the facade. A household uploads a paper (its kind, date, the child it
 concerns and, for a medical certificate, the days it covers); the bytes are checked by content
 (PDF, JPEG or PNG), bounded in size and by the household's quota, put in the deployment's
 document store (:mod:`canteen_core.ports.document_store`) under a random key, and the paper
@@ -57,7 +57,7 @@ from canteen_core.ports.document_store import DocumentStore
 from canteen_core.services.attendance import JustificationRequest, justify_in
 from canteen_core.services.runner import ServiceBase, Transaction
 
-__all__ = ["DocumentService", "PaperFile", "ReviewOutcome", "delete_paper_files"]
+__all__ = ["FamilyPaperService", "PaperFile", "ReviewOutcome", "delete_paper_files"]
 
 _NOT_FOUND = "document introuvable"
 _PAI_CATEGORY = "pai"
@@ -135,7 +135,7 @@ def _recipients(household: Household) -> list[Recipient]:
     return [Recipient.from_guardian(g) for g in household.guardians if g.email is not None]
 
 
-class DocumentService(ServiceBase):
+class FamilyPaperService(ServiceBase):
     """The household's papers and their review by staff."""
 
     @property

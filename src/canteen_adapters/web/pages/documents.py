@@ -44,7 +44,7 @@ async def space(request: Request[Any, Any, Any], household_id: FromPath[str]) ->
     """ "Espace de stockage": the household's papers, the upload form, paperless invoices."""
     session = session_of(request)
     canteen = context_of(request).canteen
-    papers = await run(canteen.documents.of_household, session.actor, household_id)
+    papers = await run(canteen.papers.of_household, session.actor, household_id)
     household = await run(canteen.families.get, session.actor, household_id)
     children = {child.id: child.display_name for child in household.children}
     return page(
@@ -56,8 +56,8 @@ async def space(request: Request[Any, Any, Any], household_id: FromPath[str]) ->
         children=children,
         kinds=list(PaperKind),
         used=size_fr(sum(p.size for p in papers)) if papers else "rien",
-        quota=size_fr(canteen.documents.limits.household_quota),
-        max_bytes=size_fr(canteen.documents.limits.max_bytes),
+        quota=size_fr(canteen.papers.limits.household_quota),
+        max_bytes=size_fr(canteen.papers.limits.max_bytes),
         done=_DONE.get(request.query_params.get("fait", "")),
     )
 
@@ -71,12 +71,12 @@ async def upload(request: Request[Any, Any, Any], household_id: FromPath[str]) -
     if not isinstance(file, UploadFile):
         raise InvalidInputError("choisissez le fichier à déposer", path="file")
     canteen = context_of(request).canteen
-    content = await file.read(canteen.documents.limits.max_bytes + 1)
+    content = await file.read(canteen.papers.limits.max_bytes + 1)
     issued_on = form_day(form_field(form, "issued_on"), "issued_on")
     if issued_on is None:
         raise InvalidInputError("indiquez la date du document", path="issued_on")
     await run(
-        canteen.documents.upload,
+        canteen.papers.upload,
         session.actor,
         household_id,
         kind=PaperKind.parse(form_field(form, "kind") or ""),
@@ -126,7 +126,7 @@ async def review(request: Request[Any, Any, Any]) -> Response[str]:
     """Papers waiting for review, oldest first, with accept / reject."""
     actor = staff_of(request)
     canteen = context_of(request).canteen
-    pending = await run(canteen.documents.to_review, actor)
+    pending = await run(canteen.papers.to_review, actor)
     return page(
         request,
         "gestion-documents.html",
@@ -144,10 +144,10 @@ async def decide(request: Request[Any, Any, Any], document_id: FromPath[str]) ->
     form = await form_of(request)
     canteen = context_of(request).canteen
     if form.get("decision") == "accepter":
-        await run(canteen.documents.accept, actor, document_id)
+        await run(canteen.papers.accept, actor, document_id)
         return redirect("/gestion/documents?fait=accepte")
     reason = str(form.get("reason", ""))
-    await run(canteen.documents.reject, actor, document_id, reason)
+    await run(canteen.papers.reject, actor, document_id, reason)
     return redirect("/gestion/documents?fait=refuse")
 
 

@@ -163,7 +163,7 @@ async def documents(request: Request[Any, Any, Any], household_id: FromPath[str]
     attendance certificate for a period the family picks; a child's calendar (.ics)."""
     session = session_of(request)
     canteen = context_of(request).canteen
-    offered = await run(canteen.papers.documents_on_request, session.actor, household_id)
+    offered = await run(canteen.documents.documents_on_request, session.actor, household_id)
     household = await run(canteen.families.get, session.actor, household_id)
     attendance = next(d for d in offered if d.start is not None)
     return page(

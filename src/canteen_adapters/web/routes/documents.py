@@ -19,7 +19,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.services import Canteen
-from canteen_core.services.papers import (
+from canteen_core.services.documents import (
     ATTENDANCE_CERTIFICATE,
     PAYMENT_CERTIFICATE,
     OfferedDocument,
@@ -56,7 +56,7 @@ def payment_certificate_pdf(canteen: Canteen, actor: Actor, household_id: str, y
     current year)."""
     from canteen_adapters.documents import render_payment_certificate
 
-    account = canteen.papers.household_account(actor, household_id)
+    account = canteen.documents.household_account(actor, household_id)
     household = canteen.families.get(actor, household_id)
     today = canteen.context.clock.now().astimezone(PARIS).date()
     if not 2000 <= year <= today.year:
@@ -73,7 +73,7 @@ def attendance_certificate_pdf(
     """The "Attestation de présence" from ``start`` to ``end``."""
     from canteen_adapters.documents.on_request import render_attendance_certificate
 
-    certificate = canteen.papers.attendance_certificate(actor, household_id, start, end)
+    certificate = canteen.documents.attendance_certificate(actor, household_id, start, end)
     return render_attendance_certificate(certificate, issuer=canteen.deployment.issuer)
 
 
@@ -135,7 +135,7 @@ def documents(request: AnyRequest, web: Web, household_id: FromPath[str]) -> lis
     dated that day, with its download URL (the attendance certificate takes any period with
     ``start`` and ``end``)."""
     actor = web.actor(request)
-    offered = web.canteen.papers.documents_on_request(actor, household_id)
+    offered = web.canteen.documents.documents_on_request(actor, household_id)
     return [
         DocumentOut(
             kind=d.kind,

@@ -173,7 +173,7 @@ async def upload(request: AnyRequest, web: Web, household_id: FromPath[str]) -> 
     quotient = form_quotient(form_field(form, "family_quotient"))
 
     def run() -> FamilyPaper:
-        return web.canteen.documents.upload(
+        return web.canteen.papers.upload(
             actor,
             household_id,
             kind=kind,
@@ -193,11 +193,11 @@ async def upload(request: AnyRequest, web: Web, household_id: FromPath[str]) -> 
 def household_documents(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DocumentsOut:
     """The household's papers, newest first, with the space used and the quota."""
     actor = web.actor(request)
-    papers = web.canteen.documents.of_household(actor, household_id)
+    papers = web.canteen.papers.of_household(actor, household_id)
     return DocumentsOut(
         household_id=household_id,
         used_bytes=sum(p.size for p in papers),
-        quota_bytes=web.canteen.documents.limits.household_quota,
+        quota_bytes=web.canteen.papers.limits.household_quota,
         documents=[document_out(p) for p in papers],
     )
 
@@ -205,7 +205,7 @@ def household_documents(request: AnyRequest, web: Web, household_id: FromPath[st
 @get("/api/v1/papers/{document_id:str}", tags=TAGS, sync_to_thread=True)
 def document(request: AnyRequest, web: Web, document_id: FromPath[str]) -> DocumentOut:
     """One paper (its household, or staff)."""
-    return document_out(web.canteen.documents.get(web.actor(request), document_id))
+    return document_out(web.canteen.papers.get(web.actor(request), document_id))
 
 
 @get(
@@ -217,7 +217,7 @@ def document(request: AnyRequest, web: Web, document_id: FromPath[str]) -> Docum
 )
 def document_file(request: AnyRequest, web: Web, document_id: FromPath[str]) -> Response[bytes]:
     """The paper's file (its household, or staff), as an attachment."""
-    found = web.canteen.documents.download(web.actor(request), document_id)
+    found = web.canteen.papers.download(web.actor(request), document_id)
     return Response(
         found.content,
         media_type=found.paper.content_type,
@@ -238,7 +238,7 @@ def staff_documents(
     """Papers to review (``status=pending``, the default; ``accepted``, ``rejected``,
     ``all``), oldest first."""
     actor = web.staff_actor(request)
-    papers = web.canteen.documents.list_papers(
+    papers = web.canteen.papers.list_papers(
         actor, status=None if status == "all" else status, household_id=household_id
     )
     return [document_out(p) for p in papers]
@@ -252,7 +252,7 @@ def staff_documents(
 )
 def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewOut:
     """Accept a paper and apply it; the family is e-mailed."""
-    outcome = web.canteen.documents.accept(web.staff_actor(request), document_id)
+    outcome = web.canteen.papers.accept(web.staff_actor(request), document_id)
     return ReviewOut(
         document=document_out(outcome.paper),
         summary=outcome.summary_fr,
@@ -274,7 +274,7 @@ def reject(
     data: JSONBody[RejectBody],
 ) -> DocumentOut:
     """Reject a paper with a reason; the family is e-mailed."""
-    rejected = web.canteen.documents.reject(web.staff_actor(request), document_id, data.reason)
+    rejected = web.canteen.papers.reject(web.staff_actor(request), document_id, data.reason)
     return document_out(rejected)
 
 

@@ -1,4 +1,4 @@
-"""``canteen documents``: the family's papers waiting for review, accept, reject, download."""
+"""``canteen papers``: the family's papers waiting for review, accept, reject, download."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from canteen_core.domain.family_papers import FamilyPaper
 __all__ = ["command"]
 
 
-@click.group("documents")
+@click.group("papers")
 def command() -> None:
     """The family's papers (Espace de stockage): review them."""
 
@@ -44,11 +44,11 @@ def list_command(operator: Operator, status: str, household: str | None) -> None
     """List papers, oldest first (by default those waiting for review).
 
     \b
-        canteen documents list
-        canteen documents list --status all --household concerto
+        canteen papers list
+        canteen papers list --status all --household concerto
     """
     with operator.open() as canteen:
-        papers = canteen.documents.list_papers(
+        papers = canteen.papers.list_papers(
             operator.actor, status=None if status == "all" else status, household_id=household
         )
     if operator.as_json:
@@ -92,10 +92,10 @@ def accept_command(operator: Operator, paper_id: str) -> None:
     family is told by e-mail.
 
     \b
-        canteen documents accept 3f2a...
+        canteen papers accept 3f2a...
     """
     with operator.open() as canteen:
-        outcome = canteen.documents.accept(operator.actor, paper_id)
+        outcome = canteen.papers.accept(operator.actor, paper_id)
     if operator.as_json:
         echo_json({"id": paper_id, "status": "accepted", "summary": outcome.summary_fr})
         return
@@ -110,10 +110,10 @@ def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
     """Reject a paper with a reason; the family is told by e-mail.
 
     \b
-        canteen documents reject 3f2a... --reason "Illisible"
+        canteen papers reject 3f2a... --reason "Illisible"
     """
     with operator.open() as canteen:
-        canteen.documents.reject(operator.actor, paper_id, reason)
+        canteen.papers.reject(operator.actor, paper_id, reason)
     if operator.as_json:
         echo_json({"id": paper_id, "status": "rejected", "reason": reason})
         return
@@ -133,11 +133,11 @@ def download_command(operator: Operator, paper_id: str, out: Path) -> None:
     """Write a paper's file, to read it before deciding.
 
     \b
-        canteen documents download 3f2a... --out certificat.pdf
+        canteen papers download 3f2a... --out certificat.pdf
     """
     if out.exists():
         fail(f"--out : {out} existe déjà", exit_code=2)
     with operator.open() as canteen:
-        found = canteen.documents.download(operator.actor, paper_id)
+        found = canteen.papers.download(operator.actor, paper_id)
     out.write_bytes(found.content)
     click.echo(f"{out} : {found.paper.kind.label}, {found.paper.size} octets")

@@ -1,7 +1,7 @@
 """Documents on request ("Édition de documents"): what a family's certificates are made of.
 
-``canteen.papers`` (:class:`PaperService`) gives the data of the documents a family prints from
-the portal, each computed when asked and nothing stored: the household's ledger account (the
+``canteen.documents`` (:class:`DocumentService`) gives the data of the documents a family prints
+from the portal, each computed when asked and nothing stored: the household's ledger account (the
 yearly payment certificate is computed from it), the attendance certificate of a period, and the
 list of documents on offer with their dates. The PDFs are drawn by the documents adapter
 (:mod:`canteen_adapters.documents`), which the core does not import.
@@ -31,8 +31,8 @@ __all__ = [
     "STATEMENT",
     "AttendanceCertificate",
     "AttendanceLine",
+    "DocumentService",
     "OfferedDocument",
-    "PaperService",
 ]
 
 #: Kinds of documents on request.
@@ -96,8 +96,8 @@ def _school_year_start(today: date) -> date:
     return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
 
 
-class PaperService(ServiceBase):
-    """``canteen.papers``: the data of the documents a family asks for."""
+class DocumentService(ServiceBase):
+    """``canteen.documents``: the data of the documents a family asks for."""
 
     def household_account(self, actor: Actor, household_id: str) -> HouseholdAccount:
         """The household's ledger account: invoices, credit notes, payments, refunds and their
