@@ -495,17 +495,22 @@ class ServiceContext:
         """A use case without an authenticated user (login, activation, password reset).
 
         Only the account services use it. Exceptions of the ``commit_on`` types commit what
-        was written before re-raising (a failed login records the failure on purpose).
+        was written before re-raising (a failed login records the failure on purpose). The
+        audit entry of a step that named who acted (``tx.audit.acting_as``) is written in
+        the same transaction, a failure's included.
         """
         events: tuple[Event, ...] = ()
+        commune = self.deployment.issuer.code
         with self.storage.unit_of_work() as uow:
             tx = Transaction(self, uow, None, None, self.now(), needs_household=False)
             try:
                 yield tx
             except commit_on:
+                write_entry(tx, commune)
                 uow.commit()
                 raise
             tx._before_commit()
+            write_entry(tx, commune)
             uow.commit()
             events = tx.events
         self.publish(events)
