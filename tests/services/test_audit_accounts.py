@@ -113,6 +113,7 @@ def test_each_account_step_leaves_one_entry_without_secrets(
     assert any(c.field == "password_changed_at" for c in reset.changes)
 
     steps = canteen.audit.entries(ADMIN, actor_id="maman")
+    assert canteen.audit.entries(ADMIN, action="log_in") == [logged]
     assert [e.action for e in steps] == [
         "activate_account",
         "log_in",

@@ -25,7 +25,7 @@ import attrs
 
 from canteen_core.domain._validators import aware_datetime, non_empty_str
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.policy import Action
+from canteen_core.domain.policy import ACTION_LABELS, Action
 
 __all__ = [
     "ANONYMOUS",
@@ -73,46 +73,8 @@ class AccountAction(enum.StrEnum):
     RESET_PASSWORD = "reset_password"
 
 
-#: A French name for every action an entry may carry (its summary when the use case gave
-#: none).
-_LABELS: dict[str, str] = {
-    Action.VIEW_HOUSEHOLD: "Consultation d'un foyer",
-    Action.UPDATE_HOUSEHOLD: "Modification des coordonnées du foyer",
-    Action.VIEW_RESERVATIONS: "Consultation des réservations",
-    Action.BOOK_MEALS: "Réservation de repas",
-    Action.CANCEL_MEALS: "Annulation de repas",
-    Action.APPLY_PERIODICITY: "Application d'un planning de réservation",
-    Action.VIEW_CHANGE_REQUESTS: "Consultation des demandes de modification",
-    Action.DECIDE_CHANGE_REQUEST: "Décision sur une demande de modification",
-    Action.REQUEST_ENROLLMENT: "Demande d'inscription",
-    Action.DECIDE_ENROLLMENT_REQUEST: "Décision sur une demande d'inscription",
-    Action.RECORD_ATTENDANCE: "Saisie de l'appel",
-    Action.VIEW_HEADCOUNT: "Consultation des effectifs",
-    Action.VIEW_INVOICES: "Consultation des factures",
-    Action.PAY_ONLINE: "Paiement en ligne",
-    Action.MANAGE_DIRECT_DEBIT: "Gestion du prélèvement automatique",
-    Action.VIEW_PAYMENTS: "Consultation des paiements",
-    Action.RUN_BILLING: "Facturation",
-    Action.ISSUE_CREDIT_NOTE: "Émission d'un avoir",
-    Action.RECORD_PAYMENT: "Enregistrement d'un paiement",
-    Action.EXPORT_SEPA: "Export des prélèvements SEPA",
-    Action.SEND_REMINDERS: "Envoi des relances",
-    Action.MANAGE_FAMILY_QUOTIENT: "Modification du quotient familial",
-    Action.VIEW_REPORTS: "Consultation des rapports",
-    Action.MANAGE_HOUSEHOLDS: "Gestion des foyers",
-    Action.MANAGE_ENROLLMENTS: "Gestion des inscriptions",
-    Action.MANAGE_TARIFFS: "Gestion des tarifs",
-    Action.MANAGE_CALENDAR: "Gestion du calendrier",
-    Action.INVITE_ACCOUNT: "Invitation sur le portail",
-    Action.MANAGE_ACCOUNTS: "Gestion des comptes du portail",
-    Action.SEND_OUTBOX: "Envoi des courriels en attente",
-    Action.VIEW_OUTBOX: "Consultation de la file des courriels",
-    Action.SUBMIT_DOCUMENTS: "Dépôt de documents",
-    Action.VIEW_DOCUMENTS: "Consultation des documents",
-    Action.REVIEW_DOCUMENTS: "Examen de documents",
-    Action.VIEW_AUDIT: "Consultation du journal d'audit",
-    Action.MANAGE_PERSONAL_DATA: "Droits RGPD d'un foyer",
-    Action.APPLY_RETENTION: "Application des durées de conservation",
+#: The French names of the account's own steps (the policy names its actions).
+_ACCOUNT_LABELS: dict[str, str] = {
     AccountAction.ACTIVATE_ACCOUNT: "Activation du compte",
     AccountAction.LOG_IN: "Connexion au portail",
     AccountAction.FAILED_LOGIN: "Échec de connexion",
@@ -123,8 +85,14 @@ _LABELS: dict[str, str] = {
 
 
 def action_label(action: str) -> str:
-    """The French name of an entry's action (the action itself if unknown)."""
-    return _LABELS.get(action, action)
+    """The French name of an entry's action (the action itself if unknown): its summary
+    when the use case gave none."""
+    if action in _ACCOUNT_LABELS:
+        return _ACCOUNT_LABELS[action]
+    try:
+        return ACTION_LABELS[Action(action)]
+    except ValueError:
+        return action
 
 
 def _json_value(value: object, path: str = "value") -> None:
