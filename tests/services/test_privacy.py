@@ -120,3 +120,41 @@ def test_privacy_is_for_admin_only(memory_canteen: Canteen) -> None:
             memory_canteen.privacy.export_household(actor, "concerto")
         with pytest.raises(NotAuthorizedError):
             memory_canteen.privacy.erase_household(actor, "concerto")
+
+
+def test_erasure_keeps_an_account_shared_with_another_household(any_canteen: Canteen) -> None:
+    canteen = any_canteen
+    build_world(canteen)
+    canteen.accounts.invite_guardian(ADMIN, "concerto", "maman")  # CONCERTO's only
+    canteen.accounts.invite(
+        ADMIN,
+        email="tuteur@exemple.fr",
+        display_name="Tuteur des deux foyers",
+        household_ids=["concerto", "voisins"],
+        account_id="tuteur",
+    )
+    canteen.accounts.invite(
+        ADMIN,
+        email="agent-parent@ronde.fr",
+        display_name="Agent et parent",
+        roles=["staff", "guardian"],
+        household_ids=["concerto"],
+        account_id="agent-parent",
+    )
+    erased = canteen.privacy.erase_household(ADMIN, "concerto")
+    removed = dict(erased.removed)
+    assert removed["comptes du portail"] == 1  # maman's
+    kept = {label: (count, why) for label, count, why in erased.kept}
+    assert kept["comptes du portail partagés"][0] == 2
+    assert "autre foyer" in kept["comptes du portail partagés"][1]
+    assert any(
+        line.startswith("Conservé : comptes du portail partagés (2) : ") for line in erased.lines()
+    )
+    assert "comptes du portail partagés" not in removed
+    with pytest.raises(NotFoundError):
+        canteen.accounts.get(ADMIN, "maman")
+    # The shared accounts stay, for the other household only (or none: the staff's).
+    assert canteen.accounts.get(ADMIN, "tuteur").household_ids == frozenset({"voisins"})
+    assert canteen.accounts.get(ADMIN, "agent-parent").household_ids == frozenset()
+    (entry,) = [e for e in canteen.audit.entries(ADMIN) if "Effacement RGPD" in e.summary]
+    assert entry.changes[0].after["comptes du portail partagés"] == 2  # type: ignore[index]

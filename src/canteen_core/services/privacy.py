@@ -8,8 +8,10 @@
   data, quotients, enrollments and bookings, requests, attendance, absences, mandates, started
   payments, portal accounts, its e-mails in the send queue) and keeps what the law requires:
   invoices, credit notes, payments and refunds with the payer's name, for their ten-year
-  accounting retention (the household id they carry no longer leads to anyone). Refused while
-  an invoice is unpaid. Returns what was removed and what was kept, and why.
+  accounting retention (the household id they carry no longer leads to anyone). A portal
+  account shared with another household (or also a commune role's) is kept, only unlinked
+  from the household. Refused while an invoice is unpaid. Returns what was removed and what
+  was kept, and why.
 
 Both are ``manage_personal_data`` (admin) and leave one audit entry.
 """
@@ -23,7 +25,8 @@ from typing import Any
 import attrs
 
 from canteen_core.config.serialization import unstructure
-from canteen_core.domain.actors import Actor
+from canteen_core.domain.accounts import Account
+from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
@@ -34,6 +37,8 @@ from canteen_core.services.family_papers import delete_paper_files
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["ErasureReport", "HouseholdExport", "PrivacyService"]
+
+_FAMILY_ROLES = frozenset({Role.GUARDIAN, Role.CO_REPRESENTATIVE})
 
 #: The export's sections, by the data category they belong to.
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -109,8 +114,28 @@ def _children(household: Household) -> tuple[str, ...]:
     return tuple(child.id for child in household.children)
 
 
-def _accounts(uow: UnitOfWork, household_id: str) -> list[Any]:
+def _accounts(uow: UnitOfWork, household_id: str) -> list[Account]:
     return [account for account in uow.accounts.list() if household_id in account.household_ids]
+
+
+#: The erasure report's line for the accounts kept (counted by ``_remove``, reported as kept).
+_SHARED = "comptes du portail partagés"
+
+
+def _split_accounts(
+    accounts: Iterable[Account], household_id: str
+) -> tuple[list[str], list[Account]]:
+    """The ids of the accounts an erasure removes (a family account of this household
+    only), and the accounts it keeps, unlinked: shared with another household, or also a
+    commune role's."""
+    removed: list[str] = []
+    shared: list[Account] = []
+    for account in accounts:
+        if account.household_ids == {household_id} and account.roles <= _FAMILY_ROLES:
+            removed.append(account.id)
+        else:
+            shared.append(account)
+    return removed, shared
 
 
 class PrivacyService(ServiceBase):
@@ -215,7 +240,9 @@ class PrivacyService(ServiceBase):
                     f"impayée(s) ({numbers}) ; elles doivent être réglées ou annulées d'abord"
                 )
             papers = list(uow.family_papers.list(household_id=household_id))
-            removed = self._remove(uow, household)
+            everything = self._remove(uow, household)
+            shared = dict(everything).get(_SHARED, 0)
+            removed = tuple(item for item in everything if item[0] != _SHARED)
             kept = (
                 ("factures", uow.invoices.count(household_id=household_id)),
                 ("avoirs", uow.credit_notes.count(household_id=household_id)),
@@ -233,7 +260,7 @@ class PrivacyService(ServiceBase):
                 f"household:{household_id}",
                 "erased",
                 None,
-                dict(removed),
+                dict(everything),
                 household_id=household_id,
             )
             tx.audit.describe(f"Effacement RGPD du foyer {household_id}")
@@ -247,6 +274,12 @@ class PrivacyService(ServiceBase):
                         "entrées du journal d'audit",
                         audit_kept,
                         "traçabilité des actions, effacées selon la durée de conservation",
+                    ),
+                    (
+                        _SHARED,
+                        shared,
+                        "utilisés aussi par un autre foyer ou par la commune : seul leur lien "
+                        "avec ce foyer est retiré",
                     ),
                 ),
             )
@@ -318,11 +351,17 @@ class PrivacyService(ServiceBase):
             uow.payment_requests,
             (r.id for r in uow.payment_requests.list(household_id=household_id)),
         )
-        accounts = [a.id for a in _accounts(uow, household_id)]
+        accounts, shared = _split_accounts(_accounts(uow, household_id), household_id)
         counts["courriels de la file d'envoi"] = uow.outbox.remove_household(
             household_id, account_ids=accounts
         )
         drop("comptes du portail", uow.accounts, accounts)
+        for account in shared:
+            # Another household (or the commune) still uses it: only this link goes.
+            uow.accounts.save(
+                attrs.evolve(account, household_ids=account.household_ids - {household_id})
+            )
+        counts[_SHARED] = len(shared)
         counts["enfants (dont données de santé)"] = len(children)
         counts["foyer (identité, coordonnées, quotients familiaux)"] = 1
         uow.households.remove(household_id)
