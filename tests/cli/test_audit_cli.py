@@ -53,6 +53,34 @@ def test_the_demo_trail_says_who_changed_the_concerto_qf_with_before_and_after(
     assert '"value": "850"}] -> [{' in text.stdout  # before -> after, on one line
 
 
+def test_a_household_trail_shows_only_its_part_of_bulk_entries(site: Path) -> None:
+    # The demo's import, enrollment and billing each cover every household: CONCERTO's
+    # trail shows its own changes and one French line for the rest, never another's data.
+    text = run("audit", "--config", str(site), "--household", "CONCERTO")
+    assert text.exit_code == 0, text.output
+    assert "H00000" not in text.stdout
+    assert "[CONCERTO et 3 autres foyers] : Import de 4 foyer(s)" in text.stdout
+    assert "household:CONCERTO quotients : — -> " in text.stdout
+    assert "modifications d'autres foyers (non affichées)" in text.stdout
+    # The billing run says who issued CONCERTO's invoice (a French summary, its invoice).
+    (billed,) = [line for line in text.stdout.splitlines() if " run_billing " in line]
+    assert billed.startswith("n° ") and " demo:regie run_billing [CONCERTO et " in billed
+    assert ": Facturation du 01/09/2023 au 30/09/2023 : " in billed
+    assert "    invoice:" in text.stdout
+    result = run("audit", "--config", str(site), "--household", "CONCERTO", "--json")
+    entries = json.loads(result.stdout)["entries"]
+    assert "H00000" not in json.dumps([{k: v for k, v in e.items() if "hash" not in k}
+                                       for e in entries])  # fmt: skip
+    (imported,) = [e for e in entries if e["action"] == "manage_households"]
+    assert imported["household_ids"] == ["CONCERTO"]
+    assert imported["other_households"] == 3
+    assert imported["other_changes"] == 3
+    assert [c["entity"] for c in imported["changes"]] == ["household:CONCERTO"]
+    # The whole trail still shows everything.
+    whole = run("audit", "--config", str(site))
+    assert "household:H000001 quotients" in whole.stdout
+
+
 def test_verify_passes_then_names_the_row_edited_with_raw_sql(site: Path) -> None:
     ok = run("audit", "verify", "--config", str(site))
     assert ok.exit_code == 0, ok.output
@@ -91,6 +119,8 @@ def test_household_export_writes_json_and_a_french_pdf(site: Path, tmp_path: Pat
     assert len(data["payments"]) == 1
     assert len(data["accounts"]) == 1
     assert "password_hash" not in json.dumps(data["accounts"])
+    assert data["audit"]
+    assert "H00000" not in json.dumps(data["audit"])  # no other household's share of bulk entries
     assert {c["key"] for c in exported["categories"]} >= {"health", "accounting", "audit"}
     text = "".join(page.extract_text() for page in PdfReader(out.with_suffix(".pdf")).pages)
     assert "VOS DONNÉES PERSONNELLES" in text

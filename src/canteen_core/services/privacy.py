@@ -27,6 +27,7 @@ import attrs
 from canteen_core.config.serialization import unstructure
 from canteen_core.domain.accounts import Account
 from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.audit import AuditEntry
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
@@ -110,6 +111,25 @@ def _plain(items: Iterable[Any]) -> list[Any]:
     return [unstructure(item) for item in items]
 
 
+def _audit_record(entry: AuditEntry, household_id: str) -> dict[str, Any]:
+    """An audit entry as the household's export shows it: only its own changes and id, not
+    the other households a bulk entry (an import, a billing run) also covers."""
+    mine, _ = entry.changes_for(household_id)
+    entities = entry.entity_ids
+    if len(entry.household_ids) > 1:
+        entities = tuple(sorted({change.entity for change in mine}))
+    return {
+        **entry.details(),
+        "household_ids": [household_id],
+        "entity_ids": list(entities),
+        "changes": [change.as_json() for change in mine],
+        "sequence": entry.sequence,
+        "action": entry.action,
+        "actor_id": entry.actor_id,
+        "recorded_at": entry.recorded_at.isoformat(),
+    }
+
+
 def _children(household: Household) -> tuple[str, ...]:
     return tuple(child.id for child in household.children)
 
@@ -177,13 +197,7 @@ class PrivacyService(ServiceBase):
                 if record.message.household_id == household_id
             ),
             "audit": [
-                {
-                    **entry.details(),
-                    "sequence": entry.sequence,
-                    "action": entry.action,
-                    "actor_id": entry.actor_id,
-                    "recorded_at": entry.recorded_at.isoformat(),
-                }
+                _audit_record(entry, household_id)
                 for entry in uow.audit.entries(
                     self._ctx.deployment.issuer.code, household_id=household_id
                 )
