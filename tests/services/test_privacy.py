@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import NotAuthorizedError, NotFoundError, RuleViolationError
@@ -111,6 +112,42 @@ def test_erasure_is_refused_while_unpaid_then_keeps_only_accounting(
     assert {e.id for e in canteen.enrollments.of_household(ADMIN, "voisins")} == {"e-lea"}
     assert canteen.audit.verify(ADMIN).intact
     assert any("Effacement RGPD" in e.summary for e in canteen.audit.entries(ADMIN))
+    # On SQLite and PostgreSQL, no other row of any table mentions the household.
+    engine = getattr(canteen.context.storage, "engine", None)
+    if engine is not None:
+        found = set(_tables_mentioning(engine, "concerto"))
+        assert {"invoices", "payments", "audit_log"} <= found <= ACCOUNTING_AND_AUDIT
+
+
+#: Where an erased household still appears: its accounting documents and the audit trail.
+ACCOUNTING_AND_AUDIT = {
+    "invoices",
+    "credit_notes",
+    "payments",
+    "refunds",
+    "notifications_audit",
+    "audit_log",
+    "audit_households",
+}
+
+
+def _tables_mentioning(engine: sa.Engine, text: str) -> dict[str, int]:
+    """Tables with rows whose columns, as text, contain ``text`` (case-insensitive)."""
+    found = {}
+    inspector = sa.inspect(engine)
+    with engine.connect() as connection:
+        for table in inspector.get_table_names():
+            columns = [c["name"] for c in inspector.get_columns(table)]
+            joined = " || '|' || ".join(
+                f"coalesce(cast(\"{name}\" as text), '')" for name in columns
+            )
+            count = connection.execute(
+                sa.text(f'SELECT count(*) FROM "{table}" WHERE lower({joined}) LIKE :t'),
+                {"t": f"%{text.lower()}%"},
+            ).scalar_one()
+            if count:
+                found[table] = count
+    return found
 
 
 def test_privacy_is_for_admin_only(memory_canteen: Canteen) -> None:

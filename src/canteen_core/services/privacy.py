@@ -56,7 +56,14 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "mandates": ("mandates",),
     "accounts": ("accounts",),
     "messages": ("messages",),
-    "accounting": ("invoices", "credit_notes", "payments", "refunds", "payment_requests"),
+    "accounting": (
+        "invoices",
+        "credit_notes",
+        "payments",
+        "refunds",
+        "payment_requests",
+        "payment_notifications",
+    ),
     "audit": ("audit",),
 }
 
@@ -138,6 +145,19 @@ def _accounts(uow: UnitOfWork, household_id: str) -> list[Account]:
     return [account for account in uow.accounts.list() if household_id in account.household_ids]
 
 
+def _notifications(uow: UnitOfWork, household_id: str) -> list[Any]:
+    """The payment provider's notifications about the household's online payments (linked
+    by the transactions it started)."""
+    transactions = sorted(
+        {r.transaction_id for r in uow.payment_requests.list(household_id=household_id)}
+    )
+    return [
+        notification
+        for transaction_id in transactions
+        for notification in uow.notifications_audit.list(transaction_id=transaction_id)
+    ]
+
+
 #: The erasure report's line for the accounts kept (counted by ``_remove``, reported as kept).
 _SHARED = "comptes du portail partagés"
 
@@ -190,6 +210,7 @@ class PrivacyService(ServiceBase):
             "refunds": _plain(uow.refunds.list(household_id=household_id)),
             "mandates": _plain(uow.mandates.list(household_id=household_id)),
             "payment_requests": _plain(uow.payment_requests.list(household_id=household_id)),
+            "payment_notifications": _plain(_notifications(uow, household_id)),
             "accounts": _plain(a.view() for a in _accounts(uow, household_id)),
             "messages": _plain(
                 record.message
@@ -254,6 +275,7 @@ class PrivacyService(ServiceBase):
                     f"impayée(s) ({numbers}) ; elles doivent être réglées ou annulées d'abord"
                 )
             papers = list(uow.family_papers.list(household_id=household_id))
+            notifications = len(_notifications(uow, household_id))  # before their requests go
             everything = self._remove(uow, household)
             shared = dict(everything).get(_SHARED, 0)
             removed = tuple(item for item in everything if item[0] != _SHARED)
@@ -288,6 +310,11 @@ class PrivacyService(ServiceBase):
                         "entrées du journal d'audit",
                         audit_kept,
                         "traçabilité des actions, effacées selon la durée de conservation",
+                    ),
+                    (
+                        "notifications du prestataire de paiement",
+                        notifications,
+                        "preuves des paiements en ligne, conservées avec eux",
                     ),
                     (
                         _SHARED,
