@@ -68,6 +68,8 @@ def test_a_household_trail_shows_only_its_part_of_bulk_entries(site: Path) -> No
     assert " demo:regie run_billing [CONCERTO et " in billed
     assert ": Facturation du 01/09/2023 au 30/09/2023 : " in billed
     assert "    invoice:" in text.stdout
+    # PayZen's notification of CONCERTO's payment: in French, on the household's trail.
+    assert "system record_payment [CONCERTO] : Notification de paiement payzen : " in text.stdout
     result = run("audit", "--config", str(site), "--household", "CONCERTO", "--json")
     entries = json.loads(result.stdout)["entries"]
     assert "H00000" not in json.dumps([{k: v for k, v in e.items() if "hash" not in k}
