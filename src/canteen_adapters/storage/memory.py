@@ -126,6 +126,7 @@ class MemoryUnitOfWork:
         self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
         self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
         self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
+        self.debit_returns = _Documents(self, data, COLLECTIONS["debit_returns"])
         self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:

@@ -54,6 +54,7 @@ from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.policy import Action, authorize, is_allowed
 from canteen_core.domain.tariffs import TariffCategory
 from canteen_core.ports.document_store import DocumentStore
+from canteen_core.ports.storage import Storage
 from canteen_core.services.attendance import JustificationRequest, justify_in
 from canteen_core.services.runner import ServiceBase, Transaction
 
@@ -111,6 +112,35 @@ def delete_paper_files(store: DocumentStore, papers: Iterable[FamilyPaper]) -> N
     for paper in papers:
         if paper.store == store.name:
             store.delete(paper.blob_key)
+
+
+def discard_unrecorded(
+    storage: Storage, store: DocumentStore, key: str, paper_id: str | None
+) -> None:
+    """After a failed upload, delete the bytes put under ``key`` unless the paper
+    ``paper_id`` that names them is stored after all.
+
+    The bytes and the record cannot commit together: the store is another port, which may be
+    another database (``[documents] url``) or the file system, and with SQLite a second
+    connection cannot write while the storage's transaction holds the database's one write
+    lock. So the bytes are committed first and the record after; a failure is not always a
+    rollback (the commit may have gone through before an error on the way out), and deleting
+    the bytes of a committed record would leave a paper that can never be downloaded. The
+    bytes are therefore deleted only once a fresh read shows no record; if that cannot be
+    told, they stay: an orphan blob (never served: its key is random and no record names it)
+    is the safe failure, a record without its bytes is not.
+    """
+    if paper_id is not None:
+        try:
+            with storage.unit_of_work(read_only=True) as uow:
+                if uow.family_papers.find(paper_id) is not None:
+                    return
+        except Exception:
+            return
+    try:
+        store.delete(key)
+    except Exception:
+        return
 
 
 def _paper_of(tx: Transaction, paper_id: str) -> FamilyPaper:
@@ -187,9 +217,10 @@ class FamilyPaperService(ServiceBase):
             uploaded_at=self._ctx.now(),
         )
         store = self._ctx.document_store
-        # The bytes go first, outside the transaction (SQLite has one writer at a time); they
-        # are deleted again if recording the paper fails for any reason.
+        # The bytes go first, committed on their own (see :func:`discard_unrecorded`): a
+        # record never points to bytes that are not there.
         key = store.put(bytes(content), content_type=content_type)
+        recorded: list[str] = []
         try:
             with self._ctx.use_case(
                 actor, Action.SUBMIT_DOCUMENTS, household_id=household_id
@@ -203,8 +234,9 @@ class FamilyPaperService(ServiceBase):
                     probe, id=tx.new_id(), store=store.name, blob_key=key, uploaded_at=tx.now
                 )
                 tx.uow.family_papers.add(paper)
+                recorded.append(paper.id)
         except BaseException:
-            store.delete(key)
+            discard_unrecorded(self._ctx.storage, store, key, recorded[0] if recorded else None)
             raise
         return paper
 

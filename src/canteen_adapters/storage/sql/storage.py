@@ -205,6 +205,10 @@ class SqlUnitOfWork:
         return _Documents(self, COLLECTIONS["payment_requests"])
 
     @cached_property
+    def debit_returns(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["debit_returns"])
+
+    @cached_property
     def audit(self) -> SqlAuditLog:
         return SqlAuditLog(self)
 

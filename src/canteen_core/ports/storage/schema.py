@@ -296,6 +296,16 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            name="debit_returns",
+            type_ref="canteen_core.domain.debit_returns:DebitReturn",
+            keys=(
+                Key(column="household_id"),
+                Key(column="payment_id"),
+                Key(column="file_digest"),
+                Key(column="loaded_at", type="datetime"),
+            ),
+        ),
+        Collection(
             name="notifications_audit",
             type_ref="canteen_core.ports.storage:AuditedNotification",
             keys=(
