@@ -8,6 +8,9 @@
 * ``postgresql://...`` (or ``postgres://``) is translated to ``postgresql+psycopg://``
   (psycopg 3); a ``schema`` becomes the connections' ``search_path``. Connections are checked
   before use (``pool_pre_ping``), so a restarted server does not fail the next use case.
+  Every transaction on it begins by naming its tenant (the commune, ``tenant``, else
+  :data:`DEFAULT_TENANT`) in the transaction-local setting ``canteen.tenant``, which the
+  row-level security policies read (see :mod:`canteen_adapters.storage.sql.tenancy`).
 
 Transactions on these engines start with :func:`begin`, not SQLAlchemy's ``begin()`` alone:
 the SQLite driver is in autocommit mode, so a transaction begun only by SQLAlchemy (or its
@@ -31,8 +34,11 @@ from canteen_adapters.storage._common import json_text
 from canteen_core.domain.errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_TENANT",
     "READ_ONLY",
     "READ_ONLY_OPTION",
+    "TENANT_OPTION",
+    "TENANT_SETTING",
     "begin",
     "create_engine_for_url",
     "normalize_url",
@@ -47,6 +53,13 @@ READ_ONLY_OPTION = "canteen_read_only"
 READ_ONLY: Mapping[str, Any] = MappingProxyType(
     {READ_ONLY_OPTION: True, "postgresql_readonly": True}
 )
+#: Engine execution option naming the tenant a PostgreSQL engine's transactions work for.
+TENANT_OPTION = "canteen_tenant"
+#: The PostgreSQL setting (transaction-local) the row-level security policies compare with.
+TENANT_SETTING = "canteen.tenant"
+#: The tenant of a deployment that names none (a single commune needs no configuration).
+DEFAULT_TENANT = "default"
+_SET_TENANT = "SELECT set_config('canteen.tenant', %s, true)"
 #: How long a SQLite writer waits for another one before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -73,9 +86,15 @@ def normalize_url(url: str | sa.URL) -> sa.URL:
 
 
 def create_engine_for_url(
-    url: str | sa.URL, *, schema: str | None = None, echo: bool = False, **kwargs: Any
+    url: str | sa.URL,
+    *,
+    schema: str | None = None,
+    echo: bool = False,
+    tenant: str | None = None,
+    **kwargs: Any,
 ) -> Engine:
-    """An engine for ``url`` set up for canteen (see the module documentation)."""
+    """An engine for ``url`` set up for canteen (see the module documentation); on
+    PostgreSQL its transactions work for ``tenant`` (:data:`DEFAULT_TENANT` when ``None``)."""
     parsed = normalize_url(url)
     # JSON bodies refuse text no database stores alike (NUL, lone surrogates) before writing.
     kwargs.setdefault("json_serializer", json_text)
@@ -88,8 +107,15 @@ def create_engine_for_url(
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if schema is not None:
         connect_args["options"] = f"-c search_path={schema}"
+    options = dict(kwargs.pop("execution_options", {}))
+    options[TENANT_OPTION] = tenant or DEFAULT_TENANT
     engine = sa.create_engine(
-        parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args, **kwargs
+        parsed,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        execution_options=options,
+        **kwargs,
     )
     if parsed.get_driver_name() == "psycopg":
         event.listen(engine, "do_executemany", _executemany_ending_cleanly)
@@ -116,7 +142,12 @@ def begin(connection: sa.Connection) -> None:
             raise sa.exc.DBAPIError.instance(
                 statement, None, exc, sqlite3.Error, hide_parameters=True
             ) from exc
+        connection.begin()
+        return
     connection.begin()
+    tenant = connection.get_execution_options().get(TENANT_OPTION)
+    if tenant is not None:
+        connection.exec_driver_sql(_SET_TENANT, (tenant,))
 
 
 def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _: Any) -> bool:

@@ -33,7 +33,12 @@ from canteen_adapters.storage.sql.audit import SqlAuditLog
 from canteen_adapters.storage.sql.catalog import SqlCatalog
 from canteen_adapters.storage.sql.documents import _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _FETCH, _translate
-from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
+from canteen_adapters.storage.sql.engine import (
+    READ_ONLY,
+    TENANT_OPTION,
+    begin,
+    create_engine_for_url,
+)
 from canteen_adapters.storage.sql.enrollments import _Enrollments
 from canteen_adapters.storage.sql.households import _Households
 from canteen_adapters.storage.sql.invoices import _Invoices
@@ -75,7 +80,9 @@ class SqlStorage:
         cls, settings: StorageSettings, *, types: dict[str, type[Any]] | None = None
     ) -> SqlStorage:
         """Open the database of ``settings``: migrate it (or check it is current)."""
-        engine = create_engine_for_url(settings.url, schema=settings.schema, echo=settings.echo)
+        engine = create_engine_for_url(
+            settings.url, schema=settings.schema, echo=settings.echo, tenant=settings.tenant
+        )
         try:
             if settings.migrate:
                 upgrade(engine, schema=settings.schema)
@@ -94,9 +101,17 @@ class SqlStorage:
         schema: str | None = None,
         migrate: bool = True,
         types: dict[str, type[Any]] | None = None,
+        tenant: str | None = None,
     ) -> SqlStorage:
         """Shortcut: :meth:`open` with settings built from ``url``."""
-        return cls.open(StorageSettings(url=url, schema=schema, migrate=migrate), types=types)
+        settings = StorageSettings(url=url, schema=schema, migrate=migrate, tenant=tenant)
+        return cls.open(settings, types=types)
+
+    @property
+    def tenant(self) -> str | None:
+        """The commune this storage reads and writes on PostgreSQL (``None`` on SQLite)."""
+        tenant = self.engine.get_execution_options().get(TENANT_OPTION)
+        return None if tenant is None else str(tenant)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A unit of work (one transaction); enter it with ``with``."""
