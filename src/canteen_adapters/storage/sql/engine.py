@@ -119,7 +119,30 @@ def create_engine_for_url(
     )
     if parsed.get_driver_name() == "psycopg":
         event.listen(engine, "do_executemany", _executemany_ending_cleanly)
+    event.listen(engine, "begin", _name_tenant)
     return engine
+
+
+def _name_tenant(connection: sa.Connection) -> None:
+    """The ``begin`` event of PostgreSQL engines: every transaction, however begun (a unit of
+    work, the migrations, SQLAlchemy's autobegin), first names the engine's tenant for this
+    transaction only (``set_config(..., true)``, i.e. ``SET LOCAL``), so a pooled connection
+    never carries a tenant from one transaction to the next. Sent on the DBAPI connection:
+    the transaction being begun is not yet the SQLAlchemy connection's."""
+    tenant = connection.get_execution_options().get(TENANT_OPTION)
+    if tenant is None:
+        return
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_SET_TENANT, (tenant,))
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            _SET_TENANT, None, exc, dbapi.Error, hide_parameters=True
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def begin(connection: sa.Connection) -> None:
@@ -142,12 +165,7 @@ def begin(connection: sa.Connection) -> None:
             raise sa.exc.DBAPIError.instance(
                 statement, None, exc, sqlite3.Error, hide_parameters=True
             ) from exc
-        connection.begin()
-        return
     connection.begin()
-    tenant = connection.get_execution_options().get(TENANT_OPTION)
-    if tenant is not None:
-        connection.exec_driver_sql(_SET_TENANT, (tenant,))
 
 
 def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _: Any) -> bool:

@@ -97,7 +97,8 @@ def upgrade() -> None:
     tables = _tables(inspector)
     migrated = False
     for table in tables:
-        migrated = migrated or bind.exec_driver_sql(f"SELECT EXISTS (SELECT FROM {table})").scalar()
+        rows = bind.exec_driver_sql(f"SELECT EXISTS (SELECT FROM {table})").scalar()
+        migrated = migrated or bool(rows)
         op.add_column(
             table,
             sa.Column(_TENANT, sa.String(), nullable=False, server_default=sa.text(f"'{tenant}'")),
