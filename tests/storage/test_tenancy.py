@@ -10,6 +10,7 @@ commune.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ from canteen_adapters.storage.sql.tenancy import tenant_metadata
 from canteen_adapters.web import WebSettings, create_app
 from canteen_core.domain.actors import Role
 from canteen_core.domain.clock import FixedClock
-from canteen_core.domain.errors import NotFoundError
+from canteen_core.domain.errors import ConflictError, NotFoundError
 from canteen_core.services import Canteen
 from canteen_core.testing import require_postgres_dsn
 from canteen_core.testing.samples import household
@@ -276,6 +277,58 @@ def test_every_repository_of_another_commune_is_empty(
     finally:
         ronde.close()
         nord.close()
+
+
+ALL_DOCUMENTS = (
+    *DOCUMENTS,
+    "change_requests",
+    "credit_notes",
+    "refunds",
+    "mandates",
+    "notifications_audit",
+    "family_papers",
+    "enrollment_requests",
+    "payment_requests",
+)
+
+
+def _snapshot(storage: SqlStorage) -> dict[str, list[Any]]:
+    """Every document of every collection, every household, site and service."""
+    with storage.unit_of_work(read_only=True) as uow:
+        found = {name: list(getattr(uow, name).list()) for name in ALL_DOCUMENTS}
+        found["households"] = sorted(uow.households.all(), key=lambda home: home.id)
+        found["sites"] = list(uow.sites.list())
+        found["services"] = list(uow.services.list())
+        return found
+
+
+def test_writes_of_another_commune_never_reach_its_rows(
+    shared: Shared, demos: dict[str, Any]
+) -> None:
+    ronde, ouest = shared.storage("RONDE"), shared.storage("OUEST")
+    try:
+        before = _snapshot(ronde)
+        with ouest.unit_of_work() as uow:
+            for name in ALL_DOCUMENTS:
+                repository = getattr(uow, name)
+                for item in before[name][:1]:
+                    with pytest.raises(NotFoundError):
+                        repository.remove(item.id)
+                    with contextlib.suppress(ConflictError):  # refers to a row OUEST lacks
+                        repository.save(item)  # OUEST's own row, or refused
+            for home in before["households"][:1]:
+                with pytest.raises(NotFoundError):
+                    uow.households.remove(home.id)
+                uow.households.save(attrs.evolve(home, resident=not home.resident))
+            for site in before["sites"][:1]:
+                saved = attrs.evolve(site, version=site.version + 1)
+                with pytest.raises(ConflictError):  # OUEST has no version of it to save over
+                    uow.sites.save(saved, expected_version=site.version)
+            uow.commit()
+        assert _snapshot(ronde) == before
+    finally:
+        ronde.close()
+        ouest.close()
 
 
 def test_a_commune_saving_a_shared_id_leaves_the_others_row(
