@@ -28,12 +28,14 @@ from canteen_adapters.cli import main
 from canteen_adapters.cli.demo import ADMIN, CONCERTO_ID, SHOWN_AT, run_demo
 from canteen_adapters.cli.demo import run as demo_run
 from canteen_adapters.cli.demo.commune import demo_deployment_text
+from canteen_adapters.paperstore.database import DatabaseDocumentStore
 from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url, upgrade
 from canteen_adapters.storage.sql.tenancy import tenant_metadata
 from canteen_adapters.web import WebSettings, create_app
 from canteen_core.domain.actors import Role
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import ConflictError, NotFoundError
+from canteen_core.ports.document_store import DocumentStoreSettings
 from canteen_core.services import Canteen
 from canteen_core.testing import require_postgres_dsn
 from canteen_core.testing.samples import household
@@ -42,6 +44,17 @@ pytestmark = pytest.mark.postgres
 
 COMMUNES = ("RONDE", "CARRE")
 DOCUMENTS = ("enrollments", "attendance", "absences", "tariffs", "invoices", "payments")
+ALL_DOCUMENTS = (
+    *DOCUMENTS,
+    "change_requests",
+    "credit_notes",
+    "refunds",
+    "mandates",
+    "notifications_audit",
+    "family_papers",
+    "enrollment_requests",
+    "payment_requests",
+)
 TABLES = sorted(name for name in tenant_metadata().tables if name != "tenants")
 
 
@@ -250,16 +263,7 @@ def test_every_repository_of_another_commune_is_empty(
                 repository = getattr(uow, name)
                 assert repository.count() == 0, name
                 assert repository.find(item.id) is None, name
-            for name in (
-                "change_requests",
-                "credit_notes",
-                "refunds",
-                "mandates",
-                "notifications_audit",
-                "family_papers",
-                "enrollment_requests",
-                "payment_requests",
-            ):
+            for name in ALL_DOCUMENTS[len(DOCUMENTS) :]:
                 assert getattr(uow, name).count() == 0, name
             assert uow.sites.find(site.id) is None
             assert uow.services.find(service.id) is None
@@ -277,19 +281,6 @@ def test_every_repository_of_another_commune_is_empty(
     finally:
         ronde.close()
         nord.close()
-
-
-ALL_DOCUMENTS = (
-    *DOCUMENTS,
-    "change_requests",
-    "credit_notes",
-    "refunds",
-    "mandates",
-    "notifications_audit",
-    "family_papers",
-    "enrollment_requests",
-    "payment_requests",
-)
 
 
 def _snapshot(storage: SqlStorage) -> dict[str, list[Any]]:
@@ -478,3 +469,24 @@ def test_the_http_api_of_one_commune_never_shows_the_others(
     finally:
         for canteen in canteens.values():
             canteen.close()
+
+
+def test_the_database_paper_store_keeps_each_communes_papers(
+    shared: Shared, demos: dict[str, Any]
+) -> None:
+    def store(tenant: str) -> DatabaseDocumentStore:
+        settings = DocumentStoreSettings(
+            store="database", url=shared.app_dsn, schema=shared.schema, tenant=tenant
+        )
+        return DatabaseDocumentStore.from_settings(settings)
+
+    ronde, carre = store("RONDE"), store("CARRE")
+    try:
+        key = ronde.put(b"%PDF-1.4 attestation", content_type="application/pdf")
+        with pytest.raises(NotFoundError):
+            carre.get(key)
+        carre.delete(key)  # nothing of CARRE's under that key: nothing happens
+        assert ronde.get(key) == b"%PDF-1.4 attestation"
+    finally:
+        ronde.close()
+        carre.close()

@@ -4,15 +4,13 @@ The deployment's own SQLite file or PostgreSQL database by default (``[documents
 ``schema`` may name another one, migrated like the storage's). The table comes with the
 storage's migrations (0009); this store opens its own connection pool and writes each blob in
 a transaction of its own, outside the storage's unit of work (the service puts the bytes
-before it records the paper, and deletes them when recording fails). Its transactions begin as
-the storage's do, so on a PostgreSQL shared by many communes they work for the deployment's
-tenant and see only its papers.
+before it records the paper, and deletes them when recording fails). On a PostgreSQL shared by
+many communes its engine works for the deployment's tenant, as the storage's does, and sees
+only that commune's papers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,7 +18,7 @@ import sqlalchemy as sa
 
 from canteen_adapters.paperstore import check_key, new_key
 from canteen_adapters.storage.sql.driver import _translate
-from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
+from canteen_adapters.storage.sql.engine import create_engine_for_url
 from canteen_adapters.storage.sql.migrate import check_revision
 from canteen_adapters.storage.sql.tables import document_blobs
 from canteen_core.config.hookspecs import offer
@@ -67,7 +65,7 @@ class DatabaseDocumentStore:
     def put(self, data: bytes, *, content_type: str) -> str:
         """Insert a row for ``data``; returns its key."""
         key = new_key()
-        with _translate("cannot store the document"), self._transaction() as connection:
+        with _translate("cannot store the document"), self.engine.begin() as connection:
             connection.execute(
                 _INSERT,
                 {
@@ -83,10 +81,7 @@ class DatabaseDocumentStore:
     def get(self, key: str) -> bytes:
         """The row's bytes; :class:`NotFoundError` for an unknown key."""
         checked = check_key(key)
-        with (
-            _translate("cannot read the document"),
-            self._transaction(read_only=True) as connection,
-        ):
+        with _translate("cannot read the document"), self.engine.connect() as connection:
             found = connection.execute(_SELECT, {"key": checked}).scalar_one_or_none()
         if found is None:
             raise NotFoundError("document introuvable")
@@ -94,18 +89,8 @@ class DatabaseDocumentStore:
 
     def delete(self, key: str) -> None:
         """Delete the row (nothing happens for an unknown key)."""
-        with _translate("cannot delete the document"), self._transaction() as connection:
+        with _translate("cannot delete the document"), self.engine.begin() as connection:
             connection.execute(_DELETE, {"key": key})
-
-    @contextmanager
-    def _transaction(self, *, read_only: bool = False) -> Iterator[sa.Connection]:
-        """A transaction begun as the storage's (its tenant named), committed at the end."""
-        with self.engine.connect() as connection:
-            if read_only:
-                connection.execution_options(**READ_ONLY)
-            begin(connection)
-            yield connection
-            connection.commit()
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from types import MappingProxyType
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "create_engine_for_url",
     "normalize_url",
     "psycopg_executemany",
+    "transaction",
 ]
 
 #: Connection execution option marking a read-only unit of work (see :func:`begin`).
@@ -166,6 +167,19 @@ def begin(connection: sa.Connection) -> None:
                 statement, None, exc, sqlite3.Error, hide_parameters=True
             ) from exc
     connection.begin()
+
+
+@contextmanager
+def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[sa.Connection]:
+    """A connection of ``engine`` in a transaction begun by :func:`begin`, committed when the
+    block ends (rolled back on an exception): for the stores that work outside the storage's
+    units of work (the database document store, the tenant registry)."""
+    with engine.connect() as connection:
+        if read_only:
+            connection.execution_options(**READ_ONLY)
+        begin(connection)
+        yield connection
+        connection.commit()
 
 
 def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _: Any) -> bool:

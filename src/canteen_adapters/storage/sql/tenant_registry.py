@@ -7,8 +7,6 @@ the connection works for, and refuses adding another one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from canteen_adapters.storage.sql.driver import _translate
-from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
+from canteen_adapters.storage.sql.engine import create_engine_for_url, transaction
 from canteen_adapters.storage.sql.migrate import check_revision
 from canteen_adapters.storage.sql.tenancy import tenants
 from canteen_core.domain.errors import (
@@ -57,13 +55,13 @@ class SqlTenantRegistry:
     def list(self) -> list[Tenant]:
         """Every commune the connection may see, by id."""
         statement = sa.select(tenants).order_by(tenants.c.id)
-        with _translate("cannot read the tenants"), self._transaction(read_only=True) as c:
+        with _translate("cannot read the tenants"), transaction(self.engine, read_only=True) as c:
             return [_tenant(row) for row in c.execute(statement)]
 
     def get(self, tenant_id: str) -> Tenant:
         """The commune ``tenant_id``; :class:`NotFoundError` if not registered (or hidden)."""
         statement = sa.select(tenants).where(tenants.c.id == check_tenant_id(tenant_id))
-        with _translate("cannot read the tenants"), self._transaction(read_only=True) as c:
+        with _translate("cannot read the tenants"), transaction(self.engine, read_only=True) as c:
             row = c.execute(statement).one_or_none()
         if row is None:
             raise NotFoundError(f"commune inconnue dans le registre : {tenant_id}")
@@ -86,7 +84,7 @@ class SqlTenantRegistry:
             "created_at": added.created_at,
         }
         try:
-            with _translate("cannot add the tenant"), self._transaction() as connection:
+            with _translate("cannot add the tenant"), transaction(self.engine) as connection:
                 connection.execute(sa.insert(tenants).values(**values))
         except ConflictError:
             raise ConflictError(f"la commune {tenant.id} est déjà inscrite") from None
@@ -102,15 +100,6 @@ class SqlTenantRegistry:
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()
-
-    @contextmanager
-    def _transaction(self, *, read_only: bool = False) -> Iterator[sa.Connection]:
-        with self.engine.connect() as connection:
-            if read_only:
-                connection.execution_options(**READ_ONLY)
-            begin(connection)
-            yield connection
-            connection.commit()
 
 
 def _require_postgres(engine: Engine) -> None:
