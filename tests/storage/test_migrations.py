@@ -12,8 +12,9 @@ from pathlib import Path
 import attrs
 import pytest
 import sqlalchemy as sa
-from alembic import command
+from alembic import command, op
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from canteen_adapters.storage.sql import (
@@ -26,6 +27,11 @@ from canteen_adapters.storage.sql import (
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.enrollments import _calendar_key
 from canteen_adapters.storage.sql.migrate import VERSION_TABLE, alembic_config
+from canteen_adapters.storage.sql.migrations._ops import (
+    tenant_columns,
+    tenant_keyed,
+    tenant_policy,
+)
 from canteen_adapters.storage.sql.tables import metadata
 from canteen_adapters.storage.sql.tenancy import tenant_metadata
 from canteen_core.config.deployment import StorageSettings
@@ -482,5 +488,51 @@ def test_a_single_commune_postgres_database_becomes_the_deployments_tenant(
         with pytest.raises(ValueError, match="several communes"):
             _downgrade(engine, "0012")
         assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def _later_table(engine: sa.Engine) -> None:
+    """What a revision after 0013 does to create a table: keyed by tenant on PostgreSQL."""
+    with engine.connect() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            op.create_table(
+                "later",
+                sa.Column("id", sa.String(), nullable=False),
+                *tenant_columns(),
+                sa.PrimaryKeyConstraint(*tenant_keyed("id"), name="pk_later"),
+            )
+            tenant_policy("later")
+        connection.commit()
+
+
+def test_a_later_sqlite_table_has_no_tenant(tmp_path: Path) -> None:
+    engine = create_engine_for_url(f"sqlite:///{tmp_path / 'later.db'}")
+    try:
+        _later_table(engine)
+        assert [c["name"] for c in sa.inspect(engine).get_columns("later")] == ["id"]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_later_postgres_table_is_keyed_by_tenant(postgres_dsn: str, pg_schema: str) -> None:
+    assert upgrade(postgres_dsn, schema=pg_schema) == head_revision()
+    engine = create_engine_for_url(postgres_dsn, schema=pg_schema, tenant="RONDE")
+    try:
+        _later_table(engine)
+        assert sa.inspect(engine).get_pk_constraint("later")["constrained_columns"] == [
+            "tenant_id",
+            "id",
+        ]
+        with engine.connect() as connection:
+            connection.exec_driver_sql("INSERT INTO later (id) VALUES ('x')")
+            connection.commit()
+            row = connection.exec_driver_sql("SELECT id, tenant_id FROM later").one()
+            assert tuple(row) == ("x", "RONDE")
+            forced = connection.exec_driver_sql(
+                "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'later'::regclass"
+            ).scalar_one()
+            assert forced is True
     finally:
         engine.dispose()

@@ -8,9 +8,10 @@ unique constraint and unique index, and both sides of each foreign key. Each tab
 ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` and one policy letting a transaction read and write
 only its tenant's rows. When existing rows were migrated, their commune is registered.
 
-The keys are rebuilt from what the database holds (reflected), so this works at any revision's
-shape; a later revision's data migration on PostgreSQL sees only its tenant's rows unless run
-by a superuser (or after ``NO FORCE ROW LEVEL SECURITY`` inside its transaction).
+The keys are rebuilt from what the database holds (reflected). A later revision creating a
+table keys it with ``_ops.tenant_columns``, ``tenant_keyed`` and ``tenant_policy``; a later
+revision's data migration on PostgreSQL sees only its tenant's rows unless run by a superuser
+(or after ``NO FORCE ROW LEVEL SECURITY`` inside its transaction).
 
 Revision ID: 0013
 Revises: 0012
@@ -27,6 +28,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from canteen_adapters.storage.sql.migrations._ops import TENANT_DEFAULT, tenant_policy
+
 revision = "0013"
 down_revision: str | None = "0012"
 branch_labels = None
@@ -34,8 +37,7 @@ depends_on = None
 
 _VERSION_TABLE = "canteen_schema_version"
 _TENANT = "tenant_id"
-_DEFAULT = "NULLIF(current_setting('canteen.tenant', true), '')"
-_MATCH = "tenant_id = current_setting('canteen.tenant', true)"
+_DEFAULT = TENANT_DEFAULT
 _POLICY = "canteen_tenant_isolation"
 _TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -106,9 +108,7 @@ def upgrade() -> None:
         op.alter_column(table, _TENANT, server_default=sa.text(_DEFAULT))
     _rekey(inspector, tables, keyed=True)
     for table in tables:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY {_POLICY} ON {table} USING ({_MATCH}) WITH CHECK ({_MATCH})")
+        tenant_policy(table)
     registry = op.create_table(
         "tenants",
         sa.Column("id", sa.String(), nullable=False),
