@@ -11,6 +11,7 @@ commune.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -490,3 +491,13 @@ def test_the_database_paper_store_keeps_each_communes_papers(
     finally:
         ronde.close()
         carre.close()
+
+
+def test_opening_as_a_role_bypassing_the_policies_is_logged(
+    shared: Shared, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="canteen.storage"):
+        shared.storage("RONDE").close()  # canteen's role: bound by the policies
+        assert caplog.records == []
+        SqlStorage.from_url(shared.owner_dsn, schema=shared.schema, tenant="RONDE").close()
+    assert "bypasses row-level security" in caplog.text

@@ -18,6 +18,7 @@ How the guarantees of :mod:`canteen_core.ports.storage` are kept:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
@@ -45,6 +46,7 @@ from canteen_adapters.storage.sql.invoices import _Invoices
 from canteen_adapters.storage.sql.migrate import check_revision, upgrade
 from canteen_adapters.storage.sql.outbox import _Outbox
 from canteen_adapters.storage.sql.reservations import _Reservations
+from canteen_adapters.storage.sql.tenancy import bypasses_row_security
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import StorageError
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
 
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
+
+_log = logging.getLogger("canteen.storage")
 
 
 class SqlStorage:
@@ -88,6 +92,12 @@ class SqlStorage:
                 upgrade(engine, schema=settings.schema)
             else:
                 check_revision(engine)
+            if bypasses_row_security(engine):
+                _log.warning(
+                    "canteen connects to PostgreSQL as a role that bypasses row-level security "
+                    "(superuser or BYPASSRLS): it sees every commune's rows and its lookups by "
+                    "id scan the tenant-led keys; connect as a dedicated role (docs/tenancy.md)"
+                )
         except BaseException:
             engine.dispose()
             raise

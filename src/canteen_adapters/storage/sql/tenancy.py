@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from canteen_adapters.storage.sql import tables as t
 
@@ -30,6 +31,7 @@ __all__ = [
     "TENANT_COLUMN",
     "TENANT_DEFAULT_SQL",
     "TENANT_MATCH_SQL",
+    "bypasses_row_security",
     "tenant_metadata",
     "tenants",
 ]
@@ -112,3 +114,17 @@ def tenant_metadata() -> sa.MetaData:
         _tenant_table(table, target)
     tenants.to_metadata(target)
     return target
+
+
+def bypasses_row_security(engine: Engine) -> bool:
+    """Whether ``engine`` connects to PostgreSQL as a role the policies do not bind (a
+    superuser, or ``BYPASSRLS``): it sees every commune's rows, and a lookup by id, lacking
+    the policy's ``tenant_id``, cannot use the tenant-led primary keys (it scans them)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql(
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).scalar()
+        connection.rollback()
+    return bool(found)
