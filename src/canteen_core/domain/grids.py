@@ -66,6 +66,10 @@ class GridCell:
     pending: ChangeAction | None = None
     surcharge: bool = False  # booked late, a surcharge marker is set
     reason: str | None = None
+    #: On a full day's waiting list: ``"liste d'attente (rang 2)"``, or the place offered
+    #: (:mod:`canteen_core.domain.capacity`); ``None`` otherwise.
+    waiting: str | None = None
+    offered: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -56,6 +56,7 @@ review_documents                             yes   yes     yes
 view_audit                                                 yes
 manage_personal_data                                       yes
 apply_retention                                            yes   yes
+publish_menus                                yes           yes
 ========================== ======== ======== ===== ======= ===== ======
 
 Only the payer (guardian) changes the household's details and signs a direct-debit mandate: the
@@ -113,6 +114,7 @@ class Action(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_PERSONAL_DATA = "manage_personal_data"
     APPLY_RETENTION = "apply_retention"
+    PUBLISH_MENUS = "publish_menus"
 
 
 class Grant(enum.Enum):
@@ -156,6 +158,7 @@ _RULES: Mapping[Role, Mapping[Action, Grant]] = {
             A.VIEW_HEADCOUNT,
             A.VIEW_DOCUMENTS,
             A.REVIEW_DOCUMENTS,
+            A.PUBLISH_MENUS,
         ),
         Grant.ANY,
     ),
