@@ -7,6 +7,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -18,7 +20,7 @@ depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 # The key columns as of this revision (canteen_core.ports.storage.COLLECTIONS may change later).
-_TABLES: dict[str, tuple[tuple[str, sa.types.TypeEngine[object]], ...]] = {
+_TABLES: dict[str, tuple[tuple[str, sa.types.TypeEngine[Any]], ...]] = {
     "capacities": (("site_id", sa.String()), ("service_id", sa.String())),
     "waiting_list": (
         ("site_id", sa.String()),
