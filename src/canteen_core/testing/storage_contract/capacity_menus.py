@@ -24,8 +24,8 @@ __all__ = [
     "sample_week_menu",
     "test_capacity_rules_round_trip_and_lock",
     "test_menus_round_trip_and_filter",
-    "test_waiting_list_round_trip_and_filter",
     "test_waiting_list_is_dropped_with_its_unit_of_work",
+    "test_waiting_list_round_trip_and_filter",
 ]
 
 _MONDAY = date(2023, 10, 2)
