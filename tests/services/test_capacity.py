@@ -134,3 +134,18 @@ def test_bad_capacity_input_is_refused_and_changes_nothing(world: World) -> None
     rule = canteen.capacity.set(ADMIN, SITE.id, SERVICE.id, 3, days={MONDAY: 1})
     assert (rule.places_on(MONDAY), rule.places_on(WEEK[1])) == (1, 3)
     assert canteen.capacity.get(STAFF, SITE.id, SERVICE.id) == rule
+
+
+def test_the_capacity_section_of_a_deployment_file() -> None:
+    from canteen_core.config.deployment import parse_deployment
+    from canteen_core.domain.errors import ConfigurationError
+
+    base = '[issuer]\nname = "Régie"\ncode = "RONDE"\n[storage]\nurl = "memory://"\n'
+    deployment = parse_deployment(base + '[capacity]\npromotion = "offer"\noffer_hours = 24\n')
+    assert deployment.capacity == CapacitySettings(promotion=PromotionMode.OFFER, offer_hours=24)
+    assert parse_deployment(base).capacity.promotion is PromotionMode.AUTOMATIC
+    with pytest.raises(ConfigurationError) as refused:
+        parse_deployment(base + '[capacity]\npromotion = "lottery"\n')
+    assert refused.value.path == "capacity.promotion"
+    with pytest.raises(ConfigurationError):
+        parse_deployment(base + "[capacity]\noffer_hours = 0\n")
