@@ -149,3 +149,18 @@ def test_the_capacity_section_of_a_deployment_file() -> None:
     assert refused.value.path == "capacity.promotion"
     with pytest.raises(ConfigurationError):
         parse_deployment(base + "[capacity]\noffer_hours = 0\n")
+
+
+def test_approving_a_late_booking_of_a_full_day_is_refused(world: World) -> None:
+    canteen = world.canteen
+    day = date(2023, 9, 4)  # its deadline (Thursday 31 August, 10:00) has passed
+    canteen.capacity.set(ADMIN, SITE.id, SERVICE.id, 1)
+    canteen.reservations.book(ADMIN, world.alban.id, day)
+    asked = canteen.reservations.book(OTHER, world.lea.id, day)
+    (request,) = asked.pending
+    with pytest.raises(RuleViolationError, match="complet"):
+        canteen.reservations.decide(STAFF, request.id, approve=True)
+    assert canteen.reservations.booked_days(ADMIN, world.lea.id, day, day) == ()
+    canteen.reservations.cancel(ADMIN, world.alban.id, day)
+    canteen.reservations.decide(STAFF, request.id, approve=True)
+    assert canteen.reservations.booked_days(ADMIN, world.lea.id, day, day) == (day,)

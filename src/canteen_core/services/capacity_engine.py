@@ -58,13 +58,11 @@ class Books:
             return self.changed[enrollment_id][0]
         return tx.uow.reservations.load(enrollment_id)
 
-    def put(self, tx: Transaction, book: ReservationBook, loaded_at: int | None = None) -> None:
-        """Record ``book`` as changed (``loaded_at``: the stored version it comes from)."""
+    def put(self, book: ReservationBook, loaded_at: int) -> None:
+        """Record ``book`` as changed; ``loaded_at`` is the stored version it comes from (kept
+        from the first change when the book changes again)."""
         previous = self.changed.get(book.enrollment_id)
-        version = previous[1] if previous is not None else loaded_at
-        if version is None:
-            raise ValueError("the stored version of a new book is needed")
-        self.changed[book.enrollment_id] = (book, version)
+        self.changed[book.enrollment_id] = (book, loaded_at if previous is None else previous[1])
 
     def saves(self) -> list[tuple[ReservationBook, int]]:
         """The ``(book, expected_version)`` pairs to save."""
@@ -289,7 +287,7 @@ def promote(
             entry = entry.offered(tx.now, settings.offer_hours)
         else:
             book = books.current(tx, entry.enrollment_id)
-            books.put(tx, book.with_day(day, booked=True), book.version)
+            books.put(book.with_day(day, booked=True), book.version)
             entry = entry.closed(WaitingStatus.PLACED, tx.now)
             tx.emit(
                 ReservationsChanged(
