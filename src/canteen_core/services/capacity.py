@@ -26,11 +26,10 @@ from canteen_core.domain.capacity import (
 )
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
-from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.grids import Grid, GridCell
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import Range
-from canteen_core.services.capacity_engine import Books, _Ledger, promote
+from canteen_core.services.capacity_engine import Books, DayLedger, placed_event, promote
 from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["CapacityService", "WaitingDay", "mark_waiting", "waiting_days"]
@@ -195,16 +194,7 @@ class CapacityService(ServiceBase):
             )
             placed = entry.closed(WaitingStatus.PLACED, tx.now)
             tx.uow.waiting_list.save(placed)
-            tx.emit(
-                ReservationsChanged(
-                    occurred_at=tx.now,
-                    household_id=entry.household_id,
-                    child_id=entry.child_id,
-                    enrollment_id=entry.enrollment_id,
-                    actor_id=actor.user_id,
-                    booked=(entry.day,),
-                )
-            )
+            tx.emit(placed_event(tx, placed, actor.user_id))
         return placed
 
     def decline(self, actor: Actor, entry_id: str) -> WaitingEntry:
@@ -249,7 +239,7 @@ class CapacityService(ServiceBase):
 
     def _fill_day(self, tx: Transaction, rule: CapacityRule, day: date) -> None:
         """Give the free places of ``day`` (after the lock) to the children waiting."""
-        ledger = _Ledger.read(tx, rule, day, day)
+        ledger = DayLedger.read(tx, rule, day, day)
         free = rule.places_on(day) - ledger.stored.get(day, 0) - ledger.held(day)
         if free > 0:
             books = Books()

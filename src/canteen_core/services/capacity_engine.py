@@ -42,7 +42,7 @@ from canteen_core.ports.storage import Range
 from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.runner import Transaction
 
-__all__ = ["Books", "apply_capacity", "promote"]
+__all__ = ["Books", "DayLedger", "apply_capacity", "placed_event", "promote", "tell_family"]
 
 
 @attrs.define
@@ -114,7 +114,7 @@ def _apply_rule(
     books: Books,
 ) -> None:
     days = sorted({day for i in ids for day in (*results[i].booked, *results[i].cancelled)})
-    ledger = _Ledger.read(tx, rule, days[0], days[-1])
+    ledger = DayLedger.read(tx, rule, days[0], days[-1])
     for day in days:
         # Places taken on the day once this use case is saved, newcomers aside: the stored
         # bookings of everyone else, the books of this use case, the offers held.
@@ -178,7 +178,7 @@ def _send_to_waiting_list(
 
 
 @attrs.define
-class _Ledger:
+class DayLedger:
     """What is booked and who waits on the days of one rule, read after its lock."""
 
     rule: CapacityRule
@@ -186,7 +186,7 @@ class _Ledger:
     entries: list[WaitingEntry]
 
     @classmethod
-    def read(cls, tx: Transaction, rule: CapacityRule, first: date, last: date) -> _Ledger:
+    def read(cls, tx: Transaction, rule: CapacityRule, first: date, last: date) -> DayLedger:
         counts = tx.uow.reservations.headcount(
             rule.site_id, first, last, service_id=rule.service_id
         )
@@ -261,7 +261,7 @@ class _Ledger:
 
 
 def promote(
-    tx: Transaction, day: date, free: int, ledger: _Ledger, books: Books
+    tx: Transaction, day: date, free: int, ledger: DayLedger, books: Books
 ) -> list[WaitingEntry]:
     """Give up to ``free`` places of ``day`` to the first children waiting; what they became.
 
@@ -289,21 +289,24 @@ def promote(
             book = books.current(tx, entry.enrollment_id)
             books.put(book.with_day(day, booked=True), book.version)
             entry = entry.closed(WaitingStatus.PLACED, tx.now)
-            tx.emit(
-                ReservationsChanged(
-                    occurred_at=tx.now,
-                    household_id=entry.household_id,
-                    child_id=entry.child_id,
-                    enrollment_id=entry.enrollment_id,
-                    actor_id="system",
-                    booked=(day,),
-                )
-            )
+            tx.emit(placed_event(tx, entry, "system"))
         ledger.save(tx, entry)
         tell_family(tx, entry, enrollment)
         done.append(entry)
         free -= 1
     return done
+
+
+def placed_event(tx: Transaction, entry: WaitingEntry, actor_id: str) -> ReservationsChanged:
+    """The event of a child booked from the waiting list (its day booked)."""
+    return ReservationsChanged(
+        occurred_at=tx.now,
+        household_id=entry.household_id,
+        child_id=entry.child_id,
+        enrollment_id=entry.enrollment_id,
+        actor_id=actor_id,
+        booked=(entry.day,),
+    )
 
 
 def tell_family(tx: Transaction, entry: WaitingEntry, enrollment: Enrollment) -> None:
