@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canteen_core.domain.capacity import (
     CapacityRule,
+    CapacitySettings,
+    PromotionMode,
     WaitingEntry,
     WaitingStatus,
     admit,
@@ -85,39 +88,59 @@ def test_a_rule_reads_a_date_before_its_weekday() -> None:
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["e-alban", "e-zoe", "e-lea"]), st.booleans()),
+    st.tuples(
+        st.sampled_from(["e-alban", "e-zoe", "e-lea"]),
+        st.sampled_from(["book", "cancel", "accept"]),
+    ),
     min_size=1,
     max_size=12,
 )
 
 
-@settings(max_examples=30, deadline=None)
-@given(places=st.integers(min_value=0, max_value=3), steps=operations)
+@settings(max_examples=40, deadline=None)
+@given(
+    places=st.integers(min_value=0, max_value=3),
+    steps=operations,
+    mode=st.sampled_from(list(PromotionMode)),
+)
 def test_any_bookings_and_cancellations_keep_the_day_within_capacity(
-    places: int, steps: list[tuple[str, bool]]
+    places: int, steps: list[tuple[str, str]], mode: PromotionMode
 ) -> None:
     with Canteen.in_memory(zone="C", clock=FixedClock(NOW)) as canteen:
+        canteen.context.deployment = attrs.evolve(
+            canteen.context.deployment, capacity=CapacitySettings(promotion=mode)
+        )
         build_world(canteen)
         canteen.capacity.set(ADMIN, SITE.id, SERVICE.id, places)
-        arrivals: list[str] = []  # who asked for the day, in order, while not served
-        for enrollment_id, booking in steps:
-            if booking:
+        arrivals: list[str] = []  # who joined the queue, in order
+        for enrollment_id, action in steps:
+            entries = canteen.capacity.waiting_list(STAFF, SITE.id, SERVICE.id, DAY)
+            if action == "book":
+                queued = any(e.enrollment_id == enrollment_id and e.is_open for e in entries)
                 result = canteen.reservations.book(ADMIN, enrollment_id, DAY)
-                if result.skipped and enrollment_id not in arrivals:
-                    arrivals.append(enrollment_id)
-            else:
+                if result.skipped and not queued:  # joins at the back of the queue
+                    arrivals = [e for e in arrivals if e != enrollment_id] + [enrollment_id]
+            elif action == "cancel":
                 canteen.reservations.cancel(ADMIN, enrollment_id, DAY)
+            else:
+                for entry in entries:
+                    if (
+                        entry.enrollment_id == enrollment_id
+                        and entry.status is WaitingStatus.OFFERED
+                    ):
+                        canteen.capacity.accept(ADMIN, entry.id)
             booked = {
                 e
                 for e in ("e-alban", "e-zoe", "e-lea")
                 if canteen.reservations.booked_days(ADMIN, e, DAY, DAY)
             }
-            assert len(booked) <= places
-            assert canteen.kitchen.headcount(STAFF, SITE.id, DAY).total == len(booked)
             entries = canteen.capacity.waiting_list(STAFF, SITE.id, SERVICE.id, DAY)
+            offered = {e.enrollment_id for e in entries if e.status is WaitingStatus.OFFERED}
             waiting = [e.enrollment_id for e in entries if e.status is WaitingStatus.WAITING]
-            assert not set(waiting) & booked
+            assert len(booked) + len(offered) <= places
+            assert canteen.kitchen.headcount(STAFF, SITE.id, DAY).total == len(booked)
+            assert not (set(waiting) | offered) & booked
             if waiting:  # a place is never left free while a child waits
-                assert len(booked) == places
+                assert len(booked) + len(offered) == places
             # first come, first served: the queue keeps the order of arrival
             assert waiting == [e for e in arrivals if e in waiting]

@@ -213,11 +213,13 @@ class WaitingEntry:
         """Still waiting, or holding an offered place."""
         return self.status in OPEN_STATUSES
 
-    def offered(self, now: datetime, hours: int) -> WaitingEntry:
-        """The entry with a place held for it until ``hours`` after ``now``."""
-        return attrs.evolve(
-            self, status=WaitingStatus.OFFERED, offer_until=now + timedelta(hours=hours)
-        )
+    def offered(self, now: datetime, hours: int, *, latest: datetime | None = None) -> WaitingEntry:
+        """The entry with a place held for it until ``hours`` after ``now`` (at the latest
+        ``latest``: the day's service start)."""
+        until = now + timedelta(hours=hours)
+        if latest is not None:
+            until = min(until, latest)
+        return attrs.evolve(self, status=WaitingStatus.OFFERED, offer_until=until)
 
     def closed(self, status: WaitingStatus, now: datetime) -> WaitingEntry:
         """The entry decided (placed, withdrawn or expired) at ``now``."""

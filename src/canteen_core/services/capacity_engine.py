@@ -118,16 +118,15 @@ def _apply_rule(
     for day in days:
         # Places taken on the day once this use case is saved, newcomers aside: the stored
         # bookings of everyone else, the books of this use case, the offers held.
-        taken = ledger.stored.get(day, 0) + ledger.held(day, exclude=ids)
-        newcomers: list[str] = []
+        newcomers = [i for i in ids if day in results[i].booked]
+        # A newcomer holding an offer for the day takes the held place (counted once).
+        taken = ledger.stored.get(day, 0) + ledger.held(day, exclude=newcomers)
         for enrollment_id in ids:
             before = loaded[enrollment_id].is_booked(day)
             changed = books.changed.get(enrollment_id)
             after = changed[0].is_booked(day) if changed is not None else before
             taken -= int(before)
-            if day in results[enrollment_id].booked:
-                newcomers.append(enrollment_id)
-            elif after:
+            if enrollment_id not in newcomers and after:
                 taken += 1
         for enrollment_id in newcomers:
             own = ledger.open_entry(enrollment_id, day)
@@ -284,7 +283,8 @@ def promote(
             ledger.save(tx, entry.closed(WaitingStatus.EXPIRED, tx.now))
             continue
         if settings.promotion is PromotionMode.OFFER:
-            entry = entry.offered(tx.now, settings.offer_hours)
+            starts = wall_clock(day, enrollment.service.starts_at)
+            entry = entry.offered(tx.now, settings.offer_hours, latest=starts)
         else:
             book = books.current(tx, entry.enrollment_id)
             books.put(book.with_day(day, booked=True), book.version)
