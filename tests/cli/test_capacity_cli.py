@@ -41,7 +41,7 @@ def test_set_capacity_read_the_waiting_list_and_expire_offers(site: Path) -> Non
     assert [(e["position"], e["enrollment"], e["status"]) for e in json.loads(listed.output)] == [
         (1, ENROLLMENT, "waiting")
     ]
-    expired = run("capacity", "expire-offers", "--config", str(site))
+    expired = run("capacity", "expire", "--config", str(site))
     assert (expired.exit_code, expired.output) == (0, "0 offre expirée\n")
 
 

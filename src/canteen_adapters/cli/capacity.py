@@ -92,14 +92,14 @@ def waiting_command(operator: Operator, site_id: str, service_id: str, day: str)
         click.echo(f"  {entry.position}. {entry.enrollment_id} : {entry.status.label}")
 
 
-@command.command("expire-offers")
+@command.command("expire")
 @operator_command
 def expire_command(operator: Operator) -> None:
     """Expire the offered places whose deadline passed; they go to the next children
     waiting (run it from cron, e.g. every hour).
 
     \b
-        canteen capacity expire-offers
+        canteen capacity expire
     """
     with operator.open() as canteen:
         expired = canteen.capacity.expire_offers(operator.actor)
