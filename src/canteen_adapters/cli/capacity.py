@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
 from canteen_adapters.cli._common import (
@@ -35,12 +37,12 @@ def set_command(
     \b
         canteen capacity set --site centre --service alsh --places 40 --day 2024-02-12=24
     """
-    overrides = {}
+    overrides: dict[date, int] = {}
     for item in days:
-        day, _, count = item.partition("=")
+        text, _, count = item.partition("=")
         if not count.strip().isdigit():
             raise click.BadParameter(f"« {item} » : écrivez 2024-02-12=20", param_hint="--day")
-        overrides[parse_day(day, "--day")] = int(count)
+        overrides[parse_day(text, "--day")] = int(count)
     with operator.open() as canteen:
         rule = canteen.capacity.set(operator.actor, site_id, service_id, places, days=overrides)
     if operator.as_json:
@@ -54,8 +56,8 @@ def set_command(
         )
         return
     click.echo(f"{service_id} à {site_id} : {plural(places, 'place')} par jour")
-    for day, count in rule.days:
-        click.echo(f"  le {short_french_date(day)} : {plural(count, 'place')}")
+    for when, number in rule.days:
+        click.echo(f"  le {short_french_date(when)} : {plural(number, 'place')}")
 
 
 @command.command("waiting")

@@ -113,12 +113,13 @@ def _apply_rule(
     results: dict[str, BulkResult],
     books: Books,
 ) -> None:
-    days = sorted({day for i in ids for day in (*results[i].booked, *results[i].cancelled)})
+    booking = {i: frozenset(results[i].booked) for i in ids}  # a bulk run books many days
+    days = sorted({day for i in ids for day in (*booking[i], *results[i].cancelled)})
     ledger = DayLedger.read(tx, rule, days[0], days[-1])
     for day in days:
         # Places taken on the day once this use case is saved, newcomers aside: the stored
         # bookings of everyone else, the books of this use case, the offers held.
-        newcomers = [i for i in ids if day in results[i].booked]
+        newcomers = [i for i in ids if day in booking[i]]
         # A newcomer holding an offer for the day takes the held place (counted once).
         taken = ledger.stored.get(day, 0) + ledger.held(day, exclude=newcomers)
         for enrollment_id in ids:
@@ -126,7 +127,7 @@ def _apply_rule(
             changed = books.changed.get(enrollment_id)
             after = changed[0].is_booked(day) if changed is not None else before
             taken -= int(before)
-            if enrollment_id not in newcomers and after:
+            if after and day not in booking[enrollment_id]:
                 taken += 1
         for enrollment_id in newcomers:
             own = ledger.open_entry(enrollment_id, day)
@@ -145,6 +146,7 @@ def _apply_rule(
         free = rule.places_on(day) - taken
         if free > 0:
             promote(tx, day, free, ledger, books)
+    ledger.flush(tx)
 
 
 def _send_to_waiting_list(
@@ -178,23 +180,24 @@ def _send_to_waiting_list(
 
 @attrs.define
 class DayLedger:
-    """What is booked and who waits on the days of one rule, read after its lock."""
+    """What is booked and who waits on the days of one rule, read after its lock (entries
+    kept by day: a bulk run sends thousands of days to the lists)."""
 
     rule: CapacityRule
     stored: dict[date, int]
-    entries: list[WaitingEntry]
+    by_day: dict[date, list[WaitingEntry]]
+    #: Entries joined and not stored yet (:meth:`flush` adds them in one batch).
+    joined: list[WaitingEntry] = attrs.Factory(list)
 
     @classmethod
     def read(cls, tx: Transaction, rule: CapacityRule, first: date, last: date) -> DayLedger:
         counts = tx.uow.reservations.headcount(
             rule.site_id, first, last, service_id=rule.service_id
         )
-        entries = list(
-            tx.uow.waiting_list.list(
-                site_id=rule.site_id, service_id=rule.service_id, day=Range(first, last)
-            )
+        entries = tx.uow.waiting_list.list(
+            site_id=rule.site_id, service_id=rule.service_id, day=Range(first, last)
         )
-        ledger = cls(rule=rule, stored={count.day: count.total for count in counts}, entries=[])
+        ledger = cls(rule=rule, stored={count.day: count.total for count in counts}, by_day={})
         for entry in entries:
             if (
                 entry.status is WaitingStatus.OFFERED
@@ -203,23 +206,26 @@ class DayLedger:
             ):
                 entry = entry.closed(WaitingStatus.EXPIRED, tx.now)
                 tx.uow.waiting_list.save(entry)
-            ledger.entries.append(entry)
+            ledger.by_day.setdefault(entry.day, []).append(entry)
         return ledger
+
+    def of_day(self, day: date) -> list[WaitingEntry]:
+        """The entries of ``day`` (every status)."""
+        return self.by_day.get(day, [])
 
     def held(self, day: date, *, exclude: Iterable[str] = ()) -> int:
         """Places held by offers on ``day`` (but those of ``exclude`` enrollments)."""
         skip = set(exclude)
         return sum(
             1
-            for entry in self.entries
-            if entry.day == day
-            and entry.status is WaitingStatus.OFFERED
-            and entry.enrollment_id not in skip
+            for entry in self.of_day(day)
+            if entry.status is WaitingStatus.OFFERED and entry.enrollment_id not in skip
         )
 
     def open_entry(self, enrollment_id: str, day: date) -> WaitingEntry | None:
-        for entry in self.entries:
-            if entry.enrollment_id == enrollment_id and entry.day == day and entry.is_open:
+        """The enrollment's entry still waiting (or offered) for ``day``."""
+        for entry in self.of_day(day):
+            if entry.enrollment_id == enrollment_id and entry.is_open:
                 return entry
         return None
 
@@ -227,22 +233,29 @@ class DayLedger:
         """Children waiting for ``day`` (ahead of ``before`` when given)."""
         return sum(
             1
-            for entry in self.entries
-            if entry.day == day
-            and entry.status is WaitingStatus.WAITING
+            for entry in self.of_day(day)
+            if entry.status is WaitingStatus.WAITING
             and (before is None or entry.position < before.position)
         )
 
     def rank(self, entry: WaitingEntry) -> int:
-        return rank_of(entry, self.entries)
+        """The entry's rank in its day's queue."""
+        return rank_of(entry, self.of_day(entry.day))
 
     def save(self, tx: Transaction, entry: WaitingEntry) -> None:
-        tx.uow.waiting_list.save(entry)
-        self.entries = [entry if other.id == entry.id else other for other in self.entries]
+        """Store a changed entry (and keep it here); one joined in this use case is stored
+        changed by :meth:`flush`."""
+        if any(other.id == entry.id for other in self.joined):
+            self.joined = [entry if other.id == entry.id else other for other in self.joined]
+        else:
+            tx.uow.waiting_list.save(entry)
+        self.by_day[entry.day] = [
+            entry if other.id == entry.id else other for other in self.of_day(entry.day)
+        ]
 
     def join(self, tx: Transaction, enrollment: Enrollment, day: date) -> WaitingEntry:
         """A new entry at the back of ``day``'s queue."""
-        last = max((entry.position for entry in self.entries if entry.day == day), default=0)
+        last = max((entry.position for entry in self.of_day(day)), default=0)
         entry = WaitingEntry(
             id=tx.new_id(),
             site_id=self.rule.site_id,
@@ -254,9 +267,15 @@ class DayLedger:
             position=last + 1,
             requested_at=tx.now,
         )
-        tx.uow.waiting_list.add(entry)
-        self.entries.append(entry)
+        self.joined.append(entry)
+        self.by_day.setdefault(day, []).append(entry)
         return entry
+
+    def flush(self, tx: Transaction) -> None:
+        """Store the entries joined since the last flush, in one batch."""
+        if self.joined:
+            tx.uow.waiting_list.add_many(self.joined)
+            self.joined = []
 
 
 def promote(
@@ -270,7 +289,7 @@ def promote(
     settings = tx.context.deployment.capacity
     done: list[WaitingEntry] = []
     while free > 0:
-        candidates = next_waiting([e for e in ledger.entries if e.day == day], 1)
+        candidates = next_waiting(ledger.of_day(day), 1)
         if not candidates:
             break
         entry = candidates[0]
