@@ -22,7 +22,6 @@ from canteen_core.domain.errors import (
     RuleViolationError,
 )
 from canteen_core.domain.reservations import SkipReason
-from canteen_core.services import Canteen
 
 from ._world import ADMIN, OTHER, PAYER, SERVICE, SITE, STAFF, World, build_world
 from .conftest import EventRecorder, make_canteen
@@ -30,10 +29,6 @@ from .conftest import EventRecorder, make_canteen
 #: Monday 2 October 2023 and its week (Ronde's restaurant opens Mon, Tue, Thu, Fri).
 MONDAY = date(2023, 10, 2)
 WEEK = (MONDAY, MONDAY + timedelta(days=1), MONDAY + timedelta(days=3), MONDAY + timedelta(4))
-
-
-def _outbox_kinds(canteen: Canteen) -> list[str]:
-    return [record.message.kind for record in canteen.accounts.outbox(ADMIN)]
 
 
 def test_a_full_week_sends_the_next_booking_to_the_waiting_list_and_a_cancellation_promotes_it(
@@ -61,7 +56,11 @@ def test_a_full_week_sends_the_next_booking_to_the_waiting_list_and_a_cancellati
     assert canteen.reservations.booked_days(ADMIN, world.lea.id, WEEK[0], WEEK[-1]) == (WEEK[1],)
     entries = canteen.capacity.waiting_list(STAFF, SITE.id, SERVICE.id, WEEK[1])
     assert [entry.status for entry in entries] == [WaitingStatus.PLACED]
-    assert "waiting-list-placed" in _outbox_kinds(canteen)
+    (placed,) = [
+        r.message for r in canteen.accounts.outbox(ADMIN) if r.message.kind == "waiting-list-placed"
+    ]
+    assert placed.subject == "Place obtenue pour Léa VOISIN le 3 octobre 2023"
+    assert placed.to_address == "jean@voisin.fr"
     headcount = canteen.kitchen.headcount(STAFF, SITE.id, WEEK[1])
     assert headcount.total == 2
 
@@ -102,7 +101,13 @@ def test_an_offered_place_is_held_until_accepted_or_expired(
         lea = canteen.capacity.of_household(OTHER, "voisins")[0]
         assert lea.entry.status is WaitingStatus.OFFERED
         assert lea.label.startswith("place proposée jusqu'au 02/09/2023")
-        assert "waiting-list-offer" in _outbox_kinds(canteen)
+        offers = [
+            r.message
+            for r in canteen.accounts.outbox(ADMIN)
+            if r.message.kind == "waiting-list-offer"
+        ]
+        assert offers[0].subject == "Une place vous est proposée pour Léa VOISIN le 2 octobre 2023"
+        assert "avant le 2 septembre 2023 à 10 h 00 ;" in offers[0].text_body
         with pytest.raises(NotAuthorizedError):
             canteen.capacity.accept(PAYER, lea.entry.id)
         placed = canteen.capacity.accept(OTHER, lea.entry.id)
