@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
+import attrs
+
 from canteen_adapters.cli.demo import ADMIN
+from canteen_core.domain.capacity import CapacitySettings, PromotionMode
 
 from .conftest import CONCERTO_ENROLLMENT, Deployment
 
@@ -117,3 +121,33 @@ def test_a_full_day_puts_the_family_on_the_waiting_list_shown_in_its_grid(web: D
     assert left.status_code == 200
     assert left.json()["status"] == "withdrawn"
     assert web.client.get(f"/api/v1/households/{household}/waiting-list").json() == []
+
+
+def test_a_family_accepts_an_offered_place_from_its_grid(web: Deployment) -> None:
+    offer = CapacitySettings(promotion=PromotionMode.OFFER)
+    web.canteen.context.deployment = attrs.evolve(web.canteen.context.deployment, capacity=offer)
+    canteen = web.canteen
+    booked = [
+        e.id
+        for e in canteen.enrollments.list_enrollments(ADMIN)
+        if e.id != CONCERTO_ENROLLMENT and canteen.reservations.booked_days(ADMIN, e.id, DAY, DAY)
+    ]
+    canteen.reservations.cancel(ADMIN, CONCERTO_ENROLLMENT, DAY)
+    taken = canteen.kitchen.headcount(ADMIN, "ronde", DAY).total
+    canteen.capacity.set(ADMIN, "ronde", "rs", 200, days={DAY: taken})
+    assert canteen.reservations.book(ADMIN, CONCERTO_ENROLLMENT, DAY).skipped
+    canteen.reservations.cancel(ADMIN, booked[0], DAY)  # the place is offered to Alban
+    web.activate(web.template.concerto)
+    grid = web.client.get(f"/reservations/{CONCERTO_ENROLLMENT}?vue=mois&date=2023-12-01")
+    assert "Complet <small>Place proposée jusqu&#39;au" in grid.text
+    action = re.search(r'formaction="(/liste-attente/[^"]+/accepter)"', grid.text)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', grid.text)
+    assert action is not None
+    assert token is not None
+    done = web.client.post(
+        action.group(1), data={"csrf_token": token.group(1)}, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    assert canteen.reservations.booked_days(ADMIN, CONCERTO_ENROLLMENT, DAY, DAY) == (DAY,)
+    forged = web.client.post(action.group(1), data={"csrf_token": "x"}, follow_redirects=False)
+    assert forged.status_code == 403

@@ -70,6 +70,7 @@ class GridCell:
     #: (:mod:`canteen_core.domain.capacity`); ``None`` otherwise.
     waiting: str | None = None
     offered: bool = False
+    waiting_entry: str | None = None  # the waiting-list entry's id (to accept an offer)
 
 
 @attrs.frozen(kw_only=True)

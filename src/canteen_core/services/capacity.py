@@ -95,7 +95,9 @@ def mark_waiting(grid: Grid, days: Mapping[date, WaitingDay]) -> Grid:
         if cell is None or found is None or cell.booked:
             return cell
         offered = found.entry.status is WaitingStatus.OFFERED
-        return attrs.evolve(cell, waiting=found.label, offered=offered)
+        return attrs.evolve(
+            cell, waiting=found.label, offered=offered, waiting_entry=found.entry.id
+        )
 
     rows = tuple(
         attrs.evolve(row, cells=tuple(mark(cell) for cell in row.cells)) for row in grid.rows
