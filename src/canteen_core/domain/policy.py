@@ -164,6 +164,7 @@ ACTION_LABELS: Mapping[Action, str] = {
     Action.VIEW_AUDIT: "Consultation du journal d'audit",
     Action.MANAGE_PERSONAL_DATA: "Droits RGPD d'un foyer",
     Action.APPLY_RETENTION: "Application des durées de conservation",
+    Action.PUBLISH_MENUS: "Publication des menus",
 }
 
 #: Each role's French name (refusals).
