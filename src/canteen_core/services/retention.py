@@ -71,7 +71,7 @@ def _sensitive(household: Household, ends: dict[str, date], before: date) -> tup
     return tuple(
         child.id
         for child in household.children
-        if (child.pai or child.diet is not Diet.STANDARD)
+        if (child.pai or child.pai_allergens or child.diet is not Diet.STANDARD)
         and child.id in ends
         and ends[child.id] < before
     )
@@ -137,7 +137,9 @@ class RetentionService(ServiceBase):
                 changed = attrs.evolve(
                     household,
                     children=tuple(
-                        attrs.evolve(child, diet=Diet.STANDARD, pai=False)
+                        attrs.evolve(
+                            child, diet=Diet.STANDARD, pai=False, pai_allergens=frozenset()
+                        )
                         if child.id in children
                         else child
                         for child in household.children
