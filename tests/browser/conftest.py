@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import argon2
 import attrs
 import pytest
 
@@ -28,10 +27,9 @@ from canteen_adapters.cli.demo import ADMIN, SHOWN_AT
 from canteen_adapters.web import WebSettings, create_app
 from canteen_adapters.web.context import IdempotencyStore, WebContext
 from canteen_adapters.web.sessions import SessionStore
-from canteen_core.domain.accounts import AccountSettings
 from canteen_core.domain.clock import FixedClock
 from canteen_core.services import Canteen
-from web.conftest import NEW_PASSWORD, Invited, Template
+from web.conftest import CHEAP_ACCOUNTS, NEW_PASSWORD, Invited, Template
 from web.conftest import template as template
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,8 +46,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: Fast password hashing for the served deployments (the demo's own hashes still verify).
-CHEAP = AccountSettings(hasher=argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -240,7 +236,7 @@ def portal(template: Template, tmp_path: Path, browser: Any, server: _Server) ->
     folder = tmp_path / "deployment"
     shutil.copytree(template.folder, folder)
     clock = FixedClock(SHOWN_AT)
-    canteen = Canteen.open(folder / "canteen.toml", clock=clock, account_settings=CHEAP)
+    canteen = Canteen.open(folder / "canteen.toml", clock=clock, account_settings=CHEAP_ACCOUNTS)
     server.serve(canteen)
     context = browser.new_context(
         viewport=DESKTOP, locale="fr-FR", bypass_csp=True, accept_downloads=True
