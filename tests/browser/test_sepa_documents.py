@@ -148,6 +148,15 @@ def test_staff_add_a_closure_and_produce_a_debit_file(portal: Portal) -> None:
     xml = Path(info.value.path()).read_bytes()
     assert b"urn:iso:std:iso:20022:tech:xsd:pain.008.001.02" in xml
 
+    # The household's page shows the signed authorization to staff.
+    portal.go("/gestion/foyers/H000001")
+    row = page.get_by_role("row", name=re.compile("Mandat de prélèvement SEPA signé"))
+    assert "Accepté" in row.inner_text()
+    portal.check("gestion-foyer")
+    with page.expect_download() as info:
+        row.get_by_role("link", name=re.compile("^Ouvrir")).click()
+    assert "RUM-RONDE-" in _pdf_text(info.value)
+
     page.get_by_role("link", name="Relances").click()
     page.get_by_role("button", name="Envoyer les relances").click()
     assert "relance(s) pour" in page.inner_text("main")

@@ -70,7 +70,7 @@ def test_signing_files_the_authorization(any_bworld: World) -> None:
     assert "BNPAFRPP" in text
     assert "Paiement récurrent/répétitif" in text
     assert "8 semaines" in text
-    assert f"à Paris, le {mandate.signed_on:%d/%m/%Y}" in text
+    assert f"à Paris (en ligne), le {mandate.signed_on:%d/%m/%Y}" in text
     assert "3 rue des Lilas, 75012 PARIS" in text
 
     # Staff see it and download it; another household does not.
@@ -222,7 +222,8 @@ def test_the_drawing_of_an_amended_and_revoked_mandate() -> None:
     assert f"modifiées le 02/11/2023 (ancien IBAN : {MASKED})" in text
     assert NEW_MASKED in text
     assert "MANDAT RÉVOQUÉ LE 01/12/2023 ; un dernier prélèvement reste présenté" in text
-    assert "Signé le 01/09/2023 à 20:30" in text  # Paris time; no postal address: no place
+    # Paris time; without the debtor's postal address, the place is the portal.
+    assert "Signé en ligne, le 01/09/2023 à 20:30" in text
     assert "communiqué avec le premier avis de prélèvement" in text  # no ICS configured
     assert render_mandate_authorization(authorization) == render_mandate_authorization(
         authorization

@@ -95,7 +95,7 @@ def render_mandate_authorization(authorization: MandateAuthorization) -> bytes:
     )
 
     pdf.heading("Signature")
-    where = f"à {authorization.place}, " if authorization.place else ""
+    where = f"à {authorization.place} (en ligne), " if authorization.place else "en ligne, "
     _fields(pdf, [("Signé", f"{where}le {fr_date(mandate.signed_on)} à {signed_at:%H:%M}")])
     pdf.line_of_text(
         "Mandat signé en ligne sur le portail famille : le titulaire a saisi ses coordonnées "

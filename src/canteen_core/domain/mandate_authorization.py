@@ -75,9 +75,10 @@ class MandateAuthorization:
     ``creditor_identifier`` is the ICS (``None`` when the deployment has no direct-debit
     creditor configured yet: the document then says it will be given with the first
     pre-notification). ``debtor_address`` is the household's postal address when known;
-    ``place`` the place of signature (the address's town, else the régie's); ``signed_at``
-    the instant the family signed online. The mandate carries the RUM, debtor name, IBAN,
-    BIC, payment type and, once they happen, its amendment and revocation.
+    ``place`` the place of signature (the address's town; without one the document says
+    "en ligne"); ``signed_at`` the instant the family signed online. The mandate carries the
+    RUM, debtor name, IBAN, BIC, payment type and, once they happen, its amendment and
+    revocation.
     """
 
     mandate: DirectDebitMandate = attrs.field(validator=_mandate)
