@@ -13,12 +13,14 @@ from pypdf import PdfReader
 
 from canteen_adapters.documents.mandate import render_mandate_authorization
 from canteen_core.config.hookspecs import hookimpl
+from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.family_papers import PaperKind, PaperStatus
 from canteen_core.domain.mandate_authorization import MandateAuthorization
 from canteen_core.domain.mandates import DirectDebitMandate
 from canteen_core.domain.paperless import PostalAddress
 from canteen_core.services import Canteen
+from canteen_core.services.retention import RetentionReport
 
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
     FAMILY_IBAN,
@@ -230,3 +232,27 @@ def test_the_drawing_of_an_amended_and_revoked_mandate() -> None:
     )
     with pytest.raises(InvalidInputError):
         render_mandate_authorization(mandate)  # type: ignore[arg-type]
+
+
+def test_retention_keeps_a_mandate_in_force(memory_bworld: World, clock: FixedClock) -> None:
+    """A signed mandate is not a reviewed upload: kept while in force, then
+    ``documents_days_after_review`` (90) days after its revocation."""
+    canteen = memory_bworld.canteen
+    canteen.payments.sign_mandate(PAYER, "concerto", iban=FAMILY_IBAN)
+    (first,) = canteen.papers.of_household(PAYER, "concerto")
+    clock.advance(days=200)
+    assert _ids(canteen.retention.run(ADMIN, apply=True)) == ()
+    revoked_on = clock.now().date()
+    canteen.payments.revoke_mandate(PAYER, "concerto", on=revoked_on)
+    second = canteen.payments.sign_mandate(PAYER, "concerto", iban=NEW_IBAN)
+    clock.advance(days=90)
+    assert _ids(canteen.retention.run(ADMIN, apply=True)) == ()
+    clock.advance(days=1)
+    (gone,) = _ids(canteen.retention.run(ADMIN, apply=True))
+    assert _papers(canteen) == [("mandat_sepa", f"mandat-sepa-{second.reference}.pdf")]
+    assert gone == first.id
+    assert len(canteen.context.document_store) == 1
+
+
+def _ids(report: RetentionReport) -> tuple[str, ...]:
+    return next(item.ids for item in report.items if item.key == "documents")
