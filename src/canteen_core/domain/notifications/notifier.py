@@ -11,8 +11,10 @@ import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
+import attrs
 import jinja2
 import markupsafe
 
@@ -31,6 +33,11 @@ from canteen_core.domain.events import (
     PaymentReceived,
 )
 from canteen_core.domain.money import Money
+from canteen_core.domain.notifications.deferred import (
+    deferred_message,
+    deferred_values,
+    is_deferred,
+)
 from canteen_core.domain.notifications.filters import (
     _date_fr,
     _datetime_fr,
@@ -411,8 +418,17 @@ class Notifier:
         *,
         label: str | None = None,
         payable_online_from: date | None = None,
+        deferred: bool = False,
     ) -> list[OutgoingMessage]:
-        """A new invoice is available (``label`` like "SEPTEMBRE 2023")."""
+        """A new invoice is available (``label`` like "SEPTEMBRE 2023").
+
+        ``deferred``: queue the messages unrendered, rendered by the outbox dispatcher at the
+        send (:meth:`render_deferred`, :mod:`~canteen_core.domain.notifications.deferred`):
+        what a billing run does."""
+        if deferred:
+            return self._invoice_issued_later(
+                event, recipients, label=label, payable_online_from=payable_online_from
+            )
         context = {
             "label": label,
             "due_date": event.due_date,
@@ -426,6 +442,86 @@ class Notifier:
             key=event.invoice_id,
             household_id=event.household_id,
             varying={"number": event.number, "total": event.total},
+        )
+
+    def _invoice_issued_later(
+        self,
+        event: InvoiceIssued,
+        recipients: Sequence[Recipient],
+        *,
+        label: str | None,
+        payable_online_from: date | None,
+    ) -> list[OutgoingMessage]:
+        """:meth:`invoice_issued`'s messages, each to be rendered at the send."""
+        if isinstance(recipients, Recipient):
+            recipients = [recipients]
+        values = {
+            "number": event.number,
+            "total": str(event.total.amount),
+            "currency": event.total.currency,
+            "label": label,
+            "due_date": event.due_date.isoformat(),
+            "payable_online_from": (
+                None if payable_online_from is None else payable_online_from.isoformat()
+            ),
+        }
+        created = self.clock.now()
+        seen: set[str] = set()
+        messages = []
+        for recipient in recipients:
+            if not isinstance(recipient, Recipient):
+                raise InvalidInputError("expected a Recipient", path="recipients")
+            if recipient.address.lower() in seen:  # payer and co-representative may share one
+                continue
+            seen.add(recipient.address.lower())
+            messages.append(
+                deferred_message(
+                    "invoice-issued",
+                    recipient,
+                    values,
+                    key=event.invoice_id,
+                    household_id=event.household_id,
+                    created_at=created,
+                )
+            )
+        return messages
+
+    def render_deferred(self, message: OutgoingMessage) -> OutgoingMessage:
+        """``message`` rendered if it was queued unrendered (see
+        :mod:`~canteen_core.domain.notifications.deferred`), else ``message`` itself: the
+        same id, recipient and creation instant, the text rendering it at queue time gives.
+        :class:`InvalidInputError` for a damaged one, :class:`ConfigurationError` for a
+        template that fails or a kind that cannot be deferred."""
+        if not is_deferred(message):
+            return message
+        key, values = deferred_values(message)
+        if message.kind != "invoice-issued":
+            raise ConfigurationError(f"kind {message.kind!r} is not rendered at the send")
+        try:
+            total = Money(Decimal(values["total"]), values.get("currency") or "EUR")
+            due = date.fromisoformat(values["due_date"])
+            online = values.get("payable_online_from")
+            event = InvoiceIssued(
+                occurred_at=message.created_at,
+                invoice_id=key,
+                number=values["number"],
+                household_id=message.household_id or "",
+                total=total,
+                due_date=due,
+            )
+            label = values.get("label")
+        except (KeyError, TypeError, ValueError, ArithmeticError, InvalidInputError):
+            raise InvalidInputError(
+                f"message {message.id!r}: damaged values to render", path="headers"
+            ) from None
+        (rendered,) = self.invoice_issued(
+            event,
+            [Recipient(address=message.to_address, name=message.to_name)],
+            label=label,
+            payable_online_from=None if online is None else date.fromisoformat(online),
+        )
+        return attrs.evolve(
+            rendered, created_at=message.created_at, household_id=message.household_id
         )
 
     def payment_received(
