@@ -956,4 +956,4 @@ def portal_burst(quick: bool) -> list[Result]:
 
 
 # The workloads of their own modules register on import, after the ones above.
-from benchmarks import portal_http  # noqa: E402, F401
+from benchmarks import month_end, portal_http  # noqa: E402, F401
