@@ -15,7 +15,8 @@ speedup of two workers over one.
 
 Needs ``CANTEEN_TEST_POSTGRES_DSN``, RabbitMQ and Redis (``CANTEEN_BROKER_URL``,
 ``CANTEEN_RESULT_BACKEND``, defaults on 127.0.0.1) and the ``jobs`` extra; otherwise its rows
-say why they are skipped. ``--quick``: 2 communes of 6 households (CI: the harness runs, no target checked).
+say why they are skipped. ``--quick``: 2 communes of 6 households (CI: the harness runs, no
+target checked).
 """
 
 from __future__ import annotations
