@@ -9,9 +9,11 @@ rendered at the send and written as ``.eml`` files) with one worker, then, the i
 e-mails removed, with two. Each worker is a ``canteen worker --concurrency 1`` process; in each
 run the first worker is SIGKILLed once, when a third of the communes have finished, and
 started again. The rows give the wall time from queueing to the last report, invoices per
-second, duplicates (a household invoiced twice, an e-mail written twice: must be 0) and
-missing invoices (a household with meals and no invoice: must be 0); a last row gives the
-speedup of two workers over one.
+second, the workers' CPU seconds (their job processes included: the machine-independent
+cost, with and without the workers' startups), duplicates (a household invoiced twice: must
+be 0), missing invoices (a household with meals and no invoice: must be 0) and the e-mails
+sent; a last row gives the speedup of two workers over one. PostgreSQL's own CPU is not in
+the workers' CPU seconds.
 
 Needs ``CANTEEN_TEST_POSTGRES_DSN``, RabbitMQ and Redis (``CANTEEN_BROKER_URL``,
 ``CANTEEN_RESULT_BACKEND``, defaults on 127.0.0.1) and the ``jobs`` extra; otherwise its rows
@@ -22,6 +24,7 @@ target checked).
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -184,6 +187,28 @@ def _wait_ready(processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> N
         time.sleep(0.2)
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of the child processes waited for so far: a worker's, its
+    job processes' included once it has exited (the job process of a worker killed with
+    SIGKILL is reaped by init: its last job's CPU is not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _startup_cpu(root: Path) -> float:
+    """CPU seconds of starting a worker until it is ready, and stopping it (no job)."""
+    env = _environment(f"canteen-bench-monthend-{uuid.uuid4().hex[:10]}")
+    before = _children_cpu()
+    log = root / "startup.log"
+    process = _start_worker(env, f"bench-startup-{uuid.uuid4().hex[:6]}", log)
+    try:
+        _wait_ready([process], [log])
+    finally:
+        _stop(process, signal.SIGTERM)
+        _stop(process)
+    return _children_cpu() - before
+
+
 def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
     if process.poll() is None:
         with suppress(ProcessLookupError):
@@ -201,6 +226,10 @@ class _Run:
     mails: str
     failed: tuple[str, ...]
     killed_after: float | None
+    #: CPU seconds of the worker processes (their job processes included), startups included.
+    worker_cpu: float
+    #: How many times a worker process was started (the workers, and the killed one again).
+    starts: int
 
 
 def _check(communes: list[_Commune], reports: dict[str, Any]) -> tuple[int, int, int, str]:
@@ -248,6 +277,7 @@ def _run(communes: list[_Commune], workers: int, root: Path) -> _Run:
     ]
     done: set[str] = set()
     killed: list[float] = []
+    cpu_before = _children_cpu()
     _wait_ready(processes, logs)
     start = time.perf_counter()
 
@@ -275,7 +305,18 @@ def _run(communes: list[_Commune], workers: int, root: Path) -> _Run:
     invoices, duplicates, missing, mails = _check(communes, reports)
     failed = tuple(code for code, report in reports.items() if not report.ok)
     killed_after = killed[0] if killed else None
-    return _Run(seconds, invoices, duplicates, missing, mails, failed, killed_after)
+    worker_cpu = _children_cpu() - cpu_before  # every worker was waited for above
+    return _Run(
+        seconds,
+        invoices,
+        duplicates,
+        missing,
+        mails,
+        failed,
+        killed_after,
+        worker_cpu,
+        workers + len(killed),
+    )
 
 
 @workload("month-end")
@@ -302,16 +343,19 @@ def month_end(quick: bool) -> list[Result]:
     with _platform(count, households) as communes, tempfile.TemporaryDirectory() as logs:
         children = sum(c.children for c in communes)
         size = f"{count} communes, {children} children, {count * households} households"
+        startup = _startup_cpu(Path(logs))
         for workers in (1, 2):
             _reset(communes)
             run = runs[workers] = _run(communes, workers, Path(logs))
             ok = run.duplicates == 0 and run.missing == 0 and not run.failed
             killed = "-" if run.killed_after is None else f"{run.killed_after:.1f} s"
+            per_child = max(0.0, run.worker_cpu - run.starts * startup) / children
             results.append(
                 Result(
                     workload=f"month-end {workers} worker{'s' if workers > 1 else ''}",
                     backend="postgresql",
                     seconds=run.seconds,
+                    cpu_seconds=run.worker_cpu,
                     baseline_seconds=None,
                     size=size,
                     target="0 duplicates, 0 missing, a worker killed",
@@ -320,7 +364,9 @@ def month_end(quick: bool) -> list[Result]:
                         f"{run.invoices} invoices, {run.invoices / run.seconds:.1f} invoices/s, "
                         f"{run.duplicates} duplicates, "
                         f"{run.missing} missing, worker killed at {killed}, "
-                        f"{1000 * run.seconds / children:.2f} ms per child, {run.mails}"
+                        f"{1000 * run.seconds / children:.2f} ms per child (wall), "
+                        f"workers' CPU {1000 * per_child:.2f} ms per child "
+                        f"(without {run.starts} startups of {startup:.1f} CPU s), {run.mails}"
                         + (f", FAILED communes: {', '.join(run.failed)}" if run.failed else "")
                     ),
                 )
