@@ -18,23 +18,28 @@ deduplication (one message per id) and the mailers' ``has_sent`` work unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.events import InvoiceIssued
+from canteen_core.domain.money import Money
 from canteen_core.domain.notifications.messages import (
     OutgoingMessage,
     Recipient,
-    _unchecked_message,
-    message_id_for,
+    _bulk_message,
 )
 
 __all__ = [
     "DEFERRED_BODY",
     "RENDER_HEADER",
     "deferred_message",
+    "deferred_messages",
     "deferred_values",
+    "invoice_from_values",
+    "invoice_values",
     "is_deferred",
 ]
 
@@ -59,30 +64,20 @@ def deferred_message(
     payload = json.dumps(
         {"key": key, "values": dict(values)}, ensure_ascii=False, separators=(",", ":")
     )
-    build: Any = OutgoingMessage
-    if type(recipient) is Recipient and created_at.utcoffset() is not None:
-        # A Recipient's address is normalized and its name one line, the instant aware, the
-        # header one line of JSON: what OutgoingMessage checks holds (compared by tests).
-        build = _unchecked_message
-    message: OutgoingMessage = build(
-        id=message_id_for(kind, key, recipient.address),
-        kind=kind,
-        to_address=recipient.address,
-        to_name=recipient.name,
+    # A Recipient's address is normalized and its name one line, the instant aware, the header
+    # one line of JSON: what OutgoingMessage checks holds (compared by tests).
+    return _bulk_message(
+        kind,
+        recipient,
+        key=key,
         subject=DEFERRED_BODY,
         text_body=DEFERRED_BODY,
         html_body=None,
-        headers=(
-            ("Auto-Submitted", "auto-generated"),
-            ("X-Canteen-Kind", kind),
-            (RENDER_HEADER, payload),
-        ),
         created_at=created_at,
         household_id=household_id,
-        account_id=None,
-        attachments=(),
+        trusted=type(recipient) is Recipient and created_at.utcoffset() is not None,
+        extra_headers=((RENDER_HEADER, payload),),
     )
-    return message
 
 
 def _payload(message: OutgoingMessage) -> str | None:
@@ -115,3 +110,75 @@ def deferred_values(message: OutgoingMessage) -> tuple[str, dict[str, Any]]:
             f"message {message.id!r}: damaged {RENDER_HEADER} header", path="headers"
         )
     return key, values
+
+
+def deferred_messages(
+    kind: str,
+    recipients: Sequence[Recipient],
+    values: Mapping[str, str | None],
+    *,
+    key: str,
+    household_id: str | None,
+    created_at: datetime,
+) -> list[OutgoingMessage]:
+    """:func:`deferred_message` for each distinct address of ``recipients`` (a payer and a
+    co-representative may share one), as the rendered messages would be."""
+    if isinstance(recipients, Recipient):
+        recipients = [recipients]
+    seen: set[str] = set()
+    messages = []
+    for recipient in recipients:
+        if not isinstance(recipient, Recipient):
+            raise InvalidInputError("expected a Recipient", path="recipients")
+        if recipient.address.lower() in seen:
+            continue
+        seen.add(recipient.address.lower())
+        messages.append(
+            deferred_message(
+                kind,
+                recipient,
+                values,
+                key=key,
+                household_id=household_id,
+                created_at=created_at,
+            )
+        )
+    return messages
+
+
+def invoice_values(
+    event: InvoiceIssued, *, label: str | None, payable_online_from: date | None
+) -> dict[str, str | None]:
+    """What an invoice e-mail is rendered from (see :func:`invoice_from_values`)."""
+    return {
+        "number": event.number,
+        "total": str(event.total.amount),
+        "currency": event.total.currency,
+        "label": label,
+        "due_date": event.due_date.isoformat(),
+        "payable_online_from": (
+            None if payable_online_from is None else payable_online_from.isoformat()
+        ),
+    }
+
+
+def invoice_from_values(message: OutgoingMessage) -> tuple[InvoiceIssued, str | None, date | None]:
+    """The event, label and online-payment date a deferred invoice e-mail was queued with
+    (:func:`invoice_values`); :class:`InvalidInputError` when they are damaged."""
+    key, values = deferred_values(message)
+    try:
+        event = InvoiceIssued(
+            occurred_at=message.created_at,
+            invoice_id=key,
+            number=values["number"],
+            household_id=message.household_id or "",
+            total=Money(Decimal(values["total"]), values.get("currency") or "EUR"),
+            due_date=date.fromisoformat(values["due_date"]),
+        )
+        online = values.get("payable_online_from")
+        label = values.get("label")
+        return event, label, None if online is None else date.fromisoformat(online)
+    except (KeyError, TypeError, ValueError, ArithmeticError, InvalidInputError):
+        raise InvalidInputError(
+            f"message {message.id!r}: damaged values to render", path="headers"
+        ) from None

@@ -11,7 +11,6 @@ import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
 import attrs
@@ -34,8 +33,9 @@ from canteen_core.domain.events import (
 )
 from canteen_core.domain.money import Money
 from canteen_core.domain.notifications.deferred import (
-    deferred_message,
-    deferred_values,
+    deferred_messages,
+    invoice_from_values,
+    invoice_values,
     is_deferred,
 )
 from canteen_core.domain.notifications.filters import (
@@ -53,7 +53,7 @@ from canteen_core.domain.notifications.messages import (
     NotificationSettings,
     OutgoingMessage,
     Recipient,
-    _unchecked_message,
+    _bulk_message,
     message_id_for,
 )
 
@@ -250,34 +250,28 @@ class Notifier:
         subject = _single_line(_Stencil.fill(stencil.subject, plain))
         text = _Stencil.fill(stencil.text, plain)
         created = self.clock.now()
-        build: Any = OutgoingMessage
-        if (
+        # The stencil's kind rendered into a valid message (its id, kind and headers were
+        # checked then), a Recipient's address is normalized and its name single line, the
+        # subject is one non-empty line, the text not blank, the instant aware: what
+        # OutgoingMessage checks holds (compared by tests).
+        trusted = (
             type(recipient) is Recipient
-            and subject
-            and text.strip()
+            and bool(subject)
+            and bool(text.strip())
             and isinstance(created, datetime)
             and created.utcoffset() is not None
-        ):
-            # The stencil's kind rendered into a valid message (its id, kind and headers
-            # were checked then), a Recipient's address is normalized and its name single
-            # line, the subject is one non-empty line, the text not blank, the instant
-            # aware: what OutgoingMessage checks holds (compared by tests).
-            build = _unchecked_message
-        message: OutgoingMessage = build(
-            id=message_id_for(kind, key, recipient.address),
-            kind=kind,
-            to_address=recipient.address,
-            to_name=recipient.name,
+        )
+        return _bulk_message(
+            kind,
+            recipient,
+            key=key,
             subject=subject,
             text_body=text,
             html_body=_Stencil.fill(stencil.html, escaped),
-            headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind)),
             created_at=created,
             household_id=household_id,
-            account_id=None,
-            attachments=(),
+            trusted=trusted,
         )
-        return message
 
     def _make_stencil(
         self,
@@ -426,8 +420,13 @@ class Notifier:
         send (:meth:`render_deferred`, :mod:`~canteen_core.domain.notifications.deferred`):
         what a billing run does."""
         if deferred:
-            return self._invoice_issued_later(
-                event, recipients, label=label, payable_online_from=payable_online_from
+            return deferred_messages(
+                "invoice-issued",
+                recipients,
+                invoice_values(event, label=label, payable_online_from=payable_online_from),
+                key=event.invoice_id,
+                household_id=event.household_id,
+                created_at=self.clock.now(),
             )
         context = {
             "label": label,
@@ -444,48 +443,6 @@ class Notifier:
             varying={"number": event.number, "total": event.total},
         )
 
-    def _invoice_issued_later(
-        self,
-        event: InvoiceIssued,
-        recipients: Sequence[Recipient],
-        *,
-        label: str | None,
-        payable_online_from: date | None,
-    ) -> list[OutgoingMessage]:
-        """:meth:`invoice_issued`'s messages, each to be rendered at the send."""
-        if isinstance(recipients, Recipient):
-            recipients = [recipients]
-        values = {
-            "number": event.number,
-            "total": str(event.total.amount),
-            "currency": event.total.currency,
-            "label": label,
-            "due_date": event.due_date.isoformat(),
-            "payable_online_from": (
-                None if payable_online_from is None else payable_online_from.isoformat()
-            ),
-        }
-        created = self.clock.now()
-        seen: set[str] = set()
-        messages = []
-        for recipient in recipients:
-            if not isinstance(recipient, Recipient):
-                raise InvalidInputError("expected a Recipient", path="recipients")
-            if recipient.address.lower() in seen:  # payer and co-representative may share one
-                continue
-            seen.add(recipient.address.lower())
-            messages.append(
-                deferred_message(
-                    "invoice-issued",
-                    recipient,
-                    values,
-                    key=event.invoice_id,
-                    household_id=event.household_id,
-                    created_at=created,
-                )
-            )
-        return messages
-
     def render_deferred(self, message: OutgoingMessage) -> OutgoingMessage:
         """``message`` rendered if it was queued unrendered (see
         :mod:`~canteen_core.domain.notifications.deferred`), else ``message`` itself: the
@@ -494,31 +451,14 @@ class Notifier:
         template that fails or a kind that cannot be deferred."""
         if not is_deferred(message):
             return message
-        key, values = deferred_values(message)
         if message.kind != "invoice-issued":
             raise ConfigurationError(f"kind {message.kind!r} is not rendered at the send")
-        try:
-            total = Money(Decimal(values["total"]), values.get("currency") or "EUR")
-            due = date.fromisoformat(values["due_date"])
-            online = values.get("payable_online_from")
-            event = InvoiceIssued(
-                occurred_at=message.created_at,
-                invoice_id=key,
-                number=values["number"],
-                household_id=message.household_id or "",
-                total=total,
-                due_date=due,
-            )
-            label = values.get("label")
-        except (KeyError, TypeError, ValueError, ArithmeticError, InvalidInputError):
-            raise InvalidInputError(
-                f"message {message.id!r}: damaged values to render", path="headers"
-            ) from None
+        event, label, online = invoice_from_values(message)
         (rendered,) = self.invoice_issued(
             event,
             [Recipient(address=message.to_address, name=message.to_name)],
             label=label,
-            payable_online_from=None if online is None else date.fromisoformat(online),
+            payable_online_from=online,
         )
         return attrs.evolve(
             rendered, created_at=message.created_at, household_id=message.household_id
