@@ -24,8 +24,8 @@ from canteen_core.domain.invoicing import NumberSequence
 
 class _Invoices(_Documents):
     def add_many(self, items: Iterable[Any]) -> None:
-        """Store a billing run's invoices in one bulk load (``COPY`` on PostgreSQL, the
-        driver's ``executemany`` on SQLite: :mod:`.bulk`), all or none."""
+        """Store a billing run's invoices in one bulk load (multi-row ``INSERT`` on
+        PostgreSQL, the driver's ``executemany`` on SQLite: :mod:`.bulk`), all or none."""
         rows = _text_body_rows(self._row(item) for item in items)
         if not rows:
             return

@@ -125,7 +125,7 @@ class _Outbox(OutboxLogic):
         return None if body is None else structure(body, OutboxRecord)
 
     def _insert(self, records: list[OutboxRecord]) -> None:
-        # One bulk load (COPY on PostgreSQL: a billing run queues thousands of messages);
+        # One bulk load (multi-row INSERTs: a billing run queues thousands of messages);
         # a message id a concurrent use case queued meanwhile refuses it (ConflictError).
         connection = self._uow.writable()
         rows = _text_body_rows(_outbox_row(record) for record in records)
