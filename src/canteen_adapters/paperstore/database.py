@@ -12,7 +12,8 @@ makes the failure safe instead (:func:`canteen_core.services.family_papers.disca
 the bytes commit first, the record after; a failed upload deletes the bytes only once a fresh
 read shows no record named them; a removed paper's bytes go only after the removal committed.
 The worst case is a blob no record names (never served: its key is random), never a record
-whose bytes are missing.
+whose bytes are missing. On a PostgreSQL shared by many communes the store's engine works
+for the deployment's tenant, as the storage's does, and sees only that commune's papers.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class DatabaseDocumentStore:
             raise ConfigurationError(
                 "the database document store needs a database URL", path="documents.url"
             )
-        engine = create_engine_for_url(settings.url, schema=settings.schema)
+        engine = create_engine_for_url(settings.url, schema=settings.schema, tenant=settings.tenant)
         try:
             check_revision(engine)
         except BaseException:
