@@ -13,37 +13,11 @@ from hypothesis import strategies as st
 from canteen_adapters.payment.bank_returns import read_bank_returns
 from canteen_core.domain.debit_returns import REASON_LABELS, ReturnedTransaction, reason_label
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.invoicing import Invoice, InvoiceLine
 from canteen_core.domain.ledger import HouseholdAccount, Payment
 from canteen_core.domain.money import Money
+from test_ledger import START, invoice
 
 from ._bank_files import camt054, pain002
-
-START = date(2023, 9, 30)
-
-
-def invoice(n: int, total: str) -> Invoice:
-    """Invoice ``n`` of household H1, for ``total`` euros."""
-    issued = START + timedelta(days=30 * n)
-    line = InvoiceLine.build(
-        service_id="lunch", description="repas", quantity=1, unit_price=Money.of(total)
-    )
-    return Invoice(
-        id=f"inv-{n}",
-        number=f"2023-{n:06d}",
-        issuer_id="regie",
-        household_id="H1",
-        label=f"MOIS {n}",
-        mode="postpaid",
-        billing_key=f"key-{n}",
-        period_start=issued - timedelta(days=29),
-        period_end=issued,
-        issue_date=issued,
-        due_date=issued + timedelta(days=15),
-        payment_open_date=issued,
-        lines=(line,),
-        total=line.amount,
-    )
 
 
 def test_the_reason_codes_read_in_french() -> None:
