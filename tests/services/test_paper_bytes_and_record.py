@@ -59,7 +59,7 @@ def test_unreadable_records_keep_the_bytes(papers_world: World, tmp_path: Path) 
         def unit_of_work(self, read_only: bool = False) -> object:
             raise ConnectionError("base injoignable")
 
-    discard_unrecorded(Broken(), store, key, "some-paper")  # type: ignore[arg-type]
+    discard_unrecorded(Broken(), store, key, "concerto")  # type: ignore[arg-type]
     assert store.get(key) == b"%PDF-1.4 orphan"
-    discard_unrecorded(canteen.context.storage, store, key, "some-paper")
+    discard_unrecorded(canteen.context.storage, store, key, "concerto")
     assert _stored_blobs(canteen, tmp_path) == 0

@@ -114,11 +114,9 @@ def delete_paper_files(store: DocumentStore, papers: Iterable[FamilyPaper]) -> N
             store.delete(paper.blob_key)
 
 
-def discard_unrecorded(
-    storage: Storage, store: DocumentStore, key: str, paper_id: str | None
-) -> None:
-    """After a failed upload, delete the bytes put under ``key`` unless the paper
-    ``paper_id`` that names them is stored after all.
+def discard_unrecorded(storage: Storage, store: DocumentStore, key: str, household_id: str) -> None:
+    """After a failed use case, delete the bytes put under ``key`` unless a paper of
+    ``household_id`` stored after all names them (an upload, a mandate's signed authorization).
 
     The bytes and the record cannot commit together: the store is another port, which may be
     another database (``[documents] url``) or the file system, and with SQLite a second
@@ -130,13 +128,12 @@ def discard_unrecorded(
     told, they stay: an orphan blob (never served: its key is random and no record names it)
     is the safe failure, a record without its bytes is not.
     """
-    if paper_id is not None:
-        try:
-            with storage.unit_of_work(read_only=True) as uow:
-                if uow.family_papers.find(paper_id) is not None:
-                    return
-        except Exception:
-            return
+    try:
+        with storage.unit_of_work(read_only=True) as uow:
+            if any(p.blob_key == key for p in uow.family_papers.list(household_id=household_id)):
+                return
+    except Exception:
+        return
     try:
         store.delete(key)
     except Exception:
@@ -226,7 +223,6 @@ class FamilyPaperService(ServiceBase):
         # The bytes go first, committed on their own (see :func:`discard_unrecorded`): a
         # record never points to bytes that are not there.
         key = store.put(bytes(content), content_type=content_type)
-        recorded: list[str] = []
         try:
             with self._ctx.use_case(
                 actor, Action.SUBMIT_DOCUMENTS, household_id=household_id
@@ -240,9 +236,8 @@ class FamilyPaperService(ServiceBase):
                     probe, id=tx.new_id(), store=store.name, blob_key=key, uploaded_at=tx.now
                 )
                 tx.uow.family_papers.add(paper)
-                recorded.append(paper.id)
         except BaseException:
-            discard_unrecorded(self._ctx.storage, store, key, recorded[0] if recorded else None)
+            discard_unrecorded(self._ctx.storage, store, key, household_id)
             raise
         return paper
 
