@@ -126,6 +126,8 @@ class MemoryUnitOfWork:
         self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
         self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
         self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
+        self.campaigns = _Documents(self, data, COLLECTIONS["campaigns"])
+        self.campaign_answers = _Documents(self, data, COLLECTIONS["campaign_answers"])
         self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:

@@ -53,6 +53,10 @@ A deployment is a TOML file, ``canteen.toml``::
     max_bytes = 5242880                 # one file, 5 MiB by default
     household_quota = 52428800          # one household's papers together, 50 MiB by default
 
+    [campaigns]                         # the yearly campaigns
+    missing_quotient = "top_bracket"    # no new QF at the deadline: "top_bracket" or "keep"
+    leaving_age = 11                    # this old at the rentrée: gone to the collège
+
     [plugins]
     blocked = ["some_third_party_plugin"]
 
@@ -86,6 +90,7 @@ import attrs
 
 from canteen_core.config.serialization import structure
 from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain.campaigns import CampaignSettings
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 # One billing-mode enum for the library: the deployment's [billing] mode is the invoicing one.
@@ -108,6 +113,7 @@ __all__ = [
     "BillingMode",
     "BillingSettings",
     "CalendarSettings",
+    "CampaignSettings",
     "Deployment",
     "DocumentStoreSettings",
     "IssuerSettings",
@@ -263,6 +269,7 @@ class Deployment:
     plugins: PluginSettings = attrs.Factory(PluginSettings)
     documents: DocumentStoreSettings = attrs.Factory(DocumentStoreSettings)
     retention: RetentionSettings = attrs.Factory(RetentionSettings)
+    campaigns: CampaignSettings = attrs.Factory(CampaignSettings)
     base_dir: Path | None = attrs.field(default=None, eq=False)
 
     @property

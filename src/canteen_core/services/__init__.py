@@ -22,6 +22,7 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.documents``: documents on request (certificates).
 * ``canteen.papers``: the family's papers (upload, staff review);
 * ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
+* ``canteen.campaigns``: yearly campaigns (family-quotient update, re-enrollment).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.audit import AuditService
 from canteen_core.services.billing import BillingService
+from canteen_core.services.campaigns import CampaignService
 from canteen_core.services.catalog import CatalogService
 from canteen_core.services.documents import DocumentService
 from canteen_core.services.enrollment_requests import EnrollmentRequestService
@@ -75,6 +77,7 @@ __all__ = [
     "AccountService",
     "AttendanceService",
     "AuditService",
+    "CampaignService",
     "Canteen",
     "CatalogService",
     "DocumentService",
@@ -134,7 +137,9 @@ class Canteen:
       postal addresses, which invoices go by e-mail and which by post;
     * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
     * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household;
-    * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied.
+    * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied;
+    * ``canteen.campaigns`` (:class:`CampaignService`): yearly campaigns, the family-quotient
+      update and the re-enrollment for the next school year.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -171,6 +176,8 @@ class Canteen:
     privacy: PrivacyService
     #: The retention settings applied.
     retention: RetentionService
+    #: Yearly campaigns: family quotients, re-enrollment.
+    campaigns: CampaignService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -193,6 +200,7 @@ class Canteen:
         self.audit = AuditService(context)
         self.privacy = PrivacyService(context)
         self.retention = RetentionService(context)
+        self.campaigns = CampaignService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 

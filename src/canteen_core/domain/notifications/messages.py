@@ -43,6 +43,22 @@ KINDS: Mapping[str, tuple[str, ...]] = {
         "reason",
         "documents_url",
     ),
+    "quotient-campaign-request": (
+        "title",
+        "valid_from",
+        "deadline",
+        "reminder",
+        "documents_url",
+    ),
+    "quotient-campaign-outcome": ("title", "valid_from", "kept", "quotient", "tariffs_url"),
+    "reenrollment-opened": (
+        "title",
+        "school_year",
+        "deadline",
+        "children",
+        "reminder",
+        "portal_url",
+    ),
     "credit-note-issued": ("number", "invoice_number", "total", "reason"),
     "site-closed": ("site_name", "closure_name", "first_day", "last_day", "children"),
     "direct-debit-announced": (
