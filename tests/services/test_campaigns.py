@@ -16,6 +16,7 @@ import pytest
 from canteen_core.config.deployment import (
     CalendarSettings,
     Deployment,
+    DocumentStoreSettings,
     PortalSettings,
     StorageSettings,
 )
@@ -68,6 +69,7 @@ def _canteen(
         calendar=CalendarSettings(department="75"),
         portal=PortalSettings(url="https://famille.ronde.fr"),
         campaigns=CampaignSettings(missing_quotient=rule),
+        documents=DocumentStoreSettings(folder=str(tmp_path / "documents")),
     )
     return Canteen.from_deployment(
         deployment, clock=clock, plugins=[recorder], account_settings=cheap_accounts()
