@@ -12,6 +12,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from canteen_core.config.deployment import (
     CalendarSettings,
@@ -20,7 +22,13 @@ from canteen_core.config.deployment import (
     PortalSettings,
     StorageSettings,
 )
-from canteen_core.domain.campaigns import AnswerState, CampaignSettings, MissingQuotientRule
+from canteen_core.domain.campaigns import (
+    SETTLED,
+    AnswerState,
+    CampaignKind,
+    CampaignSettings,
+    MissingQuotientRule,
+)
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import (
     ConflictError,
@@ -374,9 +382,7 @@ def test_rollover_never_enrolls_a_child_twice(campaign_world: World, clock: Fixe
     assert settled.state is AnswerState.ENROLLED
     assert settled.new_enrollment_id == direct.id
     lea_2024 = [
-        e
-        for e in canteen.enrollments.of_household(ADMIN, "voisins")
-        if e.start >= date(2024, 8, 1)
+        e for e in canteen.enrollments.of_household(ADMIN, "voisins") if e.start >= date(2024, 8, 1)
     ]
     assert lea_2024 == [direct]
 
@@ -400,3 +406,52 @@ def test_bad_reenrollments_are_refused_and_store_nothing(
         canteen.campaigns.open_reenrollment(ADMIN, school_year=2024, deadline=date(2024, 6, 2))
     with pytest.raises(NotFoundError):
         canteen.campaigns.decline(PAYER, "unknown-answer")
+
+
+_CHOICE = st.sampled_from(["confirm", "decline", "none"])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({"alban": _CHOICE, "zoe": _CHOICE, "lea": _CHOICE}), st.booleans())
+def test_rollover_enrolls_each_confirmed_child_once(
+    choices: dict[str, str], enrolled_meanwhile: bool
+) -> None:
+    clock = FixedClock(datetime(2023, 9, 1, 8, 0, tzinfo=UTC))
+    with Canteen.in_memory(issuer=ISSUER, zone="C", clock=clock) as canteen:
+        world = build_world(canteen)
+        clock.set(MAY)
+        campaign = canteen.campaigns.open_reenrollment(
+            ADMIN, school_year=2024, deadline=date(2024, 6, 15)
+        ).campaign
+        for answer in canteen.campaigns.progress(ADMIN, campaign.id).answers:
+            choice = choices[answer.child_id or ""]
+            if choice == "confirm":
+                canteen.campaigns.confirm(ADMIN, answer.id)
+            elif choice == "decline":
+                canteen.campaigns.decline(ADMIN, answer.id)
+        if enrolled_meanwhile:
+            canteen.enrollments.enroll(
+                ADMIN,
+                "voisins",
+                "lea",
+                service="rs",
+                site="ronde",
+                booking_policy=world.lea.booking_policy,
+                school_year=2024,
+            )
+        clock.set(datetime(2024, 7, 1, 9, 0, tzinfo=UTC))
+        first = canteen.campaigns.close(ADMIN, campaign.id)
+        second = canteen.campaigns.close(ADMIN, campaign.id)
+        assert first.answers == second.answers
+        assert len(first.answers) == 3  # one answer per child asked, each settled once
+        next_year = [
+            e for e in canteen.enrollments.list_enrollments(ADMIN) if e.start >= date(2024, 8, 1)
+        ]
+        children = [e.child_id for e in next_year]
+        assert len(children) == len(set(children))  # never two
+        expected = {child for child, choice in choices.items() if choice == "confirm"}
+        if enrolled_meanwhile:
+            expected.add("lea")
+        assert set(children) == expected
+        for answer in first.answers:
+            assert answer.state in SETTLED[CampaignKind.REENROLLMENT]

@@ -398,3 +398,23 @@ def test_a_batch_of_households_reads_a_month_of_attendance_through_one_index(
         assert "ix_attendance_household_id_day" in " ".join(str(row[-1]) for row in plan)
     finally:
         engine.dispose()
+
+
+def test_0013_adds_the_campaign_tables_and_removes_them_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'campaigns.db'}"
+    assert upgrade(url, "0012") == "0012"
+    engine = create_engine_for_url(url)
+    try:
+        assert "campaigns" not in sa.inspect(engine).get_table_names()
+        assert upgrade(engine, "0013") == "0013"
+        names = sa.inspect(engine).get_table_names()
+        assert {"campaigns", "campaign_answers"} <= set(names)
+        indexes = {i["name"] for i in sa.inspect(engine).get_indexes("campaign_answers")}
+        assert "ix_campaign_answers_campaign_id" in indexes
+        with engine.connect() as connection:
+            command.downgrade(alembic_config(connection), "0012")
+            connection.commit()
+        assert "campaign_answers" not in sa.inspect(engine).get_table_names()
+        assert upgrade(engine) == head_revision()
+    finally:
+        engine.dispose()
