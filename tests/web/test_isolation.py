@@ -32,6 +32,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "/mandates": {"iban": "FR7630006000011234567890189", "accept": True},
     "/mandates/active/iban": {"iban": "FR1420041010050500013M02606"},
     "/mandates/active/revocation": {},
+    "/campaigns/quotient": {"valid_from": "2024-01-01", "deadline": "2023-12-15"},
+    "/campaigns/reenrollment": {"school_year": 2024, "deadline": "2024-06-15"},
 }
 
 

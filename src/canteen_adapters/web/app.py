@@ -20,6 +20,7 @@ from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
 from canteen_adapters.web.routes import (
     auth,
     callbacks,
+    campaigns,
     documents,
     enrollment_requests,
     family,
@@ -141,6 +142,7 @@ def create_app(
         *documents.HANDLERS,
         *family_papers.HANDLERS,
         *paperless.HANDLERS,
+        *campaigns.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:
