@@ -455,3 +455,20 @@ def test_rollover_enrolls_each_confirmed_child_once(
         assert set(children) == expected
         for answer in first.answers:
             assert answer.state in SETTLED[CampaignKind.REENROLLMENT]
+
+
+def test_a_household_export_and_erasure_cover_its_answers(
+    keeping_world: World, clock: FixedClock
+) -> None:
+    canteen = keeping_world.canteen
+    clock.set(NOVEMBER)
+    campaign = canteen.campaigns.open_quotient(
+        FINANCE, valid_from=NEW_YEAR, deadline=date(2023, 12, 15)
+    ).campaign
+    exported = canteen.privacy.export_household(ADMIN, "voisins").data
+    (answer,) = exported["campaign_answers"]
+    assert answer["campaign_id"] == campaign.id
+    erased = canteen.privacy.erase_household(ADMIN, "voisins")
+    assert dict(erased.removed)["réponses aux campagnes"] == 1
+    remaining = canteen.campaigns.progress(FINANCE, campaign.id).answers
+    assert [a.household_id for a in remaining] == ["concerto"]
