@@ -15,13 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from canteen_core.config.deployment import (
-    CalendarSettings,
-    Deployment,
-    DocumentStoreSettings,
-    PortalSettings,
-    StorageSettings,
-)
+from canteen_core.config.deployment import DocumentStoreSettings
 from canteen_core.domain.campaigns import (
     SETTLED,
     AnswerState,
@@ -42,9 +36,9 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.periodicity import Periodicity
 from canteen_core.services import Canteen
 
-from ._billing_fixtures import GRID
+from ._billing_fixtures import GRID, make_billing_canteen
 from ._world import ADMIN, FINANCE, OTHER, PAYER, STAFF, World, build_world
-from .conftest import ALL_BACKENDS, ISSUER, EventRecorder, _pg_storage, cheap_accounts
+from .conftest import ALL_BACKENDS, ISSUER, EventRecorder
 from .test_family_papers import pdf_bytes
 
 #: Wednesday 15 November 2023, 10:00 in Paris.
@@ -64,23 +58,14 @@ def _canteen(
     recorder: EventRecorder,
     rule: MissingQuotientRule,
 ) -> Canteen:
-    if backend == "memory":
-        storage = StorageSettings(url="memory://")
-    elif backend == "sqlite":
-        storage = StorageSettings(url=f"sqlite:///{tmp_path / 'campaigns.db'}")
-    else:
-        dsn = request.getfixturevalue("postgres_dsn")
-        storage = _pg_storage(dsn, request.getfixturevalue("_services_pg_schema"))
-    deployment = Deployment(
-        issuer=ISSUER,
-        storage=storage,
-        calendar=CalendarSettings(department="75"),
-        portal=PortalSettings(url="https://famille.ronde.fr"),
-        campaigns=CampaignSettings(missing_quotient=rule),
+    return make_billing_canteen(
+        backend,
+        request,
+        tmp_path,
+        clock,
+        recorder,
         documents=DocumentStoreSettings(folder=str(tmp_path / "documents")),
-    )
-    return Canteen.from_deployment(
-        deployment, clock=clock, plugins=[recorder], account_settings=cheap_accounts()
+        campaigns=CampaignSettings(missing_quotient=rule),
     )
 
 
@@ -394,7 +379,7 @@ def test_bad_reenrollments_are_refused_and_store_nothing(
     clock.set(MAY)
     with pytest.raises(InvalidInputError, match="année scolaire suivante"):
         canteen.campaigns.open_reenrollment(ADMIN, school_year=2023, deadline=date(2024, 6, 1))
-    with pytest.raises(InvalidInputError, match="précéder la rentrée"):
+    with pytest.raises(InvalidInputError, match="précéder le 01/08/2024"):
         canteen.campaigns.open_reenrollment(ADMIN, school_year=2024, deadline=date(2024, 9, 1))
     with pytest.raises(NotAuthorizedError):
         canteen.campaigns.open_reenrollment(STAFF, school_year=2024, deadline=date(2024, 6, 1))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import attrs
 
@@ -83,6 +84,34 @@ def _text(value: str | None, default: str) -> str:
     return " ".join(value.split())[:200]
 
 
+def _new_campaign(
+    tx: Transaction, kind: CampaignKind, *, title: str, deadline: date, **fields: Any
+) -> Campaign:
+    """Store a new campaign opened now by the actor; :class:`ConflictError` when one of the
+    same kind exists for the same date (quotients) or school year (re-enrollment)."""
+    assert tx.actor is not None
+    campaign = Campaign(
+        id=tx.new_id(),
+        kind=kind,
+        title=title,
+        deadline=deadline,
+        opened_by=tx.actor.user_id,
+        opened_at=tx.now,
+        **fields,
+    )
+    for other in tx.uow.campaigns.list(kind=kind.value):
+        if (other.valid_from, other.school_year) != (campaign.valid_from, campaign.school_year):
+            continue
+        if kind is CampaignKind.QUOTIENT:
+            assert other.valid_from is not None
+            what = f"une campagne de quotient familial au {other.valid_from:%d/%m/%Y} existe déjà"
+        else:
+            what = f"la réinscription {other.school_year_fr} est déjà ouverte"
+        raise ConflictError(f"{what} (« {other.title} »)")
+    tx.uow.campaigns.add(campaign)
+    return campaign
+
+
 def _audit_open(tx: Transaction, campaign: Campaign, count: int) -> None:
     tx.audit.change(f"campaign:{campaign.id}", "status", None, campaign.status.value)
     tx.audit.describe(f"Ouverture de la campagne « {campaign.title} » ({count} réponse(s))")
@@ -108,22 +137,9 @@ class CampaignService(ServiceBase):
         check_deadline(today, deadline, valid_from)
         name = _text(title, f"Quotient familial au {valid_from:%d/%m/%Y}")
         with self._ctx.use_case(actor, Action.MANAGE_FAMILY_QUOTIENT) as tx:
-            for other in tx.uow.campaigns.list(kind=CampaignKind.QUOTIENT.value):
-                if other.valid_from == valid_from:
-                    raise ConflictError(
-                        f"une campagne de quotient familial au {valid_from:%d/%m/%Y} existe "
-                        f"déjà (« {other.title} »)"
-                    )
-            campaign = Campaign(
-                id=tx.new_id(),
-                kind=CampaignKind.QUOTIENT,
-                title=name,
-                deadline=deadline,
-                opened_by=actor.user_id,
-                opened_at=tx.now,
-                valid_from=valid_from,
+            campaign = _new_campaign(
+                tx, CampaignKind.QUOTIENT, title=name, deadline=deadline, valid_from=valid_from
             )
-            tx.uow.campaigns.add(campaign)
             answers: list[CampaignAnswer] = []
             for household in tx.uow.households.all():
                 if not _quotient.needs_quotient(household, campaign):
@@ -158,29 +174,18 @@ class CampaignService(ServiceBase):
                 f"la réinscription se prépare pour l'année scolaire suivante ({nxt}-{nxt + 1})",
                 path="school_year",
             )
-        check_deadline(today, deadline)
+        check_deadline(today, deadline, date(school_year, 8, 1))
         name = _text(title, f"Réinscriptions {school_year}-{school_year + 1}")
         leaving_age = self._ctx.deployment.campaigns.leaving_age
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
-            for other in tx.uow.campaigns.list(kind=CampaignKind.REENROLLMENT.value):
-                if other.school_year == school_year:
-                    raise ConflictError(
-                        f"la réinscription {other.school_year_fr} est déjà ouverte "
-                        f"(« {other.title} »)"
-                    )
-            campaign = Campaign(
-                id=tx.new_id(),
-                kind=CampaignKind.REENROLLMENT,
+            campaign = _new_campaign(
+                tx,
+                CampaignKind.REENROLLMENT,
                 title=name,
                 deadline=deadline,
-                opened_by=actor.user_id,
-                opened_at=tx.now,
                 school_year=school_year,
                 keep_periodicities=keep_periodicities,
             )
-            if deadline >= date(school_year, 8, 1):
-                raise InvalidInputError("la date limite doit précéder la rentrée", path="deadline")
-            tx.uow.campaigns.add(campaign)
             answers: list[CampaignAnswer] = []
             for household, found in _rollover.proposals(
                 self._ctx, tx, campaign, leaving_age=leaving_age
