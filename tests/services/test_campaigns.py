@@ -457,3 +457,34 @@ def test_a_household_export_and_erasure_cover_its_answers(
     assert dict(erased.removed)["réponses aux campagnes"] == 1
     remaining = canteen.campaigns.progress(FINANCE, campaign.id).answers
     assert [a.household_id for a in remaining] == ["concerto"]
+
+
+def test_who_is_asked_and_who_is_reminded(keeping_world: World, clock: FixedClock) -> None:
+    canteen = keeping_world.canteen
+    # The Voisin quotient for 2024 is already on file: the family is not asked.
+    canteen.families.set_family_quotient(
+        FINANCE, "voisins", FamilyQuotient(value=Decimal("700"), valid_from=NEW_YEAR)
+    )
+    clock.set(NOVEMBER)
+    opened = canteen.campaigns.open_quotient(
+        FINANCE, valid_from=NEW_YEAR, deadline=date(2023, 12, 15)
+    )
+    assert [a.household_id for a in opened.answers] == ["concerto"]
+    # CONCERTO uploads its attestation: not reviewed yet, but no reminder is sent.
+    canteen.papers.upload(
+        PAYER,
+        "concerto",
+        kind="attestation_caf",
+        content=pdf_bytes("Attestation CAF"),
+        file_name="caf.pdf",
+        issued_on=date(2023, 11, 20),
+        family_quotient=Decimal("480"),
+    )
+    assert canteen.campaigns.remind(FINANCE, opened.campaign.id) == ()
+    # Accepted later, the attestation (dated before 1 January) still answers.
+    (paper,) = canteen.papers.to_review(FINANCE)
+    canteen.papers.accept(FINANCE, paper.id)
+    (answer,) = canteen.campaigns.progress(FINANCE, opened.campaign.id).answers
+    assert answer.state is AnswerState.ANSWERED
+    assert answer.quotient == Decimal("480")
+    assert answer.state_fr.startswith("nouveau quotient enregistré : attestation CAF")

@@ -275,14 +275,19 @@ class CampaignService(ServiceBase):
         return CampaignProgress(campaign=campaign, answers=tuple(answers))
 
     def remind(self, actor: Actor, campaign_id: str) -> tuple[CampaignAnswer, ...]:
-        """E-mail again every household still awaited (once per household), until the
-        deadline; the reminded answers (their count of reminders up by one)."""
+        """E-mail again every household still awaited (once per household; not one whose
+        attestation CAF waits for review), until the deadline; the reminded answers (their
+        count of reminders up by one)."""
         today = paris_today(self._ctx.clock)
         action = self._managing(actor, campaign_id)
         with self._ctx.use_case(actor, action) as tx:
             campaign = campaign_of(tx, campaign_id)
             campaign.check_open(today)
             waiting = answers_of(tx, campaign.id, AnswerState.AWAITING)
+            if campaign.kind is CampaignKind.QUOTIENT:  # an attestation to review answered
+                waiting = [
+                    a for a in waiting if not _quotient.attestation_waiting(tx, a.household_id)
+                ]
             reminded = [mark_reminded(answer, at=tx.now) for answer in waiting]
             for household_id in dict.fromkeys(answer.household_id for answer in reminded):
                 if campaign.kind is CampaignKind.QUOTIENT:

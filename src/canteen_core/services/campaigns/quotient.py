@@ -27,12 +27,13 @@ from canteen_core.domain.campaigns import (
     settle_quotient,
 )
 from canteen_core.domain.families import FamilyQuotient, Household
+from canteen_core.domain.family_papers import PaperKind, PaperStatus
 from canteen_core.domain.money import format_number_fr
 from canteen_core.services.campaign_answers import answers_campaign
 from canteen_core.services.campaigns._common import mail_household
 from canteen_core.services.runner import Transaction
 
-__all__ = ["ASK_MAIL", "OUTCOME_MAIL", "ask", "needs_quotient", "settle"]
+__all__ = ["ASK_MAIL", "OUTCOME_MAIL", "ask", "attestation_waiting", "needs_quotient", "settle"]
 
 #: The e-mail asking for the attestation (and reminding).
 ASK_MAIL = "quotient-campaign-request"
@@ -41,14 +42,27 @@ OUTCOME_MAIL = "quotient-campaign-outcome"
 
 
 def needs_quotient(household: Household, campaign: Campaign) -> bool:
-    """Whether the campaign asks ``household``: it has children, and no quotient starting on
-    or after the campaign opened applies on ``valid_from``."""
+    """Whether the campaign asks ``household``: it has children, and no quotient for the new
+    period is on file (one starting on or after ``valid_from``, or recorded since the
+    campaign opened and applying on ``valid_from``)."""
     if not household.children:
         return False
-    opened = campaign.opened_at.date()
+    assert campaign.valid_from is not None
+    since = min(campaign.opened_at.date(), campaign.valid_from)
     return not any(
-        q.valid_from >= opened and answers_campaign(q, campaign) for q in household.quotients
+        q.valid_from >= since and answers_campaign(q, campaign) for q in household.quotients
     )
+
+
+def attestation_waiting(tx: Transaction, household_id: str) -> bool:
+    """Whether the household uploaded an attestation CAF that staff have not reviewed yet (it
+    answered; staff have to accept it)."""
+    pending = tx.uow.family_papers.list(
+        household_id=household_id,
+        kind=PaperKind.CAF_ATTESTATION.value,
+        status=PaperStatus.PENDING.value,
+    )
+    return next(iter(pending), None) is not None
 
 
 def ask(tx: Transaction, campaign: Campaign, household: Household, *, reminder: bool) -> None:
