@@ -12,9 +12,7 @@ from canteen_adapters.cli.demo import ADMIN
 
 def test_reenrollment_pages(portal: Portal) -> None:
     page = portal.page
-    portal.canteen.campaigns.open_reenrollment(
-        ADMIN, school_year=2024, deadline=date(2023, 11, 30)
-    )
+    portal.canteen.campaigns.open_reenrollment(ADMIN, school_year=2024, deadline=date(2023, 11, 30))
     portal.activate(portal.template.concerto)
     page.get_by_role("link", name="Réinscription").first.click()
     main = page.inner_text("main")
