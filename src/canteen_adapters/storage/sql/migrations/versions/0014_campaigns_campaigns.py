@@ -1,7 +1,10 @@
 """Yearly campaigns (family-quotient update, re-enrollment) and each household's answers.
 
-Revision ID: 0013
-Revises: 0012
+On PostgreSQL both tables are keyed by commune like every other (revision 0013): a
+``tenant_id`` leading the primary key, row-level security on.
+
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -9,14 +12,21 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-revision = "0013"
-down_revision: str | None = "0012"
+from canteen_adapters.storage.sql.migrations._ops import (
+    JSON,
+    create_indexes,
+    required,
+    tenant_columns,
+    tenant_keyed,
+    tenant_policy,
+)
+
+revision = "0014"
+down_revision: str | None = "0013"
 branch_labels = None
 depends_on = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 # The key columns as of this revision (canteen_core.ports.storage.COLLECTIONS may change
 # later): (name, nullable).
 _TABLES: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -31,20 +41,21 @@ _TABLES: dict[str, tuple[tuple[str, bool], ...]] = {
 
 
 def upgrade() -> None:
-    """The two document tables, one index per key column."""
+    """The two document tables, one index per key column, each commune's rows its own."""
     for table, columns in _TABLES.items():
         op.create_table(
             table,
-            sa.Column("id", sa.String(), nullable=False),
-            sa.Column("body", JSON, nullable=False),
+            *tenant_columns(),
+            required("id", sa.String()),
+            required("body", JSON),
             *(sa.Column(name, sa.String(), nullable=nullable) for name, nullable in columns),
-            sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),
+            sa.PrimaryKeyConstraint(*tenant_keyed("id"), name=f"pk_{table}"),
         )
-        for name, _ in columns:
-            op.create_index(f"ix_{table}_{name}", table, [name])
+        create_indexes(table, *(name for name, _ in columns))
+        tenant_policy(table)
 
 
 def downgrade() -> None:
-    """Drop the tables (and their indexes)."""
+    """Drop the tables (their indexes and policies go with them)."""
     for table in reversed(_TABLES):
         op.drop_table(table)
