@@ -108,7 +108,7 @@ def make_billing_canteen(
         portal=PortalSettings(url="https://famille.ronde.fr"),
         payment=payment,
         billing=billing or BillingSettings(mode=mode),
-        documents=documents or DocumentStoreSettings(),
+        documents=documents or DocumentStoreSettings(folder=str(tmp_path / "documents")),
         campaigns=campaigns or CampaignSettings(),
     )
     return Canteen.from_deployment(

@@ -26,6 +26,7 @@ from canteen_adapters.web.routes import (
     family,
     family_papers,
     invoices,
+    menus_capacity,
     paperless,
     reservations,
     sepa,
@@ -142,6 +143,7 @@ def create_app(
         *documents.HANDLERS,
         *family_papers.HANDLERS,
         *paperless.HANDLERS,
+        *menus_capacity.HANDLERS,
         *campaigns.HANDLERS,
     ]
     for handler in _route_handlers(handlers):

@@ -22,6 +22,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.documents``: documents on request (certificates).
 * ``canteen.papers``: the family's papers (upload, staff review);
 * ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
+* ``canteen.capacity``: places per site, service and day, waiting lists;
+* ``canteen.menus``: weekly menus and allergens, the kitchen's allergy flags.
 * ``canteen.campaigns``: yearly campaigns (family-quotient update, re-enrollment).
 """
 
@@ -54,6 +56,7 @@ from canteen_core.services.attendance import AttendanceService, JustificationReq
 from canteen_core.services.audit import AuditService
 from canteen_core.services.billing import BillingService
 from canteen_core.services.campaigns import CampaignService
+from canteen_core.services.capacity import CapacityService
 from canteen_core.services.catalog import CatalogService
 from canteen_core.services.documents import DocumentService
 from canteen_core.services.enrollment_requests import EnrollmentRequestService
@@ -61,6 +64,7 @@ from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentServi
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.family_papers import FamilyPaperService
 from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.menus import MenuService
 from canteen_core.services.paperless import PaperlessService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.privacy import PrivacyService
@@ -79,6 +83,7 @@ __all__ = [
     "AuditService",
     "CampaignService",
     "Canteen",
+    "CapacityService",
     "CatalogService",
     "DocumentService",
     "EnrollmentRequest",
@@ -89,6 +94,7 @@ __all__ = [
     "HouseholdDashboard",
     "JustificationRequest",
     "KitchenService",
+    "MenuService",
     "PaperlessService",
     "PrivacyService",
     "ReservationService",
@@ -138,6 +144,10 @@ class Canteen:
     * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
     * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household;
     * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied;
+    * ``canteen.capacity`` (:class:`CapacityService`): places per site, service and day,
+      waiting lists, offered places;
+    * ``canteen.menus`` (:class:`MenuService`): weekly menus per site with their allergens,
+      the kitchen's allergy flags;
     * ``canteen.campaigns`` (:class:`CampaignService`): yearly campaigns, the family-quotient
       update and the re-enrollment for the next school year.
 
@@ -176,6 +186,10 @@ class Canteen:
     privacy: PrivacyService
     #: The retention settings applied.
     retention: RetentionService
+    #: Capacity per site, service and day; waiting lists and offered places.
+    capacity: CapacityService
+    #: Weekly menus per site, their allergens, the kitchen's allergy flags.
+    menus: MenuService
     #: Yearly campaigns: family quotients, re-enrollment.
     campaigns: CampaignService
 
@@ -200,6 +214,8 @@ class Canteen:
         self.audit = AuditService(context)
         self.privacy = PrivacyService(context)
         self.retention = RetentionService(context)
+        self.capacity = CapacityService(context)
+        self.menus = MenuService(context)
         self.campaigns = CampaignService(context)
 
     # -- constructors ---------------------------------------------------------------------------

@@ -37,6 +37,8 @@ The rooms of this package:
 * :mod:`~canteen_core.testing.storage_contract.catalog`: sites and services, versioned.
 * :mod:`~canteen_core.testing.storage_contract.enrollment_requests`: families' enrollment
   requests.
+* :mod:`~canteen_core.testing.storage_contract.capacity_menus`: capacity rules (and their
+  lock), waiting lists, weekly menus.
 * :mod:`~canteen_core.testing.storage_contract.campaigns`: yearly campaigns and answers.
 
 Every name below is importable from ``canteen_core.testing.storage_contract`` itself.
@@ -44,6 +46,7 @@ Every name below is importable from ``canteen_core.testing.storage_contract`` it
 
 from canteen_core.testing.storage_contract.accounts_outbox import *  # noqa: F403
 from canteen_core.testing.storage_contract.campaigns import *  # noqa: F403
+from canteen_core.testing.storage_contract.capacity_menus import *  # noqa: F403
 from canteen_core.testing.storage_contract.catalog import *  # noqa: F403
 from canteen_core.testing.storage_contract.documents import *  # noqa: F403
 from canteen_core.testing.storage_contract.enrollment_requests import *  # noqa: F403

@@ -3,8 +3,8 @@
 On PostgreSQL both tables are keyed by commune like every other (revision 0013): a
 ``tenant_id`` leading the primary key, row-level security on.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -22,8 +22,8 @@ from canteen_adapters.storage.sql.migrations._ops import (
     tenant_policy,
 )
 
-revision = "0014"
-down_revision: str | None = "0013"
+revision = "0015"
+down_revision: str | None = "0014"
 branch_labels = None
 depends_on = None
 
