@@ -241,6 +241,7 @@ class SqlUnitOfWork:
     def menus(self) -> _Documents:
         return _Documents(self, COLLECTIONS["menus"])
 
+    @cached_property
     def campaigns(self) -> _Documents:
         return _Documents(self, COLLECTIONS["campaigns"])
 
