@@ -34,6 +34,7 @@ __all__ = [
     "MONTH_NAMES_FR",
     "SCHOOL_RESTAURANT_WEEKDAYS",
     "WEEKDAY_NAMES_FR",
+    "CalendarKind",
     "Closure",
     "ClosureKind",
     "Period",
@@ -88,11 +89,46 @@ class Zone(enum.StrEnum):
             ) from None
 
 
+class CalendarKind(enum.StrEnum):
+    """Which days of the school year a service runs on (see ``docs/rules/activities.md``).
+
+    - ``school_days``: class days (lunch, morning and evening care), the default;
+    - ``wednesdays``: the Wednesdays of the school term;
+    - ``school_holidays``: the days of the school holidays (the holiday centre, ALSH);
+    - ``saturdays``: the Saturdays of the school term, where a commune runs them.
+    """
+
+    SCHOOL_DAYS = "school_days"
+    WEDNESDAYS = "wednesdays"
+    SCHOOL_HOLIDAYS = "school_holidays"
+    SATURDAYS = "saturdays"
+
+    @property
+    def default_weekdays(self) -> frozenset[int]:
+        """The weekdays a service of this kind opens unless told otherwise."""
+        return _KIND_WEEKDAYS[self]
+
+    @property
+    def allowed_weekdays(self) -> frozenset[int]:
+        """The weekdays a service of this kind may open (Sunday never; Saturday only for
+        ``saturdays``)."""
+        return frozenset({5}) if self is CalendarKind.SATURDAYS else frozenset(range(5))
+
+
+_KIND_WEEKDAYS = {
+    CalendarKind.SCHOOL_DAYS: frozenset({0, 1, 3, 4}),
+    CalendarKind.WEDNESDAYS: frozenset({2}),
+    CalendarKind.SCHOOL_HOLIDAYS: frozenset(range(5)),
+    CalendarKind.SATURDAYS: frozenset({5}),
+}
+
+
 class ClosureKind(enum.StrEnum):
     """Why a service does not run on a day, in order of precedence (first listed wins)."""
 
     OUTSIDE_SCHOOL_YEAR = "outside_school_year"
     SCHOOL_HOLIDAY = "school_holiday"
+    SCHOOL_TERM = "school_term"
     PUBLIC_HOLIDAY = "public_holiday"
     BRIDGE_DAY = "bridge_day"
     WEEKEND = "weekend"
@@ -319,15 +355,29 @@ class SchoolYear:
         return None
 
 
-def _open_weekdays(value: str | Iterable[str | int]) -> frozenset[int]:
-    """Typed converter: parse weekdays; a school service never runs on a weekend."""
-    weekdays = parse_weekdays(value)
-    if weekdays & _WEEKEND:
+def _calendar_kind(value: CalendarKind | str) -> CalendarKind:
+    if isinstance(value, CalendarKind):
+        return value
+    try:
+        return CalendarKind(str(value).strip().lower())
+    except ValueError:
         raise InvalidInputError(
-            "a school service does not run on Saturday or Sunday; use mon to fri",
-            path="open_weekdays",
-        )
-    return weekdays
+            f"unknown calendar kind {value!r}; expected one of "
+            + ", ".join(kind.value for kind in CalendarKind),
+            path="kind",
+        ) from None
+
+
+def check_weekdays(kind: CalendarKind, weekdays: frozenset[int]) -> None:
+    """Refuse weekdays a service of ``kind`` cannot open: a school service never runs on a
+    weekend, a Saturday service only on Saturdays."""
+    extra = weekdays - kind.allowed_weekdays
+    if extra:
+        if kind is CalendarKind.SATURDAYS:
+            message = "a Saturday service runs on Saturdays only; use sat"
+        else:
+            message = "a school service does not run on Saturday or Sunday; use mon to fri"
+        raise InvalidInputError(message, path="open_weekdays")
 
 
 def _check_school_year(_: object, attribute: attrs.Attribute[SchoolYear], value: object) -> None:
@@ -358,16 +408,24 @@ class ServiceCalendar:
     >>> calendar.closure(date(2023, 11, 1)).reason               # doctest: +SKIP
     'Vacances de la Toussaint'
 
-    ``open_weekdays`` defaults to Monday, Tuesday, Thursday and Friday and accepts
+    ``open_weekdays`` defaults to the kind's (Monday, Tuesday, Thursday and Friday for class
+    days) and accepts
     ``"mon,tue,thu,fri"``; ``site_closures`` are the site's own closures (strike, works).
+    ``kind`` (:class:`CalendarKind`) says which part of the year runs: class days (the
+    default), term Wednesdays, the school holidays, or term Saturdays.
     Answers are computed once per calendar and cached: asking is cheap.
     """
 
     school_year: SchoolYear = attrs.field(validator=_check_school_year)
+    kind: CalendarKind = attrs.field(default=CalendarKind.SCHOOL_DAYS, converter=_calendar_kind)
     open_weekdays: frozenset[int] = attrs.field(
-        default=SCHOOL_RESTAURANT_WEEKDAYS, converter=_open_weekdays
+        default=attrs.Factory(lambda self: self.kind.default_weekdays, takes_self=True),
+        converter=parse_weekdays,
     )
     site_closures: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
+
+    def __attrs_post_init__(self) -> None:
+        check_weekdays(self.kind, self.open_weekdays)
 
     @property
     def first_day(self) -> date:
@@ -386,7 +444,10 @@ class ServiceCalendar:
     def _compute_closure(self, day: date) -> Closure | None:
         year = self.school_year
         holiday = year.holiday_on(day)
-        if holiday is not None:
+        if self.kind is CalendarKind.SCHOOL_HOLIDAYS:
+            if holiday is None:
+                return Closure(day=day, kind=ClosureKind.SCHOOL_TERM, reason="Période scolaire")
+        elif holiday is not None:
             return Closure(day=day, kind=ClosureKind.SCHOOL_HOLIDAY, reason=holiday.name)
         if day in year.public_holidays:
             return Closure(
@@ -394,7 +455,7 @@ class ServiceCalendar:
             )
         if day in year.bridge_days:
             return Closure(day=day, kind=ClosureKind.BRIDGE_DAY, reason=year.bridge_days[day])
-        if day.weekday() in _WEEKEND:
+        if day.weekday() in _WEEKEND and day.weekday() not in self.open_weekdays:
             return Closure(day=day, kind=ClosureKind.WEEKEND, reason="Week-end")
         if day.weekday() not in self.open_weekdays:
             name = _capitalized(WEEKDAY_NAMES_FR[day.weekday()])

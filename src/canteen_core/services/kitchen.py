@@ -14,6 +14,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.policy import Action
+from canteen_core.domain.headcount import without_counts
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["KitchenService"]
@@ -90,6 +91,16 @@ class KitchenService(ServiceBase):
             if not sites:
                 return {}
             counts = tx.uow.reservations.headcount(sites, first, last, service_id=service_id)
+            if service_id is None:
+                # Meals only: activities without a meal (evening care) are not cooked for.
+                for entry in tx.uow.services.list():
+                    if not entry.service.meal:
+                        counts = without_counts(
+                            counts,
+                            tx.uow.reservations.headcount(
+                                sites, first, last, service_id=entry.service.id
+                            ),
+                        )
         days = (last - first).days + 1
         # The port orders its counts by site, then day.
         return {site: tuple(counts[i * days : (i + 1) * days]) for i, site in enumerate(sites)}

@@ -36,7 +36,8 @@ class ChargedDays:
 
     @property
     def quantity(self) -> int:
-        """How many days are charged."""
+        """How many days are charged (for an activity's facts, see
+        :func:`~canteen_core.domain.invoice_runs.activity_lines`)."""
         return len(self.days)
 
 
@@ -139,13 +140,13 @@ def charge_periods(
     policies and errors are those of :func:`decide` and :func:`price`.
     """
     items = list(facts)
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str | None]] = set()
     for index, item in enumerate(items):
         if not isinstance(item, PeriodFacts):
             raise InvalidInputError(
                 f"expected PeriodFacts, got {type(item).__name__}", path=f"facts[{index}]"
             )
-        key = (item.enrollment_id, item.child_id)
+        key = (item.enrollment_id, item.child_id, item.tariff_service_id)
         if key in seen:
             raise InvalidInputError(
                 f"two period facts for child {item.child_id!r}, enrollment {item.enrollment_id!r}",
@@ -176,7 +177,7 @@ def charge_periods(
         mine: list[ChargedDays] = []
         for (rule, surcharge), days in groups.items():
             for quote, quoted in tariffs.quote_days(
-                service_id=item.service_id,
+                service_id=item.tariff_service_id or item.service_id,
                 days=days,
                 category=item.category,
                 household=household,
