@@ -21,10 +21,7 @@ from canteen_core.domain.tariffs import (
 )
 from canteen_core.services import Canteen
 
-from ._billing_fixtures import (  # noqa: F401  (fixtures)
-    any_billing_canteen,
-    priced_world,
-)
+from ._billing_fixtures import any_billing_canteen, any_bworld  # noqa: F401  (fixtures)
 from ._world import ADMIN, FINANCE, PAYER, SITE, STAFF, WEEKLY, World
 
 EVENING = Service(
@@ -106,16 +103,21 @@ def _enroll(canteen: Canteen) -> None:
         canteen.billing.save_tariff_grid(ADMIN, grid)
 
 
+@pytest.fixture
+def activities(any_bworld: World) -> World:  # noqa: F811  (the imported fixture)
+    """The seed's priced world with Alban enrolled in the three activities, on each backend."""
+    _enroll(any_bworld.canteen)
+    return any_bworld
+
+
 def _at(clock: FixedClock, day: date, hour: int = 20) -> None:
     clock.set(datetime(day.year, day.month, day.day, hour - 2, 0, tzinfo=UTC))
 
 
 def test_evening_wednesday_and_alsh_are_booked_attended_and_billed(
-    any_billing_canteen: Canteen, clock: FixedClock
+    activities: World, clock: FixedClock
 ) -> None:
-    canteen = any_billing_canteen
-    priced_world(canteen)
-    _enroll(canteen)
+    canteen = activities.canteen
     reservations = canteen.reservations
     for day in (D(2023, 9, 11), D(2023, 9, 12), D(2023, 9, 14)):
         reservations.book(PAYER, "alban-soir", day)
@@ -171,10 +173,8 @@ def test_evening_wednesday_and_alsh_are_booked_attended_and_billed(
     assert len(line.days) == 5
 
 
-def test_activity_calendars_open_their_own_days(any_billing_canteen: Canteen) -> None:
-    canteen = any_billing_canteen
-    priced_world(canteen)
-    _enroll(canteen)
+def test_activity_calendars_open_their_own_days(activities: World) -> None:
+    canteen = activities.canteen
     saturday = Service(id="samedi", name="Samedi sportif", calendar="saturdays", meal=False)
     canteen.catalog.add_service(ADMIN, saturday)
     canteen.enrollments.enroll(
@@ -190,11 +190,9 @@ def test_activity_calendars_open_their_own_days(any_billing_canteen: Canteen) ->
 
 
 def test_attendance_times_are_checked_and_nothing_is_stored(
-    any_billing_canteen: Canteen, clock: FixedClock
+    activities: World, clock: FixedClock
 ) -> None:
-    canteen = any_billing_canteen
-    priced_world(canteen)
-    _enroll(canteen)
+    canteen = activities.canteen
     canteen.reservations.book(PAYER, "alban-soir", D(2023, 9, 11))
     _at(clock, D(2023, 9, 11))
     with pytest.raises(InvalidInputError):
@@ -213,10 +211,8 @@ def test_attendance_times_are_checked_and_nothing_is_stored(
     assert canteen.attendance.records(STAFF, start=D(2023, 9, 11), end=D(2023, 9, 11)) == ()
 
 
-def test_kitchen_counts_meals_only(any_billing_canteen: Canteen, clock: FixedClock) -> None:
-    world: World = priced_world(any_billing_canteen)
-    canteen = world.canteen
-    _enroll(canteen)
+def test_kitchen_counts_meals_only(activities: World) -> None:
+    canteen = activities.canteen
     canteen.reservations.book(PAYER, "alban-soir", D(2023, 9, 11))
     canteen.reservations.book(PAYER, "e-zoe", D(2023, 9, 11))
     canteen.reservations.book(PAYER, "alban-mercredi", D(2023, 9, 13))

@@ -106,14 +106,10 @@ class AttendanceRecord:
         if self.justification_id is not None and self.presence is Presence.PRESENT:
             raise InvalidInputError("only an absence can be justified", path="justification_id")
         if (self.arrival is None) != (self.departure is None):
-            raise InvalidInputError(
-                "l'arrivée et le départ se notent ensemble", path="departure"
-            )
+            raise InvalidInputError("l'arrivée et le départ se notent ensemble", path="departure")
         if self.arrival is not None and self.departure is not None:
             if self.presence is not Presence.PRESENT:
-                raise InvalidInputError(
-                    "un enfant absent n'a ni arrivée ni départ", path="arrival"
-                )
+                raise InvalidInputError("un enfant absent n'a ni arrivée ni départ", path="arrival")
             minutes_between(self.arrival, self.departure)
 
     @classmethod

@@ -75,8 +75,10 @@ def _calendar(value: CalendarKind | str) -> CalendarKind:
 
 
 def _optional_id(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
-    if value is not None:
-        non_empty_str(_, attribute, value)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise InvalidInputError(
+            f"{attribute.name} : identifiant attendu, reçu {value!r}", path=attribute.name
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -116,8 +118,7 @@ class Service:
             check_weekdays(self.calendar, self.open_weekdays)
         if self.ends_at is not None and self.ends_at <= self.starts_at:
             raise InvalidInputError(
-                f"le service ferme à {self.ends_at:%H:%M}, avant d'ouvrir à "
-                f"{self.starts_at:%H:%M}",
+                f"le service ferme à {self.ends_at:%H:%M}, avant d'ouvrir à {self.starts_at:%H:%M}",
                 path="ends_at",
             )
         if self.unit.timed and self.ends_at is None:
@@ -127,7 +128,8 @@ class Service:
             )
         if self.meal_service_id is not None and (not self.meal or self.meal_service_id == self.id):
             raise InvalidInputError(
-                "le repas facturé à part est celui d'un autre service, pour une activité avec repas",
+                "le repas facturé à part est celui d'un autre service, "
+                "pour une activité avec repas",
                 path="meal_service_id",
             )
 

@@ -12,9 +12,8 @@ from datetime import date
 from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.headcount import KitchenCount
+from canteen_core.domain.headcount import KitchenCount, without_counts
 from canteen_core.domain.policy import Action
-from canteen_core.domain.headcount import without_counts
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["KitchenService"]

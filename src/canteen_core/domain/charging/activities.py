@@ -70,18 +70,20 @@ def activity_facts(
     """
     if is_lunch(service):
         return (facts,)
-    changes: dict[str, object] = {"unit": service.unit}
+    own = attrs.evolve(facts, unit=service.unit)
     if service.unit is Unit.WEEK:
-        for name in _DAY_SETS:
-            days: frozenset[date] = getattr(facts, name)
-            changes[name] = frozenset(day for day in days if week_of(day) >= start)
+        kept = {
+            name: frozenset(day for day in getattr(facts, name) if week_of(day) >= start)
+            for name in _DAY_SETS
+        }
+        own = attrs.evolve(own, **kept)  # type: ignore[arg-type]
     if service.unit.timed:
         given = stays or {}
         counted = facts.booked | facts.present | facts.late_cancelled
-        changes["quantities"] = tuple(
-            (day, _day_units(service, given.get(day))) for day in sorted(counted)
+        own = attrs.evolve(
+            own,
+            quantities=tuple((day, _day_units(service, given.get(day))) for day in sorted(counted)),
         )
-    own = attrs.evolve(facts, **changes)  # type: ignore[misc]
     if service.meal_service_id is None:
         return (own,)
     meal = attrs.evolve(own, quantities=(), tariff_service_id=service.meal_service_id)

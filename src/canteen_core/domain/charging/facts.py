@@ -143,9 +143,7 @@ def _quantities(value: Iterable[tuple[date, int]]) -> tuple[tuple[date, int], ..
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidInputError(f"must be dates, got {day!r}", path="quantities")
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise InvalidInputError(
-                f"must be positive integers, got {count!r}", path="quantities"
-            )
+            raise InvalidInputError(f"must be positive integers, got {count!r}", path="quantities")
     return items
 
 

@@ -72,7 +72,7 @@ def activity_lines(
             key += (str(group.rule), str(group.quote.unit_price.amount), group.quote.description)
         keyed.setdefault(key, []).append(group)
     lines: list[tuple[tuple[object, ...], InvoiceLine]] = []
-    for key, members in keyed.items():
+    for members in keyed.values():
         members.sort(key=lambda member: member.days[0])
         facts = members[0].facts
         if facts.unit is Unit.WEEK and facts.tariff_service_id is None:

@@ -189,4 +189,6 @@ def stays_of(records: Iterable[AttendanceRecord]) -> dict[date, tuple[time, time
         for record in records
         if record.arrival is not None and record.departure is not None
     }
+
+
 _NO_DAYS: frozenset[date] = frozenset()
