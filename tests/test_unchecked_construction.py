@@ -67,6 +67,7 @@ def test_unchecked_sets_every_field_and_refuses_non_init_fields() -> None:
         unit=None,
         quantities=(),
         tariff_service_id=None,
+        late_pickups=frozenset(),
     )
     _same(facts)
     with pytest.raises(TypeError):

@@ -61,6 +61,7 @@ GRIDS = (
                 "0.1", minimum="0.40", maximum="1.20"
             )
         },
+        late_pickup_fee=Money.of("5.00"),
     ),
     TariffGrid(
         id="mercredi-2023",
@@ -159,7 +160,11 @@ def test_evening_wednesday_and_alsh_are_booked_attended_and_billed(
     meals = lines[("mercredi", "meal")]
     assert (meals.quantity, meals.unit_price, meals.grid_id) == (2, Money.of("3.05"), "rs-2023")
     assert meals.description.startswith("Accueil du mercredi : 2 repas")
-    assert invoice.total == Money.of("7.93") + Money.of("10.00") + Money.of("6.10")
+    # Picked up at 19:00 on the 14th, past 18:30 and the 10 minutes' grace: one late fee.
+    late = lines[("soir", "late_pickup")]
+    assert (late.quantity, late.amount, late.days) == (1, Money.of("5.00"), (D(2023, 9, 14),))
+    assert late.description == "Accueil du soir : 1 retard à la sortie (forfait)"
+    assert invoice.total == Money.of("7.93") + Money.of("10.00") + Money.of("6.10") + late.amount
 
     _at(clock, D(2024, 2, 16))
     for day in (D(2024, 2, 12), D(2024, 2, 13), D(2024, 2, 14), D(2024, 2, 15), D(2024, 2, 16)):

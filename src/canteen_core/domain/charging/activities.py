@@ -65,7 +65,8 @@ def activity_facts(
     A lunch's facts are given back as they are. An activity's carry its unit; for a timed
     unit, each day's units (from ``stays``, the arrival and departure recorded, or the
     opening hours); for a week unit, the days of weeks whose Monday is before ``start`` are
-    left out (billed with the previous period). An activity whose meal is priced apart adds
+    left out (billed with the previous period); present days the child left after closing
+    time plus the grace minutes are late pick-ups. An activity whose meal is priced apart adds
     the same facts priced by ``service.meal_service_id``.
     """
     if is_lunch(service):
@@ -84,7 +85,12 @@ def activity_facts(
             own,
             quantities=tuple((day, _day_units(service, given.get(day))) for day in sorted(counted)),
         )
+    late = late_pickups(service, stays or {}) & own.present
+    if late:
+        own = attrs.evolve(own, late_pickups=late)
     if service.meal_service_id is None:
         return (own,)
-    meal = attrs.evolve(own, quantities=(), tariff_service_id=service.meal_service_id)
+    meal = attrs.evolve(
+        own, quantities=(), tariff_service_id=service.meal_service_id, late_pickups=frozenset()
+    )
     return (own, meal)

@@ -33,6 +33,7 @@ class ChargeRule(enum.StrEnum):
     LATE_CANCELLATION = "late_cancellation"
     NOT_BOOKED = "not_booked"
     PREPAID_BOOKING = "prepaid_booking"  # prepaid mode: the validated booking itself is billed
+    LATE_PICKUP = "late_pickup"  # an activity's child picked up after closing time
 
     @property
     def label_fr(self) -> str:
@@ -51,6 +52,7 @@ _RULE_LABELS_FR = {
     ChargeRule.LATE_CANCELLATION: "annulation hors délai",
     ChargeRule.NOT_BOOKED: "non réservé",
     ChargeRule.PREPAID_BOOKING: "repas réservés",
+    ChargeRule.LATE_PICKUP: "retard à la sortie",
 }
 
 
@@ -175,8 +177,15 @@ class PeriodFacts(_Subject):
     #: The service whose tariff grid prices these facts (the meal of an activity with meal,
     #: priced by the lunch grid); ``None``: the facts' own service.
     tariff_service_id: str | None = None
+    #: Present days the child was picked up after closing time (charged the grid's
+    #: ``late_pickup_fee`` each).
+    late_pickups: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
 
     def __attrs_post_init__(self) -> None:
+        if not self.late_pickups <= self.present:
+            raise InvalidInputError(
+                "a late pick-up is a day the child was present", path="late_pickups"
+            )
         if self.tariff_service_id is not None and (
             not isinstance(self.tariff_service_id, str) or not self.tariff_service_id
         ):

@@ -9,6 +9,7 @@ set) are grouped as lunch's are (per child, service, rule and price), then count
 - weeks: one line per week, charged once whatever the rules of its days (the rule and price
   of its first charged day), ``"ALSH : semaine du 12/02 – présence (...)"``;
 - other units (day, half-day, slot): one unit per day, ``"Mercredi : 2 demi-journées"``;
+- late pick-ups (rule ``late_pickup``): one fee per day, ``"Accueil du soir : 1 retard"``;
 - the meal of an activity with meal (``tariff_service_id`` set): one meal per day, priced by
   the meal's grid, ``"Mercredi : 2 repas"``.
 
@@ -24,10 +25,12 @@ from canteen_core.domain.activities import Unit, week_of
 from canteen_core.domain.charging import ChargedDays, ChargeRule
 from canteen_core.domain.invoicing import InvoiceLine
 
-__all__ = ["MEAL_UNIT", "activity_lines", "is_activity"]
+__all__ = ["LATE_PICKUP_UNIT", "MEAL_UNIT", "activity_lines", "is_activity", "rule_label_fr"]
 
 #: The :attr:`InvoiceLine.unit` of an activity's meal line.
 MEAL_UNIT = "meal"
+#: The :attr:`InvoiceLine.unit` of an activity's late pick-up fees.
+LATE_PICKUP_UNIT = "late_pickup"
 
 _RULE_LABELS_FR = {
     ChargeRule.PRESENT: "présence",
@@ -68,42 +71,52 @@ def activity_lines(
             facts.tariff_service_id or "",
             str(facts.category),
         )
-        if facts.unit is not Unit.WEEK or facts.tariff_service_id is not None:
+        if (
+            facts.unit is not Unit.WEEK
+            or facts.tariff_service_id is not None
+            or group.rule is ChargeRule.LATE_PICKUP
+        ):
             key += (str(group.rule), str(group.quote.unit_price.amount), group.quote.description)
         keyed.setdefault(key, []).append(group)
     lines: list[tuple[tuple[object, ...], InvoiceLine]] = []
     for members in keyed.values():
         members.sort(key=lambda member: member.days[0])
         facts = members[0].facts
-        if facts.unit is Unit.WEEK and facts.tariff_service_id is None:
+        if (
+            facts.unit is Unit.WEEK
+            and facts.tariff_service_id is None
+            and members[0].rule is not ChargeRule.LATE_PICKUP
+        ):
             lines.extend(_week_lines(members, child_names, service_names))
             continue
         days = sorted(day for member in members for day in member.days)
         first = members[0]
         meal = facts.tariff_service_id is not None
         quantities = dict(facts.quantities)
-        if facts.unit is not None and facts.unit.timed and not meal:
+        late = first.rule is ChargeRule.LATE_PICKUP
+        if facts.unit is not None and facts.unit.timed and not meal and not late:
             quantity = sum(quantities.get(day, 1) for day in days)
         else:
             quantity = len(days)
         service = service_names.get(facts.service_id, facts.service_id)
-        text = _quantity_text(facts.unit, quantity, meal)
+        if late:
+            text = f"{quantity} retard{'s' if quantity > 1 else ''} à la sortie"
+        else:
+            text = f"{_quantity_text(facts.unit, quantity, meal)} – {rule_label_fr(first.rule)}"
         line = InvoiceLine.build(
             child_id=facts.child_id,
             child_name=child_names.get(facts.child_id),
             service_id=facts.service_id,
             category=facts.category,
-            description=(
-                f"{service} : {text} – {rule_label_fr(first.rule)} ({first.quote.description})"
-            ),
+            description=f"{service} : {text} ({first.quote.description})",
             quantity=quantity,
             unit_price=first.quote.unit_price,
             days=days,
             rule=first.rule,
             grid_id=first.quote.grid_id,
-            unit=MEAL_UNIT if meal else str(facts.unit),
+            unit=LATE_PICKUP_UNIT if late else MEAL_UNIT if meal else str(facts.unit),
         )
-        lines.append(((facts.child_id, facts.service_id, days[0], meal), line))
+        lines.append(((facts.child_id, facts.service_id, days[0], meal, late), line))
     lines.sort(key=lambda item: item[0])
     return tuple(line for _, line in lines)
 
@@ -140,5 +153,5 @@ def _week_lines(
             grid_id=first.quote.grid_id,
             unit=str(Unit.WEEK),
         )
-        result.append(((facts.child_id, facts.service_id, entries[0][0], False), line))
+        result.append(((facts.child_id, facts.service_id, entries[0][0], False, False), line))
     return result

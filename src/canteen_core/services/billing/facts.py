@@ -176,6 +176,7 @@ def period_facts(
         unit=None,
         quantities=(),
         tariff_service_id=None,
+        late_pickups=_NO_DAYS,
     )
 
 
