@@ -28,6 +28,8 @@ from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Househ
 from canteen_core.domain.invoice_runs.activity_lines import activity_lines
 from canteen_core.domain.money import Money
 from canteen_core.domain.tariffs import FlatPricing, TariffBook, TariffCategory, TariffGrid
+from canteen_core.synthetic import synthetic_city
+from canteen_core.synthetic_activities import city_activities
 from canteen_core.testing.samples import school_year_2023_c
 
 YEAR = school_year_2023_c()
@@ -223,3 +225,28 @@ def test_lunch_facts_are_left_as_they_are_and_late_pickups_found() -> None:
         },
     )
     assert late == {date(2023, 9, 5)}
+
+
+def test_the_synthetic_city_has_an_evening_care_a_wednesday_service_and_an_alsh() -> None:
+    city = synthetic_city(300, calendar=CALENDARS[CalendarKind.SCHOOL_DAYS], seed=5)
+    activities = city_activities(city)
+    again = city_activities(synthetic_city(300, calendar=city.calendar, seed=5))
+    assert [e.id for e in activities.enrollments] == [e.id for e in again.enrollments]
+    services = Counter(e.service.id for e in activities.enrollments)
+    assert set(services) == {"soir", "mercredi", "alsh"}
+    assert services["soir"] > services["mercredi"] > services["alsh"] > 0
+    for enrollment in activities.enrollments:
+        booked = [
+            day
+            for day in activities.periodicities[enrollment.id].days()
+            if enrollment.is_bookable(day)
+        ]
+        assert booked, enrollment.id
+        if enrollment.service.id == "alsh":  # the first week of the February holidays
+            assert booked == [date(2024, 2, 12) + timedelta(days=i) for i in range(5)]
+        if enrollment.service.id == "mercredi":
+            assert {day.weekday() for day in booked} == {2}
+    stays = list(activities.stays(date(2023, 9, 1), date(2023, 9, 30)))
+    assert stays
+    assert all(arrival < departure for _, _, arrival, departure in stays)
+    assert {enrollment_id.rsplit("-", 1)[1] for _, enrollment_id, _, _ in stays} == {"soir"}

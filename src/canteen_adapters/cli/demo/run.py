@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from canteen_adapters.cli._common import euros, fail, plural, progress
+from canteen_adapters.cli.demo.activities import run_activities
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
     BILLED_AT,
@@ -460,6 +461,7 @@ def run_demo(
         enrollments = demo.enrollments()
         demo.periodicities()
         demo.attendance()
+        run_activities(canteen, demo.city, demo.at, demo.step)
         demo.billing()
         demo.payzen()
         demo.at(PAID_CASH_AT)
