@@ -192,7 +192,8 @@ def test_staff_list_households_children_and_sites(site: Path) -> None:
                    1, "foyer introuvable : NOPE")  # fmt: skip
     sites = data(run("sites", "list", "--config", str(site), "--json"))
     assert [s["id"] for s in sites["sites"]] == ["ronde"]
-    assert [s["id"] for s in sites["services"]] == ["rs"]
+    # Lunch and the activities the demo adds (docs/rules/activities.md).
+    assert [s["id"] for s in sites["services"]] == ["alsh", "mercredi", "rs", "soir"]
     text = run("sites", "list", "--config", str(site))
     assert "rs  Restauration Scolaire (lundi, mardi, jeudi et vendredi)" in text.stdout
 
