@@ -29,26 +29,16 @@ from canteen_core.domain.invoice_runs.activity_lines import activity_lines
 from canteen_core.domain.money import Money
 from canteen_core.domain.tariffs import FlatPricing, TariffBook, TariffCategory, TariffGrid
 from canteen_core.synthetic import synthetic_city
-from canteen_core.synthetic_activities import city_activities
+from canteen_core.synthetic_activities import ALSH as HOLIDAY_CENTRE
+from canteen_core.synthetic_activities import EVENING_CARE, WEDNESDAY, city_activities
 from canteen_core.testing.samples import school_year_2023_c
 
 YEAR = school_year_2023_c()
 CALENDARS = {kind: ServiceCalendar(school_year=YEAR, kind=kind) for kind in CalendarKind}
 DAYS = [YEAR.first_day + timedelta(days=i) for i in range((YEAR.last_day - YEAR.first_day).days)]
 
-EVENING = Service(
-    id="soir",
-    name="Accueil du soir",
-    starts_at=time(16, 30),
-    ends_at=time(18, 30),
-    unit="half_hour",
-    meal=False,
-    rounding=TimeRounding(tolerance=5, late_grace=10),
-)
-ALSH = Service(id="alsh", name="ALSH", calendar="school_holidays", unit="week", ends_at=time(18, 0))
-WEDNESDAY = Service(
-    id="mercredi", name="Mercredi", calendar="wednesdays", unit="half_day", meal_service_id="rs"
-)
+EVENING = EVENING_CARE
+ALSH = HOLIDAY_CENTRE
 HOUSEHOLD = Household(
     id="h",
     payer=Guardian(id="g", first_name="Maman", last_name="Concerto"),

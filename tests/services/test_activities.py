@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+import attrs
 import pytest
 
-from canteen_core.domain.activities import TimeRounding
 from canteen_core.domain.catalog import Service
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
@@ -20,36 +20,16 @@ from canteen_core.domain.tariffs import (
     TariffGrid,
 )
 from canteen_core.services import Canteen
+from canteen_core.synthetic_activities import ALSH as HOLIDAY_CENTRE
+from canteen_core.synthetic_activities import EVENING_CARE
+from canteen_core.synthetic_activities import WEDNESDAY as WEDNESDAY_SERVICE
 
 from ._billing_fixtures import any_billing_canteen, any_bworld  # noqa: F401  (fixtures)
 from ._world import ADMIN, FINANCE, PAYER, SITE, STAFF, WEEKLY, World
 
-EVENING = Service(
-    id="soir",
-    name="Accueil du soir",
-    starts_at=time(16, 30),
-    ends_at=time(18, 30),
-    unit="half_hour",
-    meal=False,
-    rounding=TimeRounding(tolerance=5, late_grace=10),
-)
-WEDNESDAY = Service(
-    id="mercredi",
-    name="Accueil du mercredi",
-    calendar="wednesdays",
-    starts_at=time(11, 30),
-    ends_at=time(18, 0),
-    unit="half_day",
-    meal_service_id="rs",
-)
-ALSH = Service(
-    id="alsh",
-    name="ALSH vacances d'hiver",
-    calendar="school_holidays",
-    starts_at=time(8, 30),
-    ends_at=time(18, 0),
-    unit="week",
-)
+EVENING = EVENING_CARE
+WEDNESDAY = WEDNESDAY_SERVICE
+ALSH = attrs.evolve(HOLIDAY_CENTRE, name="ALSH vacances d'hiver")
 _YEAR = {"valid_from": date(2023, 8, 1), "valid_until": date(2024, 7, 31)}
 GRIDS = (
     TariffGrid(

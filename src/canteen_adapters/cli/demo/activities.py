@@ -22,6 +22,7 @@ from canteen_adapters.cli.demo.commune import (
 )
 from canteen_core.domain.attendance import Presence
 from canteen_core.domain.clock import PARIS
+from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.money import Money
 from canteen_core.domain.tariffs import (
     BracketPricing,
@@ -37,7 +38,7 @@ from canteen_core.services.enrollments import EnrollmentRequest
 from canteen_core.synthetic import SyntheticCity
 from canteen_core.synthetic_activities import ALSH, EVENING_CARE, WEDNESDAY, city_activities
 
-__all__ = ["activity_grids", "run_activities"]
+__all__ = ["activity_grids", "city_request", "run_activities"]
 
 
 def _grid(
@@ -55,6 +56,22 @@ def _grid(
         prices=prices,
         sibling_discounts=(SiblingDiscount(from_rank=3, percent=Decimal(20)),),
         late_pickup_fee=late_pickup_fee,
+    )
+
+
+def city_request(enrollment: Enrollment) -> EnrollmentRequest:
+    """The request enrolling a synthetic city's ``enrollment`` at the demo's site."""
+    return EnrollmentRequest(
+        household_id=enrollment.household_id,
+        child_id=enrollment.child_id,
+        service=enrollment.service,
+        site=SITE,
+        booking_policy=BOOKING_POLICY,
+        tariff_category=enrollment.tariff_category,
+        school_year=SCHOOL_YEAR,
+        start=enrollment.start,
+        end=enrollment.end,
+        id=enrollment.id,
     )
 
 
@@ -108,24 +125,7 @@ def run_activities(
             canteen.catalog.add_service(ADMIN, service)
     for grid in activity_grids():
         canteen.billing.save_tariff_grid(ADMIN, grid)
-    canteen.enrollments.enroll_many(
-        ADMIN,
-        [
-            EnrollmentRequest(
-                household_id=e.household_id,
-                child_id=e.child_id,
-                service=e.service,
-                site=SITE,
-                booking_policy=BOOKING_POLICY,
-                tariff_category=e.tariff_category,
-                school_year=SCHOOL_YEAR,
-                start=e.start,
-                end=e.end,
-                id=e.id,
-            )
-            for e in activities.enrollments
-        ],
-    )
+    canteen.enrollments.enroll_many(ADMIN, [city_request(e) for e in activities.enrollments])
     results = canteen.reservations.apply_periodicities(ADMIN, activities.periodicities)
     booked = sum(len(result.booked) for result in results.values())
     calls: dict[date, dict[str, Presence]] = defaultdict(dict)

@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from canteen_adapters.cli._common import euros, fail, plural, progress
-from canteen_adapters.cli.demo.activities import run_activities
+from canteen_adapters.cli.demo.activities import city_request, run_activities
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
     BILLED_AT,
@@ -180,21 +180,7 @@ class _Demo:
         )
         return [
             alban,
-            *(
-                EnrollmentRequest(
-                    household_id=e.household_id,
-                    child_id=e.child_id,
-                    service=SERVICE,
-                    site=SITE,
-                    booking_policy=BOOKING_POLICY,
-                    tariff_category=e.tariff_category,
-                    school_year=SCHOOL_YEAR,
-                    start=e.start,
-                    end=e.end,
-                    id=e.id,
-                )
-                for e in self.city.enrollments
-            ),
+            *(city_request(e) for e in self.city.enrollments),
         ]
 
     def enrollments(self) -> int:

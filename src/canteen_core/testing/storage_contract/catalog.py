@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, time
 import attrs
 import pytest
 
-from canteen_core.domain.activities import TimeRounding
 from canteen_core.domain.attendance import AttendanceRecord
 from canteen_core.domain.calendar import Period
-from canteen_core.domain.catalog import Service, ServiceEntry, SiteEntry
+from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.ports.storage import Range, Storage
+from canteen_core.synthetic_activities import EVENING_CARE
 from canteen_core.testing.samples import OTHER_SITE, SERVICE, SITE
 
 __all__ = [
@@ -72,17 +72,6 @@ def test_catalog_saves_follow_the_transaction(storage: Storage) -> None:
         assert uow.services.find(SERVICE.id) is None
 
 
-EVENING = Service(
-    id="soir",
-    name="Accueil du soir",
-    starts_at=time(16, 30),
-    ends_at=time(18, 30),
-    unit="half_hour",
-    meal=False,
-    rounding=TimeRounding(tolerance=5, late_grace=10),
-)
-
-
 def test_an_activity_and_its_arrivals_and_departures_round_trip(storage: Storage) -> None:
     record = AttendanceRecord(
         id="e-soir/2023-09-11",
@@ -99,10 +88,10 @@ def test_an_activity_and_its_arrivals_and_departures_round_trip(storage: Storage
         departure=time(18, 42),
     )
     with storage.unit_of_work() as uow:
-        uow.services.save(ServiceEntry(service=EVENING), expected_version=0)
+        uow.services.save(ServiceEntry(service=EVENING_CARE), expected_version=0)
         uow.attendance.add_many([record])
         uow.commit()
     with storage.unit_of_work(read_only=True) as uow:
-        assert uow.services.get(EVENING.id) == ServiceEntry(service=EVENING)
+        assert uow.services.get(EVENING_CARE.id) == ServiceEntry(service=EVENING_CARE)
         found = list(uow.attendance.list(enrollment_id="e-soir", day=Range(None, None)))
         assert found == [record]
