@@ -5,10 +5,13 @@ ALSH during the February holidays in zone C, each on its own invoice line."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from io import BytesIO
 
 import attrs
 import pytest
+from pypdf import PdfReader
 
+from canteen_adapters.documents.pdf import render_invoice_pdf
 from canteen_core.domain.catalog import Service
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
@@ -26,6 +29,7 @@ from canteen_core.synthetic_activities import WEDNESDAY as WEDNESDAY_SERVICE
 
 from ._billing_fixtures import any_billing_canteen, any_bworld  # noqa: F401  (fixtures)
 from ._world import ADMIN, FINANCE, PAYER, SITE, STAFF, WEEKLY, World
+from .conftest import ISSUER
 
 EVENING = EVENING_CARE
 WEDNESDAY = WEDNESDAY_SERVICE
@@ -145,6 +149,14 @@ def test_evening_wednesday_and_alsh_are_booked_attended_and_billed(
     assert (late.quantity, late.amount, late.days) == (1, Money.of("5.00"), (D(2023, 9, 14),))
     assert late.description == "Accueil du soir : 1 retard à la sortie (forfait)"
     assert invoice.total == Money.of("7.93") + Money.of("10.00") + Money.of("6.10") + late.amount
+
+    # The PDF names each activity and its unit.
+    pdf = render_invoice_pdf(invoice, household=canteen.families.get(ADMIN, "concerto"),
+                             issuer=ISSUER)  # fmt: skip
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages).split())
+    for expected in ("Accueil du soir : 6 h 30", "Accueil du mercredi : 2 demi-journées",
+                     "Accueil du mercredi : 2 repas", "1 retard à la sortie"):  # fmt: skip
+        assert expected in text
 
     _at(clock, D(2024, 2, 16))
     for day in (D(2024, 2, 12), D(2024, 2, 13), D(2024, 2, 14), D(2024, 2, 15), D(2024, 2, 16)):
