@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, time, timedelta
+from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +29,13 @@ from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.invoice_runs.activity_lines import activity_lines
 from canteen_core.domain.money import Money
-from canteen_core.domain.tariffs import FlatPricing, TariffBook, TariffCategory, TariffGrid
+from canteen_core.domain.tariffs import (
+    FlatPricing,
+    SiblingDiscount,
+    TariffBook,
+    TariffCategory,
+    TariffGrid,
+)
 from canteen_core.synthetic import synthetic_city
 from canteen_core.synthetic_activities import ALSH as HOLIDAY_CENTRE
 from canteen_core.synthetic_activities import EVENING_CARE, WEDNESDAY, city_activities
@@ -240,3 +248,36 @@ def test_the_synthetic_city_has_an_evening_care_a_wednesday_service_and_an_alsh(
     assert stays
     assert all(arrival < departure for _, _, arrival, departure in stays)
     assert {enrollment_id.rsplit("-", 1)[1] for _, enrollment_id, _, _ in stays} == {"soir"}
+
+
+def test_sibling_discounts_apply_per_unit_among_the_activity_s_children() -> None:
+    household = attrs.evolve(
+        HOUSEHOLD,
+        children=(
+            *HOUSEHOLD.children,
+            Child(id="d", first_name="Zoé", last_name="Concerto", birth_date=date(2017, 6, 9)),
+        ),
+    )
+    grid = TariffGrid(
+        id="soir-grid",
+        service_id="soir",
+        valid_from=date(2023, 8, 1),
+        prices={TariffCategory.RESIDENT_CHILD: FlatPricing.of("0.60")},
+        sibling_discounts=(SiblingDiscount(from_rank=2, percent=Decimal(50)),),
+    )
+    day = date(2023, 9, 11)
+    facts = [
+        attrs.evolve(_facts(EVENING, {day}, {day}), child_id=child, enrollment_id=f"e-{child}")
+        for child in ("c", "d")
+    ]
+    stays = {day: (time(16, 30), time(17, 30))}  # two half-hours each
+    charged = charge_periods(
+        [item for f in facts for item in activity_facts(f, EVENING, day, stays)],
+        tariffs=TariffBook(grids=[grid]),
+        households={"h": household},
+    )
+    lines = activity_lines(charged, {}, {"soir": "Accueil du soir"})
+    assert [(line.child_id, line.quantity, str(line.unit_price)) for line in lines] == [
+        ("c", 2, "0.60 EUR"),
+        ("d", 2, "0.30 EUR"),
+    ]
