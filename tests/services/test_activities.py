@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from io import BytesIO
+from pathlib import Path
 
 import attrs
 import pytest
 from pypdf import PdfReader
 
 from canteen_adapters.documents.pdf import render_invoice_pdf
+from canteen_core.config.deployment import BillingMode
 from canteen_core.domain.catalog import Service
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
@@ -27,9 +29,14 @@ from canteen_core.synthetic_activities import ALSH as HOLIDAY_CENTRE
 from canteen_core.synthetic_activities import EVENING_CARE
 from canteen_core.synthetic_activities import WEDNESDAY as WEDNESDAY_SERVICE
 
-from ._billing_fixtures import any_billing_canteen, any_bworld  # noqa: F401  (fixtures)
+from ._billing_fixtures import (  # noqa: F401  (fixtures)
+    any_billing_canteen,
+    any_bworld,
+    make_billing_canteen,
+    priced_world,
+)
 from ._world import ADMIN, FINANCE, PAYER, SITE, STAFF, WEEKLY, World
-from .conftest import ISSUER
+from .conftest import ISSUER, EventRecorder
 
 EVENING = EVENING_CARE
 WEDNESDAY = WEDNESDAY_SERVICE
@@ -217,3 +224,20 @@ def test_kitchen_counts_meals_only(activities: World) -> None:
     wednesday = canteen.kitchen.headcount(STAFF, "ronde", D(2023, 9, 13))
     assert monday.total == 1  # Zoé's basket; Alban's evening care has no meal
     assert wednesday.total_meals == 1
+
+
+def test_a_prepaid_basket_holds_lunch_only(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, recorder: EventRecorder
+) -> None:
+    canteen = make_billing_canteen(
+        "memory", request, tmp_path, clock, recorder, mode=BillingMode.PREPAID
+    )
+    with canteen:
+        priced_world(canteen)
+        _enroll(canteen)
+        canteen.reservations.book(PAYER, "e-alban", D(2023, 9, 11))
+        canteen.reservations.book(PAYER, "alban-soir", D(2023, 9, 11))
+        invoice = canteen.billing.invoice_basket(PAYER, "concerto", "2023-09")
+        assert invoice is not None
+        # Activities are billed post-paid from attendance: the basket bills the meal only.
+        assert [(line.service_id, line.quantity) for line in invoice.lines] == [("rs", 1)]
