@@ -192,8 +192,7 @@ def test_staff_list_households_children_and_sites(site: Path) -> None:
                    1, "foyer introuvable : NOPE")  # fmt: skip
     sites = data(run("sites", "list", "--config", str(site), "--json"))
     assert [s["id"] for s in sites["sites"]] == ["ronde"]
-    # Lunch and the activities the demo adds (docs/rules/activities.md).
-    assert [s["id"] for s in sites["services"]] == ["alsh", "mercredi", "rs", "soir"]
+    assert [s["id"] for s in sites["services"]] == ["rs"]
     text = run("sites", "list", "--config", str(site))
     assert "rs  Restauration Scolaire (lundi, mardi, jeudi et vendredi)" in text.stdout
 
@@ -295,8 +294,7 @@ def test_headcount_of_a_site(site: Path) -> None:
     days = result["days"]
     assert [d["date"] for d in days] == ["2023-09-04", "2023-09-05", "2023-09-06"]
     assert days[0]["total"] > 0
-    # Wednesday: no lunch, only the meals of the demo's Wednesday service (an activity).
-    assert 0 < days[2]["total"] < days[0]["total"]
+    assert days[2]["total"] == 0  # Wednesday: closed
     assert days[0]["total"] == days[0]["total_meals"] + days[0]["pai_baskets"]
     text = run("headcount", "--config", str(site), "--site", "ronde", "--date", "2023-09-04")
     assert "repas (standard" in text.stdout

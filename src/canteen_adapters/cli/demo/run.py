@@ -433,8 +433,11 @@ def run_demo(
     *,
     households: int = DEFAULT_HOUSEHOLDS,
     on_step: Callable[[StepResult], None] | None = None,
+    activities: bool = False,
 ) -> DemoReport:
-    """Run the demo on the SQLite database ``db`` (see the module docstring)."""
+    """Run the demo on the SQLite database ``db`` (see the module docstring); ``activities``
+    adds the synthetic city's evening care, Wednesday service and ALSH (their grids,
+    bookings and September's evening roll calls, billed with September)."""
     if isinstance(households, bool) or not isinstance(households, int) or households < 0:
         fail(f"--households : nombre de foyers invalide {households!r}", exit_code=2)
     began = _time.perf_counter()
@@ -447,7 +450,8 @@ def run_demo(
         enrollments = demo.enrollments()
         demo.periodicities()
         demo.attendance()
-        run_activities(canteen, demo.city, demo.at, demo.step)
+        if activities:
+            run_activities(canteen, demo.city, demo.at, demo.step)
         demo.billing()
         demo.payzen()
         demo.at(PAID_CASH_AT)
