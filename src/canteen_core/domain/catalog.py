@@ -28,9 +28,9 @@ from canteen_core.domain.calendar import (
     CalendarKind,
     Period,
     Zone,
-    check_weekdays,
     parse_weekdays,
 )
+from canteen_core.domain.calendar_kinds import check_weekdays
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["Service", "ServiceEntry", "Site", "SiteEntry"]
