@@ -281,3 +281,10 @@ def test_sibling_discounts_apply_per_unit_among_the_activity_s_children() -> Non
         ("c", 2, "0.60 EUR"),
         ("d", 2, "0.30 EUR"),
     ]
+
+
+def test_grids_and_pages_name_each_activity_with_its_unit() -> None:
+    assert EVENING.activity_fr == "Accueil du soir, à la demi-heure, de 16 h 30 à 18 h 30"
+    assert ALSH.activity_fr == "ALSH vacances, à la semaine, de 8 h 30 à 18 h, repas compris"
+    assert WEDNESDAY.activity_fr.startswith("Accueil du mercredi, à la demi-journée")
+    assert Service(id="rs", name="Restauration scolaire").activity_fr == "Restauration scolaire"

@@ -118,7 +118,8 @@ def test_evening_wednesday_and_alsh_are_booked_attended_and_billed(
     # A holiday centre books the school holidays: the week of Monday 12 February 2024.
     reservations.tick_week(PAYER, "alban-alsh", D(2024, 2, 12))
     grid = canteen.reservations.week_grid(PAYER, "alban-alsh", D(2024, 2, 12))
-    assert grid is not None
+    assert grid.activity.startswith("ALSH vacances d'hiver, à la semaine")
+    assert all(cell.booked for cell in grid.cells())
 
     _at(clock, D(2023, 9, 20))
     attendance = canteen.attendance

@@ -173,6 +173,7 @@ def grid_out(enrollment_id: str, grid: Grid, version: int) -> s.GridOut:
             )
             for row in grid.rows
         ],
+        activity=grid.activity,
     )
 
 

@@ -320,6 +320,8 @@ class GridOut:
     last_day: date
     version: int
     rows: list[RowOut]
+    #: The service booked and, for an activity, its unit and hours.
+    activity: str = ""
 
 
 @attrs.frozen(kw_only=True)

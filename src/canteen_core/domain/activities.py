@@ -56,6 +56,11 @@ class Unit(enum.StrEnum):
         """The length of one unit in minutes, for timed units (0 otherwise)."""
         return {Unit.HOUR: 60, Unit.HALF_HOUR: 30}.get(self, 0)
 
+    @property
+    def label_fr(self) -> str:
+        """How the unit is billed, in French: ``"à la demi-heure"``, ``"à la semaine"``."""
+        return _UNIT_LABELS_FR[self]
+
     def quantity_fr(self, quantity: int) -> str:
         """``"6 h 30"`` for 13 half-hours, ``"2 demi-journées"``, ``"1 semaine"``."""
         if self.timed:
@@ -71,6 +76,16 @@ _UNIT_NAMES_FR = {
     Unit.HOUR: ("heure", "heures"),
     Unit.HALF_HOUR: ("demi-heure", "demi-heures"),
     Unit.WEEK: ("semaine", "semaines"),
+}
+
+
+_UNIT_LABELS_FR = {
+    Unit.DAY: "à la journée",
+    Unit.HALF_DAY: "à la demi-journée",
+    Unit.SLOT: "au créneau",
+    Unit.HOUR: "à l'heure",
+    Unit.HALF_HOUR: "à la demi-heure",
+    Unit.WEEK: "à la semaine",
 }
 
 

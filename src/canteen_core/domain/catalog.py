@@ -81,6 +81,10 @@ def _optional_id(_: object, attribute: attrs.Attribute[str | None], value: objec
         )
 
 
+def _clock_fr(moment: time) -> str:
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
 @attrs.frozen(kw_only=True)
 class Service:
     """A bookable activity (prestation): ``Service(id="rs", name="Restauration scolaire")``.
@@ -137,6 +141,17 @@ class Service:
     def weekdays(self) -> tuple[int, ...]:
         """Open weekdays in week order (the columns of a reservation grid)."""
         return tuple(sorted(self.open_weekdays))
+
+    @property
+    def activity_fr(self) -> str:
+        """The service as grids and pages name it: its name, and for an activity its unit and
+        hours (``"Accueil du soir, à la demi-heure, de 16 h 30 à 18 h 30"``)."""
+        if self.unit is Unit.DAY and self.calendar is CalendarKind.SCHOOL_DAYS:
+            return self.name
+        text = f"{self.name}, {self.unit.label_fr}"
+        if self.ends_at is not None:
+            text += f", de {_clock_fr(self.starts_at)} à {_clock_fr(self.ends_at)}"
+        return text + (", repas compris" if self.meal and self.meal_service_id is None else "")
 
     @property
     def column_labels(self) -> tuple[str, ...]:
