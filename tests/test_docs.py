@@ -43,6 +43,8 @@ EXECUTED_PAGES = (
     "rules/activities.md",
     "rules/invoicing.md",
     "rules/aid.md",
+    "rules/capacity.md",
+    "rules/menus.md",
     "deployment.md",
     "adapters.md",
     "accounts.md",

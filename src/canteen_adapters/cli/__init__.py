@@ -21,6 +21,7 @@ from canteen_adapters.cli.audit import command as audit_command
 from canteen_adapters.cli.bill import command as bill_command
 from canteen_adapters.cli.book import command as book_command
 from canteen_adapters.cli.calendar import command as calendar_command
+from canteen_adapters.cli.capacity import command as capacity_command
 from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
 from canteen_adapters.cli.enroll import command as enroll_command
@@ -40,6 +41,7 @@ from canteen_adapters.cli.serve import command as serve_command
 from canteen_adapters.cli.simulate import command as simulate_command
 from canteen_adapters.cli.sites import command as sites_command
 from canteen_adapters.cli.tariffs import command as tariffs_command
+from canteen_adapters.cli.tenants import command as tenants_command
 from canteen_adapters.cli.worker import command as worker_command
 
 __all__ = ["COMMANDS", "main"]
@@ -89,6 +91,8 @@ COMMANDS: tuple[click.Command, ...] = (
     audit_command,
     retention_command,
     serve_command,
+    tenants_command,
+    capacity_command,
 )
 
 for _command in COMMANDS:

@@ -97,6 +97,14 @@ class MemoryStorage:
         return collection_type(self._types, name)
 
 
+class _Capacities(_Documents):
+    """Capacity rules; :meth:`lock` is a plain read, since memory units of work run one at a
+    time already."""
+
+    def lock(self, rule_id: str) -> Any | None:
+        return self.find(rule_id)
+
+
 class MemoryUnitOfWork:
     """One all-or-nothing unit of work over a :class:`MemoryStorage`."""
 
@@ -126,6 +134,9 @@ class MemoryUnitOfWork:
         self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
         self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
         self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
+        self.capacities = _Capacities(self, data, COLLECTIONS["capacities"])
+        self.waiting_list = _Documents(self, data, COLLECTIONS["waiting_list"])
+        self.menus = _Documents(self, data, COLLECTIONS["menus"])
         self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:

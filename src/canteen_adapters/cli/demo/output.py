@@ -127,7 +127,10 @@ def _serve_lines(report: DemoReport) -> list[str]:
         if login.temporary_password is not None:
             lines.append(f"  Mot de passe provisoire : {login.temporary_password}")
         if login.activation_token is not None:
-            lines.append(f"  Jeton d'activation (lien du courriel) : {login.activation_token}")
+            lines.append(
+                "  Lien d'activation (celui du courriel, sur ce serveur) : "
+                f"http://127.0.0.1:8000/activation?token={login.activation_token}"
+            )
         if login.temporary_password is None:
             lines.append("  Compte déjà activé : connectez-vous avec le mot de passe choisi.")
     return lines

@@ -45,6 +45,8 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     ),
     "credit-note-issued": ("number", "invoice_number", "total", "reason"),
     "site-closed": ("site_name", "closure_name", "first_day", "last_day", "children"),
+    "waiting-list-placed": ("child_name", "day", "service_name", "site_name", "offer_until"),
+    "waiting-list-offer": ("child_name", "day", "service_name", "site_name", "offer_until"),
     "direct-debit-announced": (
         "amount",
         "collection_date",

@@ -37,11 +37,14 @@ The rooms of this package:
 * :mod:`~canteen_core.testing.storage_contract.catalog`: sites and services, versioned.
 * :mod:`~canteen_core.testing.storage_contract.enrollment_requests`: families' enrollment
   requests.
+* :mod:`~canteen_core.testing.storage_contract.capacity_menus`: capacity rules (and their
+  lock), waiting lists, weekly menus.
 
 Every name below is importable from ``canteen_core.testing.storage_contract`` itself.
 """
 
 from canteen_core.testing.storage_contract.accounts_outbox import *  # noqa: F403
+from canteen_core.testing.storage_contract.capacity_menus import *  # noqa: F403
 from canteen_core.testing.storage_contract.catalog import *  # noqa: F403
 from canteen_core.testing.storage_contract.documents import *  # noqa: F403
 from canteen_core.testing.storage_contract.enrollment_requests import *  # noqa: F403
