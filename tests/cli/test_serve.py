@@ -17,7 +17,10 @@ import httpx
 import pytest
 
 from canteen_adapters.cli.demo import SHOWN_AT
-from web.conftest import NEW_PASSWORD, Template
+from canteen_adapters.cli.demo.commune import STAFF_ACCOUNT_ID, STAFF_USERNAME
+from canteen_core.domain.clock import FixedClock
+from canteen_core.services import Canteen
+from web.conftest import NEW_PASSWORD, Template, welcome
 from web.conftest import template as template
 
 
@@ -99,3 +102,28 @@ def test_the_demo_is_served_to_a_parent(served: str, template: Template) -> None
         assert home.status_code == 200
         assert "Bonjour Madame CONCERTO" in home.text
         assert "aucune facture non réglée" in home.text  # September's was paid online
+
+
+def test_the_demo_agent_reaches_the_back_office(served: str, template: Template) -> None:
+    # The demo invites the régie's agent too, so the staff pages can be tried on the demo.
+    with Canteen.open(template.folder / "canteen.toml", clock=FixedClock(SHOWN_AT)) as canteen:
+        agent = welcome(canteen, STAFF_ACCOUNT_ID)
+    assert agent.username == STAFF_USERNAME
+    with httpx.Client(base_url=served, timeout=20) as client:
+        assert (
+            client.post("/api/v1/account/activation", json={"token": agent.token}).status_code
+            == 200
+        )
+        logged = client.post(
+            "/api/v1/session", json={"username": agent.username, "password": agent.password}
+        )
+        assert logged.status_code == 200, logged.text
+        changed = client.post(
+            "/api/v1/account/password",
+            json={"current_password": agent.password, "new_password": NEW_PASSWORD},
+            headers={"X-CSRF-Token": logged.json()["csrf_token"]},
+        )
+        assert changed.status_code == 200, changed.text
+        office = client.get("/gestion")
+        assert office.status_code == 200
+        assert "demandes à instruire" in office.text
