@@ -1,8 +1,8 @@
 """The direct debits the bank returned (``debit_returns``), read from its pain.002 and
 camt.054 files: one row per returned debit, with its reason code and the file's digest.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -18,8 +18,8 @@ from canteen_adapters.storage.sql.migrations._ops import (
     tenant_policy,
 )
 
-revision = "0015"
-down_revision: str | None = "0014"
+revision = "0016"
+down_revision: str | None = "0015"
 branch_labels = None
 depends_on = None
 
