@@ -126,6 +126,8 @@ class MemoryUnitOfWork:
         self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
         self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
         self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
+        self.web_sessions = _Documents(self, data, COLLECTIONS["web_sessions"])
+        self.idempotency_keys = _Documents(self, data, COLLECTIONS["idempotency_keys"])
         self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:

@@ -205,6 +205,14 @@ class SqlUnitOfWork:
         return _Documents(self, COLLECTIONS["payment_requests"])
 
     @cached_property
+    def web_sessions(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["web_sessions"])
+
+    @cached_property
+    def idempotency_keys(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["idempotency_keys"])
+
+    @cached_property
     def audit(self) -> SqlAuditLog:
         return SqlAuditLog(self)
 

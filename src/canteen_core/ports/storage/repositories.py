@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.mandates import DirectDebitMandate
     from canteen_core.domain.payment_requests import StartedPayment
     from canteen_core.domain.tariffs import TariffGrid
+    from canteen_core.domain.web_state import IdempotentResponse, PortalSession
     from canteen_core.ports.audit import AuditLogRepository
 
 
@@ -419,6 +420,16 @@ class UnitOfWork(Protocol):
     @property
     def payment_requests(self) -> DocumentRepository[StartedPayment]:
         """Online payments started (matched to the provider's notifications)."""
+        ...
+
+    @property
+    def web_sessions(self) -> DocumentRepository[PortalSession]:
+        """The HTTP front end's login sessions (purged once expired)."""
+        ...
+
+    @property
+    def idempotency_keys(self) -> DocumentRepository[IdempotentResponse]:
+        """The HTTP front end's responses to requests with an ``Idempotency-Key``."""
         ...
 
     @property
