@@ -143,6 +143,12 @@ def _accounts(config: Path, db: Database, town: SyntheticCity) -> list[tuple[str
     return list(usernames.values())
 
 
+def _workers() -> int:
+    """Server processes: one per core of the 2-core reference machine, or
+    ``$CANTEEN_BENCH_WORKERS`` (sessions are in the storage, so any worker answers)."""
+    return max(1, int(os.environ.get("CANTEEN_BENCH_WORKERS", "2")))
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -168,6 +174,8 @@ def _serve(config: Path) -> Iterator[str]:
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(_workers()),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -312,7 +320,10 @@ def _quantiles(values: list[float]) -> tuple[float, float, float]:
 def _run(backend: str, families: int, clients: int) -> list[Result]:
     town = city(families, seed=15)
     label = backend if backend == "postgresql" else "sqlite (no PostgreSQL)"
-    size = f"{families} families, {len(town.enrollments)} children, {clients} clients"
+    size = (
+        f"{families} families, {len(town.enrollments)} children, {clients} clients, "
+        f"{_workers()} server processes"
+    )
     with sql_storage(backend) as db, tempfile.TemporaryDirectory(prefix="canteen-http-") as tmp:
         seed_city(db.storage, town)
         config = Path(tmp) / "canteen.toml"
