@@ -55,7 +55,7 @@ def test_web_sessions_round_trip_and_expired_ones_are_found(storage: Storage) ->
         uow.commit()
     with storage.unit_of_work(read_only=True) as uow:
         assert uow.web_sessions.get(session_key("a")) == live
-        assert uow.web_sessions.find(session_key("a")).actor.household_ids == {"h1"}
+        assert uow.web_sessions.get(session_key("a")).actor.household_ids == {"h1"}
         assert {s.id for s in uow.web_sessions.list(user_id="parent")} == {live.id, old.id}
         expired = list(uow.web_sessions.list(expires_at=Range(high=NOW)))
         assert expired == [old]
