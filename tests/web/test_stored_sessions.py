@@ -10,9 +10,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from canteen_adapters.cli.serve import CONFIG_VARIABLE, PUBLIC_URL_VARIABLE, worker_app
 from canteen_adapters.web import WebSettings, create_app
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.web_state import session_key
@@ -133,3 +135,17 @@ def test_another_worker_trusts_a_session_it_read_for_the_cache_delay(
         assert other.get(SESSION).status_code == 200  # read less than an hour ago
         assert other.delete(SESSION, headers={"X-CSRF-Token": csrf}).status_code == 200
         assert other.get(SESSION).status_code == 401  # its own logout: at once
+
+
+def test_a_worker_of_canteen_serve_opens_the_deployment_and_shares_the_sessions(
+    family: tuple[Deployment, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``canteen serve --workers N``: each worker process builds its app with
+    :func:`~canteen_adapters.cli.serve.worker_app` from the environment."""
+    web, csrf = family
+    monkeypatch.setenv(CONFIG_VARIABLE, str(tmp_path / "deployment" / "canteen.toml"))
+    monkeypatch.setenv(PUBLIC_URL_VARIABLE, "https://famille.ronde.example")
+    app = worker_app()
+    with TestClient(app) as client:
+        client.cookies.set("canteen_session", web.client.cookies["canteen_session"])
+        assert client.get(SESSION).json()["csrf_token"] == csrf
