@@ -3,7 +3,8 @@
 Families log in (all of them first: logins are bounded by argon2, which saturates the cores
 while they last, so they are timed as their own phase), then load their dashboard and each
 child's September grid, tick the month, see the recap and validate it, from concurrent clients
-(httpx, one thread per client) against ``canteen serve`` running in its own process on
+(httpx, one thread per client) against ``canteen serve --workers 2`` (one server process per
+core of the reference machine; ``$CANTEEN_BENCH_WORKERS`` to change) on
 127.0.0.1 (PostgreSQL when ``CANTEEN_TEST_POSTGRES_DSN`` is set; otherwise SQLite, labelled as
 such). The accounts are
 created beforehand through the facade (invite, activate; one first login and password change,
@@ -53,6 +54,9 @@ ADMIN = Actor.staff("bench-admin", Role.ADMIN)
 BOOKING_P95 = 0.100
 DASHBOARD_P95 = 0.050
 REQUEST_TIMEOUT = 60.0
+#: How long the server may take to start (untimed: each worker imports and opens the
+#: deployment; minutes on a busy shared machine).
+STARTUP = 240.0
 BOOKING = "POST reservations"
 BARE = "GET session (bare)"
 LOGIN = "POST session (login)"
@@ -183,7 +187,7 @@ def _serve(config: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = clock.monotonic() + 60
+        deadline = clock.monotonic() + STARTUP
         while True:
             if server.poll() is not None:
                 error = server.stderr.read().decode() if server.stderr else ""
@@ -194,7 +198,7 @@ def _serve(config: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if clock.monotonic() > deadline:
-                raise RuntimeError("canteen serve did not answer within 60 s")
+                raise RuntimeError(f"canteen serve did not answer within {STARTUP:.0f} s")
             clock.sleep(0.2)
         yield base
     finally:
