@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from canteen_core.domain import policy
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError
-from canteen_core.domain.policy import Action, authorize, is_allowed
+from canteen_core.domain.policy import ACTION_LABELS, Action, authorize, is_allowed
 
 G, C, S, F, AD, SY = (
     Role.GUARDIAN,
@@ -98,14 +98,20 @@ def test_matrix(action: Action, role: Role) -> None:
         # A guardian acts on their own household only, and must say which one.
         assert (own, other, unscoped) == (True, False, False)
         authorize(actor, action, household_id=OWN_HOUSEHOLD)
-        with pytest.raises(NotAuthorizedError, match=OTHER_HOUSEHOLD):
+        with pytest.raises(NotAuthorizedError, match=f"permise sur le foyer {OTHER_HOUSEHOLD}"):
             authorize(actor, action, household_id=OTHER_HOUSEHOLD)
-        with pytest.raises(NotAuthorizedError, match="needs the household"):
+        with pytest.raises(NotAuthorizedError, match="doit nommer le foyer concerné"):
             authorize(actor, action)
     else:
         assert (own, other, unscoped) == (False, False, False)
-        with pytest.raises(NotAuthorizedError, match=f"{action.value} is not allowed"):
+        with pytest.raises(NotAuthorizedError) as refused:
             authorize(actor, action, household_id=OWN_HOUSEHOLD)
+        # One French line naming the action and the role.
+        message = str(refused.value)
+        assert message.startswith("Accès refusé à l'utilisateur ")
+        assert f"« {ACTION_LABELS[action]} » n'est pas permise au rôle " in message
+        assert "\n" not in message
+        assert action.value not in message
 
 
 def test_guardian_of_two_households_acts_on_both_but_not_a_third() -> None:
@@ -127,7 +133,7 @@ def test_roles_combine() -> None:
 def test_actor_without_roles_is_denied_everything() -> None:
     nobody = Actor(user_id="u", roles=set())
     assert not any(is_allowed(nobody, action, household_id="h") for action in Action)
-    with pytest.raises(NotAuthorizedError, match="no role"):
+    with pytest.raises(NotAuthorizedError, match="sans rôle"):
         authorize(nobody, Action.VIEW_HOUSEHOLD, household_id="h")
 
 

@@ -53,6 +53,37 @@ def test_the_demo_trail_says_who_changed_the_concerto_qf_with_before_and_after(
     assert '"value": "850"}] -> [{' in text.stdout  # before -> after, on one line
 
 
+def test_a_household_trail_shows_only_its_part_of_bulk_entries(site: Path) -> None:
+    # The demo's import, enrollment and billing each cover every household: CONCERTO's
+    # trail shows its own changes and one French line for the rest, never another's data.
+    text = run("audit", "--config", str(site), "--household", "CONCERTO")
+    assert text.exit_code == 0, text.output
+    assert "H00000" not in text.stdout
+    assert "[CONCERTO et 3 autres foyers] : Import de 4 foyer(s)" in text.stdout
+    assert "household:CONCERTO quotients : — -> " in text.stdout
+    assert "modifications d'autres foyers (non affichées)" in text.stdout
+    # The billing run says who issued CONCERTO's invoice (a French summary, its invoice).
+    (billed,) = [line for line in text.stdout.splitlines() if " run_billing " in line]
+    assert billed.startswith("n° ")
+    assert " demo:regie run_billing [CONCERTO et " in billed
+    assert ": Facturation du 01/09/2023 au 30/09/2023 : " in billed
+    assert "    invoice:" in text.stdout
+    # PayZen's notification of CONCERTO's payment: in French, on the household's trail.
+    assert "system record_payment [CONCERTO] : Notification de paiement payzen : " in text.stdout
+    result = run("audit", "--config", str(site), "--household", "CONCERTO", "--json")
+    entries = json.loads(result.stdout)["entries"]
+    assert "H00000" not in json.dumps([{k: v for k, v in e.items() if "hash" not in k}
+                                       for e in entries])  # fmt: skip
+    (imported,) = [e for e in entries if e["action"] == "manage_households"]
+    assert imported["household_ids"] == ["CONCERTO"]
+    assert imported["other_households"] == 3
+    assert imported["other_changes"] == 3
+    assert [c["entity"] for c in imported["changes"]] == ["household:CONCERTO"]
+    # The whole trail still shows everything.
+    whole = run("audit", "--config", str(site))
+    assert "household:H000001 quotients" in whole.stdout
+
+
 def test_verify_passes_then_names_the_row_edited_with_raw_sql(site: Path) -> None:
     ok = run("audit", "verify", "--config", str(site))
     assert ok.exit_code == 0, ok.output
@@ -91,6 +122,27 @@ def test_household_export_writes_json_and_a_french_pdf(site: Path, tmp_path: Pat
     assert len(data["payments"]) == 1
     assert len(data["accounts"]) == 1
     assert "password_hash" not in json.dumps(data["accounts"])
+    assert len(data["payment_requests"]) == 1
+    assert len(data["payment_notifications"]) == 2  # PayZen's, for the payment started
+    # Every row of the database that names the household is in the export.
+    db = site.parent / "canteen.db"
+    for table, column, section in (
+        ("households", "id", "household"),
+        ("enrollments", "household_id", "enrollments"),
+        ("invoices", "household_id", "invoices"),
+        ("payments", "household_id", "payments"),
+        ("payment_requests", "household_id", "payment_requests"),
+        ("audit_households", "household_id", "audit"),
+    ):
+        with sqlite3.connect(db) as connection:
+            (count,) = connection.execute(
+                f"SELECT count(*) FROM {table} WHERE {column} = 'CONCERTO'"
+            ).fetchone()
+        if table == "audit_households":
+            count -= 1  # the export's own entry, written after it gathered the data
+        assert len(data[section]) == count > 0, table
+    assert data["audit"]
+    assert "H00000" not in json.dumps(data["audit"])  # no other household's share of bulk entries
     assert {c["key"] for c in exported["categories"]} >= {"health", "accounting", "audit"}
     text = "".join(page.extract_text() for page in PdfReader(out.with_suffix(".pdf")).pages)
     assert "VOS DONNÉES PERSONNELLES" in text
@@ -127,7 +179,48 @@ def test_household_erase_refuses_an_unpaid_household_then_erases_a_paid_up_one(
         assert connection.execute(
             "SELECT count(*) FROM accounts WHERE body LIKE '%CONCERTO%'"
         ).fetchone() == (0,)
+    # Nothing else of it: its accounting documents (and the payment provider's proofs of
+    # them) and the audit trail only.
+    found = set(_tables_mentioning(db, "concerto"))
+    assert found == {"invoices", "payments", "notifications_audit", "audit_log", "audit_households"}
+    assert kept["notifications du prestataire de paiement"] == 2
     assert run("audit", "verify", "--config", str(site)).exit_code == 0
+
+
+def test_refusals_are_one_french_line_and_change_nothing(site: Path, tmp_path: Path) -> None:
+    db = site.parent / "canteen.db"
+    before = _counts(db)
+    for args in (
+        ("household", "erase", "--household", "PERSONNE"),
+        ("household", "export", "--household", "PERSONNE", "--out", str(tmp_path / "x.json")),
+        ("audit", "--action", "voler"),
+        ("audit", "--since", "2023-13-01"),
+    ):
+        refused = run(*args[:2], "--config", str(site), *args[2:])
+        assert refused.exit_code in {1, 2}, refused.output
+        assert refused.stderr.startswith("Erreur : "), refused.stderr
+        assert refused.stderr.count("\n") == 1
+        assert "Traceback" not in refused.output
+    assert _counts(db) == before
+    assert not (tmp_path / "x.json").exists()
+
+
+def _tables_mentioning(db: Path, text: str) -> dict[str, int]:
+    found = {}
+    with sqlite3.connect(db) as connection:
+        tables = [
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        for table in tables:
+            columns = [r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')]
+            joined = " || '|' || ".join(f"coalesce(cast(\"{c}\" as text), '')" for c in columns)
+            (count,) = connection.execute(
+                f'SELECT count(*) FROM "{table}" WHERE lower({joined}) LIKE ?',
+                (f"%{text.lower()}%",),
+            ).fetchone()
+            if count:
+                found[table] = count
+    return found
 
 
 def _counts(db: Path) -> dict[str, int]:

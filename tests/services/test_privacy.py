@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import NotAuthorizedError, NotFoundError, RuleViolationError
@@ -111,6 +112,42 @@ def test_erasure_is_refused_while_unpaid_then_keeps_only_accounting(
     assert {e.id for e in canteen.enrollments.of_household(ADMIN, "voisins")} == {"e-lea"}
     assert canteen.audit.verify(ADMIN).intact
     assert any("Effacement RGPD" in e.summary for e in canteen.audit.entries(ADMIN))
+    # On SQLite and PostgreSQL, no other row of any table mentions the household.
+    engine = getattr(canteen.context.storage, "engine", None)
+    if engine is not None:
+        found = set(_tables_mentioning(engine, "concerto"))
+        assert {"invoices", "payments", "audit_log"} <= found <= ACCOUNTING_AND_AUDIT
+
+
+#: Where an erased household still appears: its accounting documents and the audit trail.
+ACCOUNTING_AND_AUDIT = {
+    "invoices",
+    "credit_notes",
+    "payments",
+    "refunds",
+    "notifications_audit",
+    "audit_log",
+    "audit_households",
+}
+
+
+def _tables_mentioning(engine: sa.Engine, text: str) -> dict[str, int]:
+    """Tables with rows whose columns, as text, contain ``text`` (case-insensitive)."""
+    found = {}
+    inspector = sa.inspect(engine)
+    with engine.connect() as connection:
+        for table in inspector.get_table_names():
+            columns = [c["name"] for c in inspector.get_columns(table)]
+            joined = " || '|' || ".join(
+                f"coalesce(cast(\"{name}\" as text), '')" for name in columns
+            )
+            count = connection.execute(
+                sa.text(f'SELECT count(*) FROM "{table}" WHERE lower({joined}) LIKE :t'),
+                {"t": f"%{text.lower()}%"},
+            ).scalar_one()
+            if count:
+                found[table] = count
+    return found
 
 
 def test_privacy_is_for_admin_only(memory_canteen: Canteen) -> None:
@@ -120,3 +157,41 @@ def test_privacy_is_for_admin_only(memory_canteen: Canteen) -> None:
             memory_canteen.privacy.export_household(actor, "concerto")
         with pytest.raises(NotAuthorizedError):
             memory_canteen.privacy.erase_household(actor, "concerto")
+
+
+def test_erasure_keeps_an_account_shared_with_another_household(any_canteen: Canteen) -> None:
+    canteen = any_canteen
+    build_world(canteen)
+    canteen.accounts.invite_guardian(ADMIN, "concerto", "maman")  # CONCERTO's only
+    canteen.accounts.invite(
+        ADMIN,
+        email="tuteur@exemple.fr",
+        display_name="Tuteur des deux foyers",
+        household_ids=["concerto", "voisins"],
+        account_id="tuteur",
+    )
+    canteen.accounts.invite(
+        ADMIN,
+        email="agent-parent@ronde.fr",
+        display_name="Agent et parent",
+        roles=["staff", "guardian"],
+        household_ids=["concerto"],
+        account_id="agent-parent",
+    )
+    erased = canteen.privacy.erase_household(ADMIN, "concerto")
+    removed = dict(erased.removed)
+    assert removed["comptes du portail"] == 1  # maman's
+    kept = {label: (count, why) for label, count, why in erased.kept}
+    assert kept["comptes du portail partagés"][0] == 2
+    assert "autre foyer" in kept["comptes du portail partagés"][1]
+    assert any(
+        line.startswith("Conservé : comptes du portail partagés (2) : ") for line in erased.lines()
+    )
+    assert "comptes du portail partagés" not in removed
+    with pytest.raises(NotFoundError):
+        canteen.accounts.get(ADMIN, "maman")
+    # The shared accounts stay, for the other household only (or none: the staff's).
+    assert canteen.accounts.get(ADMIN, "tuteur").household_ids == frozenset({"voisins"})
+    assert canteen.accounts.get(ADMIN, "agent-parent").household_ids == frozenset()
+    (entry,) = [e for e in canteen.audit.entries(ADMIN) if "Effacement RGPD" in e.summary]
+    assert entry.changes[0].after["comptes du portail partagés"] == 2  # type: ignore[index]

@@ -118,7 +118,7 @@ def test_family_use_case_must_name_its_household(memory_world: World) -> None:
         with ctx.use_case(PAYER, Action.VIEW_HOUSEHOLD) as tx:
             tx.uow.households.get("concerto")  # read but never authorized: refused at the end
 
-    with pytest.raises(NotAuthorizedError, match="needs the household"):
+    with pytest.raises(NotAuthorizedError, match="doit nommer le foyer concerné"):
         forgetful()
     with pytest.raises(NotAuthorizedError):
         ctx.use_case(STAFF, Action.BOOK_MEALS).__enter__()

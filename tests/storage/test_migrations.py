@@ -12,8 +12,9 @@ from pathlib import Path
 import attrs
 import pytest
 import sqlalchemy as sa
-from alembic import command
+from alembic import command, op
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from canteen_adapters.storage.sql import (
@@ -26,7 +27,13 @@ from canteen_adapters.storage.sql import (
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.enrollments import _calendar_key
 from canteen_adapters.storage.sql.migrate import VERSION_TABLE, alembic_config
+from canteen_adapters.storage.sql.migrations._ops import (
+    tenant_columns,
+    tenant_keyed,
+    tenant_policy,
+)
 from canteen_adapters.storage.sql.tables import metadata
+from canteen_adapters.storage.sql.tenancy import tenant_metadata
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.config.serialization import unstructure
 from canteen_core.domain.calendar import Period
@@ -39,11 +46,14 @@ from .samples import CALENDAR, SEPTEMBER, booked, enrollment, household
 
 
 def _differences(engine: sa.Engine) -> list[object]:
+    """What the migrated schema lacks or has more than the adapter's tables (on PostgreSQL,
+    keyed by tenant with the registry, see :mod:`canteen_adapters.storage.sql.tenancy`)."""
+    expected = tenant_metadata() if engine.dialect.name == "postgresql" else metadata
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
         )
-        return list(compare_metadata(context, metadata))
+        return list(compare_metadata(context, expected))
 
 
 def test_sqlite_migrations_match_the_tables(tmp_path: Path) -> None:
@@ -396,5 +406,133 @@ def test_a_batch_of_households_reads_a_month_of_attendance_through_one_index(
             ).all()
             connection.commit()
         assert "ix_attendance_household_id_day" in " ".join(str(row[-1]) for row in plan)
+    finally:
+        engine.dispose()
+
+
+def _single_commune_database(url: str, schema: str | None) -> sa.Engine:
+    """A database at revision 0012 (one commune) holding a household."""
+    assert upgrade(url, "0012", schema=schema) == "0012"
+    engine = create_engine_for_url(url, schema=schema)
+    with engine.begin() as connection:
+        home = household("h-old")
+        connection.execute(sa.insert(t.households), {"id": home.id, "body": unstructure(home)})
+    return engine
+
+
+def _downgrade(engine: sa.Engine, revision: str) -> None:
+    with engine.connect() as connection:
+        command.downgrade(alembic_config(connection), revision)
+        connection.commit()
+
+
+def test_a_sqlite_file_keeps_its_one_commune_through_0013(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    engine = _single_commune_database(url, None)
+    try:
+        assert upgrade(url, tenant="RONDE") == head_revision()
+        assert _differences(engine) == []
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("households")}
+        assert "tenant_id" not in columns  # one file per commune: no tenant column
+        _downgrade(engine, "0012")
+        assert current_revision(engine) == "0012"
+        assert upgrade(engine) == head_revision()
+    finally:
+        engine.dispose()
+    storage = SqlStorage.from_url(url, tenant="RONDE")
+    try:
+        with storage.unit_of_work(read_only=True) as uow:
+            assert uow.households.get("h-old").id == "h-old"
+    finally:
+        storage.close()
+
+
+@pytest.mark.postgres
+def test_a_single_commune_postgres_database_becomes_the_deployments_tenant(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    engine = _single_commune_database(postgres_dsn, pg_schema)
+    try:
+        assert upgrade(postgres_dsn, schema=pg_schema, tenant="RONDE") == head_revision()
+        assert _differences(engine) == []
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT id, tenant_id FROM households").all()
+            assert [tuple(row) for row in rows] == [("h-old", "RONDE")]
+            registered = connection.exec_driver_sql("SELECT id, name FROM tenants").all()
+            assert [tuple(row) for row in registered] == [("RONDE", "RONDE")]
+        storage = SqlStorage.from_url(postgres_dsn, schema=pg_schema, tenant="RONDE")
+        try:
+            with storage.unit_of_work() as uow:
+                assert uow.households.get("h-old").id == "h-old"
+                uow.households.add(household("h-new"))
+                uow.commit()
+        finally:
+            storage.close()
+        # Back to one commune per database: the rows stay, the tenant column goes.
+        _downgrade(engine, "0012")
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("households")}
+        assert "tenant_id" not in columns
+        assert "tenants" not in sa.inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            ids = connection.exec_driver_sql("SELECT id FROM households ORDER BY id").scalars()
+            assert list(ids) == ["h-new", "h-old"]
+        # With a second commune's rows, going back below 0013 is refused, changing nothing.
+        assert upgrade(postgres_dsn, schema=pg_schema, tenant="RONDE") == head_revision()
+        other = SqlStorage.from_url(postgres_dsn, schema=pg_schema, tenant="CARRE")
+        try:
+            with other.unit_of_work() as uow:
+                uow.households.add(household("h-old"))  # the same id, another commune
+                uow.commit()
+        finally:
+            other.close()
+        with pytest.raises(ValueError, match="several communes"):
+            _downgrade(engine, "0012")
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def _later_table(engine: sa.Engine) -> None:
+    """What a revision after 0013 does to create a table: keyed by tenant on PostgreSQL."""
+    with engine.connect() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            op.create_table(
+                "later",
+                sa.Column("id", sa.String(), nullable=False),
+                *tenant_columns(),
+                sa.PrimaryKeyConstraint(*tenant_keyed("id"), name="pk_later"),
+            )
+            tenant_policy("later")
+        connection.commit()
+
+
+def test_a_later_sqlite_table_has_no_tenant(tmp_path: Path) -> None:
+    engine = create_engine_for_url(f"sqlite:///{tmp_path / 'later.db'}")
+    try:
+        _later_table(engine)
+        assert [c["name"] for c in sa.inspect(engine).get_columns("later")] == ["id"]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_later_postgres_table_is_keyed_by_tenant(postgres_dsn: str, pg_schema: str) -> None:
+    assert upgrade(postgres_dsn, schema=pg_schema) == head_revision()
+    engine = create_engine_for_url(postgres_dsn, schema=pg_schema, tenant="RONDE")
+    try:
+        _later_table(engine)
+        assert sa.inspect(engine).get_pk_constraint("later")["constrained_columns"] == [
+            "tenant_id",
+            "id",
+        ]
+        with engine.connect() as connection:
+            connection.exec_driver_sql("INSERT INTO later (id) VALUES ('x')")
+            connection.commit()
+            row = connection.exec_driver_sql("SELECT id, tenant_id FROM later").one()
+            assert tuple(row) == ("x", "RONDE")
+            forced = connection.exec_driver_sql(
+                "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'later'::regclass"
+            ).scalar_one()
+            assert forced is True
     finally:
         engine.dispose()

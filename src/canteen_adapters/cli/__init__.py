@@ -40,6 +40,7 @@ from canteen_adapters.cli.serve import command as serve_command
 from canteen_adapters.cli.simulate import command as simulate_command
 from canteen_adapters.cli.sites import command as sites_command
 from canteen_adapters.cli.tariffs import command as tariffs_command
+from canteen_adapters.cli.tenants import command as tenants_command
 from canteen_adapters.cli.worker import command as worker_command
 
 __all__ = ["COMMANDS", "main"]
@@ -89,6 +90,7 @@ COMMANDS: tuple[click.Command, ...] = (
     audit_command,
     retention_command,
     serve_command,
+    tenants_command,
 )
 
 for _command in COMMANDS:

@@ -28,8 +28,10 @@ __all__ = ["command"]
 _PARIS = ZoneInfo("Europe/Paris")
 
 
-def _as_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
+def _as_json(entry: AuditEntry, household: str | None = None) -> dict[str, Any]:
+    """An entry as JSON; with ``household``, a bulk entry keeps only that household's
+    changes (``other_households``, ``other_changes``: how many of the rest were left out)."""
+    document = {
         "sequence": entry.sequence,
         "id": entry.id,
         "recorded_at": entry.recorded_at.isoformat(),
@@ -40,6 +42,14 @@ def _as_json(entry: AuditEntry) -> dict[str, Any]:
         **entry.details(),
         "action": entry.action,
     }
+    if household is not None and len(entry.household_ids) > 1:
+        mine, others = entry.changes_for(household)
+        document["household_ids"] = [household]
+        document["other_households"] = len(entry.household_ids) - 1
+        document["changes"] = [change.as_json() for change in mine]
+        document["entity_ids"] = sorted({change.entity for change in mine})
+        document["other_changes"] = others
+    return document
 
 
 def _value(value: object) -> str:
@@ -51,18 +61,32 @@ def _value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _line(entry: AuditEntry) -> str:
+def _households(entry: AuditEntry, household: str | None) -> str:
+    """The households an entry covers, as its line shows them."""
+    ids = entry.household_ids
+    if household is not None and household in ids and len(ids) > 1:
+        return f"{household} et {plural(len(ids) - 1, 'autre foyer', 'autres foyers')}"
+    return ", ".join(ids[:3]) + ("…" if len(ids) > 3 else "")
+
+
+def _line(entry: AuditEntry, household: str | None = None) -> str:
+    """An entry for people; with ``household``, only the changes concerning it (a bulk
+    entry's others are summed up in one line)."""
     when = entry.recorded_at.astimezone(_PARIS).strftime("%d/%m/%Y %H:%M:%S")
-    households = ", ".join(entry.household_ids[:3]) + ("…" if len(entry.household_ids) > 3 else "")
+    households = _households(entry, household)
     head = f"n° {entry.sequence} {when} {entry.actor_id} {entry.action}"
     if households:
         head += f" [{households}]"
     lines = [f"{head} : {entry.summary}"]
-    for change in entry.changes[:20]:
+    changes, others = entry.changes_for(household) if household is not None else (entry.changes, 0)
+    for change in changes[:20]:
         before, after = _value(change.before), _value(change.after)
         lines.append(f"    {change.entity} {change.field} : {before} -> {after}")
-    if len(entry.changes) > 20:
-        lines.append(f"    … {len(entry.changes) - 20} autre(s) modification(s)")
+    if len(changes) > 20:
+        lines.append(f"    … {len(changes) - 20} autre(s) modification(s)")
+    if others:
+        hidden = "non affichée" if others == 1 else "non affichées"
+        lines.append(f"    … {plural(others, 'modification')} d'autres foyers ({hidden})")
     return "\n".join(lines)
 
 
@@ -114,13 +138,13 @@ def command(
             until=end,
         )
     if as_json:
-        echo_json({"entries": [_as_json(entry) for entry in entries]})
+        echo_json({"entries": [_as_json(entry, household) for entry in entries]})
         return
     if not entries:
         click.echo("Aucune entrée du journal d'audit ne correspond.")
         return
     for entry in entries:
-        click.echo(_line(entry))
+        click.echo(_line(entry, household))
     click.echo(plural(len(entries), "entrée"))
 
 

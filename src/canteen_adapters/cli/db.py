@@ -38,7 +38,7 @@ def upgrade_command(config: Path, revision: str, as_json: bool) -> None:
     from canteen_adapters.storage.sql.engine import create_engine_for_url
     from canteen_adapters.storage.sql.migrate import current_revision, upgrade
 
-    engine = create_engine_for_url(storage.url, schema=storage.schema)
+    engine = create_engine_for_url(storage.url, schema=storage.schema, tenant=storage.tenant)
     try:
         before = current_revision(engine)
     finally:
@@ -46,7 +46,7 @@ def upgrade_command(config: Path, revision: str, as_json: bool) -> None:
     from alembic.util import CommandError as AlembicError
 
     try:
-        after = upgrade(storage.url, revision, schema=storage.schema)
+        after = upgrade(storage.url, revision, schema=storage.schema, tenant=storage.tenant)
     except AlembicError as error:
         fail(f"--revision : {error}", exit_code=2)
     if as_json:

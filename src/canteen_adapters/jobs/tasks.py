@@ -38,7 +38,7 @@ from canteen_adapters.jobs.registry import Commune
 from canteen_adapters.jobs.report import CommuneReport, StepReport, describe_error_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
-from canteen_core.domain.errors import ConflictError, StorageError
+from canteen_core.domain.errors import ConfigurationError, ConflictError, StorageError
 from canteen_core.domain.invoicing import BillingMode
 from canteen_core.domain.mandates import next_target2_business_day
 from canteen_core.domain.money import Money
@@ -68,10 +68,23 @@ def _preload_adapters(**_: Any) -> None:
 
 
 def open_commune(commune: Commune) -> Canteen:
-    """The commune's canteen (its deployment file; ``$CANTEEN_NOW`` pins the clock)."""
+    """The commune's canteen (its deployment file; ``$CANTEEN_NOW`` pins the clock).
+
+    On a PostgreSQL shared by many communes the deployment names its tenant (``[storage]
+    tenant``), which must be the commune's code: a job never works on another commune's rows.
+    """
     from canteen_adapters.cli._common import cli_clock  # the CLI's clock rule, one place
 
-    return Canteen.open(commune.deployment, clock=cli_clock())
+    canteen = Canteen.open(commune.deployment, clock=cli_clock())
+    tenant = canteen.deployment.storage.tenant
+    if tenant is not None and tenant != commune.code:
+        canteen.close()
+        raise ConfigurationError(
+            f"le déploiement de la commune {commune.code} travaille pour la commune {tenant} "
+            "([storage] tenant) : corrigez le registre ou le déploiement",
+            path="storage.tenant",
+        )
+    return canteen
 
 
 def _retry_transient(task: Task[Any, Any], error: Exception) -> None:

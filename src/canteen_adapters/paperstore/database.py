@@ -4,7 +4,9 @@ The deployment's own SQLite file or PostgreSQL database by default (``[documents
 ``schema`` may name another one, migrated like the storage's). The table comes with the
 storage's migrations (0009); this store opens its own connection pool and writes each blob in
 a transaction of its own, outside the storage's unit of work (the service puts the bytes
-before it records the paper, and deletes them when recording fails).
+before it records the paper, and deletes them when recording fails). On a PostgreSQL shared by
+many communes its engine works for the deployment's tenant, as the storage's does, and sees
+only that commune's papers.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class DatabaseDocumentStore:
             raise ConfigurationError(
                 "the database document store needs a database URL", path="documents.url"
             )
-        engine = create_engine_for_url(settings.url, schema=settings.schema)
+        engine = create_engine_for_url(settings.url, schema=settings.schema, tenant=settings.tenant)
         try:
             check_revision(engine)
         except BaseException:

@@ -38,7 +38,8 @@ MEDIA_TYPE = "application/problem+json"
 _log = logging.getLogger("canteen.web")
 
 #: The library's error classes, most specific first: (class, slug, status, French title,
-#: French detail used when the library's own message is not meant for families).
+#: French detail used when the library's own message is not meant for families; always for a
+#: refusal, whose message names the household asked for).
 _CANTEEN: tuple[tuple[type[CanteenError], str, int, str, str], ...] = (
     (
         ConfigurationError,
@@ -171,6 +172,11 @@ def canteen_error_to_problem(request: Request[Any, Any, Any], error: CanteenErro
             break
     field = getattr(error, "path", None)
     message = getattr(error, "message", None) or str(error)
+    if isinstance(error, NotAuthorizedError):
+        # The library's refusal names the user and the household asked for: another
+        # family's id must not come back to the one who tried it. The log keeps it.
+        _log.info("%s on %s %s: %s", type(error).__name__, request.method, path, error)
+        return problem_response(status, slug, title, fallback, instance=path)
     if status >= 500:
         _log.error("%s on %s %s: %s", type(error).__name__, request.method, path, error)
         message = ""

@@ -10,6 +10,7 @@ A deployment is a TOML file, ``canteen.toml``::
                                         # a third-party backend is named here (adapter = "mongodb")
     # migrate = true                    # run database migrations when opening (default)
     # schema = "canteen"                # PostgreSQL schema (search_path), optional
+    # tenant = "ronde"                  # commune in a shared PostgreSQL (docs/tenancy.md)
 
     [issuer]                            # the régie that bills
     name = "Régie de restauration scolaire de Ronde"
@@ -280,7 +281,10 @@ class Deployment:
         if self.base_dir is not None and url.startswith("sqlite"):
             url = resolve_sqlite_url(url, self.base_dir)
         schema = documents.schema if documents.url else (documents.schema or self.storage.schema)
-        return attrs.evolve(documents, store=store, folder=str(folder), url=url, schema=schema)
+        tenant = documents.tenant or self.storage.tenant
+        return attrs.evolve(
+            documents, store=store, folder=str(folder), url=url, schema=schema, tenant=tenant
+        )
 
     @property
     def zoneinfo(self) -> ZoneInfo:

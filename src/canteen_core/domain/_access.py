@@ -18,7 +18,9 @@ _COMMUNE = (Role.STAFF, Role.FINANCE, Role.ADMIN, Role.SYSTEM)
 
 def _check_actor(actor: object) -> Actor:
     if not isinstance(actor, Actor):
-        raise NotAuthorizedError(f"an acting Actor is required, got {type(actor).__name__}")
+        raise NotAuthorizedError(
+            f"Accès refusé : un utilisateur (Actor) est attendu, pas {type(actor).__name__}."
+        )
     return actor
 
 

@@ -25,14 +25,18 @@ import attrs
 
 from canteen_core.domain._validators import aware_datetime, non_empty_str
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.policy import ACTION_LABELS, Action
 
 __all__ = [
+    "ANONYMOUS",
     "GENESIS",
+    "AccountAction",
     "AuditEntry",
     "AuditKind",
     "ChainReport",
     "FieldChange",
     "JsonValue",
+    "action_label",
     "chain_entry",
     "entry_hash",
     "verify_chain",
@@ -40,6 +44,9 @@ __all__ = [
 
 #: The ``previous_hash`` of a commune's first entry.
 GENESIS = "0" * 64
+
+#: The actor of an entry whose requester proved nothing (a failed login, a reset request).
+ANONYMOUS = "anonyme"
 
 #: What ``before`` and ``after`` hold: JSON values (texts for amounts and dates).
 JsonValue = None | bool | int | str | list[Any] | dict[str, Any]
@@ -51,6 +58,41 @@ class AuditKind(enum.StrEnum):
     CHANGE = "change"  # a use case changed stored data
     READ = "read"  # staff read sensitive data (health, bank details)
     RETENTION = "retention"  # the retention policy removed data (old entries included)
+
+
+class AccountAction(enum.StrEnum):
+    """What the audit trail calls a portal account's own steps: they run before anyone is
+    authenticated (or, for a password change, for the account itself) and so are no
+    :class:`~canteen_core.domain.policy.Action` of the policy."""
+
+    ACTIVATE_ACCOUNT = "activate_account"
+    LOG_IN = "log_in"
+    FAILED_LOGIN = "failed_login"
+    CHANGE_PASSWORD = "change_password"
+    REQUEST_PASSWORD_RESET = "request_password_reset"
+    RESET_PASSWORD = "reset_password"
+
+
+#: The French names of the account's own steps (the policy names its actions).
+_ACCOUNT_LABELS: dict[str, str] = {
+    AccountAction.ACTIVATE_ACCOUNT: "Activation du compte",
+    AccountAction.LOG_IN: "Connexion au portail",
+    AccountAction.FAILED_LOGIN: "Échec de connexion",
+    AccountAction.CHANGE_PASSWORD: "Changement de mot de passe",
+    AccountAction.REQUEST_PASSWORD_RESET: "Demande de réinitialisation du mot de passe",
+    AccountAction.RESET_PASSWORD: "Réinitialisation du mot de passe",
+}
+
+
+def action_label(action: str) -> str:
+    """The French name of an entry's action (the action itself if unknown): its summary
+    when the use case gave none."""
+    if action in _ACCOUNT_LABELS:
+        return _ACCOUNT_LABELS[action]
+    try:
+        return ACTION_LABELS[Action(action)]
+    except ValueError:
+        return action
 
 
 def _json_value(value: object, path: str = "value") -> None:
@@ -88,21 +130,28 @@ def _thaw(value: Any) -> Any:
 
 @attrs.frozen(kw_only=True)
 class FieldChange:
-    """One changed field of one entity: its value before and after (``None``: absent)."""
+    """One changed field of one entity: its value before and after (``None``: absent), and
+    the household the entity belongs to when known (``household_id``: a bulk entry covering
+    many households says which change is whose)."""
 
     entity: str = attrs.field(validator=non_empty_str)  # "household:h1", "tariff:grid-2024"
     field: str = attrs.field(validator=non_empty_str)
     before: JsonValue = attrs.field(default=None, validator=_check_json, converter=_thaw)
     after: JsonValue = attrs.field(default=None, validator=_check_json, converter=_thaw)
+    household_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The change as a JSON object."""
-        return {
+        """The change as a JSON object (``household_id`` only when known, so entries
+        written before it existed keep their hash)."""
+        document: dict[str, Any] = {
             "entity": self.entity,
             "field": self.field,
             "before": self.before,
             "after": self.after,
         }
+        if self.household_id is not None:
+            document["household_id"] = self.household_id
+        return document
 
 
 def _utc(value: datetime) -> datetime:
@@ -159,6 +208,27 @@ class AuditEntry:
             "summary": self.summary,
         }
 
+    def changes_for(self, household_id: str) -> tuple[tuple[FieldChange, ...], int]:
+        """The changes concerning ``household_id``, and how many concern others.
+
+        An entry about one household concerns it whole. In a bulk entry (a billing run, an
+        import) a change concerns the household it names, or its ``household:ID`` entity;
+        a change naming no household (the grid of a run) counts as another's, so nothing of
+        another household is shown as this one's.
+        """
+        if household_id not in self.household_ids:
+            return (), len(self.changes)
+        if len(self.household_ids) == 1:
+            return self.changes, 0
+        entity = f"household:{household_id}"
+        mine = tuple(
+            change
+            for change in self.changes
+            if change.household_id == household_id
+            or (change.household_id is None and change.entity == entity)
+        )
+        return mine, len(self.changes) - len(mine)
+
     def canonical(self) -> str:
         """The entry's canonical JSON (sorted keys, no spaces, UTF-8), without its hash."""
         document = {
@@ -183,6 +253,7 @@ class AuditEntry:
                 field=item["field"],
                 before=item.get("before"),
                 after=item.get("after"),
+                household_id=item.get("household_id"),
             )
             for item in details.get("changes", ())
         )

@@ -70,7 +70,15 @@ from collections.abc import Mapping
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError
 
-__all__ = ["HOUSEHOLD_SCOPED", "Action", "Grant", "allowed_roles", "authorize", "is_allowed"]
+__all__ = [
+    "ACTION_LABELS",
+    "HOUSEHOLD_SCOPED",
+    "Action",
+    "Grant",
+    "allowed_roles",
+    "authorize",
+    "is_allowed",
+]
 
 
 class Action(enum.StrEnum):
@@ -113,6 +121,58 @@ class Action(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_PERSONAL_DATA = "manage_personal_data"
     APPLY_RETENTION = "apply_retention"
+
+
+#: Each action's French name (refusals, the audit trail's summaries).
+ACTION_LABELS: Mapping[Action, str] = {
+    Action.VIEW_HOUSEHOLD: "Consultation d'un foyer",
+    Action.UPDATE_HOUSEHOLD: "Modification des coordonnées du foyer",
+    Action.VIEW_RESERVATIONS: "Consultation des réservations",
+    Action.BOOK_MEALS: "Réservation de repas",
+    Action.CANCEL_MEALS: "Annulation de repas",
+    Action.APPLY_PERIODICITY: "Application d'un planning de réservation",
+    Action.VIEW_CHANGE_REQUESTS: "Consultation des demandes de modification",
+    Action.DECIDE_CHANGE_REQUEST: "Décision sur une demande de modification",
+    Action.REQUEST_ENROLLMENT: "Demande d'inscription",
+    Action.DECIDE_ENROLLMENT_REQUEST: "Décision sur une demande d'inscription",
+    Action.RECORD_ATTENDANCE: "Saisie de l'appel",
+    Action.VIEW_HEADCOUNT: "Consultation des effectifs",
+    Action.VIEW_INVOICES: "Consultation des factures",
+    Action.PAY_ONLINE: "Paiement en ligne",
+    Action.MANAGE_DIRECT_DEBIT: "Gestion du prélèvement automatique",
+    Action.VIEW_PAYMENTS: "Consultation des paiements",
+    Action.RUN_BILLING: "Facturation",
+    Action.ISSUE_CREDIT_NOTE: "Émission d'un avoir",
+    Action.RECORD_PAYMENT: "Enregistrement d'un paiement",
+    Action.EXPORT_SEPA: "Export des prélèvements SEPA",
+    Action.SEND_REMINDERS: "Envoi des relances",
+    Action.MANAGE_FAMILY_QUOTIENT: "Modification du quotient familial",
+    Action.VIEW_REPORTS: "Consultation des rapports",
+    Action.MANAGE_HOUSEHOLDS: "Gestion des foyers",
+    Action.MANAGE_ENROLLMENTS: "Gestion des inscriptions",
+    Action.MANAGE_TARIFFS: "Gestion des tarifs",
+    Action.MANAGE_CALENDAR: "Gestion du calendrier",
+    Action.INVITE_ACCOUNT: "Invitation sur le portail",
+    Action.MANAGE_ACCOUNTS: "Gestion des comptes du portail",
+    Action.SEND_OUTBOX: "Envoi des courriels en attente",
+    Action.VIEW_OUTBOX: "Consultation de la file des courriels",
+    Action.SUBMIT_DOCUMENTS: "Dépôt de documents",
+    Action.VIEW_DOCUMENTS: "Consultation des documents",
+    Action.REVIEW_DOCUMENTS: "Examen de documents",
+    Action.VIEW_AUDIT: "Consultation du journal d'audit",
+    Action.MANAGE_PERSONAL_DATA: "Droits RGPD d'un foyer",
+    Action.APPLY_RETENTION: "Application des durées de conservation",
+}
+
+#: Each role's French name (refusals).
+_ROLE_LABELS: Mapping[Role, str] = {
+    Role.GUARDIAN: "responsable payeur",
+    Role.CO_REPRESENTATIVE: "co-représentant",
+    Role.STAFF: "agent",
+    Role.FINANCE: "régie",
+    Role.ADMIN: "administrateur",
+    Role.SYSTEM: "système",
+}
 
 
 class Grant(enum.Enum):
@@ -224,7 +284,7 @@ def _action(action: object) -> Action:
 
 
 def _denial(actor: Actor, action: Action, household_id: str | None) -> str | None:
-    """Why ``actor`` may not perform ``action`` (``None`` when allowed)."""
+    """Why ``actor`` may not perform ``action`` (``None`` when allowed), in French."""
     family_grant = False
     for role in actor.roles:
         grant = _RULES.get(role, {}).get(action)
@@ -232,14 +292,19 @@ def _denial(actor: Actor, action: Action, household_id: str | None) -> str | Non
             return None
         if grant is Grant.OWN_HOUSEHOLD:
             family_grant = True
+    what = f"l'action « {ACTION_LABELS[action]} »"
     if family_grant:
         if household_id is None:
-            return f"{action.value} needs the household it applies to"
+            return f"{what} doit nommer le foyer concerné"
         if household_id in actor.household_ids:
             return None
-        return f"{action.value} is not allowed on household {household_id!r}"
-    roles = ", ".join(sorted(role.value for role in actor.roles)) or "no role"
-    return f"{action.value} is not allowed for {roles}"
+        return f"{what} n'est pas permise sur le foyer {household_id}"
+    roles = sorted(_ROLE_LABELS.get(role, role.value) for role in actor.roles)
+    if not roles:
+        return f"{what} n'est pas permise sans rôle"
+    return f"{what} n'est pas permise {'au rôle' if len(roles) == 1 else 'aux rôles'} " + ", ".join(
+        roles
+    )
 
 
 def is_allowed(actor: Actor, action: Action, *, household_id: str | None = None) -> bool:
@@ -266,4 +331,4 @@ def authorize(actor: Actor, action: Action, *, household_id: str | None = None) 
         raise InvalidInputError(f"expected an Actor, got {type(actor).__name__}", path="actor")
     reason = _denial(actor, _action(action), household_id)
     if reason is not None:
-        raise NotAuthorizedError(f"user {actor.user_id!r} may not act: {reason}")
+        raise NotAuthorizedError(f"Accès refusé à l'utilisateur {actor.user_id} : {reason}.")

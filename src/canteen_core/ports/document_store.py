@@ -63,7 +63,9 @@ class DocumentStoreSettings:
     ``store`` names the store plugin (default ``"files"``; ``"memory"`` when the storage is
     ``memory://``). ``folder`` is the files store's folder, relative to the deployment file
     (default ``documents``). ``url`` and ``schema`` are the database store's, by default the
-    ``[storage]`` ones. ``max_bytes`` bounds one file (default 5 MiB), ``household_quota``
+    ``[storage]`` ones, and so is ``tenant`` (the commune whose rows the database store
+    reads and writes, see :class:`~canteen_core.ports.settings.StorageSettings`).
+    ``max_bytes`` bounds one file (default 5 MiB), ``household_quota``
     one household's papers together (default 50 MiB).
     """
 
@@ -71,6 +73,7 @@ class DocumentStoreSettings:
     folder: str = attrs.field(default="documents", validator=non_empty_str)
     url: str | None = None
     schema: str | None = None
+    tenant: str | None = None
     max_bytes: int = attrs.field(default=5 * 1024 * 1024, validator=_positive)
     household_quota: int = attrs.field(default=50 * 1024 * 1024, validator=_positive)
 

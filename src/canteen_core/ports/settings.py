@@ -23,6 +23,7 @@ import attrs
 from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.calendar import Zone
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.tenants import TENANT_ID_PATTERN
 
 __all__ = [
     "CalendarSettings",
@@ -73,6 +74,8 @@ _identifier = _optional_matching(
     r"[A-Za-z_][A-Za-z0-9_]{0,62}", "a plain SQL identifier (letters, digits, _)"
 )
 
+_tenant_id = _optional_matching(TENANT_ID_PATTERN, "a commune id (letters, digits, - and _)")
+
 
 @attrs.frozen(kw_only=True)
 class StorageSettings:
@@ -84,6 +87,9 @@ class StorageSettings:
     ``"sql"`` (``"memory"`` for ``memory://``): set it for a third-party backend. The backend
     checks the URL when it opens. ``migrate`` runs database migrations automatically when the
     storage is opened. ``schema`` is a PostgreSQL schema to work in (the ``search_path``).
+    ``tenant`` is the commune this instance works for in a PostgreSQL database shared by many
+    (row-level security, see ``docs/tenancy.md``); unset, a single commune's ``"default"``.
+    SQLite and memory storages hold one commune each and ignore it.
     """
 
     url: str = attrs.field(default="sqlite:///canteen.db", validator=_storage_url)
@@ -93,6 +99,7 @@ class StorageSettings:
     migrate: bool = True
     schema: str | None = attrs.field(default=None, validator=_identifier)
     echo: bool = False  # log SQL statements (debugging)
+    tenant: str | None = attrs.field(default=None, validator=_tenant_id)
 
 
 _department = _optional_matching(

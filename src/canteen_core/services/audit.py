@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.audit import AuditEntry, ChainReport, verify_chain
+from canteen_core.domain.audit import AccountAction, AuditEntry, ChainReport, verify_chain
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.policy import Action
 from canteen_core.services.runner import ServiceBase
@@ -39,8 +39,9 @@ class AuditService(ServiceBase):
         until: datetime | None = None,
     ) -> list[AuditEntry]:
         """The entries matching every filter given, oldest first (``since`` and ``until``
-        inclusive, aware instants)."""
-        if action is not None and action not in {a.value for a in Action}:
+        inclusive, aware instants; ``action``: a policy action or an account's own step,
+        ``log_in``...)."""
+        if action is not None and action not in {a.value for a in (*Action, *AccountAction)}:
             raise InvalidInputError(f"action inconnue : {action}", path="action")
         for name, value in (("since", since), ("until", until)):
             if value is not None and value.utcoffset() is None:

@@ -12,6 +12,11 @@ the ``view_*`` ones) and for every declared read; the actor, roles, instant, act
 households the use case was authorized for come from the transaction itself. A read-only use
 case that declared a read gets its entry in a transaction of its own right after
 (:func:`write_read_entry`).
+
+The account's own steps (activation, login, password change and reset) run without an
+authorized actor: the account use case names who acted with :meth:`AuditNote.acting_as`
+and the runner writes their entry the same way (a failed login's too, committed with its
+throttle counters). Their before/after never holds a password, a hash or a token.
 """
 
 from __future__ import annotations
@@ -23,7 +28,14 @@ from typing import Any, Protocol
 
 from canteen_core.config.serialization import unstructure
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.audit import AuditEntry, AuditKind, FieldChange, chain_entry
+from canteen_core.domain.audit import (
+    AccountAction,
+    AuditEntry,
+    AuditKind,
+    FieldChange,
+    action_label,
+    chain_entry,
+)
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import Storage, UnitOfWork
 
@@ -54,6 +66,22 @@ class AuditNote:
         self.changes: list[FieldChange] = []
         self.reads: list[str] = []
         self.summary = ""
+        #: Who acted in a use case without an authorized actor (see :meth:`acting_as`).
+        self.acting: tuple[str, tuple[str, ...], AccountAction] | None = None
+
+    def acting_as(
+        self,
+        actor_id: str,
+        action: AccountAction,
+        *,
+        roles: Iterable[str] = (),
+        household_ids: Iterable[str] = (),
+    ) -> None:
+        """Name who acted in an account's own step (the account; ``"anonyme"`` when the
+        requester proved nothing, as for a failed login) and its households: the step then
+        leaves an entry like any use case."""
+        self.acting = (actor_id, tuple(roles), AccountAction(action))
+        self.households.update(household_ids)
 
     def touch(self, *entities: str, household_id: str | None = None) -> None:
         """Name entities the use case changed (``"invoice:F1"``) and its household."""
@@ -74,7 +102,11 @@ class AuditNote:
         they differ."""
         old, new = jsonable(before), jsonable(after)
         if old != new:
-            self.changes.append(FieldChange(entity=entity, field=field, before=old, after=new))
+            self.changes.append(
+                FieldChange(
+                    entity=entity, field=field, before=old, after=new, household_id=household_id
+                )
+            )
         self.touch(entity, household_id=household_id)
 
     def changes_of(
@@ -144,19 +176,27 @@ class Transaction(Protocol):
         ...
 
 
+def _who(tx: Transaction) -> tuple[str, tuple[str, ...], str] | None:
+    """(actor id, roles, action) of the use case: its authorized actor, or whom an account
+    step named (``None``: nobody to record)."""
+    if tx.actor is not None and tx.action is not None:
+        return tx.actor.user_id, tuple(role.value for role in tx.actor.roles), tx.action.value
+    return tx.audit.acting
+
+
 def _entry(tx: Transaction, commune: str, kind: AuditKind, summary: str) -> AuditEntry:
-    actor = tx.actor
-    assert actor is not None
-    assert tx.action is not None
+    who = _who(tx)
+    assert who is not None
+    actor_id, roles, action = who
     note = tx.audit
     return AuditEntry(
         commune=commune,
         sequence=1,
         id=uuid.uuid4().hex,
         recorded_at=tx.now,
-        actor_id=actor.user_id,
-        actor_roles=tuple(role.value for role in actor.roles),
-        action=tx.action.value,
+        actor_id=actor_id,
+        actor_roles=roles,
+        action=action,
         kind=kind,
         household_ids=tuple(note.households | tx.authorized_households),
         entity_ids=tuple(note.entities),
@@ -183,13 +223,14 @@ def _read_summary(tx: Transaction) -> str:
 def write_entry(tx: Transaction, commune: str) -> None:
     """The runner's step before a writable use case commits (see the module docstring):
     ``commune`` names the chain."""
-    if tx.actor is None or tx.action is None:
+    who = _who(tx)
+    if who is None:
         return
     note = tx.audit
-    if not tx.action.value.startswith("view_"):
+    if not who[2].startswith("view_"):
         # A use case that only declared reads (an export) is a read.
         kind = AuditKind.READ if note.reads and not note.changes else AuditKind.CHANGE
-        summary = note.summary or (_read_summary(tx) if note.reads else tx.action.value)
+        summary = note.summary or (_read_summary(tx) if note.reads else action_label(who[2]))
         append(tx.uow, _entry(tx, commune, kind, summary))
     elif _reads_logged(tx):
         append(tx.uow, _entry(tx, commune, AuditKind.READ, _read_summary(tx)))

@@ -8,8 +8,10 @@
   data, quotients, enrollments and bookings, requests, attendance, absences, mandates, started
   payments, portal accounts, its e-mails in the send queue) and keeps what the law requires:
   invoices, credit notes, payments and refunds with the payer's name, for their ten-year
-  accounting retention (the household id they carry no longer leads to anyone). Refused while
-  an invoice is unpaid. Returns what was removed and what was kept, and why.
+  accounting retention (the household id they carry no longer leads to anyone). A portal
+  account shared with another household (or also a commune role's) is kept, only unlinked
+  from the household. Refused while an invoice is unpaid. Returns what was removed and what
+  was kept, and why.
 
 Both are ``manage_personal_data`` (admin) and leave one audit entry.
 """
@@ -23,7 +25,9 @@ from typing import Any
 import attrs
 
 from canteen_core.config.serialization import unstructure
-from canteen_core.domain.actors import Actor
+from canteen_core.domain.accounts import Account
+from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.audit import AuditEntry
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
@@ -34,6 +38,8 @@ from canteen_core.services.family_papers import delete_paper_files
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["ErasureReport", "HouseholdExport", "PrivacyService"]
+
+_FAMILY_ROLES = frozenset({Role.GUARDIAN, Role.CO_REPRESENTATIVE})
 
 #: The export's sections, by the data category they belong to.
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -50,7 +56,14 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "mandates": ("mandates",),
     "accounts": ("accounts",),
     "messages": ("messages",),
-    "accounting": ("invoices", "credit_notes", "payments", "refunds", "payment_requests"),
+    "accounting": (
+        "invoices",
+        "credit_notes",
+        "payments",
+        "refunds",
+        "payment_requests",
+        "payment_notifications",
+    ),
     "audit": ("audit",),
 }
 
@@ -105,12 +118,64 @@ def _plain(items: Iterable[Any]) -> list[Any]:
     return [unstructure(item) for item in items]
 
 
+def _audit_record(entry: AuditEntry, household_id: str) -> dict[str, Any]:
+    """An audit entry as the household's export shows it: only its own changes and id, not
+    the other households a bulk entry (an import, a billing run) also covers."""
+    mine, _ = entry.changes_for(household_id)
+    entities = entry.entity_ids
+    if len(entry.household_ids) > 1:
+        entities = tuple(sorted({change.entity for change in mine}))
+    return {
+        **entry.details(),
+        "household_ids": [household_id],
+        "entity_ids": list(entities),
+        "changes": [change.as_json() for change in mine],
+        "sequence": entry.sequence,
+        "action": entry.action,
+        "actor_id": entry.actor_id,
+        "recorded_at": entry.recorded_at.isoformat(),
+    }
+
+
 def _children(household: Household) -> tuple[str, ...]:
     return tuple(child.id for child in household.children)
 
 
-def _accounts(uow: UnitOfWork, household_id: str) -> list[Any]:
+def _accounts(uow: UnitOfWork, household_id: str) -> list[Account]:
     return [account for account in uow.accounts.list() if household_id in account.household_ids]
+
+
+def _notifications(uow: UnitOfWork, household_id: str) -> list[Any]:
+    """The payment provider's notifications about the household's online payments (linked
+    by the transactions it started)."""
+    transactions = sorted(
+        {r.transaction_id for r in uow.payment_requests.list(household_id=household_id)}
+    )
+    return [
+        notification
+        for transaction_id in transactions
+        for notification in uow.notifications_audit.list(transaction_id=transaction_id)
+    ]
+
+
+#: The erasure report's line for the accounts kept (counted by ``_remove``, reported as kept).
+_SHARED = "comptes du portail partagés"
+
+
+def _split_accounts(
+    accounts: Iterable[Account], household_id: str
+) -> tuple[list[str], list[Account]]:
+    """The ids of the accounts an erasure removes (a family account of this household
+    only), and the accounts it keeps, unlinked: shared with another household, or also a
+    commune role's."""
+    removed: list[str] = []
+    shared: list[Account] = []
+    for account in accounts:
+        if account.household_ids == {household_id} and account.roles <= _FAMILY_ROLES:
+            removed.append(account.id)
+        else:
+            shared.append(account)
+    return removed, shared
 
 
 class PrivacyService(ServiceBase):
@@ -145,6 +210,7 @@ class PrivacyService(ServiceBase):
             "refunds": _plain(uow.refunds.list(household_id=household_id)),
             "mandates": _plain(uow.mandates.list(household_id=household_id)),
             "payment_requests": _plain(uow.payment_requests.list(household_id=household_id)),
+            "payment_notifications": _plain(_notifications(uow, household_id)),
             "accounts": _plain(a.view() for a in _accounts(uow, household_id)),
             "messages": _plain(
                 record.message
@@ -152,13 +218,7 @@ class PrivacyService(ServiceBase):
                 if record.message.household_id == household_id
             ),
             "audit": [
-                {
-                    **entry.details(),
-                    "sequence": entry.sequence,
-                    "action": entry.action,
-                    "actor_id": entry.actor_id,
-                    "recorded_at": entry.recorded_at.isoformat(),
-                }
+                _audit_record(entry, household_id)
                 for entry in uow.audit.entries(
                     self._ctx.deployment.issuer.code, household_id=household_id
                 )
@@ -215,7 +275,10 @@ class PrivacyService(ServiceBase):
                     f"impayée(s) ({numbers}) ; elles doivent être réglées ou annulées d'abord"
                 )
             papers = list(uow.family_papers.list(household_id=household_id))
-            removed = self._remove(uow, household)
+            notifications = len(_notifications(uow, household_id))  # before their requests go
+            everything = self._remove(uow, household)
+            shared = dict(everything).get(_SHARED, 0)
+            removed = tuple(item for item in everything if item[0] != _SHARED)
             kept = (
                 ("factures", uow.invoices.count(household_id=household_id)),
                 ("avoirs", uow.credit_notes.count(household_id=household_id)),
@@ -233,7 +296,7 @@ class PrivacyService(ServiceBase):
                 f"household:{household_id}",
                 "erased",
                 None,
-                dict(removed),
+                dict(everything),
                 household_id=household_id,
             )
             tx.audit.describe(f"Effacement RGPD du foyer {household_id}")
@@ -247,6 +310,17 @@ class PrivacyService(ServiceBase):
                         "entrées du journal d'audit",
                         audit_kept,
                         "traçabilité des actions, effacées selon la durée de conservation",
+                    ),
+                    (
+                        "notifications du prestataire de paiement",
+                        notifications,
+                        "preuves des paiements en ligne, conservées avec eux",
+                    ),
+                    (
+                        _SHARED,
+                        shared,
+                        "utilisés aussi par un autre foyer ou par la commune : seul leur lien "
+                        "avec ce foyer est retiré",
                     ),
                 ),
             )
@@ -318,11 +392,17 @@ class PrivacyService(ServiceBase):
             uow.payment_requests,
             (r.id for r in uow.payment_requests.list(household_id=household_id)),
         )
-        accounts = [a.id for a in _accounts(uow, household_id)]
+        accounts, shared = _split_accounts(_accounts(uow, household_id), household_id)
         counts["courriels de la file d'envoi"] = uow.outbox.remove_household(
             household_id, account_ids=accounts
         )
         drop("comptes du portail", uow.accounts, accounts)
+        for account in shared:
+            # Another household (or the commune) still uses it: only this link goes.
+            uow.accounts.save(
+                attrs.evolve(account, household_ids=account.household_ids - {household_id})
+            )
+        counts[_SHARED] = len(shared)
         counts["enfants (dont données de santé)"] = len(children)
         counts["foyer (identité, coordonnées, quotients familiaux)"] = 1
         uow.households.remove(household_id)

@@ -66,7 +66,7 @@ from canteen_core.domain.errors import ConfigurationError, InvalidInputError, No
 from canteen_core.domain.events import Event
 from canteen_core.domain.mail_secrets import MailSecrets
 from canteen_core.domain.notifications import NotificationSettings, Notifier, OutgoingMessage
-from canteen_core.domain.policy import Action, Grant, allowed_roles, authorize
+from canteen_core.domain.policy import ACTION_LABELS, Action, Grant, allowed_roles, authorize
 from canteen_core.ports.calendar import HolidaySource
 from canteen_core.ports.document_store import DocumentStore
 from canteen_core.ports.mail import Mailer
@@ -155,7 +155,9 @@ class Transaction:
         ``household_id``; :class:`~canteen_core.domain.errors.NotAuthorizedError` otherwise."""
         wanted = action if action is not None else self.action
         if self.actor is None or wanted is None:
-            raise NotAuthorizedError("this use case runs without an acting user")
+            raise NotAuthorizedError(
+                "Accès refusé : cette opération demande un utilisateur connecté."
+            )
         authorize(self.actor, wanted, household_id=household_id)
         if household_id is not None and wanted == self.action:
             self._households.add(household_id)
@@ -205,9 +207,9 @@ class Transaction:
             # A family actor's use case never named the household it touched: refuse rather
             # than risk showing or changing another family's data.
             raise NotAuthorizedError(
-                f"user {self.actor.user_id if self.actor else '?'!r} may not act: "
-                f"{self.action.value if self.action else 'this use case'} needs the household "
-                "it applies to"
+                f"Accès refusé à l'utilisateur {self.actor.user_id if self.actor else '?'} : "
+                f"l'action « {ACTION_LABELS[self.action] if self.action else '?'} » doit "
+                "nommer le foyer concerné."
             )
         if self._messages:
             self.uow.outbox.add(self._messages)
@@ -495,17 +497,22 @@ class ServiceContext:
         """A use case without an authenticated user (login, activation, password reset).
 
         Only the account services use it. Exceptions of the ``commit_on`` types commit what
-        was written before re-raising (a failed login records the failure on purpose).
+        was written before re-raising (a failed login records the failure on purpose). The
+        audit entry of a step that named who acted (``tx.audit.acting_as``) is written in
+        the same transaction, a failure's included.
         """
         events: tuple[Event, ...] = ()
+        commune = self.deployment.issuer.code
         with self.storage.unit_of_work() as uow:
             tx = Transaction(self, uow, None, None, self.now(), needs_household=False)
             try:
                 yield tx
             except commit_on:
+                write_entry(tx, commune)
                 uow.commit()
                 raise
             tx._before_commit()
+            write_entry(tx, commune)
             uow.commit()
             events = tx.events
         self.publish(events)

@@ -147,8 +147,10 @@ class _Accounts(AccountLogic):
         body = unstructure(state)
         # One statement: a concurrent first failure of the same key cannot make it fail.
         insert = _dialect_insert(connection, t.throttles).values(key=stored, body=body)
+        # The primary key: (tenant_id, key) on PostgreSQL (see tenancy), key on SQLite.
+        keys = ["tenant_id", "key"] if connection.dialect.name == "postgresql" else ["key"]
         upsert = insert.on_conflict_do_update(
-            index_elements=[t.throttles.c.key], set_={"body": insert.excluded.body}
+            index_elements=keys, set_={"body": insert.excluded.body}
         )
         with _translate("cannot save throttles"), connection.begin_nested():
             connection.execute(upsert)

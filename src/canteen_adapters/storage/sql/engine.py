@@ -8,6 +8,9 @@
 * ``postgresql://...`` (or ``postgres://``) is translated to ``postgresql+psycopg://``
   (psycopg 3); a ``schema`` becomes the connections' ``search_path``. Connections are checked
   before use (``pool_pre_ping``), so a restarted server does not fail the next use case.
+  Every transaction on it begins by naming its tenant (the commune, ``tenant``, else
+  :data:`DEFAULT_TENANT`) in the transaction-local setting ``canteen.tenant``, which the
+  row-level security policies read (see :mod:`canteen_adapters.storage.sql.tenancy`).
 
 Transactions on these engines start with :func:`begin`, not SQLAlchemy's ``begin()`` alone:
 the SQLite driver is in autocommit mode, so a transaction begun only by SQLAlchemy (or its
@@ -18,8 +21,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from types import MappingProxyType
 from typing import Any
 
@@ -31,12 +34,16 @@ from canteen_adapters.storage._common import json_text
 from canteen_core.domain.errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_TENANT",
     "READ_ONLY",
     "READ_ONLY_OPTION",
+    "TENANT_OPTION",
+    "TENANT_SETTING",
     "begin",
     "create_engine_for_url",
     "normalize_url",
     "psycopg_executemany",
+    "transaction",
 ]
 
 #: Connection execution option marking a read-only unit of work (see :func:`begin`).
@@ -47,6 +54,13 @@ READ_ONLY_OPTION = "canteen_read_only"
 READ_ONLY: Mapping[str, Any] = MappingProxyType(
     {READ_ONLY_OPTION: True, "postgresql_readonly": True}
 )
+#: Engine execution option naming the tenant a PostgreSQL engine's transactions work for.
+TENANT_OPTION = "canteen_tenant"
+#: The PostgreSQL setting (transaction-local) the row-level security policies compare with.
+TENANT_SETTING = "canteen.tenant"
+#: The tenant of a deployment that names none (a single commune needs no configuration).
+DEFAULT_TENANT = "default"
+_SET_TENANT = "SELECT set_config('canteen.tenant', %s, true)"
 #: How long a SQLite writer waits for another one before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -73,9 +87,15 @@ def normalize_url(url: str | sa.URL) -> sa.URL:
 
 
 def create_engine_for_url(
-    url: str | sa.URL, *, schema: str | None = None, echo: bool = False, **kwargs: Any
+    url: str | sa.URL,
+    *,
+    schema: str | None = None,
+    echo: bool = False,
+    tenant: str | None = None,
+    **kwargs: Any,
 ) -> Engine:
-    """An engine for ``url`` set up for canteen (see the module documentation)."""
+    """An engine for ``url`` set up for canteen (see the module documentation); on
+    PostgreSQL its transactions work for ``tenant`` (:data:`DEFAULT_TENANT` when ``None``)."""
     parsed = normalize_url(url)
     # JSON bodies refuse text no database stores alike (NUL, lone surrogates) before writing.
     kwargs.setdefault("json_serializer", json_text)
@@ -88,12 +108,42 @@ def create_engine_for_url(
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if schema is not None:
         connect_args["options"] = f"-c search_path={schema}"
+    options = dict(kwargs.pop("execution_options", {}))
+    options[TENANT_OPTION] = tenant or DEFAULT_TENANT
     engine = sa.create_engine(
-        parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args, **kwargs
+        parsed,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        execution_options=options,
+        **kwargs,
     )
     if parsed.get_driver_name() == "psycopg":
         event.listen(engine, "do_executemany", _executemany_ending_cleanly)
+    event.listen(engine, "begin", _name_tenant)
     return engine
+
+
+def _name_tenant(connection: sa.Connection) -> None:
+    """The ``begin`` event of PostgreSQL engines: every transaction, however begun (a unit of
+    work, the migrations, SQLAlchemy's autobegin), first names the engine's tenant for this
+    transaction only (``set_config(..., true)``, i.e. ``SET LOCAL``), so a pooled connection
+    never carries a tenant from one transaction to the next. Sent on the DBAPI connection:
+    the transaction being begun is not yet the SQLAlchemy connection's."""
+    tenant = connection.get_execution_options().get(TENANT_OPTION)
+    if tenant is None:
+        return
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_SET_TENANT, (tenant,))
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            _SET_TENANT, None, exc, dbapi.Error, hide_parameters=True
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def begin(connection: sa.Connection) -> None:
@@ -117,6 +167,19 @@ def begin(connection: sa.Connection) -> None:
                 statement, None, exc, sqlite3.Error, hide_parameters=True
             ) from exc
     connection.begin()
+
+
+@contextmanager
+def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[sa.Connection]:
+    """A connection of ``engine`` in a transaction begun by :func:`begin`, committed when the
+    block ends (rolled back on an exception): for the stores that work outside the storage's
+    units of work (the database document store, the tenant registry)."""
+    with engine.connect() as connection:
+        if read_only:
+            connection.execution_options(**READ_ONLY)
+        begin(connection)
+        yield connection
+        connection.commit()
 
 
 def _executemany_ending_cleanly(cursor: Any, statement: str, parameters: Any, _: Any) -> bool:

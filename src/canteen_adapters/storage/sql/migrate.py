@@ -68,12 +68,22 @@ def current_revision(engine: Engine) -> str | None:
         return revision
 
 
-def upgrade(url: str | Engine, revision: str = "head", *, schema: str | None = None) -> str | None:
+def upgrade(
+    url: str | Engine,
+    revision: str = "head",
+    *,
+    schema: str | None = None,
+    tenant: str | None = None,
+) -> str | None:
     """Upgrade the database at ``url`` (or an engine) to ``revision``; returns the new revision.
 
-    ``schema`` (PostgreSQL) is created if missing and used as the ``search_path``.
+    ``schema`` (PostgreSQL) is created if missing and used as the ``search_path``. ``tenant``
+    (PostgreSQL) is the commune the migrations run for: migration 0013 gives it the rows of a
+    single-commune database (an engine brings its own).
     """
-    engine = url if isinstance(url, Engine) else create_engine_for_url(url, schema=schema)
+    engine = (
+        url if isinstance(url, Engine) else create_engine_for_url(url, schema=schema, tenant=tenant)
+    )
     try:
         if revision == "head" and current_revision(engine) == head_revision():
             return head_revision()  # the common case when opening: nothing to do, no lock

@@ -2,7 +2,7 @@
 
 The encoding between :class:`~canteen_core.domain.reservations.ReservationBook` bit sets
 (one bit per day since the book's origin) and the ``reservation_months`` rows, and the bulk
-insert of those rows (COPY on PostgreSQL, one executemany on SQLite).
+insert of those rows (one multi-row INSERT per batch on PostgreSQL, one executemany on SQLite).
 """
 
 from __future__ import annotations
@@ -86,21 +86,20 @@ _INSERT_MONTH = (
 
 
 def _insert_months(connection: sa.Connection, rows: Iterable[MonthRow]) -> None:
-    """Bulk insert month rows: COPY on PostgreSQL, one executemany on SQLite, in the unit of
-    work's transaction (same DBAPI connection)."""
+    """Bulk insert month rows: on PostgreSQL one ``INSERT ... SELECT FROM unnest(...)`` per
+    batch of :data:`_PG_BATCH` rows (``COPY FROM`` is refused on a table under row-level
+    security, see ``docs/tenancy.md``), one executemany on SQLite, in the unit of work's
+    transaction (same DBAPI connection)."""
     dbapi_connection: Any = connection.connection.dbapi_connection
     if connection.dialect.name == "postgresql":
         import psycopg  # the PostgreSQL driver, present whenever this dialect is
 
         try:
-            with (
-                dbapi_connection.cursor() as cursor,
-                cursor.copy(
-                    "COPY reservation_months (enrollment_id, month, days, late) FROM STDIN"
-                ) as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+            with dbapi_connection.cursor() as cursor:
+                for batch in _batches(rows, _PG_BATCH):
+                    cursor.execute(
+                        _PG_INSERT_MONTHS, [list(column) for column in zip(*batch, strict=True)]
+                    )
         except psycopg.IntegrityError as exc:
             raise ConflictError(f"reservation days conflict: {exc}") from exc
         except psycopg.Error as exc:
@@ -116,6 +115,25 @@ def _insert_months(connection: sa.Connection, rows: Iterable[MonthRow]) -> None:
         raise ConflictError(f"reservation days conflict: {exc}") from exc
     except sqlite3.Error as exc:
         raise StorageError(f"cannot store reservation days: {exc}") from exc
+
+
+#: Month rows per PostgreSQL statement: four arrays of this length as parameters.
+_PG_BATCH = 5000
+_PG_INSERT_MONTHS = (
+    "INSERT INTO reservation_months (enrollment_id, month, days, late) "
+    "SELECT * FROM unnest(%s::text[], %s::date[], %s::bigint[], %s::bigint[])"
+)
+
+
+def _batches(rows: Iterable[MonthRow], size: int) -> Iterator[list[MonthRow]]:
+    batch: list[MonthRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _fresh_rows(fresh: list[ReservationBook]) -> Iterator[MonthRow]:

@@ -18,6 +18,7 @@ How the guarantees of :mod:`canteen_core.ports.storage` are kept:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
@@ -33,13 +34,19 @@ from canteen_adapters.storage.sql.audit import SqlAuditLog
 from canteen_adapters.storage.sql.catalog import SqlCatalog
 from canteen_adapters.storage.sql.documents import _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _FETCH, _translate
-from canteen_adapters.storage.sql.engine import READ_ONLY, begin, create_engine_for_url
+from canteen_adapters.storage.sql.engine import (
+    READ_ONLY,
+    TENANT_OPTION,
+    begin,
+    create_engine_for_url,
+)
 from canteen_adapters.storage.sql.enrollments import _Enrollments
 from canteen_adapters.storage.sql.households import _Households
 from canteen_adapters.storage.sql.invoices import _Invoices
 from canteen_adapters.storage.sql.migrate import check_revision, upgrade
 from canteen_adapters.storage.sql.outbox import _Outbox
 from canteen_adapters.storage.sql.reservations import _Reservations
+from canteen_adapters.storage.sql.tenancy import bypasses_row_security
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import StorageError
@@ -50,6 +57,8 @@ if TYPE_CHECKING:
 
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
+
+_log = logging.getLogger("canteen.storage")
 
 
 class SqlStorage:
@@ -75,12 +84,20 @@ class SqlStorage:
         cls, settings: StorageSettings, *, types: dict[str, type[Any]] | None = None
     ) -> SqlStorage:
         """Open the database of ``settings``: migrate it (or check it is current)."""
-        engine = create_engine_for_url(settings.url, schema=settings.schema, echo=settings.echo)
+        engine = create_engine_for_url(
+            settings.url, schema=settings.schema, echo=settings.echo, tenant=settings.tenant
+        )
         try:
             if settings.migrate:
                 upgrade(engine, schema=settings.schema)
             else:
                 check_revision(engine)
+            if bypasses_row_security(engine):
+                _log.warning(
+                    "canteen connects to PostgreSQL as a role that bypasses row-level security "
+                    "(superuser or BYPASSRLS): it sees every commune's rows and its lookups by "
+                    "id scan the tenant-led keys; connect as a dedicated role (docs/tenancy.md)"
+                )
         except BaseException:
             engine.dispose()
             raise
@@ -94,9 +111,17 @@ class SqlStorage:
         schema: str | None = None,
         migrate: bool = True,
         types: dict[str, type[Any]] | None = None,
+        tenant: str | None = None,
     ) -> SqlStorage:
         """Shortcut: :meth:`open` with settings built from ``url``."""
-        return cls.open(StorageSettings(url=url, schema=schema, migrate=migrate), types=types)
+        settings = StorageSettings(url=url, schema=schema, migrate=migrate, tenant=tenant)
+        return cls.open(settings, types=types)
+
+    @property
+    def tenant(self) -> str | None:
+        """The commune this storage reads and writes on PostgreSQL (``None`` on SQLite)."""
+        tenant = self.engine.get_execution_options().get(TENANT_OPTION)
+        return None if tenant is None else str(tenant)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A unit of work (one transaction); enter it with ``with``."""

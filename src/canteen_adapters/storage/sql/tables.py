@@ -10,7 +10,9 @@ bit masks (one B-tree, reached from enrollments), and service calendars stored o
 by their content (thousands of enrollments share a handful).
 
 The migrations in ``migrations/versions`` create exactly this schema;
-``tests/storage/test_migrations.py`` compares the two so they cannot drift apart.
+``tests/storage/test_migrations.py`` compares the two so they cannot drift apart. On PostgreSQL
+every table also has a ``tenant_id`` leading its keys, which these tables leave out (see
+:mod:`canteen_adapters.storage.sql.tenancy`).
 """
 
 from __future__ import annotations

@@ -22,16 +22,25 @@ import attrs
 from canteen_core.domain.accounts import (
     AccountView,
     AuthenticationError,
+    InvalidCredentialsError,
     Login,
+    LoginThrottledError,
     Secret,
 )
 from canteen_core.domain.actors import Actor, Role
+from canteen_core.domain.audit import AccountAction
 from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, NotFoundError
 from canteen_core.domain.mail_secrets import SealedSecretsError, open_message
 from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import UnitOfWork, outbox_store
+from canteen_core.services.accounts.audited import (
+    RecordingStore,
+    find_account,
+    note_saved,
+    record_step,
+)
 from canteen_core.services.accounts.use_cases import Accounts
 from canteen_core.services.runner import ServiceBase
 
@@ -47,10 +56,12 @@ class AccountService(ServiceBase):
         {"username", "password", "login", "email", "current_password", "new_password", "source"}
     )
 
-    def _accounts(self, uow: UnitOfWork) -> Accounts:
-        """The account use cases over ``uow``'s account repository."""
+    def _recorded(self, uow: UnitOfWork) -> tuple[Accounts, RecordingStore]:
+        """The account use cases over ``uow``'s repository, remembering what they save (for
+        the audit entry of an account's own step: :mod:`.audited`)."""
+        store = RecordingStore(uow.accounts)
         ctx = self._ctx
-        return Accounts(uow.accounts, clock=ctx.clock, settings=ctx.account_settings)
+        return Accounts(store, clock=ctx.clock, settings=ctx.account_settings), store
 
     # -- the commune ---------------------------------------------------------------------------
 
@@ -74,7 +85,8 @@ class AccountService(ServiceBase):
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
             for household_id in households:
                 tx.uow.households.get(household_id)  # NotFoundError for an unknown household
-            invitation = self._accounts(tx.uow).invite(
+            accounts, store = self._recorded(tx.uow)
+            invitation = accounts.invite(
                 email=email,
                 display_name=display_name,
                 username=username,
@@ -82,6 +94,7 @@ class AccountService(ServiceBase):
                 household_ids=households,
                 account_id=account_id,
             )
+            note_saved(tx.audit, store)
             tx.send(
                 self._ctx.notifier.invitation(
                     invitation, opens_at=self._ctx.account_settings.portal_opens_at
@@ -107,7 +120,8 @@ class AccountService(ServiceBase):
                     f"guardian {guardian_id!r} has no email address", path="email"
                 )
             role = Role.GUARDIAN if household.payer.id == guardian_id else Role.CO_REPRESENTATIVE
-            invitation = self._accounts(tx.uow).invite(
+            accounts, store = self._recorded(tx.uow)
+            invitation = accounts.invite(
                 email=guardian.email,
                 display_name=guardian.display_name,
                 username=username,
@@ -115,6 +129,7 @@ class AccountService(ServiceBase):
                 household_ids=sorted({household_id, *others}),
                 account_id=guardian_id,
             )
+            note_saved(tx.audit, store)
             tx.send(
                 self._ctx.notifier.invitation(
                     invitation,
@@ -128,7 +143,10 @@ class AccountService(ServiceBase):
     def reissue_invitation(self, actor: Actor, account_id: str) -> AccountView:
         """New temporary password and activation link for an account not yet activated."""
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
-            invitation = self._accounts(tx.uow).reissue_invitation(account_id)
+            accounts, store = self._recorded(tx.uow)
+            invitation = accounts.reissue_invitation(account_id)
+            note_saved(tx.audit, store)
+            tx.audit.touch(f"account:{account_id}")
             tx.send(
                 self._ctx.notifier.invitation(
                     invitation, opens_at=self._ctx.account_settings.portal_opens_at
@@ -140,12 +158,20 @@ class AccountService(ServiceBase):
     def disable(self, actor: Actor, account_id: str) -> AccountView:
         """Disable an account (admin): no login until :meth:`enable`."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._accounts(tx.uow).disable(account_id).view()
+            accounts, store = self._recorded(tx.uow)
+            account = accounts.disable(account_id)
+            note_saved(tx.audit, store)
+            tx.audit.describe(f"Désactivation du compte {account.username}")
+            return account.view()
 
     def enable(self, actor: Actor, account_id: str) -> AccountView:
         """Re-enable a disabled account (admin)."""
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            return self._accounts(tx.uow).enable(account_id).view()
+            accounts, store = self._recorded(tx.uow)
+            account = accounts.enable(account_id)
+            note_saved(tx.audit, store)
+            tx.audit.describe(f"Réactivation du compte {account.username}")
+            return account.view()
 
     def list_accounts(self, actor: Actor) -> list[AccountView]:
         """Every account (admin)."""
@@ -184,47 +210,103 @@ class AccountService(ServiceBase):
     # -- the family (not yet authenticated) -------------------------------------------------
 
     def activate(self, token: str | Secret) -> AccountView:
-        """Follow the activation link (single use, expiring)."""
+        """Follow the activation link (single use, expiring); audited as the account's own
+        step."""
         with self._ctx.public_use_case() as tx:
-            return self._accounts(tx.uow).activate(token).view()
+            accounts, store = self._recorded(tx.uow)
+            account = accounts.activate(token)
+            record_step(tx, store, AccountAction.ACTIVATE_ACCOUNT, account)
+            return account.view()
 
     def login(self, username: str, password: str | Secret, *, source: str | None = None) -> Login:
         """Check credentials; returns the :class:`~canteen_core.domain.accounts.Login` whose
         ``actor`` the portal passes to every other call. Failed attempts are recorded and
-        throttled (per account and per ``source`` address) even though the call raises."""
+        throttled (per account and per ``source`` address) even though the call raises.
+
+        A login and a refused one leave an audit entry (a wrong password's actor is
+        ``anonyme``: the requester proved nothing); a throttled attempt changes nothing and
+        leaves none.
+        """
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
-            return self._accounts(tx.uow).login(username, password, source=source)
+            accounts, store = self._recorded(tx.uow)
+            try:
+                login = accounts.login(username, password, source=source)
+            except LoginThrottledError:
+                raise
+            except AuthenticationError as error:
+                target = find_account(tx.uow.accounts, username)
+                proven = None if isinstance(error, InvalidCredentialsError) else target
+                reason = " ".join(str(error).split()).rstrip(".")
+                record_step(
+                    tx,
+                    store,
+                    AccountAction.FAILED_LOGIN,
+                    proven,
+                    target=target,
+                    summary=f"Connexion refusée : {reason}"
+                    + ("" if target is not None else " (identifiant inconnu)"),
+                )
+                raise
+            account = store.after[login.account.id]
+            record_step(tx, store, AccountAction.LOG_IN, account)
+            return login
 
     def change_password(
         self, actor: Actor, current_password: str | Secret, new_password: str | Secret
     ) -> AccountView:
         """Change one's own password (the temporary one at first login): the only use case
-        allowed while the password must change."""
+        allowed while the password must change. Audited, a wrong current password too."""
         if not isinstance(actor, Actor):
             raise InvalidInputError("expected an acting Actor", path="actor")
         with self._ctx.public_use_case(commit_on=(AuthenticationError,)) as tx:
-            if tx.uow.accounts.get(actor.user_id) is None:
-                raise NotAuthorizedError(f"user {actor.user_id!r} has no portal account")
-            return (
-                self._accounts(tx.uow)
-                .change_password(actor.user_id, current_password, new_password)
-                .view()
-            )
+            own = tx.uow.accounts.get(actor.user_id)
+            if own is None:
+                raise NotAuthorizedError("Ce compte n'existe pas sur le portail.")
+            accounts, store = self._recorded(tx.uow)
+            try:
+                account = accounts.change_password(actor.user_id, current_password, new_password)
+            except InvalidCredentialsError:
+                record_step(
+                    tx,
+                    store,
+                    AccountAction.CHANGE_PASSWORD,
+                    own,
+                    summary="Changement de mot de passe refusé : mot de passe actuel erroné",
+                )
+                raise
+            record_step(tx, store, AccountAction.CHANGE_PASSWORD, account)
+            return account.view()
 
     def request_password_reset(self, login: str) -> None:
         """Email a reset link to the account(s) matching ``login`` (username or email).
 
         Returns nothing either way: the portal answers "si un compte existe, un courriel a
-        été envoyé" and reveals no account.
+        été envoyé" and reveals no account. Each link sent is audited (actor ``anonyme``:
+        anyone may ask), without the link's token.
         """
         with self._ctx.public_use_case() as tx:
-            for reset in self._accounts(tx.uow).request_password_reset(login):
+            accounts, store = self._recorded(tx.uow)
+            resets = accounts.request_password_reset(login)
+            for reset in resets:
                 tx.send(self._ctx.notifier.password_reset(reset))
+            if resets:
+                record_step(tx, store, AccountAction.REQUEST_PASSWORD_RESET, None)
+                for reset in resets:
+                    tx.audit.change(
+                        f"account:{reset.account.id}",
+                        "reset_link_expires_at",
+                        None,
+                        reset.expires_at,
+                    )
 
     def reset_password(self, token: str | Secret, new_password: str | Secret) -> AccountView:
-        """Set a new password from an emailed reset link (single use, expiring)."""
+        """Set a new password from an emailed reset link (single use, expiring); audited as
+        the account's own step (following the link proves the address)."""
         with self._ctx.public_use_case() as tx:
-            return self._accounts(tx.uow).reset_password(token, new_password).view()
+            accounts, store = self._recorded(tx.uow)
+            account = accounts.reset_password(token, new_password)
+            record_step(tx, store, AccountAction.RESET_PASSWORD, account)
+            return account.view()
 
     # -- the outbox ----------------------------------------------------------------------------
 

@@ -180,6 +180,10 @@ class PostpaidRuns(BillingBase):
             batches += 1
             with self._ctx.use_case(actor, Action.RUN_BILLING) as tx:
                 result = self._bill_batch(tx, batch, start, end, tariffs)
+                tx.audit.describe(
+                    f"Facturation du {start:%d/%m/%Y} au {end:%d/%m/%Y} : "
+                    f"{len(result.issued)} facture(s), {len(result.credit_notes)} avoir(s)"
+                )
             done.issued.extend(result.issued)
             done.already.extend(result.already)
             done.conflicts.extend(result.conflicts)
@@ -298,6 +302,13 @@ class PostpaidRuns(BillingBase):
                 stored.append((alone.invoices[0], alone.events[0]))
         for invoice, event in stored:
             self._announce(tx, invoice, households[invoice.household_id], event)
+            tx.audit.change(
+                f"invoice:{invoice.id}",
+                "invoice",
+                None,
+                {"number": invoice.number, "total": invoice.total},
+                household_id=invoice.household_id,
+            )
             result.issued.append(
                 IssuedInvoice(
                     invoice_id=invoice.id,
@@ -322,6 +333,8 @@ class PostpaidRuns(BillingBase):
             tx, regularised_notes, {invoice.id: invoice for invoice, _, _ in credits}, households
         )
         result.credit_notes.extend(regularised_notes)
+        for note in regularised_notes:
+            tx.audit.touch(f"credit_note:{note.id}", household_id=note.household_id)
         result.skipped.extend(
             SkippedHousehold(household_id=household_id, reason=reason)
             for household_id, reason in failed.items()

@@ -211,6 +211,9 @@ class OnlinePayments(PaymentBase):
                     fields=raw,
                 )
             )
+            tx.audit.touch(f"notification:{audit_id}")
+            shown = REJECTED_REASON.rstrip(".") if decision == REJECTED else reason
+            tx.audit.describe(f"Notification de paiement {provider} : {shown}"[:300])
 
         if verified is None:
             record(REJECTED, f"{type(failure).__name__}: {failure}", None)  # for staff
@@ -227,6 +230,10 @@ class OnlinePayments(PaymentBase):
             key=lambda item: (item.request.requested_at, item.id),
         )
         expected = started[-1].request if started else None
+        if started:
+            tx.audit.touch(
+                f"payment_request:{started[-1].id}", household_id=started[-1].household_id
+            )
         payment_id = _payment_id(provider, transaction_id)
         already = uow.payments.find(payment_id) is not None
         balance_due = None

@@ -26,6 +26,9 @@ __all__ = [
     "required",
     "reservation_days",
     "swap_rebuilt",
+    "tenant_columns",
+    "tenant_keyed",
+    "tenant_policy",
 ]
 
 #: JSON documents: ``jsonb`` on PostgreSQL, JSON text on SQLite.
@@ -108,3 +111,37 @@ def swap_rebuilt(*tables: str) -> None:
         op.drop_table(table)  # its indexes go with it
     for table in tables:
         op.rename_table(f"{table}{REBUILT}", table)
+
+
+# -- tenancy (revision 0013 on): on PostgreSQL every table is keyed by commune -------------
+
+#: The tenant column's default: the transaction's ``canteen.tenant`` (NULL, refused, if unset).
+TENANT_DEFAULT = "NULLIF(current_setting('canteen.tenant', true), '')"
+_TENANT_MATCH = "tenant_id = current_setting('canteen.tenant', true)"
+
+
+def tenant_columns() -> list[sa.Column[Any]]:
+    """The ``tenant_id`` column a table created after 0013 has on PostgreSQL (none on
+    SQLite, where a file is one commune): put it in ``op.create_table``'s items."""
+    if on_sqlite():
+        return []
+    return [required("tenant_id", sa.String(), server_default=sa.text(TENANT_DEFAULT))]
+
+
+def tenant_keyed(*columns: str) -> tuple[str, ...]:
+    """``columns`` of a key (primary, unique, either side of a foreign key) led by
+    ``tenant_id`` on PostgreSQL."""
+    return columns if on_sqlite() else ("tenant_id", *columns)
+
+
+def tenant_policy(table: str) -> None:
+    """On PostgreSQL, turn on and force ``table``'s row-level security, with the policy
+    keeping each transaction to its tenant's rows (nothing on SQLite)."""
+    if on_sqlite():
+        return
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY canteen_tenant_isolation ON {table} "
+        f"USING ({_TENANT_MATCH}) WITH CHECK ({_TENANT_MATCH})"
+    )
