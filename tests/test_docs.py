@@ -42,6 +42,8 @@ EXECUTED_PAGES = (
     "rules/tariffs.md",
     "rules/invoicing.md",
     "rules/aid.md",
+    "rules/capacity.md",
+    "rules/menus.md",
     "deployment.md",
     "adapters.md",
     "accounts.md",

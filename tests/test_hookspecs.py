@@ -27,7 +27,7 @@ HOOKS = _hooks()
 
 
 def test_hooks_are_found() -> None:
-    assert len(HOOKS) == 13  # 5 provider hooks, 7 event hooks, 1 for every event
+    assert len(HOOKS) == 14  # 5 provider, 1 document, 7 event hooks, 1 for every event
     assert {"canteen_storage_backends", "canteen_invoice_issued"} <= set(HOOKS)
 
 

@@ -62,6 +62,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.VIEW_AUDIT: {AD: ANY},
     Action.MANAGE_PERSONAL_DATA: {AD: ANY},
     Action.APPLY_RETENTION: {AD: ANY, SY: ANY},
+    Action.PUBLISH_MENUS: {S: ANY, AD: ANY},
 }
 
 OWN_HOUSEHOLD = "h-own"

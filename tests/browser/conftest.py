@@ -25,9 +25,11 @@ import pytest
 
 from canteen_adapters.cli.demo import ADMIN, SHOWN_AT
 from canteen_adapters.web import WebSettings, create_app
+from canteen_adapters.web.context import IdempotencyStore, WebContext
+from canteen_adapters.web.sessions import SessionStore
 from canteen_core.domain.clock import FixedClock
 from canteen_core.services import Canteen
-from web.conftest import NEW_PASSWORD, Invited, Template
+from web.conftest import CHEAP_ACCOUNTS, NEW_PASSWORD, Invited, Template
 from web.conftest import template as template
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -163,36 +165,86 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def portal(template: Template, tmp_path: Path, browser: Any) -> Iterator[Portal]:
-    """A fresh copy of the demo served by uvicorn, and a new browser context on it."""
-    import uvicorn
+@attrs.define
+class _Server:
+    """The session's uvicorn server: one app (building it takes about 1.5 s), started with the
+    first test's canteen; every later test swaps in its own (:meth:`serve`)."""
 
+    port: int = attrs.Factory(lambda: _free_port())
+    web: WebContext | None = None
+    server: Any = None
+    thread: threading.Thread | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serve(self, canteen: Canteen) -> None:
+        """Serve ``canteen`` from now on."""
+        if self.web is not None:
+            _serve(self.web, canteen)
+            return
+        import uvicorn
+
+        app = create_app(canteen, WebSettings(public_url=self.base))
+        web = app.state["canteen_web"]
+        assert isinstance(web, WebContext)
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        self.web = web
+
+    def stop(self) -> None:
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[_Server]:
+    """One uvicorn server for the whole session."""
+    running = _Server()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _serve(web: WebContext, canteen: Canteen) -> None:
+    """Serve ``canteen`` from now on, with no session or idempotent answer of a former test
+    left (the app's other state is built from its settings, the same for every test)."""
+    settings = web.settings
+    web.canteen = canteen
+    web.sessions = SessionStore(
+        idle=settings.session_idle.total_seconds(), maximum=settings.session_max.total_seconds()
+    )
+    web.idempotency = IdempotencyStore(settings.idempotency_ttl.total_seconds())
+
+
+@pytest.fixture
+def portal(template: Template, tmp_path: Path, browser: Any, server: _Server) -> Iterator[Portal]:
+    """A fresh copy of the demo served by the session's server (passwords hashed cheaply: the
+    hashing is the accounts tests' business), and a new browser context on it."""
     folder = tmp_path / "deployment"
     shutil.copytree(template.folder, folder)
     clock = FixedClock(SHOWN_AT)
-    canteen = Canteen.open(folder / "canteen.toml", clock=clock)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(canteen, WebSettings(public_url=base))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
+    canteen = Canteen.open(folder / "canteen.toml", clock=clock, account_settings=CHEAP_ACCOUNTS)
+    server.serve(canteen)
     context = browser.new_context(
         viewport=DESKTOP, locale="fr-FR", bypass_csp=True, accept_downloads=True
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        yield Portal(canteen=canteen, clock=clock, base=base, page=page, template=template)
+        yield Portal(canteen=canteen, clock=clock, base=server.base, page=page, template=template)
     finally:
         context.close()
-        server.should_exit = True
-        thread.join(10)
         canteen.close()

@@ -1,15 +1,20 @@
-"""Step 5 (Prélèvement) and the documents on request in Chromium as a parent, and the back
-office's closures, direct-debit file and reminders as staff; axe-core on every page. The demo
-deployment gets a ``[payment.sepa]`` table (files kept in its ``sepa/`` folder)."""
+"""Step 5 (Prélèvement: the mandate, its signed authorization in the storage space) and the
+documents on request in Chromium as a parent, and the back office's closures, direct-debit
+file and reminders as staff; axe-core on every page. The demo deployment gets a
+``[payment.sepa]`` table (files kept in its ``sepa/`` folder)."""
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
+from pypdf import PdfReader
 
 from browser.conftest import Portal
 from canteen_adapters.cli.demo import ADMIN, FINANCE
@@ -37,6 +42,12 @@ def template(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Te
     return attrs.evolve(template, folder=folder)
 
 
+def _pdf_text(download: Any) -> str:
+    content = Path(download.path()).read_bytes()
+    assert content.startswith(b"%PDF-")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
 def test_a_parent_signs_a_mandate_and_downloads_a_certificate(portal: Portal) -> None:
     page = portal.page
     portal.activate(portal.template.concerto)
@@ -57,7 +68,23 @@ def test_a_parent_signs_a_mandate_and_downloads_a_certificate(portal: Portal) ->
     assert "Actif" in main
     assert "Prochains prélèvements" in main
     portal.check("prelevement-mandat")
-    assert portal.canteen.payments.mandates(FINANCE, "CONCERTO")[0].iban == IBAN.replace(" ", "")
+    (mandate,) = portal.canteen.payments.mandates(FINANCE, "CONCERTO")
+    assert mandate.iban == IBAN.replace(" ", "")
+
+    # The signed authorization is in the household's storage space.
+    page.get_by_role("link", name="Espace de stockage").click()
+    row = page.get_by_role("row", name=re.compile("Mandat de prélèvement SEPA signé"))
+    assert "Accepté" in row.inner_text()
+    portal.check("espace-de-stockage-mandat")
+    with page.expect_download() as info:
+        row.get_by_role("link", name="Télécharger Mandat de prélèvement SEPA signé").click()
+    text = _pdf_text(info.value)
+    assert mandate.reference in text
+    assert "FR76 **** **** **** **** ***0 189" in text
+    assert "FR72ZZZ123456" in text
+    assert "Paiement récurrent/répétitif" in text
+
+    page.get_by_role("link", name="Prélèvement", exact=True).click()
     page.get_by_label("Nouvel IBAN").fill("FR14 2004 1010 0505 0001 3M02 606")
     page.get_by_role("button", name="Modifier l'IBAN").click()
     main = page.inner_text("main")
@@ -68,6 +95,11 @@ def test_a_parent_signs_a_mandate_and_downloads_a_certificate(portal: Portal) ->
     page.get_by_role("button", name="Révoquer le mandat").click()
     assert "Votre mandat est révoqué" in page.inner_text("main")
     portal.check("prelevement-revoque")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Télécharger l'autorisation de prélèvement signée").click()
+    text = _pdf_text(info.value)
+    assert "FR14 **** **** **** **** ***2 606" in text
+    assert "MANDAT RÉVOQUÉ LE 06/10/2023" in text
 
     page.get_by_role("link", name="Documents").click()
     main = page.inner_text("main")
@@ -115,6 +147,15 @@ def test_staff_add_a_closure_and_produce_a_debit_file(portal: Portal) -> None:
         page.get_by_role("link", name="Télécharger le fichier pain.008").click()
     xml = Path(info.value.path()).read_bytes()
     assert b"urn:iso:std:iso:20022:tech:xsd:pain.008.001.02" in xml
+
+    # The household's page shows the signed authorization to staff.
+    portal.go("/gestion/foyers/H000001")
+    row = page.get_by_role("row", name=re.compile("Mandat de prélèvement SEPA signé"))
+    assert "Accepté" in row.inner_text()
+    portal.check("gestion-foyer")
+    with page.expect_download() as info:
+        row.get_by_role("link", name=re.compile("^Ouvrir")).click()
+    assert "RUM-RONDE-" in _pdf_text(info.value)
 
     page.get_by_role("link", name="Relances").click()
     page.get_by_role("button", name="Envoyer les relances").click()

@@ -106,7 +106,7 @@ def make_billing_canteen(
         portal=PortalSettings(url="https://famille.ronde.fr"),
         payment=payment,
         billing=billing or BillingSettings(mode=mode),
-        documents=documents or DocumentStoreSettings(),
+        documents=documents or DocumentStoreSettings(folder=str(tmp_path / "documents")),
     )
     return Canteen.from_deployment(
         deployment, clock=clock, plugins=[recorder], account_settings=cheap_accounts()

@@ -22,6 +22,7 @@ import pytest
 from canteen_core.config.deployment import (
     CalendarSettings,
     Deployment,
+    DocumentStoreSettings,
     IssuerSettings,
     PortalSettings,
     StorageSettings,
@@ -154,6 +155,7 @@ def make_canteen(
         storage=storage,
         calendar=CalendarSettings(department="75"),
         portal=portal,
+        documents=DocumentStoreSettings(folder=str(tmp_path / "documents")),
     )
     return Canteen.from_deployment(deployment, clock=clock, plugins=[recorder], **options)
 

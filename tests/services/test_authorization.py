@@ -214,6 +214,10 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         lambda c, a: c.kitchen.headcount(a, "ronde", MON_11),
         {"staff", "admin", "system"},
     ),
+    "kitchen.allergy_flags": (
+        lambda c, a: c.kitchen.allergy_flags(a, "ronde", MON_11),
+        {"staff", "admin", "system"},
+    ),
     "accounts.invite": (
         lambda c, a: c.accounts.invite(a, email="n@ronde.fr", display_name="N", roles=["staff"]),
         {"admin"},

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import argon2
 import attrs
 import pytest
 from litestar import Litestar
@@ -16,6 +17,7 @@ from litestar.testing import TestClient
 
 from canteen_adapters.cli.demo import ADMIN, SHOWN_AT, run_demo
 from canteen_adapters.web import WebSettings, create_app
+from canteen_core.domain.accounts import AccountSettings
 from canteen_core.domain.actors import Role
 from canteen_core.domain.clock import FixedClock
 from canteen_core.services import Canteen
@@ -24,6 +26,11 @@ HOUSEHOLDS = 3
 OTHER = "H000001"
 CONCERTO_ENROLLMENT = "CONCERTO-alban-rs"
 NEW_PASSWORD = "Ronde-Cantine-2023!"
+#: Fast password hashing (tests only: hashing is the accounts tests' business). A canteen
+#: with the default settings still verifies such hashes, and rehashes them at login.
+CHEAP_ACCOUNTS = AccountSettings(
+    hasher=argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+)
 
 
 @attrs.frozen
@@ -62,7 +69,10 @@ class Template:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     folder = tmp_path_factory.mktemp("demo")
     run_demo(folder / "canteen.db", households=HOUSEHOLDS)
-    with Canteen.open(folder / "canteen.toml", clock=FixedClock(SHOWN_AT)) as canteen:
+    # The two accounts added here get cheaply hashed temporary passwords.
+    with Canteen.open(
+        folder / "canteen.toml", clock=FixedClock(SHOWN_AT), account_settings=CHEAP_ACCOUNTS
+    ) as canteen:
         canteen.accounts.invite_guardian(ADMIN, OTHER, f"{OTHER}-G1", username="autre")
         canteen.accounts.invite(
             ADMIN,

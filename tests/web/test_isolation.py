@@ -32,6 +32,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "/mandates": {"iban": "FR7630006000011234567890189", "accept": True},
     "/mandates/active/iban": {"iban": "FR1420041010050500013M02606"},
     "/mandates/active/revocation": {},
+    "/menus": {
+        "week": "2023-10-16",
+        "days": [{"day": "2023-10-16", "main": {"name": "Riz"}, "vegetarian": True}],
+    },
+    "/capacities/rs": {"places": 3},
 }
 
 
@@ -69,6 +74,7 @@ def test_another_family_cannot_reach_concerto_through_any_route(web: Deployment)
         "{day}": "2023-10-16",
         "{year}": "2023",
         "{child_id}": "concerto-alban",
+        "{service_id}": "rs",
     }
     paths = web.client.get("/openapi.json").json()["paths"]
     tried = []

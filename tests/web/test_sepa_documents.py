@@ -99,6 +99,51 @@ def test_signing_a_mandate_checks_every_field_in_french(sepa: Deployment) -> Non
     assert mandate.iban == IBAN.replace(" ", "")
 
 
+def test_the_signed_authorization_is_filed_with_the_mandate(sepa: Deployment) -> None:
+    csrf = sepa.activate(sepa.template.concerto)
+    body = sign(sepa, csrf, holder="Claire CONCERTO").json()
+    paper_id = body["authorization_id"]
+    assert paper_id
+    assert sepa.client.get(f"{HOUSEHOLD}/mandates").json()[0]["authorization_id"] == paper_id
+    (listed,) = sepa.client.get(f"{HOUSEHOLD}/papers").json()["documents"]
+    assert (listed["id"], listed["kind"], listed["status"]) == (paper_id, "mandat_sepa", "accepted")
+    assert listed["kind_label"] == "Mandat de prélèvement SEPA signé"
+    pdf = sepa.client.get(f"/api/v1/papers/{paper_id}/file")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"].startswith("application/pdf")
+    text = text_of(pdf.content)
+    assert body["reference"] in text
+    assert "FR76 **** **** **** **** ***0 189" in text
+    assert "FR72ZZZ123456" in text
+    assert "Claire CONCERTO" in text
+    # Families never upload one.
+    refused = sepa.client.post(
+        f"{HOUSEHOLD}/papers",
+        data={"kind": "mandat_sepa", "issued_on": "2023-10-06"},
+        files={"file": ("mandat.pdf", pdf.content, "application/pdf")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert refused.status_code == 422
+    assert "ne se dépose pas" in refused.json()["detail"]
+    revoked = sepa.client.post(
+        f"{HOUSEHOLD}/mandates/active/revocation",
+        json={"final_collection": False},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["authorization_id"] == paper_id
+    assert "MANDAT RÉVOQUÉ LE 06/10/2023" in text_of(
+        sepa.client.get(f"/api/v1/papers/{paper_id}/file").content
+    )
+    # Staff read it; another family does not.
+    sepa.logout()
+    sepa.activate(sepa.template.other)
+    assert sepa.client.get(f"/api/v1/papers/{paper_id}/file").status_code == 404
+    sepa.logout()
+    sepa.activate(sepa.template.staff)
+    assert sepa.client.get(f"/api/v1/papers/{paper_id}/file").status_code == 200
+
+
 def test_the_schedule_follows_a_debit_from_forecast_to_return(sepa: Deployment) -> None:
     sepa.activate(sepa.template.staff)
     sepa.logout()

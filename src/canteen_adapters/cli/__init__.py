@@ -21,6 +21,7 @@ from canteen_adapters.cli.audit import command as audit_command
 from canteen_adapters.cli.bill import command as bill_command
 from canteen_adapters.cli.book import command as book_command
 from canteen_adapters.cli.calendar import command as calendar_command
+from canteen_adapters.cli.capacity import command as capacity_command
 from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
 from canteen_adapters.cli.enroll import command as enroll_command
@@ -91,6 +92,7 @@ COMMANDS: tuple[click.Command, ...] = (
     retention_command,
     serve_command,
     tenants_command,
+    capacity_command,
 )
 
 for _command in COMMANDS:

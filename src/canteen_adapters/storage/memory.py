@@ -97,6 +97,14 @@ class MemoryStorage:
         return collection_type(self._types, name)
 
 
+class _Capacities(_Documents):
+    """Capacity rules; :meth:`lock` is a plain read, since memory units of work run one at a
+    time already."""
+
+    def lock(self, rule_id: str) -> Any | None:
+        return self.find(rule_id)
+
+
 class MemoryUnitOfWork:
     """One all-or-nothing unit of work over a :class:`MemoryStorage`."""
 
@@ -128,6 +136,9 @@ class MemoryUnitOfWork:
         self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
         self.web_sessions = _Documents(self, data, COLLECTIONS["web_sessions"])
         self.idempotency_keys = _Documents(self, data, COLLECTIONS["idempotency_keys"])
+        self.capacities = _Capacities(self, data, COLLECTIONS["capacities"])
+        self.waiting_list = _Documents(self, data, COLLECTIONS["waiting_list"])
+        self.menus = _Documents(self, data, COLLECTIONS["menus"])
         self.audit = MemoryAuditLog(self, data)
 
     def __enter__(self) -> MemoryUnitOfWork:

@@ -25,6 +25,7 @@ from canteen_adapters.web.routes import (
     family,
     family_papers,
     invoices,
+    menus_capacity,
     paperless,
     reservations,
     sepa,
@@ -152,6 +153,7 @@ def create_app(
         *documents.HANDLERS,
         *family_papers.HANDLERS,
         *paperless.HANDLERS,
+        *menus_capacity.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:

@@ -131,6 +131,8 @@ def cell_state(cell: GridCell) -> str:
     """The state a portal draws a cell with."""
     if cell.pending is not None:
         return "pending"
+    if cell.waiting is not None:
+        return "offered" if cell.offered else "waiting"
     if not cell.open:
         return "closed"
     if not cell.editable:
@@ -152,6 +154,7 @@ def _cell(cell: GridCell | None) -> s.CellOut | None:
         deadline=cell.editable_until,
         pending_action=None if cell.pending is None else cell.pending.value,
         reason=cell.reason,
+        waiting=cell.waiting,
     )
 
 

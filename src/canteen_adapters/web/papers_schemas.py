@@ -55,7 +55,9 @@ class DirectDebitRunBody:
 
 @attrs.frozen(kw_only=True)
 class MandateOut:
-    """A SEPA mandate (the IBAN masked but for its country and last four characters)."""
+    """A SEPA mandate (the IBAN masked but for its country and last four characters);
+    ``authorization_id``: the paper holding its signed authorization (a PDF, downloaded from
+    ``/api/v1/papers/{id}/file``), when one was filed."""
 
     reference: str
     household_id: str
@@ -69,6 +71,7 @@ class MandateOut:
     first_collected_on: date | None
     last_collected_on: date | None
     revoked_on: date | None
+    authorization_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)

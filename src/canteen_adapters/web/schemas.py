@@ -274,7 +274,8 @@ class CellOut:
     """One day of the grid. ``state``: ``booked``, ``free``, ``closed`` (with ``reason``),
     ``locked`` (past, or past the deadline in refuse mode: ``reason`` and ``deadline``),
     ``late`` (past the deadline: a change becomes a request or is surcharged), ``pending`` (a
-    request awaits instruction)."""
+    request awaits instruction), ``waiting`` (on the day's waiting list: ``waiting`` says the
+    rank), ``offered`` (a place is offered until a deadline: ``waiting`` says it)."""
 
     day: date
     label: str
@@ -284,6 +285,8 @@ class CellOut:
     deadline: datetime | None
     pending_action: str | None
     reason: str | None
+    #: On a full day's waiting list: ``"liste d'attente (rang 2)"`` or the place offered.
+    waiting: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -54,6 +54,10 @@ A deployment is a TOML file, ``canteen.toml``::
     max_bytes = 5242880                 # one file, 5 MiB by default
     household_quota = 52428800          # one household's papers together, 50 MiB by default
 
+    [capacity]                          # places freed on a full day (docs/rules/capacity.md)
+    promotion = "automatic"             # the first family waiting gets it; or "offer"
+    offer_hours = 48                    # "offer": hours the family has to accept it
+
     [plugins]
     blocked = ["some_third_party_plugin"]
 
@@ -87,6 +91,7 @@ import attrs
 
 from canteen_core.config.serialization import structure
 from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain.capacity import CapacitySettings
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
 # One billing-mode enum for the library: the deployment's [billing] mode is the invoicing one.
@@ -264,6 +269,7 @@ class Deployment:
     plugins: PluginSettings = attrs.Factory(PluginSettings)
     documents: DocumentStoreSettings = attrs.Factory(DocumentStoreSettings)
     retention: RetentionSettings = attrs.Factory(RetentionSettings)
+    capacity: CapacitySettings = attrs.Factory(CapacitySettings)
     base_dir: Path | None = attrs.field(default=None, eq=False)
 
     @property

@@ -6,6 +6,8 @@ There are two kinds of hooks:
   holiday sources. canteen calls every implementation and collects the records; a deployment
   then picks an adapter by name (``[storage] adapter = "sql"``). Two plugins offering the same
   name is an error naming both.
+* **Document hooks** draw a document inside a use case:
+  ``canteen_render_mandate_authorization`` draws the SEPA authorization a family signed.
 * **Event hooks** are called *after* a change is committed, with the event describing it
   (:mod:`canteen_core.domain.events`). A rolled-back change fires nothing. Their return value is
   ignored, and an exception raised by one plugin is logged and does not stop the others (the
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
         PaymentReceived,
         ReservationsChanged,
     )
+    from canteen_core.domain.mandate_authorization import MandateAuthorization
     from canteen_core.ports.backends import (
         DocumentStoreBackend,
         HolidaySourceBackend,
@@ -201,6 +204,37 @@ def canteen_document_stores() -> list[DocumentStoreBackend]:
         @hookimpl
         def canteen_document_stores():
             return [DocumentStoreBackend(name="s3", factory=S3Store.from_settings)]
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+# -- document hooks (called inside a use case) ---------------------------------------------------
+
+
+@hookspec
+def canteen_render_mandate_authorization(authorization: MandateAuthorization) -> bytes | None:
+    """Draw the SEPA direct-debit authorization a family signed, filed in its document space.
+
+    Called by ``canteen.payments`` when a mandate is signed (and again when its account changes
+    or it is revoked, the document then says so), before the change is committed.
+
+    :param authorization: a :class:`~canteen_core.domain.mandate_authorization.
+        MandateAuthorization`: the creditor and its ICS, the mandate (RUM, debtor, IBAN, BIC,
+        payment type, amendment, revocation), the debtor's address, the date and place of
+        signature and the SEPA legal mention.
+    :returns: the document as PDF bytes, or ``None`` to leave it to another plugin. When no
+        plugin draws it (the ``documents`` extra is not installed), the mandate is signed
+        without a document. An exception refuses the signature (nothing is stored).
+
+    Firstresult: no; canteen files the first document returned, the plugins registered last
+    asked first (so a deployment's plugin overrides the built-in
+    ``canteen_adapters.documents.mandate``).
+
+    Example::
+
+        @hookimpl
+        def canteen_render_mandate_authorization(authorization):
+            return my_letterhead.render_mandate(authorization)
     """
     raise NotImplementedError  # pragma: no cover
 

@@ -20,6 +20,7 @@ import attrs
 
 from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import a_date, non_empty_str, optional_date
+from canteen_core.domain.allergens import Allergen, parse_allergens
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.money import to_decimal
 from canteen_core.domain.paperless import PaperlessConsent, PostalAddress
@@ -56,6 +57,10 @@ class Guardian:
         return " ".join(part for part in parts if part)
 
 
+def _allergens(value: object) -> frozenset[Allergen]:
+    return parse_allergens(value, path="pai_allergens")  # type: ignore[arg-type]
+
+
 @attrs.frozen(kw_only=True)
 class Child:
     """A pupil. ``pai`` means a PAI (projet d'accueil individualisé) packed lunch."""
@@ -66,6 +71,9 @@ class Child:
     birth_date: date = attrs.field(validator=a_date)
     diet: Diet = attrs.field(default=Diet.STANDARD, converter=Diet)
     pai: bool = False
+    #: The allergens the child's PAI lists (EU regulation 1169/2011); the kitchen's sheet
+    #: flags the child on a day whose menu contains one (:mod:`canteen_core.domain.menus`).
+    pai_allergens: frozenset[Allergen] = attrs.field(factory=frozenset, converter=_allergens)
 
     @property
     def display_name(self) -> str:

@@ -48,6 +48,9 @@ class PaperKind(enum.StrEnum):
     PAI = "pai"
     RIB = "rib"
     PROOF_OF_ADDRESS = "justificatif_domicile"
+    #: The SEPA direct-debit authorization a family signed online: filed by canteen itself
+    #: (:mod:`canteen_core.domain.mandate_authorization`), never uploaded.
+    SEPA_MANDATE = "mandat_sepa"
 
     @property
     def label(self) -> str:
@@ -58,6 +61,12 @@ class PaperKind(enum.StrEnum):
     def needs_child(self) -> bool:
         """Whether the paper concerns one child (a certificate, a PAI)."""
         return self in (PaperKind.MEDICAL_CERTIFICATE, PaperKind.PAI)
+
+    @property
+    def uploadable(self) -> bool:
+        """Whether a family may upload a paper of this kind (not the signed mandate, which
+        canteen draws and files when the family signs)."""
+        return self is not PaperKind.SEPA_MANDATE
 
     @property
     def needs_period(self) -> bool:
@@ -84,6 +93,7 @@ _KIND_LABELS: dict[PaperKind, str] = {
     PaperKind.PAI: "PAI (projet d'accueil individualisé)",
     PaperKind.RIB: "RIB",
     PaperKind.PROOF_OF_ADDRESS: "Justificatif de domicile",
+    PaperKind.SEPA_MANDATE: "Mandat de prélèvement SEPA signé",
 }
 
 

@@ -66,6 +66,11 @@ class GridCell:
     pending: ChangeAction | None = None
     surcharge: bool = False  # booked late, a surcharge marker is set
     reason: str | None = None
+    #: On a full day's waiting list: ``"liste d'attente (rang 2)"``, or the place offered
+    #: (:mod:`canteen_core.domain.capacity`); ``None`` otherwise.
+    waiting: str | None = None
+    offered: bool = False
+    waiting_entry: str | None = None  # the waiting-list entry's id (to accept an offer)
 
 
 @attrs.frozen(kw_only=True)

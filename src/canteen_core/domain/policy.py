@@ -56,6 +56,7 @@ review_documents                             yes   yes     yes
 view_audit                                                 yes
 manage_personal_data                                       yes
 apply_retention                                            yes   yes
+publish_menus                                yes           yes
 ========================== ======== ======== ===== ======= ===== ======
 
 Only the payer (guardian) changes the household's details and signs a direct-debit mandate: the
@@ -121,6 +122,7 @@ class Action(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_PERSONAL_DATA = "manage_personal_data"
     APPLY_RETENTION = "apply_retention"
+    PUBLISH_MENUS = "publish_menus"
 
 
 #: Each action's French name (refusals, the audit trail's summaries).
@@ -162,6 +164,7 @@ ACTION_LABELS: Mapping[Action, str] = {
     Action.VIEW_AUDIT: "Consultation du journal d'audit",
     Action.MANAGE_PERSONAL_DATA: "Droits RGPD d'un foyer",
     Action.APPLY_RETENTION: "Application des durées de conservation",
+    Action.PUBLISH_MENUS: "Publication des menus",
 }
 
 #: Each role's French name (refusals).
@@ -216,6 +219,7 @@ _RULES: Mapping[Role, Mapping[Action, Grant]] = {
             A.VIEW_HEADCOUNT,
             A.VIEW_DOCUMENTS,
             A.REVIEW_DOCUMENTS,
+            A.PUBLISH_MENUS,
         ),
         Grant.ANY,
     ),

@@ -22,6 +22,8 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.documents``: documents on request (certificates).
 * ``canteen.papers``: the family's papers (upload, staff review);
 * ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
+* ``canteen.capacity``: places per site, service and day, waiting lists;
+* ``canteen.menus``: weekly menus and allergens, the kitchen's allergy flags.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.audit import AuditService
 from canteen_core.services.billing import BillingService
+from canteen_core.services.capacity import CapacityService
 from canteen_core.services.catalog import CatalogService
 from canteen_core.services.documents import DocumentService
 from canteen_core.services.enrollment_requests import EnrollmentRequestService
@@ -59,6 +62,7 @@ from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentServi
 from canteen_core.services.families import FamilyService, HouseholdDashboard
 from canteen_core.services.family_papers import FamilyPaperService
 from canteen_core.services.kitchen import KitchenService
+from canteen_core.services.menus import MenuService
 from canteen_core.services.paperless import PaperlessService
 from canteen_core.services.payments import PaymentService
 from canteen_core.services.privacy import PrivacyService
@@ -76,6 +80,7 @@ __all__ = [
     "AttendanceService",
     "AuditService",
     "Canteen",
+    "CapacityService",
     "CatalogService",
     "DocumentService",
     "EnrollmentRequest",
@@ -86,6 +91,7 @@ __all__ = [
     "HouseholdDashboard",
     "JustificationRequest",
     "KitchenService",
+    "MenuService",
     "PaperlessService",
     "PrivacyService",
     "ReservationService",
@@ -135,6 +141,10 @@ class Canteen:
     * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
     * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household;
     * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied.
+    * ``canteen.capacity`` (:class:`CapacityService`): places per site, service and day,
+      waiting lists, offered places;
+    * ``canteen.menus`` (:class:`MenuService`): weekly menus per site with their allergens,
+      the kitchen's allergy flags.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -171,6 +181,10 @@ class Canteen:
     privacy: PrivacyService
     #: The retention settings applied.
     retention: RetentionService
+    #: Capacity per site, service and day; waiting lists and offered places.
+    capacity: CapacityService
+    #: Weekly menus per site, their allergens, the kitchen's allergy flags.
+    menus: MenuService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -193,6 +207,8 @@ class Canteen:
         self.audit = AuditService(context)
         self.privacy = PrivacyService(context)
         self.retention = RetentionService(context)
+        self.capacity = CapacityService(context)
+        self.menus = MenuService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 

@@ -15,12 +15,15 @@ from canteen_core.domain.change_requests import approve as approve_request
 from canteen_core.domain.change_requests import reject as reject_request
 from canteen_core.domain.change_requests import withdraw as withdraw_request
 from canteen_core.domain.clock import FixedClock
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.errors import InvalidInputError, RuleViolationError
 from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.policy import Action
+from canteen_core.domain.reservations import BulkResult, ReservationBook
 from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
-from canteen_core.services.runner import ServiceBase
+from canteen_core.services.capacity_engine import Books, apply_capacity
+from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["ChangeRequestUseCases"]
 
@@ -109,7 +112,7 @@ class ChangeRequestUseCases(ServiceBase):
                     ensure_days_not_billed(
                         tx.uow, self._ctx.deployment, {request.household_id: [request.day]}
                     )
-                    tx.uow.reservations.save(new_book, expected_version=book.version)
+                    self._within_capacity(tx, enrollment, book, new_book, request)
                     tx.emit(
                         ReservationsChanged(
                             occurred_at=tx.now,
@@ -147,3 +150,30 @@ class ChangeRequestUseCases(ServiceBase):
     def reject(self, actor: Actor, request_id: str, *, reason: str) -> ChangeRequest:
         """:meth:`decide` with ``approve=False`` (a reason the family will read)."""
         return self.decide(actor, request_id, approve=False, reason=reason)
+
+    def _within_capacity(
+        self,
+        tx: Transaction,
+        enrollment: Enrollment,
+        book: ReservationBook,
+        new_book: ReservationBook,
+        request: ChangeRequest,
+    ) -> None:
+        """Save the approved change under the site's capacity rule: a booking of a full day
+        is refused (``RuleViolationError``: nothing changes), a cancellation gives its place
+        to the first child waiting (see :mod:`canteen_core.services.capacity_engine`)."""
+        day = request.day
+        outcome = {
+            enrollment.id: BulkResult(
+                enrollment_id=enrollment.id,
+                booked=(day,) if request.wants_booked else (),
+                cancelled=() if request.wants_booked else (day,),
+            )
+        }
+        books = Books({enrollment.id: (new_book, book.version)})
+        apply_capacity(tx, {enrollment.id: enrollment}, {enrollment.id: book}, outcome, books)
+        if outcome[enrollment.id].skipped:
+            raise RuleViolationError(
+                f"le {day:%d/%m/%Y} est complet : refusez la demande ou augmentez la capacité"
+            )
+        tx.uow.reservations.save_many(books.saves())

@@ -164,6 +164,12 @@ class FamilyPaperService(ServiceBase):
         (PDF, JPEG, PNG), size and the household's quota; refused input stores nothing."""
         paper_kind = PaperKind.parse(kind)
         authorize(actor, Action.SUBMIT_DOCUMENTS, household_id=household_id)
+        if not paper_kind.uploadable:
+            raise InvalidInputError(
+                "le mandat SEPA signé est rangé ici à la signature du mandat "
+                "(page Prélèvement) : il ne se dépose pas",
+                path="kind",
+            )
         content_type = sniff_content_type(content)
         limits = self.limits
         limits.check(len(content), 0)

@@ -13,7 +13,9 @@ from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.headcount import KitchenCount
+from canteen_core.domain.menus import AllergyFlag
 from canteen_core.domain.policy import Action
+from canteen_core.services.menus import day_allergy_flags
 from canteen_core.services.runner import ServiceBase
 
 __all__ = ["KitchenService"]
@@ -93,3 +95,13 @@ class KitchenService(ServiceBase):
         days = (last - first).days + 1
         # The port orders its counts by site, then day.
         return {site: tuple(counts[i * days : (i + 1) * days]) for i, site in enumerate(sites)}
+
+    def allergy_flags(
+        self, actor: Actor, site_id: str, day: date, *, service_id: str | None = None
+    ) -> tuple[AllergyFlag, ...]:
+        """The children booked at ``site_id`` on ``day`` whose PAI lists an allergen of the
+        day's menu (see :meth:`canteen_core.services.menus.MenuService.allergy_flags`)."""
+        day = _date(day, "day")
+        site = _site(site_id)
+        with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
+            return day_allergy_flags(tx, site, day, service_id=service_id)

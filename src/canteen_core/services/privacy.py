@@ -230,7 +230,9 @@ class PrivacyService(ServiceBase):
         health = sum(
             1
             for child in household.get("children", ())
-            if child.get("pai") or child.get("diet") not in (None, "standard")
+            if child.get("pai")
+            or child.get("pai_allergens")
+            or child.get("diet") not in (None, "standard")
         )
         counts = {key: sum(len(data[name]) for name in names) for key, names in _SECTIONS.items()}
         counts["health"] = health

@@ -48,6 +48,8 @@ from canteen_core.domain.reservations.operations import (
 from canteen_core.domain.reservations.rules import _check_context_household_checked, _set_days
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.billing.dunning import ensure_bookings_allowed
+from canteen_core.services.capacity import mark_waiting, waiting_days
+from canteen_core.services.capacity_engine import Books, apply_capacity
 from canteen_core.services.change_requests import ChangeRequestUseCases
 from canteen_core.services.loading import (
     load_child_ids,
@@ -176,7 +178,10 @@ class ReservationService(ChangeRequestUseCases):
                 new_requests.extend(result.pending)
                 for withdrawn in result.withdrawn:
                     tx.uow.change_requests.save(withdrawn)
-                tx.emit(result.event)
+            changed_books = Books({book.enrollment_id: (book, v) for book, v in saves})
+            apply_capacity(tx, enrollments, books, results, changed_books)  # waiting lists
+            saves = changed_books.saves()
+            tx.emit(*(result.event for result in results.values()))
             self._check_arrears(tx, actor, enrollments, results)
             changed: dict[str, list[date]] = {}  # [billing] billed_days = "refuse"
             for enrollment_id, outcome in results.items():
@@ -527,13 +532,14 @@ class ReservationService(ChangeRequestUseCases):
             tx.authorize(enrollment.household_id)
             book = tx.uow.reservations.load(enrollment_id)
             pending = pending_by_enrollment(tx, {enrollment_id: enrollment})[enrollment_id]
-            return build(
+            grid = build(
                 book,
                 enrollment=enrollment,
                 actor=_domain_viewer(actor),
                 clock=FixedClock(tx.now),
                 pending=pending,
             )
+            return mark_waiting(grid, waiting_days(tx, [enrollment_id])[enrollment_id])
 
     def week_grid(self, actor: Actor, enrollment_id: str, week: date) -> Grid:
         """The week view for the UI (rows = ISO weeks, columns = open weekdays)."""

@@ -14,21 +14,23 @@ health values themselves):
 
 * uploaded papers reviewed (accepted or rejected) more than ``documents_days_after_review``
   days ago: their records are removed, and their bytes deleted from the document store once
-  the run committed (a failed run keeps them); papers still waiting for review stay.
+  the run committed (a failed run keeps them); papers still waiting for review stay. A signed
+  SEPA mandate (filed by canteen) is kept while the mandate is in force, and goes
+  ``documents_days_after_review`` days after its revocation.
 
 Without ``apply`` nothing changes (a dry run: the report of what would go).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.families import Diet, Household
-from canteen_core.domain.family_papers import FamilyPaper, PaperStatus
+from canteen_core.domain.family_papers import FamilyPaper, PaperKind, PaperStatus
 from canteen_core.domain.policy import Action
 from canteen_core.services.family_papers import delete_paper_files
 from canteen_core.services.runner import ServiceBase, Transaction
@@ -71,9 +73,21 @@ def _sensitive(household: Household, ends: dict[str, date], before: date) -> tup
     return tuple(
         child.id
         for child in household.children
-        if (child.pai or child.diet is not Diet.STANDARD)
+        if (child.pai or child.pai_allergens or child.diet is not Diet.STANDARD)
         and child.id in ends
         and ends[child.id] < before
+    )
+
+
+def _expired(paper: FamilyPaper, cutoff: datetime, last_day: date) -> bool:
+    """Whether ``paper`` was reviewed before ``cutoff``; a signed SEPA mandate instead counts
+    from its revocation (``valid_until``) before ``last_day``, and is kept while in force."""
+    if paper.kind is PaperKind.SEPA_MANDATE:
+        return paper.valid_until is not None and paper.valid_until < last_day
+    return (
+        paper.status is not PaperStatus.PENDING
+        and paper.reviewed_at is not None
+        and paper.reviewed_at < cutoff
     )
 
 
@@ -137,7 +151,9 @@ class RetentionService(ServiceBase):
                 changed = attrs.evolve(
                     household,
                     children=tuple(
-                        attrs.evolve(child, diet=Diet.STANDARD, pai=False)
+                        attrs.evolve(
+                            child, diet=Diet.STANDARD, pai=False, pai_allergens=frozenset()
+                        )
                         if child.id in children
                         else child
                         for child in household.children
@@ -155,13 +171,8 @@ class RetentionService(ServiceBase):
     def _documents(self, tx: Transaction, apply: bool, removed: list[FamilyPaper]) -> RetentionItem:
         days = self._ctx.deployment.retention.documents_days_after_review
         cutoff = tx.now - timedelta(days=days)
-        old = [
-            paper
-            for paper in tx.uow.family_papers.list()
-            if paper.status is not PaperStatus.PENDING
-            and paper.reviewed_at is not None
-            and paper.reviewed_at < cutoff
-        ]
+        last_day = cutoff.astimezone(PARIS).date()
+        old = [paper for paper in tx.uow.family_papers.list() if _expired(paper, cutoff, last_day)]
         if apply:
             for paper in old:
                 tx.uow.family_papers.remove(paper.id)

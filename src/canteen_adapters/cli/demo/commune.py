@@ -51,6 +51,9 @@ __all__ = [
     "SHOWN_AT",
     "SITE",
     "STAFF",
+    "STAFF_ACCOUNT_ID",
+    "STAFF_EMAIL",
+    "STAFF_USERNAME",
     "concerto_household",
     "demo_deployment_text",
     "deployment_file",
@@ -67,6 +70,10 @@ CITY_SEED = 2023
 CONCERTO_ID = "CONCERTO"
 COMMUNE = "Ronde"
 CONCERTO_USERNAME = "concerto"
+#: The régie agent's back-office account (staff and finance), invited by the demo.
+STAFF_ACCOUNT_ID = "demo:agent"
+STAFF_USERNAME = "agent.ronde"
+STAFF_EMAIL = "regie@ronde.example"
 PAYZEN_TEST_KEY = "demo-ronde-payzen-test-key"  # a TEST key: signs nothing real
 
 SERVICE = Service(id="rs", name="Restauration Scolaire", open_weekdays="mon,tue,thu,fri")

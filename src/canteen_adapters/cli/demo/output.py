@@ -8,7 +8,7 @@ import attrs
 
 from canteen_adapters.cli._common import euros, plural
 from canteen_adapters.cli.demo.commune import COMMUNE, CONCERTO_ID, PERIOD, SERVICE, SHOWN_AT, SITE
-from canteen_adapters.cli.demo.run import DemoReport
+from canteen_adapters.cli.demo.run import DemoReport, PortalLogin
 from canteen_adapters.cli.invoices import payer_label
 from canteen_core.domain.money import Money
 
@@ -123,13 +123,25 @@ def _serve_lines(report: DemoReport) -> list[str]:
         "  puis ouvrez http://127.0.0.1:8000/connexion (portail famille) ou /schema (API).",
     ]
     if login is not None:
-        lines.append(f"  Identifiant de Madame CONCERTO : {login.username}")
-        if login.temporary_password is not None:
-            lines.append(f"  Mot de passe provisoire : {login.temporary_password}")
-        if login.activation_token is not None:
-            lines.append(f"  Jeton d'activation (lien du courriel) : {login.activation_token}")
-        if login.temporary_password is None:
-            lines.append("  Compte déjà activé : connectez-vous avec le mot de passe choisi.")
+        lines += _login_lines("Madame CONCERTO (portail famille)", login)
+    if report.staff_login is not None:
+        lines += _login_lines("l'agent de la régie (espace agents, /gestion)", report.staff_login)
+    return lines
+
+
+def _login_lines(whose: str, login: PortalLogin) -> list[str]:
+    """The lines telling how ``whose`` account signs in: username, then the temporary
+    password and activation link while it is not activated."""
+    lines = [f"  Identifiant de {whose} : {login.username}"]
+    if login.temporary_password is not None:
+        lines.append(f"    Mot de passe provisoire : {login.temporary_password}")
+    if login.activation_token is not None:
+        lines.append(
+            "    Lien d'activation (celui du courriel, sur ce serveur) : "
+            f"http://127.0.0.1:8000/activation?token={login.activation_token}"
+        )
+    if login.temporary_password is None:
+        lines.append("    Compte déjà activé : connectez-vous avec le mot de passe choisi.")
     return lines
 
 

@@ -38,11 +38,16 @@ from canteen_adapters.cli.demo.commune import (
     SHOWN_AT,
     SITE,
     STAFF,
+    STAFF_ACCOUNT_ID,
+    STAFF_EMAIL,
+    STAFF_USERNAME,
     concerto_household,
     deployment_file,
     tariff_grid,
 )
 from canteen_adapters.payment.payzen import compute_signature
+from canteen_core.domain.accounts import AccountView
+from canteen_core.domain.actors import Role
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord, Presence
 from canteen_core.domain.clock import PARIS, FixedClock
 from canteen_core.domain.enrollments import LateChangeMode
@@ -75,7 +80,8 @@ class StepResult:
 
 @attrs.frozen(kw_only=True)
 class PortalLogin:
-    """The CONCERTO payer's portal account: what the welcome e-mail says."""
+    """A demo portal account (the CONCERTO payer's, the régie agent's): what the welcome
+    e-mail says."""
 
     username: str
     temporary_password: str | None  # None once the account was activated
@@ -95,6 +101,7 @@ class DemoReport:
     enrollments: int
     seconds: float
     concerto_login: PortalLogin | None = None
+    staff_login: PortalLogin | None = None
 
     @property
     def billed(self) -> list[Statement]:
@@ -418,13 +425,41 @@ class _Demo:
             self.step("Compte famille", f"Madame CONCERTO invitée sur le portail ({account.email})")
         else:
             self.step("Compte famille", "Madame CONCERTO déjà invitée", done_before=True)
+        return self._login(account)
+
+    def staff_account(self) -> PortalLogin:
+        """Invite the régie's agent (staff and finance) to the back office (once), so that
+        ``canteen serve`` on the demo can be used as staff too."""
+        self.at(SHOWN_AT)
+        accounts = self.canteen.accounts
+        try:
+            account = accounts.get(ADMIN, STAFF_ACCOUNT_ID)
+        except NotFoundError:
+            account = accounts.invite(
+                ADMIN,
+                email=STAFF_EMAIL,
+                display_name="Agent de la régie",
+                roles=(Role.STAFF, Role.FINANCE),
+                username=STAFF_USERNAME,
+                account_id=STAFF_ACCOUNT_ID,
+            )
+            self.step(
+                "Compte agent", f"l'agent de la régie invité sur l'espace agents ({STAFF_EMAIL})"
+            )
+        else:
+            self.step("Compte agent", "agent de la régie déjà invité", done_before=True)
+        return self._login(account)
+
+    def _login(self, account: AccountView) -> PortalLogin:
+        """``account``'s username, and while it is not activated the temporary password and
+        activation link of its welcome e-mail (read back from the outbox)."""
         if account.activated_at is not None:
             return PortalLogin(
                 username=account.username, temporary_password=None, activation_token=None
             )
         welcome = [
             record.message
-            for record in accounts.outbox(ADMIN)
+            for record in self.canteen.accounts.outbox(ADMIN)
             if record.message.kind == "invitation" and record.message.account_id == account.id
         ]
         text = welcome[-1].text_body if welcome else ""
@@ -468,6 +503,7 @@ def run_demo(
         statements = demo.cash(statements)
         demo.quotient(all_households)
         concerto_login = demo.portal_account()
+        staff_login = demo.staff_account()
         demo.at(SHOWN_AT)
         page = canteen.billing.invoices_page(FINANCE, CONCERTO_ID)
         if on_step is not None:
@@ -483,4 +519,5 @@ def run_demo(
             enrollments=enrollments,
             seconds=_time.perf_counter() - began,
             concerto_login=concerto_login,
+            staff_login=staff_login,
         )

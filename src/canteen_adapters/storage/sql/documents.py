@@ -303,3 +303,19 @@ class _ChangeRequests(_Documents):
             rows = driver.fetch(driver.sql(template, len(ids)), params)
         for (body,) in rows:
             yield structure(driver.json_out(body), cls)
+
+
+class _Capacities(_Documents):
+    """Capacity rules, with the row lock bookings take before counting (see
+    :meth:`canteen_core.ports.storage.CapacityRepository.lock`)."""
+
+    def lock(self, rule_id: str) -> Any | None:
+        connection = self._uow.connection()
+        statement = sa.select(self._table.c.body).where(self._table.c.id == rule_id)
+        if not self._uow.read_only:
+            # FOR UPDATE on PostgreSQL; SQLite has no row locks (and omits the clause): its
+            # writers already run one at a time (BEGIN IMMEDIATE).
+            statement = statement.with_for_update()
+        with _translate(f"cannot lock {self.collection.name}"):
+            body = connection.execute(statement).scalar_one_or_none()
+        return None if body is None else structure(body, self._cls)

@@ -8,13 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from canteen_adapters.storage.sql import tables as t
+from canteen_adapters.storage.sql.bulk import bulk_insert
 from canteen_adapters.storage.sql.documents import _Documents
 from canteen_adapters.storage.sql.driver import (
-    _BATCH,
     _IN_CHUNK,
     _chunks,
     _dialect_insert,
-    _text_body_insert,
     _text_body_rows,
     _translate,
 )
@@ -25,14 +24,14 @@ from canteen_core.domain.invoicing import NumberSequence
 
 class _Invoices(_Documents):
     def add_many(self, items: Iterable[Any]) -> None:
+        """Store a billing run's invoices in one bulk load (multi-row ``INSERT`` on
+        PostgreSQL, the driver's ``executemany`` on SQLite: :mod:`.bulk`), all or none."""
         rows = _text_body_rows(self._row(item) for item in items)
         if not rows:
             return
         connection = self._uow.writable()
-        statement = _text_body_insert(self.collection.name, connection.dialect.name == "postgresql")
-        with _translate(f"cannot add to {self.collection.name}"), connection.begin_nested():
-            for batch in _chunks(rows, _BATCH):
-                connection.execute(statement, batch)
+        with _translate(f"cannot add to {self.collection.name}"):
+            bulk_insert(connection, self._table, rows, f"cannot add to {self.collection.name}")
 
     def _ensure_counter(
         self, connection: sa.Connection, issuer_id: str, year: int, kind: str

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from canteen_adapters.storage._common import OutboxLogic
 from canteen_adapters.storage.sql import tables as t
+from canteen_adapters.storage.sql.bulk import bulk_insert
 from canteen_adapters.storage.sql.driver import (
     _IN_CHUNK,
     _chunks,
@@ -112,15 +111,6 @@ def _outbox_row(record: OutboxRecord) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=2)
-def _outbox_insert(postgres: bool) -> Any:
-    """The outbox ``INSERT ... ON CONFLICT DO NOTHING`` taking the body as JSON text."""
-    body: Any = sa.bindparam("body", type_=sa.Text())
-    if postgres:
-        return postgresql.insert(t.outbox).values(body=sa.cast(body, postgresql.JSONB()))
-    return sqlite.insert(t.outbox).values(body=body)
-
-
 class _Outbox(OutboxLogic):
     def __init__(self, uow: _Session) -> None:
         self._uow = uow
@@ -135,13 +125,12 @@ class _Outbox(OutboxLogic):
         return None if body is None else structure(body, OutboxRecord)
 
     def _insert(self, records: list[OutboxRecord]) -> None:
+        # One bulk load (multi-row INSERTs: a billing run queues thousands of messages);
+        # a message id a concurrent use case queued meanwhile refuses it (ConflictError).
         connection = self._uow.writable()
-        with _translate("cannot queue messages"), connection.begin_nested():
-            # A concurrent use case may queue the same message id: keep the first.
-            connection.execute(
-                _outbox_insert(connection.dialect.name == "postgresql"),
-                _text_body_rows(_outbox_row(record) for record in records),
-            )
+        rows = _text_body_rows(_outbox_row(record) for record in records)
+        with _translate("cannot queue messages"):
+            bulk_insert(connection, t.outbox, rows, "cannot queue messages")
 
     def _update(self, record: OutboxRecord) -> None:
         connection = self._uow.writable()

@@ -32,7 +32,7 @@ from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.accounts import _Accounts
 from canteen_adapters.storage.sql.audit import SqlAuditLog
 from canteen_adapters.storage.sql.catalog import SqlCatalog
-from canteen_adapters.storage.sql.documents import _ChangeRequests, _Documents
+from canteen_adapters.storage.sql.documents import _Capacities, _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _FETCH, _translate
 from canteen_adapters.storage.sql.engine import (
     READ_ONLY,
@@ -236,6 +236,18 @@ class SqlUnitOfWork:
     @cached_property
     def idempotency_keys(self) -> _Documents:
         return _Documents(self, COLLECTIONS["idempotency_keys"])
+
+    @cached_property
+    def capacities(self) -> _Capacities:
+        return _Capacities(self, COLLECTIONS["capacities"])
+
+    @cached_property
+    def waiting_list(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["waiting_list"])
+
+    @cached_property
+    def menus(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["menus"])
 
     @cached_property
     def audit(self) -> SqlAuditLog:

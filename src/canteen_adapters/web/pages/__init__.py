@@ -19,6 +19,7 @@ from canteen_adapters.web.pages import (
     documents,
     enrollment_requests,
     family,
+    menus,
     money_office,
     papers,
     reservations,
@@ -49,6 +50,7 @@ def pages_router() -> Router:
             *papers.HANDLERS,
             *money_office.HANDLERS,
             *documents.HANDLERS,
+            *menus.HANDLERS,
         ],
         before_request=_no_api_csrf,
         exception_handlers=page_errors(),  # type: ignore[arg-type]

@@ -54,7 +54,7 @@ async def space(request: Request[Any, Any, Any], household_id: FromPath[str]) ->
         household=household,
         papers=papers,
         children=children,
-        kinds=list(PaperKind),
+        kinds=[kind for kind in PaperKind if kind.uploadable],
         used=size_fr(sum(p.size for p in papers)) if papers else "rien",
         quota=size_fr(canteen.papers.limits.household_quota),
         max_bytes=size_fr(canteen.papers.limits.max_bytes),

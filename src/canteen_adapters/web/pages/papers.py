@@ -14,7 +14,14 @@ from canteen_adapters.payment.payfip import RESULT_OUTCOMES
 from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.routes.documents import document_url, payment_message
-from canteen_adapters.web.routes.sepa import STATUS_FR, change_iban, masked_iban, sign_mandate
+from canteen_adapters.web.routes.sepa import (
+    STATUS_FR,
+    authorization_of,
+    authorizations,
+    change_iban,
+    masked_iban,
+    sign_mandate,
+)
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.mandates import DirectDebitMandate
@@ -55,6 +62,7 @@ async def _debit_page(
     canteen = context_of(request).canteen
     schedule = await run(canteen.payments.debit_schedule, session.actor, household_id)
     household = await run(canteen.families.get, session.actor, household_id)
+    filed = await run(authorizations, canteen, session.actor, household_id)
     return page(
         request,
         "prelevement.html",
@@ -66,6 +74,10 @@ async def _debit_page(
         status_fr=STATUS_FR,
         notice_fr=NOTICE_FR,
         masked_iban=masked_iban,
+        authorization={
+            entry.mandate.reference: authorization_of(entry.mandate, filed)
+            for entry in schedule.mandates
+        },
         error=error,
         field=field,
         form=form or {},

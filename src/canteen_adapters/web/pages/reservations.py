@@ -98,6 +98,8 @@ def _show(
 def _state(cell: GridCell) -> str:
     if cell.pending is not None:
         return "pending"
+    if cell.waiting is not None:  # a full day: the child is on its waiting list
+        return "waiting"
     if not cell.open:
         return "closed"
     if not cell.editable:

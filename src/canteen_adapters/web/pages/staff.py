@@ -138,12 +138,16 @@ async def households(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/gestion/foyers/{household_id:str}", include_in_schema=False)
 async def household(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
-    """A household's page: guardians, children, invoices."""
+    """A household's page: guardians, children, invoices, papers (the signed SEPA mandate
+    among them)."""
     actor = staff_of(request)
     canteen = context_of(request).canteen
     found = await run(canteen.families.get, actor, household_id)
     invoices = await run(canteen.billing.invoices_page, actor, household_id)
-    return page(request, "foyer.html", title="Foyer", household=found, invoices=invoices)
+    papers = await run(canteen.papers.of_household, actor, household_id)
+    return page(
+        request, "foyer.html", title="Foyer", household=found, invoices=invoices, papers=papers
+    )
 
 
 HANDLERS = [

@@ -147,7 +147,8 @@ def form_field(form: Any, name: str) -> str | None:
 async def upload(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DocumentOut:
     """Upload a paper as ``multipart/form-data``: ``file`` (PDF, JPEG or PNG, checked by
     content; a size limit and a quota per household), ``kind`` (``attestation_caf``,
-    ``certificat_medical``, ``pai``, ``rib``, ``justificatif_domicile``), ``issued_on``
+    ``certificat_medical``, ``pai``, ``rib``, ``justificatif_domicile``; the signed SEPA
+    mandate, ``mandat_sepa``, is filed by canteen when the family signs), ``issued_on``
     (AAAA-MM-JJ), and as the kind needs ``child_id``, ``valid_from``, ``valid_until``,
     ``family_quotient`` (``"612.50"``). Who may upload is checked before the body is read;
     refused input (422, French reason) stores nothing."""

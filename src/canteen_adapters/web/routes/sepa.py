@@ -32,6 +32,8 @@ from canteen_adapters.web.routes._files import attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
+from canteen_core.domain.family_papers import FamilyPaper, PaperKind
+from canteen_core.domain.mandate_authorization import authorization_file_name, masked_iban
 from canteen_core.domain.mandates import DirectDebitMandate, MandateStatus, validate_bic
 from canteen_core.services import Canteen
 from canteen_core.services.payments import DebitSchedule, DirectDebitReport
@@ -40,6 +42,8 @@ from canteen_core.services.payments.debit_schedule import earliest_collection_da
 __all__ = [
     "HANDLERS",
     "STATUS_FR",
+    "authorization_of",
+    "authorizations",
     "change_iban",
     "debit_file",
     "masked_iban",
@@ -63,15 +67,23 @@ _MESSAGE_ID = re.compile(r"[A-Za-z0-9\-?:().,'+]{1,35}")
 HOLDER_MAX = 70
 
 
-def masked_iban(iban: str) -> str:
-    """``FR76 **** **** **** **** ***0 189``: the country, check digits and last four
-    characters."""
-    hidden = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
-    return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+def authorizations(canteen: Canteen, actor: Actor, household_id: str) -> dict[str, FamilyPaper]:
+    """The signed authorizations filed in the household's papers, by file name."""
+    papers = canteen.papers.of_household(actor, household_id)
+    return {paper.file_name: paper for paper in papers if paper.kind is PaperKind.SEPA_MANDATE}
 
 
-def mandate_out(mandate: DirectDebitMandate) -> MandateOut:
-    """A mandate's body."""
+def authorization_of(
+    mandate: DirectDebitMandate, filed: dict[str, FamilyPaper] | None
+) -> FamilyPaper | None:
+    """The paper holding ``mandate``'s signed authorization, among ``filed``."""
+    return (filed or {}).get(authorization_file_name(mandate.reference))
+
+
+def mandate_out(
+    mandate: DirectDebitMandate, filed: dict[str, FamilyPaper] | None = None
+) -> MandateOut:
+    """A mandate's body (``filed``: the household's :func:`authorizations`)."""
     return MandateOut(
         reference=mandate.reference,
         household_id=mandate.household_id,
@@ -85,6 +97,7 @@ def mandate_out(mandate: DirectDebitMandate) -> MandateOut:
         first_collected_on=mandate.first_collected_on,
         last_collected_on=mandate.last_collected_on,
         revoked_on=mandate.revoked_on,
+        authorization_id=getattr(authorization_of(mandate, filed), "id", None),
     )
 
 
@@ -237,7 +250,8 @@ class MandatesController(Controller):
     ) -> list[MandateOut]:
         """The household's mandates, newest signature first (IBANs masked)."""
         actor = web.actor(request)
-        return [mandate_out(m) for m in web.canteen.payments.mandates(actor, household_id)]
+        filed = authorizations(web.canteen, actor, household_id)
+        return [mandate_out(m, filed) for m in web.canteen.payments.mandates(actor, household_id)]
 
     @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
     def sign(
@@ -260,7 +274,7 @@ class MandatesController(Controller):
             bic=data.bic,
             accept=data.accept,
         )
-        return mandate_out(mandate)
+        return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
 
     @post("/active/iban", status_code=HTTP_200_OK, sync_to_thread=True)
     def change_iban(
@@ -274,7 +288,7 @@ class MandatesController(Controller):
         is presented on the new IBAN). 404 without an active mandate."""
         actor = web.actor(request)
         mandate = change_iban(web.canteen, actor, household_id, iban=data.iban, bic=data.bic)
-        return mandate_out(mandate)
+        return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
 
     @post("/active/revocation", status_code=HTTP_200_OK, sync_to_thread=True)
     def revoke(
@@ -290,7 +304,7 @@ class MandatesController(Controller):
         mandate = web.canteen.payments.revoke_mandate(
             actor, household_id, final_collection=data.final_collection
         )
-        return mandate_out(mandate)
+        return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
 
 
 @get("/api/v1/households/{household_id:str}/direct-debits", tags=TAGS, sync_to_thread=True)

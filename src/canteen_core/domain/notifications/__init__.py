@@ -27,7 +27,9 @@ Invoice emails go out by thousands after a billing run: with the package's own t
 (none overridden), they are rendered once per shape of their context (label, dates, whether
 the recipient has a name) with stand-ins for the number, total, name and address, which are
 then filled in per message (escaped in the HTML part). The text is the same as a full
-rendering; a deployment that overrides a template gets every message rendered in full.
+rendering; a deployment that overrides a template gets every message rendered in full. A
+billing run does not even render them: it queues them unrendered (``deferred=True``) and the
+outbox dispatcher renders each one at the send (:meth:`Notifier.render_deferred`).
 
 The rooms of this package:
 
@@ -36,7 +38,9 @@ The rooms of this package:
 * :mod:`~canteen_core.domain.notifications.filters`: the template filters and the stencils of
   invoice emails;
 * :mod:`~canteen_core.domain.notifications.notifier`: :class:`Notifier`, which renders events
-  and account actions.
+  and account actions;
+* :mod:`~canteen_core.domain.notifications.deferred`: messages queued unrendered, rendered
+  at the send.
 
 Every name below is importable from ``canteen_core.domain.notifications`` itself.
 """

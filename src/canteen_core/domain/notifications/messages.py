@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -45,6 +46,8 @@ KINDS: Mapping[str, tuple[str, ...]] = {
     ),
     "credit-note-issued": ("number", "invoice_number", "total", "reason"),
     "site-closed": ("site_name", "closure_name", "first_day", "last_day", "children"),
+    "waiting-list-placed": ("child_name", "day", "service_name", "site_name", "offer_until"),
+    "waiting-list-offer": ("child_name", "day", "service_name", "site_name", "offer_until"),
     "direct-debit-announced": (
         "amount",
         "collection_date",
@@ -194,6 +197,40 @@ class OutgoingMessage:
 
 
 _unchecked_message = unchecked(OutgoingMessage)
+
+
+def _bulk_message(
+    kind: str,
+    recipient: Recipient,
+    *,
+    key: str,
+    subject: str,
+    text_body: str,
+    html_body: str | None,
+    created_at: datetime,
+    household_id: str | None,
+    trusted: bool,
+    extra_headers: tuple[tuple[str, str], ...] = (),
+) -> OutgoingMessage:
+    """A message of a kind sent in bulk (invoice e-mails) to ``recipient``, with the standard
+    headers. ``trusted``: the caller knows what :class:`OutgoingMessage` checks holds (built
+    without the checks, as a billing run makes thousands)."""
+    build: Any = _unchecked_message if trusted else OutgoingMessage
+    message: OutgoingMessage = build(
+        id=message_id_for(kind, key, recipient.address),
+        kind=kind,
+        to_address=recipient.address,
+        to_name=recipient.name,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind), *extra_headers),
+        created_at=created_at,
+        household_id=household_id,
+        account_id=None,
+        attachments=(),
+    )
+    return message
 
 
 def _url(_: object, attribute: attrs.Attribute[str], value: object) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+import attrs
 import jinja2
 import markupsafe
 
@@ -31,6 +32,12 @@ from canteen_core.domain.events import (
     PaymentReceived,
 )
 from canteen_core.domain.money import Money
+from canteen_core.domain.notifications.deferred import (
+    deferred_messages,
+    invoice_from_values,
+    invoice_values,
+    is_deferred,
+)
 from canteen_core.domain.notifications.filters import (
     _date_fr,
     _datetime_fr,
@@ -46,7 +53,7 @@ from canteen_core.domain.notifications.messages import (
     NotificationSettings,
     OutgoingMessage,
     Recipient,
-    _unchecked_message,
+    _bulk_message,
     message_id_for,
 )
 
@@ -243,34 +250,28 @@ class Notifier:
         subject = _single_line(_Stencil.fill(stencil.subject, plain))
         text = _Stencil.fill(stencil.text, plain)
         created = self.clock.now()
-        build: Any = OutgoingMessage
-        if (
+        # The stencil's kind rendered into a valid message (its id, kind and headers were
+        # checked then), a Recipient's address is normalized and its name single line, the
+        # subject is one non-empty line, the text not blank, the instant aware: what
+        # OutgoingMessage checks holds (compared by tests).
+        trusted = (
             type(recipient) is Recipient
-            and subject
-            and text.strip()
+            and bool(subject)
+            and bool(text.strip())
             and isinstance(created, datetime)
             and created.utcoffset() is not None
-        ):
-            # The stencil's kind rendered into a valid message (its id, kind and headers
-            # were checked then), a Recipient's address is normalized and its name single
-            # line, the subject is one non-empty line, the text not blank, the instant
-            # aware: what OutgoingMessage checks holds (compared by tests).
-            build = _unchecked_message
-        message: OutgoingMessage = build(
-            id=message_id_for(kind, key, recipient.address),
-            kind=kind,
-            to_address=recipient.address,
-            to_name=recipient.name,
+        )
+        return _bulk_message(
+            kind,
+            recipient,
+            key=key,
             subject=subject,
             text_body=text,
             html_body=_Stencil.fill(stencil.html, escaped),
-            headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind)),
             created_at=created,
             household_id=household_id,
-            account_id=None,
-            attachments=(),
+            trusted=trusted,
         )
-        return message
 
     def _make_stencil(
         self,
@@ -411,8 +412,22 @@ class Notifier:
         *,
         label: str | None = None,
         payable_online_from: date | None = None,
+        deferred: bool = False,
     ) -> list[OutgoingMessage]:
-        """A new invoice is available (``label`` like "SEPTEMBRE 2023")."""
+        """A new invoice is available (``label`` like "SEPTEMBRE 2023").
+
+        ``deferred``: queue the messages unrendered, rendered by the outbox dispatcher at the
+        send (:meth:`render_deferred`, :mod:`~canteen_core.domain.notifications.deferred`):
+        what a billing run does."""
+        if deferred:
+            return deferred_messages(
+                "invoice-issued",
+                recipients,
+                invoice_values(event, label=label, payable_online_from=payable_online_from),
+                key=event.invoice_id,
+                household_id=event.household_id,
+                created_at=self.clock.now(),
+            )
         context = {
             "label": label,
             "due_date": event.due_date,
@@ -426,6 +441,27 @@ class Notifier:
             key=event.invoice_id,
             household_id=event.household_id,
             varying={"number": event.number, "total": event.total},
+        )
+
+    def render_deferred(self, message: OutgoingMessage) -> OutgoingMessage:
+        """``message`` rendered if it was queued unrendered (see
+        :mod:`~canteen_core.domain.notifications.deferred`), else ``message`` itself: the
+        same id, recipient and creation instant, the text rendering it at queue time gives.
+        :class:`InvalidInputError` for a damaged one, :class:`ConfigurationError` for a
+        template that fails or a kind that cannot be deferred."""
+        if not is_deferred(message):
+            return message
+        if message.kind != "invoice-issued":
+            raise ConfigurationError(f"kind {message.kind!r} is not rendered at the send")
+        event, label, online = invoice_from_values(message)
+        (rendered,) = self.invoice_issued(
+            event,
+            [Recipient(address=message.to_address, name=message.to_name)],
+            label=label,
+            payable_online_from=online,
+        )
+        return attrs.evolve(
+            rendered, created_at=message.created_at, household_id=message.household_id
         )
 
     def payment_received(

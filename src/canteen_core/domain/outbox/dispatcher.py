@@ -4,6 +4,7 @@ the outcome, retrying with :class:`RetryPolicy`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -17,6 +18,7 @@ from canteen_core.domain.mail_secrets import (
     open_message,
 )
 from canteen_core.domain.notifications import OutgoingMessage
+from canteen_core.domain.notifications.deferred import is_deferred
 from canteen_core.domain.outbox.store import OutboxRecord, OutboxStore
 
 
@@ -131,6 +133,7 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=10),
         batch_size: int = 100,
         secrets: MailSecrets | None = None,
+        renderer: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
     ) -> None:
         if not isinstance(lease, timedelta) or lease <= timedelta(0):
             raise InvalidInputError("lease must be a positive timedelta", path="lease")
@@ -144,6 +147,10 @@ class Dispatcher:
         self.batch_size = batch_size
         #: Opens the sealed secrets of account emails before the send.
         self.secrets = secrets
+        #: Renders the messages queued unrendered (invoice e-mails of a billing run:
+        #: :mod:`canteen_core.domain.notifications.deferred`), usually the deployment's
+        #: ``Notifier.render_deferred``.
+        self.renderer = renderer
 
     def _fail(
         self, record: OutboxRecord, error: str, failed_at: datetime, *, retry_at: datetime | None
@@ -157,6 +164,15 @@ class Dispatcher:
             next_attempt_at=retry_at,
             claim=record.claim,
         )
+
+    def _rendered(self, message: OutgoingMessage) -> OutgoingMessage:
+        """``message`` rendered when it was queued unrendered. A template that fails (a
+        deployment's broken override) is a failed attempt, retried: it may get fixed."""
+        if not is_deferred(message):
+            return message
+        if self.renderer is None:
+            raise MailDeliveryError("message to render at the send, and no renderer given")
+        return self.renderer(message)
 
     def run_once(self) -> DispatchReport:
         """Claim the due messages (one batch), send each and record the outcome.
@@ -202,6 +218,7 @@ class Dispatcher:
                 dead.append(message.id)
                 continue
             try:
+                outgoing = self._rendered(outgoing)
                 self.mailer.send(outgoing)
             except Exception as error:  # any failure must be recorded: a message is never lost
                 failed_at = self.clock.now()

@@ -215,6 +215,7 @@ class SkipReason(enum.StrEnum):
     ALREADY_PENDING = "already_pending"
     PAST = "past"
     LATE = "late"
+    FULL = "full"  # no place left: the child joined the day's waiting list
 
 
 @attrs.frozen(kw_only=True)

@@ -58,6 +58,7 @@ Every name below is importable from ``canteen_core.ports.storage`` itself.
 from canteen_core.ports.storage.outbox import outbox_store
 from canteen_core.ports.storage.repositories import (
     AccountRepository,
+    CapacityRepository,
     CatalogRepository,
     DocumentRepository,
     EnrollmentRepository,
@@ -85,6 +86,7 @@ __all__ = [
     "COLLECTIONS",
     "AccountRepository",
     "AuditedNotification",
+    "CapacityRepository",
     "CatalogRepository",
     "Collection",
     "DocumentRepository",

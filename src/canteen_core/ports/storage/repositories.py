@@ -22,6 +22,7 @@ from canteen_core.ports.storage.schema import AuditedNotification, Collection, T
 
 if TYPE_CHECKING:
     from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
+    from canteen_core.domain.capacity import CapacityRule, WaitingEntry
     from canteen_core.domain.change_requests import ChangeRequest
     from canteen_core.domain.enrollment_requests import EnrollmentApplication
     from canteen_core.domain.enrollments import Enrollment
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.invoicing import CreditNote, Invoice
     from canteen_core.domain.ledger import Payment, Refund
     from canteen_core.domain.mandates import DirectDebitMandate
+    from canteen_core.domain.menus import WeekMenu
     from canteen_core.domain.payment_requests import StartedPayment
     from canteen_core.domain.tariffs import TariffGrid
     from canteen_core.domain.web_state import IdempotentResponse, PortalSession
@@ -181,6 +183,20 @@ class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
 
     def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
         """Which of ``keys`` are already billed (what a billing run must skip)."""
+        ...
+
+
+class CapacityRepository(DocumentRepository["CapacityRule"], Protocol):
+    """The capacity rules of sites' services, with a lock that makes bookings take turns."""
+
+    def lock(self, rule_id: str) -> CapacityRule | None:
+        """The rule ``rule_id`` (or ``None``), held until the unit of work ends.
+
+        Two units of work locking one rule run one after the other from here: a booking
+        counts the stored bookings after its lock, so two concurrent bookings never both take
+        the last place (PostgreSQL: ``SELECT ... FOR UPDATE`` on the rule's row; SQLite and
+        the memory store run their writers one at a time already).
+        """
         ...
 
 
@@ -430,6 +446,21 @@ class UnitOfWork(Protocol):
     @property
     def idempotency_keys(self) -> DocumentRepository[IdempotentResponse]:
         """The HTTP front end's responses to requests with an ``Idempotency-Key``."""
+        ...
+
+    @property
+    def capacities(self) -> CapacityRepository:
+        """Capacity rules per site and service (and their lock)."""
+        ...
+
+    @property
+    def waiting_list(self) -> DocumentRepository[WaitingEntry]:
+        """Children waiting for a place, offered places, and decided entries."""
+        ...
+
+    @property
+    def menus(self) -> DocumentRepository[WeekMenu]:
+        """Weekly menus per site."""
         ...
 
     @property

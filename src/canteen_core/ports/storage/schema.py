@@ -296,6 +296,28 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            name="capacities",
+            type_ref="canteen_core.domain.capacity:CapacityRule",
+            keys=(Key(column="site_id"), Key(column="service_id")),
+        ),
+        Collection(
+            name="waiting_list",
+            type_ref="canteen_core.domain.capacity:WaitingEntry",
+            keys=(
+                Key(column="site_id"),
+                Key(column="service_id"),
+                Key(column="day", type="date"),
+                Key(column="enrollment_id"),
+                Key(column="household_id"),
+                Key(column="status"),
+            ),
+        ),
+        Collection(
+            name="menus",
+            type_ref="canteen_core.domain.menus:WeekMenu",
+            keys=(Key(column="site_id"), Key(column="week", type="date")),
+        ),
+        Collection(
             name="notifications_audit",
             type_ref="canteen_core.ports.storage:AuditedNotification",
             keys=(

@@ -15,6 +15,7 @@ actor's own, and it is the one thing allowed while the password must change.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import date, datetime
 
 import attrs
@@ -29,7 +30,12 @@ from canteen_core.domain.accounts import (
 )
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.audit import AccountAction
-from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, NotFoundError
+from canteen_core.domain.errors import (
+    CanteenError,
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+)
 from canteen_core.domain.mail_secrets import SealedSecretsError, open_message
 from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.outbox import DeliveryStatus, Dispatcher, DispatchReport, OutboxRecord
@@ -323,6 +329,7 @@ class AccountService(ServiceBase):
             self._ctx.mailer,
             clock=self._ctx.clock,
             secrets=self._ctx.mail_secrets,
+            renderer=self._ctx.notifier.render_deferred,
         )
         return dispatcher.run_until_idle(max_batches=max_batches)
 
@@ -342,9 +349,13 @@ class AccountService(ServiceBase):
 
     def _opened(self, record: OutboxRecord) -> OutboxRecord:
         """``record`` as the admin sees it: a pending message shows the email it will send
-        (its sealed secrets opened), the stored row keeps them encrypted."""
-        try:
-            message = open_message(record.message, self._ctx.mail_secrets)
-        except SealedSecretsError:
-            return record  # another key, or dropped: shown with its placeholders
-        return attrs.evolve(record, message=message)
+        (its sealed secrets opened, rendered if it was queued unrendered), the stored row
+        keeps its secrets encrypted."""
+        message = record.message
+        if record.status is not DeliveryStatus.SENT:
+            # A broken template: shown as queued (the dispatcher reports the error).
+            with suppress(CanteenError):
+                message = self._ctx.notifier.render_deferred(message)
+        with suppress(SealedSecretsError):  # another key, or dropped: shown with placeholders
+            message = open_message(message, self._ctx.mail_secrets)
+        return record if message is record.message else attrs.evolve(record, message=message)

@@ -212,6 +212,11 @@ class BillingBase(ServiceBase):
         recipients = household_recipients(household)
         if not recipients:
             return []
+        # Rendered by the outbox dispatcher at the send, not in the run's transaction.
         return self._ctx.notifier.invoice_issued(
-            event, recipients, label=invoice.label, payable_online_from=invoice.payment_open_date
+            event,
+            recipients,
+            label=invoice.label,
+            payable_online_from=invoice.payment_open_date,
+            deferred=True,
         )

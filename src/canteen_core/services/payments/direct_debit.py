@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import attrs
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import (
     CanteenError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
@@ -44,6 +45,15 @@ from canteen_core.services.payments._base import (
     _sepa_id,
     _text,
 )
+from canteen_core.services.payments.mandate_papers import (
+    authorization_paper,
+    discard,
+    draw_authorization,
+    filed_paper,
+    forget_replaced,
+    refiled_paper,
+)
+from canteen_core.services.runner import Transaction
 
 
 @attrs.frozen(kw_only=True)
@@ -105,19 +115,21 @@ class DirectDebits(PaymentBase):
         ``manage_direct_debit``: the payer for their own household, or finance. The IBAN is
         checked (mod 97); the reference (RUM) is generated unless given. One collectable
         mandate per household: change its IBAN (:meth:`change_mandate_iban`) instead.
+
+        In the same use case, the signed authorization (creditor and ICS, RUM, debtor, IBAN,
+        payment type, date and place, the SEPA mention) is drawn by the
+        ``canteen_render_mandate_authorization`` plugins and filed in the household's papers
+        (kind ``mandat_sepa``, :mod:`.mandate_papers`); refused input stores neither.
         """
-        with self._ctx.use_case(
-            actor, Action.MANAGE_DIRECT_DEBIT, household_id=_text(household_id, "household_id")
+        household_id = _text(household_id, "household_id")
+        ctx = self._ctx
+        with ctx.use_case(
+            actor, Action.MANAGE_DIRECT_DEBIT, household_id=household_id, read_only=True
         ) as tx:
-            uow = tx.uow
-            household = uow.households.get(household_id)
-            if any(m.collectable for m in uow.mandates.list(household_id=household_id)):
-                raise RuleViolationError(
-                    "ce foyer a déjà un mandat de prélèvement actif : modifiez ses coordonnées "
-                    "bancaires"
-                )
+            household = tx.uow.households.get(household_id)
+            _check_no_active(tx.uow, household_id)
             rum = reference or _sepa_id(
-                f"RUM-{self._ctx.deployment.issuer.code}-{tx.new_id()[:12].upper()}"
+                f"RUM-{ctx.deployment.issuer.code}-{tx.new_id()[:12].upper()}"
             )
             mandate = DirectDebitMandate(
                 reference=validate_mandate_reference(rum),
@@ -128,15 +140,32 @@ class DirectDebits(PaymentBase):
                 bic=bic,
                 kind=kind,
             )
-            uow.mandates.add(mandate)
-            tx.audit.change(
-                f"mandate:{mandate.reference}",
-                "iban",
-                None,
-                _masked(mandate.iban),
-                household_id=household_id,
-            )
-            tx.audit.describe(f"Signature du mandat {mandate.reference}")
+            signed_at = tx.now
+        drawn = draw_authorization(
+            ctx, mandate, household, signed_at=signed_at, creditor=self._creditor()
+        )
+        try:
+            with ctx.use_case(actor, Action.MANAGE_DIRECT_DEBIT, household_id=household_id) as tx:
+                uow = tx.uow
+                uow.households.get(household_id)
+                _check_no_active(uow, household_id)
+                uow.mandates.add(mandate)
+                if drawn is not None:
+                    paper = filed_paper(
+                        ctx, actor, mandate, drawn, paper_id=tx.new_id(), at=signed_at
+                    )
+                    uow.family_papers.add(paper)
+                tx.audit.change(
+                    f"mandate:{mandate.reference}",
+                    "iban",
+                    None,
+                    _masked(mandate.iban),
+                    household_id=household_id,
+                )
+                tx.audit.describe(f"Signature du mandat {mandate.reference}")
+        except BaseException:
+            discard(ctx, drawn)
+            raise
         return mandate
 
     def change_mandate_iban(
@@ -148,23 +177,26 @@ class DirectDebits(PaymentBase):
         bic: str | None = None,
         changed_on: date | None = None,
     ) -> DirectDebitMandate:
-        """Amend the household's collectable mandate for a new bank account (same RUM)."""
-        with self._ctx.use_case(
-            actor, Action.MANAGE_DIRECT_DEBIT, household_id=_text(household_id, "household_id")
-        ) as tx:
-            mandate = self._active_mandate(tx.uow, household_id)
-            changed = mandate.with_new_iban(
-                iban, changed_on=changed_on or _paris_date(tx.now), bic=bic
-            )
-            tx.uow.mandates.save(changed)
+        """Amend the household's collectable mandate for a new bank account (same RUM); its
+        filed authorization is drawn again with the new account."""
+
+        def audit(tx: Transaction, before: DirectDebitMandate, after: DirectDebitMandate) -> None:
             tx.audit.change(
-                f"mandate:{mandate.reference}",
+                f"mandate:{before.reference}",
                 "iban",
-                _masked(mandate.iban),
-                _masked(changed.iban),
+                _masked(before.iban),
+                _masked(after.iban),
                 household_id=household_id,
             )
-        return changed
+
+        return self._amend(
+            actor,
+            household_id,
+            lambda mandate, today: mandate.with_new_iban(
+                iban, changed_on=changed_on or today, bic=bic
+            ),
+            audit,
+        )
 
     def revoke_mandate(
         self,
@@ -175,21 +207,74 @@ class DirectDebits(PaymentBase):
         on: date | None = None,
     ) -> DirectDebitMandate:
         """Leave direct debit: revoke the household's mandate (``final_collection``: one last
-        FNAL debit is still presented)."""
-        with self._ctx.use_case(
-            actor, Action.MANAGE_DIRECT_DEBIT, household_id=_text(household_id, "household_id")
-        ) as tx:
-            mandate = self._active_mandate(tx.uow, household_id)
-            revoked = mandate.revoke(on or _paris_date(tx.now), final_collection=final_collection)
-            tx.uow.mandates.save(revoked)
+        FNAL debit is still presented). The filed authorization is drawn again, stating the
+        revocation, and its paper is valid until that day."""
+
+        def audit(tx: Transaction, before: DirectDebitMandate, after: DirectDebitMandate) -> None:
             tx.audit.change(
-                f"mandate:{mandate.reference}",
+                f"mandate:{before.reference}",
                 "status",
-                mandate.status,
-                revoked.status,
+                before.status,
+                after.status,
                 household_id=household_id,
             )
-        return revoked
+
+        return self._amend(
+            actor,
+            household_id,
+            lambda mandate, today: mandate.revoke(on or today, final_collection=final_collection),
+            audit,
+        )
+
+    def _amend(
+        self,
+        actor: Actor,
+        household_id: str,
+        change: Callable[[DirectDebitMandate, date], DirectDebitMandate],
+        audit: Callable[[Transaction, DirectDebitMandate, DirectDebitMandate], None],
+    ) -> DirectDebitMandate:
+        """Change the household's active mandate and re-draw its filed authorization: drawn
+        from a first read, then stored if the mandate did not change meanwhile."""
+        household_id = _text(household_id, "household_id")
+        ctx = self._ctx
+        with ctx.use_case(
+            actor, Action.MANAGE_DIRECT_DEBIT, household_id=household_id, read_only=True
+        ) as tx:
+            mandate = self._active_mandate(tx.uow, household_id)
+            changed = change(mandate, _paris_date(tx.now))
+            paper = authorization_paper(tx.uow, mandate)
+            household = tx.uow.households.get(household_id)
+        drawn = None
+        if paper is not None:
+            drawn = draw_authorization(
+                ctx,
+                changed,
+                household,
+                signed_at=paper.uploaded_at,
+                creditor=self._creditor(),
+            )
+        try:
+            with ctx.use_case(actor, Action.MANAGE_DIRECT_DEBIT, household_id=household_id) as tx:
+                if self._active_mandate(tx.uow, household_id) != mandate:
+                    raise ConflictError("le mandat vient d'être modifié : recommencez")
+                tx.uow.mandates.save(changed)
+                if paper is not None and drawn is not None:
+                    current = tx.uow.family_papers.get(paper.id)
+                    tx.uow.family_papers.save(refiled_paper(ctx, current, changed, drawn))
+                audit(tx, mandate, changed)
+        except BaseException:
+            discard(ctx, drawn)
+            raise
+        if drawn is not None:
+            forget_replaced(ctx, paper)
+        return changed
+
+    def _creditor(self) -> Creditor | None:
+        """The direct-debit adapter's creditor, ``None`` while direct debit is not set up."""
+        try:
+            return self.direct_debit_provider().creditor
+        except CanteenError:
+            return None
 
     def mandates(self, actor: Actor, household_id: str) -> list[DirectDebitMandate]:
         """The household's mandates, newest signature first (``view_payments``)."""
@@ -199,6 +284,7 @@ class DirectDebits(PaymentBase):
         return sorted(found, key=lambda m: (m.signed_on, m.reference), reverse=True)
 
     def _active_mandate(self, uow: UnitOfWork, household_id: str) -> DirectDebitMandate:
+        """The household's collectable mandate ("introuvable" without one)."""
         uow.households.get(household_id)
         active = [m for m in uow.mandates.list(household_id=household_id) if m.collectable]
         if not active:
@@ -360,6 +446,14 @@ class DirectDebits(PaymentBase):
             reopened_invoice_ids=tuple(reopened),
             rejected_payment_ids=tuple(rejected),
             unknown_ids=tuple(unknown),
+        )
+
+
+def _check_no_active(uow: UnitOfWork, household_id: str) -> None:
+    """Refuse a second collectable mandate."""
+    if any(m.collectable for m in uow.mandates.list(household_id=household_id)):
+        raise RuleViolationError(
+            "ce foyer a déjà un mandat de prélèvement actif : modifiez ses coordonnées bancaires"
         )
 
 

@@ -39,11 +39,14 @@ The rooms of this package:
   requests.
 * :mod:`~canteen_core.testing.storage_contract.web_state`: the HTTP front end's sessions and
   idempotent responses.
+* :mod:`~canteen_core.testing.storage_contract.capacity_menus`: capacity rules (and their
+  lock), waiting lists, weekly menus.
 
 Every name below is importable from ``canteen_core.testing.storage_contract`` itself.
 """
 
 from canteen_core.testing.storage_contract.accounts_outbox import *  # noqa: F403
+from canteen_core.testing.storage_contract.capacity_menus import *  # noqa: F403
 from canteen_core.testing.storage_contract.catalog import *  # noqa: F403
 from canteen_core.testing.storage_contract.documents import *  # noqa: F403
 from canteen_core.testing.storage_contract.enrollment_requests import *  # noqa: F403

@@ -72,6 +72,34 @@ def test_one_invoice_per_billing_key(storage: Storage) -> None:
         uow.commit()
 
 
+def test_a_bulk_load_of_invoices_is_all_or_nothing(storage: Storage) -> None:
+    """``add_many`` (a billing run's bulk load): every invoice reads back as stored; one
+    conflicting billing key refuses the whole load, and the unit of work goes on."""
+    homes = [household(f"b{n}") for n in range(5)]
+    batch = [invoice(home, n + 1) for n, home in enumerate(homes[:3])]
+    with storage.unit_of_work() as uow:
+        uow.invoices.add_many(batch)
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert [uow.invoices.get(item.id) for item in batch] == batch
+        assert uow.invoices.billed_keys(i.billing_key for i in batch) == {
+            i.billing_key for i in batch
+        }
+    fresh = invoice(homes[3], 4)
+    clash = invoice(homes[0], 5)  # the first household's period again
+    with storage.unit_of_work() as uow:
+        with pytest.raises(ConflictError):
+            uow.invoices.add_many([fresh, clash])
+        assert uow.invoices.find_by_billing_key(fresh.billing_key) is None
+        later = invoice(homes[4], 4)
+        uow.invoices.add_many([later])
+        uow.invoices.add_many([])
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.invoices.count() == 4
+        assert uow.invoices.find_by_billing_key(clash.billing_key) == batch[0]
+
+
 def test_issued_documents_are_never_saved_over_nor_removed(storage: Storage) -> None:
     """Invoices and credit notes are immutable at the port: ``save`` over a stored one and
     ``remove`` raise ``RuleViolationError`` and change nothing; a new one may be saved."""

@@ -1,0 +1,111 @@
+"""``canteen capacity``: places per site, service and day, waiting lists, offered places."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from canteen_adapters.cli._common import (
+    Operator,
+    echo_json,
+    operator_command,
+    parse_day,
+    plural,
+    short_french_date,
+)
+
+__all__ = ["command"]
+
+
+@click.group("capacity")
+def command() -> None:
+    """Capacity of a site's service and its waiting lists (docs/rules/capacity.md)."""
+
+
+@command.command("set")
+@operator_command
+@click.option("--site", "site_id", required=True, help="Site id (see canteen sites list).")
+@click.option("--service", "service_id", required=True, help="Service id (rs, alsh...).")
+@click.option("--places", required=True, type=int, help="Places per day.")
+@click.option("--day", "days", multiple=True, help="A day of its own: 2024-02-12=20.")
+def set_command(
+    operator: Operator, site_id: str, service_id: str, places: int, days: tuple[str, ...]
+) -> None:
+    """Set the places of a site's service per day; places added go to the children waiting.
+
+    \b
+        canteen capacity set --site centre --service alsh --places 40 --day 2024-02-12=24
+    """
+    overrides: dict[date, int] = {}
+    for item in days:
+        text, _, count = item.partition("=")
+        if not count.strip().isdigit():
+            raise click.BadParameter(f"« {item} » : écrivez 2024-02-12=20", param_hint="--day")
+        overrides[parse_day(text, "--day")] = int(count)
+    with operator.open() as canteen:
+        rule = canteen.capacity.set(operator.actor, site_id, service_id, places, days=overrides)
+    if operator.as_json:
+        echo_json(
+            {
+                "site": rule.site_id,
+                "service": rule.service_id,
+                "places": rule.places,
+                "days": dict(rule.days),
+            }
+        )
+        return
+    click.echo(f"{service_id} à {site_id} : {plural(places, 'place')} par jour")
+    for when, number in rule.days:
+        click.echo(f"  le {short_french_date(when)} : {plural(number, 'place')}")
+
+
+@command.command("waiting")
+@operator_command
+@click.option("--site", "site_id", required=True, help="Site id.")
+@click.option("--service", "service_id", required=True, help="Service id.")
+@click.option("--day", required=True, help="The day (2024-02-12).")
+def waiting_command(operator: Operator, site_id: str, service_id: str, day: str) -> None:
+    """A day's waiting list, in order of arrival.
+
+    \b
+        canteen capacity waiting --site centre --service alsh --day 2024-02-12
+    """
+    when = parse_day(day, "--day")
+    with operator.open() as canteen:
+        entries = canteen.capacity.waiting_list(operator.actor, site_id, service_id, when)
+    if operator.as_json:
+        echo_json(
+            [
+                {
+                    "id": e.id,
+                    "position": e.position,
+                    "enrollment": e.enrollment_id,
+                    "status": e.status.value,
+                }
+                for e in entries
+            ]
+        )
+        return
+    click.echo(
+        f"Liste d'attente du {short_french_date(when)} : {plural(len(entries), 'inscription')}"
+    )
+    for entry in entries:
+        click.echo(f"  {entry.position}. {entry.enrollment_id} : {entry.status.label}")
+
+
+@command.command("expire")
+@operator_command
+def expire_command(operator: Operator) -> None:
+    """Expire the offered places whose deadline passed; they go to the next children
+    waiting (run it from cron, e.g. every hour).
+
+    \b
+        canteen capacity expire
+    """
+    with operator.open() as canteen:
+        expired = canteen.capacity.expire_offers(operator.actor)
+    if operator.as_json:
+        echo_json({"expired": expired})
+        return
+    click.echo(f"{plural(expired, 'offre expirée', 'offres expirées')}")
