@@ -40,6 +40,7 @@ EXECUTED_PAGES = (
     "rules/reservations.md",
     "rules/charging.md",
     "rules/tariffs.md",
+    "rules/activities.md",
     "rules/invoicing.md",
     "rules/aid.md",
     "rules/capacity.md",

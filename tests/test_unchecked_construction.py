@@ -64,6 +64,10 @@ def test_unchecked_sets_every_field_and_refuses_non_init_fields() -> None:
         justified=frozenset(),
         late_booked=frozenset(),
         late_cancelled=frozenset(),
+        unit=None,
+        quantities=(),
+        tariff_service_id=None,
+        late_pickups=frozenset(),
     )
     _same(facts)
     with pytest.raises(TypeError):

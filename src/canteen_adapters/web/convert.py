@@ -176,6 +176,7 @@ def grid_out(enrollment_id: str, grid: Grid, version: int) -> s.GridOut:
             )
             for row in grid.rows
         ],
+        activity=grid.activity,
     )
 
 
@@ -250,6 +251,7 @@ def invoice_out(state: InvoiceState) -> s.InvoiceOut:
                 unit_price=money(line.unit_price),
                 amount=money(line.amount),
                 days=list(line.days),
+                unit=line.unit,
             )
             for line in invoice.lines
         ],
@@ -315,7 +317,7 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
         e for e in canteen.enrollments.list_enrollments(actor, site_id=site_id) if e.covers(day)
     ]
     recorded = {
-        r.enrollment_id: r.presence.value
+        r.enrollment_id: r
         for r in canteen.attendance.records(actor, start=day, end=day, site_id=site_id)
     }
     names = people_names(canteen, actor, ((e.household_id, e.child_id) for e in enrollments))
@@ -323,6 +325,7 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
     for enrollment in enrollments:
         child_name, household_name = names[enrollment.household_id, enrollment.child_id]
         booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
+        record = recorded.get(enrollment.id)
         entries.append(
             s.RollCallEntryOut(
                 enrollment_id=enrollment.id,
@@ -331,7 +334,9 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
                 child_name=child_name,
                 household_name=household_name,
                 booked=booked,
-                presence=recorded.get(enrollment.id),
+                presence=None if record is None else record.presence.value,
+                arrival=None if record is None else record.arrival,
+                departure=None if record is None else record.departure,
             )
         )
     entries.sort(key=lambda entry: (entry.child_name.casefold(), entry.enrollment_id))

@@ -11,7 +11,7 @@ of its own may keep them in a module beside this one (``schemas_<feature>.py``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import attrs
 
@@ -120,10 +120,21 @@ class DecisionBody:
 
 
 @attrs.frozen(kw_only=True)
+class StayBody:
+    """A child's arrival and departure (Europe/Paris wall clock)."""
+
+    arrival: time
+    departure: time
+
+
+@attrs.frozen(kw_only=True)
 class RollCallBody:
-    """A roll call: enrollment id -> ``present`` or ``absent``."""
+    """A roll call: enrollment id -> ``present`` or ``absent``; ``stays``: enrollment id ->
+    arrival and departure of a present child (``"16:30:00"``), where the activity's unit needs
+    them (evening care by the half-hour)."""
 
     presences: dict[str, str]
+    stays: dict[str, StayBody] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -312,6 +323,8 @@ class GridOut:
     last_day: date
     version: int
     rows: list[RowOut]
+    #: The service booked and, for an activity, its unit and hours.
+    activity: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -379,6 +392,8 @@ class InvoiceLineOut:
     unit_price: str
     amount: str
     days: list[date]
+    #: An activity's unit (``half_hour``, ``week``, ``meal``...); ``None`` for lunch.
+    unit: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -481,6 +496,8 @@ class RollCallEntryOut:
     household_name: str
     booked: bool
     presence: str | None
+    arrival: time | None = None
+    departure: time | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import attrs
 
@@ -25,6 +25,7 @@ from canteen_core.domain._access import ensure_allowed
 from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._ids import random_id
 from canteen_core.domain._validators import a_date, aware_datetime, enum_member, non_empty_str
+from canteen_core.domain.activities import minutes_between
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import Clock, ensure_aware, paris_today
 from canteen_core.domain.enrollments import Enrollment
@@ -96,10 +97,20 @@ class AttendanceRecord:
     recorded_by: str = attrs.field(validator=non_empty_str)
     recorded_at: datetime = attrs.field(validator=aware_datetime)
     justification_id: str | None = None
+    #: Arrival and departure (Europe/Paris wall clock) where the service's unit needs them
+    #: (evening care by the half-hour); ``None`` otherwise.
+    arrival: time | None = None
+    departure: time | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.justification_id is not None and self.presence is Presence.PRESENT:
             raise InvalidInputError("only an absence can be justified", path="justification_id")
+        if (self.arrival is None) != (self.departure is None):
+            raise InvalidInputError("l'arrivée et le départ se notent ensemble", path="departure")
+        if self.arrival is not None and self.departure is not None:
+            if self.presence is not Presence.PRESENT:
+                raise InvalidInputError("un enfant absent n'a ni arrivée ni départ", path="arrival")
+            minutes_between(self.arrival, self.departure)
 
     @classmethod
     def of(
@@ -112,6 +123,8 @@ class AttendanceRecord:
         recorded_by: str,
         recorded_at: datetime,
         justification_id: str | None = None,
+        arrival: time | None = None,
+        departure: time | None = None,
     ) -> AttendanceRecord:
         """The record of ``enrollment`` on ``day``; its id is derived from both (one record
         per enrollment and day, so storage can upsert)."""
@@ -127,6 +140,8 @@ class AttendanceRecord:
             recorded_by=recorded_by,
             recorded_at=recorded_at,
             justification_id=justification_id,
+            arrival=arrival,
+            departure=departure,
         )
 
     @property
@@ -154,11 +169,14 @@ def record_attendance(
     actor: Actor,
     clock: Clock,
     justifications: Iterable[AbsenceJustification] = (),
+    stay: tuple[time, time] | None = None,
 ) -> AttendanceRecord:
     """Staff record ``presence`` for the enrollment's child on ``day``.
 
-    Refused (nothing recorded): a non-staff actor (:class:`NotAuthorizedError`), a day outside
-    the enrollment (:class:`InvalidInputError`), a closed or future day
+    ``stay``: the child's arrival and departure, for a present child (what a service billed
+    by the hour or half-hour counts). Refused (nothing recorded): a non-staff actor
+    (:class:`NotAuthorizedError`), a day outside the enrollment, times for an absence or a
+    departure before arrival (:class:`InvalidInputError`), a closed or future day
     (:class:`RuleViolationError`). An absence within a justification's range is justified.
     """
     ensure_allowed(actor, Action.RECORD_ATTENDANCE)
@@ -185,6 +203,7 @@ def record_attendance(
             if item.enrollment_id == enrollment.id and item.covers(day):
                 justification = item.id
                 break
+    arrival, departure = _stay(stay)
     return AttendanceRecord.of(
         enrollment,
         day,
@@ -193,7 +212,19 @@ def record_attendance(
         recorded_by=actor.user_id,
         recorded_at=now,
         justification_id=justification,
+        arrival=arrival,
+        departure=departure,
     )
+
+
+def _stay(stay: object) -> tuple[time | None, time | None]:
+    if stay is None:
+        return None, None
+    if not isinstance(stay, tuple) or len(stay) != 2:
+        raise InvalidInputError("arrivée et départ attendus (deux heures)", path="stay")
+    arrival, departure = stay
+    minutes_between(arrival, departure)
+    return arrival, departure
 
 
 def record_roll_call(
@@ -205,8 +236,10 @@ def record_roll_call(
     actor: Actor,
     clock: Clock,
     justifications: Iterable[AbsenceJustification] = (),
+    stays: Mapping[str, tuple[time, time]] | None = None,
 ) -> tuple[AttendanceRecord, ...]:
-    """Record a whole roll call: ``presences`` maps enrollment ids to present / absent.
+    """Record a whole roll call: ``presences`` maps enrollment ids to present / absent;
+    ``stays`` maps enrollment ids to the arrival and departure of present children.
 
     All or nothing: any bad entry (unknown enrollment: :class:`NotFoundError`, or an error of
     :func:`record_attendance`) raises before any record is returned. A missing book means
@@ -228,6 +261,7 @@ def record_roll_call(
                 actor=actor,
                 clock=clock,
                 justifications=justified,
+                stay=(stays or {}).get(enrollment_id),
             )
         )
     return tuple(records)

@@ -28,12 +28,14 @@ from functools import cached_property
 
 import attrs
 
+from canteen_core.domain.calendar_kinds import CalendarKind, calendar_kind, check_weekdays
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
     "MONTH_NAMES_FR",
     "SCHOOL_RESTAURANT_WEEKDAYS",
     "WEEKDAY_NAMES_FR",
+    "CalendarKind",
     "Closure",
     "ClosureKind",
     "Period",
@@ -93,6 +95,7 @@ class ClosureKind(enum.StrEnum):
 
     OUTSIDE_SCHOOL_YEAR = "outside_school_year"
     SCHOOL_HOLIDAY = "school_holiday"
+    SCHOOL_TERM = "school_term"
     PUBLIC_HOLIDAY = "public_holiday"
     BRIDGE_DAY = "bridge_day"
     WEEKEND = "weekend"
@@ -319,17 +322,6 @@ class SchoolYear:
         return None
 
 
-def _open_weekdays(value: str | Iterable[str | int]) -> frozenset[int]:
-    """Typed converter: parse weekdays; a school service never runs on a weekend."""
-    weekdays = parse_weekdays(value)
-    if weekdays & _WEEKEND:
-        raise InvalidInputError(
-            "a school service does not run on Saturday or Sunday; use mon to fri",
-            path="open_weekdays",
-        )
-    return weekdays
-
-
 def _check_school_year(_: object, attribute: attrs.Attribute[SchoolYear], value: object) -> None:
     if not isinstance(value, SchoolYear):
         raise InvalidInputError(f"expected a SchoolYear, got {value!r}", path=attribute.name)
@@ -358,16 +350,24 @@ class ServiceCalendar:
     >>> calendar.closure(date(2023, 11, 1)).reason               # doctest: +SKIP
     'Vacances de la Toussaint'
 
-    ``open_weekdays`` defaults to Monday, Tuesday, Thursday and Friday and accepts
+    ``open_weekdays`` defaults to the kind's (Monday, Tuesday, Thursday and Friday for class
+    days) and accepts
     ``"mon,tue,thu,fri"``; ``site_closures`` are the site's own closures (strike, works).
+    ``kind`` (:class:`CalendarKind`) says which part of the year runs: class days (the
+    default), term Wednesdays, the school holidays, or term Saturdays.
     Answers are computed once per calendar and cached: asking is cheap.
     """
 
     school_year: SchoolYear = attrs.field(validator=_check_school_year)
+    kind: CalendarKind = attrs.field(default=CalendarKind.SCHOOL_DAYS, converter=calendar_kind)
     open_weekdays: frozenset[int] = attrs.field(
-        default=SCHOOL_RESTAURANT_WEEKDAYS, converter=_open_weekdays
+        default=attrs.Factory(lambda self: self.kind.default_weekdays, takes_self=True),
+        converter=parse_weekdays,
     )
     site_closures: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
+
+    def __attrs_post_init__(self) -> None:
+        check_weekdays(self.kind, self.open_weekdays)
 
     @property
     def first_day(self) -> date:
@@ -386,7 +386,10 @@ class ServiceCalendar:
     def _compute_closure(self, day: date) -> Closure | None:
         year = self.school_year
         holiday = year.holiday_on(day)
-        if holiday is not None:
+        if self.kind is CalendarKind.SCHOOL_HOLIDAYS:
+            if holiday is None:
+                return Closure(day=day, kind=ClosureKind.SCHOOL_TERM, reason="Période scolaire")
+        elif holiday is not None:
             return Closure(day=day, kind=ClosureKind.SCHOOL_HOLIDAY, reason=holiday.name)
         if day in year.public_holidays:
             return Closure(
@@ -394,7 +397,7 @@ class ServiceCalendar:
             )
         if day in year.bridge_days:
             return Closure(day=day, kind=ClosureKind.BRIDGE_DAY, reason=year.bridge_days[day])
-        if day.weekday() in _WEEKEND:
+        if day.weekday() in _WEEKEND and day.weekday() not in self.open_weekdays:
             return Closure(day=day, kind=ClosureKind.WEEKEND, reason="Week-end")
         if day.weekday() not in self.open_weekdays:
             name = _capitalized(WEEKDAY_NAMES_FR[day.weekday()])

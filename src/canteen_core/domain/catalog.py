@@ -21,14 +21,16 @@ from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain._validators import enum_member, non_empty_str
+from canteen_core.domain.activities import TimeRounding, Unit
 from canteen_core.domain.calendar import (
-    SCHOOL_RESTAURANT_WEEKDAYS,
     WEEKDAY_NAMES_FR,
+    CalendarKind,
     Period,
     Zone,
     parse_weekdays,
 )
+from canteen_core.domain.calendar_kinds import check_weekdays
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["Service", "ServiceEntry", "Site", "SiteEntry"]
@@ -59,24 +61,97 @@ def _starts_at(_: object, attribute: attrs.Attribute[time], value: object) -> No
         )
 
 
+def _optional_time(_: object, attribute: attrs.Attribute[time | None], value: object) -> None:
+    if value is not None:
+        _starts_at(_, attribute, value)  # type: ignore[arg-type]
+
+
+def _unit(value: Unit | str) -> Unit:
+    return enum_member(Unit, value, path="unit", what="unit")
+
+
+def _calendar(value: CalendarKind | str) -> CalendarKind:
+    return enum_member(CalendarKind, value, path="calendar", what="calendar kind")
+
+
+def _optional_id(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise InvalidInputError(
+            f"{attribute.name} : identifiant attendu, reçu {value!r}", path=attribute.name
+        )
+
+
+def _clock_fr(moment: time) -> str:
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
 @attrs.frozen(kw_only=True)
 class Service:
     """A bookable activity (prestation): ``Service(id="rs", name="Restauration scolaire")``.
 
-    ``open_weekdays`` accepts ``"mon,tue,thu,fri"``, French names or numbers (Monday = 0).
+    ``open_weekdays`` accepts ``"mon,tue,thu,fri"``, French names or numbers (Monday = 0);
+    it defaults to the weekdays of the service's ``calendar`` (:class:`CalendarKind`: class
+    days, term Wednesdays, school holidays or term Saturdays). ``unit`` (:class:`Unit`) is
+    what its tariff grid prices and its invoice lines count; ``starts_at`` and ``ends_at``
+    are its opening hours (a timed unit without recorded times counts them, a departure
+    after ``ends_at`` plus ``rounding.late_grace`` is a late pick-up). ``meal``: the activity
+    includes a meal (the kitchen counts it); ``meal_service_id`` names the service whose
+    grid prices that meal on a line of its own (a Wednesday half-day with meal = half-day +
+    meal), ``None`` when the unit's price includes it. The defaults are lunch's: a day with
+    a meal on class days.
     """
 
     id: str = attrs.field(validator=non_empty_str)
     name: str = attrs.field(validator=non_empty_str)
+    calendar: CalendarKind = attrs.field(default=CalendarKind.SCHOOL_DAYS, converter=_calendar)
     open_weekdays: frozenset[int] = attrs.field(
-        default=SCHOOL_RESTAURANT_WEEKDAYS, converter=parse_weekdays
+        default=attrs.Factory(lambda self: self.calendar.default_weekdays, takes_self=True),
+        converter=parse_weekdays,
     )
     starts_at: time = attrs.field(default=time(11, 30), validator=_starts_at)
+    unit: Unit = attrs.field(default=Unit.DAY, converter=_unit)
+    ends_at: time | None = attrs.field(default=None, validator=_optional_time)
+    meal: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    meal_service_id: str | None = attrs.field(default=None, validator=_optional_id)
+    rounding: TimeRounding = attrs.field(
+        factory=TimeRounding, validator=attrs.validators.instance_of(TimeRounding)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.calendar is not CalendarKind.SCHOOL_DAYS:
+            check_weekdays(self.calendar, self.open_weekdays)
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise InvalidInputError(
+                f"le service ferme à {self.ends_at:%H:%M}, avant d'ouvrir à {self.starts_at:%H:%M}",
+                path="ends_at",
+            )
+        if self.unit.timed and self.ends_at is None:
+            raise InvalidInputError(
+                "un service facturé à l'heure ou à la demi-heure a une heure de fermeture",
+                path="ends_at",
+            )
+        if self.meal_service_id is not None and (not self.meal or self.meal_service_id == self.id):
+            raise InvalidInputError(
+                "le repas facturé à part est celui d'un autre service, "
+                "pour une activité avec repas",
+                path="meal_service_id",
+            )
 
     @property
     def weekdays(self) -> tuple[int, ...]:
         """Open weekdays in week order (the columns of a reservation grid)."""
         return tuple(sorted(self.open_weekdays))
+
+    @property
+    def activity_fr(self) -> str:
+        """The service as grids and pages name it: its name, and for an activity its unit and
+        hours (``"Accueil du soir, à la demi-heure, de 16 h 30 à 18 h 30"``)."""
+        if self.unit is Unit.DAY and self.calendar is CalendarKind.SCHOOL_DAYS:
+            return self.name
+        text = f"{self.name}, {self.unit.label_fr}"
+        if self.ends_at is not None:
+            text += f", de {_clock_fr(self.starts_at)} à {_clock_fr(self.ends_at)}"
+        return text + (", repas compris" if self.meal and self.meal_service_id is None else "")
 
     @property
     def column_labels(self) -> tuple[str, ...]:

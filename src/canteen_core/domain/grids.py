@@ -92,6 +92,9 @@ class Grid:
     first_day: date
     last_day: date
     rows: tuple[GridRow, ...]
+    #: The service booked, as families read it (``Service.activity_fr``: "Accueil du soir, à
+    #: la demi-heure, de 16 h 30 à 18 h 30"); lunch's is its name.
+    activity: str = ""
 
     def cells(self) -> tuple[GridCell, ...]:
         """Every cell in view, in date order."""
@@ -213,6 +216,7 @@ def _grid(
         first_day=days[0],
         last_day=days[-1],
         rows=tuple(rows),
+        activity=enrollment.service.activity_fr,
     )
 
 

@@ -13,7 +13,7 @@ layer decides who may see counts (staff) and which enrollments to pass (one site
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import attrs
@@ -32,6 +32,7 @@ __all__ = [
     "headcount_entries",
     "site_headcount",
     "site_headcounts",
+    "without_counts",
 ]
 
 HeadcountEntry = tuple[Diet, bool, ReservationBook]
@@ -205,3 +206,18 @@ def _day_mask(book: ReservationBook, days: Iterable[date]) -> int:
     for day in days:
         mask |= 1 << (day.toordinal() - base)
     return mask
+
+
+def without_counts(
+    counts: Sequence[KitchenCount], removed: Sequence[KitchenCount]
+) -> tuple[KitchenCount, ...]:
+    """``counts`` less ``removed`` (the same sites and days, in the same order): the meals of
+    every activity less those of activities without a meal (evening care)."""
+    return tuple(
+        attrs.evolve(
+            count,
+            meals={diet: number - less.meals.get(diet, 0) for diet, number in count.meals.items()},
+            pai_baskets=count.pai_baskets - less.pai_baskets,
+        )
+        for count, less in zip(counts, removed, strict=True)
+    )

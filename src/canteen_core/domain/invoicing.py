@@ -271,6 +271,9 @@ class InvoiceLine:
     days: tuple[date, ...] = attrs.field(default=(), converter=_days)
     rule: ChargeRule | None = attrs.field(default=None, converter=_optional_rule)
     grid_id: str | None = None
+    #: What one unit of the line is, for an activity's line (``"half_hour"``, ``"week"``,
+    #: ``"meal"``...: its quantity is then units, not days); ``None`` for a lunch line.
+    unit: str | None = None
 
     def __attrs_post_init__(self) -> None:
         expected = _line_amount(self.unit_price, self.quantity)
@@ -280,7 +283,9 @@ class InvoiceLine:
                 f"{self.quantity} x {self.unit_price} = {expected}",
                 path="amount",
             )
-        if self.days and len(self.days) != self.quantity:
+        if self.unit is not None and (not isinstance(self.unit, str) or not self.unit):
+            raise InvalidInputError("unit must be a non-empty string", path="unit")
+        if self.days and self.unit is None and len(self.days) != self.quantity:
             raise InvalidInputError(
                 f"{len(self.days)} traced days for a quantity of {self.quantity}", path="days"
             )
@@ -299,6 +304,7 @@ class InvoiceLine:
         days: Iterable[date] = (),
         rule: ChargeRule | None = None,
         grid_id: str | None = None,
+        unit: str | None = None,
     ) -> InvoiceLine:
         """A line whose amount is computed: ``quantity x unit_price`` rounded half-up."""
         if not isinstance(unit_price, Money):
@@ -317,6 +323,7 @@ class InvoiceLine:
             days=tuple(days),
             rule=rule,
             grid_id=grid_id,
+            unit=unit,
         )
 
 

@@ -100,11 +100,17 @@ def regularise(
     services = service_names or {}
     names = child_names or {}
     facts_of: dict[DayKey, PeriodFacts] = {}
+    # Activities (a unit other than lunch's day, see docs/rules/activities.md) are billed
+    # as they stand: régularisation compares days, and theirs carry units.
     for item in facts:
+        if item.unit is not None:
+            continue
         for day in item.days():
             facts_of[(item.child_id, item.service_id, day)] = item
     due: dict[DayKey, ChargedDays] = {}
     for group in charged:
+        if group.facts.unit is not None:
+            continue
         for day in group.days:
             if billed(day):
                 due[(group.facts.child_id, group.facts.service_id, day)] = group
@@ -117,14 +123,14 @@ def regularise(
     for invoice in invoices:
         by_id[invoice.id] = invoice
         for line in invoice.lines:
-            if line.child_id is None:
+            if line.child_id is None or line.unit is not None:
                 continue
             for day in line.days:
                 if billed(day):
                     standing[(line.child_id, line.service_id, day)].append((invoice, line))
     for note in credit_notes:
         for line in note.lines:
-            if line.child_id is None:
+            if line.child_id is None or line.unit is not None:
                 continue
             for day in line.days:
                 entries = standing.get((line.child_id, line.service_id, day))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import attrs
 
@@ -157,19 +157,46 @@ class AttendanceService(ServiceBase):
     """Roll calls, justified absences and what billing reads."""
 
     def record(
-        self, actor: Actor, enrollment_id: str, day: date, presence: Presence | str
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        day: date,
+        presence: Presence | str,
+        *,
+        arrival: time | None = None,
+        departure: time | None = None,
     ) -> AttendanceRecord:
-        """Record one child present or absent on a (past or current) service day."""
-        return self.roll_call(actor, day, {enrollment_id: presence})[0]
+        """Record one child present or absent on a (past or current) service day, with the
+        child's ``arrival`` and ``departure`` (both or neither) for a present child."""
+        stays = None
+        if arrival is not None or departure is not None:
+            if arrival is None or departure is None:
+                raise InvalidInputError(
+                    "l'arrivée et le départ se notent ensemble", path="departure"
+                )
+            stays = {enrollment_id: (arrival, departure)}
+        return self.roll_call(actor, day, {enrollment_id: presence}, stays=stays)[0]
 
     def roll_call(
-        self, actor: Actor, day: date, presences: Mapping[str, Presence | str]
+        self,
+        actor: Actor,
+        day: date,
+        presences: Mapping[str, Presence | str],
+        *,
+        stays: Mapping[str, tuple[time, time]] | None = None,
     ) -> tuple[AttendanceRecord, ...]:
-        """Record a whole roll call (enrollment id -> present/absent) in one transaction.
+        """Record a whole roll call (enrollment id -> present/absent) in one transaction;
+        ``stays`` gives present children's arrival and departure (enrollment id -> times).
 
         All or nothing: a bad entry refuses the whole call. Recording a day again replaces
         its records. An absence within a recorded justification is justified.
         """
+        if stays is not None and (
+            not isinstance(stays, Mapping) or not set(stays) <= set(presences)
+        ):
+            raise InvalidInputError(
+                "les heures d'arrivée et de départ sont celles d'enfants pointés", path="stays"
+            )
         day = _date(day, "day")
         if not isinstance(presences, Mapping) or not presences:
             raise InvalidInputError("expected enrollment id -> presence", path="presences")
@@ -186,6 +213,7 @@ class AttendanceService(ServiceBase):
                 actor=actor,
                 clock=FixedClock(tx.now),
                 justifications=_covering(tx, day, day),
+                stays=stays,
             )
             ensure_days_not_billed(tx.uow, self._ctx.deployment, _days_of(records))
             existing: set[str] = set()

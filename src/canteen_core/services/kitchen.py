@@ -12,7 +12,7 @@ from datetime import date
 from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.headcount import KitchenCount
+from canteen_core.domain.headcount import KitchenCount, without_counts
 from canteen_core.domain.menus import AllergyFlag
 from canteen_core.domain.policy import Action
 from canteen_core.services.menus import day_allergy_flags
@@ -92,6 +92,16 @@ class KitchenService(ServiceBase):
             if not sites:
                 return {}
             counts = tx.uow.reservations.headcount(sites, first, last, service_id=service_id)
+            if service_id is None:
+                # Meals only: activities without a meal (evening care) are not cooked for.
+                for entry in tx.uow.services.list():
+                    if not entry.service.meal:
+                        counts = without_counts(
+                            counts,
+                            tx.uow.reservations.headcount(
+                                sites, first, last, service_id=entry.service.id
+                            ),
+                        )
         days = (last - first).days + 1
         # The port orders its counts by site, then day.
         return {site: tuple(counts[i * days : (i + 1) * days]) for i, site in enumerate(sites)}

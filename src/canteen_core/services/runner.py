@@ -236,8 +236,8 @@ def _needs_household(actor: Actor, action: Action) -> bool:
 @attrs.define
 class _Caches:
     school_years: dict[tuple[Zone, int, str | None], SchoolYear] = attrs.Factory(dict)
-    calendars: dict[tuple[Zone, int, str | None, frozenset[int]], ServiceCalendar] = attrs.Factory(
-        dict
+    calendars: dict[tuple[Zone, int, str | None, frozenset[int], str], ServiceCalendar] = (
+        attrs.Factory(dict)
     )
     interned: dict[tuple[object, ...], ServiceCalendar] = attrs.Factory(dict)
     #: The shared instances by ``id`` (held, so ids stay theirs): a loaded enrollment that
@@ -261,6 +261,7 @@ def _calendar_key(calendar: ServiceCalendar) -> tuple[object, ...]:
         tuple(year.bridge_days.items()),
         calendar.open_weekdays,
         calendar.site_closures,
+        calendar.kind,
     )
 
 
@@ -374,11 +375,13 @@ class ServiceContext:
 
     def calendar(self, site: Site, service: Service, start_year: int) -> ServiceCalendar:
         """The :class:`ServiceCalendar` of ``service`` at ``site`` for a school year (cached)."""
-        key = (site.zone, start_year, site.department, service.open_weekdays)
+        key = (site.zone, start_year, site.department, service.open_weekdays, service.calendar)
         found = self._caches.calendars.get(key)
         if found is None:
             year = self.school_year(site.zone, start_year, site.department)
-            found = ServiceCalendar(school_year=year, open_weekdays=service.open_weekdays)
+            found = ServiceCalendar(
+                school_year=year, open_weekdays=service.open_weekdays, kind=service.calendar
+            )
             self._caches.calendars[key] = self.intern_calendar(found)
             found = self._caches.calendars[key]
         return found

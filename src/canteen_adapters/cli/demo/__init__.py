@@ -92,8 +92,14 @@ __all__ = [
     show_default=True,
     help="Households of the synthetic commune (besides the CONCERTO family).",
 )
+@click.option(
+    "--activities",
+    is_flag=True,
+    help="Add the activities beyond lunch: evening care by the half-hour, a Wednesday service "
+    "by the half-day with its meal, a February ALSH week (docs/rules/activities.md).",
+)
 @json_option
-def command(db: Path, households: int, as_json: bool) -> None:
+def command(db: Path, households: int, activities: bool, as_json: bool) -> None:
     """Run a commune's September end to end on an embedded SQLite database.
 
     Creates (or reuses) the commune of Ronde, zone C, 2023-2024: a synthetic population with the
@@ -104,11 +110,12 @@ def command(db: Path, households: int, as_json: bool) -> None:
     \b
         canteen demo
         canteen demo --db /tmp/ronde/canteen.db --households 1000 --json
+        canteen demo --activities --db /tmp/ronde-activities/canteen.db
 
     Running it again on the same database adds nothing. Afterwards the operator commands work
     on the demo: canteen invoices --config canteen-demo/canteen.toml
     """
-    report = run_demo(db, households=households)
+    report = run_demo(db, households=households, activities=activities)
     if as_json:
         echo_json(report_json(report))
     else:

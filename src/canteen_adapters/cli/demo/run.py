@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from canteen_adapters.cli._common import euros, fail, plural, progress
+from canteen_adapters.cli.demo.activities import city_request, run_activities
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
     BILLED_AT,
@@ -186,21 +187,7 @@ class _Demo:
         )
         return [
             alban,
-            *(
-                EnrollmentRequest(
-                    household_id=e.household_id,
-                    child_id=e.child_id,
-                    service=SERVICE,
-                    site=SITE,
-                    booking_policy=BOOKING_POLICY,
-                    tariff_category=e.tariff_category,
-                    school_year=SCHOOL_YEAR,
-                    start=e.start,
-                    end=e.end,
-                    id=e.id,
-                )
-                for e in self.city.enrollments
-            ),
+            *(city_request(e) for e in self.city.enrollments),
         ]
 
     def enrollments(self) -> int:
@@ -481,8 +468,11 @@ def run_demo(
     *,
     households: int = DEFAULT_HOUSEHOLDS,
     on_step: Callable[[StepResult], None] | None = None,
+    activities: bool = False,
 ) -> DemoReport:
-    """Run the demo on the SQLite database ``db`` (see the module docstring)."""
+    """Run the demo on the SQLite database ``db`` (see the module docstring); ``activities``
+    adds the synthetic city's evening care, Wednesday service and ALSH (their grids,
+    bookings and September's evening roll calls, billed with September)."""
     if isinstance(households, bool) or not isinstance(households, int) or households < 0:
         fail(f"--households : nombre de foyers invalide {households!r}", exit_code=2)
     began = _time.perf_counter()
@@ -495,6 +485,8 @@ def run_demo(
         enrollments = demo.enrollments()
         demo.periodicities()
         demo.attendance()
+        if activities:
+            run_activities(canteen, demo.city, demo.at, demo.step)
         demo.billing()
         demo.payzen()
         demo.at(PAID_CASH_AT)

@@ -176,10 +176,16 @@ class RollCallController(Controller):
         day: FromPath[str],
         data: JSONBody[RollCallBody],
     ) -> RollCallOut:
-        """Record the roll call (enrollment id -> ``present``/``absent``), all or nothing."""
+        """Record the roll call (enrollment id -> ``present``/``absent``, with ``stays``:
+        arrival and departure where the activity counts them), all or nothing."""
         actor = web.staff_actor(request)
         when = _day(day, "day")
-        web.canteen.attendance.roll_call(actor, when, data.presences)
+        stays = (
+            None
+            if data.stays is None
+            else {key: (stay.arrival, stay.departure) for key, stay in data.stays.items()}
+        )
+        web.canteen.attendance.roll_call(actor, when, data.presences, stays=stays)
         return convert.roll_call_out(web.canteen, actor, site_id, when)
 
 

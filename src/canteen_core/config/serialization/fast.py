@@ -26,6 +26,7 @@ _INVOICE_LINE_FIELDS = (
     "days",
     "rule",
     "grid_id",
+    "unit",
 )
 
 #: The fields of an invoice, in order, as :func:`_fast_invoice_lines` writes them.
@@ -76,6 +77,7 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
             "days": [day.isoformat() for day in line.days],
             "rule": None if line.rule is None else line.rule.value,
             "grid_id": line.grid_id,
+            "unit": line.unit,
         }
 
     converter.register_unstructure_hook(InvoiceLine, unstructure_line)

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from canteen_core.domain._validators import a_date, enum_member, non_empty_str
+from canteen_core.domain.activities import Unit
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.tariffs import (
     TariffCategory,
@@ -32,6 +33,7 @@ class ChargeRule(enum.StrEnum):
     LATE_CANCELLATION = "late_cancellation"
     NOT_BOOKED = "not_booked"
     PREPAID_BOOKING = "prepaid_booking"  # prepaid mode: the validated booking itself is billed
+    LATE_PICKUP = "late_pickup"  # an activity's child picked up after closing time
 
     @property
     def label_fr(self) -> str:
@@ -50,6 +52,7 @@ _RULE_LABELS_FR = {
     ChargeRule.LATE_CANCELLATION: "annulation hors délai",
     ChargeRule.NOT_BOOKED: "non réservé",
     ChargeRule.PREPAID_BOOKING: "repas réservés",
+    ChargeRule.LATE_PICKUP: "retard à la sortie",
 }
 
 
@@ -132,6 +135,20 @@ def _day_set(value: Iterable[date]) -> frozenset[date]:
     return frozenset(value) if value else _NO_DAYS
 
 
+def _optional_unit(value: Unit | str | None) -> Unit | None:
+    return None if value is None else enum_member(Unit, value, path="unit", what="unit")
+
+
+def _quantities(value: Iterable[tuple[date, int]]) -> tuple[tuple[date, int], ...]:
+    items = tuple(sorted(dict(value).items()))
+    for day, count in items:
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidInputError(f"must be dates, got {day!r}", path="quantities")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidInputError(f"must be positive integers, got {count!r}", path="quantities")
+    return items
+
+
 @attrs.frozen(kw_only=True)
 class PeriodFacts(_Subject):
     """What happened for one child's enrollment over a period: :class:`DayFacts` in bulk.
@@ -152,8 +169,27 @@ class PeriodFacts(_Subject):
     justified: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
     late_booked: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
     late_cancelled: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
+    #: The activity's unit (``None``: a lunch, billed by the day as it always was); see
+    #: ``docs/rules/activities.md``.
+    unit: Unit | None = attrs.field(default=None, converter=_optional_unit)
+    #: Units of each day for a timed unit (days left out count one).
+    quantities: tuple[tuple[date, int], ...] = attrs.field(default=(), converter=_quantities)
+    #: The service whose tariff grid prices these facts (the meal of an activity with meal,
+    #: priced by the lunch grid); ``None``: the facts' own service.
+    tariff_service_id: str | None = None
+    #: Present days the child was picked up after closing time (charged the grid's
+    #: ``late_pickup_fee`` each).
+    late_pickups: frozenset[date] = attrs.field(default=frozenset(), converter=_day_set)
 
     def __attrs_post_init__(self) -> None:
+        if not self.late_pickups <= self.present:
+            raise InvalidInputError(
+                "a late pick-up is a day the child was present", path="late_pickups"
+            )
+        if self.tariff_service_id is not None and (
+            not isinstance(self.tariff_service_id, str) or not self.tariff_service_id
+        ):
+            raise InvalidInputError("must be a service id", path="tariff_service_id")
         for name in ("booked", "closed", "present", "absent", "late_cancelled"):
             for day in getattr(self, name):
                 if type(day) is not date and (

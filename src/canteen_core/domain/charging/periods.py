@@ -36,7 +36,8 @@ class ChargedDays:
 
     @property
     def quantity(self) -> int:
-        """How many days are charged."""
+        """How many days are charged (for an activity's facts, see
+        :func:`~canteen_core.domain.invoice_runs.activity_lines`)."""
         return len(self.days)
 
 
@@ -139,13 +140,13 @@ def charge_periods(
     policies and errors are those of :func:`decide` and :func:`price`.
     """
     items = list(facts)
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str | None]] = set()
     for index, item in enumerate(items):
         if not isinstance(item, PeriodFacts):
             raise InvalidInputError(
                 f"expected PeriodFacts, got {type(item).__name__}", path=f"facts[{index}]"
             )
-        key = (item.enrollment_id, item.child_id)
+        key = (item.enrollment_id, item.child_id, item.tariff_service_id)
         if key in seen:
             raise InvalidInputError(
                 f"two period facts for child {item.child_id!r}, enrollment {item.enrollment_id!r}",
@@ -166,7 +167,7 @@ def charge_periods(
         if table is None:
             table = outcomes[rules] = {}
         groups = _charged_groups(item, rules, carried.get(item.enrollment_id, 0), table)
-        if not groups:
+        if not groups and not item.late_pickups:
             continue
         household = _household(households, item.household_id)
         if ranks is not None:
@@ -176,7 +177,7 @@ def charge_periods(
         mine: list[ChargedDays] = []
         for (rule, surcharge), days in groups.items():
             for quote, quoted in tariffs.quote_days(
-                service_id=item.service_id,
+                service_id=item.tariff_service_id or item.service_id,
                 days=days,
                 category=item.category,
                 household=household,
@@ -184,9 +185,26 @@ def charge_periods(
                 surcharge=surcharge,
             ):
                 mine.append(ChargedDays(facts=item, rule=rule, quote=quote, days=tuple(quoted)))
+        if item.late_pickups:
+            mine.extend(_late_pickups(item, tariffs))
         mine.sort(key=lambda group: group.days[0])
         charged.extend(mine)
     return tuple(charged)
+
+
+def _late_pickups(item: PeriodFacts, tariffs: TariffBook) -> list[ChargedDays]:
+    """The late pick-ups of ``item`` charged the fee of the grid valid on each day (days
+    whose grid charges no fee are not charged)."""
+    by_quote: dict[PriceQuote, list[date]] = {}
+    for day in sorted(item.late_pickups):
+        grid = tariffs.grid_on(item.tariff_service_id or item.service_id, day)
+        quote = grid.late_pickup_quote(item.category)
+        if quote is not None:
+            by_quote.setdefault(quote, []).append(day)
+    return [
+        ChargedDays(facts=item, rule=ChargeRule.LATE_PICKUP, quote=quote, days=tuple(days))
+        for quote, days in by_quote.items()
+    ]
 
 
 def _period_ranks(

@@ -17,6 +17,7 @@ from canteen_core.domain.charging import (
 )
 from canteen_core.domain.clock import PARIS, ensure_aware
 from canteen_core.domain.families import Household
+from canteen_core.domain.invoice_runs.activity_lines import activity_lines
 from canteen_core.domain.invoicing import (
     InvoiceLine,
     _line_amount,
@@ -101,6 +102,13 @@ def _grouped_lines(
     quote kept alive in the value), its price text and description across households.
     ``trusted``: the groups come from :func:`~canteen_core.domain.charging.charge_periods` (lines
     are then built without InvoiceLine's checks, which they pass by construction)."""
+    groups = list(groups)
+    activities = [group for group in groups if group.facts.unit is not None]
+    if activities:
+        lunches = [group for group in groups if group.facts.unit is None]
+        return _grouped_lines(
+            lunches, names, services, quote_parts, trusted=trusted
+        ) + activity_lines(activities, names, services)
     positions: dict[int, int] = {}
     # key -> [first group (earliest day, then earliest facts), its facts position, groups]
     keyed: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
@@ -149,6 +157,7 @@ def _grouped_lines(
             "unit_price": unit_price,
             "rule": first.rule,
             "grid_id": quote.grid_id,
+            "unit": None,
         }
         if not trusted or unit_price.is_negative or not description.strip():
             # Groups from elsewhere, or a line InvoiceLine refuses: its checks decide.

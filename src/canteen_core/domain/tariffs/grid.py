@@ -88,6 +88,13 @@ def _optional_surcharge(
         raise InvalidInputError(f"must be a Surcharge, got {value!r}", path=attribute.name)
 
 
+def _optional_fee(_: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
+    if value is not None and (not isinstance(value, Money) or value.is_negative):
+        raise InvalidInputError(
+            f"must be a non-negative amount, got {value!r}", path=attribute.name
+        )
+
+
 @attrs.frozen(kw_only=True)
 class TariffGrid:
     """The prices of one service from ``valid_from`` to ``valid_until`` (inclusive, open if None).
@@ -114,6 +121,9 @@ class TariffGrid:
         default=None, validator=_optional_surcharge
     )
     currency: str = EUR
+    #: The fee charged once per day a child is picked up after closing time (an activity's
+    #: late pick-up, see ``docs/rules/activities.md``); ``None``: no fee.
+    late_pickup_fee: Money | None = attrs.field(default=None, validator=_optional_fee)
 
     def __attrs_post_init__(self) -> None:
         if self.valid_until is not None and self.valid_until < self.valid_from:
@@ -127,6 +137,11 @@ class TariffGrid:
                 f"grid {self.id!r} has no price for categories in use: {', '.join(missing)}",
                 path="prices",
             )
+        if self.late_pickup_fee is not None and self.late_pickup_fee.currency != self.currency:
+            raise InvalidInputError(
+                f"late pick-up fee in {self.late_pickup_fee.currency}, grid in {self.currency}",
+                path="late_pickup_fee",
+            )
         for category, pricing in self.prices.items():
             if pricing.currency != self.currency:
                 raise InvalidInputError(
@@ -138,6 +153,24 @@ class TariffGrid:
             raise InvalidInputError(
                 "two sibling discounts start at the same rank", path="sibling_discounts"
             )
+
+    def late_pickup_quote(self, category: TariffCategory) -> PriceQuote | None:
+        """The quote of the late pick-up fee (flat: no quotient, no sibling discount), or
+        ``None`` when the grid charges none."""
+        fee = self.late_pickup_fee
+        if fee is None:
+            return None
+        return PriceQuote(
+            unit_price=fee,
+            base_price=fee,
+            category=category,
+            quotient=None,
+            band="forfait",
+            grid_id=self.id,
+            sibling_rank=1,
+            discount_percent=Decimal(0),
+            surcharge=None,
+        )
 
     def covers(self, day: date) -> bool:
         """Whether the grid is valid on ``day``."""

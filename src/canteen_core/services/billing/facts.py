@@ -6,7 +6,7 @@ in bulk for a batch of households.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from canteen_core.domain._unchecked import unchecked
@@ -173,8 +173,23 @@ def period_facts(
         justified=frozenset(justified) if justified else _NO_DAYS,
         late_booked=frozenset(late_booked) if late_booked else _NO_DAYS,
         late_cancelled=frozenset(late_cancelled) if late_cancelled else _NO_DAYS,
+        unit=None,
+        quantities=(),
+        tariff_service_id=None,
+        late_pickups=_NO_DAYS,
     )
 
 
 _unchecked_period_facts = unchecked(PeriodFacts)
+
+
+def stays_of(records: Iterable[AttendanceRecord]) -> dict[date, tuple[time, time]]:
+    """The arrival and departure recorded per day (present children whose times were noted)."""
+    return {
+        record.day: (record.arrival, record.departure)
+        for record in records
+        if record.arrival is not None and record.departure is not None
+    }
+
+
 _NO_DAYS: frozenset[date] = frozenset()

@@ -8,6 +8,7 @@ from datetime import date
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.charging import DayFacts
+from canteen_core.domain.charging.activities import is_lunch
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
     RuleViolationError,
@@ -66,6 +67,10 @@ class PrepaidBilling(BillingBase):
             services: dict[str, str] = {}
             for enrollment in uow.enrollments.list(household_id=household_id):
                 if enrollment.start > end or enrollment.end < start:
+                    continue
+                if not is_lunch(enrollment.service):
+                    # Activities are billed post-paid from attendance (their units need it):
+                    # a basket holds lunch-like services only (docs/rules/activities.md).
                     continue
                 enrollment = self._ctx.intern(enrollment)
                 services[enrollment.service.id] = enrollment.service.name

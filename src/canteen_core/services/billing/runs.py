@@ -18,6 +18,7 @@ from canteen_core.domain.attendance import (
 )
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.charging import PeriodFacts
+from canteen_core.domain.charging.activities import activity_facts
 from canteen_core.domain.clock import paris_today
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
@@ -48,7 +49,7 @@ from canteen_core.domain.tariffs import (
 )
 from canteen_core.ports.storage import Range, UnitOfWork
 from canteen_core.services.billing._base import BillingBase, _chunks, _paris_date, parse_period
-from canteen_core.services.billing.facts import _justified_run_before, period_facts
+from canteen_core.services.billing.facts import _justified_run_before, period_facts, stays_of
 from canteen_core.services.billing.problems import (
     SkippedHousehold,
     category_problem,
@@ -470,7 +471,9 @@ class PostpaidRuns(BillingBase):
             except ConfigurationError:  # a tariff category canteen does not know
                 failed.setdefault(enrollment.household_id, category_problem(enrollment))
                 continue
-            facts.append(mine)
+            facts.extend(
+                activity_facts(mine, enrollment.service, start, stays_of(records[enrollment.id]))
+            )
             if mine.justified and start > enrollment.start:
                 ill.append(enrollment)
         if ill and lookback < start:

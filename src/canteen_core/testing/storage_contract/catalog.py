@@ -1,20 +1,24 @@
-"""The storage contract for the catalog: sites (with their closures) and services, versioned."""
+"""The storage contract for the catalog: sites (with their closures) and services, versioned;
+an activity's unit, calendar and hours, and the arrival and departure its attendance records."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import attrs
 import pytest
 
+from canteen_core.domain.attendance import AttendanceRecord
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from canteen_core.ports.storage import Storage
+from canteen_core.ports.storage import Range, Storage
+from canteen_core.synthetic_activities import EVENING_CARE
 from canteen_core.testing.samples import OTHER_SITE, SERVICE, SITE
 
 __all__ = [
     "test_a_catalog_entry_refuses_a_stale_or_wrong_version",
+    "test_an_activity_and_its_arrivals_and_departures_round_trip",
     "test_catalog_entries_round_trip_by_version",
     "test_catalog_saves_follow_the_transaction",
 ]
@@ -66,3 +70,28 @@ def test_catalog_saves_follow_the_transaction(storage: Storage) -> None:
         uow.services.save(ServiceEntry(service=SERVICE), expected_version=0)
     with storage.unit_of_work(read_only=True) as uow:
         assert uow.services.find(SERVICE.id) is None
+
+
+def test_an_activity_and_its_arrivals_and_departures_round_trip(storage: Storage) -> None:
+    record = AttendanceRecord(
+        id="e-soir/2023-09-11",
+        enrollment_id="e-soir",
+        child_id="c",
+        household_id="h",
+        site_id=SITE.id,
+        day=date(2023, 9, 11),
+        presence="present",
+        booked=True,
+        recorded_by="agent",
+        recorded_at=datetime(2023, 9, 11, 17, 0, tzinfo=UTC),
+        arrival=time(16, 35),
+        departure=time(18, 42),
+    )
+    with storage.unit_of_work() as uow:
+        uow.services.save(ServiceEntry(service=EVENING_CARE), expected_version=0)
+        uow.attendance.add_many([record])
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.services.get(EVENING_CARE.id) == ServiceEntry(service=EVENING_CARE)
+        found = list(uow.attendance.list(enrollment_id="e-soir", day=Range(None, None)))
+        assert found == [record]
