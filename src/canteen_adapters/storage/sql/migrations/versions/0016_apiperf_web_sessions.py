@@ -2,8 +2,8 @@
 process, kept across restarts): tables ``web_sessions`` and ``idempotency_keys``, keyed by
 commune on PostgreSQL like every table since 0013.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -21,8 +21,8 @@ from canteen_adapters.storage.sql.migrations._ops import (
     tenant_policy,
 )
 
-revision = "0015"
-down_revision: str | None = "0014"
+revision = "0016"
+down_revision: str | None = "0015"
 branch_labels = None
 depends_on = None
 
