@@ -70,6 +70,7 @@ class PaymentService(OnlinePayments, PaymentReturns, DirectDebits, DebitSchedule
     """``canteen.payments``: online payments, notifications, counter payments, refunds, SEPA.
 
     One object whose methods come from the rooms of this package: :mod:`.online` (card
-    payments and provider notifications), :mod:`.direct_debit` (mandates, SEPA runs, returns)
+    payments and provider notifications), :mod:`.mandates` (SEPA mandates), :mod:`.direct_debit`
+    (SEPA runs, returns)
     and :mod:`.counter` (cash, cheque, CESU, refunds, rejections).
     """
