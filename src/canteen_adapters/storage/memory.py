@@ -134,6 +134,7 @@ class MemoryUnitOfWork:
         self.family_papers = _Documents(self, data, COLLECTIONS["family_papers"])
         self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
         self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
+        self.debit_returns = _Documents(self, data, COLLECTIONS["debit_returns"])
         self.capacities = _Capacities(self, data, COLLECTIONS["capacities"])
         self.waiting_list = _Documents(self, data, COLLECTIONS["waiting_list"])
         self.menus = _Documents(self, data, COLLECTIONS["menus"])

@@ -230,6 +230,10 @@ class SqlUnitOfWork:
         return _Documents(self, COLLECTIONS["payment_requests"])
 
     @cached_property
+    def debit_returns(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["debit_returns"])
+
+    @cached_property
     def capacities(self) -> _Capacities:
         return _Capacities(self, COLLECTIONS["capacities"])
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.campaigns import Campaign, CampaignAnswer
     from canteen_core.domain.capacity import CapacityRule, WaitingEntry
     from canteen_core.domain.change_requests import ChangeRequest
+    from canteen_core.domain.debit_returns import DebitReturn
     from canteen_core.domain.enrollment_requests import EnrollmentApplication
     from canteen_core.domain.enrollments import Enrollment
     from canteen_core.domain.family_papers import FamilyPaper
@@ -446,6 +447,11 @@ class UnitOfWork(Protocol):
     @property
     def payment_requests(self) -> DocumentRepository[StartedPayment]:
         """Online payments started (matched to the provider's notifications)."""
+        ...
+
+    @property
+    def debit_returns(self) -> DocumentRepository[DebitReturn]:
+        """Direct debits the bank returned, with their reason (from its return files)."""
         ...
 
     @property

@@ -311,6 +311,16 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            name="debit_returns",
+            type_ref="canteen_core.domain.debit_returns:DebitReturn",
+            keys=(
+                Key(column="household_id"),
+                Key(column="payment_id"),
+                Key(column="file_digest"),
+                Key(column="loaded_at", type="datetime"),
+            ),
+        ),
+        Collection(
             name="capacities",
             type_ref="canteen_core.domain.capacity:CapacityRule",
             keys=(Key(column="site_id"), Key(column="service_id")),

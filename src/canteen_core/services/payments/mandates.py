@@ -114,7 +114,7 @@ class DirectDebitMandates(PaymentBase):
                 )
                 tx.audit.describe(f"Signature du mandat {mandate.reference}")
         except BaseException:
-            discard(ctx, drawn)
+            discard(ctx, drawn, household_id)
             raise
         return mandate
 
@@ -213,7 +213,7 @@ class DirectDebitMandates(PaymentBase):
                     tx.uow.family_papers.save(refiled_paper(ctx, current, changed, drawn))
                 audit(tx, mandate, changed)
         except BaseException:
-            discard(ctx, drawn)
+            discard(ctx, drawn, household_id)
             raise
         if drawn is not None:
             forget_replaced(ctx, paper)
