@@ -77,6 +77,5 @@ class PaymentService(
 
     One object whose methods come from the rooms of this package: :mod:`.online` (card
     payments and provider notifications), :mod:`.mandates` (SEPA mandates), :mod:`.direct_debit`
-    (SEPA runs, returns)
-    and :mod:`.counter` (cash, cheque, CESU, refunds, rejections).
+    (SEPA runs, returns) and :mod:`.counter` (cash, cheque, CESU, refunds, rejections).
     """
