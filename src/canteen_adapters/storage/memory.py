@@ -135,6 +135,8 @@ class MemoryUnitOfWork:
         self.enrollment_requests = _Documents(self, data, COLLECTIONS["enrollment_requests"])
         self.payment_requests = _Documents(self, data, COLLECTIONS["payment_requests"])
         self.debit_returns = _Documents(self, data, COLLECTIONS["debit_returns"])
+        self.web_sessions = _Documents(self, data, COLLECTIONS["web_sessions"])
+        self.idempotency_keys = _Documents(self, data, COLLECTIONS["idempotency_keys"])
         self.capacities = _Capacities(self, data, COLLECTIONS["capacities"])
         self.waiting_list = _Documents(self, data, COLLECTIONS["waiting_list"])
         self.menus = _Documents(self, data, COLLECTIONS["menus"])

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.menus import WeekMenu
     from canteen_core.domain.payment_requests import StartedPayment
     from canteen_core.domain.tariffs import TariffGrid
+    from canteen_core.domain.web_state import IdempotentResponse, PortalSession
     from canteen_core.ports.audit import AuditLogRepository
 
 
@@ -452,6 +453,16 @@ class UnitOfWork(Protocol):
     @property
     def debit_returns(self) -> DocumentRepository[DebitReturn]:
         """Direct debits the bank returned, with their reason (from its return files)."""
+        ...
+
+    @property
+    def web_sessions(self) -> DocumentRepository[PortalSession]:
+        """The HTTP front end's login sessions (purged once expired)."""
+        ...
+
+    @property
+    def idempotency_keys(self) -> DocumentRepository[IdempotentResponse]:
+        """The HTTP front end's responses to requests with an ``Idempotency-Key``."""
         ...
 
     @property

@@ -351,6 +351,19 @@ COLLECTIONS: dict[str, Collection] = {
                 Key(column="received_at", type="datetime"),
             ),
         ),
+        Collection(
+            name="web_sessions",
+            type_ref="canteen_core.domain.web_state:PortalSession",
+            keys=(
+                Key(column="user_id", attr="actor.user_id"),
+                Key(column="expires_at", type="datetime"),
+            ),
+        ),
+        Collection(
+            name="idempotency_keys",
+            type_ref="canteen_core.domain.web_state:IdempotentResponse",
+            keys=(Key(column="user_id"), Key(column="expires_at", type="datetime")),
+        ),
     )
 }
 
