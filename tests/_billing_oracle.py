@@ -33,9 +33,9 @@ from canteen_core.domain.invoicing import (
     BillingMode,
     InvoiceTerms,
     NumberSequence,
-    _check_sequence,
     billing_key,
 )
+from canteen_core.domain.numbering import check_sequence
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.domain.tariffs import TariffBook
 from canteen_core.services.billing import tariff_category_of
@@ -158,7 +158,7 @@ def run_postpaid(
     if period_end < period_start:
         raise InvalidInputError("period ends before it starts", path="period_end")
     issue_date = _paris_date(issued_at)
-    _check_sequence(sequence, issuer_id, issue_date, "")
+    check_sequence(sequence, issuer_id, issue_date, "")
     by_id = _households(households)
     items = list(facts)
     for index, item in enumerate(items):

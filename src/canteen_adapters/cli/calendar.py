@@ -46,10 +46,10 @@ from canteen_adapters.cli._common import (
     short_french_date,
 )
 from canteen_core.domain.calendar import Closure, ClosureKind, ServiceCalendar, Zone, parse_weekdays
+from canteen_core.domain.calendar_words import WEEKDAY_CODES
 
 __all__ = ["CalendarReport", "build_report", "command", "render_text", "report_json"]
 
-_WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Closures every week brings; the text output counts them instead of listing them.
 _ROUTINE = frozenset({ClosureKind.WEEKEND, ClosureKind.CLOSED_WEEKDAY})
 
@@ -101,7 +101,7 @@ def report_json(report: CalendarReport) -> dict[str, Any]:
         "zone": str(year.zone),
         "department": report.department,
         "school_year": year.label,
-        "weekdays": [_WEEKDAY_CODES[day] for day in sorted(calendar.open_weekdays)],
+        "weekdays": [WEEKDAY_CODES[day] for day in sorted(calendar.open_weekdays)],
         "first_day": calendar.first_day.isoformat(),
         "last_day": calendar.last_day.isoformat(),
         "service_days": [day.isoformat() for day in calendar.open_days()],

@@ -14,8 +14,9 @@ Toussaint" (the holidays close the whole fortnight, the public holiday adds noth
 8 May 2024 reads "Victoire 1945" rather than "Mercredi", Saturday 11 November 2023 "Armistice",
 and a strike only shows on days the service would otherwise have run.
 
-One idea (the year's facts and a service's calendar over them, with their parsing), kept whole
-at a little over 500 lines.
+One idea (the year's facts and a service's calendar over them); the calendar's words and their
+parsing (weekday and month names, ``parse_weekdays``, ``parse_school_year``) are in
+:mod:`canteen_core.domain.calendar_words` and re-exported here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ from functools import cached_property
 import attrs
 
 from canteen_core.domain.calendar_kinds import CalendarKind, calendar_kind, check_weekdays
+from canteen_core.domain.calendar_words import (
+    MONTH_NAMES_FR,
+    SCHOOL_RESTAURANT_WEEKDAYS,
+    WEEKDAY_NAMES_FR,
+    parse_school_year,
+    parse_weekdays,
+    school_year_label,
+)
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
@@ -46,26 +55,6 @@ __all__ = [
     "parse_weekdays",
 ]
 
-#: Monday=0 ... Sunday=6, as :meth:`datetime.date.weekday`.
-WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-#: January first; spelled out because :mod:`calendar` month names depend on the locale.
-MONTH_NAMES_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-_WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-#: Most school restaurants serve on Monday, Tuesday, Thursday and Friday.
-SCHOOL_RESTAURANT_WEEKDAYS = frozenset({0, 1, 3, 4})
 _WEEKEND = frozenset({5, 6})
 
 
@@ -155,73 +144,6 @@ class Period:
             day += timedelta(days=1)
 
 
-def parse_school_year(value: str | int) -> int:
-    """Parse ``"2023-2024"`` (or ``"2023/2024"``, or ``2023``) into its starting year, 2023."""
-    if isinstance(value, bool):
-        raise InvalidInputError(f"malformed school year {value!r}", path="school_year")
-    text = str(value).strip().replace("/", "-")
-    parts = text.split("-")
-    try:
-        years = [int(part) for part in parts]
-    except ValueError:
-        raise InvalidInputError(
-            f"malformed school year {value!r}; expected e.g. 2023-2024", path="school_year"
-        ) from None
-    if len(years) == 1 and 1900 < years[0] < 2200:
-        return years[0]
-    if len(years) == 2 and years[1] == years[0] + 1 and 1900 < years[0] < 2200:
-        return years[0]
-    raise InvalidInputError(
-        f"malformed school year {value!r}; expected two consecutive years like 2023-2024",
-        path="school_year",
-    )
-
-
-def _parse_weekday(item: str | int) -> int:
-    if isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 6:
-        return item
-    text = str(item).strip().lower()
-    if text in _WEEKDAY_CODES:
-        return _WEEKDAY_CODES.index(text)
-    if text in WEEKDAY_NAMES_FR:
-        return WEEKDAY_NAMES_FR.index(text)
-    if len(text) >= 3 and text in {name[: len(text)] for name in WEEKDAY_NAMES_FR}:
-        # A French prefix of at least three letters: "lun", "merc", "ven".
-        return [name[:3] for name in WEEKDAY_NAMES_FR].index(text[:3])
-    raise InvalidInputError(
-        f"unknown weekday {item!r}; use mon,tue,wed,thu,fri,sat,sun", path="weekdays"
-    )
-
-
-def parse_weekdays(value: str | Iterable[str | int]) -> frozenset[int]:
-    """Parse weekdays into numbers (Monday = 0).
-
-    Accepts ``"mon,tue,thu,fri"``, French names (``"lundi,mardi"``), ranges (``"mon-fri"``),
-    numbers 0-6, or an iterable of those.
-    """
-    items = value.split(",") if isinstance(value, str) else list(value)
-    result: set[int] = set()
-    for item in items:
-        if isinstance(item, str) and "-" in item:
-            first, _, last = item.partition("-")
-            start, end = _parse_weekday(first), _parse_weekday(last)
-            if end < start:
-                raise InvalidInputError(
-                    f"weekday range {item!r} runs backwards; write e.g. mon-fri",
-                    path="weekdays",
-                )
-            result.update(range(start, end + 1))
-        else:
-            result.add(_parse_weekday(item))
-    if not result:
-        raise InvalidInputError("at least one weekday is required", path="weekdays")
-    return frozenset(result)
-
-
-def _school_year_label(start_year: int) -> str:
-    return f"{start_year}-{start_year + 1}"
-
-
 class _DateNames(Mapping[date, str]):
     """An immutable, hashable, picklable ``{date: name}`` mapping, sorted by date."""
 
@@ -309,7 +231,7 @@ class SchoolYear:
     @property
     def label(self) -> str:
         """``"2023-2024"``."""
-        return _school_year_label(self.start_year)
+        return school_year_label(self.start_year)
 
     def __contains__(self, day: object) -> bool:
         return _is_date(day) and self.first_day <= day <= self.last_day  # type: ignore[operator]

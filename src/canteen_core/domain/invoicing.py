@@ -5,7 +5,7 @@
   returns the next ones and the new state; storage keeps it and makes it concurrency-safe (one
   row per issuer/year/prefix, locked and updated in the same transaction as the documents).
   The sequence passed must be the one of the issue year. Credit notes have their own sequence
-  (prefix ``AV-``).
+  (prefix ``AV-``). The numbering is :mod:`canteen_core.domain.numbering`, re-exported here.
 - **Invoices** are immutable once issued. Their total is exactly the sum of their lines, and
   every line amount is ``quantity x unit price`` rounded half-up to the cent. Amount paid,
   balance due and status depend on payments and credit notes: see
@@ -39,6 +39,12 @@ from canteen_core.domain.charging import (
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
 from canteen_core.domain.events import InvoiceIssued
 from canteen_core.domain.money import EUR, Money
+from canteen_core.domain.numbering import (
+    NumberSequence,
+    check_sequence,
+    non_negative_int,
+    parse_number,
+)
 from canteen_core.domain.tariffs import TariffCategory
 
 __all__ = [
@@ -95,67 +101,6 @@ def billing_key(
     return key if basket_id is None else f"{key}/{basket_id}"
 
 
-# -- numbering -------------------------------------------------------------------------------
-
-
-def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(
-            f"must be a non-negative integer, got {value!r}", path=attribute.name
-        )
-
-
-def _year(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1900 < value < 10000:
-        raise InvalidInputError(f"not a year: {value!r}", path=attribute.name)
-
-
-@attrs.frozen(kw_only=True)
-class NumberSequence:
-    """The numbering state of one issuer, year and kind: the last number used.
-
-    >>> seq = NumberSequence(issuer_id="regie", year=2023, last_used=122)
-    >>> numbers, seq = seq.allocate(2)
-    >>> numbers, seq.last_used
-    (('2023-000123', '2023-000124'), 124)
-    """
-
-    issuer_id: str = attrs.field(validator=non_empty_str)
-    year: int = attrs.field(validator=_year)
-    last_used: int = attrs.field(default=0, validator=_non_negative_int)
-    prefix: str = ""
-
-    def format(self, number: int) -> str:
-        """The printed number: ``{prefix}{year}-{number:06d}``."""
-        return f"{self.prefix}{self.year}-{number:06d}"
-
-    def allocate(self, count: int = 1) -> tuple[tuple[str, ...], NumberSequence]:
-        """The next ``count`` numbers and the advanced sequence (nothing is skipped)."""
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise InvalidInputError(f"count must be a non-negative integer, got {count!r}")
-        numbers = tuple(self.format(self.last_used + i) for i in range(1, count + 1))
-        return numbers, attrs.evolve(self, last_used=self.last_used + count)
-
-    @classmethod
-    def first(cls, issuer_id: str, year: int, *, prefix: str = "") -> NumberSequence:
-        """The sequence of a year nothing was numbered in yet."""
-        return cls(issuer_id=issuer_id, year=year, last_used=0, prefix=prefix)
-
-
-def parse_number(text: str, *, prefix: str = "") -> tuple[int, int]:
-    """``"2023-000123"`` -> ``(2023, 123)``; :class:`InvalidInputError` if malformed."""
-    body = text[len(prefix) :] if prefix and text.startswith(prefix) else text
-    year, sep, number = body.partition("-")
-    if (
-        not sep
-        or (prefix and not text.startswith(prefix))
-        or not (year.isdigit() and len(year) == 4)
-        or not (number.isdigit() and len(number) >= 6)
-    ):
-        raise InvalidInputError(f"malformed document number {text!r}", path="number")
-    return int(year), int(number)
-
-
 # -- dates -----------------------------------------------------------------------------------
 
 
@@ -175,7 +120,7 @@ class DueDateRule:
     """When an invoice must be paid: N days after issue, or a fixed day of the next month."""
 
     kind: DueDateKind = attrs.field(converter=_due_kind)
-    value: int = attrs.field(validator=_non_negative_int)
+    value: int = attrs.field(validator=non_negative_int)
 
     def __attrs_post_init__(self) -> None:
         if self.kind == DueDateKind.DAY_OF_NEXT_MONTH and not 1 <= self.value <= 31:
@@ -209,7 +154,7 @@ class InvoiceTerms:
     """The due-date rule and how many days after issue online payment opens."""
 
     due: DueDateRule = attrs.field(factory=lambda: DueDateRule.days_after_issue(30))
-    payment_opens_after_days: int = attrs.field(default=0, validator=_non_negative_int)
+    payment_opens_after_days: int = attrs.field(default=0, validator=non_negative_int)
 
     def dates(self, issue_date: date) -> tuple[date, date]:
         """``(due_date, payment_open_date)`` for ``issue_date``."""
@@ -470,7 +415,7 @@ def credit_note(
         )
     if issue_date < invoice.issue_date:
         raise InvalidInputError("credit note dated before its invoice", path="issue_date")
-    _check_sequence(sequence, invoice.issuer_id, issue_date, CREDIT_NOTE_PREFIX)
+    check_sequence(sequence, invoice.issuer_id, issue_date, CREDIT_NOTE_PREFIX)
     numbers, advanced = sequence.allocate(1)
     note = CreditNote(
         id=_document_id("credit-note", invoice.issuer_id, numbers[0]),
@@ -485,25 +430,3 @@ def credit_note(
         currency=invoice.currency,
     )
     return note, advanced
-
-
-def _check_sequence(sequence: NumberSequence, issuer_id: str, day: date, prefix: str) -> None:
-    if not isinstance(sequence, NumberSequence):
-        raise InvalidInputError("expected a NumberSequence", path="sequence")
-    if sequence.issuer_id != issuer_id:
-        raise InvalidInputError(
-            f"sequence of issuer {sequence.issuer_id!r} used for issuer {issuer_id!r}",
-            path="sequence",
-        )
-    if sequence.prefix != prefix:
-        raise InvalidInputError(
-            f"sequence prefix {sequence.prefix!r}, expected {prefix!r}", path="sequence"
-        )
-    if sequence.year != day.year:
-        # Never roll over silently: storage must load the row of the document's year, or the
-        # numbers of that year could be reused.
-        raise InvalidInputError(
-            f"a document dated {day.isoformat()} needs the {day.year} sequence, "
-            f"not {sequence.year} (NumberSequence.first(...) if the year has none yet)",
-            path="sequence",
-        )

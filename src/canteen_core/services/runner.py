@@ -1,7 +1,7 @@
 """The machinery every application service shares: one way to run a use case.
 
-One idea (the context and the transaction of a use case), kept whole at a little over 500
-lines: the steps below read in one place.
+One idea (the context and the transaction of a use case); the calendars the context shares
+are kept in :mod:`canteen_core.services.calendar_cache`.
 
 A :class:`ServiceContext` holds what a running canteen needs (deployment, storage, clock,
 plugin manager, calendars, notifier, account settings). Every use case runs through
@@ -72,6 +72,7 @@ from canteen_core.ports.document_store import DocumentStore
 from canteen_core.ports.mail import Mailer
 from canteen_core.ports.storage import Storage, UnitOfWork
 from canteen_core.services.audit_trail import AuditNote, write_entry, write_read_entry
+from canteen_core.services.calendar_cache import CalendarCache
 from canteen_core.services.inputs import guard_public_methods
 
 __all__ = [
@@ -233,38 +234,6 @@ def _needs_household(actor: Actor, action: Action) -> bool:
     return found
 
 
-@attrs.define
-class _Caches:
-    school_years: dict[tuple[Zone, int, str | None], SchoolYear] = attrs.Factory(dict)
-    calendars: dict[tuple[Zone, int, str | None, frozenset[int], str], ServiceCalendar] = (
-        attrs.Factory(dict)
-    )
-    interned: dict[tuple[object, ...], ServiceCalendar] = attrs.Factory(dict)
-    #: The shared instances by ``id`` (held, so ids stay theirs): a loaded enrollment that
-    #: already carries one is returned without computing its calendar's key.
-    shared: dict[int, ServiceCalendar] = attrs.Factory(dict)
-    #: Keys whose shared instance was taken from a loaded enrollment (see ``intern``).
-    adopted: set[tuple[object, ...]] = attrs.Factory(set)
-
-
-def _calendar_key(calendar: ServiceCalendar) -> tuple[object, ...]:
-    """Every field of a calendar as a flat tuple: equal keys, equal calendars (cheaper to
-    hash than the nested attrs values and their mappings)."""
-    year = calendar.school_year
-    return (
-        year.zone,
-        year.start_year,
-        year.first_day,
-        year.last_day,
-        year.holidays,
-        tuple(year.public_holidays.items()),
-        tuple(year.bridge_days.items()),
-        calendar.open_weekdays,
-        calendar.site_closures,
-        calendar.kind,
-    )
-
-
 class ServiceContext:
     """Everything the application services share, and the one way to run a use case."""
 
@@ -297,7 +266,11 @@ class ServiceContext:
         self._mailer = mailer
         self._document_store: DocumentStore | None = None
         self.new_id = new_id
-        self._caches = _Caches()
+        self._calendars = CalendarCache(
+            lambda zone, year, department: self.holiday_source.school_year(
+                zone, year, department=department
+            )
+        )
 
     # -- collaborators (built lazily, once) ---------------------------------------------------
 
@@ -366,64 +339,21 @@ class ServiceContext:
 
     def school_year(self, zone: Zone, start_year: int, department: str | None = None) -> SchoolYear:
         """The school year from the holiday source, built once per (zone, year, department)."""
-        key = (zone, start_year, department)
-        found = self._caches.school_years.get(key)
-        if found is None:
-            found = self.holiday_source.school_year(zone, start_year, department=department)
-            self._caches.school_years[key] = found
-        return found
+        return self._calendars.school_year(zone, start_year, department)
 
     def calendar(self, site: Site, service: Service, start_year: int) -> ServiceCalendar:
         """The :class:`ServiceCalendar` of ``service`` at ``site`` for a school year (cached)."""
-        key = (site.zone, start_year, site.department, service.open_weekdays, service.calendar)
-        found = self._caches.calendars.get(key)
-        if found is None:
-            year = self.school_year(site.zone, start_year, site.department)
-            found = ServiceCalendar(
-                school_year=year, open_weekdays=service.open_weekdays, kind=service.calendar
-            )
-            self._caches.calendars[key] = self.intern_calendar(found)
-            found = self._caches.calendars[key]
-        return found
-
-    def _shared(self, calendar: ServiceCalendar) -> tuple[tuple[object, ...], ServiceCalendar]:
-        """The key of ``calendar`` and the shared instance of that key: ``calendar`` itself
-        when it is the shared one or the first of its key (then registered as shared)."""
-        if self._caches.shared.get(id(calendar)) is calendar:
-            return (), calendar
-        key = _calendar_key(calendar)
-        found = self._caches.interned.get(key)
-        if found is None:
-            self._caches.interned[key] = calendar
-            self._caches.shared[id(calendar)] = calendar
-            return key, calendar
-        return key, found
+        return self._calendars.calendar(site, service, start_year)
 
     def intern_calendar(self, calendar: ServiceCalendar) -> ServiceCalendar:
         """One shared instance per distinct calendar, so its closure tables (about 5 ms to
         build) are built once, not once per loaded enrollment."""
-        return self._shared(calendar)[1]
+        return self._calendars.intern_calendar(calendar)
 
     def intern(self, enrollment: Enrollment) -> Enrollment:
         """``enrollment`` sharing the context's calendar instance (loaded enrollments each
         carry their own copy; sharing keeps per-day lookups cheap)."""
-        calendar = enrollment.calendar
-        key, shared = self._shared(calendar)
-        if shared is calendar:
-            return enrollment
-        if key not in self._caches.adopted:
-            # The SQL storage hands out one instance per stored calendar (the converter
-            # interns them): the first loaded one becomes the shared instance, so the next
-            # loads are not copied; calendars built by :meth:`calendar` follow it.
-            self._caches.adopted.add(key)
-            self._caches.interned[key] = calendar
-            self._caches.shared.pop(id(shared), None)
-            self._caches.shared[id(calendar)] = calendar
-            for cache_key, cached in self._caches.calendars.items():
-                if cached is shared:
-                    self._caches.calendars[cache_key] = calendar
-            return enrollment
-        return attrs.evolve(enrollment, calendar=shared)
+        return self._calendars.intern(enrollment)
 
     # -- running use cases --------------------------------------------------------------------
 

@@ -31,13 +31,13 @@ from canteen_core.domain.invoicing import (
     InvoiceLine,
     InvoiceTerms,
     NumberSequence,
-    _check_sequence,
     _document_id,
     _sum,
     billing_key,
     month_label,
 )
 from canteen_core.domain.money import Money
+from canteen_core.domain.numbering import check_sequence
 from canteen_core.domain.tariffs import PriceQuote, TariffBook
 
 
@@ -199,7 +199,7 @@ def run_postpaid_periods(
             path="period_end",
         )
     issue_date = _paris_date(issued_at)
-    _check_sequence(sequence, issuer_id, issue_date, "")
+    check_sequence(sequence, issuer_id, issue_date, "")
     by_id = _households(households)
     items = list(facts)
     for index, item in enumerate(items):

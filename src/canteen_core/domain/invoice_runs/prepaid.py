@@ -29,13 +29,13 @@ from canteen_core.domain.invoicing import (
     InvoiceLine,
     InvoiceTerms,
     NumberSequence,
-    _check_sequence,
     _document_id,
     billing_key,
     credit_note,
     month_label,
 )
 from canteen_core.domain.money import Money
+from canteen_core.domain.numbering import check_sequence
 from canteen_core.domain.tariffs import TariffBook
 
 
@@ -98,7 +98,7 @@ def invoice_prepaid_basket(
         basket_id=basket_id,
     )
     issue_date = _paris_date(issued_at)
-    _check_sequence(sequence, issuer_id, issue_date, "")
+    check_sequence(sequence, issuer_id, issue_date, "")
     decisions = decide(items)
     # In prepaid mode the booking itself is billed, whatever happens on the day (not known yet).
     prepaid = [

@@ -37,8 +37,10 @@ The rooms of this package:
   :class:`OutgoingMessage`, :class:`NotificationSettings`;
 * :mod:`~canteen_core.domain.notifications.filters`: the template filters and the stencils of
   invoice emails;
-* :mod:`~canteen_core.domain.notifications.notifier`: :class:`Notifier`, which renders events
-  and account actions;
+* :mod:`~canteen_core.domain.notifications.rendering`: the template machinery (environment,
+  rendering in full or through a stencil) that :class:`Notifier` builds on;
+* :mod:`~canteen_core.domain.notifications.notifier`: :class:`Notifier`, one method per kind of
+  message, for events and account actions;
 * :mod:`~canteen_core.domain.notifications.deferred`: messages queued unrendered, rendered
   at the send.
 

@@ -76,6 +76,6 @@ class PaymentService(
     """``canteen.payments``: online payments, notifications, counter payments, refunds, SEPA.
 
     One object whose methods come from the rooms of this package: :mod:`.online` (card
-    payments and provider notifications), :mod:`.direct_debit` (mandates, SEPA runs, returns)
-    and :mod:`.counter` (cash, cheque, CESU, refunds, rejections).
+    payments and provider notifications), :mod:`.mandates` (SEPA mandates), :mod:`.direct_debit`
+    (SEPA runs, returns) and :mod:`.counter` (cash, cheque, CESU, refunds, rejections).
     """
