@@ -21,6 +21,7 @@ from canteen_core.config.deployment import (
     BillingMode,
     BillingSettings,
     CalendarSettings,
+    CampaignSettings,
     Deployment,
     DocumentStoreSettings,
     PortalSettings,
@@ -84,6 +85,7 @@ def make_billing_canteen(
     mode: BillingMode = BillingMode.POSTPAID,
     billing: BillingSettings | None = None,
     documents: DocumentStoreSettings | None = None,
+    campaigns: CampaignSettings | None = None,
 ) -> Canteen:
     """A canteen on ``backend`` whose deployment configures PayZen, SEPA and the counter."""
     payment: dict[str, dict[str, Any]] = {
@@ -107,6 +109,7 @@ def make_billing_canteen(
         payment=payment,
         billing=billing or BillingSettings(mode=mode),
         documents=documents or DocumentStoreSettings(folder=str(tmp_path / "documents")),
+        campaigns=campaigns or CampaignSettings(),
     )
     return Canteen.from_deployment(
         deployment, clock=clock, plugins=[recorder], account_settings=cheap_accounts()

@@ -536,3 +536,23 @@ def test_a_later_postgres_table_is_keyed_by_tenant(postgres_dsn: str, pg_schema:
             assert forced is True
     finally:
         engine.dispose()
+
+
+def test_0015_adds_the_campaign_tables_and_removes_them_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'campaigns.db'}"
+    assert upgrade(url, "0014") == "0014"
+    engine = create_engine_for_url(url)
+    try:
+        assert "campaigns" not in sa.inspect(engine).get_table_names()
+        assert upgrade(engine, "0015") == "0015"
+        names = sa.inspect(engine).get_table_names()
+        assert {"campaigns", "campaign_answers"} <= set(names)
+        indexes = {i["name"] for i in sa.inspect(engine).get_indexes("campaign_answers")}
+        assert "ix_campaign_answers_campaign_id" in indexes
+        with engine.connect() as connection:
+            command.downgrade(alembic_config(connection), "0014")
+            connection.commit()
+        assert "campaign_answers" not in sa.inspect(engine).get_table_names()
+        assert upgrade(engine) == head_revision()
+    finally:
+        engine.dispose()

@@ -37,6 +37,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "days": [{"day": "2023-10-16", "main": {"name": "Riz"}, "vegetarian": True}],
     },
     "/capacities/rs": {"places": 3},
+    "/campaigns/quotient": {"valid_from": "2024-01-01", "deadline": "2023-12-15"},
+    "/campaigns/reenrollment": {"school_year": 2024, "deadline": "2024-06-15"},
 }
 
 

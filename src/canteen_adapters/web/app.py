@@ -20,6 +20,7 @@ from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
 from canteen_adapters.web.routes import (
     auth,
     callbacks,
+    campaigns,
     documents,
     enrollment_requests,
     family,
@@ -143,6 +144,7 @@ def create_app(
         *family_papers.HANDLERS,
         *paperless.HANDLERS,
         *menus_capacity.HANDLERS,
+        *campaigns.HANDLERS,
     ]
     for handler in _route_handlers(handlers):
         if handler is not openapi_document:

@@ -58,6 +58,10 @@ A deployment is a TOML file, ``canteen.toml``::
     promotion = "automatic"             # the first family waiting gets it; or "offer"
     offer_hours = 48                    # "offer": hours the family has to accept it
 
+    [campaigns]                         # the yearly campaigns
+    missing_quotient = "top_bracket"    # no new QF at the deadline: "top_bracket" or "keep"
+    leaving_age = 11                    # this old at the rentrée: gone to the collège
+
     [plugins]
     blocked = ["some_third_party_plugin"]
 
@@ -91,6 +95,7 @@ import attrs
 
 from canteen_core.config.serialization import structure
 from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain.campaigns import CampaignSettings
 from canteen_core.domain.capacity import CapacitySettings
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
@@ -114,6 +119,7 @@ __all__ = [
     "BillingMode",
     "BillingSettings",
     "CalendarSettings",
+    "CampaignSettings",
     "Deployment",
     "DocumentStoreSettings",
     "IssuerSettings",
@@ -270,6 +276,7 @@ class Deployment:
     documents: DocumentStoreSettings = attrs.Factory(DocumentStoreSettings)
     retention: RetentionSettings = attrs.Factory(RetentionSettings)
     capacity: CapacitySettings = attrs.Factory(CapacitySettings)
+    campaigns: CampaignSettings = attrs.Factory(CampaignSettings)
     base_dir: Path | None = attrs.field(default=None, eq=False)
 
     @property

@@ -97,6 +97,9 @@ class FamilyQuotient:
     valid_from: date = attrs.field(validator=a_date)
     valid_until: date | None = attrs.field(default=None, validator=optional_date)
     source: str = "CAF"
+    #: Why the commune set or ended this quotient, in French, when the family should read it
+    #: with its tariff (a quotient carried over, or ended, by a quotient campaign).
+    note: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.valid_until is not None and self.valid_until < self.valid_from:

@@ -179,11 +179,15 @@ def _quotient_reason(pricing: Pricing, quote: PriceQuote, household: Household, 
     if isinstance(pricing, FlatPricing):
         return "cette catégorie a un prix unique, quel que soit le quotient familial"
     if quote.quotient is None:
-        ends = [q.valid_until for q in household.quotients if q.valid_until is not None]
-        ended = max((end for end in ends if end < day), default=None)
+        ended = max(
+            (q for q in household.quotients if q.valid_until is not None and q.valid_until < day),
+            key=lambda q: q.valid_from,
+            default=None,
+        )
         why = (
-            f"votre quotient familial a expiré le {_day(ended)}"
-            if ended is not None
+            f"votre quotient familial a expiré le {_day(ended.valid_until)}"
+            + (f" ({ended.note})" if ended.note else "")
+            if ended is not None and ended.valid_until is not None
             else "aucun quotient familial n'est enregistré pour votre foyer"
         )
         if pricing.no_quotient_price is not None:
@@ -192,6 +196,9 @@ def _quotient_reason(pricing: Pricing, quote: PriceQuote, household: Household, 
             return f"{why} : le prix maximum s'applique"
         return f"{why} : la tranche la plus haute s'applique"
     quotient = _qf(quote.quotient)
+    note = next((q.note for q in household.quotients if q.covers(day) and q.note), None)
+    if note:
+        quotient = f"{quotient} ({note})"
     if isinstance(pricing, BracketPricing):
         index = pricing.bracket_index(quote.quotient)
         bracket = pricing.brackets[index or 0]

@@ -24,6 +24,7 @@ after it committed. Methods are grouped in namespaces:
 * ``canteen.paperless``: paperless invoices (consent), postal addresses, invoice delivery.
 * ``canteen.capacity``: places per site, service and day, waiting lists;
 * ``canteen.menus``: weekly menus and allergens, the kitchen's allergy flags.
+* ``canteen.campaigns``: yearly campaigns (family-quotient update, re-enrollment).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from canteen_core.services.accounts import AccountService
 from canteen_core.services.attendance import AttendanceService, JustificationRequest
 from canteen_core.services.audit import AuditService
 from canteen_core.services.billing import BillingService
+from canteen_core.services.campaigns import CampaignService
 from canteen_core.services.capacity import CapacityService
 from canteen_core.services.catalog import CatalogService
 from canteen_core.services.documents import DocumentService
@@ -79,6 +81,7 @@ __all__ = [
     "AccountService",
     "AttendanceService",
     "AuditService",
+    "CampaignService",
     "Canteen",
     "CapacityService",
     "CatalogService",
@@ -140,11 +143,13 @@ class Canteen:
       postal addresses, which invoices go by e-mail and which by post;
     * ``canteen.audit`` (:class:`AuditService`): the audit trail and its chain check;
     * ``canteen.privacy`` (:class:`PrivacyService`): RGPD export and erasure of a household;
-    * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied.
+    * ``canteen.retention`` (:class:`RetentionService`): the retention settings applied;
     * ``canteen.capacity`` (:class:`CapacityService`): places per site, service and day,
       waiting lists, offered places;
     * ``canteen.menus`` (:class:`MenuService`): weekly menus per site with their allergens,
-      the kitchen's allergy flags.
+      the kitchen's allergy flags;
+    * ``canteen.campaigns`` (:class:`CampaignService`): yearly campaigns, the family-quotient
+      update and the re-enrollment for the next school year.
 
     ``help(Canteen)`` lists each namespace's methods below (generated from the classes).
     """
@@ -185,6 +190,8 @@ class Canteen:
     capacity: CapacityService
     #: Weekly menus per site, their allergens, the kitchen's allergy flags.
     menus: MenuService
+    #: Yearly campaigns: family quotients, re-enrollment.
+    campaigns: CampaignService
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -209,6 +216,7 @@ class Canteen:
         self.retention = RetentionService(context)
         self.capacity = CapacityService(context)
         self.menus = MenuService(context)
+        self.campaigns = CampaignService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.policy import Action
+from canteen_core.services.campaign_answers import record_quotient_answer
 from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["FamilyService", "HouseholdDashboard"]
@@ -156,6 +157,7 @@ class FamilyService(ServiceBase):
             before = tx.uow.households.get(household_id)
             household = before.with_quotient(quotient)
             tx.uow.households.save(household)
+            record_quotient_answer(tx, household, quotient)
             tx.audit.changes_of(
                 f"household:{household_id}",
                 before,

@@ -55,6 +55,7 @@ from canteen_core.domain.policy import Action, authorize, is_allowed
 from canteen_core.domain.tariffs import TariffCategory
 from canteen_core.ports.document_store import DocumentStore
 from canteen_core.services.attendance import JustificationRequest, justify_in
+from canteen_core.services.campaign_answers import record_quotient_answer
 from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["FamilyPaperService", "PaperFile", "ReviewOutcome", "delete_paper_files"]
@@ -344,7 +345,9 @@ class FamilyPaperService(ServiceBase):
             valid_until=paper.valid_until,
             source=f"CAF (document {paper.id})",
         )
-        tx.uow.households.save(household.with_quotient(quotient))
+        changed = household.with_quotient(quotient)
+        tx.uow.households.save(changed)
+        record_quotient_answer(tx, changed, quotient)
         return attrs.evolve(outcome, family_quotient=quotient)
 
     def _mark_pai(

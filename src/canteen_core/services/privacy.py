@@ -47,6 +47,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "enrollments": (
         "enrollments",
         "enrollment_requests",
+        "campaign_answers",
         "reservations",
         "change_requests",
         "attendance",
@@ -201,6 +202,7 @@ class PrivacyService(ServiceBase):
             ],
             "enrollment_requests": _plain(uow.enrollment_requests.list(household_id=household_id)),
             "family_papers": _plain(uow.family_papers.list(household_id=household_id)),
+            "campaign_answers": _plain(uow.campaign_answers.list(household_id=household_id)),
             "change_requests": _plain(uow.change_requests.list(household_id=household_id)),
             "attendance": _plain(uow.attendance.list(household_id=household_id)),
             "absences": _plain(uow.absences.list(child_id=children)) if children else [],
@@ -378,6 +380,11 @@ class PrivacyService(ServiceBase):
             "demandes d'inscription",
             uow.enrollment_requests,
             (r.id for r in uow.enrollment_requests.list(household_id=household_id)),
+        )
+        drop(
+            "réponses aux campagnes",
+            uow.campaign_answers,
+            (a.id for a in uow.campaign_answers.list(household_id=household_id)),
         )
         drop(
             "documents déposés",

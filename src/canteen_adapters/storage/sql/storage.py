@@ -242,6 +242,14 @@ class SqlUnitOfWork:
         return _Documents(self, COLLECTIONS["menus"])
 
     @cached_property
+    def campaigns(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["campaigns"])
+
+    @cached_property
+    def campaign_answers(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["campaign_answers"])
+
+    @cached_property
     def audit(self) -> SqlAuditLog:
         return SqlAuditLog(self)
 

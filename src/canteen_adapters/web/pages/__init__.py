@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from canteen_adapters.web.pages import (
     account,
+    campaigns,
     documents,
     enrollment_requests,
     family,
@@ -51,6 +52,7 @@ def pages_router() -> Router:
             *money_office.HANDLERS,
             *documents.HANDLERS,
             *menus.HANDLERS,
+            *campaigns.HANDLERS,
         ],
         before_request=_no_api_csrf,
         exception_handlers=page_errors(),  # type: ignore[arg-type]

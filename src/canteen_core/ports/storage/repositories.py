@@ -22,6 +22,7 @@ from canteen_core.ports.storage.schema import AuditedNotification, Collection, T
 
 if TYPE_CHECKING:
     from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
+    from canteen_core.domain.campaigns import Campaign, CampaignAnswer
     from canteen_core.domain.capacity import CapacityRule, WaitingEntry
     from canteen_core.domain.change_requests import ChangeRequest
     from canteen_core.domain.enrollment_requests import EnrollmentApplication
@@ -430,6 +431,16 @@ class UnitOfWork(Protocol):
     @property
     def enrollment_requests(self) -> DocumentRepository[EnrollmentApplication]:
         """Families' enrollment requests, pending and decided."""
+        ...
+
+    @property
+    def campaigns(self) -> DocumentRepository[Campaign]:
+        """Yearly campaigns (family quotients, re-enrollment)."""
+        ...
+
+    @property
+    def campaign_answers(self) -> DocumentRepository[CampaignAnswer]:
+        """Each household's answers to the campaigns."""
         ...
 
     @property

@@ -285,6 +285,21 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            name="campaigns",
+            type_ref="canteen_core.domain.campaigns:Campaign",
+            keys=(Key(column="kind"), Key(column="status")),
+        ),
+        Collection(
+            name="campaign_answers",
+            type_ref="canteen_core.domain.campaigns:CampaignAnswer",
+            keys=(
+                Key(column="campaign_id"),
+                Key(column="household_id"),
+                Key(column="state"),
+                Key(column="child_id", nullable=True),
+            ),
+        ),
+        Collection(
             name="payment_requests",
             type_ref="canteen_core.domain.payment_requests:StartedPayment",
             keys=(

@@ -39,11 +39,13 @@ The rooms of this package:
   requests.
 * :mod:`~canteen_core.testing.storage_contract.capacity_menus`: capacity rules (and their
   lock), waiting lists, weekly menus.
+* :mod:`~canteen_core.testing.storage_contract.campaigns`: yearly campaigns and answers.
 
 Every name below is importable from ``canteen_core.testing.storage_contract`` itself.
 """
 
 from canteen_core.testing.storage_contract.accounts_outbox import *  # noqa: F403
+from canteen_core.testing.storage_contract.campaigns import *  # noqa: F403
 from canteen_core.testing.storage_contract.capacity_menus import *  # noqa: F403
 from canteen_core.testing.storage_contract.catalog import *  # noqa: F403
 from canteen_core.testing.storage_contract.documents import *  # noqa: F403
