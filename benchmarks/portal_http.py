@@ -3,7 +3,8 @@
 Families log in (all of them first: logins are bounded by argon2, which saturates the cores
 while they last, so they are timed as their own phase), then load their dashboard and each
 child's September grid, tick the month, see the recap and validate it, from concurrent clients
-(httpx, one thread per client) against ``canteen serve`` running in its own process on
+(httpx, one thread per client) against ``canteen serve --workers 2`` (one server process per
+core of the reference machine; ``$CANTEEN_BENCH_WORKERS`` to change) on
 127.0.0.1 (PostgreSQL when ``CANTEEN_TEST_POSTGRES_DSN`` is set; otherwise SQLite, labelled as
 such). The accounts are
 created beforehand through the facade (invite, activate; one first login and password change,
@@ -53,6 +54,9 @@ ADMIN = Actor.staff("bench-admin", Role.ADMIN)
 BOOKING_P95 = 0.100
 DASHBOARD_P95 = 0.050
 REQUEST_TIMEOUT = 60.0
+#: How long the server may take to start (untimed: each worker imports and opens the
+#: deployment; minutes on a busy shared machine).
+STARTUP = 240.0
 BOOKING = "POST reservations"
 BARE = "GET session (bare)"
 LOGIN = "POST session (login)"
@@ -143,6 +147,12 @@ def _accounts(config: Path, db: Database, town: SyntheticCity) -> list[tuple[str
     return list(usernames.values())
 
 
+def _workers() -> int:
+    """Server processes: one per core of the 2-core reference machine, or
+    ``$CANTEEN_BENCH_WORKERS`` (sessions are in the storage, so any worker answers)."""
+    return max(1, int(os.environ.get("CANTEEN_BENCH_WORKERS", "2")))
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -168,6 +178,8 @@ def _serve(config: Path) -> Iterator[str]:
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(_workers()),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -175,7 +187,7 @@ def _serve(config: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = clock.monotonic() + 60
+        deadline = clock.monotonic() + STARTUP
         while True:
             if server.poll() is not None:
                 error = server.stderr.read().decode() if server.stderr else ""
@@ -186,7 +198,7 @@ def _serve(config: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if clock.monotonic() > deadline:
-                raise RuntimeError("canteen serve did not answer within 60 s")
+                raise RuntimeError(f"canteen serve did not answer within {STARTUP:.0f} s")
             clock.sleep(0.2)
         yield base
     finally:
@@ -312,7 +324,10 @@ def _quantiles(values: list[float]) -> tuple[float, float, float]:
 def _run(backend: str, families: int, clients: int) -> list[Result]:
     town = city(families, seed=15)
     label = backend if backend == "postgresql" else "sqlite (no PostgreSQL)"
-    size = f"{families} families, {len(town.enrollments)} children, {clients} clients"
+    size = (
+        f"{families} families, {len(town.enrollments)} children, {clients} clients, "
+        f"{_workers()} server processes"
+    )
     with sql_storage(backend) as db, tempfile.TemporaryDirectory(prefix="canteen-http-") as tmp:
         seed_city(db.storage, town)
         config = Path(tmp) / "canteen.toml"

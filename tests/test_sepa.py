@@ -111,7 +111,7 @@ def test_the_official_schema_is_loaded_from_sepaxml() -> None:
     assert isinstance(schema, etree.XMLSchema)
     with pytest.raises(InvalidInputError, match=r"pain\.008"):
         validate_pain008(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"/>')
-    with pytest.raises(InvalidInputError, match="well-formed"):
+    with pytest.raises(InvalidInputError, match="XML mal formé"):
         validate_pain008(b"<Document")
 
 
@@ -365,7 +365,7 @@ def test_creditor_settings() -> None:
                 "creditor_id": "FR12ZZZ123456",
             }
         )
-    with pytest.raises(ConfigurationError, match="missing"):
+    with pytest.raises(ConfigurationError, match="non configuré"):
         SepaCreditor.from_mapping({"creditor_name": "X"})
     with pytest.raises(ConfigurationError, match="IBAN"):
         SepaCreditor.from_mapping(

@@ -27,7 +27,7 @@ from canteen_adapters.cli.demo import ADMIN, SHOWN_AT
 from canteen_adapters.web import WebSettings, create_app
 from canteen_adapters.web.context import IdempotencyStore, WebContext
 from canteen_adapters.web.sessions import SessionStore
-from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.clock import FixedClock, SystemClock
 from canteen_core.services import Canteen
 from web.conftest import CHEAP_ACCOUNTS, NEW_PASSWORD, Invited, Template
 from web.conftest import template as template
@@ -223,10 +223,18 @@ def _serve(web: WebContext, canteen: Canteen) -> None:
     left (the app's other state is built from its settings, the same for every test)."""
     settings = web.settings
     web.canteen = canteen
+    # Sessions and idempotent answers live in the canteen's storage (a fresh copy of the demo
+    # for each test); they expire in real time, as create_app sets them.
     web.sessions = SessionStore(
-        idle=settings.session_idle.total_seconds(), maximum=settings.session_max.total_seconds()
+        canteen.context.storage,
+        idle=settings.session_idle,
+        maximum=settings.session_max,
+        now=SystemClock().now,
+        cache_for=settings.session_cache.total_seconds(),
     )
-    web.idempotency = IdempotencyStore(settings.idempotency_ttl.total_seconds())
+    web.idempotency = IdempotencyStore(
+        canteen.context.storage, settings.idempotency_ttl, SystemClock().now
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from canteen_core.domain.catalog import Site
+from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.errors import (
     CanteenError,
@@ -190,7 +190,70 @@ def test_families_cannot_decide_nor_read_others(asking: World) -> None:
     assert withdrawn.status_fr == "Retirée"
 
 
-def test_an_offer_needs_an_enrollment_at_the_site(any_canteen: Canteen) -> None:
-    world = build_world(any_canteen)
+def test_offers_are_the_catalog_and_policies_come_from_the_service(asking: World) -> None:
+    """A site added to the catalog is offered at once; accepting a request there gives the
+    enrollment the policies of the service's enrollments elsewhere."""
+    canteen = asking.canteen
     lac = Site(id="lac", name="École du Lac", zone="C", department="75")
-    assert [o.site for o in world.canteen.enrollment_requests.offers(PAYER)] != [lac]
+    canteen.catalog.add_site(ADMIN, lac)
+    assert [o.key for o in canteen.enrollment_requests.offers(PAYER)] == ["rs@lac", "rs@ronde"]
+    asked = _ask(canteen, site_id="lac")
+    accepted = canteen.enrollment_requests.accept(STAFF, asked.id)  # type: ignore[attr-defined]
+    enrollment = canteen.enrollments.get(ADMIN, accepted.enrollment_id)
+    assert enrollment.site == lac
+    assert enrollment.booking_policy == WEEKLY
+
+
+def test_a_service_nobody_is_enrolled_in_is_refused_at_acceptance(asking: World) -> None:
+    canteen = asking.canteen
+    canteen.catalog.add_service(ADMIN, Service(id="accueil", name="Accueil du matin"))
+    asked = _ask(canteen, service_id="accueil")
+    before = _stored(canteen)
+    with pytest.raises(ConflictError, match="personne n'est encore inscrit"):
+        canteen.enrollment_requests.accept(STAFF, asked.id)  # type: ignore[attr-defined]
+    assert _stored(canteen) == before
+
+
+def test_the_weekdays_asked_are_booked_every_week_on_acceptance(asking: World) -> None:
+    canteen = asking.canteen
+    asked = _ask(canteen, weekdays="lun,jeu")
+    assert asked.weekdays == {0, 3}  # type: ignore[attr-defined]
+    assert asked.weekdays_fr == "lundi et jeudi"  # type: ignore[attr-defined]
+    accepted = canteen.enrollment_requests.accept(STAFF, asked.id)  # type: ignore[attr-defined]
+    enrollment = canteen.enrollments.get(ADMIN, accepted.enrollment_id)
+    book = canteen.reservations.book_of(ADMIN, enrollment.id)
+    booked = list(book.booked_days())
+    # Booked as the family would book them now: the first week is past its deadline (the
+    # Thursday before), so, as the enrollment says, it awaits staff as late-change requests.
+    assert booked[:4] == [
+        date(2023, 9, 11),
+        date(2023, 9, 14),
+        date(2023, 9, 18),
+        date(2023, 9, 21),
+    ]
+    late = canteen.reservations.requests(ADMIN, household_id="concerto", status="pending")
+    assert [(r.enrollment_id, r.day) for r in late] == [
+        (enrollment.id, date(2023, 9, 4)),
+        (enrollment.id, date(2023, 9, 7)),
+    ]
+    assert {day.weekday() for day in booked} == {0, 3}
+    assert booked[-1] <= enrollment.end
+    assert all(enrollment.calendar.is_open(day) for day in booked)  # holidays left out
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "words"),
+    [
+        ("lun,mer", "n'a pas lieu le mercredi"),
+        ([], "au moins un jour"),
+        ("jour de fête", "jours de repas invalides"),
+    ],
+)
+def test_weekdays_the_service_does_not_run_are_refused(
+    asking: World, weekdays: object, words: str
+) -> None:
+    canteen = asking.canteen
+    before = _stored(canteen)
+    with pytest.raises(InvalidInputError, match=words):
+        _ask(canteen, weekdays=weekdays)
+    assert _stored(canteen) == before

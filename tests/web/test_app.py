@@ -91,7 +91,7 @@ def test_an_unexpected_error_is_a_500_without_stack_trace(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals at /srv/canteen/db.py line 12")
 
-    monkeypatch.setattr(web.canteen.families, "dashboard", broken)
+    monkeypatch.setattr(web.canteen.billing, "household_home", broken)
     with caplog.at_level("ERROR", logger="canteen.web"):
         response = web.client.get("/api/v1/households/CONCERTO/dashboard")
     assert response.status_code == 500

@@ -4,6 +4,7 @@ tariffs route explains the family's price."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -144,3 +145,72 @@ def test_tariffs_with_why(family: tuple[Deployment, str]) -> None:
     assert "tranche « QF de 700 € à moins de 1 000 € »" in alban["text"]
     other = web.client.get(f"/api/v1/households/{OTHER}/tariffs")
     assert other.status_code == 403
+
+
+def test_the_weekdays_asked_are_booked_on_acceptance(family: tuple[Deployment, str]) -> None:
+    web, csrf = family
+    wednesday = ask(web, csrf, weekdays=["mon", "wed"])
+    assert wednesday.status_code == 422
+    assert wednesday.json()["field"] == "weekdays"
+    assert "n'a pas lieu le mercredi" in wednesday.json()["detail"]
+    asked = ask(web, csrf, weekdays=["mon", "thu"])
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["weekdays"] == ["mon", "thu"]
+    assert asked.json()["weekdays_label"] == "lundi et jeudi"
+    web.logout()
+    staff = web.activate(web.template.staff)
+    done = web.client.post(
+        f"/api/v1/staff/enrollment-requests/{asked.json()['id']}/decision",
+        json={"approve": True},
+        headers={"X-CSRF-Token": staff},
+    )
+    assert done.status_code == 200, done.text
+    grid = web.client.get(f"/api/v1/enrollments/{done.json()['enrollment_id']}/months/2023-11")
+    booked = [
+        cell["day"]
+        for row in grid.json()["rows"]
+        for cell in row["cells"]
+        if cell is not None and cell["booked"]
+    ]
+    assert booked
+    assert {date.fromisoformat(day).weekday() for day in booked} == {0, 3}
+
+
+def test_staff_refusing_without_a_reason_on_the_page_reads_why_on_the_same_page(
+    family: tuple[Deployment, str],
+) -> None:
+    web, csrf = family
+    request_id = ask(web, csrf).json()["id"]
+    web.logout()
+    staff = web.activate(web.template.staff)
+    page = web.client.post(
+        f"/gestion/inscriptions/{request_id}",
+        data={"csrf_token": staff, "decision": "refuser", "reason": " "},
+    )
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "un refus doit donner un motif à la famille" in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert "Demandes d'inscription en attente d'instruction (1)" in page.text
+    assert len(web.client.get("/api/v1/staff/enrollment-requests").json()) == 1
+
+
+def test_the_page_form_sends_the_weekdays(family: tuple[Deployment, str]) -> None:
+    web, csrf = family
+    form = web.client.get("/foyer/CONCERTO/inscription")
+    assert 'name="weekdays" value="3"' in form.text
+    sent = web.client.post(
+        "/foyer/CONCERTO/inscription",
+        data={
+            "csrf_token": csrf,
+            "child_id": "concerto-arielle",
+            "offer": "rs@ronde",
+            "school_year": "2023",
+            "weekdays": ["1", "4"],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    assert "Restauration Scolaire à Ecole Élémentaire RONDE (2023-2024), le mardi et vendredi" in (
+        sent.text
+    )
+    assert web.client.get(REQUESTS).json()[0]["weekdays"] == ["tue", "fri"]

@@ -210,6 +210,8 @@ def test_the_schedule_follows_a_debit_from_forecast_to_return(sepa: Deployment) 
         "amount": announced["amount"],
         "collection_date": "2023-11-09",
         "returned_on": "2023-11-16",
+        "reason_code": None,
+        "reason_label": None,
     }
     assert entry["pre_notifications"][0]["status"] == "sent"
     assert entry["pre_notifications"][0]["sent_at"]

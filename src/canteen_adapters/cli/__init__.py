@@ -25,6 +25,7 @@ from canteen_adapters.cli.campaigns import command as campaign_command
 from canteen_adapters.cli.capacity import command as capacity_command
 from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
+from canteen_adapters.cli.documents import command as documents_command
 from canteen_adapters.cli.enroll import command as enroll_command
 from canteen_adapters.cli.enrollments import command as enrollments_command
 from canteen_adapters.cli.headcount import command as headcount_command
@@ -34,7 +35,6 @@ from canteen_adapters.cli.init import command as init_command
 from canteen_adapters.cli.invoices import command as invoices_command
 from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
-from canteen_adapters.cli.papers import command as papers_command
 from canteen_adapters.cli.pay import command as pay_command
 from canteen_adapters.cli.retention import command as retention_command
 from canteen_adapters.cli.sepa import command as sepa_command
@@ -84,7 +84,7 @@ COMMANDS: tuple[click.Command, ...] = (
     invoices_command,
     pay_command,
     sepa_command,
-    papers_command,
+    documents_command,
     campaign_command,
     simulate_command,
     outbox_command,

@@ -1,4 +1,5 @@
-"""``canteen sepa export``: the direct-debit collection file (pain.008.001.02)."""
+"""``canteen sepa export``: the direct-debit collection file (pain.008.001.02); ``canteen sepa
+returns``: the bank's return file (pain.002 or camt.054)."""
 
 from __future__ import annotations
 
@@ -88,3 +89,51 @@ def export_command(operator: Operator, collection_date: str, out: Path) -> None:
         )
     for household, reason in report.skipped:
         click.echo(f"  foyer {household} non prélevé : {reason}")
+
+
+@command.command("returns")
+@operator_command
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+def returns_command(operator: Operator, file: Path) -> None:
+    """Load the bank's return file: a pain.002 status report or a camt.054 debit notification.
+
+    Each rejected or returned debit reopens its invoice (the debit is kept, marked returned),
+    keeps the bank's reason code and e-mails the family, all in one transaction. The file is
+    checked against its XSD; a bad file, or an end-to-end id no run sent, changes nothing.
+    Loading the same file again changes nothing (and says so).
+
+    \b
+        canteen sepa returns retours-2023-10.xml
+    """
+    actor = operator.actor
+    data = file.read_bytes()
+    with operator.open() as canteen:
+        report = canteen.payments.load_debit_returns(actor, data)
+    if operator.as_json:
+        echo_json(
+            {
+                "kind": report.kind,
+                "message_id": report.message_id,
+                "already_loaded": report.already_loaded,
+                "returns": [
+                    {
+                        "household_id": entry.household_id,
+                        "end_to_end_id": entry.end_to_end_id,
+                        "amount": f"{entry.amount.amount:.2f}",
+                        "returned_on": entry.returned_on,
+                        "reason_code": entry.reason_code,
+                        "reason_label": entry.reason_label,
+                    }
+                    for entry in report.returns
+                ],
+                "already_returned": list(report.already_returned),
+                "message": report.summary,
+            }
+        )
+        return
+    click.echo(report.summary)
+    for entry in report.returns:
+        click.echo(
+            f"  {entry.end_to_end_id} : {euros(entry.amount)}, le {entry.returned_on:%d/%m/%Y}, "
+            f"motif {entry.reason_code} ({entry.reason_label})"
+        )

@@ -2,20 +2,30 @@
 
 The clock is the system's, or starts at ``$CANTEEN_NOW`` and runs from there (to serve the
 demo's school year: ``CANTEEN_NOW=2023-10-06T09:00:00+02:00 canteen serve``).
+
+``--workers N`` runs N server processes (one per core): sessions and idempotency keys are in
+the deployment's storage, so any worker answers any request. Each worker opens the
+deployment itself (:func:`worker_app`, told the file and options through the environment).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
 from canteen_adapters.cli._common import cli_clock, config_option, fail, open_canteen
 from canteen_core.domain.clock import Clock
 
-__all__ = ["RunningClock", "command"]
+__all__ = ["RunningClock", "command", "worker_app"]
+
+#: What :func:`worker_app` reads: the deployment file and the public URL (empty: none).
+CONFIG_VARIABLE = "CANTEEN_SERVE_CONFIG"
+PUBLIC_URL_VARIABLE = "CANTEEN_SERVE_PUBLIC_URL"
 
 
 class RunningClock:
@@ -34,6 +44,17 @@ class RunningClock:
 def _clock() -> Clock | None:
     fixed = cli_clock()
     return None if fixed is None else RunningClock(fixed.now())
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``canteen serve --workers N`` (a uvicorn factory):
+    the deployment of ``$CANTEEN_SERVE_CONFIG``, closed when the worker stops."""
+    from canteen_adapters.web import WebSettings, create_app
+
+    canteen = open_canteen(Path(os.environ[CONFIG_VARIABLE]), clock=_clock())
+    app = create_app(canteen, WebSettings(public_url=os.environ.get(PUBLIC_URL_VARIABLE) or None))
+    app.on_shutdown.append(canteen.close)
+    return app
 
 
 @click.command("serve")
@@ -55,12 +76,22 @@ def _clock() -> Clock | None:
     default="info",
     show_default=True,
 )
-def command(config: Path, host: str, port: int, public_url: str | None, log_level: str) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes (one per core); they share sessions through the storage.",
+)
+def command(
+    config: Path, host: str, port: int, public_url: str | None, log_level: str, workers: int
+) -> None:
     """Serve the HTTP API (family portal and back office) on the deployment.
 
     \b
         canteen serve --config canteen-demo/canteen.toml
         CANTEEN_NOW=2023-10-06T09:00:00+02:00 canteen serve   # the demo's date, running on
+        canteen serve --workers 2                              # two processes, two cores
 
     The OpenAPI document is at /openapi.json, rendered at /schema. Stop with Ctrl+C.
     """
@@ -70,7 +101,25 @@ def command(config: Path, host: str, port: int, public_url: str | None, log_leve
         from canteen_adapters.web import WebSettings, create_app
     except ImportError:  # pragma: no cover - the web extra is missing
         fail("le serveur web n'est pas installé : pip install 'canteen[web]'")
-    canteen = open_canteen(config, clock=_clock())
+    canteen = open_canteen(config, clock=_clock())  # migrates, once, before any worker
+    if workers > 1:
+        canteen.close()
+        os.environ[CONFIG_VARIABLE] = str(config.resolve())
+        os.environ[PUBLIC_URL_VARIABLE] = public_url or ""
+        click.echo(
+            f"canteen : portail sur http://{host}:{port}/connexion, API documentée sur /schema "
+            f"({workers} processus)"
+        )
+        uvicorn.run(
+            "canteen_adapters.cli.serve:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            server_header=False,
+        )
+        return
     with canteen:
         app = create_app(canteen, WebSettings(public_url=public_url))
         click.echo(

@@ -3,10 +3,17 @@
 The deployment's own SQLite file or PostgreSQL database by default (``[documents] url`` and
 ``schema`` may name another one, migrated like the storage's). The table comes with the
 storage's migrations (0009); this store opens its own connection pool and writes each blob in
-a transaction of its own, outside the storage's unit of work (the service puts the bytes
-before it records the paper, and deletes them when recording fails). On a PostgreSQL shared by
-many communes its engine works for the deployment's tenant, as the storage's does, and sees
-only that commune's papers.
+a transaction of its own, outside the storage's unit of work.
+
+Why not in the storage's transaction: the document store is a port of its own (it may be
+another database, and the same service runs on the file system), and with SQLite a second
+connection cannot write while the storage's transaction holds the one write lock. So the order
+makes the failure safe instead (:func:`canteen_core.services.family_papers.discard_unrecorded`):
+the bytes commit first, the record after; a failed upload deletes the bytes only once a fresh
+read shows no record named them; a removed paper's bytes go only after the removal committed.
+The worst case is a blob no record names (never served: its key is random), never a record
+whose bytes are missing. On a PostgreSQL shared by many communes the store's engine works
+for the deployment's tenant, as the storage's does, and sees only that commune's papers.
 """
 
 from __future__ import annotations

@@ -84,12 +84,13 @@ def validate_pain008(xml: bytes) -> None:
     try:
         document = etree.fromstring(xml)
     except etree.XMLSyntaxError as error:
-        raise InvalidInputError(f"not well-formed XML: {error}", path="xml") from None
+        raise InvalidInputError(f"XML mal formé : {error}", path="xml") from None
     schema = load_pain008_schema()
     if not schema.validate(document):
         first = schema.error_log.filter_from_errors()[0]
         raise InvalidInputError(
-            f"the SEPA file does not match pain.008.001.02 (line {first.line}): {first.message}",
+            f"le fichier SEPA ne respecte pas pain.008.001.02 (ligne {first.line}) : "
+            f"{first.message}",
             path="xml",
         )
 
@@ -97,7 +98,9 @@ def validate_pain008(xml: bytes) -> None:
 def _name(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     non_empty_str(_, attribute, value)
     if not sepa_text(str(value), 70):
-        raise InvalidInputError("has no character usable in a SEPA file", path=attribute.name)
+        raise InvalidInputError(
+            "aucun caractère utilisable dans un fichier SEPA", path=attribute.name
+        )
 
 
 def _creditor_iban(value: str) -> str:
@@ -131,7 +134,8 @@ class SepaCreditor:
             bic = bic_for(checked_iban(iban, path="creditor_iban"), None, path="creditor_bic")
             if bic is None:
                 raise ConfigurationError(
-                    "no BIC known for the creditor IBAN; set creditor_bic", path="creditor_bic"
+                    "aucun BIC connu pour l'IBAN du créancier : renseignez creditor_bic",
+                    path="creditor_bic",
                 )
         return cls(name=name, iban=iban, creditor_id=creditor_id, bic=bic)
 
@@ -142,14 +146,19 @@ class SepaCreditor:
         def text(name: str) -> str | None:
             value = settings.get(name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ConfigurationError("must be a non-empty string", path=f"payment.sepa.{name}")
+                raise ConfigurationError("doit être un texte non vide", path=f"payment.sepa.{name}")
             return value
 
         missing = [
             name for name in ("creditor_name", "creditor_iban", "creditor_id") if not text(name)
         ]
         if missing:
-            raise ConfigurationError(f"missing settings {missing}", path="payment.sepa")
+            raise ConfigurationError(
+                "prélèvement SEPA non configuré : renseignez "
+                + ", ".join(missing)
+                + " dans la section [payment.sepa] du fichier de déploiement",
+                path="payment.sepa",
+            )
         try:
             return cls.of(
                 name=text("creditor_name") or "",

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from canteen_adapters.payment.bank_returns import read_bank_returns
 from canteen_adapters.payment.pain008 import (
     PAIN_008_NAMESPACE,
     CheckedDebit,
@@ -49,6 +50,7 @@ from canteen_adapters.payment.pain008 import (
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import Clock, paris_today
+from canteen_core.domain.debit_returns import BankReturnFile
 from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
@@ -464,6 +466,11 @@ class SepaDirectDebit:
         if self.output_dir is None:
             return run, None
         return run, run.write(self.output_dir / f"pain008-{run.message_id}.xml")
+
+    def read_returns(self, data: bytes) -> BankReturnFile:
+        """The returned debits of a pain.002 or camt.054 file
+        (:func:`~canteen_adapters.payment.bank_returns.read_bank_returns`)."""
+        return read_bank_returns(data)
 
 
 canteen_payment_providers = offer(

@@ -36,6 +36,7 @@ from canteen_adapters.web.schemas import ProblemOut
 from canteen_adapters.web.security import check_csrf, security_headers
 from canteen_adapters.web.sessions import SessionStore
 from canteen_adapters.web.settings import WebSettings
+from canteen_core.domain.clock import Clock, SystemClock
 from canteen_core.services import Canteen
 
 __all__ = ["CALLBACK_PATHS", "PROBLEM_RESPONSES", "create_app"]
@@ -94,30 +95,40 @@ def create_app(
     settings: WebSettings | None = None,
     *,
     path: str | None = None,
+    clock: Clock | None = None,
 ) -> Litestar:
     """The ASGI app serving ``canteen`` (the caller keeps it open, and closes it).
 
     Mount it in another ASGI app as any ASGI callable (``Mount("/cantine", app)`` in
     Starlette; Litestar's ``asgi(..., is_mount=True)``); ``path`` is where it is mounted, for
-    the OpenAPI document's server URL. Error bodies never carry a stack trace: unexpected
+    the OpenAPI document's server URL; ``clock`` is the real time sessions and idempotency
+    keys expire by (the system's by default). Error bodies never carry a stack trace: unexpected
     errors are logged (logger ``canteen.web``) and answered with a bare 500 problem.
     """
     settings = settings or WebSettings()
+    # Sessions and idempotency keys expire in real time, whatever the canteen's clock says
+    # (a demo served at a past date, tests moving the clock by weeks).
+    real_time = clock or SystemClock()
     context = WebContext(
         canteen=canteen,
         settings=settings,
         sessions=SessionStore(
-            idle=settings.session_idle.total_seconds(),
-            maximum=settings.session_max.total_seconds(),
+            canteen.context.storage,
+            idle=settings.session_idle,
+            maximum=settings.session_max,
+            now=real_time.now,
+            cache_for=settings.session_cache.total_seconds(),
         ),
-        idempotency=IdempotencyStore(settings.idempotency_ttl.total_seconds()),
+        idempotency=IdempotencyStore(
+            canteen.context.storage, settings.idempotency_ttl, real_time.now
+        ),
     )
 
     def provide_web() -> WebContext:
         return context
 
     def csrf(request: Request[Any, Any, Any]) -> None:
-        check_csrf(request, context.sessions, CALLBACK_PATHS)
+        check_csrf(request, context.session, CALLBACK_PATHS)
 
     @get("/openapi.json", include_in_schema=False, sync_to_thread=False)
     def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:

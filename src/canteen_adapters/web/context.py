@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
-import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 import attrs
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
+from litestar.serialization import encode_json
 
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.security import is_local
 from canteen_adapters.web.sessions import COOKIE, Session, SessionStore
 from canteen_adapters.web.settings import WebSettings
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.web_state import IdempotentResponse, idempotency_key
+from canteen_core.ports.storage import Range, Storage
 from canteen_core.services import Canteen
 
 __all__ = ["AnyRequest", "IdempotencyStore", "Web", "WebContext", "not_logged_in"]
+
+
+#: Where a request keeps its session once read (its ASGI scope's state).
+_SESSION = "canteen_session"
 
 
 def not_logged_in() -> Problem:
@@ -28,13 +37,15 @@ def not_logged_in() -> Problem:
 
 
 class IdempotencyStore:
-    """Responses of unsafe requests sent with an ``Idempotency-Key``, kept ``ttl`` seconds,
-    per user: the same key and body replay the first response; the same key with another body
-    is refused (422)."""
+    """Responses of unsafe requests sent with an ``Idempotency-Key``, kept ``ttl`` in
+    ``storage`` (collection ``idempotency_keys``, shared by the server's workers), per user:
+    the same key and body replay the first response; the same key with another body is
+    refused (422). Expired ones are purged when a new one is stored."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, storage: Storage, ttl: timedelta, now: Callable[[], datetime]) -> None:
+        self._storage = storage
         self._ttl = ttl
-        self._items: dict[tuple[str, str], tuple[float, str, int, Any]] = {}
+        self._now = now
         self._lock = threading.Lock()
         self._keys: dict[tuple[str, str], threading.Lock] = {}
 
@@ -44,22 +55,20 @@ class IdempotencyStore:
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     def lock(self, user_id: str, key: str) -> threading.Lock:
-        """A lock per (user, key): two concurrent requests with one key run one after the
-        other, so the second replays the first."""
+        """A lock per (user, key): two concurrent requests with one key in this process run
+        one after the other, so the second replays the first."""
         with self._lock:
+            if len(self._keys) > 10_000:
+                self._keys = {k: v for k, v in self._keys.items() if v.locked()}
             return self._keys.setdefault((user_id, key), threading.Lock())
 
     def get(self, user_id: str, key: str, fingerprint: str) -> tuple[int, Any] | None:
         """The stored (status, body) of ``key``, ``None`` if new; 422 for another request."""
-        now = time.monotonic()
-        with self._lock:
-            for stale in [k for k, v in self._items.items() if now - v[0] > self._ttl]:
-                del self._items[stale]
-                self._keys.pop(stale, None)
-            found = self._items.get((user_id, key))
-        if found is None:
+        with self._storage.unit_of_work(read_only=True) as uow:
+            found = uow.idempotency_keys.find(idempotency_key(user_id, key))
+        if found is None or found.expires_at <= self._now():
             return None
-        if found[1] != fingerprint:
+        if found.fingerprint != fingerprint:
             raise Problem(
                 422,
                 "idempotency-key-reused",
@@ -67,12 +76,24 @@ class IdempotencyStore:
                 "Cette clé Idempotency-Key a déjà servi pour une autre demande.",
                 field="Idempotency-Key",
             )
-        return found[2], found[3]
+        return found.status, json.loads(found.body)
 
     def put(self, user_id: str, key: str, fingerprint: str, status: int, body: Any) -> None:
         """Remember the response of ``key``."""
-        with self._lock:
-            self._items[(user_id, key)] = (time.monotonic(), fingerprint, status, body)
+        now = self._now()
+        record = IdempotentResponse(
+            id=idempotency_key(user_id, key),
+            user_id=user_id,
+            fingerprint=fingerprint,
+            status=status,
+            body=encode_json(body).decode(),
+            expires_at=now + self._ttl,
+        )
+        with self._storage.unit_of_work() as uow:
+            for expired in list(uow.idempotency_keys.list(expires_at=Range(high=now))):
+                uow.idempotency_keys.remove(expired.id)
+            uow.idempotency_keys.save(record)
+            uow.commit()
 
 
 @attrs.define
@@ -85,8 +106,14 @@ class WebContext:
     idempotency: IdempotencyStore
 
     def session(self, request: Request[Any, Any, Any]) -> Session | None:
-        """The request's live session, if any."""
-        return self.sessions.get(request.cookies.get(COOKIE))
+        """The request's live session, if any (read once per request)."""
+        state = request.scope.setdefault("state", {})
+        if _SESSION in state:
+            found: Session | None = state[_SESSION]
+            return found
+        found = self.sessions.get(request.cookies.get(COOKIE))
+        state[_SESSION] = found
+        return found
 
     def actor(self, request: Request[Any, Any, Any]) -> Actor:
         """The acting user: the session's, or an API key's; 401 without either."""

@@ -20,6 +20,10 @@ from canteen_core.services.enrollment_requests import EnrollmentOffer
 __all__ = ["enrollment_request_out", "offer_out", "tariffs_out"]
 
 
+#: How the API names weekdays (Monday = 0), as the periodicity route reads them.
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def enrollment_request_out(application: EnrollmentApplication) -> EnrollmentRequestOut:
     """An enrollment request's body."""
     return EnrollmentRequestOut(
@@ -38,6 +42,10 @@ def enrollment_request_out(application: EnrollmentApplication) -> EnrollmentRequ
         decided_at=application.decided_at,
         reason=application.reason,
         enrollment_id=application.enrollment_id,
+        weekdays=None
+        if application.weekdays is None
+        else [WEEKDAY_CODES[day] for day in sorted(application.weekdays)],
+        weekdays_label=application.weekdays_fr,
     )
 
 

@@ -107,6 +107,8 @@ class PastDebitOut:
     amount: str
     collection_date: date
     returned_on: date | None
+    reason_code: str | None = None
+    reason_label: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -140,6 +142,33 @@ class DirectDebitRunOut:
     total: str
     skipped: list[str]
     file_url: str | None
+
+
+@attrs.frozen(kw_only=True)
+class DebitReturnOut:
+    """A returned debit: the invoice(s), amount, day, the bank's reason code and its label."""
+
+    household_id: str
+    end_to_end_id: str
+    invoice_ids: list[str]
+    amount: str
+    returned_on: date
+    reason_code: str
+    reason_label: str
+
+
+@attrs.frozen(kw_only=True)
+class ReturnFileOut:
+    """A loaded return file: its kind and message id, whether it had been loaded already
+    (then nothing changed), the debits returned now, the ids returned by an earlier file,
+    and one French line summing it up."""
+
+    kind: str
+    message_id: str
+    already_loaded: bool
+    returns: list[DebitReturnOut]
+    already_returned: list[str]
+    message: str
 
 
 @attrs.frozen(kw_only=True)

@@ -529,7 +529,9 @@ class ClosureOut:
 
 @attrs.frozen(kw_only=True)
 class BillingRunOut:
-    """What a billing run did."""
+    """What a billing run did: the invoices issued, then delivered (``emailed`` to paperless
+    households, ``printed`` in the batch at ``print_batch_url``; ``without_address``: printed
+    households with no postal address to fix before posting)."""
 
     period_start: date
     period_end: date
@@ -538,6 +540,10 @@ class BillingRunOut:
     already_billed: int
     conflicts: int
     without_charges: int
+    emailed: int = 0
+    printed: int = 0
+    without_address: list[str] = attrs.field(factory=list)
+    print_batch_url: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -26,8 +26,9 @@ __all__ = [
 @attrs.frozen(kw_only=True)
 class EnrollmentRequestBody:
     """ "Inscription à la restauration scolaire": the child, the service at a site, the school
-    year (its start year: 2023 for 2023-2024), optionally a tariff category (``"pai"``...) and
-    a note for the service."""
+    year (its start year: 2023 for 2023-2024), optionally a tariff category (``"pai"``...), a
+    note for the service and the weekdays the child eats (``mon``..``sun``, days the service
+    runs), booked every week once the request is accepted."""
 
     child_id: str
     service_id: str
@@ -35,6 +36,7 @@ class EnrollmentRequestBody:
     school_year: int
     tariff_category: str | None = None
     note: str | None = None
+    weekdays: list[str] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -56,6 +58,10 @@ class EnrollmentRequestOut:
     decided_at: datetime | None
     reason: str | None
     enrollment_id: str | None
+    #: The weekdays the child eats (``mon``..``sun``), booked on acceptance; ``null``: none.
+    weekdays: list[str] | None = None
+    #: The same in French ("lundi, mardi et jeudi").
+    weekdays_label: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.types import Message, Scope
 
 from canteen_adapters.web.problems import Problem
-from canteen_adapters.web.sessions import COOKIE, CSRF_HEADER, SessionStore, same_token
+from canteen_adapters.web.sessions import CSRF_HEADER, Session, same_token
 
 __all__ = ["check_csrf", "client_address", "is_local", "security_headers"]
 
@@ -78,7 +78,9 @@ def client_address(request: Request[Any, Any, Any], *, trust_forwarded: bool) ->
 
 
 def check_csrf(
-    request: Request[Any, Any, Any], store: SessionStore, exempt: frozenset[str]
+    request: Request[Any, Any, Any],
+    session_of: Callable[[Request[Any, Any, Any]], Session | None],
+    exempt: frozenset[str],
 ) -> None:
     """Refuse an unsafe request without its session's CSRF token (see
     :mod:`canteen_adapters.web.sessions`). Paths in ``exempt`` (the payment providers'
@@ -87,7 +89,7 @@ def check_csrf(
         return
     if request.headers.get("x-api-key"):
         return  # no cookie: a forged cross-site request cannot carry the key
-    session = store.get(request.cookies.get(COOKIE))
+    session = session_of(request)
     if session is not None and request.url.path not in ANONYMOUS:
         if not same_token(request.headers.get(CSRF_HEADER), session.csrf_token):
             raise Problem(

@@ -1,7 +1,8 @@
 """Enrollment requests ("Inscription à la restauration scolaire"): a family asks, staff decide.
 
 A family asks for one of its children to be enrolled in a service at a site for a school year
-(optionally in a tariff category such as ``"pai"``, with a note). The request waits for staff,
+(optionally in a tariff category such as ``"pai"``, with a note, and with the weekdays the
+child eats, booked every week once the request is accepted). The request waits for staff,
 who :func:`accept` it (the enrollment is then made by the enrollment use case, with all its
 checks, and its id recorded here) or :func:`refuse` it with a reason the family reads; the
 family may :func:`withdraw` it while it is pending. Statuses are those of late-change requests
@@ -20,6 +21,7 @@ import attrs
 
 from canteen_core.domain._validators import aware_datetime, check_year, non_empty_str
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.errors import ConflictError, InvalidInputError
 
@@ -62,6 +64,20 @@ def _optional_text(_: object, attribute: attrs.Attribute[str | None], value: obj
         raise InvalidInputError(f"le texte dépasse {MAX_TEXT} caractères", path=attribute.name)
 
 
+def _weekdays(value: object) -> frozenset[int] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, set, frozenset)) and not value:
+        raise InvalidInputError("choisissez au moins un jour de repas", path="weekdays")
+    try:
+        return parse_weekdays(value)  # type: ignore[arg-type]
+    except (InvalidInputError, TypeError):
+        raise InvalidInputError(
+            "jours de repas invalides : donnez des jours de la semaine (lundi, mardi...)",
+            path="weekdays",
+        ) from None
+
+
 @attrs.frozen(kw_only=True)
 class EnrollmentApplication:
     """A family's request to enroll ``child_id`` in a service at a site for a school year.
@@ -70,7 +86,9 @@ class EnrollmentApplication:
     category asked for (``None``: the commune's default, resident). ``service_name`` and
     ``site_name`` are kept so the request reads the same after the catalog changes.
     ``enrollment_id`` names the enrollment made when staff accepted it; ``reason`` is the
-    refusal's reason (or an optional note on acceptance).
+    refusal's reason (or an optional note on acceptance). ``weekdays`` (Monday = 0) are the
+    days the child eats, booked every week of the enrollment once accepted (``None``: the
+    family books itself).
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -90,6 +108,24 @@ class EnrollmentApplication:
     decided_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
     reason: str | None = attrs.field(default=None, validator=_optional_text)
     enrollment_id: str | None = None
+    weekdays: frozenset[int] | None = attrs.field(default=None, converter=_weekdays)
+
+    @staticmethod
+    def weekdays_of(value: object) -> frozenset[int]:
+        """``value`` (``"lun,jeu"``, ``["mon", "thu"]``, numbers with Monday = 0) as weekday
+        numbers; :class:`InvalidInputError` in French for anything else."""
+        days = _weekdays(value)
+        if days is None:
+            raise InvalidInputError("choisissez au moins un jour de repas", path="weekdays")
+        return days
+
+    @property
+    def weekdays_fr(self) -> str | None:
+        """``"lundi, mardi et jeudi"`` (``None`` without weekdays)."""
+        if not self.weekdays:
+            return None
+        names = [WEEKDAY_NAMES_FR[day] for day in sorted(self.weekdays)]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
 
     @property
     def is_pending(self) -> bool:

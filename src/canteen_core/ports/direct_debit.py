@@ -20,6 +20,7 @@ import attrs
 from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.clock import Clock
+from canteen_core.domain.debit_returns import BankReturnFile
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.events import DirectDebitAnnounced
 from canteen_core.domain.mandates import DirectDebitMandate, validate_mandate_reference
@@ -27,6 +28,7 @@ from canteen_core.domain.money import CENT, EUR, Money
 
 __all__ = [
     "MAX_DEBIT_AMOUNT",
+    "BankReturnReader",
     "CollectionResult",
     "Creditor",
     "DebitItem",
@@ -138,4 +140,16 @@ class DirectDebitProvider(Protocol):
         """Check every debit, build the bank file and write it (the path, or ``None`` when
         the adapter keeps no file). Raises a :class:`~canteen_core.domain.errors.CanteenError`
         and writes nothing when a debit cannot be collected."""
+        ...
+
+
+@runtime_checkable
+class BankReturnReader(Protocol):
+    """A direct-debit adapter that reads the bank's return files (the built-in ``sepa`` reads
+    pain.002 status reports and camt.054 debit notifications)."""
+
+    def read_returns(self, data: bytes) -> BankReturnFile:
+        """The returned debits of a bank file. Raises
+        :class:`~canteen_core.domain.errors.InvalidInputError` (one French line naming the line
+        at fault) for bytes that are not XML, or not a valid message of a supported kind."""
         ...

@@ -1,10 +1,11 @@
 """Enrollment requests: a family asks to enroll a child, staff accept or refuse.
 
 ``canteen.enrollment_requests`` on the facade. What a family may ask for is an **offer**: a
-service served at a site, as the commune's enrollments show it (canteen keeps no separate
-catalog yet: a (service, site) pair with at least one enrollment is offered, and one of its
-enrollments of the school year asked for, or else any, gives the new one its cut-off policies
-and late-change mode).
+service of the catalog (``canteen.catalog``) at a site of the catalog. On acceptance, the new
+enrollment takes its cut-off policies and late-change mode from an enrollment in the same
+service at the same site (one of the school year asked for when there is one), or else from an
+enrollment in the same service at any site; a service nobody is enrolled in yet is refused at
+acceptance (staff enroll the child themselves, with the policies they choose).
 
 * :meth:`EnrollmentRequestService.submit` (guardian, co-representative): refused in French,
   nothing stored, for an unknown child or one of another household, a service not offered at
@@ -20,15 +21,16 @@ Either decision e-mails the household's guardians (outbox, same transaction).
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterable
 from datetime import date
 
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.change_requests import RequestStatus
-from canteen_core.domain.clock import paris_today
+from canteen_core.domain.clock import FixedClock, paris_today
 from canteen_core.domain.enrollment_requests import (
     EnrollmentApplication,
     accept,
@@ -38,11 +40,14 @@ from canteen_core.domain.enrollment_requests import (
 from canteen_core.domain.enrollments import Enrollment, grid_category
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
+from canteen_core.domain.periodicity import Periodicity
 from canteen_core.domain.policy import Action
+from canteen_core.domain.reservations import apply_periodicity_to_service_days
 from canteen_core.ports.storage import Range
 from canteen_core.services.billing._base import household_recipients
+from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
-from canteen_core.services.runner import ServiceBase, ServiceContext, Transaction, school_year_of
+from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
 
 __all__ = ["EnrollmentOffer", "EnrollmentRequestService"]
 
@@ -75,16 +80,49 @@ def _text(value: object, path: str) -> str:
     return value.strip()
 
 
-def _template(
-    tx: Transaction, service_id: str, site_id: str, school_year: int
-) -> Enrollment | None:
-    """An enrollment in ``service_id`` at ``site_id`` (``None``: not offered there), one of
-    ``school_year`` or later when there is one (its deadlines are the year's).
+def _weekdays(value: Iterable[int | str] | str | None, service: Service) -> frozenset[int] | None:
+    """The weekdays a family asked for, each one a day ``service`` runs (``None``: none)."""
+    if value is None:
+        return None
+    days = EnrollmentApplication.weekdays_of(value)
+    closed = sorted(days - service.open_weekdays)
+    if closed:
+        names = ", ".join(WEEKDAY_NAMES_FR[day] for day in closed)
+        raise InvalidInputError(
+            f"{service.name} n'a pas lieu le {names} : choisissez parmi "
+            + ", ".join(WEEKDAY_NAMES_FR[day] for day in service.weekdays),
+            path="weekdays",
+        )
+    return days
 
-    Reads one row through indexed filters, not the site's or the city's enrollments."""
-    where: dict[str, object] = {"service_id": service_id, "site_id": site_id}
-    for extra in ({"last_day": Range(low=date(school_year, 8, 1))}, {}):
-        rows = tx.uow.enrollments.list(**where, **extra)
+
+def _offer(tx: Transaction, service_id: object, site_id: object) -> EnrollmentOffer | None:
+    """The catalog's service ``service_id`` at its site ``site_id`` (``None``: either is not in
+    the catalog, or not an id)."""
+    if not isinstance(service_id, str) or not isinstance(site_id, str):
+        return None
+    service = tx.uow.services.find(service_id)
+    site = tx.uow.sites.find(site_id)
+    if service is None or site is None:
+        return None
+    return EnrollmentOffer(service=service.service, site=site.site)
+
+
+def _template(tx: Transaction, offer: EnrollmentOffer, school_year: int) -> Enrollment | None:
+    """The enrollment whose policies a new one in ``offer`` takes: one in the service at the
+    site (of ``school_year`` or later when there is one), else one in the service anywhere;
+    ``None`` when nobody is enrolled in the service.
+
+    Reads one row at a time through indexed filters, not the city's enrollments."""
+    later = {"last_day": Range(low=date(school_year, 8, 1))}
+    service_id = offer.service.id
+    for where in (
+        {"service_id": service_id, "site_id": offer.site.id, **later},
+        {"service_id": service_id, "site_id": offer.site.id},
+        {"service_id": service_id, **later},
+        {"service_id": service_id},
+    ):
+        rows = tx.uow.enrollments.list(**where)
         try:
             found = next(rows, None)
         finally:
@@ -96,38 +134,23 @@ def _template(
     return None
 
 
-#: How long the list of offers is kept before it is read again (seconds): finding the
-#: (service, site) pairs reads every enrollment (about 40 ms per 1,000), and they change
-#: only when the commune opens a service somewhere.
-OFFERS_TTL = 300.0
-
-
 class EnrollmentRequestService(ServiceBase):
     """Families ask for enrollments; staff accept (the enrollment is made) or refuse."""
-
-    def __init__(self, context: ServiceContext) -> None:
-        super().__init__(context)
-        self._offers_read: tuple[float, tuple[EnrollmentOffer, ...]] | None = None
 
     # -- families ---------------------------------------------------------------------------
 
     def offers(self, actor: Actor) -> tuple[EnrollmentOffer, ...]:
-        """The services a family may ask for, by site (anyone logged in). Read again at most
-        every :data:`OFFERS_TTL` seconds; a request is always checked against the stored
-        enrollments."""
+        """The services a family may ask for, by site (anyone logged in): every service of
+        the catalog at every site of the catalog, by service then site id."""
         with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
             tx.filtered()  # the commune's offers are no household's data
-            read = self._offers_read
-            if read is not None and time.monotonic() - read[0] < OFFERS_TTL:
-                return read[1]
-            found: dict[tuple[str, str], EnrollmentOffer] = {}
-            for e in tx.uow.enrollments.list():
-                found.setdefault(
-                    (e.service.id, e.site.id), EnrollmentOffer(service=e.service, site=e.site)
-                )
-        offers = tuple(found[key] for key in sorted(found))
-        self._offers_read = (time.monotonic(), offers)
-        return offers
+            services = sorted(tx.uow.services.list(), key=lambda entry: entry.id)
+            sites = sorted(tx.uow.sites.list(), key=lambda entry: entry.id)
+        return tuple(
+            EnrollmentOffer(service=service.service, site=site.site)
+            for service in services
+            for site in sites
+        )
 
     @property
     def school_years(self) -> tuple[int, int]:
@@ -146,9 +169,12 @@ class EnrollmentRequestService(ServiceBase):
         school_year: int,
         tariff_category: str | None = None,
         note: str | None = None,
+        weekdays: Iterable[int | str] | str | None = None,
     ) -> EnrollmentApplication:
         """Ask for ``child_id`` to be enrolled in ``service_id`` at ``site_id`` for
-        ``school_year`` (its start year). See the module docstring for what is refused."""
+        ``school_year`` (its start year), optionally eating on ``weekdays`` (``"lun,jeu"``,
+        numbers with Monday = 0), booked every week once accepted. See the module docstring
+        for what is refused; weekdays on which the service does not run are refused too."""
         child_id = _text(child_id, "child_id")
         if tariff_category is not None:
             grid_category(tariff_category)
@@ -165,25 +191,27 @@ class EnrollmentRequestService(ServiceBase):
             household = tx.uow.households.get(household_id)
             if not household.has_child(child_id):
                 raise NotFoundError("cet enfant n'est pas un membre de votre foyer")
-            template = _template(tx, service_id, site_id, school_year)
-            if template is None:
+            offer = _offer(tx, service_id, site_id)
+            if offer is None:
                 raise InvalidInputError(
                     "cette prestation n'est pas proposée sur ce site", path="site_id"
                 )
-            self._check_new(tx, household, child_id, template, school_year)
+            self._check_new(tx, household, child_id, offer, school_year)
+            days = _weekdays(weekdays, offer.service)
             application = EnrollmentApplication(
                 id=tx.new_id(),
                 household_id=household_id,
                 child_id=child_id,
                 service_id=service_id,
-                service_name=template.service.name,
+                service_name=offer.service.name,
                 site_id=site_id,
-                site_name=template.site.name,
+                site_name=offer.site.name,
                 school_year=school_year,
                 tariff_category=tariff_category,
                 note=note,
                 requested_by=actor.user_id,
                 requested_at=tx.now,
+                weekdays=days,
             )
             tx.uow.enrollment_requests.add(application)
         return application
@@ -193,7 +221,7 @@ class EnrollmentRequestService(ServiceBase):
         tx: Transaction,
         household: Household,
         child_id: str,
-        template: Enrollment,
+        offer: EnrollmentOffer,
         school_year: int,
     ) -> None:
         """Refuse a second pending request, or a child already enrolled that school year."""
@@ -201,18 +229,18 @@ class EnrollmentRequestService(ServiceBase):
         for other in tx.uow.enrollment_requests.list(
             household_id=household.id, child_id=child_id, status=RequestStatus.PENDING.value
         ):
-            if other.service_id == template.service.id and other.school_year == school_year:
+            if other.service_id == offer.service.id and other.school_year == school_year:
                 raise ConflictError(
                     f"une demande d'inscription de {name} à cette prestation pour "
                     f"{other.school_year_fr} attend déjà d'être instruite"
                 )
-        calendar = self._ctx.calendar(template.site, template.service, school_year)
+        calendar = self._ctx.calendar(offer.site, offer.service, school_year)
         for enrollment in tx.uow.enrollments.list(
-            household_id=household.id, child_id=child_id, service_id=template.service.id
+            household_id=household.id, child_id=child_id, service_id=offer.service.id
         ):
             if enrollment.start <= calendar.last_day and calendar.first_day <= enrollment.end:
                 raise ConflictError(
-                    f"{name} est déjà inscrit(e) à {template.service.name} pour "
+                    f"{name} est déjà inscrit(e) à {offer.service.name} pour "
                     f"{school_year}-{school_year + 1}"
                 )
 
@@ -258,14 +286,18 @@ class EnrollmentRequestService(ServiceBase):
         with self._ctx.use_case(actor, Action.DECIDE_ENROLLMENT_REQUEST) as tx:
             application = tx.uow.enrollment_requests.get(request_id)
             tx.authorize(application.household_id)
-            template = _template(
-                tx, application.service_id, application.site_id, application.school_year
-            )
-            if template is None:
+            offer = _offer(tx, application.service_id, application.site_id)
+            if offer is None:
                 raise ConflictError(
                     "cette prestation n'est plus proposée sur ce site : refusez la demande"
                 )
-            calendar = self._ctx.calendar(template.site, template.service, application.school_year)
+            template = _template(tx, offer, application.school_year)
+            if template is None:
+                raise ConflictError(
+                    f"personne n'est encore inscrit à {offer.service.name} : inscrivez l'enfant "
+                    "depuis la gestion des inscriptions, avec ses délais de réservation"
+                )
+            calendar = self._ctx.calendar(offer.site, offer.service, application.school_year)
             today = paris_today(self._ctx.clock)
             if today > calendar.last_day:
                 raise ConflictError("l'année scolaire de cette demande est terminée")
@@ -275,8 +307,8 @@ class EnrollmentRequestService(ServiceBase):
                     EnrollmentRequest(
                         household_id=application.household_id,
                         child_id=application.child_id,
-                        service=template.service,
-                        site=template.site,
+                        service=offer.service,
+                        site=offer.site,
                         booking_policy=template.booking_policy,
                         cancellation_policy=template.cancellation_policy,
                         late_change=template.late_change,
@@ -286,12 +318,46 @@ class EnrollmentRequestService(ServiceBase):
                     )
                 ],
             )
+            if application.weekdays:
+                self._book_weekdays(tx, enrollment, application)
             decided = accept(
                 application, enrollment_id=enrollment.id, actor=actor, now=tx.now, note=note
             )
             tx.uow.enrollment_requests.save(decided)
             self._tell_family(tx, decided)
         return decided
+
+    def _book_weekdays(
+        self, tx: Transaction, enrollment: Enrollment, application: EnrollmentApplication
+    ) -> None:
+        """Book the application's weekdays every week of the new ``enrollment`` (its service
+        days only), in the acceptance's transaction, as the family that asked would book
+        them then: days past their deadline follow the enrollment's late-change mode."""
+        assert application.weekdays is not None
+        household = tx.uow.households.get(enrollment.household_id)
+        pattern = Periodicity(
+            weekdays=application.weekdays, start=enrollment.start, end=enrollment.end
+        )
+        book = tx.uow.reservations.load(enrollment.id)
+        booked, result = apply_periodicity_to_service_days(
+            book,
+            pattern,
+            replace=False,
+            enrollment=enrollment,
+            household=household,
+            actor=Actor.guardian(application.requested_by, application.household_id),
+            clock=FixedClock(tx.now),
+            pending=(),
+            new_id=tx.new_id,
+        )
+        ensure_days_not_billed(
+            tx.uow, self._ctx.deployment, {enrollment.household_id: list(result.changed)}
+        )
+        if booked.version != book.version:
+            tx.uow.reservations.save_many([(booked, book.version)])
+        if result.pending:
+            tx.uow.change_requests.add_many(result.pending)
+        tx.emit(result.event)
 
     def refuse(self, actor: Actor, request_id: str, *, reason: str) -> EnrollmentApplication:
         """Refuse a pending request (staff) with a ``reason`` the family reads (e-mailed)."""

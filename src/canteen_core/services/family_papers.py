@@ -54,6 +54,7 @@ from canteen_core.domain.notifications import Recipient
 from canteen_core.domain.policy import Action, authorize, is_allowed
 from canteen_core.domain.tariffs import TariffCategory
 from canteen_core.ports.document_store import DocumentStore
+from canteen_core.ports.storage import Storage
 from canteen_core.services.attendance import JustificationRequest, justify_in
 from canteen_core.services.campaign_answers import record_quotient_answer
 from canteen_core.services.runner import ServiceBase, Transaction
@@ -112,6 +113,32 @@ def delete_paper_files(store: DocumentStore, papers: Iterable[FamilyPaper]) -> N
     for paper in papers:
         if paper.store == store.name:
             store.delete(paper.blob_key)
+
+
+def discard_unrecorded(storage: Storage, store: DocumentStore, key: str, household_id: str) -> None:
+    """After a failed use case, delete the bytes put under ``key`` unless a paper of
+    ``household_id`` stored after all names them (an upload, a mandate's signed authorization).
+
+    The bytes and the record cannot commit together: the store is another port, which may be
+    another database (``[documents] url``) or the file system, and with SQLite a second
+    connection cannot write while the storage's transaction holds the database's one write
+    lock. So the bytes are committed first and the record after; a failure is not always a
+    rollback (the commit may have gone through before an error on the way out), and deleting
+    the bytes of a committed record would leave a paper that can never be downloaded. The
+    bytes are therefore deleted only once a fresh read shows no record; if that cannot be
+    told, they stay: an orphan blob (never served: its key is random and no record names it)
+    is the safe failure, a record without its bytes is not.
+    """
+    try:
+        with storage.unit_of_work(read_only=True) as uow:
+            if any(p.blob_key == key for p in uow.family_papers.list(household_id=household_id)):
+                return
+    except Exception:
+        return
+    try:
+        store.delete(key)
+    except Exception:
+        return
 
 
 def _paper_of(tx: Transaction, paper_id: str) -> FamilyPaper:
@@ -194,8 +221,8 @@ class FamilyPaperService(ServiceBase):
             uploaded_at=self._ctx.now(),
         )
         store = self._ctx.document_store
-        # The bytes go first, outside the transaction (SQLite has one writer at a time); they
-        # are deleted again if recording the paper fails for any reason.
+        # The bytes go first, committed on their own (see :func:`discard_unrecorded`): a
+        # record never points to bytes that are not there.
         key = store.put(bytes(content), content_type=content_type)
         try:
             with self._ctx.use_case(
@@ -211,7 +238,7 @@ class FamilyPaperService(ServiceBase):
                 )
                 tx.uow.family_papers.add(paper)
         except BaseException:
-            store.delete(key)
+            discard_unrecorded(self._ctx.storage, store, key, household_id)
             raise
         return paper
 

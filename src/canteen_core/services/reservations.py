@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
+import attrs
+
 from canteen_core.domain._access import acts_as_commune
 from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor, Role
@@ -170,7 +172,7 @@ class ReservationService(ChangeRequestUseCases):
                     new_id=tx.new_id,
                     **context,
                 )
-                results[enrollment_id] = result
+                results[enrollment_id] = attrs.evolve(result, book_version=new_book.version)
                 if new_book.version != book.version:
                     saves.append((new_book, book.version))
                 new_requests.extend(result.pending)

@@ -248,7 +248,10 @@ class _Documents:
         statement = self._statements.filtered(shape, count=False)
         cls = self._cls
         for row in self._uow.stream(
-            statement, f"cannot read {self.collection.name}", params=params
+            statement,
+            f"cannot read {self.collection.name}",
+            params=params,
+            small=_one_household(where),
         ):
             yield structure(row.body, cls)
 
@@ -258,6 +261,11 @@ class _Documents:
         statement = self._statements.filtered(shape, count=True)
         with _translate(f"cannot count {self.collection.name}"):
             return int(connection.execute(statement, params).scalar_one())
+
+
+def _one_household(where: dict[str, object]) -> bool:
+    """Whether ``where`` reads one household's documents (a few: read at once)."""
+    return isinstance(where.get("household_id"), str)
 
 
 class _ChangeRequests(_Documents):

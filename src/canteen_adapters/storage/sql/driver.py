@@ -40,9 +40,14 @@ class _Session(Protocol):
         ...
 
     def stream(
-        self, statement: sa.Executable, what: str, *, params: dict[str, Any] | None = None
+        self,
+        statement: sa.Executable,
+        what: str,
+        *,
+        params: dict[str, Any] | None = None,
+        small: bool = False,
     ) -> Iterator[Any]:
-        """Rows of ``statement``, fetched in batches."""
+        """Rows of ``statement``, fetched in batches (``small``: at once)."""
         ...
 
     def collection_type(self, name: str) -> type[Any]:

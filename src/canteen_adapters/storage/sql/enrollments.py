@@ -191,7 +191,12 @@ class _Enrollments(_Documents):
         shape, params = self._where(where)
         driver = _Driver(self._uow.connection())
         statement = _enrollment_list(shape, driver.postgres)
-        rows = self._uow.stream(statement, f"cannot read {self.collection.name}", params=params)
+        rows = self._uow.stream(
+            statement,
+            f"cannot read {self.collection.name}",
+            params=params,
+            small=isinstance(where.get("household_id"), str),  # a family's few children
+        )
         while batch := list(islice(rows, _FETCH)):
             yield from self._build(driver, batch)
 

@@ -230,6 +230,18 @@ class SqlUnitOfWork:
         return _Documents(self, COLLECTIONS["payment_requests"])
 
     @cached_property
+    def debit_returns(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["debit_returns"])
+
+    @cached_property
+    def web_sessions(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["web_sessions"])
+
+    @cached_property
+    def idempotency_keys(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["idempotency_keys"])
+
+    @cached_property
     def capacities(self) -> _Capacities:
         return _Capacities(self, COLLECTIONS["capacities"])
 
@@ -331,11 +343,22 @@ class SqlUnitOfWork:
         return self.connection()
 
     def stream(
-        self, statement: sa.Executable, what: str, *, params: dict[str, Any] | None = None
+        self,
+        statement: sa.Executable,
+        what: str,
+        *,
+        params: dict[str, Any] | None = None,
+        small: bool = False,
     ) -> Iterator[Any]:
         """Rows of ``statement`` (with ``params``), fetched in batches (server-side cursor on
-        PostgreSQL)."""
+        PostgreSQL). ``small``: the caller knows the rows are few (one household's): they are
+        read at once, in one round trip (a server-side cursor costs four)."""
         connection = self.connection()
+        if small:
+            with _translate(what):
+                rows = connection.execute(statement, params).all()
+            yield from rows
+            return
         with _translate(what):
             # Per statement: Connection.execution_options() would stick to the connection.
             result = connection.execute(statement, params, execution_options={"yield_per": _FETCH})

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 
 __all__ = ["HANDLERS"]
@@ -28,9 +29,11 @@ def _form_values(request: Request[Any, Any, Any], actor: Actor, household_id: st
     offers = canteen.enrollment_requests.offers(actor)
     years = canteen.enrollment_requests.school_years
     names = {child.id: child.first_name for child in household.children}
+    open_days = sorted({day for offer in offers for day in offer.service.open_weekdays})
     return {
         "household": household,
         "offers": offers,
+        "weekday_choices": [(day, WEEKDAY_NAMES_FR[day].capitalize()) for day in open_days],
         "years": years,
         "categories": CATEGORIES,
         "requests": [{"item": r, "child": names.get(r.child_id, r.child_id)} for r in requests],
@@ -52,6 +55,7 @@ async def enrollment_page(
         withdrawn=request.query_params.get("retiree") == "1",
         error=None,
         chosen=dict.fromkeys(FIELDS, ""),
+        chosen_weekdays=[],
         **values,
     )
 
@@ -63,6 +67,14 @@ def _year(text: str) -> int:
         raise InvalidInputError("choisissez l'année scolaire", path="school_year") from None
 
 
+def _weekdays(values: list[str]) -> list[int] | None:
+    """The ticked weekdays (numbers, Monday = 0); ``None`` when none is ticked."""
+    try:
+        return [int(value) for value in values] or None
+    except ValueError:
+        raise InvalidInputError("jour de repas inconnu", path="weekdays") from None
+
+
 @post("/foyer/{household_id:str}/inscription", include_in_schema=False)
 async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
     """Send the request; a refusal is shown on the form, which keeps what was chosen."""
@@ -70,6 +82,7 @@ async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -
     form = await form_of(request)
     canteen = context_of(request).canteen
     chosen = {key: str(form.get(key, "")) for key in FIELDS}
+    weekdays = [str(day) for day in form.getall("weekdays", [])]
     service_id, _, site_id = chosen["offer"].partition("@")
     try:
         await run(
@@ -82,6 +95,7 @@ async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -
             school_year=_year(chosen["school_year"]),
             tariff_category=chosen["category"] or None,
             note=chosen["note"].strip() or None,
+            weekdays=_weekdays(weekdays),
         )
     except CanteenError as error:
         status, _, detail = error_text(request, error)
@@ -97,6 +111,7 @@ async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -
             withdrawn=False,
             error=detail,
             chosen=chosen,
+            chosen_weekdays=weekdays,
             **values,
         )
     return redirect(f"/foyer/{household_id}/inscription?envoyee=1")
@@ -142,33 +157,54 @@ def _pending(request: Request[Any, Any, Any], actor: Actor) -> Any:
     return rows
 
 
-@get("/gestion/inscriptions", include_in_schema=False)
-async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """Enrollment requests awaiting instruction, with accept / refuse."""
-    actor = staff_of(request)
+async def _staff_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    error_for: str | None = None,
+) -> Response[str]:
     rows = await run(_pending, request, actor)
     return page(
         request,
         "gestion-inscriptions.html",
+        status=status,
         title="Demandes d'inscription",
         rows=rows,
         done=request.query_params.get("fait"),
+        error=error,
+        error_for=error_for,
     )
+
+
+@get("/gestion/inscriptions", include_in_schema=False)
+async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """Enrollment requests awaiting instruction, with accept / refuse."""
+    return await _staff_page(request, staff_of(request))
 
 
 @post("/gestion/inscriptions/{request_id:str}", include_in_schema=False)
 async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
     """Accept (the enrollment is made) or refuse (with a reason) a request; the family is
-    e-mailed."""
+    e-mailed. A refused decision (no reason to refuse, request already decided...) is shown on
+    the same page, next to the request."""
     actor = staff_of(request)
     form = await form_of(request)
     reason = str(form.get("reason", "")).strip()
     service = context_of(request).canteen.enrollment_requests
-    if form.get("decision") == "accepter":
-        await run(service.accept, actor, request_id, note=reason or None)
-        return redirect("/gestion/inscriptions?fait=acceptee")
-    await run(service.refuse, actor, request_id, reason=reason)
-    return redirect("/gestion/inscriptions?fait=refusee")
+    accepting = form.get("decision") == "accepter"
+    try:
+        if accepting:
+            await run(service.accept, actor, request_id, note=reason or None)
+        else:
+            await run(service.refuse, actor, request_id, reason=reason)
+    except CanteenError as error:
+        status, _, detail = error_text(request, error)
+        if status in (401, 403, 404):
+            raise
+        return await _staff_page(request, actor, status=status, error=detail, error_for=request_id)
+    return redirect(f"/gestion/inscriptions?fait={'acceptee' if accepting else 'refusee'}")
 
 
 HANDLERS = [enrollment_page, submit, withdraw, tariffs_page, staff_page, decide]

@@ -63,7 +63,8 @@ class HouseholdRequestsController(Controller):
         """Ask to enroll a child of the household ("Inscription à la restauration scolaire").
 
         Refused (nothing stored) for a child not in the household (404), a service not offered
-        at the site or a school year other than the current or next one (422), a pending
+        at the site, a school year other than the current or next one or a weekday the
+        service does not run (422), a pending
         request for the same child, service and year, or a child already enrolled (409).
         """
         actor = web.actor(request)
@@ -76,6 +77,7 @@ class HouseholdRequestsController(Controller):
             school_year=data.school_year,
             tariff_category=data.tariff_category,
             note=data.note,
+            weekdays=data.weekdays,
         )
         return enrollment_request_out(asked)
 

@@ -57,11 +57,11 @@ def dashboard(request: AnyRequest, web: Web, household_id: FromPath[str]) -> Das
     household members, enrollments, the portal's opening date."""
     actor = web.actor(request)
     canteen = web.canteen
-    view = canteen.families.dashboard(actor, household_id)
-    page = canteen.billing.invoices_page(actor, household_id)
-    requests = canteen.reservations.requests(actor, household_id=household_id)
-    enrollment_requests = canteen.enrollment_requests.of_household(actor, household_id)
-    household = view.household
+    home = canteen.billing.household_home(actor, household_id)  # one transaction
+    page = home.invoices
+    requests = home.requests
+    enrollment_requests = home.enrollment_requests
+    household = home.household
     payer = household.payer
     text, at = last_login_text(web, request)
     unpaid = [row for row in page.rows if row.balance_due.is_positive]
@@ -89,7 +89,7 @@ def dashboard(request: AnyRequest, web: Web, household_id: FromPath[str]) -> Das
         if household.co_representative is None
         else convert.guardian_out(household.co_representative),
         members=[convert.child_out(child) for child in household.children],
-        enrollments=[convert.enrollment_out(e, household) for e in view.enrollments],
+        enrollments=[convert.enrollment_out(e, household) for e in home.enrollments],
         portal=PortalOut(
             name=portal.name or "Espace Restauration",
             opening_date=canteen.accounts.portal_opens_at,

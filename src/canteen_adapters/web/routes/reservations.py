@@ -227,7 +227,9 @@ def _write(
             headers={"ETag": f'"{current}"'},
             extra={"current_version": current},
         ) from None
-    version = reservations.book_of(actor, enrollment_id).version
+    version = result.book_version
+    if version is None:  # an operation that does not say it (none of the facade's today)
+        version = reservations.book_of(actor, enrollment_id).version
     return Response(convert.change_out(result, version), headers={"ETag": f'"{version}"'})
 
 

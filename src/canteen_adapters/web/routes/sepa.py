@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -15,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.papers_schemas import (
+    DebitReturnOut,
     DebitScheduleOut,
     DirectDebitRunBody,
     DirectDebitRunOut,
@@ -25,6 +27,7 @@ from canteen_adapters.web.papers_schemas import (
     MandateScheduleOut,
     PastDebitOut,
     PreNotificationOut,
+    ReturnFileOut,
     ScheduledDebitOut,
 )
 from canteen_adapters.web.problems import Problem
@@ -35,8 +38,9 @@ from canteen_core.domain.errors import InvalidInputError, RuleViolationError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.mandate_authorization import authorization_file_name, masked_iban
 from canteen_core.domain.mandates import DirectDebitMandate, MandateStatus, validate_bic
+from canteen_core.domain.policy import Action, authorize
 from canteen_core.services import Canteen
-from canteen_core.services.payments import DebitSchedule, DirectDebitReport
+from canteen_core.services.payments import DebitSchedule, DirectDebitReport, ReturnFileReport
 from canteen_core.services.payments.debit_schedule import earliest_collection_date
 
 __all__ = [
@@ -178,6 +182,8 @@ def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
                         amount=convert.money(d.amount),
                         collection_date=d.collection_date,
                         returned_on=d.returned_on,
+                        reason_code=d.reason_code,
+                        reason_label=d.reason_label,
                     )
                     for d in entry.past
                 ],
@@ -336,4 +342,63 @@ def direct_debit_file(request: AnyRequest, web: Web, message_id: FromPath[str]) 
     return attachment(path.read_bytes(), path.name, PAIN_008)
 
 
-HANDLERS: list[Any] = [MandatesController, direct_debits, direct_debit_run, direct_debit_file]
+#: The media types a return file may be sent as.
+RETURN_FILE_TYPES = frozenset({"application/xml", "text/xml"})
+#: The largest return file accepted (a month of returns is a few kilobytes).
+RETURN_FILE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def return_file_out(report: ReturnFileReport) -> ReturnFileOut:
+    """A loaded return file's body."""
+    return ReturnFileOut(
+        kind=report.kind,
+        message_id=report.message_id,
+        already_loaded=report.already_loaded,
+        returns=[
+            DebitReturnOut(
+                household_id=r.household_id,
+                end_to_end_id=r.end_to_end_id,
+                invoice_ids=list(r.invoice_ids),
+                amount=convert.money(r.amount),
+                returned_on=r.returned_on,
+                reason_code=r.reason_code,
+                reason_label=r.reason_label,
+            )
+            for r in report.returns
+        ],
+        already_returned=list(report.already_returned),
+        message=report.summary,
+    )
+
+
+@post("/api/v1/staff/direct-debit-returns", tags=TAGS, status_code=HTTP_200_OK)
+async def direct_debit_returns(request: AnyRequest, web: Web) -> ReturnFileOut:
+    """Load the bank's return file (the XML itself as the body, ``application/xml``): a
+    pain.002.001.03 status report or a camt.054.001.02 debit notification, checked against its
+    schema. Each rejected or returned debit reopens its invoice, keeps the bank's reason and
+    e-mails the family. The same file twice changes nothing (``already_loaded``); a bad file or
+    an unknown end-to-end id is refused (422, French reason) and changes nothing."""
+    actor = web.staff_actor(request)
+    authorize(actor, Action.RECORD_PAYMENT)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in RETURN_FILE_TYPES:
+        raise InvalidInputError(
+            "envoyez le fichier de retour tel quel, en application/xml", path="file"
+        )
+    data = await request.body()
+    if len(data) > RETURN_FILE_MAX_BYTES:
+        raise InvalidInputError("le fichier de retour dépasse 10 Mo", path="file")
+
+    def run() -> ReturnFileReport:
+        return web.canteen.payments.load_debit_returns(actor, data)
+
+    return return_file_out(await anyio.to_thread.run_sync(run))
+
+
+HANDLERS: list[Any] = [
+    MandatesController,
+    direct_debits,
+    direct_debit_run,
+    direct_debit_file,
+    direct_debit_returns,
+]

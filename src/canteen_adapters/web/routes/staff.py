@@ -13,6 +13,8 @@ from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.routes.print_batch import HANDLERS as PRINT_BATCH_HANDLERS
+from canteen_adapters.web.routes.print_batch import deliver_run, print_batch_url
 from canteen_adapters.web.schemas import (
     BillingRunBody,
     BillingRunOut,
@@ -115,7 +117,9 @@ def headcounts(
 
 @post("/api/v1/staff/billing-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
 def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -> BillingRunOut:
-    """Bill a month post-paid (re-running never invoices twice)."""
+    """Bill a month post-paid (re-running never invoices twice), then deliver the new
+    invoices: e-mailed (PDF attached) to paperless households, and for the others one print
+    batch sorted by postal address, downloaded at ``print_batch_url``."""
     actor = web.staff_actor(request)
     match = _PERIOD.fullmatch(data.period)
     if match is None or not 2000 <= int(match.group(1)) <= 2100:
@@ -124,6 +128,9 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
             f"mois invalide « {data.period[:20]} » : écrivez 2023-10", path="period"
         )
     report = web.canteen.billing.run_postpaid(actor, data.period)
+    issued = [item.invoice_id for item in report.issued]
+    delivery = deliver_run(web.canteen, actor, issued) if issued else None
+    printed = delivery is not None and delivery.print_batch is not None
     return BillingRunOut(
         period_start=report.period_start,
         period_end=report.period_end,
@@ -132,6 +139,10 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
         already_billed=len(report.already_billed),
         conflicts=len(report.conflicts),
         without_charges=len(report.without_charges),
+        emailed=0 if delivery is None else len(delivery.emailed),
+        printed=0 if delivery is None else len(delivery.printed),
+        without_address=[] if delivery is None else list(delivery.without_address),
+        print_batch_url=print_batch_url(data.period) if printed else None,
     )
 
 
@@ -198,4 +209,5 @@ HANDLERS: list[Any] = [
     billing_run,
     reminders,
     search_households,
+    *PRINT_BATCH_HANDLERS,
 ]

@@ -71,6 +71,14 @@ KINDS: Mapping[str, tuple[str, ...]] = {
         "creditor_name",
         "creditor_identifier",
     ),
+    "direct-debit-returned": (
+        "amount",
+        "returned_on",
+        "invoice_numbers",
+        "reason_code",
+        "reason_label",
+        "invoices_url",
+    ),
 }
 
 #: How payment methods are named to families.

@@ -237,7 +237,8 @@ class BulkResult:
     ``skipped`` could not change (with reasons); ``pending`` are new change requests to store;
     ``withdrawn`` are pending requests the operation withdrew (to update in storage);
     ``surcharged`` are the changed days marked late; ``event`` is what to publish after commit
-    (``None`` if nothing happened).
+    (``None`` if nothing happened); ``book_version`` is the book's version once the operation
+    is stored (set by the reservation use cases, ``None`` before; not compared).
     """
 
     enrollment_id: str
@@ -249,6 +250,7 @@ class BulkResult:
     withdrawn: tuple[ChangeRequest, ...] = ()
     surcharged: tuple[date, ...] = ()
     event: ReservationsChanged | None = None
+    book_version: int | None = attrs.field(default=None, eq=False)
 
     @property
     def changed(self) -> tuple[date, ...]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.campaigns import Campaign, CampaignAnswer
     from canteen_core.domain.capacity import CapacityRule, WaitingEntry
     from canteen_core.domain.change_requests import ChangeRequest
+    from canteen_core.domain.debit_returns import DebitReturn
     from canteen_core.domain.enrollment_requests import EnrollmentApplication
     from canteen_core.domain.enrollments import Enrollment
     from canteen_core.domain.family_papers import FamilyPaper
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.menus import WeekMenu
     from canteen_core.domain.payment_requests import StartedPayment
     from canteen_core.domain.tariffs import TariffGrid
+    from canteen_core.domain.web_state import IdempotentResponse, PortalSession
     from canteen_core.ports.audit import AuditLogRepository
 
 
@@ -446,6 +448,21 @@ class UnitOfWork(Protocol):
     @property
     def payment_requests(self) -> DocumentRepository[StartedPayment]:
         """Online payments started (matched to the provider's notifications)."""
+        ...
+
+    @property
+    def debit_returns(self) -> DocumentRepository[DebitReturn]:
+        """Direct debits the bank returned, with their reason (from its return files)."""
+        ...
+
+    @property
+    def web_sessions(self) -> DocumentRepository[PortalSession]:
+        """The HTTP front end's login sessions (purged once expired)."""
+        ...
+
+    @property
+    def idempotency_keys(self) -> DocumentRepository[IdempotentResponse]:
+        """The HTTP front end's responses to requests with an ``Idempotency-Key``."""
         ...
 
     @property

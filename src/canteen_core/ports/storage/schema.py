@@ -311,6 +311,16 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            name="debit_returns",
+            type_ref="canteen_core.domain.debit_returns:DebitReturn",
+            keys=(
+                Key(column="household_id"),
+                Key(column="payment_id"),
+                Key(column="file_digest"),
+                Key(column="loaded_at", type="datetime"),
+            ),
+        ),
+        Collection(
             name="capacities",
             type_ref="canteen_core.domain.capacity:CapacityRule",
             keys=(Key(column="site_id"), Key(column="service_id")),
@@ -340,6 +350,19 @@ COLLECTIONS: dict[str, Collection] = {
                 Key(column="transaction_id", nullable=True),
                 Key(column="received_at", type="datetime"),
             ),
+        ),
+        Collection(
+            name="web_sessions",
+            type_ref="canteen_core.domain.web_state:PortalSession",
+            keys=(
+                Key(column="user_id", attr="actor.user_id"),
+                Key(column="expires_at", type="datetime"),
+            ),
+        ),
+        Collection(
+            name="idempotency_keys",
+            type_ref="canteen_core.domain.web_state:IdempotentResponse",
+            keys=(Key(column="user_id"), Key(column="expires_at", type="datetime")),
         ),
     )
 }

@@ -60,13 +60,13 @@ from canteen_core.services.billing._base import (
 from canteen_core.services.billing.credit_notes import CreditNotes
 from canteen_core.services.billing.dunning import Dunning, ReminderReport, booking_block_reason
 from canteen_core.services.billing.facts import period_facts, tariff_category_of
+from canteen_core.services.billing.home import HouseholdHome, HouseholdHomes
 from canteen_core.services.billing.prepaid import PrepaidBilling
 from canteen_core.services.billing.problems import SkippedHousehold
 from canteen_core.services.billing.runs import BillingReport, IssuedInvoice, PostpaidRuns
 from canteen_core.services.billing.statements import (
     InvoiceRow,
     InvoicesPage,
-    Statements,
     household_account,
     household_accounts,
 )
@@ -78,6 +78,7 @@ __all__ = [
     "BillingOptions",
     "BillingReport",
     "BillingService",
+    "HouseholdHome",
     "HouseholdTariffs",
     "InvoiceRow",
     "InvoicesPage",
@@ -100,7 +101,7 @@ class BillingService(
     PostpaidRuns,
     PrepaidBilling,
     CreditNotes,
-    Statements,
+    HouseholdHomes,
     Dunning,
 ):
     """``canteen.billing``: tariffs, billing runs, credit notes, statements and reminders.
@@ -108,6 +109,6 @@ class BillingService(
     One object whose methods come from the rooms of this package: :mod:`.tariff_admin`
     (tariff grids), :mod:`.tariff_prices` (a household's prices, with why), :mod:`.runs`
     (post-paid runs), :mod:`.prepaid` (baskets and cancellation credits), :mod:`.credit_notes`,
-    :mod:`.statements` (accounts, statements, "MES FACTURES")
-    and :mod:`.dunning` (reminders, arrears rule).
+    :mod:`.statements` (accounts, statements, "MES FACTURES"), :mod:`.home` (the family's home
+    page in one read) and :mod:`.dunning` (reminders, arrears rule).
     """

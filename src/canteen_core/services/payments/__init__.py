@@ -38,12 +38,15 @@ Direct debit (:meth:`PaymentService.run_direct_debit`)
     changes nothing. (Only a commit failing after the file was written would leave a file
     without its records: run again and discard the orphan file.) Returned or rejected debits
     (:meth:`PaymentService.record_debit_returns`) mark the payments rejected: their invoices
-    reopen.
+    reopen. The bank's return files (:meth:`PaymentService.load_debit_returns`, pain.002 and
+    camt.054) do the same from the file, keep each return with its reason code and tell the
+    family (:mod:`.bank_returns`).
 """
 
 from __future__ import annotations
 
 from canteen_core.services.payments._base import PaymentBase, PaymentOptions
+from canteen_core.services.payments.bank_returns import BankReturns, ReturnFileReport
 from canteen_core.services.payments.counter import CounterPayments
 from canteen_core.services.payments.debit_schedule import DebitSchedule, DebitSchedules
 from canteen_core.services.payments.direct_debit import (
@@ -63,10 +66,13 @@ __all__ = [
     "PaymentBase",
     "PaymentOptions",
     "PaymentService",
+    "ReturnFileReport",
 ]
 
 
-class PaymentService(OnlinePayments, PaymentReturns, DirectDebits, DebitSchedules, CounterPayments):
+class PaymentService(
+    OnlinePayments, PaymentReturns, DirectDebits, BankReturns, DebitSchedules, CounterPayments
+):
     """``canteen.payments``: online payments, notifications, counter payments, refunds, SEPA.
 
     One object whose methods come from the rooms of this package: :mod:`.online` (card

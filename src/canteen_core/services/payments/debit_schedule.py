@@ -1,7 +1,7 @@
 """ "Mes prélèvements": each mandate's upcoming debits, pre-notifications and past debits.
 
-The schedule is read from what the direct-debit use cases (:mod:`.direct_debit`) stored; nothing
-new is kept:
+The schedule is read from what the direct-debit use cases (:mod:`.direct_debit`,
+:mod:`.bank_returns`) stored; nothing new is kept:
 
 - **upcoming**: the debits already in a bank file whose collection date has not come (their
   direct-debit payment is dated the collection date, :meth:`DirectDebits.run_direct_debit`), and
@@ -11,7 +11,8 @@ new is kept:
   are a forecast (``announced`` false): the date is the commune's run's.
 - **pre-notifications**: one per mandate and collection date (the e-mail each run queues), with
   its delivery state read from the outbox by its stable message id.
-- **past**: debits whose collection date has come, with the day a returned debit was recorded.
+- **past**: debits whose collection date has come, with the day a returned debit was recorded
+  and, when it came from the bank's return file, the reason (:mod:`.bank_returns`).
 """
 
 from __future__ import annotations
@@ -77,13 +78,16 @@ class PreNotification:
 
 @attrs.frozen(kw_only=True)
 class PastDebit:
-    """A debit whose collection date has come; ``returned_on`` when the bank returned it."""
+    """A debit whose collection date has come; ``returned_on`` when the bank returned it,
+    with the bank's reason code and its French label when a return file said why."""
 
     invoice_id: str | None
     invoice_number: str
     amount: Money
     collection_date: date
     returned_on: date | None
+    reason_code: str | None = None
+    reason_label: str | None = None
 
     @property
     def returned(self) -> bool:
@@ -181,6 +185,7 @@ def _schedules(
         mandate = _mandate_of(mandates, payment.received_on)
         if mandate is not None:
             debits[mandate.reference].append(payment)
+    reasons = {r.payment_id: r for r in uow.debit_returns.list(household_id=household.id)}
     active = next((m for m in mandates if m.collectable), None)
     addresses = [recipient.address for recipient in household_recipients(household)]
     result = []
@@ -218,6 +223,8 @@ def _schedules(
                 amount=p.amount,
                 collection_date=p.received_on,
                 returned_on=p.rejected_on,
+                reason_code=reasons[p.id].reason_code if p.id in reasons else None,
+                reason_label=reasons[p.id].reason_label if p.id in reasons else None,
             )
             for p in reversed(payments)
             if p.received_on <= today

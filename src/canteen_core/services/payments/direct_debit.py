@@ -164,7 +164,7 @@ class DirectDebits(PaymentBase):
                 )
                 tx.audit.describe(f"Signature du mandat {mandate.reference}")
         except BaseException:
-            discard(ctx, drawn)
+            discard(ctx, drawn, household_id)
             raise
         return mandate
 
@@ -263,7 +263,7 @@ class DirectDebits(PaymentBase):
                     tx.uow.family_papers.save(refiled_paper(ctx, current, changed, drawn))
                 audit(tx, mandate, changed)
         except BaseException:
-            discard(ctx, drawn)
+            discard(ctx, drawn, household_id)
             raise
         if drawn is not None:
             forget_replaced(ctx, paper)

@@ -32,6 +32,7 @@ from canteen_core.domain.mandate_authorization import (
 from canteen_core.domain.mandates import DirectDebitMandate
 from canteen_core.ports.direct_debit import Creditor
 from canteen_core.ports.storage import UnitOfWork
+from canteen_core.services.family_papers import discard_unrecorded
 from canteen_core.services.runner import ServiceContext
 
 __all__ = [
@@ -101,10 +102,12 @@ def draw_authorization(
     return AuthorizationFile(key=store.put(content, content_type=_PDF), content=content)
 
 
-def discard(ctx: ServiceContext, drawn: AuthorizationFile | None) -> None:
-    """Delete a drawn file whose use case failed."""
+def discard(ctx: ServiceContext, drawn: AuthorizationFile | None, household_id: str) -> None:
+    """Delete a drawn file whose use case failed, unless a paper of ``household_id`` names
+    it after all (the commit went through before the error:
+    :func:`~canteen_core.services.family_papers.discard_unrecorded`)."""
     if drawn is not None:
-        ctx.document_store.delete(drawn.key)
+        discard_unrecorded(ctx.storage, ctx.document_store, drawn.key, household_id)
 
 
 def authorization_paper(uow: UnitOfWork, mandate: DirectDebitMandate) -> FamilyPaper | None:

@@ -37,9 +37,12 @@ The rooms of this package:
 * :mod:`~canteen_core.testing.storage_contract.catalog`: sites and services, versioned.
 * :mod:`~canteen_core.testing.storage_contract.enrollment_requests`: families' enrollment
   requests.
+* :mod:`~canteen_core.testing.storage_contract.web_state`: the HTTP front end's sessions and
+  idempotent responses.
 * :mod:`~canteen_core.testing.storage_contract.capacity_menus`: capacity rules (and their
   lock), waiting lists, weekly menus.
 * :mod:`~canteen_core.testing.storage_contract.campaigns`: yearly campaigns and answers.
+* :mod:`~canteen_core.testing.storage_contract.debit_returns`: direct debits the bank returned.
 
 Every name below is importable from ``canteen_core.testing.storage_contract`` itself.
 """
@@ -48,11 +51,13 @@ from canteen_core.testing.storage_contract.accounts_outbox import *  # noqa: F40
 from canteen_core.testing.storage_contract.campaigns import *  # noqa: F403
 from canteen_core.testing.storage_contract.capacity_menus import *  # noqa: F403
 from canteen_core.testing.storage_contract.catalog import *  # noqa: F403
+from canteen_core.testing.storage_contract.debit_returns import *  # noqa: F403
 from canteen_core.testing.storage_contract.documents import *  # noqa: F403
 from canteen_core.testing.storage_contract.enrollment_requests import *  # noqa: F403
 from canteen_core.testing.storage_contract.households import *  # noqa: F403
 from canteen_core.testing.storage_contract.invoices import *  # noqa: F403
 from canteen_core.testing.storage_contract.reservations import *  # noqa: F403
 from canteen_core.testing.storage_contract.transactions import *  # noqa: F403
+from canteen_core.testing.storage_contract.web_state import *  # noqa: F403
 
 __all__ = sorted(name for name in dict(globals()) if name.startswith("test_"))

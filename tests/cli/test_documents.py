@@ -1,4 +1,4 @@
-"""``canteen papers``: list the papers waiting for review, download, accept, reject, on a
+"""``canteen documents``: list the papers waiting for review, download, accept, reject, on a
 copy of a small demo deployment (files stored in its documents folder)."""
 
 from __future__ import annotations
@@ -74,31 +74,31 @@ def test_documents_list_download_accept_reject(site: Path, tmp_path: Path) -> No
     # 64 hex digits: nothing of the uploaded file's name (a random name may contain "edf").
     assert all(len(p.name) == 64 and set(p.name) <= set("0123456789abcdef") for p in stored)
 
-    listed = run("papers", "list", "--config", str(site), "--json")
+    listed = run("documents", "list", "--config", str(site), "--json")
     assert listed.exit_code == 0, listed.output
     assert {item["id"] for item in json.loads(listed.stdout)} == {first, second}
-    text = run("papers", "list", "--config", str(site))
+    text = run("documents", "list", "--config", str(site))
     assert "Justificatif de domicile" in text.stdout
     assert "En attente" in text.stdout
 
     out = tmp_path / "edf.pdf"
-    result = run("papers", "download", first, "--out", str(out), "--config", str(site))
+    result = run("documents", "download", first, "--out", str(out), "--config", str(site))
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
 
-    result = run("papers", "accept", first, "--config", str(site))
+    result = run("documents", "accept", first, "--config", str(site))
     assert result.exit_code == 0, result.output
     assert "document accepté" in result.stdout
-    result = run("papers", "reject", second, "--reason", "Illisible", "--config", str(site))
+    result = run("documents", "reject", second, "--reason", "Illisible", "--config", str(site))
     assert result.exit_code == 0, result.output
-    assert json.loads(run("papers", "list", "--config", str(site), "--json").stdout) == []
+    assert json.loads(run("documents", "list", "--config", str(site), "--json").stdout) == []
 
     # Bad input: one French line, exit 1, nothing changed.
-    again = run("papers", "accept", first, "--config", str(site))
+    again = run("documents", "accept", first, "--config", str(site))
     assert again.exit_code == 1
     assert again.stderr.startswith("Erreur : ")
     assert "déjà été examiné" in again.stderr
-    unknown = run("papers", "reject", "nope", "--reason", "x", "--config", str(site))
+    unknown = run("documents", "reject", "nope", "--reason", "x", "--config", str(site))
     assert unknown.exit_code == 1
     assert "document introuvable" in unknown.stderr
 

@@ -1,4 +1,4 @@
-"""``canteen papers``: the family's papers waiting for review, accept, reject, download."""
+"""``canteen documents``: the family's papers waiting for review, accept, reject, download."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from canteen_core.domain.family_papers import FamilyPaper
 __all__ = ["command"]
 
 
-@click.group("papers")
+@click.group("documents")
 def command() -> None:
     """The family's papers (Espace de stockage): review them."""
 
@@ -44,8 +44,8 @@ def list_command(operator: Operator, status: str, household: str | None) -> None
     """List papers, oldest first (by default those waiting for review).
 
     \b
-        canteen papers list
-        canteen papers list --status all --household concerto
+        canteen documents list
+        canteen documents list --status all --household concerto
     """
     with operator.open() as canteen:
         papers = canteen.papers.list_papers(
@@ -92,7 +92,7 @@ def accept_command(operator: Operator, paper_id: str) -> None:
     family is told by e-mail.
 
     \b
-        canteen papers accept 3f2a...
+        canteen documents accept 3f2a...
     """
     with operator.open() as canteen:
         outcome = canteen.papers.accept(operator.actor, paper_id)
@@ -110,7 +110,7 @@ def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
     """Reject a paper with a reason; the family is told by e-mail.
 
     \b
-        canteen papers reject 3f2a... --reason "Illisible"
+        canteen documents reject 3f2a... --reason "Illisible"
     """
     with operator.open() as canteen:
         canteen.papers.reject(operator.actor, paper_id, reason)
@@ -133,7 +133,7 @@ def download_command(operator: Operator, paper_id: str, out: Path) -> None:
     """Write a paper's file, to read it before deciding.
 
     \b
-        canteen papers download 3f2a... --out certificat.pdf
+        canteen documents download 3f2a... --out certificat.pdf
     """
     if out.exists():
         fail(f"--out : {out} existe déjà", exit_code=2)
