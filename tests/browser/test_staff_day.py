@@ -9,41 +9,18 @@ from datetime import date, time
 from browser.conftest import Portal
 from canteen_adapters.cli.demo import ADMIN
 from canteen_adapters.cli.demo.activities import alsh_menu
-from canteen_adapters.cli.demo.commune import BOOKING_POLICY, SCHOOL_YEAR, SITE, STAFF
+from canteen_adapters.cli.demo.commune import SITE, STAFF
 from canteen_core.domain.allergens import Allergen
-from canteen_core.services.enrollments import EnrollmentRequest
 from canteen_core.synthetic_activities import EVENING_CARE
+from web.test_staff_day import enroll_alban_at_the_evening_care
 
 EVENING = "CONCERTO-alban-soir-navigateur"
-
-
-def _alban_at_the_evening_care(portal: Portal) -> None:
-    canteen = portal.canteen
-    if EVENING_CARE.id not in {service.id for service in canteen.catalog.services(ADMIN)}:
-        canteen.catalog.add_service(ADMIN, EVENING_CARE)
-    canteen.enrollments.enroll_many(
-        ADMIN,
-        [
-            EnrollmentRequest(
-                household_id="CONCERTO",
-                child_id="concerto-alban",
-                service=EVENING_CARE,
-                site=SITE,
-                booking_policy=BOOKING_POLICY,
-                school_year=SCHOOL_YEAR,
-                start=date(2023, 9, 4),
-                end=date(2024, 7, 5),
-                id=EVENING,
-                tariff_category="resident",
-            )
-        ],
-    )
 
 
 def test_roll_call_with_times_allergies_and_waiting_list(portal: Portal) -> None:
     page = portal.page
     canteen = portal.canteen
-    _alban_at_the_evening_care(portal)
+    enroll_alban_at_the_evening_care(canteen, EVENING)
     monday = date(2023, 10, 16)  # Alban eats on Mondays; Monday's dessert is a yoghurt
     canteen.menus.publish(STAFF, alsh_menu(monday))
     canteen.menus.set_pai_allergens(ADMIN, "CONCERTO", "concerto-alban", [Allergen.MILK])

@@ -13,6 +13,7 @@ from canteen_adapters.cli.demo import ADMIN
 from canteen_adapters.cli.demo.activities import alsh_menu
 from canteen_adapters.cli.demo.commune import BOOKING_POLICY, SCHOOL_YEAR, SITE, STAFF
 from canteen_core.domain.allergens import Allergen
+from canteen_core.services import Canteen
 from canteen_core.services.enrollments import EnrollmentRequest
 from canteen_core.synthetic_activities import EVENING_CARE
 
@@ -22,12 +23,11 @@ EVENING = "CONCERTO-alban-soir-test"
 THURSDAY = date(2023, 10, 5)
 
 
-def _evening_care_for_alban(web: Deployment) -> None:
+def enroll_alban_at_the_evening_care(canteen: Canteen, enrollment_id: str = EVENING) -> None:
     """Alban at the evening care too (the demo's small city may have no one there)."""
-    known = {service.id for service in web.canteen.catalog.services(ADMIN)}
-    if EVENING_CARE.id not in known:
-        web.canteen.catalog.add_service(ADMIN, EVENING_CARE)
-    web.canteen.enrollments.enroll_many(
+    if EVENING_CARE.id not in {service.id for service in canteen.catalog.services(ADMIN)}:
+        canteen.catalog.add_service(ADMIN, EVENING_CARE)
+    canteen.enrollments.enroll_many(
         ADMIN,
         [
             EnrollmentRequest(
@@ -39,7 +39,7 @@ def _evening_care_for_alban(web: Deployment) -> None:
                 school_year=SCHOOL_YEAR,
                 start=date(2023, 9, 4),
                 end=date(2024, 7, 5),
-                id=EVENING,
+                id=enrollment_id,
                 tariff_category="resident",
             )
         ],
@@ -52,7 +52,7 @@ def _alban_rows(text: str) -> list[str]:
 
 
 def test_roll_call_has_a_row_per_activity_and_records_times(web: Deployment) -> None:
-    _evening_care_for_alban(web)
+    enroll_alban_at_the_evening_care(web.canteen)
     csrf = web.activate(web.template.staff)
     page = web.client.get(f"/gestion/appel?site=ronde&jour={THURSDAY}")
     assert page.status_code == 200
@@ -86,7 +86,7 @@ def test_roll_call_has_a_row_per_activity_and_records_times(web: Deployment) -> 
 
 
 def test_a_half_entered_stay_is_refused_and_records_nothing(web: Deployment) -> None:
-    _evening_care_for_alban(web)
+    enroll_alban_at_the_evening_care(web.canteen)
     csrf = web.activate(web.template.staff)
     before = web.canteen.attendance.records(STAFF, start=THURSDAY, end=THURSDAY)
     for arrival, departure in (("16:35", ""), ("25:00", "18:00"), ("midi", "18:00")):
