@@ -18,7 +18,8 @@ def test_a_parent_asks_staff_accept_and_the_parent_books(portal: Portal) -> None
     assert page.get_by_role("heading", name="Inscription à la restauration scolaire").is_visible()
     portal.check("inscription")
     page.get_by_label("Enfant").select_option(label="Arielle CONCERTO")
-    page.get_by_label("Prestation et école").select_option(index=0)
+    # The demo offers its activities too (ALSH, Wednesday, evening care): ask for lunch.
+    page.get_by_label("Prestation et école").select_option(value="rs@ronde")
     page.get_by_label("Année scolaire").select_option(label="2023-2024")
     page.get_by_label("Précisions pour le service restauration (facultatif)").fill(
         "Arielle mange végétarien."
@@ -28,6 +29,7 @@ def test_a_parent_asks_staff_accept_and_the_parent_books(portal: Portal) -> None
     assert "En attente d'instruction" in page.inner_text("main")
     # Asking again for Alban, already enrolled: refused on the form, in French.
     page.get_by_label("Enfant").select_option(label="Alban CONCERTO")
+    page.get_by_label("Prestation et école").select_option(value="rs@ronde")
     page.get_by_role("button", name="Envoyer la demande").click()
     assert "déjà inscrit" in page.get_by_role("alert").inner_text()
     portal.check("inscription-refus")
@@ -68,7 +70,9 @@ def test_a_parent_reads_the_tariffs_and_why(portal: Portal) -> None:
     assert "Tarification 2023-2024" in main
     assert re.search(r"Votre tarif : 3,35\s€ par repas, car Alban est inscrit\(e\)", main)
     assert "tranche « QF de 700 € à moins de 1 000 € »" in main
-    table = page.get_by_role("table", name="Prix d'un repas : enfant résident")
+    # Lunch's grid, among the grids of the demo's activities.
+    lunch = page.get_by_role("region", name=re.compile("^Restauration Scolaire : tarifs"))
+    table = lunch.get_by_role("table", name="Prix d'un repas : enfant résident")
     assert "QF inférieur à 450 €" in table.inner_text()
     portal.check("tarification")
     portal.fits_a_phone()

@@ -1,6 +1,6 @@
-"""``canteen demo --activities``: the commune's evening care, Wednesday service and ALSH week
-are enrolled, booked, attended and billed with September, each on lines of its own; running it
-again adds nothing."""
+"""``canteen demo`` (activities by default): the commune's evening care, Wednesday service and
+ALSH week are enrolled, booked, attended and billed with September, each on lines of its own;
+running it again adds nothing; ``--no-activities`` runs lunch alone."""
 
 from __future__ import annotations
 
@@ -38,3 +38,14 @@ def test_the_demo_bills_its_activities(tmp_path: Path) -> None:
     again = _run("demo", "--activities", "--db", str(db), "--households", "12")
     assert again.exit_code == 0, again.output
     assert "inscriptions déjà enregistrées" in again.output
+
+
+def test_no_activities_runs_lunch_alone(tmp_path: Path) -> None:
+    # Activities are part of the demo by default; --no-activities leaves them out.
+    db = tmp_path / "lunch" / "canteen.db"
+    result = _run("demo", "--no-activities", "--db", str(db), "--households", "12", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    descriptions = [line["description"] for i in data["invoices"] for line in i["lines"]]
+    assert descriptions
+    assert all(d.startswith("Restauration Scolaire") for d in descriptions), descriptions

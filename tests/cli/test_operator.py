@@ -192,7 +192,7 @@ def test_staff_list_households_children_and_sites(site: Path) -> None:
                    1, "foyer introuvable : NOPE")  # fmt: skip
     sites = data(run("sites", "list", "--config", str(site), "--json"))
     assert [s["id"] for s in sites["sites"]] == ["ronde"]
-    assert [s["id"] for s in sites["services"]] == ["rs"]
+    assert [s["id"] for s in sites["services"]] == ["alsh", "mercredi", "rs", "soir"]
     text = run("sites", "list", "--config", str(site))
     assert "rs  Restauration Scolaire (lundi, mardi, jeudi et vendredi)" in text.stdout
 
@@ -294,7 +294,11 @@ def test_headcount_of_a_site(site: Path) -> None:
     days = result["days"]
     assert [d["date"] for d in days] == ["2023-09-04", "2023-09-05", "2023-09-06"]
     assert days[0]["total"] > 0
-    assert days[2]["total"] == 0  # Wednesday: closed
+    # Wednesday: the canteen is closed; the meals are the Wednesday service's.
+    assert days[2]["total"] > 0
+    lunch = data(run("headcount", "--config", str(site), "--site", "ronde", "--date",
+                     "2023-09-06", "--service", "rs", "--json"))  # fmt: skip
+    assert lunch["days"][0]["total"] == 0
     assert days[0]["total"] == days[0]["total_meals"] + days[0]["pai_baskets"]
     text = run("headcount", "--config", str(site), "--site", "ronde", "--date", "2023-09-04")
     assert "repas (standard" in text.stdout

@@ -14,9 +14,10 @@ import pytest
 from canteen_core.domain.allergens import Allergen, parse_allergens
 from canteen_core.domain.errors import InvalidInputError, NotAuthorizedError, NotFoundError
 from canteen_core.domain.menus import DayMenu, Dish, WeekMenu
+from canteen_core.synthetic_activities import EVENING_CARE
 from canteen_core.testing.storage_contract.capacity_menus import sample_week_menu
 
-from ._world import ADMIN, OTHER, PAYER, SERVICE, SITE, STAFF, World
+from ._world import ADMIN, OTHER, PAYER, SERVICE, SITE, STAFF, WEEKLY, World
 
 MONDAY = date(2023, 10, 2)
 
@@ -93,3 +94,31 @@ def test_the_fourteen_allergens_have_french_labels() -> None:
         Allergen.EGGS,
     }
     assert len({allergen.label for allergen in Allergen}) == 14
+
+
+def test_allergy_flags_count_only_services_with_a_meal(world: World) -> None:
+    # Zoé eats at lunch and stays at the evening care (no meal) and at a second service with
+    # its meal the same day: the kitchen flags her once, for the services with a meal.
+    canteen = world.canteen
+    canteen.menus.publish(STAFF, sample_week_menu(SITE.id, MONDAY))
+    canteen.menus.set_pai_allergens(STAFF, "concerto", "zoe", [Allergen.PEANUTS])
+    evening = attrs.evolve(EVENING_CARE, open_weekdays=SERVICE.open_weekdays)
+    snack = attrs.evolve(SERVICE, id="gouter", name="Goûter")
+    for service in (evening, snack):
+        canteen.catalog.add_service(ADMIN, service)
+        enrollment = canteen.enrollments.enroll(
+            ADMIN,
+            "concerto",
+            "zoe",
+            service=service,
+            site=SITE,
+            booking_policy=WEEKLY,
+            school_year=2023,
+            enrollment_id=f"e-zoe-{service.id}",
+        )
+        canteen.reservations.tick_week(ADMIN, enrollment.id, MONDAY)
+    assert canteen.kitchen.allergy_flags(STAFF, SITE.id, MONDAY, service_id=evening.id) == ()
+    canteen.reservations.tick_week(ADMIN, world.zoe.id, MONDAY)
+    flags = canteen.kitchen.allergy_flags(STAFF, SITE.id, MONDAY)
+    assert [flag.child_id for flag in flags] == ["zoe"]
+    assert flags[0].enrollment_id in {world.zoe.id, "e-zoe-gouter"}

@@ -25,7 +25,13 @@ def ask(web: Deployment, csrf: str, **changes: Any) -> Any:
 def test_a_family_asks_and_staff_accept(family: tuple[Deployment, str]) -> None:
     web, csrf = family
     offers = web.client.get("/api/v1/enrollment-offers").json()
-    assert [(o["service_id"], o["site_id"]) for o in offers] == [("rs", "ronde")]
+    # The demo's lunch and its activities beyond lunch (docs/rules/activities.md).
+    assert sorted((o["service_id"], o["site_id"]) for o in offers) == [
+        ("alsh", "ronde"),
+        ("mercredi", "ronde"),
+        ("rs", "ronde"),
+        ("soir", "ronde"),
+    ]
     asked = ask(web, csrf, note="Arielle est végétarienne")
     assert asked.status_code == 201, asked.text
     assert asked.json()["status_label"] == "En attente d'instruction"
@@ -128,7 +134,9 @@ def test_tariffs_with_why(family: tuple[Deployment, str]) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["school_year_label"] == "2023-2024"
-    (grid,) = body["grids"]
+    # The lunch grid, next to the activities' (evening care, Wednesday, ALSH).
+    assert sorted(g["service_id"] for g in body["grids"]) == ["alsh", "mercredi", "rs", "soir"]
+    (grid,) = [g for g in body["grids"] if g["service_id"] == "rs"]
     resident = next(r for r in grid["rows"] if r["category"] == "enfant résident")
     assert [b["price"] for b in resident["bands"]] == ["1.00", "2.10", "3.35", "4.05", "4.70"]
     (alban,) = body["prices"]

@@ -56,8 +56,10 @@ def test_a_published_menu_flags_the_child_whose_pai_lists_peanuts(web: Deploymen
     )
     assert published.status_code == 200, published.text
     flags = web.client.get(f"/api/v1/staff/sites/ronde/allergy-flags/{MONDAY}").json()
+    # Alban, and the demo's ALSH child whose PAI lists peanuts and milk, booked that Monday.
     assert [(f["enrollment_id"], [a["label"] for a in f["allergens"]]) for f in flags] == [
-        (CONCERTO_ENROLLMENT, ["Arachides"])
+        (CONCERTO_ENROLLMENT, ["Arachides"]),
+        ("H000002-C1-rs", ["Lait", "Arachides"]),
     ]
     assert flags[0]["dishes"] == ["Poulet sauce satay"]
     web.logout()

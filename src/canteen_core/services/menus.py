@@ -43,8 +43,9 @@ def _site(value: object) -> str:
 def day_allergy_flags(
     tx: Transaction, site_id: str, day: date, *, service_id: str | None = None
 ) -> tuple[AllergyFlag, ...]:
-    """The children booked at ``site_id`` on ``day`` whose PAI lists an allergen of the day's
-    menu (none without a menu that day)."""
+    """The children booked at ``site_id`` on ``day`` for a service with a meal whose PAI lists
+    an allergen of the day's menu (none without a menu that day); a child booked for two
+    services with a meal that day is flagged once."""
     week = tx.uow.menus.find(menu_id(site_id, week_of(day)))
     menu = week.day(day) if week is not None else None
     if menu is None:
@@ -52,7 +53,8 @@ def day_allergy_flags(
     enrollments = [
         enrollment
         for enrollment in tx.uow.enrollments.list(site_id=site_id)
-        if (service_id is None or enrollment.service.id == service_id)
+        if enrollment.service.meal
+        and (service_id is None or enrollment.service.id == service_id)
         and enrollment.start <= day <= enrollment.end
         and enrollment.is_bookable(day)
     ]
@@ -60,10 +62,12 @@ def day_allergy_flags(
     booked = [e for e in enrollments if books[e.id].is_booked(day)]
     households = tx.uow.households.find_many({e.household_id for e in booked})
     children = []
+    seen: set[tuple[str, str]] = set()
     for enrollment in booked:
         household = households.get(enrollment.household_id)
-        if household is None:
+        if household is None or (enrollment.household_id, enrollment.child_id) in seen:
             continue
+        seen.add((enrollment.household_id, enrollment.child_id))
         child = household.child(enrollment.child_id)
         children.append(
             (

@@ -93,24 +93,28 @@ __all__ = [
     help="Households of the synthetic commune (besides the CONCERTO family).",
 )
 @click.option(
-    "--activities",
-    is_flag=True,
-    help="Add the activities beyond lunch: evening care by the half-hour, a Wednesday service "
-    "by the half-day with its meal, a February ALSH week (docs/rules/activities.md).",
+    "--activities/--no-activities",
+    default=True,
+    show_default=True,
+    help="The activities beyond lunch: evening care by the half-hour, a Wednesday service "
+    "by the half-day with its meal, a February ALSH week with its capacity, waiting list and "
+    "menu (docs/rules/activities.md); --no-activities runs lunch alone.",
 )
 @json_option
 def command(db: Path, households: int, activities: bool, as_json: bool) -> None:
     """Run a commune's September end to end on an embedded SQLite database.
 
     Creates (or reuses) the commune of Ronde, zone C, 2023-2024: a synthetic population with the
-    CONCERTO family of the guide, enrollments, weekly bookings, September's attendance, the
+    CONCERTO family of the guide, enrollments, weekly bookings, an evening care, a Wednesday
+    service and a February ALSH week (with places, a waiting list and its menu), September's
+    attendance, the
     post-paid billing of September, a PayZen TEST payment through a signed notification and a
     cash payment; then prints the family's "MES FACTURES" page and the commune's totals.
 
     \b
         canteen demo
         canteen demo --db /tmp/ronde/canteen.db --households 1000 --json
-        canteen demo --activities --db /tmp/ronde-activities/canteen.db
+        canteen demo --no-activities --db /tmp/ronde-lunch/canteen.db
 
     Running it again on the same database adds nothing. Afterwards the operator commands work
     on the demo: canteen invoices --config canteen-demo/canteen.toml

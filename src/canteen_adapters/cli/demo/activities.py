@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from canteen_adapters.cli._common import plural
@@ -20,10 +20,13 @@ from canteen_adapters.cli.demo.commune import (
     SITE,
     STAFF,
 )
+from canteen_core.domain.allergens import Allergen
 from canteen_core.domain.attendance import Presence
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.enrollments import Enrollment
+from canteen_core.domain.menus import DayMenu, Dish, WeekMenu
 from canteen_core.domain.money import Money
+from canteen_core.domain.reservations import SkipReason
 from canteen_core.domain.tariffs import (
     BracketPricing,
     EffortRatePricing,
@@ -36,9 +39,18 @@ from canteen_core.domain.tariffs import (
 from canteen_core.services import Canteen
 from canteen_core.services.enrollments import EnrollmentRequest
 from canteen_core.synthetic import SyntheticCity
-from canteen_core.synthetic_activities import ALSH, EVENING_CARE, WEDNESDAY, city_activities
+from canteen_core.synthetic_activities import (
+    ALSH,
+    EVENING_CARE,
+    WEDNESDAY,
+    CityActivities,
+    city_activities,
+)
 
-__all__ = ["activity_grids", "city_request", "run_activities"]
+__all__ = ["ALSH_PAI_ALLERGENS", "activity_grids", "alsh_menu", "city_request", "run_activities"]
+
+#: The allergens the demo records on the PAI of the children going to the ALSH.
+ALSH_PAI_ALLERGENS = (Allergen.PEANUTS, Allergen.MILK)
 
 
 def _grid(
@@ -99,6 +111,58 @@ def activity_grids() -> tuple[TariffGrid, ...]:
     )
 
 
+def alsh_menu(monday: date) -> WeekMenu:
+    """The site's menu for the ALSH week starting on ``monday`` (Monday to Friday)."""
+    dishes = (
+        ("Carottes râpées", "Poulet rôti", "Haricots verts", "Yaourt nature"),
+        ("Potage de légumes", "Poisson pané", "Riz", "Pomme"),
+        ("Salade de tomates", "Lasagnes", "Salade verte", "Crème au chocolat"),
+        ("Betteraves", "Sauté de bœuf", "Purée", "Biscuit aux cacahuètes"),
+        ("Concombre", "Omelette", "Pâtes", "Fromage blanc"),
+    )
+    allergens: dict[str, tuple[Allergen, ...]] = {
+        "Yaourt nature": (Allergen.MILK,),
+        "Poisson pané": (Allergen.FISH, Allergen.GLUTEN),
+        "Lasagnes": (Allergen.GLUTEN, Allergen.MILK, Allergen.EGGS),
+        "Crème au chocolat": (Allergen.MILK,),
+        "Purée": (Allergen.MILK,),
+        "Biscuit aux cacahuètes": (Allergen.PEANUTS, Allergen.GLUTEN),
+        "Omelette": (Allergen.EGGS,),
+        "Pâtes": (Allergen.GLUTEN,),
+        "Fromage blanc": (Allergen.MILK,),
+    }
+
+    def dish(name: str) -> Dish:
+        return Dish(name=name, allergens=frozenset(allergens.get(name, ())))
+
+    days = tuple(
+        DayMenu(
+            day=monday + timedelta(days=offset),
+            starter=dish(starter),
+            main=dish(main),
+            side=dish(side),
+            dessert=dish(dessert),
+            vegetarian=main == "Omelette",  # EGalim: a vegetarian menu a week
+        )
+        for offset, (starter, main, side, dessert) in enumerate(dishes)
+    )
+    return WeekMenu(site_id=SITE.id, week=monday, days=days)
+
+
+def alsh_week(activities: CityActivities) -> date | None:
+    """The Monday of the ALSH's booked week (``None`` without ALSH enrollments)."""
+    for enrollment_id, pattern in activities.periodicities.items():
+        if enrollment_id.endswith(f"-{ALSH.id}"):
+            return pattern.start - timedelta(days=pattern.start.weekday())
+    return None
+
+
+def alsh_places(enrolled: int) -> int:
+    """The ALSH's places per day: about nine children in ten of those enrolled get one, the
+    others wait (at least one place)."""
+    return max(1, enrolled * 9 // 10)
+
+
 def run_activities(
     canteen: Canteen,
     city: SyntheticCity,
@@ -126,8 +190,21 @@ def run_activities(
     for grid in activity_grids():
         canteen.billing.save_tariff_grid(ADMIN, grid)
     canteen.enrollments.enroll_many(ADMIN, [city_request(e) for e in activities.enrollments])
+    alsh = [e for e in activities.enrollments if e.service.id == ALSH.id]
+    places = alsh_places(len(alsh))
+    canteen.capacity.set(ADMIN, SITE.id, ALSH.id, places)  # before booking: the rest waits
     results = canteen.reservations.apply_periodicities(ADMIN, activities.periodicities)
     booked = sum(len(result.booked) for result in results.values())
+    waiting = sum(len(r.skipped_for(SkipReason.FULL)) for r in results.values())
+    with_pai = {(h.id, c.id) for h in city.households for c in h.children if c.pai}
+    allergic = [e for e in alsh if (e.household_id, e.child_id) in with_pai] or alsh[:1]
+    for enrollment in allergic:  # (the first ALSH child when none has a PAI)
+        canteen.menus.set_pai_allergens(
+            ADMIN, enrollment.household_id, enrollment.child_id, ALSH_PAI_ALLERGENS
+        )
+    week = alsh_week(activities)
+    if week is not None:
+        canteen.menus.publish(STAFF, alsh_menu(week))
     calls: dict[date, dict[str, Presence]] = defaultdict(dict)
     stays: dict[date, dict[str, tuple[time, time]]] = defaultdict(dict)
     for day, enrollment_id, arrival, departure in activities.stays(*SEPTEMBER):
@@ -145,5 +222,7 @@ def run_activities(
         f"{plural(len(activities.enrollments), 'inscription')} ({enrolled}), "
         f"{plural(booked, 'jour réservé', 'jours réservés')}, "
         f"{plural(sum(len(c) for c in calls.values()), 'soir pointé', 'soirs pointés')} "
-        "en septembre avec arrivée et départ",
+        "en septembre avec arrivée et départ ; "
+        f"ALSH : {plural(places, 'place')} par jour, "
+        f"{plural(waiting, 'jour', 'jours')} en liste d'attente, menu de la semaine publié",
     )

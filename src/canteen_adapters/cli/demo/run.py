@@ -468,11 +468,12 @@ def run_demo(
     *,
     households: int = DEFAULT_HOUSEHOLDS,
     on_step: Callable[[StepResult], None] | None = None,
-    activities: bool = False,
+    activities: bool = True,
 ) -> DemoReport:
-    """Run the demo on the SQLite database ``db`` (see the module docstring); ``activities``
-    adds the synthetic city's evening care, Wednesday service and ALSH (their grids,
-    bookings and September's evening roll calls, billed with September)."""
+    """Run the demo on the SQLite database ``db`` (see the module docstring); with
+    ``activities`` (the default) the synthetic city's evening care, Wednesday service and ALSH
+    come too (their grids, bookings and September's evening roll calls, billed with September;
+    the ALSH's capacity, waiting list and menu of its week)."""
     if isinstance(households, bool) or not isinstance(households, int) or households < 0:
         fail(f"--households : nombre de foyers invalide {households!r}", exit_code=2)
     began = _time.perf_counter()

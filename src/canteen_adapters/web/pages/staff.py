@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from canteen_adapters.web import convert
 from canteen_adapters.web.pages.common import form_of, page, parse_day, run, site_names, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.pages.roll_call import day_of_site, stays_of_form
 
 __all__ = ["HANDLERS"]
 
@@ -48,14 +49,15 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
 
 @get("/gestion/appel", include_in_schema=False)
 async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """The roll call of a site and day."""
+    """The roll call of a site and day (a row per child and activity, arrival and departure
+    for the activities billed by the hour or half-hour), its allergy flags and waiting lists."""
     actor = staff_of(request)
     today = context_of(request).canteen.context.clock.now().date()
     sites = await run(site_names, actor, request)
     site = request.query_params.get("site") or next(iter(sorted(sites)), "")
     day = parse_day(request.query_params.get("jour"), today, path="day")
     canteen = context_of(request).canteen
-    rows = (await run(convert.roll_call_out, canteen, actor, site, day)).entries if site else []
+    found = await run(day_of_site, canteen, actor, site, day) if site else None
     return page(
         request,
         "appel.html",
@@ -63,14 +65,16 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
         sites=sites,
         site=site,
         day=day,
-        rows=rows,
+        rows=found.rows if found else (),
+        flags=found.flags if found else (),
+        waiting=found.waiting if found else (),
         saved=request.query_params.get("enregistre") == "1",
     )
 
 
 @post("/gestion/appel", include_in_schema=False)
 async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Record the roll call (all or nothing)."""
+    """Record the roll call with the arrival and departure entered (all or nothing)."""
     actor = staff_of(request)
     form = await form_of(request)
     day = parse_day(str(form.get("jour", "")), date.min, path="day")
@@ -79,7 +83,8 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
         for key, value in form.multi_items()
         if key.startswith("presence-")
     }
-    await run(context_of(request).canteen.attendance.roll_call, actor, day, presences)
+    stays = stays_of_form(form.multi_items(), presences)
+    await run(context_of(request).canteen.attendance.roll_call, actor, day, presences, stays=stays)
     return redirect(f"/gestion/appel?site={form.get('site', '')}&jour={day}&enregistre=1")
 
 
