@@ -72,7 +72,7 @@ def test_a_parent_reads_the_tariffs_and_why(portal: Portal) -> None:
     assert "tranche « QF de 700 € à moins de 1 000 € »" in main
     # Lunch's grid, among the grids of the demo's activities.
     lunch = page.get_by_role("region", name=re.compile("^Restauration Scolaire : tarifs"))
-    table = lunch.get_by_role("table", name="Prix d'un repas : enfant résident")
+    table = lunch.get_by_role("table", name="Prix par repas : enfant résident")
     assert "QF inférieur à 450 €" in table.inner_text()
     portal.check("tarification")
     portal.fits_a_phone()

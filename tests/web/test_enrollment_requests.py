@@ -147,6 +147,18 @@ def test_tariffs_with_why(family: tuple[Deployment, str]) -> None:
     assert other.status_code == 403
 
 
+def test_the_tariff_page_says_what_each_price_buys(family: tuple[Deployment, str]) -> None:
+    # CONCERTO eats lunch only; the commune's other grids still read by their own unit and
+    # the catalog's service names, not "repas" and a service id.
+    web, _ = family
+    page = web.client.get("/foyer/CONCERTO/tarification")
+    assert page.status_code == 200
+    assert "Prix par repas : enfant résident" in page.text
+    assert "Prix par demi-heure" in page.text  # evening care
+    assert "Prix par semaine" in page.text  # the holiday centre
+    assert "Accueil du soir : tarifs" in page.text
+
+
 def test_the_weekdays_asked_are_booked_on_acceptance(family: tuple[Deployment, str]) -> None:
     web, csrf = family
     wednesday = ask(web, csrf, weekdays=["mon", "wed"])

@@ -61,6 +61,11 @@ class Unit(enum.StrEnum):
         """How the unit is billed, in French: ``"à la demi-heure"``, ``"à la semaine"``."""
         return _UNIT_LABELS_FR[self]
 
+    @property
+    def noun_fr(self) -> str:
+        """One unit in French: ``"demi-heure"``, ``"semaine"``."""
+        return _UNIT_NAMES_FR[self][0]
+
     def quantity_fr(self, quantity: int) -> str:
         """``"6 h 30"`` for 13 half-hours, ``"2 demi-journées"``, ``"1 semaine"``."""
         if self.timed:

@@ -154,6 +154,14 @@ class Service:
         return text + (", repas compris" if self.meal and self.meal_service_id is None else "")
 
     @property
+    def priced_unit_fr(self) -> str:
+        """What one price of the service's grid buys, in French: ``"repas"`` for a day with
+        its meal (lunch), else the unit (``"demi-heure"``, ``"demi-journée"``, ``"semaine"``)."""
+        if self.unit is Unit.DAY and self.meal:
+            return "repas"
+        return self.unit.noun_fr
+
+    @property
     def column_labels(self) -> tuple[str, ...]:
         """``("LUNDI", "MARDI", "JEUDI", "VENDREDI")`` for a school restaurant."""
         return tuple(WEEKDAY_NAMES_FR[day].upper() for day in self.weekdays)

@@ -89,6 +89,8 @@ class GridTable:
     valid_until: date | None
     rows: tuple[tuple[str, tuple[GridBand, ...]], ...]
     rules: tuple[str, ...]
+    #: What one price buys: ``"repas"`` (lunch), ``"demi-heure"``, ``"semaine"``...
+    unit_fr: str = "repas"
 
     @property
     def period_fr(self) -> str:
@@ -113,8 +115,9 @@ def _bands(pricing: Pricing) -> tuple[GridBand, ...]:
     return (GridBand(bounds="prix unique", price=pricing.price),)
 
 
-def grid_table(grid: TariffGrid, *, service_name: str) -> GridTable:
-    """``grid`` as a table of French rows, with its sibling discounts and surcharges."""
+def grid_table(grid: TariffGrid, *, service_name: str, unit_fr: str = "repas") -> GridTable:
+    """``grid`` as a table of French rows, with its sibling discounts and surcharges;
+    ``unit_fr`` is what one price buys (see :attr:`GridTable.unit_fr`)."""
     rows = tuple(
         (CATEGORY_FR[category], _bands(grid.prices[category]))
         for category in TariffCategory
@@ -145,6 +148,7 @@ def grid_table(grid: TariffGrid, *, service_name: str) -> GridTable:
         valid_until=grid.valid_until,
         rows=rows,
         rules=tuple(rules),
+        unit_fr=unit_fr,
     )
 
 

@@ -110,10 +110,15 @@ class TariffPrices(BillingBase):
             household = tx.uow.households.get(household_id)
             enrollments = list(tx.uow.enrollments.list(household_id=household_id))
             book = self._tariff_book(tx.uow)
-        names = {e.service.id: e.service.name for e in enrollments}
+            # The commune's grids name their services as the catalog does, enrolled or not.
+            services = {entry.id: entry.service for entry in tx.uow.services.list()}
+        services.update((e.service.id, e.service) for e in enrollments)
         grids = grids_in(book.grids, first, last)
         tables = tuple(
-            grid_table(g, service_name=names.get(g.service_id, g.service_id)) for g in grids
+            grid_table(g, service_name=service.name, unit_fr=service.priced_unit_fr)
+            if (service := services.get(g.service_id)) is not None
+            else grid_table(g, service_name=g.service_id)
+            for g in grids
         )
         ranks = _ranks(household, enrollments, day)
         prices: list[PriceExplanation] = []
