@@ -358,17 +358,13 @@ class PrivacyService(ServiceBase):
                 repository.remove(item_id)
             counts[label] = counts.get(label, 0) + len(ids)
 
+        def drop_listed(label: str, repository: Any) -> None:
+            # The household's records of ``repository``, found by their ``household_id``.
+            drop(label, repository, (r.id for r in repository.list(household_id=household_id)))
+
         children = _children(household)
-        drop(
-            "demandes de modification",
-            uow.change_requests,
-            (r.id for r in uow.change_requests.list(household_id=household_id)),
-        )
-        drop(
-            "présences",
-            uow.attendance,
-            (r.id for r in uow.attendance.list(household_id=household_id)),
-        )
+        drop_listed("demandes de modification", uow.change_requests)
+        drop_listed("présences", uow.attendance)
         if children:
             drop(
                 "absences justifiées",
@@ -376,31 +372,15 @@ class PrivacyService(ServiceBase):
                 (r.id for r in uow.absences.list(child_id=children)),
             )
         drop("inscriptions", uow.enrollments, (e.id for e in enrollments))
-        drop(
-            "demandes d'inscription",
-            uow.enrollment_requests,
-            (r.id for r in uow.enrollment_requests.list(household_id=household_id)),
-        )
-        drop(
-            "réponses aux campagnes",
-            uow.campaign_answers,
-            (a.id for a in uow.campaign_answers.list(household_id=household_id)),
-        )
-        drop(
-            "documents déposés",
-            uow.family_papers,
-            (p.id for p in uow.family_papers.list(household_id=household_id)),
-        )
+        drop_listed("demandes d'inscription", uow.enrollment_requests)
+        drop_listed("réponses aux campagnes", uow.campaign_answers)
+        drop_listed("documents déposés", uow.family_papers)
         drop(
             "mandats de prélèvement",
             uow.mandates,
             (m.reference for m in uow.mandates.list(household_id=household_id)),
         )
-        drop(
-            "paiements en ligne commencés",
-            uow.payment_requests,
-            (r.id for r in uow.payment_requests.list(household_id=household_id)),
-        )
+        drop_listed("paiements en ligne commencés", uow.payment_requests)
         accounts, shared = _split_accounts(_accounts(uow, household_id), household_id)
         counts["courriels de la file d'envoi"] = uow.outbox.remove_household(
             household_id, account_ids=accounts
