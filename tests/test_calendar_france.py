@@ -341,13 +341,13 @@ def test_department_names_and_academies() -> None:
 @pytest.mark.parametrize(
     ("department", "message"),
     [
-        ("99", "unknown department '99'; expected a metropolitan department number: 01 to 95"),
-        ("20", "Corsica is 2A or 2B"),
-        ("0", "unknown department '0'"),
-        ("abc", "unknown department 'abc'"),
-        ("", "unknown department ''"),
-        ("974", "974 is overseas"),
-        ("2A", "académie de Corse sets its own calendar"),
+        ("99", "département inconnu « 99 » : un département métropolitain est attendu, de 01 à 95"),
+        ("20", "la Corse est 2A ou 2B"),
+        ("0", "département inconnu « 0 »"),
+        ("abc", "département inconnu « abc »"),
+        ("", "département inconnu «  »"),
+        ("974", "974 est outre-mer"),
+        ("2A", "académie de Corse fixe son propre calendrier"),
     ],
 )
 def test_unknown_departments_are_a_clear_error(department: str, message: str) -> None:
@@ -357,7 +357,9 @@ def test_unknown_departments_are_a_clear_error(department: str, message: str) ->
 
 
 def test_department_of_another_zone_is_refused() -> None:
-    with pytest.raises(InvalidInputError, match=r"77 \(Seine-et-Marne\) is in zone C, not zone A"):
+    with pytest.raises(
+        InvalidInputError, match=r"77 \(Seine-et-Marne\) est en zone C, pas en zone A"
+    ):
         SOURCE.school_year(Zone.A, 2023, department="77")
     with pytest.raises(InvalidInputError, match="unknown zone"):
         SOURCE.school_year("D", 2023)

@@ -145,7 +145,7 @@ def test_weekdays_option() -> None:
     ("args", "message"),
     [
         (["--zone", "D", "--school-year", "2023-2024"], "unknown zone 'D'"),
-        (["--department", "99", "--school-year", "2023-2024"], "unknown department '99'"),
+        (["--department", "99", "--school-year", "2023-2024"], "département inconnu « 99 »"),
         (["--department", "2B", "--school-year", "2023-2024"], "académie de Corse"),
         (["--zone", "A", "--school-year", "2023-2025"], "malformed school year '2023-2025'"),
         (["--zone", "A", "--school-year", "vingt"], "malformed school year 'vingt'"),

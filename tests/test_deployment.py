@@ -106,28 +106,32 @@ def test_memory_storage_and_escaped_dollars() -> None:
 @pytest.mark.parametrize(
     ("text", "path", "message"),
     [
-        ("[issuer]\nname = 'x'\n", "issuer.code", "required"),
-        ("", "issuer", "required"),
-        ("colour = 'blue'\n" + MINIMAL, "colour", "unknown field"),
-        (MINIMAL + "[storage]\nurll = 'sqlite:///x.db'\n", "storage.urll", "unknown field"),
-        (MINIMAL + "[storage]\nurl = 'canteen.db'\n", "storage.url", "starts with its scheme"),
-        (MINIMAL + "[storage]\nmigrate = 'no'\n", "storage.migrate", "true or false"),
-        (MINIMAL + "[storage]\nschema = 'a;drop'\n", "storage.schema", "identifier"),
-        ("timezone = 'Mars/Olympus'\n" + MINIMAL, "timezone", "unknown time zone"),
+        ("[issuer]\nname = 'x'\n", "issuer.code", "champ obligatoire manquant"),
+        ("", "issuer", "champ obligatoire manquant"),
+        ("colour = 'blue'\n" + MINIMAL, "colour", "colour : champ inconnu"),
+        (
+            MINIMAL + "[storage]\nurll = 'sqlite:///x.db'\n",
+            "storage.urll",
+            "storage.urll : champ inconnu",
+        ),
+        (MINIMAL + "[storage]\nurl = 'canteen.db'\n", "storage.url", "commence par son schéma"),
+        (MINIMAL + "[storage]\nmigrate = 'no'\n", "storage.migrate", "true ou false"),
+        (MINIMAL + "[storage]\nschema = 'a;drop'\n", "storage.schema", "identifiant SQL"),
+        ("timezone = 'Mars/Olympus'\n" + MINIMAL, "timezone", "fuseau horaire inconnu"),
         (MINIMAL + "[billing]\nmode = 'weekly'\n", "billing.mode", "'prepaid', 'postpaid'"),
-        (MINIMAL + "[calendar]\nzone = 'D'\n", "calendar.zone", "Zone"),
+        (MINIMAL + "[calendar]\nzone = 'D'\n", "calendar.zone", "valeur inconnue « D »"),
         (MINIMAL + "[calendar]\ndepartment = '99'\n", "calendar.department", "department"),
-        (MINIMAL + "[mail]\nadapter = 'smtp'\n", "mail.host", "needs a host"),
-        (MINIMAL + "[mail]\nport = 70000\n", "mail.port", "TCP port"),
-        (MINIMAL + "[mail]\nport = '25'\n", "mail.port", "integer"),
-        (MINIMAL + "[mail]\nusername = 'u'\n", "mail.password", "go together"),
+        (MINIMAL + "[mail]\nadapter = 'smtp'\n", "mail.host", "demande un hôte"),
+        (MINIMAL + "[mail]\nport = 70000\n", "mail.port", "port TCP"),
+        (MINIMAL + "[mail]\nport = '25'\n", "mail.port", "nombre entier"),
+        (MINIMAL + "[mail]\nusername = 'u'\n", "mail.password", "vont ensemble"),
         (MINIMAL + "[mail]\npassword = '${NOPE}'\nusername = 'u'\n", "mail.password", "NOPE"),
         (MINIMAL + "[payment.payzen]\nkey = '${NOPE}'\n", "payment.payzen.key", "NOPE"),
         (MINIMAL + "[portal]\nopening_date = 'soon'\n", "portal.opening_date", "ISO 8601"),
         (MINIMAL + "[plugins]\nblocked = 'x'\n", "plugins.blocked", ""),
-        ("[issuer]\nname = 'x'\ncode = 'R O'\n", "issuer.code", "letters"),
-        ("[issuer]\nname = 'x'\ncode = 'R'\nsiret = '123'\n", "issuer.siret", "14 digits"),
-        ("base_dir = '/etc'\n" + MINIMAL, "base_dir", "unknown"),
+        ("[issuer]\nname = 'x'\ncode = 'R O'\n", "issuer.code", "lettres"),
+        ("[issuer]\nname = 'x'\ncode = 'R'\nsiret = '123'\n", "issuer.siret", "14 chiffres"),
+        ("base_dir = '/etc'\n" + MINIMAL, "base_dir", "champ inconnu"),
     ],
 )
 def test_bad_files_name_the_key(text: str, path: str, message: str) -> None:
@@ -139,9 +143,9 @@ def test_bad_files_name_the_key(text: str, path: str, message: str) -> None:
 
 
 def test_not_toml_and_missing_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="not valid TOML"):
+    with pytest.raises(ConfigurationError, match="TOML invalide, ligne 1, colonne 8"):
         parse_deployment("[issuer\n")
-    with pytest.raises(ConfigurationError, match="cannot read deployment file"):
+    with pytest.raises(ConfigurationError, match="fichier de déploiement illisible"):
         load_deployment(tmp_path / "absent.toml")
 
 

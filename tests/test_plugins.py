@@ -84,7 +84,7 @@ def test_a_third_party_plugin_is_picked_up_from_its_entry_point(installed_plugin
 def test_a_plugin_is_blocked_by_name(installed_plugin: Any) -> None:
     pm = build_plugin_manager(blocked=["demo", "canteen_adapters.storage.memory"])
     assert set(pm.adapters("storage")) == {"sql"}
-    with pytest.raises(ConfigurationError, match="available: sql"):
+    with pytest.raises(ConfigurationError, match="disponibles : sql"):
         pm.storage_backend("demo")
 
 
@@ -97,8 +97,10 @@ def test_an_unknown_adapter_lists_the_valid_names() -> None:
     pm = build_plugin_manager(load_entrypoints=False)
     with pytest.raises(ConfigurationError) as info:
         pm.adapter("storage", "oracle")
-    assert str(info.value) == "unknown storage backend 'oracle'; available: memory, sql"
-    with pytest.raises(ConfigurationError, match="valid kinds: storage, mailer"):
+    assert (
+        str(info.value) == "moteur de stockage « oracle » introuvable ; disponibles : memory, sql"
+    )
+    with pytest.raises(ConfigurationError, match="possibles : storage, mailer"):
         pm.adapter("printer", "x")
 
 
@@ -111,9 +113,9 @@ def test_two_plugins_offering_one_name_is_an_error_naming_both() -> None:
     with pytest.raises(ConfigurationError) as info:
         build_plugin_manager(load_entrypoints=False, plugins=[Rival()])
     message = str(info.value)
-    assert "'canteen_adapters.storage.sql'" in message
+    assert "canteen_adapters.storage.sql et " in message
     assert "Rival" in message
-    assert "storage backend 'sql'" in message
+    assert "moteur de stockage « sql »" in message
 
 
 def test_a_misspelt_hook_fails_at_start_up() -> None:
@@ -142,7 +144,9 @@ def test_a_provider_returning_the_wrong_record_is_named() -> None:
         def canteen_mailers(self) -> list[Any]:
             return [StorageBackend(name="x", factory=lambda settings: None)]  # type: ignore[arg-type,return-value]
 
-    with pytest.raises(ConfigurationError, match="returned StorageBackend, expected MailerBackend"):
+    with pytest.raises(
+        ConfigurationError, match="a renvoyé StorageBackend au lieu de MailerBackend"
+    ):
         build_plugin_manager(load_entrypoints=False, plugins=[Confused()])
 
 
@@ -212,7 +216,7 @@ def test_a_built_in_with_a_missing_optional_dependency_is_skipped_and_named(
         "canteen_fake_extra_plugin": "missing module 'canteen_absent_optional_dependency'"
     }
     assert set(pm.adapters("storage")) == {"memory"}
-    with pytest.raises(ConfigurationError, match="not loaded: canteen_fake_extra_plugin"):
+    with pytest.raises(ConfigurationError, match="non chargée : canteen_fake_extra_plugin"):
         pm.adapter("payment_provider", "stripe")
 
 
@@ -221,7 +225,9 @@ def test_a_built_in_that_names_a_missing_canteen_module_is_an_error(
 ) -> None:
     _fake_canteen_distribution(tmp_path, "canteen_adapters.nope = canteen_adapters.nope\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ConfigurationError, match=r"cannot load plugin 'canteen_adapters\.nope'"):
+    with pytest.raises(
+        ConfigurationError, match=r"impossible de charger l'extension canteen_adapters\.nope"
+    ):
         build_plugin_manager(load_entrypoints=False)
 
 
@@ -240,7 +246,7 @@ def test_a_third_party_plugin_with_a_missing_dependency_is_an_error(
         "[canteen]\nbroken = canteen_broken_plugin\n", encoding="utf-8"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ConfigurationError, match="cannot load plugin 'broken'"):
+    with pytest.raises(ConfigurationError, match="impossible de charger l'extension broken"):
         build_plugin_manager()
     assert "broken" not in {
         name for name, _ in build_plugin_manager(load_entrypoints=False).list_name_plugin()
@@ -250,7 +256,7 @@ def test_a_third_party_plugin_with_a_missing_dependency_is_an_error(
 def test_built_ins_can_be_left_out() -> None:
     pm = build_plugin_manager(load_entrypoints=False, built_ins=False)
     assert pm.list_name_plugin() == []
-    with pytest.raises(ConfigurationError, match="none \\(no plugin offers one\\)"):
+    with pytest.raises(ConfigurationError, match="aucun \\(aucune extension n'en offre\\)"):
         pm.storage_backend("memory")
 
 

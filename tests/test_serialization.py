@@ -102,7 +102,7 @@ def test_dumps_and_loads() -> None:
     text = dumps(event)
     assert '"amount":{"amount":"24.80","currency":"EUR"}' in text
     assert loads(text, PaymentReceived) == event
-    with pytest.raises(InvalidInputError, match="not valid JSON"):
+    with pytest.raises(InvalidInputError, match="JSON invalide"):
         loads("{", PaymentReceived)
 
 
@@ -125,12 +125,12 @@ def test_bad_fields_are_named_by_their_path() -> None:
 
     cases = [
         (["children", 1, "birth_date"], "2017-13-01", "children[1].birth_date", "ISO 8601"),
-        (["children", 0, "diet"], "halal", "children[0].diet", "not a valid Diet"),
+        (["children", 0, "diet"], "halal", "children[0].diet", "valeur inconnue « halal »"),
         (["payer", "email"], "nope", "payer.email", "not an email"),
-        (["payer", "nickname"], "x", "payer.nickname", "unknown field"),
-        (["children", 0, "pai"], "yes", "children[0].pai", "true or false"),
-        (["id"], 42, "id", "expected a string"),
-        (["children"], "all of them", "children", "expected a list"),
+        (["payer", "nickname"], "x", "payer.nickname", "champ inconnu"),
+        (["children", 0, "pai"], "yes", "children[0].pai", "true ou false"),
+        (["id"], 42, "id", "du texte est attendu, pas un nombre entier"),
+        (["children"], "all of them", "children", "une liste est attendue, pas du texte"),
     ]
     for path, value, where, message in cases:
         error = _bad(changed(path, value), Household)
@@ -151,7 +151,7 @@ def test_floats_and_naive_datetimes_are_refused() -> None:
         "method": "card",
     }
     error = _bad(data, PaymentReceived)
-    assert (error.path, "UTC offset" in str(error)) == ("occurred_at", True)
+    assert (error.path, "décalage UTC" in str(error)) == ("occurred_at", True)
     with pytest.raises(InvalidInputError):
         unstructure(datetime(2023, 1, 1))
 
@@ -218,7 +218,7 @@ def test_an_already_built_calendar_is_taken_as_it_is() -> None:
     assert built.calendar is item.calendar
     data = json.loads(json.dumps(unstructure(item)))
     data["calendar"] = HOUSEHOLD  # any other object is still refused, with its path
-    with pytest.raises(InvalidInputError, match="expected ServiceCalendar") as info:
+    with pytest.raises(InvalidInputError, match="ServiceCalendar attendu") as info:
         structure(data, Enrollment)
     assert info.value.path == "calendar"
 
@@ -228,11 +228,13 @@ def test_a_non_object_is_refused_with_a_clear_message_also_for_unions(data: obje
     from canteen_core.domain.families import Household
     from canteen_core.domain.tariffs import Pricing
 
-    with pytest.raises(InvalidInputError, match=r"expected an object .*got") as household:
+    with pytest.raises(
+        InvalidInputError, match=r"une table de champs est attendue, pas "
+    ) as household:
         structure(data, Household)
-    assert "invalid Household" in str(household.value)
+    assert "Household invalide" in str(household.value)
     with pytest.raises(InvalidInputError) as pricing:
         structure(data, Pricing)
-    assert "invalid FlatPricing or BracketPricing or EffortRatePricing" in str(pricing.value)
+    assert "FlatPricing ou BracketPricing ou EffortRatePricing invalide" in str(pricing.value)
     with pytest.raises(InvalidInputError, match="price"):
         structure({"type": "FlatPricing"}, Pricing)

@@ -267,11 +267,11 @@ def test_authentication_when_configured() -> None:
 
 
 def test_password_over_plain_connection_is_refused_by_default() -> None:
-    with pytest.raises(ConfigurationError, match="unencrypted"):
+    with pytest.raises(ConfigurationError, match="non chiffrée"):
         settings(2525, username="u", password="p")
-    with pytest.raises(ConfigurationError, match="go together"):
+    with pytest.raises(ConfigurationError, match="vont ensemble"):
         settings(2525, security="starttls", username="u")
-    with pytest.raises(ConfigurationError, match="unknown security"):
+    with pytest.raises(ConfigurationError, match="sécurité inconnue"):
         settings(2525, security="ssl3")
 
 
@@ -317,7 +317,7 @@ def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
 
 def test_a_missing_ca_file_is_a_delivery_error(tmp_path: Path) -> None:
     broken = settings(free_port(), security="tls", ca_file=tmp_path / "missing.pem")
-    with pytest.raises(MailDeliveryError, match="cannot deliver"):
+    with pytest.raises(MailDeliveryError, match="envoi impossible"):
         SmtpMailer(broken).send(outgoing())
 
 
@@ -361,7 +361,7 @@ def test_settings_from_a_deployment_mapping() -> None:
     mailer = SmtpMailer.from_settings(deployment)
     assert mailer.settings.security is SmtpSecurity.NONE
     assert (mailer.settings.effective_port, mailer.settings.timeout) == (2525, 10)
-    with pytest.raises(ConfigurationError, match="needs a host"):
+    with pytest.raises(ConfigurationError, match="demande un hôte"):
         SmtpSettings.from_mapping({"sender": "a@b.fr"})
     with pytest.raises(ConfigurationError, match="port"):
         SmtpSettings.from_mapping({"host": "h", "sender": "a@b.fr", "port": 70000})
@@ -426,7 +426,7 @@ def test_server_down_then_up() -> None:
     port = free_port()  # nothing listens there yet
     report = dispatch(port, store, clock).run_once()
     assert report.retrying == (outgoing().id,)
-    assert "cannot deliver through 127.0.0.1" in (store.get(outgoing().id).last_error or "")  # type: ignore[union-attr]
+    assert "envoi impossible par 127.0.0.1" in (store.get(outgoing().id).last_error or "")  # type: ignore[union-attr]
     handler = Collector()
     clock.advance(minutes=1)
     with smtp_server(handler, port=port):

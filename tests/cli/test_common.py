@@ -98,13 +98,16 @@ def test_grid_file_kinds_and_extras() -> None:
     ("text", "where"),
     [
         ("[prices.resident_child]\nprice = 3\n", "valid_from"),
-        ("valid_from = 2024-09-01\n[prices.child]\nprice = 3\n", "unknown keys"),
+        ("valid_from = 2024-09-01\n[prices.child]\nprice = 3\n", "clés inconnues child"),
         ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = 'x'\n", "n'est pas un nombre"),
-        ("valid_from = 2024-09-01\n[prices.resident_child]\nprice = '3e2'\n", "price: g.toml: «"),
-        ("valid_from = 2024-09-01\n[prices.resident_child]\neffort_rate = 1\n", "min and max"),
+        (
+            "valid_from = 2024-09-01\n[prices.resident_child]\nprice = '3e2'\n",
+            "g.toml : prices.resident_child.price : «",
+        ),
+        ("valid_from = 2024-09-01\n[prices.resident_child]\neffort_rate = 1\n", "min et max"),
         ("valid_from = 2024-09-01\n[prices.non_resident_child]\nprice = 3\n", "resident_child"),
-        ("valid_from = 'soon'\n[prices.resident_child]\nprice = 3\n", "TOML date"),
-        ("valid_from = = 3", "not valid TOML"),
+        ("valid_from = 'soon'\n[prices.resident_child]\nprice = 3\n", "date TOML"),
+        ("valid_from = = 3", "TOML invalide, ligne 1"),
     ],
 )
 def test_grid_file_errors_name_the_key(text: str, where: str) -> None:

@@ -111,7 +111,9 @@ def test_month_end_survives_killed_workers(
     assert len(list((communes[1].folder / "sepa").glob("*.interrompu"))) == 1
     assert "Lune (LUNE), 2023-09 : terminé" in output
     assert "BROKEN (BROKEN), 2023-09 : ÉCHEC" in output
-    assert "facturation : ÉCHEC, configuration invalide : cannot read deployment file" in output
+    assert (
+        "facturation : ÉCHEC, configuration invalide : fichier de déploiement illisible" in output
+    )
     assert "Erreur : fin de mois 2023-09 en échec pour : BROKEN" in output
     for commune in communes:
         _check_commune(commune)

@@ -27,7 +27,7 @@ def test_a_missing_deployment_is_reported_in_french(tmp_path: Path) -> None:
     assert not report.ok
     assert report.lines_fr()[0] == "Ronde (RONDE), 2023-09 : ÉCHEC"
     assert report.lines_fr()[1].startswith(
-        "  - facturation : ÉCHEC, configuration invalide : cannot read deployment file"
+        "  - facturation : ÉCHEC, configuration invalide : fichier de déploiement illisible"
     )
 
 

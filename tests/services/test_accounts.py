@@ -233,7 +233,10 @@ def test_unknown_mailer_is_a_configuration_error(
         mail=MailSettings(adapter="pigeon"),
     )
     canteen = Canteen.from_deployment(deployment, clock=clock, plugins=[recorder])
-    with canteen, pytest.raises(ConfigurationError, match="unknown mailer 'pigeon'"):
+    with (
+        canteen,
+        pytest.raises(ConfigurationError, match="service d'envoi d'e-mails « pigeon » introuvable"),
+    ):
         canteen.accounts.send_outbox(SYSTEM)
 
 

@@ -120,7 +120,7 @@ def test_blocked_storage_plugin_is_a_configuration_error(tmp_path: Path) -> None
         storage=StorageSettings(url=f"sqlite:///{tmp_path / 'x.db'}"),
         plugins=PluginSettings(blocked=("canteen_adapters.storage.sql",)),
     )
-    with pytest.raises(ConfigurationError, match="unknown storage backend 'sql'"):
+    with pytest.raises(ConfigurationError, match="moteur de stockage « sql » introuvable"):
         Canteen.from_deployment(deployment)
     with pytest.raises(TypeError):
         Canteen.from_deployment("canteen.toml")  # type: ignore[arg-type]

@@ -126,13 +126,17 @@ def test_malformed_stored_data_raises_the_library_error(storage: Storage) -> Non
             lambda: uow.enrollments.find_many([bad_calendar.id]),
             lambda: list(uow.enrollments.list(child_id=bad_calendar.child_id)),
         ):
-            with pytest.raises(InvalidInputError, match="invalid Enrollment: not an ISO") as info:
+            with pytest.raises(
+                InvalidInputError, match="Enrollment invalide : une date au format ISO 8601"
+            ) as info:
                 read()
             assert info.value.path == "calendar.school_year.first_day"
         for read in (
             lambda: uow.enrollments.get(bad_body.id),
             lambda: list(uow.enrollments.list(child_id=bad_body.child_id)),
         ):
-            with pytest.raises(InvalidInputError, match="invalid Enrollment: not an ISO") as info:
+            with pytest.raises(
+                InvalidInputError, match="Enrollment invalide : une date au format ISO 8601"
+            ) as info:
                 read()
             assert info.value.path == "start"

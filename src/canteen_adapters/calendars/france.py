@@ -250,7 +250,7 @@ def normalize_department(department: str | int) -> str:
     """
     if isinstance(department, bool) or not isinstance(department, str | int):
         raise InvalidInputError(
-            f"expected a department number, got {department!r}", path="department"
+            f"numéro de département attendu : « {department} »", path="department"
         )
     text = str(department).strip().upper()
     if text.isdigit() and len(text) == 1:
@@ -259,14 +259,14 @@ def normalize_department(department: str | int) -> str:
         return text
     if text.isdigit() and len(text) == 3 and text.startswith("97"):
         raise InvalidInputError(
-            f"{text} is overseas: its académie sets its own school calendar, which "
-            "is not covered; only metropolitan departments (01-95, 2A, 2B) are",
+            f"{text} est outre-mer : son académie fixe son propre calendrier scolaire, non "
+            "couvert ; seuls les départements métropolitains (01 à 95, 2A, 2B) le sont",
             path="department",
         )
-    hint = " (Corsica is 2A or 2B)" if text == "20" else ""
+    hint = " (la Corse est 2A ou 2B)" if text == "20" else ""
     raise InvalidInputError(
-        f"unknown department {department!r}{hint}; expected a metropolitan department "
-        "number: 01 to 95, 2A or 2B",
+        f"département inconnu « {department} »{hint} : un département métropolitain "
+        "est attendu, de 01 à 95, 2A ou 2B",
         path="department",
     )
 
@@ -309,9 +309,9 @@ class FranceHolidaySource:
         code = normalize_department(department)
         if code in CORSICA:
             raise InvalidInputError(
-                f"{code} ({DEPARTMENT_NAMES[code]}) is in no holiday zone: the "
-                "académie de Corse sets its own calendar; give the zone explicitly if your "
-                "commune follows one",
+                f"{code} ({DEPARTMENT_NAMES[code]}) n'est dans aucune zone de vacances : "
+                "l'académie de Corse fixe son propre calendrier ; indiquez la zone si votre "
+                "commune en suit une",
                 path="department",
             )
         return DEPARTMENT_ZONES[code]
@@ -342,8 +342,8 @@ class FranceHolidaySource:
             expected = DEPARTMENT_ZONES.get(code)
             if expected is not None and expected != parsed_zone:
                 raise InvalidInputError(
-                    f"{code} ({DEPARTMENT_NAMES[code]}) is in zone {expected}, "
-                    f"not zone {parsed_zone}",
+                    f"{code} ({DEPARTMENT_NAMES[code]}) est en zone {expected}, "
+                    f"pas en zone {parsed_zone}",
                     path="department",
                 )
             alsace_moselle = code in _ALSACE_MOSELLE

@@ -37,13 +37,13 @@ text, so ``3.35`` is exactly 3.35). Every mistake is a
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from canteen_core.config.toml import parse_toml
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import parse_decimal
 from canteen_core.domain.tariffs import (
@@ -95,12 +95,12 @@ class _Reader:
         self.source = source
 
     def error(self, path: str, message: str) -> ConfigurationError:
-        # The error prints its path first ("prices.x.price: g.toml: ..."): not twice.
-        return ConfigurationError(f"{self.source}: {message}", path=path)
+        # One line naming the file and the key, as the deployment file's errors do.
+        return ConfigurationError(f"{self.source} : {path} : {message}", path=path)
 
     def amount(self, value: object, path: str) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.error(path, f'expected an amount like "3.35", got {value!r}')
+            raise self.error(path, f'un montant comme "3.35" est attendu : « {value} »')
         if isinstance(value, float):
             value = repr(value)  # TOML 3.35 is read as a float: its shortest repr is the text
         try:
@@ -110,10 +110,12 @@ class _Reader:
 
     def table(self, value: object, path: str, keys: set[str]) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
-            raise self.error(path, "expected a table")
+            raise self.error(path, "une table est attendue")
         unknown = sorted(set(value) - keys)
         if unknown:
-            raise self.error(path, f"unknown keys {unknown}; expected some of {sorted(keys)}")
+            raise self.error(
+                path, f"clés inconnues {', '.join(unknown)} (possibles : {', '.join(sorted(keys))})"
+            )
         return value
 
     def pricing(self, value: object, path: str) -> Pricing:
@@ -125,7 +127,7 @@ class _Reader:
             thresholds = data.get("thresholds", [])
             prices = data.get("prices")
             if not isinstance(thresholds, list) or not isinstance(prices, list):
-                raise self.error(path, "thresholds and prices must be lists")
+                raise self.error(path, "thresholds et prices doivent être des listes")
             return BracketPricing.from_thresholds(
                 [self.amount(p, f"{path}.prices") for p in prices],
                 [self.amount(t, f"{path}.thresholds") for t in thresholds],
@@ -138,18 +140,18 @@ class _Reader:
         if "effort_rate" in data:
             for key in ("min", "max"):
                 if key not in data:
-                    raise self.error(f"{path}.{key}", "an effort rate needs min and max")
+                    raise self.error(f"{path}.{key}", "un taux d'effort demande min et max")
             return EffortRatePricing.of(
                 rate_percent=self.amount(data["effort_rate"], f"{path}.effort_rate"),
                 minimum=self.amount(data["min"], f"{path}.min"),
                 maximum=self.amount(data["max"], f"{path}.max"),
             )
-        raise self.error(path, "give price, thresholds + prices, or effort_rate + min + max")
+        raise self.error(path, "indiquez price, thresholds + prices, ou effort_rate + min + max")
 
     def surcharge(self, value: object, path: str) -> Surcharge:
         data = self.table(value, path, {"add", "percent", "price"})
         if len(data) != 1:
-            raise self.error(path, "give exactly one of add, percent, price")
+            raise self.error(path, "indiquez un seul de add, percent, price")
         key, raw = next(iter(data.items()))
         amount = self.amount(raw, f"{path}.{key}")
         if key == "add":
@@ -160,21 +162,18 @@ class _Reader:
 
     def day(self, value: object, path: str) -> date:
         if not isinstance(value, date) or hasattr(value, "hour"):
-            raise self.error(path, f"expected a TOML date like 2024-09-01, got {value!r}")
+            raise self.error(path, f"une date TOML comme 2024-09-01 est attendue : « {value} »")
         return value
 
 
 def parse_grid(text: str, *, default_id: str = "grid", source: str = "GRID.toml") -> TariffGrid:
     """Build a :class:`TariffGrid` from TOML text in the format of the module docstring."""
     reader = _Reader(source)
-    try:
-        parsed = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(f"{source}: not valid TOML: {error}") from None
+    parsed = parse_toml(text, source=source)
     try:
         data = reader.table(parsed, "grid", _TOP)
         if "valid_from" not in data:
-            raise reader.error("valid_from", "missing (e.g. valid_from = 2024-09-01)")
+            raise reader.error("valid_from", "manquant (par exemple valid_from = 2024-09-01)")
         raw_prices = reader.table(data.get("prices", {}), "prices", set(TariffCategory))
         prices = {
             TariffCategory(name): reader.pricing(value, f"prices.{name}")
@@ -182,14 +181,16 @@ def parse_grid(text: str, *, default_id: str = "grid", source: str = "GRID.toml"
         }
         discounts_raw = data.get("sibling_discounts", [])
         if not isinstance(discounts_raw, list):
-            raise reader.error("sibling_discounts", "expected [[sibling_discounts]] tables")
+            raise reader.error(
+                "sibling_discounts", "des tables [[sibling_discounts]] sont attendues"
+            )
         discounts = []
         for index, item in enumerate(discounts_raw):
             path = f"sibling_discounts[{index}]"
             entry = reader.table(item, path, {"from_rank", "percent"})
             rank = entry.get("from_rank")
             if isinstance(rank, bool) or not isinstance(rank, int):
-                raise reader.error(f"{path}.from_rank", "expected an integer (2 or more)")
+                raise reader.error(f"{path}.from_rank", "un nombre entier (2 ou plus) est attendu")
             discounts.append(
                 SiblingDiscount(
                     from_rank=rank, percent=reader.amount(entry.get("percent"), f"{path}.percent")
@@ -200,7 +201,7 @@ def parse_grid(text: str, *, default_id: str = "grid", source: str = "GRID.toml"
         grid_id = data.get("id", default_id)
         service = data.get("service", "rs")
         if not isinstance(grid_id, str) or not isinstance(service, str):
-            raise reader.error("id", "id and service must be strings")
+            raise reader.error("id", "id et service doivent être du texte")
         valid_until = data.get("valid_until")
         return TariffGrid(
             id=grid_id,

@@ -25,9 +25,9 @@ class Sender:
     def __init__(self, address: str, name: str | None = None) -> None:
         local, at, domain = address.rpartition("@")
         if not at or not local or not domain or any(c.isspace() for c in address):
-            raise ConfigurationError(f"not an email address: {address!r}", path="sender")
+            raise ConfigurationError(f"adresse e-mail invalide : « {address} »", path="sender")
         if name is not None and ("\r" in name or "\n" in name):
-            raise ConfigurationError("the sender name must be one line", path="sender")
+            raise ConfigurationError("le nom de l'expéditeur tient sur une ligne", path="sender")
         self.address = address
         self.name = name or None
         self.domain = domain.lower()
@@ -43,7 +43,7 @@ class Sender:
 def parse_sender(value: str, name: str | None = None) -> Sender:
     """``"Mairie de Bois-le-Roi <restauration@mairie.example.fr>"`` or a bare address."""
     if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError("the sender address is required", path="sender")
+        raise ConfigurationError("l'adresse de l'expéditeur est obligatoire", path="sender")
     parsed_name, address = email.utils.parseaddr(value.strip())
     return Sender(address or value.strip(), name or parsed_name or None)
 

@@ -53,13 +53,13 @@ class OutboxMailerSettings:
         """From a deployment file's ``[mail]`` table (keys of other adapters are ignored)."""
         sender = values.get("sender") or DEFAULT_SENDER
         if not isinstance(sender, str | Sender):
-            raise ConfigurationError("must be an email address", path="mail.sender")
+            raise ConfigurationError("une adresse e-mail est attendue", path="mail.sender")
         reply_to = values.get("reply_to")
         if reply_to is not None and not isinstance(reply_to, str):
-            raise ConfigurationError("must be an email address", path="mail.reply_to")
+            raise ConfigurationError("une adresse e-mail est attendue", path="mail.reply_to")
         folder = values.get("folder")
         if folder is not None and not isinstance(folder, str | Path):
-            raise ConfigurationError("must be a folder path", path="mail.folder")
+            raise ConfigurationError("un chemin de dossier est attendu", path="mail.folder")
         return cls(sender=sender, reply_to=reply_to, folder=folder)
 
     @classmethod
@@ -116,7 +116,9 @@ class OutboxMailer:
                     Path(temporary).unlink(missing_ok=True)
                     raise
             except OSError as error:
-                raise MailDeliveryError(f"cannot write {path}: {error}") from error
+                raise MailDeliveryError(
+                    f"écriture impossible de {path} : {error.strerror or error}"
+                ) from error
         self.sent[message.id] = mail
 
     @property

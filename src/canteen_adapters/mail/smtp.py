@@ -54,7 +54,7 @@ class SmtpSecurity(enum.StrEnum):
             except ValueError:
                 pass
         raise ConfigurationError(
-            f"unknown security {value!r}; use 'none', 'starttls' or 'tls'", path="security"
+            f"sécurité inconnue « {value} » : none, starttls ou tls", path="security"
         )
 
 
@@ -75,20 +75,20 @@ def _optional_path(value: str | Path | None) -> Path | None:
 
 def _host(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
-        raise ConfigurationError(f"must be a host name, got {value!r}", path=attribute.name)
+        raise ConfigurationError(f"nom d'hôte attendu : « {value} »", path=attribute.name)
 
 
 def _port(_: object, attribute: attrs.Attribute[int | None], value: object) -> None:
     if value is not None and (
         not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 65536
     ):
-        raise ConfigurationError(f"must be a port number, got {value!r}", path=attribute.name)
+        raise ConfigurationError(f"numéro de port attendu : « {value} »", path=attribute.name)
 
 
 def _timeout(_: object, attribute: attrs.Attribute[float], value: object) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         raise ConfigurationError(
-            f"must be a positive number of seconds, got {value!r}", path=attribute.name
+            f"un nombre de secondes positif est attendu : « {value} »", path=attribute.name
         )
 
 
@@ -116,15 +116,15 @@ class SmtpSettings:
 
     def __attrs_post_init__(self) -> None:
         if (self.username is None) != (self.password is None):
-            raise ConfigurationError("username and password go together", path="password")
+            raise ConfigurationError("username et password vont ensemble", path="password")
         if (
             self.username is not None
             and self.security is SmtpSecurity.NONE
             and not self.allow_plain_auth
         ):
             raise ConfigurationError(
-                "refusing to send a password over an unencrypted connection: use 'starttls' or "
-                "'tls' (or set allow_plain_auth for a trusted local relay)",
+                "mot de passe refusé sur une connexion non chiffrée : utilisez starttls ou tls "
+                "(ou allow_plain_auth pour un relais local de confiance)",
                 path="security",
             )
 
@@ -147,9 +147,11 @@ class SmtpSettings:
         known = {field.name for field in attrs.fields(cls)}
         given = {k: v for k, v in values.items() if k in known and v is not None}
         if "host" not in given:
-            raise ConfigurationError("the smtp mailer needs a host", path="host")
+            raise ConfigurationError("l'envoi par SMTP demande un hôte (host)", path="host")
         if "sender" not in given:
-            raise ConfigurationError("the smtp mailer needs a sender address", path="sender")
+            raise ConfigurationError(
+                "l'envoi par SMTP demande une adresse d'expéditeur (sender)", path="sender"
+            )
         try:
             return cls(**given)
         except TypeError as error:
@@ -184,7 +186,7 @@ class SmtpMailer:
 
     def __init__(self, settings: SmtpSettings) -> None:
         if not isinstance(settings, SmtpSettings):
-            raise ConfigurationError("expected SmtpSettings", path="mail")
+            raise ConfigurationError("réglages SMTP attendus (SmtpSettings)", path="mail")
         self.settings = settings
         self._sent: set[str] = set()
 
@@ -224,20 +226,24 @@ class SmtpMailer:
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()), (0, b""))
             raise MailDeliveryError(
-                f"{where} refused {message.to_address}: {code} {_text(reply)}",
+                f"{where} a refusé {message.to_address} : {code} {_text(reply)}",
                 permanent=code >= 500,
                 code=code,
             ) from error
         except smtplib.SMTPResponseException as error:
             raise MailDeliveryError(
-                f"{where} replied {error.smtp_code} {_text(error.smtp_error)}",
+                f"{where} a répondu {error.smtp_code} {_text(error.smtp_error)}",
                 permanent=error.smtp_code >= 500,
                 code=error.smtp_code,
             ) from error
         except smtplib.SMTPException as error:
-            raise MailDeliveryError(f"{where}: {type(error).__name__}: {error}") from error
+            raise MailDeliveryError(
+                f"{where} : échec SMTP ({type(error).__name__} : {error})"
+            ) from error
         except OSError as error:  # refused, unreachable, timeout, TLS handshake
-            raise MailDeliveryError(f"cannot deliver through {where}: {error}") from error
+            raise MailDeliveryError(
+                f"envoi impossible par {where} : {error.strerror or error}"
+            ) from error
         finally:
             if delivered:
                 self._sent.add(message.id)

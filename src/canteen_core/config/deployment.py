@@ -84,7 +84,6 @@ from __future__ import annotations
 import enum
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -94,6 +93,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from canteen_core.config.serialization import structure
+from canteen_core.config.serialization.errors import unknown_fields_fr
+from canteen_core.config.toml import parse_toml
 from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.campaigns import CampaignSettings
 from canteen_core.domain.capacity import CapacitySettings
@@ -142,13 +143,13 @@ def _siret(_: Any, attribute: attrs.Attribute[str | None], value: str | None) ->
     if value is None:
         return
     if not (len(value) == 14 and value.isdigit()):
-        raise InvalidInputError(f"a SIRET has 14 digits, got {value!r}", path=attribute.name)
+        raise InvalidInputError(f"un SIRET a 14 chiffres : « {value} »", path=attribute.name)
 
 
 def _code(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
         raise InvalidInputError(
-            f"must be 1-32 letters, digits, '-' or '_', got {value!r}", path=attribute.name
+            f"1 à 32 lettres, chiffres, « - » ou « _ » : « {value} »", path=attribute.name
         )
 
 
@@ -168,20 +169,22 @@ def _arrears_threshold(_: Any, attribute: attrs.Attribute[str | None], value: ob
     if value is None:
         return
     if not isinstance(value, str):
-        raise InvalidInputError('must be an amount in quotes, e.g. "50.00"', path=attribute.name)
+        raise InvalidInputError(
+            'un montant entre guillemets est attendu, par exemple "50.00"', path=attribute.name
+        )
     try:
         amount = Money.of(value)
     except InvalidInputError:
         raise InvalidInputError(
-            f'not an amount: {value!r} (e.g. "50.00")', path=attribute.name
+            f'« {value} » n\'est pas un montant (par exemple "50.00")', path=attribute.name
         ) from None
     if amount.is_negative:
-        raise InvalidInputError("must not be negative", path=attribute.name)
+        raise InvalidInputError("ne doit pas être négatif", path=attribute.name)
 
 
 def _grace_days(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
-        raise InvalidInputError("must be 0-366 days", path=attribute.name)
+        raise InvalidInputError("un nombre de jours de 0 à 366 est attendu", path=attribute.name)
 
 
 class BilledDays(enum.StrEnum):
@@ -197,7 +200,9 @@ class BilledDays(enum.StrEnum):
 def _billed_days(value: object) -> BilledDays:
     if isinstance(value, str) and value in {item.value for item in BilledDays}:
         return BilledDays(value)
-    raise InvalidInputError(f'must be "regularise" or "refuse", got {value!r}', path="billed_days")
+    raise InvalidInputError(
+        f'"regularise" ou "refuse" est attendu : « {value} »', path="billed_days"
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -251,7 +256,7 @@ def _timezone(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInputError(
-            f"unknown time zone {value!r} (e.g. 'Europe/Paris')", path=attribute.name
+            f"fuseau horaire inconnu : « {value} » (par exemple Europe/Paris)", path=attribute.name
         ) from None
 
 
@@ -315,15 +320,19 @@ class Deployment:
     ) -> Deployment:
         """Build from parsed TOML (or any mapping); see :func:`parse_deployment`."""
         if not isinstance(data, Mapping):
-            raise ConfigurationError(f"{source}: expected a table of settings")
+            raise ConfigurationError(f"{source} : une table de réglages est attendue")
         if "base_dir" in data:
-            raise ConfigurationError(f"{source}: unknown key", path="base_dir")
+            raise ConfigurationError(
+                f"{source} : {unknown_fields_fr(['base_dir'])}", path="base_dir"
+            )
         env = os.environ if environ is None else environ
         expanded = _expand_env(dict(data), env, "", source)
         try:
             deployment = structure(expanded, cls)
         except InvalidInputError as exc:
-            raise ConfigurationError(f"{source}: {_strip_path(exc)}", path=exc.path) from exc
+            raise ConfigurationError(
+                f"{source} : {_where(exc.path)}{_strip_path(exc)}", path=exc.path
+            ) from exc
         base = Path(base_dir).resolve() if base_dir is not None else None
         return deployment._resolved(base)
 
@@ -365,7 +374,12 @@ def _resolved_output_dir(table: dict[str, Any], base: Path) -> dict[str, Any]:
 def _strip_path(exc: InvalidInputError) -> str:
     text = str(exc)
     prefix = f"{exc.path}: " if exc.path else ""
-    return text.removeprefix(prefix)
+    return text.removeprefix(prefix).removeprefix("Deployment invalide : ")
+
+
+def _where(path: str | None) -> str:
+    """``storage.url : `` (the key in error, as the file spells it), or nothing."""
+    return f"{path} : " if path else ""
 
 
 def _expand_env(value: Any, environ: Mapping[str, str], path: str, source: str) -> Any:
@@ -377,7 +391,8 @@ def _expand_env(value: Any, environ: Mapping[str, str], path: str, source: str) 
             name = match.group(1)
             if name not in environ:
                 raise ConfigurationError(
-                    f"{source}: environment variable {name} is not set", path=path or None
+                    f"{source} : {_where(path)}variable d'environnement {name} non définie",
+                    path=path or None,
                 )
             return environ[name]
 
@@ -425,10 +440,7 @@ def parse_deployment(
     source: str = "canteen.toml",
 ) -> Deployment:
     """Parse deployment TOML text (relative paths resolved against ``base_dir``)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+    data = parse_toml(text, source=source)
     return Deployment.from_mapping(data, base_dir=base_dir, environ=environ, source=source)
 
 
@@ -444,5 +456,7 @@ def load_deployment(
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigurationError(f"cannot read deployment file {file}: {exc.strerror}") from None
+        raise ConfigurationError(
+            f"fichier de déploiement illisible : {file} ({exc.strerror})"
+        ) from None
     return parse_deployment(text, base_dir=file.resolve().parent, environ=environ, source=str(file))

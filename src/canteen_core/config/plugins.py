@@ -89,27 +89,27 @@ class AdapterKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """Human name for messages (``"storage backend"``)."""
+        """French name for messages (``"moteur de stockage"``)."""
         return _KIND_HOOKS[self][2]
 
 
 _KIND_HOOKS: dict[AdapterKind, tuple[str, type[NamedAdapter], str]] = {
-    AdapterKind.STORAGE: ("canteen_storage_backends", StorageBackend, "storage backend"),
-    AdapterKind.MAILER: ("canteen_mailers", MailerBackend, "mailer"),
+    AdapterKind.STORAGE: ("canteen_storage_backends", StorageBackend, "moteur de stockage"),
+    AdapterKind.MAILER: ("canteen_mailers", MailerBackend, "service d'envoi d'e-mails"),
     AdapterKind.PAYMENT_PROVIDER: (
         "canteen_payment_providers",
         PaymentProviderBackend,
-        "payment provider",
+        "moyen de paiement",
     ),
     AdapterKind.HOLIDAY_SOURCE: (
         "canteen_holiday_sources",
         HolidaySourceBackend,
-        "holiday source",
+        "calendrier de vacances",
     ),
     AdapterKind.DOCUMENT_STORE: (
         "canteen_document_stores",
         DocumentStoreBackend,
-        "document store",
+        "stockage de documents",
     ),
 }
 
@@ -153,15 +153,15 @@ class CanteenPluginManager(pluggy.PluginManager):
                 offered = impl.function()
             except Exception as exc:
                 raise ConfigurationError(
-                    f"plugin {plugin_name!r} failed in {kind.hook_name}(): {exc}"
+                    f"l'extension {plugin_name} a échoué dans {kind.hook_name}() : {exc}"
                 ) from exc
             for record in _as_list(offered, plugin_name, kind):
                 record = attrs.evolve(record, plugin=plugin_name)
                 if record.name in found:
                     other = found[record.name].plugin
                     raise ConfigurationError(
-                        f"two plugins offer the {kind.label} {record.name!r}: "
-                        f"{other!r} and {plugin_name!r}; block one of them"
+                        f"deux extensions offrent le {kind.label} « {record.name} » : "
+                        f"{other} et {plugin_name} ; bloquez-en une ([plugins] blocked)"
                     )
                 found[record.name] = record
         return found
@@ -176,12 +176,13 @@ class CanteenPluginManager(pluggy.PluginManager):
         try:
             return available[name]
         except KeyError:
-            names = ", ".join(sorted(available)) or "none (no plugin offers one)"
+            names = ", ".join(sorted(available)) or "aucun (aucune extension n'en offre)"
             missing = "".join(
-                f"; not loaded: {module} ({reason})" for module, reason in self.unavailable.items()
+                f" ; non chargée : {module} ({reason})"
+                for module, reason in self.unavailable.items()
             )
             raise ConfigurationError(
-                f"unknown {kind.label} {name!r}; available: {names}{missing}"
+                f"{kind.label} « {name} » introuvable ; disponibles : {names}{missing}"
             ) from None
 
     def storage_backend(self, name: str) -> StorageBackend:
@@ -264,7 +265,9 @@ def _kind(kind: AdapterKind | str) -> AdapterKind:
         return AdapterKind(kind)
     except ValueError:
         valid = ", ".join(member.value for member in AdapterKind)
-        raise ConfigurationError(f"unknown adapter kind {kind!r}; valid kinds: {valid}") from None
+        raise ConfigurationError(
+            f"sorte d'adaptateur inconnue « {kind} » ; possibles : {valid}"
+        ) from None
 
 
 def _as_list(offered: object, plugin: str, kind: AdapterKind) -> list[NamedAdapter]:
@@ -273,14 +276,14 @@ def _as_list(offered: object, plugin: str, kind: AdapterKind) -> list[NamedAdapt
     items = [offered] if isinstance(offered, NamedAdapter) else offered
     if not isinstance(items, list | tuple):
         raise ConfigurationError(
-            f"plugin {plugin!r}: {kind.hook_name}() must return a list of "
-            f"{kind.record_type.__name__}, got {type(offered).__name__}"
+            f"extension {plugin} : {kind.hook_name}() doit renvoyer une liste de "
+            f"{kind.record_type.__name__}, pas {type(offered).__name__}"
         )
     for item in items:
         if not isinstance(item, kind.record_type):
             raise ConfigurationError(
-                f"plugin {plugin!r}: {kind.hook_name}() returned {type(item).__name__}, "
-                f"expected {kind.record_type.__name__}"
+                f"extension {plugin} : {kind.hook_name}() a renvoyé {type(item).__name__} "
+                f"au lieu de {kind.record_type.__name__}"
             )
     return list(items)
 
@@ -289,9 +292,9 @@ def _register(pm: CanteenPluginManager, plugin: object, name: str) -> None:
     try:
         pm.register(plugin, name=name)
     except pluggy.PluginValidationError as exc:
-        raise ConfigurationError(f"plugin {name!r} is invalid: {exc}") from exc
+        raise ConfigurationError(f"extension {name} invalide : {exc}") from exc
     except ValueError as exc:  # already registered under that name
-        raise ConfigurationError(f"plugin {name!r} cannot be registered: {exc}") from exc
+        raise ConfigurationError(f"extension {name} impossible à enregistrer : {exc}") from exc
 
 
 def _load_entrypoints(
@@ -312,7 +315,7 @@ def _load_entrypoints(
             missing = exc.name or ""
             if not built_in or missing.split(".")[0] in ("", "canteen_core", "canteen_adapters"):
                 raise ConfigurationError(
-                    f"cannot load plugin {name!r} ({entry_point.value}): {exc}"
+                    f"impossible de charger l'extension {name} ({entry_point.value}) : {exc}"
                 ) from exc
             # A built-in whose optional extra is not installed (canteen[payments]...): its
             # adapters are simply not offered, and asking for one says why.
@@ -321,7 +324,7 @@ def _load_entrypoints(
             continue
         except Exception as exc:
             raise ConfigurationError(
-                f"cannot load plugin {name!r} ({entry_point.value}): {exc}"
+                f"impossible de charger l'extension {name} ({entry_point.value}) : {exc}"
             ) from exc
         _register(pm, plugin, name)
 
@@ -385,6 +388,6 @@ def build_plugin_manager(
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise ConfigurationError(f"plugin {exc.plugin!r}: {exc}") from exc
+        raise ConfigurationError(f"extension {exc.plugin} : {exc}") from exc
     pm.validate_adapters()
     return pm

@@ -46,8 +46,8 @@ def _storage_url(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
         r"[A-Za-z][A-Za-z0-9+.-]*", url_scheme(value) or "-"
     ):
         raise InvalidInputError(
-            f"a storage URL starts with its scheme (sqlite:///file.db, "
-            f"postgresql://user@host/db, memory://...), got {value!r}",
+            f"une URL de stockage commence par son schéma (sqlite:///fichier.db, "
+            f"postgresql://utilisateur@hôte/base, memory://...) : « {value} »",
             path=attribute.name,
         )
 
@@ -65,16 +65,18 @@ def _optional_matching(
 
     def check(_: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
         if value is not None and not compiled.fullmatch(value):
-            raise InvalidInputError(f"must be {expected}, got {value!r}", path=attribute.name)
+            raise InvalidInputError(f"{expected} attendu : « {value} »", path=attribute.name)
 
     return check
 
 
 _identifier = _optional_matching(
-    r"[A-Za-z_][A-Za-z0-9_]{0,62}", "a plain SQL identifier (letters, digits, _)"
+    r"[A-Za-z_][A-Za-z0-9_]{0,62}", "un identifiant SQL simple (lettres, chiffres, _)"
 )
 
-_tenant_id = _optional_matching(TENANT_ID_PATTERN, "a commune id (letters, digits, - and _)")
+_tenant_id = _optional_matching(
+    TENANT_ID_PATTERN, "un identifiant de commune (lettres, chiffres, - et _)"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -103,7 +105,7 @@ class StorageSettings:
 
 
 _department = _optional_matching(
-    r"0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6]", "a French department code (e.g. '75', '2A', '974')"
+    r"0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6]", "un code de département (par exemple 75, 2A, 974)"
 )
 
 
@@ -126,7 +128,7 @@ class MailSecurity(enum.StrEnum):
 
 def _port(_: Any, attribute: attrs.Attribute[int | None], value: int | None) -> None:
     if value is not None and not 0 < value < 65536:
-        raise InvalidInputError(f"not a TCP port: {value}", path=attribute.name)
+        raise InvalidInputError(f"numéro de port TCP invalide : {value}", path=attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -150,8 +152,8 @@ class MailSettings:
 
     def __attrs_post_init__(self) -> None:
         if self.adapter == "smtp" and not self.host:
-            raise InvalidInputError("the smtp mailer needs a host", path="host")
+            raise InvalidInputError("l'envoi par SMTP demande un hôte (host)", path="host")
         if (self.username is None) != (self.password is None):
-            raise InvalidInputError("username and password go together", path="password")
+            raise InvalidInputError("username et password vont ensemble", path="password")
         if self.timeout <= 0:
-            raise InvalidInputError("must be a positive number of seconds", path="timeout")
+            raise InvalidInputError("un nombre de secondes positif est attendu", path="timeout")

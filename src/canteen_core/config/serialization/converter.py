@@ -19,7 +19,7 @@ from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.strategies import configure_tagged_union
 
-from canteen_core.config.serialization.errors import _to_invalid_input, _type_name
+from canteen_core.config.serialization.errors import _to_invalid_input, _type_name, kind_fr
 from canteen_core.config.serialization.fast import (
     _fast_invoice_lines,
     _intern_values,
@@ -154,7 +154,7 @@ def _strict_collection(converter: cattrs.Converter) -> Callable[[Any], Any]:
 
         def structure_collection(value: Any, _: Any) -> Any:
             if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-                raise InvalidInputError(f"expected a list, got {type(value).__name__}")
+                raise InvalidInputError(f"une liste est attendue, pas {kind_fr(value)}")
             items = as_list(value, as_list_type)
             return items if build is None else build(items)
 
@@ -189,12 +189,12 @@ def _configure_policy_kinds(converter: cattrs.Converter) -> None:
             return value
         if not isinstance(value, Mapping):
             raise InvalidInputError(
-                f"expected a table with a 'type' key, got {type(value).__name__}"
+                f"une table avec une clé type est attendue, pas {kind_fr(value)}"
             )
         name = value.get("type")
         kind = cls if name is None and cls is not CutOffPolicy else cut_off_policy_kind(name)
         if not issubclass(kind, cls):
-            raise InvalidInputError(f"a {kind.__name__} is not a {cls.__name__}", path="type")
+            raise InvalidInputError(f"un {kind.__name__} n'est pas un {cls.__name__}", path="type")
         fn = structure_fns.get(kind)
         if fn is None:
             fn = structure_fns[kind] = make_dict_structure_fn(kind, converter)
@@ -252,8 +252,8 @@ def _structure_detailed(data: Any, cls: type[T]) -> T:
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         reason = str(exc)
         if not isinstance(data, Mapping) and isinstance(exc, (TypeError, AttributeError)):
-            reason = f"expected an object (a mapping of fields), got {type(data).__name__}"
-        raise InvalidInputError(f"invalid {_type_name(cls)}: {reason}", path=None) from exc
+            reason = f"une table de champs est attendue, pas {kind_fr(data)}"
+        raise InvalidInputError(f"{_type_name(cls)} invalide : {reason}", path=None) from exc
 
 
 def dumps(obj: Any) -> str:
@@ -266,5 +266,5 @@ def loads(text: str | bytes, cls: type[T]) -> T:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise InvalidInputError(f"not valid JSON: {exc}") from None
+        raise InvalidInputError(f"JSON invalide : {exc.args[0] if exc.args else exc}") from None
     return structure(data, cls)

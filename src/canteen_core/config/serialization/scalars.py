@@ -15,10 +15,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from canteen_core.config.serialization.errors import kind_fr, unknown_fields_fr
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import Money, to_decimal
 
 T = TypeVar("T")
+
+_ISO_WHAT_FR = {"date": "une date", "datetime": "une date et heure", "time": "une heure"}
 
 
 def _unstructure_bytes(value: bytes) -> str:
@@ -28,11 +31,11 @@ def _unstructure_bytes(value: bytes) -> str:
 
 def _structure_bytes(value: object, _: type) -> bytes:
     if not isinstance(value, str):
-        raise InvalidInputError("expected base64 text")
+        raise InvalidInputError("du texte base64 est attendu")
     try:
         return base64.b64decode(value.encode("ascii"), validate=True)
     except (ValueError, UnicodeEncodeError):
-        raise InvalidInputError("expected base64 text") from None
+        raise InvalidInputError("du texte base64 est attendu") from None
 
 
 def _structure_decimal(value: object, _: type) -> Decimal:
@@ -45,7 +48,7 @@ def _structure_str(value: object, _: type) -> str:
     if type(value) is str:  # the common case first: exact types are the cheapest test
         return value
     if not isinstance(value, str):
-        raise InvalidInputError(f"expected a string, got {type(value).__name__}")
+        raise InvalidInputError(f"du texte est attendu, pas {kind_fr(value)}")
     return value
 
 
@@ -53,14 +56,14 @@ def _structure_int(value: object, _: type) -> int:
     if type(value) is int:
         return value
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"expected an integer, got {type(value).__name__}")
+        raise InvalidInputError(f"un nombre entier est attendu, pas {kind_fr(value)}")
     return value
 
 
 def _structure_bool(value: object, _: type) -> bool:
     # bool("false") is True: only real booleans are accepted.
     if not isinstance(value, bool):
-        raise InvalidInputError(f"expected true or false, got {type(value).__name__}")
+        raise InvalidInputError(f"true ou false est attendu, pas {kind_fr(value)}")
     return value
 
 
@@ -69,7 +72,9 @@ def _iso(parse: Callable[[str], T], value: str, what: str) -> T:
     try:
         return parse(value)
     except ValueError:
-        raise InvalidInputError(f"not an ISO 8601 {what}: {value!r}") from None
+        raise InvalidInputError(
+            f"{_ISO_WHAT_FR[what]} au format ISO 8601 est attendue : « {value} »"
+        ) from None
 
 
 def _structure_date(value: object, _: type) -> date:
@@ -77,7 +82,9 @@ def _structure_date(value: object, _: type) -> date:
         return _iso(date.fromisoformat, value, "date")
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    raise InvalidInputError(f"expected an ISO 8601 date string, got {type(value).__name__}")
+    raise InvalidInputError(
+        f"une date au format ISO 8601 (AAAA-MM-JJ) est attendue, pas {kind_fr(value)}"
+    )
 
 
 def _structure_datetime(value: object, _: type) -> datetime:
@@ -86,15 +93,21 @@ def _structure_datetime(value: object, _: type) -> datetime:
     elif isinstance(value, str):
         result = _iso(datetime.fromisoformat, value, "datetime")
     else:
-        raise InvalidInputError(f"expected an ISO 8601 datetime, got {type(value).__name__}")
+        raise InvalidInputError(
+            f"une date et heure au format ISO 8601 est attendue, pas {kind_fr(value)}"
+        )
     if result.tzinfo is None or result.utcoffset() is None:
-        raise InvalidInputError(f"datetime must carry a UTC offset, got {value!r}")
+        raise InvalidInputError(
+            f"la date et heure doit porter son décalage UTC (+01:00) : « {value} »"
+        )
     return result
 
 
 def _unstructure_datetime(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInputError(f"naive datetimes cannot be serialized: {value!r}")
+        raise InvalidInputError(
+            f"une date et heure sans fuseau ne peut pas être enregistrée : {value.isoformat()}"
+        )
     return value.isoformat()
 
 
@@ -103,7 +116,9 @@ def _structure_time(value: object, _: type) -> time:
         return _iso(time.fromisoformat, value, "time")
     if isinstance(value, time):
         return value
-    raise InvalidInputError(f"expected an ISO 8601 time, got {type(value).__name__}")
+    raise InvalidInputError(
+        f"une heure au format ISO 8601 (HH:MM) est attendue, pas {kind_fr(value)}"
+    )
 
 
 _DURATION = re.compile(r"^(-?)PT(\d+(?:\.\d{1,6})?)S$")
@@ -120,7 +135,7 @@ def _structure_timedelta(value: object, _: type) -> timedelta:
         return value
     match = _DURATION.match(value) if isinstance(value, str) else None
     if match is None:
-        raise InvalidInputError(f"expected a duration like 'PT3600S', got {value!r}")
+        raise InvalidInputError(f"une durée comme « PT3600S » est attendue : « {value} »")
     seconds = Decimal(match[2])
     result = timedelta(seconds=int(seconds), microseconds=int((seconds % 1) * 10**6))
     return -result if match[1] else result
@@ -131,13 +146,13 @@ def _structure_money(value: object, _: type) -> Money:
         return value
     if not isinstance(value, dict):
         raise InvalidInputError(
-            f"expected {{'amount': ..., 'currency': ...}}, got {type(value).__name__}"
+            f"un montant {{amount, currency}} est attendu, pas {kind_fr(value)}"
         )
     extra = set(value) - {"amount", "currency"}
     if extra:
-        raise InvalidInputError(f"unknown money keys: {', '.join(sorted(map(str, extra)))}")
+        raise InvalidInputError(f"montant : {unknown_fields_fr(extra)}")
     if "amount" not in value:
-        raise InvalidInputError("money needs an 'amount'")
+        raise InvalidInputError("montant : champ amount manquant")
     return Money(to_decimal(value["amount"]), value.get("currency", "EUR"))
 
 
@@ -145,7 +160,7 @@ def _structure_zoneinfo(value: object, _: type) -> ZoneInfo:
     try:
         return ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInputError(f"unknown time zone {value!r}") from None
+        raise InvalidInputError(f"fuseau horaire inconnu : « {value} »") from None
 
 
 def _enum_value(member: enum.Enum) -> Any:
@@ -165,7 +180,7 @@ def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
     except ValueError:
         valid = ", ".join(repr(member.value) for member in cls)
         raise InvalidInputError(
-            f"{value!r} is not a valid {cls.__name__}; expected one of {valid}"
+            f"valeur inconnue « {value} » : valeurs possibles {valid}"
         ) from None
 
 
