@@ -185,7 +185,7 @@ def test_online_payment_rules_and_daily_sequence(memory_bworld: World, clock: Fi
         canteen.payments.start_online_payment(
             OTHER, invoice_id, provider="payzen", return_url=RETURN, notification_url=NOTIFY
         )
-    with pytest.raises(ConfigurationError, match="available"):
+    with pytest.raises(ConfigurationError, match="disponibles"):
         _ = canteen.payments.start_online_payment(
             PAYER, invoice_id, provider="stripe", return_url=RETURN, notification_url=NOTIFY
         )

@@ -274,7 +274,7 @@ def _collectable_mandates(
 def _skipped_reason(uow: UnitOfWork, household_id: str, error: CanteenError) -> str:
     """Why a household is not collected, naming its payer (French, for staff)."""
     text = error.message if isinstance(error, InvalidInputError) else str(error)
-    text = text.removeprefix(f"invalid {DirectDebitMandate.__name__}: ")  # a stored mandate
+    text = text.removeprefix(f"{DirectDebitMandate.__name__} invalide : ")  # a stored mandate
     household = uow.households.find(household_id)
     who = household.payer.display_name if household is not None else household_id
     return f"{who} : {text}"
