@@ -57,6 +57,7 @@ def test_registry_errors_name_the_key(text: str, path: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         parse_registry(text)
     assert caught.value.path == path
+    assert caught.value.message.startswith(f"platform.toml : {path} : ")
 
 
 def test_registry_refuses_an_unknown_commune_in_french() -> None:
@@ -66,7 +67,7 @@ def test_registry_refuses_an_unknown_commune_in_french() -> None:
 
 
 def test_unreadable_registry_is_a_configuration_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="cannot read registry file"):
+    with pytest.raises(ConfigurationError, match="registre des communes illisible"):
         load_registry(tmp_path / "none.toml")
 
 
@@ -114,3 +115,8 @@ def test_month_end_refuses_bad_arguments_before_queueing(
     assert result.exit_code == code, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_bad_registry_toml_names_the_line_in_french() -> None:
+    with pytest.raises(ConfigurationError, match=r"platform.toml : TOML invalide, ligne 1"):
+        parse_registry("[[commune]\n")

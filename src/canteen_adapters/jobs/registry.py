@@ -20,13 +20,14 @@ Errors (unreadable file, bad TOML, a missing key, a duplicate code) raise
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from canteen_core.config.serialization.errors import unknown_fields_fr
+from canteen_core.config.toml import parse_toml
 from canteen_core.domain.errors import ConfigurationError, NotFoundError
 
 __all__ = ["Commune", "Registry", "load_registry", "parse_registry"]
@@ -78,25 +79,30 @@ class Registry:
         return cls(communes=(Commune(code=code, name=name or code, deployment=path),))
 
 
+def _refused(source: str, path: str, message: str) -> ConfigurationError:
+    """``platform.toml : commune[0].code : …``: staff read the file and the key at fault."""
+    return ConfigurationError(f"{source} : {path} : {message}", path=path)
+
+
 def _commune(item: Any, index: int, base: Path, source: str) -> Commune:
     path = f"commune[{index}]"
     if not isinstance(item, Mapping):
-        raise ConfigurationError(f"{source}: expected a table", path=path)
+        raise _refused(source, path, "une table [[commune]] attendue")
     unknown = sorted(set(item) - _KEYS)
     if unknown:
-        raise ConfigurationError(f"{source}: unknown key", path=f"{path}.{unknown[0]}")
+        raise _refused(source, f"{path}.{unknown[0]}", unknown_fields_fr(unknown))
     code = item.get("code")
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise ConfigurationError(
-            f"{source}: a commune code is 1-63 letters, digits, - or _", path=f"{path}.code"
+        raise _refused(
+            source, f"{path}.code", "code de commune invalide (1 à 63 lettres, chiffres, - ou _)"
         )
     name = item.get("name", code)
     if not isinstance(name, str) or not name.strip():
-        raise ConfigurationError(f"{source}: must be a non-empty string", path=f"{path}.name")
+        raise _refused(source, f"{path}.name", "nom de commune vide")
     deployment = item.get("deployment")
     if not isinstance(deployment, str) or not deployment.strip():
-        raise ConfigurationError(
-            f"{source}: the commune's deployment file is required", path=f"{path}.deployment"
+        raise _refused(
+            source, f"{path}.deployment", "fichier de déploiement de la commune obligatoire"
         )
     file = Path(deployment)
     if not file.is_absolute():
@@ -108,23 +114,20 @@ def parse_registry(
     text: str, *, base_dir: str | Path = ".", source: str = "platform.toml"
 ) -> Registry:
     """Parse registry TOML text (relative deployment paths resolved against ``base_dir``)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+    data = parse_toml(text, source=source)
     unknown = sorted(set(data) - {"commune"})
     if unknown:
-        raise ConfigurationError(f"{source}: unknown key", path=unknown[0])
+        raise _refused(source, unknown[0], unknown_fields_fr(unknown))
     items = data.get("commune", [])
     if not isinstance(items, list) or not items:
-        raise ConfigurationError(f"{source}: list at least one [[commune]]", path="commune")
+        raise _refused(source, "commune", "au moins une commune [[commune]] attendue")
     base = Path(base_dir).resolve()
     communes = tuple(_commune(item, index, base, source) for index, item in enumerate(items))
     seen: set[str] = set()
     for index, commune in enumerate(communes):
         if commune.code in seen:
-            raise ConfigurationError(
-                f"{source}: duplicate commune code {commune.code}", path=f"commune[{index}].code"
+            raise _refused(
+                source, f"commune[{index}].code", f"code de commune en double : {commune.code}"
             )
         seen.add(commune.code)
     return Registry(communes=communes)
@@ -136,5 +139,7 @@ def load_registry(path: str | Path) -> Registry:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigurationError(f"cannot read registry file {file}: {exc.strerror}") from None
+        raise ConfigurationError(
+            f"registre des communes illisible : {file} ({exc.strerror})"
+        ) from None
     return parse_registry(text, base_dir=file.resolve().parent, source=str(file))
