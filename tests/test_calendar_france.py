@@ -363,7 +363,7 @@ def test_department_of_another_zone_is_refused() -> None:
         SOURCE.school_year(Zone.A, 2023, department="77")
     with pytest.raises(InvalidInputError, match="unknown zone"):
         SOURCE.school_year("D", 2023)
-    with pytest.raises(InvalidInputError, match="malformed school year"):
+    with pytest.raises(InvalidInputError, match="année scolaire invalide"):
         SOURCE.school_year(Zone.A, "2023-2025")
 
 

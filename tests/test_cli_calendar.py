@@ -147,8 +147,8 @@ def test_weekdays_option() -> None:
         (["--zone", "D", "--school-year", "2023-2024"], "unknown zone 'D'"),
         (["--department", "99", "--school-year", "2023-2024"], "département inconnu « 99 »"),
         (["--department", "2B", "--school-year", "2023-2024"], "académie de Corse"),
-        (["--zone", "A", "--school-year", "2023-2025"], "malformed school year '2023-2025'"),
-        (["--zone", "A", "--school-year", "vingt"], "malformed school year 'vingt'"),
+        (["--zone", "A", "--school-year", "2023-2025"], "année scolaire invalide : « 2023-2025 »"),
+        (["--zone", "A", "--school-year", "vingt"], "année scolaire invalide : « vingt »"),
         (
             ["--zone", "A", "--school-year", "2031-2032"],
             "pas de calendrier scolaire pour 2031-2032",

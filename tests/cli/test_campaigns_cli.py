@@ -68,3 +68,28 @@ def test_rollover_and_bad_input_from_the_command_line(site: Path) -> None:
     unknown = run("campaign", "show", "nope", *config, now=may)
     assert unknown.exit_code == 1
     assert "campagne introuvable" in unknown.stderr
+
+
+def test_close_year_from_the_command_line(site: Path) -> None:
+    config = ["--config", str(site)]
+    early = run("campaign", "close-year", "2023-2024", *config, now="2024-06-20T10:00:00+02:00")
+    assert early.exit_code == 1
+    assert early.stderr.startswith("Erreur : l'année scolaire 2023-2024 ne peut être clôturée")
+    bad = run("campaign", "close-year", "l'an dernier", *config, now=DECEMBER)
+    assert bad.exit_code == 2  # bad input, as the other commands
+    assert "année scolaire invalide : « l'an dernier »" in bad.stderr
+    assert "\n" not in bad.stderr.strip()
+    august = "2024-08-20T10:00:00+02:00"
+    closed = run("campaign", "close-year", "2023-2024", *config, "--json", now=august)
+    assert closed.exit_code == 0, closed.output
+    data = json.loads(closed.stdout)
+    assert data["school_year"] == "2023-2024"
+    assert data["open_invoices"] >= 0
+    text = run("campaign", "close-year", "2023", *config, now=august)
+    assert text.exit_code == 1
+    assert "Erreur : l'année scolaire 2023-2024 est déjà clôturée" in text.stderr
+    frozen = run(
+        "book", "--enrollment", "CONCERTO-alban-rs", "--day", "2024-06-03", *config, now=august
+    )
+    assert frozen.exit_code == 1, frozen.output
+    assert "l'année scolaire 2023-2024 est clôturée" in frozen.stderr

@@ -201,3 +201,31 @@ def close_command(operator: Operator, campaign_id: str) -> None:
     with operator.open() as canteen:
         progress = canteen.campaigns.close(operator.actor, campaign_id)
     _print(operator, progress)
+
+
+@command.command("close-year")
+@operator_command
+@click.argument("school_year")
+def close_year_command(operator: Operator, school_year: str) -> None:
+    """Close a school year after its last day: no booking, roll call or enrollment change on
+    its days any more; its unpaid invoices and credit are carried into the next year as they
+    stand (counted here). Bill its last month first.
+
+    \b
+        canteen campaign close-year 2023-2024
+    """
+    with operator.open() as canteen:
+        closing = canteen.campaigns.close_year(operator.actor, school_year)
+    if operator.as_json:
+        echo_json(
+            {
+                "school_year": closing.id,
+                "closed_at": closing.closed_at.isoformat(),
+                "closed_by": closing.closed_by,
+                "open_invoices": closing.open_invoices,
+                "amount_due": str(closing.amount_due.amount),
+                "credit_held": str(closing.credit_held.amount),
+            }
+        )
+        return
+    click.echo(closing.summary_fr())

@@ -140,6 +140,7 @@ class MemoryUnitOfWork:
         self.capacities = _Capacities(self, data, COLLECTIONS["capacities"])
         self.waiting_list = _Documents(self, data, COLLECTIONS["waiting_list"])
         self.menus = _Documents(self, data, COLLECTIONS["menus"])
+        self.year_closings = _Documents(self, data, COLLECTIONS["year_closings"])
         self.campaigns = _Documents(self, data, COLLECTIONS["campaigns"])
         self.campaign_answers = _Documents(self, data, COLLECTIONS["campaign_answers"])
         self.audit = MemoryAuditLog(self, data)

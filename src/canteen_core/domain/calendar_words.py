@@ -45,22 +45,16 @@ SCHOOL_RESTAURANT_WEEKDAYS = frozenset({0, 1, 3, 4})
 
 def parse_school_year(value: str | int) -> int:
     """Parse ``"2023-2024"`` (or ``"2023/2024"``, or ``2023``) into its starting year, 2023."""
-    if isinstance(value, bool):
-        raise InvalidInputError(f"malformed school year {value!r}", path="school_year")
-    text = str(value).strip().replace("/", "-")
-    parts = text.split("-")
+    text = "" if isinstance(value, bool) else str(value).strip().replace("/", "-")
     try:
-        years = [int(part) for part in parts]
+        years = [int(part) for part in text.split("-")]
     except ValueError:
-        raise InvalidInputError(
-            f"malformed school year {value!r}; expected e.g. 2023-2024", path="school_year"
-        ) from None
-    if len(years) == 1 and 1900 < years[0] < 2200:
-        return years[0]
-    if len(years) == 2 and years[1] == years[0] + 1 and 1900 < years[0] < 2200:
+        years = []
+    if len(years) in (1, 2) and 1900 < years[0] < 2200 and years[1:] in ([], [years[0] + 1]):
         return years[0]
     raise InvalidInputError(
-        f"malformed school year {value!r}; expected two consecutive years like 2023-2024",
+        f"année scolaire invalide : « {value} » (deux années qui se suivent, "
+        "par exemple 2023-2024)",
         path="school_year",
     )
 

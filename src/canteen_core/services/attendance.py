@@ -31,6 +31,7 @@ from canteen_core.ports.storage import Range
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.reservations import load_enrollments
 from canteen_core.services.runner import ServiceBase, Transaction
+from canteen_core.services.school_years import ensure_years_open
 
 __all__ = ["AttendanceService", "JustificationRequest", "justify_in"]
 
@@ -117,6 +118,7 @@ def justify_in(
     first = min(item.first_day for item in items)
     last = max(item.last_day for item in items)
     enrollments = load_enrollments(tx, ids)
+    ensure_years_open(tx, enrollments.values())
     tx.authorize_many(e.household_id for e in enrollments.values())
     current: dict[str, AttendanceRecord] = {}
     by_enrollment: defaultdict[str, list[str]] = defaultdict(list)
@@ -203,6 +205,7 @@ class AttendanceService(ServiceBase):
         ids = [str(key) for key in presences]
         with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
             enrollments = load_enrollments(tx, ids)
+            ensure_years_open(tx, enrollments.values())
             tx.authorize_many(e.household_id for e in enrollments.values())
             books = tx.uow.reservations.load_many(ids)
             records = record_roll_call(
@@ -249,6 +252,7 @@ class AttendanceService(ServiceBase):
         first, last = min(days), max(days)
         with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
             enrollments = load_enrollments(tx, ids)
+            ensure_years_open(tx, enrollments.values())
             tx.authorize_many(e.household_id for e in enrollments.values())
             books = tx.uow.reservations.load_many(ids)
             covering = _covering(tx, first, last)
@@ -316,6 +320,7 @@ class AttendanceService(ServiceBase):
         first, last = _range(first_day, last_day)
         with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
             enrollment = load_enrollments(tx, [enrollment_id])[enrollment_id]
+            ensure_years_open(tx, [enrollment])
             tx.authorize(enrollment.household_id)
             records = tx.uow.attendance.list(enrollment_id=enrollment_id, day=Range(first, last))
             justification, updated = justify_absences(

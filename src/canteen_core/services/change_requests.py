@@ -24,6 +24,7 @@ from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.capacity_engine import Books, apply_capacity
 from canteen_core.services.runner import ServiceBase, Transaction
+from canteen_core.services.school_years import ensure_years_open
 
 __all__ = ["ChangeRequestUseCases"]
 
@@ -103,6 +104,7 @@ class ChangeRequestUseCases(ServiceBase):
             enrollment = self._ctx.intern(tx.uow.enrollments.get(request.enrollment_id))
             clock = FixedClock(tx.now)
             if approve:
+                ensure_years_open(tx, [enrollment])
                 book = tx.uow.reservations.load(enrollment.id)
                 decided, new_book, event = approve_request(
                     request, book, enrollment=enrollment, actor=actor, clock=clock, note=reason

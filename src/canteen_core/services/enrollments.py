@@ -39,6 +39,7 @@ from canteen_core.services.catalog import (
     stored_site,
 )
 from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
+from canteen_core.services.school_years import ensure_years_open
 
 # Below this many households in one call, their existing enrollments are read household by
 # household; above it (the rentrée), those of each service of the batch in one query.
@@ -211,6 +212,7 @@ class EnrollmentService(ServiceBase):
             for household_id, child_ids in found.items()
         }
         enrollments = tuple(self._build(tx, item, cache) for item in items)
+        ensure_years_open(tx, enrollments)
         self._check(enrollments, self._existing(tx, enrollments), list(tx.uow.tariffs.list()))
         tx.uow.enrollments.add_many(enrollments)
         for enrollment in enrollments:
@@ -286,6 +288,7 @@ class EnrollmentService(ServiceBase):
             raise InvalidInputError(f"expected a date, got {end!r}", path="end")
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             enrollment = tx.uow.enrollments.get(enrollment_id)
+            ensure_years_open(tx, [enrollment])
             changed = attrs.evolve(enrollment, end=end)
             if end > enrollment.end:
                 self._check([changed], self._existing(tx, [changed]), list(tx.uow.tariffs.list()))
@@ -322,6 +325,7 @@ class EnrollmentService(ServiceBase):
             grid_category(tariff_category)
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             enrollment = tx.uow.enrollments.get(enrollment_id)
+            ensure_years_open(tx, [enrollment])
             changes: dict[str, Any] = {}
             if tariff_category is not None:
                 changes["tariff_category"] = tariff_category

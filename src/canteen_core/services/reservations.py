@@ -58,6 +58,7 @@ from canteen_core.services.loading import (
     pending_by_enrollment,
 )
 from canteen_core.services.runner import Transaction
+from canteen_core.services.school_years import ensure_years_open
 
 __all__ = ["ReservationService", "load_enrollments", "load_households"]
 
@@ -127,6 +128,7 @@ class ReservationService(ChangeRequestUseCases):
                 tx.filtered()  # nothing asked: the actor's role was checked, nothing to do
                 return {}
             enrollments = load_enrollments(tx, ids)
+            ensure_years_open(tx, enrollments.values())
             household_ids = {e.household_id for e in enrollments.values()}
             tx.authorize_many(household_ids)
             if extra_action is not None:

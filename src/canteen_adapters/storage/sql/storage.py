@@ -254,6 +254,10 @@ class SqlUnitOfWork:
         return _Documents(self, COLLECTIONS["menus"])
 
     @cached_property
+    def year_closings(self) -> _Documents:
+        return _Documents(self, COLLECTIONS["year_closings"])
+
+    @cached_property
     def campaigns(self) -> _Documents:
         return _Documents(self, COLLECTIONS["campaigns"])
 

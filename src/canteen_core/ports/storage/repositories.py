@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from canteen_core.domain.mandates import DirectDebitMandate
     from canteen_core.domain.menus import WeekMenu
     from canteen_core.domain.payment_requests import StartedPayment
+    from canteen_core.domain.school_years import YearClosing
     from canteen_core.domain.tariffs import TariffGrid
     from canteen_core.domain.web_state import IdempotentResponse, PortalSession
     from canteen_core.ports.audit import AuditLogRepository
@@ -478,6 +479,11 @@ class UnitOfWork(Protocol):
     @property
     def menus(self) -> DocumentRepository[WeekMenu]:
         """Weekly menus per site."""
+        ...
+
+    @property
+    def year_closings(self) -> DocumentRepository[YearClosing]:
+        """The closed school years (one closing each, by its label ``2023-2024``)."""
         ...
 
     @property

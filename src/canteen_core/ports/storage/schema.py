@@ -364,6 +364,11 @@ COLLECTIONS: dict[str, Collection] = {
             type_ref="canteen_core.domain.web_state:IdempotentResponse",
             keys=(Key(column="user_id"), Key(column="expires_at", type="datetime")),
         ),
+        Collection(
+            name="year_closings",
+            type_ref="canteen_core.domain.school_years:YearClosing",
+            keys=(Key(column="school_year", type="int"),),
+        ),
     )
 }
 

@@ -50,6 +50,7 @@ from canteen_core.domain.errors import (
 )
 from canteen_core.domain.periodicity import Periodicity
 from canteen_core.domain.policy import Action, authorize, is_allowed
+from canteen_core.domain.school_years import YearClosing
 from canteen_core.services.campaign_answers import record_quotient_answer
 from canteen_core.services.campaigns import quotient as _quotient
 from canteen_core.services.campaigns import rollover as _rollover
@@ -67,6 +68,7 @@ from canteen_core.services.campaigns._common import (
 )
 from canteen_core.services.reservations import ReservationService
 from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
+from canteen_core.services.school_years import close_school_year, closed_years
 
 __all__ = [
     "CampaignProgress",
@@ -372,6 +374,20 @@ class CampaignService(ServiceBase):
                 f"Réservation des semaines types de « {campaign.title} » ({len(done)})"
             )
         return [done.get(a.id, a) for a in answers]
+
+    # -- the year's end -----------------------------------------------------------------------
+
+    def close_year(self, actor: Actor, school_year: int | str) -> YearClosing:
+        """Close ``school_year`` (``2023`` or ``"2023-2024"``) after its last day: no booking,
+        cancellation, roll call or late change on its days any more, from families or staff
+        (:class:`RuleViolationError` naming the year); its invoices stay payable and each
+        household's balance is carried as it stands, counted in the closing returned.
+        :class:`ConflictError` for a year already closed (``manage_calendar``)."""
+        return close_school_year(self._ctx, actor, school_year)
+
+    def closed_years(self, actor: Actor) -> tuple[YearClosing, ...]:
+        """The closed school years, oldest first."""
+        return closed_years(self._ctx, actor)
 
     # -- families -----------------------------------------------------------------------------
 
