@@ -35,6 +35,8 @@ __all__ = [
     "check_key",
     "check_text",
     "collection_type",
+    "existing",
+    "household_missing",
     "json_text",
     "throttle_key",
 ]
@@ -46,6 +48,8 @@ KEY_LENGTH = 300
 #: The longest throttle key stored as given; longer ones are stored under their digest.
 THROTTLE_KEY_LENGTH = 200
 
+Found = TypeVar("Found")
+
 
 def collection_type(types: dict[str, type[Any] | None], name: str) -> type[Any]:
     """The class collection ``name`` stores: from ``types`` (a storage's overrides and the
@@ -55,6 +59,18 @@ def collection_type(types: dict[str, type[Any] | None], name: str) -> type[Any]:
     if cls is None:
         cls = types[name] = COLLECTIONS[name].resolve_type()
     return cls
+
+
+def existing(found: Found | None, missing: NotFoundError) -> Found:
+    """What ``find`` found; ``missing`` raised if nothing (a repository's ``get``)."""
+    if found is None:
+        raise missing
+    return found
+
+
+def household_missing(household_id: str) -> NotFoundError:
+    """The error saying no household ``household_id`` is stored."""
+    return NotFoundError(f"no household {household_id!r}")
 
 
 def throttle_key(key: str) -> str:

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 
 from canteen_core.domain._validators import aware_datetime, non_empty_str
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
+from canteen_core.domain.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    NotFoundError,
+    RuleViolationError,
+)
 
 if TYPE_CHECKING:
     pass
@@ -110,6 +115,10 @@ class Collection:
     unique: tuple[tuple[str, ...], ...] = ()
     id_attr: str = "id"
     immutable: bool = False
+
+    def missing(self, item_id: str) -> NotFoundError:
+        """The error saying no ``item_id`` is stored."""
+        return NotFoundError(f"{self.name}: no {item_id!r}")
 
     def refuse_change(self, item_id: str) -> RuleViolationError:
         """The error refusing to overwrite or remove the stored immutable ``item_id``."""
