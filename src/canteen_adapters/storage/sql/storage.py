@@ -33,7 +33,7 @@ from canteen_adapters.storage.sql.accounts import _Accounts
 from canteen_adapters.storage.sql.audit import SqlAuditLog
 from canteen_adapters.storage.sql.catalog import SqlCatalog
 from canteen_adapters.storage.sql.documents import _Capacities, _ChangeRequests, _Documents
-from canteen_adapters.storage.sql.driver import _FETCH, _translate
+from canteen_adapters.storage.sql.driver import _Session, _translate
 from canteen_adapters.storage.sql.engine import (
     READ_ONLY,
     TENANT_OPTION,
@@ -138,7 +138,7 @@ class SqlStorage:
         return collection_type(self._types, name)
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(_Session):
     """One transaction on one connection, with the repositories working in it.
 
     Repositories are made on first use: a use case touches a few of the fifteen.
@@ -335,43 +335,6 @@ class SqlUnitOfWork:
             with _translate("cannot begin a transaction"):
                 begin(connection)
         return connection
-
-    def writable(self) -> sa.Connection:
-        """:meth:`connection`, refusing read-only units of work."""
-        if self.read_only:
-            raise StorageError("this unit of work is read-only")
-        return self.connection()
-
-    def stream(
-        self,
-        statement: sa.Executable,
-        what: str,
-        *,
-        params: dict[str, Any] | None = None,
-        small: bool = False,
-    ) -> Iterator[Any]:
-        """Rows of ``statement`` (with ``params``), fetched in batches (server-side cursor on
-        PostgreSQL). ``small``: the caller knows the rows are few (one household's): they are
-        read at once, in one round trip (a server-side cursor costs four)."""
-        connection = self.connection()
-        if small:
-            with _translate(what):
-                rows = connection.execute(statement, params).all()
-            yield from rows
-            return
-        with _translate(what):
-            # Per statement: Connection.execution_options() would stick to the connection.
-            result = connection.execute(statement, params, execution_options={"yield_per": _FETCH})
-        try:
-            while True:
-                with _translate(what):
-                    rows = result.fetchmany(_FETCH)
-                if not rows:
-                    return
-                yield from rows
-        finally:
-            with suppress(sa.exc.SQLAlchemyError):
-                result.close()
 
 
 if TYPE_CHECKING:  # the adapter implements the ports (checked by mypy)
