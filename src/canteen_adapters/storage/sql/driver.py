@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from types import TracebackType
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -107,12 +106,7 @@ class _Translating:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
         if isinstance(exc, sa.exc.SQLAlchemyError):
             raise _translated(self.what, exc) from exc
         if isinstance(exc, UnicodeError):  # a driver encoding a lone surrogate
@@ -262,6 +256,26 @@ _SAVEPOINT = "canteen_reservations"
 _SQL_TEXTS: dict[tuple[str, str, int], str] = {}
 
 
+class _Cursor:
+    """A DBAPI cursor of a :class:`_Driver` for one statement: closed after it, its driver
+    errors raised as SQLAlchemy's. A class, as :class:`_Translating` (hot path)."""
+
+    __slots__ = ("cursor", "driver", "statement")
+
+    def __init__(self, driver: _Driver, statement: str) -> None:
+        self.driver = driver
+        self.statement = statement
+
+    def __enter__(self) -> Any:
+        self.cursor = self.driver.raw.cursor()
+        return self.cursor
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+        self.cursor.close()
+        if isinstance(exc, self.driver.dbapi.Error):
+            raise self.driver._error(exc, self.statement) from exc
+
+
 class _Driver:
     """The reservation repository's statements, run on the DBAPI connection of the unit of work.
 
@@ -300,37 +314,22 @@ class _Driver:
         )
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[Any]:
-        cursor = self.raw.cursor()
-        try:
+        with _Cursor(self, statement) as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall())
-        except self.dbapi.Error as exc:
-            raise self._error(exc, statement) from exc
-        finally:
-            cursor.close()
 
     def run(self, statement: str, params: Sequence[Any] = ()) -> int:
-        cursor = self.raw.cursor()
-        try:
+        with _Cursor(self, statement) as cursor:
             cursor.execute(statement, params)
             return int(cursor.rowcount)
-        except self.dbapi.Error as exc:
-            raise self._error(exc, statement) from exc
-        finally:
-            cursor.close()
 
     def run_many(self, statement: str, rows: Iterable[Sequence[Any]]) -> int:
-        cursor = self.raw.cursor()
-        try:
+        with _Cursor(self, statement) as cursor:
             if self.postgres:  # a conflict must not leave psycopg's pipeline logging noise
                 psycopg_executemany(cursor, statement, rows)
             else:
                 cursor.executemany(statement, rows)
             return int(cursor.rowcount)
-        except self.dbapi.Error as exc:
-            raise self._error(exc, statement) from exc
-        finally:
-            cursor.close()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
