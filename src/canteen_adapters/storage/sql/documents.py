@@ -129,16 +129,23 @@ class _Documents:
             f"(same id or unique key): {_db_message(exc)}"
         )
 
-    def add(self, item: Any) -> None:
+    def _store_one(self, item: Any, *, new: bool) -> None:
+        """Write one object: ``new``, inserted (a stored id is a conflict), else upserted."""
         row = self._row(item)
         connection = self._uow.writable()
-        with _translate(f"cannot add to {self.collection.name}"):
+        with _translate(f"cannot {'add' if new else 'save'} to {self.collection.name}"):
             try:
                 with connection.begin_nested():
                     self._store_parts(connection, [row])
-                    connection.execute(self._statements.insert, row)
+                    if new:
+                        connection.execute(self._statements.insert, row)
+                    else:
+                        self._upsert(connection, row)
             except sa.exc.IntegrityError as exc:
                 raise self._conflict(row, exc) from exc
+
+    def add(self, item: Any) -> None:
+        self._store_one(item, new=True)
 
     def add_many(self, items: Iterable[Any]) -> None:
         objects = list(items)
@@ -162,15 +169,7 @@ class _Documents:
                 _insert(connection, driver, self._statements.insert, rows)
 
     def save(self, item: Any) -> None:
-        row = self._row(item)
-        connection = self._uow.writable()
-        with _translate(f"cannot save to {self.collection.name}"):
-            try:
-                with connection.begin_nested():
-                    self._store_parts(connection, [row])
-                    self._upsert(connection, row)
-            except sa.exc.IntegrityError as exc:
-                raise self._conflict(row, exc) from exc
+        self._store_one(item, new=False)
 
     def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
         if self.collection.immutable:  # a new one only: insert (a stored id is refused)
