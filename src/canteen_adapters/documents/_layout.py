@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
@@ -23,6 +23,8 @@ from canteen_core.config.deployment import IssuerSettings
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import Money
+
+T = TypeVar("T")
 
 FONT = "DejaVu"
 _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -66,6 +68,15 @@ def check_issuer(issuer: object) -> IssuerSettings:
             f"expected IssuerSettings, got {type(issuer).__name__}", path="issuer"
         )
     return issuer
+
+
+def check_type(value: object, cls: type[T], path: str) -> T:
+    """``value`` if it is a ``cls``, else :class:`InvalidInputError` naming what it got."""
+    if not isinstance(value, cls):
+        article = "an" if cls.__name__[0] in "AEIOU" else "a"
+        got = type(value).__name__
+        raise InvalidInputError(f"expected {article} {cls.__name__}, got {got}", path=path)
+    return value
 
 
 def check_date(value: object, path: str) -> date:

@@ -32,6 +32,7 @@ from fpdf.enums import Align
 from canteen_adapters.documents._layout import (
     check_date,
     check_issuer,
+    check_type,
     fr_date,
     fr_money,
     household_document,
@@ -135,14 +136,8 @@ class PaymentCertificate:
         a
         bad year or date.
         """
-        if not isinstance(account, HouseholdAccount):
-            raise InvalidInputError(
-                f"expected a HouseholdAccount, got {type(account).__name__}", path="account"
-            )
-        if not isinstance(household, Household):
-            raise InvalidInputError(
-                f"expected a Household, got {type(household).__name__}", path="household"
-            )
+        account = check_type(account, HouseholdAccount, "account")
+        household = check_type(household, Household, "household")
         if account.household_id != household.id:
             raise InvalidInputError(
                 f"the account is that of household {account.household_id!r}, not {household.id!r}",

@@ -18,6 +18,7 @@ from fpdf.enums import Align
 from canteen_adapters.documents._layout import (
     check_date,
     check_issuer,
+    check_type,
     fr_date,
     fr_money,
     household_document,
@@ -55,11 +56,7 @@ def render_attendance_certificate(
     days present and the days themselves. A period without presence gives a certificate of
     zero days. :class:`InvalidInputError` for something else than the certificate or issuer
     settings."""
-    if not isinstance(certificate, AttendanceCertificate):
-        raise InvalidInputError(
-            f"expected an AttendanceCertificate, got {type(certificate).__name__}",
-            path="certificate",
-        )
+    certificate = check_type(certificate, AttendanceCertificate, "certificate")
     settings = check_issuer(issuer)
     period = f"du {fr_date(certificate.start)} au {fr_date(certificate.end)}"
     pdf = household_document(
@@ -117,10 +114,7 @@ def render_account_statement(
     """The household's "Relevé de compte" as PDF bytes: every entry with its debit, credit
     and running balance, then the totals and what is left to pay (or the credit).
     :class:`InvalidInputError` for a statement of another household or bad arguments."""
-    if not isinstance(statement, Statement):
-        raise InvalidInputError(
-            f"expected a Statement, got {type(statement).__name__}", path="statement"
-        )
+    statement = check_type(statement, Statement, "statement")
     if not isinstance(household, Household) or household.id != statement.household_id:
         raise InvalidInputError("the statement is not this household's", path="household")
     settings = check_issuer(issuer)

@@ -33,6 +33,7 @@ from canteen_adapters.documents._layout import (
     PAGE_WIDTH,
     DocumentPDF,
     check_issuer,
+    check_type,
     fr_date,
     fr_money,
 )
@@ -56,10 +57,7 @@ __all__ = ["PaymentOptions", "draw_invoice", "render_credit_note_pdf", "render_i
 
 
 def _check_household(household: object, household_id: str, what: str) -> Household:
-    if not isinstance(household, Household):
-        raise InvalidInputError(
-            f"expected a Household, got {type(household).__name__}", path="household"
-        )
+    household = check_type(household, Household, "household")
     if household.id != household_id:
         raise InvalidInputError(
             f"{what} belongs to household {household_id!r}, not {household.id!r}",
@@ -95,10 +93,7 @@ def _check_invoice(invoice: object) -> Invoice:
 def _check_state(state: object, invoice: Invoice) -> InvoiceState | None:
     if state is None:
         return None
-    if not isinstance(state, InvoiceState):
-        raise InvalidInputError(
-            f"expected an InvoiceState, got {type(state).__name__}", path="state"
-        )
+    state = check_type(state, InvoiceState, "state")
     if state.invoice != invoice:
         raise InvalidInputError(
             f"the ledger state is that of invoice {state.invoice.number}, not {invoice.number}",
@@ -308,8 +303,7 @@ def render_credit_note_pdf(
     :class:`~canteen_core.domain.invoicing.CreditNote`, when it does not credit ``invoice``, or when
     household or régie do not match.
     """
-    if not isinstance(note, CreditNote):
-        raise InvalidInputError(f"expected a CreditNote, got {type(note).__name__}", path="note")
+    note = check_type(note, CreditNote, "note")
     invoice = _check_invoice(invoice)
     if note.invoice_id != invoice.id:
         raise InvalidInputError(
