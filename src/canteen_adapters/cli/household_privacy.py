@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import Operator, echo_json, fail, operator_command
+from canteen_adapters.cli._common import Operator, echo_json, fail, operator_command, out_option
 
 __all__ = ["command"]
 
@@ -20,13 +20,7 @@ def command() -> None:
 @command.command("export")
 @operator_command
 @click.option("--household", "household_id", required=True, metavar="ID", help="The household.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="The JSON file to write; the French PDF summary goes next to it (.pdf).",
-)
+@out_option("The JSON file to write; the French PDF summary goes next to it (.pdf).")
 def export_command(operator: Operator, household_id: str, out: Path) -> None:
     """Write every piece of a household's data (JSON) and a French PDF summary.
 
