@@ -27,10 +27,10 @@ from canteen_core.domain.deadlines import (
     WeeklyDeadline,
     WorkingDaysBefore,
 )
-from canteen_core.domain.enrollments import LateChangeMode
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 from canteen_core.services import Canteen
 
-__all__ = ["command", "parse_deadline"]
+__all__ = ["command", "enrollment_json", "parse_deadline"]
 
 _Entry = TypeVar("_Entry", Service, Site)
 
@@ -40,6 +40,22 @@ _DEADLINE_HELP = (
     "Friday, public holidays excepted), '48h' (48 hours before) or '8j' (8 calendar days "
     "before)."
 )
+
+
+def enrollment_json(enrollment: Enrollment) -> dict[str, object]:
+    """One enrollment as the ``--json`` output of the enrollment commands prints it."""
+    return {
+        "id": enrollment.id,
+        "household_id": enrollment.household_id,
+        "child_id": enrollment.child_id,
+        "service": enrollment.service.id,
+        "site": enrollment.site.id,
+        "start": enrollment.start,
+        "end": enrollment.end,
+        "tariff_category": enrollment.tariff_category,
+        "late_change": enrollment.late_change.value,
+        "deadline": enrollment.booking_policy.describe("fr"),
+    }
 
 
 def _time(text: str) -> time:
@@ -201,18 +217,7 @@ def command(
             enrollment_id=enrollment_id,
         )
     if operator.as_json:
-        echo_json(
-            {
-                "id": enrollment.id,
-                "household_id": enrollment.household_id,
-                "child_id": enrollment.child_id,
-                "service": service.id,
-                "site": site.id,
-                "start": enrollment.start,
-                "end": enrollment.end,
-                "tariff_category": enrollment.tariff_category,
-            }
-        )
+        echo_json(enrollment_json(enrollment))
         return
     click.echo(
         f"Inscription {enrollment.id} : {child} à « {service.name} - {site.name} » du "
