@@ -124,6 +124,10 @@ class DocumentPDF(FPDF):
         self.set_font(FONT, "B" if bold else "", size)
         self.set_text_color(*color)
 
+    def statement(self, text: str) -> None:
+        """A paragraph of what the document states or certifies, a little larger than the rest."""
+        self.line_of_text(text, size=10, height=5.5)
+
     def line_of_text(
         self,
         text: str,
@@ -200,9 +204,9 @@ class DocumentPDF(FPDF):
         self.ln(4)
         where = f"Fait à {place}, le " if place else "Fait le "
         self.set_x(PAGE_WIDTH / 2 + 10)
-        self.line_of_text(f"{where}{fr_date(issued_on)}", size=10, height=5.5)
+        self.statement(f"{where}{fr_date(issued_on)}")
         self.set_x(PAGE_WIDTH / 2 + 10)
-        self.line_of_text(signatory[:1].upper() + signatory[1:], size=10, height=5.5)
+        self.statement(signatory[:1].upper() + signatory[1:])
 
     def data_table(
         self,

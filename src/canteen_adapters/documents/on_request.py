@@ -70,12 +70,10 @@ def render_attendance_certificate(
     )
     pdf.line_of_text(f"Période {period}", size=11, bold=True, align=Align.C, height=6)
     pdf.ln(6)
-    pdf.line_of_text(
+    pdf.statement(
         f"Je soussigné(e), {signatory}, {settings.name}, atteste que les enfants du foyer n° "
         f"{certificate.household_id} ({certificate.payer_name}) ont été présents "
-        f"{certificate.total_days} jour(s) {period}, selon les appels enregistrés :",
-        size=10,
-        height=5.5,
+        f"{certificate.total_days} jour(s) {period}, selon les appels enregistrés :"
     )
     pdf.heading("Présences par enfant")
     if certificate.lines:
