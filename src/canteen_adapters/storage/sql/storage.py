@@ -159,22 +159,12 @@ class SqlUnitOfWork(_Session):
         self.read_only = read_only
         self._conn: sa.Connection | None = None
 
-    @cached_property
-    def households(self) -> _Households:
-        return _Households(self)
-
-    @cached_property
-    def reservations(self) -> _Reservations:
-        return _Reservations(self)
-
-    @cached_property
-    def sites(self) -> SqlCatalog[SiteEntry]:
-        return SqlCatalog(self, t.catalog_sites, SiteEntry)
-
-    @cached_property
-    def services(self) -> SqlCatalog[ServiceEntry]:
-        return SqlCatalog(self, t.catalog_services, ServiceEntry)
-
+    # The repositories, each made when a use case first touches it.
+    households = cached_property(_Households)
+    reservations = cached_property(_Reservations)
+    accounts = cached_property(_Accounts)
+    outbox = cached_property(_Outbox)
+    audit = cached_property(SqlAuditLog)
     enrollments = _collection(_Enrollments, "enrollments")
     change_requests = _collection(_ChangeRequests, "change_requests")
     attendance = _collection(_Documents, "attendance")
@@ -185,15 +175,6 @@ class SqlUnitOfWork(_Session):
     payments = _collection(_Documents, "payments")
     refunds = _collection(_Documents, "refunds")
     mandates = _collection(_Documents, "mandates")
-
-    @cached_property
-    def accounts(self) -> _Accounts:
-        return _Accounts(self)
-
-    @cached_property
-    def outbox(self) -> _Outbox:
-        return _Outbox(self)
-
     notifications_audit = _collection(_Documents, "notifications_audit")
     family_papers = _collection(_Documents, "family_papers")
     enrollment_requests = _collection(_Documents, "enrollment_requests")
@@ -208,8 +189,12 @@ class SqlUnitOfWork(_Session):
     campaign_answers = _collection(_Documents, "campaign_answers")
 
     @cached_property
-    def audit(self) -> SqlAuditLog:
-        return SqlAuditLog(self)
+    def sites(self) -> SqlCatalog[SiteEntry]:
+        return SqlCatalog(self, t.catalog_sites, SiteEntry)
+
+    @cached_property
+    def services(self) -> SqlCatalog[ServiceEntry]:
+        return SqlCatalog(self, t.catalog_services, ServiceEntry)
 
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
