@@ -110,6 +110,17 @@ def test_an_unknown_action_is_one_french_line(site: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_household_export_says_what_it_wrote_in_json(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "concerto.json"
+    result = run("household", "export", "--config", str(site), "--household", "CONCERTO",
+                 "--out", str(out), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = json.loads(result.stdout)
+    assert said["file"] == str(out)
+    assert said["summary"] == str(out.with_suffix(".pdf"))
+    assert said["records"] > 0
+
+
 def test_household_export_writes_json_and_a_french_pdf(site: Path, tmp_path: Path) -> None:
     out = tmp_path / "concerto.json"
     result = run("household", "export", "--config", str(site), "--household", "CONCERTO",

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "FILE",
     "WEEKDAY_ABBREVIATIONS_FR",
     "WEEKDAY_NAMES_FR",
     "ArgumentError",
@@ -66,6 +67,7 @@ __all__ = [
     "operator_command",
     "operator_option",
     "os_error_fr",
+    "out_option",
     "parse_day",
     "plural",
     "progress",
@@ -76,6 +78,9 @@ __all__ = [
 DEFAULT_CONFIG = "canteen.toml"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The type of a file option or argument: a path that is not a folder, as a :class:`Path`.
+FILE = click.Path(dir_okay=False, path_type=Path)
 
 #: Weekday names, Monday first (babel's fr_FR: ``lundi``...).
 WEEKDAY_NAMES_FR: tuple[str, ...] = tuple(
@@ -291,6 +296,11 @@ def json_option(function: F) -> F:
     )(function)
 
 
+def out_option(help: str) -> Callable[[F], F]:
+    """Add ``--out FILE`` (parameter ``out``, required): the file the command writes."""
+    return click.option("--out", required=True, type=FILE, metavar="FILE", help=help)
+
+
 def choice_option(
     name: str,
     values: Iterable[enum.StrEnum],
@@ -381,7 +391,7 @@ def config_option(function: F) -> F:
         show_default=True,
         envvar="CANTEEN_CONFIG",
         metavar="FILE",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FILE,
         help="Deployment file (canteen.toml). Also $CANTEEN_CONFIG.",
     )(function)
 

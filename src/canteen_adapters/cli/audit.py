@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from canteen_adapters.cli._common import (
-    config_option,
+    Operator,
     echo_json,
     fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
+    operator_command,
     parse_day,
     plural,
 )
@@ -91,25 +87,21 @@ def _line(entry: AuditEntry, household: str | None = None) -> str:
 
 
 @click.group("audit", invoke_without_command=True)
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", default=None, metavar="ID", help="Only this household's entries.")
 @click.option("--actor", "actor_id", default=None, metavar="ID", help="Only this user's entries.")
 @click.option("--action", default=None, metavar="ACTION", help="Only this action (enroll...).")
 @click.option("--since", default=None, metavar="DATE", help="From this day on (Paris time).")
 @click.option("--until", default=None, metavar="DATE", help="Up to this day (Paris time).")
-@json_option
 @click.pass_context
 def command(
     context: click.Context,
-    config: Path,
-    operator: str | None,
+    operator: Operator,
     household: str | None,
     actor_id: str | None,
     action: str | None,
     since: str | None,
     until: str | None,
-    as_json: bool,
 ) -> None:
     """The audit trail: who changed what, when, and what it was before.
 
@@ -127,17 +119,16 @@ def command(
         end = datetime.combine(
             parse_day(until, "--until") + timedelta(days=1), time(0), tzinfo=_PARIS
         ) - timedelta(microseconds=1)
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
+    with operator.open() as canteen:
         entries = canteen.audit.entries(
-            actor,
+            operator.actor,
             household_id=household,
             actor_id=actor_id,
             action=action,
             since=start,
             until=end,
         )
-    if as_json:
+    if operator.as_json:
         echo_json({"entries": [_as_json(entry, household) for entry in entries]})
         return
     if not entries:
@@ -149,15 +140,12 @@ def command(
 
 
 @command.command("verify")
-@config_option
-@operator_option
-@json_option
-def verify_command(config: Path, operator: str | None, as_json: bool) -> None:
+@operator_command
+def verify_command(operator: Operator) -> None:
     """Check the audit chain: exit 1 naming the first entry edited, removed or inserted."""
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
-        report = canteen.audit.verify(actor)
-    if as_json:
+    with operator.open() as canteen:
+        report = canteen.audit.verify(operator.actor)
+    if operator.as_json:
         echo_json(
             {
                 "commune": report.commune,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
+    FILE,
     Operator,
     echo_json,
     euros,
@@ -38,7 +39,7 @@ BATCH = 200
 @click.option(
     "--print-batch",
     "print_batch",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     default=None,
     help="Deliver the new invoices: e-mail their PDF to paperless households, and write the "
     "others' invoices to this PDF for the mail room (sorted by postal address).",

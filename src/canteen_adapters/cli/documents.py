@@ -11,6 +11,7 @@ from canteen_adapters.cli._common import (
     echo_json,
     fail,
     operator_command,
+    out_option,
     short_french_date,
 )
 from canteen_core.domain.family_papers import FamilyPaper
@@ -123,12 +124,7 @@ def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
 @command.command("download")
 @operator_command
 @click.argument("paper_id")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write (must not exist).",
-)
+@out_option("The file to write (must not exist).")
 def download_command(operator: Operator, paper_id: str, out: Path) -> None:
     """Write a paper's file, to read it before deciding.
 

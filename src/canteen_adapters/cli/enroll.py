@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import time
+from typing import TypeVar
 
 import click
 
@@ -25,10 +27,12 @@ from canteen_core.domain.deadlines import (
     WeeklyDeadline,
     WorkingDaysBefore,
 )
-from canteen_core.domain.enrollments import LateChangeMode
+from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 from canteen_core.services import Canteen
 
-__all__ = ["command", "parse_deadline"]
+__all__ = ["command", "enrollment_json", "parse_deadline"]
+
+_Entry = TypeVar("_Entry", Service, Site)
 
 _DEADLINE_HELP = (
     "Booking deadline: 'thu 10:00' (Thursday 10:00 for next week), 'veille 11:00' (the "
@@ -36,6 +40,22 @@ _DEADLINE_HELP = (
     "Friday, public holidays excepted), '48h' (48 hours before) or '8j' (8 calendar days "
     "before)."
 )
+
+
+def enrollment_json(enrollment: Enrollment) -> dict[str, object]:
+    """One enrollment as the ``--json`` output of the enrollment commands prints it."""
+    return {
+        "id": enrollment.id,
+        "household_id": enrollment.household_id,
+        "child_id": enrollment.child_id,
+        "service": enrollment.service.id,
+        "site": enrollment.site.id,
+        "start": enrollment.start,
+        "end": enrollment.end,
+        "tariff_category": enrollment.tariff_category,
+        "late_change": enrollment.late_change.value,
+        "deadline": enrollment.booking_policy.describe("fr"),
+    }
 
 
 def _time(text: str) -> time:
@@ -67,44 +87,58 @@ def parse_deadline(text: str) -> CutOffPolicy:
     return WeeklyDeadline(weekday=weekday, at=_time(at))
 
 
-def _service(
-    canteen: Canteen, actor: Actor, service_id: str, name: str | None, weekdays: str | None
-) -> Service:
-    known = {entry.id: entry.service for entry in canteen.catalog.services(actor)}
-    if service_id in known:
-        found = known[service_id]
+def _from_catalog(
+    known: Mapping[str, _Entry],
+    item_id: str,
+    name: str | None,
+    create: Callable[[str], _Entry],
+    *,
+    noun: str,
+    feminine: bool,
+    option: str,
+) -> _Entry:
+    """The catalog's ``item_id`` (named ``name`` if given), else one created with ``name``."""
+    the, e = ("la", "e") if feminine else ("le", "")
+    found = known.get(item_id)
+    if found is not None:
         if name is not None and name != found.name:
-            fail(f"--service-name : la prestation {service_id} s'appelle « {found.name} »")
+            fail(f"{option} : {the} {noun} {item_id} s'appelle « {found.name} »")
         return found
     if name is None:
         fail(
-            f"prestation inconnue {service_id!r} : donnez --service-name pour la créer "
-            f"(connues : {', '.join(sorted(known)) or 'aucune'})",
+            f"{noun} inconnu{e} {item_id!r} : donnez {option} pour {the} créer "
+            f"(connu{e}s : {', '.join(sorted(known)) or 'aucun' + e})",
             exit_code=2,
         )
-    return Service(id=service_id, name=name, open_weekdays=weekdays or "mon,tue,thu,fri")
+    return create(name)
+
+
+def _service(
+    canteen: Canteen, actor: Actor, service_id: str, name: str | None, weekdays: str | None
+) -> Service:
+    def create(new_name: str) -> Service:
+        return Service(id=service_id, name=new_name, open_weekdays=weekdays or "mon,tue,thu,fri")
+
+    known = {entry.id: entry.service for entry in canteen.catalog.services(actor)}
+    return _from_catalog(
+        known, service_id, name, create, noun="prestation", feminine=True, option="--service-name"
+    )
 
 
 def _site(
     canteen: Canteen, actor: Actor, site_id: str, name: str | None, department: str | None
 ) -> Site:
+    def create(new_name: str) -> Site:
+        where = department or canteen.deployment.calendar.department
+        if where is None:
+            fail("donnez --department (le déploiement n'en indique pas)", exit_code=2)
+        zone = canteen.context.default_zone()
+        return Site(id=site_id, name=new_name, zone=zone, department=where)
+
     known = {entry.id: entry.site for entry in canteen.catalog.sites(actor)}
-    if site_id in known:
-        found = known[site_id]
-        if name is not None and name != found.name:
-            fail(f"--site-name : le site {site_id} s'appelle « {found.name} »")
-        return found
-    if name is None:
-        fail(
-            f"site inconnu {site_id!r} : donnez --site-name pour le créer "
-            f"(connus : {', '.join(sorted(known)) or 'aucun'})",
-            exit_code=2,
-        )
-    settings = canteen.deployment.calendar
-    department = department or settings.department
-    if department is None:
-        fail("donnez --department (le déploiement n'en indique pas)", exit_code=2)
-    return Site(id=site_id, name=name, zone=canteen.context.default_zone(), department=department)
+    return _from_catalog(
+        known, site_id, name, create, noun="site", feminine=False, option="--site-name"
+    )
 
 
 @click.command("enroll")
@@ -183,18 +217,7 @@ def command(
             enrollment_id=enrollment_id,
         )
     if operator.as_json:
-        echo_json(
-            {
-                "id": enrollment.id,
-                "household_id": enrollment.household_id,
-                "child_id": enrollment.child_id,
-                "service": service.id,
-                "site": site.id,
-                "start": enrollment.start,
-                "end": enrollment.end,
-                "tariff_category": enrollment.tariff_category,
-            }
-        )
+        echo_json(enrollment_json(enrollment))
         return
     click.echo(
         f"Inscription {enrollment.id} : {child} à « {service.name} - {site.name} » du "

@@ -12,26 +12,10 @@ from canteen_adapters.cli._common import (
     parse_day,
     plural,
 )
-from canteen_adapters.cli.enroll import parse_deadline
+from canteen_adapters.cli.enroll import enrollment_json, parse_deadline
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 
 __all__ = ["command", "enrollment_json"]
-
-
-def enrollment_json(enrollment: Enrollment) -> dict[str, object]:
-    """One enrollment as the ``--json`` output of the enrollment commands prints it."""
-    return {
-        "id": enrollment.id,
-        "household_id": enrollment.household_id,
-        "child_id": enrollment.child_id,
-        "service": enrollment.service.id,
-        "site": enrollment.site.id,
-        "start": enrollment.start,
-        "end": enrollment.end,
-        "tariff_category": enrollment.tariff_category,
-        "late_change": enrollment.late_change.value,
-        "deadline": enrollment.booking_policy.describe("fr"),
-    }
 
 
 def _line(enrollment: Enrollment) -> str:

@@ -7,15 +7,7 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import (
-    config_option,
-    echo_json,
-    fail,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
-)
+from canteen_adapters.cli._common import Operator, echo_json, fail, operator_command, out_option
 
 __all__ = ["command"]
 
@@ -26,17 +18,10 @@ def command() -> None:
 
 
 @command.command("export")
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", "household_id", required=True, metavar="ID", help="The household.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="The JSON file to write; the French PDF summary goes next to it (.pdf).",
-)
-def export_command(config: Path, operator: str | None, household_id: str, out: Path) -> None:
+@out_option("The JSON file to write; the French PDF summary goes next to it (.pdf).")
+def export_command(operator: Operator, household_id: str, out: Path) -> None:
     """Write every piece of a household's data (JSON) and a French PDF summary.
 
     \b
@@ -44,9 +29,8 @@ def export_command(config: Path, operator: str | None, household_id: str, out: P
     """
     from canteen_adapters.documents.privacy import render_export_summary_pdf
 
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
-        export = canteen.privacy.export_household(actor, household_id)
+    with operator.open() as canteen:
+        export = canteen.privacy.export_household(operator.actor, household_id)
         pdf = render_export_summary_pdf(export, canteen.deployment.issuer)
     summary = out.with_suffix(".pdf")
     try:
@@ -57,25 +41,32 @@ def export_command(config: Path, operator: str | None, household_id: str, out: P
     except OSError as error:
         fail(f"impossible d'écrire {out} : {error.strerror or error}")
     records = sum(count for _, count in export.categories)
+    if operator.as_json:
+        echo_json(
+            {
+                "household_id": household_id,
+                "file": str(out),
+                "summary": str(summary),
+                "records": records,
+            }
+        )
+        return
     click.echo(f"Données du foyer {household_id} écrites dans {out} ({records} éléments)")
     click.echo(f"Résumé en français : {summary}")
 
 
 @command.command("erase")
-@config_option
-@operator_option
+@operator_command
 @click.option("--household", "household_id", required=True, metavar="ID", help="The household.")
-@json_option
-def erase_command(config: Path, operator: str | None, household_id: str, as_json: bool) -> None:
+def erase_command(operator: Operator, household_id: str) -> None:
     """Erase a household; its invoices and payments stay (legal retention).
 
     Refused while one of its invoices is unpaid. Prints what was removed and what was kept,
     and why.
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
-        report = canteen.privacy.erase_household(actor, household_id)
-    if as_json:
+    with operator.open() as canteen:
+        report = canteen.privacy.erase_household(operator.actor, household_id)
+    if operator.as_json:
         echo_json(
             {
                 "household_id": report.household_id,

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
+    FILE,
     Operator,
     echo_json,
     fail,
@@ -125,7 +126,7 @@ def command() -> None:
 
 @command.command("import")
 @operator_command
-@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("csv_file", type=FILE)
 @click.option(
     "--qf-from", default=None, help="Start date of the QFs without qf_from (default: today)."
 )

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import ArgumentError, config_option, echo_json, fail, parse_day
+from canteen_adapters.cli._common import (
+    FILE,
+    ArgumentError,
+    config_option,
+    echo_json,
+    fail,
+    parse_day,
+)
 from canteen_adapters.cli.worker import jobs_app
 
 __all__ = ["command"]
@@ -36,7 +43,7 @@ def _safe(url: str) -> str:
     default=None,
     envvar="CANTEEN_REGISTRY",
     metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Platform registry (TOML list of communes). Also $CANTEEN_REGISTRY. "
     "Without it, the one commune of --config.",
 )

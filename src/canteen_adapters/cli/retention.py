@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from canteen_adapters.cli._common import (
-    config_option,
-    echo_json,
-    json_option,
-    open_canteen,
-    operator_actor,
-    operator_option,
-)
+from canteen_adapters.cli._common import Operator, echo_json, operator_command
 
 __all__ = ["command"]
 
@@ -24,23 +15,20 @@ def command() -> None:
 
 
 @command.command("run")
-@config_option
-@operator_option
+@operator_command
 @click.option(
     "--apply", "apply", is_flag=True, default=False, help="Remove what is due (default: report)."
 )
-@json_option
-def run_command(config: Path, operator: str | None, apply: bool, as_json: bool) -> None:
+def run_command(operator: Operator, apply: bool) -> None:
     """Report what is kept beyond the retention settings; remove it with --apply.
 
     \b
         canteen retention run              # what would go, nothing changed
         canteen retention run --apply      # remove it (one audit entry)
     """
-    actor = operator_actor(operator)
-    with open_canteen(config) as canteen:
-        report = canteen.retention.run(actor, apply=apply)
-    if as_json:
+    with operator.open() as canteen:
+        report = canteen.retention.run(operator.actor, apply=apply)
+    if operator.as_json:
         echo_json(
             {
                 "applied": report.applied,

@@ -14,6 +14,7 @@ from canteen_adapters.cli._common import (
     euros,
     fail,
     operator_command,
+    out_option,
     parse_day,
     plural,
 )
@@ -29,12 +30,7 @@ def command() -> None:
 @command.command("export")
 @operator_command
 @click.option("--collection-date", required=True, help="Day the banks debit the families.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The pain.008 XML file to write (must not exist).",
-)
+@out_option("The pain.008 XML file to write (must not exist).")
 def export_command(operator: Operator, collection_date: str, out: Path) -> None:
     """Collect every unpaid invoice of households with a mandate: write the pain.008 file.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from canteen_adapters.cli._common import echo_json, fail, json_option, plural
+from canteen_adapters.cli._common import FILE, echo_json, fail, json_option, plural
 from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
 from canteen_core.domain.money import Money
 from canteen_core.simulation import SimulationResult, compare, simulate
@@ -62,29 +62,25 @@ def _result_lines(result: SimulationResult) -> list[str]:
 
 @click.command("simulate", epilog=GRID_FORMAT_HELP)
 @click.option(
-    "--grid",
-    "grid_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Tariff grid (GRID.toml, format below).",
+    "--grid", "grid_path", required=True, type=FILE, help="Tariff grid (GRID.toml, format below)."
 )
 @click.option(
     "--population",
     "population_path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="CSV: household_id, qf, children, meals_per_month[, resident].",
 )
 @click.option(
     "--compare",
     "compare_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="A second grid to compare with the first (winners and losers).",
 )
 @click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Write a PNG chart of revenue per QF bracket (needs matplotlib).",
 )
 @click.option("--months", type=click.IntRange(1, 12), default=10, show_default=True)

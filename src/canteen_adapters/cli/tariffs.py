@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from canteen_adapters.cli._common import (
+    FILE,
     Operator,
     config_option,
     echo_json,
@@ -28,7 +29,7 @@ def command() -> None:
 @command.command("set", epilog=GRID_FORMAT_HELP)
 @config_option
 @operator_option
-@click.argument("grid_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("grid_file", type=FILE)
 def set_command(config: Path, operator: str | None, grid_file: Path) -> None:
     """Store a tariff grid (new, or replacing the grid with the same id).
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
@@ -23,6 +23,8 @@ from canteen_core.config.deployment import IssuerSettings
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import Money
+
+T = TypeVar("T")
 
 FONT = "DejaVu"
 _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -66,6 +68,15 @@ def check_issuer(issuer: object) -> IssuerSettings:
             f"expected IssuerSettings, got {type(issuer).__name__}", path="issuer"
         )
     return issuer
+
+
+def check_type(value: object, cls: type[T], path: str) -> T:
+    """``value`` if it is a ``cls``, else :class:`InvalidInputError` naming what it got."""
+    if not isinstance(value, cls):
+        article = "an" if cls.__name__[0] in "AEIOU" else "a"
+        got = type(value).__name__
+        raise InvalidInputError(f"expected {article} {cls.__name__}, got {got}", path=path)
+    return value
 
 
 def check_date(value: object, path: str) -> date:
@@ -112,6 +123,10 @@ class DocumentPDF(FPDF):
         """Select DejaVu Sans at ``size`` points, bold or not, in ``color``."""
         self.set_font(FONT, "B" if bold else "", size)
         self.set_text_color(*color)
+
+    def statement(self, text: str) -> None:
+        """A paragraph of what the document states or certifies, a little larger than the rest."""
+        self.line_of_text(text, size=10, height=5.5)
 
     def line_of_text(
         self,
@@ -189,9 +204,9 @@ class DocumentPDF(FPDF):
         self.ln(4)
         where = f"Fait à {place}, le " if place else "Fait le "
         self.set_x(PAGE_WIDTH / 2 + 10)
-        self.line_of_text(f"{where}{fr_date(issued_on)}", size=10, height=5.5)
+        self.statement(f"{where}{fr_date(issued_on)}")
         self.set_x(PAGE_WIDTH / 2 + 10)
-        self.line_of_text(signatory[:1].upper() + signatory[1:], size=10, height=5.5)
+        self.statement(signatory[:1].upper() + signatory[1:])
 
     def data_table(
         self,

@@ -32,6 +32,7 @@ from fpdf.enums import Align
 from canteen_adapters.documents._layout import (
     check_date,
     check_issuer,
+    check_type,
     fr_date,
     fr_money,
     household_document,
@@ -135,14 +136,8 @@ class PaymentCertificate:
         a
         bad year or date.
         """
-        if not isinstance(account, HouseholdAccount):
-            raise InvalidInputError(
-                f"expected a HouseholdAccount, got {type(account).__name__}", path="account"
-            )
-        if not isinstance(household, Household):
-            raise InvalidInputError(
-                f"expected a Household, got {type(household).__name__}", path="household"
-            )
+        account = check_type(account, HouseholdAccount, "account")
+        household = check_type(household, Household, "household")
         if account.household_id != household.id:
             raise InvalidInputError(
                 f"the account is that of household {account.household_id!r}, not {household.id!r}",
@@ -360,21 +355,17 @@ def _render(
     pdf.ln(6)
     # No article guessing ("de la Régie", "du Syndicat"...): name the régie in apposition.
     subject = f"Je soussigné(e), {signatory}, {issuer.name}"
-    pdf.line_of_text(
+    pdf.statement(
         f"{subject}, atteste que {certificate.payer_name}, payeur du foyer n° "
         f"{certificate.household_id}, a réglé la somme de {fr_money(certificate.total)} "
         f"entre le {fr_date(certificate.period_start)} et le {fr_date(certificate.period_end)}, "
-        "au titre des prestations de restauration scolaire et d'accueil facturées par la régie.",
-        size=10,
-        height=5.5,
+        "au titre des prestations de restauration scolaire et d'accueil facturées par la régie."
     )
     if certificate.cesu.is_positive:
         pdf.ln(1)
-        pdf.line_of_text(
+        pdf.statement(
             f"Dont réglé en chèques emploi service universels (CESU) : "
-            f"{fr_money(certificate.cesu)}.",
-            size=10,
-            height=5.5,
+            f"{fr_money(certificate.cesu)}."
         )
 
     pdf.heading("Répartition par enfant")

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from fpdf.enums import Align
 
-from canteen_adapters.documents._layout import MARGIN, DocumentPDF, fr_date
+from canteen_adapters.documents._layout import MARGIN, DocumentPDF, check_type, fr_date
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.domain.clock import PARIS
-from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.mandate_authorization import MandateAuthorization, masked_iban
 from canteen_core.domain.mandates import MandateStatus
 
@@ -40,11 +39,7 @@ def _fields(pdf: DocumentPDF, rows: list[tuple[str, str]]) -> None:
 def render_mandate_authorization(authorization: MandateAuthorization) -> bytes:
     """The authorization as PDF bytes (French); :class:`InvalidInputError` for anything but a
     :class:`MandateAuthorization`."""
-    if not isinstance(authorization, MandateAuthorization):
-        raise InvalidInputError(
-            f"expected a MandateAuthorization, got {type(authorization).__name__}",
-            path="authorization",
-        )
+    authorization = check_type(authorization, MandateAuthorization, "authorization")
     mandate = authorization.mandate
     signed_at = authorization.signed_at.astimezone(PARIS)
     pdf = DocumentPDF(

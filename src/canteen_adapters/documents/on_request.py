@@ -18,6 +18,7 @@ from fpdf.enums import Align
 from canteen_adapters.documents._layout import (
     check_date,
     check_issuer,
+    check_type,
     fr_date,
     fr_money,
     household_document,
@@ -55,11 +56,7 @@ def render_attendance_certificate(
     days present and the days themselves. A period without presence gives a certificate of
     zero days. :class:`InvalidInputError` for something else than the certificate or issuer
     settings."""
-    if not isinstance(certificate, AttendanceCertificate):
-        raise InvalidInputError(
-            f"expected an AttendanceCertificate, got {type(certificate).__name__}",
-            path="certificate",
-        )
+    certificate = check_type(certificate, AttendanceCertificate, "certificate")
     settings = check_issuer(issuer)
     period = f"du {fr_date(certificate.start)} au {fr_date(certificate.end)}"
     pdf = household_document(
@@ -73,12 +70,10 @@ def render_attendance_certificate(
     )
     pdf.line_of_text(f"Période {period}", size=11, bold=True, align=Align.C, height=6)
     pdf.ln(6)
-    pdf.line_of_text(
+    pdf.statement(
         f"Je soussigné(e), {signatory}, {settings.name}, atteste que les enfants du foyer n° "
         f"{certificate.household_id} ({certificate.payer_name}) ont été présents "
-        f"{certificate.total_days} jour(s) {period}, selon les appels enregistrés :",
-        size=10,
-        height=5.5,
+        f"{certificate.total_days} jour(s) {period}, selon les appels enregistrés :"
     )
     pdf.heading("Présences par enfant")
     if certificate.lines:
@@ -117,10 +112,7 @@ def render_account_statement(
     """The household's "Relevé de compte" as PDF bytes: every entry with its debit, credit
     and running balance, then the totals and what is left to pay (or the credit).
     :class:`InvalidInputError` for a statement of another household or bad arguments."""
-    if not isinstance(statement, Statement):
-        raise InvalidInputError(
-            f"expected a Statement, got {type(statement).__name__}", path="statement"
-        )
+    statement = check_type(statement, Statement, "statement")
     if not isinstance(household, Household) or household.id != statement.household_id:
         raise InvalidInputError("the statement is not this household's", path="household")
     settings = check_issuer(issuer)

@@ -33,6 +33,7 @@ from canteen_adapters.documents._layout import (
     PAGE_WIDTH,
     DocumentPDF,
     check_issuer,
+    check_type,
     fr_date,
     fr_money,
 )
@@ -56,10 +57,7 @@ __all__ = ["PaymentOptions", "draw_invoice", "render_credit_note_pdf", "render_i
 
 
 def _check_household(household: object, household_id: str, what: str) -> Household:
-    if not isinstance(household, Household):
-        raise InvalidInputError(
-            f"expected a Household, got {type(household).__name__}", path="household"
-        )
+    household = check_type(household, Household, "household")
     if household.id != household_id:
         raise InvalidInputError(
             f"{what} belongs to household {household_id!r}, not {household.id!r}",
@@ -95,10 +93,7 @@ def _check_invoice(invoice: object) -> Invoice:
 def _check_state(state: object, invoice: Invoice) -> InvoiceState | None:
     if state is None:
         return None
-    if not isinstance(state, InvoiceState):
-        raise InvalidInputError(
-            f"expected an InvoiceState, got {type(state).__name__}", path="state"
-        )
+    state = check_type(state, InvoiceState, "state")
     if state.invoice != invoice:
         raise InvalidInputError(
             f"the ledger state is that of invoice {state.invoice.number}, not {invoice.number}",
@@ -227,6 +222,32 @@ def render_invoice_pdf(
     return pdf.to_bytes()
 
 
+def _head(
+    pdf: DocumentPDF,
+    settings: IssuerSettings,
+    title: tuple[str, str],
+    references: list[tuple[str, bool]],
+    invoice: Invoice,
+    household: Household,
+) -> None:
+    """The régie and the ``(title, subtitle)`` at the top, then the document's ``references``
+    beside the payer's box; drawing goes on below them."""
+    below_issuer = pdf.issuer_block(settings)
+    _title_block(pdf, *title)
+    top = max(below_issuer, 42.0) + 6
+    bottom = pdf.box(MARGIN, top, 85, references)
+    bottom = max(bottom, _payer_box(pdf, top, invoice, household))
+    pdf.set_xy(MARGIN, bottom + 4)
+
+
+def _lines_table(pdf: DocumentPDF, lines: Iterable[InvoiceLine], household: Household) -> None:
+    """The table of an invoice's or credit note's lines."""
+    pdf.data_table(
+        _LINE_HEADINGS, _line_rows(lines, household), widths=_LINE_WIDTHS, aligns=_LINE_ALIGNS
+    )
+    pdf.ln(3)
+
+
 def draw_invoice(
     pdf: DocumentPDF,
     invoice: Invoice,
@@ -237,28 +258,16 @@ def draw_invoice(
 ) -> None:
     """Draw a checked invoice from the current page of ``pdf`` on (what
     :func:`render_invoice_pdf` prints; a print batch draws many into one document)."""
-    below_issuer = pdf.issuer_block(settings)
-    _title_block(pdf, "FACTURE", invoice.label)
-
-    top = max(below_issuer, 42.0) + 6
     references = [
         (f"Facture n° {invoice.number}", True),
         (f"Date de facture : {fr_date(invoice.issue_date)}", False),
         (f"À régler avant le : {fr_date(invoice.due_date)}", True),
         (f"Période : du {fr_date(invoice.period_start)} au {fr_date(invoice.period_end)}", False),
     ]
-    bottom = pdf.box(MARGIN, top, 85, references)
-    bottom = max(bottom, _payer_box(pdf, top, invoice, household))
-    pdf.set_xy(MARGIN, bottom + 4)
+    _head(pdf, settings, ("FACTURE", invoice.label), references, invoice, household)
 
     pdf.heading(f"Détail de la facture – {invoice.label}")
-    pdf.data_table(
-        _LINE_HEADINGS,
-        _line_rows(invoice.lines, household),
-        widths=_LINE_WIDTHS,
-        aligns=_LINE_ALIGNS,
-    )
-    pdf.ln(3)
+    _lines_table(pdf, invoice.lines, household)
 
     amounts: list[tuple[str, str, bool]] = [("Montant total", fr_money(invoice.total), True)]
     balance = invoice.total
@@ -308,8 +317,7 @@ def render_credit_note_pdf(
     :class:`~canteen_core.domain.invoicing.CreditNote`, when it does not credit ``invoice``, or when
     household or régie do not match.
     """
-    if not isinstance(note, CreditNote):
-        raise InvalidInputError(f"expected a CreditNote, got {type(note).__name__}", path="note")
+    note = check_type(note, CreditNote, "note")
     invoice = _check_invoice(invoice)
     if note.invoice_id != invoice.id:
         raise InvalidInputError(
@@ -325,28 +333,18 @@ def render_credit_note_pdf(
         dated=note.issue_date,
         author=settings.name,
     )
-    below_issuer = pdf.issuer_block(settings)
-    _title_block(pdf, "AVOIR", f"sur la facture {invoice.label}")
-    top = max(below_issuer, 42.0) + 6
     references = [
         (f"Avoir n° {note.number}", True),
         (f"Date de l'avoir : {fr_date(note.issue_date)}", False),
         (f"Facture n° {invoice.number} du {fr_date(invoice.issue_date)}", False),
         (f"Montant de la facture : {fr_money(invoice.total)}", False),
     ]
-    bottom = pdf.box(MARGIN, top, 85, references)
-    bottom = max(bottom, _payer_box(pdf, top, invoice, household))
-    pdf.set_xy(MARGIN, bottom + 4)
+    title = ("AVOIR", f"sur la facture {invoice.label}")
+    _head(pdf, settings, title, references, invoice, household)
     pdf.heading("Motif")
     pdf.line_of_text(note.reason)
     pdf.heading("Détail de l'avoir")
-    pdf.data_table(
-        _LINE_HEADINGS,
-        _line_rows(note.lines, household),
-        widths=_LINE_WIDTHS,
-        aligns=_LINE_ALIGNS,
-    )
-    pdf.ln(3)
+    _lines_table(pdf, note.lines, household)
     pdf.amount_rows([("Montant de l'avoir", fr_money(note.total), True)])
     pdf.ln(3)
     pdf.line_of_text(

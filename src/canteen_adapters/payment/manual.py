@@ -19,16 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Unpack
 
 import attrs
 
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
-from canteen_core.domain.clock import Clock, paris_today
+from canteen_core.domain.clock import paris_today
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
 from canteen_core.domain.ledger import Payment, PaymentMethod
 from canteen_core.domain.money import CENT, EUR, Money
+from canteen_core.ports.counter_payment import CounterPayment
 
 __all__ = ["MANUAL_METHODS", "ManualPaymentSettings", "ManualPayments"]
 
@@ -106,24 +107,10 @@ class ManualPayments:
         """The factory the plugin system calls with the ``[payment.manual]`` table."""
         return cls(ManualPaymentSettings.from_mapping(settings))
 
-    def record(
-        self,
-        *,
-        payment_id: str,
-        household_id: str,
-        amount: Money,
-        method: PaymentMethod | str,
-        received_on: date,
-        clock: Clock,
-        reference: str | None = None,
-        invoice_ids: Iterable[str] = (),
-    ) -> Payment:
-        """Check a counter payment and return the ledger payment to allocate.
-
-        Raises :class:`~canteen_core.domain.errors.InvalidInputError` for a bad amount, method or
-        date and :class:`~canteen_core.domain.errors.RuleViolationError` for a method the régie does
-        not accept or cash above the limit.
-        """
+    def record(self, **payment: Unpack[CounterPayment]) -> Payment:
+        """Check a counter payment against the régie's settings; the ledger payment to allocate."""
+        method, amount, received_on = payment["method"], payment["amount"], payment["received_on"]
+        reference = payment.get("reference")
         try:
             chosen = PaymentMethod(method)
         except ValueError:
@@ -154,18 +141,18 @@ class ManualPayments:
             )
         if not isinstance(received_on, date) or isinstance(received_on, datetime):
             raise InvalidInputError(f"must be a date, got {received_on!r}", path="received_on")
-        if received_on > paris_today(clock):
+        if received_on > paris_today(payment["clock"]):
             raise InvalidInputError("cannot be in the future", path="received_on")
         cleaned = reference.strip() if isinstance(reference, str) else None
         if chosen in _NEEDS_REFERENCE and not cleaned:
             raise InvalidInputError(f"give {_NEEDS_REFERENCE[chosen]}", path="reference")
         return Payment.of(
-            id=payment_id,
-            household_id=household_id,
+            id=payment["payment_id"],
+            household_id=payment["household_id"],
             amount=amount,
             method=chosen,
             received_on=received_on,
-            invoice_ids=invoice_ids,
+            invoice_ids=payment.get("invoice_ids", ()),
             reference=cleaned or None,
         )
 

@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 
 import attrs
 
+from canteen_adapters.payment._provider import ConfiguredProvider
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import PARIS
@@ -150,23 +151,11 @@ class PayFiPSettings:
         )
 
 
-class PayFiPProvider:
-    """The PayFiP payment provider
-    (:class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
-    """
+class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
+    """The PayFiP payment provider."""
 
     name: ClassVar[str] = NAME
-
-    def __init__(self, settings: PayFiPSettings) -> None:
-        self.settings = settings
-
-    def __repr__(self) -> str:
-        return f"PayFiPProvider({self.settings!r})"
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> PayFiPProvider:
-        """The factory the plugin system calls with the ``[payment.payfip]`` table."""
-        return cls(PayFiPSettings.from_mapping(settings))
+    settings_type = PayFiPSettings
 
     @property
     def trust_unsigned(self) -> bool:

@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from canteen_adapters.payment._provider import ConfiguredProvider
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
@@ -191,28 +192,13 @@ class PayZenSettings:
         return self.test_key if mode == "TEST" else self.production_key
 
 
-class PayZenProvider:
-    """The PayZen payment provider
-    (:class:`~canteen_core.ports.online_payment.OnlinePaymentProvider`).
-    """
+class PayZenProvider(ConfiguredProvider[PayZenSettings]):
+    """The PayZen payment provider."""
 
     name: ClassVar[str] = NAME
-
-    def __init__(self, settings: PayZenSettings) -> None:
-        self.settings = settings
-
-    def __repr__(self) -> str:
-        return f"PayZenProvider({self.settings!r})"
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> PayZenProvider:
-        """The factory the plugin system calls with the ``[payment.payzen]`` table."""
-        return cls(PayZenSettings.from_mapping(settings))
-
-    @property
-    def trust_unsigned(self) -> bool:
-        """PayZen notifications are signed: nothing unsigned is ever trusted."""
-        return False
+    settings_type = PayZenSettings
+    #: PayZen notifications are signed: nothing unsigned is ever trusted.
+    trust_unsigned = False
 
     @property
     def _key(self) -> str:

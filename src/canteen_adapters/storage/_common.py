@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Unpack
 
 import attrs
 
@@ -24,6 +24,7 @@ from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord, erasure_accounts
 from canteen_core.ports.storage import COLLECTIONS
+from canteen_core.ports.storage.outbox import FailedAttempt
 
 __all__ = [
     "KEY_LENGTH",
@@ -35,6 +36,8 @@ __all__ = [
     "check_key",
     "check_text",
     "collection_type",
+    "existing",
+    "household_missing",
     "json_text",
     "throttle_key",
 ]
@@ -46,6 +49,8 @@ KEY_LENGTH = 300
 #: The longest throttle key stored as given; longer ones are stored under their digest.
 THROTTLE_KEY_LENGTH = 200
 
+Found = TypeVar("Found")
+
 
 def collection_type(types: dict[str, type[Any] | None], name: str) -> type[Any]:
     """The class collection ``name`` stores: from ``types`` (a storage's overrides and the
@@ -55,6 +60,18 @@ def collection_type(types: dict[str, type[Any] | None], name: str) -> type[Any]:
     if cls is None:
         cls = types[name] = COLLECTIONS[name].resolve_type()
     return cls
+
+
+def existing(found: Found | None, missing: NotFoundError) -> Found:
+    """What ``find`` found; ``missing`` raised if nothing (a repository's ``get``)."""
+    if found is None:
+        raise missing
+    return found
+
+
+def household_missing(household_id: str) -> NotFoundError:
+    """The error saying no household ``household_id`` is stored."""
+    return NotFoundError(f"no household {household_id!r}")
 
 
 def throttle_key(key: str) -> str:
@@ -246,20 +263,13 @@ class OutboxLogic(abc.ABC):
         if record.status is not DeliveryStatus.SENT:
             self._update(record.sent(sent_at))
 
-    def mark_failed(
-        self,
-        message_id: str,
-        *,
-        error: str,
-        failed_at: datetime,
-        next_attempt_at: datetime | None,
-        claim: str | None = None,
-    ) -> None:
+    def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:
         """Record a failed attempt: pending again at ``next_attempt_at``, or dead; ignored on
         a sent message or when ``claim`` no longer holds the message."""
         record = self._existing(message_id)
-        if record.failure_applies(claim):
-            self._update(record.failed(error, failed_at, next_attempt_at))
+        if record.failure_applies(failure.get("claim")):
+            error, failed_at = failure["error"], failure["failed_at"]
+            self._update(record.failed(error, failed_at, failure["next_attempt_at"]))
 
     def get(self, message_id: str) -> OutboxRecord | None:
         """The record of ``message_id``, or ``None``."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from canteen_core.domain.audit import AuditEntry
 from canteen_core.domain.errors import ConflictError, InvalidInputError
+from canteen_core.ports.audit import AuditFilters
 
 if TYPE_CHECKING:
     from canteen_adapters.storage._memory_repositories import _Data, _Session
@@ -48,18 +48,12 @@ class MemoryAuditLog:
         self._uow._set(self._data.audit, key, entry)
         self._uow._set(self._data.audit_ids, entry.id, key)
 
-    def entries(
-        self,
-        commune: str,
-        *,
-        household_id: str | None = None,
-        actor_id: str | None = None,
-        action: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after_sequence: int = 0,
-    ) -> Iterator[AuditEntry]:
+    def entries(self, commune: str, **filters: Unpack[AuditFilters]) -> Iterator[AuditEntry]:
         self._uow._check_active()
+        household_id = filters.get("household_id")
+        actor_id, action = filters.get("actor_id"), filters.get("action")
+        since, until = filters.get("since"), filters.get("until")
+        after_sequence = filters.get("after_sequence", 0)
         for key in self._keys(commune):
             entry: AuditEntry = self._data.audit[key]
             if entry.sequence <= after_sequence:

@@ -22,6 +22,8 @@ from canteen_adapters.storage._common import (
     check_household_keys,
     check_key,
     check_text,
+    existing,
+    household_missing,
     throttle_key,
 )
 from canteen_core.domain.accounts import Account, ThrottleState
@@ -122,10 +124,7 @@ class _Households:
         self._uow._set(data.households, household.id, household)
 
     def get(self, household_id: str) -> Household:
-        found = self.find(household_id)
-        if found is None:
-            raise NotFoundError(f"no household {household_id!r}")
-        return found
+        return existing(self.find(household_id), household_missing(household_id))
 
     def find(self, household_id: str) -> Household | None:
         self._uow._check_active()
@@ -252,27 +251,25 @@ class _Documents:
         self._uow._set(self._keys, item_id, values)
         self._uow._set(self._docs, item_id, item)
 
+    def _store_many(self, items: Iterable[Any], *, new: bool) -> None:
+        with self._uow.savepoint():  # all or nothing, like one SQL batch
+            for item in items:
+                self._store(item, new=new)
+
     def add(self, item: Any) -> None:
         self._store(item, new=True)
 
     def add_many(self, items: Iterable[Any]) -> None:
-        with self._uow.savepoint():  # all or nothing, like one SQL batch
-            for item in items:
-                self._store(item, new=True)
+        self._store_many(items, new=True)
 
     def save(self, item: Any) -> None:
         self._store(item, new=False)
 
     def save_many(self, items: Iterable[Any]) -> None:
-        with self._uow.savepoint():  # all or nothing, like one SQL batch
-            for item in items:
-                self._store(item, new=False)
+        self._store_many(items, new=False)
 
     def get(self, item_id: str) -> Any:
-        found = self.find(item_id)
-        if found is None:
-            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
-        return found
+        return existing(self.find(item_id), self.collection.missing(item_id))
 
     def find(self, item_id: str) -> Any | None:
         self._uow._check_active()
@@ -281,7 +278,7 @@ class _Documents:
     def remove(self, item_id: str) -> None:
         self._uow._check_writable()
         if item_id not in self._docs:
-            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+            raise self.collection.missing(item_id)
         if self.collection.immutable:
             raise self.collection.refuse_change(item_id)
         values = self._keys[item_id]

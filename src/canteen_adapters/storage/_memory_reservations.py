@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import Unpack
 
 from canteen_adapters.storage._memory_repositories import _Data, _Session
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.headcount import KitchenCount, count_range
 from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage.repositories import BookedFilters
 
 
 class _Reservations:
@@ -80,16 +82,11 @@ class _Reservations:
             if book is not None:
                 self._uow._set(self._data.books, book.enrollment_id, book)
 
-    def booked(
-        self,
-        *,
-        site_id: str | None = None,
-        enrollment_ids: Iterable[str] | None = None,
-        start: date | None = None,
-        end: date | None = None,
-    ) -> Iterator[tuple[str, date]]:
+    def booked(self, **filters: Unpack[BookedFilters]) -> Iterator[tuple[str, date]]:
         self._uow._check_active()
         keys = self._data.keys["enrollments"]
+        site_id, enrollment_ids = filters.get("site_id"), filters.get("enrollment_ids")
+        start, end = filters.get("start"), filters.get("end")
         wanted = None if enrollment_ids is None else set(enrollment_ids)
         for enrollment_id in sorted(self._data.books):
             if wanted is not None and enrollment_id not in wanted:
@@ -100,12 +97,7 @@ class _Reservations:
                 yield enrollment_id, day
 
     def headcount(
-        self,
-        site_id: str | Iterable[str],
-        start: date,
-        end: date,
-        *,
-        service_id: str | None = None,
+        self, site_id: str | Iterable[str], start: date, end: date, *, service_id: str | None = None
     ) -> tuple[KitchenCount, ...]:
         if not isinstance(site_id, str):
             return tuple(

@@ -21,11 +21,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
 from canteen_core.domain.audit import AuditEntry
 
-__all__ = ["AuditLogRepository"]
+__all__ = ["AuditFilters", "AuditLogRepository"]
+
+
+class AuditFilters(TypedDict, total=False):
+    """The filters of :meth:`AuditLogRepository.entries`, every one optional."""
+
+    household_id: str | None
+    actor_id: str | None
+    action: str | None
+    #: ``since`` and ``until`` bound ``recorded_at``, inclusive.
+    since: datetime | None
+    until: datetime | None
+    #: Only the entries numbered above it (0: from the first).
+    after_sequence: int
 
 
 class AuditLogRepository(Protocol):
@@ -40,19 +53,8 @@ class AuditLogRepository(Protocol):
         """Store a linked entry; ``ConflictError`` if its sequence or id is taken."""
         ...
 
-    def entries(
-        self,
-        commune: str,
-        *,
-        household_id: str | None = None,
-        actor_id: str | None = None,
-        action: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after_sequence: int = 0,
-    ) -> Iterator[AuditEntry]:
-        """The commune's entries in sequence order, filtered (``since``/``until`` inclusive,
-        on ``recorded_at``), streamed."""
+    def entries(self, commune: str, **filters: Unpack[AuditFilters]) -> Iterator[AuditEntry]:
+        """The commune's entries in sequence order, filtered (:class:`AuditFilters`), streamed."""
         ...
 
     def first(self, commune: str) -> AuditEntry | None:

@@ -9,13 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import NotRequired, Protocol, TypedDict, Unpack, runtime_checkable
 
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.ledger import Payment, PaymentMethod
 from canteen_core.domain.money import Money
 
-__all__ = ["CounterPaymentProvider"]
+__all__ = ["CounterPayment", "CounterPaymentProvider"]
+
+
+class CounterPayment(TypedDict):
+    """What was handed over at the counter, as :meth:`CounterPaymentProvider.record` takes it."""
+
+    payment_id: str
+    household_id: str
+    amount: Money
+    #: A :class:`~canteen_core.domain.ledger.PaymentMethod` or its value (``"cash"``).
+    method: PaymentMethod | str
+    received_on: date
+    #: Says what "today" is: a payment is never received in the future.
+    clock: Clock
+    #: The cheque number or CESU title, required for those methods.
+    reference: NotRequired[str | None]
+    invoice_ids: NotRequired[Iterable[str]]
 
 
 @runtime_checkable
@@ -27,18 +43,7 @@ class CounterPaymentProvider(Protocol):
         """The provider's registry name (``"manual"``)."""
         ...
 
-    def record(
-        self,
-        *,
-        payment_id: str,
-        household_id: str,
-        amount: Money,
-        method: PaymentMethod | str,
-        received_on: date,
-        clock: Clock,
-        reference: str | None = None,
-        invoice_ids: Iterable[str] = (),
-    ) -> Payment:
+    def record(self, **payment: Unpack[CounterPayment]) -> Payment:
         """The ledger payment for what was handed over; raises
         :class:`~canteen_core.domain.errors.InvalidInputError` or
         :class:`~canteen_core.domain.errors.RuleViolationError` (a method not accepted, cash

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import echo_json, json_option
+from canteen_adapters.cli._common import FILE, echo_json, json_option
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
     CONCERTO_ID,
@@ -80,7 +80,7 @@ __all__ = [
 @click.option(
     "--db",
     "db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     default=str(DEFAULT_DB),
     show_default=True,
     help="SQLite database of the demo; its canteen.toml is written next to it.",

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 
@@ -21,6 +20,7 @@ from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import _column_value, _Session, _translate
 from canteen_core.domain.audit import AuditEntry
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.ports.audit import AuditFilters
 
 __all__ = ["SqlAuditLog"]
 
@@ -83,22 +83,15 @@ class SqlAuditLog:
                     ],
                 )
 
-    def entries(
-        self,
-        commune: str,
-        *,
-        household_id: str | None = None,
-        actor_id: str | None = None,
-        action: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after_sequence: int = 0,
-    ) -> Iterator[AuditEntry]:
+    def entries(self, commune: str, **filters: Unpack[AuditFilters]) -> Iterator[AuditEntry]:
         check_text(commune, "commune")
         clauses: list[sa.ColumnElement[bool]] = [
             _LOG.c.commune == commune,
-            _LOG.c.sequence > after_sequence,
+            _LOG.c.sequence > filters.get("after_sequence", 0),
         ]
+        household_id = filters.get("household_id")
+        actor_id, action = filters.get("actor_id"), filters.get("action")
+        since, until = filters.get("since"), filters.get("until")
         if household_id is not None:
             check_text(household_id, "household_id")
             clauses.append(

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from canteen_adapters.storage._common import check_key
+from canteen_adapters.storage._common import check_key, existing
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import (
     _IN_CHUNK,
@@ -27,7 +27,7 @@ from canteen_adapters.storage.sql.driver import (
     _translate,
 )
 from canteen_core.config.serialization import shared_calendars, structure, unstructure
-from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.ports.storage import Collection, Range
 
 #: A filter's shape: (column, operator) pairs; one statement is built per shape and table.
@@ -129,16 +129,23 @@ class _Documents:
             f"(same id or unique key): {_db_message(exc)}"
         )
 
-    def add(self, item: Any) -> None:
+    def _store_one(self, item: Any, *, new: bool) -> None:
+        """Write one object: ``new``, inserted (a stored id is a conflict), else upserted."""
         row = self._row(item)
         connection = self._uow.writable()
-        with _translate(f"cannot add to {self.collection.name}"):
+        with _translate(f"cannot {'add' if new else 'save'} to {self.collection.name}"):
             try:
                 with connection.begin_nested():
                     self._store_parts(connection, [row])
-                    connection.execute(self._statements.insert, row)
+                    if new:
+                        connection.execute(self._statements.insert, row)
+                    else:
+                        self._upsert(connection, row)
             except sa.exc.IntegrityError as exc:
                 raise self._conflict(row, exc) from exc
+
+    def add(self, item: Any) -> None:
+        self._store_one(item, new=True)
 
     def add_many(self, items: Iterable[Any]) -> None:
         objects = list(items)
@@ -162,15 +169,7 @@ class _Documents:
                 _insert(connection, driver, self._statements.insert, rows)
 
     def save(self, item: Any) -> None:
-        row = self._row(item)
-        connection = self._uow.writable()
-        with _translate(f"cannot save to {self.collection.name}"):
-            try:
-                with connection.begin_nested():
-                    self._store_parts(connection, [row])
-                    self._upsert(connection, row)
-            except sa.exc.IntegrityError as exc:
-                raise self._conflict(row, exc) from exc
+        self._store_one(item, new=False)
 
     def _upsert(self, connection: sa.Connection, row: dict[str, Any]) -> None:
         if self.collection.immutable:  # a new one only: insert (a stored id is refused)
@@ -200,21 +199,18 @@ class _Documents:
         return None if body is None else structure(body, self._cls)
 
     def get(self, item_id: str) -> Any:
-        found = self.find(item_id)
-        if found is None:
-            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
-        return found
+        return existing(self.find(item_id), self.collection.missing(item_id))
 
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
         if self.collection.immutable:
             if self.find(item_id) is None:
-                raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+                raise self.collection.missing(item_id)
             raise self.collection.refuse_change(item_id)
         with _translate(f"cannot remove from {self.collection.name}"), connection.begin_nested():
             deleted = connection.execute(self._statements.delete, {"id": item_id}).rowcount
         if not deleted:
-            raise NotFoundError(f"{self.collection.name}: no {item_id!r}")
+            raise self.collection.missing(item_id)
 
     def _where(self, where: dict[str, object]) -> tuple[_Shape, dict[str, Any]]:
         """The filter's shape (see :meth:`_DocumentStatements.filtered`) and parameters."""

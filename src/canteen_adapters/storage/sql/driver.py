@@ -8,13 +8,13 @@ batches of new rows, and :func:`_remember` bounds the process-level caches.
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,19 +25,26 @@ from canteen_adapters.storage.sql.engine import psycopg_executemany
 from canteen_core.domain.errors import CanteenError, ConflictError, InvalidInputError, StorageError
 
 
-class _Session(Protocol):
-    """What a repository uses of its unit of work (:class:`SqlUnitOfWork` is one): the
-    repositories depend on this, not on the module that builds them."""
+class _Session(abc.ABC):
+    """A unit of work as its repositories see it (:class:`SqlUnitOfWork` is one): the
+    repositories depend on this, not on the module that builds them. A subclass gives the
+    connection; the writable check and the streamed reads are written here, once."""
 
     read_only: bool
 
+    @abc.abstractmethod
     def connection(self) -> sa.Connection:
         """The connection, in a transaction."""
-        ...
+
+    @abc.abstractmethod
+    def collection_type(self, name: str) -> type[Any]:
+        """The class stored by the collection ``name``."""
 
     def writable(self) -> sa.Connection:
         """:meth:`connection`, refusing read-only units of work."""
-        ...
+        if self.read_only:
+            raise StorageError("this unit of work is read-only")
+        return self.connection()
 
     def stream(
         self,
@@ -47,12 +54,28 @@ class _Session(Protocol):
         params: dict[str, Any] | None = None,
         small: bool = False,
     ) -> Iterator[Any]:
-        """Rows of ``statement``, fetched in batches (``small``: at once)."""
-        ...
-
-    def collection_type(self, name: str) -> type[Any]:
-        """The class stored by the collection ``name``."""
-        ...
+        """Rows of ``statement`` (with ``params``), fetched in batches (server-side cursor on
+        PostgreSQL). ``small``: the caller knows the rows are few (one household's): they are
+        read at once, in one round trip (a server-side cursor costs four)."""
+        connection = self.connection()
+        if small:
+            with _translate(what):
+                rows = connection.execute(statement, params).all()
+            yield from rows
+            return
+        with _translate(what):
+            # Per statement: Connection.execution_options() would stick to the connection.
+            result = connection.execute(statement, params, execution_options={"yield_per": _FETCH})
+        try:
+            while True:
+                with _translate(what):
+                    rows = result.fetchmany(_FETCH)
+                if not rows:
+                    return
+                yield from rows
+        finally:
+            with suppress(sa.exc.SQLAlchemyError):
+                result.close()
 
 
 _FETCH = 1000  # rows per round trip when streaming
@@ -83,12 +106,7 @@ class _Translating:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
         if isinstance(exc, sa.exc.SQLAlchemyError):
             raise _translated(self.what, exc) from exc
         if isinstance(exc, UnicodeError):  # a driver encoding a lone surrogate
@@ -238,6 +256,26 @@ _SAVEPOINT = "canteen_reservations"
 _SQL_TEXTS: dict[tuple[str, str, int], str] = {}
 
 
+class _Cursor:
+    """A DBAPI cursor of a :class:`_Driver` for one statement: closed after it, its driver
+    errors raised as SQLAlchemy's. A class, as :class:`_Translating` (hot path)."""
+
+    __slots__ = ("cursor", "driver", "statement")
+
+    def __init__(self, driver: _Driver, statement: str) -> None:
+        self.driver = driver
+        self.statement = statement
+
+    def __enter__(self) -> Any:
+        self.cursor = self.driver.raw.cursor()
+        return self.cursor
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+        self.cursor.close()
+        if isinstance(exc, self.driver.dbapi.Error):
+            raise self.driver._error(exc, self.statement) from exc
+
+
 class _Driver:
     """The reservation repository's statements, run on the DBAPI connection of the unit of work.
 
@@ -276,37 +314,22 @@ class _Driver:
         )
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[Any]:
-        cursor = self.raw.cursor()
-        try:
+        with _Cursor(self, statement) as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall())
-        except self.dbapi.Error as exc:
-            raise self._error(exc, statement) from exc
-        finally:
-            cursor.close()
 
     def run(self, statement: str, params: Sequence[Any] = ()) -> int:
-        cursor = self.raw.cursor()
-        try:
+        with _Cursor(self, statement) as cursor:
             cursor.execute(statement, params)
             return int(cursor.rowcount)
-        except self.dbapi.Error as exc:
-            raise self._error(exc, statement) from exc
-        finally:
-            cursor.close()
 
     def run_many(self, statement: str, rows: Iterable[Sequence[Any]]) -> int:
-        cursor = self.raw.cursor()
-        try:
+        with _Cursor(self, statement) as cursor:
             if self.postgres:  # a conflict must not leave psycopg's pipeline logging noise
                 psycopg_executemany(cursor, statement, rows)
             else:
                 cursor.executemany(statement, rows)
             return int(cursor.rowcount)
-        except self.dbapi.Error as exc:
-            raise self._error(exc, statement) from exc
-        finally:
-            cursor.close()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

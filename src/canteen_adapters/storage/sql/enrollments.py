@@ -85,9 +85,9 @@ class _Enrollments(_Documents):
     """Enrollments whose bodies leave their calendar out: ``calendar_key`` names its row in
     ``service_calendars``, and reads put the shared, already built calendar back."""
 
-    def add(self, item: Any) -> None:
+    def _store_one(self, item: Any, *, new: bool) -> None:
         self._check_household(item)
-        super().add(item)
+        super()._store_one(item, new=new)
 
     def _store_parts(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
         """Move each row's calendar out of its body into ``service_calendars``, once per
@@ -113,10 +113,6 @@ class _Enrollments(_Documents):
             _calendar_insert(connection.dialect.name == "postgresql"),
             [{"key": key, "body": data} for key, data in calendars.items()],
         )
-
-    def save(self, item: Any) -> None:
-        self._check_household(item)
-        super().save(item)
 
     def _check_household(self, item: Any) -> None:
         self._row(item)  # type check first: a wrong object is invalid input, not a conflict

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from canteen_adapters.storage._common import check_household_keys
+from canteen_adapters.storage._common import check_household_keys, existing, household_missing
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import (
     _IN_CHUNK,
@@ -21,7 +21,7 @@ from canteen_adapters.storage.sql.driver import (
     _translate,
 )
 from canteen_core.config.serialization import structure, unstructure
-from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.domain.families import Household
 
 # Household statements, built once: building and coercing a statement per call cost more than
@@ -194,10 +194,7 @@ class _Households:
         return None if not rows else structure(driver.json_out(rows[0][0]), Household)
 
     def get(self, household_id: str) -> Household:
-        found = self.find(household_id)
-        if found is None:
-            raise NotFoundError(f"no household {household_id!r}")
-        return found
+        return existing(self.find(household_id), household_missing(household_id))
 
     def remove(self, household_id: str) -> None:
         connection = self._uow.writable()
@@ -209,7 +206,7 @@ class _Households:
         except ConflictError:
             raise ConflictError(f"household {household_id!r} still has enrollments") from None
         if not deleted:
-            raise NotFoundError(f"no household {household_id!r}")
+            raise household_missing(household_id)
 
     def find_many(self, household_ids: Iterable[str]) -> dict[str, Household]:
         ids = list(dict.fromkeys(household_ids))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 
@@ -29,6 +29,7 @@ from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoun
 from canteen_core.domain.families import Diet
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.reservations import ReservationBook
+from canteen_core.ports.storage.repositories import BookedFilters
 
 _LOAD_STATES = (
     "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
@@ -323,14 +324,9 @@ class _Reservations:
             if updated:
                 driver.run_many(driver.sql(_UPDATE_MONTH), updated)
 
-    def booked(
-        self,
-        *,
-        site_id: str | None = None,
-        enrollment_ids: Iterable[str] | None = None,
-        start: date | None = None,
-        end: date | None = None,
-    ) -> Iterator[tuple[str, date]]:
+    def booked(self, **filters: Unpack[BookedFilters]) -> Iterator[tuple[str, date]]:
+        site_id, enrollment_ids = filters.get("site_id"), filters.get("enrollment_ids")
+        start, end = filters.get("start"), filters.get("end")
         rows = t.reservation_months
         clauses: list[sa.ColumnElement[bool]] = []
         if site_id is not None:
@@ -363,12 +359,7 @@ class _Reservations:
                     yield row.enrollment_id, day
 
     def headcount(
-        self,
-        site_id: str | Iterable[str],
-        start: date,
-        end: date,
-        *,
-        service_id: str | None = None,
+        self, site_id: str | Iterable[str], start: date, end: date, *, service_id: str | None = None
     ) -> tuple[KitchenCount, ...]:
         if end < start:
             raise InvalidInputError(f"range ends ({end}) before it starts ({start})", path="end")

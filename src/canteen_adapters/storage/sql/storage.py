@@ -19,10 +19,10 @@ How the guarantees of :mod:`canteen_core.ports.storage` are kept:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -33,7 +33,7 @@ from canteen_adapters.storage.sql.accounts import _Accounts
 from canteen_adapters.storage.sql.audit import SqlAuditLog
 from canteen_adapters.storage.sql.catalog import SqlCatalog
 from canteen_adapters.storage.sql.documents import _Capacities, _ChangeRequests, _Documents
-from canteen_adapters.storage.sql.driver import _FETCH, _translate
+from canteen_adapters.storage.sql.driver import _Session, _translate
 from canteen_adapters.storage.sql.engine import (
     READ_ONLY,
     TENANT_OPTION,
@@ -50,7 +50,7 @@ from canteen_adapters.storage.sql.tenancy import bypasses_row_security
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import StorageError
-from canteen_core.ports.storage import COLLECTIONS, resolve_types
+from canteen_core.ports.storage import COLLECTIONS, Collection, resolve_types
 
 if TYPE_CHECKING:
     from canteen_core.ports.storage import Storage, UnitOfWork
@@ -138,7 +138,17 @@ class SqlStorage:
         return collection_type(self._types, name)
 
 
-class SqlUnitOfWork:
+_Repository = TypeVar("_Repository")
+
+
+def _collection(
+    cls: Callable[[SqlUnitOfWork, Collection], _Repository], name: str
+) -> cached_property[_Repository]:
+    """The repository of the collection ``name``, made when a use case first touches it."""
+    return cached_property(lambda uow: cls(uow, COLLECTIONS[name]))
+
+
+class SqlUnitOfWork(_Session):
     """One transaction on one connection, with the repositories working in it.
 
     Repositories are made on first use: a use case touches a few of the fifteen.
@@ -149,13 +159,35 @@ class SqlUnitOfWork:
         self.read_only = read_only
         self._conn: sa.Connection | None = None
 
-    @cached_property
-    def households(self) -> _Households:
-        return _Households(self)
-
-    @cached_property
-    def reservations(self) -> _Reservations:
-        return _Reservations(self)
+    # The repositories, each made when a use case first touches it.
+    households = cached_property(_Households)
+    reservations = cached_property(_Reservations)
+    accounts = cached_property(_Accounts)
+    outbox = cached_property(_Outbox)
+    audit = cached_property(SqlAuditLog)
+    enrollments = _collection(_Enrollments, "enrollments")
+    change_requests = _collection(_ChangeRequests, "change_requests")
+    attendance = _collection(_Documents, "attendance")
+    absences = _collection(_Documents, "absences")
+    tariffs = _collection(_Documents, "tariffs")
+    invoices = _collection(_Invoices, "invoices")
+    credit_notes = _collection(_Documents, "credit_notes")
+    payments = _collection(_Documents, "payments")
+    refunds = _collection(_Documents, "refunds")
+    mandates = _collection(_Documents, "mandates")
+    notifications_audit = _collection(_Documents, "notifications_audit")
+    family_papers = _collection(_Documents, "family_papers")
+    enrollment_requests = _collection(_Documents, "enrollment_requests")
+    payment_requests = _collection(_Documents, "payment_requests")
+    debit_returns = _collection(_Documents, "debit_returns")
+    web_sessions = _collection(_Documents, "web_sessions")
+    idempotency_keys = _collection(_Documents, "idempotency_keys")
+    capacities = _collection(_Capacities, "capacities")
+    waiting_list = _collection(_Documents, "waiting_list")
+    menus = _collection(_Documents, "menus")
+    year_closings = _collection(_Documents, "year_closings")
+    campaigns = _collection(_Documents, "campaigns")
+    campaign_answers = _collection(_Documents, "campaign_answers")
 
     @cached_property
     def sites(self) -> SqlCatalog[SiteEntry]:
@@ -164,110 +196,6 @@ class SqlUnitOfWork:
     @cached_property
     def services(self) -> SqlCatalog[ServiceEntry]:
         return SqlCatalog(self, t.catalog_services, ServiceEntry)
-
-    @cached_property
-    def enrollments(self) -> _Enrollments:
-        return _Enrollments(self, COLLECTIONS["enrollments"])
-
-    @cached_property
-    def change_requests(self) -> _ChangeRequests:
-        return _ChangeRequests(self, COLLECTIONS["change_requests"])
-
-    @cached_property
-    def attendance(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["attendance"])
-
-    @cached_property
-    def absences(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["absences"])
-
-    @cached_property
-    def tariffs(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["tariffs"])
-
-    @cached_property
-    def invoices(self) -> _Invoices:
-        return _Invoices(self, COLLECTIONS["invoices"])
-
-    @cached_property
-    def credit_notes(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["credit_notes"])
-
-    @cached_property
-    def payments(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["payments"])
-
-    @cached_property
-    def refunds(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["refunds"])
-
-    @cached_property
-    def mandates(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["mandates"])
-
-    @cached_property
-    def accounts(self) -> _Accounts:
-        return _Accounts(self)
-
-    @cached_property
-    def outbox(self) -> _Outbox:
-        return _Outbox(self)
-
-    @cached_property
-    def notifications_audit(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["notifications_audit"])
-
-    @cached_property
-    def family_papers(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["family_papers"])
-
-    @cached_property
-    def enrollment_requests(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["enrollment_requests"])
-
-    @cached_property
-    def payment_requests(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["payment_requests"])
-
-    @cached_property
-    def debit_returns(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["debit_returns"])
-
-    @cached_property
-    def web_sessions(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["web_sessions"])
-
-    @cached_property
-    def idempotency_keys(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["idempotency_keys"])
-
-    @cached_property
-    def capacities(self) -> _Capacities:
-        return _Capacities(self, COLLECTIONS["capacities"])
-
-    @cached_property
-    def waiting_list(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["waiting_list"])
-
-    @cached_property
-    def menus(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["menus"])
-
-    @cached_property
-    def year_closings(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["year_closings"])
-
-    @cached_property
-    def campaigns(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["campaigns"])
-
-    @cached_property
-    def campaign_answers(self) -> _Documents:
-        return _Documents(self, COLLECTIONS["campaign_answers"])
-
-    @cached_property
-    def audit(self) -> SqlAuditLog:
-        return SqlAuditLog(self)
 
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
@@ -339,43 +267,6 @@ class SqlUnitOfWork:
             with _translate("cannot begin a transaction"):
                 begin(connection)
         return connection
-
-    def writable(self) -> sa.Connection:
-        """:meth:`connection`, refusing read-only units of work."""
-        if self.read_only:
-            raise StorageError("this unit of work is read-only")
-        return self.connection()
-
-    def stream(
-        self,
-        statement: sa.Executable,
-        what: str,
-        *,
-        params: dict[str, Any] | None = None,
-        small: bool = False,
-    ) -> Iterator[Any]:
-        """Rows of ``statement`` (with ``params``), fetched in batches (server-side cursor on
-        PostgreSQL). ``small``: the caller knows the rows are few (one household's): they are
-        read at once, in one round trip (a server-side cursor costs four)."""
-        connection = self.connection()
-        if small:
-            with _translate(what):
-                rows = connection.execute(statement, params).all()
-            yield from rows
-            return
-        with _translate(what):
-            # Per statement: Connection.execution_options() would stick to the connection.
-            result = connection.execute(statement, params, execution_options={"yield_per": _FETCH})
-        try:
-            while True:
-                with _translate(what):
-                    rows = result.fetchmany(_FETCH)
-                if not rows:
-                    return
-                yield from rows
-        finally:
-            with suppress(sa.exc.SQLAlchemyError):
-                result.close()
 
 
 if TYPE_CHECKING:  # the adapter implements the ports (checked by mypy)

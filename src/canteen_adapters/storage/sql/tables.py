@@ -80,19 +80,19 @@ def _json_table(name: str, *items: Any, key: str = "id") -> sa.Table:
     )
 
 
+def _belongs_to(name: str, owner: str, **options: Any) -> sa.Column[Any]:
+    """A string column naming the row of ``owner`` (``table.column``) its row goes with, and
+    goes away with (``ON DELETE CASCADE``)."""
+    return sa.Column(name, sa.String(), sa.ForeignKey(owner, ondelete="CASCADE"), **options)
+
+
 households = _json_table("households")
 
 children = sa.Table(
     "children",
     metadata,
     sa.Column("id", sa.String(), primary_key=True),  # a child belongs to one household
-    sa.Column(
-        "household_id",
-        sa.String(),
-        sa.ForeignKey("households.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _belongs_to("household_id", "households.id", nullable=False, index=True),
     sa.Column("diet", sa.String(), nullable=False),
     sa.Column("pai", sa.Boolean(), nullable=False),
 )
@@ -100,12 +100,7 @@ children = sa.Table(
 household_guardians = sa.Table(
     "household_guardians",
     metadata,
-    sa.Column(
-        "household_id",
-        sa.String(),
-        sa.ForeignKey("households.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _belongs_to("household_id", "households.id", primary_key=True),
     sa.Column("guardian_id", sa.String(), primary_key=True, index=True),
     sa.Column("role", sa.String(), nullable=False),
 )
@@ -191,12 +186,7 @@ document_tables: dict[str, sa.Table] = {
 reservation_states = sa.Table(
     "reservation_states",
     metadata,
-    sa.Column(
-        "enrollment_id",
-        sa.String(),
-        sa.ForeignKey("enrollments.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _belongs_to("enrollment_id", "enrollments.id", primary_key=True),
     sa.Column("version", sa.Integer(), nullable=False),
     # Days cancelled after their deadline (billing may charge them): few, kept as a list.
     sa.Column("late_cancelled", JSON_TYPE, nullable=False, server_default="[]"),
@@ -205,12 +195,7 @@ reservation_states = sa.Table(
 reservation_months = sa.Table(
     "reservation_months",
     metadata,
-    sa.Column(
-        "enrollment_id",
-        sa.String(),
-        sa.ForeignKey("reservation_states.enrollment_id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _belongs_to("enrollment_id", "reservation_states.enrollment_id", primary_key=True),
     # The first day of the month.
     sa.Column("month", sa.Date(), primary_key=True),
     # Bit d - 1 set: day d of the month is booked (31 bits; never 0, such months have no row).
@@ -241,13 +226,7 @@ account_tokens = sa.Table(
     "account_tokens",
     metadata,
     sa.Column("selector", sa.String(), primary_key=True),
-    sa.Column(
-        "account_id",
-        sa.String(),
-        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _belongs_to("account_id", "accounts.id", nullable=False, index=True),
 )
 
 throttles = _json_table("throttles", key="key")

@@ -6,10 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import NotRequired, TypedDict, Unpack
 
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord, OutboxStore
 from canteen_core.ports.storage.repositories import Storage
+
+
+class FailedAttempt(TypedDict):
+    """What :meth:`~canteen_core.domain.outbox.OutboxStore.mark_failed` takes after the id."""
+
+    error: str
+    failed_at: datetime
+    #: ``None``: no more attempts, the message is dead.
+    next_attempt_at: datetime | None
+    #: The claim the attempt was made under; a failure under a lost claim is ignored.
+    claim: NotRequired[str | None]
 
 
 class _CommittingOutbox:
@@ -43,23 +55,9 @@ class _CommittingOutbox:
             uow.outbox.mark_sent(message_id, sent_at=sent_at, claim=claim)
             uow.commit()
 
-    def mark_failed(
-        self,
-        message_id: str,
-        *,
-        error: str,
-        failed_at: datetime,
-        next_attempt_at: datetime | None,
-        claim: str | None = None,
-    ) -> None:
+    def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:
         with self._storage.unit_of_work() as uow:
-            uow.outbox.mark_failed(
-                message_id,
-                error=error,
-                failed_at=failed_at,
-                next_attempt_at=next_attempt_at,
-                claim=claim,
-            )
+            uow.outbox.mark_failed(message_id, **failure)
             uow.commit()
 
     def get(self, message_id: str) -> OutboxRecord | None:

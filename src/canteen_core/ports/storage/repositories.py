@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar, Unpack, runtime_checkable
 
 from canteen_core.domain.accounts import Account, AccountStore
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
@@ -236,6 +236,16 @@ class CatalogRepository(Protocol[C]):
         ...
 
 
+class BookedFilters(TypedDict, total=False):
+    """The filters of :meth:`ReservationRepository.booked`, every one optional."""
+
+    site_id: str | None
+    enrollment_ids: Iterable[str] | None
+    #: ``start`` and ``end`` bound the days, inclusive.
+    start: date | None
+    end: date | None
+
+
 class ReservationRepository(Protocol):
     """Each enrollment's :class:`~canteen_core.domain.reservations.ReservationBook`, versioned.
 
@@ -278,24 +288,13 @@ class ReservationRepository(Protocol):
         """
         ...
 
-    def booked(
-        self,
-        *,
-        site_id: str | None = None,
-        enrollment_ids: Iterable[str] | None = None,
-        start: date | None = None,
-        end: date | None = None,
-    ) -> Iterator[tuple[str, date]]:
-        """``(enrollment_id, day)`` pairs booked, ordered by enrollment then day, streamed."""
+    def booked(self, **filters: Unpack[BookedFilters]) -> Iterator[tuple[str, date]]:
+        """``(enrollment_id, day)`` pairs booked (:class:`BookedFilters`), ordered by
+        enrollment then day, streamed."""
         ...
 
     def headcount(
-        self,
-        site_id: str | Iterable[str],
-        start: date,
-        end: date,
-        *,
-        service_id: str | None = None,
+        self, site_id: str | Iterable[str], start: date, end: date, *, service_id: str | None = None
     ) -> tuple[KitchenCount, ...]:
         """Meals by diet and PAI baskets at ``site_id``, one count per day ``start``..``end``.
 

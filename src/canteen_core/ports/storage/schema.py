@@ -8,12 +8,17 @@ import importlib
 import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import attrs
 
 from canteen_core.domain._validators import aware_datetime, non_empty_str
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
+from canteen_core.domain.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    NotFoundError,
+    RuleViolationError,
+)
 
 if TYPE_CHECKING:
     pass
@@ -111,6 +116,10 @@ class Collection:
     id_attr: str = "id"
     immutable: bool = False
 
+    def missing(self, item_id: str) -> NotFoundError:
+        """The error saying no ``item_id`` is stored."""
+        return NotFoundError(f"{self.name}: no {item_id!r}")
+
     def refuse_change(self, item_id: str) -> RuleViolationError:
         """The error refusing to overwrite or remove the stored immutable ``item_id``."""
         return RuleViolationError(
@@ -161,16 +170,28 @@ def _issue_year(document: Any) -> int:
     return int(document.issue_date.year)
 
 
-def _lower_email(account: Any) -> str:
-    return str(account.email).lower()
+def _keys(*specs: str | Key) -> tuple[Key, ...]:
+    """Key columns from short specs: ``"status"`` (a string column), ``"day:date"`` (of that
+    :data:`KeyType`), or a :class:`Key` given whole (read from another attribute, nullable)."""
+    keys = []
+    for spec in specs:
+        if isinstance(spec, str):
+            column, _, type_ = spec.partition(":")
+            spec = Key(column=column, type=cast(KeyType, type_ or "str"))
+        keys.append(spec)
+    return tuple(keys)
+
+
+def _domain(ref: str) -> str:
+    """The ``type_ref`` of a class of :mod:`canteen_core.domain`: ``"module:Class"``."""
+    return f"canteen_core.domain.{ref}"
 
 
 #: The first keys of an issued document (invoice, credit note): numbered per issuer and year.
 _NUMBERED = (
     Key(column="issuer", attr="issuer_id"),
     Key(column="year", type="int", attr=_issue_year),
-    Key(column="number"),
-    Key(column="household_id"),
+    *_keys("number", "household_id"),
 )
 
 #: The document collections every storage provides (name -> spec). Accounts and the outbox
@@ -180,10 +201,10 @@ COLLECTIONS: dict[str, Collection] = {
     for collection in (
         Collection(
             name="enrollments",
-            type_ref="canteen_core.domain.enrollments:Enrollment",
-            keys=(
-                Key(column="household_id"),
-                Key(column="child_id"),
+            type_ref=_domain("enrollments:Enrollment"),
+            keys=_keys(
+                "household_id",
+                "child_id",
                 Key(column="site_id", attr="site.id"),
                 Key(column="service_id", attr="service.id"),
                 Key(column="first_day", type="date", attr="start"),
@@ -192,119 +213,94 @@ COLLECTIONS: dict[str, Collection] = {
         ),
         Collection(
             name="change_requests",
-            type_ref="canteen_core.domain.change_requests:ChangeRequest",
-            keys=(
-                Key(column="household_id"),
-                Key(column="enrollment_id"),
-                Key(column="child_id"),
-                Key(column="day", type="date"),
-                Key(column="status"),
-            ),
+            type_ref=_domain("change_requests:ChangeRequest"),
+            keys=_keys("household_id", "enrollment_id", "child_id", "day:date", "status"),
         ),
         Collection(
             name="attendance",
-            type_ref="canteen_core.domain.attendance:AttendanceRecord",
-            keys=(
-                Key(column="enrollment_id"),
-                Key(column="household_id"),
-                Key(column="site_id"),
-                Key(column="day", type="date"),
-                Key(column="presence"),
-            ),
+            type_ref=_domain("attendance:AttendanceRecord"),
+            keys=_keys("enrollment_id", "household_id", "site_id", "day:date", "presence"),
             unique=(("enrollment_id", "day"),),
         ),
         Collection(
             name="absences",
-            type_ref="canteen_core.domain.attendance:AbsenceJustification",
-            keys=(
-                Key(column="enrollment_id"),
-                Key(column="child_id"),
-                Key(column="first_day", type="date"),
-                Key(column="last_day", type="date"),
-            ),
+            type_ref=_domain("attendance:AbsenceJustification"),
+            keys=_keys("enrollment_id", "child_id", "first_day:date", "last_day:date"),
         ),
         Collection(
             name="tariffs",
-            type_ref="canteen_core.domain.tariffs:TariffGrid",
-            keys=(Key(column="service_id"), Key(column="valid_from", type="date")),
+            type_ref=_domain("tariffs:TariffGrid"),
+            keys=_keys("service_id", "valid_from:date"),
         ),
         Collection(
             name="invoices",
-            type_ref="canteen_core.domain.invoicing:Invoice",
-            keys=(*_NUMBERED, Key(column="billing_key"), Key(column="issue_date", type="date")),
+            type_ref=_domain("invoicing:Invoice"),
+            keys=(*_NUMBERED, *_keys("billing_key", "issue_date:date")),
             unique=(("issuer", "number"), ("billing_key",)),
             immutable=True,
         ),
         Collection(
             name="credit_notes",
-            type_ref="canteen_core.domain.invoicing:CreditNote",
-            keys=(*_NUMBERED, Key(column="invoice_id"), Key(column="issue_date", type="date")),
+            type_ref=_domain("invoicing:CreditNote"),
+            keys=(*_NUMBERED, *_keys("invoice_id", "issue_date:date")),
             unique=(("issuer", "number"),),
             immutable=True,
         ),
         Collection(
             name="payments",
-            type_ref="canteen_core.domain.ledger:Payment",
-            keys=(
-                Key(column="household_id"),
-                Key(column="method"),
-                Key(column="received_on", type="date"),
+            type_ref=_domain("ledger:Payment"),
+            keys=_keys(
+                "household_id",
+                "method",
+                "received_on:date",
                 Key(column="reference", nullable=True),
             ),
         ),
         Collection(
             name="refunds",
-            type_ref="canteen_core.domain.ledger:Refund",
-            keys=(Key(column="household_id"), Key(column="refunded_on", type="date")),
+            type_ref=_domain("ledger:Refund"),
+            keys=_keys("household_id", "refunded_on:date"),
         ),
         Collection(
             name="mandates",
-            type_ref="canteen_core.domain.mandates:DirectDebitMandate",
+            type_ref=_domain("mandates:DirectDebitMandate"),
             id_attr="reference",
-            keys=(Key(column="household_id"), Key(column="status")),
+            keys=_keys("household_id", "status"),
         ),
         Collection(
             name="family_papers",
-            type_ref="canteen_core.domain.family_papers:FamilyPaper",
-            keys=(
-                Key(column="household_id"),
+            type_ref=_domain("family_papers:FamilyPaper"),
+            keys=_keys(
+                "household_id",
                 Key(column="child_id", nullable=True),
-                Key(column="kind"),
-                Key(column="status"),
-                Key(column="uploaded_at", type="datetime"),
+                "kind",
+                "status",
+                "uploaded_at:datetime",
             ),
         ),
         Collection(
             name="enrollment_requests",
-            type_ref="canteen_core.domain.enrollment_requests:EnrollmentApplication",
-            keys=(
-                Key(column="household_id"),
-                Key(column="child_id"),
-                Key(column="service_id"),
-                Key(column="status"),
-            ),
+            type_ref=_domain("enrollment_requests:EnrollmentApplication"),
+            keys=_keys("household_id", "child_id", "service_id", "status"),
         ),
         Collection(
             name="campaigns",
-            type_ref="canteen_core.domain.campaigns:Campaign",
-            keys=(Key(column="kind"), Key(column="status")),
+            type_ref=_domain("campaigns:Campaign"),
+            keys=_keys("kind", "status"),
         ),
         Collection(
             name="campaign_answers",
-            type_ref="canteen_core.domain.campaigns:CampaignAnswer",
-            keys=(
-                Key(column="campaign_id"),
-                Key(column="household_id"),
-                Key(column="state"),
-                Key(column="child_id", nullable=True),
+            type_ref=_domain("campaigns:CampaignAnswer"),
+            keys=_keys(
+                "campaign_id", "household_id", "state", Key(column="child_id", nullable=True)
             ),
         ),
         Collection(
             name="payment_requests",
-            type_ref="canteen_core.domain.payment_requests:StartedPayment",
-            keys=(
-                Key(column="provider"),
-                Key(column="transaction_id"),
+            type_ref=_domain("payment_requests:StartedPayment"),
+            keys=_keys(
+                "provider",
+                "transaction_id",
                 Key(column="household_id", nullable=True),
                 Key(column="invoice_id", attr="request.invoice_id"),
                 Key(column="requested_at", type="datetime", attr="request.requested_at"),
@@ -312,48 +308,38 @@ COLLECTIONS: dict[str, Collection] = {
         ),
         Collection(
             name="debit_returns",
-            type_ref="canteen_core.domain.debit_returns:DebitReturn",
-            keys=(
-                Key(column="household_id"),
-                Key(column="payment_id"),
-                Key(column="file_digest"),
-                Key(column="loaded_at", type="datetime"),
-            ),
+            type_ref=_domain("debit_returns:DebitReturn"),
+            keys=_keys("household_id", "payment_id", "file_digest", "loaded_at:datetime"),
         ),
         Collection(
             name="capacities",
-            type_ref="canteen_core.domain.capacity:CapacityRule",
-            keys=(Key(column="site_id"), Key(column="service_id")),
+            type_ref=_domain("capacity:CapacityRule"),
+            keys=_keys("site_id", "service_id"),
         ),
         Collection(
             name="waiting_list",
-            type_ref="canteen_core.domain.capacity:WaitingEntry",
-            keys=(
-                Key(column="site_id"),
-                Key(column="service_id"),
-                Key(column="day", type="date"),
-                Key(column="enrollment_id"),
-                Key(column="household_id"),
-                Key(column="status"),
+            type_ref=_domain("capacity:WaitingEntry"),
+            keys=_keys(
+                "site_id", "service_id", "day:date", "enrollment_id", "household_id", "status"
             ),
         ),
         Collection(
             name="menus",
-            type_ref="canteen_core.domain.menus:WeekMenu",
-            keys=(Key(column="site_id"), Key(column="week", type="date")),
+            type_ref=_domain("menus:WeekMenu"),
+            keys=_keys("site_id", "week:date"),
         ),
         Collection(
             name="notifications_audit",
             type_ref="canteen_core.ports.storage:AuditedNotification",
-            keys=(
-                Key(column="provider"),
+            keys=_keys(
+                "provider",
                 Key(column="transaction_id", nullable=True),
-                Key(column="received_at", type="datetime"),
+                "received_at:datetime",
             ),
         ),
         Collection(
             name="web_sessions",
-            type_ref="canteen_core.domain.web_state:PortalSession",
+            type_ref=_domain("web_state:PortalSession"),
             keys=(
                 Key(column="user_id", attr="actor.user_id"),
                 Key(column="expires_at", type="datetime"),
@@ -361,13 +347,13 @@ COLLECTIONS: dict[str, Collection] = {
         ),
         Collection(
             name="idempotency_keys",
-            type_ref="canteen_core.domain.web_state:IdempotentResponse",
-            keys=(Key(column="user_id"), Key(column="expires_at", type="datetime")),
+            type_ref=_domain("web_state:IdempotentResponse"),
+            keys=_keys("user_id", "expires_at:datetime"),
         ),
         Collection(
             name="year_closings",
-            type_ref="canteen_core.domain.school_years:YearClosing",
-            keys=(Key(column="school_year", type="int"),),
+            type_ref=_domain("school_years:YearClosing"),
+            keys=_keys("school_year:int"),
         ),
     )
 }
