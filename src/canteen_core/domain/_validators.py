@@ -59,6 +59,22 @@ def non_empty_str(_: Any, attribute: attrs.Attribute[str], value: object) -> Non
         raise InvalidInputError(f"must be a non-empty string, got {value!r}", path=attribute.name)
 
 
+def positive_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
+    """An ``int`` (not a ``bool``) of at least 1 (a count, a position, a number of bytes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(
+            f"un entier positif est attendu, reçu {value!r}", path=attribute.name
+        )
+
+
+def non_negative_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
+    """An ``int`` (not a ``bool``) of at least 0 (a counter, a number of days)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(
+            f"un entier positif ou nul est attendu, reçu {value!r}", path=attribute.name
+        )
+
+
 def a_date(_: Any, attribute: attrs.Attribute[date], value: object) -> None:
     """A :class:`datetime.date` that is not a datetime."""
     if not isinstance(value, date) or isinstance(value, datetime):

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import enum_member, non_empty_str
+from canteen_core.domain._validators import enum_member, non_empty_str, positive_int
 from canteen_core.domain.activities import TimeRounding, Unit
 from canteen_core.domain.calendar import (
     WEEKDAY_NAMES_FR,
@@ -180,13 +180,6 @@ class Site:
     department: str = attrs.field(converter=_department)
 
 
-def _version(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise InvalidInputError(
-            f"la version doit être un entier positif, reçu {value!r}", path=attribute.name
-        )
-
-
 def _instance(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, kind):
@@ -219,7 +212,7 @@ class SiteEntry:
 
     site: Site = attrs.field(validator=_instance(Site))
     closures: tuple[Period, ...] = attrs.field(default=(), converter=_closures)
-    version: int = attrs.field(default=1, validator=_version)
+    version: int = attrs.field(default=1, validator=positive_int)
 
     @property
     def id(self) -> str:
@@ -238,7 +231,7 @@ class ServiceEntry:
     """A service as the catalog stores it: the :class:`Service` and its version."""
 
     service: Service = attrs.field(validator=_instance(Service))
-    version: int = attrs.field(default=1, validator=_version)
+    version: int = attrs.field(default=1, validator=positive_int)
 
     @property
     def id(self) -> str:

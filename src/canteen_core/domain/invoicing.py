@@ -31,7 +31,13 @@ from decimal import Decimal
 import attrs
 
 from canteen_core.domain._french import ends_before_start_fr
-from canteen_core.domain._validators import a_date, enum_member, non_empty_str
+from canteen_core.domain._validators import (
+    a_date,
+    enum_member,
+    non_empty_str,
+    non_negative_int,
+    positive_int,
+)
 from canteen_core.domain.calendar import MONTH_NAMES_FR
 from canteen_core.domain.charging import (
     ChargeRule,
@@ -42,7 +48,6 @@ from canteen_core.domain.money import EUR, Money
 from canteen_core.domain.numbering import (
     NumberSequence,
     check_sequence,
-    non_negative_int,
     parse_number,
 )
 from canteen_core.domain.tariffs import TariffCategory
@@ -171,13 +176,6 @@ def _days(items: Iterable[date]) -> tuple[date, ...]:
     return tuple(sorted(items))
 
 
-def _positive_quantity(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInputError(
-            f"quantity must be a positive integer, got {value!r}", path="quantity"
-        )
-
-
 def _money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
     if not isinstance(value, Money):
         raise InvalidInputError(f"must be Money, got {type(value).__name__}", path=attribute.name)
@@ -210,7 +208,7 @@ class InvoiceLine:
     service_id: str = attrs.field(validator=non_empty_str)
     category: TariffCategory | None = attrs.field(default=None, converter=_optional_category)
     description: str = attrs.field(validator=non_empty_str)
-    quantity: int = attrs.field(validator=_positive_quantity)
+    quantity: int = attrs.field(validator=positive_int)
     unit_price: Money = attrs.field(validator=_money)
     amount: Money = attrs.field(validator=_money)
     days: tuple[date, ...] = attrs.field(default=(), converter=_days)

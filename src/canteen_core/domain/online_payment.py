@@ -34,7 +34,7 @@ from typing import Any
 import attrs
 
 from canteen_core.domain._french import not_positive_fr
-from canteen_core.domain._validators import aware_datetime, non_empty_str
+from canteen_core.domain._validators import aware_datetime, non_empty_str, non_negative_int
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.money import CENT, Money
 
@@ -112,13 +112,6 @@ def _positive_cents(_: Any, attribute: attrs.Attribute[Money], value: object) ->
         )
 
 
-def _non_negative_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInputError(
-            f"must be a non-negative integer, got {value!r}", path=attribute.name
-        )
-
-
 @attrs.frozen(kw_only=True)
 class PaymentRequest:
     """One attempt to pay an invoice online, as the application services prepare it.
@@ -138,7 +131,7 @@ class PaymentRequest:
     return_url: str = attrs.field(validator=_http_url)
     notification_url: str = attrs.field(validator=_http_url)
     requested_at: datetime = attrs.field(validator=aware_datetime)
-    daily_sequence: int = attrs.field(default=0, validator=_non_negative_int)
+    daily_sequence: int = attrs.field(default=0, validator=non_negative_int)
     household_id: str | None = None
     description: str | None = None  # shown by the provider ("Facture 2023-000123")
 
