@@ -292,11 +292,7 @@ class ReservationService(ChangeRequestUseCases):
         """Book every open day from ``start`` to ``end``, clamped to the enrollment's period
         (the days outside it are not listed, so the work is bounded by the enrollment).
         ``expected_version``: as in :meth:`set_days`."""
-        expected = _expected(enrollment_id, expected_version)
-        span = _check_range(start, end)
-        return self._fill(actor, [enrollment_id], span, True, span=True, expected=expected)[
-            enrollment_id
-        ]
+        return self._fill_range(actor, enrollment_id, start, end, True, expected_version)
 
     def untick_range(
         self,
@@ -309,9 +305,20 @@ class ReservationService(ChangeRequestUseCases):
     ) -> BulkResult:
         """Cancel every booked day from ``start`` to ``end``, clamped to the enrollment's
         period (see :meth:`tick_range`)."""
+        return self._fill_range(actor, enrollment_id, start, end, False, expected_version)
+
+    def _fill_range(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        start: date,
+        end: date,
+        booked: bool,
+        expected_version: int | None,
+    ) -> BulkResult:
         expected = _expected(enrollment_id, expected_version)
         span = _check_range(start, end)
-        return self._fill(actor, [enrollment_id], span, False, span=True, expected=expected)[
+        return self._fill(actor, [enrollment_id], span, booked, span=True, expected=expected)[
             enrollment_id
         ]
 
@@ -438,28 +445,21 @@ class ReservationService(ChangeRequestUseCases):
     def untick_month_many(
         self, actor: Actor, enrollment_ids: Iterable[str], year: int, month: int
     ) -> dict[str, BulkResult]:
-        """Cancel a month for many enrollments, in one transaction.
-
-        Only service days are considered: closed days are not listed as skipped.
-        """
+        """Cancel a month for many enrollments, as :meth:`tick_month_many` books it."""
         return self._fill_open(actor, enrollment_ids, _month_range(year, month), False)
 
     def tick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
     ) -> dict[str, BulkResult]:
-        """Book every open day from ``start`` to ``end`` for many enrollments.
-
-        Only service days are considered: closed days are not listed as skipped.
-        """
+        """Book every open day from ``start`` to ``end`` for many enrollments (service days
+        only, as :meth:`tick_month_many`)."""
         return self._fill_open(actor, enrollment_ids, _check_range(start, end), True)
 
     def untick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
     ) -> dict[str, BulkResult]:
-        """Cancel every day from ``start`` to ``end`` for many enrollments.
-
-        Only service days are considered: closed days are not listed as skipped.
-        """
+        """Cancel every day from ``start`` to ``end`` for many enrollments (service days
+        only, as :meth:`tick_month_many`)."""
         return self._fill_open(actor, enrollment_ids, _check_range(start, end), False)
 
     def apply_periodicity_many(
