@@ -83,6 +83,11 @@ def _payment_id(provider: str, transaction_id: str) -> str:
     return f"{provider}:{transaction_id}"
 
 
+def _given(**filters: str | None) -> dict[str, object]:
+    """The filters of a listing that were given (``None``: any)."""
+    return {key: value for key, value in filters.items() if value is not None}
+
+
 class OnlinePayments(PaymentBase):
     """Online payments and provider notifications."""
 
@@ -295,11 +300,7 @@ class OnlinePayments(PaymentBase):
         """Every payment-provider notification received, oldest first (``view_reports``:
         finance, admin). The payments started are :meth:`payment_requests`."""
         with self._ctx.use_case(actor, Action.VIEW_REPORTS, read_only=True) as tx:
-            where: dict[str, object] = {}
-            if provider is not None:
-                where["provider"] = provider
-            if transaction_id is not None:
-                where["transaction_id"] = transaction_id
+            where = _given(provider=provider, transaction_id=transaction_id)
             entries = list(tx.uow.notifications_audit.list(**where))
         return sorted(entries, key=lambda entry: (entry.received_at, entry.id))
 
@@ -309,10 +310,6 @@ class OnlinePayments(PaymentBase):
         """The online payments started (of one household, one provider), oldest first
         (``view_reports``: finance, admin)."""
         with self._ctx.use_case(actor, Action.VIEW_REPORTS, read_only=True) as tx:
-            where: dict[str, object] = {}
-            if provider is not None:
-                where["provider"] = provider
-            if household_id is not None:
-                where["household_id"] = household_id
+            where = _given(provider=provider, household_id=household_id)
             found = list(tx.uow.payment_requests.list(**where))
         return sorted(found, key=lambda item: (item.request.requested_at, item.id))
