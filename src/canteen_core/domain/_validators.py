@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import attrs
 
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.money import Money
 
 #: The years a date given to canteen may fall in. Wider than any school record needs (a
 #: guardian's birth, a debt written off decades later), narrow enough that a range between two
@@ -73,6 +75,25 @@ def non_negative_int(_: Any, attribute: attrs.Attribute[int], value: object) -> 
         raise InvalidInputError(
             f"un entier positif ou nul est attendu, reçu {value!r}", path=attribute.name
         )
+
+
+def non_negative_money(_: Any, attribute: attrs.Attribute[Money], value: object) -> None:
+    """A :class:`~canteen_core.domain.money.Money` of zero or more (a price, a threshold)."""
+    if not isinstance(value, Money) or value.is_negative:
+        raise InvalidInputError(f"must be non-negative Money, got {value!r}", path=attribute.name)
+
+
+def instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+    """A validator accepting instances of ``kind`` only (French message naming the class)."""
+
+    def check(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InvalidInputError(
+                f"{attribute.name} : {kind.__name__} attendu, reçu {type(value).__name__}",
+                path=attribute.name,
+            )
+
+    return check
 
 
 def a_date(_: Any, attribute: attrs.Attribute[date], value: object) -> None:

@@ -36,6 +36,7 @@ from canteen_core.domain._validators import (
     enum_member,
     non_empty_str,
     non_negative_int,
+    non_negative_money,
     positive_int,
 )
 from canteen_core.domain.calendar import MONTH_NAMES_FR
@@ -176,13 +177,6 @@ def _days(items: Iterable[date]) -> tuple[date, ...]:
     return tuple(sorted(items))
 
 
-def _money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise InvalidInputError(f"must be Money, got {type(value).__name__}", path=attribute.name)
-    if value.is_negative:
-        raise InvalidInputError(f"must not be negative, got {value}", path=attribute.name)
-
-
 def _optional_rule(value: ChargeRule | str | None) -> ChargeRule | None:
     if value is None:
         return None
@@ -209,8 +203,8 @@ class InvoiceLine:
     category: TariffCategory | None = attrs.field(default=None, converter=_optional_category)
     description: str = attrs.field(validator=non_empty_str)
     quantity: int = attrs.field(validator=positive_int)
-    unit_price: Money = attrs.field(validator=_money)
-    amount: Money = attrs.field(validator=_money)
+    unit_price: Money = attrs.field(validator=non_negative_money)
+    amount: Money = attrs.field(validator=non_negative_money)
     days: tuple[date, ...] = attrs.field(default=(), converter=_days)
     rule: ChargeRule | None = attrs.field(default=None, converter=_optional_rule)
     grid_id: str | None = None

@@ -20,7 +20,12 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from canteen_core.domain._validators import non_empty_str, non_negative_int, positive_int
+from canteen_core.domain._validators import (
+    non_empty_str,
+    non_negative_int,
+    non_negative_money,
+    positive_int,
+)
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.events import InvoiceOverdue
 from canteen_core.domain.ledger import HouseholdAccount, InvoiceState
@@ -151,11 +156,6 @@ def arrears(account: HouseholdAccount, *, today: date, grace_days: int = 0) -> M
     )
 
 
-def _money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money) or value.is_negative:
-        raise InvalidInputError(f"must be non-negative Money, got {value!r}", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class ArrearsRule:
     """Block new bookings when overdue arrears exceed ``threshold`` (strictly).
@@ -164,7 +164,7 @@ class ArrearsRule:
     netted: it is already applied to open invoices by the ledger.
     """
 
-    threshold: Money = attrs.field(validator=_money)
+    threshold: Money = attrs.field(validator=non_negative_money)
     grace_days: int = attrs.field(default=0, validator=non_negative_int)
     enabled: bool = True
 
