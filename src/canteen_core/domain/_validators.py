@@ -126,3 +126,11 @@ def aware_datetime(_: Any, attribute: attrs.Attribute[datetime], value: object) 
         raise InvalidInputError(
             f"must be a timezone-aware datetime, got {value!r}", path=attribute.name
         )
+
+
+def optional_aware_datetime(
+    _: Any, attribute: attrs.Attribute[datetime | None], value: object
+) -> None:
+    """``None`` or an :func:`aware_datetime` (when a decision or a reminder happened)."""
+    if value is not None:
+        aware_datetime(_, attribute, value)  # type: ignore[arg-type]
