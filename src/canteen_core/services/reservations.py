@@ -23,7 +23,7 @@ from canteen_core.domain._access import acts_as_commune
 from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.change_requests import ChangeRequest
-from canteen_core.domain.clock import PARIS, FixedClock
+from canteen_core.domain.clock import FixedClock, paris_date
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
@@ -207,7 +207,7 @@ class ReservationService(ChangeRequestUseCases):
         if rule is None or not actor.is_family:
             return
         booking = {enrollments[i].household_id for i, r in results.items() if r.booked}
-        today = tx.now.astimezone(PARIS).date()
+        today = paris_date(tx.now)
         for household_id in sorted(booking):
             ensure_bookings_allowed(tx.uow, household_id, today=today, rule=rule)
 

@@ -8,6 +8,7 @@ from datetime import UTC
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     CanteenError,
     ConflictError,
@@ -35,13 +36,7 @@ from canteen_core.ports.storage import AuditedNotification
 from canteen_core.services.billing import (
     household_account,
 )
-from canteen_core.services.payments._base import (
-    PaymentBase,
-    _alnum,
-    _paris_date,
-    _stamp,
-    _text,
-)
+from canteen_core.services.payments._base import PaymentBase, _alnum, _stamp, _text
 from canteen_core.services.runner import Transaction
 
 #: ``decision`` of the audit entry of a notification refused before any decision.
@@ -117,7 +112,7 @@ class OnlinePayments(PaymentBase):
                 status=state.status.value,
                 balance_due=state.balance_due,
                 payment_open_date=invoice.payment_open_date,
-                today=_paris_date(tx.now),
+                today=paris_date(tx.now),
                 minimum=self._billing.options.online_payment_minimum,
             )
             email = payer_email
@@ -288,7 +283,7 @@ class OnlinePayments(PaymentBase):
             household_id=invoice.household_id,
             amount=verified.amount,
             method=PaymentMethod.CARD,
-            received_on=_paris_date(tx.now),
+            received_on=paris_date(tx.now),
             invoice_ids=targets,
             reference=verified.transaction_id,
         )
