@@ -34,7 +34,12 @@ from typing import Any
 import attrs
 
 from canteen_core.domain._french import not_positive_fr
-from canteen_core.domain._validators import aware_datetime, non_empty_str, non_negative_int
+from canteen_core.domain._validators import (
+    aware_datetime,
+    check_date,
+    non_empty_str,
+    non_negative_int,
+)
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.money import CENT, Money
 
@@ -373,9 +378,9 @@ def online_payment_refusal(
     opens on ``payment_open_date`` (``None``: as soon as the invoice is issued) and needs a
     balance due of at least ``minimum``.
     """
-    _check_date(today, "today")
+    check_date(today, "today")
     if payment_open_date is not None:
-        _check_date(payment_open_date, "payment_open_date")
+        check_date(payment_open_date, "payment_open_date")
     for name, value in (("balance_due", balance_due), ("minimum", minimum)):
         if not isinstance(value, Money):
             raise InvalidInputError(f"must be Money, got {value!r}", path=name)
@@ -423,8 +428,3 @@ def ensure_online_payment_allowed(
     )
     if reason is not None:
         raise RuleViolationError(reason)
-
-
-def _check_date(value: object, path: str) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInputError(f"must be a date, got {value!r}", path=path)
