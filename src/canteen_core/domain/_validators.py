@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ MIN_YEAR = 1900
 MAX_YEAR = 2200
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 
 def enum_member(cls: type[E], value: object, *, path: str, what: str) -> E:
@@ -94,6 +95,19 @@ def instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], object], Non
             )
 
     return check
+
+
+def items_of(kind: type[T], values: Iterable[object], path: str) -> tuple[T, ...]:
+    """``values`` as a tuple whose every item is a ``kind``; :class:`InvalidInputError` naming
+    the first other item (``facts[3]``) otherwise."""
+    items: list[T] = []
+    for index, item in enumerate(values):
+        if not isinstance(item, kind):
+            raise InvalidInputError(
+                f"{kind.__name__} attendu, reçu {type(item).__name__}", path=f"{path}[{index}]"
+            )
+        items.append(item)
+    return tuple(items)
 
 
 def a_date(_: Any, attribute: attrs.Attribute[date], value: object) -> None:

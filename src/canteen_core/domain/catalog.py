@@ -19,7 +19,13 @@ from datetime import time
 
 import attrs
 
-from canteen_core.domain._validators import enum_member, instance_of, non_empty_str, positive_int
+from canteen_core.domain._validators import (
+    enum_member,
+    instance_of,
+    items_of,
+    non_empty_str,
+    positive_int,
+)
 from canteen_core.domain.activities import TimeRounding, Unit
 from canteen_core.domain.calendar import (
     WEEKDAY_NAMES_FR,
@@ -181,12 +187,7 @@ class Site:
 def _closures(value: object) -> tuple[Period, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
         raise InvalidInputError("les fermetures forment une liste de périodes", path="closures")
-    for item in value:
-        if not isinstance(item, Period):
-            raise InvalidInputError(
-                f"fermeture attendue (Period), reçu {type(item).__name__}", path="closures"
-            )
-    return tuple(value)
+    return items_of(Period, value, "closures")
 
 
 @attrs.frozen(kw_only=True)

@@ -13,7 +13,7 @@ from typing import Protocol
 import attrs
 
 from canteen_core.domain._ids import random_id
-from canteen_core.domain._validators import non_negative_int
+from canteen_core.domain._validators import items_of, non_negative_int
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.mail_secrets import (
     drop_sealed,
@@ -227,12 +227,7 @@ class InMemoryOutboxStore:
         self._records: dict[str, OutboxRecord] = {}
 
     def add(self, messages: Iterable[OutgoingMessage]) -> list[str]:
-        batch = list(messages)
-        for message in batch:
-            if not isinstance(message, OutgoingMessage):
-                raise InvalidInputError(
-                    f"expected OutgoingMessage, got {type(message).__name__}", path="messages"
-                )
+        batch = items_of(OutgoingMessage, messages, "messages")
         added = []
         for message in batch:
             if message.id in self._records:
