@@ -340,9 +340,8 @@ def canteen_payment_received(event: PaymentReceived) -> None:
 def canteen_direct_debit_announced(event: DirectDebitAnnounced) -> None:
     """A household will be debited: the SEPA pre-notification was prepared (committed).
 
-    :param event: a :class:`~canteen_core.domain.events.DirectDebitAnnounced` with the household,
-    the
-        amount, the collection date and the mandate reference.
+    :param event: a :class:`~canteen_core.domain.events.DirectDebitAnnounced` with the
+        household, the amount, the collection date and the mandate reference.
     :returns: nothing; the return value is ignored.
 
     Firstresult: no; every implementation is called, exceptions are logged.

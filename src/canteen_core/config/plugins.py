@@ -25,7 +25,7 @@ import enum
 import importlib.metadata
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 import pluggy
@@ -63,6 +63,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_Record = TypeVar("_Record", bound=NamedAdapter)
 
 #: Distributions whose plugins are the built-ins: an optional extra they need may be missing.
 _BUILT_IN_DISTRIBUTION = PROJECT_NAME
@@ -187,32 +189,28 @@ class CanteenPluginManager(pluggy.PluginManager):
 
     def storage_backend(self, name: str) -> StorageBackend:
         """The storage backend called ``name``."""
-        record = self.adapter(AdapterKind.STORAGE, name)
-        assert isinstance(record, StorageBackend)
-        return record
+        return self._record(AdapterKind.STORAGE, name, StorageBackend)
 
     def mailer_backend(self, name: str) -> MailerBackend:
         """The mailer called ``name``."""
-        record = self.adapter(AdapterKind.MAILER, name)
-        assert isinstance(record, MailerBackend)
-        return record
+        return self._record(AdapterKind.MAILER, name, MailerBackend)
 
     def payment_provider_backend(self, name: str) -> PaymentProviderBackend:
         """The payment provider called ``name``."""
-        record = self.adapter(AdapterKind.PAYMENT_PROVIDER, name)
-        assert isinstance(record, PaymentProviderBackend)
-        return record
+        return self._record(AdapterKind.PAYMENT_PROVIDER, name, PaymentProviderBackend)
 
     def holiday_source_backend(self, name: str) -> HolidaySourceBackend:
         """The holiday source called ``name``."""
-        record = self.adapter(AdapterKind.HOLIDAY_SOURCE, name)
-        assert isinstance(record, HolidaySourceBackend)
-        return record
+        return self._record(AdapterKind.HOLIDAY_SOURCE, name, HolidaySourceBackend)
 
     def document_store_backend(self, name: str) -> DocumentStoreBackend:
         """The document store called ``name``."""
-        record = self.adapter(AdapterKind.DOCUMENT_STORE, name)
-        assert isinstance(record, DocumentStoreBackend)
+        return self._record(AdapterKind.DOCUMENT_STORE, name, DocumentStoreBackend)
+
+    def _record(self, kind: AdapterKind, name: str, record_type: type[_Record]) -> _Record:
+        """:meth:`adapter`, typed as the record class of ``kind``."""
+        record = self.adapter(kind, name)
+        assert isinstance(record, record_type)
         return record
 
     def open_document_store(self, settings: DocumentStoreSettings) -> DocumentStore:

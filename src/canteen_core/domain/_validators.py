@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import attrs
 
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.money import Money
 
 #: The years a date given to canteen may fall in. Wider than any school record needs (a
 #: guardian's birth, a debt written off decades later), narrow enough that a range between two
@@ -17,6 +19,7 @@ MIN_YEAR = 1900
 MAX_YEAR = 2200
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 
 def enum_member(cls: type[E], value: object, *, path: str, what: str) -> E:
@@ -59,6 +62,54 @@ def non_empty_str(_: Any, attribute: attrs.Attribute[str], value: object) -> Non
         raise InvalidInputError(f"must be a non-empty string, got {value!r}", path=attribute.name)
 
 
+def positive_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
+    """An ``int`` (not a ``bool``) of at least 1 (a count, a position, a number of bytes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(
+            f"un entier positif est attendu, reçu {value!r}", path=attribute.name
+        )
+
+
+def non_negative_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
+    """An ``int`` (not a ``bool``) of at least 0 (a counter, a number of days)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(
+            f"un entier positif ou nul est attendu, reçu {value!r}", path=attribute.name
+        )
+
+
+def non_negative_money(_: Any, attribute: attrs.Attribute[Money], value: object) -> None:
+    """A :class:`~canteen_core.domain.money.Money` of zero or more (a price, a threshold)."""
+    if not isinstance(value, Money) or value.is_negative:
+        raise InvalidInputError(f"must be non-negative Money, got {value!r}", path=attribute.name)
+
+
+def instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+    """A validator accepting instances of ``kind`` only (French message naming the class)."""
+
+    def check(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InvalidInputError(
+                f"{attribute.name} : {kind.__name__} attendu, reçu {type(value).__name__}",
+                path=attribute.name,
+            )
+
+    return check
+
+
+def items_of(kind: type[T], values: Iterable[object], path: str) -> tuple[T, ...]:
+    """``values`` as a tuple whose every item is a ``kind``; :class:`InvalidInputError` naming
+    the first other item (``facts[3]``) otherwise."""
+    items: list[T] = []
+    for index, item in enumerate(values):
+        if not isinstance(item, kind):
+            raise InvalidInputError(
+                f"{kind.__name__} attendu, reçu {type(item).__name__}", path=f"{path}[{index}]"
+            )
+        items.append(item)
+    return tuple(items)
+
+
 def a_date(_: Any, attribute: attrs.Attribute[date], value: object) -> None:
     """A :class:`datetime.date` that is not a datetime."""
     if not isinstance(value, date) or isinstance(value, datetime):
@@ -89,3 +140,11 @@ def aware_datetime(_: Any, attribute: attrs.Attribute[datetime], value: object) 
         raise InvalidInputError(
             f"must be a timezone-aware datetime, got {value!r}", path=attribute.name
         )
+
+
+def optional_aware_datetime(
+    _: Any, attribute: attrs.Attribute[datetime | None], value: object
+) -> None:
+    """``None`` or an :func:`aware_datetime` (when a decision or a reminder happened)."""
+    if value is not None:
+        aware_datetime(_, attribute, value)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import aware_datetime, non_empty_str
+from canteen_core.domain._validators import aware_datetime, non_empty_str, positive_int
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.policy import ACTION_LABELS, Action
 
@@ -165,11 +165,6 @@ def _changes(values: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
     return tuple(values)
 
 
-def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInputError("an audit sequence counts from 1", path=attribute.name)
-
-
 def _sorted_texts(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
@@ -184,7 +179,7 @@ class AuditEntry:
     """
 
     commune: str = attrs.field(validator=non_empty_str)
-    sequence: int = attrs.field(validator=_positive)
+    sequence: int = attrs.field(validator=positive_int)
     id: str = attrs.field(validator=non_empty_str)
     recorded_at: datetime = attrs.field(validator=aware_datetime, converter=_utc)
     actor_id: str = attrs.field(validator=non_empty_str)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 
+from canteen_core.domain._validators import enum_member
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["CalendarKind", "calendar_kind", "check_weekdays"]
@@ -50,14 +51,7 @@ def calendar_kind(value: CalendarKind | str) -> CalendarKind:
     """Typed converter: a :class:`CalendarKind` from its value (``"school_holidays"``)."""
     if isinstance(value, CalendarKind):
         return value
-    try:
-        return CalendarKind(str(value).strip().lower())
-    except ValueError:
-        raise InvalidInputError(
-            f"unknown calendar kind {value!r}; expected one of "
-            + ", ".join(kind.value for kind in CalendarKind),
-            path="kind",
-        ) from None
+    return enum_member(CalendarKind, str(value).strip().lower(), path="kind", what="calendar kind")
 
 
 def check_weekdays(kind: CalendarKind, weekdays: frozenset[int]) -> None:

@@ -39,6 +39,7 @@ from canteen_core.domain._validators import (
     aware_datetime,
     check_year,
     non_empty_str,
+    optional_aware_datetime,
     optional_date,
 )
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
@@ -197,11 +198,6 @@ def _kind(value: CampaignKind | str) -> CampaignKind:
         ) from None
 
 
-def _optional_aware(_: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
-    if value is not None:
-        aware_datetime(_, attribute, value)  # type: ignore[arg-type]
-
-
 def _optional_year(_: object, attribute: attrs.Attribute[int | None], value: object) -> None:
     if value is not None:
         check_year(value, attribute.name)
@@ -223,7 +219,7 @@ class Campaign:
     keep_periodicities: bool = True
     status: CampaignStatus = attrs.field(default=CampaignStatus.OPEN, converter=CampaignStatus)
     closed_by: str | None = None
-    closed_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    closed_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
 
     def __attrs_post_init__(self) -> None:
         if self.kind is CampaignKind.QUOTIENT and self.valid_from is None:
@@ -300,9 +296,9 @@ class CampaignAnswer:
     booked: bool = False
     quotient: Decimal | None = None
     reminders: int = 0
-    reminded_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    reminded_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     decided_by: str | None = None
-    decided_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    decided_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     note: str | None = None
 
     @property

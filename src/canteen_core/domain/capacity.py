@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str
+from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str, positive_int
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
@@ -181,11 +181,6 @@ _STATUS_FR = {
 OPEN_STATUSES = (WaitingStatus.WAITING, WaitingStatus.OFFERED)
 
 
-def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise InvalidInputError(f"entier positif attendu, reçu {value!r}", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class WaitingEntry:
     """A child waiting for a place on ``day`` of a site's service."""
@@ -197,7 +192,7 @@ class WaitingEntry:
     enrollment_id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
     child_id: str = attrs.field(validator=non_empty_str)
-    position: int = attrs.field(validator=_positive)
+    position: int = attrs.field(validator=positive_int)
     requested_at: datetime = attrs.field(validator=aware_datetime)
     status: WaitingStatus = attrs.field(default=WaitingStatus.WAITING, converter=WaitingStatus)
     offer_until: datetime | None = None

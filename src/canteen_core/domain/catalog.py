@@ -15,13 +15,17 @@ enrollment at the site, those made later included.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import time
-from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import enum_member, non_empty_str
+from canteen_core.domain._validators import (
+    enum_member,
+    instance_of,
+    items_of,
+    non_empty_str,
+    positive_int,
+)
 from canteen_core.domain.activities import TimeRounding, Unit
 from canteen_core.domain.calendar import (
     WEEKDAY_NAMES_FR,
@@ -180,33 +184,10 @@ class Site:
     department: str = attrs.field(converter=_department)
 
 
-def _version(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise InvalidInputError(
-            f"la version doit être un entier positif, reçu {value!r}", path=attribute.name
-        )
-
-
-def _instance(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
-    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, kind):
-            raise InvalidInputError(
-                f"{attribute.name} : {kind.__name__} attendu, reçu {type(value).__name__}",
-                path=attribute.name,
-            )
-
-    return check
-
-
 def _closures(value: object) -> tuple[Period, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
         raise InvalidInputError("les fermetures forment une liste de périodes", path="closures")
-    for item in value:
-        if not isinstance(item, Period):
-            raise InvalidInputError(
-                f"fermeture attendue (Period), reçu {type(item).__name__}", path="closures"
-            )
-    return tuple(value)
+    return items_of(Period, value, "closures")
 
 
 @attrs.frozen(kw_only=True)
@@ -217,9 +198,9 @@ class SiteEntry:
     refuses to save over a version that moved meanwhile.
     """
 
-    site: Site = attrs.field(validator=_instance(Site))
+    site: Site = attrs.field(validator=instance_of(Site))
     closures: tuple[Period, ...] = attrs.field(default=(), converter=_closures)
-    version: int = attrs.field(default=1, validator=_version)
+    version: int = attrs.field(default=1, validator=positive_int)
 
     @property
     def id(self) -> str:
@@ -237,8 +218,8 @@ class SiteEntry:
 class ServiceEntry:
     """A service as the catalog stores it: the :class:`Service` and its version."""
 
-    service: Service = attrs.field(validator=_instance(Service))
-    version: int = attrs.field(default=1, validator=_version)
+    service: Service = attrs.field(validator=instance_of(Service))
+    version: int = attrs.field(default=1, validator=positive_int)
 
     @property
     def id(self) -> str:

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 import attrs
 
 from canteen_core.domain._access import ensure_allowed, ensure_may_act_for
-from canteen_core.domain._validators import a_date, aware_datetime, enum_member, non_empty_str
+from canteen_core.domain._validators import (
+    a_date,
+    aware_datetime,
+    enum_member,
+    non_empty_str,
+    optional_aware_datetime,
+)
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import Clock, ensure_aware
 from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
@@ -69,11 +75,6 @@ def _status(value: RequestStatus | str) -> RequestStatus:
     return enum_member(RequestStatus, value, path="status", what="status")
 
 
-def _optional_aware(_: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
-    if value is not None:
-        aware_datetime(_, attribute, value)  # type: ignore[arg-type]
-
-
 @attrs.frozen(kw_only=True)
 class ChangeRequest:
     """A late change to one day of one enrollment, pending or decided.
@@ -93,7 +94,7 @@ class ChangeRequest:
     deadline: datetime = attrs.field(validator=aware_datetime)
     status: RequestStatus = attrs.field(default=RequestStatus.PENDING, converter=_status)
     decided_by: str | None = None
-    decided_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    decided_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     reason: str | None = None
 
     @property

@@ -68,6 +68,11 @@ def ensure_aware(value: datetime, name: str = "datetime") -> datetime:
     return value
 
 
+def paris_date(instant: datetime) -> date:
+    """The calendar date in Europe/Paris at ``instant`` (aware)."""
+    return instant.astimezone(PARIS).date()
+
+
 def paris_today(clock: Clock) -> date:
     """The current calendar date in Europe/Paris."""
-    return clock.now().astimezone(PARIS).date()
+    return paris_date(clock.now())

@@ -51,7 +51,7 @@ from babel.dates import format_date as _babel_date
 from babel.dates import get_day_names
 
 from canteen_core.domain._french import format_date_fr, format_wall_time_fr
-from canteen_core.domain._validators import enum_member
+from canteen_core.domain._validators import enum_member, non_negative_int, positive_int
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.clock import PARIS, ensure_aware
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
@@ -122,16 +122,6 @@ def _check_weekday(_: object, attribute: attrs.Attribute[int], value: object) ->
         raise InvalidInputError(f"weekday must be 0 (Monday) to 6, got {value!r}", path="weekday")
 
 
-def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInputError(f"must be a positive integer, got {value!r}", path=attribute.name)
-
-
-def _non_negative(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInputError(f"must be an integer >= 0, got {value!r}", path=attribute.name)
-
-
 class CutOffPolicy(abc.ABC):
     """A rule giving, for a target day, the instant after which changes are late."""
 
@@ -179,7 +169,7 @@ class WeeklyDeadline(CutOffPolicy):
 
     weekday: int = attrs.field(validator=_check_weekday)
     at: time = attrs.field(validator=_check_time)
-    weeks_before: int = attrs.field(default=1, validator=_positive)
+    weeks_before: int = attrs.field(default=1, validator=positive_int)
 
     def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
         return self._of_week(day - timedelta(days=day.weekday()))
@@ -233,7 +223,7 @@ class OpenDaysBefore(CutOffPolicy):
     continues on weekdays (Monday to Friday), e.g. Friday before the rentrée.
     """
 
-    days: int = attrs.field(default=1, validator=_positive)
+    days: int = attrs.field(default=1, validator=positive_int)
     at: time = attrs.field(validator=_check_time)
 
     def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
@@ -279,7 +269,7 @@ class FixedDelay(CutOffPolicy):
       "48 h in calendar days" for a Thursday is Tuesday 00:00 whatever the season.
     """
 
-    amount: int = attrs.field(validator=_non_negative)
+    amount: int = attrs.field(validator=non_negative_int)
     unit: DelayUnit = attrs.field(converter=_unit)
     at: time = attrs.field(default=time(0, 0), validator=_check_time)
 
@@ -326,7 +316,7 @@ class DayOfPreviousMonth(CutOffPolicy):
     A day beyond the month's length means its last day (31 -> 30 November, 28/29 February).
     """
 
-    day_of_month: int = attrs.field(validator=_positive)
+    day_of_month: int = attrs.field(validator=positive_int)
     at: time = attrs.field(validator=_check_time)
 
     def __attrs_post_init__(self) -> None:
@@ -360,7 +350,7 @@ class WorkingDaysBefore(CutOffPolicy):
     included when the site is there); school holidays are working days.
     """
 
-    days: int = attrs.field(default=2, validator=_positive)
+    days: int = attrs.field(default=2, validator=positive_int)
     at: time = attrs.field(validator=_check_time)
 
     def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:

@@ -19,7 +19,12 @@ from datetime import datetime
 
 import attrs
 
-from canteen_core.domain._validators import aware_datetime, check_year, non_empty_str
+from canteen_core.domain._validators import (
+    aware_datetime,
+    check_year,
+    non_empty_str,
+    optional_aware_datetime,
+)
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
 from canteen_core.domain.change_requests import RequestStatus
@@ -48,11 +53,6 @@ def _status(value: RequestStatus | str) -> RequestStatus:
 
 def _year(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     check_year(value, attribute.name)
-
-
-def _optional_aware(_: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
-    if value is not None:
-        aware_datetime(_, attribute, value)  # type: ignore[arg-type]
 
 
 def _optional_text(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
@@ -105,7 +105,7 @@ class EnrollmentApplication:
     requested_at: datetime = attrs.field(validator=aware_datetime)
     status: RequestStatus = attrs.field(default=RequestStatus.PENDING, converter=_status)
     decided_by: str | None = None
-    decided_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    decided_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     reason: str | None = attrs.field(default=None, validator=_optional_text)
     enrollment_id: str | None = None
     weekdays: frozenset[int] | None = attrs.field(default=None, converter=_weekdays)

@@ -19,14 +19,13 @@ Two rules hold for every enrollment, checked where enrollments are made and chan
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
-from typing import TypeVar
 
 import attrs
 
 from canteen_core.domain._french import ends_before_start_fr
-from canteen_core.domain._validators import a_date, enum_member, non_empty_str
+from canteen_core.domain._validators import a_date, enum_member, instance_of, non_empty_str
 from canteen_core.domain.calendar import Closure, ServiceCalendar
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.deadlines import CutOffPolicy
@@ -83,24 +82,6 @@ def _late_mode(value: LateChangeMode | str) -> LateChangeMode:
     return enum_member(LateChangeMode, value, path="late_change", what="late-change mode")
 
 
-def _policy(_: object, attribute: attrs.Attribute[CutOffPolicy], value: object) -> None:
-    if not isinstance(value, CutOffPolicy):
-        raise InvalidInputError(f"must be a cut-off policy, got {value!r}", path=attribute.name)
-
-
-_T = TypeVar("_T")
-
-
-def _instance_of(kind: type[_T]) -> Callable[[object, attrs.Attribute[_T], _T], None]:
-    def check(_: object, attribute: attrs.Attribute[_T], value: _T) -> None:
-        if not isinstance(value, kind):
-            raise InvalidInputError(
-                f"must be a {kind.__name__}, got {type(value).__name__}", path=attribute.name
-            )
-
-    return check
-
-
 @attrs.frozen(kw_only=True)
 class Enrollment:
     """A child's enrollment in ``service`` at ``site`` from ``start`` to ``end`` (inclusive).
@@ -114,13 +95,13 @@ class Enrollment:
     id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
     child_id: str = attrs.field(validator=non_empty_str)
-    service: Service = attrs.field(validator=_instance_of(Service))
-    site: Site = attrs.field(validator=_instance_of(Site))
-    calendar: ServiceCalendar = attrs.field(validator=_instance_of(ServiceCalendar))
+    service: Service = attrs.field(validator=instance_of(Service))
+    site: Site = attrs.field(validator=instance_of(Site))
+    calendar: ServiceCalendar = attrs.field(validator=instance_of(ServiceCalendar))
     start: date = attrs.field(validator=a_date)
     end: date = attrs.field(validator=a_date)
-    booking_policy: CutOffPolicy = attrs.field(validator=_policy)
-    cancellation_policy: CutOffPolicy = attrs.field(validator=_policy)
+    booking_policy: CutOffPolicy = attrs.field(validator=instance_of(CutOffPolicy))
+    cancellation_policy: CutOffPolicy = attrs.field(validator=instance_of(CutOffPolicy))
     late_change: LateChangeMode = attrs.field(default=LateChangeMode.REFUSE, converter=_late_mode)
     tariff_category: str = attrs.field(default="resident", validator=non_empty_str)
 

@@ -23,7 +23,13 @@ from decimal import Decimal
 
 import attrs
 
-from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str, optional_date
+from canteen_core.domain._validators import (
+    a_date,
+    aware_datetime,
+    non_empty_str,
+    optional_date,
+    positive_int,
+)
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
 from canteen_core.domain.money import to_decimal
 
@@ -138,11 +144,6 @@ def sniff_content_type(data: bytes) -> str:
     )
 
 
-def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInputError("must be a positive number of bytes", path=attribute.name)
-
-
 def size_fr(size: int) -> str:
     """``"4,2 Mo"``, or ``"180 ko"`` under a megabyte."""
     if size < 1024 * 1024:
@@ -154,8 +155,8 @@ def size_fr(size: int) -> str:
 class PaperLimits:
     """How large one file and one household's papers may be, in bytes."""
 
-    max_bytes: int = attrs.field(default=5 * 1024 * 1024, validator=_positive)
-    household_quota: int = attrs.field(default=50 * 1024 * 1024, validator=_positive)
+    max_bytes: int = attrs.field(default=5 * 1024 * 1024, validator=positive_int)
+    household_quota: int = attrs.field(default=50 * 1024 * 1024, validator=positive_int)
 
     def check(self, size: int, used: int) -> None:
         """Refuse a file of ``size`` bytes when it is too large, or when the household,
@@ -205,7 +206,7 @@ class FamilyPaper:
     family_quotient: Decimal | None = attrs.field(default=None, converter=_optional_quotient)
     file_name: str = attrs.field(validator=non_empty_str)
     content_type: str = attrs.field(validator=non_empty_str)
-    size: int = attrs.field(validator=_positive)
+    size: int = attrs.field(validator=positive_int)
     sha256: str = attrs.field(validator=non_empty_str)
     store: str = attrs.field(validator=non_empty_str)
     blob_key: str = attrs.field(validator=non_empty_str)

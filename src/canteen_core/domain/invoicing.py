@@ -31,7 +31,14 @@ from decimal import Decimal
 import attrs
 
 from canteen_core.domain._french import ends_before_start_fr
-from canteen_core.domain._validators import a_date, enum_member, non_empty_str
+from canteen_core.domain._validators import (
+    a_date,
+    enum_member,
+    non_empty_str,
+    non_negative_int,
+    non_negative_money,
+    positive_int,
+)
 from canteen_core.domain.calendar import MONTH_NAMES_FR
 from canteen_core.domain.charging import (
     ChargeRule,
@@ -42,7 +49,6 @@ from canteen_core.domain.money import EUR, Money
 from canteen_core.domain.numbering import (
     NumberSequence,
     check_sequence,
-    non_negative_int,
     parse_number,
 )
 from canteen_core.domain.tariffs import TariffCategory
@@ -171,20 +177,6 @@ def _days(items: Iterable[date]) -> tuple[date, ...]:
     return tuple(sorted(items))
 
 
-def _positive_quantity(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInputError(
-            f"quantity must be a positive integer, got {value!r}", path="quantity"
-        )
-
-
-def _money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise InvalidInputError(f"must be Money, got {type(value).__name__}", path=attribute.name)
-    if value.is_negative:
-        raise InvalidInputError(f"must not be negative, got {value}", path=attribute.name)
-
-
 def _optional_rule(value: ChargeRule | str | None) -> ChargeRule | None:
     if value is None:
         return None
@@ -210,9 +202,9 @@ class InvoiceLine:
     service_id: str = attrs.field(validator=non_empty_str)
     category: TariffCategory | None = attrs.field(default=None, converter=_optional_category)
     description: str = attrs.field(validator=non_empty_str)
-    quantity: int = attrs.field(validator=_positive_quantity)
-    unit_price: Money = attrs.field(validator=_money)
-    amount: Money = attrs.field(validator=_money)
+    quantity: int = attrs.field(validator=positive_int)
+    unit_price: Money = attrs.field(validator=non_negative_money)
+    amount: Money = attrs.field(validator=non_negative_money)
     days: tuple[date, ...] = attrs.field(default=(), converter=_days)
     rule: ChargeRule | None = attrs.field(default=None, converter=_optional_rule)
     grid_id: str | None = None

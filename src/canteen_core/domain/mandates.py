@@ -22,7 +22,7 @@ from __future__ import annotations
 import calendar
 import enum
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import attrs
@@ -38,7 +38,7 @@ from schwifty.exceptions import (
     SchwiftyException,
 )
 
-from canteen_core.domain._validators import a_date, non_empty_str, optional_date
+from canteen_core.domain._validators import a_date, check_date, non_empty_str, optional_date
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
 
 __all__ = [
@@ -281,11 +281,6 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, days_in_month))
 
 
-def _check_date(value: object, path: str) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInputError(f"must be a date, got {value!r}", path=path)
-
-
 def _iban(value: str) -> str:
     return validate_iban(value)
 
@@ -374,7 +369,7 @@ class DirectDebitMandate:
         Refuses revoked or used mandates, collections before the signature date and lapsed
         mandates (unused for :data:`MANDATE_LAPSE_MONTHS` months).
         """
-        _check_date(on, "on")
+        check_date(on, "on")
         sequence = self.next_sequence_type()
         if on < self.signed_on:
             raise RuleViolationError(
@@ -414,7 +409,7 @@ class DirectDebitMandate:
         The next collection will carry the amendment indicator and the *original* IBAN, i.e.
         the one the debtor's bank last saw, even if the IBAN changes twice in between.
         """
-        _check_date(changed_on, "changed_on")
+        check_date(changed_on, "changed_on")
         if self.status in {MandateStatus.REVOKED, MandateStatus.COMPLETED}:
             raise RuleViolationError(
                 f"mandate {self.reference} is {self.status.value}: it cannot be amended"
@@ -438,7 +433,7 @@ class DirectDebitMandate:
         A final collection needs a recurrent mandate already collected at least once (the
         first collection of a mandate is FRST, never FNAL).
         """
-        _check_date(on, "on")
+        check_date(on, "on")
         if not self.collectable:
             raise RuleViolationError(f"le mandat {self.reference} n'est plus actif")
         if on < self.signed_on:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str
+from canteen_core.domain._validators import a_date, items_of, non_empty_str
 from canteen_core.domain.allergens import Allergen, parse_allergens
 from canteen_core.domain.errors import InvalidInputError
 
@@ -122,12 +122,7 @@ def week_of(day: date) -> date:
 def _days(value: object) -> tuple[DayMenu, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
         raise InvalidInputError("les menus du jour forment une liste", path="days")
-    for item in value:
-        if not isinstance(item, DayMenu):
-            raise InvalidInputError(
-                f"menu du jour attendu, reçu {type(item).__name__}", path="days"
-            )
-    return tuple(sorted(value, key=lambda menu: menu.day))
+    return tuple(sorted(items_of(DayMenu, value, "days"), key=lambda menu: menu.day))
 
 
 def _monday(_: object, attribute: attrs.Attribute[date], value: object) -> None:

@@ -12,18 +12,10 @@ from datetime import date
 
 import attrs
 
-from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain._validators import non_empty_str, non_negative_int
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["NumberSequence", "check_sequence", "non_negative_int", "parse_number"]
-
-
-def non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    """attrs validator: a non-negative ``int`` (not a ``bool``)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(
-            f"must be a non-negative integer, got {value!r}", path=attribute.name
-        )
 
 
 def _year(_: object, attribute: attrs.Attribute[int], value: object) -> None:

@@ -34,7 +34,12 @@ from typing import Any
 import attrs
 
 from canteen_core.domain._french import not_positive_fr
-from canteen_core.domain._validators import aware_datetime, non_empty_str
+from canteen_core.domain._validators import (
+    aware_datetime,
+    check_date,
+    non_empty_str,
+    non_negative_int,
+)
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.money import CENT, Money
 
@@ -112,13 +117,6 @@ def _positive_cents(_: Any, attribute: attrs.Attribute[Money], value: object) ->
         )
 
 
-def _non_negative_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInputError(
-            f"must be a non-negative integer, got {value!r}", path=attribute.name
-        )
-
-
 @attrs.frozen(kw_only=True)
 class PaymentRequest:
     """One attempt to pay an invoice online, as the application services prepare it.
@@ -138,7 +136,7 @@ class PaymentRequest:
     return_url: str = attrs.field(validator=_http_url)
     notification_url: str = attrs.field(validator=_http_url)
     requested_at: datetime = attrs.field(validator=aware_datetime)
-    daily_sequence: int = attrs.field(default=0, validator=_non_negative_int)
+    daily_sequence: int = attrs.field(default=0, validator=non_negative_int)
     household_id: str | None = None
     description: str | None = None  # shown by the provider ("Facture 2023-000123")
 
@@ -380,9 +378,9 @@ def online_payment_refusal(
     opens on ``payment_open_date`` (``None``: as soon as the invoice is issued) and needs a
     balance due of at least ``minimum``.
     """
-    _check_date(today, "today")
+    check_date(today, "today")
     if payment_open_date is not None:
-        _check_date(payment_open_date, "payment_open_date")
+        check_date(payment_open_date, "payment_open_date")
     for name, value in (("balance_due", balance_due), ("minimum", minimum)):
         if not isinstance(value, Money):
             raise InvalidInputError(f"must be Money, got {value!r}", path=name)
@@ -430,8 +428,3 @@ def ensure_online_payment_allowed(
     )
     if reason is not None:
         raise RuleViolationError(reason)
-
-
-def _check_date(value: object, path: str) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInputError(f"must be a date, got {value!r}", path=path)

@@ -20,7 +20,7 @@ import attrs
 from dateutil import rrule
 
 from canteen_core.domain._french import ends_before_start_fr
-from canteen_core.domain._validators import bounded_date, optional_bounded_date
+from canteen_core.domain._validators import bounded_date, enum_member, optional_bounded_date
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
 from canteen_core.domain.errors import InvalidInputError
 
@@ -51,14 +51,7 @@ class Recurrence(enum.StrEnum):
         }
         if text in aliases:
             return aliases[text]
-        try:
-            return cls(text)
-        except ValueError:
-            raise InvalidInputError(
-                f"unknown recurrence {value!r}; expected one of "
-                + ", ".join(item.value for item in cls),
-                path="recurrence",
-            ) from None
+        return enum_member(cls, text, path="recurrence", what="recurrence")
 
 
 def _recurrence(value: Recurrence | str) -> Recurrence:

@@ -20,7 +20,12 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain._validators import (
+    non_empty_str,
+    non_negative_int,
+    non_negative_money,
+    positive_int,
+)
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.events import InvoiceOverdue
 from canteen_core.domain.ledger import HouseholdAccount, InvoiceState
@@ -36,24 +41,12 @@ __all__ = [
 ]
 
 
-def _positive_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInputError(f"must be a positive integer, got {value!r}", path=attribute.name)
-
-
-def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(
-            f"must be a non-negative integer, got {value!r}", path=attribute.name
-        )
-
-
 @attrs.frozen(kw_only=True)
 class DunningLevel:
     """Reminder ``level`` (1 = first) sent ``days_overdue`` days after the due date."""
 
-    level: int = attrs.field(validator=_positive_int)
-    days_overdue: int = attrs.field(validator=_non_negative_int)
+    level: int = attrs.field(validator=positive_int)
+    days_overdue: int = attrs.field(validator=non_negative_int)
     label: str = attrs.field(default="Relance", validator=non_empty_str)
 
 
@@ -163,11 +156,6 @@ def arrears(account: HouseholdAccount, *, today: date, grace_days: int = 0) -> M
     )
 
 
-def _money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money) or value.is_negative:
-        raise InvalidInputError(f"must be non-negative Money, got {value!r}", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class ArrearsRule:
     """Block new bookings when overdue arrears exceed ``threshold`` (strictly).
@@ -176,8 +164,8 @@ class ArrearsRule:
     netted: it is already applied to open invoices by the ledger.
     """
 
-    threshold: Money = attrs.field(validator=_money)
-    grace_days: int = attrs.field(default=0, validator=_non_negative_int)
+    threshold: Money = attrs.field(validator=non_negative_money)
+    grace_days: int = attrs.field(default=0, validator=non_negative_int)
     enabled: bool = True
 
     def blocks_bookings(self, account: HouseholdAccount, *, today: date) -> bool:

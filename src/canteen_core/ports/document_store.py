@@ -18,12 +18,11 @@ nothing behind.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import attrs
 
-from canteen_core.domain._validators import non_empty_str
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain._validators import non_empty_str, positive_int
 
 __all__ = ["DocumentStore", "DocumentStoreSettings"]
 
@@ -51,11 +50,6 @@ class DocumentStore(Protocol):
         ...
 
 
-def _positive(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInputError("must be a positive number of bytes", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class DocumentStoreSettings:
     """``[documents]``: which store keeps the papers, and how much a household may upload.
@@ -74,8 +68,8 @@ class DocumentStoreSettings:
     url: str | None = None
     schema: str | None = None
     tenant: str | None = None
-    max_bytes: int = attrs.field(default=5 * 1024 * 1024, validator=_positive)
-    household_quota: int = attrs.field(default=50 * 1024 * 1024, validator=_positive)
+    max_bytes: int = attrs.field(default=5 * 1024 * 1024, validator=positive_int)
+    household_quota: int = attrs.field(default=50 * 1024 * 1024, validator=positive_int)
 
     @property
     def store_name(self) -> str:

@@ -14,6 +14,7 @@ from datetime import date, time, timedelta
 import attrs
 
 from canteen_core.domain._french import ends_before_start_fr
+from canteen_core.domain._validators import items_of
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import (
     AbsenceJustification,
@@ -86,14 +87,7 @@ class JustificationRequest:
 def _requests(items: object) -> list[JustificationRequest]:
     if isinstance(items, str | bytes) or not isinstance(items, Iterable):
         raise InvalidInputError("expected justification requests", path="requests")
-    found = list(items)
-    for index, item in enumerate(found):
-        if not isinstance(item, JustificationRequest):
-            raise InvalidInputError(
-                f"expected a JustificationRequest, got {type(item).__name__}",
-                path=f"requests[{index}]",
-            )
-    return found
+    return list(items_of(JustificationRequest, items, "requests"))
 
 
 def _days_of(records: Iterable[AttendanceRecord]) -> dict[str, list[date]]:

@@ -24,7 +24,7 @@ from canteen_core.domain.capacity import (
     rank_of,
     rule_id,
 )
-from canteen_core.domain.clock import PARIS
+from canteen_core.domain.clock import PARIS, paris_date
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.grids import Grid, GridCell
 from canteen_core.domain.policy import Action
@@ -251,7 +251,7 @@ class CapacityService(ServiceBase):
 
     def _fill_free_places(self, tx: Transaction, rule: CapacityRule) -> None:
         """After a rule changed: serve the children waiting on the days that now have room."""
-        today = tx.now.astimezone(PARIS).date()
+        today = paris_date(tx.now)
         days = sorted(
             {
                 entry.day

@@ -11,6 +11,7 @@ outbox, in the same transaction.
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 import attrs
 
@@ -22,11 +23,14 @@ from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import drop_closed_days
+from canteen_core.ports.storage import CatalogRepository
 from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["CatalogService", "site_closures_for", "stored_service", "stored_site"]
+
+_Entry = TypeVar("_Entry", SiteEntry, ServiceEntry)
 
 
 def stored_site(tx: Transaction, site: Site | str) -> SiteEntry:
@@ -37,13 +41,8 @@ def stored_site(tx: Transaction, site: Site | str) -> SiteEntry:
     """
     if isinstance(site, str):
         return tx.uow.sites.get(site)
-    if not isinstance(site, Site):
-        raise InvalidInputError(f"site attendu, reçu {type(site).__name__}", path="site")
-    entry = tx.uow.sites.find(site.id)
-    if entry is None:
-        entry = SiteEntry(site=site)
-        tx.uow.sites.save(entry, expected_version=0)
-    elif entry.site != site:
+    entry = _find_or_add(tx.uow.sites, SiteEntry(site=site))
+    if entry.site != site:
         raise ConflictError(
             f"le site « {site.id} » est enregistré autrement ({entry.site.name}, zone "
             f"{entry.site.zone}, département {entry.site.department}) : donnez son identifiant"
@@ -56,20 +55,23 @@ def stored_service(tx: Transaction, service: Service | str) -> ServiceEntry:
     yet); errors as :func:`stored_site`."""
     if isinstance(service, str):
         return tx.uow.services.get(service)
-    if not isinstance(service, Service):
-        raise InvalidInputError(
-            f"prestation attendue, reçu {type(service).__name__}", path="service"
-        )
-    entry = tx.uow.services.find(service.id)
-    if entry is None:
-        entry = ServiceEntry(service=service)
-        tx.uow.services.save(entry, expected_version=0)
-    elif entry.service != service:
+    entry = _find_or_add(tx.uow.services, ServiceEntry(service=service))
+    if entry.service != service:
         raise ConflictError(
             f"la prestation « {service.id} » est enregistrée autrement "
             f"({entry.service.name}) : donnez son identifiant"
         )
     return entry
+
+
+def _find_or_add(catalog: CatalogRepository[_Entry], new: _Entry) -> _Entry:
+    """The stored entry of ``new``'s id, or ``new`` once stored (version 1). Building ``new``
+    checked the site or service given."""
+    stored = catalog.find(new.id)
+    if stored is None:
+        catalog.save(new, expected_version=0)
+        return new
+    return stored
 
 
 def site_closures_for(entry: SiteEntry, calendar: ServiceCalendar) -> tuple[Period, ...]:
@@ -86,20 +88,14 @@ class CatalogService(ServiceBase):
 
     def add_site(self, actor: Actor, site: Site) -> SiteEntry:
         """Store a new site (version 1); ``ConflictError`` if its id is taken."""
-        if not isinstance(site, Site):
-            raise InvalidInputError(f"site attendu, reçu {type(site).__name__}", path="site")
-        entry = SiteEntry(site=site)
+        entry = SiteEntry(site=site)  # checks that a Site is given
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             tx.uow.sites.save(entry, expected_version=0)
         return entry
 
     def add_service(self, actor: Actor, service: Service) -> ServiceEntry:
         """Store a new service (version 1); ``ConflictError`` if its id is taken."""
-        if not isinstance(service, Service):
-            raise InvalidInputError(
-                f"prestation attendue, reçu {type(service).__name__}", path="service"
-            )
-        entry = ServiceEntry(service=service)
+        entry = ServiceEntry(service=service)  # checks that a Service is given
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             tx.uow.services.save(entry, expected_version=0)
         return entry

@@ -16,12 +16,13 @@ import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import Presence
+from canteen_core.domain.clock import paris_date, paris_today
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.ledger import HouseholdAccount
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import Range
 from canteen_core.services.billing import household_account
-from canteen_core.services.payments._base import _a_date, _paris_date
+from canteen_core.services.payments._base import _a_date
 from canteen_core.services.runner import ServiceBase
 
 __all__ = [
@@ -123,7 +124,7 @@ class DocumentService(ServiceBase):
         with self._viewing(actor, Action.VIEW_RESERVATIONS, household_id) as tx:
             uow = tx.uow
             household = uow.households.get(household_id)
-            today = _paris_date(tx.now)
+            today = paris_date(tx.now)
             if first > today:
                 raise InvalidInputError(
                     "la période commence après aujourd'hui : aucune présence à attester",
@@ -167,7 +168,7 @@ class DocumentService(ServiceBase):
         attendance certificate of the current school year (another period may be asked), and
         a payment certificate for this year and each earlier year with a payment."""
         account = self.household_account(actor, household_id)
-        today = _paris_date(self._ctx.clock.now())
+        today = paris_today(self._ctx.clock)
         years = {p.received_on.year for p in account.payments if not p.is_rejected}
         years.add(today.year)
         offered = [

@@ -6,7 +6,7 @@ actor (``Actor.household_ids``); staff, finance and admin see every household.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -105,22 +105,15 @@ class FamilyService(ServiceBase):
     def save_household(self, actor: Actor, household: Household) -> Household:
         """Replace a stored household by a changed copy (admin); ``NotFoundError`` if new."""
         household = _household(household)
-        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
-            before = tx.uow.households.get(household.id)
-            tx.uow.households.save(household)
-            _record(tx, before, household, f"Modification du foyer {household.id}")
-        return household
+        summary = f"Modification du foyer {household.id}"
+        return self._change(actor, household.id, lambda _: household, summary)
 
     def add_child(self, actor: Actor, household_id: str, child: Child) -> Household:
         """Add a child to a household (admin); ``ConflictError`` if it belongs elsewhere."""
         if not isinstance(child, Child):
             raise InvalidInputError(f"expected a Child, got {type(child).__name__}", path="child")
-        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
-            before = tx.uow.households.get(household_id)
-            household = before.with_child(child)
-            tx.uow.households.save(household)
-            _record(tx, before, household, f"Ajout de l'enfant {child.id} au foyer {household_id}")
-        return household
+        summary = f"Ajout de l'enfant {child.id} au foyer {household_id}"
+        return self._change(actor, household_id, lambda h: h.with_child(child), summary)
 
     def set_co_representative(
         self, actor: Actor, household_id: str, guardian: Guardian | None
@@ -128,11 +121,24 @@ class FamilyService(ServiceBase):
         """Set (or remove with ``None``) the household's co-representative (admin)."""
         if guardian is not None and not isinstance(guardian, Guardian):
             raise InvalidInputError("expected a Guardian or None", path="guardian")
+        summary = f"Co-représentant du foyer {household_id}"
+        return self._change(
+            actor, household_id, lambda h: h.with_co_representative(guardian), summary
+        )
+
+    def _change(
+        self,
+        actor: Actor,
+        household_id: str,
+        change: Callable[[Household], Household],
+        summary: str,
+    ) -> Household:
+        """Save ``change`` of the stored household (admin), audited under ``summary``."""
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
             before = tx.uow.households.get(household_id)
-            household = before.with_co_representative(guardian)
+            household = change(before)
             tx.uow.households.save(household)
-            _record(tx, before, household, f"Co-représentant du foyer {household_id}")
+            _record(tx, before, household, summary)
         return household
 
     def remove_household(self, actor: Actor, household_id: str) -> None:

@@ -23,7 +23,7 @@ from canteen_core.domain._access import acts_as_commune
 from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.change_requests import ChangeRequest
-from canteen_core.domain.clock import PARIS, FixedClock
+from canteen_core.domain.clock import FixedClock, paris_date
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
@@ -209,7 +209,7 @@ class ReservationService(ChangeRequestUseCases):
         if rule is None or not actor.is_family:
             return
         booking = {enrollments[i].household_id for i, r in results.items() if r.booked}
-        today = tx.now.astimezone(PARIS).date()
+        today = paris_date(tx.now)
         for household_id in sorted(booking):
             ensure_bookings_allowed(tx.uow, household_id, today=today, rule=rule)
 
@@ -294,11 +294,7 @@ class ReservationService(ChangeRequestUseCases):
         """Book every open day from ``start`` to ``end``, clamped to the enrollment's period
         (the days outside it are not listed, so the work is bounded by the enrollment).
         ``expected_version``: as in :meth:`set_days`."""
-        expected = _expected(enrollment_id, expected_version)
-        span = _check_range(start, end)
-        return self._fill(actor, [enrollment_id], span, True, span=True, expected=expected)[
-            enrollment_id
-        ]
+        return self._fill_range(actor, enrollment_id, start, end, True, expected_version)
 
     def untick_range(
         self,
@@ -311,9 +307,20 @@ class ReservationService(ChangeRequestUseCases):
     ) -> BulkResult:
         """Cancel every booked day from ``start`` to ``end``, clamped to the enrollment's
         period (see :meth:`tick_range`)."""
+        return self._fill_range(actor, enrollment_id, start, end, False, expected_version)
+
+    def _fill_range(
+        self,
+        actor: Actor,
+        enrollment_id: str,
+        start: date,
+        end: date,
+        booked: bool,
+        expected_version: int | None,
+    ) -> BulkResult:
         expected = _expected(enrollment_id, expected_version)
         span = _check_range(start, end)
-        return self._fill(actor, [enrollment_id], span, False, span=True, expected=expected)[
+        return self._fill(actor, [enrollment_id], span, booked, span=True, expected=expected)[
             enrollment_id
         ]
 
@@ -440,28 +447,21 @@ class ReservationService(ChangeRequestUseCases):
     def untick_month_many(
         self, actor: Actor, enrollment_ids: Iterable[str], year: int, month: int
     ) -> dict[str, BulkResult]:
-        """Cancel a month for many enrollments, in one transaction.
-
-        Only service days are considered: closed days are not listed as skipped.
-        """
+        """Cancel a month for many enrollments, as :meth:`tick_month_many` books it."""
         return self._fill_open(actor, enrollment_ids, _month_range(year, month), False)
 
     def tick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
     ) -> dict[str, BulkResult]:
-        """Book every open day from ``start`` to ``end`` for many enrollments.
-
-        Only service days are considered: closed days are not listed as skipped.
-        """
+        """Book every open day from ``start`` to ``end`` for many enrollments (service days
+        only, as :meth:`tick_month_many`)."""
         return self._fill_open(actor, enrollment_ids, _check_range(start, end), True)
 
     def untick_range_many(
         self, actor: Actor, enrollment_ids: Iterable[str], start: date, end: date
     ) -> dict[str, BulkResult]:
-        """Cancel every day from ``start`` to ``end`` for many enrollments.
-
-        Only service days are considered: closed days are not listed as skipped.
-        """
+        """Cancel every day from ``start`` to ``end`` for many enrollments (service days
+        only, as :meth:`tick_month_many`)."""
         return self._fill_open(actor, enrollment_ids, _check_range(start, end), False)
 
     def apply_periodicity_many(

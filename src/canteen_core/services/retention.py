@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 import attrs
 
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.clock import PARIS
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.families import Diet, Household
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind, PaperStatus
 from canteen_core.domain.policy import Action
@@ -135,7 +135,7 @@ class RetentionService(ServiceBase):
 
     def _health(self, tx: Transaction, apply: bool) -> RetentionItem:
         days = self._ctx.deployment.retention.health_data_days_after_enrollment
-        before = tx.now.astimezone(PARIS).date() - timedelta(days=days)
+        before = paris_date(tx.now) - timedelta(days=days)
         ends: dict[str, date] = {}
         for enrollment in tx.uow.enrollments.list():
             ends[enrollment.child_id] = max(
@@ -171,7 +171,7 @@ class RetentionService(ServiceBase):
     def _documents(self, tx: Transaction, apply: bool, removed: list[FamilyPaper]) -> RetentionItem:
         days = self._ctx.deployment.retention.documents_days_after_review
         cutoff = tx.now - timedelta(days=days)
-        last_day = cutoff.astimezone(PARIS).date()
+        last_day = paris_date(cutoff)
         old = [paper for paper in tx.uow.family_papers.list() if _expired(paper, cutoff, last_day)]
         if apply:
             for paper in old:

@@ -50,6 +50,7 @@ import attrs
 from canteen_core.config.deployment import Deployment
 from canteen_core.config.plugins import CanteenPluginManager, build_plugin_manager
 from canteen_core.domain._ids import random_id
+from canteen_core.domain._validators import items_of
 from canteen_core.domain.accounts import (
     AccountDisabledError,
     AccountNotActivatedError,
@@ -192,12 +193,7 @@ class Transaction:
 
     def send(self, *messages: OutgoingMessage) -> None:
         """Queue messages: written to the outbox in this transaction (rolled back with it)."""
-        for message in messages:
-            if not isinstance(message, OutgoingMessage):
-                raise InvalidInputError(
-                    f"expected an OutgoingMessage, got {type(message).__name__}"
-                )
-            self._messages.append(message)
+        self._messages.extend(items_of(OutgoingMessage, messages, "messages"))
 
     def new_id(self) -> str:
         """A fresh identifier (the context's id factory)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core.domain._validators import non_negative_int
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import to_decimal
 
@@ -26,13 +27,6 @@ def _optional_qf(value: object) -> Decimal | None:
     return result
 
 
-def _count(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(
-            f"must be a non-negative integer, got {value!r}", path=attribute.name
-        )
-
-
 def _meals(value: object) -> Decimal:
     result = to_decimal(value, path="meals_per_month")
     if result < 0:
@@ -46,7 +40,7 @@ class PopulationHousehold:
 
     id: str
     quotient: Decimal | None = attrs.field(converter=_optional_qf)
-    children: int = attrs.field(validator=_count)
+    children: int = attrs.field(validator=non_negative_int)
     meals_per_month: Decimal = attrs.field(converter=_meals)
     resident: bool = True
 

@@ -27,18 +27,21 @@ __all__ = [
 
 
 class AuthenticationError(NotAuthorizedError):
-    """A login, token or account-state check failed. ``code`` is stable for portals to map."""
+    """A login, token or account-state check failed. ``code`` is stable for portals to map;
+    ``default_message`` is what the family reads when the raiser says nothing more."""
 
     code = "authentication_failed"
+    default_message = "L'authentification a échoué."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
 
 
 class InvalidCredentialsError(AuthenticationError):
     """Unknown username or wrong password (deliberately indistinguishable)."""
 
     code = "invalid_credentials"
-
-    def __init__(self) -> None:
-        super().__init__("Identifiant ou mot de passe incorrect.")
+    default_message = "Identifiant ou mot de passe incorrect."
 
 
 class LoginThrottledError(AuthenticationError):
@@ -76,54 +79,42 @@ class AccountNotActivatedError(AuthenticationError):
     """The account was created but its activation link has not been followed yet."""
 
     code = "account_not_activated"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Votre compte n'est pas encore activé : cliquez sur le lien d'activation reçu par "
-            "courriel (pensez à vérifier vos courriers indésirables)."
-        )
+    default_message = (
+        "Votre compte n'est pas encore activé : cliquez sur le lien d'activation reçu par "
+        "courriel (pensez à vérifier vos courriers indésirables)."
+    )
 
 
 class AccountDisabledError(AuthenticationError):
     """The account was disabled by the commune."""
 
     code = "account_disabled"
-
-    def __init__(self) -> None:
-        super().__init__("Ce compte est désactivé. Contactez le service restauration.")
+    default_message = "Ce compte est désactivé. Contactez le service restauration."
 
 
 class PasswordChangeRequiredError(AuthenticationError):
     """The temporary password must be changed before anything else."""
 
     code = "password_change_required"
-
-    def __init__(self) -> None:
-        super().__init__("Vous devez changer votre mot de passe provisoire avant de continuer.")
+    default_message = "Vous devez changer votre mot de passe provisoire avant de continuer."
 
 
 class InvalidTokenError(AuthenticationError):
     """The link's token is malformed, unknown or revoked."""
 
     code = "invalid_token"
-
-    def __init__(self, message: str = "Ce lien n'est pas valide.") -> None:
-        super().__init__(message)
+    default_message = "Ce lien n'est pas valide."
 
 
 class TokenExpiredError(InvalidTokenError):
     """The link's token has expired."""
 
     code = "token_expired"
-
-    def __init__(self) -> None:
-        super().__init__("Ce lien a expiré. Demandez l'envoi d'un nouveau lien.")
+    default_message = "Ce lien a expiré. Demandez l'envoi d'un nouveau lien."
 
 
 class TokenAlreadyUsedError(InvalidTokenError):
     """The link's token was already used (tokens are single-use)."""
 
     code = "token_already_used"
-
-    def __init__(self) -> None:
-        super().__init__("Ce lien a déjà été utilisé.")
+    default_message = "Ce lien a déjà été utilisé."

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from canteen_core.domain._validators import non_negative_int
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
@@ -38,11 +39,6 @@ def positive_delta(_: object, attribute: attrs.Attribute[timedelta], value: obje
         raise InvalidInputError(f"must be a positive timedelta, got {value!r}", path=attribute.name)
 
 
-def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInputError(f"must be an integer >= 0, got {value!r}", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class ThrottlePolicy:
     """Exponential lockout: after ``free_failures`` failures, each new failure locks for
@@ -54,7 +50,7 @@ class ThrottlePolicy:
     [0, 30, 60, 120]
     """
 
-    free_failures: int = attrs.field(default=5, validator=_non_negative_int)
+    free_failures: int = attrs.field(default=5, validator=non_negative_int)
     base_lockout: timedelta = attrs.field(default=timedelta(seconds=30), validator=positive_delta)
     max_lockout: timedelta = attrs.field(default=timedelta(hours=1), validator=positive_delta)
     forget_after: timedelta = attrs.field(default=timedelta(hours=24), validator=positive_delta)
@@ -76,7 +72,7 @@ class ThrottlePolicy:
 class ThrottleState:
     """Consecutive failed logins for one key (an account or a source) and the current lock."""
 
-    failures: int = attrs.field(default=0, validator=_non_negative_int)
+    failures: int = attrs.field(default=0, validator=non_negative_int)
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
 

@@ -10,6 +10,7 @@ from datetime import date
 
 import attrs
 
+from canteen_core.domain._validators import items_of
 from canteen_core.domain.charging.facts import ChargeRule, ChargingPolicy, DayFacts
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
@@ -61,13 +62,9 @@ class Charge:
 
 
 def _check_facts(facts: Iterable[DayFacts]) -> list[DayFacts]:
-    items = list(facts)
+    items = list(items_of(DayFacts, facts, "facts"))
     seen: set[tuple[str, str, date]] = set()
     for index, item in enumerate(items):
-        if not isinstance(item, DayFacts):
-            raise InvalidInputError(
-                f"expected DayFacts, got {type(item).__name__}", path=f"facts[{index}]"
-            )
         if item.key in seen:
             raise InvalidInputError(
                 f"two records for child {item.child_id!r}, enrollment {item.enrollment_id!r} "

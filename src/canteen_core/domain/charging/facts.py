@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from canteen_core.domain._validators import a_date, enum_member, non_empty_str
+from canteen_core.domain._validators import a_date, enum_member, non_empty_str, non_negative_int
 from canteen_core.domain.activities import Unit
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.tariffs import (
@@ -239,13 +239,6 @@ class PeriodFacts(_Subject):
         return [DayFacts(**subject, day=day, **self._day(day)) for day in self.days()]
 
 
-def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(
-            f"must be a non-negative integer, got {value!r}", path=attribute.name
-        )
-
-
 @attrs.frozen(kw_only=True)
 class ChargingPolicy:
     """Per-enrollment charging choices.
@@ -255,6 +248,6 @@ class ChargingPolicy:
     ``charge_unrecorded``: whether a booked day with no attendance record is charged as booked.
     """
 
-    carence_days: int = attrs.field(default=1, validator=_non_negative_int)
+    carence_days: int = attrs.field(default=1, validator=non_negative_int)
     charge_late_cancellation: bool = attrs.field(default=True, validator=_flag)
     charge_unrecorded: bool = attrs.field(default=True, validator=_flag)

@@ -10,6 +10,7 @@ from datetime import date
 
 import attrs
 
+from canteen_core.domain._validators import items_of
 from canteen_core.domain.charging.days import _carried, _household, _Outcome, _ranks, _rule_of
 from canteen_core.domain.charging.facts import ChargeRule, ChargingPolicy, PeriodFacts
 from canteen_core.domain.errors import InvalidInputError
@@ -139,13 +140,9 @@ def charge_periods(
     (:meth:`PeriodFacts.day_facts`), without an object per day. Sibling ranks, carried runs,
     policies and errors are those of :func:`decide` and :func:`price`.
     """
-    items = list(facts)
+    items = items_of(PeriodFacts, facts, "facts")
     seen: set[tuple[str, str, str | None]] = set()
     for index, item in enumerate(items):
-        if not isinstance(item, PeriodFacts):
-            raise InvalidInputError(
-                f"expected PeriodFacts, got {type(item).__name__}", path=f"facts[{index}]"
-            )
         key = (item.enrollment_id, item.child_id, item.tariff_service_id)
         if key in seen:
             raise InvalidInputError(

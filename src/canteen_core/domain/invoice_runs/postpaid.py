@@ -13,7 +13,7 @@ import attrs
 
 from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._unchecked import unchecked
-from canteen_core.domain._validators import aware_datetime
+from canteen_core.domain._validators import aware_datetime, items_of
 from canteen_core.domain.charging import (
     ChargedDays,
     ChargingPolicy,
@@ -65,12 +65,8 @@ class BillingRun:
 
 
 def _households(households: Mapping[str, Household] | Iterable[Household]) -> dict[str, Household]:
-    items = list(households.values() if isinstance(households, Mapping) else households)
-    for index, item in enumerate(items):
-        if not isinstance(item, Household):
-            raise InvalidInputError(
-                f"expected a Household, got {type(item).__name__}", path=f"households[{index}]"
-            )
+    values = households.values() if isinstance(households, Mapping) else households
+    items = items_of(Household, values, "households")
     return {household.id: household for household in items}
 
 

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from canteen_core.domain._validators import positive_int
 from canteen_core.domain.clock import Clock, ensure_aware
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.mail_secrets import (
@@ -63,11 +64,6 @@ def _positive_delta(_: object, attribute: attrs.Attribute[timedelta], value: obj
         raise InvalidInputError(f"must be a positive timedelta, got {value!r}", path=attribute.name)
 
 
-def _positive_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInputError(f"must be an integer >= 1, got {value!r}", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """Exponential backoff: the n-th failed attempt waits ``first_delay * factor**(n-1)``, at
@@ -80,9 +76,9 @@ class RetryPolicy:
     [1, 2, 4]
     """
 
-    max_attempts: int = attrs.field(default=8, validator=_positive_int)
+    max_attempts: int = attrs.field(default=8, validator=positive_int)
     first_delay: timedelta = attrs.field(default=timedelta(minutes=1), validator=_positive_delta)
-    factor: int = attrs.field(default=2, validator=_positive_int)
+    factor: int = attrs.field(default=2, validator=positive_int)
     max_delay: timedelta = attrs.field(default=timedelta(hours=4), validator=_positive_delta)
 
     def delay(self, attempts: int) -> timedelta:

@@ -13,6 +13,7 @@ from typing import Protocol
 import attrs
 
 from canteen_core.domain._ids import random_id
+from canteen_core.domain._validators import items_of, non_negative_int
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.mail_secrets import (
     drop_sealed,
@@ -38,11 +39,6 @@ class DeliveryStatus(enum.StrEnum):
     DEAD = "dead"  # gave up after max attempts; kept for inspection and requeue
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInputError(f"must be an integer >= 0, got {value!r}", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class OutboxRecord:
     """A message in the outbox and its delivery state (what the storage persists).
@@ -55,7 +51,7 @@ class OutboxRecord:
 
     message: OutgoingMessage
     status: DeliveryStatus = attrs.field(default=DeliveryStatus.PENDING, converter=DeliveryStatus)
-    attempts: int = attrs.field(default=0, validator=_non_negative)
+    attempts: int = attrs.field(default=0, validator=non_negative_int)
     next_attempt_at: datetime
     claimed_at: datetime | None = None
     last_attempt_at: datetime | None = None
@@ -231,12 +227,7 @@ class InMemoryOutboxStore:
         self._records: dict[str, OutboxRecord] = {}
 
     def add(self, messages: Iterable[OutgoingMessage]) -> list[str]:
-        batch = list(messages)
-        for message in batch:
-            if not isinstance(message, OutgoingMessage):
-                raise InvalidInputError(
-                    f"expected OutgoingMessage, got {type(message).__name__}", path="messages"
-                )
+        batch = items_of(OutgoingMessage, messages, "messages")
         added = []
         for message in batch:
             if message.id in self._records:

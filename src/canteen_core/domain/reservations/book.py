@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import attrs
 
-from canteen_core.domain._validators import a_date, non_empty_str
+from canteen_core.domain._validators import a_date, non_empty_str, non_negative_int
 from canteen_core.domain.calendar import ClosureKind
 from canteen_core.domain.change_requests import ChangeRequest
 from canteen_core.domain.enrollments import Enrollment
@@ -69,11 +69,6 @@ def _mask(origin: date, days: Iterable[date], path: str) -> int:
     return mask
 
 
-def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInputError(f"must be an integer >= 0, got {value!r}", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class ReservationBook:
     """All reservations of one enrollment, as a compact immutable value.
@@ -86,10 +81,10 @@ class ReservationBook:
 
     enrollment_id: str = attrs.field(validator=non_empty_str)
     origin: date = attrs.field(validator=a_date)
-    bits: int = attrs.field(default=0, validator=_non_negative_int)
-    late_booked: int = attrs.field(default=0, validator=_non_negative_int)
-    late_cancelled: int = attrs.field(default=0, validator=_non_negative_int)
-    version: int = attrs.field(default=0, validator=_non_negative_int)
+    bits: int = attrs.field(default=0, validator=non_negative_int)
+    late_booked: int = attrs.field(default=0, validator=non_negative_int)
+    late_cancelled: int = attrs.field(default=0, validator=non_negative_int)
+    version: int = attrs.field(default=0, validator=non_negative_int)
 
     @classmethod
     def empty(cls, enrollment: Enrollment) -> ReservationBook:

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import attrs
 
+from canteen_core.domain._validators import items_of
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.tariffs.adjustments import SurchargeReason
@@ -16,12 +17,7 @@ from canteen_core.domain.tariffs.pricing import TariffCategory
 
 
 def _grids(items: Iterable[TariffGrid]) -> tuple[TariffGrid, ...]:
-    grids = tuple(items)
-    for index, item in enumerate(grids):
-        if not isinstance(item, TariffGrid):
-            raise InvalidInputError(
-                f"expected a TariffGrid, got {type(item).__name__}", path=f"grids[{index}]"
-            )
+    grids = items_of(TariffGrid, items, "grids")
     return tuple(sorted(grids, key=lambda g: (g.service_id, g.valid_from)))
 
 

@@ -14,6 +14,7 @@ from itertools import pairwise
 import attrs
 
 from canteen_core.domain._french import not_positive_fr
+from canteen_core.domain._validators import non_negative_money
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import CENT, EUR, Money, to_decimal
 
@@ -54,18 +55,11 @@ def _optional_amount(value: object) -> Decimal | None:
     return None if value is None else to_decimal(value, path="amount")
 
 
-def _non_negative_money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise InvalidInputError(f"must be Money, got {type(value).__name__}", path=attribute.name)
-    if value.is_negative:
-        raise InvalidInputError(f"price must not be negative, got {value}", path=attribute.name)
-
-
 def _optional_non_negative_money(
     _: object, attribute: attrs.Attribute[Money | None], value: object
 ) -> None:
     if value is not None:
-        _non_negative_money(_, attribute, value)  # type: ignore[arg-type]
+        non_negative_money(_, attribute, value)  # type: ignore[arg-type]
 
 
 def _percentage(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
@@ -79,7 +73,7 @@ def _percentage(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) 
 class FlatPricing:
     """One price whatever the QF (adults, occasional meals, small communes)."""
 
-    price: Money = attrs.field(validator=_non_negative_money)
+    price: Money = attrs.field(validator=non_negative_money)
 
     @classmethod
     def of(cls, price: Decimal | int | str, currency: str = EUR) -> FlatPricing:
@@ -111,7 +105,7 @@ class Bracket:
 
     qf_from: Decimal = attrs.field(converter=_amount)
     qf_to: Decimal | None = attrs.field(default=None, converter=_optional_amount)
-    price: Money = attrs.field(validator=_non_negative_money)
+    price: Money = attrs.field(validator=non_negative_money)
     label: str | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -271,8 +265,8 @@ class EffortRatePricing:
     """
 
     rate_percent: Decimal = attrs.field(converter=_amount)
-    minimum: Money = attrs.field(validator=_non_negative_money)
-    maximum: Money = attrs.field(validator=_non_negative_money)
+    minimum: Money = attrs.field(validator=non_negative_money)
+    maximum: Money = attrs.field(validator=non_negative_money)
     #: Price when no QF is on file; ``None`` means the maximum.
     no_quotient_price: Money | None = attrs.field(
         default=None, validator=_optional_non_negative_money

@@ -24,6 +24,7 @@ from canteen_core.domain.accounts import (
     AccountView,
     AuthenticationError,
     InvalidCredentialsError,
+    Invitation,
     Login,
     LoginThrottledError,
     Secret,
@@ -48,7 +49,7 @@ from canteen_core.services.accounts.audited import (
     record_step,
 )
 from canteen_core.services.accounts.use_cases import Accounts
-from canteen_core.services.runner import ServiceBase
+from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["AccountService"]
 
@@ -100,14 +101,7 @@ class AccountService(ServiceBase):
                 household_ids=households,
                 account_id=account_id,
             )
-            note_saved(tx.audit, store)
-            tx.send(
-                self._ctx.notifier.invitation(
-                    invitation, opens_at=self._ctx.account_settings.portal_opens_at
-                )
-            )
-            tx.emit(invitation.event)
-        return invitation.account.view()
+            return self._invited(tx, store, invitation)
 
     def invite_guardian(
         self, actor: Actor, household_id: str, guardian_id: str, *, username: str | None = None
@@ -135,48 +129,47 @@ class AccountService(ServiceBase):
                 household_ids=sorted({household_id, *others}),
                 account_id=guardian_id,
             )
-            note_saved(tx.audit, store)
-            tx.send(
-                self._ctx.notifier.invitation(
-                    invitation,
-                    recipient=Recipient.from_guardian(guardian),
-                    opens_at=self._ctx.account_settings.portal_opens_at,
-                )
-            )
-            tx.emit(invitation.event)
-        return invitation.account.view()
+            return self._invited(tx, store, invitation, Recipient.from_guardian(guardian))
 
     def reissue_invitation(self, actor: Actor, account_id: str) -> AccountView:
         """New temporary password and activation link for an account not yet activated."""
         with self._ctx.use_case(actor, Action.INVITE_ACCOUNT) as tx:
             accounts, store = self._recorded(tx.uow)
             invitation = accounts.reissue_invitation(account_id)
-            note_saved(tx.audit, store)
             tx.audit.touch(f"account:{account_id}")
-            tx.send(
-                self._ctx.notifier.invitation(
-                    invitation, opens_at=self._ctx.account_settings.portal_opens_at
-                )
-            )
-            tx.emit(invitation.event)
+            return self._invited(tx, store, invitation)
+
+    def _invited(
+        self,
+        tx: Transaction,
+        store: RecordingStore,
+        invitation: Invitation,
+        recipient: Recipient | None = None,
+    ) -> AccountView:
+        """Audit the invited account, queue its welcome email and fire ``AccountInvited``
+        (after commit)."""
+        note_saved(tx.audit, store)
+        opens_at = self._ctx.account_settings.portal_opens_at
+        tx.send(self._ctx.notifier.invitation(invitation, recipient=recipient, opens_at=opens_at))
+        tx.emit(invitation.event)
         return invitation.account.view()
 
     def disable(self, actor: Actor, account_id: str) -> AccountView:
         """Disable an account (admin): no login until :meth:`enable`."""
-        with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
-            accounts, store = self._recorded(tx.uow)
-            account = accounts.disable(account_id)
-            note_saved(tx.audit, store)
-            tx.audit.describe(f"Désactivation du compte {account.username}")
-            return account.view()
+        return self._switch(actor, account_id, enabled=False)
 
     def enable(self, actor: Actor, account_id: str) -> AccountView:
         """Re-enable a disabled account (admin)."""
+        return self._switch(actor, account_id, enabled=True)
+
+    def _switch(self, actor: Actor, account_id: str, *, enabled: bool) -> AccountView:
         with self._ctx.use_case(actor, Action.MANAGE_ACCOUNTS) as tx:
             accounts, store = self._recorded(tx.uow)
-            account = accounts.enable(account_id)
+            switch = accounts.enable if enabled else accounts.disable
+            account = switch(account_id)
             note_saved(tx.audit, store)
-            tx.audit.describe(f"Réactivation du compte {account.username}")
+            step = "Réactivation" if enabled else "Désactivation"
+            tx.audit.describe(f"{step} du compte {account.username}")
             return account.view()
 
     def list_accounts(self, actor: Actor) -> list[AccountView]:

@@ -23,31 +23,36 @@ from datetime import datetime, timedelta
 import attrs
 
 from canteen_core.domain._ids import random_id
-from canteen_core.domain.accounts._text import require_text
-from canteen_core.domain.accounts.errors import (
+from canteen_core.domain.accounts import (
+    Account,
     AccountDisabledError,
     AccountNotActivatedError,
+    AccountSettings,
+    AccountStatus,
+    AccountStore,
+    AccountToken,
     InvalidCredentialsError,
     InvalidTokenError,
-    LoginThrottledError,
-    PasswordChangeRequiredError,
-    PortalNotOpenError,
-    TokenAlreadyUsedError,
-    TokenExpiredError,
-)
-from canteen_core.domain.accounts.model import (
-    Account,
-    AccountStatus,
     Invitation,
     Login,
+    LoginThrottledError,
+    PasswordChangeRequiredError,
     PasswordReset,
+    PortalNotOpenError,
+    RandomSource,
+    Secret,
+    SystemRandom,
+    ThrottleState,
+    TokenAlreadyUsedError,
+    TokenExpiredError,
+    TokenPurpose,
+    check_password_strength,
     normalize_email,
     normalize_username,
-    require_login,
-    roles_of,
 )
+from canteen_core.domain.accounts._text import require_text
+from canteen_core.domain.accounts.model import require_login, roles_of
 from canteen_core.domain.accounts.passwords import (
-    check_password_strength,
     decoy_hash,
     hash_password,
     needs_rehash,
@@ -55,23 +60,8 @@ from canteen_core.domain.accounts.passwords import (
     temporary_password,
     verify_password,
 )
-from canteen_core.domain.accounts.settings import AccountSettings
-from canteen_core.domain.accounts.store import AccountStore
-from canteen_core.domain.accounts.throttling import (
-    ThrottleState,
-    account_key,
-    source_key,
-    unknown_user_key,
-)
-from canteen_core.domain.accounts.tokens import (
-    AccountToken,
-    RandomSource,
-    Secret,
-    SystemRandom,
-    TokenPurpose,
-    new_token,
-    split_token,
-)
+from canteen_core.domain.accounts.throttling import account_key, source_key, unknown_user_key
+from canteen_core.domain.accounts.tokens import new_token, split_token
 from canteen_core.domain.actors import Role
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError

@@ -7,14 +7,13 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 
 import attrs
 
 from canteen_core.config.deployment import BillingMode as DeploymentBillingMode
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.charging import ChargingPolicy
-from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import (
     InvalidInputError,
 )
@@ -125,10 +124,6 @@ def household_recipients(household: Household) -> list[Recipient]:
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for index in range(0, len(items), size):
         yield items[index : index + size]
-
-
-def _paris_date(instant: datetime) -> date:
-    return instant.astimezone(PARIS).date()
 
 
 def _household_id(value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     InvalidInputError,
     RuleViolationError,
@@ -18,7 +19,7 @@ from canteen_core.domain.invoicing import (
 from canteen_core.domain.ledger import check_whole_cents
 from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
-from canteen_core.services.billing._base import BillingBase, _paris_date
+from canteen_core.services.billing._base import BillingBase
 from canteen_core.services.billing.statements import household_account
 
 
@@ -68,7 +69,7 @@ class CreditNotes(BillingBase):
                         unit_price=value,
                     ),
                 )
-            issue_date = max(_paris_date(tx.now), invoice.issue_date)
+            issue_date = max(paris_date(tx.now), invoice.issue_date)
             sequence = uow.invoices.sequence(
                 self.issuer_id, issue_date.year, kind="credit_note", prefix=CREDIT_NOTE_PREFIX
             )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import attrs
 
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.clock import paris_today
+from canteen_core.domain.clock import paris_date, paris_today
 from canteen_core.domain.errors import (
     InvalidInputError,
     RuleViolationError,
@@ -28,7 +28,6 @@ from canteen_core.services.billing._base import (
     BillingBase,
     _chunks,
     _household_id,
-    _paris_date,
     household_recipients,
 )
 from canteen_core.services.billing.statements import household_account
@@ -83,7 +82,7 @@ class Dunning(BillingBase):
         if today is not None and (not isinstance(today, date) or isinstance(today, datetime)):
             raise InvalidInputError(f"must be a date, got {today!r}", path="today")
         with self._ctx.use_case(actor, Action.SEND_REMINDERS, read_only=True) as tx:
-            day = today or _paris_date(tx.now)
+            day = today or paris_date(tx.now)
             ids = sorted(household.id for household in tx.uow.households.all())
         sent: list[tuple[str, int]] = []
         messages = 0
@@ -157,7 +156,7 @@ class Dunning(BillingBase):
             return booking_block_reason(
                 tx.uow,
                 household_id,
-                today=_paris_date(tx.now),
+                today=paris_date(tx.now),
                 rule=self.options.arrears_rule,
             )
 

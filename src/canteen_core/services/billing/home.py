@@ -15,11 +15,12 @@ import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.change_requests import ChangeRequest
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.enrollment_requests import EnrollmentApplication
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
-from canteen_core.services.billing._base import _household_id, _paris_date
+from canteen_core.services.billing._base import _household_id
 from canteen_core.services.billing.statements import InvoicesPage, Statements, household_account
 
 __all__ = ["HouseholdHome", "HouseholdHomes"]
@@ -66,7 +67,7 @@ class HouseholdHomes(Statements):
             account = household_account(tx.uow, household_id)
             requests = list(tx.uow.change_requests.list(household_id=household_id))
             applications = list(tx.uow.enrollment_requests.list(household_id=household_id))
-            today = _paris_date(tx.now)
+            today = paris_date(tx.now)
         return HouseholdHome(
             household=household,
             enrollments=enrollments,

@@ -9,6 +9,7 @@ from datetime import date
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.charging import DayFacts
 from canteen_core.domain.charging.activities import is_lunch
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
     RuleViolationError,
@@ -24,12 +25,7 @@ from canteen_core.domain.invoicing import (
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.ports.storage import UnitOfWork
-from canteen_core.services.billing._base import (
-    BillingBase,
-    _household_id,
-    _paris_date,
-    parse_period,
-)
+from canteen_core.services.billing._base import BillingBase, _household_id, parse_period
 from canteen_core.services.billing.facts import tariff_category_of
 from canteen_core.services.runner import Transaction
 
@@ -55,7 +51,7 @@ class PrepaidBilling(BillingBase):
             uow = tx.uow
             household = uow.households.get(household_id)
             self._credit_cancelled(tx, household_id, start, end)
-            issue_date = _paris_date(tx.now)
+            issue_date = paris_date(tx.now)
             sequence = uow.invoices.sequence(self.issuer_id, issue_date.year)
             previous = [
                 invoice
@@ -171,7 +167,7 @@ class PrepaidBilling(BillingBase):
                 books[(enrollment.child_id, enrollment.service.id)].append(
                     (enrollment, uow.reservations.load(enrollment.id))
                 )
-        issue_date = _paris_date(tx.now)
+        issue_date = paris_date(tx.now)
         sequence = uow.invoices.sequence(
             self.issuer_id, issue_date.year, kind="credit_note", prefix=CREDIT_NOTE_PREFIX
         )

@@ -19,7 +19,7 @@ from canteen_core.domain.attendance import (
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.charging import PeriodFacts
 from canteen_core.domain.charging.activities import activity_facts
-from canteen_core.domain.clock import paris_today
+from canteen_core.domain.clock import paris_date, paris_today
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
     CanteenError,
@@ -48,7 +48,7 @@ from canteen_core.domain.tariffs import (
     TariffBook,
 )
 from canteen_core.ports.storage import Range, UnitOfWork
-from canteen_core.services.billing._base import BillingBase, _chunks, _paris_date, parse_period
+from canteen_core.services.billing._base import BillingBase, _chunks, parse_period
 from canteen_core.services.billing.facts import _justified_run_before, period_facts, stays_of
 from canteen_core.services.billing.problems import (
     SkippedHousehold,
@@ -214,7 +214,7 @@ class PostpaidRuns(BillingBase):
         """Bill one batch of households in the current transaction, reading each kind of
         document with one query for the whole batch (an ``IN`` list of its households)."""
         uow = tx.uow
-        issue_date = _paris_date(tx.now)
+        issue_date = paris_date(tx.now)
         # Lock the numbering first: a concurrent run waits here, then sees our billing keys.
         sequence = uow.invoices.sequence(self.issuer_id, issue_date.year)
         keys = {

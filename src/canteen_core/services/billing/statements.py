@@ -11,6 +11,7 @@ from datetime import date
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     InvalidInputError,
     NotFoundError,
@@ -25,7 +26,7 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import online_payment_refusal
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import UnitOfWork
-from canteen_core.services.billing._base import BillingBase, _chunks, _household_id, _paris_date
+from canteen_core.services.billing._base import BillingBase, _chunks, _household_id
 
 
 @attrs.frozen(kw_only=True)
@@ -225,7 +226,7 @@ class Statements(BillingBase):
         ) as tx:
             tx.uow.households.get(household_id)
             account = household_account(tx.uow, household_id)
-            today = _paris_date(tx.now)
+            today = paris_date(tx.now)
         return self._page(account, today)
 
     def statements(self, actor: Actor, household_ids: Iterable[str]) -> dict[str, Statement]:
@@ -255,7 +256,7 @@ class Statements(BillingBase):
                 if tx.uow.households.find(household_id) is None:
                     raise NotFoundError(f"unknown household {household_id!r}")
             accounts = household_accounts(tx.uow, ids)
-            today = _paris_date(tx.now)
+            today = paris_date(tx.now)
         return [(household_id, accounts[household_id]) for household_id in ids], today
 
     def _page(self, account: HouseholdAccount, today: date) -> InvoicesPage:

@@ -114,9 +114,14 @@ def _new_campaign(
     return campaign
 
 
-def _audit_open(tx: Transaction, campaign: Campaign, count: int) -> None:
+def _opened(
+    tx: Transaction, campaign: Campaign, answers: Sequence[CampaignAnswer]
+) -> CampaignProgress:
+    """Store the answers a new campaign awaits, and audit its opening."""
+    tx.uow.campaign_answers.add_many(answers)
     tx.audit.change(f"campaign:{campaign.id}", "status", None, campaign.status.value)
-    tx.audit.describe(f"Ouverture de la campagne « {campaign.title} » ({count} réponse(s))")
+    tx.audit.describe(f"Ouverture de la campagne « {campaign.title} » ({len(answers)} réponse(s))")
+    return CampaignProgress(campaign=campaign, answers=tuple(answers))
 
 
 class CampaignService(ServiceBase):
@@ -152,9 +157,7 @@ class CampaignService(ServiceBase):
                     )
                 )
                 _quotient.ask(tx, campaign, household, reminder=False)
-            tx.uow.campaign_answers.add_many(answers)
-            _audit_open(tx, campaign, len(answers))
-        return CampaignProgress(campaign=campaign, answers=tuple(answers))
+            return _opened(tx, campaign, answers)
 
     def open_reenrollment(
         self,
@@ -205,9 +208,7 @@ class CampaignService(ServiceBase):
                         )
                     )
                 self._invite(tx, campaign, household.id, answers, reminder=False)
-            tx.uow.campaign_answers.add_many(answers)
-            _audit_open(tx, campaign, len(answers))
-        return CampaignProgress(campaign=campaign, answers=tuple(answers))
+            return _opened(tx, campaign, answers)
 
     def _invite(
         self,

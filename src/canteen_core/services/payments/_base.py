@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import attrs
 
-from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -46,10 +45,6 @@ class PaymentOptions:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _paris_date(instant: datetime) -> date:
-    return instant.astimezone(PARIS).date()
 
 
 def _money(value: object, path: str = "amount") -> Money:

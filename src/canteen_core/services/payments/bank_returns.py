@@ -22,6 +22,7 @@ from __future__ import annotations
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.debit_returns import BankReturnFile, DebitReturn, ReturnedTransaction
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.ledger import Payment, PaymentMethod
@@ -29,7 +30,7 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
 from canteen_core.ports.direct_debit import BankReturnReader
 from canteen_core.services.billing import household_recipients
-from canteen_core.services.payments._base import PaymentBase, _paris_date
+from canteen_core.services.payments._base import PaymentBase
 from canteen_core.services.runner import Transaction
 
 __all__ = ["BankReturns", "ReturnFileReport"]
@@ -112,7 +113,7 @@ class BankReturns(PaymentBase):
                     already_returned=(),
                 )
             matched, already = self._match(tx, parsed)
-            today = _paris_date(tx.now)
+            today = paris_date(tx.now)
             returns: list[DebitReturn] = []
             for returned, payment in matched:
                 rejected = self._reject(uow, payment, returned.returned_on or today)

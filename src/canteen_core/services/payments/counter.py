@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     ConfigurationError,
 )
@@ -20,14 +21,7 @@ from canteen_core.domain.policy import Action
 from canteen_core.services.billing import (
     household_account,
 )
-from canteen_core.services.payments._base import (
-    PaymentBase,
-    _a_date,
-    _money,
-    _paris_date,
-    _stamp,
-    _text,
-)
+from canteen_core.services.payments._base import PaymentBase, _a_date, _money, _stamp, _text
 
 
 class CounterPayments(PaymentBase):
@@ -63,7 +57,7 @@ class CounterPayments(PaymentBase):
                 household_id=household_id,
                 amount=money,
                 method=method,
-                received_on=received_on or _paris_date(tx.now),
+                received_on=received_on or paris_date(tx.now),
                 clock=self._ctx.clock,
                 reference=reference,
                 invoice_ids=tuple(invoice_ids),
@@ -93,7 +87,7 @@ class CounterPayments(PaymentBase):
                 id=f"refund-{_stamp(tx)}",
                 household_id=household_id,
                 amount=money,
-                refunded_on=_a_date(refunded_on or _paris_date(tx.now), "refunded_on"),
+                refunded_on=_a_date(refunded_on or paris_date(tx.now), "refunded_on"),
                 method=method,
                 reference=reference,
             )
@@ -111,7 +105,7 @@ class CounterPayments(PaymentBase):
         (``record_payment``). Rejecting twice changes nothing."""
         with self._ctx.use_case(actor, Action.RECORD_PAYMENT) as tx:
             payment = tx.uow.payments.get(_text(payment_id, "payment_id"))
-            rejected = self._reject(tx.uow, payment, rejected_on or _paris_date(tx.now))
+            rejected = self._reject(tx.uow, payment, rejected_on or paris_date(tx.now))
             tx.audit.change(
                 f"payment:{payment.id}",
                 "rejected_on",

@@ -24,6 +24,7 @@ import attrs
 
 from canteen_core.config.deployment import Deployment
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.families import Household
 from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.ledger import HouseholdAccount, Payment, PaymentMethod
@@ -33,7 +34,7 @@ from canteen_core.domain.notifications import message_id_for
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import UnitOfWork
 from canteen_core.services.billing import household_account, household_recipients
-from canteen_core.services.payments._base import PaymentBase, _paris_date
+from canteen_core.services.payments._base import PaymentBase
 
 __all__ = [
     "DEFAULT_NOTICE_DAYS",
@@ -152,7 +153,7 @@ class DebitSchedules(PaymentBase):
         with self._viewing(actor, Action.VIEW_PAYMENTS, household_id) as tx:
             uow = tx.uow
             household = uow.households.get(household_id)
-            today = _paris_date(tx.now)
+            today = paris_date(tx.now)
             mandates = sorted(
                 uow.mandates.list(household_id=household_id),
                 key=lambda m: (m.signed_on, m.reference),

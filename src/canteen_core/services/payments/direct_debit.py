@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     CanteenError,
     InvalidInputError,
@@ -38,12 +39,7 @@ from canteen_core.services.billing import (
     household_account,
     household_recipients,
 )
-from canteen_core.services.payments._base import (
-    _a_date,
-    _paris_date,
-    _sepa_id,
-    _text,
-)
+from canteen_core.services.payments._base import _a_date, _sepa_id, _text
 from canteen_core.services.payments.mandates import DirectDebitMandates
 
 
@@ -222,7 +218,7 @@ class DirectDebits(DirectDebitMandates):
         unknown: list[str] = []
         with self._ctx.use_case(actor, Action.RECORD_PAYMENT) as tx:
             uow = tx.uow
-            day = rejected_on or _paris_date(tx.now)
+            day = rejected_on or paris_date(tx.now)
             for identifier in ids:
                 candidates = [
                     p

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     CanteenError,
     ConflictError,
@@ -27,13 +28,7 @@ from canteen_core.domain.mandates import (
 from canteen_core.domain.policy import Action
 from canteen_core.ports.direct_debit import Creditor
 from canteen_core.ports.storage import UnitOfWork
-from canteen_core.services.payments._base import (
-    PaymentBase,
-    _a_date,
-    _paris_date,
-    _sepa_id,
-    _text,
-)
+from canteen_core.services.payments._base import PaymentBase, _a_date, _sepa_id, _text
 from canteen_core.services.payments.mandate_papers import (
     authorization_paper,
     discard,
@@ -86,7 +81,7 @@ class DirectDebitMandates(PaymentBase):
                 household_id=household_id,
                 debtor_name=debtor_name or _debtor_name(household),
                 iban=iban,
-                signed_on=_a_date(signed_on or _paris_date(tx.now), "signed_on"),
+                signed_on=_a_date(signed_on or paris_date(tx.now), "signed_on"),
                 bic=bic,
                 kind=kind,
             )
@@ -191,7 +186,7 @@ class DirectDebitMandates(PaymentBase):
             actor, Action.MANAGE_DIRECT_DEBIT, household_id=household_id, read_only=True
         ) as tx:
             mandate = self._active_mandate(tx.uow, household_id)
-            changed = change(mandate, _paris_date(tx.now))
+            changed = change(mandate, paris_date(tx.now))
             paper = authorization_paper(tx.uow, mandate)
             household = tx.uow.households.get(household_id)
         drawn = None

@@ -8,6 +8,7 @@ from datetime import UTC
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     CanteenError,
     ConflictError,
@@ -35,13 +36,7 @@ from canteen_core.ports.storage import AuditedNotification
 from canteen_core.services.billing import (
     household_account,
 )
-from canteen_core.services.payments._base import (
-    PaymentBase,
-    _alnum,
-    _paris_date,
-    _stamp,
-    _text,
-)
+from canteen_core.services.payments._base import PaymentBase, _alnum, _stamp, _text
 from canteen_core.services.runner import Transaction
 
 #: ``decision`` of the audit entry of a notification refused before any decision.
@@ -83,6 +78,11 @@ def _payment_id(provider: str, transaction_id: str) -> str:
     return f"{provider}:{transaction_id}"
 
 
+def _given(**filters: str | None) -> dict[str, object]:
+    """The filters of a listing that were given (``None``: any)."""
+    return {key: value for key, value in filters.items() if value is not None}
+
+
 class OnlinePayments(PaymentBase):
     """Online payments and provider notifications."""
 
@@ -112,7 +112,7 @@ class OnlinePayments(PaymentBase):
                 status=state.status.value,
                 balance_due=state.balance_due,
                 payment_open_date=invoice.payment_open_date,
-                today=_paris_date(tx.now),
+                today=paris_date(tx.now),
                 minimum=self._billing.options.online_payment_minimum,
             )
             email = payer_email
@@ -283,7 +283,7 @@ class OnlinePayments(PaymentBase):
             household_id=invoice.household_id,
             amount=verified.amount,
             method=PaymentMethod.CARD,
-            received_on=_paris_date(tx.now),
+            received_on=paris_date(tx.now),
             invoice_ids=targets,
             reference=verified.transaction_id,
         )
@@ -295,11 +295,7 @@ class OnlinePayments(PaymentBase):
         """Every payment-provider notification received, oldest first (``view_reports``:
         finance, admin). The payments started are :meth:`payment_requests`."""
         with self._ctx.use_case(actor, Action.VIEW_REPORTS, read_only=True) as tx:
-            where: dict[str, object] = {}
-            if provider is not None:
-                where["provider"] = provider
-            if transaction_id is not None:
-                where["transaction_id"] = transaction_id
+            where = _given(provider=provider, transaction_id=transaction_id)
             entries = list(tx.uow.notifications_audit.list(**where))
         return sorted(entries, key=lambda entry: (entry.received_at, entry.id))
 
@@ -309,10 +305,6 @@ class OnlinePayments(PaymentBase):
         """The online payments started (of one household, one provider), oldest first
         (``view_reports``: finance, admin)."""
         with self._ctx.use_case(actor, Action.VIEW_REPORTS, read_only=True) as tx:
-            where: dict[str, object] = {}
-            if provider is not None:
-                where["provider"] = provider
-            if household_id is not None:
-                where["household_id"] = household_id
+            where = _given(provider=provider, household_id=household_id)
             found = list(tx.uow.payment_requests.list(**where))
         return sorted(found, key=lambda item: (item.request.requested_at, item.id))
