@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.schemas_campaigns import (
     CampaignAnswerOut,
     CampaignOut,
@@ -42,12 +43,7 @@ def household_campaigns(
     return [household_campaign_out(c) for c in found]
 
 
-@post(
-    "/api/v1/campaign-answers/{answer_id:str}/confirmation",
-    tags=FAMILY,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/campaign-answers/{answer_id:str}/confirmation", tags=FAMILY)
 def confirm(
     request: AnyRequest, web: Web, answer_id: FromPath[str], data: JSONBody[ConfirmationBody]
 ) -> CampaignAnswerOut:
@@ -58,12 +54,7 @@ def confirm(
     return answer_out(answer)
 
 
-@post(
-    "/api/v1/campaign-answers/{answer_id:str}/refusal",
-    tags=FAMILY,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/campaign-answers/{answer_id:str}/refusal", tags=FAMILY)
 def decline(request: AnyRequest, web: Web, answer_id: FromPath[str]) -> CampaignAnswerOut:
     """Say the child will not be re-enrolled next year (until the deadline)."""
     actor = web.actor(request)
@@ -131,24 +122,14 @@ def progress(
     return progress_out(found)
 
 
-@post(
-    "/api/v1/staff/campaigns/{campaign_id:str}/reminders",
-    tags=STAFF,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/campaigns/{campaign_id:str}/reminders", tags=STAFF)
 def remind(request: AnyRequest, web: Web, campaign_id: FromPath[str]) -> list[CampaignAnswerOut]:
     """E-mail again the households that have not answered; the answers reminded."""
     actor = web.staff_actor(request)
     return [answer_out(a) for a in web.canteen.campaigns.remind(actor, campaign_id)]
 
 
-@post(
-    "/api/v1/staff/campaigns/{campaign_id:str}/closure",
-    tags=STAFF,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/campaigns/{campaign_id:str}/closure", tags=STAFF)
 def close(request: AnyRequest, web: Web, campaign_id: FromPath[str]) -> CampaignProgressOut:
     """Close a campaign after its deadline (422 before): every answer settled; closing again
     does nothing more."""

@@ -16,6 +16,7 @@ from canteen_adapters.web.convert_enrollment import (
     offer_out,
     tariffs_out,
 )
+from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.schemas import DecisionBody
 from canteen_adapters.web.schemas_enrollment import (
     EnrollmentRequestBody,
@@ -118,12 +119,7 @@ def pending(request: AnyRequest, web: Web) -> list[EnrollmentRequestOut]:
     return [enrollment_request_out(r) for r in web.canteen.enrollment_requests.pending(actor)]
 
 
-@post(
-    "/api/v1/staff/enrollment-requests/{request_id:str}/decision",
-    tags=STAFF,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/enrollment-requests/{request_id:str}/decision", tags=STAFF)
 def decide(
     request: AnyRequest,
     web: Web,

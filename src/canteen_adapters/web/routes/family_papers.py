@@ -18,9 +18,11 @@ import attrs
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._dates import parse_day
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.policy import Action, authorize
@@ -108,10 +110,7 @@ def form_day(text: str | None, path: str) -> date | None:
     """A form's ``AAAA-MM-JJ`` date (``None`` when blank); French error otherwise."""
     if text is None or not text.strip():
         return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
+    return parse_day(text.strip(), path)
 
 
 def form_quotient(text: str | None) -> Decimal | None:
@@ -245,12 +244,7 @@ def staff_documents(
     return [document_out(p) for p in papers]
 
 
-@post(
-    "/api/v1/staff/papers/{document_id:str}/accept",
-    tags=STAFF_TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/papers/{document_id:str}/accept", tags=STAFF_TAGS)
 def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewOut:
     """Accept a paper and apply it; the family is e-mailed."""
     outcome = web.canteen.papers.accept(web.staff_actor(request), document_id)
@@ -262,12 +256,7 @@ def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewO
     )
 
 
-@post(
-    "/api/v1/staff/papers/{document_id:str}/reject",
-    tags=STAFF_TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/papers/{document_id:str}/reject", tags=STAFF_TAGS)
 def reject(
     request: AnyRequest,
     web: Web,

@@ -7,15 +7,14 @@ list; families read their waiting days and accept or decline an offered place.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from litestar import get, post, put
+from litestar import get, put
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.context import AnyRequest, Web
-from canteen_adapters.web.routes.reservations import parse_week
+from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._dates import parse_day, parse_week
 from canteen_adapters.web.schemas_capacity import (
     AllergenOut,
     AllergyFlagOut,
@@ -37,13 +36,6 @@ from canteen_core.services.capacity import WaitingDay
 __all__ = ["HANDLERS"]
 
 TAGS = ["Menus et places"]
-
-
-def _day(text: str, path: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
 
 
 def _allergens(allergens: frozenset[Allergen]) -> list[AllergenOut]:
@@ -107,16 +99,12 @@ def week_menu(
     actor = web.actor(request)
     menu = web.canteen.menus.week(actor, site_id, parse_week(week))
     if menu is None:
-        raise NotFoundError(f"aucun menu publié pour cette semaine à {site_id}")
+        site = web.canteen.catalog.site(actor, site_id).site  # 404 for an unknown site
+        raise NotFoundError(f"aucun menu publié pour cette semaine à {site.name}")
     return menu_out(menu)
 
 
-@post(
-    "/api/v1/staff/sites/{site_id:str}/menus",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/sites/{site_id:str}/menus", tags=TAGS)
 def publish_menu(
     request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[WeekMenuBody]
 ) -> WeekMenuOut:
@@ -132,7 +120,7 @@ def allergy_flags(
 ) -> list[AllergyFlagOut]:
     """The children booked that day whose PAI lists an allergen of the day's menu."""
     actor = web.staff_actor(request)
-    flags = web.canteen.kitchen.allergy_flags(actor, site_id, _day(day, "day"))
+    flags = web.canteen.kitchen.allergy_flags(actor, site_id, parse_day(day))
     return [
         AllergyFlagOut(
             day=flag.day,
@@ -183,7 +171,7 @@ def set_capacity(
         service_id,
         data.places,
         weekdays={_weekday(key): value for key, value in data.weekdays.items()},
-        days={_day(key, "days"): value for key, value in data.days.items()},
+        days={parse_day(key, "days"): value for key, value in data.days.items()},
     )
     return _capacity_out(rule)
 
@@ -222,7 +210,7 @@ def waiting_list(
 ) -> list[WaitingEntryOut]:
     """A day's waiting list in order of arrival (every entry, decided ones too)."""
     actor = web.staff_actor(request)
-    entries = web.canteen.capacity.waiting_list(actor, site_id, service_id, _day(day, "day"))
+    entries = web.canteen.capacity.waiting_list(actor, site_id, service_id, parse_day(day))
     return [_entry_out(entry, entry.status.label) for entry in entries]
 
 
@@ -235,12 +223,7 @@ def household_waiting_list(
     return [_waiting_out(item) for item in web.canteen.capacity.of_household(actor, household_id)]
 
 
-@post(
-    "/api/v1/waiting-list/{entry_id:str}/accept",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/waiting-list/{entry_id:str}/accept", tags=TAGS)
 def accept_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> WaitingEntryOut:
     """Accept the place offered: the day is booked (409-like refusal once expired)."""
     actor = web.actor(request)
@@ -248,12 +231,7 @@ def accept_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> Wait
     return _entry_out(entry, entry.status.label)
 
 
-@post(
-    "/api/v1/waiting-list/{entry_id:str}/decline",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/waiting-list/{entry_id:str}/decline", tags=TAGS)
 def decline_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> WaitingEntryOut:
     """Leave the waiting list, or decline the place offered (it goes to the next child)."""
     actor = web.actor(request)

@@ -31,6 +31,7 @@ from canteen_adapters.web.papers_schemas import (
     ScheduledDebitOut,
 )
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.routes._files import attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
@@ -282,7 +283,7 @@ class MandatesController(Controller):
         )
         return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
 
-    @post("/active/iban", status_code=HTTP_200_OK, sync_to_thread=True)
+    @action("/active/iban")
     def change_iban(
         self,
         request: AnyRequest,
@@ -296,7 +297,7 @@ class MandatesController(Controller):
         mandate = change_iban(web.canteen, actor, household_id, iban=data.iban, bic=data.bic)
         return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
 
-    @post("/active/revocation", status_code=HTTP_200_OK, sync_to_thread=True)
+    @action("/active/revocation")
     def revoke(
         self,
         request: AnyRequest,
@@ -322,7 +323,7 @@ def direct_debits(request: AnyRequest, web: Web, household_id: FromPath[str]) ->
     return schedule_out(web.canteen.payments.debit_schedule(actor, household_id))
 
 
-@post("/api/v1/staff/direct-debit-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action("/api/v1/staff/direct-debit-runs", tags=TAGS)
 def direct_debit_run(
     request: AnyRequest, web: Web, data: JSONBody[DirectDebitRunBody]
 ) -> DirectDebitRunOut:
