@@ -9,6 +9,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from canteen_adapters.web.context import AnyRequest, Web, not_logged_in
+from canteen_adapters.web.convert import body
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.schemas import (
     LoginBody,
@@ -29,14 +30,12 @@ TAGS = ["Compte"]
 
 def _out(session: Session) -> SessionOut:
     actor = session.actor
-    return SessionOut(
-        user_id=actor.user_id,
-        display_name=session.display_name,
+    return body(
+        SessionOut,
+        session,
+        actor,
         roles=sorted(role.value for role in actor.roles),
         household_ids=sorted(actor.household_ids),
-        must_change_password=session.must_change_password,
-        csrf_token=session.csrf_token,
-        logged_in_at=session.logged_in_at,
     )
 
 

@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import body
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.routes._dates import parse_day
 from canteen_core.domain.errors import InvalidInputError
@@ -85,23 +86,12 @@ class RejectBody:
 
 def document_out(paper: FamilyPaper) -> DocumentOut:
     """The JSON of a paper."""
-    return DocumentOut(
-        id=paper.id,
-        household_id=paper.household_id,
-        child_id=paper.child_id,
-        kind=paper.kind.value,
+    return body(
+        DocumentOut,
+        paper,
         kind_label=paper.kind.label,
-        issued_on=paper.issued_on,
-        valid_from=paper.valid_from,
-        valid_until=paper.valid_until,
         family_quotient=None if paper.family_quotient is None else f"{paper.family_quotient}",
-        file_name=paper.file_name,
-        content_type=paper.content_type,
-        size=paper.size,
-        uploaded_at=paper.uploaded_at,
-        status=paper.status.value,
         status_label=paper.status.label,
-        rejection_reason=paper.rejection_reason,
         download_url=f"/api/v1/papers/{paper.id}/file",
     )
 
@@ -248,11 +238,8 @@ def staff_documents(
 def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewOut:
     """Accept a paper and apply it; the family is e-mailed."""
     outcome = web.canteen.papers.accept(web.staff_actor(request), document_id)
-    return ReviewOut(
-        document=document_out(outcome.paper),
-        summary=outcome.summary_fr,
-        justified_days=list(outcome.justified_days),
-        pai_enrollments=list(outcome.pai_enrollments),
+    return body(
+        ReviewOut, outcome, document=document_out(outcome.paper), summary=outcome.summary_fr
     )
 
 

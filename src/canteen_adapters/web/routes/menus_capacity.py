@@ -13,6 +13,7 @@ from litestar import get, put
 from litestar.params import FromPath, JSONBody
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import body
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.routes._dates import parse_day, parse_week
 from canteen_adapters.web.schemas_capacity import (
@@ -44,13 +45,13 @@ def _allergens(allergens: frozenset[Allergen]) -> list[AllergenOut]:
 
 def menu_out(menu: WeekMenu) -> WeekMenuOut:
     """A week's menu as the API shows it."""
-    return WeekMenuOut(
-        site_id=menu.site_id,
-        week=menu.week,
+    return body(
+        WeekMenuOut,
+        menu,
         days=[
-            DayMenuOut(
-                day=day.day,
-                vegetarian=day.vegetarian,
+            body(
+                DayMenuOut,
+                day,
                 dishes=[
                     DishOut(
                         course=course.value,
@@ -67,13 +68,13 @@ def menu_out(menu: WeekMenu) -> WeekMenuOut:
     )
 
 
-def _dish(body: DishBody | None) -> Dish | None:
-    return None if body is None else Dish(name=body.name, allergens=body.allergens)
+def _dish(sent: DishBody | None) -> Dish | None:
+    return None if sent is None else Dish(name=sent.name, allergens=sent.allergens)
 
 
-def _menu(site_id: str, body: WeekMenuBody) -> WeekMenu:
+def _menu(site_id: str, sent: WeekMenuBody) -> WeekMenu:
     days = []
-    for item in body.days:
+    for item in sent.days:
         main = _dish(item.main)
         assert main is not None
         days.append(
@@ -87,7 +88,7 @@ def _menu(site_id: str, body: WeekMenuBody) -> WeekMenu:
                 vegetarian=item.vegetarian,
             )
         )
-    return WeekMenu(site_id=site_id, week=body.week, days=tuple(days))
+    return WeekMenu(site_id=site_id, week=sent.week, days=tuple(days))
 
 
 @get("/api/v1/sites/{site_id:str}/menus/{week:str}", tags=TAGS, sync_to_thread=True)
@@ -121,26 +122,13 @@ def allergy_flags(
     """The children booked that day whose PAI lists an allergen of the day's menu."""
     actor = web.staff_actor(request)
     flags = web.canteen.kitchen.allergy_flags(actor, site_id, parse_day(day))
-    return [
-        AllergyFlagOut(
-            day=flag.day,
-            enrollment_id=flag.enrollment_id,
-            household_id=flag.household_id,
-            child_id=flag.child_id,
-            child_name=flag.child_name,
-            allergens=_allergens(flag.allergens),
-            dishes=list(flag.dishes),
-            message=flag.message,
-        )
-        for flag in flags
-    ]
+    return [body(AllergyFlagOut, flag, allergens=_allergens(flag.allergens)) for flag in flags]
 
 
 def _capacity_out(rule: CapacityRule) -> CapacityOut:
-    return CapacityOut(
-        site_id=rule.site_id,
-        service_id=rule.service_id,
-        places=rule.places,
+    return body(
+        CapacityOut,
+        rule,
         weekdays={str(weekday): places for weekday, places in rule.weekdays},
         days={day.isoformat(): places for day, places in rule.days},
     )
@@ -177,19 +165,7 @@ def set_capacity(
 
 
 def _entry_out(entry: WaitingEntry, label: str) -> WaitingEntryOut:
-    return WaitingEntryOut(
-        id=entry.id,
-        site_id=entry.site_id,
-        service_id=entry.service_id,
-        day=entry.day,
-        enrollment_id=entry.enrollment_id,
-        child_id=entry.child_id,
-        position=entry.position,
-        status=entry.status.value,
-        label=label,
-        requested_at=entry.requested_at,
-        offer_until=entry.offer_until,
-    )
+    return body(WaitingEntryOut, entry, label=label)
 
 
 def _waiting_out(item: WaitingDay) -> WaitingEntryOut:

@@ -14,6 +14,7 @@ from litestar import get, put
 from litestar.params import FromPath, JSONBody
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import body
 from canteen_core.domain.families import Household
 from canteen_core.domain.paperless import PostalAddress
 from canteen_core.domain.policy import Action, authorize
@@ -66,14 +67,7 @@ def paperless_out(household: Household) -> PaperlessOut:
         ),
         consent_given_at=None if consent is None else consent.given_at,
         consent_revoked_at=None if consent is None else consent.revoked_at,
-        postal_address=None
-        if address is None
-        else PostalAddressBody(
-            street=address.street,
-            postcode=address.postcode,
-            city=address.city,
-            complement=address.complement,
-        ),
+        postal_address=None if address is None else body(PostalAddressBody, address),
     )
 
 

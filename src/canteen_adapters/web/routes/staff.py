@@ -88,12 +88,11 @@ def headcounts(
     actor = web.staff_actor(request)
     counts = web.canteen.kitchen.headcounts(actor, site_id, start, end)
     return [
-        HeadcountOut(
+        convert.body(
+            HeadcountOut,
+            count,
             site_id=site_id,
-            day=count.day,
             meals={diet.value: n for diet, n in count.meals.items()},
-            pai_baskets=count.pai_baskets,
-            total=count.total,
         )
         for count in counts
     ]
@@ -115,11 +114,10 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
     issued = [item.invoice_id for item in report.issued]
     delivery = deliver_run(web.canteen, actor, issued) if issued else None
     printed = delivery is not None and delivery.print_batch is not None
-    return BillingRunOut(
-        period_start=report.period_start,
-        period_end=report.period_end,
+    return convert.body(
+        BillingRunOut,
+        report,
         issued=report.count,
-        total=convert.money(report.total),
         already_billed=len(report.already_billed),
         conflicts=len(report.conflicts),
         without_charges=len(report.without_charges),
