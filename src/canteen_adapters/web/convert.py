@@ -1,5 +1,6 @@
-"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`), and the few facade
-reads the API and the pages share (the roll call, the household search)."""
+"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`), request bodies to
+the facade's arguments, and the few facade reads the API and the pages share (the roll call,
+the household search)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from canteen_core.domain.reservations import BulkResult
 
 if TYPE_CHECKING:
     from canteen_core.services import Canteen
+    from canteen_core.services.enrollment_requests import EnrollmentOffer
 
 __all__ = [
+    "arguments",
     "body",
     "change_out",
     "child_out",
@@ -37,6 +40,7 @@ __all__ = [
     "request_out",
     "roll_call_out",
     "search_households",
+    "service_and_site",
     "statement_out",
 ]
 
@@ -46,6 +50,12 @@ _STATUS_FR = {
     RequestStatus.REJECTED: "Refusée",
     RequestStatus.WITHDRAWN: "Retirée",
 }
+
+
+def arguments(sent: attrs.AttrsInstance) -> dict[str, Any]:
+    """A request body's fields as the keyword arguments of the facade call it mirrors one for
+    one (same names, same meaning)."""
+    return attrs.asdict(sent, recurse=False)
 
 
 def money(value: Money) -> str:
@@ -101,6 +111,18 @@ def household_out(household: Household) -> s.HouseholdOut:
     )
 
 
+def service_and_site(placed: Enrollment | EnrollmentOffer) -> dict[str, str]:
+    """The ids and names of the service and site of an enrollment or an offer, as bodies name
+    them."""
+    service, site = placed.service, placed.site
+    return {
+        "service_id": service.id,
+        "service_name": service.name,
+        "site_id": site.id,
+        "site_name": site.name,
+    }
+
+
 def enrollment_out(enrollment: Enrollment, household: Household | None = None) -> s.EnrollmentOut:
     """An enrollment's body (the child's name when the household is given)."""
     name = enrollment.child_id
@@ -112,11 +134,8 @@ def enrollment_out(enrollment: Enrollment, household: Household | None = None) -
         s.EnrollmentOut,
         enrollment,
         child_name=name,
-        service_id=enrollment.service.id,
-        service_name=enrollment.service.name,
-        site_id=enrollment.site.id,
-        site_name=enrollment.site.name,
         label=f"{name} - {enrollment.label_fr}",
+        **service_and_site(enrollment),
     )
 
 

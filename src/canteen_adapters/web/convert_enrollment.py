@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from canteen_adapters.web.convert import body, money
+from canteen_adapters.web.convert import body, money, service_and_site
 from canteen_adapters.web.schemas_enrollment import (
     EnrollmentRequestOut,
     GridBandOut,
@@ -40,13 +40,7 @@ def enrollment_request_out(application: EnrollmentApplication) -> EnrollmentRequ
 
 def offer_out(offer: EnrollmentOffer) -> OfferOut:
     """An offer's body."""
-    return OfferOut(
-        service_id=offer.service.id,
-        service_name=offer.service.name,
-        site_id=offer.site.id,
-        site_name=offer.site.name,
-        label=offer.label_fr,
-    )
+    return OfferOut(label=offer.label_fr, **service_and_site(offer))
 
 
 def _table_out(table: GridTable) -> GridTableOut:

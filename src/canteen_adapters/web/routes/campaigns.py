@@ -11,7 +11,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import arguments
 from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._tags import FAMILY, STAFF
 from canteen_adapters.web.schemas_campaigns import (
     CampaignAnswerOut,
     CampaignOut,
@@ -27,9 +29,6 @@ from canteen_adapters.web.schemas_campaigns import (
 )
 
 __all__ = ["HANDLERS"]
-
-FAMILY = ["Famille"]
-STAFF = ["Back office"]
 
 
 @get("/api/v1/households/{household_id:str}/campaigns", tags=FAMILY, sync_to_thread=True)
@@ -81,10 +80,7 @@ def open_quotient(
     CAF by the deadline (422 for a deadline past or not before ``valid_from``, 409 when one
     exists for that day)."""
     actor = web.staff_actor(request)
-    progress = web.canteen.campaigns.open_quotient(
-        actor, valid_from=data.valid_from, deadline=data.deadline, title=data.title
-    )
-    return progress_out(progress)
+    return progress_out(web.canteen.campaigns.open_quotient(actor, **arguments(data)))
 
 
 @post(
@@ -99,14 +95,7 @@ def open_reenrollment(
     """Open the re-enrollment for the next school year: each child enrolled this year is
     offered the same service (409 when it is open already)."""
     actor = web.staff_actor(request)
-    progress = web.canteen.campaigns.open_reenrollment(
-        actor,
-        school_year=data.school_year,
-        deadline=data.deadline,
-        keep_periodicities=data.keep_periodicities,
-        title=data.title,
-    )
-    return progress_out(progress)
+    return progress_out(web.canteen.campaigns.open_reenrollment(actor, **arguments(data)))
 
 
 @get("/api/v1/staff/campaigns/{campaign_id:str}", tags=STAFF, sync_to_thread=True)

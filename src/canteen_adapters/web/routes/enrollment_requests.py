@@ -11,12 +11,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import arguments
 from canteen_adapters.web.convert_enrollment import (
     enrollment_request_out,
     offer_out,
     tariffs_out,
 )
 from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._tags import FAMILY, STAFF
 from canteen_adapters.web.schemas import DecisionBody
 from canteen_adapters.web.schemas_enrollment import (
     EnrollmentRequestBody,
@@ -26,9 +28,6 @@ from canteen_adapters.web.schemas_enrollment import (
 )
 
 __all__ = ["HANDLERS"]
-
-FAMILY = ["Famille"]
-STAFF = ["Back office"]
 
 
 @get("/api/v1/enrollment-offers", tags=FAMILY, sync_to_thread=True)
@@ -69,17 +68,7 @@ class HouseholdRequestsController(Controller):
         request for the same child, service and year, or a child already enrolled (409).
         """
         actor = web.actor(request)
-        asked = web.canteen.enrollment_requests.submit(
-            actor,
-            household_id,
-            data.child_id,
-            service_id=data.service_id,
-            site_id=data.site_id,
-            school_year=data.school_year,
-            tariff_category=data.tariff_category,
-            note=data.note,
-            weekdays=data.weekdays,
-        )
+        asked = web.canteen.enrollment_requests.submit(actor, household_id, **arguments(data))
         return enrollment_request_out(asked)
 
 

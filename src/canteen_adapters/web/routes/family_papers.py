@@ -24,14 +24,13 @@ from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert import body
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.routes._dates import parse_day
+from canteen_adapters.web.routes._tags import FAMILY as TAGS
+from canteen_adapters.web.routes._tags import STAFF as STAFF_TAGS
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.policy import Action, authorize
 
 __all__ = ["HANDLERS", "form_day", "form_field", "form_quotient"]
-
-TAGS = ["Famille"]
-STAFF_TAGS = ["Back office"]
 
 
 @attrs.frozen(kw_only=True)

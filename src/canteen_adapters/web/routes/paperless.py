@@ -15,13 +15,12 @@ from litestar.params import FromPath, JSONBody
 
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert import body
+from canteen_adapters.web.routes._tags import FAMILY as TAGS
 from canteen_core.domain.families import Household
 from canteen_core.domain.paperless import PostalAddress
 from canteen_core.domain.policy import Action, authorize
 
 __all__ = ["HANDLERS"]
-
-TAGS = ["Famille"]
 
 
 @attrs.frozen(kw_only=True)

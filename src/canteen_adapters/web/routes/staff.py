@@ -14,6 +14,7 @@ from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.routes._dates import parse_day
+from canteen_adapters.web.routes._tags import STAFF as TAGS
 from canteen_adapters.web.routes.print_batch import HANDLERS as PRINT_BATCH_HANDLERS
 from canteen_adapters.web.routes.print_batch import deliver_run, print_batch_url
 from canteen_adapters.web.schemas import (
@@ -35,7 +36,6 @@ from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["HANDLERS"]
 
-TAGS = ["Back office"]
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
