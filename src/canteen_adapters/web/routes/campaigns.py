@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import get
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert import arguments
-from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._actions import action, creation
 from canteen_adapters.web.routes._tags import FAMILY, STAFF
 from canteen_adapters.web.schemas_campaigns import (
     CampaignAnswerOut,
@@ -67,12 +66,7 @@ def list_campaigns(request: AnyRequest, web: Web) -> list[CampaignOut]:
     return [campaign_out(c) for c in web.canteen.campaigns.list_campaigns(actor)]
 
 
-@post(
-    "/api/v1/staff/campaigns/quotient",
-    tags=STAFF,
-    status_code=HTTP_201_CREATED,
-    sync_to_thread=True,
-)
+@creation("/api/v1/staff/campaigns/quotient", tags=STAFF)
 def open_quotient(
     request: AnyRequest, web: Web, data: JSONBody[QuotientCampaignBody]
 ) -> CampaignProgressOut:
@@ -83,12 +77,7 @@ def open_quotient(
     return progress_out(web.canteen.campaigns.open_quotient(actor, **arguments(data)))
 
 
-@post(
-    "/api/v1/staff/campaigns/reenrollment",
-    tags=STAFF,
-    status_code=HTTP_201_CREATED,
-    sync_to_thread=True,
-)
+@creation("/api/v1/staff/campaigns/reenrollment", tags=STAFF)
 def open_reenrollment(
     request: AnyRequest, web: Web, data: JSONBody[ReenrollmentBody]
 ) -> CampaignProgressOut:

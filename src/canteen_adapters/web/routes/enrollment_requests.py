@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert import arguments
@@ -17,7 +17,7 @@ from canteen_adapters.web.convert_enrollment import (
     offer_out,
     tariffs_out,
 )
-from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._actions import action, creation
 from canteen_adapters.web.routes._tags import FAMILY, STAFF
 from canteen_adapters.web.schemas import DecisionBody
 from canteen_adapters.web.schemas_enrollment import (
@@ -52,7 +52,7 @@ class HouseholdRequestsController(Controller):
         found = web.canteen.enrollment_requests.of_household(actor, household_id)
         return [enrollment_request_out(r) for r in found]
 
-    @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
+    @creation()
     def submit(
         self,
         request: AnyRequest,

@@ -6,13 +6,14 @@ import json
 from typing import Annotated
 
 import attrs
-from litestar import Response, get, post
+from litestar import Response, get
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.callbacks_paths import notification_path
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.routes._actions import creation
 from canteen_adapters.web.routes._files import PDF, attachment, file_route
 from canteen_adapters.web.schemas import (
     FormField,
@@ -75,12 +76,7 @@ IdempotencyKey = HeaderParameter(
 )
 
 
-@post(
-    "/api/v1/invoices/{invoice_id:str}/payments",
-    tags=TAGS,
-    status_code=HTTP_201_CREATED,
-    sync_to_thread=True,
-)
+@creation("/api/v1/invoices/{invoice_id:str}/payments", tags=TAGS)
 def start_payment(
     request: AnyRequest,
     web: Web,

@@ -11,7 +11,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
@@ -32,7 +32,7 @@ from canteen_adapters.web.papers_schemas import (
     ScheduledDebitOut,
 )
 from canteen_adapters.web.problems import Problem
-from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._actions import action, creation
 from canteen_adapters.web.routes._files import attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
@@ -228,7 +228,7 @@ class MandatesController(Controller):
         filed = authorizations(web.canteen, actor, household_id)
         return [mandate_out(m, filed) for m in web.canteen.payments.mandates(actor, household_id)]
 
-    @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
+    @creation()
     def sign(
         self,
         request: AnyRequest,
