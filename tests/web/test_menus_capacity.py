@@ -75,7 +75,9 @@ def test_a_published_menu_flags_the_child_whose_pai_lists_peanuts(web: Deploymen
         "Option végétarienne",
     ]
     assert {a["label"] for a in monday["allergens"]} == {"Arachides", "Soja", "Lait", "Moutarde"}
-    assert web.client.get("/api/v1/sites/ronde/menus/2023-W48").status_code == 404
+    missing = web.client.get("/api/v1/sites/ronde/menus/2023-W48")
+    assert missing.status_code == 404
+    assert "à Ecole Élémentaire RONDE" in missing.json()["detail"]
     page = web.client.get("/menus/ronde?date=2023-11-22")
     assert page.status_code == 200
     assert "Poulet sauce satay <small>(allergènes : Arachides, Soja)</small>" in page.text

@@ -1,11 +1,15 @@
-"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`), and the few facade
-reads the API and the pages share (the roll call, the household search)."""
+"""Domain values to the API's bodies (:mod:`canteen_adapters.web.schemas`), request bodies to
+the facade's arguments, and the few facade reads the API and the pages share (the roll call,
+the household search)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
 
 from canteen_adapters.web import schemas as s
 from canteen_core.domain.actors import Actor
@@ -19,8 +23,11 @@ from canteen_core.domain.reservations import BulkResult
 
 if TYPE_CHECKING:
     from canteen_core.services import Canteen
+    from canteen_core.services.enrollment_requests import EnrollmentOffer
 
 __all__ = [
+    "arguments",
+    "body",
     "change_out",
     "child_out",
     "enrollment_out",
@@ -33,6 +40,7 @@ __all__ = [
     "request_out",
     "roll_call_out",
     "search_households",
+    "service_and_site",
     "statement_out",
 ]
 
@@ -44,34 +52,52 @@ _STATUS_FR = {
 }
 
 
+def arguments(sent: attrs.AttrsInstance) -> dict[str, Any]:
+    """A request body's fields as the keyword arguments of the facade call it mirrors one for
+    one (same names, same meaning)."""
+    return attrs.asdict(sent, recurse=False)
+
+
 def money(value: Money) -> str:
     """``"13.40"``."""
     return f"{value.rounded().amount:.2f}"
 
 
+Body = TypeVar("Body", bound=attrs.AttrsInstance)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Money):
+        return money(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def body(cls: type[Body], *sources: object, **values: Any) -> Body:
+    """A body of ``cls``: each field not given in ``values`` is the attribute of that name of
+    the first of ``sources`` that has one (an enum as its value, an amount as its decimal
+    string, a tuple as a list); a field none has keeps its default."""
+    copied: dict[str, object] = {}
+    for field in attrs.fields(cls):
+        if field.name in values:
+            continue
+        source = next((source for source in sources if hasattr(source, field.name)), None)
+        if source is not None:
+            copied[field.name] = _json_value(getattr(source, field.name))
+    return cls(**copied, **values)
+
+
 def guardian_out(guardian: Guardian) -> s.GuardianOut:
     """A guardian's body."""
-    return s.GuardianOut(
-        id=guardian.id,
-        display_name=guardian.display_name,
-        first_name=guardian.first_name,
-        last_name=guardian.last_name,
-        civility=guardian.civility,
-        email=guardian.email,
-    )
+    return body(s.GuardianOut, guardian)
 
 
 def child_out(child: Child) -> s.ChildOut:
     """A child's body."""
-    return s.ChildOut(
-        id=child.id,
-        display_name=child.display_name,
-        first_name=child.first_name,
-        last_name=child.last_name,
-        birth_date=child.birth_date,
-        diet=child.diet.value,
-        pai=child.pai,
-    )
+    return body(s.ChildOut, child)
 
 
 def household_out(household: Household) -> s.HouseholdOut:
@@ -85,6 +111,18 @@ def household_out(household: Household) -> s.HouseholdOut:
     )
 
 
+def service_and_site(placed: Enrollment | EnrollmentOffer) -> dict[str, str]:
+    """The ids and names of the service and site of an enrollment or an offer, as bodies name
+    them."""
+    service, site = placed.service, placed.site
+    return {
+        "service_id": service.id,
+        "service_name": service.name,
+        "site_id": site.id,
+        "site_name": site.name,
+    }
+
+
 def enrollment_out(enrollment: Enrollment, household: Household | None = None) -> s.EnrollmentOut:
     """An enrollment's body (the child's name when the household is given)."""
     name = enrollment.child_id
@@ -92,18 +130,12 @@ def enrollment_out(enrollment: Enrollment, household: Household | None = None) -
         child = next((c for c in household.children if c.id == enrollment.child_id), None)
         if child is not None:
             name = child.first_name
-    return s.EnrollmentOut(
-        id=enrollment.id,
-        child_id=enrollment.child_id,
+    return body(
+        s.EnrollmentOut,
+        enrollment,
         child_name=name,
-        service_id=enrollment.service.id,
-        service_name=enrollment.service.name,
-        site_id=enrollment.site.id,
-        site_name=enrollment.site.name,
-        start=enrollment.start,
-        end=enrollment.end,
-        late_change=enrollment.late_change.value,
         label=f"{name} - {enrollment.label_fr}",
+        **service_and_site(enrollment),
     )
 
 
@@ -112,19 +144,7 @@ def request_out(request: ChangeRequest) -> s.RequestOut:
     label = _STATUS_FR[request.status]
     if request.status is RequestStatus.REJECTED and request.reason:
         label = f"Refusée : {request.reason}"
-    return s.RequestOut(
-        id=request.id,
-        enrollment_id=request.enrollment_id,
-        child_id=request.child_id,
-        day=request.day,
-        action=request.action.value,
-        status=request.status.value,
-        status_label=label,
-        requested_at=request.requested_at,
-        deadline=request.deadline,
-        decided_at=request.decided_at,
-        reason=request.reason,
-    )
+    return body(s.RequestOut, request, status_label=label)
 
 
 def cell_state(cell: GridCell) -> str:
@@ -145,38 +165,31 @@ def cell_state(cell: GridCell) -> str:
 def _cell(cell: GridCell | None) -> s.CellOut | None:
     if cell is None:
         return None
-    return s.CellOut(
-        day=cell.day,
-        label=cell.label,
+    return body(
+        s.CellOut,
+        cell,
         state=cell_state(cell),
-        booked=cell.booked,
-        editable=cell.editable,
         deadline=cell.editable_until,
         pending_action=None if cell.pending is None else cell.pending.value,
-        reason=cell.reason,
-        waiting=cell.waiting,
     )
 
 
 def grid_out(enrollment_id: str, grid: Grid, version: int) -> s.GridOut:
     """A grid's body."""
-    return s.GridOut(
+    return body(
+        s.GridOut,
+        grid,
         enrollment_id=enrollment_id,
-        title=grid.title,
-        columns=list(grid.columns),
-        first_day=grid.first_day,
-        last_day=grid.last_day,
         version=version,
         rows=[
-            s.RowOut(
-                iso_year=row.iso_year,
-                iso_week=row.iso_week,
+            body(
+                s.RowOut,
+                row,
                 label=f"Semaine {row.iso_week}",
                 cells=[_cell(cell) for cell in row.cells],
             )
             for row in grid.rows
         ],
-        activity=grid.activity,
     )
 
 
@@ -206,17 +219,12 @@ def summary_fr(booked: int, cancelled: int, pending: int, skipped: int, *, previ
 def change_out(result: BulkResult, version: int) -> s.ChangeOut:
     """What a submission did."""
     pending = [request.day for request in result.pending]
-    return s.ChangeOut(
-        enrollment_id=result.enrollment_id,
+    return body(
+        s.ChangeOut,
+        result,
         version=version,
-        booked=list(result.booked),
-        cancelled=list(result.cancelled),
-        unchanged=list(result.unchanged),
         pending=pending,
-        skipped=[
-            s.SkippedOut(day=item.day, reason=item.reason.value, message=item.message)
-            for item in result.skipped
-        ],
+        skipped=[body(s.SkippedOut, item) for item in result.skipped],
         summary=summary_fr(
             len(result.booked),
             len(result.cancelled),
@@ -229,57 +237,20 @@ def change_out(result: BulkResult, version: int) -> s.ChangeOut:
 
 def invoice_out(state: InvoiceState) -> s.InvoiceOut:
     """An invoice with its lines."""
-    invoice = state.invoice
-    return s.InvoiceOut(
-        id=invoice.id,
-        number=invoice.number,
-        household_id=invoice.household_id,
-        label=invoice.label,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        total=money(invoice.total),
-        paid=money(state.paid),
-        credited=money(state.credited),
-        balance_due=money(state.balance_due),
-        status=state.status.value,
-        lines=[
-            s.InvoiceLineOut(
-                child_id=line.child_id,
-                child_name=line.child_name,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=money(line.unit_price),
-                amount=money(line.amount),
-                days=list(line.days),
-                unit=line.unit,
-            )
-            for line in invoice.lines
-        ],
+    return body(
+        s.InvoiceOut,
+        state,
+        state.invoice,
+        lines=[body(s.InvoiceLineOut, line) for line in state.invoice.lines],
     )
 
 
 def statement_out(statement: Statement) -> s.StatementOut:
     """The household account."""
-    return s.StatementOut(
-        household_id=statement.household_id,
-        entries=[
-            s.EntryOut(
-                day=entry.day,
-                kind=entry.kind,
-                reference=entry.reference,
-                label=entry.label,
-                debit=money(entry.debit),
-                credit=money(entry.credit),
-            )
-            for entry in statement.entries
-        ],
-        invoiced=money(statement.invoiced),
-        credited=money(statement.credited),
-        received=money(statement.received),
-        refunded=money(statement.refunded),
-        balance_due=money(statement.balance_due),
-        available_credit=money(statement.available_credit),
-        net_balance=money(statement.net_balance),
+    return body(
+        s.StatementOut,
+        statement,
+        entries=[body(s.EntryOut, entry) for entry in statement.entries],
     )
 
 
@@ -327,10 +298,10 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
         booked = canteen.reservations.book_of(actor, enrollment.id).is_booked(day)
         record = recorded.get(enrollment.id)
         entries.append(
-            s.RollCallEntryOut(
+            body(
+                s.RollCallEntryOut,
+                enrollment,
                 enrollment_id=enrollment.id,
-                household_id=enrollment.household_id,
-                child_id=enrollment.child_id,
                 child_name=child_name,
                 household_name=household_name,
                 booked=booked,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from canteen_adapters.web.convert import money
+from canteen_adapters.web.convert import body, money, service_and_site
 from canteen_adapters.web.schemas_enrollment import (
     EnrollmentRequestOut,
     GridBandOut,
@@ -26,22 +26,11 @@ WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def enrollment_request_out(application: EnrollmentApplication) -> EnrollmentRequestOut:
     """An enrollment request's body."""
-    return EnrollmentRequestOut(
-        id=application.id,
-        household_id=application.household_id,
-        child_id=application.child_id,
-        service_id=application.service_id,
-        site_id=application.site_id,
-        school_year=application.school_year,
+    return body(
+        EnrollmentRequestOut,
+        application,
         label=application.label_fr,
-        tariff_category=application.tariff_category,
-        note=application.note,
-        status=application.status.value,
         status_label=application.status_fr,
-        requested_at=application.requested_at,
-        decided_at=application.decided_at,
-        reason=application.reason,
-        enrollment_id=application.enrollment_id,
         weekdays=None
         if application.weekdays is None
         else [WEEKDAY_CODES[day] for day in sorted(application.weekdays)],
@@ -51,59 +40,38 @@ def enrollment_request_out(application: EnrollmentApplication) -> EnrollmentRequ
 
 def offer_out(offer: EnrollmentOffer) -> OfferOut:
     """An offer's body."""
-    return OfferOut(
-        service_id=offer.service.id,
-        service_name=offer.service.name,
-        site_id=offer.site.id,
-        site_name=offer.site.name,
-        label=offer.label_fr,
-    )
+    return OfferOut(label=offer.label_fr, **service_and_site(offer))
 
 
 def _table_out(table: GridTable) -> GridTableOut:
-    return GridTableOut(
-        grid_id=table.grid_id,
-        service_id=table.service_id,
-        service_name=table.service_name,
-        valid_from=table.valid_from,
-        valid_until=table.valid_until,
+    return body(
+        GridTableOut,
+        table,
         period=table.period_fr,
         rows=[
-            GridRowOut(
-                category=category,
-                bands=[GridBandOut(bounds=b.bounds, price=money(b.price)) for b in bands],
-            )
+            GridRowOut(category=category, bands=[body(GridBandOut, band) for band in bands])
             for category, bands in table.rows
         ],
-        rules=list(table.rules),
     )
 
 
 def _price_out(price: PriceExplanation) -> PriceOut:
-    quote = price.quote
-    return PriceOut(
-        child_id=price.child_id,
-        child_name=price.child_name,
-        enrollment_id=price.enrollment_id,
-        service_name=price.service_name,
-        day=price.day,
+    return body(
+        PriceOut,
+        price,
+        price.quote,
         unit_price=money(price.price),
-        category=quote.category.value,
-        sibling_rank=quote.sibling_rank,
-        discount_percent=f"{quote.discount_percent.normalize():f}",
-        reasons=list(price.reasons),
+        discount_percent=f"{price.quote.discount_percent.normalize():f}",
         text=price.sentence_fr,
     )
 
 
 def tariffs_out(found: HouseholdTariffs) -> TariffsOut:
     """The "Tarification" body."""
-    return TariffsOut(
-        household_id=found.household_id,
-        school_year=found.school_year,
+    return body(
+        TariffsOut,
+        found,
         school_year_label=found.school_year_fr,
-        day=found.day,
         grids=[_table_out(t) for t in found.tables],
         prices=[_price_out(p) for p in found.prices],
-        missing=list(found.missing),
     )

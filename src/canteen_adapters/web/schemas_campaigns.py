@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import attrs
 
+from canteen_adapters.web.convert import body
 from canteen_core.domain.campaigns import Campaign, CampaignAnswer
 from canteen_core.services.campaigns import CampaignProgress, HouseholdCampaign
 
@@ -113,34 +114,16 @@ class HouseholdCampaignOut:
 
 def campaign_out(campaign: Campaign) -> CampaignOut:
     """The JSON of a campaign."""
-    return CampaignOut(
-        id=campaign.id,
-        kind=campaign.kind.value,
-        title=campaign.title,
-        status=campaign.status.value,
-        deadline=campaign.deadline,
-        valid_from=campaign.valid_from,
-        school_year=campaign.school_year,
-        opened_at=campaign.opened_at,
-        closed_at=campaign.closed_at,
-    )
+    return body(CampaignOut, campaign)
 
 
 def answer_out(answer: CampaignAnswer) -> CampaignAnswerOut:
     """The JSON of an answer."""
-    return CampaignAnswerOut(
-        id=answer.id,
-        campaign_id=answer.campaign_id,
-        household_id=answer.household_id,
-        child_id=answer.child_id,
-        level=answer.level,
-        state=answer.state.value,
+    return body(
+        CampaignAnswerOut,
+        answer,
         state_label=answer.state_fr,
-        weekdays=None if answer.weekdays is None else list(answer.weekdays),
-        new_enrollment_id=answer.new_enrollment_id,
         quotient=None if answer.quotient is None else str(answer.quotient),
-        reminders=answer.reminders,
-        decided_at=answer.decided_at,
     )
 
 

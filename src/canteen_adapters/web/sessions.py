@@ -60,17 +60,9 @@ class Session:
 
 
 def _session(cookie: str, stored: PortalSession) -> Session:
-    return Session(
-        id=cookie,
-        actor=stored.actor,
-        csrf_token=stored.csrf_token,
-        must_change_password=stored.must_change_password,
-        display_name=stored.display_name,
-        logged_in_at=stored.logged_in_at,
-        previous_login_at=stored.previous_login_at,
-        created_at=stored.created_at,
-        last_seen_at=stored.last_seen_at,
-    )
+    # Every field but the id is the stored one's: the stored id is the cookie's hash.
+    kept = {f.name: getattr(stored, f.name) for f in attrs.fields(Session) if f.name != "id"}
+    return Session(id=cookie, **kept)
 
 
 class SessionStore:

@@ -9,6 +9,8 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from canteen_adapters.web.context import AnyRequest, Web, not_logged_in
+from canteen_adapters.web.convert import body
+from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.schemas import (
     LoginBody,
     Message,
@@ -28,18 +30,16 @@ TAGS = ["Compte"]
 
 def _out(session: Session) -> SessionOut:
     actor = session.actor
-    return SessionOut(
-        user_id=actor.user_id,
-        display_name=session.display_name,
+    return body(
+        SessionOut,
+        session,
+        actor,
         roles=sorted(role.value for role in actor.roles),
         household_ids=sorted(actor.household_ids),
-        must_change_password=session.must_change_password,
-        csrf_token=session.csrf_token,
-        logged_in_at=session.logged_in_at,
     )
 
 
-@post("/api/v1/account/activation", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action("/api/v1/account/activation", tags=TAGS)
 def activate(web: Web, data: JSONBody[TokenBody]) -> Message:
     """Activate the account from the e-mailed link's ``token`` (single use, expiring)."""
     web.canteen.accounts.activate(data.token)
@@ -49,7 +49,7 @@ def activate(web: Web, data: JSONBody[TokenBody]) -> Message:
     )
 
 
-@post("/api/v1/account/password", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action("/api/v1/account/password", tags=TAGS)
 def change_password(
     request: AnyRequest, web: Web, data: JSONBody[PasswordChangeBody]
 ) -> SessionOut:
@@ -76,12 +76,7 @@ def request_reset(web: Web, data: JSONBody[ResetRequestBody]) -> Message:
     )
 
 
-@post(
-    "/api/v1/account/password-reset/confirm",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/account/password-reset/confirm", tags=TAGS)
 def reset_password(web: Web, data: JSONBody[ResetBody]) -> Message:
     """Set a new password from the reset link's ``token``; every session of the user ends."""
     account = web.canteen.accounts.reset_password(data.token, data.new_password)
@@ -95,7 +90,7 @@ class SessionController(Controller):
     path = "/api/v1/session"
     tags = TAGS
 
-    @post(status_code=HTTP_200_OK, sync_to_thread=True)
+    @action()
     def login(
         self, request: AnyRequest, web: Web, data: JSONBody[LoginBody]
     ) -> Response[SessionOut]:

@@ -6,13 +6,12 @@ checks the signature before anything is credited (a bad signature is 400, only a
 
 from __future__ import annotations
 
-from litestar import post
 from litestar.params import URLEncodedBody
-from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.callbacks_paths import PROVIDERS
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.schemas import NotificationOut
 
 __all__ = ["HANDLERS", "PATHS"]
@@ -38,7 +37,7 @@ def _handle(web: Web, provider: str, fields: dict[str, str]) -> NotificationOut:
     )
 
 
-@post(PROVIDERS["payzen"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action(PROVIDERS["payzen"], tags=TAGS)
 def payzen_ipn(
     request: AnyRequest, web: Web, data: URLEncodedBody[dict[str, str]]
 ) -> NotificationOut:
@@ -48,7 +47,7 @@ def payzen_ipn(
     return _handle(web, "payzen", data)
 
 
-@post(PROVIDERS["payfip"], tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action(PROVIDERS["payfip"], tags=TAGS)
 def payfip_notification(
     request: AnyRequest, web: Web, data: URLEncodedBody[dict[str, str]]
 ) -> NotificationOut:

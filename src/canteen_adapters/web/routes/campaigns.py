@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import get
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import arguments
+from canteen_adapters.web.routes._actions import action, creation
+from canteen_adapters.web.routes._tags import FAMILY, STAFF
 from canteen_adapters.web.schemas_campaigns import (
     CampaignAnswerOut,
     CampaignOut,
@@ -27,9 +29,6 @@ from canteen_adapters.web.schemas_campaigns import (
 
 __all__ = ["HANDLERS"]
 
-FAMILY = ["Famille"]
-STAFF = ["Back office"]
-
 
 @get("/api/v1/households/{household_id:str}/campaigns", tags=FAMILY, sync_to_thread=True)
 def household_campaigns(
@@ -42,12 +41,7 @@ def household_campaigns(
     return [household_campaign_out(c) for c in found]
 
 
-@post(
-    "/api/v1/campaign-answers/{answer_id:str}/confirmation",
-    tags=FAMILY,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/campaign-answers/{answer_id:str}/confirmation", tags=FAMILY)
 def confirm(
     request: AnyRequest, web: Web, answer_id: FromPath[str], data: JSONBody[ConfirmationBody]
 ) -> CampaignAnswerOut:
@@ -58,12 +52,7 @@ def confirm(
     return answer_out(answer)
 
 
-@post(
-    "/api/v1/campaign-answers/{answer_id:str}/refusal",
-    tags=FAMILY,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/campaign-answers/{answer_id:str}/refusal", tags=FAMILY)
 def decline(request: AnyRequest, web: Web, answer_id: FromPath[str]) -> CampaignAnswerOut:
     """Say the child will not be re-enrolled next year (until the deadline)."""
     actor = web.actor(request)
@@ -77,12 +66,7 @@ def list_campaigns(request: AnyRequest, web: Web) -> list[CampaignOut]:
     return [campaign_out(c) for c in web.canteen.campaigns.list_campaigns(actor)]
 
 
-@post(
-    "/api/v1/staff/campaigns/quotient",
-    tags=STAFF,
-    status_code=HTTP_201_CREATED,
-    sync_to_thread=True,
-)
+@creation("/api/v1/staff/campaigns/quotient", tags=STAFF)
 def open_quotient(
     request: AnyRequest, web: Web, data: JSONBody[QuotientCampaignBody]
 ) -> CampaignProgressOut:
@@ -90,32 +74,17 @@ def open_quotient(
     CAF by the deadline (422 for a deadline past or not before ``valid_from``, 409 when one
     exists for that day)."""
     actor = web.staff_actor(request)
-    progress = web.canteen.campaigns.open_quotient(
-        actor, valid_from=data.valid_from, deadline=data.deadline, title=data.title
-    )
-    return progress_out(progress)
+    return progress_out(web.canteen.campaigns.open_quotient(actor, **arguments(data)))
 
 
-@post(
-    "/api/v1/staff/campaigns/reenrollment",
-    tags=STAFF,
-    status_code=HTTP_201_CREATED,
-    sync_to_thread=True,
-)
+@creation("/api/v1/staff/campaigns/reenrollment", tags=STAFF)
 def open_reenrollment(
     request: AnyRequest, web: Web, data: JSONBody[ReenrollmentBody]
 ) -> CampaignProgressOut:
     """Open the re-enrollment for the next school year: each child enrolled this year is
     offered the same service (409 when it is open already)."""
     actor = web.staff_actor(request)
-    progress = web.canteen.campaigns.open_reenrollment(
-        actor,
-        school_year=data.school_year,
-        deadline=data.deadline,
-        keep_periodicities=data.keep_periodicities,
-        title=data.title,
-    )
-    return progress_out(progress)
+    return progress_out(web.canteen.campaigns.open_reenrollment(actor, **arguments(data)))
 
 
 @get("/api/v1/staff/campaigns/{campaign_id:str}", tags=STAFF, sync_to_thread=True)
@@ -131,24 +100,14 @@ def progress(
     return progress_out(found)
 
 
-@post(
-    "/api/v1/staff/campaigns/{campaign_id:str}/reminders",
-    tags=STAFF,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/campaigns/{campaign_id:str}/reminders", tags=STAFF)
 def remind(request: AnyRequest, web: Web, campaign_id: FromPath[str]) -> list[CampaignAnswerOut]:
     """E-mail again the households that have not answered; the answers reminded."""
     actor = web.staff_actor(request)
     return [answer_out(a) for a in web.canteen.campaigns.remind(actor, campaign_id)]
 
 
-@post(
-    "/api/v1/staff/campaigns/{campaign_id:str}/closure",
-    tags=STAFF,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/campaigns/{campaign_id:str}/closure", tags=STAFF)
 def close(request: AnyRequest, web: Web, campaign_id: FromPath[str]) -> CampaignProgressOut:
     """Close a campaign after its deadline (422 before): every answer settled; closing again
     does nothing more."""

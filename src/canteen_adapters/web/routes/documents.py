@@ -136,18 +136,7 @@ def documents(request: AnyRequest, web: Web, household_id: FromPath[str]) -> lis
     ``start`` and ``end``)."""
     actor = web.actor(request)
     offered = web.canteen.documents.documents_on_request(actor, household_id)
-    return [
-        DocumentOut(
-            kind=d.kind,
-            title=d.title,
-            dated=d.dated,
-            year=d.year,
-            start=d.start,
-            end=d.end,
-            url=document_url(household_id, d),
-        )
-        for d in offered
-    ]
+    return [convert.body(DocumentOut, d, url=document_url(household_id, d)) for d in offered]
 
 
 @file_route(
@@ -235,15 +224,10 @@ def payment_return_out(
     status: OnlinePaymentStatus, provider_result: str | None
 ) -> PaymentReturnOut:
     """A payment's state as JSON."""
-    return PaymentReturnOut(
-        provider=status.provider,
-        transaction_id=status.transaction_id,
-        invoice_id=status.invoice_id,
-        invoice_number=status.invoice_number,
-        amount=convert.money(status.amount),
+    return convert.body(
+        PaymentReturnOut,
+        status,
         provider_result=provider_result,
-        credited=status.credited,
-        invoice_balance_due=convert.money(status.invoice_balance_due),
         message=payment_message(status, provider_result),
     )
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import arguments
 from canteen_adapters.web.convert_enrollment import (
     enrollment_request_out,
     offer_out,
     tariffs_out,
 )
+from canteen_adapters.web.routes._actions import action, creation
+from canteen_adapters.web.routes._tags import FAMILY, STAFF
 from canteen_adapters.web.schemas import DecisionBody
 from canteen_adapters.web.schemas_enrollment import (
     EnrollmentRequestBody,
@@ -25,9 +28,6 @@ from canteen_adapters.web.schemas_enrollment import (
 )
 
 __all__ = ["HANDLERS"]
-
-FAMILY = ["Famille"]
-STAFF = ["Back office"]
 
 
 @get("/api/v1/enrollment-offers", tags=FAMILY, sync_to_thread=True)
@@ -52,7 +52,7 @@ class HouseholdRequestsController(Controller):
         found = web.canteen.enrollment_requests.of_household(actor, household_id)
         return [enrollment_request_out(r) for r in found]
 
-    @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
+    @creation()
     def submit(
         self,
         request: AnyRequest,
@@ -68,17 +68,7 @@ class HouseholdRequestsController(Controller):
         request for the same child, service and year, or a child already enrolled (409).
         """
         actor = web.actor(request)
-        asked = web.canteen.enrollment_requests.submit(
-            actor,
-            household_id,
-            data.child_id,
-            service_id=data.service_id,
-            site_id=data.site_id,
-            school_year=data.school_year,
-            tariff_category=data.tariff_category,
-            note=data.note,
-            weekdays=data.weekdays,
-        )
+        asked = web.canteen.enrollment_requests.submit(actor, household_id, **arguments(data))
         return enrollment_request_out(asked)
 
 
@@ -118,12 +108,7 @@ def pending(request: AnyRequest, web: Web) -> list[EnrollmentRequestOut]:
     return [enrollment_request_out(r) for r in web.canteen.enrollment_requests.pending(actor)]
 
 
-@post(
-    "/api/v1/staff/enrollment-requests/{request_id:str}/decision",
-    tags=STAFF,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/enrollment-requests/{request_id:str}/decision", tags=STAFF)
 def decide(
     request: AnyRequest,
     web: Web,

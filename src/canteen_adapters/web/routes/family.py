@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert_enrollment import enrollment_request_out
+from canteen_adapters.web.routes._tags import FAMILY as TAGS
 from canteen_adapters.web.schemas import (
     ContactBody,
     DashboardOut,
@@ -25,7 +26,6 @@ from canteen_core.domain.money import Money
 
 __all__ = ["HANDLERS"]
 
-TAGS = ["Famille"]
 #: How many requests the dashboard lists ("Dernières demandes").
 LATEST_REQUESTS = 5
 

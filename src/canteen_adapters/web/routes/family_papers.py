@@ -18,17 +18,19 @@ import attrs
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import body
+from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._dates import parse_day
+from canteen_adapters.web.routes._tags import FAMILY as TAGS
+from canteen_adapters.web.routes._tags import STAFF as STAFF_TAGS
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.policy import Action, authorize
 
 __all__ = ["HANDLERS", "form_day", "form_field", "form_quotient"]
-
-TAGS = ["Famille"]
-STAFF_TAGS = ["Back office"]
 
 
 @attrs.frozen(kw_only=True)
@@ -83,23 +85,12 @@ class RejectBody:
 
 def document_out(paper: FamilyPaper) -> DocumentOut:
     """The JSON of a paper."""
-    return DocumentOut(
-        id=paper.id,
-        household_id=paper.household_id,
-        child_id=paper.child_id,
-        kind=paper.kind.value,
+    return body(
+        DocumentOut,
+        paper,
         kind_label=paper.kind.label,
-        issued_on=paper.issued_on,
-        valid_from=paper.valid_from,
-        valid_until=paper.valid_until,
         family_quotient=None if paper.family_quotient is None else f"{paper.family_quotient}",
-        file_name=paper.file_name,
-        content_type=paper.content_type,
-        size=paper.size,
-        uploaded_at=paper.uploaded_at,
-        status=paper.status.value,
         status_label=paper.status.label,
-        rejection_reason=paper.rejection_reason,
         download_url=f"/api/v1/papers/{paper.id}/file",
     )
 
@@ -108,10 +99,7 @@ def form_day(text: str | None, path: str) -> date | None:
     """A form's ``AAAA-MM-JJ`` date (``None`` when blank); French error otherwise."""
     if text is None or not text.strip():
         return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
+    return parse_day(text.strip(), path)
 
 
 def form_quotient(text: str | None) -> Decimal | None:
@@ -245,29 +233,16 @@ def staff_documents(
     return [document_out(p) for p in papers]
 
 
-@post(
-    "/api/v1/staff/papers/{document_id:str}/accept",
-    tags=STAFF_TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/papers/{document_id:str}/accept", tags=STAFF_TAGS)
 def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewOut:
     """Accept a paper and apply it; the family is e-mailed."""
     outcome = web.canteen.papers.accept(web.staff_actor(request), document_id)
-    return ReviewOut(
-        document=document_out(outcome.paper),
-        summary=outcome.summary_fr,
-        justified_days=list(outcome.justified_days),
-        pai_enrollments=list(outcome.pai_enrollments),
+    return body(
+        ReviewOut, outcome, document=document_out(outcome.paper), summary=outcome.summary_fr
     )
 
 
-@post(
-    "/api/v1/staff/papers/{document_id:str}/reject",
-    tags=STAFF_TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/papers/{document_id:str}/reject", tags=STAFF_TAGS)
 def reject(
     request: AnyRequest,
     web: Web,

@@ -6,13 +6,14 @@ import json
 from typing import Annotated
 
 import attrs
-from litestar import Response, get, post
+from litestar import Response, get
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.callbacks_paths import notification_path
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.routes._actions import creation
 from canteen_adapters.web.routes._files import PDF, attachment, file_route
 from canteen_adapters.web.schemas import (
     FormField,
@@ -36,30 +37,11 @@ def invoices(request: AnyRequest, web: Web, household_id: FromPath[str]) -> Invo
     pay, total, status, and whether (or from when) it can be paid online."""
     actor = web.actor(request)
     page = web.canteen.billing.invoices_page(actor, household_id)
-    return InvoicesOut(
-        household_id=page.household_id,
+    return convert.body(
+        InvoicesOut,
+        page,
         summary=page.summary_fr,
-        unpaid_count=page.unpaid_count,
-        balance_due=convert.money(page.balance_due),
-        available_credit=convert.money(page.available_credit),
-        invoices=[
-            InvoiceRowOut(
-                id=row.invoice_id,
-                number=row.number,
-                label=row.label,
-                issue_date=row.issue_date,
-                due_date=row.due_date,
-                total=convert.money(row.total),
-                paid=convert.money(row.paid),
-                balance_due=convert.money(row.balance_due),
-                status=row.status,
-                status_label=row.status_label,
-                payable_online_from=row.payable_online_from,
-                can_pay_online=row.can_pay_online,
-                online_payment_refusal=row.online_payment_refusal,
-            )
-            for row in page.rows
-        ],
+        invoices=[convert.body(InvoiceRowOut, row, id=row.invoice_id) for row in page.rows],
     )
 
 
@@ -94,12 +76,7 @@ IdempotencyKey = HeaderParameter(
 )
 
 
-@post(
-    "/api/v1/invoices/{invoice_id:str}/payments",
-    tags=TAGS,
-    status_code=HTTP_201_CREATED,
-    sync_to_thread=True,
-)
+@creation("/api/v1/invoices/{invoice_id:str}/payments", tags=TAGS)
 def start_payment(
     request: AnyRequest,
     web: Web,

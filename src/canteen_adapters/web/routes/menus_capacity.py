@@ -7,15 +7,15 @@ list; families read their waiting days and accept or decline an offered place.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from litestar import get, post, put
+from litestar import get, put
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web.context import AnyRequest, Web
-from canteen_adapters.web.routes.reservations import parse_week
+from canteen_adapters.web.convert import body
+from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._dates import parse_day, parse_week
 from canteen_adapters.web.schemas_capacity import (
     AllergenOut,
     AllergyFlagOut,
@@ -39,26 +39,19 @@ __all__ = ["HANDLERS"]
 TAGS = ["Menus et places"]
 
 
-def _day(text: str, path: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
-
-
 def _allergens(allergens: frozenset[Allergen]) -> list[AllergenOut]:
     return [AllergenOut(code=a.value, label=a.label) for a in sorted(allergens, key=str)]
 
 
 def menu_out(menu: WeekMenu) -> WeekMenuOut:
     """A week's menu as the API shows it."""
-    return WeekMenuOut(
-        site_id=menu.site_id,
-        week=menu.week,
+    return body(
+        WeekMenuOut,
+        menu,
         days=[
-            DayMenuOut(
-                day=day.day,
-                vegetarian=day.vegetarian,
+            body(
+                DayMenuOut,
+                day,
                 dishes=[
                     DishOut(
                         course=course.value,
@@ -75,13 +68,13 @@ def menu_out(menu: WeekMenu) -> WeekMenuOut:
     )
 
 
-def _dish(body: DishBody | None) -> Dish | None:
-    return None if body is None else Dish(name=body.name, allergens=body.allergens)
+def _dish(sent: DishBody | None) -> Dish | None:
+    return None if sent is None else Dish(name=sent.name, allergens=sent.allergens)
 
 
-def _menu(site_id: str, body: WeekMenuBody) -> WeekMenu:
+def _menu(site_id: str, sent: WeekMenuBody) -> WeekMenu:
     days = []
-    for item in body.days:
+    for item in sent.days:
         main = _dish(item.main)
         assert main is not None
         days.append(
@@ -95,7 +88,7 @@ def _menu(site_id: str, body: WeekMenuBody) -> WeekMenu:
                 vegetarian=item.vegetarian,
             )
         )
-    return WeekMenu(site_id=site_id, week=body.week, days=tuple(days))
+    return WeekMenu(site_id=site_id, week=sent.week, days=tuple(days))
 
 
 @get("/api/v1/sites/{site_id:str}/menus/{week:str}", tags=TAGS, sync_to_thread=True)
@@ -107,16 +100,12 @@ def week_menu(
     actor = web.actor(request)
     menu = web.canteen.menus.week(actor, site_id, parse_week(week))
     if menu is None:
-        raise NotFoundError(f"aucun menu publié pour cette semaine à {site_id}")
+        site = web.canteen.catalog.site(actor, site_id).site  # 404 for an unknown site
+        raise NotFoundError(f"aucun menu publié pour cette semaine à {site.name}")
     return menu_out(menu)
 
 
-@post(
-    "/api/v1/staff/sites/{site_id:str}/menus",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/sites/{site_id:str}/menus", tags=TAGS)
 def publish_menu(
     request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[WeekMenuBody]
 ) -> WeekMenuOut:
@@ -132,27 +121,14 @@ def allergy_flags(
 ) -> list[AllergyFlagOut]:
     """The children booked that day whose PAI lists an allergen of the day's menu."""
     actor = web.staff_actor(request)
-    flags = web.canteen.kitchen.allergy_flags(actor, site_id, _day(day, "day"))
-    return [
-        AllergyFlagOut(
-            day=flag.day,
-            enrollment_id=flag.enrollment_id,
-            household_id=flag.household_id,
-            child_id=flag.child_id,
-            child_name=flag.child_name,
-            allergens=_allergens(flag.allergens),
-            dishes=list(flag.dishes),
-            message=flag.message,
-        )
-        for flag in flags
-    ]
+    flags = web.canteen.kitchen.allergy_flags(actor, site_id, parse_day(day))
+    return [body(AllergyFlagOut, flag, allergens=_allergens(flag.allergens)) for flag in flags]
 
 
 def _capacity_out(rule: CapacityRule) -> CapacityOut:
-    return CapacityOut(
-        site_id=rule.site_id,
-        service_id=rule.service_id,
-        places=rule.places,
+    return body(
+        CapacityOut,
+        rule,
         weekdays={str(weekday): places for weekday, places in rule.weekdays},
         days={day.isoformat(): places for day, places in rule.days},
     )
@@ -183,25 +159,13 @@ def set_capacity(
         service_id,
         data.places,
         weekdays={_weekday(key): value for key, value in data.weekdays.items()},
-        days={_day(key, "days"): value for key, value in data.days.items()},
+        days={parse_day(key, "days"): value for key, value in data.days.items()},
     )
     return _capacity_out(rule)
 
 
 def _entry_out(entry: WaitingEntry, label: str) -> WaitingEntryOut:
-    return WaitingEntryOut(
-        id=entry.id,
-        site_id=entry.site_id,
-        service_id=entry.service_id,
-        day=entry.day,
-        enrollment_id=entry.enrollment_id,
-        child_id=entry.child_id,
-        position=entry.position,
-        status=entry.status.value,
-        label=label,
-        requested_at=entry.requested_at,
-        offer_until=entry.offer_until,
-    )
+    return body(WaitingEntryOut, entry, label=label)
 
 
 def _waiting_out(item: WaitingDay) -> WaitingEntryOut:
@@ -222,7 +186,7 @@ def waiting_list(
 ) -> list[WaitingEntryOut]:
     """A day's waiting list in order of arrival (every entry, decided ones too)."""
     actor = web.staff_actor(request)
-    entries = web.canteen.capacity.waiting_list(actor, site_id, service_id, _day(day, "day"))
+    entries = web.canteen.capacity.waiting_list(actor, site_id, service_id, parse_day(day))
     return [_entry_out(entry, entry.status.label) for entry in entries]
 
 
@@ -235,12 +199,7 @@ def household_waiting_list(
     return [_waiting_out(item) for item in web.canteen.capacity.of_household(actor, household_id)]
 
 
-@post(
-    "/api/v1/waiting-list/{entry_id:str}/accept",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/waiting-list/{entry_id:str}/accept", tags=TAGS)
 def accept_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> WaitingEntryOut:
     """Accept the place offered: the day is booked (409-like refusal once expired)."""
     actor = web.actor(request)
@@ -248,12 +207,7 @@ def accept_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> Wait
     return _entry_out(entry, entry.status.label)
 
 
-@post(
-    "/api/v1/waiting-list/{entry_id:str}/decline",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/waiting-list/{entry_id:str}/decline", tags=TAGS)
 def decline_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> WaitingEntryOut:
     """Leave the waiting list, or decline the place offered (it goes to the next child)."""
     actor = web.actor(request)

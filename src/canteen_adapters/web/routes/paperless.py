@@ -14,13 +14,13 @@ from litestar import get, put
 from litestar.params import FromPath, JSONBody
 
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import body
+from canteen_adapters.web.routes._tags import FAMILY as TAGS
 from canteen_core.domain.families import Household
 from canteen_core.domain.paperless import PostalAddress
 from canteen_core.domain.policy import Action, authorize
 
 __all__ = ["HANDLERS"]
-
-TAGS = ["Famille"]
 
 
 @attrs.frozen(kw_only=True)
@@ -66,14 +66,7 @@ def paperless_out(household: Household) -> PaperlessOut:
         ),
         consent_given_at=None if consent is None else consent.given_at,
         consent_revoked_at=None if consent is None else consent.revoked_at,
-        postal_address=None
-        if address is None
-        else PostalAddressBody(
-            street=address.street,
-            postcode=address.postcode,
-            city=address.city,
-            complement=address.complement,
-        ),
+        postal_address=None if address is None else body(PostalAddressBody, address),
     )
 
 

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.routes._files import attachment, file_route
+from canteen_adapters.web.routes._tags import STAFF as TAGS
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.invoicing import BillingMode
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HANDLERS", "deliver_run", "period_start", "print_batch_url"]
 
-TAGS = ["Back office"]
 PDF = "application/pdf"
 
 

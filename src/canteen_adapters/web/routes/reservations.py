@@ -14,13 +14,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from litestar import Response, get, post
+from litestar import Response, get
 from litestar.params import FromPath, HeaderParameter, JSONBody
-from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._dates import parse_month, parse_week
 from canteen_adapters.web.schemas import (
     ChangeOut,
     FillBody,
@@ -39,8 +40,6 @@ from canteen_core.domain.reservations import BulkResult
 __all__ = ["HANDLERS"]
 
 TAGS = ["Réservations"]
-_WEEK = re.compile(r"(\d{4})-W(\d{2})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 #: At most this many days in one submission (a school year is about 140).
 MAX_CHANGES = 400
@@ -50,28 +49,6 @@ IfMatch = HeaderParameter(
     required=False,
     description='The grid\'s version (its ETag, e.g. "12"): refused with 412 if it changed.',
 )
-
-
-def parse_week(text: str) -> date:
-    """``2023-W36`` (or any day of the week, ``2023-09-04``) -> a day of that ISO week."""
-    match = _WEEK.fullmatch(text)
-    try:
-        if match:
-            return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(
-            f"semaine invalide « {text[:20]} » : écrivez 2023-W36 ou une date 2023-09-04",
-            path="week",
-        ) from None
-
-
-def parse_month(text: str) -> tuple[int, int]:
-    """``2023-09`` -> (2023, 9)."""
-    match = _MONTH.fullmatch(text)
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1901:
-        raise InvalidInputError(f"mois invalide « {text[:20]} » : écrivez 2023-09", path="month")
-    return int(match.group(1)), int(match.group(2))
 
 
 def _version(web: Web, actor: Actor, enrollment_id: FromPath[str]) -> int:
@@ -123,12 +100,7 @@ def _wanted(data: JSONBody[ReservationsBody]) -> dict[date, bool]:
     return {change.day: change.booked for change in data.changes}
 
 
-@post(
-    "/api/v1/enrollments/{enrollment_id:str}/reservations/preview",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/enrollments/{enrollment_id:str}/reservations/preview", tags=TAGS)
 def preview(
     request: AnyRequest,
     web: Web,
@@ -233,12 +205,7 @@ def _write(
     return Response(convert.change_out(result, version), headers={"ETag": f'"{version}"'})
 
 
-@post(
-    "/api/v1/enrollments/{enrollment_id:str}/reservations",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/enrollments/{enrollment_id:str}/reservations", tags=TAGS)
 def submit(
     request: AnyRequest,
     web: Web,
@@ -262,12 +229,7 @@ def submit(
     )
 
 
-@post(
-    "/api/v1/enrollments/{enrollment_id:str}/reservations/fill",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/enrollments/{enrollment_id:str}/reservations/fill", tags=TAGS)
 def fill(
     request: AnyRequest,
     web: Web,
@@ -290,12 +252,7 @@ def fill(
     )
 
 
-@post(
-    "/api/v1/enrollments/{enrollment_id:str}/periodicity",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/enrollments/{enrollment_id:str}/periodicity", tags=TAGS)
 def periodicity(
     request: AnyRequest,
     web: Web,

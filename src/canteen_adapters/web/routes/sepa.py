@@ -11,10 +11,11 @@ from typing import Any
 import anyio.to_thread
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import body
 from canteen_adapters.web.papers_schemas import (
     DebitReturnOut,
     DebitScheduleOut,
@@ -31,6 +32,7 @@ from canteen_adapters.web.papers_schemas import (
     ScheduledDebitOut,
 )
 from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.routes._actions import action, creation
 from canteen_adapters.web.routes._files import attachment, file_route
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
@@ -50,6 +52,7 @@ __all__ = [
     "authorizations",
     "change_iban",
     "debit_file",
+    "filed_mandate_out",
     "masked_iban",
     "run_direct_debit",
     "sign_mandate",
@@ -88,21 +91,19 @@ def mandate_out(
     mandate: DirectDebitMandate, filed: dict[str, FamilyPaper] | None = None
 ) -> MandateOut:
     """A mandate's body (``filed``: the household's :func:`authorizations`)."""
-    return MandateOut(
-        reference=mandate.reference,
-        household_id=mandate.household_id,
+    return body(
+        MandateOut,
+        mandate,
         holder=mandate.debtor_name,
         iban=masked_iban(mandate.iban),
-        bic=mandate.bic,
-        signed_on=mandate.signed_on,
-        status=mandate.status.value,
         status_label=STATUS_FR[mandate.status],
-        kind=mandate.kind.value,
-        first_collected_on=mandate.first_collected_on,
-        last_collected_on=mandate.last_collected_on,
-        revoked_on=mandate.revoked_on,
         authorization_id=getattr(authorization_of(mandate, filed), "id", None),
     )
+
+
+def filed_mandate_out(canteen: Canteen, actor: Actor, mandate: DirectDebitMandate) -> MandateOut:
+    """A mandate's body, with its signed authorization found among its household's papers."""
+    return mandate_out(mandate, authorizations(canteen, actor, mandate.household_id))
 
 
 def sign_mandate(
@@ -147,46 +148,15 @@ def change_iban(
 
 def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
     """ "Mes prélèvements" as JSON."""
-    return DebitScheduleOut(
-        household_id=schedule.household_id,
-        today=schedule.today,
-        earliest_collection=schedule.earliest_collection,
+    return body(
+        DebitScheduleOut,
+        schedule,
         mandates=[
             MandateScheduleOut(
                 mandate=mandate_out(entry.mandate),
-                upcoming=[
-                    ScheduledDebitOut(
-                        invoice_id=d.invoice_id,
-                        invoice_number=d.invoice_number,
-                        label=d.label,
-                        amount=convert.money(d.amount),
-                        collection_date=d.collection_date,
-                        announced=d.announced,
-                    )
-                    for d in entry.upcoming
-                ],
-                pre_notifications=[
-                    PreNotificationOut(
-                        collection_date=n.collection_date,
-                        amount=convert.money(n.amount),
-                        recipients=list(n.recipients),
-                        status=n.status,
-                        sent_at=n.sent_at,
-                    )
-                    for n in entry.pre_notifications
-                ],
-                past=[
-                    PastDebitOut(
-                        invoice_id=d.invoice_id,
-                        invoice_number=d.invoice_number,
-                        amount=convert.money(d.amount),
-                        collection_date=d.collection_date,
-                        returned_on=d.returned_on,
-                        reason_code=d.reason_code,
-                        reason_label=d.reason_label,
-                    )
-                    for d in entry.past
-                ],
+                upcoming=[body(ScheduledDebitOut, d) for d in entry.upcoming],
+                pre_notifications=[body(PreNotificationOut, n) for n in entry.pre_notifications],
+                past=[body(PastDebitOut, d) for d in entry.past],
             )
             for entry in schedule.mandates
         ],
@@ -234,10 +204,9 @@ def run_out(report: DirectDebitReport) -> DirectDebitRunOut:
     url = None
     if report.message_id is not None and report.path is not None:
         url = f"/api/v1/staff/direct-debit-runs/{report.message_id}/file"
-    return DirectDebitRunOut(
-        message_id=report.message_id,
-        collection_date=report.collection_date,
-        count=report.count,
+    return body(
+        DirectDebitRunOut,
+        report,
         total=convert.money(report.control_sum),
         skipped=[f"{household} : {reason}" for household, reason in report.skipped],
         file_url=url,
@@ -259,7 +228,7 @@ class MandatesController(Controller):
         filed = authorizations(web.canteen, actor, household_id)
         return [mandate_out(m, filed) for m in web.canteen.payments.mandates(actor, household_id)]
 
-    @post(status_code=HTTP_201_CREATED, sync_to_thread=True)
+    @creation()
     def sign(
         self,
         request: AnyRequest,
@@ -280,9 +249,9 @@ class MandatesController(Controller):
             bic=data.bic,
             accept=data.accept,
         )
-        return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
+        return filed_mandate_out(web.canteen, actor, mandate)
 
-    @post("/active/iban", status_code=HTTP_200_OK, sync_to_thread=True)
+    @action("/active/iban")
     def change_iban(
         self,
         request: AnyRequest,
@@ -294,9 +263,9 @@ class MandatesController(Controller):
         is presented on the new IBAN). 404 without an active mandate."""
         actor = web.actor(request)
         mandate = change_iban(web.canteen, actor, household_id, iban=data.iban, bic=data.bic)
-        return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
+        return filed_mandate_out(web.canteen, actor, mandate)
 
-    @post("/active/revocation", status_code=HTTP_200_OK, sync_to_thread=True)
+    @action("/active/revocation")
     def revoke(
         self,
         request: AnyRequest,
@@ -310,7 +279,7 @@ class MandatesController(Controller):
         mandate = web.canteen.payments.revoke_mandate(
             actor, household_id, final_collection=data.final_collection
         )
-        return mandate_out(mandate, authorizations(web.canteen, actor, household_id))
+        return filed_mandate_out(web.canteen, actor, mandate)
 
 
 @get("/api/v1/households/{household_id:str}/direct-debits", tags=TAGS, sync_to_thread=True)
@@ -322,7 +291,7 @@ def direct_debits(request: AnyRequest, web: Web, household_id: FromPath[str]) ->
     return schedule_out(web.canteen.payments.debit_schedule(actor, household_id))
 
 
-@post("/api/v1/staff/direct-debit-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action("/api/v1/staff/direct-debit-runs", tags=TAGS)
 def direct_debit_run(
     request: AnyRequest, web: Web, data: JSONBody[DirectDebitRunBody]
 ) -> DirectDebitRunOut:
@@ -350,23 +319,10 @@ RETURN_FILE_MAX_BYTES = 10 * 1024 * 1024
 
 def return_file_out(report: ReturnFileReport) -> ReturnFileOut:
     """A loaded return file's body."""
-    return ReturnFileOut(
-        kind=report.kind,
-        message_id=report.message_id,
-        already_loaded=report.already_loaded,
-        returns=[
-            DebitReturnOut(
-                household_id=r.household_id,
-                end_to_end_id=r.end_to_end_id,
-                invoice_ids=list(r.invoice_ids),
-                amount=convert.money(r.amount),
-                returned_on=r.returned_on,
-                reason_code=r.reason_code,
-                reason_label=r.reason_label,
-            )
-            for r in report.returns
-        ],
-        already_returned=list(report.already_returned),
+    return body(
+        ReturnFileOut,
+        report,
+        returns=[body(DebitReturnOut, r) for r in report.returns],
         message=report.summary,
     )
 

@@ -7,12 +7,14 @@ import re
 from datetime import date
 from typing import Any
 
-from litestar import Controller, get, post, put
+from litestar import Controller, get, put
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.routes._actions import action
+from canteen_adapters.web.routes._dates import parse_day
+from canteen_adapters.web.routes._tags import STAFF as TAGS
 from canteen_adapters.web.routes.print_batch import HANDLERS as PRINT_BATCH_HANDLERS
 from canteen_adapters.web.routes.print_batch import deliver_run, print_batch_url
 from canteen_adapters.web.schemas import (
@@ -34,15 +36,7 @@ from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["HANDLERS"]
 
-TAGS = ["Back office"]
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-
-
-def _day(text: str, path: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
 
 
 @get("/api/v1/staff/requests", tags=TAGS, sync_to_thread=True)
@@ -55,12 +49,7 @@ def pending_requests(
     return [convert.request_out(r) for r in found]
 
 
-@post(
-    "/api/v1/staff/requests/{request_id:str}/decision",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/requests/{request_id:str}/decision", tags=TAGS)
 def decide(
     request: AnyRequest,
     web: Web,
@@ -76,12 +65,7 @@ def decide(
     return convert.request_out(decided)
 
 
-@post(
-    "/api/v1/staff/sites/{site_id:str}/closures",
-    tags=TAGS,
-    status_code=HTTP_200_OK,
-    sync_to_thread=True,
-)
+@action("/api/v1/staff/sites/{site_id:str}/closures", tags=TAGS)
 def close_site(
     request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
@@ -104,18 +88,17 @@ def headcounts(
     actor = web.staff_actor(request)
     counts = web.canteen.kitchen.headcounts(actor, site_id, start, end)
     return [
-        HeadcountOut(
+        convert.body(
+            HeadcountOut,
+            count,
             site_id=site_id,
-            day=count.day,
             meals={diet.value: n for diet, n in count.meals.items()},
-            pai_baskets=count.pai_baskets,
-            total=count.total,
         )
         for count in counts
     ]
 
 
-@post("/api/v1/staff/billing-runs", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action("/api/v1/staff/billing-runs", tags=TAGS)
 def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -> BillingRunOut:
     """Bill a month post-paid (re-running never invoices twice), then deliver the new
     invoices: e-mailed (PDF attached) to paperless households, and for the others one print
@@ -131,11 +114,10 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
     issued = [item.invoice_id for item in report.issued]
     delivery = deliver_run(web.canteen, actor, issued) if issued else None
     printed = delivery is not None and delivery.print_batch is not None
-    return BillingRunOut(
-        period_start=report.period_start,
-        period_end=report.period_end,
+    return convert.body(
+        BillingRunOut,
+        report,
         issued=report.count,
-        total=convert.money(report.total),
         already_billed=len(report.already_billed),
         conflicts=len(report.conflicts),
         without_charges=len(report.without_charges),
@@ -146,7 +128,7 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
     )
 
 
-@post("/api/v1/staff/reminders", tags=TAGS, status_code=HTTP_200_OK, sync_to_thread=True)
+@action("/api/v1/staff/reminders", tags=TAGS)
 def reminders(request: AnyRequest, web: Web, data: JSONBody[RemindersBody]) -> RemindersOut:
     """Send the payment reminders due (each invoice and level at most once)."""
     actor = web.staff_actor(request)
@@ -176,7 +158,7 @@ class RollCallController(Controller):
     ) -> RollCallOut:
         """The children enrolled at the site that day, booked or not, with what was recorded."""
         actor = web.staff_actor(request)
-        return convert.roll_call_out(web.canteen, actor, site_id, _day(day, "day"))
+        return convert.roll_call_out(web.canteen, actor, site_id, parse_day(day))
 
     @put(sync_to_thread=True)
     def record_roll_call(
@@ -190,7 +172,7 @@ class RollCallController(Controller):
         """Record the roll call (enrollment id -> ``present``/``absent``, with ``stays``:
         arrival and departure where the activity counts them), all or nothing."""
         actor = web.staff_actor(request)
-        when = _day(day, "day")
+        when = parse_day(day)
         stays = (
             None
             if data.stays is None
