@@ -11,6 +11,7 @@ in; before login (login, activation, forgotten password), a random token also se
 
 from __future__ import annotations
 
+import html
 import secrets
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
@@ -39,6 +41,7 @@ __all__ = [
     "fr_date",
     "fr_datetime",
     "redirect",
+    "text",
 ]
 
 FORM_COOKIE = "canteen_form"
@@ -91,6 +94,14 @@ def euros(value: Money | None) -> str:
     return f"{text} €"
 
 
+def text(value: object) -> markupsafe.Markup:
+    """An element's text, escaped where it must be (``&``, ``<``, ``>``): an apostrophe in a
+    French text a macro is given stays as written."""
+    if isinstance(value, markupsafe.Markup):
+        return value
+    return markupsafe.Markup(html.escape(str(value), quote=False))
+
+
 def context_of(request: Request[Any, Any, Any]) -> WebContext:
     """The app's :class:`WebContext`."""
     found = request.app.state["canteen_web"]
@@ -141,7 +152,7 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self.environment.filters.update(
-            fr_date=fr_date, fr_datetime=fr_datetime, euros=euros, fr_weekday=fr_weekday
+            fr_date=fr_date, fr_datetime=fr_datetime, euros=euros, fr_weekday=fr_weekday, text=text
         )
 
     def page(
