@@ -3,17 +3,20 @@
 Families log in (all of them first: logins are bounded by argon2, which saturates the cores
 while they last, so they are timed as their own phase), then load their dashboard and each
 child's September grid, tick the month, see the recap and validate it, from concurrent clients
-(httpx, one thread per client) against ``canteen serve --workers 2`` (one server process per
-core of the reference machine; ``$CANTEEN_BENCH_WORKERS`` to change) on
-127.0.0.1 (PostgreSQL when ``CANTEEN_TEST_POSTGRES_DSN`` is set; otherwise SQLite, labelled as
-such). The accounts are
+(:mod:`benchmarks.http_client`: one keep-alive connection each, all in one thread, so that
+the load generator's CPU stays small beside the server's on the shared cores) against
+``canteen serve --workers 2`` (one server process per core of the reference machine;
+``$CANTEEN_BENCH_WORKERS`` to change) on 127.0.0.1 (PostgreSQL when
+``CANTEEN_TEST_POSTGRES_DSN`` is set; otherwise SQLite, labelled as such). The accounts are
 created beforehand through the facade (invite, activate; one first login and password change,
 whose hash the others share) with the deployment's real argon2 parameters, so each timed
 login costs what it costs in production.
 
 The baseline is ``GET /api/v1/session`` on the same server in the same run: the framework, the
 session lookup and the security headers, no database. After the rush, the stored bookings are
-compared with what the families validated (days lost must be 0).
+compared with what the families validated (days lost must be 0). The CPU seconds of the
+rush are split between the server's processes, PostgreSQL's, the clients' and other work on
+the machine (:mod:`benchmarks.cpu_use`), per call.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time as clock
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +39,11 @@ from typing import Any
 import attrs
 
 from benchmarks.common import Database, city, paris, postgres_dsn, seed_city, settle, sql_storage
+from benchmarks.cpu_use import snapshot
 from benchmarks.harness import Result, workload
+from benchmarks.http_client import Answer, Connection, run_clients
 from canteen_adapters.storage.sql import SqlStorage
+from canteen_adapters.web.sessions import COOKIE
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.synthetic import SyntheticCity
 
@@ -54,6 +59,7 @@ ADMIN = Actor.staff("bench-admin", Role.ADMIN)
 BOOKING_P95 = 0.100
 DASHBOARD_P95 = 0.050
 REQUEST_TIMEOUT = 60.0
+HOST = "127.0.0.1"
 #: How long the server may take to start (untimed: each worker imports and opens the
 #: deployment; minutes on a busy shared machine).
 STARTUP = 240.0
@@ -160,8 +166,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serve(config: Path) -> Iterator[str]:
-    """``canteen serve`` on a free loopback port, its clock at :data:`NOW`; the base URL."""
+def _serve(config: Path) -> Iterator[tuple[int, int]]:
+    """``canteen serve`` on a free port of :data:`HOST`, its clock at :data:`NOW`: (port, pid)."""
     import httpx
 
     port = _free_port()
@@ -185,7 +191,7 @@ def _serve(config: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{HOST}:{port}"
     try:
         deadline = clock.monotonic() + STARTUP
         while True:
@@ -200,7 +206,7 @@ def _serve(config: Path) -> Iterator[str]:
             if clock.monotonic() > deadline:
                 raise RuntimeError(f"canteen serve did not answer within {STARTUP:.0f} s")
             clock.sleep(0.2)
-        yield base
+        yield port, server.pid
     finally:
         server.terminate()
         try:
@@ -213,77 +219,75 @@ def _serve(config: Path) -> Iterator[str]:
 
 
 class _Rush:
-    """The families' sessions from a pool of clients; latencies per route, errors, what was
-    validated."""
+    """The families' sessions from concurrent clients (:mod:`benchmarks.http_client`);
+    latencies per route, errors, what was validated."""
 
-    def __init__(self, base: str) -> None:
-        self.base = base
+    def __init__(self, port: int) -> None:
+        self.port = port
         self.latencies: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.validated: dict[str, set[date]] = {}
-        self.sessions: dict[str, tuple[dict[str, str], str]] = {}
-        self._lock = threading.Lock()
-        self._local = threading.local()
+        self.sessions: dict[str, tuple[str, str]] = {}
 
-    def _client(self) -> Any:
-        import httpx
+    def connect(self) -> Connection:
+        return Connection(HOST, self.port, REQUEST_TIMEOUT)
 
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = httpx.Client(base_url=self.base, timeout=REQUEST_TIMEOUT)
-            self._local.client = client
-        return client
+    async def _call(
+        self,
+        connection: Connection,
+        route: str,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        answer = await connection.request(method, path, json_body=json_body, headers=headers)
+        self.latencies.setdefault(route, []).append(answer.seconds)
+        if answer.status != 200:
+            raise RuntimeError(f"{route}: {answer.status} {answer.body[:150]!r}")
+        return answer
 
-    def _call(self, route: str, method: str, path: str, **kwargs: Any) -> Any:
-        client = self._client()
-        began = clock.perf_counter()
-        response = client.request(method, path, **kwargs)
-        elapsed = clock.perf_counter() - began
-        with self._lock:
-            self.latencies.setdefault(route, []).append(elapsed)
-        if response.status_code != 200:
-            raise RuntimeError(f"{route}: {response.status_code} {response.text[:150]}")
-        return response
-
-    def login(self, username: str, household_id: str) -> None:
+    async def login(self, connection: Connection, account: tuple[str, str]) -> None:
         """Phase 1: one family logs in (its session kept for phase 2); failures are counted."""
-        client = self._client()
-        client.cookies.clear()
+        username, household_id = account
+        connection.cookie = ""
         try:
-            done = self._call(
+            done = await self._call(
+                connection,
                 LOGIN,
                 "POST",
                 "/api/v1/session",
-                json={"username": username, "password": PASSWORD},
+                json_body={"username": username, "password": PASSWORD},
             )
-            session = (dict(client.cookies), str(done.json()["csrf_token"]))
-            with self._lock:
-                self.sessions[household_id] = session
+            cookie = done.cookie(COOKIE)
+            assert cookie, done.headers
+            self.sessions[household_id] = (f"{COOKIE}={cookie}", str(done.json()["csrf_token"]))
         except Exception as error:
-            with self._lock:
-                self.errors.append(f"{type(error).__name__}: {error}")
+            self.errors.append(f"{type(error).__name__}: {error}")
 
-    def family(self, household_id: str) -> None:
+    async def family(self, connection: Connection, household_id: str) -> None:
         """Phase 2: one family's visit in its session; any failure is counted, never raised."""
-        client = self._client()
-        client.cookies.clear()
         try:
-            cookies, csrf = self.sessions[household_id]
-            client.cookies.update(cookies)
-            self._visit(household_id, {"X-CSRF-Token": csrf})
+            connection.cookie, csrf = self.sessions[household_id]
+            await self._visit(connection, household_id, {"X-CSRF-Token": csrf})
         except Exception as error:
-            with self._lock:
-                self.errors.append(f"{type(error).__name__}: {error}")
+            self.errors.append(f"{type(error).__name__}: {error}")
 
-    def _visit(self, household_id: str, headers: dict[str, str]) -> None:
-        self._call(BARE, "GET", "/api/v1/session")
-        dashboard = self._call(
-            "GET dashboard", "GET", f"/api/v1/households/{household_id}/dashboard"
-        ).json()
-        for enrollment in dashboard["enrollments"]:
+    async def _visit(
+        self, connection: Connection, household_id: str, headers: dict[str, str]
+    ) -> None:
+        await self._call(connection, BARE, "GET", "/api/v1/session")
+        dashboard = await self._call(
+            connection, "GET dashboard", "GET", f"/api/v1/households/{household_id}/dashboard"
+        )
+        for enrollment in dashboard.json()["enrollments"]:
             enrollment_id = enrollment["id"]
-            grid = self._call(
-                "GET month grid", "GET", f"/api/v1/enrollments/{enrollment_id}/months/{MONTH}"
+            grid = await self._call(
+                connection,
+                "GET month grid",
+                "GET",
+                f"/api/v1/enrollments/{enrollment_id}/months/{MONTH}",
             )
             days = [
                 cell["day"]
@@ -292,25 +296,26 @@ class _Rush:
                 if cell is not None and cell["editable"] and not cell["booked"]
             ]
             body = {"changes": [{"day": day, "booked": True} for day in days]}
-            self._call(
+            await self._call(
+                connection,
                 "POST preview",
                 "POST",
                 f"/api/v1/enrollments/{enrollment_id}/reservations/preview",
-                json=body,
+                json_body=body,
                 headers=headers,
             )
-            self._call(BARE, "GET", "/api/v1/session")
-            done = self._call(
+            await self._call(connection, BARE, "GET", "/api/v1/session")
+            done = await self._call(
+                connection,
                 BOOKING,
                 "POST",
                 f"/api/v1/enrollments/{enrollment_id}/reservations",
-                json=body,
-                headers={**headers, "If-Match": grid.headers["ETag"]},
-            ).json()
-            with self._lock:
-                self.validated[enrollment_id] = {
-                    date.fromisoformat(day) for day in done["booked"] + done["unchanged"]
-                }
+                json_body=body,
+                headers={**headers, "If-Match": grid.headers["etag"]},
+            )
+            self.validated[enrollment_id] = {
+                date.fromisoformat(day) for day in done.json()["booked"] + done.json()["unchanged"]
+            }
 
 
 def _quantiles(values: list[float]) -> tuple[float, float, float]:
@@ -336,15 +341,18 @@ def _run(backend: str, families: int, clients: int) -> list[Result]:
         accounts = _accounts(config, db, town)
         setup = clock.perf_counter() - setup
         settle(db)
-        with _serve(config) as base:
-            rush = _Rush(base)
-            with ThreadPoolExecutor(clients) as pool:
-                began = clock.perf_counter()
-                list(pool.map(lambda account: rush.login(*account), accounts))
-                logins = clock.perf_counter() - began
-                began = clock.perf_counter()
-                list(pool.map(rush.family, (household_id for _, household_id in accounts)))
-                wall = clock.perf_counter() - began
+        with _serve(config) as (port, server):
+            rush = _Rush(port)
+            began = clock.perf_counter()
+            run_clients(accounts, clients, rush.connect, rush.login)
+            logins = clock.perf_counter() - began
+            before = snapshot(server)
+            began = clock.perf_counter()
+            households = [household_id for _, household_id in accounts]
+            run_clients(households, clients, rush.connect, rush.family)
+            wall = clock.perf_counter() - began
+            after = snapshot(server)
+            used = after - before if after is not None and before is not None else None
         with db.storage.unit_of_work(read_only=True) as uow:
             stored: dict[str, set[date]] = {}
             for enrollment_id, day in uow.reservations.booked(start=SEPTEMBER[0], end=SEPTEMBER[1]):
@@ -377,6 +385,7 @@ def _run(backend: str, families: int, clients: int) -> list[Result]:
                 f"{lost} days lost, "
                 f"{extra} days booked unasked; before: {len(accounts)} logins in {logins:.1f} s "
                 f"({len(accounts) / logins:.1f}/s, argon2-bound); accounts set up in {setup:.1f} s"
+                + (f"; {used.per_call(calls)}" if used is not None else "")
                 + failure
             ),
         )
