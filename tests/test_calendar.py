@@ -106,7 +106,7 @@ def test_zone_parse() -> None:
     assert Zone.parse("a") is Zone.A
     assert Zone.parse("Zone C") is Zone.C
     assert Zone.parse(Zone.B) is Zone.B
-    with pytest.raises(InvalidInputError, match="unknown zone 'D'"):
+    with pytest.raises(InvalidInputError, match="zone inconnue « D »"):
         Zone.parse("D")
 
 
@@ -178,7 +178,7 @@ def test_service_calendar_is_a_value() -> None:
 
 
 def test_service_calendar_rejects_weekend_service_and_bad_inputs() -> None:
-    with pytest.raises(InvalidInputError, match="Saturday or Sunday"):
+    with pytest.raises(InvalidInputError, match="ni le samedi ni le dimanche"):
         ServiceCalendar(school_year=year_2023_c(), open_weekdays="mon,sat")
     with pytest.raises(InvalidInputError, match="school_year"):
         ServiceCalendar(school_year="2023-2024")  # type: ignore[arg-type]

@@ -361,7 +361,7 @@ def test_department_of_another_zone_is_refused() -> None:
         InvalidInputError, match=r"77 \(Seine-et-Marne\) est en zone C, pas en zone A"
     ):
         SOURCE.school_year(Zone.A, 2023, department="77")
-    with pytest.raises(InvalidInputError, match="unknown zone"):
+    with pytest.raises(InvalidInputError, match="zone inconnue"):
         SOURCE.school_year("D", 2023)
     with pytest.raises(InvalidInputError, match="année scolaire invalide"):
         SOURCE.school_year(Zone.A, "2023-2025")

@@ -144,7 +144,7 @@ def test_weekdays_option() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--zone", "D", "--school-year", "2023-2024"], "unknown zone 'D'"),
+        (["--zone", "D", "--school-year", "2023-2024"], "zone inconnue « D »"),
         (["--department", "99", "--school-year", "2023-2024"], "département inconnu « 99 »"),
         (["--department", "2B", "--school-year", "2023-2024"], "académie de Corse"),
         (["--zone", "A", "--school-year", "2023-2025"], "année scolaire invalide : « 2023-2025 »"),
@@ -155,12 +155,18 @@ def test_weekdays_option() -> None:
         ),
         (
             ["--zone", "C", "--department", "77", "--school-year", "2023-2024"],
-            "either --zone or --department, not both",
+            "--zone ou --department, pas les deux",
         ),
-        (["--school-year", "2023-2024"], "give --zone (A, B or C) or --department"),
+        (["--school-year", "2023-2024"], "--zone (A, B ou C) ou --department"),
         (["--zone", "A"], "option obligatoire manquante : --school-year"),
-        (["--zone", "A", "--school-year", "2023-2024", "--weekdays", "sat"], "Saturday"),
-        (["--zone", "A", "--school-year", "2023-2024", "--weekdays", "xyz"], "unknown weekday"),
+        (
+            ["--zone", "A", "--school-year", "2023-2024", "--weekdays", "sat"],
+            "ni le samedi ni le dimanche",
+        ),
+        (
+            ["--zone", "A", "--school-year", "2023-2024", "--weekdays", "xyz"],
+            "jour de la semaine inconnu « xyz »",
+        ),
         (["--zone", "A", "--school-year", "2023-2024", "--bogus"], "option inconnue : --bogus"),
     ],
 )

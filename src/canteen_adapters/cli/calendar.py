@@ -74,9 +74,9 @@ def build_report(
 ) -> CalendarReport:
     """Resolve the command's arguments into a calendar; bad input raises ``CanteenError``."""
     if zone is not None and department is not None:
-        fail("give either --zone or --department, not both", exit_code=2)
+        fail("--zone ou --department, pas les deux", exit_code=2)
     if zone is None and department is None:
-        fail("give --zone (A, B or C) or --department (e.g. 77)", exit_code=2)
+        fail("--zone (A, B ou C) ou --department (par exemple 77) obligatoire", exit_code=2)
     source = source or FranceHolidaySource()
     open_weekdays = parse_weekdays(weekdays)
     if department is not None:

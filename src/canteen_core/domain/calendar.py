@@ -74,9 +74,7 @@ class Zone(enum.StrEnum):
         try:
             return cls(text)
         except ValueError:
-            raise InvalidInputError(
-                f"unknown zone {value!r}; expected A, B or C", path="zone"
-            ) from None
+            raise InvalidInputError(f"zone inconnue « {value} » (A, B ou C)", path="zone") from None
 
 
 class ClosureKind(enum.StrEnum):

@@ -60,7 +60,7 @@ def check_weekdays(kind: CalendarKind, weekdays: frozenset[int]) -> None:
     extra = weekdays - kind.allowed_weekdays
     if extra:
         if kind is CalendarKind.SATURDAYS:
-            message = "a Saturday service runs on Saturdays only; use sat"
+            message = "un service du samedi n'ouvre que le samedi (sat)"
         else:
-            message = "a school service does not run on Saturday or Sunday; use mon to fri"
+            message = "un service scolaire n'ouvre ni le samedi ni le dimanche (mon à fri)"
         raise InvalidInputError(message, path="open_weekdays")

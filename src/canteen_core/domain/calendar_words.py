@@ -71,7 +71,9 @@ def _parse_weekday(item: str | int) -> int:
         # A French prefix of at least three letters: "lun", "merc", "ven".
         return [name[:3] for name in WEEKDAY_NAMES_FR].index(text[:3])
     raise InvalidInputError(
-        f"unknown weekday {item!r}; use mon,tue,wed,thu,fri,sat,sun", path="weekdays"
+        f"jour de la semaine inconnu « {item} » (mon, tue, wed, thu, fri, sat, sun "
+        "ou lundi, mardi...)",
+        path="weekdays",
     )
 
 
