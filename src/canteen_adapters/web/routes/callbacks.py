@@ -10,6 +10,7 @@ from litestar.params import URLEncodedBody
 
 from canteen_adapters.web.callbacks_paths import PROVIDERS
 from canteen_adapters.web.context import AnyRequest, Web
+from canteen_adapters.web.convert import body
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.schemas import NotificationOut
@@ -29,12 +30,8 @@ def _handle(web: Web, provider: str, fields: dict[str, str]) -> NotificationOut:
             "Ce service de paiement n'est pas configuré sur ce portail.",
         )
     result = web.canteen.payments.handle_notification(provider, fields)
-    return NotificationOut(
-        decision=result.decision,
-        reason=" ".join(result.reason.split()),  # French, one line
-        transaction_id=result.transaction_id,
-        credited=result.credited,
-    )
+    # The reason is French, on one line.
+    return body(NotificationOut, result, reason=" ".join(result.reason.split()))
 
 
 @action(PROVIDERS["payzen"], tags=TAGS)

@@ -24,8 +24,7 @@ from canteen_adapters.web.context import AnyRequest, Web
 from canteen_adapters.web.convert import body
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.routes._dates import parse_day
-from canteen_adapters.web.routes._tags import FAMILY as TAGS
-from canteen_adapters.web.routes._tags import STAFF as STAFF_TAGS
+from canteen_adapters.web.routes._tags import FAMILY, STAFF
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.policy import Action, authorize
@@ -129,7 +128,7 @@ def form_field(form: Any, name: str) -> str | None:
 
 @post(
     "/api/v1/households/{household_id:str}/papers",
-    tags=TAGS,
+    tags=FAMILY,
     status_code=HTTP_201_CREATED,
 )
 async def upload(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DocumentOut:
@@ -178,7 +177,7 @@ async def upload(request: AnyRequest, web: Web, household_id: FromPath[str]) -> 
     return document_out(await anyio.to_thread.run_sync(run))
 
 
-@get("/api/v1/households/{household_id:str}/papers", tags=TAGS, sync_to_thread=True)
+@get("/api/v1/households/{household_id:str}/papers", tags=FAMILY, sync_to_thread=True)
 def household_documents(request: AnyRequest, web: Web, household_id: FromPath[str]) -> DocumentsOut:
     """The household's papers, newest first, with the space used and the quota."""
     actor = web.actor(request)
@@ -191,7 +190,7 @@ def household_documents(request: AnyRequest, web: Web, household_id: FromPath[st
     )
 
 
-@get("/api/v1/papers/{document_id:str}", tags=TAGS, sync_to_thread=True)
+@get("/api/v1/papers/{document_id:str}", tags=FAMILY, sync_to_thread=True)
 def document(request: AnyRequest, web: Web, document_id: FromPath[str]) -> DocumentOut:
     """One paper (its household, or staff)."""
     return document_out(web.canteen.papers.get(web.actor(request), document_id))
@@ -199,7 +198,7 @@ def document(request: AnyRequest, web: Web, document_id: FromPath[str]) -> Docum
 
 @get(
     "/api/v1/papers/{document_id:str}/file",
-    tags=TAGS,
+    tags=FAMILY,
     sync_to_thread=True,
     media_type="application/octet-stream",
     responses={},
@@ -217,7 +216,7 @@ def document_file(request: AnyRequest, web: Web, document_id: FromPath[str]) -> 
     )
 
 
-@get("/api/v1/staff/papers", tags=STAFF_TAGS, sync_to_thread=True)
+@get("/api/v1/staff/papers", tags=STAFF, sync_to_thread=True)
 def staff_documents(
     request: AnyRequest,
     web: Web,
@@ -233,7 +232,7 @@ def staff_documents(
     return [document_out(p) for p in papers]
 
 
-@action("/api/v1/staff/papers/{document_id:str}/accept", tags=STAFF_TAGS)
+@action("/api/v1/staff/papers/{document_id:str}/accept", tags=STAFF)
 def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewOut:
     """Accept a paper and apply it; the family is e-mailed."""
     outcome = web.canteen.papers.accept(web.staff_actor(request), document_id)
@@ -242,7 +241,7 @@ def accept(request: AnyRequest, web: Web, document_id: FromPath[str]) -> ReviewO
     )
 
 
-@action("/api/v1/staff/papers/{document_id:str}/reject", tags=STAFF_TAGS)
+@action("/api/v1/staff/papers/{document_id:str}/reject", tags=STAFF)
 def reject(
     request: AnyRequest,
     web: Web,

@@ -32,7 +32,6 @@ from canteen_core.domain.allergens import Allergen
 from canteen_core.domain.capacity import CapacityRule, WaitingEntry
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
 from canteen_core.domain.menus import DayMenu, Dish, WeekMenu
-from canteen_core.services.capacity import WaitingDay
 
 __all__ = ["HANDLERS"]
 
@@ -164,12 +163,9 @@ def set_capacity(
     return _capacity_out(rule)
 
 
-def _entry_out(entry: WaitingEntry, label: str) -> WaitingEntryOut:
-    return body(WaitingEntryOut, entry, label=label)
-
-
-def _waiting_out(item: WaitingDay) -> WaitingEntryOut:
-    return _entry_out(item.entry, item.label)
+def _entry_out(entry: WaitingEntry, label: str | None = None) -> WaitingEntryOut:
+    """An entry's body; ``label`` by default its status's."""
+    return body(WaitingEntryOut, entry, label=entry.status.label if label is None else label)
 
 
 @get(
@@ -187,7 +183,7 @@ def waiting_list(
     """A day's waiting list in order of arrival (every entry, decided ones too)."""
     actor = web.staff_actor(request)
     entries = web.canteen.capacity.waiting_list(actor, site_id, service_id, parse_day(day))
-    return [_entry_out(entry, entry.status.label) for entry in entries]
+    return [_entry_out(entry) for entry in entries]
 
 
 @get("/api/v1/households/{household_id:str}/waiting-list", tags=TAGS, sync_to_thread=True)
@@ -196,7 +192,10 @@ def household_waiting_list(
 ) -> list[WaitingEntryOut]:
     """The household's days on a waiting list (rank) or with a place offered (deadline)."""
     actor = web.actor(request)
-    return [_waiting_out(item) for item in web.canteen.capacity.of_household(actor, household_id)]
+    return [
+        _entry_out(item.entry, item.label)
+        for item in web.canteen.capacity.of_household(actor, household_id)
+    ]
 
 
 @action("/api/v1/waiting-list/{entry_id:str}/accept", tags=TAGS)
@@ -204,7 +203,7 @@ def accept_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> Wait
     """Accept the place offered: the day is booked (409-like refusal once expired)."""
     actor = web.actor(request)
     entry = web.canteen.capacity.accept(actor, entry_id)
-    return _entry_out(entry, entry.status.label)
+    return _entry_out(entry)
 
 
 @action("/api/v1/waiting-list/{entry_id:str}/decline", tags=TAGS)
@@ -212,7 +211,7 @@ def decline_offer(request: AnyRequest, web: Web, entry_id: FromPath[str]) -> Wai
     """Leave the waiting list, or decline the place offered (it goes to the next child)."""
     actor = web.actor(request)
     entry = web.canteen.capacity.decline(actor, entry_id)
-    return _entry_out(entry, entry.status.label)
+    return _entry_out(entry)
 
 
 HANDLERS: list[Any] = [
