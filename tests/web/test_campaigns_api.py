@@ -116,3 +116,39 @@ def test_reenrollment_over_http(web: Deployment) -> None:
     assert states[first["id"]] == "enrolled"
     assert all(states[a["id"]] == "declined" for a in rest)
     assert all(states[a["id"]] == "not_renewed" for a in other)
+
+
+def test_closing_the_school_year_over_http(web: Deployment) -> None:
+    family = web.activate(web.template.concerto)
+    refused = web.client.post(
+        "/api/v1/staff/school-years/2023-2024/closure", headers={"X-CSRF-Token": family}
+    )
+    assert refused.status_code == 403
+    web.logout()
+    staff = web.activate(web.template.staff)
+    headers = {"X-CSRF-Token": staff}
+    early = web.client.post("/api/v1/staff/school-years/2023-2024/closure", headers=headers)
+    assert early.status_code == 422, early.text
+    assert "qu'après son dernier jour" in early.json()["detail"]
+    bad = web.client.post("/api/v1/staff/school-years/l-an-dernier/closure", headers=headers)
+    assert bad.status_code in (400, 422), bad.text
+    assert "année scolaire invalide" in bad.json()["detail"]
+    assert web.client.get("/api/v1/staff/school-years/closings").json() == []
+
+    web.clock.set(datetime(2024, 8, 20, 10, 0, tzinfo=PARIS))
+    closed = web.client.post("/api/v1/staff/school-years/2023-2024/closure", headers=headers)
+    assert closed.status_code == 200, closed.text
+    body = closed.json()
+    assert body["school_year"] == "2023-2024"
+    assert body["summary"].startswith("Année scolaire 2023-2024 clôturée")
+    assert web.client.get("/api/v1/staff/school-years/closings").json() == [body]
+    again = web.client.post("/api/v1/staff/school-years/2023/closure", headers=headers)
+    assert again.status_code == 409
+    assert "déjà clôturée" in again.json()["detail"]
+    frozen = web.client.post(
+        "/api/v1/enrollments/CONCERTO-alban-rs/reservations",
+        json={"changes": [{"day": "2024-06-03", "booked": True}]},
+        headers=headers,
+    )
+    assert frozen.status_code == 422, frozen.text
+    assert "l'année scolaire 2023-2024 est clôturée" in frozen.json()["detail"]

@@ -12,6 +12,7 @@ import attrs
 
 from canteen_adapters.web.convert import body
 from canteen_core.domain.campaigns import Campaign, CampaignAnswer
+from canteen_core.domain.school_years import YearClosing
 from canteen_core.services.campaigns import CampaignProgress, HouseholdCampaign
 
 __all__ = [
@@ -22,10 +23,12 @@ __all__ = [
     "HouseholdCampaignOut",
     "QuotientCampaignBody",
     "ReenrollmentBody",
+    "YearClosingOut",
     "answer_out",
     "campaign_out",
     "household_campaign_out",
     "progress_out",
+    "year_closing_out",
 ]
 
 
@@ -142,3 +145,23 @@ def household_campaign_out(found: HouseholdCampaign) -> HouseholdCampaignOut:
     return HouseholdCampaignOut(
         campaign=campaign_out(found.campaign), answers=[answer_out(a) for a in found.answers]
     )
+
+
+@attrs.frozen(kw_only=True)
+class YearClosingOut:
+    """A closed school year (``school_year``: ``2023-2024``) and what its households carried
+    into the next one: unpaid invoices, the amount due and the credit held (``summary`` in
+    French)."""
+
+    school_year: str
+    closed_at: datetime
+    closed_by: str
+    open_invoices: int
+    amount_due: str
+    credit_held: str
+    summary: str
+
+
+def year_closing_out(closing: YearClosing) -> YearClosingOut:
+    """The JSON of a year's closing."""
+    return body(YearClosingOut, closing, school_year=closing.id, summary=closing.summary_fr())

@@ -21,10 +21,12 @@ from canteen_adapters.web.schemas_campaigns import (
     HouseholdCampaignOut,
     QuotientCampaignBody,
     ReenrollmentBody,
+    YearClosingOut,
     answer_out,
     campaign_out,
     household_campaign_out,
     progress_out,
+    year_closing_out,
 )
 
 __all__ = ["HANDLERS"]
@@ -115,6 +117,22 @@ def close(request: AnyRequest, web: Web, campaign_id: FromPath[str]) -> Campaign
     return progress_out(web.canteen.campaigns.close(actor, campaign_id))
 
 
+@get("/api/v1/staff/school-years/closings", tags=STAFF, sync_to_thread=True)
+def year_closings(request: AnyRequest, web: Web) -> list[YearClosingOut]:
+    """The closed school years, oldest first."""
+    actor = web.staff_actor(request)
+    return [year_closing_out(c) for c in web.canteen.campaigns.closed_years(actor)]
+
+
+@action("/api/v1/staff/school-years/{school_year:str}/closure", tags=STAFF)
+def close_year(request: AnyRequest, web: Web, school_year: FromPath[str]) -> YearClosingOut:
+    """Close a school year (``2023-2024``) after its last day (422 before, 409 when closed
+    already): no booking, roll call or enrollment change on its days any more; its unpaid
+    invoices and credit are carried as they stand, counted in the answer."""
+    actor = web.staff_actor(request)
+    return year_closing_out(web.canteen.campaigns.close_year(actor, school_year))
+
+
 HANDLERS: list[Any] = [
     household_campaigns,
     confirm,
@@ -123,6 +141,8 @@ HANDLERS: list[Any] = [
     open_quotient,
     open_reenrollment,
     progress,
+    year_closings,
+    close_year,
     remind,
     close,
 ]
