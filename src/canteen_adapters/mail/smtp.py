@@ -43,19 +43,13 @@ class SmtpSecurity(enum.StrEnum):
     @classmethod
     def parse(cls, value: object) -> SmtpSecurity:
         """Accept the enum, its value, or ``"plain"`` as a synonym of ``"none"``."""
-        if isinstance(value, SmtpSecurity):
-            return value
-        if isinstance(value, str):
-            text = value.strip().lower()
-            if text == "plain":
-                return cls.NONE
-            try:
-                return cls(text)
-            except ValueError:
-                pass
-        raise ConfigurationError(
-            f"sécurité inconnue « {value} » : none, starttls ou tls", path="security"
-        )
+        text = value.strip().lower() if isinstance(value, str) else ""
+        try:
+            return cls.NONE if text == "plain" else cls(text)
+        except ValueError:
+            raise ConfigurationError(
+                f"sécurité inconnue « {value} » : none, starttls ou tls", path="security"
+            ) from None
 
 
 def _security(value: str | SmtpSecurity) -> SmtpSecurity:

@@ -380,15 +380,18 @@ def catalog_conflict(what: str, item_id: str, current: int, expected: int) -> Co
 
 
 #: A catalog entry type.
-CatalogEntry = TypeVar("CatalogEntry", SiteEntry, ServiceEntry)
+CatalogEntry = TypeVar("CatalogEntry", bound=SiteEntry | ServiceEntry)
 
 
 class CatalogBase(abc.ABC, Generic[CatalogEntry]):
-    """What the catalog repositories of every backend share: :meth:`get` over the backend's
-    ``find``. A subclass sets ``_cls`` (the stored class) and ``_what`` (its French name)."""
+    """What the catalog repositories of every backend share: the stored class ``cls`` and its
+    French name, and :meth:`get` over the backend's ``find``."""
 
     _cls: type[CatalogEntry]
-    _what: str
+
+    def __init__(self, cls: type[CatalogEntry]) -> None:
+        self._cls = cls
+        self._what = catalog_word(cls)
 
     @abc.abstractmethod
     def find(self, item_id: str) -> CatalogEntry | None:
@@ -396,7 +399,4 @@ class CatalogBase(abc.ABC, Generic[CatalogEntry]):
 
     def get(self, item_id: str) -> CatalogEntry:
         """The entry of ``item_id``; ``NotFoundError`` (French) if there is none."""
-        found = self.find(item_id)
-        if found is None:
-            raise catalog_unknown(self._cls, item_id)
-        return found
+        return existing(self.find(item_id), catalog_unknown(self._cls, item_id))

@@ -13,7 +13,6 @@ from canteen_adapters.storage._common import (
     CatalogBase,
     CatalogEntry,
     catalog_conflict,
-    catalog_word,
     check_catalog_entry,
 )
 from canteen_adapters.storage._memory_repositories import _Session
@@ -25,8 +24,7 @@ class MemoryCatalog(CatalogBase[CatalogEntry]):
     """Sites or services (``cls``) in ``entries`` (id -> entry), saved by version."""
 
     def __init__(self, uow: _Session, entries: dict[str, Any], cls: type[CatalogEntry]) -> None:
-        self._cls = cls
-        self._what = catalog_word(cls)
+        super().__init__(cls)
         self._uow = uow
         self._entries = entries
 

@@ -15,7 +15,6 @@ from canteen_adapters.storage._common import (
     CatalogBase,
     CatalogEntry,
     catalog_conflict,
-    catalog_word,
     check_catalog_entry,
 )
 from canteen_adapters.storage.sql.driver import _dialect_insert, _Session, _translate
@@ -28,12 +27,11 @@ class SqlCatalog(CatalogBase[CatalogEntry]):
     """Sites or services (``cls``) in ``table``."""
 
     def __init__(self, uow: _Session, table: sa.Table, cls: type[CatalogEntry]) -> None:
-        self._cls = cls
-        self._what = catalog_word(cls)
+        super().__init__(cls)
         self._uow = uow
         self._table = table
 
-    def find(self, item_id: str) -> CatalogEntry | None:
+    def find(self, item_id: object) -> CatalogEntry | None:
         if not isinstance(item_id, str):
             return None
         connection = self._uow.connection()

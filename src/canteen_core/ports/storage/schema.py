@@ -8,7 +8,7 @@ import importlib
 import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
 
 import attrs
 
@@ -177,6 +177,8 @@ def _keys(*specs: str | Key) -> tuple[Key, ...]:
     for spec in specs:
         if isinstance(spec, str):
             column, _, type_ = spec.partition(":")
+            if type_ and type_ not in get_args(KeyType):
+                raise ConfigurationError(f"key {spec!r}: no such key type {type_!r}")
             spec = Key(column=column, type=cast(KeyType, type_ or "str"))
         keys.append(spec)
     return tuple(keys)

@@ -13,12 +13,20 @@ from canteen_core.domain.errors import (
     ConflictError,
     NotFoundError,
 )
-from canteen_core.domain.families import Diet, Guardian
+from canteen_core.domain.families import Diet, Guardian, Household
 from canteen_core.ports.storage import Storage
 from canteen_core.testing.samples import (
     enrollment,
     household,
 )
+
+
+def _stored(storage: Storage, *homes: Household) -> None:
+    """Add ``homes`` one by one and commit."""
+    with storage.unit_of_work() as uow:
+        for home in homes:
+            uow.households.add(home)
+        uow.commit()
 
 
 def test_households_round_trip_and_lookups(storage: Storage) -> None:
@@ -27,10 +35,7 @@ def test_households_round_trip_and_lookups(storage: Storage) -> None:
         household("h2"),
         co_representative=Guardian(id=home.payer.id, first_name="Maman", last_name="Concerto"),
     )
-    with storage.unit_of_work() as uow:
-        uow.households.add(home)
-        uow.households.add(other)
-        uow.commit()
+    _stored(storage, home, other)
     with storage.unit_of_work(read_only=True) as uow:
         assert uow.households.get("h1") == home
         assert uow.households.count() == 2
@@ -43,9 +48,7 @@ def test_households_round_trip_and_lookups(storage: Storage) -> None:
 
 def test_a_child_belongs_to_one_household(storage: Storage) -> None:
     first = household("h1")
-    with storage.unit_of_work() as uow:
-        uow.households.add(first)
-        uow.commit()
+    _stored(storage, first)
     thief = attrs.evolve(household("h2"), children=first.children)
     with storage.unit_of_work() as uow:
         with pytest.raises(ConflictError, match="already belongs"):
@@ -62,9 +65,7 @@ def test_a_child_belongs_to_one_household(storage: Storage) -> None:
 
 def test_add_many_names_the_conflict_adding_one_by_one_would(storage: Storage) -> None:
     first = household("h1")
-    with storage.unit_of_work() as uow:
-        uow.households.add(first)
-        uow.commit()
+    _stored(storage, first)
     thief = attrs.evolve(household("h3"), children=first.children)
     twin = attrs.evolve(household("h5"), children=household("h4").children)
     with storage.unit_of_work() as uow:
@@ -111,9 +112,7 @@ def test_a_batch_failing_midway_ends_cleanly(
 
 def test_saving_a_household_replaces_its_children(storage: Storage) -> None:
     home = household("h1", children=2)
-    with storage.unit_of_work() as uow:
-        uow.households.add(home)
-        uow.commit()
+    _stored(storage, home)
     fewer = attrs.evolve(home, children=home.children[:1])
     with storage.unit_of_work() as uow:
         uow.households.save(fewer)
