@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of, staff_of
+from canteen_adapters.web.pages.common import Refusal, form_of, page, run, session_of, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
@@ -53,7 +53,6 @@ async def enrollment_page(
         title="Inscription à la restauration scolaire",
         sent=request.query_params.get("envoyee") == "1",
         withdrawn=request.query_params.get("retiree") == "1",
-        error=None,
         chosen=dict.fromkeys(FIELDS, ""),
         chosen_weekdays=[],
         **values,
@@ -98,18 +97,17 @@ async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -
             weekdays=_weekdays(weekdays),
         )
     except CanteenError as error:
-        status, _, detail = error_text(request, error)
-        if status in (401, 403):
+        refusal = Refusal.of(request, error)
+        if refusal.status in (401, 403):
             raise
         values = await run(_form_values, request, session.actor, household_id)
         return page(
             request,
             "inscription.html",
-            status=status,
+            refusal=refusal,
             title="Inscription à la restauration scolaire",
             sent=False,
             withdrawn=False,
-            error=detail,
             chosen=chosen,
             chosen_weekdays=weekdays,
             **values,
@@ -161,19 +159,17 @@ async def _staff_page(
     request: Request[Any, Any, Any],
     actor: Actor,
     *,
-    status: int = 200,
-    error: str | None = None,
+    refusal: Refusal | None = None,
     error_for: str | None = None,
 ) -> Response[str]:
     rows = await run(_pending, request, actor)
     return page(
         request,
         "gestion-inscriptions.html",
-        status=status,
+        refusal=refusal,
         title="Demandes d'inscription",
         rows=rows,
         done=request.query_params.get("fait"),
-        error=error,
         error_for=error_for,
     )
 
@@ -200,10 +196,10 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
         else:
             await run(service.refuse, actor, request_id, reason=reason)
     except CanteenError as error:
-        status, _, detail = error_text(request, error)
-        if status in (401, 403, 404):
+        refusal = Refusal.of(request, error)
+        if refusal.status in (401, 403, 404):
             raise
-        return await _staff_page(request, actor, status=status, error=detail, error_for=request_id)
+        return await _staff_page(request, actor, refusal=refusal, error_for=request_id)
     return redirect(f"/gestion/inscriptions?fait={'acceptee' if accepting else 'refusee'}")
 
 
