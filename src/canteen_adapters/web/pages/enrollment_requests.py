@@ -45,16 +45,27 @@ async def enrollment_page(
     request: Request[Any, Any, Any], household_id: FromPath[str]
 ) -> Response[str]:
     """ "Inscription à la restauration scolaire": the form and the household's requests."""
-    session = session_of(request)
-    values = await run(_form_values, request, session.actor, household_id)
+    return await _form_page(request, household_id, dict.fromkeys(FIELDS, ""), [])
+
+
+async def _form_page(
+    request: Request[Any, Any, Any],
+    household_id: str,
+    chosen: dict[str, str],
+    weekdays: list[str],
+    refusal: Refusal | None = None,
+) -> Response[str]:
+    """The form with what was ``chosen`` (after a ``refusal``), the household's requests."""
+    values = await run(_form_values, request, session_of(request).actor, household_id)
     return page(
         request,
         "inscription.html",
+        refusal=refusal,
         title="Inscription à la restauration scolaire",
         sent=request.query_params.get("envoyee") == "1",
         withdrawn=request.query_params.get("retiree") == "1",
-        chosen=dict.fromkeys(FIELDS, ""),
-        chosen_weekdays=[],
+        chosen=chosen,
+        chosen_weekdays=weekdays,
         **values,
     )
 
@@ -100,18 +111,7 @@ async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -
         refusal = Refusal.of(request, error)
         if refusal.status in (401, 403):
             raise
-        values = await run(_form_values, request, session.actor, household_id)
-        return page(
-            request,
-            "inscription.html",
-            refusal=refusal,
-            title="Inscription à la restauration scolaire",
-            sent=False,
-            withdrawn=False,
-            chosen=chosen,
-            chosen_weekdays=weekdays,
-            **values,
-        )
+        return await _form_page(request, household_id, chosen, weekdays, refusal)
     return redirect(f"/foyer/{household_id}/inscription?envoyee=1")
 
 
