@@ -13,7 +13,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from canteen_adapters.web.pages.common import (
-    error_text,
+    Refusal,
     form_of,
     home_of,
     page,
@@ -59,7 +59,7 @@ def index(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/connexion", sync_to_thread=False, include_in_schema=False)
 def login_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The login form ("le portail ouvre le ..." before the opening date)."""
-    return page(request, "connexion.html", opens=_opening(request), error=None, username="")
+    return page(request, "connexion.html", opens=_opening(request), username="")
 
 
 @post("/connexion", include_in_schema=False)
@@ -74,14 +74,9 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
             web.canteen.accounts.login, username, str(form.get("password", "")), source=source
         )
     except CanteenError as error:
-        status, _, detail = error_text(request, error)
+        refusal = Refusal.of(request, error)
         return page(
-            request,
-            "connexion.html",
-            status=status,
-            opens=_opening(request),
-            error=detail,
-            username=username,
+            request, "connexion.html", refusal=refusal, opens=_opening(request), username=username
         )
     web.sessions.drop(request.cookies.get(COOKIE))
     account = done.account
@@ -108,7 +103,7 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/activation", sync_to_thread=False, include_in_schema=False)
 def activation_page(request: Request[Any, Any, Any], token: FromQuery[str] = "") -> Response[str]:
     """The e-mailed link's page: one button activates the account (a GET changes nothing)."""
-    return page(request, "activation.html", token=token, done=False, error=None)
+    return page(request, "activation.html", token=token, done=False)
 
 
 @post("/activation", include_in_schema=False)
@@ -120,9 +115,9 @@ async def activate(request: Request[Any, Any, Any]) -> Response[Any]:
     try:
         await run(web.canteen.accounts.activate, token)
     except CanteenError as error:
-        status, _, detail = error_text(request, error)
-        return page(request, "activation.html", status=status, token="", done=False, error=detail)
-    return page(request, "activation.html", token="", done=True, error=None)
+        refusal = Refusal.of(request, error)
+        return page(request, "activation.html", refusal=refusal, token="", done=False)
+    return page(request, "activation.html", token="", done=True)
 
 
 @get("/mot-de-passe", sync_to_thread=False, include_in_schema=False)
@@ -134,7 +129,6 @@ def password_page(request: Request[Any, Any, Any]) -> Response[str]:
         "mot-de-passe.html",
         forced=session.must_change_password,
         min_length=_rules(request),
-        error=None,
         done=False,
     )
 
@@ -143,18 +137,17 @@ async def _set_password(
     request: Request[Any, Any, Any],
     form: FormMultiDict,
     set_password: Callable[[str], Awaitable[None]],
-) -> tuple[int, str | None]:
-    """Check that the two entries of the new password match, then ``set_password(new)``: the
-    page's status and French error (``None``: done)."""
+) -> Refusal | None:
+    """Check that the two entries of the new password match, then ``set_password(new)``: why
+    the page refused it (``None``: done)."""
     new = str(form.get("new_password", ""))
     if new != form.get("confirmation"):
-        return 422, "Les deux saisies du nouveau mot de passe sont différentes."
+        return Refusal(422, "Les deux saisies du nouveau mot de passe sont différentes.")
     try:
         await set_password(new)
-    except CanteenError as exc:
-        status, _, error = error_text(request, exc)
-        return status, error
-    return 200, None
+    except CanteenError as error:
+        return Refusal.of(request, error)
+    return None
 
 
 @post("/mot-de-passe", include_in_schema=False)
@@ -168,15 +161,14 @@ async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
     async def change(new: str) -> None:
         await run(web.canteen.accounts.change_password, session.actor, current, new)
 
-    status, error = await _set_password(request, form, change)
-    if error is not None:
+    refusal = await _set_password(request, form, change)
+    if refusal is not None:
         return page(
             request,
             "mot-de-passe.html",
-            status=status,
+            refusal=refusal,
             forced=session.must_change_password,
             min_length=_rules(request),
-            error=error,
             done=False,
         )
     web.sessions.drop_user(session.actor.user_id, keep=session.id)
@@ -205,9 +197,7 @@ async def forgotten(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/mot-de-passe/nouveau", sync_to_thread=False, include_in_schema=False)
 def reset_page(request: Request[Any, Any, Any], token: FromQuery[str] = "") -> Response[str]:
     """The reset link's page: choose a new password."""
-    return page(
-        request, "nouveau.html", token=token, min_length=_rules(request), error=None, done=False
-    )
+    return page(request, "nouveau.html", token=token, min_length=_rules(request), done=False)
 
 
 @post("/mot-de-passe/nouveau", include_in_schema=False)
@@ -221,15 +211,14 @@ async def reset(request: Request[Any, Any, Any]) -> Response[Any]:
         account = await run(web.canteen.accounts.reset_password, token, new)
         web.sessions.drop_user(account.id)
 
-    status, error = await _set_password(request, form, reset_with_token)
+    refusal = await _set_password(request, form, reset_with_token)
     return page(
         request,
         "nouveau.html",
-        status=status,
+        refusal=refusal,
         token=token,
         min_length=_rules(request),
-        error=error,
-        done=error is None,
+        done=refusal is None,
     )
 
 

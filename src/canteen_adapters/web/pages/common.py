@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
+import attrs
 from litestar import Request, Response
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import FormMultiDict
@@ -26,15 +27,17 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 
 __all__ = [
+    "Refusal",
     "error_text",
     "form_of",
     "home_of",
+    "household_page",
     "page",
     "page_errors",
     "parse_day",
     "run",
     "session_of",
-    "site_names",
+    "sites_of",
     "staff_of",
 ]
 
@@ -53,9 +56,47 @@ def renderer(request: Request[Any, Any, Any]) -> PageRenderer:
     return found
 
 
-def page(request: Request[Any, Any, Any], name: str, **values: Any) -> Response[str]:
-    """Render ``pages/<name>`` (see :meth:`PageRenderer.page`)."""
-    return renderer(request).page(request, name, **values)
+@attrs.frozen
+class Refusal:
+    """Why a form was refused, for its page shown again: the HTTP status, the French reason
+    and the field at fault."""
+
+    status: int
+    reason: str
+    field: str | None = None
+
+    @classmethod
+    def of(cls, request: Request[Any, Any, Any], error: Exception) -> Refusal:
+        """The refusal ``error`` says (its French detail, as the API would answer it)."""
+        status, _, detail = error_text(request, error)
+        return cls(status, detail, getattr(error, "path", None))
+
+
+def page(
+    request: Request[Any, Any, Any], name: str, *, refusal: Refusal | None = None, **values: Any
+) -> Response[str]:
+    """Render ``pages/<name>`` (see :meth:`PageRenderer.page`). Every page gets ``error`` and
+    ``field``: with a ``refusal``, the form is shown again with its reason, the field at fault
+    and its status; else both ``None``."""
+    if refusal is None:
+        return renderer(request).page(request, name, error=None, field=None, **values)
+    return renderer(request).page(
+        request,
+        name,
+        status=refusal.status,
+        error=refusal.reason,
+        field=refusal.field,
+        **values,
+    )
+
+
+async def household_page(
+    request: Request[Any, Any, Any], household_id: str, name: str, **values: Any
+) -> Response[str]:
+    """A family page: the ``household`` (guardians, children) and the page's own ``values``."""
+    actor = session_of(request).actor
+    household = await run(context_of(request).canteen.families.get, actor, household_id)
+    return page(request, name, household=household, **values)
 
 
 async def run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -84,10 +125,14 @@ def staff_of(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
-def site_names(actor: Actor, request: Request[Any, Any, Any]) -> dict[str, str]:
-    """Site id to name of every site with an enrollment the actor may read (blocking)."""
+def sites_of(
+    request: Request[Any, Any, Any], actor: Actor, wanted: str | None
+) -> tuple[dict[str, str], str]:
+    """The site picker's choices, site id to name of every site with an enrollment the actor
+    may read, and the site shown: ``wanted``, else the first (blocking)."""
     canteen = context_of(request).canteen
-    return {e.site.id: e.site.name for e in canteen.enrollments.list_enrollments(actor)}
+    sites = {e.site.id: e.site.name for e in canteen.enrollments.list_enrollments(actor)}
+    return sites, wanted or next(iter(sorted(sites)), "")
 
 
 def home_of(session: Session) -> str:

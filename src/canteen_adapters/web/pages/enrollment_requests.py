@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of, staff_of
+from canteen_adapters.web.pages.common import Refusal, form_of, page, run, session_of, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
@@ -45,17 +45,27 @@ async def enrollment_page(
     request: Request[Any, Any, Any], household_id: FromPath[str]
 ) -> Response[str]:
     """ "Inscription à la restauration scolaire": the form and the household's requests."""
-    session = session_of(request)
-    values = await run(_form_values, request, session.actor, household_id)
+    return await _form_page(request, household_id, dict.fromkeys(FIELDS, ""), [])
+
+
+async def _form_page(
+    request: Request[Any, Any, Any],
+    household_id: str,
+    chosen: dict[str, str],
+    weekdays: list[str],
+    refusal: Refusal | None = None,
+) -> Response[str]:
+    """The form with what was ``chosen`` (after a ``refusal``), the household's requests."""
+    values = await run(_form_values, request, session_of(request).actor, household_id)
     return page(
         request,
         "inscription.html",
+        refusal=refusal,
         title="Inscription à la restauration scolaire",
         sent=request.query_params.get("envoyee") == "1",
         withdrawn=request.query_params.get("retiree") == "1",
-        error=None,
-        chosen=dict.fromkeys(FIELDS, ""),
-        chosen_weekdays=[],
+        chosen=chosen,
+        chosen_weekdays=weekdays,
         **values,
     )
 
@@ -98,22 +108,10 @@ async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -
             weekdays=_weekdays(weekdays),
         )
     except CanteenError as error:
-        status, _, detail = error_text(request, error)
-        if status in (401, 403):
+        refusal = Refusal.of(request, error)
+        if refusal.status in (401, 403):
             raise
-        values = await run(_form_values, request, session.actor, household_id)
-        return page(
-            request,
-            "inscription.html",
-            status=status,
-            title="Inscription à la restauration scolaire",
-            sent=False,
-            withdrawn=False,
-            error=detail,
-            chosen=chosen,
-            chosen_weekdays=weekdays,
-            **values,
-        )
+        return await _form_page(request, household_id, chosen, weekdays, refusal)
     return redirect(f"/foyer/{household_id}/inscription?envoyee=1")
 
 
@@ -161,19 +159,17 @@ async def _staff_page(
     request: Request[Any, Any, Any],
     actor: Actor,
     *,
-    status: int = 200,
-    error: str | None = None,
+    refusal: Refusal | None = None,
     error_for: str | None = None,
 ) -> Response[str]:
     rows = await run(_pending, request, actor)
     return page(
         request,
         "gestion-inscriptions.html",
-        status=status,
+        refusal=refusal,
         title="Demandes d'inscription",
         rows=rows,
         done=request.query_params.get("fait"),
-        error=error,
         error_for=error_for,
     )
 
@@ -200,10 +196,10 @@ async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> 
         else:
             await run(service.refuse, actor, request_id, reason=reason)
     except CanteenError as error:
-        status, _, detail = error_text(request, error)
-        if status in (401, 403, 404):
+        refusal = Refusal.of(request, error)
+        if refusal.status in (401, 403, 404):
             raise
-        return await _staff_page(request, actor, status=status, error=detail, error_for=request_id)
+        return await _staff_page(request, actor, refusal=refusal, error_for=request_id)
     return redirect(f"/gestion/inscriptions?fait={'acceptee' if accepting else 'refusee'}")
 
 

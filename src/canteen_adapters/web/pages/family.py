@@ -8,7 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from canteen_adapters.web.callbacks_paths import notification_path
-from canteen_adapters.web.pages.common import form_of, page, run, session_of
+from canteen_adapters.web.pages.common import form_of, household_page, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.money import Money
@@ -96,15 +96,9 @@ async def dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]
 @get("/foyer/{household_id:str}/profil", include_in_schema=False)
 async def profile(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
     """The household's guardians, children and the login e-mail."""
-    session = session_of(request)
-    canteen = context_of(request).canteen
-    household = await run(canteen.families.get, session.actor, household_id)
-    return page(
-        request,
-        "profil.html",
-        title="Mon profil",
-        household=household,
-        saved=request.query_params.get("enregistre") == "1",
+    saved = request.query_params.get("enregistre") == "1"
+    return await household_page(
+        request, household_id, "profil.html", title="Mon profil", saved=saved
     )
 
 
@@ -133,13 +127,12 @@ async def invoices(request: Request[Any, Any, Any], household_id: FromPath[str])
     session = session_of(request)
     canteen = context_of(request).canteen
     invoices_page = await run(canteen.billing.invoices_page, session.actor, household_id)
-    household = await run(canteen.families.get, session.actor, household_id)
-    return page(
+    return await household_page(
         request,
+        household_id,
         "factures.html",
         title="Mes factures",
         invoices=invoices_page,
-        household=household,
         providers=sorted(canteen.deployment.payment),
         paid=request.query_params.get("paiement") is not None,
     )

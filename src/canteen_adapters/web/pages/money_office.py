@@ -10,11 +10,11 @@ from typing import Any
 from litestar import Request, Response, get, post
 
 from canteen_adapters.web.pages.common import (
-    error_text,
+    Refusal,
     form_of,
     page,
     run,
-    site_names,
+    sites_of,
     staff_of,
 )
 from canteen_adapters.web.pages.render import context_of
@@ -59,22 +59,20 @@ async def _closures_page(
     request: Request[Any, Any, Any],
     actor: Actor,
     *,
-    status: int = 200,
-    error: str | None = None,
+    refusal: Refusal | None = None,
     done: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response[str]:
-    sites = await run(site_names, actor, request)
+    sites, site = await run(sites_of, request, actor, (form or {}).get("site"))
     closures = await run(_closures, request, actor)
     return page(
         request,
         "fermetures.html",
-        status=status,
+        refusal=refusal,
         title="Fermetures",
         sites=sites,
-        site=(form or {}).get("site") or next(iter(sorted(sites)), ""),
+        site=site,
         closures=closures,
-        error=error,
         done=done,
         form=form or {},
     )
@@ -101,8 +99,8 @@ async def add_closure(request: Request[Any, Any, Any]) -> Response[str]:
         period = Period(name=values["name"], first_day=first, last_day=last)
         dropped = await run(canteen.enrollments.close_site, actor, values["site"], period)
     except CanteenError as error:
-        code, _, detail = error_text(request, error)
-        return await _closures_page(request, actor, status=code, error=detail, form=values)
+        refusal = Refusal.of(request, error)
+        return await _closures_page(request, actor, refusal=refusal, form=values)
     days = sum(len(d) for d in dropped.values())
     done = (
         f"Fermeture enregistrée : {days} réservation(s) annulée(s) "
@@ -118,9 +116,7 @@ async def debit_file(request: Request[Any, Any, Any]) -> Response[str]:
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().astimezone(PARIS).date()
     earliest = earliest_collection_date(canteen.deployment, today)
-    return page(
-        request, "prelevements.html", title="Prélèvements", report=None, day=earliest, error=None
-    )
+    return page(request, "prelevements.html", title="Prélèvements", report=None, day=earliest)
 
 
 @post("/gestion/prelevements", include_in_schema=False)
@@ -134,15 +130,14 @@ async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
         day = _date(text, "date", "prélèvement") if text else None
         report = await run(run_direct_debit, canteen, actor, day)
     except (CanteenError, Problem) as error:
-        code, _, detail = error_text(request, error)
+        refusal = Refusal.of(request, error)
         return page(
             request,
             "prelevements.html",
-            status=code,
+            refusal=refusal,
             title="Prélèvements",
             report=None,
             day=text,
-            error=detail,
         )
     return page(
         request,
@@ -150,7 +145,6 @@ async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
         title="Prélèvements",
         report=report,
         day=report.collection_date,
-        error=None,
     )
 
 

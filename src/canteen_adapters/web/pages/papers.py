@@ -6,12 +6,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
 from canteen_adapters.payment.payfip import RESULT_OUTCOMES
-from canteen_adapters.web.pages.common import error_text, form_of, page, run, session_of
+from canteen_adapters.web.pages.common import (
+    Refusal,
+    form_of,
+    household_page,
+    page,
+    run,
+    session_of,
+)
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.routes.documents import document_url, payment_message
 from canteen_adapters.web.routes.sepa import (
@@ -53,22 +61,19 @@ async def _debit_page(
     request: Request[Any, Any, Any],
     household_id: str,
     *,
-    status: int = 200,
-    error: str | None = None,
-    field: str | None = None,
+    refusal: Refusal | None = None,
     form: dict[str, str] | None = None,
 ) -> Response[str]:
     session = session_of(request)
     canteen = context_of(request).canteen
     schedule = await run(canteen.payments.debit_schedule, session.actor, household_id)
-    household = await run(canteen.families.get, session.actor, household_id)
     filed = await run(authorizations, canteen, session.actor, household_id)
-    return page(
+    return await household_page(
         request,
+        household_id,
         "prelevement.html",
-        status=status,
+        refusal=refusal,
         title="Prélèvement",
-        household=household,
         schedule=schedule,
         active=any(entry.mandate.collectable for entry in schedule.mandates),
         status_fr=STATUS_FR,
@@ -78,8 +83,6 @@ async def _debit_page(
             entry.mandate.reference: authorization_of(entry.mandate, filed)
             for entry in schedule.mandates
         },
-        error=error,
-        field=field,
         form=form or {},
         signed=request.query_params.get("signe") == "1",
         done=DONE_FR.get(request.query_params.get("fait") or ""),
@@ -112,13 +115,10 @@ async def sign(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
             accept=form.get("accept") == "oui",
         )
     except CanteenError as error:
-        code, _, detail = error_text(request, error)
-        if code not in {409, 422}:
+        refusal = Refusal.of(request, error)
+        if refusal.status not in {409, 422}:
             raise
-        field = getattr(error, "path", None)
-        return await _debit_page(
-            request, household_id, status=code, error=detail, field=field, form=values
-        )
+        return await _debit_page(request, household_id, refusal=refusal, form=values)
     return redirect(f"/foyer/{household_id}/prelevement?signe=1")
 
 
@@ -133,14 +133,12 @@ async def _mandate_change(
     try:
         await run(change, context_of(request).canteen, session.actor, form)
     except CanteenError as error:
-        code, _, detail = error_text(request, error)
-        if code not in {404, 409, 422}:
+        refusal = Refusal.of(request, error)
+        if refusal.status not in {404, 409, 422}:
             raise
-        path = getattr(error, "path", None)
-        field = {"iban": "new_iban", "bic": "new_bic"}.get(path or "", path)
-        return await _debit_page(
-            request, household_id, status=code, error=detail, field=field, form=values
-        )
+        field = {"iban": "new_iban", "bic": "new_bic"}.get(refusal.field or "", refusal.field)
+        refusal = attrs.evolve(refusal, field=field)
+        return await _debit_page(request, household_id, refusal=refusal, form=values)
     return redirect(f"/foyer/{household_id}/prelevement?fait={done}")
 
 
@@ -176,13 +174,12 @@ async def documents(request: Request[Any, Any, Any], household_id: FromPath[str]
     session = session_of(request)
     canteen = context_of(request).canteen
     offered = await run(canteen.documents.documents_on_request, session.actor, household_id)
-    household = await run(canteen.families.get, session.actor, household_id)
     attendance = next(d for d in offered if d.start is not None)
-    return page(
+    return await household_page(
         request,
+        household_id,
         "documents.html",
         title="Édition de documents",
-        household=household,
         documents=[(d, document_url(household_id, d)) for d in offered],
         attendance=attendance,
     )

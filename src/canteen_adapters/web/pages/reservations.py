@@ -23,6 +23,7 @@ from canteen_core.domain.enrollments import LateChangeMode
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.grids import Grid, GridCell
 from canteen_core.domain.periodicity import Periodicity, Recurrence
+from canteen_core.domain.reservations import BulkResult
 
 __all__ = ["HANDLERS"]
 
@@ -181,6 +182,12 @@ async def step_two(request: Request[Any, Any, Any], enrollment_id: FromPath[str]
     return page(request, "recapitulatif.html", title="Étape 2 : récapitulatif", **values, **recap)
 
 
+def _saved(prefix: str, result: BulkResult) -> str:
+    """The confirmation once changes are saved: ``prefix``, then what was done."""
+    counts = (result.booked, result.cancelled, result.pending, result.skipped)
+    return prefix + summary_fr(*(len(days) for days in counts), preview=False)
+
+
 @post("/reservations/{enrollment_id:str}/valider", include_in_schema=False)
 async def validate(request: Request[Any, Any, Any], enrollment_id: FromPath[str]) -> Response[str]:
     """Validate step 2: the changes are saved (late ones become requests to instruct)."""
@@ -193,13 +200,7 @@ async def validate(request: Request[Any, Any, Any], enrollment_id: FromPath[str]
     wanted = dict.fromkeys(_days(form.getall("book", [])), True)
     wanted.update(dict.fromkeys(_days(form.getall("cancel", [])), False))
     result = await run(canteen.reservations.set_days, session.actor, enrollment_id, wanted)
-    message = "Vos réservations sont enregistrées : " + summary_fr(
-        len(result.booked),
-        len(result.cancelled),
-        len(result.pending),
-        len(result.skipped),
-        preview=False,
-    )
+    message = _saved("Vos réservations sont enregistrées : ", result)
     values = await run(_load, request, enrollment_id, view, when)
     return _show(request, values, message=message)
 
@@ -226,13 +227,7 @@ async def periodicity(
     result = await run(
         canteen.reservations.apply_periodicity, session.actor, enrollment_id, pattern
     )
-    message = "Périodicité appliquée : " + summary_fr(
-        len(result.booked),
-        len(result.cancelled),
-        len(result.pending),
-        len(result.skipped),
-        preview=False,
-    )
+    message = _saved("Périodicité appliquée : ", result)
     values = await run(_load, request, enrollment_id, "mois", pattern.start)
     return _show(request, values, message=message)
 

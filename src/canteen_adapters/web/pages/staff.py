@@ -10,7 +10,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.pages.common import form_of, page, parse_day, run, site_names, staff_of
+from canteen_adapters.web.pages.common import form_of, page, parse_day, run, sites_of, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.pages.roll_call import day_of_site, stays_of_form
 
@@ -53,8 +53,7 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
     for the activities billed by the hour or half-hour), its allergy flags and waiting lists."""
     actor = staff_of(request)
     today = context_of(request).canteen.context.clock.now().date()
-    sites = await run(site_names, actor, request)
-    site = request.query_params.get("site") or next(iter(sorted(sites)), "")
+    sites, site = await run(sites_of, request, actor, request.query_params.get("site"))
     day = parse_day(request.query_params.get("jour"), today, path="day")
     canteen = context_of(request).canteen
     found = await run(day_of_site, canteen, actor, site, day) if site else None
@@ -94,8 +93,7 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
     actor = staff_of(request)
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().date()
-    sites = await run(site_names, actor, request)
-    site = request.query_params.get("site") or next(iter(sorted(sites)), "")
+    sites, site = await run(sites_of, request, actor, request.query_params.get("site"))
     start = parse_day(request.query_params.get("du"), today, path="day")
     end = parse_day(request.query_params.get("au"), start, path="day")
     counts = await run(canteen.kitchen.headcounts, actor, site, start, end) if site else []
