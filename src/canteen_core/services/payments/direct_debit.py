@@ -118,23 +118,24 @@ class DirectDebits(DirectDebitMandates):
                     skipped.append((household_id, _skipped_reason(uow, household_id, error)))
                     continue
                 account = household_account(uow, household_id)
+                # A debit already in an earlier file covers its invoice: not debited twice.
                 for state in account.open_invoices():
                     items.append(
                         DebitItem(
                             household_id=household_id,
                             invoice_id=state.invoice.id,
                             invoice_number=state.invoice.number,
-                            amount=state.balance_due,
+                            amount=state.uncovered,
                             mandate=mandate,
                         )
                     )
                     debits.append(
-                        (household_id, state.invoice.number, state.balance_due, sequence_type)
+                        (household_id, state.invoice.number, state.uncovered, sequence_type)
                     )
                     payment = Payment(
                         id=f"sepa:{message}:{state.invoice.number}",
                         household_id=household_id,
-                        amount=state.balance_due,
+                        amount=state.uncovered,
                         method=PaymentMethod.DIRECT_DEBIT,
                         received_on=day,
                         invoice_ids=(state.invoice.id,),
