@@ -117,7 +117,7 @@ class HouseholdAccount:
     def _scheduled_payments(self) -> dict[str, Payment]:
         return {p.id: p for p in self.payments if self.is_scheduled(p)}
 
-    def _paid_by_invoice(self) -> _Coverage:
+    def _coverage(self) -> _Coverage:
         """Per invoice: the money received on it, and the debits scheduled on it with the
         latest collection date."""
         scheduled_payments = self._scheduled_payments()
@@ -166,7 +166,7 @@ class HouseholdAccount:
 
     def invoice_states(self) -> tuple[InvoiceState, ...]:
         """Every invoice with paid, credited, scheduled, balance due and status, oldest first."""
-        coverage = self._paid_by_invoice()
+        coverage = self._coverage()
         credited = self._credited_by_invoice()
         return tuple(
             self._state(invoice, coverage, credited[invoice.id]) for invoice in self.invoices
@@ -176,7 +176,7 @@ class HouseholdAccount:
         """One invoice's state; :class:`NotFoundError` if unknown."""
         invoice = self.invoice(invoice_id)
         return self._state(
-            invoice, self._paid_by_invoice(), self._credited_by_invoice()[invoice.id]
+            invoice, self._coverage(), self._credited_by_invoice()[invoice.id]
         )
 
     def open_invoices(self) -> tuple[InvoiceState, ...]:

@@ -94,9 +94,9 @@ class DirectDebits(DirectDebitMandates):
         Builds the pain.008.001.02 file through the ``sepa`` adapter (validated against the
         XSD, written to its ``output_dir``), records a direct-debit payment per invoice dated
         the collection date (scheduled until then: the invoice is not paid, but no reminder,
-        second debit or online payment asks for it), advances the mandates (FRST -> RCUR) and queues the pre-notification emails. A
-        collection date with too short a notice, or any invalid debit, raises and changes
-        nothing (no file).
+        second debit or online payment asks for it), advances the mandates (FRST -> RCUR) and
+        queues the pre-notification emails. A collection date with too short a notice, or any
+        invalid debit, raises and changes nothing (no file).
         """
         day = _a_date(collection_date, "collection_date")
         sepa = self.direct_debit_provider()
