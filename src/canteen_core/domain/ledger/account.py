@@ -175,9 +175,7 @@ class HouseholdAccount:
     def invoice_state(self, invoice_id: str) -> InvoiceState:
         """One invoice's state; :class:`NotFoundError` if unknown."""
         invoice = self.invoice(invoice_id)
-        return self._state(
-            invoice, self._coverage(), self._credited_by_invoice()[invoice.id]
-        )
+        return self._state(invoice, self._coverage(), self._credited_by_invoice()[invoice.id])
 
     def open_invoices(self) -> tuple[InvoiceState, ...]:
         """Invoices with something left to pay that no scheduled debit covers, oldest first
