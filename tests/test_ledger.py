@@ -304,3 +304,105 @@ def test_two_issuers_may_use_the_same_number() -> None:
     a = account(ours).add_invoice(theirs)
     assert len(a.invoices) == 2
     assert a.balance_due == Money.of("26.80")
+
+
+# -- direct debits count from their collection date ------------------------------------------
+
+
+def test_a_direct_debit_is_scheduled_until_its_collection_date() -> None:
+    inv = invoice(1, "48.80")  # issued START + 30, due START + 45
+    collection = START + timedelta(days=50)
+    a = account(inv).record_payment(pay("dd", "48.80", inv.id, method="direct_debit", day=50))
+    before = a.on(collection - timedelta(days=1))
+    state = before.invoice_state(inv.id)
+    assert state.status is InvoiceStatus.DEBIT_SCHEDULED
+    assert state.status_label_fr == "Prélèvement prévu le 19/11/2023"
+    assert (state.paid, state.scheduled, state.balance_due) == (
+        Money.zero(),
+        Money.of("48.80"),
+        Money.of("48.80"),
+    )
+    assert state.uncovered == Money.zero()
+    assert not state.is_overdue(collection - timedelta(days=1))  # the mandate covers it
+    assert before.open_invoices() == ()  # nothing to remind, debit again or pay online
+    assert (before.balance_due, before.received, before.allocated, before.scheduled) == (
+        Money.of("48.80"),
+        Money.zero(),
+        Money.zero(),
+        Money.of("48.80"),
+    )
+    statement = before.statement()
+    assert [e.kind for e in statement.entries] == ["invoice"]
+    assert statement.net_balance == Money.of("48.80")
+    assert statement.scheduled == Money.of("48.80")
+    # From the collection date on (and with no date at all) it is paid.
+    for day in (collection, None):
+        paid = a.on(day).invoice_state(inv.id)
+        assert (paid.status, paid.status_label_fr) == (InvoiceStatus.PAID, "Facture réglée")
+        assert paid.paid == Money.of("48.80")
+        assert a.on(day).statement().net_balance == Money.zero()
+
+
+def test_only_direct_debits_wait_for_their_date_and_a_returned_one_reopens() -> None:
+    inv = invoice(1, "20.00")
+    cheque = account(inv).record_payment(pay("chq", "20.00", method="cheque", day=50))
+    assert cheque.on(START).invoice_state(inv.id).status is InvoiceStatus.PAID
+    a = account(inv).record_payment(pay("dd", "20.00", method="direct_debit", day=50))
+    returned = a.reject_payment("dd", rejected_on=START + timedelta(days=50)).on(START)
+    state = returned.invoice_state(inv.id)
+    assert (state.status, state.scheduled, state.uncovered) == (
+        InvoiceStatus.ISSUED,
+        Money.zero(),
+        Money.of("20.00"),
+    )
+
+
+@given(operations, st.lists(st.booleans(), min_size=30, max_size=30), st.integers(0, 40))
+def test_reading_on_a_day_only_moves_scheduled_debits_out_of_paid(
+    ops: list[tuple[str, Decimal]], debits: list[bool], as_of: int
+) -> None:
+    a = HouseholdAccount.empty("H1")
+    for counter, (kind, amount) in enumerate(ops, start=1):
+        method = "direct_debit" if debits[counter - 1] else "card"
+        try:
+            if kind == "invoice":
+                a = a.add_invoice(invoice(counter, str(amount), day=counter))
+            elif kind in {"pay", "pay_target"}:
+                targets = [a.invoices[-1].id] if kind == "pay_target" and a.invoices else []
+                a = a.record_payment(
+                    pay(f"p{counter}", amount, *targets, method=method, day=counter)
+                )
+            elif kind == "credit" and a.invoices:
+                target = a.invoices[counter % len(a.invoices)]
+                a = a.add_credit_note(note(counter, target, str(amount)))
+            elif kind == "reject" and a.payments:
+                payment = a.payments[counter % len(a.payments)]
+                a = a.reject_payment(payment.id, rejected_on=payment.received_on)
+        except RuleViolationError:
+            pass
+    day = START + timedelta(days=as_of)
+    read = a.on(day)
+    whole = {state.invoice.id: state for state in a.invoice_states()}
+    invoiced = Money.sum(i.total for i in a.invoices)
+    credited = Money.sum(n.total for n in a.credit_notes)
+    assert read.balance_due == invoiced - credited - read.allocated
+    assert read.allocated + read.scheduled == a.allocated
+    statement = read.statement()
+    assert statement.net_balance == statement.balance_due - statement.available_credit
+    waiting = {p.id for p in a.payments if read.is_scheduled(p)}
+    assert all(p.method is PaymentMethod.DIRECT_DEBIT and p.received_on > day
+               for p in a.payments if p.id in waiting)  # fmt: skip
+    assert not waiting & {e.reference for e in statement.entries}
+    for state in read.invoice_states():
+        same = whole[state.invoice.id]
+        assert state.paid + state.scheduled == same.paid
+        assert state.uncovered == same.balance_due  # what is left to ask for: as_of-free
+        assert state.paid + state.scheduled + state.credited + state.uncovered == same.invoice.total
+        covered = state.balance_due.is_positive and not state.uncovered.is_positive
+        assert (state.status is InvoiceStatus.DEBIT_SCHEDULED) == (
+            covered and state.scheduled.is_positive
+        )
+        if state.scheduled.is_positive:
+            assert state.scheduled_on is not None
+            assert state.scheduled_on > day
+    assert [s.invoice.id for s in read.open_invoices()] == [s.invoice.id for s in a.open_invoices()]

@@ -283,7 +283,8 @@ def test_sepa_mandate_collection_frst_then_rcur_and_return(
     assert run.path.read_bytes() == run.xml
     assert b"<SeqTp>FRST</SeqTp>" in run.xml
     assert b"<CtrlSum>48.80</CtrlSum>" in run.xml
-    assert canteen.billing.invoice(PAYER, invoice_id).status is InvoiceStatus.PAID
+    # Paid only from the collection date (issue #17): scheduled until 20 October.
+    assert canteen.billing.invoice(PAYER, invoice_id).status is InvoiceStatus.DEBIT_SCHEDULED
     (announced,) = recorder.of(DirectDebitAnnounced)
     assert announced.amount == Money.of("48.80")
     with canteen.context.storage.unit_of_work(read_only=True) as uow:

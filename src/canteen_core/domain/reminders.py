@@ -92,8 +92,9 @@ class DunningSchedule:
 
 
 def reminder_level(state: InvoiceState, today: date, schedule: DunningSchedule) -> int:
-    """The highest level reached by ``state`` on ``today`` (0: no reminder due)."""
-    if not state.balance_due.is_positive:
+    """The highest level reached by ``state`` on ``today`` (0: no reminder due; an invoice a
+    scheduled direct debit covers is not reminded)."""
+    if not state.uncovered.is_positive:
         return 0
     reached = 0
     for item in schedule.levels:
@@ -135,7 +136,7 @@ def due_reminders(
                 invoice_id=state.invoice.id,
                 number=state.invoice.number,
                 household_id=account.household_id,
-                balance_due=state.balance_due,
+                balance_due=state.uncovered,
                 due_date=state.invoice.due_date,
                 level=level,
             )
@@ -144,13 +145,14 @@ def due_reminders(
 
 
 def arrears(account: HouseholdAccount, *, today: date, grace_days: int = 0) -> Money:
-    """What is still due on invoices more than ``grace_days`` past their due date."""
+    """What is still due on invoices more than ``grace_days`` past their due date (a scheduled
+    direct debit's part is not arrears: the family has paid by mandate)."""
     limit = today - timedelta(days=grace_days)
     return Money.sum(
         (
-            state.balance_due
+            state.uncovered
             for state in account.invoice_states()
-            if state.balance_due.is_positive and state.invoice.due_date < limit
+            if state.uncovered.is_positive and state.invoice.due_date < limit
         ),
         account.currency,
     )

@@ -16,10 +16,17 @@ raises, so nothing is ever half-applied. Rules:
 - A payment recorded twice with the same id and content is ignored (provider notifications
   arrive more than once); the same id with different content is a :class:`ConflictError`.
 
+- A direct debit counts from its collection date (its ``received_on``): read on an earlier day
+  (``HouseholdAccount.as_of``), it is *scheduled*. It stays allocated to its invoice, so the
+  invoice is neither reminded, debited again nor payable online, but the invoice is not paid
+  and the money is not received until that day.
+
 Invoice status: ``cancelled`` when credit notes cover the whole total, ``paid`` when nothing is
-left to pay, ``partially_paid`` when something was paid or credited, ``issued`` otherwise.
+left to pay, ``debit_scheduled`` when scheduled debits cover what is left ("Prélèvement prévu le
+JJ/MM/AAAA"), ``partially_paid`` when something was paid or credited, ``issued`` otherwise.
 Invariant: for every account, ``balance_due == invoiced - credited - allocated`` and
-``net_balance == balance_due - available_credit``.
+``net_balance == balance_due - available_credit``; ``allocated`` and ``received`` leave the
+scheduled debits out, ``scheduled`` counts them.
 
 The rooms of this package:
 

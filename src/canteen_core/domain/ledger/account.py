@@ -25,11 +25,15 @@ from canteen_core.domain.ledger.records import (
     InvoiceState,
     InvoiceStatus,
     Payment,
+    PaymentMethod,
     Refund,
     Statement,
     StatementEntry,
 )
 from canteen_core.domain.money import EUR, Money
+
+#: Per invoice id: money received on it, debits scheduled on it, their latest collection date.
+_Coverage = tuple[dict[str, Money], dict[str, Money], dict[str, date]]
 
 
 def _sorted_invoices(items: Iterable[Invoice]) -> tuple[Invoice, ...]:
@@ -54,7 +58,14 @@ def _tuple_refunds(items: Iterable[Refund]) -> tuple[Refund, ...]:
 
 @attrs.frozen(kw_only=True)
 class HouseholdAccount:
-    """Everything billed to and paid by one household (immutable; operations return copies)."""
+    """Everything billed to and paid by one household (immutable; operations return copies).
+
+    ``as_of``: the day the account is read on (Europe/Paris). A direct debit whose collection
+    date (``received_on``) comes after it is *scheduled*: it covers its invoice (no reminder,
+    no second debit, no online payment) but is not received yet, so the invoice is not paid
+    and the money is not in ``received``. ``None`` counts every payment as received. The
+    operations allocate the same whatever ``as_of`` is.
+    """
 
     household_id: str = attrs.field(validator=non_empty_str)
     currency: str = EUR
@@ -64,6 +75,7 @@ class HouseholdAccount:
     allocations: tuple[Allocation, ...] = attrs.field(default=(), converter=_tuple_allocations)
     refunds: tuple[Refund, ...] = attrs.field(default=(), converter=_tuple_refunds)
     auto_apply_credit: bool = True
+    as_of: date | None = None
 
     @classmethod
     def empty(cls, household_id: str, *, auto_apply_credit: bool = True) -> HouseholdAccount:
@@ -89,11 +101,38 @@ class HouseholdAccount:
                 return payment
         raise NotFoundError(f"no payment {payment_id!r} for household {self.household_id!r}")
 
-    def _paid_by_invoice(self) -> dict[str, Money]:
+    def on(self, day: date | None) -> HouseholdAccount:
+        """The same account read on ``day`` (see ``as_of``)."""
+        return attrs.evolve(self, as_of=day)
+
+    def is_scheduled(self, payment: Payment) -> bool:
+        """Whether ``payment`` is a direct debit still to be collected on ``as_of``."""
+        return (
+            self.as_of is not None
+            and payment.method is PaymentMethod.DIRECT_DEBIT
+            and not payment.is_rejected
+            and payment.received_on > self.as_of
+        )
+
+    def _scheduled_payments(self) -> dict[str, Payment]:
+        return {p.id: p for p in self.payments if self.is_scheduled(p)}
+
+    def _coverage(self) -> _Coverage:
+        """Per invoice: the money received on it, and the debits scheduled on it with the
+        latest collection date."""
+        scheduled_payments = self._scheduled_payments()
         paid: dict[str, Money] = defaultdict(self._zero)
+        scheduled: dict[str, Money] = defaultdict(self._zero)
+        scheduled_on: dict[str, date] = {}
         for allocation in self.allocations:
-            paid[allocation.invoice_id] = paid[allocation.invoice_id] + allocation.amount
-        return paid
+            key = allocation.invoice_id
+            payment = scheduled_payments.get(allocation.payment_id)
+            if payment is None:
+                paid[key] = paid[key] + allocation.amount
+                continue
+            scheduled[key] = scheduled[key] + allocation.amount
+            scheduled_on[key] = max(scheduled_on.get(key, payment.received_on), payment.received_on)
+        return paid, scheduled, scheduled_on
 
     def _credited_by_invoice(self) -> dict[str, Money]:
         credited: dict[str, Money] = defaultdict(self._zero)
@@ -101,56 +140,74 @@ class HouseholdAccount:
             credited[note.invoice_id] = credited[note.invoice_id] + note.total
         return credited
 
-    def _state(self, invoice: Invoice, paid: Money, credited: Money) -> InvoiceState:
+    def _state(self, invoice: Invoice, coverage: _Coverage, credited: Money) -> InvoiceState:
+        paid = coverage[0][invoice.id]
+        scheduled = coverage[1][invoice.id]
         balance = invoice.total - credited - paid
         if credited >= invoice.total:
             status = InvoiceStatus.CANCELLED
         elif not balance.is_positive:
             status = InvoiceStatus.PAID
-        elif paid.is_positive or credited.is_positive:
+        elif scheduled.is_positive and not (balance - scheduled).is_positive:
+            status = InvoiceStatus.DEBIT_SCHEDULED
+        elif paid.is_positive or credited.is_positive or scheduled.is_positive:
             status = InvoiceStatus.PARTIALLY_PAID
         else:
             status = InvoiceStatus.ISSUED
         return InvoiceState(
-            invoice=invoice, paid=paid, credited=credited, balance_due=balance, status=status
+            invoice=invoice,
+            paid=paid,
+            credited=credited,
+            balance_due=balance,
+            status=status,
+            scheduled=scheduled,
+            scheduled_on=coverage[2].get(invoice.id),
         )
 
     def invoice_states(self) -> tuple[InvoiceState, ...]:
-        """Every invoice with paid, credited, balance due and status, oldest first."""
-        paid = self._paid_by_invoice()
+        """Every invoice with paid, credited, scheduled, balance due and status, oldest first."""
+        coverage = self._coverage()
         credited = self._credited_by_invoice()
         return tuple(
-            self._state(invoice, paid[invoice.id], credited[invoice.id])
-            for invoice in self.invoices
+            self._state(invoice, coverage, credited[invoice.id]) for invoice in self.invoices
         )
 
     def invoice_state(self, invoice_id: str) -> InvoiceState:
         """One invoice's state; :class:`NotFoundError` if unknown."""
         invoice = self.invoice(invoice_id)
-        return self._state(
-            invoice,
-            self._paid_by_invoice()[invoice.id],
-            self._credited_by_invoice()[invoice.id],
-        )
+        return self._state(invoice, self._coverage(), self._credited_by_invoice()[invoice.id])
 
     def open_invoices(self) -> tuple[InvoiceState, ...]:
-        """Invoices with something left to pay, oldest first."""
-        return tuple(state for state in self.invoice_states() if state.balance_due.is_positive)
+        """Invoices with something left to pay that no scheduled debit covers, oldest first
+        (what reminders, a debit run or an online payment may ask for)."""
+        return tuple(state for state in self.invoice_states() if state.uncovered.is_positive)
 
     @property
     def balance_due(self) -> Money:
-        """What the household still owes on its invoices (reste à payer)."""
+        """What the household still owes on its invoices (reste à payer), scheduled debits
+        included until collected."""
         return Money.sum((s.balance_due for s in self.invoice_states()), self.currency)
 
     @property
     def received(self) -> Money:
-        """Payments received and not rejected."""
-        return Money.sum((p.amount for p in self.payments if not p.is_rejected), self.currency)
+        """Payments received and not rejected (scheduled debits not yet)."""
+        return Money.sum(
+            (p.amount for p in self.payments if not p.is_rejected and not self.is_scheduled(p)),
+            self.currency,
+        )
 
     @property
     def allocated(self) -> Money:
-        """Payments applied to invoices."""
-        return Money.sum((a.amount for a in self.allocations), self.currency)
+        """Payments received applied to invoices."""
+        scheduled = self._scheduled_payments()
+        return Money.sum(
+            (a.amount for a in self.allocations if a.payment_id not in scheduled), self.currency
+        )
+
+    @property
+    def scheduled(self) -> Money:
+        """Direct debits applied to invoices and still to be collected (see ``as_of``)."""
+        return Money.sum((s.scheduled for s in self.invoice_states()), self.currency)
 
     @property
     def refunded(self) -> Money:
@@ -161,6 +218,11 @@ class HouseholdAccount:
     def available_credit(self) -> Money:
         """Money received and neither applied to invoices nor refunded."""
         return self.received - self.allocated - self.refunded
+
+    def _free_credit(self) -> Money:
+        """:attr:`available_credit` counting scheduled debits as received: the operations'
+        view, the same whatever ``as_of`` is."""
+        return self.on(None).available_credit
 
     def allocations_for(self, payment_id: str) -> tuple[Allocation, ...]:
         """The allocations of one payment."""
@@ -182,7 +244,8 @@ class HouseholdAccount:
         )
 
     def statement(self) -> Statement:
-        """The household statement: every document and movement, in date order."""
+        """The household statement: every document and movement, in date order. A scheduled
+        debit is not a movement yet: it shows on its invoice and in ``scheduled`` only."""
         zero = self._zero()
         entries: list[tuple[date, int, StatementEntry]] = []
         for invoice in self.invoices:
@@ -196,6 +259,8 @@ class HouseholdAccount:
                 label=f"Avoir : {note.reason}", debit=zero, credit=note.total,
             )))  # fmt: skip
         for payment in self.payments:
+            if self.is_scheduled(payment):
+                continue
             entries.append((payment.received_on, 2, StatementEntry(
                 day=payment.received_on, kind="payment", reference=payment.id,
                 label=f"Règlement ({payment.method.label_fr})", debit=zero, credit=payment.amount,
@@ -225,6 +290,7 @@ class HouseholdAccount:
             refunded=self.refunded,
             balance_due=self.balance_due,
             available_credit=self.available_credit,
+            scheduled=self.scheduled,
             net_balance=invoiced - credited - self.received + self.refunded,
         )
 
@@ -320,9 +386,9 @@ class HouseholdAccount:
         for state in order:
             if not remaining.is_positive:
                 break
-            if not state.balance_due.is_positive:
+            if not state.uncovered.is_positive:
                 continue
-            part = min(remaining, state.balance_due)
+            part = min(remaining, state.uncovered)
             new.append(Allocation(payment_id=payment.id, invoice_id=state.invoice.id, amount=part))
             remaining = remaining - part
         account = attrs.evolve(
@@ -348,7 +414,7 @@ class HouseholdAccount:
         )
         allocations = tuple(a for a in self.allocations if a.payment_id != payment_id)
         account = attrs.evolve(self, payments=payments, allocations=allocations)
-        if account.available_credit.is_negative:
+        if account._free_credit().is_negative:
             raise RuleViolationError(
                 f"payment {payment_id!r} funded a refund; settle the refund before rejecting it"
             )
@@ -365,15 +431,14 @@ class HouseholdAccount:
                 if existing == refund:
                     return self
                 raise ConflictError(f"refund {refund.id!r} is already recorded differently")
-        if refund.amount > self.available_credit:
-            raise RuleViolationError(
-                f"cannot refund {refund.amount}: available credit is {self.available_credit}"
-            )
+        credit = self._free_credit()
+        if refund.amount > credit:
+            raise RuleViolationError(f"cannot refund {refund.amount}: available credit is {credit}")
         return attrs.evolve(self, refunds=(*self.refunds, refund))
 
     def apply_credit(self) -> HouseholdAccount:
         """Apply available credit to open invoices, oldest payment to oldest invoice."""
-        credit = self.available_credit
+        credit = self._free_credit()
         if not credit.is_positive:
             return self
         used: dict[str, Money] = defaultdict(self._zero)
@@ -404,7 +469,7 @@ class HouseholdAccount:
                 already = Money.sum(
                     (a.amount for a in new if a.invoice_id == state.invoice.id), self.currency
                 )
-                due = state.balance_due - already
+                due = state.uncovered - already
                 if not due.is_positive:
                     position += 1
                     continue
@@ -423,7 +488,7 @@ class HouseholdAccount:
     def _release_excess(self, invoice_id: str) -> HouseholdAccount:
         """Drop allocations on ``invoice_id`` beyond what remains due, newest payment first."""
         state = self.invoice_state(invoice_id)
-        excess = -state.balance_due
+        excess = -state.uncovered
         if not excess.is_positive:
             return self
         kept_reversed: list[Allocation] = []

@@ -47,6 +47,7 @@ class InvoiceStatus(enum.StrEnum):
     ISSUED = "issued"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+    DEBIT_SCHEDULED = "debit_scheduled"  # a direct debit covers it; its collection date to come
     CANCELLED = "cancelled"  # fully cancelled by credit notes
 
     @property
@@ -56,6 +57,7 @@ class InvoiceStatus(enum.StrEnum):
             InvoiceStatus.ISSUED: "Facture non réglée",
             InvoiceStatus.PARTIALLY_PAID: "Facture partiellement réglée",
             InvoiceStatus.PAID: "Facture réglée",
+            InvoiceStatus.DEBIT_SCHEDULED: "Prélèvement prévu",
             InvoiceStatus.CANCELLED: "Facture annulée",
         }[self]
 
@@ -173,17 +175,37 @@ class Refund:
 
 @attrs.frozen(kw_only=True)
 class InvoiceState:
-    """An invoice with what was paid and credited on it."""
+    """An invoice with what was paid and credited on it.
+
+    ``paid``: money received; ``scheduled``: direct debits that cover it but whose collection
+    date (``scheduled_on``, the latest) has not come; ``balance_due``: what the family still
+    owes (``total - credited - paid``, scheduled debits included until collected).
+    """
 
     invoice: Invoice
     paid: Money
     credited: Money
     balance_due: Money
     status: InvoiceStatus
+    scheduled: Money
+    scheduled_on: date | None = None
+
+    @property
+    def uncovered(self) -> Money:
+        """What is due and no scheduled debit covers: what a reminder, a new debit or an
+        online payment may ask for."""
+        return self.balance_due - self.scheduled
+
+    @property
+    def status_label_fr(self) -> str:
+        """The status as the family portal shows it ("Prélèvement prévu le 20/10/2023")."""
+        if self.status is InvoiceStatus.DEBIT_SCHEDULED and self.scheduled_on is not None:
+            return f"{self.status.label_fr} le {self.scheduled_on:%d/%m/%Y}"
+        return self.status.label_fr
 
     def is_overdue(self, today: date) -> bool:
-        """Whether something is still due after the due date."""
-        return self.balance_due.is_positive and today > self.invoice.due_date
+        """Whether something no scheduled debit covers is still due after the due date."""
+        return self.uncovered.is_positive and today > self.invoice.due_date
 
 
 @attrs.frozen(kw_only=True)
@@ -216,3 +238,4 @@ class Statement:
     balance_due: Money
     available_credit: Money
     net_balance: Money
+    scheduled: Money  # direct debits to be collected after the statement's day

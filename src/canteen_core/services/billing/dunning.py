@@ -58,7 +58,7 @@ def booking_block_reason(
     """
     if rule is None or not rule.enabled:
         return None
-    account = household_account(uow, household_id)
+    account = household_account(uow, household_id, as_of=today)
     if not rule.blocks_bookings(account, today=today):
         return None
     return (
@@ -112,7 +112,8 @@ class Dunning(BillingBase):
         self, tx: Transaction, household: Household, today: date
     ) -> tuple[list[tuple[str, int]], int]:
         uow = tx.uow
-        account = household_account(uow, household.id)
+        # A scheduled direct debit covers its invoice: no reminder (``reminder_level``).
+        account = household_account(uow, household.id, as_of=today)
         schedule = self.options.dunning
         overdue = [
             state for state in account.open_invoices() if reminder_level(state, today, schedule) > 0

@@ -21,7 +21,14 @@ from canteen_core.domain.invoicing import (
     CreditNote,
     Invoice,
 )
-from canteen_core.domain.ledger import HouseholdAccount, InvoiceState, Payment, Refund, Statement
+from canteen_core.domain.ledger import (
+    HouseholdAccount,
+    InvoiceState,
+    InvoiceStatus,
+    Payment,
+    Refund,
+    Statement,
+)
 from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import online_payment_refusal
 from canteen_core.domain.policy import Action
@@ -31,7 +38,8 @@ from canteen_core.services.billing._base import BillingBase, _chunks, _household
 
 @attrs.frozen(kw_only=True)
 class InvoiceRow:
-    """One line of the portal's "MES FACTURES" table."""
+    """One line of the portal's "MES FACTURES" table. ``balance_due`` includes a scheduled
+    direct debit until its collection date (``scheduled_on``; the status label says it)."""
 
     invoice_id: str
     number: str
@@ -45,6 +53,7 @@ class InvoiceRow:
     status_label: str
     payable_online_from: date
     online_payment_refusal: str | None  # why "Payer" is not offered now (French), or None
+    scheduled_on: date | None = None  # a direct debit covers it, collected on that day
 
     @property
     def can_pay_online(self) -> bool:
@@ -63,21 +72,51 @@ class InvoicesPage:
 
     @property
     def unpaid_count(self) -> int:
-        """Invoices with something left to pay."""
+        """Invoices with something left to pay (a scheduled debit not collected yet included)."""
         return sum(1 for row in self.rows if row.balance_due.is_positive)
 
     @property
     def summary_fr(self) -> str:
-        """``"Vous avez 1 facture non réglée"`` as the portal shows it."""
+        """``"Vous avez 1 facture non réglée"`` as the portal shows it, with the scheduled
+        debits (``", prélèvement prévu le 20/10/2023"``)."""
         count = self.unpaid_count
         if count == 0:
             return "Vous n'avez aucune facture non réglée"
         plural = "s" if count > 1 else ""
-        return f"Vous avez {count} facture{plural} non réglée{plural}"
+        summary = f"Vous avez {count} facture{plural} non réglée{plural}"
+        days = [r.scheduled_on for r in self.rows if r.balance_due.is_positive and r.scheduled_on]
+        if not days:
+            return summary
+        if len(days) < count:
+            return f"{summary}, dont {len(days)} avec un prélèvement prévu"
+        if len(set(days)) > 1:
+            return f"{summary}, prélèvements prévus"
+        return f"{summary}, prélèvement prévu le {days[0]:%d/%m/%Y}"
 
 
-def household_account(uow: UnitOfWork, household_id: str) -> HouseholdAccount:
-    """The household's ledger account rebuilt from its stored documents.
+def payment_refusal(state: InvoiceState, *, today: date, minimum: Money) -> str | None:
+    """Why ``state``'s invoice cannot be paid online on ``today`` (French, for the family), or
+    ``None``: a scheduled direct debit covers it (no double payment), or the reasons of
+    :func:`~canteen_core.domain.online_payment.online_payment_refusal` for what is left."""
+    if state.status is InvoiceStatus.DEBIT_SCHEDULED:
+        return (
+            f"Cette facture sera réglée par le prélèvement prévu le {state.scheduled_on:%d/%m/%Y}."
+        )
+    return online_payment_refusal(
+        status=state.status.value,
+        balance_due=state.uncovered,
+        payment_open_date=state.invoice.payment_open_date,
+        today=today,
+        minimum=minimum,
+    )
+
+
+def household_account(
+    uow: UnitOfWork, household_id: str, *, as_of: date | None = None
+) -> HouseholdAccount:
+    """The household's ledger account rebuilt from its stored documents, read on ``as_of``
+    (the family's today: a direct debit collected later is scheduled, not paid; ``None``:
+    every payment counts, as the operations need).
 
     Documents are replayed in date order (invoices, then credit notes, payments, rejections
     of the same day), so allocation is oldest invoice first and deterministic.
@@ -86,7 +125,7 @@ def household_account(uow: UnitOfWork, household_id: str) -> HouseholdAccount:
     notes = list(uow.credit_notes.list(household_id=household_id))
     payments = list(uow.payments.list(household_id=household_id))
     refunds = list(uow.refunds.list(household_id=household_id))
-    return _replay(household_id, invoices, notes, payments, refunds)
+    return _replay(household_id, invoices, notes, payments, refunds).on(as_of)
 
 
 #: Households per ``IN`` list when reading many accounts at once.
@@ -94,7 +133,7 @@ _ACCOUNTS_CHUNK = 500
 
 
 def household_accounts(
-    uow: UnitOfWork, household_ids: Iterable[str]
+    uow: UnitOfWork, household_ids: Iterable[str], *, as_of: date | None = None
 ) -> dict[str, HouseholdAccount]:
     """:func:`household_account` for many households, with four queries per 500 households
     (invoices, credit notes, payments, refunds) instead of four per household."""
@@ -121,7 +160,7 @@ def household_accounts(
                 notes[household_id],
                 payments[household_id],
                 refunds[household_id],
-            )
+            ).on(as_of)
     return accounts
 
 
@@ -202,7 +241,8 @@ class Statements(BillingBase):
         with self._ctx.use_case(actor, Action.VIEW_INVOICES, read_only=True) as tx:
             invoice = tx.uow.invoices.get(invoice_id)
             tx.authorize(invoice.household_id)
-            return household_account(tx.uow, invoice.household_id).invoice_state(invoice_id)
+            account = household_account(tx.uow, invoice.household_id, as_of=paris_date(tx.now))
+            return account.invoice_state(invoice_id)
 
     def statement(self, actor: Actor, household_id: str) -> Statement:
         """The household statement: invoices, credit notes, payments, refunds and balance.
@@ -213,7 +253,7 @@ class Statements(BillingBase):
             actor, Action.VIEW_INVOICES, household_id=_household_id(household_id), read_only=True
         ) as tx:
             tx.uow.households.get(household_id)
-            return household_account(tx.uow, household_id).statement()
+            return household_account(tx.uow, household_id, as_of=paris_date(tx.now)).statement()
 
     def invoices_page(self, actor: Actor, household_id: str) -> InvoicesPage:
         """The "MES FACTURES" data: per invoice its date, due date, total, balance due, status
@@ -255,11 +295,12 @@ class Statements(BillingBase):
             for household_id in ids:
                 if tx.uow.households.find(household_id) is None:
                     raise NotFoundError(f"unknown household {household_id!r}")
-            accounts = household_accounts(tx.uow, ids)
             today = paris_date(tx.now)
+            accounts = household_accounts(tx.uow, ids, as_of=today)
         return [(household_id, accounts[household_id]) for household_id in ids], today
 
     def _page(self, account: HouseholdAccount, today: date) -> InvoicesPage:
+        account = account.on(today)  # a debit not collected yet is shown as scheduled
         rows = [
             InvoiceRow(
                 invoice_id=state.invoice.id,
@@ -271,15 +312,12 @@ class Statements(BillingBase):
                 paid=state.paid,
                 balance_due=state.balance_due,
                 status=state.status.value,
-                status_label=state.status.label_fr,
+                status_label=state.status_label_fr,
                 payable_online_from=state.invoice.payment_open_date,
-                online_payment_refusal=online_payment_refusal(
-                    status=state.status.value,
-                    balance_due=state.balance_due,
-                    payment_open_date=state.invoice.payment_open_date,
-                    today=today,
-                    minimum=self.options.online_payment_minimum,
+                online_payment_refusal=payment_refusal(
+                    state, today=today, minimum=self.options.online_payment_minimum
                 ),
+                scheduled_on=state.scheduled_on if state.scheduled.is_positive else None,
             )
             for state in account.invoice_states()
         ]

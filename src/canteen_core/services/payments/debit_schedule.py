@@ -212,7 +212,7 @@ def _schedules(
                         invoice_id=state.invoice.id,
                         invoice_number=state.invoice.number,
                         label=state.invoice.label,
-                        amount=state.balance_due,
+                        amount=state.uncovered,
                         collection_date=day,
                         announced=False,
                     )

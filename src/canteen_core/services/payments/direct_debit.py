@@ -92,10 +92,11 @@ class DirectDebits(DirectDebitMandates):
         ``collection_date`` (``export_sepa``: finance, admin, system).
 
         Builds the pain.008.001.02 file through the ``sepa`` adapter (validated against the
-        XSD, written to its ``output_dir``), records a direct-debit payment per invoice,
-        advances the mandates (FRST -> RCUR) and queues the pre-notification emails. A
-        collection date with too short a notice, or any invalid debit, raises and changes
-        nothing (no file).
+        XSD, written to its ``output_dir``), records a direct-debit payment per invoice dated
+        the collection date (scheduled until then: the invoice is not paid, but no reminder,
+        second debit or online payment asks for it), advances the mandates (FRST -> RCUR) and
+        queues the pre-notification emails. A collection date with too short a notice, or any
+        invalid debit, raises and changes nothing (no file).
         """
         day = _a_date(collection_date, "collection_date")
         sepa = self.direct_debit_provider()
@@ -118,23 +119,24 @@ class DirectDebits(DirectDebitMandates):
                     skipped.append((household_id, _skipped_reason(uow, household_id, error)))
                     continue
                 account = household_account(uow, household_id)
+                # A debit already in an earlier file covers its invoice: not debited twice.
                 for state in account.open_invoices():
                     items.append(
                         DebitItem(
                             household_id=household_id,
                             invoice_id=state.invoice.id,
                             invoice_number=state.invoice.number,
-                            amount=state.balance_due,
+                            amount=state.uncovered,
                             mandate=mandate,
                         )
                     )
                     debits.append(
-                        (household_id, state.invoice.number, state.balance_due, sequence_type)
+                        (household_id, state.invoice.number, state.uncovered, sequence_type)
                     )
                     payment = Payment(
                         id=f"sepa:{message}:{state.invoice.number}",
                         household_id=household_id,
-                        amount=state.balance_due,
+                        amount=state.uncovered,
                         method=PaymentMethod.DIRECT_DEBIT,
                         received_on=day,
                         invoice_ids=(state.invoice.id,),

@@ -14,6 +14,7 @@ from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    RuleViolationError,
 )
 from canteen_core.domain.ledger import (
     InvoiceStatus,
@@ -27,7 +28,6 @@ from canteen_core.domain.online_payment import (
     PaymentStart,
     VerifiedNotification,
     decide_notification,
-    ensure_online_payment_allowed,
 )
 from canteen_core.domain.payment_requests import StartedPayment
 from canteen_core.domain.policy import Action
@@ -36,6 +36,7 @@ from canteen_core.ports.storage import AuditedNotification
 from canteen_core.services.billing import (
     household_account,
 )
+from canteen_core.services.billing.statements import payment_refusal
 from canteen_core.services.payments._base import PaymentBase, _alnum, _stamp, _text
 from canteen_core.services.runner import Transaction
 
@@ -107,14 +108,16 @@ class OnlinePayments(PaymentBase):
             uow = tx.uow
             invoice = uow.invoices.get(_text(invoice_id, "invoice_id"))
             tx.authorize(invoice.household_id)
-            state = household_account(uow, invoice.household_id).invoice_state(invoice.id)
-            ensure_online_payment_allowed(
-                status=state.status.value,
-                balance_due=state.balance_due,
-                payment_open_date=invoice.payment_open_date,
-                today=paris_date(tx.now),
+            today = paris_date(tx.now)
+            account = household_account(uow, invoice.household_id, as_of=today)
+            state = account.invoice_state(invoice.id)
+            refusal = payment_refusal(
+                state,
+                today=today,
                 minimum=self._billing.options.online_payment_minimum,
             )
+            if refusal is not None:
+                raise RuleViolationError(refusal)
             email = payer_email
             if email is None:
                 household = uow.households.get(invoice.household_id)
@@ -130,7 +133,7 @@ class OnlinePayments(PaymentBase):
                 reference=f"{_alnum(provider)[:4].upper()}{utc_day:%Y%m%d}{sequence:06d}",
                 invoice_id=invoice.id,
                 invoice_number=invoice.number,
-                amount=state.balance_due,
+                amount=state.uncovered,
                 payer_email=email,
                 return_url=return_url,
                 notification_url=notification_url,
@@ -241,7 +244,7 @@ class OnlinePayments(PaymentBase):
             invoice = uow.invoices.find(expected.invoice_id)
             if invoice is not None:
                 account = household_account(uow, invoice.household_id)
-                balance_due = account.invoice_state(invoice.id).balance_due
+                balance_due = account.invoice_state(invoice.id).uncovered
         verdict = decide_notification(
             verified,
             expected,

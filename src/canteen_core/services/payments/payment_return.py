@@ -13,6 +13,7 @@ from __future__ import annotations
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import NotFoundError
 from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
@@ -61,7 +62,8 @@ class PaymentReturns(PaymentBase):
             invoice = uow.invoices.get(request.invoice_id)
             tx.authorize(invoice.household_id)
             credited = uow.payments.find(_payment_id(name, transaction)) is not None
-            state = household_account(uow, invoice.household_id).invoice_state(invoice.id)
+            account = household_account(uow, invoice.household_id, as_of=paris_date(tx.now))
+            state = account.invoice_state(invoice.id)
         return OnlinePaymentStatus(
             provider=name,
             transaction_id=transaction,
