@@ -196,6 +196,12 @@ def test_the_schedule_follows_a_debit_from_forecast_to_return(sepa: Deployment) 
     assert notice["collection_date"] == "2023-11-09"
     assert notice["status"] == "queued"
     assert notice["recipients"]
+    # Until the collection date the invoice is not paid: the debit is scheduled.
+    detail = sepa.client.get(f"/api/v1/invoices/{invoice_id}").json()
+    assert detail["status"] == "debit_scheduled"
+    assert detail["status_label"] == "Prélèvement prévu le 09/11/2023"
+    assert detail["scheduled_on"] == "2023-11-09"
+    assert detail["balance_due"] == str(invoice.total.amount)
     # The e-mail goes out; after the collection date the debit is past; the bank returns it.
     sepa.canteen.accounts.send_outbox(ADMIN)
     sepa.clock.set(datetime(2023, 11, 20, 9, 0, tzinfo=PARIS))

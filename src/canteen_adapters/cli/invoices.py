@@ -45,6 +45,7 @@ def _row(state: InvoiceState, household: Household) -> dict[str, Any]:
         "paid": f"{state.paid.amount:.2f}",
         "balance_due": f"{state.balance_due.amount:.2f}",
         "status": state.status.value,
+        "status_label": state.status_label_fr,
     }
 
 

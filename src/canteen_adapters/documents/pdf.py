@@ -172,7 +172,7 @@ def _payer_box(pdf: DocumentPDF, top: float, invoice: Invoice, household: Househ
 def _status_text(state: InvoiceState | None) -> str | None:
     if state is None:
         return None
-    return state.status.label_fr
+    return state.status_label_fr
 
 
 #: Statuses for which the invoice prints no payment instructions.

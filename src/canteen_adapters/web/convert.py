@@ -241,6 +241,8 @@ def invoice_out(state: InvoiceState) -> s.InvoiceOut:
         s.InvoiceOut,
         state,
         state.invoice,
+        status_label=state.status_label_fr,
+        scheduled_on=state.scheduled_on if state.scheduled.is_positive else None,
         lines=[body(s.InvoiceLineOut, line) for line in state.invoice.lines],
     )
 

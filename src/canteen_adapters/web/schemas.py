@@ -411,6 +411,8 @@ class InvoiceOut:
     credited: str
     balance_due: str
     status: str
+    status_label: str  # "Prélèvement prévu le 20/10/2023", "Facture réglée"
+    scheduled_on: date | None  # a direct debit covers it, collected on that day
     lines: list[InvoiceLineOut]
 
 

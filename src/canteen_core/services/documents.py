@@ -102,11 +102,12 @@ class DocumentService(ServiceBase):
 
     def household_account(self, actor: Actor, household_id: str) -> HouseholdAccount:
         """The household's ledger account: invoices, credit notes, payments, refunds and their
-        allocations, as of now (``view_invoices``: a family only its own). The yearly payment
+        allocations, as of today in Paris: a direct debit still to be collected is scheduled,
+        not received (``view_invoices``: a family only its own). The yearly payment
         certificate is computed from it."""
         with self._viewing(actor, Action.VIEW_INVOICES, household_id) as tx:
             tx.uow.households.get(household_id)
-            return household_account(tx.uow, household_id)
+            return household_account(tx.uow, household_id, as_of=paris_date(tx.now))
 
     def attendance_certificate(
         self, actor: Actor, household_id: str, start: date, end: date
