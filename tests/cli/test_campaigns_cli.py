@@ -54,8 +54,8 @@ def test_rollover_and_bad_input_from_the_command_line(site: Path) -> None:
     )  # fmt: skip
     assert opened.exit_code == 0, opened.output
     assert "Réinscriptions 2024-2025 — ouverte, date limite sam. 15/06/2024" in opened.stdout
-    twice = run(
-        "campaign", "rollover", "--school-year", "2024", "--deadline", "2024-06-15",
+    twice = run(  # canteen rollover open is canteen campaign rollover
+        "rollover", "open", "--school-year", "2024", "--deadline", "2024-06-15",
         *config, now=may,
     )  # fmt: skip
     assert twice.exit_code == 1
@@ -85,7 +85,7 @@ def test_close_year_from_the_command_line(site: Path) -> None:
     data = json.loads(closed.stdout)
     assert data["school_year"] == "2023-2024"
     assert data["open_invoices"] >= 0
-    text = run("campaign", "close-year", "2023", *config, now=august)
+    text = run("rollover", "close-year", "2023", *config, now=august)  # the same command
     assert text.exit_code == 1
     assert "Erreur : l'année scolaire 2023-2024 est déjà clôturée" in text.stderr
     frozen = run(

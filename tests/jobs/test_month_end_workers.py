@@ -46,13 +46,18 @@ def _check_commune(commune: BuiltCommune) -> None:
         assert [len(pages[h].rows) for h in commune.households] == [1] * len(commune.households)
         expected = [f"2023-{n:06d}" for n in range(1, len(commune.households) + 1)]
         assert numbers == expected
-        paid = [h for h in commune.households if pages[h].balance_due.is_zero]
-        assert paid == list(commune.households[: commune.mandates])
+        # A debited invoice is paid from its collection date: until then it is scheduled.
+        scheduled = [h for h in commune.households if pages[h].rows[0].status == "debit_scheduled"]
+        assert scheduled == list(commune.households[: commune.mandates])
         records = c.accounts.outbox(ADMIN)
     # One invoice e-mail per household, one debit pre-notification per mandate.
     assert len(records) == len(commune.households) + commune.mandates
     assert {record.status.value for record in records} == {"sent"}
     assert len(list((commune.folder / "mail").glob("*.eml"))) == len(records)
+    # No household chose paperless invoices: every invoice is in the commune's print batch.
+    batch = commune.folder / "courrier" / f"courrier-{PERIOD}.pdf"
+    assert batch.read_bytes().startswith(b"%PDF-")
+    assert not list(batch.parent.glob("*.partial"))
     files = list((commune.folder / "sepa").glob("pain008-*.xml")) if commune.mandates else []
     assert len(files) == (1 if commune.mandates else 0)
     for file in files:

@@ -56,9 +56,10 @@ def test_a_bad_period_is_refused_before_opening_anything(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("mode", "billing"),
     [
-        ("postpaid", "facturation : 0 facture émise (0,00 €), 0 foyer déjà facturé, "
-                     "0 foyer sans consommation"),
-        ("prepaid", "facturation : facturation prépayée : rien à facturer en fin de mois"),
+        ("postpaid", ["facturation : 0 facture émise (0,00 €), 0 foyer déjà facturé, "
+                      "0 foyer sans consommation",
+                      "envoi des factures : 0 facture envoyée par e-mail, 0 facture à imprimer"]),
+        ("prepaid", ["facturation : facturation prépayée : rien à facturer en fin de mois"]),
     ],
 )  # fmt: skip
 def test_a_commune_without_batches_goes_straight_to_its_last_steps(
@@ -67,7 +68,7 @@ def test_a_commune_without_batches_goes_straight_to_its_last_steps(
     monkeypatch: pytest.MonkeyPatch,
     brokers: tuple[str, str],  # the last step reports its progress to Redis
     mode: str,
-    billing: str,
+    billing: list[str],
 ) -> None:
     monkeypatch.setenv("CANTEEN_NOW", "2023-10-02T09:00:00+02:00")
     shutil.copyfile(sqlite_template, tmp_path / "canteen.db")
@@ -81,7 +82,7 @@ def test_a_commune_without_batches_goes_straight_to_its_last_steps(
     report = _plan(deployment)
     assert report.ok
     assert [step.line_fr() for step in report.steps] == [
-        billing,
+        *billing,
         "prélèvement : aucun prélèvement configuré (pas de [payment.sepa])",
         "relances : 0 relance envoyée",
         "envoi des e-mails : 0 e-mail envoyé",

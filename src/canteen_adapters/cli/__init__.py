@@ -22,6 +22,7 @@ from canteen_adapters.cli.bill import command as bill_command
 from canteen_adapters.cli.book import command as book_command
 from canteen_adapters.cli.calendar import command as calendar_command
 from canteen_adapters.cli.campaigns import command as campaign_command
+from canteen_adapters.cli.campaigns import rollover_group
 from canteen_adapters.cli.capacity import command as capacity_command
 from canteen_adapters.cli.db import command as db_command
 from canteen_adapters.cli.demo import command as demo_command
@@ -86,6 +87,7 @@ COMMANDS: tuple[click.Command, ...] = (
     sepa_command,
     documents_command,
     campaign_command,
+    rollover_group,
     simulate_command,
     outbox_command,
     worker_command,

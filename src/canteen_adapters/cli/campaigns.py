@@ -14,7 +14,7 @@ from canteen_adapters.cli._common import (
 from canteen_core.domain.campaigns import AnswerState, Campaign, CampaignAnswer
 from canteen_core.services.campaigns import CampaignProgress
 
-__all__ = ["command"]
+__all__ = ["command", "rollover_group"]
 
 
 @click.group("campaign")
@@ -229,3 +229,14 @@ def close_year_command(operator: Operator, school_year: str) -> None:
         )
         return
     click.echo(closing.summary_fr())
+
+
+@click.group("rollover")
+def rollover_group() -> None:
+    """The school-year rollover: open next year's re-enrollment (open, as canteen campaign
+    rollover), follow and close it with canteen campaign show/remind/close, then close the
+    old year (close-year)."""
+
+
+rollover_group.add_command(rollover_command, "open")
+rollover_group.add_command(close_year_command, "close-year")

@@ -13,6 +13,7 @@ window shows the payer and the address. :func:`render_print_batch` draws that ba
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 import attrs
 
@@ -22,10 +23,19 @@ from canteen_core.config.deployment import IssuerSettings
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Household
-from canteen_core.domain.invoicing import Invoice
+from canteen_core.domain.invoicing import BillingMode, Invoice
 from canteen_core.services import Canteen
+from canteen_core.services.paperless import InvoiceDeliveries
 
-__all__ = ["InvoiceDelivery", "deliver_invoices", "render_print_batch"]
+__all__ = [
+    "InvoiceDelivery",
+    "deliver_invoices",
+    "deliver_month",
+    "month_deliveries",
+    "render_print_batch",
+]
+
+_Delivered = tuple[Invoice, Household]
 
 
 class _BatchPDF(DocumentPDF):
@@ -85,7 +95,39 @@ class InvoiceDelivery:
 def deliver_invoices(canteen: Canteen, actor: Actor, invoice_ids: Iterable[str]) -> InvoiceDelivery:
     """E-mail the PDF of each paperless household's invoice, and render the print batch of the
     others (``None`` when every invoice went by e-mail)."""
-    deliveries = canteen.paperless.deliveries(actor, list(invoice_ids))
+    return _deliver(canteen, actor, canteen.paperless.deliveries(actor, list(invoice_ids)))
+
+
+def month_deliveries(canteen: Canteen, actor: Actor, month: date) -> InvoiceDeliveries:
+    """How the post-paid invoices of the month starting ``month`` travel (e-mail or post),
+    whichever run issued them."""
+    households = [h.id for h in canteen.families.list_households(actor)]
+    pages = canteen.billing.invoices_pages(actor, households)
+    ids = [row.invoice_id for page in pages.values() for row in page.rows]
+    deliveries = canteen.paperless.deliveries(actor, ids)
+
+    def of_month(
+        items: Iterable[tuple[Invoice, Household]],
+    ) -> tuple[tuple[Invoice, Household], ...]:
+        return tuple(
+            (invoice, household)
+            for invoice, household in items
+            if invoice.mode is BillingMode.POSTPAID and invoice.period_start == month
+        )
+
+    return InvoiceDeliveries(
+        by_email=of_month(deliveries.by_email), by_post=of_month(deliveries.by_post)
+    )
+
+
+def deliver_month(canteen: Canteen, actor: Actor, month: date) -> InvoiceDelivery:
+    """:func:`deliver_invoices` for every post-paid invoice of the month starting ``month``:
+    a month-end's last billing step. Safe to run again: an invoice already e-mailed is not
+    queued twice (the outbox keeps one message per invoice), the batch is drawn anew."""
+    return _deliver(canteen, actor, month_deliveries(canteen, actor, month))
+
+
+def _deliver(canteen: Canteen, actor: Actor, deliveries: InvoiceDeliveries) -> InvoiceDelivery:
     deployment = canteen.deployment
     options = PaymentOptions.for_deployment(deployment)
     emailed = []

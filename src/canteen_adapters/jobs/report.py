@@ -28,6 +28,7 @@ __all__ = ["CommuneReport", "StepReport", "describe_error_fr"]
 #: Step names, in the order a month-end runs them, and their French labels.
 STEPS: Mapping[str, str] = {
     "billing": "facturation",
+    "delivery": "envoi des factures",
     "direct_debit": "prélèvement",
     "reminders": "relances",
     "outbox": "envoi des e-mails",

@@ -219,6 +219,30 @@ def _billing_step(
     )
 
 
+def _delivery_step(canteen: Canteen, report: CommuneReport, folder: Path) -> CommuneReport:
+    """The month's invoices delivered as ``canteen bill --print-batch`` does: e-mailed with
+    their PDF to paperless households, the others' print batch written under the commune's
+    deployment folder (``courrier/courrier-2023-09.pdf``). Run again, it queues no e-mail
+    twice and draws the batch anew."""
+    from canteen_adapters.documents.print_batch import deliver_month
+
+    delivery = deliver_month(canteen, _ACTOR, parse_period(report.period)[0])
+    detail = (
+        f"{_count(len(delivery.emailed), 'facture envoyée', 'factures envoyées')} par e-mail, "
+        f"{_count(len(delivery.printed), 'facture à imprimer', 'factures à imprimer')}"
+    )
+    if delivery.print_batch is not None:
+        target = folder / "courrier" / f"courrier-{report.period}.pdf"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(delivery.print_batch)
+        partial.replace(target)
+        detail += f" : {target}"
+    if delivery.without_address:
+        detail += f" ; sans adresse postale : {', '.join(delivery.without_address)}"
+    return report.with_step(StepReport(step="delivery", ok=True, detail=detail))
+
+
 def _message_id(canteen: Canteen, period: str, run_id: str) -> str:
     """The direct-debit file's message id: the same for every try of this run's step."""
     code = _NOT_SEPA.sub("", canteen.deployment.issuer.code)[:12] or "CANTEEN"
@@ -358,8 +382,16 @@ def finish_commune(
         except Exception as error:
             _retry_transient(self, error)
             report = report.failed("billing", error)
+        billed = report.ok  # a failed delivery does not hold the direct debit back
+        if billed and options.get("postpaid", True):
+            progress("delivery")
+            try:
+                report = _delivery_step(canteen, report, target.deployment.parent)
+            except Exception as error:
+                _retry_transient(self, error)
+                report = report.failed("delivery", error)
         progress("direct_debit")
-        if report.ok:
+        if billed:
             try:
                 report = _debit_step(canteen, report, options, run_id)
             except Exception as error:

@@ -20,7 +20,6 @@ from canteen_adapters.web.routes._files import attachment, file_route
 from canteen_adapters.web.routes._tags import STAFF as TAGS
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.invoicing import BillingMode
 from canteen_core.services import Canteen
 
 if TYPE_CHECKING:
@@ -61,18 +60,9 @@ def render_period_batch(canteen: Canteen, actor: Actor, period: str) -> bytes:
     """The print batch of ``period``'s post-paid invoices for the households without paperless
     consent; 404 when there is none."""
     from canteen_adapters.documents.pdf import PaymentOptions
-    from canteen_adapters.documents.print_batch import render_print_batch
+    from canteen_adapters.documents.print_batch import month_deliveries, render_print_batch
 
-    start = period_start(period)
-    households = [h.id for h in canteen.families.list_households(actor)]
-    pages = canteen.billing.invoices_pages(actor, households)
-    ids = [row.invoice_id for page in pages.values() for row in page.rows]
-    deliveries = canteen.paperless.deliveries(actor, ids)
-    items = [
-        (invoice, household)
-        for invoice, household in deliveries.by_post
-        if invoice.mode is BillingMode.POSTPAID and invoice.period_start == start
-    ]
+    items = month_deliveries(canteen, actor, period_start(period)).by_post
     if not items:
         raise Problem(404, "not-found", "Introuvable", f"Aucune facture à imprimer pour {period}.")
     options = PaymentOptions.for_deployment(canteen.deployment)
