@@ -473,6 +473,13 @@ class Operator:
         """Open the deployment (see :func:`open_canteen`)."""
         return open_canteen(self.config)
 
+    def show(self, document: object, text: str) -> None:
+        """Print what a command did: ``document`` as JSON with ``--json``, else ``text``."""
+        if self.as_json:
+            echo_json(document)
+        else:
+            click.echo(text)
+
 
 def operator_command(function: Callable[..., None]) -> Callable[..., None]:
     """Add ``--config``, ``--as`` and ``--json`` to an operator command, which receives them as

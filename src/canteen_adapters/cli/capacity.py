@@ -105,7 +105,4 @@ def expire_command(operator: Operator) -> None:
     """
     with operator.open() as canteen:
         expired = canteen.capacity.expire_offers(operator.actor)
-    if operator.as_json:
-        echo_json({"expired": expired})
-        return
-    click.echo(f"{plural(expired, 'offre expirée', 'offres expirées')}")
+    operator.show({"expired": expired}, plural(expired, "offre expirée", "offres expirées"))

@@ -95,10 +95,7 @@ def edit_command(
             cancellation_policy=policy,
             late_change=late,
         )
-    if operator.as_json:
-        echo_json(enrollment_json(changed))
-        return
-    click.echo(f"Inscription modifiée : {_line(changed)}")
+    operator.show(enrollment_json(changed), f"Inscription modifiée : {_line(changed)}")
 
 
 @command.command("end")
@@ -115,7 +112,4 @@ def end_command(operator: Operator, enrollment_id: str, last_day: str) -> None:
     day = parse_day(last_day, "--on")
     with operator.open() as canteen:
         changed = canteen.enrollments.end_on(actor, enrollment_id, day)
-    if operator.as_json:
-        echo_json(enrollment_json(changed))
-        return
-    click.echo(f"Inscription modifiée : {_line(changed)}")
+    operator.show(enrollment_json(changed), f"Inscription modifiée : {_line(changed)}")
