@@ -7,7 +7,6 @@ import click
 from canteen_adapters.cli._common import (
     Operator,
     choice_option,
-    echo_json,
     operator_command,
     parse_day,
     plural,
@@ -58,12 +57,11 @@ def list_command(
                 canteen.enrollments.list_enrollments(actor, site_id=site_id, service_id=service_id)
             )
     found.sort(key=lambda e: (e.household_id, e.child_id, e.start, e.id))
-    if operator.as_json:
-        echo_json({"count": len(found), "enrollments": [enrollment_json(e) for e in found]})
-        return
-    click.echo(plural(len(found), "inscription"))
-    for enrollment in found:
-        click.echo(f"  {_line(enrollment)}")
+    operator.show(
+        {"count": len(found), "enrollments": [enrollment_json(e) for e in found]},
+        plural(len(found), "inscription"),
+        *(f"  {_line(enrollment)}" for enrollment in found),
+    )
 
 
 @command.command("edit")
