@@ -473,6 +473,14 @@ class Operator:
         """Open the deployment (see :func:`open_canteen`)."""
         return open_canteen(self.config)
 
+    def show(self, document: object, *lines: str) -> None:
+        """Print what a command did: ``document`` as JSON with ``--json``, else ``lines``."""
+        if self.as_json:
+            echo_json(document)
+            return
+        for line in lines:
+            click.echo(line)
+
 
 def operator_command(function: Callable[..., None]) -> Callable[..., None]:
     """Add ``--config``, ``--as`` and ``--json`` to an operator command, which receives them as

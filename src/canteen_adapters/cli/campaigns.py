@@ -181,10 +181,10 @@ def remind_command(operator: Operator, campaign_id: str) -> None:
     with operator.open() as canteen:
         reminded = canteen.campaigns.remind(operator.actor, campaign_id)
     households = sorted({a.household_id for a in reminded})
-    if operator.as_json:
-        echo_json({"id": campaign_id, "reminded_households": households})
-        return
-    click.echo(f"{campaign_id} : {len(households)} foyer(s) relancé(s)")
+    operator.show(
+        {"id": campaign_id, "reminded_households": households},
+        f"{campaign_id} : {len(households)} foyer(s) relancé(s)",
+    )
 
 
 @command.command("close")
@@ -216,19 +216,17 @@ def close_year_command(operator: Operator, school_year: str) -> None:
     """
     with operator.open() as canteen:
         closing = canteen.campaigns.close_year(operator.actor, school_year)
-    if operator.as_json:
-        echo_json(
-            {
-                "school_year": closing.id,
-                "closed_at": closing.closed_at.isoformat(),
-                "closed_by": closing.closed_by,
-                "open_invoices": closing.open_invoices,
-                "amount_due": str(closing.amount_due.amount),
-                "credit_held": str(closing.credit_held.amount),
-            }
-        )
-        return
-    click.echo(closing.summary_fr())
+    operator.show(
+        {
+            "school_year": closing.id,
+            "closed_at": closing.closed_at.isoformat(),
+            "closed_by": closing.closed_by,
+            "open_invoices": closing.open_invoices,
+            "amount_due": str(closing.amount_due.amount),
+            "credit_held": str(closing.credit_held.amount),
+        },
+        closing.summary_fr(),
+    )
 
 
 @click.group("rollover")

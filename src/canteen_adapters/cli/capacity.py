@@ -45,19 +45,19 @@ def set_command(
         overrides[parse_day(text, "--day")] = int(count)
     with operator.open() as canteen:
         rule = canteen.capacity.set(operator.actor, site_id, service_id, places, days=overrides)
-    if operator.as_json:
-        echo_json(
-            {
-                "site": rule.site_id,
-                "service": rule.service_id,
-                "places": rule.places,
-                "days": dict(rule.days),
-            }
-        )
-        return
-    click.echo(f"{service_id} à {site_id} : {plural(places, 'place')} par jour")
-    for when, number in rule.days:
-        click.echo(f"  le {short_french_date(when)} : {plural(number, 'place')}")
+    operator.show(
+        {
+            "site": rule.site_id,
+            "service": rule.service_id,
+            "places": rule.places,
+            "days": dict(rule.days),
+        },
+        f"{service_id} à {site_id} : {plural(places, 'place')} par jour",
+        *(
+            f"  le {short_french_date(when)} : {plural(number, 'place')}"
+            for when, number in rule.days
+        ),
+    )
 
 
 @command.command("waiting")
@@ -105,7 +105,4 @@ def expire_command(operator: Operator) -> None:
     """
     with operator.open() as canteen:
         expired = canteen.capacity.expire_offers(operator.actor)
-    if operator.as_json:
-        echo_json({"expired": expired})
-        return
-    click.echo(f"{plural(expired, 'offre expirée', 'offres expirées')}")
+    operator.show({"expired": expired}, plural(expired, "offre expirée", "offres expirées"))

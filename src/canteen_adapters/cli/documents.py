@@ -97,10 +97,10 @@ def accept_command(operator: Operator, paper_id: str) -> None:
     """
     with operator.open() as canteen:
         outcome = canteen.papers.accept(operator.actor, paper_id)
-    if operator.as_json:
-        echo_json({"id": paper_id, "status": "accepted", "summary": outcome.summary_fr})
-        return
-    click.echo(f"{paper_id} : {outcome.summary_fr}")
+    operator.show(
+        {"id": paper_id, "status": "accepted", "summary": outcome.summary_fr},
+        f"{paper_id} : {outcome.summary_fr}",
+    )
 
 
 @command.command("reject")
@@ -115,10 +115,10 @@ def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
     """
     with operator.open() as canteen:
         canteen.papers.reject(operator.actor, paper_id, reason)
-    if operator.as_json:
-        echo_json({"id": paper_id, "status": "rejected", "reason": reason})
-        return
-    click.echo(f"{paper_id} : document refusé, la famille est prévenue")
+    operator.show(
+        {"id": paper_id, "status": "rejected", "reason": reason},
+        f"{paper_id} : document refusé, la famille est prévenue",
+    )
 
 
 @command.command("download")

@@ -12,7 +12,6 @@ import click
 from canteen_adapters.cli._common import (
     Operator,
     choice_option,
-    echo_json,
     fail,
     operator_command,
     parse_day,
@@ -216,10 +215,8 @@ def command(
             end=last,
             enrollment_id=enrollment_id,
         )
-    if operator.as_json:
-        echo_json(enrollment_json(enrollment))
-        return
-    click.echo(
+    operator.show(
+        enrollment_json(enrollment),
         f"Inscription {enrollment.id} : {child} à « {service.name} - {site.name} » du "
-        f"{enrollment.start:%d/%m/%Y} au {enrollment.end:%d/%m/%Y}"
+        f"{enrollment.start:%d/%m/%Y} au {enrollment.end:%d/%m/%Y}",
     )

@@ -7,7 +7,6 @@ import click
 from canteen_adapters.cli._common import (
     Operator,
     choice_option,
-    echo_json,
     operator_command,
     parse_day,
     plural,
@@ -58,12 +57,11 @@ def list_command(
                 canteen.enrollments.list_enrollments(actor, site_id=site_id, service_id=service_id)
             )
     found.sort(key=lambda e: (e.household_id, e.child_id, e.start, e.id))
-    if operator.as_json:
-        echo_json({"count": len(found), "enrollments": [enrollment_json(e) for e in found]})
-        return
-    click.echo(plural(len(found), "inscription"))
-    for enrollment in found:
-        click.echo(f"  {_line(enrollment)}")
+    operator.show(
+        {"count": len(found), "enrollments": [enrollment_json(e) for e in found]},
+        plural(len(found), "inscription"),
+        *(f"  {_line(enrollment)}" for enrollment in found),
+    )
 
 
 @command.command("edit")
@@ -95,10 +93,7 @@ def edit_command(
             cancellation_policy=policy,
             late_change=late,
         )
-    if operator.as_json:
-        echo_json(enrollment_json(changed))
-        return
-    click.echo(f"Inscription modifiée : {_line(changed)}")
+    operator.show(enrollment_json(changed), f"Inscription modifiée : {_line(changed)}")
 
 
 @command.command("end")
@@ -115,7 +110,4 @@ def end_command(operator: Operator, enrollment_id: str, last_day: str) -> None:
     day = parse_day(last_day, "--on")
     with operator.open() as canteen:
         changed = canteen.enrollments.end_on(actor, enrollment_id, day)
-    if operator.as_json:
-        echo_json(enrollment_json(changed))
-        return
-    click.echo(f"Inscription modifiée : {_line(changed)}")
+    operator.show(enrollment_json(changed), f"Inscription modifiée : {_line(changed)}")

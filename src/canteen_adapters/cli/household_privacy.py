@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import Operator, echo_json, fail, operator_command, out_option
+from canteen_adapters.cli._common import Operator, fail, operator_command, out_option
 
 __all__ = ["command"]
 
@@ -41,18 +41,16 @@ def export_command(operator: Operator, household_id: str, out: Path) -> None:
     except OSError as error:
         fail(f"impossible d'écrire {out} : {error.strerror or error}")
     records = sum(count for _, count in export.categories)
-    if operator.as_json:
-        echo_json(
-            {
-                "household_id": household_id,
-                "file": str(out),
-                "summary": str(summary),
-                "records": records,
-            }
-        )
-        return
-    click.echo(f"Données du foyer {household_id} écrites dans {out} ({records} éléments)")
-    click.echo(f"Résumé en français : {summary}")
+    operator.show(
+        {
+            "household_id": household_id,
+            "file": str(out),
+            "summary": str(summary),
+            "records": records,
+        },
+        f"Données du foyer {household_id} écrites dans {out} ({records} éléments)",
+        f"Résumé en français : {summary}",
+    )
 
 
 @command.command("erase")
@@ -66,16 +64,13 @@ def erase_command(operator: Operator, household_id: str) -> None:
     """
     with operator.open() as canteen:
         report = canteen.privacy.erase_household(operator.actor, household_id)
-    if operator.as_json:
-        echo_json(
-            {
-                "household_id": report.household_id,
-                "removed": dict(report.removed),
-                "kept": [
-                    {"what": label, "count": count, "why": why} for label, count, why in report.kept
-                ],
-            }
-        )
-        return
-    for line in report.lines():
-        click.echo(line)
+    operator.show(
+        {
+            "household_id": report.household_id,
+            "removed": dict(report.removed),
+            "kept": [
+                {"what": label, "count": count, "why": why} for label, count, why in report.kept
+            ],
+        },
+        *report.lines(),
+    )

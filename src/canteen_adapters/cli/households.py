@@ -161,18 +161,11 @@ def import_command(operator: Operator, csv_file: Path, qf_from: str | None) -> N
             for batch in bar:
                 canteen.families.create_households(actor, batch)
     children = sum(len(h.children) for h in new)
-    if operator.as_json:
-        echo_json(
-            {
-                "imported": len(new),
-                "children": children,
-                "already_present": len(households) - len(new),
-            }
-        )
-        return
-    click.echo(
+    present = len(households) - len(new)
+    operator.show(
+        {"imported": len(new), "children": children, "already_present": present},
         f"{plural(len(new), 'foyer importé', 'foyers importés')} ({plural(children, 'enfant')}), "
-        f"{plural(len(households) - len(new), 'déjà présent', 'déjà présents')}"
+        f"{plural(present, 'déjà présent', 'déjà présents')}",
     )
 
 

@@ -7,7 +7,6 @@ import click
 from canteen_adapters.cli._common import (
     Operator,
     choice_option,
-    echo_json,
     euros,
     fail,
     operator_command,
@@ -83,22 +82,18 @@ def command(
             invoice_ids=invoice_ids,
         )
         page = canteen.billing.invoices_page(actor, household)
-    if operator.as_json:
-        echo_json(
-            {
-                "id": payment.id,
-                "household_id": payment.household_id,
-                "amount": f"{payment.amount.amount:.2f}",
-                "method": payment.method.value,
-                "received_on": payment.received_on,
-                "balance_due": f"{page.balance_due.amount:.2f}",
-                "credit": f"{page.available_credit.amount:.2f}",
-            }
-        )
-        return
-    click.echo(
+    operator.show(
+        {
+            "id": payment.id,
+            "household_id": payment.household_id,
+            "amount": f"{payment.amount.amount:.2f}",
+            "method": payment.method.value,
+            "received_on": payment.received_on,
+            "balance_due": f"{page.balance_due.amount:.2f}",
+            "credit": f"{page.available_credit.amount:.2f}",
+        },
         f"Règlement enregistré : {euros(payment.amount)} ({payment.method.label_fr}) du foyer "
         f"{household} le {payment.received_on:%d/%m/%Y}. Reste à payer : "
         f"{euros(page.balance_due)}"
-        + (f", avoir disponible : {euros(page.available_credit)}" if page.available_credit else "")
+        + (f", avoir disponible : {euros(page.available_credit)}" if page.available_credit else ""),
     )

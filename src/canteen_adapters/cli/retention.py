@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import Operator, echo_json, operator_command
+from canteen_adapters.cli._common import Operator, operator_command
 
 __all__ = ["command"]
 
@@ -28,22 +28,19 @@ def run_command(operator: Operator, apply: bool) -> None:
     """
     with operator.open() as canteen:
         report = canteen.retention.run(operator.actor, apply=apply)
-    if operator.as_json:
-        echo_json(
-            {
-                "applied": report.applied,
-                "items": [
-                    {
-                        "key": item.key,
-                        "label": item.label,
-                        "rule": item.rule,
-                        "count": item.count,
-                        "ids": list(item.ids),
-                    }
-                    for item in report.items
-                ],
-            }
-        )
-        return
-    for line in report.lines():
-        click.echo(line)
+    operator.show(
+        {
+            "applied": report.applied,
+            "items": [
+                {
+                    "key": item.key,
+                    "label": item.label,
+                    "rule": item.rule,
+                    "count": item.count,
+                    "ids": list(item.ids),
+                }
+                for item in report.items
+            ],
+        },
+        *report.lines(),
+    )

@@ -22,9 +22,14 @@ from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
-from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord, erasure_accounts
+from canteen_core.domain.outbox import (
+    DeliveryStatus,
+    FailedAttempt,
+    OutboxRecord,
+    erasure_accounts,
+    new_records,
+)
 from canteen_core.ports.storage import COLLECTIONS
-from canteen_core.ports.storage.outbox import FailedAttempt
 
 __all__ = [
     "KEY_LENGTH",
@@ -214,22 +219,10 @@ class OutboxLogic(abc.ABC):
 
     def add(self, messages: Iterable[OutgoingMessage]) -> list[str]:
         """Queue messages (due at their ``created_at``); ids already queued are ignored."""
-        batch = list(messages)
-        for message in batch:
-            if not isinstance(message, OutgoingMessage):
-                raise InvalidInputError(
-                    f"expected OutgoingMessage, got {type(message).__name__}", path="messages"
-                )
-        existing = self._existing_ids([message.id for message in batch])
-        fresh: dict[str, OutboxRecord] = {}
-        for message in batch:
-            if message.id not in existing and message.id not in fresh:
-                fresh[message.id] = OutboxRecord(
-                    message=message, next_attempt_at=message.created_at
-                )
+        fresh = new_records(messages, self._existing_ids)
         if fresh:
-            self._insert(list(fresh.values()))
-        return list(fresh)
+            self._insert(fresh)
+        return [record.id for record in fresh]
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxRecord]:
         """Claim up to ``limit`` due messages: status ``sending``, attempts + 1."""
@@ -267,9 +260,9 @@ class OutboxLogic(abc.ABC):
         """Record a failed attempt: pending again at ``next_attempt_at``, or dead; ignored on
         a sent message or when ``claim`` no longer holds the message."""
         record = self._existing(message_id)
-        if record.failure_applies(failure.get("claim")):
-            error, failed_at = failure["error"], failure["failed_at"]
-            self._update(record.failed(error, failed_at, failure["next_attempt_at"]))
+        failed = record.failed(**failure)
+        if failed is not record:
+            self._update(failed)
 
     def get(self, message_id: str) -> OutboxRecord | None:
         """The record of ``message_id``, or ``None``."""

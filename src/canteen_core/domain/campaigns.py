@@ -354,23 +354,15 @@ def settle_quotient(
 ) -> CampaignAnswer:
     """The deadline's rule for a household without a new quotient: ``previous`` carried over
     (rule ``keep`` and a previous quotient on file) or the highest bracket."""
-    why = f"aucune attestation CAF reçue pour la campagne « {title} »"
-    if rule is MissingQuotientRule.KEEP and previous is not None:
-        return _decided(
-            answer,
-            AnswerState.KEPT,
-            by=by,
-            at=at,
-            note=f"{why} : quotient précédent reconduit",
-            quotient=previous,
-        )
+    keep = rule is MissingQuotientRule.KEEP and previous is not None
+    outcome = "quotient précédent reconduit" if keep else "la tranche la plus haute s'applique"
     return _decided(
         answer,
-        AnswerState.TOP_BRACKET,
+        AnswerState.KEPT if keep else AnswerState.TOP_BRACKET,
         by=by,
         at=at,
-        note=f"{why} : la tranche la plus haute s'applique",
-        quotient=None,
+        note=f"aucune attestation CAF reçue pour la campagne « {title} » : {outcome}",
+        quotient=previous if keep else None,
     )
 
 

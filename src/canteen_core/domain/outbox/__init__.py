@@ -64,11 +64,13 @@ from canteen_core.domain.outbox.dispatcher import (
 from canteen_core.domain.outbox.store import (
     SENT_BODY,
     DeliveryStatus,
+    FailedAttempt,
     InMemoryOutboxStore,
     OutboxRecord,
     OutboxStore,
     erasure_accounts,
     new_claim,
+    new_records,
 )
 
 __all__ = [
@@ -77,6 +79,7 @@ __all__ = [
     "DeliveryStatus",
     "DispatchReport",
     "Dispatcher",
+    "FailedAttempt",
     "InMemoryOutboxStore",
     "MailDeliveryError",
     "Mailer",
@@ -85,4 +88,5 @@ __all__ = [
     "RetryPolicy",
     "erasure_accounts",
     "new_claim",
+    "new_records",
 ]

@@ -6,18 +6,16 @@ once a message is sent.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NotRequired, Protocol, TypedDict, Unpack
 
 import attrs
 
 from canteen_core.domain._ids import random_id
 from canteen_core.domain._validators import items_of, non_negative_int
 from canteen_core.domain.errors import InvalidInputError, NotFoundError
-from canteen_core.domain.mail_secrets import (
-    drop_sealed,
-)
+from canteen_core.domain.mail_secrets import drop_sealed
 from canteen_core.domain.notifications import OutgoingMessage
 
 #: What a sent message's text body becomes (its HTML body is dropped): the bodies may carry a
@@ -28,6 +26,17 @@ SENT_BODY = "(Contenu effacé après l'envoi.)"
 def new_claim() -> str:
     """A fresh claim token (random: two dispatchers never share one)."""
     return random_id()
+
+
+class FailedAttempt(TypedDict):
+    """What :meth:`OutboxStore.mark_failed` takes after the message id."""
+
+    error: str
+    failed_at: datetime
+    #: ``None``: no more attempts, the message is dead.
+    next_attempt_at: datetime | None
+    #: The claim the attempt was made under; a failure under a lost claim is ignored.
+    claim: NotRequired[str | None]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -123,18 +132,20 @@ class OutboxRecord:
             return False
         return claim is None or self.holds(claim)
 
-    def failed(
-        self, error: str, failed_at: datetime, next_attempt_at: datetime | None
-    ) -> OutboxRecord:
-        """A failed attempt: pending again at ``next_attempt_at``, or dead without one (its
-        sealed secrets dropped)."""
+    def failed(self, **failure: Unpack[FailedAttempt]) -> OutboxRecord:
+        """After a failed attempt: pending again at ``next_attempt_at``, or dead without one
+        (its sealed secrets dropped). Left as it is (``self``) when the failure does not
+        apply (:meth:`failure_applies`)."""
+        if not self.failure_applies(failure.get("claim")):
+            return self
+        next_attempt_at = failure["next_attempt_at"]
         return attrs.evolve(
             self,
             message=self.message if next_attempt_at else drop_sealed(self.message),
             status=DeliveryStatus.PENDING if next_attempt_at else DeliveryStatus.DEAD,
             next_attempt_at=next_attempt_at or self.next_attempt_at,
-            last_attempt_at=failed_at,
-            last_error=error,
+            last_attempt_at=failure["failed_at"],
+            last_error=failure["error"],
             claimed_at=None,
             claim=None,
         )
@@ -146,6 +157,21 @@ class OutboxRecord:
                 f"only dead messages are requeued; {self.id!r} is {self.status.value}"
             )
         return attrs.evolve(self, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
+
+
+def new_records(
+    messages: Iterable[OutgoingMessage], queued: Callable[[list[str]], Container[str]]
+) -> list[OutboxRecord]:
+    """What :meth:`OutboxStore.add` inserts for ``messages`` (each checked to be an
+    :class:`OutgoingMessage`): a record due at its ``created_at`` per id, except the ids
+    ``queued(ids)`` finds already in the outbox."""
+    batch = items_of(OutgoingMessage, messages, "messages")
+    queued_ids = queued([message.id for message in batch])
+    fresh: dict[str, OutboxRecord] = {}
+    for message in batch:
+        if message.id not in queued_ids and message.id not in fresh:
+            fresh[message.id] = OutboxRecord(message=message, next_attempt_at=message.created_at)
+    return list(fresh.values())
 
 
 def erasure_accounts(household_id: object, account_ids: Iterable[object]) -> frozenset[str]:
@@ -187,15 +213,7 @@ class OutboxStore(Protocol):
         message went out: recording it stops the new claim from sending it again)."""
         ...
 
-    def mark_failed(
-        self,
-        message_id: str,
-        *,
-        error: str,
-        failed_at: datetime,
-        next_attempt_at: datetime | None,
-        claim: str | None = None,
-    ) -> None:
+    def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:
         """Record a failed attempt: back to ``pending`` due at ``next_attempt_at``, or
         ``dead`` when it is ``None``. Ignored on a sent message, and when ``claim`` no
         longer holds the message (another dispatcher has it now)."""
@@ -227,16 +245,9 @@ class InMemoryOutboxStore:
         self._records: dict[str, OutboxRecord] = {}
 
     def add(self, messages: Iterable[OutgoingMessage]) -> list[str]:
-        batch = items_of(OutgoingMessage, messages, "messages")
-        added = []
-        for message in batch:
-            if message.id in self._records:
-                continue
-            self._records[message.id] = OutboxRecord(
-                message=message, next_attempt_at=message.created_at
-            )
-            added.append(message.id)
-        return added
+        fresh = new_records(messages, lambda ids: self._records)
+        self._records.update((record.id, record) for record in fresh)
+        return [record.id for record in fresh]
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxRecord]:
         candidates = sorted(
@@ -263,18 +274,8 @@ class InMemoryOutboxStore:
     def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
         self._records[message_id] = self._existing(message_id).sent(sent_at)
 
-    def mark_failed(
-        self,
-        message_id: str,
-        *,
-        error: str,
-        failed_at: datetime,
-        next_attempt_at: datetime | None,
-        claim: str | None = None,
-    ) -> None:
-        record = self._existing(message_id)
-        if record.failure_applies(claim):
-            self._records[message_id] = record.failed(error, failed_at, next_attempt_at)
+    def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:
+        self._records[message_id] = self._existing(message_id).failed(**failure)
 
     def get(self, message_id: str) -> OutboxRecord | None:
         return self._records.get(message_id)

@@ -6,22 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import NotRequired, TypedDict, Unpack
+from typing import Unpack
 
 from canteen_core.domain.notifications import OutgoingMessage
-from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord, OutboxStore
+from canteen_core.domain.outbox import DeliveryStatus, FailedAttempt, OutboxRecord, OutboxStore
 from canteen_core.ports.storage.repositories import Storage
-
-
-class FailedAttempt(TypedDict):
-    """What :meth:`~canteen_core.domain.outbox.OutboxStore.mark_failed` takes after the id."""
-
-    error: str
-    failed_at: datetime
-    #: ``None``: no more attempts, the message is dead.
-    next_attempt_at: datetime | None
-    #: The claim the attempt was made under; a failure under a lost claim is ignored.
-    claim: NotRequired[str | None]
 
 
 class _CommittingOutbox:

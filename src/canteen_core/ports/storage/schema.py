@@ -8,7 +8,7 @@ import importlib
 import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
+from typing import Any, Literal, TypeVar, cast, get_args
 
 import attrs
 
@@ -19,10 +19,6 @@ from canteen_core.domain.errors import (
     NotFoundError,
     RuleViolationError,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 T = TypeVar("T")
 
@@ -170,30 +166,50 @@ def _issue_year(document: Any) -> int:
     return int(document.issue_date.year)
 
 
+def _key(spec: str) -> Key:
+    """A string key column from ``"column[:type][?]"``: ``"status"``, ``"day:date"`` (of that
+    :data:`KeyType`), ``"reference?"`` (nullable)."""
+    column, _, type_ = spec.removesuffix("?").partition(":")
+    if type_ and type_ not in get_args(KeyType):
+        raise ConfigurationError(f"key {spec!r}: no such key type {type_!r}")
+    return Key(column=column, type=cast(KeyType, type_ or "str"), nullable=spec.endswith("?"))
+
+
 def _keys(*specs: str | Key) -> tuple[Key, ...]:
-    """Key columns from short specs: ``"status"`` (a string column), ``"day:date"`` (of that
-    :data:`KeyType`), or a :class:`Key` given whole (read from another attribute, nullable)."""
-    keys = []
+    """Key columns, in order: strings of space-separated :func:`_key` specs
+    (``"household_id day:date"``), or a :class:`Key` given whole to read another attribute
+    (``Key(column="site_id", attr="site.id")``)."""
+    keys: list[Key] = []
     for spec in specs:
-        if isinstance(spec, str):
-            column, _, type_ = spec.partition(":")
-            if type_ and type_ not in get_args(KeyType):
-                raise ConfigurationError(f"key {spec!r}: no such key type {type_!r}")
-            spec = Key(column=column, type=cast(KeyType, type_ or "str"))
-        keys.append(spec)
+        keys.extend([spec] if isinstance(spec, Key) else map(_key, spec.split()))
     return tuple(keys)
 
 
-def _domain(ref: str) -> str:
-    """The ``type_ref`` of a class of :mod:`canteen_core.domain`: ``"module:Class"``."""
-    return f"canteen_core.domain.{ref}"
+def _doc(
+    name: str,
+    ref: str,
+    *keys: str | Key,
+    unique: tuple[tuple[str, ...], ...] = (),
+    id_attr: str = "id",
+    immutable: bool = False,
+) -> Collection:
+    """The collection ``name`` of a :mod:`canteen_core.domain` class, declared in a line or
+    two: ``ref`` is ``"module:Class"`` inside the domain package, ``keys`` as for :func:`_keys`."""
+    return Collection(
+        name=name,
+        type_ref=f"canteen_core.domain.{ref}",
+        keys=_keys(*keys),
+        unique=unique,
+        id_attr=id_attr,
+        immutable=immutable,
+    )
 
 
 #: The first keys of an issued document (invoice, credit note): numbered per issuer and year.
 _NUMBERED = (
     Key(column="issuer", attr="issuer_id"),
     Key(column="year", type="int", attr=_issue_year),
-    *_keys("number", "household_id"),
+    *_keys("number household_id"),
 )
 
 #: The document collections every storage provides (name -> spec). Accounts and the outbox
@@ -201,162 +217,100 @@ _NUMBERED = (
 COLLECTIONS: dict[str, Collection] = {
     collection.name: collection
     for collection in (
-        Collection(
-            name="enrollments",
-            type_ref=_domain("enrollments:Enrollment"),
-            keys=_keys(
-                "household_id",
-                "child_id",
-                Key(column="site_id", attr="site.id"),
-                Key(column="service_id", attr="service.id"),
-                Key(column="first_day", type="date", attr="start"),
-                Key(column="last_day", type="date", attr="end"),
-            ),
+        _doc(
+            "enrollments",
+            "enrollments:Enrollment",
+            "household_id child_id",
+            Key(column="site_id", attr="site.id"),
+            Key(column="service_id", attr="service.id"),
+            Key(column="first_day", type="date", attr="start"),
+            Key(column="last_day", type="date", attr="end"),
         ),
-        Collection(
-            name="change_requests",
-            type_ref=_domain("change_requests:ChangeRequest"),
-            keys=_keys("household_id", "enrollment_id", "child_id", "day:date", "status"),
+        _doc(
+            "change_requests",
+            "change_requests:ChangeRequest",
+            "household_id enrollment_id child_id day:date status",
         ),
-        Collection(
-            name="attendance",
-            type_ref=_domain("attendance:AttendanceRecord"),
-            keys=_keys("enrollment_id", "household_id", "site_id", "day:date", "presence"),
+        _doc(
+            "attendance",
+            "attendance:AttendanceRecord",
+            "enrollment_id household_id site_id day:date presence",
             unique=(("enrollment_id", "day"),),
         ),
-        Collection(
-            name="absences",
-            type_ref=_domain("attendance:AbsenceJustification"),
-            keys=_keys("enrollment_id", "child_id", "first_day:date", "last_day:date"),
+        _doc(
+            "absences",
+            "attendance:AbsenceJustification",
+            "enrollment_id child_id first_day:date last_day:date",
         ),
-        Collection(
-            name="tariffs",
-            type_ref=_domain("tariffs:TariffGrid"),
-            keys=_keys("service_id", "valid_from:date"),
-        ),
-        Collection(
-            name="invoices",
-            type_ref=_domain("invoicing:Invoice"),
-            keys=(*_NUMBERED, *_keys("billing_key", "issue_date:date")),
+        _doc("tariffs", "tariffs:TariffGrid", "service_id valid_from:date"),
+        _doc(
+            "invoices",
+            "invoicing:Invoice",
+            *_NUMBERED,
+            "billing_key issue_date:date",
             unique=(("issuer", "number"), ("billing_key",)),
             immutable=True,
         ),
-        Collection(
-            name="credit_notes",
-            type_ref=_domain("invoicing:CreditNote"),
-            keys=(*_NUMBERED, *_keys("invoice_id", "issue_date:date")),
+        _doc(
+            "credit_notes",
+            "invoicing:CreditNote",
+            *_NUMBERED,
+            "invoice_id issue_date:date",
             unique=(("issuer", "number"),),
             immutable=True,
         ),
-        Collection(
-            name="payments",
-            type_ref=_domain("ledger:Payment"),
-            keys=_keys(
-                "household_id",
-                "method",
-                "received_on:date",
-                Key(column="reference", nullable=True),
-            ),
+        _doc("payments", "ledger:Payment", "household_id method received_on:date reference?"),
+        _doc("refunds", "ledger:Refund", "household_id refunded_on:date"),
+        _doc("mandates", "mandates:DirectDebitMandate", "household_id status", id_attr="reference"),
+        _doc(
+            "family_papers",
+            "family_papers:FamilyPaper",
+            "household_id child_id? kind status uploaded_at:datetime",
         ),
-        Collection(
-            name="refunds",
-            type_ref=_domain("ledger:Refund"),
-            keys=_keys("household_id", "refunded_on:date"),
+        _doc(
+            "enrollment_requests",
+            "enrollment_requests:EnrollmentApplication",
+            "household_id child_id service_id status",
         ),
-        Collection(
-            name="mandates",
-            type_ref=_domain("mandates:DirectDebitMandate"),
-            id_attr="reference",
-            keys=_keys("household_id", "status"),
+        _doc("campaigns", "campaigns:Campaign", "kind status"),
+        _doc(
+            "campaign_answers",
+            "campaigns:CampaignAnswer",
+            "campaign_id household_id state child_id?",
         ),
-        Collection(
-            name="family_papers",
-            type_ref=_domain("family_papers:FamilyPaper"),
-            keys=_keys(
-                "household_id",
-                Key(column="child_id", nullable=True),
-                "kind",
-                "status",
-                "uploaded_at:datetime",
-            ),
+        _doc(
+            "payment_requests",
+            "payment_requests:StartedPayment",
+            "provider transaction_id household_id?",
+            Key(column="invoice_id", attr="request.invoice_id"),
+            Key(column="requested_at", type="datetime", attr="request.requested_at"),
         ),
-        Collection(
-            name="enrollment_requests",
-            type_ref=_domain("enrollment_requests:EnrollmentApplication"),
-            keys=_keys("household_id", "child_id", "service_id", "status"),
+        _doc(
+            "debit_returns",
+            "debit_returns:DebitReturn",
+            "household_id payment_id file_digest loaded_at:datetime",
         ),
-        Collection(
-            name="campaigns",
-            type_ref=_domain("campaigns:Campaign"),
-            keys=_keys("kind", "status"),
+        _doc("capacities", "capacity:CapacityRule", "site_id service_id"),
+        _doc(
+            "waiting_list",
+            "capacity:WaitingEntry",
+            "site_id service_id day:date enrollment_id household_id status",
         ),
-        Collection(
-            name="campaign_answers",
-            type_ref=_domain("campaigns:CampaignAnswer"),
-            keys=_keys(
-                "campaign_id", "household_id", "state", Key(column="child_id", nullable=True)
-            ),
-        ),
-        Collection(
-            name="payment_requests",
-            type_ref=_domain("payment_requests:StartedPayment"),
-            keys=_keys(
-                "provider",
-                "transaction_id",
-                Key(column="household_id", nullable=True),
-                Key(column="invoice_id", attr="request.invoice_id"),
-                Key(column="requested_at", type="datetime", attr="request.requested_at"),
-            ),
-        ),
-        Collection(
-            name="debit_returns",
-            type_ref=_domain("debit_returns:DebitReturn"),
-            keys=_keys("household_id", "payment_id", "file_digest", "loaded_at:datetime"),
-        ),
-        Collection(
-            name="capacities",
-            type_ref=_domain("capacity:CapacityRule"),
-            keys=_keys("site_id", "service_id"),
-        ),
-        Collection(
-            name="waiting_list",
-            type_ref=_domain("capacity:WaitingEntry"),
-            keys=_keys(
-                "site_id", "service_id", "day:date", "enrollment_id", "household_id", "status"
-            ),
-        ),
-        Collection(
-            name="menus",
-            type_ref=_domain("menus:WeekMenu"),
-            keys=_keys("site_id", "week:date"),
-        ),
+        _doc("menus", "menus:WeekMenu", "site_id week:date"),
+        # Kept by the storage layer itself (a port value, not a domain class).
         Collection(
             name="notifications_audit",
             type_ref="canteen_core.ports.storage:AuditedNotification",
-            keys=_keys(
-                "provider",
-                Key(column="transaction_id", nullable=True),
-                "received_at:datetime",
-            ),
+            keys=_keys("provider transaction_id? received_at:datetime"),
         ),
-        Collection(
-            name="web_sessions",
-            type_ref=_domain("web_state:PortalSession"),
-            keys=(
-                Key(column="user_id", attr="actor.user_id"),
-                Key(column="expires_at", type="datetime"),
-            ),
+        _doc(
+            "web_sessions",
+            "web_state:PortalSession",
+            Key(column="user_id", attr="actor.user_id"),
+            "expires_at:datetime",
         ),
-        Collection(
-            name="idempotency_keys",
-            type_ref=_domain("web_state:IdempotentResponse"),
-            keys=_keys("user_id", "expires_at:datetime"),
-        ),
-        Collection(
-            name="year_closings",
-            type_ref=_domain("school_years:YearClosing"),
-            keys=_keys("school_year:int"),
-        ),
+        _doc("idempotency_keys", "web_state:IdempotentResponse", "user_id expires_at:datetime"),
+        _doc("year_closings", "school_years:YearClosing", "school_year:int"),
     )
 }
 
