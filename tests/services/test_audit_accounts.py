@@ -18,6 +18,7 @@ from canteen_core.domain.accounts import (
 )
 from canteen_core.domain.audit import ANONYMOUS, AuditEntry, action_label
 from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.policy import Action
 
 from ._world import ADMIN, World
@@ -112,6 +113,15 @@ def test_each_account_step_leaves_one_entry_without_secrets(
     assert (reset.actor_id, reset.action) == ("maman", "reset_password")
     assert any(c.field == "password_changed_at" for c in reset.changes)
 
+    seen = _count(any_world)
+    canteen.accounts.logout(login.actor)
+    (left,) = _new(any_world, seen)
+    assert (left.actor_id, left.action) == ("maman", "log_out")
+    assert left.household_ids == ("concerto",)
+    assert left.changes == ()
+    with pytest.raises(InvalidInputError):
+        canteen.accounts.logout("maman")  # type: ignore[arg-type]
+
     steps = canteen.audit.entries(ADMIN, actor_id="maman")
     assert canteen.audit.entries(ADMIN, action="log_in") == [logged]
     assert [e.action for e in steps] == [
@@ -120,6 +130,7 @@ def test_each_account_step_leaves_one_entry_without_secrets(
         "change_password",
         "change_password",
         "reset_password",
+        "log_out",
     ]
     everything = canteen.audit.entries(ADMIN)
     _no_secret(

@@ -125,6 +125,8 @@ def test_logout_ends_the_session(family: tuple[Deployment, str]) -> None:
     response = web.client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf})
     assert response.status_code == 200
     assert web.client.get("/api/v1/session").status_code == 401
+    (left,) = web.canteen.audit.entries(ADMIN, action="log_out")
+    assert left.actor_id == "concerto-maman"
 
 
 def test_password_reset_from_the_emailed_link(family: tuple[Deployment, str]) -> None:

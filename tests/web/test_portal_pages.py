@@ -75,3 +75,15 @@ def test_a_finance_only_account_reads_the_reminders_page(web: Deployment) -> Non
     assert "@" in page.text.split("<tbody>", 1)[1]  # a reminder's recipient is listed
     with pytest.raises(NotAuthorizedError):
         web.canteen.accounts.outbox(Actor.staff("regie", Role.FINANCE))
+
+
+def test_logging_out_from_the_pages_ends_the_session_and_is_audited(
+    family: tuple[Deployment, str],
+) -> None:
+    web, csrf = family
+    left = web.client.post("/deconnexion", data={"csrf_token": csrf}, follow_redirects=False)
+    assert left.status_code in (302, 303)
+    assert left.headers["location"] == "/connexion?au-revoir=1"
+    assert web.client.get("/api/v1/session").status_code == 401
+    (entry,) = web.canteen.audit.entries(ADMIN, action="log_out")
+    assert entry.actor_id == "concerto-maman"

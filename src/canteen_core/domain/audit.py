@@ -67,6 +67,7 @@ class AccountAction(enum.StrEnum):
 
     ACTIVATE_ACCOUNT = "activate_account"
     LOG_IN = "log_in"
+    LOG_OUT = "log_out"
     FAILED_LOGIN = "failed_login"
     CHANGE_PASSWORD = "change_password"
     REQUEST_PASSWORD_RESET = "request_password_reset"
@@ -77,6 +78,7 @@ class AccountAction(enum.StrEnum):
 _ACCOUNT_LABELS: dict[str, str] = {
     AccountAction.ACTIVATE_ACCOUNT: "Activation du compte",
     AccountAction.LOG_IN: "Connexion au portail",
+    AccountAction.LOG_OUT: "Déconnexion du portail",
     AccountAction.FAILED_LOGIN: "Échec de connexion",
     AccountAction.CHANGE_PASSWORD: "Changement de mot de passe",
     AccountAction.REQUEST_PASSWORD_RESET: "Demande de réinitialisation du mot de passe",

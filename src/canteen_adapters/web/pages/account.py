@@ -96,6 +96,9 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     """Log out."""
     await form_of(request)
     web = context_of(request)
+    session = web.session(request)
+    if session is not None:
+        web.canteen.accounts.logout(session.actor)
     web.sessions.drop(request.cookies.get(COOKIE))
     return redirect("/connexion?au-revoir=1", cookies=[web.session_cookie(request, None)])
 

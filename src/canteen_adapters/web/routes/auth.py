@@ -124,7 +124,10 @@ class SessionController(Controller):
 
     @delete(status_code=HTTP_200_OK, sync_to_thread=False)
     def logout(self, request: AnyRequest, web: Web) -> Response[Message]:
-        """Log out: the session ends and its cookie is removed."""
+        """Log out: the session ends (audited) and its cookie is removed."""
+        session = web.session(request)
+        if session is not None:
+            web.canteen.accounts.logout(session.actor)
         web.sessions.drop(request.cookies.get("canteen_session"))
         return Response(
             Message(message="Vous êtes déconnecté."), cookies=[web.session_cookie(request, None)]

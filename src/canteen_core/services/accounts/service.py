@@ -250,6 +250,17 @@ class AccountService(ServiceBase):
             record_step(tx, store, AccountAction.LOG_IN, account)
             return login
 
+    def logout(self, actor: Actor) -> None:
+        """Record in the audit trail that ``actor`` ended its portal session (the portal
+        drops the session itself). Nothing is recorded for an account erased meanwhile."""
+        if not isinstance(actor, Actor):
+            raise InvalidInputError("expected an acting Actor", path="actor")
+        with self._ctx.public_use_case() as tx:
+            account = tx.uow.accounts.get(actor.user_id)
+            if account is not None:
+                _, store = self._recorded(tx.uow)
+                record_step(tx, store, AccountAction.LOG_OUT, account)
+
     def change_password(
         self, actor: Actor, current_password: str | Secret, new_password: str | Secret
     ) -> AccountView:
