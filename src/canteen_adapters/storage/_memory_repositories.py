@@ -112,7 +112,7 @@ class _Households:
         for child in household.children:
             owner = data.child_household.get(child.id)
             if owner is not None and owner != household.id:
-                raise ConflictError(f"child {child.id!r} already belongs to household {owner!r}")
+                raise ConflictError(f"l'enfant {child.id} appartient déjà au foyer {owner}")
         previous = data.households.get(household.id)
         if previous is not None:
             kept = {child.id for child in household.children}
@@ -135,7 +135,9 @@ class _Households:
         household = self.get(household_id)
         keys = self._data.keys["enrollments"]
         if any(values["household_id"] == household_id for values in keys.values()):
-            raise ConflictError(f"household {household_id!r} still has enrollments")
+            raise ConflictError(
+                f"le foyer {household_id} a encore des inscriptions : supprimez-les d'abord"
+            )
         for child in household.children:
             self._uow._delete(self._data.child_household, child.id)
         self._uow._delete(self._data.households, household_id)
@@ -318,7 +320,7 @@ class _Enrollments(_Documents):
     def remove(self, item_id: str) -> None:
         book = self._data.books.get(item_id)
         if book is not None and book.bits:
-            raise ConflictError(f"enrollment {item_id!r} has reservations; cancel them first")
+            raise ConflictError(f"l'inscription {item_id} a des réservations : annulez-les d'abord")
         super().remove(item_id)
         self._uow._delete(self._data.books, item_id)
 
