@@ -112,7 +112,7 @@ class _Households:
         for child in household.children:
             owner = data.child_household.get(child.id)
             if owner is not None and owner != household.id:
-                raise ConflictError(f"l'enfant {child.id} appartient déjà au foyer {owner}")
+                raise ConflictError(f"child {child.id!r} already belongs to household {owner!r}")
         previous = data.households.get(household.id)
         if previous is not None:
             kept = {child.id for child in household.children}
@@ -135,9 +135,7 @@ class _Households:
         household = self.get(household_id)
         keys = self._data.keys["enrollments"]
         if any(values["household_id"] == household_id for values in keys.values()):
-            raise ConflictError(
-                f"le foyer {household_id} a encore des inscriptions : supprimez-les d'abord"
-            )
+            raise ConflictError(f"household {household_id!r} still has enrollments")
         for child in household.children:
             self._uow._delete(self._data.child_household, child.id)
         self._uow._delete(self._data.households, household_id)
@@ -320,7 +318,7 @@ class _Enrollments(_Documents):
     def remove(self, item_id: str) -> None:
         book = self._data.books.get(item_id)
         if book is not None and book.bits:
-            raise ConflictError(f"l'inscription {item_id} a des réservations : annulez-les d'abord")
+            raise ConflictError(f"enrollment {item_id!r} has reservations; cancel them first")
         super().remove(item_id)
         self._uow._delete(self._data.books, item_id)
 

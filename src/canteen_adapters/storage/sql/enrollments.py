@@ -205,7 +205,7 @@ class _Enrollments(_Documents):
                 .limit(1)
             ).first()
         if booked is not None:
-            raise ConflictError(f"l'inscription {item_id} a des réservations : annulez-les d'abord")
+            raise ConflictError(f"enrollment {item_id!r} has reservations; cancel them first")
         super().remove(item_id)
 
 

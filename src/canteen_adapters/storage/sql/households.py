@@ -85,7 +85,7 @@ class _Households:
             for taken in connection.execute(_CHILD_OWNERS, {"ids": chunk}):
                 if taken.household_id != owner[taken.id]:
                     raise ConflictError(
-                        f"l'enfant {taken.id} appartient déjà au foyer {taken.household_id}"
+                        f"child {taken.id!r} already belongs to household {taken.household_id!r}"
                     )
 
     def add(self, household: Household) -> None:
@@ -204,9 +204,7 @@ class _Households:
                     sa.delete(t.households).where(t.households.c.id == household_id)
                 ).rowcount
         except ConflictError:
-            raise ConflictError(
-                f"le foyer {household_id} a encore des inscriptions : supprimez-les d'abord"
-            ) from None
+            raise ConflictError(f"household {household_id!r} still has enrollments") from None
         if not deleted:
             raise household_missing(household_id)
 
