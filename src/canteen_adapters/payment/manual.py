@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Final, Unpack
 
 import attrs
 
+from canteen_adapters.payment._provider import check_known_settings, setting_error
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain._french import not_positive_fr
@@ -43,7 +44,8 @@ _NEEDS_REFERENCE: Final = {
 }
 
 
-_NOT_A_LIST: Final = "[payment.manual] accepted_methods doit être une liste de modes de paiement"
+_SECTION: Final = f"payment.{NAME}"
+_NOT_A_LIST: Final = "doit être une liste de modes de paiement"
 
 
 def _counter_methods(methods: Iterable[PaymentMethod]) -> str:
@@ -53,39 +55,32 @@ def _counter_methods(methods: Iterable[PaymentMethod]) -> str:
 
 def _methods(values: Iterable[PaymentMethod | str]) -> frozenset[PaymentMethod]:
     if isinstance(values, str):
-        raise ConfigurationError(_NOT_A_LIST, path="accepted_methods")
+        raise setting_error(_SECTION, "accepted_methods", _NOT_A_LIST)
     methods: set[PaymentMethod] = set()
     for value in values:
         try:
             method = PaymentMethod(value)
         except ValueError:
-            raise ConfigurationError(
-                f"[payment.manual] accepted_methods : mode de paiement inconnu « {value} »"
-                f" (possibles : {_counter_methods(MANUAL_METHODS)})",
-                path="accepted_methods",
-            ) from None
+            raise _not_counter(f"« {value} », mode de paiement inconnu") from None
         if method not in MANUAL_METHODS:
-            raise ConfigurationError(
-                f"[payment.manual] accepted_methods : « {method.value} » ne se paie pas au"
-                f" guichet (possibles : {_counter_methods(MANUAL_METHODS)})",
-                path="accepted_methods",
-            )
+            raise _not_counter(f"« {method.value} », qui ne se paie pas au guichet")
         methods.add(method)
     if not methods:
-        raise ConfigurationError(
-            "[payment.manual] accepted_methods doit garder au moins un mode de paiement",
-            path="accepted_methods",
+        raise setting_error(
+            _SECTION, "accepted_methods", "doit garder au moins un mode de paiement"
         )
     return frozenset(methods)
+
+
+def _not_counter(what: str) -> ConfigurationError:
+    possible = _counter_methods(MANUAL_METHODS)
+    return setting_error(_SECTION, "accepted_methods", f"contient {what} (possibles : {possible})")
 
 
 def _limit(_: Any, attribute: attrs.Attribute[Money | None], value: object) -> None:
     if value is not None and (not isinstance(value, Money) or not value.is_positive):
         shown = value.format_fr() if isinstance(value, Money) else value
-        raise ConfigurationError(
-            f"[payment.manual] {attribute.name} doit être un montant positif (reçu « {shown} »)",
-            path=attribute.name,
-        )
+        raise setting_error(_SECTION, attribute.name, "doit être un montant positif", shown)
 
 
 @attrs.frozen(kw_only=True)
@@ -100,25 +95,17 @@ class ManualPaymentSettings:
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> ManualPaymentSettings:
         """Build from the ``[payment.manual]`` section of a deployment file."""
-        unknown = sorted(set(settings) - {"accepted_methods", "cash_limit"})
-        if unknown:
-            raise ConfigurationError(
-                f"[payment.manual] réglages inconnus : {', '.join(unknown)}"
-                " (possibles : accepted_methods, cash_limit)",
-                path="payment.manual",
-            )
+        check_known_settings(_SECTION, settings, (field.name for field in attrs.fields(cls)))
         methods = settings.get("accepted_methods", sorted(MANUAL_METHODS))
         if not isinstance(methods, list | tuple):
-            raise ConfigurationError(_NOT_A_LIST, path="accepted_methods")
+            raise setting_error(_SECTION, "accepted_methods", _NOT_A_LIST)
         raw_limit = settings.get("cash_limit")
         limit = None
         if raw_limit is not None:
             try:
                 limit = Money.of(raw_limit)  # type: ignore[arg-type]
             except InvalidInputError as error:
-                raise ConfigurationError(
-                    f"[payment.manual] cash_limit : {error.message}", path="cash_limit"
-                ) from None
+                raise setting_error(_SECTION, "cash_limit", f": {error.message}") from None
         return cls(accepted_methods=frozenset(methods), cash_limit=limit)
 
 

@@ -42,11 +42,15 @@ from urllib.parse import urlencode
 
 import attrs
 
-from canteen_adapters.payment._provider import ConfiguredProvider
+from canteen_adapters.payment._provider import (
+    ConfiguredProvider,
+    check_known_settings,
+    setting_error,
+)
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import PARIS
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import EUR, Money
 from canteen_core.domain.online_payment import (
     Authenticity,
@@ -65,6 +69,7 @@ __all__ = [
 ]
 
 NAME: Final = "payfip"
+_SECTION: Final = f"payment.{NAME}"
 DEFAULT_PAYMENT_URL: Final = "https://www.payfip.gouv.fr/tpa/paiement.web"
 MINIMUM: Final = Money.of("1.00")
 MAXIMUM: Final = Money.of("100000.00")
@@ -94,28 +99,20 @@ def payfip_object(text: str) -> str:
 
 def _numcli(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,6}", value):
-        raise ConfigurationError(
-            f"[payment.payfip] numcli doit être le numéro de client DGFiP (6 chiffres au plus)"
-            f" (reçu « {value} »)",
-            path=attribute.name,
-        )
+        expected = "doit être le numéro de client DGFiP (6 chiffres au plus)"
+        raise setting_error(_SECTION, attribute.name, expected, value)
 
 
 def _saisie(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ("T", "X", "W"):
-        raise ConfigurationError(
-            f"[payment.payfip] saisie doit valoir T (test), X (activation) ou W (production)"
-            f" (reçu « {value} »)",
-            path=attribute.name,
-        )
+        expected = "doit valoir T (test), X (activation) ou W (production)"
+        raise setting_error(_SECTION, attribute.name, expected, value)
 
 
 def _url(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.match(r"^https://[^\s?#]+$", value):
-        raise ConfigurationError(
-            f"[payment.payfip] {attribute.name} doit être une adresse https sans ? ni #"
-            f" (reçu « {value} »)",
-            path=attribute.name,
+        raise setting_error(
+            _SECTION, attribute.name, "doit être une adresse https sans ? ni #", value
         )
 
 
@@ -134,14 +131,7 @@ class PayFiPSettings:
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> PayFiPSettings:
         """Build from the ``[payment.payfip]`` section of a deployment file."""
-        known = {"numcli", "saisie", "payment_url", "trust_notifications"}
-        unknown = sorted(set(settings) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"[payment.payfip] réglages inconnus : {', '.join(unknown)}"
-                f" (possibles : {', '.join(sorted(known))})",
-                path="payment.payfip",
-            )
+        check_known_settings(_SECTION, settings, (field.name for field in attrs.fields(cls)))
         numcli = settings.get("numcli")
         if isinstance(numcli, int) and not isinstance(numcli, bool):
             numcli = str(numcli)  # TOML readers may give the number as an integer
@@ -149,15 +139,10 @@ class PayFiPSettings:
         url = settings.get("payment_url", DEFAULT_PAYMENT_URL)
         for name, value in (("numcli", numcli), ("saisie", saisie), ("payment_url", url)):
             if not isinstance(value, str):
-                raise ConfigurationError(
-                    f"[payment.payfip] {name} doit être un texte (reçu « {value} »)", path=name
-                )
+                raise setting_error(_SECTION, name, "doit être un texte", value)
         trust = settings.get("trust_notifications", False)
         if not isinstance(trust, bool):
-            raise ConfigurationError(
-                "[payment.payfip] trust_notifications doit valoir true ou false",
-                path="trust_notifications",
-            )
+            raise setting_error(_SECTION, "trust_notifications", "doit valoir true ou false")
         return cls(
             numcli=str(numcli), saisie=str(saisie), payment_url=str(url), trust_notifications=trust
         )

@@ -35,10 +35,14 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from canteen_adapters.payment._provider import ConfiguredProvider
+from canteen_adapters.payment._provider import (
+    ConfiguredProvider,
+    check_known_settings,
+    setting_error,
+)
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import (
     Authenticity,
@@ -61,6 +65,7 @@ __all__ = [
 ]
 
 NAME: Final = "payzen"
+_SECTION: Final = f"payment.{NAME}"
 DEFAULT_PAYMENT_URL: Final = "https://secure.payzen.eu/vads-payment/"
 ALGORITHMS: Final = ("HMAC-SHA-256", "SHA-1")
 _MAX_SEQUENCE = 899_999
@@ -127,42 +132,30 @@ def trans_id_for(sequence: int) -> str:
 
 def _site_id(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{8}", value):
-        raise ConfigurationError(
-            f"[payment.payzen] site_id doit être l'identifiant de boutique à 8 chiffres"
-            f" (reçu « {value} »)",
-            path=attribute.name,
+        raise setting_error(
+            _SECTION, attribute.name, "doit être l'identifiant de boutique à 8 chiffres", value
         )
 
 
 def _mode(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ("TEST", "PRODUCTION"):
-        raise ConfigurationError(
-            f"[payment.payzen] mode doit valoir TEST ou PRODUCTION (reçu « {value} »)",
-            path=attribute.name,
-        )
+        raise setting_error(_SECTION, attribute.name, "doit valoir TEST ou PRODUCTION", value)
 
 
 def _algorithm(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ALGORITHMS:
-        raise ConfigurationError(
-            f"[payment.payzen] algorithm doit valoir {' ou '.join(ALGORITHMS)} (reçu « {value} »)",
-            path=attribute.name,
-        )
+        expected = f"doit valoir {' ou '.join(ALGORITHMS)}"
+        raise setting_error(_SECTION, attribute.name, expected, value)
 
 
 def _optional_key(_: Any, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ConfigurationError(
-            f"[payment.payzen] {attribute.name} doit être un texte non vide", path=attribute.name
-        )
+        raise setting_error(_SECTION, attribute.name, "doit être un texte non vide")
 
 
 def _url(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.match(r"^https://[^\s]+$", value):
-        raise ConfigurationError(
-            f"[payment.payzen] {attribute.name} doit être une adresse https (reçu « {value} »)",
-            path=attribute.name,
-        )
+        raise setting_error(_SECTION, attribute.name, "doit être une adresse https", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -179,21 +172,12 @@ class PayZenSettings:
     def __attrs_post_init__(self) -> None:
         if self.key_for(self.mode) is None:
             field = "test_key" if self.mode == "TEST" else "production_key"
-            raise ConfigurationError(
-                f"[payment.payzen] le mode {self.mode} demande la clé {field}", path=field
-            )
+            raise setting_error(_SECTION, field, f"manque : le mode {self.mode} demande cette clé")
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> PayZenSettings:
         """Build from a deployment file section; unknown keys are an error."""
-        known = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(settings) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"[payment.payzen] réglages inconnus : {', '.join(unknown)}"
-                f" (possibles : {', '.join(sorted(known))})",
-                path="payment.payzen",
-            )
+        check_known_settings(_SECTION, settings, (field.name for field in attrs.fields(cls)))
         return cls(
             site_id=_text(settings, "site_id"),
             mode=_text(settings, "mode", "TEST"),
@@ -343,9 +327,7 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
 def _optional_text(settings: Mapping[str, object], name: str) -> str | None:
     value = settings.get(name)
     if value is not None and not isinstance(value, str):
-        raise ConfigurationError(
-            f"[payment.payzen] {name} doit être un texte (reçu « {value} »)", path=name
-        )
+        raise setting_error(_SECTION, name, "doit être un texte", value)
     return value
 
 
@@ -353,7 +335,7 @@ def _text(settings: Mapping[str, object], name: str, default: str | None = None)
     value = _optional_text(settings, name)
     if value is None:
         if default is None:
-            raise ConfigurationError(f"[payment.payzen] réglage {name} manquant", path=name)
+            raise setting_error(_SECTION, name, "manque")
         return default
     return value
 

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from canteen_adapters.payment._provider import check_known_settings, setting_error
 from canteen_adapters.payment.bank_returns import read_bank_returns
 from canteen_adapters.payment.pain008 import (
     PAIN_008_NAMESPACE,
@@ -52,7 +53,6 @@ from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import Clock, paris_today
 from canteen_core.domain.debit_returns import BankReturnFile
 from canteen_core.domain.errors import (
-    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -432,24 +432,21 @@ class SepaDirectDebit:
     def from_settings(cls, settings: Mapping[str, Any]) -> SepaDirectDebit:
         """The factory the plugin system calls with the ``[payment.sepa]`` table."""
         creditor_keys = {"creditor_name", "creditor_iban", "creditor_bic", "creditor_id"}
-        unknown = sorted(set(settings) - creditor_keys - {"output_dir", "pre_notification_days"})
-        if unknown:
-            raise ConfigurationError(
-                f"[payment.sepa] réglages inconnus : {', '.join(unknown)}",
-                path="payment.sepa",
-            )
+        check_known_settings(
+            "payment.sepa", settings, {*creditor_keys, "output_dir", "pre_notification_days"}
+        )
         days = settings.get("pre_notification_days", 14)
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            raise ConfigurationError(
-                f"[payment.sepa] pre_notification_days doit être un nombre de jours positif"
-                f" (reçu « {days} »)",
-                path="pre_notification_days",
+            raise setting_error(
+                "payment.sepa",
+                "pre_notification_days",
+                "doit être un nombre de jours positif",
+                days,
             )
         output_dir = settings.get("output_dir")
         if output_dir is not None and not isinstance(output_dir, str):
-            raise ConfigurationError(
-                f"[payment.sepa] output_dir doit être un chemin de dossier (reçu « {output_dir} »)",
-                path="output_dir",
+            raise setting_error(
+                "payment.sepa", "output_dir", "doit être un chemin de dossier", output_dir
             )
         creditor = SepaCreditor.from_mapping(
             {key: value for key, value in settings.items() if key in creditor_keys}
