@@ -314,5 +314,5 @@ def test_policy_kinds_are_found_by_name() -> None:
     kinds = cut_off_policy_kinds()
     assert kinds["WorkingDaysBefore"] is WorkingDaysBefore
     assert {"WeeklyDeadline", "OpenDaysBefore", "FixedDelay", "DayOfPreviousMonth"} <= set(kinds)
-    with pytest.raises(InvalidInputError, match="unknown cut-off policy kind 'Nope'"):
+    with pytest.raises(InvalidInputError, match="type de date limite inconnu « Nope »"):
         cut_off_policy_kind("Nope")

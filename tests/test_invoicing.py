@@ -413,7 +413,7 @@ def test_credit_note_cannot_exceed_the_invoice() -> None:
         issue_date=date(2023, 10, 5),
     )
     assert note.total == invoice.total
-    with pytest.raises(RuleViolationError, match="exceeds"):
+    with pytest.raises(RuleViolationError, match="dépasse ce qui reste de la facture"):
         credit_note(
             invoice,
             lines=[invoice.lines[0]],

@@ -54,16 +54,16 @@ def test_cash_and_cesu() -> None:
     [
         ({"amount": Money.of("0")}, InvalidInputError, "amount"),
         ({"amount": Money.of("-3")}, InvalidInputError, "amount"),
-        ({"amount": Money.of("1.005")}, InvalidInputError, "cents"),
+        ({"amount": Money.of("1.005")}, InvalidInputError, "centime"),
         ({"amount": Money.of("3", "CHF")}, InvalidInputError, "EUR"),
         ({"amount": "3.00"}, InvalidInputError, "Money"),
-        ({"method": "bitcoin"}, InvalidInputError, "unknown method"),
-        ({"method": "card"}, InvalidInputError, "provider"),
-        ({"method": "direct_debit"}, InvalidInputError, "provider"),
-        ({"reference": None}, InvalidInputError, "cheque number"),
-        ({"reference": "  "}, InvalidInputError, "cheque number"),
+        ({"method": "bitcoin"}, InvalidInputError, "mode de paiement inconnu"),
+        ({"method": "card"}, InvalidInputError, "prestataire"),
+        ({"method": "direct_debit"}, InvalidInputError, "prestataire"),
+        ({"reference": None}, InvalidInputError, "numéro du chèque"),
+        ({"reference": "  "}, InvalidInputError, "numéro du chèque"),
         ({"method": "cesu", "reference": ""}, InvalidInputError, "CESU"),
-        ({"received_on": date(2023, 10, 16)}, InvalidInputError, "future"),
+        ({"received_on": date(2023, 10, 16)}, InvalidInputError, "futur"),
         ({"received_on": "2023-10-15"}, InvalidInputError, "received_on"),
         ({"payment_id": ""}, InvalidInputError, "id"),
     ],
@@ -89,13 +89,13 @@ def test_regie_rules_accepted_methods_and_cash_limit() -> None:
 def test_settings_errors() -> None:
     with pytest.raises(ConfigurationError, match="card"):
         ManualPaymentSettings.from_mapping({"accepted_methods": ["card"]})
-    with pytest.raises(ConfigurationError, match="unknown method"):
+    with pytest.raises(ConfigurationError, match="mode de paiement inconnu"):
         ManualPaymentSettings.from_mapping({"accepted_methods": ["gold"]})
-    with pytest.raises(ConfigurationError, match="at least one"):
+    with pytest.raises(ConfigurationError, match="au moins un"):
         ManualPaymentSettings.from_mapping({"accepted_methods": []})
-    with pytest.raises(ConfigurationError, match="list"):
+    with pytest.raises(ConfigurationError, match="liste"):
         ManualPaymentSettings.from_mapping({"accepted_methods": "cash"})
     with pytest.raises(ConfigurationError, match="cash_limit"):
         ManualPaymentSettings.from_mapping({"cash_limit": 0.5})
-    with pytest.raises(ConfigurationError, match="unknown settings"):
+    with pytest.raises(ConfigurationError, match="réglages inconnus"):
         ManualPaymentSettings.from_mapping({"limit": "3"})

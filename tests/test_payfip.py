@@ -184,7 +184,7 @@ def test_settings() -> None:
         PayFiPSettings(numcli="1234567")
     with pytest.raises(ConfigurationError, match="saisie"):
         PayFiPSettings(numcli="12345", saisie="M")
-    with pytest.raises(ConfigurationError, match="unknown"):
+    with pytest.raises(ConfigurationError, match="réglages inconnus"):
         PayFiPSettings.from_mapping({"numcli": "12345", "secret": "x"})
     with pytest.raises(ConfigurationError, match="payment_url"):
         PayFiPSettings(numcli="12345", payment_url="http://insecure.example/")

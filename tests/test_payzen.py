@@ -144,7 +144,7 @@ def test_settings_hide_keys_and_check_values() -> None:
         settings(algorithm="MD5")
     with pytest.raises(ConfigurationError, match="production_key"):
         PayZenSettings(site_id="12345678", mode="PRODUCTION", test_key=TEST_KEY)
-    with pytest.raises(ConfigurationError, match="unknown PayZen settings"):
+    with pytest.raises(ConfigurationError, match="réglages inconnus"):
         PayZenSettings.from_mapping({"site_id": "12345678", "test_key": "k", "secret": "x"})
     assert settings().payment_url == DEFAULT_PAYMENT_URL
 
@@ -239,7 +239,7 @@ def test_tampered_field_is_rejected() -> None:
     provider = PayZenProvider(settings())
     ipn = simulate_ipn(provider.start_payment(request()).form.as_dict())  # type: ignore[union-attr]
     ipn["vads_amount"] = "1"
-    with pytest.raises(SignatureError, match="wrong"):
+    with pytest.raises(SignatureError, match="fausse"):
         provider.verify_notification(ipn)
 
 
@@ -254,7 +254,7 @@ def test_missing_signature_is_rejected() -> None:
     provider = PayZenProvider(settings())
     ipn = simulate_ipn(provider.start_payment(request()).form.as_dict())  # type: ignore[union-attr]
     del ipn["signature"]
-    with pytest.raises(SignatureError, match="no signature"):
+    with pytest.raises(SignatureError, match="pas signée"):
         provider.verify_notification(ipn)
     with pytest.raises(SignatureError):
         provider.verify_notification({**ipn, "signature": ""})
@@ -269,14 +269,14 @@ def test_notification_from_another_mode_or_shop_is_rejected() -> None:
     form = provider.start_payment(request()).form.as_dict()  # type: ignore[union-attr]
     with pytest.raises(InvalidInputError, match="mode"):
         provider.verify_notification(simulate_ipn(form, vads_ctx_mode="PRODUCTION"))
-    with pytest.raises(InvalidInputError, match="another shop"):
+    with pytest.raises(InvalidInputError, match="autre boutique"):
         provider.verify_notification(simulate_ipn(form, vads_site_id="87654321"))
 
 
 def test_unknown_status_is_rejected() -> None:
     provider = PayZenProvider(settings())
     form = provider.start_payment(request()).form.as_dict()  # type: ignore[union-attr]
-    with pytest.raises(InvalidInputError, match="status"):
+    with pytest.raises(InvalidInputError, match="statut PayZen inconnu"):
         provider.verify_notification(simulate_ipn(form, "SOMETHING_NEW"))
 
 

@@ -295,9 +295,9 @@ def test_a_third_party_backend_opens_a_url_scheme_the_core_does_not_know() -> No
 @pytest.mark.parametrize(
     ("url", "adapter", "message"),
     [
-        ("mysql://x@y/z", "sql", "unsupported database 'mysql'"),
-        ("mongodb://db/canteen", "sql", "unsupported database 'mongodb'"),
-        ("sqlite:///x.db", "memory", "opens memory:// URLs"),
+        ("mysql://x@y/z", "sql", "base de données « mysql » non prise en charge"),
+        ("mongodb://db/canteen", "sql", "base de données « mongodb » non prise en charge"),
+        ("sqlite:///x.db", "memory", "n'ouvre que les url memory://"),
     ],
 )
 def test_each_built_in_backend_checks_its_own_url(url: str, adapter: str, message: str) -> None:

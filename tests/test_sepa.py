@@ -234,11 +234,11 @@ def test_rejected_debit_reopens_its_invoice() -> None:
 @pytest.mark.parametrize(
     ("items", "error", "match"),
     [
-        ([], InvalidInputError, "at least one"),
+        ([], InvalidInputError, "au moins un prélèvement"),
         (
             [item("hh1", "2023-000101", "10.00"), item("hh9", "2023-000102", "5.00")],
             RuleViolationError,
-            "no direct debit mandate",
+            "pas de mandat de prélèvement",
         ),
         (
             [
@@ -258,7 +258,7 @@ def test_rejected_debit_reopens_its_invoice() -> None:
         (
             [item("hh1", "2023-000101", "10.00"), item("hh1", "2023-000101", "3.00")],
             InvalidInputError,
-            "twice",
+            "deux fois",
         ),
         (
             [item("hh1", "2023-000101", "10.00", mandate=MANDATES["hh1"].revoke(date(2023, 9, 5)))],
@@ -268,7 +268,7 @@ def test_rejected_debit_reopens_its_invoice() -> None:
         (
             [item("hh1", "2023-000101", "10.00", mandate=MANDATES["hh2"])],
             InvalidInputError,
-            "belongs to household hh2",
+            "appartient au foyer hh2",
         ),
         (
             [
@@ -281,7 +281,7 @@ def test_rejected_debit_reopens_its_invoice() -> None:
                 ),
             ],
             ConflictError,
-            "two different versions",
+            "deux versions différentes",
         ),
         (
             [
@@ -299,7 +299,7 @@ def test_rejected_debit_reopens_its_invoice() -> None:
                 ),
             ],
             RuleViolationError,
-            "single debit",
+            "un seul prélèvement",
         ),
     ],
 )
@@ -329,7 +329,7 @@ def test_zero_negative_or_sub_cent_amounts_are_refused(amount: str) -> None:
 
 def test_notice_period_and_existing_files(tmp_path: Path) -> None:
     target = tmp_path / "f.xml"
-    with pytest.raises(RuleViolationError, match="notice"):
+    with pytest.raises(RuleViolationError, match="préavis"):
         run_collection(
             CREDITOR, first_items(), collection_date=date(2023, 9, 25), clock=CLOCK, path=target
         )
@@ -342,7 +342,7 @@ def test_notice_period_and_existing_files(tmp_path: Path) -> None:
         pre_notification_days=2,
     )
     run.write(target)
-    with pytest.raises(ConflictError, match="never overwritten"):
+    with pytest.raises(ConflictError, match="jamais écrasé"):
         run.write(target)
     assert [p.name for p in tmp_path.iterdir()] == ["f.xml"]  # no temporary left behind
 
@@ -397,7 +397,7 @@ def test_provider_from_deployment_settings_writes_under_output_dir(tmp_path: Pat
     assert path.read_bytes() == run.xml
     with pytest.raises(ConfigurationError, match="pre_notification_days"):
         SepaDirectDebit.from_settings({"pre_notification_days": 0})
-    with pytest.raises(ConfigurationError, match="unknown"):
+    with pytest.raises(ConfigurationError, match="réglages inconnus"):
         SepaDirectDebit.from_settings({"iban": "x"})
     in_memory = SepaDirectDebit(CREDITOR)
     assert in_memory.collect(first_items(), collection_date=DUE, clock=CLOCK)[1] is None

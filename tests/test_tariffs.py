@@ -170,7 +170,7 @@ def test_negative_and_float_prices_are_refused() -> None:
         FlatPricing.of("-1.00")
     with pytest.raises(InvalidInputError, match="negative"):
         Bracket(qf_from=0, price=Money.of("-0.01"))
-    with pytest.raises(InvalidInputError, match="float"):
+    with pytest.raises(InvalidInputError, match="virgule flottante"):
         FlatPricing.of(3.05)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="below minimum"):
         EffortRatePricing.of("0.36", minimum="4.50", maximum="2.60")

@@ -345,7 +345,9 @@ def test_bill_refuses_a_month_not_over_unless_asked(site: Path) -> None:
 def test_bill_bad_period_changes_nothing(site: Path) -> None:
     db = site.parent / "canteen.db"
     before = counts(db)
-    one_line_error(run("bill", "--config", str(site), "--period", "2023-13"), 2, "YYYY-MM")
+    one_line_error(
+        run("bill", "--config", str(site), "--period", "2023-13"), 2, "mois invalide « 2023-13 »"
+    )
     assert counts(db) == before
 
 

@@ -49,7 +49,7 @@ def test_an_unreachable_database_is_retried_then_reported(tmp_path: Path) -> Non
 def test_a_bad_period_is_refused_before_opening_anything(tmp_path: Path) -> None:
     report = _plan(tmp_path / "canteen.toml", period="2023-13")
     assert report.steps[0].detail == (
-        "donnée invalide : period: expected a month 'YYYY-MM', got '2023-13'"
+        "donnée invalide : period: mois invalide « 2023-13 » : écrivez 2023-09"
     )
 
 

@@ -135,5 +135,5 @@ def test_an_unknown_policy_kind_is_a_clear_invalid_input() -> None:
     data = unstructure(NoonTheDayBefore(), CutOffPolicy)
     assert data == {"type": "NoonTheDayBefore", "at": "12:00:00"}
     assert structure(data, CutOffPolicy) == NoonTheDayBefore()
-    with pytest.raises(InvalidInputError, match="unknown cut-off policy kind 'Vanished'"):
+    with pytest.raises(InvalidInputError, match="type de date limite inconnu « Vanished »"):
         structure({"type": "Vanished", "at": "12:00:00"}, CutOffPolicy)

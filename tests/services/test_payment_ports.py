@@ -128,7 +128,7 @@ def test_a_provider_without_the_port_is_refused_by_name(memory_bworld: World) ->
     payments = PaymentService(
         canteen.context, PaymentOptions(sepa_provider="manual"), billing=canteen.billing
     )
-    with pytest.raises(ConfigurationError, match="'manual' does not collect direct debits"):
+    with pytest.raises(ConfigurationError, match="« manual » ne fait pas de prélèvement"):
         payments.run_direct_debit(FINANCE, date(2023, 10, 20))
-    with pytest.raises(ConfigurationError, match="'sepa' does not take online payments"):
+    with pytest.raises(ConfigurationError, match="« sepa » ne prend pas de paiement en ligne"):
         canteen.payments.online_provider("sepa")

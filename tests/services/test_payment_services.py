@@ -222,7 +222,7 @@ def test_counter_payments_refunds_and_rejections(
         canteen.payments.record_payment(PAYER, "concerto", "10.00", "cash")
     with pytest.raises(InvalidInputError):
         canteen.payments.record_payment(FINANCE, "concerto", 10.0, "cash")  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="cheque number"):
+    with pytest.raises(InvalidInputError, match="numéro du chèque"):
         canteen.payments.record_payment(FINANCE, "concerto", "10.00", "cheque")
     with pytest.raises(InvalidInputError):
         canteen.payments.record_payment(FINANCE, "concerto", "10.00", "card")

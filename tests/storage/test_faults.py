@@ -137,7 +137,7 @@ def test_connection_lost_while_streaming(postgres_dsn: str, pg_clean_schema: str
 
 def test_an_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-folder" / "canteen.db"
-    with pytest.raises(StorageError, match="migration failed"):
+    with pytest.raises(StorageError, match="la migration de la base a échoué"):
         SqlStorage.open(StorageSettings(url=f"sqlite:///{missing}"))
 
 

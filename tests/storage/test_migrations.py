@@ -89,7 +89,7 @@ def _upgrade_failing_at_the_last_revision(url: str, schema: str | None) -> None:
         with engine.connect() as connection:
             connection.exec_driver_sql("CREATE TABLE reservation_months (x INTEGER)")
             connection.commit()
-        with pytest.raises(StorageError, match="migration failed"):
+        with pytest.raises(StorageError, match="la migration de la base a échoué"):
             upgrade(engine)
         # Every migration ran in one transaction: 0002 to 0004 were undone with 0005.
         assert current_revision(engine) == "0001"

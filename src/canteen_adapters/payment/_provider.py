@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
-__all__ = ["ConfiguredProvider"]
+from canteen_core.domain.errors import ConfigurationError
+
+__all__ = ["ConfiguredProvider", "check_known_settings", "setting_error"]
 
 Settings = TypeVar("Settings")
+_NOTHING: Final = object()
+
+
+def setting_error(
+    section: str, name: str, expected: str, value: object = _NOTHING
+) -> ConfigurationError:
+    """``[payment.payzen] mode doit valoir TEST ou PRODUCTION (reçu « LIVE »)``: a setting's
+    error in one French line that names it, since the command line shows the message alone."""
+    received = "" if value is _NOTHING else f" (reçu « {value} »)"
+    return ConfigurationError(f"[{section}] {name} {expected}{received}", path=name)
+
+
+def check_known_settings(
+    section: str, settings: Mapping[str, object], known: Iterable[str]
+) -> None:
+    """Refuse the keys of ``[section]`` that are not in ``known``, listing the possible ones."""
+    possible = sorted(known)
+    unknown = sorted(set(settings) - set(possible))
+    if unknown:
+        raise ConfigurationError(
+            f"[{section}] réglages inconnus : {', '.join(unknown)}"
+            f" (possibles : {', '.join(possible)})",
+            path=section,
+        )
 
 
 class ConfiguredProvider(Generic[Settings]):

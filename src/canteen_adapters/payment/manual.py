@@ -23,8 +23,10 @@ from typing import Any, ClassVar, Final, Unpack
 
 import attrs
 
+from canteen_adapters.payment._provider import check_known_settings, setting_error
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
+from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain.clock import paris_today
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError, RuleViolationError
 from canteen_core.domain.ledger import Payment, PaymentMethod
@@ -37,33 +39,48 @@ NAME: Final = "manual"
 #: The methods a counter can take.
 MANUAL_METHODS: Final = frozenset({PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU})
 _NEEDS_REFERENCE: Final = {
-    PaymentMethod.CHEQUE: "the cheque number",
-    PaymentMethod.CESU: "the CESU title numbers",
+    PaymentMethod.CHEQUE: "le numéro du chèque",
+    PaymentMethod.CESU: "les numéros des titres CESU",
 }
+
+
+_SECTION: Final = f"payment.{NAME}"
+_NOT_A_LIST: Final = "doit être une liste de modes de paiement"
+
+
+def _counter_methods(methods: Iterable[PaymentMethod]) -> str:
+    """``cash, cesu, cheque``: the method names to type, in one line."""
+    return ", ".join(sorted(method.value for method in methods))
 
 
 def _methods(values: Iterable[PaymentMethod | str]) -> frozenset[PaymentMethod]:
     if isinstance(values, str):
-        raise ConfigurationError("must be a list of methods", path="accepted_methods")
+        raise setting_error(_SECTION, "accepted_methods", _NOT_A_LIST)
     methods: set[PaymentMethod] = set()
     for value in values:
         try:
             method = PaymentMethod(value)
         except ValueError:
-            raise ConfigurationError(f"unknown method {value!r}", path="accepted_methods") from None
+            raise _not_counter(f"« {value} », mode de paiement inconnu") from None
         if method not in MANUAL_METHODS:
-            raise ConfigurationError(
-                f"{method.value} is not taken at the counter", path="accepted_methods"
-            )
+            raise _not_counter(f"« {method.value} », qui ne se paie pas au guichet")
         methods.add(method)
     if not methods:
-        raise ConfigurationError("accept at least one method", path="accepted_methods")
+        raise setting_error(
+            _SECTION, "accepted_methods", "doit garder au moins un mode de paiement"
+        )
     return frozenset(methods)
+
+
+def _not_counter(what: str) -> ConfigurationError:
+    possible = _counter_methods(MANUAL_METHODS)
+    return setting_error(_SECTION, "accepted_methods", f"contient {what} (possibles : {possible})")
 
 
 def _limit(_: Any, attribute: attrs.Attribute[Money | None], value: object) -> None:
     if value is not None and (not isinstance(value, Money) or not value.is_positive):
-        raise ConfigurationError(f"must be a positive amount, got {value!r}", path=attribute.name)
+        shown = value.format_fr() if isinstance(value, Money) else value
+        raise setting_error(_SECTION, attribute.name, "doit être un montant positif", shown)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,19 +95,17 @@ class ManualPaymentSettings:
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> ManualPaymentSettings:
         """Build from the ``[payment.manual]`` section of a deployment file."""
-        unknown = sorted(set(settings) - {"accepted_methods", "cash_limit"})
-        if unknown:
-            raise ConfigurationError(f"unknown settings {unknown}", path="payment.manual")
+        check_known_settings(_SECTION, settings, (field.name for field in attrs.fields(cls)))
         methods = settings.get("accepted_methods", sorted(MANUAL_METHODS))
         if not isinstance(methods, list | tuple):
-            raise ConfigurationError("must be a list of methods", path="accepted_methods")
+            raise setting_error(_SECTION, "accepted_methods", _NOT_A_LIST)
         raw_limit = settings.get("cash_limit")
         limit = None
         if raw_limit is not None:
             try:
                 limit = Money.of(raw_limit)  # type: ignore[arg-type]
             except InvalidInputError as error:
-                raise ConfigurationError(str(error), path="cash_limit") from None
+                raise setting_error(_SECTION, "cash_limit", f": {error.message}") from None
         return cls(accepted_methods=frozenset(methods), cash_limit=limit)
 
 
@@ -115,37 +130,51 @@ class ManualPayments:
             chosen = PaymentMethod(method)
         except ValueError:
             raise InvalidInputError(
-                f"unknown method {method!r}; use one of"
-                f" {sorted(m.value for m in self.settings.accepted_methods)}",
+                f"mode de paiement inconnu « {method} »"
+                f" (possibles : {_counter_methods(self.settings.accepted_methods)})",
                 path="method",
             ) from None
         if chosen not in MANUAL_METHODS:
             raise InvalidInputError(
-                f"{chosen.value} is not a counter payment; it comes from its provider",
+                f"« {chosen.value} » n'est pas un paiement au guichet : il arrive par son"
+                " prestataire",
                 path="method",
             )
         if chosen not in self.settings.accepted_methods:
-            raise RuleViolationError(f"the régie does not accept {chosen.value} payments")
+            raise RuleViolationError(
+                f"la régie n'accepte pas les paiements « {chosen.value} »"
+                f" (possibles : {_counter_methods(self.settings.accepted_methods)})"
+            )
         if not isinstance(amount, Money):
             raise InvalidInputError(f"must be Money, got {amount!r}", path="amount")
         if amount.currency != EUR:
-            raise InvalidInputError(f"payments are in EUR, not {amount.currency}", path="amount")
+            raise InvalidInputError(
+                f"les paiements sont en EUR, pas en {amount.currency}", path="amount"
+            )
         if not amount.is_positive:
-            raise InvalidInputError(f"must be positive, got {amount.format_fr()}", path="amount")
+            raise InvalidInputError(
+                not_positive_fr("le montant", amount.format_fr()), path="amount"
+            )
         if amount.amount != amount.amount.quantize(CENT):
-            raise InvalidInputError(f"must be whole cents, got {amount}", path="amount")
+            raise InvalidInputError(
+                f"le montant doit tomber au centime près (reçu « {amount.amount} »)",
+                path="amount",
+            )
         limit = self.settings.cash_limit
         if chosen is PaymentMethod.CASH and limit is not None and amount > limit:
             raise RuleViolationError(
-                f"cash payments are limited to {limit.format_fr()}, got {amount.format_fr()}"
+                f"les paiements en espèces sont limités à {limit.format_fr()}"
+                f" (reçu {amount.format_fr()})"
             )
         if not isinstance(received_on, date) or isinstance(received_on, datetime):
             raise InvalidInputError(f"must be a date, got {received_on!r}", path="received_on")
         if received_on > paris_today(payment["clock"]):
-            raise InvalidInputError("cannot be in the future", path="received_on")
+            raise InvalidInputError(
+                "la date de réception ne peut pas être dans le futur", path="received_on"
+            )
         cleaned = reference.strip() if isinstance(reference, str) else None
         if chosen in _NEEDS_REFERENCE and not cleaned:
-            raise InvalidInputError(f"give {_NEEDS_REFERENCE[chosen]}", path="reference")
+            raise InvalidInputError(f"indiquez {_NEEDS_REFERENCE[chosen]}", path="reference")
         return Payment.of(
             id=payment["payment_id"],
             household_id=payment["household_id"],

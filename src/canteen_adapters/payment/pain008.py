@@ -146,7 +146,10 @@ class SepaCreditor:
         def text(name: str) -> str | None:
             value = settings.get(name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ConfigurationError("doit être un texte non vide", path=f"payment.sepa.{name}")
+                raise ConfigurationError(
+                    f"[payment.sepa] {name} doit être un texte non vide",
+                    path=f"payment.sepa.{name}",
+                )
             return value
 
         missing = [
@@ -169,7 +172,10 @@ class SepaCreditor:
         except ConfigurationError:
             raise
         except InvalidInputError as error:
-            raise ConfigurationError(str(error), path="payment.sepa") from None
+            where = f"{error.path} : " if error.path else ""
+            raise ConfigurationError(
+                f"[payment.sepa] {where}{error.message}", path="payment.sepa"
+            ) from None
 
 
 def _element(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:

@@ -42,11 +42,15 @@ from urllib.parse import urlencode
 
 import attrs
 
-from canteen_adapters.payment._provider import ConfiguredProvider
+from canteen_adapters.payment._provider import (
+    ConfiguredProvider,
+    check_known_settings,
+    setting_error,
+)
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import PARIS
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import EUR, Money
 from canteen_core.domain.online_payment import (
     Authenticity,
@@ -65,6 +69,7 @@ __all__ = [
 ]
 
 NAME: Final = "payfip"
+_SECTION: Final = f"payment.{NAME}"
 DEFAULT_PAYMENT_URL: Final = "https://www.payfip.gouv.fr/tpa/paiement.web"
 MINIMUM: Final = Money.of("1.00")
 MAXIMUM: Final = Money.of("100000.00")
@@ -94,23 +99,21 @@ def payfip_object(text: str) -> str:
 
 def _numcli(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,6}", value):
-        raise ConfigurationError(
-            f"must be the DGFiP client number (up to 6 digits), got {value!r}",
-            path=attribute.name,
-        )
+        expected = "doit être le numéro de client DGFiP (6 chiffres au plus)"
+        raise setting_error(_SECTION, attribute.name, expected, value)
 
 
 def _saisie(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ("T", "X", "W"):
-        raise ConfigurationError(
-            f"must be T (test), X (activation) or W (production), got {value!r}",
-            path=attribute.name,
-        )
+        expected = "doit valoir T (test), X (activation) ou W (production)"
+        raise setting_error(_SECTION, attribute.name, expected, value)
 
 
 def _url(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.match(r"^https://[^\s?#]+$", value):
-        raise ConfigurationError(f"must be an https URL, got {value!r}", path=attribute.name)
+        raise setting_error(
+            _SECTION, attribute.name, "doit être une adresse https sans ? ni #", value
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -128,13 +131,7 @@ class PayFiPSettings:
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> PayFiPSettings:
         """Build from the ``[payment.payfip]`` section of a deployment file."""
-        known = {"numcli", "saisie", "payment_url", "trust_notifications"}
-        unknown = sorted(set(settings) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown PayFiP settings {unknown}; expected some of {sorted(known)}",
-                path="payment.payfip",
-            )
+        check_known_settings(_SECTION, settings, (field.name for field in attrs.fields(cls)))
         numcli = settings.get("numcli")
         if isinstance(numcli, int) and not isinstance(numcli, bool):
             numcli = str(numcli)  # TOML readers may give the number as an integer
@@ -142,10 +139,10 @@ class PayFiPSettings:
         url = settings.get("payment_url", DEFAULT_PAYMENT_URL)
         for name, value in (("numcli", numcli), ("saisie", saisie), ("payment_url", url)):
             if not isinstance(value, str):
-                raise ConfigurationError(f"must be a string, got {value!r}", path=name)
+                raise setting_error(_SECTION, name, "doit être un texte", value)
         trust = settings.get("trust_notifications", False)
         if not isinstance(trust, bool):
-            raise ConfigurationError("must be true or false", path="trust_notifications")
+            raise setting_error(_SECTION, "trust_notifications", "doit valoir true ou false")
         return cls(
             numcli=str(numcli), saisie=str(saisie), payment_url=str(url), trust_notifications=trust
         )
@@ -167,21 +164,23 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
         if not isinstance(request, PaymentRequest):
             raise InvalidInputError(f"expected a PaymentRequest, got {request!r}", path="request")
         if request.amount.currency != EUR:
-            raise InvalidInputError("PayFiP takes euros only", path="amount")
+            raise InvalidInputError("PayFiP n'accepte que les euros", path="amount")
         if not MINIMUM <= request.amount <= MAXIMUM:
             raise InvalidInputError(
-                f"PayFiP takes {MINIMUM.format_fr()} to {MAXIMUM.format_fr()},"
-                f" not {request.amount.format_fr()}",
+                f"PayFiP accepte de {MINIMUM.format_fr()} à {MAXIMUM.format_fr()},"
+                f" pas {request.amount.format_fr()}",
                 path="amount",
             )
         if not 6 <= len(request.payer_email) <= 80:
             raise InvalidInputError(
-                "PayFiP needs an email of 6 to 80 characters", path="payer_email"
+                "PayFiP demande une adresse e-mail de 6 à 80 caractères", path="payer_email"
             )
         label = request.description or f"Facture {request.invoice_number}"
         objet = payfip_object(label)
         if not objet:
-            raise InvalidInputError(f"no usable character in {label!r}", path="description")
+            raise InvalidInputError(
+                f"aucun caractère utilisable par PayFiP dans « {label} »", path="description"
+            )
         return {
             "numcli": self.settings.numcli,
             "exer": f"{request.requested_at.astimezone(PARIS).year:04d}",
@@ -215,23 +214,28 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
         received = {str(name): str(value).strip() for name, value in fields.items()}
         numcli = _required(received, "numcli")
         if numcli != self.settings.numcli:
-            raise InvalidInputError(f"result for another régie: {numcli!r}", path="numcli")
+            raise InvalidInputError(
+                f"résultat PayFiP d'une autre régie : « {numcli} »", path="numcli"
+            )
         saisie = _required(received, "saisie")
         if saisie != self.settings.saisie:
             raise InvalidInputError(
-                f"result for saisie {saisie!r}, but the régie runs in {self.settings.saisie!r}",
+                f"résultat PayFiP en saisie « {saisie} », mais la régie est en saisie"
+                f" « {self.settings.saisie} »",
                 path="saisie",
             )
         refdet = _required(received, "refdet")
         if not _REFDET.fullmatch(refdet):
-            raise InvalidInputError(f"bad debt reference {refdet!r}", path="refdet")
+            raise InvalidInputError(f"référence de dette invalide « {refdet} »", path="refdet")
         result = _required(received, "resultrans")
         outcome = RESULT_OUTCOMES.get(result)
         if outcome is None:
-            raise InvalidInputError(f"unknown PayFiP result {result!r}", path="resultrans")
+            raise InvalidInputError(f"résultat PayFiP inconnu « {result} »", path="resultrans")
         cents = _required(received, "montant")
         if not re.fullmatch(r"[0-9]{1,10}", cents):
-            raise InvalidInputError(f"amount in cents expected, got {cents!r}", path="montant")
+            raise InvalidInputError(
+                f"montant en centimes attendu, reçu « {cents} »", path="montant"
+            )
         return VerifiedNotification(
             provider=self.name,
             transaction_id=refdet,
@@ -248,7 +252,7 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
 def _required(fields: Mapping[str, str], name: str) -> str:
     value = fields.get(name, "")
     if not value:
-        raise InvalidInputError("missing in the PayFiP result", path=name)
+        raise InvalidInputError(f"{name} manque dans le résultat PayFiP", path=name)
     return value
 
 

@@ -35,10 +35,14 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from canteen_adapters.payment._provider import ConfiguredProvider
+from canteen_adapters.payment._provider import (
+    ConfiguredProvider,
+    check_known_settings,
+    setting_error,
+)
 from canteen_core.config.hookspecs import offer
 from canteen_core.config.plugins import PaymentProviderBackend
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import Money
 from canteen_core.domain.online_payment import (
     Authenticity,
@@ -61,6 +65,7 @@ __all__ = [
 ]
 
 NAME: Final = "payzen"
+_SECTION: Final = f"payment.{NAME}"
 DEFAULT_PAYMENT_URL: Final = "https://secure.payzen.eu/vads-payment/"
 ALGORITHMS: Final = ("HMAC-SHA-256", "SHA-1")
 _MAX_SEQUENCE = 899_999
@@ -127,29 +132,30 @@ def trans_id_for(sequence: int) -> str:
 
 def _site_id(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{8}", value):
-        raise ConfigurationError(f"must be the 8-digit shop id, got {value!r}", path=attribute.name)
+        raise setting_error(
+            _SECTION, attribute.name, "doit être l'identifiant de boutique à 8 chiffres", value
+        )
 
 
 def _mode(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ("TEST", "PRODUCTION"):
-        raise ConfigurationError(f"must be TEST or PRODUCTION, got {value!r}", path=attribute.name)
+        raise setting_error(_SECTION, attribute.name, "doit valoir TEST ou PRODUCTION", value)
 
 
 def _algorithm(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ALGORITHMS:
-        raise ConfigurationError(
-            f"must be one of {', '.join(ALGORITHMS)}, got {value!r}", path=attribute.name
-        )
+        expected = f"doit valoir {' ou '.join(ALGORITHMS)}"
+        raise setting_error(_SECTION, attribute.name, expected, value)
 
 
 def _optional_key(_: Any, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ConfigurationError("must be a non-empty string", path=attribute.name)
+        raise setting_error(_SECTION, attribute.name, "doit être un texte non vide")
 
 
 def _url(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.match(r"^https://[^\s]+$", value):
-        raise ConfigurationError(f"must be an https URL, got {value!r}", path=attribute.name)
+        raise setting_error(_SECTION, attribute.name, "doit être une adresse https", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -166,18 +172,12 @@ class PayZenSettings:
     def __attrs_post_init__(self) -> None:
         if self.key_for(self.mode) is None:
             field = "test_key" if self.mode == "TEST" else "production_key"
-            raise ConfigurationError(f"mode {self.mode} needs a {field}", path=field)
+            raise setting_error(_SECTION, field, f"manque : le mode {self.mode} demande cette clé")
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> PayZenSettings:
         """Build from a deployment file section; unknown keys are an error."""
-        known = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(settings) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown PayZen settings {unknown}; expected some of {sorted(known)}",
-                path="payment.payzen",
-            )
+        check_known_settings(_SECTION, settings, (field.name for field in attrs.fields(cls)))
         return cls(
             site_id=_text(settings, "site_id"),
             mode=_text(settings, "mode", "TEST"),
@@ -271,37 +271,45 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
         received = {str(name): str(value) for name, value in fields.items()}
         signature = received.get("signature", "")
         if not signature:
-            raise SignatureError("the PayZen notification has no signature", path="signature")
+            raise SignatureError("la notification PayZen n'est pas signée", path="signature")
         mode = received.get("vads_ctx_mode")
         if mode != self.settings.mode:
             raise InvalidInputError(
-                f"notification for mode {mode!r}, but the shop runs in {self.settings.mode}",
+                f"notification PayZen du mode « {mode} », mais la boutique est en mode"
+                f" {self.settings.mode}",
                 path="vads_ctx_mode",
             )
         expected = compute_signature(received, self._key, self.settings.algorithm)
         if not hmac.compare_digest(expected.encode(), signature.encode()):
-            raise SignatureError("the PayZen notification signature is wrong", path="signature")
+            raise SignatureError(
+                "la signature de la notification PayZen est fausse", path="signature"
+            )
         site_id = received.get("vads_site_id")
         if site_id != self.settings.site_id:
             raise InvalidInputError(
-                f"notification for another shop: {site_id!r}", path="vads_site_id"
+                f"notification PayZen d'une autre boutique : « {site_id} »", path="vads_site_id"
             )
         status = _required(received, "vads_trans_status")
         outcome = STATUS_OUTCOMES.get(status)
         if outcome is None:
-            raise InvalidInputError(f"unknown PayZen status {status!r}", path="vads_trans_status")
+            raise InvalidInputError(f"statut PayZen inconnu « {status} »", path="vads_trans_status")
         currency = _CURRENCIES_BY_CODE.get(_required(received, "vads_currency"))
         if currency is None:
             raise InvalidInputError(
-                f"unsupported currency code {received['vads_currency']!r}", path="vads_currency"
+                f"code de devise non pris en charge « {received['vads_currency']} »",
+                path="vads_currency",
             )
         cents = _required(received, "vads_amount")
         if not re.fullmatch(r"[0-9]{1,12}", cents):
-            raise InvalidInputError(f"amount in cents expected, got {cents!r}", path="vads_amount")
+            raise InvalidInputError(
+                f"montant en centimes attendu, reçu « {cents} »", path="vads_amount"
+            )
         trans_date = _required(received, "vads_trans_date")
         trans_id = _required(received, "vads_trans_id")
         if not re.fullmatch(r"[0-9]{14}", trans_date):
-            raise InvalidInputError(f"bad transaction date {trans_date!r}", path="vads_trans_date")
+            raise InvalidInputError(
+                f"date de transaction invalide « {trans_date} »", path="vads_trans_date"
+            )
         return VerifiedNotification(
             provider=self.name,
             transaction_id=_transaction_id(trans_date, trans_id),
@@ -319,7 +327,7 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
 def _optional_text(settings: Mapping[str, object], name: str) -> str | None:
     value = settings.get(name)
     if value is not None and not isinstance(value, str):
-        raise ConfigurationError(f"must be a string, got {value!r}", path=name)
+        raise setting_error(_SECTION, name, "doit être un texte", value)
     return value
 
 
@@ -327,7 +335,7 @@ def _text(settings: Mapping[str, object], name: str, default: str | None = None)
     value = _optional_text(settings, name)
     if value is None:
         if default is None:
-            raise ConfigurationError("missing setting", path=name)
+            raise setting_error(_SECTION, name, "manque")
         return default
     return value
 
@@ -339,7 +347,7 @@ def _transaction_id(trans_date: str, trans_id: str) -> str:
 def _required(fields: Mapping[str, str], name: str) -> str:
     value = fields.get(name, "")
     if not value:
-        raise InvalidInputError("missing in the notification", path=name)
+        raise InvalidInputError(f"{name} manque dans la notification PayZen", path=name)
     return value
 
 

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from canteen_adapters.payment._provider import check_known_settings, setting_error
 from canteen_adapters.payment.bank_returns import read_bank_returns
 from canteen_adapters.payment.pain008 import (
     PAIN_008_NAMESPACE,
@@ -52,7 +53,6 @@ from canteen_core.config.plugins import PaymentProviderBackend
 from canteen_core.domain.clock import Clock, paris_today
 from canteen_core.domain.debit_returns import BankReturnFile
 from canteen_core.domain.errors import (
-    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -150,7 +150,7 @@ class CollectionRun:
         """Validate the XML again and write it atomically to ``path`` (never overwrites)."""
         target = Path(path)
         if target.exists():
-            raise ConflictError(f"{target} already exists; a SEPA file is never overwritten")
+            raise ConflictError(f"{target} existe déjà : un fichier SEPA n'est jamais écrasé")
         validate_pain008(self.xml)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".pain008-", suffix=".tmp")
@@ -166,7 +166,7 @@ class CollectionRun:
 
 def _check_items(items: list[DebitItem], collection_date: date) -> list[CheckedDebit]:
     if not items:
-        raise InvalidInputError("a collection needs at least one debit", path="items")
+        raise InvalidInputError("une remise demande au moins un prélèvement", path="items")
     seen: set[str] = set()
     per_mandate: dict[str, int] = {}
     checked: list[CheckedDebit] = []
@@ -176,26 +176,27 @@ def _check_items(items: list[DebitItem], collection_date: date) -> list[CheckedD
             raise InvalidInputError(f"expected a DebitItem, got {item!r}", path=path)
         if item.invoice_number in seen:
             raise InvalidInputError(
-                f"invoice {item.invoice_number} appears twice", path=f"{path}.invoice_number"
+                f"la facture {item.invoice_number} figure deux fois dans la remise",
+                path=f"{path}.invoice_number",
             )
         seen.add(item.invoice_number)
         mandate = item.mandate
         if mandate is None:
             raise RuleViolationError(
-                f"household {item.household_id} has no direct debit mandate"
-                f" (invoice {item.invoice_number})"
+                f"le foyer {item.household_id} n'a pas de mandat de prélèvement"
+                f" (facture {item.invoice_number})"
             )
         if mandate.household_id != item.household_id:
             raise InvalidInputError(
-                f"mandate {mandate.reference} belongs to household {mandate.household_id},"
-                f" not {item.household_id}",
+                f"le mandat {mandate.reference} appartient au foyer {mandate.household_id},"
+                f" pas au foyer {item.household_id}",
                 path=f"{path}.mandate",
             )
         sequence = mandate.check_collectable(collection_date)
         per_mandate[mandate.reference] = per_mandate.get(mandate.reference, 0) + 1
         if mandate.kind is MandateKind.ONE_OFF and per_mandate[mandate.reference] > 1:
             raise RuleViolationError(
-                f"one-off mandate {mandate.reference} can carry a single debit"
+                f"le mandat ponctuel {mandate.reference} ne porte qu'un seul prélèvement"
             )
         try:
             iban = checked_iban(mandate.iban)
@@ -216,7 +217,7 @@ def _check_items(items: list[DebitItem], collection_date: date) -> list[CheckedD
         known = references.setdefault(entry.mandate.reference, entry.mandate)
         if known != entry.mandate:
             raise ConflictError(
-                f"two different versions of mandate {entry.mandate.reference} in one run"
+                f"deux versions différentes du mandat {entry.mandate.reference} dans la même remise"
             )
     return checked
 
@@ -252,8 +253,9 @@ def build_collection(
     earliest = paris_today(clock) + timedelta(days=pre_notification_days)
     if collection_date < earliest:
         raise RuleViolationError(
-            f"a collection on {collection_date} leaves less than {pre_notification_days} days"
-            f" of notice; the earliest date is {earliest}"
+            f"un prélèvement le {collection_date:%d/%m/%Y} laisse moins de"
+            f" {pre_notification_days} jours de préavis aux familles ; date la plus proche"
+            f" possible : le {earliest:%d/%m/%Y}"
         )
     message_id = message_id or f"CANTEEN-{now:%Y%m%d%H%M%S}"
     validate_mandate_reference(message_id, path="message_id")
@@ -399,7 +401,7 @@ def process_returns(
         else:
             unknown.append(identifier)
     if strict and unknown:
-        raise NotFoundError(f"returned debits not in this collection: {', '.join(unknown)}")
+        raise NotFoundError(f"prélèvements rejetés absents de cette remise : {', '.join(unknown)}")
     return ReturnResult(returned=tuple(returned), unknown_ids=tuple(unknown))
 
 
@@ -430,17 +432,22 @@ class SepaDirectDebit:
     def from_settings(cls, settings: Mapping[str, Any]) -> SepaDirectDebit:
         """The factory the plugin system calls with the ``[payment.sepa]`` table."""
         creditor_keys = {"creditor_name", "creditor_iban", "creditor_bic", "creditor_id"}
-        unknown = sorted(set(settings) - creditor_keys - {"output_dir", "pre_notification_days"})
-        if unknown:
-            raise ConfigurationError(f"unknown settings {unknown}", path="payment.sepa")
+        check_known_settings(
+            "payment.sepa", settings, {*creditor_keys, "output_dir", "pre_notification_days"}
+        )
         days = settings.get("pre_notification_days", 14)
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            raise ConfigurationError(
-                f"must be a positive number of days, got {days!r}", path="pre_notification_days"
+            raise setting_error(
+                "payment.sepa",
+                "pre_notification_days",
+                "doit être un nombre de jours positif",
+                days,
             )
         output_dir = settings.get("output_dir")
         if output_dir is not None and not isinstance(output_dir, str):
-            raise ConfigurationError("must be a path", path="output_dir")
+            raise setting_error(
+                "payment.sepa", "output_dir", "doit être un chemin de dossier", output_dir
+            )
         creditor = SepaCreditor.from_mapping(
             {key: value for key, value in settings.items() if key in creditor_keys}
         )

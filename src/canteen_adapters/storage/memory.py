@@ -63,7 +63,8 @@ class MemoryStorage:
         """The backend's factory: checks the URL is ``memory://`` (a backend validates its URL)."""
         if not settings.url.lower().startswith("memory://"):
             raise ConfigurationError(
-                f"the memory storage backend opens memory:// URLs, not {settings.url!r}",
+                f"[storage] l'adaptateur memory n'ouvre que les url memory://,"
+                f" pas « {settings.url} »",
                 path="storage.url",
             )
         return cls.open(settings)

@@ -113,13 +113,18 @@ def format_instant(instant: datetime, lang: Lang = "fr") -> str:
 def _check_time(_: object, attribute: attrs.Attribute[time], value: object) -> None:
     if not isinstance(value, time) or value.tzinfo is not None:
         raise InvalidInputError(
-            f"must be a naive wall-clock time (Europe/Paris), got {value!r}", path=attribute.name
+            f"{attribute.name} doit être une heure locale de Paris sans fuseau, comme 10:00"
+            f" (reçu « {value} »)",
+            path=attribute.name,
         )
 
 
 def _check_weekday(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 6:
-        raise InvalidInputError(f"weekday must be 0 (Monday) to 6, got {value!r}", path="weekday")
+        raise InvalidInputError(
+            f"weekday doit être un jour de 0 (lundi) à 6 (dimanche) (reçu « {value} »)",
+            path="weekday",
+        )
 
 
 class CutOffPolicy(abc.ABC):
@@ -276,11 +281,13 @@ class FixedDelay(CutOffPolicy):
     def __attrs_post_init__(self) -> None:
         if self.unit is DelayUnit.HOURS and self.at != time(0, 0):
             raise InvalidInputError(
-                "a delay in hours counts from 00:00; 'at' is for days", path="at"
+                "un délai en heures se compte depuis 00:00 : at ne sert qu'à un délai en jours",
+                path="at",
             )
         if self.unit is DelayUnit.DAYS and self.amount == 0 and self.at != time(0, 0):
             raise InvalidInputError(
-                "a same-day deadline must be 00:00 to stay before the service", path="at"
+                "une date limite le jour même doit être à 00:00 pour précéder le service",
+                path="at",
             )
 
     @classmethod
@@ -322,7 +329,8 @@ class DayOfPreviousMonth(CutOffPolicy):
     def __attrs_post_init__(self) -> None:
         if self.day_of_month > 31:
             raise InvalidInputError(
-                f"day of month must be 1 to 31, got {self.day_of_month}", path="day_of_month"
+                f"day_of_month doit être un jour de 1 à 31 (reçu « {self.day_of_month} »)",
+                path="day_of_month",
             )
 
     def deadline(self, day: date, calendar: ServiceCalendar) -> datetime:
@@ -410,7 +418,7 @@ def cut_off_policy_kind(name: object) -> type[CutOffPolicy]:
     if isinstance(name, str) and name in kinds:
         return kinds[name]
     raise InvalidInputError(
-        f"unknown cut-off policy kind {name!r} (known: {', '.join(sorted(kinds))}); "
-        "a portal's policy class must be imported before its data is read",
+        f"type de date limite inconnu « {name} » (possibles : {', '.join(sorted(kinds))}) ;"
+        " la règle propre à un portail doit être importée avant la lecture de ses données",
         path="type",
     )

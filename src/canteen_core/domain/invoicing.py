@@ -30,7 +30,7 @@ from decimal import Decimal
 
 import attrs
 
-from canteen_core.domain._french import ends_before_start_fr
+from canteen_core.domain._french import ends_before_start_fr, not_positive_fr
 from canteen_core.domain._validators import (
     a_date,
     enum_member,
@@ -130,7 +130,10 @@ class DueDateRule:
 
     def __attrs_post_init__(self) -> None:
         if self.kind == DueDateKind.DAY_OF_NEXT_MONTH and not 1 <= self.value <= 31:
-            raise InvalidInputError(f"day of month must be 1-31, got {self.value}", path="value")
+            raise InvalidInputError(
+                f"le jour d'échéance du mois suivant doit aller de 1 à 31 (reçu « {self.value} »)",
+                path="value",
+            )
 
     @classmethod
     def days_after_issue(cls, days: int) -> DueDateRule:
@@ -397,16 +400,18 @@ def credit_note(
     total = Money.sum((line.amount for line in items), invoice.currency)
     if not total.is_positive:
         raise InvalidInputError(
-            f"a credit note credits a positive amount, got {total.format_fr()}", path="lines"
+            not_positive_fr("le montant d'un avoir", total.format_fr()), path="lines"
         )
     already = Money.sum((note.total for note in earlier), invoice.currency)
     if already + total > invoice.total:
         raise RuleViolationError(
-            f"credit of {total} exceeds what remains of invoice {invoice.number} "
-            f"({invoice.total - already})"
+            f"l'avoir de {total.format_fr()} dépasse ce qui reste de la facture"
+            f" {invoice.number} ({(invoice.total - already).format_fr()})"
         )
     if issue_date < invoice.issue_date:
-        raise InvalidInputError("credit note dated before its invoice", path="issue_date")
+        raise InvalidInputError(
+            "l'avoir ne peut pas être daté d'avant sa facture", path="issue_date"
+        )
     check_sequence(sequence, invoice.issuer_id, issue_date, CREDIT_NOTE_PREFIX)
     numbers, advanced = sequence.allocate(1)
     note = CreditNote(

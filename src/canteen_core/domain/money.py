@@ -61,7 +61,8 @@ def to_decimal(value: object, *, path: str = "amount") -> Decimal:
     """
     if isinstance(value, bool | float):
         raise InvalidInputError(
-            f"{type(value).__name__} amounts are not accepted; use Decimal or a string like '3.05'",
+            f"montant « {value} » refusé (nombre à virgule flottante ou booléen) : écrivez-le"
+            ' en texte, par exemple "3.05"',
             path=path,
         )
     if isinstance(value, Decimal):
@@ -72,11 +73,13 @@ def to_decimal(value: object, *, path: str = "amount") -> Decimal:
         try:
             result = Decimal(value.strip().replace(",", "."))
         except InvalidOperation:
-            raise InvalidInputError(f"not a decimal number: {value!r}", path=path) from None
+            raise InvalidInputError(
+                f"« {value} » n'est pas un montant (par exemple 3.05)", path=path
+            ) from None
     else:
-        raise InvalidInputError(f"expected a decimal amount, got {type(value).__name__}", path=path)
+        raise InvalidInputError(f"montant attendu, pas {type(value).__name__}", path=path)
     if not result.is_finite():
-        raise InvalidInputError(f"amount must be finite, got {value!r}", path=path)
+        raise InvalidInputError(f"le montant doit être fini (reçu « {value} »)", path=path)
     return result
 
 
@@ -150,7 +153,10 @@ def _setting_decimal(value: object) -> Decimal:
 
 def _positive_ceiling(_: Any, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if value <= 0:
-        raise InvalidInputError(f"must be a positive amount, got {value}", path=attribute.name)
+        raise InvalidInputError(
+            f"[money] {attribute.name} doit être un montant positif (reçu « {value} »)",
+            path=attribute.name,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -166,7 +172,9 @@ class MoneySettings:
 
 def _check_currency(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
     if not (isinstance(value, str) and len(value) == 3 and value.isalpha() and value.isupper()):
-        raise InvalidInputError(f"currency must be an ISO 4217 code like 'EUR', got {value!r}")
+        raise InvalidInputError(
+            f"la devise doit être un code ISO 4217 comme EUR (reçu « {value} »)"
+        )
 
 
 @attrs.frozen(order=False)

@@ -96,13 +96,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def _email(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not _EMAIL.match(value) or len(value) > 254:
-        raise InvalidInputError(f"not an email address: {value!r}", path=attribute.name)
+        raise InvalidInputError(f"adresse e-mail invalide « {value} »", path=attribute.name)
 
 
 def _http_url(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.match(r"^https?://[^\s]+$", value):
         raise InvalidInputError(
-            f"must be an absolute http(s) URL, got {value!r}", path=attribute.name
+            f"{attribute.name} doit être une adresse http(s) complète (reçu « {value} »)",
+            path=attribute.name,
         )
 
 
@@ -113,7 +114,8 @@ def _positive_cents(_: Any, attribute: attrs.Attribute[Money], value: object) ->
         raise InvalidInputError(not_positive_fr("le montant", value), path=attribute.name)
     if value.amount != value.amount.quantize(CENT):
         raise InvalidInputError(
-            f"must be a whole number of cents, got {value}", path=attribute.name
+            f"le montant doit tomber au centime près (reçu « {value.amount} »)",
+            path=attribute.name,
         )
 
 
@@ -143,7 +145,9 @@ class PaymentRequest:
     def __attrs_post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9]{1,30}", self.reference):
             raise InvalidInputError(
-                f"must be 1 to 30 letters or digits, got {self.reference!r}", path="reference"
+                f"la référence doit compter 1 à 30 lettres ou chiffres (reçue"
+                f" « {self.reference} »)",
+                path="reference",
             )
 
 
@@ -189,7 +193,9 @@ class PaymentStart:
             raise InvalidInputError("give exactly one of a form and a redirect URL", path="form")
         if self.redirect_url is not None and not re.match(r"^https?://[^\s]+$", self.redirect_url):
             raise InvalidInputError(
-                f"must be an absolute http(s) URL, got {self.redirect_url!r}", path="redirect_url"
+                f"redirect_url doit être une adresse http(s) complète"
+                f" (reçu « {self.redirect_url} »)",
+                path="redirect_url",
             )
 
 
@@ -385,7 +391,10 @@ def online_payment_refusal(
         if not isinstance(value, Money):
             raise InvalidInputError(f"must be Money, got {value!r}", path=name)
     if minimum.is_negative:
-        raise InvalidInputError(f"must not be negative, got {minimum}", path="minimum")
+        raise InvalidInputError(
+            f"le minimum payable en ligne ne peut pas être négatif (reçu {minimum.format_fr()})",
+            path="minimum",
+        )
     if str(status) not in {str(item) for item in payable_statuses}:
         return (
             "Cette facture ne peut pas être payée en ligne (elle n’est pas en attente de paiement)."

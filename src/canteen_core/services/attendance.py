@@ -57,7 +57,7 @@ def _covering(tx: Transaction, first: date, last: date) -> list[AbsenceJustifica
 
 def _text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"expected a non-empty text, got {value!r}", path=attribute.name)
+        raise InvalidInputError(f"{attribute.name} : texte non vide attendu", path=attribute.name)
 
 
 def _optional_text(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
@@ -195,7 +195,9 @@ class AttendanceService(ServiceBase):
             )
         day = _date(day, "day")
         if not isinstance(presences, Mapping) or not presences:
-            raise InvalidInputError("expected enrollment id -> presence", path="presences")
+            raise InvalidInputError(
+                "indiquez la présence d'au moins une inscription", path="presences"
+            )
         ids = [str(key) for key in presences]
         with self._ctx.use_case(actor, Action.RECORD_ATTENDANCE) as tx:
             enrollments = load_enrollments(tx, ids)
@@ -233,13 +235,16 @@ class AttendanceService(ServiceBase):
         Same rules as :meth:`roll_call`, all or nothing over every day.
         """
         if not isinstance(calls, Mapping) or not calls:
-            raise InvalidInputError("expected day -> enrollment id -> presence", path="calls")
+            raise InvalidInputError(
+                "indiquez au moins un jour et ses présences par inscription", path="calls"
+            )
         days: dict[date, dict[str, Presence | str]] = {}
         for day, presences in calls.items():
             checked = _date(day, "calls")
             if not isinstance(presences, Mapping) or not presences:
                 raise InvalidInputError(
-                    "expected enrollment id -> presence", path=f"calls[{checked}]"
+                    f"indiquez la présence d'au moins une inscription le {checked:%d/%m/%Y}",
+                    path=f"calls[{checked}]",
                 )
             days[checked] = {str(key): value for key, value in presences.items()}
         ids = list(dict.fromkeys(key for presences in days.values() for key in presences))

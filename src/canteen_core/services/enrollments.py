@@ -362,7 +362,7 @@ class EnrollmentService(ServiceBase):
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             if len(tx.uow.reservations.load(enrollment_id)):
                 raise ConflictError(
-                    f"enrollment {enrollment_id!r} has reservations; cancel them first"
+                    f"l'inscription {enrollment_id} a des réservations : annulez-les d'abord"
                 )
             before = tx.uow.enrollments.get(enrollment_id)
             tx.uow.enrollments.remove(enrollment_id)

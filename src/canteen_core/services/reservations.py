@@ -71,7 +71,9 @@ def _ids(values: Iterable[str], path: str) -> list[str]:
     result = []
     for value in values:
         if not isinstance(value, str) or not value:
-            raise InvalidInputError(f"ids must be non-empty strings, got {value!r}", path=path)
+            raise InvalidInputError(
+                f"identifiant invalide « {value} » : un texte non vide est attendu", path=path
+            )
         result.append(value)
     return list(dict.fromkeys(result))
 
@@ -562,6 +564,7 @@ def _expected(enrollment_id: str, version: int | None) -> dict[str, int] | None:
         return None
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise InvalidInputError(
-            f"expected a book version (an integer >= 0), got {version!r}", path="expected_version"
+            f"la version attendue doit être un entier positif ou nul (reçu « {version} »)",
+            path="expected_version",
         )
     return {enrollment_id: version}

@@ -70,9 +70,11 @@ def normalize_url(url: str | sa.URL) -> sa.URL:
     """Parse a storage URL; PostgreSQL URLs get the psycopg 3 driver."""
     try:
         parsed = sa.make_url(url)
-    except (sa.exc.ArgumentError, ValueError) as exc:
+    except (sa.exc.ArgumentError, ValueError):
         raise ConfigurationError(
-            f"not a database URL: {url!r} ({exc})", path="storage.url"
+            f"[storage] url illisible « {url} » : écrivez sqlite:///canteen.db ou"
+            " postgresql://utilisateur@serveur/base",
+            path="storage.url",
         ) from None
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
@@ -82,7 +84,9 @@ def normalize_url(url: str | sa.URL) -> sa.URL:
     if backend == "sqlite":
         return parsed
     raise ConfigurationError(
-        f"unsupported database {backend!r}; use sqlite:/// or postgresql://", path="storage.url"
+        f"[storage] base de données « {backend} » non prise en charge : écrivez une url"
+        " sqlite:/// ou postgresql://",
+        path="storage.url",
     )
 
 
@@ -100,10 +104,17 @@ def create_engine_for_url(
     # JSON bodies refuse text no database stores alike (NUL, lone surrogates) before writing.
     kwargs.setdefault("json_serializer", json_text)
     if schema is not None and not _SCHEMA.fullmatch(schema):
-        raise ConfigurationError(f"not a plain schema name: {schema!r}", path="storage.schema")
+        raise ConfigurationError(
+            f"[storage] schema « {schema} » invalide : une lettre puis des lettres, chiffres"
+            " ou _ (63 au plus)",
+            path="storage.schema",
+        )
     if parsed.get_backend_name() == "sqlite":
         if schema is not None:
-            raise ConfigurationError("SQLite has no schemas", path="storage.schema")
+            raise ConfigurationError(
+                "[storage] schema ne sert qu'avec PostgreSQL : SQLite n'a pas de schémas",
+                path="storage.schema",
+            )
         return _sqlite_engine(parsed, echo=echo, **kwargs)
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if schema is not None:

@@ -99,9 +99,9 @@ def upgrade(
             connection.commit()
         return current_revision(engine)
     except sa.exc.DBAPIError as exc:
-        raise StorageError(f"database migration failed: {exc.orig}") from exc
+        raise StorageError(f"la migration de la base a échoué : {exc.orig}") from exc
     except sa.exc.SQLAlchemyError as exc:
-        raise StorageError(f"database migration failed: {exc}") from exc
+        raise StorageError(f"la migration de la base a échoué : {exc}") from exc
     finally:
         if not isinstance(url, Engine):
             engine.dispose()
@@ -113,7 +113,8 @@ def check_revision(engine: Engine) -> None:
     head = head_revision()
     if current != head:
         raise ConfigurationError(
-            f"the database schema is at revision {current or 'none'}, this canteen needs {head}: "
-            "run `canteen db upgrade` (or set [storage] migrate = true)",
+            f"la base est à la révision {current or 'aucune'}, cette version de canteen"
+            f" demande {head} : lancez canteen db upgrade (ou mettez migrate = true dans"
+            " [storage])",
             path="storage.migrate",
         )

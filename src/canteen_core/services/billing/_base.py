@@ -46,17 +46,25 @@ _PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 def _batch_size(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-        raise InvalidInputError(f"must be an integer from 1 to 10000, got {value!r}", path="batch")
+        raise InvalidInputError(
+            f"la taille de lot doit être un entier de 1 à 10000 (reçu « {value} »)", path="batch"
+        )
 
 
 def _lookback(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
-        raise InvalidInputError(f"must be 0-366 days, got {value!r}", path=attribute.name)
+        raise InvalidInputError(
+            f"{attribute.name} doit être un nombre de jours de 0 à 366 (reçu « {value} »)",
+            path=attribute.name,
+        )
 
 
 def _months(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24:
-        raise InvalidInputError(f"must be 0-24 months, got {value!r}", path=attribute.name)
+        raise InvalidInputError(
+            f"{attribute.name} doit être un nombre de mois de 0 à 24 (reçu « {value} »)",
+            path=attribute.name,
+        )
 
 
 def _optional_rule(
@@ -68,7 +76,11 @@ def _optional_rule(
 
 def _minimum(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
     if not isinstance(value, Money) or value.is_negative:
-        raise InvalidInputError(f"must be non-negative Money, got {value!r}", path=attribute.name)
+        shown = value.format_fr() if isinstance(value, Money) else value
+        raise InvalidInputError(
+            f"{attribute.name} doit être un montant positif ou nul (reçu « {shown} »)",
+            path=attribute.name,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -104,7 +116,9 @@ def parse_period(period: str) -> tuple[date, date]:
     """``"2023-09"`` -> ``(2023-09-01, 2023-09-30)``; :class:`InvalidInputError` otherwise."""
     match = _PERIOD.fullmatch(period) if isinstance(period, str) else None
     if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1901:
-        raise InvalidInputError(f"expected a month 'YYYY-MM', got {period!r}", path="period")
+        raise InvalidInputError(
+            f"mois invalide « {str(period)[:20]} » : écrivez 2023-09", path="period"
+        )
     year, month = int(match.group(1)), int(match.group(2))
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 

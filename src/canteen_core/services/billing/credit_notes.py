@@ -45,9 +45,11 @@ class CreditNotes(BillingBase):
         into household credit.
         """
         if not isinstance(reason, str) or not reason.strip():
-            raise InvalidInputError("give the reason of the credit note", path="reason")
+            raise InvalidInputError("indiquez le motif de l'avoir", path="reason")
         if amount is not None and lines is not None:
-            raise InvalidInputError("give lines or an amount, not both", path="amount")
+            raise InvalidInputError(
+                "indiquez des lignes ou un montant pour l'avoir, pas les deux", path="amount"
+            )
         if amount is not None:
             check_whole_cents(amount)  # 0.004 would give a numbered note of 0.00
         with self._ctx.use_case(actor, Action.ISSUE_CREDIT_NOTE) as tx:
@@ -60,7 +62,9 @@ class CreditNotes(BillingBase):
             else:
                 value = remaining if amount is None else amount
                 if not value.is_positive:
-                    raise RuleViolationError(f"invoice {invoice.number} is already fully credited")
+                    raise RuleViolationError(
+                        f"la facture {invoice.number} est déjà entièrement annulée par des avoirs"
+                    )
                 items = (
                     InvoiceLine.build(
                         service_id=invoice.lines[0].service_id,

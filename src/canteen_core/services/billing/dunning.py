@@ -102,7 +102,9 @@ class Dunning(BillingBase):
         ``limit``. ``send_reminders`` (finance, admin): unlike the whole outbox (admin only),
         the staff who send reminders may see which were sent."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
-            raise InvalidInputError(f"must be 1 to 10000, got {limit!r}", path="limit")
+            raise InvalidInputError(
+                f"la limite doit être un entier de 1 à 10000 (reçu « {limit} »)", path="limit"
+            )
         with self._ctx.use_case(actor, Action.SEND_REMINDERS, read_only=True) as tx:
             records = tx.uow.outbox.records(None)
             found = [record for record in records if record.message.kind == REMINDER_KIND]

@@ -60,7 +60,8 @@ def _parsed_category(enrollment: Enrollment) -> TariffCategory:
     except ValueError:
         valid = sorted({*CATEGORY_ALIASES, *(c.value for c in TariffCategory)})
         raise ConfigurationError(
-            f"enrollment {enrollment.id!r} has tariff category {value!r}; use one of {valid}",
+            f"l'inscription {enrollment.id} a la catégorie tarifaire inconnue « {value} »"
+            f" (possibles : {', '.join(valid)})",
             path="tariff_category",
         ) from None
 

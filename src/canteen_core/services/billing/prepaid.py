@@ -45,7 +45,9 @@ class PrepaidBilling(BillingBase):
         """
         start, end = parse_period(month)
         if self.mode is not BillingMode.PREPAID:
-            raise RuleViolationError("this deployment bills post-paid, after attendance")
+            raise RuleViolationError(
+                "ce déploiement facture après le service (post-paiement) : pas de panier à valider"
+            )
         action = self._family_or(actor, Action.RUN_BILLING, Action.BOOK_MEALS)
         with self._ctx.use_case(actor, action, household_id=_household_id(household_id)) as tx:
             uow = tx.uow

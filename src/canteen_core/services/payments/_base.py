@@ -128,28 +128,30 @@ class PaymentBase(ServiceBase):
         return found
 
     def _not_a(self, name: str, what: str) -> ConfigurationError:
-        return ConfigurationError(f"payment provider {name!r} does not {what}", path="provider")
+        return ConfigurationError(f"le moyen de paiement « {name} » {what}", path="provider")
 
     def online_provider(self, name: str) -> OnlinePaymentProvider:
         """The online payment provider called ``name`` (:class:`ConfigurationError` when
         that adapter takes no online payments)."""
         found = self.provider(name)
         if not isinstance(found, OnlinePaymentProvider):
-            raise self._not_a(name, "take online payments")
+            raise self._not_a(name, "ne prend pas de paiement en ligne")
         return found
 
     def direct_debit_provider(self) -> DirectDebitProvider:
         """The direct-debit provider (:attr:`PaymentOptions.sepa_provider`)."""
         found = self.provider(self.options.sepa_provider)
         if not isinstance(found, DirectDebitProvider):
-            raise self._not_a(self.options.sepa_provider, "collect direct debits")
+            raise self._not_a(self.options.sepa_provider, "ne fait pas de prélèvement")
         return found
 
     def counter_provider(self) -> CounterPaymentProvider:
         """The counter payment recorder (:attr:`PaymentOptions.manual_provider`)."""
         found = self.provider(self.options.manual_provider)
         if not isinstance(found, CounterPaymentProvider):
-            raise self._not_a(self.options.manual_provider, "record counter payments")
+            raise self._not_a(
+                self.options.manual_provider, "n'enregistre pas de paiement au guichet"
+            )
         return found
 
     def _store_payment(
