@@ -7,7 +7,8 @@ child's September grid, tick the month, see the recap and validate it, from conc
 the load generator's CPU stays small beside the server's on the shared cores) against
 ``canteen serve --workers 2`` (one server process per core of the reference machine;
 ``$CANTEEN_BENCH_WORKERS`` to change) on 127.0.0.1 (PostgreSQL when
-``CANTEEN_TEST_POSTGRES_DSN`` is set; otherwise SQLite, labelled as such). The accounts are
+``CANTEEN_TEST_POSTGRES_DSN`` is set, the server connected as a role of its own as in
+production; otherwise SQLite, labelled as such). The accounts are
 created beforehand through the facade (invite, activate; one first login and password change,
 whose hash the others share) with the deployment's real argon2 parameters, so each timed
 login costs what it costs in production.
