@@ -7,7 +7,8 @@ child's September grid, tick the month, see the recap and validate it, from conc
 the load generator's CPU stays small beside the server's on the shared cores) against
 ``canteen serve --workers 2`` (one server process per core of the reference machine;
 ``$CANTEEN_BENCH_WORKERS`` to change) on 127.0.0.1 (PostgreSQL when
-``CANTEEN_TEST_POSTGRES_DSN`` is set; otherwise SQLite, labelled as such). The accounts are
+``CANTEEN_TEST_POSTGRES_DSN`` is set, the server connected as a role of its own as in
+production; otherwise SQLite, labelled as such). The accounts are
 created beforehand through the facade (invite, activate; one first login and password change,
 whose hash the others share) with the deployment's real argon2 parameters, so each timed
 login costs what it costs in production.
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time as clock
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -76,11 +78,42 @@ def _size(quick: bool) -> tuple[int, int]:
     return max(20, round(200 * scale)), 32
 
 
-def _deployment_text(db: Database) -> str:
+@contextmanager
+def _app_role(db: Database) -> Iterator[str]:
+    """The URL canteen's processes connect with: on PostgreSQL a role of their own
+    (``NOSUPERUSER NOBYPASSRLS``, the rows' DML only, dropped afterwards), as
+    ``docs/tenancy.md`` asks of every deployment: a superuser bypasses the row-level security
+    whose tenant condition lets a lookup by id use the tenant-led keys."""
+    if db.backend != "postgresql":
+        yield db.url
+        return
+    import psycopg
+    import sqlalchemy as sa
+
+    role = f"canteen_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(db.url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
+        admin.execute(f"GRANT USAGE ON SCHEMA {db.schema} TO {role}")
+        admin.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {db.schema} TO {role}"
+        )
+    try:
+        yield (
+            sa.make_url(db.url)
+            .set(username=role, password=None)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(db.url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
+
+
+def _deployment_text(db: Database, url: str) -> str:
     schema = f'schema = "{db.schema}"\n' if db.schema else ""
     return f"""\
 [storage]
-url = "{db.url}"
+url = "{url}"
 migrate = false
 {schema}
 [issuer]
@@ -333,10 +366,14 @@ def _run(backend: str, families: int, clients: int) -> list[Result]:
         f"{families} families, {len(town.enrollments)} children, {clients} clients, "
         f"{_workers()} server processes"
     )
-    with sql_storage(backend) as db, tempfile.TemporaryDirectory(prefix="canteen-http-") as tmp:
+    with (
+        sql_storage(backend) as db,
+        tempfile.TemporaryDirectory(prefix="canteen-http-") as tmp,
+        _app_role(db) as url,
+    ):
         seed_city(db.storage, town)
         config = Path(tmp) / "canteen.toml"
-        config.write_text(_deployment_text(db), encoding="utf-8")
+        config.write_text(_deployment_text(db, url), encoding="utf-8")
         setup = clock.perf_counter()
         accounts = _accounts(config, db, town)
         setup = clock.perf_counter() - setup

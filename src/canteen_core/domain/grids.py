@@ -95,6 +95,8 @@ class Grid:
     #: The service booked, as families read it (``Service.activity_fr``: "Accueil du soir, à
     #: la demi-heure, de 16 h 30 à 18 h 30"); lunch's is its name.
     activity: str = ""
+    #: The version of the reservation book the grid shows (what a write sends as ``If-Match``).
+    version: int = 0
 
     def cells(self) -> tuple[GridCell, ...]:
         """Every cell in view, in date order."""
@@ -217,6 +219,7 @@ def _grid(
         last_day=days[-1],
         rows=tuple(rows),
         activity=enrollment.service.activity_fr,
+        version=book.version,
     )
 
 

@@ -58,9 +58,9 @@ def _version(web: Web, actor: Actor, enrollment_id: FromPath[str]) -> int:
 def _grid_response(
     web: Web, actor: Actor, enrollment_id: FromPath[str], build: Callable[[], Grid]
 ) -> Response[GridOut]:
-    version = _version(web, actor, enrollment_id)  # first: a stale ETag errs on the safe side
-    out = convert.grid_out(enrollment_id, build(), version)
-    return Response(out, headers={"ETag": f'"{version}"'})
+    grid = build()  # its version is the book's it shows, read in the same transaction
+    out = convert.grid_out(enrollment_id, grid, grid.version)
+    return Response(out, headers={"ETag": f'"{grid.version}"'})
 
 
 @get("/api/v1/enrollments/{enrollment_id:str}/weeks/{week:str}", tags=TAGS, sync_to_thread=True)
@@ -112,7 +112,6 @@ def preview(
     wanted = _wanted(data)
     reservations = web.canteen.reservations
     enrollment = web.canteen.enrollments.get(actor, enrollment_id)
-    version = _version(web, actor, enrollment_id)
     grids: dict[tuple[int, int], Grid] = {}
     booked: list[date] = []
     cancelled: list[date] = []
@@ -141,6 +140,10 @@ def preview(
             pending.append(day)
         else:
             (booked if want else cancelled).append(day)
+    # The grids' versions (the oldest: a stale one errs on the safe side), read with them.
+    version = min((grid.version for grid in grids.values()), default=None)
+    if version is None:
+        version = _version(web, actor, enrollment_id)
     return ChangeOut(
         enrollment_id=enrollment_id,
         version=version,
