@@ -36,6 +36,7 @@ from celery.signals import worker_init
 from canteen_adapters.jobs.app import app
 from canteen_adapters.jobs.registry import Commune
 from canteen_adapters.jobs.report import CommuneReport, StepReport, describe_error_fr
+from canteen_adapters.payment.sepa import NEVER_OVERWRITTEN
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError, ConflictError, StorageError
@@ -54,8 +55,6 @@ MAX_RETRIES = 3
 RETRY_DELAY = 5
 
 _ACTOR = Actor.system()
-#: How the SEPA adapter refuses to overwrite a file (``CollectionRun.write``).
-_FILE_EXISTS = "a SEPA file is never overwritten"
 _NOT_SEPA = re.compile(r"[^A-Za-z0-9-]")
 
 
@@ -292,7 +291,7 @@ def _debit_step(
         # committed, by another try would have made those inserts conflict first). So an
         # earlier try wrote the file and died before its transaction committed: the file was
         # never recorded. Set it aside (renamed, never deleted) and collect again, same id.
-        if _FILE_EXISTS not in str(error):
+        if NEVER_OVERWRITTEN not in str(error):
             raise
         set_aside = _set_aside_orphan(canteen, message)
         if set_aside is None:

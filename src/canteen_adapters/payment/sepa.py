@@ -100,6 +100,10 @@ _SEQUENCE_ORDER: Final = (
 full_iban_check = checked_iban
 
 
+#: Ends the error of a write onto an existing file (the month-end job recognises it).
+NEVER_OVERWRITTEN = "un fichier SEPA n'est jamais écrasé"
+
+
 @attrs.frozen(kw_only=True)
 class CollectedDebit:
     """A debit as it went into a file: what a return must be matched against."""
@@ -150,7 +154,7 @@ class CollectionRun:
         """Validate the XML again and write it atomically to ``path`` (never overwrites)."""
         target = Path(path)
         if target.exists():
-            raise ConflictError(f"{target} existe déjà : un fichier SEPA n'est jamais écrasé")
+            raise ConflictError(f"{target} existe déjà : {NEVER_OVERWRITTEN}")
         validate_pain008(self.xml)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".pain008-", suffix=".tmp")
