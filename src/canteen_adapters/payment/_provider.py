@@ -1,13 +1,23 @@
-"""What the online payment providers share: being made from their deployment settings."""
+"""What the online payment providers share: being made from their deployment settings, and
+reading the fields of their notifications."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
-from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
-__all__ = ["ConfiguredProvider", "check_known_settings", "setting_error"]
+__all__ = [
+    "ConfiguredProvider",
+    "cents_field",
+    "check_known_settings",
+    "notification_fields",
+    "required_field",
+    "setting_error",
+]
 
 Settings = TypeVar("Settings")
 _NOTHING: Final = object()
@@ -53,3 +63,31 @@ class ConfiguredProvider(Generic[Settings]):
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
         """The factory the plugin system calls with the ``[payment.<name>]`` table."""
         return cls(cls.settings_type.from_mapping(settings))
+
+
+def notification_fields(fields: object, *, strip: bool = False) -> dict[str, str]:
+    """A notification's fields as text (values stripped with ``strip``); an
+    :class:`InvalidInputError` when ``fields`` is not a mapping."""
+    if not isinstance(fields, Mapping):
+        raise InvalidInputError("notification fields must be a mapping", path="fields")
+    return {
+        str(name): str(value).strip() if strip else str(value) for name, value in fields.items()
+    }
+
+
+def required_field(fields: Mapping[str, str], name: str, where: str) -> str:
+    """The non-empty field ``name``; else ``<name> manque dans <where>`` (``where``: ``la
+    notification PayZen``...)."""
+    value = fields.get(name, "")
+    if not value:
+        raise InvalidInputError(f"{name} manque dans {where}", path=name)
+    return value
+
+
+def cents_field(fields: Mapping[str, str], name: str, where: str, *, digits: int) -> Decimal:
+    """The required amount field ``name``, written in cents with at most ``digits`` digits, in
+    units (``"1250"`` -> ``Decimal("12.5")``)."""
+    cents = required_field(fields, name, where)
+    if not re.fullmatch(rf"[0-9]{{1,{digits}}}", cents):
+        raise InvalidInputError(f"montant en centimes attendu, reçu « {cents} »", path=name)
+    return Decimal(cents) / 100

@@ -36,7 +36,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, ClassVar, Final
 from urllib.parse import urlencode
 
@@ -44,7 +43,10 @@ import attrs
 
 from canteen_adapters.payment._provider import (
     ConfiguredProvider,
+    cents_field,
     check_known_settings,
+    notification_fields,
+    required_field,
     setting_error,
 )
 from canteen_core.config.hookspecs import offer
@@ -74,6 +76,8 @@ DEFAULT_PAYMENT_URL: Final = "https://www.payfip.gouv.fr/tpa/paiement.web"
 MINIMUM: Final = Money.of("1.00")
 MAXIMUM: Final = Money.of("100000.00")
 _REFDET = re.compile(r"[A-Za-z0-9]{1,30}")
+#: What a missing field is missing from, in the errors.
+_RESULT: Final = "le résultat PayFiP"
 
 #: ``resultrans`` -> outcome.
 RESULT_OUTCOMES: Final[Mapping[str, PaymentOutcome]] = {
@@ -209,9 +213,7 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
         Raises :class:`~canteen_core.domain.errors.InvalidInputError` for a result of another régie
         or environment, or with missing or malformed fields.
         """
-        if not isinstance(fields, Mapping):
-            raise InvalidInputError("notification fields must be a mapping", path="fields")
-        received = {str(name): str(value).strip() for name, value in fields.items()}
+        received = notification_fields(fields, strip=True)
         numcli = _required(received, "numcli")
         if numcli != self.settings.numcli:
             raise InvalidInputError(
@@ -231,16 +233,12 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
         outcome = RESULT_OUTCOMES.get(result)
         if outcome is None:
             raise InvalidInputError(f"résultat PayFiP inconnu « {result} »", path="resultrans")
-        cents = _required(received, "montant")
-        if not re.fullmatch(r"[0-9]{1,10}", cents):
-            raise InvalidInputError(
-                f"montant en centimes attendu, reçu « {cents} »", path="montant"
-            )
+        amount = cents_field(received, "montant", _RESULT, digits=10)
         return VerifiedNotification(
             provider=self.name,
             transaction_id=refdet,
             outcome=outcome,
-            amount=Money(Decimal(cents) / 100, EUR),
+            amount=Money(amount, EUR),
             currency=EUR,
             provider_status=result,
             raw_fields=received,
@@ -250,10 +248,7 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
 
 
 def _required(fields: Mapping[str, str], name: str) -> str:
-    value = fields.get(name, "")
-    if not value:
-        raise InvalidInputError(f"{name} manque dans le résultat PayFiP", path=name)
-    return value
+    return required_field(fields, name, _RESULT)
 
 
 canteen_payment_providers = offer(

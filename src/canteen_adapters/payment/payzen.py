@@ -30,14 +30,16 @@ import hmac
 import re
 from collections.abc import Mapping
 from datetime import UTC
-from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 import attrs
 
 from canteen_adapters.payment._provider import (
     ConfiguredProvider,
+    cents_field,
     check_known_settings,
+    notification_fields,
+    required_field,
     setting_error,
 )
 from canteen_core.config.hookspecs import offer
@@ -66,6 +68,8 @@ __all__ = [
 
 NAME: Final = "payzen"
 _SECTION: Final = f"payment.{NAME}"
+#: What a missing field is missing from, in the errors.
+_NOTIFICATION: Final = "la notification PayZen"
 DEFAULT_PAYMENT_URL: Final = "https://secure.payzen.eu/vads-payment/"
 ALGORITHMS: Final = ("HMAC-SHA-256", "SHA-1")
 _MAX_SEQUENCE = 899_999
@@ -266,9 +270,7 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
         :class:`~canteen_core.domain.errors.InvalidInputError` for a notification of another shop or
         mode, or with missing or malformed fields.
         """
-        if not isinstance(fields, Mapping):
-            raise InvalidInputError("notification fields must be a mapping", path="fields")
-        received = {str(name): str(value) for name, value in fields.items()}
+        received = notification_fields(fields)
         signature = received.get("signature", "")
         if not signature:
             raise SignatureError("la notification PayZen n'est pas signée", path="signature")
@@ -299,11 +301,7 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
                 f"code de devise non pris en charge « {received['vads_currency']} »",
                 path="vads_currency",
             )
-        cents = _required(received, "vads_amount")
-        if not re.fullmatch(r"[0-9]{1,12}", cents):
-            raise InvalidInputError(
-                f"montant en centimes attendu, reçu « {cents} »", path="vads_amount"
-            )
+        amount = cents_field(received, "vads_amount", _NOTIFICATION, digits=12)
         trans_date = _required(received, "vads_trans_date")
         trans_id = _required(received, "vads_trans_id")
         if not re.fullmatch(r"[0-9]{14}", trans_date):
@@ -314,7 +312,7 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
             provider=self.name,
             transaction_id=_transaction_id(trans_date, trans_id),
             outcome=outcome,
-            amount=Money(Decimal(cents) / 100, currency),
+            amount=Money(amount, currency),
             currency=currency,
             provider_status=status,
             raw_fields=received,
@@ -345,10 +343,7 @@ def _transaction_id(trans_date: str, trans_id: str) -> str:
 
 
 def _required(fields: Mapping[str, str], name: str) -> str:
-    value = fields.get(name, "")
-    if not value:
-        raise InvalidInputError(f"{name} manque dans la notification PayZen", path=name)
-    return value
+    return required_field(fields, name, _NOTIFICATION)
 
 
 canteen_payment_providers = offer(
