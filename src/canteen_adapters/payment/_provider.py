@@ -10,14 +10,7 @@ from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 
-__all__ = [
-    "ConfiguredProvider",
-    "cents_field",
-    "check_known_settings",
-    "notification_fields",
-    "required_field",
-    "setting_error",
-]
+__all__ = ["ConfiguredProvider", "NotificationFields", "check_known_settings", "setting_error"]
 
 Settings = TypeVar("Settings")
 _NOTHING: Final = object()
@@ -65,29 +58,32 @@ class ConfiguredProvider(Generic[Settings]):
         return cls(cls.settings_type.from_mapping(settings))
 
 
-def notification_fields(fields: object, *, strip: bool = False) -> dict[str, str]:
-    """A notification's fields as text (values stripped with ``strip``); an
-    :class:`InvalidInputError` when ``fields`` is not a mapping."""
-    if not isinstance(fields, Mapping):
-        raise InvalidInputError("notification fields must be a mapping", path="fields")
-    return {
-        str(name): str(value).strip() if strip else str(value) for name, value in fields.items()
-    }
+class NotificationFields(dict[str, str]):
+    """A provider's notification as text fields, which names the notification in its errors
+    (``where``: ``la notification PayZen``, ``le résultat PayFiP``)."""
 
+    def __init__(self, fields: object, where: str, *, strip: bool = False) -> None:
+        """Read ``fields`` (values stripped with ``strip``); an :class:`InvalidInputError` when
+        they are not a mapping."""
+        if not isinstance(fields, Mapping):
+            raise InvalidInputError("notification fields must be a mapping", path="fields")
+        super().__init__(
+            (str(name), str(value).strip() if strip else str(value))
+            for name, value in fields.items()
+        )
+        self.where = where
 
-def required_field(fields: Mapping[str, str], name: str, where: str) -> str:
-    """The non-empty field ``name``; else ``<name> manque dans <where>`` (``where``: ``la
-    notification PayZen``...)."""
-    value = fields.get(name, "")
-    if not value:
-        raise InvalidInputError(f"{name} manque dans {where}", path=name)
-    return value
+    def required(self, name: str) -> str:
+        """The non-empty field ``name``; else ``<name> manque dans <where>``."""
+        value = self.get(name, "")
+        if not value:
+            raise InvalidInputError(f"{name} manque dans {self.where}", path=name)
+        return value
 
-
-def cents_field(fields: Mapping[str, str], name: str, where: str, *, digits: int) -> Decimal:
-    """The required amount field ``name``, written in cents with at most ``digits`` digits, in
-    units (``"1250"`` -> ``Decimal("12.5")``)."""
-    cents = required_field(fields, name, where)
-    if not re.fullmatch(rf"[0-9]{{1,{digits}}}", cents):
-        raise InvalidInputError(f"montant en centimes attendu, reçu « {cents} »", path=name)
-    return Decimal(cents) / 100
+    def cents(self, name: str, *, digits: int) -> Decimal:
+        """The required amount ``name``, written in cents with at most ``digits`` digits, in
+        units (``"1250"`` -> ``Decimal("12.5")``)."""
+        cents = self.required(name)
+        if not re.fullmatch(rf"[0-9]{{1,{digits}}}", cents):
+            raise InvalidInputError(f"montant en centimes attendu, reçu « {cents} »", path=name)
+        return Decimal(cents) / 100

@@ -43,10 +43,8 @@ import attrs
 
 from canteen_adapters.payment._provider import (
     ConfiguredProvider,
-    cents_field,
+    NotificationFields,
     check_known_settings,
-    notification_fields,
-    required_field,
     setting_error,
 )
 from canteen_core.config.hookspecs import offer
@@ -213,27 +211,27 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
         Raises :class:`~canteen_core.domain.errors.InvalidInputError` for a result of another régie
         or environment, or with missing or malformed fields.
         """
-        received = notification_fields(fields, strip=True)
-        numcli = _required(received, "numcli")
+        received = NotificationFields(fields, _RESULT, strip=True)
+        numcli = received.required("numcli")
         if numcli != self.settings.numcli:
             raise InvalidInputError(
                 f"résultat PayFiP d'une autre régie : « {numcli} »", path="numcli"
             )
-        saisie = _required(received, "saisie")
+        saisie = received.required("saisie")
         if saisie != self.settings.saisie:
             raise InvalidInputError(
                 f"résultat PayFiP en saisie « {saisie} », mais la régie est en saisie"
                 f" « {self.settings.saisie} »",
                 path="saisie",
             )
-        refdet = _required(received, "refdet")
+        refdet = received.required("refdet")
         if not _REFDET.fullmatch(refdet):
             raise InvalidInputError(f"référence de dette invalide « {refdet} »", path="refdet")
-        result = _required(received, "resultrans")
+        result = received.required("resultrans")
         outcome = RESULT_OUTCOMES.get(result)
         if outcome is None:
             raise InvalidInputError(f"résultat PayFiP inconnu « {result} »", path="resultrans")
-        amount = cents_field(received, "montant", _RESULT, digits=10)
+        amount = received.cents("montant", digits=10)
         return VerifiedNotification(
             provider=self.name,
             transaction_id=refdet,
@@ -245,10 +243,6 @@ class PayFiPProvider(ConfiguredProvider[PayFiPSettings]):
             authenticity=Authenticity.UNSIGNED,
             test=saisie == "T",
         )
-
-
-def _required(fields: Mapping[str, str], name: str) -> str:
-    return required_field(fields, name, _RESULT)
 
 
 canteen_payment_providers = offer(

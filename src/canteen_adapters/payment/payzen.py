@@ -36,10 +36,8 @@ import attrs
 
 from canteen_adapters.payment._provider import (
     ConfiguredProvider,
-    cents_field,
+    NotificationFields,
     check_known_settings,
-    notification_fields,
-    required_field,
     setting_error,
 )
 from canteen_core.config.hookspecs import offer
@@ -270,7 +268,7 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
         :class:`~canteen_core.domain.errors.InvalidInputError` for a notification of another shop or
         mode, or with missing or malformed fields.
         """
-        received = notification_fields(fields)
+        received = NotificationFields(fields, _NOTIFICATION)
         signature = received.get("signature", "")
         if not signature:
             raise SignatureError("la notification PayZen n'est pas signée", path="signature")
@@ -291,19 +289,19 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
             raise InvalidInputError(
                 f"notification PayZen d'une autre boutique : « {site_id} »", path="vads_site_id"
             )
-        status = _required(received, "vads_trans_status")
+        status = received.required("vads_trans_status")
         outcome = STATUS_OUTCOMES.get(status)
         if outcome is None:
             raise InvalidInputError(f"statut PayZen inconnu « {status} »", path="vads_trans_status")
-        currency = _CURRENCIES_BY_CODE.get(_required(received, "vads_currency"))
+        currency = _CURRENCIES_BY_CODE.get(received.required("vads_currency"))
         if currency is None:
             raise InvalidInputError(
                 f"code de devise non pris en charge « {received['vads_currency']} »",
                 path="vads_currency",
             )
-        amount = cents_field(received, "vads_amount", _NOTIFICATION, digits=12)
-        trans_date = _required(received, "vads_trans_date")
-        trans_id = _required(received, "vads_trans_id")
+        amount = received.cents("vads_amount", digits=12)
+        trans_date = received.required("vads_trans_date")
+        trans_id = received.required("vads_trans_id")
         if not re.fullmatch(r"[0-9]{14}", trans_date):
             raise InvalidInputError(
                 f"date de transaction invalide « {trans_date} »", path="vads_trans_date"
@@ -340,10 +338,6 @@ def _text(settings: Mapping[str, object], name: str, default: str | None = None)
 
 def _transaction_id(trans_date: str, trans_id: str) -> str:
     return f"{trans_date[:8]}-{trans_id}"
-
-
-def _required(fields: Mapping[str, str], name: str) -> str:
-    return required_field(fields, name, _NOTIFICATION)
 
 
 canteen_payment_providers = offer(
