@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -20,6 +18,7 @@ from canteen_adapters.cli._common import (
     plural,
     progress,
 )
+from canteen_core.csv_table import missing_columns, read_csv_table
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.money import parse_decimal
@@ -61,17 +60,12 @@ def _day(text: str, column: str) -> date:
 
 
 def _rows(text: str) -> Iterator[tuple[int, Mapping[str, str]]]:
-    body = text.lstrip("\ufeff")
-    first = body.splitlines()[0] if body.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(body), delimiter=delimiter)
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    missing = [column for column in COLUMNS if column not in header]
+    reader = read_csv_table(text)
+    missing = missing_columns(reader, COLUMNS)
     if missing:
         raise InvalidInputError(
             f"colonnes manquantes dans le fichier CSV : {', '.join(missing)}", path="en-tête"
         )
-    reader.fieldnames = header
     for line, row in enumerate(reader, start=2):
         yield line, {key: (value or "").strip() for key, value in row.items() if key}
 
