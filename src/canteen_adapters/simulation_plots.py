@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 from canteen_core.simulation import Population, SimulationResult
+from canteen_core.simulation.extras import notebook_module
 
 __all__ = ["load_population", "plot_cost_by_qf", "plot_revenue_by_band"]
 
@@ -32,12 +33,7 @@ def load_population(path: str | Path) -> Population:
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - matplotlib ships with the notebook extra
-        raise ConfigurationError(
-            "matplotlib is needed for plots: pip install 'canteen[notebook]'"
-        ) from None
+    matplotlib = notebook_module("matplotlib", "plots")
     matplotlib.use("Agg")  # no display in servers, CI or headless notebooks
     import matplotlib.pyplot as plt
 

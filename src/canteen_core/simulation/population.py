@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -11,9 +9,11 @@ from typing import Any
 
 import attrs
 
+from canteen_core.csv_table import missing_columns, read_csv_table
 from canteen_core.domain._validators import non_negative_int
-from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import to_decimal
+from canteen_core.simulation.extras import notebook_module
 
 _ZERO = Decimal(0)
 
@@ -122,15 +122,10 @@ class Population:
         """
         if not isinstance(text, str):
             raise InvalidInputError("expected CSV text", path="text")
-        body = text.lstrip("\ufeff")
-        first = body.splitlines()[0] if body.strip() else ""
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-        reader = csv.DictReader(io.StringIO(body), delimiter=delimiter)
-        header = [name.strip().lower() for name in (reader.fieldnames or [])]
-        missing = [column for column in _COLUMNS if column not in header]
+        reader = read_csv_table(text)
+        missing = missing_columns(reader, _COLUMNS)
         if missing:
             raise InvalidInputError(f"missing CSV columns: {', '.join(missing)}", path="header")
-        reader.fieldnames = header
         records: list[PopulationHousehold] = []
         for line, row in enumerate(reader, start=2):
             records.append(_parse_row(row, line))
@@ -209,10 +204,4 @@ def _parse_row(row: dict[str, Any], line: int) -> PopulationHousehold:
 
 
 def _require_pandas() -> Any:
-    try:
-        import pandas
-    except ImportError:  # pragma: no cover - pandas ships with the notebook extra
-        raise ConfigurationError(
-            "pandas is needed for to_dataframe(): pip install 'canteen[notebook]'"
-        ) from None
-    return pandas
+    return notebook_module("pandas", "to_dataframe()")
