@@ -28,6 +28,7 @@ streamed, never held in memory.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Iterator
@@ -314,6 +315,16 @@ def synthetic_city(
     )
     policy = WeeklyDeadline(weekday=3, at=time(10, 0))
     first, last = calendar.first_day, calendar.last_day
+    # What every enrollment of the city shares: the canteen, all year, booked by Thursday 10:00.
+    year_enrollment = functools.partial(
+        Enrollment,
+        service=canteen,
+        calendar=calendar,
+        start=first,
+        end=last,
+        booking_policy=policy,
+        cancellation_policy=policy,
+    )
     # One value per pattern, shared by the enrollments using it: its days are computed once.
     patterns = {
         (weekdays, recurrence): Periodicity(
@@ -360,17 +371,11 @@ def synthetic_city(
                 category = TariffCategory.RESIDENT_CHILD
             else:
                 category = TariffCategory.NON_RESIDENT_CHILD
-            enrollment = Enrollment(
+            enrollment = year_enrollment(
                 id=f"{child.id}-{canteen.id}",
                 household_id=hid,
                 child_id=child.id,
-                service=canteen,
                 site=site,
-                calendar=calendar,
-                start=first,
-                end=last,
-                booking_policy=policy,
-                cancellation_policy=policy,
                 tariff_category=category.value,
             )
             enrollments.append(enrollment)
