@@ -18,7 +18,7 @@ from canteen_adapters.cli._common import (
     plural,
     progress,
 )
-from canteen_core.csv_table import missing_columns, read_csv_table
+from canteen_core.config.serialization.csv_table import missing_columns, read_csv_table
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.money import parse_decimal

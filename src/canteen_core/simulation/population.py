@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from canteen_core.csv_table import missing_columns, read_csv_table
+from canteen_core.config.serialization.csv_table import missing_columns, read_csv_table
 from canteen_core.domain._validators import non_negative_int
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.money import to_decimal
