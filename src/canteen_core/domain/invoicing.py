@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar as _calendar
 import enum
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -264,6 +264,19 @@ class InvoiceLine:
             rule=rule,
             grid_id=grid_id,
             unit=unit,
+        )
+
+    def part(self, days: Sequence[date], *, unit_price: Money, description: str) -> InvoiceLine:
+        """A line billing ``days``, one unit each, at ``unit_price``, for this line's child,
+        service, category, rule and grid: what crediting some of its days writes."""
+        return attrs.evolve(
+            self,
+            description=description,
+            quantity=len(days),
+            unit_price=unit_price,
+            amount=_line_amount(unit_price, len(days)),
+            days=days,
+            unit=None,
         )
 
 
