@@ -219,6 +219,10 @@ class OutgoingMessage:
     account_id: str | None = None
     attachments: tuple[Attachment, ...] = ()
 
+    def header(self, name: str) -> str | None:
+        """The value of the first extra header ``name`` (exact case), ``None`` without one."""
+        return next((value for key, value in self.headers if key == name), None)
+
 
 _unchecked_message = unchecked(OutgoingMessage)
 
