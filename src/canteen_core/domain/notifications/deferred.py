@@ -29,7 +29,7 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.notifications.messages import (
     OutgoingMessage,
     Recipient,
-    _bulk_message,
+    _standard_message,
 )
 
 __all__ = [
@@ -66,7 +66,7 @@ def deferred_message(
     )
     # A Recipient's address is normalized and its name one line, the instant aware, the header
     # one line of JSON: what OutgoingMessage checks holds (compared by tests).
-    return _bulk_message(
+    return _standard_message(
         kind,
         recipient,
         key=key,
