@@ -100,8 +100,20 @@ def _optional_money(_: object, attribute: attrs.Attribute[Money | None], value: 
         raise InvalidInputError("doit être un montant positif", path=attribute.name)
 
 
+class _ReturnReason:
+    """What a returned transaction and a debit return share: the bank's reason, in French."""
+
+    __slots__ = ()
+    reason_code: str
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in French."""
+        return reason_label(self.reason_code)
+
+
 @attrs.frozen(kw_only=True)
-class ReturnedTransaction:
+class ReturnedTransaction(_ReturnReason):
     """One debit the bank did not collect: its end-to-end id (canteen writes the invoice
     number), the reason code, and, when the file gives them, the amount and the day."""
 
@@ -109,11 +121,6 @@ class ReturnedTransaction:
     reason_code: str = attrs.field(validator=_reason_code)
     amount: Money | None = attrs.field(default=None, validator=_optional_money)
     returned_on: date | None = attrs.field(default=None, validator=optional_date)
-
-    @property
-    def reason_label(self) -> str:
-        """The reason in French."""
-        return reason_label(self.reason_code)
 
 
 @attrs.frozen(kw_only=True)
@@ -129,7 +136,7 @@ class BankReturnFile:
 
 
 @attrs.frozen(kw_only=True)
-class DebitReturn:
+class DebitReturn(_ReturnReason):
     """What canteen keeps of a returned debit: the ledger entry reversing the direct-debit
     payment ``payment_id`` (which stays, marked rejected), with the bank's reason and the
     file it came from (``file_digest``: loading that file again changes nothing)."""
@@ -147,8 +154,3 @@ class DebitReturn:
     file_digest: str = attrs.field(validator=non_empty_str)
     loaded_at: datetime = attrs.field(validator=aware_datetime)
     loaded_by: str = attrs.field(validator=non_empty_str)
-
-    @property
-    def reason_label(self) -> str:
-        """The reason in French."""
-        return reason_label(self.reason_code)

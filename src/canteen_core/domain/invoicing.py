@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar as _calendar
 import enum
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -266,6 +266,19 @@ class InvoiceLine:
             unit=unit,
         )
 
+    def part(self, days: Sequence[date], *, unit_price: Money, description: str) -> InvoiceLine:
+        """A line billing ``days``, one unit each, at ``unit_price``, for this line's child,
+        service, category, rule and grid: what crediting some of its days writes."""
+        return attrs.evolve(
+            self,
+            description=description,
+            quantity=len(days),
+            unit_price=unit_price,
+            amount=_line_amount(unit_price, len(days)),
+            days=days,
+            unit=None,
+        )
+
 
 @functools.lru_cache(maxsize=4096)
 def _line_amount(unit_price: Money, quantity: int) -> Money:
@@ -301,17 +314,25 @@ def _check_document(lines: tuple[InvoiceLine, ...], total: Money, currency: str,
 
 
 @attrs.frozen(kw_only=True)
-class Invoice:
+class _NumberedDocument:
+    """What an invoice and a credit note both open with: their id, their number in the
+    issuer's sequence, the issuer (régie) and the household (the fields stay first, in this
+    order, in both documents' stored form)."""
+
+    id: str = attrs.field(validator=non_empty_str)
+    number: str = attrs.field(validator=non_empty_str)
+    issuer_id: str = attrs.field(validator=non_empty_str)
+    household_id: str = attrs.field(validator=non_empty_str)
+
+
+@attrs.frozen(kw_only=True)
+class Invoice(_NumberedDocument):
     """An issued invoice (facture). Never changes; corrections are :class:`CreditNote` records.
 
     Payments and credit notes live in the ledger, which derives amount paid, balance due and
     status (:class:`canteen_core.domain.ledger.InvoiceStatus`).
     """
 
-    id: str = attrs.field(validator=non_empty_str)
-    number: str = attrs.field(validator=non_empty_str)
-    issuer_id: str = attrs.field(validator=non_empty_str)
-    household_id: str = attrs.field(validator=non_empty_str)
     label: str = attrs.field(validator=non_empty_str)
     mode: BillingMode = attrs.field(converter=BillingMode)
     billing_key: str = attrs.field(validator=non_empty_str)
@@ -353,13 +374,9 @@ class Invoice:
 
 
 @attrs.frozen(kw_only=True)
-class CreditNote:
+class CreditNote(_NumberedDocument):
     """A credit note (avoir) reducing what is due on ``invoice_id``."""
 
-    id: str = attrs.field(validator=non_empty_str)
-    number: str = attrs.field(validator=non_empty_str)
-    issuer_id: str = attrs.field(validator=non_empty_str)
-    household_id: str = attrs.field(validator=non_empty_str)
     invoice_id: str = attrs.field(validator=non_empty_str)
     issue_date: date = attrs.field(validator=a_date)
     reason: str = attrs.field(validator=non_empty_str)

@@ -12,7 +12,9 @@ or the mandate is revoked, the document is drawn again with that mention.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -56,16 +58,16 @@ def authorization_file_name(reference: str) -> str:
     return f"mandat-sepa-{reference}.pdf"
 
 
-def _mandate(_: object, attribute: attrs.Attribute[DirectDebitMandate], value: object) -> None:
-    if not isinstance(value, DirectDebitMandate):
-        raise InvalidInputError("expected a DirectDebitMandate", path=attribute.name)
+def _expected(
+    kind: type, *, optional: bool = False
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """A validator refusing anything but a ``kind`` (and ``None`` too unless ``optional``)."""
 
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind) and not (optional and value is None):
+            raise InvalidInputError(f"expected a {kind.__name__}", path=attribute.name)
 
-def _optional_address(
-    _: object, attribute: attrs.Attribute[PostalAddress | None], value: object
-) -> None:
-    if value is not None and not isinstance(value, PostalAddress):
-        raise InvalidInputError("expected a PostalAddress", path=attribute.name)
+    return check
 
 
 @attrs.frozen(kw_only=True)
@@ -81,11 +83,13 @@ class MandateAuthorization:
     revocation.
     """
 
-    mandate: DirectDebitMandate = attrs.field(validator=_mandate)
+    mandate: DirectDebitMandate = attrs.field(validator=_expected(DirectDebitMandate))
     creditor_name: str = attrs.field(validator=non_empty_str)
     creditor_identifier: str | None = None
     creditor_address: str | None = None
-    debtor_address: PostalAddress | None = attrs.field(default=None, validator=_optional_address)
+    debtor_address: PostalAddress | None = attrs.field(
+        default=None, validator=_expected(PostalAddress, optional=True)
+    )
     place: str | None = None
     signed_at: datetime = attrs.field(validator=aware_datetime)
 

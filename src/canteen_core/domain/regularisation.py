@@ -25,7 +25,6 @@ import attrs
 
 from canteen_core.domain.charging import ChargedDays, PeriodFacts
 from canteen_core.domain.invoicing import MONTH_NAMES_FR, CreditNote, Invoice, InvoiceLine
-from canteen_core.domain.money import Money
 
 __all__ = ["Regularisation", "regularise"]
 
@@ -230,25 +229,14 @@ def _credit_lines(
     """
     price = line.unit_price
     target = (price * (before + len(days))).rounded() - (price * before).rounded()
-
-    def build(quantity: int, unit_price: Money, traced: list[date]) -> InvoiceLine:
-        return InvoiceLine.build(
-            child_id=line.child_id,
-            child_name=line.child_name,
-            service_id=line.service_id,
-            category=line.category,
-            description=description,
-            quantity=quantity,
-            unit_price=unit_price,
-            days=traced,
-            rule=line.rule,
-            grid_id=line.grid_id,
-        )
-
-    whole = build(len(days), price, days)
+    whole = line.part(days, unit_price=price, description=description)
     if whole.amount == target:
         return [whole]
     ordered = sorted(days)
-    head = [build(len(ordered) - 1, price, ordered[:-1])] if len(ordered) > 1 else []
+    head = (
+        [line.part(ordered[:-1], unit_price=price, description=description)]
+        if len(ordered) > 1
+        else []
+    )
     rest = target - head[0].amount if head else target
-    return [*head, build(1, rest, ordered[-1:])]
+    return [*head, line.part(ordered[-1:], unit_price=rest, description=description)]

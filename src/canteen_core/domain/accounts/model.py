@@ -13,6 +13,7 @@ import enum
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -184,21 +185,11 @@ class Account(_ActsAsActor):
 
     def view(self) -> AccountView:
         """This account without its secrets (what the facade returns)."""
-        return AccountView(
-            id=self.id,
-            username=self.username,
-            email=self.email,
-            display_name=self.display_name,
-            roles=self.roles,
-            household_ids=self.household_ids,
-            status=self.status,
-            must_change_password=self.must_change_password,
-            created_at=self.created_at,
-            activated_at=self.activated_at,
-            password_changed_at=self.password_changed_at,
-            last_login_at=self.last_login_at,
-            previous_login_at=self.previous_login_at,
-        )
+        # Every field of the view is a field of the account: it copies all but the secrets.
+        fields: dict[str, Any] = {
+            field.name: getattr(self, field.name) for field in attrs.fields(AccountView)
+        }
+        return AccountView(**fields)
 
     def token(self, selector: str) -> AccountToken | None:
         """The stored token with ``selector``, if any."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TypeVar
 
 import attrs
 
@@ -31,6 +32,34 @@ from canteen_core.domain.ledger.records import (
     StatementEntry,
 )
 from canteen_core.domain.money import EUR, Money
+
+_R = TypeVar("_R", Invoice, CreditNote, Payment, Refund)
+
+
+def _keys(record: Invoice | CreditNote | Payment | Refund) -> tuple[object, ...]:
+    """What identifies a record in an account: its id, and for an invoice or a credit note
+    also its number in its issuer's sequence."""
+    if isinstance(record, Invoice | CreditNote):
+        return (record.id, (record.issuer_id, record.number))
+    return (record.id,)
+
+
+def _recorded(records: Iterable[_R], record: _R, name: str, *, differently: bool = False) -> bool:
+    """Whether ``record`` is among ``records`` already (recording it again changes nothing).
+
+    Another record with one of its :func:`_keys` is a :class:`ConflictError`:
+    ``"<name> is already recorded"``, ``differently`` added.
+    """
+    keys = _keys(record)
+    for existing in records:
+        if any(key in keys for key in _keys(existing)):
+            if existing == record:
+                return True
+            raise ConflictError(
+                f"{name} is already recorded" + (" differently" if differently else "")
+            )
+    return False
+
 
 #: Per invoice id: money received on it, debits scheduled on it, their latest collection date.
 _Coverage = tuple[dict[str, Money], dict[str, Money], dict[str, date]]
@@ -309,21 +338,18 @@ class HouseholdAccount:
                 f"{what} in {money.currency}, account in {self.currency}", path="currency"
             )
 
+    def _check_own(self, household_id: str, money: Money, what: str) -> None:
+        """``what`` is this household's, in the account's currency."""
+        self._check_household(household_id, what)
+        self._check_currency(money, what)
+
     def add_invoice(self, invoice: Invoice) -> HouseholdAccount:
         """Record an issued invoice (idempotent for the same invoice); applies available credit."""
         if not isinstance(invoice, Invoice):
             raise InvalidInputError("expected an Invoice", path="invoice")
-        self._check_household(invoice.household_id, "invoice")
-        self._check_currency(invoice.total, "invoice")
-        for existing in self.invoices:
-            same_number = (existing.issuer_id, existing.number) == (
-                invoice.issuer_id,
-                invoice.number,
-            )
-            if existing.id == invoice.id or same_number:
-                if existing == invoice:
-                    return self
-                raise ConflictError(f"another invoice {invoice.number} is already recorded")
+        self._check_own(invoice.household_id, invoice.total, "invoice")
+        if _recorded(self.invoices, invoice, f"another invoice {invoice.number}"):
+            return self
         account = attrs.evolve(self, invoices=(*self.invoices, invoice))
         return account._auto_apply()
 
@@ -334,14 +360,9 @@ class HouseholdAccount:
         """
         if not isinstance(note, CreditNote):
             raise InvalidInputError("expected a CreditNote", path="credit_note")
-        self._check_household(note.household_id, "credit note")
-        self._check_currency(note.total, "credit note")
-        for existing in self.credit_notes:
-            same_number = (existing.issuer_id, existing.number) == (note.issuer_id, note.number)
-            if existing.id == note.id or same_number:
-                if existing == note:
-                    return self
-                raise ConflictError(f"another credit note {note.number} is already recorded")
+        self._check_own(note.household_id, note.total, "credit note")
+        if _recorded(self.credit_notes, note, f"another credit note {note.number}"):
+            return self
         invoice = self.invoice(note.invoice_id)
         credited = self._credited_by_invoice()[invoice.id] + note.total
         if credited > invoice.total:
@@ -359,15 +380,16 @@ class HouseholdAccount:
         """
         if not isinstance(payment, Payment):
             raise InvalidInputError("expected a Payment", path="payment")
-        self._check_household(payment.household_id, "payment")
-        self._check_currency(payment.amount, "payment")
+        self._check_own(payment.household_id, payment.amount, "payment")
         if payment.is_rejected:
             raise InvalidInputError("record the payment before rejecting it", path="rejected_on")
-        for existing in self.payments:
-            if existing.id == payment.id:
-                if existing == payment or attrs.evolve(existing, rejected_on=None) == payment:
-                    return self  # the same notification again
-                raise ConflictError(f"payment {payment.id!r} is already recorded differently")
+        # A payment recorded then rejected is the same notification again.
+        unrejected = (
+            attrs.evolve(existing, rejected_on=None) if existing.is_rejected else existing
+            for existing in self.payments
+        )
+        if _recorded(unrejected, payment, f"payment {payment.id!r}", differently=True):
+            return self
         states = {state.invoice.id: state for state in self.invoice_states()}
         for invoice_id in payment.invoice_ids:
             if invoice_id not in states:
@@ -424,13 +446,9 @@ class HouseholdAccount:
         """Pay household credit back; refused above the available credit."""
         if not isinstance(refund, Refund):
             raise InvalidInputError("expected a Refund", path="refund")
-        self._check_household(refund.household_id, "refund")
-        self._check_currency(refund.amount, "refund")
-        for existing in self.refunds:
-            if existing.id == refund.id:
-                if existing == refund:
-                    return self
-                raise ConflictError(f"refund {refund.id!r} is already recorded differently")
+        self._check_own(refund.household_id, refund.amount, "refund")
+        if _recorded(self.refunds, refund, f"refund {refund.id!r}", differently=True):
+            return self
         credit = self._free_credit()
         if refund.amount > credit:
             raise RuleViolationError(f"cannot refund {refund.amount}: available credit is {credit}")

@@ -109,12 +109,19 @@ def _method(value: PaymentMethod | str) -> PaymentMethod:
 
 
 @attrs.frozen(kw_only=True)
-class Payment:
-    """Money received from a household. ``invoice_ids``: invoices to pay first, in order."""
+class _MoneyMovement:
+    """What a payment and a refund both open with: their id, the household, and the amount
+    (positive, whole cents); the fields stay first, in this order, in their stored form."""
 
     id: str = attrs.field(validator=non_empty_str)
     household_id: str = attrs.field(validator=non_empty_str)
     amount: Money = attrs.field(validator=_whole_cents)
+
+
+@attrs.frozen(kw_only=True)
+class Payment(_MoneyMovement):
+    """Money received from a household. ``invoice_ids``: invoices to pay first, in order."""
+
     method: PaymentMethod = attrs.field(converter=_method)
     received_on: date = attrs.field(validator=a_date)
     invoice_ids: tuple[str, ...] = attrs.field(default=(), converter=_ids)
@@ -162,12 +169,9 @@ class Allocation:
 
 
 @attrs.frozen(kw_only=True)
-class Refund:
+class Refund(_MoneyMovement):
     """Household credit paid back to the family."""
 
-    id: str = attrs.field(validator=non_empty_str)
-    household_id: str = attrs.field(validator=non_empty_str)
-    amount: Money = attrs.field(validator=_whole_cents)
     refunded_on: date = attrs.field(validator=a_date)
     method: PaymentMethod = attrs.field(default=PaymentMethod.DIRECT_DEBIT, converter=_method)
     reference: str | None = None

@@ -29,7 +29,7 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.notifications.messages import (
     OutgoingMessage,
     Recipient,
-    _bulk_message,
+    _standard_message,
 )
 
 __all__ = [
@@ -66,7 +66,7 @@ def deferred_message(
     )
     # A Recipient's address is normalized and its name one line, the instant aware, the header
     # one line of JSON: what OutgoingMessage checks holds (compared by tests).
-    return _bulk_message(
+    return _standard_message(
         kind,
         recipient,
         key=key,
@@ -80,22 +80,15 @@ def deferred_message(
     )
 
 
-def _payload(message: OutgoingMessage) -> str | None:
-    for name, value in message.headers:
-        if name == RENDER_HEADER:
-            return value
-    return None
-
-
 def is_deferred(message: OutgoingMessage) -> bool:
     """Whether ``message`` is still to be rendered (see the module)."""
-    return _payload(message) is not None
+    return message.header(RENDER_HEADER) is not None
 
 
 def deferred_values(message: OutgoingMessage) -> tuple[str, dict[str, Any]]:
     """The key and values ``message`` is to be rendered from; :class:`InvalidInputError`
     when it is not a deferred message or its header is damaged."""
-    payload = _payload(message)
+    payload = message.header(RENDER_HEADER)
     if payload is None:
         raise InvalidInputError(f"message {message.id!r} is not waiting to be rendered")
     try:

@@ -219,11 +219,15 @@ class OutgoingMessage:
     account_id: str | None = None
     attachments: tuple[Attachment, ...] = ()
 
+    def header(self, name: str) -> str | None:
+        """The value of the first extra header ``name`` (exact case), ``None`` without one."""
+        return next((value for key, value in self.headers if key == name), None)
+
 
 _unchecked_message = unchecked(OutgoingMessage)
 
 
-def _bulk_message(
+def _standard_message(
     kind: str,
     recipient: Recipient,
     *,
@@ -235,10 +239,12 @@ def _bulk_message(
     household_id: str | None,
     trusted: bool,
     extra_headers: tuple[tuple[str, str], ...] = (),
+    account_id: str | None = None,
 ) -> OutgoingMessage:
-    """A message of a kind sent in bulk (invoice e-mails) to ``recipient``, with the standard
-    headers. ``trusted``: the caller knows what :class:`OutgoingMessage` checks holds (built
-    without the checks, as a billing run makes thousands)."""
+    """A message of ``kind`` to ``recipient``, with the standard headers: every rendered
+    message, and the ones sent in bulk (invoice e-mails). ``trusted``: the caller knows what
+    :class:`OutgoingMessage` checks holds (built without the checks, as a billing run makes
+    thousands)."""
     build: Any = _unchecked_message if trusted else OutgoingMessage
     message: OutgoingMessage = build(
         id=message_id_for(kind, key, recipient.address),
@@ -251,7 +257,7 @@ def _bulk_message(
         headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind), *extra_headers),
         created_at=created_at,
         household_id=household_id,
-        account_id=None,
+        account_id=account_id,
         attachments=(),
     )
     return message

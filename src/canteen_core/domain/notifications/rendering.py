@@ -33,8 +33,7 @@ from canteen_core.domain.notifications.messages import (
     NotificationSettings,
     OutgoingMessage,
     Recipient,
-    _bulk_message,
-    message_id_for,
+    _standard_message,
 )
 
 
@@ -122,17 +121,16 @@ class MailRenderer:
             raise ConfigurationError(
                 f"mail template for {kind!r} failed: {error}", path="template_dir"
             ) from None
-        return OutgoingMessage(
-            id=message_id_for(kind, key, recipient.address),
-            kind=kind,
-            to_address=recipient.address,
-            to_name=recipient.name,
+        return _standard_message(
+            kind,
+            recipient,
+            key=key,
             subject=_single_line(subject),
             text_body=text,
             html_body=html,
-            headers=(("Auto-Submitted", "auto-generated"), ("X-Canteen-Kind", kind)),
             created_at=self.clock.now(),
             household_id=household_id,
+            trusted=False,
             account_id=account_id,
         )
 
@@ -222,7 +220,7 @@ class MailRenderer:
             and isinstance(created, datetime)
             and created.utcoffset() is not None
         )
-        return _bulk_message(
+        return _standard_message(
             kind,
             recipient,
             key=key,
