@@ -24,6 +24,7 @@ The CI profile keeps the run short (see ``max_examples`` below); raise it locall
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import tempfile
 from collections import Counter, defaultdict
@@ -352,9 +353,11 @@ def _by_month(
 
 
 def _prefix(number: str) -> str:
-    """The letters before the year of a printed number (``"AV2023-000001"`` -> ``"AV"``)."""
-    head = number.split("-", 1)[0]
-    return head[: len(head) - 4]
+    """What stands before the year of a printed number (``"AV-2023-000001"`` -> ``"AV-"``,
+    ``"2023-000001"`` -> ``""``)."""
+    found = re.fullmatch(r"(.*?)\d{4}-\d+", number)
+    assert found is not None, number
+    return found.group(1)
 
 
 TestMoneyInvariants = MoneyMachine.TestCase
