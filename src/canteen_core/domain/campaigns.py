@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import (
     a_date,
     aware_datetime,
@@ -90,34 +91,23 @@ class MissingQuotientRule(enum.StrEnum):
     KEEP = "keep"  # the previous quotient is carried over
 
 
-class AnswerState(enum.StrEnum):
-    """Where a household's answer stands."""
+class AnswerState(LabelledEnum):
+    """Where a household's answer stands; ``label`` is what staff and families read."""
 
-    AWAITING = "awaiting"
-    ANSWERED = "answered"
-    KEPT = "kept"
-    TOP_BRACKET = "top_bracket"
-    CONFIRMED = "confirmed"
-    DECLINED = "declined"
-    ENROLLED = "enrolled"
-    NOT_RENEWED = "not_renewed"
+    AWAITING = "awaiting", "en attente de réponse"
+    ANSWERED = "answered", "nouveau quotient enregistré"
+    KEPT = "kept", "quotient précédent reconduit"
+    TOP_BRACKET = "top_bracket", "tranche la plus haute appliquée"
+    CONFIRMED = "confirmed", "réinscription confirmée"
+    DECLINED = "declined", "pas de réinscription"
+    ENROLLED = "enrolled", "réinscrit(e)"
+    NOT_RENEWED = "not_renewed", "non réinscrit(e) (sans réponse)"
 
     @property
     def label_fr(self) -> str:
-        """What staff and families read."""
-        return _STATE_FR[self]
+        """The :attr:`label` (the name the templates use)."""
+        return self.label
 
-
-_STATE_FR = {
-    AnswerState.AWAITING: "en attente de réponse",
-    AnswerState.ANSWERED: "nouveau quotient enregistré",
-    AnswerState.KEPT: "quotient précédent reconduit",
-    AnswerState.TOP_BRACKET: "tranche la plus haute appliquée",
-    AnswerState.CONFIRMED: "réinscription confirmée",
-    AnswerState.DECLINED: "pas de réinscription",
-    AnswerState.ENROLLED: "réinscrit(e)",
-    AnswerState.NOT_RENEWED: "non réinscrit(e) (sans réponse)",
-}
 
 #: The states an answer may end in, by kind of campaign (once the campaign is closed).
 SETTLED: dict[CampaignKind, frozenset[AnswerState]] = {
