@@ -34,6 +34,15 @@ def enum_member(cls: type[E], value: object, *, path: str, what: str) -> E:
         ) from None
 
 
+def parse_enum(cls: type[E], value: object, *, path: str, message: str) -> E:
+    """``cls(value)``; :class:`InvalidInputError` with ``message`` otherwise, in which
+    ``{value}`` (or ``{value!r}``) stands for the value refused."""
+    try:
+        return cls(value)
+    except ValueError:
+        raise InvalidInputError(message.format(value=value), path=path) from None
+
+
 def check_year(value: object, path: str) -> int:
     """``value`` as a year between :data:`MIN_YEAR` and :data:`MAX_YEAR` (an ``int``, not a
     ``bool``); :class:`InvalidInputError` in French otherwise."""

@@ -42,6 +42,7 @@ from canteen_core.domain._validators import (
     non_empty_str,
     optional_aware_datetime,
     optional_date,
+    parse_enum,
 )
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
 from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
@@ -153,12 +154,12 @@ def weekdays_fr(weekdays: Iterable[int]) -> str:
 
 
 def _rule(value: MissingQuotientRule | str) -> MissingQuotientRule:
-    try:
-        return MissingQuotientRule(value)
-    except ValueError:
-        raise InvalidInputError(
-            f'must be "top_bracket" or "keep", got {value!r}', path="missing_quotient"
-        ) from None
+    return parse_enum(
+        MissingQuotientRule,
+        value,
+        path="missing_quotient",
+        message='must be "top_bracket" or "keep", got {value!r}',
+    )
 
 
 def _leaving_age(_: object, attribute: attrs.Attribute[int], value: object) -> None:
@@ -180,12 +181,12 @@ class CampaignSettings:
 
 
 def _kind(value: CampaignKind | str) -> CampaignKind:
-    try:
-        return CampaignKind(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"type de campagne inconnu « {value} » (quotient, reenrollment)", path="kind"
-        ) from None
+    return parse_enum(
+        CampaignKind,
+        value,
+        path="kind",
+        message="type de campagne inconnu « {value} » (quotient, reenrollment)",
+    )
 
 
 def _optional_year(_: object, attribute: attrs.Attribute[int | None], value: object) -> None:
@@ -242,10 +243,9 @@ class Campaign:
 
 
 def _state(value: AnswerState | str) -> AnswerState:
-    try:
-        return AnswerState(value)
-    except ValueError:
-        raise InvalidInputError(f"état de réponse inconnu « {value} »", path="state") from None
+    return parse_enum(
+        AnswerState, value, path="state", message="état de réponse inconnu « {value} »"
+    )
 
 
 def _weekdays(value: Iterable[int] | None) -> tuple[int, ...] | None:
