@@ -106,6 +106,19 @@ def instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], object], Non
     return check
 
 
+def optional_instance_of(
+    kind: type, message: str
+) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+    """A validator accepting ``None`` or instances of ``kind``; :class:`InvalidInputError` with
+    ``message`` otherwise."""
+
+    def check(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None and not isinstance(value, kind):
+            raise InvalidInputError(message, path=attribute.name)
+
+    return check
+
+
 def items_of(kind: type[T], values: Iterable[object], path: str) -> tuple[T, ...]:
     """``values`` as a tuple whose every item is a ``kind``; :class:`InvalidInputError` naming
     the first other item (``facts[3]``) otherwise."""
