@@ -25,6 +25,7 @@ from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.events import DirectDebitAnnounced
 from canteen_core.domain.mandates import DirectDebitMandate, validate_mandate_reference
 from canteen_core.domain.money import CENT, EUR, Money
+from canteen_core.ports.backends import NamedProvider
 
 __all__ = [
     "MAX_DEBIT_AMOUNT",
@@ -111,13 +112,8 @@ class CollectionResult(Protocol):
 
 
 @runtime_checkable
-class DirectDebitProvider(Protocol):
+class DirectDebitProvider(NamedProvider, Protocol):
     """A direct-debit adapter (the built-in ``sepa``), found by name through the plugin hooks."""
-
-    @property
-    def name(self) -> str:
-        """The provider's registry name (``"sepa"``)."""
-        ...
 
     @property
     def creditor(self) -> Creditor:
