@@ -34,6 +34,15 @@ def enum_member(cls: type[E], value: object, *, path: str, what: str) -> E:
         ) from None
 
 
+def parse_enum(cls: type[E], value: object, *, path: str, message: str) -> E:
+    """``cls(value)``; :class:`InvalidInputError` with ``message`` otherwise, in which
+    ``{value}`` (or ``{value!r}``) stands for the value refused."""
+    try:
+        return cls(value)
+    except ValueError:
+        raise InvalidInputError(message.format(value=value), path=path) from None
+
+
 def check_year(value: object, path: str) -> int:
     """``value`` as a year between :data:`MIN_YEAR` and :data:`MAX_YEAR` (an ``int``, not a
     ``bool``); :class:`InvalidInputError` in French otherwise."""
@@ -93,6 +102,19 @@ def instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], object], Non
                 f"{attribute.name} : {kind.__name__} attendu, reçu {type(value).__name__}",
                 path=attribute.name,
             )
+
+    return check
+
+
+def optional_instance_of(
+    kind: type, message: str
+) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+    """A validator accepting ``None`` or instances of ``kind``; :class:`InvalidInputError` with
+    ``message`` otherwise."""
+
+    def check(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None and not isinstance(value, kind):
+            raise InvalidInputError(message, path=attribute.name)
 
     return check
 

@@ -7,55 +7,33 @@ names (``"arachides"``, ``"peanuts"``).
 
 from __future__ import annotations
 
-import enum
 import unicodedata
 from collections.abc import Iterable
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["Allergen", "parse_allergens"]
 
 
-class Allergen(enum.StrEnum):
-    """One of the 14 allergens of regulation (EU) 1169/2011, annex II."""
+class Allergen(LabelledEnum):
+    """One of the 14 allergens of regulation (EU) 1169/2011, annex II; ``label`` is its French
+    name: ``"Arachides"``."""
 
-    GLUTEN = "gluten"
-    CRUSTACEANS = "crustaceans"
-    EGGS = "eggs"
-    FISH = "fish"
-    PEANUTS = "peanuts"
-    SOYBEANS = "soybeans"
-    MILK = "milk"
-    NUTS = "nuts"
-    CELERY = "celery"
-    MUSTARD = "mustard"
-    SESAME = "sesame"
-    SULPHITES = "sulphites"
-    LUPIN = "lupin"
-    MOLLUSCS = "molluscs"
-
-    @property
-    def label(self) -> str:
-        """The French name: ``"Arachides"``."""
-        return _LABELS[self]
-
-
-_LABELS: dict[Allergen, str] = {
-    Allergen.GLUTEN: "Céréales contenant du gluten",
-    Allergen.CRUSTACEANS: "Crustacés",
-    Allergen.EGGS: "Œufs",
-    Allergen.FISH: "Poissons",
-    Allergen.PEANUTS: "Arachides",
-    Allergen.SOYBEANS: "Soja",
-    Allergen.MILK: "Lait",
-    Allergen.NUTS: "Fruits à coque",
-    Allergen.CELERY: "Céleri",
-    Allergen.MUSTARD: "Moutarde",
-    Allergen.SESAME: "Graines de sésame",
-    Allergen.SULPHITES: "Anhydride sulfureux et sulfites",
-    Allergen.LUPIN: "Lupin",
-    Allergen.MOLLUSCS: "Mollusques",
-}
+    GLUTEN = "gluten", "Céréales contenant du gluten"
+    CRUSTACEANS = "crustaceans", "Crustacés"
+    EGGS = "eggs", "Œufs"
+    FISH = "fish", "Poissons"
+    PEANUTS = "peanuts", "Arachides"
+    SOYBEANS = "soybeans", "Soja"
+    MILK = "milk", "Lait"
+    NUTS = "nuts", "Fruits à coque"
+    CELERY = "celery", "Céleri"
+    MUSTARD = "mustard", "Moutarde"
+    SESAME = "sesame", "Graines de sésame"
+    SULPHITES = "sulphites", "Anhydride sulfureux et sulfites"
+    LUPIN = "lupin", "Lupin"
+    MOLLUSCS = "molluscs", "Mollusques"
 
 
 def _folded(text: str) -> str:
@@ -65,7 +43,7 @@ def _folded(text: str) -> str:
 
 _BY_NAME: dict[str, Allergen] = {
     **{_folded(allergen.value): allergen for allergen in Allergen},
-    **{_folded(label): allergen for allergen, label in _LABELS.items()},
+    **{_folded(allergen.label): allergen for allergen in Allergen},
     "gluten": Allergen.GLUTEN,
     "sesame": Allergen.SESAME,
     "sulfites": Allergen.SULPHITES,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time
+from typing import NotRequired, TypedDict, Unpack
 
 import attrs
 
@@ -38,6 +39,7 @@ __all__ = [
     "AttendanceLine",
     "AttendanceRecord",
     "Presence",
+    "Recording",
     "attendance_lines",
     "justify_absences",
     "record_attendance",
@@ -82,6 +84,18 @@ class AbsenceJustification:
         return self.first_day <= day <= self.last_day
 
 
+class Recording(TypedDict):
+    """What staff noted with a presence (the fields of :class:`AttendanceRecord` that
+    :meth:`AttendanceRecord.of` does not take from the enrollment and the day)."""
+
+    booked: bool
+    recorded_by: str
+    recorded_at: datetime
+    justification_id: NotRequired[str | None]
+    arrival: NotRequired[time | None]
+    departure: NotRequired[time | None]
+
+
 @attrs.frozen(kw_only=True)
 class AttendanceRecord:
     """What happened to one child on one day; ``booked`` is the reservation at recording."""
@@ -118,13 +132,7 @@ class AttendanceRecord:
         enrollment: Enrollment,
         day: date,
         presence: Presence,
-        *,
-        booked: bool,
-        recorded_by: str,
-        recorded_at: datetime,
-        justification_id: str | None = None,
-        arrival: time | None = None,
-        departure: time | None = None,
+        **recording: Unpack[Recording],
     ) -> AttendanceRecord:
         """The record of ``enrollment`` on ``day``; its id is derived from both (one record
         per enrollment and day, so storage can upsert)."""
@@ -136,12 +144,7 @@ class AttendanceRecord:
             site_id=enrollment.site.id,
             day=day,
             presence=presence,
-            booked=booked,
-            recorded_by=recorded_by,
-            recorded_at=recorded_at,
-            justification_id=justification_id,
-            arrival=arrival,
-            departure=departure,
+            **recording,
         )
 
     @property

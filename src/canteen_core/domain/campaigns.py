@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import (
     a_date,
     aware_datetime,
@@ -41,6 +42,7 @@ from canteen_core.domain._validators import (
     non_empty_str,
     optional_aware_datetime,
     optional_date,
+    parse_enum,
 )
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
 from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
@@ -90,34 +92,23 @@ class MissingQuotientRule(enum.StrEnum):
     KEEP = "keep"  # the previous quotient is carried over
 
 
-class AnswerState(enum.StrEnum):
-    """Where a household's answer stands."""
+class AnswerState(LabelledEnum):
+    """Where a household's answer stands; ``label`` is what staff and families read."""
 
-    AWAITING = "awaiting"
-    ANSWERED = "answered"
-    KEPT = "kept"
-    TOP_BRACKET = "top_bracket"
-    CONFIRMED = "confirmed"
-    DECLINED = "declined"
-    ENROLLED = "enrolled"
-    NOT_RENEWED = "not_renewed"
+    AWAITING = "awaiting", "en attente de réponse"
+    ANSWERED = "answered", "nouveau quotient enregistré"
+    KEPT = "kept", "quotient précédent reconduit"
+    TOP_BRACKET = "top_bracket", "tranche la plus haute appliquée"
+    CONFIRMED = "confirmed", "réinscription confirmée"
+    DECLINED = "declined", "pas de réinscription"
+    ENROLLED = "enrolled", "réinscrit(e)"
+    NOT_RENEWED = "not_renewed", "non réinscrit(e) (sans réponse)"
 
     @property
     def label_fr(self) -> str:
-        """What staff and families read."""
-        return _STATE_FR[self]
+        """The :attr:`label` (the name the templates use)."""
+        return self.label
 
-
-_STATE_FR = {
-    AnswerState.AWAITING: "en attente de réponse",
-    AnswerState.ANSWERED: "nouveau quotient enregistré",
-    AnswerState.KEPT: "quotient précédent reconduit",
-    AnswerState.TOP_BRACKET: "tranche la plus haute appliquée",
-    AnswerState.CONFIRMED: "réinscription confirmée",
-    AnswerState.DECLINED: "pas de réinscription",
-    AnswerState.ENROLLED: "réinscrit(e)",
-    AnswerState.NOT_RENEWED: "non réinscrit(e) (sans réponse)",
-}
 
 #: The states an answer may end in, by kind of campaign (once the campaign is closed).
 SETTLED: dict[CampaignKind, frozenset[AnswerState]] = {
@@ -163,12 +154,12 @@ def weekdays_fr(weekdays: Iterable[int]) -> str:
 
 
 def _rule(value: MissingQuotientRule | str) -> MissingQuotientRule:
-    try:
-        return MissingQuotientRule(value)
-    except ValueError:
-        raise InvalidInputError(
-            f'must be "top_bracket" or "keep", got {value!r}', path="missing_quotient"
-        ) from None
+    return parse_enum(
+        MissingQuotientRule,
+        value,
+        path="missing_quotient",
+        message='must be "top_bracket" or "keep", got {value!r}',
+    )
 
 
 def _leaving_age(_: object, attribute: attrs.Attribute[int], value: object) -> None:
@@ -190,12 +181,12 @@ class CampaignSettings:
 
 
 def _kind(value: CampaignKind | str) -> CampaignKind:
-    try:
-        return CampaignKind(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"type de campagne inconnu « {value} » (quotient, reenrollment)", path="kind"
-        ) from None
+    return parse_enum(
+        CampaignKind,
+        value,
+        path="kind",
+        message="type de campagne inconnu « {value} » (quotient, reenrollment)",
+    )
 
 
 def _optional_year(_: object, attribute: attrs.Attribute[int | None], value: object) -> None:
@@ -252,10 +243,9 @@ class Campaign:
 
 
 def _state(value: AnswerState | str) -> AnswerState:
-    try:
-        return AnswerState(value)
-    except ValueError:
-        raise InvalidInputError(f"état de réponse inconnu « {value} »", path="state") from None
+    return parse_enum(
+        AnswerState, value, path="state", message="état de réponse inconnu « {value} »"
+    )
 
 
 def _weekdays(value: Iterable[int] | None) -> tuple[int, ...] | None:

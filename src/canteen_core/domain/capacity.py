@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str, positive_int
 from canteen_core.domain.errors import InvalidInputError
 
@@ -154,28 +155,15 @@ class CapacityRule:
         return self.places
 
 
-class WaitingStatus(enum.StrEnum):
-    """Where a waiting-list entry stands."""
+class WaitingStatus(LabelledEnum):
+    """Where a waiting-list entry stands; ``label`` is the status in French."""
 
-    WAITING = "waiting"  # in the queue
-    OFFERED = "offered"  # a place is held for the family until ``offer_until``
-    PLACED = "placed"  # the child got the place (booked)
-    WITHDRAWN = "withdrawn"  # the family left the list or declined the offer
-    EXPIRED = "expired"  # the offer ran out, or the day passed
+    WAITING = "waiting", "en liste d'attente"  # in the queue
+    OFFERED = "offered", "place proposée"  # a place is held for the family until ``offer_until``
+    PLACED = "placed", "place obtenue"  # the child got the place (booked)
+    WITHDRAWN = "withdrawn", "retiré de la liste"  # the family left the list or declined the offer
+    EXPIRED = "expired", "expiré"  # the offer ran out, or the day passed
 
-    @property
-    def label(self) -> str:
-        """The status in French."""
-        return _STATUS_FR[self]
-
-
-_STATUS_FR = {
-    WaitingStatus.WAITING: "en liste d'attente",
-    WaitingStatus.OFFERED: "place proposée",
-    WaitingStatus.PLACED: "place obtenue",
-    WaitingStatus.WITHDRAWN: "retiré de la liste",
-    WaitingStatus.EXPIRED: "expiré",
-}
 
 #: The statuses that still hold a spot in the queue or a place.
 OPEN_STATUSES = (WaitingStatus.WAITING, WaitingStatus.OFFERED)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 import attrs
 
 from canteen_core.domain._access import ensure_allowed, ensure_may_act_for
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import (
     a_date,
     aware_datetime,
@@ -50,21 +51,13 @@ class ChangeAction(enum.StrEnum):
     CANCEL = "cancel"
 
 
-class RequestStatus(enum.StrEnum):
-    """Where a request stands."""
+class RequestStatus(LabelledEnum):
+    """Where a request stands; ``label`` is what the family reads."""
 
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"  # by the family, while it was pending
-
-
-_STATUS_FR = {
-    RequestStatus.PENDING: "En attente d'instruction",
-    RequestStatus.APPROVED: "Acceptée",
-    RequestStatus.REJECTED: "Refusée",
-    RequestStatus.WITHDRAWN: "Retirée",
-}
+    PENDING = "pending", "En attente d'instruction"
+    APPROVED = "approved", "Acceptée"
+    REJECTED = "rejected", "Refusée"
+    WITHDRAWN = "withdrawn", "Retirée"  # by the family, while it was pending
 
 
 def _action(value: ChangeAction | str) -> ChangeAction:
@@ -110,7 +103,7 @@ class ChangeRequest:
     @property
     def status_fr(self) -> str:
         """What the family sees: ``"En attente d'instruction"``, ``"Refusée : <motif>"``..."""
-        label = _STATUS_FR[self.status]
+        label = self.status.label
         return f"{label} : {self.reason}" if self.reason else label
 
 

@@ -24,6 +24,7 @@ from canteen_core.domain._validators import (
     check_year,
     non_empty_str,
     optional_aware_datetime,
+    parse_enum,
 )
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
@@ -45,10 +46,9 @@ MAX_TEXT = 500
 
 
 def _status(value: RequestStatus | str) -> RequestStatus:
-    try:
-        return RequestStatus(value)
-    except ValueError:
-        raise InvalidInputError(f"statut de demande inconnu « {value} »", path="status") from None
+    return parse_enum(
+        RequestStatus, value, path="status", message="statut de demande inconnu « {value} »"
+    )
 
 
 def _year(_: object, attribute: attrs.Attribute[int], value: object) -> None:

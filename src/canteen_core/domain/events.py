@@ -9,16 +9,21 @@ Events carry identifiers and amounts, never secrets (no passwords, no tokens).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, NotRequired, Self, TypedDict, Unpack
 
 import attrs
 
 from canteen_core.domain._validators import aware_datetime
 from canteen_core.domain.money import Money
 
+if TYPE_CHECKING:
+    from canteen_core.domain.enrollments import Enrollment
+
 __all__ = [
     "AccountInvited",
     "ChangeRequestDecided",
     "CreditNoteIssued",
+    "DaysChange",
     "DirectDebitAnnounced",
     "Event",
     "InvoiceIssued",
@@ -46,6 +51,29 @@ class ReservationsChanged(Event):
     booked: tuple[date, ...] = ()
     cancelled: tuple[date, ...] = ()
     pending: tuple[date, ...] = ()
+
+    @classmethod
+    def for_enrollment(
+        cls, enrollment: Enrollment, occurred_at: datetime, **change: Unpack[DaysChange]
+    ) -> Self:
+        """The event of ``enrollment``'s days changed at ``occurred_at``: its household, child
+        and id are the enrollment's, the rest is ``change``."""
+        return cls(
+            occurred_at=occurred_at,
+            household_id=enrollment.household_id,
+            child_id=enrollment.child_id,
+            enrollment_id=enrollment.id,
+            **change,
+        )
+
+
+class DaysChange(TypedDict):
+    """Who changed which days of an enrollment (:meth:`ReservationsChanged.for_enrollment`)."""
+
+    actor_id: str
+    booked: NotRequired[tuple[date, ...]]
+    cancelled: NotRequired[tuple[date, ...]]
+    pending: NotRequired[tuple[date, ...]]
 
 
 @attrs.frozen(kw_only=True)

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import attrs
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import (
     a_date,
     aware_datetime,
@@ -46,22 +47,18 @@ __all__ = [
 ]
 
 
-class PaperKind(enum.StrEnum):
-    """The kinds of papers a household uploads."""
+class PaperKind(LabelledEnum):
+    """The kinds of papers a household uploads; ``label`` is the French name families and
+    staff read."""
 
-    CAF_ATTESTATION = "attestation_caf"
-    MEDICAL_CERTIFICATE = "certificat_medical"
-    PAI = "pai"
-    RIB = "rib"
-    PROOF_OF_ADDRESS = "justificatif_domicile"
+    CAF_ATTESTATION = "attestation_caf", "Attestation CAF (quotient familial)"
+    MEDICAL_CERTIFICATE = "certificat_medical", "Certificat médical"
+    PAI = "pai", "PAI (projet d'accueil individualisé)"
+    RIB = "rib", "RIB"
+    PROOF_OF_ADDRESS = "justificatif_domicile", "Justificatif de domicile"
     #: The SEPA direct-debit authorization a family signed online: filed by canteen itself
     #: (:mod:`canteen_core.domain.mandate_authorization`), never uploaded.
-    SEPA_MANDATE = "mandat_sepa"
-
-    @property
-    def label(self) -> str:
-        """The French name families and staff read."""
-        return _KIND_LABELS[self]
+    SEPA_MANDATE = "mandat_sepa", "Mandat de prélèvement SEPA signé"
 
     @property
     def needs_child(self) -> bool:
@@ -91,16 +88,6 @@ class PaperKind(enum.StrEnum):
             raise InvalidInputError(
                 f"type de document inconnu « {value} » (types : {known})", path="kind"
             ) from None
-
-
-_KIND_LABELS: dict[PaperKind, str] = {
-    PaperKind.CAF_ATTESTATION: "Attestation CAF (quotient familial)",
-    PaperKind.MEDICAL_CERTIFICATE: "Certificat médical",
-    PaperKind.PAI: "PAI (projet d'accueil individualisé)",
-    PaperKind.RIB: "RIB",
-    PaperKind.PROOF_OF_ADDRESS: "Justificatif de domicile",
-    PaperKind.SEPA_MANDATE: "Mandat de prélèvement SEPA signé",
-}
 
 
 class PaperStatus(enum.StrEnum):

@@ -19,6 +19,7 @@ import attrs
 from canteen_core.domain._access import acts_as_commune, ensure_may_act_for
 from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar_words import MONTH_NAMES_FR
 from canteen_core.domain.change_requests import ChangeAction, ChangeRequest
 from canteen_core.domain.clock import Clock, ensure_aware
 from canteen_core.domain.deadlines import format_instant, wall_clock
@@ -28,21 +29,6 @@ from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import ReservationBook, month_days
 
 __all__ = ["Grid", "GridCell", "GridRow", "month_grid", "week_grid"]
-
-_MONTHS_FR = (
-    "Janvier",
-    "Février",
-    "Mars",
-    "Avril",
-    "Mai",
-    "Juin",
-    "Juillet",
-    "Août",
-    "Septembre",
-    "Octobre",
-    "Novembre",
-    "Décembre",
-)
 
 
 @attrs.frozen(kw_only=True)
@@ -258,7 +244,7 @@ def month_grid(
     Sunday 1 October) is not a row.
     """
     days = month_days(year, month)
-    title = f"{_MONTHS_FR[month - 1]} {year}"
+    title = f"{MONTH_NAMES_FR[month - 1].capitalize()} {year}"
     return _grid(
         title, days, book, enrollment=enrollment, actor=actor, clock=clock, pending=pending
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import NotRequired, TypedDict, Unpack
 
 import attrs
 
@@ -25,6 +26,7 @@ from canteen_core.domain.families import Diet, HouseholdDirectory
 from canteen_core.domain.reservations import ReservationBook
 
 __all__ = [
+    "HeadcountSources",
     "KitchenCount",
     "count_day",
     "count_range",
@@ -152,46 +154,55 @@ def headcount_entries(
     return result
 
 
-def site_headcount(
-    site_id: str,
-    day: date,
-    *,
-    enrollments: Iterable[Enrollment],
-    books: Mapping[str, ReservationBook],
-    directory: HouseholdDirectory,
-    service_id: str | None = None,
-) -> KitchenCount:
-    """The count for one site and day; enrollments whose service is closed that day count 0."""
+class HeadcountSources(TypedDict):
+    """What :func:`site_headcount` and :func:`site_headcounts` count from: the enrollments (of
+    any site), their books by enrollment id, the directory giving each child's diet and PAI,
+    and optionally the one service to count."""
+
+    enrollments: Iterable[Enrollment]
+    books: Mapping[str, ReservationBook]
+    directory: HouseholdDirectory
+    service_id: NotRequired[str | None]
+
+
+def _site_entries(
+    site_id: str, sources: HeadcountSources, *, open_on: date | None = None
+) -> tuple[list[Enrollment], list[HeadcountEntry]]:
+    """The enrollments of ``site_id`` (those whose service runs on ``open_on``, if given) and
+    their headcount entries."""
     selected = [
         enrollment
-        for enrollment in enrollments
-        if enrollment.site.id == site_id and enrollment.is_bookable(day)
+        for enrollment in sources["enrollments"]
+        if enrollment.site.id == site_id and (open_on is None or enrollment.is_bookable(open_on))
     ]
-    entries = headcount_entries(selected, books, directory, site_id=site_id, service_id=service_id)
+    entries = headcount_entries(
+        selected,
+        sources["books"],
+        sources["directory"],
+        site_id=site_id,
+        service_id=sources.get("service_id"),
+    )
+    return selected, entries
+
+
+def site_headcount(site_id: str, day: date, **sources: Unpack[HeadcountSources]) -> KitchenCount:
+    """The count for one site and day; enrollments whose service is closed that day count 0."""
+    _, entries = _site_entries(site_id, sources, open_on=day)
     return count_day(entries, day, site_id=site_id)
 
 
 def site_headcounts(
-    site_id: str,
-    start: date,
-    end: date,
-    *,
-    enrollments: Iterable[Enrollment],
-    books: Mapping[str, ReservationBook],
-    directory: HouseholdDirectory,
-    service_id: str | None = None,
+    site_id: str, start: date, end: date, **sources: Unpack[HeadcountSources]
 ) -> tuple[KitchenCount, ...]:
     """One count per day from ``start`` to ``end`` for a site (closed days count 0).
 
     A booked day on which an enrollment's service no longer runs (a strike added after the
     booking) is not counted, as in :func:`site_headcount`.
     """
-    selected = [enrollment for enrollment in enrollments if enrollment.site.id == site_id]
+    selected, site_entries = _site_entries(site_id, sources)
     entries: list[HeadcountEntry] = []
     by_id = {enrollment.id: enrollment for enrollment in selected}
-    for diet, pai, book in headcount_entries(
-        selected, books, directory, site_id=site_id, service_id=service_id
-    ):
+    for diet, pai, book in site_entries:
         enrollment = by_id[book.enrollment_id]
         closed = [day for day in book.booked_days(start, end) if not enrollment.is_bookable(day)]
         if closed:

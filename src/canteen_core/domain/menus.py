@@ -12,12 +12,12 @@ PAI lists an allergen present in the menu is flagged for the kitchen.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 import attrs
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import a_date, items_of, non_empty_str
 from canteen_core.domain.allergens import Allergen, parse_allergens
 from canteen_core.domain.errors import InvalidInputError
@@ -25,28 +25,14 @@ from canteen_core.domain.errors import InvalidInputError
 __all__ = ["AllergyFlag", "Course", "DayMenu", "Dish", "WeekMenu", "allergy_flags", "week_of"]
 
 
-class Course(enum.StrEnum):
-    """A place in the day's menu."""
+class Course(LabelledEnum):
+    """A place in the day's menu; ``label`` is the French name: ``"Plat"``."""
 
-    STARTER = "starter"
-    MAIN = "main"
-    SIDE = "side"
-    DESSERT = "dessert"
-    VEGETARIAN_OPTION = "vegetarian_option"
-
-    @property
-    def label(self) -> str:
-        """The French name: ``"Plat"``."""
-        return _COURSE_FR[self]
-
-
-_COURSE_FR = {
-    Course.STARTER: "Entrée",
-    Course.MAIN: "Plat",
-    Course.SIDE: "Accompagnement",
-    Course.DESSERT: "Dessert",
-    Course.VEGETARIAN_OPTION: "Option végétarienne",
-}
+    STARTER = "starter", "Entrée"
+    MAIN = "main", "Plat"
+    SIDE = "side", "Accompagnement"
+    DESSERT = "dessert", "Dessert"
+    VEGETARIAN_OPTION = "vegetarian_option", "Option végétarienne"
 
 
 def _allergens(value: object) -> frozenset[Allergen]:

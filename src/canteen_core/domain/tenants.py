@@ -8,7 +8,7 @@ variable holding each one on the platform's machines, never the value.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,35 +37,47 @@ def check_tenant_id(value: object) -> str:
     return value
 
 
-def _settings(value: Mapping[str, Any]) -> dict[str, str]:
-    settings: dict[str, str] = {}
+def _named_texts(
+    value: Mapping[str, Any],
+    *,
+    path: str,
+    noun: str,
+    accepts: Callable[[object], bool],
+    refusal: str,
+) -> dict[str, str]:
+    """``value`` as a dict of texts whose keys are setting names (refused in French naming
+    the ``noun``); an item ``accepts`` refuses raises ``refusal`` (``{key}`` is its key)."""
+    texts: dict[str, str] = {}
     for key, item in dict(value).items():
         if not isinstance(key, str) or not _SETTING.fullmatch(key):
             raise InvalidInputError(
-                f"nom de réglage invalide : {key!r} (minuscules, chiffres, . - _)",
-                path="settings",
+                f"nom de {noun} invalide : {key!r} (minuscules, chiffres, . - _)", path=path
             )
-        if not isinstance(item, str):
-            raise InvalidInputError(f"le réglage {key} doit être un texte", path="settings")
-        settings[key] = item
-    return settings
+        if not accepts(item):
+            raise InvalidInputError(refusal.format(key=key), path=path)
+        texts[key] = item
+    return texts
+
+
+def _settings(value: Mapping[str, Any]) -> dict[str, str]:
+    return _named_texts(
+        value,
+        path="settings",
+        noun="réglage",
+        accepts=lambda item: isinstance(item, str),
+        refusal="le réglage {key} doit être un texte",
+    )
 
 
 def _secrets(value: Mapping[str, Any]) -> dict[str, str]:
-    secrets: dict[str, str] = {}
-    for key, item in dict(value).items():
-        if not isinstance(key, str) or not _SETTING.fullmatch(key):
-            raise InvalidInputError(
-                f"nom de secret invalide : {key!r} (minuscules, chiffres, . - _)", path="secrets"
-            )
-        if not isinstance(item, str) or not _ENV_NAME.fullmatch(item):
-            raise InvalidInputError(
-                f"le secret {key} se donne par le nom d'une variable d'environnement "
-                f"(majuscules, chiffres, _), pas par sa valeur",
-                path="secrets",
-            )
-        secrets[key] = item
-    return secrets
+    return _named_texts(
+        value,
+        path="secrets",
+        noun="secret",
+        accepts=lambda item: isinstance(item, str) and _ENV_NAME.fullmatch(item) is not None,
+        refusal="le secret {key} se donne par le nom d'une variable d'environnement "
+        "(majuscules, chiffres, _), pas par sa valeur",
+    )
 
 
 def _name(_: Any, attribute: attrs.Attribute[str], value: object) -> None:

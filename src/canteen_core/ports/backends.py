@@ -22,7 +22,7 @@ The settings are in :mod:`canteen_core.ports.settings`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -40,6 +40,7 @@ __all__ = [
     "HolidaySourceBackend",
     "MailerBackend",
     "NamedAdapter",
+    "NamedProvider",
     "PaymentProviderBackend",
     "StorageBackend",
 ]
@@ -80,6 +81,16 @@ class PaymentProviderBackend(NamedAdapter):
     """A payment provider: ``factory(settings)`` gets its ``[payment.<name>]`` table."""
 
     factory: Callable[[Mapping[str, Any]], Any]
+
+
+class NamedProvider(Protocol):
+    """What every payment provider port shares (online, direct debit, counter): the name its
+    :class:`PaymentProviderBackend` was offered under, which ``[payment.<name>]`` picks."""
+
+    @property
+    def name(self) -> str:
+        """The provider's registry name (``"payzen"``, ``"payfip"``, ``"sepa"``, ``"manual"``)."""
+        ...
 
 
 @attrs.frozen(kw_only=True)

@@ -14,6 +14,7 @@ from typing import NotRequired, Protocol, TypedDict, Unpack, runtime_checkable
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.ledger import Payment, PaymentMethod
 from canteen_core.domain.money import Money
+from canteen_core.ports.backends import NamedProvider
 
 __all__ = ["CounterPayment", "CounterPaymentProvider"]
 
@@ -35,13 +36,8 @@ class CounterPayment(TypedDict):
 
 
 @runtime_checkable
-class CounterPaymentProvider(Protocol):
+class CounterPaymentProvider(NamedProvider, Protocol):
     """Checks a payment received at the counter and builds its ledger payment."""
-
-    @property
-    def name(self) -> str:
-        """The provider's registry name (``"manual"``)."""
-        ...
 
     def record(self, **payment: Unpack[CounterPayment]) -> Payment:
         """The ledger payment for what was handed over; raises

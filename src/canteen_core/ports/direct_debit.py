@@ -18,13 +18,14 @@ from typing import Final, Protocol, runtime_checkable
 import attrs
 
 from canteen_core.domain._french import not_positive_fr
-from canteen_core.domain._validators import non_empty_str
+from canteen_core.domain._validators import non_empty_str, optional_instance_of
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.debit_returns import BankReturnFile
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.events import DirectDebitAnnounced
 from canteen_core.domain.mandates import DirectDebitMandate, validate_mandate_reference
 from canteen_core.domain.money import CENT, EUR, Money
+from canteen_core.ports.backends import NamedProvider
 
 __all__ = [
     "MAX_DEBIT_AMOUNT",
@@ -58,13 +59,6 @@ def _end_to_end(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     validate_mandate_reference(value, path=attribute.name)  # same charset and length rules
 
 
-def _optional_mandate(
-    _: object, attribute: attrs.Attribute[DirectDebitMandate | None], value: object
-) -> None:
-    if value is not None and not isinstance(value, DirectDebitMandate):
-        raise InvalidInputError("must be a DirectDebitMandate or None", path=attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class DebitItem:
     """One invoice to debit: the invoice number is the end-to-end id the bank returns."""
@@ -73,7 +67,9 @@ class DebitItem:
     invoice_id: str = attrs.field(validator=non_empty_str)
     invoice_number: str = attrs.field(validator=_end_to_end)
     amount: Money = attrs.field(validator=_positive_eur)
-    mandate: DirectDebitMandate | None = attrs.field(validator=_optional_mandate)
+    mandate: DirectDebitMandate | None = attrs.field(
+        validator=optional_instance_of(DirectDebitMandate, "must be a DirectDebitMandate or None")
+    )
     remittance_info: str | None = None  # default "Facture <number>"
 
 
@@ -116,13 +112,8 @@ class CollectionResult(Protocol):
 
 
 @runtime_checkable
-class DirectDebitProvider(Protocol):
+class DirectDebitProvider(NamedProvider, Protocol):
     """A direct-debit adapter (the built-in ``sepa``), found by name through the plugin hooks."""
-
-    @property
-    def name(self) -> str:
-        """The provider's registry name (``"sepa"``)."""
-        ...
 
     @property
     def creditor(self) -> Creditor:

@@ -12,18 +12,14 @@ from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from canteen_core.domain.online_payment import PaymentRequest, PaymentStart, VerifiedNotification
+from canteen_core.ports.backends import NamedProvider
 
 __all__ = ["OnlinePaymentProvider", "PaymentProvider"]
 
 
 @runtime_checkable
-class OnlinePaymentProvider(Protocol):
+class OnlinePaymentProvider(NamedProvider, Protocol):
     """An online payment provider adapter, found by ``name`` through the plugin hooks."""
-
-    @property
-    def name(self) -> str:
-        """The provider's registry name (``"payzen"``, ``"payfip"``)."""
-        ...
 
     @property
     def trust_unsigned(self) -> bool:

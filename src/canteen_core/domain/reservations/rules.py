@@ -364,11 +364,9 @@ def _set_masks(
     cancelled_days = _decode(base, changing_off) if changing_off else ()
     event = None
     if booked_days or cancelled_days or new_requests:
-        event = ReservationsChanged(
-            occurred_at=now,
-            household_id=enrollment.household_id,
-            child_id=enrollment.child_id,
-            enrollment_id=enrollment.id,
+        event = ReservationsChanged.for_enrollment(
+            enrollment,
+            now,
             actor_id=actor.user_id,
             booked=booked_days,
             cancelled=cancelled_days,
