@@ -62,10 +62,7 @@ placeholder = secret_placeholder
 
 
 def _sealed(message: OutgoingMessage) -> str | None:
-    for name, value in message.headers:
-        if name == SEALED_HEADER:
-            return value
-    return None
+    return message.header(SEALED_HEADER)
 
 
 def drop_sealed(message: OutgoingMessage) -> OutgoingMessage:
