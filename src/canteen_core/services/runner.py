@@ -230,43 +230,52 @@ def _needs_household(actor: Actor, action: Action) -> bool:
     return found
 
 
-class ServiceContext:
-    """Everything the application services share, and the one way to run a use case."""
+def _clock_or_system(clock: Clock | None) -> Clock:
+    return clock if clock is not None else SystemClock()
 
-    def __init__(
-        self,
-        *,
-        deployment: Deployment,
-        storage: Storage,
-        plugin_manager: CanteenPluginManager,
-        clock: Clock | None = None,
-        account_settings: AccountSettings | None = None,
-        notification_settings: NotificationSettings | None = None,
-        holiday_source: HolidaySource | None = None,
-        mailer: Mailer | None = None,
-        new_id: Callable[[], str] = random_id,
-    ) -> None:
-        self.deployment = deployment
-        self.storage = storage
-        self.plugin_manager = plugin_manager
-        self.clock: Clock = clock if clock is not None else SystemClock()
-        settings = account_settings or AccountSettings()
-        if settings.portal_opens_at is None and deployment.portal.opening_date is not None:
-            # The deployment's [portal] opening_date applies unless the settings name one.
-            settings = attrs.evolve(settings, portal_opens_at=deployment.portal.opening_date)
-        self.account_settings = settings
-        self._notification_settings = notification_settings
-        self._notifier: Notifier | None = None
-        self._mail_secrets: MailSecrets | None = None
-        self._holiday_source = holiday_source
-        self._mailer = mailer
-        self._document_store: DocumentStore | None = None
-        self.new_id = new_id
-        self._calendars = CalendarCache(
+
+def _settings_or_default(settings: AccountSettings | None) -> AccountSettings:
+    return settings or AccountSettings()
+
+
+# No slots: embedding code and tests may replace a method or collaborator on one instance.
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
+class ServiceContext:
+    """Everything the application services share, and the one way to run a use case.
+
+    Built with keyword arguments: ``deployment``, ``storage``, ``plugin_manager``, and
+    optionally ``clock`` (the system clock), ``account_settings``, ``notification_settings``
+    (from the deployment), ``holiday_source`` and ``mailer`` (the plugins the deployment
+    names, built on first use) and ``new_id``.
+    """
+
+    deployment: Deployment
+    storage: Storage
+    plugin_manager: CanteenPluginManager
+    clock: Clock = attrs.field(default=None, converter=_clock_or_system)
+    account_settings: AccountSettings = attrs.field(default=None, converter=_settings_or_default)
+    _notification_settings: NotificationSettings | None = None
+    _holiday_source: HolidaySource | None = None
+    _mailer: Mailer | None = None
+    new_id: Callable[[], str] = random_id
+    _notifier: Notifier | None = attrs.field(default=None, init=False)
+    _mail_secrets: MailSecrets | None = attrs.field(default=None, init=False)
+    _document_store: DocumentStore | None = attrs.field(default=None, init=False)
+    _calendars: CalendarCache = attrs.field(init=False)
+
+    @_calendars.default
+    def _calendar_cache(self) -> CalendarCache:
+        return CalendarCache(
             lambda zone, year, department: self.holiday_source.school_year(
                 zone, year, department=department
             )
         )
+
+    def __attrs_post_init__(self) -> None:
+        opening = self.deployment.portal.opening_date
+        if self.account_settings.portal_opens_at is None and opening is not None:
+            # The deployment's [portal] opening_date applies unless the settings name one.
+            self.account_settings = attrs.evolve(self.account_settings, portal_opens_at=opening)
 
     # -- collaborators (built lazily, once) ---------------------------------------------------
 
