@@ -78,27 +78,33 @@ _MAX_ID_LENGTH = 200
 _MAX_NAME_LENGTH = 200
 
 
+def _settings_or_default(settings: AccountSettings | None) -> AccountSettings:
+    return settings or AccountSettings()
+
+
+def _random_or_system(random: RandomSource | None) -> RandomSource:
+    return random or SystemRandom()
+
+
+# No slots: embedding code and tests may replace a method or collaborator on one instance.
+@attrs.define(eq=False, repr=False, slots=False)
 class Accounts:
     """Account use cases over an :class:`~canteen_core.domain.accounts.AccountStore`.
+
+    Built as ``Accounts(store, clock=..., settings=..., random=..., new_id=...)``: the
+    default settings, the system's random source and random ids unless given.
 
     Every method validates its input before touching the store, so a rejected call changes
     nothing (failed logins excepted: they record the failure, on purpose).
     """
 
-    def __init__(
-        self,
-        store: AccountStore,
-        *,
-        clock: Clock,
-        settings: AccountSettings | None = None,
-        random: RandomSource | None = None,
-        new_id: Callable[[], str] = random_id,
-    ) -> None:
-        self.store = store
-        self.clock = clock
-        self.settings = settings or AccountSettings()
-        self.random: RandomSource = random or SystemRandom()
-        self._new_id = new_id
+    store: AccountStore
+    clock: Clock = attrs.field(kw_only=True)
+    settings: AccountSettings = attrs.field(
+        default=None, converter=_settings_or_default, kw_only=True
+    )
+    random: RandomSource = attrs.field(default=None, converter=_random_or_system, kw_only=True)
+    _new_id: Callable[[], str] = attrs.field(default=random_id, kw_only=True)
 
     # -- helpers ---------------------------------------------------------------------------
 
