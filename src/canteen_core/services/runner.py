@@ -52,6 +52,7 @@ from canteen_core.config.plugins import CanteenPluginManager, build_plugin_manag
 from canteen_core.domain._ids import random_id
 from canteen_core.domain._validators import items_of
 from canteen_core.domain.accounts import (
+    Account,
     AccountDisabledError,
     AccountNotActivatedError,
     AccountSettings,
@@ -81,6 +82,7 @@ __all__ = [
     "ServiceContext",
     "Transaction",
     "build_default_plugin_manager",
+    "ensure_account_usable",
     "school_year_of",
 ]
 
@@ -230,6 +232,22 @@ def _needs_household(actor: Actor, action: Action) -> bool:
     return found
 
 
+def ensure_account_usable(account: Account) -> None:
+    """The account check before every use case of a logged-in user (step 3 above).
+
+    Raises :class:`~canteen_core.domain.accounts.AccountDisabledError`,
+    :class:`~canteen_core.domain.accounts.AccountNotActivatedError` (invited, not activated)
+    or :class:`~canteen_core.domain.accounts.PasswordChangeRequiredError` (the temporary
+    password not changed yet).
+    """
+    if account.status is AccountStatus.DISABLED:
+        raise AccountDisabledError()
+    if account.status is AccountStatus.INVITED:
+        raise AccountNotActivatedError()
+    if account.must_change_password:
+        raise PasswordChangeRequiredError()
+
+
 def _clock_or_system(clock: Clock | None) -> Clock:
     return clock if clock is not None else SystemClock()
 
@@ -366,14 +384,8 @@ class ServiceContext:
         if actor.has(Role.SYSTEM):
             return
         account = uow.accounts.get(actor.user_id)
-        if account is None:
-            return  # an actor not backed by a portal account (scripts, embedding code)
-        if account.status is AccountStatus.DISABLED:
-            raise AccountDisabledError()
-        if account.status is AccountStatus.INVITED:
-            raise AccountNotActivatedError()
-        if account.must_change_password:
-            raise PasswordChangeRequiredError()
+        if account is not None:  # else an actor not backed by a portal account (scripts...)
+            ensure_account_usable(account)
 
     @contextmanager
     def use_case(

@@ -36,7 +36,6 @@ from canteen_core.domain.accounts import (
     Invitation,
     Login,
     LoginThrottledError,
-    PasswordChangeRequiredError,
     PasswordReset,
     PortalNotOpenError,
     RandomSource,
@@ -66,6 +65,7 @@ from canteen_core.domain.actors import Role
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.events import AccountInvited
+from canteen_core.services.runner import ensure_account_usable
 
 __all__ = ["Accounts"]
 
@@ -351,12 +351,7 @@ class Accounts:
         account otherwise. Changing the password is the one use case that skips this check.
         """
         account = self._get(account_id)
-        if account.status is AccountStatus.DISABLED:
-            raise AccountDisabledError()
-        if account.status is AccountStatus.INVITED:
-            raise AccountNotActivatedError()
-        if account.must_change_password:
-            raise PasswordChangeRequiredError()
+        ensure_account_usable(account)
         return account
 
     def change_password(
