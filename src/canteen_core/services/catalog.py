@@ -220,7 +220,7 @@ class CatalogService(ServiceBase):
         by_household: dict[str, list[tuple[Enrollment, tuple[date, ...]]]] = {}
         for enrollment, days in dropped:
             by_household.setdefault(enrollment.household_id, []).append((enrollment, days))
-            tx.emit(days_changed(tx, enrollment, actor_id, cancelled=days))
+            tx.emit(days_changed(tx, enrollment, enrollment.id, actor_id, cancelled=days))
         households = tx.uow.households.find_many(by_household)
         key = f"{entry.id}:{entry.version}"
         for household_id, items in sorted(by_household.items()):

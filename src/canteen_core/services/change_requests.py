@@ -119,7 +119,12 @@ class ChangeRequestUseCases(ServiceBase):
                     booked, cancelled = (day, ()) if request.wants_booked else ((), day)
                     tx.emit(
                         days_changed(
-                            tx, enrollment, actor.user_id, booked=booked, cancelled=cancelled
+                            tx,
+                            request,
+                            enrollment.id,
+                            actor.user_id,
+                            booked=booked,
+                            cancelled=cancelled,
                         )
                     )
             else:
