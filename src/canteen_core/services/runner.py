@@ -105,34 +105,26 @@ def school_year_of(day: date) -> int:
     return day.year if day.month >= 8 else day.year - 1
 
 
+# No slots: embedding code and tests may replace a method or collaborator on one instance.
+@attrs.define(eq=False, repr=False, slots=False)
 class Transaction:
     """One running use case: its unit of work, acting user, instant, events and messages.
 
     Created by :meth:`ServiceContext.use_case`; never build one directly.
     """
 
-    def __init__(
-        self,
-        context: ServiceContext,
-        uow: UnitOfWork,
-        actor: Actor | None,
-        action: Action | None,
-        now: datetime,
-        *,
-        needs_household: bool,
-    ) -> None:
-        self.context = context
-        self.uow = uow
-        self.actor = actor
-        self.action = action
-        #: The instant of the use case (one clock reading for everything it does).
-        self.now = now
-        self._needs_household = needs_household
-        self._households: set[str] = set()
-        self._events: list[Event] = []
-        self._messages: list[OutgoingMessage] = []
-        #: What the use case tells the audit trail (before/after, entities; see audit_trail).
-        self.audit = AuditNote()
+    context: ServiceContext
+    uow: UnitOfWork
+    actor: Actor | None
+    action: Action | None
+    #: The instant of the use case (one clock reading for everything it does).
+    now: datetime
+    _needs_household: bool = attrs.field(kw_only=True)
+    _households: set[str] = attrs.field(factory=set, init=False)
+    _events: list[Event] = attrs.field(factory=list, init=False)
+    _messages: list[OutgoingMessage] = attrs.field(factory=list, init=False)
+    #: What the use case tells the audit trail (before/after, entities; see audit_trail).
+    audit: AuditNote = attrs.field(factory=AuditNote, init=False)
 
     @property
     def authorized_households(self) -> frozenset[str]:
