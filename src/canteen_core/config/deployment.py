@@ -94,7 +94,7 @@ import attrs
 
 from canteen_core.config.serialization import structure
 from canteen_core.config.serialization.errors import unknown_fields_fr
-from canteen_core.config.toml import parse_toml
+from canteen_core.config.toml import parse_toml, read_config_file
 from canteen_core.domain._validators import non_empty_str
 from canteen_core.domain.campaigns import CampaignSettings
 from canteen_core.domain.capacity import CapacitySettings
@@ -453,10 +453,5 @@ def load_deployment(
     keys, missing required keys, bad values and unset environment variables.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(
-            f"fichier de déploiement illisible : {file} ({exc.strerror})"
-        ) from None
+    text = read_config_file(file, "fichier de déploiement")
     return parse_deployment(text, base_dir=file.resolve().parent, environ=environ, source=str(file))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 from typing import Any
 
 from canteen_core.domain.errors import ConfigurationError
 
-__all__ = ["parse_toml"]
+__all__ = ["parse_toml", "read_config_file"]
 
 # tomllib's reasons (CPython's tomllib/_parser.py), in French; the few that quote the text
 # at fault keep the quote.
@@ -72,3 +73,12 @@ def parse_toml(text: str, *, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(f"{source} : TOML invalide, {toml_error_fr(error)}") from None
+
+
+def read_config_file(file: Path, what: str) -> str:
+    """The text of the configuration ``file``; one that cannot be read is a
+    :class:`ConfigurationError` saying ``what`` it is (``"fichier de déploiement"``)."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"{what} illisible : {file} ({exc.strerror})") from None

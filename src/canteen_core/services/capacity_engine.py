@@ -40,6 +40,7 @@ from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.reservations import BulkResult, ReservationBook, SkippedDay, SkipReason
 from canteen_core.ports.storage import Range
 from canteen_core.services.billing._base import household_recipients
+from canteen_core.services.events import days_changed
 from canteen_core.services.runner import Transaction
 
 __all__ = ["Books", "DayLedger", "apply_capacity", "placed_event", "promote", "tell_family"]
@@ -318,14 +319,7 @@ def promote(
 
 def placed_event(tx: Transaction, entry: WaitingEntry, actor_id: str) -> ReservationsChanged:
     """The event of a child booked from the waiting list (its day booked)."""
-    return ReservationsChanged(
-        occurred_at=tx.now,
-        household_id=entry.household_id,
-        child_id=entry.child_id,
-        enrollment_id=entry.enrollment_id,
-        actor_id=actor_id,
-        booked=(entry.day,),
-    )
+    return days_changed(tx, entry, entry.enrollment_id, actor_id, booked=(entry.day,))
 
 
 def tell_family(tx: Transaction, entry: WaitingEntry, enrollment: Enrollment) -> None:

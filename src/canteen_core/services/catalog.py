@@ -10,6 +10,7 @@ outbox, in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
@@ -20,17 +21,18 @@ from canteen_core.domain.calendar import Period, ServiceCalendar
 from canteen_core.domain.catalog import Service, ServiceEntry, Site, SiteEntry
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConflictError, InvalidInputError
-from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import drop_closed_days
 from canteen_core.ports.storage import CatalogRepository
 from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
+from canteen_core.services.events import days_changed
 from canteen_core.services.runner import ServiceBase, Transaction
 
 __all__ = ["CatalogService", "site_closures_for", "stored_service", "stored_site"]
 
 _Entry = TypeVar("_Entry", SiteEntry, ServiceEntry)
+_Value = TypeVar("_Value", Site, Service)
 
 
 def stored_site(tx: Transaction, site: Site | str) -> SiteEntry:
@@ -39,38 +41,52 @@ def stored_site(tx: Transaction, site: Site | str) -> SiteEntry:
     ``NotFoundError`` for an unknown id; ``ConflictError`` for a site whose id is stored with
     other details (the catalog's entry is the one enrollments use).
     """
-    if isinstance(site, str):
-        return tx.uow.sites.get(site)
-    entry = _find_or_add(tx.uow.sites, SiteEntry(site=site))
-    if entry.site != site:
-        raise ConflictError(
-            f"le site « {site.id} » est enregistré autrement ({entry.site.name}, zone "
-            f"{entry.site.zone}, département {entry.site.department}) : donnez son identifiant"
-        )
-    return entry
+    return _stored(
+        tx.uow.sites,
+        site,
+        lambda given: SiteEntry(site=given),
+        lambda entry: entry.site,
+        lambda stored: (
+            f"le site « {stored.id} » est enregistré autrement ({stored.name}, zone "
+            f"{stored.zone}, département {stored.department}) : donnez son identifiant"
+        ),
+    )
 
 
 def stored_service(tx: Transaction, service: Service | str) -> ServiceEntry:
     """The catalog entry of ``service`` (an id, or a :class:`Service` added when not stored
     yet); errors as :func:`stored_site`."""
-    if isinstance(service, str):
-        return tx.uow.services.get(service)
-    entry = _find_or_add(tx.uow.services, ServiceEntry(service=service))
-    if entry.service != service:
-        raise ConflictError(
-            f"la prestation « {service.id} » est enregistrée autrement "
-            f"({entry.service.name}) : donnez son identifiant"
-        )
-    return entry
+    return _stored(
+        tx.uow.services,
+        service,
+        lambda given: ServiceEntry(service=given),
+        lambda entry: entry.service,
+        lambda stored: (
+            f"la prestation « {stored.id} » est enregistrée autrement "
+            f"({stored.name}) : donnez son identifiant"
+        ),
+    )
 
 
-def _find_or_add(catalog: CatalogRepository[_Entry], new: _Entry) -> _Entry:
-    """The stored entry of ``new``'s id, or ``new`` once stored (version 1). Building ``new``
-    checked the site or service given."""
+def _stored(
+    catalog: CatalogRepository[_Entry],
+    given: _Value | str,
+    new_entry: Callable[[_Value], _Entry],
+    value_of: Callable[[_Entry], _Value],
+    conflict: Callable[[_Value], str],
+) -> _Entry:
+    """The entry of ``given``: by id, or the stored entry of its id (``ConflictError`` with the
+    ``conflict`` message of the stored value when it differs), or ``given`` added (version 1).
+    Building the new entry checked the site or service given."""
+    if isinstance(given, str):
+        return catalog.get(given)
+    new = new_entry(given)
     stored = catalog.find(new.id)
     if stored is None:
         catalog.save(new, expected_version=0)
         return new
+    if value_of(stored) != given:
+        raise ConflictError(conflict(value_of(stored)))
     return stored
 
 
@@ -204,16 +220,7 @@ class CatalogService(ServiceBase):
         by_household: dict[str, list[tuple[Enrollment, tuple[date, ...]]]] = {}
         for enrollment, days in dropped:
             by_household.setdefault(enrollment.household_id, []).append((enrollment, days))
-            tx.emit(
-                ReservationsChanged(
-                    occurred_at=tx.now,
-                    household_id=enrollment.household_id,
-                    child_id=enrollment.child_id,
-                    enrollment_id=enrollment.id,
-                    actor_id=actor_id,
-                    cancelled=days,
-                )
-            )
+            tx.emit(days_changed(tx, enrollment, enrollment.id, actor_id, cancelled=days))
         households = tx.uow.households.find_many(by_household)
         key = f"{entry.id}:{entry.version}"
         for household_id, items in sorted(by_household.items()):

@@ -17,12 +17,12 @@ from canteen_core.domain.change_requests import withdraw as withdraw_request
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import InvalidInputError, RuleViolationError
-from canteen_core.domain.events import ReservationsChanged
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import BulkResult, ReservationBook
 from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
 from canteen_core.services.capacity_engine import Books, apply_capacity
+from canteen_core.services.events import days_changed
 from canteen_core.services.runner import ServiceBase, Transaction
 from canteen_core.services.school_years import ensure_years_open
 
@@ -115,15 +115,16 @@ class ChangeRequestUseCases(ServiceBase):
                         tx.uow, self._ctx.deployment, {request.household_id: [request.day]}
                     )
                     self._within_capacity(tx, enrollment, book, new_book, request)
+                    day = (request.day,)
+                    booked, cancelled = (day, ()) if request.wants_booked else ((), day)
                     tx.emit(
-                        ReservationsChanged(
-                            occurred_at=tx.now,
-                            household_id=request.household_id,
-                            child_id=request.child_id,
-                            enrollment_id=enrollment.id,
-                            actor_id=actor.user_id,
-                            booked=(request.day,) if request.wants_booked else (),
-                            cancelled=() if request.wants_booked else (request.day,),
+                        days_changed(
+                            tx,
+                            request,
+                            enrollment.id,
+                            actor.user_id,
+                            booked=booked,
+                            cancelled=cancelled,
                         )
                     )
             else:

@@ -52,6 +52,7 @@ from canteen_core.config.plugins import CanteenPluginManager, build_plugin_manag
 from canteen_core.domain._ids import random_id
 from canteen_core.domain._validators import items_of
 from canteen_core.domain.accounts import (
+    Account,
     AccountDisabledError,
     AccountNotActivatedError,
     AccountSettings,
@@ -81,6 +82,7 @@ __all__ = [
     "ServiceContext",
     "Transaction",
     "build_default_plugin_manager",
+    "ensure_account_usable",
     "school_year_of",
 ]
 
@@ -103,34 +105,26 @@ def school_year_of(day: date) -> int:
     return day.year if day.month >= 8 else day.year - 1
 
 
+# No slots: embedding code and tests may replace a method or collaborator on one instance.
+@attrs.define(eq=False, repr=False, slots=False)
 class Transaction:
     """One running use case: its unit of work, acting user, instant, events and messages.
 
     Created by :meth:`ServiceContext.use_case`; never build one directly.
     """
 
-    def __init__(
-        self,
-        context: ServiceContext,
-        uow: UnitOfWork,
-        actor: Actor | None,
-        action: Action | None,
-        now: datetime,
-        *,
-        needs_household: bool,
-    ) -> None:
-        self.context = context
-        self.uow = uow
-        self.actor = actor
-        self.action = action
-        #: The instant of the use case (one clock reading for everything it does).
-        self.now = now
-        self._needs_household = needs_household
-        self._households: set[str] = set()
-        self._events: list[Event] = []
-        self._messages: list[OutgoingMessage] = []
-        #: What the use case tells the audit trail (before/after, entities; see audit_trail).
-        self.audit = AuditNote()
+    context: ServiceContext
+    uow: UnitOfWork
+    actor: Actor | None
+    action: Action | None
+    #: The instant of the use case (one clock reading for everything it does).
+    now: datetime
+    _needs_household: bool = attrs.field(kw_only=True)
+    _households: set[str] = attrs.field(factory=set, init=False)
+    _events: list[Event] = attrs.field(factory=list, init=False)
+    _messages: list[OutgoingMessage] = attrs.field(factory=list, init=False)
+    #: What the use case tells the audit trail (before/after, entities; see audit_trail).
+    audit: AuditNote = attrs.field(factory=AuditNote, init=False)
 
     @property
     def authorized_households(self) -> frozenset[str]:
@@ -230,43 +224,68 @@ def _needs_household(actor: Actor, action: Action) -> bool:
     return found
 
 
-class ServiceContext:
-    """Everything the application services share, and the one way to run a use case."""
+def ensure_account_usable(account: Account) -> None:
+    """The account check before every use case of a logged-in user (step 3 above).
 
-    def __init__(
-        self,
-        *,
-        deployment: Deployment,
-        storage: Storage,
-        plugin_manager: CanteenPluginManager,
-        clock: Clock | None = None,
-        account_settings: AccountSettings | None = None,
-        notification_settings: NotificationSettings | None = None,
-        holiday_source: HolidaySource | None = None,
-        mailer: Mailer | None = None,
-        new_id: Callable[[], str] = random_id,
-    ) -> None:
-        self.deployment = deployment
-        self.storage = storage
-        self.plugin_manager = plugin_manager
-        self.clock: Clock = clock if clock is not None else SystemClock()
-        settings = account_settings or AccountSettings()
-        if settings.portal_opens_at is None and deployment.portal.opening_date is not None:
-            # The deployment's [portal] opening_date applies unless the settings name one.
-            settings = attrs.evolve(settings, portal_opens_at=deployment.portal.opening_date)
-        self.account_settings = settings
-        self._notification_settings = notification_settings
-        self._notifier: Notifier | None = None
-        self._mail_secrets: MailSecrets | None = None
-        self._holiday_source = holiday_source
-        self._mailer = mailer
-        self._document_store: DocumentStore | None = None
-        self.new_id = new_id
-        self._calendars = CalendarCache(
+    Raises :class:`~canteen_core.domain.accounts.AccountDisabledError`,
+    :class:`~canteen_core.domain.accounts.AccountNotActivatedError` (invited, not activated)
+    or :class:`~canteen_core.domain.accounts.PasswordChangeRequiredError` (the temporary
+    password not changed yet).
+    """
+    if account.status is AccountStatus.DISABLED:
+        raise AccountDisabledError()
+    if account.status is AccountStatus.INVITED:
+        raise AccountNotActivatedError()
+    if account.must_change_password:
+        raise PasswordChangeRequiredError()
+
+
+def _clock_or_system(clock: Clock | None) -> Clock:
+    return clock if clock is not None else SystemClock()
+
+
+def _settings_or_default(settings: AccountSettings | None) -> AccountSettings:
+    return settings or AccountSettings()
+
+
+# No slots: embedding code and tests may replace a method or collaborator on one instance.
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
+class ServiceContext:
+    """Everything the application services share, and the one way to run a use case.
+
+    Built with keyword arguments: ``deployment``, ``storage``, ``plugin_manager``, and
+    optionally ``clock`` (the system clock), ``account_settings``, ``notification_settings``
+    (from the deployment), ``holiday_source`` and ``mailer`` (the plugins the deployment
+    names, built on first use) and ``new_id``.
+    """
+
+    deployment: Deployment
+    storage: Storage
+    plugin_manager: CanteenPluginManager
+    clock: Clock = attrs.field(default=None, converter=_clock_or_system)
+    account_settings: AccountSettings = attrs.field(default=None, converter=_settings_or_default)
+    _notification_settings: NotificationSettings | None = None
+    _holiday_source: HolidaySource | None = None
+    _mailer: Mailer | None = None
+    new_id: Callable[[], str] = random_id
+    _notifier: Notifier | None = attrs.field(default=None, init=False)
+    _mail_secrets: MailSecrets | None = attrs.field(default=None, init=False)
+    _document_store: DocumentStore | None = attrs.field(default=None, init=False)
+    _calendars: CalendarCache = attrs.field(init=False)
+
+    @_calendars.default
+    def _calendar_cache(self) -> CalendarCache:
+        return CalendarCache(
             lambda zone, year, department: self.holiday_source.school_year(
                 zone, year, department=department
             )
         )
+
+    def __attrs_post_init__(self) -> None:
+        opening = self.deployment.portal.opening_date
+        if self.account_settings.portal_opens_at is None and opening is not None:
+            # The deployment's [portal] opening_date applies unless the settings name one.
+            self.account_settings = attrs.evolve(self.account_settings, portal_opens_at=opening)
 
     # -- collaborators (built lazily, once) ---------------------------------------------------
 
@@ -357,14 +376,8 @@ class ServiceContext:
         if actor.has(Role.SYSTEM):
             return
         account = uow.accounts.get(actor.user_id)
-        if account is None:
-            return  # an actor not backed by a portal account (scripts, embedding code)
-        if account.status is AccountStatus.DISABLED:
-            raise AccountDisabledError()
-        if account.status is AccountStatus.INVITED:
-            raise AccountNotActivatedError()
-        if account.must_change_password:
-            raise PasswordChangeRequiredError()
+        if account is not None:  # else an actor not backed by a portal account (scripts...)
+            ensure_account_usable(account)
 
     @contextmanager
     def use_case(

@@ -36,7 +36,6 @@ from canteen_core.domain.accounts import (
     Invitation,
     Login,
     LoginThrottledError,
-    PasswordChangeRequiredError,
     PasswordReset,
     PortalNotOpenError,
     RandomSource,
@@ -66,6 +65,7 @@ from canteen_core.domain.actors import Role
 from canteen_core.domain.clock import Clock
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.events import AccountInvited
+from canteen_core.services.runner import ensure_account_usable
 
 __all__ = ["Accounts"]
 
@@ -78,27 +78,33 @@ _MAX_ID_LENGTH = 200
 _MAX_NAME_LENGTH = 200
 
 
+def _settings_or_default(settings: AccountSettings | None) -> AccountSettings:
+    return settings or AccountSettings()
+
+
+def _random_or_system(random: RandomSource | None) -> RandomSource:
+    return random or SystemRandom()
+
+
+# No slots: embedding code and tests may replace a method or collaborator on one instance.
+@attrs.define(eq=False, repr=False, slots=False)
 class Accounts:
     """Account use cases over an :class:`~canteen_core.domain.accounts.AccountStore`.
+
+    Built as ``Accounts(store, clock=..., settings=..., random=..., new_id=...)``: the
+    default settings, the system's random source and random ids unless given.
 
     Every method validates its input before touching the store, so a rejected call changes
     nothing (failed logins excepted: they record the failure, on purpose).
     """
 
-    def __init__(
-        self,
-        store: AccountStore,
-        *,
-        clock: Clock,
-        settings: AccountSettings | None = None,
-        random: RandomSource | None = None,
-        new_id: Callable[[], str] = random_id,
-    ) -> None:
-        self.store = store
-        self.clock = clock
-        self.settings = settings or AccountSettings()
-        self.random: RandomSource = random or SystemRandom()
-        self._new_id = new_id
+    store: AccountStore
+    clock: Clock = attrs.field(kw_only=True)
+    settings: AccountSettings = attrs.field(
+        default=None, converter=_settings_or_default, kw_only=True
+    )
+    random: RandomSource = attrs.field(default=None, converter=_random_or_system, kw_only=True)
+    _new_id: Callable[[], str] = attrs.field(default=random_id, kw_only=True)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -345,12 +351,7 @@ class Accounts:
         account otherwise. Changing the password is the one use case that skips this check.
         """
         account = self._get(account_id)
-        if account.status is AccountStatus.DISABLED:
-            raise AccountDisabledError()
-        if account.status is AccountStatus.INVITED:
-            raise AccountNotActivatedError()
-        if account.must_change_password:
-            raise PasswordChangeRequiredError()
+        ensure_account_usable(account)
         return account
 
     def change_password(
