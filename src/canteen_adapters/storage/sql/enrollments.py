@@ -21,8 +21,6 @@ from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.documents import _DOCUMENT_STATEMENTS, _Documents, _Shape
 from canteen_adapters.storage.sql.driver import (
     _FETCH,
-    _IN_CHUNK,
-    _chunks,
     _Driver,
     _remember,
     _translate,
@@ -69,15 +67,14 @@ def _service_calendars(driver: _Driver, keys: Iterable[str]) -> dict[str, Any]:
             missing.append(key)
         else:
             found[key] = calendar
-    for chunk in _chunks(missing, _IN_CHUNK):
-        for key, body in driver.fetch(driver.sql(_CALENDAR_BODIES, len(chunk)), driver.ids(chunk)):
-            data = driver.json_out(body)
-            try:
-                calendar = structure(data, ServiceCalendar)
-            except InvalidInputError:
-                found[key] = data
-                continue
-            found[key] = _remember(_CALENDARS, _CALENDARS_KEPT, key, calendar)
+    for key, body in driver.fetch_in(_CALENDAR_BODIES, missing):
+        data = driver.json_out(body)
+        try:
+            calendar = structure(data, ServiceCalendar)
+        except InvalidInputError:
+            found[key] = data
+            continue
+        found[key] = _remember(_CALENDARS, _CALENDARS_KEPT, key, calendar)
     return found
 
 
@@ -176,8 +173,7 @@ class _Enrollments(_Documents):
         with _translate("cannot read enrollments"):
             driver = _Driver(connection)  # a family's booking call reads its enrollments here
             template = _ENROLLMENT_PARTS_PG if driver.postgres else _ENROLLMENT_PARTS
-            for chunk in _chunks(ids, _IN_CHUNK):
-                rows.extend(driver.fetch(driver.sql(template, len(chunk)), driver.ids(chunk)))
+            rows.extend(driver.fetch_in(template, ids))
         found = dict(zip((row[0] for row in rows), self._build(driver, rows), strict=True))
         return {
             enrollment_id: found[enrollment_id] for enrollment_id in ids if enrollment_id in found
