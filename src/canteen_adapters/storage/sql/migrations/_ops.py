@@ -26,6 +26,7 @@ __all__ = [
     "rebuild_reservation_days",
     "required",
     "reservation_days",
+    "reservation_months",
     "swap_rebuilt",
     "tenant_columns",
     "tenant_document_table",
@@ -103,6 +104,23 @@ def reservation_days(table: str, *, site: bool, late: bool, with_rowid: bool) ->
         primary_key(table, "enrollment_id", "day"),
         foreign_key(table, "enrollment_id", "reservation_states.enrollment_id", ondelete="CASCADE"),
         sqlite_with_rowid=with_rowid,
+    )
+
+
+def reservation_months(table: str, states: str) -> None:
+    """Create ``reservation_months`` as revisions 0005 and 0006 know it: one row per enrollment
+    and month, the month's booked (and late) days as bit masks, in one B-tree (``WITHOUT
+    ROWID`` on SQLite), going with the enrollment's row of ``states`` (``reservation_states``
+    or its rebuilt copy)."""
+    op.create_table(
+        table,
+        required("enrollment_id", sa.String()),
+        required("month", sa.Date()),
+        required("days", sa.BigInteger()),
+        required("late", sa.BigInteger()),
+        primary_key(table, "enrollment_id", "month"),
+        foreign_key(table, "enrollment_id", f"{states}.enrollment_id", ondelete="CASCADE"),
+        sqlite_with_rowid=False,
     )
 
 
