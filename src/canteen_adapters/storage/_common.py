@@ -1,4 +1,5 @@
-"""Logic shared by the memory and SQL adapters: the outbox and account stores.
+"""Logic shared by the memory and SQL adapters: the storage's life, the outbox and account
+stores.
 
 Each adapter supplies a few primitive reads and writes; the state transitions (what a claim,
 a send or a failure does to an :class:`~canteen_core.domain.outbox.OutboxRecord`) are written once
@@ -13,13 +14,18 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar, Unpack
+from typing import Any, ClassVar, Generic, TypeVar, Unpack
 
 import attrs
 
 from canteen_core.domain.accounts import Account, ThrottleState
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
-from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from canteen_core.domain.families import Household
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import (
@@ -29,13 +35,14 @@ from canteen_core.domain.outbox import (
     erasure_accounts,
     new_records,
 )
-from canteen_core.ports.storage import COLLECTIONS
+from canteen_core.ports.storage import COLLECTIONS, resolve_types
 
 __all__ = [
     "KEY_LENGTH",
     "THROTTLE_KEY_LENGTH",
     "AccountLogic",
     "OutboxLogic",
+    "StorageBase",
     "check_account_keys",
     "check_household_keys",
     "check_key",
@@ -65,6 +72,44 @@ def collection_type(types: dict[str, type[Any] | None], name: str) -> type[Any]:
     if cls is None:
         cls = types[name] = COLLECTIONS[name].resolve_type()
     return cls
+
+
+#: The unit of work a storage opens.
+UnitOfWorkT = TypeVar("UnitOfWorkT")
+
+
+class StorageBase(abc.ABC, Generic[UnitOfWorkT]):
+    """What every storage shares: the classes its collections store (``types`` overrides) and
+    its life: once closed, it opens no unit of work."""
+
+    #: The storage as "the ... storage is closed" names it.
+    _what: ClassVar[str]
+
+    def __init__(self, types: dict[str, type[Any]] | None) -> None:
+        self._types = resolve_types(types)
+        self._closed = False
+
+    @abc.abstractmethod
+    def _new_unit_of_work(self, *, read_only: bool) -> UnitOfWorkT:
+        """A unit of work of this open storage."""
+
+    @abc.abstractmethod
+    def _dispose(self) -> None:
+        """Free what the storage holds (when it is closed)."""
+
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWorkT:
+        """A unit of work; enter it with ``with``."""
+        if self._closed:
+            raise StorageError(f"the {self._what} storage is closed")
+        return self._new_unit_of_work(read_only=read_only)
+
+    def close(self) -> None:
+        """Close the storage (see :meth:`_dispose`)."""
+        self._closed = True
+        self._dispose()
+
+    def _type(self, name: str) -> type[Any]:
+        return collection_type(self._types, name)
 
 
 def existing(found: Found | None, missing: NotFoundError) -> Found:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from canteen_adapters.storage._common import collection_type
+from canteen_adapters.storage._common import StorageBase
 from canteen_adapters.storage._memory_audit import MemoryAuditLog
 from canteen_adapters.storage._memory_catalog import MemoryCatalog
 from canteen_adapters.storage._memory_repositories import (
@@ -33,7 +33,7 @@ from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.ports.backends import StorageBackend
 from canteen_core.ports.settings import StorageSettings
-from canteen_core.ports.storage import COLLECTIONS, Storage, UnitOfWork, resolve_types
+from canteen_core.ports.storage import COLLECTIONS, Storage, UnitOfWork
 
 __all__ = ["MemoryStorage", "MemoryUnitOfWork", "canteen_storage_backends"]
 
@@ -41,17 +41,17 @@ _MISSING = object()
 _LOCK_TIMEOUT = 60.0
 
 
-class MemoryStorage:
+class MemoryStorage(StorageBase["MemoryUnitOfWork"]):
     """A storage kept in this process's memory. ``types`` overrides collection classes."""
 
     name = "memory"
+    _what = "memory"
 
     def __init__(self, *, types: dict[str, type[Any]] | None = None) -> None:
+        super().__init__(types)
         self._data = _Data()
-        self._types = resolve_types(types)
         self._lock = threading.Lock()
         self._owner: int | None = None
-        self._closed = False
 
     @classmethod
     def open(cls, settings: StorageSettings | None = None) -> MemoryStorage:
@@ -69,15 +69,11 @@ class MemoryStorage:
             )
         return cls.open(settings)
 
-    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
-        """A unit of work; enter it with ``with``."""
-        if self._closed:
-            raise StorageError("the memory storage is closed")
+    def _new_unit_of_work(self, *, read_only: bool) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self, read_only=read_only)
 
-    def close(self) -> None:
+    def _dispose(self) -> None:
         """Forget everything."""
-        self._closed = True
         self._data = _Data()
 
     def _acquire(self) -> None:
@@ -93,9 +89,6 @@ class MemoryStorage:
     def _release(self) -> None:
         self._owner = None
         self._lock.release()
-
-    def _type(self, name: str) -> type[Any]:
-        return collection_type(self._types, name)
 
 
 class _Capacities(_Documents):

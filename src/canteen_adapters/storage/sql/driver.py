@@ -151,6 +151,13 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+def _rows_in(connection: sa.Connection, statement: sa.Executable, ids: list[Any]) -> Iterator[Any]:
+    """The rows of ``statement`` (an expanding ``ids`` parameter) for ``ids``, one query per
+    chunk of :data:`_IN_CHUNK`."""
+    for chunk in _chunks(ids, _IN_CHUNK):
+        yield from connection.execute(statement, {"ids": chunk})
+
+
 def _dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
     module = postgresql if connection.dialect.name == "postgresql" else sqlite
     return module.insert(table)
@@ -317,6 +324,12 @@ class _Driver:
         with _Cursor(self, statement) as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall())
+
+    def fetch_in(self, template: str, ids: list[str]) -> Iterator[Any]:
+        """The rows of ``template`` (see :meth:`sql`; its one parameter is the ``{ids}`` list)
+        for ``ids``, one query per chunk of :data:`_IN_CHUNK`."""
+        for chunk in _chunks(ids, _IN_CHUNK):
+            yield from self.fetch(self.sql(template, len(chunk)), self.ids(chunk))
 
     def run(self, statement: str, params: Sequence[Any] = ()) -> int:
         with _Cursor(self, statement) as cursor:

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from canteen_adapters.storage._common import check_household_keys, existing, household_missing
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import (
-    _IN_CHUNK,
     _ROWS_CHUNK,
     _chunks,
     _db_message,
     _Driver,
     _insert,
+    _rows_in,
     _Session,
     _sqlite_driver,
     _translate,
@@ -81,12 +81,11 @@ class _Households:
         owner = {child.id: home.id for home in households for child in home.children}
         if len(owner) != sum(len(home.children) for home in households):
             raise ConflictError("a child appears in two of the households")
-        for chunk in _chunks(list(owner), _IN_CHUNK):
-            for taken in connection.execute(_CHILD_OWNERS, {"ids": chunk}):
-                if taken.household_id != owner[taken.id]:
-                    raise ConflictError(
-                        f"child {taken.id!r} already belongs to household {taken.household_id!r}"
-                    )
+        for taken in _rows_in(connection, _CHILD_OWNERS, list(owner)):
+            if taken.household_id != owner[taken.id]:
+                raise ConflictError(
+                    f"child {taken.id!r} already belongs to household {taken.household_id!r}"
+                )
 
     def add(self, household: Household) -> None:
         self.add_many([household])
@@ -129,13 +128,10 @@ class _Households:
         owners: dict[str, str] = {}
         ids = list(dict.fromkeys(home.id for home in homes))
         child_ids = list(dict.fromkeys(child.id for home in homes for child in home.children))
-        for chunk in _chunks(ids, _IN_CHUNK):
-            stored.update(connection.execute(_HOUSEHOLD_IDS, {"ids": chunk}).scalars())
-        for chunk in _chunks(child_ids, _IN_CHUNK):
-            owners.update(
-                (row.id, row.household_id)
-                for row in connection.execute(_CHILD_OWNERS, {"ids": chunk})
-            )
+        stored.update(row.id for row in _rows_in(connection, _HOUSEHOLD_IDS, ids))
+        owners.update(
+            (row.id, row.household_id) for row in _rows_in(connection, _CHILD_OWNERS, child_ids)
+        )
         for home in homes:
             for child in home.children:
                 owner = owners.get(child.id)
@@ -214,10 +210,7 @@ class _Households:
         bodies: dict[str, Any] = {}
         with _translate("cannot read households"):
             driver = _Driver(connection)  # a family's booking call reads its household here
-            for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(_HOUSEHOLD_BODIES_SQL, len(chunk))
-                for household_id, body in driver.fetch(statement, driver.ids(chunk)):
-                    bodies[household_id] = body
+            bodies.update(driver.fetch_in(_HOUSEHOLD_BODIES_SQL, ids))
         return {
             hid: structure(driver.json_out(bodies[hid]), Household) for hid in ids if hid in bodies
         }
@@ -232,12 +225,10 @@ class _Households:
         found: dict[str, set[str]] = {}
         with _translate("cannot read households"):
             driver = _Driver(connection)
-            for chunk in _chunks(ids, _IN_CHUNK):
-                statement = driver.sql(_HOUSEHOLD_CHILDREN, len(chunk))
-                for household_id, child_id in driver.fetch(statement, driver.ids(chunk)):
-                    children = found.setdefault(household_id, set())
-                    if isinstance(child_id, str):
-                        children.add(child_id)
+            for household_id, child_id in driver.fetch_in(_HOUSEHOLD_CHILDREN, ids):
+                children = found.setdefault(household_id, set())
+                if isinstance(child_id, str):
+                    children.add(child_id)
         return {hid: frozenset(found[hid]) for hid in ids if hid in found}
 
     def ids(self) -> Iterator[str]:

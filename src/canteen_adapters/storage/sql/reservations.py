@@ -236,10 +236,8 @@ class _Reservations:
         book not at its expected version (``None``: they do not)."""
         stored: dict[str, int] = {}
         ids = [book.enrollment_id for book, _ in todo]
-        for chunk in _chunks(ids, _IN_CHUNK):
-            statement = driver.sql(_SAVE_STATES, len(chunk))
-            for enrollment_id, version in driver.fetch(statement, driver.ids(chunk)):
-                stored[enrollment_id] = 0 if version is None else int(version)
+        for enrollment_id, version in driver.fetch_in(_SAVE_STATES, ids):
+            stored[enrollment_id] = 0 if version is None else int(version)
         missing = [enrollment_id for enrollment_id in ids if enrollment_id not in stored]
         if missing:
             return NotFoundError(f"no enrollment {missing[0]!r}")

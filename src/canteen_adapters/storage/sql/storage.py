@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from canteen_adapters.storage._common import collection_type
+from canteen_adapters.storage._common import StorageBase
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.accounts import _Accounts
 from canteen_adapters.storage.sql.audit import SqlAuditLog
@@ -50,7 +50,7 @@ from canteen_adapters.storage.sql.tenancy import bypasses_row_security
 from canteen_core.config.deployment import StorageSettings
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.errors import StorageError
-from canteen_core.ports.storage import COLLECTIONS, Collection, resolve_types
+from canteen_core.ports.storage import COLLECTIONS, Collection
 
 if TYPE_CHECKING:
     from canteen_core.ports.storage import Storage, UnitOfWork
@@ -61,18 +61,19 @@ __all__ = ["SqlStorage", "SqlUnitOfWork"]
 _log = logging.getLogger("canteen.storage")
 
 
-class SqlStorage:
-    """A SQL database opened for canteen (SQLite file or PostgreSQL).
+class SqlStorage(StorageBase["SqlUnitOfWork"]):
+    """A SQL database opened for canteen (SQLite file or PostgreSQL); a unit of work is one
+    transaction.
 
     ``types`` overrides collection classes (see :class:`~canteen_core.ports.storage.Collection`).
     """
 
     name = "sql"
+    _what = "SQL"
 
     def __init__(self, engine: Engine, *, types: dict[str, type[Any]] | None = None) -> None:
+        super().__init__(types)
         self.engine = engine
-        self._types = resolve_types(types)
-        self._closed = False
 
     @classmethod
     def from_settings(cls, settings: StorageSettings) -> SqlStorage:
@@ -123,19 +124,12 @@ class SqlStorage:
         tenant = self.engine.get_execution_options().get(TENANT_OPTION)
         return None if tenant is None else str(tenant)
 
-    def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        """A unit of work (one transaction); enter it with ``with``."""
-        if self._closed:
-            raise StorageError("the SQL storage is closed")
+    def _new_unit_of_work(self, *, read_only: bool) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, read_only=read_only)
 
-    def close(self) -> None:
+    def _dispose(self) -> None:
         """Close every pooled connection."""
-        self._closed = True
         self.engine.dispose()
-
-    def _type(self, name: str) -> type[Any]:
-        return collection_type(self._types, name)
 
 
 _Repository = TypeVar("_Repository")

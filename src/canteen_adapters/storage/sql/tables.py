@@ -75,9 +75,14 @@ def _json_table(name: str, *items: Any, key: str = "id") -> sa.Table:
         name,
         metadata,
         sa.Column(key, sa.String(), primary_key=True),
-        sa.Column("body", JSON_TYPE, nullable=False),
+        _required("body", JSON_TYPE),
         *items,
     )
+
+
+def _required(name: str, type_: Any, **options: Any) -> sa.Column[Any]:
+    """A NOT NULL column."""
+    return sa.Column(name, type_, nullable=False, **options)
 
 
 def _belongs_to(name: str, owner: str, **options: Any) -> sa.Column[Any]:
@@ -93,8 +98,8 @@ children = sa.Table(
     metadata,
     sa.Column("id", sa.String(), primary_key=True),  # a child belongs to one household
     _belongs_to("household_id", "households.id", nullable=False, index=True),
-    sa.Column("diet", sa.String(), nullable=False),
-    sa.Column("pai", sa.Boolean(), nullable=False),
+    _required("diet", sa.String()),
+    _required("pai", sa.Boolean()),
 )
 
 household_guardians = sa.Table(
@@ -102,7 +107,7 @@ household_guardians = sa.Table(
     metadata,
     _belongs_to("household_id", "households.id", primary_key=True),
     sa.Column("guardian_id", sa.String(), primary_key=True, index=True),
-    sa.Column("role", sa.String(), nullable=False),
+    _required("role", sa.String()),
 )
 
 
@@ -119,8 +124,8 @@ def _catalog_table(name: str) -> sa.Table:
         name,
         metadata,
         sa.Column("id", sa.String(), primary_key=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("body", JSON_TYPE, nullable=False),
+        _required("version", sa.Integer()),
+        _required("body", JSON_TYPE),
     )
 
 
@@ -187,9 +192,9 @@ reservation_states = sa.Table(
     "reservation_states",
     metadata,
     _belongs_to("enrollment_id", "enrollments.id", primary_key=True),
-    sa.Column("version", sa.Integer(), nullable=False),
+    _required("version", sa.Integer()),
     # Days cancelled after their deadline (billing may charge them): few, kept as a list.
-    sa.Column("late_cancelled", JSON_TYPE, nullable=False, server_default="[]"),
+    _required("late_cancelled", JSON_TYPE, server_default="[]"),
 )
 
 reservation_months = sa.Table(
@@ -199,9 +204,9 @@ reservation_months = sa.Table(
     # The first day of the month.
     sa.Column("month", sa.Date(), primary_key=True),
     # Bit d - 1 set: day d of the month is booked (31 bits; never 0, such months have no row).
-    sa.Column("days", sa.BigInteger(), nullable=False),
+    _required("days", sa.BigInteger()),
     # The booked days of ``days`` that were booked late (surcharge mode), same bits.
-    sa.Column("late", sa.BigInteger(), nullable=False),
+    _required("late", sa.BigInteger()),
     # One B-tree (migration 0005): a school year is about ten rows per enrollment, headcounts
     # go through the enrollments' site; on SQLite the primary key is the table (WITHOUT ROWID).
     sqlite_with_rowid=False,
@@ -213,13 +218,13 @@ invoice_counters = sa.Table(
     sa.Column("issuer", sa.String(), primary_key=True),
     sa.Column("year", sa.Integer(), primary_key=True),
     sa.Column("kind", sa.String(), primary_key=True),
-    sa.Column("last", sa.Integer(), nullable=False),
+    _required("last", sa.Integer()),
 )
 
 accounts = _json_table(
     "accounts",
-    sa.Column("username", sa.String(), nullable=False, unique=True),
-    sa.Column("email", sa.String(), nullable=False, index=True),  # lower-cased for lookups
+    _required("username", sa.String(), unique=True),
+    _required("email", sa.String(), index=True),  # lower-cased for lookups
 )
 
 account_tokens = sa.Table(
@@ -233,10 +238,10 @@ throttles = _json_table("throttles", key="key")
 
 outbox = _json_table(
     "outbox",
-    sa.Column("status", sa.String(), nullable=False),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    _required("status", sa.String()),
+    _required("next_attempt_at", sa.DateTime(timezone=True)),
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _required("created_at", sa.DateTime(timezone=True)),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
@@ -247,10 +252,10 @@ document_blobs = sa.Table(
     "document_blobs",
     metadata,
     sa.Column("key", sa.String(), primary_key=True),
-    sa.Column("content_type", sa.String(), nullable=False),
-    sa.Column("size", sa.Integer(), nullable=False),
-    sa.Column("data", sa.LargeBinary(), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _required("content_type", sa.String()),
+    _required("size", sa.Integer()),
+    _required("data", sa.LargeBinary()),
+    _required("created_at", sa.DateTime(timezone=True)),
 )
 
 #: The audit chains (migration 0012): one row per entry, keyed by commune and sequence. The
@@ -261,14 +266,14 @@ audit_log = sa.Table(
     metadata,
     sa.Column("commune", sa.String(), primary_key=True),
     sa.Column("sequence", sa.Integer(), primary_key=True),
-    sa.Column("id", sa.String(), nullable=False, unique=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("actor_id", sa.String(), nullable=False, index=True),
-    sa.Column("action", sa.String(), nullable=False, index=True),
-    sa.Column("kind", sa.String(), nullable=False),
-    sa.Column("previous_hash", sa.String(), nullable=False),
-    sa.Column("hash", sa.String(), nullable=False),
-    sa.Column("details", sa.Text(), nullable=False),
+    _required("id", sa.String(), unique=True),
+    _required("recorded_at", sa.DateTime(timezone=True), index=True),
+    _required("actor_id", sa.String(), index=True),
+    _required("action", sa.String(), index=True),
+    _required("kind", sa.String()),
+    _required("previous_hash", sa.String()),
+    _required("hash", sa.String()),
+    _required("details", sa.Text()),
 )
 
 #: The households each audit entry is about (a billing run touches many): "what happened to

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -69,23 +70,10 @@ class SqlTenantRegistry:
 
     def add(self, tenant: Tenant) -> Tenant:
         """Register ``tenant``; :class:`ConflictError` if its id is taken."""
-        added = Tenant(
-            id=tenant.id,
-            name=tenant.name.strip(),
-            settings=tenant.settings,
-            secrets=tenant.secrets,
-            created_at=datetime.now(UTC),
-        )
-        values = {
-            "id": added.id,
-            "name": added.name,
-            "settings": added.settings,
-            "secrets": added.secrets,
-            "created_at": added.created_at,
-        }
+        added = attrs.evolve(tenant, name=tenant.name.strip(), created_at=datetime.now(UTC))
         try:
             with _translate("cannot add the tenant"), transaction(self.engine) as connection:
-                connection.execute(sa.insert(tenants).values(**values))
+                connection.execute(sa.insert(tenants).values(**attrs.asdict(added, recurse=False)))
         except ConflictError:
             raise ConflictError(f"la commune {tenant.id} est déjà inscrite") from None
         except StorageError as error:
@@ -111,11 +99,9 @@ def _require_postgres(engine: Engine) -> None:
         )
 
 
+#: A tenant's fields, one column each of the ``tenants`` table.
+_FIELDS = tuple(field.name for field in attrs.fields(Tenant))
+
+
 def _tenant(row: Any) -> Tenant:
-    return Tenant(
-        id=row.id,
-        name=row.name,
-        settings=row.settings,
-        secrets=row.secrets,
-        created_at=row.created_at,
-    )
+    return Tenant(**{name: getattr(row, name) for name in _FIELDS})

@@ -23,10 +23,13 @@ __all__ = [
     "foreign_key",
     "on_sqlite",
     "primary_key",
+    "rebuild_reservation_days",
     "required",
     "reservation_days",
+    "reservation_months",
     "swap_rebuilt",
     "tenant_columns",
+    "tenant_document_table",
     "tenant_keyed",
     "tenant_policy",
 ]
@@ -104,6 +107,35 @@ def reservation_days(table: str, *, site: bool, late: bool, with_rowid: bool) ->
     )
 
 
+def reservation_months(table: str, states: str) -> None:
+    """Create ``reservation_months`` as revisions 0005 and 0006 know it: one row per enrollment
+    and month, the month's booked (and late) days as bit masks, in one B-tree (``WITHOUT
+    ROWID`` on SQLite), going with the enrollment's row of ``states`` (``reservation_states``
+    or its rebuilt copy)."""
+    op.create_table(
+        table,
+        required("enrollment_id", sa.String()),
+        required("month", sa.Date()),
+        required("days", sa.BigInteger()),
+        required("late", sa.BigInteger()),
+        primary_key(table, "enrollment_id", "month"),
+        foreign_key(table, "enrollment_id", f"{states}.enrollment_id", ondelete="CASCADE"),
+        sqlite_with_rowid=False,
+    )
+
+
+def rebuild_reservation_days(rows: str, *, site: bool, with_rowid: bool) -> None:
+    """On SQLite, replace ``reservation_days`` (with its late marker, as revisions 0003 and 0004
+    rebuild it) by a copy with or without ``site_id`` and rowid, filled by the query ``rows``
+    (its columns in the table's order). Nothing references the table: the swap deletes
+    nothing."""
+    table = f"reservation_days{REBUILT}"
+    reservation_days(table, site=site, late=True, with_rowid=with_rowid)
+    columns = "enrollment_id, day, site_id, late" if site else "enrollment_id, day, late"
+    op.execute(f"INSERT INTO {table} ({columns}) {rows}")
+    swap_rebuilt("reservation_days")
+
+
 def swap_rebuilt(*tables: str) -> None:
     """Replace each of ``tables`` (parents first) by its filled ``<table>_rebuilt`` copy: the
     old ones are dropped children first (nothing left to cascade to), the copies renamed."""
@@ -145,3 +177,22 @@ def tenant_policy(table: str) -> None:
         f"CREATE POLICY canteen_tenant_isolation ON {table} "
         f"USING ({_TENANT_MATCH}) WITH CHECK ({_TENANT_MATCH})"
     )
+
+
+def tenant_document_table(table: str, *columns: sa.Column[Any], tenant_first: bool = False) -> None:
+    """Create a table of JSON documents as the revisions after 0013 do: an ``id`` string key, a
+    ``body`` and ``columns``, one index per column; on PostgreSQL keyed by commune under
+    row-level security (:func:`tenant_columns` after the other columns, or first as revision
+    0015 wrote them: ``tenant_first``; :func:`tenant_keyed`, :func:`tenant_policy`)."""
+    tenant = tenant_columns()
+    op.create_table(
+        table,
+        *(tenant if tenant_first else []),
+        required("id", sa.String()),
+        required("body", JSON),
+        *columns,
+        *([] if tenant_first else tenant),
+        primary_key(table, *tenant_keyed("id")),
+    )
+    create_indexes(table, *(column.name for column in columns))
+    tenant_policy(table)

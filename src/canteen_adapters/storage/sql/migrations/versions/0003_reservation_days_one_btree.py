@@ -11,33 +11,20 @@ from __future__ import annotations
 
 from alembic import op
 
-from canteen_adapters.storage.sql.migrations._ops import (
-    REBUILT,
-    on_sqlite,
-    reservation_days,
-    swap_rebuilt,
-)
+from canteen_adapters.storage.sql.migrations._ops import on_sqlite, rebuild_reservation_days
 
 revision = "0003"
 down_revision: str | None = "0002"
 
 _INDEX = "ix_reservation_days_site_id_day"
-
-
-def _rebuild_on_sqlite(*, with_rowid: bool) -> None:
-    """Copy ``reservation_days`` into a new table with or without rowid, then swap them."""
-    reservation_days(f"reservation_days{REBUILT}", site=True, late=True, with_rowid=with_rowid)
-    op.execute(
-        f"INSERT INTO reservation_days{REBUILT} (enrollment_id, day, site_id, late) "
-        "SELECT enrollment_id, day, site_id, late FROM reservation_days"
-    )
-    swap_rebuilt("reservation_days")  # nothing references it
+#: The booked days as they are, copied into the rebuilt table (with or without rowid).
+_DAYS = "SELECT enrollment_id, day, site_id, late FROM reservation_days"
 
 
 def upgrade() -> None:
     """Drop the site index; on SQLite, rebuild the table without rowid."""
     if on_sqlite():
-        _rebuild_on_sqlite(with_rowid=False)
+        rebuild_reservation_days(_DAYS, site=True, with_rowid=False)
     else:
         op.drop_index(_INDEX, table_name="reservation_days")
 
@@ -45,5 +32,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to a rowid table with the (site_id, day) index."""
     if on_sqlite():
-        _rebuild_on_sqlite(with_rowid=True)
+        rebuild_reservation_days(_DAYS, site=True, with_rowid=True)
     op.create_index(_INDEX, "reservation_days", ["site_id", "day"])

@@ -11,38 +11,25 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from canteen_adapters.storage.sql.migrations._ops import (
-    REBUILT,
-    on_sqlite,
-    reservation_days,
-    swap_rebuilt,
-)
+from canteen_adapters.storage.sql.migrations._ops import on_sqlite, rebuild_reservation_days
 
 revision = "0004"
 down_revision: str | None = "0003"
 
 
-def _rebuild_on_sqlite(*, with_site: bool) -> None:
-    """Copy ``reservation_days`` into a new table with or without ``site_id``, then swap."""
-    reservation_days(f"reservation_days{REBUILT}", site=with_site, late=True, with_rowid=False)
-    if with_site:
-        op.execute(
-            f"INSERT INTO reservation_days{REBUILT} (enrollment_id, day, site_id, late) "
-            "SELECT d.enrollment_id, d.day, e.site_id, d.late FROM reservation_days AS d "
-            "JOIN enrollments AS e ON e.id = d.enrollment_id"
-        )
-    else:
-        op.execute(
-            f"INSERT INTO reservation_days{REBUILT} (enrollment_id, day, late) "
-            "SELECT enrollment_id, day, late FROM reservation_days"
-        )
-    swap_rebuilt("reservation_days")  # nothing references it
+#: The booked days without their site (the upgrade's copy on SQLite)...
+_DAYS = "SELECT enrollment_id, day, late FROM reservation_days"
+#: ... and with the site of each day's enrollment (the downgrade's).
+_DAYS_WITH_SITE = (
+    "SELECT d.enrollment_id, d.day, e.site_id, d.late FROM reservation_days AS d "
+    "JOIN enrollments AS e ON e.id = d.enrollment_id"
+)
 
 
 def upgrade() -> None:
     """Drop ``reservation_days.site_id``."""
     if on_sqlite():
-        _rebuild_on_sqlite(with_site=False)
+        rebuild_reservation_days(_DAYS, site=False, with_rowid=False)
     else:
         op.drop_column("reservation_days", "site_id")
 
@@ -50,7 +37,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Bring ``site_id`` back, filled from each day's enrollment."""
     if on_sqlite():
-        _rebuild_on_sqlite(with_site=True)
+        rebuild_reservation_days(_DAYS_WITH_SITE, site=True, with_rowid=False)
         return
     op.add_column("reservation_days", sa.Column("site_id", sa.String(), nullable=True))
     op.execute(

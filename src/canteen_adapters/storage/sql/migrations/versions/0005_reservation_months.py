@@ -10,15 +10,12 @@ masks; the downgrade expands them back to one row per day."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 from canteen_adapters.storage.sql.migrations._ops import (
-    foreign_key,
     on_sqlite,
-    primary_key,
-    required,
     reservation_days,
+    reservation_months,
 )
 
 revision = "0005"
@@ -30,21 +27,7 @@ _BITS = "WITH RECURSIVE bits (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM bits W
 
 def upgrade() -> None:
     """Create ``reservation_months`` from ``reservation_days``, then drop the latter."""
-    op.create_table(
-        "reservation_months",
-        required("enrollment_id", sa.String()),
-        required("month", sa.Date()),
-        required("days", sa.BigInteger()),
-        required("late", sa.BigInteger()),
-        primary_key("reservation_months", "enrollment_id", "month"),
-        foreign_key(
-            "reservation_months",
-            "enrollment_id",
-            "reservation_states.enrollment_id",
-            ondelete="CASCADE",
-        ),
-        sqlite_with_rowid=False,
-    )
+    reservation_months("reservation_months", "reservation_states")
     if on_sqlite():
         month = "date(day, 'start of month')"
         bit = "(1 << (CAST(strftime('%d', day) AS INTEGER) - 1))"

@@ -32,6 +32,7 @@ from canteen_adapters.storage.sql.migrations._ops import (
     foreign_key,
     primary_key,
     required,
+    reservation_months,
     swap_rebuilt,
 )
 
@@ -122,17 +123,7 @@ def _rebuild_on_sqlite(*, calendar: bool) -> None:
         primary_key(states, "enrollment_id"),
         foreign_key(states, "enrollment_id", f"{enrollments}.id", ondelete="CASCADE"),
     )
-    months = f"reservation_months{REBUILT}"
-    op.create_table(
-        months,
-        required("enrollment_id", sa.String()),
-        required("month", sa.Date()),
-        required("days", sa.BigInteger()),
-        required("late", sa.BigInteger()),
-        primary_key(months, "enrollment_id", "month"),
-        foreign_key(months, "enrollment_id", f"{states}.enrollment_id", ondelete="CASCADE"),
-        sqlite_with_rowid=False,
-    )
+    reservation_months(f"reservation_months{REBUILT}", states)
     columns = {
         "enrollments": ", ".join(("id", "body", *_KEY_COLUMNS, *(["calendar_key"] * calendar))),
         "reservation_states": "enrollment_id, version, late_cancelled",

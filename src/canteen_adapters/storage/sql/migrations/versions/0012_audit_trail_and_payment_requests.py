@@ -4,12 +4,7 @@ and the started online payments in their own ``payment_requests`` table.
 Started payments were ``payment_started`` entries of ``notifications_audit`` (the request's
 fields as name/value pairs); they move to ``payment_requests`` as
 :class:`~canteen_core.domain.payment_requests.StartedPayment` bodies (written here by hand, as
-the converter writes them at this revision), and leave the notifications audit.
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-07
-"""
+the converter writes them at this revision), and leave the notifications audit."""
 
 from __future__ import annotations
 
@@ -18,15 +13,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from canteen_adapters.storage.sql.migrations._ops import (
+    JSON,
+    create_indexes,
+    document_table,
+    primary_key,
+    required,
+)
 
 revision = "0012"
 down_revision: str | None = "0011"
-branch_labels = None
-depends_on = None
 
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _KEYS = ("provider", "transaction_id", "household_id", "invoice_id", "requested_at")
 
 
@@ -97,43 +95,38 @@ def _move_started_payments() -> None:
 
 def upgrade() -> None:
     """Create the audit tables and ``payment_requests``; move the started payments there."""
-    op.create_table(
+    document_table(
         "payment_requests",
-        sa.Column("id", sa.String(), nullable=False),
-        sa.Column("body", JSON, nullable=False),
-        sa.Column("provider", sa.String(), nullable=False),
-        sa.Column("transaction_id", sa.String(), nullable=False),
+        required("provider", sa.String()),
+        required("transaction_id", sa.String()),
         sa.Column("household_id", sa.String(), nullable=True),
-        sa.Column("invoice_id", sa.String(), nullable=False),
-        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_payment_requests"),
+        required("invoice_id", sa.String()),
+        required("requested_at", sa.DateTime(timezone=True)),
     )
-    for column in _KEYS:
-        op.create_index(f"ix_payment_requests_{column}", "payment_requests", [column])
+    create_indexes("payment_requests", *_KEYS)
     _move_started_payments()
     op.create_table(
         "audit_log",
-        sa.Column("commune", sa.String(), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor_id", sa.String(), nullable=False),
-        sa.Column("action", sa.String(), nullable=False),
-        sa.Column("kind", sa.String(), nullable=False),
-        sa.Column("previous_hash", sa.String(), nullable=False),
-        sa.Column("hash", sa.String(), nullable=False),
-        sa.Column("details", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("commune", "sequence", name="pk_audit_log"),
+        required("commune", sa.String()),
+        required("sequence", sa.Integer()),
+        required("id", sa.String()),
+        required("recorded_at", sa.DateTime(timezone=True)),
+        required("actor_id", sa.String()),
+        required("action", sa.String()),
+        required("kind", sa.String()),
+        required("previous_hash", sa.String()),
+        required("hash", sa.String()),
+        required("details", sa.Text()),
+        primary_key("audit_log", "commune", "sequence"),
         sa.UniqueConstraint("id", name="uq_audit_log_id"),
     )
-    for column in ("recorded_at", "actor_id", "action"):
-        op.create_index(f"ix_audit_log_{column}", "audit_log", [column])
+    create_indexes("audit_log", "recorded_at", "actor_id", "action")
     op.create_table(
         "audit_households",
-        sa.Column("commune", sa.String(), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("household_id", sa.String(), nullable=False),
-        sa.PrimaryKeyConstraint("commune", "sequence", "household_id", name="pk_audit_households"),
+        required("commune", sa.String()),
+        required("sequence", sa.Integer()),
+        required("household_id", sa.String()),
+        primary_key("audit_households", "commune", "sequence", "household_id"),
         sa.ForeignKeyConstraint(
             ["commune", "sequence"],
             ["audit_log.commune", "audit_log.sequence"],
@@ -141,7 +134,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
-    op.create_index("ix_audit_households_household_id", "audit_households", ["household_id"])
+    create_indexes("audit_households", "household_id")
 
 
 def downgrade() -> None:

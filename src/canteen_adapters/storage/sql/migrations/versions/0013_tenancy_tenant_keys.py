@@ -11,12 +11,7 @@ only its tenant's rows. When existing rows were migrated, their commune is regis
 The keys are rebuilt from what the database holds (reflected). A later revision creating a
 table keys it with ``_ops.tenant_columns``, ``tenant_keyed`` and ``tenant_policy``; a later
 revision's data migration on PostgreSQL sees only its tenant's rows unless run by a superuser
-(or after ``NO FORCE ROW LEVEL SECURITY`` inside its transaction).
-
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-07
-"""
+(or after ``NO FORCE ROW LEVEL SECURITY`` inside its transaction)."""
 
 from __future__ import annotations
 
@@ -26,21 +21,23 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-from canteen_adapters.storage.sql.migrations._ops import TENANT_DEFAULT, tenant_policy
+from canteen_adapters.storage.sql.migrations._ops import (
+    JSON,
+    TENANT_DEFAULT,
+    primary_key,
+    required,
+    tenant_policy,
+)
 
 revision = "0013"
 down_revision: str | None = "0012"
-branch_labels = None
-depends_on = None
 
 _VERSION_TABLE = "canteen_schema_version"
 _TENANT = "tenant_id"
 _DEFAULT = TENANT_DEFAULT
 _POLICY = "canteen_tenant_isolation"
 _TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def _tables(inspector: Any) -> list[str]:
@@ -103,7 +100,7 @@ def upgrade() -> None:
         migrated = migrated or bool(rows)
         op.add_column(
             table,
-            sa.Column(_TENANT, sa.String(), nullable=False, server_default=sa.text(f"'{tenant}'")),
+            required(_TENANT, sa.String(), server_default=sa.text(f"'{tenant}'")),
         )
         op.alter_column(table, _TENANT, server_default=sa.text(_DEFAULT))
     _rekey(inspector, tables, keyed=True)
@@ -111,12 +108,12 @@ def upgrade() -> None:
         tenant_policy(table)
     registry = op.create_table(
         "tenants",
-        sa.Column("id", sa.String(), nullable=False),
-        sa.Column("name", sa.String(), nullable=False),
-        sa.Column("settings", JSON, nullable=False),
-        sa.Column("secrets", JSON, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_tenants"),
+        required("id", sa.String()),
+        required("name", sa.String()),
+        required("settings", JSON),
+        required("secrets", JSON),
+        required("created_at", sa.DateTime(timezone=True)),
+        primary_key("tenants", "id"),
     )
     op.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
     op.execute(
