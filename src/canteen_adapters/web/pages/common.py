@@ -23,9 +23,10 @@ from canteen_adapters.web.pages.render import (
     redirect,
 )
 from canteen_adapters.web.problems import Problem, canteen_error_to_problem
+from canteen_adapters.web.routes._dates import parse_day as iso_day
 from canteen_adapters.web.sessions import Session
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.domain.errors import CanteenError
 
 __all__ = [
     "Refusal",
@@ -187,9 +188,4 @@ def page_errors() -> dict[type[Exception], Callable[[AnyRequest, Any], Response[
 def parse_day(text: str | None, default: date, *, path: str) -> date:
     """A day a form or query gives as ``AAAA-MM-JJ`` (``default`` when empty); one French line
     naming the field ``path`` otherwise."""
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
+    return iso_day(text, path) if text else default

@@ -25,7 +25,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 
 from canteen_adapters.web.context import AnyRequest, WebContext
-from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.security import csrf_refused
 from canteen_adapters.web.sessions import Session, same_token
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError
@@ -122,13 +122,7 @@ def check_form(request: AnyRequest, form: Mapping[str, Any]) -> None:
     given = form.get("csrf_token")
     expected = session.csrf_token if session is not None else request.cookies.get(FORM_COOKIE)
     if not isinstance(given, str) or not expected or not same_token(given, expected):
-        raise Problem(
-            403,
-            "csrf",
-            "Jeton CSRF manquant",
-            "La demande n'a pas pu être vérifiée : rechargez la page et recommencez.",
-            field="csrf_token",
-        )
+        raise csrf_refused("csrf_token")
 
 
 class PageRenderer:
