@@ -25,7 +25,7 @@ from canteen_adapters.web.pages.common import (
     staff_of,
 )
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.routes.family_papers import form_day, form_field, form_quotient
+from canteen_adapters.web.routes.family_papers import form_field, paper_fields
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import PaperKind, size_fr
 from canteen_core.domain.paperless import PostalAddress
@@ -81,22 +81,8 @@ async def upload(request: AnyRequest, household_id: FromPath[str]) -> Response[A
         raise InvalidInputError("choisissez le fichier à déposer", path="file")
     canteen = context_of(request).canteen
     content = await file.read(canteen.papers.limits.max_bytes + 1)
-    issued_on = form_day(form_field(form, "issued_on"), "issued_on")
-    if issued_on is None:
-        raise InvalidInputError("indiquez la date du document", path="issued_on")
-    await run(
-        canteen.papers.upload,
-        session.actor,
-        household_id,
-        kind=PaperKind.parse(form_field(form, "kind") or ""),
-        content=content,
-        file_name=file.filename or "document",
-        issued_on=issued_on,
-        child_id=form_field(form, "child_id"),
-        valid_from=form_day(form_field(form, "valid_from"), "valid_from"),
-        valid_until=form_day(form_field(form, "valid_until"), "valid_until"),
-        family_quotient=form_quotient(form_field(form, "family_quotient")),
-    )
+    fields = paper_fields(form, file)
+    await run(canteen.papers.upload, session.actor, household_id, content=content, **fields)
     return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
 
 

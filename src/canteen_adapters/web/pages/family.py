@@ -9,6 +9,7 @@ from litestar.params import FromPath
 
 from canteen_adapters.web.callbacks_paths import notification_path
 from canteen_adapters.web.context import AnyRequest
+from canteen_adapters.web.convert import request_status_fr
 from canteen_adapters.web.pages.common import form_of, household_page, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.change_requests import RequestStatus
@@ -23,12 +24,6 @@ STATE_CLASS = {
     RequestStatus.APPROVED: "approved",
     RequestStatus.REJECTED: "rejected",
     RequestStatus.WITHDRAWN: "withdrawn",
-}
-STATE_FR = {
-    RequestStatus.PENDING: "En attente d'instruction",
-    RequestStatus.APPROVED: "Acceptée",
-    RequestStatus.REJECTED: "Refusée",
-    RequestStatus.WITHDRAWN: "Retirée",
 }
 ACTION_FR = {"book": "Réservation", "cancel": "Annulation"}
 
@@ -57,8 +52,7 @@ def _dashboard(request: AnyRequest, household_id: FromPath[str]) -> dict[str, An
                 "child": children.get(r.child_id, r.child_id),
                 "day": r.day,
                 "action": ACTION_FR.get(r.action.value, r.action.value),
-                "state": STATE_FR[r.status]
-                + (f" : {r.reason}" if r.status is RequestStatus.REJECTED and r.reason else ""),
+                "state": request_status_fr(r),
                 "css": STATE_CLASS[r.status],
             }
             for r in latest
