@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from litestar import Controller, Litestar, Request, Response, get
+from litestar import Controller, Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -14,7 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
 from litestar.openapi.spec import Server, Tag
 from litestar.routes import HTTPRoute
 
-from canteen_adapters.web.context import IdempotencyStore, WebContext
+from canteen_adapters.web.context import AnyRequest, IdempotencyStore, WebContext
 from canteen_adapters.web.pages import pages_router, static_router
 from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
 from canteen_adapters.web.routes import (
@@ -127,11 +127,11 @@ def create_app(
     def provide_web() -> WebContext:
         return context
 
-    def csrf(request: Request[Any, Any, Any]) -> None:
+    def csrf(request: AnyRequest) -> None:
         check_csrf(request, context.session, CALLBACK_PATHS)
 
     @get("/openapi.json", include_in_schema=False, sync_to_thread=False)
-    def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    def openapi_document(request: AnyRequest) -> Response[dict[str, Any]]:
         """The OpenAPI 3.1 document (also at ``/schema/openapi.json``, rendered at
         ``/schema``)."""
         return Response(

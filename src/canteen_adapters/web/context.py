@@ -19,6 +19,7 @@ from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.security import is_local
 from canteen_adapters.web.sessions import COOKIE, Session, SessionStore
 from canteen_adapters.web.settings import WebSettings
+from canteen_core.domain.accounts import Login
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.web_state import IdempotentResponse, idempotency_key
 from canteen_core.ports.storage import Range, Storage
@@ -26,6 +27,9 @@ from canteen_core.services import Canteen
 
 __all__ = ["AnyRequest", "IdempotencyStore", "Web", "WebContext", "not_logged_in"]
 
+
+#: The request a route handler receives (``request: AnyRequest``): any user, auth and state.
+AnyRequest: TypeAlias = Request[Any, Any, Any]
 
 #: Where a request keeps its session once read (its ASGI scope's state).
 _SESSION = "canteen_session"
@@ -105,7 +109,7 @@ class WebContext:
     sessions: SessionStore
     idempotency: IdempotencyStore
 
-    def session(self, request: Request[Any, Any, Any]) -> Session | None:
+    def session(self, request: AnyRequest) -> Session | None:
         """The request's live session, if any (read once per request)."""
         state = request.scope.setdefault("state", {})
         if _SESSION in state:
@@ -115,7 +119,20 @@ class WebContext:
         state[_SESSION] = found
         return found
 
-    def actor(self, request: Request[Any, Any, Any]) -> Actor:
+    def open_session(self, request: AnyRequest, login: Login) -> Session:
+        """The session of a successful ``login`` (API or login page alike): the one the
+        request's cookie names is dropped, a new one (a new id) is created."""
+        self.sessions.drop(request.cookies.get(COOKIE))
+        account = login.account
+        return self.sessions.create(
+            login.actor,
+            must_change_password=login.must_change_password,
+            display_name=account.display_name,
+            logged_in_at=account.last_login_at or self.canteen.context.clock.now(),
+            previous_login_at=account.previous_login_at,
+        )
+
+    def actor(self, request: AnyRequest) -> Actor:
         """The acting user: the session's, or an API key's; 401 without either."""
         key = request.headers.get("x-api-key")
         if key is not None:
@@ -131,7 +148,7 @@ class WebContext:
             raise not_logged_in()
         return session.actor
 
-    def staff_actor(self, request: Request[Any, Any, Any]) -> Actor:
+    def staff_actor(self, request: AnyRequest) -> Actor:
         """The acting user, who must be staff: :meth:`actor`, and 403 for a family."""
         actor = self.actor(request)
         if actor.is_family:
@@ -143,13 +160,13 @@ class WebContext:
             )
         return actor
 
-    def secure(self, request: Request[Any, Any, Any]) -> bool:
+    def secure(self, request: AnyRequest) -> bool:
         """Whether cookies get ``Secure`` for this request."""
         if self.settings.secure_cookies is not None:
             return self.settings.secure_cookies
         return not is_local(request)
 
-    def session_cookie(self, request: Request[Any, Any, Any], value: str | None) -> Cookie:
+    def session_cookie(self, request: AnyRequest, value: str | None) -> Cookie:
         """The session cookie to set (``None``: delete it)."""
         return Cookie(
             key=COOKIE,
@@ -161,7 +178,7 @@ class WebContext:
             max_age=None if value else 0,
         )
 
-    def public_url(self, request: Request[Any, Any, Any]) -> str:
+    def public_url(self, request: AnyRequest) -> str:
         """The base URL families reach the API at."""
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
@@ -170,5 +187,3 @@ class WebContext:
 
 #: How a route handler asks for the :class:`WebContext` (``web: Web``).
 Web: TypeAlias = NamedDependency[WebContext]
-#: The request a route handler receives (``request: AnyRequest``): any user, auth and state.
-AnyRequest: TypeAlias = Request[Any, Any, Any]

@@ -38,6 +38,7 @@ __all__ = [
     "money",
     "people_names",
     "request_out",
+    "request_status_fr",
     "roll_call_out",
     "search_households",
     "service_and_site",
@@ -139,12 +140,18 @@ def enrollment_out(enrollment: Enrollment, household: Household | None = None) -
     )
 
 
-def request_out(request: ChangeRequest) -> s.RequestOut:
-    """A change request's body."""
+def request_status_fr(request: ChangeRequest) -> str:
+    """A change request's state as families read it (API and dashboard alike): the status,
+    with the reason after a rejection ("Refusée : <motif>"; an approval's note is not shown)."""
     label = _STATUS_FR[request.status]
     if request.status is RequestStatus.REJECTED and request.reason:
-        label = f"Refusée : {request.reason}"
-    return body(s.RequestOut, request, status_label=label)
+        return f"{label} : {request.reason}"
+    return label
+
+
+def request_out(request: ChangeRequest) -> s.RequestOut:
+    """A change request's body."""
+    return body(s.RequestOut, request, status_label=request_status_fr(request))
 
 
 def cell_state(cell: GridCell) -> str:

@@ -172,16 +172,14 @@ def canteen_error_to_problem(request: Request[Any, Any, Any], error: CanteenErro
             break
     field = getattr(error, "path", None)
     message = getattr(error, "message", None) or str(error)
+    level = logging.ERROR if status >= 500 else logging.INFO
+    _log.log(level, "%s on %s %s: %s", type(error).__name__, request.method, path, error)
     if isinstance(error, NotAuthorizedError):
         # The library's refusal names the user and the household asked for: another
         # family's id must not come back to the one who tried it. The log keeps it.
-        _log.info("%s on %s %s: %s", type(error).__name__, request.method, path, error)
         return problem_response(status, slug, title, fallback, instance=path)
     if status >= 500:
-        _log.error("%s on %s %s: %s", type(error).__name__, request.method, path, error)
-        message = ""
-    else:
-        _log.info("%s on %s %s: %s", type(error).__name__, request.method, path, error)
+        message = ""  # the cause is for the server's log only
     extra = dict(getattr(error, "problem_extra", {}) or {})
     return problem_response(
         status,

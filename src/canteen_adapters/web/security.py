@@ -11,7 +11,7 @@ from litestar.types import Message, Scope
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.sessions import CSRF_HEADER, Session, same_token
 
-__all__ = ["check_csrf", "client_address", "is_local", "security_headers"]
+__all__ = ["check_csrf", "client_address", "csrf_refused", "is_local", "security_headers"]
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The API's pages are JSON; the rendered OpenAPI page loads its viewer from a CDN.
@@ -42,6 +42,18 @@ ANONYMOUS = frozenset(
 LOCAL_HOSTS = frozenset(
     {"localhost", "127.0.0.1", "::1", "[::1]", "testserver", "testserver.local"}
 )
+
+
+def csrf_refused(field: str) -> Problem:
+    """The 403 of an unsafe request whose CSRF token (in ``field``) is missing or wrong: the
+    API's header and the pages' form field alike."""
+    return Problem(
+        403,
+        "csrf",
+        "Jeton CSRF manquant",
+        "La demande n'a pas pu être vérifiée : rechargez la page et recommencez.",
+        field=field,
+    )
 
 
 def security_headers(docs_path: str) -> Callable[[Message, Scope], None]:
@@ -92,13 +104,7 @@ def check_csrf(
     session = session_of(request)
     if session is not None and request.url.path not in ANONYMOUS:
         if not same_token(request.headers.get(CSRF_HEADER), session.csrf_token):
-            raise Problem(
-                403,
-                "csrf",
-                "Jeton CSRF manquant",
-                "La demande n'a pas pu être vérifiée : rechargez la page et recommencez.",
-                field=CSRF_HEADER,
-            )
+            raise csrf_refused(CSRF_HEADER)
         return
     if request.method == "DELETE":
         return  # logout: without a session there is nothing to forge

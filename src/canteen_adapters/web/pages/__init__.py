@@ -8,12 +8,12 @@ without JavaScript. :func:`pages_router` is mounted by :func:`~canteen_adapters.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from litestar import Request, Router
+from litestar import Router
 from litestar.router import Router as _Router
 from litestar.static_files import create_static_files_router
 
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages import (
     account,
     campaigns,
@@ -33,7 +33,7 @@ __all__ = ["STATIC", "pages_router", "static_router"]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-def _no_api_csrf(request: Request[Any, Any, Any]) -> None:
+def _no_api_csrf(request: AnyRequest) -> None:
     """The pages check their forms' ``csrf_token`` field themselves (this hook replaces the
     API's header check, which a plain HTML form cannot satisfy)."""
 

@@ -7,11 +7,12 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import (
     Refusal,
     form_of,
@@ -37,11 +38,11 @@ INFO_PAGES = {
 }
 
 
-def _rules(request: Request[Any, Any, Any]) -> int:
+def _rules(request: AnyRequest) -> int:
     return context_of(request).canteen.context.account_settings.min_password_length
 
 
-def _opening(request: Request[Any, Any, Any]) -> Any:
+def _opening(request: AnyRequest) -> Any:
     web = context_of(request)
     opens = web.canteen.accounts.portal_opens_at
     if opens is None or opens <= web.canteen.context.clock.now():
@@ -50,20 +51,20 @@ def _opening(request: Request[Any, Any, Any]) -> Any:
 
 
 @get("/", sync_to_thread=False, include_in_schema=False)
-def index(request: Request[Any, Any, Any]) -> Response[Any]:
+def index(request: AnyRequest) -> Response[Any]:
     """The portal's entry: the user's home page, or the login page."""
     session = context_of(request).session(request)
     return redirect("/connexion" if session is None else home_of(session))
 
 
 @get("/connexion", sync_to_thread=False, include_in_schema=False)
-def login_page(request: Request[Any, Any, Any]) -> Response[str]:
+def login_page(request: AnyRequest) -> Response[str]:
     """The login form ("le portail ouvre le ..." before the opening date)."""
     return page(request, "connexion.html", opens=_opening(request), username="")
 
 
 @post("/connexion", include_in_schema=False)
-async def login(request: Request[Any, Any, Any]) -> Response[Any]:
+async def login(request: AnyRequest) -> Response[Any]:
     """Log in: a new session, then the password change (temporary password) or home."""
     form = await form_of(request)
     web = context_of(request)
@@ -78,21 +79,13 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
         return page(
             request, "connexion.html", refusal=refusal, opens=_opening(request), username=username
         )
-    web.sessions.drop(request.cookies.get(COOKIE))
-    account = done.account
-    session = web.sessions.create(
-        done.actor,
-        must_change_password=done.must_change_password,
-        display_name=account.display_name,
-        logged_in_at=account.last_login_at or web.canteen.context.clock.now(),
-        previous_login_at=account.previous_login_at,
-    )
+    session = web.open_session(request, done)
     target = "/mot-de-passe" if session.must_change_password else home_of(session)
     return redirect(target, cookies=[web.session_cookie(request, session.id)])
 
 
 @post("/deconnexion", include_in_schema=False)
-async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+async def logout(request: AnyRequest) -> Response[Any]:
     """Log out."""
     await form_of(request)
     web = context_of(request)
@@ -104,13 +97,13 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/activation", sync_to_thread=False, include_in_schema=False)
-def activation_page(request: Request[Any, Any, Any], token: FromQuery[str] = "") -> Response[str]:
+def activation_page(request: AnyRequest, token: FromQuery[str] = "") -> Response[str]:
     """The e-mailed link's page: one button activates the account (a GET changes nothing)."""
     return page(request, "activation.html", token=token, done=False)
 
 
 @post("/activation", include_in_schema=False)
-async def activate(request: Request[Any, Any, Any]) -> Response[Any]:
+async def activate(request: AnyRequest) -> Response[Any]:
     """Activate the account from the link's token."""
     form = await form_of(request)
     web = context_of(request)
@@ -124,7 +117,7 @@ async def activate(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/mot-de-passe", sync_to_thread=False, include_in_schema=False)
-def password_page(request: Request[Any, Any, Any]) -> Response[str]:
+def password_page(request: AnyRequest) -> Response[str]:
     """Change one's password (forced at first login), with the rules shown."""
     session = session_of(request, password_page=True)
     return page(
@@ -137,7 +130,7 @@ def password_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 async def _set_password(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     form: FormMultiDict,
     set_password: Callable[[str], Awaitable[None]],
 ) -> Refusal | None:
@@ -154,7 +147,7 @@ async def _set_password(
 
 
 @post("/mot-de-passe", include_in_schema=False)
-async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
+async def change_password(request: AnyRequest) -> Response[Any]:
     """Change the password; the user's other sessions end."""
     session = session_of(request, password_page=True)
     form = await form_of(request)
@@ -180,13 +173,13 @@ async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/mot-de-passe/oubli", sync_to_thread=False, include_in_schema=False)
-def forgotten_page(request: Request[Any, Any, Any]) -> Response[str]:
+def forgotten_page(request: AnyRequest) -> Response[str]:
     """Ask for a reset link."""
     return page(request, "oubli.html", sent=False)
 
 
 @post("/mot-de-passe/oubli", include_in_schema=False)
-async def forgotten(request: Request[Any, Any, Any]) -> Response[Any]:
+async def forgotten(request: AnyRequest) -> Response[Any]:
     """Send a reset link (the answer is the same whether the account exists or not)."""
     form = await form_of(request)
     login = str(form.get("login", "")).strip()
@@ -198,13 +191,13 @@ async def forgotten(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/mot-de-passe/nouveau", sync_to_thread=False, include_in_schema=False)
-def reset_page(request: Request[Any, Any, Any], token: FromQuery[str] = "") -> Response[str]:
+def reset_page(request: AnyRequest, token: FromQuery[str] = "") -> Response[str]:
     """The reset link's page: choose a new password."""
     return page(request, "nouveau.html", token=token, min_length=_rules(request), done=False)
 
 
 @post("/mot-de-passe/nouveau", include_in_schema=False)
-async def reset(request: Request[Any, Any, Any]) -> Response[Any]:
+async def reset(request: AnyRequest) -> Response[Any]:
     """Set the new password from the link's token; every session of the user ends."""
     form = await form_of(request)
     web = context_of(request)
@@ -227,20 +220,20 @@ async def reset(request: Request[Any, Any, Any]) -> Response[Any]:
 
 def _info(path: str, template: str, title: str) -> Any:
     @get(path, sync_to_thread=False, include_in_schema=False, name=f"info:{template}")
-    def show(request: Request[Any, Any, Any]) -> Response[str]:
+    def show(request: AnyRequest) -> Response[str]:
         return page(request, "information.html", body=template, title=title)
 
     return show
 
 
 @get("/factures", sync_to_thread=False, include_in_schema=False)
-def invoices_link(request: Request[Any, Any, Any]) -> Redirect:
+def invoices_link(request: AnyRequest) -> Redirect:
     """The e-mails' invoices link: the family's "Mes factures"."""
     return Redirect(home_of(session_of(request)) + "/factures", status_code=303)
 
 
 @get("/reservations", sync_to_thread=False, include_in_schema=False)
-def reservations_link(request: Request[Any, Any, Any]) -> Redirect:
+def reservations_link(request: AnyRequest) -> Redirect:
     """The e-mails' reservations link: the dashboard, where each enrollment leads to its grid."""
     return Redirect(home_of(session_of(request)), status_code=303)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath
 
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import form_of, page, run, session_of, staff_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.actors import Actor
@@ -21,7 +22,7 @@ __all__ = ["HANDLERS"]
 WEEKDAYS = tuple(enumerate(WEEKDAY_NAMES_FR[:5]))
 
 
-def _household_values(request: Request[Any, Any, Any], actor: Actor, household_id: str) -> Any:
+def _household_values(request: AnyRequest, actor: Actor, household_id: str) -> Any:
     canteen = context_of(request).canteen
     household = canteen.families.get(actor, household_id)
     names = {child.id: child.display_name for child in household.children}
@@ -34,9 +35,7 @@ def _household_values(request: Request[Any, Any, Any], actor: Actor, household_i
 
 
 @get("/foyer/{household_id:str}/campagnes", include_in_schema=False)
-async def household_page(
-    request: Request[Any, Any, Any], household_id: FromPath[str]
-) -> Response[str]:
+async def household_page(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """What the open campaigns ask the household: its attestation CAF, each child's
     re-enrollment (confirm with the days to book, or not)."""
     session = session_of(request)
@@ -59,7 +58,7 @@ def _days(values: list[str]) -> list[int]:
 
 @post("/foyer/{household_id:str}/campagnes/{answer_id:str}", include_in_schema=False)
 async def answer(
-    request: Request[Any, Any, Any], household_id: FromPath[str], answer_id: FromPath[str]
+    request: AnyRequest, household_id: FromPath[str], answer_id: FromPath[str]
 ) -> Response[Any]:
     """Confirm a child's re-enrollment with the ticked days, or decline it."""
     session = session_of(request)
@@ -73,13 +72,13 @@ async def answer(
     return redirect(f"/foyer/{household_id}/campagnes?fait=refusee")
 
 
-def _staff_values(request: Request[Any, Any, Any], actor: Actor) -> Any:
+def _staff_values(request: AnyRequest, actor: Actor) -> Any:
     service = context_of(request).canteen.campaigns
     return [service.progress(actor, c.id) for c in service.list_campaigns(actor)]
 
 
 @get("/gestion/campagnes", include_in_schema=False)
-async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
+async def staff_page(request: AnyRequest) -> Response[str]:
     """The campaigns with where each stands; remind or close the open ones."""
     actor = staff_of(request)
     rows = await run(_staff_values, request, actor)
@@ -93,9 +92,7 @@ async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/gestion/campagnes/{campaign_id:str}", include_in_schema=False)
-async def staff_action(
-    request: Request[Any, Any, Any], campaign_id: FromPath[str]
-) -> Response[Any]:
+async def staff_action(request: AnyRequest, campaign_id: FromPath[str]) -> Response[Any]:
     """Remind the households still awaited, or close the campaign."""
     actor = staff_of(request)
     form = await form_of(request)

@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
 import attrs
-from litestar import Request, Response
+from litestar import Response
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import HTTPException
 
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.render import (
     LoginRequired,
     PageRenderer,
@@ -22,9 +23,10 @@ from canteen_adapters.web.pages.render import (
     redirect,
 )
 from canteen_adapters.web.problems import Problem, canteen_error_to_problem
+from canteen_adapters.web.routes._dates import parse_day as iso_day
 from canteen_adapters.web.sessions import Session
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.domain.errors import CanteenError
 
 __all__ = [
     "Refusal",
@@ -35,6 +37,7 @@ __all__ = [
     "page",
     "page_errors",
     "parse_day",
+    "review_of",
     "run",
     "session_of",
     "sites_of",
@@ -45,7 +48,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def renderer(request: Request[Any, Any, Any]) -> PageRenderer:
+def renderer(request: AnyRequest) -> PageRenderer:
     """The app's page renderer (made once, on first use)."""
     state = request.app.state
     found = state.get("canteen_pages")
@@ -66,14 +69,14 @@ class Refusal:
     field: str | None = None
 
     @classmethod
-    def of(cls, request: Request[Any, Any, Any], error: Exception) -> Refusal:
+    def of(cls, request: AnyRequest, error: Exception) -> Refusal:
         """The refusal ``error`` says (its French detail, as the API would answer it)."""
         status, _, detail = error_text(request, error)
         return cls(status, detail, getattr(error, "path", None))
 
 
 def page(
-    request: Request[Any, Any, Any], name: str, *, refusal: Refusal | None = None, **values: Any
+    request: AnyRequest, name: str, *, refusal: Refusal | None = None, **values: Any
 ) -> Response[str]:
     """Render ``pages/<name>`` (see :meth:`PageRenderer.page`). Every page gets ``error`` and
     ``field``: with a ``refusal``, the form is shown again with its reason, the field at fault
@@ -91,7 +94,7 @@ def page(
 
 
 async def household_page(
-    request: Request[Any, Any, Any], household_id: str, name: str, **values: Any
+    request: AnyRequest, household_id: str, name: str, **values: Any
 ) -> Response[str]:
     """A family page: the ``household`` (guardians, children) and the page's own ``values``."""
     actor = session_of(request).actor
@@ -104,7 +107,7 @@ async def run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await sync_to_thread(function, *args, **kwargs)
 
 
-def session_of(request: Request[Any, Any, Any], *, password_page: bool = False) -> Session:
+def session_of(request: AnyRequest, *, password_page: bool = False) -> Session:
     """The page's session; to the login page without one, to the password change while the
     temporary password is still in use."""
     session = context_of(request).session(request)
@@ -115,7 +118,7 @@ def session_of(request: Request[Any, Any, Any], *, password_page: bool = False) 
     return session
 
 
-def staff_of(request: Request[Any, Any, Any]) -> Actor:
+def staff_of(request: AnyRequest) -> Actor:
     """The acting user of a back-office page; "Accès refusé" for a family account."""
     actor = session_of(request).actor
     if actor.is_family:
@@ -125,9 +128,7 @@ def staff_of(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
-def sites_of(
-    request: Request[Any, Any, Any], actor: Actor, wanted: str | None
-) -> tuple[dict[str, str], str]:
+def sites_of(request: AnyRequest, actor: Actor, wanted: str | None) -> tuple[dict[str, str], str]:
     """The site picker's choices, site id to name of every site with an enrollment the actor
     may read, and the site shown: ``wanted``, else the first (blocking)."""
     canteen = context_of(request).canteen
@@ -142,14 +143,20 @@ def home_of(session: Session) -> str:
     return "/gestion"
 
 
-async def form_of(request: Request[Any, Any, Any]) -> FormMultiDict:
+async def form_of(request: AnyRequest) -> FormMultiDict:
     """The posted form, once its CSRF token is checked."""
     form = await request.form()
     check_form(request, form)
     return form
 
 
-def error_text(request: Request[Any, Any, Any], error: Exception) -> tuple[int, str, str]:
+def review_of(form: FormMultiDict) -> tuple[bool, str]:
+    """A staff decision posted by ``review_form`` (``pages/_review.html``): whether it accepts
+    (``decision`` = ``accepter``; else it refuses) and the reason typed, stripped."""
+    return form.get("decision") == "accepter", str(form.get("reason", "")).strip()
+
+
+def error_text(request: AnyRequest, error: Exception) -> tuple[int, str, str]:
     """(status, French title, French detail) of an error, as the API would answer it."""
     if isinstance(error, CanteenError):
         response = canteen_error_to_problem(request, error)
@@ -162,7 +169,7 @@ def error_text(request: Request[Any, Any, Any], error: Exception) -> tuple[int, 
     return 500, "Erreur", "Une erreur est survenue : réessayez plus tard."
 
 
-def _error_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+def _error_page(request: AnyRequest, error: Exception) -> Response[Any]:
     if isinstance(error, LoginRequired):
         return redirect("/connexion")
     if isinstance(error, PasswordChangeRequired):
@@ -173,7 +180,7 @@ def _error_page(request: Request[Any, Any, Any], error: Exception) -> Response[A
     return page(request, "erreur.html", status=status, title=title, detail=detail)
 
 
-def page_errors() -> dict[type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]]:
+def page_errors() -> dict[type[Exception], Callable[[AnyRequest, Any], Response[Any]]]:
     """Exception handlers of the pages: errors become French pages, not problem+json."""
     return {CanteenError: _error_page, HTTPException: _error_page}
 
@@ -181,9 +188,4 @@ def page_errors() -> dict[type[Exception], Callable[[Request[Any, Any, Any], Any
 def parse_day(text: str | None, default: date, *, path: str) -> date:
     """A day a form or query gives as ``AAAA-MM-JJ`` (``default`` when empty); one French line
     naming the field ``path`` otherwise."""
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"date invalide « {text[:20]} » (AAAA-MM-JJ)", path=path) from None
+    return iso_day(text, path) if text else default

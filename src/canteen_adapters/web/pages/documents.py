@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import form_of, home_of, page, run, session_of, staff_of
+from canteen_adapters.web.context import AnyRequest
+from canteen_adapters.web.pages.common import (
+    form_of,
+    home_of,
+    page,
+    review_of,
+    run,
+    session_of,
+    staff_of,
+)
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.routes.family_papers import form_day, form_field, form_quotient
+from canteen_adapters.web.routes.family_papers import form_field, paper_fields
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import PaperKind, size_fr
 from canteen_core.domain.paperless import PostalAddress
@@ -32,7 +41,7 @@ _DONE = {
 
 
 @get("/espace-de-stockage", include_in_schema=False)
-async def my_space(request: Request[Any, Any, Any]) -> Response[Any]:
+async def my_space(request: AnyRequest) -> Response[Any]:
     """The link of the e-mails: the user's own household's space."""
     session = session_of(request)
     home = home_of(session)
@@ -40,7 +49,7 @@ async def my_space(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
-async def space(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+async def space(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """ "Espace de stockage": the household's papers, the upload form, paperless invoices."""
     session = session_of(request)
     canteen = context_of(request).canteen
@@ -63,7 +72,7 @@ async def space(request: Request[Any, Any, Any], household_id: FromPath[str]) ->
 
 
 @post("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
-async def upload(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+async def upload(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Upload a paper from the page's form."""
     session = session_of(request)
     form = await form_of(request)
@@ -72,27 +81,13 @@ async def upload(request: Request[Any, Any, Any], household_id: FromPath[str]) -
         raise InvalidInputError("choisissez le fichier à déposer", path="file")
     canteen = context_of(request).canteen
     content = await file.read(canteen.papers.limits.max_bytes + 1)
-    issued_on = form_day(form_field(form, "issued_on"), "issued_on")
-    if issued_on is None:
-        raise InvalidInputError("indiquez la date du document", path="issued_on")
-    await run(
-        canteen.papers.upload,
-        session.actor,
-        household_id,
-        kind=PaperKind.parse(form_field(form, "kind") or ""),
-        content=content,
-        file_name=file.filename or "document",
-        issued_on=issued_on,
-        child_id=form_field(form, "child_id"),
-        valid_from=form_day(form_field(form, "valid_from"), "valid_from"),
-        valid_until=form_day(form_field(form, "valid_until"), "valid_until"),
-        family_quotient=form_quotient(form_field(form, "family_quotient")),
-    )
+    fields = paper_fields(form, file)
+    await run(canteen.papers.upload, session.actor, household_id, content=content, **fields)
     return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
 
 
 @post("/foyer/{household_id:str}/facture-dematerialisee", include_in_schema=False)
-async def paperless(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+async def paperless(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Consent to paperless invoices, or withdraw it."""
     session = session_of(request)
     form = await form_of(request)
@@ -104,9 +99,7 @@ async def paperless(request: Request[Any, Any, Any], household_id: FromPath[str]
 
 
 @post("/foyer/{household_id:str}/adresse", include_in_schema=False)
-async def postal_address(
-    request: Request[Any, Any, Any], household_id: FromPath[str]
-) -> Response[Any]:
+async def postal_address(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Record the postal address paper invoices are sent to."""
     session = session_of(request)
     form = await form_of(request)
@@ -122,7 +115,7 @@ async def postal_address(
 
 
 @get("/gestion/documents", include_in_schema=False)
-async def review(request: Request[Any, Any, Any]) -> Response[str]:
+async def review(request: AnyRequest) -> Response[str]:
     """Papers waiting for review, oldest first, with accept / reject."""
     actor = staff_of(request)
     canteen = context_of(request).canteen
@@ -137,16 +130,15 @@ async def review(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/gestion/documents/{document_id:str}", include_in_schema=False)
-async def decide(request: Request[Any, Any, Any], document_id: FromPath[str]) -> Response[Any]:
+async def decide(request: AnyRequest, document_id: FromPath[str]) -> Response[Any]:
     """Accept (the paper is applied) or reject (with a reason) a paper; the family is
     e-mailed."""
     actor = staff_of(request)
-    form = await form_of(request)
+    accepting, reason = review_of(await form_of(request))
     canteen = context_of(request).canteen
-    if form.get("decision") == "accepter":
+    if accepting:
         await run(canteen.papers.accept, actor, document_id)
         return redirect("/gestion/documents?fait=accepte")
-    reason = str(form.get("reason", ""))
     await run(canteen.papers.reject, actor, document_id, reason)
     return redirect("/gestion/documents?fait=refuse")
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath
 
-from canteen_adapters.web.pages.common import Refusal, form_of, page, run, session_of, staff_of
+from canteen_adapters.web.context import AnyRequest
+from canteen_adapters.web.pages.common import (
+    Refusal,
+    form_of,
+    page,
+    review_of,
+    run,
+    session_of,
+    staff_of,
+)
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
@@ -22,7 +31,7 @@ FIELDS = ("child_id", "offer", "school_year", "category", "note")
 CATEGORIES = (("", "Tarif habituel"), ("pai", "Panier repas (PAI)"))
 
 
-def _form_values(request: Request[Any, Any, Any], actor: Actor, household_id: str) -> Any:
+def _form_values(request: AnyRequest, actor: Actor, household_id: str) -> Any:
     canteen = context_of(request).canteen
     household = canteen.families.get(actor, household_id)
     requests = canteen.enrollment_requests.of_household(actor, household_id)
@@ -41,15 +50,13 @@ def _form_values(request: Request[Any, Any, Any], actor: Actor, household_id: st
 
 
 @get("/foyer/{household_id:str}/inscription", include_in_schema=False)
-async def enrollment_page(
-    request: Request[Any, Any, Any], household_id: FromPath[str]
-) -> Response[str]:
+async def enrollment_page(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """ "Inscription à la restauration scolaire": the form and the household's requests."""
     return await _form_page(request, household_id, dict.fromkeys(FIELDS, ""), [])
 
 
 async def _form_page(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     household_id: str,
     chosen: dict[str, str],
     weekdays: list[str],
@@ -86,7 +93,7 @@ def _weekdays(values: list[str]) -> list[int] | None:
 
 
 @post("/foyer/{household_id:str}/inscription", include_in_schema=False)
-async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+async def submit(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Send the request; a refusal is shown on the form, which keeps what was chosen."""
     session = session_of(request)
     form = await form_of(request)
@@ -117,7 +124,7 @@ async def submit(request: Request[Any, Any, Any], household_id: FromPath[str]) -
 
 @post("/foyer/{household_id:str}/inscription/{request_id:str}/retirer", include_in_schema=False)
 async def withdraw(
-    request: Request[Any, Any, Any], household_id: FromPath[str], request_id: FromPath[str]
+    request: AnyRequest, household_id: FromPath[str], request_id: FromPath[str]
 ) -> Response[Any]:
     """Withdraw a pending request."""
     session = session_of(request)
@@ -128,9 +135,7 @@ async def withdraw(
 
 
 @get("/foyer/{household_id:str}/tarification", include_in_schema=False)
-async def tariffs_page(
-    request: Request[Any, Any, Any], household_id: FromPath[str]
-) -> Response[str]:
+async def tariffs_page(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """ "Tarification": the commune's grids and the family's price, explained."""
     session = session_of(request)
     canteen = context_of(request).canteen
@@ -142,7 +147,7 @@ async def tariffs_page(
     return page(request, "tarification.html", title="Tarification", tariffs=found)
 
 
-def _pending(request: Request[Any, Any, Any], actor: Actor) -> Any:
+def _pending(request: AnyRequest, actor: Actor) -> Any:
     canteen = context_of(request).canteen
     pending = canteen.enrollment_requests.pending(actor)
     names: dict[str, dict[str, str]] = {}
@@ -156,7 +161,7 @@ def _pending(request: Request[Any, Any, Any], actor: Actor) -> Any:
 
 
 async def _staff_page(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     actor: Actor,
     *,
     refusal: Refusal | None = None,
@@ -175,21 +180,19 @@ async def _staff_page(
 
 
 @get("/gestion/inscriptions", include_in_schema=False)
-async def staff_page(request: Request[Any, Any, Any]) -> Response[str]:
+async def staff_page(request: AnyRequest) -> Response[str]:
     """Enrollment requests awaiting instruction, with accept / refuse."""
     return await _staff_page(request, staff_of(request))
 
 
 @post("/gestion/inscriptions/{request_id:str}", include_in_schema=False)
-async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
+async def decide(request: AnyRequest, request_id: FromPath[str]) -> Response[Any]:
     """Accept (the enrollment is made) or refuse (with a reason) a request; the family is
     e-mailed. A refused decision (no reason to refuse, request already decided...) is shown on
     the same page, next to the request."""
     actor = staff_of(request)
-    form = await form_of(request)
-    reason = str(form.get("reason", "")).strip()
+    accepting, reason = review_of(await form_of(request))
     service = context_of(request).canteen.enrollment_requests
-    accepting = form.get("decision") == "accepter"
     try:
         if accepting:
             await run(service.accept, actor, request_id, note=reason or None)

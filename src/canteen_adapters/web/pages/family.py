@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath
 
 from canteen_adapters.web.callbacks_paths import notification_path
+from canteen_adapters.web.context import AnyRequest
+from canteen_adapters.web.convert import request_status_fr
 from canteen_adapters.web.pages.common import form_of, household_page, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.change_requests import RequestStatus
@@ -23,16 +25,10 @@ STATE_CLASS = {
     RequestStatus.REJECTED: "rejected",
     RequestStatus.WITHDRAWN: "withdrawn",
 }
-STATE_FR = {
-    RequestStatus.PENDING: "En attente d'instruction",
-    RequestStatus.APPROVED: "Acceptée",
-    RequestStatus.REJECTED: "Refusée",
-    RequestStatus.WITHDRAWN: "Retirée",
-}
 ACTION_FR = {"book": "Réservation", "cancel": "Annulation"}
 
 
-def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> dict[str, Any]:
+def _dashboard(request: AnyRequest, household_id: FromPath[str]) -> dict[str, Any]:
     session = session_of(request)
     canteen = context_of(request).canteen
     actor = session.actor
@@ -56,8 +52,7 @@ def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
                 "child": children.get(r.child_id, r.child_id),
                 "day": r.day,
                 "action": ACTION_FR.get(r.action.value, r.action.value),
-                "state": STATE_FR[r.status]
-                + (f" : {r.reason}" if r.status is RequestStatus.REJECTED and r.reason else ""),
+                "state": request_status_fr(r),
                 "css": STATE_CLASS[r.status],
             }
             for r in latest
@@ -84,7 +79,7 @@ def _dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
 
 
 @get("/foyer/{household_id:str}", include_in_schema=False)
-async def dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+async def dashboard(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """ "Mon tableau de bord"."""
     values = await run(_dashboard, request, household_id)
     changed = request.query_params.get("mot-de-passe") == "1"
@@ -94,7 +89,7 @@ async def dashboard(request: Request[Any, Any, Any], household_id: FromPath[str]
 
 
 @get("/foyer/{household_id:str}/profil", include_in_schema=False)
-async def profile(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+async def profile(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """The household's guardians, children and the login e-mail."""
     saved = request.query_params.get("enregistre") == "1"
     return await household_page(
@@ -103,9 +98,7 @@ async def profile(request: Request[Any, Any, Any], household_id: FromPath[str]) 
 
 
 @post("/foyer/{household_id:str}/profil", include_in_schema=False)
-async def update_profile(
-    request: Request[Any, Any, Any], household_id: FromPath[str]
-) -> Response[Any]:
+async def update_profile(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Change a guardian's e-mail."""
     session = session_of(request)
     form = await form_of(request)
@@ -121,7 +114,7 @@ async def update_profile(
 
 
 @get("/foyer/{household_id:str}/factures", include_in_schema=False)
-async def invoices(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+async def invoices(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """ "Mes factures": date, "À régler avant le", "Reste à payer", "Montant total", PDF,
     "Payer"."""
     session = session_of(request)
@@ -139,7 +132,7 @@ async def invoices(request: Request[Any, Any, Any], household_id: FromPath[str])
 
 
 @post("/factures/{invoice_id:str}/payer", include_in_schema=False)
-async def pay(request: Request[Any, Any, Any], invoice_id: FromPath[str]) -> Response[Any]:
+async def pay(request: AnyRequest, invoice_id: FromPath[str]) -> Response[Any]:
     """Start paying online: a page whose form posts to the provider (PayZen), or the
     provider's page (PayFiP)."""
     session = session_of(request)

@@ -4,11 +4,11 @@ grid's "Accepter la place" button (a place offered from a waiting list)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath
 
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import form_of, page, parse_day, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_core.domain.menus import week_of
@@ -17,7 +17,7 @@ __all__ = ["HANDLERS"]
 
 
 @get("/menus/{site_id:str}", include_in_schema=False)
-async def menus_page(request: Request[Any, Any, Any], site_id: FromPath[str]) -> Response[str]:
+async def menus_page(request: AnyRequest, site_id: FromPath[str]) -> Response[str]:
     """The site's menus of the week of ``date`` (``AAAA-MM-JJ``, default today)."""
     session = session_of(request)
     canteen = context_of(request).canteen
@@ -38,7 +38,7 @@ async def menus_page(request: Request[Any, Any, Any], site_id: FromPath[str]) ->
 
 
 @post("/liste-attente/{entry_id:str}/accepter", include_in_schema=False)
-async def accept_place(request: Request[Any, Any, Any], entry_id: FromPath[str]) -> Response[None]:
+async def accept_place(request: AnyRequest, entry_id: FromPath[str]) -> Response[None]:
     """Accept the place offered (the grid's button): the day is booked, back to the grid."""
     session = session_of(request)
     await form_of(request)  # the grid's form, with its CSRF token

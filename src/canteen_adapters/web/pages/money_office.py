@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import (
     Refusal,
     form_of,
@@ -41,7 +42,7 @@ def _date(text: str, path: str, label: str) -> date:
         ) from None
 
 
-def _closures(request: Request[Any, Any, Any], actor: Actor) -> list[tuple[str, Period]]:
+def _closures(request: AnyRequest, actor: Actor) -> list[tuple[str, Period]]:
     """(site name, closure) of every site, by first day: read from the enrollments'
     calendars, where site closures are kept."""
     canteen = context_of(request).canteen
@@ -56,7 +57,7 @@ def _closures(request: Request[Any, Any, Any], actor: Actor) -> list[tuple[str, 
 
 
 async def _closures_page(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     actor: Actor,
     *,
     refusal: Refusal | None = None,
@@ -79,13 +80,13 @@ async def _closures_page(
 
 
 @get("/gestion/fermetures", include_in_schema=False)
-async def closures(request: Request[Any, Any, Any]) -> Response[str]:
+async def closures(request: AnyRequest) -> Response[str]:
     """The sites' closures (strike, works) and the form to add one."""
     return await _closures_page(request, staff_of(request))
 
 
 @post("/gestion/fermetures", include_in_schema=False)
-async def add_closure(request: Request[Any, Any, Any]) -> Response[str]:
+async def add_closure(request: AnyRequest) -> Response[str]:
     """Close a site over a period: its bookings on those days are cancelled."""
     actor = staff_of(request)
     form = await form_of(request)
@@ -110,7 +111,7 @@ async def add_closure(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/gestion/prelevements", include_in_schema=False)
-async def debit_file(request: Request[Any, Any, Any]) -> Response[str]:
+async def debit_file(request: AnyRequest) -> Response[str]:
     """The direct-debit run's form (collection date, the earliest by default)."""
     staff_of(request)
     canteen = context_of(request).canteen
@@ -120,7 +121,7 @@ async def debit_file(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/gestion/prelevements", include_in_schema=False)
-async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
+async def run_debit_file(request: AnyRequest) -> Response[str]:
     """Produce the pain.008 file; the report with its download link."""
     actor = staff_of(request)
     form = await form_of(request)
@@ -148,22 +149,20 @@ async def run_debit_file(request: Request[Any, Any, Any]) -> Response[str]:
     )
 
 
-async def _reminders_page(
-    request: Request[Any, Any, Any], actor: Actor, report: Any = None
-) -> Response[str]:
+async def _reminders_page(request: AnyRequest, actor: Actor, report: Any = None) -> Response[str]:
     billing = context_of(request).canteen.billing
     sent = await run(billing.sent_reminders, actor, limit=REMINDERS_SHOWN)
     return page(request, "relances.html", title="Relances", report=report, sent=sent)
 
 
 @get("/gestion/relances", include_in_schema=False)
-async def reminders(request: Request[Any, Any, Any]) -> Response[str]:
+async def reminders(request: AnyRequest) -> Response[str]:
     """The reminders sent (newest first) and the button that sends those due."""
     return await _reminders_page(request, staff_of(request))
 
 
 @post("/gestion/relances", include_in_schema=False)
-async def run_reminders(request: Request[Any, Any, Any]) -> Response[str]:
+async def run_reminders(request: AnyRequest) -> Response[str]:
     """Send the reminders due today (each invoice and level at most once)."""
     actor = staff_of(request)
     await form_of(request)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
 from canteen_adapters.payment.payfip import RESULT_OUTCOMES
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import (
     Refusal,
     form_of,
@@ -58,7 +59,7 @@ DONE_FR = {
 
 
 async def _debit_page(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     household_id: str,
     *,
     refusal: Refusal | None = None,
@@ -90,15 +91,13 @@ async def _debit_page(
 
 
 @get("/foyer/{household_id:str}/prelevement", include_in_schema=False)
-async def direct_debit(
-    request: Request[Any, Any, Any], household_id: FromPath[str]
-) -> Response[str]:
+async def direct_debit(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """ "Prélèvement": the adhesion form, the mandates and "Mes prélèvements"."""
     return await _debit_page(request, household_id)
 
 
 @post("/foyer/{household_id:str}/prelevement", include_in_schema=False)
-async def sign(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+async def sign(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Sign the mandate; the form again with the reason when refused."""
     session = session_of(request)
     form = await form_of(request)
@@ -123,7 +122,7 @@ async def sign(request: Request[Any, Any, Any], household_id: FromPath[str]) -> 
 
 
 async def _mandate_change(
-    request: Request[Any, Any, Any], household_id: str, done: str, change: MandateChange
+    request: AnyRequest, household_id: str, done: str, change: MandateChange
 ) -> Response[Any]:
     """Run ``change(canteen, actor, form)``; the page again with the French reason when
     refused, else back to it with the confirmation ``done``."""
@@ -143,7 +142,7 @@ async def _mandate_change(
 
 
 @post("/foyer/{household_id:str}/prelevement/iban", include_in_schema=False)
-async def new_iban(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+async def new_iban(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Move the active mandate to another bank account."""
 
     def change(canteen: Canteen, actor: Actor, form: FormMultiDict) -> DirectDebitMandate:
@@ -154,7 +153,7 @@ async def new_iban(request: Request[Any, Any, Any], household_id: FromPath[str])
 
 
 @post("/foyer/{household_id:str}/prelevement/revocation", include_in_schema=False)
-async def revoke(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[Any]:
+async def revoke(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
     """Leave direct debit (the family ticks the confirmation first)."""
 
     def change(canteen: Canteen, actor: Actor, form: FormMultiDict) -> DirectDebitMandate:
@@ -168,7 +167,7 @@ async def revoke(request: Request[Any, Any, Any], household_id: FromPath[str]) -
 
 
 @get("/foyer/{household_id:str}/documents", include_in_schema=False)
-async def documents(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+async def documents(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """ "Édition de documents": each document with its date and a download link; the
     attendance certificate for a period the family picks; a child's calendar (.ics)."""
     session = session_of(request)
@@ -186,7 +185,7 @@ async def documents(request: Request[Any, Any, Any], household_id: FromPath[str]
 
 
 @get("/paiement/retour/{provider:str}", include_in_schema=False)
-async def payment_return(request: Request[Any, Any, Any], provider: FromPath[str]) -> Response[str]:
+async def payment_return(request: AnyRequest, provider: FromPath[str]) -> Response[str]:
     """Back from the provider: where the payment stands (recorded, or awaiting the provider's
     confirmation). Reads only: nothing is credited by a browser's return."""
     session = session_of(request)

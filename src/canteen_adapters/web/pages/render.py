@@ -20,12 +20,12 @@ from typing import Any
 
 import jinja2
 import markupsafe
-from litestar import Request, Response
+from litestar import Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 
-from canteen_adapters.web.context import WebContext
-from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.context import AnyRequest, WebContext
+from canteen_adapters.web.security import csrf_refused
 from canteen_adapters.web.sessions import Session, same_token
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError
@@ -102,7 +102,7 @@ def text(value: object) -> markupsafe.Markup:
     return markupsafe.Markup(html.escape(str(value), quote=False))
 
 
-def context_of(request: Request[Any, Any, Any]) -> WebContext:
+def context_of(request: AnyRequest) -> WebContext:
     """The app's :class:`WebContext`."""
     found = request.app.state["canteen_web"]
     assert isinstance(found, WebContext)
@@ -114,7 +114,7 @@ def redirect(location: str, *, cookies: list[Cookie] | None = None) -> Response[
     return Response(None, status_code=303, headers={"Location": location}, cookies=cookies)
 
 
-def check_form(request: Request[Any, Any, Any], form: Mapping[str, Any]) -> None:
+def check_form(request: AnyRequest, form: Mapping[str, Any]) -> None:
     """Refuse a form whose ``csrf_token`` is not the session's (or, without a session, the
     ``canteen_form`` cookie's)."""
     web = context_of(request)
@@ -122,13 +122,7 @@ def check_form(request: Request[Any, Any, Any], form: Mapping[str, Any]) -> None
     given = form.get("csrf_token")
     expected = session.csrf_token if session is not None else request.cookies.get(FORM_COOKIE)
     if not isinstance(given, str) or not expected or not same_token(given, expected):
-        raise Problem(
-            403,
-            "csrf",
-            "Jeton CSRF manquant",
-            "La demande n'a pas pu être vérifiée : rechargez la page et recommencez.",
-            field="csrf_token",
-        )
+        raise csrf_refused("csrf_token")
 
 
 class PageRenderer:
@@ -157,7 +151,7 @@ class PageRenderer:
 
     def page(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         name: str,
         *,
         status: int = 200,

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
+from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.convert import summary_fr
 from canteen_adapters.web.pages.common import form_of, page, parse_day, run, session_of
 from canteen_adapters.web.pages.render import context_of
@@ -44,9 +45,7 @@ def _days(values: list[str]) -> set[date]:
     return {parse_day(value, date.min, path="date") for value in values}
 
 
-def _load(
-    request: Request[Any, Any, Any], enrollment_id: str, view: str, when: date
-) -> dict[str, Any]:
+def _load(request: AnyRequest, enrollment_id: str, view: str, when: date) -> dict[str, Any]:
     session = session_of(request)
     canteen = context_of(request).canteen
     actor = session.actor
@@ -74,7 +73,7 @@ def _load(
 
 
 def _show(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     values: dict[str, Any],
     ticked: set[date] | None = None,
     message: str | None = None,
@@ -109,7 +108,7 @@ def _state(cell: GridCell) -> str:
 
 
 @get("/reservations/{enrollment_id:str}", include_in_schema=False)
-async def grid_page(request: Request[Any, Any, Any], enrollment_id: FromPath[str]) -> Response[str]:
+async def grid_page(request: AnyRequest, enrollment_id: FromPath[str]) -> Response[str]:
     """The grid (``vue=semaine`` or ``vue=mois``, ``date=2023-10-09``)."""
     today = context_of(request).canteen.context.clock.now().date()
     view = "semaine" if request.query_params.get("vue") == "semaine" else "mois"
@@ -124,9 +123,7 @@ def _wanted(form: FormMultiDict) -> dict[date, bool]:
     return {day: day in ticked for day in sorted(shown)}
 
 
-def _recap(
-    request: Request[Any, Any, Any], enrollment_id: str, wanted: dict[date, bool]
-) -> dict[str, Any]:
+def _recap(request: AnyRequest, enrollment_id: str, wanted: dict[date, bool]) -> dict[str, Any]:
     """What validating would do (nothing saved), as the API's preview."""
     session = session_of(request)
     canteen = context_of(request).canteen
@@ -164,7 +161,7 @@ def _recap(
 
 
 @post("/reservations/{enrollment_id:str}/etape-2", include_in_schema=False)
-async def step_two(request: Request[Any, Any, Any], enrollment_id: FromPath[str]) -> Response[str]:
+async def step_two(request: AnyRequest, enrollment_id: FromPath[str]) -> Response[str]:
     """ "Aller à l'étape 2" (the recap), or "Tout cocher" / "Tout décocher" without
     JavaScript (the grid again, every editable day ticked or unticked, nothing saved)."""
     form = await form_of(request)
@@ -189,7 +186,7 @@ def _saved(prefix: str, result: BulkResult) -> str:
 
 
 @post("/reservations/{enrollment_id:str}/valider", include_in_schema=False)
-async def validate(request: Request[Any, Any, Any], enrollment_id: FromPath[str]) -> Response[str]:
+async def validate(request: AnyRequest, enrollment_id: FromPath[str]) -> Response[str]:
     """Validate step 2: the changes are saved (late ones become requests to instruct)."""
     session = session_of(request)
     form = await form_of(request)
@@ -206,9 +203,7 @@ async def validate(request: Request[Any, Any, Any], enrollment_id: FromPath[str]
 
 
 @post("/reservations/{enrollment_id:str}/periodicite", include_in_schema=False)
-async def periodicity(
-    request: Request[Any, Any, Any], enrollment_id: FromPath[str]
-) -> Response[str]:
+async def periodicity(request: AnyRequest, enrollment_id: FromPath[str]) -> Response[str]:
     """ "Appliquer une périodicité": the weekdays ticked, every week / every other week / even
     / odd weeks, from-to (the range's other days are cancelled)."""
     session = session_of(request)

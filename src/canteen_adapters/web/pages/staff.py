@@ -6,11 +6,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.pages.common import form_of, page, parse_day, run, sites_of, staff_of
+from canteen_adapters.web.context import AnyRequest
+from canteen_adapters.web.pages.common import (
+    form_of,
+    page,
+    parse_day,
+    review_of,
+    run,
+    sites_of,
+    staff_of,
+)
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.pages.roll_call import day_of_site, stays_of_form
 
@@ -18,7 +27,7 @@ __all__ = ["HANDLERS"]
 
 
 @get("/gestion", include_in_schema=False)
-async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
+async def back_office(request: AnyRequest) -> Response[str]:
     """Requests awaiting instruction, oldest first, with approve / reject."""
     actor = staff_of(request)
     canteen = context_of(request).canteen
@@ -36,19 +45,19 @@ async def back_office(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/gestion/demandes/{request_id:str}", include_in_schema=False)
-async def decide(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
+async def decide(request: AnyRequest, request_id: FromPath[str]) -> Response[Any]:
     """Approve or reject a request (the family is e-mailed)."""
     actor = staff_of(request)
-    form = await form_of(request)
-    approve = form.get("decision") == "accepter"
-    reason = str(form.get("reason", "")).strip() or None
+    approve, reason = review_of(await form_of(request))
     canteen = context_of(request).canteen
-    await run(canteen.reservations.decide, actor, request_id, approve=approve, reason=reason)
+    await run(
+        canteen.reservations.decide, actor, request_id, approve=approve, reason=reason or None
+    )
     return redirect("/gestion?fait=" + ("acceptee" if approve else "refusee"))
 
 
 @get("/gestion/appel", include_in_schema=False)
-async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
+async def roll_call_page(request: AnyRequest) -> Response[str]:
     """The roll call of a site and day (a row per child and activity, arrival and departure
     for the activities billed by the hour or half-hour), its allergy flags and waiting lists."""
     actor = staff_of(request)
@@ -72,7 +81,7 @@ async def roll_call_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/gestion/appel", include_in_schema=False)
-async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
+async def record_roll_call(request: AnyRequest) -> Response[Any]:
     """Record the roll call with the arrival and departure entered (all or nothing)."""
     actor = staff_of(request)
     form = await form_of(request)
@@ -88,7 +97,7 @@ async def record_roll_call(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/gestion/effectifs", include_in_schema=False)
-async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
+async def headcounts(request: AnyRequest) -> Response[str]:
     """Meals to cook per day at a site, by diet, and PAI baskets."""
     actor = staff_of(request)
     canteen = context_of(request).canteen
@@ -110,14 +119,14 @@ async def headcounts(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/gestion/facturation", include_in_schema=False)
-async def billing_page(request: Request[Any, Any, Any]) -> Response[str]:
+async def billing_page(request: AnyRequest) -> Response[str]:
     """The billing run's form."""
     staff_of(request)
     return page(request, "facturation.html", title="Facturation", report=None, period="")
 
 
 @post("/gestion/facturation", include_in_schema=False)
-async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
+async def billing_run(request: AnyRequest) -> Response[str]:
     """Bill a month post-paid (re-running never invoices twice)."""
     actor = staff_of(request)
     form = await form_of(request)
@@ -127,7 +136,7 @@ async def billing_run(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/gestion/foyers", include_in_schema=False)
-async def households(request: Request[Any, Any, Any]) -> Response[str]:
+async def households(request: AnyRequest) -> Response[str]:
     """Household search (id, guardian or child name, e-mail)."""
     actor = staff_of(request)
     query = (request.query_params.get("q") or "").strip()
@@ -140,7 +149,7 @@ async def households(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/gestion/foyers/{household_id:str}", include_in_schema=False)
-async def household(request: Request[Any, Any, Any], household_id: FromPath[str]) -> Response[str]:
+async def household(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
     """A household's page: guardians, children, invoices, papers (the signed SEPA mandate
     among them)."""
     actor = staff_of(request)

@@ -103,15 +103,7 @@ class SessionController(Controller):
         """
         source = client_address(request, trust_forwarded=web.settings.trust_forwarded)
         done = web.canteen.accounts.login(data.username, data.password, source=source)
-        account = done.account
-        web.sessions.drop(request.cookies.get("canteen_session"))
-        session = web.sessions.create(
-            done.actor,
-            must_change_password=done.must_change_password,
-            display_name=account.display_name,
-            logged_in_at=account.last_login_at or web.canteen.context.clock.now(),
-            previous_login_at=account.previous_login_at,
-        )
+        session = web.open_session(request, done)
         return Response(_out(session), cookies=[web.session_cookie(request, session.id)])
 
     @get(sync_to_thread=False)

@@ -29,7 +29,7 @@ from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import FamilyPaper, PaperKind
 from canteen_core.domain.policy import Action, authorize
 
-__all__ = ["HANDLERS", "form_day", "form_field", "form_quotient"]
+__all__ = ["HANDLERS", "form_day", "form_field", "form_quotient", "paper_fields"]
 
 
 @attrs.frozen(kw_only=True)
@@ -126,6 +126,24 @@ def form_field(form: Any, name: str) -> str | None:
     return text or None
 
 
+def paper_fields(form: Any, file: UploadFile) -> dict[str, Any]:
+    """What an upload form (the API's or the page's) says of its paper, as the keyword
+    arguments of :meth:`~canteen_core.services.family_papers.FamilyPapers.upload` but the
+    content: 422 without ``issued_on`` or with a field that does not parse."""
+    issued_on = form_day(form_field(form, "issued_on"), "issued_on")
+    if issued_on is None:
+        raise InvalidInputError("indiquez la date du document", path="issued_on")
+    return {
+        "kind": PaperKind.parse(form_field(form, "kind") or ""),
+        "file_name": file.filename or "document",
+        "issued_on": issued_on,
+        "child_id": form_field(form, "child_id"),
+        "valid_from": form_day(form_field(form, "valid_from"), "valid_from"),
+        "valid_until": form_day(form_field(form, "valid_until"), "valid_until"),
+        "family_quotient": form_quotient(form_field(form, "family_quotient")),
+    }
+
+
 @post(
     "/api/v1/households/{household_id:str}/papers",
     tags=FAMILY,
@@ -152,27 +170,10 @@ async def upload(request: AnyRequest, web: Web, household_id: FromPath[str]) -> 
         raise InvalidInputError("joignez le fichier (champ « file »)", path="file")
     limit = web.canteen.deployment.documents.max_bytes
     content = await file.read(limit + 1)
-    issued_on = form_day(form_field(form, "issued_on"), "issued_on")
-    if issued_on is None:
-        raise InvalidInputError("indiquez la date du document", path="issued_on")
-    kind = PaperKind.parse(form_field(form, "kind") or "")
-    valid_from = form_day(form_field(form, "valid_from"), "valid_from")
-    valid_until = form_day(form_field(form, "valid_until"), "valid_until")
-    quotient = form_quotient(form_field(form, "family_quotient"))
+    fields = paper_fields(form, file)
 
     def run() -> FamilyPaper:
-        return web.canteen.papers.upload(
-            actor,
-            household_id,
-            kind=kind,
-            content=content,
-            file_name=file.filename or "document",
-            issued_on=issued_on,
-            child_id=form_field(form, "child_id"),
-            valid_from=valid_from,
-            valid_until=valid_until,
-            family_quotient=quotient,
-        )
+        return web.canteen.papers.upload(actor, household_id, content=content, **fields)
 
     return document_out(await anyio.to_thread.run_sync(run))
 
