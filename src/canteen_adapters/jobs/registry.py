@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from canteen_core.config.serialization.errors import unknown_fields_fr
-from canteen_core.config.toml import parse_toml
+from canteen_core.config.toml import parse_toml, read_config_file
 from canteen_core.domain.errors import ConfigurationError, NotFoundError
 
 __all__ = ["Commune", "Registry", "load_registry", "parse_registry"]
@@ -136,10 +136,5 @@ def parse_registry(
 def load_registry(path: str | Path) -> Registry:
     """Load a registry file; relative deployment paths are resolved against its folder."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(
-            f"registre des communes illisible : {file} ({exc.strerror})"
-        ) from None
+    text = read_config_file(file, "registre des communes")
     return parse_registry(text, base_dir=file.resolve().parent, source=str(file))
