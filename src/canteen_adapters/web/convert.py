@@ -45,14 +45,6 @@ __all__ = [
     "statement_out",
 ]
 
-_STATUS_FR = {
-    RequestStatus.PENDING: "En attente d'instruction",
-    RequestStatus.APPROVED: "Acceptée",
-    RequestStatus.REJECTED: "Refusée",
-    RequestStatus.WITHDRAWN: "Retirée",
-}
-
-
 def arguments(sent: attrs.AttrsInstance) -> dict[str, Any]:
     """A request body's fields as the keyword arguments of the facade call it mirrors one for
     one (same names, same meaning)."""
@@ -143,7 +135,7 @@ def enrollment_out(enrollment: Enrollment, household: Household | None = None) -
 def request_status_fr(request: ChangeRequest) -> str:
     """A change request's state as families read it (API and dashboard alike): the status,
     with the reason after a rejection ("Refusée : <motif>"; an approval's note is not shown)."""
-    label = _STATUS_FR[request.status]
+    label = request.status.label
     if request.status is RequestStatus.REJECTED and request.reason:
         return f"{label} : {request.reason}"
     return label
