@@ -130,13 +130,15 @@ def period_facts(
         return PeriodFacts(**identity)
     if open_days is None:
         open_days = frozenset(enrollment.open_days(lo, hi))
-    booked: set[date] = set()
+    window = book.booked_days(lo, hi)
+    # Booked service days in one set operation; a booked day the service does not run on
+    # (a closure decided after the booking) is rare: those are looked at one by one.
+    booked: frozenset[date] = open_days.intersection(window)
     closed: set[date] = set()
-    for day in book.booked_days(lo, hi):
-        if day in open_days:
-            booked.add(day)
-        elif enrollment.closure(day) is not None:
-            closed.add(day)
+    if len(booked) != len(window):
+        for day in window:
+            if day not in open_days and enrollment.closure(day) is not None:
+                closed.add(day)
     present: set[date] = set()
     absent: set[date] = set()
     justified: set[date] = set()
@@ -167,7 +169,7 @@ def period_facts(
     # neither booked nor open days. Built without PeriodFacts' checks (compared by tests).
     return _unchecked_period_facts(
         **identity,
-        booked=frozenset(booked) if booked else _NO_DAYS,
+        booked=booked if booked else _NO_DAYS,
         closed=frozenset(closed) if closed else _NO_DAYS,
         present=frozenset(present) if present else _NO_DAYS,
         absent=frozenset(absent) if absent else _NO_DAYS,
