@@ -22,7 +22,7 @@ from canteen_core.domain.invoicing import (
     InvoiceLine,
     _line_amount,
 )
-from canteen_core.domain.tariffs import PriceQuote
+from canteen_core.domain.tariffs import PriceQuote, TariffCategory
 
 
 def _line_description(charge: Charge, service_names: Mapping[str, str]) -> str:
@@ -112,7 +112,7 @@ def _grouped_lines(
     positions: dict[int, int] = {}
     # key -> [first group (earliest day, then earliest facts), its facts position, groups].
     # The category and rule are StrEnum members: they group as their text would.
-    keyed: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
+    keyed: dict[tuple[str, str, TariffCategory, ChargeRule, str, str], list[Any]] = {}
     for group in groups:
         facts = group.facts
         position = positions.get(id(facts))
@@ -136,7 +136,7 @@ def _grouped_lines(
             entry[0], entry[1] = group, position
     ordered = sorted(keyed.items(), key=lambda item: (*item[0][:2], item[1][0].days[0], item[1][1]))
     lines: list[InvoiceLine] = []
-    for key, (first, _, members) in ordered:
+    for (*_, quote_text), (first, _, members) in ordered:
         facts = first.facts
         days: Sequence[date]
         if trusted and len(members) == 1:
@@ -145,7 +145,7 @@ def _grouped_lines(
             days = sorted(day for member in members for day in member.days)
         quote = first.quote
         unit_price = quote.unit_price
-        description = _description_text(facts.service_id, first.rule, key[5], services)
+        description = _description_text(facts.service_id, first.rule, quote_text, services)
         fields: dict[str, Any] = {
             "child_id": facts.child_id,
             "child_name": names.get(facts.child_id),
