@@ -16,6 +16,7 @@ from canteen_adapters.storage.sql.driver import (
     _chunks,
     _column_value,
     _dialect_insert,
+    _Driver,
     _translate,
 )
 from canteen_core.config.serialization import structure, unstructure
@@ -130,14 +131,15 @@ class _Invoices(_Documents):
 
     def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
         wanted = list(dict.fromkeys(keys))
-        connection = self._uow.connection()
-        table = self._table
         found: set[str] = set()
+        if not wanted:
+            return frozenset()
+        # Once per batch of a billing run: prebuilt SQL on the driver (an IN list of the
+        # batch's keys through SQLAlchemy is compiled again at each call).
+        driver = _Driver(self._uow.connection())
+        template = f"SELECT billing_key FROM {self._table.name} WHERE billing_key {{ids}}"
         with _translate("cannot read invoices"):
             for chunk in _chunks(wanted, _IN_CHUNK):
-                found.update(
-                    connection.execute(
-                        sa.select(table.c.billing_key).where(table.c.billing_key.in_(chunk))
-                    ).scalars()
-                )
+                rows = driver.fetch(driver.sql(template, len(chunk)), driver.ids(chunk))
+                found.update(key for (key,) in rows)
         return frozenset(found)
