@@ -23,6 +23,18 @@ from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.errors import ConflictError
 from canteen_core.domain.invoicing import NumberSequence
 
+#: The numbering counter's statements, as the driver runs them (``?`` marks): each billing
+#: batch reads and moves its counter, where SQLAlchemy compiled them again each time; the
+#: statements ``_ensure_counter`` and ``next_number`` build (``last`` quoted, as a keyword).
+_COUNTER_WHERE = "issuer = ? AND year = ? AND kind = ?"
+_COUNTER_SQL = {
+    "ensure": 'INSERT INTO invoice_counters (issuer, year, kind, "last") VALUES (?, ?, ?, 0) '
+    "ON CONFLICT DO NOTHING",
+    "read": f'SELECT "last" FROM invoice_counters WHERE {_COUNTER_WHERE}',
+    "lock": f'SELECT "last" FROM invoice_counters WHERE {_COUNTER_WHERE} FOR UPDATE',
+    "move": f'UPDATE invoice_counters SET "last" = ? WHERE {_COUNTER_WHERE} AND "last" <= ?',
+}
+
 
 class _Invoices(_Documents):
     def add_many(self, items: Iterable[Any]) -> None:
@@ -70,36 +82,26 @@ class _Invoices(_Documents):
     def sequence(
         self, issuer_id: str, year: int, *, kind: str = "invoice", prefix: str = ""
     ) -> NumberSequence:
-        connection = self._uow.writable()
-        counters = t.invoice_counters
+        # Once per billing batch: prebuilt SQL on the driver (see ``_COUNTER_SQL``).
+        driver = _Driver(self._uow.writable())
+        key = (issuer_id, year, kind)
         with _translate(f"cannot read the numbering of {issuer_id} {year}"):
-            self._ensure_counter(connection, issuer_id, year, kind)
-            last = connection.execute(
-                sa.select(counters.c.last)
-                .where(
-                    counters.c.issuer == issuer_id,
-                    counters.c.year == year,
-                    counters.c.kind == kind,
-                )
-                .with_for_update()  # held until commit: concurrent runs queue here
-            ).scalar_one()
+            # First document of the year: create the counter. A concurrent creator wins and
+            # we then wait on its row lock in the statement that follows.
+            driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
+            # FOR UPDATE (PostgreSQL), held until commit: concurrent runs queue here.
+            select = _COUNTER_SQL["lock" if driver.postgres else "read"]
+            ((last,),) = driver.fetch(driver.sql(select), key)
         return NumberSequence(issuer_id=issuer_id, year=year, last_used=int(last), prefix=prefix)
 
     def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
-        connection = self._uow.writable()
-        counters = t.invoice_counters
+        driver = _Driver(self._uow.writable())
+        key = (sequence.issuer_id, sequence.year, kind)
         with _translate(f"cannot store the numbering of {sequence.issuer_id}"):
-            self._ensure_counter(connection, sequence.issuer_id, sequence.year, kind)
-            moved = connection.execute(
-                sa.update(counters)
-                .where(
-                    counters.c.issuer == sequence.issuer_id,
-                    counters.c.year == sequence.year,
-                    counters.c.kind == kind,
-                    counters.c.last <= sequence.last_used,
-                )
-                .values(last=sequence.last_used)
-            ).rowcount
+            driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
+            moved = driver.run(
+                driver.sql(_COUNTER_SQL["move"]), (sequence.last_used, *key, sequence.last_used)
+            )
         if moved != 1:
             raise ConflictError(
                 f"numbering of {sequence.issuer_id} {sequence.year} is beyond "
