@@ -40,9 +40,8 @@ def tariff_category_of(
     basket, occasional meal, non-resident) are the enrollment's own (docs/rules/tariffs.md).
     """
     value = enrollment.tariff_category
-    if value in CATEGORY_ALIASES:
-        category = CATEGORY_ALIASES[value]
-    else:
+    category = CATEGORY_ALIASES.get(value) or _CATEGORIES.get(value)
+    if category is None:
         category = _parsed_category(enrollment)
     if (
         category is TariffCategory.RESIDENT_CHILD
@@ -51,6 +50,11 @@ def tariff_category_of(
     ):
         return TariffCategory.NON_RESIDENT_CHILD
     return category
+
+
+#: Full category names to members: a billing run reads one per enrollment (a dict lookup
+#: instead of the enum's constructor).
+_CATEGORIES: dict[str, TariffCategory] = {category.value: category for category in TariffCategory}
 
 
 def _parsed_category(enrollment: Enrollment) -> TariffCategory:
