@@ -7,31 +7,65 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from canteen_adapters.storage._common import KEY_LENGTH, check_key, json_text
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.bulk import bulk_insert
 from canteen_adapters.storage.sql.documents import _Documents
 from canteen_adapters.storage.sql.driver import (
     _IN_CHUNK,
     _chunks,
+    _column_value,
     _dialect_insert,
-    _text_body_rows,
+    _Driver,
     _translate,
 )
-from canteen_core.config.serialization import structure
+from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.errors import ConflictError
 from canteen_core.domain.invoicing import NumberSequence
+
+#: The numbering counter's statements, as the driver runs them (``?`` marks): each billing
+#: batch reads and moves its counter, where SQLAlchemy compiled them again each time; the
+#: statements ``_ensure_counter`` and ``next_number`` build (``last`` quoted, as a keyword).
+_COUNTER_WHERE = "issuer = ? AND year = ? AND kind = ?"
+_COUNTER_SQL = {
+    "ensure": 'INSERT INTO invoice_counters (issuer, year, kind, "last") VALUES (?, ?, ?, 0) '
+    "ON CONFLICT DO NOTHING",
+    "read": f'SELECT "last" FROM invoice_counters WHERE {_COUNTER_WHERE}',
+    "lock": f'SELECT "last" FROM invoice_counters WHERE {_COUNTER_WHERE} FOR UPDATE',
+    "move": f'UPDATE invoice_counters SET "last" = ? WHERE {_COUNTER_WHERE} AND "last" <= ?',
+}
 
 
 class _Invoices(_Documents):
     def add_many(self, items: Iterable[Any]) -> None:
         """Store a billing run's invoices in one bulk load (multi-row ``INSERT`` on
         PostgreSQL, the driver's ``executemany`` on SQLite: :mod:`.bulk`), all or none."""
-        rows = _text_body_rows(self._row(item) for item in items)
+        rows = self._body_rows(items)
         if not rows:
             return
         connection = self._uow.writable()
         with _translate(f"cannot add to {self.collection.name}"):
             bulk_insert(connection, self._table, rows, f"cannot add to {self.collection.name}")
+
+    def _body_rows(self, items: Iterable[Any]) -> list[dict[str, Any]]:
+        """The rows ``_row`` gives, bodies as JSON text (see ``_text_body_rows``): the
+        collection's class, key readers and checks looked up once for the run's thousands of
+        invoices instead of once per invoice, and a key's name worded only when it is refused."""
+        cls = self._cls
+        collection = self.collection
+        keys = collection.keys
+        id_of = collection.id_of
+        rows: list[dict[str, Any]] = []
+        for item in items:
+            self._check_type(item, cls)
+            row = {key.column: _column_value(key.read(item)) for key in keys}
+            row["id"] = id_of(item)
+            for column, value in row.items():  # the id and indexed columns: bounded
+                if isinstance(value, str) and len(value) > KEY_LENGTH:
+                    check_key(value, f"{collection.name}.{column}")
+            row["body"] = json_text(unstructure(item))
+            rows.append(row)
+        return rows
 
     def _ensure_counter(
         self, connection: sa.Connection, issuer_id: str, year: int, kind: str
@@ -48,36 +82,26 @@ class _Invoices(_Documents):
     def sequence(
         self, issuer_id: str, year: int, *, kind: str = "invoice", prefix: str = ""
     ) -> NumberSequence:
-        connection = self._uow.writable()
-        counters = t.invoice_counters
+        # Once per billing batch: prebuilt SQL on the driver (see ``_COUNTER_SQL``).
+        driver = _Driver(self._uow.writable())
+        key = (issuer_id, year, kind)
         with _translate(f"cannot read the numbering of {issuer_id} {year}"):
-            self._ensure_counter(connection, issuer_id, year, kind)
-            last = connection.execute(
-                sa.select(counters.c.last)
-                .where(
-                    counters.c.issuer == issuer_id,
-                    counters.c.year == year,
-                    counters.c.kind == kind,
-                )
-                .with_for_update()  # held until commit: concurrent runs queue here
-            ).scalar_one()
+            # First document of the year: create the counter. A concurrent creator wins and
+            # we then wait on its row lock in the statement that follows.
+            driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
+            # FOR UPDATE (PostgreSQL), held until commit: concurrent runs queue here.
+            select = _COUNTER_SQL["lock" if driver.postgres else "read"]
+            ((last,),) = driver.fetch(driver.sql(select), key)
         return NumberSequence(issuer_id=issuer_id, year=year, last_used=int(last), prefix=prefix)
 
     def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
-        connection = self._uow.writable()
-        counters = t.invoice_counters
+        driver = _Driver(self._uow.writable())
+        key = (sequence.issuer_id, sequence.year, kind)
         with _translate(f"cannot store the numbering of {sequence.issuer_id}"):
-            self._ensure_counter(connection, sequence.issuer_id, sequence.year, kind)
-            moved = connection.execute(
-                sa.update(counters)
-                .where(
-                    counters.c.issuer == sequence.issuer_id,
-                    counters.c.year == sequence.year,
-                    counters.c.kind == kind,
-                    counters.c.last <= sequence.last_used,
-                )
-                .values(last=sequence.last_used)
-            ).rowcount
+            driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
+            moved = driver.run(
+                driver.sql(_COUNTER_SQL["move"]), (sequence.last_used, *key, sequence.last_used)
+            )
         if moved != 1:
             raise ConflictError(
                 f"numbering of {sequence.issuer_id} {sequence.year} is beyond "
@@ -109,14 +133,15 @@ class _Invoices(_Documents):
 
     def billed_keys(self, keys: Iterable[str]) -> frozenset[str]:
         wanted = list(dict.fromkeys(keys))
-        connection = self._uow.connection()
-        table = self._table
         found: set[str] = set()
+        if not wanted:
+            return frozenset()
+        # Once per batch of a billing run: prebuilt SQL on the driver (an IN list of the
+        # batch's keys through SQLAlchemy is compiled again at each call).
+        driver = _Driver(self._uow.connection())
+        template = f"SELECT billing_key FROM {self._table.name} WHERE billing_key {{ids}}"
         with _translate("cannot read invoices"):
             for chunk in _chunks(wanted, _IN_CHUNK):
-                found.update(
-                    connection.execute(
-                        sa.select(table.c.billing_key).where(table.c.billing_key.in_(chunk))
-                    ).scalars()
-                )
+                rows = driver.fetch(driver.sql(template, len(chunk)), driver.ids(chunk))
+                found.update(key for (key,) in rows)
         return frozenset(found)

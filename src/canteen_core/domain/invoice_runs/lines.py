@@ -5,7 +5,7 @@ and price; shared by both billing modes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from canteen_core.domain.invoicing import (
     InvoiceLine,
     _line_amount,
 )
-from canteen_core.domain.tariffs import PriceQuote
+from canteen_core.domain.tariffs import PriceQuote, TariffCategory
 
 
 def _line_description(charge: Charge, service_names: Mapping[str, str]) -> str:
@@ -110,11 +110,14 @@ def _grouped_lines(
             lunches, names, services, quote_parts, trusted=trusted
         ) + activity_lines(activities, names, services)
     positions: dict[int, int] = {}
-    # key -> [first group (earliest day, then earliest facts), its facts position, groups]
-    keyed: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
+    # key -> [first group (earliest day, then earliest facts), its facts position, groups].
+    # The category and rule are StrEnum members: they group as their text would.
+    keyed: dict[tuple[str, str, TariffCategory, ChargeRule, str, str], list[Any]] = {}
     for group in groups:
         facts = group.facts
-        position = positions.setdefault(id(facts), len(positions))
+        position = positions.get(id(facts))
+        if position is None:
+            position = positions[id(facts)] = len(positions)
         quote = group.quote
         parts = quote_parts.get(id(quote))
         if parts is None:
@@ -123,14 +126,7 @@ def _grouped_lines(
                 str(quote.unit_price.amount),
                 quote.description,
             )
-        key = (
-            facts.child_id,
-            facts.service_id,
-            str(facts.category),
-            str(group.rule),
-            parts[1],
-            parts[2],
-        )
+        key = (facts.child_id, facts.service_id, facts.category, group.rule, parts[1], parts[2])
         entry = keyed.get(key)
         if entry is None:
             keyed[key] = [group, position, [group]]
@@ -140,13 +136,16 @@ def _grouped_lines(
             entry[0], entry[1] = group, position
     ordered = sorted(keyed.items(), key=lambda item: (*item[0][:2], item[1][0].days[0], item[1][1]))
     lines: list[InvoiceLine] = []
-    for key, (first, _, members) in ordered:
+    for (*_, quote_text), (first, _, members) in ordered:
         facts = first.facts
-        days = [day for member in members for day in member.days]
-        days.sort()
+        days: Sequence[date]
+        if trusted and len(members) == 1:
+            days = first.days  # charge_periods gives a group's days in order
+        else:
+            days = sorted(day for member in members for day in member.days)
         quote = first.quote
         unit_price = quote.unit_price
-        description = _description_text(facts.service_id, first.rule, key[5], services)
+        description = _description_text(facts.service_id, first.rule, quote_text, services)
         fields: dict[str, Any] = {
             "child_id": facts.child_id,
             "child_name": names.get(facts.child_id),

@@ -202,7 +202,9 @@ def run_postpaid_periods(
         if not isinstance(item, PeriodFacts):
             raise InvalidInputError("expected PeriodFacts", path=f"facts[{index}]")
         kinds = (item.booked, item.closed, item.present, item.absent, item.late_cancelled)
-        if any(days and (min(days) < period_start or max(days) > period_end) for days in kinds):
+        if [
+            days for days in kinds if days and (min(days) < period_start or max(days) > period_end)
+        ]:
             outside = next(day for day in item.days() if not period_start <= day <= period_end)
             raise InvalidInputError(
                 f"{outside.isoformat()} is outside the billed period", path=f"facts[{index}]"

@@ -40,9 +40,8 @@ def tariff_category_of(
     basket, occasional meal, non-resident) are the enrollment's own (docs/rules/tariffs.md).
     """
     value = enrollment.tariff_category
-    if value in CATEGORY_ALIASES:
-        category = CATEGORY_ALIASES[value]
-    else:
+    category = CATEGORY_ALIASES.get(value) or _CATEGORIES.get(value)
+    if category is None:
         category = _parsed_category(enrollment)
     if (
         category is TariffCategory.RESIDENT_CHILD
@@ -51,6 +50,11 @@ def tariff_category_of(
     ):
         return TariffCategory.NON_RESIDENT_CHILD
     return category
+
+
+#: Full category names to members: a billing run reads one per enrollment (a dict lookup
+#: instead of the enum's constructor).
+_CATEGORIES: dict[str, TariffCategory] = {category.value: category for category in TariffCategory}
 
 
 def _parsed_category(enrollment: Enrollment) -> TariffCategory:
@@ -130,13 +134,15 @@ def period_facts(
         return PeriodFacts(**identity)
     if open_days is None:
         open_days = frozenset(enrollment.open_days(lo, hi))
-    booked: set[date] = set()
+    window = book.booked_days(lo, hi)
+    # Booked service days in one set operation; a booked day the service does not run on
+    # (a closure decided after the booking) is rare: those are looked at one by one.
+    booked: frozenset[date] = open_days.intersection(window)
     closed: set[date] = set()
-    for day in book.booked_days(lo, hi):
-        if day in open_days:
-            booked.add(day)
-        elif enrollment.closure(day) is not None:
-            closed.add(day)
+    if len(booked) != len(window):
+        for day in window:
+            if day not in open_days and enrollment.closure(day) is not None:
+                closed.add(day)
     present: set[date] = set()
     absent: set[date] = set()
     justified: set[date] = set()
@@ -167,7 +173,7 @@ def period_facts(
     # neither booked nor open days. Built without PeriodFacts' checks (compared by tests).
     return _unchecked_period_facts(
         **identity,
-        booked=frozenset(booked) if booked else _NO_DAYS,
+        booked=booked if booked else _NO_DAYS,
         closed=frozenset(closed) if closed else _NO_DAYS,
         present=frozenset(present) if present else _NO_DAYS,
         absent=frozenset(absent) if absent else _NO_DAYS,

@@ -18,7 +18,7 @@ from canteen_core.domain.attendance import (
 )
 from canteen_core.domain.calendar import ServiceCalendar
 from canteen_core.domain.charging import PeriodFacts
-from canteen_core.domain.charging.activities import activity_facts
+from canteen_core.domain.charging.activities import activity_facts, is_lunch
 from canteen_core.domain.clock import paris_date, paris_today
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import (
@@ -471,9 +471,14 @@ class PostpaidRuns(BillingBase):
             except ConfigurationError:  # a tariff category canteen does not know
                 failed.setdefault(enrollment.household_id, category_problem(enrollment))
                 continue
-            facts.extend(
-                activity_facts(mine, enrollment.service, start, stays_of(records[enrollment.id]))
-            )
+            if is_lunch(enrollment.service):  # activity_facts gives a lunch's facts as they are
+                facts.append(mine)
+            else:
+                facts.extend(
+                    activity_facts(
+                        mine, enrollment.service, start, stays_of(records[enrollment.id])
+                    )
+                )
             if mine.justified and start > enrollment.start:
                 ill.append(enrollment)
         if ill and lookback < start:
