@@ -45,6 +45,7 @@ __all__ = [
     "statement_out",
 ]
 
+
 def arguments(sent: attrs.AttrsInstance) -> dict[str, Any]:
     """A request body's fields as the keyword arguments of the facade call it mirrors one for
     one (same names, same meaning)."""
