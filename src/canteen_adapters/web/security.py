@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request
@@ -56,11 +56,12 @@ def csrf_refused(field: str) -> Problem:
     )
 
 
-def security_headers(docs_path: str) -> Callable[[Message, Scope], None]:
+def security_headers(docs_path: str) -> Callable[[Message, Scope], Awaitable[None]]:
     """A ``before_send`` hook adding CSP (``frame-ancestors 'none'``), ``nosniff`` and
     friends to every HTTP response, errors and unknown routes included."""
 
-    def add(message: Message, scope: Scope) -> None:
+    # A coroutine: Litestar runs a sync hook in a worker thread, twice per response.
+    async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         csp = (DOCS_CSP if scope.get("path") == docs_path else CSP).encode()
