@@ -15,6 +15,7 @@ from canteen_adapters.payment.sepa import (
     DebitItem,
     SepaCreditor,
     SepaDirectDebit,
+    SepaFileExistsError,
     build_collection,
     load_pain008_schema,
     process_returns,
@@ -342,8 +343,10 @@ def test_notice_period_and_existing_files(tmp_path: Path) -> None:
         pre_notification_days=2,
     )
     run.write(target)
-    with pytest.raises(ConflictError, match="jamais écrasé"):
+    with pytest.raises(ConflictError, match="jamais écrasé") as refused:
         run.write(target)
+    # Its own class: the month-end job sets an interrupted try's file aside by it.
+    assert isinstance(refused.value, SepaFileExistsError)
     assert [p.name for p in tmp_path.iterdir()] == ["f.xml"]  # no temporary left behind
 
 

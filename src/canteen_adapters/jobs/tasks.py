@@ -36,10 +36,10 @@ from celery.signals import worker_init
 from canteen_adapters.jobs.app import app
 from canteen_adapters.jobs.registry import Commune
 from canteen_adapters.jobs.report import CommuneReport, StepReport, describe_error_fr
-from canteen_adapters.payment.sepa import NEVER_OVERWRITTEN
+from canteen_adapters.payment.sepa import SepaFileExistsError
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
-from canteen_core.domain.errors import ConfigurationError, ConflictError, StorageError
+from canteen_core.domain.errors import ConfigurationError, StorageError
 from canteen_core.domain.invoicing import BillingMode
 from canteen_core.domain.mandates import next_target2_business_day
 from canteen_core.domain.money import Money
@@ -285,14 +285,12 @@ def _debit_step(
     set_aside: Path | None = None
     try:
         debit = canteen.payments.run_direct_debit(_ACTOR, day, message_id=message)
-    except ConflictError as error:
+    except SepaFileExistsError:
         # Refused at the very end: this run's file exists although the invoices were still
         # open and their debit payments could be stored (a debit committed, or still being
         # committed, by another try would have made those inserts conflict first). So an
         # earlier try wrote the file and died before its transaction committed: the file was
         # never recorded. Set it aside (renamed, never deleted) and collect again, same id.
-        if NEVER_OVERWRITTEN not in str(error):
-            raise
         set_aside = _set_aside_orphan(canteen, message)
         if set_aside is None:
             raise

@@ -79,6 +79,7 @@ __all__ = [
     "ReturnResult",
     "SepaCreditor",
     "SepaDirectDebit",
+    "SepaFileExistsError",
     "build_collection",
     "full_iban_check",
     "load_pain008_schema",
@@ -100,8 +101,9 @@ _SEQUENCE_ORDER: Final = (
 full_iban_check = checked_iban
 
 
-#: Ends the error of a write onto an existing file (the month-end job recognises it).
-NEVER_OVERWRITTEN = "un fichier SEPA n'est jamais écrasé"
+class SepaFileExistsError(ConflictError):
+    """A collection file was to be written where a file already is: never overwritten (the
+    month-end job recognises an interrupted try's file by this class)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -154,7 +156,7 @@ class CollectionRun:
         """Validate the XML again and write it atomically to ``path`` (never overwrites)."""
         target = Path(path)
         if target.exists():
-            raise ConflictError(f"{target} existe déjà : {NEVER_OVERWRITTEN}")
+            raise SepaFileExistsError(f"{target} existe déjà : un fichier SEPA n'est jamais écrasé")
         validate_pain008(self.xml)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".pain008-", suffix=".tmp")
