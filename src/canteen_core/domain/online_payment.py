@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, ParamSpec
+from typing import Any
 
 import attrs
 
@@ -42,8 +42,6 @@ from canteen_core.domain._validators import (
 )
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from canteen_core.domain.money import CENT, Money
-
-P = ParamSpec("P")
 
 __all__ = [
     "PAYABLE_INVOICE_STATUSES",
@@ -416,27 +414,26 @@ def online_payment_refusal(
     return None
 
 
-def _raising(refusal: Callable[P, str | None], *, name: str, doc: str) -> Callable[P, None]:
-    """The check ``name`` taking ``refusal``'s parameters: it raises
-    :class:`~canteen_core.domain.errors.RuleViolationError` with the French reason ``refusal``
-    gives, and returns ``None`` when there is none (one signature to keep, not two)."""
-
-    def ensure(*args: P.args, **kwargs: P.kwargs) -> None:
-        reason = refusal(*args, **kwargs)
-        if reason is not None:
-            raise RuleViolationError(reason)
-
-    ensure.__name__ = ensure.__qualname__ = name
-    ensure.__doc__ = doc
-    return ensure
-
-
-ensure_online_payment_allowed = _raising(
-    online_payment_refusal,
-    name="ensure_online_payment_allowed",
-    doc="""Raise :class:`~canteen_core.domain.errors.RuleViolationError` unless online payment is
-    open.
+def ensure_online_payment_allowed(
+    *,
+    status: str,
+    balance_due: Money,
+    payment_open_date: date | None,
+    today: date,
+    minimum: Money,
+    payable_statuses: Iterable[str] = PAYABLE_INVOICE_STATUSES,
+) -> None:
+    """Raise :class:`~canteen_core.domain.errors.RuleViolationError` unless online payment is open.
 
     Same parameters as :func:`online_payment_refusal`; the error message is its French reason.
-    """,
-)
+    """
+    reason = online_payment_refusal(
+        status=status,
+        balance_due=balance_due,
+        payment_open_date=payment_open_date,
+        today=today,
+        minimum=minimum,
+        payable_statuses=payable_statuses,
+    )
+    if reason is not None:
+        raise RuleViolationError(reason)
