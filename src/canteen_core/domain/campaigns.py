@@ -104,11 +104,6 @@ class AnswerState(LabelledEnum):
     ENROLLED = "enrolled", "réinscrit(e)"
     NOT_RENEWED = "not_renewed", "non réinscrit(e) (sans réponse)"
 
-    @property
-    def label_fr(self) -> str:
-        """The :attr:`label` (the name the templates use)."""
-        return self.label
-
 
 #: The states an answer may end in, by kind of campaign (once the campaign is closed).
 SETTLED: dict[CampaignKind, frozenset[AnswerState]] = {
