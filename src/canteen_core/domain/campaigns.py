@@ -45,6 +45,7 @@ from canteen_core.domain._validators import (
     parse_enum,
 )
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
 from canteen_core.domain.families import Child
 
@@ -225,7 +226,7 @@ class Campaign:
         """``"2024-2025"`` for a re-enrollment."""
         if self.school_year is None:
             return None
-        return f"{self.school_year}-{self.school_year + 1}"
+        return school_year_label(self.school_year)
 
     def check_open(self, today: date) -> None:
         """Refuse (in French) an answer to a closed campaign or after the deadline."""
