@@ -13,6 +13,7 @@ from canteen_core.domain.campaigns import AnswerState
 from canteen_core.domain.capacity import WaitingStatus
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.family_papers import PaperKind
+from canteen_core.domain.ledger import InvoiceStatus, PaymentMethod
 from canteen_core.domain.menus import Course
 
 
@@ -22,6 +23,11 @@ from canteen_core.domain.menus import Course
         (Course, ["starter", "main", "side", "dessert", "vegetarian_option"]),
         (WaitingStatus, ["waiting", "offered", "placed", "withdrawn", "expired"]),
         (RequestStatus, ["pending", "approved", "rejected", "withdrawn"]),
+        (PaymentMethod, ["card", "direct_debit", "cash", "cheque", "cesu"]),
+        (
+            InvoiceStatus,
+            ["issued", "partially_paid", "paid", "debit_scheduled", "cancelled"],
+        ),
         (
             PaperKind,
             [
@@ -65,6 +71,8 @@ def test_labels_are_the_french_names() -> None:
     assert RequestStatus.PENDING.label == "En attente d'instruction"
     assert PaperKind.RIB.label == "RIB"
     assert AnswerState.KEPT.label == AnswerState.KEPT.label_fr == "quotient précédent reconduit"
+    assert PaymentMethod.CHEQUE.label_fr == "chèque"
+    assert InvoiceStatus.DEBIT_SCHEDULED.label_fr == "Prélèvement prévu"
 
 
 def test_an_unknown_value_is_refused() -> None:

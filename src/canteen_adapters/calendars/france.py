@@ -48,6 +48,7 @@ from canteen_adapters.calendars.france_departments import (
 from canteen_adapters.calendars.france_public_holidays import public_holidays
 from canteen_core.config.hookspecs import offer
 from canteen_core.domain.calendar import Period, SchoolYear, Zone, parse_school_year
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.ports.backends import HolidaySourceBackend
 from canteen_core.ports.calendar import HolidaySource
@@ -174,15 +175,11 @@ def _available_years() -> tuple[int, ...]:
     return tuple(years)
 
 
-def _label(year: int) -> str:
-    return f"{year}-{year + 1}"
-
-
 def _available_text() -> str:
     years = _available_years()
     if not years:
         return "none"
-    return ", ".join(_label(year) for year in years)
+    return ", ".join(school_year_label(year) for year in years)
 
 
 @functools.cache
@@ -202,7 +199,7 @@ def _derive_school_year(zone: Zone, start_year: int, alsace_moselle: bool) -> Sc
     before, after = _summer(zone, start_year), _summer(zone, start_year + 1)
     if start_year not in _available_years() or before is None or after is None:
         raise InvalidInputError(
-            f"pas de calendrier scolaire pour {_label(start_year)} ; "
+            f"pas de calendrier scolaire pour {school_year_label(start_year)} ; "
             f"disponibles : {_available_text()}",
             path="school_year",
         )

@@ -34,3 +34,8 @@ class LabelledEnum(enum.StrEnum):
             member._value_ = value
             member.label = label
             return member
+
+    @property
+    def label_fr(self) -> str:
+        """The :attr:`label` (the name templates, statements and receipts use)."""
+        return self.label

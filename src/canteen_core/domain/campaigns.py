@@ -45,6 +45,7 @@ from canteen_core.domain._validators import (
     parse_enum,
 )
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
 from canteen_core.domain.families import Child
 
@@ -103,11 +104,6 @@ class AnswerState(LabelledEnum):
     DECLINED = "declined", "pas de réinscription"
     ENROLLED = "enrolled", "réinscrit(e)"
     NOT_RENEWED = "not_renewed", "non réinscrit(e) (sans réponse)"
-
-    @property
-    def label_fr(self) -> str:
-        """The :attr:`label` (the name the templates use)."""
-        return self.label
 
 
 #: The states an answer may end in, by kind of campaign (once the campaign is closed).
@@ -230,7 +226,7 @@ class Campaign:
         """``"2024-2025"`` for a re-enrollment."""
         if self.school_year is None:
             return None
-        return f"{self.school_year}-{self.school_year + 1}"
+        return school_year_label(self.school_year)
 
     def check_open(self, today: date) -> None:
         """Refuse (in French) an answer to a closed campaign or after the deadline."""

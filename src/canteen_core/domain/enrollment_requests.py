@@ -28,6 +28,7 @@ from canteen_core.domain._validators import (
 )
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.errors import ConflictError, InvalidInputError
 
@@ -135,7 +136,7 @@ class EnrollmentApplication:
     @property
     def school_year_fr(self) -> str:
         """``"2023-2024"``."""
-        return f"{self.school_year}-{self.school_year + 1}"
+        return school_year_label(self.school_year)
 
     @property
     def label_fr(self) -> str:

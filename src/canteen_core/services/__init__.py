@@ -195,12 +195,27 @@ class Canteen:
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
-        # Each namespace is built from its declaration above; payments read the options of
-        # this canteen's billing namespace, so they share it instead of building their own.
-        for name, kind in _NAMESPACES.items():
-            if kind is not PaymentService:
-                setattr(self, name, kind(context))
+        # One line per namespace declared above, in the same order.
+        self.families = FamilyService(context)
+        self.catalog = CatalogService(context)
+        self.enrollments = EnrollmentService(context)
+        self.enrollment_requests = EnrollmentRequestService(context)
+        self.reservations = ReservationService(context)
+        self.attendance = AttendanceService(context)
+        self.kitchen = KitchenService(context)
+        self.accounts = AccountService(context)
+        self.billing = BillingService(context)
+        # Payments read the options of this canteen's billing namespace: they share it.
         self.payments = PaymentService(context, billing=self.billing)
+        self.papers = FamilyPaperService(context)
+        self.documents = DocumentService(context)
+        self.paperless = PaperlessService(context)
+        self.audit = AuditService(context)
+        self.privacy = PrivacyService(context)
+        self.retention = RetentionService(context)
+        self.capacity = CapacityService(context)
+        self.menus = MenuService(context)
+        self.campaigns = CampaignService(context)
 
     # -- constructors ---------------------------------------------------------------------------
 
@@ -309,20 +324,13 @@ class Canteen:
         return f"Canteen(storage={storage!r}, issuer={self.deployment.issuer.code!r})"
 
 
-def _namespaces(facade: type) -> dict[str, type[ServiceBase]]:
-    """The namespaces declared in the class body of ``facade``: name -> service class."""
-    return {
-        name: kind
-        for name, kind in typing.get_type_hints(facade).items()
-        if isinstance(kind, type) and issubclass(kind, ServiceBase)
-    }
-
-
-def _methods_by_namespace(namespaces: dict[str, type[ServiceBase]]) -> str:
-    """The "Methods by namespace" section of ``help(Canteen)``: each namespace with the first
-    line of each public method's docstring."""
+def _methods_by_namespace(facade: type) -> str:
+    """The "Methods by namespace" section of ``help(Canteen)``: each namespace declared in the
+    class body with the first line of each public method's docstring."""
     lines = ["", "Methods by namespace", "--------------------"]
-    for name, kind in namespaces.items():
+    for name, kind in typing.get_type_hints(facade).items():
+        if not (isinstance(kind, type) and issubclass(kind, ServiceBase)):
+            continue
         lines.append("")
         lines.append(f"canteen.{name} ({kind.__name__}):")
         for method_name, method in inspect.getmembers(kind, inspect.isfunction):
@@ -333,5 +341,4 @@ def _methods_by_namespace(namespaces: dict[str, type[ServiceBase]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_NAMESPACES = _namespaces(Canteen)
-Canteen.__doc__ = (Canteen.__doc__ or "") + _methods_by_namespace(_NAMESPACES)
+Canteen.__doc__ = (Canteen.__doc__ or "") + _methods_by_namespace(Canteen)

@@ -28,6 +28,7 @@ import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.clock import FixedClock, paris_today
@@ -241,7 +242,7 @@ class EnrollmentRequestService(ServiceBase):
             if enrollment.start <= calendar.last_day and calendar.first_day <= enrollment.end:
                 raise ConflictError(
                     f"{name} est déjà inscrit(e) à {offer.service.name} pour "
-                    f"{school_year}-{school_year + 1}"
+                    f"{school_year_label(school_year)}"
                 )
 
     def of_household(self, actor: Actor, household_id: str) -> tuple[EnrollmentApplication, ...]:

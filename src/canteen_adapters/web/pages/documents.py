@@ -1,146 +1,207 @@
-"""The "Espace de stockage" pages: the family's papers and paperless invoices; staff review.
-
-A family sees its papers (kind, date, child, state, the reason of a refusal), uploads a new one
-(a plain HTML form, ``multipart/form-data``), chooses paperless invoices and gives its postal
-address. Staff see the papers waiting for review, open each file and accept or reject it. Every
-action goes through the facade, as the JSON API's routes do.
-"""
+"""The family's "Prélèvement" page (SEPA adhesion, mandates, "Mes prélèvements"), its
+"Édition de documents" page, and the page a payer returns to from the payment provider."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import attrs
 from litestar import Response, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
+from canteen_adapters.payment.payfip import RESULT_OUTCOMES
 from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import (
+    Refusal,
     form_of,
-    home_of,
+    household_page,
     page,
-    review_of,
     run,
     session_of,
-    staff_of,
 )
 from canteen_adapters.web.pages.render import context_of, redirect
-from canteen_adapters.web.routes.family_papers import form_field, paper_fields
-from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.family_papers import PaperKind, size_fr
-from canteen_core.domain.paperless import PostalAddress
+from canteen_adapters.web.routes.documents import document_url, payment_message
+from canteen_adapters.web.routes.sepa import (
+    STATUS_FR,
+    authorization_of,
+    authorizations,
+    change_iban,
+    masked_iban,
+    sign_mandate,
+)
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.domain.mandates import DirectDebitMandate
+from canteen_core.services import Canteen
 
 __all__ = ["HANDLERS"]
 
-_DONE = {
-    "depose": "Votre document est déposé : le service restauration va l'examiner.",
-    "adhesion": "Vous recevrez désormais vos factures par courriel (PDF joint).",
-    "courrier": "Vous recevrez désormais vos factures par courrier.",
-    "adresse": "Votre adresse postale est enregistrée.",
+#: How a pre-notification's delivery reads.
+NOTICE_FR = {
+    "sent": "Envoyé",
+    "queued": "En cours d'envoi",
+    "failed": "Non distribué",
+    "unknown": "Non retrouvé",
 }
 
 
-@get("/espace-de-stockage", include_in_schema=False)
-async def my_space(request: AnyRequest) -> Response[Any]:
-    """The link of the e-mails: the user's own household's space."""
-    session = session_of(request)
-    home = home_of(session)
-    return redirect(f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
+#: A change of the active mandate, from the posted form (blocking).
+MandateChange = Callable[[Canteen, Actor, FormMultiDict], DirectDebitMandate]
+#: The confirmation shown after a change of the mandate (``?fait=...``).
+DONE_FR = {
+    "iban": "Vos coordonnées bancaires sont modifiées : les prochains prélèvements seront "
+    "présentés sur le nouveau compte.",
+    "revocation": "Votre mandat est révoqué : vos prochaines factures ne seront plus "
+    "prélevées ; réglez-les en ligne ou auprès de la régie.",
+}
 
 
-@get("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
-async def space(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
-    """ "Espace de stockage": the household's papers, the upload form, paperless invoices."""
+async def _debit_page(
+    request: AnyRequest,
+    household_id: str,
+    *,
+    refusal: Refusal | None = None,
+    form: dict[str, str] | None = None,
+) -> Response[str]:
     session = session_of(request)
     canteen = context_of(request).canteen
-    papers = await run(canteen.papers.of_household, session.actor, household_id)
-    household = await run(canteen.families.get, session.actor, household_id)
-    children = {child.id: child.display_name for child in household.children}
+    schedule = await run(canteen.payments.debit_schedule, session.actor, household_id)
+    filed = await run(authorizations, canteen, session.actor, household_id)
+    return await household_page(
+        request,
+        household_id,
+        "prelevement.html",
+        refusal=refusal,
+        title="Prélèvement",
+        schedule=schedule,
+        active=any(entry.mandate.collectable for entry in schedule.mandates),
+        status_fr=STATUS_FR,
+        notice_fr=NOTICE_FR,
+        masked_iban=masked_iban,
+        authorization={
+            entry.mandate.reference: authorization_of(entry.mandate, filed)
+            for entry in schedule.mandates
+        },
+        form=form or {},
+        signed=request.query_params.get("signe") == "1",
+        done=DONE_FR.get(request.query_params.get("fait") or ""),
+    )
+
+
+@get("/foyer/{household_id:str}/prelevement", include_in_schema=False)
+async def direct_debit(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
+    """ "Prélèvement": the adhesion form, the mandates and "Mes prélèvements"."""
+    return await _debit_page(request, household_id)
+
+
+@post("/foyer/{household_id:str}/prelevement", include_in_schema=False)
+async def sign(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
+    """Sign the mandate; the form again with the reason when refused."""
+    session = session_of(request)
+    form = await form_of(request)
+    values = {name: str(form.get(name, "")) for name in ("iban", "holder", "bic")}
+    try:
+        await run(
+            sign_mandate,
+            context_of(request).canteen,
+            session.actor,
+            household_id,
+            iban=values["iban"],
+            holder=values["holder"],
+            bic=values["bic"],
+            accept=form.get("accept") == "oui",
+        )
+    except CanteenError as error:
+        refusal = Refusal.of(request, error)
+        if refusal.status not in {409, 422}:
+            raise
+        return await _debit_page(request, household_id, refusal=refusal, form=values)
+    return redirect(f"/foyer/{household_id}/prelevement?signe=1")
+
+
+async def _mandate_change(
+    request: AnyRequest, household_id: str, done: str, change: MandateChange
+) -> Response[Any]:
+    """Run ``change(canteen, actor, form)``; the page again with the French reason when
+    refused, else back to it with the confirmation ``done``."""
+    session = session_of(request)
+    form = await form_of(request)
+    values = {name: str(form.get(name, "")) for name in ("new_iban", "new_bic")}
+    try:
+        await run(change, context_of(request).canteen, session.actor, form)
+    except CanteenError as error:
+        refusal = Refusal.of(request, error)
+        if refusal.status not in {404, 409, 422}:
+            raise
+        field = {"iban": "new_iban", "bic": "new_bic"}.get(refusal.field or "", refusal.field)
+        refusal = attrs.evolve(refusal, field=field)
+        return await _debit_page(request, household_id, refusal=refusal, form=values)
+    return redirect(f"/foyer/{household_id}/prelevement?fait={done}")
+
+
+@post("/foyer/{household_id:str}/prelevement/iban", include_in_schema=False)
+async def new_iban(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
+    """Move the active mandate to another bank account."""
+
+    def change(canteen: Canteen, actor: Actor, form: FormMultiDict) -> DirectDebitMandate:
+        iban, bic = str(form.get("new_iban", "")), str(form.get("new_bic", ""))
+        return change_iban(canteen, actor, household_id, iban=iban, bic=bic)
+
+    return await _mandate_change(request, household_id, "iban", change)
+
+
+@post("/foyer/{household_id:str}/prelevement/revocation", include_in_schema=False)
+async def revoke(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
+    """Leave direct debit (the family ticks the confirmation first)."""
+
+    def change(canteen: Canteen, actor: Actor, form: FormMultiDict) -> DirectDebitMandate:
+        if form.get("confirm") != "oui":
+            raise InvalidInputError(
+                "cochez la case de confirmation pour révoquer le mandat", path="confirm"
+            )
+        return canteen.payments.revoke_mandate(actor, household_id)
+
+    return await _mandate_change(request, household_id, "revocation", change)
+
+
+@get("/foyer/{household_id:str}/documents", include_in_schema=False)
+async def documents(request: AnyRequest, household_id: FromPath[str]) -> Response[str]:
+    """ "Édition de documents": each document with its date and a download link; the
+    attendance certificate for a period the family picks; a child's calendar (.ics)."""
+    session = session_of(request)
+    canteen = context_of(request).canteen
+    offered = await run(canteen.documents.documents_on_request, session.actor, household_id)
+    attendance = next(d for d in offered if d.start is not None)
+    return await household_page(
+        request,
+        household_id,
+        "documents.html",
+        title="Édition de documents",
+        documents=[(d, document_url(household_id, d)) for d in offered],
+        attendance=attendance,
+    )
+
+
+@get("/paiement/retour/{provider:str}", include_in_schema=False)
+async def payment_return(request: AnyRequest, provider: FromPath[str]) -> Response[str]:
+    """Back from the provider: where the payment stands (recorded, or awaiting the provider's
+    confirmation). Reads only: nothing is credited by a browser's return."""
+    session = session_of(request)
+    transaction = (request.query_params.get("refdet") or "").strip()
+    if not transaction:
+        raise InvalidInputError("référence de paiement manquante", path="refdet")
+    claimed = RESULT_OUTCOMES.get((request.query_params.get("resultrans") or "").strip())
+    canteen = context_of(request).canteen
+    status = await run(canteen.payments.online_payment_status, session.actor, provider, transaction)
     return page(
         request,
-        "espace-de-stockage.html",
-        title="Espace de stockage",
-        household=household,
-        papers=papers,
-        children=children,
-        kinds=[kind for kind in PaperKind if kind.uploadable],
-        used=size_fr(sum(p.size for p in papers)) if papers else "rien",
-        quota=size_fr(canteen.papers.limits.household_quota),
-        max_bytes=size_fr(canteen.papers.limits.max_bytes),
-        done=_DONE.get(request.query_params.get("fait", "")),
+        "retour-paiement.html",
+        title="Paiement en ligne",
+        payment=status,
+        message=payment_message(status, None if claimed is None else claimed.value),
     )
 
 
-@post("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
-async def upload(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
-    """Upload a paper from the page's form."""
-    session = session_of(request)
-    form = await form_of(request)
-    file = form.get("file")
-    if not isinstance(file, UploadFile):
-        raise InvalidInputError("choisissez le fichier à déposer", path="file")
-    canteen = context_of(request).canteen
-    content = await file.read(canteen.papers.limits.max_bytes + 1)
-    fields = paper_fields(form, file)
-    await run(canteen.papers.upload, session.actor, household_id, content=content, **fields)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
-
-
-@post("/foyer/{household_id:str}/facture-dematerialisee", include_in_schema=False)
-async def paperless(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
-    """Consent to paperless invoices, or withdraw it."""
-    session = session_of(request)
-    form = await form_of(request)
-    service = context_of(request).canteen.paperless
-    consent = form.get("choix") == "email"
-    await run(service.consent if consent else service.revoke, session.actor, household_id)
-    done = "adhesion" if consent else "courrier"
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait={done}")
-
-
-@post("/foyer/{household_id:str}/adresse", include_in_schema=False)
-async def postal_address(request: AnyRequest, household_id: FromPath[str]) -> Response[Any]:
-    """Record the postal address paper invoices are sent to."""
-    session = session_of(request)
-    form = await form_of(request)
-    address = PostalAddress(
-        street=form_field(form, "street") or "",
-        postcode=form_field(form, "postcode") or "",
-        city=form_field(form, "city") or "",
-        complement=form_field(form, "complement"),
-    )
-    canteen = context_of(request).canteen
-    await run(canteen.paperless.set_postal_address, session.actor, household_id, address)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
-
-
-@get("/gestion/documents", include_in_schema=False)
-async def review(request: AnyRequest) -> Response[str]:
-    """Papers waiting for review, oldest first, with accept / reject."""
-    actor = staff_of(request)
-    canteen = context_of(request).canteen
-    pending = await run(canteen.papers.to_review, actor)
-    return page(
-        request,
-        "gestion-documents.html",
-        title="Documents à examiner",
-        pending=pending,
-        done=request.query_params.get("fait"),
-    )
-
-
-@post("/gestion/documents/{document_id:str}", include_in_schema=False)
-async def decide(request: AnyRequest, document_id: FromPath[str]) -> Response[Any]:
-    """Accept (the paper is applied) or reject (with a reason) a paper; the family is
-    e-mailed."""
-    actor = staff_of(request)
-    accepting, reason = review_of(await form_of(request))
-    canteen = context_of(request).canteen
-    if accepting:
-        await run(canteen.papers.accept, actor, document_id)
-        return redirect("/gestion/documents?fait=accepte")
-    await run(canteen.papers.reject, actor, document_id, reason)
-    return redirect("/gestion/documents?fait=refuse")
-
-
-HANDLERS = [my_space, space, upload, paperless, postal_address, review, decide]
+HANDLERS = [direct_debit, sign, new_iban, revoke, documents, payment_return]

@@ -4,7 +4,6 @@ an immutable value checked when built.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -12,6 +11,7 @@ from decimal import Decimal
 import attrs
 
 from canteen_core.domain._french import not_positive_fr
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import a_date, enum_member, non_empty_str, optional_date
 from canteen_core.domain.errors import (
     InvalidInputError,
@@ -20,46 +20,28 @@ from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.money import CENT, Money
 
 
-class PaymentMethod(enum.StrEnum):
-    """How money was received."""
+class PaymentMethod(LabelledEnum):
+    """How money was received; ``label`` (or ``label_fr``) is the French wording for statements
+    and receipts."""
 
-    CARD = "card"
-    DIRECT_DEBIT = "direct_debit"
-    CASH = "cash"
-    CHEQUE = "cheque"
-    CESU = "cesu"  # chèque emploi service universel (accepted by some communes for garderie)
-
-    @property
-    def label_fr(self) -> str:
-        """French wording for statements and receipts."""
-        return {
-            PaymentMethod.CARD: "carte bancaire",
-            PaymentMethod.DIRECT_DEBIT: "prélèvement",
-            PaymentMethod.CASH: "espèces",
-            PaymentMethod.CHEQUE: "chèque",
-            PaymentMethod.CESU: "CESU",
-        }[self]
+    CARD = "card", "carte bancaire"
+    DIRECT_DEBIT = "direct_debit", "prélèvement"
+    CASH = "cash", "espèces"
+    CHEQUE = "cheque", "chèque"
+    # chèque emploi service universel (accepted by some communes for garderie)
+    CESU = "cesu", "CESU"
 
 
-class InvoiceStatus(enum.StrEnum):
-    """Where an invoice stands."""
+class InvoiceStatus(LabelledEnum):
+    """Where an invoice stands; ``label`` (or ``label_fr``) is the French wording for the family
+    portal."""
 
-    ISSUED = "issued"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    DEBIT_SCHEDULED = "debit_scheduled"  # a direct debit covers it; its collection date to come
-    CANCELLED = "cancelled"  # fully cancelled by credit notes
-
-    @property
-    def label_fr(self) -> str:
-        """French wording for the family portal."""
-        return {
-            InvoiceStatus.ISSUED: "Facture non réglée",
-            InvoiceStatus.PARTIALLY_PAID: "Facture partiellement réglée",
-            InvoiceStatus.PAID: "Facture réglée",
-            InvoiceStatus.DEBIT_SCHEDULED: "Prélèvement prévu",
-            InvoiceStatus.CANCELLED: "Facture annulée",
-        }[self]
+    ISSUED = "issued", "Facture non réglée"
+    PARTIALLY_PAID = "partially_paid", "Facture partiellement réglée"
+    PAID = "paid", "Facture réglée"
+    # a direct debit covers it; its collection date to come
+    DEBIT_SCHEDULED = "debit_scheduled", "Prélèvement prévu"
+    CANCELLED = "cancelled", "Facture annulée"  # fully cancelled by credit notes
 
 
 def _positive_money(_: object, attribute: attrs.Attribute[Money], value: object) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.campaigns import (
     AnswerState,
     Campaign,
@@ -176,11 +177,12 @@ class CampaignService(ServiceBase):
         if school_year != school_year_of(today) + 1:
             nxt = school_year_of(today) + 1
             raise InvalidInputError(
-                f"la réinscription se prépare pour l'année scolaire suivante ({nxt}-{nxt + 1})",
+                "la réinscription se prépare pour l'année scolaire suivante "
+                f"({school_year_label(nxt)})",
                 path="school_year",
             )
         check_deadline(today, deadline, date(school_year, 8, 1))
-        name = _text(title, f"Réinscriptions {school_year}-{school_year + 1}")
+        name = _text(title, f"Réinscriptions {school_year_label(school_year)}")
         leaving_age = self._ctx.deployment.campaigns.leaving_age
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             campaign = _new_campaign(

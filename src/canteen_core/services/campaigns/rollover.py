@@ -20,6 +20,7 @@ from datetime import date
 
 import attrs
 
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.campaigns import (
     AnswerState,
     Campaign,
@@ -69,7 +70,7 @@ def _check_new_year(ctx: ServiceContext, enrollment: Enrollment, school_year: in
         ctx.calendar(enrollment.site, enrollment.service, school_year)
     except CanteenError:
         raise RuleViolationError(
-            f"le calendrier de l'année scolaire {school_year}-{school_year + 1} n'est pas "
+            f"le calendrier de l'année scolaire {school_year_label(school_year)} n'est pas "
             f"connu pour {enrollment.site.name} : impossible d'y préparer les réinscriptions"
         ) from None
 
