@@ -135,7 +135,7 @@ def _expected_fr(kind: click.ParamType[Any]) -> str | None:
         number = "un nombre"
     else:
         return None
-    if not isinstance(kind, click.types._NumberRangeBase):
+    if not isinstance(kind, click.IntRange | click.FloatRange):
         return number
     low, high = kind.min, kind.max
     if low is not None and high is not None and not (kind.min_open or kind.max_open):

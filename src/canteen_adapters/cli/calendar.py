@@ -231,7 +231,7 @@ def render_text(report: CalendarReport) -> str:
 def command(
     zone: str | None, department: str | None, school_year: str, weekdays: str, as_json: bool
 ) -> None:
-    """Afficher les jours de service d'une année scolaire mois par mois, et ses fermetures motivées.
+    """Afficher mois par mois les jours de service d'une année scolaire et ses fermetures motivées.
 
     Donner la zone ou le département (qui choisit aussi les jours fériés d'Alsace-Moselle) :
 

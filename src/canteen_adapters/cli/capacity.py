@@ -37,7 +37,7 @@ def command() -> None:
     "--day",
     "days",
     multiple=True,
-    help="Un jour à part et ses places : 2024-02-12=20 (option répétable).",
+    help="Un jour avec son propre nombre de places : 2024-02-12=20 (option répétable).",
 )
 def set_command(
     operator: Operator, site_id: str, service_id: str, places: int, days: tuple[str, ...]
