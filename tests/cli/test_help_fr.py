@@ -138,7 +138,7 @@ def test_an_unknown_option_is_one_french_line(path: tuple[str, ...]) -> None:
         (["sites", "nosuch"], "commande inconnue : nosuch (voir « canteen sites --help »)"),
         (["bill", "--period", "2023-09", "extra"], "argument en trop : extra"),
         (["bill"], "option obligatoire manquante : --period"),
-        (["bill", "--period"], "option --period : valeur manquante"),
+        (["bill", "--period"], "option --period : valeur manquante (voir « canteen bill --help »)"),
         (["bill", "--period", "nope"], "--period : mois invalide « nope »"),
         (["book", "--helpp"], "option inconnue : --helpp (vouliez-vous dire --help ?)"),
         (["documents", "accept"], "argument obligatoire manquant : PAPER_ID"),

@@ -238,8 +238,15 @@ def _usage_fr(error: click.UsageError) -> str:
     return message
 
 
-def _one_line_usage(error: click.UsageError) -> CommandError:
-    path = error.ctx.command_path if error.ctx is not None else "canteen"
+def _one_line_usage(error: click.UsageError, ctx: click.Context) -> CommandError:
+    """``error`` in one French line, pointing at the help of the command it is about (click's
+    parser leaves the context out of some errors: then the subcommand ``ctx`` was invoking)."""
+    if error.ctx is not None:
+        path = error.ctx.command_path
+    elif ctx.invoked_subcommand is not None:
+        path = f"{ctx.command_path} {ctx.invoked_subcommand}"
+    else:
+        path = ctx.command_path
     return ArgumentError(f"{_usage_fr(error)} (voir « {path} --help »)")
 
 
@@ -470,7 +477,7 @@ class CanteenGroup(click.Group):
         except NoArgsIsHelpError:
             raise
         except click.UsageError as error:
-            raise _one_line_usage(error) from None
+            raise _one_line_usage(error, ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand, turning library errors and usage errors into one line."""
@@ -481,7 +488,7 @@ class CanteenGroup(click.Group):
         except NoArgsIsHelpError:
             raise
         except click.UsageError as error:
-            raise _one_line_usage(error) from None
+            raise _one_line_usage(error, ctx) from None
         except CanteenError as error:
             if isinstance(error, InvalidInputError):
                 option = _option_of(error.path, self, ctx)
