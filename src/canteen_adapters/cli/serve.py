@@ -75,6 +75,7 @@ def worker_app() -> Any:
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
     show_default=True,
+    help="Niveau de journalisation du serveur.",
 )
 @click.option(
     "--workers",

@@ -87,7 +87,13 @@ def _result_lines(result: SimulationResult) -> list[str]:
     type=FILE,
     help="Écrire un graphique PNG des recettes par tranche de QF (nécessite matplotlib).",
 )
-@click.option("--months", type=click.IntRange(1, 12), default=10, show_default=True)
+@click.option(
+    "--months",
+    type=click.IntRange(1, 12),
+    default=10,
+    show_default=True,
+    help="Mois de classe dans l'année simulée.",
+)
 @json_option
 def command(
     grid_path: Path,

@@ -63,6 +63,7 @@ def jobs_app() -> Celery:
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default="INFO",
     show_default=True,
+    help="Niveau de journalisation.",
 )
 def command(
     queues: str | None, concurrency: int | None, pool: str, name: str | None, loglevel: str
