@@ -50,20 +50,28 @@ __all__ = ["COMMANDS", "main"]
 
 
 @click.group(cls=CanteenGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="canteen", prog_name="canteen")
+@click.version_option(
+    package_name="canteen",
+    prog_name="canteen",
+    message="%(prog)s, version %(version)s",
+    help="Afficher la version et quitter.",
+)
 def main() -> None:
-    """canteen: school canteens for French municipalities (calendar, bookings, billing).
+    """canteen : gérer les cantines scolaires d'une commune (calendrier, réservations, factures).
 
-    Start with `canteen demo`: a commune's September, end to end, on SQLite.
+    Pour commencer : `canteen demo`, le mois de septembre d'une commune de bout en bout, sur
+    SQLite.
 
-    Operator commands read the deployment file given by --config (default: canteen.toml in
-    the current folder, or $CANTEEN_CONFIG). They act as an administrator: whoever can read
-    that file holds the database credentials anyway. The operator's name (--as NAME, or
-    $CANTEEN_OPERATOR, else the login name) is recorded as the acting user "cli:NAME" on what
-    they change. $CANTEEN_NOW (e.g. 2023-10-02T08:30:00+02:00) pins the clock to replay a day.
-    Read commands take --json. Long runs show a progress bar on a terminal only. Errors print
-    one French line and exit 1 (refused) or 2 (bad arguments). To find ids: canteen households
-    list, canteen sites list, canteen enrollments list.
+    Les commandes d'exploitation lisent le fichier de déploiement indiqué par --config (par
+    défaut : canteen.toml dans le dossier courant, ou $CANTEEN_CONFIG). Elles agissent en
+    administrateur : qui peut lire ce fichier détient de toute façon les accès à la base de
+    données. Le nom de l'opérateur (--as NOM, ou $CANTEEN_OPERATOR, sinon le nom de connexion)
+    est enregistré comme auteur (cli:NOM) de ce qu'il modifie. $CANTEEN_NOW (par exemple
+    2023-10-02T08:30:00+02:00) fixe l'horloge pour rejouer une journée. Les commandes de
+    consultation acceptent --json. Les traitements longs affichent une barre de progression,
+    sur un terminal seulement. Une erreur s'affiche en une ligne, avec le code de sortie 1
+    (opération refusée) ou 2 (arguments incorrects). Pour trouver les identifiants : canteen
+    households list, canteen sites list, canteen enrollments list.
     """
 
 

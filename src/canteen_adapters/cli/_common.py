@@ -51,6 +51,8 @@ __all__ = [
     "ArgumentError",
     "CanteenGroup",
     "CommandError",
+    "FrenchContext",
+    "FrenchHelpFormatter",
     "Operator",
     "cli_clock",
     "config_option",
@@ -72,6 +74,7 @@ __all__ = [
     "plural",
     "progress",
     "short_french_date",
+    "use_french_help",
 ]
 
 #: The deployment file every operator command reads unless ``--config`` says otherwise.
@@ -116,10 +119,97 @@ def fail(message: str, *, exit_code: int = 1) -> NoReturn:
 
 def _option_names(error: click.ClickException) -> str:
     param = getattr(error, "param", None)
+    if isinstance(param, click.Argument):
+        return param.human_readable_name  # PAPER_ID, as the usage line shows it
     if param is not None:
         names = getattr(param, "opts", None) or [getattr(param, "name", "") or ""]
         return " / ".join(names)
     return getattr(error, "param_hint", None) or getattr(error, "option_name", None) or ""
+
+
+def _expected_fr(kind: click.ParamType[Any]) -> str | None:
+    """What a number option takes, in French: ``un nombre entier de 1 à 256``."""
+    if isinstance(kind, click.types.IntParamType):
+        number = "un nombre entier"
+    elif isinstance(kind, click.types.FloatParamType):
+        number = "un nombre"
+    else:
+        return None
+    if not isinstance(kind, click.IntRange | click.FloatRange):
+        return number
+    low, high = kind.min, kind.max
+    if low is not None and high is not None and not (kind.min_open or kind.max_open):
+        return f"{number} de {low} à {high}"
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'supérieur à' if kind.min_open else 'au moins égal à'} {low}")
+    if high is not None:
+        bounds.append(f"{'inférieur à' if kind.max_open else 'au plus égal à'} {high}")
+    return f"{number} {' et '.join(bounds)}" if bounds else number
+
+
+#: click's complaints about a path (``File 'x' does not exist.``), in French.
+_PATH_PROBLEMS_FR = {
+    "does not exist": "introuvable",
+    "is a file": "est un fichier (un dossier est attendu)",
+    "is a directory": "est un dossier (un fichier est attendu)",
+    "is not readable": "illisible (permission refusée)",
+    "is not writable": "non modifiable (permission refusée)",
+    "is not executable": "non exécutable",
+}
+_PATH_PROBLEM = re.compile(
+    r"^\w+ (?P<file>'.*'|\".*\") (?P<problem>" + "|".join(_PATH_PROBLEMS_FR) + r")\.$"
+)
+_GIVEN = re.compile(r"^(?:'(?P<quoted>[^']*)'|\"(?P<double>[^\"]*)\"|(?P<raw>\S+)) (?:is|does) not")
+
+
+def _bad_parameter_fr(error: click.BadParameter) -> str:
+    names = _option_names(error)
+    param = error.param
+    given = _GIVEN.match(error.message)
+    value = "" if given is None else f" « {given['quoted'] or given['double'] or given['raw']} »"
+    if param is not None and isinstance(param.type, click.Choice):
+        allowed = ", ".join(str(choice) for choice in param.type.choices)
+        return f"valeur invalide{value} pour {names} (valeurs possibles : {allowed})"
+    expected = None if param is None else _expected_fr(param.type)
+    if expected is not None:
+        return f"valeur invalide{value} pour {names} (attendu : {expected})"
+    path = _PATH_PROBLEM.match(error.message)
+    if path is not None:
+        return f"{names} : « {path['file'][1:-1]} » {_PATH_PROBLEMS_FR[path['problem']]}"
+    return f"valeur invalide pour {names} : {error.message}"
+
+
+#: click's other usage errors (its message ids as patterns), in French.
+_USAGE_FR: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(r"^No such command '([^']*)'\.(?:\s*Did you mean '([^']*)'\?)?"),
+        lambda m: (
+            f"commande inconnue : {m[1]}" + (f" (vouliez-vous dire {m[2]} ?)" if m[2] else "")
+        ),
+    ),
+    (
+        re.compile(r"^Got unexpected extra arguments? \((.*)\)$", re.DOTALL),
+        lambda m: f"argument en trop : {m[1]}",
+    ),
+    (re.compile(r"^Missing command\.$"), lambda m: "commande manquante"),
+    (
+        re.compile(r"^Option '([^']*)' requires an argument\.$"),
+        lambda m: f"option {m[1]} : valeur manquante",
+    ),
+    (
+        re.compile(r"^Option '([^']*)' requires (\d+) arguments\.$"),
+        lambda m: f"option {m[1]} : {m[2]} valeurs attendues",
+    ),
+    (
+        re.compile(r"^Option '([^']*)' does not take a value\.$"),
+        lambda m: f"option {m[1]} : ne prend pas de valeur",
+    ),
+    (
+        re.compile(r"^Argument '([^']*)' takes (\d+) values\.$"),
+        lambda m: f"argument {m[1].upper()} : {m[2]} valeurs attendues",
+    ),
+)
 
 
 def _usage_fr(error: click.UsageError) -> str:
@@ -136,31 +226,27 @@ def _usage_fr(error: click.UsageError) -> str:
             else ""
         )
         return f"option inconnue : {error.option_name}{hint}"
+    if isinstance(error, click.BadParameter):
+        return _bad_parameter_fr(error)
+    message = error.message if isinstance(error, click.BadOptionUsage) else error.format_message()
+    for pattern, french in _USAGE_FR:
+        match = pattern.match(message)
+        if match is not None:
+            return french(match)
     if isinstance(error, click.BadOptionUsage):
         return f"option {error.option_name} mal employée : {error.message}"
-    if isinstance(error, click.BadParameter):
-        param = error.param
-        if isinstance(param, click.Option) and isinstance(param.type, click.Choice):
-            allowed = ", ".join(str(choice) for choice in param.type.choices)
-            given = re.match(r"'([^']*)' is not", error.message)
-            value = f" « {given[1]} »" if given else ""
-            return (
-                f"valeur invalide{value} pour {_option_names(error)} "
-                f"(valeurs possibles : {allowed})"
-            )
-        return f"valeur invalide pour {_option_names(error)} : {error.message}"
-    message = error.format_message()
-    command = re.match(r"No such command '([^']*)'\.(?:\s*Did you mean '([^']*)'\?)?", message)
-    if command is not None:
-        hint = f" (vouliez-vous dire {command[2]} ?)" if command[2] else ""
-        return f"commande inconnue : {command[1]}{hint}"
-    if message.startswith("Got unexpected extra argument"):
-        return f"argument en trop : {message.partition('(')[2].rstrip(')') or message}"
     return message
 
 
-def _one_line_usage(error: click.UsageError) -> CommandError:
-    path = error.ctx.command_path if error.ctx is not None else "canteen"
+def _one_line_usage(error: click.UsageError, ctx: click.Context) -> CommandError:
+    """``error`` in one French line, pointing at the help of the command it is about (click's
+    parser leaves the context out of some errors: then the subcommand ``ctx`` was invoking)."""
+    if error.ctx is not None:
+        path = error.ctx.command_path
+    elif ctx.invoked_subcommand is not None:
+        path = f"{ctx.command_path} {ctx.invoked_subcommand}"
+    else:
+        path = ctx.command_path
     return ArgumentError(f"{_usage_fr(error)} (voir « {path} --help »)")
 
 
@@ -232,12 +318,157 @@ def os_error_fr(error: OSError) -> str:
     return f"{where} : {reason}" if where else reason
 
 
+# -- help in French ----------------------------------------------------------------------------
+
+#: click's own help strings (its gettext message ids), in French. click translates through the
+#: process-wide gettext domain only, so the help formatter below rewrites them instead.
+_CLICK_HELP_FR = {
+    "Show this message and exit.": "Afficher ce message et quitter.",
+    "Show the version and exit.": "Afficher la version et quitter.",
+}
+#: The headings of click's help sections, in French.
+_HEADINGS_FR = {
+    "Options": "Options",
+    "Commands": "Commandes",
+    "Positional arguments": "Arguments",
+    "Arguments": "Arguments",
+}
+#: What click appends to an option's help (``[default: x; required]``), in French.
+_EXTRAS_FR = (
+    (re.compile(r"^default: (.*)$", re.DOTALL), "par\u00a0défaut : {0}"),
+    (re.compile(r"^env var: (.*)$", re.DOTALL), "variable d'environnement : {0}"),
+    (re.compile(r"^required$"), "obligatoire"),
+    (re.compile(r"^(\S*x\S*)$"), "{0}"),  # a range: 1<=x<=256
+)
+_EXTRAS = re.compile(r"^(?P<help>.*?)(?:\s{2})?\[(?P<extras>[^\[\]]*)\]$", re.DOTALL)
+#: Metavars for click's types, in French (click shows ``TEXT``, ``INTEGER``...).
+_METAVARS_FR: tuple[tuple[type[click.ParamType[Any]], str], ...] = (
+    (click.types.StringParamType, "TEXTE"),
+    (click.types.IntParamType, "ENTIER"),
+    (click.types.FloatParamType, "NOMBRE"),
+    (click.types.DateTime, "DATE"),
+    (click.File, "FICHIER"),
+)
+#: The usage line's placeholder for a group's command (optional when the group runs alone).
+_SUBCOMMAND_METAVARS_FR = {
+    "COMMAND [ARGS]...": "COMMANDE [ARGUMENTS]...",
+    "[COMMAND] [ARGS]...": "[COMMANDE] [ARGUMENTS]...",
+}
+
+
+def _extras_fr(extras: str) -> str | None:
+    items = []
+    for item in extras.split("; "):
+        for pattern, french in _EXTRAS_FR:
+            match = pattern.match(item)
+            if match is not None:
+                items.append(french.format(*match.groups()))
+                break
+        else:
+            return None  # not click's extras: brackets in the help text itself
+    return " ; ".join(items)
+
+
+def _definition_fr(text: str) -> str:
+    """An option's or command's help line with click's own words in French."""
+    match = _EXTRAS.match(text)
+    if match is not None and (extras := _extras_fr(match["extras"])) is not None:
+        help_text = _CLICK_HELP_FR.get(match["help"], match["help"])
+        return f"{help_text}  [{extras}]" if help_text else f"[{extras}]"
+    return _CLICK_HELP_FR.get(text, text)
+
+
+_BEFORE_SPACE = re.compile(r" (?=[:;?!»])")
+
+
+def _french_spaces(text: str) -> str:
+    """French typography: a no-break space before ``:``, ``;``, ``?``, ``!``, ``»`` and after
+    ``«``, so that wrapping never starts a line with ``: canteen.toml]``."""
+    return _BEFORE_SPACE.sub("\u00a0", text).replace("« ", "«\u00a0")
+
+
+class FrenchHelpFormatter(click.HelpFormatter):
+    """click's help formatter speaking French: ``Utilisation :``, ``Commandes :``,
+    ``Afficher ce message et quitter.``, ``[par défaut : canteen.toml ; obligatoire]``, with
+    no-break spaces where French typography puts them."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """``Utilisation : canteen bill [OPTIONS]``."""
+        super().write_usage(prog, args, "Utilisation\u00a0: " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        """``Options :`` (French typography: a space before the colon)."""
+        self.write(f"{'':>{self.current_indent}}{_HEADINGS_FR.get(heading, heading)}\u00a0:\n")
+
+    def write_text(self, text: str) -> None:
+        """A paragraph of help, with French no-break spaces."""
+        super().write_text(_french_spaces(text))
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        """The options and commands, with click's own words in French."""
+        french = [(term, _french_spaces(_definition_fr(text))) for term, text in rows]
+        super().write_dl(french, col_max=col_max, col_spacing=col_spacing)
+
+
+class FrenchContext(click.Context):
+    """A context whose help is written by :class:`FrenchHelpFormatter`."""
+
+    formatter_class = FrenchHelpFormatter
+
+
+def _french_metavar(param: click.Parameter) -> str | None:
+    if isinstance(param.type, click.Path):
+        if not param.type.dir_okay:
+            return "FICHIER"
+        return "DOSSIER" if not param.type.file_okay else "CHEMIN"
+    for kind, metavar in _METAVARS_FR:
+        if isinstance(param.type, kind):
+            return metavar
+    return None
+
+
+def use_french_help(command: click.Command) -> None:
+    """Make ``command`` and its subcommands show their help in French: French context and
+    formatter, ``COMMANDE [ARGUMENTS]...``, options typed ``TEXTE``, ``ENTIER``... (click's
+    words are English and it translates only through the process-wide gettext domain)."""
+    command.context_class = FrenchContext
+    for param in command.params:
+        value_option = isinstance(param, click.Option) and not (param.is_flag or param.count)
+        file_argument = (  # a file argument only: ids (PAPER_ID) keep their name
+            isinstance(param, click.Argument)
+            and param.required
+            and param.nargs == 1
+            and isinstance(param.type, click.Path | click.File)
+        )
+        if param.metavar is None and (value_option or file_argument):
+            param.metavar = _french_metavar(param)
+    if isinstance(command, click.Group):
+        if command.subcommand_metavar in _SUBCOMMAND_METAVARS_FR:
+            command.subcommand_metavar = _SUBCOMMAND_METAVARS_FR[command.subcommand_metavar]
+        for subcommand in command.commands.values():
+            use_french_help(subcommand)
+
+
 class CanteenGroup(click.Group):
     """A click group whose commands report errors in one line, never with a traceback.
 
-    :class:`CanteenError` becomes ``Error: <message>`` with exit status 1 (2 for invalid input),
-    and click's multi-line usage errors are shortened to one line (exit status 2).
+    :class:`CanteenError` becomes ``Erreur : <message>`` with exit status 1 (2 for invalid
+    input), and click's multi-line usage errors are shortened to one French line (exit status 2).
+    The group and every command added to it show their help in French (:func:`use_french_help`).
     """
+
+    context_class = FrenchContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_french_help(self)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register ``cmd`` (and its subcommands) with its help in French."""
+        use_french_help(cmd)
+        super().add_command(cmd, name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Parse the group's own options, reporting usage errors in one line."""
@@ -246,7 +477,7 @@ class CanteenGroup(click.Group):
         except NoArgsIsHelpError:
             raise
         except click.UsageError as error:
-            raise _one_line_usage(error) from None
+            raise _one_line_usage(error, ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand, turning library errors and usage errors into one line."""
@@ -257,15 +488,19 @@ class CanteenGroup(click.Group):
         except NoArgsIsHelpError:
             raise
         except click.UsageError as error:
-            raise _one_line_usage(error) from None
+            raise _one_line_usage(error, ctx) from None
         except CanteenError as error:
             if isinstance(error, InvalidInputError):
                 option = _option_of(error.path, self, ctx)
                 text = error_fr(error)
                 raise ArgumentError(f"{option} : {text}" if option else text) from None
             raise CommandError(error_fr(error)) from None
-        except (click.exceptions.Exit, click.Abort):
+        except click.exceptions.Exit:
             raise
+        except (click.Abort, KeyboardInterrupt, EOFError) as error:  # click would say "Aborted!"
+            if not isinstance(error, click.Abort):
+                click.echo(file=sys.stderr)  # ends the terminal's ^C line
+            raise CommandError("opération interrompue") from None
         except click.ClickException as error:  # click.FileError...: one French-prefixed line
             if error.exit_code == 2:
                 raise ArgumentError(error.format_message()) from None
@@ -292,13 +527,13 @@ def json_option(function: F) -> F:
         "as_json",
         is_flag=True,
         default=False,
-        help="Print one JSON object (machine-readable) instead of text.",
+        help="Afficher un objet JSON (lisible par un programme) au lieu du texte.",
     )(function)
 
 
 def out_option(help: str) -> Callable[[F], F]:
     """Add ``--out FILE`` (parameter ``out``, required): the file the command writes."""
-    return click.option("--out", required=True, type=FILE, metavar="FILE", help=help)
+    return click.option("--out", required=True, type=FILE, metavar="FICHIER", help=help)
 
 
 def choice_option(
@@ -390,9 +625,9 @@ def config_option(function: F) -> F:
         default=DEFAULT_CONFIG,
         show_default=True,
         envvar="CANTEEN_CONFIG",
-        metavar="FILE",
+        metavar="FICHIER",
         type=FILE,
-        help="Deployment file (canteen.toml). Also $CANTEEN_CONFIG.",
+        help="Fichier de déploiement (canteen.toml). Aussi $CANTEEN_CONFIG.",
     )(function)
 
 
@@ -404,9 +639,10 @@ def operator_option(function: F) -> F:
         "operator",
         default=None,
         envvar="CANTEEN_OPERATOR",
-        metavar="NAME",
-        help="Operator name recorded on what this command changes "
-        "(default: your login name; also $CANTEEN_OPERATOR). The CLI acts with the admin role.",
+        metavar="NOM",
+        help="Nom de l'opérateur, enregistré sur ce que cette commande modifie (par défaut : "
+        "le nom de connexion ; aussi $CANTEEN_OPERATOR). La commande agit avec le rôle "
+        "administrateur.",
     )(function)
 
 

@@ -88,11 +88,21 @@ def _line(entry: AuditEntry, household: str | None = None) -> str:
 
 @click.group("audit", invoke_without_command=True)
 @operator_command
-@click.option("--household", default=None, metavar="ID", help="Only this household's entries.")
-@click.option("--actor", "actor_id", default=None, metavar="ID", help="Only this user's entries.")
-@click.option("--action", default=None, metavar="ACTION", help="Only this action (enroll...).")
-@click.option("--since", default=None, metavar="DATE", help="From this day on (Paris time).")
-@click.option("--until", default=None, metavar="DATE", help="Up to this day (Paris time).")
+@click.option("--household", default=None, metavar="ID", help="Seulement les entrées de ce foyer.")
+@click.option(
+    "--actor",
+    "actor_id",
+    default=None,
+    metavar="ID",
+    help="Seulement les entrées de cet utilisateur.",
+)
+@click.option(
+    "--action", default=None, metavar="ACTION", help="Seulement cette action (enroll...)."
+)
+@click.option("--since", default=None, metavar="DATE", help="À partir de ce jour (heure de Paris).")
+@click.option(
+    "--until", default=None, metavar="DATE", help="Jusqu'à ce jour inclus (heure de Paris)."
+)
 @click.pass_context
 def command(
     context: click.Context,
@@ -103,7 +113,7 @@ def command(
     since: str | None,
     until: str | None,
 ) -> None:
-    """The audit trail: who changed what, when, and what it was before.
+    """Consulter le journal d'audit : qui a modifié quoi, quand, et la valeur d'avant.
 
     \b
         canteen audit --household CONCERTO
@@ -142,7 +152,8 @@ def command(
 @command.command("verify")
 @operator_command
 def verify_command(operator: Operator) -> None:
-    """Check the audit chain: exit 1 naming the first entry edited, removed or inserted."""
+    """Vérifier la chaîne du journal d'audit : si elle est rompue, nommer la première entrée
+    modifiée, supprimée ou insérée et sortir avec le code 1."""
     with operator.open() as canteen:
         report = canteen.audit.verify(operator.actor)
     if operator.as_json:

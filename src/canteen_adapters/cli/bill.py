@@ -30,38 +30,39 @@ BATCH = 200
 
 @click.command("bill")
 @operator_command
-@click.option("--period", required=True, metavar="YYYY-MM", help="The month to bill.")
+@click.option("--period", required=True, metavar="YYYY-MM", help="Mois à facturer.")
 @click.option(
     "--allow-unfinished",
     is_flag=True,
-    help="Bill a month that is not over yet (days to come are billed as they stand).",
+    help="Facturer un mois qui n'est pas terminé (les jours à venir sont facturés en l'état).",
 )
 @click.option(
     "--print-batch",
     "print_batch",
     type=FILE,
     default=None,
-    help="Deliver the new invoices: e-mail their PDF to paperless households, and write the "
-    "others' invoices to this PDF for the mail room (sorted by postal address).",
+    help="Distribuer les nouvelles factures : leur PDF par e-mail aux foyers en facture "
+    "dématérialisée, celles des autres dans ce PDF pour le courrier (triées par adresse postale).",
 )
 def command(
     operator: Operator, period: str, allow_unfinished: bool, print_batch: Path | None
 ) -> None:
-    """Bill a month post-paid: attendance, bookings and tariffs become invoices.
+    """Facturer un mois à terme échu : présences, réservations et tarifs deviennent des factures.
 
     \b
         canteen bill --period 2023-09
 
-    Safe to run again (or after an interruption): households already billed for the month
-    are skipped, invoice numbers stay gapless. A household whose invoice cannot be computed
-    (e.g. a tariff category no grid prices) is listed with the reason and skipped; the others
-    are billed, and running the month again after the fix bills only the skipped ones. A month
-    that is not over is refused unless ``--allow-unfinished``. Shows a progress bar on a
-    terminal.
+    Peut être relancé sans risque (même après une interruption) : les foyers déjà facturés pour
+    le mois sont ignorés et les numéros de facture restent sans trou. Un foyer dont la facture
+    ne peut pas être calculée (par exemple une catégorie tarifaire qu'aucune grille ne tarife)
+    est listé avec la raison et ignoré ; les autres sont facturés, et relancer le mois après
+    correction ne facture que les foyers ignorés. Un mois non terminé est refusé sauf avec
+    ``--allow-unfinished``. Affiche une barre de progression sur un terminal.
 
-    With ``--print-batch courrier-2023-09.pdf`` the new invoices are also delivered: paperless
-    households get theirs by e-mail, PDF attached (through the outbox), the others' are
-    printed one after the other into that single PDF, sorted by postal address.
+    Avec ``--print-batch courrier-2023-09.pdf``, les nouvelles factures sont aussi distribuées :
+    les foyers en facture dématérialisée reçoivent la leur par e-mail, PDF joint (via la file
+    d'envoi), celles des autres sont imprimées l'une après l'autre dans ce seul PDF, triées par
+    adresse postale.
     """
     actor = operator.actor
     if print_batch is not None and print_batch.exists():

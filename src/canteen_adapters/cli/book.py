@@ -39,23 +39,31 @@ def result_json(result: BulkResult) -> dict[str, Any]:
 
 @click.command("book")
 @operator_command
-@click.option("--enrollment", required=True, help="Enrollment id.")
-@click.option("--day", "days", multiple=True, help="A day to book (repeat the option).")
-@click.option("--from", "start", help="First day of a range (with --to).")
-@click.option("--to", "end", help="Last day of a range (with --from).")
-@click.option("--weekdays", help="Apply a periodicity over --from..--to: e.g. mon,tue,thu.")
+@click.option("--enrollment", required=True, help="Identifiant de l'inscription.")
+@click.option(
+    "--day",
+    "days",
+    multiple=True,
+    help="Jour à réserver, ou à annuler avec --cancel (option répétable).",
+)
+@click.option("--from", "start", help="Premier jour d'une plage (avec --to).")
+@click.option("--to", "end", help="Dernier jour d'une plage (avec --from).")
+@click.option(
+    "--weekdays",
+    help="Appliquer une périodicité sur la plage --from..--to : par exemple mon,tue,thu.",
+)
 @choice_option(
     "--recurrence",
     Recurrence,
     Recurrence.EVERY_WEEK,
-    help="How often the periodicity repeats (every_other_week counts from --from).",
+    help="Rythme de la périodicité (every_other_week compte les semaines à partir de --from).",
 )
 @click.option(
     "--keep-others",
     is_flag=True,
-    help="With --weekdays: keep the other days booked (default: they are cancelled).",
+    help="Avec --weekdays : garder les autres jours réservés (par défaut, ils sont annulés).",
 )
-@click.option("--cancel", is_flag=True, help="Cancel the days instead of booking them.")
+@click.option("--cancel", is_flag=True, help="Annuler les jours au lieu de les réserver.")
 def command(
     operator: Operator,
     enrollment: str,
@@ -67,15 +75,15 @@ def command(
     keep_others: bool,
     cancel: bool,
 ) -> None:
-    """Book (or --cancel) days of an enrollment, a range, or apply a weekly periodicity.
+    """Réserver (ou annuler, --cancel) des jours d'une inscription : jours, plage ou périodicité.
 
     \b
         canteen book --enrollment E1 --day 2023-09-04 --day 2023-09-05
         canteen book --enrollment E1 --from 2023-09-04 --to 2023-09-29 --cancel
         canteen book --enrollment E1 --from 2023-09-04 --to 2024-07-05 --weekdays mon,thu
 
-    Closed days (holidays, Wednesdays...) and days outside the enrollment are never booked:
-    they are listed as skipped, with the reason.
+    Les jours de fermeture (vacances, mercredis...) et les jours hors de l'inscription ne sont
+    jamais réservés : ils sont listés comme ignorés, avec la raison.
     """
     actor = operator.actor
     if days and (start or end or weekdays):

@@ -209,32 +209,38 @@ def render_text(report: CalendarReport) -> str:
 
 
 @click.command("calendar")
-@click.option("--zone", metavar="A|B|C", help="School-holiday zone.")
-@click.option("--department", metavar="NN", help="Department number (gives the zone), e.g. 77.")
+@click.option("--zone", metavar="A|B|C", help="Zone de vacances scolaires.")
 @click.option(
-    "--school-year", "school_year", required=True, metavar="YYYY-YYYY", help="E.g. 2023-2024."
+    "--department", metavar="NN", help="Numéro de département (qui donne la zone), par exemple 77."
+)
+@click.option(
+    "--school-year",
+    "school_year",
+    required=True,
+    metavar="YYYY-YYYY",
+    help="Année scolaire, par exemple 2023-2024.",
 )
 @click.option(
     "--weekdays",
     default="mon,tue,thu,fri",
     show_default=True,
-    metavar="DAYS",
-    help="Days the service runs: mon,tue,wed,thu,fri, French names or a range (mon-fri).",
+    metavar="JOURS",
+    help="Jours de service : mon,tue,wed,thu,fri, noms français (lundi...) ou une plage (mon-fri).",
 )
 @json_option
 def command(
     zone: str | None, department: str | None, school_year: str, weekdays: str, as_json: bool
 ) -> None:
-    """Print a school year's service days month by month and its closures with their reasons.
+    """Afficher mois par mois les jours de service d'une année scolaire et ses fermetures motivées.
 
-    Give the zone or the department (which also selects Alsace-Moselle public holidays):
+    Donner la zone ou le département (qui choisit aussi les jours fériés d'Alsace-Moselle) :
 
     \b
         canteen calendar --department 77 --school-year 2023-2024
         canteen calendar --zone A --school-year 2024-2025 --weekdays mon-fri --json
 
-    With --json, closed_days lists every day from the rentrée to the last class day that is
-    not a service day (weekends included), each with its kind and reason.
+    Avec --json, closed_days liste chaque jour sans service de la rentrée au dernier jour de
+    classe (week-ends compris), avec sa nature et son motif.
     """
     report = build_report(
         zone=zone, department=department, school_year=school_year, weekdays=weekdays

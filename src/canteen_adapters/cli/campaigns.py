@@ -19,7 +19,7 @@ __all__ = ["command", "rollover_group"]
 
 @click.group("campaign")
 def command() -> None:
-    """Yearly campaigns: family quotients (qf) and re-enrollment (rollover)."""
+    """Gérer les campagnes annuelles : quotients familiaux (qf) et réinscription (rollover)."""
 
 
 def _campaign_json(campaign: Campaign) -> dict[str, object]:
@@ -80,12 +80,16 @@ def _print(operator: Operator, progress: CampaignProgress, *, answers: bool = Fa
 
 @command.command("qf")
 @operator_command
-@click.option("--valid-from", required=True, help="Day the new quotients apply (2024-01-01).")
-@click.option("--deadline", required=True, help="Last day families answer (2023-12-15).")
-@click.option("--title", default=None, help="The campaign's name families read.")
+@click.option(
+    "--valid-from", required=True, help="Jour où les nouveaux quotients s'appliquent (2024-01-01)."
+)
+@click.option(
+    "--deadline", required=True, help="Dernier jour de réponse des familles (2023-12-15)."
+)
+@click.option("--title", default=None, help="Nom de la campagne, tel que les familles le lisent.")
 def qf_command(operator: Operator, valid_from: str, deadline: str, title: str | None) -> None:
-    """Open a family-quotient campaign: households are asked by e-mail for their
-    attestation CAF.
+    """Ouvrir une campagne de quotient familial : les foyers reçoivent un e-mail leur demandant
+    leur attestation CAF.
 
     \b
         canteen campaign qf --valid-from 2024-01-01 --deadline 2023-12-15
@@ -101,19 +105,26 @@ def qf_command(operator: Operator, valid_from: str, deadline: str, title: str | 
 
 @command.command("rollover")
 @operator_command
-@click.option("--school-year", required=True, type=int, help="Start year of the next one.")
-@click.option("--deadline", required=True, help="Last day families answer (2024-06-15).")
+@click.option(
+    "--school-year",
+    required=True,
+    type=int,
+    help="Année de début de la prochaine année scolaire (2024 pour 2024-2025).",
+)
+@click.option(
+    "--deadline", required=True, help="Dernier jour de réponse des familles (2024-06-15)."
+)
 @click.option(
     "--periodicities/--no-periodicities",
     default=True,
     show_default=True,
-    help="Offer this year's weekly pattern for next year.",
+    help="Reprendre pour l'année suivante la périodicité hebdomadaire de cette année.",
 )
-@click.option("--title", default=None, help="The campaign's name families read.")
+@click.option("--title", default=None, help="Nom de la campagne, tel que les familles le lisent.")
 def rollover_command(
     operator: Operator, school_year: int, deadline: str, periodicities: bool, title: str | None
 ) -> None:
-    """Open the re-enrollment for the next school year: families confirm each child.
+    """Ouvrir la réinscription à l'année scolaire suivante : les familles confirment chaque enfant.
 
     \b
         canteen campaign rollover --school-year 2024 --deadline 2024-06-15
@@ -133,7 +144,7 @@ def rollover_command(
 @command.command("list")
 @operator_command
 def list_command(operator: Operator) -> None:
-    """List the campaigns, newest first.
+    """Lister les campagnes, de la plus récente à la plus ancienne.
 
     \b
         canteen campaign list
@@ -156,10 +167,10 @@ def list_command(operator: Operator) -> None:
     "--state",
     type=click.Choice([state.value for state in AnswerState]),
     default=None,
-    help="Only the answers in this state (awaiting: who has not answered).",
+    help="Seulement les réponses dans cet état (awaiting : qui n'a pas répondu).",
 )
 def show_command(operator: Operator, campaign_id: str, state: str | None) -> None:
-    """Show a campaign and its answers: who answered, who did not.
+    """Afficher une campagne et ses réponses : qui a répondu, qui n'a pas répondu.
 
     \b
         canteen campaign show 3f2a... --state awaiting
@@ -173,7 +184,7 @@ def show_command(operator: Operator, campaign_id: str, state: str | None) -> Non
 @operator_command
 @click.argument("campaign_id")
 def remind_command(operator: Operator, campaign_id: str) -> None:
-    """E-mail again the households that have not answered.
+    """Relancer par e-mail les foyers qui n'ont pas répondu.
 
     \b
         canteen campaign remind 3f2a...
@@ -191,9 +202,9 @@ def remind_command(operator: Operator, campaign_id: str) -> None:
 @operator_command
 @click.argument("campaign_id")
 def close_command(operator: Operator, campaign_id: str) -> None:
-    """Close a campaign after its deadline: the commune's rule settles every answer left
-    (quotients), confirmed children are enrolled for next year (re-enrollment). Running it
-    again does nothing more.
+    """Clore une campagne après sa date limite : la règle de la commune tranche chaque réponse
+    restante (quotients), les enfants confirmés sont inscrits pour l'année suivante
+    (réinscription). La relancer ne fait rien de plus.
 
     \b
         canteen campaign close 3f2a...
@@ -207,9 +218,9 @@ def close_command(operator: Operator, campaign_id: str) -> None:
 @operator_command
 @click.argument("school_year")
 def close_year_command(operator: Operator, school_year: str) -> None:
-    """Close a school year after its last day: no booking, roll call or enrollment change on
-    its days any more; its unpaid invoices and credit are carried into the next year as they
-    stand (counted here). Bill its last month first.
+    """Clore une année scolaire après son dernier jour : plus aucune réservation, aucun appel ni
+    changement d'inscription sur ses jours ; ses factures impayées et ses avoirs sont reportés
+    en l'état sur l'année suivante (et comptés ici). Facturer d'abord son dernier mois.
 
     \b
         canteen campaign close-year 2023-2024
@@ -231,9 +242,9 @@ def close_year_command(operator: Operator, school_year: str) -> None:
 
 @click.group("rollover")
 def rollover_group() -> None:
-    """The school-year rollover: open next year's re-enrollment (open, as canteen campaign
-    rollover), follow and close it with canteen campaign show/remind/close, then close the
-    old year (close-year)."""
+    """Passer à l'année scolaire suivante : ouvrir la réinscription (open, comme canteen
+    campaign rollover), la suivre et la clore avec canteen campaign show/remind/close, puis
+    clore l'ancienne année (close-year)."""
 
 
 rollover_group.add_command(rollover_command, "open")

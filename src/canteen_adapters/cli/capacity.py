@@ -20,19 +20,30 @@ __all__ = ["command"]
 
 @click.group("capacity")
 def command() -> None:
-    """Capacity of a site's service and its waiting lists (docs/rules/capacity.md)."""
+    """Gérer la capacité d'une prestation sur un site et ses listes d'attente
+    (docs/rules/capacity.md)."""
 
 
 @command.command("set")
 @operator_command
-@click.option("--site", "site_id", required=True, help="Site id (see canteen sites list).")
-@click.option("--service", "service_id", required=True, help="Service id (rs, alsh...).")
-@click.option("--places", required=True, type=int, help="Places per day.")
-@click.option("--day", "days", multiple=True, help="A day of its own: 2024-02-12=20.")
+@click.option(
+    "--site", "site_id", required=True, help="Identifiant du site (voir canteen sites list)."
+)
+@click.option(
+    "--service", "service_id", required=True, help="Identifiant de la prestation (rs, alsh...)."
+)
+@click.option("--places", required=True, type=int, help="Nombre de places par jour.")
+@click.option(
+    "--day",
+    "days",
+    multiple=True,
+    help="Un jour avec son propre nombre de places : 2024-02-12=20 (option répétable).",
+)
 def set_command(
     operator: Operator, site_id: str, service_id: str, places: int, days: tuple[str, ...]
 ) -> None:
-    """Set the places of a site's service per day; places added go to the children waiting.
+    """Fixer les places par jour d'une prestation sur un site ; les places ajoutées vont aux
+    enfants en attente.
 
     \b
         canteen capacity set --site centre --service alsh --places 40 --day 2024-02-12=24
@@ -62,11 +73,11 @@ def set_command(
 
 @command.command("waiting")
 @operator_command
-@click.option("--site", "site_id", required=True, help="Site id.")
-@click.option("--service", "service_id", required=True, help="Service id.")
-@click.option("--day", required=True, help="The day (2024-02-12).")
+@click.option("--site", "site_id", required=True, help="Identifiant du site.")
+@click.option("--service", "service_id", required=True, help="Identifiant de la prestation.")
+@click.option("--day", required=True, help="Le jour (2024-02-12).")
 def waiting_command(operator: Operator, site_id: str, service_id: str, day: str) -> None:
-    """A day's waiting list, in order of arrival.
+    """Afficher la liste d'attente d'un jour, par ordre d'arrivée.
 
     \b
         canteen capacity waiting --site centre --service alsh --day 2024-02-12
@@ -97,8 +108,8 @@ def waiting_command(operator: Operator, site_id: str, service_id: str, day: str)
 @command.command("expire")
 @operator_command
 def expire_command(operator: Operator) -> None:
-    """Expire the offered places whose deadline passed; they go to the next children
-    waiting (run it from cron, e.g. every hour).
+    """Faire expirer les places proposées dont le délai est dépassé ; elles vont aux enfants
+    suivants en liste d'attente (à lancer par cron, par exemple toutes les heures).
 
     \b
         canteen capacity expire

@@ -14,20 +14,20 @@ __all__ = ["command"]
 
 @click.group("db")
 def command() -> None:
-    """Database maintenance."""
+    """Entretenir la base de données (migration du schéma)."""
 
 
 @command.command("upgrade")
 @config_option
 @click.option(
-    "--revision", default="head", show_default=True, help="Schema revision to upgrade to."
+    "--revision", default="head", show_default=True, help="Révision du schéma à atteindre."
 )
 @json_option
 def upgrade_command(config: Path, revision: str, as_json: bool) -> None:
-    """Migrate the deployment's database to the newest schema (or --revision).
+    """Migrer la base de données du déploiement vers le dernier schéma (ou vers --revision).
 
-    Safe to run again: an up-to-date database is left as it is. Concurrent runs wait for each
-    other; a failed migration leaves the schema as it was.
+    Peut être relancé sans risque : une base à jour est laissée telle quelle. Des lancements
+    simultanés s'attendent l'un l'autre ; une migration qui échoue laisse le schéma intact.
     """
     if not config.is_file():
         fail(f"fichier de déploiement introuvable : {config} (créez-le avec « canteen init »)")

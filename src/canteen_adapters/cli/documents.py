@@ -21,7 +21,7 @@ __all__ = ["command"]
 
 @click.group("documents")
 def command() -> None:
-    """The family's papers (Espace de stockage): review them."""
+    """Examiner les justificatifs déposés par les familles (Espace de stockage)."""
 
 
 def _period(paper: FamilyPaper) -> str:
@@ -38,11 +38,11 @@ def _period(paper: FamilyPaper) -> str:
     type=click.Choice(["pending", "accepted", "rejected", "all"]),
     default="pending",
     show_default=True,
-    help="Which papers: waiting for review (default), accepted, rejected or all.",
+    help="Quels justificatifs : à examiner (par défaut), acceptés, refusés ou tous.",
 )
-@click.option("--household", default=None, help="Only this household's papers.")
+@click.option("--household", default=None, help="Seulement les justificatifs de ce foyer.")
 def list_command(operator: Operator, status: str, household: str | None) -> None:
-    """List papers, oldest first (by default those waiting for review).
+    """Lister les justificatifs, du plus ancien au plus récent (par défaut ceux à examiner).
 
     \b
         canteen documents list
@@ -89,8 +89,8 @@ def list_command(operator: Operator, status: str, household: str | None) -> None
 @operator_command
 @click.argument("paper_id")
 def accept_command(operator: Operator, paper_id: str) -> None:
-    """Accept a paper and apply it (absences justified, quotient recorded, PAI marked); the
-    family is told by e-mail.
+    """Accepter un justificatif et l'appliquer (absences justifiées, quotient enregistré, PAI
+    noté) ; la famille est prévenue par e-mail.
 
     \b
         canteen documents accept 3f2a...
@@ -106,9 +106,9 @@ def accept_command(operator: Operator, paper_id: str) -> None:
 @command.command("reject")
 @operator_command
 @click.argument("paper_id")
-@click.option("--reason", required=True, help="Why (sent to the family).")
+@click.option("--reason", required=True, help="Motif du refus (envoyé à la famille).")
 def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
-    """Reject a paper with a reason; the family is told by e-mail.
+    """Refuser un justificatif en donnant le motif ; la famille est prévenue par e-mail.
 
     \b
         canteen documents reject 3f2a... --reason "Illisible"
@@ -124,9 +124,9 @@ def reject_command(operator: Operator, paper_id: str, reason: str) -> None:
 @command.command("download")
 @operator_command
 @click.argument("paper_id")
-@out_option("The file to write (must not exist).")
+@out_option("Fichier à écrire (il ne doit pas exister).")
 def download_command(operator: Operator, paper_id: str, out: Path) -> None:
-    """Write a paper's file, to read it before deciding.
+    """Enregistrer le fichier d'un justificatif, pour le lire avant de décider.
 
     \b
         canteen documents download 3f2a... --out certificat.pdf

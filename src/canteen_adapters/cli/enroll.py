@@ -34,10 +34,10 @@ __all__ = ["command", "enrollment_json", "parse_deadline"]
 _Entry = TypeVar("_Entry", Service, Site)
 
 _DEADLINE_HELP = (
-    "Booking deadline: 'thu 10:00' (Thursday 10:00 for next week), 'veille 11:00' (the "
-    "previous service day at 11:00), '2jo 10:00' (2 working days before at 10:00: Monday to "
-    "Friday, public holidays excepted), '48h' (48 hours before) or '8j' (8 calendar days "
-    "before)."
+    "Délai de réservation : 'thu 10:00' (jeudi 10 h pour la semaine suivante), 'veille 11:00' "
+    "(le jour de service précédent à 11 h), '2jo 10:00' (2 jours ouvrés avant, à 10 h : du lundi "
+    "au vendredi, jours fériés exceptés), '48h' (48 heures avant) ou '8j' (8 jours calendaires "
+    "avant)."
 )
 
 
@@ -142,31 +142,43 @@ def _site(
 
 @click.command("enroll")
 @operator_command
-@click.option("--household", required=True, help="Household id.")
-@click.option("--child", required=True, help="Child id (a child of the household).")
-@click.option("--service", "service_id", default="rs", show_default=True, help="Service id.")
-@click.option("--service-name", help='Name of a new service, e.g. "Restauration scolaire".')
-@click.option("--weekdays", help="Open weekdays of a new service (default mon,tue,thu,fri).")
-@click.option("--site", "site_id", required=True, help="Site id (school or restaurant).")
-@click.option("--site-name", help='Name of a new site, e.g. "École élémentaire Ronde".')
-@click.option("--department", help="Department of a new site (default: the deployment's).")
-@click.option("--school-year", type=int, help="Start year of the school year, e.g. 2023.")
-@click.option("--start", help="First day (default: the rentrée).")
-@click.option("--end", help="Last day (default: the last class day).")
+@click.option("--household", required=True, help="Identifiant du foyer.")
+@click.option("--child", required=True, help="Identifiant de l'enfant (un enfant du foyer).")
+@click.option(
+    "--service", "service_id", default="rs", show_default=True, help="Identifiant de la prestation."
+)
+@click.option(
+    "--service-name", help='Nom d\'une nouvelle prestation, par exemple "Restauration scolaire".'
+)
+@click.option(
+    "--weekdays", help="Jours d'ouverture d'une nouvelle prestation (par défaut mon,tue,thu,fri)."
+)
+@click.option("--site", "site_id", required=True, help="Identifiant du site (école ou restaurant).")
+@click.option("--site-name", help='Nom d\'un nouveau site, par exemple "École élémentaire Ronde".')
+@click.option(
+    "--department", help="Département d'un nouveau site (par défaut celui du déploiement)."
+)
+@click.option(
+    "--school-year", type=int, help="Année de début de l'année scolaire, par exemple 2023."
+)
+@click.option("--start", help="Premier jour (par défaut la rentrée).")
+@click.option("--end", help="Dernier jour (par défaut le dernier jour de classe).")
 @click.option(
     "--category",
     default="resident",
     show_default=True,
-    help="Tariff category: resident, non_resident, adult, pai (one the tariff grids price).",
+    help="Catégorie tarifaire : resident, non_resident, adult, pai (une catégorie prévue par "
+    "les grilles tarifaires).",
 )
 @click.option("--deadline", default="thu 10:00", show_default=True, help=_DEADLINE_HELP)
 @choice_option(
     "--late",
     LateChangeMode,
     LateChangeMode.REFUSE,
-    help="What a family's change after the deadline becomes.",
+    help="Sort d'une modification faite par la famille après le délai : refusée (refuse), "
+    "en attente de validation (pending) ou majorée (surcharge).",
 )
-@click.option("--id", "enrollment_id", help="Enrollment id (default: generated).")
+@click.option("--id", "enrollment_id", help="Identifiant de l'inscription (par défaut : généré).")
 def command(
     operator: Operator,
     household: str,
@@ -185,10 +197,10 @@ def command(
     late: str,
     enrollment_id: str | None,
 ) -> None:
-    """Enroll a child in a service at a site for a school year (or --start/--end).
+    """Inscrire un enfant à une prestation sur un site pour une année scolaire (ou --start/--end).
 
-    A service or site not used by any enrollment yet is created from --service-name or
-    --site-name (zone: the deployment's).
+    Une prestation ou un site qu'aucune inscription n'utilise encore est créé avec
+    --service-name ou --site-name (zone : celle du déploiement).
 
     \b
         canteen enroll --household H000001 --child H000001-C1 --site ronde \\

@@ -27,18 +27,18 @@ def _line(enrollment: Enrollment) -> str:
 
 @click.group("enrollments")
 def command() -> None:
-    """Enrollments (inscriptions): list, edit, end."""
+    """Gérer les inscriptions : les lister, les modifier, y mettre fin."""
 
 
 @command.command("list")
 @operator_command
-@click.option("--household", help="Only this household's enrollments.")
-@click.option("--site", "site_id", help="Only the enrollments at this site.")
-@click.option("--service", "service_id", help="Only the enrollments of this service.")
+@click.option("--household", help="Seulement les inscriptions de ce foyer.")
+@click.option("--site", "site_id", help="Seulement les inscriptions sur ce site.")
+@click.option("--service", "service_id", help="Seulement les inscriptions à cette prestation.")
 def list_command(
     operator: Operator, household: str | None, site_id: str | None, service_id: str | None
 ) -> None:
-    """List enrollments (by household, site or service), with their ids.
+    """Lister les inscriptions (par foyer, site ou prestation), avec leurs identifiants.
 
     \b
         canteen enrollments list --household CONCERTO
@@ -67,9 +67,18 @@ def list_command(
 @command.command("edit")
 @operator_command
 @click.argument("enrollment_id")
-@click.option("--category", help="New tariff category: resident, non_resident, adult, pai...")
-@click.option("--deadline", help="New booking and cancelling deadline (as for canteen enroll).")
-@choice_option("--late", LateChangeMode, help="What a family's change after the deadline becomes.")
+@click.option(
+    "--category", help="Nouvelle catégorie tarifaire : resident, non_resident, adult, pai..."
+)
+@click.option(
+    "--deadline", help="Nouveau délai de réservation et d'annulation (comme pour canteen enroll)."
+)
+@choice_option(
+    "--late",
+    LateChangeMode,
+    help="Sort d'une modification faite par la famille après le délai : refusée (refuse), "
+    "en attente de validation (pending) ou majorée (surcharge).",
+)
 def edit_command(
     operator: Operator,
     enrollment_id: str,
@@ -77,7 +86,7 @@ def edit_command(
     deadline: str | None,
     late: str | None,
 ) -> None:
-    """Change an enrollment's tariff category, deadline or late-change mode.
+    """Modifier une inscription : catégorie tarifaire, délai ou changements tardifs (--late).
 
     \b
         canteen enrollments edit e-123 --category non_resident
@@ -99,9 +108,12 @@ def edit_command(
 @command.command("end")
 @operator_command
 @click.argument("enrollment_id")
-@click.option("--on", "last_day", required=True, help="New last day (AAAA-MM-JJ or JJ/MM/AAAA).")
+@click.option(
+    "--on", "last_day", required=True, help="Nouveau dernier jour (AAAA-MM-JJ ou JJ/MM/AAAA)."
+)
 def end_command(operator: Operator, enrollment_id: str, last_day: str) -> None:
-    """Move an enrollment's last day (a child leaving); booked days after it are cancelled.
+    """Changer le dernier jour d'une inscription (départ d'un enfant) ; les jours réservés
+    après ce jour sont annulés.
 
     \b
         canteen enrollments end e-123 --on 2023-12-22

@@ -60,30 +60,30 @@ from canteen_core.domain.tariffs import (
 __all__ = ["GRID_FORMAT_HELP", "load_grid", "parse_grid"]
 
 #: The format as ``--help`` shows it (``\b``: click keeps the lines as they are).
-GRID_FORMAT_HELP = """GRID.toml (one tariff grid; amounts as "3.35" or 3.35):
+GRID_FORMAT_HELP = """GRID.toml (une grille tarifaire ; montants écrits "3.35" ou 3.35) :
 
 \b
-    id = "projet-2024"              # optional, default: the file name
-    service = "rs"                  # optional
-    valid_from = 2024-09-01         # required
-    valid_until = 2025-08-31        # optional
-    [prices.resident_child]         # required; QF brackets:
-    thresholds = [450, 700, 1000]   #   the QF where the price changes
+    id = "projet-2024"              # facultatif, par défaut : le nom du fichier
+    service = "rs"                  # facultatif
+    valid_from = 2024-09-01         # obligatoire
+    valid_until = 2025-08-31        # facultatif
+    [prices.resident_child]         # obligatoire ; tranches de QF :
+    thresholds = [450, 700, 1000]   #   les QF où le prix change
     prices = ["1.00", "2.10", "3.35", "4.05"]
-    no_qf_price = "4.05"            #   optional (default: the highest)
-    [prices.non_resident_child]     # optional; a flat price:
+    no_qf_price = "4.05"            #   facultatif (par défaut : le plus élevé)
+    [prices.non_resident_child]     # facultatif ; un tarif unique :
     price = "5.60"
-    [prices.adult]                  # optional; an effort rate (% of the QF):
+    [prices.adult]                  # facultatif ; un taux d'effort (% du QF) :
     effort_rate = "0.36"
     min = "1.00"
     max = "4.50"
-    [[sibling_discounts]]           # optional: -20 % from the 3rd child
+    [[sibling_discounts]]           # facultatif : -20 % à partir du 3e enfant
     from_rank = 3
     percent = 20
-    [unbooked_surcharge]            # optional: add, percent or price
+    [unbooked_surcharge]            # facultatif : add, percent ou price
     add = "1.00"
 
-Categories: resident_child, non_resident_child, adult, pai_basket, occasional_meal.
+Catégories : resident_child, non_resident_child, adult, pai_basket, occasional_meal.
 """
 
 _TOP = {"id", "service", "valid_from", "valid_until", "prices", "sibling_discounts"}

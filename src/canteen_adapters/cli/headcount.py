@@ -26,14 +26,15 @@ DIET_LABELS_FR = {
 
 @click.command("headcount")
 @operator_command
-@click.option("--site", "site_id", required=True, help="Site id.")
-@click.option("--date", "day", required=True, help="Day (or first day with --to).")
-@click.option("--to", "end", help="Last day of a range (at most a few months).")
-@click.option("--service", "service_id", help="Only this service.")
+@click.option("--site", "site_id", required=True, help="Identifiant du site.")
+@click.option("--date", "day", required=True, help="Jour (ou premier jour avec --to).")
+@click.option("--to", "end", help="Dernier jour d'une plage (quelques mois au plus).")
+@click.option("--service", "service_id", help="Seulement cette prestation.")
 def command(
     operator: Operator, site_id: str, day: str, end: str | None, service_id: str | None
 ) -> None:
-    """Print the meals to cook (per diet) and PAI baskets at a site, for a day or a range.
+    """Afficher les repas à préparer (par régime) et les paniers PAI d'un site, pour un jour ou
+    une plage.
 
     \b
         canteen headcount --site ronde --date 2023-09-04

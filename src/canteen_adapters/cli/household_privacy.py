@@ -14,15 +14,17 @@ __all__ = ["command"]
 
 @click.group("household")
 def command() -> None:
-    """One household's personal data: export it, erase it (RGPD)."""
+    """Exporter ou effacer les données personnelles d'un foyer (RGPD)."""
 
 
 @command.command("export")
 @operator_command
-@click.option("--household", "household_id", required=True, metavar="ID", help="The household.")
-@out_option("The JSON file to write; the French PDF summary goes next to it (.pdf).")
+@click.option(
+    "--household", "household_id", required=True, metavar="ID", help="Identifiant du foyer."
+)
+@out_option("Fichier JSON à écrire ; le résumé PDF en français est écrit à côté (.pdf).")
 def export_command(operator: Operator, household_id: str, out: Path) -> None:
-    """Write every piece of a household's data (JSON) and a French PDF summary.
+    """Écrire toutes les données d'un foyer (JSON) et un résumé PDF en français.
 
     \b
         canteen household export --household CONCERTO --out concerto.json
@@ -55,12 +57,14 @@ def export_command(operator: Operator, household_id: str, out: Path) -> None:
 
 @command.command("erase")
 @operator_command
-@click.option("--household", "household_id", required=True, metavar="ID", help="The household.")
+@click.option(
+    "--household", "household_id", required=True, metavar="ID", help="Identifiant du foyer."
+)
 def erase_command(operator: Operator, household_id: str) -> None:
-    """Erase a household; its invoices and payments stay (legal retention).
+    """Effacer un foyer ; ses factures et règlements sont conservés (conservation légale).
 
-    Refused while one of its invoices is unpaid. Prints what was removed and what was kept,
-    and why.
+    Refusé tant qu'une de ses factures est impayée. Affiche ce qui a été supprimé, ce qui a été
+    conservé, et pourquoi.
     """
     with operator.open() as canteen:
         report = canteen.privacy.erase_household(operator.actor, household_id)

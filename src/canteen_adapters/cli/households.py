@@ -115,25 +115,26 @@ def parse_households(text: str, *, qf_from: date) -> list[Household]:
 
 @click.group("households")
 def command() -> None:
-    """Households (foyers)."""
+    """Gérer les foyers : importer, lister."""
 
 
 @command.command("import")
 @operator_command
 @click.argument("csv_file", type=FILE)
 @click.option(
-    "--qf-from", default=None, help="Start date of the QFs without qf_from (default: today)."
+    "--qf-from", default=None, help="Date d'effet des QF sans qf_from (par défaut : aujourd'hui)."
 )
 def import_command(operator: Operator, csv_file: Path, qf_from: str | None) -> None:
-    """Import households and children from a CSV file (one row per child).
+    """Importer des foyers et leurs enfants depuis un fichier CSV (une ligne par enfant).
 
-    Columns: household_id, payer_first_name, payer_last_name, child_id, child_first_name,
-    child_last_name, birth_date; optional: payer_email, payer_civility, qf, qf_from, resident
-    (oui/non), diet (standard, no_pork, vegetarian), pai (oui/non). Separator ',' or ';'.
+    Colonnes : household_id, payer_first_name, payer_last_name, child_id, child_first_name,
+    child_last_name, birth_date ; facultatives : payer_email, payer_civility, qf, qf_from,
+    resident (oui/non), diet (standard, no_pork, vegetarian), pai (oui/non). Séparateur ','
+    ou ';'.
 
-    The whole file is checked first (an error names its line and nothing is imported);
-    households already present are left as they are, so an interrupted import is simply run
-    again. Shows a progress bar on a terminal.
+    Tout le fichier est d'abord vérifié (une erreur indique sa ligne et rien n'est importé) ;
+    les foyers déjà présents sont laissés tels quels : un import interrompu se relance
+    simplement. Affiche une barre de progression sur un terminal.
 
     \b
         canteen households import foyers.csv
@@ -165,10 +166,13 @@ def import_command(operator: Operator, csv_file: Path, qf_from: str | None) -> N
 
 @command.command("list")
 @operator_command
-@click.option("--household", help="Only this household (its children in detail).")
-@click.option("--search", help="Only households whose id or payer's name contains this text.")
+@click.option("--household", help="Seulement ce foyer (ses enfants en détail).")
+@click.option(
+    "--search",
+    help="Seulement les foyers dont l'identifiant ou le nom du payeur contient ce texte.",
+)
 def list_command(operator: Operator, household: str | None, search: str | None) -> None:
-    """List households with their payer and children (ids to use in other commands).
+    """Lister les foyers avec leur payeur et leurs enfants (identifiants pour les autres commandes).
 
     \b
         canteen households list

@@ -56,25 +56,27 @@ folder = "mail"
 
 @click.command("init")
 @config_option
-@click.option("--issuer-name", required=True, help='The régie that bills, e.g. "Régie de Ronde".')
 @click.option(
-    "--issuer-code", required=True, help="Short code used in invoice numbers, e.g. RONDE."
+    "--issuer-name", required=True, help='Régie qui facture, par exemple "Régie de Ronde".'
 )
-@click.option("--zone", metavar="A|B|C", help="School-holiday zone.")
-@click.option("--department", metavar="NN", help="Department (gives the zone), e.g. 77.")
+@click.option(
+    "--issuer-code", required=True, help="Code court des numéros de facture, par exemple RONDE."
+)
+@click.option("--zone", metavar="A|B|C", help="Zone de vacances scolaires.")
+@click.option("--department", metavar="NN", help="Département (qui donne la zone), par exemple 77.")
 @click.option(
     "--db",
     "database",
     default="canteen.db",
     show_default=True,
-    help="SQLite file, relative to the deployment file's folder.",
+    help="Fichier SQLite, relatif au dossier du fichier de déploiement.",
 )
 @click.option(
     "--billing",
     type=click.Choice(["postpaid", "prepaid"]),
     default="postpaid",
     show_default=True,
-    help="Billing mode.",
+    help="Mode de facturation : à terme échu (postpaid) ou prépayé (prepaid).",
 )
 def command(
     config: Path,
@@ -85,15 +87,15 @@ def command(
     database: str,
     billing: str,
 ) -> None:
-    """Create a deployment file (canteen.toml) and its SQLite database, migrated.
+    """Créer un fichier de déploiement (canteen.toml) et sa base SQLite, migrée.
 
     \b
         canteen init --issuer-name "Régie de Ronde" --issuer-code RONDE --zone C
         canteen init --config /srv/ronde/canteen.toml --issuer-name "Régie" \\
             --issuer-code RONDE --department 77
 
-    An existing file is never overwritten. Edit the file afterwards for PostgreSQL, SMTP or
-    payment providers, then run `canteen db upgrade`.
+    Un fichier existant n'est jamais écrasé. Modifier ensuite le fichier pour PostgreSQL, SMTP
+    ou les prestataires de paiement, puis lancer `canteen db upgrade`.
     """
     if (zone is None) == (department is None):
         fail("donnez --zone (A, B ou C) ou --department (ex. 77), l'un ou l'autre", exit_code=2)

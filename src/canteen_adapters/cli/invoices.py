@@ -69,20 +69,20 @@ def _write_pdfs(
 
 @click.command("invoices")
 @operator_command
-@click.option("--household", help="One household: its 'MES FACTURES' page.")
-@click.option("--unpaid", is_flag=True, help="Only invoices with something left to pay.")
+@click.option("--household", help="Un seul foyer : sa page « MES FACTURES ».")
+@click.option("--unpaid", is_flag=True, help="Seulement les factures avec un reste à payer.")
 @click.option(
     "--pdf",
     "pdf_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Also write each invoice as a PDF (facture-<number>.pdf) into this existing folder.",
+    help="Écrire aussi chaque facture en PDF (facture-<numéro>.pdf) dans ce dossier existant.",
 )
 def command(operator: Operator, household: str | None, unpaid: bool, pdf_dir: Path | None) -> None:
-    """List invoices: date, due date, remaining to pay, total (French format).
+    """Lister les factures : date, échéance, reste à payer, total (format français).
 
     \b
-        canteen invoices                         # every household, with totals
-        canteen invoices --household CONCERTO    # one family's "MES FACTURES"
+        canteen invoices                         # tous les foyers, avec les totaux
+        canteen invoices --household CONCERTO    # « MES FACTURES » d'une famille
         canteen invoices --unpaid --json
         canteen invoices --pdf factures/
     """

@@ -30,45 +30,51 @@ def _safe(url: str) -> str:
 
 
 @click.command("month-end")
-@click.option("--period", required=True, metavar="YYYY-MM", help="The month to bill.")
+@click.option("--period", required=True, metavar="YYYY-MM", help="Mois à facturer.")
 @click.option(
     "--communes",
     default=None,
     metavar="CODES",
-    help="Communes of the registry to run, comma-separated (default: all).",
+    help="Communes du registre à traiter, séparées par des virgules (par défaut : toutes).",
 )
 @click.option(
     "--registry",
     "registry_file",
     default=None,
     envvar="CANTEEN_REGISTRY",
-    metavar="FILE",
+    metavar="FICHIER",
     type=FILE,
-    help="Platform registry (TOML list of communes). Also $CANTEEN_REGISTRY. "
-    "Without it, the one commune of --config.",
+    help="Registre de la plateforme (liste TOML des communes). Aussi $CANTEEN_REGISTRY. "
+    "Sans registre : la seule commune de --config.",
 )
 @config_option
-@click.option("--queue", default=None, help="Queue (default: $CANTEEN_JOBS_QUEUE or 'canteen').")
+@click.option(
+    "--queue",
+    default=None,
+    help="File de messages (par défaut : $CANTEEN_JOBS_QUEUE ou 'canteen').",
+)
 @click.option(
     "--batch",
     type=click.IntRange(1, 100_000),
     default=500,
     show_default=True,
-    help="Households per billing job (a large commune is spread over the workers).",
+    help="Foyers par tâche de facturation (une grande commune est répartie entre les workers).",
 )
 @click.option(
     "--collection-date",
     default=None,
     metavar="DATE",
-    help="Direct-debit date (default: today plus the SEPA notice of each commune).",
+    help="Date de prélèvement (par défaut : aujourd'hui plus le préavis SEPA de chaque commune).",
 )
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
     default=None,
-    help="Stop following after this many seconds (the run goes on in the workers).",
+    help="Arrêter le suivi après ce nombre de secondes (le traitement continue dans les workers).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the reports as one JSON object.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Afficher les comptes rendus en un seul objet JSON."
+)
 def command(
     period: str,
     communes: str | None,
@@ -80,17 +86,17 @@ def command(
     timeout: float | None,
     as_json: bool,
 ) -> None:
-    """Run a month-end on the workers: per commune, billing (in batches of households),
-    the direct-debit file, the reminders due and the e-mails; then follow it.
+    """Lancer une fin de mois sur les workers : par commune, la facturation (par lots de foyers),
+    le fichier de prélèvement, les relances dues et les e-mails ; puis en suivre l'avancement.
 
     \b
         canteen month-end --period 2023-09 --registry platform.toml
         canteen month-end --period 2023-09 --registry platform.toml --communes RONDE,CARRE
         canteen month-end --period 2023-09 --config canteen.toml
 
-    Start workers first (canteen worker). Safe to run again: nothing is billed, debited or
-    mailed twice. One commune's failure does not stop the others; its report says why. Exit
-    status 1 when a commune failed.
+    Démarrer d'abord les workers (canteen worker). Peut être relancé sans risque : rien n'est
+    facturé, prélevé ni envoyé deux fois. L'échec d'une commune n'arrête pas les autres ; son
+    compte rendu dit pourquoi. Code de sortie 1 si une commune a échoué.
     """
     from kombu.exceptions import OperationalError
     from redis.exceptions import RedisError

@@ -11,7 +11,7 @@ __all__ = ["command"]
 
 @click.group("outbox")
 def command() -> None:
-    """Queued emails (invoices, receipts, invitations, reminders)."""
+    """Gérer la file d'envoi des e-mails (factures, reçus, invitations, relances)."""
 
 
 @command.command("send")
@@ -21,12 +21,12 @@ def command() -> None:
     type=click.IntRange(1, 10_000),
     default=100,
     show_default=True,
-    help="Stop after this many batches (the rest waits for the next run).",
+    help="S'arrêter après ce nombre de lots (le reste attend le prochain passage).",
 )
 def send_command(operator: Operator, max_batches: int) -> None:
-    """Send what the outbox holds; failures are retried later, nothing is lost.
+    """Envoyer ce que contient la file d'envoi ; les échecs sont réessayés, rien n'est perdu.
 
-    Run it from cron (every few minutes) or after a billing run:
+    À lancer par cron (toutes les quelques minutes) ou après une facturation :
 
     \b
         canteen outbox send --config /srv/ronde/canteen.toml

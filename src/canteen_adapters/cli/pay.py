@@ -23,20 +23,21 @@ COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU)
 
 @click.command("pay")
 @operator_command
-@click.option("--household", required=True, help="Household id.")
+@click.option("--household", required=True, help="Identifiant du foyer.")
 @click.option(
-    "--amount", required=True, help="Amount in euros: 13.40, 13,40 or 1 000,00 (two decimals)."
+    "--amount", required=True, help="Montant en euros : 13.40, 13,40 ou 1 000,00 (deux décimales)."
 )
 @click.option(
     "--above-ceiling",
     is_flag=True,
     default=False,
-    help="Confirm an amount above the deployment's [money] max_payment (default 10 000 €).",
+    help="Confirmer un montant supérieur au plafond [money] max_payment du déploiement "
+    "(par défaut 10 000 €).",
 )
-@choice_option("--method", COUNTER_METHODS, PaymentMethod.CASH, help="How the money was received.")
-@click.option("--reference", help="Cheque number, CESU titles or receipt number.")
-@click.option("--invoice", "invoice_number", help="Invoice number to pay first.")
-@click.option("--date", "received", help="Day received (default: today).")
+@choice_option("--method", COUNTER_METHODS, PaymentMethod.CASH, help="Mode de règlement.")
+@click.option("--reference", help="Numéro de chèque, titres CESU ou numéro de quittance.")
+@click.option("--invoice", "invoice_number", help="Numéro de la facture à régler en premier.")
+@click.option("--date", "received", help="Jour de réception (par défaut : aujourd'hui).")
 def command(
     operator: Operator,
     household: str,
@@ -47,10 +48,10 @@ def command(
     invoice_number: str | None,
     received: str | None,
 ) -> None:
-    """Record a payment received at the régie's counter.
+    """Enregistrer un règlement reçu au guichet de la régie.
 
-    The named invoice is paid first, then the oldest; an overpayment becomes the household's
-    credit. The family receives a receipt by email (outbox).
+    La facture indiquée est réglée en premier, puis les plus anciennes ; un trop-perçu devient
+    un avoir du foyer. La famille reçoit un reçu par e-mail (file d'envoi).
 
     \b
         canteen pay --household CONCERTO --amount 13,40

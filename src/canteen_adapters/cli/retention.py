@@ -11,20 +11,24 @@ __all__ = ["command"]
 
 @click.group("retention")
 def command() -> None:
-    """How long personal data is kept ([retention] in canteen.toml)."""
+    """Gérer la durée de conservation des données personnelles ([retention] dans canteen.toml)."""
 
 
 @command.command("run")
 @operator_command
 @click.option(
-    "--apply", "apply", is_flag=True, default=False, help="Remove what is due (default: report)."
+    "--apply",
+    "apply",
+    is_flag=True,
+    default=False,
+    help="Supprimer ce qui a dépassé sa durée (par défaut : simple rapport).",
 )
 def run_command(operator: Operator, apply: bool) -> None:
-    """Report what is kept beyond the retention settings; remove it with --apply.
+    """Lister ce qui est conservé au-delà des durées de conservation ; le supprimer avec --apply.
 
     \b
-        canteen retention run              # what would go, nothing changed
-        canteen retention run --apply      # remove it (one audit entry)
+        canteen retention run              # ce qui serait supprimé, sans rien changer
+        canteen retention run --apply      # le supprimer (une entrée d'audit)
     """
     with operator.open() as canteen:
         report = canteen.retention.run(operator.actor, apply=apply)

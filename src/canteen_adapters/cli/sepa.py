@@ -24,20 +24,23 @@ __all__ = ["command"]
 
 @click.group("sepa")
 def command() -> None:
-    """SEPA direct debit."""
+    """Gérer le prélèvement SEPA : fichier de prélèvement et retours de la banque."""
 
 
 @command.command("export")
 @operator_command
-@click.option("--collection-date", required=True, help="Day the banks debit the families.")
-@out_option("The pain.008 XML file to write (must not exist).")
+@click.option(
+    "--collection-date", required=True, help="Jour où les banques prélèvent les familles."
+)
+@out_option("Fichier XML pain.008 à écrire (il ne doit pas exister).")
 def export_command(operator: Operator, collection_date: str, out: Path) -> None:
-    """Collect every unpaid invoice of households with a mandate: write the pain.008 file.
+    """Prélever les factures impayées des foyers ayant un mandat : écrire le fichier pain.008.
 
-    Records a direct-debit payment per invoice, moves first debits to recurrent and queues the
-    pre-notification emails, all in one transaction; the file is checked against the XSD. A
-    collection date with too short a notice, or any invalid debit, writes nothing and changes
-    nothing. Needs a [payment.sepa] table (creditor_name, creditor_iban, creditor_id).
+    Enregistre un règlement par prélèvement pour chaque facture, fait passer les premiers
+    prélèvements en récurrents et met en file d'envoi les e-mails de pré-notification, le tout en
+    une transaction ; le fichier est vérifié par rapport au XSD. Une date de prélèvement au
+    préavis trop court, ou un seul prélèvement invalide, n'écrit rien et ne change rien.
+    Nécessite une table [payment.sepa] (creditor_name, creditor_iban, creditor_id).
 
     \b
         canteen sepa export --collection-date 2023-10-20 --out prelevements-2023-10.xml
@@ -91,12 +94,13 @@ def export_command(operator: Operator, collection_date: str, out: Path) -> None:
 @operator_command
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
 def returns_command(operator: Operator, file: Path) -> None:
-    """Load the bank's return file: a pain.002 status report or a camt.054 debit notification.
+    """Charger un fichier de retour de la banque : rapport pain.002 ou avis de débit camt.054.
 
-    Each rejected or returned debit reopens its invoice (the debit is kept, marked returned),
-    keeps the bank's reason code and e-mails the family, all in one transaction. The file is
-    checked against its XSD; a bad file, or an end-to-end id no run sent, changes nothing.
-    Loading the same file again changes nothing (and says so).
+    Chaque prélèvement rejeté ou retourné rouvre sa facture (le prélèvement est conservé, marqué
+    retourné), garde le code motif de la banque et prévient la famille par e-mail, le tout en une
+    transaction. Le fichier est vérifié par rapport à son XSD ; un fichier incorrect, ou un
+    identifiant de bout en bout qu'aucun fichier de prélèvement n'a envoyé, ne change rien.
+    Recharger le même fichier ne change rien (et le signale).
 
     \b
         canteen sepa returns retours-2023-10.xml

@@ -59,41 +59,42 @@ def worker_app() -> Any:
 
 @click.command("serve")
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
 @click.option(
-    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port."
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port TCP."
 )
 @click.option(
     "--public-url",
     default=None,
     metavar="URL",
-    help="Address families reach the API at (payment return and notification URLs); "
-    "default: the request's own.",
+    help="Adresse à laquelle les familles joignent l'API (URL de retour et de notification des "
+    "paiements) ; par défaut, celle de la requête.",
 )
 @click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
     show_default=True,
+    help="Niveau de journalisation du serveur.",
 )
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Server processes (one per core); they share sessions through the storage.",
+    help="Processus serveur (un par cœur) ; ils partagent les sessions par le stockage.",
 )
 def command(
     config: Path, host: str, port: int, public_url: str | None, log_level: str, workers: int
 ) -> None:
-    """Serve the HTTP API (family portal and back office) on the deployment.
+    """Servir l'API HTTP (portail des familles et back-office) du déploiement.
 
     \b
         canteen serve --config canteen-demo/canteen.toml
-        CANTEEN_NOW=2023-10-06T09:00:00+02:00 canteen serve   # the demo's date, running on
-        canteen serve --workers 2                              # two processes, two cores
+        CANTEEN_NOW=2023-10-06T09:00:00+02:00 canteen serve   # à la date de la démo, qui avance
+        canteen serve --workers 2                              # deux processus, deux cœurs
 
-    The OpenAPI document is at /openapi.json, rendered at /schema. Stop with Ctrl+C.
+    Le document OpenAPI est à /openapi.json, sa présentation à /schema. Arrêter avec Ctrl+C.
     """
     try:
         import uvicorn

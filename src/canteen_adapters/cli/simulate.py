@@ -62,28 +62,38 @@ def _result_lines(result: SimulationResult) -> list[str]:
 
 @click.command("simulate", epilog=GRID_FORMAT_HELP)
 @click.option(
-    "--grid", "grid_path", required=True, type=FILE, help="Tariff grid (GRID.toml, format below)."
+    "--grid",
+    "grid_path",
+    required=True,
+    type=FILE,
+    help="Grille tarifaire (GRID.toml, format ci-dessous).",
 )
 @click.option(
     "--population",
     "population_path",
     required=True,
     type=FILE,
-    help="CSV: household_id, qf, children, meals_per_month[, resident].",
+    help="Fichier CSV : household_id, qf, children, meals_per_month[, resident].",
 )
 @click.option(
     "--compare",
     "compare_path",
     type=FILE,
-    help="A second grid to compare with the first (winners and losers).",
+    help="Seconde grille à comparer à la première (familles gagnantes et perdantes).",
 )
 @click.option(
     "--plot",
     "plot_path",
     type=FILE,
-    help="Write a PNG chart of revenue per QF bracket (needs matplotlib).",
+    help="Écrire un graphique PNG des recettes par tranche de QF (nécessite matplotlib).",
 )
-@click.option("--months", type=click.IntRange(1, 12), default=10, show_default=True)
+@click.option(
+    "--months",
+    type=click.IntRange(1, 12),
+    default=10,
+    show_default=True,
+    help="Mois de classe dans l'année simulée.",
+)
 @json_option
 def command(
     grid_path: Path,
@@ -93,10 +103,10 @@ def command(
     months: int,
     as_json: bool,
 ) -> None:
-    """Price a population with a tariff grid over a school year (no database needed).
+    """Chiffrer une population avec une grille tarifaire sur une année scolaire (sans base).
 
-    Reports revenue per QF bracket and the "cantine à 1 €" State aid; with --compare, what the
-    second grid changes for the commune and for each family.
+    Donne les recettes par tranche de QF et l'aide de l'État « cantine à 1 € » ; avec --compare,
+    ce que la seconde grille change pour la commune et pour chaque famille.
 
     \b
         canteen simulate --grid grille-2024.toml --population foyers.csv

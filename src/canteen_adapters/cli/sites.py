@@ -22,13 +22,15 @@ __all__ = ["command"]
 
 @click.group("sites")
 def command() -> None:
-    """Sites and services (the ids canteen enroll and canteen book take)."""
+    """Consulter et fermer les sites et prestations (les identifiants que prennent canteen enroll
+    et canteen book)."""
 
 
 @command.command("list")
 @operator_command
 def list_command(operator: Operator) -> None:
-    """List the catalog's sites (with their closures) and services, with their ids.
+    """Lister les sites du catalogue (avec leurs fermetures) et les prestations, avec leurs
+    identifiants.
 
     \b
         canteen sites list
@@ -78,15 +80,18 @@ def list_command(operator: Operator) -> None:
 
 @command.command("close")
 @operator_command
-@click.option("--site", "site_id", required=True, help="Site id (see canteen sites list).")
-@click.option("--from", "first", required=True, help="First closed day (2023-10-02).")
-@click.option("--to", "last", help="Last closed day (default: the first).")
-@click.option("--reason", required=True, help='Why, shown to families: "Grève", "Travaux".')
+@click.option(
+    "--site", "site_id", required=True, help="Identifiant du site (voir canteen sites list)."
+)
+@click.option("--from", "first", required=True, help="Premier jour de fermeture (2023-10-02).")
+@click.option("--to", "last", help="Dernier jour de fermeture (par défaut : le premier).")
+@click.option("--reason", required=True, help='Motif, affiché aux familles : "Grève", "Travaux".')
 def close_command(
     operator: Operator, site_id: str, first: str, last: str | None, reason: str
 ) -> None:
-    """Close a site over a period: booked days are cancelled (not charged) at every
-    enrollment at the site, present and future, and the families concerned are e-mailed.
+    """Fermer un site sur une période : les jours réservés sont annulés (non facturés) pour
+    toutes les inscriptions sur le site, actuelles et futures, et les familles concernées sont
+    prévenues par e-mail.
 
     \b
         canteen sites close --site ronde --from 2023-10-02 --to 2023-10-03 --reason Grève

@@ -23,7 +23,7 @@ __all__ = ["command"]
 
 @click.group("tariffs")
 def command() -> None:
-    """Tariff grids used by billing."""
+    """Gérer les grilles tarifaires utilisées par la facturation."""
 
 
 @command.command("set", epilog=GRID_FORMAT_HELP)
@@ -31,10 +31,10 @@ def command() -> None:
 @operator_option
 @click.argument("grid_file", type=FILE)
 def set_command(config: Path, operator: str | None, grid_file: Path) -> None:
-    """Store a tariff grid (new, or replacing the grid with the same id).
+    """Enregistrer une grille tarifaire (nouvelle, ou remplaçant la grille de même id).
 
-    Refused if it overlaps another grid of the same service in time. Issued invoices keep
-    the prices they were billed at.
+    Refusé si elle chevauche dans le temps une autre grille de la même prestation. Les factures
+    émises gardent les prix auxquels elles ont été facturées.
 
     \b
         canteen tariffs set grille-2023-2024.toml
@@ -53,7 +53,7 @@ def set_command(config: Path, operator: str | None, grid_file: Path) -> None:
 @command.command("list")
 @operator_command
 def list_command(operator: Operator) -> None:
-    """List the stored tariff grids."""
+    """Lister les grilles tarifaires enregistrées."""
     actor = operator.actor
     with operator.open() as canteen:
         grids = canteen.billing.tariff_grids(actor)

@@ -30,13 +30,14 @@ _url_option = click.option(
     default=None,
     envvar="CANTEEN_ADMIN_URL",
     metavar="URL",
-    help="Database URL of the tables' owner (default: the deployment's). Also $CANTEEN_ADMIN_URL.",
+    help="URL de la base pour le propriétaire des tables (par défaut : celle du déploiement). "
+    "Aussi $CANTEEN_ADMIN_URL.",
 )
 
 
 @click.group("tenants")
 def command() -> None:
-    """The communes of a shared PostgreSQL database (tenant registry)."""
+    """Gérer les communes d'une base PostgreSQL partagée (registre des communes)."""
 
 
 @contextmanager
@@ -80,7 +81,7 @@ def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
 @_url_option
 @json_option
 def list_command(config: Path, url: str | None, as_json: bool) -> None:
-    """List the registered communes (those the connection's role may see)."""
+    """Lister les communes enregistrées (celles que le rôle de la connexion peut voir)."""
     with _registry(config, url) as registry:
         found = registry.list()
     if as_json:
@@ -98,7 +99,7 @@ def list_command(config: Path, url: str | None, as_json: bool) -> None:
 @_url_option
 @json_option
 def show_command(tenant_id: str, config: Path, url: str | None, as_json: bool) -> None:
-    """Show one commune: its settings and the environment variables of its secrets."""
+    """Afficher une commune : ses réglages et les variables d'environnement de ses secrets."""
     with _registry(config, url) as registry:
         tenant = registry.get(tenant_id)
     if as_json:
@@ -113,14 +114,20 @@ def show_command(tenant_id: str, config: Path, url: str | None, as_json: bool) -
 
 @command.command("add")
 @click.argument("tenant_id")
-@click.option("--name", required=True, help="Display name of the commune.")
-@click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A setting.")
+@click.option("--name", required=True, help="Nom affiché de la commune.")
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="NOM=VALEUR",
+    help="Un réglage (option répétable).",
+)
 @click.option(
     "--secret",
     "secrets",
     multiple=True,
-    metavar="KEY=ENV_VAR",
-    help="A secret, by the name of the environment variable holding it (never its value).",
+    metavar="NOM=VARIABLE",
+    help="Un secret, par le nom de la variable d'environnement qui le contient (jamais sa valeur).",
 )
 @config_option
 @_url_option
@@ -134,7 +141,7 @@ def add_command(
     url: str | None,
     as_json: bool,
 ) -> None:
-    """Register a commune (its deployment then names it as [storage] tenant)."""
+    """Enregistrer une commune (son déploiement la désigne ensuite par [storage] tenant)."""
     tenant = Tenant(
         id=tenant_id,
         name=name,

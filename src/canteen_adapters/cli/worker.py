@@ -32,49 +32,54 @@ def jobs_app() -> Celery:
     "--queues",
     "-Q",
     default=None,
-    metavar="NAMES",
-    help="Queues to consume, comma-separated (default: $CANTEEN_JOBS_QUEUE or 'canteen').",
+    metavar="NOMS",
+    help="Files de messages à consommer, séparées par des virgules (par défaut : "
+    "$CANTEEN_JOBS_QUEUE ou 'canteen').",
 )
 @click.option(
     "--concurrency",
     "-c",
     type=click.IntRange(1, 256),
     default=None,
-    help="Jobs run at once (default: one per CPU core).",
+    help="Tâches exécutées en même temps (par défaut : une par cœur de processeur).",
 )
 @click.option(
     "--pool",
     type=click.Choice(["prefork", "solo", "threads"]),
     default="prefork",
     show_default=True,
-    help="prefork: one process per job; solo: the jobs run in the worker process itself.",
+    help="prefork : un processus par tâche ; solo : les tâches tournent dans le processus du "
+    "worker lui-même.",
 )
 @click.option(
     "--name",
     "-n",
     default=None,
-    metavar="NODE",
-    help="Worker name, unique on the broker (default: canteen-<pid>@<host>).",
+    metavar="NŒUD",
+    help="Nom du worker, unique sur le broker (par défaut : canteen-<pid>@<hôte>).",
 )
 @click.option(
     "--loglevel",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default="INFO",
     show_default=True,
+    help="Niveau de journalisation.",
 )
 def command(
     queues: str | None, concurrency: int | None, pool: str, name: str | None, loglevel: str
 ) -> None:
-    """Start a worker running month-end jobs (billing, direct debit, reminders, e-mails).
+    """Démarrer un worker qui exécute les tâches de fin de mois (facturation, prélèvement,
+    relances, e-mails).
 
     \b
         canteen worker --concurrency 4
         CANTEEN_BROKER_URL=amqp://canteen:${PASSWORD}@mq.example// canteen worker
 
-    The broker is $CANTEEN_BROKER_URL (RabbitMQ, default amqp://guest:guest@127.0.0.1:5672//),
-    the result backend $CANTEEN_RESULT_BACKEND (Redis, default redis://127.0.0.1:6379/0).
-    A job is acknowledged only once done: if the worker dies, its jobs go to another worker.
-    Stop it with Ctrl-C (it finishes its jobs first) or SIGTERM.
+    Le broker est $CANTEEN_BROKER_URL (RabbitMQ, par défaut
+    amqp://guest:guest@127.0.0.1:5672//), le stockage des résultats $CANTEEN_RESULT_BACKEND
+    (Redis, par défaut redis://127.0.0.1:6379/0). Une tâche n'est acquittée qu'une fois
+    terminée : si le worker meurt, ses tâches passent à un autre worker. L'arrêter avec Ctrl-C
+    (il termine d'abord ses tâches) ou SIGTERM.
     """
     from canteen_adapters.jobs.app import default_queue
 

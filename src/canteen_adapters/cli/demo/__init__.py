@@ -83,41 +83,42 @@ __all__ = [
     type=FILE,
     default=str(DEFAULT_DB),
     show_default=True,
-    help="SQLite database of the demo; its canteen.toml is written next to it.",
+    help="Base SQLite de la démonstration ; son canteen.toml est écrit à côté.",
 )
 @click.option(
     "--households",
     type=click.IntRange(min=0, max=100_000),
     default=DEFAULT_HOUSEHOLDS,
     show_default=True,
-    help="Households of the synthetic commune (besides the CONCERTO family).",
+    help="Nombre de foyers de la commune synthétique (en plus de la famille CONCERTO).",
 )
 @click.option(
     "--activities/--no-activities",
     default=True,
     show_default=True,
-    help="The activities beyond lunch: evening care by the half-hour, a Wednesday service "
-    "by the half-day with its meal, a February ALSH week with its capacity, waiting list and "
-    "menu (docs/rules/activities.md); --no-activities runs lunch alone.",
+    help="Ajouter les activités au-delà du déjeuner : garderie du soir à la demi-heure, accueil "
+    "du mercredi à la demi-journée avec son repas, semaine d'ALSH en février avec sa capacité, "
+    "sa liste d'attente et son menu (docs/rules/activities.md) ; --no-activities ne fait que "
+    "le déjeuner.",
 )
 @json_option
 def command(db: Path, households: int, activities: bool, as_json: bool) -> None:
-    """Run a commune's September end to end on an embedded SQLite database.
+    """Dérouler le mois de septembre d'une commune de bout en bout sur une base SQLite intégrée.
 
-    Creates (or reuses) the commune of Ronde, zone C, 2023-2024: a synthetic population with the
-    CONCERTO family of the guide, enrollments, weekly bookings, an evening care, a Wednesday
-    service and a February ALSH week (with places, a waiting list and its menu), September's
-    attendance, the
-    post-paid billing of September, a PayZen TEST payment through a signed notification and a
-    cash payment; then prints the family's "MES FACTURES" page and the commune's totals.
+    Crée (ou réutilise) la commune de Ronde, zone C, 2023-2024 : une population synthétique avec
+    la famille CONCERTO du guide, des inscriptions, des réservations hebdomadaires, une garderie
+    du soir, un accueil du mercredi et une semaine d'ALSH en février (avec ses places, une liste
+    d'attente et son menu), les présences de septembre, la facturation à terme échu de
+    septembre, un paiement PayZen de TEST par notification signée et un paiement en espèces ;
+    affiche ensuite la page « MES FACTURES » de la famille et les totaux de la commune.
 
     \b
         canteen demo
         canteen demo --db /tmp/ronde/canteen.db --households 1000 --json
         canteen demo --no-activities --db /tmp/ronde-lunch/canteen.db
 
-    Running it again on the same database adds nothing. Afterwards the operator commands work
-    on the demo: canteen invoices --config canteen-demo/canteen.toml
+    La relancer sur la même base n'ajoute rien. Ensuite, les commandes d'exploitation
+    fonctionnent sur la démonstration : canteen invoices --config canteen-demo/canteen.toml
     """
     report = run_demo(db, households=households, activities=activities)
     if as_json:
