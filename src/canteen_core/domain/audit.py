@@ -32,6 +32,7 @@ __all__ = [
     "GENESIS",
     "AccountAction",
     "AuditEntry",
+    "AuditHead",
     "AuditKind",
     "ChainReport",
     "FieldChange",
@@ -277,15 +278,35 @@ class AuditEntry:
         )
 
 
+@attrs.frozen(kw_only=True)
+class AuditHead:
+    """Where a commune's chain ends: its last entry's sequence and hash, all that linking the
+    next entry needs (:func:`chain_entry`), without that entry's changes (a billing run's
+    entry holds hundreds).
+
+    ``hash`` is the stored one, checked by nobody here: an edited chain still grows, and
+    :func:`verify_chain` names the edited entry.
+    """
+
+    commune: str = attrs.field(validator=non_empty_str)
+    sequence: int = attrs.field(validator=positive_int)
+    hash: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditHead:
+        """The head of a chain ending with ``entry``."""
+        return cls(commune=entry.commune, sequence=entry.sequence, hash=entry.hash)
+
+
 def entry_hash(entry: AuditEntry) -> str:
     """SHA-256 (hex) of the previous hash, a newline and the entry's canonical JSON."""
     data = f"{entry.previous_hash}\n{entry.canonical()}".encode()
     return hashlib.sha256(data).hexdigest()
 
 
-def chain_entry(entry: AuditEntry, previous: AuditEntry | None) -> AuditEntry:
-    """``entry`` linked after ``previous`` (the commune's last entry, ``None`` for the first):
-    its sequence, previous hash and own hash set."""
+def chain_entry(entry: AuditEntry, previous: AuditHead | AuditEntry | None) -> AuditEntry:
+    """``entry`` linked after ``previous`` (the commune's chain head, or its last entry;
+    ``None`` for the first): its sequence, previous hash and own hash set."""
     if previous is not None and previous.commune != entry.commune:
         raise InvalidInputError("an audit chain holds one commune's entries", path="commune")
     linked = attrs.evolve(

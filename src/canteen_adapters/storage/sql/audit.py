@@ -1,10 +1,11 @@
 """The SQL audit log: the audit chains in ``audit_log`` and ``audit_households``.
 
-:meth:`SqlAuditLog.last` locks the commune's chain for the transaction: on PostgreSQL with a
-transaction-scoped advisory lock on the commune (a concurrent writer waits for the commit,
-then reads the new last entry); SQLite has one writer at a time already (``BEGIN
-IMMEDIATE``). The lock is taken as the use case ends, just before its commit, so it is held
-for the commit only.
+:meth:`SqlAuditLog.head` (and :meth:`~SqlAuditLog.last`) locks the commune's chain for the
+transaction: on PostgreSQL with a transaction-scoped advisory lock on the commune (a concurrent
+writer waits for the commit, then reads the new head); SQLite has one writer at a time already
+(``BEGIN IMMEDIATE``). The lock is taken as the use case ends, just before its commit, so it is
+held for the commit only. The head is read by the table's primary key (``commune, sequence``;
+``tenant_id`` first on PostgreSQL): one index entry, two columns, never the entry's details.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from canteen_adapters.storage._common import check_text
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import _column_value, _Session, _translate
-from canteen_core.domain.audit import AuditEntry
+from canteen_core.domain.audit import AuditEntry, AuditHead
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.ports.audit import AuditFilters
 
@@ -27,6 +28,15 @@ __all__ = ["SqlAuditLog"]
 _LOG = t.audit_log
 _HOUSEHOLDS = t.audit_households
 _COLUMNS = ("commune", "sequence", "id", "recorded_at", "actor_id", "action", "kind")
+
+#: The chain's head: the last entry's sequence and hash, by the primary key.
+_HEAD = (
+    sa.select(_LOG.c.sequence, _LOG.c.hash)
+    .where(_LOG.c.commune == sa.bindparam("commune"))
+    .order_by(_LOG.c.sequence.desc())
+    .limit(1)
+)
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 def _entry(row: Any) -> AuditEntry:
@@ -47,16 +57,23 @@ class SqlAuditLog:
             row = self._uow.connection().execute(statement).first()
         return None if row is None else _entry(row)
 
-    def last(self, commune: str) -> AuditEntry | None:
+    def _lock(self, commune: str) -> None:
+        """Lock the commune's chain for a writable unit of work's transaction."""
         check_text(commune, "commune")
         if not self._uow.read_only:
             connection = self._uow.writable()
             if connection.dialect.name == "postgresql":
                 with _translate("cannot lock the audit log"):
-                    connection.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                        {"key": f"canteen-audit:{commune}"},
-                    )
+                    connection.execute(_LOCK, {"key": f"canteen-audit:{commune}"})
+
+    def head(self, commune: str) -> AuditHead | None:
+        self._lock(commune)
+        with _translate("cannot read the audit log"):
+            row = self._uow.connection().execute(_HEAD, {"commune": commune}).first()
+        return None if row is None else AuditHead(commune=commune, sequence=row[0], hash=row[1])
+
+    def last(self, commune: str) -> AuditEntry | None:
+        self._lock(commune)
         return self._one(commune, newest=True)
 
     def first(self, commune: str) -> AuditEntry | None:
