@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Unpack
 
+from canteen_adapters.storage._common import check_text
 from canteen_core.domain.audit import AuditEntry, AuditHead
 from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.ports.audit import AuditFilters
@@ -50,6 +51,7 @@ class MemoryAuditLog:
         self._uow._check_writable()
         if not isinstance(entry, AuditEntry):
             raise InvalidInputError("expected an AuditEntry", path="entry")
+        check_text(entry, "entry")  # refused as the SQL backends refuse it
         key = (entry.commune, entry.sequence)
         if key in self._data.audit or entry.id in self._data.audit_ids:
             raise ConflictError(f"audit entry {entry.commune} #{entry.sequence} already stored")

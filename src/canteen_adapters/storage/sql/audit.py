@@ -39,6 +39,21 @@ _HEAD = (
 _LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
+def _storable(details: str) -> bool:
+    """Whether JSON written with ``ensure_ascii=False`` holds no NUL (written ``\\u0000``)
+    and no lone surrogate (written as is): then none of its texts needs a look (see
+    :func:`~canteen_adapters.storage._common.check_text`)."""
+    if "\\u0000" in details:
+        return False
+    if details.isascii():
+        return True
+    try:
+        details.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _entry(row: Any) -> AuditEntry:
     mapping = row._mapping
     return AuditEntry.from_columns(mapping, json.loads(mapping["details"]))
@@ -85,8 +100,10 @@ class SqlAuditLog:
             raise InvalidInputError("expected an AuditEntry", path="entry")
         row = {name: _column_value(getattr(entry, name)) for name in _COLUMNS}
         check_text(row, "entry")
-        check_text(entry.details(), "details")
-        details = json.dumps(entry.details(), ensure_ascii=False, sort_keys=True)
+        document = entry.details()
+        details = json.dumps(document, ensure_ascii=False, sort_keys=True)
+        if not _storable(details):  # only then walked, to name the bad text
+            check_text(document, "details")
         row.update(previous_hash=entry.previous_hash, hash=entry.hash, details=details)
         connection = self._uow.writable()
         with _translate("cannot append to the audit log"), connection.begin_nested():
