@@ -135,7 +135,10 @@ def _audit_entry(number: int, after: object = "Concerto", summary: str = "") -> 
 )
 def test_audit_entry_text_refused_alike(storage: Storage, bad: AuditEntry) -> None:
     # Emoji, accents and a literal "\u0000" text are text (the entry reads back equal).
-    good = _audit_entry(1, after={"last_name": "Concerto 😀 éà \\u0000", "n": [1, None]})
+    good = attrs.evolve(
+        _audit_entry(1, after={"last_name": "Concerto 😀 éà \\u0000", "n": [1, None]}),
+        household_ids=("h1", "hé-😀"),
+    )
     with storage.unit_of_work() as uow:
         first = chain_entry(good, uow.audit.head("RONDE"))
         uow.audit.append(first)
@@ -147,3 +150,4 @@ def test_audit_entry_text_refused_alike(storage: Storage, bad: AuditEntry) -> No
         uow.commit()
     with storage.unit_of_work(read_only=True) as uow:
         assert list(uow.audit.entries("RONDE")) == [first]
+        assert list(uow.audit.entries("RONDE", household_id="hé-😀")) == [first]

@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from typing import Any, Unpack
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from canteen_adapters.storage._common import check_text
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import _column_value, _Session, _translate
 from canteen_core.domain.audit import AuditEntry, AuditHead
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.ports.audit import AuditFilters
 
 __all__ = ["SqlAuditLog"]
@@ -37,6 +38,38 @@ _HEAD = (
     .limit(1)
 )
 _LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def _inserts(postgres: bool) -> tuple[Any, Any]:
+    """The entry's row and its households' rows, each in one statement and with no savepoint.
+
+    Both are ``INSERT ... ON CONFLICT DO NOTHING``: an entry whose sequence or id is taken
+    inserts nothing (and returns no row: a ``ConflictError``, the transaction untouched),
+    and a households row already stored is the very row (its key is all its columns). The
+    households' ids go as one parameter, a text array unnested on PostgreSQL, a JSON array
+    read by ``json_each`` on SQLite (the ``WHERE`` keeps SQLite from reading the upsert's
+    ``ON`` as a join's)."""
+    module = postgresql if postgres else sqlite
+    entry = module.insert(_LOG).on_conflict_do_nothing().returning(_LOG.c.sequence)
+    commune = sa.bindparam("commune", type_=sa.String())
+    sequence = sa.bindparam("sequence", type_=sa.Integer())
+    if postgres:
+        ids = sa.bindparam("households", type_=sa.ARRAY(sa.String()))
+        rows = sa.select(commune, sequence, sa.func.unnest(ids))
+    else:
+        each = sa.func.json_each(sa.bindparam("households", type_=sa.String())).table_valued(
+            "value"
+        )
+        rows = sa.select(commune, sequence, each.c.value).where(sa.true())
+    households = (
+        module.insert(_HOUSEHOLDS)
+        .from_select(("commune", "sequence", "household_id"), rows)
+        .on_conflict_do_nothing()
+    )
+    return entry, households
+
+
+_INSERTS = {postgres: _inserts(postgres) for postgres in (False, True)}
 
 
 def _storable(details: str) -> bool:
@@ -106,15 +139,23 @@ class SqlAuditLog:
             check_text(document, "details")
         row.update(previous_hash=entry.previous_hash, hash=entry.hash, details=details)
         connection = self._uow.writable()
-        with _translate("cannot append to the audit log"), connection.begin_nested():
-            connection.execute(sa.insert(_LOG), [row])
+        postgres = connection.dialect.name == "postgresql"
+        insert_entry, insert_households = _INSERTS[postgres]
+        with _translate("cannot append to the audit log"):
+            if connection.execute(insert_entry, row).first() is None:
+                raise ConflictError(
+                    f"audit entry {entry.commune} #{entry.sequence} or id {entry.id!r} "
+                    "already stored"
+                )
             if entry.household_ids:
+                ids = list(entry.household_ids)
                 connection.execute(
-                    sa.insert(_HOUSEHOLDS),
-                    [
-                        {"commune": entry.commune, "sequence": entry.sequence, "household_id": h}
-                        for h in entry.household_ids
-                    ],
+                    insert_households,
+                    {
+                        "commune": entry.commune,
+                        "sequence": entry.sequence,
+                        "households": ids if postgres else json.dumps(ids),
+                    },
                 )
 
     def entries(self, commune: str, **filters: Unpack[AuditFilters]) -> Iterator[AuditEntry]:
