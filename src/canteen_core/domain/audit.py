@@ -229,15 +229,19 @@ class AuditEntry:
 
     def canonical(self) -> str:
         """The entry's canonical JSON (sorted keys, no spaces, UTF-8), without its hash."""
+        return self._canonical(self.sequence, self.previous_hash)
+
+    def _canonical(self, sequence: int, previous_hash: str) -> str:
+        """:meth:`canonical` of the entry numbered ``sequence`` after ``previous_hash``."""
         document = {
             "commune": self.commune,
-            "sequence": self.sequence,
+            "sequence": sequence,
             "id": self.id,
             "recorded_at": self.recorded_at.isoformat(),
             "actor_id": self.actor_id,
             "action": self.action,
             "kind": self.kind.value,
-            "previous_hash": self.previous_hash,
+            "previous_hash": previous_hash,
             **self.details(),
         }
         return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -300,7 +304,12 @@ class AuditHead:
 
 def entry_hash(entry: AuditEntry) -> str:
     """SHA-256 (hex) of the previous hash, a newline and the entry's canonical JSON."""
-    data = f"{entry.previous_hash}\n{entry.canonical()}".encode()
+    return _hash(entry, entry.sequence, entry.previous_hash)
+
+
+def _hash(entry: AuditEntry, sequence: int, previous_hash: str) -> str:
+    """:func:`entry_hash` of ``entry`` numbered ``sequence`` after ``previous_hash``."""
+    data = f"{previous_hash}\n{entry._canonical(sequence, previous_hash)}".encode()
     return hashlib.sha256(data).hexdigest()
 
 
@@ -309,13 +318,11 @@ def chain_entry(entry: AuditEntry, previous: AuditHead | AuditEntry | None) -> A
     ``None`` for the first): its sequence, previous hash and own hash set."""
     if previous is not None and previous.commune != entry.commune:
         raise InvalidInputError("an audit chain holds one commune's entries", path="commune")
-    linked = attrs.evolve(
-        entry,
-        sequence=1 if previous is None else previous.sequence + 1,
-        previous_hash=GENESIS if previous is None else previous.hash,
-        hash="",
-    )
-    return attrs.evolve(linked, hash=entry_hash(linked))
+    sequence = 1 if previous is None else previous.sequence + 1
+    previous_hash = GENESIS if previous is None else previous.hash
+    # One copy, hashed before it is made (a copy runs the converters over every household).
+    digest = _hash(entry, sequence, previous_hash)
+    return attrs.evolve(entry, sequence=sequence, previous_hash=previous_hash, hash=digest)
 
 
 @attrs.frozen(kw_only=True)
