@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from canteen_core.domain.audit import (
     AuditEntry,
+    AuditHead,
     AuditKind,
     FieldChange,
     chain_entry,
     verify_chain,
 )
+from canteen_core.domain.errors import InvalidInputError
 
 HOUSEHOLDS = ("h1", "h2", "h3")
 
@@ -94,3 +98,16 @@ def test_a_change_without_household_keeps_the_hash_it_had() -> None:
         other.details(),
     )
     assert rebuilt == other
+
+
+def test_an_entry_links_to_the_chain_head_as_to_the_last_entry() -> None:
+    # The core links a new entry to the head (sequence and hash) the storage reads without
+    # the last entry's changes: the linked entry is the same as when linked to that entry.
+    first = chain_entry(_entry([FieldChange(entity="household:h1", field="f", after=1)], ()), None)
+    head = AuditHead.of(first)
+    assert head == AuditHead(commune="RONDE", sequence=1, hash=first.hash)
+    draft = attrs.evolve(_entry([], ("h1",)), id="e2")
+    assert chain_entry(draft, head) == chain_entry(draft, first)
+    assert verify_chain("RONDE", [first, chain_entry(draft, head)]).intact
+    with pytest.raises(InvalidInputError):
+        chain_entry(attrs.evolve(draft, commune="NORD"), head)

@@ -1,6 +1,7 @@
 """Concurrent writers append to one audit chain without forking it: each transaction waits
-for the chain's lock (PostgreSQL: an advisory lock; SQLite: its single writer), so every
-entry links to the one committed before it."""
+for the chain's lock (PostgreSQL: an advisory lock; SQLite: its single writer), taken by
+``head`` (what the core links to) as by ``last``, so every entry links to the one committed
+before it."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ EACH = 8
 SQL = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+@pytest.mark.parametrize("link_to", ["head", "last"])
 @pytest.mark.parametrize("backend", SQL, indirect=True)
-def test_concurrent_appends_keep_one_chain(open_storage: OpenStorage) -> None:
+def test_concurrent_appends_keep_one_chain(open_storage: OpenStorage, link_to: str) -> None:
     storages = [open_storage() for _ in range(WORKERS)]
 
     def work(worker: int) -> None:
@@ -39,7 +41,8 @@ def test_concurrent_appends_keep_one_chain(open_storage: OpenStorage) -> None:
                 household_ids=(f"h{worker}",),
             )
             with storage.unit_of_work() as uow:
-                uow.audit.append(chain_entry(draft, uow.audit.last("RONDE")))
+                previous = getattr(uow.audit, link_to)("RONDE")
+                uow.audit.append(chain_entry(draft, previous))
                 uow.commit()
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

@@ -1,20 +1,22 @@
 """One rule for text on every backend: what PostgreSQL cannot store is refused everywhere.
 
-A NUL character or a lone surrogate anywhere in a stored object, and an id or indexed value
-longer than ``KEY_LENGTH``, are refused with ``InvalidInputError`` before anything is written
-(PostgreSQL used to raise ``StorageError`` where SQLite stored them); the unit of work stays
-usable and nothing was stored.
+A NUL character or a lone surrogate anywhere in a stored object (an audit entry too), and an
+id or indexed value longer than ``KEY_LENGTH``, are refused with ``InvalidInputError`` before
+anything is written (PostgreSQL used to raise ``StorageError`` where SQLite stored them); the
+unit of work stays usable and nothing was stored.
 """
 
 from __future__ import annotations
 
 import random
 import string
+from datetime import UTC, datetime
 
 import attrs
 import pytest
 
 from canteen_adapters.storage._common import KEY_LENGTH
+from canteen_core.domain.audit import AuditEntry, AuditKind, FieldChange, chain_entry
 from canteen_core.domain.errors import InvalidInputError, StorageError
 from canteen_core.domain.families import Household
 from canteen_core.ports.storage import Storage
@@ -103,3 +105,49 @@ def test_lookup_by_unstorable_text_is_not_a_storage_failure(storage: Storage, wa
         except StorageError as error:  # pragma: no cover - the failure this test guards
             pytest.fail(f"a lookup raised StorageError: {error}")
         assert found is None
+
+
+def _audit_entry(number: int, after: object = "Concerto", summary: str = "") -> AuditEntry:
+    return AuditEntry(
+        commune="RONDE",
+        sequence=1,
+        id=f"e{number}",
+        recorded_at=datetime(2023, 9, 1, 8, tzinfo=UTC),
+        actor_id="admin",
+        actor_roles=("admin",),
+        action="manage_households",
+        kind=AuditKind.CHANGE,
+        household_ids=("h1",),
+        changes=[FieldChange(entity="household:h1", field="payer", after=after, household_id="h1")],
+        summary=summary,
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _audit_entry(2, after={"last_name": "Concerto\x00"}),
+        _audit_entry(2, after={"Concerto\udc80": 1}),
+        _audit_entry(2, summary="Entrée \ud800"),
+        attrs.evolve(_audit_entry(2), actor_id="admin\x00"),
+    ],
+    ids=["nul", "lone-surrogate-key", "lone-surrogate", "nul-column"],
+)
+def test_audit_entry_text_refused_alike(storage: Storage, bad: AuditEntry) -> None:
+    # Emoji, accents and a literal "\u0000" text are text (the entry reads back equal).
+    good = attrs.evolve(
+        _audit_entry(1, after={"last_name": "Concerto 😀 éà \\u0000", "n": [1, None]}),
+        household_ids=("h1", "hé-😀"),
+    )
+    with storage.unit_of_work() as uow:
+        first = chain_entry(good, uow.audit.head("RONDE"))
+        uow.audit.append(first)
+        # Linked by hand: the core cannot hash a lone surrogate (UTF-8), a storage is given
+        # entries as they are.
+        linked = attrs.evolve(bad, sequence=2, previous_hash=first.hash, hash="0" * 64)
+        with pytest.raises(InvalidInputError):
+            uow.audit.append(linked)
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert list(uow.audit.entries("RONDE")) == [first]
+        assert list(uow.audit.entries("RONDE", household_id="hé-😀")) == [first]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Unpack
 
-from canteen_core.domain.audit import AuditEntry
+from canteen_adapters.storage._common import check_text
+from canteen_core.domain.audit import AuditEntry, AuditHead
 from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.ports.audit import AuditFilters
 
@@ -17,7 +18,7 @@ __all__ = ["MemoryAuditLog"]
 
 class MemoryAuditLog:
     """:class:`~canteen_core.ports.audit.AuditLogRepository` in memory (the storage's lock
-    already serialises writers, so :meth:`last` needs no lock of its own)."""
+    already serialises writers, so :meth:`head` and :meth:`last` need no lock of their own)."""
 
     def __init__(self, uow: _Session, data: _Data) -> None:
         self._uow = uow
@@ -26,10 +27,18 @@ class MemoryAuditLog:
     def _keys(self, commune: str) -> list[tuple[str, int]]:
         return sorted(key for key in self._data.audit if key[0] == commune)
 
+    def _last_key(self, commune: str) -> tuple[str, int] | None:
+        return max((key for key in self._data.audit if key[0] == commune), default=None)
+
+    def head(self, commune: str) -> AuditHead | None:
+        self._uow._check_active()
+        key = self._last_key(commune)
+        return None if key is None else AuditHead.of(self._data.audit[key])
+
     def last(self, commune: str) -> AuditEntry | None:
         self._uow._check_active()
-        keys = self._keys(commune)
-        found: AuditEntry | None = self._data.audit[keys[-1]] if keys else None
+        key = self._last_key(commune)
+        found: AuditEntry | None = None if key is None else self._data.audit[key]
         return found
 
     def first(self, commune: str) -> AuditEntry | None:
@@ -42,6 +51,7 @@ class MemoryAuditLog:
         self._uow._check_writable()
         if not isinstance(entry, AuditEntry):
             raise InvalidInputError("expected an AuditEntry", path="entry")
+        check_text(entry, "entry")  # refused as the SQL backends refuse it
         key = (entry.commune, entry.sequence)
         if key in self._data.audit or entry.id in self._data.audit_ids:
             raise ConflictError(f"audit entry {entry.commune} #{entry.sequence} already stored")

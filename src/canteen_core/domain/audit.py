@@ -32,6 +32,7 @@ __all__ = [
     "GENESIS",
     "AccountAction",
     "AuditEntry",
+    "AuditHead",
     "AuditKind",
     "ChainReport",
     "FieldChange",
@@ -228,15 +229,19 @@ class AuditEntry:
 
     def canonical(self) -> str:
         """The entry's canonical JSON (sorted keys, no spaces, UTF-8), without its hash."""
+        return self._canonical(self.sequence, self.previous_hash)
+
+    def _canonical(self, sequence: int, previous_hash: str) -> str:
+        """:meth:`canonical` of the entry numbered ``sequence`` after ``previous_hash``."""
         document = {
             "commune": self.commune,
-            "sequence": self.sequence,
+            "sequence": sequence,
             "id": self.id,
             "recorded_at": self.recorded_at.isoformat(),
             "actor_id": self.actor_id,
             "action": self.action,
             "kind": self.kind.value,
-            "previous_hash": self.previous_hash,
+            "previous_hash": previous_hash,
             **self.details(),
         }
         return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -277,24 +282,47 @@ class AuditEntry:
         )
 
 
+@attrs.frozen(kw_only=True)
+class AuditHead:
+    """Where a commune's chain ends: its last entry's sequence and hash, all that linking the
+    next entry needs (:func:`chain_entry`), without that entry's changes (a billing run's
+    entry holds hundreds).
+
+    ``hash`` is the stored one, checked by nobody here: an edited chain still grows, and
+    :func:`verify_chain` names the edited entry.
+    """
+
+    commune: str = attrs.field(validator=non_empty_str)
+    sequence: int = attrs.field(validator=positive_int)
+    hash: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditHead:
+        """The head of a chain ending with ``entry``."""
+        return cls(commune=entry.commune, sequence=entry.sequence, hash=entry.hash)
+
+
 def entry_hash(entry: AuditEntry) -> str:
     """SHA-256 (hex) of the previous hash, a newline and the entry's canonical JSON."""
-    data = f"{entry.previous_hash}\n{entry.canonical()}".encode()
+    return _hash(entry, entry.sequence, entry.previous_hash)
+
+
+def _hash(entry: AuditEntry, sequence: int, previous_hash: str) -> str:
+    """:func:`entry_hash` of ``entry`` numbered ``sequence`` after ``previous_hash``."""
+    data = f"{previous_hash}\n{entry._canonical(sequence, previous_hash)}".encode()
     return hashlib.sha256(data).hexdigest()
 
 
-def chain_entry(entry: AuditEntry, previous: AuditEntry | None) -> AuditEntry:
-    """``entry`` linked after ``previous`` (the commune's last entry, ``None`` for the first):
-    its sequence, previous hash and own hash set."""
+def chain_entry(entry: AuditEntry, previous: AuditHead | AuditEntry | None) -> AuditEntry:
+    """``entry`` linked after ``previous`` (the commune's chain head, or its last entry;
+    ``None`` for the first): its sequence, previous hash and own hash set."""
     if previous is not None and previous.commune != entry.commune:
         raise InvalidInputError("an audit chain holds one commune's entries", path="commune")
-    linked = attrs.evolve(
-        entry,
-        sequence=1 if previous is None else previous.sequence + 1,
-        previous_hash=GENESIS if previous is None else previous.hash,
-        hash="",
-    )
-    return attrs.evolve(linked, hash=entry_hash(linked))
+    sequence = 1 if previous is None else previous.sequence + 1
+    previous_hash = GENESIS if previous is None else previous.hash
+    # One copy, hashed before it is made (a copy runs the converters over every household).
+    digest = _hash(entry, sequence, previous_hash)
+    return attrs.evolve(entry, sequence=sequence, previous_hash=previous_hash, hash=digest)
 
 
 @attrs.frozen(kw_only=True)

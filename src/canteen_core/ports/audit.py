@@ -7,9 +7,12 @@ which keeps what remains verifiable. Entries are linked by the core
 
 Guarantees every adapter gives (``canteen_core.testing.audit_contract`` checks them):
 
-* :meth:`~AuditLogRepository.last` in a writable unit of work **locks the commune's chain**
-  until the unit of work ends: a concurrent writer waits, then sees the new last entry, so two
-  transactions never link to the same entry;
+* :meth:`~AuditLogRepository.head` (and :meth:`~AuditLogRepository.last`) in a writable unit
+  of work **locks the commune's chain** until the unit of work ends: a concurrent writer
+  waits, then sees the new head, so two transactions never link to the same entry;
+* :meth:`~AuditLogRepository.head` is the last entry's sequence and hash, read without the
+  entry's changes (the core links each new entry to it: the last entry of a billing run holds
+  hundreds of changes);
 * :meth:`~AuditLogRepository.append` joins the transaction: rolled back with it;
 * a second entry with a stored ``(commune, sequence)`` or id raises
   :class:`~canteen_core.domain.errors.ConflictError`;
@@ -23,7 +26,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol, TypedDict, Unpack
 
-from canteen_core.domain.audit import AuditEntry
+from canteen_core.domain.audit import AuditEntry, AuditHead
 
 __all__ = ["AuditFilters", "AuditLogRepository"]
 
@@ -44,9 +47,15 @@ class AuditFilters(TypedDict, total=False):
 class AuditLogRepository(Protocol):
     """The audit chains of the communes a storage holds."""
 
+    def head(self, commune: str) -> AuditHead | None:
+        """The commune's chain head: its last entry's sequence and hash (``None`` before the
+        first), read without the entry itself; in a writable unit of work the chain stays
+        locked for this transaction. What the core links a new entry to."""
+        ...
+
     def last(self, commune: str) -> AuditEntry | None:
         """The commune's last entry (``None`` before the first); in a writable unit of work
-        the chain stays locked for this transaction."""
+        the chain stays locked for this transaction, as with :meth:`head`."""
         ...
 
     def append(self, entry: AuditEntry) -> None:

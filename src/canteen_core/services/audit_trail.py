@@ -206,8 +206,8 @@ def _entry(tx: Transaction, commune: str, kind: AuditKind, summary: str) -> Audi
 
 
 def append(uow: UnitOfWork, entry: AuditEntry) -> AuditEntry:
-    """Link ``entry`` after its commune's last entry and store it (in ``uow``)."""
-    linked = chain_entry(entry, uow.audit.last(entry.commune))
+    """Link ``entry`` after its commune's chain head and store it (in ``uow``)."""
+    linked = chain_entry(entry, uow.audit.head(entry.commune))
     uow.audit.append(linked)
     return linked
 

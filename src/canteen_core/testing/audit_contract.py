@@ -7,8 +7,9 @@ tests into a test module that has a ``storage`` fixture returning an empty stora
 
 The tests use only the ports: entries read back equal (their hashes still check out), come
 in sequence order, filter by household, actor, action and period, roll back with their
-transaction, refuse a taken sequence, and the retention cut removes only the chain's oldest
-part, which stays verifiable.
+transaction, refuse a taken sequence, the chain's head is its last entry's sequence and hash
+(what the core links the next entry to), and the retention cut removes only the chain's
+oldest part, which stays verifiable.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 
 from canteen_core.domain.audit import (
     AuditEntry,
+    AuditHead,
     AuditKind,
     FieldChange,
     chain_entry,
@@ -31,6 +33,8 @@ __all__ = [
     "test_audit_entries_filter_by_household_actor_action_and_period",
     "test_audit_entries_read_back_equal_and_chained",
     "test_audit_entries_roll_back_with_their_transaction",
+    "test_audit_head_is_the_last_entrys_sequence_and_hash",
+    "test_audit_head_links_entries_into_a_verifiable_chain",
     "test_audit_log_refuses_a_taken_sequence",
     "test_audit_retention_cut_keeps_a_verifiable_chain",
 ]
@@ -69,7 +73,7 @@ def _append(storage: Storage, *numbers: int) -> list[AuditEntry]:
     stored = []
     with storage.unit_of_work() as uow:
         for number in numbers:
-            entry = chain_entry(_draft(number), uow.audit.last(COMMUNE))
+            entry = chain_entry(_draft(number), uow.audit.head(COMMUNE))
             uow.audit.append(entry)
             stored.append(entry)
         uow.commit()
@@ -86,6 +90,49 @@ def test_audit_entries_read_back_equal_and_chained(storage: Storage) -> None:
     assert read == stored
     assert [entry.sequence for entry in read] == [1, 2, 3]
     assert verify_chain(COMMUNE, read).intact
+
+
+def test_audit_head_is_the_last_entrys_sequence_and_hash(storage: Storage) -> None:
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.audit.head(COMMUNE) is None
+    stored = _append(storage, 1, 2, 3)
+    expected = AuditHead(commune=COMMUNE, sequence=3, hash=stored[-1].hash)
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.audit.head(COMMUNE) == expected
+        assert uow.audit.head(COMMUNE) == AuditHead.of(stored[-1])
+        assert uow.audit.head("AUTRE") is None
+    with storage.unit_of_work() as uow:  # in a writable unit of work too (where it locks)
+        assert uow.audit.head(COMMUNE) == expected
+        fourth = chain_entry(_draft(4), uow.audit.head(COMMUNE))
+        uow.audit.append(fourth)
+        # The unit of work sees its own entry; a rollback takes it away again.
+        assert uow.audit.head(COMMUNE) == AuditHead.of(fourth)
+        assert fourth.sequence == 4
+        uow.rollback()
+    with storage.unit_of_work() as uow:
+        assert uow.audit.head(COMMUNE) == expected
+        assert uow.audit.cut_before(COMMUNE, 3) == 2
+        assert uow.audit.head(COMMUNE) == expected  # the cut keeps the chain's end
+        uow.commit()
+
+
+def test_audit_head_links_entries_into_a_verifiable_chain(storage: Storage) -> None:
+    # Linked to the head or to the last entry, an entry is the same: a chain mixing both
+    # verifies.
+    with storage.unit_of_work() as uow:
+        first = chain_entry(_draft(1), uow.audit.head(COMMUNE))
+        uow.audit.append(first)
+        second = chain_entry(_draft(2), uow.audit.last(COMMUNE))
+        uow.audit.append(second)
+        third = chain_entry(_draft(3), uow.audit.head(COMMUNE))
+        uow.audit.append(third)
+        uow.commit()
+    assert first.sequence == 1
+    assert second.previous_hash == first.hash
+    assert third.previous_hash == second.hash
+    assert third == chain_entry(_draft(3), second)
+    with storage.unit_of_work(read_only=True) as uow:
+        assert verify_chain(COMMUNE, uow.audit.entries(COMMUNE)).intact
 
 
 def test_audit_entries_filter_by_household_actor_action_and_period(storage: Storage) -> None:
@@ -110,7 +157,7 @@ def test_audit_entries_filter_by_household_actor_action_and_period(storage: Stor
 def test_audit_entries_roll_back_with_their_transaction(storage: Storage) -> None:
     _append(storage, 1)
     with storage.unit_of_work() as uow:
-        uow.audit.append(chain_entry(_draft(2), uow.audit.last(COMMUNE)))
+        uow.audit.append(chain_entry(_draft(2), uow.audit.head(COMMUNE)))
         uow.rollback()
     with storage.unit_of_work(read_only=True) as uow:
         assert [entry.id for entry in uow.audit.entries(COMMUNE)] == ["entry-1"]

@@ -1,10 +1,11 @@
 """The SQL audit log: the audit chains in ``audit_log`` and ``audit_households``.
 
-:meth:`SqlAuditLog.last` locks the commune's chain for the transaction: on PostgreSQL with a
-transaction-scoped advisory lock on the commune (a concurrent writer waits for the commit,
-then reads the new last entry); SQLite has one writer at a time already (``BEGIN
-IMMEDIATE``). The lock is taken as the use case ends, just before its commit, so it is held
-for the commit only.
+:meth:`SqlAuditLog.head` (and :meth:`~SqlAuditLog.last`) locks the commune's chain for the
+transaction: on PostgreSQL with a transaction-scoped advisory lock on the commune (a concurrent
+writer waits for the commit, then reads the new head); SQLite has one writer at a time already
+(``BEGIN IMMEDIATE``). The lock is taken as the use case ends, just before its commit, so it is
+held for the commit only. The head is read by the table's primary key (``commune, sequence``;
+``tenant_id`` first on PostgreSQL): one index entry, two columns, never the entry's details.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections.abc import Iterator
 from typing import Any, Unpack
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from canteen_adapters.storage._common import check_text
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.driver import _column_value, _Session, _translate
-from canteen_core.domain.audit import AuditEntry
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.audit import AuditEntry, AuditHead
+from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.ports.audit import AuditFilters
 
 __all__ = ["SqlAuditLog"]
@@ -27,6 +29,62 @@ __all__ = ["SqlAuditLog"]
 _LOG = t.audit_log
 _HOUSEHOLDS = t.audit_households
 _COLUMNS = ("commune", "sequence", "id", "recorded_at", "actor_id", "action", "kind")
+
+#: The chain's head: the last entry's sequence and hash, by the primary key.
+_HEAD = (
+    sa.select(_LOG.c.sequence, _LOG.c.hash)
+    .where(_LOG.c.commune == sa.bindparam("commune"))
+    .order_by(_LOG.c.sequence.desc())
+    .limit(1)
+)
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def _inserts(postgres: bool) -> tuple[Any, Any]:
+    """The entry's row and its households' rows, each in one statement and with no savepoint.
+
+    Both are ``INSERT ... ON CONFLICT DO NOTHING``: an entry whose sequence or id is taken
+    inserts nothing (and returns no row: a ``ConflictError``, the transaction untouched),
+    and a households row already stored is the very row (its key is all its columns). The
+    households' ids go as one parameter, a text array unnested on PostgreSQL, a JSON array
+    read by ``json_each`` on SQLite (the ``WHERE`` keeps SQLite from reading the upsert's
+    ``ON`` as a join's)."""
+    module = postgresql if postgres else sqlite
+    entry = module.insert(_LOG).on_conflict_do_nothing().returning(_LOG.c.sequence)
+    commune = sa.bindparam("commune", type_=sa.String())
+    sequence = sa.bindparam("sequence", type_=sa.Integer())
+    if postgres:
+        ids = sa.bindparam("households", type_=sa.ARRAY(sa.String()))
+        rows = sa.select(commune, sequence, sa.func.unnest(ids))
+    else:
+        each = sa.func.json_each(sa.bindparam("households", type_=sa.String())).table_valued(
+            "value"
+        )
+        rows = sa.select(commune, sequence, each.c.value).where(sa.true())
+    households = (
+        module.insert(_HOUSEHOLDS)
+        .from_select(("commune", "sequence", "household_id"), rows)
+        .on_conflict_do_nothing()
+    )
+    return entry, households
+
+
+_INSERTS = {postgres: _inserts(postgres) for postgres in (False, True)}
+
+
+def _storable(details: str) -> bool:
+    """Whether JSON written with ``ensure_ascii=False`` holds no NUL (written ``\\u0000``)
+    and no lone surrogate (written as is): then none of its texts needs a look (see
+    :func:`~canteen_adapters.storage._common.check_text`)."""
+    if "\\u0000" in details:
+        return False
+    if details.isascii():
+        return True
+    try:
+        details.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _entry(row: Any) -> AuditEntry:
@@ -47,16 +105,23 @@ class SqlAuditLog:
             row = self._uow.connection().execute(statement).first()
         return None if row is None else _entry(row)
 
-    def last(self, commune: str) -> AuditEntry | None:
+    def _lock(self, commune: str) -> None:
+        """Lock the commune's chain for a writable unit of work's transaction."""
         check_text(commune, "commune")
         if not self._uow.read_only:
             connection = self._uow.writable()
             if connection.dialect.name == "postgresql":
                 with _translate("cannot lock the audit log"):
-                    connection.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                        {"key": f"canteen-audit:{commune}"},
-                    )
+                    connection.execute(_LOCK, {"key": f"canteen-audit:{commune}"})
+
+    def head(self, commune: str) -> AuditHead | None:
+        self._lock(commune)
+        with _translate("cannot read the audit log"):
+            row = self._uow.connection().execute(_HEAD, {"commune": commune}).first()
+        return None if row is None else AuditHead(commune=commune, sequence=row[0], hash=row[1])
+
+    def last(self, commune: str) -> AuditEntry | None:
+        self._lock(commune)
         return self._one(commune, newest=True)
 
     def first(self, commune: str) -> AuditEntry | None:
@@ -68,19 +133,29 @@ class SqlAuditLog:
             raise InvalidInputError("expected an AuditEntry", path="entry")
         row = {name: _column_value(getattr(entry, name)) for name in _COLUMNS}
         check_text(row, "entry")
-        check_text(entry.details(), "details")
-        details = json.dumps(entry.details(), ensure_ascii=False, sort_keys=True)
+        document = entry.details()
+        details = json.dumps(document, ensure_ascii=False, sort_keys=True)
+        if not _storable(details):  # only then walked, to name the bad text
+            check_text(document, "details")
         row.update(previous_hash=entry.previous_hash, hash=entry.hash, details=details)
         connection = self._uow.writable()
-        with _translate("cannot append to the audit log"), connection.begin_nested():
-            connection.execute(sa.insert(_LOG), [row])
+        postgres = connection.dialect.name == "postgresql"
+        insert_entry, insert_households = _INSERTS[postgres]
+        with _translate("cannot append to the audit log"):
+            if connection.execute(insert_entry, row).first() is None:
+                raise ConflictError(
+                    f"audit entry {entry.commune} #{entry.sequence} or id {entry.id!r} "
+                    "already stored"
+                )
             if entry.household_ids:
+                ids = list(entry.household_ids)
                 connection.execute(
-                    sa.insert(_HOUSEHOLDS),
-                    [
-                        {"commune": entry.commune, "sequence": entry.sequence, "household_id": h}
-                        for h in entry.household_ids
-                    ],
+                    insert_households,
+                    {
+                        "commune": entry.commune,
+                        "sequence": entry.sequence,
+                        "households": ids if postgres else json.dumps(ids),
+                    },
                 )
 
     def entries(self, commune: str, **filters: Unpack[AuditFilters]) -> Iterator[AuditEntry]:
