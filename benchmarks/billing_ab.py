@@ -31,7 +31,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-_COPY = "billing_ab_run"
+#: The copy billed by each run (``BILLING_AB_COPY`` overrides it: two comparisons at once).
+_COPY = os.environ.get("BILLING_AB_COPY", "billing_ab_run")
 
 
 def _server(database: str) -> str:
