@@ -258,13 +258,16 @@ class _Documents:
             if operator == "none":
                 return None
             value: Any = params[_param(column_name, operator)]
+            # Values of the column's own type only: another (a text for a date column...)
+            # is left to SQLAlchemy, which refuses or converts it as it always did.
+            plain = _PLAIN_TYPES.get(self.collection.key(column_name).type)
             if operator == "in":
-                if count or not 0 < len(value) <= _IN_CHUNK:
+                if count or not 0 < len(value) <= _IN_CHUNK or plain is not str:
                     return None
                 if not all(type(item) is str for item in value):
                     return None
                 count = len(value)
-            elif type(value) not in _PLAIN_TYPES:
+            elif type(value) is not plain:
                 return None
             values.append(value)
         if not count:
@@ -311,8 +314,9 @@ class _Documents:
             return int(connection.execute(statement, params).scalar_one())
 
 
-#: The values a batch read passes to the driver as they are (dates as each driver stores them).
-_PLAIN_TYPES = (str, int, bool, date)
+#: The values a batch read passes to the driver as they are (dates as each driver stores
+#: them), by key column type; datetimes are left to SQLAlchemy.
+_PLAIN_TYPES: dict[str, type] = {"str": str, "date": date, "int": int, "bool": bool}
 #: Batch reads' SQL templates by (table, filter shape, PostgreSQL, columns), built once.
 _BATCH_SQL: dict[tuple[str, _Shape, bool, str], str] = {}
 
