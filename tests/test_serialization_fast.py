@@ -12,11 +12,11 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _calendars import CALENDAR, HOUSEHOLD, OTHER, PREVIOUS_DAY_11, THURSDAY_10, enrollment
-from canteen_core.config.serialization import converter, fast, structure, unstructure
+from canteen_core.config.serialization import compiled, converter, fast, structure, unstructure
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import AbsenceJustification, AttendanceRecord
 from canteen_core.domain.calendar import ServiceCalendar
@@ -230,9 +230,10 @@ _JSON = st.recursive(
 
 
 @st.composite
-def _changed(draw: st.DrawFn) -> tuple[Any, Any]:
-    """A stored document with one node replaced, removed, or one key added."""
-    _, cls, data = _document(draw(indexes))
+def _changed(draw: st.DrawFn, among: st.SearchStrategy[int] = indexes) -> tuple[Any, Any]:
+    """A stored document (of the corpus entries ``among``) with one node replaced, removed,
+    or one key added."""
+    _, cls, data = _document(draw(among))
     paths = list(_paths(data))
     action = draw(st.sampled_from(["replace", "delete", "add", "swap"]))
     if action == "add" or not paths:
@@ -256,6 +257,37 @@ def test_changed_documents_give_the_same_outcome_as_before(changed: tuple[Any, A
     data, cls = changed
     expected = _before(copy.deepcopy(data), cls)
     assert _outcome(lambda: structure(data, cls)) == expected
+
+
+#: The corpus entries of the classes given compiled hooks (households, attendance).
+COMPILED = [index for index, (_, cls) in enumerate(CORPUS) if cls in compiled._documents()]
+
+
+@settings(max_examples=400)
+@given(changed=_changed(st.sampled_from(COMPILED)))
+def test_changed_documents_of_compiled_hooks_give_the_same_outcome(
+    changed: tuple[Any, Any],
+) -> None:
+    data, cls = changed
+    expected = _before(copy.deepcopy(data), cls)
+    assert _outcome(lambda: structure(data, cls)) == expected
+
+
+def test_compiled_hooks_read_households_and_attendance_and_leave_subclasses() -> None:
+    for cls in compiled._documents():
+        hook = converter._FAST_CONVERTER.get_structure_hook(cls)
+        assert hook.__code__.co_filename == f"<compiled structure {cls.__qualname__}>"
+    for index in COMPILED:
+        obj, cls, data = _document(index)
+        assert _shape(converter._FAST_CONVERTER.structure(data, cls)) == _shape(obj)
+
+    @attrs.frozen(kw_only=True)
+    class Home(Household):
+        pass
+
+    data = json.loads(json.dumps(unstructure(HOUSEHOLD)))
+    assert type(structure(data, Home)) is Home
+    assert type(structure(data, Household)) is Household
 
 
 @given(roles=st.lists(st.sampled_from(["staff", "guardian", "bogus", 3]), max_size=4))

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import attrs
 import pytest
 
+from canteen_core.domain.attendance import AttendanceRecord, Presence
 from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.ports.storage import Range, Storage
@@ -45,6 +46,57 @@ def test_a_collection_combines_with_equality_and_ranges(storage: Storage) -> Non
         assert [(e.household_id, e.child_id) for e in found] == [("h4", "h4-c1")]
         assert list(uow.enrollments.list(household_id=(), child_id="h4-c1")) == []
         assert uow.enrollments.count(household_id=[]) == 0
+
+
+def test_a_batch_read_with_ranges_equalities_and_nulls_is_the_one_by_one_reads(
+    storage: Storage,
+) -> None:
+    # A billing batch's read (an IN list with a day range) runs prebuilt SQL on the SQL
+    # driver; a wider IN list goes through SQLAlchemy: the same documents, in id order.
+    ids = _seed(storage)
+    at = datetime(2023, 9, 30, 12, tzinfo=UTC)
+    records = []
+    with storage.unit_of_work() as uow:
+        for enrolled in uow.enrollments.list():
+            for day in (date(2023, 8, 31), date(2023, 9, 4), date(2023, 9, 5), date(2023, 10, 2)):
+                absent = day.day % 2 == 0
+                records.append(
+                    AttendanceRecord(
+                        id=f"{enrolled.id}/{day}",
+                        enrollment_id=enrolled.id,
+                        child_id=enrolled.child_id,
+                        household_id=enrolled.household_id,
+                        site_id=enrolled.site.id,
+                        day=day,
+                        presence=Presence.ABSENT if absent else Presence.PRESENT,
+                        booked=True,
+                        recorded_by="staff",
+                        recorded_at=at,
+                    )
+                )
+        uow.attendance.add_many(reversed(records))
+        uow.commit()
+    september = Range(date(2023, 9, 1), date(2023, 9, 30))
+    with storage.unit_of_work(read_only=True) as uow:
+        repo = uow.attendance
+        for where in (
+            {"day": september},
+            {"day": Range(None, date(2023, 9, 4)), "presence": "absent"},
+            {"day": Range(date(2023, 9, 5), None), "presence": Presence.PRESENT},
+            {"site_id": records[0].site_id, "day": date(2023, 10, 2)},
+        ):
+            batch = list(repo.list(household_id=("h3", "h1", "nobody"), **where))
+            wide = list(repo.list(household_id=[*ids, *(f"x{n}" for n in range(600))], **where))
+            one_by_one = sorted(
+                (r for home in ("h1", "h3") for r in repo.list(household_id=home, **where)),
+                key=lambda record: record.id,
+            )
+            assert batch == one_by_one
+            assert batch == [r for r in wide if r.household_id in ("h1", "h3")]
+            assert batch
+            assert [r.id for r in batch] == sorted(r.id for r in batch)
+        enrollments = list(uow.enrollments.list(household_id=("h2",), child_id=None))
+        assert enrollments == []  # a NULL filter on a required column matches nothing
 
 
 def test_load_many_within_a_window_has_the_window_s_days(storage: Storage) -> None:

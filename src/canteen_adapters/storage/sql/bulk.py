@@ -10,6 +10,12 @@ and SQLite's own ``executemany`` steps one prepared statement over the rows. Val
 converted as SQLAlchemy would store them (on SQLite the columns' bind processors, on
 PostgreSQL a cast to each column's type), so rows read back the same whichever way they were
 written.
+
+On PostgreSQL the statement goes through psycopg's raw cursor, with PostgreSQL's own ``$n``
+placeholders: psycopg parses a query's ``%s`` placeholders with a cache only for short
+queries of at most 50 parameters, and parsed each batch's statement (thousands of
+placeholders) again, a fifth of a billing run's CPU on PostgreSQL. The values are dumped
+alike either way.
 """
 
 from __future__ import annotations
@@ -42,8 +48,9 @@ def _plan(
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(column) for column in columns)
     if dialect.name == "postgresql":
-        # One row's placeholders, each cast to its column's type (JSON text to jsonb...).
-        casts = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}" for c in columns)
+        # One row's placeholders, each cast to its column's type (JSON text to jsonb...):
+        # ``{}`` is the parameter's number (see _pg_statement).
+        casts = ", ".join(f"${{}}::{table.c[c].type.compile(dialect=dialect)}" for c in columns)
         plan: tuple[str, tuple[_Processor, ...]] = (
             f"INSERT INTO {quote(table.name)} ({names}) VALUES ({casts})",
             tuple(None for _ in columns),
@@ -59,6 +66,27 @@ def _plan(
         plan = (f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", processors)
     _PLANS[key] = plan
     return plan
+
+
+#: PostgreSQL statements by (plan's SQL, rows): a run's batches have a few sizes.
+_PG_STATEMENTS: dict[tuple[str, int], str] = {}
+_PG_STATEMENTS_KEPT = 64
+
+
+def _pg_statement(sql: str, count: int, width: int) -> str:
+    """The plan's ``sql`` for ``count`` rows of ``width`` values, parameters numbered."""
+    found = _PG_STATEMENTS.get((sql, count))
+    if found is None:
+        head, _, row = sql.partition(" VALUES ")
+        rows = ", ".join(
+            row.format(*range(start + 1, start + width + 1))
+            for start in range(0, count * width, width)
+        )
+        found = f"{head} VALUES {rows}"
+        if len(_PG_STATEMENTS) >= _PG_STATEMENTS_KEPT:
+            _PG_STATEMENTS.clear()
+        _PG_STATEMENTS[(sql, count)] = found
+    return found
 
 
 def _values(
@@ -102,12 +130,11 @@ def bulk_insert(
     with connection.begin_nested():  # a refused load is undone whole
         try:
             if postgres:
-                head, _, row_marks = sql.partition(" VALUES ")
-                with dbapi.cursor() as cursor:
+                with psycopg.RawCursor(dbapi) as cursor:
                     for start in range(0, len(values), PG_ROWS):
                         batch = values[start : start + PG_ROWS]
                         cursor.execute(
-                            f"{head} VALUES {', '.join([row_marks] * len(batch))}",
+                            _pg_statement(sql, len(batch), len(columns)),
                             [value for row in batch for value in row],
                         )
             else:

@@ -8,6 +8,7 @@ statements of each table and filter shape are built once per process.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -239,10 +240,64 @@ class _Documents:
                 add(column_name, "=", _column_value(wanted))
         return tuple(shape), params
 
+    def _batch_rows(
+        self, shape: _Shape, params: dict[str, Any], select: tuple[str, str] = ("body", "body")
+    ) -> tuple[_Driver, list[Any]] | None:
+        """The rows (the columns ``select``: on SQLite, on PostgreSQL; ordered by id) of a
+        batch read, run on the driver: a filter with one ``IN`` list of 1 to
+        :data:`_IN_CHUNK` strings (a billing batch's households or enrollments) and other
+        filters of plain values (strings, dates, integers, ``NULL``). SQLAlchemy compiled such
+        a statement again at every call (its expanding ``IN``), and psycopg parsed its
+        hundreds of placeholders again. ``None`` for any other filter (datetimes, an empty
+        ``IN`` list...): the SQLAlchemy statement reads it."""
+        values: list[Any] = []
+        count = 0
+        for column_name, operator in shape:
+            if operator == "null":
+                continue
+            if operator == "none":
+                return None
+            value: Any = params[_param(column_name, operator)]
+            # Values of the column's own type only: another (a text for a date column...)
+            # is left to SQLAlchemy, which refuses or converts it as it always did.
+            plain = _PLAIN_TYPES.get(self.collection.key(column_name).type)
+            if operator == "in":
+                if count or not 0 < len(value) <= _IN_CHUNK or plain is not str:
+                    return None
+                if not all(type(item) is str for item in value):
+                    return None
+                count = len(value)
+            elif type(value) is not plain:
+                return None
+            values.append(value)
+        if not count:
+            return None
+        connection = self._uow.connection()
+        driver = _Driver(connection)
+        columns = select[driver.postgres]
+        key = (self._table.name, shape, driver.postgres, columns)
+        template = _BATCH_SQL.get(key)
+        if template is None:
+            template = _BATCH_SQL[key] = _batch_template(connection, self._table, shape, columns)
+        parameters: list[Any] = []
+        for value in values:
+            if type(value) is list:
+                parameters += driver.ids(value)
+            else:
+                parameters.append(driver.day_in(value) if type(value) is date else value)
+        with _translate(f"cannot read {self.collection.name}"):
+            return driver, driver.fetch(driver.sql(template, count), parameters)
+
     def list(self, **where: object) -> Iterator[Any]:
         shape, params = self._where(where)
-        statement = self._statements.filtered(shape, count=False)
         cls = self._cls
+        batch = self._batch_rows(shape, params)
+        if batch is not None:
+            driver, rows = batch
+            for (body,) in rows:
+                yield structure(driver.json_out(body), cls)
+            return
+        statement = self._statements.filtered(shape, count=False)
         for row in self._uow.stream(
             statement,
             f"cannot read {self.collection.name}",
@@ -257,6 +312,30 @@ class _Documents:
         statement = self._statements.filtered(shape, count=True)
         with _translate(f"cannot count {self.collection.name}"):
             return int(connection.execute(statement, params).scalar_one())
+
+
+#: The values a batch read passes to the driver as they are (dates as each driver stores
+#: them), by key column type; datetimes are left to SQLAlchemy.
+_PLAIN_TYPES: dict[str, type] = {"str": str, "date": date, "int": int, "bool": bool}
+#: Batch reads' SQL templates by (table, filter shape, PostgreSQL, columns), built once.
+_BATCH_SQL: dict[tuple[str, _Shape, bool, str], str] = {}
+
+
+def _batch_template(connection: sa.Connection, table: sa.Table, shape: _Shape, select: str) -> str:
+    """The driver's SQL text (see ``_Driver.sql``) of a batch read of ``table``: what
+    :meth:`_DocumentStatements.filtered` selects, with ``select`` for columns."""
+    quote = connection.dialect.identifier_preparer.quote
+    clauses = []
+    for column_name, operator in shape:
+        column = quote(column_name)
+        if operator == "in":
+            clauses.append(f"{column} {{ids}}")
+        elif operator == "null":
+            clauses.append(f"{column} IS NULL")
+        else:
+            clauses.append(f"{column} {operator} ?")
+    where = " AND ".join(clauses)
+    return f"SELECT {select} FROM {quote(table.name)} WHERE {where} ORDER BY id"
 
 
 def _one_household(where: dict[str, object]) -> bool:

@@ -182,6 +182,12 @@ class _Enrollments(_Documents):
 
     def list(self, **where: object) -> Iterator[Any]:
         shape, params = self._where(where)
+        read = self._batch_rows(shape, params, _ENROLLMENT_SELECT)
+        if read is not None:  # a billing batch's households: prebuilt SQL on the driver
+            driver, found = read
+            for start in range(0, len(found), _FETCH):
+                yield from self._build(driver, found[start : start + _FETCH])
+            return
         driver = _Driver(self._uow.connection())
         statement = _enrollment_list(shape, driver.postgres)
         rows = self._uow.stream(
@@ -232,6 +238,8 @@ _ENROLLMENT_COLUMNS = {
         ),
     ),
 }
+#: :data:`_ENROLLMENT_COLUMNS` as a batch read selects them (SQLite, PostgreSQL).
+_ENROLLMENT_SELECT = (", ".join(_ENROLLMENT_COLUMNS[False]), ", ".join(_ENROLLMENT_COLUMNS[True]))
 _ENROLLMENT_PARTS = (
     f"SELECT {', '.join(_ENROLLMENT_COLUMNS[False])} FROM enrollments WHERE id {{ids}}"
 )

@@ -32,6 +32,8 @@ The rooms of this package:
   times, durations, money, enums);
 * :mod:`~canteen_core.config.serialization.fast`: the fast paths: invoice lines, interned
   values, shared calendars;
+* :mod:`~canteen_core.config.serialization.compiled`: the fast converter's compiled hooks
+  for the documents a billing run reads by the thousand (households, attendance);
 * :mod:`~canteen_core.config.serialization.errors`: structuring errors as
   :class:`~canteen_core.domain.errors.InvalidInputError` with a path;
 * :mod:`~canteen_core.config.serialization.converter`: the converters and :func:`structure`,

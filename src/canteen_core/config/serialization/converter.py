@@ -19,6 +19,7 @@ from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.strategies import configure_tagged_union
 
+from canteen_core.config.serialization.compiled import _compiled_documents
 from canteen_core.config.serialization.errors import _to_invalid_input, _type_name, kind_fr
 from canteen_core.config.serialization.fast import (
     _fast_invoice_lines,
@@ -101,6 +102,8 @@ def _make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     _intern_values(converter)
     _share_calendars(converter)
     _fast_invoice_lines(converter)
+    if not detailed_validation:
+        _compiled_documents(converter)
     return converter
 
 
