@@ -142,9 +142,9 @@ def test_audit_entry_text_refused_alike(storage: Storage, bad: AuditEntry) -> No
     with storage.unit_of_work() as uow:
         first = chain_entry(good, uow.audit.head("RONDE"))
         uow.audit.append(first)
-        # Linked by hand: the core cannot hash a lone surrogate (UTF-8), a storage is given
-        # entries as they are.
-        linked = attrs.evolve(bad, sequence=2, previous_hash=first.hash, hash="0" * 64)
+        # The core links any text (a lone surrogate is hashed, not a raw UnicodeEncodeError);
+        # the storage refuses what it cannot store alike.
+        linked = chain_entry(bad, first)
         with pytest.raises(InvalidInputError):
             uow.audit.append(linked)
         uow.commit()

@@ -309,8 +309,10 @@ def entry_hash(entry: AuditEntry) -> str:
 
 def _hash(entry: AuditEntry, sequence: int, previous_hash: str) -> str:
     """:func:`entry_hash` of ``entry`` numbered ``sequence`` after ``previous_hash``."""
-    data = f"{previous_hash}\n{entry._canonical(sequence, previous_hash)}".encode()
-    return hashlib.sha256(data).hexdigest()
+    # surrogatepass: a lone surrogate (from hostile input) is hashed rather than raising a raw
+    # UnicodeEncodeError; the storage then refuses that text with its own InvalidInputError.
+    text = f"{previous_hash}\n{entry._canonical(sequence, previous_hash)}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def chain_entry(entry: AuditEntry, previous: AuditHead | AuditEntry | None) -> AuditEntry:
