@@ -175,6 +175,10 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         VIEW,
     ),
     "reservations.week_grid": (lambda c, a: c.reservations.week_grid(a, "e-alban", MON_11), VIEW),
+    "reservations.recap_grids": (
+        lambda c, a: c.reservations.recap_grids(a, "e-alban", [MON_11, date(2023, 10, 2)]),
+        VIEW,
+    ),
     "reservations.pending_requests": (
         lambda c, a: c.reservations.pending_requests(a, household_id="concerto"),
         FAMILY | {"staff", "admin"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 
@@ -243,6 +244,39 @@ def test_grids_show_booked_pending_and_closed_days(world: World) -> None:
     ]
     with pytest.raises(InvalidInputError):
         canteen.reservations.month_grid(PAYER, "e-alban", 2023, 13)
+
+
+def test_a_recap_reads_the_enrollment_and_its_months_grids_in_one_use_case(
+    world: World,
+) -> None:
+    canteen = world.canteen
+    canteen.reservations.book(PAYER, "e-alban", MON_11)
+    canteen.reservations.book(PAYER, "e-alban", TUE_5)  # late: pending
+    october = date(2023, 10, 2)
+    opened: list[bool] = []
+    storage = canteen.context.storage
+    real = storage.unit_of_work
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        opened.append(True)
+        return real(*args, **kwargs)
+
+    storage.unit_of_work = counted  # type: ignore[method-assign]
+    try:
+        enrollment, grids = canteen.reservations.recap_grids(
+            PAYER, "e-alban", [october, MON_11, TUE_5]
+        )
+    finally:
+        del storage.unit_of_work
+    assert len(opened) == 1
+    assert enrollment == canteen.enrollments.get(PAYER, "e-alban")
+    assert list(grids) == [(2023, 9), (2023, 10)]
+    assert grids[(2023, 9)] == canteen.reservations.month_grid(PAYER, "e-alban", 2023, 9)
+    assert grids[(2023, 10)] == canteen.reservations.month_grid(PAYER, "e-alban", 2023, 10)
+    assert grids[(2023, 9)].cell(TUE_5).pending is ChangeAction.BOOK
+    assert canteen.reservations.recap_grids(PAYER, "e-alban", [])[1] == {}
+    with pytest.raises(NotAuthorizedError):
+        canteen.reservations.recap_grids(OTHER, "e-alban", [MON_11])
 
 
 def test_late_change_becomes_a_request_staff_approve(

@@ -118,6 +118,96 @@ def test_connection_lost_in_a_read_only_unit(backend: str, open_storage: OpenSto
             uow.commit()
 
 
+def _backend_pid(uow: SqlUnitOfWork) -> int:
+    return int(uow.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _terminate(dsn: str, pid: int) -> None:
+    killer = create_engine_for_url(dsn)
+    try:
+        with killer.connect() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            connection.commit()
+    finally:
+        killer.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("read_only", [True, False])
+def test_pooled_connections_lost_while_idle(
+    postgres_dsn: str, pg_clean_schema: str, read_only: bool
+) -> None:
+    # Pooled connections are used without a ping: the server restarted (every pooled backend
+    # gone) between two use cases, the next one still works, on new connections.
+    storage = SqlStorage.from_url(postgres_dsn, schema=pg_clean_schema)
+    try:
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.households.add(household("h1"))
+            first.commit()
+            pids = {_backend_pid(first), _backend_pid(second)}  # two connections in the pool
+        for pid in pids:
+            _terminate(postgres_dsn, pid)
+        with storage.unit_of_work(read_only=read_only) as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            assert uow.households.find("h1") is not None
+            assert _backend_pid(uow) not in pids
+            if not read_only:
+                uow.households.add(household("h2"))
+                uow.commit()
+        with storage.unit_of_work(read_only=True) as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            assert uow.households.count() == (1 if read_only else 2)
+            assert _backend_pid(uow) not in pids
+    finally:
+        storage.close()
+
+
+@pytest.mark.postgres
+def test_a_read_only_unit_stays_read_only_after_a_reconnection(
+    postgres_dsn: str, pg_clean_schema: str
+) -> None:
+    storage = SqlStorage.from_url(postgres_dsn, schema=pg_clean_schema)
+    try:
+        with storage.unit_of_work() as uow:
+            pid = _backend_pid(uow)
+        _terminate(postgres_dsn, pid)
+        with storage.unit_of_work(read_only=True) as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            assert _backend_pid(uow) != pid
+            read_only = uow.connection().exec_driver_sql("SHOW transaction_read_only")
+            assert read_only.scalar_one() == "on"
+    finally:
+        storage.close()
+
+
+@pytest.mark.postgres
+def test_a_server_gone_for_good_is_a_storage_error(
+    postgres_dsn: str, pg_clean_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first statement fails on the pooled connection, and again on a new one: raised.
+    storage = SqlStorage.from_url(postgres_dsn, schema=pg_clean_schema)
+    engine = storage.engine
+    try:
+        with storage.unit_of_work() as uow:
+            pid = _backend_pid(uow)
+        _terminate(postgres_dsn, pid)
+        refused = engine.dialect.loaded_dbapi.OperationalError(
+            "connection refused"
+        )  # the server is still down
+
+        def connect(*args: object, **kwargs: object) -> None:
+            raise refused
+
+        monkeypatch.setattr(engine.dialect, "connect", connect)
+        with (
+            pytest.raises(StorageError, match="cannot open a unit of work"),
+            storage.unit_of_work(),
+        ):
+            pass
+    finally:
+        storage.close()
+
+
 @pytest.mark.postgres
 def test_connection_lost_while_streaming(postgres_dsn: str, pg_clean_schema: str) -> None:
     storage = SqlStorage.from_url(postgres_dsn, schema=pg_clean_schema)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -149,3 +150,36 @@ def test_a_worker_of_canteen_serve_opens_the_deployment_and_shares_the_sessions(
     with TestClient(app) as client:
         client.cookies.set("canteen_session", web.client.cookies["canteen_session"])
         assert client.get(SESSION).json()["csrf_token"] == csrf
+
+
+def test_the_csrf_hook_reads_a_session_it_does_not_know_in_a_thread(
+    family: tuple[Deployment, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hook is a coroutine (a sync one ran in a worker thread for every request): a
+    # session it knows is checked at once, one it must read from the storage is read in a
+    # thread (never on the event loop), and checked alike.
+    import canteen_adapters.web.app as app_module
+
+    reads: list[object] = []
+    real = app_module.sync_to_thread
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        reads.append(fn)
+        return await real(fn, *args)
+
+    monkeypatch.setattr(app_module, "sync_to_thread", counted)
+    web, csrf = family
+    body = {"changes": [{"day": "2023-10-17", "booked": True}]}
+    url = "/api/v1/enrollments/CONCERTO-alban-rs/reservations"
+    assert web.client.get(SESSION).status_code == 200  # the session is now cached
+    assert web.client.post(url, json=body, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert web.client.post(url, json=body).status_code == 403
+    assert reads == []
+    with worker(tmp_path, web) as other:  # no cache: each request reads the session
+        other.cookies.set("canteen_session", web.client.cookies["canteen_session"])
+        wrong = other.post(url, json=body, headers={"X-CSRF-Token": "x" + csrf})
+        assert wrong.status_code == 403
+        assert wrong.json()["type"] == "urn:canteen:problem:csrf"
+        assert other.post(url, json=body, headers={"X-CSRF-Token": csrf}).status_code == 200
+        assert other.get(SESSION).status_code == 200  # a safe request: no check, no read
+        assert len(reads) == 2

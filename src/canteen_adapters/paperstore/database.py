@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from canteen_adapters.paperstore import check_key, new_key
 from canteen_adapters.storage.sql.driver import _translate
-from canteen_adapters.storage.sql.engine import create_engine_for_url
+from canteen_adapters.storage.sql.engine import create_engine_for_url, transaction
 from canteen_adapters.storage.sql.migrate import check_revision
 from canteen_adapters.storage.sql.tables import document_blobs
 from canteen_core.config.hookspecs import offer
@@ -72,7 +72,7 @@ class DatabaseDocumentStore:
     def put(self, data: bytes, *, content_type: str) -> str:
         """Insert a row for ``data``; returns its key."""
         key = new_key()
-        with _translate("cannot store the document"), self.engine.begin() as connection:
+        with _translate("cannot store the document"), transaction(self.engine) as connection:
             connection.execute(
                 _INSERT,
                 {
@@ -88,7 +88,10 @@ class DatabaseDocumentStore:
     def get(self, key: str) -> bytes:
         """The row's bytes; :class:`NotFoundError` for an unknown key."""
         checked = check_key(key)
-        with _translate("cannot read the document"), self.engine.connect() as connection:
+        with (
+            _translate("cannot read the document"),
+            transaction(self.engine, read_only=True) as connection,
+        ):
             found = connection.execute(_SELECT, {"key": checked}).scalar_one_or_none()
         if found is None:
             raise NotFoundError("document introuvable")
@@ -96,7 +99,7 @@ class DatabaseDocumentStore:
 
     def delete(self, key: str) -> None:
         """Delete the row (nothing happens for an unknown key)."""
-        with _translate("cannot delete the document"), self.engine.begin() as connection:
+        with _translate("cannot delete the document"), transaction(self.engine) as connection:
             connection.execute(_DELETE, {"key": key})
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ The plugin offers the storage backend ``"memory"`` (``[storage] url = "memory://
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,10 @@ class MemoryStorage(StorageBase["MemoryUnitOfWork"]):
 class _Capacities(_Documents):
     """Capacity rules; :meth:`lock` is a plain read, since memory units of work run one at a
     time already."""
+
+    def find_many(self, rule_ids: Iterable[str]) -> dict[str, Any]:
+        found = ((rule_id, self.find(rule_id)) for rule_id in dict.fromkeys(rule_ids))
+        return {rule_id: rule for rule_id, rule in found if rule is not None}
 
     def lock(self, rule_id: str) -> Any | None:
         return self.find(rule_id)

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from litestar import Controller, Litestar, Response, get
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -33,7 +34,7 @@ from canteen_adapters.web.routes import (
     staff,
 )
 from canteen_adapters.web.schemas import ProblemOut
-from canteen_adapters.web.security import check_csrf, security_headers
+from canteen_adapters.web.security import check_csrf, csrf_applies, security_headers
 from canteen_adapters.web.sessions import SessionStore
 from canteen_adapters.web.settings import WebSettings
 from canteen_core.domain.clock import Clock, SystemClock
@@ -127,7 +128,14 @@ def create_app(
     def provide_web() -> WebContext:
         return context
 
-    def csrf(request: AnyRequest) -> None:
+    # A coroutine: Litestar runs a sync before_request hook in a worker thread, for every
+    # request. Only an unsafe request whose session is not cached reads the storage: that
+    # read alone goes to a thread (the route then finds the session read).
+    async def csrf(request: AnyRequest) -> None:
+        if not csrf_applies(request, CALLBACK_PATHS):
+            return
+        if not context.session_known(request):
+            await sync_to_thread(context.session, request)
         check_csrf(request, context.session, CALLBACK_PATHS)
 
     @get("/openapi.json", include_in_schema=False, sync_to_thread=False)

@@ -119,6 +119,12 @@ class WebContext:
         state[_SESSION] = found
         return found
 
+    def session_known(self, request: AnyRequest) -> bool:
+        """Whether :meth:`session` answers without reading the storage (read already, no
+        cookie, or cached: see :meth:`SessionStore.known`)."""
+        state = request.scope.setdefault("state", {})
+        return _SESSION in state or self.sessions.known(request.cookies.get(COOKIE))
+
     def open_session(self, request: AnyRequest, login: Login) -> Session:
         """The session of a successful ``login`` (API or login page alike): the one the
         request's cookie names is dropped, a new one (a new id) is created."""

@@ -11,7 +11,14 @@ from litestar.types import Message, Scope
 from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.sessions import CSRF_HEADER, Session, same_token
 
-__all__ = ["check_csrf", "client_address", "csrf_refused", "is_local", "security_headers"]
+__all__ = [
+    "check_csrf",
+    "client_address",
+    "csrf_applies",
+    "csrf_refused",
+    "is_local",
+    "security_headers",
+]
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The API's pages are JSON; the rendered OpenAPI page loads its viewer from a CDN.
@@ -90,18 +97,24 @@ def client_address(request: Request[Any, Any, Any], *, trust_forwarded: bool) ->
     return client.host if client is not None else None
 
 
+def csrf_applies(request: Request[Any, Any, Any], exempt: frozenset[str]) -> bool:
+    """Whether :func:`check_csrf` checks ``request``: unsafe requests, except on the paths in
+    ``exempt`` (the payment providers' callbacks, authenticated by their signature) and those
+    sent with an API key (no cookie: a forged cross-site request cannot carry the key)."""
+    if request.method not in UNSAFE or request.url.path in exempt:
+        return False
+    return not request.headers.get("x-api-key")
+
+
 def check_csrf(
     request: Request[Any, Any, Any],
     session_of: Callable[[Request[Any, Any, Any]], Session | None],
     exempt: frozenset[str],
 ) -> None:
     """Refuse an unsafe request without its session's CSRF token (see
-    :mod:`canteen_adapters.web.sessions`). Paths in ``exempt`` (the payment providers'
-    callbacks, authenticated by their signature) and API-key requests are not checked."""
-    if request.method not in UNSAFE or request.url.path in exempt:
+    :mod:`canteen_adapters.web.sessions`); the requests checked: :func:`csrf_applies`."""
+    if not csrf_applies(request, exempt):
         return
-    if request.headers.get("x-api-key"):
-        return  # no cookie: a forged cross-site request cannot carry the key
     session = session_of(request)
     if session is not None and request.url.path not in ANONYMOUS:
         if not same_token(request.headers.get(CSRF_HEADER), session.csrf_token):

@@ -121,6 +121,18 @@ class SessionStore:
             uow.commit()
         return _session(cookie, stored)
 
+    def known(self, session_id: str | None) -> bool:
+        """Whether :meth:`get` would answer for ``session_id`` without the storage (no cookie,
+        or a session read within :data:`CACHE_FOR` whose last use needs no recording): an
+        event loop may then call it without blocking."""
+        if not session_id:
+            return True
+        stored = self._cached(session_key(session_id))
+        if stored is None:
+            return False
+        now = self._now()
+        return stored.expires_at <= now or now - stored.last_seen_at < TOUCH_EVERY
+
     def get(self, session_id: str | None) -> Session | None:
         """The live session whose cookie holds ``session_id``, or ``None`` (its last use is
         recorded, at most every :data:`TOUCH_EVERY`)."""

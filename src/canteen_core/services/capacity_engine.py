@@ -76,7 +76,7 @@ def _rules_for(tx: Transaction, keys: Iterable[str]) -> dict[str, CapacityRule]:
     wanted = set(keys)
     if not wanted:
         return {}
-    return {rule.id: rule for rule in tx.uow.capacities.list() if rule.id in wanted}
+    return tx.uow.capacities.find_many(sorted(wanted))
 
 
 def apply_capacity(

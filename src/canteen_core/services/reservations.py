@@ -14,8 +14,10 @@ They are all or nothing: an unauthorized or unknown enrollment refuses the whole
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import attrs
 
@@ -534,16 +536,24 @@ class ReservationService(ChangeRequestUseCases):
         with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
             enrollment = self._ctx.intern(tx.uow.enrollments.get(enrollment_id))
             tx.authorize(enrollment.household_id)
-            book = tx.uow.reservations.load(enrollment_id)
-            pending = pending_by_enrollment(tx, {enrollment_id: enrollment})[enrollment_id]
-            grid = build(
-                book,
-                enrollment=enrollment,
-                actor=_domain_viewer(actor),
-                clock=FixedClock(tx.now),
-                pending=pending,
-            )
-            return mark_waiting(grid, waiting_days(tx, [enrollment_id])[enrollment_id])
+            return _grids(tx, actor, enrollment, [build])[0]
+
+    def recap_grids(
+        self, actor: Actor, enrollment_id: str, days: Iterable[date]
+    ) -> tuple[Enrollment, dict[tuple[int, int], Grid]]:
+        """The enrollment and the month grids of ``days``' months (``(year, month)`` -> grid),
+        read in one transaction: what a recap of changes to those days compares them with
+        (the portal's step 2). Authorized as :meth:`EnrollmentService.get
+        <canteen_core.services.enrollments.EnrollmentService.get>` and :meth:`month_grid` both;
+        the grids carry their book's version (one book: the same in each)."""
+        months = sorted({(day.year, day.month) for day in days})
+        builds = [functools.partial(_month_grid_of, year, month) for year, month in months]
+        with self._ctx.use_case(actor, Action.VIEW_RESERVATIONS, read_only=True) as tx:
+            enrollment = self._ctx.intern(tx.uow.enrollments.get(enrollment_id))
+            tx.authorize(enrollment.household_id, action=Action.VIEW_HOUSEHOLD)
+            tx.authorize(enrollment.household_id)
+            grids = _grids(tx, actor, enrollment, builds)
+        return enrollment, dict(zip(months, grids, strict=True))
 
     def week_grid(self, actor: Actor, enrollment_id: str, week: date) -> Grid:
         """The week view for the UI (rows = ISO weeks, columns = open weekdays)."""
@@ -556,6 +566,30 @@ class ReservationService(ChangeRequestUseCases):
         return self._grid(
             actor, enrollment_id, lambda book, **kw: month_grid(book, year, month, **kw)
         )
+
+
+def _month_grid_of(year: int, month: int, book: ReservationBook, **kw: Any) -> Grid:
+    return month_grid(book, year, month, **kw)
+
+
+def _grids(
+    tx: Transaction, actor: Actor, enrollment: Enrollment, builds: Sequence[Callable[..., Grid]]
+) -> list[Grid]:
+    """The grids ``builds`` make of ``enrollment``'s book (read once), with their pending
+    requests and waiting days."""
+    enrollment_id = enrollment.id
+    book = tx.uow.reservations.load(enrollment_id)
+    pending = pending_by_enrollment(tx, {enrollment_id: enrollment})[enrollment_id]
+    waiting = waiting_days(tx, [enrollment_id])[enrollment_id]
+    viewer = _domain_viewer(actor)
+    clock = FixedClock(tx.now)
+    return [
+        mark_waiting(
+            build(book, enrollment=enrollment, actor=viewer, clock=clock, pending=pending),
+            waiting,
+        )
+        for build in builds
+    ]
 
 
 def _expected(enrollment_id: str, version: int | None) -> dict[str, int] | None:

@@ -384,6 +384,19 @@ class _Capacities(_Documents):
     """Capacity rules, with the row lock bookings take before counting (see
     :meth:`canteen_core.ports.storage.CapacityRepository.lock`)."""
 
+    def find_many(self, rule_ids: Iterable[str]) -> dict[str, Any]:
+        ids = list(dict.fromkeys(rule_ids))
+        if not ids:
+            return {}
+        what = f"cannot read {self.collection.name}"
+        with _translate(what):
+            # Every booking reads its services' rules: one driver statement (see _Driver).
+            driver = _Driver(self._uow.connection())
+            template = f"SELECT id, body FROM {self._table.name} WHERE id {{ids}}"
+            rows = list(driver.fetch_in(template, ids))
+        found = {row[0]: structure(driver.json_out(row[1]), self._cls) for row in rows}
+        return {rule_id: found[rule_id] for rule_id in ids if rule_id in found}
+
     def lock(self, rule_id: str) -> Any | None:
         connection = self._uow.connection()
         statement = sa.select(self._table.c.body).where(self._table.c.id == rule_id)

@@ -6,8 +6,12 @@
   at once, so two writers queue instead of failing half-way (this is what makes invoice
   numbering gapless and optimistic versioning safe on SQLite).
 * ``postgresql://...`` (or ``postgres://``) is translated to ``postgresql+psycopg://``
-  (psycopg 3); a ``schema`` becomes the connections' ``search_path``. Connections are checked
-  before use (``pool_pre_ping``), so a restarted server does not fail the next use case.
+  (psycopg 3); a ``schema`` becomes the connections' ``search_path``. A pooled connection is
+  not pinged before use (``pool_pre_ping`` cost a round trip per unit of work): the first
+  statement of a transaction is the tenant's ``set_config`` (below), and when it finds the
+  connection gone (a restarted server, a killed backend) nothing was done on it yet, so
+  :func:`connect` drops the pool's connections and begins again on a new one: a restarted
+  server does not fail the next use case.
   Every transaction on it begins by naming its tenant (the commune, ``tenant``, else
   :data:`DEFAULT_TENANT`) in the transaction-local setting ``canteen.tenant``, which the
   row-level security policies read (see :mod:`canteen_adapters.storage.sql.tenancy`).
@@ -40,6 +44,7 @@ __all__ = [
     "TENANT_OPTION",
     "TENANT_SETTING",
     "begin",
+    "connect",
     "create_engine_for_url",
     "normalize_url",
     "psycopg_executemany",
@@ -124,7 +129,6 @@ def create_engine_for_url(
     engine = sa.create_engine(
         parsed,
         echo=echo,
-        pool_pre_ping=True,
         connect_args=connect_args,
         execution_options=options,
         **kwargs,
@@ -140,7 +144,12 @@ def _name_tenant(connection: sa.Connection) -> None:
     work, the migrations, SQLAlchemy's autobegin), first names the engine's tenant for this
     transaction only (``set_config(..., true)``, i.e. ``SET LOCAL``), so a pooled connection
     never carries a tenant from one transaction to the next. Sent on the DBAPI connection:
-    the transaction being begun is not yet the SQLAlchemy connection's."""
+    the transaction being begun is not yet the SQLAlchemy connection's.
+
+    It is the transaction's first round trip (psycopg sends its ``BEGIN`` with it): when it
+    finds the connection gone, the connection is invalidated (never handed out again), the
+    engine's pool is replaced (its other connections are likely gone too: a restarted server)
+    and the error says ``connection_invalidated``, for :func:`connect` to begin again."""
     tenant = connection.get_execution_options().get(TENANT_OPTION)
     if tenant is None:
         return
@@ -150,11 +159,36 @@ def _name_tenant(connection: sa.Connection) -> None:
     try:
         cursor.execute(_SET_TENANT, (tenant,))
     except dbapi.Error as exc:
+        gone = _lost(connection, exc, dbapi_connection, cursor)
+        if gone:
+            connection.invalidate(exc)
+            connection.engine.dispose()
         raise sa.exc.DBAPIError.instance(
-            _SET_TENANT, None, exc, dbapi.Error, hide_parameters=True
+            _SET_TENANT,
+            None,
+            exc,
+            dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=gone,
         ) from exc
     finally:
-        cursor.close()
+        with suppress(dbapi.Error):  # the cursor of a lost connection
+            cursor.close()
+
+
+#: SQLSTATEs of a connection the server ended: its "connection exception" class (08) and
+#: the operator's (57P01 terminated by an administrator, 57P02 crash, 57P03 starting up).
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _lost(connection: sa.Connection, exc: Any, dbapi_connection: Any, cursor: Any) -> bool:
+    """Whether ``exc`` says the connection is gone. The dialect's test alone misses a backend
+    ended while idle: psycopg reads the server's "terminating connection" message as the
+    answer to its ``BEGIN`` before it notices the socket closed."""
+    if connection.dialect.is_disconnect(exc, dbapi_connection, cursor):
+        return True
+    state = getattr(exc, "sqlstate", None) or ""
+    return state.startswith(_LOST_STATES)
 
 
 def begin(connection: sa.Connection) -> None:
@@ -180,15 +214,40 @@ def begin(connection: sa.Connection) -> None:
     connection.begin()
 
 
+def connect(engine: Engine, *, read_only: bool = False) -> sa.Connection:
+    """A connection of ``engine`` (:data:`READ_ONLY` if ``read_only``) in a transaction begun
+    by :func:`begin`: how every unit of work starts.
+
+    A pooled connection is used without a liveness ping. If the transaction's first round
+    trip finds it gone (see :func:`_name_tenant`), nothing was done on it: it begins once
+    more, on a new connection of the new pool; a second loss (the server is down) is raised.
+    """
+    for attempt in (1, 2):
+        connection = engine.connect()
+        try:
+            if read_only:
+                connection.execution_options(**READ_ONLY)
+            begin(connection)
+        except sa.exc.DBAPIError as exc:
+            with suppress(sa.exc.SQLAlchemyError):
+                connection.close()
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+            continue
+        except BaseException:
+            with suppress(sa.exc.SQLAlchemyError):
+                connection.close()
+            raise
+        return connection
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @contextmanager
 def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[sa.Connection]:
-    """A connection of ``engine`` in a transaction begun by :func:`begin`, committed when the
-    block ends (rolled back on an exception): for the stores that work outside the storage's
-    units of work (the database document store, the tenant registry)."""
-    with engine.connect() as connection:
-        if read_only:
-            connection.execution_options(**READ_ONLY)
-        begin(connection)
+    """A connection of ``engine`` in a transaction begun by :func:`connect`, committed when
+    the block ends (rolled back on an exception): for the stores that work outside the
+    storage's units of work (the database document store, the tenant registry)."""
+    with connect(engine, read_only=read_only) as connection:
         yield connection
         connection.commit()
 

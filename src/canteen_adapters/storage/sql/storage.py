@@ -35,9 +35,9 @@ from canteen_adapters.storage.sql.catalog import SqlCatalog
 from canteen_adapters.storage.sql.documents import _Capacities, _ChangeRequests, _Documents
 from canteen_adapters.storage.sql.driver import _Session, _translate
 from canteen_adapters.storage.sql.engine import (
-    READ_ONLY,
     TENANT_OPTION,
     begin,
+    connect,
     create_engine_for_url,
 )
 from canteen_adapters.storage.sql.enrollments import _Enrollments
@@ -193,14 +193,7 @@ class SqlUnitOfWork(_Session):
 
     def __enter__(self) -> SqlUnitOfWork:
         with _translate("cannot open a unit of work"):
-            connection = self._storage.engine.connect()
-            try:
-                if self.read_only:
-                    connection.execution_options(**READ_ONLY)
-                begin(connection)
-            except BaseException:
-                connection.close()
-                raise
+            connection = connect(self._storage.engine, read_only=self.read_only)
         self._conn = connection
         return self
 

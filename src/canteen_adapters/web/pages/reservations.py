@@ -128,19 +128,16 @@ def _recap(request: AnyRequest, enrollment_id: str, wanted: dict[date, bool]) ->
     session = session_of(request)
     canteen = context_of(request).canteen
     actor = session.actor
-    enrollment = canteen.enrollments.get(actor, enrollment_id)
-    grids: dict[tuple[int, int], dict[date, GridCell]] = {}
+    # The enrollment and the grids of the days' months: one transaction.
+    enrollment, grids = canteen.reservations.recap_grids(actor, enrollment_id, wanted)
+    cells: dict[date, GridCell] = {c.day: c for grid in grids.values() for c in grid.cells()}
     book: list[date] = []
     cancel: list[date] = []
     pending: list[tuple[date, bool]] = []
     refused: list[tuple[date, str]] = []
     becomes_request = actor.is_family and enrollment.late_change is LateChangeMode.PENDING
     for day, want in wanted.items():
-        key = (day.year, day.month)
-        if key not in grids:
-            grid = canteen.reservations.month_grid(actor, enrollment_id, *key)
-            grids[key] = {cell.day: cell for cell in grid.cells()}
-        cell = grids[key].get(day)
+        cell = cells.get(day)
         if cell is None or not cell.open:
             refused.append((day, (cell.reason if cell else None) or "Jour sans service"))
         elif cell.pending is not None or want == cell.booked:

@@ -110,9 +110,9 @@ def preview(
     """Step 2's recap: what validating these changes would do (nothing is saved)."""
     actor = web.actor(request)
     wanted = _wanted(data)
-    reservations = web.canteen.reservations
-    enrollment = web.canteen.enrollments.get(actor, enrollment_id)
-    grids: dict[tuple[int, int], Grid] = {}
+    # The enrollment and the grids of the days' months: one transaction.
+    enrollment, grids = web.canteen.reservations.recap_grids(actor, enrollment_id, wanted)
+    cells = {cell.day: cell for grid in grids.values() for cell in grid.cells()}
     booked: list[date] = []
     cancelled: list[date] = []
     unchanged: list[date] = []
@@ -120,10 +120,7 @@ def preview(
     skipped: list[SkippedOut] = []
     requests_become_pending = actor.is_family and enrollment.late_change is LateChangeMode.PENDING
     for day in sorted(wanted):
-        key = (day.year, day.month)
-        if key not in grids:
-            grids[key] = reservations.month_grid(actor, enrollment_id, *key)
-        cell = next((c for c in grids[key].cells() if c.day == day), None)
+        cell = cells.get(day)
         want = wanted[day]
         if cell is None or not cell.open:
             reason = (

@@ -192,6 +192,11 @@ class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
 class CapacityRepository(DocumentRepository["CapacityRule"], Protocol):
     """The capacity rules of sites' services, with a lock that makes bookings take turns."""
 
+    def find_many(self, rule_ids: Iterable[str]) -> dict[str, CapacityRule]:
+        """The rules among ``rule_ids`` that exist, by id (unknown ids are left out), in one
+        query: a booking reads the rules of the services it touches, not every rule."""
+        ...
+
     def lock(self, rule_id: str) -> CapacityRule | None:
         """The rule ``rule_id`` (or ``None``), held until the unit of work ends.
 

@@ -95,6 +95,10 @@ def test_capacity_rules_round_trip_and_lock(storage: Storage) -> None:
     with storage.unit_of_work(read_only=True) as uow:
         assert uow.capacities.get(rule.id).places == 10
         assert uow.capacities.lock(rule.id) is not None  # a read-only unit reads it
+        assert uow.capacities.find_many([]) == {}
+        found = uow.capacities.find_many(["elsewhere:rs", rule.id, rule.id])
+        assert list(found) == [rule.id]  # unknown ids left out, each id once
+        assert found[rule.id].places == 10
         with pytest.raises(NotFoundError):
             uow.capacities.get("elsewhere:rs")
 
