@@ -31,6 +31,7 @@ __all__ = [
     "DSN_VARIABLE",
     "Backend",
     "Database",
+    "app_role",
     "backends",
     "chunks",
     "city",
@@ -126,16 +127,47 @@ def sql_storage(backend: Backend) -> Iterator[Database]:
     admin = psycopg.connect(dsn, autocommit=True)
     admin.execute(f"CREATE SCHEMA {schema}")
     try:
-        storage = SqlStorage.from_url(dsn, schema=schema)
-        bare = psycopg.connect(dsn, options=f"-c search_path={schema}")
-        try:
-            yield Database(backend, dsn, schema, storage, bare)
-        finally:
-            bare.close()
-            storage.close()
+        SqlStorage.from_url(dsn, schema=schema).close()  # migrated by the schema's owner
+        with app_role(dsn, [schema]) as url:
+            storage = SqlStorage.from_url(url, schema=schema, migrate=False)
+            bare = psycopg.connect(dsn, options=f"-c search_path={schema}")
+            try:
+                yield Database(backend, url, schema, storage, bare)
+            finally:
+                bare.close()
+                storage.close()
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
+
+
+@contextmanager
+def app_role(dsn: str, schemas: Sequence[str]) -> Iterator[str]:
+    """The URL canteen connects with on PostgreSQL: a role of its own (``NOSUPERUSER
+    NOBYPASSRLS``, the rows' DML only on ``schemas``, dropped afterwards), as
+    ``docs/tenancy.md`` asks of every deployment. A superuser bypasses row-level security,
+    whose tenant condition is what lets a lookup by id use the tenant-led keys: measured as
+    the superuser, each batch's lookups scan their tables, a cost no deployment pays."""
+    import psycopg
+    import sqlalchemy as sa
+
+    role = f"canteen_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
+        for schema in schemas:
+            admin.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+            admin.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+            )
+            admin.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
+    try:
+        yield (
+            sa.make_url(dsn).set(username=role, password=None).render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
 
 
 def placeholders(backend: Backend, count: int) -> str:
@@ -168,8 +200,11 @@ def settle(db: Database) -> None:
     Without statistics, PostgreSQL plans the headcount join as a scan of every reservation
     day: measuring that would measure a database nobody runs.
     """
-    # Outside a transaction: PostgreSQL's ANALYZE may not run in a read-only one, and
-    # SQLite's needs none.
+    if db.backend == "postgresql":  # by the tables' owner: canteen's role may not analyse them
+        db.bare.execute("ANALYZE")
+        db.bare.commit()
+        return
+    # Outside a transaction: SQLite's ANALYZE needs none.
     with db.storage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as bare:
         bare.exec_driver_sql("ANALYZE")
 

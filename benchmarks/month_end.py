@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from benchmarks.common import city, postgres_dsn, seed_city
+from benchmarks.common import app_role, city, postgres_dsn, seed_city
 from benchmarks.harness import Result, workload
 from benchmarks.workloads import SEPTEMBER, _seed_attendance, _seed_books, _size, _verdict
 
@@ -121,16 +121,6 @@ def _platform(communes: int, households: int) -> Iterator[list[_Commune]]:
                 admin.execute(f"CREATE SCHEMA {schema}")
                 folder = Path(root) / code.lower()
                 folder.mkdir()
-                (folder / "canteen.toml").write_text(
-                    _DEPLOYMENT.format(
-                        url=dsn,
-                        schema=schema,
-                        name=f"Commune {index + 1}",
-                        code=code,
-                        host=code.lower(),
-                    ),
-                    encoding="utf-8",
-                )
                 town = city(households, seed=2023 + index)
                 storage = SqlStorage.from_url(dsn, schema=schema)
                 try:
@@ -141,7 +131,20 @@ def _platform(communes: int, households: int) -> Iterator[list[_Commune]]:
                     storage.close()
                 built.append(_Commune(code, schema, folder, households, town.children))
             admin.execute("ANALYZE")
-            yield built
+            # The workers connect as canteen's own role, as a deployment must (docs/tenancy.md).
+            with app_role(dsn, [c.schema for c in built]) as url:
+                for index, commune in enumerate(built):
+                    (commune.folder / "canteen.toml").write_text(
+                        _DEPLOYMENT.format(
+                            url=url,
+                            schema=commune.schema,
+                            name=f"Commune {index + 1}",
+                            code=commune.code,
+                            host=commune.code.lower(),
+                        ),
+                        encoding="utf-8",
+                    )
+                yield built
         finally:
             for commune in built:
                 admin.execute(f"DROP SCHEMA IF EXISTS {commune.schema} CASCADE")

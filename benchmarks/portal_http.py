@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time as clock
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -94,37 +93,6 @@ def _size(quick: bool) -> tuple[int, int, float]:
         return 20, 4, 0.02
     scale = float(os.environ.get("CANTEEN_BENCH_SCALE", "1"))
     return max(20, round(200 * scale)), 32, THINK
-
-
-@contextmanager
-def _app_role(db: Database) -> Iterator[str]:
-    """The URL canteen's processes connect with: on PostgreSQL a role of their own
-    (``NOSUPERUSER NOBYPASSRLS``, the rows' DML only, dropped afterwards), as
-    ``docs/tenancy.md`` asks of every deployment: a superuser bypasses the row-level security
-    whose tenant condition lets a lookup by id use the tenant-led keys."""
-    if db.backend != "postgresql":
-        yield db.url
-        return
-    import psycopg
-    import sqlalchemy as sa
-
-    role = f"canteen_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(db.url, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-        admin.execute(f"GRANT USAGE ON SCHEMA {db.schema} TO {role}")
-        admin.execute(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {db.schema} TO {role}"
-        )
-    try:
-        yield (
-            sa.make_url(db.url)
-            .set(username=role, password=None)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with psycopg.connect(db.url, autocommit=True) as admin:
-            admin.execute(f"DROP OWNED BY {role}")
-            admin.execute(f"DROP ROLE {role}")
 
 
 def _deployment_text(db: Database, url: str) -> str:
@@ -469,8 +437,8 @@ def _run(backend: str, families: int, clients: int, think: float) -> list[Result
     with (
         sql_storage(backend) as db,
         tempfile.TemporaryDirectory(prefix="canteen-http-") as tmp,
-        _app_role(db) as url,
     ):
+        url = db.url  # on PostgreSQL, canteen's own role (benchmarks.common.app_role)
         seed_city(db.storage, town)
         config = Path(tmp) / "canteen.toml"
         config.write_text(_deployment_text(db, url), encoding="utf-8")
