@@ -78,6 +78,7 @@ class Connection:
             lines.append(f"Content-Length: {len(body)}")
         lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
         data = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        reused = self._streams is not None
         if self._streams is None:
             self._streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._streams
@@ -85,6 +86,14 @@ class Connection:
         try:
             writer.write(data)
             status, answer_headers, answer_body = await _read_answer(reader)
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            self.close()
+            if not reused or (isinstance(error, asyncio.IncompleteReadError) and error.partial):
+                raise
+            # The server closed this keep-alive connection while it sat idle (uvicorn does
+            # after 5 s, which a family's pause may exceed) and never read the request: it is
+            # sent again on a new connection, as browsers and HTTP client libraries do.
+            return await self._exchange(method, path, json_body, headers)
         except BaseException:
             self.close()
             raise
