@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 import attrs
@@ -356,6 +356,12 @@ class _Invoices(_Documents):
         self._uow._check_active()
         index = self._unique[("billing_key",)]
         return frozenset(key for key in keys if (key,) in index)
+
+    def households_billed_until(self, day: date) -> frozenset[str]:
+        self._uow._check_active()
+        return frozenset(
+            invoice.household_id for invoice in self._docs.values() if invoice.issue_date <= day
+        )
 
 
 class _Accounts(AccountLogic):

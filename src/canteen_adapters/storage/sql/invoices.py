@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -121,6 +122,12 @@ class _Invoices(_Documents):
             self._ensure_counter(connection, issuer_id, year, kind)
             number = connection.execute(bump).scalar_one()
         return int(number)
+
+    def households_billed_until(self, day: date) -> frozenset[str]:
+        table = self._table
+        query = sa.select(table.c.household_id).where(table.c.issue_date <= day).distinct()
+        with _translate("cannot read invoices"):
+            return frozenset(self._uow.connection().execute(query).scalars())
 
     def find_by_billing_key(self, billing_key: str) -> Any | None:
         connection = self._uow.connection()

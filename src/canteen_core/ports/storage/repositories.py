@@ -188,6 +188,11 @@ class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
         """Which of ``keys`` are already billed (what a billing run must skip)."""
         ...
 
+    def households_billed_until(self, day: date) -> frozenset[str]:
+        """The households with an invoice issued on or before ``day``: the only ones a reminder
+        run must look at (an invoice falls due no earlier than its issue date)."""
+        ...
+
 
 class CapacityRepository(DocumentRepository["CapacityRule"], Protocol):
     """The capacity rules of sites' services, with a lock that makes bookings take turns."""

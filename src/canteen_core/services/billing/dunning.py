@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import attrs
 
@@ -83,7 +83,12 @@ class Dunning(BillingBase):
             raise InvalidInputError(f"must be a date, got {today!r}", path="today")
         with self._ctx.use_case(actor, Action.SEND_REMINDERS, read_only=True) as tx:
             day = today or paris_date(tx.now)
-            ids = sorted(household.id for household in tx.uow.households.all())
+            households = tx.uow.households.count()
+            # A reminder comes at the earliest the first level's delay after a due date, and
+            # an invoice falls due no earlier than its issue: only the households billed by
+            # then can owe one (on the 2nd of the month, last month's new invoices cannot).
+            first = self.options.dunning.levels[0].days_overdue
+            ids = sorted(tx.uow.invoices.households_billed_until(day - timedelta(days=first)))
         sent: list[tuple[str, int]] = []
         messages = 0
         for batch in _chunks(ids, self.options.batch_size):
@@ -95,7 +100,7 @@ class Dunning(BillingBase):
                     pairs, count = self._remind(tx, household, day)
                     sent.extend(pairs)
                     messages += count
-        return ReminderReport(sent=tuple(sent), households=len(ids), messages=messages)
+        return ReminderReport(sent=tuple(sent), households=households, messages=messages)
 
     def sent_reminders(self, actor: Actor, *, limit: int = 200) -> list[OutboxRecord]:
         """The reminder e-mails in the outbox (queued, sent or dead), newest first, at most

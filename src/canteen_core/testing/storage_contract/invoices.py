@@ -145,4 +145,30 @@ def test_issued_documents_are_never_saved_over_nor_removed(storage: Storage) -> 
         assert [item.id for item in uow.invoices.list()] == sorted([first.id, october.id])
 
 
+def test_households_billed_until_a_day(storage: Storage) -> None:
+    """``households_billed_until``: the households with an invoice issued on or before the
+    day (a reminder run looks at those only), each once."""
+    homes = [household(f"r{n}") for n in range(3)]
+    september = invoice(homes[0], 1)  # issued 2 October 2023
+    october = attrs.evolve(
+        invoice(homes[0], 2, first_day=date(2023, 10, 1), last_day=date(2023, 10, 31)),
+        issue_date=date(2023, 11, 2),
+        due_date=date(2023, 12, 1),
+        payment_open_date=date(2023, 11, 2),
+    )
+    later = attrs.evolve(
+        invoice(homes[1], 3),
+        issue_date=date(2023, 11, 2),
+        due_date=date(2023, 12, 1),
+        payment_open_date=date(2023, 11, 2),
+    )
+    with storage.unit_of_work() as uow:
+        uow.invoices.add_many([september, october, later])
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.invoices.households_billed_until(date(2023, 10, 1)) == frozenset()
+        assert uow.invoices.households_billed_until(date(2023, 10, 2)) == {"r0"}
+        assert uow.invoices.households_billed_until(date(2023, 11, 2)) == {"r0", "r1"}
+
+
 __all__ = sorted(name for name in dict(globals()) if name.startswith("test_"))
