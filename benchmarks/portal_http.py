@@ -367,9 +367,9 @@ class _Phase:
         return sum(len(v) for v in self.rush.latencies.values())
 
 
-def _visits(
-    port: int, server: int, name: str, rush: _Rush, households: list[str], clients: int
-) -> _Phase:
+def _visits(server: int, name: str, rush: _Rush, households: list[str], clients: int) -> _Phase:
+    """Every family's visit through ``rush`` from ``clients`` clients, with the CPU the
+    server (pid ``server``), PostgreSQL and the rest of the machine spent meanwhile."""
     before = snapshot(server)
     began = clock.perf_counter()
     run_clients(households, clients, rush.connect, rush.family)
@@ -455,7 +455,6 @@ def _run(backend: str, families: int, clients: int, think: float) -> list[Result
             login_wall = clock.perf_counter() - began
             phases = [
                 _visits(
-                    port,
                     server,
                     f"families pausing {think:g} s on average",
                     _Rush(port, sessions, PACED_MONTH, think),
@@ -463,7 +462,6 @@ def _run(backend: str, families: int, clients: int, think: float) -> list[Result
                     clients,
                 ),
                 _visits(
-                    port,
                     server,
                     "no pause (capacity)",
                     _Rush(port, sessions, RUSHED_MONTH, 0.0),
