@@ -33,6 +33,7 @@ from celery import Task, chord
 from celery.result import GroupResult
 from celery.signals import worker_init
 
+from canteen_adapters.heap import freeze_startup_heap
 from canteen_adapters.jobs.app import app
 from canteen_adapters.jobs.registry import Commune
 from canteen_adapters.jobs.report import CommuneReport, StepReport, describe_error_fr
@@ -62,8 +63,11 @@ _NOT_SEPA = re.compile(r"[^A-Za-z0-9-]")
 def _preload_adapters(**_: Any) -> None:
     """Import the adapters (SQL storage, mailers, payment providers) once in the worker's main
     process, before its pool forks: each job process starts with them loaded instead of
-    spending seconds importing them on its first job."""
+    spending seconds importing them on its first job. Then freeze that start-up heap
+    (:mod:`canteen_adapters.heap`): the forked job processes inherit it frozen, so their
+    collections skip it (and leave its memory pages shared with the parent)."""
     build_default_plugin_manager()
+    freeze_startup_heap()
 
 
 def open_commune(commune: Commune) -> Canteen:
