@@ -3,6 +3,7 @@ the units a stay makes, and that no unit is ever charged twice."""
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.activities import (
     TimeRounding,
     Unit,
@@ -123,6 +125,27 @@ def test_durations_read_as_on_an_invoice() -> None:
     assert Unit.HALF_DAY.quantity_fr(2) == "2 demi-journées"
     with pytest.raises(InvalidInputError):
         minutes_between(time(18, 0), time(17, 0))
+
+
+def test_units_keep_their_stored_values_beside_their_french_labels() -> None:
+    # Services and tariff grids store the value: the label beside it must not change it.
+    assert [unit.value for unit in Unit] == ["day", "half_day", "slot", "hour", "half_hour", "week"]
+    for unit in Unit:
+        assert Unit(unit.value) is unit
+        assert str(unit) == unit.value
+        assert unstructure(unit) == unit.value
+        assert structure(unit.value, Unit) is unit
+        assert pickle.loads(pickle.dumps(unit)) is unit
+        assert unit.label == unit.label_fr
+    assert [unit.label_fr for unit in Unit] == [
+        "à la journée",
+        "à la demi-journée",
+        "au créneau",
+        "à l'heure",
+        "à la demi-heure",
+        "à la semaine",
+    ]
+    assert [Unit.SLOT.noun_fr, Unit.WEEK.quantity_fr(1)] == ["créneau", "1 semaine"]
 
 
 days_of_year = st.sets(st.sampled_from(DAYS), max_size=40)

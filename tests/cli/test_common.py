@@ -9,14 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from canteen_adapters.cli import _common
-from canteen_adapters.cli._common import (
-    CommandError,
-    cli_clock,
-    operator_actor,
-    parse_day,
-    progress,
-)
+from canteen_adapters.cli import _output
+from canteen_adapters.cli._common import CommandError
+from canteen_adapters.cli._operator import cli_clock, operator_actor
+from canteen_adapters.cli._options import parse_day
+from canteen_adapters.cli._output import progress
 from canteen_adapters.cli.grid_file import parse_grid
 from canteen_core.domain.actors import Role
 from canteen_core.domain.errors import ConfigurationError
@@ -35,7 +32,7 @@ def test_progress_draws_a_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> 
             return True
 
     stream = Terminal()
-    monkeypatch.setattr(_common.sys, "stderr", stream)
+    monkeypatch.setattr(_output.sys, "stderr", stream)
     with progress(range(3), label="Facturation", length=3) as items:
         assert list(items) == [0, 1, 2]
     assert "Facturation" in stream.getvalue()

@@ -5,11 +5,11 @@ own module (or package, like ``demo``) and exposes a click command named ``comma
 registered in :data:`COMMANDS` below. To add one (``canteen db``...), write
 ``canteen_adapters/cli/db.py`` with ``command = click.Command(...)`` (or a ``click.Group``) and
 add it to :data:`COMMANDS`; an operator command takes its deployment file, acting user and
-``--json`` through :func:`~canteen_adapters.cli._common.operator_command`. Commands report
+``--json`` through :func:`~canteen_adapters.cli._operator.operator_command`. Commands report
 errors by raising :class:`~canteen_core.domain.errors.CanteenError` or calling
 :func:`~canteen_adapters.cli._common.fail`:
 the group prints one line and exits non-zero, without a traceback. ``--json`` output goes through
-:func:`~canteen_adapters.cli._common.echo_json`.
+:func:`~canteen_adapters.cli._output.echo_json`.
 """
 
 from __future__ import annotations

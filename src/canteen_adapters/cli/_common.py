@@ -1,6 +1,6 @@
-"""What every ``canteen`` command shares: error display, ``--json`` output, French dates.
+"""How a ``canteen`` command fails: one French line on stderr, never a traceback.
 
-Errors: a command raises :class:`~canteen_core.domain.errors.CanteenError` (or calls :func:`fail`)
+A command raises :class:`~canteen_core.domain.errors.CanteenError` (or calls :func:`fail`)
 and :class:`CanteenGroup` prints one French line ``Erreur : <message>`` on stderr and exits
 non-zero, without a traceback: 1 for a refused operation, 2 for bad arguments (click's usage
 errors are shortened to one French line too, with a pointer to ``--help``). A file the system
@@ -10,90 +10,27 @@ bug, reported in one line (``CANTEEN_DEBUG=1`` shows the traceback).
 
 from __future__ import annotations
 
-import enum
 import errno
-import functools
-import getpass
-import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import date, datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
+from collections.abc import Callable
+from typing import IO, Any, NoReturn
 
-import attrs
 import click
-from babel.dates import get_day_names
 from click.exceptions import NoArgsIsHelpError
 
-from canteen_adapters.cli._french_help import FrenchContext, FrenchHelpFormatter, use_french_help
-from canteen_core.domain._french import (
-    format_date_fr,
-    format_month_fr,
-    format_short_date_fr,
-    weekday_name_fr,
-)
-from canteen_core.domain.actors import Actor, Role
-from canteen_core.domain.clock import Clock, FixedClock
+from canteen_adapters.cli._french_help import FrenchContext, use_french_help
 from canteen_core.domain.errors import CanteenError, InvalidInputError, NotFoundError
-from canteen_core.domain.money import Money, format_number_fr
-
-if TYPE_CHECKING:
-    from canteen_core.services import Canteen
 
 __all__ = [
-    "DEFAULT_CONFIG",
-    "FILE",
-    "WEEKDAY_ABBREVIATIONS_FR",
-    "WEEKDAY_NAMES_FR",
     "ArgumentError",
     "CanteenGroup",
     "CommandError",
-    "FrenchContext",
-    "FrenchHelpFormatter",
-    "Operator",
-    "cli_clock",
-    "config_option",
-    "echo_json",
     "error_fr",
-    "euros",
     "fail",
-    "french_date",
-    "french_month",
-    "join_fr",
-    "json_option",
-    "open_canteen",
-    "operator_actor",
-    "operator_command",
-    "operator_option",
     "os_error_fr",
-    "out_option",
-    "parse_day",
-    "plural",
-    "progress",
-    "short_french_date",
-    "use_french_help",
 ]
-
-#: The deployment file every operator command reads unless ``--config`` says otherwise.
-DEFAULT_CONFIG = "canteen.toml"
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-#: The type of a file option or argument: a path that is not a folder, as a :class:`Path`.
-FILE = click.Path(dir_okay=False, path_type=Path)
-
-#: Weekday names, Monday first (babel's fr_FR: ``lundi``...).
-WEEKDAY_NAMES_FR: tuple[str, ...] = tuple(
-    get_day_names("wide", locale="fr_FR")[day] for day in range(7)
-)
-#: Weekday abbreviations, Monday first (babel's fr_FR: ``lun.``, ``mar.``...).
-WEEKDAY_ABBREVIATIONS_FR: tuple[str, ...] = tuple(
-    get_day_names("abbreviated", locale="fr_FR")[day] for day in range(7)
-)
 
 
 class CommandError(click.ClickException):
@@ -386,234 +323,3 @@ class CanteenGroup(click.Group):
                 f"erreur interne inattendue ({type(error).__name__}) ; relancez avec "
                 "CANTEEN_DEBUG=1 pour le détail et signalez-la"
             ) from None
-
-
-def json_option(function: F) -> F:
-    """Add ``--json`` (parameter ``as_json``): print one JSON object instead of text."""
-    return click.option(
-        "--json",
-        "as_json",
-        is_flag=True,
-        default=False,
-        help="Afficher un objet JSON (lisible par un programme) au lieu du texte.",
-    )(function)
-
-
-def out_option(help: str) -> Callable[[F], F]:
-    """Add ``--out FILE`` (parameter ``out``, required): the file the command writes."""
-    return click.option("--out", required=True, type=FILE, metavar="FICHIER", help=help)
-
-
-def choice_option(
-    name: str,
-    values: Iterable[enum.StrEnum],
-    default: enum.StrEnum | None = None,
-    *,
-    help: str,
-) -> Callable[[F], F]:
-    """An option ``name`` taking one of ``values`` (enum members, typed by their value), with
-    ``default`` shown in ``--help`` when given."""
-    choices = click.Choice([value.value for value in values])
-    if default is None:
-        return click.option(name, type=choices, help=help)
-    return click.option(name, type=choices, default=default.value, show_default=True, help=help)
-
-
-def echo_json(data: object) -> None:
-    """Print ``data`` as indented JSON (UTF-8 kept readable, dates as ISO 8601)."""
-
-    def default(value: object) -> str:
-        if isinstance(value, date):
-            return value.isoformat()
-        raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=default))
-
-
-def french_date(day: date) -> str:
-    """``samedi 21 octobre 2023`` (``dimanche 1er octobre 2023``)."""
-    return format_date_fr(day, weekday=True)
-
-
-def french_month(day: date) -> str:
-    """``septembre 2023``: the month of ``day``."""
-    return format_month_fr(day)
-
-
-def weekday_fr(day: date) -> str:
-    """``samedi``."""
-    return weekday_name_fr(day)
-
-
-def short_french_date(day: date) -> str:
-    """``sam. 21/10/2023``."""
-    return format_short_date_fr(day)
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``1 jour``, ``2 jours``, ``72 675 repas`` (French: 0 and 1 are singular; thousands
-    grouped with a space, as amounts are)."""
-    word = singular if count <= 1 else (plural_form or f"{singular}s")
-    return f"{format_number_fr(count)} {word}"
-
-
-def join_fr(words: Sequence[str]) -> str:
-    """``lundi, mardi et jeudi``."""
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} et {words[-1]}"
-
-
-def euros(amount: Money) -> str:
-    """``13,40 €`` (French format, as the portal prints amounts)."""
-    return amount.format_fr()
-
-
-def parse_day(value: str, option: str) -> date:
-    """A date given as ``2023-09-04`` or ``04/09/2023``; one-line error otherwise."""
-    text = value.strip()
-    try:
-        if "/" in text:
-            day, month, year = (int(part) for part in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} : date invalide {value!r} (attendu AAAA-MM-JJ ou JJ/MM/AAAA)", exit_code=2)
-
-
-# -- operator commands: deployment file, acting user, progress ---------------------------------
-
-
-def config_option(function: F) -> F:
-    """Add ``--config FILE`` (parameter ``config``): the deployment file, ``canteen.toml`` in
-    the current folder by default (or ``$CANTEEN_CONFIG``)."""
-    return click.option(
-        "--config",
-        "config",
-        default=DEFAULT_CONFIG,
-        show_default=True,
-        envvar="CANTEEN_CONFIG",
-        metavar="FICHIER",
-        type=FILE,
-        help="Fichier de déploiement (canteen.toml). Aussi $CANTEEN_CONFIG.",
-    )(function)
-
-
-def operator_option(function: F) -> F:
-    """Add ``--as NAME`` (parameter ``operator``): who the operator is (see
-    :func:`operator_actor`)."""
-    return click.option(
-        "--as",
-        "operator",
-        default=None,
-        envvar="CANTEEN_OPERATOR",
-        metavar="NOM",
-        help="Nom de l'opérateur, enregistré sur ce que cette commande modifie (par défaut : "
-        "le nom de connexion ; aussi $CANTEEN_OPERATOR). La commande agit avec le rôle "
-        "administrateur.",
-    )(function)
-
-
-def operator_actor(name: str | None = None) -> Actor:
-    """The acting user of an operator command: ``cli:<name>`` with the admin role.
-
-    Whoever can read the deployment file (and so its database credentials) already has full
-    access to the data; the CLI therefore acts as an administrator, and records the operator's
-    name (``--as``, ``$CANTEEN_OPERATOR``, else the login name) as the user id on what it
-    changes (attendance ``recorded_by``, audit entries).
-    """
-    if name is None:
-        try:
-            name = getpass.getuser()
-        except (KeyError, OSError):  # no login name (containers without a passwd entry)
-            name = "operator"
-    name = name.strip()
-    if not name or any(char.isspace() for char in name):
-        fail(f"--as : nom d'opérateur invalide {name!r} (un mot sans espace)", exit_code=2)
-    return Actor(user_id=f"cli:{name}", roles={Role.ADMIN})
-
-
-def cli_clock() -> Clock | None:
-    """The clock of operator commands: the system clock, or the instant in ``$CANTEEN_NOW``
-    (ISO 8601 with an offset, e.g. ``2023-10-02T08:30:00+02:00``) to replay a day or test."""
-    text = os.environ.get("CANTEEN_NOW")
-    if not text:
-        return None
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        fail(
-            f"CANTEEN_NOW : instant invalide {text!r} (ex. 2023-10-02T08:30:00+02:00)", exit_code=2
-        )
-    if instant.tzinfo is None:
-        fail(f"CANTEEN_NOW : donnez le fuseau horaire ({text}+02:00 par exemple)", exit_code=2)
-    return FixedClock(instant)
-
-
-def open_canteen(config: Path, *, clock: Clock | None = None) -> Canteen:
-    """Open the deployment ``config`` describes (clock: :func:`cli_clock` unless given); one
-    clear line if the file is missing."""
-    from canteen_core.services import Canteen  # imported late: keeps ``canteen --help`` fast
-
-    clock = clock if clock is not None else cli_clock()
-    if not config.is_file():
-        fail(
-            f"fichier de déploiement introuvable : {config} "
-            "(créez-le avec « canteen init » ou indiquez-le avec --config)"
-        )
-    return Canteen.open(config, clock=clock)
-
-
-@attrs.frozen(kw_only=True)
-class Operator:
-    """What :func:`operator_command` hands a command: the deployment file, who acts, and
-    whether to print JSON."""
-
-    config: Path
-    actor: Actor
-    as_json: bool
-
-    def open(self) -> Canteen:
-        """Open the deployment (see :func:`open_canteen`)."""
-        return open_canteen(self.config)
-
-    def show(self, document: object, *lines: str) -> None:
-        """Print what a command did: ``document`` as JSON with ``--json``, else ``lines``."""
-        if self.as_json:
-            echo_json(document)
-            return
-        for line in lines:
-            click.echo(line)
-
-
-def operator_command(function: Callable[..., None]) -> Callable[..., None]:
-    """Add ``--config``, ``--as`` and ``--json`` to an operator command, which receives them as
-    one parameter ``operator`` (an :class:`Operator`; ``--as`` is checked first)."""
-
-    @functools.wraps(function)
-    def command(
-        *args: Any, config: Path, operator: str | None, as_json: bool, **kwargs: Any
-    ) -> None:
-        actor = operator_actor(operator)
-        function(*args, operator=Operator(config=config, actor=actor, as_json=as_json), **kwargs)
-
-    return config_option(operator_option(json_option(command)))
-
-
-T = TypeVar("T")
-
-
-def _on_terminal() -> bool:
-    stream = sys.stderr
-    return bool(getattr(stream, "isatty", lambda: False)())
-
-
-@contextmanager
-def progress(items: Iterable[T], *, label: str, length: int | None = None) -> Iterator[Iterable[T]]:
-    """Iterate ``items`` with a progress bar on stderr when it is a terminal; silently
-    otherwise (pipes, cron, tests)."""
-    if not _on_terminal():
-        yield items
-        return
-    with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
-        yield bar

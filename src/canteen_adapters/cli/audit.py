@@ -9,14 +9,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    fail,
-    operator_command,
-    parse_day,
-    plural,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import parse_day
+from canteen_adapters.cli._output import echo_json, plural
 from canteen_core.domain.audit import AuditEntry
 
 __all__ = ["command"]

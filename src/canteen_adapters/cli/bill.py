@@ -6,17 +6,10 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import (
-    FILE,
-    Operator,
-    echo_json,
-    euros,
-    fail,
-    french_month,
-    operator_command,
-    plural,
-    progress,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import FILE
+from canteen_adapters.cli._output import echo_json, euros, french_month, plural, progress
 from canteen_core.domain.money import Money
 from canteen_core.services.billing import IssuedInvoice, parse_period
 from canteen_core.services.billing.problems import SkippedHousehold

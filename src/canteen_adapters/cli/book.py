@@ -7,15 +7,10 @@ from typing import Any
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    choice_option,
-    echo_json,
-    fail,
-    operator_command,
-    parse_day,
-    plural,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import choice_option, parse_day
+from canteen_adapters.cli._output import echo_json, plural
 from canteen_core.domain.periodicity import Periodicity, Recurrence
 from canteen_core.domain.reservations import BulkResult
 

@@ -34,14 +34,14 @@ from canteen_adapters.calendars.france import (
     is_alsace_moselle,
     normalize_department,
 )
-from canteen_adapters.cli._common import (
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._options import json_option
+from canteen_adapters.cli._output import (
     WEEKDAY_ABBREVIATIONS_FR,
     WEEKDAY_NAMES_FR,
     echo_json,
-    fail,
     french_month,
     join_fr,
-    json_option,
     plural,
     short_french_date,
 )

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    operator_command,
-    parse_day,
-    short_french_date,
-)
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import parse_day
+from canteen_adapters.cli._output import echo_json, short_french_date
 from canteen_core.domain.campaigns import AnswerState, Campaign, CampaignAnswer
 from canteen_core.services.campaigns import CampaignProgress
 

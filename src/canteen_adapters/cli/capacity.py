@@ -6,14 +6,9 @@ from datetime import date
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    operator_command,
-    parse_day,
-    plural,
-    short_french_date,
-)
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import parse_day
+from canteen_adapters.cli._output import echo_json, plural, short_french_date
 
 __all__ = ["command"]
 

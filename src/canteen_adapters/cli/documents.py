@@ -6,14 +6,10 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    fail,
-    operator_command,
-    out_option,
-    short_french_date,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import out_option
+from canteen_adapters.cli._output import echo_json, short_french_date
 from canteen_core.domain.family_papers import FamilyPaper
 
 __all__ = ["command"]

@@ -9,13 +9,9 @@ from typing import TypeVar
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    choice_option,
-    fail,
-    operator_command,
-    parse_day,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import choice_option, parse_day
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import parse_weekdays
 from canteen_core.domain.catalog import Service, Site

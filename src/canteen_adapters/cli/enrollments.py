@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    choice_option,
-    operator_command,
-    parse_day,
-    plural,
-)
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import choice_option, parse_day
+from canteen_adapters.cli._output import plural
 from canteen_adapters.cli.enroll import enrollment_json, parse_deadline
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 

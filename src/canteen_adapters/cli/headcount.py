@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    fail,
-    operator_command,
-    parse_day,
-    short_french_date,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import parse_day
+from canteen_adapters.cli._output import echo_json, short_french_date
 from canteen_core.domain.families import Diet
 
 __all__ = ["DIET_LABELS_FR", "command"]

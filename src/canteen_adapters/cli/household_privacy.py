@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import Operator, fail, operator_command, out_option
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import out_option
 
 __all__ = ["command"]
 

@@ -8,16 +8,10 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import (
-    FILE,
-    Operator,
-    echo_json,
-    fail,
-    operator_command,
-    parse_day,
-    plural,
-    progress,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import FILE, parse_day
+from canteen_adapters.cli._output import echo_json, plural, progress
 from canteen_core.config.serialization.csv_table import missing_columns, read_csv_table
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household

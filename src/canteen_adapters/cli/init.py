@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import config_option, fail
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import config_option
 from canteen_core.config.deployment import parse_deployment
 from canteen_core.domain.calendar import Zone
 from canteen_core.domain.errors import CanteenError

@@ -7,15 +7,9 @@ from typing import Any
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    euros,
-    fail,
-    operator_command,
-    plural,
-    progress,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._output import echo_json, euros, plural, progress
 from canteen_core.domain.families import Household
 from canteen_core.domain.ledger import InvoiceState
 from canteen_core.domain.money import Money

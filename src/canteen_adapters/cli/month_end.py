@@ -7,14 +7,10 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import (
-    FILE,
-    ArgumentError,
-    config_option,
-    echo_json,
-    fail,
-    parse_day,
-)
+from canteen_adapters.cli._common import ArgumentError, fail
+from canteen_adapters.cli._operator import config_option
+from canteen_adapters.cli._options import FILE, parse_day
+from canteen_adapters.cli._output import echo_json
 from canteen_adapters.cli.worker import jobs_app
 
 __all__ = ["command"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import Operator, echo_json, operator_command, plural
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._output import echo_json, plural
 
 __all__ = ["command"]
 

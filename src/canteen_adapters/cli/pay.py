@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    choice_option,
-    euros,
-    fail,
-    operator_command,
-    parse_day,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import choice_option, parse_day
+from canteen_adapters.cli._output import euros
 from canteen_core.domain.ledger import PaymentMethod
 from canteen_core.domain.money import parse_amount
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import Operator, operator_command
+from canteen_adapters.cli._operator import Operator, operator_command
 
 __all__ = ["command"]
 

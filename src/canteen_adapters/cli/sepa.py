@@ -8,16 +8,10 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import (
-    Operator,
-    echo_json,
-    euros,
-    fail,
-    operator_command,
-    out_option,
-    parse_day,
-    plural,
-)
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import out_option, parse_day
+from canteen_adapters.cli._output import echo_json, euros, plural
 
 __all__ = ["command"]
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import click
 
-from canteen_adapters.cli._common import cli_clock, config_option, fail, open_canteen
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import cli_clock, config_option, open_canteen
 from canteen_core.domain.clock import Clock
 
 __all__ = ["RunningClock", "command", "worker_app"]

@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
-from canteen_adapters.cli._common import FILE, echo_json, fail, json_option, plural
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._options import FILE, json_option
+from canteen_adapters.cli._output import echo_json, plural
 from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
 from canteen_core.domain.money import Money
 from canteen_core.simulation import SimulationResult, compare, simulate

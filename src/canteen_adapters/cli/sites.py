@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import click
 
-from canteen_adapters.cli._common import (
+from canteen_adapters.cli._operator import Operator, operator_command
+from canteen_adapters.cli._options import parse_day
+from canteen_adapters.cli._output import (
     WEEKDAY_NAMES_FR,
-    Operator,
     echo_json,
     join_fr,
-    operator_command,
-    parse_day,
     plural,
     short_french_date,
 )

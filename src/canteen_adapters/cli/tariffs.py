@@ -6,16 +6,16 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import (
-    FILE,
+from canteen_adapters.cli._operator import (
     Operator,
     config_option,
-    echo_json,
     open_canteen,
     operator_actor,
     operator_command,
     operator_option,
 )
+from canteen_adapters.cli._options import FILE
+from canteen_adapters.cli._output import echo_json
 from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
 
 __all__ = ["command"]

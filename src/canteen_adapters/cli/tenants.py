@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from canteen_adapters.cli._common import config_option, echo_json, fail, json_option
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._operator import config_option
+from canteen_adapters.cli._options import json_option
+from canteen_adapters.cli._output import echo_json
 from canteen_core.config.deployment import load_deployment
 from canteen_core.domain.tenants import Tenant
 

@@ -76,7 +76,7 @@ def open_commune(commune: Commune) -> Canteen:
     On a PostgreSQL shared by many communes the deployment names its tenant (``[storage]
     tenant``), which must be the commune's code: a job never works on another commune's rows.
     """
-    from canteen_adapters.cli._common import cli_clock  # the CLI's clock rule, one place
+    from canteen_adapters.cli._operator import cli_clock  # the CLI's clock rule, one place
 
     canteen = Canteen.open(commune.deployment, clock=cli_clock())
     tenant = canteen.deployment.storage.tenant

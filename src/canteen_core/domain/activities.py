@@ -17,12 +17,12 @@ days of that week falling in the next month are part of it and are not billed ag
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 import attrs
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
@@ -36,15 +36,16 @@ __all__ = [
 ]
 
 
-class Unit(enum.StrEnum):
-    """What one priced unit of a service is."""
+class Unit(LabelledEnum):
+    """What one priced unit of a service is; ``label`` (or ``label_fr``) is how the unit is
+    billed, in French: ``"à la demi-heure"``, ``"à la semaine"``."""
 
-    DAY = "day"
-    HALF_DAY = "half_day"
-    SLOT = "slot"
-    HOUR = "hour"
-    HALF_HOUR = "half_hour"
-    WEEK = "week"
+    DAY = "day", "à la journée"
+    HALF_DAY = "half_day", "à la demi-journée"
+    SLOT = "slot", "au créneau"
+    HOUR = "hour", "à l'heure"
+    HALF_HOUR = "half_hour", "à la demi-heure"
+    WEEK = "week", "à la semaine"
 
     @property
     def timed(self) -> bool:
@@ -55,11 +56,6 @@ class Unit(enum.StrEnum):
     def minutes(self) -> int:
         """The length of one unit in minutes, for timed units (0 otherwise)."""
         return {Unit.HOUR: 60, Unit.HALF_HOUR: 30}.get(self, 0)
-
-    @property
-    def label_fr(self) -> str:
-        """How the unit is billed, in French: ``"à la demi-heure"``, ``"à la semaine"``."""
-        return _UNIT_LABELS_FR[self]
 
     @property
     def noun_fr(self) -> str:
@@ -81,16 +77,6 @@ _UNIT_NAMES_FR = {
     Unit.HOUR: ("heure", "heures"),
     Unit.HALF_HOUR: ("demi-heure", "demi-heures"),
     Unit.WEEK: ("semaine", "semaines"),
-}
-
-
-_UNIT_LABELS_FR = {
-    Unit.DAY: "à la journée",
-    Unit.HALF_DAY: "à la demi-journée",
-    Unit.SLOT: "au créneau",
-    Unit.HOUR: "à l'heure",
-    Unit.HALF_HOUR: "à la demi-heure",
-    Unit.WEEK: "à la semaine",
 }
 
 

@@ -189,14 +189,19 @@ class RetentionService(ServiceBase):
         days = self._ctx.deployment.retention.audit_entries_days
         commune = self._ctx.deployment.issuer.code
         cutoff = tx.now - timedelta(days=days)
-        old = tuple(entry.id for entry in tx.uow.audit.entries(commune, until=cutoff))
+        # One pass over the old entries: their ids for the report, the last one's sequence for
+        # the cut (entries come in sequence order; only ids are kept, not the entries' changes).
+        old: list[str] = []
+        last_sequence = 0
+        for entry in tx.uow.audit.entries(commune, until=cutoff):
+            old.append(entry.id)
+            last_sequence = entry.sequence
         if apply and old:
-            last_old = list(tx.uow.audit.entries(commune, until=cutoff))[-1]
-            tx.uow.audit.cut_before(commune, last_old.sequence + 1)
-            tx.audit.change(f"audit:{commune}", "cut_before", None, last_old.sequence + 1)
+            tx.uow.audit.cut_before(commune, last_sequence + 1)
+            tx.audit.change(f"audit:{commune}", "cut_before", None, last_sequence + 1)
         return RetentionItem(
             key="audit",
             label="Entrées du journal d'audit",
             rule=f"plus de {days} jours",
-            ids=old,
+            ids=tuple(old),
         )

@@ -41,7 +41,8 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import FILE, echo_json, json_option
+from canteen_adapters.cli._options import FILE, json_option
+from canteen_adapters.cli._output import echo_json
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
     CONCERTO_ID,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from canteen_adapters.cli._common import plural
+from canteen_adapters.cli._output import plural
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
     BOOKING_POLICY,

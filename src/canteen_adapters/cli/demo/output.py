@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from canteen_adapters.cli._common import euros, plural
+from canteen_adapters.cli._output import euros, plural
 from canteen_adapters.cli.demo.commune import COMMUNE, CONCERTO_ID, PERIOD, SERVICE, SHOWN_AT, SITE
 from canteen_adapters.cli.demo.run import DemoReport, PortalLogin
 from canteen_adapters.cli.invoices import payer_label

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import attrs
 
-from canteen_adapters.cli._common import euros, fail, plural, progress
+from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._output import euros, plural, progress
 from canteen_adapters.cli.demo.activities import city_request, run_activities
 from canteen_adapters.cli.demo.commune import (
     ADMIN,
