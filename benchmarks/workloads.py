@@ -550,6 +550,7 @@ def bill_month(url: str, schema: str | None, period: str) -> tuple[float, int, s
 
     Returns the seconds, the number of invoices and their total.
     """
+    from canteen_adapters.heap import startup_heap_frozen
     from canteen_core.config.deployment import Deployment, IssuerSettings, StorageSettings
     from canteen_core.services import Canteen
 
@@ -562,7 +563,8 @@ def bill_month(url: str, schema: str | None, period: str) -> tuple[float, int, s
     canteen = Canteen.from_deployment(deployment, clock=issued)
     try:
         timer = Timer()
-        with timer():
+        # The process is set up as ``canteen bill`` sets up its own (canteen_adapters.heap).
+        with startup_heap_frozen(), timer():
             report = canteen.billing.run_postpaid(ADMIN, period)
     finally:
         canteen.close()

@@ -81,3 +81,21 @@ def test_a_month_end_worker_freezes_its_heap_before_forking() -> None:
     before, after = (int(part) for part in out.split())
     assert before == 0
     assert after > 10_000
+
+
+def test_a_command_freezes_for_its_run_only_and_never_thaws_a_frozen_process() -> None:
+    _run(
+        """
+        import gc
+        from canteen_adapters.heap import freeze_startup_heap, startup_heap_frozen
+
+        with startup_heap_frozen():
+            assert gc.get_freeze_count() > 1_000
+        assert gc.get_freeze_count() == 0, "the run's freeze outlived it"
+        freeze_startup_heap()
+        frozen = gc.get_freeze_count()
+        with startup_heap_frozen():
+            pass
+        assert gc.get_freeze_count() == frozen, "a command thawed a server's frozen heap"
+        """
+    )

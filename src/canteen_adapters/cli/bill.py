@@ -10,6 +10,7 @@ from canteen_adapters.cli._common import fail
 from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import FILE
 from canteen_adapters.cli._output import echo_json, euros, french_month, plural, progress
+from canteen_adapters.heap import startup_heap_frozen
 from canteen_core.domain.money import Money
 from canteen_core.services.billing import IssuedInvoice, parse_period
 from canteen_core.services.billing.problems import SkippedHousehold
@@ -68,7 +69,10 @@ def command(
     with operator.open() as canteen:
         ids = sorted(household.id for household in canteen.families.list_households(actor))
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
-        with progress(batches, label=f"Facturation {period}", length=len(batches)) as bar:
+        with (
+            startup_heap_frozen(),
+            progress(batches, label=f"Facturation {period}", length=len(batches)) as bar,
+        ):
             for batch in bar:
                 report = canteen.billing.run_postpaid(
                     actor, period, household_ids=batch, allow_unfinished=allow_unfinished

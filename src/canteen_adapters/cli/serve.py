@@ -20,6 +20,7 @@ import click
 
 from canteen_adapters.cli._common import fail
 from canteen_adapters.cli._operator import cli_clock, config_option, open_canteen
+from canteen_adapters.heap import freeze_startup_heap
 from canteen_core.domain.clock import Clock
 
 __all__ = ["RunningClock", "command", "worker_app"]
@@ -55,6 +56,7 @@ def worker_app() -> Any:
     canteen = open_canteen(Path(os.environ[CONFIG_VARIABLE]), clock=_clock())
     app = create_app(canteen, WebSettings(public_url=os.environ.get(PUBLIC_URL_VARIABLE) or None))
     app.on_shutdown.append(canteen.close)
+    freeze_startup_heap()
     return app
 
 
@@ -127,4 +129,5 @@ def command(
         click.echo(
             f"canteen : portail sur http://{host}:{port}/connexion, API documentée sur /schema"
         )
+        freeze_startup_heap()
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
