@@ -34,9 +34,12 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 #: The copy billed by each run (``BILLING_AB_COPY`` overrides it: two comparisons at once).
 _COPY = os.environ.get("BILLING_AB_COPY", "billing_ab_run")
@@ -75,9 +78,15 @@ def seed(backend: str, households: int, target: str) -> None:
         seed_city(storage, town)
         _seed_books(storage, town)
         _seed_attendance(storage, town, *SEPTEMBER)
-        settle(Database(backend, url, None, storage, None))
+        if backend == "sqlite":
+            settle(Database(backend, url, None, storage, None))
     finally:
         storage.close()
+    if backend == "postgresql":  # by the tables' owner, as settle() does
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as owner:
+            owner.execute("ANALYZE")
     print(f"seeded {households} households, {town.children} children")
 
 
@@ -172,7 +181,6 @@ def bill(url: str) -> None:
 def digest(url: str) -> None:
     """Print each table's row count and a hash of its rows (the audit log without its
     random entry ids and the hashes chained from them)."""
-    import sqlalchemy as sa
 
     engine = sa.create_engine(url)
     tables: dict[str, tuple[int, str]] = {}
@@ -216,13 +224,23 @@ def compare(backend: str, seeded: str, trees: list[Path], rounds: int) -> None:
     the trees stored the same rows."""
     runs: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
     digests: dict[Path, Any] = {}
-    for _ in range(rounds):
-        for tree in trees:
-            url = _copy(backend, seeded)
-            result = _run(tree, "bill", url)
-            runs[tree].append(result)
-            digests[tree] = _run(tree, "digest", url)
-            print(tree, json.dumps(result), flush=True)
+    with ExitStack() as stack:
+        role = None
+        if backend == "postgresql":
+            from benchmarks.common import app_role
+
+            # Billed as canteen's own role (row-level security applies), read back as the
+            # owner; the grants made on the seeded database are copied with it.
+            role = sa.make_url(stack.enter_context(app_role(_server(seeded), ["public"])))
+            stack.callback(_admin, f"DROP DATABASE IF EXISTS {_COPY}")
+        for _ in range(rounds):
+            for tree in trees:
+                url = _copy(backend, seeded)
+                billed = url if role is None else role.set(database=_COPY).render_as_string(False)
+                result = _run(tree, "bill", billed)
+                runs[tree].append(result)
+                digests[tree] = _run(tree, "digest", url)
+                print(tree, json.dumps(result), flush=True)
     for tree, results in runs.items():
         cpu = statistics.median(r["cpu"] for r in results)
         servers = [r["server"] for r in results if r["server"] is not None]
