@@ -72,6 +72,13 @@ def test_a_debit_notification_lists_its_returns_with_the_booking_day() -> None:
             "le fichier camt.054 ne respecte pas le schéma à la ligne 15 (élément CdtDbtInd)",
         ),
         (
+            # PART is a group status: ISO 20022 has no partly accepted transaction.
+            pain002("PSR-9", [("2023-000001", "AM04", Decimal("48.80"))]).replace(
+                b"<TxSts>RJCT</TxSts>", b"<TxSts>PART</TxSts>"
+            ),
+            "le fichier pain.002 ne respecte pas le schéma à la ligne 18 (élément TxSts)",
+        ),
+        (
             b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
             b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">&x;</Document>',
             "déclaration DOCTYPE, refusée",
