@@ -3,7 +3,7 @@ and returns (Hypothesis), and the reading of real pain.002 / camt.054 files (lxm
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from canteen_core.domain.ledger import HouseholdAccount, Payment
 from canteen_core.domain.money import Money
 from test_ledger import START, invoice
 
-from ._bank_files import camt054, pain002
+from ._bank_files import PAIN_002, camt054, pain002
 
 
 def test_the_reason_codes_read_in_french() -> None:
@@ -44,6 +44,93 @@ def test_a_status_report_lists_its_rejected_debits() -> None:
     ]
     assert read_bank_returns(data).digest == parsed.digest
     assert read_bank_returns(data + b"\n").digest != parsed.digest
+
+
+#: A French bank's status report in full ISO 20022 pain.002.001.03: the initiating party in the
+#: header, a partly accepted file (PART), an accepted debit next to two rejected ones, the
+#: reason's free text (AddtlInf), a proprietary reason and a rejection without its original
+#: amount. The German banking industry's SEPA subset, shipped before, refused each of these.
+_FULL_ISO_REPORT = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="{PAIN_002}">
+  <CstmrPmtStsRpt>
+    <GrpHdr>
+      <MsgId>CFONB_PSR_20231024_0001</MsgId>
+      <CreDtTm>2023-10-24T06:12:00+02:00</CreDtTm>
+      <InitgPty><Nm>BNP PARIBAS</Nm></InitgPty>
+      <CdtrAgt><FinInstnId><BIC>BNPAFRPPXXX</BIC></FinInstnId></CdtrAgt>
+    </GrpHdr>
+    <OrgnlGrpInfAndSts>
+      <OrgnlMsgId>RONDE-20231005</OrgnlMsgId>
+      <OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId>
+      <OrgnlCreDtTm>2023-10-05T09:00:00</OrgnlCreDtTm>
+      <OrgnlNbOfTxs>3</OrgnlNbOfTxs>
+      <GrpSts>PART</GrpSts>
+    </OrgnlGrpInfAndSts>
+    <OrgnlPmtInfAndSts>
+      <OrgnlPmtInfId>RONDE-20231005-RCUR</OrgnlPmtInfId>
+      <PmtInfSts>PART</PmtInfSts>
+      <TxInfAndSts>
+        <OrgnlEndToEndId>2023-000001</OrgnlEndToEndId>
+        <TxSts>ACCP</TxSts>
+      </TxInfAndSts>
+      <TxInfAndSts>
+        <StsId>REJ-2</StsId>
+        <OrgnlEndToEndId>2023-000002</OrgnlEndToEndId>
+        <TxSts>RJCT</TxSts>
+        <StsRsnInf>
+          <Orgtr><Nm>BNP PARIBAS</Nm></Orgtr>
+          <Rsn><Cd>AM04</Cd></Rsn>
+          <AddtlInf>PROVISION INSUFFISANTE</AddtlInf>
+        </StsRsnInf>
+        <AccptncDtTm>2023-10-06T10:00:00+02:00</AccptncDtTm>
+        <OrgnlTxRef>
+          <Amt><InstdAmt Ccy="EUR">48.80</InstdAmt></Amt>
+          <ReqdColltnDt>2023-10-20</ReqdColltnDt>
+        </OrgnlTxRef>
+      </TxInfAndSts>
+      <TxInfAndSts>
+        <OrgnlEndToEndId>2023-000003</OrgnlEndToEndId>
+        <TxSts>RJCT</TxSts>
+        <StsRsnInf><Rsn><Prtry>MS03</Prtry></Rsn></StsRsnInf>
+      </TxInfAndSts>
+    </OrgnlPmtInfAndSts>
+  </CstmrPmtStsRpt>
+</Document>
+""".encode()
+
+
+def test_a_french_banks_full_iso_report_lists_its_rejected_debits_only() -> None:
+    """Checked against the official ISO 20022 schema, not a national subset: the accepted debit
+    is left out, the proprietary reason is read, a rejection without its amount has none, and
+    the time the bank accepted the original order is not taken for the day it was returned."""
+    parsed = read_bank_returns(_FULL_ISO_REPORT)
+    assert (parsed.kind, parsed.message_id) == ("pain.002", "CFONB_PSR_20231024_0001")
+    assert parsed.created_at == datetime(2023, 10, 24, 6, 12, tzinfo=timezone(timedelta(hours=2)))
+    assert [(t.end_to_end_id, t.reason_code, t.amount) for t in parsed.transactions] == [
+        ("2023-000002", "AM04", Money.of("48.80")),
+        ("2023-000003", "MS03", None),
+    ]
+    assert [t.returned_on for t in parsed.transactions] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"<CdtrAgt>", b"<InitgPty><Nm>BNP PARIBAS</Nm></InitgPty><CdtrAgt>"),
+        (b"</OrgnlMsgNmId>", b"</OrgnlMsgNmId><GrpSts>PART</GrpSts>"),
+        (b"</Rsn>", b"</Rsn><AddtlInf>PROVISION INSUFFISANTE</AddtlInf>"),
+        (b"<Cd>AM04</Cd>", b"<Prtry>AM04</Prtry>"),
+        (b"PSR-7", b"PSR_7"),
+    ],
+    ids=["InitgPty", "GrpSts PART", "AddtlInf", "Rsn/Prtry", "MsgId with _"],
+)
+def test_a_report_outside_the_german_sepa_subset_is_read(old: bytes, new: bytes) -> None:
+    """Each of these, standard ISO 20022, was refused by the DFU subset shipped before."""
+    data = pain002("PSR-7", [("2023-000001", "AM04", Decimal("48.80"))])
+    assert data.count(old) == 1
+    (rejected,) = read_bank_returns(data.replace(old, new)).transactions
+    assert (rejected.end_to_end_id, rejected.reason_code) == ("2023-000001", "AM04")
+    assert rejected.amount == Money.of("48.80")
 
 
 def test_a_debit_notification_lists_its_returns_with_the_booking_day() -> None:

@@ -2,13 +2,17 @@
 
 pain.002.001.03 is the status report answering the pain.008.001.02 files canteen writes
 (:mod:`canteen_adapters.payment.pain008`); camt.054.001.02 is the debit notification of the same
-ISO 20022 2009 generation. Both are parsed with lxml and checked against their XSD, shipped in
-``canteen_adapters/payment/schemas`` (``sepaxml``, which ships the pain.008 schema, has
-neither): camt.054.001.02 is the ISO 20022 schema; pain.002.001.03 is the German banking
-industry's EPC-conformant edition of it (same namespace, the SEPA subset a bank may send).
+ISO 20022 2009 generation. Both are parsed with lxml and checked against their official ISO 20022
+schema, shipped in ``canteen_adapters/payment/schemas`` (``sepaxml``, which ships the pain.008
+schema, has neither): the XSDs the ISO 20022 Registration Authority publishes freely in its
+message archive, unchanged, so a report any bank sends in the standard is read, not only the
+subset one national community allows (a French bank's report may name its initiating party,
+mark a file partly accepted, list accepted debits, or explain a rejection in ``AddtlInf``).
+Where each file comes from and how it was checked: ``schemas/README.md``.
 
 - pain.002: every ``TxInfAndSts`` with ``TxSts`` ``RJCT`` is a rejected debit
-  (``OrgnlEndToEndId``, ``StsRsnInf/Rsn/Cd``, ``OrgnlTxRef/Amt/InstdAmt``).
+  (``OrgnlEndToEndId``, ``StsRsnInf/Rsn/Cd`` or ``Prtry``, ``OrgnlTxRef/Amt/InstdAmt`` when
+  given); other statuses (accepted, pending) are left out. The report carries no return day.
 - camt.054: every transaction with return information (``NtryDtls/TxDtls/RtrInf``) is a
   returned debit (``Refs/EndToEndId``, ``RtrInf/Rsn/Cd``, the amount, the booking date).
 
@@ -150,7 +154,8 @@ def _pain002(root: etree._Element) -> list[ReturnedTransaction]:
                 end_to_end_id=end_to_end,
                 reason_code=_code(code, tx),
                 amount=_amount(tx, "p:OrgnlTxRef/p:Amt/p:InstdAmt", ns),
-                returned_on=_day(_text(tx, "p:AccptncDtTm", ns)),
+                # No return day: AccptncDtTm is when the bank accepted the original order,
+                # days before it was rejected, so the loading day stands for it.
             )
         )
     return found
