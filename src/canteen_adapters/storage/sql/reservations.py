@@ -336,17 +336,19 @@ class _Reservations:
         # No savepoint of its own: save_many's savepoint undoes the batch on a refusal.
         statement = driver.sql(_INSERT_STATE_PG if driver.postgres else _INSERT_STATE)
         try:
-            driver.run_many(
-                statement,
-                [
-                    (
-                        book.enrollment_id,
-                        book.version,
-                        driver.json_in(_iso_days(book.late_cancelled_days())),
-                    )
-                    for book in fresh
-                ],
-            )
+            rows = [
+                (
+                    book.enrollment_id,
+                    book.version,
+                    driver.json_in(_iso_days(book.late_cancelled_days())),
+                )
+                for book in fresh
+            ]
+            # One row (a family's first booking): a plain statement, not psycopg's pipeline.
+            if len(rows) == 1:
+                driver.run(statement, rows[0])
+            else:
+                driver.run_many(statement, rows)
         except sa.exc.IntegrityError:
             # Someone saved one of these enrollments first, or one does not exist.
             raise _Refused from None
