@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -19,7 +20,7 @@ from canteen_adapters.storage.sql import (
     upgrade,
 )
 from canteen_adapters.storage.sql.migrate import alembic_config
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.domain.reservations import ReservationBook
 
 from .samples import enrollment, household
@@ -154,6 +155,59 @@ def test_a_save_rewrites_only_the_months_that_changed(tmp_path: Path) -> None:
                 (enrolled.id, date(2023, 9, 29)),
                 (enrolled.id, date(2024, 2, 1)),
             ]
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_saves_after_a_load_in_one_unit_of_work_write_the_books_and_refuse_stale_ones(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # A save compares with the months its unit of work read (or wrote) at the expected
+    # version, without reading them again: what is stored must still be each saved book, and a
+    # book saved meanwhile by another unit of work must still be refused.
+    url, schema = _url(backend, tmp_path, request)
+    home = household("h1")
+    enrolled = enrollment(home)
+    book = ReservationBook.from_days(enrolled.id, enrolled.start, DAYS, version=1)
+    storage = SqlStorage.from_url(url, schema=schema)
+    try:
+        with storage.unit_of_work() as uow:
+            uow.households.add(home)
+            uow.enrollments.add(enrolled)
+            uow.reservations.save(book, expected_version=0)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            loaded = uow.reservations.load(enrolled.id)
+            first = loaded.with_day(date(2024, 1, 31), booked=False)
+            first = attrs.evolve(first, version=2)
+            uow.reservations.save(first, expected_version=1)
+            second = first.with_day(date(2024, 3, 1), booked=True)
+            second = attrs.evolve(second.with_day(date(2023, 9, 4), booked=False), version=3)
+            uow.reservations.save(second, expected_version=2)
+            uow.commit()
+        with storage.unit_of_work(read_only=True) as uow:
+            assert uow.reservations.load(enrolled.id) == second
+        if backend == "sqlite":
+            return  # its writers take the database's lock at their start: none is stale
+        with storage.unit_of_work() as stale:
+            seen = stale.reservations.load(enrolled.id)
+            with storage.unit_of_work() as other:
+                other.reservations.save(
+                    attrs.evolve(seen.with_day(date(2024, 3, 4), booked=True), version=4),
+                    expected_version=3,
+                )
+                other.commit()
+            with pytest.raises(ConflictError):
+                stale.reservations.save(
+                    attrs.evolve(seen.with_day(date(2024, 3, 5), booked=True), version=4),
+                    expected_version=3,
+                )
+        with storage.unit_of_work(read_only=True) as uow:
+            assert date(2024, 3, 4) in uow.reservations.load(enrolled.id).booked_days()
+            assert date(2024, 3, 5) not in uow.reservations.load(enrolled.id).booked_days()
     finally:
         storage.close()
 

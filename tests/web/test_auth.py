@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from canteen_adapters.cli.demo import ADMIN
 from canteen_adapters.web import WebSettings, create_app
 
-from .conftest import NEW_PASSWORD, Deployment, Template, open_deployment
+from .conftest import CONCERTO_ENROLLMENT, NEW_PASSWORD, Deployment, Template, open_deployment
 
 
 def test_activation_then_forced_password_change(web: Deployment) -> None:
@@ -170,3 +170,16 @@ def test_api_keys_act_for_server_to_server_portals(template: Template, tmp_path:
             assert invoices.status_code == 403
     finally:
         web.canteen.close()
+
+
+def test_a_disabled_account_stops_at_its_next_call(family: tuple[Deployment, str]) -> None:
+    web, _ = family
+    grid = f"/api/v1/enrollments/{CONCERTO_ENROLLMENT}/months/2023-10"
+    assert web.client.get(grid).status_code == 200  # its account read, as at every call
+    account_id = web.client.get("/api/v1/session").json()["user_id"]
+    web.canteen.accounts.disable(ADMIN, account_id)
+    refused = web.client.get(grid)
+    assert refused.status_code == 403, refused.text
+    assert "désactivé" in refused.json()["detail"]
+    web.canteen.accounts.enable(ADMIN, account_id)
+    assert web.client.get(grid).status_code == 200

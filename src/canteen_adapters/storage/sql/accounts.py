@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +23,16 @@ from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.accounts import Account, ThrottleState
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 
-_ACCOUNT_BODY = "SELECT body FROM accounts WHERE id = ?"
+#: The body as text on both dialects: the key of :func:`_account_of`.
+_ACCOUNT_BODY = "SELECT CAST(body AS TEXT) FROM accounts WHERE id = ?"
+
+
+@lru_cache(maxsize=4096)
+def _account_of(body: str) -> Account:
+    """The account a stored body holds. Every use case reads its actor's account, and it
+    rarely changes: parsing and structuring each read cost about as much as the round trip.
+    An account is immutable and its body says all of it, so equal text is an equal account."""
+    return structure(json.loads(body), Account)
 
 
 # Built once: portal sign-ins read accounts by username (see _HOUSEHOLD_INSERT).
@@ -56,7 +67,7 @@ class _Accounts(AccountLogic):
         with _translate("cannot read accounts"):
             driver = _Driver(connection)
             rows = driver.fetch(driver.sql(_ACCOUNT_BODY), [account_id])
-        return None if not rows else structure(driver.json_out(rows[0][0]), Account)
+        return None if not rows else _account_of(rows[0][0])
 
     def find_by_username(self, username: str) -> Account | None:
         return self._one(_ACCOUNT_BY_USERNAME, {"username": username})

@@ -8,6 +8,7 @@ loaded, and the kitchen headcount is counted from the masks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from datetime import date, timedelta
 from typing import Any, Unpack
 
@@ -39,6 +40,19 @@ _LOAD_MONTHS = (
     "SELECT enrollment_id, month, days, late FROM reservation_months WHERE enrollment_id {ids}"
 )
 _LOAD_MONTHS_BETWEEN = _LOAD_MONTHS + " AND month >= ? AND month <= ?"
+#: A few books in one round trip: their states and months joined (one row per month).
+_LOAD_BOOKS = (
+    "SELECT e.id, e.first_day, s.version, s.late_cancelled, m.month, m.days, m.late "
+    "FROM enrollments AS e LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id "
+    "LEFT JOIN reservation_months AS m ON m.enrollment_id = s.enrollment_id{between} "
+    "WHERE e.id {ids}"
+)
+_LOAD_BOOKS_ALL = _LOAD_BOOKS.replace("{between}", "")
+_LOAD_BOOKS_BETWEEN = _LOAD_BOOKS.replace("{between}", " AND m.month >= ? AND m.month <= ?")
+#: Up to this many books (a household's children, the portal's calls) are read with
+#: :data:`_LOAD_BOOKS`; more (billing, the headcount) with two statements, whose rows do not
+#: repeat each book's state per month.
+_JOINED_BOOKS = 8
 _SAVE_STATES = (
     "SELECT e.id, s.version FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
@@ -71,6 +85,10 @@ class _Refused(Exception):
 class _Reservations:
     def __init__(self, uow: _Session) -> None:
         self._uow = uow
+        # The month rows of each book as this unit of work last read or wrote them, with the
+        # book's version then: a save from that version writes the differences without
+        # reading them again (its guarded bump proves they did not change since).
+        self._months_at: dict[str, tuple[int, dict[date, tuple[int, int]]]] = {}
 
     def load(self, enrollment_id: str) -> ReservationBook:
         return self.load_many([enrollment_id])[enrollment_id]
@@ -87,7 +105,9 @@ class _Reservations:
         with _translate("cannot read reservations"):
             driver = _Driver(connection)
             day_out = driver.day_out
-            for chunk in _chunks(ids, _IN_CHUNK):
+            if len(ids) <= _JOINED_BOOKS:
+                self._load_joined(driver, ids, between, states, months)
+            for chunk in _chunks(ids if len(ids) > _JOINED_BOOKS else [], _IN_CHUNK):
                 statement = driver.sql(_LOAD_STATES, len(chunk))
                 saved: list[str] = []
                 for enrollment_id, first_day, version, cancelled in driver.fetch(
@@ -116,6 +136,12 @@ class _Reservations:
                     ]
                 for enrollment_id, month, days, late in driver.fetch(statement, params):
                     months[enrollment_id].append((day_out(month), int(days), int(late)))
+                if between is None:
+                    for enrollment_id in saved:
+                        self._months_at[enrollment_id] = (
+                            states[enrollment_id][1],
+                            {month: (days, late) for month, days, late in months[enrollment_id]},
+                        )
         missing = [enrollment_id for enrollment_id in ids if enrollment_id not in states]
         if missing:
             raise NotFoundError(f"no enrollment {missing[0]!r}")
@@ -132,6 +158,47 @@ class _Reservations:
                 enrollment_id, origin, version, stored, cancelled, between
             )
         return books
+
+    def _load_joined(
+        self,
+        driver: _Driver,
+        ids: list[str],
+        between: tuple[date, date] | None,
+        states: dict[str, tuple[date, int, list[str]]],
+        months: dict[str, list[tuple[date, int, int]]],
+    ) -> None:
+        """:meth:`load_many`'s reads of a few books, in one statement (one snapshot)."""
+        day_out = driver.day_out
+        if between is None:
+            statement = driver.sql(_LOAD_BOOKS_ALL, len(ids))
+            params = driver.ids(ids)
+        else:
+            statement = driver.sql(_LOAD_BOOKS_BETWEEN, len(ids))
+            params = [
+                driver.day_in(_month_start(between[0])),
+                driver.day_in(between[1]),
+                *driver.ids(ids),
+            ]
+        saved: list[str] = []
+        for enrollment_id, first_day, version, cancelled, month, days, late in driver.fetch(
+            statement, params
+        ):
+            if enrollment_id not in states:
+                states[enrollment_id] = (
+                    day_out(first_day),
+                    0 if version is None else int(version),
+                    [] if cancelled in (None, "[]") else driver.json_out(cancelled),
+                )
+                if version is not None:
+                    saved.append(enrollment_id)
+            if month is not None:
+                months[enrollment_id].append((day_out(month), int(days), int(late)))
+        if between is None:
+            for enrollment_id in saved:
+                self._months_at[enrollment_id] = (
+                    states[enrollment_id][1],
+                    {month: (days, late) for month, days, late in months[enrollment_id]},
+                )
 
     @staticmethod
     def _book(
@@ -219,15 +286,29 @@ class _Reservations:
             # when the state row exists (someone saved first) or the enrollment does not
             # (foreign key), an UPDATE ... WHERE version = expected misses a stale book. Only
             # then are the stored versions read, to name the error.
+            # One changed book needs no savepoint (two round trips): its guarded bump is its
+            # first write, so a refusal has written nothing.
+            undo = driver.savepoint() if fresh or len(changed) > 1 else nullcontext()
             try:
-                with driver.savepoint():  # a refused book undoes the whole batch
+                with undo:  # a refused book undoes the whole batch
                     if fresh:
                         self._insert_fresh(connection, driver, fresh)
                     if changed:
                         self._update_many(connection, driver, changed)
             except _Refused:
+                for book, _ in todo:
+                    self._months_at.pop(book.enrollment_id, None)
                 refused = self._refusal(driver, todo)
                 raise refused or self._conflict(todo[0][0].enrollment_id, todo[0][1]) from None
+            except BaseException:
+                for book, _ in todo:
+                    self._months_at.pop(book.enrollment_id, None)
+                raise
+            for book in fresh:
+                self._months_at[book.enrollment_id] = (
+                    book.version,
+                    {month: (days, late) for month, days, late in _book_months(book)},
+                )
 
     def _refusal(
         self, driver: _Driver, todo: list[tuple[ReservationBook, int]]
@@ -255,17 +336,19 @@ class _Reservations:
         # No savepoint of its own: save_many's savepoint undoes the batch on a refusal.
         statement = driver.sql(_INSERT_STATE_PG if driver.postgres else _INSERT_STATE)
         try:
-            driver.run_many(
-                statement,
-                [
-                    (
-                        book.enrollment_id,
-                        book.version,
-                        driver.json_in(_iso_days(book.late_cancelled_days())),
-                    )
-                    for book in fresh
-                ],
-            )
+            rows = [
+                (
+                    book.enrollment_id,
+                    book.version,
+                    driver.json_in(_iso_days(book.late_cancelled_days())),
+                )
+                for book in fresh
+            ]
+            # One row (a family's first booking): a plain statement, not psycopg's pipeline.
+            if len(rows) == 1:
+                driver.run(statement, rows[0])
+            else:
+                driver.run_many(statement, rows)
         except sa.exc.IntegrityError:
             # Someone saved one of these enrollments first, or one does not exist.
             raise _Refused from None
@@ -290,17 +373,28 @@ class _Reservations:
                 )
                 for book, expected in batch
             ]
-            ids = [book.enrollment_id for book, _ in batch]
-            if driver.run_many(bump, params) != len(batch):
+            # One row: a plain statement (a batch goes through psycopg's pipeline).
+            bumped = (
+                driver.run(bump, params[0]) if len(params) == 1 else driver.run_many(bump, params)
+            )
+            if bumped != len(batch):
                 raise _Refused  # a stale book or an unknown enrollment: save_many names it
-            # Only the months that changed are written.
-            current: dict[str, dict[date, tuple[int, int]]] = {
-                enrollment_id: {} for enrollment_id in ids
-            }
-            for enrollment_id, month, days, late in driver.fetch(
-                driver.sql(_LOAD_MONTHS, len(ids)), driver.ids(ids)
-            ):
-                current[enrollment_id][driver.day_out(month)] = (int(days), int(late))
+            # Only the months that changed are written: compared with the rows this unit of
+            # work read at the expected version (the bump proves them current), else read.
+            current: dict[str, dict[date, tuple[int, int]]] = {}
+            unread: list[str] = []
+            for book, expected in batch:
+                known = self._months_at.get(book.enrollment_id)
+                if known is not None and known[0] == expected:
+                    current[book.enrollment_id] = dict(known[1])
+                else:
+                    current[book.enrollment_id] = {}
+                    unread.append(book.enrollment_id)
+            if unread:
+                for enrollment_id, month, days, late in driver.fetch(
+                    driver.sql(_LOAD_MONTHS, len(unread)), driver.ids(unread)
+                ):
+                    current[enrollment_id][driver.day_out(month)] = (int(days), int(late))
             removed: list[tuple[Any, ...]] = []
             added: list[MonthRow] = []
             updated: list[tuple[Any, ...]] = []
@@ -308,6 +402,10 @@ class _Reservations:
                 enrollment_id = book.enrollment_id
                 stored_months = current[enrollment_id]
                 wanted = _book_months(book)
+                self._months_at[enrollment_id] = (
+                    book.version,
+                    {month: (days, late) for month, days, late in wanted},
+                )
                 for month, days, late in wanted:
                     masks = stored_months.pop(month, None)
                     if masks is None:
