@@ -3,7 +3,6 @@ second family and a staff member with portal accounts, copied afresh for every t
 
 from __future__ import annotations
 
-import gc
 import re
 import shutil
 from collections.abc import Iterator
@@ -133,20 +132,9 @@ def open_deployment(template: Template, folder: Path, now: datetime = SHOWN_AT) 
     shutil.copytree(template.folder, folder)
     clock = FixedClock(now)
     canteen = Canteen.open(folder / "canteen.toml", clock=clock)
-    # Not frozen: each test's app and its garbage must stay collectable.
-    app = create_app(
-        canteen, WebSettings(public_url="https://famille.ronde.example", freeze_heap=False)
-    )
+    app = create_app(canteen, WebSettings(public_url="https://famille.ronde.example"))
     client = TestClient(app)
     return Deployment(canteen=canteen, clock=clock, app=app, client=client, template=template)
-
-
-@pytest.fixture(autouse=True)
-def _collectable_heap() -> Iterator[None]:
-    """An app started with its default settings freezes the heap (``gc.freeze``): unfrozen
-    after each test, so that the test process's garbage stays collectable."""
-    yield
-    gc.unfreeze()
 
 
 @pytest.fixture

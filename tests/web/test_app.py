@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from litestar import Litestar, asgi
 from litestar.testing import TestClient
 from litestar.types import Receive, Scope, Send
 
-from canteen_adapters.web import WebSettings, create_app
+from canteen_adapters.web import create_app
 from canteen_core.services import Canteen
 
 from .conftest import Deployment
@@ -126,18 +125,3 @@ def test_options_lists_every_method_of_a_shared_path(web: Deployment) -> None:
     assert web.client.options("/api/v1/session").headers["allow"] == "DELETE, GET, OPTIONS, POST"
     profile = web.client.options("/api/v1/households/CONCERTO/profile")
     assert profile.headers["allow"] == "GET, OPTIONS, PATCH"
-
-
-def test_a_started_app_freezes_its_heap_unless_told_not_to() -> None:
-    # ``canteen serve``'s workers: the objects alive at startup leave the collector's sight.
-    gc.unfreeze()
-    try:
-        with Canteen.in_memory() as canteen:
-            with TestClient(create_app(canteen)) as client:
-                assert gc.get_freeze_count() > 0
-                assert client.get("/api/v1/session").status_code == 401
-            gc.unfreeze()
-            with TestClient(create_app(canteen, WebSettings(freeze_heap=False))):
-                assert gc.get_freeze_count() == 0
-    finally:
-        gc.unfreeze()  # the test process's garbage stays collectable

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -139,12 +138,6 @@ def create_app(
             await sync_to_thread(context.session, request)
         check_csrf(request, context.session, CALLBACK_PATHS)
 
-    def freeze_heap() -> None:
-        # A full collection traversed the ~200,000 objects of a started app: about 120 ms
-        # of a worker's CPU, every request in flight waiting. Frozen, they are skipped.
-        gc.collect()
-        gc.freeze()
-
     @get("/openapi.json", include_in_schema=False, sync_to_thread=False)
     def openapi_document(request: AnyRequest) -> Response[dict[str, Any]]:
         """The OpenAPI 3.1 document (also at ``/schema/openapi.json``, rendered at
@@ -181,7 +174,6 @@ def create_app(
         route_handlers=[*handlers, pages_router(), static_router()],
         dependencies={"web": Provide(provide_web, sync_to_thread=False)},
         before_request=csrf,
-        on_startup=[freeze_heap] if settings.freeze_heap else [],
         exception_handlers=problem_handlers(),
         before_send=[security_headers("/schema")],
         openapi_config=OpenAPIConfig(

@@ -35,10 +35,6 @@ class WebSettings:
     ``session_cache``: how long a process trusts a session it read from the storage (a logout
     or a password change reaches the server's other worker processes within it; zero: read
     the storage at every request).
-    ``freeze_heap``: once the app has started, collect garbage and move every object alive
-    then out of the garbage collector's sight (:func:`gc.freeze`): the app's own objects
-    (routes, OpenAPI document, plugins, about 200,000) are never traversed again by a full
-    collection. Process-wide: an app mounted in another may turn it off.
     """
 
     public_url: str | None = None
@@ -49,4 +45,3 @@ class WebSettings:
     trust_forwarded: bool = False
     idempotency_ttl: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
     session_cache: timedelta = attrs.field(default=timedelta(seconds=2), validator=_not_negative)
-    freeze_heap: bool = True
