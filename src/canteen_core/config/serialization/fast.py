@@ -74,10 +74,19 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
     Each is registered only while the class's fields are exactly those it knows; a new field
     falls back to the generated hook (``tests/test_invoice_serialization.py`` compares them).
     """
+    from canteen_core.domain.charging import ChargeRule
     from canteen_core.domain.invoicing import Invoice, InvoiceLine
+    from canteen_core.domain.tariffs import TariffCategory
 
     if tuple(field.name for field in attrs.fields(InvoiceLine)) != _INVOICE_LINE_FIELDS:
         return
+
+    # A line's category and rule (members or ``None``) as their values, from a table:
+    # ``member.value`` is the enum's Python-level property (a run writes tens of thousands).
+    values: dict[Any, Any] = {None: None}
+    values.update((member, member.value) for member in TariffCategory)
+    values.update((member, member.value) for member in ChargeRule)
+    value_of = values.__getitem__
 
     def unstructure_line(line: InvoiceLine) -> dict[str, Any]:
         unit, amount = line.unit_price, line.amount
@@ -85,13 +94,13 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
             "child_id": line.child_id,
             "child_name": line.child_name,
             "service_id": line.service_id,
-            "category": None if line.category is None else line.category.value,
+            "category": value_of(line.category),
             "description": line.description,
             "quantity": line.quantity,
             "unit_price": {"amount": str(unit.amount), "currency": unit.currency},
             "amount": {"amount": str(amount.amount), "currency": amount.currency},
             "days": [_ISO_DAYS[day] for day in line.days],
-            "rule": None if line.rule is None else line.rule.value,
+            "rule": value_of(line.rule),
             "grid_id": line.grid_id,
             "unit": line.unit,
         }
