@@ -22,9 +22,9 @@ from canteen_core.domain.notifications import (
     Recipient,
 )
 from canteen_core.domain.notifications.deferred import (
-    _payload,
     DEFERRED_BODY,
     RENDER_HEADER,
+    _payload,
     deferred_values,
     is_deferred,
 )

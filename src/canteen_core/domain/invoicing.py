@@ -102,10 +102,7 @@ def billing_key(
     """
     if type(mode) is not BillingMode:  # a member as it is (a run keys every household)
         mode = BillingMode(mode)
-    key = (
-        f"{mode}/{issuer_id}/{household_id}/"
-        f"{first_day.isoformat()}/{last_day.isoformat()}"
-    )
+    key = f"{mode}/{issuer_id}/{household_id}/{first_day.isoformat()}/{last_day.isoformat()}"
     return key if basket_id is None else f"{key}/{basket_id}"
 
 
