@@ -71,13 +71,21 @@ def seed(backend: str, households: int, target: str) -> None:
         url = _server(target)
     town = city(households)
     storage = SqlStorage.from_url(url)
+    # settle() analyses a PostgreSQL database on a bare driver connection (its owner's).
+    bare = None
+    if backend == "postgresql":
+        import psycopg
+
+        bare = psycopg.connect(url)
     try:
         seed_city(storage, town)
         _seed_books(storage, town)
         _seed_attendance(storage, town, *SEPTEMBER)
-        settle(Database(backend, url, None, storage, None))
+        settle(Database(backend, url, None, storage, bare))
     finally:
         storage.close()
+        if bare is not None:
+            bare.close()
     print(f"seeded {households} households, {town.children} children")
 
 
