@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from canteen_core.domain.notifications import (
 from canteen_core.domain.notifications.deferred import (
     DEFERRED_BODY,
     RENDER_HEADER,
+    _payload,
     deferred_values,
     is_deferred,
 )
@@ -144,3 +146,35 @@ def test_without_a_renderer_nothing_unrendered_goes_out() -> None:
     assert record is not None
     assert record.status is DeliveryStatus.PENDING
     assert "renderer" in (record.last_error or "")
+
+
+@pytest.mark.parametrize(
+    ("key", "values"),
+    [
+        ("invoice:1", {"number": "2023-000001", "label": None}),
+        ('clé "x" \\', {"né": "\ud800 \x00 \x1f \u2028 😀", "vide": None}),
+        ("k", {}),
+        ("k", {"count": 1, "flag": True}),  # not texts: json.dumps writes them
+        ("k", {1: "a"}),
+        (7, {"a": "b"}),
+    ],
+)
+def test_the_render_header_is_the_compact_json_of_key_and_values(
+    key: object, values: dict[object, object]
+) -> None:
+    """The header is written without json.dumps for texts: byte for byte its text all the same
+    (escapes, non-ASCII kept, lone surrogates, ``None``), and json.dumps' for anything else."""
+    expected = json.dumps(
+        {"key": key, "values": dict(values)}, ensure_ascii=False, separators=(",", ":")
+    )
+    assert _payload(key, values) == expected  # type: ignore[arg-type]
+
+
+@given(key=st.text(), values=st.dictionaries(st.text(), st.none() | st.text(), max_size=6))
+def test_the_render_header_equals_json_dumps_on_any_text(
+    key: str, values: dict[str, str | None]
+) -> None:
+    expected = json.dumps(
+        {"key": key, "values": dict(values)}, ensure_ascii=False, separators=(",", ":")
+    )
+    assert _payload(key, values) == expected

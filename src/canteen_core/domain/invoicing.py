@@ -100,10 +100,9 @@ def billing_key(
     ``postpaid/regie-1/H42/2023-09-01/2023-09-30``. Storage keeps the keys of issued invoices
     (unique index); a run given those keys skips them.
     """
-    key = (
-        f"{BillingMode(mode)}/{issuer_id}/{household_id}/"
-        f"{first_day.isoformat()}/{last_day.isoformat()}"
-    )
+    if type(mode) is not BillingMode:  # a member as it is (a run keys every household)
+        mode = BillingMode(mode)
+    key = f"{mode}/{issuer_id}/{household_id}/{first_day.isoformat()}/{last_day.isoformat()}"
     return key if basket_id is None else f"{key}/{basket_id}"
 
 

@@ -8,7 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from canteen_adapters.storage._common import KEY_LENGTH, check_key, json_text
+from canteen_adapters.storage._common import (
+    _ESCAPED_UNSTORABLE,
+    KEY_LENGTH,
+    check_key,
+    check_text,
+    json_text,
+)
 from canteen_adapters.storage.sql import tables as t
 from canteen_adapters.storage.sql.bulk import bulk_insert
 from canteen_adapters.storage.sql.documents import _Documents
@@ -20,9 +26,9 @@ from canteen_adapters.storage.sql.driver import (
     _Driver,
     _translate,
 )
-from canteen_core.config.serialization import structure, unstructure
+from canteen_core.config.serialization import invoice_json, structure, unstructure
 from canteen_core.domain.errors import ConflictError
-from canteen_core.domain.invoicing import NumberSequence
+from canteen_core.domain.invoicing import Invoice, NumberSequence
 
 #: The numbering counter's statements, as the driver runs them (``?`` marks): each billing
 #: batch reads and moves its counter, where SQLAlchemy compiled them again each time; the
@@ -64,7 +70,14 @@ class _Invoices(_Documents):
             for column, value in row.items():  # the id and indexed columns: bounded
                 if isinstance(value, str) and len(value) > KEY_LENGTH:
                     check_key(value, f"{collection.name}.{column}")
-            row["body"] = json_text(unstructure(item))
+            if cls is Invoice:
+                # The text json_text(unstructure(item)) gives, written without the dicts.
+                text = invoice_json(item)
+                if "\\" in text and _ESCAPED_UNSTORABLE.search(text):
+                    check_text(unstructure(item), "body")
+                row["body"] = text
+            else:
+                row["body"] = json_text(unstructure(item))
             rows.append(row)
         return rows
 

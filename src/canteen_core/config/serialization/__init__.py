@@ -30,8 +30,8 @@ The rooms of this package:
 
 * :mod:`~canteen_core.config.serialization.scalars`: the scalar conventions (decimals, dates,
   times, durations, money, enums);
-* :mod:`~canteen_core.config.serialization.fast`: the fast paths: invoice lines, interned
-  values, shared calendars;
+* :mod:`~canteen_core.config.serialization.fast`: the fast paths: invoice lines, an
+  invoice's stored JSON text (:func:`invoice_json`), interned values, shared calendars;
 * :mod:`~canteen_core.config.serialization.compiled`: the fast converter's compiled hooks
   for the documents a billing run reads by the thousand (households, attendance);
 * :mod:`~canteen_core.config.serialization.errors`: structuring errors as
@@ -43,10 +43,11 @@ Every name below is importable from ``canteen_core.config.serialization`` itself
 """
 
 from canteen_core.config.serialization.converter import dumps, loads, structure, unstructure
-from canteen_core.config.serialization.fast import shared_calendars
+from canteen_core.config.serialization.fast import invoice_json, shared_calendars
 
 __all__ = [
     "dumps",
+    "invoice_json",
     "loads",
     "shared_calendars",
     "structure",

@@ -4,11 +4,14 @@ values, and calendars shared within a :func:`shared_calendars` block.
 
 from __future__ import annotations
 
+import enum
+import json
 import marshal
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from json.encoder import encode_basestring_ascii as _json_quote
 from typing import Any
 
 import attrs
@@ -74,10 +77,19 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
     Each is registered only while the class's fields are exactly those it knows; a new field
     falls back to the generated hook (``tests/test_invoice_serialization.py`` compares them).
     """
+    from canteen_core.domain.charging import ChargeRule
     from canteen_core.domain.invoicing import Invoice, InvoiceLine
+    from canteen_core.domain.tariffs import TariffCategory
 
     if tuple(field.name for field in attrs.fields(InvoiceLine)) != _INVOICE_LINE_FIELDS:
         return
+
+    # A line's category and rule (members or ``None``) as their values, from a table:
+    # ``member.value`` is the enum's Python-level property (a run writes tens of thousands).
+    values: dict[Any, Any] = {None: None}
+    values.update((member, member.value) for member in TariffCategory)
+    values.update((member, member.value) for member in ChargeRule)
+    value_of = values.__getitem__
 
     def unstructure_line(line: InvoiceLine) -> dict[str, Any]:
         unit, amount = line.unit_price, line.amount
@@ -85,13 +97,13 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
             "child_id": line.child_id,
             "child_name": line.child_name,
             "service_id": line.service_id,
-            "category": None if line.category is None else line.category.value,
+            "category": value_of(line.category),
             "description": line.description,
             "quantity": line.quantity,
             "unit_price": {"amount": str(unit.amount), "currency": unit.currency},
             "amount": {"amount": str(amount.amount), "currency": amount.currency},
             "days": [_ISO_DAYS[day] for day in line.days],
-            "rule": None if line.rule is None else line.rule.value,
+            "rule": value_of(line.rule),
             "grid_id": line.grid_id,
             "unit": line.unit,
         }
@@ -122,6 +134,124 @@ def _fast_invoice_lines(converter: cattrs.Converter) -> None:
         }
 
     converter.register_unstructure_hook(Invoice, unstructure_invoice)
+
+
+class _Unusual(Exception):
+    """A value :func:`invoice_json` does not write itself (the generic path writes it)."""
+
+
+def _template(fields: tuple[str, ...]) -> str:
+    """The default JSON encoder's text of an object with ``fields`` in order, each a ``%s``
+    (the keys are identifiers: no ``%`` to escape)."""
+    return "{" + ", ".join(f"{_json_quote(name)}: %s" for name in fields) + "}"
+
+
+_LINE_TEXT = _template(_INVOICE_LINE_FIELDS)
+_INVOICE_TEXT = _template(_INVOICE_FIELDS)
+_MONEY_TEXT = _template(("amount", "currency"))
+
+
+class _QuotedDays(dict[date, str]):
+    """``day -> json.dumps(day.isoformat())``, as :class:`_IsoDays` (bounded)."""
+
+    def __missing__(self, day: date) -> str:
+        if len(self) >= 4096:
+            self.clear()
+        text = self[day] = _json_quote(day.isoformat())
+        return text
+
+
+_QUOTED_DAYS = _QuotedDays()
+#: Whether Invoice and InvoiceLine have the fields :func:`invoice_json` writes (checked once).
+_WRITES_INVOICES: list[bool] = []
+
+
+def invoice_json(invoice: Any) -> str:
+    """``json.dumps(unstructure(invoice))`` (the stored body of an invoice), the same text
+    written field by field: a billing run stores thousands of invoices, and building their
+    nested dicts to encode them cost about as much as encoding them.
+
+    Texts go through the encoder's own escaping (``encode_basestring_ascii``), numbers through
+    ``int.__repr__``, in the encoder's separators. Only for
+    :class:`~canteen_core.domain.invoicing.Invoice` itself with the fields it knows (as
+    :func:`_fast_invoice_lines`) and values of the types a valid invoice holds: anything else
+    (a subclass, a number where a text goes) takes the generic path.
+    ``tests/test_invoice_serialization.py`` compares the two on tricky texts.
+    """
+    from canteen_core.domain.invoicing import Invoice, InvoiceLine
+
+    if not _WRITES_INVOICES:
+        _WRITES_INVOICES.append(
+            tuple(field.name for field in attrs.fields(InvoiceLine)) == _INVOICE_LINE_FIELDS
+            and tuple(field.name for field in attrs.fields(Invoice)) == _INVOICE_FIELDS
+        )
+    if type(invoice) is Invoice and _WRITES_INVOICES[0]:
+        try:
+            return _invoice_text(invoice)
+        except (_Unusual, TypeError):  # TypeError: the escaping refuses what is not a text
+            pass
+    from canteen_core.config.serialization.converter import unstructure
+
+    return json.dumps(unstructure(invoice))
+
+
+def _line_text(line: Any) -> str:
+    quantity = line.quantity
+    if type(quantity) is not int:  # a bool is written true/false
+        raise _Unusual
+    name, unit_price, amount, days = line.child_name, line.unit_price, line.amount, line.days
+    grid_id, unit = line.grid_id, line.unit
+    category, rule = _MEMBER_VALUES[line.category], _MEMBER_VALUES[line.rule]
+    return _LINE_TEXT % (
+        _json_quote(line.child_id),
+        "null" if name is None else _json_quote(name),
+        _json_quote(line.service_id),
+        "null" if category is None else _json_quote(category),
+        _json_quote(line.description),
+        int.__repr__(quantity),
+        _MONEY_TEXT % (_json_quote(str(unit_price.amount)), _json_quote(unit_price.currency)),
+        _MONEY_TEXT % (_json_quote(str(amount.amount)), _json_quote(amount.currency)),
+        "[" + ", ".join([_QUOTED_DAYS[day] for day in days]) + "]" if days else "[]",
+        "null" if rule is None else _json_quote(rule),
+        "null" if grid_id is None else _json_quote(grid_id),
+        "null" if unit is None else _json_quote(unit),
+    )
+
+
+def _invoice_text(invoice: Any) -> str:
+    lines, total, label, payer = invoice.lines, invoice.total, invoice.label, invoice.payer_name
+    return _INVOICE_TEXT % (
+        _json_quote(invoice.id),
+        _json_quote(invoice.number),
+        _json_quote(invoice.issuer_id),
+        _json_quote(invoice.household_id),
+        "null" if label is None else _json_quote(label),
+        _json_quote(invoice.mode.value),
+        _json_quote(invoice.billing_key),
+        _json_quote(invoice.period_start.isoformat()),
+        _json_quote(invoice.period_end.isoformat()),
+        _json_quote(invoice.issue_date.isoformat()),
+        _json_quote(invoice.due_date.isoformat()),
+        _json_quote(invoice.payment_open_date.isoformat()),
+        "[" + ", ".join([_line_text(line) for line in lines]) + "]" if lines else "[]",
+        _MONEY_TEXT % (_json_quote(str(total.amount)), _json_quote(total.currency)),
+        _json_quote(invoice.currency),
+        "null" if payer is None else _json_quote(payer),
+    )
+
+
+class _MemberValues(dict[Any, Any]):
+    """A line's category or rule (a member, or ``None``) -> its value, from a table:
+    ``member.value`` is the enum's Python-level property (a run writes tens of thousands)."""
+
+    def __missing__(self, member: Any) -> Any:
+        if not isinstance(member, enum.Enum):
+            raise _Unusual
+        value = self[member] = member.value
+        return value
+
+
+_MEMBER_VALUES = _MemberValues({None: None})
 
 
 #: Distinct service calendars kept by :func:`_intern_values` (a deployment has a few).

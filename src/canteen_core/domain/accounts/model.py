@@ -91,7 +91,7 @@ def normalize_email(value: object, path: str = "email") -> str:
         or not local
         or not domain
         or "@" in local
-        or any(ch.isspace() for ch in email)
+        or len(email.split()) != 1  # a space inside (str.split cuts where isspace says)
         or "." not in domain.strip(".")
     ):
         raise InvalidInputError(f"adresse électronique invalide : {value!r}", path=path)

@@ -157,12 +157,14 @@ def charge_periods(
     carried = _carried(carried_runs)
     default_ranks = _period_ranks(items, households) if ranks is None else {}
     charged: list[ChargedDays] = []
-    outcomes: dict[ChargingPolicy, dict[tuple[int, int], _Outcome]] = {}
+    # By the policy's identity (alive for the call): hashing an attrs policy per facts costs
+    # more than the lookup; equal policies at two identities only fill two tables alike.
+    outcomes: dict[int, dict[tuple[int, int], _Outcome]] = {}
     for item in items:
         rules = overrides.get(item.enrollment_id, default)
-        table = outcomes.get(rules)
+        table = outcomes.get(id(rules))
         if table is None:
-            table = outcomes[rules] = {}
+            table = outcomes[id(rules)] = {}
         groups = _charged_groups(item, rules, carried.get(item.enrollment_id, 0), table)
         if not groups and not item.late_pickups:
             continue
@@ -184,7 +186,8 @@ def charge_periods(
                 mine.append(ChargedDays(facts=item, rule=rule, quote=quote, days=tuple(quoted)))
         if item.late_pickups:
             mine.extend(_late_pickups(item, tariffs))
-        mine.sort(key=lambda group: group.days[0])
+        if len(mine) > 1:
+            mine.sort(key=lambda group: group.days[0])
         charged.extend(mine)
     return tuple(charged)
 

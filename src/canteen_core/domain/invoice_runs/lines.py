@@ -94,6 +94,7 @@ def _grouped_lines(
     quote_parts: dict[int, tuple[PriceQuote, str, str]],
     *,
     trusted: bool,
+    descriptions: dict[tuple[str, ChargeRule, str], str] | None = None,
 ) -> tuple[InvoiceLine, ...]:
     """The invoice lines of charged days grouped by period
     (:func:`~canteen_core.domain.charging.charge_periods`): the lines :func:`lines_from_charges`
@@ -101,13 +102,15 @@ def _grouped_lines(
     (by identity, the
     quote kept alive in the value), its price text and description across households.
     ``trusted``: the groups come from :func:`~canteen_core.domain.charging.charge_periods` (lines
-    are then built without InvoiceLine's checks, which they pass by construction)."""
+    are then built without InvoiceLine's checks, which they pass by construction).
+    ``descriptions`` caches a line's description by (service id, rule, quote text) across the
+    households of a run (its ``services`` are the same for every household)."""
     groups = list(groups)
     activities = [group for group in groups if group.facts.unit is not None]
     if activities:
         lunches = [group for group in groups if group.facts.unit is None]
         return _grouped_lines(
-            lunches, names, services, quote_parts, trusted=trusted
+            lunches, names, services, quote_parts, trusted=trusted, descriptions=descriptions
         ) + activity_lines(activities, names, services)
     positions: dict[int, int] = {}
     # key -> [first group (earliest day, then earliest facts), its facts position, groups].
@@ -135,9 +138,10 @@ def _grouped_lines(
         if (group.days[0], position) < (entry[0].days[0], entry[1]):
             entry[0], entry[1] = group, position
     ordered = sorted(keyed.items(), key=lambda item: (*item[0][:2], item[1][0].days[0], item[1][1]))
+    if descriptions is None:
+        descriptions = {}
     lines: list[InvoiceLine] = []
-    for (*_, quote_text), (first, _, members) in ordered:
-        facts = first.facts
+    for (child_id, service_id, category, rule, _, quote_text), (first, _, members) in ordered:
         days: Sequence[date]
         if trusted and len(members) == 1:
             days = first.days  # charge_periods gives a group's days in order
@@ -145,28 +149,49 @@ def _grouped_lines(
             days = sorted(day for member in members for day in member.days)
         quote = first.quote
         unit_price = quote.unit_price
-        description = _description_text(facts.service_id, first.rule, quote_text, services)
-        fields: dict[str, Any] = {
-            "child_id": facts.child_id,
-            "child_name": names.get(facts.child_id),
-            "service_id": facts.service_id,
-            "category": facts.category,
-            "description": description,
-            "quantity": len(days),
-            "unit_price": unit_price,
-            "rule": first.rule,
-            "grid_id": quote.grid_id,
-            "unit": None,
-        }
+        described = (service_id, rule, quote_text)
+        description = descriptions.get(described)
+        if description is None:
+            description = descriptions[described] = _description_text(
+                service_id, rule, quote_text, services
+            )
         if not trusted or unit_price.is_negative or not description.strip():
             # Groups from elsewhere, or a line InvoiceLine refuses: its checks decide.
-            lines.append(InvoiceLine.build(**fields, days=days))
+            lines.append(
+                InvoiceLine.build(
+                    child_id=child_id,
+                    child_name=names.get(child_id),
+                    service_id=service_id,
+                    category=category,
+                    description=description,
+                    quantity=len(days),
+                    unit_price=unit_price,
+                    rule=rule,
+                    grid_id=quote.grid_id,
+                    unit=None,
+                    days=days,
+                )
+            )
             continue
         # Valid by construction (groups of charge_periods): ids and category from validated
         # period facts, a rule, a priced non-negative quote, its days (never none) sorted and
         # counted, the amount computed as InvoiceLine.build does (compared by tests).
-        amount = _line_amount(unit_price, len(days))
-        lines.append(_unchecked_line(**fields, amount=amount, days=tuple(days)))
+        lines.append(
+            _unchecked_line(
+                child_id=child_id,
+                child_name=names.get(child_id),
+                service_id=service_id,
+                category=category,
+                description=description,
+                quantity=len(days),
+                unit_price=unit_price,
+                amount=_line_amount(unit_price, len(days)),
+                days=tuple(days),
+                rule=rule,
+                grid_id=quote.grid_id,
+                unit=None,
+            )
+        )
     return tuple(lines)
 
 

@@ -16,6 +16,7 @@ from canteen_core.domain._unchecked import unchecked
 from canteen_core.domain._validators import aware_datetime, items_of
 from canteen_core.domain.charging import (
     ChargedDays,
+    ChargeRule,
     ChargingPolicy,
     DayDecision,
     PeriodFacts,
@@ -235,13 +236,16 @@ def run_postpaid_periods(
     for group in groups:
         per_household[group.facts.household_id].append(group)
     quote_parts: dict[int, tuple[PriceQuote, str, str]] = {}
+    descriptions: dict[tuple[str, ChargeRule, str], str] = {}
+    services = service_names or {}
     lines_of = {
         household_id: _grouped_lines(
             household_groups,
             _child_names(by_id[household_id]),
-            service_names or {},
+            services,
             quote_parts,
             trusted=True,
+            descriptions=descriptions,
         )
         for household_id, household_groups in per_household.items()
     }

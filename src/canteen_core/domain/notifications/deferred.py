@@ -21,6 +21,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring as _quote
 from typing import Any
 
 from canteen_core.domain.errors import InvalidInputError
@@ -61,9 +62,7 @@ def deferred_message(
     """A message of ``kind`` for ``recipient``, to be rendered at dispatch from ``values``
     (strings or ``None``: what the kind's context is rebuilt from) and ``key`` (what it is
     about: with the kind and address it makes the same id as a rendered message)."""
-    payload = json.dumps(
-        {"key": key, "values": dict(values)}, ensure_ascii=False, separators=(",", ":")
-    )
+    payload = _payload(key, values)
     # A Recipient's address is normalized and its name one line, the instant aware, the header
     # one line of JSON: what OutgoingMessage checks holds (compared by tests).
     return _standard_message(
@@ -77,6 +76,25 @@ def deferred_message(
         household_id=household_id,
         trusted=type(recipient) is Recipient and created_at.utcoffset() is not None,
         extra_headers=((RENDER_HEADER, payload),),
+    )
+
+
+def _payload(key: str, values: Mapping[str, str | None]) -> str:
+    """``json.dumps({"key": key, "values": dict(values)}, ensure_ascii=False,
+    separators=(",", ":"))``: texts (and ``None``) written with the encoder's own escaping, in
+    its order, without a new encoder per message (a billing run queues thousands); other
+    values go to ``json.dumps``."""
+    try:
+        if type(key) is str and all(type(name) is str for name in values):
+            fields = ",".join(
+                f"{_quote(name)}:{'null' if value is None else _quote(value)}"
+                for name, value in values.items()
+            )
+            return f'{{"key":{_quote(key)},"values":{{{fields}}}}}'
+    except TypeError:  # a value that is not a text (the escaping refuses it)
+        pass
+    return json.dumps(
+        {"key": key, "values": dict(values)}, ensure_ascii=False, separators=(",", ":")
     )
 
 

@@ -88,6 +88,19 @@ class TariffBook:
             raise InvalidInputError("expected a Household", path="household")
         if not isinstance(day, date):
             raise InvalidInputError("expected a date", path="day")
+        return self._quote_on(service_id, day, category, household, sibling_rank, surcharge)
+
+    def _quote_on(
+        self,
+        service_id: str,
+        day: date,
+        category: TariffCategory | str,
+        household: Household,
+        sibling_rank: int,
+        surcharge: SurchargeReason | None,
+    ) -> PriceQuote:
+        """:meth:`quote` once its arguments are checked (:meth:`quote_days` checks them once
+        for all its days)."""
         grid = self.grid_on(service_id, day)
         quotient = household.quotient_on(day)
         key = (grid.id, category, quotient, sibling_rank, surcharge)
@@ -144,18 +157,13 @@ class TariffBook:
         if cuts:
             cuts = sorted(set(cuts))
 
-        def quote_on(day: date) -> PriceQuote:
-            return self.quote(
-                service_id=service_id,
-                day=day,
-                category=category,
-                household=household,
-                sibling_rank=sibling_rank,
-                surcharge=surcharge,
-            )
-
+        if not isinstance(first, date):  # sorted: the others compared with it, dates too
+            raise InvalidInputError("expected a date", path="day")
+        quote_on = self._quote_on
         if not cuts:  # nothing changes within the days (the usual month): one quote
-            return [(quote_on(first), ordered)]
+            return [
+                (quote_on(service_id, first, category, household, sibling_rank, surcharge), ordered)
+            ]
         # Quotes come from the book's cache: equal quotes within one call are one object.
         groups: dict[int, tuple[PriceQuote, list[date]]] = {}
         current: list[date] = []
@@ -165,7 +173,7 @@ class TariffBook:
                 while index < len(cuts) and cuts[index] <= day:
                     index += 1
                 following = cuts[index] if index < len(cuts) else None
-                quote = quote_on(day)
+                quote = quote_on(service_id, day, category, household, sibling_rank, surcharge)
                 current = groups.setdefault(id(quote), (quote, []))[1]
             current.append(day)
         return list(groups.values())
