@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -79,13 +80,11 @@ def test_files_make_deduplication_survive_a_restart(tmp_path: Path) -> None:
     class CrashOnce(InMemoryOutboxStore):
         crashed = False
 
-        def mark_sent(
-            self, message_id: str, *, sent_at: datetime, claim: str | None = None
-        ) -> None:
+        def mark_sent_many(self, sent: Mapping[str, datetime]) -> None:
             if not self.crashed:
                 self.crashed = True
                 raise KeyboardInterrupt  # the process stops right after the send
-            super().mark_sent(message_id, sent_at=sent_at, claim=claim)
+            super().mark_sent_many(sent)
 
     store, clock = CrashOnce(), FixedClock(NOW)
     store.add([outgoing()])
