@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import functools
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from typing import Any
 
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.domain.notifications import OutgoingMessage
@@ -14,11 +16,14 @@ __all__ = ["Sender", "build_email", "parse_sender"]
 
 
 class _HeaderClasses(HeaderRegistry):
-    """The standard library's header registry, creating each header's class once.
+    """The standard library's header registry, creating each header's class once and each
+    repeated header once.
 
-    ``HeaderRegistry`` builds a new class (``type(...)``) every time a header is set: about a
-    tenth of building an e-mail. The classes it builds for a name are all alike, so one per
-    name gives the same headers.
+    ``HeaderRegistry`` builds a new class (``type(...)``) every time a header is set, and
+    parses its value: most of building an e-mail. The classes it builds for a name are all
+    alike, so one per name gives the same headers; and header objects are read-only, so the
+    headers every message of a run repeats (its subject and date, the content types, the
+    kind...) are parsed once and shared (the most recently used few hundred are kept).
     """
 
     def __init__(self) -> None:
@@ -32,6 +37,17 @@ class _HeaderClasses(HeaderRegistry):
             cls = self._classes[key] = super().__getitem__(name)
         return cls
 
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        if type(value) is str:
+            return _shared_header(self, name, value)
+        return super().__call__(name, value)
+
+
+@functools.lru_cache(maxsize=512)
+def _shared_header(registry: HeaderRegistry, name: str, value: str) -> BaseHeader:
+    """The header ``name: value`` made by ``registry``, once per value while it is used."""
+    return HeaderRegistry.__call__(registry, name, value)
+
 
 #: The policy used to serialize: CRLF line ends, non-ASCII headers RFC 2047-encoded (utf8=False)
 #: so any SMTP server accepts them, even without SMTPUTF8 (the standard ``SMTP`` policy, its
@@ -42,7 +58,7 @@ SMTP_POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses())
 class Sender:
     """The From address and display name of a deployment's emails."""
 
-    __slots__ = ("_header", "address", "domain", "name")
+    __slots__ = ("_from", "_header", "address", "domain", "name")
 
     def __init__(self, address: str, name: str | None = None) -> None:
         local, at, domain = address.rpartition("@")
@@ -54,12 +70,20 @@ class Sender:
         self.name = name or None
         self.domain = domain.lower()
         self._header: Address | None = None
+        self._from: BaseHeader | None = None
 
     def header(self) -> Address:
         """The From header value (made once: an ``Address`` parses its address)."""
         if self._header is None:
             self._header = Address(display_name=self.name or "", addr_spec=self.address)
         return self._header
+
+    def from_header(self) -> BaseHeader:
+        """The From header, parsed once (header objects are read-only: every e-mail of the
+        sender shares it)."""
+        if self._from is None:
+            self._from = SMTP_POLICY.header_factory("From", self.header())
+        return self._from
 
     def __repr__(self) -> str:
         return f"Sender({self.address!r}, {self.name!r})"
@@ -84,7 +108,7 @@ def build_email(
     message was created, for the same reason.
     """
     mail = EmailMessage(policy=SMTP_POLICY)
-    mail["From"] = sender.header()
+    mail["From"] = sender.from_header()
     mail["To"] = Address(display_name=message.to_name or "", addr_spec=message.to_address)
     if reply_to:
         mail["Reply-To"] = reply_to
