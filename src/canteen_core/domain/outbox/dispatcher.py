@@ -201,6 +201,41 @@ class Dispatcher:
             raise MailDeliveryError("message to render at the send, and no renderer given")
         return self.renderer(message)
 
+    def _send(self, record: OutboxRecord, claimed_at: datetime, recorder: _SendRecorder) -> str:
+        """Send one claimed message and note or record the outcome; which of
+        :class:`DispatchReport`'s lists it goes to."""
+        message = record.message
+        if isinstance(self.mailer, DeduplicatingMailer) and self.mailer.has_sent(message.id):
+            recorder.add(message.id, self.clock.now())
+            return "already_sent"
+        if record.attempts > self.retry.max_attempts:
+            # Claimed again and again with no outcome recorded: a message that stops the
+            # dispatcher each time it is sent. Give up rather than loop forever.
+            abandoned = (
+                f"abandoned after {record.attempts - 1} attempts without a recorded "
+                "outcome (the dispatcher stopped while sending)"
+            )
+            self._fail(record, abandoned, claimed_at, retry_at=None)
+            return "dead"
+        try:
+            outgoing = open_message(message, self.secrets)
+        except SealedSecretsError as error:
+            # Retrying cannot help: another key is needed, or the secrets were dropped.
+            self._fail(record, f"SealedSecretsError: {error}", self.clock.now(), retry_at=None)
+            return "dead"
+        try:
+            outgoing = self._rendered(outgoing)
+            self.mailer.send(outgoing)
+        except Exception as error:  # any failure must be recorded: a message is never lost
+            failed_at = self.clock.now()
+            text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]
+            give_up = record.attempts >= self.retry.max_attempts
+            retry_at = None if give_up else failed_at + self.retry.delay(record.attempts)
+            self._fail(record, text, failed_at, retry_at=retry_at)
+            return "dead" if give_up else "retrying"
+        recorder.add(message.id, self.clock.now())
+        return "sent"
+
     def run_once(self) -> DispatchReport:
         """Claim the due messages (one batch), send each and record the outcome.
 
@@ -214,17 +249,18 @@ class Dispatcher:
         """
         now = ensure_aware(self.clock.now(), "now")
         claimed = self.store.claim_due(now, limit=self.batch_size, lease=self.lease)
-        sent: list[str] = []
-        retrying: list[str] = []
-        dead: list[str] = []
-        already: list[str] = []
-        lost: list[str] = []
+        outcomes: dict[str, list[str]] = {
+            "sent": [],
+            "retrying": [],
+            "dead": [],
+            "already_sent": [],
+            "lost": [],
+        }
         recorder = _SendRecorder(self.store, self.mark_every)
         held = {record.id for record in claimed}
         leased_at = now
         try:
             for index, record in enumerate(claimed):
-                message = record.message
                 started = self.clock.now()
                 if started - leased_at >= self.lease / 2:
                     # A batch may outlast the lease: another dispatcher would then re-claim
@@ -235,56 +271,12 @@ class Dispatcher:
                     rest = {r.id: r.claim for r in claimed[index:] if r.id in held}
                     held = self.store.renew_many(rest, now=started)
                     leased_at = started
-                if message.id not in held:
-                    lost.append(message.id)
-                    continue
-                if isinstance(self.mailer, DeduplicatingMailer) and self.mailer.has_sent(
-                    message.id
-                ):
-                    recorder.add(message.id, self.clock.now())
-                    already.append(message.id)
-                    continue
-                if record.attempts > self.retry.max_attempts:
-                    # Claimed again and again with no outcome recorded: a message that stops
-                    # the dispatcher each time it is sent. Give up rather than loop forever.
-                    abandoned = (
-                        f"abandoned after {record.attempts - 1} attempts without a recorded "
-                        "outcome (the dispatcher stopped while sending)"
-                    )
-                    self._fail(record, abandoned, now, retry_at=None)
-                    dead.append(message.id)
-                    continue
-                try:
-                    outgoing = open_message(message, self.secrets)
-                except SealedSecretsError as error:
-                    # Retrying cannot help: another key is needed, or the secrets were dropped.
-                    text = f"SealedSecretsError: {error}"
-                    self._fail(record, text, self.clock.now(), retry_at=None)
-                    dead.append(message.id)
-                    continue
-                try:
-                    outgoing = self._rendered(outgoing)
-                    self.mailer.send(outgoing)
-                except Exception as error:  # any failure must be recorded: never lost
-                    failed_at = self.clock.now()
-                    text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]
-                    give_up = record.attempts >= self.retry.max_attempts
-                    retry_at = None if give_up else failed_at + self.retry.delay(record.attempts)
-                    self._fail(record, text, failed_at, retry_at=retry_at)
-                    (dead if give_up else retrying).append(message.id)
-                else:
-                    recorder.add(message.id, self.clock.now())
-                    sent.append(message.id)
+                outcome = self._send(record, now, recorder) if record.id in held else "lost"
+                outcomes[outcome].append(record.id)
         finally:
             # Also when the batch stops on an error: what went out is recorded if it can be.
             recorder.flush()
-        return DispatchReport(
-            sent=tuple(sent),
-            retrying=tuple(retrying),
-            dead=tuple(dead),
-            already_sent=tuple(already),
-            lost=tuple(lost),
-        )
+        return DispatchReport(**{name: tuple(ids) for name, ids in outcomes.items()})
 
     def run_until_idle(self, *, max_batches: int = 100) -> DispatchReport:
         """Run batches until nothing is due now (or ``max_batches``); merged report."""
