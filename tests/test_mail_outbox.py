@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import attrs
 import pytest
 
+from canteen_adapters.mail._mime import SMTP_POLICY, build_email, parse_sender
 from canteen_adapters.mail.outbox import DEFAULT_SENDER, OutboxMailer, OutboxMailerSettings
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import ConfigurationError
@@ -126,3 +128,28 @@ def test_settings_from_deployment_values(tmp_path: Path) -> None:
         OutboxMailerSettings.from_mapping({"sender": "no address"})
     with pytest.raises(ConfigurationError):
         OutboxMailerSettings.from_mapping({"folder": 3})
+
+
+def test_headers_shared_between_emails_serialize_as_the_standard_library_does() -> None:
+    """The e-mails of a run share their repeated headers, parsed and folded once: each is
+    still written byte for byte as with the standard library's own policies (plain and
+    SMTPUTF8), and keeps its own recipient and subject."""
+    sender = parse_sender("Mairie de Bois-le-Roi <cantine@mairie.example.fr>")
+    subjects = [
+        "Confirmation de votre règlement de 13,40 €",
+        "Relance : votre facture n° 2023-000042 de septembre reste à régler avant le 1er "
+        "novembre, merci de régulariser votre situation auprès de la régie",
+    ]
+    messages = [
+        attrs.evolve(outgoing(n), subject=subjects[n % 2], to_name=name, to_address=f"p{n}@ex.fr")
+        for n, name in enumerate(["Famille Éluard", 'Jean "Jo" Martin', "Лена", None] * 2)
+    ]
+    for message in messages:
+        mail = build_email(message, sender=sender, reply_to="Régie <regie@mairie.example.fr>")
+        written = mail.as_bytes()  # the boundary is chosen here, then kept
+        assert written == mail.as_bytes(policy=email.policy.SMTP)
+        utf8 = SMTP_POLICY.clone(utf8=True)
+        assert mail.as_bytes(policy=utf8) == mail.as_bytes(policy=email.policy.SMTPUTF8)
+        parsed = email.message_from_bytes(written, policy=email.policy.default)
+        assert parsed["Subject"] == message.subject
+        assert parsed["To"].addresses[0].addr_spec == message.to_address

@@ -43,16 +43,45 @@ class _HeaderClasses(HeaderRegistry):
         return super().__call__(name, value)
 
 
+#: The attribute of a shared header holding its folded lines by serializing policy.
+_FOLDS = "_canteen_folds"
+
+
+def _shareable(header: BaseHeader) -> BaseHeader:
+    """``header``, ready to be shared: its folded lines will be kept with it."""
+    setattr(header, _FOLDS, {})
+    return header
+
+
 @functools.lru_cache(maxsize=512)
 def _shared_header(registry: HeaderRegistry, name: str, value: str) -> BaseHeader:
     """The header ``name: value`` made by ``registry``, once per value while it is used."""
-    return HeaderRegistry.__call__(registry, name, value)
+    return _shareable(HeaderRegistry.__call__(registry, name, value))
+
+
+class _SmtpPolicy(email.policy.EmailPolicy):
+    """The standard ``SMTP`` policy, folding a shared header once.
+
+    Serializing an e-mail folds each header again (parse tree to lines): for the headers every
+    e-mail repeats, the lines are kept with the header, per folding setting.
+    """
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        folds: dict[tuple[object, ...], bytes] | None = getattr(value, _FOLDS, None)
+        if folds is None:
+            return super().fold_binary(name, value)
+        # What folding a header object reads from the policy (``BaseHeader.fold``).
+        key = (name, self.linesep, self.max_line_length, self.utf8, self.cte_type)
+        folded = folds.get(key)
+        if folded is None:
+            folded = folds[key] = super().fold_binary(name, value)
+        return folded
 
 
 #: The policy used to serialize: CRLF line ends, non-ASCII headers RFC 2047-encoded (utf8=False)
 #: so any SMTP server accepts them, even without SMTPUTF8 (the standard ``SMTP`` policy, its
-#: header classes made once).
-SMTP_POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses())
+#: header classes made once and its repeated headers parsed and folded once).
+SMTP_POLICY = _SmtpPolicy(linesep="\r\n", header_factory=_HeaderClasses())
 
 
 class Sender:
@@ -82,7 +111,7 @@ class Sender:
         """The From header, parsed once (header objects are read-only: every e-mail of the
         sender shares it)."""
         if self._from is None:
-            self._from = SMTP_POLICY.header_factory("From", self.header())
+            self._from = _shareable(SMTP_POLICY.header_factory("From", self.header()))
         return self._from
 
     def __repr__(self) -> str:
