@@ -6,6 +6,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import InvalidInputError, NotFoundError, StorageError
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import (
+    DURABLE_MARK_EVERY,
     DeduplicatingMailer,
     DeliveryStatus,
     Dispatcher,
@@ -23,6 +25,7 @@ from canteen_core.domain.outbox import (
     MailDeliveryError,
     OutboxRecord,
     RetryPolicy,
+    remembers_across_processes,
 )
 
 START = datetime(2023, 9, 1, 6, 0, tzinfo=UTC)
@@ -226,6 +229,31 @@ def test_sends_are_recorded_a_few_at_a_time() -> None:
     assert len(report.sent) == 7
     assert [len(step) for step in store.steps] == [3, 3, 1]
     assert all(r.status is DeliveryStatus.SENT for r in store.records())
+
+
+def test_by_default_sends_are_batched_only_for_a_mailer_that_remembers_across_processes(
+    tmp_path: Path,
+) -> None:
+    """A mailer whose memory dies with its process (SMTP, a plain mailer) has each send
+    recorded on its own: a crash sends at most one message twice. The outbox adapter writing
+    files remembers every send, so its sends are recorded 20 at a time."""
+    from canteen_adapters.mail.outbox import OutboxMailer, OutboxMailerSettings
+    from canteen_adapters.mail.smtp import SmtpMailer, SmtpSettings
+
+    clock = FixedClock(START)
+    files = OutboxMailer(OutboxMailerSettings(folder=tmp_path))
+    in_memory = OutboxMailer()
+    smtp = SmtpMailer(SmtpSettings(host="127.0.0.1", sender="cantine@example.fr"))
+    assert Dispatcher(InMemoryOutboxStore(), files, clock=clock).mark_every == DURABLE_MARK_EVERY
+    for forgetful in (in_memory, smtp, FlakyMailer()):
+        assert not remembers_across_processes(forgetful)
+        assert Dispatcher(InMemoryOutboxStore(), forgetful, clock=clock).mark_every == 1
+    assert Dispatcher(InMemoryOutboxStore(), smtp, clock=clock, mark_every=20).mark_every == 20
+
+    store = CrashingStore()
+    store.add([message(n) for n in range(3)])
+    Dispatcher(store, FlakyMailer(), clock=clock).run_once()
+    assert [len(step) for step in store.steps] == [1, 1, 1]
 
 
 def test_a_crash_resends_at_most_the_unrecorded_sends_with_a_plain_mailer() -> None:

@@ -14,8 +14,10 @@ Crash safety and duplicates (the honest trade-off)
 --------------------------------------------------
 The sequence is *claim a batch -> send each -> record the sends*, each step committed on its
 own. A batch (``batch_size`` messages, 100) is claimed in one transaction; the sends are
-recorded ``mark_every`` at a time (20: one transaction per 20 messages, and one when the
-batch ends or stops on an error); failures are recorded one by one, as they happen.
+recorded ``mark_every`` at a time (by default 20, one transaction per 20 messages and one
+when the batch ends or stops on an error, if the mailer remembers its sends across processes,
+as the ``outbox`` adapter writing files does; otherwise 1, each send on its own); failures
+are recorded one by one, as they happen.
 
 * a crash before a send leaves the message claimed; the claim is a lease, and when it expires
   the message is claimed again and sent: nothing is lost;
@@ -29,10 +31,10 @@ batch ends or stops on an error); failures are recorded one by one, as they happ
   sent implement :class:`DeduplicatingMailer` (``has_sent``): the dispatcher then records the
   message as sent without sending it again. The ``outbox`` adapter remembers durably (its
   ``<id>.eml`` files: with a folder, a message id is written at most once, whatever the
-  crashes); the SMTP adapter only within its process, so after a ``SIGKILL`` an SMTP relay
-  receives each of those messages a second time, with the same ``Message-ID``. A
-  :class:`Dispatcher` built with ``mark_every=1`` keeps that window to one message, at the
-  cost of one transaction per send.
+  crashes); the SMTP adapter only within its process, so its dispatcher records each send
+  on its own, and after a ``SIGKILL`` an SMTP relay may receive one message a second time,
+  with the same ``Message-ID``. A :class:`Dispatcher` built with ``mark_every=20`` over SMTP
+  trades that window (up to 20 messages) for one transaction per 20 sends.
 
 The store must make a claim atomic (two dispatchers never get the same message): in SQL, an
 ``UPDATE ... WHERE status = 'pending' AND next_attempt_at <= :now`` (or ``SELECT ... FOR UPDATE
@@ -71,12 +73,14 @@ Every name below is importable from ``canteen_core.domain.outbox`` itself.
 """
 
 from canteen_core.domain.outbox.dispatcher import (
+    DURABLE_MARK_EVERY,
     DeduplicatingMailer,
     Dispatcher,
     DispatchReport,
     MailDeliveryError,
     Mailer,
     RetryPolicy,
+    remembers_across_processes,
 )
 from canteen_core.domain.outbox.store import (
     SENT_BODY,
@@ -91,6 +95,7 @@ from canteen_core.domain.outbox.store import (
 )
 
 __all__ = [
+    "DURABLE_MARK_EVERY",
     "SENT_BODY",
     "DeduplicatingMailer",
     "DeliveryStatus",
@@ -106,4 +111,5 @@ __all__ = [
     "erasure_accounts",
     "new_claim",
     "new_records",
+    "remembers_across_processes",
 ]

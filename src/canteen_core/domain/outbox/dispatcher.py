@@ -59,6 +59,19 @@ class DeduplicatingMailer(Protocol):
         ...
 
 
+#: How many sends a dispatcher records per transaction when its mailer remembers its sends
+#: across processes (see :func:`remembers_across_processes`); otherwise each send on its own.
+DURABLE_MARK_EVERY = 20
+
+
+def remembers_across_processes(mailer: object) -> bool:
+    """Whether ``mailer`` remembers what it sent after its process dies: a
+    :class:`DeduplicatingMailer` saying so with a ``remembers_across_processes`` attribute
+    that is ``True`` (the ``outbox`` adapter writing files). Only then may sends be recorded
+    in batches without a crash sending any message twice."""
+    return getattr(mailer, "remembers_across_processes", False) is True
+
+
 def _positive_delta(_: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
     if not isinstance(value, timedelta) or value <= timedelta(0):
         raise InvalidInputError(f"must be a positive timedelta, got {value!r}", path=attribute.name)
@@ -151,7 +164,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         lease: timedelta = timedelta(minutes=10),
         batch_size: int = 100,
-        mark_every: int = 20,
+        mark_every: int | None = None,
         secrets: MailSecrets | None = None,
         renderer: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
     ) -> None:
@@ -159,7 +172,9 @@ class Dispatcher:
             raise InvalidInputError("lease must be a positive timedelta", path="lease")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError("batch_size must be an integer >= 1", path="batch_size")
-        if not isinstance(mark_every, int) or mark_every < 1:
+        if mark_every is None:
+            mark_every = DURABLE_MARK_EVERY if remembers_across_processes(mailer) else 1
+        if isinstance(mark_every, bool) or not isinstance(mark_every, int) or mark_every < 1:
             raise InvalidInputError("mark_every must be an integer >= 1", path="mark_every")
         self.store = store
         self.mailer = mailer
@@ -170,7 +185,9 @@ class Dispatcher:
         #: How many sends are recorded per transaction. A dispatcher killed before recording
         #: them leaves up to this many messages handed to the mailer and still claimed: they
         #: are offered again once the lease expires, and sent again unless the mailer
-        #: remembers them (:class:`DeduplicatingMailer`). ``1`` records each send on its own.
+        #: remembers them (:class:`DeduplicatingMailer`). By default
+        #: :data:`DURABLE_MARK_EVERY` for a mailer that remembers its sends across processes,
+        #: otherwise ``1`` (each send recorded on its own: at most one message sent twice).
         self.mark_every = mark_every
         #: Opens the sealed secrets of account emails before the send.
         self.secrets = secrets
