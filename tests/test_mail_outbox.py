@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import attrs
 import pytest
 
+from canteen_adapters.mail._mime import SMTP_POLICY, build_email, parse_sender
 from canteen_adapters.mail.outbox import DEFAULT_SENDER, OutboxMailer, OutboxMailerSettings
+from canteen_adapters.storage.sql import SqlStorage
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.domain.notifications import OutgoingMessage
@@ -21,6 +30,7 @@ from canteen_core.domain.outbox import (
     InMemoryOutboxStore,
     MailDeliveryError,
 )
+from canteen_core.ports.storage import outbox_store
 
 NOW = datetime(2023, 6, 9, 7, 30, tzinfo=UTC)
 
@@ -79,13 +89,11 @@ def test_files_make_deduplication_survive_a_restart(tmp_path: Path) -> None:
     class CrashOnce(InMemoryOutboxStore):
         crashed = False
 
-        def mark_sent(
-            self, message_id: str, *, sent_at: datetime, claim: str | None = None
-        ) -> None:
+        def mark_sent_many(self, sent: Mapping[str, datetime]) -> None:
             if not self.crashed:
                 self.crashed = True
                 raise KeyboardInterrupt  # the process stops right after the send
-            super().mark_sent(message_id, sent_at=sent_at, claim=claim)
+            super().mark_sent_many(sent)
 
     store, clock = CrashOnce(), FixedClock(NOW)
     store.add([outgoing()])
@@ -127,3 +135,85 @@ def test_settings_from_deployment_values(tmp_path: Path) -> None:
         OutboxMailerSettings.from_mapping({"sender": "no address"})
     with pytest.raises(ConfigurationError):
         OutboxMailerSettings.from_mapping({"folder": 3})
+
+
+def test_headers_shared_between_emails_serialize_as_the_standard_library_does() -> None:
+    """The e-mails of a run share their repeated headers, parsed and folded once: each is
+    still written byte for byte as with the standard library's own policies (plain and
+    SMTPUTF8), and keeps its own recipient and subject."""
+    sender = parse_sender("Mairie de Bois-le-Roi <cantine@mairie.example.fr>")
+    subjects = [
+        "Confirmation de votre règlement de 13,40 €",
+        "Relance : votre facture n° 2023-000042 de septembre reste à régler avant le 1er "
+        "novembre, merci de régulariser votre situation auprès de la régie",
+    ]
+    messages = [
+        attrs.evolve(outgoing(n), subject=subjects[n % 2], to_name=name, to_address=f"p{n}@ex.fr")
+        for n, name in enumerate(["Famille Éluard", 'Jean "Jo" Martin', "Лена", None] * 2)
+    ]
+    for message in messages:
+        mail = build_email(message, sender=sender, reply_to="Régie <regie@mairie.example.fr>")
+        written = mail.as_bytes()  # the boundary is chosen here, then kept
+        assert written == mail.as_bytes(policy=email.policy.SMTP)
+        utf8 = SMTP_POLICY.clone(utf8=True)
+        assert mail.as_bytes(policy=utf8) == mail.as_bytes(policy=email.policy.SMTPUTF8)
+        parsed = email.message_from_bytes(written, policy=email.policy.default)
+        assert parsed["Subject"] == message.subject
+        assert parsed["To"].addresses[0].addr_spec == message.to_address
+
+
+_KILLED_DISPATCHER = """
+import os, signal, sys
+from datetime import datetime
+from canteen_adapters.mail.outbox import OutboxMailer, OutboxMailerSettings
+from canteen_adapters.storage.sql import SqlStorage
+from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.outbox import Dispatcher
+from canteen_core.ports.storage import outbox_store
+
+url, folder, now = sys.argv[1:]
+
+class DiesAfter25(OutboxMailer):
+    def send(self, message):
+        super().send(message)
+        if len(self.sent) == 25:  # its file is written, its send not recorded
+            os.kill(os.getpid(), signal.SIGKILL)
+
+storage = SqlStorage.from_url(url, migrate=False)
+mailer = DiesAfter25(OutboxMailerSettings(folder=folder))
+Dispatcher(outbox_store(storage), mailer, clock=FixedClock(datetime.fromisoformat(now))).run_once()
+"""
+
+
+def test_a_dispatcher_killed_mid_batch_writes_each_file_once(tmp_path: Path) -> None:
+    """A real SIGKILL in the middle of a batch of 30 (sends recorded 20 at a time): the 20
+    recorded stay sent, the 5 written but not recorded are found as files by the next
+    dispatch once the lease has expired (recorded without a second write), the 5 never sent
+    are sent. Each message ends with one file, nothing is lost."""
+    url = f"sqlite:///{tmp_path / 'canteen.db'}"
+    folder = tmp_path / "mail"
+    storage = SqlStorage.from_url(url)
+    try:
+        store = outbox_store(storage)
+        store.add([attrs.evolve(outgoing(n), id=f"m-{n:02d}") for n in range(30)])
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        killed = subprocess.run(
+            [sys.executable, "-c", _KILLED_DISPATCHER, url, str(folder), NOW.isoformat()],
+            env=environment,
+            capture_output=True,
+            timeout=120,
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+        statuses = Counter(record.status for record in store.records())
+        assert statuses == {DeliveryStatus.SENT: 20, DeliveryStatus.SENDING: 10}
+        assert len(list(folder.glob("*.eml"))) == 25
+        restarted = OutboxMailer(OutboxMailerSettings(folder=folder))
+        after_lease = FixedClock(NOW + timedelta(minutes=10))
+        report = Dispatcher(store, restarted, clock=after_lease).run_until_idle()
+        assert report.already_sent == tuple(f"m-{n}" for n in range(20, 25))
+        assert report.sent == tuple(f"m-{n}" for n in range(25, 30))
+        assert list(restarted.sent) == [f"m-{n}" for n in range(25, 30)]  # written once
+        assert sorted(p.stem for p in folder.glob("*.eml")) == [f"m-{n:02d}" for n in range(30)]
+        assert {record.status for record in store.records()} == {DeliveryStatus.SENT}
+    finally:
+        storage.close()

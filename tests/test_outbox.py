@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canteen_core.domain.clock import FixedClock
-from canteen_core.domain.errors import InvalidInputError, NotFoundError
+from canteen_core.domain.errors import InvalidInputError, NotFoundError, StorageError
 from canteen_core.domain.notifications import OutgoingMessage
 from canteen_core.domain.outbox import (
+    DURABLE_MARK_EVERY,
     DeduplicatingMailer,
     DeliveryStatus,
     Dispatcher,
@@ -21,6 +25,7 @@ from canteen_core.domain.outbox import (
     MailDeliveryError,
     OutboxRecord,
     RetryPolicy,
+    remembers_across_processes,
 )
 
 START = datetime(2023, 9, 1, 6, 0, tzinfo=UTC)
@@ -67,17 +72,20 @@ class Crash(BaseException):
 
 
 class CrashingStore(InMemoryOutboxStore):
-    """A store whose ``mark_sent`` dies once: the crash between send and record."""
+    """A store whose recording of sends dies once: the crash between send and record (the
+    sends of that step stay unrecorded, as an uncommitted transaction's)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.crash_next_mark_sent = False
+        self.steps: list[list[str]] = []  # the sends recorded, step by step
 
-    def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
+    def mark_sent_many(self, sent: Mapping[str, datetime]) -> None:
         if self.crash_next_mark_sent:
             self.crash_next_mark_sent = False
             raise Crash
-        super().mark_sent(message_id, sent_at=sent_at, claim=claim)
+        self.steps.append(list(sent))
+        super().mark_sent_many(sent)
 
 
 def test_sends_due_messages_once() -> None:
@@ -212,6 +220,95 @@ def test_crash_before_marking_sent_with_a_plain_mailer_is_at_least_once() -> Non
     assert store.get("msg-1").attempts == 2  # type: ignore[union-attr]
 
 
+def test_sends_are_recorded_a_few_at_a_time() -> None:
+    # One step per `mark_every` sends, the last one when the batch ends, instead of a
+    # transaction per message: what a month-end's thousands of e-mails cost.
+    store, clock, mailer = CrashingStore(), FixedClock(START), FlakyMailer()
+    store.add([message(n) for n in range(7)])
+    report = Dispatcher(store, mailer, clock=clock, mark_every=3).run_once()
+    assert len(report.sent) == 7
+    assert [len(step) for step in store.steps] == [3, 3, 1]
+    assert all(r.status is DeliveryStatus.SENT for r in store.records())
+
+
+def test_by_default_sends_are_batched_only_for_a_mailer_that_remembers_across_processes(
+    tmp_path: Path,
+) -> None:
+    """A mailer whose memory dies with its process (SMTP, a plain mailer) has each send
+    recorded on its own: a crash sends at most one message twice. The outbox adapter writing
+    files remembers every send, so its sends are recorded 20 at a time."""
+    from canteen_adapters.mail.outbox import OutboxMailer, OutboxMailerSettings
+    from canteen_adapters.mail.smtp import SmtpMailer, SmtpSettings
+
+    clock = FixedClock(START)
+    files = OutboxMailer(OutboxMailerSettings(folder=tmp_path))
+    in_memory = OutboxMailer()
+    smtp = SmtpMailer(SmtpSettings(host="127.0.0.1", sender="cantine@example.fr"))
+    assert Dispatcher(InMemoryOutboxStore(), files, clock=clock).mark_every == DURABLE_MARK_EVERY
+    for forgetful in (in_memory, smtp, FlakyMailer()):
+        assert not remembers_across_processes(forgetful)
+        assert Dispatcher(InMemoryOutboxStore(), forgetful, clock=clock).mark_every == 1
+    assert Dispatcher(InMemoryOutboxStore(), smtp, clock=clock, mark_every=20).mark_every == 20
+
+    store = CrashingStore()
+    store.add([message(n) for n in range(3)])
+    Dispatcher(store, FlakyMailer(), clock=clock).run_once()
+    assert [len(step) for step in store.steps] == [1, 1, 1]
+
+
+def test_a_crash_resends_at_most_the_unrecorded_sends_with_a_plain_mailer() -> None:
+    """What a dispatcher killed mid-batch can do (documented in the outbox's docs): the
+    sends it had not recorded yet, at most ``mark_every``, are sent again once the lease
+    expires, with the same ids. Nothing is lost; the others are sent once."""
+    store, clock, mailer = CrashingStore(), FixedClock(START), FlakyMailer()
+    store.add([message(n) for n in range(7)])
+
+    class DiesAtTheSecondStep(FlakyMailer):
+        def send(self, outgoing: OutgoingMessage) -> None:
+            mailer.send(outgoing)
+            store.crash_next_mark_sent = len(mailer.delivered) == 6
+
+    with pytest.raises(Crash):
+        Dispatcher(store, DiesAtTheSecondStep(), clock=clock, mark_every=3).run_once()
+    assert [r.status for r in store.records()] == [DeliveryStatus.SENT] * 3 + [
+        DeliveryStatus.SENDING
+    ] * 4
+    clock.advance(minutes=10)
+    assert Dispatcher(store, mailer, clock=clock, mark_every=3).run_once().sent == tuple(
+        f"msg-{n}" for n in range(3, 7)
+    )
+    sends = Counter(mailer.delivered)
+    assert sends == {f"msg-{n}": 2 if n in (3, 4, 5) else 1 for n in range(7)}
+    assert all(r.status is DeliveryStatus.SENT for r in store.records())
+
+
+def test_sends_made_before_a_failing_step_are_recorded() -> None:
+    # A storage error (here recording a failure) stops the batch: the sends made before it
+    # are recorded on the way out, not left to be sent again.
+    class BrokenFailures(CrashingStore):
+        def mark_failed(self, message_id: str, **failure: Any) -> None:
+            raise StorageError("base de données indisponible")
+
+    store, clock = BrokenFailures(), FixedClock(START)
+
+    class Picky(FlakyMailer):
+        def send(self, outgoing: OutgoingMessage) -> None:
+            if outgoing.id == "msg-2":
+                raise MailDeliveryError("451 try again later", code=451)
+            super().send(outgoing)
+
+    store.add([message(n) for n in range(4)])
+    with pytest.raises(StorageError):
+        Dispatcher(store, Picky(), clock=clock).run_once()
+    statuses = {r.id: r.status for r in store.records()}
+    assert statuses == {
+        "msg-0": DeliveryStatus.SENT,
+        "msg-1": DeliveryStatus.SENT,
+        "msg-2": DeliveryStatus.SENDING,  # retried once the lease expires
+        "msg-3": DeliveryStatus.SENDING,
+    }
+
+
 def test_crash_before_sending_loses_nothing() -> None:
     store, clock = InMemoryOutboxStore(), FixedClock(START)
 
@@ -273,6 +370,8 @@ def test_bad_input_is_rejected() -> None:
     assert store.records() == []  # nothing added from a bad batch
     with pytest.raises(InvalidInputError):
         Dispatcher(store, FlakyMailer(), clock=FixedClock(START), lease=timedelta(0))
+    with pytest.raises(InvalidInputError):
+        Dispatcher(store, FlakyMailer(), clock=FixedClock(START), mark_every=0)
     with pytest.raises(InvalidInputError):
         RetryPolicy(max_attempts=0)
     with pytest.raises(NotFoundError):

@@ -7,6 +7,7 @@ own, as in production); the first one outlasts its lease while sending a slow ba
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -41,45 +42,81 @@ def _message(n: int) -> OutgoingMessage:
 
 
 class SlowMailer:
-    """Each send takes ``minutes`` on the shared clock; ``during`` runs inside a given send."""
+    """Each send takes ``minutes`` on the shared clock; ``after`` runs once a given send is
+    done, before the dispatcher records it. Remembers what went out (``delivered``, shared by
+    the dispatchers' mailers, as the ``outbox`` mailer's folder is)."""
 
     def __init__(self, clock: FixedClock, delivered: list[str], minutes: int = 0) -> None:
         self.clock = clock
         self.delivered = delivered
         self.minutes = minutes
-        self.during: dict[int, object] = {}
+        self.after: dict[int, Callable[[], object]] = {}
         self.calls = 0
+
+    def has_sent(self, message_id: str) -> bool:
+        return message_id in self.delivered
 
     def send(self, message: OutgoingMessage) -> None:
         self.calls += 1
         self.clock.advance(minutes=self.minutes)
-        action = self.during.get(self.calls)
-        if callable(action):
-            action()
         self.delivered.append(message.id)
+        action = self.after.get(self.calls)
+        if action is not None:
+            action()
+
+
+def _queued(storage: Storage, count: int) -> None:
+    with storage.unit_of_work() as uow:
+        uow.outbox.add([_message(n) for n in range(count)])
+        uow.commit()
+
+
+def test_a_batch_longer_than_its_lease_keeps_its_messages(open_storage: OpenStorage) -> None:
+    """The first dispatcher sends 6 messages at 3 minutes each (18 minutes, a 10-minute
+    lease): it renews the claims of the messages still to send once half the lease has gone,
+    so a second dispatcher running during its 4th send finds nothing to take."""
+    first_storage, second_storage = open_storage(), open_storage()
+    _queued(first_storage, 6)
+    clock = FixedClock(NOW)
+    delivered: list[str] = []
+    slow = SlowMailer(clock, delivered, minutes=3)
+    second = Dispatcher(outbox_store(second_storage), SlowMailer(clock, delivered), clock=clock)
+    reports = []
+    slow.after[4] = lambda: reports.append(second.run_once())
+    report = Dispatcher(outbox_store(first_storage), slow, clock=clock, lease=LEASE).run_once()
+    assert reports[0].attempted == 0
+    assert len(report.sent) == 6
+    assert Counter(delivered) == {f"invitation.m{n}": 1 for n in range(6)}
+    store = outbox_store(first_storage)
+    assert [record.status for record in store.records()] == [DeliveryStatus.SENT] * 6
 
 
 def test_a_late_dispatcher_does_not_send_what_another_reclaimed(
     open_storage: OpenStorage,
 ) -> None:
-    """The first dispatcher sends 6 messages at 3 minutes each (a 10-minute lease); the
-    second runs during its 4th send, re-claims the 2 messages whose lease ran out and sends
-    them. Each message reaches the mail system once (it was 4-5 of 6 twice)."""
+    """The first dispatcher sends 6 messages at 3 minutes each (a 10-minute lease, renewed at
+    6 minutes) and stalls for a whole lease after its 4th send, before recording its 3rd and
+    4th; the second runs then and re-claims the last 4. Its mailer says the 3rd and 4th went
+    out (recorded as such), it sends the last 2; the first, back, renews its claims before
+    going on, finds them lost and sends nothing. Each message reaches the mail system once."""
     first_storage, second_storage = open_storage(), open_storage()
-    with first_storage.unit_of_work() as uow:
-        uow.outbox.add([_message(n) for n in range(6)])
-        uow.commit()
+    _queued(first_storage, 6)
     clock = FixedClock(NOW)
     delivered: list[str] = []
     slow = SlowMailer(clock, delivered, minutes=3)
-    quick = SlowMailer(clock, delivered)
-    second = Dispatcher(outbox_store(second_storage), quick, clock=clock, lease=LEASE)
+    second = Dispatcher(outbox_store(second_storage), SlowMailer(clock, delivered), clock=clock)
     reports = []
-    slow.during[4] = lambda: reports.append(second.run_once())
+
+    def stall_then_second() -> None:
+        clock.advance(minutes=10)
+        reports.append(second.run_once())
+
+    slow.after[4] = stall_then_second
     first = Dispatcher(outbox_store(first_storage), slow, clock=clock, lease=LEASE)
     report = first.run_once()
     (second_report,) = reports
     assert Counter(delivered) == {f"invitation.m{n}": 1 for n in range(6)}
+    assert set(second_report.already_sent) == {"invitation.m2", "invitation.m3"}
     assert set(second_report.sent) == {"invitation.m4", "invitation.m5"}
     assert set(report.lost) == {"invitation.m4", "invitation.m5"}
     assert len(report.sent) == 4

@@ -90,6 +90,12 @@ class OutboxMailer:
         # Message ids are [A-Za-z0-9._-] starting with an alphanumeric: safe as file names.
         return None if folder is None else folder / f"{message_id}.eml"
 
+    @property
+    def remembers_across_processes(self) -> bool:
+        """With a folder, a sent message's ``.eml`` file outlives the process: the outbox's
+        dispatcher may then record sends in batches (a crash re-sends nothing)."""
+        return self.settings.folder is not None
+
     def has_sent(self, message_id: str) -> bool:
         """Whether ``message_id`` was sent (in this process, or found as a file)."""
         if message_id in self.sent:

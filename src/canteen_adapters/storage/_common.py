@@ -242,11 +242,23 @@ class OutboxLogic(abc.ABC):
         """The record of ``message_id``; with ``lock``, locked until the unit of work ends
         (a concurrent claim or renewal of the message waits), where the database can."""
 
+    def _read_many(self, ids: list[str], *, lock: bool = False) -> dict[str, OutboxRecord]:
+        """The records of ``ids`` that exist, by id (locked as :meth:`_read` does); an
+        adapter that can read them in one query does."""
+        found = {message_id: self._read(message_id, lock=lock) for message_id in ids}
+        return {message_id: record for message_id, record in found.items() if record}
+
     @abc.abstractmethod
     def _insert(self, records: list[OutboxRecord]) -> None: ...
 
     @abc.abstractmethod
     def _update(self, record: OutboxRecord) -> None: ...
+
+    def _update_many(self, records: list[OutboxRecord]) -> None:
+        """:meth:`_update` each record; an adapter that can write them in one statement
+        does."""
+        for record in records:
+            self._update(record)
 
     @abc.abstractmethod
     def _existing_ids(self, ids: list[str]) -> set[str]: ...
@@ -273,11 +285,8 @@ class OutboxLogic(abc.ABC):
         """Claim up to ``limit`` due messages: status ``sending``, attempts + 1."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInputError(f"limit must be a positive integer, got {limit!r}")
-        claimed = []
-        for record in self._due(now, limit, lease):
-            record = record.claimed(now)
-            self._update(record)
-            claimed.append(record)
+        claimed = [record.claimed(now) for record in self._due(now, limit, lease)]
+        self._update_many(claimed)
         return claimed
 
     def _existing(self, message_id: str) -> OutboxRecord:
@@ -295,11 +304,35 @@ class OutboxLogic(abc.ABC):
         self._update(record.renewed(now))
         return True
 
+    def renew_many(self, claims: Mapping[str, str | None], *, now: datetime) -> set[str]:
+        """Start the lease of each claim (message id -> token) again at ``now`` if it still
+        holds its message; the ids renewed."""
+        records = self._read_many(sorted(claims), lock=True)
+        renewed = [
+            record.renewed(now)
+            for message_id, record in records.items()
+            if record.holds(claims[message_id])
+        ]
+        self._update_many(renewed)
+        return {record.id for record in renewed}
+
     def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
         """Record a successful send (bodies dropped); a sent message is left as it is."""
         record = self._existing(message_id)
         if record.status is not DeliveryStatus.SENT:
             self._update(record.sent(sent_at))
+
+    def mark_sent_many(self, sent: Mapping[str, datetime]) -> None:
+        """Record successful sends (message id -> when), as :meth:`mark_sent` does each;
+        ids no longer in the outbox are skipped."""
+        records = self._read_many(sorted(sent), lock=True)
+        self._update_many(
+            [
+                record.sent(sent[message_id])
+                for message_id, record in records.items()
+                if record.status is not DeliveryStatus.SENT
+            ]
+        )
 
     def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:
         """Record a failed attempt: pending again at ``next_attempt_at``, or dead; ignored on

@@ -15,6 +15,7 @@ from canteen_adapters.storage.sql.driver import (
     _IN_CHUNK,
     _chunks,
     _Driver,
+    _rows_in,
     _Session,
     _text_body_rows,
     _translate,
@@ -51,6 +52,8 @@ _MESSAGE_FIELDS = (
 )
 #: The ids among a list that are queued already (``{ids}``: see ``_Driver.sql``).
 _EXISTING_IDS = f"SELECT id FROM {t.outbox.name} WHERE id {{ids}}"
+#: A row's every column but its id, by id (``_id``): :meth:`_Outbox._update_many`.
+_UPDATE_BY_ID = sa.update(t.outbox).where(t.outbox.c.id == sa.bindparam("_id"))
 _FAST_OUTBOX_BODY = (
     tuple(field.name for field in attrs.fields(OutboxRecord)) == _OUTBOX_FIELDS
     and tuple(field.name for field in attrs.fields(OutgoingMessage)) == _MESSAGE_FIELDS
@@ -127,6 +130,22 @@ class _Outbox(OutboxLogic):
             body = connection.execute(statement).scalar_one_or_none()
         return None if body is None else structure(body, OutboxRecord)
 
+    def _read_many(self, ids: list[str], *, lock: bool = False) -> dict[str, OutboxRecord]:
+        # A dispatcher's batch in one query per chunk (its renewal, its sends recorded),
+        # locked in id order: two late dispatchers wait for each other, never deadlock.
+        connection = self._uow.writable() if lock else self._uow.connection()
+        box = t.outbox
+        statement = (
+            sa.select(box.c.id, box.c.body)
+            .where(box.c.id.in_(sa.bindparam("ids", expanding=True)))
+            .order_by(box.c.id)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        with _translate("cannot read the outbox"):
+            rows = list(_rows_in(connection, statement, ids))
+        return {row.id: structure(row.body, OutboxRecord) for row in rows}
+
     def _insert(self, records: list[OutboxRecord]) -> None:
         # One bulk load (multi-row INSERTs: a billing run queues thousands of messages);
         # a message id a concurrent use case queued meanwhile refuses it (ConflictError).
@@ -144,6 +163,19 @@ class _Outbox(OutboxLogic):
                 .where(t.outbox.c.id == record.id)
                 .values({key: value for key, value in row.items() if key != "id"})
             )
+
+    def _update_many(self, records: list[OutboxRecord]) -> None:
+        # One executemany (a claimed batch, its renewal, its sends recorded): the driver runs
+        # the rows in one go (psycopg's pipeline), not a statement and a round trip each.
+        if not records:
+            return
+        connection = self._uow.writable()
+        rows = [
+            {"_id" if key == "id" else key: value for key, value in _outbox_row(record).items()}
+            for record in records
+        ]
+        with _translate("cannot update the outbox"):
+            connection.execute(_UPDATE_BY_ID, rows)
 
     def _existing_ids(self, ids: list[str]) -> set[str]:
         found: set[str] = set()

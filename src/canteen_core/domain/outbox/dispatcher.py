@@ -59,6 +59,19 @@ class DeduplicatingMailer(Protocol):
         ...
 
 
+#: How many sends a dispatcher records per transaction when its mailer remembers its sends
+#: across processes (see :func:`remembers_across_processes`); otherwise each send on its own.
+DURABLE_MARK_EVERY = 20
+
+
+def remembers_across_processes(mailer: object) -> bool:
+    """Whether ``mailer`` remembers what it sent after its process dies: a
+    :class:`DeduplicatingMailer` saying so with a ``remembers_across_processes`` attribute
+    that is ``True`` (the ``outbox`` adapter writing files). Only then may sends be recorded
+    in batches without a crash sending any message twice."""
+    return getattr(mailer, "remembers_across_processes", False) is True
+
+
 def _positive_delta(_: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
     if not isinstance(value, timedelta) or value <= timedelta(0):
         raise InvalidInputError(f"must be a positive timedelta, got {value!r}", path=attribute.name)
@@ -116,6 +129,29 @@ class DispatchReport:
 _MAX_ERROR_LENGTH = 2000
 
 
+class _SendRecorder:
+    """The sends of a batch not yet recorded, written ``every`` at a time in one step."""
+
+    def __init__(self, store: OutboxStore, every: int) -> None:
+        self._store = store
+        self._every = every
+        self._pending: dict[str, datetime] = {}
+
+    def add(self, message_id: str, sent_at: datetime) -> None:
+        """Note the send of ``message_id``; record the pending sends once there are
+        ``every``."""
+        self._pending[message_id] = sent_at
+        if len(self._pending) >= self._every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Record the pending sends (none pending afterwards, even when it fails: what a
+        failed step did not record is sent again once the lease expires)."""
+        if self._pending:
+            pending, self._pending = self._pending, {}
+            self._store.mark_sent_many(pending)
+
+
 class Dispatcher:
     """Sends due outbox messages through a mailer, retrying failures with backoff."""
 
@@ -128,6 +164,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         lease: timedelta = timedelta(minutes=10),
         batch_size: int = 100,
+        mark_every: int | None = None,
         secrets: MailSecrets | None = None,
         renderer: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
     ) -> None:
@@ -135,12 +172,23 @@ class Dispatcher:
             raise InvalidInputError("lease must be a positive timedelta", path="lease")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError("batch_size must be an integer >= 1", path="batch_size")
+        if mark_every is None:
+            mark_every = DURABLE_MARK_EVERY if remembers_across_processes(mailer) else 1
+        if isinstance(mark_every, bool) or not isinstance(mark_every, int) or mark_every < 1:
+            raise InvalidInputError("mark_every must be an integer >= 1", path="mark_every")
         self.store = store
         self.mailer = mailer
         self.clock = clock
         self.retry = retry or RetryPolicy()
         self.lease = lease
         self.batch_size = batch_size
+        #: How many sends are recorded per transaction. A dispatcher killed before recording
+        #: them leaves up to this many messages handed to the mailer and still claimed: they
+        #: are offered again once the lease expires, and sent again unless the mailer
+        #: remembers them (:class:`DeduplicatingMailer`). By default
+        #: :data:`DURABLE_MARK_EVERY` for a mailer that remembers its sends across processes,
+        #: otherwise ``1`` (each send recorded on its own: at most one message sent twice).
+        self.mark_every = mark_every
         #: Opens the sealed secrets of account emails before the send.
         self.secrets = secrets
         #: Renders the messages queued unrendered (invoice e-mails of a billing run:
@@ -170,69 +218,82 @@ class Dispatcher:
             raise MailDeliveryError("message to render at the send, and no renderer given")
         return self.renderer(message)
 
+    def _send(self, record: OutboxRecord, claimed_at: datetime, recorder: _SendRecorder) -> str:
+        """Send one claimed message and note or record the outcome; which of
+        :class:`DispatchReport`'s lists it goes to."""
+        message = record.message
+        if isinstance(self.mailer, DeduplicatingMailer) and self.mailer.has_sent(message.id):
+            recorder.add(message.id, self.clock.now())
+            return "already_sent"
+        if record.attempts > self.retry.max_attempts:
+            # Claimed again and again with no outcome recorded: a message that stops the
+            # dispatcher each time it is sent. Give up rather than loop forever.
+            abandoned = (
+                f"abandoned after {record.attempts - 1} attempts without a recorded "
+                "outcome (the dispatcher stopped while sending)"
+            )
+            self._fail(record, abandoned, claimed_at, retry_at=None)
+            return "dead"
+        try:
+            outgoing = open_message(message, self.secrets)
+        except SealedSecretsError as error:
+            # Retrying cannot help: another key is needed, or the secrets were dropped.
+            self._fail(record, f"SealedSecretsError: {error}", self.clock.now(), retry_at=None)
+            return "dead"
+        try:
+            outgoing = self._rendered(outgoing)
+            self.mailer.send(outgoing)
+        except Exception as error:  # any failure must be recorded: a message is never lost
+            failed_at = self.clock.now()
+            text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]
+            give_up = record.attempts >= self.retry.max_attempts
+            retry_at = None if give_up else failed_at + self.retry.delay(record.attempts)
+            self._fail(record, text, failed_at, retry_at=retry_at)
+            return "dead" if give_up else "retrying"
+        recorder.add(message.id, self.clock.now())
+        return "sent"
+
     def run_once(self) -> DispatchReport:
         """Claim the due messages (one batch), send each and record the outcome.
 
         Send failures are recorded, never raised. Storage errors propagate: what was not
         recorded stays claimed and is retried when the lease expires.
+
+        The claim's lease covers the batch: it is renewed, for the messages still to send and
+        in one step, only once half of it has gone, so each send starts with at least half a
+        lease before another dispatcher may re-claim the message. Sends are recorded
+        ``mark_every`` at a time (and when the batch ends or stops on an error).
         """
         now = ensure_aware(self.clock.now(), "now")
         claimed = self.store.claim_due(now, limit=self.batch_size, lease=self.lease)
-        sent: list[str] = []
-        retrying: list[str] = []
-        dead: list[str] = []
-        already: list[str] = []
-        lost: list[str] = []
-        for record in claimed:
-            message = record.message
-            claim = record.claim
-            # Still ours? A batch may outlast the lease: another dispatcher then re-claimed
-            # the message (and sends it), or it was sent meanwhile. Renewing starts the lease
-            # again for this send.
-            if not self.store.renew(message.id, claim=claim, now=self.clock.now()):
-                lost.append(message.id)
-                continue
-            if isinstance(self.mailer, DeduplicatingMailer) and self.mailer.has_sent(message.id):
-                self.store.mark_sent(message.id, sent_at=self.clock.now(), claim=claim)
-                already.append(message.id)
-                continue
-            if record.attempts > self.retry.max_attempts:
-                # Claimed again and again with no outcome recorded: a message that stops the
-                # dispatcher each time it is sent. Give up rather than loop forever.
-                abandoned = (
-                    f"abandoned after {record.attempts - 1} attempts without a recorded "
-                    "outcome (the dispatcher stopped while sending)"
-                )
-                self._fail(record, abandoned, now, retry_at=None)
-                dead.append(message.id)
-                continue
-            try:
-                outgoing = open_message(message, self.secrets)
-            except SealedSecretsError as error:
-                # Retrying cannot help: another key is needed, or the secrets were dropped.
-                self._fail(record, f"SealedSecretsError: {error}", self.clock.now(), retry_at=None)
-                dead.append(message.id)
-                continue
-            try:
-                outgoing = self._rendered(outgoing)
-                self.mailer.send(outgoing)
-            except Exception as error:  # any failure must be recorded: a message is never lost
-                failed_at = self.clock.now()
-                text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_LENGTH]
-                give_up = record.attempts >= self.retry.max_attempts
-                retry_at = None if give_up else failed_at + self.retry.delay(record.attempts)
-                self._fail(record, text, failed_at, retry_at=retry_at)
-                (dead if give_up else retrying).append(message.id)
-            else:
-                self.store.mark_sent(message.id, sent_at=self.clock.now(), claim=claim)
-                sent.append(message.id)
-        return DispatchReport(
-            sent=tuple(sent),
-            retrying=tuple(retrying),
-            dead=tuple(dead),
-            already_sent=tuple(already),
-            lost=tuple(lost),
-        )
+        outcomes: dict[str, list[str]] = {
+            "sent": [],
+            "retrying": [],
+            "dead": [],
+            "already_sent": [],
+            "lost": [],
+        }
+        recorder = _SendRecorder(self.store, self.mark_every)
+        held = {record.id for record in claimed}
+        leased_at = now
+        try:
+            for index, record in enumerate(claimed):
+                started = self.clock.now()
+                if started - leased_at >= self.lease / 2:
+                    # A batch may outlast the lease: another dispatcher would then re-claim
+                    # (and send) its last messages. Record what was sent, then start the
+                    # lease again for the messages still held; those re-claimed or sent
+                    # meanwhile are left alone.
+                    recorder.flush()
+                    rest = {r.id: r.claim for r in claimed[index:] if r.id in held}
+                    held = self.store.renew_many(rest, now=started)
+                    leased_at = started
+                outcome = self._send(record, now, recorder) if record.id in held else "lost"
+                outcomes[outcome].append(record.id)
+        finally:
+            # Also when the batch stops on an error: what went out is recorded if it can be.
+            recorder.flush()
+        return DispatchReport(**{name: tuple(ids) for name, ids in outcomes.items()})
 
     def run_until_idle(self, *, max_batches: int = 100) -> DispatchReport:
         """Run batches until nothing is due now (or ``max_batches``); merged report."""

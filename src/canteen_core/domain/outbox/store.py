@@ -6,7 +6,7 @@ once a message is sent.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import NotRequired, Protocol, TypedDict, Unpack
 
@@ -213,6 +213,19 @@ class OutboxStore(Protocol):
         message went out: recording it stops the new claim from sending it again)."""
         ...
 
+    def renew_many(self, claims: Mapping[str, str | None], *, now: datetime) -> set[str]:
+        """:meth:`renew` for several messages (message id -> claim token) in one step: the
+        ids whose lease started again at ``now``; the others (re-claimed, sent or unknown)
+        are left as they are. Port addition (issue 20): a dispatcher renews its whole batch
+        at once, only when its lease runs low."""
+        ...
+
+    def mark_sent_many(self, sent: Mapping[str, datetime]) -> None:
+        """:meth:`mark_sent` for several messages (message id -> when it was sent) in one
+        step; ids no longer in the outbox (a household erased meanwhile) are skipped. Port
+        addition (issue 20): a dispatcher records its sends a few at a time."""
+        ...
+
     def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:
         """Record a failed attempt: back to ``pending`` due at ``next_attempt_at``, or
         ``dead`` when it is ``None``. Ignored on a sent message, and when ``claim`` no
@@ -273,6 +286,18 @@ class InMemoryOutboxStore:
 
     def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
         self._records[message_id] = self._existing(message_id).sent(sent_at)
+
+    def renew_many(self, claims: Mapping[str, str | None], *, now: datetime) -> set[str]:
+        return {
+            message_id
+            for message_id, claim in claims.items()
+            if self.renew(message_id, claim=claim, now=now)
+        }
+
+    def mark_sent_many(self, sent: Mapping[str, datetime]) -> None:
+        for message_id, sent_at in sent.items():
+            if message_id in self._records:
+                self.mark_sent(message_id, sent_at=sent_at)
 
     def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:
         self._records[message_id] = self._existing(message_id).failed(**failure)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Unpack
 
@@ -42,6 +42,17 @@ class _CommittingOutbox:
     def mark_sent(self, message_id: str, *, sent_at: datetime, claim: str | None = None) -> None:
         with self._storage.unit_of_work() as uow:
             uow.outbox.mark_sent(message_id, sent_at=sent_at, claim=claim)
+            uow.commit()
+
+    def renew_many(self, claims: Mapping[str, str | None], *, now: datetime) -> set[str]:
+        with self._storage.unit_of_work() as uow:
+            renewed = uow.outbox.renew_many(claims, now=now)
+            uow.commit()
+            return renewed
+
+    def mark_sent_many(self, sent: Mapping[str, datetime]) -> None:
+        with self._storage.unit_of_work() as uow:
+            uow.outbox.mark_sent_many(sent)
             uow.commit()
 
     def mark_failed(self, message_id: str, **failure: Unpack[FailedAttempt]) -> None:

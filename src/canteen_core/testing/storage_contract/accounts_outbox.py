@@ -126,6 +126,42 @@ def test_outbox_joins_the_transaction_and_delivers_once(storage: Storage) -> Non
     assert [r.id for r in store.records()] == ["m1", "m2"]
 
 
+def test_outbox_renews_and_records_a_batch_in_one_step(storage: Storage) -> None:
+    """``renew_many`` and ``mark_sent_many`` (port additions of issue 20) do to each message
+    what ``renew`` and ``mark_sent`` do, and skip the messages they no longer apply to."""
+    with storage.unit_of_work() as uow:
+        uow.outbox.add([_message(f"b{n}", n) for n in range(4)])
+        uow.commit()
+    store = outbox_store(storage)
+    lease = timedelta(minutes=10)
+    at = NOW + timedelta(minutes=5)
+    claimed = {r.id: r.claim for r in store.claim_due(at, limit=4, lease=lease)}
+    assert sorted(claimed) == ["b0", "b1", "b2", "b3"]
+    later = at + timedelta(minutes=6)
+    store.mark_sent("b1", sent_at=later)
+    store.mark_failed("b2", error="421", failed_at=later, next_attempt_at=later)
+    renewed = store.renew_many({**claimed, "b0": "not-this-claim", "nope": "x"}, now=later)
+    assert renewed == {"b3"}  # b0: another claim; b1 sent; b2 pending again; nope: unknown
+    b3 = store.get("b3")
+    assert b3 is not None
+    assert (b3.status, b3.claimed_at, b3.claim) == (DeliveryStatus.SENDING, later, claimed["b3"])
+    # b3 renewed at `later` has not lapsed 9 minutes after it; b0 (not renewed) has.
+    taken = store.claim_due(later + timedelta(minutes=9), limit=4, lease=lease)
+    assert [r.id for r in taken] == ["b0", "b2"]
+    assert store.renew_many({}, now=later) == set()
+    sent_at = {"b0": later, "b1": later + timedelta(minutes=1), "b3": later + timedelta(1)}
+    store.mark_sent_many({**sent_at, "gone": later})  # an unknown id is skipped
+    store.mark_sent_many({})
+    records = {r.id: r for r in store.records()}
+    assert sorted(records) == ["b0", "b1", "b2", "b3"]
+    assert [records[i].status for i in ("b0", "b1", "b3")] == [DeliveryStatus.SENT] * 3
+    assert records["b1"].sent_at == later  # already sent: left as it was
+    assert (records["b0"].sent_at, records["b3"].sent_at) == (later, sent_at["b3"])
+    assert records["b3"].message.html_body is None  # bodies dropped, as by mark_sent
+    assert records["b3"].claim is None
+    assert records["b2"].status is DeliveryStatus.SENDING  # not in the batch: untouched
+
+
 def test_outbox_removes_a_households_messages(storage: Storage) -> None:
     with storage.unit_of_work() as uow:
         uow.outbox.add(
