@@ -112,7 +112,8 @@ def test_a_late_dispatcher_does_not_send_what_another_reclaimed(
         reports.append(second.run_once())
 
     slow.after[4] = stall_then_second
-    first = Dispatcher(outbox_store(first_storage), slow, clock=clock, lease=LEASE)
+    # Sends recorded in batches, as for a mailer that remembers them across processes.
+    first = Dispatcher(outbox_store(first_storage), slow, clock=clock, lease=LEASE, mark_every=20)
     report = first.run_once()
     (second_report,) = reports
     assert Counter(delivered) == {f"invitation.m{n}": 1 for n in range(6)}
