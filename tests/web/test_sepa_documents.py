@@ -105,6 +105,9 @@ def test_the_signed_authorization_is_filed_with_the_mandate(sepa: Deployment) ->
     paper_id = body["authorization_id"]
     assert paper_id
     assert sepa.client.get(f"{HOUSEHOLD}/mandates").json()[0]["authorization_id"] == paper_id
+    # "Mes prélèvements" links the same signed authorization.
+    (entry,) = sepa.client.get(f"{HOUSEHOLD}/direct-debits").json()["mandates"]
+    assert entry["mandate"]["authorization_id"] == paper_id
     (listed,) = sepa.client.get(f"{HOUSEHOLD}/papers").json()["documents"]
     assert (listed["id"], listed["kind"], listed["status"]) == (paper_id, "mandat_sepa", "accepted")
     assert listed["kind_label"] == "Mandat de prélèvement SEPA signé"
