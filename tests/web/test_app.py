@@ -81,6 +81,20 @@ def test_malformed_body_names_the_field(web: Deployment) -> None:
     assert body["field"] == "password"
 
 
+def test_a_missing_or_malformed_query_parameter_is_named(family: tuple[Deployment, str]) -> None:
+    web, _ = family
+    certificate = "/api/v1/households/CONCERTO/attendance-certificate"
+    for query, field in (("?start=2023-09-01", "end"), ("", "start"), ("?start=x&end=x", "start")):
+        response = web.client.get(certificate + query)
+        assert response.status_code == 400, query
+        body = response.json()
+        assert body["type"] == "urn:canteen:problem:validation"
+        assert body["field"] == field, query
+        assert body["detail"] == f"La requête contient une donnée manquante ou invalide : {field}."
+        # Where the field was, as a word a portal can read (not a Python enum's name).
+        assert body["errors"][0] == {"field": field, "source": "query"}
+
+
 def test_an_unexpected_error_is_a_500_without_stack_trace(
     family: tuple[Deployment, str],
     monkeypatch: pytest.MonkeyPatch,
