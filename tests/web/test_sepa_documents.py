@@ -520,3 +520,40 @@ def test_the_api_changes_the_iban_and_revokes(sepa: Deployment) -> None:
     for action, body in (("iban", {"iban": NEW_IBAN}), ("revocation", {})):
         refused = sepa.client.post(f"{url}/{action}", json=body, headers=other)
         assert refused.status_code == 403, action
+
+
+def test_paying_online_offers_only_the_online_providers(
+    template: Template, tmp_path: Path
+) -> None:
+    """A deployment with ``[payment.sepa]`` and ``[payment.manual]`` (as in the deployment
+    guide's example): "Payer" uses PayZen, and neither table is offered for paying online."""
+    folder = tmp_path / "deployment"
+    shutil.copytree(template.folder, folder)
+    with (folder / "canteen.toml").open("a", encoding="utf-8") as config:
+        config.write(SEPA + '\n[payment.manual]\naccepted_methods = ["cash", "cheque"]\n')
+    clock = FixedClock(SHOWN_AT)
+    canteen = Canteen.open(folder / "canteen.toml", clock=clock)
+    app = create_app(canteen, WebSettings(public_url="https://famille.ronde.example"))
+    web = Deployment(
+        canteen=canteen, clock=clock, app=app, client=TestClient(app), template=template
+    )
+    with web.client:
+        csrf = web.activate(template.concerto)
+        invoice_id = bill_october(web)
+        for provider in ("sepa", "manual"):
+            refused = web.client.post(
+                f"/api/v1/invoices/{invoice_id}/payments",
+                json={"provider": provider},
+                headers={"X-CSRF-Token": csrf},
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["field"] == "provider"
+            assert refused.json()["detail"].endswith("(possibles : payzen)")
+        listed = web.client.get("/foyer/CONCERTO/factures")
+        assert '<input type="hidden" name="provider" value="payzen">' in listed.text
+        paying = web.client.post(
+            f"/factures/{invoice_id}/payer", data={"csrf_token": csrf, "provider": "payzen"}
+        )
+        assert paying.status_code == 200, paying.text
+        assert "https://secure.payzen.eu/vads-payment/" in paying.text
+    canteen.close()

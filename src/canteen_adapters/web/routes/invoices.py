@@ -24,9 +24,10 @@ from canteen_adapters.web.schemas import (
     PaymentStartOut,
     StatementOut,
 )
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.services import Canteen
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "online_providers"]
 
 TAGS = ["Factures"]
 
@@ -76,6 +77,20 @@ IdempotencyKey = HeaderParameter(
 )
 
 
+def online_providers(canteen: Canteen) -> list[str]:
+    """The deployment's payment tables that take online payments (PayZen, PayFiP...), by
+    name: ``[payment.sepa]`` and ``[payment.manual]`` are payment tables too, but a family
+    cannot pay an invoice through them."""
+    names = []
+    for name in sorted(canteen.deployment.payment):
+        try:
+            canteen.payments.online_provider(name)
+        except ConfigurationError:
+            continue
+        names.append(name)
+    return names
+
+
 @creation("/api/v1/invoices/{invoice_id:str}/payments", tags=TAGS)
 def start_payment(
     request: AnyRequest,
@@ -88,7 +103,7 @@ def start_payment(
     browser, or PayFiP's URL. Refused (422, French reason) when the invoice cannot be paid
     online now. Send an ``Idempotency-Key`` to make retries safe."""
     actor = web.actor(request)
-    configured = sorted(web.canteen.deployment.payment)
+    configured = online_providers(web.canteen)
     if data.provider not in configured:
         raise InvalidInputError(
             f"service de paiement inconnu « {data.provider[:30]} » (possibles : "
