@@ -522,9 +522,7 @@ def test_the_api_changes_the_iban_and_revokes(sepa: Deployment) -> None:
         assert refused.status_code == 403, action
 
 
-def test_paying_online_offers_only_the_online_providers(
-    template: Template, tmp_path: Path
-) -> None:
+def test_paying_online_offers_only_the_online_providers(template: Template, tmp_path: Path) -> None:
     """A deployment with ``[payment.sepa]`` and ``[payment.manual]`` (as in the deployment
     guide's example): "Payer" uses PayZen, and neither table is offered for paying online."""
     folder = tmp_path / "deployment"
