@@ -555,3 +555,22 @@ def test_paying_online_offers_only_the_online_providers(template: Template, tmp_
         assert paying.status_code == 200, paying.text
         assert "https://secure.payzen.eu/vads-payment/" in paying.text
     canteen.close()
+
+
+def test_the_invoice_pdf_says_how_to_pay_as_the_deployment_offers(sepa: Deployment) -> None:
+    """The PDF a family downloads from "Mes factures" names online payment and direct debit
+    (not only the counter), then, once a mandate is signed, the date of its debit."""
+    csrf = sepa.activate(sepa.template.concerto)
+    invoice_id = bill_october(sepa)
+    before = text_of(sepa.client.get(f"/api/v1/invoices/{invoice_id}/pdf").content)
+    assert "Paiement en ligne par carte bancaire (PayZen)" in before
+    assert "adhérez au prélèvement automatique" in before
+    assert "Espèces ou chèque à la régie" in before
+    assert sign(sepa, csrf).status_code == 201
+    (entry,) = sepa.client.get(f"{HOUSEHOLD}/direct-debits").json()["mandates"]
+    (debit,) = [d for d in entry["upcoming"] if d["invoice_id"] == invoice_id]
+    day = date.fromisoformat(debit["collection_date"])
+    after = " ".join(text_of(sepa.client.get(f"/api/v1/invoices/{invoice_id}/pdf").content).split())
+    assert "Vous avez adhéré au prélèvement automatique" in after
+    assert f"sera prélevé le {day:%d/%m/%Y}" in after
+    assert "Espèces ou chèque à la régie" not in after
