@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -37,6 +38,20 @@ def test_openapi_document_is_3_1_and_lists_the_flows(web: Deployment) -> None:
     post = paths["/api/v1/enrollments/{enrollment_id}/reservations"]["post"]
     assert {"409", "412", "403"} <= set(post["responses"])
     assert web.client.get("/schema").status_code == 200
+
+
+def test_the_schema_page_loads_its_viewer_from_an_origin_its_csp_allows(web: Deployment) -> None:
+    page = web.client.get("/schema")
+    script_src = next(
+        part.split()[1:]
+        for part in page.headers["content-security-policy"].split(";")
+        if part.split() and part.split()[0] == "script-src"
+    )
+    sources = re.findall(r'<script src="([^"]+)"', page.text)
+    assert sources
+    for source in sources:
+        origin = "/".join(source.split("/")[:3])
+        assert origin in script_src, (source, script_src)
 
 
 def test_security_headers_on_answers_and_errors(web: Deployment) -> None:
