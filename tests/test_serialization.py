@@ -126,7 +126,7 @@ def test_bad_fields_are_named_by_their_path() -> None:
     cases = [
         (["children", 1, "birth_date"], "2017-13-01", "children[1].birth_date", "ISO 8601"),
         (["children", 0, "diet"], "halal", "children[0].diet", "valeur inconnue « halal »"),
-        (["payer", "email"], "nope", "payer.email", "not an email"),
+        (["payer", "email"], "nope", "payer.email", "adresse électronique invalide « nope »"),
         (["payer", "nickname"], "x", "payer.nickname", "champ inconnu"),
         (["children", 0, "pai"], "yes", "children[0].pai", "true ou false"),
         (["id"], 42, "id", "du texte est attendu, pas un nombre entier"),

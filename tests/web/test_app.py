@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -37,6 +38,20 @@ def test_openapi_document_is_3_1_and_lists_the_flows(web: Deployment) -> None:
     post = paths["/api/v1/enrollments/{enrollment_id}/reservations"]["post"]
     assert {"409", "412", "403"} <= set(post["responses"])
     assert web.client.get("/schema").status_code == 200
+
+
+def test_the_schema_page_loads_its_viewer_from_an_origin_its_csp_allows(web: Deployment) -> None:
+    page = web.client.get("/schema")
+    script_src = next(
+        part.split()[1:]
+        for part in page.headers["content-security-policy"].split(";")
+        if part.split() and part.split()[0] == "script-src"
+    )
+    sources = re.findall(r'<script src="([^"]+)"', page.text)
+    assert sources
+    for source in sources:
+        origin = "/".join(source.split("/")[:3])
+        assert origin in script_src, (source, script_src)
 
 
 def test_security_headers_on_answers_and_errors(web: Deployment) -> None:
@@ -79,6 +94,24 @@ def test_malformed_body_names_the_field(web: Deployment) -> None:
     body = response.json()
     assert body["type"] == "urn:canteen:problem:validation"
     assert body["field"] == "password"
+
+
+def test_a_missing_or_malformed_query_parameter_is_named(family: tuple[Deployment, str]) -> None:
+    web, _ = family
+    certificate = "/api/v1/households/CONCERTO/attendance-certificate"
+    for query, field in (
+        ("?start=2023-09-01", "end"),
+        ("?end=2023-09-30", "start"),
+        ("?start=x&end=2023-09-30", "start"),
+    ):
+        response = web.client.get(certificate + query)
+        assert response.status_code == 400, query
+        body = response.json()
+        assert body["type"] == "urn:canteen:problem:validation"
+        assert body["field"] == field, query
+        assert body["detail"] == f"La requête contient une donnée manquante ou invalide : {field}."
+        # Where the field was, as a word a portal can read (not a Python enum's name).
+        assert body["errors"][0] == {"field": field, "source": "query"}
 
 
 def test_an_unexpected_error_is_a_500_without_stack_trace(

@@ -279,3 +279,21 @@ def test_an_unconfigured_payment_provider_is_the_clients_error(
     ipn = web.client.post("/api/v1/callbacks/payfip/notification", data={"numcli": "1"})
     assert ipn.status_code == 404
     assert ipn.json()["type"] == "urn:canteen:problem:provider-not-configured"
+
+
+def test_a_wrong_email_in_the_profile_is_refused_in_french(family: tuple[Deployment, str]) -> None:
+    web, csrf = family
+    url = "/api/v1/households/CONCERTO/profile"
+    before = web.client.get(url).json()
+    for email in ("pas-un-mail", " maman@concerto.example", "maman@concerto\n.example"):
+        refused = web.client.patch(
+            url,
+            json={"guardian_id": "concerto-maman", "email": email},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert refused.status_code == 422, refused.text
+        body = refused.json()
+        assert body["field"] == "email"
+        assert body["detail"].startswith("adresse électronique invalide « ")
+        assert "\n" not in body["detail"]
+    assert web.client.get(url).json() == before

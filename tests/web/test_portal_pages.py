@@ -87,3 +87,16 @@ def test_logging_out_from_the_pages_ends_the_session_and_is_audited(
     assert web.client.get("/api/v1/session").status_code == 401
     (entry,) = web.canteen.audit.entries(ADMIN, action="log_out")
     assert entry.actor_id == "concerto-maman"
+
+
+def test_the_direct_debit_page_says_when_it_is_not_configured(web: Deployment) -> None:
+    """The demo has no ``[payment.sepa]``: the back office's "Prélèvements" page says so at
+    once instead of offering a form that can only be refused."""
+    csrf = web.activate(web.template.staff)
+    shown = web.client.get("/gestion/prelevements")
+    assert shown.status_code == 200, shown.text
+    assert "Le prélèvement SEPA n'est pas configuré sur ce portail" in shown.text
+    assert "Produire le fichier de prélèvement" not in shown.text
+    refused = web.client.post("/gestion/prelevements", data={"csrf_token": csrf})
+    assert refused.status_code == 404
+    assert refused.text.count("pas configuré sur ce portail") == 1

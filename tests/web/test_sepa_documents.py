@@ -105,6 +105,9 @@ def test_the_signed_authorization_is_filed_with_the_mandate(sepa: Deployment) ->
     paper_id = body["authorization_id"]
     assert paper_id
     assert sepa.client.get(f"{HOUSEHOLD}/mandates").json()[0]["authorization_id"] == paper_id
+    # "Mes prélèvements" links the same signed authorization.
+    (entry,) = sepa.client.get(f"{HOUSEHOLD}/direct-debits").json()["mandates"]
+    assert entry["mandate"]["authorization_id"] == paper_id
     (listed,) = sepa.client.get(f"{HOUSEHOLD}/papers").json()["documents"]
     assert (listed["id"], listed["kind"], listed["status"]) == (paper_id, "mandat_sepa", "accepted")
     assert listed["kind_label"] == "Mandat de prélèvement SEPA signé"
@@ -517,3 +520,57 @@ def test_the_api_changes_the_iban_and_revokes(sepa: Deployment) -> None:
     for action, body in (("iban", {"iban": NEW_IBAN}), ("revocation", {})):
         refused = sepa.client.post(f"{url}/{action}", json=body, headers=other)
         assert refused.status_code == 403, action
+
+
+def test_paying_online_offers_only_the_online_providers(template: Template, tmp_path: Path) -> None:
+    """A deployment with ``[payment.sepa]`` and ``[payment.manual]`` (as in the deployment
+    guide's example): "Payer" uses PayZen, and neither table is offered for paying online."""
+    folder = tmp_path / "deployment"
+    shutil.copytree(template.folder, folder)
+    with (folder / "canteen.toml").open("a", encoding="utf-8") as config:
+        config.write(SEPA + '\n[payment.manual]\naccepted_methods = ["cash", "cheque"]\n')
+    clock = FixedClock(SHOWN_AT)
+    canteen = Canteen.open(folder / "canteen.toml", clock=clock)
+    app = create_app(canteen, WebSettings(public_url="https://famille.ronde.example"))
+    web = Deployment(
+        canteen=canteen, clock=clock, app=app, client=TestClient(app), template=template
+    )
+    with web.client:
+        csrf = web.activate(template.concerto)
+        invoice_id = bill_october(web)
+        for provider in ("sepa", "manual"):
+            refused = web.client.post(
+                f"/api/v1/invoices/{invoice_id}/payments",
+                json={"provider": provider},
+                headers={"X-CSRF-Token": csrf},
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["field"] == "provider"
+            assert refused.json()["detail"].endswith("(possibles : payzen)")
+        listed = web.client.get("/foyer/CONCERTO/factures")
+        assert '<input type="hidden" name="provider" value="payzen">' in listed.text
+        paying = web.client.post(
+            f"/factures/{invoice_id}/payer", data={"csrf_token": csrf, "provider": "payzen"}
+        )
+        assert paying.status_code == 200, paying.text
+        assert "https://secure.payzen.eu/vads-payment/" in paying.text
+    canteen.close()
+
+
+def test_the_invoice_pdf_says_how_to_pay_as_the_deployment_offers(sepa: Deployment) -> None:
+    """The PDF a family downloads from "Mes factures" names online payment and direct debit
+    (not only the counter), then, once a mandate is signed, the date of its debit."""
+    csrf = sepa.activate(sepa.template.concerto)
+    invoice_id = bill_october(sepa)
+    before = text_of(sepa.client.get(f"/api/v1/invoices/{invoice_id}/pdf").content)
+    assert "Paiement en ligne par carte bancaire (PayZen)" in before
+    assert "adhérez au prélèvement automatique" in before
+    assert "Espèces ou chèque à la régie" in before
+    assert sign(sepa, csrf).status_code == 201
+    (entry,) = sepa.client.get(f"{HOUSEHOLD}/direct-debits").json()["mandates"]
+    (debit,) = [d for d in entry["upcoming"] if d["invoice_id"] == invoice_id]
+    day = date.fromisoformat(debit["collection_date"])
+    after = " ".join(text_of(sepa.client.get(f"/api/v1/invoices/{invoice_id}/pdf").content).split())
+    assert "Vous avez adhéré au prélèvement automatique" in after
+    assert f"sera prélevé le {day:%d/%m/%Y}" in after
+    assert "Espèces ou chèque à la régie" not in after

@@ -25,6 +25,19 @@ def test_staff_instructs_a_families_late_change(web: Deployment) -> None:
     csrf = staff_session(web)
     pending = web.client.get("/api/v1/staff/requests", params={"site_id": "ronde"}).json()
     assert [(r["day"], r["action"]) for r in pending] == [("2023-10-10", "book")]
+    # A refusal without a reason says what is missing, and decides nothing.
+    for body in ({"approve": False}, {"approve": False, "reason": "  "}):
+        unexplained = web.client.post(
+            f"/api/v1/staff/requests/{pending[0]['id']}/decision",
+            json=body,
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert unexplained.status_code == 422
+        assert unexplained.json()["field"] == "reason"
+        assert unexplained.json()["detail"] == (
+            "indiquez le motif du refus : il est communiqué à la famille"
+        )
+    assert len(web.client.get("/api/v1/staff/requests").json()) == 1
     refused = web.client.post(
         f"/api/v1/staff/requests/{pending[0]['id']}/decision",
         json={"approve": False, "reason": "Commande déjà passée au traiteur"},

@@ -198,7 +198,8 @@ def render_invoice_pdf(
     paid or
     credited, the balance due and the status; without it the invoice is printed as issued
     (nothing paid yet). ``payment`` says how the family may pay (:class:`PaymentOptions`;
-    default: PayZen online, direct-debit invitation, cash or cheque at the régie). Paid and
+    default: cash or cheque at the régie only; :meth:`PaymentOptions.for_deployment` adds
+    what the deployment offers). Paid and
     cancelled invoices print their status instead of payment instructions.
 
     Raises :class:`~canteen_core.domain.errors.InvalidInputError` for anything but an issued

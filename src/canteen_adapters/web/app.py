@@ -44,6 +44,8 @@ __all__ = ["CALLBACK_PATHS", "PROBLEM_RESPONSES", "create_app"]
 
 #: The payment providers' callbacks: authenticated by their signature, not by a session.
 CALLBACK_PATHS = frozenset(callbacks.PATHS)
+#: The Redoc viewer of ``/schema`` (Redoc 2, as Litestar's plugin loads by default).
+REDOC_JS = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
 
 _PROBLEM_STATUSES = {
     400: "Requête mal formée (champ manquant, type invalide).",
@@ -183,7 +185,9 @@ def create_app(
             path="/schema",
             servers=[Server(url=path or "/")],
             render_plugins=[
-                RedocRenderPlugin(path="/"),
+                # From the CDN the docs page's Content-Security-Policy allows (security.DOCS_CSP):
+                # Redoc's default, cdn.redoc.ly, is refused there and the page stays blank.
+                RedocRenderPlugin(path="/", js_url=REDOC_JS),
                 JsonRenderPlugin(path="/openapi.json"),
             ],
             create_examples=True,

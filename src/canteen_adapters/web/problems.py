@@ -222,7 +222,12 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
         extra = error.extra if isinstance(error.extra, list) else []
         for item in extra:
             if isinstance(item, dict):
-                fields.append({"field": _field_of(item), "source": str(item.get("source", ""))})
+                fields.append({"field": _field_of(item), "source": _source_of(item)})
+        missing = _MISSING_PARAMETER.search(str(error.detail))
+        if not fields and missing:
+            # A required query/path/header parameter left out: Litestar only says so in its
+            # English message, which names the parameter.
+            fields.append({"field": missing.group(2), "source": missing.group(1)})
         first = fields[0]["field"] if fields and fields[0]["field"] else None
         return problem_response(
             400,
@@ -243,6 +248,17 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
     )
     headers = {k: v for k, v in (error.headers or {}).items() if k.lower() == "allow"}
     return problem_response(status, slug, title, detail, instance=path, headers=headers or None)
+
+
+#: Litestar's message for a required parameter left out of the request.
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+
+
+def _source_of(item: dict[str, Any]) -> str:
+    """Where the field in error was (``body``, ``query``, ``path``...): Litestar gives a
+    ``ParamType`` enum for parameters, whose ``str()`` is its Python name."""
+    source = item.get("source", "")
+    return str(getattr(source, "value", source))
 
 
 def _field_of(item: dict[str, Any]) -> str:

@@ -189,7 +189,9 @@ def reject(
     ensure_allowed(actor, Action.DECIDE_CHANGE_REQUEST)
     _ensure_pending(request)
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInputError("a rejection needs a reason for the family", path="reason")
+        raise InvalidInputError(
+            "indiquez le motif du refus : il est communiqué à la famille", path="reason"
+        )
     now = ensure_aware(clock.now(), "clock.now()")
     return _decided(request, RequestStatus.REJECTED, actor, now, reason.strip())
 

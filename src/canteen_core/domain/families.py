@@ -48,7 +48,13 @@ class Guardian:
 
     def __attrs_post_init__(self) -> None:
         if self.email is not None and ("@" not in self.email or self.email != self.email.strip()):
-            raise InvalidInputError(f"not an email address: {self.email!r}", path="email")
+            # French and on one line: families read it when they change their address.
+            shown = " ".join(self.email.split())[:80]
+            raise InvalidInputError(
+                f"adresse électronique invalide « {shown} » : écrivez-la comme "
+                "prenom.nom@exemple.fr",
+                path="email",
+            )
 
     @property
     def display_name(self) -> str:

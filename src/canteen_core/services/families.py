@@ -260,7 +260,16 @@ def _record(tx: Transaction, before: Household, after: Household | None, summary
 
 def _contact(guardian: Guardian, email: str | None, civility: str | None) -> Guardian:
     if email is None and civility is None:
-        raise InvalidInputError("nothing to change: give email or civility", path="email")
+        raise InvalidInputError(
+            "indiquez l'adresse électronique ou la civilité à changer", path="email"
+        )
+    if email is not None and any(c.isspace() or not c.isprintable() for c in email):
+        # A space or a line break would end up in the e-mails' To: header.
+        raise InvalidInputError(
+            f"adresse électronique invalide « {' '.join(email.split())[:80]} » : "
+            "écrivez-la sans espace, comme prenom.nom@exemple.fr",
+            path="email",
+        )
     return attrs.evolve(
         guardian,
         email=guardian.email if email is None else email,

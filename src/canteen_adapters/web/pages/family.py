@@ -12,6 +12,7 @@ from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.convert import request_status_fr
 from canteen_adapters.web.pages.common import form_of, household_page, page, run, session_of
 from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.routes.invoices import online_providers
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.money import Money
 
@@ -126,7 +127,7 @@ async def invoices(request: AnyRequest, household_id: FromPath[str]) -> Response
         "factures.html",
         title="Mes factures",
         invoices=invoices_page,
-        providers=sorted(canteen.deployment.payment),
+        providers=online_providers(canteen),
         paid=request.query_params.get("paiement") is not None,
     )
 

@@ -117,7 +117,14 @@ async def debit_file(request: AnyRequest) -> Response[str]:
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().astimezone(PARIS).date()
     earliest = earliest_collection_date(canteen.deployment, today)
-    return page(request, "prelevements.html", title="Prélèvements", report=None, day=earliest)
+    return page(
+        request,
+        "prelevements.html",
+        title="Prélèvements",
+        report=None,
+        day=earliest,
+        configured="sepa" in canteen.deployment.payment,
+    )
 
 
 @post("/gestion/prelevements", include_in_schema=False)
@@ -139,6 +146,7 @@ async def run_debit_file(request: AnyRequest) -> Response[str]:
             title="Prélèvements",
             report=None,
             day=text,
+            configured="sepa" in canteen.deployment.payment,
         )
     return page(
         request,
@@ -146,6 +154,7 @@ async def run_debit_file(request: AnyRequest) -> Response[str]:
         title="Prélèvements",
         report=report,
         day=report.collection_date,
+        configured=True,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import attrs
 from litestar import Response, get
@@ -24,9 +24,15 @@ from canteen_adapters.web.schemas import (
     PaymentStartOut,
     StatementOut,
 )
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.errors import ConfigurationError, InvalidInputError
+from canteen_core.domain.invoicing import Invoice
+from canteen_core.services import Canteen
 
-__all__ = ["HANDLERS"]
+if TYPE_CHECKING:  # the documents extra (fpdf2) is imported when a PDF is asked for
+    from canteen_adapters.documents.payment_options import PaymentOptions
+
+__all__ = ["HANDLERS", "online_providers", "payment_options"]
 
 TAGS = ["Factures"]
 
@@ -52,6 +58,36 @@ def invoice(request: AnyRequest, web: Web, invoice_id: FromPath[str]) -> Invoice
     return convert.invoice_out(web.canteen.billing.invoice(actor, invoice_id))
 
 
+def payment_options(canteen: Canteen, actor: Actor, invoice: Invoice) -> PaymentOptions:
+    """How the family may pay ``invoice``, as the e-mailed and printed invoices say it (online,
+    direct-debit adhesion, counter), and with the household's mandate: the date its debit is
+    presented (in a bank file already, or the next run's)."""
+    from canteen_adapters.documents.payment_options import PaymentOptions
+
+    deployment = canteen.deployment
+    if "sepa" not in deployment.payment:
+        return PaymentOptions.for_deployment(deployment)
+    household_id = invoice.household_id
+    mandate = next(
+        (m for m in canteen.payments.mandates(actor, household_id) if m.collectable), None
+    )
+    if mandate is None:
+        return PaymentOptions.for_deployment(deployment)
+    schedule = canteen.payments.debit_schedule(actor, household_id)
+    debit_on = next(
+        (
+            debit.collection_date
+            for entry in schedule.mandates
+            for debit in entry.upcoming
+            if debit.invoice_id == invoice.id
+        ),
+        None,
+    )
+    return attrs.evolve(
+        PaymentOptions.for_deployment(deployment, mandate=mandate), debit_on=debit_on
+    )
+
+
 @file_route("/api/v1/invoices/{invoice_id:str}/pdf", tags=TAGS, media_type=PDF, responses={})
 def invoice_pdf(request: AnyRequest, web: Web, invoice_id: FromPath[str]) -> Response[bytes]:
     """The invoice as a PDF."""
@@ -61,7 +97,11 @@ def invoice_pdf(request: AnyRequest, web: Web, invoice_id: FromPath[str]) -> Res
     state = web.canteen.billing.invoice(actor, invoice_id)
     household = web.canteen.families.get(actor, state.invoice.household_id)
     pdf = render_invoice_pdf(
-        state.invoice, household=household, issuer=web.canteen.deployment.issuer, state=state
+        state.invoice,
+        household=household,
+        issuer=web.canteen.deployment.issuer,
+        state=state,
+        payment=payment_options(web.canteen, actor, state.invoice),
     )
     name = f"facture-{state.invoice.number}.pdf".replace("/", "-")
     return attachment(pdf, name, PDF)
@@ -76,6 +116,20 @@ IdempotencyKey = HeaderParameter(
 )
 
 
+def online_providers(canteen: Canteen) -> list[str]:
+    """The deployment's payment tables that take online payments (PayZen, PayFiP...), by
+    name: ``[payment.sepa]`` and ``[payment.manual]`` are payment tables too, but a family
+    cannot pay an invoice through them."""
+    names = []
+    for name in sorted(canteen.deployment.payment):
+        try:
+            canteen.payments.online_provider(name)
+        except ConfigurationError:
+            continue
+        names.append(name)
+    return names
+
+
 @creation("/api/v1/invoices/{invoice_id:str}/payments", tags=TAGS)
 def start_payment(
     request: AnyRequest,
@@ -88,7 +142,7 @@ def start_payment(
     browser, or PayFiP's URL. Refused (422, French reason) when the invoice cannot be paid
     online now. Send an ``Idempotency-Key`` to make retries safe."""
     actor = web.actor(request)
-    configured = sorted(web.canteen.deployment.payment)
+    configured = online_providers(web.canteen)
     if data.provider not in configured:
         raise InvalidInputError(
             f"service de paiement inconnu « {data.provider[:30]} » (possibles : "

@@ -146,14 +146,17 @@ def change_iban(
     return canteen.payments.change_mandate_iban(actor, household_id, iban=iban, bic=checked_bic)
 
 
-def schedule_out(schedule: DebitSchedule) -> DebitScheduleOut:
-    """ "Mes prélèvements" as JSON."""
+def schedule_out(
+    schedule: DebitSchedule, filed: dict[str, FamilyPaper] | None = None
+) -> DebitScheduleOut:
+    """ "Mes prélèvements" as JSON (``filed``: the household's :func:`authorizations`, so each
+    mandate names its signed authorization as the mandates route does)."""
     return body(
         DebitScheduleOut,
         schedule,
         mandates=[
             MandateScheduleOut(
-                mandate=mandate_out(entry.mandate),
+                mandate=mandate_out(entry.mandate, filed),
                 upcoming=[body(ScheduledDebitOut, d) for d in entry.upcoming],
                 pre_notifications=[body(PreNotificationOut, n) for n in entry.pre_notifications],
                 past=[body(PastDebitOut, d) for d in entry.past],
@@ -288,7 +291,8 @@ def direct_debits(request: AnyRequest, web: Web, household_id: FromPath[str]) ->
     announced, else the next run's forecast), the pre-notifications sent and the past debits
     with returns."""
     actor = web.actor(request)
-    return schedule_out(web.canteen.payments.debit_schedule(actor, household_id))
+    schedule = web.canteen.payments.debit_schedule(actor, household_id)
+    return schedule_out(schedule, authorizations(web.canteen, actor, household_id))
 
 
 @action("/api/v1/staff/direct-debit-runs", tags=TAGS)
