@@ -556,35 +556,3 @@ def test_0015_adds_the_campaign_tables_and_removes_them_again(tmp_path: Path) ->
         assert upgrade(engine) == head_revision()
     finally:
         engine.dispose()
-
-
-def _body_compression(engine: sa.Engine) -> str:
-    """How PostgreSQL compresses new invoice bodies: ``l`` (LZ4), or empty (the default)."""
-    with engine.connect() as connection:
-        return str(
-            connection.exec_driver_sql(
-                "SELECT attcompression FROM pg_attribute"
-                " WHERE attrelid = 'invoices'::regclass AND attname = 'body'"
-            ).scalar_one()
-        )
-
-
-@pytest.mark.postgres
-def test_0019_compresses_new_invoice_bodies_with_lz4_and_back(
-    postgres_dsn: str, pg_schema: str
-) -> None:
-    assert upgrade(postgres_dsn, schema=pg_schema) == head_revision()
-    engine = create_engine_for_url(postgres_dsn, schema=pg_schema)
-    try:
-        with engine.connect() as connection:
-            lz4 = connection.exec_driver_sql(
-                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
-                " WHERE name = 'default_toast_compression'"
-            ).scalar()
-        if not lz4:
-            pytest.skip("this PostgreSQL server is built without LZ4")
-        assert _body_compression(engine) == "l"
-        _downgrade(engine, "0018")
-        assert _body_compression(engine) == ""
-    finally:
-        engine.dispose()
