@@ -123,6 +123,36 @@ def test_read_only_units_are_read_only_transactions_on_postgres(
     assert _stored(storage) == (["h1"], 1, 1)
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgres_connections_compress_long_values_with_lz4(
+    backend: str, open_storage: OpenStorage
+) -> None:
+    storage = open_storage()
+    with _sql_uow(storage) as uow:
+        connection = uow.connection()
+        lz4 = connection.exec_driver_sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).scalar()
+        if not lz4:
+            pytest.skip("this PostgreSQL server is built without LZ4")
+        home = household("h1")
+        uow.households.add(home)
+        uow.commit()
+        # Every unit of work's connection, however many transactions it served.
+        setting = connection.exec_driver_sql("SHOW default_toast_compression").scalar_one()
+        assert setting == "lz4"
+        long_text = "repas " * 2000  # compressed by the server, read back the same
+        connection.exec_driver_sql("CREATE TEMPORARY TABLE long_values (body text)")
+        connection.exec_driver_sql("INSERT INTO long_values VALUES (%(text)s)", {"text": long_text})
+        row = connection.exec_driver_sql(
+            "SELECT body, pg_column_compression(body) FROM long_values"
+        ).one()
+        assert tuple(row) == (long_text, "lz4")
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.households.get("h1") == home
+
+
 @pytest.mark.parametrize("backend", SQL, indirect=True)
 def test_each_unit_of_work_rolls_back_once_and_returns_its_connection_idle(
     backend: str, open_storage: OpenStorage, monkeypatch: pytest.MonkeyPatch

@@ -137,8 +137,9 @@ class _Enrollments(_Documents):
         The enrollments of a school differ only by their ids: the database strips those from
         each body (``rest``), and an enrollment whose rest and calendar were seen is the one
         built from them (:data:`_TEMPLATES`) with its own ids. Any other row (or an id that is
-        not a non-empty string) is structured from its whole body, as before, and raises the
-        same error when malformed.
+        not a non-empty string) is structured from its whole body (:meth:`_bodies`), as
+        before, and raises the same error when malformed; an enrollment removed before its
+        body was read is :data:`_GONE`.
         """
         shared = self._cls is Enrollment  # a configured class is structured as it defines
         built: list[Any] = [None] * len(rows)
@@ -153,16 +154,41 @@ class _Enrollments(_Documents):
         if not missed:
             return built
         calendars = self._calendars(driver, {rows[index][2] for index in missed})
+        bodies = self._bodies(driver, [rows[index] for index in missed])
         for index in missed:
-            _, body, key, rest, *ids = rows[index]
+            item_id, _, key, rest, *ids = rows[index]
             template = _TEMPLATES.get((rest, key)) if shared else None  # made by a row above
             item = None if template is None else _with_ids(template, *ids)
             if item is None:
-                item = self._structure(driver.json_out(body), key, calendars)
+                if item_id not in bodies:  # removed between the two reads: read later
+                    built[index] = _GONE
+                    continue
+                item = self._structure(bodies[item_id], key, calendars)
                 if shared and isinstance(calendars.get(key), ServiceCalendar):
                     _keep_template(rest, key, item)
             built[index] = item
         return built
+
+    def _bodies(self, driver: _Driver, rows: Sequence[Any]) -> dict[str, Any]:
+        """The body data of ``rows`` (the ones no template built), by id. PostgreSQL's rows
+        carry no body (see :data:`_ENROLLMENT_COLUMNS`): a body whose ids are strings is
+        its rest with them (``jsonb`` has no duplicate keys); any other is read."""
+        bodies: dict[str, Any] = {}
+        unread: list[str] = []
+        for item_id, body, _, rest, *ids in rows:
+            if not driver.postgres:
+                bodies[item_id] = driver.json_out(body)
+            elif isinstance(rest, str) and all(type(value) is str for value in ids):
+                data = json.loads(rest)
+                data.update(zip(_ENROLLMENT_IDS, ids, strict=True))
+                bodies[item_id] = data
+            else:
+                unread.append(item_id)
+        if unread:
+            with _translate(f"cannot read {self.collection.name}"):
+                for item_id, body in driver.fetch_in(_ENROLLMENT_BODIES_PG, unread):
+                    bodies[item_id] = driver.json_out(body)
+        return bodies
 
     def find(self, item_id: str) -> Any | None:
         return self.find_many([item_id]).get(item_id)
@@ -177,7 +203,9 @@ class _Enrollments(_Documents):
             rows.extend(driver.fetch_in(template, ids))
         found = dict(zip((row[0] for row in rows), self._build(driver, rows), strict=True))
         return {
-            enrollment_id: found[enrollment_id] for enrollment_id in ids if enrollment_id in found
+            enrollment_id: found[enrollment_id]
+            for enrollment_id in ids
+            if found.get(enrollment_id, _GONE) is not _GONE
         }
 
     def list(self, **where: object) -> Iterator[Any]:
@@ -186,7 +214,7 @@ class _Enrollments(_Documents):
         if read is not None:  # a billing batch's households: prebuilt SQL on the driver
             driver, found = read
             for start in range(0, len(found), _FETCH):
-                yield from self._build(driver, found[start : start + _FETCH])
+                yield from _present(self._build(driver, found[start : start + _FETCH]))
             return
         driver = _Driver(self._uow.connection())
         statement = _enrollment_list(shape, driver.postgres)
@@ -197,7 +225,7 @@ class _Enrollments(_Documents):
             small=isinstance(where.get("household_id"), str),  # a family's few children
         )
         while batch := list(islice(rows, _FETCH)):
-            yield from self._build(driver, batch)
+            yield from _present(self._build(driver, batch))
 
     def remove(self, item_id: str) -> None:
         connection = self._uow.writable()
@@ -212,8 +240,9 @@ class _Enrollments(_Documents):
         super().remove(item_id)
 
 
-#: What an enrollment read selects, by dialect: the id, the body (as text), the calendar key,
-#: the body without its ids (as text: ``rest``) and each id when it is a string.
+#: What an enrollment read selects, by dialect: the id, the body (as text; PostgreSQL: NULL),
+#: the calendar key, the body without its ids (as text: ``rest``) and each id when it is a
+#: string.
 _ENROLLMENT_COLUMNS = {
     False: (
         "id",
@@ -227,7 +256,9 @@ _ENROLLMENT_COLUMNS = {
     ),
     True: (
         "id",
-        "body::text",
+        # Not the body: its text cost the server as much as the rest below, and a body is
+        # needed only when no template builds the enrollment (see _Enrollments._bodies).
+        "NULL",
         "calendar_key",
         # An object only: removing keys from a scalar is an error (the body's is kept).
         "CASE jsonb_typeof(body) WHEN 'object' "
@@ -246,6 +277,17 @@ _ENROLLMENT_PARTS = (
 _ENROLLMENT_PARTS_PG = (
     f"SELECT {', '.join(_ENROLLMENT_COLUMNS[True])} FROM enrollments WHERE id {{ids}}"
 )
+#: The bodies of enrollments whose rest or ids do not make their body (PostgreSQL).
+_ENROLLMENT_BODIES_PG = "SELECT id, body::text FROM enrollments WHERE id {ids}"
+#: What :meth:`_Enrollments._build` gives for an enrollment removed between its two reads.
+_GONE: Any = object()
+
+
+def _present(items: Iterable[Any]) -> Iterator[Any]:
+    """``items`` without the enrollments removed meanwhile (:data:`_GONE`)."""
+    return (item for item in items if item is not _GONE)
+
+
 #: A listing's statement by (filter shape, dialect is PostgreSQL), built once.
 _ENROLLMENT_LISTS: dict[tuple[_Shape, bool], sa.Select[Any]] = {}
 

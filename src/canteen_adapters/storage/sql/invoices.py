@@ -99,23 +99,30 @@ class _Invoices(_Documents):
         # Once per billing batch: prebuilt SQL on the driver (see ``_COUNTER_SQL``).
         driver = _Driver(self._uow.writable())
         key = (issuer_id, year, kind)
+        # FOR UPDATE (PostgreSQL), held until commit: concurrent runs queue here.
+        select = driver.sql(_COUNTER_SQL["lock" if driver.postgres else "read"])
         with _translate(f"cannot read the numbering of {issuer_id} {year}"):
-            # First document of the year: create the counter. A concurrent creator wins and
-            # we then wait on its row lock in the statement that follows.
-            driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
-            # FOR UPDATE (PostgreSQL), held until commit: concurrent runs queue here.
-            select = _COUNTER_SQL["lock" if driver.postgres else "read"]
-            ((last,),) = driver.fetch(driver.sql(select), key)
+            # One round trip once the counter exists (every batch but a year's first).
+            found = driver.fetch(select, key)
+            if not found:
+                # First document of the year: create the counter. A concurrent creator wins
+                # and we then wait on its row lock in the statement that follows.
+                driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
+                found = driver.fetch(select, key)
+            ((last,),) = found
         return NumberSequence(issuer_id=issuer_id, year=year, last_used=int(last), prefix=prefix)
 
     def save_sequence(self, sequence: NumberSequence, *, kind: str = "invoice") -> None:
         driver = _Driver(self._uow.writable())
         key = (sequence.issuer_id, sequence.year, kind)
+        move = driver.sql(_COUNTER_SQL["move"])
+        params = (sequence.last_used, *key, sequence.last_used)
         with _translate(f"cannot store the numbering of {sequence.issuer_id}"):
-            driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
-            moved = driver.run(
-                driver.sql(_COUNTER_SQL["move"]), (sequence.last_used, *key, sequence.last_used)
-            )
+            # One round trip when the counter exists (the batch read it): else create it.
+            moved = driver.run(move, params)
+            if moved != 1:
+                driver.run(driver.sql(_COUNTER_SQL["ensure"]), key)
+                moved = driver.run(move, params)
         if moved != 1:
             raise ConflictError(
                 f"numbering of {sequence.issuer_id} {sequence.year} is beyond "

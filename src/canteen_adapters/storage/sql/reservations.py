@@ -36,6 +36,16 @@ _LOAD_STATES = (
     "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
 )
+#: :data:`_LOAD_STATES` on PostgreSQL: each state read by its key. With the plain join the
+#: planner hashed the batch's enrollments and scanned every state of the commune for them
+#: (its cost model prices an index probe above reading a row in sequence): a billing batch
+#: then read the whole table, the run the square of the city. ``OFFSET 0`` keeps the
+#: subquery from being flattened back into that join.
+_LOAD_STATES_PG = (
+    "SELECT e.id, e.first_day, s.version, s.late_cancelled FROM enrollments AS e "
+    "LEFT JOIN LATERAL (SELECT version, late_cancelled FROM reservation_states "
+    "WHERE enrollment_id = e.id OFFSET 0) AS s ON true WHERE e.id {ids}"
+)
 _LOAD_MONTHS = (
     "SELECT enrollment_id, month, days, late FROM reservation_months WHERE enrollment_id {ids}"
 )
@@ -108,7 +118,8 @@ class _Reservations:
             if len(ids) <= _JOINED_BOOKS:
                 self._load_joined(driver, ids, between, states, months)
             for chunk in _chunks(ids if len(ids) > _JOINED_BOOKS else [], _IN_CHUNK):
-                statement = driver.sql(_LOAD_STATES, len(chunk))
+                load = _LOAD_STATES_PG if driver.postgres else _LOAD_STATES
+                statement = driver.sql(load, len(chunk))
                 saved: list[str] = []
                 for enrollment_id, first_day, version, cancelled in driver.fetch(
                     statement, driver.ids(chunk)
