@@ -37,13 +37,19 @@ The rooms of this package:
 * :mod:`~canteen_core.config.serialization.errors`: structuring errors as
   :class:`~canteen_core.domain.errors.InvalidInputError` with a path;
 * :mod:`~canteen_core.config.serialization.converter`: the converters and :func:`structure`,
-  :func:`unstructure`, :func:`dumps`, :func:`loads`.
+  :func:`unstructure`, :func:`dumps`, :func:`loads`, :func:`invoice_json`.
 
 Every name below is importable from ``canteen_core.config.serialization`` itself.
 """
 
-from canteen_core.config.serialization.converter import dumps, loads, structure, unstructure
-from canteen_core.config.serialization.fast import invoice_json, shared_calendars
+from canteen_core.config.serialization.converter import (
+    dumps,
+    invoice_json,
+    loads,
+    structure,
+    unstructure,
+)
+from canteen_core.config.serialization.fast import shared_calendars
 
 __all__ = [
     "dumps",

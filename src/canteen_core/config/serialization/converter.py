@@ -25,6 +25,7 @@ from canteen_core.config.serialization.fast import (
     _fast_invoice_lines,
     _intern_values,
     _share_calendars,
+    _written_invoice,
 )
 from canteen_core.config.serialization.scalars import (
     _enum_value,
@@ -271,3 +272,13 @@ def loads(text: str | bytes, cls: type[T]) -> T:
     except ValueError as exc:
         raise InvalidInputError(f"JSON invalide : {exc.args[0] if exc.args else exc}") from None
     return structure(data, cls)
+
+
+def invoice_json(invoice: Any) -> str:
+    """``json.dumps(unstructure(invoice))``, the stored body of an invoice: written field by
+    field for a plain :class:`~canteen_core.domain.invoicing.Invoice` (a billing run stores
+    thousands; building their nested dicts cost about as much as encoding them), through
+    the generic path for anything unusual (see ``fast._written_invoice``).
+    ``tests/test_invoice_serialization.py`` compares the two on tricky texts."""
+    written = _written_invoice(invoice)
+    return json.dumps(unstructure(invoice)) if written is None else written

@@ -5,7 +5,6 @@ values, and calendars shared within a :func:`shared_calendars` block.
 from __future__ import annotations
 
 import enum
-import json
 import marshal
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -166,9 +165,10 @@ _QUOTED_DAYS = _QuotedDays()
 _WRITES_INVOICES: list[bool] = []
 
 
-def invoice_json(invoice: Any) -> str:
-    """``json.dumps(unstructure(invoice))`` (the stored body of an invoice), the same text
-    written field by field: a billing run stores thousands of invoices, and building their
+def _written_invoice(invoice: Any) -> str | None:
+    """The text of ``json.dumps(unstructure(invoice))`` (the stored body of an invoice)
+    written field by field, or ``None`` where :func:`.converter.invoice_json` must take the
+    generic path: a billing run stores thousands of invoices, and building their
     nested dicts to encode them cost about as much as encoding them.
 
     Texts go through the encoder's own escaping (``encode_basestring_ascii``), numbers through
@@ -190,9 +190,7 @@ def invoice_json(invoice: Any) -> str:
             return _invoice_text(invoice)
         except (_Unusual, TypeError):  # TypeError: the escaping refuses what is not a text
             pass
-    from canteen_core.config.serialization.converter import unstructure
-
-    return json.dumps(unstructure(invoice))
+    return None
 
 
 def _line_text(line: Any) -> str:
