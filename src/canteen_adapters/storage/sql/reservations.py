@@ -124,11 +124,7 @@ class _Reservations:
                 for enrollment_id, first_day, version, cancelled in driver.fetch(
                     statement, driver.ids(chunk)
                 ):
-                    states[enrollment_id] = (
-                        day_out(first_day),
-                        0 if version is None else int(version),
-                        [] if cancelled in (None, "[]") else driver.json_out(cancelled),
-                    )
+                    states[enrollment_id] = _state(driver, first_day, version, cancelled)
                     if version is not None:
                         saved.append(enrollment_id)
                 if not saved:
@@ -148,11 +144,7 @@ class _Reservations:
                 for enrollment_id, month, days, late in driver.fetch(statement, params):
                     months[enrollment_id].append((day_out(month), int(days), int(late)))
                 if between is None:
-                    for enrollment_id in saved:
-                        self._months_at[enrollment_id] = (
-                            states[enrollment_id][1],
-                            {month: (days, late) for month, days, late in months[enrollment_id]},
-                        )
+                    self._remember_months(saved, states, months)
         missing = [enrollment_id for enrollment_id in ids if enrollment_id not in states]
         if missing:
             raise NotFoundError(f"no enrollment {missing[0]!r}")
@@ -195,21 +187,27 @@ class _Reservations:
             statement, params
         ):
             if enrollment_id not in states:
-                states[enrollment_id] = (
-                    day_out(first_day),
-                    0 if version is None else int(version),
-                    [] if cancelled in (None, "[]") else driver.json_out(cancelled),
-                )
+                states[enrollment_id] = _state(driver, first_day, version, cancelled)
                 if version is not None:
                     saved.append(enrollment_id)
             if month is not None:
                 months[enrollment_id].append((day_out(month), int(days), int(late)))
         if between is None:
-            for enrollment_id in saved:
-                self._months_at[enrollment_id] = (
-                    states[enrollment_id][1],
-                    {month: (days, late) for month, days, late in months[enrollment_id]},
-                )
+            self._remember_months(saved, states, months)
+
+    def _remember_months(
+        self,
+        saved: list[str],
+        states: dict[str, tuple[date, int, list[str]]],
+        months: dict[str, list[tuple[date, int, int]]],
+    ) -> None:
+        """Keep the months of whole books read at their version: a save in the same unit of
+        work at that version need not read them again."""
+        for enrollment_id in saved:
+            self._months_at[enrollment_id] = (
+                states[enrollment_id][1],
+                {month: (days, late) for month, days, late in months[enrollment_id]},
+            )
 
     @staticmethod
     def _book(
@@ -531,3 +529,15 @@ class _Reservations:
                 meals, baskets = per_day.get((site, day), ({}, 0))
                 counts.append(KitchenCount(day=day, site_id=site, meals=meals, pai_baskets=baskets))
         return tuple(counts)
+
+
+def _state(
+    driver: _Driver, first_day: Any, version: Any, cancelled: Any
+) -> tuple[date, int, list[str]]:
+    """A book's state row as read: its origin, its version (0: never saved) and its
+    cancelled days."""
+    return (
+        driver.day_out(first_day),
+        0 if version is None else int(version),
+        [] if cancelled in (None, "[]") else driver.json_out(cancelled),
+    )
