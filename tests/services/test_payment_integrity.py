@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from canteen_core.domain.clock import FixedClock
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import InvalidInputError, RuleViolationError
 from canteen_core.domain.ledger import InvoiceStatus
 from canteen_core.domain.money import Money
 
@@ -101,3 +101,44 @@ def test_two_tabs_paying_the_same_invoice_flag_the_second_payment(
     ]
     # The same second notification again is a duplicate, credited once.
     assert canteen.payments.handle_notification("payzen", ipn(forms[1])).decision == "duplicate"
+
+
+@pytest.mark.parametrize(
+    ("method", "first", "again", "refusal"),
+    [
+        ("cheque", "0001234", " 0001234 ", "le chèque n° 0001234 est déjà enregistré"),
+        ("cesu", "A12 B34", "a12b34", "les titres CESU a12b34 sont déjà enregistrés"),
+        ("cash", "Q-77", "q-77", "la quittance n° q-77 est déjà enregistrée"),
+    ],
+)
+def test_a_counter_payment_entered_twice_is_refused(
+    any_bworld: World, clock: FixedClock, method: str, first: str, again: str, refusal: str
+) -> None:
+    """The same cheque typed in twice at the counter would count its money twice: the second
+    entry is refused with the first one's amount and day, and nothing more is stored."""
+    canteen = any_bworld.canteen
+    _billed(any_bworld, clock)
+    canteen.payments.record_payment(FINANCE, "concerto", "20.00", method, reference=first)
+    with pytest.raises(RuleViolationError, match=refusal) as refused:
+        canteen.payments.record_payment(FINANCE, "concerto", "20.00", method, reference=again)
+    assert "20,00 € reçus le" in str(refused.value)
+    statement = canteen.billing.statement(FINANCE, "concerto")
+    assert statement.received == Money.of("20.00")
+    # Another method, another number or another household is another payment.
+    canteen.payments.record_payment(FINANCE, "concerto", "5.00", method, reference=first + "9")
+    canteen.payments.record_payment(FINANCE, "concerto", "5.00", "cash")
+    assert canteen.billing.statement(FINANCE, "concerto").received == Money.of("30.00")
+
+
+def test_a_bounced_cheque_may_be_recorded_again(any_bworld: World, clock: FixedClock) -> None:
+    """A cheque rejected by the bank (impayé) and handed in again is a new payment."""
+    canteen = any_bworld.canteen
+    _billed(any_bworld, clock)
+    bounced = canteen.payments.record_payment(
+        FINANCE, "concerto", "48.80", "cheque", reference="0005678"
+    )
+    canteen.payments.reject_payment(FINANCE, bounced.id)
+    canteen.payments.record_payment(FINANCE, "concerto", "48.80", "cheque", reference="0005678")
+    statement = canteen.billing.statement(FINANCE, "concerto")
+    assert statement.received == Money.of("48.80")
+    assert statement.balance_due == Money.zero()

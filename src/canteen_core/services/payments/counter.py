@@ -10,6 +10,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     ConfigurationError,
+    RuleViolationError,
 )
 from canteen_core.domain.ledger import (
     Payment,
@@ -46,6 +47,10 @@ class CounterPayments(PaymentBase):
         refused), cheque number or CESU titles and date; the ledger allocates the named
         invoices first, then the oldest; an overpayment becomes household credit. Emits
         ``PaymentReceived`` and emails a receipt.
+
+        A cheque, CESU titles or a receipt number already recorded for the household (and not
+        rejected since) is refused (:class:`RuleViolationError`): the same cheque entered twice
+        would count its money twice. A bounced cheque, once rejected, may be recorded again.
         """
         money = _money(amount)
         manual = self.counter_provider()
@@ -64,7 +69,9 @@ class CounterPayments(PaymentBase):
             )
             if not isinstance(payment, Payment):
                 raise ConfigurationError("the manual payment adapter returned no Payment")
-            self._store_payment(tx, household_account(uow, household_id), payment, notify=True)
+            account = household_account(uow, household_id)
+            _refuse_recorded_reference(account.payments, payment)
+            self._store_payment(tx, account, payment, notify=True)
         return payment
 
     def refund(
@@ -114,3 +121,32 @@ class CounterPayments(PaymentBase):
                 household_id=payment.household_id,
             )
             return rejected
+
+
+#: The refusal of a counter payment's reference recorded twice, by method.
+_ALREADY_RECORDED: dict[PaymentMethod, str] = {
+    PaymentMethod.CHEQUE: "le chèque n° {} est déjà enregistré",
+    PaymentMethod.CESU: "les titres CESU {} sont déjà enregistrés",
+    PaymentMethod.CASH: "la quittance n° {} est déjà enregistrée",
+}
+
+
+def _refuse_recorded_reference(recorded: Iterable[Payment], payment: Payment) -> None:
+    """Refuse ``payment`` when a payment of the household with the same method and reference
+    (spaces and case aside) is already recorded and not rejected."""
+    already = _ALREADY_RECORDED.get(payment.method)
+    if already is None or payment.reference is None:
+        return
+    wanted = "".join(payment.reference.split()).casefold()
+    for earlier in recorded:
+        if (
+            earlier.method is payment.method
+            and not earlier.is_rejected
+            and earlier.reference is not None
+            and "".join(earlier.reference.split()).casefold() == wanted
+        ):
+            raise RuleViolationError(
+                f"{already.format(payment.reference)} pour ce foyer "
+                f"({earlier.amount.format_fr()} reçus le {earlier.received_on:%d/%m/%Y}) : "
+                "un même règlement ne se saisit qu'une fois"
+            )
