@@ -53,9 +53,10 @@ def test_a_month_from_an_empty_deployment(config: Path) -> None:
     folder = config.parent
     imported = json.loads(ok(run("households", "import", "--config", c,
                                  str(folder / "foyers.csv"), "--json")))  # fmt: skip
-    assert imported == {"imported": 2, "children": 3, "already_present": 0}
+    assert imported == {"imported": 2, "children": 3, "already_present": 0, "differing": []}
     again = ok(run("households", "import", "--config", c, str(folder / "foyers.csv")))
     assert "0 foyer importé (0 enfant), 2 déjà présents" in again
+    assert "Attention" not in again
     assert "Grille rs-2023 enregistrée" in ok(
         run("tariffs", "set", "--config", c, str(folder / "grille.toml"))
     )
@@ -82,6 +83,34 @@ def test_a_month_from_an_empty_deployment(config: Path) -> None:
                   now="2023-10-03T08:00:00+02:00"))  # fmt: skip
     assert "Vous avez 1 facture non réglée" in page
     assert "45,00 €" in page
+
+
+def test_household_import_says_what_it_left_unchanged(config: Path) -> None:
+    """An updated file is not an update: an existing household's new child or new family
+    quotient is left out, and the operator is told which household and what, not just that it
+    was "déjà présent"."""
+    c = str(config)
+    ok(run("households", "import", "--config", c, str(config.parent / "foyers.csv")))
+    updated = config.parent / "foyers-octobre.csv"
+    updated.write_text(
+        FOYERS.replace(";620;", ";450;")
+        + "F2;Monsieur;Karim;Diallo;;;non;F2-C2;Sami;Diallo;2019-05-04;standard;non\n",
+        encoding="utf-8",
+    )
+    result = run(
+        "households", "import", "--config", c, str(updated), now="2023-10-02T08:00:00+02:00"
+    )
+    text = ok(result)
+    assert "0 foyer importé (0 enfant), 2 déjà présents" in text
+    assert "2 foyers déjà présents diffèrent du fichier ; ils sont laissés tels quels" in text
+    assert "F1 : QF 450 au 02/10/2023 (enregistré : 620)" in text
+    assert "F2 : enfant F2-C2 (Sami DIALLO) absent du foyer enregistré" in text
+    shown = json.loads(ok(run("households", "import", "--config", c, str(updated), "--json")))
+    assert [item["household_id"] for item in shown["differing"]] == ["F1", "F2"]
+    listing = json.loads(
+        ok(run("households", "list", "--config", c, "--household", "F2", "--json"))
+    )
+    assert [child["id"] for child in listing["households"][0]["children"]] == ["F2-C1"]
 
 
 def test_household_import_bad_input_imports_nothing(config: Path) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
 
+import attrs
 import click
 
 from canteen_adapters.cli._common import fail
@@ -17,7 +18,7 @@ from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.money import parse_decimal
 
-__all__ = ["COLUMNS", "command", "parse_households"]
+__all__ = ["COLUMNS", "command", "differences", "parse_households"]
 
 #: Required columns (one row per child; the household's columns repeat on each of its rows).
 COLUMNS = (
@@ -128,7 +129,8 @@ def import_command(operator: Operator, csv_file: Path, qf_from: str | None) -> N
 
     Tout le fichier est d'abord vérifié (une erreur indique sa ligne et rien n'est importé) ;
     les foyers déjà présents sont laissés tels quels : un import interrompu se relance
-    simplement. Affiche une barre de progression sur un terminal.
+    simplement, et ceux dont le fichier dit autre chose (un nouvel enfant, un autre QF) sont
+    listés avec ce qui diffère. Affiche une barre de progression sur un terminal.
 
     \b
         canteen households import foyers.csv
@@ -143,19 +145,72 @@ def import_command(operator: Operator, csv_file: Path, qf_from: str | None) -> N
     with operator.open() as canteen:
         start = parse_day(qf_from, "--qf-from") if qf_from else canteen.context.now().date()
         households = parse_households(text, qf_from=start)
-        existing = {h.id for h in canteen.families.list_households(actor)}
+        existing = {h.id: h for h in canteen.families.list_households(actor)}
         new = [h for h in households if h.id not in existing]
+        differing = {
+            h.id: found
+            for h in households
+            if h.id in existing and (found := differences(existing[h.id], h))
+        }
         batches = [new[i : i + _BATCH] for i in range(0, len(new), _BATCH)]
         with progress(batches, label="Import des foyers", length=len(batches)) as bar:
             for batch in bar:
                 canteen.families.create_households(actor, batch)
     children = sum(len(h.children) for h in new)
     present = len(households) - len(new)
-    operator.show(
-        {"imported": len(new), "children": children, "already_present": present},
+    lines = [
         f"{plural(len(new), 'foyer importé', 'foyers importés')} ({plural(children, 'enfant')}), "
-        f"{plural(present, 'déjà présent', 'déjà présents')}",
+        f"{plural(present, 'déjà présent', 'déjà présents')}"
+    ]
+    if differing:
+        # Left as they are, but said: an updated file is not an update of the households.
+        lines.append(
+            "Attention : 1 foyer déjà présent diffère du fichier ; il est laissé tel quel :"
+            if len(differing) == 1
+            else f"Attention : {len(differing)} foyers déjà présents diffèrent du fichier ;"
+            " ils sont laissés tels quels :"
+        )
+        lines.extend(f"  {key} : {', '.join(found)}" for key, found in differing.items())
+    operator.show(
+        {
+            "imported": len(new),
+            "children": children,
+            "already_present": present,
+            "differing": [
+                {"household_id": key, "differences": found} for key, found in differing.items()
+            ],
+        },
+        *lines,
     )
+
+
+def differences(stored: Household, wanted: Household) -> list[str]:
+    """What the file says of an existing household that differs from what is stored, in
+    French (``[]``: the same household): an import leaves existing households as they are,
+    and staff must see what it did not change (a new child, a new family quotient)."""
+    found: list[str] = []
+    payer, asked = stored.payer, wanted.payer
+    if (payer.first_name, payer.last_name) != (asked.first_name, asked.last_name):
+        found.append(f"payeur {asked.display_name} (enregistré : {payer.display_name})")
+    if asked.email is not None and asked.email != payer.email:
+        found.append(f"e-mail {asked.email} (enregistré : {payer.email or 'aucun'})")
+    for quotient in wanted.quotients:
+        on_file = stored.quotient_on(quotient.valid_from)
+        if on_file != quotient.value:
+            found.append(
+                f"QF {quotient.value} au {quotient.valid_from:%d/%m/%Y}"
+                f" (enregistré : {'aucun' if on_file is None else on_file})"
+            )
+    if stored.resident != wanted.resident:
+        found.append("résident" if wanted.resident else "non résident")
+    children = {child.id: child for child in stored.children}
+    for child in wanted.children:
+        known = children.get(child.id)
+        if known is None:
+            found.append(f"enfant {child.id} ({child.display_name}) absent du foyer enregistré")
+        elif attrs.evolve(child, pai_allergens=known.pai_allergens) != known:
+            found.append(f"enfant {child.id} ({child.display_name}) enregistré autrement")
+    return found
 
 
 @command.command("list")
