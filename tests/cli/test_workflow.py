@@ -83,6 +83,16 @@ def test_a_month_from_an_empty_deployment(config: Path) -> None:
                   now="2023-10-03T08:00:00+02:00"))  # fmt: skip
     assert "Vous avez 1 facture non réglée" in page
     assert "45,00 €" in page
+    # A closure found out after billing (a strike on the 7th): the next run credits the days
+    # billed and no longer due, and says so with what it billed.
+    ok(run("sites", "close", "--config", c, "--site", "ronde", "--from", "2023-09-07",
+           "--reason", "Grève", now="2023-10-03T08:00:00+02:00"))  # fmt: skip
+    october = ok(run("bill", "--config", c, "--period", "2023-10",
+                     now="2023-11-02T08:00:00+01:00"))  # fmt: skip
+    assert "Régularisation : 1 avoir émis (5,00 €) sur des factures précédentes" in october
+    again = json.loads(ok(run("bill", "--config", c, "--period", "2023-10", "--json",
+                              now="2023-11-02T08:00:00+01:00")))  # fmt: skip
+    assert (again["credit_notes"], again["credited"]) == ([], "0.00")
 
 
 def test_household_import_says_what_it_left_unchanged(config: Path) -> None:

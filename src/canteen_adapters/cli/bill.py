@@ -11,6 +11,7 @@ from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import FILE
 from canteen_adapters.cli._output import echo_json, euros, french_month, plural, progress
 from canteen_adapters.heap import startup_heap_frozen
+from canteen_core.domain.invoicing import CreditNote
 from canteen_core.domain.money import Money
 from canteen_core.services.billing import IssuedInvoice, parse_period
 from canteen_core.services.billing.problems import SkippedHousehold
@@ -64,6 +65,7 @@ def command(
     start, _ = parse_period(period)  # a bad period is refused before anything is opened
     issued: list[IssuedInvoice] = []
     skipped: list[SkippedHousehold] = []
+    credit_notes: list[CreditNote] = []
     already = 0
     empty = 0
     with operator.open() as canteen:
@@ -79,6 +81,7 @@ def command(
                 )
                 issued.extend(report.issued)
                 skipped.extend(report.skipped)
+                credit_notes.extend(report.credit_notes)
                 already += len(report.already_billed) + len(report.conflicts)
                 empty += len(report.without_charges)
         delivery = None
@@ -91,6 +94,7 @@ def command(
                 partial.write_bytes(delivery.print_batch)
                 partial.replace(print_batch)
     total = Money.sum(item.total for item in issued)
+    credited = Money.sum(note.total for note in credit_notes)
     if operator.as_json:
         echo_json(
             {
@@ -110,6 +114,17 @@ def command(
                 "skipped": [
                     {"household_id": item.household_id, "reason": item.reason} for item in skipped
                 ],
+                "credit_notes": [
+                    {
+                        "id": note.id,
+                        "number": note.number,
+                        "household_id": note.household_id,
+                        "invoice_id": note.invoice_id,
+                        "total": f"{note.total.amount:.2f}",
+                    }
+                    for note in credit_notes
+                ],
+                "credited": f"{credited.amount:.2f}",
                 "emailed": [] if delivery is None else list(delivery.emailed),
                 "printed": [] if delivery is None else list(delivery.printed),
             }
@@ -121,6 +136,13 @@ def command(
         f"({euros(total)}), {plural(already, 'foyer déjà facturé', 'foyers déjà facturés')}, "
         f"{plural(empty, 'foyer sans consommation', 'foyers sans consommation')}"
     )
+    if credit_notes:
+        # Days billed earlier and no longer due (a closure, a late cancellation): money given
+        # back, which staff must see as they see what was billed.
+        click.echo(
+            f"Régularisation : {plural(len(credit_notes), 'avoir émis', 'avoirs émis')} "
+            f"({euros(credited)}) sur des factures précédentes"
+        )
     for item in skipped:
         click.echo(f"Foyer {item.household_id} non facturé : {item.reason}")
     if delivery is not None:
