@@ -13,8 +13,9 @@ import attrs
 import pytest
 
 from canteen_core.config.deployment import BillingMode
+from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import Presence
-from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.clock import PARIS, FixedClock
 from canteen_core.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -328,14 +329,21 @@ def test_reminders_are_sent_once_per_level(
     _september_activity(memory_bworld)
     clock.set(BILLING_DAY)
     canteen.billing.run_postpaid(FINANCE, "2023-09")
+
     # Due 1 November: nothing on 10 November, level 1 from the 16th, level 2 from 1 December.
-    assert canteen.billing.run_reminders(FINANCE, today=D(2023, 11, 10)).sent == ()
-    first = canteen.billing.run_reminders(FINANCE, today=D(2023, 11, 16))
-    assert sorted(level for _, level in first.sent) == [1, 1]
-    assert canteen.billing.run_reminders(FINANCE, today=D(2023, 11, 20)).sent == ()
-    second = canteen.billing.run_reminders(SYSTEM, today=D(2023, 12, 5))
-    assert sorted(level for _, level in second.sent) == [2, 2]
-    assert canteen.billing.run_reminders(FINANCE, today=D(2024, 1, 5)).sent == ()
+    def remind(day: date, actor: Actor = FINANCE) -> tuple[tuple[str, int], ...]:
+        clock.set(datetime(day.year, day.month, day.day, 9, tzinfo=PARIS))
+        return canteen.billing.run_reminders(actor, today=day).sent
+
+    assert remind(D(2023, 11, 10)) == ()
+    # A mistyped year is refused before anything is sent: nothing is overdue yet on the 10th.
+    with pytest.raises(InvalidInputError, match="date future"):
+        canteen.billing.run_reminders(FINANCE, today=D(2024, 11, 10))
+    assert recorder.of(InvoiceOverdue) == []
+    assert sorted(level for _, level in remind(D(2023, 11, 16))) == [1, 1]
+    assert remind(D(2023, 11, 20)) == ()
+    assert sorted(level for _, level in remind(D(2023, 12, 5), SYSTEM)) == [2, 2]
+    assert remind(D(2024, 1, 5)) == ()
     assert len(recorder.of(InvoiceOverdue)) == 4
     with pytest.raises(NotAuthorizedError):
         canteen.billing.run_reminders(PAYER)

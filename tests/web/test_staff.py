@@ -95,6 +95,12 @@ def test_billing_run_reminders_and_household_search(web: Deployment) -> None:
     ).json()
     assert again["issued"] == 0
     assert again["already_billed"] == run.json()["issued"]
+    ahead = web.client.post(
+        "/api/v1/staff/reminders", json={"today": "2023-12-31"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert ahead.status_code == 422, ahead.text
+    assert ahead.json()["detail"].startswith("les relances ne partent pas à une date future")
+    web.clock.set(datetime(2023, 12, 31, 9, 0, tzinfo=PARIS))
     reminders = web.client.post(
         "/api/v1/staff/reminders", json={"today": "2023-12-31"}, headers={"X-CSRF-Token": csrf}
     )

@@ -77,12 +77,21 @@ class Dunning(BillingBase):
 
         ``send_reminders`` (finance, admin, system). Each (invoice, level) is sent once: an
         :class:`~canteen_core.domain.events.InvoiceOverdue` event and an email to the guardians.
-        Households are processed in batches, one transaction each.
+        Households are processed in batches, one transaction each. A ``today`` after today
+        (a mistyped year) is refused (:class:`InvalidInputError`) before anything is sent: it
+        would send reminders for invoices not overdue yet.
         """
         if today is not None and (not isinstance(today, date) or isinstance(today, datetime)):
             raise InvalidInputError(f"must be a date, got {today!r}", path="today")
         with self._ctx.use_case(actor, Action.SEND_REMINDERS, read_only=True) as tx:
-            day = today or paris_date(tx.now)
+            now = paris_date(tx.now)
+            day = today or now
+            if day > now:
+                raise InvalidInputError(
+                    f"les relances ne partent pas à une date future ({day:%d/%m/%Y} ; "
+                    f"aujourd'hui : {now:%d/%m/%Y})",
+                    path="today",
+                )
             households = tx.uow.households.count()
             # A reminder comes at the earliest the first level's delay after a due date, and
             # an invoice falls due no earlier than its issue: only the households billed by
