@@ -83,6 +83,13 @@ def test_a_month_from_an_empty_deployment(config: Path) -> None:
                   now="2023-10-03T08:00:00+02:00"))  # fmt: skip
     assert "Vous avez 1 facture non réglée" in page
     assert "45,00 €" in page
+    # The grid billed September: other prices for it are refused unless confirmed.
+    (folder / "grille-corrigee.toml").write_text(GRID.replace('"2.50"', '"2.60"'), encoding="utf-8")
+    changed = run("tariffs", "set", "--config", c, str(folder / "grille-corrigee.toml"),
+                  now="2023-10-03T08:00:00+02:00")  # fmt: skip
+    assert changed.exit_code == 1
+    assert "a servi à facturer (facture 2023-000001 du 02/10/2023)" in changed.stderr
+    assert changed.stderr.rstrip().endswith("(--reprice-billed)")
     # A closure found out after billing (a strike on the 7th): the next run credits the days
     # billed and no longer due, and says so with what it billed.
     ok(run("sites", "close", "--config", c, "--site", "ronde", "--from", "2023-09-07",

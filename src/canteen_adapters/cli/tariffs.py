@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from canteen_adapters.cli._common import fail
 from canteen_adapters.cli._operator import (
     Operator,
     config_option,
@@ -17,6 +18,7 @@ from canteen_adapters.cli._operator import (
 from canteen_adapters.cli._options import FILE
 from canteen_adapters.cli._output import echo_json
 from canteen_adapters.cli.grid_file import GRID_FORMAT_HELP, load_grid
+from canteen_core.services.billing import BilledGridChangeError
 
 __all__ = ["command"]
 
@@ -30,11 +32,19 @@ def command() -> None:
 @config_option
 @operator_option
 @click.argument("grid_file", type=FILE)
-def set_command(config: Path, operator: str | None, grid_file: Path) -> None:
+@click.option(
+    "--reprice-billed",
+    is_flag=True,
+    help="Confirmer la correction des prix d'une grille qui a déjà servi à facturer : la "
+    "prochaine facturation régularise les factures concernées (avoirs, jours refacturés).",
+)
+def set_command(config: Path, operator: str | None, grid_file: Path, reprice_billed: bool) -> None:
     """Enregistrer une grille tarifaire (nouvelle, ou remplaçant la grille de même id).
 
     Refusé si elle chevauche dans le temps une autre grille de la même prestation. Les factures
-    émises gardent les prix auxquels elles ont été facturées.
+    émises gardent les prix auxquels elles ont été facturées. Changer les prix d'une grille qui
+    a déjà servi à facturer est refusé sans --reprice-billed : un nouveau tarif est une
+    nouvelle grille, à partir du premier jour non facturé.
 
     \b
         canteen tariffs set grille-2023-2024.toml
@@ -42,7 +52,10 @@ def set_command(config: Path, operator: str | None, grid_file: Path) -> None:
     actor = operator_actor(operator)
     grid = load_grid(grid_file)
     with open_canteen(config) as canteen:
-        canteen.billing.save_tariff_grid(actor, grid)
+        try:
+            canteen.billing.save_tariff_grid(actor, grid, reprice_billed=reprice_billed)
+        except BilledGridChangeError as error:
+            fail(f"{error} (--reprice-billed)")
     until = f" au {grid.valid_until:%d/%m/%Y}" if grid.valid_until else ""
     click.echo(
         f"Grille {grid.id} enregistrée pour la prestation {grid.service_id}, du "

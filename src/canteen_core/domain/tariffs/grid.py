@@ -154,6 +154,36 @@ class TariffGrid:
                 "two sibling discounts start at the same rank", path="sibling_discounts"
             )
 
+    def repriced_categories(self, replacement: TariffGrid) -> frozenset[TariffCategory]:
+        """The categories this grid priced that ``replacement`` prices differently (a price,
+        a discount, a surcharge, the currency: every category then), or no longer prices.
+
+        A category this grid did not price cannot be on an invoice it priced: adding one
+        reprices nothing. What a billing run already invoiced with this grid would be
+        charged again at other prices for these categories (:mod:`.regularisation`)."""
+        same_rules = (
+            self.sibling_discounts,
+            self.discounted_categories,
+            self.unbooked_surcharge,
+            self.late_booking_surcharge,
+            self.currency,
+            self.late_pickup_fee,
+        ) == (
+            replacement.sibling_discounts,
+            replacement.discounted_categories,
+            replacement.unbooked_surcharge,
+            replacement.late_booking_surcharge,
+            replacement.currency,
+            replacement.late_pickup_fee,
+        )
+        if not same_rules:
+            return frozenset(self.prices)
+        return frozenset(
+            category
+            for category, pricing in self.prices.items()
+            if replacement.prices.get(category) != pricing
+        )
+
     def late_pickup_quote(self, category: TariffCategory) -> PriceQuote | None:
         """The quote of the late pick-up fee (flat: no quotient, no sibling discount), or
         ``None`` when the grid charges none."""

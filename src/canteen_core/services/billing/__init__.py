@@ -70,10 +70,11 @@ from canteen_core.services.billing.statements import (
     household_account,
     household_accounts,
 )
-from canteen_core.services.billing.tariff_admin import TariffAdministration
+from canteen_core.services.billing.tariff_admin import BilledGridChangeError, TariffAdministration
 from canteen_core.services.billing.tariff_prices import HouseholdTariffs, TariffPrices
 
 __all__ = [
+    "BilledGridChangeError",
     "BillingBase",
     "BillingOptions",
     "BillingReport",

@@ -5,13 +5,21 @@ from __future__ import annotations
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import (
     InvalidInputError,
+    RuleViolationError,
 )
+from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.policy import Action
 from canteen_core.domain.tariffs import (
     TariffBook,
     TariffGrid,
 )
+from canteen_core.ports.storage import Range, UnitOfWork
 from canteen_core.services.billing._base import BillingBase
+
+
+class BilledGridChangeError(RuleViolationError):
+    """A change to a tariff grid would re-price what it already invoiced, unconfirmed
+    (``save_tariff_grid(..., reprice_billed=True)`` confirms it)."""
 
 
 class TariffAdministration(BillingBase):
@@ -19,11 +27,22 @@ class TariffAdministration(BillingBase):
 
     # -- tariffs -------------------------------------------------------------------------------
 
-    def save_tariff_grid(self, actor: Actor, grid: TariffGrid) -> TariffGrid:
+    def save_tariff_grid(
+        self, actor: Actor, grid: TariffGrid, *, reprice_billed: bool = False
+    ) -> TariffGrid:
         """Store a new or changed tariff grid (``manage_tariffs``).
 
         Refused with :class:`InvalidInputError` when it overlaps another grid of the same
         service in time. Issued invoices never change: they keep the price they were billed at.
+
+        A grid that already priced invoices is a price list families were billed by: replacing
+        it with other prices for a category it billed (or a validity that no longer covers a
+        billed day) is refused with :class:`BilledGridChangeError` naming an invoice, unless
+        ``reprice_billed`` confirms it (a grid typed wrong, corrected): the next post-paid
+        run then regularises every such invoice of the last months (credit notes, and the
+        days charged again at the new prices). A new price from a date is a new grid from
+        that date. Adding a category, or changing one nothing was billed in, needs no
+        confirmation.
         """
         if not isinstance(grid, TariffGrid):
             raise InvalidInputError("expected a TariffGrid", path="grid")
@@ -31,6 +50,17 @@ class TariffAdministration(BillingBase):
             others = [g for g in tx.uow.tariffs.list(service_id=grid.service_id) if g.id != grid.id]
             TariffBook(grids=(*others, grid))  # raises on an overlap
             before = tx.uow.tariffs.find(grid.id)
+            if before is not None and before != grid and not reprice_billed:
+                billed = _billed_differently(tx.uow, before, grid)
+                if billed is not None:
+                    raise BilledGridChangeError(
+                        f"la grille {grid.id} a servi à facturer (facture {billed.number} du "
+                        f"{billed.issue_date:%d/%m/%Y}) et ce changement en modifie les prix : "
+                        "la prochaine facturation régulariserait toutes ces factures ; pour un "
+                        "nouveau tarif, enregistrez une nouvelle grille à partir du premier jour "
+                        "non facturé ; pour corriger une grille erronée, confirmez la correction "
+                        "des factures"
+                    )
             tx.uow.tariffs.save(grid)
             tx.audit.change(f"tariff:{grid.id}", "grid", before, grid)
             tx.audit.describe(f"Enregistrement de la grille tarifaire {grid.id}")
@@ -50,3 +80,23 @@ class TariffAdministration(BillingBase):
             where = {} if service_id is None else {"service_id": service_id}
             grids = list(tx.uow.tariffs.list(**where))
         return sorted(grids, key=lambda g: (g.service_id, g.valid_from))
+
+
+def _billed_differently(uow: UnitOfWork, before: TariffGrid, after: TariffGrid) -> Invoice | None:
+    """An issued invoice with a line ``before`` priced that ``after`` would price otherwise
+    (a category repriced or dropped, or a day it no longer covers), or ``None``."""
+    repriced = before.repriced_categories(after)
+    uncovers = after.valid_from > before.valid_from or (
+        after.valid_until is not None
+        and (before.valid_until is None or after.valid_until < before.valid_until)
+    )
+    if not repriced and not uncovers:
+        return None  # nothing billed with ``before`` can change: no need to read invoices
+    # Invoices are issued after the days they bill: none before the grid's first day.
+    for invoice in uow.invoices.list(issue_date=Range(before.valid_from, None)):
+        for line in invoice.lines:
+            if line.grid_id == before.id and (
+                line.category in repriced or not all(after.covers(day) for day in line.days)
+            ):
+                return invoice
+    return None
