@@ -108,6 +108,34 @@ def test_an_extra_day_eaten_after_billing_is_charged_on_the_next_invoice(
     assert sum(line.quantity for line in new.lines) == len(october) + 1
 
 
+def test_a_new_tariff_category_applies_from_then_on_not_to_billed_days(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    """A child moving to another category (a PAI basket from October) is billed in it from the
+    change on; September, invoiced in the old one, is neither credited nor charged again, and
+    a September day eaten after billing is charged in the category September was billed in."""
+    canteen = any_bworld.canteen
+    _, invoice = _billed_september(any_bworld, clock)
+    extra = september(any_bworld.alban)[6]
+    book(canteen, any_bworld.alban, [extra])
+    attend(canteen, any_bworld.alban, {extra: Presence.PRESENT})
+    canteen.enrollments.amend(ADMIN, any_bworld.alban.id, tariff_category="pai_basket")
+    october = open_days(any_bworld.alban, date(2023, 10, 2), date(2023, 10, 3))
+    book(canteen, any_bworld.alban, october)
+    clock.set(NOVEMBER)
+    report = canteen.billing.run_postpaid(FINANCE, "2023-10")
+    assert report.credit_notes == ()
+    new = _invoice(canteen, "concerto", 10)
+    (earlier,) = [line for line in new.lines if line.description.startswith("Régularisation")]
+    assert (earlier.days, earlier.category) == ((extra,), invoice.lines[0].category)
+    assert earlier.unit_price == invoice.lines[0].unit_price
+    (basket,) = [line for line in new.lines if line is not earlier]
+    assert (basket.category, basket.unit_price) == ("pai_basket", Money.of("1.50"))
+    assert basket.quantity == len(october)
+    clock.set(DECEMBER)
+    assert canteen.billing.run_postpaid(FINANCE, "2023-11").credit_notes == ()
+
+
 def test_an_absence_justified_after_billing_is_credited(
     any_bworld: World, clock: FixedClock
 ) -> None:

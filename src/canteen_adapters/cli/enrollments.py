@@ -64,7 +64,9 @@ def list_command(
 @operator_command
 @click.argument("enrollment_id")
 @click.option(
-    "--category", help="Nouvelle catégorie tarifaire : resident, non_resident, adult, pai..."
+    "--category",
+    help="Nouvelle catégorie tarifaire : resident, non_resident, adult, pai... Elle vaut pour "
+    "les mois facturés ensuite ; les mois déjà facturés gardent la leur.",
 )
 @click.option(
     "--deadline", help="Nouveau délai de réservation et d'annulation (comme pour canteen enroll)."

@@ -319,8 +319,10 @@ class EnrollmentService(ServiceBase):
     ) -> Enrollment:
         """Change an enrollment's tariff category, cut-off policies or late-change mode
         (admin); what is not given is kept. The new category must be priced by the tariff
-        book over the enrollment's period. Days already invoiced keep their invoice (the
-        régie regularises them if needed); later billing uses the new category."""
+        book over the enrollment's period. Days already invoiced keep the category they were
+        invoiced in, régularisation included (a late-eaten day of a billed month too); the
+        next invoices use the new category. A category that was wrong from the start is
+        corrected on past invoices by a credit note (``billing.issue_credit_note``)."""
         if tariff_category is not None:
             grid_category(tariff_category)
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:

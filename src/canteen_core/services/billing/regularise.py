@@ -9,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
+import attrs
+
 from canteen_core.domain.charging import ChargedDays, ChargingPolicy, PeriodFacts, charge_periods
 from canteen_core.domain.errors import CanteenError
 from canteen_core.domain.families import Household
@@ -22,7 +24,7 @@ from canteen_core.domain.invoicing import (
     credit_note,
 )
 from canteen_core.domain.regularisation import Regularisation, regularise
-from canteen_core.domain.tariffs import TariffBook
+from canteen_core.domain.tariffs import TariffBook, TariffCategory
 from canteen_core.ports.storage import Range, UnitOfWork
 from canteen_core.services.billing.problems import pricing_problem
 
@@ -84,6 +86,11 @@ def regularise_batch(
             months_of[(invoice.period_start, invoice.period_end)].append(invoice.household_id)
     if not months_of:
         return {}, dict(invoices), {}
+    billed_categories = {
+        (household_id, invoice.period_start): _categories_billed(invoice)
+        for household_id, items in invoices.items()
+        for invoice in items
+    }
     notes: defaultdict[str, list[CreditNote]] = defaultdict(list)
     for note in uow.credit_notes.list(household_id=members, issue_date=Range(window, None)):
         notes[note.household_id].append(note)
@@ -98,6 +105,12 @@ def regularise_batch(
             spans[household_id].append((first, last))
         per_household: defaultdict[str, list[PeriodFacts]] = defaultdict(list)
         for item in month_facts:
+            billed = billed_categories.get((item.household_id, first), {})
+            category = billed.get((item.child_id, item.service_id))
+            if category is not None and category is not item.category:
+                # The enrollment's category changed since: it applies from then on, not to
+                # the days already invoiced (``EnrollmentService.amend``).
+                item = attrs.evolve(item, category=category)
             per_household[item.household_id].append(item)
         for household_id, items in per_household.items():
             if household_id in failed:
@@ -132,6 +145,21 @@ def regularise_batch(
         if not outcome.is_empty:
             found[household_id] = outcome
     return found, dict(invoices), dict(notes)
+
+
+def _categories_billed(invoice: Invoice) -> dict[tuple[str, str], TariffCategory]:
+    """The tariff category each ``(child, service)`` was invoiced in for the invoice's own
+    month (its régularisation lines of earlier months left out); one only, or none."""
+    found: defaultdict[tuple[str, str], set[TariffCategory]] = defaultdict(set)
+    for line in invoice.lines:
+        if (
+            line.child_id is not None
+            and line.category is not None
+            and line.days
+            and invoice.period_start <= min(line.days)
+        ):
+            found[(line.child_id, line.service_id)].add(line.category)
+    return {key: next(iter(kinds)) for key, kinds in found.items() if len(kinds) == 1}
 
 
 def regularisation_credits(
