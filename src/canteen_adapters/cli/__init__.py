@@ -70,7 +70,8 @@ def main() -> None:
     2023-10-02T08:30:00+02:00) fixe l'horloge pour rejouer une journée. Les commandes de
     consultation acceptent --json. Les traitements longs affichent une barre de progression,
     sur un terminal seulement. Une erreur s'affiche en une ligne, avec le code de sortie 1
-    (opération refusée) ou 2 (arguments incorrects). Pour trouver les identifiants : canteen
+    (opération refusée, ou configuration incomplète ou incorrecte) ou 2 (arguments
+    incorrects). Pour trouver les identifiants : canteen
     households list, canteen sites list, canteen enrollments list.
     """
 
