@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from canteen_adapters.web import create_app
+from canteen_adapters.web import create_app, examples
 from canteen_core.services import Canteen
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -126,3 +126,13 @@ def test_the_examples_are_the_demo_family(document: dict[str, Any]) -> None:
     grid = document["paths"]["/api/v1/enrollments/{enrollment_id}/weeks/{week}"]["get"]
     (shown,) = grid["responses"]["200"]["content"]["application/json"]["examples"].values()
     assert {c["state"] for c in shown["value"]["rows"][0]["cells"]} == {"booked", "free"}
+
+
+def test_examples_for_an_operation_that_does_not_exist_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A route renamed without its examples fails when the app is built, not silently."""
+    wrong = {**examples.BY_OPERATION, "GET /api/v1/nowhere": (None, None)}
+    monkeypatch.setattr(examples, "BY_OPERATION", wrong)
+    with Canteen.in_memory() as canteen, pytest.raises(LookupError, match="/api/v1/nowhere"):
+        create_app(canteen)
