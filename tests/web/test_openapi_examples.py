@@ -128,6 +128,16 @@ def test_the_examples_are_the_demo_family(document: dict[str, Any]) -> None:
     assert {c["state"] for c in shown["value"]["rows"][0]["cells"]} == {"booked", "free"}
 
 
+def test_the_bodies_routes_read_themselves_are_documented(document: dict[str, Any]) -> None:
+    """The papers' upload form and a bank's return file: Litestar cannot see them."""
+    upload = document["paths"]["/api/v1/households/{household_id}/papers"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]
+    assert set(form["schema"]["required"]) == {"file", "kind", "issued_on"}
+    returns = document["paths"]["/api/v1/staff/direct-debit-returns"]["post"]
+    ((_, _, xml),) = examples_of(returns["requestBody"]["content"], document)
+    assert "pain.002.001.03" in xml
+
+
 def test_examples_for_an_operation_that_does_not_exist_are_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -26,6 +26,7 @@ from canteen_core.services import Canteen
 from .conftest import Deployment, Template, open_deployment
 
 schemathesis = pytest.importorskip("schemathesis")
+from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     negative_data_rejection,
     positive_data_acceptance,
@@ -94,6 +95,17 @@ def boolean_given_as_number(case: Any) -> bool:
     return found is not None and _has_number_for(case.body, found.group(1))
 
 
+def is_missing_configuration(response: Any) -> bool:
+    """Whether ``response`` is the 500 problem of a deployment missing a section."""
+    if response.status_code != 500:
+        return False
+    try:
+        problem = response.json()
+    except ValueError:
+        return False
+    return isinstance(problem, dict) and problem.get("type") == "urn:canteen:problem:configuration"
+
+
 # schemathesis' in-process ASGI client leaves anyio streams to the garbage collector.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @schema.parametrize()
@@ -109,8 +121,15 @@ def test_every_operation_honours_its_schema(case: Any, fuzzed: Deployment) -> No
     excluded = [positive_data_acceptance]
     if boolean_given_as_number(case):
         excluded.append(negative_data_rejection)
-    case.call_and_validate(
-        headers=session_headers(fuzzed, case.path),
-        app=fuzzed.app,
+    headers = session_headers(fuzzed, case.path)
+    response = case.call(headers=headers, app=fuzzed.app)
+    if is_missing_configuration(response):
+        # The demo configures no [payment.sepa]: loading a bank's return file answers the
+        # documented 500 configuration problem, not a crash.
+        excluded.append(not_a_server_error)
+    case.validate_response(
+        response,
+        headers=headers,
         excluded_checks=excluded,
+        transport_kwargs={"headers": headers, "app": fuzzed.app},
     )

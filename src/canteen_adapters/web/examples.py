@@ -23,11 +23,20 @@ from litestar.openapi.spec import (
     OpenAPIResponse,
     Operation,
     Reference,
+    RequestBody,
 )
 from litestar.routes import HTTPRoute
 from litestar.serialization import encode_json
 
-from canteen_adapters.web.example_values import BY_OPERATION, BY_TYPE, FILES, PROBLEMS, Shown
+from canteen_adapters.web.example_values import (
+    BY_OPERATION,
+    BY_TYPE,
+    FILES,
+    PROBLEMS,
+    READ_BY_HAND,
+    ReadByHand,
+    Shown,
+)
 from canteen_adapters.web.problems import MEDIA_TYPE
 
 __all__ = ["attach_examples", "problem_components"]
@@ -88,10 +97,16 @@ class ExampleOperation(Operation):
 
     request: ClassVar[Shown | None] = None
     response: ClassVar[Shown | None] = None
+    #: The body the route reads itself, which Litestar left out.
+    read_by_hand: ClassVar[ReadByHand | None] = None
 
     def __post_init__(self) -> None:
-        if self.request_body is not None and not isinstance(self.request_body, dict):
-            _media(getattr(self.request_body, "content", None), self.request)
+        body = self.read_by_hand
+        if self.request_body is None and body is not None:
+            media = OpenAPIMediaType(schema=body.schema, examples={EXAMPLE_ID: as_json(body.shown)})
+            self.request_body = RequestBody(content={body.media_type: media}, required=True)
+        elif isinstance(self.request_body, RequestBody):
+            _media(self.request_body.content, self.request)
         for status, answer in (self.responses or {}).items():
             if not isinstance(answer, OpenAPIResponse):
                 continue
@@ -117,11 +132,14 @@ def _shown_for(annotation: Any, media_type: str) -> Shown | None:
     return BY_TYPE.get(annotation) if isinstance(annotation, type) else None
 
 
-def _operation_class(request: Shown | None, response: Shown | None) -> type[Operation]:
-    """An :class:`ExampleOperation` showing ``request`` and ``response``."""
+def _operation_class(
+    request: Shown | None, response: Shown | None, read_by_hand: ReadByHand | None
+) -> type[Operation]:
+    """An :class:`ExampleOperation` showing ``request`` and ``response`` (and declaring
+    ``read_by_hand``)."""
 
     def fill(namespace: dict[str, Any]) -> None:
-        namespace.update(request=request, response=response)
+        namespace.update(request=request, response=response, read_by_hand=read_by_hand)
 
     return types.new_class("ExampleOperation", (ExampleOperation,), exec_body=fill)
 
@@ -134,10 +152,10 @@ def _operation_key(route: HTTPRoute, handler: HTTPRouteHandler) -> str:
 def attach_examples(app: Litestar) -> None:
     """Give each API route of ``app`` its examples (before its OpenAPI document is built).
 
-    Raises :class:`LookupError` when an entry of ``BY_OPERATION`` names no route (a route
-    renamed without its examples).
+    Raises :class:`LookupError` when an entry of ``BY_OPERATION`` or ``READ_BY_HAND`` names no
+    route (a route renamed without its examples).
     """
-    unused = set(BY_OPERATION)
+    unused = set(BY_OPERATION) | set(READ_BY_HAND)
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
             continue
@@ -151,9 +169,9 @@ def attach_examples(app: Litestar) -> None:
             response = _shown_for(signature.return_type.annotation, media_type)
             key = _operation_key(route, handler)
             if key in BY_OPERATION:
-                unused.discard(key)
                 request = BY_OPERATION[key][0] or request
                 response = BY_OPERATION[key][1] or response
-            handler.operation_class = _operation_class(request, response)
+            unused.discard(key)
+            handler.operation_class = _operation_class(request, response, READ_BY_HAND.get(key))
     if unused:
         raise LookupError(f"examples for operations that do not exist: {sorted(unused)}")

@@ -14,12 +14,19 @@ in the document.
 reads: ``BY_TYPE`` the example of a body class wherever a route reads or answers it,
 ``BY_OPERATION`` the examples one operation shows instead (its French message, a preview's
 summary), ``FILES`` the beginning of a downloaded file by media type, ``PROBLEMS`` one problem
-per status.
+per status, ``READ_BY_HAND`` the request bodies the routes read themselves (a form with a
+file, an XML file) with their schemas.
 """
 
 from __future__ import annotations
 
-from canteen_adapters.web.example_values._base import Shown
-from canteen_adapters.web.example_values.tables import BY_OPERATION, BY_TYPE, FILES, PROBLEMS
+from canteen_adapters.web.example_values._base import ReadByHand, Shown
+from canteen_adapters.web.example_values.tables import (
+    BY_OPERATION,
+    BY_TYPE,
+    FILES,
+    PROBLEMS,
+    READ_BY_HAND,
+)
 
-__all__ = ["BY_OPERATION", "BY_TYPE", "FILES", "PROBLEMS", "Shown"]
+__all__ = ["BY_OPERATION", "BY_TYPE", "FILES", "PROBLEMS", "READ_BY_HAND", "ReadByHand", "Shown"]

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import attrs
+from litestar.openapi.spec import Schema
 
 from canteen_adapters.web.convert import money
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.money import Money
 
-__all__ = ["NOW", "TODAY", "Shown", "at", "eur"]
+__all__ = ["NOW", "TODAY", "ReadByHand", "Shown", "at", "eur"]
 
 
 @attrs.frozen
@@ -22,6 +23,16 @@ class Shown:
 
     summary: str
     value: object
+
+
+@attrs.frozen
+class ReadByHand:
+    """A request body its route reads itself (a form with a file, an XML file), which Litestar
+    cannot see in the handler's signature: its media type, its schema and its example."""
+
+    media_type: str
+    schema: Schema
+    shown: Shown
 
 
 def eur(amount: str) -> str:

@@ -7,13 +7,14 @@ from datetime import date, timedelta
 from typing import Final
 
 import attrs
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from canteen_adapters.web import papers_schemas as ps
 from canteen_adapters.web import schemas as s
 from canteen_adapters.web import schemas_campaigns as sc
 from canteen_adapters.web import schemas_capacity as sk
 from canteen_adapters.web import schemas_enrollment as se
-from canteen_adapters.web.example_values._base import Shown, at
+from canteen_adapters.web.example_values._base import ReadByHand, Shown, at
 from canteen_adapters.web.example_values.family import (
     APPROVED_REQUEST,
     CHANGES,
@@ -336,6 +337,71 @@ BY_OPERATION: Final[dict[str, tuple[Shown | None, Shown | None]]] = {
         ),
     ),
     "GET /api/v1/households/{household_id}/documents": (None, Shown("Mes documents", DOCUMENTS)),
+}
+
+_TEXT = Schema(type=OpenAPIType.STRING)
+_DAY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE)
+
+#: The request bodies the routes read themselves, by operation.
+READ_BY_HAND: Final[dict[str, ReadByHand]] = {
+    "POST /api/v1/households/{household_id}/papers": ReadByHand(
+        "multipart/form-data",
+        Schema(
+            type=OpenAPIType.OBJECT,
+            required=["file", "kind", "issued_on"],
+            properties={
+                "file": Schema(
+                    type=OpenAPIType.STRING,
+                    content_media_type="application/octet-stream",
+                    description="Le document : PDF, JPEG ou PNG.",
+                ),
+                "kind": Schema(
+                    type=OpenAPIType.STRING,
+                    enum=[
+                        "attestation_caf",
+                        "certificat_medical",
+                        "pai",
+                        "rib",
+                        "justificatif_domicile",
+                    ],
+                ),
+                "issued_on": _DAY,
+                "child_id": _TEXT,
+                "valid_from": _DAY,
+                "valid_until": _DAY,
+                "family_quotient": Schema(
+                    type=OpenAPIType.STRING, description="Le quotient familial, 612.50."
+                ),
+            },
+        ),
+        Shown(
+            "Le certificat médical d'Alban",
+            {
+                "file": "%PDF-1.4 ... (le fichier certificat-alban.pdf)",
+                "kind": "certificat_medical",
+                "issued_on": "2023-09-18",
+                "child_id": "concerto-alban",
+                "valid_from": "2023-09-18",
+                "valid_until": "2023-09-19",
+            },
+        ),
+    ),
+    "POST /api/v1/staff/direct-debit-returns": ReadByHand(
+        "application/xml",
+        Schema(type=OpenAPIType.STRING, description="Le fichier pain.002 ou camt.054, tel quel."),
+        Shown(
+            "Un rejet dans le pain.002 de la banque (son début)",
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
+            "<CstmrPmtStsRpt><GrpHdr><MsgId>BANQUE-20231122-0001</MsgId>"
+            "<CreDtTm>2023-11-22T06:00:00</CreDtTm></GrpHdr>"
+            "<OrgnlGrpInfAndSts><OrgnlMsgId>RONDE-20231106083000</OrgnlMsgId>"
+            "<OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId></OrgnlGrpInfAndSts>"
+            "<OrgnlPmtInfAndSts><TxInfAndSts>"
+            "<OrgnlEndToEndId>RONDE-20231106083000-2023-000498</OrgnlEndToEndId>"
+            "<TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf>...",
+        ),
+    ),
 }
 
 #: The beginning of a downloaded file, by media type (a PDF shows its header only).
