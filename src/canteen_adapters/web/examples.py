@@ -164,7 +164,7 @@ def attach_examples(app: Litestar) -> None:
                 continue
             signature = handler.parsed_fn_signature
             data = signature.parameters.get("data")
-            media_type = str(handler.media_type)
+            media_type = str(getattr(handler.media_type, "value", handler.media_type))
             request = None if data is None else _shown_for(data.annotation, media_type)
             response = _shown_for(signature.return_type.annotation, media_type)
             key = _operation_key(route, handler)

@@ -291,7 +291,7 @@ STATEMENT = s.StatementOut(
 )
 CREDITED = s.NotificationOut(
     decision="credit",
-    reason="paiement accepté",
+    reason=f"transaction payzen « {PAYZEN_TRANSACTION} » payée 13,40 €",
     transaction_id=PAYZEN_TRANSACTION,
     credited=True,
 )
@@ -392,6 +392,13 @@ ENROLLMENT_REQUEST_BODY = se.EnrollmentRequestBody(
     note="Repas végétariens, merci.",
     weekdays=["mon", "tue", "thu", "fri"],
 )
+_PRICE_REASONS = [
+    "Alban est inscrit(e) au tarif « enfant résident »",
+    "votre quotient familial au 06/10/2023 est de 850 € : tranche « QF de 700 € à moins de "
+    "1 000 € »",
+    "Alban est le 1er enfant inscrit de la fratrie : pas de réduction (à partir du 3e enfant)",
+    "grille « rs-2023-2024 » en vigueur du 01/09/2023 au 31/08/2024",
+]
 TARIFFS = se.TariffsOut(
     household_id=HOUSEHOLD.id,
     school_year=2023,
@@ -442,11 +449,11 @@ TARIFFS = se.TariffsOut(
             service_name="Restauration Scolaire",
             day=TODAY,
             unit_price=eur("3.35"),
-            category="enfant résident",
+            category="resident_child",
             sibling_rank=1,
             discount_percent="0",
-            reasons=["QF 850 € : tranche de 700 € à moins de 1 000 €"],
-            text="Alban CONCERTO : 3,35 € le repas (QF 850 €, tranche de 700 € à moins de 1 000 €)",
+            reasons=_PRICE_REASONS,
+            text="Votre tarif : 3,35 € par repas, car " + " ; ".join(_PRICE_REASONS) + ".",
         )
     ],
     missing=[],

@@ -276,7 +276,11 @@ BY_OPERATION: Final[dict[str, tuple[Shown | None, Shown | None]]] = {
         Shown("Un paiement accepté (PayFiP)", PAYFIP_NOTIFICATION),
         Shown(
             "Paiement crédité",
-            attrs.evolve(CREDITED, transaction_id="PAYF20231003000000"),
+            attrs.evolve(
+                CREDITED,
+                reason="transaction payfip « PAYF20231003000000 » payée 13,40 €",
+                transaction_id="PAYF20231003000000",
+            ),
         ),
     ),
     "POST /api/v1/staff/papers/{document_id}/reject": (None, Shown("Le document refusé", REJECTED)),
