@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from canteen_adapters.cli import main
+from canteen_adapters.cli.demo import ADMIN
+from canteen_core.services import Canteen
 
 FOYERS = """\
 household_id;payer_civility;payer_first_name;payer_last_name;payer_email;qf;resident;child_id;child_first_name;child_last_name;birth_date;diet;pai
@@ -166,3 +168,13 @@ def test_tariffs_bad_input_changes_nothing(config: Path) -> None:
     assert "resident_child" in refused.stderr
     grids = json.loads(ok(run("tariffs", "list", "--config", c, "--json")))
     assert [g["id"] for g in grids] == ["rs-2023"]
+
+
+def test_the_family_quotients_imported_apply_from_today_in_paris(config: Path) -> None:
+    # 5 October 2023, 22:30 UTC is already 6 October in Paris: the day the QF applies from.
+    folder = config.parent
+    ok(run("households", "import", "--config", str(config), str(folder / "foyers.csv"),
+           now="2023-10-05T22:30:00+00:00"))  # fmt: skip
+    with Canteen.open(config) as canteen:
+        (quotient,) = canteen.families.get(ADMIN, "F1").quotients
+    assert str(quotient.valid_from) == "2023-10-06"

@@ -10,8 +10,10 @@ import pytest
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.errors import (
+    AlreadyDecidedError,
     CanteenError,
     ConflictError,
+    DuplicateRequestError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
@@ -115,7 +117,7 @@ def test_staff_refuse_with_a_reason_the_family_reads(asking: World) -> None:
         if r.message.kind == "enrollment-request-decided" and r.message.to_address[0] == "m"
     ]
     assert "Motif : Plus de place à la Ronde" in mail.text_body
-    with pytest.raises(ConflictError, match="déjà refusée"):
+    with pytest.raises(AlreadyDecidedError, match=r"déjà été traitée \(refusée le "):
         canteen.enrollment_requests.accept(STAFF, refused.id)
 
 
@@ -147,7 +149,7 @@ def test_a_second_pending_request_is_refused(asking: World) -> None:
     canteen = asking.canteen
     _ask(canteen)
     before = _stored(canteen)
-    with pytest.raises(ConflictError, match="attend déjà"):
+    with pytest.raises(DuplicateRequestError, match="déjà en cours pour"):
         _ask(canteen, actor=CO_REP)
     assert _stored(canteen) == before
     assert _ask(canteen, school_year=2024)  # another year is another request

@@ -103,7 +103,7 @@ def test_a_duplicate_pending_request_is_refused(family: tuple[Deployment, str]) 
     assert ask(web, csrf).status_code == 201
     again = ask(web, csrf)
     assert again.status_code == 409
-    assert "attend déjà d'être instruite" in again.json()["detail"]
+    assert "déjà en cours pour Arielle" in again.json()["detail"]
     assert len(web.client.get(REQUESTS).json()) == 1
 
 

@@ -37,6 +37,7 @@ from canteen_adapters.cli.invoices import command as invoices_command
 from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
+from canteen_adapters.cli.reminders import command as reminders_command
 from canteen_adapters.cli.retention import command as retention_command
 from canteen_adapters.cli.sepa import command as sepa_command
 from canteen_adapters.cli.serve import command as serve_command
@@ -70,7 +71,8 @@ def main() -> None:
     2023-10-02T08:30:00+02:00) fixe l'horloge pour rejouer une journée. Les commandes de
     consultation acceptent --json. Les traitements longs affichent une barre de progression,
     sur un terminal seulement. Une erreur s'affiche en une ligne, avec le code de sortie 1
-    (opération refusée) ou 2 (arguments incorrects). Pour trouver les identifiants : canteen
+    (opération refusée, ou configuration incomplète ou incorrecte) ou 2 (arguments
+    incorrects). Pour trouver les identifiants : canteen
     households list, canteen sites list, canteen enrollments list.
     """
 
@@ -93,6 +95,7 @@ COMMANDS: tuple[click.Command, ...] = (
     invoices_command,
     pay_command,
     sepa_command,
+    reminders_command,
     documents_command,
     campaign_command,
     rollover_group,

@@ -2,8 +2,9 @@
 
 A command raises :class:`~canteen_core.domain.errors.CanteenError` (or calls :func:`fail`)
 and :class:`CanteenGroup` prints one French line ``Erreur : <message>`` on stderr and exits
-non-zero, without a traceback: 1 for a refused operation, 2 for bad arguments (click's usage
-errors are shortened to one French line too, with a pointer to ``--help``). A file the system
+non-zero, without a traceback: 1 for a refused operation or a configuration the command cannot
+run with (a missing ``[payment.sepa]`` table...), 2 for bad arguments (click's usage errors are
+shortened to one French line too, with a pointer to ``--help``). A file the system
 refuses (a folder that does not exist, no permission) is one line too; any other failure is a
 bug, reported in one line (``CANTEEN_DEBUG=1`` shows the traceback).
 """
@@ -21,7 +22,12 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from canteen_adapters.cli._french_help import FrenchContext, use_french_help
-from canteen_core.domain.errors import CanteenError, InvalidInputError, NotFoundError
+from canteen_core.domain.errors import (
+    CanteenError,
+    ConfigurationError,
+    InvalidInputError,
+    NotFoundError,
+)
 
 __all__ = [
     "ArgumentError",
@@ -256,11 +262,31 @@ def os_error_fr(error: OSError) -> str:
     return f"{where} : {reason}" if where else reason
 
 
+def _one_line_error(error: CanteenError, group: click.Group, ctx: click.Context) -> CommandError:
+    """The library's ``error`` as the command's one line and exit status.
+
+    Invalid input is a usage error (exit status 2), named after the command-line option it is
+    about when there is one. A configuration error (the deployment file, a grid or registry
+    file, a missing ``[payment.sepa]`` table) is not: the command could not run as the
+    deployment stands, exit status 1 like a refused operation, unless its field is one of the
+    command's own options (``--category``). Every other error is a refused operation (1).
+    """
+    text = error_fr(error)
+    if isinstance(error, InvalidInputError):
+        option = _option_of(error.path, group, ctx)
+        if option is not None:
+            return ArgumentError(f"{option} : {text}")
+        if not isinstance(error, ConfigurationError):
+            return ArgumentError(text)
+    return CommandError(text)
+
+
 class CanteenGroup(click.Group):
     """A click group whose commands report errors in one line, never with a traceback.
 
     :class:`CanteenError` becomes ``Erreur : <message>`` with exit status 1 (2 for invalid
-    input), and click's multi-line usage errors are shortened to one French line (exit status 2).
+    input, but 1 for a configuration error: see :func:`_one_line_error`), and click's
+    multi-line usage errors are shortened to one French line (exit status 2).
     The group and every command added to it show their help in French (:func:`use_french_help`).
     """
 
@@ -295,11 +321,7 @@ class CanteenGroup(click.Group):
         except click.UsageError as error:
             raise _one_line_usage(error, ctx) from None
         except CanteenError as error:
-            if isinstance(error, InvalidInputError):
-                option = _option_of(error.path, self, ctx)
-                text = error_fr(error)
-                raise ArgumentError(f"{option} : {text}" if option else text) from None
-            raise CommandError(error_fr(error)) from None
+            raise _one_line_error(error, self, ctx) from None
         except click.exceptions.Exit:
             raise
         except (click.Abort, KeyboardInterrupt, EOFError) as error:  # click would say "Aborted!"

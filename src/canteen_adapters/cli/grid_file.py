@@ -43,6 +43,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from canteen_adapters.cli._common import os_error_fr
 from canteen_core.config.toml import parse_toml
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
 from canteen_core.domain.money import parse_decimal
@@ -230,5 +231,5 @@ def load_grid(path: str | Path) -> TariffGrid:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigurationError(f"cannot read grid file {file}: {error.strerror}") from None
+        raise ConfigurationError(f"fichier de grille illisible : {os_error_fr(error)}") from None
     return parse_grid(text, default_id=file.stem, source=str(file))

@@ -14,6 +14,7 @@ from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import FILE, parse_day
 from canteen_adapters.cli._output import echo_json, plural, progress
 from canteen_core.config.serialization.csv_table import missing_columns, read_csv_table
+from canteen_core.domain.clock import paris_today
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.money import parse_decimal
@@ -143,7 +144,7 @@ def import_command(operator: Operator, csv_file: Path, qf_from: str | None) -> N
     except UnicodeDecodeError:
         fail(f"{csv_file} n'est pas un texte UTF-8", exit_code=2)
     with operator.open() as canteen:
-        start = parse_day(qf_from, "--qf-from") if qf_from else canteen.context.now().date()
+        start = parse_day(qf_from, "--qf-from") if qf_from else paris_today(canteen.context.clock)
         households = parse_households(text, qf_from=start)
         existing = {h.id: h for h in canteen.families.list_households(actor)}
         new = [h for h in households if h.id not in existing]

@@ -7,13 +7,23 @@ from pathlib import Path
 
 import click
 
-from canteen_adapters.cli._common import fail
+from canteen_adapters.cli._common import ArgumentError, fail
 from canteen_adapters.cli._operator import config_option
-from canteen_core.config.deployment import parse_deployment
+from canteen_core.config.deployment import Deployment, parse_deployment
 from canteen_core.domain.calendar import Zone
-from canteen_core.domain.errors import CanteenError
+from canteen_core.domain.errors import CanteenError, ConfigurationError
 
 __all__ = ["command", "deployment_text"]
+
+#: The deployment keys ``canteen init`` writes from its options.
+_OPTIONS = {
+    "issuer.name": "--issuer-name",
+    "issuer.code": "--issuer-code",
+    "calendar.zone": "--zone",
+    "calendar.department": "--department",
+    "billing.mode": "--billing",
+    "storage.url": "--db",
+}
 
 
 def _quoted(value: str) -> str:
@@ -53,6 +63,20 @@ source = "france"
 adapter = "outbox"          # development: messages kept as .eml files in mail/
 folder = "mail"
 """
+
+
+def _checked(text: str, folder: Path, config: Path) -> Deployment:
+    """The deployment ``text`` describes, every value checked: a value refused comes from an
+    option, so it is a usage error naming that option (exit status 2), not a configuration
+    error."""
+    try:
+        return parse_deployment(text, base_dir=folder, source=str(config))
+    except ConfigurationError as error:
+        option = _OPTIONS.get(error.path or "")
+        if option is None:
+            raise
+        reason = error.message.removeprefix(f"{config} : {error.path} : ")
+        raise ArgumentError(f"{option} : {reason}") from None
 
 
 @click.command("init")
@@ -102,6 +126,8 @@ def command(
         fail("donnez --zone (A, B ou C) ou --department (ex. 77), l'un ou l'autre", exit_code=2)
     if zone is not None:
         zone = str(Zone.parse(zone))
+    if not issuer_name.strip():
+        fail("--issuer-name : le nom de la régie est vide", exit_code=2)
     if config.exists():
         fail(f"{config} existe déjà : rien n'a été modifié")
     if not re.fullmatch(r"[^\s\"\\]+\.(db|sqlite|sqlite3)", database):
@@ -115,7 +141,7 @@ def command(
         billing=billing,
     )
     folder = config.resolve().parent
-    deployment = parse_deployment(text, base_dir=folder, source=str(config))  # checks every value
+    deployment = _checked(text, folder, config)
     if not folder.is_dir():
         fail(f"le dossier {folder} n'existe pas : rien n'a été modifié")
     from canteen_adapters.storage.sql.migrate import upgrade

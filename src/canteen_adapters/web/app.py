@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import time
 from typing import Any
 
 from litestar import Controller, Litestar, Response, get
@@ -12,10 +13,13 @@ from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
-from litestar.openapi.spec import Server, Tag
+from litestar.openapi.spec import OpenAPIType, Schema, Server, Tag
+from litestar.plugins import OpenAPISchemaPlugin
 from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
 
 from canteen_adapters.web.context import AnyRequest, IdempotencyStore, WebContext
+from canteen_adapters.web.examples import attach_examples, problem_components
 from canteen_adapters.web.pages import pages_router, static_router
 from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
 from canteen_adapters.web.routes import (
@@ -62,7 +66,8 @@ _PROBLEM_STATUSES = {
     500: "Erreur interne (sans détail).",
     503: "Base de données indisponible.",
 }
-#: The problems every route may answer, for the OpenAPI document.
+#: The problems every route may answer, for the OpenAPI document (their examples are
+#: components, see examples.py).
 PROBLEM_RESPONSES = {
     status: ResponseSpec(
         data_container=ProblemOut,
@@ -72,6 +77,26 @@ PROBLEM_RESPONSES = {
     )
     for status, text in _PROBLEM_STATUSES.items()
 }
+
+
+class TimeOfDaySchema(OpenAPISchemaPlugin):
+    """A time of day (an arrival, ``"16:40:00"``, Europe/Paris wall clock, no offset) in the
+    OpenAPI document. Litestar (2.25) writes ``format: duration`` for :class:`datetime.time`,
+    and JSON Schema's ``format: time`` requires an offset: neither matches what the API reads
+    and writes, a pattern does."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        """Whether the field is a time of day."""
+        return field_definition.annotation is time
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        """A string ``HH:MM:SS`` (``HH:MM`` accepted)."""
+        return Schema(
+            type=OpenAPIType.STRING,
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            description="Heure (Europe/Paris), HH:MM:SS.",
+        )
+
 
 API_DESCRIPTION = """\
 The HTTP API of canteen: the family portal's flows (account, dashboard, reservations,
@@ -175,6 +200,7 @@ def create_app(
     app = Litestar(
         route_handlers=[*handlers, pages_router(), static_router()],
         dependencies={"web": Provide(provide_web, sync_to_thread=False)},
+        plugins=[TimeOfDaySchema()],
         before_request=csrf,
         exception_handlers=problem_handlers(),
         before_send=[security_headers("/schema")],
@@ -190,7 +216,9 @@ def create_app(
                 RedocRenderPlugin(path="/", js_url=REDOC_JS),
                 JsonRenderPlugin(path="/openapi.json"),
             ],
-            create_examples=True,
+            # The examples are canteen's own (examples.py), not random values.
+            create_examples=False,
+            components=problem_components(),
             use_handler_docstrings=True,
             tags=[
                 Tag(name="Compte", description="Connexion, activation, mots de passe."),
@@ -207,6 +235,7 @@ def create_app(
         state=State({"canteen_web": context}),
     )
     _fix_options_answers(app)
+    attach_examples(app)
     return app
 
 

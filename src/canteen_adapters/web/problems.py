@@ -18,9 +18,11 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from canteen_core.domain.accounts import AuthenticationError, LoginThrottledError
 from canteen_core.domain.errors import (
+    AlreadyDecidedError,
     CanteenError,
     ConfigurationError,
     ConflictError,
+    DuplicateRequestError,
     InvalidInputError,
     NotAuthorizedError,
     NotFoundError,
@@ -69,6 +71,20 @@ _CANTEEN: tuple[tuple[type[CanteenError], str, int, str, str], ...] = (
         403,
         "Accès refusé",
         "Vous n'avez pas accès à cet élément.",
+    ),
+    (
+        AlreadyDecidedError,
+        "already-decided",
+        409,
+        "Demande déjà traitée",
+        "Cette demande a déjà été traitée : rechargez la page pour voir la décision.",
+    ),
+    (
+        DuplicateRequestError,
+        "duplicate-request",
+        409,
+        "Demande déjà en cours",
+        "Une demande identique est déjà en cours : elle attend d'être instruite.",
     ),
     (
         ConflictError,

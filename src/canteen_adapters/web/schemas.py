@@ -558,6 +558,15 @@ class RemindersOut:
 
 
 @attrs.frozen(kw_only=True)
+class FieldErrorOut:
+    """A field a malformed request got wrong, and where it was (``body``, ``query``,
+    ``path``, ``header``...)."""
+
+    field: str
+    source: str
+
+
+@attrs.frozen(kw_only=True)
 class ProblemOut:
     """An error (RFC 9457). ``type`` is stable per kind of error (``urn:canteen:problem:...``),
     ``detail`` is French, ``field`` names the field in error; 409 and 412 add
@@ -569,3 +578,7 @@ class ProblemOut:
     detail: str
     instance: str | None = None
     field: str | None = None
+    #: The reservation book's version now (409, 412): reload the grid, or send it in ``If-Match``.
+    current_version: int | None = None
+    #: Every field a malformed request (400) got wrong.
+    errors: list[FieldErrorOut] | None = None

@@ -8,9 +8,11 @@ one class. Subclasses say what kind of failure it was, which maps naturally to H
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyDecidedError",
     "CanteenError",
     "ConfigurationError",
     "ConflictError",
+    "DuplicateRequestError",
     "InvalidInputError",
     "NotAuthorizedError",
     "NotFoundError",
@@ -49,6 +51,17 @@ class NotAuthorizedError(CanteenError, PermissionError):
 
 class ConflictError(CanteenError):
     """The operation collides with a concurrent change or with existing data."""
+
+
+class AlreadyDecidedError(ConflictError):
+    """A request (a late change, an enrollment request) was already decided or withdrawn, so
+    it cannot be decided or withdrawn again; nothing changed. The message says how and when it
+    was decided, in French (``Cette demande a déjà été traitée (acceptée le ...)``)."""
+
+
+class DuplicateRequestError(ConflictError):
+    """The same request is already pending (one enrollment request per child, service and
+    school year); nothing was stored. The message names it, in French."""
 
 
 class ConfigurationError(InvalidInputError):

@@ -9,6 +9,9 @@ live in :mod:`canteen_core.domain.change_requests`.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from canteen_core.domain._french import format_datetime_fr
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.change_requests import approve as approve_request
@@ -16,7 +19,7 @@ from canteen_core.domain.change_requests import reject as reject_request
 from canteen_core.domain.change_requests import withdraw as withdraw_request
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.enrollments import Enrollment
-from canteen_core.domain.errors import InvalidInputError, RuleViolationError
+from canteen_core.domain.errors import AlreadyDecidedError, InvalidInputError, RuleViolationError
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import BulkResult, ReservationBook
 from canteen_core.services.billing._base import household_recipients
@@ -26,7 +29,25 @@ from canteen_core.services.events import days_changed
 from canteen_core.services.runner import ServiceBase, Transaction
 from canteen_core.services.school_years import ensure_years_open
 
-__all__ = ["ChangeRequestUseCases"]
+__all__ = ["ChangeRequestUseCases", "already_decided"]
+
+#: How a decided request was decided, as the sentence says it (``acceptée le ...``).
+_DECIDED_FR = {
+    RequestStatus.APPROVED: "acceptée",
+    RequestStatus.REJECTED: "refusée",
+    RequestStatus.WITHDRAWN: "retirée",
+}
+
+
+def already_decided(
+    status: RequestStatus, decided_at: datetime | None, *, what: str = "Cette demande"
+) -> AlreadyDecidedError:
+    """The error for deciding (or withdrawing) a request no longer pending, in French:
+    ``Cette demande a déjà été traitée (acceptée le 12 octobre 2023 à 10 h 15) : rien n'a été
+    modifié.`` (``what`` names the request: ``Cette demande d'inscription``)."""
+    how = _DECIDED_FR.get(status, status.label.lower())
+    when = f" le {format_datetime_fr(decided_at)}" if decided_at is not None else ""
+    return AlreadyDecidedError(f"{what} a déjà été traitée ({how}{when}) : rien n'a été modifié.")
 
 
 class ChangeRequestUseCases(ServiceBase):
@@ -82,6 +103,8 @@ class ChangeRequestUseCases(ServiceBase):
         with self._ctx.use_case(actor, Action.BOOK_MEALS) as tx:
             request = tx.uow.change_requests.get(request_id)
             tx.authorize(request.household_id)
+            if not request.is_pending:
+                raise already_decided(request.status, request.decided_at)
             withdrawn = withdraw_request(request, actor=actor, clock=FixedClock(tx.now))
             tx.uow.change_requests.save(withdrawn)
         return withdrawn
@@ -93,7 +116,9 @@ class ChangeRequestUseCases(ServiceBase):
         request. The family is emailed (outbox, same transaction) and
         ``ChangeRequestDecided`` fires after commit. With ``[billing] billed_days =
         "refuse"``, approving a change to a day of a month already invoiced is refused
-        (the request stays pending: reject it instead)."""
+        (the request stays pending: reject it instead). A request no longer pending raises
+        :class:`~canteen_core.domain.errors.AlreadyDecidedError` saying how and when it was
+        decided; nothing changes."""
         if not isinstance(approve, bool):
             raise InvalidInputError("approve must be True or False", path="approve")
         if reason is not None and not isinstance(reason, str):
@@ -101,6 +126,8 @@ class ChangeRequestUseCases(ServiceBase):
         with self._ctx.use_case(actor, Action.DECIDE_CHANGE_REQUEST) as tx:
             request = tx.uow.change_requests.get(request_id)
             tx.authorize(request.household_id)
+            if not request.is_pending:  # decided by another agent meanwhile, or withdrawn
+                raise already_decided(request.status, request.decided_at)
             enrollment = self._ctx.intern(tx.uow.enrollments.get(request.enrollment_id))
             clock = FixedClock(tx.now)
             if approve:

@@ -10,11 +10,15 @@ acceptance (staff enroll the child themselves, with the policies they choose).
 * :meth:`EnrollmentRequestService.submit` (guardian, co-representative): refused in French,
   nothing stored, for an unknown child or one of another household, a service not offered at
   the site, a school year other than the current or the next one, an unknown tariff category,
-  a pending request for the same child, service and year, or a child already enrolled then;
+  a pending request for the same child, service and year
+  (:class:`~canteen_core.domain.errors.DuplicateRequestError`), or a child already enrolled then;
 * :meth:`~EnrollmentRequestService.accept` (staff): the enrollment is made by the enrollment
   use case's own steps (:meth:`EnrollmentService._enroll_in`: child of the household, no
   overlap, category priced by the tariff book) in the same transaction as the decision;
 * :meth:`~EnrollmentRequestService.refuse` (staff) with a reason the family reads.
+
+Deciding or withdrawing a request no longer pending raises
+:class:`~canteen_core.domain.errors.AlreadyDecidedError` (how and when it was decided).
 
 Either decision e-mails the household's guardians (outbox, same transaction).
 """
@@ -39,7 +43,12 @@ from canteen_core.domain.enrollment_requests import (
     withdraw,
 )
 from canteen_core.domain.enrollments import Enrollment, grid_category
-from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from canteen_core.domain.errors import (
+    ConflictError,
+    DuplicateRequestError,
+    InvalidInputError,
+    NotFoundError,
+)
 from canteen_core.domain.families import Household
 from canteen_core.domain.periodicity import Periodicity
 from canteen_core.domain.policy import Action
@@ -47,6 +56,7 @@ from canteen_core.domain.reservations import apply_periodicity_to_service_days
 from canteen_core.ports.storage import Range
 from canteen_core.services.billing._base import household_recipients
 from canteen_core.services.billing.billed_days import ensure_days_not_billed
+from canteen_core.services.change_requests import already_decided
 from canteen_core.services.enrollments import EnrollmentRequest, EnrollmentService
 from canteen_core.services.runner import ServiceBase, Transaction, school_year_of
 
@@ -231,9 +241,9 @@ class EnrollmentRequestService(ServiceBase):
             household_id=household.id, child_id=child_id, status=RequestStatus.PENDING.value
         ):
             if other.service_id == offer.service.id and other.school_year == school_year:
-                raise ConflictError(
-                    f"une demande d'inscription de {name} à cette prestation pour "
-                    f"{other.school_year_fr} attend déjà d'être instruite"
+                raise DuplicateRequestError(
+                    f"Une demande d'inscription est déjà en cours pour {name} : "
+                    f"{other.label_fr}, en attente d'instruction."
                 )
         calendar = self._ctx.calendar(offer.site, offer.service, school_year)
         for enrollment in tx.uow.enrollments.list(
@@ -257,8 +267,7 @@ class EnrollmentRequestService(ServiceBase):
     def withdraw(self, actor: Actor, request_id: str) -> EnrollmentApplication:
         """The family withdraws its pending request (nothing else changes)."""
         with self._ctx.use_case(actor, Action.REQUEST_ENROLLMENT) as tx:
-            application = tx.uow.enrollment_requests.get(request_id)
-            tx.authorize(application.household_id)
+            application = self._pending(tx, request_id)
             withdrawn = withdraw(application, actor=actor, now=tx.now)
             tx.uow.enrollment_requests.save(withdrawn)
         return withdrawn
@@ -285,8 +294,7 @@ class EnrollmentRequestService(ServiceBase):
         enrollment use case, for the school year (from today when it has begun), with the
         offer's cut-off policies; the family is e-mailed."""
         with self._ctx.use_case(actor, Action.DECIDE_ENROLLMENT_REQUEST) as tx:
-            application = tx.uow.enrollment_requests.get(request_id)
-            tx.authorize(application.household_id)
+            application = self._pending(tx, request_id)
             offer = _offer(tx, application.service_id, application.site_id)
             if offer is None:
                 raise ConflictError(
@@ -363,12 +371,25 @@ class EnrollmentRequestService(ServiceBase):
     def refuse(self, actor: Actor, request_id: str, *, reason: str) -> EnrollmentApplication:
         """Refuse a pending request (staff) with a ``reason`` the family reads (e-mailed)."""
         with self._ctx.use_case(actor, Action.DECIDE_ENROLLMENT_REQUEST) as tx:
-            application = tx.uow.enrollment_requests.get(request_id)
-            tx.authorize(application.household_id)
+            application = self._pending(tx, request_id)
             decided = refuse(application, reason=reason, actor=actor, now=tx.now)
             tx.uow.enrollment_requests.save(decided)
             self._tell_family(tx, decided)
         return decided
+
+    def _pending(self, tx: Transaction, request_id: str) -> EnrollmentApplication:
+        """The request ``request_id``, which the actor may act on and which is still pending
+        (:class:`~canteen_core.domain.errors.AlreadyDecidedError` saying how and when it was
+        decided otherwise)."""
+        application = tx.uow.enrollment_requests.get(request_id)
+        tx.authorize(application.household_id)
+        if not application.is_pending:
+            raise already_decided(
+                application.status,
+                application.decided_at,
+                what="Cette demande d'inscription",
+            )
+        return application
 
     def _tell_family(self, tx: Transaction, decided: EnrollmentApplication) -> None:
         household = tx.uow.households.get(decided.household_id)
