@@ -67,6 +67,15 @@ _SAVE_STATES = (
     "SELECT e.id, s.version FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
 )
+#: :data:`_SAVE_STATES` on PostgreSQL (the versions :meth:`_Reservations._refusal` checks: a
+#: batch with unchanged books, or one refused): each version read by its key, as
+#: :data:`_LOAD_STATES_PG` reads the states. The plain join hashed the batch's enrollments and
+#: scanned every state of the commune for them: a check of a school's books cost the city.
+_SAVE_STATES_PG = (
+    "SELECT e.id, s.version FROM enrollments AS e "
+    "LEFT JOIN LATERAL (SELECT version FROM reservation_states "
+    "WHERE enrollment_id = e.id OFFSET 0) AS s ON true WHERE e.id {ids}"
+)
 _INSERT_STATE = (
     "INSERT INTO reservation_states (enrollment_id, version, late_cancelled) VALUES (?, ?, ?)"
 )
@@ -326,7 +335,8 @@ class _Reservations:
         book not at its expected version (``None``: they do not)."""
         stored: dict[str, int] = {}
         ids = [book.enrollment_id for book, _ in todo]
-        for enrollment_id, version in driver.fetch_in(_SAVE_STATES, ids):
+        check = _SAVE_STATES_PG if driver.postgres else _SAVE_STATES
+        for enrollment_id, version in driver.fetch_in(check, ids):
             stored[enrollment_id] = 0 if version is None else int(version)
         missing = [enrollment_id for enrollment_id in ids if enrollment_id not in stored]
         if missing:
