@@ -1,17 +1,20 @@
-"""On PostgreSQL, as canteen's own role, a batch of books reads its states by their key.
+"""On PostgreSQL, as canteen's own role, a batch of books reads its states by their key, and a
+site's headcount its children by theirs.
 
-Under row-level security every key leads with the tenant, and the planner prices a scan of
-the commune's ``reservation_states`` below one index probe per book: with a plain join, each
-batch of a billing run or of a save's version check read every state of the commune, so a run
-over the city grew with its square. The statements read each state by its primary key (a
-lateral subquery); these tests pin that plan on a city large enough for the planner to choose
-the scan, and that the rows are those of the plain join (what SQLite runs).
+Under row-level security every key leads with the tenant, and the planner prices a scan of a
+commune's table below one index probe per row wanted: with a plain join, each batch of a
+billing run or of a save's version check read every state of the commune (a run over the city
+grew with its square), and a site's headcount every child of the commune. The statements read
+those rows by their primary key (a lateral subquery); these tests pin that plan on a city
+large enough for the planner to choose the scan, and that the rows are those of the plain join
+(what SQLite runs).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import attrs
@@ -21,6 +24,7 @@ import sqlalchemy as sa
 from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url, upgrade
 from canteen_adapters.storage.sql import reservations as sql_reservations
 from canteen_adapters.storage.sql.driver import _Driver
+from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.synthetic import synthetic_city
 from canteen_core.testing import require_postgres_dsn
@@ -41,6 +45,7 @@ class City:
 
     storage: SqlStorage
     ids: list[str]
+    sites: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +68,7 @@ def city() -> Iterator[City]:
         app_url.render_as_string(hide_password=False), schema=schema, migrate=False
     )
     try:
-        town = synthetic_city(500, calendar=calendar_2023_c(), seed=7)
+        town = synthetic_city(500, calendar=calendar_2023_c(), seed=7, sites=5)
         with storage.unit_of_work() as uow:
             for home in town.households:
                 uow.households.add(home)
@@ -76,7 +81,7 @@ def city() -> Iterator[City]:
             uow.commit()
         with owner.connect() as connection:  # the owner's: canteen's role may not analyse
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
-        yield City(storage, [e.id for e in town.enrollments])
+        yield City(storage, [e.id for e in town.enrollments], [site.id for site in town.sites])
     finally:
         storage.close()
         with owner.begin() as connection:
@@ -127,3 +132,43 @@ def test_a_batch_reads_the_rows_of_the_plain_join(city: City, use: str) -> None:
     assert sorted(rows) == sorted(expected)
     assert len(rows) == len(batch) - 1  # every known enrollment once, the unknown id none
     assert any(None in tuple(row) for row in rows)  # never-saved books: no state row
+
+
+SEPTEMBER = (date(2023, 9, 1), date(2023, 9, 30))
+
+
+def _headcount_plan(city: City, site_ids: list[str]) -> tuple[Any, tuple[KitchenCount, ...]]:
+    """The plan of the statement a headcount of ``site_ids`` runs, and its counts."""
+    ran: list[tuple[str, Any]] = []
+
+    def record(*args: Any) -> None:
+        ran.append((args[2], args[3]))  # (statement, parameters)
+
+    sa.event.listen(city.storage.engine, "before_cursor_execute", record)
+    try:
+        with city.storage.unit_of_work(read_only=True) as uow:
+            counts = uow.reservations.headcount(site_ids, *SEPTEMBER)
+            statement, parameters = next(run for run in ran if "reservation_months" in run[0])
+            explained = uow.connection().exec_driver_sql(
+                "EXPLAIN (FORMAT JSON) " + statement, parameters
+            )
+            plan = explained.scalar_one()[0]["Plan"]
+    finally:
+        sa.event.remove(city.storage.engine, "before_cursor_execute", record)
+    return plan, counts
+
+
+def test_a_sites_headcount_reads_each_child_by_its_primary_key(city: City) -> None:
+    plan, _ = _headcount_plan(city, city.sites[:1])
+    read = [node for node in _nodes(plan) if node.get("Relation Name") == "children"]
+    assert read, plan
+    for node in read:
+        assert node["Node Type"] in ("Index Scan", "Index Only Scan"), node
+        assert node["Index Name"] == "pk_children", node
+
+
+def test_a_sites_headcount_counts_as_the_join_of_several_sites(city: City) -> None:
+    _, alone = _headcount_plan(city, city.sites[:1])
+    _, together = _headcount_plan(city, city.sites)  # several sites: the plain join
+    assert alone == tuple(count for count in together if count.site_id == city.sites[0])
+    assert sum(count.total for count in alone) > 0

@@ -485,6 +485,25 @@ class _Reservations:
         per_day: dict[tuple[str, date], tuple[dict[Diet, int], int]] = {}
         with _translate("cannot count meals"):
             for chunk in _chunks(sites, _IN_CHUNK):
+                kids: sa.FromClause = children
+                joined = rows.join(enrollments, enrollments.c.id == rows.c.enrollment_id)
+                if connection.dialect.name == "postgresql" and len(chunk) == 1:
+                    # One site (a capacity rule's ledger, a kitchen's count): each child read
+                    # by its key. With the plain join the planner hashed the site's
+                    # enrollments and scanned every child of the commune for them (under the
+                    # tenant-led keys it prices that scan below a probe per child): a site's
+                    # count cost the city. Several sites keep the join: one scan serves them
+                    # all, cheaper than a probe per child of a whole city. OFFSET keeps the
+                    # subquery from being flattened back into the join.
+                    kids = (
+                        sa.select(children.c.diet, children.c.pai)
+                        .where(children.c.id == enrollments.c.child_id)
+                        .offset(0)
+                        .lateral("kids")
+                    )
+                    joined = joined.join(kids, sa.true())
+                else:
+                    joined = joined.join(children, children.c.id == enrollments.c.child_id)
                 # One grouped query: the sites' month masks and how many children of each
                 # diet share each mask (families book the same weeks, so few groups); the
                 # days are counted from the masks here.
@@ -493,15 +512,11 @@ class _Reservations:
                         enrollments.c.site_id,
                         rows.c.month,
                         rows.c.days,
-                        children.c.diet,
-                        children.c.pai,
+                        kids.c.diet,
+                        kids.c.pai,
                         sa.func.count().label("meals"),
                     )
-                    .select_from(
-                        rows.join(enrollments, enrollments.c.id == rows.c.enrollment_id).join(
-                            children, children.c.id == enrollments.c.child_id
-                        )
-                    )
+                    .select_from(joined)
                     # Filtered on the enrollment's site: the plan starts from the sites'
                     # enrollments and reads each one's months from the primary key
                     # (enrollment_id, month).
@@ -514,8 +529,8 @@ class _Reservations:
                         enrollments.c.site_id,
                         rows.c.month,
                         rows.c.days,
-                        children.c.diet,
-                        children.c.pai,
+                        kids.c.diet,
+                        kids.c.pai,
                     )
                 )
                 if service_id is not None:
