@@ -67,6 +67,15 @@ _SAVE_STATES = (
     "SELECT e.id, s.version FROM enrollments AS e "
     "LEFT JOIN reservation_states AS s ON s.enrollment_id = e.id WHERE e.id {ids}"
 )
+#: :data:`_SAVE_STATES` on PostgreSQL (the versions :meth:`_Reservations._refusal` checks: a
+#: batch with unchanged books, or one refused): each version read by its key, as
+#: :data:`_LOAD_STATES_PG` reads the states. The plain join hashed the batch's enrollments and
+#: scanned every state of the commune for them: a check of a school's books cost the city.
+_SAVE_STATES_PG = (
+    "SELECT e.id, s.version FROM enrollments AS e "
+    "LEFT JOIN LATERAL (SELECT version FROM reservation_states "
+    "WHERE enrollment_id = e.id OFFSET 0) AS s ON true WHERE e.id {ids}"
+)
 _INSERT_STATE = (
     "INSERT INTO reservation_states (enrollment_id, version, late_cancelled) VALUES (?, ?, ?)"
 )
@@ -326,7 +335,8 @@ class _Reservations:
         book not at its expected version (``None``: they do not)."""
         stored: dict[str, int] = {}
         ids = [book.enrollment_id for book, _ in todo]
-        for enrollment_id, version in driver.fetch_in(_SAVE_STATES, ids):
+        check = _SAVE_STATES_PG if driver.postgres else _SAVE_STATES
+        for enrollment_id, version in driver.fetch_in(check, ids):
             stored[enrollment_id] = 0 if version is None else int(version)
         missing = [enrollment_id for enrollment_id in ids if enrollment_id not in stored]
         if missing:
@@ -475,6 +485,25 @@ class _Reservations:
         per_day: dict[tuple[str, date], tuple[dict[Diet, int], int]] = {}
         with _translate("cannot count meals"):
             for chunk in _chunks(sites, _IN_CHUNK):
+                kids: sa.FromClause = children
+                joined = rows.join(enrollments, enrollments.c.id == rows.c.enrollment_id)
+                if connection.dialect.name == "postgresql" and len(chunk) == 1:
+                    # One site (a capacity rule's ledger, a kitchen's count): each child read
+                    # by its key. With the plain join the planner hashed the site's
+                    # enrollments and scanned every child of the commune for them (under the
+                    # tenant-led keys it prices that scan below a probe per child): a site's
+                    # count cost the city. Several sites keep the join: one scan serves them
+                    # all, cheaper than a probe per child of a whole city. OFFSET keeps the
+                    # subquery from being flattened back into the join.
+                    kids = (
+                        sa.select(children.c.diet, children.c.pai)
+                        .where(children.c.id == enrollments.c.child_id)
+                        .offset(0)
+                        .lateral("kids")
+                    )
+                    joined = joined.join(kids, sa.true())
+                else:
+                    joined = joined.join(children, children.c.id == enrollments.c.child_id)
                 # One grouped query: the sites' month masks and how many children of each
                 # diet share each mask (families book the same weeks, so few groups); the
                 # days are counted from the masks here.
@@ -483,15 +512,11 @@ class _Reservations:
                         enrollments.c.site_id,
                         rows.c.month,
                         rows.c.days,
-                        children.c.diet,
-                        children.c.pai,
+                        kids.c.diet,
+                        kids.c.pai,
                         sa.func.count().label("meals"),
                     )
-                    .select_from(
-                        rows.join(enrollments, enrollments.c.id == rows.c.enrollment_id).join(
-                            children, children.c.id == enrollments.c.child_id
-                        )
-                    )
+                    .select_from(joined)
                     # Filtered on the enrollment's site: the plan starts from the sites'
                     # enrollments and reads each one's months from the primary key
                     # (enrollment_id, month).
@@ -504,8 +529,8 @@ class _Reservations:
                         enrollments.c.site_id,
                         rows.c.month,
                         rows.c.days,
-                        children.c.diet,
-                        children.c.pai,
+                        kids.c.diet,
+                        kids.c.pai,
                     )
                 )
                 if service_id is not None:
