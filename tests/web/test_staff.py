@@ -4,6 +4,7 @@ reminders, household search."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from canteen_core.domain.clock import PARIS
 
@@ -90,6 +91,7 @@ def test_billing_run_reminders_and_household_search(web: Deployment) -> None:
     )
     assert run.status_code == 200, run.text
     assert run.json()["issued"] >= 1
+    assert (run.json()["skipped"], run.json()["credit_notes"]) == ([], [])
     again = web.client.post(
         "/api/v1/staff/billing-runs", json={"period": "2023-10"}, headers={"X-CSRF-Token": csrf}
     ).json()
@@ -106,6 +108,19 @@ def test_billing_run_reminders_and_household_search(web: Deployment) -> None:
     )
     assert reminders.status_code == 200, reminders.text
     assert reminders.json()["reminders"] >= 1
+    # A closure found out after billing: the next run credits October's days and says so.
+    closed = web.client.post(
+        "/api/v1/staff/sites/ronde/closures",
+        json={"name": "Grève", "first_day": "2023-10-02", "last_day": "2023-10-31"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert closed.status_code == 200, closed.text
+    november = web.client.post(
+        "/api/v1/staff/billing-runs", json={"period": "2023-11"}, headers={"X-CSRF-Token": csrf}
+    ).json()
+    notes = november["credit_notes"]
+    assert "CONCERTO" in {note["household_id"] for note in notes}
+    assert november["credited"] == f"{sum(Decimal(note['total']) for note in notes):.2f}"
     found = web.client.get("/api/v1/staff/households", params={"q": "concerto"}).json()
     assert [h["id"] for h in found] == ["CONCERTO"]
     assert web.client.get("/api/v1/staff/households", params={"q": "zzz"}).json() == []

@@ -530,10 +530,33 @@ class ClosureOut:
 
 
 @attrs.frozen(kw_only=True)
+class UnbilledOut:
+    """A household a billing run could not bill, with why: fix it and run the month again,
+    only it is billed then."""
+
+    household_id: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class RegularisationNoteOut:
+    """A régularisation credit note a billing run issued on an earlier invoice (days billed
+    and no longer due)."""
+
+    id: str
+    number: str
+    household_id: str
+    invoice_id: str
+    total: str
+
+
+@attrs.frozen(kw_only=True)
 class BillingRunOut:
     """What a billing run did: the invoices issued, then delivered (``emailed`` to paperless
     households, ``printed`` in the batch at ``print_batch_url``; ``without_address``: printed
-    households with no postal address to fix before posting)."""
+    households with no postal address to fix before posting); ``skipped``: households it
+    could not bill and why; ``credit_notes`` (``credited`` in all): the régularisation of
+    earlier months."""
 
     period_start: date
     period_end: date
@@ -546,6 +569,9 @@ class BillingRunOut:
     printed: int = 0
     without_address: list[str] = attrs.field(factory=list)
     print_batch_url: str | None = None
+    skipped: list[UnbilledOut] = attrs.field(factory=list)
+    credit_notes: list[RegularisationNoteOut] = attrs.field(factory=list)
+    credited: str = "0.00"
 
 
 @attrs.frozen(kw_only=True)

@@ -74,6 +74,23 @@ BILLING_RUN = s.BillingRunOut(
     printed=114,
     without_address=["H000087"],
     print_batch_url="/api/v1/staff/billing-runs/2023-09/print-batch",
+    skipped=[
+        s.UnbilledOut(
+            household_id="H000214",
+            reason="la grille rs-2023-2024 ne tarife pas la catégorie « pai_basket » "
+            "(inscription H000214-C1-rs) : complétez-la puis relancez le mois",
+        )
+    ],
+    credit_notes=[
+        s.RegularisationNoteOut(
+            id="credit_note:RONDE:AV-2023-000001",
+            number="AV-2023-000001",
+            household_id=HOUSEHOLD.id,
+            invoice_id="invoice:RONDE:2023-000001",
+            total=eur("3.35"),
+        )
+    ],
+    credited=eur("3.35"),
 )
 
 # -- direct debit ----------------------------------------------------------------------------

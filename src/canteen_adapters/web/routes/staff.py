@@ -25,14 +25,17 @@ from canteen_adapters.web.schemas import (
     DecisionBody,
     HeadcountOut,
     HouseholdOut,
+    RegularisationNoteOut,
     RemindersBody,
     RemindersOut,
     RequestOut,
     RollCallBody,
     RollCallOut,
+    UnbilledOut,
 )
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.money import Money
 
 __all__ = ["HANDLERS"]
 
@@ -125,6 +128,9 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
         printed=0 if delivery is None else len(delivery.printed),
         without_address=[] if delivery is None else list(delivery.without_address),
         print_batch_url=print_batch_url(data.period) if printed else None,
+        skipped=[convert.body(UnbilledOut, item) for item in report.skipped],
+        credit_notes=[convert.body(RegularisationNoteOut, note) for note in report.credit_notes],
+        credited=convert.money(Money.sum(note.total for note in report.credit_notes)),
     )
 
 
