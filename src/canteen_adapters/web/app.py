@@ -57,7 +57,8 @@ _PROBLEM_STATUSES = {
     403: "Accès refusé (autre foyer, rôle insuffisant, jeton CSRF manquant, mot de passe "
     "provisoire à changer, portail pas encore ouvert).",
     404: "Introuvable.",
-    409: "Modification concurrente (current_version donne la version actuelle).",
+    409: "Conflit avec les données actuelles : une modification passée avant (current_version "
+    "donne la version actuelle) ou une donnée existante (enfant déjà inscrit).",
     410: "Lien expiré ou déjà utilisé.",
     412: "If-Match périmé (current_version donne la version actuelle).",
     415: "Demande sans session envoyée autrement qu'en JSON.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Final
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -38,6 +38,10 @@ PROBLEM_BASE = "urn:canteen:problem:"
 MEDIA_TYPE = "application/problem+json"
 
 _log = logging.getLogger("canteen.web")
+
+#: The title of every 409: a concurrent change or existing data in the way (a child already
+#: enrolled); the French detail says which.
+CONFLICT_TITLE: Final = "Conflit avec les données actuelles"
 
 #: The library's error classes, most specific first: (class, slug, status, French title,
 #: French detail used when the library's own message is not meant for families; always for a
@@ -90,7 +94,7 @@ _CANTEEN: tuple[tuple[type[CanteenError], str, int, str, str], ...] = (
         ConflictError,
         "conflict",
         409,
-        "Modification concurrente",
+        CONFLICT_TITLE,
         "Ces données ont été modifiées entre-temps : rechargez la page et recommencez.",
     ),
     (

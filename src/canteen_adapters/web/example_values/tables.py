@@ -73,6 +73,7 @@ from canteen_adapters.web.example_values.office import (
     WEEK_MENU_BODY,
     YEAR_CLOSING,
 )
+from canteen_adapters.web.problems import CONFLICT_TITLE
 from canteen_adapters.web.routes import family_papers as fp
 from canteen_adapters.web.routes import paperless as pl
 from canteen_core.domain.accounts.errors import LoginThrottledError, TokenAlreadyUsedError
@@ -498,7 +499,7 @@ PROBLEMS: Final[dict[int, Shown]] = {
         "Une autre modification est passée avant",
         409,
         "conflict",
-        "Modification concurrente",
+        CONFLICT_TITLE,
         "Une autre modification des réservations vient d'avoir lieu : rechargez la grille et "
         "recommencez.",
         current_version=13,

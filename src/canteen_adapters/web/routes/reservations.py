@@ -19,7 +19,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from canteen_adapters.web import convert
 from canteen_adapters.web.context import AnyRequest, Web
-from canteen_adapters.web.problems import Problem
+from canteen_adapters.web.problems import CONFLICT_TITLE, Problem
 from canteen_adapters.web.routes._actions import action
 from canteen_adapters.web.routes._dates import parse_month, parse_week
 from canteen_adapters.web.schemas import (
@@ -193,7 +193,7 @@ def _write(
         raise Problem(
             409,
             "conflict",
-            "Modification concurrente",
+            CONFLICT_TITLE,
             "Une autre modification des réservations vient d'avoir lieu : rechargez la grille "
             "et recommencez.",
             headers={"ETag": f'"{current}"'},
