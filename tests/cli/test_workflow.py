@@ -4,6 +4,9 @@ enroll, book, bill, invoices; plus the bad inputs of the import and tariff comma
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +102,19 @@ def test_a_month_from_an_empty_deployment(config: Path) -> None:
     october = ok(run("bill", "--config", c, "--period", "2023-10",
                      now="2023-11-02T08:00:00+01:00"))  # fmt: skip
     assert "Régularisation : 1 avoir émis (5,00 €) sur des factures précédentes" in october
+    # A refused change while a list is being read: one French line, no driver traceback.
+    # (in a process of its own, as the stream of grids is collected when the command exits)
+    (folder / "soir.toml").write_text(GRID.replace('"rs-2023"', '"soir-2023"\nservice = "soir"'))
+    ok(run("tariffs", "set", "--config", c, str(folder / "soir.toml")))
+    now = {**os.environ, "CANTEEN_NOW": "2023-11-02T08:00:00+01:00"}
+    unpriced = subprocess.run(
+        [sys.executable, "-c", "from canteen_adapters.cli import main; main()", "enrollments",
+         "edit", "--config", c, "leo", "--category", "adult"],
+        capture_output=True, text=True, env=now, check=False,
+    )  # fmt: skip
+    assert unpriced.returncode == 2
+    assert unpriced.stderr.startswith("Erreur : la grille tarifaire rs-2023")
+    assert unpriced.stderr.count("\n") == 1, unpriced.stderr
     again = json.loads(ok(run("bill", "--config", c, "--period", "2023-10", "--json",
                               now="2023-11-02T08:00:00+01:00")))  # fmt: skip
     assert (again["credit_notes"], again["credited"]) == ([], "0.00")

@@ -74,8 +74,12 @@ class _Session(abc.ABC):
                     return
                 yield from rows
         finally:
-            with suppress(sa.exc.SQLAlchemyError):
-                result.close()
+            # A stream left unfinished by a failed use case is closed when it is collected,
+            # maybe after its unit of work closed the connection: its cursor went with it
+            # (closing it then only makes SQLAlchemy log a traceback on stderr).
+            if not connection.closed and not connection.invalidated:
+                with suppress(sa.exc.SQLAlchemyError):
+                    result.close()
 
 
 _FETCH = 1000  # rows per round trip when streaming
