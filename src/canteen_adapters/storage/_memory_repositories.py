@@ -32,7 +32,7 @@ from canteen_core.domain.families import Household
 from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.domain.reservations import ReservationBook
-from canteen_core.ports.storage import COLLECTIONS, Collection, Range
+from canteen_core.ports.storage import COLLECTIONS, AccountDocuments, Collection, Range
 
 
 class _Session(Protocol):
@@ -356,6 +356,21 @@ class _Invoices(_Documents):
         self._uow._check_active()
         index = self._unique[("billing_key",)]
         return frozenset(key for key in keys if (key,) in index)
+
+    def account_documents(self, household_id: str) -> AccountDocuments:
+        # The other collections' documents as their repositories list them.
+        notes, payments, refunds = (
+            tuple(
+                _Documents(self._uow, self._data, COLLECTIONS[name]).list(household_id=household_id)
+            )
+            for name in ("credit_notes", "payments", "refunds")
+        )
+        return AccountDocuments(
+            invoices=tuple(self.list(household_id=household_id)),
+            credit_notes=notes,
+            payments=payments,
+            refunds=refunds,
+        )
 
     def households_billed_until(self, day: date) -> frozenset[str]:
         self._uow._check_active()

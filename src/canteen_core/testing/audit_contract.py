@@ -34,6 +34,7 @@ __all__ = [
     "test_audit_entries_read_back_equal_and_chained",
     "test_audit_entries_roll_back_with_their_transaction",
     "test_audit_head_is_the_last_entrys_sequence_and_hash",
+    "test_audit_head_keeps_communes_apart_whatever_their_code",
     "test_audit_head_links_entries_into_a_verifiable_chain",
     "test_audit_log_refuses_a_taken_sequence",
     "test_audit_retention_cut_keeps_a_verifiable_chain",
@@ -114,6 +115,26 @@ def test_audit_head_is_the_last_entrys_sequence_and_hash(storage: Storage) -> No
         assert uow.audit.cut_before(COMMUNE, 3) == 2
         assert uow.audit.head(COMMUNE) == expected  # the cut keeps the chain's end
         uow.commit()
+
+
+def test_audit_head_keeps_communes_apart_whatever_their_code(storage: Storage) -> None:
+    # Codes a backend must not take for syntax (quotes, a percent sign, braces, a
+    # semicolon, a backslash): each names its own chain, found again as written.
+    communes = ("L'Haÿ-les-Roses", "100%; --{0}", "C:\\x\\'", COMMUNE)
+    with storage.unit_of_work() as uow:
+        for round_ in (1, 2):
+            for index, commune in enumerate(communes):
+                draft = _draft(10 * round_ + index, commune=commune)
+                uow.audit.append(chain_entry(draft, uow.audit.head(commune)))
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        for commune in communes:
+            entries = list(uow.audit.entries(commune))
+            assert [entry.sequence for entry in entries] == [1, 2]
+            assert {entry.commune for entry in entries} == {commune}
+            assert verify_chain(commune, entries).intact
+            assert uow.audit.head(commune) == AuditHead.of(entries[-1])
+        assert uow.audit.head("L'Haÿ") is None
 
 
 def test_audit_head_links_entries_into_a_verifiable_chain(storage: Storage) -> None:

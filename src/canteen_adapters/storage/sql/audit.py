@@ -6,6 +6,22 @@ writer waits for the commit, then reads the new head); SQLite has one writer at 
 (``BEGIN IMMEDIATE``). The lock is taken as the use case ends, just before its commit, so it is
 held for the commit only. The head is read by the table's primary key (``commune, sequence``;
 ``tenant_id`` first on PostgreSQL): one index entry, two columns, never the entry's details.
+
+On PostgreSQL an entry costs two round trips (every writable use case writes one):
+
+* :meth:`~SqlAuditLog.head` sends the lock and the head's read as **two statements of one
+  simple query**. Each statement of a simple query takes its own snapshot (``READ
+  COMMITTED``), so the read, run once the lock is granted, sees the head a concurrent writer
+  committed while this one waited. One statement (``SELECT pg_advisory_xact_lock(..), (SELECT
+  ... head ...)``) would not: its one snapshot is taken before the lock is waited for, and it
+  reads the old head (two writers would then link to one entry). The commune goes into the
+  text as a literal quoted by psycopg (a simple query has no parameters), the text kept per
+  commune.
+* :meth:`~SqlAuditLog.append` writes the entry and its households' rows in one statement: the
+  households' ``INSERT`` reads the entry's ``RETURNING`` in a ``WITH`` clause (a taken
+  sequence or id inserts neither).
+
+SQLite runs the same steps as separate statements (no round trips there).
 """
 
 from __future__ import annotations
@@ -15,11 +31,18 @@ from collections.abc import Iterator
 from typing import Any, Unpack
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from canteen_adapters.storage._common import check_text
 from canteen_adapters.storage.sql import tables as t
-from canteen_adapters.storage.sql.driver import _column_value, _Session, _translate
+from canteen_adapters.storage.sql.driver import (
+    _column_value,
+    _Cursor,
+    _Driver,
+    _remember,
+    _Session,
+    _translate,
+)
 from canteen_core.domain.audit import AuditEntry, AuditHead
 from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.ports.audit import AuditFilters
@@ -38,38 +61,73 @@ _HEAD = (
     .limit(1)
 )
 _LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+#: The advisory lock's key of a commune's chain (a deployment of another version takes the
+#: same lock: keep it).
+_LOCK_KEY = "canteen-audit:{commune}"
+#: PostgreSQL: the lock, then the head, in one simple query (see the module docstring);
+#: ``{key}`` and ``{commune}`` are quoted literals.
+_LOCKED_HEAD = (
+    "SELECT pg_advisory_xact_lock(hashtextextended({key}, 0)); "
+    "SELECT sequence, hash FROM audit_log WHERE commune = {commune} "
+    "ORDER BY sequence DESC LIMIT 1"
+)
+#: :data:`_LOCKED_HEAD` per commune (a deployment writes one commune's chain).
+_LOCKED_HEADS: dict[str, str] = {}
+#: PostgreSQL: the entry and its households' rows in one statement (see the module docstring).
+_APPEND = (
+    "WITH entry AS (INSERT INTO audit_log ({columns}) VALUES ({marks}) "
+    "ON CONFLICT DO NOTHING RETURNING commune, sequence), "
+    "households AS (INSERT INTO audit_households (commune, sequence, household_id) "
+    "SELECT entry.commune, entry.sequence, ids.id FROM entry CROSS JOIN unnest(%s::text[]) "
+    "AS ids(id) ON CONFLICT DO NOTHING) "
+    "SELECT sequence FROM entry"
+)
+_APPEND_COLUMNS = (*_COLUMNS, "previous_hash", "hash", "details")
+_APPEND_SQL = _APPEND.format(
+    columns=", ".join(_APPEND_COLUMNS), marks=", ".join(["%s"] * len(_APPEND_COLUMNS))
+)
 
 
-def _inserts(postgres: bool) -> tuple[Any, Any]:
-    """The entry's row and its households' rows, each in one statement and with no savepoint.
+def _locked_head_sql(raw: Any, commune: str) -> str:
+    """:data:`_LOCKED_HEAD` for ``commune``, its literals quoted by psycopg on ``raw`` (its
+    DBAPI connection)."""
+    text = _LOCKED_HEADS.get(commune)
+    if text is None:
+        from psycopg import sql
+
+        def literal(value: str) -> str:
+            return sql.Literal(value).as_string(raw)
+
+        text = _LOCKED_HEAD.format(
+            key=literal(_LOCK_KEY.format(commune=commune)), commune=literal(commune)
+        )
+        _remember(_LOCKED_HEADS, 64, commune, text)
+    return text
+
+
+def _sqlite_inserts() -> tuple[Any, Any]:
+    """SQLite's statements for the entry's row and its households' rows, each in one
+    statement and with no savepoint (PostgreSQL writes both in one: :data:`_APPEND_SQL`).
 
     Both are ``INSERT ... ON CONFLICT DO NOTHING``: an entry whose sequence or id is taken
     inserts nothing (and returns no row: a ``ConflictError``, the transaction untouched),
     and a households row already stored is the very row (its key is all its columns). The
-    households' ids go as one parameter, a text array unnested on PostgreSQL, a JSON array
-    read by ``json_each`` on SQLite (the ``WHERE`` keeps SQLite from reading the upsert's
-    ``ON`` as a join's)."""
-    module = postgresql if postgres else sqlite
-    entry = module.insert(_LOG).on_conflict_do_nothing().returning(_LOG.c.sequence)
+    households' ids go as one parameter, a JSON array read by ``json_each`` (the ``WHERE``
+    keeps SQLite from reading the upsert's ``ON`` as a join's)."""
+    entry = sqlite.insert(_LOG).on_conflict_do_nothing().returning(_LOG.c.sequence)
     commune = sa.bindparam("commune", type_=sa.String())
     sequence = sa.bindparam("sequence", type_=sa.Integer())
-    if postgres:
-        ids = sa.bindparam("households", type_=sa.ARRAY(sa.String()))
-        rows = sa.select(commune, sequence, sa.func.unnest(ids))
-    else:
-        each = sa.func.json_each(sa.bindparam("households", type_=sa.String())).table_valued(
-            "value"
-        )
-        rows = sa.select(commune, sequence, each.c.value).where(sa.true())
+    each = sa.func.json_each(sa.bindparam("households", type_=sa.String())).table_valued("value")
+    rows = sa.select(commune, sequence, each.c.value).where(sa.true())
     households = (
-        module.insert(_HOUSEHOLDS)
+        sqlite.insert(_HOUSEHOLDS)
         .from_select(("commune", "sequence", "household_id"), rows)
         .on_conflict_do_nothing()
     )
     return entry, households
 
 
-_INSERTS = {postgres: _inserts(postgres) for postgres in (False, True)}
+_SQLITE_INSERTS = _sqlite_inserts()
 
 
 def _storable(details: str) -> bool:
@@ -85,6 +143,12 @@ def _storable(details: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _taken(entry: AuditEntry) -> ConflictError:
+    return ConflictError(
+        f"audit entry {entry.commune} #{entry.sequence} or id {entry.id!r} already stored"
+    )
 
 
 def _entry(row: Any) -> AuditEntry:
@@ -112,12 +176,23 @@ class SqlAuditLog:
             connection = self._uow.writable()
             if connection.dialect.name == "postgresql":
                 with _translate("cannot lock the audit log"):
-                    connection.execute(_LOCK, {"key": f"canteen-audit:{commune}"})
+                    connection.execute(_LOCK, {"key": _LOCK_KEY.format(commune=commune)})
 
     def head(self, commune: str) -> AuditHead | None:
-        self._lock(commune)
-        with _translate("cannot read the audit log"):
-            row = self._uow.connection().execute(_HEAD, {"commune": commune}).first()
+        check_text(commune, "commune")
+        connection = self._uow.connection()
+        if not self._uow.read_only and connection.dialect.name == "postgresql":
+            # The lock and the read in one round trip (see the module docstring).
+            driver = _Driver(connection)
+            text = _locked_head_sql(driver.raw, commune)
+            with _translate("cannot read the audit log"), _Cursor(driver, text) as cursor:
+                cursor.execute(text)
+                cursor.nextset()  # the lock's row, then the head's
+                row = cursor.fetchone()
+        else:
+            self._lock(commune)
+            with _translate("cannot read the audit log"):
+                row = connection.execute(_HEAD, {"commune": commune}).first()
         return None if row is None else AuditHead(commune=commune, sequence=row[0], hash=row[1])
 
     def last(self, commune: str) -> AuditEntry | None:
@@ -139,22 +214,27 @@ class SqlAuditLog:
             check_text(document, "details")
         row.update(previous_hash=entry.previous_hash, hash=entry.hash, details=details)
         connection = self._uow.writable()
-        postgres = connection.dialect.name == "postgresql"
-        insert_entry, insert_households = _INSERTS[postgres]
+        if connection.dialect.name == "postgresql":
+            # One statement for the entry and its households (see the module docstring).
+            driver = _Driver(connection)
+            params = [row[name] for name in _APPEND_COLUMNS]
+            params.append(list(entry.household_ids))
+            with _translate("cannot append to the audit log"):
+                stored = driver.fetch(_APPEND_SQL, params)
+            if not stored:
+                raise _taken(entry)
+            return
+        insert_entry, insert_households = _SQLITE_INSERTS
         with _translate("cannot append to the audit log"):
             if connection.execute(insert_entry, row).first() is None:
-                raise ConflictError(
-                    f"audit entry {entry.commune} #{entry.sequence} or id {entry.id!r} "
-                    "already stored"
-                )
+                raise _taken(entry)
             if entry.household_ids:
-                ids = list(entry.household_ids)
                 connection.execute(
                     insert_households,
                     {
                         "commune": entry.commune,
                         "sequence": entry.sequence,
-                        "households": ids if postgres else json.dumps(ids),
+                        "households": json.dumps(list(entry.household_ids)),
                     },
                 )
 

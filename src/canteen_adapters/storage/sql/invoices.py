@@ -29,6 +29,7 @@ from canteen_adapters.storage.sql.driver import (
 from canteen_core.config.serialization import invoice_json, structure, unstructure
 from canteen_core.domain.errors import ConflictError
 from canteen_core.domain.invoicing import Invoice, NumberSequence
+from canteen_core.ports.storage import AccountDocuments
 
 #: The numbering counter's statements, as the driver runs them (``?`` marks): each billing
 #: batch reads and moves its counter, where SQLAlchemy compiled them again each time; the
@@ -41,6 +42,19 @@ _COUNTER_SQL = {
     "lock": f'SELECT "last" FROM invoice_counters WHERE {_COUNTER_WHERE} FOR UPDATE',
     "move": f'UPDATE invoice_counters SET "last" = ? WHERE {_COUNTER_WHERE} AND "last" <= ?',
 }
+
+#: The collections a household's account is rebuilt from, in :class:`AccountDocuments` order.
+_ACCOUNT = ("invoices", "credit_notes", "payments", "refunds")
+#: Their rows in one statement (``?`` marks: the household, once per collection), each
+#: collection's in id order as its ``list`` gives them.
+_ACCOUNT_SQL = (
+    " UNION ALL ".join(
+        f"SELECT {rank} AS part, id, body FROM {t.document_tables[name].name} "
+        "WHERE household_id = ?"
+        for rank, name in enumerate(_ACCOUNT)
+    )
+    + " ORDER BY part, id"
+)
 
 
 class _Invoices(_Documents):
@@ -142,6 +156,20 @@ class _Invoices(_Documents):
             self._ensure_counter(connection, issuer_id, year, kind)
             number = connection.execute(bump).scalar_one()
         return int(number)
+
+    def account_documents(self, household_id: str) -> AccountDocuments:
+        # Every page showing an account reads it: one driver statement, not four lists.
+        driver = _Driver(self._uow.connection())
+        classes = [self._uow.collection_type(name) for name in _ACCOUNT]
+        parts: list[list[Any]] = [[] for _ in _ACCOUNT]
+        with _translate("cannot read the household's account"):
+            rows = driver.fetch(driver.sql(_ACCOUNT_SQL), [household_id] * len(_ACCOUNT))
+        for part, _, body in rows:
+            parts[part].append(structure(driver.json_out(body), classes[part]))
+        invoices, notes, payments, refunds = (tuple(items) for items in parts)
+        return AccountDocuments(
+            invoices=invoices, credit_notes=notes, payments=payments, refunds=refunds
+        )
 
     def households_billed_until(self, day: date) -> frozenset[str]:
         table = self._table

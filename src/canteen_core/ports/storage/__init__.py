@@ -57,6 +57,7 @@ Every name below is importable from ``canteen_core.ports.storage`` itself.
 
 from canteen_core.ports.storage.outbox import outbox_store
 from canteen_core.ports.storage.repositories import (
+    AccountDocuments,
     AccountRepository,
     CapacityRepository,
     CatalogRepository,
@@ -84,6 +85,7 @@ from canteen_core.ports.storage.schema import resolve_types as resolve_types
 
 __all__ = [
     "COLLECTIONS",
+    "AccountDocuments",
     "AccountRepository",
     "AuditedNotification",
     "CapacityRepository",

@@ -11,6 +11,8 @@ from datetime import date
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar, Unpack, runtime_checkable
 
+import attrs
+
 from canteen_core.domain.accounts import Account, AccountStore
 from canteen_core.domain.catalog import ServiceEntry, SiteEntry
 from canteen_core.domain.families import Household
@@ -157,6 +159,18 @@ class EnrollmentRepository(DocumentRepository["Enrollment"], Protocol):
         ...
 
 
+@attrs.frozen(kw_only=True)
+class AccountDocuments:
+    """What a household's ledger account is rebuilt from
+    (:meth:`InvoiceRepository.account_documents`): its invoices, credit notes, payments and
+    refunds, each in id order."""
+
+    invoices: tuple[Invoice, ...]
+    credit_notes: tuple[CreditNote, ...]
+    payments: tuple[Payment, ...]
+    refunds: tuple[Refund, ...]
+
+
 class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
     """Invoices, with gapless numbering per issuer and year and unique billing keys.
 
@@ -191,6 +205,13 @@ class InvoiceRepository(DocumentRepository["Invoice"], Protocol):
     def households_billed_until(self, day: date) -> frozenset[str]:
         """The households with an invoice issued on or before ``day``: the only ones a reminder
         run must look at (an invoice falls due no earlier than its issue date)."""
+        ...
+
+    def account_documents(self, household_id: str) -> AccountDocuments:
+        """The household's invoices, credit notes, payments and refunds, each as
+        ``list(household_id=household_id)`` of its repository gives them (in id order; an
+        unknown household has none), read together: one statement on SQL, so one snapshot
+        and one round trip where four lists cost four (every page showing an account)."""
         ...
 
 

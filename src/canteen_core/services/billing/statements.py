@@ -121,11 +121,14 @@ def household_account(
     Documents are replayed in date order (invoices, then credit notes, payments, rejections
     of the same day), so allocation is oldest invoice first and deterministic.
     """
-    invoices = list(uow.invoices.list(household_id=household_id))
-    notes = list(uow.credit_notes.list(household_id=household_id))
-    payments = list(uow.payments.list(household_id=household_id))
-    refunds = list(uow.refunds.list(household_id=household_id))
-    return _replay(household_id, invoices, notes, payments, refunds).on(as_of)
+    documents = uow.invoices.account_documents(household_id)
+    return _replay(
+        household_id,
+        documents.invoices,
+        documents.credit_notes,
+        documents.payments,
+        documents.refunds,
+    ).on(as_of)
 
 
 #: Households per ``IN`` list when reading many accounts at once.

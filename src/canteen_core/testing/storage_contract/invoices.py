@@ -16,7 +16,9 @@ from canteen_core.domain.errors import (
     RuleViolationError,
 )
 from canteen_core.domain.invoicing import NumberSequence, credit_note
-from canteen_core.ports.storage import Storage
+from canteen_core.domain.ledger import Payment, Refund
+from canteen_core.domain.money import Money
+from canteen_core.ports.storage import AccountDocuments, Storage
 from canteen_core.testing.samples import (
     ISSUER,
     household,
@@ -169,6 +171,69 @@ def test_households_billed_until_a_day(storage: Storage) -> None:
         assert uow.invoices.households_billed_until(date(2023, 10, 1)) == frozenset()
         assert uow.invoices.households_billed_until(date(2023, 10, 2)) == {"r0"}
         assert uow.invoices.households_billed_until(date(2023, 11, 2)) == {"r0", "r1"}
+
+
+def test_account_documents_are_the_households_four_lists(storage: Storage) -> None:
+    """``account_documents``: a household's invoices, credit notes, payments and refunds,
+    each as its repository's ``list(household_id=...)`` gives them (id order), none of
+    another household's; an unknown household has none; a writable unit of work sees what it
+    stored, and a rollback takes it away."""
+    homes = [household("a1"), household("a2")]
+    september = invoice(homes[0], 2)
+    october = invoice(homes[0], 1, first_day=date(2023, 10, 1), last_day=date(2023, 10, 31))
+    theirs = invoice(homes[1], 3)
+    note, _ = credit_note(
+        september,
+        lines=september.lines,
+        reason="Erreur de pointage",
+        sequence=NumberSequence(issuer_id=ISSUER, year=2023, prefix="AV-"),
+        issue_date=date(2023, 10, 5),
+    )
+
+    def paid(payment_id: str, household_id: str, cents: str) -> Payment:
+        return Payment.of(
+            id=payment_id,
+            household_id=household_id,
+            amount=Money.of(cents),
+            method="cash",
+            received_on=date(2023, 10, 10),
+        )
+
+    payments = [paid("p-b", "a1", "5.00"), paid("p-a", "a1", "2.00"), paid("p-c", "a2", "1.00")]
+    refund = Refund(
+        id="r-1", household_id="a1", amount=Money.of("1.00"), refunded_on=date(2023, 10, 20)
+    )
+    with storage.unit_of_work() as uow:
+        uow.households.add_many(homes)
+        uow.invoices.add_many([september, october, theirs])
+        uow.credit_notes.add(note)
+        uow.payments.add_many(payments)
+        uow.refunds.add(refund)
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        found = uow.invoices.account_documents("a1")
+        assert found == AccountDocuments(
+            invoices=tuple(uow.invoices.list(household_id="a1")),
+            credit_notes=tuple(uow.credit_notes.list(household_id="a1")),
+            payments=tuple(uow.payments.list(household_id="a1")),
+            refunds=tuple(uow.refunds.list(household_id="a1")),
+        )
+        assert [item.id for item in found.invoices] == sorted([september.id, october.id])
+        assert found.credit_notes == (note,)
+        assert [item.id for item in found.payments] == ["p-a", "p-b"]
+        assert found.refunds == (refund,)
+        assert uow.invoices.account_documents("a2") == AccountDocuments(
+            invoices=(theirs,), credit_notes=(), payments=(payments[2],), refunds=()
+        )
+        empty = AccountDocuments(invoices=(), credit_notes=(), payments=(), refunds=())
+        assert uow.invoices.account_documents("nobody") == empty
+    with storage.unit_of_work() as uow:
+        more = paid("p-0", "a2", "3.00")
+        uow.payments.add(more)
+        assert uow.invoices.account_documents("a2").payments == (more, payments[2])
+        uow.rollback()
+    with storage.unit_of_work(read_only=True) as uow:
+        assert uow.invoices.account_documents("a2").payments == (payments[2],)
 
 
 __all__ = sorted(name for name in dict(globals()) if name.startswith("test_"))
