@@ -421,3 +421,38 @@ def test_expected_version_is_checked_in_the_write_transaction(any_world: World) 
         reservations.set_days(PAYER, "e-alban", {MON_11: False}, expected_version=-1)
     done = reservations.set_days(PAYER, "e-alban", {MON_11: False}, expected_version=version)
     assert done.cancelled == (MON_11,)
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "named"),
+    [("mer", "le mercredi"), ("lun,mer,sam", "le mercredi ni le samedi")],
+)
+def test_a_periodicity_on_days_the_service_never_runs_is_refused_and_cancels_nothing(
+    any_world: World, recorder: EventRecorder, weekdays: str, named: str
+) -> None:
+    """Walkthrough: "Wednesday" for a lunch that never runs on Wednesday used to cancel every
+    booked day of the range (the other open days) and book nothing. It is refused, in French,
+    naming the weekdays, whatever the form (one enrollment or many) and nothing changes."""
+    reservations = any_world.canteen.reservations
+    reservations.tick_range(PAYER, "e-alban", MON_11, date(2023, 9, 22))
+    booked = reservations.booked_days(PAYER, "e-alban")
+    version = reservations.book_of(PAYER, "e-alban").version
+    events = len(recorder.events)
+    pattern = Periodicity(weekdays=weekdays, start=MON_11, end=date(2023, 10, 20))
+    calls: list[Callable[[], object]] = [
+        lambda: reservations.apply_periodicity(PAYER, "e-alban", pattern),
+        lambda: reservations.apply_periodicity(PAYER, "e-alban", pattern, replace=False),
+        lambda: reservations.apply_periodicity(ADMIN, "e-alban", pattern),
+        lambda: reservations.apply_periodicity_many(ADMIN, ["e-alban", "e-zoe"], pattern),
+        lambda: reservations.apply_periodicities(ADMIN, {"e-alban": pattern}),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidInputError) as caught:
+            call()
+        assert caught.value.path == "weekdays"
+        assert f"n'a pas lieu {named}" in caught.value.message
+        assert "lundi, mardi, jeudi et vendredi" in caught.value.message
+    assert reservations.booked_days(PAYER, "e-alban") == booked
+    assert reservations.book_of(PAYER, "e-alban").version == version
+    assert reservations.booked_days(ADMIN, "e-zoe") == ()
+    assert len(recorder.events) == events
