@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from canteen_adapters.cli.demo import FINANCE, PAYZEN_TEST_KEY
+from canteen_adapters.cli.demo import ADMIN, FINANCE, PAYZEN_TEST_KEY
 from canteen_adapters.payment.payzen import compute_signature
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConflictError
@@ -341,3 +341,30 @@ def test_a_periodicity_on_a_day_without_service_is_refused_and_cancels_nothing(
     after = web.client.get(f"{GRID}/months/2023-11").json()
     assert cells(after) == cells(before)
     assert after["version"] == before["version"]
+
+
+def test_a_submission_that_changes_nothing_is_not_audited_and_keeps_the_version(
+    family: tuple[Deployment, str],
+) -> None:
+    """Walkthrough: posting days already in the asked state wrote an audit entry. The answer
+    is the same as before (the days ``unchanged``, the same version and ETag) and the audit
+    trail and the grid's version do not move."""
+    web, csrf = family
+    headers = {"X-CSRF-Token": csrf}
+    body = {"changes": [{"day": "2023-10-17", "booked": True}]}
+    first = web.client.post(f"{GRID}/reservations", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["booked"] == ["2023-10-17"]
+    entries = web.canteen.audit.entries(ADMIN)
+    version = first.json()["version"]
+    again = web.client.post(
+        f"{GRID}/reservations", json=body, headers={**headers, "If-Match": f'"{version}"'}
+    )
+    assert again.status_code == 200, again.text
+    answer = again.json()
+    assert answer["booked"] == answer["cancelled"] == answer["pending"] == []
+    assert answer["unchanged"] == ["2023-10-17"]
+    assert answer["version"] == version
+    assert again.headers["etag"] == f'"{version}"'
+    assert web.canteen.audit.entries(ADMIN) == entries
+    assert web.client.get(f"{GRID}/weeks/2023-W42").json()["version"] == version
