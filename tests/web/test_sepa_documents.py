@@ -574,3 +574,34 @@ def test_the_invoice_pdf_says_how_to_pay_as_the_deployment_offers(sepa: Deployme
     assert "Vous avez adhéré au prélèvement automatique" in after
     assert f"sera prélevé le {day:%d/%m/%Y}" in after
     assert "Espèces ou chèque à la régie" not in after
+
+
+def test_no_mandate_is_offered_or_signed_without_payment_sepa(web: Deployment) -> None:
+    """Walkthrough: the demo has no ``[payment.sepa]``, yet the family could sign a mandate
+    nothing would ever collect. The page does not offer the signature (it says why), and the
+    API and the page's form refuse it in French; nothing is stored."""
+    csrf = web.activate(web.template.concerto)
+    shown = web.client.get("/foyer/CONCERTO/prelevement")
+    assert shown.status_code == 200, shown.text
+    assert "Signer le mandat" not in shown.text
+    assert "Adhérer au prélèvement automatique" not in shown.text
+    assert "pas proposé sur ce portail" in shown.text
+    refused = web.client.post(
+        f"{HOUSEHOLD}/mandates",
+        json={"iban": IBAN, "accept": True},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "pas proposé sur ce portail" in refused.json()["detail"]
+    posted = web.client.post(
+        "/foyer/CONCERTO/prelevement",
+        data={"csrf_token": csrf, "iban": IBAN, "accept": "oui"},
+    )
+    assert posted.status_code == 422, posted.text
+    assert posted.text.count("pas proposé sur ce portail") == 1
+    assert "Signer le mandat" not in posted.text
+    assert web.canteen.payments.mandates(FINANCE, "CONCERTO") == []
+    assert not [
+        p for p in web.canteen.papers.of_household(ADMIN, "CONCERTO") if p.kind == "mandat_sepa"
+    ]
