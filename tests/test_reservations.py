@@ -27,7 +27,7 @@ from _calendars import (
     enrollment,
 )
 from canteen_core.domain.actors import Actor, Role
-from canteen_core.domain.calendar import ClosureKind, Period
+from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, ClosureKind, Period
 from canteen_core.domain.change_requests import (
     ChangeAction,
     ChangeRequest,
@@ -686,6 +686,8 @@ def test_the_household_checked_context_refuses_the_rest_as_the_full_check() -> N
 # -- properties ------------------------------------------------------------------------
 
 school_days = st.dates(min_value=date(2023, 8, 28), max_value=date(2024, 7, 12))
+#: Weekdays a periodicity may name: those the service runs on (the others are refused).
+served_weekdays = st.frozensets(st.sampled_from(sorted(CALENDAR.open_weekdays)), min_size=1)
 ranges = st.tuples(school_days, school_days).map(sorted)
 operations = st.lists(
     st.one_of(
@@ -695,7 +697,7 @@ operations = st.lists(
         st.tuples(
             st.just("periodicity"),
             st.tuples(
-                st.frozensets(st.integers(0, 6), min_size=1),
+                served_weekdays,
                 ranges,
                 st.sampled_from(["every_week", "every_other_week", "even_weeks", "odd_weeks"]),
             ),
@@ -733,7 +735,7 @@ def test_no_reservation_on_a_closed_day_or_outside_the_enrollment(
 
 
 @given(
-    weekdays=st.frozensets(st.integers(0, 6), min_size=1),
+    weekdays=served_weekdays,
     span=ranges,
     recurrence=st.sampled_from(["every_week", "every_other_week", "even_weeks", "odd_weeks"]),
     replace=st.booleans(),
@@ -816,7 +818,7 @@ def test_a_change_before_the_deadline_is_never_pending(
 @given(
     initial=st.sets(st.sampled_from(CALENDAR.open_days()), max_size=40),
     span=ranges,
-    weekdays=st.frozensets(st.integers(0, 6), min_size=1),
+    weekdays=served_weekdays,
     booked=st.booleans(),
     replace=st.booleans(),
     now=st.datetimes(
@@ -853,6 +855,32 @@ def test_the_bulk_forms_are_set_days_on_the_service_days(
     assert apply_periodicity_to_service_days(
         book, pattern, replace=replace, **ctx(e, now, actor=actor)
     ) == set_days(book, wanted, **ctx(e, now, actor=actor))
+
+
+@given(
+    initial=st.sets(st.sampled_from(CALENDAR.open_days()), max_size=40),
+    span=ranges,
+    weekdays=st.frozensets(st.integers(0, 6), min_size=1).filter(
+        lambda days: not days <= CALENDAR.open_weekdays
+    ),
+    replace=st.booleans(),
+    commune=st.booleans(),
+)
+def test_a_periodicity_naming_a_weekday_without_service_is_refused_by_every_form(
+    initial: set[date], span: list[date], weekdays: frozenset[int], replace: bool, commune: bool
+) -> None:
+    """A weekday the service never runs on (Wednesday, the weekend) used to be dropped in
+    silence, so "replace" cancelled the range's other days: it is refused, naming it."""
+    e = enrollment()
+    book = ReservationBook.from_days(e.id, e.start, initial, version=3)
+    pattern = Periodicity(weekdays=weekdays, start=span[0], end=span[1])
+    context = ctx(e, actor=DESK if commune else MAMAN)
+    closed = sorted(weekdays - CALENDAR.open_weekdays)
+    for apply in (apply_periodicity, apply_periodicity_to_service_days):
+        with pytest.raises(InvalidInputError) as refused:
+            apply(book, pattern, replace=replace, **context)
+        assert refused.value.path == "weekdays"
+        assert WEEKDAY_NAMES_FR[closed[0]] in refused.value.message
 
 
 # -- bulk forms: masks and bad input ------------------------------------------------------

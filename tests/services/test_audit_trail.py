@@ -15,6 +15,7 @@ from canteen_core.domain.errors import NotAuthorizedError, NotFoundError
 from canteen_core.domain.families import FamilyQuotient
 from canteen_core.services import Canteen
 
+from ._billing_fixtures import billing_canteen, bworld  # noqa: F401  (fixtures)
 from ._world import ADMIN, FINANCE, PAYER, STAFF, World, build_world
 
 
@@ -62,8 +63,10 @@ def test_a_refused_use_case_writes_no_entry(world: World) -> None:
     assert canteen.audit.entries(ADMIN) == before
 
 
-def test_staff_reads_of_health_and_bank_data_are_logged(world: World) -> None:
-    canteen = world.canteen
+def test_staff_reads_of_health_and_bank_data_are_logged(
+    bworld: World,  # noqa: F811  (the fixture: direct debit is configured)
+) -> None:
+    canteen = bworld.canteen
     canteen.payments.sign_mandate(PAYER, "concerto", iban="FR7630006000011234567890189")
     canteen.families.get(PAYER, "concerto")  # the family's own read: not logged
     canteen.families.dashboard(STAFF, "concerto")

@@ -488,3 +488,24 @@ def test_who_is_asked_and_who_is_reminded(keeping_world: World, clock: FixedCloc
     assert answer.state is AnswerState.ANSWERED
     assert answer.quotient == Decimal("480")
     assert answer.state_fr.startswith("nouveau quotient enregistré : attestation CAF")
+
+
+def test_a_reenrollment_asking_a_day_without_service_books_the_others(
+    campaign_world: World, clock: FixedClock
+) -> None:
+    """Periodicities now refuse a weekday the service never runs on: the rollover books a
+    confirmed answer's served weekdays only, instead of failing every family's booking."""
+    canteen = campaign_world.canteen
+    _book_mondays_and_thursdays(campaign_world)
+    clock.set(MAY)
+    opened = canteen.campaigns.open_reenrollment(
+        ADMIN, school_year=2024, deadline=date(2024, 6, 15)
+    )
+    by_child = {a.child_id: a for a in opened.answers}
+    canteen.campaigns.confirm(PAYER, by_child["alban"].id, weekdays=[0, 2])  # Wednesday too
+    clock.set(datetime(2024, 6, 16, 9, 0, tzinfo=UTC))
+    closed = canteen.campaigns.close(ADMIN, opened.campaign.id)
+    (alban,) = [a for a in closed.answers if a.child_id == "alban"]
+    assert alban.booked
+    booked = canteen.reservations.booked_days(PAYER, alban.new_enrollment_id or "")
+    assert {day.weekday() for day in booked} == {0}

@@ -25,6 +25,7 @@ from canteen_core.domain.errors import (
 from canteen_core.domain.families import Child, FamilyQuotient
 from canteen_core.services import Canteen
 
+from ._billing_fixtures import billing_canteen, bworld  # noqa: F401  (fixtures)
 from ._world import ADMIN, CO_REP, FINANCE, OTHER, PAYER, STAFF, World, concerto
 
 
@@ -144,9 +145,11 @@ def test_household_lifecycle_for_the_admin(canteen: Canteen) -> None:
         canteen.families.save_household(ADMIN, concerto())
 
 
-def test_sign_mandate_refuses_an_iban_of_the_wrong_length_and_keeps_nothing(world: World) -> None:
+def test_sign_mandate_refuses_an_iban_of_the_wrong_length_and_keeps_nothing(
+    bworld: World,  # noqa: F811  (the fixture: direct debit is configured)
+) -> None:
     # Issue 14, item 7: a valid ISO 7064 checksum, but 25 characters where France has 27.
-    canteen = world.canteen
+    canteen = bworld.canteen
     with pytest.raises(InvalidInputError, match="longueur incorrecte pour ce pays"):
         canteen.payments.sign_mandate(PAYER, "concerto", iban="FR04300060000112345678901")
     with pytest.raises(InvalidInputError, match="BIC"):

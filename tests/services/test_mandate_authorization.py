@@ -14,12 +14,18 @@ from pypdf import PdfReader
 from canteen_adapters.documents.mandate import render_mandate_authorization
 from canteen_core.config.hookspecs import hookimpl
 from canteen_core.domain.clock import FixedClock
-from canteen_core.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
+from canteen_core.domain.errors import (
+    InvalidInputError,
+    NotAuthorizedError,
+    NotFoundError,
+    RuleViolationError,
+)
 from canteen_core.domain.family_papers import PaperKind, PaperStatus
 from canteen_core.domain.mandate_authorization import MandateAuthorization
 from canteen_core.domain.mandates import DirectDebitMandate
 from canteen_core.domain.paperless import PostalAddress
 from canteen_core.services import Canteen
+from canteen_core.services.payments import PaymentOptions, PaymentService
 from canteen_core.services.retention import RetentionReport
 
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
@@ -256,3 +262,34 @@ def test_retention_keeps_a_mandate_in_force(memory_bworld: World, clock: FixedCl
 
 def _ids(report: RetentionReport) -> tuple[str, ...]:
     return next(item.ids for item in report.items if item.key == "documents")
+
+
+def test_no_mandate_is_signed_where_direct_debit_is_not_configured(world: World) -> None:
+    """Walkthrough: a family could sign a SEPA mandate on a deployment without
+    ``[payment.sepa]``: nothing would ever collect it. It is refused in French (after the
+    authorization: another family still gets "accès refusé"), and nothing is stored."""
+    canteen = world.canteen
+    assert not canteen.payments.offers_direct_debit()
+    entries = canteen.audit.entries(ADMIN)
+    with pytest.raises(NotAuthorizedError):
+        canteen.payments.sign_mandate(OTHER, "concerto", iban=FAMILY_IBAN)
+    for actor in (PAYER, FINANCE):
+        with pytest.raises(RuleViolationError) as refused:
+            canteen.payments.sign_mandate(actor, "concerto", iban=FAMILY_IBAN)
+        assert "prélèvement automatique n'est pas proposé" in str(refused.value)
+    assert canteen.payments.mandates(FINANCE, "concerto") == []
+    assert _papers(canteen) == []
+    assert [e for e in canteen.audit.entries(ADMIN) if e.kind.value == "change"] == [
+        e for e in entries if e.kind.value == "change"
+    ]
+
+
+def test_a_provider_given_to_the_service_offers_direct_debit(memory_bworld: World) -> None:
+    canteen = memory_bworld.canteen
+    assert canteen.payments.offers_direct_debit()  # [payment.sepa] configured
+    bare = PaymentService(canteen.context, PaymentOptions(sepa_provider="bank-x"))
+    assert not bare.offers_direct_debit()
+    given = PaymentService(
+        canteen.context, PaymentOptions(sepa_provider="bank-x"), providers={"bank-x": object()}
+    )
+    assert given.offers_direct_debit()

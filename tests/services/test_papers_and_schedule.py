@@ -181,3 +181,51 @@ def test_the_earliest_collection_date_leaves_the_notice_on_a_business_day(
     while between < day:
         assert not is_target2_business_day(between)
         between += timedelta(days=1)
+
+
+def test_the_attendance_certificate_counts_the_meals_billed_without_a_roll_call(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    """Walkthrough: a child billed 4 meals got "présents 0 jour(s)": nobody took the roll
+    call, so no day was marked present. The certificate states the meals billed (the
+    invoices' days, net of the credit notes that cancel days) and the presences only where a
+    roll call was taken."""
+    canteen = any_bworld.canteen
+    days = september(any_bworld.alban)[:4]
+    book(canteen, any_bworld.alban, days)
+    clock.set(BILLING_DAY)
+    (issued,) = [
+        i
+        for i in canteen.billing.run_postpaid(FINANCE, "2023-09").issued
+        if i.household_id == "concerto"
+    ]
+    certificate = canteen.documents.attendance_certificate(
+        PAYER, "concerto", D(2023, 9, 1), D(2023, 9, 30)
+    )
+    (line,) = certificate.lines
+    assert line.billed_days == tuple(days)
+    assert line.billed_fr == "4 repas"
+    assert line.roll_call_days == ()
+    assert line.days == ()
+    assert line.presence_fr == "pas d'appel"
+    assert certificate.total_billed == 4
+    assert not certificate.has_roll_call
+
+    # A credit note for one of the days takes it off; a roll call counts where it was taken.
+    invoice = canteen.billing.invoice(FINANCE, issued.invoice_id).invoice
+    (meals,) = [i for i in invoice.lines if i.child_id == any_bworld.alban.child_id]
+    canteen.billing.issue_credit_note(
+        FINANCE,
+        invoice.id,
+        reason="absence justifiée",
+        lines=[meals.part([days[3]], unit_price=meals.unit_price, description="Avoir")],
+    )
+    canteen.attendance.roll_call(ADMIN, days[0], {any_bworld.alban.id: "present"})
+    canteen.attendance.roll_call(ADMIN, days[1], {any_bworld.alban.id: "absent"})
+    (line,) = canteen.documents.attendance_certificate(
+        PAYER, "concerto", D(2023, 9, 1), D(2023, 9, 30)
+    ).lines
+    assert line.billed_days == tuple(days[:3])
+    assert line.roll_call_days == tuple(days[:2])
+    assert line.days == (days[0],)
+    assert line.presence_fr == "1 jour sur 2 appels"

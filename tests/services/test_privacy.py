@@ -28,8 +28,10 @@ from ._billing_fixtures import (  # noqa: F401  (fixtures)
 from ._world import ADMIN, FINANCE, PAYER, STAFF, World, build_world
 
 
-def test_export_gives_every_category_of_the_household(any_canteen: Canteen) -> None:
-    canteen = any_canteen
+def test_export_gives_every_category_of_the_household(
+    any_billing_canteen: Canteen,  # noqa: F811  (the fixture: direct debit is configured)
+) -> None:
+    canteen = any_billing_canteen
     build_world(canteen)
     canteen.families.set_family_quotient(
         FINANCE, "concerto", FamilyQuotient(value=Decimal("450"), valid_from=date(2023, 9, 1))

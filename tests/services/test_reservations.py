@@ -421,3 +421,72 @@ def test_expected_version_is_checked_in_the_write_transaction(any_world: World) 
         reservations.set_days(PAYER, "e-alban", {MON_11: False}, expected_version=-1)
     done = reservations.set_days(PAYER, "e-alban", {MON_11: False}, expected_version=version)
     assert done.cancelled == (MON_11,)
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "named"),
+    [("mer", "le mercredi"), ("lun,mer,sam", "le mercredi ni le samedi")],
+)
+def test_a_periodicity_on_days_the_service_never_runs_is_refused_and_cancels_nothing(
+    any_world: World, recorder: EventRecorder, weekdays: str, named: str
+) -> None:
+    """Walkthrough: "Wednesday" for a lunch that never runs on Wednesday used to cancel every
+    booked day of the range (the other open days) and book nothing. It is refused, in French,
+    naming the weekdays, whatever the form (one enrollment or many) and nothing changes."""
+    reservations = any_world.canteen.reservations
+    reservations.tick_range(PAYER, "e-alban", MON_11, date(2023, 9, 22))
+    booked = reservations.booked_days(PAYER, "e-alban")
+    version = reservations.book_of(PAYER, "e-alban").version
+    events = len(recorder.events)
+    pattern = Periodicity(weekdays=weekdays, start=MON_11, end=date(2023, 10, 20))
+    calls: list[Callable[[], object]] = [
+        lambda: reservations.apply_periodicity(PAYER, "e-alban", pattern),
+        lambda: reservations.apply_periodicity(PAYER, "e-alban", pattern, replace=False),
+        lambda: reservations.apply_periodicity(ADMIN, "e-alban", pattern),
+        lambda: reservations.apply_periodicity_many(ADMIN, ["e-alban", "e-zoe"], pattern),
+        lambda: reservations.apply_periodicities(ADMIN, {"e-alban": pattern}),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidInputError) as caught:
+            call()
+        assert caught.value.path == "weekdays"
+        assert f"n'a pas lieu {named}" in caught.value.message
+        assert "lundi, mardi, jeudi et vendredi" in caught.value.message
+    assert reservations.booked_days(PAYER, "e-alban") == booked
+    assert reservations.book_of(PAYER, "e-alban").version == version
+    assert reservations.booked_days(ADMIN, "e-zoe") == ()
+    assert len(recorder.events) == events
+
+
+def test_a_reservation_change_that_changes_nothing_leaves_no_audit_entry(
+    any_world: World, recorder: EventRecorder
+) -> None:
+    """Walkthrough: submitting days already in the asked state wrote an audit entry
+    ("Réservation de repas") for nothing. No change: no entry, no new version, no event; the
+    result is the same as before (every day ``unchanged`` or skipped with its reason)."""
+    canteen = any_world.canteen
+    reservations = canteen.reservations
+    done = reservations.set_days(PAYER, "e-alban", {MON_11: True, date(2023, 9, 12): False})
+    assert done.booked == (MON_11,)
+    entries = canteen.audit.entries(ADMIN)
+    version = reservations.book_of(PAYER, "e-alban").version
+    events = len(recorder.events)
+    again = reservations.set_days(PAYER, "e-alban", {MON_11: True, date(2023, 9, 12): False})
+    assert again.changed == ()
+    assert again.unchanged == (MON_11, date(2023, 9, 12))
+    assert again.book_version == version
+    closed = reservations.set_days(PAYER, "e-alban", {WED_13: True}, expected_version=version)
+    assert [skip.reason for skip in closed.skipped] == [SkipReason.CLOSED]
+    assert reservations.book(PAYER, "e-alban", MON_11).unchanged == (MON_11,)
+    assert reservations.tick_range(PAYER, "e-alban", MON_11, MON_11).unchanged == (MON_11,)
+    mondays = Periodicity(weekdays="lun", start=MON_11, end=MON_11)
+    assert reservations.apply_periodicity(PAYER, "e-alban", mondays).changed == ()
+    assert reservations.set_days_many(PAYER, {}) == {}
+    assert canteen.audit.entries(ADMIN) == entries
+    assert reservations.book_of(PAYER, "e-alban").version == version
+    assert len(recorder.events) == events
+    # A real change still leaves its entry.
+    reservations.cancel(PAYER, "e-alban", MON_11)
+    (last,) = canteen.audit.entries(ADMIN)[len(entries) :]
+    assert last.action == "cancel_meals"
+    assert "concerto" in last.household_ids

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from canteen_adapters.cli.demo import FINANCE, PAYZEN_TEST_KEY
+from canteen_adapters.cli.demo import ADMIN, FINANCE, PAYZEN_TEST_KEY
 from canteen_adapters.payment.payzen import compute_signature
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConflictError
@@ -297,3 +297,74 @@ def test_a_wrong_email_in_the_profile_is_refused_in_french(family: tuple[Deploym
         assert body["detail"].startswith("adresse électronique invalide « ")
         assert "\n" not in body["detail"]
     assert web.client.get(url).json() == before
+
+
+def test_a_periodicity_on_a_day_without_service_is_refused_and_cancels_nothing(
+    family: tuple[Deployment, str],
+) -> None:
+    """Walkthrough: "mercredi" for a lunch that never runs on Wednesday cancelled the range's
+    booked days. The API answers a problem naming the weekday, the portal page shows the grid
+    again with the reason, and the bookings stay as they were."""
+    web, csrf = family
+    headers = {"X-CSRF-Token": csrf}
+    ticked = web.client.post(
+        f"{GRID}/reservations/fill",
+        json={"start": "2023-11-13", "end": "2023-11-26", "booked": True},
+        headers=headers,
+    )
+    assert ticked.status_code == 200, ticked.text
+    before = web.client.get(f"{GRID}/months/2023-11").json()
+    refused = web.client.post(
+        f"{GRID}/periodicity",
+        json={
+            "weekdays": ["wed", "sat"],
+            "start": "2023-11-13",
+            "end": "2023-11-26",
+            "recurrence": "every_week",
+            "replace": True,
+        },
+        headers=headers,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["field"] == "weekdays"
+    assert "n'a pas lieu le mercredi ni le samedi" in problem["detail"]
+    page = web.client.post(
+        f"/reservations/{CONCERTO_ENROLLMENT}/periodicite",
+        data={"csrf_token": csrf, "weekday": "2", "start": "2023-11-13", "end": "2023-11-26"},
+    )
+    assert page.status_code == 422, page.text
+    assert "n&#39;a pas lieu le mercredi" in page.text or "n'a pas lieu le mercredi" in page.text
+    assert "Périodicité appliquée" not in page.text
+    assert "Appliquer la périodicité" in page.text  # the grid and its form, shown again
+    after = web.client.get(f"{GRID}/months/2023-11").json()
+    assert cells(after) == cells(before)
+    assert after["version"] == before["version"]
+
+
+def test_a_submission_that_changes_nothing_is_not_audited_and_keeps_the_version(
+    family: tuple[Deployment, str],
+) -> None:
+    """Walkthrough: posting days already in the asked state wrote an audit entry. The answer
+    is the same as before (the days ``unchanged``, the same version and ETag) and the audit
+    trail and the grid's version do not move."""
+    web, csrf = family
+    headers = {"X-CSRF-Token": csrf}
+    body = {"changes": [{"day": "2023-10-17", "booked": True}]}
+    first = web.client.post(f"{GRID}/reservations", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["booked"] == ["2023-10-17"]
+    entries = web.canteen.audit.entries(ADMIN)
+    version = first.json()["version"]
+    again = web.client.post(
+        f"{GRID}/reservations", json=body, headers={**headers, "If-Match": f'"{version}"'}
+    )
+    assert again.status_code == 200, again.text
+    answer = again.json()
+    assert answer["booked"] == answer["cancelled"] == answer["pending"] == []
+    assert answer["unchanged"] == ["2023-10-17"]
+    assert answer["version"] == version
+    assert again.headers["etag"] == f'"{version}"'
+    assert web.canteen.audit.entries(ADMIN) == entries
+    assert web.client.get(f"{GRID}/weeks/2023-W42").json()["version"] == version

@@ -261,7 +261,13 @@ def test_documents_on_request_are_real_pdfs(family: tuple[Deployment, str]) -> N
     assert attendance.status_code == 200
     text = text_of(attendance.content)
     assert "ATTESTATION DE PRÉSENCE" in text
-    assert f"présents {len(present)} jour(s)" in " ".join(text.split())
+    flat = " ".join(text.split())
+    (line,) = web.canteen.documents.attendance_certificate(FINANCE, "CONCERTO", start, end).lines
+    assert line.count == len(present)
+    assert line.billed > 0  # September's Mondays, billed on 2 October
+    assert line.billed_fr in flat
+    assert line.presence_fr in flat
+    assert "Repas facturés :" in flat
     assert "02/10, 05/10" in text
     pdf = web.client.get(by_kind["statement"]["url"])
     text = text_of(pdf.content)
@@ -574,3 +580,68 @@ def test_the_invoice_pdf_says_how_to_pay_as_the_deployment_offers(sepa: Deployme
     assert "Vous avez adhéré au prélèvement automatique" in after
     assert f"sera prélevé le {day:%d/%m/%Y}" in after
     assert "Espèces ou chèque à la régie" not in after
+
+
+def test_no_mandate_is_offered_or_signed_without_payment_sepa(web: Deployment) -> None:
+    """Walkthrough: the demo has no ``[payment.sepa]``, yet the family could sign a mandate
+    nothing would ever collect. The page does not offer the signature (it says why), and the
+    API and the page's form refuse it in French; nothing is stored."""
+    csrf = web.activate(web.template.concerto)
+    shown = web.client.get("/foyer/CONCERTO/prelevement")
+    assert shown.status_code == 200, shown.text
+    assert "Signer le mandat" not in shown.text
+    assert "Adhérer au prélèvement automatique" not in shown.text
+    assert "pas proposé sur ce portail" in shown.text
+    refused = web.client.post(
+        f"{HOUSEHOLD}/mandates",
+        json={"iban": IBAN, "accept": True},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "pas proposé sur ce portail" in refused.json()["detail"]
+    posted = web.client.post(
+        "/foyer/CONCERTO/prelevement",
+        data={"csrf_token": csrf, "iban": IBAN, "accept": "oui"},
+    )
+    assert posted.status_code == 422, posted.text
+    assert posted.text.count("pas proposé sur ce portail") == 1
+    assert "Signer le mandat" not in posted.text
+    assert web.canteen.payments.mandates(FINANCE, "CONCERTO") == []
+    assert not [
+        p for p in web.canteen.papers.of_household(ADMIN, "CONCERTO") if p.kind == "mandat_sepa"
+    ]
+
+
+def test_the_attendance_certificate_states_meals_billed_without_a_roll_call() -> None:
+    """Walkthrough: "présents 0 jour(s)" for a child billed 4 meals, as nobody took the roll
+    call. The PDF states the meals billed and says there was no roll call."""
+    from canteen_adapters.documents.on_request import render_attendance_certificate
+    from canteen_core.config.deployment import IssuerSettings
+    from canteen_core.services.documents import AttendanceCertificate, AttendanceLine
+
+    days = (date(2023, 9, 4), date(2023, 9, 5), date(2023, 9, 7), date(2023, 9, 8))
+    line = AttendanceLine(
+        child_id="alban",
+        child_name="Alban CONCERTO",
+        birth_date=date(2015, 3, 2),
+        service_name="Restauration scolaire",
+        site_name="École élémentaire Ronde",
+        days=(),
+        billed_days=days,
+    )
+    certificate = AttendanceCertificate(
+        household_id="CONCERTO",
+        payer_name="Madame CONCERTO",
+        start=date(2023, 9, 1),
+        end=date(2023, 9, 30),
+        issued_on=date(2023, 10, 6),
+        lines=(line,),
+    )
+    issuer = IssuerSettings(name="Régie de restauration scolaire de Ronde", code="RONDE")
+    flat = " ".join(text_of(render_attendance_certificate(certificate, issuer=issuer)).split())
+    assert "4 repas" in flat
+    assert "pas d'appel" in flat
+    assert "Repas facturés : 04/09, 05/09, 07/09, 08/09" in flat
+    assert "aucun appel enregistré" in flat
+    assert "0 jour" not in flat

@@ -1,8 +1,9 @@
 """Documents a family prints on request: the attendance certificate and the account statement.
 
 :func:`render_attendance_certificate` prints an
-:class:`~canteen_core.services.documents.AttendanceCertificate` ("Attestation de présence": days
-each child was seen at the canteen over a period); :func:`render_account_statement` prints a
+:class:`~canteen_core.services.documents.AttendanceCertificate` ("Attestation de présence": the
+meals each child was billed over a period and the presences at the roll calls taken);
+:func:`render_account_statement` prints a
 :class:`~canteen_core.domain.ledger.Statement` ("Relevé de compte": invoices, credit notes,
 payments, returned payments and refunds with the running balance). The yearly payment
 certificate is :func:`~canteen_adapters.documents.certificate.render_payment_certificate`. Same
@@ -30,7 +31,7 @@ from canteen_core.domain.ledger import Statement
 from canteen_core.domain.money import Money
 from canteen_core.services.documents import AttendanceCertificate
 
-__all__ = ["render_account_statement", "render_attendance_certificate"]
+__all__ = ["ATTENDANCE_NOTE_FR", "render_account_statement", "render_attendance_certificate"]
 
 _KINDS_FR = {
     "invoice": "Facture",
@@ -45,6 +46,15 @@ def _days_text(days: tuple[date, ...]) -> str:
     return ", ".join(f"{day:%d/%m}" for day in days)
 
 
+#: How the certificate says what each count is (printed under the table).
+ATTENDANCE_NOTE_FR = (
+    "Repas et jours facturés : ceux portés sur les factures de la période, déduction faite "
+    "des avoirs qui les annulent ; un repas réservé et non décommandé est facturé même en cas "
+    "d'absence non justifiée. Présences à l'appel : relevées par le personnel, les seuls jours "
+    "où un appel a été fait."
+)
+
+
 def render_attendance_certificate(
     certificate: AttendanceCertificate,
     *,
@@ -52,10 +62,12 @@ def render_attendance_certificate(
     place: str | None = None,
     signatory: str = "le responsable du service de restauration scolaire",
 ) -> bytes:
-    """The "Attestation de présence" as PDF bytes: per child, service and site, the number of
-    days present and the days themselves. A period without presence gives a certificate of
-    zero days. :class:`InvalidInputError` for something else than the certificate or issuer
-    settings."""
+    """The "Attestation de présence" as PDF bytes: per child, service and site, the meals
+    (or days) billed over the period and the presences at the roll call where one was taken
+    ("pas d'appel" otherwise, never "0 jour"), then the days themselves and what each count
+    means (:data:`ATTENDANCE_NOTE_FR`). A period with nothing billed nor called gives a
+    certificate saying so. :class:`InvalidInputError` for something else than the
+    certificate or issuer settings."""
     certificate = check_type(certificate, AttendanceCertificate, "certificate")
     settings = check_issuer(issuer)
     period = f"du {fr_date(certificate.start)} au {fr_date(certificate.end)}"
@@ -71,33 +83,43 @@ def render_attendance_certificate(
     pdf.line_of_text(f"Période {period}", size=11, bold=True, align=Align.C, height=6)
     pdf.ln(6)
     pdf.statement(
-        f"Je soussigné(e), {signatory}, {settings.name}, atteste que les enfants du foyer n° "
-        f"{certificate.household_id} ({certificate.payer_name}) ont été présents "
-        f"{certificate.total_days} jour(s) {period}, selon les appels enregistrés :"
+        f"Je soussigné(e), {signatory}, {settings.name}, atteste que les repas et jours "
+        f"d'accueil ci-dessous ont été facturés {period} pour les enfants du foyer n° "
+        f"{certificate.household_id} ({certificate.payer_name}), et que ces enfants ont été "
+        "présents à l'appel les jours indiqués, lorsqu'un appel a été fait :"
     )
-    pdf.heading("Présences par enfant")
+    pdf.heading("Par enfant")
     if certificate.lines:
         pdf.data_table(
-            ("Enfant", "Né(e) le", "Prestation et site", "Jours"),
+            ("Enfant", "Né(e) le", "Prestation et site", "Facturés", "Présences à l'appel"),
             [
                 (
                     line.child_name,
                     fr_date(line.birth_date) if line.birth_date else "",
                     f"{line.service_name} – {line.site_name}",
-                    str(line.count),
+                    line.billed_fr,
+                    line.presence_fr,
                 )
                 for line in certificate.lines
             ],
-            widths=(50.0, 25.0, 85.0, 20.0),
-            aligns=("LEFT", "LEFT", "LEFT", "RIGHT"),
+            widths=(36.0, 22.0, 60.0, 24.0, 38.0),
+            aligns=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT"),
         )
-        pdf.heading("Détail des jours de présence")
+        pdf.heading("Détail des jours")
         for line in certificate.lines:
             pdf.line_of_text(f"{line.child_name} – {line.service_name}", size=9, bold=True)
-            pdf.line_of_text(_days_text(line.days), size=8.5)
+            what = "Repas facturés" if line.meal else "Jours facturés"
+            pdf.line_of_text(f"{what} : {_days_text(line.billed_days) or 'aucun'}", size=8.5)
+            if line.roll_call_days:
+                present = _days_text(line.days) or "aucun jour"
+                pdf.line_of_text(f"Présent(e) à l'appel : {present}", size=8.5)
+            else:
+                pdf.line_of_text("Présences : aucun appel enregistré sur la période", size=8.5)
             pdf.ln(1)
+        pdf.ln(2)
+        pdf.line_of_text(ATTENDANCE_NOTE_FR, size=8)
     else:
-        pdf.line_of_text("Aucune présence enregistrée sur la période.")
+        pdf.line_of_text("Aucun repas facturé ni appel enregistré sur la période.")
     pdf.signature(certificate.issued_on, place=place, signatory=signatory)
     return pdf.to_bytes()
 

@@ -37,6 +37,7 @@ from canteen_core.domain.calendar_words import (
     parse_school_year,
     parse_weekdays,
     school_year_label,
+    weekdays_fr,
 )
 from canteen_core.domain.errors import InvalidInputError
 
@@ -53,6 +54,7 @@ __all__ = [
     "Zone",
     "parse_school_year",
     "parse_weekdays",
+    "weekdays_fr",
 ]
 
 _WEEKEND = frozenset({5, 6})

@@ -18,6 +18,7 @@ __all__ = [
     "parse_school_year",
     "parse_weekdays",
     "school_year_label",
+    "weekdays_fr",
 ]
 
 #: Monday=0 ... Sunday=6, as :meth:`datetime.date.weekday`.
@@ -41,6 +42,16 @@ MONTH_NAMES_FR = (
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Most school restaurants serve on Monday, Tuesday, Thursday and Friday.
 SCHOOL_RESTAURANT_WEEKDAYS = frozenset({0, 1, 3, 4})
+
+
+def weekdays_fr(weekdays: Iterable[int], *, each: str = "", last: str = " et ") -> str:
+    """Weekday numbers (Monday = 0), in week order, as French words: ``"lundi, mardi et
+    jeudi"``. ``each`` goes before every name and ``last`` joins the last two: ``each="le
+    ", last=" ni "`` gives ``"le mercredi ni le samedi"``."""
+    names = [each + WEEKDAY_NAMES_FR[day] for day in sorted(set(weekdays))]
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + last + names[-1]
 
 
 def parse_school_year(value: str | int) -> int:

@@ -15,6 +15,7 @@ enrollment at the site, those made later included.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import time
 
 import attrs
@@ -33,6 +34,7 @@ from canteen_core.domain.calendar import (
     Period,
     Zone,
     parse_weekdays,
+    weekdays_fr,
 )
 from canteen_core.domain.calendar_kinds import check_weekdays
 from canteen_core.domain.errors import InvalidInputError
@@ -145,6 +147,32 @@ class Service:
     def weekdays(self) -> tuple[int, ...]:
         """Open weekdays in week order (the columns of a reservation grid)."""
         return tuple(sorted(self.open_weekdays))
+
+    def check_runs_on(
+        self,
+        weekdays: Iterable[int],
+        *,
+        open_weekdays: frozenset[int] | None = None,
+        path: str = "weekdays",
+    ) -> frozenset[int]:
+        """``weekdays`` (Monday = 0) if the service runs on each of them, else an
+        :class:`InvalidInputError` at ``path`` naming in French the ones it never runs on and
+        those to choose from: ``"Restauration scolaire n'a pas lieu le mercredi : choisissez
+        parmi lundi, mardi, jeudi et vendredi"``.
+
+        What a family asks for by weekday (an enrollment request's meal days, a periodicity)
+        goes through this: a weekday without service would otherwise be silently dropped.
+        ``open_weekdays`` narrows the service's own (an enrollment's calendar)."""
+        days = frozenset(weekdays)
+        served = self.open_weekdays if open_weekdays is None else open_weekdays
+        closed = days - served
+        if closed:
+            raise InvalidInputError(
+                f"{self.name} n'a pas lieu {weekdays_fr(closed, each='le ', last=' ni ')} : "
+                f"choisissez parmi {weekdays_fr(served)}",
+                path=path,
+            )
+        return days
 
     @property
     def activity_fr(self) -> str:

@@ -27,7 +27,7 @@ from canteen_core.domain._validators import (
     parse_enum,
 )
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
+from canteen_core.domain.calendar import parse_weekdays, weekdays_fr
 from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.change_requests import RequestStatus
 from canteen_core.domain.errors import ConflictError, InvalidInputError
@@ -123,10 +123,7 @@ class EnrollmentApplication:
     @property
     def weekdays_fr(self) -> str | None:
         """``"lundi, mardi et jeudi"`` (``None`` without weekdays)."""
-        if not self.weekdays:
-            return None
-        names = [WEEKDAY_NAMES_FR[day] for day in sorted(self.weekdays)]
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
+        return weekdays_fr(self.weekdays) if self.weekdays else None
 
     @property
     def is_pending(self) -> bool:

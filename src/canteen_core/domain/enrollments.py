@@ -129,6 +129,13 @@ class Enrollment:
         """Within the period and the service runs: the only days a reservation may exist on."""
         return self.start <= day <= self.end and self.calendar.is_open(day)
 
+    def check_runs_on(self, weekdays: Iterable[int]) -> frozenset[int]:
+        """``weekdays`` if the service runs on each of them for this enrollment (its
+        calendar's open weekdays), else the French :class:`InvalidInputError` of
+        :meth:`Service.check_runs_on <canteen_core.domain.catalog.Service.check_runs_on>`
+        (path ``weekdays``)."""
+        return self.service.check_runs_on(weekdays, open_weekdays=self.calendar.open_weekdays)
+
     def open_days(self, start: date | None = None, end: date | None = None) -> tuple[date, ...]:
         """Service days of the enrollment between ``start`` and ``end`` (default: all)."""
         lo = self.start if start is None or start < self.start else start

@@ -21,7 +21,7 @@ from dateutil import rrule
 
 from canteen_core.domain._french import ends_before_start_fr
 from canteen_core.domain._validators import bounded_date, enum_member, optional_bounded_date
-from canteen_core.domain.calendar import WEEKDAY_NAMES_FR, parse_weekdays
+from canteen_core.domain.calendar import parse_weekdays, weekdays_fr
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = ["Periodicity", "Recurrence"]
@@ -158,8 +158,7 @@ class Periodicity:
     def describe(self) -> str:
         """A French sentence: ``"lundi, mardi et jeudi, toutes les semaines, du 04/09/2023 au
         05/07/2024"``."""
-        names = [WEEKDAY_NAMES_FR[day] for day in sorted(self.weekdays)]
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
+        listed = weekdays_fr(self.weekdays)
         first_week = self.anchor_monday.isocalendar().week
         how = {
             Recurrence.EVERY_WEEK: "toutes les semaines",

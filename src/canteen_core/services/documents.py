@@ -2,22 +2,26 @@
 
 ``canteen.documents`` (:class:`DocumentService`) gives the data of the documents a family prints
 from the portal, each computed when asked and nothing stored: the household's ledger account (the
-yearly payment certificate is computed from it), the attendance certificate of a period, and the
-list of documents on offer with their dates. The PDFs are drawn by the documents adapter
+yearly payment certificate is computed from it), the attendance certificate of a period (the
+meals billed and the presences at the roll calls taken), and the list of documents on offer with
+their dates. The PDFs are drawn by the documents adapter
 (:mod:`canteen_adapters.documents`), which the core does not import.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
 
 import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import Presence
+from canteen_core.domain.charging import ChargeRule
 from canteen_core.domain.clock import paris_date, paris_today
 from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.invoicing import CreditNote, Invoice
 from canteen_core.domain.ledger import HouseholdAccount
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import Range
@@ -44,9 +48,21 @@ STATEMENT = "statement"
 MAX_CERTIFICATE_DAYS = 731
 
 
+def _count_fr(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count < 2 else plural}"
+
+
 @attrs.frozen(kw_only=True)
 class AttendanceLine:
-    """The days one child was seen at one service and site."""
+    """One child at one service and site over the certificate's period: the days billed,
+    the days a roll call was taken, and the days it found the child present.
+
+    ``billed_days``: days on the household's invoices for this child and service (net of
+    credit notes that cancel days), the meals a family paid for; ``roll_call_days``: days
+    staff recorded the child at the roll call (present or absent); ``days``: those of them
+    the child was present. ``meal`` says what a billed day is: a meal (lunch, a day with its
+    meal) or a day of another activity.
+    """
 
     child_id: str
     child_name: str
@@ -54,17 +70,41 @@ class AttendanceLine:
     service_name: str
     site_name: str
     days: tuple[date, ...]
+    billed_days: tuple[date, ...] = ()
+    roll_call_days: tuple[date, ...] = ()
+    meal: bool = True
 
     @property
     def count(self) -> int:
-        """Number of days present."""
+        """Number of days present at the roll call."""
         return len(self.days)
+
+    @property
+    def billed(self) -> int:
+        """Number of days (meals) billed."""
+        return len(self.billed_days)
+
+    @property
+    def billed_fr(self) -> str:
+        """``"4 repas"``, ``"1 jour"``, ``"3 jours"``: what was billed, in French."""
+        if self.meal:
+            return f"{self.billed} repas"
+        return _count_fr(self.billed, "jour", "jours")
+
+    @property
+    def presence_fr(self) -> str:
+        """``"3 jours sur 4 appels"``; ``"pas d'appel"`` when no roll call was taken (then
+        nothing is said about presence, rather than "0 jour")."""
+        if not self.roll_call_days:
+            return "pas d'appel"
+        calls = _count_fr(len(self.roll_call_days), "appel", "appels")
+        return f"{_count_fr(self.count, 'jour', 'jours')} sur {calls}"
 
 
 @attrs.frozen(kw_only=True)
 class AttendanceCertificate:
-    """Attendance of a household's children over ``start``..``end`` (roll calls marked
-    present), issued on ``issued_on``."""
+    """What a household's children were billed and seen at over ``start``..``end``, issued
+    on ``issued_on`` (see :meth:`DocumentService.attendance_certificate` for the rule)."""
 
     household_id: str
     payer_name: str
@@ -75,8 +115,18 @@ class AttendanceCertificate:
 
     @property
     def total_days(self) -> int:
-        """Days present, all children together."""
+        """Days present at the roll call, all children together."""
         return sum(line.count for line in self.lines)
+
+    @property
+    def total_billed(self) -> int:
+        """Days (meals) billed, all children and services together."""
+        return sum(line.billed for line in self.lines)
+
+    @property
+    def has_roll_call(self) -> bool:
+        """Whether any roll call recorded one of the children over the period."""
+        return any(line.roll_call_days for line in self.lines)
 
 
 @attrs.frozen(kw_only=True)
@@ -90,6 +140,28 @@ class OfferedDocument:
     year: int | None = None
     start: date | None = None
     end: date | None = None
+
+
+def _billed_days(
+    invoices: Iterable[Invoice], notes: Iterable[CreditNote], first: date, last: date
+) -> dict[tuple[str, str], set[date]]:
+    """(child id, service id) -> the days from ``first`` to ``last`` invoiced for them and not
+    cancelled by a credit note's line for the same day (late pick-up fees are not days)."""
+    count: Counter[tuple[str, str, date]] = Counter()
+    signed = [(invoice.lines, 1) for invoice in invoices]
+    signed.extend((note.lines, -1) for note in notes)
+    for lines, sign in signed:
+        for line in lines:
+            if line.child_id is None or line.rule is ChargeRule.LATE_PICKUP:
+                continue
+            for day in set(line.days):
+                if first <= day <= last:
+                    count[(line.child_id, line.service_id, day)] += sign
+    billed: dict[tuple[str, str], set[date]] = defaultdict(set)
+    for (child_id, service_id, day), times in count.items():
+        if times > 0:
+            billed[(child_id, service_id)].add(day)
+    return billed
 
 
 def _school_year_start(today: date) -> date:
@@ -112,9 +184,24 @@ class DocumentService(ServiceBase):
     def attendance_certificate(
         self, actor: Actor, household_id: str, start: date, end: date
     ) -> AttendanceCertificate:
-        """The children's days of presence from ``start`` to ``end`` (inclusive, at most
-        :data:`MAX_CERTIFICATE_DAYS` days, not after today), per child, service and site
-        (``view_reservations``: a family only its own)."""
+        """The children's attendance certificate from ``start`` to ``end`` (inclusive, at
+        most :data:`MAX_CERTIFICATE_DAYS` days, not after today), one line per child,
+        service and site (``view_reservations``: a family only its own).
+
+        Families hand it to an employer, a works council, the CAF or an aid body as proof of
+        what the canteen served and charged, so it states two facts, each for what it is:
+
+        * **the days billed** (``billed_days``): the days of the period on the household's
+          invoices for the child and the service (late pick-up fees aside), less the days a
+          credit note cancels. That is what the family paid for, whether or not a roll call
+          was taken (many communes bill the booking itself, prepaid or when nobody records
+          attendance); a booked day of unjustified absence is billed, hence counted. A
+          credit note of an amount names no day and changes no count.
+        * **the presences at the roll call** (``days``), only where a roll call was taken
+          (``roll_call_days``: the child recorded present or absent). Without any, the
+          certificate says there was no roll call instead of "0 jour".
+
+        An enrollment appears when it has a billed day or a roll call in the period."""
         first, last = _a_date(start, "start"), _a_date(end, "end")
         if last < first:
             raise InvalidInputError("la période se termine avant de commencer", path="end")
@@ -133,15 +220,30 @@ class DocumentService(ServiceBase):
                 )
             last = min(last, today)
             enrollments = {e.id: e for e in uow.enrollments.list(household_id=household_id)}
-            days: dict[str, list[date]] = defaultdict(list)
+            called: dict[str, list[date]] = defaultdict(list)
+            present: dict[str, list[date]] = defaultdict(list)
             for record in uow.attendance.list(household_id=household_id, day=Range(first, last)):
+                called[record.enrollment_id].append(record.day)
                 if record.presence is Presence.PRESENT:
-                    days[record.enrollment_id].append(record.day)
+                    present[record.enrollment_id].append(record.day)
+            billed = _billed_days(
+                uow.invoices.list(household_id=household_id),
+                uow.credit_notes.list(household_id=household_id),
+                first,
+                last,
+            )
         children = {child.id: child for child in household.children}
         lines = []
-        for enrollment_id, seen in days.items():
-            enrollment = enrollments.get(enrollment_id)
-            if enrollment is None:
+        for enrollment in enrollments.values():
+            served = enrollment.calendar.open_weekdays
+            charged = tuple(
+                sorted(
+                    day
+                    for day in billed.get((enrollment.child_id, enrollment.service.id), ())
+                    if enrollment.covers(day) and day.weekday() in served
+                )
+            )
+            if not charged and enrollment.id not in called:
                 continue
             child = children.get(enrollment.child_id)
             lines.append(
@@ -151,7 +253,10 @@ class DocumentService(ServiceBase):
                     birth_date=child.birth_date if child else None,
                     service_name=enrollment.service.name,
                     site_name=enrollment.site.name,
-                    days=tuple(sorted(seen)),
+                    days=tuple(sorted(present.get(enrollment.id, ()))),
+                    billed_days=charged,
+                    roll_call_days=tuple(sorted(called.get(enrollment.id, ()))),
+                    meal=enrollment.service.priced_unit_fr == "repas",
                 )
             )
         lines.sort(key=lambda line: (line.child_name, line.service_name, line.site_name))

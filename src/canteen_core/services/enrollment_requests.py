@@ -31,7 +31,6 @@ from datetime import date
 import attrs
 
 from canteen_core.domain.actors import Actor
-from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
 from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.change_requests import RequestStatus
@@ -95,16 +94,7 @@ def _weekdays(value: Iterable[int | str] | str | None, service: Service) -> froz
     """The weekdays a family asked for, each one a day ``service`` runs (``None``: none)."""
     if value is None:
         return None
-    days = EnrollmentApplication.weekdays_of(value)
-    closed = sorted(days - service.open_weekdays)
-    if closed:
-        names = ", ".join(WEEKDAY_NAMES_FR[day] for day in closed)
-        raise InvalidInputError(
-            f"{service.name} n'a pas lieu le {names} : choisissez parmi "
-            + ", ".join(WEEKDAY_NAMES_FR[day] for day in service.weekdays),
-            path="weekdays",
-        )
-    return days
+    return service.check_runs_on(EnrollmentApplication.weekdays_of(value))
 
 
 def _offer(tx: Transaction, service_id: object, site_id: object) -> EnrollmentOffer | None:

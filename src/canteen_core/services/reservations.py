@@ -122,6 +122,10 @@ class ReservationService(ChangeRequestUseCases):
         ``expected_versions`` (enrollment id -> book version, an HTTP ``If-Match``): a book
         at another version is a :class:`ConflictError`, checked in the write's transaction.
 
+        A call that changes nothing (every day already in the asked state, or skipped with
+        its reason; no request made or withdrawn) saves no book, keeps its version and
+        leaves no audit entry; its results are the same.
+
         With ``household=False`` the operations are the engine's cores, not given the
         household: only the households' child ids are read, and each enrollment's context is
         checked here as the engine's operations would (its child, then
@@ -130,6 +134,7 @@ class ReservationService(ChangeRequestUseCases):
         with self._ctx.use_case(actor, action) as tx:
             if not ids:
                 tx.filtered()  # nothing asked: the actor's role was checked, nothing to do
+                tx.changed_nothing()
                 return {}
             enrollments = load_enrollments(tx, ids)
             ensure_years_open(tx, enrollments.values())
@@ -184,6 +189,9 @@ class ReservationService(ChangeRequestUseCases):
                 new_requests.extend(result.pending)
                 for withdrawn in result.withdrawn:
                     tx.uow.change_requests.save(withdrawn)
+            if not (saves or new_requests or any(r.withdrawn for r in results.values())):
+                # Every day was already so (or skipped): no audit entry, no version, no event.
+                tx.changed_nothing()
             changed_books = Books({book.enrollment_id: (book, v) for book, v in saves})
             apply_capacity(tx, enrollments, books, results, changed_books)  # waiting lists
             saves = changed_books.saves()

@@ -27,7 +27,8 @@ exception).
 4. runs the use case; on an exception everything is rolled back, no event fires and no
    message is queued;
 5. writes the queued messages to the outbox, **one audit entry** (who, when, what, before/after:
-   :mod:`canteen_core.services.audit_trail`) and **commits**;
+   :mod:`canteen_core.services.audit_trail`; none when the use case declared it changed
+   nothing, :meth:`Transaction.changed_nothing`) and **commits**;
 6. only then **dispatches the events** to the plugins
    (:meth:`~canteen_core.config.plugins.CanteenPluginManager.dispatch_all`); a failing plugin is
    logged and never undoes the committed change.
@@ -125,6 +126,7 @@ class Transaction:
     _messages: list[OutgoingMessage] = attrs.field(factory=list, init=False)
     #: What the use case tells the audit trail (before/after, entities; see audit_trail).
     audit: AuditNote = attrs.field(factory=AuditNote, init=False)
+    _unchanged: bool = attrs.field(default=False, init=False)
 
     @property
     def authorized_households(self) -> frozenset[str]:
@@ -175,6 +177,18 @@ class Transaction:
         """Declare that the use case returns only what :meth:`may` / :meth:`authorize`
         allowed (possibly nothing), so a family listing with no result is not refused."""
         self._needs_household = False
+
+    def changed_nothing(self) -> None:
+        """Declare that the use case, writable as it is, changed nothing (a reservation
+        submission whose days were all in the asked state already): the runner writes no
+        audit entry for it. Declared reads (:meth:`AuditNote.read
+        <canteen_core.services.audit_trail.AuditNote.read>`) are still logged."""
+        self._unchanged = True
+
+    @property
+    def is_unchanged(self) -> bool:
+        """Whether the use case declared it changed nothing (:meth:`changed_nothing`)."""
+        return self._unchanged
 
     def emit(self, *events: Event | None) -> None:
         """Record domain events to publish after the commit (``None`` values are ignored)."""
@@ -423,8 +437,9 @@ class ServiceContext:
             yield tx
             tx._before_commit()
             if not read_only:
-                # The audit entry, in the use case's transaction.
-                write_entry(tx, self.deployment.issuer.code)
+                # The audit entry, in the use case's transaction (none for no change).
+                if not tx.is_unchanged or tx.audit.reads:
+                    write_entry(tx, self.deployment.issuer.code)
                 uow.commit()
             events = tx.events
         if read_only:

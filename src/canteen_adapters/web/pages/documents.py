@@ -35,6 +35,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.mandates import DirectDebitMandate
 from canteen_core.services import Canteen
+from canteen_core.services.payments.mandates import NOT_OFFERED_FR
 
 __all__ = ["HANDLERS"]
 
@@ -77,6 +78,8 @@ async def _debit_page(
         title="Prélèvement",
         schedule=schedule,
         active=any(entry.mandate.collectable for entry in schedule.mandates),
+        offered=canteen.payments.offers_direct_debit(),
+        not_offered=NOT_OFFERED_FR,
         status_fr=STATUS_FR,
         notice_fr=NOTICE_FR,
         masked_iban=masked_iban,

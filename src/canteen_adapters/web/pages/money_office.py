@@ -123,7 +123,7 @@ async def debit_file(request: AnyRequest) -> Response[str]:
         title="Prélèvements",
         report=None,
         day=earliest,
-        configured="sepa" in canteen.deployment.payment,
+        configured=canteen.payments.offers_direct_debit(),
     )
 
 
@@ -146,7 +146,7 @@ async def run_debit_file(request: AnyRequest) -> Response[str]:
             title="Prélèvements",
             report=None,
             day=text,
-            configured="sepa" in canteen.deployment.payment,
+            configured=canteen.payments.offers_direct_debit(),
         )
     return page(
         request,

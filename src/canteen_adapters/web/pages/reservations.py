@@ -18,10 +18,17 @@ from litestar.params import FromPath
 
 from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.convert import summary_fr
-from canteen_adapters.web.pages.common import form_of, page, parse_day, run, session_of
+from canteen_adapters.web.pages.common import (
+    Refusal,
+    form_of,
+    page,
+    parse_day,
+    run,
+    session_of,
+)
 from canteen_adapters.web.pages.render import context_of
 from canteen_core.domain.enrollments import LateChangeMode
-from canteen_core.domain.errors import InvalidInputError
+from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.grids import Grid, GridCell
 from canteen_core.domain.periodicity import Periodicity, Recurrence
 from canteen_core.domain.reservations import BulkResult
@@ -77,6 +84,7 @@ def _show(
     values: dict[str, Any],
     ticked: set[date] | None = None,
     message: str | None = None,
+    refusal: Refusal | None = None,
 ) -> Response[str]:
     grid: Grid = values["grid"]
     cells = [cell for cell in grid.cells() if cell.open and cell.editable and cell.pending is None]
@@ -84,6 +92,7 @@ def _show(
     return page(
         request,
         "reservations.html",
+        refusal=refusal,
         title="Mes réservations",
         checked=checked,
         changed=ticked is not None,
@@ -202,23 +211,36 @@ async def validate(request: AnyRequest, enrollment_id: FromPath[str]) -> Respons
 @post("/reservations/{enrollment_id:str}/periodicite", include_in_schema=False)
 async def periodicity(request: AnyRequest, enrollment_id: FromPath[str]) -> Response[str]:
     """ "Appliquer une périodicité": the weekdays ticked, every week / every other week / even
-    / odd weeks, from-to (the range's other days are cancelled)."""
+    / odd weeks, from-to (the range's other days are cancelled). A refused periodicity (a
+    weekday without service, a bad range) shows the grid again with the French reason,
+    nothing changed."""
     session = session_of(request)
     form = await form_of(request)
     canteen = context_of(request).canteen
     today = canteen.context.clock.now().date()
     weekdays = form.getall("weekday", [])
-    if not weekdays:
-        raise InvalidInputError("cochez au moins un jour de la semaine", path="weekday")
-    pattern = Periodicity(
-        weekdays=[int(w) for w in weekdays if w.isdigit()],
-        start=parse_day(str(form.get("start", "")), today, path="date"),
-        end=parse_day(str(form.get("end", "")), today, path="date"),
-        recurrence=str(form.get("recurrence", Recurrence.EVERY_WEEK.value)),
-    )
-    result = await run(
-        canteen.reservations.apply_periodicity, session.actor, enrollment_id, pattern
-    )
+    try:
+        if not weekdays:
+            raise InvalidInputError("cochez au moins un jour de la semaine", path="weekday")
+        pattern = Periodicity(
+            weekdays=[int(w) if w.isdigit() else w for w in weekdays],
+            start=parse_day(str(form.get("start", "")), today, path="date"),
+            end=parse_day(str(form.get("end", "")), today, path="date"),
+            recurrence=str(form.get("recurrence", Recurrence.EVERY_WEEK.value)),
+        )
+        result = await run(
+            canteen.reservations.apply_periodicity, session.actor, enrollment_id, pattern
+        )
+    except CanteenError as error:
+        refusal = Refusal.of(request, error)
+        if refusal.status != 422:
+            raise
+        try:  # the month the family was looking at, when its date is one
+            when = parse_day(str(form.get("start", "")), today, path="date")
+        except InvalidInputError:
+            when = today
+        values = await run(_load, request, enrollment_id, "mois", when)
+        return _show(request, values, refusal=refusal)
     message = _saved("Périodicité appliquée : ", result)
     values = await run(_load, request, enrollment_id, "mois", pattern.start)
     return _show(request, values, message=message)

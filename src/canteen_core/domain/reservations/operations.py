@@ -91,7 +91,8 @@ def apply_periodicity_to_service_days(
     The service days of the periodicity's range that the pattern names are booked; with
     ``replace`` the other ones are cancelled. Pattern days on which the service is closed are
     not targets, so they are not listed as skipped (a city-wide rentrée would otherwise
-    create a record per child and holiday).
+    create a record per child and holiday). A weekday the service never runs on is refused
+    as in :func:`apply_periodicity`.
     """
     if not isinstance(periodicity, Periodicity):
         raise InvalidInputError(
@@ -108,6 +109,7 @@ def _periodicity_on_service_days(
 ) -> tuple[ReservationBook, BulkResult]:
     """:func:`apply_periodicity_to_service_days` once the context is checked."""
     enrollment = context["enrollment"]
+    enrollment.check_runs_on(periodicity.weekdays)
     clamped = periodicity.within(enrollment.start, enrollment.end)
     if clamped is None:
         service = pattern = 0
@@ -227,12 +229,21 @@ def apply_periodicity(
     With ``replace`` (default) the range ends up exactly as the pattern says: pattern days
     booked, the other service days of the range cancelled. Without it, pattern days are only
     added. Applying the same periodicity twice changes nothing the second time.
+
+    A pattern naming a weekday on which the enrollment's service never runs (Wednesday for
+    most school restaurants) is refused with a French :class:`InvalidInputError` (path
+    ``weekdays``) naming it, as an enrollment request's meal days are
+    (:meth:`Enrollment.check_runs_on
+    <canteen_core.domain.enrollments.Enrollment.check_runs_on>`): with ``replace`` it would
+    otherwise book nothing on that day and cancel the other days of the range. Days closed
+    for another reason (holidays, a strike) are skipped with that reason.
     """
     if not isinstance(periodicity, Periodicity):
         raise InvalidInputError(
             f"expected a Periodicity, got {type(periodicity).__name__}", path="periodicity"
         )
     enrollment = context["enrollment"]
+    enrollment.check_runs_on(periodicity.weekdays)
     # Clamped to the enrollment first: the work is bounded by it, whatever the pattern's range.
     clamped = periodicity.within(enrollment.start, enrollment.end)
     wanted: dict[date, bool] = {}

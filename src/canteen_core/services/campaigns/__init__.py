@@ -352,7 +352,8 @@ class CampaignService(ServiceBase):
         self, actor: Actor, campaign: Campaign, answers: list[CampaignAnswer]
     ) -> list[CampaignAnswer]:
         """Book the weekly pattern of each enrollment made and not booked yet (its own use
-        case: the reservations'), then mark those answers booked."""
+        case: the reservations'; the weekdays its service runs on), then mark those answers
+        booked."""
         todo = [
             a for a in answers if a.state is AnswerState.ENROLLED and a.weekdays and not a.booked
         ]
@@ -364,9 +365,11 @@ class CampaignService(ServiceBase):
                 assert answer.new_enrollment_id is not None
                 assert answer.weekdays
                 new = tx.uow.enrollments.get(answer.new_enrollment_id)
-                patterns[new.id] = Periodicity(
-                    weekdays=answer.weekdays, start=new.start, end=new.end
-                )
+                # Only the weekdays the new enrollment's service runs on: a periodicity
+                # naming another is refused, and one answer must not stop everyone's booking.
+                served = set(answer.weekdays) & new.calendar.open_weekdays
+                if served:
+                    patterns[new.id] = Periodicity(weekdays=served, start=new.start, end=new.end)
         ReservationService(self._ctx).apply_periodicities(actor, patterns, replace=False)
         done = {a.id: attrs.evolve(a, booked=True) for a in todo}
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:

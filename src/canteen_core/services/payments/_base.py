@@ -107,6 +107,17 @@ class PaymentBase(ServiceBase):
         self.options = options or PaymentOptions()
         self._billing = billing or BillingService(context)
         self._providers: dict[str, object] = dict(providers or {})
+        self._given = frozenset(self._providers)
+
+    def offers_direct_debit(self) -> bool:
+        """Whether this deployment offers SEPA direct debit: it has a
+        ``[payment.<sepa_provider>]`` section (``[payment.sepa]``), or the direct-debit
+        provider was given to the service. Without it nothing would ever collect a mandate:
+        families cannot sign one (:meth:`sign_mandate
+        <canteen_core.services.payments.mandates.DirectDebitMandates.sign_mandate>`) and the
+        portal does not offer the signature."""
+        name = self.options.sepa_provider
+        return name in self._ctx.deployment.payment or name in self._given
 
     # -- providers -----------------------------------------------------------------------------
 

@@ -39,6 +39,12 @@ from canteen_core.services.payments.mandate_papers import (
 )
 from canteen_core.services.runner import Transaction
 
+#: Why a mandate cannot be signed where the deployment has no direct debit.
+NOT_OFFERED_FR = (
+    "Le prélèvement automatique n'est pas proposé sur ce portail : réglez vos factures en "
+    "ligne ou auprès de la régie."
+)
+
 
 class DirectDebitMandates(PaymentBase):
     """SEPA mandates: sign, change the bank account, revoke, list."""
@@ -65,12 +71,19 @@ class DirectDebitMandates(PaymentBase):
         payment type, date and place, the SEPA mention) is drawn by the
         ``canteen_render_mandate_authorization`` plugins and filed in the household's papers
         (kind ``mandat_sepa``, :mod:`.mandate_papers`); refused input stores neither.
+
+        A deployment without direct debit (no ``[payment.sepa]``,
+        :meth:`~canteen_core.services.payments._base.PaymentBase.offers_direct_debit`) refuses
+        the signature with a French :class:`RuleViolationError` once the actor is authorized:
+        no debit would ever be collected on that mandate.
         """
         household_id = _text(household_id, "household_id")
         ctx = self._ctx
         with ctx.use_case(
             actor, Action.MANAGE_DIRECT_DEBIT, household_id=household_id, read_only=True
         ) as tx:
+            if not self.offers_direct_debit():
+                raise RuleViolationError(NOT_OFFERED_FR)
             household = tx.uow.households.get(household_id)
             _check_no_active(tx.uow, household_id)
             rum = reference or _sepa_id(
