@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import attrs
 import pytest
 
 from canteen_adapters.cli.demo import ADMIN
@@ -100,3 +101,46 @@ def test_the_direct_debit_page_says_when_it_is_not_configured(web: Deployment) -
     refused = web.client.post("/gestion/prelevements", data={"csrf_token": csrf})
     assert refused.status_code == 404
     assert refused.text.count("pas configuré sur ce portail") == 1
+
+
+def test_the_billing_page_says_what_the_run_credited(web: Deployment) -> None:
+    """A closure found out after billing: the next run from the "Facturation" page says it
+    issued régularisation credit notes and for how much, as it says what it billed."""
+    csrf = web.activate(web.template.staff)
+    web.clock.set(datetime(2023, 11, 2, 9, 0, tzinfo=PARIS))
+    october = web.client.post(
+        "/gestion/facturation", data={"csrf_token": csrf, "period": "2023-10"}
+    )
+    assert october.status_code == 200, october.text
+    assert "Régularisation" not in october.text
+    closed = web.client.post(
+        "/api/v1/staff/sites/ronde/closures",
+        json={"name": "Grève", "first_day": "2023-10-02", "last_day": "2023-10-31"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert closed.status_code == 200, closed.text
+    web.clock.set(datetime(2023, 12, 4, 9, 0, tzinfo=PARIS))
+    november = web.client.post(
+        "/gestion/facturation", data={"csrf_token": csrf, "period": "2023-11"}
+    )
+    assert november.status_code == 200, november.text
+    assert re.search(r"Régularisation : \d+ avoir\(s\) émis pour [\d  ,]+ € sur des", november.text)
+    assert "non facturé" not in november.text
+    # A grid without the non-resident price: the page names the households it left out.
+    (grid,) = [g for g in web.canteen.billing.tariff_grids(ADMIN) if g.service_id == "rs"]
+    prices = {c: p for c, p in grid.prices.items() if c.value != "non_resident_child"}
+    web.canteen.billing.save_tariff_grid(
+        ADMIN,
+        attrs.evolve(grid, prices=prices, required_categories=frozenset(prices)),
+        reprice_billed=True,
+    )
+    web.canteen.families.save_household(
+        ADMIN, attrs.evolve(web.canteen.families.get(ADMIN, "CONCERTO"), resident=False)
+    )
+    web.clock.set(datetime(2024, 1, 3, 9, 0, tzinfo=PARIS))
+    december = web.client.post(
+        "/gestion/facturation", data={"csrf_token": csrf, "period": "2023-12"}
+    )
+    assert december.status_code == 200, december.text
+    assert "foyer(s) non facturé(s)" in december.text
+    assert '<a href="/gestion/foyers/CONCERTO">CONCERTO</a> : ' in december.text

@@ -90,7 +90,7 @@ def worker_app() -> Any:
 def command(
     config: Path, host: str, port: int, public_url: str | None, log_level: str, workers: int
 ) -> None:
-    """Servir l'API HTTP (portail des familles et back-office) du déploiement.
+    """Servir l'API HTTP (portail des familles et pages de gestion) du déploiement.
 
     \b
         canteen serve --config canteen-demo/canteen.toml

@@ -125,7 +125,9 @@ def _serve_lines(report: DemoReport) -> list[str]:
     if login is not None:
         lines += _login_lines("Madame CONCERTO (portail famille)", login)
     if report.staff_login is not None:
-        lines += _login_lines("l'agent de la régie (espace agents, /gestion)", report.staff_login)
+        lines += _login_lines(
+            "l'agent de la régie (pages de gestion, /gestion)", report.staff_login
+        )
     return lines
 
 

@@ -432,7 +432,8 @@ class _Demo:
                 account_id=STAFF_ACCOUNT_ID,
             )
             self.step(
-                "Compte agent", f"l'agent de la régie invité sur l'espace agents ({STAFF_EMAIL})"
+                "Compte agent",
+                f"l'agent de la régie invité sur les pages de gestion ({STAFF_EMAIL})",
             )
         else:
             self.step("Compte agent", "agent de la régie déjà invité", done_before=True)

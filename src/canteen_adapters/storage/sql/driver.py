@@ -31,6 +31,9 @@ class _Session(abc.ABC):
     connection; the writable check and the streamed reads are written here, once."""
 
     read_only: bool
+    #: The results of streams not read to their end yet: the unit of work closes them with
+    #: its connection (a stream a failed use case left is collected later, maybe after it).
+    open_results: set[sa.CursorResult[Any]]
 
     @abc.abstractmethod
     def connection(self) -> sa.Connection:
@@ -66,6 +69,7 @@ class _Session(abc.ABC):
         with _translate(what):
             # Per statement: Connection.execution_options() would stick to the connection.
             result = connection.execute(statement, params, execution_options={"yield_per": _FETCH})
+        self.open_results.add(result)
         try:
             while True:
                 with _translate(what):
@@ -74,12 +78,9 @@ class _Session(abc.ABC):
                     return
                 yield from rows
         finally:
-            # A stream left unfinished by a failed use case is closed when it is collected,
-            # maybe after its unit of work closed the connection: its cursor went with it
-            # (closing it then only makes SQLAlchemy log a traceback on stderr).
-            if not connection.closed and not connection.invalidated:
-                with suppress(sa.exc.SQLAlchemyError):
-                    result.close()
+            self.open_results.discard(result)
+            with suppress(sa.exc.SQLAlchemyError):
+                result.close()  # a no-op once the unit of work closed it
 
 
 _FETCH = 1000  # rows per round trip when streaming

@@ -152,6 +152,7 @@ class SqlUnitOfWork(_Session):
         self._storage = storage
         self.read_only = read_only
         self._conn: sa.Connection | None = None
+        self.open_results: set[sa.CursorResult[Any]] = set()
 
     # The repositories, each made when a use case first touches it.
     households = cached_property(_Households)
@@ -201,6 +202,12 @@ class SqlUnitOfWork(_Session):
         connection, self._conn = self._conn, None
         if connection is None:
             return
+        # Streams a failed use case left unfinished: their cursors are closed while the
+        # connection is there (closed later, after it, they print a driver traceback).
+        results, self.open_results = self.open_results, set()
+        for result in results:
+            with suppress(sa.exc.SQLAlchemyError):
+                result.close()
         # close() rolls back a transaction left open and tells the pool, which then skips its
         # own rollback (its reset on return stays on for every other connection of the engine:
         # after a commit it is a no-op for the driver). If that rollback fails (the connection
