@@ -100,3 +100,46 @@ def test_the_direct_debit_page_says_when_it_is_not_configured(web: Deployment) -
     refused = web.client.post("/gestion/prelevements", data={"csrf_token": csrf})
     assert refused.status_code == 404
     assert refused.text.count("pas configuré sur ce portail") == 1
+
+
+STAFF_PAGES = [
+    "/gestion",
+    "/gestion/inscriptions",
+    "/gestion/appel",
+    "/gestion/effectifs",
+    "/gestion/facturation",
+    "/gestion/fermetures",
+    "/gestion/prelevements",
+    "/gestion/relances",
+    "/gestion/foyers",
+    "/gestion/documents",
+    "/gestion/campagnes",
+]
+
+
+def test_the_staff_pages_and_the_api_say_gestion_in_french(web: Deployment) -> None:
+    """The staff's space is "Gestion" (as its ``/gestion`` URLs), never "Back office": in the
+    menu, the headings, the titles and the OpenAPI document's tag."""
+    web.activate(web.template.staff)
+    for path in STAFF_PAGES:
+        shown = web.client.get(path)
+        assert shown.status_code == 200, (path, shown.text)
+        assert "back office" not in shown.text.lower(), path
+        assert re.search(r'<a href="/gestion" aria-current="page">Gestion</a>', shown.text), path
+        assert '<nav aria-label="Menu de gestion"' in shown.text, path
+    home = web.client.get("/gestion").text
+    assert "<title>Gestion – " in home
+    assert "<h1>Gestion : demandes à instruire</h1>" in home
+    document = web.client.get("/openapi.json").json()
+    assert "back office" not in str(document["tags"]).lower()
+    assert "Gestion" in [tag["name"] for tag in document["tags"]]
+    tags = {
+        tag
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for tag in operation.get("tags", [])
+    }
+    assert "Gestion" in tags
+    assert not any("back office" in tag.lower() for tag in tags)
+    assert document["paths"]["/api/v1/staff/requests"]["get"]["tags"] == ["Gestion"]

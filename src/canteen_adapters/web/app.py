@@ -227,7 +227,12 @@ def create_app(
                 Tag(name="Réservations", description="Grilles, cases à cocher, périodicités."),
                 Tag(name="Factures", description="Factures, paiement en ligne, compte."),
                 Tag(name="Rappels des prestataires", description="PayZen (IPN), PayFiP."),
-                Tag(name="Back office", description="Ce que fait le service restauration."),
+                Tag(
+                    name="Gestion",
+                    description="Ce que fait le service restauration : demandes à instruire, "
+                    "inscriptions, appel, fermetures, effectifs, facturation, relances, "
+                    "campagnes, pièces justificatives.",
+                ),
                 Tag(name="Prélèvement", description="Mandats SEPA, échéancier, fichier pain.008."),
                 Tag(name="Documents", description="Attestations, relevé de compte, calendrier."),
             ],
