@@ -143,3 +143,24 @@ def test_the_staff_pages_and_the_api_say_gestion_in_french(web: Deployment) -> N
     assert "Gestion" in tags
     assert not any("back office" in tag.lower() for tag in tags)
     assert document["paths"]["/api/v1/staff/requests"]["get"]["tags"] == ["Gestion"]
+
+
+def test_the_portal_has_an_icon_and_answers_favicon_ico(web: Deployment) -> None:
+    """Every page links the portal's SVG icon, served from the portal itself (the pages'
+    Content-Security-Policy allows images from 'self'); ``/favicon.ico``, where browsers look
+    without a link, answers the same icon instead of a 404."""
+    login = web.client.get("/connexion")
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', login.text)
+    assert link is not None
+    assert link.group(1).startswith("/")
+    assert not link.group(1).startswith("//")
+    assert "img-src 'self'" in login.headers["content-security-policy"]
+    icon = web.client.get(link.group(1))
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg")
+    assert "<script" not in icon.text
+    ico = web.client.get("/favicon.ico")
+    assert ico.status_code == 200
+    assert ico.headers["content-type"] == "image/svg+xml"
+    assert ico.content == icon.content
