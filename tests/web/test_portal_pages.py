@@ -164,3 +164,47 @@ def test_the_portal_has_an_icon_and_answers_favicon_ico(web: Deployment) -> None
     assert ico.status_code == 200
     assert ico.headers["content-type"] == "image/svg+xml"
     assert ico.content == icon.content
+
+
+@pytest.mark.parametrize(
+    ("view", "day", "previous", "following"),
+    [
+        ("mois", "2023-09-01", False, True),  # the enrollment starts on 04/09/2023
+        ("mois", "2023-10-01", True, True),
+        ("mois", "2024-07-01", True, False),  # ...and ends on 05/07/2024
+        ("mois", "2023-06-01", False, True),  # typed by hand: the way back stays
+        ("semaine", "2023-09-06", False, True),
+        ("semaine", "2023-09-11", True, True),
+        ("semaine", "2024-07-03", True, False),
+    ],
+)
+def test_the_grid_does_not_lead_outside_the_enrollment(
+    family: tuple[Deployment, str], view: str, day: str, previous: bool, following: bool
+) -> None:
+    """ "Mois précédent" / "Mois suivant" (and the weeks') are offered only toward a month or
+    week with days of the enrollment, not on and on through "Fermé : Hors inscription"."""
+    web, _ = family
+    shown = web.client.get(f"/reservations/{CONCERTO_ENROLLMENT}?vue={view}&date={day}")
+    assert shown.status_code == 200, shown.text
+    before = "Semaine précédente" if view == "semaine" else "Mois précédent"
+    after = "Semaine suivante" if view == "semaine" else "Mois suivant"
+    assert (f">{before}</a>" in shown.text) is previous
+    assert (f">{after}</a>" in shown.text) is following
+
+
+def test_diets_are_named_in_french(web: Deployment) -> None:
+    """The profile's "Régime" column and the headcounts name the diets in French, not by
+    their stored values (``vegetarian``, ``no_pork``)."""
+    web.activate(web.template.concerto)
+    profile = web.client.get("/foyer/CONCERTO/profil").text
+    cells = re.findall(r"<td>([^<]*)</td></tr>|<td>([^<]*)</td>\s*</tr>", profile)
+    diets = {a or b for a, b in cells}
+    assert {"standard", "végétarien", "standard (PAI)"} <= diets, diets
+    assert "vegetarian" not in profile
+    web.logout()
+    web.activate(web.template.staff)
+    counts = web.client.get("/gestion/effectifs?site=ronde&du=2023-10-02&au=2023-10-06").text
+    assert "standard : " in counts
+    assert "végétarien : " in counts
+    assert "vegetarian" not in counts
+    assert "no_pork" not in counts
