@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+import canteen_adapters.web
 from canteen_adapters.cli.demo import ADMIN
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.clock import PARIS
@@ -208,3 +210,13 @@ def test_diets_are_named_in_french(web: Deployment) -> None:
     assert "végétarien : " in counts
     assert "vegetarian" not in counts
     assert "no_pork" not in counts
+
+
+def test_the_templates_keep_french_quotes_with_their_words() -> None:
+    """« and » hold their words by a no-break space: a line never starts with » (as "Les jours
+    verrouillés ... « en attente d'instruction" then » alone did at 390 px)."""
+    templates = Path(canteen_adapters.web.__file__).parent / "templates" / "pages"
+    for template in sorted(templates.glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        assert "« " not in text, template.name
+        assert " »" not in text, template.name
