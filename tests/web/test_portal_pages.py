@@ -220,3 +220,15 @@ def test_the_templates_keep_french_quotes_with_their_words() -> None:
         text = template.read_text(encoding="utf-8")
         assert "« " not in text, template.name
         assert " »" not in text, template.name
+
+
+def test_the_dashboard_leads_to_the_week_menus(family: tuple[Deployment, str]) -> None:
+    """The menus page of the site where a child eats is linked from the dashboard (it was
+    reachable only by typing its address)."""
+    web, _ = family
+    home = web.client.get("/foyer/CONCERTO").text
+    links = re.findall(r'<a href="(/menus/[^"]+)">Menus de la semaine : ([^<]+)</a>', home)
+    assert links == [("/menus/ronde", "Ecole Élémentaire RONDE")]
+    menus = web.client.get(links[0][0])
+    assert menus.status_code == 200
+    assert "Menus de la semaine du" in menus.text
