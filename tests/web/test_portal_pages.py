@@ -3,6 +3,7 @@ reminders for finance staff, and a mandate's IBAN change and revocation."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from pathlib import Path
@@ -232,3 +233,19 @@ def test_the_dashboard_leads_to_the_week_menus(family: tuple[Deployment, str]) -
     menus = web.client.get(links[0][0])
     assert menus.status_code == 200
     assert "Menus de la semaine du" in menus.text
+
+
+def test_a_browser_asking_an_unknown_address_gets_the_french_page(web: Deployment) -> None:
+    """A mistyped or stale link opened in a browser shows the portal's "Introuvable" page, not
+    the API's problem+json; API clients (and the API's own paths) keep the problem."""
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    shown = web.client.get("/foyer/CONCERTO/nimporte-quoi", headers=browser)
+    assert shown.status_code == 404
+    assert shown.headers["content-type"].startswith("text/html")
+    assert "Cette page n'existe pas." in html.unescape(shown.text)
+    assert "<title>Introuvable – " in shown.text
+    api = web.client.get("/nimporte-quoi")
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    under_api = web.client.get("/api/v1/nimporte-quoi", headers=browser)
+    assert under_api.headers["content-type"] == "application/problem+json"
