@@ -4,6 +4,7 @@ when they come between) ends on it; a target on another site is never followed."
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import quote
 
@@ -59,6 +60,8 @@ def test_an_emailed_link_opens_after_login(logged_out: Deployment, link: str) ->
     asked = web.client.get(link, follow_redirects=False)
     assert asked.status_code == 303
     assert asked.headers["location"] == "/connexion?suivant=" + quote(link, safe="")
+    told = html.unescape(web.client.get(asked.headers["location"]).text)
+    assert "Connectez-vous pour ouvrir la page demandée" in told
     assert _login(web, asked.headers["location"], NEW_PASSWORD) == link
     opened = web.client.get(link)
     assert opened.status_code == 200, opened.text
@@ -161,6 +164,7 @@ def test_a_target_on_another_site_falls_back_to_the_dashboard(
     shown = web.client.get("/connexion", params={"suivant": target})
     assert shown.status_code == 200
     assert _hidden_target(shown.text) is None
+    assert "page demandée" not in html.unescape(shown.text)
     done = web.client.post(
         "/connexion",
         data={
