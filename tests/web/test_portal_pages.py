@@ -130,6 +130,8 @@ def test_the_staff_pages_and_the_api_say_gestion_in_french(web: Deployment) -> N
         assert "back office" not in shown.text.lower(), path
         assert re.search(r'<a href="/gestion" aria-current="page">Gestion</a>', shown.text), path
         assert '<nav aria-label="Menu de gestion"' in shown.text, path
+        menu = shown.text.split('<nav aria-label="Menu de gestion"', 1)[1].split("</nav>", 1)[0]
+        assert re.findall(r'<a href="([^"]+)" aria-current="page">', menu) == [path], path
     home = web.client.get("/gestion").text
     assert "<title>Gestion – " in home
     assert "<h1>Gestion : demandes à instruire</h1>" in home
