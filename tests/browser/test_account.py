@@ -26,7 +26,7 @@ def test_activation_first_login_and_forced_password_change(portal: Portal) -> No
     portal.check("mot-de-passe-premiere-connexion")
     # Another page is refused until the password is changed.
     portal.go("/foyer/CONCERTO")
-    assert page.url.endswith("/mot-de-passe")
+    assert page.url.endswith("/mot-de-passe?suivant=%2Ffoyer%2FCONCERTO")
     page.get_by_label("Mot de passe actuel").fill(concerto.password)
     page.get_by_label("Nouveau mot de passe", exact=True).fill("court")
     page.get_by_label("Confirmation du nouveau mot de passe").fill("court")
@@ -86,3 +86,27 @@ def test_forgotten_password(portal: Portal) -> None:
         portal.check(slug)
         if slug == "contact":
             assert "regie.cantine@ronde.example" in page.inner_text("main")
+
+
+def test_an_emailed_link_opens_after_the_login_it_needs(portal: Portal) -> None:
+    page = portal.page
+    concerto = portal.template.concerto
+    portal.canteen.accounts.activate(concerto.token)
+    # The invoices link of an e-mail, opened without a session: the login page first...
+    portal.go("/factures")
+    assert page.url.endswith("/connexion?suivant=%2Ffactures")
+    page.get_by_label("Nom d'utilisateur").fill(concerto.username)
+    page.get_by_label("Mot de passe", exact=True).fill(concerto.password)
+    page.get_by_role("button", name="Se connecter").click()
+    # ...then the forced change of the temporary password, then the invoices.
+    assert "/mot-de-passe?suivant=" in page.url
+    portal.change_password(concerto.password)
+    assert page.url.endswith("/foyer/CONCERTO/factures")
+    assert page.get_by_role("heading", level=1).inner_text() == "Mes factures"
+    # A link whose target is another site ends on the dashboard instead.
+    page.get_by_role("button", name="Se déconnecter").click()
+    portal.go("/connexion?suivant=%2F%2Fevil.example%2F")
+    page.get_by_label("Nom d'utilisateur").fill(concerto.username)
+    page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    assert page.url == portal.base + "/foyer/CONCERTO"

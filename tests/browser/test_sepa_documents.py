@@ -53,6 +53,11 @@ def test_a_parent_signs_a_mandate_and_downloads_a_certificate(portal: Portal) ->
     portal.activate(portal.template.concerto)
     page.get_by_role("link", name="Prélèvement").click()
     assert "Adhérer au prélèvement automatique" in page.inner_text("main")
+    # Each field's hint is under its field, not squeezed beside it.
+    for field, hint in (("#holder", "#holder-aide"), ("#iban", "#iban-aide")):
+        box, below = page.locator(field).bounding_box(), page.locator(hint).bounding_box()
+        assert below["y"] >= box["y"] + box["height"], (field, box, below)
+        assert below["x"] == box["x"], (field, box, below)
     portal.check("prelevement")
     page.get_by_label("IBAN").fill("FR76 3000 6000 0112 3456 7890 188")
     page.get_by_label("En signant ce mandat").check()

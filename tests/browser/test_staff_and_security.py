@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from browser.conftest import Portal
+from browser.conftest import DESKTOP, Portal
 from canteen_adapters.cli.demo import CONCERTO_PAYER
 from canteen_adapters.cli.demo import FINANCE as FINANCE_ACTOR
 
@@ -79,3 +79,24 @@ def test_a_family_reaches_only_its_household_and_csrf_is_checked(portal: Portal)
     assert refused.status == 403
     assert "pas pu être vérifiée" in refused.text()
     assert "pirate" not in portal.canteen.families.get(FINANCE_ACTOR, "CONCERTO").payer.email
+
+
+def test_the_portal_icon_loads_under_the_pages_security_policy(portal: Portal) -> None:
+    # The fixture's context bypasses the Content-Security-Policy: this one enforces it.
+    context = portal.page.context.browser.new_context(viewport=DESKTOP, locale="fr-FR")
+    try:
+        page = context.new_page()
+        messages: list[str] = []
+        page.on("console", lambda message: messages.append(message.text))
+        with page.expect_response(lambda r: r.url.endswith("/static/favicon.svg")) as icon:
+            page.goto(portal.base + "/connexion")
+        assert icon.value.status == 200
+        assert icon.value.headers["content-type"] == "image/svg+xml"
+        assert page.locator('link[rel="icon"]').get_attribute("href") == "/static/favicon.svg"
+        # Where browsers look without a link: no more 404 in the server's log.
+        ico = page.goto(portal.base + "/favicon.ico")
+        assert ico is not None
+        assert ico.status == 200
+        assert not [m for m in messages if "Content Security Policy" in m], messages
+    finally:
+        context.close()

@@ -3,12 +3,15 @@ reminders for finance staff, and a mandate's IBAN change and revocation."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
+from pathlib import Path
 
 import attrs
 import pytest
 
+import canteen_adapters.web
 from canteen_adapters.cli.demo import ADMIN
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.clock import PARIS
@@ -144,3 +147,151 @@ def test_the_billing_page_says_what_the_run_credited(web: Deployment) -> None:
     assert december.status_code == 200, december.text
     assert "foyer(s) non facturé(s)" in december.text
     assert '<a href="/gestion/foyers/CONCERTO">CONCERTO</a> : ' in december.text
+
+
+STAFF_PAGES = [
+    "/gestion",
+    "/gestion/inscriptions",
+    "/gestion/appel",
+    "/gestion/effectifs",
+    "/gestion/facturation",
+    "/gestion/fermetures",
+    "/gestion/prelevements",
+    "/gestion/relances",
+    "/gestion/foyers",
+    "/gestion/documents",
+    "/gestion/campagnes",
+]
+
+
+def test_the_staff_pages_and_the_api_say_gestion_in_french(web: Deployment) -> None:
+    """The staff's space is "Gestion" (as its ``/gestion`` URLs), never "Back office": in the
+    menu, the headings, the titles and the OpenAPI document's tag."""
+    web.activate(web.template.staff)
+    for path in STAFF_PAGES:
+        shown = web.client.get(path)
+        assert shown.status_code == 200, (path, shown.text)
+        assert "back office" not in shown.text.lower(), path
+        assert re.search(r'<a href="/gestion" aria-current="page">Gestion</a>', shown.text), path
+        assert '<nav aria-label="Menu de gestion"' in shown.text, path
+        menu = shown.text.split('<nav aria-label="Menu de gestion"', 1)[1].split("</nav>", 1)[0]
+        assert re.findall(r'<a href="([^"]+)" aria-current="page">', menu) == [path], path
+    home = web.client.get("/gestion").text
+    assert "<title>Gestion – " in home
+    assert "<h1>Gestion : demandes à instruire</h1>" in home
+    document = web.client.get("/openapi.json").json()
+    assert "back office" not in str(document["tags"]).lower()
+    assert "Gestion" in [tag["name"] for tag in document["tags"]]
+    tags = {
+        tag
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for tag in operation.get("tags", [])
+    }
+    assert "Gestion" in tags
+    assert not any("back office" in tag.lower() for tag in tags)
+    assert document["paths"]["/api/v1/staff/requests"]["get"]["tags"] == ["Gestion"]
+
+
+def test_the_portal_has_an_icon_and_answers_favicon_ico(web: Deployment) -> None:
+    """Every page links the portal's SVG icon, served from the portal itself (the pages'
+    Content-Security-Policy allows images from 'self'); ``/favicon.ico``, where browsers look
+    without a link, answers the same icon instead of a 404."""
+    login = web.client.get("/connexion")
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', login.text)
+    assert link is not None
+    assert link.group(1).startswith("/")
+    assert not link.group(1).startswith("//")
+    assert "img-src 'self'" in login.headers["content-security-policy"]
+    icon = web.client.get(link.group(1))
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg")
+    assert "<script" not in icon.text
+    ico = web.client.get("/favicon.ico")
+    assert ico.status_code == 200
+    assert ico.headers["content-type"] == "image/svg+xml"
+    assert ico.content == icon.content
+
+
+@pytest.mark.parametrize(
+    ("view", "day", "previous", "following"),
+    [
+        ("mois", "2023-09-01", False, True),  # the enrollment starts on 04/09/2023
+        ("mois", "2023-10-01", True, True),
+        ("mois", "2024-07-01", True, False),  # ...and ends on 05/07/2024
+        ("mois", "2023-06-01", False, True),  # typed by hand: the way back stays
+        ("semaine", "2023-09-06", False, True),
+        ("semaine", "2023-09-11", True, True),
+        ("semaine", "2024-07-03", True, False),
+    ],
+)
+def test_the_grid_does_not_lead_outside_the_enrollment(
+    family: tuple[Deployment, str], view: str, day: str, previous: bool, following: bool
+) -> None:
+    """ "Mois précédent" / "Mois suivant" (and the weeks') are offered only toward a month or
+    week with days of the enrollment, not on and on through "Fermé : Hors inscription"."""
+    web, _ = family
+    shown = web.client.get(f"/reservations/{CONCERTO_ENROLLMENT}?vue={view}&date={day}")
+    assert shown.status_code == 200, shown.text
+    before = "Semaine précédente" if view == "semaine" else "Mois précédent"
+    after = "Semaine suivante" if view == "semaine" else "Mois suivant"
+    assert (f">{before}</a>" in shown.text) is previous
+    assert (f">{after}</a>" in shown.text) is following
+
+
+def test_diets_are_named_in_french(web: Deployment) -> None:
+    """The profile's "Régime" column and the headcounts name the diets in French, not by
+    their stored values (``vegetarian``, ``no_pork``)."""
+    web.activate(web.template.concerto)
+    profile = web.client.get("/foyer/CONCERTO/profil").text
+    cells = re.findall(r"<td>([^<]*)</td></tr>|<td>([^<]*)</td>\s*</tr>", profile)
+    diets = {a or b for a, b in cells}
+    assert {"standard", "végétarien", "standard (PAI)"} <= diets, diets
+    assert "vegetarian" not in profile
+    web.logout()
+    web.activate(web.template.staff)
+    counts = web.client.get("/gestion/effectifs?site=ronde&du=2023-10-02&au=2023-10-06").text
+    assert "standard : " in counts
+    assert "végétarien : " in counts
+    assert "vegetarian" not in counts
+    assert "no_pork" not in counts
+
+
+def test_the_templates_keep_french_quotes_with_their_words() -> None:
+    """« and » hold their words by a no-break space: a line never starts with » (as "Les jours
+    verrouillés ... « en attente d'instruction" then » alone did at 390 px)."""
+    templates = Path(canteen_adapters.web.__file__).parent / "templates" / "pages"
+    for template in sorted(templates.glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        assert "« " not in text, template.name
+        assert " »" not in text, template.name
+
+
+def test_the_dashboard_leads_to_the_week_menus(family: tuple[Deployment, str]) -> None:
+    """The menus page of the site where a child eats is linked from the dashboard (it was
+    reachable only by typing its address)."""
+    web, _ = family
+    home = web.client.get("/foyer/CONCERTO").text
+    links = re.findall(r'<a href="(/menus/[^"]+)">Menus de la semaine : ([^<]+)</a>', home)
+    assert links == [("/menus/ronde", "Ecole Élémentaire RONDE")]
+    menus = web.client.get(links[0][0])
+    assert menus.status_code == 200
+    assert "Menus de la semaine du" in menus.text
+
+
+def test_a_browser_asking_an_unknown_address_gets_the_french_page(web: Deployment) -> None:
+    """A mistyped or stale link opened in a browser shows the portal's "Introuvable" page, not
+    the API's problem+json; API clients (and the API's own paths) keep the problem."""
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    shown = web.client.get("/foyer/CONCERTO/nimporte-quoi", headers=browser)
+    assert shown.status_code == 404
+    assert shown.headers["content-type"].startswith("text/html")
+    assert "Cette page n'existe pas." in html.unescape(shown.text)
+    assert "<title>Introuvable – " in shown.text
+    api = web.client.get("/nimporte-quoi")
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    under_api = web.client.get("/api/v1/nimporte-quoi", headers=browser)
+    assert under_api.headers["content-type"] == "application/problem+json"

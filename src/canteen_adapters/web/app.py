@@ -10,6 +10,7 @@ from litestar import Controller, Litestar, Response, get
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
@@ -20,8 +21,8 @@ from litestar.typing import FieldDefinition
 
 from canteen_adapters.web.context import AnyRequest, IdempotencyStore, WebContext
 from canteen_adapters.web.examples import attach_examples, problem_components
-from canteen_adapters.web.pages import pages_router, static_router
-from canteen_adapters.web.problems import MEDIA_TYPE, problem_handlers
+from canteen_adapters.web.pages import pages_router, route_errors, static_router
+from canteen_adapters.web.problems import MEDIA_TYPE, http_error_to_problem, problem_handlers
 from canteen_adapters.web.routes import (
     auth,
     callbacks,
@@ -203,7 +204,11 @@ def create_app(
         dependencies={"web": Provide(provide_web, sync_to_thread=False)},
         plugins=[TimeOfDaySchema()],
         before_request=csrf,
-        exception_handlers=problem_handlers(),
+        exception_handlers={
+            **problem_handlers(),
+            # A browser's unknown address outside the API: the French page, not JSON.
+            HTTPException: route_errors(http_error_to_problem),
+        },
         before_send=[security_headers("/schema")],
         openapi_config=OpenAPIConfig(
             title="canteen HTTP API",
@@ -227,7 +232,12 @@ def create_app(
                 Tag(name="Réservations", description="Grilles, cases à cocher, périodicités."),
                 Tag(name="Factures", description="Factures, paiement en ligne, compte."),
                 Tag(name="Rappels des prestataires", description="PayZen (IPN), PayFiP."),
-                Tag(name="Back office", description="Ce que fait le service restauration."),
+                Tag(
+                    name="Gestion",
+                    description="Ce que fait le service restauration : demandes à instruire, "
+                    "inscriptions, appel, fermetures, effectifs, facturation, relances, "
+                    "campagnes, pièces justificatives.",
+                ),
                 Tag(name="Prélèvement", description="Mandats SEPA, échéancier, fichier pain.008."),
                 Tag(name="Documents", description="Attestations, relevé de compte, calendrier."),
             ],

@@ -14,12 +14,15 @@ from litestar.response import Redirect
 
 from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import (
+    NEXT,
     Refusal,
     form_of,
     home_of,
     page,
     run,
     session_of,
+    target_of,
+    with_target,
 )
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.security import client_address
@@ -57,17 +60,32 @@ def index(request: AnyRequest) -> Response[Any]:
     return redirect("/connexion" if session is None else home_of(session))
 
 
+def _asked_for(request: AnyRequest) -> str | None:
+    """The page to open once logged in, from the query's ``suivant`` (see
+    :func:`~.common.target_of`)."""
+    return target_of(request.query_params.get(NEXT))
+
+
 @get("/connexion", sync_to_thread=False, include_in_schema=False)
 def login_page(request: AnyRequest) -> Response[str]:
-    """The login form ("le portail ouvre le ..." before the opening date)."""
-    return page(request, "connexion.html", opens=_opening(request), username="")
+    """The login form ("le portail ouvre le ..." before the opening date); ``suivant``: the
+    page to open once logged in (an e-mail's link followed without a session)."""
+    return page(
+        request,
+        "connexion.html",
+        opens=_opening(request),
+        username="",
+        suivant=_asked_for(request),
+    )
 
 
 @post("/connexion", include_in_schema=False)
 async def login(request: AnyRequest) -> Response[Any]:
-    """Log in: a new session, then the password change (temporary password) or home."""
+    """Log in: a new session, then the password change (temporary password), then the page
+    the form's ``suivant`` asks for, or home."""
     form = await form_of(request)
     web = context_of(request)
+    asked = target_of(form.get(NEXT))
     username = str(form.get("username", ""))
     source = client_address(request, trust_forwarded=web.settings.trust_forwarded)
     try:
@@ -77,10 +95,18 @@ async def login(request: AnyRequest) -> Response[Any]:
     except CanteenError as error:
         refusal = Refusal.of(request, error)
         return page(
-            request, "connexion.html", refusal=refusal, opens=_opening(request), username=username
+            request,
+            "connexion.html",
+            refusal=refusal,
+            opens=_opening(request),
+            username=username,
+            suivant=asked,
         )
     session = web.open_session(request, done)
-    target = "/mot-de-passe" if session.must_change_password else home_of(session)
+    if session.must_change_password:
+        target = with_target("/mot-de-passe", asked)
+    else:
+        target = asked or home_of(session)
     return redirect(target, cookies=[web.session_cookie(request, session.id)])
 
 
@@ -98,8 +124,9 @@ async def logout(request: AnyRequest) -> Response[Any]:
 
 @get("/activation", sync_to_thread=False, include_in_schema=False)
 def activation_page(request: AnyRequest, token: FromQuery[str] = "") -> Response[str]:
-    """The e-mailed link's page: one button activates the account (a GET changes nothing)."""
-    return page(request, "activation.html", token=token, done=False)
+    """The e-mailed link's page: one button activates the account (a GET changes nothing);
+    a ``suivant`` is kept for the login that follows."""
+    return page(request, "activation.html", token=token, done=False, suivant=_asked_for(request))
 
 
 @post("/activation", include_in_schema=False)
@@ -108,17 +135,21 @@ async def activate(request: AnyRequest) -> Response[Any]:
     form = await form_of(request)
     web = context_of(request)
     token = str(form.get("token", ""))
+    asked = target_of(form.get(NEXT))
     try:
         await run(web.canteen.accounts.activate, token)
     except CanteenError as error:
         refusal = Refusal.of(request, error)
-        return page(request, "activation.html", refusal=refusal, token="", done=False)
-    return page(request, "activation.html", token="", done=True)
+        return page(
+            request, "activation.html", refusal=refusal, token="", done=False, suivant=asked
+        )
+    return page(request, "activation.html", token="", done=True, suivant=asked)
 
 
 @get("/mot-de-passe", sync_to_thread=False, include_in_schema=False)
 def password_page(request: AnyRequest) -> Response[str]:
-    """Change one's password (forced at first login), with the rules shown."""
+    """Change one's password (forced at first login), with the rules shown; ``suivant``: the
+    page to open once it is changed."""
     session = session_of(request, password_page=True)
     return page(
         request,
@@ -126,6 +157,7 @@ def password_page(request: AnyRequest) -> Response[str]:
         forced=session.must_change_password,
         min_length=_rules(request),
         done=False,
+        suivant=_asked_for(request),
     )
 
 
@@ -148,10 +180,12 @@ async def _set_password(
 
 @post("/mot-de-passe", include_in_schema=False)
 async def change_password(request: AnyRequest) -> Response[Any]:
-    """Change the password; the user's other sessions end."""
+    """Change the password; the user's other sessions end. Then the page the form's
+    ``suivant`` asks for, or home."""
     session = session_of(request, password_page=True)
     form = await form_of(request)
     web = context_of(request)
+    asked = target_of(form.get(NEXT))
     current = str(form.get("current_password", ""))
 
     async def change(new: str) -> None:
@@ -166,10 +200,14 @@ async def change_password(request: AnyRequest) -> Response[Any]:
             forced=session.must_change_password,
             min_length=_rules(request),
             done=False,
+            suivant=asked,
         )
     web.sessions.drop_user(session.actor.user_id, keep=session.id)
     session = web.sessions.update(session, must_change_password=False)
-    return redirect(home_of(session) + "?mot-de-passe=1")
+    home = home_of(session)
+    if asked is None or asked == home:
+        return redirect(home + "?mot-de-passe=1")  # the dashboard says it is changed
+    return redirect(asked)
 
 
 @get("/mot-de-passe/oubli", sync_to_thread=False, include_in_schema=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote, urlencode
 
 import attrs
 from litestar import Response
@@ -29,6 +30,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import CanteenError
 
 __all__ = [
+    "NEXT",
     "Refusal",
     "error_text",
     "form_of",
@@ -42,7 +44,15 @@ __all__ = [
     "session_of",
     "sites_of",
     "staff_of",
+    "target_of",
+    "with_target",
 ]
+
+#: The query parameter (and the login and password forms' hidden field) that carries the page a
+#: user asked for without a session, to open it after login: ``/connexion?suivant=/factures``.
+NEXT = "suivant"
+#: Longer "targets" are refused (a real page's path and query are far shorter).
+_MAX_TARGET = 2000
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -143,6 +153,38 @@ def home_of(session: Session) -> str:
     return "/gestion"
 
 
+def target_of(value: object) -> str | None:
+    """``value`` if it is a page of this site to open after login, else ``None``.
+
+    Only a relative path is accepted: it starts with a single ``/`` (not ``//``, which a
+    browser reads as another host), holds no backslash (read as ``/`` by browsers), and only
+    printable ASCII (no space, no control character: a browser drops a tab or a newline, so
+    a tab between two slashes would make ``//evil.example``). Anything else (a full URL, another
+    host) is refused, so a crafted link cannot send the user to another site after login."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return None
+    if len(value) > _MAX_TARGET or "\\" in value:
+        return None
+    if any(not "\x21" <= char <= "\x7e" for char in value):
+        return None
+    return value
+
+
+def with_target(path: str, target: str | None) -> str:
+    """``path`` carrying ``target`` (see :func:`target_of`) in its ``suivant`` parameter."""
+    return f"{path}?{urlencode({NEXT: target})}" if target else path
+
+
+def _asked(request: AnyRequest) -> str | None:
+    """The page a GET asked for (path and query, percent-encoded), when it may be opened
+    after login."""
+    if request.method not in ("GET", "HEAD"):
+        return None  # a form posted without a session is not posted again after login
+    path = quote(request.scope["path"], safe="/:@!$&'()*+,;=-._~")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return target_of(f"{path}?{query}" if query else path)
+
+
 async def form_of(request: AnyRequest) -> FormMultiDict:
     """The posted form, once its CSRF token is checked."""
     form = await request.form()
@@ -171,12 +213,12 @@ def error_text(request: AnyRequest, error: Exception) -> tuple[int, str, str]:
 
 def _error_page(request: AnyRequest, error: Exception) -> Response[Any]:
     if isinstance(error, LoginRequired):
-        return redirect("/connexion")
+        return redirect(with_target("/connexion", _asked(request)))
     if isinstance(error, PasswordChangeRequired):
-        return redirect("/mot-de-passe")
+        return redirect(with_target("/mot-de-passe", _asked(request)))
     status, title, detail = error_text(request, error)
     if status == 401:
-        return redirect("/connexion")
+        return redirect(with_target("/connexion", _asked(request)))
     return page(request, "erreur.html", status=status, title=title, detail=detail)
 
 

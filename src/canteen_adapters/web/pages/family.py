@@ -76,6 +76,8 @@ def _dashboard(request: AnyRequest, household_id: FromPath[str]) -> dict[str, An
             }
             for e in view.enrollments
         ],
+        # The sites where a child eats: their week's menus (a page otherwise linked nowhere).
+        "menu_sites": sorted({(e.site.id, e.site.name) for e in view.enrollments}),
     }
 
 

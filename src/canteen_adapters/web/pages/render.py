@@ -29,14 +29,17 @@ from canteen_adapters.web.security import csrf_refused
 from canteen_adapters.web.sessions import Session, same_token
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError
+from canteen_core.domain.families import Diet
 from canteen_core.domain.money import Money
 
 __all__ = [
+    "DIETS_FR",
     "FORM_COOKIE",
     "LoginRequired",
     "PageRenderer",
     "check_form",
     "context_of",
+    "diet_fr",
     "euros",
     "fr_date",
     "fr_datetime",
@@ -49,6 +52,12 @@ PAGE_CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
     "form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
 )
+#: The diets as the pages name them (the kitchen's words, as ``canteen headcount`` prints them).
+DIETS_FR: dict[str, str] = {
+    Diet.STANDARD: "standard",
+    Diet.NO_PORK: "sans porc",
+    Diet.VEGETARIAN: "végétarien",
+}
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -84,6 +93,11 @@ def fr_datetime(value: datetime | None) -> str:
 def fr_weekday(value: date) -> str:
     """``lundi 04/09/2023``."""
     return f"{_WEEKDAYS[value.weekday()]} {value:%d/%m/%Y}"
+
+
+def diet_fr(value: Diet | str) -> str:
+    """``sans porc``: a diet in French (an unknown value as it is)."""
+    return DIETS_FR.get(value, str(value))
 
 
 def euros(value: Money | None) -> str:
@@ -146,7 +160,12 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self.environment.filters.update(
-            fr_date=fr_date, fr_datetime=fr_datetime, euros=euros, fr_weekday=fr_weekday, text=text
+            fr_date=fr_date,
+            fr_datetime=fr_datetime,
+            euros=euros,
+            fr_weekday=fr_weekday,
+            text=text,
+            diet=diet_fr,
         )
 
     def page(

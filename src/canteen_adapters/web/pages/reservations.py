@@ -61,12 +61,15 @@ def _load(request: AnyRequest, enrollment_id: str, view: str, when: date) -> dic
     child = next((c.first_name for c in household.children if c.id == enrollment.child_id), "")
     if view == "semaine":
         grid = canteen.reservations.week_grid(actor, enrollment_id, when)
+        first = when - timedelta(days=when.weekday())
         previous, following = when - timedelta(days=7), when + timedelta(days=7)
+        next_first = first + timedelta(days=7)
     else:
         grid = canteen.reservations.month_grid(actor, enrollment_id, when.year, when.month)
         first = when.replace(day=1)
         previous = (first - timedelta(days=1)).replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
+        following = next_first = (first + timedelta(days=32)).replace(day=1)
+    # No link to a week or month wholly outside the enrollment (nothing but "Hors inscription").
     return {
         "enrollment": enrollment,
         "child": child,
@@ -74,8 +77,8 @@ def _load(request: AnyRequest, enrollment_id: str, view: str, when: date) -> dic
         "grid": grid,
         "view": view,
         "when": when,
-        "previous": previous,
-        "following": following,
+        "previous": previous if first > enrollment.start else None,
+        "following": following if next_first <= enrollment.end else None,
     }
 
 

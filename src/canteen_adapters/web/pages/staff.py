@@ -38,7 +38,7 @@ async def back_office(request: AnyRequest) -> Response[str]:
     return page(
         request,
         "gestion.html",
-        title="Back office",
+        title="Gestion",
         pending=pending,
         names=names,
         done=request.query_params.get("fait"),

@@ -7,4 +7,4 @@ from typing import Final
 __all__ = ["FAMILY", "STAFF"]
 
 FAMILY: Final = ["Famille"]
-STAFF: Final = ["Back office"]
+STAFF: Final = ["Gestion"]
