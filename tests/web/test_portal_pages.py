@@ -295,3 +295,15 @@ def test_a_browser_asking_an_unknown_address_gets_the_french_page(web: Deploymen
     assert api.headers["content-type"] == "application/problem+json"
     under_api = web.client.get("/api/v1/nimporte-quoi", headers=browser)
     assert under_api.headers["content-type"] == "application/problem+json"
+
+
+def test_the_menu_offers_direct_debit_only_where_it_is_set_up(
+    family: tuple[Deployment, str],
+) -> None:
+    """The demo has no ``[payment.sepa]``: no "Prélèvement" in the family's menu, whose page
+    could only say it is not offered."""
+    web, _ = family
+    home = web.client.get("/foyer/CONCERTO")
+    assert home.status_code == 200
+    assert "/foyer/CONCERTO/factures" in home.text
+    assert "/foyer/CONCERTO/prelevement" not in home.text

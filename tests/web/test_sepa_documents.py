@@ -375,6 +375,7 @@ def test_the_family_pages(sepa: Deployment) -> None:
     page = sepa.client.get("/foyer/CONCERTO/prelevement")
     assert page.status_code == 200
     assert "Adhérer au prélèvement automatique" in page.text
+    assert 'href="/foyer/CONCERTO/prelevement"' in page.text  # the menu links it
     refused = sepa.client.post(
         "/foyer/CONCERTO/prelevement",
         data={"csrf_token": csrf, "iban": "FR76 3000 6000 0112 3456 7890 188", "accept": "oui"},

@@ -178,7 +178,8 @@ class PageRenderer:
         **values: Any,
     ) -> Response[str]:
         """Render ``pages/<name>`` with the common values: ``session``, ``csrf_token``,
-        ``portal``, ``issuer``, ``path``. ``form_action``: another origin forms may post to
+        ``portal``, ``issuer``, ``path``, ``direct_debit`` (whether SEPA is offered: the menu
+        links "Prélèvement" only then). ``form_action``: another origin forms may post to
         (the payment provider)."""
         web = context_of(request)
         session = web.session(request)
@@ -207,6 +208,7 @@ class PageRenderer:
             portal_name=deployment.portal.name or "Espace Restauration",
             issuer=deployment.issuer,
             path=request.url.path,
+            direct_debit=web.canteen.payments.offers_direct_debit(),
             **values,
         )
         extra = f" {form_action}" if form_action else ""
