@@ -185,3 +185,14 @@ def test_a_form_posted_without_a_session_is_not_a_target(web: Deployment) -> Non
     )
     assert posted.status_code == 303
     assert posted.headers["location"] == "/connexion"
+
+
+def test_a_target_opens_at_once_for_a_user_already_logged_in(web: Deployment) -> None:
+    """The login link of an e-mail, followed in a tab where the parent is already logged in,
+    opens the page asked for rather than the login form; a foreign target still goes nowhere."""
+    web.activate(web.template.concerto)
+    shown = web.client.get("/connexion?suivant=/factures", follow_redirects=False)
+    assert (shown.status_code, shown.headers["location"]) == (303, "/factures")
+    foreign = web.client.get("/connexion?suivant=//evil.example/", follow_redirects=False)
+    assert foreign.status_code == 200
+    assert "evil.example" not in foreign.text

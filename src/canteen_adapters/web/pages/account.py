@@ -67,16 +67,15 @@ def _asked_for(request: AnyRequest) -> str | None:
 
 
 @get("/connexion", sync_to_thread=False, include_in_schema=False)
-def login_page(request: AnyRequest) -> Response[str]:
+def login_page(request: AnyRequest) -> Response[Any]:
     """The login form ("le portail ouvre le ..." before the opening date); ``suivant``: the
-    page to open once logged in (an e-mail's link followed without a session)."""
-    return page(
-        request,
-        "connexion.html",
-        opens=_opening(request),
-        username="",
-        suivant=_asked_for(request),
-    )
+    page to open once logged in (an e-mail's link followed without a session), opened at once
+    for a user already logged in (the link followed in another tab meanwhile)."""
+    asked = _asked_for(request)
+    session = context_of(request).session(request)
+    if asked is not None and session is not None and not session.must_change_password:
+        return redirect(asked)
+    return page(request, "connexion.html", opens=_opening(request), username="", suivant=asked)
 
 
 @post("/connexion", include_in_schema=False)
