@@ -23,7 +23,7 @@ def test_reenrollment_pages(portal: Portal) -> None:
     page.get_by_role("button", name="Confirmer la réinscription").first.click()
     main = page.inner_text("main")
     assert "Réinscription confirmée." in main
-    assert "jours réservés : lundi, jeudi" in main
+    assert "jours réservés : lundi et jeudi" in main
 
     page.context.clear_cookies()
     portal.activate(portal.template.staff)

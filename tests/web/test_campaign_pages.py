@@ -33,7 +33,7 @@ def test_family_and_back_office_campaign_pages(web: Deployment) -> None:
     )
     assert done.status_code == 200, done.text
     assert "Réinscription confirmée." in html.unescape(done.text)
-    assert "jours réservés : lundi, jeudi" in html.unescape(done.text)
+    assert "jours réservés : lundi et jeudi" in html.unescape(done.text)
     web.logout()
 
     staff = web.login(web.template.staff.username, NEW_PASSWORD)

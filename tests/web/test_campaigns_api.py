@@ -85,7 +85,7 @@ def test_reenrollment_over_http(web: Deployment) -> None:
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "confirmed"
     assert done.json()["state_label"] == (
-        "réinscription confirmée : jours réservés : lundi, mardi, jeudi, vendredi"
+        "réinscription confirmée : jours réservés : lundi, mardi, jeudi et vendredi"
     )
     bad = web.client.post(
         f"/api/v1/campaign-answers/{first['id']}/confirmation",

@@ -44,8 +44,7 @@ from canteen_core.domain._validators import (
     optional_date,
     parse_enum,
 )
-from canteen_core.domain.calendar import WEEKDAY_NAMES_FR
-from canteen_core.domain.calendar_words import school_year_label
+from canteen_core.domain.calendar_words import school_year_label, weekdays_fr
 from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
 from canteen_core.domain.families import Child
 
@@ -142,11 +141,6 @@ def school_level(child: Child, school_year: int) -> str | None:
     """The child's level in ``school_year`` (its start year) from the birth year, ``None``
     outside the primary school (too young, or gone to the collège)."""
     return LEVELS_FR.get(school_year - child.birth_date.year)
-
-
-def weekdays_fr(weekdays: Iterable[int]) -> str:
-    """``"lundi, mardi, jeudi"`` (Monday is 0)."""
-    return ", ".join(WEEKDAY_NAMES_FR[day] for day in sorted(set(weekdays)))
 
 
 def _rule(value: MissingQuotientRule | str) -> MissingQuotientRule:
