@@ -22,6 +22,7 @@ from canteen_core.domain.campaigns import (
     CampaignKind,
     CampaignSettings,
     MissingQuotientRule,
+    confirm_enrollment,
 )
 from canteen_core.domain.clock import FixedClock
 from canteen_core.domain.errors import (
@@ -311,6 +312,10 @@ def test_rollover_to_the_next_school_year(campaign_world: World, clock: FixedClo
     canteen.campaigns.decline(PAYER, by_child["zoe"].id)  # changed their mind
     with pytest.raises(InvalidInputError, match="jours de la semaine"):
         canteen.campaigns.confirm(PAYER, by_child["zoe"].id, weekdays=[9])
+    # A weekday the service never runs on is refused at once, not dropped at the rollover.
+    with pytest.raises(InvalidInputError, match="n'a pas lieu le mercredi"):
+        canteen.campaigns.confirm(PAYER, by_child["zoe"].id, weekdays=[1, 2])
+    assert canteen.campaigns.progress(ADMIN, campaign.id).answers  # still answerable
 
     with pytest.raises(RuleViolationError):
         canteen.campaigns.close(ADMIN, campaign.id)
@@ -494,7 +499,8 @@ def test_a_reenrollment_asking_a_day_without_service_books_the_others(
     campaign_world: World, clock: FixedClock
 ) -> None:
     """Periodicities now refuse a weekday the service never runs on: the rollover books a
-    confirmed answer's served weekdays only, instead of failing every family's booking."""
+    confirmed answer's served weekdays only, instead of failing every family's booking.
+    Confirming such a weekday is refused now; an answer stored before still holds one."""
     canteen = campaign_world.canteen
     _book_mondays_and_thursdays(campaign_world)
     clock.set(MAY)
@@ -502,7 +508,13 @@ def test_a_reenrollment_asking_a_day_without_service_books_the_others(
         ADMIN, school_year=2024, deadline=date(2024, 6, 15)
     )
     by_child = {a.child_id: a for a in opened.answers}
-    canteen.campaigns.confirm(PAYER, by_child["alban"].id, weekdays=[0, 2])  # Wednesday too
+    with pytest.raises(InvalidInputError, match="n'a pas lieu le mercredi"):
+        canteen.campaigns.confirm(PAYER, by_child["alban"].id, weekdays=[0, 2])
+    with canteen.context.storage.unit_of_work() as uow:  # as an earlier version stored it
+        uow.campaign_answers.save(
+            confirm_enrollment(by_child["alban"], weekdays=[0, 2], by="payer", at=clock.now())
+        )
+        uow.commit()
     clock.set(datetime(2024, 6, 16, 9, 0, tzinfo=UTC))
     closed = canteen.campaigns.close(ADMIN, opened.campaign.id)
     (alban,) = [a for a in closed.answers if a.child_id == "alban"]

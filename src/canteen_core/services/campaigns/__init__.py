@@ -425,7 +425,8 @@ class CampaignService(ServiceBase):
     ) -> CampaignAnswer:
         """Confirm a child's enrollment next year (the family, until the deadline): with
         ``book``, the weekdays to book each week (``weekdays``, Monday = 0; default: those
-        proposed from this year); without, no day is booked."""
+        proposed from this year; a weekday the service never runs on is refused with
+        :class:`InvalidInputError`); without, no day is booked."""
         return self._answer(actor, answer_id, confirm=True, weekdays=weekdays, book=book)
 
     def decline(self, actor: Actor, answer_id: str) -> CampaignAnswer:
@@ -456,6 +457,11 @@ class CampaignService(ServiceBase):
             if confirm:
                 days = (weekdays if weekdays is not None else answer.weekdays) if book else None
                 changed = confirm_enrollment(answer, weekdays=days, by=actor.user_id, at=tx.now)
+                if weekdays is not None and changed.weekdays and answer.enrollment_id is not None:
+                    # Refused now, in the family's words, rather than dropped at the rollover.
+                    enrollment = tx.uow.enrollments.find(answer.enrollment_id)
+                    if enrollment is not None:
+                        enrollment.service.check_runs_on(changed.weekdays)
             else:
                 changed = decline_enrollment(answer, by=actor.user_id, at=tx.now)
             tx.uow.campaign_answers.save(changed)
