@@ -91,3 +91,15 @@ def test_a_grid_that_billed_nothing_changes_freely(memory_bworld: World) -> None
     canteen = memory_bworld.canteen
     canteen.billing.save_tariff_grid(ADMIN, DOUBLED)
     assert canteen.billing.tariff_grids(FINANCE) == [DOUBLED]
+
+
+def test_a_grid_that_billed_cannot_be_removed(memory_bworld: World, clock: FixedClock) -> None:
+    canteen = memory_bworld.canteen
+    canteen.billing.save_tariff_grid(
+        ADMIN, attrs.evolve(DOUBLED, id="rs-2024", valid_from=date(2024, 8, 1), valid_until=None)
+    )
+    canteen.billing.remove_tariff_grid(ADMIN, "rs-2024")  # priced nothing yet
+    _september_billed(memory_bworld, clock)
+    with pytest.raises(BilledGridChangeError, match="ne peut pas être supprimée"):
+        canteen.billing.remove_tariff_grid(ADMIN, GRID.id)
+    assert canteen.billing.tariff_grids(FINANCE) == [GRID]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import (
     InvalidInputError,
     RuleViolationError,
 )
-from canteen_core.domain.invoicing import Invoice
+from canteen_core.domain.invoicing import Invoice, InvoiceLine
 from canteen_core.domain.policy import Action
 from canteen_core.domain.tariffs import (
     TariffBook,
@@ -19,7 +21,7 @@ from canteen_core.services.billing._base import BillingBase
 
 class BilledGridChangeError(RuleViolationError):
     """A change to a tariff grid would re-price what it already invoiced, unconfirmed
-    (``save_tariff_grid(..., reprice_billed=True)`` confirms it)."""
+    (``save_tariff_grid(..., reprice_billed=True)`` confirms it), or remove it."""
 
 
 class TariffAdministration(BillingBase):
@@ -67,9 +69,18 @@ class TariffAdministration(BillingBase):
         return grid
 
     def remove_tariff_grid(self, actor: Actor, grid_id: str) -> None:
-        """Delete a tariff grid (``manage_tariffs``); :class:`NotFoundError` if unknown."""
+        """Delete a tariff grid (``manage_tariffs``); :class:`NotFoundError` if unknown,
+        :class:`BilledGridChangeError` if it priced an issued invoice (the next run could
+        no longer price the months it billed: end it with ``valid_until`` instead)."""
         with self._ctx.use_case(actor, Action.MANAGE_TARIFFS) as tx:
             before = tx.uow.tariffs.get(grid_id)
+            billed = _billed_with(tx.uow, before)
+            if billed is not None:
+                raise BilledGridChangeError(
+                    f"la grille {grid_id} a servi à facturer (facture {billed.number} du "
+                    f"{billed.issue_date:%d/%m/%Y}) : elle ne peut pas être supprimée ; "
+                    "terminez-la plutôt au dernier jour facturé (valid_until)"
+                )
             tx.uow.tariffs.remove(grid_id)
             tx.audit.change(f"tariff:{grid_id}", "grid", before, None)
             tx.audit.describe(f"Suppression de la grille tarifaire {grid_id}")
@@ -92,11 +103,19 @@ def _billed_differently(uow: UnitOfWork, before: TariffGrid, after: TariffGrid) 
     )
     if not repriced and not uncovers:
         return None  # nothing billed with ``before`` can change: no need to read invoices
+    return _billed_with(
+        uow,
+        before,
+        lambda line: line.category in repriced or not all(after.covers(d) for d in line.days),
+    )
+
+
+def _billed_with(
+    uow: UnitOfWork, grid: TariffGrid, affected: Callable[[InvoiceLine], bool] = lambda _: True
+) -> Invoice | None:
+    """An issued invoice with an ``affected`` line ``grid`` priced, or ``None``."""
     # Invoices are issued after the days they bill: none before the grid's first day.
-    for invoice in uow.invoices.list(issue_date=Range(before.valid_from, None)):
-        for line in invoice.lines:
-            if line.grid_id == before.id and (
-                line.category in repriced or not all(after.covers(day) for day in line.days)
-            ):
-                return invoice
+    for invoice in uow.invoices.list(issue_date=Range(grid.valid_from, None)):
+        if any(line.grid_id == grid.id and affected(line) for line in invoice.lines):
+            return invoice
     return None
