@@ -76,7 +76,7 @@ def test_a_sqlite_file_is_one_commune_whatever_its_tenant(tmp_path: Path) -> Non
 def test_the_registry_commands_say_a_sqlite_file_has_none(tmp_path: Path) -> None:
     config = _deployment(tmp_path, None)
     result = CliRunner().invoke(main, ["tenants", "list", "--config", str(config)])
-    assert result.exit_code == 2  # a configuration error
+    assert result.exit_code == 1  # a configuration error: refused, not a usage error
     assert "le registre des communes est dans PostgreSQL" in result.output
     bad = CliRunner().invoke(
         main,
