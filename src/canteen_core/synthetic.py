@@ -50,7 +50,7 @@ from canteen_core.domain.periodicity import Periodicity, Recurrence
 from canteen_core.domain.tariffs import TariffCategory
 from canteen_core.simulation import Population
 
-__all__ = ["CityProfile", "SyntheticCity", "synthetic_city"]
+__all__ = ["CONCERTO_ID", "CityProfile", "SyntheticCity", "concerto_household", "synthetic_city"]
 
 _FIRST_NAMES = (
     "Alban", "Arielle", "Basile", "Chloé", "Emma", "Gabriel", "Hugo", "Inès", "Jade", "Léo",
@@ -399,4 +399,50 @@ def synthetic_city(
         households=tuple(result_households),
         enrollments=tuple(enrollments),
         periodicities=periodicities,
+    )
+
+
+#: The seed family's household id.
+CONCERTO_ID = "CONCERTO"
+
+
+def concerto_household() -> Household:
+    """The seed's family (the "Espace Restauration" guide): Madame CONCERTO Maman pays, Papa
+    is co-representative, three children. The demo's first household and the HTTP API's
+    examples."""
+    return Household(
+        id=CONCERTO_ID,
+        payer=Guardian(
+            id="concerto-maman",
+            first_name="Maman",
+            last_name="CONCERTO",
+            email="abc@gmail.com",
+            civility="Madame",
+        ),
+        co_representative=Guardian(
+            id="concerto-papa", first_name="Papa", last_name="CONCERTO", civility="Monsieur"
+        ),
+        children=(
+            Child(
+                id="concerto-alban",
+                first_name="Alban",
+                last_name="CONCERTO",
+                birth_date=date(2014, 5, 12),
+            ),
+            Child(
+                id="concerto-arielle",
+                first_name="Arielle",
+                last_name="CONCERTO",
+                birth_date=date(2018, 2, 3),
+                diet=Diet.VEGETARIAN,
+            ),
+            Child(
+                id="concerto-basile",
+                first_name="Basile",
+                last_name="CONCERTO",
+                birth_date=date(2021, 10, 27),
+                pai=True,
+            ),
+        ),
+        quotients=(FamilyQuotient(value=Decimal(850), valid_from=date(2023, 1, 1)),),
     )

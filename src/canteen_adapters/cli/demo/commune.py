@@ -14,7 +14,7 @@ from canteen_core.domain.calendar import Zone
 from canteen_core.domain.catalog import Service, Site
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.deadlines import WeeklyDeadline
-from canteen_core.domain.families import Child, Diet, FamilyQuotient, Guardian, Household
+from canteen_core.domain.families import FamilyQuotient
 from canteen_core.domain.tariffs import (
     BracketPricing,
     FlatPricing,
@@ -24,6 +24,7 @@ from canteen_core.domain.tariffs import (
     TariffCategory,
     TariffGrid,
 )
+from canteen_core.synthetic import CONCERTO_ID, concerto_household
 
 __all__ = [
     "ADMIN",
@@ -67,7 +68,6 @@ SCHOOL_YEAR = 2023
 PERIOD = "2023-09"
 SEPTEMBER = (date(2023, 9, 1), date(2023, 9, 30))
 CITY_SEED = 2023
-CONCERTO_ID = "CONCERTO"
 COMMUNE = "Ronde"
 CONCERTO_USERNAME = "concerto"
 #: The régie agent's back-office account (staff and finance), invited by the demo.
@@ -182,44 +182,4 @@ def tariff_grid() -> TariffGrid:
         required_categories=frozenset(prices),
         sibling_discounts=(SiblingDiscount(from_rank=3, percent=Decimal(20)),),
         unbooked_surcharge=Surcharge.add_amount("1.00"),
-    )
-
-
-def concerto_household() -> Household:
-    """The seed's family: Madame CONCERTO Maman pays, Papa is co-representative."""
-    return Household(
-        id=CONCERTO_ID,
-        payer=Guardian(
-            id="concerto-maman",
-            first_name="Maman",
-            last_name="CONCERTO",
-            email="abc@gmail.com",
-            civility="Madame",
-        ),
-        co_representative=Guardian(
-            id="concerto-papa", first_name="Papa", last_name="CONCERTO", civility="Monsieur"
-        ),
-        children=(
-            Child(
-                id="concerto-alban",
-                first_name="Alban",
-                last_name="CONCERTO",
-                birth_date=date(2014, 5, 12),
-            ),
-            Child(
-                id="concerto-arielle",
-                first_name="Arielle",
-                last_name="CONCERTO",
-                birth_date=date(2018, 2, 3),
-                diet=Diet.VEGETARIAN,
-            ),
-            Child(
-                id="concerto-basile",
-                first_name="Basile",
-                last_name="CONCERTO",
-                birth_date=date(2021, 10, 27),
-                pai=True,
-            ),
-        ),
-        quotients=(FamilyQuotient(value=Decimal(850), valid_from=date(2023, 1, 1)),),
     )

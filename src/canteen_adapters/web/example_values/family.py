@@ -4,7 +4,6 @@ invoice and its payment, the dashboard, enrollment requests, tariffs, documents 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import attrs
 
@@ -16,47 +15,12 @@ from canteen_adapters.web.example_values._base import NOW, TODAY, at, eur
 from canteen_adapters.web.routes import family_papers as fp
 from canteen_adapters.web.routes.paperless import paperless_out
 from canteen_core.domain.change_requests import ChangeAction, ChangeRequest
-from canteen_core.domain.families import Child, Diet, FamilyQuotient, Guardian, Household
 from canteen_core.domain.paperless import PaperlessConsent, PostalAddress
+from canteen_core.synthetic import concerto_household
 
 # -- the family (domain objects, through the routes' converters) ---------------------------
 
-HOUSEHOLD = Household(
-    id="CONCERTO",
-    payer=Guardian(
-        id="concerto-maman",
-        first_name="Maman",
-        last_name="CONCERTO",
-        email="abc@gmail.com",
-        civility="Madame",
-    ),
-    co_representative=Guardian(
-        id="concerto-papa", first_name="Papa", last_name="CONCERTO", civility="Monsieur"
-    ),
-    children=(
-        Child(
-            id="concerto-alban",
-            first_name="Alban",
-            last_name="CONCERTO",
-            birth_date=date(2014, 5, 12),
-        ),
-        Child(
-            id="concerto-arielle",
-            first_name="Arielle",
-            last_name="CONCERTO",
-            birth_date=date(2018, 2, 3),
-            diet=Diet.VEGETARIAN,
-        ),
-        Child(
-            id="concerto-basile",
-            first_name="Basile",
-            last_name="CONCERTO",
-            birth_date=date(2021, 10, 27),
-            pai=True,
-        ),
-    ),
-    quotients=(FamilyQuotient(value=Decimal(850), valid_from=date(2023, 1, 1)),),
-)
+HOUSEHOLD = concerto_household()
 HOUSEHOLD_OUT = household_out(HOUSEHOLD)
 ENROLLMENT_ID = "CONCERTO-alban-rs"
 
