@@ -73,9 +73,10 @@ from canteen_adapters.web.example_values.office import (
     WEEK_MENU_BODY,
     YEAR_CLOSING,
 )
-from canteen_adapters.web.problems import CONFLICT_TITLE
+from canteen_adapters.web.problems import Problem
 from canteen_adapters.web.routes import family_papers as fp
 from canteen_adapters.web.routes import paperless as pl
+from canteen_adapters.web.routes.reservations import conflict_problem, stale_problem
 from canteen_core.domain.accounts.errors import LoginThrottledError, TokenAlreadyUsedError
 
 # -- the tables ------------------------------------------------------------------------------
@@ -461,6 +462,19 @@ def _problem(
     return Shown(summary, problem)
 
 
+def _raised(summary: str, problem: Problem) -> Shown:
+    """:func:`_problem` of a problem a route raises, as it raises it."""
+    return _problem(
+        summary,
+        problem.status_code,
+        problem.slug,
+        problem.title,
+        problem.detail,
+        field=problem.field,
+        current_version=problem.more.get("current_version"),
+    )
+
+
 #: One problem per status the routes may answer, as ``problems.py`` writes it.
 PROBLEMS: Final[dict[int, Shown]] = {
     400: _problem(
@@ -495,15 +509,7 @@ PROBLEMS: Final[dict[int, Shown]] = {
         "L'élément demandé est introuvable.",
         instance="/api/v1/invoices/invoice:RONDE:2023-999999",
     ),
-    409: _problem(
-        "Une autre modification est passée avant",
-        409,
-        "conflict",
-        CONFLICT_TITLE,
-        "Une autre modification des réservations vient d'avoir lieu : rechargez la grille et "
-        "recommencez.",
-        current_version=13,
-    ),
+    409: _raised("Une autre modification est passée avant", conflict_problem(13)),
     410: _problem(
         "Lien déjà utilisé",
         410,
@@ -512,16 +518,7 @@ PROBLEMS: Final[dict[int, Shown]] = {
         str(TokenAlreadyUsedError()),
         instance="/api/v1/account/activation",
     ),
-    412: _problem(
-        "If-Match périmé",
-        412,
-        "stale-version",
-        "Réservations modifiées entre-temps",
-        "Les réservations ont changé depuis l'affichage de la grille : rechargez-la et "
-        "recommencez.",
-        field="If-Match",
-        current_version=13,
-    ),
+    412: _raised("If-Match périmé", stale_problem(13)),
     415: _problem(
         "Connexion envoyée en formulaire",
         415,

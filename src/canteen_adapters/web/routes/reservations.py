@@ -155,7 +155,8 @@ def preview(
     )
 
 
-def _stale(current: int) -> Problem:
+def stale_problem(current: int) -> Problem:
+    """The 412 of a write whose ``If-Match`` is not the book's ``current`` version."""
     return Problem(
         412,
         "stale-version",
@@ -163,6 +164,19 @@ def _stale(current: int) -> Problem:
         "Les réservations ont changé depuis l'affichage de la grille : rechargez-la et "
         "recommencez.",
         field="If-Match",
+        headers={"ETag": f'"{current}"'},
+        extra={"current_version": current},
+    )
+
+
+def conflict_problem(current: int) -> Problem:
+    """The 409 of a write another one overtook (the book is now at ``current``)."""
+    return Problem(
+        409,
+        "conflict",
+        CONFLICT_TITLE,
+        "Une autre modification des réservations vient d'avoir lieu : rechargez la grille "
+        "et recommencez.",
         headers={"ETag": f'"{current}"'},
         extra={"current_version": current},
     )
@@ -182,23 +196,15 @@ def _write(
     if if_match is not None:
         match = _IF_MATCH.match(if_match)
         if match is None:
-            raise _stale(_version(web, actor, enrollment_id))
+            raise stale_problem(_version(web, actor, enrollment_id))
         expected = int(match.group(1))
     try:
         result = operation(expected)
     except ConflictError:
         current = _version(web, actor, enrollment_id)
         if expected is not None and current != expected:
-            raise _stale(current) from None
-        raise Problem(
-            409,
-            "conflict",
-            CONFLICT_TITLE,
-            "Une autre modification des réservations vient d'avoir lieu : rechargez la grille "
-            "et recommencez.",
-            headers={"ETag": f'"{current}"'},
-            extra={"current_version": current},
-        ) from None
+            raise stale_problem(current) from None
+        raise conflict_problem(current) from None
     version = result.book_version
     if version is None:  # an operation that does not say it (none of the facade's today)
         version = reservations.book_of(actor, enrollment_id).version
