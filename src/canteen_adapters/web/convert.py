@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from canteen_adapters.web import schemas as s
+from canteen_adapters.web import schemas_office as so
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.enrollments import Enrollment
@@ -283,7 +284,7 @@ def people_names(
     return names
 
 
-def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.RollCallOut:
+def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> so.RollCallOut:
     """The roll call of a site and day: each enrollment covering the day, booked or not, with
     the presence recorded so far, by child name."""
     enrollments = [
@@ -301,7 +302,7 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
         record = recorded.get(enrollment.id)
         entries.append(
             body(
-                s.RollCallEntryOut,
+                so.RollCallEntryOut,
                 enrollment,
                 enrollment_id=enrollment.id,
                 child_name=child_name,
@@ -313,7 +314,7 @@ def roll_call_out(canteen: Canteen, actor: Actor, site_id: str, day: date) -> s.
             )
         )
     entries.sort(key=lambda entry: (entry.child_name.casefold(), entry.enrollment_id))
-    return s.RollCallOut(site_id=site_id, day=day, entries=entries)
+    return so.RollCallOut(site_id=site_id, day=day, entries=entries)
 
 
 #: At most this many households per search answer.

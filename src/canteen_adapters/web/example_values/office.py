@@ -8,9 +8,9 @@ from datetime import date, time
 import attrs
 
 from canteen_adapters.web import papers_schemas as ps
-from canteen_adapters.web import schemas as s
 from canteen_adapters.web import schemas_campaigns as sc
 from canteen_adapters.web import schemas_capacity as sk
+from canteen_adapters.web import schemas_office as so
 from canteen_adapters.web.example_values._base import TODAY, at, eur
 from canteen_adapters.web.example_values.family import (
     ENROLLMENT_ID,
@@ -21,11 +21,11 @@ from canteen_core.domain.mandates import DirectDebitMandate
 
 # -- back office -----------------------------------------------------------------------------
 
-ROLL_CALL = s.RollCallOut(
+ROLL_CALL = so.RollCallOut(
     site_id="ronde",
     day=date(2023, 9, 18),
     entries=[
-        s.RollCallEntryOut(
+        so.RollCallEntryOut(
             enrollment_id=ENROLLMENT_ID,
             household_id=HOUSEHOLD.id,
             child_id="concerto-alban",
@@ -34,7 +34,7 @@ ROLL_CALL = s.RollCallOut(
             booked=True,
             presence="present",
         ),
-        s.RollCallEntryOut(
+        so.RollCallEntryOut(
             enrollment_id="H000003-C1-soir",
             household_id="H000003",
             child_id="H000003-C1",
@@ -47,22 +47,22 @@ ROLL_CALL = s.RollCallOut(
         ),
     ],
 )
-ROLL_CALL_BODY = s.RollCallBody(
+ROLL_CALL_BODY = so.RollCallBody(
     presences={ENROLLMENT_ID: "present", "H000003-C1-soir": "present"},
-    stays={"H000003-C1-soir": s.StayBody(arrival=time(16, 40), departure=time(17, 41))},
+    stays={"H000003-C1-soir": so.StayBody(arrival=time(16, 40), departure=time(17, 41))},
 )
-HEADCOUNT = s.HeadcountOut(
+HEADCOUNT = so.HeadcountOut(
     site_id="ronde",
     day=date(2023, 10, 9),
     meals={"standard": 4, "no_pork": 0, "vegetarian": 1},
     pai_baskets=2,
     total=7,
 )
-CLOSURE_BODY = s.ClosureBody(
+CLOSURE_BODY = so.ClosureBody(
     name="Grève", first_day=date(2023, 11, 13), last_day=date(2023, 11, 13)
 )
-CLOSURE = s.ClosureOut(cancelled={ENROLLMENT_ID: [date(2023, 11, 13)]})
-BILLING_RUN = s.BillingRunOut(
+CLOSURE = so.ClosureOut(cancelled={ENROLLMENT_ID: [date(2023, 11, 13)]})
+BILLING_RUN = so.BillingRunOut(
     period_start=date(2023, 9, 1),
     period_end=date(2023, 9, 30),
     issued=301,
@@ -75,14 +75,14 @@ BILLING_RUN = s.BillingRunOut(
     without_address=["H000087"],
     print_batch_url="/api/v1/staff/billing-runs/2023-09/print-batch",
     skipped=[
-        s.UnbilledOut(
+        so.UnbilledOut(
             household_id="H000214",
             reason="la grille rs-2023-2024 ne tarife pas la catégorie « pai_basket » "
             "(inscription H000214-C1-rs) : complétez-la puis relancez le mois",
         )
     ],
     credit_notes=[
-        s.RegularisationNoteOut(
+        so.RegularisationNoteOut(
             id="credit_note:RONDE:AV-2023-000001",
             number="AV-2023-000001",
             household_id=HOUSEHOLD.id,

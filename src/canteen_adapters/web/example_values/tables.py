@@ -14,6 +14,7 @@ from canteen_adapters.web import schemas as s
 from canteen_adapters.web import schemas_campaigns as sc
 from canteen_adapters.web import schemas_capacity as sk
 from canteen_adapters.web import schemas_enrollment as se
+from canteen_adapters.web import schemas_office as so
 from canteen_adapters.web.example_values._base import ReadByHand, Shown, at
 from canteen_adapters.web.example_values.family import (
     APPROVED_REQUEST,
@@ -126,19 +127,19 @@ BY_TYPE: Final[dict[type, Shown]] = {
     s.PaymentStartOut: Shown("Le formulaire PayZen à poster", PAYMENT_START),
     s.StatementOut: Shown("Le relevé de compte du foyer", STATEMENT),
     s.NotificationOut: Shown("Paiement crédité", CREDITED),
-    s.RollCallOut: Shown("Le pointage du lundi 18/09/2023", ROLL_CALL),
-    s.RollCallBody: Shown("Alban présent, Manon à l'accueil du soir", ROLL_CALL_BODY),
+    so.RollCallOut: Shown("Le pointage du lundi 18/09/2023", ROLL_CALL),
+    so.RollCallBody: Shown("Alban présent, Manon à l'accueil du soir", ROLL_CALL_BODY),
     s.DecisionBody: Shown("Accepter la demande", s.DecisionBody(approve=True)),
-    s.ClosureBody: Shown("Grève du 13/11/2023", CLOSURE_BODY),
-    s.ClosureOut: Shown("Les repas annulés par la fermeture", CLOSURE),
-    s.HeadcountOut: Shown("Les repas du lundi 09/10/2023", HEADCOUNT),
-    s.BillingRunBody: Shown("Facturer septembre 2023", s.BillingRunBody(period="2023-09")),
-    s.BillingRunOut: Shown("La facturation de septembre 2023", BILLING_RUN),
-    s.RemindersBody: Shown(
-        "Les relances dues le 15/11/2023", s.RemindersBody(today=date(2023, 11, 15))
+    so.ClosureBody: Shown("Grève du 13/11/2023", CLOSURE_BODY),
+    so.ClosureOut: Shown("Les repas annulés par la fermeture", CLOSURE),
+    so.HeadcountOut: Shown("Les repas du lundi 09/10/2023", HEADCOUNT),
+    so.BillingRunBody: Shown("Facturer septembre 2023", so.BillingRunBody(period="2023-09")),
+    so.BillingRunOut: Shown("La facturation de septembre 2023", BILLING_RUN),
+    so.RemindersBody: Shown(
+        "Les relances dues le 15/11/2023", so.RemindersBody(today=date(2023, 11, 15))
     ),
-    s.RemindersOut: Shown(
-        "Les relances envoyées", s.RemindersOut(reminders=14, households=11, messages=11)
+    so.RemindersOut: Shown(
+        "Les relances envoyées", so.RemindersOut(reminders=14, households=11, messages=11)
     ),
     se.EnrollmentRequestOut: Shown("Arielle demandée à la cantine", ENROLLMENT_REQUEST),
     se.EnrollmentRequestBody: Shown("Inscrire Arielle à la cantine", ENROLLMENT_REQUEST_BODY),

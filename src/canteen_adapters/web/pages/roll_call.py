@@ -11,7 +11,7 @@ from datetime import date, time
 import attrs
 
 from canteen_adapters.web import convert
-from canteen_adapters.web.schemas import RollCallEntryOut
+from canteen_adapters.web.schemas_office import RollCallEntryOut
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.capacity import WaitingStatus
 from canteen_core.domain.errors import InvalidInputError

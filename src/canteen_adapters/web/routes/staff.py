@@ -18,17 +18,19 @@ from canteen_adapters.web.routes._tags import STAFF as TAGS
 from canteen_adapters.web.routes.print_batch import HANDLERS as PRINT_BATCH_HANDLERS
 from canteen_adapters.web.routes.print_batch import deliver_run, print_batch_url
 from canteen_adapters.web.schemas import (
+    DecisionBody,
+    HouseholdOut,
+    RequestOut,
+)
+from canteen_adapters.web.schemas_office import (
     BillingRunBody,
     BillingRunOut,
     ClosureBody,
     ClosureOut,
-    DecisionBody,
     HeadcountOut,
-    HouseholdOut,
     RegularisationNoteOut,
     RemindersBody,
     RemindersOut,
-    RequestOut,
     RollCallBody,
     RollCallOut,
     UnbilledOut,
