@@ -103,3 +103,18 @@ def test_a_grid_that_billed_cannot_be_removed(memory_bworld: World, clock: Fixed
     with pytest.raises(BilledGridChangeError, match="ne peut pas être supprimée"):
         canteen.billing.remove_tariff_grid(ADMIN, GRID.id)
     assert canteen.billing.tariff_grids(FINANCE) == [GRID]
+
+
+def test_the_check_in_the_write_reads_only_the_invoices_issued_since_the_first(
+    memory_bworld: World, clock: FixedClock
+) -> None:
+    """The long read runs outside the write lock; inside, only the invoices issued since it
+    began are read again (an invoice issued meanwhile is still caught)."""
+    from canteen_core.services.billing.tariff_admin import _refuse_repricing
+
+    canteen = memory_bworld.canteen
+    _september_billed(memory_bworld, clock)  # issued on 2 October
+    with canteen.context.storage.unit_of_work(read_only=True) as uow:
+        _refuse_repricing(uow, GRID, DOUBLED, since=date(2023, 10, 3))  # none since the 3rd
+        with pytest.raises(BilledGridChangeError, match="2023-000001"):
+            _refuse_repricing(uow, GRID, DOUBLED, since=date(2023, 10, 2))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     InvalidInputError,
     RuleViolationError,
@@ -48,21 +50,23 @@ class TariffAdministration(BillingBase):
         """
         if not isinstance(grid, TariffGrid):
             raise InvalidInputError("expected a TariffGrid", path="grid")
+        checked: tuple[TariffGrid | None, date] | None = None
+        if not reprice_billed:
+            # The long read (every invoice the grid priced, maybe) outside the write lock
+            # that SQLite's writers take from their first statement.
+            with self._ctx.use_case(actor, Action.MANAGE_TARIFFS, read_only=True) as tx:
+                read = tx.uow.tariffs.find(grid.id)
+                _refuse_repricing(tx.uow, read, grid)
+                checked = (read, paris_date(tx.now))
         with self._ctx.use_case(actor, Action.MANAGE_TARIFFS) as tx:
             others = [g for g in tx.uow.tariffs.list(service_id=grid.service_id) if g.id != grid.id]
             TariffBook(grids=(*others, grid))  # raises on an overlap
             before = tx.uow.tariffs.find(grid.id)
-            if before is not None and before != grid and not reprice_billed:
-                billed = _billed_differently(tx.uow, before, grid)
-                if billed is not None:
-                    raise BilledGridChangeError(
-                        f"la grille {grid.id} a servi à facturer (facture {billed.number} du "
-                        f"{billed.issue_date:%d/%m/%Y}) et ce changement en modifie les prix : "
-                        "la prochaine facturation régulariserait toutes ces factures ; pour un "
-                        "nouveau tarif, enregistrez une nouvelle grille à partir du premier jour "
-                        "non facturé ; pour corriger une grille erronée, confirmez la correction "
-                        "des factures"
-                    )
+            if checked is not None:
+                # What the read above could not see: the invoices issued since it began (all
+                # of them if the grid itself changed meanwhile).
+                read, day = checked
+                _refuse_repricing(tx.uow, before, grid, since=day if before == read else None)
             tx.uow.tariffs.save(grid)
             tx.audit.change(f"tariff:{grid.id}", "grid", before, grid)
             tx.audit.describe(f"Enregistrement de la grille tarifaire {grid.id}")
@@ -93,7 +97,28 @@ class TariffAdministration(BillingBase):
         return sorted(grids, key=lambda g: (g.service_id, g.valid_from))
 
 
-def _billed_differently(uow: UnitOfWork, before: TariffGrid, after: TariffGrid) -> Invoice | None:
+def _refuse_repricing(
+    uow: UnitOfWork, before: TariffGrid | None, after: TariffGrid, *, since: date | None = None
+) -> None:
+    """:class:`BilledGridChangeError` if replacing ``before`` with ``after`` re-prices an
+    invoice (issued on or after ``since``, when given)."""
+    if before is None or before == after:
+        return
+    billed = _billed_differently(uow, before, after, since)
+    if billed is not None:
+        raise BilledGridChangeError(
+            f"la grille {after.id} a servi à facturer (facture {billed.number} du "
+            f"{billed.issue_date:%d/%m/%Y}) et ce changement en modifie les prix : "
+            "la prochaine facturation régulariserait toutes ces factures ; pour un "
+            "nouveau tarif, enregistrez une nouvelle grille à partir du premier jour "
+            "non facturé ; pour corriger une grille erronée, confirmez la correction "
+            "des factures"
+        )
+
+
+def _billed_differently(
+    uow: UnitOfWork, before: TariffGrid, after: TariffGrid, since: date | None
+) -> Invoice | None:
     """An issued invoice with a line ``before`` priced that ``after`` would price otherwise
     (a category repriced or dropped, or a day it no longer covers), or ``None``."""
     repriced = before.repriced_categories(after)
@@ -107,15 +132,22 @@ def _billed_differently(uow: UnitOfWork, before: TariffGrid, after: TariffGrid) 
         uow,
         before,
         lambda line: line.category in repriced or not all(after.covers(d) for d in line.days),
+        since=since,
     )
 
 
 def _billed_with(
-    uow: UnitOfWork, grid: TariffGrid, affected: Callable[[InvoiceLine], bool] = lambda _: True
+    uow: UnitOfWork,
+    grid: TariffGrid,
+    affected: Callable[[InvoiceLine], bool] = lambda _: True,
+    *,
+    since: date | None = None,
 ) -> Invoice | None:
-    """An issued invoice with an ``affected`` line ``grid`` priced, or ``None``."""
+    """An issued invoice (on or after ``since``, when given) with an ``affected`` line
+    ``grid`` priced, or ``None``."""
     # Invoices are issued after the days they bill: none before the grid's first day.
-    for invoice in uow.invoices.list(issue_date=Range(grid.valid_from, None)):
+    first = grid.valid_from if since is None else max(grid.valid_from, since)
+    for invoice in uow.invoices.list(issue_date=Range(first, None)):
         if any(line.grid_id == grid.id and affected(line) for line in invoice.lines):
             return invoice
     return None
