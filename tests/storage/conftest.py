@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,32 @@ from canteen_core.ports.storage import Storage
 from canteen_core.testing import require_postgres_dsn
 
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def app_schema(prefix: str) -> Iterator[tuple[sa.Engine, str, str]]:
+    """A fresh migrated schema and a role of canteen's own for it (``NOSUPERUSER
+    NOBYPASSRLS``, the rows' DML only), as ``docs/tenancy.md`` asks of every deployment:
+    ``(owner engine, the role's URL, schema)``; both dropped afterwards."""
+    dsn = require_postgres_dsn()
+    suffix = uuid.uuid4().hex[:10]
+    schema, role = f"{prefix}_{suffix}", f"canteen_{prefix}_{suffix}"
+    upgrade(dsn, schema=schema)
+    owner = create_engine_for_url(dsn, schema=schema)
+    try:
+        with owner.begin() as connection:
+            connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
+            connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+            connection.exec_driver_sql(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+            )
+        app_url = sa.make_url(dsn).set(username=role, password=None)
+        yield owner, app_url.render_as_string(hide_password=False), schema
+    finally:
+        with owner.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        owner.dispose()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ large enough for the planner to choose the scan, and that the rows are those of 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -21,14 +20,15 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
-from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url, upgrade
+from canteen_adapters.storage.sql import SqlStorage
 from canteen_adapters.storage.sql import reservations as sql_reservations
 from canteen_adapters.storage.sql.driver import _Driver
 from canteen_core.domain.headcount import KitchenCount
 from canteen_core.domain.reservations import ReservationBook
 from canteen_core.synthetic import synthetic_city
-from canteen_core.testing import require_postgres_dsn
 from canteen_core.testing.samples import calendar_2023_c
+
+from .conftest import app_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -52,42 +52,32 @@ class City:
 def city() -> Iterator[City]:
     """About 1,000 enrollments, three in four with a saved book, analysed as a running
     database is (autovacuum), read through a ``NOSUPERUSER NOBYPASSRLS`` role."""
-    dsn = require_postgres_dsn()
-    suffix = uuid.uuid4().hex[:10]
-    schema, role = f"plans_{suffix}", f"canteen_plans_{suffix}"
-    upgrade(dsn, schema=schema)
-    owner = create_engine_for_url(dsn, schema=schema)
-    with owner.begin() as connection:
-        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-        connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
-        connection.exec_driver_sql(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
-        )
-    app_url = sa.make_url(dsn).set(username=role, password=None)
-    storage = SqlStorage.from_url(
-        app_url.render_as_string(hide_password=False), schema=schema, migrate=False
-    )
-    try:
-        town = synthetic_city(500, calendar=calendar_2023_c(), seed=7, sites=5)
-        with storage.unit_of_work() as uow:
-            for home in town.households:
-                uow.households.add(home)
-            uow.enrollments.add_many(town.enrollments)
-            uow.reservations.save_many(
-                (ReservationBook.from_days(e.id, e.start, town.booked_days(e)[:3], version=1), 0)
-                for index, e in enumerate(town.enrollments)
-                if index % 4  # one in four never saved: no state row
-            )
-            uow.commit()
-        with owner.connect() as connection:  # the owner's: canteen's role may not analyse
-            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
-        yield City(storage, [e.id for e in town.enrollments], [site.id for site in town.sites])
-    finally:
-        storage.close()
-        with owner.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
-        owner.dispose()
+    with app_schema("plans") as (owner, app_url, schema):
+        storage = SqlStorage.from_url(app_url, schema=schema, migrate=False)
+        try:
+            town = synthetic_city(500, calendar=calendar_2023_c(), seed=7, sites=5)
+            with storage.unit_of_work() as uow:
+                for home in town.households:
+                    uow.households.add(home)
+                uow.enrollments.add_many(town.enrollments)
+                uow.reservations.save_many(
+                    (
+                        ReservationBook.from_days(
+                            e.id, e.start, town.booked_days(e)[:3], version=1
+                        ),
+                        0,
+                    )
+                    for index, e in enumerate(town.enrollments)
+                    if index % 4  # one in four never saved: no state row
+                )
+                uow.commit()
+            with owner.connect() as connection:  # the owner's: canteen's role may not analyse
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "ANALYZE"
+                )
+            yield City(storage, [e.id for e in town.enrollments], [site.id for site in town.sites])
+        finally:
+            storage.close()
 
 
 def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:

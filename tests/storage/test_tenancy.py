@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +29,7 @@ from canteen_adapters.cli.demo import ADMIN, CONCERTO_ID, SHOWN_AT, run_demo
 from canteen_adapters.cli.demo import run as demo_run
 from canteen_adapters.cli.demo.commune import demo_deployment_text
 from canteen_adapters.paperstore.database import DatabaseDocumentStore
-from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url, upgrade
+from canteen_adapters.storage.sql import SqlStorage, create_engine_for_url
 from canteen_adapters.storage.sql.tenancy import tenant_metadata
 from canteen_adapters.web import WebSettings, create_app
 from canteen_core.domain.actors import Role
@@ -40,6 +39,8 @@ from canteen_core.ports.document_store import DocumentStoreSettings
 from canteen_core.services import Canteen
 from canteen_core.testing import require_postgres_dsn
 from canteen_core.testing.samples import household
+
+from .conftest import app_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -84,31 +85,15 @@ def _deployment(app_dsn: str, schema: str, tenant: str) -> str:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
-    dsn = require_postgres_dsn()
-    suffix = uuid.uuid4().hex[:10]
-    schema, role = f"tenancy_{suffix}", f"canteen_tenancy_{suffix}"
-    upgrade(dsn, schema=schema)
-    owner = create_engine_for_url(dsn, schema=schema)
-    with owner.begin() as connection:
-        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-        connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
-        connection.exec_driver_sql(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+    with app_schema("tenancy") as (_, app_url, schema):
+        configs: dict[str, Path] = {}
+        for tenant in COMMUNES:
+            folder = tmp_path_factory.mktemp(tenant.lower())
+            configs[tenant] = folder / "canteen.toml"
+            configs[tenant].write_text(_deployment(app_url, schema, tenant), encoding="utf-8")
+        yield Shared(
+            owner_dsn=require_postgres_dsn(), app_dsn=app_url, schema=schema, configs=configs
         )
-    app_dsn = sa.make_url(dsn).set(username=role, password=None)
-    app_url = app_dsn.render_as_string(hide_password=False)
-    configs: dict[str, Path] = {}
-    for tenant in COMMUNES:
-        folder = tmp_path_factory.mktemp(tenant.lower())
-        configs[tenant] = folder / "canteen.toml"
-        configs[tenant].write_text(_deployment(app_url, schema, tenant), encoding="utf-8")
-    try:
-        yield Shared(owner_dsn=dsn, app_dsn=app_url, schema=schema, configs=configs)
-    finally:
-        with owner.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
-        owner.dispose()
 
 
 @pytest.fixture(scope="module")
