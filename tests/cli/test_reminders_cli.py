@@ -103,7 +103,8 @@ def test_a_bad_or_future_date_sends_nothing(site: Path, tmp_path: Path) -> None:
     one_line_error(run("reminders", "send", *config, "--date", "2023-02-30"), 2,
                    "--date : date invalide")  # fmt: skip
     one_line_error(run("reminders", "send", *config, "--date", "2024-01-10"), 2,
-                   "--date : le 10/01/2024 est après aujourd'hui (06/10/2023)")  # fmt: skip
+                   "--date : les relances ne partent pas à une date future (10/01/2024 ; "
+                   "aujourd'hui : 06/10/2023) : rien n'a été envoyé")  # fmt: skip
     assert reminder_mails(site) == []
     one_line_error(run("reminders", "send", "--config", str(tmp_path / "none.toml")), 1,
                    "fichier de déploiement introuvable")  # fmt: skip

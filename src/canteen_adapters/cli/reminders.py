@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from canteen_adapters.cli._common import fail
 from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import parse_day
 from canteen_adapters.cli._output import echo_json, euros, plural
@@ -76,13 +75,13 @@ def _outcomes(
 @operator_command
 @click.option(
     "--date",
-    "day",
+    "today",  # the service's name: its refusals name --date
     default=None,
     metavar="DATE",
     help="Jour de la relance : les factures échues depuis le délai de chaque niveau à cette "
     "date (par défaut : aujourd'hui, heure de Paris).",
 )
-def send_command(operator: Operator, day: str | None) -> None:
+def send_command(operator: Operator, today: str | None) -> None:
     """Envoyer les relances de paiement dues : un e-mail aux responsables du foyer par facture
     échue non réglée, au niveau de relance atteint (premier rappel, second rappel...).
 
@@ -96,16 +95,10 @@ def send_command(operator: Operator, day: str | None) -> None:
         canteen reminders send --date 2023-11-20 --json
     """
     actor = operator.actor
-    as_of = None if day is None else parse_day(day, "--date")
+    asked = None if today is None else parse_day(today, "--date")
     with operator.open() as canteen:
-        today = paris_today(canteen.context.clock)
-        if as_of is not None and as_of > today:
-            fail(
-                f"--date : le {as_of:%d/%m/%Y} est après aujourd'hui ({today:%d/%m/%Y}) : une "
-                "relance ne part pas avant son jour (rien n'a été envoyé)",
-                exit_code=2,
-            )
-        as_of = as_of or today
+        # A date after today is the service's refusal (nothing sent), named after --date.
+        as_of = asked or paris_today(canteen.context.clock)
         report = canteen.billing.run_reminders(actor, today=as_of)
         outcomes = _outcomes(canteen, operator, report.sent)
     reminded = len({item["household_id"] for item, _ in outcomes})

@@ -89,7 +89,7 @@ class Dunning(BillingBase):
             if day > now:
                 raise InvalidInputError(
                     f"les relances ne partent pas à une date future ({day:%d/%m/%Y} ; "
-                    f"aujourd'hui : {now:%d/%m/%Y})",
+                    f"aujourd'hui : {now:%d/%m/%Y}) : rien n'a été envoyé",
                     path="today",
                 )
             households = tx.uow.households.count()
