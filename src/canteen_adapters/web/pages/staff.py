@@ -22,7 +22,6 @@ from canteen_adapters.web.pages.common import (
 )
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.pages.roll_call import day_of_site, stays_of_form
-from canteen_core.domain.money import Money
 
 __all__ = ["HANDLERS"]
 
@@ -133,15 +132,7 @@ async def billing_run(request: AnyRequest) -> Response[str]:
     form = await form_of(request)
     period = str(form.get("period", "")).strip()
     report = await run(context_of(request).canteen.billing.run_postpaid, actor, period)
-    credited = Money.sum(note.total for note in report.credit_notes)
-    return page(
-        request,
-        "facturation.html",
-        title="Facturation",
-        report=report,
-        period=period,
-        credited=credited,
-    )
+    return page(request, "facturation.html", title="Facturation", report=report, period=period)
 
 
 @get("/gestion/foyers", include_in_schema=False)

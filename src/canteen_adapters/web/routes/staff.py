@@ -37,7 +37,6 @@ from canteen_adapters.web.schemas_office import (
 )
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.money import Money
 
 __all__ = ["HANDLERS"]
 
@@ -132,7 +131,7 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
         print_batch_url=print_batch_url(data.period) if printed else None,
         skipped=[convert.body(UnbilledOut, item) for item in report.skipped],
         credit_notes=[convert.body(RegularisationNoteOut, note) for note in report.credit_notes],
-        credited=convert.money(Money.sum(note.total for note in report.credit_notes)),
+        credited=convert.money(report.credited),
     )
 
 

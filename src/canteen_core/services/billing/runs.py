@@ -113,6 +113,11 @@ class BillingReport:
         """How many invoices were issued."""
         return len(self.issued)
 
+    @property
+    def credited(self) -> Money:
+        """Sum of the régularisation credit notes issued on earlier invoices."""
+        return Money.sum(note.total for note in self.credit_notes)
+
 
 def _check_period_over(
     period: str, start: date, end: date, today: date, allow_unfinished: bool
