@@ -130,9 +130,9 @@ def test_period_contains_and_days() -> None:
 
 
 def test_school_year_validation() -> None:
-    with pytest.raises(InvalidInputError, match="not after"):
+    with pytest.raises(InvalidInputError, match="doit finir après la rentrée"):
         SchoolYear(zone="C", start_year=2023, first_day=date(2024, 7, 5), last_day=date(2023, 9, 4))
-    with pytest.raises(InvalidInputError, match="date key"):
+    with pytest.raises(InvalidInputError, match="n'est pas une date"):
         SchoolYear(
             zone="C",
             start_year=2023,
@@ -142,7 +142,7 @@ def test_school_year_validation() -> None:
         )
     with pytest.raises(InvalidInputError, match="zone"):
         SchoolYear(zone="D", start_year=2023, first_day=date(2023, 9, 4), last_day=date(2024, 7, 5))
-    with pytest.raises(InvalidInputError, match="Period"):
+    with pytest.raises(InvalidInputError, match="une période est attendue"):
         SchoolYear(
             zone="C",
             start_year=2023,
@@ -182,19 +182,19 @@ def test_service_calendar_rejects_weekend_service_and_bad_inputs() -> None:
         ServiceCalendar(school_year=year_2023_c(), open_weekdays="mon,sat")
     with pytest.raises(InvalidInputError, match="school_year"):
         ServiceCalendar(school_year="2023-2024")  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="Period"):
+    with pytest.raises(InvalidInputError, match="une période est attendue"):
         ServiceCalendar(school_year=year_2023_c(), site_closures=("grève",))  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="expected a date"):
+    with pytest.raises(InvalidInputError, match="une date .sans heure. est attendue"):
         CALENDAR.closure("2023-09-04")  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="expected a date"):
+    with pytest.raises(InvalidInputError, match="une date .sans heure. est attendue"):
         CALENDAR.is_open(datetime(2023, 9, 4, 12))
-    with pytest.raises(InvalidInputError, match="start: expected a date"):
+    with pytest.raises(InvalidInputError, match="start: une date"):
         CALENDAR.open_days("2023-09-04")  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="end: expected a date"):
+    with pytest.raises(InvalidInputError, match="end: une date"):
         CALENDAR.closures(end=20240705)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="day: expected a date"):
+    with pytest.raises(InvalidInputError, match="day: une date"):
         CALENDAR.next_open_day(None)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="day: expected a date"):
+    with pytest.raises(InvalidInputError, match="day: une date"):
         CALENDAR.previous_open_day("2023-09-04")  # type: ignore[arg-type]
 
 

@@ -339,7 +339,7 @@ def test_invoice_pdf_bad_input() -> None:
         PaymentOptions(portal_url="  ")
     # There is no such thing as an invoice without lines (or a draft): the core refuses them,
     # so the renderer only ever sees issued, numbered invoices.
-    with pytest.raises(InvalidInputError, match="without lines"):
+    with pytest.raises(InvalidInputError, match="sans lignes"):
         attrs.evolve(invoice, lines=())
 
 

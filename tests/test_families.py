@@ -38,7 +38,7 @@ def test_a_child_belongs_to_one_household_only() -> None:
         payer=Guardian(id="g-step", first_name="Paul", last_name="Durand"),
         children=(ALBAN,),
     )
-    with pytest.raises(ConflictError, match="one household only"):
+    with pytest.raises(ConflictError, match="un enfant n'appartient qu'à un seul foyer"):
         directory.with_household(stepfamily)
     with pytest.raises(ConflictError):
         HouseholdDirectory.of([HOUSEHOLD, stepfamily])

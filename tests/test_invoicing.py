@@ -164,7 +164,7 @@ def test_line_amount_is_rounded_half_up_and_checked() -> None:
         service_id="lunch", description="repas", quantity=3, unit_price=Money.of("1.525")
     )
     assert line.amount == Money.of("4.58")  # 4.575 -> 4.58
-    with pytest.raises(InvalidInputError, match="line amount"):
+    with pytest.raises(InvalidInputError, match="le montant de la ligne"):
         InvoiceLine(
             service_id="lunch",
             description="repas",
@@ -176,11 +176,11 @@ def test_line_amount_is_rounded_half_up_and_checked() -> None:
         InvoiceLine.build(
             service_id="lunch", description="repas", quantity=0, unit_price=Money.of("1")
         )
-    with pytest.raises(InvalidInputError, match="negative"):
+    with pytest.raises(InvalidInputError, match="négatif"):
         InvoiceLine.build(
             service_id="lunch", description="repas", quantity=1, unit_price=Money.of("-1")
         )
-    with pytest.raises(InvalidInputError, match="traced days"):
+    with pytest.raises(InvalidInputError, match="jours tracés"):
         InvoiceLine.build(
             service_id="lunch",
             description="repas",
@@ -202,9 +202,9 @@ def test_invoice_total_must_equal_the_sum_of_its_lines() -> None:
         issued_at=OCTOBER_1ST,
     )
     invoice = run.invoices[0]
-    with pytest.raises(InvalidInputError, match="sum of its lines"):
+    with pytest.raises(InvalidInputError, match="la somme de ses lignes"):
         Invoice(**{**_fields(invoice), "total": Money.of("9.16")})
-    with pytest.raises(InvalidInputError, match="without lines"):
+    with pytest.raises(InvalidInputError, match="sans lignes"):
         Invoice(**{**_fields(invoice), "lines": (), "total": Money.zero()})
 
 

@@ -189,7 +189,7 @@ def test_bad_operations_change_nothing() -> None:
     with pytest.raises(InvalidInputError, match="household"):
         a.record_payment(Payment.of(id="p", household_id="H2", amount="5", method="cash",
                                     received_on=START))  # fmt: skip
-    with pytest.raises(InvalidInputError, match="payment method"):
+    with pytest.raises(InvalidInputError, match="pour le mode de paiement"):
         pay("p", "5", method="bitcoin")
     with pytest.raises(InvalidInputError, match="currency"):
         a.record_payment(

@@ -172,7 +172,7 @@ def test_validators_of_the_model_still_apply() -> None:
     data = unstructure(attrs.evolve(HOUSEHOLD, co_representative=None))
     data["co_representative"] = data["payer"]
     error = _bad(data, Household)
-    assert "co-representative must differ" in str(error)
+    assert "le second responsable doit être une autre personne que le payeur" in str(error)
 
 
 def test_shared_calendars_give_the_same_data_once_per_calendar_service_site_policy() -> None:

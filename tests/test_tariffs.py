@@ -124,7 +124,7 @@ def test_every_qf_falls_in_exactly_one_bracket(qf: Decimal) -> None:
 
 
 def test_overlapping_brackets_are_refused() -> None:
-    with pytest.raises(InvalidInputError, match="overlap"):
+    with pytest.raises(InvalidInputError, match="se chevauchent"):
         BracketPricing(
             brackets=(
                 Bracket(qf_from=0, qf_to=800, price=Money.of("1.00")),
@@ -134,7 +134,7 @@ def test_overlapping_brackets_are_refused() -> None:
 
 
 def test_gapped_brackets_are_refused() -> None:
-    with pytest.raises(InvalidInputError, match="gap"):
+    with pytest.raises(InvalidInputError, match="aucun prix pour un QF"):
         BracketPricing(
             brackets=(
                 Bracket(qf_from=0, qf_to=700, price=Money.of("1.00")),
@@ -159,24 +159,24 @@ def test_incomplete_bracket_grids_are_refused(brackets: tuple[Bracket, ...]) -> 
 def test_bracket_bounds_are_checked() -> None:
     with pytest.raises(InvalidInputError, match="avant ou là où elle commence"):
         Bracket(qf_from=700, qf_to=700, price=Money.of("1"))
-    with pytest.raises(InvalidInputError, match="negative"):
+    with pytest.raises(InvalidInputError, match="ne doit pas être négatif"):
         Bracket(qf_from=-1, qf_to=700, price=Money.of("1"))
     with pytest.raises(InvalidInputError, match="thresholds"):
         BracketPricing.from_thresholds(["1.00", "3.05"], [])
 
 
 def test_negative_and_float_prices_are_refused() -> None:
-    with pytest.raises(InvalidInputError, match="negative"):
+    with pytest.raises(InvalidInputError, match="ne doit pas être négatif"):
         FlatPricing.of("-1.00")
-    with pytest.raises(InvalidInputError, match="negative"):
+    with pytest.raises(InvalidInputError, match="ne doit pas être négatif"):
         Bracket(qf_from=0, price=Money.of("-0.01"))
     with pytest.raises(InvalidInputError, match="virgule flottante"):
         FlatPricing.of(3.05)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="below minimum"):
+    with pytest.raises(InvalidInputError, match="est inférieur au minimum"):
         EffortRatePricing.of("0.36", minimum="4.50", maximum="2.60")
     with pytest.raises(InvalidInputError, match="positif"):
         EffortRatePricing.of("0", minimum="1", maximum="2")
-    with pytest.raises(InvalidInputError, match="negative"):
+    with pytest.raises(InvalidInputError, match="ne doit pas être négative"):
         Surcharge.add_amount("-1")
 
 
@@ -187,7 +187,7 @@ def test_grid_without_a_price_for_a_category_in_use_is_refused() -> None:
         )
     with pytest.raises(InvalidInputError, match="resident_child"):
         grid(prices={TariffCategory.ADULT: FlatPricing.of("5")})
-    with pytest.raises(InvalidInputError, match="unknown tariff category"):
+    with pytest.raises(InvalidInputError, match="valeur inconnue « martian » pour la catégorie tarifaire"):
         grid(prices={"martian": FlatPricing.of("5")})
 
 
@@ -290,7 +290,7 @@ def test_book_picks_the_grid_of_the_day_and_uses_the_qf_of_the_day() -> None:
 
 
 def test_book_refuses_overlapping_grids() -> None:
-    with pytest.raises(InvalidInputError, match="overlap"):
+    with pytest.raises(InvalidInputError, match="se chevauchent dans le temps"):
         TariffBook(grids=(grid(), grid(id="other", valid_from=date(2024, 1, 1))))
     # Same dates for another service are fine.
     TariffBook(grids=(grid(), grid(id="other", service_id="breakfast")))

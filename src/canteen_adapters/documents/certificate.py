@@ -94,7 +94,7 @@ class ChildShare:
 
 def _year(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1900 < value < 10000:
-        raise InvalidInputError(f"not a year: {value!r}", path=attribute.name)
+        raise InvalidInputError("une année (de 1901 à 9999) est attendue", path=attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -140,7 +140,7 @@ class PaymentCertificate:
         household = check_type(household, Household, "household")
         if account.household_id != household.id:
             raise InvalidInputError(
-                f"the account is that of household {account.household_id!r}, not {household.id!r}",
+                f"le compte est celui du foyer {account.household_id}, pas du foyer {household.id}",
                 path="household",
             )
         _year(None, attrs.fields(cls).year, year)
@@ -149,8 +149,8 @@ class PaymentCertificate:
             check_date(as_of, "as_of")
             if as_of < start:
                 raise InvalidInputError(
-                    f"a certificate for {year} cannot stop before the year begins "
-                    f"({as_of.isoformat()})",
+                    f"une attestation pour {year} ne peut pas s'arrêter avant le début de "
+                    f"l'année (le {as_of:%d/%m/%Y})",
                     path="as_of",
                 )
             end = min(end, as_of)
@@ -311,14 +311,17 @@ def render_payment_certificate(
     """
     settings = check_issuer(issuer)
     check_date(issued_on, "issued_on")
-    for name, text in (("place", place), ("signatory", signatory)):
+    for name, what, text in (
+        ("place", "le lieu", place),
+        ("signatory", "le signataire", signatory),
+    ):
         if (text is not None or name == "signatory") and (
             not isinstance(text, str) or not text.strip()
         ):
-            raise InvalidInputError("must be a non-empty string", path=name)
+            raise InvalidInputError(f"{what} ne doit pas être vide", path=name)
     if isinstance(year, int) and not isinstance(year, bool) and issued_on.year < year:
         raise InvalidInputError(
-            f"a certificate for {year} cannot be issued on {issued_on.isoformat()}",
+            f"une attestation pour {year} ne peut pas être délivrée le {issued_on:%d/%m/%Y}",
             path="issued_on",
         )
     certificate = PaymentCertificate.from_account(

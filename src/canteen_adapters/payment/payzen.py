@@ -106,11 +106,12 @@ def compute_signature(fields: Mapping[str, str], key: str, algorithm: str) -> st
     """
     if algorithm not in ALGORITHMS:
         raise InvalidInputError(
-            f"unknown signature algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}",
+            f"algorithme de signature inconnu « {algorithm} » (possibles : "
+            f"{', '.join(ALGORITHMS)})",
             path="algorithm",
         )
     if not isinstance(key, str) or not key:
-        raise InvalidInputError("the signature key must be a non-empty string", path="key")
+        raise InvalidInputError("la clé de signature PayZen ne doit pas être vide", path="key")
     values = [str(fields[name]) for name in sorted(fields) if name.startswith("vads_")]
     message = "+".join([*values, key]).encode("utf-8")
     if algorithm == "SHA-1":
@@ -122,11 +123,13 @@ def compute_signature(fields: Mapping[str, str], key: str, algorithm: str) -> st
 def trans_id_for(sequence: int) -> str:
     """The 6-digit ``vads_trans_id`` for the ``sequence``-th payment of a UTC day (from 0)."""
     if isinstance(sequence, bool) or not isinstance(sequence, int):
-        raise InvalidInputError(f"must be an integer, got {sequence!r}", path="daily_sequence")
+        raise InvalidInputError(
+            "le numéro de paiement du jour doit être un nombre entier", path="daily_sequence"
+        )
     if not 0 <= sequence <= _MAX_SEQUENCE:
         raise InvalidInputError(
-            f"PayZen allows {_MAX_SEQUENCE + 1} payments per UTC day from the portal;"
-            f" sequence {sequence} is out of range",
+            f"PayZen accepte au plus {_MAX_SEQUENCE + 1} paiements par jour (UTC) depuis le"
+            f" portail : le numéro {sequence} est hors limites",
             path="daily_sequence",
         )
     return f"{sequence:06d}"
@@ -211,17 +214,20 @@ class PayZenProvider(ConfiguredProvider[PayZenSettings]):
     def request_fields(self, request: PaymentRequest) -> dict[str, str]:
         """The ``vads_`` fields of the payment form for ``request`` (without signature)."""
         if not isinstance(request, PaymentRequest):
-            raise InvalidInputError(f"expected a PaymentRequest, got {request!r}", path="request")
+            raise InvalidInputError(
+                f"une demande de paiement est attendue, pas {type(request).__name__}",
+                path="request",
+            )
         currency = _NUMERIC_CURRENCIES.get(request.amount.currency)
         if currency is None:
             raise InvalidInputError(
-                f"PayZen is configured for {sorted(_NUMERIC_CURRENCIES)} only,"
-                f" not {request.amount.currency}",
+                f"PayZen n'est configuré que pour {', '.join(sorted(_NUMERIC_CURRENCIES))},"
+                f" pas pour {request.amount.currency}",
                 path="amount",
             )
         if len(request.invoice_number) > 64:
             raise InvalidInputError(
-                "PayZen order ids have at most 64 characters", path="invoice_number"
+                "un numéro de commande PayZen a au plus 64 caractères", path="invoice_number"
             )
         fields = {
             "vads_action_mode": "INTERACTIVE",

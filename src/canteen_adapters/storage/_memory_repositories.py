@@ -28,7 +28,7 @@ from canteen_adapters.storage._common import (
 )
 from canteen_core.domain.accounts import Account, ThrottleState
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from canteen_core.domain.families import Household
+from canteen_core.domain.families import Household, child_taken_error
 from canteen_core.domain.invoicing import NumberSequence
 from canteen_core.domain.outbox import DeliveryStatus, OutboxRecord
 from canteen_core.domain.reservations import ReservationBook
@@ -112,7 +112,7 @@ class _Households:
         for child in household.children:
             owner = data.child_household.get(child.id)
             if owner is not None and owner != household.id:
-                raise ConflictError(f"child {child.id!r} already belongs to household {owner!r}")
+                raise child_taken_error(child.id, owner)
         previous = data.households.get(household.id)
         if previous is not None:
             kept = {child.id for child in household.children}

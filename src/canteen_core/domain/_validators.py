@@ -24,13 +24,14 @@ T = TypeVar("T")
 
 def enum_member(cls: type[E], value: object, *, path: str, what: str) -> E:
     """``cls(value)``; :class:`InvalidInputError` naming ``what`` and the accepted values
-    otherwise (``unknown presence 'late'; expected one of present, absent``)."""
+    otherwise, in French (``what`` is French too: ``valeur inconnue « late » pour la présence
+    (valeurs possibles : present, absent)``)."""
     try:
         return cls(value)
     except ValueError:
         accepted = ", ".join(str(member.value) for member in cls)
         raise InvalidInputError(
-            f"unknown {what} {value!r}; expected one of {accepted}", path=path
+            f"valeur inconnue « {value} » pour {what} (valeurs possibles : {accepted})", path=path
         ) from None
 
 
@@ -66,16 +67,26 @@ def check_date(value: object, path: str) -> date:
 
 
 def non_empty_str(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
-    """A non-blank string."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"must be a non-empty string, got {value!r}", path=attribute.name)
+    """A non-blank string; else :class:`InvalidInputError` in French (its ``path`` names the
+    field: the message reaches staff importing a file or checking a deployment)."""
+    if not isinstance(value, str):
+        raise InvalidInputError("du texte est attendu", path=attribute.name)
+    if not value.strip():
+        raise InvalidInputError("ne doit pas être vide", path=attribute.name)
+
+
+def _received(value: object) -> str:
+    """`` (reçu -3)`` for a number refused, nothing for a value of another kind (no repr)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f" (reçu {value})"
+    return ""
 
 
 def positive_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None:
     """An ``int`` (not a ``bool``) of at least 1 (a count, a position, a number of bytes)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(
-            f"un entier positif est attendu, reçu {value!r}", path=attribute.name
+            f"un entier positif est attendu{_received(value)}", path=attribute.name
         )
 
 
@@ -83,14 +94,18 @@ def non_negative_int(_: Any, attribute: attrs.Attribute[int], value: object) -> 
     """An ``int`` (not a ``bool``) of at least 0 (a counter, a number of days)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInputError(
-            f"un entier positif ou nul est attendu, reçu {value!r}", path=attribute.name
+            f"un entier positif ou nul est attendu{_received(value)}", path=attribute.name
         )
 
 
 def non_negative_money(_: Any, attribute: attrs.Attribute[Money], value: object) -> None:
     """A :class:`~canteen_core.domain.money.Money` of zero or more (a price, a threshold)."""
-    if not isinstance(value, Money) or value.is_negative:
-        raise InvalidInputError(f"must be non-negative Money, got {value!r}", path=attribute.name)
+    if not isinstance(value, Money):
+        raise InvalidInputError("un montant est attendu", path=attribute.name)
+    if value.is_negative:
+        raise InvalidInputError(
+            f"le montant ne doit pas être négatif (reçu {value.format_fr()})", path=attribute.name
+        )
 
 
 def instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], object], None]:
@@ -135,7 +150,7 @@ def items_of(kind: type[T], values: Iterable[object], path: str) -> tuple[T, ...
 def a_date(_: Any, attribute: attrs.Attribute[date], value: object) -> None:
     """A :class:`datetime.date` that is not a datetime."""
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInputError(f"must be a date, got {value!r}", path=attribute.name)
+        raise InvalidInputError("une date (sans heure) est attendue", path=attribute.name)
 
 
 def optional_date(_: Any, attribute: attrs.Attribute[date | None], value: object) -> None:
@@ -160,7 +175,7 @@ def aware_datetime(_: Any, attribute: attrs.Attribute[datetime], value: object) 
     """A timezone-aware datetime."""
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidInputError(
-            f"must be a timezone-aware datetime, got {value!r}", path=attribute.name
+            "une date et une heure avec leur fuseau horaire sont attendues", path=attribute.name
         )
 
 

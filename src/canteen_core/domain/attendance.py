@@ -55,7 +55,7 @@ class Presence(enum.StrEnum):
 
 
 def _presence(value: Presence | str) -> Presence:
-    return enum_member(Presence, value, path="presence", what="presence")
+    return enum_member(Presence, value, path="presence", what="la présence")
 
 
 @attrs.frozen(kw_only=True)

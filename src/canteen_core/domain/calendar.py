@@ -29,6 +29,7 @@ from functools import cached_property
 
 import attrs
 
+from canteen_core.domain._validators import a_date, non_empty_str
 from canteen_core.domain.calendar_kinds import CalendarKind, calendar_kind, check_weekdays
 from canteen_core.domain.calendar_words import (
     MONTH_NAMES_FR,
@@ -105,18 +106,8 @@ def _is_date(value: object) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)
 
 
-def _check_date(_: object, attribute: attrs.Attribute[date], value: object) -> None:
-    if not _is_date(value):
-        raise InvalidInputError(f"must be a date, got {value!r}", path=attribute.name)
-
-
-def _check_name(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"must be a non-empty string, got {value!r}", path=attribute.name)
-
-
 def _check_period(instance: Period, attribute: attrs.Attribute[date], last_day: date) -> None:
-    _check_date(instance, attribute, last_day)
+    a_date(instance, attribute, last_day)
     if last_day < instance.first_day:
         raise InvalidInputError(
             f"la période « {instance.name} » finit le {last_day:%d/%m/%Y}, avant de commencer "
@@ -129,8 +120,8 @@ def _check_period(instance: Period, attribute: attrs.Attribute[date], last_day: 
 class Period:
     """A named run of days, both ends included (holidays, a strike, works)."""
 
-    name: str = attrs.field(validator=_check_name)
-    first_day: date = attrs.field(validator=_check_date)
+    name: str = attrs.field(validator=non_empty_str)
+    first_day: date = attrs.field(validator=a_date)
     last_day: date = attrs.field(validator=_check_period)
 
     def __contains__(self, day: object) -> bool:
@@ -176,12 +167,12 @@ def _date_names(value: Mapping[date, str]) -> Mapping[date, str]:
     if isinstance(value, _DateNames):
         return value
     if not isinstance(value, Mapping):
-        raise InvalidInputError(f"expected a mapping of dates to names, got {value!r}")
+        raise InvalidInputError("une table date -> nom est attendue")
     for key, name in value.items():
         if not _is_date(key):
-            raise InvalidInputError(f"expected a date key, got {key!r}")
+            raise InvalidInputError(f"« {key} » n'est pas une date (sans heure)")
         if not isinstance(name, str) or not name.strip():
-            raise InvalidInputError(f"{key}: expected a non-empty name, got {name!r}")
+            raise InvalidInputError(f"{key} : le nom du jour ne doit pas être vide")
     return _DateNames(value)
 
 
@@ -190,7 +181,7 @@ def _periods(value: Iterable[Period]) -> tuple[Period, ...]:
     periods = tuple(value)
     for period in periods:
         if not isinstance(period, Period):
-            raise InvalidInputError(f"expected a Period, got {period!r}")
+            raise InvalidInputError(f"une période est attendue, pas {type(period).__name__}")
     return tuple(
         sorted(periods, key=lambda period: (period.first_day, period.last_day, period.name))
     )
@@ -212,20 +203,20 @@ class SchoolYear:
 
     zone: Zone = attrs.field(converter=_zone)
     start_year: int
-    first_day: date = attrs.field(validator=_check_date)
-    last_day: date = attrs.field(validator=_check_date)
+    first_day: date = attrs.field(validator=a_date)
+    last_day: date = attrs.field(validator=a_date)
     holidays: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
     public_holidays: Mapping[date, str] = attrs.field(factory=dict, converter=_date_names)
     bridge_days: Mapping[date, str] = attrs.field(factory=dict, converter=_date_names)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.start_year, int) or isinstance(self.start_year, bool):
-            raise InvalidInputError(
-                f"must be an integer year, got {self.start_year!r}", path="start_year"
-            )
+            raise InvalidInputError("l'année doit être un nombre entier", path="start_year")
         if self.last_day <= self.first_day:
             raise InvalidInputError(
-                f"school year {self.label}: last day {self.last_day} is not after {self.first_day}"
+                f"l'année scolaire {self.label} doit finir après la rentrée (rentrée le "
+                f"{self.first_day:%d/%m/%Y}, dernier jour le {self.last_day:%d/%m/%Y})",
+                path="last_day",
             )
 
     @property
@@ -246,18 +237,20 @@ class SchoolYear:
 
 def _check_school_year(_: object, attribute: attrs.Attribute[SchoolYear], value: object) -> None:
     if not isinstance(value, SchoolYear):
-        raise InvalidInputError(f"expected a SchoolYear, got {value!r}", path=attribute.name)
+        raise InvalidInputError(
+            f"une année scolaire est attendue, pas {type(value).__name__}", path=attribute.name
+        )
 
 
 def _check_optional_dates(**values: date | None) -> None:
     for name, value in values.items():
         if value is not None and not _is_date(value):
-            raise InvalidInputError(f"expected a date, got {type(value).__name__}", path=name)
+            raise InvalidInputError("une date (sans heure) est attendue", path=name)
 
 
 def _check_day(day: object) -> None:
     if not _is_date(day):
-        raise InvalidInputError(f"expected a date, got {type(day).__name__}", path="day")
+        raise InvalidInputError("une date (sans heure) est attendue", path="day")
 
 
 def _capitalized(text: str) -> str:

@@ -51,7 +51,7 @@ def calendar_kind(value: CalendarKind | str) -> CalendarKind:
     """Typed converter: a :class:`CalendarKind` from its value (``"school_holidays"``)."""
     if isinstance(value, CalendarKind):
         return value
-    return enum_member(CalendarKind, str(value).strip().lower(), path="kind", what="calendar kind")
+    return enum_member(CalendarKind, str(value).strip().lower(), path="kind", what="le calendrier")
 
 
 def check_weekdays(kind: CalendarKind, weekdays: frozenset[int]) -> None:

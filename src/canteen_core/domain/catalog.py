@@ -73,11 +73,11 @@ def _optional_time(_: object, attribute: attrs.Attribute[time | None], value: ob
 
 
 def _unit(value: Unit | str) -> Unit:
-    return enum_member(Unit, value, path="unit", what="unit")
+    return enum_member(Unit, value, path="unit", what="l'unité")
 
 
 def _calendar(value: CalendarKind | str) -> CalendarKind:
-    return enum_member(CalendarKind, value, path="calendar", what="calendar kind")
+    return enum_member(CalendarKind, value, path="calendar", what="le calendrier")
 
 
 def _optional_id(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:

@@ -61,11 +61,11 @@ class RequestStatus(LabelledEnum):
 
 
 def _action(value: ChangeAction | str) -> ChangeAction:
-    return enum_member(ChangeAction, value, path="action", what="action")
+    return enum_member(ChangeAction, value, path="action", what="l'action")
 
 
 def _status(value: RequestStatus | str) -> RequestStatus:
-    return enum_member(RequestStatus, value, path="status", what="status")
+    return enum_member(RequestStatus, value, path="status", what="le statut")
 
 
 @attrs.frozen(kw_only=True)

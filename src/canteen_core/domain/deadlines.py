@@ -261,7 +261,7 @@ class DelayUnit(enum.StrEnum):
 
 
 def _unit(value: DelayUnit | str) -> DelayUnit:
-    return enum_member(DelayUnit, value, path="unit", what="delay unit")
+    return enum_member(DelayUnit, value, path="unit", what="l'unité de délai")
 
 
 @attrs.frozen(kw_only=True)

@@ -79,7 +79,7 @@ class LateChangeMode(enum.StrEnum):
 
 
 def _late_mode(value: LateChangeMode | str) -> LateChangeMode:
-    return enum_member(LateChangeMode, value, path="late_change", what="late-change mode")
+    return enum_member(LateChangeMode, value, path="late_change", what="les changements tardifs")
 
 
 @attrs.frozen(kw_only=True)

@@ -18,14 +18,22 @@ from decimal import Decimal
 
 import attrs
 
-from canteen_core.domain._french import ends_before_start_fr
-from canteen_core.domain._validators import a_date, non_empty_str, optional_date
+from canteen_core.domain._french import ends_before_start_fr, format_date_fr
+from canteen_core.domain._validators import a_date, enum_member, non_empty_str, optional_date
 from canteen_core.domain.allergens import Allergen, parse_allergens
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.money import to_decimal
 from canteen_core.domain.paperless import PaperlessConsent, PostalAddress
 
-__all__ = ["Child", "Diet", "FamilyQuotient", "Guardian", "Household", "HouseholdDirectory"]
+__all__ = [
+    "Child",
+    "Diet",
+    "FamilyQuotient",
+    "Guardian",
+    "Household",
+    "HouseholdDirectory",
+    "child_taken_error",
+]
 
 
 class Diet(enum.StrEnum):
@@ -63,6 +71,10 @@ class Guardian:
         return " ".join(part for part in parts if part)
 
 
+def _diet(value: object) -> Diet:
+    return enum_member(Diet, value, path="diet", what="le régime")
+
+
 def _allergens(value: object) -> frozenset[Allergen]:
     return parse_allergens(value, path="pai_allergens")  # type: ignore[arg-type]
 
@@ -75,7 +87,7 @@ class Child:
     first_name: str = attrs.field(validator=non_empty_str)
     last_name: str = attrs.field(validator=non_empty_str)
     birth_date: date = attrs.field(validator=a_date)
-    diet: Diet = attrs.field(default=Diet.STANDARD, converter=Diet)
+    diet: Diet = attrs.field(default=Diet.STANDARD, converter=_diet)
     pai: bool = False
     #: The allergens the child's PAI lists (EU regulation 1169/2011); the kitchen's sheet
     #: flags the child on a day whose menu contains one (:mod:`canteen_core.domain.menus`).
@@ -89,7 +101,9 @@ class Child:
 
 def _non_negative(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if value < 0:
-        raise InvalidInputError(f"must not be negative, got {value}", path=attribute.name)
+        raise InvalidInputError(
+            f"le quotient familial ne doit pas être négatif (reçu {value})", path=attribute.name
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -124,7 +138,27 @@ def _unique_children(
 ) -> None:
     ids = [child.id for child in children]
     if len(ids) != len(set(ids)):
-        raise InvalidInputError("a child appears twice in the household", path="children")
+        raise InvalidInputError(
+            f"l'enfant {_first_repeated(ids)} figure deux fois dans le foyer", path="children"
+        )
+
+
+def _first_repeated(ids: list[str]) -> str:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            return item
+        seen.add(item)
+    return ""
+
+
+def child_taken_error(child_id: str, household_id: str) -> ConflictError:
+    """The :class:`ConflictError` for a child already in household ``household_id`` (a child
+    belongs to one household only), in French: directories and storage backends raise it."""
+    return ConflictError(
+        f"l'enfant {child_id} appartient déjà au foyer {household_id} : "
+        "un enfant n'appartient qu'à un seul foyer"
+    )
 
 
 def _by_start(items: Iterable[FamilyQuotient]) -> tuple[FamilyQuotient, ...]:
@@ -154,12 +188,15 @@ class Household:
     def __attrs_post_init__(self) -> None:
         if self.co_representative is not None and self.co_representative.id == self.payer.id:
             raise InvalidInputError(
-                "the co-representative must differ from the payer", path="co_representative"
+                "le second responsable doit être une autre personne que le payeur",
+                path="co_representative",
             )
         for earlier, later in zip(self.quotients, self.quotients[1:], strict=False):
             if earlier.valid_until is None or earlier.valid_until >= later.valid_from:
                 raise InvalidInputError(
-                    f"family quotients overlap: {earlier.valid_from} and {later.valid_from}",
+                    "deux quotients familiaux se chevauchent : celui du "
+                    f"{format_date_fr(earlier.valid_from)} et celui du "
+                    f"{format_date_fr(later.valid_from)}",
                     path="quotients",
                 )
 
@@ -257,10 +294,7 @@ class HouseholdDirectory:
             for child in household.children:
                 other = children.get(child.id)
                 if other is not None:
-                    raise ConflictError(
-                        f"child {child.id!r} already belongs to household {other!r}; "
-                        f"a child belongs to one household only"
-                    )
+                    raise child_taken_error(child.id, other)
                 children[child.id] = household.id
             for guardian in household.guardians:
                 guardians.setdefault(guardian.id, set()).add(household.id)
@@ -275,7 +309,7 @@ class HouseholdDirectory:
         result: dict[str, Household] = {}
         for household in households:
             if household.id in result:
-                raise ConflictError(f"household {household.id!r} appears twice")
+                raise ConflictError(f"le foyer {household.id} figure deux fois")
             result[household.id] = household
         return cls(households=result)
 
@@ -323,10 +357,7 @@ class HouseholdDirectory:
         for child in household.children:
             owner = self._child_index.get(child.id)
             if owner is not None and owner != household.id:
-                raise ConflictError(
-                    f"child {child.id!r} already belongs to household {owner!r}; "
-                    f"a child belongs to one household only"
-                )
+                raise child_taken_error(child.id, owner)
         return HouseholdDirectory(households={**self.households, household.id: household})
 
     def without_household(self, household_id: str) -> HouseholdDirectory:

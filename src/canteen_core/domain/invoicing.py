@@ -117,7 +117,7 @@ class DueDateKind(enum.StrEnum):
 
 
 def _due_kind(value: str) -> DueDateKind:
-    return enum_member(DueDateKind, value, path="kind", what="due-date rule")
+    return enum_member(DueDateKind, value, path="kind", what="la règle d'échéance")
 
 
 @attrs.frozen(kw_only=True)
@@ -182,13 +182,13 @@ def _days(items: Iterable[date]) -> tuple[date, ...]:
 def _optional_rule(value: ChargeRule | str | None) -> ChargeRule | None:
     if value is None:
         return None
-    return enum_member(ChargeRule, value, path="rule", what="charge rule")
+    return enum_member(ChargeRule, value, path="rule", what="la règle de facturation")
 
 
 def _optional_category(value: TariffCategory | str | None) -> TariffCategory | None:
     if value is None:
         return None
-    return enum_member(TariffCategory, value, path="category", what="tariff category")
+    return enum_member(TariffCategory, value, path="category", what="la catégorie tarifaire")
 
 
 @attrs.frozen(kw_only=True)
@@ -218,15 +218,16 @@ class InvoiceLine:
         expected = _line_amount(self.unit_price, self.quantity)
         if self.amount != expected:
             raise InvalidInputError(
-                f"line amount {self.amount} is not "
-                f"{self.quantity} x {self.unit_price} = {expected}",
+                f"le montant de la ligne ({self.amount.format_fr()}) n'est pas "
+                f"{self.quantity} × {self.unit_price.format_fr()} = {expected.format_fr()}",
                 path="amount",
             )
         if self.unit is not None and (not isinstance(self.unit, str) or not self.unit):
-            raise InvalidInputError("unit must be a non-empty string", path="unit")
+            raise InvalidInputError("l'unité ne doit pas être vide", path="unit")
         if self.days and self.unit is None and len(self.days) != self.quantity:
             raise InvalidInputError(
-                f"{len(self.days)} traced days for a quantity of {self.quantity}", path="days"
+                f"{len(self.days)} jours tracés pour une quantité de {self.quantity}",
+                path="days",
             )
 
     @classmethod
@@ -247,9 +248,9 @@ class InvoiceLine:
     ) -> InvoiceLine:
         """A line whose amount is computed: ``quantity x unit_price`` rounded half-up."""
         if not isinstance(unit_price, Money):
-            raise InvalidInputError("unit price must be Money", path="unit_price")
+            raise InvalidInputError("le prix unitaire doit être un montant", path="unit_price")
         if isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise InvalidInputError("quantity must be an integer", path="quantity")
+            raise InvalidInputError("la quantité doit être un nombre entier", path="quantity")
         return cls(
             child_id=child_id,
             child_name=child_name,
@@ -297,18 +298,23 @@ def _lines(items: Iterable[InvoiceLine]) -> tuple[InvoiceLine, ...]:
 
 def _check_document(lines: tuple[InvoiceLine, ...], total: Money, currency: str, what: str) -> None:
     if not lines:
-        raise InvalidInputError(f"{what} without lines", path="lines")
+        raise InvalidInputError(f"{what} sans lignes", path="lines")
     for index, line in enumerate(lines):
         if not isinstance(line, InvoiceLine):
-            raise InvalidInputError("expected InvoiceLine", path=f"lines[{index}]")
+            raise InvalidInputError(
+                f"une ligne de facture est attendue, pas {type(line).__name__}",
+                path=f"lines[{index}]",
+            )
         if line.amount.currency != currency:
             raise InvalidInputError(
-                f"line in {line.amount.currency}, {what} in {currency}", path=f"lines[{index}]"
+                f"ligne en {line.amount.currency}, {what} en {currency}", path=f"lines[{index}]"
             )
     expected = _sum(lines, currency)
     if total != expected:
         raise InvalidInputError(
-            f"{what} total {total} differs from the sum of its lines {expected}", path="total"
+            f"{what} : le total ({total.format_fr()}) n'est pas la somme de ses lignes "
+            f"({expected.format_fr()})",
+            path="total",
         )
 
 
@@ -346,14 +352,16 @@ class Invoice(_NumberedDocument):
     payer_name: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        _check_document(self.lines, self.total, self.currency, "invoice")
+        _check_document(self.lines, self.total, self.currency, "facture")
         if self.period_end < self.period_start:
             raise InvalidInputError(
                 ends_before_start_fr("la période facturée", self.period_start, self.period_end),
                 path="period_end",
             )
         if self.due_date < self.issue_date:
-            raise InvalidInputError("due date before issue date", path="due_date")
+            raise InvalidInputError(
+                "l'échéance ne peut pas précéder la date d'émission", path="due_date"
+            )
 
     @property
     def year(self) -> int:
@@ -384,7 +392,7 @@ class CreditNote(_NumberedDocument):
     currency: str = EUR
 
     def __attrs_post_init__(self) -> None:
-        _check_document(self.lines, self.total, self.currency, "credit note")
+        _check_document(self.lines, self.total, self.currency, "avoir")
 
     def credited_days(self) -> set[tuple[str | None, str, date]]:
         """``(child_id, service_id, day)`` of every traced day this note credits."""

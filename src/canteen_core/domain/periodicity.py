@@ -51,7 +51,7 @@ class Recurrence(enum.StrEnum):
         }
         if text in aliases:
             return aliases[text]
-        return enum_member(cls, text, path="recurrence", what="recurrence")
+        return enum_member(cls, text, path="recurrence", what="la périodicité")
 
 
 def _recurrence(value: Recurrence | str) -> Recurrence:

@@ -14,7 +14,7 @@ from datetime import date, time, timedelta
 import attrs
 
 from canteen_core.domain._french import ends_before_start_fr
-from canteen_core.domain._validators import items_of
+from canteen_core.domain._validators import check_date, items_of
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import (
     AbsenceJustification,
@@ -37,14 +37,8 @@ from canteen_core.services.school_years import ensure_years_open
 __all__ = ["AttendanceService", "JustificationRequest", "justify_in"]
 
 
-def _date(value: object, path: str) -> date:
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise InvalidInputError(f"expected a date, got {value!r}", path=path)
-    return value
-
-
 def _range(start: object, end: object) -> tuple[date, date]:
-    first, last = _date(start, "start"), _date(end, "end")
+    first, last = check_date(start, "start"), check_date(end, "end")
     if last < first:
         raise InvalidInputError(ends_before_start_fr("la période", first, last), path="end")
     return first, last
@@ -62,11 +56,11 @@ def _text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
 
 def _optional_text(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise InvalidInputError(f"expected a text or None, got {value!r}", path=attribute.name)
+        raise InvalidInputError(f"{attribute.name} : un texte est attendu", path=attribute.name)
 
 
 def _day(_: object, attribute: attrs.Attribute[date], value: object) -> None:
-    _date(value, attribute.name)
+    check_date(value, attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -193,7 +187,7 @@ class AttendanceService(ServiceBase):
             raise InvalidInputError(
                 "les heures d'arrivée et de départ sont celles d'enfants pointés", path="stays"
             )
-        day = _date(day, "day")
+        day = check_date(day, "day")
         if not isinstance(presences, Mapping) or not presences:
             raise InvalidInputError(
                 "indiquez la présence d'au moins une inscription", path="presences"
@@ -240,7 +234,7 @@ class AttendanceService(ServiceBase):
             )
         days: dict[date, dict[str, Presence | str]] = {}
         for day, presences in calls.items():
-            checked = _date(day, "calls")
+            checked = check_date(day, "calls")
             if not isinstance(presences, Mapping) or not presences:
                 raise InvalidInputError(
                     f"indiquez la présence d'au moins une inscription le {checked:%d/%m/%Y}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from canteen_core.domain._french import format_datetime_fr
+from canteen_core.domain._validators import enum_member
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.change_requests import approve as approve_request
@@ -82,10 +83,9 @@ class ChangeRequestUseCases(ServiceBase):
         if household_id is not None:
             where["household_id"] = household_id
         if status is not None:
-            try:
-                where["status"] = RequestStatus(status).value
-            except ValueError:
-                raise InvalidInputError(f"unknown status {status!r}", path="status") from None
+            where["status"] = enum_member(
+                RequestStatus, status, path="status", what="le statut"
+            ).value
         elif household_id is None and site_id is None:
             where["status"] = RequestStatus.PENDING.value  # a commune's whole history is large
         with self._viewing(actor, Action.VIEW_CHANGE_REQUESTS, household_id) as tx:

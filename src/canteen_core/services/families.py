@@ -67,7 +67,7 @@ def _household(value: object) -> Household:
 
 def _text(value: object, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError("must be a non-empty string", path=path)
+        raise InvalidInputError("ne doit pas être vide", path=path)
     return value
 
 
@@ -146,7 +146,7 @@ class FamilyService(ServiceBase):
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
             if tx.uow.enrollments.count(household_id=household_id):
                 raise ConflictError(
-                    f"household {household_id!r} still has enrollments; remove them first"
+                    f"le foyer {household_id} a encore des inscriptions : supprimez-les d'abord"
                 )
             before = tx.uow.households.get(household_id)
             tx.uow.households.remove(household_id)

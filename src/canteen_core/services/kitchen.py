@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from canteen_core.domain._french import ends_before_start_fr
+from canteen_core.domain._validators import check_date
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.headcount import KitchenCount, without_counts
@@ -24,15 +25,9 @@ __all__ = ["KitchenService"]
 _MAX_DAYS = 400
 
 
-def _date(value: object, path: str) -> date:
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise InvalidInputError(f"expected a date, got {value!r}", path=path)
-    return value
-
-
 def _site(value: object) -> str:
     if not isinstance(value, str) or not value:
-        raise InvalidInputError("expected a site id", path="site_id")
+        raise InvalidInputError("identifiant de site attendu", path="site_id")
     return value
 
 
@@ -64,7 +59,7 @@ class KitchenService(ServiceBase):
         self, actor: Actor, site_ids: Iterable[str], day: date, *, service_id: str | None = None
     ) -> dict[str, KitchenCount]:
         """Counts of one day for several sites, in one transaction (the caterer's order)."""
-        day = _date(day, "day")
+        day = check_date(day, "day")
         counts = self.headcounts_of_sites(actor, site_ids, day, day, service_id=service_id)
         return {site: days[0] for site, days in counts.items()}
 
@@ -83,11 +78,13 @@ class KitchenService(ServiceBase):
         The result keeps the order of ``site_ids`` (repeated ids count once).
         """
         sites = [_site(site_id) for site_id in dict.fromkeys(site_ids)]
-        first, last = _date(start, "start"), _date(end, "end")
+        first, last = check_date(start, "start"), check_date(end, "end")
         if last < first:
             raise InvalidInputError(ends_before_start_fr("la période", first, last), path="end")
         if (last - first).days >= _MAX_DAYS:
-            raise InvalidInputError(f"at most {_MAX_DAYS} days per call", path="end")
+            raise InvalidInputError(
+                f"une période de {_MAX_DAYS} jours au plus est attendue", path="end"
+            )
         with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
             if not sites:
                 return {}
@@ -111,7 +108,7 @@ class KitchenService(ServiceBase):
     ) -> tuple[AllergyFlag, ...]:
         """The children booked at ``site_id`` on ``day`` whose PAI lists an allergen of the
         day's menu (see :meth:`canteen_core.services.menus.MenuService.allergy_flags`)."""
-        day = _date(day, "day")
+        day = check_date(day, "day")
         site = _site(site_id)
         with self._ctx.use_case(actor, Action.VIEW_HEADCOUNT, read_only=True) as tx:
             return day_allergy_flags(tx, site, day, service_id=service_id)

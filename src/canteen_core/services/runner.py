@@ -362,7 +362,8 @@ class ServiceContext:
         if settings.department is not None:
             return self.holiday_source.zone_for_department(settings.department)
         raise ConfigurationError(
-            "the deployment names no holiday zone; set [calendar] zone or department",
+            "le déploiement n'indique pas de zone de vacances scolaires : renseignez zone "
+            "ou department dans [calendar]",
             path="calendar.zone",
         )
 

@@ -22,7 +22,7 @@ from canteen_adapters.storage.sql.driver import (
 )
 from canteen_core.config.serialization import structure, unstructure
 from canteen_core.domain.errors import ConflictError, InvalidInputError
-from canteen_core.domain.families import Household
+from canteen_core.domain.families import Household, child_taken_error
 
 # Household statements, built once: building and coercing a statement per call cost more than
 # running it (expanding IN parameters take any number of ids).
@@ -83,9 +83,7 @@ class _Households:
             raise ConflictError("a child appears in two of the households")
         for taken in _rows_in(connection, _CHILD_OWNERS, list(owner)):
             if taken.household_id != owner[taken.id]:
-                raise ConflictError(
-                    f"child {taken.id!r} already belongs to household {taken.household_id!r}"
-                )
+                raise child_taken_error(taken.id, taken.household_id)
 
     def add(self, household: Household) -> None:
         self.add_many([household])
@@ -136,9 +134,7 @@ class _Households:
             for child in home.children:
                 owner = owners.get(child.id)
                 if owner is not None and owner != home.id:
-                    return ConflictError(
-                        f"child {child.id!r} already belongs to household {owner!r}"
-                    )
+                    return child_taken_error(child.id, owner)
             if home.id in stored:
                 return ConflictError(f"household {home.id!r} already exists ({_db_message(exc)})")
             stored.add(home.id)

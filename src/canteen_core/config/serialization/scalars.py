@@ -178,9 +178,9 @@ def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
     try:
         return cls(value)
     except ValueError:
-        valid = ", ".join(repr(member.value) for member in cls)
+        valid = ", ".join(str(member.value) for member in cls)
         raise InvalidInputError(
-            f"valeur inconnue « {value} » : valeurs possibles {valid}"
+            f"valeur inconnue « {value} » (valeurs possibles : {valid})"
         ) from None
 
 

@@ -57,7 +57,7 @@ _RULE_LABELS_FR = {
 
 
 def _category(value: TariffCategory | str) -> TariffCategory:
-    return enum_member(TariffCategory, value, path="category", what="tariff category")
+    return enum_member(TariffCategory, value, path="category", what="la catégorie tarifaire")
 
 
 def _flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
@@ -136,7 +136,7 @@ def _day_set(value: Iterable[date]) -> frozenset[date]:
 
 
 def _optional_unit(value: Unit | str | None) -> Unit | None:
-    return None if value is None else enum_member(Unit, value, path="unit", what="unit")
+    return None if value is None else enum_member(Unit, value, path="unit", what="l'unité")
 
 
 def _quantities(value: Iterable[tuple[date, int]]) -> tuple[tuple[date, int], ...]:

@@ -87,7 +87,7 @@ def _ids(items: Iterable[str]) -> tuple[str, ...]:
 
 
 def _method(value: PaymentMethod | str) -> PaymentMethod:
-    return enum_member(PaymentMethod, value, path="method", what="payment method")
+    return enum_member(PaymentMethod, value, path="method", what="le mode de paiement")
 
 
 @attrs.frozen(kw_only=True)

@@ -30,10 +30,10 @@ class SiblingDiscount:
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.from_rank, bool) or not isinstance(self.from_rank, int):
-            raise InvalidInputError("from_rank must be an integer", path="from_rank")
+            raise InvalidInputError("le rang doit être un nombre entier", path="from_rank")
         if self.from_rank < 2:
             raise InvalidInputError(
-                f"a sibling discount starts at rank 2 or more, got {self.from_rank}",
+                f"une réduction fratrie commence au 2e enfant ou après (reçu {self.from_rank})",
                 path="from_rank",
             )
 
@@ -73,7 +73,7 @@ class Surcharge:
     def __attrs_post_init__(self) -> None:
         if self.value < 0:
             raise InvalidInputError(
-                f"surcharge must not be negative, got {self.value}", path="value"
+                f"la majoration ne doit pas être négative (reçu {self.value})", path="value"
             )
 
     @classmethod

@@ -51,14 +51,14 @@ class TariffBook:
     def __attrs_post_init__(self) -> None:
         ids = [g.id for g in self.grids]
         if len(ids) != len(set(ids)):
-            raise InvalidInputError("two grids share an id", path="grids")
+            raise InvalidInputError("deux grilles ont le même identifiant", path="grids")
         for earlier, later in pairwise(self.grids):
             if earlier.service_id != later.service_id:
                 continue
             if earlier.valid_until is None or earlier.valid_until >= later.valid_from:
                 raise InvalidInputError(
-                    f"grids {earlier.id!r} and {later.id!r} of service {earlier.service_id!r} "
-                    "overlap in time",
+                    f"les grilles {earlier.id} et {later.id} de la prestation "
+                    f"{earlier.service_id} se chevauchent dans le temps",
                     path="grids",
                 )
 

@@ -58,23 +58,26 @@ def _prices(
     value: Mapping[TariffCategory, Pricing] | Mapping[str, Pricing],
 ) -> dict[TariffCategory, Pricing]:
     if not isinstance(value, Mapping):
-        raise InvalidInputError("prices must map a category to a pricing", path="prices")
+        raise InvalidInputError(
+            "une table catégorie tarifaire -> tarification est attendue", path="prices"
+        )
     result: dict[TariffCategory, Pricing] = {}
     for key, pricing in value.items():
-        category = enum_member(TariffCategory, key, path="prices", what="tariff category")
+        category = enum_member(TariffCategory, key, path="prices", what="la catégorie tarifaire")
         if not isinstance(pricing, FlatPricing | BracketPricing | EffortRatePricing):
             raise InvalidInputError(
-                f"not a pricing method: {type(pricing).__name__}", path=f"prices.{category}"
+                f"une tarification est attendue, pas {type(pricing).__name__}",
+                path=f"prices.{category}",
             )
         result[category] = pricing
     return result
 
 
 def _categories(items: Iterable[TariffCategory | str]) -> frozenset[TariffCategory]:
-    try:
-        return frozenset(TariffCategory(item) for item in items)
-    except ValueError as error:
-        raise InvalidInputError(str(error), path="categories") from None
+    return frozenset(
+        enum_member(TariffCategory, item, path="categories", what="la catégorie tarifaire")
+        for item in items
+    )
 
 
 def _discounts(items: Iterable[SiblingDiscount]) -> tuple[SiblingDiscount, ...]:
@@ -85,14 +88,12 @@ def _optional_surcharge(
     _: object, attribute: attrs.Attribute[Surcharge | None], value: object
 ) -> None:
     if value is not None and not isinstance(value, Surcharge):
-        raise InvalidInputError(f"must be a Surcharge, got {value!r}", path=attribute.name)
+        raise InvalidInputError("une majoration (Surcharge) est attendue", path=attribute.name)
 
 
 def _optional_fee(_: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
     if value is not None and (not isinstance(value, Money) or value.is_negative):
-        raise InvalidInputError(
-            f"must be a non-negative amount, got {value!r}", path=attribute.name
-        )
+        raise InvalidInputError("un montant positif ou nul est attendu", path=attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -134,18 +135,19 @@ class TariffGrid:
         missing = sorted(self.required_categories - self.prices.keys())
         if missing:
             raise InvalidInputError(
-                f"grid {self.id!r} has no price for categories in use: {', '.join(missing)}",
+                f"la grille {self.id} n'a pas de prix pour les catégories utilisées : "
+                f"{', '.join(missing)}",
                 path="prices",
             )
         if self.late_pickup_fee is not None and self.late_pickup_fee.currency != self.currency:
             raise InvalidInputError(
-                f"late pick-up fee in {self.late_pickup_fee.currency}, grid in {self.currency}",
+                f"frais de retard en {self.late_pickup_fee.currency}, grille en {self.currency}",
                 path="late_pickup_fee",
             )
         for category, pricing in self.prices.items():
             if pricing.currency != self.currency:
                 raise InvalidInputError(
-                    f"price in {pricing.currency}, grid in {self.currency}",
+                    f"prix en {pricing.currency}, grille en {self.currency}",
                     path=f"prices.{category}",
                 )
         ranks = [d.from_rank for d in self.sibling_discounts]
@@ -291,7 +293,7 @@ class TariffGrid:
             )
         if quotient is not None:
             quotient = to_decimal(quotient, path="quotient")
-        cat = enum_member(TariffCategory, category, path="category", what="tariff category")
+        cat = enum_member(TariffCategory, category, path="category", what="la catégorie tarifaire")
         pricing = self.pricing(cat)
         key: tuple[object, ...] = ()
         if priced is not None:

@@ -16,7 +16,7 @@ import attrs
 from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain._validators import non_negative_money
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.money import CENT, EUR, Money, to_decimal
+from canteen_core.domain.money import CENT, EUR, Money, format_number_fr, to_decimal
 
 _HUNDRED = Decimal(100)
 
@@ -62,10 +62,15 @@ def _optional_non_negative_money(
         non_negative_money(_, attribute, value)  # type: ignore[arg-type]
 
 
+def _negative_qf(value: Decimal) -> str:
+    return f"le QF ne doit pas être négatif (reçu {format_number_fr(value)})"
+
+
 def _percentage(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if not 0 <= value <= _HUNDRED:
         raise InvalidInputError(
-            f"percentage must be between 0 and 100, got {value}", path=attribute.name
+            f"un pourcentage de 0 à 100 est attendu (reçu {format_number_fr(value)})",
+            path=attribute.name,
         )
 
 
@@ -110,7 +115,7 @@ class Bracket:
 
     def __attrs_post_init__(self) -> None:
         if self.qf_from < 0:
-            raise InvalidInputError(f"QF must not be negative, got {self.qf_from}", path="qf_from")
+            raise InvalidInputError(_negative_qf(self.qf_from), path="qf_from")
         if self.qf_to is not None and self.qf_to <= self.qf_from:
             raise InvalidInputError(
                 f"la tranche de QF finit ({self.qf_to}) avant ou là où elle commence "
@@ -155,34 +160,40 @@ class BracketPricing:
 
     def __attrs_post_init__(self) -> None:
         if not self.brackets:
-            raise InvalidInputError("a bracket grid needs at least one bracket", path="brackets")
+            raise InvalidInputError(
+                "une grille par tranches de QF demande au moins une tranche", path="brackets"
+            )
         currencies = {b.price.currency for b in self.brackets}
         if self.no_quotient_price is not None:
             currencies.add(self.no_quotient_price.currency)
         if len(currencies) != 1:
             raise InvalidInputError(
-                f"brackets mix currencies {sorted(currencies)}", path="brackets"
+                f"les tranches mélangent plusieurs devises : {', '.join(sorted(currencies))}",
+                path="brackets",
             )
         ordered = sorted(self.brackets, key=lambda b: b.qf_from)
         if ordered[0].qf_from != 0:
             raise InvalidInputError(
-                f"the first bracket must start at QF 0, not {ordered[0].qf_from}",
+                "la première tranche doit commencer au QF 0, pas "
+                f"{format_number_fr(ordered[0].qf_from)}",
                 path="brackets[0].qf_from",
             )
         for index, (earlier, later) in enumerate(pairwise(ordered)):
             if earlier.qf_to is None or earlier.qf_to > later.qf_from:
                 raise InvalidInputError(
-                    f"brackets overlap: {earlier.display} and {later.display}",
+                    f"les tranches {earlier.display} et {later.display} se chevauchent",
                     path=f"brackets[{index + 1}]",
                 )
             if earlier.qf_to < later.qf_from:
                 raise InvalidInputError(
-                    f"gap between brackets: no price for QF {earlier.qf_to} to {later.qf_from}",
+                    f"aucun prix pour un QF de {format_number_fr(earlier.qf_to)} à "
+                    f"{format_number_fr(later.qf_from)} : les tranches doivent se suivre",
                     path=f"brackets[{index + 1}]",
                 )
         if ordered[-1].qf_to is not None:
             raise InvalidInputError(
-                f"the last bracket must be open-ended; no price above QF {ordered[-1].qf_to}",
+                "la dernière tranche doit rester ouverte : aucun prix au-delà du QF "
+                f"{format_number_fr(ordered[-1].qf_to)}",
                 path=f"brackets[{len(ordered) - 1}].qf_to",
             )
         object.__setattr__(self, "brackets", tuple(ordered))
@@ -207,8 +218,8 @@ class BracketPricing:
         bounds = [to_decimal(t, path="thresholds") for t in thresholds]
         if len(bounds) != len(price_list) - 1:
             raise InvalidInputError(
-                f"{len(price_list)} prices need {len(price_list) - 1} thresholds, "
-                f"got {len(bounds)}",
+                f"{len(price_list)} prix demandent {len(price_list) - 1} "
+                f"seuil{'s' if len(price_list) > 2 else ''} de QF (thresholds), pas {len(bounds)}",
                 path="thresholds",
             )
         starts = [Decimal(0), *bounds]
@@ -231,7 +242,7 @@ class BracketPricing:
         if quotient is None:
             return None
         if quotient < 0:
-            raise InvalidInputError(f"QF must not be negative, got {quotient}", path="quotient")
+            raise InvalidInputError(_negative_qf(quotient), path="quotient")
         return bisect_right(self._starts, quotient) - 1
 
     def unit_amount(self, quotient: Decimal | None) -> Decimal:
@@ -278,10 +289,14 @@ class EffortRatePricing:
                 not_positive_fr("le taux d'effort", self.rate_percent), path="rate_percent"
             )
         if self.minimum.currency != self.maximum.currency:
-            raise InvalidInputError("minimum and maximum in different currencies", path="maximum")
+            raise InvalidInputError(
+                "le minimum et le maximum sont dans deux devises différentes", path="maximum"
+            )
         if self.maximum < self.minimum:
             raise InvalidInputError(
-                f"maximum {self.maximum} is below minimum {self.minimum}", path="maximum"
+                f"le maximum ({self.maximum.format_fr()}) est inférieur au minimum "
+                f"({self.minimum.format_fr()})",
+                path="maximum",
             )
 
     @classmethod
@@ -314,7 +329,7 @@ class EffortRatePricing:
                 return round_cent(self.no_quotient_price.amount)
             return round_cent(self.maximum.amount)
         if quotient < 0:
-            raise InvalidInputError(f"QF must not be negative, got {quotient}", path="quotient")
+            raise InvalidInputError(_negative_qf(quotient), path="quotient")
         raw = quotient * self.rate_percent / _HUNDRED
         return round_cent(min(max(raw, self.minimum.amount), self.maximum.amount))
 

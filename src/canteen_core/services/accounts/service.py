@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 import attrs
 
+from canteen_core.domain._validators import enum_member
 from canteen_core.domain.accounts import (
     AccountView,
     AuthenticationError,
@@ -343,10 +344,7 @@ class AccountService(ServiceBase):
         """Queued, sent and dead messages (admin), oldest first."""
         wanted = None
         if status is not None:
-            try:
-                wanted = DeliveryStatus(status)
-            except ValueError:
-                raise InvalidInputError(f"unknown status {status!r}", path="status") from None
+            wanted = enum_member(DeliveryStatus, status, path="status", what="le statut")
         with self._ctx.use_case(actor, Action.VIEW_OUTBOX, read_only=True) as tx:
             records = list(tx.uow.outbox.records(wanted))
         return [self._opened(record) for record in records]

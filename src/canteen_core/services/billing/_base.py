@@ -142,7 +142,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 
 def _household_id(value: object) -> str:
     if not isinstance(value, str) or not value:
-        raise InvalidInputError(f"expected a household id, got {value!r}", path="household_id")
+        raise InvalidInputError("identifiant de foyer attendu", path="household_id")
     return value
 
 

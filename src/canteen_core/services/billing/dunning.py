@@ -82,7 +82,7 @@ class Dunning(BillingBase):
         would send reminders for invoices not overdue yet.
         """
         if today is not None and (not isinstance(today, date) or isinstance(today, datetime)):
-            raise InvalidInputError(f"must be a date, got {today!r}", path="today")
+            raise InvalidInputError("une date (sans heure) est attendue", path="today")
         with self._ctx.use_case(actor, Action.SEND_REMINDERS, read_only=True) as tx:
             now = paris_date(tx.now)
             day = today or now

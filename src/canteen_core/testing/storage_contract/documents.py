@@ -80,9 +80,7 @@ def test_large_batches_are_all_or_nothing(storage: Storage) -> None:
     with storage.unit_of_work() as uow:
         with pytest.raises(ConflictError, match="household 'h0000' already exists"):
             uow.households.add_many([*homes, homes[0]])
-        with pytest.raises(
-            ConflictError, match="child 'h0001-c0' already belongs to household 'h0001'"
-        ):
+        with pytest.raises(ConflictError, match="l'enfant h0001-c0 appartient déjà au foyer h0001"):
             uow.households.add_many([*homes, thief])
         assert uow.households.count() == 0
         uow.households.add_many(homes)

@@ -71,9 +71,9 @@ def test_add_many_names_the_conflict_adding_one_by_one_would(storage: Storage) -
     with storage.unit_of_work() as uow:
         with pytest.raises(ConflictError, match="household 'h1' already exists"):
             uow.households.add_many([household("h2"), first, thief])
-        with pytest.raises(ConflictError, match="child 'h1-c0' already belongs to household 'h1'"):
+        with pytest.raises(ConflictError, match="l'enfant h1-c0 appartient déjà au foyer h1"):
             uow.households.add_many([household("h2"), thief, first])
-        with pytest.raises(ConflictError, match="child 'h4-c0' already belongs to household 'h4'"):
+        with pytest.raises(ConflictError, match="l'enfant h4-c0 appartient déjà au foyer h4"):
             uow.households.add_many([household("h4"), twin])
         with pytest.raises(ConflictError, match="household 'h4' already exists"):
             uow.households.add_many([household("h4"), household("h4")])
