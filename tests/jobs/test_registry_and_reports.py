@@ -101,7 +101,7 @@ def test_a_batch_delivered_twice_counts_its_invoices_once() -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--period", "2023-13"], 2, "--period : mois invalide '2023-13' (attendu AAAA-MM)"),
+        (["--period", "2023-13"], 2, "--period : mois invalide « 2023-13 » (attendu AAAA-MM)"),
         (["--period", "2023-09", "--communes", "LUNE"], 1, "commune inconnue dans le registre"),
         (["--period", "2023-09", "--collection-date", "demain"], 2, "--collection-date : date"),
     ],

@@ -89,7 +89,7 @@ def operator_actor(name: str | None = None) -> Actor:
             name = "operator"
     name = name.strip()
     if not name or any(char.isspace() for char in name):
-        fail(f"--as : nom d'opérateur invalide {name!r} (un mot sans espace)", exit_code=2)
+        fail(f"--as : nom d'opérateur invalide « {name} » (un mot sans espace)", exit_code=2)
     return Actor(user_id=f"cli:{name}", roles={Role.ADMIN})
 
 
@@ -103,7 +103,8 @@ def cli_clock() -> Clock | None:
         instant = datetime.fromisoformat(text)
     except ValueError:
         fail(
-            f"CANTEEN_NOW : instant invalide {text!r} (ex. 2023-10-02T08:30:00+02:00)", exit_code=2
+            f"CANTEEN_NOW : instant invalide « {text} » (ex. 2023-10-02T08:30:00+02:00)",
+            exit_code=2,
         )
     if instant.tzinfo is None:
         fail(f"CANTEEN_NOW : donnez le fuseau horaire ({text}+02:00 par exemple)", exit_code=2)

@@ -64,4 +64,6 @@ def parse_day(value: str, option: str) -> date:
             return date(year, month, day)
         return date.fromisoformat(text)
     except ValueError:
-        fail(f"{option} : date invalide {value!r} (attendu AAAA-MM-JJ ou JJ/MM/AAAA)", exit_code=2)
+        fail(
+            f"{option} : date invalide « {value} » (attendu AAAA-MM-JJ ou JJ/MM/AAAA)", exit_code=2
+        )

@@ -56,7 +56,7 @@ def enrollment_json(enrollment: Enrollment) -> dict[str, object]:
 def _time(text: str) -> time:
     match = re.fullmatch(r"([01]?\d|2[0-3])[:h]([0-5]\d)", text.strip())
     if match is None:
-        fail(f"--deadline : heure invalide {text!r} (ex. 10:00)", exit_code=2)
+        fail(f"--deadline : heure invalide « {text} » (ex. 10:00)", exit_code=2)
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -75,7 +75,7 @@ def parse_deadline(text: str) -> CutOffPolicy:
         return FixedDelay.days(int(days.group(1)))
     word, _, at = value.partition(" ")
     if not at:
-        fail(f"--deadline : délai invalide {text!r}. {_DEADLINE_HELP}", exit_code=2)
+        fail(f"--deadline : délai invalide « {text} ». {_DEADLINE_HELP}", exit_code=2)
     if word in ("veille", "previous"):
         return OpenDaysBefore(days=1, at=_time(at))
     weekday = min(parse_weekdays(word))
@@ -101,7 +101,7 @@ def _from_catalog(
         return found
     if name is None:
         fail(
-            f"{noun} inconnu{e} {item_id!r} : donnez {option} pour {the} créer "
+            f"{noun} inconnu{e} « {item_id} » : donnez {option} pour {the} créer "
             f"(connu{e}s : {', '.join(sorted(known)) or 'aucun' + e})",
             exit_code=2,
         )

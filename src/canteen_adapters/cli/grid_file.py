@@ -101,7 +101,8 @@ class _Reader:
 
     def amount(self, value: object, path: str) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.error(path, f'un montant comme "3.35" est attendu : « {value} »')
+            shown = str(value).lower() if isinstance(value, bool) else value  # TOML's spelling
+            raise self.error(path, f'un montant comme "3.35" est attendu : « {shown} »')
         if isinstance(value, float):
             value = repr(value)  # TOML 3.35 is read as a float: its shortest repr is the text
         try:
@@ -222,7 +223,8 @@ def parse_grid(text: str, *, default_id: str = "grid", source: str = "GRID.toml"
         raise
     except InvalidInputError as error:
         where = error.path or "grid"
-        raise ConfigurationError(f"{source}: {error}", path=where) from None
+        field = f"{error.path} : " if error.path else ""
+        raise ConfigurationError(f"{source} : {field}{error.message}", path=where) from None
 
 
 def load_grid(path: str | Path) -> TariffGrid:

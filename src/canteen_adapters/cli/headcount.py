@@ -44,7 +44,7 @@ def command(
     with operator.open() as canteen:
         known = {site.id for site in canteen.enrollments.sites(actor)}
         if site_id not in known:
-            fail(f"site inconnu {site_id!r} (connus : {', '.join(sorted(known)) or 'aucun'})")
+            fail(f"site inconnu « {site_id} » (connus : {', '.join(sorted(known)) or 'aucun'})")
         counts = canteen.kitchen.headcounts(actor, site_id, first, last, service_id=service_id)
     if operator.as_json:
         echo_json(

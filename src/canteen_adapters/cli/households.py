@@ -14,6 +14,7 @@ from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import FILE, parse_day
 from canteen_adapters.cli._output import echo_json, plural, progress
 from canteen_core.config.serialization.csv_table import missing_columns, read_csv_table
+from canteen_core.domain._validators import check_date
 from canteen_core.domain.clock import paris_today
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
@@ -50,9 +51,10 @@ def _flag(value: str, line: int, column: str) -> bool:
 
 def _day(text: str, column: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInputError(f"« {text} » n'est pas une date AAAA-MM-JJ", path=column) from None
+    return check_date(day, column)  # the years storage accepts, refused here with the line
 
 
 def _rows(text: str) -> Iterator[tuple[int, Mapping[str, str]]]:
@@ -71,6 +73,10 @@ def parse_households(text: str, *, qf_from: date) -> list[Household]:
     found: dict[str, Household] = {}
     for line, row in _rows(text):
         try:
+            empty = [column for column in COLUMNS if not row.get(column)]
+            if empty:
+                plural = "s" if len(empty) > 1 else ""
+                raise InvalidInputError(f"colonne{plural} vide{plural} : {', '.join(empty)}")
             household_id = row["household_id"]
             quotients: tuple[FamilyQuotient, ...] = ()
             if row.get("qf"):

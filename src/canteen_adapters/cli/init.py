@@ -131,7 +131,7 @@ def command(
     if config.exists():
         fail(f"{config} existe déjà : rien n'a été modifié")
     if not re.fullmatch(r"[^\s\"\\]+\.(db|sqlite|sqlite3)", database):
-        fail(f"--db : nom de fichier SQLite invalide {database!r} (ex. canteen.db)", exit_code=2)
+        fail(f"--db : nom de fichier SQLite invalide « {database} » (ex. canteen.db)", exit_code=2)
     text = deployment_text(
         issuer_name=issuer_name,
         issuer_code=issuer_code,

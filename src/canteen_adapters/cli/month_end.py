@@ -119,7 +119,7 @@ def command(
     try:
         run = queue_month_end(selected, period, queue=queue, batch_size=batch, collection_date=day)
     except InvalidInputError as error:
-        raise ArgumentError(f"--period : mois invalide {period!r} (attendu AAAA-MM)") from error
+        raise ArgumentError(f"--period : mois invalide « {period} » (attendu AAAA-MM)") from error
     except (OperationalError, OSError) as error:
         fail(f"file de messages injoignable ({_safe(celery.conf.broker_url)}) : {error}")
     if not as_json:

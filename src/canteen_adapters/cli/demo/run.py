@@ -477,7 +477,7 @@ def run_demo(
     come too (their grids, bookings and September's evening roll calls, billed with September;
     the ALSH's capacity, waiting list and menu of its week)."""
     if isinstance(households, bool) or not isinstance(households, int) or households < 0:
-        fail(f"--households : nombre de foyers invalide {households!r}", exit_code=2)
+        fail(f"--households : nombre de foyers invalide « {households} »", exit_code=2)
     began = _time.perf_counter()
     config = deployment_file(db)
     clock = FixedClock(SETUP_AT)
