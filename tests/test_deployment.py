@@ -118,7 +118,7 @@ def test_memory_storage_and_escaped_dollars() -> None:
         (MINIMAL + "[storage]\nmigrate = 'no'\n", "storage.migrate", "true ou false"),
         (MINIMAL + "[storage]\nschema = 'a;drop'\n", "storage.schema", "identifiant SQL"),
         ("timezone = 'Mars/Olympus'\n" + MINIMAL, "timezone", "fuseau horaire inconnu"),
-        (MINIMAL + "[billing]\nmode = 'weekly'\n", "billing.mode", "(valeurs possibles : prepaid, postpaid)"),
+        (MINIMAL + "[billing]\nmode = 'weekly'\n", "billing.mode", "possibles : prepaid, postpaid"),
         (MINIMAL + "[calendar]\nzone = 'D'\n", "calendar.zone", "valeur inconnue « D »"),
         (MINIMAL + "[calendar]\ndepartment = '99'\n", "calendar.department", "department"),
         (MINIMAL + "[mail]\nadapter = 'smtp'\n", "mail.host", "demande un hôte"),

@@ -187,7 +187,7 @@ def test_grid_without_a_price_for_a_category_in_use_is_refused() -> None:
         )
     with pytest.raises(InvalidInputError, match="resident_child"):
         grid(prices={TariffCategory.ADULT: FlatPricing.of("5")})
-    with pytest.raises(InvalidInputError, match="valeur inconnue « martian » pour la catégorie tarifaire"):
+    with pytest.raises(InvalidInputError, match="« martian » pour la catégorie tarifaire"):
         grid(prices={"martian": FlatPricing.of("5")})
 
 

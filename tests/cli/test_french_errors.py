@@ -103,8 +103,9 @@ def test_tariffs_set_refuses_a_bad_grid_in_french(site: Path, tmp_path: Path) ->
         french_error(run("tariffs", "set", "--config", str(site), str(grid)), 1, message)
     grid.write_text('valid_from = 2023-09-01\nservice = "rs"\n[prices.resident_child]\n'
                     'price = "1"\n', encoding="utf-8")  # fmt: skip
-    french_error(run("tariffs", "set", "--config", str(site), str(grid)), 2,
-                 "les grilles rs-2023-2024 et grille de la prestation rs se chevauchent")  # fmt: skip
+    overlap = run("tariffs", "set", "--config", str(site), str(grid))
+    french_error(overlap, 2, "les grilles rs-2023-2024 et grille de la prestation rs")
+    assert "se chevauchent dans le temps" in overlap.stderr
 
 
 def test_command_line_values_are_quoted_the_french_way(site: Path) -> None:

@@ -128,7 +128,7 @@ def test_kitchen_headcounts_of_sites_is_each_sites_range(any_world: World) -> No
     with pytest.raises(InvalidInputError, match="identifiant") as caught:
         canteen.kitchen.headcounts_of_sites(STAFF, ["ronde", ""], MON_11, sunday)
     assert caught.value.path == "site_ids[1]"
-    with pytest.raises(InvalidInputError, match="at most"):
+    with pytest.raises(InvalidInputError, match="jours au plus"):
         canteen.kitchen.headcounts_of_sites(STAFF, ["ronde"], MON_11, date(2025, 1, 1))
 
 

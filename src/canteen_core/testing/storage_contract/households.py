@@ -51,7 +51,7 @@ def test_a_child_belongs_to_one_household(storage: Storage) -> None:
     _stored(storage, first)
     thief = attrs.evolve(household("h2"), children=first.children)
     with storage.unit_of_work() as uow:
-        with pytest.raises(ConflictError, match="already belongs"):
+        with pytest.raises(ConflictError, match="appartient déjà au foyer"):
             uow.households.add(thief)
         with pytest.raises(ConflictError, match="already exists"):
             uow.households.add(first)
