@@ -89,14 +89,14 @@ def test_csv_parsing() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("household_id;qf;children\nA;1;1\n", "missing CSV columns: meals_per_month"),
+        ("household_id;qf;children\nA;1;1\n", "fichier CSV : meals_per_month"),
         ("household_id;qf;children;meals_per_month\nA;1;deux;4\n", "line 2.children"),
         ("household_id;qf;children;meals_per_month\nA;-5;1;4\n", "line 2.quotient"),
         ("household_id;qf;children;meals_per_month\nA;1;1;x\n", "line 2.meals_per_month"),
         ("household_id;qf;children;meals_per_month;resident\nA;1;1;4;peut-être\n", "resident"),
-        ("household_id;qf;children;meals_per_month\nA;1;1;4\nA;2;1;4\n", "twice"),
-        ("household_id;qf;children;meals_per_month\n;1;1;4\n", "household_id is empty"),
-        ("", "missing CSV columns"),
+        ("household_id;qf;children;meals_per_month\nA;1;1;4\nA;2;1;4\n", "A figure deux fois"),
+        ("household_id;qf;children;meals_per_month\n;1;1;4\n", "household_id est vide"),
+        ("", "colonnes manquantes"),
     ],
 )
 def test_csv_errors_name_the_line(text: str, message: str) -> None:

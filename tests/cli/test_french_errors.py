@@ -120,3 +120,41 @@ def test_command_line_values_are_quoted_the_french_way(site: Path) -> None:
                      "2023-13-07"), 2, "--date : date invalide « 2023-13-07 »")  # fmt: skip
     french_error(run("invoices", "--config", str(site), "--as", "deux mots"), 2,
                  "--as : nom d'opérateur invalide « deux mots »")  # fmt: skip
+
+
+def test_deployment_sections_read_by_commands_are_refused_in_french(site: Path) -> None:
+    _edit(site, "[portal]", "[campaigns]\nleaving_age = 30\n[portal]")
+    french_error(run("invoices", "--config", str(site)), 1,
+                 "campaigns.leaving_age : un âge de 4 à 20 ans est attendu")  # fmt: skip
+    _edit(site, "leaving_age = 30", 'missing_quotient = "drop"')
+    french_error(run("invoices", "--config", str(site)), 1,
+                 "valeur inconnue « drop » (valeurs possibles : top_bracket, keep)")  # fmt: skip
+    _edit(site, 'missing_quotient = "drop"', "")
+    _edit(site, 'url = "https://famille.ronde.example"', 'url = "famille.ronde.example"')
+    french_error(run("outbox", "send", "--config", str(site)), 1,
+                 "(portal_url) doit commencer par http:// ou https://")  # fmt: skip
+
+
+def test_a_backwards_weekday_range_is_refused_in_french(site: Path) -> None:
+    result = run("book", "--config", str(site), "--enrollment", "CONCERTO-alban-rs", "--from",
+                 "2023-10-10", "--to", "2023-10-20", "--weekdays", "fri-mon")  # fmt: skip
+    french_error(result, 2, "--weekdays : la plage de jours « fri-mon » est à l'envers")
+
+
+def test_simulate_names_the_bad_population_line_in_french(tmp_path: Path) -> None:
+    grid = tmp_path / "grille.toml"
+    grid.write_text('valid_from = 2024-09-01\n[prices.resident_child]\nprice = "3"\n',
+                    encoding="utf-8")  # fmt: skip
+    population = tmp_path / "foyers.csv"
+    head = "household_id;qf;children;meals_per_month\n"
+    cases = [
+        ("household_id;qf;children\nA;1;1\n",
+         "colonnes manquantes dans le fichier CSV : meals_per_month"),
+        (f"{head}A;1;deux;4\n", "ligne 2 : children : « deux » n'est pas un nombre entier"),
+        (f"{head}A;-5;1;4\n", "ligne 2 : le QF ne doit pas être négatif (reçu -5)"),
+        (f"{head}A;1;1;4\nA;2;1;4\n", "le foyer A figure deux fois dans la population"),
+    ]  # fmt: skip
+    for text, message in cases:
+        population.write_text(text, encoding="utf-8")
+        result = run("simulate", "--grid", str(grid), "--population", str(population))
+        french_error(result, 2, message)

@@ -75,8 +75,9 @@ def non_empty_str(_: Any, attribute: attrs.Attribute[str], value: object) -> Non
         raise InvalidInputError("ne doit pas être vide", path=attribute.name)
 
 
-def _received(value: object) -> str:
-    """`` (reçu -3)`` for a number refused, nothing for a value of another kind (no repr)."""
+def received(value: object) -> str:
+    """`` (reçu -3)`` for a number refused, nothing for a value of another kind (no repr):
+    the end of a French message."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f" (reçu {value})"
     return ""
@@ -86,7 +87,7 @@ def positive_int(_: Any, attribute: attrs.Attribute[int], value: object) -> None
     """An ``int`` (not a ``bool``) of at least 1 (a count, a position, a number of bytes)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(
-            f"un entier positif est attendu{_received(value)}", path=attribute.name
+            f"un entier positif est attendu{received(value)}", path=attribute.name
         )
 
 
@@ -94,7 +95,7 @@ def non_negative_int(_: Any, attribute: attrs.Attribute[int], value: object) -> 
     """An ``int`` (not a ``bool``) of at least 0 (a counter, a number of days)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInputError(
-            f"un entier positif ou nul est attendu{_received(value)}", path=attribute.name
+            f"un entier positif ou nul est attendu{received(value)}", path=attribute.name
         )
 
 
@@ -145,6 +146,16 @@ def items_of(kind: type[T], values: Iterable[object], path: str) -> tuple[T, ...
             )
         items.append(item)
     return tuple(items)
+
+
+def first_repeated(items: Iterable[T]) -> T | None:
+    """The first item of ``items`` seen twice (to name it in an error), ``None`` if none is."""
+    seen: set[T] = set()
+    for item in items:
+        if item in seen:
+            return item
+        seen.add(item)
+    return None
 
 
 def a_date(_: Any, attribute: attrs.Attribute[date], value: object) -> None:

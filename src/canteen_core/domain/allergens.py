@@ -66,6 +66,6 @@ def parse_allergens(
         found = _BY_NAME.get(_folded(value)) if isinstance(value, str) else None
         if found is None:
             known = ", ".join(allergen.value for allergen in Allergen)
-            raise InvalidInputError(f"allergène inconnu {value!r} (connus : {known})", path=path)
+            raise InvalidInputError(f"allergène inconnu « {value} » (connus : {known})", path=path)
         result.add(found)
     return frozenset(result)

@@ -102,7 +102,7 @@ def parse_weekdays(value: str | Iterable[str | int]) -> frozenset[int]:
             start, end = _parse_weekday(first), _parse_weekday(last)
             if end < start:
                 raise InvalidInputError(
-                    f"weekday range {item!r} runs backwards; write e.g. mon-fri",
+                    f"la plage de jours « {item} » est à l'envers : écrivez par exemple mon-fri",
                     path="weekdays",
                 )
             result.update(range(start, end + 1))

@@ -148,13 +148,13 @@ def _rule(value: MissingQuotientRule | str) -> MissingQuotientRule:
         MissingQuotientRule,
         value,
         path="missing_quotient",
-        message='must be "top_bracket" or "keep", got {value!r}',
+        message="« {value} » au lieu de top_bracket ou keep",
     )
 
 
 def _leaving_age(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not 4 <= value <= 20:
-        raise InvalidInputError(f"must be an age from 4 to 20, got {value!r}", path=attribute.name)
+        raise InvalidInputError("un âge de 4 à 20 ans est attendu", path=attribute.name)
 
 
 @attrs.frozen(kw_only=True)

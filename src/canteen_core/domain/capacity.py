@@ -23,7 +23,13 @@ from typing import Any
 import attrs
 
 from canteen_core.domain._labelled import LabelledEnum
-from canteen_core.domain._validators import a_date, aware_datetime, non_empty_str, positive_int
+from canteen_core.domain._validators import (
+    a_date,
+    aware_datetime,
+    non_empty_str,
+    positive_int,
+    received,
+)
 from canteen_core.domain.errors import InvalidInputError
 
 __all__ = [
@@ -51,14 +57,14 @@ def _promotion(value: object) -> PromotionMode:
         return PromotionMode(str(value))
     except ValueError:
         raise InvalidInputError(
-            f"promotion inconnue {value!r} : « automatic » ou « offer »", path="promotion"
+            f"promotion inconnue « {value} » : automatic ou offer", path="promotion"
         ) from None
 
 
 def _positive_hours(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if type(value) is not int or not 1 <= value <= 24 * 30:
         raise InvalidInputError(
-            f"le délai d'une offre est un nombre d'heures entre 1 et 720, reçu {value!r}",
+            "le délai d'une offre est un nombre d'heures entre 1 et 720",
             path=attribute.name,
         )
 
@@ -76,7 +82,7 @@ class CapacitySettings:
 def _places(value: object, path: str) -> int:
     if type(value) is not int or not 0 <= value <= 100_000:
         raise InvalidInputError(
-            f"une capacité est un nombre de places entre 0 et 100000, reçu {value!r}", path=path
+            f"une capacité est un nombre de places entre 0 et 100000{received(value)}", path=path
         )
     return value
 
@@ -90,7 +96,7 @@ def _weekday_places(value: object) -> tuple[tuple[int, int], ...]:
     for weekday, places in pairs:
         if type(weekday) is not int or not 0 <= weekday <= 6:
             raise InvalidInputError(
-                f"jour de semaine attendu (0 = lundi ... 6 = dimanche), reçu {weekday!r}",
+                "jour de semaine attendu (0 = lundi ... 6 = dimanche)",
                 path="weekdays",
             )
         _places(places, "weekdays")
@@ -101,7 +107,7 @@ def _day_places(value: object) -> tuple[tuple[date, int], ...]:
     pairs = _pairs(value, "days")
     for day, places in pairs:
         if not isinstance(day, date) or isinstance(day, datetime):
-            raise InvalidInputError(f"date attendue, reçu {day!r}", path="days")
+            raise InvalidInputError("une date (sans heure) est attendue", path="days")
         _places(places, "days")
     return tuple(sorted(pairs))
 

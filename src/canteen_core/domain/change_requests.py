@@ -111,7 +111,9 @@ def _ensure_pending(request: ChangeRequest) -> None:
     if not isinstance(request, ChangeRequest):
         raise InvalidInputError(f"expected a ChangeRequest, got {type(request).__name__}")
     if not request.is_pending:
-        raise ConflictError(f"change request {request.id!r} is already {request.status.value}")
+        raise ConflictError(
+            f"la demande {request.id} n'est plus en attente ({request.status.value})"
+        )
 
 
 def _decided(

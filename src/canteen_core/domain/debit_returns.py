@@ -85,7 +85,7 @@ def reason_label(code: str) -> str:
 def _reason_code(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not _CODE.fullmatch(value):
         raise InvalidInputError(
-            f"code motif invalide : {value!r} (1 à 4 lettres ou chiffres)", path=attribute.name
+            f"code motif invalide : « {value} » (1 à 4 lettres ou chiffres)", path=attribute.name
         )
 
 

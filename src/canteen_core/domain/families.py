@@ -19,7 +19,13 @@ from decimal import Decimal
 import attrs
 
 from canteen_core.domain._french import ends_before_start_fr, format_date_fr
-from canteen_core.domain._validators import a_date, enum_member, non_empty_str, optional_date
+from canteen_core.domain._validators import (
+    a_date,
+    enum_member,
+    first_repeated,
+    non_empty_str,
+    optional_date,
+)
 from canteen_core.domain.allergens import Allergen, parse_allergens
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.money import to_decimal
@@ -139,17 +145,8 @@ def _unique_children(
     ids = [child.id for child in children]
     if len(ids) != len(set(ids)):
         raise InvalidInputError(
-            f"l'enfant {_first_repeated(ids)} figure deux fois dans le foyer", path="children"
+            f"l'enfant {first_repeated(ids)} figure deux fois dans le foyer", path="children"
         )
-
-
-def _first_repeated(ids: list[str]) -> str:
-    seen: set[str] = set()
-    for item in ids:
-        if item in seen:
-            return item
-        seen.add(item)
-    return ""
 
 
 def child_taken_error(child_id: str, household_id: str) -> ConflictError:

@@ -234,14 +234,16 @@ def validate_mandate_reference(value: str, *, path: str = "reference") -> str:
     space, not starting or ending with ``/`` and without ``//``.
     """
     if not isinstance(value, str) or not _SEPA_ID.fullmatch(value):
+        shown = f" : « {value} »" if isinstance(value, str) else ""
         raise InvalidInputError(
-            "a mandate reference (RUM) has 1 to 35 characters among letters, digits and"
-            f" / - ? : ( ) . , ' + (no space), got {value!r}",
+            "une référence de mandat (RUM) a de 1 à 35 caractères parmi les lettres, les"
+            f" chiffres et / - ? : ( ) . , ' + (sans espace){shown}",
             path=path,
         )
     if value.startswith("/") or value.endswith("/") or "//" in value:
         raise InvalidInputError(
-            f"a mandate reference must not start or end with '/' nor contain '//': {value!r}",
+            "une référence de mandat ne commence ni ne finit par / et ne contient pas // :"
+            f" « {value} »",
             path=path,
         )
     return value

@@ -101,7 +101,7 @@ class DayMenu:
 def week_of(day: date) -> date:
     """The Monday of ``day``'s ISO week."""
     if not isinstance(day, date) or isinstance(day, datetime):
-        raise InvalidInputError(f"date attendue, reçu {day!r}", path="week")
+        raise InvalidInputError("une date (sans heure) est attendue", path="week")
     return day - timedelta(days=day.weekday())
 
 

@@ -50,7 +50,7 @@ __all__ = ["EnrollmentRequest", "EnrollmentService"]
 
 def _date_or_none(_: object, attribute: attrs.Attribute[date | None], value: object) -> None:
     if value is not None and (not isinstance(value, date) or hasattr(value, "hour")):
-        raise InvalidInputError(f"expected a date, got {value!r}", path=attribute.name)
+        raise InvalidInputError("une date (sans heure) est attendue", path=attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -285,7 +285,7 @@ class EnrollmentService(ServiceBase):
         charged for them). ``end`` may not be before the enrollment's start.
         """
         if not isinstance(end, date) or hasattr(end, "hour"):
-            raise InvalidInputError(f"expected a date, got {end!r}", path="end")
+            raise InvalidInputError("une date (sans heure) est attendue", path="end")
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             enrollment = tx.uow.enrollments.get(enrollment_id)
             ensure_years_open(tx, [enrollment])

@@ -10,9 +10,9 @@ from typing import Any
 import attrs
 
 from canteen_core.config.serialization.csv_table import missing_columns, read_csv_table
-from canteen_core.domain._validators import non_negative_int
+from canteen_core.domain._validators import first_repeated, non_negative_int
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.money import to_decimal
+from canteen_core.domain.money import format_number_fr, to_decimal
 from canteen_core.simulation.extras import notebook_module
 
 _ZERO = Decimal(0)
@@ -23,14 +23,20 @@ def _optional_qf(value: object) -> Decimal | None:
         return None
     result = to_decimal(value, path="quotient")
     if result < 0:
-        raise InvalidInputError(f"QF must not be negative, got {result}", path="quotient")
+        raise InvalidInputError(
+            f"le QF ne doit pas être négatif (reçu {format_number_fr(result)})", path="quotient"
+        )
     return result
 
 
 def _meals(value: object) -> Decimal:
     result = to_decimal(value, path="meals_per_month")
     if result < 0:
-        raise InvalidInputError(f"must not be negative, got {result}", path="meals_per_month")
+        raise InvalidInputError(
+            "le nombre de repas par mois ne doit pas être négatif "
+            f"(reçu {format_number_fr(result)})",
+            path="meals_per_month",
+        )
     return result
 
 
@@ -78,9 +84,12 @@ class Population:
             len(self.resident),
         }
         if len(sizes) != 1:
-            raise InvalidInputError("population columns have different lengths")
+            raise InvalidInputError("les colonnes de la population n'ont pas la même longueur")
         if len(set(self.ids)) != len(self.ids):
-            raise InvalidInputError("a household id appears twice in the population", path="ids")
+            raise InvalidInputError(
+                f"le foyer {first_repeated(self.ids)} figure deux fois dans la population",
+                path="ids",
+            )
         qf_index: dict[Decimal | None, int] = {}
         usage_index: dict[tuple[int, Decimal], int] = {}
         profiles = [
@@ -125,7 +134,9 @@ class Population:
         reader = read_csv_table(text)
         missing = missing_columns(reader, _COLUMNS)
         if missing:
-            raise InvalidInputError(f"missing CSV columns: {', '.join(missing)}", path="header")
+            raise InvalidInputError(
+                f"colonnes manquantes dans le fichier CSV : {', '.join(missing)}", path="header"
+            )
         records: list[PopulationHousehold] = []
         for line, row in enumerate(reader, start=2):
             records.append(_parse_row(row, line))
@@ -176,12 +187,13 @@ def _parse_row(row: dict[str, Any], line: int) -> PopulationHousehold:
     try:
         hid = cell("household_id")
         if not hid:
-            raise InvalidInputError("household_id is empty", path="household_id")
+            raise InvalidInputError("household_id est vide", path="household_id")
         qf_text = cell("qf")
         children_text = cell("children")
         if not children_text.isdigit():
             raise InvalidInputError(
-                f"children must be a whole number, got {children_text!r}", path="children"
+                f"children : « {children_text} » n'est pas un nombre entier d'enfants",
+                path="children",
             )
         resident_text = cell("resident").lower()
         if resident_text in _TRUE or resident_text == "":
@@ -189,7 +201,9 @@ def _parse_row(row: dict[str, Any], line: int) -> PopulationHousehold:
         elif resident_text in _FALSE:
             resident = False
         else:
-            raise InvalidInputError(f"not a yes/no value: {resident_text!r}", path="resident")
+            raise InvalidInputError(
+                f"resident : « {resident_text} » au lieu de oui ou non", path="resident"
+            )
         return PopulationHousehold(
             id=hid,
             quotient=qf_text or None,
@@ -199,7 +213,8 @@ def _parse_row(row: dict[str, Any], line: int) -> PopulationHousehold:
         )
     except InvalidInputError as error:
         raise InvalidInputError(
-            error.message, path=f"line {line}" + (f".{error.path}" if error.path else "")
+            f"ligne {line} : {error.message}",
+            path=f"line {line}" + (f".{error.path}" if error.path else ""),
         ) from None
 
 

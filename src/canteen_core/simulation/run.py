@@ -135,7 +135,7 @@ def _units(
 
 def _months(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
-        raise InvalidInputError(f"months must be 1-12, got {value!r}", path="months")
+        raise InvalidInputError("un nombre de mois de 1 à 12 est attendu", path="months")
     return value
 
 

@@ -265,13 +265,18 @@ def _standard_message(
 
 def _url(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not re.match(r"^https?://[^\s]+$", value):
-        raise ConfigurationError(f"must be an http(s) URL, got {value!r}", path=attribute.name)
+        shown = f" : « {value} »" if isinstance(value, str) else ""
+        raise ConfigurationError(
+            f"l'adresse du portail ({attribute.name}) doit commencer par http:// ou https:// et "
+            f"ne pas contenir d'espace{shown}",
+            path=attribute.name,
+        )
 
 
 def _token_template(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or "{token}" not in value:
         raise ConfigurationError(
-            f"must contain '{{token}}' (and may use '{{portal_url}}'), got {value!r}",
+            f"{attribute.name} doit contenir {{token}} (et peut contenir {{portal_url}})",
             path=attribute.name,
         )
 

@@ -118,7 +118,7 @@ class AccountService(ServiceBase):
                 raise NotFoundError(f"no guardian {guardian_id!r} in household {household_id!r}")
             if guardian.email is None:
                 raise InvalidInputError(
-                    f"guardian {guardian_id!r} has no email address", path="email"
+                    f"le responsable {guardian_id} n'a pas d'adresse électronique", path="email"
                 )
             role = Role.GUARDIAN if household.payer.id == guardian_id else Role.CO_REPRESENTATIVE
             accounts, store = self._recorded(tx.uow)

@@ -161,7 +161,7 @@ class Accounts:
             candidate = f"{wanted[:60]}{n}"
             if self.store.find_by_username(candidate) is None:
                 return candidate
-        raise ConflictError(f"no free username derived from {wanted!r}")
+        raise ConflictError(f"aucun nom d'utilisateur libre à partir de « {wanted} »")
 
     def _invitation(self, account: Account, password: str, now: datetime) -> Invitation:
         account, token, expires_at = self._issue_token(
@@ -208,10 +208,10 @@ class Accounts:
             raise InvalidInputError("le nom affiché est obligatoire", path="display_name")
         role_set = roles_of(roles)
         if not role_set:
-            raise InvalidInputError("an account needs at least one role", path="roles")
+            raise InvalidInputError("un compte a au moins un rôle", path="roles")
         households = frozenset(_identifier(h, "household_ids") for h in household_ids)
         if account_id is not None and self.store.get(_identifier(account_id, "account_id")):
-            raise ConflictError(f"account {account_id!r} already exists")
+            raise ConflictError(f"le compte {account_id} existe déjà")
         if username is None:
             local = re.sub(r"[^a-z0-9._-]", "", email.split("@")[0].lower()).strip("._-")
             # Pad very short local parts to the 3-character minimum; keep room for a suffix.
@@ -220,7 +220,7 @@ class Accounts:
         else:
             username = normalize_username(username)
             if self.store.find_by_username(username) is not None:
-                raise ConflictError(f"le nom d'utilisateur {username!r} est déjà pris")
+                raise ConflictError(f"le nom d'utilisateur « {username} » est déjà pris")
         now = self._now()
         password = temporary_password(self.random, self.settings.temporary_password_length)
         account = Account(

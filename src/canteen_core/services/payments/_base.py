@@ -66,13 +66,13 @@ def _money_of(value: object, path: str) -> Money:
 
 def _a_date(value: object, path: str) -> date:
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInputError(f"must be a date, got {value!r}", path=path)
+        raise InvalidInputError("une date (sans heure) est attendue", path=path)
     return value
 
 
 def _text(value: object, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"expected a non-empty string, got {value!r}", path=path)
+        raise InvalidInputError("ne doit pas être vide", path=path)
     return value.strip()
 
 
