@@ -29,7 +29,7 @@ __all__ = ["PaymentOptions", "check_payment_options", "draw_how_to_pay", "draw_p
 
 def _optional_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise InvalidInputError("must be a non-empty string or None", path=attribute.name)
+        raise InvalidInputError("ne doit pas être vide", path=attribute.name)
 
 
 def _optional_mandate(
