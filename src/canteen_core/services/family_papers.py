@@ -335,8 +335,10 @@ class FamilyPaperService(ServiceBase):
 
     def accept(self, actor: Actor, paper_id: str) -> ReviewOutcome:
         """Accept a pending paper (staff) and apply it: a medical certificate justifies the
-        absences it covers, an attestation CAF records the family quotient, a PAI marks the
-        child's enrollments. The family is told by e-mail. All in one transaction."""
+        absences it covers, an attestation CAF records the family quotient (from the first
+        day not invoiced when days from its date on already were: the outcome's
+        ``quotient_from`` and ``billed_until``), a PAI marks the child's enrollments. The
+        family is told by e-mail. All in one transaction."""
         with self._ctx.use_case(actor, Action.REVIEW_DOCUMENTS) as tx:
             paper = _paper_of(tx, paper_id)
             accepted = accept_paper(paper, reviewer=actor.user_id, at=tx.now)

@@ -147,9 +147,7 @@ def quotient_repricing(
         return None
     last = days[-1]
     covering = [i for i in invoices if i.period_start <= last <= i.period_end]
-    billing = [
-        i for i in invoices if any(line.child_id and last in line.days for line in i.lines)
-    ]
+    billing = [i for i in invoices if any(last in line.days for line in i.lines)]
     named = max(
         [i for i in covering if i in billing] or covering or billing,
         key=lambda invoice: (invoice.issue_date, invoice.number),

@@ -143,16 +143,15 @@ def settle(
     )
     why = f"aucune attestation CAF reçue pour la campagne « {campaign.title} »"
     kept = settled.state is AnswerState.KEPT
+    carried = previous if kept else None
     since = campaign.valid_from
-    changed = _settled_quotients(household, previous if kept else None, since, campaign.id, why)
+    changed = _settled_quotients(household, carried, since, campaign.id, why)
     billed = quotient_repricing(tx.uow, household, changed)
     if billed is not None:
         # Closed late: days from ``valid_from`` on were invoiced meanwhile with the quotient
         # then on file. They keep it; the rule applies from the first day not invoiced.
         since = billed.free_from
-        changed = _settled_quotients(
-            household, previous if kept else None, since, campaign.id, why
-        )
+        changed = _settled_quotients(household, carried, since, campaign.id, why)
     if changed != household:
         tx.uow.households.save(changed)
         tx.audit.changes_of(
