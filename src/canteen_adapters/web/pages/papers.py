@@ -25,6 +25,7 @@ from canteen_adapters.web.pages.common import (
     staff_of,
 )
 from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.routes._dates import parse_day as iso_day
 from canteen_adapters.web.routes.family_papers import form_field, paper_fields
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import PaperKind, size_fr
@@ -120,12 +121,18 @@ async def review(request: AnyRequest) -> Response[str]:
     actor = staff_of(request)
     canteen = context_of(request).canteen
     pending = await run(canteen.papers.to_review, actor)
+    quotient_from, billed_until = (
+        iso_day(text, name) if (text := request.query_params.get(name)) else None
+        for name in ("qf", "facture")
+    )
     return page(
         request,
         "gestion-documents.html",
         title="Documents à examiner",
         pending=pending,
         done=request.query_params.get("fait"),
+        quotient_from=quotient_from,
+        billed_until=billed_until,
     )
 
 
@@ -137,8 +144,12 @@ async def decide(request: AnyRequest, document_id: FromPath[str]) -> Response[An
     accepting, reason = review_of(await form_of(request))
     canteen = context_of(request).canteen
     if accepting:
-        await run(canteen.papers.accept, actor, document_id)
-        return redirect("/gestion/documents?fait=accepte")
+        outcome = await run(canteen.papers.accept, actor, document_id)
+        # An attestation CAF: the page says from when its quotient applies (and why not from
+        # the paper's date when days after it were already invoiced).
+        dated = {"qf": outcome.quotient_from, "facture": outcome.billed_until}
+        query = "".join(f"&{name}={day.isoformat()}" for name, day in dated.items() if day)
+        return redirect(f"/gestion/documents?fait=accepte{query}")
     await run(canteen.papers.reject, actor, document_id, reason)
     return redirect("/gestion/documents?fait=refuse")
 

@@ -57,6 +57,7 @@ from canteen_core.services.billing._base import (
     household_recipients,
     parse_period,
 )
+from canteen_core.services.billing.billed_days import BilledQuotientChangeError
 from canteen_core.services.billing.credit_notes import CreditNotes
 from canteen_core.services.billing.dunning import Dunning, ReminderReport, booking_block_reason
 from canteen_core.services.billing.facts import period_facts, tariff_category_of
@@ -75,6 +76,7 @@ from canteen_core.services.billing.tariff_prices import HouseholdTariffs, Tariff
 
 __all__ = [
     "BilledGridChangeError",
+    "BilledQuotientChangeError",
     "BillingBase",
     "BillingOptions",
     "BillingReport",
