@@ -13,6 +13,7 @@ import attrs
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
+    CreditHeldError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
@@ -129,6 +130,33 @@ def household_account(
         documents.payments,
         documents.refunds,
     ).on(as_of)
+
+
+def refuse_while_money_held(
+    uow: UnitOfWork, household_id: str, *, today: date, refused: str
+) -> None:
+    """:class:`RuleViolationError` (``refused`` opens its French message) while the household
+    owes money on an invoice (one a direct debit still to be collected covers included: it
+    may come back unpaid), or :class:`~canteen_core.domain.errors.CreditHeldError` while it
+    holds credit: removing the household would leave the debt, or the family's money, with
+    no one to claim it from or pay it back to."""
+    account = household_account(uow, household_id, as_of=today)
+    due = [state for state in account.invoice_states() if state.balance_due.is_positive]
+    if due:
+        numbers = ", ".join(state.invoice.number for state in due[:5])
+        more = ", …" if len(due) > 5 else ""
+        raise RuleViolationError(
+            f"{refused} : le foyer {household_id} a {len(due)} facture(s) impayée(s) "
+            f"({numbers}{more}) ; elles doivent être réglées ou annulées d'abord"
+        )
+    credit = account.available_credit
+    if credit.is_positive:
+        raise CreditHeldError(
+            f"{refused} : le foyer {household_id} détient un avoir de {credit.format_fr()} ; "
+            "il doit d'abord lui être remboursé",
+            household_id=household_id,
+            credit=credit.amount,
+        )
 
 
 #: Households per ``IN`` list when reading many accounts at once.
