@@ -70,6 +70,7 @@ from canteen_core.services.billing.statements import (
     household_account,
     household_accounts,
     refuse_while_money_held,
+    uncovered_movements,
 )
 from canteen_core.services.billing.tariff_admin import BilledGridChangeError, TariffAdministration
 from canteen_core.services.billing.tariff_prices import HouseholdTariffs, TariffPrices
@@ -95,6 +96,7 @@ __all__ = [
     "period_facts",
     "refuse_while_money_held",
     "tariff_category_of",
+    "uncovered_movements",
 ]
 
 

@@ -132,6 +132,27 @@ def household_account(
     ).on(as_of)
 
 
+def uncovered_movements(
+    uow: UnitOfWork, household_id: str, *, adding: Refund | None = None
+) -> frozenset[str]:
+    """The refunds (``refund:<id>``) and rejections (``rejection:<id>``) of the household that
+    its replayed account cannot cover at their date, with ``adding`` among its refunds: a
+    refund dated before the credit it pays back existed, or one that leaves a later refund
+    or rejection without the credit it took."""
+    documents = uow.invoices.account_documents(household_id)
+    forced: set[str] = set()
+    refunds = (*documents.refunds, *((adding,) if adding is not None else ()))
+    _replay(
+        household_id,
+        documents.invoices,
+        documents.credit_notes,
+        documents.payments,
+        refunds,
+        forced=forced,
+    )
+    return frozenset(forced)
+
+
 def refuse_while_money_held(
     uow: UnitOfWork, household_id: str, *, today: date, refused: str
 ) -> None:
@@ -201,7 +222,12 @@ def _replay(
     notes: Iterable[CreditNote],
     payments: Iterable[Payment],
     refunds: Iterable[Refund],
+    *,
+    forced: set[str] | None = None,
 ) -> HouseholdAccount:
+    """The account the documents make, replayed in date order. A refund or a rejection the
+    account refuses at its date is applied anyway (stored documents are facts); its
+    ``refund:<id>`` or ``rejection:<id>`` is added to ``forced`` when given."""
     steps: list[tuple[date, int, str, object]] = []
     for invoice in invoices:
         steps.append((invoice.issue_date, 0, invoice.number, invoice))
@@ -241,12 +267,16 @@ def _replay(
                 # Stored documents are facts: a refund checked against another order of
                 # events is kept (the family then owes it) rather than hiding the account.
                 account = attrs.evolve(account, refunds=(*account.refunds, item))
+                if forced is not None:
+                    forced.add(f"refund:{item.id}")
         else:
             assert isinstance(item, tuple)
             try:
                 account = account.reject_payment(item[1].id, rejected_on=day)
             except RuleViolationError:
                 account = _force_reject(account, item[1].id, day)
+                if forced is not None:
+                    forced.add(f"rejection:{item[1].id}")
     return account
 
 
