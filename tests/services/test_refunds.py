@@ -1,11 +1,12 @@
 # ruff: noqa: F811  (fixtures imported from _billing_fixtures are used as arguments)
 """Paying household credit back (``payments.refund``): by transfer, cheque or cash, never
 beyond the credit, never dated before the credit existed or in the future; every refusal
-leaves the account and the audit trail as they were."""
+leaves the account and the audit trail as they were. And a counter payment dated years
+before the household used the service is refused."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -134,3 +135,22 @@ def test_a_backdated_refund_may_not_take_the_credit_a_later_refund_paid_back(
     assert _state(canteen) == before
     canteen.payments.refund(FINANCE, "concerto", "5.00", method="cash")
     assert canteen.billing.statement(FINANCE, "concerto").available_credit == Money.zero()
+
+
+def test_a_counter_payment_years_before_the_household_used_the_service_is_refused(
+    memory_bworld: World, clock: FixedClock
+) -> None:
+    canteen = _with_credit(memory_bworld, clock)
+    before = _state(canteen)
+    # The first school year is 2023-2024: the year before it is the earliest allowed.
+    with pytest.raises(InvalidInputError, match=r"\(01/01/2020\) est trop ancienne.*01/08/2022"):
+        canteen.payments.record_payment(
+            FINANCE, "concerto", "5.00", "cash", received_on=date(2020, 1, 1)
+        )
+    assert _state(canteen) == before
+    earliest = date(2022, 8, 1)
+    canteen.payments.record_payment(FINANCE, "concerto", "5.00", "cash", received_on=earliest)
+    with pytest.raises(InvalidInputError, match="trop ancienne"):
+        canteen.payments.record_payment(
+            FINANCE, "concerto", "5.00", "cash", received_on=earliest - timedelta(days=1)
+        )

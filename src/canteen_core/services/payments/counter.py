@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.calendar_words import school_year_label
 from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
     ConfigurationError,
@@ -14,14 +15,17 @@ from canteen_core.domain.errors import (
     RuleViolationError,
 )
 from canteen_core.domain.ledger import (
+    HouseholdAccount,
     Payment,
     PaymentMethod,
     Refund,
 )
 from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
+from canteen_core.ports.storage import UnitOfWork
 from canteen_core.services.billing import household_account, uncovered_movements
 from canteen_core.services.payments._base import PaymentBase, _a_date, _money, _stamp, _text
+from canteen_core.services.runner import school_year_of
 
 
 class CounterPayments(PaymentBase):
@@ -47,6 +51,10 @@ class CounterPayments(PaymentBase):
         invoices first, then the oldest; an overpayment becomes household credit. Emits
         ``PaymentReceived`` and emails a receipt.
 
+        A day received before the school year preceding the household's first one (its first
+        enrollment or invoice) is refused (:class:`InvalidInputError`): money cannot have come
+        from a family years before it used the service (``2020`` typed for ``2023``).
+
         A cheque, CESU titles or a receipt number already recorded for the household (and not
         rejected since) is refused (:class:`RuleViolationError`): the same cheque entered twice
         would count its money twice. A bounced cheque, once rejected, may be recorded again.
@@ -69,6 +77,7 @@ class CounterPayments(PaymentBase):
             if not isinstance(payment, Payment):
                 raise ConfigurationError("the manual payment adapter returned no Payment")
             account = household_account(uow, household_id)
+            _refuse_before_the_household(uow, account, payment.received_on)
             _refuse_recorded_reference(account.payments, payment)
             self._store_payment(tx, account, payment, notify=True)
         return payment
@@ -186,6 +195,26 @@ def _refund_method(method: object) -> PaymentMethod:
             path="method",
         )
     return chosen
+
+
+def _refuse_before_the_household(uow: UnitOfWork, account: HouseholdAccount, day: date) -> None:
+    """:class:`InvalidInputError` when ``day`` comes before the school year preceding the
+    household's first one (that of its first enrollment or invoice; families enroll, and may
+    pay in advance, during the year before). No bound for a household with neither."""
+    household_id = account.household_id
+    starts = [e.start for e in uow.enrollments.list(household_id=household_id)]
+    starts += [invoice.issue_date for invoice in account.invoices]
+    if not starts:
+        return
+    first = school_year_of(min(starts))
+    earliest = date(first - 1, 8, 1)
+    if day < earliest:
+        raise InvalidInputError(
+            f"la date de réception ({day:%d/%m/%Y}) est trop ancienne : la première année "
+            f"scolaire du foyer {household_id} est {school_year_label(first)} (au plus tôt "
+            f"le {earliest:%d/%m/%Y})",
+            path="received_on",
+        )
 
 
 def _refuse_above_credit(household_id: str, amount: Money, credit: Money) -> None:
