@@ -5,7 +5,7 @@ erasure keeps only the accounting documents, and is refused while an invoice is 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -250,3 +250,20 @@ def test_removing_a_household_is_refused_while_it_holds_credit(
     canteen.families.remove_household(ADMIN, "seul")
     with pytest.raises(NotFoundError):
         canteen.families.get(ADMIN, "seul")
+
+
+def test_erasure_waits_for_a_scheduled_direct_debit_to_be_collected(
+    any_bworld: World,  # noqa: F811  (the fixture: direct debit is configured)
+    clock: FixedClock,
+) -> None:
+    canteen = any_bworld.canteen
+    canteen.payments.sign_mandate(PAYER, "concerto", iban="FR7630006000011234567890189")
+    book(canteen, any_bworld.alban, september(any_bworld.alban))
+    clock.set(BILLING_DAY)
+    canteen.billing.run_postpaid(FINANCE, "2023-09")
+    canteen.payments.run_direct_debit(FINANCE, date(2023, 10, 20))
+    # The debit may still come back unpaid: the household is not paid up yet.
+    with pytest.raises(RuleViolationError, match=r"effacement refusé.*1 facture\(s\) impayée"):
+        canteen.privacy.erase_household(ADMIN, "concerto")
+    clock.set(datetime(2023, 10, 21, 8, 0, tzinfo=UTC))
+    canteen.privacy.erase_household(ADMIN, "concerto")
