@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
@@ -19,6 +20,7 @@ from canteen_core.services.billing.billed_days import (
     BilledQuotientChangeError,
     quotient_repricing,
 )
+from canteen_core.services.billing.statements import refuse_while_money_held
 from canteen_core.services.campaign_answers import record_quotient_answer
 from canteen_core.services.runner import ServiceBase, Transaction
 
@@ -146,13 +148,19 @@ class FamilyService(ServiceBase):
         return household
 
     def remove_household(self, actor: Actor, household_id: str) -> None:
-        """Delete a household (admin); ``ConflictError`` while it has enrollments."""
+        """Delete a household (admin); ``ConflictError`` while it has enrollments, and
+        :class:`~canteen_core.domain.errors.RuleViolationError` while one of its invoices is
+        unpaid or it holds credit (as :meth:`PrivacyService.erase_household
+        <canteen_core.services.privacy.PrivacyService.erase_household>`)."""
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
             if tx.uow.enrollments.count(household_id=household_id):
                 raise ConflictError(
                     f"household {household_id!r} still has enrollments; remove them first"
                 )
             before = tx.uow.households.get(household_id)
+            refuse_while_money_held(
+                tx.uow, household_id, today=paris_date(tx.now), refused="suppression refusée"
+            )
             tx.uow.households.remove(household_id)
             _record(tx, before, None, f"Suppression du foyer {household_id}")
 
