@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jinja2
@@ -52,12 +53,9 @@ PAGE_CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
     "form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
 )
-#: The diets as the pages name them (the kitchen's words, as ``canteen headcount`` prints them).
-DIETS_FR: dict[str, str] = {
-    Diet.STANDARD: "standard",
-    Diet.NO_PORK: "sans porc",
-    Diet.VEGETARIAN: "végétarien",
-}
+#: The diets as the pages name them: each :class:`Diet`'s ``label`` (the kitchen's words, as
+#: ``canteen headcount`` prints them).
+DIETS_FR: Mapping[str, str] = MappingProxyType({diet.value: diet.label for diet in Diet})
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -96,7 +94,7 @@ def fr_weekday(value: date) -> str:
 
 
 def diet_fr(value: Diet | str) -> str:
-    """``sans porc``: a diet in French (an unknown value as it is)."""
+    """``sans porc``: a diet in French, its :attr:`Diet.label` (an unknown value as it is)."""
     return DIETS_FR.get(value, str(value))
 
 
