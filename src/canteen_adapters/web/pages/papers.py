@@ -45,7 +45,7 @@ async def my_space(request: AnyRequest) -> Response[Any]:
     """The link of the e-mails: the user's own household's space."""
     session = session_of(request)
     home = home_of(session)
-    return redirect(f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
+    return redirect(request, f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
 
 
 @get("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
@@ -83,7 +83,7 @@ async def upload(request: AnyRequest, household_id: FromPath[str]) -> Response[A
     content = await file.read(canteen.papers.limits.max_bytes + 1)
     fields = paper_fields(form, file)
     await run(canteen.papers.upload, session.actor, household_id, content=content, **fields)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait=depose")
 
 
 @post("/foyer/{household_id:str}/facture-dematerialisee", include_in_schema=False)
@@ -95,7 +95,7 @@ async def paperless(request: AnyRequest, household_id: FromPath[str]) -> Respons
     consent = form.get("choix") == "email"
     await run(service.consent if consent else service.revoke, session.actor, household_id)
     done = "adhesion" if consent else "courrier"
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait={done}")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait={done}")
 
 
 @post("/foyer/{household_id:str}/adresse", include_in_schema=False)
@@ -111,7 +111,7 @@ async def postal_address(request: AnyRequest, household_id: FromPath[str]) -> Re
     )
     canteen = context_of(request).canteen
     await run(canteen.paperless.set_postal_address, session.actor, household_id, address)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
 
 
 @get("/gestion/documents", include_in_schema=False)
@@ -138,9 +138,9 @@ async def decide(request: AnyRequest, document_id: FromPath[str]) -> Response[An
     canteen = context_of(request).canteen
     if accepting:
         await run(canteen.papers.accept, actor, document_id)
-        return redirect("/gestion/documents?fait=accepte")
+        return redirect(request, "/gestion/documents?fait=accepte")
     await run(canteen.papers.reject, actor, document_id, reason)
-    return redirect("/gestion/documents?fait=refuse")
+    return redirect(request, "/gestion/documents?fait=refuse")
 
 
 HANDLERS = [my_space, space, upload, paperless, postal_address, review, decide]

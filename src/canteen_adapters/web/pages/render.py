@@ -44,8 +44,11 @@ __all__ = [
     "euros",
     "fr_date",
     "fr_datetime",
+    "path_of",
     "redirect",
+    "root_of",
     "text",
+    "url_of",
 ]
 
 FORM_COOKIE = "canteen_form"
@@ -121,9 +124,37 @@ def context_of(request: AnyRequest) -> WebContext:
     return found
 
 
-def redirect(location: str, *, cookies: list[Cookie] | None = None) -> Response[None]:
-    """A 303 to ``location`` (after a form, the browser GETs it)."""
-    return Response(None, status_code=303, headers={"Location": location}, cookies=cookies)
+def root_of(request: AnyRequest) -> str:
+    """The prefix the app is mounted under (the ASGI ``root_path``: ``/cantine`` behind
+    ``uvicorn --root-path /cantine`` or a Starlette ``Mount``), without its last ``/``; ``""``
+    when the app is served at the root."""
+    scope = request.scope
+    return str(scope.get("app_root_path") or scope.get("root_path") or "").rstrip("/")
+
+
+def path_of(request: AnyRequest) -> str:
+    """The page's path inside the app (``/foyer/X``), without the prefix it is mounted under."""
+    path = str(request.scope["path"])  # once routed, Litestar has taken the prefix off
+    root = root_of(request)
+    if root and (path == root or path.startswith(root + "/")):  # not routed (an unknown page)
+        return path[len(root) :] or "/"
+    return path
+
+
+def url_of(root: str, path: str) -> str:
+    """The address a browser asks for a page of the app: ``path`` (``/foyer/X?fait=1``, as the
+    routes name it) under the app's prefix ``root`` (see :func:`root_of`). Anything else
+    (a full URL, a relative ``?date=...``) is kept as it is."""
+    return root + path if path.startswith("/") and not path.startswith("//") else path
+
+
+def redirect(
+    request: AnyRequest, location: str, *, cookies: list[Cookie] | None = None
+) -> Response[None]:
+    """A 303 to the app's page ``location`` (after a form, the browser GETs it), under the
+    prefix the app is mounted under (see :func:`url_of`)."""
+    headers = {"Location": url_of(root_of(request), location)}
+    return Response(None, status_code=303, headers=headers, cookies=cookies)
 
 
 def check_form(request: AnyRequest, form: Mapping[str, Any]) -> None:
@@ -157,6 +188,7 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.environment.globals["url"] = _template_url
         self.environment.filters.update(
             fr_date=fr_date,
             fr_datetime=fr_datetime,
@@ -176,9 +208,11 @@ class PageRenderer:
         **values: Any,
     ) -> Response[str]:
         """Render ``pages/<name>`` with the common values: ``session``, ``csrf_token``,
-        ``portal``, ``issuer``, ``path``, ``direct_debit`` (whether SEPA is offered: the menu
-        links "Prélèvement" only then). ``form_action``: another origin forms may post to
-        (the payment provider)."""
+        ``portal``, ``issuer``, ``path`` (the page's path inside the app), ``root_path`` (the
+        prefix the app is mounted under, which templates put before every address they write:
+        ``{{ root_path }}/foyer/...``, or ``url("/foyer/...")``), ``direct_debit`` (whether
+        SEPA is offered: the menu links "Prélèvement" only then). ``form_action``: another
+        origin forms may post to (the payment provider)."""
         web = context_of(request)
         session = web.session(request)
         cookies: list[Cookie] = []
@@ -205,7 +239,8 @@ class PageRenderer:
             portal=deployment.portal,
             portal_name=deployment.portal.name or "Espace Restauration",
             issuer=deployment.issuer,
-            path=request.url.path,
+            path=path_of(request),
+            root_path=root_of(request),
             direct_debit=web.canteen.payments.offers_direct_debit(),
             **values,
         )
@@ -217,6 +252,12 @@ class PageRenderer:
             headers={"Content-Security-Policy": PAGE_CSP.format(extra=extra)},
             cookies=cookies,
         )
+
+
+@jinja2.pass_context
+def _template_url(context: jinja2.runtime.Context, path: str) -> str:
+    """A template's ``url("/foyer/X")``: the page's address under the app's prefix."""
+    return url_of(str(context.get("root_path") or ""), path)
 
 
 def _household(session: Session | None) -> str | None:
