@@ -346,3 +346,21 @@ def test_the_grid_offers_to_tick_all_only_when_a_day_can_change(
     assert "Tout cocher" not in over
     assert "Plus aucun jour n'est modifiable ce mois-ci" in over
     assert "Appliquer une périodicité" not in over
+
+
+def test_the_grid_writes_its_times_one_way(family: tuple[Deployment, str]) -> None:
+    """The grid's own deadlines ("Modifiable jusqu'au ...") and the canteen's deadline texts
+    shown beside them ("Délai dépassé depuis le ... à 10 h 00") write times alike: "10 h 00",
+    never "10:00"; a passed deadline is said once per day."""
+    web, _ = family
+    grid = "".join(
+        _grid(web, "semaine", day).split("<table", 1)[1].split("</table>", 1)[0]
+        for day in ("2023-10-02", "2023-10-09", "2023-10-16")  # passed, late, on time
+    )
+    until = re.findall(r"Modifiable jusqu'au \d\d/\d\d/\d{4} à (\d{1,2} h \d\d)", grid)
+    assert until, grid
+    passed = re.findall(r"Délai dépassé depuis le [^<]* à (\d{1,2} h \d\d)", grid)
+    assert passed, grid
+    assert re.search(r"\d:\d\d", grid) is None
+    assert "Verrouillé : Jour passé" in grid
+    assert "(date limite :" not in grid

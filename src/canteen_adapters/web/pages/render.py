@@ -28,6 +28,7 @@ from litestar.exceptions import HTTPException
 from canteen_adapters.web.context import AnyRequest, WebContext
 from canteen_adapters.web.security import csrf_refused
 from canteen_adapters.web.sessions import Session, same_token
+from canteen_core.domain._french import format_time_fr
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.domain.families import Diet
@@ -44,6 +45,7 @@ __all__ = [
     "euros",
     "fr_date",
     "fr_datetime",
+    "fr_deadline",
     "path_of",
     "redirect",
     "root_of",
@@ -84,11 +86,22 @@ def fr_date(value: date | datetime | None) -> str:
 
 
 def fr_datetime(value: datetime | None) -> str:
-    """``09/08/2023 à 17:58`` (Europe/Paris)."""
+    """``09/08/2023 à 17:58`` (Europe/Paris), as the seed's dashboard writes the last login
+    (a deadline on the grid: :func:`fr_deadline`)."""
     if value is None:
         return ""
     local = value.astimezone(PARIS)
     return f"{local:%d/%m/%Y} à {local:%H:%M}"
+
+
+def fr_deadline(value: datetime | None) -> str:
+    """``12/10/2023 à 10 h 00`` (Europe/Paris): a deadline on the reservation grid, its time
+    written as the domain's deadline texts shown beside it write theirs ("Délai dépassé depuis
+    le jeudi 12 octobre 2023 à 10 h 00")."""
+    if value is None:
+        return ""
+    local = value.astimezone(PARIS)
+    return f"{local:%d/%m/%Y} à {format_time_fr(local)}"
 
 
 def fr_weekday(value: date) -> str:
@@ -192,6 +205,7 @@ class PageRenderer:
         self.environment.filters.update(
             fr_date=fr_date,
             fr_datetime=fr_datetime,
+            fr_deadline=fr_deadline,
             euros=euros,
             fr_weekday=fr_weekday,
             text=text,
