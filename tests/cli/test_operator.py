@@ -16,8 +16,11 @@ import pytest
 from click.testing import Result
 from pypdf import PdfReader
 
+from canteen_adapters.cli.headcount import DIET_LABELS_FR
+from canteen_adapters.web.pages.render import DIETS_FR, diet_fr
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.families import Diet
 from canteen_core.services import Canteen
 
 from ._demo_site import run
@@ -302,6 +305,20 @@ def test_headcount_of_a_site(site: Path) -> None:
     assert days[0]["total"] == days[0]["total_meals"] + days[0]["pai_baskets"]
     text = run("headcount", "--config", str(site), "--site", "ronde", "--date", "2023-09-04")
     assert "repas (standard" in text.stdout
+
+
+def test_each_diet_has_one_french_name_for_the_cli_and_the_pages() -> None:
+    """The kitchen's words live on :class:`Diet`: ``canteen headcount`` and the pages read
+    them there, so the two cannot drift apart."""
+    assert {diet.value: diet.label for diet in Diet} == {
+        "standard": "standard",
+        "no_pork": "sans porc",
+        "vegetarian": "végétarien",
+    }
+    assert dict(DIET_LABELS_FR) == {diet: diet.label for diet in Diet}
+    assert dict(DIETS_FR) == {diet.value: diet.label for diet in Diet}
+    assert diet_fr(Diet.NO_PORK) == diet_fr("no_pork") == "sans porc"
+    assert diet_fr("halal") == "halal"  # a value the enum does not know: shown as it is
 
 
 def test_headcount_bad_input(site: Path) -> None:

@@ -307,3 +307,60 @@ def test_the_menu_offers_direct_debit_only_where_it_is_set_up(
     assert home.status_code == 200
     assert "/foyer/CONCERTO/factures" in home.text
     assert "/foyer/CONCERTO/prelevement" not in home.text
+
+
+def _grid(web: Deployment, view: str, day: str) -> str:
+    shown = web.client.get(f"/reservations/{CONCERTO_ENROLLMENT}?vue={view}&date={day}")
+    assert shown.status_code == 200, shown.text
+    return html.unescape(shown.text)
+
+
+def test_the_grid_offers_to_tick_all_only_when_a_day_can_change(
+    family: tuple[Deployment, str],
+) -> None:
+    """ "Tout cocher", "Tout décocher" and "Aller à l'étape 2" are only shown where a day of
+    the week or month shown can still be booked or cancelled; otherwise one line says why."""
+    web, _ = family
+    coming = _grid(web, "semaine", "2023-10-16")
+    assert "Tout cocher" in coming
+    assert "Tout décocher" in coming
+    assert "Aller à l'étape 2" in coming
+    assert "Appliquer une périodicité" in coming
+    assert "Plus aucun jour" not in coming
+
+    past = _grid(web, "semaine", "2023-09-11")  # every deadline passed (today: 06/10/2023)
+    assert "Tout cocher" not in past
+    assert "Tout décocher" not in past
+    assert "Aller à l'étape 2" not in past
+    assert "Plus aucun jour n'est modifiable cette semaine : la date limite est dépassée." in past
+    # The periodicity still reaches the weeks to come.
+    assert "Appliquer une périodicité" in past
+
+    holidays = _grid(web, "semaine", "2023-10-23")  # the Toussaint holidays (zone C)
+    assert "Tout cocher" not in holidays
+    assert "Aucun repas à réserver cette semaine : pas de service ces jours-là" in holidays
+
+    # The school year is over: nothing in the last month can change, nor anything after it.
+    web.clock.set(datetime(2024, 7, 10, 9, 0, tzinfo=PARIS))
+    over = _grid(web, "mois", "2024-07-01")
+    assert "Tout cocher" not in over
+    assert "Plus aucun jour n'est modifiable ce mois-ci" in over
+    assert "Appliquer une périodicité" not in over
+
+
+def test_the_grid_writes_its_times_one_way(family: tuple[Deployment, str]) -> None:
+    """The grid's own deadlines ("Modifiable jusqu'au ...") and the canteen's deadline texts
+    shown beside them ("Délai dépassé depuis le ... à 10 h 00") write times alike: "10 h 00",
+    never "10:00"; a passed deadline is said once per day."""
+    web, _ = family
+    grid = "".join(
+        _grid(web, "semaine", day).split("<table", 1)[1].split("</table>", 1)[0]
+        for day in ("2023-10-02", "2023-10-09", "2023-10-16")  # passed, late, on time
+    )
+    until = re.findall(r"Modifiable jusqu'au \d\d/\d\d/\d{4} à (\d{1,2} h \d\d)", grid)
+    assert until, grid
+    passed = re.findall(r"Délai dépassé depuis le [^<]* à (\d{1,2} h \d\d)", grid)
+    assert passed, grid
+    assert re.search(r"\d:\d\d", grid) is None
+    assert "Verrouillé : Jour passé" in grid
+    assert "(date limite :" not in grid

@@ -46,7 +46,7 @@ async def my_space(request: AnyRequest) -> Response[Any]:
     """The link of the e-mails: the user's own household's space."""
     session = session_of(request)
     home = home_of(session)
-    return redirect(f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
+    return redirect(request, f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
 
 
 @get("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
@@ -84,7 +84,7 @@ async def upload(request: AnyRequest, household_id: FromPath[str]) -> Response[A
     content = await file.read(canteen.papers.limits.max_bytes + 1)
     fields = paper_fields(form, file)
     await run(canteen.papers.upload, session.actor, household_id, content=content, **fields)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait=depose")
 
 
 @post("/foyer/{household_id:str}/facture-dematerialisee", include_in_schema=False)
@@ -96,7 +96,7 @@ async def paperless(request: AnyRequest, household_id: FromPath[str]) -> Respons
     consent = form.get("choix") == "email"
     await run(service.consent if consent else service.revoke, session.actor, household_id)
     done = "adhesion" if consent else "courrier"
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait={done}")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait={done}")
 
 
 @post("/foyer/{household_id:str}/adresse", include_in_schema=False)
@@ -112,7 +112,7 @@ async def postal_address(request: AnyRequest, household_id: FromPath[str]) -> Re
     )
     canteen = context_of(request).canteen
     await run(canteen.paperless.set_postal_address, session.actor, household_id, address)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
 
 
 @get("/gestion/documents", include_in_schema=False)
@@ -149,9 +149,9 @@ async def decide(request: AnyRequest, document_id: FromPath[str]) -> Response[An
         # the paper's date when days after it were already invoiced).
         dated = {"qf": outcome.quotient_from, "facture": outcome.billed_until}
         query = "".join(f"&{name}={day.isoformat()}" for name, day in dated.items() if day)
-        return redirect(f"/gestion/documents?fait=accepte{query}")
+        return redirect(request, f"/gestion/documents?fait=accepte{query}")
     await run(canteen.papers.reject, actor, document_id, reason)
-    return redirect("/gestion/documents?fait=refuse")
+    return redirect(request, "/gestion/documents?fait=refuse")
 
 
 HANDLERS = [my_space, space, upload, paperless, postal_address, review, decide]

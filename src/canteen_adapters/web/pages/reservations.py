@@ -92,6 +92,7 @@ def _show(
     grid: Grid = values["grid"]
     cells = [cell for cell in grid.cells() if cell.open and cell.editable and cell.pending is None]
     checked = {c.day for c in cells if c.booked} if ticked is None else ticked
+    frozen = _frozen(list(grid.cells()), values["view"])
     return page(
         request,
         "reservations.html",
@@ -103,7 +104,33 @@ def _show(
         weekdays=WEEKDAYS_FR,
         recurrences=RECURRENCES_FR,
         state=_state,
+        frozen=frozen,
+        # The periodicity reaches the days after the grid: useless only when none is left in
+        # the enrollment and the grid's own days are past their deadlines (so are earlier ones).
+        periodicity=frozen is None
+        or values["following"] is not None
+        or not any(_state(cell) == "locked" for cell in grid.cells()),
         **values,
+    )
+
+
+def _frozen(cells: list[GridCell], view: str) -> str | None:
+    """Why no day of the grid can be ticked or unticked, in one French line (``None``: some
+    can). "Tout cocher", "Tout décocher" and "Aller à l'étape 2" are not shown then."""
+    states = {_state(cell) for cell in cells}
+    if "free" in states:
+        return None
+    period = "cette semaine" if view == "semaine" else "ce mois-ci"
+    if states <= {"closed"}:
+        return (
+            f"Aucun repas à réserver {period} : pas de service ces jours-là "
+            "(fermeture, vacances ou hors inscription)."
+        )
+    if states <= {"closed", "locked"}:
+        return f"Plus aucun jour n'est modifiable {period} : la date limite est dépassée."
+    return (
+        f"Aucun jour n'est modifiable {period} (date limite dépassée, jour complet ou demande "
+        "en attente d'instruction)."
     )
 
 
