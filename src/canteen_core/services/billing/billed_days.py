@@ -1,6 +1,8 @@
 """``[billing] billed_days = "refuse"``: no booking, cancellation or attendance change to a
 day of a month already invoiced (with ``"regularise"``, the default, such changes are
-allowed and the next post-paid run regularises them, see :mod:`.regularise`).
+allowed and the next post-paid run regularises them, see :mod:`.regularise`), and
+:func:`billed_days_cancelled`: the days already invoiced a change cancels, which that run
+credits (what a site closure tells the operator).
 """
 
 from __future__ import annotations
@@ -8,11 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+import attrs
+
 from canteen_core.config.deployment import BilledDays, Deployment
-from canteen_core.domain._french import format_date_fr
+from canteen_core.domain._french import format_date_fr, format_month_fr
+from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.invoicing import MONTH_NAMES_FR
+from canteen_core.domain.money import format_number_fr
 from canteen_core.ports.storage import UnitOfWork
+
+__all__ = [
+    "BilledDaysCancelled",
+    "CreditedDay",
+    "billed_days_cancelled",
+    "ensure_days_not_billed",
+]
 
 
 def ensure_days_not_billed(
@@ -38,3 +51,115 @@ def ensure_days_not_billed(
                     f"Le mois de {month} est déjà facturé (facture {invoice.number}) : "
                     f"le {format_date_fr(day)} ne peut plus être modifié"
                 )
+
+
+@attrs.frozen(kw_only=True)
+class CreditedDay:
+    """One day of an enrollment that an invoice charged and a change cancels: the next
+    billing run credits it (a credit note on ``invoice_number``)."""
+
+    household_id: str
+    enrollment_id: str
+    day: date
+    invoice_id: str
+    invoice_number: str
+
+
+@attrs.frozen(kw_only=True)
+class BilledDaysCancelled:
+    """The days already invoiced that a change cancels (a site closure): with
+    ``billed_days = "regularise"`` the next billing run credits each on the invoice that
+    charged it. Empty when nothing invoiced is touched. ``unit_fr`` names what a day is
+    (``"repas"`` for lunch, ``"jour"`` otherwise), for :attr:`summary_fr`."""
+
+    days: tuple[CreditedDay, ...] = ()
+    unit_fr: str = "repas"
+
+    @property
+    def count(self) -> int:
+        """How many days (one per enrollment and day)."""
+        return len(self.days)
+
+    @property
+    def household_ids(self) -> tuple[str, ...]:
+        """The households concerned, by id."""
+        return tuple(sorted({item.household_id for item in self.days}))
+
+    @property
+    def invoice_numbers(self) -> tuple[str, ...]:
+        """The invoices that charged the days, by number."""
+        return tuple(sorted({item.invoice_number for item in self.days}))
+
+    @property
+    def months(self) -> tuple[date, ...]:
+        """The months of the days (their first day), in order."""
+        return tuple(sorted({item.day.replace(day=1) for item in self.days}))
+
+    @property
+    def summary_fr(self) -> str:
+        """``"12 repas déjà facturés (7 familles, factures de septembre 2023) seront crédités
+        à la prochaine facturation"``; ``""`` when nothing invoiced is cancelled."""
+        count = self.count
+        if not count:
+            return ""
+        many = count > 1
+        unit = self.unit_fr if not many or self.unit_fr.endswith("s") else f"{self.unit_fr}s"
+        families = len(self.household_ids)
+        months = [format_month_fr(month) for month in self.months]
+        listed = months[0] if len(months) == 1 else f"{', '.join(months[:-1])} et {months[-1]}"
+        invoices = "factures" if len(self.invoice_numbers) > 1 else "facture"
+        return (
+            f"{format_number_fr(count)} {unit} déjà facturé{'s' if many else ''} "
+            f"({format_number_fr(families)} famille{'s' if families > 1 else ''}, "
+            f"{invoices} de {listed}) {'seront' if many else 'sera'} "
+            f"crédité{'s' if many else ''} à la prochaine facturation"
+        )
+
+
+def billed_days_cancelled(
+    uow: UnitOfWork, cancelled: Iterable[tuple[Enrollment, Iterable[date]]]
+) -> BilledDaysCancelled:
+    """The days of ``cancelled`` (enrollment, days it no longer charges) that an invoice of
+    the household charged for the enrollment's child and service (its meal's service
+    included) and no credit note credited yet: what the next billing run credits. Two
+    queries (the households' invoices and credit notes), only when a day is given."""
+    wanted: dict[tuple[str, str], list[tuple[Enrollment, frozenset[date]]]] = {}
+    units: set[str] = set()
+    for enrollment, days in cancelled:
+        found = frozenset(days)
+        if not found:
+            continue
+        units.add(enrollment.service.priced_unit_fr)
+        services = {enrollment.service.id, enrollment.service.meal_service_id}
+        for service_id in services - {None}:
+            key = (enrollment.child_id, str(service_id))
+            wanted.setdefault(key, []).append((enrollment, found))
+    unit = "repas" if units <= {"repas"} else "jour"
+    if not wanted:
+        return BilledDaysCancelled(unit_fr=unit)
+    households = tuple(sorted({e.household_id for items in wanted.values() for e, _ in items}))
+    credited: dict[str, set[tuple[str | None, str, date]]] = {}
+    for note in uow.credit_notes.list(household_id=households):
+        credited.setdefault(note.invoice_id, set()).update(note.credited_days())
+    charged: dict[tuple[str, date], CreditedDay] = {}
+    for invoice in uow.invoices.list(household_id=households):
+        already = credited.get(invoice.id, set())
+        for line in invoice.lines:
+            if line.child_id is None:
+                continue
+            for enrollment, days in wanted.get((line.child_id, line.service_id), ()):
+                if enrollment.household_id != invoice.household_id:
+                    continue
+                for day in line.days:
+                    if day in days and (line.child_id, line.service_id, day) not in already:
+                        charged.setdefault(
+                            (enrollment.id, day),
+                            CreditedDay(
+                                household_id=enrollment.household_id,
+                                enrollment_id=enrollment.id,
+                                day=day,
+                                invoice_id=invoice.id,
+                                invoice_number=invoice.number,
+                            ),
+                        )
+    return BilledDaysCancelled(days=tuple(charged[key] for key in sorted(charged)), unit_fr=unit)
