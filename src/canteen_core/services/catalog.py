@@ -153,8 +153,9 @@ def _site_closure(
 ) -> SiteClosure:
     """The :class:`SiteClosure` of ``period`` at ``entry``'s site: the booked days
     ``dropped``, and the days of ``period`` invoiced for the enrollments it reaches."""
+    # Its service days until now (a day already closed was credited, or never charged).
     reached = [
-        (enrollment, [day for day in period.days() if enrollment.covers(day)])
+        (enrollment, enrollment.open_days(period.first_day, period.last_day))
         for enrollment, _, _, _ in closing
     ]
     return SiteClosure(

@@ -56,24 +56,24 @@ def ensure_days_not_billed(
 @attrs.frozen(kw_only=True)
 class CreditedDay:
     """One day of an enrollment that an invoice charged and a change cancels: the next
-    billing run credits it (a credit note on ``invoice_number``)."""
+    billing run credits it (a credit note on ``invoice_number``). ``meal``: the enrollment's
+    service is lunch (a day with its meal), so the day is a meal; else a day of an activity."""
 
     household_id: str
     enrollment_id: str
     day: date
     invoice_id: str
     invoice_number: str
+    meal: bool = True
 
 
 @attrs.frozen(kw_only=True)
 class BilledDaysCancelled:
     """The days already invoiced that a change cancels (a site closure): with
     ``billed_days = "regularise"`` the next billing run credits each on the invoice that
-    charged it. Empty when nothing invoiced is touched. ``unit_fr`` names what a day is
-    (``"repas"`` for lunch, ``"jour"`` otherwise), for :attr:`summary_fr`."""
+    charged it. Empty when nothing invoiced is touched."""
 
     days: tuple[CreditedDay, ...] = ()
-    unit_fr: str = "repas"
 
     @property
     def count(self) -> int:
@@ -98,18 +98,24 @@ class BilledDaysCancelled:
     @property
     def summary_fr(self) -> str:
         """``"12 repas déjà facturés (7 familles, factures de septembre 2023) seront crédités
-        à la prochaine facturation"``; ``""`` when nothing invoiced is cancelled."""
+        à la prochaine facturation"`` (``"12 repas et 3 jours d'activité déjà facturés..."``
+        when other activities are closed too); ``""`` when nothing invoiced is cancelled."""
         count = self.count
         if not count:
             return ""
         many = count > 1
-        unit = self.unit_fr if not many or self.unit_fr.endswith("s") else f"{self.unit_fr}s"
+        meals = sum(1 for item in self.days if item.meal)
+        others = count - meals
+        what = [f"{format_number_fr(meals)} repas"] if meals else []
+        if others:
+            what.append(f"{format_number_fr(others)} jour{'s' if others > 1 else ''} d'activité")
+        unit = " et ".join(what)
         families = len(self.household_ids)
         months = [format_month_fr(month) for month in self.months]
         listed = months[0] if len(months) == 1 else f"{', '.join(months[:-1])} et {months[-1]}"
         invoices = "factures" if len(self.invoice_numbers) > 1 else "facture"
         return (
-            f"{format_number_fr(count)} {unit} déjà facturé{'s' if many else ''} "
+            f"{unit} déjà facturé{'s' if many else ''} "
             f"({format_number_fr(families)} famille{'s' if families > 1 else ''}, "
             f"{invoices} de {listed}) {'seront' if many else 'sera'} "
             f"crédité{'s' if many else ''} à la prochaine facturation"
@@ -121,22 +127,21 @@ def billed_days_cancelled(
 ) -> BilledDaysCancelled:
     """The days of ``cancelled`` (enrollment, days it no longer charges) that an invoice of
     the household charged for the enrollment's child and service (its meal's service
-    included) and no credit note credited yet: what the next billing run credits. Two
-    queries (the households' invoices and credit notes), only when a day is given."""
+    included) by the day, and no credit note credited yet: what the next billing run credits
+    (activities billed by another unit, an hour, a half-day, are billed as they stand and
+    left out). Two queries (the households' invoices and credit notes), only when a day is
+    given."""
     wanted: dict[tuple[str, str], list[tuple[Enrollment, frozenset[date]]]] = {}
-    units: set[str] = set()
     for enrollment, days in cancelled:
         found = frozenset(days)
         if not found:
             continue
-        units.add(enrollment.service.priced_unit_fr)
         services = {enrollment.service.id, enrollment.service.meal_service_id}
         for service_id in services - {None}:
             key = (enrollment.child_id, str(service_id))
             wanted.setdefault(key, []).append((enrollment, found))
-    unit = "repas" if units <= {"repas"} else "jour"
     if not wanted:
-        return BilledDaysCancelled(unit_fr=unit)
+        return BilledDaysCancelled()
     households = tuple(sorted({e.household_id for items in wanted.values() for e, _ in items}))
     credited: dict[str, set[tuple[str | None, str, date]]] = {}
     for note in uow.credit_notes.list(household_id=households):
@@ -145,8 +150,8 @@ def billed_days_cancelled(
     for invoice in uow.invoices.list(household_id=households):
         already = credited.get(invoice.id, set())
         for line in invoice.lines:
-            if line.child_id is None:
-                continue
+            if line.child_id is None or line.unit is not None:
+                continue  # activities billed by their own unit are not regularised
             for enrollment, days in wanted.get((line.child_id, line.service_id), ()):
                 if enrollment.household_id != invoice.household_id:
                     continue
@@ -160,6 +165,7 @@ def billed_days_cancelled(
                                 day=day,
                                 invoice_id=invoice.id,
                                 invoice_number=invoice.number,
+                                meal=enrollment.service.priced_unit_fr == "repas",
                             ),
                         )
-    return BilledDaysCancelled(days=tuple(charged[key] for key in sorted(charged)), unit_fr=unit)
+    return BilledDaysCancelled(days=tuple(charged[key] for key in sorted(charged)))
