@@ -114,10 +114,11 @@ class BilledDaysCancelled:
         months = [format_month_fr(month) for month in self.months]
         listed = months[0] if len(months) == 1 else f"{', '.join(months[:-1])} et {months[-1]}"
         invoices = "factures" if len(self.invoice_numbers) > 1 else "facture"
+        of = "d'" if listed[0] in "aeiouy" else "de "  # d'avril, d'août, d'octobre
         return (
             f"{unit} déjà facturé{'s' if many else ''} "
             f"({format_number_fr(families)} famille{'s' if families > 1 else ''}, "
-            f"{invoices} de {listed}) {'seront' if many else 'sera'} "
+            f"{invoices} {of}{listed}) {'seront' if many else 'sera'} "
             f"crédité{'s' if many else ''} à la prochaine facturation"
         )
 
