@@ -56,6 +56,6 @@ def test_a_month_starting_with_a_vowel_is_elided() -> None:
         days=tuple(_day(f"h{n}", date(2024, 4, 2)) for n in range(1, 1235))
     )
     assert billed.summary_fr == (
-        "1\xa0234 repas déjà facturés (1\xa0234 familles, facture d'avril 2024) seront "
+        "1 234 repas déjà facturés (1 234 familles, facture d'avril 2024) seront "
         "crédités à la prochaine facturation"
     )
