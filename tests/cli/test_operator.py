@@ -178,6 +178,17 @@ def test_enrollments_list_edit_and_end(site: Path) -> None:
                      "22/12/2023", "--json"))  # fmt: skip
     assert ended["end"] == "2023-12-22"
     assert ended["tariff_category"] == "resident"
+    assert ended["billed"]["count"] == 0
+    # Ended within September, already invoiced: the meals after are credited next run.
+    early = run("enrollments", "end", "CONCERTO-alban-rs", "--config", str(site), "--on",
+                "2023-09-12")  # fmt: skip
+    assert early.exit_code == 0, early.output
+    first, line = early.stdout.splitlines()
+    assert first.startswith("Inscription modifiée : CONCERTO-alban-rs")
+    assert line == (  # Alban's Mondays 18 and 25 September
+        "2 repas déjà facturés (1 famille, facture de septembre 2023) seront crédités à la "
+        "prochaine facturation"
+    )
 
 
 def test_staff_list_households_children_and_sites(site: Path) -> None:

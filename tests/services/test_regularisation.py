@@ -374,3 +374,41 @@ def test_close_site_keeps_its_answer_and_credits_as_before(
     clock.set(NOVEMBER)
     (note,) = canteen.billing.run_postpaid(FINANCE, "2023-10").credit_notes
     assert (note.invoice_id, [line.days for line in note.lines]) == (invoice.id, [(days[0],)])
+
+
+# -- an enrollment ended earlier, over days already invoiced -------------------------------------
+
+
+def test_an_enrollment_ended_over_billed_days_says_what_the_next_run_credits(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    days, invoice = _billed_september(any_bworld, clock)
+    billed = canteen.enrollments.billed_after(ADMIN, any_bworld.alban.id, days[2])
+    assert [item.day for item in billed.days] == days[3:]
+    assert billed.invoice_numbers == (invoice.number,)
+    assert billed.summary_fr == (
+        "2 repas déjà facturés (1 famille, facture de septembre 2023) seront crédités à la "
+        "prochaine facturation"
+    )
+    assert canteen.enrollments.billed_after(ADMIN, any_bworld.alban.id, days[-1]).count == 0
+    canteen.enrollments.end_on(ADMIN, any_bworld.alban.id, days[2])
+    clock.set(NOVEMBER)
+    (note,) = canteen.billing.run_postpaid(FINANCE, "2023-10").credit_notes
+    assert note.invoice_id == invoice.id
+    assert sorted(day for line in note.lines for day in line.days) == days[3:]
+
+
+def test_refuse_setting_refuses_ending_an_enrollment_over_a_billed_day(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    world = priced_world(refusing)
+    days, _ = _billed_september(world, clock)
+    before = refusing.reservations.book_of(ADMIN, world.alban.id)
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.enrollments.end_on(ADMIN, world.alban.id, days[2])
+    assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
+    assert refusing.enrollments.get(ADMIN, world.alban.id).end == world.alban.end
+    # From October on, nothing billed is touched.
+    ended = refusing.enrollments.end_on(ADMIN, world.alban.id, date(2023, 10, 20))
+    assert ended.end == date(2023, 10, 20)

@@ -10,6 +10,7 @@ from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import parse_day
 from canteen_adapters.cli._output import (
     WEEKDAY_NAMES_FR,
+    billed_json,
     echo_json,
     join_fr,
     plural,
@@ -127,13 +128,7 @@ def close_command(
             {
                 "site": site_id,
                 "cancelled": dict(closure.cancelled),
-                "billed": {
-                    "count": billed.count,
-                    "households": list(billed.household_ids),
-                    "invoices": list(billed.invoice_numbers),
-                    "months": [f"{month:%Y-%m}" for month in billed.months],
-                    "summary": billed.summary_fr,
-                },
+                "billed": billed_json(billed),
             }
         )
         return
