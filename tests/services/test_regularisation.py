@@ -412,3 +412,23 @@ def test_refuse_setting_refuses_ending_an_enrollment_over_a_billed_day(
     # From October on, nothing billed is touched.
     ended = refusing.enrollments.end_on(ADMIN, world.alban.id, date(2023, 10, 20))
     assert ended.end == date(2023, 10, 20)
+
+
+def test_refuse_setting_refuses_closing_or_ending_over_a_meal_billed_unbooked(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    """A meal eaten without a booking, invoiced: no booking to drop, but the next run would
+    credit it all the same, so with "refuse" the change is refused."""
+    world = priced_world(refusing)
+    days = september(world.alban)[:5]
+    book(refusing, world.alban, days[:4])
+    attend(refusing, world.alban, dict.fromkeys(days, Presence.PRESENT))
+    clock.set(BILLING_DAY)
+    refusing.billing.run_postpaid(FINANCE, "2023-09")
+    eaten = Period(name="Grève", first_day=days[4], last_day=days[4])
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.catalog.add_closure(ADMIN, world.alban.site.id, eaten, credit_billed=True)
+    assert refusing.catalog.site(ADMIN, world.alban.site.id).closures == ()
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.enrollments.end_on(ADMIN, world.alban.id, days[3])
+    assert refusing.enrollments.get(ADMIN, world.alban.id).end == world.alban.end

@@ -254,8 +254,9 @@ class CatalogService(ServiceBase):
         next billing run: unless ``credit_billed`` confirms it, such a closure is refused with
         :class:`BilledClosureError`, whose message says how many (a closure typed on the wrong
         dates cannot be undone). With ``[billing] billed_days = "refuse"`` a closure cancelling
-        a booked day of a month already invoiced is refused (``RuleViolationError``) even
-        confirmed. ``NotFoundError`` for an unknown site; nothing changes when refused.
+        a booked day of a month already invoiced, or a day an invoice charged, is refused
+        (``RuleViolationError``) even confirmed. ``NotFoundError`` for an unknown site;
+        nothing changes when refused.
         """
         _check_period(period)
         if expected_version is not None and (
@@ -276,6 +277,8 @@ class CatalogService(ServiceBase):
             closing = self._closing(tx, site_id, period)
             dropped = self._close_enrollments(tx, closing)
             result = _site_closure(tx, closed, period, dropped, closing)
+            # With "refuse", a day charged without a booking (a meal eaten unbooked) too.
+            ensure_days_not_billed(tx.uow, self._ctx.deployment, result.billed.by_household())
             if result.billed.count and not credit_billed:
                 raise BilledClosureError(
                     f"fermeture non enregistrée : {result.billed.summary_fr} ; "

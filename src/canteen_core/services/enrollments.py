@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from canteen_core.config.deployment import BilledDays
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.catalog import Service, Site
@@ -290,7 +291,8 @@ class EnrollmentService(ServiceBase):
         charged for them). ``end`` may not be before the enrollment's start. Days after it
         already invoiced are credited by the next billing run (:meth:`billed_after` says
         which, before); with ``[billing] billed_days = "refuse"``, cancelling a booked day
-        of a month already invoiced is refused and nothing changes.
+        of a month already invoiced, or a day an invoice charged, is refused and nothing
+        changes.
         """
         _check_end(end)
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
@@ -301,7 +303,13 @@ class EnrollmentService(ServiceBase):
                 self._check([changed], self._existing(tx, [changed]), list(tx.uow.tariffs.list()))
             book = tx.uow.reservations.load(enrollment_id)
             new_book, dropped = drop_closed_days(book, changed)
-            ensure_days_not_billed(tx.uow, self._ctx.deployment, {enrollment.household_id: dropped})
+            deployment = self._ctx.deployment
+            ensure_days_not_billed(tx.uow, deployment, {enrollment.household_id: dropped})
+            if deployment.billing.billed_days is BilledDays.REFUSE and end < enrollment.end:
+                # A day after ``end`` an invoice charged without a booking is refused too.
+                after = enrollment.open_days(end + timedelta(days=1))
+                billed = billed_days_cancelled(tx.uow, [(enrollment, after)])
+                ensure_days_not_billed(tx.uow, deployment, billed.by_household())
             if new_book.version != book.version:
                 tx.uow.reservations.save(new_book, expected_version=book.version)
             tx.uow.enrollments.save(changed)

@@ -90,6 +90,13 @@ class BilledDaysCancelled:
         """The invoices that charged the days, by number."""
         return tuple(sorted({item.invoice_number for item in self.days}))
 
+    def by_household(self) -> dict[str, tuple[date, ...]]:
+        """The days per household (what :func:`ensure_days_not_billed` takes)."""
+        found: dict[str, set[date]] = {}
+        for item in self.days:
+            found.setdefault(item.household_id, set()).add(item.day)
+        return {household: tuple(sorted(days)) for household, days in sorted(found.items())}
+
     @property
     def months(self) -> tuple[date, ...]:
         """The months of the days (their first day), in order."""
