@@ -5,7 +5,8 @@ enrollment names it) and enrollments refer to it by id. A closure added to a sit
 works) is kept by the site: it reaches every enrollment at the site, those made later included
 (their calendar is built with the site's closures), drops the booked days it covers (the
 organiser closed: nobody is charged) and tells each family concerned by e-mail, through the
-outbox, in the same transaction.
+outbox, in the same transaction. Days of the closure already invoiced are credited by the next
+billing run: the closure says how many, and is only made over them once confirmed.
 """
 
 from __future__ import annotations
@@ -222,8 +223,8 @@ class CatalogService(ServiceBase):
 
     def preview_closure(self, actor: Actor, site_id: str, period: Period) -> SiteClosure:
         """What :meth:`add_closure` would do now (admin), nothing stored: the booked days it
-        would cancel, and those of them already invoiced (to show before confirming).
-        ``NotFoundError`` for an unknown site."""
+        would cancel, and the days already invoiced it would have the next billing run credit
+        (to show before confirming). ``NotFoundError`` for an unknown site."""
         _check_period(period)
         with self._ctx.use_case(actor, Action.MANAGE_CALENDAR, read_only=True) as tx:
             tx.filtered()
@@ -264,7 +265,7 @@ class CatalogService(ServiceBase):
         ):
             raise InvalidInputError("version attendue invalide", path="expected_version")
         if type(credit_billed) is not bool:
-            raise InvalidInputError("credit_billed : oui ou non attendu", path="credit_billed")
+            raise InvalidInputError("credit_billed : True ou False attendu", path="credit_billed")
         with self._ctx.use_case(actor, Action.MANAGE_CALENDAR) as tx:
             entry = tx.uow.sites.get(site_id)
             if expected_version is not None and entry.version != expected_version:
