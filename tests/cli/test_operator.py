@@ -181,6 +181,17 @@ def test_enrollments_list_edit_and_end(site: Path) -> None:
                      "22/12/2023", "--json"))  # fmt: skip
     assert ended["end"] == "2023-12-22"
     assert ended["tariff_category"] == "resident"
+    assert ended["billed"]["count"] == 0
+    # Ended within September, already invoiced: the meals after are credited next run.
+    early = run("enrollments", "end", "CONCERTO-alban-rs", "--config", str(site), "--on",
+                "2023-09-12")  # fmt: skip
+    assert early.exit_code == 0, early.output
+    first, line = early.stdout.splitlines()
+    assert first.startswith("Inscription modifiée : CONCERTO-alban-rs")
+    assert line == (  # Alban's Mondays 18 and 25 September
+        "2 repas déjà facturés (1 famille, facture de septembre 2023) seront crédités à la "
+        "prochaine facturation"
+    )
 
 
 def test_staff_list_households_children_and_sites(site: Path) -> None:
@@ -224,6 +235,29 @@ def test_staff_close_a_site_for_present_and_future_enrollments(site: Path) -> No
     ]
     text = run("sites", "list", "--config", str(site)).stdout
     assert "fermé du jeu. 12/10/2023 au ven. 13/10/2023 : Grève" in text
+
+
+def test_a_closure_over_billed_days_is_confirmed_and_says_what_is_credited(site: Path) -> None:
+    """September is billed in the demo: closing a day of it cancels meals already invoiced,
+    which the next run credits. Unconfirmed, nothing is stored and the line says how many."""
+    db = site.parent / "canteen.db"
+    before = counts(db)
+    strike = ("sites", "close", "--config", str(site), "--site", "ronde", "--from",
+              "2023-09-12", "--reason", "Grève")  # fmt: skip
+    refused = run(*strike)
+    one_line_error(refused, 1, "repas déjà facturés (5 familles, ")
+    assert "factures de septembre 2023) seront crédités à la prochaine facturation" in (
+        refused.stderr
+    )
+    assert refused.stderr.rstrip().endswith("(--credit-billed)")
+    assert counts(db) == before
+    closed = run(*strike, "--credit-billed")
+    assert closed.exit_code == 0, closed.output
+    first, line = closed.stdout.splitlines()
+    assert first.startswith("ronde fermé du mar. 12/09/2023 au mar. 12/09/2023 (Grève)")
+    assert (
+        line == refused.stderr.removeprefix("Erreur : fermeture non enregistrée : ").split(" ; ")[0]
+    )
 
 
 def test_errors_are_one_french_line_without_python_internals(site: Path) -> None:

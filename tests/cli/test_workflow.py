@@ -95,10 +95,31 @@ def test_a_month_from_an_empty_deployment(config: Path) -> None:
     assert changed.exit_code == 1
     assert "a servi à facturer (facture 2023-000001 du 02/10/2023)" in changed.stderr
     assert changed.stderr.rstrip().endswith("(--reprice-billed)")
-    # A closure found out after billing (a strike on the 7th): the next run credits the days
+    # A closure found out after billing (a strike on the 7th): it cannot be undone, so the
+    # operator is told what the next run will credit and confirms; that run credits the days
     # billed and no longer due, and says so with what it billed.
-    ok(run("sites", "close", "--config", c, "--site", "ronde", "--from", "2023-09-07",
-           "--reason", "Grève", now="2023-10-03T08:00:00+02:00"))  # fmt: skip
+    strike = ("sites", "close", "--config", c, "--site", "ronde", "--from", "2023-09-07",
+              "--reason", "Grève")  # fmt: skip
+    unconfirmed = run(*strike, now="2023-10-03T08:00:00+02:00")
+    assert unconfirmed.exit_code == 1
+    assert unconfirmed.stderr == (
+        "Erreur : fermeture non enregistrée : 2 repas déjà facturés (1 famille, facture de "
+        "septembre 2023) seront crédités à la prochaine facturation ; confirmez pour fermer "
+        "quand même (--credit-billed)\n"
+    )
+    listed = json.loads(ok(run("sites", "list", "--config", c, "--json")))
+    assert listed["sites"][0]["closures"] == []
+    closed = json.loads(ok(run(*strike, "--credit-billed", "--json",
+                               now="2023-10-03T08:00:00+02:00")))  # fmt: skip
+    assert closed["cancelled"] == {"jade": ["2023-09-07"], "leo": ["2023-09-07"]}
+    assert closed["billed"] == {
+        "count": 2,
+        "households": ["F1"],
+        "invoices": ["2023-000001"],
+        "months": ["2023-09"],
+        "summary": "2 repas déjà facturés (1 famille, facture de septembre 2023) seront "
+        "crédités à la prochaine facturation",
+    }
     october = ok(run("bill", "--config", c, "--period", "2023-10",
                      now="2023-11-02T08:00:00+01:00"))  # fmt: skip
     assert "Régularisation : 1 avoir émis (5,00 €) sur des factures précédentes" in october

@@ -110,6 +110,34 @@ def test_the_direct_debit_page_says_when_it_is_not_configured(web: Deployment) -
     assert refused.text.count("pas configuré sur ce portail") == 1
 
 
+def test_the_closures_page_asks_to_confirm_a_closure_over_billed_days(web: Deployment) -> None:
+    """Closing a day of a month already invoiced cannot be undone and the next run credits
+    it: the page refuses it first with how many meals, for how many families, and a box to
+    tick; ticked, the closure is stored and the line says what will be credited."""
+    csrf = web.activate(web.template.staff)
+    web.clock.set(datetime(2023, 11, 2, 9, 0, tzinfo=PARIS))
+    web.canteen.billing.run_postpaid(ADMIN, "2023-10")
+    form = {"csrf_token": csrf, "site": "ronde", "name": "Grève", "du": "2023-10-16"}
+    refused = web.client.post("/gestion/fermetures", data=form)
+    assert refused.status_code == 422, refused.text
+    text = html.unescape(refused.text)
+    line = re.search(r"\d+ repas déjà facturés \(\d+ familles?, factures? d'octobre 2023\) "
+                     r"seront crédités à la prochaine facturation", text)  # fmt: skip
+    assert line is not None, text
+    assert "fermeture non enregistrée" in text
+    assert 'name="credit_billed"' in refused.text
+    assert 'value="Grève"' in refused.text  # the form is shown again as typed
+    enrollment = web.canteen.enrollments.get(ADMIN, CONCERTO_ENROLLMENT)
+    assert enrollment.closure(datetime(2023, 10, 16).date()) is None
+    closed = web.client.post("/gestion/fermetures", data={**form, "credit_billed": "oui"})
+    assert closed.status_code == 200, closed.text
+    assert f"{line.group(0)}." in html.unescape(closed.text)
+    assert "Fermeture enregistrée" in closed.text
+    assert 'name="credit_billed"' not in closed.text
+    enrollment = web.canteen.enrollments.get(ADMIN, CONCERTO_ENROLLMENT)
+    assert enrollment.closure(datetime(2023, 10, 16).date()) is not None
+
+
 def test_the_billing_page_says_what_the_run_credited(web: Deployment) -> None:
     """A closure found out after billing: the next run from the "Facturation" page says it
     issued régularisation credit notes and for how much, as it says what it billed."""

@@ -24,6 +24,7 @@ from canteen_core.domain.reservations import BulkResult
 
 if TYPE_CHECKING:
     from canteen_core.services import Canteen
+    from canteen_core.services.catalog import SiteClosure
     from canteen_core.services.enrollment_requests import EnrollmentOffer
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "body",
     "change_out",
     "child_out",
+    "closure_out",
     "enrollment_out",
     "grid_out",
     "guardian_out",
@@ -83,6 +85,22 @@ def body(cls: type[Body], *sources: object, **values: Any) -> Body:
         if source is not None:
             copied[field.name] = _json_value(getattr(source, field.name))
     return cls(**copied, **values)
+
+
+def closure_out(closure: SiteClosure) -> so.ClosureOut:
+    """A site closure's answer: the bookings cancelled, and the days already invoiced it
+    cancels (credited by the next billing run)."""
+    billed = closure.billed
+    return so.ClosureOut(
+        cancelled={key: list(days) for key, days in closure.cancelled.items()},
+        billed=so.BilledDaysOut(
+            count=billed.count,
+            households=list(billed.household_ids),
+            invoices=list(billed.invoice_numbers),
+            months=[f"{month:%Y-%m}" for month in billed.months],
+            summary=billed.summary_fr,
+        ),
+    )
 
 
 def guardian_out(guardian: Guardian) -> s.GuardianOut:

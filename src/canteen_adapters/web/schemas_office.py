@@ -92,10 +92,25 @@ class HeadcountOut:
 
 
 @attrs.frozen(kw_only=True)
+class BilledDaysOut:
+    """The days already invoiced that a closure cancels, which the next billing run credits
+    (a credit note on each invoice): how many, the households, the invoice numbers, the
+    months (``"2023-09"``) and ``summary``, the French line to show (``""`` when none)."""
+
+    count: int
+    households: list[str]
+    invoices: list[str]
+    months: list[str]
+    summary: str
+
+
+@attrs.frozen(kw_only=True)
 class ClosureOut:
-    """Bookings cancelled by a closure, per enrollment."""
+    """Bookings cancelled by a closure, per enrollment; ``billed``: the days already invoiced
+    it cancels, credited by the next billing run."""
 
     cancelled: dict[str, list[date]]
+    billed: BilledDaysOut
 
 
 @attrs.frozen(kw_only=True)

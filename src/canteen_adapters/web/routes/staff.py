@@ -73,11 +73,12 @@ def decide(
 def close_site(
     request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
-    """Close a site over a period (strike, works): its bookings are cancelled."""
+    """Close a site over a period (strike, works): its bookings are cancelled. ``billed``
+    says which days already invoiced it cancels: the next billing run credits them."""
     actor = web.staff_actor(request)
     period = Period(name=data.name, first_day=data.first_day, last_day=data.last_day)
-    cancelled = web.canteen.enrollments.close_site(actor, site_id, period)
-    return ClosureOut(cancelled={key: list(days) for key, days in cancelled.items()})
+    closure = web.canteen.catalog.add_closure(actor, site_id, period, credit_billed=True)
+    return convert.closure_out(closure)
 
 
 @get("/api/v1/staff/sites/{site_id:str}/headcounts", tags=TAGS, sync_to_thread=True)
