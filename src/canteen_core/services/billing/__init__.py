@@ -35,7 +35,9 @@ Prepaid mode
     for its service month (only days not invoiced yet), and
     :meth:`BillingService.credit_cancellations` credits days invoiced in advance and cancelled
     before the deadline (a late cancellation, marked by the reservation engine, is not
-    credited).
+    credited). :meth:`BillingService.run_prepaid` is the staff's run of a month: every
+    household's basket invoiced as :meth:`~BillingService.invoice_basket` does, one
+    transaction per household, returning the same :class:`BillingReport` as a post-paid run.
 
 The ledger
     Nothing derived is stored: a household's :class:`~canteen_core.domain.ledger.HouseholdAccount`
