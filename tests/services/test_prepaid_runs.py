@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from _billing_fixtures are used as arguments)
 """The staff's prepaid billing run (``BillingService.run_prepaid``): every household's basket
 of a month invoiced as ``invoice_basket`` would, cancellation credits first, one household's
 failure reported without stopping the others, and running it again issues nothing new."""
@@ -24,10 +25,13 @@ from canteen_core.domain.errors import (
 )
 from canteen_core.domain.money import Money
 from canteen_core.services import Canteen
+from canteen_core.services.billing import BasketInvoices
 
-from ._billing_fixtures import (
+from ._billing_fixtures import (  # noqa: F401  (fixtures)
     book,
     make_billing_canteen,
+    memory_billing_canteen,
+    memory_bworld,
     priced_world,
     september,
 )
@@ -212,3 +216,55 @@ def canteen_book(canteen: Canteen, world: World) -> list[date]:
         return list(
             uow.reservations.load(world.alban.id).booked_days(date(2023, 9, 1), date(2023, 9, 30))
         )
+
+
+# -- a family's validation ----------------------------------------------------------------------
+
+
+def test_a_family_validation_invoices_the_basket_of_each_month_it_booked(
+    prepaid: Canteen,
+) -> None:
+    world = priced_world(prepaid)
+    wanted = {date(2023, 9, 25): True, date(2023, 9, 26): True, date(2023, 10, 2): True}
+    result = prepaid.reservations.set_days(PAYER, world.alban.id, wanted)
+    assert result.booked == tuple(wanted)
+    done = prepaid.billing.invoice_validation(PAYER, world.alban.id, result.booked)
+    assert [(i.label, i.total) for i in done.invoices] == [
+        ("SEPTEMBRE 2023", Money.of("6.10")),
+        ("OCTOBRE 2023", Money.of("3.05")),
+    ]
+    assert done.problems == ()
+    # Validated again (nothing new): nothing issued.
+    again = prepaid.billing.invoice_validation(PAYER, world.alban.id, result.booked)
+    assert again.invoices == ()
+    with pytest.raises(NotAuthorizedError):
+        prepaid.billing.invoice_validation(OTHER, world.alban.id, result.booked)
+    with pytest.raises(NotFoundError):
+        prepaid.billing.invoice_validation(PAYER, "nowhere", result.booked)
+
+
+def test_a_validation_that_cannot_be_invoiced_keeps_the_booking_and_says_why(
+    prepaid: Canteen,
+) -> None:
+    world = priced_world(prepaid)
+    voisins = prepaid.families.get(ADMIN, "voisins")
+    prepaid.families.save_household(ADMIN, attrs.evolve(voisins, resident=False))
+    result = prepaid.reservations.set_days(OTHER, world.lea.id, {date(2023, 9, 25): True})
+    done = prepaid.billing.invoice_validation(OTHER, world.lea.id, result.booked)
+    assert done.invoices == ()
+    assert done.problems == (
+        "la facture SEPTEMBRE 2023 n'a pas pu être émise : la grille tarifaire « rs-2023 » du "
+        "service « Restauration scolaire » ne tarife pas la catégorie « non_resident_child » de "
+        "l'inscription e-lea (enfant lea) : complétez la grille ou corrigez l'inscription "
+        "(vos réservations sont bien enregistrées)",
+    )
+    assert prepaid.reservations.book_of(OTHER, world.lea.id).is_booked(date(2023, 9, 25))
+
+
+def test_a_postpaid_validation_invoices_nothing(memory_bworld: World) -> None:
+    canteen = memory_bworld.canteen
+    result = canteen.reservations.set_days(PAYER, memory_bworld.alban.id, {date(2023, 9, 25): True})
+    assert canteen.billing.invoice_validation(PAYER, memory_bworld.alban.id, result.booked) == (
+        BasketInvoices()
+    )
+    assert canteen.billing.statement(FINANCE, "concerto").invoices == ()

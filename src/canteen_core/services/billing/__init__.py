@@ -38,6 +38,8 @@ Prepaid mode
     credited). :meth:`BillingService.run_prepaid` is the staff's run of a month: every
     household's basket invoiced as :meth:`~BillingService.invoice_basket` does, one
     transaction per household, returning the same :class:`BillingReport` as a post-paid run.
+    :meth:`BillingService.invoice_validation` is what follows a family's validation: the
+    basket of each month it booked days in, invoiced after the booking is stored.
 
 The ledger
     Nothing derived is stored: a household's :class:`~canteen_core.domain.ledger.HouseholdAccount`
@@ -63,7 +65,7 @@ from canteen_core.services.billing.credit_notes import CreditNotes
 from canteen_core.services.billing.dunning import Dunning, ReminderReport, booking_block_reason
 from canteen_core.services.billing.facts import period_facts, tariff_category_of
 from canteen_core.services.billing.home import HouseholdHome, HouseholdHomes
-from canteen_core.services.billing.prepaid import PrepaidBilling
+from canteen_core.services.billing.prepaid import BasketInvoices, PrepaidBilling
 from canteen_core.services.billing.problems import SkippedHousehold
 from canteen_core.services.billing.runs import BillingReport, IssuedInvoice, PostpaidRuns
 from canteen_core.services.billing.statements import (
@@ -76,6 +78,7 @@ from canteen_core.services.billing.tariff_admin import BilledGridChangeError, Ta
 from canteen_core.services.billing.tariff_prices import HouseholdTariffs, TariffPrices
 
 __all__ = [
+    "BasketInvoices",
     "BilledGridChangeError",
     "BillingBase",
     "BillingOptions",

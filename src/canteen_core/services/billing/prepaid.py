@@ -17,6 +17,7 @@ from canteen_core.domain.errors import (
     CanteenError,
     ConfigurationError,
     ConflictError,
+    InvalidInputError,
     RuleViolationError,
 )
 from canteen_core.domain.families import Household
@@ -27,6 +28,7 @@ from canteen_core.domain.invoicing import (
     CreditNote,
     Invoice,
     billing_key,
+    month_label,
 )
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import ReservationBook
@@ -53,8 +55,61 @@ class _Basket:
     invoiced_before: bool
 
 
+@attrs.frozen(kw_only=True)
+class BasketInvoices:
+    """What invoicing a family's validation did (:meth:`PrepaidBilling.invoice_validation`):
+    the invoices issued, and for each month that could not be invoiced the reason, in French
+    for the family (the reservations stay booked; the next validation or the staff's run
+    invoices them once the cause is fixed)."""
+
+    invoices: tuple[Invoice, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
 class PrepaidBilling(BillingBase):
     """Prepaid invoices and their cancellation credits."""
+
+    def invoice_validation(
+        self, actor: Actor, enrollment_id: str, booked: Iterable[date]
+    ) -> BasketInvoices:
+        """After a validation of ``enrollment_id``'s reservations that booked the days
+        ``booked``: invoice the household's basket of each month of those days (prepaid mode).
+
+        Each month is :meth:`invoice_basket`, in its own transaction after the booking's: the
+        booking is never undone by its invoice. A month whose basket cannot be invoiced (no
+        grid covers a day...) is reported in :attr:`BasketInvoices.problems` and the other
+        months are invoiced. Nothing is done on a post-paid deployment (invoices follow the
+        service), nor for an activity (billed post-paid from attendance).
+        """
+        days = list(booked)
+        for index, day in enumerate(days):
+            if not isinstance(day, date):
+                raise InvalidInputError("expected a date", path=f"booked[{index}]")
+        if self.mode is not BillingMode.PREPAID or not days:
+            return BasketInvoices()
+        action = self._family_or(actor, Action.RUN_BILLING, Action.BOOK_MEALS)
+        with self._ctx.use_case(actor, action, read_only=True) as tx:
+            enrollment = tx.uow.enrollments.get(_enrollment_id(enrollment_id))
+            tx.authorize(enrollment.household_id)
+        if not is_lunch(enrollment.service):
+            return BasketInvoices()
+        invoices: list[Invoice] = []
+        problems: list[str] = []
+        for year, month in sorted({(day.year, day.month) for day in days}):
+            try:
+                invoice = self.invoice_basket(
+                    actor, enrollment.household_id, f"{year:04d}-{month:02d}"
+                )
+            except (RuleViolationError, ConflictError) as error:
+                label = month_label(date(year, month, 1))
+                problems.append(
+                    f"la facture {label} n'a pas pu être émise : {error} "
+                    "(vos réservations sont bien enregistrées)"
+                )
+                continue
+            if invoice is not None:
+                invoices.append(invoice)
+        return BasketInvoices(invoices=tuple(invoices), problems=tuple(problems))
 
     def invoice_basket(self, actor: Actor, household_id: str, month: str) -> Invoice | None:
         """Invoice the household's validated reservation basket for ``month`` (prepaid mode).
@@ -342,3 +397,9 @@ def _cancelled_in_time(entries: Sequence[tuple[Enrollment, ReservationBook]], da
         if book.is_booked(day) or day in set(book.late_cancelled_days()):
             return False
     return True
+
+
+def _enrollment_id(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInputError(f"expected an enrollment id, got {value!r}", path="enrollment_id")
+    return value
