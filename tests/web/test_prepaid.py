@@ -3,9 +3,15 @@ a family's validation invoices the basket of each month it booked new days in.""
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import date, timedelta
+
+import attrs
+
 from canteen_adapters.cli.demo import ADMIN
 
-from .conftest import Deployment
+from .conftest import CONCERTO_ENROLLMENT, Deployment
 
 
 def test_the_staff_billing_run_of_a_prepaid_deployment_invoices_the_baskets(
@@ -30,3 +36,84 @@ def test_the_staff_billing_run_of_a_prepaid_deployment_invoices_the_baskets(
         "/api/v1/staff/billing-runs", json={"period": "2023-11"}, headers={"X-CSRF-Token": csrf}
     ).json()
     assert (again["issued"], again["already_billed"]) == (0, 4)
+
+
+def test_a_family_validation_on_a_prepaid_deployment_says_which_invoice_it_issued(
+    prepaid_web: Deployment,
+) -> None:
+    web = prepaid_web
+    csrf = web.activate(web.template.concerto)
+    url = f"/api/v1/enrollments/{CONCERTO_ENROLLMENT}/reservations"
+    body = {"changes": [{"day": "2023-10-17", "booked": True}]}
+    done = web.client.post(url, json=body, headers={"X-CSRF-Token": csrf})
+    assert done.status_code == 200, done.text
+    result = done.json()
+    assert result["booked"] == ["2023-10-17"]
+    # October's basket: the 3 days booked before and the 17th, none invoiced yet (4 x 3.35).
+    assert [(i["label"], i["total"]) for i in result["invoices"]] == [("OCTOBRE 2023", "13.40")]
+    (invoice,) = result["invoices"]
+    assert (invoice["number"], invoice["payable_online_from"]) == ("2023-000005", "2023-10-06")
+    assert result["invoicing_problems"] == []
+    shown = web.client.get(f"/api/v1/invoices/{invoice['id']}").json()
+    assert [line["days"][-1] for line in shown["lines"]] == ["2023-10-17"]
+    # Nothing new booked (the day is booked already): nothing invoiced.
+    again = web.client.post(url, json=body, headers={"X-CSRF-Token": csrf}).json()
+    assert (again["booked"], again["invoices"]) == ([], [])
+    # A preview invoices nothing.
+    preview = web.client.post(
+        f"{url}/preview",
+        json={"changes": [{"day": "2023-10-19", "booked": True}]},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    assert "invoices" not in preview or preview["invoices"] == []
+
+
+def test_a_postpaid_validation_issues_no_invoice(family: tuple[Deployment, str]) -> None:
+    web, csrf = family
+    done = web.client.post(
+        f"/api/v1/enrollments/{CONCERTO_ENROLLMENT}/reservations",
+        json={"changes": [{"day": "2023-10-17", "booked": True}]},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    assert (done["booked"], done["invoices"], done["invoicing_problems"]) == (
+        ["2023-10-17"],
+        [],
+        [],
+    )
+
+
+def test_the_portal_says_which_invoice_a_validation_issued_with_a_link_to_pay_it(
+    prepaid_web: Deployment,
+) -> None:
+    web = prepaid_web
+    csrf = web.activate(web.template.concerto)
+    page = web.client.post(
+        f"/reservations/{CONCERTO_ENROLLMENT}/valider",
+        data={"csrf_token": csrf, "book": "2023-10-17", "vue": "semaine", "date": "2023-10-16"},
+    )
+    assert page.status_code == 200, page.text
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.text))
+    assert "Vos réservations sont enregistrées : 1 repas réservé" in text
+    assert "Facture OCTOBRE 2023 émise : 13,40 €. La payer en ligne" in text
+    assert '<a href="/foyer/CONCERTO/factures">La payer en ligne</a>' in page.text
+
+
+def test_the_portal_says_when_a_validation_could_not_be_invoiced(
+    prepaid_web: Deployment,
+) -> None:
+    web = prepaid_web
+    (grid,) = [g for g in web.canteen.billing.tariff_grids(ADMIN) if g.service_id == "rs"]
+    october = date(2023, 10, 1)
+    web.canteen.billing.save_tariff_grid(
+        ADMIN, attrs.evolve(grid, valid_until=october - timedelta(days=1))
+    )
+    csrf = web.activate(web.template.concerto)
+    page = web.client.post(
+        f"/reservations/{CONCERTO_ENROLLMENT}/valider",
+        data={"csrf_token": csrf, "book": "2023-10-17", "vue": "semaine", "date": "2023-10-16"},
+    )
+    assert page.status_code == 200, page.text
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.text))
+    assert "Vos réservations sont enregistrées : 1 repas réservé" in text
+    assert "La facture OCTOBRE 2023 n'a pas pu être émise : aucune grille tarifaire" in text
+    assert "Facture OCTOBRE 2023 émise" not in text
