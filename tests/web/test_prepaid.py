@@ -117,3 +117,18 @@ def test_the_portal_says_when_a_validation_could_not_be_invoiced(
     assert "Vos réservations sont enregistrées : 1 repas réservé" in text
     assert "La facture OCTOBRE 2023 n'a pas pu être émise : aucune grille tarifaire" in text
     assert "Facture OCTOBRE 2023 émise" not in text
+
+
+def test_the_back_office_billing_page_of_a_prepaid_deployment_invoices_the_baskets(
+    prepaid_web: Deployment,
+) -> None:
+    web = prepaid_web
+    csrf = web.activate(web.template.staff)
+    page = web.client.post("/gestion/facturation", data={"csrf_token": csrf, "period": "2023-11"})
+    assert page.status_code == 200, page.text
+    text = html.unescape(page.text)
+    assert "Facturation du 01/11/2023 au 30/11/2023 : 4 facture(s) émise(s)" in text
+    again = html.unescape(
+        web.client.post("/gestion/facturation", data={"csrf_token": csrf, "period": "2023-11"}).text
+    )
+    assert "0 facture(s) émise(s) pour 0,00 € ; 4 foyer(s) déjà facturé(s)" in again

@@ -1,5 +1,5 @@
-"""``canteen bill``: the billing run of a month, in the deployment's mode (post-paid:
-``run_postpaid``; prepaid: ``run_prepaid``, the baskets of the month)."""
+"""``canteen bill``: the billing run of a month, in the deployment's mode (``run_month``:
+post-paid, or prepaid, the baskets of the month)."""
 
 from __future__ import annotations
 
@@ -83,12 +83,9 @@ def command(
             progress(batches, label=f"Facturation {period}", length=len(batches)) as bar,
         ):
             for batch in bar:
-                if prepaid:
-                    report = canteen.billing.run_prepaid(actor, period, household_ids=batch)
-                else:
-                    report = canteen.billing.run_postpaid(
-                        actor, period, household_ids=batch, allow_unfinished=allow_unfinished
-                    )
+                report = canteen.billing.run_month(
+                    actor, period, household_ids=batch, allow_unfinished=allow_unfinished
+                )
                 issued.extend(report.issued)
                 skipped.extend(report.skipped)
                 credit_notes.extend(report.credit_notes)

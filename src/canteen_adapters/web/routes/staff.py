@@ -37,7 +37,6 @@ from canteen_adapters.web.schemas_office import (
 )
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.invoicing import BillingMode
 
 __all__ = ["HANDLERS"]
 
@@ -117,11 +116,7 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
         raise InvalidInputError(
             f"mois invalide « {data.period[:20]} » : écrivez 2023-10", path="period"
         )
-    billing = web.canteen.billing
-    if billing.mode is BillingMode.PREPAID:
-        report = billing.run_prepaid(actor, data.period)
-    else:
-        report = billing.run_postpaid(actor, data.period)
+    report = web.canteen.billing.run_month(actor, data.period)
     issued = [item.invoice_id for item in report.issued]
     delivery = deliver_run(web.canteen, actor, issued) if issued else None
     printed = delivery is not None and delivery.print_batch is not None

@@ -55,6 +55,10 @@ Reminders and the arrears rule
     (or :meth:`BillingService.ensure_bookings_allowed`) before accepting new bookings.
 """
 
+from collections.abc import Iterable
+
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.invoicing import BillingMode
 from canteen_core.services.billing._base import (
     BillingBase,
     BillingOptions,
@@ -118,3 +122,22 @@ class BillingService(
     :mod:`.statements` (accounts, statements, "MES FACTURES"), :mod:`.home` (the family's home
     page in one read) and :mod:`.dunning` (reminders, arrears rule).
     """
+
+    def run_month(
+        self,
+        actor: Actor,
+        period: str,
+        *,
+        household_ids: Iterable[str] | None = None,
+        allow_unfinished: bool = False,
+    ) -> BillingReport:
+        """The staff's billing run of ``period`` in the deployment's mode: :meth:`run_postpaid`
+        (``allow_unfinished`` as it says), or on a prepaid deployment :meth:`run_prepaid`
+        (which bills in advance: ``allow_unfinished`` changes nothing). One
+        :class:`BillingReport` either way, so the command line, the API and the back office
+        page say the same."""
+        if self.mode is BillingMode.PREPAID:
+            return self.run_prepaid(actor, period, household_ids=household_ids)
+        return self.run_postpaid(
+            actor, period, household_ids=household_ids, allow_unfinished=allow_unfinished
+        )
