@@ -50,6 +50,21 @@ def prepaid(
         yield built
 
 
+@pytest.fixture
+def any_prepaid(
+    any_backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FixedClock,
+    recorder: EventRecorder,
+) -> Iterator[Canteen]:
+    """A prepaid deployment on memory, SQLite and PostgreSQL."""
+    with make_billing_canteen(
+        any_backend, request, tmp_path, clock, recorder, mode=BillingMode.PREPAID
+    ) as built:
+        yield built
+
+
 def _netted(canteen: Canteen, household_id: str) -> Counter[tuple[str | None, date]]:
     """(child, day) -> times invoiced minus times credited, over the household's documents."""
     counts: Counter[tuple[str | None, date]] = Counter()
@@ -62,7 +77,8 @@ def _netted(canteen: Canteen, household_id: str) -> Counter[tuple[str | None, da
     return +counts
 
 
-def test_a_prepaid_run_invoices_every_basket_once(prepaid: Canteen) -> None:
+def test_a_prepaid_run_invoices_every_basket_once(any_prepaid: Canteen) -> None:
+    prepaid = any_prepaid
     world = priced_world(prepaid)
     days = september(world.alban)[:4]  # 4, 5, 7, 8 September
     book(prepaid, world.alban, days)
@@ -85,7 +101,10 @@ def test_a_prepaid_run_invoices_every_basket_once(prepaid: Canteen) -> None:
     assert prepaid.billing.invoice_basket(PAYER, "concerto", "2023-09") is None
 
 
-def test_a_prepaid_run_credits_cancellations_then_invoices_new_days(prepaid: Canteen) -> None:
+def test_a_prepaid_run_credits_cancellations_then_invoices_new_days(
+    any_prepaid: Canteen,
+) -> None:
+    prepaid = any_prepaid
     world = priced_world(prepaid)
     days = september(world.alban)[:6]
     book(prepaid, world.alban, days[:4])
