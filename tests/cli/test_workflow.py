@@ -215,3 +215,32 @@ def test_the_family_quotients_imported_apply_from_today_in_paris(config: Path) -
     with Canteen.open(config) as canteen:
         (quotient,) = canteen.families.get(ADMIN, "F1").quotients
     assert str(quotient.valid_from) == "2023-10-06"
+
+
+def test_a_prepaid_deployment_bills_the_baskets_of_a_month(tmp_path: Path) -> None:
+    """``[billing] mode = "prepaid"``: ``canteen bill`` invoices each household's basket of the
+    month, in advance, once; a day cancelled in time is credited by the next run."""
+    path = tmp_path / "canteen.toml"
+    c = str(path)
+    ok(run("init", "--config", c, "--issuer-name", "Régie de Ronde", "--issuer-code", "RONDE",
+           "--zone", "C", "--billing", "prepaid"))  # fmt: skip
+    (tmp_path / "foyers.csv").write_text(FOYERS, encoding="utf-8")
+    (tmp_path / "grille.toml").write_text(GRID, encoding="utf-8")
+    ok(run("households", "import", "--config", c, str(tmp_path / "foyers.csv")))
+    ok(run("tariffs", "set", "--config", c, str(tmp_path / "grille.toml")))
+    ok(run("enroll", "--config", c, "--household", "F1", "--child", "F1-C1", "--site", "ronde",
+           "--site-name", "École élémentaire Ronde", "--department", "77", "--service-name",
+           "Restauration scolaire", "--school-year", "2023", "--id", "leo"))  # fmt: skip
+    ok(run("book", "--config", c, "--enrollment", "leo", "--day", "2023-09-04", "--day",
+           "2023-09-05", "--day", "2023-09-07"))  # fmt: skip
+    # 25 August: September has not started, its basket is invoiced (3 x 2.50).
+    billed = json.loads(ok(run("bill", "--config", c, "--period", "2023-09", "--json")))
+    assert [(i["household_id"], i["number"], i["total"]) for i in billed["issued"]] == [
+        ("F1", "2023-000001", "7.50")
+    ]
+    assert (billed["already_billed"], billed["without_charges"]) == (0, 1)
+    again = ok(run("bill", "--config", c, "--period", "2023-09"))
+    assert again.startswith("Septembre 2023 : 0 facture émise (0,00 €), 1 foyer déjà facturé")
+    ok(run("book", "--config", c, "--enrollment", "leo", "--day", "2023-09-07", "--cancel"))
+    credited = ok(run("bill", "--config", c, "--period", "2023-09"))
+    assert "Annulations dans les délais : 1 avoir émis (2,50 €)" in credited

@@ -18,6 +18,7 @@ from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.families import Child, Guardian, Household
 from canteen_core.domain.grids import Grid, GridCell
+from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.ledger import InvoiceState, Statement
 from canteen_core.domain.money import Money
 from canteen_core.domain.reservations import BulkResult
@@ -235,8 +236,13 @@ def summary_fr(booked: int, cancelled: int, pending: int, skipped: int, *, previ
     return ("Après validation : " + text + ".") if preview else (text[0].upper() + text[1:] + ".")
 
 
-def change_out(result: BulkResult, version: int) -> s.ChangeOut:
-    """What a submission did."""
+def change_out(
+    result: BulkResult,
+    version: int,
+    invoices: Iterable[Invoice] = (),
+    invoicing_problems: Iterable[str] = (),
+) -> s.ChangeOut:
+    """What a submission did (with, in prepaid mode, the invoices its validation issued)."""
     pending = [request.day for request in result.pending]
     return body(
         s.ChangeOut,
@@ -244,6 +250,11 @@ def change_out(result: BulkResult, version: int) -> s.ChangeOut:
         version=version,
         pending=pending,
         skipped=[body(s.SkippedOut, item) for item in result.skipped],
+        invoices=[
+            body(s.BasketInvoiceOut, invoice, payable_online_from=invoice.payment_open_date)
+            for invoice in invoices
+        ],
+        invoicing_problems=list(invoicing_problems),
         summary=summary_fr(
             len(result.booked),
             len(result.cancelled),

@@ -40,7 +40,7 @@ class ClosureBody:
 
 @attrs.frozen(kw_only=True)
 class BillingRunBody:
-    """Bill a month post-paid (``"2023-09"``)."""
+    """Bill a month (``"2023-09"``) in the deployment's mode (post-paid or prepaid)."""
 
     period: str
 

@@ -127,11 +127,11 @@ async def billing_page(request: AnyRequest) -> Response[str]:
 
 @post("/gestion/facturation", include_in_schema=False)
 async def billing_run(request: AnyRequest) -> Response[str]:
-    """Bill a month post-paid (re-running never invoices twice)."""
+    """Bill a month in the deployment's mode (re-running never invoices twice)."""
     actor = staff_of(request)
     form = await form_of(request)
     period = str(form.get("period", "")).strip()
-    report = await run(context_of(request).canteen.billing.run_postpaid, actor, period)
+    report = await run(context_of(request).canteen.billing.run_month, actor, period)
     return page(request, "facturation.html", title="Facturation", report=report, period=period)
 
 

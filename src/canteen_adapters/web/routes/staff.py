@@ -105,9 +105,11 @@ def headcounts(
 
 @action("/api/v1/staff/billing-runs", tags=TAGS)
 def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -> BillingRunOut:
-    """Bill a month post-paid (re-running never invoices twice), then deliver the new
-    invoices: e-mailed (PDF attached) to paperless households, and for the others one print
-    batch sorted by postal address, downloaded at ``print_batch_url``."""
+    """Bill a month in the deployment's mode (re-running never invoices twice): post-paid,
+    the month's attendance; prepaid, each household's basket of the month (days booked and not
+    invoiced yet, after crediting the days cancelled in time), a month to come included. Then
+    deliver the new invoices: e-mailed (PDF attached) to paperless households, and for the
+    others one print batch sorted by postal address, downloaded at ``print_batch_url``."""
     actor = web.staff_actor(request)
     match = _PERIOD.fullmatch(data.period)
     if match is None or not 2000 <= int(match.group(1)) <= 2100:
@@ -115,7 +117,7 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
         raise InvalidInputError(
             f"mois invalide « {data.period[:20]} » : écrivez 2023-10", path="period"
         )
-    report = web.canteen.billing.run_postpaid(actor, data.period)
+    report = web.canteen.billing.run_month(actor, data.period)
     issued = [item.invoice_id for item in report.issued]
     delivery = deliver_run(web.canteen, actor, issued) if issued else None
     printed = delivery is not None and delivery.print_batch is not None
