@@ -137,6 +137,8 @@ def _frozen(cells: list[GridCell], view: str) -> str | None:
         f"Aucun jour n'est modifiable {period} (date limite dépassée, jour complet ou demande "
         "en attente d'instruction)."
     )
+
+
 def _issued(request: AnyRequest, invoiced: BasketInvoices | None) -> list[dict[str, str]]:
     """What the page says of each invoice a validation issued (prepaid deployments):
     "Facture SEPTEMBRE 2023 émise : 13,40 €", and a link to "Mes factures" to pay it."""
