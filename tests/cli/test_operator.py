@@ -422,6 +422,22 @@ def test_invoices_of_a_household_and_of_the_commune(site: Path, tmp_path: Path) 
     assert "13,40" in text
 
 
+def test_invoices_of_a_household_say_the_credit_to_refund(site: Path) -> None:
+    """Money paid beyond the invoices is the family's: the régie sees it beside the invoices
+    (and what refunds it), not only in the portal's statement."""
+    assert "Avoir disponible" not in run("invoices", "--config", str(site),
+                                         "--household", "CONCERTO").stdout  # fmt: skip
+    paid = run("pay", "--config", str(site), "--household", "CONCERTO", "--amount", "20")
+    assert paid.exit_code == 0, paid.output
+    page = run("invoices", "--config", str(site), "--household", "CONCERTO")
+    assert page.exit_code == 0, page.output
+    assert page.stdout.splitlines()[-1] == (
+        "Avoir disponible du foyer : 20,00 € (canteen refund pour le rembourser)"
+    )
+    listed = data(run("invoices", "--config", str(site), "--household", "CONCERTO", "--json"))
+    assert listed["available_credit"] == "20.00"
+
+
 def test_invoices_bad_input(site: Path, tmp_path: Path) -> None:
     one_line_error(run("invoices", "--config", str(site), "--household", "NOPE"), 1, "NOPE")
     one_line_error(run("invoices", "--config", str(site), "--pdf", str(tmp_path / "no")), 2,
