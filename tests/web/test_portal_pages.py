@@ -150,7 +150,12 @@ def test_the_billing_page_says_what_the_run_credited(web: Deployment) -> None:
     assert "Régularisation" not in october.text
     closed = web.client.post(
         "/api/v1/staff/sites/ronde/closures",
-        json={"name": "Grève", "first_day": "2023-10-02", "last_day": "2023-10-31"},
+        json={
+            "name": "Grève",
+            "first_day": "2023-10-02",
+            "last_day": "2023-10-31",
+            "credit_billed": True,
+        },
         headers={"X-CSRF-Token": csrf},
     )
     assert closed.status_code == 200, closed.text

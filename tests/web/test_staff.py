@@ -115,11 +115,18 @@ def test_billing_run_reminders_and_household_search(web: Deployment) -> None:
     )
     assert reminders.status_code == 200, reminders.text
     assert reminders.json()["reminders"] >= 1
-    # A closure found out after billing: it says which October days already invoiced it
-    # cancels, and the next run credits exactly those households' invoices.
+    # A closure found out after billing: refused until confirmed, saying which October days
+    # already invoiced it cancels; confirmed, the next run credits exactly those invoices.
+    strike = {"name": "Grève", "first_day": "2023-10-02", "last_day": "2023-10-31"}
+    unconfirmed = web.client.post(
+        "/api/v1/staff/sites/ronde/closures", json=strike, headers={"X-CSRF-Token": csrf}
+    )
+    assert unconfirmed.status_code == 422, unconfirmed.text
+    assert unconfirmed.json()["detail"].startswith("fermeture non enregistrée : ")
+    assert "factures d'octobre 2023) seront crédités" in unconfirmed.json()["detail"]
     closed = web.client.post(
         "/api/v1/staff/sites/ronde/closures",
-        json={"name": "Grève", "first_day": "2023-10-02", "last_day": "2023-10-31"},
+        json={**strike, "credit_billed": True},
         headers={"X-CSRF-Token": csrf},
     )
     assert closed.status_code == 200, closed.text

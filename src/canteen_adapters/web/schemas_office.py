@@ -31,11 +31,14 @@ class RollCallBody:
 
 @attrs.frozen(kw_only=True)
 class ClosureBody:
-    """Close a site (strike, works) from ``first_day`` to ``last_day``."""
+    """Close a site (strike, works) from ``first_day`` to ``last_day``. ``credit_billed``
+    confirms a closure over days already invoiced (the next billing run credits them):
+    without it such a closure is refused (422, its ``detail`` says how many meals)."""
 
     name: str
     first_day: date
     last_day: date
+    credit_billed: bool = False
 
 
 @attrs.frozen(kw_only=True)

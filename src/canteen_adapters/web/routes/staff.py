@@ -74,10 +74,14 @@ def close_site(
     request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
     """Close a site over a period (strike, works): its bookings are cancelled. ``billed``
-    says which days already invoiced it cancels: the next billing run credits them."""
+    says which days already invoiced it cancels: the next billing run credits them. Over
+    such days the closure is refused (422) unless ``credit_billed`` confirms it, as
+    ``canteen sites close --credit-billed`` and the "Fermetures" page ask."""
     actor = web.staff_actor(request)
     period = Period(name=data.name, first_day=data.first_day, last_day=data.last_day)
-    closure = web.canteen.catalog.add_closure(actor, site_id, period, credit_billed=True)
+    closure = web.canteen.catalog.add_closure(
+        actor, site_id, period, credit_billed=data.credit_billed
+    )
     return convert.closure_out(closure)
 
 
