@@ -23,7 +23,7 @@ from canteen_core.domain.menus import Course
         (Course, ["starter", "main", "side", "dessert", "vegetarian_option"]),
         (WaitingStatus, ["waiting", "offered", "placed", "withdrawn", "expired"]),
         (RequestStatus, ["pending", "approved", "rejected", "withdrawn"]),
-        (PaymentMethod, ["card", "direct_debit", "cash", "cheque", "cesu"]),
+        (PaymentMethod, ["card", "direct_debit", "cash", "cheque", "cesu", "transfer"]),
         (
             InvoiceStatus,
             ["issued", "partially_paid", "paid", "debit_scheduled", "cancelled"],

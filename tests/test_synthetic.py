@@ -101,6 +101,14 @@ def test_invariants(city: SyntheticCity) -> None:
     assert four_days / city.children > 0.6
 
 
+def test_payers_first_names_go_with_their_civility(city: SyntheticCity) -> None:
+    women = {"Amina", "Claire", "Isabelle", "Léa", "Marie", "Nadia", "Sophie"}
+    men = {"David", "Julien", "Karim", "Mehdi", "Nicolas", "Olivier", "Thomas"}
+    for household in city.households:
+        payer = household.payer
+        assert payer.first_name not in (men if payer.civility == "Madame" else women), payer
+
+
 def test_a_month_of_attendance(city: SyntheticCity) -> None:
     enrollments = {e.id: e for e in city.enrollments}
     records: list[AttendanceRecord] = []

@@ -61,7 +61,11 @@ _LAST_NAMES = (
     "Lambert", "Lefèvre", "Martin", "Moreau", "Nguyen", "Petit", "Richard", "Robert", "Rousseau",
     "Simon", "Thomas", "Vincent",
 )  # fmt: skip
-_ADULT_NAMES = ("Camille", "Claire", "Julien", "Karim", "Marie", "Nicolas", "Sophie", "Thomas")
+#: A payer's first name goes with their civility ("Madame Claire", never "Monsieur Sophie").
+_ADULT_NAMES = {
+    "Madame": ("Camille", "Claire", "Amina", "Isabelle", "Marie", "Nadia", "Sophie", "Léa"),
+    "Monsieur": ("Camille", "David", "Julien", "Karim", "Mehdi", "Nicolas", "Olivier", "Thomas"),
+}
 
 #: Weekly patterns families pick (weekdays, recurrence, weight).
 _PATTERNS: tuple[tuple[str, Recurrence, float], ...] = (
@@ -342,12 +346,15 @@ def synthetic_city(
     for index, size in enumerate(sizes, start=1):
         hid = f"H{index:06d}"
         last_name = rng.choice(_LAST_NAMES)
+        # Drawn as before (a name index, then the civility) so the city stays the same.
+        name = rng.randrange(len(_ADULT_NAMES["Madame"]))
+        civility = rng.choice(("Madame", "Monsieur"))
         payer = Guardian(
             id=f"{hid}-G1",
-            first_name=rng.choice(_ADULT_NAMES),
+            first_name=_ADULT_NAMES[civility][name],
             last_name=last_name,
             email=f"{hid.lower()}@example.org",
-            civility=rng.choice(("Madame", "Monsieur")),
+            civility=civility,
         )
         qf = _quotient(rng, shape)
         resident = rng.random() >= shape.non_resident

@@ -16,8 +16,11 @@ import pytest
 from click.testing import Result
 from pypdf import PdfReader
 
+from canteen_adapters.cli.headcount import DIET_LABELS_FR
+from canteen_adapters.web.pages.render import DIETS_FR, diet_fr
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.clock import FixedClock
+from canteen_core.domain.families import Diet
 from canteen_core.services import Canteen
 
 from ._demo_site import run
@@ -178,6 +181,17 @@ def test_enrollments_list_edit_and_end(site: Path) -> None:
                      "22/12/2023", "--json"))  # fmt: skip
     assert ended["end"] == "2023-12-22"
     assert ended["tariff_category"] == "resident"
+    assert ended["billed"]["count"] == 0
+    # Ended within September, already invoiced: the meals after are credited next run.
+    early = run("enrollments", "end", "CONCERTO-alban-rs", "--config", str(site), "--on",
+                "2023-09-12")  # fmt: skip
+    assert early.exit_code == 0, early.output
+    first, line = early.stdout.splitlines()
+    assert first.startswith("Inscription modifiée : CONCERTO-alban-rs")
+    assert line == (  # Alban's Mondays 18 and 25 September
+        "2 repas déjà facturés (1 famille, facture de septembre 2023) seront crédités à la "
+        "prochaine facturation"
+    )
 
 
 def test_staff_list_households_children_and_sites(site: Path) -> None:
@@ -221,6 +235,29 @@ def test_staff_close_a_site_for_present_and_future_enrollments(site: Path) -> No
     ]
     text = run("sites", "list", "--config", str(site)).stdout
     assert "fermé du jeu. 12/10/2023 au ven. 13/10/2023 : Grève" in text
+
+
+def test_a_closure_over_billed_days_is_confirmed_and_says_what_is_credited(site: Path) -> None:
+    """September is billed in the demo: closing a day of it cancels meals already invoiced,
+    which the next run credits. Unconfirmed, nothing is stored and the line says how many."""
+    db = site.parent / "canteen.db"
+    before = counts(db)
+    strike = ("sites", "close", "--config", str(site), "--site", "ronde", "--from",
+              "2023-09-12", "--reason", "Grève")  # fmt: skip
+    refused = run(*strike)
+    one_line_error(refused, 1, "repas déjà facturés (5 familles, ")
+    assert "factures de septembre 2023) seront crédités à la prochaine facturation" in (
+        refused.stderr
+    )
+    assert refused.stderr.rstrip().endswith("(--credit-billed)")
+    assert counts(db) == before
+    closed = run(*strike, "--credit-billed")
+    assert closed.exit_code == 0, closed.output
+    first, line = closed.stdout.splitlines()
+    assert first.startswith("ronde fermé du mar. 12/09/2023 au mar. 12/09/2023 (Grève)")
+    assert (
+        line == refused.stderr.removeprefix("Erreur : fermeture non enregistrée : ").split(" ; ")[0]
+    )
 
 
 def test_errors_are_one_french_line_without_python_internals(site: Path) -> None:
@@ -304,6 +341,20 @@ def test_headcount_of_a_site(site: Path) -> None:
     assert "repas (standard" in text.stdout
 
 
+def test_each_diet_has_one_french_name_for_the_cli_and_the_pages() -> None:
+    """The kitchen's words live on :class:`Diet`: ``canteen headcount`` and the pages read
+    them there, so the two cannot drift apart."""
+    assert {diet.value: diet.label for diet in Diet} == {
+        "standard": "standard",
+        "no_pork": "sans porc",
+        "vegetarian": "végétarien",
+    }
+    assert dict(DIET_LABELS_FR) == {diet: diet.label for diet in Diet}
+    assert dict(DIETS_FR) == {diet.value: diet.label for diet in Diet}
+    assert diet_fr(Diet.NO_PORK) == diet_fr("no_pork") == "sans porc"
+    assert diet_fr("halal") == "halal"  # a value the enum does not know: shown as it is
+
+
 def test_headcount_bad_input(site: Path) -> None:
     one_line_error(run("headcount", "--config", str(site), "--site", "nope", "--date",
                        "2023-09-04"), 1, "site inconnu")  # fmt: skip
@@ -369,6 +420,22 @@ def test_invoices_of_a_household_and_of_the_commune(site: Path, tmp_path: Path) 
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert "2023-000001" in text
     assert "13,40" in text
+
+
+def test_invoices_of_a_household_say_the_credit_to_refund(site: Path) -> None:
+    """Money paid beyond the invoices is the family's: the régie sees it beside the invoices
+    (and what refunds it), not only in the portal's statement."""
+    assert "Avoir disponible" not in run("invoices", "--config", str(site),
+                                         "--household", "CONCERTO").stdout  # fmt: skip
+    paid = run("pay", "--config", str(site), "--household", "CONCERTO", "--amount", "20")
+    assert paid.exit_code == 0, paid.output
+    page = run("invoices", "--config", str(site), "--household", "CONCERTO")
+    assert page.exit_code == 0, page.output
+    assert page.stdout.splitlines()[-1] == (
+        "Avoir disponible du foyer : 20,00 € (canteen refund pour le rembourser)"
+    )
+    listed = data(run("invoices", "--config", str(site), "--household", "CONCERTO", "--json"))
+    assert listed["available_credit"] == "20.00"
 
 
 def test_invoices_bad_input(site: Path, tmp_path: Path) -> None:

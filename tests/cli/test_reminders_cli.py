@@ -48,7 +48,7 @@ def test_reminders_are_sent_once_per_invoice_and_level(site: Path) -> None:
     assert first.exit_code == 0, first.output
     lines = first.stdout.splitlines()
     assert lines[0] == (
-        "Facture 2023-000003, foyer H000002 (Madame PETIT Thomas) : Premier rappel (niveau 1), "
+        "Facture 2023-000003, foyer H000002 (Madame PETIT Léa) : Premier rappel (niveau 1), "
         "reste à payer 132,80 €, échue le 01/11/2023"
     )
     assert len(lines) == 5
@@ -69,7 +69,7 @@ def test_reminders_are_sent_once_per_invoice_and_level(site: Path) -> None:
         "invoice_id": "invoice:RONDE:2023-000003",
         "number": "2023-000003",
         "household_id": "H000002",
-        "payer": "Madame PETIT Thomas",
+        "payer": "Madame PETIT Léa",
         "level": 2,
         "label": "Second rappel",
         "due_date": "2023-11-01",

@@ -95,10 +95,31 @@ def test_a_month_from_an_empty_deployment(config: Path) -> None:
     assert changed.exit_code == 1
     assert "a servi à facturer (facture 2023-000001 du 02/10/2023)" in changed.stderr
     assert changed.stderr.rstrip().endswith("(--reprice-billed)")
-    # A closure found out after billing (a strike on the 7th): the next run credits the days
+    # A closure found out after billing (a strike on the 7th): it cannot be undone, so the
+    # operator is told what the next run will credit and confirms; that run credits the days
     # billed and no longer due, and says so with what it billed.
-    ok(run("sites", "close", "--config", c, "--site", "ronde", "--from", "2023-09-07",
-           "--reason", "Grève", now="2023-10-03T08:00:00+02:00"))  # fmt: skip
+    strike = ("sites", "close", "--config", c, "--site", "ronde", "--from", "2023-09-07",
+              "--reason", "Grève")  # fmt: skip
+    unconfirmed = run(*strike, now="2023-10-03T08:00:00+02:00")
+    assert unconfirmed.exit_code == 1
+    assert unconfirmed.stderr == (
+        "Erreur : fermeture non enregistrée : 2 repas déjà facturés (1 famille, facture de "
+        "septembre 2023) seront crédités à la prochaine facturation ; confirmez pour fermer "
+        "quand même (--credit-billed)\n"
+    )
+    listed = json.loads(ok(run("sites", "list", "--config", c, "--json")))
+    assert listed["sites"][0]["closures"] == []
+    closed = json.loads(ok(run(*strike, "--credit-billed", "--json",
+                               now="2023-10-03T08:00:00+02:00")))  # fmt: skip
+    assert closed["cancelled"] == {"jade": ["2023-09-07"], "leo": ["2023-09-07"]}
+    assert closed["billed"] == {
+        "count": 2,
+        "households": ["F1"],
+        "invoices": ["2023-000001"],
+        "months": ["2023-09"],
+        "summary": "2 repas déjà facturés (1 famille, facture de septembre 2023) seront "
+        "crédités à la prochaine facturation",
+    }
     october = ok(run("bill", "--config", c, "--period", "2023-10",
                      now="2023-11-02T08:00:00+01:00"))  # fmt: skip
     assert "Régularisation : 1 avoir émis (5,00 €) sur des factures précédentes" in october
@@ -194,3 +215,32 @@ def test_the_family_quotients_imported_apply_from_today_in_paris(config: Path) -
     with Canteen.open(config) as canteen:
         (quotient,) = canteen.families.get(ADMIN, "F1").quotients
     assert str(quotient.valid_from) == "2023-10-06"
+
+
+def test_a_prepaid_deployment_bills_the_baskets_of_a_month(tmp_path: Path) -> None:
+    """``[billing] mode = "prepaid"``: ``canteen bill`` invoices each household's basket of the
+    month, in advance, once; a day cancelled in time is credited by the next run."""
+    path = tmp_path / "canteen.toml"
+    c = str(path)
+    ok(run("init", "--config", c, "--issuer-name", "Régie de Ronde", "--issuer-code", "RONDE",
+           "--zone", "C", "--billing", "prepaid"))  # fmt: skip
+    (tmp_path / "foyers.csv").write_text(FOYERS, encoding="utf-8")
+    (tmp_path / "grille.toml").write_text(GRID, encoding="utf-8")
+    ok(run("households", "import", "--config", c, str(tmp_path / "foyers.csv")))
+    ok(run("tariffs", "set", "--config", c, str(tmp_path / "grille.toml")))
+    ok(run("enroll", "--config", c, "--household", "F1", "--child", "F1-C1", "--site", "ronde",
+           "--site-name", "École élémentaire Ronde", "--department", "77", "--service-name",
+           "Restauration scolaire", "--school-year", "2023", "--id", "leo"))  # fmt: skip
+    ok(run("book", "--config", c, "--enrollment", "leo", "--day", "2023-09-04", "--day",
+           "2023-09-05", "--day", "2023-09-07"))  # fmt: skip
+    # 25 August: September has not started, its basket is invoiced (3 x 2.50).
+    billed = json.loads(ok(run("bill", "--config", c, "--period", "2023-09", "--json")))
+    assert [(i["household_id"], i["number"], i["total"]) for i in billed["issued"]] == [
+        ("F1", "2023-000001", "7.50")
+    ]
+    assert (billed["already_billed"], billed["without_charges"]) == (0, 1)
+    again = ok(run("bill", "--config", c, "--period", "2023-09"))
+    assert again.startswith("Septembre 2023 : 0 facture émise (0,00 €), 1 foyer déjà facturé")
+    ok(run("book", "--config", c, "--enrollment", "leo", "--day", "2023-09-07", "--cancel"))
+    credited = ok(run("bill", "--config", c, "--period", "2023-09"))
+    assert "Annulations dans les délais : 1 avoir émis (2,50 €)" in credited

@@ -14,6 +14,8 @@ pytest.importorskip("celery", reason="the jobs tests need canteen[jobs]")
 from canteen_adapters.jobs.report import CommuneReport
 from canteen_adapters.jobs.tasks import MAX_RETRIES, bill_batch, plan_commune
 
+from ._communes import BILLING_NOW, PERIOD, build_commune
+
 
 def _plan(deployment: Path, period: str = "2023-09") -> CommuneReport:
     commune = {"code": "RONDE", "name": "Ronde", "deployment": str(deployment)}
@@ -59,7 +61,10 @@ def test_a_bad_period_is_refused_before_opening_anything(tmp_path: Path) -> None
         ("postpaid", ["facturation : 0 facture émise (0,00 €), 0 foyer déjà facturé, "
                       "0 foyer sans consommation",
                       "envoi des factures : 0 facture envoyée par e-mail, 0 facture à imprimer"]),
-        ("prepaid", ["facturation : facturation prépayée : rien à facturer en fin de mois"]),
+        # Prepaid: the month-end invoices the baskets no validation invoiced (none here).
+        ("prepaid", ["facturation : 0 facture émise (0,00 €), 0 foyer déjà facturé, "
+                     "0 foyer sans consommation",
+                     "envoi des factures : 0 facture envoyée par e-mail, 0 facture à imprimer"]),
     ],
 )  # fmt: skip
 def test_a_commune_without_batches_goes_straight_to_its_last_steps(
@@ -87,3 +92,25 @@ def test_a_commune_without_batches_goes_straight_to_its_last_steps(
         "relances : 0 relance envoyée",
         "envoi des e-mails : 0 e-mail envoyé",
     ]
+
+
+def test_a_prepaid_commune_invoices_at_month_end_what_no_validation_invoiced(
+    tmp_path: Path,
+    sqlite_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    brokers: tuple[str, str],
+) -> None:
+    """Days booked by staff (here straight into storage) were never in a family's validated
+    basket: on a prepaid deployment the month-end invoices them, once."""
+    commune = build_commune(tmp_path, "PRE", "Prépayée", households=2, template=sqlite_template)
+    text = commune.deployment.read_text(encoding="utf-8")
+    commune.deployment.write_text(text + '\n[billing]\nmode = "prepaid"\n', encoding="utf-8")
+    monkeypatch.setenv("CANTEEN_NOW", BILLING_NOW)
+    monkeypatch.chdir(commune.folder)
+    message = {"code": commune.code, "name": commune.name, "deployment": str(commune.deployment)}
+    first = plan_commune.apply(args=[message, PERIOD, {}])
+    assert first.state == "SUCCESS", first.result
+    report = CommuneReport.from_dict(first.result)
+    assert report.steps[0].line_fr().startswith("facturation : 2 factures émises ("), report
+    again = CommuneReport.from_dict(plan_commune.apply(args=[message, PERIOD, {}]).result)
+    assert again.steps[0].line_fr().startswith("facturation : 0 facture émise (0,00 €)"), again

@@ -129,6 +129,10 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         lambda c, a: c.enrollments.end_on(a, "e-alban", date(2024, 6, 30)),
         {"admin"},
     ),
+    "enrollments.billed_after": (
+        lambda c, a: c.enrollments.billed_after(a, "e-alban", date(2024, 6, 30)),
+        {"admin"},
+    ),
     "enrollments.amend": (
         lambda c, a: c.enrollments.amend(a, "e-alban", late_change="pending"),
         {"admin"},

@@ -37,7 +37,7 @@ from canteen_core.domain.money import Money
 from canteen_core.domain.periodicity import Periodicity
 from canteen_core.services import Canteen
 
-from ._billing_fixtures import GRID, make_billing_canteen
+from ._billing_fixtures import GRID, book, make_billing_canteen, open_days
 from ._world import ADMIN, FINANCE, OTHER, PAYER, STAFF, World, build_world
 from .conftest import ALL_BACKENDS, ISSUER, EventRecorder
 from .test_family_papers import pdf_bytes
@@ -193,6 +193,35 @@ def test_quotient_campaign_from_request_to_the_highest_bracket(
     again = canteen.campaigns.close(FINANCE, campaign.id)
     assert again.answers == closed.answers
     assert canteen.families.get(ADMIN, "concerto") == concerto
+
+
+def test_a_campaign_closed_once_its_month_is_invoiced_leaves_that_month_alone(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, recorder: EventRecorder
+) -> None:
+    """Closed late (January invoiced meanwhile at the quotient on file), the highest bracket
+    applies from the first day not invoiced: January keeps its price, the family is told."""
+    with _canteen(
+        "memory", request, tmp_path, clock, recorder, MissingQuotientRule.TOP_BRACKET
+    ) as canteen:
+        world = _prepare(canteen)
+        clock.set(NOVEMBER)
+        opened = canteen.campaigns.open_quotient(
+            FINANCE, valid_from=NEW_YEAR, deadline=date(2023, 12, 15)
+        )
+        book(canteen, world.alban, open_days(world.alban, date(2024, 1, 8), date(2024, 1, 12)))
+        clock.set(datetime(2024, 2, 1, 9, 0, tzinfo=UTC))
+        assert canteen.billing.run_postpaid(FINANCE, "2024-01").total == Money.of("12.20")
+        canteen.campaigns.close(FINANCE, opened.campaign.id)
+        concerto = canteen.families.get(ADMIN, "concerto")
+        assert concerto.quotient_on(date(2024, 1, 31)) == Decimal("612.50")
+        assert concerto.quotient_on(date(2024, 2, 1)) is None
+        told = {m.household_id: m.text_body for m in _mails(canteen, "quotient-campaign-outcome")}  # type: ignore[attr-defined]
+        assert "s'applique à partir du 1er février 2024" in told["concerto"]
+        assert "s'applique à partir du 1er janvier 2024" in told["voisins"]  # nothing invoiced
+        book(canteen, world.alban, open_days(world.alban, date(2024, 2, 5), date(2024, 2, 6)))
+        clock.set(datetime(2024, 3, 1, 9, 0, tzinfo=UTC))
+        february = canteen.billing.run_postpaid(FINANCE, "2024-02")
+        assert (february.total, february.credit_notes) == (Money.of("6.30"), ())
 
 
 def test_a_commune_that_keeps_the_previous_quotient(

@@ -5,15 +5,20 @@ erasure keeps only the accounting documents, and is refused while an invoice is 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from canteen_core.domain.clock import FixedClock
-from canteen_core.domain.errors import NotAuthorizedError, NotFoundError, RuleViolationError
-from canteen_core.domain.families import FamilyQuotient
+from canteen_core.domain.errors import (
+    CreditHeldError,
+    NotAuthorizedError,
+    NotFoundError,
+    RuleViolationError,
+)
+from canteen_core.domain.families import FamilyQuotient, Guardian, Household
 from canteen_core.domain.money import Money
 from canteen_core.services import Canteen
 
@@ -197,3 +202,68 @@ def test_erasure_keeps_an_account_shared_with_another_household(any_canteen: Can
     assert canteen.accounts.get(ADMIN, "agent-parent").household_ids == frozenset()
     (entry,) = [e for e in canteen.audit.entries(ADMIN) if "Effacement RGPD" in e.summary]
     assert entry.changes[0].after["comptes du portail partagés"] == 2  # type: ignore[index]
+
+
+def _paid_up_with_credit(world: World, clock: FixedClock) -> str:
+    """CONCERTO billed 48.80 for September and paid 60.00: its invoice is paid, 11.20 of
+    credit left (the family's money)."""
+    canteen = world.canteen
+    book(canteen, world.alban, september(world.alban))
+    clock.set(BILLING_DAY)
+    canteen.billing.run_postpaid(FINANCE, "2023-09")
+    canteen.payments.record_payment(FINANCE, "concerto", "60.00", "cash")
+    return "concerto"
+
+
+def test_erasure_is_refused_while_the_household_holds_credit_then_done_once_refunded(
+    any_bworld: World,  # noqa: F811  (the fixture)
+    clock: FixedClock,
+) -> None:
+    canteen = any_bworld.canteen
+    _paid_up_with_credit(any_bworld, clock)
+    before = canteen.privacy.export_household(ADMIN, "concerto").data
+    with pytest.raises(CreditHeldError, match=r"effacement refusé.*avoir de 11,20 €") as refused:
+        canteen.privacy.erase_household(ADMIN, "concerto")
+    assert (refused.value.household_id, refused.value.credit) == ("concerto", Decimal("11.20"))
+    after = canteen.privacy.export_household(ADMIN, "concerto").data
+    before.pop("audit")
+    after.pop("audit")
+    assert after == before  # nothing changed
+    canteen.payments.refund(FINANCE, "concerto", "11.20")
+    erased = canteen.privacy.erase_household(ADMIN, "concerto")
+    kept = {label: count for label, count, _ in erased.kept}
+    assert kept["remboursements"] == 1
+
+
+def test_removing_a_household_is_refused_while_it_holds_credit(
+    memory_canteen: Canteen,
+) -> None:
+    canteen = memory_canteen
+    build_world(canteen)
+    payer = Guardian(id="seul", first_name="Paul", last_name="Seul")
+    canteen.families.create_household(ADMIN, Household(id="seul", payer=payer))
+    canteen.payments.record_payment(FINANCE, "seul", "10.00", "cash")  # an advance
+    with pytest.raises(CreditHeldError, match=r"suppression refusée.*avoir de 10,00 €"):
+        canteen.families.remove_household(ADMIN, "seul")
+    assert canteen.families.get(ADMIN, "seul").id == "seul"
+    canteen.payments.refund(FINANCE, "seul", "10.00", method="cash")
+    canteen.families.remove_household(ADMIN, "seul")
+    with pytest.raises(NotFoundError):
+        canteen.families.get(ADMIN, "seul")
+
+
+def test_erasure_waits_for_a_scheduled_direct_debit_to_be_collected(
+    any_bworld: World,  # noqa: F811  (the fixture: direct debit is configured)
+    clock: FixedClock,
+) -> None:
+    canteen = any_bworld.canteen
+    canteen.payments.sign_mandate(PAYER, "concerto", iban="FR7630006000011234567890189")
+    book(canteen, any_bworld.alban, september(any_bworld.alban))
+    clock.set(BILLING_DAY)
+    canteen.billing.run_postpaid(FINANCE, "2023-09")
+    canteen.payments.run_direct_debit(FINANCE, date(2023, 10, 20))
+    # The debit may still come back unpaid: the household is not paid up yet.
+    with pytest.raises(RuleViolationError, match=r"effacement refusé.*1 facture\(s\) impayée"):
+        canteen.privacy.erase_household(ADMIN, "concerto")
+    clock.set(datetime(2023, 10, 21, 8, 0, tzinfo=UTC))
+    canteen.privacy.erase_household(ADMIN, "concerto")

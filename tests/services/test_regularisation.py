@@ -21,6 +21,7 @@ from canteen_core.domain.events import CreditNoteIssued
 from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.money import Money
 from canteen_core.services import Canteen
+from canteen_core.services.catalog import BilledClosureError
 
 from ._billing_fixtures import (  # noqa: F401  (fixtures)
     BILLING_DAY,
@@ -273,3 +274,161 @@ def test_every_credit_note_is_announced_the_same_way(
         ["maman@concerto.fr", "papa@concerto.fr"] * 2
     )
     assert any(f"Avoir n° {regularised.number}" in m.subject for m in mails)
+
+
+# -- a site closure over days already invoiced: the operator is told, and confirms ---------------
+
+
+def _all_billed_september(world: World, clock: FixedClock) -> list[date]:
+    """The three children booked and present on their first five September days, billed."""
+    days = september(world.alban)[:5]
+    for enrollment in (world.alban, world.zoe, world.lea):
+        book(world.canteen, enrollment, days)
+        attend(world.canteen, enrollment, dict.fromkeys(days, Presence.PRESENT))
+    clock.set(BILLING_DAY)
+    world.canteen.billing.run_postpaid(FINANCE, "2023-09")
+    return days
+
+
+def test_a_closure_over_billed_days_says_what_the_next_run_credits(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    days = _all_billed_september(any_bworld, clock)
+    site = any_bworld.alban.site.id
+    strike = Period(name="Grève", first_day=days[1], last_day=days[2])
+    before = (
+        canteen.catalog.site(ADMIN, site),
+        [canteen.reservations.book_of(ADMIN, e.id) for e in (any_bworld.alban, any_bworld.lea)],
+        len(canteen.accounts.outbox(ADMIN)),
+    )
+    preview = canteen.catalog.preview_closure(ADMIN, site, strike)
+    assert preview.cancelled_count == 6
+    assert preview.billed.count == 6
+    assert preview.billed.household_ids == ("concerto", "voisins")
+    numbers = (_invoice(canteen, "concerto", 9).number, _invoice(canteen, "voisins", 9).number)
+    assert preview.billed.invoice_numbers == tuple(sorted(numbers))
+    assert preview.billed.months == (date(2023, 9, 1),)
+    assert preview.billed.summary_fr == (
+        "6 repas déjà facturés (2 familles, factures de septembre 2023) seront crédités à la "
+        "prochaine facturation"
+    )
+    # Unconfirmed, the closure is refused with that line, and nothing changes.
+    with pytest.raises(BilledClosureError) as refused:
+        canteen.catalog.add_closure(ADMIN, site, strike)
+    assert str(refused.value) == (
+        "fermeture non enregistrée : 6 repas déjà facturés (2 familles, factures de septembre "
+        "2023) seront crédités à la prochaine facturation ; confirmez pour fermer quand même"
+    )
+    after = (
+        canteen.catalog.site(ADMIN, site),
+        [canteen.reservations.book_of(ADMIN, e.id) for e in (any_bworld.alban, any_bworld.lea)],
+        len(canteen.accounts.outbox(ADMIN)),
+    )
+    assert after == before
+    # Confirmed: done, and the next run credits exactly the days announced.
+    closure = canteen.catalog.add_closure(ADMIN, site, strike, credit_billed=True)
+    assert closure.billed == preview.billed
+    assert dict(closure.cancelled) == {
+        e.id: (days[1], days[2]) for e in (any_bworld.alban, any_bworld.zoe, any_bworld.lea)
+    }
+    clock.set(NOVEMBER)
+    report = canteen.billing.run_postpaid(FINANCE, "2023-10")
+    credited = sorted(
+        (note.household_id, line.child_id, day)
+        for note in report.credit_notes
+        for line in note.lines
+        for day in line.days
+    )
+    announced = sorted(
+        (item.household_id, item.enrollment_id.removeprefix("e-"), item.day)
+        for item in closure.billed.days
+    )
+    assert credited == announced
+    # Credited now: a second closure over the same days has nothing invoiced left to credit.
+    again = canteen.catalog.preview_closure(ADMIN, site, strike)
+    assert (again.cancelled_count, again.billed.count, again.billed.summary_fr) == (0, 0, "")
+
+
+def test_a_closure_over_days_not_invoiced_needs_no_confirmation(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    _all_billed_september(any_bworld, clock)
+    october = open_days(any_bworld.alban, date(2023, 10, 2), date(2023, 10, 3))
+    book(canteen, any_bworld.alban, october)
+    strike = Period(name="Grève", first_day=october[0], last_day=october[-1])
+    closure = canteen.catalog.add_closure(ADMIN, any_bworld.alban.site.id, strike)
+    assert dict(closure.cancelled) == {any_bworld.alban.id: tuple(october)}
+    assert (closure.billed.count, closure.billed.summary_fr) == (0, "")
+
+
+def test_close_site_keeps_its_answer_and_credits_as_before(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    days, invoice = _billed_september(any_bworld, clock)
+    strike = Period(name="Grève", first_day=days[0], last_day=days[0])
+    dropped = canteen.catalog.close_site(ADMIN, any_bworld.alban.site.id, strike)
+    assert dropped == {any_bworld.alban.id: (days[0],)}
+    clock.set(NOVEMBER)
+    (note,) = canteen.billing.run_postpaid(FINANCE, "2023-10").credit_notes
+    assert (note.invoice_id, [line.days for line in note.lines]) == (invoice.id, [(days[0],)])
+
+
+# -- an enrollment ended earlier, over days already invoiced -------------------------------------
+
+
+def test_an_enrollment_ended_over_billed_days_says_what_the_next_run_credits(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    canteen = any_bworld.canteen
+    days, invoice = _billed_september(any_bworld, clock)
+    billed = canteen.enrollments.billed_after(ADMIN, any_bworld.alban.id, days[2])
+    assert [item.day for item in billed.days] == days[3:]
+    assert billed.invoice_numbers == (invoice.number,)
+    assert billed.summary_fr == (
+        "2 repas déjà facturés (1 famille, facture de septembre 2023) seront crédités à la "
+        "prochaine facturation"
+    )
+    assert canteen.enrollments.billed_after(ADMIN, any_bworld.alban.id, days[-1]).count == 0
+    canteen.enrollments.end_on(ADMIN, any_bworld.alban.id, days[2])
+    clock.set(NOVEMBER)
+    (note,) = canteen.billing.run_postpaid(FINANCE, "2023-10").credit_notes
+    assert note.invoice_id == invoice.id
+    assert sorted(day for line in note.lines for day in line.days) == days[3:]
+
+
+def test_refuse_setting_refuses_ending_an_enrollment_over_a_billed_day(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    world = priced_world(refusing)
+    days, _ = _billed_september(world, clock)
+    before = refusing.reservations.book_of(ADMIN, world.alban.id)
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.enrollments.end_on(ADMIN, world.alban.id, days[2])
+    assert refusing.reservations.book_of(ADMIN, world.alban.id) == before
+    assert refusing.enrollments.get(ADMIN, world.alban.id).end == world.alban.end
+    # From October on, nothing billed is touched.
+    ended = refusing.enrollments.end_on(ADMIN, world.alban.id, date(2023, 10, 20))
+    assert ended.end == date(2023, 10, 20)
+
+
+def test_refuse_setting_refuses_closing_or_ending_over_a_meal_billed_unbooked(
+    refusing: Canteen, clock: FixedClock
+) -> None:
+    """A meal eaten without a booking, invoiced: no booking to drop, but the next run would
+    credit it all the same, so with "refuse" the change is refused."""
+    world = priced_world(refusing)
+    days = september(world.alban)[:5]
+    book(refusing, world.alban, days[:4])
+    attend(refusing, world.alban, dict.fromkeys(days, Presence.PRESENT))
+    clock.set(BILLING_DAY)
+    refusing.billing.run_postpaid(FINANCE, "2023-09")
+    eaten = Period(name="Grève", first_day=days[4], last_day=days[4])
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.catalog.add_closure(ADMIN, world.alban.site.id, eaten, credit_billed=True)
+    assert refusing.catalog.site(ADMIN, world.alban.site.id).closures == ()
+    with pytest.raises(RuleViolationError, match=REFUSED):
+        refusing.enrollments.end_on(ADMIN, world.alban.id, days[3])
+    assert refusing.enrollments.get(ADMIN, world.alban.id).end == world.alban.end

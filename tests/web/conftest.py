@@ -128,8 +128,15 @@ class Deployment:
         self.client.cookies.clear()
 
 
-def open_deployment(template: Template, folder: Path, now: datetime = SHOWN_AT) -> Deployment:
+def open_deployment(
+    template: Template, folder: Path, now: datetime = SHOWN_AT, *, billing: str = "postpaid"
+) -> Deployment:
     shutil.copytree(template.folder, folder)
+    if billing != "postpaid":  # the demo bills post-paid: its deployment file says so
+        config = folder / "canteen.toml"
+        text = config.read_text(encoding="utf-8")
+        assert '\nmode = "postpaid"\n' in text
+        config.write_text(text.replace('\nmode = "postpaid"\n', f'\nmode = "{billing}"\n'))
     clock = FixedClock(now)
     canteen = Canteen.open(folder / "canteen.toml", clock=clock)
     app = create_app(canteen, WebSettings(public_url="https://famille.ronde.example"))
@@ -140,6 +147,16 @@ def open_deployment(template: Template, folder: Path, now: datetime = SHOWN_AT) 
 @pytest.fixture
 def web(template: Template, tmp_path: Path) -> Iterator[Deployment]:
     deployment = open_deployment(template, tmp_path / "deployment")
+    with deployment.client:
+        yield deployment
+    deployment.canteen.close()
+
+
+@pytest.fixture
+def prepaid_web(template: Template, tmp_path: Path) -> Iterator[Deployment]:
+    """The demo as a prepaid deployment (``[billing] mode = "prepaid"``): its September was
+    invoiced post-paid, the months after are invoiced from the validated baskets."""
+    deployment = open_deployment(template, tmp_path / "deployment", billing="prepaid")
     with deployment.client:
         yield deployment
     deployment.canteen.close()

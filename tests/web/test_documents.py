@@ -169,3 +169,32 @@ def test_the_pages_upload_choose_paperless_and_review(web: Deployment) -> None:
     )
     assert "la famille est prévenue" in decided.text
     assert "Aucun document en attente." in decided.text
+
+
+def test_an_attestation_over_an_invoiced_month_says_from_when_its_quotient_applies(
+    web: Deployment,
+) -> None:
+    """September is invoiced (the demo billed it on 2 October): an attestation CAF dated
+    1 September applies from 1 October, and staff are told so (API and page)."""
+    csrf = web.activate(web.template.concerto)
+    caf = {"kind": "attestation_caf", "child_id": "", "valid_until": "", "family_quotient": "480"}
+    for valid_from in ("2023-09-01", "2023-09-04"):
+        done = _upload(web, csrf, pdf_bytes(), **caf, valid_from=valid_from)
+        assert done.status_code == 201, done.text  # type: ignore[attr-defined]
+    first, second = (p.id for p in web.canteen.papers.to_review(ADMIN))
+    web.logout()
+    staff_csrf = web.activate(web.template.staff)
+    accepted = web.client.post(
+        f"/api/v1/staff/papers/{first}/accept", headers={"X-CSRF-Token": staff_csrf}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["quotient_from"] == "2023-10-01"
+    assert accepted.json()["billed_until"] == "2023-09-30"
+    assert "à partir du 01/10/2023" in accepted.json()["summary"]
+    decided = web.client.post(
+        f"/gestion/documents/{second}", data={"csrf_token": staff_csrf, "decision": "accepter"}
+    )
+    assert (
+        "Quotient familial appliqué à partir du 01/10/2023 : les jours facturés jusqu'au "
+        "30/09/2023 gardent leur prix." in decided.text
+    )

@@ -77,6 +77,13 @@ def test_roll_call_closure_and_headcounts(web: Deployment) -> None:
     )
     assert closed.status_code == 200, closed.text
     assert "2023-11-20" in closed.json()["cancelled"][CONCERTO_ENROLLMENT]
+    assert closed.json()["billed"] == {
+        "count": 0,
+        "households": [],
+        "invoices": [],
+        "months": [],
+        "summary": "",
+    }
     after = web.client.get(
         "/api/v1/staff/sites/ronde/headcounts", params={"start": "2023-11-20", "end": "2023-11-20"}
     ).json()
@@ -108,17 +115,33 @@ def test_billing_run_reminders_and_household_search(web: Deployment) -> None:
     )
     assert reminders.status_code == 200, reminders.text
     assert reminders.json()["reminders"] >= 1
-    # A closure found out after billing: the next run credits October's days and says so.
+    # A closure found out after billing: refused until confirmed, saying which October days
+    # already invoiced it cancels; confirmed, the next run credits exactly those invoices.
+    strike = {"name": "Grève", "first_day": "2023-10-02", "last_day": "2023-10-31"}
+    unconfirmed = web.client.post(
+        "/api/v1/staff/sites/ronde/closures", json=strike, headers={"X-CSRF-Token": csrf}
+    )
+    assert unconfirmed.status_code == 422, unconfirmed.text
+    assert unconfirmed.json()["detail"].startswith("fermeture non enregistrée : ")
+    assert "factures d'octobre 2023) seront crédités" in unconfirmed.json()["detail"]
     closed = web.client.post(
         "/api/v1/staff/sites/ronde/closures",
-        json={"name": "Grève", "first_day": "2023-10-02", "last_day": "2023-10-31"},
+        json={**strike, "credit_billed": True},
         headers={"X-CSRF-Token": csrf},
     )
     assert closed.status_code == 200, closed.text
+    billed = closed.json()["billed"]
+    assert billed["count"] >= 1
+    assert billed["months"] == ["2023-10"]
+    assert billed["summary"] == (
+        f"{billed['count']} repas déjà facturés ({len(billed['households'])} familles, "
+        "factures d'octobre 2023) seront crédités à la prochaine facturation"
+    )
     november = web.client.post(
         "/api/v1/staff/billing-runs", json={"period": "2023-11"}, headers={"X-CSRF-Token": csrf}
     ).json()
     notes = november["credit_notes"]
+    assert sorted({note["household_id"] for note in notes}) == billed["households"]
     assert "CONCERTO" in {note["household_id"] for note in notes}
     assert november["credited"] == f"{sum(Decimal(note['total']) for note in notes):.2f}"
     found = web.client.get("/api/v1/staff/households", params={"q": "concerto"}).json()

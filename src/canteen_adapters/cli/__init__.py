@@ -37,6 +37,7 @@ from canteen_adapters.cli.invoices import command as invoices_command
 from canteen_adapters.cli.month_end import command as month_end_command
 from canteen_adapters.cli.outbox import command as outbox_command
 from canteen_adapters.cli.pay import command as pay_command
+from canteen_adapters.cli.refund import command as refund_command
 from canteen_adapters.cli.reminders import command as reminders_command
 from canteen_adapters.cli.retention import command as retention_command
 from canteen_adapters.cli.sepa import command as sepa_command
@@ -94,6 +95,7 @@ COMMANDS: tuple[click.Command, ...] = (
     bill_command,
     invoices_command,
     pay_command,
+    refund_command,
     sepa_command,
     reminders_command,
     documents_command,

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from babel.dates import get_day_names
@@ -19,9 +19,13 @@ from babel.dates import get_day_names
 from canteen_core.domain._french import format_month_fr, format_short_date_fr
 from canteen_core.domain.money import Money, format_number_fr
 
+if TYPE_CHECKING:
+    from canteen_core.services.billing.billed_days import BilledDaysCancelled
+
 __all__ = [
     "WEEKDAY_ABBREVIATIONS_FR",
     "WEEKDAY_NAMES_FR",
+    "billed_json",
     "echo_json",
     "euros",
     "french_month",
@@ -69,6 +73,19 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     grouped with a space, as amounts are)."""
     word = singular if count <= 1 else (plural_form or f"{singular}s")
     return f"{format_number_fr(count)} {word}"
+
+
+def billed_json(billed: BilledDaysCancelled) -> dict[str, object]:
+    """The ``--json`` field ``billed`` of a change cancelling days already invoiced (a site
+    closure, an enrollment ended earlier): how many, the households, the invoice numbers,
+    the months (``"2023-09"``) and the French line (``""`` when none)."""
+    return {
+        "count": billed.count,
+        "households": list(billed.household_ids),
+        "invoices": list(billed.invoice_numbers),
+        "months": [f"{month:%Y-%m}" for month in billed.months],
+        "summary": billed.summary_fr,
+    }
 
 
 def join_fr(words: Sequence[str]) -> str:

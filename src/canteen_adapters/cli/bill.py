@@ -1,4 +1,5 @@
-"""``canteen bill``: the post-paid billing run of a month."""
+"""``canteen bill``: the billing run of a month, in the deployment's mode (``run_month``:
+post-paid, or prepaid, the baskets of the month)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import FILE
 from canteen_adapters.cli._output import echo_json, euros, french_month, plural, progress
 from canteen_adapters.heap import startup_heap_frozen
-from canteen_core.domain.invoicing import CreditNote
+from canteen_core.domain.invoicing import BillingMode, CreditNote
 from canteen_core.domain.money import Money
 from canteen_core.services.billing import IssuedInvoice, parse_period
 from canteen_core.services.billing.problems import SkippedHousehold
@@ -58,6 +59,11 @@ def command(
     les foyers en facture dématérialisée reçoivent la leur par e-mail, PDF joint (via la file
     d'envoi), celles des autres sont imprimées l'une après l'autre dans ce seul PDF, triées par
     adresse postale.
+
+    En prépaiement (``[billing] mode = "prepaid"``), la commande facture le panier du mois de
+    chaque foyer : les jours réservés et pas encore facturés, après avoir remboursé par avoir
+    les jours annulés dans les délais. Le mois peut être à venir ou en cours
+    (``--allow-unfinished`` est alors sans effet) ; relancer la commande n'émet rien de nouveau.
     """
     actor = operator.actor
     if print_batch is not None and print_batch.exists():
@@ -69,6 +75,7 @@ def command(
     already = 0
     empty = 0
     with operator.open() as canteen:
+        prepaid = canteen.billing.mode is BillingMode.PREPAID
         ids = sorted(household.id for household in canteen.families.list_households(actor))
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         with (
@@ -76,7 +83,7 @@ def command(
             progress(batches, label=f"Facturation {period}", length=len(batches)) as bar,
         ):
             for batch in bar:
-                report = canteen.billing.run_postpaid(
+                report = canteen.billing.run_month(
                     actor, period, household_ids=batch, allow_unfinished=allow_unfinished
                 )
                 issued.extend(report.issued)
@@ -137,10 +144,11 @@ def command(
         f"{plural(empty, 'foyer sans consommation', 'foyers sans consommation')}"
     )
     if credit_notes:
-        # Days billed earlier and no longer due (a closure, a late cancellation): money given
-        # back, which staff must see as they see what was billed.
+        # Days billed earlier and no longer due (a closure, a cancellation in time): money
+        # given back, which staff must see as they see what was billed.
         click.echo(
-            f"Régularisation : {plural(len(credit_notes), 'avoir émis', 'avoirs émis')} "
+            f"{'Annulations dans les délais' if prepaid else 'Régularisation'} : "
+            f"{plural(len(credit_notes), 'avoir émis', 'avoirs émis')} "
             f"({euros(credited)}) sur des factures précédentes"
         )
     for item in skipped:

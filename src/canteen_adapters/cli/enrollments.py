@@ -6,7 +6,7 @@ import click
 
 from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import choice_option, parse_day
-from canteen_adapters.cli._output import plural
+from canteen_adapters.cli._output import billed_json, plural
 from canteen_adapters.cli.enroll import enrollment_json, parse_deadline
 from canteen_core.domain.enrollments import Enrollment, LateChangeMode
 
@@ -111,7 +111,8 @@ def edit_command(
 )
 def end_command(operator: Operator, enrollment_id: str, last_day: str) -> None:
     """Changer le dernier jour d'une inscription (départ d'un enfant) ; les jours réservés
-    après ce jour sont annulés.
+    après ce jour sont annulés, et ceux déjà facturés seront crédités à la prochaine
+    facturation (la commande dit combien).
 
     \b
         canteen enrollments end e-123 --on 2023-12-22
@@ -119,5 +120,9 @@ def end_command(operator: Operator, enrollment_id: str, last_day: str) -> None:
     actor = operator.actor
     day = parse_day(last_day, "--on")
     with operator.open() as canteen:
+        billed = canteen.enrollments.billed_after(actor, enrollment_id, day)
         changed = canteen.enrollments.end_on(actor, enrollment_id, day)
-    operator.show(enrollment_json(changed), f"Inscription modifiée : {_line(changed)}")
+    lines = [f"Inscription modifiée : {_line(changed)}"]
+    if billed.count:
+        lines.append(billed.summary_fr)
+    operator.show({**enrollment_json(changed), "billed": billed_json(billed)}, *lines)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import click
 
 from canteen_adapters.cli._common import fail
@@ -12,12 +15,8 @@ from canteen_core.domain.families import Diet
 
 __all__ = ["DIET_LABELS_FR", "command"]
 
-#: How the kitchen names the diets.
-DIET_LABELS_FR = {
-    Diet.STANDARD: "standard",
-    Diet.NO_PORK: "sans porc",
-    Diet.VEGETARIAN: "végétarien",
-}
+#: How the kitchen names the diets (each :class:`Diet`'s ``label``; kept for callers of this name).
+DIET_LABELS_FR: Mapping[Diet, str] = MappingProxyType({diet: diet.label for diet in Diet})
 
 
 @click.command("headcount")
@@ -64,7 +63,7 @@ def command(
         )
         return
     for count in counts:
-        diets = ", ".join(f"{DIET_LABELS_FR[diet]} {count.meals.get(diet, 0)}" for diet in Diet)
+        diets = ", ".join(f"{diet.label} {count.meals.get(diet, 0)}" for diet in Diet)
         click.echo(
             f"{short_french_date(count.day)} : {count.total_meals} repas ({diets}), "
             f"{count.pai_baskets} panier(s) PAI"

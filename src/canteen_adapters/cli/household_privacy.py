@@ -10,6 +10,7 @@ import click
 from canteen_adapters.cli._common import fail
 from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import out_option
+from canteen_core.domain.errors import CreditHeldError
 
 __all__ = ["command"]
 
@@ -65,11 +66,16 @@ def export_command(operator: Operator, household_id: str, out: Path) -> None:
 def erase_command(operator: Operator, household_id: str) -> None:
     """Effacer un foyer ; ses factures et règlements sont conservés (conservation légale).
 
-    Refusé tant qu'une de ses factures est impayée. Affiche ce qui a été supprimé, ce qui a été
+    Refusé tant qu'une de ses factures est impayée ou que le foyer détient un avoir (à lui
+    rembourser d'abord avec « canteen refund »). Affiche ce qui a été supprimé, ce qui a été
     conservé, et pourquoi.
     """
     with operator.open() as canteen:
-        report = canteen.privacy.erase_household(operator.actor, household_id)
+        try:
+            report = canteen.privacy.erase_household(operator.actor, household_id)
+        except CreditHeldError as error:
+            amount = f"{error.credit:.2f}".replace(".", ",")
+            fail(f"{error} (canteen refund --household {household_id} --amount {amount})")
     operator.show(
         {
             "household_id": report.household_id,

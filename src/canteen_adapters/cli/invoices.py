@@ -100,6 +100,9 @@ def command(operator: Operator, household: str | None, unpaid: bool, pdf_dir: Pa
     total = Money.sum(s.invoice.total for s, _ in states)
     due = Money.sum(s.balance_due for s, _ in states)
     open_count = sum(1 for s, _ in states if s.balance_due.is_positive)
+    # Money received beyond the invoices: the régie refunds it (canteen refund) or the next
+    # invoices use it.
+    credit = Money.sum(statements[item.id].available_credit for item in households)
     if operator.as_json:
         echo_json(
             {
@@ -107,6 +110,7 @@ def command(operator: Operator, household: str | None, unpaid: bool, pdf_dir: Pa
                 "total": f"{total.amount:.2f}",
                 "balance_due": f"{due.amount:.2f}",
                 "unpaid": open_count,
+                "available_credit": f"{credit.amount:.2f}",
             }
         )
         return
@@ -141,5 +145,10 @@ def command(operator: Operator, household: str | None, unpaid: bool, pdf_dir: Pa
         f"{plural(len(states), 'facture')}, total {euros(total)}, reste à payer {euros(due)}"
         f" ({plural(open_count, 'facture non réglée', 'factures non réglées')})"
     )
+    if credit.is_positive:
+        whose = "du foyer" if household is not None else "des foyers"
+        click.echo(
+            f"Avoir disponible {whose} : {euros(credit)} (canteen refund pour le rembourser)"
+        )
     if pdf_dir is not None:
         click.echo(f"{plural(written, 'PDF écrit', 'PDF écrits')} dans {pdf_dir}")

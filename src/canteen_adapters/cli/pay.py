@@ -33,7 +33,12 @@ COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CESU)
 @choice_option("--method", COUNTER_METHODS, PaymentMethod.CASH, help="Mode de règlement.")
 @click.option("--reference", help="Numéro de chèque, titres CESU ou numéro de quittance.")
 @click.option("--invoice", "invoice_number", help="Numéro de la facture à régler en premier.")
-@click.option("--date", "received", help="Jour de réception (par défaut : aujourd'hui).")
+@click.option(
+    "--date",
+    "received_on",
+    help="Jour de réception (par défaut : aujourd'hui ; ni dans le futur, ni avant l'année "
+    "scolaire précédant la première du foyer).",
+)
 def command(
     operator: Operator,
     household: str,
@@ -42,19 +47,20 @@ def command(
     method: str,
     reference: str | None,
     invoice_number: str | None,
-    received: str | None,
+    received_on: str | None,
 ) -> None:
     """Enregistrer un règlement reçu au guichet de la régie.
 
     La facture indiquée est réglée en premier, puis les plus anciennes ; un trop-perçu devient
-    un avoir du foyer. La famille reçoit un reçu par e-mail (file d'envoi).
+    un avoir du foyer, que « canteen refund » rembourse. La famille reçoit un reçu par e-mail
+    (file d'envoi).
 
     \b
         canteen pay --household CONCERTO --amount 13,40
         canteen pay --household H000001 --amount 50 --method cheque --reference 0001234
     """
     actor = operator.actor
-    day = parse_day(received, "--date") if received else None
+    day = parse_day(received_on, "--date") if received_on else None
     with operator.open() as canteen:
         money = parse_amount(
             amount,

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import click
 
+from canteen_adapters.cli._common import fail
 from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import parse_day
 from canteen_adapters.cli._output import (
     WEEKDAY_NAMES_FR,
+    billed_json,
     echo_json,
     join_fr,
     plural,
     short_french_date,
 )
 from canteen_core.domain.calendar import Period
+from canteen_core.services.catalog import BilledClosureError
 
 __all__ = ["command"]
 
@@ -85,12 +88,26 @@ def list_command(operator: Operator) -> None:
 @click.option("--from", "first", required=True, help="Premier jour de fermeture (2023-10-02).")
 @click.option("--to", "last", help="Dernier jour de fermeture (par défaut : le premier).")
 @click.option("--reason", required=True, help='Motif, affiché aux familles : "Grève", "Travaux".')
+@click.option(
+    "--credit-billed",
+    is_flag=True,
+    help="Confirmer une fermeture sur des jours déjà facturés : la prochaine facturation "
+    "les crédite (avoirs sur les factures concernées).",
+)
 def close_command(
-    operator: Operator, site_id: str, first: str, last: str | None, reason: str
+    operator: Operator,
+    site_id: str,
+    first: str,
+    last: str | None,
+    reason: str,
+    credit_billed: bool,
 ) -> None:
     """Fermer un site sur une période : les jours réservés sont annulés (non facturés) pour
     toutes les inscriptions sur le site, actuelles et futures, et les familles concernées sont
     prévenues par e-mail.
+
+    Une fermeture ne s'annule pas : sur des jours déjà facturés, elle est refusée sans
+    --credit-billed, en disant combien de repas la prochaine facturation créditerait.
 
     \b
         canteen sites close --site ronde --from 2023-10-02 --to 2023-10-03 --reason Grève
@@ -99,13 +116,27 @@ def close_command(
     last_day = first_day if last is None else parse_day(last, "--to")
     period = Period(name=reason, first_day=first_day, last_day=last_day)
     with operator.open() as canteen:
-        dropped = canteen.catalog.close_site(operator.actor, site_id, period)
+        try:
+            closure = canteen.catalog.add_closure(
+                operator.actor, site_id, period, credit_billed=credit_billed
+            )
+        except BilledClosureError as error:
+            fail(f"{error} (--credit-billed)")
+    billed = closure.billed
     if operator.as_json:
-        echo_json({"site": site_id, "cancelled": dropped})
+        echo_json(
+            {
+                "site": site_id,
+                "cancelled": dict(closure.cancelled),
+                "billed": billed_json(billed),
+            }
+        )
         return
-    days = sum(len(found) for found in dropped.values())
+    days = closure.cancelled_count
     click.echo(
         f"{site_id} fermé du {short_french_date(first_day)} au {short_french_date(last_day)} "
         f"({reason}) : {plural(days, 'réservation')} annulée{'s' if days > 1 else ''} "
-        f"({plural(len(dropped), 'inscription')})"
+        f"({plural(len(closure.cancelled), 'inscription')})"
     )
+    if billed.count:
+        click.echo(billed.summary_fr)

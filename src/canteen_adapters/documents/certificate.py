@@ -59,6 +59,7 @@ METHOD_LABELS_FR: Mapping[PaymentMethod, str] = {
     PaymentMethod.CASH: "Espèces",
     PaymentMethod.CHEQUE: "Chèque",
     PaymentMethod.CESU: "CESU",
+    PaymentMethod.TRANSFER: "Virement",
 }
 
 

@@ -6,7 +6,8 @@ One commune's month-end is three kinds of tasks, on the queue the run was sent t
    itself with a chord: one :func:`bill_batch` per batch of households (spread over the
    workers), then :func:`finish_commune`, which inherits the plan's task id (Celery's
    ``Task.replace``), so the result of that one id is the commune's progress, then its report;
-2. :func:`bill_batch` bills its households (``canteen.billing.run_postpaid``);
+2. :func:`bill_batch` bills its households (``canteen.billing.run_month``: the month's
+   post-paid run, or on a prepaid deployment the baskets of the month nobody invoiced yet);
 3. :func:`finish_commune` bills once more over all households (a sweep: instant when every batch
    did its part, and it bills whatever a lost batch left), writes the direct-debit file,
    sends the reminders due and dispatches the outbox, and returns the commune's report.
@@ -41,7 +42,6 @@ from canteen_adapters.payment.sepa import SepaFileExistsError
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError, StorageError
-from canteen_core.domain.invoicing import BillingMode
 from canteen_core.domain.mandates import next_target2_business_day
 from canteen_core.domain.money import Money
 from canteen_core.services import Canteen, build_default_plugin_manager
@@ -113,15 +113,14 @@ def plan_commune(
     try:
         parse_period(period)
         with open_commune(target) as canteen:
-            postpaid = canteen.billing.mode is BillingMode.POSTPAID
-            ids = sorted(h.id for h in canteen.families.list_households(_ACTOR)) if postpaid else []
+            ids = sorted(h.id for h in canteen.families.list_households(_ACTOR))
     except Exception as error:
         _retry_transient(self, error)
         return report.failed("billing", error).to_dict()
     size = max(1, int(options.get("batch_size", 500)))
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     queue = _queue(self)
-    settings = {**options, "postpaid": postpaid}
+    settings = dict(options)
     if not batches:
         alone = finish_commune.s([], commune, period, settings).set(queue=queue)
         return self.replace(alone)  # type: ignore[no-any-return]
@@ -160,7 +159,7 @@ def bill_batch(
     target = Commune.from_message(commune)
     try:
         with open_commune(target) as canteen:
-            billed = canteen.billing.run_postpaid(_ACTOR, period, household_ids=household_ids)
+            billed = canteen.billing.run_month(_ACTOR, period, household_ids=household_ids)
     except Exception as error:
         _retry_transient(self, error)
         return {"index": index, "error": describe_error_fr(error)}
@@ -201,7 +200,7 @@ def _billing_step(
 ) -> CommuneReport:
     """Merge the batches' results, then sweep: bill whatever no batch billed."""
     issued, already, empty, errors = _merge_batches(results)
-    sweep = canteen.billing.run_postpaid(_ACTOR, report.period)
+    sweep = canteen.billing.run_month(_ACTOR, report.period)
     for item in sweep.issued:
         issued[item.household_id] = (item.number, f"{item.total.amount:.2f}")
     already = (already | set(sweep.already_billed) | set(sweep.conflicts)) - set(issued)
@@ -374,17 +373,12 @@ def finish_commune(
     with canteen:
         progress("billing")
         try:
-            if options.get("postpaid", True):
-                report = _billing_step(canteen, report, results)
-            else:
-                report = report.skipped(
-                    "billing", "facturation prépayée : rien à facturer en fin de mois"
-                )
+            report = _billing_step(canteen, report, results)
         except Exception as error:
             _retry_transient(self, error)
             report = report.failed("billing", error)
         billed = report.ok  # a failed delivery does not hold the direct debit back
-        if billed and options.get("postpaid", True):
+        if billed:
             progress("delivery")
             try:
                 report = _delivery_step(canteen, report, target.deployment.parent)

@@ -18,12 +18,14 @@ from canteen_core.domain.change_requests import ChangeRequest, RequestStatus
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.families import Child, Guardian, Household
 from canteen_core.domain.grids import Grid, GridCell
+from canteen_core.domain.invoicing import Invoice
 from canteen_core.domain.ledger import InvoiceState, Statement
 from canteen_core.domain.money import Money
 from canteen_core.domain.reservations import BulkResult
 
 if TYPE_CHECKING:
     from canteen_core.services import Canteen
+    from canteen_core.services.catalog import SiteClosure
     from canteen_core.services.enrollment_requests import EnrollmentOffer
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "body",
     "change_out",
     "child_out",
+    "closure_out",
     "enrollment_out",
     "grid_out",
     "guardian_out",
@@ -83,6 +86,22 @@ def body(cls: type[Body], *sources: object, **values: Any) -> Body:
         if source is not None:
             copied[field.name] = _json_value(getattr(source, field.name))
     return cls(**copied, **values)
+
+
+def closure_out(closure: SiteClosure) -> so.ClosureOut:
+    """A site closure's answer: the bookings cancelled, and the days already invoiced it
+    cancels (credited by the next billing run)."""
+    billed = closure.billed
+    return so.ClosureOut(
+        cancelled={key: list(days) for key, days in closure.cancelled.items()},
+        billed=so.BilledDaysOut(
+            count=billed.count,
+            households=list(billed.household_ids),
+            invoices=list(billed.invoice_numbers),
+            months=[f"{month:%Y-%m}" for month in billed.months],
+            summary=billed.summary_fr,
+        ),
+    )
 
 
 def guardian_out(guardian: Guardian) -> s.GuardianOut:
@@ -217,8 +236,13 @@ def summary_fr(booked: int, cancelled: int, pending: int, skipped: int, *, previ
     return ("Après validation : " + text + ".") if preview else (text[0].upper() + text[1:] + ".")
 
 
-def change_out(result: BulkResult, version: int) -> s.ChangeOut:
-    """What a submission did."""
+def change_out(
+    result: BulkResult,
+    version: int,
+    invoices: Iterable[Invoice] = (),
+    invoicing_problems: Iterable[str] = (),
+) -> s.ChangeOut:
+    """What a submission did (with, in prepaid mode, the invoices its validation issued)."""
     pending = [request.day for request in result.pending]
     return body(
         s.ChangeOut,
@@ -226,6 +250,11 @@ def change_out(result: BulkResult, version: int) -> s.ChangeOut:
         version=version,
         pending=pending,
         skipped=[body(s.SkippedOut, item) for item in result.skipped],
+        invoices=[
+            body(s.BasketInvoiceOut, invoice, payable_online_from=invoice.payment_open_date)
+            for invoice in invoices
+        ],
+        invoicing_problems=list(invoicing_problems),
         summary=summary_fr(
             len(result.booked),
             len(result.cancelled),

@@ -296,8 +296,27 @@ class SkippedOut:
 
 
 @attrs.frozen(kw_only=True)
+class BasketInvoiceOut:
+    """An invoice a family's validation issued (prepaid deployments): "Facture OCTOBRE 2023
+    émise : 2,10 €", payable online from ``payable_online_from`` (``GET /api/v1/invoices/{id}``
+    for its lines)."""
+
+    id: str
+    number: str
+    label: str
+    total: str
+    due_date: date
+    payable_online_from: date
+
+
+@attrs.frozen(kw_only=True)
 class ChangeOut:
-    """What a submission did (or, for a preview, would do)."""
+    """What a submission did (or, for a preview, would do).
+
+    On a prepaid deployment (``[billing] mode = "prepaid"``) a family's validation also
+    invoices its basket of each month it booked new days in: ``invoices`` lists the invoices
+    issued (empty otherwise), ``invoicing_problems`` why a month could not be invoiced (the
+    days stay booked)."""
 
     enrollment_id: str
     version: int
@@ -307,6 +326,8 @@ class ChangeOut:
     pending: list[date]
     skipped: list[SkippedOut]
     summary: str
+    invoices: list[BasketInvoiceOut] = attrs.field(factory=list)
+    invoicing_problems: list[str] = attrs.field(factory=list)
 
 
 @attrs.frozen(kw_only=True)

@@ -31,16 +31,19 @@ class RollCallBody:
 
 @attrs.frozen(kw_only=True)
 class ClosureBody:
-    """Close a site (strike, works) from ``first_day`` to ``last_day``."""
+    """Close a site (strike, works) from ``first_day`` to ``last_day``. ``credit_billed``
+    confirms a closure over days already invoiced (the next billing run credits them):
+    without it such a closure is refused (422, its ``detail`` says how many meals)."""
 
     name: str
     first_day: date
     last_day: date
+    credit_billed: bool = False
 
 
 @attrs.frozen(kw_only=True)
 class BillingRunBody:
-    """Bill a month post-paid (``"2023-09"``)."""
+    """Bill a month (``"2023-09"``) in the deployment's mode (post-paid or prepaid)."""
 
     period: str
 
@@ -92,10 +95,25 @@ class HeadcountOut:
 
 
 @attrs.frozen(kw_only=True)
+class BilledDaysOut:
+    """The days already invoiced that a closure cancels, which the next billing run credits
+    (a credit note on each invoice): how many, the households, the invoice numbers, the
+    months (``"2023-09"``) and ``summary``, the French line to show (``""`` when none)."""
+
+    count: int
+    households: list[str]
+    invoices: list[str]
+    months: list[str]
+    summary: str
+
+
+@attrs.frozen(kw_only=True)
 class ClosureOut:
-    """Bookings cancelled by a closure, per enrollment."""
+    """Bookings cancelled by a closure, per enrollment; ``billed``: the days already invoiced
+    it cancels, credited by the next billing run."""
 
     cancelled: dict[str, list[date]]
+    billed: BilledDaysOut
 
 
 @attrs.frozen(kw_only=True)

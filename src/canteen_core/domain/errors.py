@@ -7,11 +7,14 @@ one class. Subclasses say what kind of failure it was, which maps naturally to H
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 __all__ = [
     "AlreadyDecidedError",
     "CanteenError",
     "ConfigurationError",
     "ConflictError",
+    "CreditHeldError",
     "DuplicateRequestError",
     "InvalidInputError",
     "NotAuthorizedError",
@@ -39,6 +42,17 @@ class InvalidInputError(CanteenError, ValueError):
 
 class RuleViolationError(CanteenError):
     """Input is well formed but a domain rule forbids the operation (a deadline has passed)."""
+
+
+class CreditHeldError(RuleViolationError):
+    """Refused because household ``household_id`` still holds ``credit`` (money of the family's,
+    a Decimal in euros) that must be paid back first (an erasure would orphan it). The message
+    says so in French; ``credit`` lets a driving adapter name its own way to refund it."""
+
+    def __init__(self, message: str, *, household_id: str, credit: Decimal) -> None:
+        self.household_id = household_id
+        self.credit = credit
+        super().__init__(message)
 
 
 class NotFoundError(CanteenError, LookupError):

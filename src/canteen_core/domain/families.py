@@ -11,7 +11,6 @@ new one.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ from decimal import Decimal
 import attrs
 
 from canteen_core.domain._french import ends_before_start_fr, format_date_fr
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import (
     a_date,
     enum_member,
@@ -42,12 +42,13 @@ __all__ = [
 ]
 
 
-class Diet(enum.StrEnum):
-    """What a child eats; the kitchen counts meals per diet."""
+class Diet(LabelledEnum):
+    """What a child eats; the kitchen counts meals per diet. ``label`` is the kitchen's French
+    word for it (``"sans porc"``), as pages and ``canteen headcount`` print it."""
 
-    STANDARD = "standard"
-    NO_PORK = "no_pork"
-    VEGETARIAN = "vegetarian"
+    STANDARD = "standard", "standard"
+    NO_PORK = "no_pork", "sans porc"
+    VEGETARIAN = "vegetarian", "végétarien"
 
 
 @attrs.frozen(kw_only=True)

@@ -5,13 +5,15 @@ enrollment names it) and enrollments refer to it by id. A closure added to a sit
 works) is kept by the site: it reaches every enrollment at the site, those made later included
 (their calendar is built with the site's closures), drops the booked days it covers (the
 organiser closed: nobody is charged) and tells each family concerned by e-mail, through the
-outbox, in the same transaction.
+outbox, in the same transaction. Days of the closure already invoiced are credited by the next
+billing run: the closure says how many, and is only made over them once confirmed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
+from types import MappingProxyType
 from typing import TypeVar
 
 import attrs
@@ -20,16 +22,27 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period, ServiceCalendar
 from canteen_core.domain.catalog import Service, ServiceEntry, Site, SiteEntry
 from canteen_core.domain.enrollments import Enrollment
-from canteen_core.domain.errors import ConflictError, InvalidInputError
+from canteen_core.domain.errors import ConflictError, InvalidInputError, RuleViolationError
 from canteen_core.domain.policy import Action
-from canteen_core.domain.reservations import drop_closed_days
+from canteen_core.domain.reservations import ReservationBook, drop_closed_days
 from canteen_core.ports.storage import CatalogRepository
 from canteen_core.services.billing._base import household_recipients
-from canteen_core.services.billing.billed_days import ensure_days_not_billed
+from canteen_core.services.billing.billed_days import (
+    BilledDaysCancelled,
+    billed_days_cancelled,
+    ensure_days_not_billed,
+)
 from canteen_core.services.events import days_changed
 from canteen_core.services.runner import ServiceBase, Transaction
 
-__all__ = ["CatalogService", "site_closures_for", "stored_service", "stored_site"]
+__all__ = [
+    "BilledClosureError",
+    "CatalogService",
+    "SiteClosure",
+    "site_closures_for",
+    "stored_service",
+    "stored_site",
+]
 
 _Entry = TypeVar("_Entry", SiteEntry, ServiceEntry)
 _Value = TypeVar("_Value", Site, Service)
@@ -99,6 +112,61 @@ def site_closures_for(entry: SiteEntry, calendar: ServiceCalendar) -> tuple[Peri
     )
 
 
+#: An enrollment a closure reaches: as stored, with the closure in its calendar, its
+#: reservations without the closed days (and the version they replace), the days dropped.
+_Closing = tuple[Enrollment, Enrollment, tuple[ReservationBook, int], tuple[date, ...]]
+
+
+class BilledClosureError(RuleViolationError):
+    """A site closure would cancel days already invoiced (the next billing run would credit
+    them), unconfirmed: ``add_closure(..., credit_billed=True)`` confirms it."""
+
+
+@attrs.frozen(kw_only=True)
+class SiteClosure:
+    """What a site closure does (:meth:`CatalogService.add_closure`) or would do
+    (:meth:`CatalogService.preview_closure`): ``cancelled``, the booked days it cancels per
+    enrollment id; ``billed``, the days of the closure already invoiced, which the next
+    billing run credits (booked or not: a closed day is never charged)."""
+
+    site_id: str
+    period: Period
+    cancelled: Mapping[str, tuple[date, ...]]
+    billed: BilledDaysCancelled
+
+    @property
+    def cancelled_count(self) -> int:
+        """How many booked days it cancels (all enrollments)."""
+        return sum(len(days) for days in self.cancelled.values())
+
+
+def _check_period(period: object) -> None:
+    if not isinstance(period, Period):
+        raise InvalidInputError("période de fermeture attendue (Period)", path="period")
+
+
+def _site_closure(
+    tx: Transaction,
+    entry: SiteEntry,
+    period: Period,
+    dropped: list[tuple[Enrollment, tuple[date, ...]]],
+    closing: list[_Closing],
+) -> SiteClosure:
+    """The :class:`SiteClosure` of ``period`` at ``entry``'s site: the booked days
+    ``dropped``, and the days of ``period`` invoiced for the enrollments it reaches."""
+    # Its service days until now (a day already closed was credited, or never charged).
+    reached = [
+        (enrollment, enrollment.open_days(period.first_day, period.last_day))
+        for enrollment, _, _, _ in closing
+    ]
+    return SiteClosure(
+        site_id=entry.id,
+        period=period,
+        cancelled=MappingProxyType({enrollment.id: days for enrollment, days in dropped}),
+        billed=billed_days_cancelled(tx.uow, reached),
+    )
+
+
 class CatalogService(ServiceBase):
     """Sites and services (admin adds them; everyone may list them) and site closures."""
 
@@ -144,20 +212,60 @@ class CatalogService(ServiceBase):
     ) -> dict[str, tuple[date, ...]]:
         """Close a site over ``period`` (strike, works: admin); the dropped days per enrollment.
 
+        :meth:`add_closure` confirmed (days already invoiced it cancels are credited by the
+        next billing run), returning only its :attr:`SiteClosure.cancelled`; use
+        :meth:`add_closure` to learn what it credits, or to be refused when it would.
+        """
+        closure = self.add_closure(
+            actor, site_id, period, expected_version=expected_version, credit_billed=True
+        )
+        return dict(closure.cancelled)
+
+    def preview_closure(self, actor: Actor, site_id: str, period: Period) -> SiteClosure:
+        """What :meth:`add_closure` would do now (admin), nothing stored: the booked days it
+        would cancel, and the days already invoiced it would have the next billing run credit
+        (to show before confirming). ``NotFoundError`` for an unknown site."""
+        _check_period(period)
+        with self._ctx.use_case(actor, Action.MANAGE_CALENDAR, read_only=True) as tx:
+            tx.filtered()
+            entry = tx.uow.sites.get(site_id)
+            closing = self._closing(tx, site_id, period)
+            return _site_closure(
+                tx, entry, period, [(e, days) for e, _, _, days in closing if days], closing
+            )
+
+    def add_closure(
+        self,
+        actor: Actor,
+        site_id: str,
+        period: Period,
+        *,
+        expected_version: int | None = None,
+        credit_billed: bool = False,
+    ) -> SiteClosure:
+        """Close a site over ``period`` (strike, works: admin); what the closure did.
+
         The closure is stored with the site (its next version; ``expected_version``, when
         given, must be the version the caller read: ``ConflictError`` otherwise), added to the
         calendar of every enrollment at the site, and to those enrolled later. Booked days it
         covers are cancelled (nobody is charged) and each household concerned gets an e-mail
-        listing them, in the same transaction. With ``[billing] billed_days = "refuse"``, a
-        closure cancelling a booked day of a month already invoiced is refused.
-        ``NotFoundError`` for an unknown site; nothing changes when refused.
+        listing them, in the same transaction.
+
+        Days already invoiced that it cancels (:attr:`SiteClosure.billed`) are credited by the
+        next billing run: unless ``credit_billed`` confirms it, such a closure is refused with
+        :class:`BilledClosureError`, whose message says how many (a closure typed on the wrong
+        dates cannot be undone). With ``[billing] billed_days = "refuse"`` a closure cancelling
+        a booked day of a month already invoiced, or a day an invoice charged, is refused
+        (``RuleViolationError``) even confirmed. ``NotFoundError`` for an unknown site;
+        nothing changes when refused.
         """
-        if not isinstance(period, Period):
-            raise InvalidInputError("période de fermeture attendue (Period)", path="period")
+        _check_period(period)
         if expected_version is not None and (
             type(expected_version) is not int or expected_version < 1
         ):
             raise InvalidInputError("version attendue invalide", path="expected_version")
+        if type(credit_billed) is not bool:
+            raise InvalidInputError("credit_billed : True ou False attendu", path="credit_billed")
         with self._ctx.use_case(actor, Action.MANAGE_CALENDAR) as tx:
             entry = tx.uow.sites.get(site_id)
             if expected_version is not None and entry.version != expected_version:
@@ -167,39 +275,57 @@ class CatalogService(ServiceBase):
                 )
             closed = entry.with_closure(period)
             tx.uow.sites.save(closed, expected_version=entry.version)
-            dropped = self._close_enrollments(tx, site_id, period)
+            closing = self._closing(tx, site_id, period)
+            dropped = self._close_enrollments(tx, closing)
+            result = _site_closure(tx, closed, period, dropped, closing)
+            # With "refuse", a day charged without a booking (a meal eaten unbooked) too.
+            ensure_days_not_billed(tx.uow, self._ctx.deployment, result.billed.by_household())
+            if result.billed.count and not credit_billed:
+                raise BilledClosureError(
+                    f"fermeture non enregistrée : {result.billed.summary_fr} ; "
+                    "confirmez pour fermer quand même"
+                )
             self._tell_families(tx, closed, period, dropped)
             tx.audit.change(f"site:{site_id}", "closure", None, period)
             tx.audit.describe(
                 f"Fermeture du site {site_id} du {period.first_day} au {period.last_day}"
             )
-        return {enrollment.id: days for enrollment, days in dropped}
+        return result
 
-    def _close_enrollments(
-        self, tx: Transaction, site_id: str, period: Period
-    ) -> list[tuple[Enrollment, tuple[date, ...]]]:
-        """Add ``period`` to the calendars of the enrollments at the site it falls in and drop
-        the booked days it covers; the enrollments with dropped days and those days."""
+    def _closing(self, tx: Transaction, site_id: str, period: Period) -> list[_Closing]:
+        """Each enrollment at the site whose school year ``period`` falls in: as stored, with
+        the closure in its calendar, its reservations without the booked days the closure
+        covers, and those days."""
         enrollments = [
             e
             for e in tx.uow.enrollments.list(site_id=site_id)
             if period.first_day <= e.calendar.last_day and period.last_day >= e.calendar.first_day
         ]
         books = tx.uow.reservations.load_many(e.id for e in enrollments)
-        dropped: list[tuple[Enrollment, tuple[date, ...]]] = []
-        saves = []
+        found = []
         for enrollment in enrollments:
             closed = attrs.evolve(
                 enrollment,
                 calendar=self._ctx.intern_calendar(enrollment.calendar.with_closures(period)),
             )
-            tx.uow.enrollments.save(closed)
-            tx.audit.touch(f"enrollment:{enrollment.id}", household_id=enrollment.household_id)
             book = books[enrollment.id]
             new_book, days = drop_closed_days(book, closed)
+            found.append((enrollment, closed, (new_book, book.version), days))
+        return found
+
+    def _close_enrollments(
+        self, tx: Transaction, closing: list[_Closing]
+    ) -> list[tuple[Enrollment, tuple[date, ...]]]:
+        """Store the enrollments of ``closing`` with the closure in their calendars and drop
+        the booked days it covers; the enrollments with dropped days and those days."""
+        dropped: list[tuple[Enrollment, tuple[date, ...]]] = []
+        saves = []
+        for enrollment, closed, save, days in closing:
+            tx.uow.enrollments.save(closed)
+            tx.audit.touch(f"enrollment:{enrollment.id}", household_id=enrollment.household_id)
             if days:
                 dropped.append((enrollment, days))
-                saves.append((new_book, book.version))
+                saves.append(save)
         changes: dict[str, list[date]] = {}
         for enrollment, days in dropped:
             changes.setdefault(enrollment.household_id, []).extend(days)

@@ -10,22 +10,20 @@ their dates. The PDFs are drawn by the documents adapter
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
 from datetime import date
 
 import attrs
 
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.attendance import Presence
-from canteen_core.domain.charging import ChargeRule
 from canteen_core.domain.clock import paris_date, paris_today
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.invoicing import CreditNote, Invoice
 from canteen_core.domain.ledger import HouseholdAccount
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import Range
 from canteen_core.services.billing import household_account
+from canteen_core.services.billing.billed_days import net_billed_days
 from canteen_core.services.payments._base import _a_date
 from canteen_core.services.runner import ServiceBase
 
@@ -142,28 +140,6 @@ class OfferedDocument:
     end: date | None = None
 
 
-def _billed_days(
-    invoices: Iterable[Invoice], notes: Iterable[CreditNote], first: date, last: date
-) -> dict[tuple[str, str], set[date]]:
-    """(child id, service id) -> the days from ``first`` to ``last`` invoiced for them and not
-    cancelled by a credit note's line for the same day (late pick-up fees are not days)."""
-    count: Counter[tuple[str, str, date]] = Counter()
-    signed = [(invoice.lines, 1) for invoice in invoices]
-    signed.extend((note.lines, -1) for note in notes)
-    for lines, sign in signed:
-        for line in lines:
-            if line.child_id is None or line.rule is ChargeRule.LATE_PICKUP:
-                continue
-            for day in set(line.days):
-                if first <= day <= last:
-                    count[(line.child_id, line.service_id, day)] += sign
-    billed: dict[tuple[str, str], set[date]] = defaultdict(set)
-    for (child_id, service_id, day), times in count.items():
-        if times > 0:
-            billed[(child_id, service_id)].add(day)
-    return billed
-
-
 def _school_year_start(today: date) -> date:
     """1 September of the school year ``today`` is in."""
     return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
@@ -226,7 +202,7 @@ class DocumentService(ServiceBase):
                 called[record.enrollment_id].append(record.day)
                 if record.presence is Presence.PRESENT:
                     present[record.enrollment_id].append(record.day)
-            billed = _billed_days(
+            billed = net_billed_days(
                 uow.invoices.list(household_id=household_id),
                 uow.credit_notes.list(household_id=household_id),
                 first,

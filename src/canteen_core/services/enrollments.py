@@ -8,11 +8,12 @@ year, cached), so enrolling 30,000 children at the rentrée builds it once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import attrs
 
+from canteen_core.config.deployment import BilledDays
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.catalog import Service, Site
@@ -32,6 +33,11 @@ from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
 from canteen_core.domain.reservations import drop_closed_days
 from canteen_core.domain.tariffs import TariffGrid
+from canteen_core.services.billing.billed_days import (
+    BilledDaysCancelled,
+    billed_days_cancelled,
+    ensure_days_not_billed,
+)
 from canteen_core.services.catalog import (
     CatalogService,
     site_closures_for,
@@ -282,10 +288,13 @@ class EnrollmentService(ServiceBase):
         """Move an enrollment's last day (a child leaving, or staying longer: admin).
 
         Booked days after the new end are cancelled in the same transaction (nobody is
-        charged for them). ``end`` may not be before the enrollment's start.
+        charged for them). ``end`` may not be before the enrollment's start. Days after it
+        already invoiced are credited by the next billing run (:meth:`billed_after` says
+        which, before); with ``[billing] billed_days = "refuse"``, cancelling a booked day
+        of a month already invoiced, or a day an invoice charged, is refused and nothing
+        changes.
         """
-        if not isinstance(end, date) or hasattr(end, "hour"):
-            raise InvalidInputError("une date (sans heure) est attendue", path="end")
+        _check_end(end)
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             enrollment = tx.uow.enrollments.get(enrollment_id)
             ensure_years_open(tx, [enrollment])
@@ -293,7 +302,14 @@ class EnrollmentService(ServiceBase):
             if end > enrollment.end:
                 self._check([changed], self._existing(tx, [changed]), list(tx.uow.tariffs.list()))
             book = tx.uow.reservations.load(enrollment_id)
-            new_book, _ = drop_closed_days(book, changed)
+            new_book, dropped = drop_closed_days(book, changed)
+            deployment = self._ctx.deployment
+            ensure_days_not_billed(tx.uow, deployment, {enrollment.household_id: dropped})
+            if deployment.billing.billed_days is BilledDays.REFUSE and end < enrollment.end:
+                # A day after ``end`` an invoice charged without a booking is refused too.
+                after = enrollment.open_days(end + timedelta(days=1))
+                billed = billed_days_cancelled(tx.uow, [(enrollment, after)])
+                ensure_days_not_billed(tx.uow, deployment, billed.by_household())
             if new_book.version != book.version:
                 tx.uow.reservations.save(new_book, expected_version=book.version)
             tx.uow.enrollments.save(changed)
@@ -306,6 +322,18 @@ class EnrollmentService(ServiceBase):
             )
             tx.audit.describe(f"Fin de l'inscription {enrollment.id} au {end}")
         return self._ctx.intern(changed)
+
+    def billed_after(self, actor: Actor, enrollment_id: str, end: date) -> BilledDaysCancelled:
+        """The days already invoiced that :meth:`end_on` with ``end`` would cancel (admin;
+        nothing stored): the service days after ``end`` an invoice charged and no credit note
+        credited yet, which the next billing run credits. Empty when ``end`` is not earlier
+        than the enrollment's last day."""
+        _check_end(end)
+        with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS, read_only=True) as tx:
+            enrollment = tx.uow.enrollments.get(enrollment_id)
+            tx.authorize(enrollment.household_id)
+            after = enrollment.open_days(end + timedelta(days=1)) if end < enrollment.end else ()
+            return billed_days_cancelled(tx.uow, [(enrollment, after)])
 
     def amend(
         self,
@@ -376,6 +404,11 @@ class EnrollmentService(ServiceBase):
                 household_id=before.household_id,
             )
             tx.audit.describe(f"Suppression de l'inscription {enrollment_id}")
+
+
+def _check_end(end: object) -> None:
+    if not isinstance(end, date) or hasattr(end, "hour"):
+        raise InvalidInputError("une date (sans heure) est attendue", path="end")
 
 
 def _audited(enrollment: Enrollment) -> dict[str, object]:

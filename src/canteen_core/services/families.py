@@ -11,10 +11,16 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from canteen_core.domain.actors import Actor
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from canteen_core.domain.families import Child, FamilyQuotient, Guardian, Household
 from canteen_core.domain.policy import Action
+from canteen_core.services.billing.billed_days import (
+    BilledQuotientChangeError,
+    quotient_repricing,
+)
+from canteen_core.services.billing.statements import refuse_while_money_held
 from canteen_core.services.campaign_answers import record_quotient_answer
 from canteen_core.services.runner import ServiceBase, Transaction
 
@@ -142,26 +148,53 @@ class FamilyService(ServiceBase):
         return household
 
     def remove_household(self, actor: Actor, household_id: str) -> None:
-        """Delete a household (admin); ``ConflictError`` while it has enrollments."""
+        """Delete a household (admin); ``ConflictError`` while it has enrollments, and
+        :class:`~canteen_core.domain.errors.RuleViolationError` while one of its invoices is
+        unpaid or it holds credit (as :meth:`PrivacyService.erase_household
+        <canteen_core.services.privacy.PrivacyService.erase_household>`)."""
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
             if tx.uow.enrollments.count(household_id=household_id):
                 raise ConflictError(
                     f"le foyer {household_id} a encore des inscriptions : supprimez-les d'abord"
                 )
             before = tx.uow.households.get(household_id)
+            refuse_while_money_held(
+                tx.uow, household_id, today=paris_date(tx.now), refused="suppression refusée"
+            )
             tx.uow.households.remove(household_id)
             _record(tx, before, None, f"Suppression du foyer {household_id}")
 
     def set_family_quotient(
-        self, actor: Actor, household_id: str, quotient: FamilyQuotient
+        self,
+        actor: Actor,
+        household_id: str,
+        quotient: FamilyQuotient,
+        *,
+        reprice_billed: bool = False,
     ) -> Household:
         """Record a family quotient from its start date on (finance, admin); the previous one
-        ends the day before. Never retroactive beyond what ``quotient.valid_from`` says."""
+        ends the day before, and those planned after it are replaced.
+
+        A quotient applies from a date, never to what was already invoiced: one whose
+        ``valid_from`` would give a day already invoiced for the household (net of credit
+        notes; a prepaid invoice's days may be in the future) another quotient is refused
+        with :class:`~canteen_core.services.billing.BilledQuotientChangeError`, naming the
+        invoice and the first day it can apply from, and nothing is stored. ``reprice_billed``
+        confirms a deliberate correction (a quotient recorded wrong): the next post-paid run
+        then regularises those days (credit notes, and the days charged again at the new
+        bracket). Re-recording the quotient in force changes no invoiced day: no confirmation.
+        """
         if not isinstance(quotient, FamilyQuotient):
             raise InvalidInputError("expected a FamilyQuotient", path="quotient")
         with self._ctx.use_case(actor, Action.MANAGE_FAMILY_QUOTIENT) as tx:
             before = tx.uow.households.get(household_id)
             household = before.with_quotient(quotient)
+            if not reprice_billed:
+                # One household's invoices and credit notes: a short read, inside the write
+                # so that nothing invoiced since a first look slips through.
+                billed = quotient_repricing(tx.uow, before, household)
+                if billed is not None:
+                    raise BilledQuotientChangeError(billed.refusal_fr())
             tx.uow.households.save(household)
             record_quotient_answer(tx, household, quotient)
             tx.audit.changes_of(
@@ -173,6 +206,7 @@ class FamilyService(ServiceBase):
             )
             tx.audit.describe(
                 f"QF du foyer {household_id} : {quotient.value} à partir du {quotient.valid_from}"
+                + (" (refacturation confirmée)" if reprice_billed else "")
             )
         return household
 

@@ -15,7 +15,8 @@ same transaction:
   justify_in`); recording attendance is staff's, so finance cannot accept one;
 * an **attestation CAF** records its family quotient on the household from the paper's
   ``valid_from`` (else its date), as :meth:`~canteen_core.services.families.FamilyService.
-  set_family_quotient` would (finance or admin);
+  set_family_quotient` would (finance or admin); days already invoiced keep their price, so
+  over them it applies from the day after the last one (the outcome says from when);
 * a **PAI** marks the child (``pai``) and switches the child's enrollments still running to
   the ``"pai"`` tariff category where the tariff book prices it.
 
@@ -56,6 +57,7 @@ from canteen_core.domain.tariffs import TariffCategory
 from canteen_core.ports.document_store import DocumentStore
 from canteen_core.ports.storage import Storage
 from canteen_core.services.attendance import JustificationRequest, justify_in
+from canteen_core.services.billing.billed_days import unbilled_quotient
 from canteen_core.services.campaign_answers import record_quotient_answer
 from canteen_core.services.runner import ServiceBase, Transaction
 
@@ -84,13 +86,25 @@ class PaperFile:
 @attrs.frozen(kw_only=True)
 class ReviewOutcome:
     """What accepting a paper did: the paper, the absences justified, the quotient recorded,
-    the enrollments switched to the PAI category, and a French summary for staff."""
+    the enrollments switched to the PAI category, and a French summary for staff.
+
+    For an attestation CAF, ``family_quotient`` is the quotient recorded, from the day it
+    applies (:attr:`quotient_from`): the paper's date, or the day after ``billed_until`` when
+    days from the paper's date on were already invoiced (they keep their price); ``None``
+    with ``billed_until`` set when the paper's whole validity was invoiced (nothing recorded).
+    """
 
     paper: FamilyPaper
     justifications: tuple[AbsenceJustification, ...] = ()
     justified_days: tuple[date, ...] = ()
     family_quotient: FamilyQuotient | None = None
+    billed_until: date | None = None
     pai_enrollments: tuple[str, ...] = ()
+
+    @property
+    def quotient_from(self) -> date | None:
+        """The day the recorded quotient applies from (``None``: none recorded)."""
+        return None if self.family_quotient is None else self.family_quotient.valid_from
 
     @property
     def summary_fr(self) -> str:
@@ -98,10 +112,20 @@ class ReviewOutcome:
         if self.paper.kind is PaperKind.MEDICAL_CERTIFICATE:
             count = len(self.justified_days)
             return f"certificat accepté : {count} absence(s) justifiée(s)"
+        billed = "" if self.billed_until is None else f"{self.billed_until:%d/%m/%Y}"
         if self.family_quotient is not None:
             since = self.family_quotient.valid_from.strftime("%d/%m/%Y")
             value = f"{self.family_quotient.value}".replace(".", ",")
-            return f"attestation acceptée : quotient familial {value} € à partir du {since}"
+            text = f"attestation acceptée : quotient familial {value} € à partir du {since}"
+            if billed:
+                text += f" (les jours facturés jusqu'au {billed} gardent leur prix)"
+            return text
+        if billed and self.paper.family_quotient is not None:
+            value = f"{self.paper.family_quotient}".replace(".", ",")
+            return (
+                f"attestation acceptée : quotient familial {value} € non enregistré, sa "
+                f"période est déjà facturée (jusqu'au {billed})"
+            )
         if self.paper.kind is PaperKind.PAI:
             return f"PAI accepté : {len(self.pai_enrollments)} inscription(s) au panier PAI"
         return "document accepté"
@@ -311,8 +335,10 @@ class FamilyPaperService(ServiceBase):
 
     def accept(self, actor: Actor, paper_id: str) -> ReviewOutcome:
         """Accept a pending paper (staff) and apply it: a medical certificate justifies the
-        absences it covers, an attestation CAF records the family quotient, a PAI marks the
-        child's enrollments. The family is told by e-mail. All in one transaction."""
+        absences it covers, an attestation CAF records the family quotient (from the first
+        day not invoiced when days from its date on already were: the outcome's
+        ``quotient_from`` and ``billed_until``), a PAI marks the child's enrollments. The
+        family is told by e-mail. All in one transaction."""
         with self._ctx.use_case(actor, Action.REVIEW_DOCUMENTS) as tx:
             paper = _paper_of(tx, paper_id)
             accepted = accept_paper(paper, reviewer=actor.user_id, at=tx.now)
@@ -366,16 +392,26 @@ class FamilyPaperService(ServiceBase):
     ) -> ReviewOutcome:
         assert paper.family_quotient is not None
         _require(tx, Action.MANAGE_FAMILY_QUOTIENT, "une attestation CAF fixe le quotient")
-        quotient = FamilyQuotient(
+        stated = FamilyQuotient(
             value=paper.family_quotient,
             valid_from=paper.valid_from or paper.issued_on,
             valid_until=paper.valid_until,
             source=f"CAF (document {paper.id})",
         )
+        # Days already invoiced keep the quotient they were billed at: the paper's quotient
+        # applies from the first day it re-prices nothing (a paper is not refused for that).
+        quotient, billed = unbilled_quotient(tx.uow, household, stated)
+        outcome = attrs.evolve(
+            outcome,
+            family_quotient=quotient,
+            billed_until=None if billed is None else billed.billed_until,
+        )
+        if quotient is None:
+            return outcome
         changed = household.with_quotient(quotient)
         tx.uow.households.save(changed)
         record_quotient_answer(tx, changed, quotient)
-        return attrs.evolve(outcome, family_quotient=quotient)
+        return outcome
 
     def _mark_pai(
         self, tx: Transaction, household: Household, paper: FamilyPaper, outcome: ReviewOutcome

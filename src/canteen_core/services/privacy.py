@@ -10,8 +10,8 @@
   invoices, credit notes, payments and refunds with the payer's name, for their ten-year
   accounting retention (the household id they carry no longer leads to anyone). A portal
   account shared with another household (or also a commune role's) is kept, only unlinked
-  from the household. Refused while an invoice is unpaid. Returns what was removed and what
-  was kept, and why.
+  from the household. Refused while an invoice is unpaid or the household holds credit.
+  Returns what was removed and what was kept, and why.
 
 Both are ``manage_personal_data`` (admin) and leave one audit entry.
 """
@@ -28,12 +28,12 @@ from canteen_core.config.serialization import unstructure
 from canteen_core.domain.accounts import Account
 from canteen_core.domain.actors import Actor, Role
 from canteen_core.domain.audit import AuditEntry
-from canteen_core.domain.errors import RuleViolationError
+from canteen_core.domain.clock import paris_date
 from canteen_core.domain.families import Household
 from canteen_core.domain.policy import Action
 from canteen_core.domain.retention import DataCategory, data_categories
 from canteen_core.ports.storage import UnitOfWork
-from canteen_core.services.billing.statements import household_account
+from canteen_core.services.billing.statements import refuse_while_money_held
 from canteen_core.services.family_papers import delete_paper_files
 from canteen_core.services.runner import ServiceBase
 
@@ -264,20 +264,19 @@ class PrivacyService(ServiceBase):
         """Erase a household (RGPD right to erasure), keeping its accounting documents.
 
         Refused with :class:`RuleViolationError` (nothing changed) while one of its invoices
-        is unpaid. ``NotFoundError`` for an unknown household.
+        is unpaid (a direct debit still to be collected included), and with
+        :class:`~canteen_core.domain.errors.CreditHeldError` while it holds credit: the
+        family's money must be paid back first (``payments.refund``), or it would be left
+        with no one to pay it back to. ``NotFoundError`` for an unknown household.
         """
         with self._ctx.use_case(
             actor, Action.MANAGE_PERSONAL_DATA, household_id=household_id
         ) as tx:
             uow = tx.uow
             household = uow.households.get(household_id)
-            due = household_account(uow, household_id).open_invoices()
-            if due:
-                numbers = ", ".join(state.invoice.number for state in due[:5])
-                raise RuleViolationError(
-                    f"effacement refusé : le foyer {household_id} a {len(due)} facture(s) "
-                    f"impayée(s) ({numbers}) ; elles doivent être réglées ou annulées d'abord"
-                )
+            refuse_while_money_held(
+                uow, household_id, today=paris_date(tx.now), refused="effacement refusé"
+            )
             papers = list(uow.family_papers.list(household_id=household_id))
             notifications = len(_notifications(uow, household_id))  # before their requests go
             everything = self._remove(uow, household)

@@ -122,7 +122,22 @@ PREVIEW = s.ChangeOut(
     skipped=[],
     summary=summary_fr(1, 0, 1, 0, preview=True),
 )
-SUBMITTED = attrs.evolve(PREVIEW, version=13, summary=summary_fr(1, 0, 1, 0, preview=False))
+#: Validated on a prepaid deployment: the basket of October (the 17th booked) is invoiced.
+SUBMITTED = attrs.evolve(
+    PREVIEW,
+    version=13,
+    summary=summary_fr(1, 0, 1, 0, preview=False),
+    invoices=[
+        s.BasketInvoiceOut(
+            id="invoice:RONDE:2023-000002",
+            number="2023-000002",
+            label="OCTOBRE 2023",
+            total=eur("3.35"),
+            due_date=date(2023, 11, 5),
+            payable_online_from=TODAY,
+        )
+    ],
+)
 FILLED = s.ChangeOut(
     enrollment_id=ENROLLMENT_ID,
     version=14,

@@ -61,7 +61,10 @@ HEADCOUNT = so.HeadcountOut(
 CLOSURE_BODY = so.ClosureBody(
     name="Grève", first_day=date(2023, 11, 13), last_day=date(2023, 11, 13)
 )
-CLOSURE = so.ClosureOut(cancelled={ENROLLMENT_ID: [date(2023, 11, 13)]})
+CLOSURE = so.ClosureOut(
+    cancelled={ENROLLMENT_ID: [date(2023, 11, 13)]},
+    billed=so.BilledDaysOut(count=0, households=[], invoices=[], months=[], summary=""),
+)
 BILLING_RUN = so.BillingRunOut(
     period_start=date(2023, 9, 1),
     period_end=date(2023, 9, 30),

@@ -109,7 +109,7 @@ BY_TYPE: Final[dict[type, Shown]] = {
     s.RequestOut: Shown("Lundi 09/10 annulé après la date limite", LATE_REQUEST),
     s.GridOut: Shown("La semaine 42 d'Alban", GRID),
     s.ReservationsBody: Shown("Mardi 17/10 coché, lundi 09/10 décoché", CHANGES),
-    s.ChangeOut: Shown("Ce que la validation a fait", SUBMITTED),
+    s.ChangeOut: Shown("Ce que la validation a fait (en prépaiement, la facture émise)", SUBMITTED),
     s.FillBody: Shown(
         "Tout cocher en novembre",
         s.FillBody(start=date(2023, 11, 6), end=date(2023, 11, 13), booked=True),

@@ -30,6 +30,7 @@ from canteen_adapters.web.pages import (
     staff,
 )
 from canteen_adapters.web.pages.common import page_errors
+from canteen_adapters.web.pages.render import path_of
 
 __all__ = ["FAVICON", "STATIC", "pages_router", "route_errors", "static_router"]
 
@@ -87,7 +88,7 @@ def route_errors(
     show = page_errors()[HTTPException]
 
     def handle(request: AnyRequest, error: HTTPException) -> Response[Any]:
-        path = request.url.path
+        path = path_of(request)
         if (
             error.status_code == 404
             and "text/html" in request.headers.get("accept", "")

@@ -10,7 +10,6 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
-from litestar.response import Redirect
 
 from canteen_adapters.web.context import AnyRequest
 from canteen_adapters.web.pages.common import (
@@ -57,7 +56,7 @@ def _opening(request: AnyRequest) -> Any:
 def index(request: AnyRequest) -> Response[Any]:
     """The portal's entry: the user's home page, or the login page."""
     session = context_of(request).session(request)
-    return redirect("/connexion" if session is None else home_of(session))
+    return redirect(request, "/connexion" if session is None else home_of(session))
 
 
 def _asked_for(request: AnyRequest) -> str | None:
@@ -74,7 +73,7 @@ def login_page(request: AnyRequest) -> Response[Any]:
     asked = _asked_for(request)
     session = context_of(request).session(request)
     if asked is not None and session is not None and not session.must_change_password:
-        return redirect(asked)
+        return redirect(request, asked)
     return page(request, "connexion.html", opens=_opening(request), username="", suivant=asked)
 
 
@@ -106,7 +105,7 @@ async def login(request: AnyRequest) -> Response[Any]:
         target = with_target("/mot-de-passe", asked)
     else:
         target = asked or home_of(session)
-    return redirect(target, cookies=[web.session_cookie(request, session.id)])
+    return redirect(request, target, cookies=[web.session_cookie(request, session.id)])
 
 
 @post("/deconnexion", include_in_schema=False)
@@ -118,7 +117,7 @@ async def logout(request: AnyRequest) -> Response[Any]:
     if session is not None:
         web.canteen.accounts.logout(session.actor)
     web.sessions.drop(request.cookies.get(COOKIE))
-    return redirect("/connexion?au-revoir=1", cookies=[web.session_cookie(request, None)])
+    return redirect(request, "/connexion?au-revoir=1", cookies=[web.session_cookie(request, None)])
 
 
 @get("/activation", sync_to_thread=False, include_in_schema=False)
@@ -205,8 +204,8 @@ async def change_password(request: AnyRequest) -> Response[Any]:
     session = web.sessions.update(session, must_change_password=False)
     home = home_of(session)
     if asked is None or asked == home:
-        return redirect(home + "?mot-de-passe=1")  # the dashboard says it is changed
-    return redirect(asked)
+        return redirect(request, home + "?mot-de-passe=1")  # the dashboard says it is changed
+    return redirect(request, asked)
 
 
 @get("/mot-de-passe/oubli", sync_to_thread=False, include_in_schema=False)
@@ -264,15 +263,15 @@ def _info(path: str, template: str, title: str) -> Any:
 
 
 @get("/factures", sync_to_thread=False, include_in_schema=False)
-def invoices_link(request: AnyRequest) -> Redirect:
+def invoices_link(request: AnyRequest) -> Response[None]:
     """The e-mails' invoices link: the family's "Mes factures"."""
-    return Redirect(home_of(session_of(request)) + "/factures", status_code=303)
+    return redirect(request, home_of(session_of(request)) + "/factures")
 
 
 @get("/reservations", sync_to_thread=False, include_in_schema=False)
-def reservations_link(request: AnyRequest) -> Redirect:
+def reservations_link(request: AnyRequest) -> Response[None]:
     """The e-mails' reservations link: the dashboard, where each enrollment leads to its grid."""
-    return Redirect(home_of(session_of(request)), status_code=303)
+    return redirect(request, home_of(session_of(request)))
 
 
 HANDLERS = [

@@ -67,9 +67,9 @@ async def answer(
     if form.get("decision") == "confirmer":
         days = _days([str(v) for v in form.getall("weekdays", [])])
         await run(service.confirm, session.actor, answer_id, weekdays=days or None, book=bool(days))
-        return redirect(f"/foyer/{household_id}/campagnes?fait=confirmee")
+        return redirect(request, f"/foyer/{household_id}/campagnes?fait=confirmee")
     await run(service.decline, session.actor, answer_id)
-    return redirect(f"/foyer/{household_id}/campagnes?fait=refusee")
+    return redirect(request, f"/foyer/{household_id}/campagnes?fait=refusee")
 
 
 def _staff_values(request: AnyRequest, actor: Actor) -> Any:
@@ -99,9 +99,9 @@ async def staff_action(request: AnyRequest, campaign_id: FromPath[str]) -> Respo
     service = context_of(request).canteen.campaigns
     if form.get("action") == "cloturer":
         await run(service.close, actor, campaign_id)
-        return redirect("/gestion/campagnes?fait=close")
+        return redirect(request, "/gestion/campagnes?fait=close")
     await run(service.remind, actor, campaign_id)
-    return redirect("/gestion/campagnes?fait=relance")
+    return redirect(request, "/gestion/campagnes?fait=relance")
 
 
 HANDLERS = [household_page, answer, staff_page, staff_action]

@@ -213,12 +213,12 @@ def error_text(request: AnyRequest, error: Exception) -> tuple[int, str, str]:
 
 def _error_page(request: AnyRequest, error: Exception) -> Response[Any]:
     if isinstance(error, LoginRequired):
-        return redirect(with_target("/connexion", _asked(request)))
+        return redirect(request, with_target("/connexion", _asked(request)))
     if isinstance(error, PasswordChangeRequired):
-        return redirect(with_target("/mot-de-passe", _asked(request)))
+        return redirect(request, with_target("/mot-de-passe", _asked(request)))
     status, title, detail = error_text(request, error)
     if status == 401:
-        return redirect(with_target("/connexion", _asked(request)))
+        return redirect(request, with_target("/connexion", _asked(request)))
     return page(request, "erreur.html", status=status, title=title, detail=detail)
 
 

@@ -121,7 +121,7 @@ async def sign(request: AnyRequest, household_id: FromPath[str]) -> Response[Any
         if refusal.status not in {409, 422}:
             raise
         return await _debit_page(request, household_id, refusal=refusal, form=values)
-    return redirect(f"/foyer/{household_id}/prelevement?signe=1")
+    return redirect(request, f"/foyer/{household_id}/prelevement?signe=1")
 
 
 async def _mandate_change(
@@ -141,7 +141,7 @@ async def _mandate_change(
         field = {"iban": "new_iban", "bic": "new_bic"}.get(refusal.field or "", refusal.field)
         refusal = attrs.evolve(refusal, field=field)
         return await _debit_page(request, household_id, refusal=refusal, form=values)
-    return redirect(f"/foyer/{household_id}/prelevement?fait={done}")
+    return redirect(request, f"/foyer/{household_id}/prelevement?fait={done}")
 
 
 @post("/foyer/{household_id:str}/prelevement/iban", include_in_schema=False)

@@ -119,7 +119,7 @@ async def submit(request: AnyRequest, household_id: FromPath[str]) -> Response[A
         if refusal.status in (401, 403):
             raise
         return await _form_page(request, household_id, chosen, weekdays, refusal)
-    return redirect(f"/foyer/{household_id}/inscription?envoyee=1")
+    return redirect(request, f"/foyer/{household_id}/inscription?envoyee=1")
 
 
 @post("/foyer/{household_id:str}/inscription/{request_id:str}/retirer", include_in_schema=False)
@@ -131,7 +131,7 @@ async def withdraw(
     await form_of(request)
     canteen = context_of(request).canteen
     await run(canteen.enrollment_requests.withdraw, session.actor, request_id)
-    return redirect(f"/foyer/{household_id}/inscription?retiree=1")
+    return redirect(request, f"/foyer/{household_id}/inscription?retiree=1")
 
 
 @get("/foyer/{household_id:str}/tarification", include_in_schema=False)
@@ -203,7 +203,7 @@ async def decide(request: AnyRequest, request_id: FromPath[str]) -> Response[Any
         if refusal.status in (401, 403, 404):
             raise
         return await _staff_page(request, actor, refusal=refusal, error_for=request_id)
-    return redirect(f"/gestion/inscriptions?fait={'acceptee' if accepting else 'refusee'}")
+    return redirect(request, f"/gestion/inscriptions?fait={'acceptee' if accepting else 'refusee'}")
 
 
 HANDLERS = [enrollment_page, submit, withdraw, tariffs_page, staff_page, decide]

@@ -113,7 +113,7 @@ async def update_profile(request: AnyRequest, household_id: FromPath[str]) -> Re
         str(form.get("guardian_id", "")),
         email=str(form.get("email", "")).strip() or None,
     )
-    return redirect(f"/foyer/{household_id}/profil?enregistre=1")
+    return redirect(request, f"/foyer/{household_id}/profil?enregistre=1")
 
 
 @get("/foyer/{household_id:str}/factures", include_in_schema=False)
@@ -154,7 +154,7 @@ async def pay(request: AnyRequest, invoice_id: FromPath[str]) -> Response[Any]:
     )
     if start.form is None:
         if start.redirect_url is None:  # pragma: no cover - a provider gives one or the other
-            return redirect(f"/foyer/{household}/factures")
+            return redirect(request, f"/foyer/{household}/factures")
         return Response(None, status_code=303, headers={"Location": start.redirect_url})
     action = start.form.action_url
     origin = "/".join(action.split("/")[:3])

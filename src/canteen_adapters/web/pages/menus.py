@@ -44,7 +44,9 @@ async def accept_place(request: AnyRequest, entry_id: FromPath[str]) -> Response
     await form_of(request)  # the grid's form, with its CSRF token
     canteen = context_of(request).canteen
     entry = await run(canteen.capacity.accept, session.actor, entry_id)
-    return redirect(f"/reservations/{entry.enrollment_id}?vue=mois&date={entry.day.isoformat()}")
+    return redirect(
+        request, f"/reservations/{entry.enrollment_id}?vue=mois&date={entry.day.isoformat()}"
+    )
 
 
 HANDLERS = [menus_page, accept_place]

@@ -25,6 +25,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.calendar import Period
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import CanteenError, InvalidInputError
+from canteen_core.services.catalog import BilledClosureError
 from canteen_core.services.payments.debit_schedule import earliest_collection_date
 
 __all__ = ["HANDLERS"]
@@ -63,6 +64,7 @@ async def _closures_page(
     refusal: Refusal | None = None,
     done: str | None = None,
     form: dict[str, str] | None = None,
+    confirm_billed: bool = False,
 ) -> Response[str]:
     sites, site = await run(sites_of, request, actor, (form or {}).get("site"))
     closures = await run(_closures, request, actor)
@@ -76,6 +78,7 @@ async def _closures_page(
         closures=closures,
         done=done,
         form=form or {},
+        confirm_billed=confirm_billed,
     )
 
 
@@ -87,10 +90,13 @@ async def closures(request: AnyRequest) -> Response[str]:
 
 @post("/gestion/fermetures", include_in_schema=False)
 async def add_closure(request: AnyRequest) -> Response[str]:
-    """Close a site over a period: its bookings on those days are cancelled."""
+    """Close a site over a period: its bookings on those days are cancelled. Over days
+    already invoiced it is refused with how many the next billing run would credit, and the
+    form asks to confirm (a closure cannot be undone)."""
     actor = staff_of(request)
     form = await form_of(request)
     values = {name: str(form.get(name, "")).strip() for name in ("site", "name", "du", "au")}
+    credit_billed = str(form.get("credit_billed", "")) == "oui"
     canteen = context_of(request).canteen
     try:
         if not values["name"]:
@@ -98,15 +104,28 @@ async def add_closure(request: AnyRequest) -> Response[str]:
         first = _date(values["du"], "du", "premier jour")
         last = _date(values["au"] or values["du"], "au", "dernier jour")
         period = Period(name=values["name"], first_day=first, last_day=last)
-        dropped = await run(canteen.enrollments.close_site, actor, values["site"], period)
+        closure = await run(
+            canteen.catalog.add_closure,
+            actor,
+            values["site"],
+            period,
+            credit_billed=credit_billed,
+        )
     except CanteenError as error:
         refusal = Refusal.of(request, error)
-        return await _closures_page(request, actor, refusal=refusal, form=values)
-    days = sum(len(d) for d in dropped.values())
+        return await _closures_page(
+            request,
+            actor,
+            refusal=refusal,
+            form=values,
+            confirm_billed=isinstance(error, BilledClosureError),
+        )
     done = (
-        f"Fermeture enregistrée : {days} réservation(s) annulée(s) "
-        f"pour {len(dropped)} inscription(s)."
+        f"Fermeture enregistrée : {closure.cancelled_count} réservation(s) annulée(s) "
+        f"pour {len(closure.cancelled)} inscription(s)."
     )
+    if closure.billed.count:
+        done = f"{done} {closure.billed.summary_fr}."
     return await _closures_page(request, actor, done=done)
 
 

@@ -25,6 +25,7 @@ from canteen_adapters.web.pages.common import (
     staff_of,
 )
 from canteen_adapters.web.pages.render import context_of, redirect
+from canteen_adapters.web.routes._dates import parse_day as iso_day
 from canteen_adapters.web.routes.family_papers import form_field, paper_fields
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.family_papers import PaperKind, size_fr
@@ -45,7 +46,7 @@ async def my_space(request: AnyRequest) -> Response[Any]:
     """The link of the e-mails: the user's own household's space."""
     session = session_of(request)
     home = home_of(session)
-    return redirect(f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
+    return redirect(request, f"{home}/espace-de-stockage" if home.startswith("/foyer/") else home)
 
 
 @get("/foyer/{household_id:str}/espace-de-stockage", include_in_schema=False)
@@ -83,7 +84,7 @@ async def upload(request: AnyRequest, household_id: FromPath[str]) -> Response[A
     content = await file.read(canteen.papers.limits.max_bytes + 1)
     fields = paper_fields(form, file)
     await run(canteen.papers.upload, session.actor, household_id, content=content, **fields)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=depose")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait=depose")
 
 
 @post("/foyer/{household_id:str}/facture-dematerialisee", include_in_schema=False)
@@ -95,7 +96,7 @@ async def paperless(request: AnyRequest, household_id: FromPath[str]) -> Respons
     consent = form.get("choix") == "email"
     await run(service.consent if consent else service.revoke, session.actor, household_id)
     done = "adhesion" if consent else "courrier"
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait={done}")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait={done}")
 
 
 @post("/foyer/{household_id:str}/adresse", include_in_schema=False)
@@ -111,7 +112,7 @@ async def postal_address(request: AnyRequest, household_id: FromPath[str]) -> Re
     )
     canteen = context_of(request).canteen
     await run(canteen.paperless.set_postal_address, session.actor, household_id, address)
-    return redirect(f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
+    return redirect(request, f"/foyer/{household_id}/espace-de-stockage?fait=adresse")
 
 
 @get("/gestion/documents", include_in_schema=False)
@@ -120,12 +121,18 @@ async def review(request: AnyRequest) -> Response[str]:
     actor = staff_of(request)
     canteen = context_of(request).canteen
     pending = await run(canteen.papers.to_review, actor)
+    quotient_from, billed_until = (
+        iso_day(text, name) if (text := request.query_params.get(name)) else None
+        for name in ("qf", "facture")
+    )
     return page(
         request,
         "gestion-documents.html",
         title="Documents à examiner",
         pending=pending,
         done=request.query_params.get("fait"),
+        quotient_from=quotient_from,
+        billed_until=billed_until,
     )
 
 
@@ -137,10 +144,14 @@ async def decide(request: AnyRequest, document_id: FromPath[str]) -> Response[An
     accepting, reason = review_of(await form_of(request))
     canteen = context_of(request).canteen
     if accepting:
-        await run(canteen.papers.accept, actor, document_id)
-        return redirect("/gestion/documents?fait=accepte")
+        outcome = await run(canteen.papers.accept, actor, document_id)
+        # An attestation CAF: the page says from when its quotient applies (and why not from
+        # the paper's date when days after it were already invoiced).
+        dated = {"qf": outcome.quotient_from, "facture": outcome.billed_until}
+        query = "".join(f"&{name}={day.isoformat()}" for name, day in dated.items() if day)
+        return redirect(request, f"/gestion/documents?fait=accepte{query}")
     await run(canteen.papers.reject, actor, document_id, reason)
-    return redirect("/gestion/documents?fait=refuse")
+    return redirect(request, "/gestion/documents?fait=refuse")
 
 
 HANDLERS = [my_space, space, upload, paperless, postal_address, review, decide]

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jinja2
@@ -27,6 +28,7 @@ from litestar.exceptions import HTTPException
 from canteen_adapters.web.context import AnyRequest, WebContext
 from canteen_adapters.web.security import csrf_refused
 from canteen_adapters.web.sessions import Session, same_token
+from canteen_core.domain._french import format_time_fr
 from canteen_core.domain.clock import PARIS
 from canteen_core.domain.errors import ConfigurationError
 from canteen_core.domain.families import Diet
@@ -43,8 +45,12 @@ __all__ = [
     "euros",
     "fr_date",
     "fr_datetime",
+    "fr_deadline",
+    "path_of",
     "redirect",
+    "root_of",
     "text",
+    "url_of",
 ]
 
 FORM_COOKIE = "canteen_form"
@@ -52,12 +58,9 @@ PAGE_CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
     "form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
 )
-#: The diets as the pages name them (the kitchen's words, as ``canteen headcount`` prints them).
-DIETS_FR: dict[str, str] = {
-    Diet.STANDARD: "standard",
-    Diet.NO_PORK: "sans porc",
-    Diet.VEGETARIAN: "végétarien",
-}
+#: The diets as the pages name them: each :class:`Diet`'s ``label`` (the kitchen's words, as
+#: ``canteen headcount`` prints them).
+DIETS_FR: Mapping[str, str] = MappingProxyType({diet.value: diet.label for diet in Diet})
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -83,11 +86,22 @@ def fr_date(value: date | datetime | None) -> str:
 
 
 def fr_datetime(value: datetime | None) -> str:
-    """``09/08/2023 à 17:58`` (Europe/Paris)."""
+    """``09/08/2023 à 17:58`` (Europe/Paris), as the seed's dashboard writes the last login
+    (a deadline on the grid: :func:`fr_deadline`)."""
     if value is None:
         return ""
     local = value.astimezone(PARIS)
     return f"{local:%d/%m/%Y} à {local:%H:%M}"
+
+
+def fr_deadline(value: datetime | None) -> str:
+    """``12/10/2023 à 10 h 00`` (Europe/Paris): a deadline on the reservation grid, its time
+    written as the domain's deadline texts shown beside it write theirs ("Délai dépassé depuis
+    le jeudi 12 octobre 2023 à 10 h 00")."""
+    if value is None:
+        return ""
+    local = value.astimezone(PARIS)
+    return f"{local:%d/%m/%Y} à {format_time_fr(local)}"
 
 
 def fr_weekday(value: date) -> str:
@@ -96,7 +110,7 @@ def fr_weekday(value: date) -> str:
 
 
 def diet_fr(value: Diet | str) -> str:
-    """``sans porc``: a diet in French (an unknown value as it is)."""
+    """``sans porc``: a diet in French, its :attr:`Diet.label` (an unknown value as it is)."""
     return DIETS_FR.get(value, str(value))
 
 
@@ -123,9 +137,37 @@ def context_of(request: AnyRequest) -> WebContext:
     return found
 
 
-def redirect(location: str, *, cookies: list[Cookie] | None = None) -> Response[None]:
-    """A 303 to ``location`` (after a form, the browser GETs it)."""
-    return Response(None, status_code=303, headers={"Location": location}, cookies=cookies)
+def root_of(request: AnyRequest) -> str:
+    """The prefix the app is mounted under (the ASGI ``root_path``: ``/cantine`` behind
+    ``uvicorn --root-path /cantine`` or a Starlette ``Mount``), without its last ``/``; ``""``
+    when the app is served at the root."""
+    scope = request.scope
+    return str(scope.get("app_root_path") or scope.get("root_path") or "").rstrip("/")
+
+
+def path_of(request: AnyRequest) -> str:
+    """The page's path inside the app (``/foyer/X``), without the prefix it is mounted under."""
+    path = str(request.scope["path"])  # once routed, Litestar has taken the prefix off
+    root = root_of(request)
+    if root and (path == root or path.startswith(root + "/")):  # not routed (an unknown page)
+        return path[len(root) :] or "/"
+    return path
+
+
+def url_of(root: str, path: str) -> str:
+    """The address a browser asks for a page of the app: ``path`` (``/foyer/X?fait=1``, as the
+    routes name it) under the app's prefix ``root`` (see :func:`root_of`). Anything else
+    (a full URL, a relative ``?date=...``) is kept as it is."""
+    return root + path if path.startswith("/") and not path.startswith("//") else path
+
+
+def redirect(
+    request: AnyRequest, location: str, *, cookies: list[Cookie] | None = None
+) -> Response[None]:
+    """A 303 to the app's page ``location`` (after a form, the browser GETs it), under the
+    prefix the app is mounted under (see :func:`url_of`)."""
+    headers = {"Location": url_of(root_of(request), location)}
+    return Response(None, status_code=303, headers=headers, cookies=cookies)
 
 
 def check_form(request: AnyRequest, form: Mapping[str, Any]) -> None:
@@ -159,9 +201,11 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.environment.globals["url"] = _template_url
         self.environment.filters.update(
             fr_date=fr_date,
             fr_datetime=fr_datetime,
+            fr_deadline=fr_deadline,
             euros=euros,
             fr_weekday=fr_weekday,
             text=text,
@@ -178,9 +222,11 @@ class PageRenderer:
         **values: Any,
     ) -> Response[str]:
         """Render ``pages/<name>`` with the common values: ``session``, ``csrf_token``,
-        ``portal``, ``issuer``, ``path``, ``direct_debit`` (whether SEPA is offered: the menu
-        links "Prélèvement" only then). ``form_action``: another origin forms may post to
-        (the payment provider)."""
+        ``portal``, ``issuer``, ``path`` (the page's path inside the app), ``root_path`` (the
+        prefix the app is mounted under, which templates put before every address they write:
+        ``{{ root_path }}/foyer/...``, or ``url("/foyer/...")``), ``direct_debit`` (whether
+        SEPA is offered: the menu links "Prélèvement" only then). ``form_action``: another
+        origin forms may post to (the payment provider)."""
         web = context_of(request)
         session = web.session(request)
         cookies: list[Cookie] = []
@@ -207,7 +253,8 @@ class PageRenderer:
             portal=deployment.portal,
             portal_name=deployment.portal.name or "Espace Restauration",
             issuer=deployment.issuer,
-            path=request.url.path,
+            path=path_of(request),
+            root_path=root_of(request),
             direct_debit=web.canteen.payments.offers_direct_debit(),
             **values,
         )
@@ -219,6 +266,12 @@ class PageRenderer:
             headers={"Content-Security-Policy": PAGE_CSP.format(extra=extra)},
             cookies=cookies,
         )
+
+
+@jinja2.pass_context
+def _template_url(context: jinja2.runtime.Context, path: str) -> str:
+    """A template's ``url("/foyer/X")``: the page's address under the app's prefix."""
+    return url_of(str(context.get("root_path") or ""), path)
 
 
 def _household(session: Session | None) -> str | None:

@@ -26,12 +26,14 @@ from canteen_adapters.web.pages.common import (
     run,
     session_of,
 )
-from canteen_adapters.web.pages.render import context_of
+from canteen_adapters.web.pages.render import context_of, euros, fr_date
+from canteen_core.domain.clock import paris_today
 from canteen_core.domain.enrollments import LateChangeMode
 from canteen_core.domain.errors import CanteenError, InvalidInputError
 from canteen_core.domain.grids import Grid, GridCell
 from canteen_core.domain.periodicity import Periodicity, Recurrence
 from canteen_core.domain.reservations import BulkResult
+from canteen_core.services.billing import BasketInvoices
 
 __all__ = ["HANDLERS"]
 
@@ -88,10 +90,12 @@ def _show(
     ticked: set[date] | None = None,
     message: str | None = None,
     refusal: Refusal | None = None,
+    invoiced: BasketInvoices | None = None,
 ) -> Response[str]:
     grid: Grid = values["grid"]
     cells = [cell for cell in grid.cells() if cell.open and cell.editable and cell.pending is None]
     checked = {c.day for c in cells if c.booked} if ticked is None else ticked
+    frozen = _frozen(list(grid.cells()), values["view"])
     return page(
         request,
         "reservations.html",
@@ -103,8 +107,66 @@ def _show(
         weekdays=WEEKDAYS_FR,
         recurrences=RECURRENCES_FR,
         state=_state,
+        frozen=frozen,
+        # The periodicity reaches the days after the grid: useless only when none is left in
+        # the enrollment and the grid's own days are past their deadlines (so are earlier ones).
+        periodicity=frozen is None
+        or values["following"] is not None
+        or not any(_state(cell) == "locked" for cell in grid.cells()),
+        issued=_issued(request, invoiced),
+        invoicing_problems=[p[:1].upper() + p[1:] for p in invoiced.problems] if invoiced else [],
         **values,
     )
+
+
+def _frozen(cells: list[GridCell], view: str) -> str | None:
+    """Why no day of the grid can be ticked or unticked, in one French line (``None``: some
+    can). "Tout cocher", "Tout décocher" and "Aller à l'étape 2" are not shown then."""
+    states = {_state(cell) for cell in cells}
+    if "free" in states:
+        return None
+    period = "cette semaine" if view == "semaine" else "ce mois-ci"
+    if states <= {"closed"}:
+        return (
+            f"Aucun repas à réserver {period} : pas de service ces jours-là "
+            "(fermeture, vacances ou hors inscription)."
+        )
+    if states <= {"closed", "locked"}:
+        return f"Plus aucun jour n'est modifiable {period} : la date limite est dépassée."
+    return (
+        f"Aucun jour n'est modifiable {period} (date limite dépassée, jour complet ou demande "
+        "en attente d'instruction)."
+    )
+
+
+def _issued(request: AnyRequest, invoiced: BasketInvoices | None) -> list[dict[str, str]]:
+    """What the page says of each invoice a validation issued (prepaid deployments):
+    "Facture SEPTEMBRE 2023 émise : 13,40 €", and a link to "Mes factures" to pay it."""
+    if invoiced is None:
+        return []
+    today = paris_today(context_of(request).canteen.context.clock)
+    return [
+        {
+            "text": f"Facture {invoice.label} émise : {euros(invoice.total)}",
+            "link": f"/foyer/{invoice.household_id}/factures",
+            "link_text": "La payer en ligne"
+            if invoice.payment_open_date <= today
+            else f"Payable en ligne à partir du {fr_date(invoice.payment_open_date)}",
+        }
+        for invoice in invoiced.invoices
+    ]
+
+
+def _invoice_validation(
+    request: AnyRequest, enrollment_id: str, result: BulkResult
+) -> BasketInvoices | None:
+    """On a prepaid deployment, a family's validation that booked days invoices the basket of
+    their months (after the booking is stored; see ``BillingService.invoice_validation``)."""
+    actor = session_of(request).actor
+    if not actor.is_family or not result.booked:
+        return None
+    billing = context_of(request).canteen.billing
+    return billing.invoice_validation(actor, enrollment_id, result.booked)
 
 
 def _state(cell: GridCell) -> str:
@@ -207,8 +269,9 @@ async def validate(request: AnyRequest, enrollment_id: FromPath[str]) -> Respons
     wanted.update(dict.fromkeys(_days(form.getall("cancel", [])), False))
     result = await run(canteen.reservations.set_days, session.actor, enrollment_id, wanted)
     message = _saved("Vos réservations sont enregistrées : ", result)
+    invoiced = await run(_invoice_validation, request, enrollment_id, result)
     values = await run(_load, request, enrollment_id, view, when)
-    return _show(request, values, message=message)
+    return _show(request, values, message=message, invoiced=invoiced)
 
 
 @post("/reservations/{enrollment_id:str}/periodicite", include_in_schema=False)
@@ -245,8 +308,9 @@ async def periodicity(request: AnyRequest, enrollment_id: FromPath[str]) -> Resp
         values = await run(_load, request, enrollment_id, "mois", when)
         return _show(request, values, refusal=refusal)
     message = _saved("Périodicité appliquée : ", result)
+    invoiced = await run(_invoice_validation, request, enrollment_id, result)
     values = await run(_load, request, enrollment_id, "mois", pattern.start)
-    return _show(request, values, message=message)
+    return _show(request, values, message=message, invoiced=invoiced)
 
 
 HANDLERS = [grid_page, step_two, validate, periodicity]

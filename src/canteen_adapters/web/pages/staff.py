@@ -53,7 +53,7 @@ async def decide(request: AnyRequest, request_id: FromPath[str]) -> Response[Any
     await run(
         canteen.reservations.decide, actor, request_id, approve=approve, reason=reason or None
     )
-    return redirect("/gestion?fait=" + ("acceptee" if approve else "refusee"))
+    return redirect(request, "/gestion?fait=" + ("acceptee" if approve else "refusee"))
 
 
 @get("/gestion/appel", include_in_schema=False)
@@ -93,7 +93,7 @@ async def record_roll_call(request: AnyRequest) -> Response[Any]:
     }
     stays = stays_of_form(form.multi_items(), presences)
     await run(context_of(request).canteen.attendance.roll_call, actor, day, presences, stays=stays)
-    return redirect(f"/gestion/appel?site={form.get('site', '')}&jour={day}&enregistre=1")
+    return redirect(request, f"/gestion/appel?site={form.get('site', '')}&jour={day}&enregistre=1")
 
 
 @get("/gestion/effectifs", include_in_schema=False)
@@ -127,11 +127,11 @@ async def billing_page(request: AnyRequest) -> Response[str]:
 
 @post("/gestion/facturation", include_in_schema=False)
 async def billing_run(request: AnyRequest) -> Response[str]:
-    """Bill a month post-paid (re-running never invoices twice)."""
+    """Bill a month in the deployment's mode (re-running never invoices twice)."""
     actor = staff_of(request)
     form = await form_of(request)
     period = str(form.get("period", "")).strip()
-    report = await run(context_of(request).canteen.billing.run_postpaid, actor, period)
+    report = await run(context_of(request).canteen.billing.run_month, actor, period)
     return page(request, "facturation.html", title="Facturation", report=report, period=period)
 
 

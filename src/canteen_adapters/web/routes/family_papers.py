@@ -67,12 +67,17 @@ class DocumentsOut:
 
 @attrs.frozen(kw_only=True)
 class ReviewOut:
-    """What accepting a paper did."""
+    """What accepting a paper did. For an attestation CAF: ``quotient_from``, the day its
+    quotient applies from (the day after ``billed_until`` when days from the paper's date on
+    were already invoiced: they keep their price); ``null`` with ``billed_until`` set when
+    its whole validity was invoiced (no quotient recorded)."""
 
     document: DocumentOut
     summary: str
     justified_days: list[date]
     pai_enrollments: list[str]
+    quotient_from: date | None = None
+    billed_until: date | None = None
 
 
 @attrs.frozen(kw_only=True)

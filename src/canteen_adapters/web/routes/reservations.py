@@ -36,6 +36,7 @@ from canteen_core.domain.errors import ConflictError, InvalidInputError
 from canteen_core.domain.grids import Grid
 from canteen_core.domain.periodicity import Periodicity
 from canteen_core.domain.reservations import BulkResult
+from canteen_core.services.billing import BasketInvoices
 
 __all__ = ["HANDLERS"]
 
@@ -190,7 +191,10 @@ def _write(
     operation: Callable[[int | None], BulkResult],
 ) -> Response[ChangeOut]:
     """Run ``operation(expected_version)``: the ``If-Match`` version is checked by the facade
-    in the write's own transaction (a stale one is 412, another collision 409)."""
+    in the write's own transaction (a stale one is 412, another collision 409). On a prepaid
+    deployment, a family's write that booked days then invoices the basket of their months
+    (after the booking is stored: an invoice that cannot be issued leaves it booked, and the
+    answer says why in ``invoicing_problems``)."""
     reservations = web.canteen.reservations
     expected: int | None = None
     if if_match is not None:
@@ -208,7 +212,11 @@ def _write(
     version = result.book_version
     if version is None:  # an operation that does not say it (none of the facade's today)
         version = reservations.book_of(actor, enrollment_id).version
-    return Response(convert.change_out(result, version), headers={"ETag": f'"{version}"'})
+    invoiced = BasketInvoices()
+    if actor.is_family and result.booked:
+        invoiced = web.canteen.billing.invoice_validation(actor, enrollment_id, result.booked)
+    out = convert.change_out(result, version, invoiced.invoices, invoiced.problems)
+    return Response(out, headers={"ETag": f'"{version}"'})
 
 
 @action("/api/v1/enrollments/{enrollment_id:str}/reservations", tags=TAGS)
@@ -221,7 +229,8 @@ def submit(
 ) -> Response[ChangeOut]:
     """Validate the grid's changes. Late changes become requests awaiting instruction (or
     are refused or surcharged, as the enrollment says); closed and past days are skipped with
-    a reason."""
+    a reason. On a prepaid deployment, the family's basket of each month it booked new days in
+    is invoiced: ``invoices`` lists the invoices issued."""
     actor = web.actor(request)
     wanted = _wanted(data)
     return _write(

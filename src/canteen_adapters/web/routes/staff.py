@@ -73,11 +73,16 @@ def decide(
 def close_site(
     request: AnyRequest, web: Web, site_id: FromPath[str], data: JSONBody[ClosureBody]
 ) -> ClosureOut:
-    """Close a site over a period (strike, works): its bookings are cancelled."""
+    """Close a site over a period (strike, works): its bookings are cancelled. ``billed``
+    says which days already invoiced it cancels: the next billing run credits them. Over
+    such days the closure is refused (422) unless ``credit_billed`` confirms it, as
+    ``canteen sites close --credit-billed`` and the "Fermetures" page ask."""
     actor = web.staff_actor(request)
     period = Period(name=data.name, first_day=data.first_day, last_day=data.last_day)
-    cancelled = web.canteen.enrollments.close_site(actor, site_id, period)
-    return ClosureOut(cancelled={key: list(days) for key, days in cancelled.items()})
+    closure = web.canteen.catalog.add_closure(
+        actor, site_id, period, credit_billed=data.credit_billed
+    )
+    return convert.closure_out(closure)
 
 
 @get("/api/v1/staff/sites/{site_id:str}/headcounts", tags=TAGS, sync_to_thread=True)
@@ -104,9 +109,11 @@ def headcounts(
 
 @action("/api/v1/staff/billing-runs", tags=TAGS)
 def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -> BillingRunOut:
-    """Bill a month post-paid (re-running never invoices twice), then deliver the new
-    invoices: e-mailed (PDF attached) to paperless households, and for the others one print
-    batch sorted by postal address, downloaded at ``print_batch_url``."""
+    """Bill a month in the deployment's mode (re-running never invoices twice): post-paid,
+    the month's attendance; prepaid, each household's basket of the month (days booked and not
+    invoiced yet, after crediting the days cancelled in time), a month to come included. Then
+    deliver the new invoices: e-mailed (PDF attached) to paperless households, and for the
+    others one print batch sorted by postal address, downloaded at ``print_batch_url``."""
     actor = web.staff_actor(request)
     match = _PERIOD.fullmatch(data.period)
     if match is None or not 2000 <= int(match.group(1)) <= 2100:
@@ -114,7 +121,7 @@ def billing_run(request: AnyRequest, web: Web, data: JSONBody[BillingRunBody]) -
         raise InvalidInputError(
             f"mois invalide « {data.period[:20]} » : écrivez 2023-10", path="period"
         )
-    report = web.canteen.billing.run_postpaid(actor, data.period)
+    report = web.canteen.billing.run_month(actor, data.period)
     issued = [item.invoice_id for item in report.issued]
     delivery = deliver_run(web.canteen, actor, issued) if issued else None
     printed = delivery is not None and delivery.print_batch is not None

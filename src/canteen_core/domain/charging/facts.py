@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 import attrs
 
+from canteen_core.domain._labelled import LabelledEnum
 from canteen_core.domain._validators import a_date, enum_member, non_empty_str, non_negative_int
 from canteen_core.domain.activities import Unit
 from canteen_core.domain.errors import InvalidInputError
@@ -20,40 +20,23 @@ from canteen_core.domain.tariffs import (
 )
 
 
-class ChargeRule(enum.StrEnum):
-    """The rule that decided whether a day is charged (kept on every invoice line)."""
+class ChargeRule(LabelledEnum):
+    """The rule that decided whether a day is charged (kept on every invoice line); ``label``
+    (or ``label_fr``) is the French wording printed on invoices."""
 
-    PRESENT = "present"
-    BOOKED_NOT_RECORDED = "booked_not_recorded"
-    ABSENT_UNJUSTIFIED = "absent_unjustified"
-    JUSTIFIED_ABSENCE_CARENCE = "justified_absence_carence"
-    JUSTIFIED_ABSENCE = "justified_absence"
-    UNBOOKED_PRESENT = "unbooked_present"
-    CLOSED_BY_ORGANISER = "closed_by_organiser"
-    LATE_CANCELLATION = "late_cancellation"
-    NOT_BOOKED = "not_booked"
-    PREPAID_BOOKING = "prepaid_booking"  # prepaid mode: the validated booking itself is billed
-    LATE_PICKUP = "late_pickup"  # an activity's child picked up after closing time
-
-    @property
-    def label_fr(self) -> str:
-        """The French wording printed on invoices."""
-        return _RULE_LABELS_FR[self]
-
-
-_RULE_LABELS_FR = {
-    ChargeRule.PRESENT: "repas pris",
-    ChargeRule.BOOKED_NOT_RECORDED: "repas réservés",
-    ChargeRule.ABSENT_UNJUSTIFIED: "absence non justifiée",
-    ChargeRule.JUSTIFIED_ABSENCE_CARENCE: "absence justifiée (jour de carence)",
-    ChargeRule.JUSTIFIED_ABSENCE: "absence justifiée",
-    ChargeRule.UNBOOKED_PRESENT: "repas pris sans réservation",
-    ChargeRule.CLOSED_BY_ORGANISER: "fermeture du service",
-    ChargeRule.LATE_CANCELLATION: "annulation hors délai",
-    ChargeRule.NOT_BOOKED: "non réservé",
-    ChargeRule.PREPAID_BOOKING: "repas réservés",
-    ChargeRule.LATE_PICKUP: "retard à la sortie",
-}
+    PRESENT = "present", "repas pris"
+    BOOKED_NOT_RECORDED = "booked_not_recorded", "repas réservés"
+    ABSENT_UNJUSTIFIED = "absent_unjustified", "absence non justifiée"
+    JUSTIFIED_ABSENCE_CARENCE = "justified_absence_carence", "absence justifiée (jour de carence)"
+    JUSTIFIED_ABSENCE = "justified_absence", "absence justifiée"
+    UNBOOKED_PRESENT = "unbooked_present", "repas pris sans réservation"
+    CLOSED_BY_ORGANISER = "closed_by_organiser", "fermeture du service"
+    LATE_CANCELLATION = "late_cancellation", "annulation hors délai"
+    NOT_BOOKED = "not_booked", "non réservé"
+    # Prepaid mode: the validated booking itself is billed.
+    PREPAID_BOOKING = "prepaid_booking", "repas réservés"
+    # An activity's child picked up after closing time.
+    LATE_PICKUP = "late_pickup", "retard à la sortie"
 
 
 def _category(value: TariffCategory | str) -> TariffCategory:

@@ -303,7 +303,8 @@ class HouseholdAccount:
         for refund in self.refunds:
             entries.append((refund.refunded_on, 4, StatementEntry(
                 day=refund.refunded_on, kind="refund", reference=refund.id,
-                label="Remboursement", debit=refund.amount, credit=zero,
+                label=f"Remboursement ({refund.method.label_fr})", debit=refund.amount,
+                credit=zero,
             )))  # fmt: skip
         entries.sort(key=lambda item: (item[0], item[1], item[2].reference))
         invoiced = Money.sum((i.total for i in self.invoices), self.currency)

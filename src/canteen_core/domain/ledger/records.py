@@ -30,6 +30,8 @@ class PaymentMethod(LabelledEnum):
     CHEQUE = "cheque", "chèque"
     # chèque emploi service universel (accepted by some communes for garderie)
     CESU = "cesu", "CESU"
+    # how the régie pays credit back (a refund), never how money is received
+    TRANSFER = "transfer", "virement"
 
 
 class InvoiceStatus(LabelledEnum):
@@ -155,7 +157,7 @@ class Refund(_MoneyMovement):
     """Household credit paid back to the family."""
 
     refunded_on: date = attrs.field(validator=a_date)
-    method: PaymentMethod = attrs.field(default=PaymentMethod.DIRECT_DEBIT, converter=_method)
+    method: PaymentMethod = attrs.field(default=PaymentMethod.TRANSFER, converter=_method)
     reference: str | None = None
 
 

@@ -35,7 +35,11 @@ Prepaid mode
     for its service month (only days not invoiced yet), and
     :meth:`BillingService.credit_cancellations` credits days invoiced in advance and cancelled
     before the deadline (a late cancellation, marked by the reservation engine, is not
-    credited).
+    credited). :meth:`BillingService.run_prepaid` is the staff's run of a month: every
+    household's basket invoiced as :meth:`~BillingService.invoice_basket` does, one
+    transaction per household, returning the same :class:`BillingReport` as a post-paid run.
+    :meth:`BillingService.invoice_validation` is what follows a family's validation: the
+    basket of each month it booked days in, invoiced after the booking is stored.
 
 The ledger
     Nothing derived is stored: a household's :class:`~canteen_core.domain.ledger.HouseholdAccount`
@@ -51,17 +55,22 @@ Reminders and the arrears rule
     (or :meth:`BillingService.ensure_bookings_allowed`) before accepting new bookings.
 """
 
+from collections.abc import Iterable
+
+from canteen_core.domain.actors import Actor
+from canteen_core.domain.invoicing import BillingMode
 from canteen_core.services.billing._base import (
     BillingBase,
     BillingOptions,
     household_recipients,
     parse_period,
 )
+from canteen_core.services.billing.billed_days import BilledQuotientChangeError
 from canteen_core.services.billing.credit_notes import CreditNotes
 from canteen_core.services.billing.dunning import Dunning, ReminderReport, booking_block_reason
 from canteen_core.services.billing.facts import period_facts, tariff_category_of
 from canteen_core.services.billing.home import HouseholdHome, HouseholdHomes
-from canteen_core.services.billing.prepaid import PrepaidBilling
+from canteen_core.services.billing.prepaid import BasketInvoices, PrepaidBilling
 from canteen_core.services.billing.problems import SkippedHousehold
 from canteen_core.services.billing.runs import BillingReport, IssuedInvoice, PostpaidRuns
 from canteen_core.services.billing.statements import (
@@ -69,12 +78,16 @@ from canteen_core.services.billing.statements import (
     InvoicesPage,
     household_account,
     household_accounts,
+    refuse_while_money_held,
+    uncovered_movements,
 )
 from canteen_core.services.billing.tariff_admin import BilledGridChangeError, TariffAdministration
 from canteen_core.services.billing.tariff_prices import HouseholdTariffs, TariffPrices
 
 __all__ = [
+    "BasketInvoices",
     "BilledGridChangeError",
+    "BilledQuotientChangeError",
     "BillingBase",
     "BillingOptions",
     "BillingReport",
@@ -92,7 +105,9 @@ __all__ = [
     "household_recipients",
     "parse_period",
     "period_facts",
+    "refuse_while_money_held",
     "tariff_category_of",
+    "uncovered_movements",
 ]
 
 
@@ -113,3 +128,22 @@ class BillingService(
     :mod:`.statements` (accounts, statements, "MES FACTURES"), :mod:`.home` (the family's home
     page in one read) and :mod:`.dunning` (reminders, arrears rule).
     """
+
+    def run_month(
+        self,
+        actor: Actor,
+        period: str,
+        *,
+        household_ids: Iterable[str] | None = None,
+        allow_unfinished: bool = False,
+    ) -> BillingReport:
+        """The staff's billing run of ``period`` in the deployment's mode: :meth:`run_postpaid`
+        (``allow_unfinished`` as it says), or on a prepaid deployment :meth:`run_prepaid`
+        (which bills in advance: ``allow_unfinished`` changes nothing). One
+        :class:`BillingReport` either way, so the command line, the API and the back office
+        page say the same."""
+        if self.mode is BillingMode.PREPAID:
+            return self.run_prepaid(actor, period, household_ids=household_ids)
+        return self.run_postpaid(
+            actor, period, household_ids=household_ids, allow_unfinished=allow_unfinished
+        )

@@ -16,6 +16,7 @@ from canteen_core.domain.actors import Actor
 from canteen_core.domain.charging import ChargingPolicy
 from canteen_core.domain.errors import (
     InvalidInputError,
+    NotFoundError,
 )
 from canteen_core.domain.events import CreditNoteIssued, InvoiceIssued
 from canteen_core.domain.families import Household
@@ -167,6 +168,20 @@ class BillingBase(ServiceBase):
         if self._ctx.deployment.billing.mode is DeploymentBillingMode.PREPAID:
             return BillingMode.PREPAID
         return BillingMode.POSTPAID
+
+    @staticmethod
+    def _run_households(uow: UnitOfWork, household_ids: Iterable[str] | None) -> list[str]:
+        """The households a run bills, sorted: all of them (``None``), or the given ones,
+        each checked to exist (:class:`NotFoundError` before anything is written)."""
+        if household_ids is None:
+            return sorted(uow.households.ids())
+        subset = list(dict.fromkeys(household_ids))
+        for index, household_id in enumerate(subset):
+            if not isinstance(household_id, str) or not household_id:
+                raise InvalidInputError("household ids are strings", path=f"household_ids[{index}]")
+            if uow.households.find(household_id) is None:
+                raise NotFoundError(f"unknown household {household_id!r}")
+        return sorted(subset)
 
     def _tariff_book(self, uow: UnitOfWork) -> TariffBook:
         return TariffBook(grids=tuple(uow.tariffs.list()))

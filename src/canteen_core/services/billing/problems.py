@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from canteen_core.domain._french import format_date_fr
-from canteen_core.domain.charging import PeriodFacts
+from canteen_core.domain.charging import DayFacts, PeriodFacts
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import CanteenError, NotFoundError
 from canteen_core.domain.tariffs import TariffBook
@@ -40,15 +40,17 @@ def category_problem(enrollment: Enrollment) -> str:
 
 def pricing_problem(
     error: CanteenError,
-    facts: Iterable[PeriodFacts],
+    facts: Iterable[PeriodFacts | DayFacts],
     tariffs: TariffBook,
     service_names: Mapping[str, str],
 ) -> str:
-    """The reason pricing a household's ``facts`` failed with ``error``: the first day no grid
-    covers, or the first enrollment whose category its grid does not price."""
+    """The reason pricing a household's ``facts`` (a post-paid run's, or a prepaid basket's
+    days) failed with ``error``: the first day no grid covers, or the first enrollment whose
+    category its grid does not price."""
     for item in facts:
         name = service_names.get(item.service_id, item.service_id)
-        for day in item.days():
+        days = (item.day,) if isinstance(item, DayFacts) else item.days()
+        for day in days:
             try:
                 grid = tariffs.grid_on(item.service_id, day)
             except NotFoundError:

@@ -26,7 +26,6 @@ from canteen_core.domain.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
-    NotFoundError,
     RuleViolationError,
 )
 from canteen_core.domain.events import InvoiceIssued
@@ -166,20 +165,9 @@ class PostpaidRuns(BillingBase):
         if not isinstance(allow_unfinished, bool):
             raise InvalidInputError("must be True or False", path="allow_unfinished")
         _check_period_over(period, start, end, paris_today(self._ctx.clock), allow_unfinished)
-        subset = None if household_ids is None else list(dict.fromkeys(household_ids))
         with self._ctx.use_case(actor, Action.RUN_BILLING, read_only=True) as tx:
             tariffs = TariffBook(grids=tuple(tx.uow.tariffs.list()))
-            if subset is None:
-                ids = sorted(tx.uow.households.ids())
-            else:
-                for index, household_id in enumerate(subset):
-                    if not isinstance(household_id, str) or not household_id:
-                        raise InvalidInputError(
-                            "household ids are strings", path=f"household_ids[{index}]"
-                        )
-                    if tx.uow.households.find(household_id) is None:
-                        raise NotFoundError(f"unknown household {household_id!r}")
-                ids = sorted(subset)
+            ids = self._run_households(tx.uow, household_ids)
         done = _Batch()
         batches = 0
         for batch in _chunks(ids, self.options.batch_size):

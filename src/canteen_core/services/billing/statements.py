@@ -13,6 +13,7 @@ import attrs
 from canteen_core.domain.actors import Actor
 from canteen_core.domain.clock import paris_date
 from canteen_core.domain.errors import (
+    CreditHeldError,
     InvalidInputError,
     NotFoundError,
     RuleViolationError,
@@ -131,6 +132,54 @@ def household_account(
     ).on(as_of)
 
 
+def uncovered_movements(
+    uow: UnitOfWork, household_id: str, *, adding: Refund | None = None
+) -> frozenset[str]:
+    """The refunds (``refund:<id>``) and rejections (``rejection:<id>``) of the household that
+    its replayed account cannot cover at their date, with ``adding`` among its refunds: a
+    refund dated before the credit it pays back existed, or one that leaves a later refund
+    or rejection without the credit it took."""
+    documents = uow.invoices.account_documents(household_id)
+    forced: set[str] = set()
+    refunds = (*documents.refunds, *((adding,) if adding is not None else ()))
+    _replay(
+        household_id,
+        documents.invoices,
+        documents.credit_notes,
+        documents.payments,
+        refunds,
+        forced=forced,
+    )
+    return frozenset(forced)
+
+
+def refuse_while_money_held(
+    uow: UnitOfWork, household_id: str, *, today: date, refused: str
+) -> None:
+    """:class:`RuleViolationError` (``refused`` opens its French message) while the household
+    owes money on an invoice (one a direct debit still to be collected covers included: it
+    may come back unpaid), or :class:`~canteen_core.domain.errors.CreditHeldError` while it
+    holds credit: removing the household would leave the debt, or the family's money, with
+    no one to claim it from or pay it back to."""
+    account = household_account(uow, household_id, as_of=today)
+    due = [state for state in account.invoice_states() if state.balance_due.is_positive]
+    if due:
+        numbers = ", ".join(state.invoice.number for state in due[:5])
+        more = ", …" if len(due) > 5 else ""
+        raise RuleViolationError(
+            f"{refused} : le foyer {household_id} a {len(due)} facture(s) impayée(s) "
+            f"({numbers}{more}) ; elles doivent être réglées ou annulées d'abord"
+        )
+    credit = account.available_credit
+    if credit.is_positive:
+        raise CreditHeldError(
+            f"{refused} : le foyer {household_id} détient un avoir de {credit.format_fr()} ; "
+            "il doit d'abord lui être remboursé",
+            household_id=household_id,
+            credit=credit.amount,
+        )
+
+
 #: Households per ``IN`` list when reading many accounts at once.
 _ACCOUNTS_CHUNK = 500
 
@@ -173,7 +222,12 @@ def _replay(
     notes: Iterable[CreditNote],
     payments: Iterable[Payment],
     refunds: Iterable[Refund],
+    *,
+    forced: set[str] | None = None,
 ) -> HouseholdAccount:
+    """The account the documents make, replayed in date order. A refund or a rejection the
+    account refuses at its date is applied anyway (stored documents are facts); its
+    ``refund:<id>`` or ``rejection:<id>`` is added to ``forced`` when given."""
     steps: list[tuple[date, int, str, object]] = []
     for invoice in invoices:
         steps.append((invoice.issue_date, 0, invoice.number, invoice))
@@ -213,12 +267,16 @@ def _replay(
                 # Stored documents are facts: a refund checked against another order of
                 # events is kept (the family then owes it) rather than hiding the account.
                 account = attrs.evolve(account, refunds=(*account.refunds, item))
+                if forced is not None:
+                    forced.add(f"refund:{item.id}")
         else:
             assert isinstance(item, tuple)
             try:
                 account = account.reject_payment(item[1].id, rejected_on=day)
             except RuleViolationError:
                 account = _force_reject(account, item[1].id, day)
+                if forced is not None:
+                    forced.add(f"rejection:{item[1].id}")
     return account
 
 

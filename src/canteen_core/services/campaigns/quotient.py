@@ -29,6 +29,7 @@ from canteen_core.domain.campaigns import (
 from canteen_core.domain.families import FamilyQuotient, Household
 from canteen_core.domain.family_papers import PaperKind, PaperStatus
 from canteen_core.domain.money import format_number_fr
+from canteen_core.services.billing.billed_days import quotient_repricing
 from canteen_core.services.campaign_answers import answers_campaign
 from canteen_core.services.campaigns._common import mail_household
 from canteen_core.services.runner import Transaction
@@ -89,12 +90,45 @@ def _previous(household: Household, valid_from: date) -> FamilyQuotient | None:
     return max(before, key=lambda q: q.valid_from, default=None)
 
 
+def _settled_quotients(
+    household: Household,
+    kept: FamilyQuotient | None,
+    since: date,
+    campaign_id: str,
+    why: str,
+) -> Household:
+    """The household's quotients once the deadline's rule applies from ``since``: ``kept``
+    carried over from then, or (``None``) the quotients in force ending the day before."""
+    if kept is not None:
+        return household.with_quotient(
+            FamilyQuotient(
+                value=kept.value,
+                valid_from=since,
+                source=f"reconduit (campagne {campaign_id})",
+                note=f"quotient reconduit : {why}",
+            )
+        )
+    last = since - timedelta(days=1)
+    ended = tuple(
+        (
+            attrs.evolve(q, valid_until=last, note=why)
+            if q.valid_until is None or q.valid_until > last
+            else q
+        )
+        for q in household.quotients
+        if q.valid_from < since
+    )
+    return attrs.evolve(household, quotients=ended)
+
+
 def settle(
     tx: Transaction, campaign: Campaign, answer: CampaignAnswer, rule: MissingQuotientRule
 ) -> CampaignAnswer:
     """Apply the commune's ``rule`` to a household still awaited at the deadline: its
     quotients change (carried over, or ended the day before ``valid_from``), the answer is
-    settled and dated, the family told which tariff applies and why."""
+    settled and dated, the family told which tariff applies, from when and why. A campaign
+    closed late, once days from ``valid_from`` on were invoiced, changes only the days after
+    them: days already invoiced keep the quotient they were billed with."""
     assert campaign.valid_from is not None
     assert tx.actor is not None
     household = tx.uow.households.get(answer.household_id)
@@ -108,28 +142,16 @@ def settle(
         at=tx.now,
     )
     why = f"aucune attestation CAF reçue pour la campagne « {campaign.title} »"
-    if settled.state is AnswerState.KEPT:
-        assert previous is not None
-        changed = household.with_quotient(
-            FamilyQuotient(
-                value=previous.value,
-                valid_from=campaign.valid_from,
-                source=f"reconduit (campagne {campaign.id})",
-                note=f"quotient reconduit : {why}",
-            )
-        )
-    else:
-        last = campaign.valid_from - timedelta(days=1)
-        kept = tuple(
-            (
-                attrs.evolve(q, valid_until=last, note=why)
-                if q.valid_until is None or q.valid_until > last
-                else q
-            )
-            for q in household.quotients
-            if q.valid_from < campaign.valid_from
-        )
-        changed = attrs.evolve(household, quotients=kept)
+    kept = settled.state is AnswerState.KEPT
+    carried = previous if kept else None
+    since = campaign.valid_from
+    changed = _settled_quotients(household, carried, since, campaign.id, why)
+    billed = quotient_repricing(tx.uow, household, changed)
+    if billed is not None:
+        # Closed late: days from ``valid_from`` on were invoiced meanwhile with the quotient
+        # then on file. They keep it; the rule applies from the first day not invoiced.
+        since = billed.free_from
+        changed = _settled_quotients(household, carried, since, campaign.id, why)
     if changed != household:
         tx.uow.households.save(changed)
         tx.audit.changes_of(
@@ -153,8 +175,8 @@ def settle(
         OUTCOME_MAIL,
         {
             "title": campaign.title,
-            "valid_from": campaign.valid_from,
-            "kept": settled.state is AnswerState.KEPT,
+            "valid_from": since,
+            "kept": kept,
             "quotient": (
                 None if settled.quotient is None else f"{format_number_fr(settled.quotient)} €"
             ),

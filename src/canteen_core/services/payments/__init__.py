@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from canteen_core.services.payments._base import PaymentBase, PaymentOptions
 from canteen_core.services.payments.bank_returns import BankReturns, ReturnFileReport
-from canteen_core.services.payments.counter import CounterPayments
+from canteen_core.services.payments.counter import REFUND_METHODS, CounterPayments
 from canteen_core.services.payments.debit_schedule import DebitSchedule, DebitSchedules
 from canteen_core.services.payments.direct_debit import (
     DebitReturns,
@@ -58,6 +58,7 @@ from canteen_core.services.payments.online import NotificationResult, OnlinePaym
 from canteen_core.services.payments.payment_return import OnlinePaymentStatus, PaymentReturns
 
 __all__ = [
+    "REFUND_METHODS",
     "DebitReturns",
     "DebitSchedule",
     "DirectDebitReport",
