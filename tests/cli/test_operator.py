@@ -494,7 +494,9 @@ def test_pay_reads_french_amounts_and_refuses_exponents_and_huge_amounts(site: P
     one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount",
                        "1e9"), 2, "n'est pas un nombre")  # fmt: skip
     one_line_error(run("pay", "--config", str(site), "--household", "H000002", "--amount",
-                       "10\u202f000,01"), 1, "dépasse le plafond de 10 000,00 €")  # fmt: skip
+                       "10\u202f000,01"), 1,
+                   "dépasse le plafond de 10 000,00 € ; vérifiez le montant, ou confirmez-le "
+                   "explicitement (--above-ceiling)")  # fmt: skip
     assert balance(site, "H000002") == before
     result = data(run("pay", "--config", str(site), "--household", "H000002", "--amount",
                       "1\u00a0000,00", "--json"))  # fmt: skip

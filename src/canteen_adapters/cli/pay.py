@@ -8,6 +8,7 @@ from canteen_adapters.cli._common import fail
 from canteen_adapters.cli._operator import Operator, operator_command
 from canteen_adapters.cli._options import choice_option, parse_day
 from canteen_adapters.cli._output import euros
+from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.ledger import PaymentMethod
 from canteen_core.domain.money import parse_amount
 
@@ -62,12 +63,15 @@ def command(
     actor = operator.actor
     day = parse_day(received_on, "--date") if received_on else None
     with operator.open() as canteen:
-        money = parse_amount(
-            amount,
-            path="--amount",
-            ceiling=canteen.deployment.money.max_payment,
-            above_ceiling=above_ceiling,
-        )
+        try:
+            money = parse_amount(
+                amount,
+                path="--amount",
+                ceiling=canteen.deployment.money.max_payment,
+                above_ceiling=above_ceiling,
+            )
+        except RuleViolationError as error:  # above the ceiling: name the option that confirms
+            fail(f"{error} (--above-ceiling)")
         invoice_ids: tuple[str, ...] = ()
         if invoice_number is not None:
             page = canteen.billing.invoices_page(actor, household)
