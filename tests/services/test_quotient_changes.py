@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -86,6 +87,24 @@ def test_a_quotient_over_invoiced_days_is_refused_and_stores_nothing(
     assert canteen.families.get(ADMIN, "concerto") == before
     # Nothing moved: October is billed at the old bracket, September is not touched.
     assert _october_run(any_bworld, clock) == (Money.of("6.10"), [])
+
+
+def test_a_whole_household_saved_follows_the_same_rule(
+    any_bworld: World, clock: FixedClock
+) -> None:
+    """``save_household`` replaces the quotients with the rest: it cannot go round the rule."""
+    canteen = any_bworld.canteen
+    _september_billed(any_bworld, clock)
+    before = canteen.families.get(ADMIN, "concerto")
+    lowered = before.with_quotient(_quotient("450", D(2023, 9, 1)))
+    with pytest.raises(BilledQuotientChangeError) as refused:
+        canteen.families.save_household(ADMIN, lowered)
+    assert str(refused.value) == SEPTEMBER_BILLED
+    assert canteen.families.get(ADMIN, "concerto") == before
+    renamed = attrs.evolve(before, payer=attrs.evolve(before.payer, first_name="Mamie"))
+    assert canteen.families.save_household(ADMIN, renamed).payer.first_name == "Mamie"
+    canteen.families.save_household(ADMIN, lowered, reprice_billed=True)
+    assert canteen.families.get(ADMIN, "concerto").quotient_on(D(2023, 9, 4)) == Decimal(450)
 
 
 def test_confirmed_the_next_run_reprices_the_invoiced_days(

@@ -108,11 +108,25 @@ class FamilyService(ServiceBase):
             tx.audit.describe(f"Import de {len(items)} foyer(s)")
         return len(items)
 
-    def save_household(self, actor: Actor, household: Household) -> Household:
-        """Replace a stored household by a changed copy (admin); ``NotFoundError`` if new."""
+    def save_household(
+        self, actor: Actor, household: Household, *, reprice_billed: bool = False
+    ) -> Household:
+        """Replace a stored household by a changed copy (admin); ``NotFoundError`` if new.
+
+        Its quotients follow :meth:`set_family_quotient`'s rule: a copy that would price a day
+        already invoiced with another quotient is refused with
+        :class:`~canteen_core.services.billing.BilledQuotientChangeError` (nothing stored)
+        unless ``reprice_billed`` confirms the correction."""
         household = _household(household)
         summary = f"Modification du foyer {household.id}"
-        return self._change(actor, household.id, lambda _: household, summary)
+        with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
+            before = tx.uow.households.get(household.id)
+            billed = None if reprice_billed else quotient_repricing(tx.uow, before, household)
+            if billed is not None:
+                raise BilledQuotientChangeError(billed.refusal_fr())
+            tx.uow.households.save(household)
+            _record(tx, before, household, summary)
+        return household
 
     def add_child(self, actor: Actor, household_id: str, child: Child) -> Household:
         """Add a child to a household (admin); ``ConflictError`` if it belongs elsewhere."""
