@@ -25,7 +25,7 @@ from canteen_core.domain.charging import ChargeRule
 from canteen_core.domain.enrollments import Enrollment
 from canteen_core.domain.errors import RuleViolationError
 from canteen_core.domain.families import FamilyQuotient, Household
-from canteen_core.domain.invoicing import MONTH_NAMES_FR, CreditNote, Invoice
+from canteen_core.domain.invoicing import MONTH_NAMES_FR, CreditNote, Invoice, InvoiceLine
 from canteen_core.domain.money import format_number_fr
 from canteen_core.ports.storage import UnitOfWork
 
@@ -39,6 +39,7 @@ __all__ = [
     "net_billed_days",
     "quotient_repricing",
     "unbilled_quotient",
+    "uncredited_days",
 ]
 
 
@@ -72,25 +73,70 @@ def ensure_days_not_billed(
                 )
 
 
+def uncredited_days(
+    invoices: Iterable[Invoice],
+    notes: Iterable[CreditNote],
+    *,
+    first: date = date.min,
+    last: date = date.max,
+    by_unit: bool = True,
+) -> dict[str, dict[tuple[str, str], set[date]]]:
+    """Invoice id -> (child id, service id) -> the days from ``first`` to ``last`` the invoice
+    charged for them that the credit notes on that invoice did not credit yet, as a post-paid
+    run's régularisation matches them (:func:`~canteen_core.domain.regularisation.regularise`):
+    a day counts once per line of the invoice charging it and is taken off once per line of a
+    note on the invoice crediting it, and stands while charged more times than credited.
+
+    Late pick-up fees are not days; with ``by_unit=False`` neither are the lines of activities
+    billed by their own unit (an hour, a half-day: their quantity is units, not days). Only
+    invoices with such days appear, in the order given; a note on an invoice not given is
+    ignored."""
+    counts: dict[str, Counter[tuple[str, str, date]]] = {}
+    for invoice in invoices:
+        tally = counts.setdefault(invoice.id, Counter())
+        for key in _traced_days(invoice.lines, first, last, by_unit):
+            tally[key] += 1
+    for note in notes:
+        found = counts.get(note.invoice_id)
+        if found is not None:
+            found.subtract(_traced_days(note.lines, first, last, by_unit))
+    standing: dict[str, dict[tuple[str, str], set[date]]] = {}
+    for invoice_id, tally in counts.items():
+        days: dict[tuple[str, str], set[date]] = {}
+        for (child_id, service_id, day), times in tally.items():
+            if times > 0:
+                days.setdefault((child_id, service_id), set()).add(day)
+        if days:
+            standing[invoice_id] = days
+    return standing
+
+
+def _traced_days(
+    lines: Iterable[InvoiceLine], first: date, last: date, by_unit: bool
+) -> list[tuple[str, str, date]]:
+    """(child id, service id, day) once per line and day from ``first`` to ``last`` that
+    :func:`uncredited_days` counts."""
+    return [
+        (line.child_id, line.service_id, day)
+        for line in lines
+        if line.child_id is not None
+        and line.rule is not ChargeRule.LATE_PICKUP
+        and (by_unit or line.unit is None)
+        for day in set(line.days)
+        if first <= day <= last
+    ]
+
+
 def net_billed_days(
     invoices: Iterable[Invoice], notes: Iterable[CreditNote], first: date, last: date
 ) -> dict[tuple[str, str], set[date]]:
-    """(child id, service id) -> the days from ``first`` to ``last`` invoiced for them and not
-    cancelled by a credit note's line for the same day (late pick-up fees are not days)."""
-    count: Counter[tuple[str, str, date]] = Counter()
-    signed = [(invoice.lines, 1) for invoice in invoices]
-    signed.extend((note.lines, -1) for note in notes)
-    for lines, sign in signed:
-        for line in lines:
-            if line.child_id is None or line.rule is ChargeRule.LATE_PICKUP:
-                continue
-            for day in set(line.days):
-                if first <= day <= last:
-                    count[(line.child_id, line.service_id, day)] += sign
+    """(child id, service id) -> the days from ``first`` to ``last`` an invoice charged for
+    them and a credit note on it did not credit yet (:func:`uncredited_days`, whichever
+    invoice charged them; late pick-up fees are not days)."""
     billed: dict[tuple[str, str], set[date]] = defaultdict(set)
-    for (child_id, service_id, day), times in count.items():
-        if times > 0:
-            billed[(child_id, service_id)].add(day)
+    for charged in uncredited_days(invoices, notes, first=first, last=last).values():
+        for key, days in charged.items():
+            billed[key] |= days
     return billed
 
 
@@ -261,7 +307,8 @@ def billed_days_cancelled(
 ) -> BilledDaysCancelled:
     """The days of ``cancelled`` (enrollment, days it no longer charges) that an invoice of
     the household charged for the enrollment's child and service (its meal's service
-    included) by the day, and no credit note credited yet: what the next billing run credits
+    included) by the day, and the credit notes on it did not credit yet
+    (:func:`uncredited_days`): what the next billing run credits, on that invoice
     (activities billed by another unit, an hour, a half-day, are billed as they stand and
     left out). Two queries (the households' invoices and credit notes), only when a day is
     given."""
@@ -277,29 +324,32 @@ def billed_days_cancelled(
     if not wanted:
         return BilledDaysCancelled()
     households = tuple(sorted({e.household_id for items in wanted.values() for e, _ in items}))
-    credited: dict[str, set[tuple[str | None, str, date]]] = {}
-    for note in uow.credit_notes.list(household_id=households):
-        credited.setdefault(note.invoice_id, set()).update(note.credited_days())
+    asked = [day for items in wanted.values() for _, days in items for day in days]
+    invoices = {invoice.id: invoice for invoice in uow.invoices.list(household_id=households)}
+    standing = uncredited_days(
+        invoices.values(),
+        uow.credit_notes.list(household_id=households),
+        first=min(asked),
+        last=max(asked),
+        by_unit=False,  # activities billed by their own unit are not regularised
+    )
     charged: dict[tuple[str, date], CreditedDay] = {}
-    for invoice in uow.invoices.list(household_id=households):
-        already = credited.get(invoice.id, set())
-        for line in invoice.lines:
-            if line.child_id is None or line.unit is not None:
-                continue  # activities billed by their own unit are not regularised
-            for enrollment, days in wanted.get((line.child_id, line.service_id), ()):
+    for invoice_id, by_key in standing.items():
+        invoice = invoices[invoice_id]
+        for key, billed in by_key.items():
+            for enrollment, days in wanted.get(key, ()):
                 if enrollment.household_id != invoice.household_id:
                     continue
-                for day in line.days:
-                    if day in days and (line.child_id, line.service_id, day) not in already:
-                        charged.setdefault(
-                            (enrollment.id, day),
-                            CreditedDay(
-                                household_id=enrollment.household_id,
-                                enrollment_id=enrollment.id,
-                                day=day,
-                                invoice_id=invoice.id,
-                                invoice_number=invoice.number,
-                                meal=enrollment.service.priced_unit_fr == "repas",
-                            ),
-                        )
+                for day in billed & days:
+                    charged.setdefault(
+                        (enrollment.id, day),
+                        CreditedDay(
+                            household_id=enrollment.household_id,
+                            enrollment_id=enrollment.id,
+                            day=day,
+                            invoice_id=invoice.id,
+                            invoice_number=invoice.number,
+                            meal=enrollment.service.priced_unit_fr == "repas",
+                        ),
+                    )
     return BilledDaysCancelled(days=tuple(charged[key] for key in sorted(charged)))
