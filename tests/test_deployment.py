@@ -122,6 +122,8 @@ def test_memory_storage_and_escaped_dollars() -> None:
         (MINIMAL + "[calendar]\nzone = 'D'\n", "calendar.zone", "valeur inconnue « D »"),
         (MINIMAL + "[calendar]\ndepartment = '99'\n", "calendar.department", "department"),
         (MINIMAL + "[mail]\nadapter = 'smtp'\n", "mail.host", "demande un hôte"),
+        (MINIMAL + "[mail]\nsender = ''\n", "mail.sender", "ne doit pas être vide"),
+        (MINIMAL + "[mail]\nadapter = 'smtp'\nhost = 'h'\nsender = ' '\n", "mail.sender", "sender"),
         (MINIMAL + "[mail]\nport = 70000\n", "mail.port", "port TCP"),
         (MINIMAL + "[mail]\nport = '25'\n", "mail.port", "nombre entier"),
         (MINIMAL + "[mail]\nusername = 'u'\n", "mail.password", "vont ensemble"),

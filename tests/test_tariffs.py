@@ -165,6 +165,29 @@ def test_bracket_bounds_are_checked() -> None:
         BracketPricing.from_thresholds(["1.00", "3.05"], [])
 
 
+def test_prices_in_fractions_of_a_cent_are_refused() -> None:
+    # A price is set once and reused by every bill: 3.355 would be rounded silently each time.
+    sub_cent = "au plus deux décimales"
+    with pytest.raises(InvalidInputError, match=sub_cent):
+        FlatPricing.of("3.355")
+    with pytest.raises(InvalidInputError, match=sub_cent):
+        BracketPricing.from_thresholds(["1.00", "1.234"], [450])
+    with pytest.raises(InvalidInputError, match=sub_cent):
+        BracketPricing.from_thresholds(["1.00", "2.00"], [450], no_quotient_price="2.001")
+    with pytest.raises(InvalidInputError, match=sub_cent):
+        EffortRatePricing.of("0.36", minimum="1.005", maximum="4.50")
+    with pytest.raises(InvalidInputError, match=sub_cent):
+        EffortRatePricing.of("0.36", minimum="1.00", maximum="4.499")
+    with pytest.raises(InvalidInputError, match=sub_cent):
+        Surcharge.add_amount("0.505")
+    # The effort rate is a percentage, a surcharge may be a percentage: more decimals are fine.
+    assert EffortRatePricing.of("0.355", minimum="1", maximum="4.50").rate_percent == Decimal(
+        "0.355"
+    )
+    assert Surcharge.percent("12.5").value == Decimal("12.5")
+    assert FlatPricing.of("3.350").unit_amount(None) == Decimal("3.35")
+
+
 def test_negative_and_float_prices_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="ne doit pas être négatif"):
         FlatPricing.of("-1.00")

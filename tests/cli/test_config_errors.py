@@ -4,6 +4,7 @@ command line gets click's usage status 2 (a copy of the small demo site)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,25 @@ def test_init_names_the_option_whose_value_is_refused(tmp_path: Path) -> None:
                 "--zone", "C")  # fmt: skip
     one_line_error(blank, 2, "--issuer-name : le nom de la régie est vide")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("price = 3.355", "prices.resident_child.price"),
+        ('thresholds = [450]\nprices = ["1.00", "1.234"]', "prices.resident_child.prices"),
+        ('thresholds = [450]\nprices = [1, 2]\nno_qf_price = "2.001"', "no_qf_price"),
+        ('effort_rate = "0.355"\nmin = "1.005"\nmax = 4', "prices.resident_child.min"),
+        ('effort_rate = "0.355"\nmin = 1\nmax = "4.499"', "prices.resident_child.max"),
+    ],
+)
+def test_a_grid_price_with_more_than_cents_is_refused(
+    site: Path, tmp_path: Path, table: str, key: str
+) -> None:
+    grid = tmp_path / "grille.toml"
+    grid.write_text(f"valid_from = 2024-09-01\n[prices.resident_child]\n{table}\n", "utf-8")
+    result = run("tariffs", "set", "--config", str(site), str(grid))
+    one_line_error(result, 1, "au plus deux décimales (les centimes)")
+    assert key in result.stderr
+    listed = json.loads(run("tariffs", "list", "--config", str(site), "--json").stdout)
+    assert all(g["valid_from"] != "2024-09-01" for g in listed)

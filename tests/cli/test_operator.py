@@ -254,7 +254,8 @@ def test_a_closure_over_billed_days_is_confirmed_and_says_what_is_credited(site:
     closed = run(*strike, "--credit-billed")
     assert closed.exit_code == 0, closed.output
     first, line = closed.stdout.splitlines()
-    assert first.startswith("ronde fermé du mar. 12/09/2023 au mar. 12/09/2023 (Grève)")
+    assert first.startswith("ronde fermé le mar. 12/09/2023 (Grève)")  # one day: not "du .. au"
+    assert "fermé le mar. 12/09/2023 : Grève" in run("sites", "list", "--config", str(site)).stdout
     assert (
         line == refused.stderr.removeprefix("Erreur : fermeture non enregistrée : ").split(" ; ")[0]
     )

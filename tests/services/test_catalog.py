@@ -102,6 +102,21 @@ def test_the_families_whose_days_are_dropped_get_an_email(any_world: World) -> N
     assert "ne vous seront pas facturés" in message.text_body
 
 
+def test_a_one_day_closure_email_names_the_day_once(any_world: World) -> None:
+    canteen = any_world.canteen
+    canteen.reservations.book(ADMIN, "e-zoe", THU_14)
+    before = {r.message.id for r in canteen.accounts.outbox(ADMIN)}
+    canteen.catalog.close_site(
+        ADMIN, "ronde", Period(name="Grève", first_day=THU_14, last_day=THU_14)
+    )
+    sent = [r.message for r in canteen.accounts.outbox(ADMIN) if r.message.id not in before]
+    assert sent[0].subject == (
+        "École élémentaire Ronde fermé le 14 septembre 2023 : réservations annulées"
+    )
+    assert " sera fermé le " in sent[0].text_body
+    assert " au " not in sent[0].text_body.split("sera fermé", 1)[1].split("(Grève)")[0]
+
+
 def test_bad_closures_change_nothing(any_world: World) -> None:
     canteen = any_world.canteen
     canteen.reservations.tick_week(ADMIN, "e-alban", MON_11)

@@ -68,6 +68,14 @@ def short_french_date(day: date) -> str:
     return format_short_date_fr(day)
 
 
+def french_day_span(first: date, last: date) -> str:
+    """``le ven. 15/09/2023`` for one day, ``du lun. 02/10/2023 au mar. 03/10/2023`` for
+    several."""
+    if first == last:
+        return f"le {short_french_date(first)}"
+    return f"du {short_french_date(first)} au {short_french_date(last)}"
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 jour``, ``2 jours``, ``72 675 repas`` (French: 0 and 1 are singular; thousands
     grouped with a space, as amounts are)."""

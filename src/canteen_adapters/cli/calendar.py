@@ -40,6 +40,7 @@ from canteen_adapters.cli._output import (
     WEEKDAY_ABBREVIATIONS_FR,
     WEEKDAY_NAMES_FR,
     echo_json,
+    french_day_span,
     french_month,
     join_fr,
     plural,
@@ -192,11 +193,10 @@ def render_text(report: CalendarReport) -> str:
             label = "week-end" if closure.kind is ClosureKind.WEEKEND else closure.reason.lower()
             routine[label] = routine.get(label, 0) + (last - first).days + 1
         elif first == last:
-            listed.append((f"le {short_french_date(first)}", closure.reason))
+            listed.append((french_day_span(first, last), closure.reason))
         else:
             length = plural((last - first).days + 1, "jour")
-            when = f"du {short_french_date(first)} au {short_french_date(last)}"
-            listed.append((when, f"{closure.reason} ({length})"))
+            listed.append((french_day_span(first, last), f"{closure.reason} ({length})"))
     width = max((len(when) for when, _ in listed), default=0)
     lines.extend(f"  {when:<{width}}  {reason}" for when, reason in listed)
     if routine:

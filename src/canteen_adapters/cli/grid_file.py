@@ -31,7 +31,10 @@ The format, one grid per file::
     add = "1.00"                    # or: percent = 50, or: price = "6.00"
 
 Amounts are decimal strings or TOML numbers (a number is read through its shortest decimal
-text, so ``3.35`` is exactly 3.35). Every mistake is a
+text, so ``3.35`` is exactly 3.35). A price in euros (``price``, ``prices``, ``no_qf_price``,
+``min``, ``max``, a surcharge's ``add`` or ``price``) has at most two decimals, as
+:class:`TariffGrid` requires from every caller; a percentage (``effort_rate``, ``percent``) may
+have more. Every mistake is a
 :class:`~canteen_core.domain.errors.ConfigurationError` naming the file and the key.
 """
 
@@ -46,7 +49,7 @@ from typing import Any
 from canteen_adapters.cli._common import os_error_fr
 from canteen_core.config.toml import parse_toml
 from canteen_core.domain.errors import ConfigurationError, InvalidInputError
-from canteen_core.domain.money import parse_decimal
+from canteen_core.domain.money import check_cents, parse_decimal
 from canteen_core.domain.tariffs import (
     BracketPricing,
     EffortRatePricing,
@@ -61,7 +64,8 @@ from canteen_core.domain.tariffs import (
 __all__ = ["GRID_FORMAT_HELP", "load_grid", "parse_grid"]
 
 #: The format as ``--help`` shows it (``\b``: click keeps the lines as they are).
-GRID_FORMAT_HELP = """GRID.toml (une grille tarifaire ; montants écrits "3.35" ou 3.35) :
+GRID_FORMAT_HELP = """GRID.toml (une grille tarifaire ; montants écrits "3.35" ou 3.35, au plus
+deux décimales ; un taux d'effort ou un pourcentage peut en avoir plus) :
 
 \b
     id = "projet-2024"              # facultatif, par défaut : le nom du fichier
@@ -99,14 +103,16 @@ class _Reader:
         # One line naming the file and the key, as the deployment file's errors do.
         return ConfigurationError(f"{self.source} : {path} : {message}", path=path)
 
-    def amount(self, value: object, path: str) -> Decimal:
+    def amount(self, value: object, path: str, *, cents: bool = False) -> Decimal:
+        """``value`` as a Decimal; ``cents``: money, at most two decimals (a price)."""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             shown = str(value).lower() if isinstance(value, bool) else value  # TOML's spelling
             raise self.error(path, f'un montant comme "3.35" est attendu : « {shown} »')
         if isinstance(value, float):
             value = repr(value)  # TOML 3.35 is read as a float: its shortest repr is the text
         try:
-            return parse_decimal(str(value), path=path)
+            number = parse_decimal(str(value), path=path)
+            return check_cents(number, path=path) if cents else number
         except InvalidInputError as error:
             raise self.error(path, error.message) from None
 
@@ -124,19 +130,19 @@ class _Reader:
         keys = {"price", "thresholds", "prices", "no_qf_price", "effort_rate", "min", "max"}
         data = self.table(value, path, keys)
         if "price" in data:
-            return FlatPricing.of(self.amount(data["price"], f"{path}.price"))
+            return FlatPricing.of(self.amount(data["price"], f"{path}.price", cents=True))
         if "thresholds" in data or "prices" in data:
             thresholds = data.get("thresholds", [])
             prices = data.get("prices")
             if not isinstance(thresholds, list) or not isinstance(prices, list):
                 raise self.error(path, "thresholds et prices doivent être des listes")
             return BracketPricing.from_thresholds(
-                [self.amount(p, f"{path}.prices") for p in prices],
+                [self.amount(p, f"{path}.prices", cents=True) for p in prices],
                 [self.amount(t, f"{path}.thresholds") for t in thresholds],
                 no_quotient_price=(
                     None
                     if "no_qf_price" not in data
-                    else self.amount(data["no_qf_price"], f"{path}.no_qf_price")
+                    else self.amount(data["no_qf_price"], f"{path}.no_qf_price", cents=True)
                 ),
             )
         if "effort_rate" in data:
@@ -145,8 +151,8 @@ class _Reader:
                     raise self.error(f"{path}.{key}", "un taux d'effort demande min et max")
             return EffortRatePricing.of(
                 rate_percent=self.amount(data["effort_rate"], f"{path}.effort_rate"),
-                minimum=self.amount(data["min"], f"{path}.min"),
-                maximum=self.amount(data["max"], f"{path}.max"),
+                minimum=self.amount(data["min"], f"{path}.min", cents=True),
+                maximum=self.amount(data["max"], f"{path}.max", cents=True),
             )
         raise self.error(path, "indiquez price, thresholds + prices, ou effort_rate + min + max")
 
@@ -155,7 +161,7 @@ class _Reader:
         if len(data) != 1:
             raise self.error(path, "indiquez un seul de add, percent, price")
         key, raw = next(iter(data.items()))
-        amount = self.amount(raw, f"{path}.{key}")
+        amount = self.amount(raw, f"{path}.{key}", cents=key != "percent")
         if key == "add":
             return Surcharge.add_amount(amount)
         if key == "percent":

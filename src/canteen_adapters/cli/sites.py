@@ -12,9 +12,9 @@ from canteen_adapters.cli._output import (
     WEEKDAY_NAMES_FR,
     billed_json,
     echo_json,
+    french_day_span,
     join_fr,
     plural,
-    short_french_date,
 )
 from canteen_core.domain.calendar import Period
 from canteen_core.services.catalog import BilledClosureError
@@ -71,8 +71,7 @@ def list_command(operator: Operator) -> None:
         click.echo(f"  {site.id}  {site.name} (zone {site.zone}, département {site.department})")
         for period in entry.closures:
             click.echo(
-                f"      fermé du {short_french_date(period.first_day)} au "
-                f"{short_french_date(period.last_day)} : {period.name}"
+                f"      fermé {french_day_span(period.first_day, period.last_day)} : {period.name}"
             )
     click.echo(plural(len(services), "prestation"))
     for service in services:
@@ -134,7 +133,7 @@ def close_command(
         return
     days = closure.cancelled_count
     click.echo(
-        f"{site_id} fermé du {short_french_date(first_day)} au {short_french_date(last_day)} "
+        f"{site_id} fermé {french_day_span(first_day, last_day)} "
         f"({reason}) : {plural(days, 'réservation')} annulée{'s' if days > 1 else ''} "
         f"({plural(len(closure.cancelled), 'inscription')})"
     )

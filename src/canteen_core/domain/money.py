@@ -31,6 +31,7 @@ __all__ = [
     "EUR",
     "Money",
     "MoneySettings",
+    "check_cents",
     "format_number_fr",
     "parse_amount",
     "parse_decimal",
@@ -129,9 +130,7 @@ def parse_amount(
     value = parse_decimal(_CURRENCY_SUFFIX.sub("", text.strip()), path=path)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise InvalidInputError(
-            f"« {text.strip()} » : au plus deux décimales (les centimes)", path=path
-        )
+        raise _sub_cent_error(text.strip(), path)
     money = Money(value)
     if ceiling is not None and not above_ceiling and value > ceiling:
         raise RuleViolationError(
@@ -139,6 +138,24 @@ def parse_amount(
             "vérifiez le montant, ou confirmez-le explicitement"
         )
     return money
+
+
+def _sub_cent_error(shown: str, path: str) -> InvalidInputError:
+    return InvalidInputError(f"« {shown} » : au plus deux décimales (les centimes)", path=path)
+
+
+def check_cents(value: Decimal, *, path: str = "amount") -> Decimal:
+    """``value`` when it is a whole number of cents (``3.35``, ``3.350``, ``3``); otherwise
+    :class:`~canteen_core.domain.errors.InvalidInputError`, the same French message as
+    :func:`parse_amount` (``« 3.355 » : au plus deux décimales (les centimes)``).
+
+    For an amount a person sets once and every bill reuses (a price): a sub-cent price would
+    be rounded silently at each use.
+    """
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise _sub_cent_error(f"{value:f}", path)
+    return value
 
 
 def format_number_fr(value: Decimal | int) -> str:

@@ -131,6 +131,10 @@ def _port(_: Any, attribute: attrs.Attribute[int | None], value: int | None) -> 
         raise InvalidInputError(f"numéro de port TCP invalide : {value}", path=attribute.name)
 
 
+#: The built-in mail adapters that put ``sender`` in the From: of what they send.
+_SENDING_ADAPTERS = frozenset({"outbox", "smtp"})
+
+
 @attrs.frozen(kw_only=True)
 class MailSettings:
     """``[mail]``: the mailer plugin and its settings.
@@ -153,6 +157,13 @@ class MailSettings:
     def __attrs_post_init__(self) -> None:
         if self.adapter == "smtp" and not self.host:
             raise InvalidInputError("l'envoi par SMTP demande un hôte (host)", path="host")
+        if self.adapter in _SENDING_ADAPTERS and not self.sender.strip():
+            # Else the messages leave with an empty From: (refused or lost as spam).
+            raise InvalidInputError(
+                "l'adresse d'expéditeur (sender) ne doit pas être vide, par exemple "
+                '"Restauration scolaire <cantine@mairie.fr>"',
+                path="sender",
+            )
         if (self.username is None) != (self.password is None):
             raise InvalidInputError("username et password vont ensemble", path="password")
         if self.timeout <= 0:

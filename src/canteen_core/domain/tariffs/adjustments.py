@@ -12,7 +12,7 @@ import attrs
 
 from canteen_core.domain.errors import InvalidInputError
 from canteen_core.domain.families import Child
-from canteen_core.domain.money import to_decimal
+from canteen_core.domain.money import check_cents, to_decimal
 from canteen_core.domain.tariffs.pricing import _HUNDRED, _amount, _percentage
 
 
@@ -75,6 +75,8 @@ class Surcharge:
             raise InvalidInputError(
                 f"la majoration ne doit pas être négative (reçu {self.value})", path="value"
             )
+        if self.kind is not SurchargeKind.PERCENT:
+            check_cents(self.value, path="value")  # an amount in euros, not a percentage
 
     @classmethod
     def fixed_price(cls, price: Decimal | int | str) -> Surcharge:

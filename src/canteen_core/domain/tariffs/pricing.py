@@ -16,7 +16,7 @@ import attrs
 from canteen_core.domain._french import not_positive_fr
 from canteen_core.domain._validators import non_negative_money
 from canteen_core.domain.errors import InvalidInputError
-from canteen_core.domain.money import CENT, EUR, Money, format_number_fr, to_decimal
+from canteen_core.domain.money import CENT, EUR, Money, check_cents, format_number_fr, to_decimal
 
 _HUNDRED = Decimal(100)
 
@@ -55,11 +55,17 @@ def _optional_amount(value: object) -> Decimal | None:
     return None if value is None else to_decimal(value, path="amount")
 
 
-def _optional_non_negative_money(
-    _: object, attribute: attrs.Attribute[Money | None], value: object
-) -> None:
+def _price(_: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    """A price: money of zero or more, in whole cents (``3.355`` is refused, not rounded at
+    every bill)."""
+    non_negative_money(_, attribute, value)
+    if isinstance(value, Money):
+        check_cents(value.amount, path=attribute.name)
+
+
+def _optional_price(_: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
     if value is not None:
-        non_negative_money(_, attribute, value)  # type: ignore[arg-type]
+        _price(_, attribute, value)  # type: ignore[arg-type]
 
 
 def _negative_qf(value: Decimal) -> str:
@@ -78,7 +84,7 @@ def _percentage(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) 
 class FlatPricing:
     """One price whatever the QF (adults, occasional meals, small communes)."""
 
-    price: Money = attrs.field(validator=non_negative_money)
+    price: Money = attrs.field(validator=_price)
 
     @classmethod
     def of(cls, price: Decimal | int | str, currency: str = EUR) -> FlatPricing:
@@ -110,7 +116,7 @@ class Bracket:
 
     qf_from: Decimal = attrs.field(converter=_amount)
     qf_to: Decimal | None = attrs.field(default=None, converter=_optional_amount)
-    price: Money = attrs.field(validator=non_negative_money)
+    price: Money = attrs.field(validator=_price)
     label: str | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -152,9 +158,7 @@ class BracketPricing:
 
     brackets: tuple[Bracket, ...] = attrs.field(converter=_brackets)
     #: Price when no QF is on file; ``None`` means the highest bracket.
-    no_quotient_price: Money | None = attrs.field(
-        default=None, validator=_optional_non_negative_money
-    )
+    no_quotient_price: Money | None = attrs.field(default=None, validator=_optional_price)
     _starts: tuple[Decimal, ...] = attrs.field(init=False, eq=False, repr=False)
     _amounts: tuple[Decimal, ...] = attrs.field(init=False, eq=False, repr=False)
 
@@ -276,12 +280,10 @@ class EffortRatePricing:
     """
 
     rate_percent: Decimal = attrs.field(converter=_amount)
-    minimum: Money = attrs.field(validator=non_negative_money)
-    maximum: Money = attrs.field(validator=non_negative_money)
+    minimum: Money = attrs.field(validator=_price)
+    maximum: Money = attrs.field(validator=_price)
     #: Price when no QF is on file; ``None`` means the maximum.
-    no_quotient_price: Money | None = attrs.field(
-        default=None, validator=_optional_non_negative_money
-    )
+    no_quotient_price: Money | None = attrs.field(default=None, validator=_optional_price)
 
     def __attrs_post_init__(self) -> None:
         if self.rate_percent <= 0:
