@@ -11,7 +11,7 @@ import attrs
 
 from canteen_adapters.cli.demo import ADMIN
 
-from .conftest import CONCERTO_ENROLLMENT, Deployment
+from .conftest import CONCERTO_ENROLLMENT, NEW_PASSWORD, Deployment
 
 
 def test_the_staff_billing_run_of_a_prepaid_deployment_invoices_the_baskets(
@@ -132,3 +132,22 @@ def test_the_back_office_billing_page_of_a_prepaid_deployment_invoices_the_baske
         web.client.post("/gestion/facturation", data={"csrf_token": csrf, "period": "2023-11"}).text
     )
     assert "0 facture(s) émise(s) pour 0,00 € ; 4 foyer(s) déjà facturé(s)" in again
+    # A November day the family cancels in time: the next run credits it, and says so in the
+    # prepaid words ("Annulations dans les délais", as ``canteen bill``), not "Régularisation".
+    november = web.canteen.billing.statement(ADMIN, "CONCERTO").invoices[-1].invoice
+    day = november.lines[0].days[0]
+    web.logout()
+    family = web.activate(web.template.concerto)
+    cancelled = web.client.post(
+        f"/api/v1/enrollments/{CONCERTO_ENROLLMENT}/reservations",
+        json={"changes": [{"day": day.isoformat(), "booked": False}]},
+        headers={"X-CSRF-Token": family},
+    )
+    assert cancelled.json()["cancelled"] == [day.isoformat()], cancelled.text
+    web.logout()
+    csrf = web.login(web.template.staff.username, NEW_PASSWORD)
+    credited = html.unescape(
+        web.client.post("/gestion/facturation", data={"csrf_token": csrf, "period": "2023-11"}).text
+    )
+    assert "Annulations dans les délais : 1 avoir(s) émis pour 2,10 €" in credited
+    assert "Régularisation" not in credited

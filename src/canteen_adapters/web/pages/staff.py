@@ -22,6 +22,7 @@ from canteen_adapters.web.pages.common import (
 )
 from canteen_adapters.web.pages.render import context_of, redirect
 from canteen_adapters.web.pages.roll_call import day_of_site, stays_of_form
+from canteen_core.domain.invoicing import BillingMode
 
 __all__ = ["HANDLERS"]
 
@@ -131,8 +132,17 @@ async def billing_run(request: AnyRequest) -> Response[str]:
     actor = staff_of(request)
     form = await form_of(request)
     period = str(form.get("period", "")).strip()
-    report = await run(context_of(request).canteen.billing.run_month, actor, period)
-    return page(request, "facturation.html", title="Facturation", report=report, period=period)
+    billing = context_of(request).canteen.billing
+    report = await run(billing.run_month, actor, period)
+    return page(
+        request,
+        "facturation.html",
+        title="Facturation",
+        report=report,
+        period=period,
+        # A prepaid run's credit notes are the days cancelled in time (``canteen bill`` too).
+        prepaid=billing.mode is BillingMode.PREPAID,
+    )
 
 
 @get("/gestion/foyers", include_in_schema=False)
