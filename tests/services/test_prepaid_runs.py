@@ -260,6 +260,9 @@ def test_a_family_validation_invoices_the_basket_of_each_month_it_booked(
         prepaid.billing.invoice_validation(OTHER, world.alban.id, result.booked)
     with pytest.raises(NotFoundError):
         prepaid.billing.invoice_validation(PAYER, "nowhere", result.booked)
+    with pytest.raises(InvalidInputError) as refused:
+        prepaid.billing.invoice_validation(PAYER, world.alban.id, ["2023-10-02"])  # type: ignore[list-item]
+    assert refused.value.path == "booked[0]"
 
 
 def test_a_validation_that_cannot_be_invoiced_keeps_the_booking_and_says_why(

@@ -78,8 +78,8 @@ from canteen_core.services.billing.statements import (
     InvoicesPage,
     household_account,
     household_accounts,
+    refund_uncovered,
     refuse_while_money_held,
-    uncovered_movements,
 )
 from canteen_core.services.billing.tariff_admin import BilledGridChangeError, TariffAdministration
 from canteen_core.services.billing.tariff_prices import HouseholdTariffs, TariffPrices
@@ -105,9 +105,9 @@ __all__ = [
     "household_recipients",
     "parse_period",
     "period_facts",
+    "refund_uncovered",
     "refuse_while_money_held",
     "tariff_category_of",
-    "uncovered_movements",
 ]
 
 

@@ -81,10 +81,7 @@ class PrepaidBilling(BillingBase):
         months are invoiced. Nothing is done on a post-paid deployment (invoices follow the
         service), nor for an activity (billed post-paid from attendance).
         """
-        days = list(booked)
-        for index, day in enumerate(days):
-            if not isinstance(day, date):
-                raise InvalidInputError("expected a date", path=f"booked[{index}]")
+        days = list(booked)  # dates: the facade's input guard checks ``Iterable[date]``
         if self.mode is not BillingMode.PREPAID or not days:
             return BasketInvoices()
         action = self._family_or(actor, Action.RUN_BILLING, Action.BOOK_MEALS)

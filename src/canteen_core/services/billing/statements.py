@@ -132,25 +132,26 @@ def household_account(
     ).on(as_of)
 
 
-def uncovered_movements(
-    uow: UnitOfWork, household_id: str, *, adding: Refund | None = None
-) -> frozenset[str]:
-    """The refunds (``refund:<id>``) and rejections (``rejection:<id>``) of the household that
-    its replayed account cannot cover at their date, with ``adding`` among its refunds: a
-    refund dated before the credit it pays back existed, or one that leaves a later refund
-    or rejection without the credit it took."""
+def refund_uncovered(uow: UnitOfWork, household_id: str, refund: Refund) -> bool:
+    """Whether ``refund``, added to the household's documents, is one the account replayed in
+    date order cannot cover: dated before the credit it pays back existed, or taking the
+    credit a later refund or rejection needs. One read of the documents, replayed with and
+    without it (movements already uncovered before it do not count)."""
     documents = uow.invoices.account_documents(household_id)
-    forced: set[str] = set()
-    refunds = (*documents.refunds, *((adding,) if adding is not None else ()))
-    _replay(
-        household_id,
-        documents.invoices,
-        documents.credit_notes,
-        documents.payments,
-        refunds,
-        forced=forced,
-    )
-    return frozenset(forced)
+
+    def uncovered(refunds: Iterable[Refund]) -> set[str]:
+        forced: set[str] = set()
+        _replay(
+            household_id,
+            documents.invoices,
+            documents.credit_notes,
+            documents.payments,
+            refunds,
+            forced=forced,
+        )
+        return forced
+
+    return bool(uncovered((*documents.refunds, refund)) - uncovered(documents.refunds))
 
 
 def refuse_while_money_held(

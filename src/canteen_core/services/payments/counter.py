@@ -23,7 +23,7 @@ from canteen_core.domain.ledger import (
 from canteen_core.domain.money import Money
 from canteen_core.domain.policy import Action
 from canteen_core.ports.storage import UnitOfWork
-from canteen_core.services.billing import household_account, uncovered_movements
+from canteen_core.services.billing import household_account, refund_uncovered
 from canteen_core.services.payments._base import PaymentBase, _a_date, _money, _stamp, _text
 from canteen_core.services.runner import school_year_of
 
@@ -130,9 +130,7 @@ class CounterPayments(PaymentBase):
             )
             account = household_account(uow, household_id, as_of=today)
             _refuse_above_credit(household_id, refund.amount, account.available_credit)
-            if uncovered_movements(uow, household_id, adding=refund) - uncovered_movements(
-                uow, household_id
-            ):
+            if refund_uncovered(uow, household_id, refund):
                 raise RuleViolationError(
                     f"remboursement refusé : au {day:%d/%m/%Y}, le foyer {household_id} "
                     f"n'avait pas l'avoir de {refund.amount.format_fr()} (il vient d'un "
