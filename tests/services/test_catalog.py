@@ -130,6 +130,15 @@ def test_bad_closures_change_nothing(any_world: World) -> None:
     )
     with pytest.raises(InvalidInputError):
         canteen.catalog.close_site(ADMIN, "ronde", (THU_14, TUE_12))  # type: ignore[arg-type]
+    # The facade's input guard checks the period and the confirmation (before any use case).
+    for bad in (
+        lambda: canteen.catalog.add_closure(ADMIN, "ronde", "grève"),  # type: ignore[arg-type]
+        lambda: canteen.catalog.preview_closure(ADMIN, "ronde", None),  # type: ignore[arg-type]
+        lambda: canteen.catalog.add_closure(ADMIN, "ronde", STRIKE, credit_billed="oui"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidInputError) as refused:
+            bad()
+        assert refused.value.path in {"period", "credit_billed"}
     with pytest.raises(ConflictError, match="a changé entre-temps"):
         canteen.catalog.close_site(ADMIN, "ronde", STRIKE, expected_version=7)
     with pytest.raises(NotAuthorizedError):

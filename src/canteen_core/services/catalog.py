@@ -140,11 +140,6 @@ class SiteClosure:
         return sum(len(days) for days in self.cancelled.values())
 
 
-def _check_period(period: object) -> None:
-    if not isinstance(period, Period):
-        raise InvalidInputError("période de fermeture attendue (Period)", path="period")
-
-
 def _site_closure(
     tx: Transaction,
     entry: SiteEntry,
@@ -225,7 +220,6 @@ class CatalogService(ServiceBase):
         """What :meth:`add_closure` would do now (admin), nothing stored: the booked days it
         would cancel, and the days already invoiced it would have the next billing run credit
         (to show before confirming). ``NotFoundError`` for an unknown site."""
-        _check_period(period)
         with self._ctx.use_case(actor, Action.MANAGE_CALENDAR, read_only=True) as tx:
             tx.filtered()
             entry = tx.uow.sites.get(site_id)
@@ -259,13 +253,10 @@ class CatalogService(ServiceBase):
         (``RuleViolationError``) even confirmed. ``NotFoundError`` for an unknown site;
         nothing changes when refused.
         """
-        _check_period(period)
         if expected_version is not None and (
             type(expected_version) is not int or expected_version < 1
         ):
             raise InvalidInputError("version attendue invalide", path="expected_version")
-        if type(credit_billed) is not bool:
-            raise InvalidInputError("credit_billed : True ou False attendu", path="credit_billed")
         with self._ctx.use_case(actor, Action.MANAGE_CALENDAR) as tx:
             entry = tx.uow.sites.get(site_id)
             if expected_version is not None and entry.version != expected_version:
