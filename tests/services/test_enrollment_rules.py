@@ -54,6 +54,12 @@ def test_the_same_child_enrolled_twice_over_overlapping_days_is_refused(any_worl
     # Moving the first end past the second start would overlap again.
     with pytest.raises(ConflictError, match="inscription e-2"):
         canteen.enrollments.end_on(ADMIN, "e-alban", date(2024, 4, 30))
+    # An end that is not a date (a datetime, a text) is refused before anything is read.
+    for bad in (datetime(2024, 4, 30, 12, 0), "2024-04-30"):
+        for call in (canteen.enrollments.end_on, canteen.enrollments.billed_after):
+            with pytest.raises(InvalidInputError) as refused:
+                call(ADMIN, "e-alban", bad)  # type: ignore[arg-type]
+            assert refused.value.path == "end"
 
 
 def test_two_requests_of_one_batch_may_not_overlap(world: World) -> None:

@@ -294,7 +294,6 @@ class EnrollmentService(ServiceBase):
         of a month already invoiced, or a day an invoice charged, is refused and nothing
         changes.
         """
-        _check_end(end)
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS) as tx:
             enrollment = tx.uow.enrollments.get(enrollment_id)
             ensure_years_open(tx, [enrollment])
@@ -328,7 +327,6 @@ class EnrollmentService(ServiceBase):
         nothing stored): the service days after ``end`` an invoice charged and no credit note
         credited yet, which the next billing run credits. Empty when ``end`` is not earlier
         than the enrollment's last day."""
-        _check_end(end)
         with self._ctx.use_case(actor, Action.MANAGE_ENROLLMENTS, read_only=True) as tx:
             enrollment = tx.uow.enrollments.get(enrollment_id)
             tx.authorize(enrollment.household_id)
@@ -404,11 +402,6 @@ class EnrollmentService(ServiceBase):
                 household_id=before.household_id,
             )
             tx.audit.describe(f"Suppression de l'inscription {enrollment_id}")
-
-
-def _check_end(end: object) -> None:
-    if not isinstance(end, date) or hasattr(end, "hour"):
-        raise InvalidInputError("une date (sans heure) est attendue", path="end")
 
 
 def _audited(enrollment: Enrollment) -> dict[str, object]:
