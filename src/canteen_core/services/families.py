@@ -121,9 +121,8 @@ class FamilyService(ServiceBase):
         summary = f"Modification du foyer {household.id}"
         with self._ctx.use_case(actor, Action.MANAGE_HOUSEHOLDS) as tx:
             before = tx.uow.households.get(household.id)
-            billed = None if reprice_billed else quotient_repricing(tx.uow, before, household)
-            if billed is not None:
-                raise BilledQuotientChangeError(billed.refusal_fr())
+            if not reprice_billed:
+                _refuse_repricing(tx, before, household)
             tx.uow.households.save(household)
             _record(tx, before, household, summary)
         return household
@@ -204,11 +203,7 @@ class FamilyService(ServiceBase):
             before = tx.uow.households.get(household_id)
             household = before.with_quotient(quotient)
             if not reprice_billed:
-                # One household's invoices and credit notes: a short read, inside the write
-                # so that nothing invoiced since a first look slips through.
-                billed = quotient_repricing(tx.uow, before, household)
-                if billed is not None:
-                    raise BilledQuotientChangeError(billed.refusal_fr())
+                _refuse_repricing(tx, before, household)
             tx.uow.households.save(household)
             record_quotient_answer(tx, household, quotient)
             tx.audit.changes_of(
@@ -323,3 +318,13 @@ def _contact(guardian: Guardian, email: str | None, civility: str | None) -> Gua
         email=guardian.email if email is None else email,
         civility=guardian.civility if civility is None else civility,
     )
+
+
+def _refuse_repricing(tx: Transaction, before: Household, after: Household) -> None:
+    """:class:`~canteen_core.services.billing.BilledQuotientChangeError` when ``after``'s
+    quotients would price a day already invoiced for the household with another quotient.
+    One household's invoices and credit notes: a short read, inside the write so that
+    nothing invoiced since a first look slips through."""
+    billed = quotient_repricing(tx.uow, before, after)
+    if billed is not None:
+        raise BilledQuotientChangeError(billed.refusal_fr())
