@@ -263,6 +263,9 @@ def test_a_family_validation_invoices_the_basket_of_each_month_it_booked(
     with pytest.raises(InvalidInputError) as refused:
         prepaid.billing.invoice_validation(PAYER, world.alban.id, ["2023-10-02"])  # type: ignore[list-item]
     assert refused.value.path == "booked[0]"
+    with pytest.raises(InvalidInputError) as refused:
+        prepaid.billing.invoice_validation(PAYER, "", result.booked)
+    assert refused.value.path == "enrollment_id"
 
 
 def test_a_validation_that_cannot_be_invoiced_keeps_the_booking_and_says_why(

@@ -17,7 +17,6 @@ from canteen_core.domain.errors import (
     CanteenError,
     ConfigurationError,
     ConflictError,
-    InvalidInputError,
     RuleViolationError,
 )
 from canteen_core.domain.families import Household
@@ -86,7 +85,7 @@ class PrepaidBilling(BillingBase):
             return BasketInvoices()
         action = self._family_or(actor, Action.RUN_BILLING, Action.BOOK_MEALS)
         with self._ctx.use_case(actor, action, read_only=True) as tx:
-            enrollment = tx.uow.enrollments.get(_enrollment_id(enrollment_id))
+            enrollment = tx.uow.enrollments.get(enrollment_id)
             tx.authorize(enrollment.household_id)
         if not is_lunch(enrollment.service):
             return BasketInvoices()
@@ -394,9 +393,3 @@ def _cancelled_in_time(entries: Sequence[tuple[Enrollment, ReservationBook]], da
         if book.is_booked(day) or day in set(book.late_cancelled_days()):
             return False
     return True
-
-
-def _enrollment_id(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError(f"expected an enrollment id, got {value!r}", path="enrollment_id")
-    return value
